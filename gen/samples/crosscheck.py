@@ -1,0 +1,220 @@
+"""Cross-check: re-derive the expected facts from the produced LOGS with a
+small independent parser and compare them with tests/e2e/expected/.
+
+This is not the oracle (the scenario programs write the expected files from
+what they provoked); it catches scenarios whose output differs from what
+the program believed it provoked.  Usage: python3 crosscheck.py REPO_ROOT
+Exit status 1 on any disagreement.
+"""
+import glob
+import json
+import os
+import re
+import sys
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+FRAME = re.compile(r'^\s*File "[^"]*", line \d+, in (.+)$')
+TYPE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
+NR = re.compile(r"(Task|Future|_GatheringFuture) exception was never retrieved$")
+DP = "Task was destroyed but it is pending!"
+NA = re.compile(r"coroutine '([^']+)' was never awaited")
+CB = re.compile(r"Exception in callback ")
+CORO = re.compile(r"coro=<(\S+?)\(\)")
+SEP = ("During handling of the above exception, another exception occurred:",
+       "The above exception was the direct cause of the following exception:")
+WRAPPER = "_coro_creating_hub_and_span"
+
+
+def parse_chain(lines, i):
+    """Parse a traceback chain starting at lines[i] ('Traceback ...').
+    Returns (innermost function of the last traceback, final type, frames
+    of the last traceback, index after the chain)."""
+    n = len(lines)
+    func = exc = None
+    frames = []
+    while True:
+        assert lines[i].startswith("Traceback (most recent call last):"), lines[i]
+        i += 1
+        frames = []
+        while i < n and lines[i].startswith(" "):
+            m = FRAME.match(lines[i])
+            if m:
+                frames.append(m.group(1))
+            i += 1
+        func = frames[-1] if frames else None
+        m = TYPE.match(lines[i]) if i < n else None
+        exc = m.group(1) if m else None
+        i += 1
+        # continuation lines of a multi-line message
+        while i < n and lines[i].startswith(" ") and not FRAME.match(lines[i]):
+            i += 1
+        j = i
+        while j < n and lines[j] == "":
+            j += 1
+        if j < n and lines[j] in SEP:
+            j += 1
+            while j < n and lines[j] == "":
+                j += 1
+            i = j
+            continue
+        return func, exc, frames, i
+
+
+def parse_group(lines, i):
+    """Parse an exception-group box starting at lines[i]; return
+    ([(innermost function, type) per leaf], index after the box)."""
+    n = len(lines)
+    box = []
+    while i < n and (lines[i].startswith("  +") or lines[i].startswith("  |")
+                     or re.match(r"^\s+[|+]", lines[i])):
+        box.append(lines[i])
+        i += 1
+    # content per depth: strip "... | " markers
+    items = []  # (depth, text)
+    for line in box:
+        m = re.match(r"^(\s*)([|+])(.*)$", line)
+        depth = len(m.group(1))
+        rest = m.group(3)
+        if m.group(2) == "+" and (rest.startswith("-") or rest.startswith("-+")):
+            items.append((depth, None))  # separator
+            continue
+        if rest.startswith(" "):
+            rest = rest[1:]
+        items.append((depth, rest))
+    leaves = []
+    last_frame = {}
+    for k, (depth, text) in enumerate(items):
+        if text is None:
+            continue
+        m = FRAME.match(text)
+        if m:
+            last_frame[depth] = m.group(1)
+            continue
+        if text.startswith(" ") or text == "" or text.startswith("Traceback") \
+                or text.startswith("Exception Group Traceback") or text in SEP:
+            continue
+        t = TYPE.match(text)
+        if not t:
+            continue
+        typ = t.group(1)
+        if typ.endswith("ExceptionGroup"):
+            continue
+        # a leaf's final line is not followed by a chain separator
+        nxt = None
+        for d2, t2 in items[k + 1:]:
+            if t2 is None or d2 != depth:
+                break
+            if t2.strip() == "" or t2.startswith(" "):
+                continue
+            nxt = t2
+            break
+        if nxt in SEP:
+            continue
+        leaves.append((last_frame.get(depth), typ))
+    return leaves, i
+
+
+def scan(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = [ANSI.sub("", l.rstrip("\n")) for l in f]
+    events = []
+    n = len(lines)
+    i = 0
+    while i < n:
+        line = lines[i]
+        if NR.search(line) or CB.search(line):
+            rule = ("asyncio.exception-never-retrieved" if NR.search(line)
+                    else "asyncio.exception-in-callback")
+            j = i + 1
+            coro = None
+            inline_exc = None
+            while j < n and re.match(r"^(future|handle|task|transport): ", lines[j]):
+                m = CORO.search(lines[j])
+                if m:
+                    coro = m.group(1)
+                j += 1
+            if j < n and lines[j].startswith("source_traceback:"):
+                j += 1
+                while j < n and lines[j].startswith(" "):
+                    j += 1
+            func = exc = None
+            frames = []
+            if j < n and lines[j].startswith("Traceback (most recent call last):"):
+                func, exc, frames, j = parse_chain(lines, j)
+            elif j < n and lines[j].startswith("  + Exception Group Traceback"):
+                m = re.search(r"exception=(\w+)\(", lines[i + 1])
+                exc = m.group(1) if m else "ExceptionGroup"
+                _, j = parse_group(lines, j)
+            elif j < n and TYPE.match(lines[j]):
+                inline_exc = TYPE.match(lines[j]).group(1)
+                j += 1
+            if rule == "asyncio.exception-in-callback":
+                coro = func
+            elif coro and coro.endswith(WRAPPER):
+                # first frame below the LAST wrapper frame
+                idx = max(k for k, f in enumerate(frames) if f == WRAPPER)
+                coro = frames[idx + 1]
+            events.append((rule, coro, exc or inline_exc))
+            i = j
+            continue
+        if DP in line:
+            m = CORO.search(lines[i + 1])
+            events.append(("asyncio.task-destroyed-pending", m.group(1), None))
+            i += 2
+            continue
+        m = NA.search(line)
+        if m:
+            events.append(("asyncio.coroutine-never-awaited", m.group(1), None))
+            i += 1
+            continue
+        if line.startswith("Traceback (most recent call last):"):
+            func, exc, _, i = parse_chain(lines, i)
+            events.append(("python.traceback", func, exc))
+            continue
+        if line.startswith("  + Exception Group Traceback (most recent call last):"):
+            leaves, i = parse_group(lines, i)
+            for func, typ in leaves:
+                events.append(("python.exception-group", func, typ))
+            continue
+        i += 1
+    return events
+
+
+def summarize(events):
+    groups = {}
+    for rule, coro, exc in events:
+        g = groups.setdefault(coro, {"count": 0, "rules": {}, "exceptions": {}})
+        g["count"] += 1
+        g["rules"][rule] = g["rules"].get(rule, 0) + 1
+        if exc:
+            g["exceptions"][exc] = g["exceptions"].get(exc, 0) + 1
+    return groups
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else "."
+    bad = 0
+    checked = 0
+    for exp_path in sorted(glob.glob(os.path.join(root, "tests/e2e/expected/py*/*.json"))):
+        with open(exp_path) as f:
+            exp = json.load(f)
+        log_path = os.path.join(root, exp["log"])
+        got = summarize(scan(log_path))
+        want = {g["key"]["coroutine"]: {"count": g["count"], "rules": g["rules"],
+                                        "exceptions": g["exceptions"]}
+                for g in exp["groups"]}
+        total = sum(g["count"] for g in got.values())
+        checked += 1
+        if got != want or total != exp["events"]:
+            bad += 1
+            print("MISMATCH %s" % exp["log"])
+            for k in sorted(set(got) | set(want), key=str):
+                if got.get(k) != want.get(k):
+                    print("   %r\n      log:      %s\n      expected: %s"
+                          % (k, got.get(k), want.get(k)))
+    print("crosscheck: %d logs checked, %d mismatches" % (checked, bad))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

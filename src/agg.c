@@ -1,0 +1,498 @@
+/* agg.c - group events by the --group-by fields; see agg.h.
+ *
+ * Groups live in an open-addressing hash table (linear probing, power-of-two
+ * size, at most half full) keyed by XXH3 over the key values, and in an
+ * array in creation order that agg_sorted() sorts a copy of. Each group
+ * keeps what callers see (struct th_group) plus what ordering needs: its
+ * hash and the input positions of its first and last events.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strverscmp, qsort_r */
+#endif
+#include "agg.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "diag.h"
+
+static const char *const key_names[TH_KEY_COUNT] = {
+	[TH_KEY_COROUTINE] = "coroutine", [TH_KEY_RULE] = "rule",
+	[TH_KEY_EXCEPTION] = "exception", [TH_KEY_TASK] = "task",
+	[TH_KEY_INPUT] = "input",         [TH_KEY_DEFINED_AT] = "defined_at",
+};
+
+/* Slots of a new table; it doubles whenever it would be half full. */
+#define AGG_TABLE_START 64
+
+struct group {
+	struct th_group g; /* first member: callers get &group->g */
+	uint64_t hash;
+	size_t first_input, last_input; /* input_index of first / last */
+};
+
+struct th_agg {
+	const struct th_rules *rules;
+	size_t n_rules;
+	enum th_key keys[TH_KEY_COUNT];
+	size_t n_keys;
+	XXH3_state_t *hasher;
+	struct group **table; /* table_cap slots, NULL when empty */
+	size_t table_cap;
+	struct group **groups; /* creation order */
+	size_t n_groups, groups_cap;
+	const struct th_group **sorted;
+	char *text; /* scratch for an example: TH_MAX_EXAMPLE + 1 bytes */
+};
+
+const char *agg_key_name(enum th_key k)
+{
+	return key_names[k];
+}
+
+bool agg_key_from_name(struct th_span name, enum th_key *out)
+{
+	for (size_t k = 0; k < TH_KEY_COUNT; k++) {
+		if (strlen(key_names[k]) == name.n &&
+		    memcmp(key_names[k], name.p, name.n) == 0) {
+			*out = (enum th_key)k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Version order (Task-2 before Task-10), made total by byte order for the
+ * strings strverscmp calls equal, so sorting never depends on arrival. */
+static int vers_cmp(const char *x, const char *y)
+{
+	int c = strverscmp(x, y);
+	return c != 0 ? c : strcmp(x, y);
+}
+
+struct th_agg *agg_new(const struct th_rules *rules, const enum th_key *keys,
+		       size_t n_keys)
+{
+	if (n_keys > TH_KEY_COUNT)
+		die("agg_new: %zu group-by keys (at most %d)", n_keys,
+		    TH_KEY_COUNT);
+	struct th_agg *a = xcalloc(1, sizeof *a);
+	a->rules = rules;
+	a->n_rules = rules_count(rules);
+	memcpy(a->keys, keys, n_keys * sizeof *keys);
+	a->n_keys = n_keys;
+	a->hasher = XXH3_createState();
+	if (a->hasher == NULL)
+		die("out of memory (hash state)");
+	a->table_cap = AGG_TABLE_START;
+	a->table = xcalloc(a->table_cap, sizeof *a->table);
+	a->text = xmalloc(TH_MAX_EXAMPLE + 1);
+	return a;
+}
+
+/* Frees a capped list's values and array. */
+static void capped_fini(struct th_capped *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+}
+
+/* Frees the group and every string it holds. */
+static void group_free(struct group *grp)
+{
+	struct th_group *g = &grp->g;
+	for (size_t k = 0; k < TH_KEY_COUNT; k++)
+		free(g->key[k]);
+	free(g->rule_counts);
+	for (size_t i = 0; i < g->n_exceptions; i++)
+		free(g->exceptions[i].name);
+	free(g->exceptions);
+	capped_fini(&g->tasks);
+	capped_fini(&g->defined_at);
+	free(g->first.input);
+	free(g->last.input);
+	free(g->example);
+	free(grp);
+}
+
+void agg_free(struct th_agg *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->n_groups; i++)
+		group_free(a->groups[i]);
+	free(a->groups);
+	free(a->table);
+	free(a->sorted);
+	free(a->text);
+	XXH3_freeState(a->hasher);
+	free(a);
+}
+
+size_t agg_keys(const struct th_agg *a, const enum th_key **keys)
+{
+	*keys = a->keys;
+	return a->n_keys;
+}
+
+/* A C string's span, or {NULL, 0} for NULL. */
+static struct th_span cstr_span(const char *s)
+{
+	return (struct th_span){s, s ? strlen(s) : 0};
+}
+
+/* The event's value for key K: {NULL, 0} when unset. The span is valid as
+ * long as EV and the rules are, and stops at the first NUL byte. */
+static struct th_span event_key(const struct th_agg *a,
+				const struct th_event *ev, enum th_key k)
+{
+	static const enum th_field field_of[TH_KEY_COUNT] = {
+		[TH_KEY_COROUTINE] = TH_F_COROUTINE,
+		[TH_KEY_EXCEPTION] = TH_F_EXCEPTION,
+		[TH_KEY_TASK] = TH_F_TASK,
+		[TH_KEY_DEFINED_AT] = TH_F_DEFINED_AT,
+	};
+	if (k == TH_KEY_RULE)
+		return cstr_span(rules_id(a->rules, ev->rule));
+	if (k == TH_KEY_INPUT)
+		return cstr_span(ev->input);
+	struct th_span v = event_get(ev, field_of[k]);
+	if (v.p != NULL)
+		v.n = strnlen(v.p, v.n);
+	return v;
+}
+
+/* XXH3 over the key values. Each value is preceded by a marker byte (NULL
+ * and "" must differ) and its length (so ("ab","c") and ("a","bc") do). */
+static uint64_t key_hash(struct th_agg *a, const struct th_span *vals)
+{
+	XXH3_64bits_reset(a->hasher);
+	for (size_t i = 0; i < a->n_keys; i++) {
+		unsigned char present = vals[i].p != NULL;
+		XXH3_64bits_update(a->hasher, &present, 1);
+		if (!present)
+			continue;
+		XXH3_64bits_update(a->hasher, &vals[i].n, sizeof vals[i].n);
+		XXH3_64bits_update(a->hasher, vals[i].p, vals[i].n);
+	}
+	return XXH3_64bits_digest(a->hasher);
+}
+
+/* True when the group's keys are exactly VALS (NULL only matches NULL). */
+static bool key_equal(const struct th_agg *a, const struct group *grp,
+		      const struct th_span *vals)
+{
+	for (size_t i = 0; i < a->n_keys; i++) {
+		const char *have = grp->g.key[a->keys[i]];
+		if ((have == NULL) != (vals[i].p == NULL))
+			return false;
+		if (have != NULL && (strlen(have) != vals[i].n ||
+				     memcmp(have, vals[i].p, vals[i].n) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* The slot holding the group with these key values, or the empty slot
+ * where it belongs. The table is never full, so the probe ends. */
+static struct group **table_slot(struct th_agg *a, uint64_t hash,
+				 const struct th_span *vals)
+{
+	size_t mask = a->table_cap - 1;
+	for (size_t i = hash & mask;; i = (i + 1) & mask) {
+		struct group *grp = a->table[i];
+		if (grp == NULL ||
+		    (grp->hash == hash && key_equal(a, grp, vals)))
+			return &a->table[i];
+	}
+}
+
+/* Doubles the table and reinserts every group by its stored hash. */
+static void table_grow(struct th_agg *a)
+{
+	size_t cap = a->table_cap * 2, mask = cap - 1;
+	struct group **table = xcalloc(cap, sizeof *table);
+	for (size_t g = 0; g < a->n_groups; g++) {
+		size_t i = a->groups[g]->hash & mask;
+		while (table[i] != NULL)
+			i = (i + 1) & mask;
+		table[i] = a->groups[g];
+	}
+	free(a->table);
+	a->table = table;
+	a->table_cap = cap;
+}
+
+/* A new, empty group holding copies of the key values; it is in neither
+ * the table nor the list yet. */
+static struct group *group_new(const struct th_agg *a, uint64_t hash,
+			       const struct th_span *vals)
+{
+	struct group *grp = xcalloc(1, sizeof *grp);
+	grp->hash = hash;
+	for (size_t i = 0; i < a->n_keys; i++) {
+		char **key = &grp->g.key[a->keys[i]];
+		if (vals[i].p != NULL && *key == NULL)
+			*key = xstrndup(vals[i].p, vals[i].n);
+	}
+	grp->g.rule_counts = xcalloc(a->n_rules, sizeof *grp->g.rule_counts);
+	return grp;
+}
+
+/* Adds a value to a capped list unless it is there already. The list keeps
+ * its TH_MAX_LIST smallest values: one that sorts after every kept value
+ * of a full list, or that pushes the largest out, sets L->capped. */
+static void capped_add(struct th_capped *l, const char *v)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = vers_cmp(l->items[mid], v);
+		if (c == 0)
+			return;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (l->n == TH_MAX_LIST) {
+		l->capped = true;
+		if (lo == TH_MAX_LIST)
+			return;
+		free(l->items[--l->n]);
+	}
+	if (l->items == NULL)
+		l->items = xmalloc(TH_MAX_LIST * sizeof *l->items);
+	memmove(&l->items[lo + 1], &l->items[lo],
+		(l->n - lo) * sizeof *l->items);
+	l->items[lo] = xstrdup(v);
+	l->n++;
+}
+
+/* True when X belongs before Y in a group's exception list. */
+static bool count_before(const struct th_count *x, const struct th_count *y)
+{
+	if (x->count != y->count)
+		return x->count > y->count;
+	return vers_cmp(x->name, y->name) < 0;
+}
+
+/* Counts one event with exception NAME. A name that does not fit in a full
+ * list is counted in exceptions_other; the list stays sorted. */
+static void exception_add(struct th_group *g, const char *name)
+{
+	size_t i = 0;
+	while (i < g->n_exceptions && strcmp(g->exceptions[i].name, name) != 0)
+		i++;
+	if (i == g->n_exceptions) {
+		if (i == TH_MAX_LIST) {
+			g->exceptions_other++;
+			return;
+		}
+		if (g->exceptions == NULL)
+			g->exceptions =
+				xmalloc(TH_MAX_LIST * sizeof *g->exceptions);
+		g->exceptions[i] = (struct th_count){xstrdup(name), 0};
+		g->n_exceptions++;
+	}
+	g->exceptions[i].count++;
+	for (; i > 0 && count_before(&g->exceptions[i], &g->exceptions[i - 1]);
+	     i--) {
+		struct th_count t = g->exceptions[i];
+		g->exceptions[i] = g->exceptions[i - 1];
+		g->exceptions[i - 1] = t;
+	}
+}
+
+/* Compares ISO 8601 times: "YYYY-MM-DDTHH:MM:SS" as text, then the
+ * fractions as decimals, so "…:01Z" < "…:01.5Z" and ".5" == ".500" (plain
+ * strcmp gets both wrong). Zones are ignored: the prefix stage gives UTC
+ * where it knows the zone. Anything shorter falls back to strcmp. */
+static int time_cmp(const char *x, const char *y)
+{
+	enum { WHOLE = 19 };
+	if (strnlen(x, WHOLE) < WHOLE || strnlen(y, WHOLE) < WHOLE)
+		return strcmp(x, y);
+	int c = memcmp(x, y, WHOLE);
+	if (c != 0)
+		return c;
+	x += WHOLE + (x[WHOLE] == '.' || x[WHOLE] == ',');
+	y += WHOLE + (y[WHOLE] == '.' || y[WHOLE] == ',');
+	while ((*x >= '0' && *x <= '9') || (*y >= '0' && *y <= '9')) {
+		char dx = *x >= '0' && *x <= '9' ? *x++ : '0';
+		char dy = *y >= '0' && *y <= '9' ? *y++ : '0';
+		if (dx != dy)
+			return dx < dy ? -1 : 1;
+	}
+	return 0;
+}
+
+/* Orders an event's position against a group's first or last: by time
+ * when both have one and they differ, else by input, then line. */
+static int where_cmp(const struct th_event *ev, const struct th_where *w,
+		     size_t w_input)
+{
+	if (ev->time[0] != '\0' && w->time[0] != '\0') {
+		int c = time_cmp(ev->time, w->time);
+		if (c != 0)
+			return c;
+	}
+	if (ev->input_index != w_input)
+		return ev->input_index < w_input ? -1 : 1;
+	return (ev->line > w->line) - (ev->line < w->line);
+}
+
+/* Makes W name EV's position, with copies of its input name and time. */
+static void where_set(struct th_where *w, const struct th_event *ev)
+{
+	free(w->input);
+	w->input = ev->input ? xstrdup(ev->input) : NULL;
+	w->line = ev->line;
+	size_t n = strnlen(ev->time, sizeof ev->time - 1);
+	memcpy(w->time, ev->time, n);
+	w->time[n] = '\0';
+}
+
+/* Length of the longest prefix of P[0..N) that does not end inside a
+ * UTF-8 sequence; N is where the text was cut, bytes past it are gone. */
+static size_t utf8_cut(const char *p, size_t n)
+{
+	size_t start = n;
+	while (start > 0 && n - start < 4 &&
+	       ((unsigned char)p[start - 1] & 0xC0) == 0x80)
+		start--;
+	if (start == 0)
+		return n;
+	unsigned char lead = (unsigned char)p[start - 1];
+	size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	return need > 1 && start - 1 + need > n ? start - 1 : n;
+}
+
+/* Replaces the group's example with EV's text cut to TH_MAX_EXAMPLE. */
+static void example_set(struct th_agg *a, struct th_group *g,
+			const struct th_event *ev)
+{
+	size_t n = event_text(ev, a->text, TH_MAX_EXAMPLE + 1);
+	if (n > TH_MAX_EXAMPLE)
+		n = utf8_cut(a->text, TH_MAX_EXAMPLE);
+	free(g->example);
+	g->example = xstrndup(a->text, n);
+	g->example_len = n;
+}
+
+/* Moves first / last (and the example with first) when EV is earlier /
+ * later. A group's first event sets both. */
+static void group_where(struct th_agg *a, struct group *grp,
+			const struct th_event *ev)
+{
+	struct th_group *g = &grp->g;
+	if (g->count == 1 || where_cmp(ev, &g->first, grp->first_input) < 0) {
+		where_set(&g->first, ev);
+		grp->first_input = ev->input_index;
+		example_set(a, g, ev);
+	}
+	if (g->count == 1 || where_cmp(ev, &g->last, grp->last_input) > 0) {
+		where_set(&g->last, ev);
+		grp->last_input = ev->input_index;
+	}
+}
+
+/* A field's value as a C string, or NULL when unset: event values are
+ * NUL-terminated, so a value holding a NUL byte ends there, as keys do. */
+static const char *field_cstr(const struct th_event *ev, enum th_field f)
+{
+	return event_has(ev, f) ? ev->fields[f].v : NULL;
+}
+
+/* Counts EV in its group: totals, lists, severity, first and last. */
+static void group_count(struct th_agg *a, struct group *grp,
+			const struct th_event *ev)
+{
+	struct th_group *g = &grp->g;
+	enum th_severity sev = rules_severity(a->rules, ev->rule);
+	g->count++;
+	g->rule_counts[ev->rule]++;
+	if (g->count == 1 || sev > g->severity)
+		g->severity = sev;
+	const char *v;
+	if ((v = field_cstr(ev, TH_F_EXCEPTION)) != NULL)
+		exception_add(g, v);
+	if ((v = field_cstr(ev, TH_F_TASK)) != NULL)
+		capped_add(&g->tasks, v);
+	if ((v = field_cstr(ev, TH_F_DEFINED_AT)) != NULL)
+		capped_add(&g->defined_at, v);
+	group_where(a, grp, ev);
+}
+
+/* Puts a new group in the list and in the empty table slot found for it,
+ * growing the table when it gets half full (which moves every slot). */
+static void group_insert(struct th_agg *a, struct group **slot,
+			 struct group *grp)
+{
+	if (a->n_groups == a->groups_cap) {
+		a->groups_cap = a->groups_cap ? a->groups_cap * 2 : 64;
+		a->groups = xrealloc(a->groups,
+				     a->groups_cap * sizeof *a->groups);
+	}
+	a->groups[a->n_groups++] = grp;
+	*slot = grp;
+	if (a->n_groups * 2 >= a->table_cap)
+		table_grow(a);
+}
+
+bool agg_add(struct th_agg *a, const struct th_event *ev)
+{
+	if (ev->rule >= a->n_rules)
+		die("agg_add: rule %zu of %zu", ev->rule, a->n_rules);
+	struct th_span vals[TH_KEY_COUNT];
+	for (size_t i = 0; i < a->n_keys; i++)
+		vals[i] = event_key(a, ev, a->keys[i]);
+	uint64_t hash = key_hash(a, vals);
+	struct group **slot = table_slot(a, hash, vals);
+	struct group *grp = *slot;
+	if (grp == NULL) {
+		if (a->n_groups == TH_MAX_GROUPS)
+			return false;
+		grp = group_new(a, hash, vals);
+		group_insert(a, slot, grp);
+	}
+	group_count(a, grp, ev);
+	return true;
+}
+
+/* qsort_r order of agg_sorted(): count descending, then the key values in
+ * group-by order, NULL first. Distinct groups never compare equal. */
+static int group_cmp(const void *px, const void *py, void *pa)
+{
+	const struct th_group *x = *(const struct th_group *const *)px;
+	const struct th_group *y = *(const struct th_group *const *)py;
+	const struct th_agg *a = pa;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	for (size_t i = 0; i < a->n_keys; i++) {
+		const char *kx = x->key[a->keys[i]], *ky = y->key[a->keys[i]];
+		if (kx == NULL || ky == NULL) {
+			if (kx != ky)
+				return kx == NULL ? -1 : 1;
+			continue;
+		}
+		int c = vers_cmp(kx, ky);
+		if (c != 0)
+			return c;
+	}
+	return 0;
+}
+
+size_t agg_sorted(struct th_agg *a, const struct th_group *const **out)
+{
+	free(a->sorted);
+	a->sorted = xmalloc((a->n_groups ? a->n_groups : 1) *
+			    sizeof *a->sorted);
+	for (size_t i = 0; i < a->n_groups; i++)
+		a->sorted[i] = &a->groups[i]->g;
+	qsort_r(a->sorted, a->n_groups, sizeof *a->sorted, group_cmp, a);
+	*out = a->sorted;
+	return a->n_groups;
+}

@@ -1,0 +1,55 @@
+/* classify.h - read an assembled event's traceback grammar (final lines,
+ * frames, chains, exception-group boxes), fill its fields from the rule
+ * and drop it if an ignore rule says so.
+ *
+ * Owns:        nothing but its own struct.
+ * Borrows:     rules, matcher and run (must outlive it).
+ * Delivers:    each resulting event (one per leaf for a rule that splits
+ *              exception groups) to the callback; ignored events are only
+ *              counted in run->ignored.
+ */
+#ifndef TH_CLASSIFY_H
+#define TH_CLASSIFY_H
+
+#include "event.h"
+#include "rules.h"
+#include "run.h"
+
+/* What the grammar found in an event. Spans point into the event's lines
+ * and are valid while the event is unchanged. */
+struct th_leaf {
+	struct th_span exception;
+	struct th_span function;
+};
+
+struct th_parsed {
+	struct th_facts facts;      /* of the last traceback of the chain */
+	struct th_span below_wrapper; /* frame under a wrapper coroutine */
+	bool last_is_group;
+	struct th_leaf leaves[TH_MAX_LEAVES];
+	size_t n_leaves;
+	size_t leaves_dropped;      /* over TH_MAX_LEAVES */
+	char created_at[TH_MAX_FIELD]; /* facts' created_at points here */
+};
+
+/* Parses EV's lines. RULES names the wrapper coroutines. */
+void classify_parse(const struct th_event *ev, const struct th_rules *rules,
+		    struct th_parsed *out);
+
+/* The exception type a final line names ("ValueError: x" -> "ValueError",
+ * "errors.Upstream" -> itself); empty span when LINE names none. */
+struct th_span classify_exception_type(struct th_span line);
+
+typedef void (*th_deliver_fn)(void *ctx, const struct th_event *ev);
+
+struct th_classifier;
+
+struct th_classifier *classify_new(const struct th_rules *rules,
+				   struct th_matcher *m, struct th_run *run,
+				   th_deliver_fn deliver, void *ctx);
+void classify_free(struct th_classifier *c);
+
+/* Fills EV's fields and delivers it (or its leaves). Modifies EV. */
+void classify_event(struct th_classifier *c, struct th_event *ev);
+
+#endif

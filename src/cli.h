@@ -1,0 +1,38 @@
+/* cli.h - parse the command line into options, const afterwards.
+ *
+ * Owns:        the arrays in struct th_options (cli_fini frees them);
+ *              strings in them point into argv.
+ * Errors:      cli_parse names a bad option on stderr (through diag) and
+ *              returns CLI_ERROR; the caller exits 2.
+ */
+#ifndef TH_CLI_H
+#define TH_CLI_H
+
+#include "agg.h"
+#include "th.h"
+
+enum th_format { TH_FORMAT_TEXT, TH_FORMAT_JSON, TH_FORMAT_NDJSON };
+enum th_color { TH_COLOR_AUTO, TH_COLOR_ALWAYS, TH_COLOR_NEVER };
+enum th_command { TH_CMD_SCAN, TH_CMD_RULES_CHECK };
+
+struct th_options {
+	enum th_command command;
+	enum th_format format;
+	enum th_color color;
+	enum th_key group_by[TH_KEY_COUNT];
+	size_t n_group_by;
+	int fail_on;              /* lowest failing severity; -1 for never */
+	bool no_default_rules;
+	const char **rules_paths; /* --rules, in order */
+	size_t n_rules_paths;
+	const char **paths;       /* inputs (scan) or rule files (check) */
+	size_t n_paths;
+};
+
+enum cli_result { CLI_OK, CLI_EXIT_SUCCESS, CLI_ERROR };
+
+/* CLI_EXIT_SUCCESS: --help or --version was printed. */
+enum cli_result cli_parse(int argc, char **argv, struct th_options *o);
+void cli_fini(struct th_options *o);
+
+#endif

@@ -1,0 +1,49 @@
+/* diag.h - the only writer to stderr.
+ *
+ * Owns:        nothing but what a struct th_error holds.
+ * Library code never prints: it fills a struct th_error and returns; the
+ * caller hands it to diag_report(), which prints
+ *   FILE:LINE:COLUMN: error: MESSAGE
+ *     the offending line
+ *          ^
+ * reading the line back from FILE when it can.
+ */
+#ifndef TH_DIAG_H
+#define TH_DIAG_H
+
+#include <stdarg.h>
+#include <stdnoreturn.h>
+
+#include "th.h"
+
+struct th_error {
+	bool set;
+	char file[1024];
+	size_t line, column; /* 1-based; 0 when unknown */
+	char message[1024];
+};
+
+/* Records the first error only: a later call on a set error is ignored, so
+ * the message the user sees is the first thing that went wrong. */
+void th_error_set(struct th_error *e, const char *file, size_t line,
+		  size_t column, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* "tracehound: " + message, for bad options and inputs. */
+void diag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* file:line:column, the line itself and a caret (see above). */
+void diag_report(const struct th_error *e);
+
+/* Out of memory or a broken invariant: print and abort. */
+noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that dies on failure. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+#endif

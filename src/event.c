@@ -1,0 +1,198 @@
+/* event.c - storage of an event's lines and fields; see event.h. */
+#include "event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+static const char *const field_names[TH_F_COUNT] = {
+	[TH_F_COROUTINE] = "coroutine",   [TH_F_EXCEPTION] = "exception",
+	[TH_F_TASK] = "task",             [TH_F_DEFINED_AT] = "defined_at",
+	[TH_F_CREATED_AT] = "created_at",
+};
+
+void event_init(struct th_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+}
+
+void event_fini(struct th_event *ev)
+{
+	free(ev->store);
+	free(ev->head);
+	for (size_t i = 0; i < TH_EVENT_TAIL_LINES; i++)
+		free(ev->tail[i]);
+	event_init(ev);
+}
+
+void event_reset(struct th_event *ev)
+{
+	ev->rule = 0;
+	ev->input = NULL;
+	ev->input_index = 0;
+	ev->line = ev->end_line = ev->end_offset = 0;
+	ev->complete = false;
+	ev->time[0] = '\0';
+	ev->store_len = 0;
+	ev->n_head = 0;
+	ev->skipped = 0;
+	ev->n_tail = ev->tail_next = 0;
+	ev->lines_cut = 0;
+	for (size_t f = 0; f < TH_F_COUNT; f++)
+		ev->fields[f].set = false;
+}
+
+/* Makes room for N more bytes in the head store. Spans are kept as offsets
+ * during growth: they are rebased after realloc moves the store. */
+static void store_reserve(struct th_event *ev, size_t n)
+{
+	if (ev->store_len + n <= ev->store_cap)
+		return;
+	size_t cap = ev->store_cap ? ev->store_cap * 2 : 4096;
+	while (cap < ev->store_len + n)
+		cap *= 2;
+	const char *old = ev->store;
+	ev->store = xrealloc(ev->store, cap);
+	ev->store_cap = cap;
+	for (size_t i = 0; i < ev->n_head; i++)
+		ev->head[i].p = ev->store + (ev->head[i].p - old);
+}
+
+static void head_add(struct th_event *ev, struct th_span line)
+{
+	if (ev->n_head == ev->head_cap) {
+		ev->head_cap = ev->head_cap ? ev->head_cap * 2 : 64;
+		ev->head = xrealloc(ev->head, ev->head_cap * sizeof *ev->head);
+	}
+	store_reserve(ev, line.n);
+	char *at = ev->store + ev->store_len;
+	memcpy(at, line.p, line.n);
+	ev->store_len += line.n;
+	ev->head[ev->n_head++] = (struct th_span){at, line.n};
+}
+
+/* The tail is a ring: when it is full, the oldest line leaves it and is
+ * only counted. */
+static void tail_add(struct th_event *ev, struct th_span line)
+{
+	size_t slot = ev->tail_next;
+	if (ev->tail[slot] == NULL)
+		ev->tail[slot] = xmalloc(TH_EVENT_LINE_BYTES);
+	if (ev->n_tail == TH_EVENT_TAIL_LINES)
+		ev->skipped++;
+	else
+		ev->n_tail++;
+	memcpy(ev->tail[slot], line.p, line.n);
+	ev->tail_len[slot] = line.n;
+	ev->tail_next = (slot + 1) % TH_EVENT_TAIL_LINES;
+}
+
+void event_add_line(struct th_event *ev, struct th_span line)
+{
+	if (line.n > TH_EVENT_LINE_BYTES) {
+		line.n = TH_EVENT_LINE_BYTES;
+		ev->lines_cut++;
+	}
+	if (ev->n_head < TH_EVENT_HEAD_LINES)
+		head_add(ev, line);
+	else
+		tail_add(ev, line);
+}
+
+size_t event_line_count(const struct th_event *ev)
+{
+	return ev->n_head + ev->n_tail;
+}
+
+struct th_span event_line(const struct th_event *ev, size_t i)
+{
+	if (i < ev->n_head)
+		return ev->head[i];
+	i -= ev->n_head;
+	size_t oldest = (ev->tail_next + TH_EVENT_TAIL_LINES - ev->n_tail) %
+			TH_EVENT_TAIL_LINES;
+	size_t slot = (oldest + i) % TH_EVENT_TAIL_LINES;
+	return (struct th_span){ev->tail[slot], ev->tail_len[slot]};
+}
+
+bool event_gap_before(const struct th_event *ev, size_t i)
+{
+	return ev->skipped > 0 && i == ev->n_head;
+}
+
+/* Appends N bytes at *LEN, writing only what fits below CAP - 1. */
+static void put(char *buf, size_t cap, size_t *len, const char *p, size_t n)
+{
+	if (*len + 1 < cap) {
+		size_t room = cap - 1 - *len;
+		memcpy(buf + *len, p, n < room ? n : room);
+	}
+	*len += n;
+}
+
+size_t event_text(const struct th_event *ev, char *buf, size_t cap)
+{
+	size_t len = 0, count = event_line_count(ev);
+	for (size_t i = 0; i < count; i++) {
+		if (event_gap_before(ev, i)) {
+			char gap[64];
+			int g = snprintf(gap, sizeof gap,
+					 "[... %llu lines not kept ...]\n",
+					 (unsigned long long)ev->skipped);
+			put(buf, cap, &len, gap, (size_t)g);
+		}
+		struct th_span line = event_line(ev, i);
+		put(buf, cap, &len, line.p, line.n);
+		if (i + 1 < count)
+			put(buf, cap, &len, "\n", 1);
+	}
+	if (cap > 0)
+		buf[len < cap ? len : cap - 1] = '\0';
+	return len;
+}
+
+void event_set(struct th_event *ev, enum th_field f, struct th_span v)
+{
+	struct th_value *val = &ev->fields[f];
+	size_t n = v.n < TH_MAX_FIELD - 1 ? v.n : TH_MAX_FIELD - 1;
+	memcpy(val->v, v.p, n);
+	val->v[n] = '\0';
+	val->n = n;
+	val->set = true;
+}
+
+void event_unset(struct th_event *ev, enum th_field f)
+{
+	ev->fields[f].set = false;
+}
+
+bool event_has(const struct th_event *ev, enum th_field f)
+{
+	return ev->fields[f].set;
+}
+
+struct th_span event_get(const struct th_event *ev, enum th_field f)
+{
+	const struct th_value *val = &ev->fields[f];
+	return val->set ? (struct th_span){val->v, val->n}
+			: (struct th_span){NULL, 0};
+}
+
+const char *event_field_name(enum th_field f)
+{
+	return field_names[f];
+}
+
+bool event_field_from_name(struct th_span name, enum th_field *out)
+{
+	for (size_t f = 0; f < TH_F_COUNT; f++) {
+		if (strlen(field_names[f]) == name.n &&
+		    memcmp(field_names[f], name.p, name.n) == 0) {
+			*out = (enum th_field)f;
+			return true;
+		}
+	}
+	return false;
+}

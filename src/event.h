@@ -1,0 +1,88 @@
+/* event.h - one assembled failure report and the fields taken from it.
+ *
+ * Owns:        copies of the event's lines (the first TH_EVENT_HEAD_LINES and
+ *              a ring of the last TH_EVENT_TAIL_LINES, each cut to
+ *              TH_EVENT_LINE_BYTES) and its field values.
+ * Caller owns: the event itself (event_init/event_fini on caller storage).
+ *              The input name is borrowed and must outlive the event.
+ *
+ * The assembler fills the lines and positions; classify fills the fields.
+ * A sink sees a complete event and must copy what it keeps.
+ */
+#ifndef TH_EVENT_H
+#define TH_EVENT_H
+
+#include "th_limits.h"
+#include "th.h"
+
+enum th_field {
+	TH_F_COROUTINE,
+	TH_F_EXCEPTION,
+	TH_F_TASK,
+	TH_F_DEFINED_AT,
+	TH_F_CREATED_AT,
+	TH_F_COUNT
+};
+
+struct th_value {
+	bool set;
+	size_t n;
+	char v[TH_MAX_FIELD];
+};
+
+struct th_event {
+	size_t rule;          /* index into the rules */
+	const char *input;    /* borrowed input name */
+	size_t input_index;   /* position of the input on the command line */
+	uint64_t line;        /* first line, 1-based */
+	uint64_t end_line;    /* last line */
+	uint64_t end_offset;  /* byte offset just past the last line */
+	bool complete;        /* false: cut off by end of input or another event */
+	char time[40];        /* ISO 8601, "" when unknown */
+
+	/* lines: head[0..n_head) then skipped (not kept) then the tail ring */
+	char *store;          /* head lines' bytes */
+	size_t store_len, store_cap;
+	struct th_span *head; /* spans into store (rebased on growth) */
+	size_t n_head, head_cap;
+	uint64_t skipped;     /* lines between head and tail not kept */
+	char *tail[TH_EVENT_TAIL_LINES];
+	size_t tail_len[TH_EVENT_TAIL_LINES];
+	size_t n_tail, tail_next;
+	uint64_t lines_cut;   /* lines longer than TH_EVENT_LINE_BYTES */
+
+	struct th_value fields[TH_F_COUNT];
+};
+
+void event_init(struct th_event *ev);
+void event_fini(struct th_event *ev);
+
+/* Forgets lines and fields, keeps the memory for the next event. */
+void event_reset(struct th_event *ev);
+
+/* Appends a copy of LINE (cut to TH_EVENT_LINE_BYTES). */
+void event_add_line(struct th_event *ev, struct th_span line);
+
+/* Lines kept: head then tail, in order. I is < event_line_count(). The span
+ * is valid until the next event_add_line or event_reset. */
+size_t event_line_count(const struct th_event *ev);
+struct th_span event_line(const struct th_event *ev, size_t i);
+/* True when kept line I follows a run of skipped lines. */
+bool event_gap_before(const struct th_event *ev, size_t i);
+
+/* The event's text: kept lines joined by "\n", with a "[… N lines not
+ * kept …]" marker where lines were skipped. Writes at most CAP-1 bytes and
+ * a NUL; returns the full length it would need (like snprintf). */
+size_t event_text(const struct th_event *ev, char *buf, size_t cap);
+
+/* Field access. A value is cut to TH_MAX_FIELD - 1 bytes. */
+void event_set(struct th_event *ev, enum th_field f, struct th_span v);
+void event_unset(struct th_event *ev, enum th_field f);
+bool event_has(const struct th_event *ev, enum th_field f);
+struct th_span event_get(const struct th_event *ev, enum th_field f);
+
+/* "coroutine", "exception", ... and back; returns false for unknown names. */
+const char *event_field_name(enum th_field f);
+bool event_field_from_name(struct th_span name, enum th_field *out);
+
+#endif

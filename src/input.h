@@ -1,0 +1,49 @@
+/* input.h - open a file or stdin and read its bytes, decompressing gzip and
+ * zstd transparently (recognised by their magic bytes, not by name).
+ *
+ * Owns:        the file descriptor (except stdin's, which it never closes),
+ *              the decompressor state and its own small staging buffer.
+ * Caller owns: the buffers passed to input_read.
+ * Errors:      input_open and input_read return a status and fill a short
+ *              message (input_error) ; they never print.
+ */
+#ifndef TH_INPUT_H
+#define TH_INPUT_H
+
+#include "th.h"
+
+struct th_input;
+
+enum th_compression {
+	TH_COMPRESSION_NONE,
+	TH_COMPRESSION_GZIP,
+	TH_COMPRESSION_ZSTD,
+};
+
+/* Opens PATH ("-" is stdin). On failure returns NULL and writes a message
+ * (e.g. "No such file or directory") into ERR, of size ERR_SIZE. */
+struct th_input *input_open(const char *path, char *err, size_t err_size);
+
+/* Opens an already open descriptor (not closed by input_close); NAME is what
+ * reports call it. Used for stdin and by tests (pipes, memfds). */
+struct th_input *input_from_fd(int fd, const char *name);
+
+/* Reads up to CAP decompressed bytes into BUF and stores their number in
+ * *GOT. Returns TH_OK with *GOT > 0, TH_EOF with *GOT == 0 at the end, or
+ * TH_ERR_IO / TH_ERR_CORRUPT (see input_error). Retries EINTR. A gzip or
+ * zstd stream of several concatenated members is read to its end. */
+enum th_status input_read(struct th_input *in, char *buf, size_t cap,
+			  size_t *got);
+
+/* The name reports use: the path, or "-" for stdin. Valid until close. */
+const char *input_name(const struct th_input *in);
+
+enum th_compression input_compression(const struct th_input *in);
+
+/* The message for the last TH_ERR_* from input_read. Valid until the next
+ * read or close. */
+const char *input_error(const struct th_input *in);
+
+void input_close(struct th_input *in);
+
+#endif

@@ -1,0 +1,311 @@
+/* lines.c - split a byte stream into lines with one fixed-size buffer.
+ * See lines.h for the contract and the long-line policy.
+ *
+ * The buffer holds CAPACITY + 2 bytes so that a line of exactly CAPACITY
+ * bytes fits together with its "\r\n": the line can then be seen to end
+ * and is delivered whole, and "longer than the capacity" means exactly
+ * that. Bytes [pos, len) are buffered and not yet consumed; a refill moves
+ * them (always part of one line) to the front and reads behind them.
+ */
+#include "lines.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Room after the capacity for the "\r\n" ending a line of full capacity. */
+#define LINES_SLACK 2
+
+struct th_lines {
+	struct th_input *in;
+	char *buf;
+	size_t cap;        /* longest line delivered whole */
+	size_t size;       /* bytes in buf: cap + LINES_SLACK */
+	size_t pos;        /* first byte not yet consumed */
+	size_t len;        /* end of the buffered bytes */
+	size_t window_end; /* end of the last window, bounds lines_skip */
+	bool eof;          /* the last read reached the end of the input */
+	bool skipping;     /* dropping the rest of a truncated line */
+	uint64_t number;   /* of the next line */
+	uint64_t offset;   /* of the first byte not yet consumed */
+	uint64_t truncated;
+};
+
+/* Returns a reader over IN; aborts on out-of-memory. */
+struct th_lines *lines_new(struct th_input *in, size_t capacity)
+{
+	struct th_lines *l = calloc(1, sizeof *l);
+
+	assert(capacity >= 1 && capacity <= SIZE_MAX - LINES_SLACK);
+	if (l == NULL)
+		abort();
+	l->size = capacity + LINES_SLACK;
+	l->buf = malloc(l->size);
+	if (l->buf == NULL)
+		abort();
+	l->in = in;
+	l->cap = capacity;
+	l->number = 1;
+	return l;
+}
+
+/* Frees L (not its input). Accepts NULL. */
+void lines_free(struct th_lines *l)
+{
+	if (l == NULL)
+		return;
+	free(l->buf);
+	free(l);
+}
+
+/* Moves the unconsumed bytes to the front and reads once behind them.
+ * Returns TH_OK (bytes added), TH_EOF (sets eof) or the input's error;
+ * a failure leaves the buffered bytes in place. The caller makes sure
+ * there is room, i.e. the buffer is not full. */
+static enum th_status lines_fill(struct th_lines *l)
+{
+	size_t got;
+	enum th_status st;
+
+	if (l->pos > 0) {
+		memmove(l->buf, l->buf + l->pos, l->len - l->pos);
+		l->len -= l->pos;
+		l->pos = 0;
+	}
+	assert(l->len < l->size);
+	st = input_read(l->in, l->buf + l->len, l->size - l->len, &got);
+	l->len += got;
+	if (st == TH_OK)
+		l->eof = false;
+	else if (st == TH_EOF)
+		l->eof = true;
+	return st;
+}
+
+/* Consumes N bytes at the cursor. */
+static void lines_consume(struct th_lines *l, size_t n)
+{
+	l->pos += n;
+	l->offset += n;
+}
+
+/* Drops the rest of a truncated line, up to and including its newline.
+ * Returns TH_OK when done, TH_EOF when the input ended inside it, or the
+ * input's error (skipping then resumes on the next call). */
+static enum th_status lines_finish_skip(struct th_lines *l)
+{
+	while (l->skipping) {
+		const char *p = l->buf + l->pos;
+		const char *nl = memchr(p, '\n', l->len - l->pos);
+		enum th_status st;
+
+		if (nl != NULL) {
+			lines_consume(l, (size_t)(nl - p) + 1);
+			l->skipping = false;
+			break;
+		}
+		lines_consume(l, l->len - l->pos);
+		st = lines_fill(l);
+		if (st == TH_EOF)
+			l->skipping = false;
+		if (st != TH_OK)
+			return st;
+	}
+	return TH_OK;
+}
+
+/* Delivers the line at the cursor, whose text is N bytes (its terminator
+ * excluded), and consumes USED bytes. A text over the capacity is cut to
+ * it and counted. */
+static void lines_take(struct th_lines *l, struct th_line *out, size_t n,
+		       size_t used)
+{
+	out->text.p = l->buf + l->pos;
+	out->truncated = n > l->cap;
+	out->text.n = out->truncated ? l->cap : n;
+	out->number = l->number++;
+	out->offset = l->offset;
+	l->truncated += out->truncated;
+	lines_consume(l, used);
+}
+
+/* Returns the text length of a line of N bytes before its "\n" at P[N]:
+ * the "\r" of a "\r\n" is not text. */
+static size_t lines_text_len(const char *p, size_t n)
+{
+	return n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+}
+
+/* See lines.h. On an error nothing is consumed, except that the rest of a
+ * truncated line may have been partly skipped. */
+enum th_status lines_next(struct th_lines *l, struct th_line *out)
+{
+	size_t seen = 0; /* bytes after the cursor known to hold no "\n" */
+	enum th_status st = lines_finish_skip(l);
+
+	if (st != TH_OK)
+		return st;
+	for (;;) {
+		const char *p = l->buf + l->pos;
+		size_t avail = l->len - l->pos;
+		const char *nl = memchr(p + seen, '\n', avail - seen);
+
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - p);
+
+			lines_take(l, out, lines_text_len(p, n), n + 1);
+			return TH_OK;
+		}
+		if (l->eof && avail > 0) { /* last line, unterminated */
+			lines_take(l, out, avail, avail);
+			return TH_OK;
+		}
+		if (avail == l->size) { /* longer than the capacity */
+			lines_take(l, out, avail, l->cap);
+			l->skipping = true;
+			return TH_OK;
+		}
+		seen = avail;
+		st = lines_fill(l);
+		if (st == TH_EOF && l->pos < l->len)
+			continue;
+		if (st != TH_OK)
+			return st;
+	}
+}
+
+/* Returns true if the window of N bytes at P, which ends with "\n", starts
+ * with a line too long to deliver whole. Only a line filling the whole
+ * buffer can be (cap + 1 text bytes and "\n"), so most calls return at
+ * once. */
+static bool lines_first_too_long(const struct th_lines *l, const char *p,
+				 size_t n)
+{
+	const char *nl;
+
+	if (n < l->size)
+		return false;
+	nl = memchr(p, '\n', n);
+	return lines_text_len(p, (size_t)(nl - p)) > l->cap;
+}
+
+/* Returns how many bytes at the cursor form whole lines a window may show:
+ * up to the last "\n", plus at end of input an unterminated last line that
+ * fits the capacity. 0 if none. */
+static size_t lines_whole(const struct th_lines *l)
+{
+	const char *p = l->buf + l->pos;
+	size_t avail = l->len - l->pos;
+	const char *nl = memrchr(p, '\n', avail);
+	size_t n = nl != NULL ? (size_t)(nl - p) + 1 : 0;
+
+	if (n > 0 && lines_first_too_long(l, p, n))
+		return 0;
+	if (l->eof && avail - n <= l->cap)
+		n = avail;
+	return n;
+}
+
+/* See lines.h. On an error the window is empty and nothing is consumed. */
+enum th_status lines_window(struct th_lines *l, struct th_span *window)
+{
+	enum th_status st = lines_finish_skip(l);
+
+	window->n = 0;
+	window->p = l->buf + l->pos;
+	l->window_end = l->pos;
+	if (st != TH_OK)
+		return st;
+	for (;;) {
+		size_t n = lines_whole(l);
+		size_t avail = l->len - l->pos;
+
+		if (n > 0 || avail == l->size || (l->eof && avail > 0)) {
+			/* n == 0 here: a line too long for a window */
+			window->p = l->buf + l->pos;
+			window->n = n;
+			l->window_end = l->pos + n;
+			return TH_OK;
+		}
+		st = lines_fill(l);
+		if (st == TH_EOF && l->pos < l->len)
+			continue;
+		if (st != TH_OK)
+			return st;
+	}
+}
+
+/* Low 7 bits, high bit and low bit of every byte of a 64-bit word. */
+#define LINES_LOW7 UINT64_C(0x7f7f7f7f7f7f7f7f)
+#define LINES_HIGH UINT64_C(0x8080808080808080)
+#define LINES_ONES UINT64_C(0x0101010101010101)
+
+/* Returns 1 in each byte of W that is "\n", 0 in the others. Exact (no
+ * carries between bytes), unlike the usual "has a zero byte" test. */
+static uint64_t lines_newline_bytes(uint64_t w)
+{
+	uint64_t x = w ^ (LINES_ONES * '\n');
+	uint64_t t = ((x & LINES_LOW7) + LINES_LOW7) | x;
+
+	return (~t & LINES_HIGH) >> 7;
+}
+
+/* Returns the number of "\n" in the N bytes at P, eight bytes at a time.
+ * Per-byte counts add up in the bytes of ACC; after at most 255 words they
+ * are folded into 16-bit lanes and summed before a byte can overflow. */
+static uint64_t lines_count_newlines(const char *p, size_t n)
+{
+	uint64_t count = 0;
+
+	while (n >= 8) {
+		size_t words = n / 8 < 255 ? n / 8 : 255;
+		uint64_t acc = 0;
+
+		for (size_t i = 0; i < words; i++, p += 8) {
+			uint64_t w;
+
+			memcpy(&w, p, 8);
+			acc += lines_newline_bytes(w);
+		}
+		acc = (acc & UINT64_C(0x00ff00ff00ff00ff)) +
+		      ((acc >> 8) & UINT64_C(0x00ff00ff00ff00ff));
+		count += (acc * UINT64_C(0x0001000100010001)) >> 48;
+		n -= words * 8;
+	}
+	for (; n > 0; n--)
+		count += *p++ == '\n';
+	return count;
+}
+
+/* See lines.h. N may be 0; otherwise it must end just after a "\n" of the
+ * window or at its end (where the last line may be unterminated). */
+void lines_skip(struct th_lines *l, size_t n)
+{
+	const char *p = l->buf + l->pos;
+	uint64_t lines;
+
+	if (n == 0)
+		return;
+	assert(l->pos + n <= l->window_end);
+	assert(p[n - 1] == '\n' || l->pos + n == l->window_end);
+	lines = lines_count_newlines(p, n);
+	if (p[n - 1] != '\n')
+		lines++; /* the last line of the input, unterminated */
+	l->number += lines;
+	lines_consume(l, n);
+}
+
+uint64_t lines_number(const struct th_lines *l)
+{
+	return l->number;
+}
+
+uint64_t lines_offset(const struct th_lines *l)
+{
+	return l->offset;
+}
+
+uint64_t lines_truncated(const struct th_lines *l)
+{
+	return l->truncated;
+}

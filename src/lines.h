@@ -1,0 +1,57 @@
+/* lines.h - split a byte stream into lines with one fixed-size buffer.
+ *
+ * Owns:        its buffer (capacity given to lines_new; tests pass tiny ones).
+ * Borrows:     the input, which must outlive it.
+ * Caller owns: nothing: a struct th_line and a window point into the buffer
+ *              and are valid only until the next call on the same lines.
+ * Errors:      returns TH_ERR_IO / TH_ERR_CORRUPT from the input; never prints.
+ *
+ * Long-line policy: a line longer than the capacity is delivered once, cut
+ * to the first CAPACITY bytes and flagged truncated; the rest of it, up to
+ * its newline, is skipped and counted in lines_truncated().
+ *
+ * Two ways to consume: lines_next() one line at a time, or the fast path:
+ * lines_window() shows every complete line already buffered, the caller
+ * searches it, and lines_skip() consumes whole lines from its front.
+ */
+#ifndef TH_LINES_H
+#define TH_LINES_H
+
+#include "input.h"
+#include "th.h"
+
+struct th_line {
+	struct th_span text; /* without "\n" or "\r\n" */
+	uint64_t number;     /* 1-based */
+	uint64_t offset;     /* byte offset of the line's start in the stream */
+	bool truncated;      /* longer than the capacity: cut */
+};
+
+struct th_lines;
+
+/* CAPACITY is at least 1. Aborts on out-of-memory. */
+struct th_lines *lines_new(struct th_input *in, size_t capacity);
+void lines_free(struct th_lines *l);
+
+/* The next line: TH_OK, TH_EOF, or an input error. A last line without a
+ * newline is still a line; an empty input has none. */
+enum th_status lines_next(struct th_lines *l, struct th_line *out);
+
+/* The complete lines buffered from the current position (ending with their
+ * "\n", the last one possibly without it at end of input), reading more
+ * when none is buffered. Returns TH_EOF when the stream is done. TH_OK with
+ * an empty window means the next line does not fit the buffer: call
+ * lines_next() for it. */
+enum th_status lines_window(struct th_lines *l, struct th_span *window);
+
+/* Consumes the first N bytes of the current window; N must end just after a
+ * "\n" of the window, or at the window's end. Counts the lines skipped. */
+void lines_skip(struct th_lines *l, size_t n);
+
+/* Number the next line will get (1-based), and bytes consumed so far. */
+uint64_t lines_number(const struct th_lines *l);
+uint64_t lines_offset(const struct th_lines *l);
+/* Lines cut because they were longer than the capacity. */
+uint64_t lines_truncated(const struct th_lines *l);
+
+#endif

@@ -1,0 +1,143 @@
+/* main.c - tracehound: parse options, load rules, scan, report, and decide
+ * the exit status in one place. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "cli.h"
+#include "diag.h"
+#include "report.h"
+#include "rules.h"
+#include "run.h"
+#include "scan.h"
+
+#ifndef TH_VERSION
+#define TH_VERSION "0.0.0"
+#endif
+
+enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_TROUBLE = 2 };
+
+/* The rules shipped in patterns/: the source tree's when this binary runs
+ * from its build tree, the installed copy otherwise. */
+static const char *default_patterns_dir(void)
+{
+#if defined(TH_BUILD_ROOT) && defined(TH_PATTERNS_SOURCE)
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	size_t root = strlen(TH_BUILD_ROOT);
+	if (n > 0 && (size_t)n > root && memcmp(exe, TH_BUILD_ROOT, root) == 0 &&
+	    exe[root] == '/')
+		return TH_PATTERNS_SOURCE;
+#endif
+#ifdef TH_PATTERNS_INSTALLED
+	return TH_PATTERNS_INSTALLED;
+#else
+	return "patterns";
+#endif
+}
+
+/* Loads the default rules (unless turned off) and then --rules and, for
+ * `rules check`, the paths given. Prints the first problem. */
+static struct th_rules *load_rules(const struct th_options *o)
+{
+	struct th_rules *rules = rules_new();
+	struct th_error err = {0};
+	bool ok = true;
+	if (!o->no_default_rules)
+		ok = rules_load_path(rules, default_patterns_dir(), &err);
+	for (size_t i = 0; ok && i < o->n_rules_paths; i++)
+		ok = rules_load_path(rules, o->rules_paths[i], &err);
+	if (o->command == TH_CMD_RULES_CHECK)
+		for (size_t i = 0; ok && i < o->n_paths; i++)
+			ok = rules_load_path(rules, o->paths[i], &err);
+	if (ok)
+		ok = rules_finish(rules, &err);
+	if (!ok) {
+		diag_report(&err);
+		rules_free(rules);
+		return NULL;
+	}
+	return rules;
+}
+
+static int rules_check(const struct th_rules *rules)
+{
+	printf("rules ok: %zu rules, %zu ignore rules\n", rules_count(rules),
+	       rules_ignore_count(rules));
+	return fflush(stdout) == 0 ? EXIT_CLEAN : EXIT_TROUBLE;
+}
+
+static bool want_color(const struct th_options *o)
+{
+	if (o->color != TH_COLOR_AUTO)
+		return o->color == TH_COLOR_ALWAYS;
+	const char *no = getenv("NO_COLOR");
+	return isatty(STDOUT_FILENO) && (no == NULL || no[0] == '\0');
+}
+
+static struct th_sink *make_sink(const struct th_options *o,
+				 const struct th_report_ctx *ctx)
+{
+	switch (o->format) {
+	case TH_FORMAT_JSON: return report_json_new(ctx);
+	case TH_FORMAT_NDJSON: return report_ndjson_new(ctx);
+	default: return report_text_new(ctx);
+	}
+}
+
+/* The one place the exit status is decided. */
+static int exit_status(const struct th_options *o, const struct th_run *run,
+		       bool output_ok)
+{
+	if (!output_ok || run->inputs_failed > 0)
+		return EXIT_TROUBLE;
+	if (o->fail_on >= 0 && run->worst >= o->fail_on)
+		return EXIT_FOUND;
+	return EXIT_CLEAN;
+}
+
+static int scan(const struct th_options *o, const struct th_rules *rules)
+{
+	struct th_run run;
+	run_init(&run, rules_ignore_count(rules));
+	struct th_agg *agg = agg_new(rules, o->group_by, o->n_group_by);
+	struct th_report_ctx ctx = {.out = stdout, .rules = rules, .agg = agg,
+				    .run = &run, .color = want_color(o),
+				    .version = TH_VERSION};
+	struct th_sink *sink = make_sink(o, &ctx);
+	struct th_scanner *scanner = scanner_new(rules, agg, sink, &run);
+	if (o->n_paths == 0)
+		scanner_scan_path(scanner, "-");
+	for (size_t i = 0; i < o->n_paths; i++)
+		scanner_scan_path(scanner, o->paths[i]);
+	bool output_ok = sink->finish(sink) && fflush(stdout) == 0 &&
+			 !ferror(stdout);
+	if (!output_ok)
+		diag_error("error writing the report");
+	int status = exit_status(o, &run, output_ok);
+	scanner_free(scanner);
+	sink->free(sink);
+	agg_free(agg);
+	run_fini(&run);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct th_options o;
+	enum cli_result r = cli_parse(argc, argv, &o);
+	if (r != CLI_OK) {
+		cli_fini(&o);
+		return r == CLI_EXIT_SUCCESS ? EXIT_CLEAN : EXIT_TROUBLE;
+	}
+	struct th_rules *rules = load_rules(&o);
+	int status = EXIT_TROUBLE;
+	if (rules != NULL)
+		status = o.command == TH_CMD_RULES_CHECK ? rules_check(rules)
+							 : scan(&o, rules);
+	rules_free(rules);
+	cli_fini(&o);
+	return status;
+}

@@ -1,0 +1,43 @@
+/* report.h - the output formats. Each is a sink: it sees every event as it
+ * is complete (event()) and the finished aggregate once (finish()).
+ *
+ * Owns:        its own state (colors, counts); writes only to its FILE.
+ * Borrows:     the FILE, rules, aggregate and run passed in.
+ * Errors:      a failed write (EPIPE from `| head`, ENOSPC) is remembered
+ *              and returned by finish() as false; sinks never print to stderr.
+ */
+#ifndef TH_REPORT_H
+#define TH_REPORT_H
+
+#include <stdio.h>
+
+#include "agg.h"
+#include "event.h"
+#include "rules.h"
+#include "run.h"
+
+struct th_report_ctx {
+	FILE *out;
+	const struct th_rules *rules;
+	struct th_agg *agg;
+	const struct th_run *run;
+	bool color;           /* text: ANSI colors */
+	bool follow;          /* text: also print each event as it is
+				 complete (--follow), summary at finish */
+	const char *version;  /* tool version for the JSON "tool" object */
+};
+
+struct th_sink {
+	/* Called for every reported (not ignored) event, fields filled. */
+	void (*event)(struct th_sink *s, const struct th_event *ev);
+	/* Called once at the end; returns false when output failed. */
+	bool (*finish)(struct th_sink *s);
+	void (*free)(struct th_sink *s);
+	struct th_report_ctx ctx;
+};
+
+struct th_sink *report_text_new(const struct th_report_ctx *ctx);
+struct th_sink *report_json_new(const struct th_report_ctx *ctx);
+struct th_sink *report_ndjson_new(const struct th_report_ctx *ctx);
+
+#endif

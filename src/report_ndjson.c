@@ -1,0 +1,112 @@
+/* report_ndjson.c - the --format ndjson sink: one compact JSON object per
+ * event, written and flushed as the event is complete, so `| jq` and
+ * `--follow` see it at once. finish() prints nothing more.
+ *
+ * After the first failed write (EPIPE from `| head`, ENOSPC) the sink
+ * writes nothing more and finish() reports the failure.
+ */
+#include <stdlib.h>
+
+#include "diag.h"
+#include "report.h"
+#include "report_util.h"
+
+struct ndjson_sink {
+	struct th_sink base; /* first member: th_sink * converts back */
+	char *text;          /* reused buffer for event_text() */
+	size_t text_cap;
+	bool failed;
+};
+
+/* The event's full text in the sink's buffer, which grows to the largest
+ * event seen (bounded by the event line limits). Returns its length. */
+static size_t event_text_buf(struct ndjson_sink *s, const struct th_event *ev)
+{
+	size_t n = event_text(ev, s->text, s->text_cap);
+	if (n >= s->text_cap) {
+		s->text_cap = n + 1;
+		s->text = xrealloc(s->text, s->text_cap);
+		event_text(ev, s->text, s->text_cap);
+	}
+	return n;
+}
+
+/* A field's value as a JSON string, or null when unset. */
+static json_t *field_json(const struct th_event *ev, enum th_field f)
+{
+	struct th_span v = event_get(ev, f);
+	return v.p ? report_json_text(v.p, v.n) : json_null();
+}
+
+/* The event as a new JSON object; the caller decrefs it. */
+static json_t *event_json(struct ndjson_sink *s, const struct th_event *ev)
+{
+	const struct th_rules *rules = s->base.ctx.rules;
+	json_t *o = json_object();
+	if (o == NULL)
+		die("out of memory (JSON object)");
+	report_json_set(o, "rule", report_json_cstr(rules_id(rules, ev->rule)));
+	report_json_set(o, "severity",
+			json_string(report_severity_name(
+				rules_severity(rules, ev->rule))));
+	static const enum th_field fields[] = {
+		TH_F_COROUTINE, TH_F_EXCEPTION, TH_F_TASK,
+		TH_F_DEFINED_AT, TH_F_CREATED_AT,
+	};
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+		report_json_set(o, event_field_name(fields[i]),
+				field_json(ev, fields[i]));
+	report_json_set(o, "time",
+			report_json_cstr(ev->time[0] ? ev->time : NULL));
+	report_json_set(o, "input", report_json_cstr(ev->input));
+	report_json_set(o, "line", report_json_uint(ev->line));
+	report_json_set(o, "end_line", report_json_uint(ev->end_line));
+	report_json_set(o, "complete", json_boolean(ev->complete));
+	size_t n = event_text_buf(s, ev);
+	report_json_set(o, "text", report_json_text(s->text, n));
+	return o;
+}
+
+/* Writes and flushes the event's line; after a failed write, nothing. */
+static void ndjson_event(struct th_sink *base, const struct th_event *ev)
+{
+	struct ndjson_sink *s = (struct ndjson_sink *)base;
+	if (s->failed)
+		return;
+	json_t *o = event_json(s, ev);
+	if (!report_json_write(base->ctx.out, o, JSON_COMPACT) ||
+	    fflush(base->ctx.out) != 0)
+		s->failed = true;
+	json_decref(o);
+}
+
+/* Returns false when any event could not be written. */
+static bool ndjson_finish(struct th_sink *base)
+{
+	struct ndjson_sink *s = (struct ndjson_sink *)base;
+	if (fflush(base->ctx.out) != 0)
+		s->failed = true;
+	return !s->failed && !ferror(base->ctx.out);
+}
+
+/* Frees the sink; the stream is the caller's. */
+static void ndjson_free(struct th_sink *base)
+{
+	struct ndjson_sink *s = (struct ndjson_sink *)base;
+	if (s == NULL)
+		return;
+	free(s->text);
+	free(s);
+}
+
+struct th_sink *report_ndjson_new(const struct th_report_ctx *ctx)
+{
+	struct ndjson_sink *s = xcalloc(1, sizeof *s);
+	s->base.event = ndjson_event;
+	s->base.finish = ndjson_finish;
+	s->base.free = ndjson_free;
+	s->base.ctx = *ctx;
+	s->text_cap = 64 * 1024;
+	s->text = xmalloc(s->text_cap);
+	return &s->base;
+}

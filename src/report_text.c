@@ -1,0 +1,765 @@
+/* report_text.c - the default --format text sink: a summary for people.
+ *
+ *   tracehound: 7 events in 2 groups, 1 input, 1204 lines
+ *
+ *   COUNT  SEVERITY  COROUTINE   EXCEPTIONS                          …
+ *       4  error     fetch_user  ConnectionError×3, TimeoutError×1   …
+ *
+ *   fetch_user (4 events, error)
+ *     rules       asyncio.exception-never-retrieved×4
+ *     …
+ *       Task exception was never retrieved
+ *       … 12 more lines
+ *
+ * then a footer with ignored, skipped and failed counts when there are any.
+ * Every log-derived string goes through report_term_clean() so log bytes
+ * cannot drive the terminal; colors only when ctx.color. Write errors are
+ * left in the stream's error flag and returned by finish().
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "report.h"
+#include "report_util.h"
+
+/* Example lines shown per group (or per event with --follow), and the
+ * columns of one example line before it is cut with "…". */
+#define TEXT_EXAMPLE_LINES 15
+#define TEXT_LINE_COLUMNS 200
+/* Widest cell of each kind of table column before it is cut with "…". */
+#define TEXT_KEY_COLUMNS 40
+#define TEXT_EXCEPTIONS_COLUMNS 40
+#define TEXT_RULES_COLUMNS 40
+#define TEXT_WHERE_COLUMNS 44
+
+static const char ellipsis[] = "\xE2\x80\xA6";  /* … */
+static const char times_sign[] = "\xC3\x97"; /* × */
+
+/* ANSI SGR sequences, or "" everywhere when colors are off. */
+struct palette {
+	const char *bold, *dim, *reset;
+	const char *severity[3]; /* by enum th_severity */
+};
+
+struct text_sink {
+	struct th_sink base; /* first member: th_sink * converts back */
+	struct palette pal;
+	char *text; /* reused buffer for event_text() (--follow) */
+	size_t text_cap;
+};
+
+enum col_kind {
+	COL_COUNT,
+	COL_SEVERITY,
+	COL_KEY,
+	COL_EXCEPTIONS,
+	COL_RULES,
+	COL_FIRST,
+	COL_LAST
+};
+
+struct column {
+	enum col_kind kind;
+	enum th_key key; /* COL_KEY only */
+	char title[24];
+	size_t max, width;
+};
+
+/* The table: one row per group, every cell a clean, NUL-terminated string
+ * the table owns. */
+struct table {
+	struct column cols[TH_KEY_COUNT + 6];
+	size_t n_cols, n_rows;
+	char **cells; /* n_rows * n_cols */
+};
+
+static struct palette palette(bool color)
+{
+	if (!color)
+		return (struct palette){"", "", "", {"", "", ""}};
+	return (struct palette){
+		"\033[1m",
+		"\033[2m",
+		"\033[0m",
+		{[TH_SEV_INFO] = "\033[36m", [TH_SEV_WARNING] = "\033[33m",
+		 [TH_SEV_ERROR] = "\033[31m"},
+	};
+}
+
+/* "1 event", "2 events". */
+static void put_count(FILE *out, uint64_t n, const char *one, const char *many)
+{
+	fprintf(out, "%" PRIu64 " %s", n, n == 1 ? one : many);
+}
+
+/* Writes log-derived bytes, cleaned for the terminal. */
+static void put_clean(FILE *out, const char *p, size_t n, bool keep_tab)
+{
+	size_t clean_n;
+	char *clean = report_term_clean(p, n, keep_tab, &clean_n);
+	fwrite(clean, 1, clean_n, out);
+	free(clean);
+}
+
+/* What a key without a value is shown as. */
+static const char *no_value(enum th_key k)
+{
+	return k == TH_KEY_EXCEPTION ? "(none)" : "(unknown)";
+}
+
+static uint64_t total_lines(const struct th_run *run)
+{
+	uint64_t lines = 0;
+	for (size_t i = 0; i < run->n_inputs; i++)
+		lines += run->inputs[i].lines;
+	return lines;
+}
+
+/* ---- cells ------------------------------------------------------------ */
+
+/* A growing string for building cells; dies on out of memory. */
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static void buf_add(struct buf *b, const char *p, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+/* Appends a log-derived C string, cleaned for the terminal. */
+static void buf_clean(struct buf *b, const char *s)
+{
+	size_t n;
+	char *clean = report_term_clean(s, strlen(s), false, &n);
+	buf_add(b, clean, n);
+	free(clean);
+}
+
+static void buf_uint(struct buf *b, uint64_t v)
+{
+	char num[24];
+	snprintf(num, sizeof num, "%" PRIu64, v);
+	buf_str(b, num);
+}
+
+/* The buffer's string, "" when nothing was added; the caller frees it. */
+static char *buf_take(struct buf *b)
+{
+	if (b->p == NULL)
+		return xstrdup("");
+	return b->p;
+}
+
+/* "ConnectionError×3, TimeoutError×1", a lone exception of every event
+ * without the count, "-" for none. */
+static char *exceptions_cell(const struct th_group *g)
+{
+	struct buf b = {0};
+	for (size_t i = 0; i < g->n_exceptions; i++) {
+		if (i > 0)
+			buf_str(&b, ", ");
+		buf_clean(&b, g->exceptions[i].name);
+		if (g->n_exceptions > 1 || g->exceptions_other > 0 ||
+		    g->exceptions[i].count != g->count) {
+			buf_str(&b, times_sign);
+			buf_uint(&b, g->exceptions[i].count);
+		}
+	}
+	if (g->exceptions_other > 0) {
+		buf_str(&b, ", other");
+		buf_str(&b, times_sign);
+		buf_uint(&b, g->exceptions_other);
+	}
+	return b.p ? b.p : xstrdup("-");
+}
+
+/* The rule that found most of the group's events (the first in priority
+ * order on a tie), with "+N" for the other rules. */
+static char *rules_cell(const struct th_rules *rules, const struct th_group *g)
+{
+	size_t n = rules_count(rules), top = 0, others = 0;
+	for (size_t r = 0; r < n; r++) {
+		if (g->rule_counts[r] > g->rule_counts[top])
+			top = r;
+		others += g->rule_counts[r] > 0;
+	}
+	struct buf b = {0};
+	buf_clean(&b, rules_id(rules, top));
+	if (others > 1) {
+		buf_str(&b, " +");
+		buf_uint(&b, others - 1);
+	}
+	return buf_take(&b);
+}
+
+/* "2024-05-01 10:00:01" from an ISO 8601 time: seconds are enough in a
+ * table, the detail block has the rest. Other shapes are kept whole. */
+static void buf_short_time(struct buf *b, const char *time)
+{
+	if (strnlen(time, 19) == 19 && time[10] == 'T') {
+		buf_add(b, time, 10);
+		buf_str(b, " ");
+		buf_add(b, time + 11, 8);
+	} else {
+		buf_clean(b, time);
+	}
+}
+
+/* "app.log:310 2024-05-01 10:00:01": the input's base name, as paths
+ * would crowd the table out. */
+static char *where_cell(const struct th_where *w)
+{
+	struct buf b = {0};
+	const char *input = w->input ? w->input : "-";
+	const char *slash = strrchr(input, '/');
+	buf_clean(&b, slash && slash[1] ? slash + 1 : input);
+	buf_str(&b, ":");
+	buf_uint(&b, w->line);
+	if (w->time[0] != '\0') {
+		buf_str(&b, " ");
+		buf_short_time(&b, w->time);
+	}
+	return buf_take(&b);
+}
+
+/* The table cell of column COL for group G; the caller frees it. */
+static char *cell(const struct th_report_ctx *c, const struct column *col,
+		  const struct th_group *g)
+{
+	struct buf b = {0};
+	switch (col->kind) {
+	case COL_COUNT:
+		buf_uint(&b, g->count);
+		return buf_take(&b);
+	case COL_SEVERITY:
+		return xstrdup(report_severity_name(g->severity));
+	case COL_KEY:
+		if (g->key[col->key] == NULL)
+			return xstrdup(no_value(col->key));
+		buf_clean(&b, g->key[col->key]);
+		return buf_take(&b);
+	case COL_EXCEPTIONS:
+		return exceptions_cell(g);
+	case COL_RULES:
+		return rules_cell(c->rules, g);
+	case COL_FIRST:
+		return where_cell(&g->first);
+	case COL_LAST:
+		break;
+	}
+	return where_cell(&g->last);
+}
+
+/* ---- table ------------------------------------------------------------ */
+
+/* Appends a column titled TITLE (upper-cased) at most MAX wide. */
+static void add_column(struct table *t, enum col_kind kind, enum th_key key,
+		       const char *title, size_t max)
+{
+	struct column *col = &t->cols[t->n_cols++];
+	col->kind = kind;
+	col->key = key;
+	col->max = max;
+	snprintf(col->title, sizeof col->title, "%s", title);
+	for (char *p = col->title; *p; p++)
+		*p = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+	col->width = report_width(col->title, strlen(col->title));
+}
+
+/* Count, severity, the group-by keys, then exceptions and rules unless
+ * they are keys already, then first and last. */
+static void table_columns(struct table *t, const struct th_agg *agg)
+{
+	const enum th_key *keys;
+	size_t n = agg_keys(agg, &keys);
+	bool by_exception = false, by_rule = false;
+	add_column(t, COL_COUNT, 0, "count", 0);
+	add_column(t, COL_SEVERITY, 0, "severity", 0);
+	for (size_t i = 0; i < n; i++) {
+		add_column(t, COL_KEY, keys[i], agg_key_name(keys[i]),
+			   TEXT_KEY_COLUMNS);
+		by_exception |= keys[i] == TH_KEY_EXCEPTION;
+		by_rule |= keys[i] == TH_KEY_RULE;
+	}
+	if (!by_exception)
+		add_column(t, COL_EXCEPTIONS, 0, "exceptions",
+			   TEXT_EXCEPTIONS_COLUMNS);
+	if (!by_rule)
+		add_column(t, COL_RULES, 0, "rules", TEXT_RULES_COLUMNS);
+	add_column(t, COL_FIRST, 0, "first", TEXT_WHERE_COLUMNS);
+	add_column(t, COL_LAST, 0, "last", TEXT_WHERE_COLUMNS);
+}
+
+/* Fills every cell and sizes each column to its widest cell, within the
+ * column's maximum (0: none). */
+static void table_fill(struct table *t, const struct th_report_ctx *c,
+		       const struct th_group *const *groups, size_t n)
+{
+	t->n_rows = n;
+	t->cells = xcalloc(n * t->n_cols, sizeof *t->cells);
+	for (size_t r = 0; r < n; r++) {
+		for (size_t k = 0; k < t->n_cols; k++) {
+			struct column *col = &t->cols[k];
+			char *s = cell(c, col, groups[r]);
+			size_t w = report_width(s, strlen(s));
+			if (w > col->width)
+				col->width = col->max && w > col->max ? col->max
+								      : w;
+			t->cells[r * t->n_cols + k] = s;
+		}
+	}
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->n_rows * t->n_cols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+/* Prints S in a column of WIDTH: cut with "…" when wider, padded unless
+ * LAST (no trailing blanks), right-aligned when RIGHT. */
+static void put_cell(FILE *out, const char *s, size_t width, bool right,
+		     bool last)
+{
+	size_t n = strlen(s), w = report_width(s, n);
+	bool cut = w > width;
+	if (cut)
+		n = report_fit(s, n, width - 1);
+	size_t pad = cut ? 0 : width - w;
+	if (right)
+		fprintf(out, "%*s", (int)pad, "");
+	fwrite(s, 1, n, out);
+	if (cut)
+		fputs(ellipsis, out);
+	if (!right && !last)
+		fprintf(out, "%*s", (int)pad, "");
+}
+
+/* One group's row; only the severity cell is colored. */
+static void table_row(FILE *out, const struct table *t, size_t r,
+		      const struct palette *pal, const struct th_group *g)
+{
+	for (size_t k = 0; k < t->n_cols; k++) {
+		const struct column *col = &t->cols[k];
+		bool sev = col->kind == COL_SEVERITY;
+		if (k > 0)
+			fputs("  ", out);
+		fputs(sev ? pal->severity[g->severity] : "", out);
+		put_cell(out, t->cells[r * t->n_cols + k], col->width,
+			 col->kind == COL_COUNT, k + 1 == t->n_cols);
+		fputs(sev ? pal->reset : "", out);
+	}
+	fputc('\n', out);
+}
+
+/* The bold title row, then one row per group. */
+static void table_print(FILE *out, const struct table *t,
+			const struct palette *pal,
+			const struct th_group *const *groups)
+{
+	fputs(pal->bold, out);
+	for (size_t k = 0; k < t->n_cols; k++) {
+		if (k > 0)
+			fputs("  ", out);
+		put_cell(out, t->cols[k].title, t->cols[k].width,
+			 t->cols[k].kind == COL_COUNT, k + 1 == t->n_cols);
+	}
+	fprintf(out, "%s\n", pal->reset);
+	for (size_t r = 0; r < t->n_rows; r++)
+		table_row(out, t, r, pal, groups[r]);
+}
+
+/* ---- detail blocks ---------------------------------------------------- */
+
+/* Prints up to TEXT_EXAMPLE_LINES lines of TEXT, indented, each cut to
+ * TEXT_LINE_COLUMNS, and "… N more lines" for the rest. */
+static void put_example(FILE *out, const struct palette *pal, const char *text,
+			size_t n)
+{
+	size_t shown = 0, at = 0;
+	for (; at < n && shown < TEXT_EXAMPLE_LINES; shown++) {
+		const char *nl = memchr(text + at, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - (text + at)) : n - at;
+		size_t clean_n;
+		char *clean = report_term_clean(text + at, len, true, &clean_n);
+		fputs("    ", out);
+		put_cell(out, clean, TEXT_LINE_COLUMNS, false, true);
+		fputc('\n', out);
+		free(clean);
+		at += len + (nl != NULL);
+	}
+	if (at >= n)
+		return;
+	uint64_t more = 1;
+	for (size_t i = at; i < n; i++)
+		more += text[i] == '\n';
+	fprintf(out, "    %s%s ", pal->dim, ellipsis);
+	put_count(out, more, "more line", "more lines");
+	fprintf(out, "%s\n", pal->reset);
+}
+
+/* The group's title: the key's value alone when grouping by one field,
+ * else "field=value" pairs. */
+static void put_title(FILE *out, const struct th_agg *agg,
+		      const struct th_group *g)
+{
+	const enum th_key *keys;
+	size_t n = agg_keys(agg, &keys);
+	for (size_t i = 0; i < n; i++) {
+		const char *v = g->key[keys[i]];
+		if (n > 1)
+			fprintf(out, "%s%s=", i ? " " : "",
+				agg_key_name(keys[i]));
+		if (v == NULL)
+			fputs(no_value(keys[i]), out);
+		else
+			put_clean(out, v, strlen(v), false);
+	}
+	if (n == 0)
+		fputs("all events", out);
+}
+
+/* The indented, aligned label of a detail line. */
+static void put_label(FILE *out, const char *label)
+{
+	fprintf(out, "  %-12s", label);
+}
+
+/* "NAME×COUNT", or NAME alone when it accounts for every event of the
+ * group (the title says how many). */
+static void put_named_count(FILE *out, const char *name, uint64_t count,
+			    const struct th_group *g)
+{
+	put_clean(out, name, strlen(name), false);
+	if (count != g->count)
+		fprintf(out, "%s%" PRIu64, times_sign, count);
+}
+
+/* "rules       ID×N, …": every rule that found an event of the group. */
+static void detail_rules(FILE *out, const struct th_rules *rules,
+			 const struct th_group *g)
+{
+	put_label(out, "rules");
+	const char *sep = "";
+	for (size_t r = 0; r < rules_count(rules); r++) {
+		if (g->rule_counts[r] == 0)
+			continue;
+		fputs(sep, out);
+		put_named_count(out, rules_id(rules, r), g->rule_counts[r], g);
+		sep = ", ";
+	}
+	fputc('\n', out);
+}
+
+/* "exceptions  NAME×N, …", in the group's order; nothing without any. */
+static void detail_exceptions(FILE *out, const struct th_group *g)
+{
+	if (g->n_exceptions == 0)
+		return;
+	put_label(out, "exceptions");
+	for (size_t i = 0; i < g->n_exceptions; i++) {
+		fputs(i ? ", " : "", out);
+		put_named_count(out, g->exceptions[i].name,
+				g->exceptions[i].count, g);
+	}
+	if (g->exceptions_other > 0)
+		fprintf(out, ", other%s%" PRIu64, times_sign,
+			g->exceptions_other);
+	fputc('\n', out);
+}
+
+/* "tasks       A, B, …and more" for a non-empty capped list. */
+static void detail_list(FILE *out, const char *label, const struct th_capped *l)
+{
+	if (l->n == 0)
+		return;
+	put_label(out, label);
+	for (size_t i = 0; i < l->n; i++) {
+		fputs(i ? ", " : "", out);
+		put_clean(out, l->items[i], strlen(l->items[i]), false);
+	}
+	if (l->capped)
+		fprintf(out, ", %sand more", ellipsis);
+	fputc('\n', out);
+}
+
+/* "app.log:310 at 2024-05-01T10:00:01.123Z", full input name. */
+static void detail_where(FILE *out, const char *label,
+			 const struct th_where *w)
+{
+	put_label(out, label);
+	const char *input = w->input ? w->input : "-";
+	put_clean(out, input, strlen(input), false);
+	fprintf(out, ":%" PRIu64, w->line);
+	if (w->time[0] != '\0') {
+		fputs(" at ", out);
+		put_clean(out, w->time, strlen(w->time), false);
+	}
+	fputc('\n', out);
+}
+
+/* A group's block: title, detail lines, then its example indented. */
+static void detail(FILE *out, const struct th_report_ctx *c,
+		   const struct palette *pal, const struct th_group *g)
+{
+	fputs(pal->bold, out);
+	put_title(out, c->agg, g);
+	fprintf(out, "%s (", pal->reset);
+	put_count(out, g->count, "event", "events");
+	fprintf(out, ", %s%s%s)\n", pal->severity[g->severity],
+		report_severity_name(g->severity), pal->reset);
+	detail_rules(out, c->rules, g);
+	detail_exceptions(out, g);
+	detail_list(out, "tasks", &g->tasks);
+	detail_list(out, "defined at", &g->defined_at);
+	if (g->count == 1) {
+		detail_where(out, "seen", &g->first);
+	} else {
+		detail_where(out, "first", &g->first);
+		detail_where(out, "last", &g->last);
+	}
+	if (g->example_len > 0)
+		put_example(out, pal, g->example, g->example_len);
+}
+
+/* ---- footer ----------------------------------------------------------- */
+
+/* Starts a footer line with its bold LABEL, or separates the next item
+ * when the line has one (MORE). */
+static void footer_item(FILE *out, const struct palette *pal,
+			const char *label, bool more)
+{
+	if (more)
+		fputs(", ", out);
+	else
+		fprintf(out, "%s%-8s%s ", pal->bold, label, pal->reset);
+}
+
+/* "ignored  ignore.health-check×12, …" for ignore rules that dropped any. */
+static void footer_ignored(FILE *out, const struct th_report_ctx *c,
+			   const struct palette *pal)
+{
+	const struct th_run *run = c->run;
+	size_t n = rules_ignore_count(c->rules);
+	bool any = false;
+	for (size_t i = 0; i < n && i < run->n_ignored; i++) {
+		if (run->ignored[i] == 0)
+			continue;
+		const char *id = rules_ignore_id(c->rules, i);
+		footer_item(out, pal, "ignored", any);
+		put_clean(out, id, strlen(id), false);
+		fprintf(out, "%s%" PRIu64, times_sign, run->ignored[i]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', out);
+}
+
+/* "skipped  2 lines cut at the read buffer, …" for non-zero counters. */
+static void footer_skipped(FILE *out, const struct th_run *run,
+			   const struct palette *pal)
+{
+	const struct {
+		uint64_t n;
+		const char *one, *many;
+	} items[] = {
+		{run->lines_truncated, "line cut at the read buffer",
+		 "lines cut at the read buffer"},
+		{run->events_truncated, "event with lines not kept",
+		 "events with lines not kept"},
+		{run->events_incomplete, "event cut off at end of input",
+		 "events cut off at end of input"},
+		{run->match_errors, "regex match over the match limit",
+		 "regex matches over the match limit"},
+		{run->groups_dropped, "event dropped (group limit)",
+		 "events dropped (group limit)"},
+	};
+	bool any = false;
+	for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
+		if (items[i].n == 0)
+			continue;
+		footer_item(out, pal, "skipped", any);
+		put_count(out, items[i].n, items[i].one, items[i].many);
+		any = true;
+	}
+	if (any)
+		fputc('\n', out);
+}
+
+/* "failed   NAME: why" for each input that could not be read whole. */
+static void footer_failed(FILE *out, const struct th_run *run,
+			  const struct palette *pal)
+{
+	for (size_t i = 0; i < run->n_inputs; i++) {
+		const struct th_run_input *in = &run->inputs[i];
+		if (in->error == NULL)
+			continue;
+		fprintf(out, "%s%-8s%s ", pal->severity[TH_SEV_ERROR],
+			"failed", pal->reset);
+		put_clean(out, in->name, strlen(in->name), false);
+		fputs(": ", out);
+		put_clean(out, in->error, strlen(in->error), false);
+		fputc('\n', out);
+	}
+}
+
+/* ---- the sink --------------------------------------------------------- */
+
+/* "tracehound: N events in N groups, N inputs, N lines". */
+static void header(FILE *out, const struct th_report_ctx *c,
+		   const struct palette *pal, size_t n_groups)
+{
+	fprintf(out, "%stracehound:%s ", pal->bold, pal->reset);
+	put_count(out, c->run->events, "event", "events");
+	fputs(" in ", out);
+	put_count(out, n_groups, "group", "groups");
+	fputs(", ", out);
+	put_count(out, c->run->n_inputs, "input", "inputs");
+	fputs(", ", out);
+	put_count(out, total_lines(c->run), "line", "lines");
+	fputc('\n', out);
+}
+
+/* The one line printed when no event was found. */
+static void nothing_found(FILE *out, const struct th_report_ctx *c,
+			  const struct palette *pal)
+{
+	fprintf(out, "%stracehound:%s no events found in ", pal->bold,
+		pal->reset);
+	put_count(out, total_lines(c->run), "line", "lines");
+	if (c->run->n_inputs > 1)
+		fprintf(out, " of %zu inputs", c->run->n_inputs);
+	fputc('\n', out);
+}
+
+/* Header, table and one detail block per group; stops early once the
+ * stream has failed (a closed pipe), as nothing more can get through. */
+static void summary(FILE *out, const struct th_report_ctx *c,
+		    const struct palette *pal,
+		    const struct th_group *const *groups, size_t n)
+{
+	struct table t = {0};
+	header(out, c, pal, n);
+	fputc('\n', out);
+	table_columns(&t, c->agg);
+	table_fill(&t, c, groups, n);
+	table_print(out, &t, pal, groups);
+	table_free(&t);
+	for (size_t i = 0; i < n && !ferror(out); i++) {
+		fputc('\n', out);
+		detail(out, c, pal, groups[i]);
+	}
+}
+
+/* True when the footer has something to say. */
+static bool footer_wanted(const struct th_report_ctx *c)
+{
+	const struct th_run *run = c->run;
+	bool any = run->lines_truncated || run->events_truncated ||
+		   run->events_incomplete || run->match_errors ||
+		   run->groups_dropped;
+	for (size_t i = 0; i < run->n_ignored; i++)
+		any |= run->ignored[i] > 0;
+	for (size_t i = 0; i < run->n_inputs; i++)
+		any |= run->inputs[i].error != NULL;
+	return any;
+}
+
+/* Prints the report. Returns false when output failed. */
+static bool text_finish(struct th_sink *base)
+{
+	struct text_sink *s = (struct text_sink *)base;
+	const struct th_report_ctx *c = &base->ctx;
+	const struct th_group *const *groups;
+	size_t n = agg_sorted(c->agg, &groups);
+	if (n == 0 && c->run->events == 0)
+		nothing_found(c->out, c, &s->pal);
+	else
+		summary(c->out, c, &s->pal, groups, n);
+	if (footer_wanted(c)) {
+		if (n > 0)
+			fputc('\n', c->out);
+		footer_ignored(c->out, c, &s->pal);
+		footer_skipped(c->out, c->run, &s->pal);
+		footer_failed(c->out, c->run, &s->pal);
+	}
+	return fflush(c->out) == 0 && !ferror(c->out);
+}
+
+/* The event's full text in the sink's buffer, which grows to the largest
+ * event seen (bounded by the event line limits). Returns its length. */
+static size_t event_text_buf(struct text_sink *s, const struct th_event *ev)
+{
+	size_t n = event_text(ev, s->text, s->text_cap);
+	if (n >= s->text_cap) {
+		s->text_cap = n + 1;
+		s->text = xrealloc(s->text, s->text_cap);
+		event_text(ev, s->text, s->text_cap);
+	}
+	return n;
+}
+
+/* --follow: "input:line  severity  rule  coroutine  exception", then the
+ * event's first lines; nothing without --follow, the summary says it all.
+ * A failed write is left in the stream's error flag for finish(). */
+static void text_event(struct th_sink *base, const struct th_event *ev)
+{
+	struct text_sink *s = (struct text_sink *)base;
+	const struct th_report_ctx *c = &base->ctx;
+	if (!c->follow || ferror(c->out))
+		return;
+	enum th_severity sev = rules_severity(c->rules, ev->rule);
+	const char *rule = rules_id(c->rules, ev->rule);
+	fputs(s->pal.bold, c->out);
+	put_clean(c->out, ev->input ? ev->input : "-",
+		  ev->input ? strlen(ev->input) : 1, false);
+	fprintf(c->out, ":%" PRIu64 "%s  %s%s%s  ", ev->line, s->pal.reset,
+		s->pal.severity[sev], report_severity_name(sev), s->pal.reset);
+	put_clean(c->out, rule, strlen(rule), false);
+	for (enum th_field f = TH_F_COROUTINE; f <= TH_F_EXCEPTION; f++) {
+		struct th_span v = event_get(ev, f);
+		fputs("  ", c->out);
+		put_clean(c->out, v.p ? v.p : "-", v.p ? v.n : 1, false);
+	}
+	fputc('\n', c->out);
+	size_t n = event_text_buf(s, ev);
+	put_example(c->out, &s->pal, s->text, n);
+	fflush(c->out);
+}
+
+/* Frees the sink; the stream is the caller's. */
+static void text_free(struct th_sink *base)
+{
+	struct text_sink *s = (struct text_sink *)base;
+	if (s == NULL)
+		return;
+	free(s->text);
+	free(s);
+}
+
+struct th_sink *report_text_new(const struct th_report_ctx *ctx)
+{
+	struct text_sink *s = xcalloc(1, sizeof *s);
+	s->base.event = text_event;
+	s->base.finish = text_finish;
+	s->base.free = text_free;
+	s->base.ctx = *ctx;
+	s->pal = palette(ctx->color);
+	return &s->base;
+}

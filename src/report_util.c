@@ -1,0 +1,201 @@
+/* report_util.c - helpers shared by the report sinks; see report_util.h. */
+#include "report_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+/* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
+static const char replacement[] = "\xEF\xBF\xBD";
+
+const char *report_severity_name(enum th_severity s)
+{
+	switch (s) {
+	case TH_SEV_ERROR:
+		return "error";
+	case TH_SEV_WARNING:
+		return "warning";
+	case TH_SEV_INFO:
+		break;
+	}
+	return "info";
+}
+
+/* The byte range allowed after lead byte C (Unicode table 3-7), the length
+ * of its sequence in *LEN; false for a byte that cannot start one. */
+static bool utf8_lead(unsigned char c, size_t *len, unsigned char *lo,
+		      unsigned char *hi)
+{
+	*lo = 0x80;
+	*hi = 0xBF;
+	if (c >= 0xC2 && c <= 0xDF)
+		*len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		*len = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		*len = 4;
+	else
+		return false;
+	if (c == 0xE0)
+		*lo = 0xA0; /* overlong */
+	else if (c == 0xED)
+		*hi = 0x9F; /* surrogates */
+	else if (c == 0xF0)
+		*lo = 0x90; /* overlong */
+	else if (c == 0xF4)
+		*hi = 0x8F; /* past U+10FFFF */
+	return true;
+}
+
+size_t report_utf8_step(const char *p, size_t n, bool *valid)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t len;
+	unsigned char lo, hi;
+	*valid = u[0] < 0x80;
+	if (*valid || !utf8_lead(u[0], &len, &lo, &hi))
+		return 1;
+	size_t i = 1;
+	for (; i < len && i < n; i++) {
+		if (u[i] < lo || u[i] > hi)
+			return i;
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	*valid = i == len;
+	return i;
+}
+
+char *report_utf8_clean(const char *p, size_t n, size_t *out_n)
+{
+	/* Each invalid byte becomes at most 3 bytes. */
+	char *out = xmalloc(n * 3 + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		bool valid;
+		size_t step = report_utf8_step(p + i, n - i, &valid);
+		if (valid)
+			memcpy(out + o, p + i, step);
+		else
+			memcpy(out + o, replacement, 3);
+		o += valid ? step : 3;
+		i += step;
+	}
+	out[o] = '\0';
+	*out_n = o;
+	return out;
+}
+
+/* True for a character a terminal would act on rather than show: C0 (but
+ * TAB when KEEP_TAB), DEL, and C1 (U+0080..U+009F, which some terminals
+ * take as CSI and friends). */
+static bool is_control(const unsigned char *u, size_t step, bool keep_tab)
+{
+	if (step == 1)
+		return (u[0] < 0x20 && !(keep_tab && u[0] == '\t')) ||
+		       u[0] == 0x7F;
+	return step == 2 && u[0] == 0xC2 && u[1] < 0xA0;
+}
+
+char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n)
+{
+	/* "\xNN" is the longest replacement: 4 bytes per input byte. */
+	char *out = xmalloc(n * 4 + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		const unsigned char *u = (const unsigned char *)p + i;
+		bool valid;
+		size_t step = report_utf8_step(p + i, n - i, &valid);
+		if (!valid) {
+			memcpy(out + o, replacement, 3);
+			o += 3;
+		} else if (is_control(u, step, keep_tab)) {
+			unsigned c = step == 1 ? u[0] : u[1];
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+		} else {
+			memcpy(out + o, p + i, step);
+			o += step;
+		}
+		i += step;
+	}
+	out[o] = '\0';
+	*out_n = o;
+	return out;
+}
+
+size_t report_width(const char *s, size_t n)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		w += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return w;
+}
+
+size_t report_fit(const char *s, size_t n, size_t width)
+{
+	size_t w = 0, i = 0;
+	for (; i < n; i++) {
+		if (((unsigned char)s[i] & 0xC0) != 0x80 && w++ == width)
+			break;
+	}
+	return i;
+}
+
+json_t *report_json_text(const char *p, size_t n)
+{
+	size_t clean_n;
+	char *clean = report_utf8_clean(p, n, &clean_n);
+	json_t *s = json_stringn(clean, clean_n);
+	free(clean);
+	if (s == NULL)
+		die("out of memory (JSON string)");
+	return s;
+}
+
+json_t *report_json_cstr(const char *s)
+{
+	if (s == NULL)
+		return json_null();
+	return report_json_text(s, strlen(s));
+}
+
+json_t *report_json_uint(uint64_t v)
+{
+	json_t *j = json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+	if (j == NULL)
+		die("out of memory (JSON integer)");
+	return j;
+}
+
+void report_json_set(json_t *obj, const char *key, json_t *value)
+{
+	if (value == NULL || json_object_set_new(obj, key, value) != 0)
+		die("out of memory (JSON object)");
+}
+
+void report_json_set_text(json_t *obj, const char *key, size_t n,
+			  json_t *value)
+{
+	size_t clean_n;
+	char *clean = report_utf8_clean(key, n, &clean_n);
+	json_t *old = json_object_getn(obj, clean, clean_n);
+	if (old != NULL && json_is_integer(old) && json_is_integer(value)) {
+		json_int_t sum = json_integer_value(old);
+		json_int_t add = json_integer_value(value);
+		json_decref(value);
+		value = json_integer(sum > INT64_MAX - add ? INT64_MAX
+							   : sum + add);
+	}
+	if (value == NULL ||
+	    json_object_setn_new(obj, clean, clean_n, value) != 0)
+		die("out of memory (JSON object)");
+	free(clean);
+}
+
+bool report_json_write(FILE *out, const json_t *doc, size_t flags)
+{
+	if (json_dumpf(doc, out, flags) != 0)
+		return false;
+	return fputc('\n', out) != EOF;
+}

@@ -1,0 +1,68 @@
+/* report_util.h - what the report sinks share: severity names, UTF-8
+ * clean-up of log-derived bytes for JSON and for terminals, JSON helpers.
+ *
+ * Owns:        nothing; strings returned are the caller's to free().
+ * Errors:      out of memory dies (xmalloc); nothing is printed.
+ *
+ * Log text is bytes: invalid UTF-8, NUL and control bytes are normal. Every
+ * log-derived string leaves tracehound through one of these helpers.
+ */
+#ifndef TH_REPORT_UTIL_H
+#define TH_REPORT_UTIL_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "th.h"
+
+/* "error", "warning" or "info". */
+const char *report_severity_name(enum th_severity s);
+
+/* Length of the UTF-8 character at P[0..N) (N > 0). When the bytes are not
+ * valid UTF-8, *VALID is false and the length is that of the maximal
+ * invalid subpart (Unicode's "replace each with one U+FFFD" practice). */
+size_t report_utf8_step(const char *p, size_t n, bool *valid);
+
+/* A NUL-terminated copy of P[0..N) with every invalid sequence replaced by
+ * U+FFFD; NUL bytes are kept. *OUT_N gets its length. Caller frees. */
+char *report_utf8_clean(const char *p, size_t n, size_t *out_n);
+
+/* A copy of P[0..N) safe to print on a terminal: invalid UTF-8 becomes
+ * U+FFFD, control characters (C0 but TAB when KEEP_TAB, DEL, C1) become
+ * "\xNN" so log text cannot move the cursor or change colors. *OUT_N gets
+ * its length. Caller frees. */
+char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n);
+
+/* Columns taken by clean UTF-8 S[0..N): one per character (wide CJK
+ * characters are counted as one; log fields are ASCII in practice). */
+size_t report_width(const char *s, size_t n);
+
+/* Bytes of clean UTF-8 S[0..N) that fit in WIDTH columns, cut on a
+ * character boundary. */
+size_t report_fit(const char *s, size_t n, size_t width);
+
+/* A JSON string of log-derived bytes (cleaned as above, NUL kept and
+ * dumped as \u0000). Never NULL: dies on out of memory. */
+json_t *report_json_text(const char *p, size_t n);
+
+/* report_json_text of a C string, or JSON null for NULL. */
+json_t *report_json_cstr(const char *s);
+
+/* A JSON integer; counts past the largest json_int_t are clamped. */
+json_t *report_json_uint(uint64_t v);
+
+/* Sets OBJ[KEY] = VALUE (taking the reference) for a key we chose, ASCII.
+ * Dies on failure: with a valid key only memory can run out. */
+void report_json_set(json_t *obj, const char *key, json_t *value);
+
+/* Sets OBJ[KEY] for a log-derived key (cleaned like report_json_text). Two
+ * keys can become equal once cleaned ("A\xff", "A\xfe"): integer values are
+ * then added, so no count is lost. */
+void report_json_set_text(json_t *obj, const char *key, size_t n,
+			  json_t *value);
+
+/* Writes DOC with jansson FLAGS and a newline. Returns false when the
+ * write failed; the stream's error flag stays set for finish(). */
+bool report_json_write(FILE *out, const json_t *doc, size_t flags);
+
+#endif

@@ -1,0 +1,128 @@
+/* rules.h - load YAML rule files and match lines and events against them.
+ *
+ * Owns:        every rule, ignore rule and wrapper name loaded, and their
+ *              compiled PCRE2 patterns (JIT). Immutable once rules_finish()
+ *              succeeded, so threads may share it.
+ * A struct th_matcher holds the per-thread PCRE2 match data; everything that
+ * runs a regex takes one. Callers never see pcre2.h.
+ * Errors:      loading fills a struct th_error with file:line:column and
+ *              returns false; nothing is printed. After a failure the rules
+ *              are only fit for rules_free(). See patterns/README.md for the
+ *              format.
+ * Regexes run with a match limit: one that gives up (a badly backtracking
+ * user pattern) counts as no match and is counted in rules_match_errors().
+ */
+#ifndef TH_RULES_H
+#define TH_RULES_H
+
+#include "diag.h"
+#include "event.h"
+#include "th.h"
+
+/* What follows an event's start line, i.e. which grammar the assembler
+ * applies to decide where the event ends. */
+enum th_body {
+	TH_BODY_LINE,      /* the start line alone */
+	TH_BODY_WARNING,   /* a warnings.warn report: indented source lines,
+			      "Object allocated at" frames, the tracemalloc hint */
+	TH_BODY_ASYNCIO,   /* asyncio's "key: value" context lines, debug-mode
+			      source tracebacks, then an optional traceback */
+	TH_BODY_TRACEBACK, /* the start line opens a traceback (or group) */
+};
+
+/* Facts the C traceback grammar computes for an event (see classify.h);
+ * a rule's extract list says which field each goes to. */
+enum th_builtin {
+	TH_BUILTIN_EXCEPTION,  /* "traceback.exception": final-line type */
+	TH_BUILTIN_FUNCTION,   /* "traceback.function": innermost frame */
+	TH_BUILTIN_CREATED_AT, /* "source_traceback.location": file:line */
+	TH_BUILTIN_COUNT
+};
+
+struct th_facts {
+	struct th_span value[TH_BUILTIN_COUNT]; /* p == NULL or n == 0: not
+						   known */
+};
+
+struct th_rules;
+struct th_matcher;
+
+struct th_rules *rules_new(void);
+void rules_free(struct th_rules *r);
+
+/* Loads a rule file, or every *.yaml / *.yml file of a directory in name
+ * order. Later files may override (override: true) or disable rules of
+ * earlier ones. Returns false and fills ERR on the first problem. */
+bool rules_load_path(struct th_rules *r, const char *path,
+		     struct th_error *err);
+
+/* Loads YAML from memory; NAME is what messages call it. For tests. */
+bool rules_load_buffer(struct th_rules *r, const char *name, const char *yaml,
+		       size_t len, struct th_error *err);
+
+/* JIT-compiles the enabled rules' patterns, resolves ignore rules' rule
+ * ids, computes the literals and checks the whole set (at least one enabled
+ * rule). Call once after loading; nothing may be loaded afterwards. */
+bool rules_finish(struct th_rules *r, struct th_error *err);
+
+/* Enabled event rules, in priority order: when several start patterns match
+ * a line, the first rule wins. Indexes below are 0..rules_count()-1. */
+size_t rules_count(const struct th_rules *r);
+const char *rules_id(const struct th_rules *r, size_t rule);
+enum th_severity rules_severity(const struct th_rules *r, size_t rule);
+enum th_body rules_body(const struct th_rules *r, size_t rule);
+/* True when an exception group ending the event yields one event per leaf. */
+bool rules_split_leaves(const struct th_rules *r, size_t rule);
+
+/* Literal strings, one of which every start line contains: the fast path
+ * searches buffers for these and confirms candidates with
+ * rules_match_start(). Returns false when some enabled rule has no usable
+ * literal, so every line must be matched (the slow path). */
+bool rules_literals(const struct th_rules *r, const struct th_span **lits,
+		    size_t *n);
+
+/* Shortest literal a start pattern's alternative must contain for the fast
+ * path to use it. */
+#define TH_LITERAL_MIN 3
+
+/* The literals rules_finish() derives for a start pattern without a
+ * `literal:` key (see patterns/README.md): the longest run of plain
+ * characters of each top-level alternative. Writes them to BUF (room for
+ * PATTERN.n bytes) and points LITS (room for PATTERN.n + 1 spans) at them.
+ * Returns how many, or 0 when some alternative has no run of TH_LITERAL_MIN
+ * bytes or the pattern uses what the derivation does not understand. */
+size_t rules_literal_derive(struct th_span pattern, char *buf,
+			    struct th_span *lits);
+
+/* Enabled ignore rules (indexes 0..rules_ignore_count()-1, in order of
+ * first definition), and wrapper coroutines: COROUTINE is a wrapper when
+ * it is a wrapper's name, or a qualified name ending in "." and one
+ * ("f.<locals>._coro_creating_hub_and_span"). */
+size_t rules_ignore_count(const struct th_rules *r);
+const char *rules_ignore_id(const struct th_rules *r, size_t ignore);
+bool rules_is_wrapper(const struct th_rules *r, struct th_span coroutine);
+
+/* A matcher for rules on which rules_finish() succeeded; R must outlive
+ * it. One per thread. */
+struct th_matcher *matcher_new(const struct th_rules *r);
+void matcher_free(struct th_matcher *m);
+
+/* Matches that gave up at the match limit (counted as no match) so far. */
+size_t rules_match_errors(const struct th_matcher *m);
+
+/* Index of the first enabled rule whose start pattern matches LINE, or -1. */
+long rules_match_start(struct th_matcher *m, struct th_span line);
+
+/* Fills EV's unset fields for rule EV->rule: named groups of the start
+ * pattern on the event's first line, then the rule's extract items in order
+ * (regexes over the event's lines; builtins taken from FACTS, which may be
+ * NULL). A field keeps the first value found; an empty capture sets
+ * nothing. */
+void rules_extract(struct th_matcher *m, struct th_event *ev,
+		   const struct th_facts *facts);
+
+/* Index of the first enabled ignore rule that drops EV (its fields
+ * filled), or -1. */
+long rules_ignored(struct th_matcher *m, const struct th_event *ev);
+
+#endif

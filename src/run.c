@@ -1,0 +1,40 @@
+/* run.c - run-wide counters; see run.h. */
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+void run_init(struct th_run *run, size_t n_ignore_rules)
+{
+	memset(run, 0, sizeof *run);
+	run->n_ignored = n_ignore_rules;
+	run->worst = -1;
+	run->ignored = xcalloc(n_ignore_rules ? n_ignore_rules : 1,
+			       sizeof *run->ignored);
+}
+
+void run_fini(struct th_run *run)
+{
+	for (size_t i = 0; i < run->n_inputs; i++) {
+		free(run->inputs[i].name);
+		free(run->inputs[i].error);
+	}
+	free(run->inputs);
+	free(run->ignored);
+	memset(run, 0, sizeof *run);
+}
+
+size_t run_add_input(struct th_run *run, const char *name)
+{
+	if (run->n_inputs == run->cap_inputs) {
+		run->cap_inputs = run->cap_inputs ? run->cap_inputs * 2 : 8;
+		run->inputs = xrealloc(run->inputs,
+				       run->cap_inputs * sizeof *run->inputs);
+	}
+	struct th_run_input *in = &run->inputs[run->n_inputs];
+	memset(in, 0, sizeof *in);
+	in->name = xstrdup(name);
+	return run->n_inputs++;
+}

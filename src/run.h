@@ -1,0 +1,43 @@
+/* run.h - what one run of tracehound scanned, skipped and failed at.
+ *
+ * Owns:        the list of inputs (names copied) and the run-wide counters.
+ * Caller owns: the struct (run_init / run_fini on caller storage).
+ * Every limit that truncates or skips something counts it here, so the
+ * report can say what was not looked at.
+ */
+#ifndef TH_RUN_H
+#define TH_RUN_H
+
+#include "th.h"
+
+struct th_run_input {
+	char *name;
+	uint64_t lines;
+	uint64_t bytes;  /* decompressed bytes scanned */
+	char *error;     /* NULL, or why it could not be read whole */
+};
+
+struct th_run {
+	struct th_run_input *inputs;
+	size_t n_inputs, cap_inputs;
+
+	uint64_t events;          /* events reported (after ignore rules) */
+	int worst;                /* highest severity reported, -1 for none */
+	size_t inputs_failed;
+	uint64_t *ignored;        /* per ignore rule, n_ignored entries */
+	size_t n_ignored;
+
+	uint64_t lines_truncated; /* lines longer than the read buffer */
+	uint64_t events_truncated;/* events with lines not kept */
+	uint64_t events_incomplete;/* cut off by end of input */
+	uint64_t match_errors;    /* regex matches that hit the match limit */
+	uint64_t groups_dropped;  /* events whose group did not fit */
+};
+
+void run_init(struct th_run *run, size_t n_ignore_rules);
+void run_fini(struct th_run *run);
+
+/* Adds an input and returns its index (stable for the run). */
+size_t run_add_input(struct th_run *run, const char *name);
+
+#endif

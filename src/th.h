@@ -1,0 +1,36 @@
+/* th.h - the few types every tracehound module shares.
+ *
+ * Owns:        nothing.
+ * Input is bytes with lengths: a struct th_span never owns its bytes and is
+ * never assumed to be NUL-terminated.
+ */
+#ifndef TH_H
+#define TH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct th_span {
+	const char *p;
+	size_t n;
+};
+
+#define TH_SPAN_LIT(s) ((struct th_span){(s), sizeof(s) - 1})
+
+/* Results of the streaming stages. Library code returns one of these and
+ * never prints; the caller decides what to tell the user. */
+enum th_status {
+	TH_OK = 0,
+	TH_EOF,         /* no more data: not an error */
+	TH_ERR_IO,      /* read() failed; errno-style detail in the input */
+	TH_ERR_CORRUPT, /* compressed data is damaged or truncated */
+};
+
+enum th_severity {
+	TH_SEV_INFO = 0,
+	TH_SEV_WARNING,
+	TH_SEV_ERROR,
+};
+
+#endif

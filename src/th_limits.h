@@ -1,0 +1,49 @@
+/* limits.h - every bound tracehound puts on memory, in one place.
+ *
+ * Going over a limit truncates or skips, is counted in the run, and shows in
+ * the report. Nothing here grows with the size of the input.
+ */
+#ifndef TH_LIMITS_H
+#define TH_LIMITS_H
+
+/* Bytes read from an input at a time, and so the longest line kept whole:
+ * a longer line is cut to this many bytes and the rest is skipped. */
+#define TH_READ_BUFFER (1024 * 1024)
+
+/* An event keeps its first TH_EVENT_HEAD_LINES lines and its last
+ * TH_EVENT_TAIL_LINES; lines in between are counted, not kept. The tail
+ * holds the final exception line and the innermost frames. */
+#define TH_EVENT_HEAD_LINES 400
+#define TH_EVENT_TAIL_LINES 200
+/* Bytes of text kept per event line (a longer line is cut). */
+#define TH_EVENT_LINE_BYTES 4096
+
+/* Lines of a multi-line exception message (or notes) kept after the final
+ * line of a traceback before the event is closed. */
+#define TH_MESSAGE_CONTINUATION_LINES 50
+
+/* Distinct groups in one report; events of further groups are counted in
+ * the report's "dropped" section instead. */
+#define TH_MAX_GROUPS 10000
+
+/* Entries kept in a group's "tasks" and "defined_at" lists. */
+#define TH_MAX_LIST 20
+
+/* Bytes of a group's example event text. */
+#define TH_MAX_EXAMPLE 16384
+
+/* Bytes of one field value (coroutine, exception, task...). */
+#define TH_MAX_FIELD 512
+
+/* Writers told apart within one input (pods, pids) with an event open at
+ * the same time; the least recently active one's event is closed early. */
+#define TH_MAX_SOURCES 64
+
+/* Blank lines after a traceback that may still be followed by a chain
+ * separator ("During handling of the above exception..."). */
+#define TH_MAX_PENDING_BLANKS 3
+
+/* Leaves of one exception group reported as separate events. */
+#define TH_MAX_LEAVES 256
+
+#endif

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# cli.sh - the command line as users meet it: exit statuses, formats,
+# inputs (files, directories, stdin, gzip, zstd) and bad-rule messages.
+# Prints TAP. Needs TH_BIN (the built binary); jq is not required.
+set -u
+bin=${TH_BIN:?TH_BIN must name the tracehound binary}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+# check NAME WANT_STATUS CMD...: runs CMD, keeps stdout/stderr in $out/$err
+check() {
+	local name=$1 want=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local got=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+	if [ "$got" -eq "$want" ]; then ok "$name"; else not_ok "$name" "exit $got, want $want" "stderr: $err"; fi
+}
+contains() { # NAME HAYSTACK NEEDLE
+	case $2 in *"$3"*) ok "$1" ;; *) not_ok "$1" "missing: $3" "in: ${2:0:400}" ;; esac
+}
+
+cat >"$tmp/error.log" <<'LOG'
+2024-05-01 10:00:00,000 INFO [app] starting
+2024-05-01 10:00:01,123 ERROR [asyncio] Task exception was never retrieved
+future: <Task finished name='Task-2' coro=<fetch_user() done, defined at app.py:41> exception=ConnectionError('down')>
+Traceback (most recent call last):
+  File "app.py", line 43, in fetch_user
+    raise ConnectionError("down")
+ConnectionError: down
+2024-05-01 10:00:02,000 INFO [app] done
+LOG
+cat >"$tmp/warning.log" <<'LOG'
+app.py:9: RuntimeWarning: coroutine 'refresh' was never awaited
+  refresh()
+LOG
+printf 'INFO all quiet\nINFO still quiet\n' >"$tmp/clean.log"
+
+echo "TAP version 13"
+
+check "a clean log exits 0" 0 "$bin" "$tmp/clean.log"
+check "an error event exits 1" 1 "$bin" "$tmp/error.log"
+check "a warning fails by default" 1 "$bin" "$tmp/warning.log"
+check "--fail-on error lets a warning pass" 0 "$bin" --fail-on error "$tmp/warning.log"
+check "--fail-on never always passes" 0 "$bin" --fail-on never "$tmp/error.log"
+check "--fail-on info fails on anything" 1 "$bin" --fail-on=info "$tmp/warning.log"
+
+check "json report" 1 "$bin" --format json "$tmp/error.log"
+contains "json has the schema" "$out" '"schema": "tracehound.report/1"'
+contains "json groups by coroutine" "$out" '"coroutine": "fetch_user"'
+contains "json takes the time from the logging prefix" "$out" '"time": "2024-05-01T10:00:01.123"'
+
+check "ndjson" 1 "$bin" --format ndjson "$tmp/error.log" "$tmp/warning.log"
+lines=$(printf '%s\n' "$out" | grep -c '^{')
+[ "$lines" -eq 2 ] && ok "ndjson prints one line per event" || not_ok "ndjson prints one line per event" "got $lines lines"
+
+check "stdin is read when no path is given" 1 "$bin" --format json <"$tmp/error.log"
+contains "stdin is named -" "$out" '"name": "-"'
+
+gzip -c "$tmp/error.log" >"$tmp/error.log.gz"
+check "gzip input is decompressed" 1 "$bin" --format json "$tmp/error.log.gz"
+contains "gzip input finds the event" "$out" '"ConnectionError": 1'
+gzip -c "$tmp/error.log" >"$tmp/renamed.txt"
+check "gzip is recognised by content, not name" 1 "$bin" --format json - <"$tmp/renamed.txt"
+contains "gzip on stdin finds the event" "$out" '"ConnectionError": 1'
+if command -v zstd >/dev/null; then
+	zstd -q -c "$tmp/error.log" >"$tmp/error.log.zst"
+	check "zstd input is decompressed" 1 "$bin" --format json "$tmp/error.log.zst"
+	contains "zstd input finds the event" "$out" '"ConnectionError": 1'
+fi
+head -c 100 "$tmp/error.log.gz" >"$tmp/cut.gz"
+check "a corrupt input is an error, the others are still scanned" 2 "$bin" --format json "$tmp/cut.gz" "$tmp/error.log"
+contains "the corrupt input is named on stderr" "$err" "cut.gz"
+contains "the good input is still reported" "$out" '"ConnectionError": 1'
+check "a missing input is an error" 2 "$bin" "$tmp/nope.log"
+contains "the missing input is named" "$err" "nope.log"
+
+mkdir -p "$tmp/dir/sub" && cp "$tmp/error.log" "$tmp/dir/sub/a.log" && cp "$tmp/warning.log" "$tmp/dir/b.log"
+check "directories are searched recursively" 1 "$bin" --format json "$tmp/dir"
+contains "files under a directory are scanned" "$out" 'sub/a.log'
+
+check "group by exception" 1 "$bin" --format json --group-by exception "$tmp/error.log"
+contains "key holds the group-by field" "$out" '"exception": "ConnectionError"'
+check "group by two keys" 1 "$bin" --format json -g rule,coroutine "$tmp/error.log"
+contains "both keys are in the key" "$out" '"rule": "asyncio.exception-never-retrieved"'
+
+check "text report" 1 "$bin" --color never "$tmp/error.log"
+contains "text names the coroutine" "$out" "fetch_user"
+case $out in *$'\033['*) not_ok "no color when not asked for" ;; *) ok "no color when not asked for" ;; esac
+check "text report in color" 1 "$bin" --color=always "$tmp/error.log"
+contains "color when asked for" "$out" $'\033['
+
+check "unknown option" 2 "$bin" --frobnicate "$tmp/clean.log"
+contains "unknown option is named" "$err" "--frobnicate"
+check "bad format value" 2 "$bin" --format xml "$tmp/clean.log"
+contains "bad format is named" "$err" "xml"
+check "bad group-by key" 2 "$bin" --group-by colour "$tmp/clean.log"
+check "--help" 0 "$bin" --help
+contains "help lists --group-by" "$out" "--group-by"
+check "--version" 0 "$bin" --version
+contains "version" "$out" "tracehound 0.1.0"
+
+# bad rule files: file:line:column, the line, a caret, exit 2, nothing read
+printf 'rules:\n  - id: x.bad\n    start: "unclosed ("\n' >"$tmp/badre.yaml"
+check "a regex that does not compile is refused" 2 "$bin" --rules "$tmp/badre.yaml" "$tmp/error.log"
+contains "the position of the bad regex is given" "$err" "badre.yaml:3:"
+contains "the offending line is shown" "$err" 'start: "unclosed ("'
+contains "a caret points at it" "$err" "^"
+[ -z "$out" ] && ok "nothing is scanned with bad rules" || not_ok "nothing is scanned with bad rules"
+printf 'rules:\n  - id: x.bad\n    serverity: error\n    start: "x"\n' >"$tmp/badkey.yaml"
+check "an unknown key is refused" 2 "$bin" --rules "$tmp/badkey.yaml" "$tmp/error.log"
+contains "the unknown key is at its line and column" "$err" "badkey.yaml:3:5"
+printf 'rules:\n  - id: x.a\n    start: "x"\n   bad: [\n' >"$tmp/syntax.yaml"
+check "a YAML syntax error is refused" 2 "$bin" --rules "$tmp/syntax.yaml" "$tmp/error.log"
+contains "the YAML error names the file" "$err" "syntax.yaml:"
+printf 'rules:\n  - id: python.traceback\n    start: "x"\n' >"$tmp/dup.yaml"
+check "a duplicate id is refused" 2 "$bin" --rules "$tmp/dup.yaml" "$tmp/error.log"
+contains "the duplicate id is named" "$err" "python.traceback"
+check "rules check accepts the default rules" 0 "$bin" rules check
+check "rules check refuses a bad file" 2 "$bin" rules check "$tmp/badkey.yaml"
+printf 'rules:\n  - id: asyncio.exception-never-retrieved\n    override: true\n    enabled: false\n' >"$tmp/off.yaml"
+check "a default rule can be disabled" 1 "$bin" --format json --rules "$tmp/off.yaml" "$tmp/error.log"
+case $out in *'"asyncio.exception-never-retrieved"'*) not_ok "a disabled rule finds nothing" ;; *) ok "a disabled rule finds nothing" ;; esac
+contains "its traceback is then an ordinary traceback" "$out" '"python.traceback": 1'
+check "--no-default-rules with no rules is refused" 2 "$bin" --no-default-rules "$tmp/error.log"
+
+# a closed pipe ends quietly
+for i in $(seq 200); do cat "$tmp/error.log"; done >"$tmp/many.log"
+"$bin" --format ndjson "$tmp/many.log" 2>"$tmp/err" | head -n 1 >/dev/null
+grep -q . "$tmp/err" && not_ok "a closed pipe ends quietly" "$(cat "$tmp/err")" || ok "a closed pipe ends quietly"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

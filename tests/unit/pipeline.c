@@ -1,0 +1,106 @@
+/* pipeline.c - see pipeline.h. */
+#include "pipeline.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "assemble.h"
+#include "classify.h"
+#include "prefix.h"
+#include "rules.h"
+#include "run.h"
+#include "trigger.h"
+
+struct collect {
+	const struct th_rules *rules;
+	struct got *out;
+	size_t n;
+};
+
+static void copy_field(const struct th_event *ev, enum th_field f, char *dst,
+		       size_t cap)
+{
+	struct th_span v = event_get(ev, f);
+	if (v.p == NULL)
+		snprintf(dst, cap, "-");
+	else
+		snprintf(dst, cap, "%.*s", (int)v.n, v.p);
+}
+
+static void deliver(void *ctx, const struct th_event *ev)
+{
+	struct collect *c = ctx;
+	if (c->n < GOT_MAX) {
+		struct got *g = &c->out[c->n];
+		snprintf(g->rule, sizeof g->rule, "%s",
+			 rules_id(c->rules, ev->rule));
+		copy_field(ev, TH_F_COROUTINE, g->coroutine, sizeof g->coroutine);
+		copy_field(ev, TH_F_EXCEPTION, g->exception, sizeof g->exception);
+		copy_field(ev, TH_F_TASK, g->task, sizeof g->task);
+		copy_field(ev, TH_F_DEFINED_AT, g->defined_at,
+			   sizeof g->defined_at);
+		copy_field(ev, TH_F_CREATED_AT, g->created_at,
+			   sizeof g->created_at);
+		snprintf(g->time, sizeof g->time, "%s", ev->time);
+		g->line = ev->line;
+		g->end_line = ev->end_line;
+		g->complete = ev->complete;
+	}
+	c->n++;
+}
+
+static void classify_cb(void *ctx, struct th_event *ev)
+{
+	classify_event(ctx, ev);
+}
+
+static struct th_rules *load(const char *extra_yaml)
+{
+	struct th_rules *r = rules_new();
+	struct th_error err = {0};
+	cr_assert(rules_load_path(r, TH_TEST_PATTERNS_DIR, &err), "%s:%zu: %s",
+		  err.file, err.line, err.message);
+	if (extra_yaml)
+		cr_assert(rules_load_buffer(r, "extra.yaml", extra_yaml,
+					    strlen(extra_yaml), &err),
+			  "%s:%zu:%zu: %s", err.file, err.line, err.column,
+			  err.message);
+	cr_assert(rules_finish(r, &err), "%s", err.message);
+	return r;
+}
+
+size_t pipeline_run(const char *text, const char *extra_yaml,
+		    struct got *out)
+{
+	struct th_rules *rules = load(extra_yaml);
+	struct th_matcher *m = matcher_new(rules);
+	struct th_trigger *t = trigger_new(rules);
+	struct th_prefixer *p = prefix_new();
+	struct th_run run;
+	run_init(&run, rules_ignore_count(rules));
+	struct collect c = {.rules = rules, .out = out};
+	struct th_classifier *cls = classify_new(rules, m, &run, deliver, &c);
+	struct th_assembler *a = assembler_new(rules, m, t, classify_cb, cls);
+	assembler_begin_input(a, "test.log", 0);
+	uint64_t number = 1, offset = 0;
+	for (const char *s = text; *s;) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		struct th_line line = {{s, n}, number++, offset, false};
+		offset += n + (nl != NULL);
+		struct th_record rec;
+		prefix_parse(p, &line, offset, &rec);
+		assembler_feed(a, &rec);
+		s += n + (nl != NULL);
+	}
+	assembler_end_input(a);
+	assembler_free(a);
+	classify_free(cls);
+	run_fini(&run);
+	prefix_free(p);
+	trigger_free(t);
+	matcher_free(m);
+	rules_free(rules);
+	return c.n;
+}

@@ -1,0 +1,584 @@
+/* test_agg.c - grouping: keys (alone, combined, null), counts, severity,
+ * capped lists that keep the same values whatever the arrival order,
+ * first/last, the example, the group cap and the report order.
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+
+/* Four rules (error, warning, error, info) and two ignore rules. */
+static const char rules_yaml[] =
+	"rules:\n"
+	"  - id: test.error\n"
+	"    severity: error\n"
+	"    start: 'TEST ERROR'\n"
+	"  - id: test.warning\n"
+	"    severity: warning\n"
+	"    start: 'TEST WARNING'\n"
+	"  - id: test.error2\n"
+	"    severity: error\n"
+	"    start: 'TEST SECOND ERROR'\n"
+	"  - id: test.info\n"
+	"    severity: info\n"
+	"    start: 'TEST INFO'\n";
+
+static struct th_rules *load_rules(void)
+{
+	struct th_rules *r = rules_new();
+	struct th_error err = {0};
+	cr_assert(rules_load_buffer(r, "test.yaml", rules_yaml,
+				    strlen(rules_yaml), &err),
+		  "%s:%zu:%zu: %s", err.file, err.line, err.column,
+		  err.message);
+	cr_assert(rules_finish(r, &err), "%s", err.message);
+	return r;
+}
+
+/* Index of the rule with id ID; fails the test when there is none. */
+static size_t rule_index(const struct th_rules *r, const char *id)
+{
+	for (size_t i = 0; i < rules_count(r); i++)
+		if (strcmp(rules_id(r, i), id) == 0)
+			return i;
+	cr_assert_fail("no rule %s", id);
+	return 0;
+}
+
+/* One event to add; NULL fields stay unset. */
+struct spec {
+	const char *rule; /* id; NULL: test.error */
+	const char *coroutine, *exception, *task, *defined_at;
+	const char *input; /* NULL: "app.log" */
+	size_t input_index;
+	uint64_t line;
+	const char *time;
+	const char *text; /* NULL: "event at line N" */
+};
+
+static void set_field(struct th_event *ev, enum th_field f, const char *v)
+{
+	if (v != NULL)
+		event_set(ev, f, (struct th_span){v, strlen(v)});
+}
+
+/* Fills EV (initialised by the caller) from S. */
+static void make_event(struct th_event *ev, const struct th_rules *r,
+		       struct spec s)
+{
+	event_reset(ev);
+	ev->rule = rule_index(r, s.rule ? s.rule : "test.error");
+	ev->input = s.input ? s.input : "app.log";
+	ev->input_index = s.input_index;
+	ev->line = ev->end_line = s.line ? s.line : 1;
+	ev->complete = true;
+	snprintf(ev->time, sizeof ev->time, "%s", s.time ? s.time : "");
+	char text[64];
+	snprintf(text, sizeof text, "event at line %llu",
+		 (unsigned long long)ev->line);
+	const char *t = s.text ? s.text : text;
+	event_add_line(ev, (struct th_span){t, strlen(t)});
+	set_field(ev, TH_F_COROUTINE, s.coroutine);
+	set_field(ev, TH_F_EXCEPTION, s.exception);
+	set_field(ev, TH_F_TASK, s.task);
+	set_field(ev, TH_F_DEFINED_AT, s.defined_at);
+}
+
+/* An aggregate over the test rules, with the event used to feed it. */
+struct fixture {
+	struct th_rules *rules;
+	struct th_agg *agg;
+	struct th_event ev;
+};
+
+static struct fixture *open_agg(const enum th_key *keys, size_t n)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	cr_assert(f != NULL);
+	f->rules = load_rules();
+	f->agg = agg_new(f->rules, keys, n);
+	event_init(&f->ev);
+	return f;
+}
+
+static struct fixture *open_by(enum th_key key)
+{
+	return open_agg(&key, 1);
+}
+
+static void close_agg(struct fixture *f)
+{
+	event_fini(&f->ev);
+	agg_free(f->agg);
+	rules_free(f->rules);
+	free(f);
+}
+
+static bool add(struct fixture *f, struct spec s)
+{
+	make_event(&f->ev, f->rules, s);
+	return agg_add(f->agg, &f->ev);
+}
+
+static size_t sorted(struct fixture *f, const struct th_group *const **g)
+{
+	return agg_sorted(f->agg, g);
+}
+
+/* "NULL" or the value in quotes, for messages. */
+static const char *show(const char *s, char *buf, size_t cap)
+{
+	if (s == NULL)
+		return "NULL";
+	snprintf(buf, cap, "\"%s\"", s);
+	return buf;
+}
+
+static void expect_key(const struct th_group *g, enum th_key k,
+		       const char *want)
+{
+	char b1[600], b2[600];
+	const char *got = g->key[k];
+	bool same = (got == NULL && want == NULL) ||
+		    (got != NULL && want != NULL && strcmp(got, want) == 0);
+	cr_expect(same, "key %s: got %s, want %s", agg_key_name(k),
+		  show(got, b1, sizeof b1), show(want, b2, sizeof b2));
+}
+
+Test(agg, key_names_round_trip)
+{
+	for (size_t k = 0; k < TH_KEY_COUNT; k++) {
+		const char *name = agg_key_name((enum th_key)k);
+		enum th_key back;
+		cr_expect(agg_key_from_name((struct th_span){name, strlen(name)},
+					    &back),
+			  "%s", name);
+		cr_expect_eq(back, k, "%s", name);
+	}
+	enum th_key none;
+	cr_expect_not(agg_key_from_name(TH_SPAN_LIT("coro"), &none));
+	cr_expect_not(agg_key_from_name(TH_SPAN_LIT("coroutines"), &none));
+}
+
+Test(agg, groups_events_by_coroutine_and_counts_each_group)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	add(f, (struct spec){.coroutine = "fetch_user", .line = 1});
+	add(f, (struct spec){.coroutine = "send_mail", .line = 2});
+	add(f, (struct spec){.coroutine = "fetch_user", .line = 3});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 2);
+	expect_key(g[0], TH_KEY_COROUTINE, "fetch_user");
+	cr_expect_eq(g[0]->count, 2);
+	expect_key(g[1], TH_KEY_COROUTINE, "send_mail");
+	cr_expect_eq(g[1]->count, 1);
+	for (size_t k = 0; k < TH_KEY_COUNT; k++)
+		if (k != TH_KEY_COROUTINE)
+			expect_key(g[0], (enum th_key)k, NULL);
+	close_agg(f);
+}
+
+Test(agg, unknown_coroutine_is_a_null_group_apart_from_the_empty_name)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	add(f, (struct spec){.coroutine = NULL});
+	add(f, (struct spec){.coroutine = ""});
+	add(f, (struct spec){.coroutine = NULL});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 2, "NULL and \"\" must be two groups");
+	expect_key(g[0], TH_KEY_COROUTINE, NULL);
+	cr_expect_eq(g[0]->count, 2);
+	expect_key(g[1], TH_KEY_COROUTINE, "");
+	cr_expect_eq(g[1]->count, 1);
+	close_agg(f);
+}
+
+/* Three events whose values of K are a, b, a: two groups, a counted 2. */
+static void check_single_key(enum th_key k, struct spec a, struct spec b,
+			     const char *va, const char *vb)
+{
+	struct fixture *f = open_by(k);
+	add(f, a);
+	add(f, b);
+	add(f, a);
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 2, "group by %s", agg_key_name(k));
+	expect_key(g[0], k, va);
+	cr_expect_eq(g[0]->count, 2, "group by %s", agg_key_name(k));
+	expect_key(g[1], k, vb);
+	close_agg(f);
+}
+
+Test(agg, groups_by_each_key_on_its_own)
+{
+	check_single_key(TH_KEY_RULE, (struct spec){.rule = "test.warning"},
+			 (struct spec){.rule = "test.info"}, "test.warning",
+			 "test.info");
+	check_single_key(TH_KEY_EXCEPTION, (struct spec){.exception = "KeyError"},
+			 (struct spec){.exception = "ValueError"}, "KeyError",
+			 "ValueError");
+	check_single_key(TH_KEY_TASK, (struct spec){.task = "Task-3"},
+			 (struct spec){.task = "Task-12"}, "Task-3", "Task-12");
+	check_single_key(TH_KEY_INPUT, (struct spec){.input = "b.log"},
+			 (struct spec){.input = "a.log"}, "b.log", "a.log");
+	check_single_key(TH_KEY_DEFINED_AT,
+			 (struct spec){.defined_at = "app.py:10"},
+			 (struct spec){.defined_at = "app.py:9"}, "app.py:10",
+			 "app.py:9");
+	check_single_key(TH_KEY_COROUTINE, (struct spec){.coroutine = "x"},
+			 (struct spec){.coroutine = NULL}, "x", NULL);
+}
+
+Test(agg, groups_by_the_tuple_of_combined_keys)
+{
+	const enum th_key keys[] = {TH_KEY_COROUTINE, TH_KEY_EXCEPTION};
+	struct fixture *f = open_agg(keys, 2);
+	add(f, (struct spec){.coroutine = "ab", .exception = "c"});
+	add(f, (struct spec){.coroutine = "a", .exception = "bc"});
+	add(f, (struct spec){.coroutine = "ab", .exception = NULL});
+	add(f, (struct spec){.coroutine = NULL, .exception = "ab"});
+	add(f, (struct spec){.coroutine = "ab", .exception = "c"});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 4,
+		     "(ab,c) (a,bc) (ab,NULL) (NULL,ab) are four groups");
+	expect_key(g[0], TH_KEY_COROUTINE, "ab");
+	expect_key(g[0], TH_KEY_EXCEPTION, "c");
+	cr_expect_eq(g[0]->count, 2);
+	/* count 1 each, by coroutine (NULL first), then exception */
+	expect_key(g[1], TH_KEY_COROUTINE, NULL);
+	expect_key(g[2], TH_KEY_COROUTINE, "a");
+	expect_key(g[3], TH_KEY_COROUTINE, "ab");
+	expect_key(g[3], TH_KEY_EXCEPTION, NULL);
+	const enum th_key *got;
+	cr_expect_eq(agg_keys(f->agg, &got), 2);
+	cr_expect_eq(got[0], TH_KEY_COROUTINE);
+	cr_expect_eq(got[1], TH_KEY_EXCEPTION);
+	close_agg(f);
+}
+
+Test(agg, value_with_a_nul_byte_is_taken_up_to_the_nul)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	make_event(&f->ev, f->rules, (struct spec){0});
+	event_set(&f->ev, TH_F_COROUTINE, (struct th_span){"abc\0def", 7});
+	agg_add(f->agg, &f->ev);
+	add(f, (struct spec){.coroutine = "abc"});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	expect_key(g[0], TH_KEY_COROUTINE, "abc");
+	close_agg(f);
+}
+
+Test(agg, counts_events_per_rule_and_per_exception)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	const char *exc[] = {"TimeoutError", "ConnectionError", NULL,
+			     "ConnectionError", "ConnectionError", "AError"};
+	for (size_t i = 0; i < 6; i++)
+		add(f, (struct spec){.coroutine = "c", .exception = exc[i],
+				     .rule = i == 2 ? "test.warning" : NULL});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	cr_expect_eq(g[0]->count, 6);
+	cr_expect_eq(g[0]->rule_counts[rule_index(f->rules, "test.error")], 5);
+	cr_expect_eq(g[0]->rule_counts[rule_index(f->rules, "test.warning")], 1);
+	cr_expect_eq(g[0]->rule_counts[rule_index(f->rules, "test.info")], 0);
+	cr_assert_eq(g[0]->n_exceptions, 3, "the event without one is not counted");
+	const char *want[] = {"ConnectionError", "AError", "TimeoutError"};
+	const uint64_t want_n[] = {3, 1, 1};
+	for (size_t i = 0; i < 3; i++) {
+		cr_expect_str_eq(g[0]->exceptions[i].name, want[i],
+				 "exceptions[%zu] by count desc, then name", i);
+		cr_expect_eq(g[0]->exceptions[i].count, want_n[i], "%s", want[i]);
+	}
+	cr_expect_eq(g[0]->exceptions_other, 0);
+	close_agg(f);
+}
+
+Test(agg, exception_names_past_the_list_limit_are_counted_as_other)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	for (int i = 0; i < TH_MAX_LIST + 5; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "Error%d", i);
+		add(f, (struct spec){.coroutine = "c", .exception = name});
+	}
+	add(f, (struct spec){.coroutine = "c", .exception = "Error0"});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	cr_expect_eq(g[0]->n_exceptions, TH_MAX_LIST);
+	cr_expect_eq(g[0]->exceptions_other, 5);
+	cr_expect_str_eq(g[0]->exceptions[0].name, "Error0");
+	cr_expect_eq(g[0]->exceptions[0].count, 2);
+	close_agg(f);
+}
+
+Test(agg, severity_is_the_highest_of_the_groups_events)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	add(f, (struct spec){.coroutine = "a", .rule = "test.info"});
+	add(f, (struct spec){.coroutine = "a", .rule = "test.warning"});
+	add(f, (struct spec){.coroutine = "a", .rule = "test.info"});
+	add(f, (struct spec){.coroutine = "b", .rule = "test.info"});
+	add(f, (struct spec){.coroutine = "c", .rule = "test.warning"});
+	add(f, (struct spec){.coroutine = "c", .rule = "test.error"});
+	const struct th_group *const *g;
+	size_t n = sorted(f, &g);
+	cr_assert_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		const char *k = g[i]->key[TH_KEY_COROUTINE];
+		enum th_severity want = k[0] == 'a'   ? TH_SEV_WARNING
+					: k[0] == 'b' ? TH_SEV_INFO
+						      : TH_SEV_ERROR;
+		cr_expect_eq(g[i]->severity, want, "group %s", k);
+	}
+	close_agg(f);
+}
+
+/* A deterministic shuffle (xorshift), so a failure can be replayed. */
+static void shuffle(int *v, size_t n, uint32_t seed)
+{
+	uint32_t x = seed ? seed : 1;
+	for (size_t i = n - 1; i > 0; i--) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		size_t j = x % (i + 1);
+		int t = v[i];
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+Test(agg, capped_lists_keep_the_smallest_whatever_the_arrival_order)
+{
+	enum { N = 3 * TH_MAX_LIST };
+	for (uint32_t seed = 0; seed < 20; seed++) {
+		int order[N];
+		for (int i = 0; i < N; i++)
+			order[i] = i + 1;
+		shuffle(order, N, seed);
+		struct fixture *f = open_by(TH_KEY_COROUTINE);
+		for (int i = 0; i < N; i++) {
+			char task[32], where[32];
+			snprintf(task, sizeof task, "Task-%d", order[i]);
+			snprintf(where, sizeof where, "app.py:%d", order[i]);
+			add(f, (struct spec){.coroutine = "c", .task = task,
+					     .defined_at = where});
+		}
+		const struct th_group *const *g;
+		cr_assert_eq(sorted(f, &g), 1);
+		const struct th_capped *lists[] = {&g[0]->tasks,
+						   &g[0]->defined_at};
+		const char *fmt[] = {"Task-%d", "app.py:%d"};
+		for (size_t l = 0; l < 2; l++) {
+			cr_assert_eq(lists[l]->n, TH_MAX_LIST, "seed %u", seed);
+			cr_expect(lists[l]->capped, "seed %u", seed);
+			for (int i = 0; i < TH_MAX_LIST; i++) {
+				char want[32];
+				snprintf(want, sizeof want, fmt[l], i + 1);
+				cr_expect_str_eq(lists[l]->items[i], want,
+						 "seed %u, item %d (Task-2 "
+						 "before Task-10)",
+						 seed, i);
+			}
+		}
+		close_agg(f);
+	}
+}
+
+Test(agg, repeated_values_do_not_make_a_full_list_capped)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	for (int round = 0; round < 3; round++) {
+		for (int i = TH_MAX_LIST; i > 0; i--) {
+			char task[32];
+			snprintf(task, sizeof task, "Task-%d", i);
+			add(f, (struct spec){.coroutine = "c", .task = task});
+		}
+	}
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	cr_expect_eq(g[0]->tasks.n, TH_MAX_LIST);
+	cr_expect_not(g[0]->tasks.capped,
+		      "%d distinct tasks, each seen three times", TH_MAX_LIST);
+	cr_expect_eq(g[0]->defined_at.n, 0);
+	cr_expect_not(g[0]->defined_at.capped);
+	close_agg(f);
+}
+
+static void expect_where(const struct th_where *w, const char *input,
+			 uint64_t line, const char *time, const char *what)
+{
+	cr_expect_str_eq(w->input, input, "%s input", what);
+	cr_expect_eq(w->line, line, "%s line: got %llu, want %llu", what,
+		     (unsigned long long)w->line, (unsigned long long)line);
+	cr_expect_str_eq(w->time, time, "%s time", what);
+}
+
+Test(agg, first_and_last_are_the_earliest_and_latest_by_time)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	add(f, (struct spec){.coroutine = "c", .line = 10,
+			     .time = "2024-05-01T10:00:02Z"});
+	add(f, (struct spec){.coroutine = "c", .line = 20,
+			     .time = "2024-05-01T10:00:01.5Z"});
+	add(f, (struct spec){.coroutine = "c", .line = 30,
+			     .time = "2024-05-01T10:00:01.25Z"});
+	add(f, (struct spec){.coroutine = "c", .line = 5,
+			     .time = "2024-05-01T10:00:02.000Z"});
+	add(f, (struct spec){.coroutine = "c", .line = 40,
+			     .time = "2024-05-01T10:00:02.1Z"});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	expect_where(&g[0]->first, "app.log", 30, "2024-05-01T10:00:01.25Z",
+		     "first (.25 before .5)");
+	expect_where(&g[0]->last, "app.log", 40, "2024-05-01T10:00:02.1Z",
+		     "last (:02.1 after :02)");
+	close_agg(f);
+}
+
+Test(agg, equal_times_are_ordered_by_line)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	add(f, (struct spec){.coroutine = "c", .line = 10,
+			     .time = "2024-05-01T10:00:02Z"});
+	add(f, (struct spec){.coroutine = "c", .line = 5,
+			     .time = "2024-05-01T10:00:02.000Z"});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	cr_expect_eq(g[0]->first.line, 5, ":02 equals :02.000, line decides");
+	cr_expect_eq(g[0]->last.line, 10);
+	close_agg(f);
+}
+
+Test(agg, without_times_first_and_last_go_by_input_then_line)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	add(f, (struct spec){.coroutine = "c", .input = "b.log",
+			     .input_index = 1, .line = 3});
+	add(f, (struct spec){.coroutine = "c", .input = "a.log",
+			     .input_index = 0, .line = 900});
+	add(f, (struct spec){.coroutine = "c", .input = "b.log",
+			     .input_index = 1, .line = 70});
+	add(f, (struct spec){.coroutine = "c", .input = "a.log",
+			     .input_index = 0, .line = 800});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	expect_where(&g[0]->first, "a.log", 800, "", "first");
+	expect_where(&g[0]->last, "b.log", 70, "", "last");
+	close_agg(f);
+}
+
+Test(agg, example_is_the_text_of_the_first_event)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	add(f, (struct spec){.coroutine = "c", .line = 50, .text = "later"});
+	add(f, (struct spec){.coroutine = "c", .line = 7, .text = "earlier"});
+	add(f, (struct spec){.coroutine = "c", .line = 90, .text = "last"});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	cr_expect_str_eq(g[0]->example, "earlier",
+			 "the example follows the first event");
+	cr_expect_eq(g[0]->example_len, strlen("earlier"));
+	close_agg(f);
+}
+
+Test(agg, long_example_is_cut_on_a_character_boundary)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	event_reset(&f->ev);
+	f->ev.rule = 0;
+	f->ev.input = "app.log";
+	f->ev.line = 1;
+	set_field(&f->ev, TH_F_COROUTINE, "c");
+	/* lines of "é" (2 bytes), with one byte of "x" first so that the
+	 * cut at TH_MAX_EXAMPLE falls inside an "é" */
+	char line[1001];
+	line[0] = 'x';
+	for (size_t i = 1; i + 1 < sizeof line; i += 2)
+		memcpy(line + i, "\xC3\xA9", 2);
+	for (int i = 0; i < 40; i++)
+		event_add_line(&f->ev, (struct th_span){line, sizeof line});
+	agg_add(f->agg, &f->ev);
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	size_t n = g[0]->example_len;
+	cr_expect_leq(n, TH_MAX_EXAMPLE);
+	cr_expect_geq(n, TH_MAX_EXAMPLE - 3);
+	cr_expect_neq((unsigned char)g[0]->example[n - 1], 0xC3,
+		      "cut after the lead byte of a 2-byte character (%zu)",
+		      n);
+	size_t full = event_text(&f->ev, NULL, 0);
+	char *text = malloc(full + 1);
+	event_text(&f->ev, text, full + 1);
+	cr_expect(memcmp(g[0]->example, text, n) == 0,
+		  "the example is a prefix of the event text");
+	free(text);
+	close_agg(f);
+}
+
+Test(agg, new_groups_past_the_cap_are_refused_and_old_ones_still_count)
+{
+	struct fixture *f = open_by(TH_KEY_TASK);
+	char task[32];
+	for (int i = 0; i < TH_MAX_GROUPS; i++) {
+		snprintf(task, sizeof task, "Task-%d", i);
+		cr_assert(add(f, (struct spec){.task = task}),
+			  "group %d of %d", i, TH_MAX_GROUPS);
+	}
+	cr_expect_not(add(f, (struct spec){.task = "Task-new"}),
+		      "group %d is one too many", TH_MAX_GROUPS + 1);
+	cr_expect(add(f, (struct spec){.task = "Task-77"}));
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), TH_MAX_GROUPS);
+	expect_key(g[0], TH_KEY_TASK, "Task-77");
+	cr_expect_eq(g[0]->count, 2);
+	expect_key(g[1], TH_KEY_TASK, "Task-0");
+	expect_key(g[TH_MAX_GROUPS - 1], TH_KEY_TASK, "Task-9999");
+	close_agg(f);
+}
+
+Test(agg, sorted_by_count_then_key_in_version_order_with_null_first)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	const char *names[] = {"w10", "w2", NULL, "w1", "b"};
+	const int times[] = {1, 1, 1, 1, 3};
+	for (size_t i = 0; i < 5; i++)
+		for (int t = 0; t < times[i]; t++)
+			add(f, (struct spec){.coroutine = names[i]});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 5);
+	const char *want[] = {"b", NULL, "w1", "w2", "w10"};
+	for (size_t i = 0; i < 5; i++)
+		expect_key(g[i], TH_KEY_COROUTINE, want[i]);
+	close_agg(f);
+}
+
+Test(agg, multi_key_order_compares_keys_in_group_by_order)
+{
+	const enum th_key keys[] = {TH_KEY_EXCEPTION, TH_KEY_COROUTINE};
+	struct fixture *f = open_agg(keys, 2);
+	add(f, (struct spec){.coroutine = "a", .exception = "Z"});
+	add(f, (struct spec){.coroutine = "b", .exception = "Y"});
+	add(f, (struct spec){.coroutine = "a", .exception = "Y"});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 3);
+	expect_key(g[0], TH_KEY_EXCEPTION, "Y");
+	expect_key(g[0], TH_KEY_COROUTINE, "a");
+	expect_key(g[1], TH_KEY_EXCEPTION, "Y");
+	expect_key(g[1], TH_KEY_COROUTINE, "b");
+	expect_key(g[2], TH_KEY_EXCEPTION, "Z");
+	close_agg(f);
+}
+
+Test(agg, empty_aggregate_has_no_groups)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	const struct th_group *const *g;
+	cr_expect_eq(sorted(f, &g), 0);
+	close_agg(f);
+}

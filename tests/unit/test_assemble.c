@@ -1,0 +1,126 @@
+/* test_assemble.c - where events start and end, on real CPython output. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+static struct got got[GOT_MAX];
+
+static const char logged_never_retrieved[] =
+	"2026-11-26 11:02:01,300 INFO [app] starting\n"
+	"2026-11-26 11:02:01,315 ERROR [asyncio] Task exception was never "
+	"retrieved\n"
+	"future: <Task finished name='Task-3' coro=<Client.fetch() done, "
+	"defined at /tmp/py/nr.py:10> exception=ConnectionError('down')>\n"
+	"Traceback (most recent call last):\n"
+	"  File \"/tmp/py/nr.py\", line 12, in fetch\n"
+	"    {}[\"k\"]\n"
+	"    ~~^^^^^\n"
+	"KeyError: 'k'\n"
+	"\n"
+	"The above exception was the direct cause of the following "
+	"exception:\n"
+	"\n"
+	"Traceback (most recent call last):\n"
+	"  File \"/tmp/py/nr.py\", line 14, in fetch\n"
+	"    raise ConnectionError(\"down\") from e\n"
+	"ConnectionError: down\n"
+	"2026-11-26 11:02:01,320 INFO [app] next record\n";
+
+Test(assemble, asyncio_message_and_chained_traceback_are_one_event)
+{
+	size_t n = pipeline_run(logged_never_retrieved, NULL, got);
+	cr_assert_eq(n, 1, "events: %zu", n);
+	cr_expect_str_eq(got[0].rule, "asyncio.exception-never-retrieved");
+	cr_expect_eq(got[0].line, 2);
+	cr_expect_eq(got[0].end_line, 15, "end_line %lu",
+		     (unsigned long)got[0].end_line);
+	cr_expect(got[0].complete);
+	cr_expect_str_eq(got[0].time, "2026-11-26T11:02:01.315");
+}
+
+Test(assemble, blank_line_not_followed_by_a_chain_ends_the_event_before_it)
+{
+	const char text[] = "Traceback (most recent call last):\n"
+			    "  File \"x.py\", line 1, in <module>\n"
+			    "    f()\n"
+			    "ValueError: a\n"
+			    "\n"
+			    "done\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(got[0].end_line, 4);
+	cr_expect(got[0].complete);
+}
+
+Test(assemble, traceback_cut_by_end_of_input_is_incomplete)
+{
+	const char text[] = "Traceback (most recent call last):\n"
+			    "  File \"x.py\", line 1, in <module>\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect(!got[0].complete);
+	cr_expect_str_eq(got[0].exception, "-");
+	cr_expect_str_eq(got[0].coroutine, "<module>");
+}
+
+Test(assemble, a_new_trigger_inside_a_traceback_starts_a_new_event)
+{
+	const char text[] = "Traceback (most recent call last):\n"
+			    "  File \"x.py\", line 1, in <module>\n"
+			    "Task was destroyed but it is pending!\n"
+			    "task: <Task pending name='Task-4' coro=<slow() "
+			    "running at x.py:5> wait_for=<Future pending>>\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 2, "events: %zu", n);
+	cr_expect(!got[0].complete);
+	cr_expect_str_eq(got[1].rule, "asyncio.task-destroyed-pending");
+	cr_expect_str_eq(got[1].coroutine, "slow");
+	cr_expect_eq(got[1].end_line, 4);
+}
+
+Test(assemble, multi_line_message_lines_stay_in_the_event)
+{
+	const char text[] = "Traceback (most recent call last):\n"
+			    "  File \"x.py\", line 1, in <module>\n"
+			    "ValueError: first line\n"
+			    "second line of the message\n"
+			    "INFO:app:a new record\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(got[0].end_line, 4);
+	cr_expect_str_eq(got[0].exception, "ValueError");
+}
+
+Test(assemble, never_awaited_warning_takes_its_source_and_hint_lines)
+{
+	const char text[] =
+		"/tmp/py/nr.py:23: RuntimeWarning: coroutine 'slow' was never "
+		"awaited\n"
+		"  slow()\n"
+		"RuntimeWarning: Enable tracemalloc to get the object "
+		"allocation traceback\n"
+		"something else\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].rule, "asyncio.coroutine-never-awaited");
+	cr_expect_str_eq(got[0].coroutine, "slow");
+	cr_expect_eq(got[0].end_line, 3);
+}
+
+Test(assemble, two_tracebacks_back_to_back_are_two_events)
+{
+	const char text[] = "Traceback (most recent call last):\n"
+			    "  File \"x.py\", line 1, in f\n"
+			    "ValueError\n"
+			    "Traceback (most recent call last):\n"
+			    "  File \"x.py\", line 2, in g\n"
+			    "KeyError: 'k'\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(got[0].coroutine, "f");
+	cr_expect_str_eq(got[0].exception, "ValueError");
+	cr_expect_str_eq(got[1].coroutine, "g");
+	cr_expect_str_eq(got[1].exception, "KeyError");
+	cr_expect_eq(got[1].line, 4);
+}

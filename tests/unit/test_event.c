@@ -1,0 +1,86 @@
+/* test_event.c - an event keeps its head and tail lines within limits. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "event.h"
+
+static struct th_span span(const char *s)
+{
+	return (struct th_span){s, strlen(s)};
+}
+
+Test(event, text_joins_lines_with_newlines)
+{
+	struct th_event ev;
+	event_init(&ev);
+	event_add_line(&ev, span("a"));
+	event_add_line(&ev, span(""));
+	event_add_line(&ev, span("c"));
+	char buf[16];
+	cr_expect_eq(event_text(&ev, buf, sizeof buf), 4);
+	cr_expect_str_eq(buf, "a\n\nc");
+	cr_expect_eq(event_text(&ev, buf, 3), 4, "length even when cut");
+	cr_expect_str_eq(buf, "a\n");
+	event_fini(&ev);
+}
+
+Test(event, long_events_keep_head_and_tail_and_count_the_rest)
+{
+	struct th_event ev;
+	event_init(&ev);
+	size_t total = TH_EVENT_HEAD_LINES + TH_EVENT_TAIL_LINES + 1000;
+	for (size_t i = 0; i < total; i++) {
+		char line[32];
+		snprintf(line, sizeof line, "line %zu", i);
+		event_add_line(&ev, span(line));
+	}
+	cr_assert_eq(event_line_count(&ev),
+		     TH_EVENT_HEAD_LINES + TH_EVENT_TAIL_LINES);
+	cr_expect_eq(ev.skipped, 1000);
+	struct th_span last = event_line(&ev, event_line_count(&ev) - 1);
+	char want[32];
+	snprintf(want, sizeof want, "line %zu", total - 1);
+	cr_expect(last.n == strlen(want) && memcmp(last.p, want, last.n) == 0);
+	struct th_span first_tail = event_line(&ev, TH_EVENT_HEAD_LINES);
+	snprintf(want, sizeof want, "line %zu", total - TH_EVENT_TAIL_LINES);
+	cr_expect(first_tail.n == strlen(want) &&
+		  memcmp(first_tail.p, want, first_tail.n) == 0);
+	cr_expect(event_gap_before(&ev, TH_EVENT_HEAD_LINES));
+	event_reset(&ev);
+	cr_expect_eq(event_line_count(&ev), 0);
+	event_fini(&ev);
+}
+
+Test(event, overlong_lines_are_cut_and_counted)
+{
+	static char big[TH_EVENT_LINE_BYTES * 2];
+	memset(big, 'x', sizeof big);
+	struct th_event ev;
+	event_init(&ev);
+	event_add_line(&ev, (struct th_span){big, sizeof big});
+	cr_expect_eq(event_line(&ev, 0).n, TH_EVENT_LINE_BYTES);
+	cr_expect_eq(ev.lines_cut, 1);
+	event_fini(&ev);
+}
+
+Test(event, fields_are_set_cut_and_unset)
+{
+	struct th_event ev;
+	event_init(&ev);
+	cr_expect(!event_has(&ev, TH_F_COROUTINE));
+	event_set(&ev, TH_F_COROUTINE, span("fetch"));
+	cr_expect(event_has(&ev, TH_F_COROUTINE));
+	cr_expect_eq(event_get(&ev, TH_F_COROUTINE).n, 5);
+	static char big[TH_MAX_FIELD * 2];
+	memset(big, 'y', sizeof big);
+	event_set(&ev, TH_F_TASK, (struct th_span){big, sizeof big});
+	cr_expect_eq(event_get(&ev, TH_F_TASK).n, TH_MAX_FIELD - 1);
+	event_unset(&ev, TH_F_COROUTINE);
+	cr_expect(event_get(&ev, TH_F_COROUTINE).p == NULL);
+	enum th_field f;
+	cr_expect(event_field_from_name(span("defined_at"), &f) &&
+		  f == TH_F_DEFINED_AT);
+	cr_expect(!event_field_from_name(span("time"), &f));
+	event_fini(&ev);
+}

@@ -1,0 +1,488 @@
+/* test_input.c - opening inputs and reading them plain, gzip and zstd, whole
+ * and damaged, from files, memfds and pipes.
+ */
+#include <criterion/criterion.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "input.h"
+
+struct bytes {
+	char *p;
+	size_t n;
+	size_t size; /* allocated, when it grows by append */
+};
+
+static struct bytes bytes_of(const char *s, size_t n)
+{
+	struct bytes b = {malloc(n + 1), n, n + 1};
+
+	memcpy(b.p, s, n);
+	return b;
+}
+
+#define BYTES_LIT(s) bytes_of((s), sizeof(s) - 1)
+
+/* Appends N bytes at P to B, which grows by doubling: tests read whole
+ * files a byte at a time. */
+static void append_raw(struct bytes *b, const char *p, size_t n)
+{
+	if (b->n + n + 1 > b->size) {
+		b->size = 2 * (b->n + n + 1);
+		b->p = realloc(b->p, b->size);
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+/* Appends MORE to B and frees MORE. */
+static void append(struct bytes *b, struct bytes more)
+{
+	append_raw(b, more.p, more.n);
+	free(more.p);
+}
+
+/* One gzip member holding DATA, made with zlib. */
+static struct bytes gzip_of(struct bytes data)
+{
+	z_stream z = {0};
+	struct bytes out;
+
+	cr_assert_eq(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16,
+				  8, Z_DEFAULT_STRATEGY),
+		     Z_OK);
+	out.p = malloc(deflateBound(&z, data.n));
+	z.next_in = (Bytef *)data.p;
+	z.avail_in = (uInt)data.n;
+	z.next_out = (Bytef *)out.p;
+	z.avail_out = (uInt)deflateBound(&z, data.n);
+	cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+	out.n = z.total_out;
+	out.size = 0; /* unknown: append reallocates */
+	deflateEnd(&z);
+	return out;
+}
+
+/* One zstd frame holding DATA. */
+static struct bytes zstd_of(struct bytes data)
+{
+	struct bytes out = {malloc(ZSTD_compressBound(data.n)), 0, 0};
+
+	out.n = ZSTD_compress(out.p, ZSTD_compressBound(data.n), data.p, data.n, 3);
+	cr_assert(!ZSTD_isError(out.n));
+	return out;
+}
+
+/* Text of N bytes, varied enough that compressed data spans many reads. */
+static struct bytes text_of(size_t n)
+{
+	struct bytes b = {malloc(n + 1), n, n + 1};
+	unsigned seed = 7;
+
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		b.p[i] = (seed >> 16) % 17 == 0 ? '\n' : 'a' + (char)((seed >> 20) % 26);
+	}
+	return b;
+}
+
+static int memfd_of(struct bytes b)
+{
+	int fd = memfd_create("test_input", MFD_CLOEXEC);
+
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, b.p, b.n) == (ssize_t)b.n);
+	cr_assert(lseek(fd, 0, SEEK_SET) == 0);
+	return fd;
+}
+
+/* A pipe's read end holding B (small enough for the pipe), writer closed. */
+static int pipe_of(struct bytes b)
+{
+	int p[2];
+
+	cr_assert(pipe(p) == 0);
+	cr_assert(write(p[1], b.p, b.n) == (ssize_t)b.n);
+	close(p[1]);
+	return p[0];
+}
+
+/* Reads IN to its end or first error CAP bytes at a time. Returns the
+ * last status; *OUT gets every byte read. */
+static enum th_status read_all(struct th_input *in, size_t cap,
+			       struct bytes *out)
+{
+	char *buf = malloc(cap);
+	enum th_status st;
+	size_t got;
+
+	*out = bytes_of("", 0);
+	while ((st = input_read(in, buf, cap, &got)) == TH_OK) {
+		cr_assert(got > 0 && got <= cap, "TH_OK with %zu bytes", got);
+		append_raw(out, buf, got);
+	}
+	cr_assert_eq(got, 0);
+	free(buf);
+	return st;
+}
+
+static const size_t read_sizes[] = {1, 3, 4096, 1 << 20};
+
+/* Reads FILE (what is on disk) at every read size through a memfd and
+ * checks the bytes WANT come out with compression C. */
+static void expect_bytes(struct bytes file, struct bytes want,
+			 enum th_compression c)
+{
+	for (size_t i = 0; i < sizeof read_sizes / sizeof read_sizes[0]; i++) {
+		int fd = memfd_of(file);
+		struct th_input *in = input_from_fd(fd, "memfd");
+		struct bytes got;
+
+		cr_assert_eq(input_compression(in), c, "%zu-byte file", file.n);
+		cr_assert_eq(read_all(in, read_sizes[i], &got), TH_EOF,
+			     "%zu-byte file, reads of %zu: %s", file.n,
+			     read_sizes[i], input_error(in));
+		cr_assert(got.n == want.n && memcmp(got.p, want.p, want.n) == 0,
+			  "%zu-byte file, reads of %zu: got %zu bytes, want %zu",
+			  file.n, read_sizes[i], got.n, want.n);
+		free(got.p);
+		input_close(in);
+		close(fd);
+	}
+}
+
+/* Reads FILE and checks it fails as corrupt with a message starting with
+ * WANT, and that later reads repeat the error. */
+static void expect_corrupt(struct bytes file, const char *want)
+{
+	for (size_t i = 0; i < sizeof read_sizes / sizeof read_sizes[0]; i++) {
+		int fd = memfd_of(file);
+		struct th_input *in = input_from_fd(fd, "memfd");
+		struct bytes got;
+		char buf[16];
+		size_t n;
+
+		cr_assert_eq(read_all(in, read_sizes[i], &got), TH_ERR_CORRUPT,
+			     "%zu-byte file, reads of %zu", file.n, read_sizes[i]);
+		cr_assert(strncmp(input_error(in), want, strlen(want)) == 0,
+			  "message \"%s\", want \"%s...\"", input_error(in), want);
+		cr_assert_eq(input_read(in, buf, sizeof buf, &n), TH_ERR_CORRUPT);
+		free(got.p);
+		input_close(in);
+		close(fd);
+	}
+}
+
+Test(input, plain_bytes_are_read_unchanged)
+{
+	struct bytes text = BYTES_LIT("hello\nworld\n\0\x1f\x8b\n");
+
+	expect_bytes(text, text, TH_COMPRESSION_NONE);
+	free(text.p);
+	text = text_of(300000);
+	expect_bytes(text, text, TH_COMPRESSION_NONE);
+	free(text.p);
+}
+
+Test(input, empty_input_is_at_its_end_at_once)
+{
+	struct bytes empty = BYTES_LIT("");
+
+	expect_bytes(empty, empty, TH_COMPRESSION_NONE);
+	free(empty.p);
+}
+
+Test(input, input_shorter_than_a_magic_is_plain)
+{
+	const char *cases[] = {"\x1f", "\x28", "\x28\xb5", "\x28\xb5\x2f", "a"};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct bytes b = bytes_of(cases[i], strlen(cases[i]));
+
+		expect_bytes(b, b, TH_COMPRESSION_NONE);
+		free(b.p);
+	}
+}
+
+Test(input, gzip_is_recognised_by_content_and_decompressed)
+{
+	struct bytes text = BYTES_LIT("line one\nline two\n");
+	struct bytes gz = gzip_of(text);
+
+	expect_bytes(gz, text, TH_COMPRESSION_GZIP);
+	free(gz.p);
+	free(text.p);
+}
+
+Test(input, gzip_of_several_members_is_read_to_the_end)
+{
+	struct bytes want = BYTES_LIT("first\nsecond\nthird\n");
+	struct bytes gz = gzip_of(BYTES_LIT("first\n"));
+
+	append(&gz, gzip_of(BYTES_LIT("")));
+	append(&gz, gzip_of(BYTES_LIT("second\n")));
+	append(&gz, gzip_of(BYTES_LIT("third\n")));
+	expect_bytes(gz, want, TH_COMPRESSION_GZIP);
+	free(gz.p);
+	free(want.p);
+}
+
+Test(input, zstd_is_recognised_by_content_and_decompressed)
+{
+	struct bytes text = BYTES_LIT("line one\nline two\n");
+	struct bytes zs = zstd_of(text);
+
+	expect_bytes(zs, text, TH_COMPRESSION_ZSTD);
+	free(zs.p);
+	free(text.p);
+}
+
+Test(input, zstd_of_several_frames_is_read_to_the_end)
+{
+	struct bytes want = BYTES_LIT("first\nsecond\nthird\n");
+	struct bytes zs = zstd_of(BYTES_LIT("first\n"));
+
+	append(&zs, zstd_of(BYTES_LIT("")));
+	append(&zs, zstd_of(BYTES_LIT("second\n")));
+	append(&zs, zstd_of(BYTES_LIT("third\n")));
+	expect_bytes(zs, want, TH_COMPRESSION_ZSTD);
+	free(zs.p);
+	free(want.p);
+}
+
+Test(input, large_compressed_inputs_span_many_reads)
+{
+	struct bytes text = text_of(1 << 20);
+	struct bytes gz = gzip_of(text), zs = zstd_of(text);
+	struct bytes twice = text_of(1 << 20);
+
+	expect_bytes(gz, text, TH_COMPRESSION_GZIP);
+	expect_bytes(zs, text, TH_COMPRESSION_ZSTD);
+	append(&twice, text_of(1 << 20));
+	append(&gz, gzip_of(text));
+	expect_bytes(gz, twice, TH_COMPRESSION_GZIP);
+	free(gz.p);
+	free(zs.p);
+	free(twice.p);
+	free(text.p);
+}
+
+Test(input, truncated_gzip_is_corrupt)
+{
+	struct bytes text = text_of(200000);
+	struct bytes gz = gzip_of(text);
+	size_t cuts[] = {3, 10, gz.n / 2, gz.n - 8, gz.n - 1};
+
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		struct bytes cut = {gz.p, cuts[i], 0};
+
+		expect_corrupt(cut, "gzip data is truncated");
+	}
+	/* a second member cut short */
+	append(&gz, gzip_of(BYTES_LIT("more\n")));
+	expect_corrupt((struct bytes){gz.p, gz.n - 3, 0}, "gzip data is truncated");
+	free(gz.p);
+	free(text.p);
+}
+
+Test(input, damaged_gzip_is_corrupt)
+{
+	struct bytes garbage = BYTES_LIT("\x1f\x8bgarbage that is not deflate\n");
+	struct bytes gz = gzip_of(BYTES_LIT("hello hello hello hello\n"));
+
+	expect_corrupt(garbage, "gzip data is corrupt (");
+	gz.p[gz.n - 6] ^= 0x55; /* the CRC-32 */
+	expect_corrupt(gz, "gzip data is corrupt (incorrect data check)");
+	gz.p[gz.n - 6] ^= 0x55;
+	append(&gz, BYTES_LIT("trailing garbage"));
+	expect_corrupt(gz, "gzip data is corrupt (");
+	free(gz.p);
+	free(garbage.p);
+}
+
+Test(input, truncated_zstd_is_corrupt)
+{
+	struct bytes text = text_of(200000);
+	struct bytes zs = zstd_of(text);
+	size_t cuts[] = {4, 10, zs.n / 2, zs.n - 1};
+
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+		expect_corrupt((struct bytes){zs.p, cuts[i], 0},
+			       "zstd data is truncated");
+	free(zs.p);
+	free(text.p);
+}
+
+Test(input, damaged_zstd_is_corrupt)
+{
+	struct bytes garbage = BYTES_LIT("\x28\xb5\x2f\xfdgarbage that is not zstd\n");
+	struct bytes zs = zstd_of(BYTES_LIT("hello\n"));
+
+	expect_corrupt(garbage, "zstd data is corrupt (");
+	append(&zs, BYTES_LIT("trailing garbage"));
+	expect_corrupt(zs, "zstd data is corrupt (");
+	free(zs.p);
+	free(garbage.p);
+}
+
+Test(input, gzip_on_a_pipe_like_stdin_is_recognised)
+{
+	struct bytes text = BYTES_LIT("from a pipe\n");
+	struct bytes gz = gzip_of(text);
+	int fd = pipe_of(gz);
+	struct th_input *in = input_from_fd(fd, "-");
+	struct bytes got;
+
+	cr_assert_eq(input_compression(in), TH_COMPRESSION_GZIP);
+	cr_assert_eq(read_all(in, 5, &got), TH_EOF);
+	cr_assert(got.n == text.n && memcmp(got.p, text.p, text.n) == 0);
+	input_close(in);
+	close(fd);
+	free(got.p);
+	free(gz.p);
+	free(text.p);
+}
+
+Test(input, dash_reads_stdin_and_never_closes_it)
+{
+	struct bytes text = BYTES_LIT("on stdin\n");
+	struct bytes zs = zstd_of(text);
+	int fd = pipe_of(zs);
+	char err[128] = "";
+	struct bytes got;
+
+	cr_assert(dup2(fd, STDIN_FILENO) == STDIN_FILENO);
+	close(fd);
+	struct th_input *in = input_open("-", err, sizeof err);
+
+	cr_assert_not_null(in, "input_open(\"-\"): %s", err);
+	cr_assert_str_eq(input_name(in), "-");
+	cr_assert_eq(input_compression(in), TH_COMPRESSION_ZSTD);
+	cr_assert_eq(read_all(in, 4096, &got), TH_EOF);
+	cr_assert(got.n == text.n && memcmp(got.p, text.p, text.n) == 0);
+	input_close(in);
+	cr_assert(fcntl(STDIN_FILENO, F_GETFD) != -1, "stdin was closed");
+	free(got.p);
+	free(zs.p);
+	free(text.p);
+}
+
+Test(input, magic_split_across_pipe_writes_is_still_recognised, .timeout = 10)
+{
+	struct bytes text = BYTES_LIT("slow writer\n");
+	struct bytes gz = gzip_of(text);
+	int p[2];
+	pid_t pid;
+	struct bytes got;
+
+	cr_assert(pipe(p) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) { /* the writer: one byte, a pause, the rest */
+		close(p[0]);
+		if (write(p[1], gz.p, 1) != 1)
+			_exit(1);
+		usleep(100 * 1000);
+		_exit(write(p[1], gz.p + 1, gz.n - 1) == (ssize_t)(gz.n - 1) ? 0 : 1);
+	}
+	close(p[1]);
+	struct th_input *in = input_from_fd(p[0], "-");
+
+	cr_assert_eq(input_compression(in), TH_COMPRESSION_GZIP);
+	cr_assert_eq(read_all(in, 4096, &got), TH_EOF, "%s", input_error(in));
+	cr_assert(got.n == text.n && memcmp(got.p, text.p, text.n) == 0);
+	input_close(in);
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	free(got.p);
+	free(gz.p);
+	free(text.p);
+}
+
+Test(input, short_plain_text_on_an_open_pipe_is_read_without_waiting,
+     .timeout = 10)
+{
+	int p[2];
+	char buf[16];
+	size_t got;
+
+	cr_assert(pipe(p) == 0);
+	cr_assert(write(p[1], "a\n", 2) == 2); /* writer stays open */
+	struct th_input *in = input_from_fd(p[0], "-");
+
+	cr_assert_eq(input_compression(in), TH_COMPRESSION_NONE);
+	cr_assert_eq(input_read(in, buf, sizeof buf, &got), TH_OK);
+	cr_assert(got == 2 && memcmp(buf, "a\n", 2) == 0);
+	input_close(in);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(input, regular_file_is_opened_by_path_and_recognised_by_content)
+{
+	char path[] = "/tmp/test_input_XXXXXX";
+	int fd = mkstemp(path);
+	struct bytes text = BYTES_LIT("named .txt but gzip\n");
+	struct bytes gz = gzip_of(text), got;
+	char err[128] = "";
+
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, gz.p, gz.n) == (ssize_t)gz.n);
+	close(fd);
+	struct th_input *in = input_open(path, err, sizeof err);
+
+	unlink(path);
+	cr_assert_not_null(in, "input_open(\"%s\"): %s", path, err);
+	cr_assert_str_eq(input_name(in), path);
+	cr_assert_eq(input_compression(in), TH_COMPRESSION_GZIP);
+	cr_assert_eq(read_all(in, 7, &got), TH_EOF);
+	cr_assert(got.n == text.n && memcmp(got.p, text.p, text.n) == 0);
+	cr_assert_str_eq(input_error(in), "");
+	input_close(in);
+	free(got.p);
+	free(gz.p);
+	free(text.p);
+}
+
+Test(input, nonexistent_path_fails_with_a_message)
+{
+	char err[128] = "";
+
+	cr_assert_null(input_open("/nonexistent/tracehound.log", err, sizeof err));
+	cr_assert_str_eq(err, "No such file or directory");
+}
+
+Test(input, directory_fails_with_is_a_directory)
+{
+	char err[128] = "";
+
+	cr_assert_null(input_open("/tmp", err, sizeof err));
+	cr_assert_str_eq(err, "Is a directory");
+}
+
+Test(input, read_error_is_reported_with_its_reason)
+{
+	int p[2];
+	char buf[16];
+	size_t got = 99;
+
+	cr_assert(pipe(p) == 0);
+	struct th_input *in = input_from_fd(p[1], "write end");
+
+	cr_assert_eq(input_read(in, buf, sizeof buf, &got), TH_ERR_IO);
+	cr_assert_eq(got, 0);
+	cr_assert_str_eq(input_error(in), "Bad file descriptor");
+	cr_assert_eq(input_read(in, buf, sizeof buf, &got), TH_ERR_IO);
+	input_close(in);
+	close(p[0]);
+	close(p[1]);
+}

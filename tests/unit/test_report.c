@@ -1,0 +1,725 @@
+/* test_report.c - the output sinks: the JSON report parsed back field by
+ * field (log text that is not UTF-8 or holds NUL included), ndjson one
+ * flushed line per event, the text summary's pieces and colors, and
+ * finish() failing when the output cannot be written.
+ */
+#include <criterion/criterion.h>
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report.h"
+
+/* Four rules (error, warning, error, info) and two ignore rules. */
+static const char rules_yaml[] =
+	"rules:\n"
+	"  - id: test.error\n"
+	"    severity: error\n"
+	"    start: 'TEST ERROR'\n"
+	"  - id: test.warning\n"
+	"    severity: warning\n"
+	"    start: 'TEST WARNING'\n"
+	"  - id: test.error2\n"
+	"    severity: error\n"
+	"    start: 'TEST SECOND ERROR'\n"
+	"  - id: test.info\n"
+	"    severity: info\n"
+	"    start: 'TEST INFO'\n"
+	"ignore:\n"
+	"  - id: ignore.health-check\n"
+	"    coroutine: '^health$'\n"
+	"  - id: ignore.noise\n"
+	"    exception: '^Noise$'\n";
+
+/* Everything a sink borrows, and the bytes it wrote. */
+struct world {
+	struct th_rules *rules;
+	struct th_run run;
+	struct th_agg *agg;
+	struct th_event ev;
+	FILE *out;
+	char *buf;
+	size_t len;
+};
+
+static struct world *world_new(const enum th_key *keys, size_t n_keys)
+{
+	struct world *w = calloc(1, sizeof *w);
+	cr_assert(w != NULL);
+	w->rules = rules_new();
+	struct th_error err = {0};
+	cr_assert(rules_load_buffer(w->rules, "test.yaml", rules_yaml,
+				    strlen(rules_yaml), &err),
+		  "%s:%zu:%zu: %s", err.file, err.line, err.column,
+		  err.message);
+	cr_assert(rules_finish(w->rules, &err), "%s", err.message);
+	run_init(&w->run, rules_ignore_count(w->rules));
+	static const enum th_key by_coroutine = TH_KEY_COROUTINE;
+	w->agg = keys ? agg_new(w->rules, keys, n_keys)
+		      : agg_new(w->rules, &by_coroutine, 1);
+	event_init(&w->ev);
+	w->out = open_memstream(&w->buf, &w->len);
+	cr_assert(w->out != NULL);
+	return w;
+}
+
+static void world_free(struct world *w)
+{
+	if (w->out)
+		fclose(w->out);
+	free(w->buf);
+	event_fini(&w->ev);
+	agg_free(w->agg);
+	run_fini(&w->run);
+	rules_free(w->rules);
+	free(w);
+}
+
+/* Adds an input with its counts and, when not NULL, its error. */
+static void world_input(struct world *w, const char *name, uint64_t lines,
+			const char *error)
+{
+	size_t i = run_add_input(&w->run, name);
+	w->run.inputs[i].lines = lines;
+	w->run.inputs[i].bytes = lines * 40;
+	w->run.inputs[i].error = error ? strdup(error) : NULL;
+}
+
+static struct th_report_ctx world_ctx(struct world *w, bool color)
+{
+	return (struct th_report_ctx){.out = w->out,
+				      .rules = w->rules,
+				      .agg = w->agg,
+				      .run = &w->run,
+				      .color = color,
+				      .version = "9.8.7"};
+}
+
+/* The output so far, NUL-terminated (open_memstream keeps it so). */
+static const char *world_output(struct world *w)
+{
+	fflush(w->out);
+	return w->buf;
+}
+
+static size_t rule_index(const struct th_rules *r, const char *id)
+{
+	for (size_t i = 0; i < rules_count(r); i++)
+		if (strcmp(rules_id(r, i), id) == 0)
+			return i;
+	cr_assert_fail("no rule %s", id);
+	return 0;
+}
+
+/* One event; NULL fields stay unset, TEXT may hold NUL bytes (TEXT_N). */
+struct spec {
+	const char *rule, *coroutine, *exception, *task, *defined_at;
+	const char *input, *time, *text;
+	size_t text_n, input_index;
+	uint64_t line;
+};
+
+static void set_field(struct th_event *ev, enum th_field f, const char *v)
+{
+	if (v != NULL)
+		event_set(ev, f, (struct th_span){v, strlen(v)});
+}
+
+/* Adds TEXT's lines to EV, split at "\n". */
+static void add_lines(struct th_event *ev, const char *text, size_t n)
+{
+	size_t at = 0;
+	while (at <= n) {
+		const char *nl = memchr(text + at, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - text) - at : n - at;
+		event_add_line(ev, (struct th_span){text + at, len});
+		at += len + 1;
+	}
+}
+
+/* Builds the event, hands it to SINK (when not NULL) and the aggregate,
+ * and counts it in the run, as the scanner does. */
+static void world_event(struct world *w, struct th_sink *sink, struct spec s)
+{
+	struct th_event *ev = &w->ev;
+	event_reset(ev);
+	ev->rule = rule_index(w->rules, s.rule ? s.rule : "test.error");
+	ev->input = s.input ? s.input : "app.log";
+	ev->input_index = s.input_index;
+	ev->line = s.line ? s.line : 1;
+	ev->end_line = ev->line + 2;
+	ev->complete = true;
+	snprintf(ev->time, sizeof ev->time, "%s", s.time ? s.time : "");
+	const char *text = s.text ? s.text : "Task exception was never retrieved";
+	add_lines(ev, text, s.text_n ? s.text_n : strlen(text));
+	set_field(ev, TH_F_COROUTINE, s.coroutine);
+	set_field(ev, TH_F_EXCEPTION, s.exception);
+	set_field(ev, TH_F_TASK, s.task);
+	set_field(ev, TH_F_DEFINED_AT, s.defined_at);
+	if (sink)
+		sink->event(sink, ev);
+	if (agg_add(w->agg, ev))
+		w->run.events++;
+	else
+		w->run.groups_dropped++;
+}
+
+/* A NUL byte and invalid UTF-8 (a lone continuation byte, a truncated
+ * 3-byte sequence) in the log text. */
+static const char nasty_text[] = "bad\0byte\n\x80 and \xE2\x82 end";
+#define NASTY_N (sizeof nasty_text - 1)
+/* The same after cleaning: U+FFFD for each invalid part, NUL kept. */
+static const char nasty_clean[] =
+	"bad\0byte\n\xEF\xBF\xBD and \xEF\xBF\xBD end";
+#define NASTY_CLEAN_N (sizeof nasty_clean - 1)
+
+/* Five events in three groups, two inputs (one failed), some ignored and
+ * skipped: the report every format test below looks at. */
+static void world_story(struct world *w, struct th_sink *sink)
+{
+	world_input(w, "logs/app.log", 1200, NULL);
+	world_input(w, "bad.gz", 100, "corrupt gzip data");
+	world_event(w, sink, (struct spec){.coroutine = "fetch_user",
+		.exception = "ConnectionError", .task = "Task-7",
+		.defined_at = "app/users.py:41", .line = 310,
+		.time = "2024-05-01T10:00:01.123Z"});
+	world_event(w, sink, (struct spec){.coroutine = "fetch_user",
+		.exception = "TimeoutError", .task = "Task-2",
+		.defined_at = "app/users.py:41", .line = 1150,
+		.time = "2024-05-01T10:04:12.004Z"});
+	world_event(w, sink, (struct spec){.coroutine = "fetch_user",
+		.exception = "ConnectionError", .task = "Task-10", .line = 700,
+		.time = "2024-05-01T10:02:00Z"});
+	world_event(w, sink, (struct spec){.rule = "test.warning", .line = 40,
+		.text = "Task was destroyed but it is pending!"});
+	world_event(w, sink, (struct spec){.coroutine = "odd\xFFname",
+		.exception = "Err\xC3", .line = 90, .text = nasty_text,
+		.text_n = NASTY_N});
+	w->run.ignored[0] = 4;
+	w->run.lines_truncated = 2;
+}
+
+/* ---- json ------------------------------------------------------------- */
+
+static json_t *parse(const char *text, size_t n)
+{
+	json_error_t err;
+	json_t *doc = json_loadb(text, n, JSON_ALLOW_NUL, &err);
+	cr_assert(doc != NULL, "not JSON at %d:%d (%s):\n%s", err.line,
+		  err.column, err.text, text);
+	return doc;
+}
+
+/* Fails unless OBJ's keys are exactly WANT, in that order. */
+static void expect_keys(const json_t *obj, const char *const *want, size_t n,
+			const char *what)
+{
+	cr_assert(json_is_object(obj), "%s is not an object", what);
+	size_t i = 0;
+	for (void *it = json_object_iter((json_t *)obj); it;
+	     it = json_object_iter_next((json_t *)obj, it), i++) {
+		cr_assert_lt(i, n, "%s: extra key %s", what,
+			     json_object_iter_key(it));
+		cr_expect_str_eq(json_object_iter_key(it), want[i],
+				 "%s: key %zu", what, i);
+	}
+	cr_expect_eq(i, n, "%s: %zu keys, want %zu", what, i, n);
+}
+
+static json_int_t int_at(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	cr_assert(json_is_integer(v), "%s is not an integer", key);
+	return json_integer_value(v);
+}
+
+static const char *str_at(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	cr_assert(json_is_string(v), "%s is not a string", key);
+	return json_string_value(v);
+}
+
+/* Runs the JSON sink over the story and parses what it printed. */
+static json_t *json_story(struct world *w)
+{
+	struct th_report_ctx ctx = world_ctx(w, false);
+	struct th_sink *s = report_json_new(&ctx);
+	world_story(w, s);
+	cr_assert(s->finish(s), "finish on a good stream");
+	s->free(s);
+	const char *out = world_output(w);
+	cr_assert_gt(w->len, 0);
+	cr_expect_eq(out[w->len - 1], '\n', "newline-terminated");
+	cr_expect(strstr(out, "{\n  \"schema\": ") == out,
+		  "pretty with a 2-space indent:\n%.200s", out);
+	return parse(out, w->len);
+}
+
+Test(report_json, top_level_has_the_spec_fields_in_order)
+{
+	struct world *w = world_new(NULL, 0);
+	json_t *doc = json_story(w);
+	const char *const keys[] = {"schema", "tool",    "scanned", "events",
+				    "groups", "ignored", "skipped"};
+	expect_keys(doc, keys, 7, "report");
+	cr_expect_str_eq(str_at(doc, "schema"), "tracehound.report/1");
+	json_t *tool = json_object_get(doc, "tool");
+	cr_expect_str_eq(str_at(tool, "name"), "tracehound");
+	cr_expect_str_eq(str_at(tool, "version"), "9.8.7");
+	cr_expect_eq(int_at(doc, "events"), 5);
+	json_decref(doc);
+	world_free(w);
+}
+
+Test(report_json, scanned_lists_inputs_with_errors_only_where_they_failed)
+{
+	struct world *w = world_new(NULL, 0);
+	json_t *doc = json_story(w);
+	json_t *scanned = json_object_get(doc, "scanned");
+	cr_expect_eq(int_at(scanned, "lines"), 1300);
+	cr_expect_eq(int_at(scanned, "bytes"), 1300 * 40);
+	json_t *inputs = json_object_get(scanned, "inputs");
+	cr_assert_eq(json_array_size(inputs), 2);
+	const char *const good[] = {"name", "lines", "bytes"};
+	expect_keys(json_array_get(inputs, 0), good, 3, "inputs[0]");
+	cr_expect_str_eq(str_at(json_array_get(inputs, 0), "name"),
+			 "logs/app.log");
+	cr_expect_eq(int_at(json_array_get(inputs, 0), "lines"), 1200);
+	const char *const bad[] = {"name", "lines", "bytes", "error"};
+	expect_keys(json_array_get(inputs, 1), bad, 4, "inputs[1]");
+	cr_expect_str_eq(str_at(json_array_get(inputs, 1), "error"),
+			 "corrupt gzip data");
+	json_decref(doc);
+	world_free(w);
+}
+
+Test(report_json, group_has_every_field_in_spec_order_then_extras)
+{
+	struct world *w = world_new(NULL, 0);
+	json_t *doc = json_story(w);
+	json_t *groups = json_object_get(doc, "groups");
+	cr_assert_eq(json_array_size(groups), 3);
+	json_t *g = json_array_get(groups, 0);
+	const char *const keys[] = {
+		"key",     "count",        "rules",  "exceptions",
+		"severity", "tasks",       "defined_at", "first",
+		"last",    "example",      "tasks_capped",
+		"defined_at_capped", "exceptions_other"};
+	expect_keys(g, keys, 13, "groups[0]");
+	const char *const key_keys[] = {"coroutine"};
+	expect_keys(json_object_get(g, "key"), key_keys, 1, "key");
+	cr_expect_str_eq(str_at(json_object_get(g, "key"), "coroutine"),
+			 "fetch_user");
+	cr_expect_eq(int_at(g, "count"), 3);
+	json_t *rules = json_object_get(g, "rules");
+	cr_expect_eq(json_object_size(rules), 1, "only rules that counted");
+	cr_expect_eq(int_at(rules, "test.error"), 3);
+	const char *const exc[] = {"ConnectionError", "TimeoutError"};
+	expect_keys(json_object_get(g, "exceptions"), exc, 2, "exceptions");
+	cr_expect_eq(int_at(json_object_get(g, "exceptions"), "ConnectionError"),
+		     2);
+	cr_expect_str_eq(str_at(g, "severity"), "error");
+	json_t *tasks = json_object_get(g, "tasks");
+	cr_assert_eq(json_array_size(tasks), 3);
+	cr_expect_str_eq(json_string_value(json_array_get(tasks, 0)), "Task-2");
+	cr_expect_str_eq(json_string_value(json_array_get(tasks, 1)), "Task-7");
+	cr_expect_str_eq(json_string_value(json_array_get(tasks, 2)), "Task-10");
+	cr_expect(json_is_false(json_object_get(g, "tasks_capped")));
+	cr_expect_eq(json_array_size(json_object_get(g, "defined_at")), 1);
+	cr_expect_eq(int_at(g, "exceptions_other"), 0);
+	json_decref(doc);
+	world_free(w);
+}
+
+Test(report_json, first_and_last_name_input_line_and_time_or_null)
+{
+	struct world *w = world_new(NULL, 0);
+	json_t *doc = json_story(w);
+	json_t *groups = json_object_get(doc, "groups");
+	json_t *first = json_object_get(json_array_get(groups, 0), "first");
+	const char *const keys[] = {"input", "line", "time"};
+	expect_keys(first, keys, 3, "first");
+	cr_expect_str_eq(str_at(first, "input"), "app.log");
+	cr_expect_eq(int_at(first, "line"), 310);
+	cr_expect_str_eq(str_at(first, "time"), "2024-05-01T10:00:01.123Z");
+	json_t *last = json_object_get(json_array_get(groups, 0), "last");
+	cr_expect_eq(int_at(last, "line"), 1150);
+	/* groups 1 and 2 have one event each; NULL coroutine sorts first */
+	json_t *g1 = json_array_get(groups, 1);
+	cr_expect(json_is_null(json_object_get(json_object_get(g1, "key"),
+					       "coroutine")),
+		  "unknown coroutine is null");
+	cr_expect(json_is_null(json_object_get(json_object_get(g1, "first"),
+					       "time")),
+		  "unknown time is null");
+	cr_expect_eq(json_object_size(json_object_get(g1, "exceptions")), 0);
+	cr_expect_str_eq(str_at(g1, "severity"), "warning");
+	cr_expect_str_eq(str_at(g1, "example"),
+			 "Task was destroyed but it is pending!");
+	json_decref(doc);
+	world_free(w);
+}
+
+Test(report_json, invalid_utf8_and_nul_from_the_log_stay_valid_json)
+{
+	struct world *w = world_new(NULL, 0);
+	json_t *doc = json_story(w);
+	json_t *g = json_array_get(json_object_get(doc, "groups"), 2);
+	cr_expect_str_eq(str_at(json_object_get(g, "key"), "coroutine"),
+			 "odd\xEF\xBF\xBDname");
+	cr_expect_eq(int_at(json_object_get(g, "exceptions"),
+			    "Err\xEF\xBF\xBD"),
+		     1);
+	json_t *ex = json_object_get(g, "example");
+	cr_assert(json_is_string(ex));
+	cr_expect_eq(json_string_length(ex), NASTY_CLEAN_N);
+	cr_expect(memcmp(json_string_value(ex), nasty_clean, NASTY_CLEAN_N) == 0,
+		  "example keeps NUL and replaces invalid bytes with U+FFFD");
+	cr_expect(strstr(world_output(w), "bad\\u0000byte") != NULL);
+	json_decref(doc);
+	world_free(w);
+}
+
+Test(report_json, any_bytes_in_log_text_give_a_document_jansson_reads)
+{
+	/* overlong, surrogate, past U+10FFFF, truncated, stray continuation,
+	 * then pseudo-random bytes */
+	char text[600] = "\xC0\xAF \xED\xA0\x80 \xF4\x90\x80\x80 \xF0\x9F "
+			 "\xBF \xFE\xFF";
+	size_t n = strlen(text);
+	uint32_t x = 2463534242u;
+	for (; n < sizeof text; n++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		text[n] = (char)(x & 0xFF);
+	}
+	struct world *w = world_new(NULL, 0);
+	struct th_report_ctx ctx = world_ctx(w, false);
+	struct th_sink *s = report_json_new(&ctx);
+	world_event(w, s, (struct spec){.coroutine = "\xC0\xAF", .exception =
+		"\xED\xA0\x80", .text = text, .text_n = sizeof text});
+	cr_assert(s->finish(s));
+	s->free(s);
+	json_t *doc = parse(world_output(w), w->len);
+	json_t *g = json_array_get(json_object_get(doc, "groups"), 0);
+	cr_expect_str_eq(str_at(json_object_get(g, "key"), "coroutine"),
+			 "\xEF\xBF\xBD\xEF\xBF\xBD", "C0 AF: two bad bytes");
+	cr_expect_eq(int_at(json_object_get(g, "exceptions"),
+			    "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"),
+		     1, "a surrogate: three bad bytes");
+	json_decref(doc);
+	world_free(w);
+}
+
+Test(report_json, ignored_lists_every_ignore_rule_and_skipped_every_counter)
+{
+	struct world *w = world_new(NULL, 0);
+	json_t *doc = json_story(w);
+	json_t *ignored = json_object_get(doc, "ignored");
+	const char *const ign[] = {"ignore.health-check", "ignore.noise"};
+	expect_keys(ignored, ign, 2, "ignored");
+	cr_expect_eq(int_at(ignored, "ignore.health-check"), 4);
+	cr_expect_eq(int_at(ignored, "ignore.noise"), 0, "0 is listed too");
+	const char *const sk[] = {"lines_truncated", "events_truncated",
+				  "events_incomplete", "match_errors",
+				  "groups_dropped"};
+	json_t *skipped = json_object_get(doc, "skipped");
+	expect_keys(skipped, sk, 5, "skipped");
+	cr_expect_eq(int_at(skipped, "lines_truncated"), 2);
+	cr_expect_eq(int_at(skipped, "groups_dropped"), 0);
+	json_decref(doc);
+	world_free(w);
+}
+
+Test(report_json, key_holds_exactly_the_group_by_fields_in_order)
+{
+	const enum th_key keys[] = {TH_KEY_EXCEPTION, TH_KEY_RULE,
+				    TH_KEY_INPUT};
+	struct world *w = world_new(keys, 3);
+	json_t *doc = json_story(w);
+	json_t *groups = json_object_get(doc, "groups");
+	cr_assert_eq(json_array_size(groups), 4);
+	const char *const want[] = {"exception", "rule", "input"};
+	for (size_t i = 0; i < 4; i++)
+		expect_keys(json_object_get(json_array_get(groups, i), "key"),
+			    want, 3, "key");
+	json_t *k0 = json_object_get(json_array_get(groups, 0), "key");
+	cr_expect_str_eq(str_at(k0, "exception"), "ConnectionError");
+	cr_expect_str_eq(str_at(k0, "rule"), "test.error");
+	cr_expect_str_eq(str_at(k0, "input"), "app.log");
+	json_decref(doc);
+	world_free(w);
+}
+
+Test(report_json, empty_run_is_still_a_whole_report)
+{
+	struct world *w = world_new(NULL, 0);
+	struct th_report_ctx ctx = world_ctx(w, false);
+	struct th_sink *s = report_json_new(&ctx);
+	cr_assert(s->finish(s));
+	s->free(s);
+	json_t *doc = parse(world_output(w), w->len);
+	cr_expect_eq(json_array_size(json_object_get(doc, "groups")), 0);
+	cr_expect_eq(int_at(doc, "events"), 0);
+	json_decref(doc);
+	world_free(w);
+}
+
+/* ---- ndjson ----------------------------------------------------------- */
+
+Test(report_ndjson, one_compact_object_per_event_and_nothing_at_finish)
+{
+	struct world *w = world_new(NULL, 0);
+	struct th_report_ctx ctx = world_ctx(w, false);
+	struct th_sink *s = report_ndjson_new(&ctx);
+	world_story(w, s);
+	size_t before = strlen(world_output(w));
+	cr_assert(s->finish(s));
+	s->free(s);
+	const char *out = world_output(w);
+	cr_expect_eq(w->len, before, "finish prints nothing more");
+	size_t lines = 0;
+	for (const char *p = out; *p; lines++) {
+		const char *nl = strchr(p, '\n');
+		cr_assert(nl != NULL, "every object ends with a newline");
+		json_t *o = parse(p, (size_t)(nl - p));
+		const char *const keys[] = {
+			"rule", "severity", "coroutine", "exception", "task",
+			"defined_at", "created_at", "time", "input", "line",
+			"end_line", "complete", "text"};
+		expect_keys(o, keys, 13, "event");
+		json_decref(o);
+		p = nl + 1;
+	}
+	cr_expect_eq(lines, 5);
+	world_free(w);
+}
+
+Test(report_ndjson, fields_are_null_when_unset_and_text_is_cleaned)
+{
+	struct world *w = world_new(NULL, 0);
+	struct th_report_ctx ctx = world_ctx(w, false);
+	struct th_sink *s = report_ndjson_new(&ctx);
+	world_input(w, "app.log", 10, NULL);
+	world_event(w, s, (struct spec){.coroutine = "c", .exception = "E",
+		.line = 7, .time = "2024-05-01T10:00:00Z", .text = nasty_text,
+		.text_n = NASTY_N, .rule = "test.warning"});
+	s->free(s);
+	const char *out = world_output(w);
+	json_t *o = parse(out, w->len - 1);
+	cr_expect_str_eq(str_at(o, "rule"), "test.warning");
+	cr_expect_str_eq(str_at(o, "severity"), "warning");
+	cr_expect_str_eq(str_at(o, "coroutine"), "c");
+	cr_expect_str_eq(str_at(o, "exception"), "E");
+	cr_expect(json_is_null(json_object_get(o, "task")));
+	cr_expect(json_is_null(json_object_get(o, "created_at")));
+	cr_expect_str_eq(str_at(o, "time"), "2024-05-01T10:00:00Z");
+	cr_expect_str_eq(str_at(o, "input"), "app.log");
+	cr_expect_eq(int_at(o, "line"), 7);
+	cr_expect_eq(int_at(o, "end_line"), 9);
+	cr_expect(json_is_true(json_object_get(o, "complete")));
+	json_t *text = json_object_get(o, "text");
+	cr_expect_eq(json_string_length(text), NASTY_CLEAN_N);
+	cr_expect(memcmp(json_string_value(text), nasty_clean,
+			 NASTY_CLEAN_N) == 0);
+	cr_expect(strchr(out, '\n') == out + w->len - 1, "one line: %s", out);
+	json_decref(o);
+	world_free(w);
+}
+
+Test(report_ndjson, each_event_is_flushed_as_it_is_written)
+{
+	struct world *w = world_new(NULL, 0);
+	FILE *f = tmpfile();
+	cr_assert(f != NULL);
+	char big[1 << 16]; /* outlives F: closed below */
+	setvbuf(f, big, _IOFBF, sizeof big);
+	struct th_report_ctx ctx = world_ctx(w, false);
+	ctx.out = f;
+	struct th_sink *s = report_ndjson_new(&ctx);
+	world_event(w, s, (struct spec){.coroutine = "c"});
+	char got[4096];
+	ssize_t n = pread(fileno(f), got, sizeof got - 1, 0);
+	cr_assert_gt(n, 0, "nothing reached the file before finish()");
+	got[n] = '\0';
+	cr_expect_eq(got[n - 1], '\n', "a whole line: %s", got);
+	cr_expect(s->finish(s));
+	s->free(s);
+	fclose(f);
+	world_free(w);
+}
+
+/* ---- text ------------------------------------------------------------- */
+
+/* Runs the text sink over the story; returns its output. */
+static const char *text_story(struct world *w, bool color)
+{
+	struct th_report_ctx ctx = world_ctx(w, color);
+	struct th_sink *s = report_text_new(&ctx);
+	world_story(w, s);
+	cr_assert(s->finish(s));
+	s->free(s);
+	return world_output(w);
+}
+
+static void expect_has(const char *out, const char *piece)
+{
+	cr_expect(strstr(out, piece) != NULL, "missing \"%s\" in:\n%s", piece,
+		  out);
+}
+
+Test(report_text, summary_has_header_table_details_and_footer)
+{
+	struct world *w = world_new(NULL, 0);
+	const char *out = text_story(w, false);
+	const char header[] =
+		"tracehound: 5 events in 3 groups, 2 inputs, 1300 lines\n\n";
+	cr_expect(strncmp(out, header, strlen(header)) == 0,
+		  "header line, then a blank line:\n%s", out);
+	const char *pieces[] = {
+		"COUNT", "SEVERITY", "COROUTINE", "EXCEPTIONS", "RULES",
+		"FIRST", "LAST", "ConnectionError\xC3\x97" "2, TimeoutError\xC3\x97" "1",
+		"fetch_user (3 events, error)", "Task-2, Task-7, Task-10",
+		"app/users.py:41", "app.log:310 2024-05-01 10:00:01",
+		"app.log:310 at 2024-05-01T10:00:01.123Z",
+		"rules       test.error\n", "(unknown)",
+		"  seen        app.log:40\n",
+		"    Task was destroyed but it is pending!",
+		"ignored  ignore.health-check\xC3\x97" "4",
+		"skipped  2 lines cut at the read buffer",
+		"failed   bad.gz: corrupt gzip data"};
+	for (size_t i = 0; i < sizeof pieces / sizeof *pieces; i++)
+		expect_has(out, pieces[i]);
+	cr_expect(strstr(out, "ignore.noise") == NULL,
+		  "ignore rules that dropped nothing are not listed");
+	world_free(w);
+}
+
+Test(report_text, no_escape_codes_without_color_even_from_log_text)
+{
+	struct world *w = world_new(NULL, 0);
+	world_event(w, NULL, (struct spec){.coroutine = "\x1b[2Jwipe",
+		.text = "\x1b[31mred\x1b[0m\ttab\x7f"});
+	const char *out = text_story(w, false);
+	cr_expect(strchr(out, '\x1b') == NULL, "raw ESC in:\n%s", out);
+	expect_has(out, "\\x1b[2Jwipe");
+	expect_has(out, "    \\x1b[31mred\\x1b[0m\ttab\\x7f");
+	expect_has(out, "bad\\x00byte");
+	world_free(w);
+}
+
+Test(report_text, colors_severity_and_headers_when_asked)
+{
+	struct world *w = world_new(NULL, 0);
+	const char *out = text_story(w, true);
+	expect_has(out, "\x1b[31merror");
+	expect_has(out, "\x1b[33mwarning");
+	expect_has(out, "\x1b[1m");
+	world_free(w);
+}
+
+Test(report_text, no_events_is_one_line)
+{
+	struct world *w = world_new(NULL, 0);
+	world_input(w, "a.log", 40, NULL);
+	world_input(w, "b.log", 2, NULL);
+	struct th_report_ctx ctx = world_ctx(w, false);
+	struct th_sink *s = report_text_new(&ctx);
+	cr_assert(s->finish(s));
+	s->free(s);
+	cr_expect_str_eq(world_output(w),
+			 "tracehound: no events found in 42 lines of 2 inputs\n");
+	world_free(w);
+}
+
+Test(report_text, capped_lists_and_long_examples_say_there_is_more)
+{
+	struct world *w = world_new(NULL, 0);
+	char text[4096] = "Traceback (most recent call last):";
+	for (int i = 0; i < 19; i++)
+		strcat(text, "\n  File \"x.py\", line 1, in f");
+	for (int i = 0; i < TH_MAX_LIST + 1; i++) {
+		char task[16];
+		snprintf(task, sizeof task, "Task-%d", i);
+		world_event(w, NULL, (struct spec){.coroutine = "c",
+			.task = task, .text = text, .line = (uint64_t)i + 1});
+	}
+	const char *out = text_story(w, false);
+	expect_has(out, "Task-19, \xE2\x80\xA6" "and more");
+	expect_has(out, "    \xE2\x80\xA6 5 more lines\n");
+	world_free(w);
+}
+
+Test(report_text, key_columns_replace_the_rules_and_exceptions_columns)
+{
+	const enum th_key keys[] = {TH_KEY_RULE, TH_KEY_EXCEPTION};
+	struct world *w = world_new(keys, 2);
+	const char *out = text_story(w, false);
+	expect_has(out, "COUNT  SEVERITY  RULE ");
+	expect_has(out, "EXCEPTION ");
+	cr_expect(strstr(out, "RULES") == NULL, "%s", out);
+	cr_expect(strstr(out, "EXCEPTIONS") == NULL, "%s", out);
+	expect_has(out, "rule=test.error exception=ConnectionError (2 events");
+	world_free(w);
+}
+
+Test(report_text, follow_prints_each_event_as_it_comes)
+{
+	struct world *w = world_new(NULL, 0);
+	struct th_report_ctx ctx = world_ctx(w, false);
+	ctx.follow = true;
+	struct th_sink *s = report_text_new(&ctx);
+	world_event(w, s, (struct spec){.coroutine = "c", .exception = "E",
+					.line = 12});
+	expect_has(world_output(w),
+		   "app.log:12  error  test.error  c  E\n"
+		   "    Task exception was never retrieved\n");
+	s->free(s);
+	world_free(w);
+}
+
+/* ---- failed output ---------------------------------------------------- */
+
+/* Runs the story into OUT through a sink of each format; finish() must
+ * report the failure. */
+static void expect_finish_fails(FILE *out, const char *what)
+{
+	struct th_sink *(*makers[])(const struct th_report_ctx *) = {
+		report_text_new, report_json_new, report_ndjson_new};
+	const char *names[] = {"text", "json", "ndjson"};
+	for (size_t i = 0; i < 3; i++) {
+		struct world *w = world_new(NULL, 0);
+		struct th_report_ctx ctx = world_ctx(w, false);
+		ctx.out = out;
+		struct th_sink *s = makers[i](&ctx);
+		world_story(w, s);
+		cr_expect_not(s->finish(s), "%s sink on %s", names[i], what);
+		s->free(s);
+		world_free(w);
+		clearerr(out);
+	}
+}
+
+Test(report, finish_fails_on_a_full_device)
+{
+	FILE *full = fopen("/dev/full", "w");
+	cr_assert(full != NULL);
+	expect_finish_fails(full, "/dev/full");
+	fclose(full);
+}
+
+Test(report, finish_fails_on_a_closed_pipe)
+{
+	signal(SIGPIPE, SIG_IGN);
+	int fds[2];
+	cr_assert(pipe(fds) == 0);
+	close(fds[0]);
+	FILE *out = fdopen(fds[1], "w");
+	cr_assert(out != NULL);
+	expect_finish_fails(out, "a closed pipe");
+	fclose(out);
+}
