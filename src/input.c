@@ -151,8 +151,7 @@ static void input_peek(struct th_input *in)
 {
 	enum th_compression c = TH_COMPRESSION_NONE;
 
-	while (in->peek_len == 0 ||
-	       !input_magic_settled(in->peek, in->peek_len, &c)) {
+	while (!input_magic_settled(in->peek, in->peek_len, &c)) {
 		size_t got;
 		enum th_status st = input_read_fd(in, in->peek + in->peek_len,
 						  INPUT_MAGIC_MAX - in->peek_len, &got);
@@ -182,8 +181,8 @@ static void input_start_decoder(struct th_input *in)
 	}
 }
 
-/* Rejects directories (read() would fail later with a less direct story)
- * and advises the kernel that a regular file is read once, front to back. */
+/* Refuses a directory before any read, and advises the kernel that a
+ * regular file is read once, front to back. Failures are recorded in IN. */
 static void input_check_fd(struct th_input *in)
 {
 	struct stat st;

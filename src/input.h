@@ -1,6 +1,11 @@
 /* input.h - open a file or stdin and read its bytes, decompressing gzip and
  * zstd transparently (recognised by their magic bytes, not by name).
  *
+ * Recognition happens when the input is opened: the first bytes are read
+ * (no more than the magic test needs, at most 4) and replayed, never sought
+ * back to, so it works on pipes. On a pipe, opening waits for the first
+ * byte.
+ *
  * Owns:        the file descriptor (except stdin's, which it never closes),
  *              the decompressor state and its own small staging buffer.
  * Caller owns: the buffers passed to input_read.
@@ -20,30 +25,40 @@ enum th_compression {
 	TH_COMPRESSION_ZSTD,
 };
 
-/* Opens PATH ("-" is stdin). On failure returns NULL and writes a message
- * (e.g. "No such file or directory") into ERR, of size ERR_SIZE. */
+/* Opens PATH ("-" is stdin). On failure returns NULL, leaves nothing open
+ * and writes a message (e.g. "No such file or directory", "Is a directory")
+ * into ERR, of size ERR_SIZE. Aborts on out-of-memory. */
 struct th_input *input_open(const char *path, char *err, size_t err_size);
 
 /* Opens an already open descriptor (not closed by input_close); NAME is what
- * reports call it. Used for stdin and by tests (pipes, memfds). */
+ * reports call it (copied). Used for stdin and by tests (pipes, memfds).
+ * Never returns NULL: a failure while peeking is returned by the first
+ * input_read. Aborts on out-of-memory. */
 struct th_input *input_from_fd(int fd, const char *name);
 
-/* Reads up to CAP decompressed bytes into BUF and stores their number in
- * *GOT. Returns TH_OK with *GOT > 0, TH_EOF with *GOT == 0 at the end, or
- * TH_ERR_IO / TH_ERR_CORRUPT (see input_error). Retries EINTR. A gzip or
- * zstd stream of several concatenated members is read to its end. */
+/* Reads up to CAP (> 0) decompressed bytes into BUF and stores their number
+ * in *GOT. Returns TH_OK with *GOT > 0, TH_EOF with *GOT == 0 at the end, or
+ * TH_ERR_IO / TH_ERR_CORRUPT (see input_error) with *GOT == 0. Retries EINTR.
+ * A gzip or zstd stream of several concatenated members is read to its end;
+ * one cut short is TH_ERR_CORRUPT ("gzip data is truncated"). An error is
+ * final: later reads return it again. After TH_EOF a plain input may be
+ * read again (a growing file gives its new bytes). */
 enum th_status input_read(struct th_input *in, char *buf, size_t cap,
 			  size_t *got);
 
 /* The name reports use: the path, or "-" for stdin. Valid until close. */
 const char *input_name(const struct th_input *in);
 
+/* Known as soon as the input is open. */
 enum th_compression input_compression(const struct th_input *in);
 
-/* The message for the last TH_ERR_* from input_read. Valid until the next
- * read or close. */
+/* The message for the TH_ERR_* from input_read ("" before any), e.g.
+ * "Input/output error" or "gzip data is corrupt (invalid block type)".
+ * Valid until close. */
 const char *input_error(const struct th_input *in);
 
+/* Frees IN; closes its descriptor only if input_open opened it (never
+ * stdin). Accepts NULL. */
 void input_close(struct th_input *in);
 
 #endif

@@ -8,11 +8,15 @@
  *
  * Long-line policy: a line longer than the capacity is delivered once, cut
  * to the first CAPACITY bytes and flagged truncated; the rest of it, up to
- * its newline, is skipped and counted in lines_truncated().
+ * its newline, is skipped and counted in lines_truncated(). A line's length
+ * is its text: "\n" and the "\r" of a "\r\n" do not count (the buffer
+ * holds CAPACITY + 2 bytes so such a line is seen whole). A "\r" not
+ * before "\n" is text; so is a NUL byte.
  *
  * Two ways to consume: lines_next() one line at a time, or the fast path:
  * lines_window() shows every complete line already buffered, the caller
- * searches it, and lines_skip() consumes whole lines from its front.
+ * searches it, and lines_skip() consumes whole lines from its front. The
+ * two mix freely: numbers and offsets stay right.
  */
 #ifndef TH_LINES_H
 #define TH_LINES_H
@@ -29,7 +33,8 @@ struct th_line {
 
 struct th_lines;
 
-/* CAPACITY is at least 1. Aborts on out-of-memory. */
+/* CAPACITY is at least 1: the longest line kept whole. Aborts on
+ * out-of-memory. */
 struct th_lines *lines_new(struct th_input *in, size_t capacity);
 void lines_free(struct th_lines *l);
 
@@ -40,15 +45,19 @@ enum th_status lines_next(struct th_lines *l, struct th_line *out);
 /* The complete lines buffered from the current position (ending with their
  * "\n", the last one possibly without it at end of input), reading more
  * when none is buffered. Returns TH_EOF when the stream is done. TH_OK with
- * an empty window means the next line does not fit the buffer: call
- * lines_next() for it. */
+ * an empty window means the next line is longer than the capacity: call
+ * lines_next() for it (a window never shows a line lines_next would cut).
+ * On an error the window is empty and nothing is consumed. */
 enum th_status lines_window(struct th_lines *l, struct th_span *window);
 
 /* Consumes the first N bytes of the current window; N must end just after a
- * "\n" of the window, or at the window's end. Counts the lines skipped. */
+ * "\n" of the window, or at the window's end. Counts the lines skipped. May
+ * be called again on what is left of the same window. */
 void lines_skip(struct th_lines *l, size_t n);
 
-/* Number the next line will get (1-based), and bytes consumed so far. */
+/* Number the next line will get (1-based), and bytes consumed so far (just
+ * after lines_next returned a cut line, only the part up to the cut: the
+ * rest is skipped by the next call). */
 uint64_t lines_number(const struct th_lines *l);
 uint64_t lines_offset(const struct th_lines *l);
 /* Lines cut because they were longer than the capacity. */

@@ -349,6 +349,8 @@ struct load {
 	size_t n_nodes;
 };
 
+/* Records the error (th_error_set keeps the first) in the file being
+ * loaded; returns false. */
 static bool vfail(struct load *ld, size_t line, size_t column,
 		  const char *fmt, va_list ap)
 {
@@ -372,6 +374,7 @@ fail_at(struct load *ld, const yaml_node_t *node, const char *fmt, ...)
 	return false;
 }
 
+/* Records an error at LINE, COLUMN (1-based); returns false. */
 __attribute__((format(printf, 4, 5))) static bool
 fail_pos(struct load *ld, size_t line, size_t column, const char *fmt, ...)
 {
@@ -409,10 +412,12 @@ static size_t source_offset(const struct load *ld, size_t line, size_t column)
 			return SIZE_MAX;
 		i = (size_t)(nl - ld->src) + 1;
 	}
-	for (size_t c = 0; c < column && i < ld->src_n; c++)
-		for (i++; i < ld->src_n &&
-			  ((unsigned char)ld->src[i] & 0xC0) == 0x80;)
+	for (size_t c = 0; c < column && i < ld->src_n; c++) {
+		i++; /* a character's first byte, then its continuation bytes */
+		while (i < ld->src_n &&
+		       ((unsigned char)ld->src[i] & 0xC0) == 0x80)
 			i++;
+	}
 	return i < ld->src_n ? i : SIZE_MAX;
 }
 
@@ -513,6 +518,7 @@ static yaml_node_t *node_take(struct load *ld, int index)
 	return n;
 }
 
+/* A scalar node's value; libyaml owns the bytes. */
 static struct th_span scalar(const yaml_node_t *n)
 {
 	return (struct th_span){(const char *)n->data.scalar.value,
@@ -541,6 +547,7 @@ static bool want_string(struct load *ld, const yaml_node_t *n, const char *key,
 	return true;
 }
 
+/* Like want_string, and fails on an empty string too. */
 static bool want_nonempty(struct load *ld, const yaml_node_t *n,
 			  const char *key, struct th_span *out)
 {
@@ -573,6 +580,8 @@ static bool want_enum(struct load *ld, const yaml_node_t *n, const char *key,
 		       did_you_mean(hint, sizeof hint, v, names, count));
 }
 
+/* NODE as a boolean: true or false (also capitalised). YAML 1.1's yes/no
+ * and on/off are refused: they are too easy to mistake for strings. */
 static bool want_bool(struct load *ld, const yaml_node_t *n, const char *key,
 		      bool *out)
 {
@@ -855,6 +864,7 @@ static bool extract_check(struct load *ld, yaml_node_t *item,
 	return true;
 }
 
+/* Reads the value V of extract item key KEY into X. */
 static bool extract_value(struct load *ld, struct extract *x, size_t key,
 			  const yaml_node_t *v)
 {
@@ -939,6 +949,7 @@ static bool want_literals(struct load *ld, const yaml_node_t *n,
 	return true;
 }
 
+/* Reads the value V of rule key KEY into E (owned by E, also on failure). */
 static bool rule_value(struct load *ld, struct rule_entry *e, size_t key,
 		       const yaml_node_t *v)
 {
@@ -1041,6 +1052,7 @@ static struct rule *rule_add(struct th_rules *r, struct rule_entry *e)
 	return n;
 }
 
+/* The error for an id defined twice; returns false. */
 static bool duplicate(struct load *ld, const yaml_node_t *at,
 		      const char *what, const char *id, struct where first)
 {
@@ -1081,6 +1093,7 @@ static bool rule_apply(struct load *ld, struct rule_entry *e)
 	return true;
 }
 
+/* Reads one `rules:` entry and adds or overrides its rule. */
 static bool load_rule(struct load *ld, yaml_node_t *map)
 {
 	struct rule_entry e = {.map = map};
@@ -1157,6 +1170,7 @@ static bool want_refs(struct load *ld, const yaml_node_t *n,
 	return true;
 }
 
+/* Reads the value V of ignore rule key KEY into E. */
 static bool ignore_value(struct load *ld, struct ignore_entry *e, size_t key,
 			 const yaml_node_t *v)
 {
@@ -1185,6 +1199,7 @@ static bool ignore_value(struct load *ld, struct ignore_entry *e, size_t key,
 	}
 }
 
+/* Index of the ignore rule with id ID, or r->n_ignores. */
 static size_t ignore_find(const struct th_rules *r, const char *id)
 {
 	size_t i = 0;
@@ -1212,6 +1227,8 @@ static void ignore_merge(struct ignore *g, struct ignore_entry *e)
 		g->enabled = e->v.enabled;
 }
 
+/* Adds the ignore rule E defines, or changes the one it overrides; fails
+ * when the result has no condition. */
 static bool ignore_apply(struct load *ld, struct ignore_entry *e)
 {
 	struct th_rules *r = ld->r;
@@ -1242,6 +1259,7 @@ static bool ignore_apply(struct load *ld, struct ignore_entry *e)
 		       g->id);
 }
 
+/* Reads one `ignore:` entry and adds or overrides its ignore rule. */
 static bool load_ignore(struct load *ld, yaml_node_t *map)
 {
 	struct ignore_entry e = {.map = map};
@@ -1305,6 +1323,7 @@ enum top_key { TK_RULES, TK_IGNORE, TK_WRAPPERS, TK_COUNT };
 static const char *const top_keys[TK_COUNT] = {"rules", "ignore",
 					       "wrappers"};
 
+/* Reads the document's top-level mapping. */
 static bool load_root(struct load *ld)
 {
 	yaml_node_t *values[TK_COUNT];
@@ -1368,6 +1387,7 @@ static bool no_second_document(struct load *ld, yaml_parser_t *p)
 	return ok;
 }
 
+/* Remembers file NAME for positions; returns its index. */
 static size_t add_file(struct th_rules *r, const char *name)
 {
 	*(char **)grow(&r->files, &r->n_files, sizeof *r->files) =
@@ -1431,6 +1451,7 @@ static bool read_all(FILE *f, const char *path, char **buf, size_t *len,
 	return false;
 }
 
+/* Reads rule file PATH into memory and loads it. */
 static bool load_file(struct th_rules *r, const char *path,
 		      struct th_error *err)
 {
@@ -1449,6 +1470,7 @@ static bool load_file(struct th_rules *r, const char *path,
 	return ok;
 }
 
+/* True for the names a directory's rule files have. */
 static bool is_rule_file(const char *name)
 {
 	size_t n = strlen(name);

@@ -101,7 +101,7 @@ static enum th_status skip_to_candidate(struct th_scanner *s,
 	*ready = st == TH_OK;
 	if (st != TH_OK || w.n == 0)
 		return st;
-	size_t hit = trigger_find(s->trigger, w, lines_offset(l));
+	size_t hit = trigger_find(s->trigger, w);
 	if (hit == w.n) {
 		lines_skip(l, w.n);
 		*ready = false;
@@ -154,7 +154,6 @@ static bool scan_file(struct th_scanner *s, const char *path)
 	}
 	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
 	const char *kept_name = s->run->inputs[index].name;
-	trigger_reset(s->trigger);
 	assembler_begin_input(s->assembler, kept_name, index);
 	enum th_status st = scan_lines(s, l);
 	assembler_end_input(s->assembler);

@@ -1,4 +1,4 @@
-/* limits.h - every bound tracehound puts on memory, in one place.
+/* th_limits.h - every bound tracehound puts on memory, in one place.
  *
  * Going over a limit truncates or skips, is counted in the run, and shows in
  * the report. Nothing here grows with the size of the input.

@@ -1,25 +1,200 @@
-/* trigger.c - multi-literal search over buffers; see trigger.h. */
+/* trigger.c - multi-literal search over buffers; see trigger.h.
+ *
+ * All literals are searched in one pass. For each literal two of its
+ * bytes, the rarest in log text, are its anchors; a vector loop compares
+ * 32 (AVX2) or 16 (SSE2) positions at once against every literal's two
+ * anchors and only where both anchors of some literal agree is the whole
+ * literal compared. Log lines rarely hold both rare bytes at the right
+ * distance, so almost every block is rejected with a few instructions.
+ */
 #include "trigger.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TH_X86 1
+#endif
 
-#define NOT_FOUND UINT64_MAX
+#include "diag.h"
 
 struct literal {
 	char *p;
 	size_t n;
-	uint64_t next;     /* stream offset of the next occurrence found */
-	uint64_t searched; /* no occurrence starts before this (but next) */
+	size_t at1, at2; /* offsets of the anchor bytes */
 };
+
+typedef size_t (*scan_fn)(const struct th_trigger *t, const char *p,
+			  size_t n);
 
 struct th_trigger {
 	struct literal *lits;
 	size_t n;
+	size_t reach; /* largest anchor offset: vector loads stay in bounds */
 	bool every_line;
+	scan_fn scan;
 };
+
+/* How common a byte is in log text: higher is more common. Letters follow
+ * English frequency; digits, space and the separators of log prefixes are
+ * most common; rare punctuation and upper case score low. */
+static int byte_rank(unsigned char c)
+{
+	static const char common[] = " etaoinsrhldcu0123456789:.-/,_=[]mfpgwyb";
+	const char *at = memchr(common, c, sizeof common - 1);
+	if (at != NULL)
+		return 255 - (int)(at - common);
+	if (c >= 'A' && c <= 'Z')
+		return 100;
+	if (c >= 'a' && c <= 'z')
+		return 150;
+	return 50;
+}
+
+/* Picks the two rarest distinct positions of L as its anchors. */
+static void choose_anchors(struct literal *l)
+{
+	size_t best = 0, second = l->n > 1 ? 1 : 0;
+	for (size_t i = 0; i < l->n; i++) {
+		int r = byte_rank((unsigned char)l->p[i]);
+		if (r < byte_rank((unsigned char)l->p[best])) {
+			second = best;
+			best = i;
+		} else if (i != best &&
+			   (second == best ||
+			    r < byte_rank((unsigned char)l->p[second]))) {
+			second = i;
+		}
+	}
+	l->at1 = best < second ? best : second;
+	l->at2 = best < second ? second : best;
+}
+
+/* The literal starting at P (with N bytes left), if any: index or -1. */
+static long literal_at(const struct th_trigger *t, const char *p, size_t n)
+{
+	for (size_t k = 0; k < t->n; k++) {
+		const struct literal *l = &t->lits[k];
+		if (l->n <= n && memcmp(p, l->p, l->n) == 0)
+			return (long)k;
+	}
+	return -1;
+}
+
+/* Checks positions FROM..N one by one: the tail a vector cannot load. */
+static size_t scan_scalar(const struct th_trigger *t, const char *p,
+			  size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++) {
+		for (size_t k = 0; k < t->n; k++) {
+			const struct literal *l = &t->lits[k];
+			if (i + l->n <= n && p[i + l->at1] == l->p[l->at1] &&
+			    p[i + l->at2] == l->p[l->at2] &&
+			    memcmp(p + i, l->p, l->n) == 0)
+				return i;
+		}
+	}
+	return n;
+}
+
+static size_t scan_portable(const struct th_trigger *t, const char *p,
+			    size_t n)
+{
+	return scan_scalar(t, p, 0, n);
+}
+
+#ifdef TH_X86
+/* Confirms the candidate positions in MASK (bit i: position BASE + i). */
+static size_t confirm(const struct th_trigger *t, const char *p, size_t n,
+		      size_t base, uint32_t mask)
+{
+	while (mask != 0) {
+		size_t i = base + (size_t)__builtin_ctz(mask);
+		if (literal_at(t, p + i, n - i) >= 0)
+			return i;
+		mask &= mask - 1;
+	}
+	return n;
+}
+
+#define MAX_VECTOR_LITERALS 16
+
+__attribute__((target("avx2"))) static size_t
+scan_avx2(const struct th_trigger *t, const char *p, size_t n)
+{
+	/* Broadcast anchors and offsets once, outside the hot loop. */
+	__m256i want1[MAX_VECTOR_LITERALS], want2[MAX_VECTOR_LITERALS];
+	size_t at1[MAX_VECTOR_LITERALS], at2[MAX_VECTOR_LITERALS];
+	size_t nl = t->n;
+	for (size_t k = 0; k < nl; k++) {
+		const struct literal *l = &t->lits[k];
+		want1[k] = _mm256_set1_epi8(l->p[l->at1]);
+		want2[k] = _mm256_set1_epi8(l->p[l->at2]);
+		at1[k] = l->at1;
+		at2[k] = l->at2;
+	}
+	size_t i = 0;
+	for (; i + t->reach + 32 <= n; i += 32) {
+		__m256i any = _mm256_setzero_si256();
+		for (size_t k = 0; k < nl; k++) {
+			__m256i a = _mm256_loadu_si256(
+				(const __m256i *)(p + i + at1[k]));
+			__m256i b = _mm256_loadu_si256(
+				(const __m256i *)(p + i + at2[k]));
+			any = _mm256_or_si256(
+				any, _mm256_and_si256(
+					     _mm256_cmpeq_epi8(a, want1[k]),
+					     _mm256_cmpeq_epi8(b, want2[k])));
+		}
+		uint32_t mask = (uint32_t)_mm256_movemask_epi8(any);
+		if (mask != 0) {
+			size_t hit = confirm(t, p, n, i, mask);
+			if (hit < n)
+				return hit;
+		}
+	}
+	return scan_scalar(t, p, i, n);
+}
+
+static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
+{
+	size_t i = 0;
+	for (; i + t->reach + 16 <= n; i += 16) {
+		__m128i any = _mm_setzero_si128();
+		for (size_t k = 0; k < t->n; k++) {
+			const struct literal *l = &t->lits[k];
+			__m128i a = _mm_loadu_si128(
+				(const __m128i *)(p + i + l->at1));
+			__m128i b = _mm_loadu_si128(
+				(const __m128i *)(p + i + l->at2));
+			__m128i ma = _mm_cmpeq_epi8(a, _mm_set1_epi8(l->p[l->at1]));
+			__m128i mb = _mm_cmpeq_epi8(b, _mm_set1_epi8(l->p[l->at2]));
+			any = _mm_or_si128(any, _mm_and_si128(ma, mb));
+		}
+		uint32_t mask = (uint32_t)_mm_movemask_epi8(any);
+		if (mask != 0) {
+			size_t hit = confirm(t, p, n, i, mask);
+			if (hit < n)
+				return hit;
+		}
+	}
+	return scan_scalar(t, p, i, n);
+}
+#endif
+
+static scan_fn choose_scan(const struct th_trigger *t)
+{
+#ifdef TH_X86
+	if (t->n <= MAX_VECTOR_LITERALS && getenv("TRACEHOUND_NO_AVX2") == NULL &&
+	    __builtin_cpu_supports("avx2"))
+		return scan_avx2;
+	return scan_sse2;
+#else
+	(void)t;
+	return scan_portable;
+#endif
+}
 
 struct th_trigger *trigger_new(const struct th_rules *rules)
 {
@@ -32,11 +207,16 @@ struct th_trigger *trigger_new(const struct th_rules *rules)
 	}
 	t->lits = xcalloc(n, sizeof *t->lits);
 	for (size_t i = 0; i < n; i++) {
-		t->lits[i].p = xstrndup(lits[i].p, lits[i].n);
-		t->lits[i].n = lits[i].n;
+		struct literal *l = &t->lits[i];
+		l->p = xstrndup(lits[i].p, lits[i].n);
+		l->n = lits[i].n;
+		choose_anchors(l);
+		if (l->at2 > t->reach)
+			t->reach = l->at2;
 	}
 	t->n = n;
-	trigger_reset(t);
+	t->scan = choose_scan(t);
+	(void)scan_portable;
 	return t;
 }
 
@@ -50,58 +230,16 @@ void trigger_free(struct th_trigger *t)
 	free(t);
 }
 
-void trigger_reset(struct th_trigger *t)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		t->lits[i].next = NOT_FOUND;
-		t->lits[i].searched = 0;
-	}
-}
-
-/* Where literal L next occurs at or after START within the window, as a
- * stream offset, or NOT_FOUND. Searches only bytes not searched before. */
-static uint64_t literal_next(struct literal *l, struct th_span w,
-			     uint64_t start)
-{
-	uint64_t end = start + w.n;
-	if (l->next != NOT_FOUND && l->next >= start)
-		return l->next + l->n <= end ? l->next : NOT_FOUND;
-	uint64_t from = l->searched > start ? l->searched : start;
-	if (from + l->n > end)
-		return NOT_FOUND;
-	const char *hit = memmem(w.p + (from - start), end - from, l->p, l->n);
-	if (hit == NULL) {
-		/* The last n-1 bytes may begin an occurrence that the next
-		 * window completes. */
-		l->searched = end - l->n + 1;
-		l->next = NOT_FOUND;
-		return NOT_FOUND;
-	}
-	l->next = start + (uint64_t)(hit - w.p);
-	l->searched = l->next + 1;
-	return l->next;
-}
-
-size_t trigger_find(struct th_trigger *t, struct th_span window,
-		    uint64_t start)
+size_t trigger_find(const struct th_trigger *t, struct th_span window)
 {
 	if (t->every_line)
 		return 0;
-	uint64_t best = NOT_FOUND;
-	for (size_t i = 0; i < t->n; i++) {
-		uint64_t at = literal_next(&t->lits[i], window, start);
-		if (at < best)
-			best = at;
-	}
-	return best == NOT_FOUND ? window.n : (size_t)(best - start);
+	return t->scan(t, window.p, window.n);
 }
 
 bool trigger_line_may_start(const struct th_trigger *t, struct th_span line)
 {
 	if (t->every_line)
 		return true;
-	for (size_t i = 0; i < t->n; i++)
-		if (memmem(line.p, line.n, t->lits[i].p, t->lits[i].n))
-			return true;
-	return false;
+	return t->scan(t, line.p, line.n) < line.n;
 }

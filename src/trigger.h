@@ -1,11 +1,9 @@
 /* trigger.h - find the next line that may start an event, searching whole
  * buffers for the rules' literals instead of matching line by line.
  *
- * Owns:        a copy of the literal list and, per literal, how far the
- *              stream has been searched and where its next occurrence is.
- * Borrows:     nothing after trigger_new returns.
- * Positions are stream offsets, not pointers, so what was learned about a
- * window stays true after the line reader moves its buffer.
+ * Owns:        a copy of the literal list and the anchors chosen for it.
+ * Borrows:     nothing after trigger_new returns. Keeps no state between
+ *              searches, so threads may share one.
  */
 #ifndef TH_TRIGGER_H
 #define TH_TRIGGER_H
@@ -20,14 +18,9 @@ struct th_trigger;
 struct th_trigger *trigger_new(const struct th_rules *rules);
 void trigger_free(struct th_trigger *t);
 
-/* Forgets what was searched: call at the start of every input. */
-void trigger_reset(struct th_trigger *t);
-
-/* WINDOW holds the stream's bytes from offset START. Returns the index in
- * WINDOW of the earliest literal occurrence, or WINDOW.n when there is none.
- * Successive calls must not go backwards in the stream. */
-size_t trigger_find(struct th_trigger *t, struct th_span window,
-		    uint64_t start);
+/* Returns the index in WINDOW of the earliest literal occurrence, or
+ * WINDOW.n when there is none (0 when every line is a candidate). */
+size_t trigger_find(const struct th_trigger *t, struct th_span window);
 
 /* True when LINE contains a literal (or when every line is a candidate). */
 bool trigger_line_may_start(const struct th_trigger *t, struct th_span line);

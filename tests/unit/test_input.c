@@ -82,6 +82,23 @@ static struct bytes zstd_of(struct bytes data)
 	return out;
 }
 
+/* gzip_of and zstd_of for data made on the spot: they free DATA. */
+static struct bytes gzip_take(struct bytes data)
+{
+	struct bytes out = gzip_of(data);
+
+	free(data.p);
+	return out;
+}
+
+static struct bytes zstd_take(struct bytes data)
+{
+	struct bytes out = zstd_of(data);
+
+	free(data.p);
+	return out;
+}
+
 /* Text of N bytes, varied enough that compressed data spans many reads. */
 static struct bytes text_of(size_t n)
 {
@@ -226,11 +243,11 @@ Test(input, gzip_is_recognised_by_content_and_decompressed)
 Test(input, gzip_of_several_members_is_read_to_the_end)
 {
 	struct bytes want = BYTES_LIT("first\nsecond\nthird\n");
-	struct bytes gz = gzip_of(BYTES_LIT("first\n"));
+	struct bytes gz = gzip_take(BYTES_LIT("first\n"));
 
-	append(&gz, gzip_of(BYTES_LIT("")));
-	append(&gz, gzip_of(BYTES_LIT("second\n")));
-	append(&gz, gzip_of(BYTES_LIT("third\n")));
+	append(&gz, gzip_take(BYTES_LIT("")));
+	append(&gz, gzip_take(BYTES_LIT("second\n")));
+	append(&gz, gzip_take(BYTES_LIT("third\n")));
 	expect_bytes(gz, want, TH_COMPRESSION_GZIP);
 	free(gz.p);
 	free(want.p);
@@ -249,11 +266,11 @@ Test(input, zstd_is_recognised_by_content_and_decompressed)
 Test(input, zstd_of_several_frames_is_read_to_the_end)
 {
 	struct bytes want = BYTES_LIT("first\nsecond\nthird\n");
-	struct bytes zs = zstd_of(BYTES_LIT("first\n"));
+	struct bytes zs = zstd_take(BYTES_LIT("first\n"));
 
-	append(&zs, zstd_of(BYTES_LIT("")));
-	append(&zs, zstd_of(BYTES_LIT("second\n")));
-	append(&zs, zstd_of(BYTES_LIT("third\n")));
+	append(&zs, zstd_take(BYTES_LIT("")));
+	append(&zs, zstd_take(BYTES_LIT("second\n")));
+	append(&zs, zstd_take(BYTES_LIT("third\n")));
 	expect_bytes(zs, want, TH_COMPRESSION_ZSTD);
 	free(zs.p);
 	free(want.p);
@@ -288,7 +305,7 @@ Test(input, truncated_gzip_is_corrupt)
 		expect_corrupt(cut, "gzip data is truncated");
 	}
 	/* a second member cut short */
-	append(&gz, gzip_of(BYTES_LIT("more\n")));
+	append(&gz, gzip_take(BYTES_LIT("more\n")));
 	expect_corrupt((struct bytes){gz.p, gz.n - 3, 0}, "gzip data is truncated");
 	free(gz.p);
 	free(text.p);
@@ -297,7 +314,7 @@ Test(input, truncated_gzip_is_corrupt)
 Test(input, damaged_gzip_is_corrupt)
 {
 	struct bytes garbage = BYTES_LIT("\x1f\x8bgarbage that is not deflate\n");
-	struct bytes gz = gzip_of(BYTES_LIT("hello hello hello hello\n"));
+	struct bytes gz = gzip_take(BYTES_LIT("hello hello hello hello\n"));
 
 	expect_corrupt(garbage, "gzip data is corrupt (");
 	gz.p[gz.n - 6] ^= 0x55; /* the CRC-32 */
@@ -325,7 +342,7 @@ Test(input, truncated_zstd_is_corrupt)
 Test(input, damaged_zstd_is_corrupt)
 {
 	struct bytes garbage = BYTES_LIT("\x28\xb5\x2f\xfdgarbage that is not zstd\n");
-	struct bytes zs = zstd_of(BYTES_LIT("hello\n"));
+	struct bytes zs = zstd_take(BYTES_LIT("hello\n"));
 
 	expect_corrupt(garbage, "zstd data is corrupt (");
 	append(&zs, BYTES_LIT("trailing garbage"));

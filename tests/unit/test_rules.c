@@ -1125,6 +1125,41 @@ Test(rules, ignore_override_replaces_one_condition)
 	rules_free(r);
 }
 
+Test(rules, ignore_naming_only_a_disabled_rule_drops_nothing)
+{
+	struct th_rules *r = load_yaml(
+		"rules:\n"
+		"  - {id: a, start: go}\n"
+		"  - {id: b, start: stop, enabled: false}\n"
+		"ignore:\n"
+		"  - {id: i, rule: b, text: go}\n");
+	struct th_matcher *m = matcher_new(r);
+	struct th_event ev;
+	make_event(&ev, r, "a", LINES("go"));
+	cr_assert_eq(rules_ignored(m, &ev), -1);
+	event_fini(&ev);
+	matcher_free(m);
+	rules_free(r);
+}
+
+Test(rules, empty_files_and_null_lists_load_as_nothing)
+{
+	static const char *const empties[] = {"", "# only a comment\n",
+					      "{}\n", "---\n",
+					      "rules:\nignore: ~\nwrappers:\n"};
+	struct th_rules *r = rules_new();
+	struct th_error err = {0};
+	for (size_t i = 0; i < sizeof empties / sizeof empties[0]; i++)
+		cr_assert(rules_load_buffer(r, "e.yaml", empties[i],
+					    strlen(empties[i]), &err),
+			  "loading '%s': %s", empties[i], err.message);
+	const char *one = "rules: [{id: a, start: abc}]\n";
+	cr_assert(rules_load_buffer(r, "one.yaml", one, strlen(one), &err));
+	cr_assert(rules_finish(r, &err), "%s", err.message);
+	cr_assert_eq(rules_count(r), 1);
+	rules_free(r);
+}
+
 /* ---- robustness ------------------------------------------------------- */
 
 Test(rules, catastrophic_backtracking_is_a_quick_counted_non_match)
