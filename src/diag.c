@@ -68,14 +68,19 @@ static bool read_source_line(const char *file, size_t line, char *buf,
 	return at >= line && (at > line || c == EOF);
 }
 
-/* Prints the source line and a caret under COLUMN, keeping tabs so the
- * caret lines up. */
+/* Prints the source line and a caret under COLUMN, which counts
+ * characters (as libyaml does), not bytes; tabs are kept so the caret
+ * lines up. */
 static void print_caret(const char *text, size_t column)
 {
 	fprintf(stderr, "  %s\n  ", text);
-	size_t len = strlen(text);
-	for (size_t i = 0; i + 1 < column && i < len; i++)
-		fputc(text[i] == '\t' ? '\t' : ' ', stderr);
+	size_t chars = 1;
+	for (const char *p = text; *p && chars < column; p++) {
+		if (((unsigned char)*p & 0xc0) == 0x80)
+			continue; /* a UTF-8 continuation byte */
+		fputc(*p == '\t' ? '\t' : ' ', stderr);
+		chars++;
+	}
 	fputs("^\n", stderr);
 }
 

@@ -31,7 +31,7 @@ struct th_value {
 };
 
 struct th_event {
-	size_t rule;          /* index into the rules */
+	size_t rule;          /* enabled-rule index, < rules_count() */
 	const char *input;    /* borrowed input name */
 	size_t input_index;   /* position of the input on the command line */
 	uint64_t line;        /* first line, 1-based */

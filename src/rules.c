@@ -20,25 +20,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-/* Bounds on one regex match, so a user pattern that backtracks badly costs
- * at most a few milliseconds a line; a match that hits one counts as no
- * match. They belong in limits.h, which may define them. */
-#ifndef TH_REGEX_MATCH_LIMIT
-#define TH_REGEX_MATCH_LIMIT 1000000
-#endif
-#ifndef TH_REGEX_DEPTH_LIMIT
-#define TH_REGEX_DEPTH_LIMIT 10000
-#endif
-#ifndef TH_REGEX_HEAP_LIMIT_KIB
-#define TH_REGEX_HEAP_LIMIT_KIB (64 * 1024)
-#endif
-#ifndef TH_REGEX_JIT_STACK
-#define TH_REGEX_JIT_STACK (1024 * 1024)
-#endif
-/* A rule file larger than this is refused rather than read into memory. */
-#ifndef TH_RULES_FILE_MAX
-#define TH_RULES_FILE_MAX (16 * 1024 * 1024)
-#endif
+#include "th_limits.h"
 
 /* Where something was written: 1-based; FILE indexes th_rules.files. */
 struct where {
@@ -1317,8 +1299,8 @@ static bool load_list(struct load *ld, const yaml_node_t *n, bool ignore)
 	return true;
 }
 
-/* The top-level keys. TODO: `prefixes` (user line prefixes, SPEC §5)
- * comes in its own issue. */
+/* The top-level keys. TODO(#3): `prefixes`, the user's line prefixes
+ * (SPEC §5). */
 enum top_key { TK_RULES, TK_IGNORE, TK_WRAPPERS, TK_COUNT };
 static const char *const top_keys[TK_COUNT] = {"rules", "ignore",
 					       "wrappers"};

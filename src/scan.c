@@ -161,6 +161,7 @@ static bool scan_file(struct th_scanner *s, const char *path)
 	ri->lines = lines_number(l) - 1;
 	ri->bytes = lines_offset(l);
 	s->run->lines_truncated += lines_truncated(l);
+	s->run->match_errors = rules_match_errors(s->matcher);
 	bool ok = st == TH_EOF;
 	if (!ok)
 		input_failed(s, index, name, input_error(in));
