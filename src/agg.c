@@ -18,9 +18,9 @@
 #include "diag.h"
 
 static const char *const key_names[TH_KEY_COUNT] = {
-	[TH_KEY_COROUTINE] = "coroutine", [TH_KEY_RULE] = "rule",
-	[TH_KEY_EXCEPTION] = "exception", [TH_KEY_TASK] = "task",
-	[TH_KEY_INPUT] = "input",         [TH_KEY_DEFINED_AT] = "defined_at",
+    [TH_KEY_COROUTINE] = "coroutine", [TH_KEY_RULE] = "rule",
+    [TH_KEY_EXCEPTION] = "exception", [TH_KEY_TASK] = "task",
+    [TH_KEY_INPUT] = "input",	      [TH_KEY_DEFINED_AT] = "defined_at",
 };
 
 /* Slots of a new table; it doubles whenever it would be half full. */
@@ -149,10 +149,10 @@ static struct th_span event_key(const struct th_agg *a,
 				const struct th_event *ev, enum th_key k)
 {
 	static const enum th_field field_of[TH_KEY_COUNT] = {
-		[TH_KEY_COROUTINE] = TH_F_COROUTINE,
-		[TH_KEY_EXCEPTION] = TH_F_EXCEPTION,
-		[TH_KEY_TASK] = TH_F_TASK,
-		[TH_KEY_DEFINED_AT] = TH_F_DEFINED_AT,
+	    [TH_KEY_COROUTINE] = TH_F_COROUTINE,
+	    [TH_KEY_EXCEPTION] = TH_F_EXCEPTION,
+	    [TH_KEY_TASK] = TH_F_TASK,
+	    [TH_KEY_DEFINED_AT] = TH_F_DEFINED_AT,
 	};
 	if (k == TH_KEY_RULE)
 		return cstr_span(rules_id(a->rules, ev->rule));
@@ -293,7 +293,7 @@ static void exception_add(struct th_group *g, const char *name)
 		}
 		if (g->exceptions == NULL)
 			g->exceptions =
-				xmalloc(TH_MAX_LIST * sizeof *g->exceptions);
+			    xmalloc(TH_MAX_LIST * sizeof *g->exceptions);
 		g->exceptions[i] = (struct th_count){xstrdup(name), 0};
 		g->n_exceptions++;
 	}
@@ -366,7 +366,10 @@ static size_t utf8_cut(const char *p, size_t n)
 	if (start == 0)
 		return n;
 	unsigned char lead = (unsigned char)p[start - 1];
-	size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	size_t need = lead >= 0xF0   ? 4
+		      : lead >= 0xE0 ? 3
+		      : lead >= 0xC0 ? 2
+				     : 1;
 	return need > 1 && start - 1 + need > n ? start - 1 : n;
 }
 
@@ -433,8 +436,8 @@ static void group_insert(struct th_agg *a, struct group **slot,
 {
 	if (a->n_groups == a->groups_cap) {
 		a->groups_cap = a->groups_cap ? a->groups_cap * 2 : 64;
-		a->groups = xrealloc(a->groups,
-				     a->groups_cap * sizeof *a->groups);
+		a->groups =
+		    xrealloc(a->groups, a->groups_cap * sizeof *a->groups);
 	}
 	a->groups[a->n_groups++] = grp;
 	*slot = grp;
@@ -488,8 +491,8 @@ static int group_cmp(const void *px, const void *py, void *pa)
 size_t agg_sorted(struct th_agg *a, const struct th_group *const **out)
 {
 	free(a->sorted);
-	a->sorted = xmalloc((a->n_groups ? a->n_groups : 1) *
-			    sizeof *a->sorted);
+	a->sorted =
+	    xmalloc((a->n_groups ? a->n_groups : 1) * sizeof *a->sorted);
 	for (size_t i = 0; i < a->n_groups; i++)
 		a->sorted[i] = &a->groups[i]->g;
 	qsort_r(a->sorted, a->n_groups, sizeof *a->sorted, group_cmp, a);

@@ -36,15 +36,15 @@ const char *agg_key_name(enum th_key k);
 bool agg_key_from_name(struct th_span name, enum th_key *out);
 
 struct th_where {
-	char *input;       /* NULL when unset */
+	char *input; /* NULL when unset */
 	uint64_t line;
-	char time[40];     /* "" when unknown */
+	char time[40]; /* "" when unknown */
 };
 
 struct th_capped {
-	char **items;      /* sorted, at most TH_MAX_LIST */
+	char **items; /* sorted, at most TH_MAX_LIST */
 	size_t n;
-	bool capped;       /* some values were left out */
+	bool capped; /* some values were left out */
 };
 
 struct th_count {
@@ -56,18 +56,18 @@ struct th_group {
 	char *key[TH_KEY_COUNT]; /* only the group-by keys are meaningful;
 				    NULL is JSON null */
 	uint64_t count;
-	uint64_t *rule_counts;   /* per rule index */
+	uint64_t *rule_counts;	     /* per rule index */
 	struct th_count *exceptions; /* sorted by count desc, then name;
 					at most TH_MAX_LIST names */
 	size_t n_exceptions;
-	uint64_t exceptions_other;   /* events whose exception name did not
-					fit in the list (not order-free) */
-	enum th_severity severity;   /* highest of its events */
+	uint64_t exceptions_other; /* events whose exception name did not
+				      fit in the list (not order-free) */
+	enum th_severity severity; /* highest of its events */
 	struct th_capped tasks, defined_at;
 	struct th_where first, last;
-	char *example;           /* text of the first event, cut to
-				    TH_MAX_EXAMPLE bytes on a character
-				    boundary; may hold NUL bytes */
+	char *example; /* text of the first event, cut to
+			  TH_MAX_EXAMPLE bytes on a character
+			  boundary; may hold NUL bytes */
 	size_t example_len;
 };
 

@@ -27,10 +27,10 @@ struct source {
 	enum state state;
 	enum th_body body;
 	uint64_t last_use;
-	size_t blanks;       /* BLANKS: blank lines not yet in the event */
+	size_t blanks;		  /* BLANKS: blank lines not yet in the event */
 	enum state before_blanks; /* BLANKS: TAIL or GROUP */
-	size_t continuation; /* TAIL: message lines after the final line */
-	bool group_closed;   /* GROUP: the last line closed a box */
+	size_t continuation;	  /* TAIL: message lines after the final line */
+	bool group_closed;	  /* GROUP: the last line closed a box */
 	struct th_event ev;
 };
 
@@ -44,7 +44,7 @@ struct th_assembler {
 	size_t input_index;
 	struct source sources[TH_MAX_SOURCES];
 	size_t n_sources; /* slots in use, open or idle */
-	size_t open;      /* sources with an event open */
+	size_t open;	  /* sources with an event open */
 	uint64_t clock;
 };
 
@@ -189,8 +189,7 @@ static void add_line(struct source *s, const struct th_record *rec)
 	s->ev.end_offset = rec->end_offset;
 }
 
-static void close_event(struct th_assembler *a, struct source *s,
-			bool complete)
+static void close_event(struct th_assembler *a, struct source *s, bool complete)
 {
 	if (s->state == IDLE)
 		return;
@@ -205,26 +204,19 @@ static bool state_complete(const struct source *s)
 {
 	switch (s->state) {
 	case FRAMES:
-	case CHAIN:
-		return false;
-	case GROUP:
-		return s->group_closed;
-	case BLANKS:
-		return s->before_blanks != GROUP || s->group_closed;
-	default:
-		return true;
+	case CHAIN: return false;
+	case GROUP: return s->group_closed;
+	case BLANKS: return s->before_blanks != GROUP || s->group_closed;
+	default: return true;
 	}
 }
 
 static enum state state_after_start(enum th_body body, struct th_span text)
 {
 	switch (body) {
-	case TH_BODY_LINE:
-		return IDLE;
-	case TH_BODY_TRACEBACK:
-		return is_group_header(text) ? GROUP : FRAMES;
-	default:
-		return MESSAGE;
+	case TH_BODY_LINE: return IDLE;
+	case TH_BODY_TRACEBACK: return is_group_header(text) ? GROUP : FRAMES;
+	default: return MESSAGE;
 	}
 }
 

@@ -31,9 +31,9 @@ struct block {
 struct parser {
 	const struct th_rules *rules;
 	struct th_parsed *out;
-	struct block top;             /* last traceback of the chain */
+	struct block top;	      /* last traceback of the chain */
 	struct block slot[MAX_DEPTH]; /* open sub-exceptions by depth */
-	bool in_created;              /* inside "Object created at" frames */
+	bool in_created;	      /* inside "Object created at" frames */
 };
 
 static bool starts_with(struct th_span s, const char *lit)
@@ -84,8 +84,8 @@ static bool parse_frame(struct th_span line, struct th_span *path,
 	*lineno = (struct th_span){rest.p, d};
 	rest = (struct th_span){rest.p + d, rest.n - d};
 	*func = starts_with(rest, ", in ")
-			? (struct th_span){rest.p + 5, rest.n - 5}
-			: (struct th_span){rest.p, 0};
+		    ? (struct th_span){rest.p + 5, rest.n - 5}
+		    : (struct th_span){rest.p, 0};
 	while (func->n > 0 && func->p[func->n - 1] == ' ')
 		func->n--;
 	return d > 0;
@@ -114,8 +114,7 @@ static void block_start(struct block *b, bool is_group)
 	*b = (struct block){.active = true, .is_group = is_group};
 }
 
-static void block_frame(struct parser *ps, struct block *b,
-			struct th_span func)
+static void block_frame(struct parser *ps, struct block *b, struct th_span func)
 {
 	/* Wrappers may call helpers and each other (Sentry's goes wrapper,
 	 * reraise, wrapper, coroutine): the frame below the last wrapper
@@ -149,8 +148,8 @@ static void add_leaf(struct parser *ps, const struct block *b)
 		out->leaves_dropped++;
 		return;
 	}
-	out->leaves[out->n_leaves++] = (struct th_leaf){b->exception,
-							b->function};
+	out->leaves[out->n_leaves++] =
+	    (struct th_leaf){b->exception, b->function};
 }
 
 /* Ends the sub-exceptions at DEPTH and deeper, keeping their leaves. */
@@ -166,8 +165,7 @@ static void finish_slots(struct parser *ps, size_t depth)
 
 /* A box separator: "+-+---------------- N ----" opens sub-exception N at
  * the numbered '+'; "+-----...-----" (36 dashes) closes the box. */
-static bool group_separator(struct parser *ps, struct th_span line,
-			    size_t col)
+static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 {
 	struct th_span rest = {line.p + col, line.n - col};
 	const char *numbered = memmem(rest.p, rest.n, "+---------------- ", 18);
@@ -268,8 +266,7 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	out->facts.value[TH_BUILTIN_FUNCTION] = ps.top.function;
 	if (out->created_at[0])
 		out->facts.value[TH_BUILTIN_CREATED_AT] =
-			(struct th_span){out->created_at,
-					 strlen(out->created_at)};
+		    (struct th_span){out->created_at, strlen(out->created_at)};
 	out->below_wrapper = ps.top.below_wrapper;
 	out->last_is_group = ps.top.active && ps.top.is_group;
 }

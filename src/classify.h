@@ -23,12 +23,12 @@ struct th_leaf {
 };
 
 struct th_parsed {
-	struct th_facts facts;      /* of the last traceback of the chain */
+	struct th_facts facts;	      /* of the last traceback of the chain */
 	struct th_span below_wrapper; /* frame under a wrapper coroutine */
 	bool last_is_group;
 	struct th_leaf leaves[TH_MAX_LEAVES];
 	size_t n_leaves;
-	size_t leaves_dropped;      /* over TH_MAX_LEAVES */
+	size_t leaves_dropped;	       /* over TH_MAX_LEAVES */
 	char created_at[TH_MAX_FIELD]; /* facts' created_at points here */
 };
 

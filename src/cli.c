@@ -15,43 +15,43 @@
 enum { OPT_FAIL_ON = 256, OPT_NO_DEFAULT_RULES, OPT_COLOR };
 
 static const struct option long_options[] = {
-	{"format", required_argument, NULL, 'f'},
-	{"group-by", required_argument, NULL, 'g'},
-	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
-	{"rules", required_argument, NULL, 'r'},
-	{"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
-	{"color", required_argument, NULL, OPT_COLOR},
-	{"colour", required_argument, NULL, OPT_COLOR},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+    {"format", required_argument, NULL, 'f'},
+    {"group-by", required_argument, NULL, 'g'},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"rules", required_argument, NULL, 'r'},
+    {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"colour", required_argument, NULL, OPT_COLOR},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static const char usage[] =
-	"Usage: tracehound [OPTION]... [PATH]...\n"
-	"       tracehound rules check [OPTION]... [RULEFILE|DIR]...\n"
-	"Find the failures asyncio reports on its own (exceptions never\n"
-	"retrieved, tasks destroyed while pending, coroutines never awaited,\n"
-	"failing callbacks) and Python tracebacks in logs, and group them.\n"
-	"PATH is a file (plain, gzip or zstd), a directory (searched\n"
-	"recursively) or - for standard input (the default).\n"
-	"\n"
-	"  -f, --format=FORMAT    text (default), json or ndjson\n"
-	"  -g, --group-by=KEYS    comma-separated: coroutine (default), rule,\n"
-	"                         exception, task, input, defined_at\n"
-	"      --fail-on=LEVEL    exit 1 when an event of LEVEL or worse is\n"
-	"                         found: error, warning (default), info, never\n"
-	"  -r, --rules=PATH       also load rules from a YAML file or directory\n"
-	"                         (repeatable; later files override earlier)\n"
-	"      --no-default-rules do not load the rules shipped in patterns/\n"
-	"      --color=WHEN       color the text report: auto (default: on a\n"
-	"                         terminal, unless NO_COLOR is set), always,\n"
-	"                         never\n"
-	"  -h, --help             show this help\n"
-	"  -V, --version          show the version\n"
-	"\n"
-	"Exit status: 0 nothing at or above --fail-on was found, 1 something\n"
-	"was, 2 an error (bad option or rules, or an unreadable input).\n";
+    "Usage: tracehound [OPTION]... [PATH]...\n"
+    "       tracehound rules check [OPTION]... [RULEFILE|DIR]...\n"
+    "Find the failures asyncio reports on its own (exceptions never\n"
+    "retrieved, tasks destroyed while pending, coroutines never awaited,\n"
+    "failing callbacks) and Python tracebacks in logs, and group them.\n"
+    "PATH is a file (plain, gzip or zstd), a directory (searched\n"
+    "recursively) or - for standard input (the default).\n"
+    "\n"
+    "  -f, --format=FORMAT    text (default), json or ndjson\n"
+    "  -g, --group-by=KEYS    comma-separated: coroutine (default), rule,\n"
+    "                         exception, task, input, defined_at\n"
+    "      --fail-on=LEVEL    exit 1 when an event of LEVEL or worse is\n"
+    "                         found: error, warning (default), info, never\n"
+    "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
+    "                         (repeatable; later files override earlier)\n"
+    "      --no-default-rules do not load the rules shipped in patterns/\n"
+    "      --color=WHEN       color the text report: auto (default: on a\n"
+    "                         terminal, unless NO_COLOR is set), always,\n"
+    "                         never\n"
+    "  -h, --help             show this help\n"
+    "  -V, --version          show the version\n"
+    "\n"
+    "Exit status: 0 nothing at or above --fail-on was found, 1 something\n"
+    "was, 2 an error (bad option or rules, or an unreadable input).\n";
 
 static void push(const char ***list, size_t *n, const char *s)
 {
@@ -84,7 +84,8 @@ static bool parse_fail_on(const char *s, int *out)
 		return true;
 	}
 	diag_error("--fail-on: unknown level '%s' (error, warning, info or "
-		   "never)", s);
+		   "never)",
+		   s);
 	return false;
 }
 
@@ -98,7 +99,8 @@ static bool parse_color(const char *s, enum th_color *out)
 		*out = TH_COLOR_NEVER;
 	else {
 		diag_error("--color: unknown value '%s' (auto, always or "
-			   "never)", s);
+			   "never)",
+			   s);
 		return false;
 	}
 	return true;
@@ -181,8 +183,8 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":f:g:r:hV", long_options,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:g:r:hV", long_options, NULL)) !=
+	       -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
 			return CLI_EXIT_SUCCESS;

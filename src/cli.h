@@ -21,11 +21,11 @@ struct th_options {
 	enum th_color color;
 	enum th_key group_by[TH_KEY_COUNT];
 	size_t n_group_by;
-	int fail_on;              /* lowest failing severity; -1 for never */
+	int fail_on; /* lowest failing severity; -1 for never */
 	bool no_default_rules;
 	const char **rules_paths; /* --rules, in order */
 	size_t n_rules_paths;
-	const char **paths;       /* inputs (scan) or rule files (check) */
+	const char **paths; /* inputs (scan) or rule files (check) */
 	size_t n_paths;
 };
 

@@ -91,11 +91,11 @@ void diag_report(const struct th_error *e)
 			e->file[0] ? ": " : "", e->message);
 		return;
 	}
-	fprintf(stderr, "%s:%zu:%zu: error: %s\n", e->file, e->line,
-		e->column, e->message);
+	fprintf(stderr, "%s:%zu:%zu: error: %s\n", e->file, e->line, e->column,
+		e->message);
 	char text[512];
-	if (e->column > 0 && read_source_line(e->file, e->line, text,
-					      sizeof text))
+	if (e->column > 0 &&
+	    read_source_line(e->file, e->line, text, sizeof text))
 		print_caret(text, e->column);
 }
 

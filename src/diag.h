@@ -27,7 +27,7 @@ struct th_error {
  * the message the user sees is the first thing that went wrong. */
 void th_error_set(struct th_error *e, const char *file, size_t line,
 		  size_t column, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 /* "tracehound: " + message, for bad options and inputs. */
 void diag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,9 +8,11 @@
 #include "diag.h"
 
 static const char *const field_names[TH_F_COUNT] = {
-	[TH_F_COROUTINE] = "coroutine",   [TH_F_EXCEPTION] = "exception",
-	[TH_F_TASK] = "task",             [TH_F_DEFINED_AT] = "defined_at",
-	[TH_F_CREATED_AT] = "created_at",
+    [TH_F_COROUTINE] = "coroutine",
+    [TH_F_EXCEPTION] = "exception",
+    [TH_F_TASK] = "task",
+    [TH_F_DEFINED_AT] = "defined_at",
+    [TH_F_CREATED_AT] = "created_at",
 };
 
 void event_init(struct th_event *ev)

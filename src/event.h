@@ -31,25 +31,25 @@ struct th_value {
 };
 
 struct th_event {
-	size_t rule;          /* enabled-rule index, < rules_count() */
-	const char *input;    /* borrowed input name */
-	size_t input_index;   /* position of the input on the command line */
-	uint64_t line;        /* first line, 1-based */
-	uint64_t end_line;    /* last line */
-	uint64_t end_offset;  /* byte offset just past the last line */
-	bool complete;        /* false: cut off by end of input or another event */
-	char time[40];        /* ISO 8601, "" when unknown */
+	size_t rule;	     /* enabled-rule index, < rules_count() */
+	const char *input;   /* borrowed input name */
+	size_t input_index;  /* position of the input on the command line */
+	uint64_t line;	     /* first line, 1-based */
+	uint64_t end_line;   /* last line */
+	uint64_t end_offset; /* byte offset just past the last line */
+	bool complete; /* false: cut off by end of input or another event */
+	char time[40]; /* ISO 8601, "" when unknown */
 
 	/* lines: head[0..n_head) then skipped (not kept) then the tail ring */
-	char *store;          /* head lines' bytes */
+	char *store; /* head lines' bytes */
 	size_t store_len, store_cap;
 	struct th_span *head; /* spans into store (rebased on growth) */
 	size_t n_head, head_cap;
-	uint64_t skipped;     /* lines between head and tail not kept */
+	uint64_t skipped; /* lines between head and tail not kept */
 	char *tail[TH_EVENT_TAIL_LINES];
 	size_t tail_len[TH_EVENT_TAIL_LINES];
 	size_t n_tail, tail_next;
-	uint64_t lines_cut;   /* lines longer than TH_EVENT_LINE_BYTES */
+	uint64_t lines_cut; /* lines longer than TH_EVENT_LINE_BYTES */
 
 	struct th_value fields[TH_F_COUNT];
 };

@@ -38,8 +38,8 @@ struct input_magic {
 };
 
 static const struct input_magic input_magics[] = {
-	{{0x1f, 0x8b}, 2, TH_COMPRESSION_GZIP},
-	{{0x28, 0xb5, 0x2f, 0xfd}, 4, TH_COMPRESSION_ZSTD},
+    {{0x1f, 0x8b}, 2, TH_COMPRESSION_GZIP},
+    {{0x28, 0xb5, 0x2f, 0xfd}, 4, TH_COMPRESSION_ZSTD},
 };
 
 struct th_input {
@@ -56,14 +56,15 @@ struct th_input {
 	size_t peek_len;
 	size_t peek_pos;
 
-	unsigned char *raw; /* compressed bytes, INPUT_RAW_SIZE; NULL if plain */
-	bool in_member;     /* inside a gzip member or zstd frame: EOF is bad */
-	bool out_full;      /* the last decoder call filled the caller's buffer
-			     * mid-member, so it may still hold output: ask it
-			     * again before reading or judging the end. (zlib
-			     * and libzstd today keep a member's last input
-			     * bytes until it is flushed; this does not rely
-			     * on that.) */
+	unsigned char
+	    *raw;	/* compressed bytes, INPUT_RAW_SIZE; NULL if plain */
+	bool in_member; /* inside a gzip member or zstd frame: EOF is bad */
+	bool out_full;	/* the last decoder call filled the caller's buffer
+			 * mid-member, so it may still hold output: ask it
+			 * again before reading or judging the end. (zlib
+			 * and libzstd today keep a member's last input
+			 * bytes until it is flushed; this does not rely
+			 * on that.) */
 	z_stream z;
 	ZSTD_DStream *zstd;
 	ZSTD_inBuffer zin; /* zstd's view of raw */
@@ -127,7 +128,8 @@ static bool input_magic_settled(const unsigned char *p, size_t n,
 {
 	bool maybe = false;
 
-	for (size_t i = 0; i < sizeof input_magics / sizeof input_magics[0]; i++) {
+	for (size_t i = 0; i < sizeof input_magics / sizeof input_magics[0];
+	     i++) {
 		const struct input_magic *m = &input_magics[i];
 		size_t k = n < m->n ? n : m->n;
 
@@ -153,8 +155,9 @@ static void input_peek(struct th_input *in)
 
 	while (!input_magic_settled(in->peek, in->peek_len, &c)) {
 		size_t got;
-		enum th_status st = input_read_fd(in, in->peek + in->peek_len,
-						  INPUT_MAGIC_MAX - in->peek_len, &got);
+		enum th_status st =
+		    input_read_fd(in, in->peek + in->peek_len,
+				  INPUT_MAGIC_MAX - in->peek_len, &got);
 		if (st != TH_OK)
 			break; /* too short for a magic: plain, or failed */
 		in->peek_len += got;
@@ -276,8 +279,7 @@ static enum th_status input_inflate_step(struct th_input *in)
 	ret = inflate(z, Z_NO_FLUSH);
 	in->out_full = z->avail_out == 0;
 	switch (ret) {
-	case Z_OK:
-		return TH_OK;
+	case Z_OK: return TH_OK;
 	case Z_BUF_ERROR: /* no progress possible: wants more input */
 		in->out_full = false;
 		return TH_OK;
@@ -291,7 +293,8 @@ static enum th_status input_inflate_step(struct th_input *in)
 		return input_fail(in, TH_ERR_CORRUPT,
 				  "gzip data is corrupt (needs a dictionary)");
 	case Z_DATA_ERROR:
-		return input_fail(in, TH_ERR_CORRUPT, "gzip data is corrupt (%s)",
+		return input_fail(in, TH_ERR_CORRUPT,
+				  "gzip data is corrupt (%s)",
 				  z->msg != NULL ? z->msg : "bad data");
 	default: /* Z_MEM_ERROR, or Z_STREAM_ERROR: a broken invariant */
 		abort();
@@ -376,12 +379,9 @@ enum th_status input_read(struct th_input *in, char *buf, size_t cap,
 	if (cap == 0)
 		abort(); /* a caller bug: TH_OK must mean progress */
 	switch (in->compression) {
-	case TH_COMPRESSION_GZIP:
-		return input_read_gzip(in, buf, cap, got);
-	case TH_COMPRESSION_ZSTD:
-		return input_read_zstd(in, buf, cap, got);
-	case TH_COMPRESSION_NONE:
-		break;
+	case TH_COMPRESSION_GZIP: return input_read_gzip(in, buf, cap, got);
+	case TH_COMPRESSION_ZSTD: return input_read_zstd(in, buf, cap, got);
+	case TH_COMPRESSION_NONE: break;
 	}
 	return input_read_plain(in, buf, cap, got);
 }

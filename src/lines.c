@@ -23,13 +23,13 @@
 struct th_lines {
 	struct th_input *in;
 	char *buf;
-	size_t cap;        /* longest line delivered whole */
-	size_t size;       /* bytes in buf: cap + LINES_SLACK */
-	size_t pos;        /* first byte not yet consumed */
-	size_t len;        /* end of the buffered bytes */
+	size_t cap;	   /* longest line delivered whole */
+	size_t size;	   /* bytes in buf: cap + LINES_SLACK */
+	size_t pos;	   /* first byte not yet consumed */
+	size_t len;	   /* end of the buffered bytes */
 	size_t window_end; /* end of the last window, bounds lines_skip */
-	bool eof;          /* the last read reached the end of the input */
-	bool skipping;     /* dropping the rest of a truncated line */
+	bool eof;	   /* the last read reached the end of the input */
+	bool skipping;	   /* dropping the rest of a truncated line */
 	uint64_t number;   /* of the next line */
 	uint64_t offset;   /* of the first byte not yet consumed */
 	uint64_t truncated;

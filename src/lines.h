@@ -28,7 +28,7 @@ struct th_line {
 	struct th_span text; /* without "\n" or "\r\n" */
 	uint64_t number;     /* 1-based */
 	uint64_t offset;     /* byte offset of the line's start in the stream */
-	bool truncated;      /* longer than the capacity: cut */
+	bool truncated;	     /* longer than the capacity: cut */
 };
 
 struct th_lines;

@@ -27,8 +27,8 @@ static const char *default_patterns_dir(void)
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	size_t root = strlen(TH_BUILD_ROOT);
-	if (n > 0 && (size_t)n > root && memcmp(exe, TH_BUILD_ROOT, root) == 0 &&
-	    exe[root] == '/')
+	if (n > 0 && (size_t)n > root &&
+	    memcmp(exe, TH_BUILD_ROOT, root) == 0 && exe[root] == '/')
 		return TH_PATTERNS_SOURCE;
 #endif
 #ifdef TH_PATTERNS_INSTALLED
@@ -103,8 +103,11 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
 	struct th_agg *agg = agg_new(rules, o->group_by, o->n_group_by);
-	struct th_report_ctx ctx = {.out = stdout, .rules = rules, .agg = agg,
-				    .run = &run, .color = want_color(o),
+	struct th_report_ctx ctx = {.out = stdout,
+				    .rules = rules,
+				    .agg = agg,
+				    .run = &run,
+				    .color = want_color(o),
 				    .version = TH_VERSION};
 	struct th_sink *sink = make_sink(o, &ctx);
 	struct th_scanner *scanner = scanner_new(rules, agg, sink, &run);
@@ -112,8 +115,8 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 		scanner_scan_path(scanner, "-");
 	for (size_t i = 0; i < o->n_paths; i++)
 		scanner_scan_path(scanner, o->paths[i]);
-	bool output_ok = sink->finish(sink) && fflush(stdout) == 0 &&
-			 !ferror(stdout);
+	bool output_ok =
+	    sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
 	if (!output_ok)
 		diag_error("error writing the report");
 	int status = exit_status(o, &run, output_ok);

@@ -140,8 +140,12 @@ size_t prefix_parse_time(struct th_span s, char out[40])
 	}
 	long east = 0;
 	bool zoned = parse_zone(s, &at, &east);
-	tm = (struct tm){.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-			 .tm_hour = h, .tm_min = m, .tm_sec = sec};
+	tm = (struct tm){.tm_year = Y - 1900,
+			 .tm_mon = M - 1,
+			 .tm_mday = D,
+			 .tm_hour = h,
+			 .tm_min = m,
+			 .tm_sec = sec};
 	if (zoned)
 		to_utc(&tm, east);
 	/* Every value is in range, so 32 bytes at most are written; the wider
@@ -163,8 +167,8 @@ static bool starts_with(struct th_span s, const char *lit, size_t n)
  * "%(levelname)s:%(name)s:") or by a blank or ']' (custom formats). */
 static bool starts_with_level(struct th_span s)
 {
-	static const char *const levels[] = {"CRITICAL", "ERROR", "WARNING",
-					     "INFO", "DEBUG", "FATAL", "WARN"};
+	static const char *const levels[] = {
+	    "CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "FATAL", "WARN"};
 	if (s.n > 0 && s.p[0] == '[') {
 		s.p++;
 		s.n--;
@@ -196,6 +200,6 @@ void prefix_parse(struct th_prefixer *p, const struct th_line *line,
 		t.p++;
 		t.n--;
 	}
-	rec->record_start = prefix_parse_time(t, rec->time) > 0 ||
-			    starts_with_level(rec->text);
+	rec->record_start =
+	    prefix_parse_time(t, rec->time) > 0 || starts_with_level(rec->text);
 }

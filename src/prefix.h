@@ -20,13 +20,13 @@
 #include "th.h"
 
 struct th_record {
-	struct th_span text;   /* the line without its framing, ANSI removed */
-	uint64_t number;       /* line number in the input */
-	uint64_t offset;       /* byte offset of the line's start */
-	uint64_t end_offset;   /* just past the line and its newline */
-	uint32_t source;       /* which writer; 0 when the input has one */
-	bool record_start;     /* a logging prefix opens a new record */
-	char time[40];         /* ISO 8601 when the prefix has one, else "" */
+	struct th_span text; /* the line without its framing, ANSI removed */
+	uint64_t number;     /* line number in the input */
+	uint64_t offset;     /* byte offset of the line's start */
+	uint64_t end_offset; /* just past the line and its newline */
+	uint32_t source;     /* which writer; 0 when the input has one */
+	bool record_start;   /* a logging prefix opens a new record */
+	char time[40];	     /* ISO 8601 when the prefix has one, else "" */
 };
 
 struct th_prefixer;

@@ -21,10 +21,10 @@ struct th_report_ctx {
 	const struct th_rules *rules;
 	struct th_agg *agg;
 	const struct th_run *run;
-	bool color;           /* text: ANSI colors */
-	bool follow;          /* text: also print each event as it is
-				 complete (--follow), summary at finish */
-	const char *version;  /* tool version for the JSON "tool" object */
+	bool color;	     /* text: ANSI colors */
+	bool follow;	     /* text: also print each event as it is
+				complete (--follow), summary at finish */
+	const char *version; /* tool version for the JSON "tool" object */
 };
 
 struct th_sink {

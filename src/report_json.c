@@ -58,7 +58,8 @@ static json_t *scanned_json(const struct th_run *run)
 		report_json_set(o, "lines", report_json_uint(in->lines));
 		report_json_set(o, "bytes", report_json_uint(in->bytes));
 		if (in->error != NULL)
-			report_json_set(o, "error", report_json_cstr(in->error));
+			report_json_set(o, "error",
+					report_json_cstr(in->error));
 		append(inputs, o);
 		lines += in->lines;
 		bytes += in->bytes;
@@ -90,8 +91,8 @@ static json_t *rules_json(const struct th_rules *rules,
 	for (size_t r = 0; r < rules_count(rules); r++) {
 		if (g->rule_counts[r] > 0)
 			report_json_set_text(
-				o, rules_id(rules, r), strlen(rules_id(rules, r)),
-				report_json_uint(g->rule_counts[r]));
+			    o, rules_id(rules, r), strlen(rules_id(rules, r)),
+			    report_json_uint(g->rule_counts[r]));
 	}
 	return o;
 }
@@ -123,8 +124,8 @@ static json_t *where_json(const struct th_where *w)
 	json_t *o = new_object();
 	report_json_set(o, "input", report_json_cstr(w->input));
 	report_json_set(o, "line", report_json_uint(w->line));
-	report_json_set(o, "time", report_json_cstr(w->time[0] ? w->time
-							       : NULL));
+	report_json_set(o, "time",
+			report_json_cstr(w->time[0] ? w->time : NULL));
 	return o;
 }
 
@@ -143,9 +144,9 @@ static json_t *group_json(const struct th_report_ctx *c,
 	report_json_set(o, "defined_at", list_json(&g->defined_at));
 	report_json_set(o, "first", where_json(&g->first));
 	report_json_set(o, "last", where_json(&g->last));
-	report_json_set(o, "example",
-			report_json_text(g->example ? g->example : "",
-					 g->example_len));
+	report_json_set(
+	    o, "example",
+	    report_json_text(g->example ? g->example : "", g->example_len));
 	report_json_set(o, "tasks_capped", json_boolean(g->tasks.capped));
 	report_json_set(o, "defined_at_capped",
 			json_boolean(g->defined_at.capped));

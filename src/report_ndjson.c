@@ -13,7 +13,7 @@
 
 struct ndjson_sink {
 	struct th_sink base; /* first member: th_sink * converts back */
-	char *text;          /* reused buffer for event_text() */
+	char *text;	     /* reused buffer for event_text() */
 	size_t text_cap;
 	bool failed;
 };
@@ -46,12 +46,12 @@ static json_t *event_json(struct ndjson_sink *s, const struct th_event *ev)
 	if (o == NULL)
 		die("out of memory (JSON object)");
 	report_json_set(o, "rule", report_json_cstr(rules_id(rules, ev->rule)));
-	report_json_set(o, "severity",
-			json_string(report_severity_name(
-				rules_severity(rules, ev->rule))));
+	report_json_set(
+	    o, "severity",
+	    json_string(report_severity_name(rules_severity(rules, ev->rule))));
 	static const enum th_field fields[] = {
-		TH_F_COROUTINE, TH_F_EXCEPTION, TH_F_TASK,
-		TH_F_DEFINED_AT, TH_F_CREATED_AT,
+	    TH_F_COROUTINE,  TH_F_EXCEPTION,  TH_F_TASK,
+	    TH_F_DEFINED_AT, TH_F_CREATED_AT,
 	};
 	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
 		report_json_set(o, event_field_name(fields[i]),

@@ -27,15 +27,15 @@
 /* Example lines shown per group (or per event with --follow), and the
  * columns of one example line before it is cut with "…". */
 #define TEXT_EXAMPLE_LINES 15
-#define TEXT_LINE_COLUMNS 200
+#define TEXT_LINE_COLUMNS  200
 /* Widest cell of each kind of table column before it is cut with "…". */
-#define TEXT_KEY_COLUMNS 40
+#define TEXT_KEY_COLUMNS	40
 #define TEXT_EXCEPTIONS_COLUMNS 40
-#define TEXT_RULES_COLUMNS 40
-#define TEXT_WHERE_COLUMNS 44
+#define TEXT_RULES_COLUMNS	40
+#define TEXT_WHERE_COLUMNS	44
 
-static const char ellipsis[] = "\xE2\x80\xA6";  /* … */
-static const char times_sign[] = "\xC3\x97"; /* × */
+static const char ellipsis[] = "\xE2\x80\xA6"; /* … */
+static const char times_sign[] = "\xC3\x97";   /* × */
 
 /* ANSI SGR sequences, or "" everywhere when colors are off. */
 struct palette {
@@ -80,11 +80,12 @@ static struct palette palette(bool color)
 	if (!color)
 		return (struct palette){"", "", "", {"", "", ""}};
 	return (struct palette){
-		"\033[1m",
-		"\033[2m",
-		"\033[0m",
-		{[TH_SEV_INFO] = "\033[36m", [TH_SEV_WARNING] = "\033[33m",
-		 [TH_SEV_ERROR] = "\033[31m"},
+	    "\033[1m",
+	    "\033[2m",
+	    "\033[0m",
+	    {[TH_SEV_INFO] = "\033[36m",
+	     [TH_SEV_WARNING] = "\033[33m",
+	     [TH_SEV_ERROR] = "\033[31m"},
 	};
 }
 
@@ -243,24 +244,17 @@ static char *cell(const struct th_report_ctx *c, const struct column *col,
 {
 	struct buf b = {0};
 	switch (col->kind) {
-	case COL_COUNT:
-		buf_uint(&b, g->count);
-		return buf_take(&b);
-	case COL_SEVERITY:
-		return xstrdup(report_severity_name(g->severity));
+	case COL_COUNT: buf_uint(&b, g->count); return buf_take(&b);
+	case COL_SEVERITY: return xstrdup(report_severity_name(g->severity));
 	case COL_KEY:
 		if (g->key[col->key] == NULL)
 			return xstrdup(no_value(col->key));
 		buf_clean(&b, g->key[col->key]);
 		return buf_take(&b);
-	case COL_EXCEPTIONS:
-		return exceptions_cell(g);
-	case COL_RULES:
-		return rules_cell(c->rules, g);
-	case COL_FIRST:
-		return where_cell(&g->first);
-	case COL_LAST:
-		break;
+	case COL_EXCEPTIONS: return exceptions_cell(g);
+	case COL_RULES: return rules_cell(c->rules, g);
+	case COL_FIRST: return where_cell(&g->first);
+	case COL_LAST: break;
 	}
 	return where_cell(&g->last);
 }
@@ -318,8 +312,8 @@ static void table_fill(struct table *t, const struct th_report_ctx *c,
 			char *s = cell(c, col, groups[r]);
 			size_t w = report_width(s, strlen(s));
 			if (w > col->width)
-				col->width = col->max && w > col->max ? col->max
-								      : w;
+				col->width =
+				    col->max && w > col->max ? col->max : w;
 			t->cells[r * t->n_cols + k] = s;
 		}
 	}
@@ -500,8 +494,7 @@ static void detail_list(FILE *out, const char *label, const struct th_capped *l)
 }
 
 /* "app.log:310 at 2024-05-01T10:00:01.123Z", full input name. */
-static void detail_where(FILE *out, const char *label,
-			 const struct th_where *w)
+static void detail_where(FILE *out, const char *label, const struct th_where *w)
 {
 	put_label(out, label);
 	const char *input = w->input ? w->input : "-";
@@ -542,8 +535,8 @@ static void detail(FILE *out, const struct th_report_ctx *c,
 
 /* Starts a footer line with its bold LABEL, or separates the next item
  * when the line has one (MORE). */
-static void footer_item(FILE *out, const struct palette *pal,
-			const char *label, bool more)
+static void footer_item(FILE *out, const struct palette *pal, const char *label,
+			bool more)
 {
 	if (more)
 		fputs(", ", out);
@@ -579,16 +572,16 @@ static void footer_skipped(FILE *out, const struct th_run *run,
 		uint64_t n;
 		const char *one, *many;
 	} items[] = {
-		{run->lines_truncated, "line cut at the read buffer",
-		 "lines cut at the read buffer"},
-		{run->events_truncated, "event with lines not kept",
-		 "events with lines not kept"},
-		{run->events_incomplete, "event cut off at end of input",
-		 "events cut off at end of input"},
-		{run->match_errors, "regex match over the match limit",
-		 "regex matches over the match limit"},
-		{run->groups_dropped, "event dropped (group limit)",
-		 "events dropped (group limit)"},
+	    {run->lines_truncated, "line cut at the read buffer",
+	     "lines cut at the read buffer"},
+	    {run->events_truncated, "event with lines not kept",
+	     "events with lines not kept"},
+	    {run->events_incomplete, "event cut off at end of input",
+	     "events cut off at end of input"},
+	    {run->match_errors, "regex match over the match limit",
+	     "regex matches over the match limit"},
+	    {run->groups_dropped, "event dropped (group limit)",
+	     "events dropped (group limit)"},
 	};
 	bool any = false;
 	for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
@@ -610,8 +603,8 @@ static void footer_failed(FILE *out, const struct th_run *run,
 		const struct th_run_input *in = &run->inputs[i];
 		if (in->error == NULL)
 			continue;
-		fprintf(out, "%s%-8s%s ", pal->severity[TH_SEV_ERROR],
-			"failed", pal->reset);
+		fprintf(out, "%s%-8s%s ", pal->severity[TH_SEV_ERROR], "failed",
+			pal->reset);
 		put_clean(out, in->name, strlen(in->name), false);
 		fputs(": ", out);
 		put_clean(out, in->error, strlen(in->error), false);

@@ -12,12 +12,9 @@ static const char replacement[] = "\xEF\xBF\xBD";
 const char *report_severity_name(enum th_severity s)
 {
 	switch (s) {
-	case TH_SEV_ERROR:
-		return "error";
-	case TH_SEV_WARNING:
-		return "warning";
-	case TH_SEV_INFO:
-		break;
+	case TH_SEV_ERROR: return "error";
+	case TH_SEV_WARNING: return "warning";
+	case TH_SEV_INFO: break;
 	}
 	return "info";
 }
@@ -174,8 +171,7 @@ void report_json_set(json_t *obj, const char *key, json_t *value)
 		die("out of memory (JSON object)");
 }
 
-void report_json_set_text(json_t *obj, const char *key, size_t n,
-			  json_t *value)
+void report_json_set_text(json_t *obj, const char *key, size_t n, json_t *value)
 {
 	size_t clean_n;
 	char *clean = report_utf8_clean(key, n, &clean_n);
@@ -184,8 +180,8 @@ void report_json_set_text(json_t *obj, const char *key, size_t n,
 		json_int_t sum = json_integer_value(old);
 		json_int_t add = json_integer_value(value);
 		json_decref(value);
-		value = json_integer(sum > INT64_MAX - add ? INT64_MAX
-							   : sum + add);
+		value =
+		    json_integer(sum > INT64_MAX - add ? INT64_MAX : sum + add);
 	}
 	if (value == NULL ||
 	    json_object_setn_new(obj, clean, clean_n, value) != 0)

@@ -64,8 +64,8 @@ struct rule {
 	struct extract *extract;
 	size_t n_extract;
 	/* set by rules_finish() */
-	size_t active;             /* index among enabled rules, or SIZE_MAX */
-	char *derived;             /* bytes of the derived literals */
+	size_t active; /* index among enabled rules, or SIZE_MAX */
+	char *derived; /* bytes of the derived literals */
 	struct th_span *derived_lits;
 	size_t n_derived;
 };
@@ -123,17 +123,16 @@ struct th_matcher {
 /* ---- small helpers ---------------------------------------------------- */
 
 static const char *const severity_names[] = {"error", "warning", "info"};
-static const enum th_severity severity_values[] = {
-	TH_SEV_ERROR, TH_SEV_WARNING, TH_SEV_INFO};
+static const enum th_severity severity_values[] = {TH_SEV_ERROR, TH_SEV_WARNING,
+						   TH_SEV_INFO};
 /* In enum th_body order. */
 static const char *const body_names[] = {"line", "warning", "asyncio",
 					 "traceback"};
 /* In enum th_builtin order, with the field each sets by default. */
 static const char *const builtin_names[] = {
-	"traceback.exception", "traceback.function",
-	"source_traceback.location"};
-static const enum th_field builtin_fields[] = {
-	TH_F_EXCEPTION, TH_F_COROUTINE, TH_F_CREATED_AT};
+    "traceback.exception", "traceback.function", "source_traceback.location"};
+static const enum th_field builtin_fields[] = {TH_F_EXCEPTION, TH_F_COROUTINE,
+					       TH_F_CREATED_AT};
 static const char *const range_names[] = {"start", "following", "all"};
 static const char *const split_names[] = {"leaves"};
 static const char *const bool_names[] = {"true", "false"};
@@ -253,7 +252,7 @@ static const char *join(char *buf, size_t cap, const char *const *names,
 static const char *const *field_names(void)
 {
 	static const char *const names[TH_F_COUNT] = {
-		"coroutine", "exception", "task", "defined_at", "created_at"};
+	    "coroutine", "exception", "task", "defined_at", "created_at"};
 	return names;
 }
 
@@ -280,8 +279,8 @@ static bool regex_match(struct th_matcher *m, const struct regex *re,
 			struct th_span s)
 {
 	const char *p = s.p != NULL ? s.p : "";
-	int rc = pcre2_match(re->code, (PCRE2_SPTR)p, s.n, 0, 0, m->md,
-			     m->mctx);
+	int rc =
+	    pcre2_match(re->code, (PCRE2_SPTR)p, s.n, 0, 0, m->md, m->mctx);
 	if (rc >= 0)
 		return true;
 	if (rc != PCRE2_ERROR_NOMATCH)
@@ -309,8 +308,7 @@ static void regex_set_fields(const struct th_matcher *m, const struct regex *re,
 }
 
 /* True when every field RE can set is already set in EV. */
-static bool regex_fields_set(const struct regex *re,
-			     const struct th_event *ev)
+static bool regex_fields_set(const struct regex *re, const struct th_event *ev)
 {
 	for (size_t i = 0; i < re->n_groups; i++)
 		if (!event_has(ev, re->groups[i].field))
@@ -333,13 +331,12 @@ struct load {
 
 /* Records the error (th_error_set keeps the first) in the file being
  * loaded; returns false. */
-static bool vfail(struct load *ld, size_t line, size_t column,
-		  const char *fmt, va_list ap)
+static bool vfail(struct load *ld, size_t line, size_t column, const char *fmt,
+		  va_list ap)
 {
 	char msg[sizeof ld->err->message];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	th_error_set(ld->err, ld->r->files[ld->file], line, column, "%s",
-		     msg);
+	th_error_set(ld->err, ld->r->files[ld->file], line, column, "%s", msg);
 	return false;
 }
 
@@ -410,14 +407,14 @@ static size_t dq_escape(const char *p, size_t n, size_t *bytes)
 {
 	size_t hex = p[1] == 'x' ? 2 : p[1] == 'u' ? 4 : p[1] == 'U' ? 8 : 0;
 	unsigned long cp = 0;
-	*bytes = p[1] == 'N' || p[1] == '_' ? 2
+	*bytes = p[1] == 'N' || p[1] == '_'   ? 2
 		 : p[1] == 'L' || p[1] == 'P' ? 3
 					      : 1;
 	if (hex == 0 || 2 + hex > n)
 		return 2;
 	for (size_t i = 2; i < 2 + hex; i++) {
 		char c = p[i];
-		cp = cp * 16 + (unsigned long)(c >= 'a' ? c - 'a' + 10
+		cp = cp * 16 + (unsigned long)(c >= 'a'	  ? c - 'a' + 10
 					       : c >= 'A' ? c - 'A' + 10
 							  : c - '0');
 	}
@@ -432,8 +429,8 @@ static size_t double_quoted_chars(const struct load *ld, size_t q, size_t off)
 	size_t i = q + 1, v = 0, c = 0;
 	while (v < off && i + 1 < ld->src_n && ld->src[i] != '"') {
 		if (ld->src[i] == '\\') {
-			size_t bytes, len = dq_escape(ld->src + i,
-						      ld->src_n - i, &bytes);
+			size_t bytes,
+			    len = dq_escape(ld->src + i, ld->src_n - i, &bytes);
 			i += len;
 			c += len;
 			v += bytes;
@@ -459,9 +456,7 @@ static void scalar_pos(const struct load *ld, const yaml_node_t *node,
 	if (node->start_mark.line != node->end_mark.line)
 		return;
 	switch (node->data.scalar.style) {
-	case YAML_PLAIN_SCALAR_STYLE:
-		*column += utf8_chars(v, off);
-		break;
+	case YAML_PLAIN_SCALAR_STYLE: *column += utf8_chars(v, off); break;
 	case YAML_SINGLE_QUOTED_SCALAR_STYLE: /* ' is written '' */
 		*column += 1 + utf8_chars(v, off);
 		for (size_t i = 0; i < off; i++)
@@ -471,12 +466,11 @@ static void scalar_pos(const struct load *ld, const yaml_node_t *node,
 		size_t q = source_offset(ld, node->start_mark.line,
 					 node->start_mark.column);
 		*column += 1 + (q != SIZE_MAX && ld->src[q] == '"'
-					? double_quoted_chars(ld, q, off)
-					: utf8_chars(v, off));
+				    ? double_quoted_chars(ld, q, off)
+				    : utf8_chars(v, off));
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -492,8 +486,9 @@ static yaml_node_t *node_take(struct load *ld, int index)
 		die("rules: YAML node %d missing", index);
 	size_t i = (size_t)(index - 1);
 	if (ld->seen[i]) {
-		fail_at(ld, n, "YAML aliases (*name) are not supported in "
-			       "rule files");
+		fail_at(ld, n,
+			"YAML aliases (*name) are not supported in "
+			"rule files");
 		return NULL;
 	}
 	ld->seen[i] = 1;
@@ -514,9 +509,8 @@ static bool is_null(const yaml_node_t *n)
 	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
 	struct th_span s = scalar(n);
-	return s.n == 0 || span_eq(s, cstr("~")) ||
-	       span_eq(s, cstr("null")) || span_eq(s, cstr("Null")) ||
-	       span_eq(s, cstr("NULL"));
+	return s.n == 0 || span_eq(s, cstr("~")) || span_eq(s, cstr("null")) ||
+	       span_eq(s, cstr("Null")) || span_eq(s, cstr("NULL"));
 }
 
 /* NODE's value as a string for KEY: fails unless it is a non-null scalar. */
@@ -554,8 +548,8 @@ static bool want_enum(struct load *ld, const yaml_node_t *n, const char *key,
 			}
 		}
 	}
-	struct th_span v = n->type == YAML_SCALAR_NODE ? scalar(n)
-						       : (struct th_span){"", 0};
+	struct th_span v =
+	    n->type == YAML_SCALAR_NODE ? scalar(n) : (struct th_span){"", 0};
 	return fail_at(ld, n, "%s must be %s%s%s", key,
 		       count > 1 ? "one of " : "",
 		       join(list, sizeof list, names, count),
@@ -567,8 +561,8 @@ static bool want_enum(struct load *ld, const yaml_node_t *n, const char *key,
 static bool want_bool(struct load *ld, const yaml_node_t *n, const char *key,
 		      bool *out)
 {
-	static const char *const names[] = {"true", "false", "True",
-					    "False", "TRUE", "FALSE"};
+	static const char *const names[] = {"true",  "false", "True",
+					    "False", "TRUE",  "FALSE"};
 	for (size_t i = 0; n->type == YAML_SCALAR_NODE && i < COUNT(names);
 	     i++) {
 		if (span_eq(scalar(n), cstr(names[i]))) {
@@ -603,7 +597,8 @@ static bool want_id(struct load *ld, const yaml_node_t *n, const char *key,
 /* The items of list N (null reads as an empty list), as node indexes in
  * *ITEMS / *COUNT; fails when N is not a list. */
 static bool want_sequence(struct load *ld, const yaml_node_t *n,
-			  const char *what, yaml_node_item_t **items, size_t *count)
+			  const char *what, yaml_node_item_t **items,
+			  size_t *count)
 {
 	*items = NULL;
 	*count = 0;
@@ -612,8 +607,8 @@ static bool want_sequence(struct load *ld, const yaml_node_t *n,
 	if (n->type != YAML_SEQUENCE_NODE)
 		return fail_at(ld, n, "%s must be a list", what);
 	*items = n->data.sequence.items.start;
-	*count = (size_t)(n->data.sequence.items.top -
-			  n->data.sequence.items.start);
+	*count =
+	    (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	return true;
 }
 
@@ -666,8 +661,8 @@ static int keys_next(struct load *ld, struct keys *k, size_t *key)
 		return k->values[i] != NULL ? 1 : -1;
 	}
 	fail_at(ld, kn, "unknown key '%.*s' in %s%s", (int)name.n, name.p,
-		k->what, did_you_mean(hint, sizeof hint, name, k->names,
-				      k->count));
+		k->what,
+		did_you_mean(hint, sizeof hint, name, k->names, k->count));
 	return -1;
 }
 
@@ -711,7 +706,7 @@ static bool regex_fields(struct load *ld, const yaml_node_t *node,
 		enum th_field f;
 		if (event_field_from_name(name, &f)) {
 			re->groups[re->n_groups++] = (struct field_group){
-				(uint32_t)(e[0] << 8 | e[1]), f};
+			    (uint32_t)(e[0] << 8 | e[1]), f};
 		} else if (group_name_offset(pat, name) < bad_at ||
 			   bad.p == NULL) {
 			bad = name; /* report the first in the pattern */
@@ -723,12 +718,11 @@ static bool regex_fields(struct load *ld, const yaml_node_t *node,
 	char list[128], hint[128];
 	size_t line, column;
 	scalar_pos(ld, node, bad_at, &line, &column);
-	return fail_pos(ld, line, column,
-			"named group '%.*s' is not a field; use one of %s%s",
-			(int)bad.n, bad.p,
-			join(list, sizeof list, field_names(), TH_F_COUNT),
-			did_you_mean(hint, sizeof hint, bad, field_names(),
-				     TH_F_COUNT));
+	return fail_pos(
+	    ld, line, column,
+	    "named group '%.*s' is not a field; use one of %s%s", (int)bad.n,
+	    bad.p, join(list, sizeof list, field_names(), TH_F_COUNT),
+	    did_you_mean(hint, sizeof hint, bad, field_names(), TH_F_COUNT));
 }
 
 /* Compiles the pattern in scalar NODE (the value of KEY) into RE. FIELDS:
@@ -745,9 +739,9 @@ static bool regex_compile(struct load *ld, const yaml_node_t *node,
 	regex_fini(re);
 	/* No UTF: logs need not be valid UTF-8, and (*UTF) would make
 	 * every invalid line an error, so it is refused. */
-	re->code = pcre2_compile((PCRE2_SPTR)s.p, s.n,
-				 PCRE2_DUPNAMES | PCRE2_NEVER_UTF, &code, &off,
-				 NULL);
+	re->code =
+	    pcre2_compile((PCRE2_SPTR)s.p, s.n,
+			  PCRE2_DUPNAMES | PCRE2_NEVER_UTF, &code, &off, NULL);
 	re->src = dup_span(s);
 	re->n = s.n;
 	if (re->code == NULL) {
@@ -777,12 +771,12 @@ enum rule_key {
 	RK_COUNT
 };
 static const char *const rule_keys[RK_COUNT] = {
-	"id",	"description", "severity", "start",   "literal",
-	"body", "split",       "extract",  "enabled", "override"};
+    "id",   "description", "severity", "start",	  "literal",
+    "body", "split",	   "extract",  "enabled", "override"};
 
 enum extract_key { XK_REGEX, XK_LINES, XK_BUILTIN, XK_FIELD, XK_COUNT };
-static const char *const extract_keys[XK_COUNT] = {"regex", "lines",
-						   "builtin", "field"};
+static const char *const extract_keys[XK_COUNT] = {"regex", "lines", "builtin",
+						   "field"};
 
 /* A `rules:` entry as read: the keys given and their values. */
 struct rule_entry {
@@ -819,18 +813,21 @@ static void rule_fini(struct rule *r)
 }
 
 /* Checks an extract item's keys go together and fills in defaults. */
-static bool extract_check(struct load *ld, yaml_node_t *item,
-			  yaml_node_t **v, struct extract *x)
+static bool extract_check(struct load *ld, yaml_node_t *item, yaml_node_t **v,
+			  struct extract *x)
 {
 	if (v[XK_REGEX] == NULL && v[XK_BUILTIN] == NULL)
-		return fail_at(ld, item, "an extract item needs regex: or "
-					 "builtin:");
+		return fail_at(ld, item,
+			       "an extract item needs regex: or "
+			       "builtin:");
 	if (v[XK_REGEX] != NULL && v[XK_BUILTIN] != NULL)
-		return fail_at(ld, v[XK_BUILTIN], "an extract item has "
-						  "regex: or builtin:, not both");
+		return fail_at(ld, v[XK_BUILTIN],
+			       "an extract item has "
+			       "regex: or builtin:, not both");
 	if (x->is_builtin && v[XK_LINES] != NULL)
-		return fail_at(ld, v[XK_LINES], "lines: goes with regex:, not "
-						"builtin:");
+		return fail_at(ld, v[XK_LINES],
+			       "lines: goes with regex:, not "
+			       "builtin:");
 	if (!x->is_builtin && v[XK_FIELD] != NULL)
 		return fail_at(ld, v[XK_FIELD],
 			       "field: goes with builtin:; a regex names the "
@@ -852,8 +849,7 @@ static bool extract_value(struct load *ld, struct extract *x, size_t key,
 {
 	size_t i;
 	switch (key) {
-	case XK_REGEX:
-		return regex_compile(ld, v, "regex", true, &x->re);
+	case XK_REGEX: return regex_compile(ld, v, "regex", true, &x->re);
 	case XK_LINES:
 		if (!want_enum(ld, v, "lines", range_names, RANGE_COUNT, &i))
 			return false;
@@ -882,8 +878,10 @@ static bool want_extracts(struct load *ld, const yaml_node_t *n,
 	yaml_node_item_t *items;
 	size_t n_items, key;
 	yaml_node_t *values[XK_COUNT];
-	struct keys k = {.what = "extract item", .names = extract_keys,
-			 .count = XK_COUNT, .values = values};
+	struct keys k = {.what = "extract item",
+			 .names = extract_keys,
+			 .count = XK_COUNT,
+			 .values = values};
 	if (!want_sequence(ld, n, "extract", &items, &n_items))
 		return false;
 	for (size_t i = 0; i < n_items; i++) {
@@ -911,7 +909,7 @@ static bool want_literals(struct load *ld, const yaml_node_t *n,
 		if (!want_nonempty(ld, n, "literal", &s))
 			return false;
 		*(struct th_span *)grow(out, count, sizeof **out) =
-			(struct th_span){dup_span(s), s.n};
+		    (struct th_span){dup_span(s), s.n};
 		return true;
 	}
 	yaml_node_item_t *items;
@@ -919,14 +917,15 @@ static bool want_literals(struct load *ld, const yaml_node_t *n,
 	if (!want_sequence(ld, n, "literal", &items, &n_items))
 		return false;
 	if (n_items == 0)
-		return fail_at(ld, n, "literal must be a string or a "
-				      "non-empty list of strings");
+		return fail_at(ld, n,
+			       "literal must be a string or a "
+			       "non-empty list of strings");
 	for (size_t i = 0; i < n_items; i++) {
 		yaml_node_t *item = node_take(ld, items[i]);
 		if (item == NULL || !want_nonempty(ld, item, "literal", &s))
 			return false;
 		*(struct th_span *)grow(out, count, sizeof **out) =
-			(struct th_span){dup_span(s), s.n};
+		    (struct th_span){dup_span(s), s.n};
 	}
 	return true;
 }
@@ -972,10 +971,8 @@ static bool rule_value(struct load *ld, struct rule_entry *e, size_t key,
 				 COUNT(split_names), &i);
 	case RK_EXTRACT:
 		return want_extracts(ld, v, &e->v.extract, &e->v.n_extract);
-	case RK_ENABLED:
-		return want_bool(ld, v, "enabled", &e->v.enabled);
-	default:
-		return want_bool(ld, v, "override", &e->override);
+	case RK_ENABLED: return want_bool(ld, v, "enabled", &e->v.enabled);
+	default: return want_bool(ld, v, "override", &e->override);
 	}
 }
 
@@ -1035,14 +1032,14 @@ static struct rule *rule_add(struct th_rules *r, struct rule_entry *e)
 }
 
 /* The error for an id defined twice; returns false. */
-static bool duplicate(struct load *ld, const yaml_node_t *at,
-		      const char *what, const char *id, struct where first)
+static bool duplicate(struct load *ld, const yaml_node_t *at, const char *what,
+		      const char *id, struct where first)
 {
-	return fail_at(ld, at,
-		       "duplicate %s id '%s' (first defined at %s:%zu:%zu); add "
-		       "`override: true` to replace it",
-		       what, id, ld->r->files[first.file], first.line,
-		       first.column);
+	return fail_at(
+	    ld, at,
+	    "duplicate %s id '%s' (first defined at %s:%zu:%zu); add "
+	    "`override: true` to replace it",
+	    what, id, ld->r->files[first.file], first.line, first.column);
 }
 
 /* Adds the rule E defines, or changes the one it overrides. */
@@ -1079,8 +1076,10 @@ static bool rule_apply(struct load *ld, struct rule_entry *e)
 static bool load_rule(struct load *ld, yaml_node_t *map)
 {
 	struct rule_entry e = {.map = map};
-	struct keys k = {.what = "rule", .names = rule_keys,
-			 .count = RK_COUNT, .values = e.values};
+	struct keys k = {.what = "rule",
+			 .names = rule_keys,
+			 .count = RK_COUNT,
+			 .values = e.values};
 	size_t key;
 	int rc = 0;
 	bool ok = keys_begin(ld, map, &k);
@@ -1105,9 +1104,8 @@ enum ignore_key {
 	IK_COUNT
 };
 static const char *const ignore_keys[IK_COUNT] = {
-	"id",	      "description", "rule",	"coroutine",
-	"exception",  "task",	     "defined_at", "created_at",
-	"text",	      "enabled",     "override"};
+    "id",	  "description", "rule", "coroutine", "exception", "task",
+    "defined_at", "created_at",	 "text", "enabled",   "override"};
 
 struct ignore_entry {
 	yaml_node_t *map;
@@ -1130,8 +1128,7 @@ static void ignore_fini(struct ignore *g)
 }
 
 /* Reads `rule:`, a rule id or a list of them. */
-static bool want_refs(struct load *ld, const yaml_node_t *n,
-		      struct ignore *g)
+static bool want_refs(struct load *ld, const yaml_node_t *n, struct ignore *g)
 {
 	struct th_span s;
 	yaml_node_item_t *items = NULL;
@@ -1141,11 +1138,11 @@ static bool want_refs(struct load *ld, const yaml_node_t *n,
 		return false;
 	for (size_t i = 0; i < count; i++) {
 		const yaml_node_t *item =
-			items != NULL ? node_take(ld, items[i]) : n;
+		    items != NULL ? node_take(ld, items[i]) : n;
 		if (item == NULL || !want_id(ld, item, "rule", "rule", &s))
 			return false;
-		struct rule_ref *ref = grow(&g->refs, &g->n_refs,
-					    sizeof *g->refs);
+		struct rule_ref *ref =
+		    grow(&g->refs, &g->n_refs, sizeof *g->refs);
 		ref->id = dup_span(s);
 		ref->at = where_of(ld, item);
 	}
@@ -1172,12 +1169,9 @@ static bool ignore_value(struct load *ld, struct ignore_entry *e, size_t key,
 			return false;
 		e->v.description = dup_span(s);
 		return true;
-	case IK_RULE:
-		return want_refs(ld, v, &e->v);
-	case IK_ENABLED:
-		return want_bool(ld, v, "enabled", &e->v.enabled);
-	default:
-		return want_bool(ld, v, "override", &e->override);
+	case IK_RULE: return want_refs(ld, v, &e->v);
+	case IK_ENABLED: return want_bool(ld, v, "enabled", &e->v.enabled);
+	default: return want_bool(ld, v, "override", &e->override);
 	}
 }
 
@@ -1245,8 +1239,10 @@ static bool ignore_apply(struct load *ld, struct ignore_entry *e)
 static bool load_ignore(struct load *ld, yaml_node_t *map)
 {
 	struct ignore_entry e = {.map = map};
-	struct keys k = {.what = "ignore rule", .names = ignore_keys,
-			 .count = IK_COUNT, .values = e.values};
+	struct keys k = {.what = "ignore rule",
+			 .names = ignore_keys,
+			 .count = IK_COUNT,
+			 .values = e.values};
 	size_t key;
 	int rc = 0;
 	bool ok = keys_begin(ld, map, &k);
@@ -1278,7 +1274,7 @@ static bool load_wrappers(struct load *ld, const yaml_node_t *n)
 		if (k == r->n_wrappers)
 			*(struct th_span *)grow(&r->wrappers, &r->n_wrappers,
 						sizeof *r->wrappers) =
-				(struct th_span){dup_span(s), s.n};
+			    (struct th_span){dup_span(s), s.n};
 	}
 	return true;
 }
@@ -1292,8 +1288,8 @@ static bool load_list(struct load *ld, const yaml_node_t *n, bool ignore)
 		return false;
 	for (size_t i = 0; i < count; i++) {
 		yaml_node_t *item = node_take(ld, items[i]);
-		if (item == NULL || !(ignore ? load_ignore(ld, item)
-					     : load_rule(ld, item)))
+		if (item == NULL ||
+		    !(ignore ? load_ignore(ld, item) : load_rule(ld, item)))
 			return false;
 	}
 	return true;
@@ -1302,30 +1298,32 @@ static bool load_list(struct load *ld, const yaml_node_t *n, bool ignore)
 /* The top-level keys. TODO(#3): `prefixes`, the user's line prefixes
  * (SPEC §5). */
 enum top_key { TK_RULES, TK_IGNORE, TK_WRAPPERS, TK_COUNT };
-static const char *const top_keys[TK_COUNT] = {"rules", "ignore",
-					       "wrappers"};
+static const char *const top_keys[TK_COUNT] = {"rules", "ignore", "wrappers"};
 
 /* Reads the document's top-level mapping. */
 static bool load_root(struct load *ld)
 {
 	yaml_node_t *values[TK_COUNT];
-	struct keys k = {.what = "rule file", .names = top_keys,
-			 .count = TK_COUNT, .values = values};
+	struct keys k = {.what = "rule file",
+			 .names = top_keys,
+			 .count = TK_COUNT,
+			 .values = values};
 	yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
 	size_t key;
 	int rc;
 	if (root == NULL || is_null(root))
 		return true; /* an empty file */
-	ld->seen[0] = 1; /* the root is the document's first node */
+	ld->seen[0] = 1;     /* the root is the document's first node */
 	if (root->type != YAML_MAPPING_NODE)
-		return fail_at(ld, root, "a rule file must be a mapping with "
-					 "keys rules, ignore, wrappers");
+		return fail_at(ld, root,
+			       "a rule file must be a mapping with "
+			       "keys rules, ignore, wrappers");
 	if (!keys_begin(ld, root, &k))
 		return false;
 	while ((rc = keys_next(ld, &k, &key)) > 0) {
 		bool ok = key == TK_WRAPPERS
-				  ? load_wrappers(ld, values[key])
-				  : load_list(ld, values[key], key == TK_IGNORE);
+			      ? load_wrappers(ld, values[key])
+			      : load_list(ld, values[key], key == TK_IGNORE);
 		if (!ok)
 			return false;
 	}
@@ -1341,7 +1339,7 @@ static bool yaml_failed(struct load *ld, const yaml_parser_t *p)
 		size_t line = 1, col = 1;
 		for (size_t i = 0; i < p->problem_offset && i < ld->src_n; i++)
 			line += ld->src[i] == '\n',
-				col = ld->src[i] == '\n' ? 1 : col + 1;
+			    col = ld->src[i] == '\n' ? 1 : col + 1;
 		return fail_pos(ld, line, col, "cannot read YAML: %s",
 				p->problem ? p->problem : "bad input");
 	}
@@ -1351,8 +1349,7 @@ static bool yaml_failed(struct load *ld, const yaml_parser_t *p)
 				"YAML syntax error: %s (%s at line %zu)",
 				p->problem ? p->problem : "?", p->context,
 				p->context_mark.line + 1);
-	return fail_pos(ld, m->line + 1, m->column + 1,
-			"YAML syntax error: %s",
+	return fail_pos(ld, m->line + 1, m->column + 1, "YAML syntax error: %s",
 			p->problem ? p->problem : "?");
 }
 
@@ -1373,7 +1370,7 @@ static bool no_second_document(struct load *ld, yaml_parser_t *p)
 static size_t add_file(struct th_rules *r, const char *name)
 {
 	*(char **)grow(&r->files, &r->n_files, sizeof *r->files) =
-		xstrdup(name);
+	    xstrdup(name);
 	return r->n_files - 1;
 }
 
@@ -1413,9 +1410,10 @@ static bool read_all(FILE *f, const char *path, char **buf, size_t *len,
 	for (;;) {
 		if (*len == cap) {
 			if (cap >= TH_RULES_FILE_MAX) {
-				th_error_set(err, path, 0, 0,
-					     "rule file is larger than %d bytes",
-					     TH_RULES_FILE_MAX);
+				th_error_set(
+				    err, path, 0, 0,
+				    "rule file is larger than %d bytes",
+				    TH_RULES_FILE_MAX);
 				return false;
 			}
 			cap *= 2;
@@ -1482,7 +1480,7 @@ static char **dir_rule_files(const char *dir, size_t *n, struct th_error *err)
 	while ((de = readdir(d)) != NULL)
 		if (is_rule_file(de->d_name))
 			*(char **)grow(&names, n, sizeof *names) =
-				xstrdup(de->d_name);
+			    xstrdup(de->d_name);
 	closedir(d);
 	if (*n > 0)
 		qsort(names, *n, sizeof *names, cmp_names);
@@ -1517,8 +1515,7 @@ static bool load_dir(struct th_rules *r, const char *dir, struct th_error *err)
 	return ok;
 }
 
-bool rules_load_path(struct th_rules *r, const char *path,
-		     struct th_error *err)
+bool rules_load_path(struct th_rules *r, const char *path, struct th_error *err)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
@@ -1598,7 +1595,7 @@ static bool resolve_refs(struct th_rules *r, struct ignore *g,
 		}
 		if (r->rules[k].active != SIZE_MAX)
 			g->active_rules[g->n_active_rules++] =
-				r->rules[k].active;
+			    r->rules[k].active;
 	}
 	return true;
 }
@@ -1615,7 +1612,7 @@ static size_t rule_literals(struct rule *rule, const struct th_span **out)
 	rule->derived = xmalloc(pat.n + 1);
 	rule->derived_lits = xcalloc(pat.n + 1, sizeof *rule->derived_lits);
 	rule->n_derived =
-		rules_literal_derive(pat, rule->derived, rule->derived_lits);
+	    rules_literal_derive(pat, rule->derived, rule->derived_lits);
 	*out = rule->derived_lits;
 	return rule->n_derived;
 }

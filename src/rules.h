@@ -22,9 +22,10 @@
 /* What follows an event's start line, i.e. which grammar the assembler
  * applies to decide where the event ends. */
 enum th_body {
-	TH_BODY_LINE,      /* the start line alone */
+	TH_BODY_LINE,	   /* the start line alone */
 	TH_BODY_WARNING,   /* a warnings.warn report: indented source lines,
-			      "Object allocated at" frames, the tracemalloc hint */
+			      "Object allocated at" frames, the tracemalloc hint
+			    */
 	TH_BODY_ASYNCIO,   /* asyncio's "key: value" context lines, debug-mode
 			      source tracebacks, then an optional traceback */
 	TH_BODY_TRACEBACK, /* the start line opens a traceback (or group) */

@@ -76,14 +76,14 @@ static size_t escape_args(struct scan *s, char c, size_t i)
 		while (i < s->n && is_alnum((unsigned char)p[i]))
 			i++;
 		return i;
-	case 'c':
-		return i < s->n ? i + 1 : i;
+	case 'c': return i < s->n ? i + 1 : i;
 	case 'g':
 	case 'k':
 		if (i < s->n && (p[i] == '{' || p[i] == '<' || p[i] == '\''))
 			return skip_past(s, i + 1,
-					 p[i] == '{' ? '}' : p[i] == '<' ? '>'
-									 : '\'');
+					 p[i] == '{'   ? '}'
+					 : p[i] == '<' ? '>'
+						       : '\'');
 		if (i < s->n && (p[i] == '+' || p[i] == '-'))
 			i++;
 		break;

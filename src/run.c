@@ -11,8 +11,8 @@ void run_init(struct th_run *run, size_t n_ignore_rules)
 	memset(run, 0, sizeof *run);
 	run->n_ignored = n_ignore_rules;
 	run->worst = -1;
-	run->ignored = xcalloc(n_ignore_rules ? n_ignore_rules : 1,
-			       sizeof *run->ignored);
+	run->ignored =
+	    xcalloc(n_ignore_rules ? n_ignore_rules : 1, sizeof *run->ignored);
 }
 
 void run_fini(struct th_run *run)

@@ -13,25 +13,25 @@
 struct th_run_input {
 	char *name;
 	uint64_t lines;
-	uint64_t bytes;  /* decompressed bytes scanned */
-	char *error;     /* NULL, or why it could not be read whole */
+	uint64_t bytes; /* decompressed bytes scanned */
+	char *error;	/* NULL, or why it could not be read whole */
 };
 
 struct th_run {
 	struct th_run_input *inputs;
 	size_t n_inputs, cap_inputs;
 
-	uint64_t events;          /* events reported (after ignore rules) */
-	int worst;                /* highest severity reported, -1 for none */
+	uint64_t events; /* events reported (after ignore rules) */
+	int worst;	 /* highest severity reported, -1 for none */
 	size_t inputs_failed;
-	uint64_t *ignored;        /* per ignore rule, n_ignored entries */
+	uint64_t *ignored; /* per ignore rule, n_ignored entries */
 	size_t n_ignored;
 
-	uint64_t lines_truncated; /* lines longer than the read buffer */
-	uint64_t events_truncated;/* events with lines not kept */
-	uint64_t events_incomplete;/* cut off by end of input */
-	uint64_t match_errors;    /* regex matches that hit the match limit */
-	uint64_t groups_dropped;  /* events whose group did not fit */
+	uint64_t lines_truncated;   /* lines longer than the read buffer */
+	uint64_t events_truncated;  /* events with lines not kept */
+	uint64_t events_incomplete; /* cut off by end of input */
+	uint64_t match_errors;	    /* regex matches that hit the match limit */
+	uint64_t groups_dropped;    /* events whose group did not fit */
 };
 
 void run_init(struct th_run *run, size_t n_ignore_rules);

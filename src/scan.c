@@ -52,9 +52,8 @@ static void on_event(void *ctx, struct th_event *ev)
 	classify_event(s->classifier, ev);
 }
 
-struct th_scanner *scanner_new(const struct th_rules *rules,
-			       struct th_agg *agg, struct th_sink *sink,
-			       struct th_run *run)
+struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
+			       struct th_sink *sink, struct th_run *run)
 {
 	struct th_scanner *s = xcalloc(1, sizeof *s);
 	s->rules = rules;
@@ -64,7 +63,8 @@ struct th_scanner *scanner_new(const struct th_rules *rules,
 	s->matcher = matcher_new(rules);
 	s->trigger = trigger_new(rules);
 	s->prefixer = prefix_new();
-	s->assembler = assembler_new(rules, s->matcher, s->trigger, on_event, s);
+	s->assembler =
+	    assembler_new(rules, s->matcher, s->trigger, on_event, s);
 	s->classifier = classify_new(rules, s->matcher, run, deliver, s);
 	return s;
 }
@@ -132,8 +132,8 @@ static enum th_status scan_lines(struct th_scanner *s, struct th_lines *l)
 }
 
 /* Records and names a failed input. */
-static void input_failed(struct th_scanner *s, size_t index,
-			 const char *name, const char *why)
+static void input_failed(struct th_scanner *s, size_t index, const char *name,
+			 const char *why)
 {
 	struct th_run_input *in = &s->run->inputs[index];
 	free(in->error);

@@ -17,9 +17,8 @@
 
 struct th_scanner;
 
-struct th_scanner *scanner_new(const struct th_rules *rules,
-			       struct th_agg *agg, struct th_sink *sink,
-			       struct th_run *run);
+struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
+			       struct th_sink *sink, struct th_run *run);
 void scanner_free(struct th_scanner *s);
 
 /* Scans PATH ("-" for stdin). Returns false when the input failed (it is

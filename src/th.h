@@ -22,8 +22,8 @@ struct th_span {
  * never prints; the caller decides what to tell the user. */
 enum th_status {
 	TH_OK = 0,
-	TH_EOF,         /* no more data: not an error */
-	TH_ERR_IO,      /* read() failed; errno-style detail in the input */
+	TH_EOF,		/* no more data: not an error */
+	TH_ERR_IO,	/* read() failed; errno-style detail in the input */
 	TH_ERR_CORRUPT, /* compressed data is damaged or truncated */
 };
 

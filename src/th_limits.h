@@ -49,10 +49,10 @@
 /* Bounds on one regex match, so a user pattern that backtracks badly costs
  * at most a few milliseconds a line; a match that hits one counts as no
  * match (and is counted in the report's skipped.match_errors). */
-#define TH_REGEX_MATCH_LIMIT 1000000
-#define TH_REGEX_DEPTH_LIMIT 10000
+#define TH_REGEX_MATCH_LIMIT	1000000
+#define TH_REGEX_DEPTH_LIMIT	10000
 #define TH_REGEX_HEAP_LIMIT_KIB (64 * 1024)
-#define TH_REGEX_JIT_STACK (1024 * 1024)
+#define TH_REGEX_JIT_STACK	(1024 * 1024)
 
 /* A rule file larger than this is refused rather than read into memory. */
 #define TH_RULES_FILE_MAX (16 * 1024 * 1024)

@@ -25,8 +25,7 @@ struct literal {
 	size_t at1, at2; /* offsets of the anchor bytes */
 };
 
-typedef size_t (*scan_fn)(const struct th_trigger *t, const char *p,
-			  size_t n);
+typedef size_t (*scan_fn)(const struct th_trigger *t, const char *p, size_t n);
 
 struct th_trigger {
 	struct literal *lits;
@@ -98,8 +97,7 @@ static size_t scan_scalar(const struct th_trigger *t, const char *p,
 	return n;
 }
 
-static size_t scan_portable(const struct th_trigger *t, const char *p,
-			    size_t n)
+static size_t scan_portable(const struct th_trigger *t, const char *p, size_t n)
 {
 	return scan_scalar(t, p, 0, n);
 }
@@ -139,12 +137,12 @@ scan_avx2(const struct th_trigger *t, const char *p, size_t n)
 		__m256i any = _mm256_setzero_si256();
 		for (size_t k = 0; k < nl; k++) {
 			__m256i a = _mm256_loadu_si256(
-				(const __m256i *)(p + i + at1[k]));
+			    (const __m256i *)(p + i + at1[k]));
 			__m256i b = _mm256_loadu_si256(
-				(const __m256i *)(p + i + at2[k]));
+			    (const __m256i *)(p + i + at2[k]));
 			any = _mm256_or_si256(
-				any, _mm256_and_si256(
-					     _mm256_cmpeq_epi8(a, want1[k]),
+			    any,
+			    _mm256_and_si256(_mm256_cmpeq_epi8(a, want1[k]),
 					     _mm256_cmpeq_epi8(b, want2[k])));
 		}
 		uint32_t mask = (uint32_t)_mm256_movemask_epi8(any);
@@ -164,12 +162,14 @@ static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
 		__m128i any = _mm_setzero_si128();
 		for (size_t k = 0; k < t->n; k++) {
 			const struct literal *l = &t->lits[k];
-			__m128i a = _mm_loadu_si128(
-				(const __m128i *)(p + i + l->at1));
-			__m128i b = _mm_loadu_si128(
-				(const __m128i *)(p + i + l->at2));
-			__m128i ma = _mm_cmpeq_epi8(a, _mm_set1_epi8(l->p[l->at1]));
-			__m128i mb = _mm_cmpeq_epi8(b, _mm_set1_epi8(l->p[l->at2]));
+			__m128i a =
+			    _mm_loadu_si128((const __m128i *)(p + i + l->at1));
+			__m128i b =
+			    _mm_loadu_si128((const __m128i *)(p + i + l->at2));
+			__m128i ma =
+			    _mm_cmpeq_epi8(a, _mm_set1_epi8(l->p[l->at1]));
+			__m128i mb =
+			    _mm_cmpeq_epi8(b, _mm_set1_epi8(l->p[l->at2]));
 			any = _mm_or_si128(any, _mm_and_si128(ma, mb));
 		}
 		uint32_t mask = (uint32_t)_mm_movemask_epi8(any);
@@ -186,7 +186,8 @@ static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
 static scan_fn choose_scan(const struct th_trigger *t)
 {
 #ifdef TH_X86
-	if (t->n <= MAX_VECTOR_LITERALS && getenv("TRACEHOUND_NO_AVX2") == NULL &&
+	if (t->n <= MAX_VECTOR_LITERALS &&
+	    getenv("TRACEHOUND_NO_AVX2") == NULL &&
 	    __builtin_cpu_supports("avx2"))
 		return scan_avx2;
 	return scan_sse2;

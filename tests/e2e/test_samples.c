@@ -23,8 +23,8 @@ ParameterizedTestParameters(samples, report_matches_the_generator_facts)
 	glob_t g;
 	size_t n = 0;
 	struct sample *params = NULL;
-	if (glob(TH_SOURCE_ROOT "/tests/e2e/expected/*/*.json", 0, NULL,
-		 &g) == 0) {
+	if (glob(TH_SOURCE_ROOT "/tests/e2e/expected/*/*.json", 0, NULL, &g) ==
+	    0) {
 		n = g.gl_pathc;
 		params = cr_malloc(n * sizeof *params);
 		for (size_t i = 0; i < n; i++)
@@ -62,9 +62,8 @@ static json_t *find_group(json_t *groups, json_t *key)
 {
 	size_t i;
 	json_t *g;
-	json_array_foreach(groups, i, g)
-		if (same_key(json_object_get(g, "key"), key))
-			return g;
+	json_array_foreach(groups, i, g) if (same_key(json_object_get(g, "key"),
+						      key)) return g;
 	return NULL;
 }
 
@@ -76,14 +75,15 @@ static char *dump(json_t *j)
 /* Lists such as "tasks" are sets: the report orders them its own way. */
 static bool same_set(json_t *want, json_t *got)
 {
-	if (!json_is_array(got) || json_array_size(got) != json_array_size(want))
+	if (!json_is_array(got) ||
+	    json_array_size(got) != json_array_size(want))
 		return false;
 	size_t i, k;
 	json_t *w, *g;
-	json_array_foreach(want, i, w) {
+	json_array_foreach(want, i, w)
+	{
 		bool found = false;
-		json_array_foreach(got, k, g)
-			found = found || json_equal(w, g);
+		json_array_foreach(got, k, g) found = found || json_equal(w, g);
 		if (!found)
 			return false;
 	}
@@ -98,19 +98,18 @@ static void expect_field(const char *log, json_t *want, json_t *got,
 	if (w == NULL)
 		return; /* not asserted for this sample */
 	json_t *g = json_object_get(got, field);
-	bool same = g != NULL && (json_is_array(w) ? same_set(w, g)
-						    : json_equal(w, g));
+	bool same =
+	    g != NULL && (json_is_array(w) ? same_set(w, g) : json_equal(w, g));
 	char *ws = dump(w), *gs = g ? dump(g) : strdup("(missing)");
 	char *key = dump(json_object_get(want, "key"));
-	cr_expect(same, "%s: group %s: %s is %s, want %s",
-		  log, key, field, gs, ws);
+	cr_expect(same, "%s: group %s: %s is %s, want %s", log, key, field, gs,
+		  ws);
 	free(ws);
 	free(gs);
 	free(key);
 }
 
-ParameterizedTest(struct sample *s, samples,
-		  report_matches_the_generator_facts)
+ParameterizedTest(struct sample *s, samples, report_matches_the_generator_facts)
 {
 	json_error_t err;
 	json_t *want = json_load_file(s->expected, 0, &err);
@@ -119,7 +118,8 @@ ParameterizedTest(struct sample *s, samples,
 	cr_assert(log != NULL, "%s has no \"log\"", s->expected);
 	json_t *got = report_for(log);
 	json_int_t events = json_integer_value(json_object_get(got, "events"));
-	json_int_t want_events = json_integer_value(json_object_get(want, "events"));
+	json_int_t want_events =
+	    json_integer_value(json_object_get(want, "events"));
 	cr_expect_eq(events, want_events, "%s: %lld events, want %lld", log,
 		     (long long)events, (long long)want_events);
 	json_t *groups = json_object_get(got, "groups");
@@ -129,7 +129,8 @@ ParameterizedTest(struct sample *s, samples,
 		     json_array_size(want_groups));
 	size_t i;
 	json_t *wg;
-	json_array_foreach(want_groups, i, wg) {
+	json_array_foreach(want_groups, i, wg)
+	{
 		json_t *key = json_object_get(wg, "key");
 		json_t *g = find_group(groups, key);
 		char *ks = dump(key);
@@ -137,7 +138,7 @@ ParameterizedTest(struct sample *s, samples,
 		free(ks);
 		if (g == NULL)
 			continue;
-		const char *fields[] = {"count", "rules", "exceptions",
+		const char *fields[] = {"count",    "rules", "exceptions",
 					"severity", "tasks", "defined_at"};
 		for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
 			expect_field(log, wg, g, fields[f]);

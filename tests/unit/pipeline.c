@@ -35,8 +35,10 @@ static void deliver(void *ctx, const struct th_event *ev)
 		struct got *g = &c->out[c->n];
 		snprintf(g->rule, sizeof g->rule, "%s",
 			 rules_id(c->rules, ev->rule));
-		copy_field(ev, TH_F_COROUTINE, g->coroutine, sizeof g->coroutine);
-		copy_field(ev, TH_F_EXCEPTION, g->exception, sizeof g->exception);
+		copy_field(ev, TH_F_COROUTINE, g->coroutine,
+			   sizeof g->coroutine);
+		copy_field(ev, TH_F_EXCEPTION, g->exception,
+			   sizeof g->exception);
 		copy_field(ev, TH_F_TASK, g->task, sizeof g->task);
 		copy_field(ev, TH_F_DEFINED_AT, g->defined_at,
 			   sizeof g->defined_at);
@@ -70,8 +72,7 @@ static struct th_rules *load(const char *extra_yaml)
 	return r;
 }
 
-size_t pipeline_run(const char *text, const char *extra_yaml,
-		    struct got *out)
+size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
 {
 	struct th_rules *rules = load(extra_yaml);
 	struct th_matcher *m = matcher_new(rules);

@@ -20,7 +20,6 @@ struct got {
 /* Splits TEXT into lines, feeds them and returns how many events came out
  * (at most GOT_MAX are stored). Unset fields are "-". EXTRA_YAML, when not
  * NULL, is loaded after the default rules. */
-size_t pipeline_run(const char *text, const char *extra_yaml,
-		    struct got *out);
+size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out);
 
 #endif

@@ -11,20 +11,19 @@
 #include "agg.h"
 
 /* Four rules (error, warning, error, info) and two ignore rules. */
-static const char rules_yaml[] =
-	"rules:\n"
-	"  - id: test.error\n"
-	"    severity: error\n"
-	"    start: 'TEST ERROR'\n"
-	"  - id: test.warning\n"
-	"    severity: warning\n"
-	"    start: 'TEST WARNING'\n"
-	"  - id: test.error2\n"
-	"    severity: error\n"
-	"    start: 'TEST SECOND ERROR'\n"
-	"  - id: test.info\n"
-	"    severity: info\n"
-	"    start: 'TEST INFO'\n";
+static const char rules_yaml[] = "rules:\n"
+				 "  - id: test.error\n"
+				 "    severity: error\n"
+				 "    start: 'TEST ERROR'\n"
+				 "  - id: test.warning\n"
+				 "    severity: warning\n"
+				 "    start: 'TEST WARNING'\n"
+				 "  - id: test.error2\n"
+				 "    severity: error\n"
+				 "    start: 'TEST SECOND ERROR'\n"
+				 "  - id: test.info\n"
+				 "    severity: info\n"
+				 "    start: 'TEST INFO'\n";
 
 static struct th_rules *load_rules(void)
 {
@@ -153,8 +152,8 @@ Test(agg, key_names_round_trip)
 	for (size_t k = 0; k < TH_KEY_COUNT; k++) {
 		const char *name = agg_key_name((enum th_key)k);
 		enum th_key back;
-		cr_expect(agg_key_from_name((struct th_span){name, strlen(name)},
-					    &back),
+		cr_expect(agg_key_from_name(
+			      (struct th_span){name, strlen(name)}, &back),
 			  "%s", name);
 		cr_expect_eq(back, k, "%s", name);
 	}
@@ -217,17 +216,16 @@ Test(agg, groups_by_each_key_on_its_own)
 	check_single_key(TH_KEY_RULE, (struct spec){.rule = "test.warning"},
 			 (struct spec){.rule = "test.info"}, "test.warning",
 			 "test.info");
-	check_single_key(TH_KEY_EXCEPTION, (struct spec){.exception = "KeyError"},
-			 (struct spec){.exception = "ValueError"}, "KeyError",
-			 "ValueError");
+	check_single_key(
+	    TH_KEY_EXCEPTION, (struct spec){.exception = "KeyError"},
+	    (struct spec){.exception = "ValueError"}, "KeyError", "ValueError");
 	check_single_key(TH_KEY_TASK, (struct spec){.task = "Task-3"},
 			 (struct spec){.task = "Task-12"}, "Task-3", "Task-12");
 	check_single_key(TH_KEY_INPUT, (struct spec){.input = "b.log"},
 			 (struct spec){.input = "a.log"}, "b.log", "a.log");
-	check_single_key(TH_KEY_DEFINED_AT,
-			 (struct spec){.defined_at = "app.py:10"},
-			 (struct spec){.defined_at = "app.py:9"}, "app.py:10",
-			 "app.py:9");
+	check_single_key(
+	    TH_KEY_DEFINED_AT, (struct spec){.defined_at = "app.py:10"},
+	    (struct spec){.defined_at = "app.py:9"}, "app.py:10", "app.py:9");
 	check_single_key(TH_KEY_COROUTINE, (struct spec){.coroutine = "x"},
 			 (struct spec){.coroutine = NULL}, "x", NULL);
 }
@@ -275,24 +273,28 @@ Test(agg, value_with_a_nul_byte_is_taken_up_to_the_nul)
 Test(agg, counts_events_per_rule_and_per_exception)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
-	const char *exc[] = {"TimeoutError", "ConnectionError", NULL,
+	const char *exc[] = {"TimeoutError",	"ConnectionError", NULL,
 			     "ConnectionError", "ConnectionError", "AError"};
 	for (size_t i = 0; i < 6; i++)
-		add(f, (struct spec){.coroutine = "c", .exception = exc[i],
+		add(f, (struct spec){.coroutine = "c",
+				     .exception = exc[i],
 				     .rule = i == 2 ? "test.warning" : NULL});
 	const struct th_group *const *g;
 	cr_assert_eq(sorted(f, &g), 1);
 	cr_expect_eq(g[0]->count, 6);
 	cr_expect_eq(g[0]->rule_counts[rule_index(f->rules, "test.error")], 5);
-	cr_expect_eq(g[0]->rule_counts[rule_index(f->rules, "test.warning")], 1);
+	cr_expect_eq(g[0]->rule_counts[rule_index(f->rules, "test.warning")],
+		     1);
 	cr_expect_eq(g[0]->rule_counts[rule_index(f->rules, "test.info")], 0);
-	cr_assert_eq(g[0]->n_exceptions, 3, "the event without one is not counted");
+	cr_assert_eq(g[0]->n_exceptions, 3,
+		     "the event without one is not counted");
 	const char *want[] = {"ConnectionError", "AError", "TimeoutError"};
 	const uint64_t want_n[] = {3, 1, 1};
 	for (size_t i = 0; i < 3; i++) {
 		cr_expect_str_eq(g[0]->exceptions[i].name, want[i],
 				 "exceptions[%zu] by count desc, then name", i);
-		cr_expect_eq(g[0]->exceptions[i].count, want_n[i], "%s", want[i]);
+		cr_expect_eq(g[0]->exceptions[i].count, want_n[i], "%s",
+			     want[i]);
 	}
 	cr_expect_eq(g[0]->exceptions_other, 0);
 	close_agg(f);
@@ -366,7 +368,8 @@ Test(agg, capped_lists_keep_the_smallest_whatever_the_arrival_order)
 			char task[32], where[32];
 			snprintf(task, sizeof task, "Task-%d", order[i]);
 			snprintf(where, sizeof where, "app.py:%d", order[i]);
-			add(f, (struct spec){.coroutine = "c", .task = task,
+			add(f, (struct spec){.coroutine = "c",
+					     .task = task,
 					     .defined_at = where});
 		}
 		const struct th_group *const *g;
@@ -422,15 +425,20 @@ static void expect_where(const struct th_where *w, const char *input,
 Test(agg, first_and_last_are_the_earliest_and_latest_by_time)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
-	add(f, (struct spec){.coroutine = "c", .line = 10,
+	add(f, (struct spec){.coroutine = "c",
+			     .line = 10,
 			     .time = "2024-05-01T10:00:02Z"});
-	add(f, (struct spec){.coroutine = "c", .line = 20,
+	add(f, (struct spec){.coroutine = "c",
+			     .line = 20,
 			     .time = "2024-05-01T10:00:01.5Z"});
-	add(f, (struct spec){.coroutine = "c", .line = 30,
+	add(f, (struct spec){.coroutine = "c",
+			     .line = 30,
 			     .time = "2024-05-01T10:00:01.25Z"});
-	add(f, (struct spec){.coroutine = "c", .line = 5,
+	add(f, (struct spec){.coroutine = "c",
+			     .line = 5,
 			     .time = "2024-05-01T10:00:02.000Z"});
-	add(f, (struct spec){.coroutine = "c", .line = 40,
+	add(f, (struct spec){.coroutine = "c",
+			     .line = 40,
 			     .time = "2024-05-01T10:00:02.1Z"});
 	const struct th_group *const *g;
 	cr_assert_eq(sorted(f, &g), 1);
@@ -444,9 +452,11 @@ Test(agg, first_and_last_are_the_earliest_and_latest_by_time)
 Test(agg, equal_times_are_ordered_by_line)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
-	add(f, (struct spec){.coroutine = "c", .line = 10,
+	add(f, (struct spec){.coroutine = "c",
+			     .line = 10,
 			     .time = "2024-05-01T10:00:02Z"});
-	add(f, (struct spec){.coroutine = "c", .line = 5,
+	add(f, (struct spec){.coroutine = "c",
+			     .line = 5,
 			     .time = "2024-05-01T10:00:02.000Z"});
 	const struct th_group *const *g;
 	cr_assert_eq(sorted(f, &g), 1);
@@ -458,14 +468,22 @@ Test(agg, equal_times_are_ordered_by_line)
 Test(agg, without_times_first_and_last_go_by_input_then_line)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
-	add(f, (struct spec){.coroutine = "c", .input = "b.log",
-			     .input_index = 1, .line = 3});
-	add(f, (struct spec){.coroutine = "c", .input = "a.log",
-			     .input_index = 0, .line = 900});
-	add(f, (struct spec){.coroutine = "c", .input = "b.log",
-			     .input_index = 1, .line = 70});
-	add(f, (struct spec){.coroutine = "c", .input = "a.log",
-			     .input_index = 0, .line = 800});
+	add(f, (struct spec){.coroutine = "c",
+			     .input = "b.log",
+			     .input_index = 1,
+			     .line = 3});
+	add(f, (struct spec){.coroutine = "c",
+			     .input = "a.log",
+			     .input_index = 0,
+			     .line = 900});
+	add(f, (struct spec){.coroutine = "c",
+			     .input = "b.log",
+			     .input_index = 1,
+			     .line = 70});
+	add(f, (struct spec){.coroutine = "c",
+			     .input = "a.log",
+			     .input_index = 0,
+			     .line = 800});
 	const struct th_group *const *g;
 	cr_assert_eq(sorted(f, &g), 1);
 	expect_where(&g[0]->first, "a.log", 800, "", "first");
@@ -510,8 +528,7 @@ Test(agg, long_example_is_cut_on_a_character_boundary)
 	cr_expect_leq(n, TH_MAX_EXAMPLE);
 	cr_expect_geq(n, TH_MAX_EXAMPLE - 3);
 	cr_expect_neq((unsigned char)g[0]->example[n - 1], 0xC3,
-		      "cut after the lead byte of a 2-byte character (%zu)",
-		      n);
+		      "cut after the lead byte of a 2-byte character (%zu)", n);
 	size_t full = event_text(&f->ev, NULL, 0);
 	char *text = malloc(full + 1);
 	event_text(&f->ev, text, full + 1);
@@ -527,8 +544,8 @@ Test(agg, new_groups_past_the_cap_are_refused_and_old_ones_still_count)
 	char task[32];
 	for (int i = 0; i < TH_MAX_GROUPS; i++) {
 		snprintf(task, sizeof task, "Task-%d", i);
-		cr_assert(add(f, (struct spec){.task = task}),
-			  "group %d of %d", i, TH_MAX_GROUPS);
+		cr_assert(add(f, (struct spec){.task = task}), "group %d of %d",
+			  i, TH_MAX_GROUPS);
 	}
 	cr_expect_not(add(f, (struct spec){.task = "Task-new"}),
 		      "group %d is one too many", TH_MAX_GROUPS + 1);

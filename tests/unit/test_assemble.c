@@ -7,25 +7,25 @@
 static struct got got[GOT_MAX];
 
 static const char logged_never_retrieved[] =
-	"2026-11-26 11:02:01,300 INFO [app] starting\n"
-	"2026-11-26 11:02:01,315 ERROR [asyncio] Task exception was never "
-	"retrieved\n"
-	"future: <Task finished name='Task-3' coro=<Client.fetch() done, "
-	"defined at /tmp/py/nr.py:10> exception=ConnectionError('down')>\n"
-	"Traceback (most recent call last):\n"
-	"  File \"/tmp/py/nr.py\", line 12, in fetch\n"
-	"    {}[\"k\"]\n"
-	"    ~~^^^^^\n"
-	"KeyError: 'k'\n"
-	"\n"
-	"The above exception was the direct cause of the following "
-	"exception:\n"
-	"\n"
-	"Traceback (most recent call last):\n"
-	"  File \"/tmp/py/nr.py\", line 14, in fetch\n"
-	"    raise ConnectionError(\"down\") from e\n"
-	"ConnectionError: down\n"
-	"2026-11-26 11:02:01,320 INFO [app] next record\n";
+    "2026-11-26 11:02:01,300 INFO [app] starting\n"
+    "2026-11-26 11:02:01,315 ERROR [asyncio] Task exception was never "
+    "retrieved\n"
+    "future: <Task finished name='Task-3' coro=<Client.fetch() done, "
+    "defined at /tmp/py/nr.py:10> exception=ConnectionError('down')>\n"
+    "Traceback (most recent call last):\n"
+    "  File \"/tmp/py/nr.py\", line 12, in fetch\n"
+    "    {}[\"k\"]\n"
+    "    ~~^^^^^\n"
+    "KeyError: 'k'\n"
+    "\n"
+    "The above exception was the direct cause of the following "
+    "exception:\n"
+    "\n"
+    "Traceback (most recent call last):\n"
+    "  File \"/tmp/py/nr.py\", line 14, in fetch\n"
+    "    raise ConnectionError(\"down\") from e\n"
+    "ConnectionError: down\n"
+    "2026-11-26 11:02:01,320 INFO [app] next record\n";
 
 Test(assemble, asyncio_message_and_chained_traceback_are_one_event)
 {
@@ -95,12 +95,12 @@ Test(assemble, multi_line_message_lines_stay_in_the_event)
 Test(assemble, never_awaited_warning_takes_its_source_and_hint_lines)
 {
 	const char text[] =
-		"/tmp/py/nr.py:23: RuntimeWarning: coroutine 'slow' was never "
-		"awaited\n"
-		"  slow()\n"
-		"RuntimeWarning: Enable tracemalloc to get the object "
-		"allocation traceback\n"
-		"something else\n";
+	    "/tmp/py/nr.py:23: RuntimeWarning: coroutine 'slow' was never "
+	    "awaited\n"
+	    "  slow()\n"
+	    "RuntimeWarning: Enable tracemalloc to get the object "
+	    "allocation traceback\n"
+	    "something else\n";
 	size_t n = pipeline_run(text, NULL, got);
 	cr_assert_eq(n, 1);
 	cr_expect_str_eq(got[0].rule, "asyncio.coroutine-never-awaited");

@@ -26,26 +26,28 @@ Test(classify, exception_type_is_read_as_printed)
 {
 	expect_type("ValueError: boom", "ValueError");
 	expect_type("KeyError", "KeyError");
-	expect_type("errors.UpstreamError: 502 from upstream", "errors.UpstreamError");
+	expect_type("errors.UpstreamError: 502 from upstream",
+		    "errors.UpstreamError");
 	expect_type("aiohttp.client_exceptions.ClientConnectorError: x",
 		    "aiohttp.client_exceptions.ClientConnectorError");
 	expect_type("main.<locals>.Oops: x", "main.<locals>.Oops");
-	expect_type("asyncio.exceptions.CancelledError", "asyncio.exceptions.CancelledError");
+	expect_type("asyncio.exceptions.CancelledError",
+		    "asyncio.exceptions.CancelledError");
 	expect_type("not an exception line", "");
 	expect_type("", "");
 }
 
 static const char callback_312[] =
-	"2026-11-26 11:02:01,303 ERROR [asyncio] Exception in callback cb() "
-	"at /tmp/py/nr.py:7\n"
-	"handle: <Handle cb() at /tmp/py/nr.py:7>\n"
-	"Traceback (most recent call last):\n"
-	"  File \"/root/.pyenv/versions/3.12.1/lib/python3.12/asyncio/"
-	"events.py\", line 84, in _run\n"
-	"    self._context.run(self._callback, *self._args)\n"
-	"  File \"/tmp/py/nr.py\", line 8, in cb\n"
-	"    raise RuntimeError(\"in callback\")\n"
-	"RuntimeError: in callback\n";
+    "2026-11-26 11:02:01,303 ERROR [asyncio] Exception in callback cb() "
+    "at /tmp/py/nr.py:7\n"
+    "handle: <Handle cb() at /tmp/py/nr.py:7>\n"
+    "Traceback (most recent call last):\n"
+    "  File \"/root/.pyenv/versions/3.12.1/lib/python3.12/asyncio/"
+    "events.py\", line 84, in _run\n"
+    "    self._context.run(self._callback, *self._args)\n"
+    "  File \"/tmp/py/nr.py\", line 8, in cb\n"
+    "    raise RuntimeError(\"in callback\")\n"
+    "RuntimeError: in callback\n";
 
 Test(classify, callback_event_takes_innermost_frame_and_final_type)
 {
@@ -57,13 +59,13 @@ Test(classify, callback_event_takes_innermost_frame_and_final_type)
 }
 
 static const char never_retrieved_36[] =
-	"Task exception was never retrieved\n"
-	"future: <Task finished coro=<flaky() done, defined at nr.py:3> "
-	"exception=ValueError('boom 1',)>\n"
-	"Traceback (most recent call last):\n"
-	"  File \"nr.py\", line 4, in flaky\n"
-	"    raise ValueError(\"boom %d\" % n)\n"
-	"ValueError: boom 1\n";
+    "Task exception was never retrieved\n"
+    "future: <Task finished coro=<flaky() done, defined at nr.py:3> "
+    "exception=ValueError('boom 1',)>\n"
+    "Traceback (most recent call last):\n"
+    "  File \"nr.py\", line 4, in flaky\n"
+    "    raise ValueError(\"boom %d\" % n)\n"
+    "ValueError: boom 1\n";
 
 Test(classify, python36_never_retrieved_has_no_task_name)
 {
@@ -89,39 +91,39 @@ Test(classify, never_retrieved_without_traceback_takes_type_from_repr)
 }
 
 static const char taskgroup_311[] =
-	"  + Exception Group Traceback (most recent call last):\n"
-	"  |   File \"/tmp/py/g.py\", line 9, in <module>\n"
-	"  |     asyncio.run(main())\n"
-	"  |   File \"/tmp/py/g.py\", line 7, in main\n"
-	"  |     async with asyncio.TaskGroup() as tg:\n"
-	"  |   File \"/root/.pyenv/versions/3.11.7/lib/python3.11/asyncio/"
-	"taskgroups.py\", line 145, in __aexit__\n"
-	"  |     raise me from None\n"
-	"  | ExceptionGroup: unhandled errors in a TaskGroup (3 "
-	"sub-exceptions)\n"
-	"  +-+---------------- 1 ----------------\n"
-	"    | Traceback (most recent call last):\n"
-	"    |   File \"/tmp/py/g.py\", line 2, in a\n"
-	"    |     async def a(): raise ValueError(\"x\")\n"
-	"    |                    ^^^^^^^^^^^^^^^^^^^^^\n"
-	"    | ValueError: x\n"
-	"    +---------------- 2 ----------------\n"
-	"    | Traceback (most recent call last):\n"
-	"    |   File \"/tmp/py/g.py\", line 3, in b\n"
-	"    |     async def b(): raise KeyError(\"k\")\n"
-	"    | KeyError: 'k'\n"
-	"    +---------------- 3 ----------------\n"
-	"    | Exception Group Traceback (most recent call last):\n"
-	"    |   File \"/tmp/py/g.py\", line 5, in nested\n"
-	"    |     raise ExceptionGroup(\"inner\", [TypeError(\"t\"), "
-	"OSError(\"o\")])\n"
-	"    | ExceptionGroup: inner (2 sub-exceptions)\n"
-	"    +-+---------------- 1 ----------------\n"
-	"      | TypeError: t\n"
-	"      +---------------- 2 ----------------\n"
-	"      | OSError: o\n"
-	"      +------------------------------------\n"
-	"after the group\n";
+    "  + Exception Group Traceback (most recent call last):\n"
+    "  |   File \"/tmp/py/g.py\", line 9, in <module>\n"
+    "  |     asyncio.run(main())\n"
+    "  |   File \"/tmp/py/g.py\", line 7, in main\n"
+    "  |     async with asyncio.TaskGroup() as tg:\n"
+    "  |   File \"/root/.pyenv/versions/3.11.7/lib/python3.11/asyncio/"
+    "taskgroups.py\", line 145, in __aexit__\n"
+    "  |     raise me from None\n"
+    "  | ExceptionGroup: unhandled errors in a TaskGroup (3 "
+    "sub-exceptions)\n"
+    "  +-+---------------- 1 ----------------\n"
+    "    | Traceback (most recent call last):\n"
+    "    |   File \"/tmp/py/g.py\", line 2, in a\n"
+    "    |     async def a(): raise ValueError(\"x\")\n"
+    "    |                    ^^^^^^^^^^^^^^^^^^^^^\n"
+    "    | ValueError: x\n"
+    "    +---------------- 2 ----------------\n"
+    "    | Traceback (most recent call last):\n"
+    "    |   File \"/tmp/py/g.py\", line 3, in b\n"
+    "    |     async def b(): raise KeyError(\"k\")\n"
+    "    | KeyError: 'k'\n"
+    "    +---------------- 3 ----------------\n"
+    "    | Exception Group Traceback (most recent call last):\n"
+    "    |   File \"/tmp/py/g.py\", line 5, in nested\n"
+    "    |     raise ExceptionGroup(\"inner\", [TypeError(\"t\"), "
+    "OSError(\"o\")])\n"
+    "    | ExceptionGroup: inner (2 sub-exceptions)\n"
+    "    +-+---------------- 1 ----------------\n"
+    "      | TypeError: t\n"
+    "      +---------------- 2 ----------------\n"
+    "      | OSError: o\n"
+    "      +------------------------------------\n"
+    "after the group\n";
 
 Test(classify, exception_group_gives_one_event_per_leaf_nested_too)
 {
@@ -159,18 +161,18 @@ Test(classify, group_inside_an_asyncio_message_is_one_event_of_group_type)
 Test(classify, wrapper_coroutine_is_replaced_by_the_frame_below_it)
 {
 	const char text[] =
-		"Task exception was never retrieved\n"
-		"future: <Task finished name='Task-2' "
-		"coro=<_coro_creating_hub_and_span() done, defined at "
-		"sentry.py:10> exception=ValueError('x')>\n"
-		"Traceback (most recent call last):\n"
-		"  File \"sentry.py\", line 12, in _coro_creating_hub_and_span\n"
-		"    return await coro\n"
-		"  File \"shop.py\", line 5, in handle_order\n"
-		"    await charge()\n"
-		"  File \"shop.py\", line 9, in charge\n"
-		"    raise ValueError('x')\n"
-		"ValueError: x\n";
+	    "Task exception was never retrieved\n"
+	    "future: <Task finished name='Task-2' "
+	    "coro=<_coro_creating_hub_and_span() done, defined at "
+	    "sentry.py:10> exception=ValueError('x')>\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"sentry.py\", line 12, in _coro_creating_hub_and_span\n"
+	    "    return await coro\n"
+	    "  File \"shop.py\", line 5, in handle_order\n"
+	    "    await charge()\n"
+	    "  File \"shop.py\", line 9, in charge\n"
+	    "    raise ValueError('x')\n"
+	    "ValueError: x\n";
 	size_t n = pipeline_run(text, NULL, got);
 	cr_assert_eq(n, 1);
 	cr_expect_str_eq(got[0].coroutine, "handle_order");
@@ -179,19 +181,19 @@ Test(classify, wrapper_coroutine_is_replaced_by_the_frame_below_it)
 Test(classify, debug_mode_source_traceback_gives_created_at)
 {
 	const char text[] =
-		"Task exception was never retrieved\n"
-		"future: <Task finished name='Task-2' coro=<flaky() done, "
-		"defined at d.py:4> exception=ValueError('x') created at "
-		"d.py:9>\n"
-		"source_traceback: Object created at (most recent call last):\n"
-		"  File \"d.py\", line 12, in <module>\n"
-		"    asyncio.run(main(), debug=True)\n"
-		"  File \"d.py\", line 9, in main\n"
-		"    asyncio.create_task(flaky())\n"
-		"Traceback (most recent call last):\n"
-		"  File \"d.py\", line 5, in flaky\n"
-		"    raise ValueError('x')\n"
-		"ValueError: x\n";
+	    "Task exception was never retrieved\n"
+	    "future: <Task finished name='Task-2' coro=<flaky() done, "
+	    "defined at d.py:4> exception=ValueError('x') created at "
+	    "d.py:9>\n"
+	    "source_traceback: Object created at (most recent call last):\n"
+	    "  File \"d.py\", line 12, in <module>\n"
+	    "    asyncio.run(main(), debug=True)\n"
+	    "  File \"d.py\", line 9, in main\n"
+	    "    asyncio.create_task(flaky())\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"d.py\", line 5, in flaky\n"
+	    "    raise ValueError('x')\n"
+	    "ValueError: x\n";
 	size_t n = pipeline_run(text, NULL, got);
 	cr_assert_eq(n, 1);
 	cr_expect_str_eq(got[0].created_at, "d.py:9");

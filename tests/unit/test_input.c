@@ -57,8 +57,8 @@ static struct bytes gzip_of(struct bytes data)
 	z_stream z = {0};
 	struct bytes out;
 
-	cr_assert_eq(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16,
-				  8, Z_DEFAULT_STRATEGY),
+	cr_assert_eq(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+				  15 + 16, 8, Z_DEFAULT_STRATEGY),
 		     Z_OK);
 	out.p = malloc(deflateBound(&z, data.n));
 	z.next_in = (Bytef *)data.p;
@@ -77,7 +77,8 @@ static struct bytes zstd_of(struct bytes data)
 {
 	struct bytes out = {malloc(ZSTD_compressBound(data.n)), 0, 0};
 
-	out.n = ZSTD_compress(out.p, ZSTD_compressBound(data.n), data.p, data.n, 3);
+	out.n =
+	    ZSTD_compress(out.p, ZSTD_compressBound(data.n), data.p, data.n, 3);
 	cr_assert(!ZSTD_isError(out.n));
 	return out;
 }
@@ -107,7 +108,9 @@ static struct bytes text_of(size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		seed = seed * 1103515245u + 12345u;
-		b.p[i] = (seed >> 16) % 17 == 0 ? '\n' : 'a' + (char)((seed >> 20) % 26);
+		b.p[i] = (seed >> 16) % 17 == 0
+			     ? '\n'
+			     : 'a' + (char)((seed >> 20) % 26);
 	}
 	return b;
 }
@@ -168,9 +171,10 @@ static void expect_bytes(struct bytes file, struct bytes want,
 		cr_assert_eq(read_all(in, read_sizes[i], &got), TH_EOF,
 			     "%zu-byte file, reads of %zu: %s", file.n,
 			     read_sizes[i], input_error(in));
-		cr_assert(got.n == want.n && memcmp(got.p, want.p, want.n) == 0,
-			  "%zu-byte file, reads of %zu: got %zu bytes, want %zu",
-			  file.n, read_sizes[i], got.n, want.n);
+		cr_assert(
+		    got.n == want.n && memcmp(got.p, want.p, want.n) == 0,
+		    "%zu-byte file, reads of %zu: got %zu bytes, want %zu",
+		    file.n, read_sizes[i], got.n, want.n);
 		free(got.p);
 		input_close(in);
 		close(fd);
@@ -189,10 +193,13 @@ static void expect_corrupt(struct bytes file, const char *want)
 		size_t n;
 
 		cr_assert_eq(read_all(in, read_sizes[i], &got), TH_ERR_CORRUPT,
-			     "%zu-byte file, reads of %zu", file.n, read_sizes[i]);
+			     "%zu-byte file, reads of %zu", file.n,
+			     read_sizes[i]);
 		cr_assert(strncmp(input_error(in), want, strlen(want)) == 0,
-			  "message \"%s\", want \"%s...\"", input_error(in), want);
-		cr_assert_eq(input_read(in, buf, sizeof buf, &n), TH_ERR_CORRUPT);
+			  "message \"%s\", want \"%s...\"", input_error(in),
+			  want);
+		cr_assert_eq(input_read(in, buf, sizeof buf, &n),
+			     TH_ERR_CORRUPT);
 		free(got.p);
 		input_close(in);
 		close(fd);
@@ -306,14 +313,16 @@ Test(input, truncated_gzip_is_corrupt)
 	}
 	/* a second member cut short */
 	append(&gz, gzip_take(BYTES_LIT("more\n")));
-	expect_corrupt((struct bytes){gz.p, gz.n - 3, 0}, "gzip data is truncated");
+	expect_corrupt((struct bytes){gz.p, gz.n - 3, 0},
+		       "gzip data is truncated");
 	free(gz.p);
 	free(text.p);
 }
 
 Test(input, damaged_gzip_is_corrupt)
 {
-	struct bytes garbage = BYTES_LIT("\x1f\x8bgarbage that is not deflate\n");
+	struct bytes garbage =
+	    BYTES_LIT("\x1f\x8bgarbage that is not deflate\n");
 	struct bytes gz = gzip_take(BYTES_LIT("hello hello hello hello\n"));
 
 	expect_corrupt(garbage, "gzip data is corrupt (");
@@ -341,7 +350,8 @@ Test(input, truncated_zstd_is_corrupt)
 
 Test(input, damaged_zstd_is_corrupt)
 {
-	struct bytes garbage = BYTES_LIT("\x28\xb5\x2f\xfdgarbage that is not zstd\n");
+	struct bytes garbage =
+	    BYTES_LIT("\x28\xb5\x2f\xfdgarbage that is not zstd\n");
 	struct bytes zs = zstd_take(BYTES_LIT("hello\n"));
 
 	expect_corrupt(garbage, "zstd data is corrupt (");
@@ -409,7 +419,9 @@ Test(input, magic_split_across_pipe_writes_is_still_recognised, .timeout = 10)
 		if (write(p[1], gz.p, 1) != 1)
 			_exit(1);
 		usleep(100 * 1000);
-		_exit(write(p[1], gz.p + 1, gz.n - 1) == (ssize_t)(gz.n - 1) ? 0 : 1);
+		_exit(write(p[1], gz.p + 1, gz.n - 1) == (ssize_t)(gz.n - 1)
+			  ? 0
+			  : 1);
 	}
 	close(p[1]);
 	struct th_input *in = input_from_fd(p[0], "-");
@@ -474,7 +486,8 @@ Test(input, nonexistent_path_fails_with_a_message)
 {
 	char err[128] = "";
 
-	cr_assert_null(input_open("/nonexistent/tracehound.log", err, sizeof err));
+	cr_assert_null(
+	    input_open("/nonexistent/tracehound.log", err, sizeof err));
 	cr_assert_str_eq(err, "No such file or directory");
 }
 

@@ -126,9 +126,9 @@ struct run {
 };
 
 #define RUN_FMT "input \"%s\" (%zu bytes), capacity %zu, by %s, line %zu"
-#define RUN_ARGS(r)                                                        \
-	show((r)->data, (r)->n), (r)->n, (r)->cap, strategy_names[(r)->how], \
-		(r)->k + 1
+#define RUN_ARGS(r)                                                            \
+	show((r)->data, (r)->n), (r)->n, (r)->cap, strategy_names[(r)->how],   \
+	    (r)->k + 1
 
 static void check_line(struct run *r, const char *p, size_t n, uint64_t number,
 		       uint64_t offset, bool truncated)
@@ -170,14 +170,15 @@ static void check_and_skip(struct run *r, struct th_span w, size_t max_lines)
 		const char *p = w.p + used;
 		const char *nl = memchr(p, '\n', w.n - used);
 		size_t len = nl ? (size_t)(nl - p) : w.n - used;
-		size_t text = nl && len > 0 && p[len - 1] == '\r' ? len - 1 : len;
+		size_t text =
+		    nl && len > 0 && p[len - 1] == '\r' ? len - 1 : len;
 
 		check_line(r, p, text, number + i, offset + used, false);
 		used += len + (nl != NULL);
 	}
 	lines_skip(r->f.l, used);
-	cr_assert_eq(lines_number(r->f.l), r->k + 1, "number after skip: " RUN_FMT,
-		     RUN_ARGS(r));
+	cr_assert_eq(lines_number(r->f.l), r->k + 1,
+		     "number after skip: " RUN_FMT, RUN_ARGS(r));
 	cr_assert_eq(lines_offset(r->f.l), offset + used,
 		     "offset after skip: " RUN_FMT, RUN_ARGS(r));
 }
@@ -202,21 +203,15 @@ static bool step_window(struct run *r, size_t max_lines)
 static bool step(struct run *r, unsigned *seed)
 {
 	switch (r->how) {
-	case BY_NEXT:
-		return step_next(r);
-	case BY_WINDOW:
-		return step_window(r, SIZE_MAX);
-	case BY_FIRST_OF_WINDOW:
-		return step_window(r, 1);
+	case BY_NEXT: return step_next(r);
+	case BY_WINDOW: return step_window(r, SIZE_MAX);
+	case BY_FIRST_OF_WINDOW: return step_window(r, 1);
 	default:
 		*seed = *seed * 1103515245u + 12345u;
 		switch ((*seed >> 16) % 4) {
-		case 0:
-			return step_next(r);
-		case 1:
-			return step_window(r, SIZE_MAX);
-		default:
-			return step_window(r, 1 + (*seed >> 20) % 3);
+		case 0: return step_next(r);
+		case 1: return step_window(r, SIZE_MAX);
+		default: return step_window(r, 1 + (*seed >> 20) % 3);
 		}
 	}
 }
@@ -225,7 +220,12 @@ static bool step(struct run *r, unsigned *seed)
  * counters and the end against the model. */
 static void check_run(const char *data, size_t n, size_t cap, enum strategy how)
 {
-	struct run r = {data, n, cap, how, model_of(data, n, cap), 0,
+	struct run r = {data,
+			n,
+			cap,
+			how,
+			model_of(data, n, cap),
+			0,
 			open_bytes(data, n, cap)};
 	unsigned seed = (unsigned)(n * 31 + cap);
 
@@ -262,7 +262,8 @@ static char *describe(const char *data, size_t n, size_t cap)
 
 	while (lines_next(f.l, &line) == TH_OK)
 		o += (size_t)snprintf(out + o, size - o, "%s%s|%llu|%llu%s",
-				      o ? ";" : "", show(line.text.p, line.text.n),
+				      o ? ";" : "",
+				      show(line.text.p, line.text.n),
 				      (unsigned long long)line.number,
 				      (unsigned long long)line.offset,
 				      line.truncated ? "|t" : "");
@@ -370,7 +371,8 @@ Test(lines, long_line_is_cut_once_and_its_rest_skipped)
 	cr_assert_eq(lines_next(f.l, &line), TH_OK);
 	cr_assert(line.truncated && line.text.n == 3);
 	cr_assert_eq(lines_next(f.l, &line), TH_OK);
-	cr_assert(line.text.n == 1 && line.text.p[0] == 'k' && line.offset == 11);
+	cr_assert(line.text.n == 1 && line.text.p[0] == 'k' &&
+		  line.offset == 11);
 	cr_assert_eq(lines_truncated(f.l), 1);
 	close_fixture(&f);
 }
@@ -442,9 +444,10 @@ Test(lines, window_shows_whole_lines_and_the_tail_only_at_the_end)
 	 * window may hold only "ab\n". */
 	while (lines_number(l) < 3) {
 		cr_assert_eq(lines_window(l, &w), TH_OK);
-		cr_assert(w.n > 0 && w.p[w.n - 1] == '\n',
-			  "window \"%s\" over \"ab\\ncd\\nef\" with the pipe open",
-			  show(w.p, w.n));
+		cr_assert(
+		    w.n > 0 && w.p[w.n - 1] == '\n',
+		    "window \"%s\" over \"ab\\ncd\\nef\" with the pipe open",
+		    show(w.p, w.n));
 		lines_skip(l, w.n);
 	}
 	close(p[1]); /* now "ef" is the last line */
@@ -525,9 +528,11 @@ Test(lines, random_inputs_agree_with_the_model)
 
 		for (size_t i = 0; i < n; i++) {
 			seed = seed * 1103515245u + 12345u;
-			/* mostly letters, so some lines outgrow small capacities */
-			data[i] = (seed >> 16) % 8 ? 'a' + (char)((seed >> 20) % 26)
-					       : alphabet[(seed >> 20) % 9];
+			/* mostly letters, so some lines outgrow small
+			 * capacities */
+			data[i] = (seed >> 16) % 8
+				      ? 'a' + (char)((seed >> 20) % 26)
+				      : alphabet[(seed >> 20) % 9];
 		}
 		seed = seed * 1103515245u + 12345u;
 		check_all(data, n);

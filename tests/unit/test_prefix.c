@@ -46,20 +46,20 @@ Test(prefix, logging_prefixes_start_a_record_and_continuations_do_not)
 {
 	struct th_prefixer *p = prefix_new();
 	const char *starts[] = {
-		"ERROR:asyncio:Task exception was never retrieved",
-		"2024-05-01 10:00:01,123 ERROR [asyncio] Task exception",
-		"[2024-05-01 10:00:01,123] ERROR in app",
-		"WARNING  uvicorn: something",
+	    "ERROR:asyncio:Task exception was never retrieved",
+	    "2024-05-01 10:00:01,123 ERROR [asyncio] Task exception",
+	    "[2024-05-01 10:00:01,123] ERROR in app",
+	    "WARNING  uvicorn: something",
 	};
 	for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
 		cr_expect(parse(p, starts[i]).record_start, "'%s'", starts[i]);
 	const char *not_starts[] = {
-		"future: <Task finished name='Task-2' coro=<f() done>>",
-		"Traceback (most recent call last):",
-		"  File \"x.py\", line 3, in f",
-		"ValueError: boom",
-		"ERRORS are fine",
-		"",
+	    "future: <Task finished name='Task-2' coro=<f() done>>",
+	    "Traceback (most recent call last):",
+	    "  File \"x.py\", line 3, in f",
+	    "ValueError: boom",
+	    "ERRORS are fine",
+	    "",
 	};
 	for (size_t i = 0; i < sizeof not_starts / sizeof *not_starts; i++)
 		cr_expect(!parse(p, not_starts[i]).record_start, "'%s'",
@@ -70,8 +70,8 @@ Test(prefix, logging_prefixes_start_a_record_and_continuations_do_not)
 Test(prefix, ansi_colors_are_removed_from_the_text)
 {
 	struct th_prefixer *p = prefix_new();
-	struct th_record rec = parse(
-		p, "\x1b[1;35mValueError\x1b[0m: \x1b[35mboom\x1b[0m");
+	struct th_record rec =
+	    parse(p, "\x1b[1;35mValueError\x1b[0m: \x1b[35mboom\x1b[0m");
 	cr_expect_eq(rec.text.n, strlen("ValueError: boom"));
 	cr_expect(memcmp(rec.text.p, "ValueError: boom", rec.text.n) == 0);
 	struct th_record cut = parse(p, "abc\x1b[");

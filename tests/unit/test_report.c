@@ -15,25 +15,24 @@
 #include "report.h"
 
 /* Four rules (error, warning, error, info) and two ignore rules. */
-static const char rules_yaml[] =
-	"rules:\n"
-	"  - id: test.error\n"
-	"    severity: error\n"
-	"    start: 'TEST ERROR'\n"
-	"  - id: test.warning\n"
-	"    severity: warning\n"
-	"    start: 'TEST WARNING'\n"
-	"  - id: test.error2\n"
-	"    severity: error\n"
-	"    start: 'TEST SECOND ERROR'\n"
-	"  - id: test.info\n"
-	"    severity: info\n"
-	"    start: 'TEST INFO'\n"
-	"ignore:\n"
-	"  - id: ignore.health-check\n"
-	"    coroutine: '^health$'\n"
-	"  - id: ignore.noise\n"
-	"    exception: '^Noise$'\n";
+static const char rules_yaml[] = "rules:\n"
+				 "  - id: test.error\n"
+				 "    severity: error\n"
+				 "    start: 'TEST ERROR'\n"
+				 "  - id: test.warning\n"
+				 "    severity: warning\n"
+				 "    start: 'TEST WARNING'\n"
+				 "  - id: test.error2\n"
+				 "    severity: error\n"
+				 "    start: 'TEST SECOND ERROR'\n"
+				 "  - id: test.info\n"
+				 "    severity: info\n"
+				 "    start: 'TEST INFO'\n"
+				 "ignore:\n"
+				 "  - id: ignore.health-check\n"
+				 "    coroutine: '^health$'\n"
+				 "  - id: ignore.noise\n"
+				 "    exception: '^Noise$'\n";
 
 /* Everything a sink borrows, and the bytes it wrote. */
 struct world {
@@ -154,7 +153,8 @@ static void world_event(struct world *w, struct th_sink *sink, struct spec s)
 	ev->end_line = ev->line + 2;
 	ev->complete = true;
 	snprintf(ev->time, sizeof ev->time, "%s", s.time ? s.time : "");
-	const char *text = s.text ? s.text : "Task exception was never retrieved";
+	const char *text =
+	    s.text ? s.text : "Task exception was never retrieved";
 	add_lines(ev, text, s.text_n ? s.text_n : strlen(text));
 	set_field(ev, TH_F_COROUTINE, s.coroutine);
 	set_field(ev, TH_F_EXCEPTION, s.exception);
@@ -174,7 +174,7 @@ static const char nasty_text[] = "bad\0byte\n\x80 and \xE2\x82 end";
 #define NASTY_N (sizeof nasty_text - 1)
 /* The same after cleaning: U+FFFD for each invalid part, NUL kept. */
 static const char nasty_clean[] =
-	"bad\0byte\n\xEF\xBF\xBD and \xEF\xBF\xBD end";
+    "bad\0byte\n\xEF\xBF\xBD and \xEF\xBF\xBD end";
 #define NASTY_CLEAN_N (sizeof nasty_clean - 1)
 
 /* Five events in three groups, two inputs (one failed), some ignored and
@@ -183,22 +183,37 @@ static void world_story(struct world *w, struct th_sink *sink)
 {
 	world_input(w, "logs/app.log", 1200, NULL);
 	world_input(w, "bad.gz", 100, "corrupt gzip data");
-	world_event(w, sink, (struct spec){.coroutine = "fetch_user",
-		.exception = "ConnectionError", .task = "Task-7",
-		.defined_at = "app/users.py:41", .line = 310,
-		.time = "2024-05-01T10:00:01.123Z"});
-	world_event(w, sink, (struct spec){.coroutine = "fetch_user",
-		.exception = "TimeoutError", .task = "Task-2",
-		.defined_at = "app/users.py:41", .line = 1150,
-		.time = "2024-05-01T10:04:12.004Z"});
-	world_event(w, sink, (struct spec){.coroutine = "fetch_user",
-		.exception = "ConnectionError", .task = "Task-10", .line = 700,
-		.time = "2024-05-01T10:02:00Z"});
-	world_event(w, sink, (struct spec){.rule = "test.warning", .line = 40,
-		.text = "Task was destroyed but it is pending!"});
-	world_event(w, sink, (struct spec){.coroutine = "odd\xFFname",
-		.exception = "Err\xC3", .line = 90, .text = nasty_text,
-		.text_n = NASTY_N});
+	world_event(w, sink,
+		    (struct spec){.coroutine = "fetch_user",
+				  .exception = "ConnectionError",
+				  .task = "Task-7",
+				  .defined_at = "app/users.py:41",
+				  .line = 310,
+				  .time = "2024-05-01T10:00:01.123Z"});
+	world_event(w, sink,
+		    (struct spec){.coroutine = "fetch_user",
+				  .exception = "TimeoutError",
+				  .task = "Task-2",
+				  .defined_at = "app/users.py:41",
+				  .line = 1150,
+				  .time = "2024-05-01T10:04:12.004Z"});
+	world_event(w, sink,
+		    (struct spec){.coroutine = "fetch_user",
+				  .exception = "ConnectionError",
+				  .task = "Task-10",
+				  .line = 700,
+				  .time = "2024-05-01T10:02:00Z"});
+	world_event(
+	    w, sink,
+	    (struct spec){.rule = "test.warning",
+			  .line = 40,
+			  .text = "Task was destroyed but it is pending!"});
+	world_event(w, sink,
+		    (struct spec){.coroutine = "odd\xFFname",
+				  .exception = "Err\xC3",
+				  .line = 90,
+				  .text = nasty_text,
+				  .text_n = NASTY_N});
 	w->run.ignored[0] = 4;
 	w->run.lines_truncated = 2;
 }
@@ -264,7 +279,7 @@ Test(report_json, top_level_has_the_spec_fields_in_order)
 {
 	struct world *w = world_new(NULL, 0);
 	json_t *doc = json_story(w);
-	const char *const keys[] = {"schema", "tool",    "scanned", "events",
+	const char *const keys[] = {"schema", "tool",	 "scanned", "events",
 				    "groups", "ignored", "skipped"};
 	expect_keys(doc, keys, 7, "report");
 	cr_expect_str_eq(str_at(doc, "schema"), "tracehound.report/1");
@@ -305,11 +320,19 @@ Test(report_json, group_has_every_field_in_spec_order_then_extras)
 	json_t *groups = json_object_get(doc, "groups");
 	cr_assert_eq(json_array_size(groups), 3);
 	json_t *g = json_array_get(groups, 0);
-	const char *const keys[] = {
-		"key",     "count",        "rules",  "exceptions",
-		"severity", "tasks",       "defined_at", "first",
-		"last",    "example",      "tasks_capped",
-		"defined_at_capped", "exceptions_other"};
+	const char *const keys[] = {"key",
+				    "count",
+				    "rules",
+				    "exceptions",
+				    "severity",
+				    "tasks",
+				    "defined_at",
+				    "first",
+				    "last",
+				    "example",
+				    "tasks_capped",
+				    "defined_at_capped",
+				    "exceptions_other"};
 	expect_keys(g, keys, 13, "groups[0]");
 	const char *const key_keys[] = {"coroutine"};
 	expect_keys(json_object_get(g, "key"), key_keys, 1, "key");
@@ -321,14 +344,15 @@ Test(report_json, group_has_every_field_in_spec_order_then_extras)
 	cr_expect_eq(int_at(rules, "test.error"), 3);
 	const char *const exc[] = {"ConnectionError", "TimeoutError"};
 	expect_keys(json_object_get(g, "exceptions"), exc, 2, "exceptions");
-	cr_expect_eq(int_at(json_object_get(g, "exceptions"), "ConnectionError"),
-		     2);
+	cr_expect_eq(
+	    int_at(json_object_get(g, "exceptions"), "ConnectionError"), 2);
 	cr_expect_str_eq(str_at(g, "severity"), "error");
 	json_t *tasks = json_object_get(g, "tasks");
 	cr_assert_eq(json_array_size(tasks), 3);
 	cr_expect_str_eq(json_string_value(json_array_get(tasks, 0)), "Task-2");
 	cr_expect_str_eq(json_string_value(json_array_get(tasks, 1)), "Task-7");
-	cr_expect_str_eq(json_string_value(json_array_get(tasks, 2)), "Task-10");
+	cr_expect_str_eq(json_string_value(json_array_get(tasks, 2)),
+			 "Task-10");
 	cr_expect(json_is_false(json_object_get(g, "tasks_capped")));
 	cr_expect_eq(json_array_size(json_object_get(g, "defined_at")), 1);
 	cr_expect_eq(int_at(g, "exceptions_other"), 0);
@@ -351,12 +375,12 @@ Test(report_json, first_and_last_name_input_line_and_time_or_null)
 	cr_expect_eq(int_at(last, "line"), 1150);
 	/* groups 1 and 2 have one event each; NULL coroutine sorts first */
 	json_t *g1 = json_array_get(groups, 1);
-	cr_expect(json_is_null(json_object_get(json_object_get(g1, "key"),
-					       "coroutine")),
+	cr_expect(json_is_null(
+		      json_object_get(json_object_get(g1, "key"), "coroutine")),
 		  "unknown coroutine is null");
-	cr_expect(json_is_null(json_object_get(json_object_get(g1, "first"),
-					       "time")),
-		  "unknown time is null");
+	cr_expect(
+	    json_is_null(json_object_get(json_object_get(g1, "first"), "time")),
+	    "unknown time is null");
 	cr_expect_eq(json_object_size(json_object_get(g1, "exceptions")), 0);
 	cr_expect_str_eq(str_at(g1, "severity"), "warning");
 	cr_expect_str_eq(str_at(g1, "example"),
@@ -372,13 +396,13 @@ Test(report_json, invalid_utf8_and_nul_from_the_log_stay_valid_json)
 	json_t *g = json_array_get(json_object_get(doc, "groups"), 2);
 	cr_expect_str_eq(str_at(json_object_get(g, "key"), "coroutine"),
 			 "odd\xEF\xBF\xBDname");
-	cr_expect_eq(int_at(json_object_get(g, "exceptions"),
-			    "Err\xEF\xBF\xBD"),
-		     1);
+	cr_expect_eq(
+	    int_at(json_object_get(g, "exceptions"), "Err\xEF\xBF\xBD"), 1);
 	json_t *ex = json_object_get(g, "example");
 	cr_assert(json_is_string(ex));
 	cr_expect_eq(json_string_length(ex), NASTY_CLEAN_N);
-	cr_expect(memcmp(json_string_value(ex), nasty_clean, NASTY_CLEAN_N) == 0,
+	cr_expect(memcmp(json_string_value(ex), nasty_clean, NASTY_CLEAN_N) ==
+		      0,
 		  "example keeps NUL and replaces invalid bytes with U+FFFD");
 	cr_expect(strstr(world_output(w), "bad\\u0000byte") != NULL);
 	json_decref(doc);
@@ -400,8 +424,11 @@ Test(report_json, any_bytes_in_log_text_give_a_document_jansson_reads)
 	struct world *w = world_new(NULL, 0);
 	struct th_report_ctx ctx = world_ctx(w, false);
 	struct th_sink *s = report_json_new(&ctx);
-	world_event(w, s, (struct spec){.coroutine = "\xC0\xAF", .exception =
-		"\xED\xA0\x80", .text = text, .text_n = sizeof text});
+	world_event(w, s,
+		    (struct spec){.coroutine = "\xC0\xAF",
+				  .exception = "\xED\xA0\x80",
+				  .text = text,
+				  .text_n = sizeof text});
 	cr_assert(s->finish(s));
 	s->free(s);
 	json_t *doc = parse(world_output(w), w->len);
@@ -488,9 +515,10 @@ Test(report_ndjson, one_compact_object_per_event_and_nothing_at_finish)
 		cr_assert(nl != NULL, "every object ends with a newline");
 		json_t *o = parse(p, (size_t)(nl - p));
 		const char *const keys[] = {
-			"rule", "severity", "coroutine", "exception", "task",
-			"defined_at", "created_at", "time", "input", "line",
-			"end_line", "complete", "text"};
+		    "rule",  "severity",   "coroutine",	 "exception",
+		    "task",  "defined_at", "created_at", "time",
+		    "input", "line",	   "end_line",	 "complete",
+		    "text"};
 		expect_keys(o, keys, 13, "event");
 		json_decref(o);
 		p = nl + 1;
@@ -505,9 +533,14 @@ Test(report_ndjson, fields_are_null_when_unset_and_text_is_cleaned)
 	struct th_report_ctx ctx = world_ctx(w, false);
 	struct th_sink *s = report_ndjson_new(&ctx);
 	world_input(w, "app.log", 10, NULL);
-	world_event(w, s, (struct spec){.coroutine = "c", .exception = "E",
-		.line = 7, .time = "2024-05-01T10:00:00Z", .text = nasty_text,
-		.text_n = NASTY_N, .rule = "test.warning"});
+	world_event(w, s,
+		    (struct spec){.coroutine = "c",
+				  .exception = "E",
+				  .line = 7,
+				  .time = "2024-05-01T10:00:00Z",
+				  .text = nasty_text,
+				  .text_n = NASTY_N,
+				  .rule = "test.warning"});
 	s->free(s);
 	const char *out = world_output(w);
 	json_t *o = parse(out, w->len - 1);
@@ -524,8 +557,8 @@ Test(report_ndjson, fields_are_null_when_unset_and_text_is_cleaned)
 	cr_expect(json_is_true(json_object_get(o, "complete")));
 	json_t *text = json_object_get(o, "text");
 	cr_expect_eq(json_string_length(text), NASTY_CLEAN_N);
-	cr_expect(memcmp(json_string_value(text), nasty_clean,
-			 NASTY_CLEAN_N) == 0);
+	cr_expect(memcmp(json_string_value(text), nasty_clean, NASTY_CLEAN_N) ==
+		  0);
 	cr_expect(strchr(out, '\n') == out + w->len - 1, "one line: %s", out);
 	json_decref(o);
 	world_free(w);
@@ -577,21 +610,32 @@ Test(report_text, summary_has_header_table_details_and_footer)
 	struct world *w = world_new(NULL, 0);
 	const char *out = text_story(w, false);
 	const char header[] =
-		"tracehound: 5 events in 3 groups, 2 inputs, 1300 lines\n\n";
+	    "tracehound: 5 events in 3 groups, 2 inputs, 1300 lines\n\n";
 	cr_expect(strncmp(out, header, strlen(header)) == 0,
 		  "header line, then a blank line:\n%s", out);
-	const char *pieces[] = {
-		"COUNT", "SEVERITY", "COROUTINE", "EXCEPTIONS", "RULES",
-		"FIRST", "LAST", "ConnectionError\xC3\x97" "2, TimeoutError\xC3\x97" "1",
-		"fetch_user (3 events, error)", "Task-2, Task-7, Task-10",
-		"app/users.py:41", "app.log:310 2024-05-01 10:00:01",
-		"app.log:310 at 2024-05-01T10:00:01.123Z",
-		"rules       test.error\n", "(unknown)",
-		"  seen        app.log:40\n",
-		"    Task was destroyed but it is pending!",
-		"ignored  ignore.health-check\xC3\x97" "4",
-		"skipped  2 lines cut at the read buffer",
-		"failed   bad.gz: corrupt gzip data"};
+	const char *pieces[] = {"COUNT",
+				"SEVERITY",
+				"COROUTINE",
+				"EXCEPTIONS",
+				"RULES",
+				"FIRST",
+				"LAST",
+				"ConnectionError\xC3\x97"
+				"2, TimeoutError\xC3\x97"
+				"1",
+				"fetch_user (3 events, error)",
+				"Task-2, Task-7, Task-10",
+				"app/users.py:41",
+				"app.log:310 2024-05-01 10:00:01",
+				"app.log:310 at 2024-05-01T10:00:01.123Z",
+				"rules       test.error\n",
+				"(unknown)",
+				"  seen        app.log:40\n",
+				"    Task was destroyed but it is pending!",
+				"ignored  ignore.health-check\xC3\x97"
+				"4",
+				"skipped  2 lines cut at the read buffer",
+				"failed   bad.gz: corrupt gzip data"};
 	for (size_t i = 0; i < sizeof pieces / sizeof *pieces; i++)
 		expect_has(out, pieces[i]);
 	cr_expect(strstr(out, "ignore.noise") == NULL,
@@ -602,8 +646,9 @@ Test(report_text, summary_has_header_table_details_and_footer)
 Test(report_text, no_escape_codes_without_color_even_from_log_text)
 {
 	struct world *w = world_new(NULL, 0);
-	world_event(w, NULL, (struct spec){.coroutine = "\x1b[2Jwipe",
-		.text = "\x1b[31mred\x1b[0m\ttab\x7f"});
+	world_event(w, NULL,
+		    (struct spec){.coroutine = "\x1b[2Jwipe",
+				  .text = "\x1b[31mred\x1b[0m\ttab\x7f"});
 	const char *out = text_story(w, false);
 	cr_expect(strchr(out, '\x1b') == NULL, "raw ESC in:\n%s", out);
 	expect_has(out, "\\x1b[2Jwipe");
@@ -631,8 +676,9 @@ Test(report_text, no_events_is_one_line)
 	struct th_sink *s = report_text_new(&ctx);
 	cr_assert(s->finish(s));
 	s->free(s);
-	cr_expect_str_eq(world_output(w),
-			 "tracehound: no events found in 42 lines of 2 inputs\n");
+	cr_expect_str_eq(
+	    world_output(w),
+	    "tracehound: no events found in 42 lines of 2 inputs\n");
 	world_free(w);
 }
 
@@ -645,11 +691,15 @@ Test(report_text, capped_lists_and_long_examples_say_there_is_more)
 	for (int i = 0; i < TH_MAX_LIST + 1; i++) {
 		char task[16];
 		snprintf(task, sizeof task, "Task-%d", i);
-		world_event(w, NULL, (struct spec){.coroutine = "c",
-			.task = task, .text = text, .line = (uint64_t)i + 1});
+		world_event(w, NULL,
+			    (struct spec){.coroutine = "c",
+					  .task = task,
+					  .text = text,
+					  .line = (uint64_t)i + 1});
 	}
 	const char *out = text_story(w, false);
-	expect_has(out, "Task-19, \xE2\x80\xA6" "and more");
+	expect_has(out, "Task-19, \xE2\x80\xA6"
+			"and more");
 	expect_has(out, "    \xE2\x80\xA6 5 more lines\n");
 	world_free(w);
 }
@@ -673,11 +723,11 @@ Test(report_text, follow_prints_each_event_as_it_comes)
 	struct th_report_ctx ctx = world_ctx(w, false);
 	ctx.follow = true;
 	struct th_sink *s = report_text_new(&ctx);
-	world_event(w, s, (struct spec){.coroutine = "c", .exception = "E",
-					.line = 12});
-	expect_has(world_output(w),
-		   "app.log:12  error  test.error  c  E\n"
-		   "    Task exception was never retrieved\n");
+	world_event(
+	    w, s,
+	    (struct spec){.coroutine = "c", .exception = "E", .line = 12});
+	expect_has(world_output(w), "app.log:12  error  test.error  c  E\n"
+				    "    Task exception was never retrieved\n");
 	s->free(s);
 	world_free(w);
 }
@@ -689,7 +739,7 @@ Test(report_text, follow_prints_each_event_as_it_comes)
 static void expect_finish_fails(FILE *out, const char *what)
 {
 	struct th_sink *(*makers[])(const struct th_report_ctx *) = {
-		report_text_new, report_json_new, report_ndjson_new};
+	    report_text_new, report_json_new, report_ndjson_new};
 	const char *names[] = {"text", "json", "ndjson"};
 	for (size_t i = 0; i < 3; i++) {
 		struct world *w = world_new(NULL, 0);

@@ -34,9 +34,8 @@ static struct th_rules *load_defaults(void)
 	struct th_error err = {0};
 	bool ok = rules_load_path(r, TH_TEST_PATTERNS_DIR, &err) &&
 		  rules_finish(r, &err);
-	cr_assert(ok, "loading %s failed: %s:%zu:%zu: %s",
-		  TH_TEST_PATTERNS_DIR, err.file, err.line, err.column,
-		  err.message);
+	cr_assert(ok, "loading %s failed: %s:%zu:%zu: %s", TH_TEST_PATTERNS_DIR,
+		  err.file, err.line, err.column, err.message);
 	return r;
 }
 
@@ -53,14 +52,14 @@ static struct th_error load_error(const char *yaml)
 	return err;
 }
 
-#define assert_error(yaml, l, c, text)                                       \
-	do {                                                                 \
-		struct th_error e_ = load_error(yaml);                       \
-		cr_assert(e_.line == (l) && e_.column == (c) &&              \
-				  strstr(e_.message, (text)) != NULL,        \
-			  "loading\n%s\ngave %zu:%zu: %s\nwanted %d:%d: ...%s...", \
-			  (yaml), e_.line, e_.column, e_.message, (l), (c),  \
-			  (text));                                           \
+#define assert_error(yaml, l, c, text)                                         \
+	do {                                                                   \
+		struct th_error e_ = load_error(yaml);                         \
+		cr_assert(                                                     \
+		    e_.line == (l) && e_.column == (c) &&                      \
+			strstr(e_.message, (text)) != NULL,                    \
+		    "loading\n%s\ngave %zu:%zu: %s\nwanted %d:%d: ...%s...",   \
+		    (yaml), e_.line, e_.column, e_.message, (l), (c), (text)); \
 	} while (0)
 
 static long index_of(const struct th_rules *r, const char *id)
@@ -76,21 +75,21 @@ static long match(struct th_matcher *m, const char *line)
 	return rules_match_start(m, (struct th_span){line, strlen(line)});
 }
 
-#define assert_starts(r, m, line, id)                                         \
-	do {                                                                  \
-		long got_ = match((m), (line));                               \
-		cr_assert(got_ == index_of((r), (id)),                        \
-			  "line\n  %s\nstarted rule %s, wanted %s", (line),   \
-			  got_ < 0 ? "(none)" : rules_id((r), (size_t)got_),  \
-			  (id));                                              \
+#define assert_starts(r, m, line, id)                                          \
+	do {                                                                   \
+		long got_ = match((m), (line));                                \
+		cr_assert(got_ == index_of((r), (id)),                         \
+			  "line\n  %s\nstarted rule %s, wanted %s", (line),    \
+			  got_ < 0 ? "(none)" : rules_id((r), (size_t)got_),   \
+			  (id));                                               \
 	} while (0)
 
-#define assert_no_start(r, m, line)                                           \
-	do {                                                                  \
-		long got_ = match((m), (line));                               \
-		cr_assert(got_ < 0, "near miss\n  %s\nstarted rule %s",      \
-			  (line),                                             \
-			  got_ < 0 ? "" : rules_id((r), (size_t)got_));       \
+#define assert_no_start(r, m, line)                                            \
+	do {                                                                   \
+		long got_ = match((m), (line));                                \
+		cr_assert(got_ < 0, "near miss\n  %s\nstarted rule %s",        \
+			  (line),                                              \
+			  got_ < 0 ? "" : rules_id((r), (size_t)got_));        \
 	} while (0)
 
 /* Fills EV with rule ID's event made of LINES (NULL-terminated). */
@@ -102,7 +101,8 @@ static void make_event(struct th_event *ev, const struct th_rules *r,
 	cr_assert(rule >= 0, "no rule %s", id);
 	ev->rule = (size_t)rule;
 	for (size_t i = 0; lines[i] != NULL; i++)
-		event_add_line(ev, (struct th_span){lines[i], strlen(lines[i])});
+		event_add_line(ev,
+			       (struct th_span){lines[i], strlen(lines[i])});
 }
 
 #define LINES(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -154,7 +154,7 @@ static void assert_literals(const char *pattern, const char *const *want)
 		  k);
 	for (size_t i = 0; i < n; i++)
 		cr_assert(lits[i].n == strlen(want[i]) &&
-				  memcmp(lits[i].p, want[i], lits[i].n) == 0,
+			      memcmp(lits[i].p, want[i], lits[i].n) == 0,
 			  "pattern %s: literal %zu is '%.*s', wanted '%s'",
 			  pattern, i, (int)lits[i].n, lits[i].p, want[i]);
 }
@@ -167,12 +167,12 @@ Test(rules, default_patterns_load_in_priority_order)
 {
 	struct th_rules *r = load_defaults();
 	static const char *const ids[] = {
-		"asyncio.exception-never-retrieved",
-		"asyncio.task-destroyed-pending",
-		"asyncio.coroutine-never-awaited",
-		"asyncio.exception-in-callback",
-		"python.exception-group",
-		"python.traceback",
+	    "asyncio.exception-never-retrieved",
+	    "asyncio.task-destroyed-pending",
+	    "asyncio.coroutine-never-awaited",
+	    "asyncio.exception-in-callback",
+	    "python.exception-group",
+	    "python.traceback",
 	};
 	cr_assert_eq(rules_count(r), 6, "%zu default rules", rules_count(r));
 	for (size_t i = 0; i < 6; i++)
@@ -190,17 +190,16 @@ Test(rules, default_rules_have_their_severity_body_and_split)
 		enum th_body body;
 		bool split;
 	} want[] = {
-		{"asyncio.exception-never-retrieved", TH_SEV_ERROR,
-		 TH_BODY_ASYNCIO, false},
-		{"asyncio.task-destroyed-pending", TH_SEV_WARNING,
-		 TH_BODY_ASYNCIO, false},
-		{"asyncio.coroutine-never-awaited", TH_SEV_WARNING,
-		 TH_BODY_WARNING, false},
-		{"asyncio.exception-in-callback", TH_SEV_ERROR,
-		 TH_BODY_ASYNCIO, false},
-		{"python.exception-group", TH_SEV_ERROR, TH_BODY_TRACEBACK,
-		 true},
-		{"python.traceback", TH_SEV_ERROR, TH_BODY_TRACEBACK, false},
+	    {"asyncio.exception-never-retrieved", TH_SEV_ERROR, TH_BODY_ASYNCIO,
+	     false},
+	    {"asyncio.task-destroyed-pending", TH_SEV_WARNING, TH_BODY_ASYNCIO,
+	     false},
+	    {"asyncio.coroutine-never-awaited", TH_SEV_WARNING, TH_BODY_WARNING,
+	     false},
+	    {"asyncio.exception-in-callback", TH_SEV_ERROR, TH_BODY_ASYNCIO,
+	     false},
+	    {"python.exception-group", TH_SEV_ERROR, TH_BODY_TRACEBACK, true},
+	    {"python.traceback", TH_SEV_ERROR, TH_BODY_TRACEBACK, false},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		size_t k = (size_t)index_of(r, want[i].id);
@@ -218,20 +217,21 @@ Test(rules, never_retrieved_starts_after_any_prefix)
 	struct th_rules *r = load_defaults();
 	struct th_matcher *m = matcher_new(r);
 	static const char *const lines[] = {
-		"Task exception was never retrieved",
-		"ERROR:asyncio:Task exception was never retrieved",
-		"2026-11-26 11:04:46,470 ERROR [asyncio] Task exception was "
-		"never retrieved",
-		"[2026-11-26 11:04:50,641] ERROR in asyncio: Task exception "
-		"was never retrieved",
-		"11:04:47.884 ERROR asyncio Task exception was never retrieved",
-		"ERROR:asyncio:Future exception was never retrieved",
-		"ERROR:asyncio:_GatheringFuture exception was never retrieved",
-		"2024-05-01 10:00:01.123 ERROR (MainThread) [homeassistant] "
-		"Error doing job: Task exception was never retrieved",
+	    "Task exception was never retrieved",
+	    "ERROR:asyncio:Task exception was never retrieved",
+	    "2026-11-26 11:04:46,470 ERROR [asyncio] Task exception was "
+	    "never retrieved",
+	    "[2026-11-26 11:04:50,641] ERROR in asyncio: Task exception "
+	    "was never retrieved",
+	    "11:04:47.884 ERROR asyncio Task exception was never retrieved",
+	    "ERROR:asyncio:Future exception was never retrieved",
+	    "ERROR:asyncio:_GatheringFuture exception was never retrieved",
+	    "2024-05-01 10:00:01.123 ERROR (MainThread) [homeassistant] "
+	    "Error doing job: Task exception was never retrieved",
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
-		assert_starts(r, m, lines[i], "asyncio.exception-never-retrieved");
+		assert_starts(r, m, lines[i],
+			      "asyncio.exception-never-retrieved");
 	matcher_free(m);
 	rules_free(r);
 }
@@ -272,8 +272,8 @@ Test(rules, each_default_rule_starts_at_real_cpython_lines)
 	assert_starts(r, m,
 		      "Exception Group Traceback (most recent call last):",
 		      "python.exception-group");
-	assert_starts(r, m, "Traceback (most recent call last):",
-		      "python.traceback");
+	assert_starts(r, m,
+		      "Traceback (most recent call last):", "python.traceback");
 	assert_starts(r, m, "    | Traceback (most recent call last):",
 		      "python.traceback");
 	assert_starts(r, m,
@@ -289,24 +289,24 @@ Test(rules, default_rules_do_not_start_at_near_misses)
 	struct th_rules *r = load_defaults();
 	struct th_matcher *m = matcher_new(r);
 	static const char *const lines[] = {
-		"Task exception was retrieved",
-		"task exception was never retrieved",
-		"MyFuture's exception was never",
-		"Task was destroyed but it is pending",
-		"Task was destroyed but it is done!",
-		"coroutine was never awaited",
-		"coroutine '' was never awaited",
-		"coroutine 'x' was awaited",
-		"Exception in callbacks",
-		"exception in callback foo()",
-		"Traceback (most recent call first):",
-		"Traceback for <Task finished name='Task-1' coro=<main() done, "
-		"defined at x.py:1> exception=ValueError()> (most recent call "
-		"last):",
-		"Traceback (most recent call last)",
-		"",
-		"future: <Task finished name='Task-2' coro=<flaky() done, "
-		"defined at x.py:5> exception=ValueError('boom')>",
+	    "Task exception was retrieved",
+	    "task exception was never retrieved",
+	    "MyFuture's exception was never",
+	    "Task was destroyed but it is pending",
+	    "Task was destroyed but it is done!",
+	    "coroutine was never awaited",
+	    "coroutine '' was never awaited",
+	    "coroutine 'x' was awaited",
+	    "Exception in callbacks",
+	    "exception in callback foo()",
+	    "Traceback (most recent call first):",
+	    "Traceback for <Task finished name='Task-1' coro=<main() done, "
+	    "defined at x.py:1> exception=ValueError()> (most recent call "
+	    "last):",
+	    "Traceback (most recent call last)",
+	    "",
+	    "future: <Task finished name='Task-2' coro=<flaky() done, "
+	    "defined at x.py:5> exception=ValueError('boom')>",
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
 		assert_no_start(r, m, lines[i]);
@@ -322,37 +322,37 @@ Test(rules, never_retrieved_fields_come_from_the_future_line_of_each_version)
 	static const struct {
 		const char *future, *coroutine, *task, *defined_at;
 	} cases[] = {
-		/* 3.6 and 3.7: no name= */
-		{"future: <Task finished coro=<flaky() done, defined at "
-		 "never_retrieved.py:33> exception=ValueError('bad payload',)>",
-		 "flaky", NULL, "never_retrieved.py:33"},
-		{"future: <Task finished name='Task-2' coro=<flaky() done, "
-		 "defined at /tmp/app/never_retrieved.py:33> "
-		 "exception=ValueError('bad payload in attempt 1')>",
-		 "flaky", "Task-2", "/tmp/app/never_retrieved.py:33"},
-		{"future: <Task finished name='fetch:/orders/17' "
-		 "coro=<Client.fetch() done, defined at app.py:44> "
-		 "exception=UpstreamError('GET -> HTTP 502')>",
-		 "Client.fetch", "fetch:/orders/17", "app.py:44"},
-		{"future: <Task finished name='None' coro=<patch_asyncio."
-		 "<locals>._sentry_task_factory.<locals>._coro_creating_hub_"
-		 "and_span() done, defined at /tmp/app/sentry_stub.py:75> "
-		 "exception=ValueError('order A-1001 has no items')>",
-		 "patch_asyncio.<locals>._sentry_task_factory.<locals>._coro_"
-		 "creating_hub_and_span",
-		 "None", "/tmp/app/sentry_stub.py:75"},
-		{"future: <Task finished name=\"it's\" coro=<main.<locals>."
-		 "inner() done, defined at <stdin>:3> exception=KeyError('k')>",
-		 "main.<locals>.inner", "it's", "<stdin>:3"},
-		{"future: <Task cancelling name='Task-7' coro=<slow() running "
-		 "at x.py:9> exception=ValueError()>",
-		 "slow", "Task-7", NULL},
-		{"future: <Future finished exception=ConnectionResetError('peer "
-		 "reset',)>",
-		 NULL, NULL, NULL},
-		{"future: <_GatheringFuture finished exception=ValueError(\"item "
-		 "0: missing field 'sku'\")>",
-		 NULL, NULL, NULL},
+	    /* 3.6 and 3.7: no name= */
+	    {"future: <Task finished coro=<flaky() done, defined at "
+	     "never_retrieved.py:33> exception=ValueError('bad payload',)>",
+	     "flaky", NULL, "never_retrieved.py:33"},
+	    {"future: <Task finished name='Task-2' coro=<flaky() done, "
+	     "defined at /tmp/app/never_retrieved.py:33> "
+	     "exception=ValueError('bad payload in attempt 1')>",
+	     "flaky", "Task-2", "/tmp/app/never_retrieved.py:33"},
+	    {"future: <Task finished name='fetch:/orders/17' "
+	     "coro=<Client.fetch() done, defined at app.py:44> "
+	     "exception=UpstreamError('GET -> HTTP 502')>",
+	     "Client.fetch", "fetch:/orders/17", "app.py:44"},
+	    {"future: <Task finished name='None' coro=<patch_asyncio."
+	     "<locals>._sentry_task_factory.<locals>._coro_creating_hub_"
+	     "and_span() done, defined at /tmp/app/sentry_stub.py:75> "
+	     "exception=ValueError('order A-1001 has no items')>",
+	     "patch_asyncio.<locals>._sentry_task_factory.<locals>._coro_"
+	     "creating_hub_and_span",
+	     "None", "/tmp/app/sentry_stub.py:75"},
+	    {"future: <Task finished name=\"it's\" coro=<main.<locals>."
+	     "inner() done, defined at <stdin>:3> exception=KeyError('k')>",
+	     "main.<locals>.inner", "it's", "<stdin>:3"},
+	    {"future: <Task cancelling name='Task-7' coro=<slow() running "
+	     "at x.py:9> exception=ValueError()>",
+	     "slow", "Task-7", NULL},
+	    {"future: <Future finished exception=ConnectionResetError('peer "
+	     "reset',)>",
+	     NULL, NULL, NULL},
+	    {"future: <_GatheringFuture finished exception=ValueError(\"item "
+	     "0: missing field 'sku'\")>",
+	     NULL, NULL, NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		make_event(&ev, r, "asyncio.exception-never-retrieved",
@@ -375,13 +375,13 @@ Test(rules, never_retrieved_exception_prefers_the_traceback_then_the_repr)
 	struct th_rules *r = load_defaults();
 	struct th_matcher *m = matcher_new(r);
 	struct th_event ev;
-	const char *const *lines = LINES(
-		"Task exception was never retrieved",
-		"future: <Task finished name='Task-2' coro=<fetch() done, "
-		"defined at app.py:4> exception=ClientConnectorError('x')>",
-		"Traceback (most recent call last):",
-		"  File \"app.py\", line 5, in fetch",
-		"aiohttp.client_exceptions.ClientConnectorError: x");
+	const char *const *lines =
+	    LINES("Task exception was never retrieved",
+		  "future: <Task finished name='Task-2' coro=<fetch() done, "
+		  "defined at app.py:4> exception=ClientConnectorError('x')>",
+		  "Traceback (most recent call last):",
+		  "  File \"app.py\", line 5, in fetch",
+		  "aiohttp.client_exceptions.ClientConnectorError: x");
 	struct th_facts f = facts("aiohttp.client_exceptions."
 				  "ClientConnectorError",
 				  "fetch", "app.py:20");
@@ -468,8 +468,8 @@ Test(rules, callback_uses_the_innermost_frame_else_the_callback_name)
 	struct th_matcher *m = matcher_new(r);
 	struct th_event ev;
 	const char *const *lines =
-		LINES("Exception in callback Cache.evict('k1')()",
-		      "handle: <Handle Cache.evict('k1')()>");
+	    LINES("Exception in callback Cache.evict('k1')()",
+		  "handle: <Handle Cache.evict('k1')()>");
 	struct th_facts f = facts("KeyError", "evict", NULL);
 	make_event(&ev, r, "asyncio.exception-in-callback", lines);
 	rules_extract(m, &ev, &f);
@@ -510,16 +510,16 @@ Test(rules, default_literals_cover_every_rule_without_redundancy)
 	size_t n;
 	cr_assert(rules_literals(r, &lits, &n), "defaults have no literals");
 	static const char *const want[] = {
-		" exception was never retrieved",
-		"Task was destroyed but it is pending!",
-		"' was never awaited",
-		"Exception in callback ",
-		"Traceback (most recent call last):",
+	    " exception was never retrieved",
+	    "Task was destroyed but it is pending!",
+	    "' was never awaited",
+	    "Exception in callback ",
+	    "Traceback (most recent call last):",
 	};
 	cr_assert_eq(n, 5, "%zu literals", n);
 	for (size_t i = 0; i < n; i++)
 		cr_assert(lits[i].n == strlen(want[i]) &&
-				  memcmp(lits[i].p, want[i], lits[i].n) == 0,
+			      memcmp(lits[i].p, want[i], lits[i].n) == 0,
 			  "literal %zu is '%.*s', wanted '%s'", i,
 			  (int)lits[i].n, lits[i].p, want[i]);
 	rules_free(r);
@@ -532,19 +532,19 @@ Test(rules, wrappers_match_exactly_or_as_the_last_part_of_a_qualname)
 		const char *name;
 		bool wrapper;
 	} cases[] = {
-		{"_coro_creating_hub_and_span", true},
-		{"patch_asyncio.<locals>._sentry_task_factory.<locals>._coro_"
-		 "creating_hub_and_span",
-		 true},
-		{"x_coro_creating_hub_and_span", false},
-		{"_coro_creating_hub_and_span.inner", false},
-		{"_coro_creating_hub_and", false},
-		{"", false},
+	    {"_coro_creating_hub_and_span", true},
+	    {"patch_asyncio.<locals>._sentry_task_factory.<locals>._coro_"
+	     "creating_hub_and_span",
+	     true},
+	    {"x_coro_creating_hub_and_span", false},
+	    {"_coro_creating_hub_and_span.inner", false},
+	    {"_coro_creating_hub_and", false},
+	    {"", false},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		cr_assert_eq(rules_is_wrapper(r, (struct th_span){
-						    cases[i].name,
-						    strlen(cases[i].name)}),
+		cr_assert_eq(rules_is_wrapper(
+				 r, (struct th_span){cases[i].name,
+						     strlen(cases[i].name)}),
 			     cases[i].wrapper, "wrapper '%s'", cases[i].name);
 	rules_free(r);
 }
@@ -553,15 +553,15 @@ Test(rules, wrappers_match_exactly_or_as_the_last_part_of_a_qualname)
 
 Test(rules, literal_is_the_longest_plain_run_after_a_group)
 {
-	assert_literals("(?:Task|Future|_GatheringFuture) exception was never "
-			"retrieved",
-			(const char *const[]){" exception was never retrieved",
-					      NULL});
+	assert_literals(
+	    "(?:Task|Future|_GatheringFuture) exception was never "
+	    "retrieved",
+	    (const char *const[]){" exception was never retrieved", NULL});
 	assert_literals("coroutine '(?<coroutine>[^']+)' was never awaited",
 			(const char *const[]){"' was never awaited", NULL});
 	assert_literals("^Task was destroyed but it is pending!$",
 			(const char *const[]){
-				"Task was destroyed but it is pending!", NULL});
+			    "Task was destroyed but it is pending!", NULL});
 	assert_literals("[)|(]abcd", (const char *const[]){"abcd", NULL});
 	assert_literals("\\d+ items", (const char *const[]){" items", NULL});
 	assert_literals("\\p{L}abc", (const char *const[]){"abc", NULL});
@@ -571,9 +571,9 @@ Test(rules, literal_is_the_longest_plain_run_after_a_group)
 
 Test(rules, literal_takes_escaped_punctuation_as_literal)
 {
-	assert_literals("Traceback \\(most recent call last\\):",
-			(const char *const[]){
-				"Traceback (most recent call last):", NULL});
+	assert_literals(
+	    "Traceback \\(most recent call last\\):",
+	    (const char *const[]){"Traceback (most recent call last):", NULL});
 	assert_literals("a\\.b\\.c", (const char *const[]){"a.b.c", NULL});
 	assert_literals("x\\ y\\-z", (const char *const[]){"x y-z", NULL});
 }
@@ -605,15 +605,13 @@ Test(rules, literal_has_one_entry_per_top_level_alternative)
 
 Test(rules, literal_skips_escapes_that_are_not_one_literal_character)
 {
-	assert_literals("\\x41 literal", (const char *const[]){" literal",
-							       NULL});
+	assert_literals("\\x41 literal",
+			(const char *const[]){" literal", NULL});
 	assert_literals("\\x{41}bcd", (const char *const[]){"bcd", NULL});
 	assert_literals("\\101xyz", (const char *const[]){"xyz", NULL});
 	assert_literals("\\101 xyz", (const char *const[]){" xyz", NULL});
-	assert_literals("\\Qa.b|c\\Edefg", (const char *const[]){"defg",
-								 NULL});
-	assert_literals("(?<n>x)\\k<n>abc", (const char *const[]){"abc",
-								  NULL});
+	assert_literals("\\Qa.b|c\\Edefg", (const char *const[]){"defg", NULL});
+	assert_literals("(?<n>x)\\k<n>abc", (const char *const[]){"abc", NULL});
 	assert_literals("\\bword\\b", (const char *const[]){"word", NULL});
 	/* A comment is transparent, up to its first ")" whatever precedes. */
 	assert_literals("abc(?#a comment (\\)def",
@@ -635,8 +633,8 @@ Test(rules, literal_gives_up_on_caseless_extended_and_verbs)
 	assert_literals("unbalanced)abc", NONE);
 	assert_literals("trailing\\", NONE);
 	/* A scoped flag only touches its group, which is skipped. */
-	assert_literals("(?i:foo)barbaz", (const char *const[]){"barbaz",
-								NULL});
+	assert_literals("(?i:foo)barbaz",
+			(const char *const[]){"barbaz", NULL});
 	assert_literals("(?s)abc.def", (const char *const[]){"abc", NULL});
 }
 
@@ -698,9 +696,10 @@ Test(rules, top_level_must_be_a_mapping)
 
 Test(rules, unknown_key_suggests_the_closest_known_one)
 {
-	assert_error("rules:\n  - id: a\n    start: x\n    serverity: info\n", 4,
-		     5, "unknown key 'serverity' in rule (did you mean "
-			"'severity'?)");
+	assert_error("rules:\n  - id: a\n    start: x\n    serverity: info\n",
+		     4, 5,
+		     "unknown key 'serverity' in rule (did you mean "
+		     "'severity'?)");
 	assert_error("rules:\n  - id: a\n    start: x\n    sevreity: info\n", 4,
 		     5, "(did you mean 'severity'?)");
 	assert_error("rule:\n  - id: a\n", 1, 1,
@@ -708,12 +707,13 @@ Test(rules, unknown_key_suggests_the_closest_known_one)
 	/* Nothing close: no suggestion. */
 	struct th_error e = load_error("prefixes: []\n");
 	cr_assert(strstr(e.message, "unknown key 'prefixes' in rule file") &&
-			  strstr(e.message, "did you mean") == NULL,
+		      strstr(e.message, "did you mean") == NULL,
 		  "%s", e.message);
 	assert_error("rules:\n  - id: a\n    start: x\n    extract:\n"
 		     "      - {regex: '(?<task>x)', line: start}\n",
-		     5, 31, "unknown key 'line' in extract item (did you mean "
-			    "'lines'?)");
+		     5, 31,
+		     "unknown key 'line' in extract item (did you mean "
+		     "'lines'?)");
 }
 
 Test(rules, a_key_given_twice_is_an_error)
@@ -751,8 +751,8 @@ Test(rules, bad_regex_points_into_the_pattern)
 		     "bad regex in start: missing closing parenthesis");
 	assert_error("rules:\n  - id: a\n    start: 'it''s (x'\n", 3, 21,
 		     "missing closing parenthesis");
-	assert_error("rules:\n  - id: a\n    start: \"\\\\d \\\\((x\"\n", 3,
-		     22, "missing closing parenthesis");
+	assert_error("rules:\n  - id: a\n    start: \"\\\\d \\\\((x\"\n", 3, 22,
+		     "missing closing parenthesis");
 	assert_error("rules:\n  - id: a\n    start: 'ab[z-a]c'\n", 3, 18,
 		     "range out of order");
 	assert_error("rules:\n  - id: a\n    start: '(*UTF)x'\n", 3, 19,
@@ -763,9 +763,9 @@ Test(rules, bad_regex_points_into_the_pattern)
 
 Test(rules, named_group_must_be_a_field)
 {
-	assert_error("rules:\n  - id: a\n    start: 'x (?<coro>\\w+)'\n", 3,
-		     18, "named group 'coro' is not a field; use one of "
-			 "coroutine, exception, task, defined_at, created_at");
+	assert_error("rules:\n  - id: a\n    start: 'x (?<coro>\\w+)'\n", 3, 18,
+		     "named group 'coro' is not a field; use one of "
+		     "coroutine, exception, task, defined_at, created_at");
 	assert_error("rules:\n  - id: a\n    start: x\n    extract:\n"
 		     "      - regex: '(?<exception>e) (?P<taks>t)'\n",
 		     5, 37, "(did you mean 'task'?)");
@@ -774,8 +774,9 @@ Test(rules, named_group_must_be_a_field)
 Test(rules, duplicate_rule_id_names_the_first_definition)
 {
 	assert_error("rules:\n  - {id: a, start: x}\n  - {id: a, start: y}\n",
-		     3, 10, "duplicate rule id 'a' (first defined at "
-			    "t.yaml:2:10); add `override: true` to replace it");
+		     3, 10,
+		     "duplicate rule id 'a' (first defined at "
+		     "t.yaml:2:10); add `override: true` to replace it");
 
 	struct th_rules *r = rules_new();
 	struct th_error err = {0};
@@ -796,8 +797,8 @@ Test(rules, required_keys_are_checked)
 	assert_error("rules:\n  - {start: x}\n", 2, 5, "a rule needs an id");
 	assert_error("rules:\n  - {id: a, severity: info}\n", 2, 10,
 		     "rule 'a' has no start pattern");
-	assert_error("rules:\n  - {id: a, override: true, severity: info}\n",
-		     2, 10, "no rule 'a' to override");
+	assert_error("rules:\n  - {id: a, override: true, severity: info}\n", 2,
+		     10, "no rule 'a' to override");
 	assert_error("rules:\n  - {id: a, start: x, split: leaves}\n", 2, 30,
 		     "split: leaves needs body: traceback");
 	assert_error("rules:\n  - {id: a, start: x, split: all, body: "
@@ -807,9 +808,10 @@ Test(rules, required_keys_are_checked)
 
 Test(rules, extract_items_are_checked)
 {
-	assert_error("rules:\n  - id: a\n    start: x\n    extract:\n"
-		     "      - {regex: '(?<task>x)', builtin: traceback.function}\n",
-		     5, 40, "regex: or builtin:, not both");
+	assert_error(
+	    "rules:\n  - id: a\n    start: x\n    extract:\n"
+	    "      - {regex: '(?<task>x)', builtin: traceback.function}\n",
+	    5, 40, "regex: or builtin:, not both");
 	assert_error("rules:\n  - id: a\n    start: x\n    extract:\n"
 		     "      - {lines: all}\n",
 		     5, 9, "needs regex: or builtin:");
@@ -848,16 +850,18 @@ Test(rules, ignore_rules_are_checked)
 		     "ignore rule 'i' has no condition");
 	assert_error("ignore:\n  - {exception: x}\n", 2, 5,
 		     "an ignore rule needs an id");
-	assert_error("ignore:\n  - {id: i, text: x}\n  - {id: i, text: y}\n",
-		     3, 10, "duplicate ignore id 'i' (first defined at "
-			    "t.yaml:2:10)");
+	assert_error("ignore:\n  - {id: i, text: x}\n  - {id: i, text: y}\n", 3,
+		     10,
+		     "duplicate ignore id 'i' (first defined at "
+		     "t.yaml:2:10)");
 	assert_error("ignore:\n  - {id: i, override: true, enabled: false}\n",
 		     2, 10, "no ignore rule 'i' to override");
 	assert_error("rules:\n  - {id: python.traceback, start: x}\n"
 		     "ignore:\n  - id: i\n    rule: [python.traceback, "
 		     "python.tracebak]\n    text: x\n",
-		     5, 30, "ignore rule 'i' names no rule 'python.tracebak' "
-			    "(did you mean 'python.traceback'?)");
+		     5, 30,
+		     "ignore rule 'i' names no rule 'python.tracebak' "
+		     "(did you mean 'python.traceback'?)");
 }
 
 Test(rules, finishing_without_an_enabled_rule_fails)
@@ -884,13 +888,14 @@ Test(rules, missing_file_names_the_file_and_the_reason)
 Test(rules, override_changes_only_the_keys_it_gives)
 {
 	struct th_rules *r = load_yaml(
-		"rules:\n"
-		"  - {id: a, start: 'alpha', body: traceback, split: leaves}\n"
-		"  - {id: b, start: 'beta'}\n"
-		"  - {id: a, override: true, severity: warning}\n");
+	    "rules:\n"
+	    "  - {id: a, start: 'alpha', body: traceback, split: leaves}\n"
+	    "  - {id: b, start: 'beta'}\n"
+	    "  - {id: a, override: true, severity: warning}\n");
 	cr_assert_eq(rules_count(r), 2);
-	cr_assert_str_eq(rules_id(r, 0), "a", "priority stays with the first "
-					      "definition");
+	cr_assert_str_eq(rules_id(r, 0), "a",
+			 "priority stays with the first "
+			 "definition");
 	cr_assert_eq(rules_severity(r, 0), TH_SEV_WARNING);
 	cr_assert_eq(rules_body(r, 0), TH_BODY_TRACEBACK);
 	cr_assert(rules_split_leaves(r, 0));
@@ -937,18 +942,18 @@ Test(rules, override_of_start_derives_a_new_literal)
 	size_t n;
 	cr_assert(rules_literals(r, &lits, &n));
 	cr_assert(n == 1 && lits[0].n == 9 &&
-			  memcmp(lits[0].p, "brand new", 9) == 0,
+		      memcmp(lits[0].p, "brand new", 9) == 0,
 		  "literal '%.*s'", (int)lits[0].n, lits[0].p);
 	rules_free(r);
 }
 
 Test(rules, override_may_reenable_a_disabled_rule)
 {
-	struct th_rules *r = load_yaml(
-		"rules:\n"
-		"  - {id: a, start: x, enabled: false}\n"
-		"  - {id: b, start: y}\n"
-		"  - {id: a, override: true, enabled: true}\n");
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - {id: a, start: x, enabled: false}\n"
+		      "  - {id: b, start: y}\n"
+		      "  - {id: a, override: true, enabled: true}\n");
 	cr_assert_eq(rules_count(r), 2);
 	cr_assert_str_eq(rules_id(r, 0), "a");
 	rules_free(r);
@@ -958,22 +963,21 @@ Test(rules, override_may_reenable_a_disabled_rule)
 
 Test(rules, extract_keeps_the_first_value_and_falls_back_in_order)
 {
-	struct th_rules *r = load_yaml(
-		"rules:\n"
-		"  - id: a\n"
-		"    start: 'start (?<task>\\w+)'\n"
-		"    extract:\n"
-		"      - regex: 'one=(?<coroutine>\\w+)'\n"
-		"      - regex: 'two=(?<coroutine>\\w+) (?<task>\\w+)'\n"
-		"      - builtin: traceback.function\n"
-		"      - builtin: traceback.exception\n"
-		"      - regex: 'exc=(?<exception>\\w+)'\n");
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - id: a\n"
+		      "    start: 'start (?<task>\\w+)'\n"
+		      "    extract:\n"
+		      "      - regex: 'one=(?<coroutine>\\w+)'\n"
+		      "      - regex: 'two=(?<coroutine>\\w+) (?<task>\\w+)'\n"
+		      "      - builtin: traceback.function\n"
+		      "      - builtin: traceback.exception\n"
+		      "      - regex: 'exc=(?<exception>\\w+)'\n");
 	struct th_matcher *m = matcher_new(r);
 	struct th_event ev;
 	struct th_facts f = facts(NULL, "from_frame", NULL);
 	make_event(&ev, r, "a",
-		   LINES("start T1", "two=second T2", "one=first",
-			 "exc=Boom"));
+		   LINES("start T1", "two=second T2", "one=first", "exc=Boom"));
 	rules_extract(m, &ev, &f);
 	assert_field(&ev, TH_F_TASK, "T1");
 	assert_field(&ev, TH_F_COROUTINE, "first");
@@ -992,13 +996,13 @@ Test(rules, extract_keeps_the_first_value_and_falls_back_in_order)
 Test(rules, extract_lines_limit_where_a_regex_looks)
 {
 	struct th_rules *r = load_yaml(
-		"rules:\n"
-		"  - id: a\n"
-		"    start: 'go'\n"
-		"    extract:\n"
-		"      - {regex: 'c=(?<coroutine>\\w+)', lines: following}\n"
-		"      - {regex: 't=(?<task>\\w+)', lines: start}\n"
-		"      - {regex: 'e=(?<exception>\\w+)'}\n");
+	    "rules:\n"
+	    "  - id: a\n"
+	    "    start: 'go'\n"
+	    "    extract:\n"
+	    "      - {regex: 'c=(?<coroutine>\\w+)', lines: following}\n"
+	    "      - {regex: 't=(?<task>\\w+)', lines: start}\n"
+	    "      - {regex: 'e=(?<exception>\\w+)'}\n");
 	struct th_matcher *m = matcher_new(r);
 	struct th_event ev;
 	make_event(&ev, r, "a", LINES("go c=first t=T e=E1", "c=second t=U"));
@@ -1018,12 +1022,12 @@ Test(rules, extract_lines_limit_where_a_regex_looks)
 
 Test(rules, empty_or_unmatched_groups_set_nothing)
 {
-	struct th_rules *r = load_yaml(
-		"rules:\n"
-		"  - id: a\n"
-		"    start: 'go(?<task>\\w*)(?:x(?<coroutine>y))?'\n"
-		"    extract:\n"
-		"      - regex: 'later (?<task>\\w+)'\n");
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - id: a\n"
+		      "    start: 'go(?<task>\\w*)(?:x(?<coroutine>y))?'\n"
+		      "    extract:\n"
+		      "      - regex: 'later (?<task>\\w+)'\n");
 	struct th_matcher *m = matcher_new(r);
 	struct th_event ev;
 	make_event(&ev, r, "a", LINES("go", "later T"));
@@ -1039,23 +1043,23 @@ Test(rules, empty_or_unmatched_groups_set_nothing)
 
 Test(rules, ignore_rules_drop_events_when_all_conditions_hold)
 {
-	struct th_rules *r = load_yaml(
-		"rules:\n"
-		"  - id: a\n"
-		"    start: 'a (?<coroutine>\\w+) (?<exception>\\w+)'\n"
-		"  - id: b\n"
-		"    start: 'b (?<coroutine>\\w+)'\n"
-		"ignore:\n"
-		"  - id: off\n"
-		"    exception: '^Cancelled'\n"
-		"    enabled: false\n"
-		"  - id: health\n"
-		"    rule: a\n"
-		"    coroutine: '^health_'\n"
-		"    exception: '^(?:Timeout|Cancelled)'\n"
-		"  - id: noisy-text\n"
-		"    rule: [b]\n"
-		"    text: '(?m)^detail: noisy$'\n");
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - id: a\n"
+		      "    start: 'a (?<coroutine>\\w+) (?<exception>\\w+)'\n"
+		      "  - id: b\n"
+		      "    start: 'b (?<coroutine>\\w+)'\n"
+		      "ignore:\n"
+		      "  - id: off\n"
+		      "    exception: '^Cancelled'\n"
+		      "    enabled: false\n"
+		      "  - id: health\n"
+		      "    rule: a\n"
+		      "    coroutine: '^health_'\n"
+		      "    exception: '^(?:Timeout|Cancelled)'\n"
+		      "  - id: noisy-text\n"
+		      "    rule: [b]\n"
+		      "    text: '(?m)^detail: noisy$'\n");
 	struct th_matcher *m = matcher_new(r);
 	struct th_event ev;
 	cr_assert_eq(rules_ignore_count(r), 2);
@@ -1065,21 +1069,22 @@ Test(rules, ignore_rules_drop_events_when_all_conditions_hold)
 		const char *rule, *first, *second;
 		long want;
 	} cases[] = {
-		{"a", "a health_check Timeout", "x", 0},
-		{"a", "a health_check Cancelled", "x", 0},
-		{"a", "a health_check ValueError", "x", -1},
-		{"a", "a fetch Timeout", "x", -1},
-		{"b", "b health_check", "detail: noisy", 1},
-		{"b", "b health_check", "detail: noisy!", -1},
-		{"a", "a x Y", "detail: noisy", -1},
+	    {"a", "a health_check Timeout", "x", 0},
+	    {"a", "a health_check Cancelled", "x", 0},
+	    {"a", "a health_check ValueError", "x", -1},
+	    {"a", "a fetch Timeout", "x", -1},
+	    {"b", "b health_check", "detail: noisy", 1},
+	    {"b", "b health_check", "detail: noisy!", -1},
+	    {"a", "a x Y", "detail: noisy", -1},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		make_event(&ev, r, cases[i].rule,
 			   LINES(cases[i].first, cases[i].second));
 		rules_extract(m, &ev, NULL);
 		long got = rules_ignored(m, &ev);
-		cr_assert_eq(got, cases[i].want, "event '%s / %s': ignore %ld, "
-						 "wanted %ld",
+		cr_assert_eq(got, cases[i].want,
+			     "event '%s / %s': ignore %ld, "
+			     "wanted %ld",
 			     cases[i].first, cases[i].second, got,
 			     cases[i].want);
 		event_fini(&ev);
@@ -1106,11 +1111,11 @@ Test(rules, an_unset_field_never_matches_an_ignore_condition)
 
 Test(rules, ignore_override_replaces_one_condition)
 {
-	struct th_rules *r = load_yaml(
-		"rules:\n  - {id: a, start: 'go (?<exception>\\w+)'}\n"
-		"ignore:\n"
-		"  - {id: i, exception: Timeout, text: go}\n"
-		"  - {id: i, override: true, exception: Cancelled}\n");
+	struct th_rules *r =
+	    load_yaml("rules:\n  - {id: a, start: 'go (?<exception>\\w+)'}\n"
+		      "ignore:\n"
+		      "  - {id: i, exception: Timeout, text: go}\n"
+		      "  - {id: i, override: true, exception: Cancelled}\n");
 	struct th_matcher *m = matcher_new(r);
 	struct th_event ev;
 	make_event(&ev, r, "a", LINES("go Cancelled"));
@@ -1127,12 +1132,12 @@ Test(rules, ignore_override_replaces_one_condition)
 
 Test(rules, ignore_naming_only_a_disabled_rule_drops_nothing)
 {
-	struct th_rules *r = load_yaml(
-		"rules:\n"
-		"  - {id: a, start: go}\n"
-		"  - {id: b, start: stop, enabled: false}\n"
-		"ignore:\n"
-		"  - {id: i, rule: b, text: go}\n");
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - {id: a, start: go}\n"
+		      "  - {id: b, start: stop, enabled: false}\n"
+		      "ignore:\n"
+		      "  - {id: i, rule: b, text: go}\n");
 	struct th_matcher *m = matcher_new(r);
 	struct th_event ev;
 	make_event(&ev, r, "a", LINES("go"));
@@ -1144,8 +1149,8 @@ Test(rules, ignore_naming_only_a_disabled_rule_drops_nothing)
 
 Test(rules, empty_files_and_null_lists_load_as_nothing)
 {
-	static const char *const empties[] = {"", "# only a comment\n",
-					      "{}\n", "---\n",
+	static const char *const empties[] = {"", "# only a comment\n", "{}\n",
+					      "---\n",
 					      "rules:\nignore: ~\nwrappers:\n"};
 	struct th_rules *r = rules_new();
 	struct th_error err = {0};
@@ -1164,7 +1169,8 @@ Test(rules, empty_files_and_null_lists_load_as_nothing)
 
 Test(rules, catastrophic_backtracking_is_a_quick_counted_non_match)
 {
-	struct th_rules *r = load_yaml("rules:\n  - {id: a, start: '(a+)+$'}\n");
+	struct th_rules *r =
+	    load_yaml("rules:\n  - {id: a, start: '(a+)+$'}\n");
 	struct th_matcher *m = matcher_new(r);
 	char line[64];
 	memset(line, 'a', 49);
@@ -1191,9 +1197,9 @@ Test(rules, lines_with_nul_bytes_and_invalid_utf8_match_as_bytes)
 	struct th_matcher *m = matcher_new(r);
 	static const char line[] = "\xff\xfe\0 Traceback (most recent call "
 				   "last):";
-	cr_assert_eq(rules_match_start(m, (struct th_span){line,
-							   sizeof line - 1}),
-		     index_of(r, "python.traceback"));
+	cr_assert_eq(
+	    rules_match_start(m, (struct th_span){line, sizeof line - 1}),
+	    index_of(r, "python.traceback"));
 	cr_assert_eq(rules_match_start(m, (struct th_span){NULL, 0}), -1);
 	cr_assert_eq(rules_match_errors(m), 0);
 	matcher_free(m);
@@ -1216,10 +1222,12 @@ Test(rules, a_directory_loads_yaml_files_in_name_order)
 {
 	char dir[] = "/tmp/test_rules_XXXXXX";
 	cr_assert(mkdtemp(dir) != NULL);
-	write_file(dir, "b.yaml", "rules:\n  - {id: b, start: bee}\n"
-				  "wrappers: [w1, w2]\n");
-	write_file(dir, "a.yml", "rules:\n  - {id: a, start: ay}\n"
-				 "wrappers: [w1]\n");
+	write_file(dir, "b.yaml",
+		   "rules:\n  - {id: b, start: bee}\n"
+		   "wrappers: [w1, w2]\n");
+	write_file(dir, "a.yml",
+		   "rules:\n  - {id: a, start: ay}\n"
+		   "wrappers: [w1]\n");
 	write_file(dir, "README.md", "not: [yaml\n");
 	write_file(dir, "notes.txt", "not: [yaml\n");
 	write_file(dir, ".#lock.yaml", "not: [yaml\n");

@@ -72,7 +72,7 @@ Test(trigger, line_check_matches_only_lines_with_a_literal)
 	struct th_rules *r = rules_from(two_rules);
 	struct th_trigger *t = trigger_new(r);
 	cr_expect(trigger_line_may_start(
-		t, (struct th_span){"x never retrieved", 17}));
+	    t, (struct th_span){"x never retrieved", 17}));
 	cr_expect(!trigger_line_may_start(t, (struct th_span){"never", 5}));
 	trigger_free(t);
 	rules_free(r);
