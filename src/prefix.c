@@ -1,22 +1,58 @@
-/* prefix.c - record boundaries and times from log prefixes; see prefix.h. */
+/* prefix.c - framings, JSON records, record starts and times; see
+ * prefix.h. */
 #include "prefix.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 #include "diag.h"
+#include "frame.h"
 #include "th_limits.h"
 
+/* Text decoded or joined for the current line: a CRI partial line and its
+ * last piece (each at most a read buffer), or a JSON string decoded from a
+ * line (never longer than the line), plus the ANSI-free copies. */
+#define ARENA_SIZE (4 * (size_t)TH_READ_BUFFER + 64)
+
+struct partial {
+	bool used;
+	uint32_t source;
+	char *buf; /* TH_READ_BUFFER bytes */
+	size_t n;
+	uint64_t number, offset, end_offset;
+	char time[40];
+};
+
 struct th_prefixer {
-	char *scratch; /* TH_READ_BUFFER bytes: a line is never longer */
+	char *arena;
+	size_t used;
+	struct th_record *recs;
+	size_t n_recs, cap_recs;
+	uint32_t last_source;
+	long long now;
+	struct partial partials[TH_MAX_PARTIALS];
+};
+
+/* What the framing of one line says, before the message is split into
+ * records. */
+struct framed {
+	struct th_span message;
+	uint32_t source;
+	char time[40];
+	uint64_t number, offset, end_offset;
 };
 
 struct th_prefixer *prefix_new(void)
 {
-	struct th_prefixer *p = xmalloc(sizeof *p);
-	p->scratch = xmalloc(TH_READ_BUFFER);
+	struct th_prefixer *p = xcalloc(1, sizeof *p);
+	p->arena = xmalloc(ARENA_SIZE);
+	p->cap_recs = 16;
+	p->recs = xmalloc(p->cap_recs * sizeof *p->recs);
+	p->now = (long long)time(NULL);
 	return p;
 }
 
@@ -24,8 +60,29 @@ void prefix_free(struct th_prefixer *p)
 {
 	if (p == NULL)
 		return;
-	free(p->scratch);
+	for (size_t i = 0; i < TH_MAX_PARTIALS; i++)
+		free(p->partials[i].buf);
+	free(p->recs);
+	free(p->arena);
 	free(p);
+}
+
+void prefix_begin_input(struct th_prefixer *p)
+{
+	p->last_source = 0;
+	for (size_t i = 0; i < TH_MAX_PARTIALS; i++)
+		p->partials[i].used = false;
+}
+
+/* Copies N bytes into the arena; returns where, or NULL when full. */
+static char *arena_put(struct th_prefixer *p, const char *s, size_t n)
+{
+	if (p->used + n > ARENA_SIZE)
+		return NULL;
+	char *at = p->arena + p->used;
+	memcpy(at, s, n);
+	p->used += n;
+	return at;
 }
 
 size_t prefix_strip_ansi(struct th_span in, char *out)
@@ -71,7 +128,7 @@ static bool digits(struct th_span s, size_t *at, size_t n, int *v)
 
 static bool expect(struct th_span s, size_t *at, const char *chars)
 {
-	if (*at < s.n && strchr(chars, s.p[*at]) != NULL && s.p[*at]) {
+	if (*at < s.n && s.p[*at] != '\0' && strchr(chars, s.p[*at]) != NULL) {
 		(*at)++;
 		return true;
 	}
@@ -104,16 +161,40 @@ static bool parse_zone(struct th_span s, size_t *at, long *east)
 	return true;
 }
 
-/* Writes the UTC time of a local time at offset EAST seconds. */
-static void to_utc(struct tm *tm, long east)
+/* Writes TM (and FRAC, ".123" or "") as ISO 8601, with "Z" when ZONED. */
+static void format_iso(const struct tm *tm, const char *frac, bool zoned,
+		       char out[40])
 {
-	time_t t = timegm(tm) - east;
-	gmtime_r(&t, tm);
+	/* Every value is in range, so 32 bytes at most are written; the wider
+	 * buffer only keeps gcc's truncation check quiet. */
+	char iso[64];
+	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d%s%s",
+		 tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour,
+		 tm->tm_min, tm->tm_sec, frac, zoned ? "Z" : "");
+	snprintf(out, 40, "%.39s", iso);
+}
+
+/* Reads ".123456" or ",123" at S[*AT] into FRAC (".123456"), at most 9
+ * digits kept. */
+static void parse_fraction(struct th_span s, size_t *at, char frac[11])
+{
+	frac[0] = '\0';
+	if (!(*at + 1 < s.n && (s.p[*at] == ',' || s.p[*at] == '.') &&
+	      is_digit(s.p[*at + 1])))
+		return;
+	size_t nf = 0;
+	(*at)++;
+	while (*at < s.n && is_digit(s.p[*at])) {
+		if (nf < 9)
+			frac[1 + nf++] = s.p[*at];
+		(*at)++;
+	}
+	frac[0] = '.';
+	frac[1 + nf] = '\0';
 }
 
 size_t prefix_parse_time(struct th_span s, char out[40])
 {
-	struct tm tm = {0};
 	size_t at = 0;
 	int Y, M, D, h, m, sec;
 	if (!digits(s, &at, 4, &Y) || !expect(s, &at, "-") ||
@@ -125,37 +206,52 @@ size_t prefix_parse_time(struct th_span s, char out[40])
 		return 0;
 	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
 		return 0;
-	char frac[11] = "";
-	size_t nf = 0;
-	if (at + 1 < s.n && (s.p[at] == ',' || s.p[at] == '.') &&
-	    is_digit(s.p[at + 1])) {
-		at++;
-		while (at < s.n && is_digit(s.p[at])) {
-			if (nf < 9)
-				frac[1 + nf++] = s.p[at];
-			at++;
-		}
-		frac[0] = '.';
-		frac[1 + nf] = '\0';
-	}
+	char frac[11];
+	parse_fraction(s, &at, frac);
 	long east = 0;
 	bool zoned = parse_zone(s, &at, &east);
-	tm = (struct tm){.tm_year = Y - 1900,
-			 .tm_mon = M - 1,
-			 .tm_mday = D,
-			 .tm_hour = h,
-			 .tm_min = m,
-			 .tm_sec = sec};
-	if (zoned)
-		to_utc(&tm, east);
-	/* Every value is in range, so 32 bytes at most are written; the wider
-	 * buffer only keeps gcc's truncation check quiet. */
-	char iso[64];
-	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d%s%s",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, frac, zoned ? "Z" : "");
-	snprintf(out, 40, "%.39s", iso);
+	struct tm tm = {.tm_year = Y - 1900,
+			.tm_mon = M - 1,
+			.tm_mday = D,
+			.tm_hour = h,
+			.tm_min = m,
+			.tm_sec = sec};
+	if (zoned) {
+		time_t t = timegm(&tm) - east;
+		gmtime_r(&t, &tm);
+	}
+	format_iso(&tm, frac, zoned, out);
 	return at;
+}
+
+bool prefix_parse_syslog_time(struct th_span s, long long now, char out[40])
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	if (s.n < 15)
+		return false;
+	const char *mon = NULL;
+	for (size_t i = 0; i < 12 && mon == NULL; i++)
+		if (memcmp(months + 3 * i, s.p, 3) == 0)
+			mon = months + 3 * i;
+	char buf[16];
+	memcpy(buf, s.p + 4, 11);
+	buf[11] = '\0';
+	int day, h, m, sec;
+	if (mon == NULL || sscanf(buf, "%d %d:%d:%d", &day, &h, &m, &sec) != 4)
+		return false;
+	time_t t = (time_t)now;
+	struct tm today;
+	gmtime_r(&t, &today);
+	struct tm tm = {.tm_year = today.tm_year,
+			.tm_mon = (int)(mon - months) / 3,
+			.tm_mday = day,
+			.tm_hour = h,
+			.tm_min = m,
+			.tm_sec = sec};
+	if ((long long)timegm(&tm) > now + 86400)
+		tm.tm_year--;
+	format_iso(&tm, "", false, out);
+	return true;
 }
 
 static bool starts_with(struct th_span s, const char *lit, size_t n)
@@ -182,24 +278,325 @@ static bool starts_with_level(struct th_span s)
 	return false;
 }
 
-void prefix_parse(struct th_prefixer *p, const struct th_line *line,
-		  uint64_t end_offset, struct th_record *rec)
+static uint32_t source_id(struct th_span name)
 {
-	rec->text = line->text;
-	if (memchr(line->text.p, '\x1b', line->text.n) != NULL) {
-		rec->text.n = prefix_strip_ansi(line->text, p->scratch);
-		rec->text.p = p->scratch;
+	uint32_t h = XXH32(name.p, name.n, 0);
+	return h ? h : 1; /* 0 means "no writer named" */
+}
+
+static struct partial *partial_for(struct th_prefixer *p, uint32_t source)
+{
+	struct partial *free_slot = NULL;
+	for (size_t i = 0; i < TH_MAX_PARTIALS; i++) {
+		struct partial *q = &p->partials[i];
+		if (q->used && q->source == source)
+			return q;
+		if (!q->used && free_slot == NULL)
+			free_slot = q;
 	}
-	rec->number = line->number;
-	rec->offset = line->offset;
-	rec->end_offset = end_offset;
-	rec->source = 0;
-	rec->time[0] = '\0';
-	struct th_span t = rec->text;
+	return free_slot;
+}
+
+static struct th_record *new_record(struct th_prefixer *p)
+{
+	if (p->n_recs == p->cap_recs) {
+		p->cap_recs *= 2;
+		p->recs = xrealloc(p->recs, p->cap_recs * sizeof *p->recs);
+	}
+	return &p->recs[p->n_recs++];
+}
+
+/* Cleans TEXT for matching: ANSI escapes out (into the arena, only when
+ * there are some), then trailing blanks and a carriage return. */
+static struct th_span clean(struct th_prefixer *p, struct th_span text)
+{
+	if (memchr(text.p, '\x1b', text.n) != NULL &&
+	    p->used + text.n <= ARENA_SIZE) {
+		char *at = p->arena + p->used;
+		text.n = prefix_strip_ansi(text, at);
+		text.p = at;
+		p->used += text.n;
+	}
+	while (text.n > 0 &&
+	       (text.p[text.n - 1] == ' ' || text.p[text.n - 1] == '\t' ||
+		text.p[text.n - 1] == '\r'))
+		text.n--;
+	return text;
+}
+
+/* One record of F's message TEXT. A logging prefix makes it a record
+ * start (and gives a time when the framing gave none). */
+static void add_record(struct th_prefixer *p, const struct framed *f,
+		       struct th_span text, bool json_start, bool json)
+{
+	struct th_record *r = new_record(p);
+	r->text = clean(p, text);
+	r->number = f->number;
+	r->offset = f->offset;
+	r->end_offset = f->end_offset;
+	r->source = f->source;
+	memcpy(r->time, f->time, sizeof r->time);
+	if (json) {
+		r->record_start = json_start;
+		return;
+	}
+	struct th_span t = r->text;
 	if (t.n > 0 && t.p[0] == '[') {
 		t.p++;
 		t.n--;
 	}
-	rec->record_start =
-	    prefix_parse_time(t, rec->time) > 0 || starts_with_level(rec->text);
+	char inner[40];
+	bool timed = prefix_parse_time(t, inner) > 0;
+	r->record_start = timed || starts_with_level(r->text);
+	if (timed && r->time[0] == '\0')
+		memcpy(r->time, inner, sizeof r->time);
+}
+
+/* The first string among NAMES in object O. */
+static const char *first_string(json_t *o, const char *const *names,
+				size_t *len)
+{
+	for (size_t i = 0; names[i] != NULL; i++) {
+		json_t *v = json_object_get(o, names[i]);
+		if (json_is_string(v)) {
+			*len = json_string_length(v);
+			return json_string_value(v);
+		}
+	}
+	return NULL;
+}
+
+/* The record's time: an ISO string, or seconds since the epoch. */
+static void json_time(json_t *o, char out[40])
+{
+	static const char *const names[] = {"timestamp", "time", "@timestamp",
+					    "asctime",	 "ts",	 NULL};
+	for (size_t i = 0; names[i] != NULL; i++) {
+		json_t *v = json_object_get(o, names[i]);
+		if (json_is_string(v)) {
+			struct th_span s = {json_string_value(v),
+					    json_string_length(v)};
+			if (prefix_parse_time(s, out) > 0)
+				return;
+		} else if (json_is_number(v)) {
+			time_t t = (time_t)json_number_value(v);
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			format_iso(&tm, "", true, out);
+			return;
+		}
+	}
+}
+
+/* Adds one record per line of S (at most TH_MAX_RECORD_LINES; the rest
+ * stays in the last one). */
+static void add_lines(struct th_prefixer *p, const struct framed *f,
+		      struct th_span s, bool first_starts)
+{
+	bool first = first_starts;
+	size_t count = 0;
+	for (;;) {
+		const char *nl = memchr(s.p, '\n', s.n);
+		if (nl == NULL || ++count == TH_MAX_RECORD_LINES) {
+			add_record(p, f, s, first, true);
+			return;
+		}
+		add_record(p, f, (struct th_span){s.p, (size_t)(nl - s.p)},
+			   first, true);
+		first = false;
+		s.n -= (size_t)(nl - s.p) + 1;
+		s.p = nl + 1;
+	}
+}
+
+/* A JSON log record (structlog, python-json-logger): its message and its
+ * exception text become records, the first one a record start. Returns
+ * false when TEXT is not such a record. */
+static bool json_record(struct th_prefixer *p, struct framed *f,
+			struct th_span text)
+{
+	static const char *const messages[] = {"message", "msg", "event", NULL};
+	static const char *const errors[] = {
+	    "exc_info",	  "exception", "exc_text", "stack",
+	    "stack_info", "traceback", NULL};
+	json_t *o = json_loadb(text.p, text.n, JSON_ALLOW_NUL, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return false;
+	}
+	size_t mlen = 0, elen = 0;
+	const char *msg = first_string(o, messages, &mlen);
+	const char *exc = first_string(o, errors, &elen);
+	if (f->time[0] == '\0')
+		json_time(o, f->time);
+	char *m = msg ? arena_put(p, msg, mlen) : NULL;
+	char *e = exc ? arena_put(p, exc, elen) : NULL;
+	json_decref(o);
+	if (m == NULL && e == NULL)
+		return false;
+	if (m != NULL)
+		add_lines(p, f, (struct th_span){m, mlen}, true);
+	if (e != NULL)
+		add_lines(p, f, (struct th_span){e, elen}, m == NULL);
+	return true;
+}
+
+/* Docker json-file: {"log":"text\n","stream":"stderr","time":"..."}.
+ * Sets F's message (decoded into the arena), source and time; *PARTIAL
+ * when the text has no final newline (Docker split a long line). */
+static bool docker_line(struct th_prefixer *p, struct th_span line,
+			struct framed *f, bool *partial)
+{
+	json_t *o = json_loadb(line.p, line.n, JSON_ALLOW_NUL, NULL);
+	json_t *log = json_object_get(o, "log");
+	if (!json_is_string(log)) {
+		json_decref(o);
+		return false;
+	}
+	size_t n = json_string_length(log);
+	const char *s = json_string_value(log);
+	*partial = n == 0 || s[n - 1] != '\n';
+	if (!*partial)
+		n--;
+	json_t *stream = json_object_get(o, "stream");
+	if (json_is_string(stream))
+		f->source = source_id((struct th_span){
+		    json_string_value(stream), json_string_length(stream)});
+	json_t *t = json_object_get(o, "time");
+	if (json_is_string(t))
+		prefix_parse_time((struct th_span){json_string_value(t),
+						   json_string_length(t)},
+				  f->time);
+	char *at = arena_put(p, s, n);
+	json_decref(o);
+	f->message = (struct th_span){at ? at : "", at ? n : 0};
+	return true;
+}
+
+/* CRI "P" and Docker lines without a newline are pieces of one line:
+ * keeps a piece for later (returns false), or puts the kept pieces in
+ * front of the last one (returns true). */
+static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
+{
+	struct partial *q = partial_for(p, f->source);
+	if (q == NULL)
+		return true; /* too many writers mid-line: take it as is */
+	if (partial) {
+		if (!q->used) {
+			if (q->buf == NULL)
+				q->buf = xmalloc(TH_READ_BUFFER);
+			*q = (struct partial){.used = true,
+					      .source = f->source,
+					      .buf = q->buf,
+					      .number = f->number,
+					      .offset = f->offset};
+			memcpy(q->time, f->time, sizeof q->time);
+		}
+		size_t room = TH_READ_BUFFER - q->n;
+		size_t n = f->message.n < room ? f->message.n : room;
+		memcpy(q->buf + q->n, f->message.p, n);
+		q->n += n;
+		q->end_offset = f->end_offset;
+		return false;
+	}
+	if (!q->used)
+		return true;
+	char *at = arena_put(p, q->buf, q->n);
+	if (at != NULL && arena_put(p, f->message.p, f->message.n) != NULL)
+		f->message = (struct th_span){at, q->n + f->message.n};
+	f->number = q->number;
+	f->offset = q->offset;
+	memcpy(f->time, q->time, sizeof f->time);
+	q->used = false;
+	return true;
+}
+
+/* Removes the framing of LINE into F. Returns false when LINE is a
+ * partial piece that was kept for later. */
+static bool unframe(struct th_prefixer *p, struct th_span line,
+		    struct framed *f)
+{
+	struct th_frame fr;
+	bool partial = false;
+	if (line.n > 8 && memcmp(line.p, "{\"log\":", 7) == 0 &&
+	    docker_line(p, line, f, &partial)) {
+		/* message, source and time set */
+	} else if (frame_any(line, &fr)) {
+		f->message = fr.message;
+		f->source = fr.source.n ? source_id(fr.source) : 0;
+		partial = fr.partial;
+		if (fr.time_kind == TH_TIME_ISO)
+			prefix_parse_time(fr.time, f->time);
+		else if (fr.time_kind == TH_TIME_SYSLOG)
+			prefix_parse_syslog_time(fr.time, p->now, f->time);
+	} else {
+		f->message = line;
+		f->source = p->last_source;
+		return true;
+	}
+	p->last_source = f->source;
+	return join_partial(p, f, partial);
+}
+
+static const uint8_t bom[] = {0xef, 0xbb, 0xbf};
+
+/* The message of F becomes records: a JSON log record's lines, or the
+ * message itself. */
+static void split_message(struct th_prefixer *p, struct framed *f)
+{
+	struct th_span m = f->message;
+	if (m.n >= 3 && memcmp(m.p, bom, 3) == 0) {
+		m.p += 3;
+		m.n -= 3;
+	}
+	if (m.n > 1 && m.p[0] == '{' && json_record(p, f, m))
+		return;
+	add_record(p, f, m, false, false);
+}
+
+size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
+		    uint64_t end_offset, const struct th_record **out)
+{
+	p->used = 0;
+	p->n_recs = 0;
+	struct th_span text = line->text;
+	if (text.n >= 3 && memcmp(text.p, bom, 3) == 0) {
+		text.p += 3;
+		text.n -= 3;
+	}
+	struct framed f = {.number = line->number,
+			   .offset = line->offset,
+			   .end_offset = end_offset};
+	if (unframe(p, text, &f))
+		split_message(p, &f);
+	*out = p->recs;
+	return p->n_recs;
+}
+
+size_t prefix_finish(struct th_prefixer *p, const struct th_record **out)
+{
+	p->used = 0;
+	p->n_recs = 0;
+	for (size_t i = 0; i < TH_MAX_PARTIALS; i++) {
+		struct partial *q = &p->partials[i];
+		if (!q->used)
+			continue;
+		struct framed f = {.source = q->source,
+				   .number = q->number,
+				   .offset = q->offset,
+				   .end_offset = q->end_offset};
+		memcpy(f.time, q->time, sizeof f.time);
+		char *at = arena_put(p, q->buf, q->n);
+		f.message = (struct th_span){at ? at : "", at ? q->n : 0};
+		q->used = false;
+		split_message(p, &f);
+	}
+	*out = p->recs;
+	return p->n_recs;
+}
+
+bool prefix_is_partial(struct th_span line)
+{
+	struct th_frame fr;
+	return frame_cri(line, &fr) && fr.partial;
 }

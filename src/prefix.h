@@ -1,17 +1,16 @@
-/* prefix.h - take a raw line apart into the record text the assembler
- * reads, and what a log framework's prefix says about it: whether a new
- * log record starts here, and when it was written.
+/* prefix.h - take a raw line apart into the records the assembler reads:
+ * remove the framing a collector put around it (Kubernetes CRI, Docker
+ * json-file, syslog and journald, `kubectl logs --prefix`, `docker compose
+ * logs`), decode JSON log records, and tell from a logging prefix whether
+ * a new log record starts, which writer it came from and when.
  *
- * Owns:        a scratch buffer for lines it has to rewrite (ANSI escapes
- *              removed).
- * Caller owns: nothing: a record's text points into the line or into the
- *              scratch buffer and is valid until the next prefix_parse.
+ * Owns:        its buffers: decoded text, CRI partial lines waiting for
+ *              their last piece, the records of the current line.
+ * Caller owns: nothing: records and their text are valid until the next
+ *              call on the same prefixer.
  *
- * This issue's shapes: bare stderr, and Python logging output whose first
- * line of a record carries a prefix ("ERROR:asyncio:…", "2024-05-01
- * 10:00:01,123 ERROR [asyncio] …"). Per-line prefixes (CRI, syslog,
- * Docker, JSON logs) slot in here: they set the source and time and cut
- * TEXT down to the message.
+ * A line without framing belongs to the writer of the line before it, so
+ * a traceback whose first line carries a prefix stays with that writer.
  */
 #ifndef TH_PREFIX_H
 #define TH_PREFIX_H
@@ -20,13 +19,15 @@
 #include "th.h"
 
 struct th_record {
-	struct th_span text; /* the line without its framing, ANSI removed */
+	struct th_span text; /* the message: framing, ANSI escapes, trailing
+				blanks and a BOM removed */
 	uint64_t number;     /* line number in the input */
 	uint64_t offset;     /* byte offset of the line's start */
 	uint64_t end_offset; /* just past the line and its newline */
-	uint32_t source;     /* which writer; 0 when the input has one */
-	bool record_start;   /* a logging prefix opens a new record */
-	char time[40];	     /* ISO 8601 when the prefix has one, else "" */
+	uint32_t source;     /* which writer; 0 when nothing names one */
+	bool record_start;   /* a logging prefix or a JSON record opens a
+				new record here */
+	char time[40];	     /* ISO 8601 when a prefix has one, else "" */
 };
 
 struct th_prefixer;
@@ -34,9 +35,23 @@ struct th_prefixer;
 struct th_prefixer *prefix_new(void);
 void prefix_free(struct th_prefixer *p);
 
-/* Fills REC from LINE; END_OFFSET is the stream offset after the line. */
-void prefix_parse(struct th_prefixer *p, const struct th_line *line,
-		  uint64_t end_offset, struct th_record *rec);
+/* Forgets the writers and partial lines of the previous input. */
+void prefix_begin_input(struct th_prefixer *p);
+
+/* The records LINE holds: usually one; one per line of text for a JSON
+ * log record whose message or exception spans lines; none for a CRI
+ * partial piece, kept until its last piece comes. END_OFFSET is the stream
+ * offset after the line. *OUT is valid until the next call. */
+size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
+		    uint64_t end_offset, const struct th_record **out);
+
+/* At the end of an input: the records of CRI lines whose last piece never
+ * came (their text as far as it got). */
+size_t prefix_finish(struct th_prefixer *p, const struct th_record **out);
+
+/* True when LINE is a CRI partial piece, so the line after it continues
+ * it: the fast path must not start reading in the middle. */
+bool prefix_is_partial(struct th_span line);
 
 /* Removes ANSI CSI escapes ("\x1b[1;35m") from IN into OUT (capacity at
  * least IN.n); returns the new length. */
@@ -47,5 +62,11 @@ size_t prefix_strip_ansi(struct th_span in, char *out);
  * "YYYY-MM-DDTHH:MM:SS[.fff]" plus "Z" when the zone is known (converted to
  * UTC). Returns the bytes consumed, 0 when S does not start with a time. */
 size_t prefix_parse_time(struct th_span s, char out[40]);
+
+/* "Nov 24 10:00:01" -> "YYYY-11-24T10:00:01" in the year NOW falls in (or
+ * the year before, when that date would be more than a day after NOW:
+ * a log read in January written in December). Returns false if S is not
+ * such a time. */
+bool prefix_parse_syslog_time(struct th_span s, long long now, char out[40]);
 
 #endif

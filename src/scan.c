@@ -81,12 +81,38 @@ void scanner_free(struct th_scanner *s)
 	free(s);
 }
 
+static void feed_records(struct th_scanner *s, const struct th_record *recs,
+			 size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assembler_feed(s->assembler, &recs[i]);
+}
+
 static void feed_line(struct th_scanner *s, struct th_lines *l,
 		      const struct th_line *line)
 {
-	struct th_record rec;
-	prefix_parse(s->prefixer, line, lines_offset(l), &rec);
-	assembler_feed(s->assembler, &rec);
+	const struct th_record *recs;
+	size_t n = prefix_parse(s->prefixer, line, lines_offset(l), &recs);
+	feed_records(s, recs, n);
+}
+
+/* The start of the line holding byte HIT of W, moved back over CRI
+ * partial pieces (the line continues them: reading must start with the
+ * first piece). */
+static size_t candidate_start(struct th_span w, size_t hit)
+{
+	const char *nl = memrchr(w.p, '\n', hit);
+	size_t start = nl ? (size_t)(nl - w.p) + 1 : 0;
+	while (start > 0) {
+		const char *prev_nl =
+		    start >= 2 ? memrchr(w.p, '\n', start - 1) : NULL;
+		size_t prev = prev_nl ? (size_t)(prev_nl - w.p) + 1 : 0;
+		struct th_span line = {w.p + prev, start - 1 - prev};
+		if (!prefix_is_partial(line))
+			break;
+		start = prev;
+	}
+	return start;
 }
 
 /* One step of the fast path: skips the buffered lines before the next
@@ -107,8 +133,7 @@ static enum th_status skip_to_candidate(struct th_scanner *s,
 		*ready = false;
 		return TH_OK;
 	}
-	const char *nl = memrchr(w.p, '\n', hit);
-	lines_skip(l, nl ? (size_t)(nl - w.p) + 1 : 0);
+	lines_skip(l, candidate_start(w, hit));
 	return TH_OK;
 }
 
@@ -155,7 +180,10 @@ static bool scan_file(struct th_scanner *s, const char *path)
 	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
 	const char *kept_name = s->run->inputs[index].name;
 	assembler_begin_input(s->assembler, kept_name, index);
+	prefix_begin_input(s->prefixer);
 	enum th_status st = scan_lines(s, l);
+	const struct th_record *recs;
+	feed_records(s, recs, prefix_finish(s->prefixer, &recs));
 	assembler_end_input(s->assembler);
 	struct th_run_input *ri = &s->run->inputs[index];
 	ri->lines = lines_number(l) - 1;

@@ -46,6 +46,13 @@
 /* Leaves of one exception group reported as separate events. */
 #define TH_MAX_LEAVES 256
 
+/* Records (lines of text) one JSON log line may expand to; past this the
+ * rest stays in the last record. */
+#define TH_MAX_RECORD_LINES 4096
+
+/* Writers with a CRI or Docker partial line waiting for its last piece. */
+#define TH_MAX_PARTIALS 16
+
 /* Bounds on one regex match, so a user pattern that backtracks badly costs
  * at most a few milliseconds a line; a match that hits one counts as no
  * match (and is counted in the report's skipped.match_errors). */

@@ -84,17 +84,23 @@ size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
 	struct th_classifier *cls = classify_new(rules, m, &run, deliver, &c);
 	struct th_assembler *a = assembler_new(rules, m, t, classify_cb, cls);
 	assembler_begin_input(a, "test.log", 0);
+	prefix_begin_input(p);
 	uint64_t number = 1, offset = 0;
 	for (const char *s = text; *s;) {
 		const char *nl = strchr(s, '\n');
 		size_t n = nl ? (size_t)(nl - s) : strlen(s);
 		struct th_line line = {{s, n}, number++, offset, false};
 		offset += n + (nl != NULL);
-		struct th_record rec;
-		prefix_parse(p, &line, offset, &rec);
-		assembler_feed(a, &rec);
+		const struct th_record *recs;
+		size_t nrec = prefix_parse(p, &line, offset, &recs);
+		for (size_t i = 0; i < nrec; i++)
+			assembler_feed(a, &recs[i]);
 		s += n + (nl != NULL);
 	}
+	const struct th_record *rest;
+	size_t nrest = prefix_finish(p, &rest);
+	for (size_t i = 0; i < nrest; i++)
+		assembler_feed(a, &rest[i]);
 	assembler_end_input(a);
 	assembler_free(a);
 	classify_free(cls);

@@ -124,3 +124,47 @@ Test(assemble, two_tracebacks_back_to_back_are_two_events)
 	cr_expect_str_eq(got[1].exception, "KeyError");
 	cr_expect_eq(got[1].line, 4);
 }
+
+Test(assemble, interleaved_writers_give_two_whole_events)
+{
+	const char text[] =
+	    "Nov 24 10:00:01 web-1 app[1]: Traceback (most recent call "
+	    "last):\n"
+	    "Nov 24 10:00:01 web-1 app[2]: Traceback (most recent call "
+	    "last):\n"
+	    "Nov 24 10:00:01 web-1 app[1]:   File \"a.py\", line 1, in f\n"
+	    "Nov 24 10:00:01 web-1 app[2]:   File \"b.py\", line 1, in g\n"
+	    "Nov 24 10:00:01 web-1 app[2]: KeyError: 'k'\n"
+	    "Nov 24 10:00:01 web-1 app[1]: ValueError: v\n"
+	    "Nov 24 10:00:02 web-1 app[1]: INFO:app:next\n"
+	    "Nov 24 10:00:02 web-1 app[2]: INFO:app:next\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 2, "events: %zu", n);
+	/* each ends when its own writer's next record starts */
+	cr_expect_str_eq(got[0].coroutine, "f");
+	cr_expect_str_eq(got[0].exception, "ValueError");
+	cr_expect_str_eq(got[1].coroutine, "g");
+	cr_expect_str_eq(got[1].exception, "KeyError");
+	cr_expect(got[0].complete && got[1].complete);
+}
+
+Test(assemble, json_log_record_holds_a_whole_event)
+{
+	const char text[] =
+	    "{\"levelname\": \"ERROR\", \"name\": \"asyncio\", \"message\": "
+	    "\"Task exception was never retrieved\\nfuture: <Task finished "
+	    "name='Task-2' coro=<flaky() done, defined at x.py:3> "
+	    "exception=ValueError('x')>\", \"exc_info\": \"Traceback (most "
+	    "recent call last):\\n  File \\\"x.py\\\", line 4, in flaky\\n    "
+	    "raise ValueError('x')\\nValueError: x\", \"asctime\": "
+	    "\"2024-05-01 10:00:01,123\"}\n"
+	    "{\"levelname\": \"INFO\", \"message\": \"next\"}\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].coroutine, "flaky");
+	cr_expect_str_eq(got[0].exception, "ValueError");
+	cr_expect_str_eq(got[0].task, "Task-2");
+	cr_expect_eq(got[0].line, 1);
+	cr_expect_eq(got[0].end_line, 1);
+	cr_expect_str_eq(got[0].time, "2024-05-01T10:00:01.123");
+}

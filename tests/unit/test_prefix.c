@@ -1,5 +1,6 @@
 /* test_prefix.c - record starts, times and ANSI escapes. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "prefix.h"
@@ -37,9 +38,10 @@ Test(prefix, logging_asctime_and_iso_times_are_parsed)
 static struct th_record parse(struct th_prefixer *p, const char *text)
 {
 	struct th_line line = {span(text), 1, 0, false};
-	struct th_record rec;
-	prefix_parse(p, &line, strlen(text) + 1, &rec);
-	return rec;
+	const struct th_record *recs;
+	size_t n = prefix_parse(p, &line, strlen(text) + 1, &recs);
+	cr_assert_eq(n, 1, "'%s' gave %zu records", text, n);
+	return recs[0];
 }
 
 Test(prefix, logging_prefixes_start_a_record_and_continuations_do_not)
@@ -77,4 +79,178 @@ Test(prefix, ansi_colors_are_removed_from_the_text)
 	struct th_record cut = parse(p, "abc\x1b[");
 	cr_expect_eq(cut.text.n, 3, "an escape cut at the end is dropped");
 	prefix_free(p);
+}
+
+/* Feeds TEXT line by line (as one input) and returns all records, with
+ * their texts copied into STORE. */
+struct fed {
+	size_t n;
+	char text[32][256];
+	uint32_t source[32];
+	bool start[32];
+	char time[32][40];
+	uint64_t number[32];
+};
+
+static void keep(struct fed *f, const struct th_record *r, size_t n)
+{
+	for (size_t i = 0; i < n && f->n < 32; i++, f->n++) {
+		snprintf(f->text[f->n], sizeof f->text[0], "%.*s",
+			 (int)r[i].text.n, r[i].text.p);
+		f->source[f->n] = r[i].source;
+		f->start[f->n] = r[i].record_start;
+		f->number[f->n] = r[i].number;
+		memcpy(f->time[f->n], r[i].time, 40);
+	}
+}
+
+static void feed(const char *text, struct fed *f)
+{
+	struct th_prefixer *p = prefix_new();
+	prefix_begin_input(p);
+	memset(f, 0, sizeof *f);
+	uint64_t number = 1;
+	for (const char *s = text; *s;) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		struct th_line line = {{s, n}, number++, 0, false};
+		const struct th_record *r;
+		keep(f, r, prefix_parse(p, &line, 0, &r));
+		s += n + (nl != NULL);
+	}
+	const struct th_record *r;
+	keep(f, r, prefix_finish(p, &r));
+	prefix_free(p);
+}
+
+Test(prefix, cri_partial_pieces_are_joined_and_framing_removed)
+{
+	struct fed f;
+	feed("2024-05-01T10:00:01.123456789Z stderr P Task exception was nev\n"
+	     "2024-05-01T10:00:01.223456789Z stdout F unrelated\n"
+	     "2024-05-01T10:00:01.323456789Z stderr F er retrieved\n",
+	     &f);
+	cr_assert_eq(f.n, 2);
+	cr_expect_str_eq(f.text[0], "unrelated");
+	cr_expect_str_eq(f.text[1], "Task exception was never retrieved");
+	cr_expect_str_eq(f.time[1], "2024-05-01T10:00:01.123456789Z");
+	cr_expect_eq(f.number[1], 1, "a joined line keeps its first number");
+	cr_expect_neq(f.source[0], f.source[1], "stdout and stderr differ");
+}
+
+Test(prefix, cri_partial_never_completed_comes_out_at_the_end)
+{
+	struct fed f;
+	feed("2024-05-01T10:00:01Z stderr P half a line\n", &f);
+	cr_assert_eq(f.n, 1);
+	cr_expect_str_eq(f.text[0], "half a line");
+}
+
+Test(prefix, docker_json_file_is_decoded)
+{
+	struct fed f;
+	feed("{\"log\":\"Traceback (most recent call last):\\n\",\"stream\":"
+	     "\"stderr\",\"time\":\"2024-05-01T10:00:01.5Z\"}\n"
+	     "{\"log\":\"  File \\\"x.py\\\", line 1, in "
+	     "\\u003cmodule\\u003e\\n\","
+	     "\"stream\":\"stderr\",\"time\":\"2024-05-01T10:00:02Z\"}\n",
+	     &f);
+	cr_assert_eq(f.n, 2);
+	cr_expect_str_eq(f.text[0], "Traceback (most recent call last):");
+	cr_expect_str_eq(f.text[1], "  File \"x.py\", line 1, in <module>");
+	cr_expect_str_eq(f.time[0], "2024-05-01T10:00:01.5Z");
+}
+
+Test(prefix, syslog_and_journald_name_the_writer_and_the_time)
+{
+	struct fed f;
+	feed("Nov 24 10:00:01 web-1 app[1234]: ERROR:asyncio:Task exception\n"
+	     "Nov 24 10:00:01 web-1 app[99]: other\n"
+	     "2024-11-24T10:00:01+0100 web-1 app[1234]: future: <Task>\n",
+	     &f);
+	cr_assert_eq(f.n, 3);
+	cr_expect_str_eq(f.text[0], "ERROR:asyncio:Task exception");
+	cr_expect(f.start[0]);
+	cr_expect_neq(f.source[0], f.source[1]);
+	cr_expect_eq(f.source[0], f.source[2]);
+	cr_expect_str_eq(f.time[2], "2024-11-24T09:00:01Z");
+	cr_expect(strncmp(f.time[0] + 4, "-11-24T10:00:01", 15) == 0, "%s",
+		  f.time[0]);
+}
+
+Test(prefix, kubectl_and_compose_prefixes_name_the_writer)
+{
+	struct fed f;
+	feed("[pod/api-7d9f/app] Traceback (most recent call last):\n"
+	     "api-1     | Traceback (most recent call last):\n"
+	     "worker-1  |   File \"x.py\", line 3, in f\n",
+	     &f);
+	cr_assert_eq(f.n, 3);
+	for (size_t i = 0; i < 2; i++)
+		cr_expect_str_eq(f.text[i],
+				 "Traceback (most recent call last):");
+	cr_expect_str_eq(f.text[2], "  File \"x.py\", line 3, in f");
+	cr_expect_neq(f.source[1], f.source[2]);
+}
+
+Test(prefix, unframed_lines_stay_with_the_writer_before_them)
+{
+	struct fed f;
+	feed(
+	    "Nov 24 10:00:01 web-1 app[7]: Traceback (most recent call last):\n"
+	    "  File \"x.py\", line 3, in f\n",
+	    &f);
+	cr_assert_eq(f.n, 2);
+	cr_expect_eq(f.source[0], f.source[1]);
+}
+
+Test(prefix, json_log_records_become_one_record_per_line)
+{
+	struct fed f;
+	feed("{\"message\": \"Task exception was never retrieved\\nfuture: "
+	     "<Task finished>\", \"exc_info\": \"Traceback (most recent call "
+	     "last):\\n  File \\\"x.py\\\", line 2, in f\\nValueError: "
+	     "\\\"q\\\" "
+	     "\\u00e9\", \"asctime\": \"2024-05-01 10:00:01,123\"}\n"
+	     "{\"event\": \"next\", \"timestamp\": \"2024-05-01T10:00:02Z\"}\n",
+	     &f);
+	cr_assert_eq(f.n, 6);
+	cr_expect_str_eq(f.text[0], "Task exception was never retrieved");
+	cr_expect(f.start[0]);
+	cr_expect_str_eq(f.text[1], "future: <Task finished>");
+	cr_expect(!f.start[1]);
+	cr_expect_str_eq(f.text[4], "ValueError: \"q\" \xc3\xa9");
+	cr_expect_str_eq(f.time[0], "2024-05-01T10:00:01.123");
+	cr_expect_str_eq(f.text[5], "next");
+	cr_expect(f.start[5]);
+}
+
+Test(prefix, broken_json_is_read_as_plain_text)
+{
+	struct fed f;
+	feed("{\"message\": \"Traceback (most rec\n"
+	     "{\"log\":\"bad \\q escape\\n\",\"stream\":\"stderr\"}\n",
+	     &f);
+	cr_assert_eq(f.n, 2);
+	cr_expect_str_eq(f.text[0], "{\"message\": \"Traceback (most rec");
+}
+
+Test(prefix, bom_crlf_and_trailing_blanks_are_removed)
+{
+	struct fed f;
+	feed("\xef\xbb\xbfTraceback (most recent call last):  \t\r\n", &f);
+	cr_assert_eq(f.n, 1);
+	cr_expect_str_eq(f.text[0], "Traceback (most recent call last):");
+}
+
+Test(prefix, syslog_time_without_a_year_takes_the_year_of_now)
+{
+	char out[40];
+	/* 2026-01-02: a December line is from the year before */
+	long long now = 1767312000;
+	cr_assert(prefix_parse_syslog_time(span("Dec 31 23:59:59"), now, out));
+	cr_expect_str_eq(out, "2025-12-31T23:59:59");
+	cr_assert(prefix_parse_syslog_time(span("Jan  2 08:00:00"), now, out));
+	cr_expect_str_eq(out, "2026-01-02T08:00:00");
+	cr_expect(!prefix_parse_syslog_time(span("Foo  2 08:00:00"), now, out));
 }

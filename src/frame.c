@@ -1,0 +1,177 @@
+/* frame.c - per-line framings of log collectors; see frame.h. */
+#include "frame.h"
+
+#include <string.h>
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Length of the run of non-blank bytes at S[AT]. */
+static size_t word(struct th_span s, size_t at)
+{
+	size_t i = at;
+	while (i < s.n && !is_space(s.p[i]))
+		i++;
+	return i - at;
+}
+
+static struct th_span sub(struct th_span s, size_t at, size_t n)
+{
+	return (struct th_span){s.p + at, n};
+}
+
+static struct th_span rest(struct th_span s, size_t at)
+{
+	return at <= s.n ? sub(s, at, s.n - at) : sub(s, s.n, 0);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" at S[0]: the start of an RFC 3339 time. */
+static bool looks_iso(struct th_span s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	if (s.n < sizeof shape - 1)
+		return false;
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		bool ok =
+		    shape[i] == 'd' ? is_digit(s.p[i]) : s.p[i] == shape[i];
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+bool frame_cri(struct th_span line, struct th_frame *out)
+{
+	if (!looks_iso(line))
+		return false;
+	size_t t = word(line, 0);
+	size_t at = t + 1;
+	size_t s = word(line, at);
+	struct th_span stream = sub(line, at, s);
+	bool known = (s == 6 && (memcmp(stream.p, "stdout", 6) == 0 ||
+				 memcmp(stream.p, "stderr", 6) == 0));
+	at += s + 1;
+	if (!known || at + 1 > line.n ||
+	    (line.p[at] != 'P' && line.p[at] != 'F'))
+		return false;
+	if (at + 1 < line.n && line.p[at + 1] != ' ')
+		return false;
+	*out = (struct th_frame){.source = stream,
+				 .time = sub(line, 0, t),
+				 .time_kind = TH_TIME_ISO,
+				 .message = rest(line, at + 2),
+				 .partial = line.p[at] == 'P'};
+	return true;
+}
+
+/* "Nov 24 10:00:01" (the day may be space-padded). */
+static bool looks_syslog_time(struct th_span s)
+{
+	static const char shape[] = "Aaa dd dd:dd:dd";
+	if (s.n < sizeof shape - 1)
+		return false;
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		char c = s.p[i], want = shape[i];
+		bool ok = want == 'A'	? (c >= 'A' && c <= 'Z')
+			  : want == 'a' ? (c >= 'a' && c <= 'z')
+			  : want == 'd' ? (is_digit(c) || (i == 4 && c == ' '))
+					: c == want;
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* "host tag[pid]: " or "host tag: " at S[AT]: the source is "host tag[pid]"
+ * and the message starts after ": ". */
+static bool syslog_source(struct th_span line, size_t at, struct th_frame *out)
+{
+	size_t host = word(line, at);
+	if (host == 0 || at + host + 1 >= line.n)
+		return false;
+	size_t tag_at = at + host + 1, tag = word(line, tag_at);
+	if (tag < 2 || line.p[tag_at + tag - 1] != ':')
+		return false;
+	size_t colon = tag_at + tag - 1;
+	/* the tag may end with "[pid]" */
+	struct th_span name = sub(line, tag_at, tag - 1);
+	const char *br = memchr(name.p, '[', name.n);
+	if (br != NULL && name.p[name.n - 1] != ']')
+		return false;
+	out->source = sub(line, at, colon - at);
+	out->message = rest(line, colon + 2);
+	return colon + 1 == line.n || line.p[colon + 1] == ' ';
+}
+
+bool frame_syslog(struct th_span line, struct th_frame *out)
+{
+	*out = (struct th_frame){0};
+	size_t at;
+	if (looks_syslog_time(line)) {
+		out->time = sub(line, 0, 15);
+		out->time_kind = TH_TIME_SYSLOG;
+		at = 16;
+	} else if (looks_iso(line)) {
+		size_t t = word(line, 0);
+		out->time = sub(line, 0, t);
+		out->time_kind = TH_TIME_ISO;
+		at = t + 1;
+	} else {
+		return false;
+	}
+	return at < line.n && line.p[at - 1] == ' ' &&
+	       syslog_source(line, at, out);
+}
+
+bool frame_kubectl(struct th_span line, struct th_frame *out)
+{
+	if (line.n < 4 || line.p[0] != '[')
+		return false;
+	const char *end = memchr(line.p, ']', line.n);
+	if (end == NULL)
+		return false;
+	struct th_span name = sub(line, 1, (size_t)(end - line.p) - 1);
+	if (memchr(name.p, '/', name.n) == NULL || word(name, 0) != name.n)
+		return false;
+	size_t after = (size_t)(end - line.p) + 1;
+	if (after < line.n && line.p[after] != ' ')
+		return false;
+	*out =
+	    (struct th_frame){.source = name, .message = rest(line, after + 1)};
+	return true;
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       is_digit(c) || c == '_' || c == '-' || c == '.';
+}
+
+bool frame_compose(struct th_span line, struct th_frame *out)
+{
+	size_t i = 0;
+	while (i < line.n && name_char(line.p[i]))
+		i++;
+	size_t name = i;
+	while (i < line.n && line.p[i] == ' ')
+		i++;
+	if (name == 0 || i == name || i + 1 >= line.n || line.p[i] != '|' ||
+	    (i + 1 < line.n && line.p[i + 1] != ' '))
+		return false;
+	*out = (struct th_frame){.source = sub(line, 0, name),
+				 .message = rest(line, i + 2)};
+	return true;
+}
+
+bool frame_any(struct th_span line, struct th_frame *out)
+{
+	return frame_cri(line, out) || frame_syslog(line, out) ||
+	       frame_kubectl(line, out) || frame_compose(line, out);
+}

@@ -1,0 +1,44 @@
+/* frame.h - recognise the framing a log collector puts around every line:
+ * Kubernetes CRI, syslog and journald (short and short-iso), `kubectl logs
+ * --prefix` and `docker compose logs`. (Docker's json-file and JSON log
+ * records need decoding and live in prefix.c.)
+ *
+ * Owns:        nothing: pure functions over a line.
+ * Caller owns: the line; every span in a struct th_frame points into it.
+ */
+#ifndef TH_FRAME_H
+#define TH_FRAME_H
+
+#include "th.h"
+
+enum th_time_kind {
+	TH_TIME_NONE,
+	TH_TIME_ISO,	/* RFC 3339 / ISO 8601 */
+	TH_TIME_SYSLOG, /* "Nov 24 10:00:01": no year, no zone */
+};
+
+struct th_frame {
+	struct th_span source; /* the writer: stream, host+tag[pid], pod */
+	struct th_span time;
+	enum th_time_kind time_kind;
+	struct th_span message; /* what the program wrote */
+	bool partial;		/* CRI "P": the next piece continues it */
+};
+
+/* "2024-05-01T10:00:01.123456789Z stderr F message" */
+bool frame_cri(struct th_span line, struct th_frame *out);
+
+/* "Nov 24 10:00:01 host tag[pid]: message" and journalctl -o short-iso
+ * "2024-11-24T10:00:01+0000 host tag[pid]: message" */
+bool frame_syslog(struct th_span line, struct th_frame *out);
+
+/* "[pod/api-7d9f/app] message" */
+bool frame_kubectl(struct th_span line, struct th_frame *out);
+
+/* "api-1     | message" */
+bool frame_compose(struct th_span line, struct th_frame *out);
+
+/* Tries each of the above in turn. */
+bool frame_any(struct th_span line, struct th_frame *out);
+
+#endif
