@@ -68,7 +68,9 @@ static void head_add(struct th_event *ev, struct th_span line)
 		ev->head_cap = ev->head_cap ? ev->head_cap * 2 : 64;
 		ev->head = xrealloc(ev->head, ev->head_cap * sizeof *ev->head);
 	}
-	store_reserve(ev, line.n);
+	/* An empty first line still needs a store: a span never points at
+	 * NULL, and memcpy may not be handed NULL even for 0 bytes. */
+	store_reserve(ev, line.n ? line.n : 1);
 	char *at = ev->store + ev->store_len;
 	memcpy(at, line.p, line.n);
 	ev->store_len += line.n;

@@ -27,10 +27,12 @@ struct where {
 	size_t file, line, column;
 };
 
-/* A named group of a pattern and the event field it sets. */
+/* A named group of a pattern and what it stands for: the index of its name
+ * among the names the pattern may use (struct group_names), which for rule
+ * patterns is the enum th_field it sets, for prefixes an enum part. */
 struct field_group {
 	uint32_t group;
-	enum th_field field;
+	unsigned slot;
 };
 
 struct regex {
@@ -89,6 +91,18 @@ struct ignore {
 	size_t n_active_rules;
 };
 
+/* The named groups of a prefix pattern. */
+enum part { PART_TIME, PART_SOURCE, PART_MESSAGE, PART_COUNT };
+
+/* A user's line prefix (`prefixes:`). */
+struct prefix {
+	char *id, *description;
+	struct where at;
+	struct regex re;   /* its groups' slots are enum part */
+	char *time_format; /* strptime(3) format; NULL: ISO 8601 */
+	bool enabled;
+};
+
 struct th_rules {
 	char **files; /* names of the files loaded, for positions */
 	size_t n_files;
@@ -98,12 +112,16 @@ struct th_rules {
 	size_t n_ignores;
 	struct th_span *wrappers; /* each p owned */
 	size_t n_wrappers;
+	struct prefix *prefixes; /* in order of first definition */
+	size_t n_prefixes;
 	bool finished; /* rules_finish() was called: no more loading */
 	bool ready;    /* and it succeeded */
 	struct rule **active;
 	size_t n_active;
 	struct ignore **active_ignores;
 	size_t n_active_ignores;
+	struct prefix **active_prefixes;
+	size_t n_active_prefixes;
 	struct th_span *literals; /* into the rules' literal bytes */
 	size_t n_literals;
 	bool have_literals;
@@ -249,12 +267,25 @@ static const char *join(char *buf, size_t cap, const char *const *names,
 	return buf;
 }
 
-static const char *const *field_names(void)
-{
-	static const char *const names[TH_F_COUNT] = {
-	    "coroutine", "exception", "task", "defined_at", "created_at"};
-	return names;
-}
+/* In enum th_field order. */
+static const char *const field_names[TH_F_COUNT] = {
+    "coroutine", "exception", "task", "defined_at", "created_at"};
+/* In enum part order. */
+static const char *const part_names[PART_COUNT] = {"time", "source", "message"};
+
+/* The group names a pattern may use, and what an error calls them. */
+struct group_names {
+	const char *what;
+	const char *const *names;
+	size_t count;
+};
+
+/* Named groups of rule patterns set event fields; a prefix's name its
+ * parts. */
+static const struct group_names field_groups = {"a field", field_names,
+						TH_F_COUNT};
+static const struct group_names prefix_groups = {"a prefix group", part_names,
+						 PART_COUNT};
 
 /* ---- regexes ------------------------------------------------------------ */
 
@@ -297,13 +328,13 @@ static void regex_set_fields(const struct th_matcher *m, const struct regex *re,
 	uint32_t pairs = pcre2_get_ovector_count(m->md);
 	for (size_t i = 0; i < re->n_groups; i++) {
 		uint32_t g = re->groups[i].group;
-		if (g >= pairs || event_has(ev, re->groups[i].field))
+		enum th_field f = (enum th_field)re->groups[i].slot;
+		if (g >= pairs || event_has(ev, f))
 			continue;
 		PCRE2_SIZE a = ov[2 * g], b = ov[2 * g + 1];
 		if (a == PCRE2_UNSET || b <= a || b > s.n)
 			continue;
-		event_set(ev, re->groups[i].field,
-			  (struct th_span){s.p + a, b - a});
+		event_set(ev, f, (struct th_span){s.p + a, b - a});
 	}
 }
 
@@ -311,7 +342,7 @@ static void regex_set_fields(const struct th_matcher *m, const struct regex *re,
 static bool regex_fields_set(const struct regex *re, const struct th_event *ev)
 {
 	for (size_t i = 0; i < re->n_groups; i++)
-		if (!event_has(ev, re->groups[i].field))
+		if (!event_has(ev, (enum th_field)re->groups[i].slot))
 			return false;
 	return true;
 }
@@ -687,10 +718,19 @@ static size_t group_name_offset(struct th_span pat, struct th_span name)
 	return 0;
 }
 
-/* Maps RE's named groups to event fields; fails at the first group (in the
- * pattern) that names no field. */
+/* Index of NAME in G's names, or G->count. */
+static size_t group_slot(const struct group_names *g, struct th_span name)
+{
+	size_t i = 0;
+	while (i < g->count && !span_eq(name, cstr(g->names[i])))
+		i++;
+	return i;
+}
+
+/* Maps RE's named groups to their slots in G; fails at the first group (in
+ * the pattern) whose name G does not have. */
 static bool regex_fields(struct load *ld, const yaml_node_t *node,
-			 struct regex *re)
+			 const struct group_names *g, struct regex *re)
 {
 	uint32_t count = 0, size = 0;
 	PCRE2_SPTR table = NULL;
@@ -703,10 +743,10 @@ static bool regex_fields(struct load *ld, const yaml_node_t *node,
 	for (uint32_t i = 0; i < count; i++) {
 		PCRE2_SPTR e = table + (size_t)i * size;
 		struct th_span name = cstr((const char *)e + 2);
-		enum th_field f;
-		if (event_field_from_name(name, &f)) {
+		size_t slot = group_slot(g, name);
+		if (slot < g->count) {
 			re->groups[re->n_groups++] = (struct field_group){
-			    (uint32_t)(e[0] << 8 | e[1]), f};
+			    (uint32_t)(e[0] << 8 | e[1]), (unsigned)slot};
 		} else if (group_name_offset(pat, name) < bad_at ||
 			   bad.p == NULL) {
 			bad = name; /* report the first in the pattern */
@@ -719,17 +759,19 @@ static bool regex_fields(struct load *ld, const yaml_node_t *node,
 	size_t line, column;
 	scalar_pos(ld, node, bad_at, &line, &column);
 	return fail_pos(
-	    ld, line, column,
-	    "named group '%.*s' is not a field; use one of %s%s", (int)bad.n,
-	    bad.p, join(list, sizeof list, field_names(), TH_F_COUNT),
-	    did_you_mean(hint, sizeof hint, bad, field_names(), TH_F_COUNT));
+	    ld, line, column, "named group '%.*s' is not %s; use one of %s%s",
+	    (int)bad.n, bad.p, g->what,
+	    join(list, sizeof list, g->names, g->count),
+	    did_you_mean(hint, sizeof hint, bad, g->names, g->count));
 }
 
-/* Compiles the pattern in scalar NODE (the value of KEY) into RE. FIELDS:
- * its named groups must be event fields. Fails pointing at the spot in the
- * pattern PCRE2 complains about. On failure RE holds what to regex_fini. */
+/* Compiles the pattern in scalar NODE (the value of KEY) into RE, with
+ * PCRE2 OPTIONS added. GROUPS: the names its named groups may use (NULL:
+ * any, unused). Fails pointing at the spot in the pattern PCRE2 complains
+ * about. On failure RE holds what to regex_fini. */
 static bool regex_compile(struct load *ld, const yaml_node_t *node,
-			  const char *key, bool fields, struct regex *re)
+			  const char *key, uint32_t options,
+			  const struct group_names *groups, struct regex *re)
 {
 	struct th_span s;
 	int code;
@@ -739,9 +781,9 @@ static bool regex_compile(struct load *ld, const yaml_node_t *node,
 	regex_fini(re);
 	/* No UTF: logs need not be valid UTF-8, and (*UTF) would make
 	 * every invalid line an error, so it is refused. */
-	re->code =
-	    pcre2_compile((PCRE2_SPTR)s.p, s.n,
-			  PCRE2_DUPNAMES | PCRE2_NEVER_UTF, &code, &off, NULL);
+	re->code = pcre2_compile((PCRE2_SPTR)s.p, s.n,
+				 PCRE2_DUPNAMES | PCRE2_NEVER_UTF | options,
+				 &code, &off, NULL);
 	re->src = dup_span(s);
 	re->n = s.n;
 	if (re->code == NULL) {
@@ -752,7 +794,7 @@ static bool regex_compile(struct load *ld, const yaml_node_t *node,
 		return fail_pos(ld, line, column, "bad regex in %s: %s", key,
 				(const char *)msg);
 	}
-	return !fields || regex_fields(ld, node, re);
+	return groups == NULL || regex_fields(ld, node, groups, re);
 }
 
 /* ---- loading: rules ---------------------------------------------------- */
@@ -849,7 +891,8 @@ static bool extract_value(struct load *ld, struct extract *x, size_t key,
 {
 	size_t i;
 	switch (key) {
-	case XK_REGEX: return regex_compile(ld, v, "regex", true, &x->re);
+	case XK_REGEX:
+		return regex_compile(ld, v, "regex", 0, &field_groups, &x->re);
 	case XK_LINES:
 		if (!want_enum(ld, v, "lines", range_names, RANGE_COUNT, &i))
 			return false;
@@ -863,7 +906,7 @@ static bool extract_value(struct load *ld, struct extract *x, size_t key,
 		x->builtin = (enum th_builtin)i;
 		return true;
 	default:
-		if (!want_enum(ld, v, "field", field_names(), TH_F_COUNT, &i))
+		if (!want_enum(ld, v, "field", field_names, TH_F_COUNT, &i))
 			return false;
 		x->field = (enum th_field)i;
 		return true;
@@ -956,7 +999,8 @@ static bool rule_value(struct load *ld, struct rule_entry *e, size_t key,
 		return true;
 	case RK_START:
 		return want_nonempty(ld, v, "start", &s) &&
-		       regex_compile(ld, v, "start", true, &e->v.start);
+		       regex_compile(ld, v, "start", 0, &field_groups,
+				     &e->v.start);
 	case RK_LITERAL:
 		return want_literals(ld, v, &e->v.literal, &e->v.n_literal);
 	case RK_BODY:
@@ -1155,7 +1199,7 @@ static bool ignore_value(struct load *ld, struct ignore_entry *e, size_t key,
 {
 	struct th_span s;
 	if (key >= IK_COND && key < IK_COND + COND_COUNT)
-		return regex_compile(ld, v, ignore_keys[key], false,
+		return regex_compile(ld, v, ignore_keys[key], 0, NULL,
 				     &e->v.cond[key - IK_COND]);
 	switch (key) {
 	case IK_ID:
@@ -1253,6 +1297,216 @@ static bool load_ignore(struct load *ld, yaml_node_t *map)
 	return ok;
 }
 
+/* ---- loading: prefixes -------------------------------------------------- */
+
+enum prefix_key {
+	PK_ID,
+	PK_DESCRIPTION,
+	PK_REGEX,
+	PK_TIME_FORMAT,
+	PK_ENABLED,
+	PK_OVERRIDE,
+	PK_COUNT
+};
+static const char *const prefix_keys[PK_COUNT] = {
+    "id", "description", "regex", "time_format", "enabled", "override"};
+
+struct prefix_entry {
+	yaml_node_t *map;
+	yaml_node_t *values[PK_COUNT];
+	struct prefix v;
+	bool override;
+};
+
+static void prefix_fini(struct prefix *p)
+{
+	free(p->id);
+	free(p->description);
+	regex_fini(&p->re);
+	free(p->time_format);
+	memset(p, 0, sizeof *p);
+}
+
+/* True when prefix pattern RE has a group for PART. */
+static bool has_part(const struct regex *re, enum part part)
+{
+	for (size_t i = 0; i < re->n_groups; i++)
+		if (re->groups[i].slot == part)
+			return true;
+	return false;
+}
+
+/* Compiles a prefix's `regex:` (node N): anchored at the line's start, as
+ * a prefix is, which also spares every line a scan for it. Without a
+ * message group a match would leave nothing for the rules to read. */
+static bool want_prefix_regex(struct load *ld, const yaml_node_t *n,
+			      struct regex *re)
+{
+	struct th_span s;
+	size_t line, column;
+	if (!want_nonempty(ld, n, "regex", &s) ||
+	    !regex_compile(ld, n, "regex", PCRE2_ANCHORED, &prefix_groups, re))
+		return false;
+	if (has_part(re, PART_MESSAGE))
+		return true;
+	scalar_pos(ld, n, 0, &line, &column);
+	return fail_pos(ld, line, column,
+			"a prefix regex needs a (?<message>...) group for the "
+			"rest of the line");
+}
+
+/* Length of the strptime conversion at S[I] == '%' (after glibc's flags
+ * and width, then E or O); 0 when no letter ends it. "%%" is 2. */
+static size_t conversion_len(struct th_span s, size_t i)
+{
+	size_t j = i + 1;
+	if (j < s.n && s.p[j] == '%')
+		return 2;
+	while (j < s.n && strchr("-_0^#123456789", s.p[j]) != NULL &&
+	       s.p[j] != '\0')
+		j++;
+	if (j < s.n && (s.p[j] == 'E' || s.p[j] == 'O'))
+		j++;
+	if (j >= s.n || !((s.p[j] >= 'a' && s.p[j] <= 'z') ||
+			  (s.p[j] >= 'A' && s.p[j] <= 'Z')))
+		return 0;
+	return j + 1 - i;
+}
+
+/* Reads `time_format:` (node N) into *OUT: a strptime(3) format with at
+ * least one conversion. Checked here because strptime would only fail on
+ * every line, silently. */
+static bool want_time_format(struct load *ld, const yaml_node_t *n, char **out)
+{
+	struct th_span s;
+	size_t conversions = 0, line, column;
+	if (!want_nonempty(ld, n, "time_format", &s))
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		size_t len = s.p[i] == '%' ? conversion_len(s, i) : 1;
+		if (s.p[i] == '\0' || len == 0) {
+			scalar_pos(ld, n, i, &line, &column);
+			return fail_pos(ld, line, column,
+					s.p[i] == '\0'
+					    ? "time_format must not contain "
+					      "a NUL byte"
+					    : "time_format: '%%' must start a "
+					      "strptime conversion such as %%d "
+					      "(write %%%% for a '%%')");
+		}
+		conversions += len > 2 || (len == 2 && s.p[i + 1] != '%');
+		i += len - 1;
+	}
+	if (conversions == 0)
+		return fail_at(
+		    ld, n,
+		    "time_format has no strptime conversion such "
+		    "as %%d or %%H; leave it out for ISO 8601 times");
+	*out = dup_span(s);
+	return true;
+}
+
+/* Reads the value V of prefix key KEY into E (owned by E, also on
+ * failure). */
+static bool prefix_value(struct load *ld, struct prefix_entry *e, size_t key,
+			 const yaml_node_t *v)
+{
+	struct th_span s;
+	switch ((enum prefix_key)key) {
+	case PK_ID:
+		if (!want_id(ld, v, "id", "prefix", &s))
+			return false;
+		e->v.id = dup_span(s);
+		e->v.at = where_of(ld, v);
+		return true;
+	case PK_DESCRIPTION:
+		if (!want_string(ld, v, "description", &s))
+			return false;
+		e->v.description = dup_span(s);
+		return true;
+	case PK_REGEX: return want_prefix_regex(ld, v, &e->v.re);
+	case PK_TIME_FORMAT: return want_time_format(ld, v, &e->v.time_format);
+	case PK_ENABLED: return want_bool(ld, v, "enabled", &e->v.enabled);
+	default: return want_bool(ld, v, "override", &e->override);
+	}
+}
+
+/* Index of the prefix with id ID, or r->n_prefixes. */
+static size_t prefix_find(const struct th_rules *r, const char *id)
+{
+	size_t i = 0;
+	while (i < r->n_prefixes && strcmp(r->prefixes[i].id, id) != 0)
+		i++;
+	return i;
+}
+
+/* Moves the keys E gives into P; P's old values end up in E. A new regex
+ * keeps the time_format: it describes the times the lines carry, which a
+ * changed pattern rarely changes. */
+static void prefix_merge(struct prefix *p, struct prefix_entry *e)
+{
+	yaml_node_t **v = e->values;
+	if (v[PK_DESCRIPTION])
+		swap_str(&p->description, &e->v.description);
+	if (v[PK_REGEX])
+		regex_swap(&p->re, &e->v.re);
+	if (v[PK_TIME_FORMAT])
+		swap_str(&p->time_format, &e->v.time_format);
+	if (v[PK_ENABLED])
+		p->enabled = e->v.enabled;
+}
+
+/* Adds the prefix E defines, or changes the one it overrides; fails when
+ * the result has a time_format but no time to apply it to. */
+static bool prefix_apply(struct load *ld, struct prefix_entry *e)
+{
+	struct th_rules *r = ld->r;
+	yaml_node_t *id = e->values[PK_ID];
+	if (id == NULL)
+		return fail_at(ld, e->map, "a prefix needs an id");
+	size_t i = prefix_find(r, e->v.id);
+	if (i < r->n_prefixes && !e->override)
+		return duplicate(ld, id, "prefix", e->v.id, r->prefixes[i].at);
+	if (i == r->n_prefixes && e->override)
+		return fail_at(ld, id, "no prefix '%s' to override", e->v.id);
+	if (i == r->n_prefixes && e->values[PK_REGEX] == NULL)
+		return fail_at(ld, id, "prefix '%s' has no regex", e->v.id);
+	struct prefix *p = &r->prefixes[i];
+	if (i == r->n_prefixes) {
+		p = grow(&r->prefixes, &r->n_prefixes, sizeof *r->prefixes);
+		p->id = e->v.id, e->v.id = NULL;
+		p->at = e->v.at;
+		p->enabled = true;
+	}
+	prefix_merge(p, e);
+	if (p->time_format == NULL || has_part(&p->re, PART_TIME))
+		return true;
+	yaml_node_t *at = e->values[PK_TIME_FORMAT] ? e->values[PK_TIME_FORMAT]
+						    : e->values[PK_REGEX];
+	return fail_at(ld, at ? at : id,
+		       "prefix '%s' has a time_format but its regex no "
+		       "(?<time>...) group",
+		       p->id);
+}
+
+/* Reads one `prefixes:` entry and adds or overrides its prefix. */
+static bool load_prefix(struct load *ld, yaml_node_t *map)
+{
+	struct prefix_entry e = {.map = map};
+	struct keys k = {.what = "prefix",
+			 .names = prefix_keys,
+			 .count = PK_COUNT,
+			 .values = e.values};
+	size_t key;
+	int rc = 0;
+	bool ok = keys_begin(ld, map, &k);
+	while (ok && (rc = keys_next(ld, &k, &key)) > 0)
+		ok = prefix_value(ld, &e, key, e.values[key]);
+	ok = ok && rc == 0 && prefix_apply(ld, &e);
+	prefix_fini(&e.v);
+	return ok;
+}
+
 /* ---- loading: files ----------------------------------------------------- */
 
 /* Adds the wrapper names of list N; names already known are skipped. */
@@ -1279,26 +1533,30 @@ static bool load_wrappers(struct load *ld, const yaml_node_t *n)
 	return true;
 }
 
-/* Reads each item of list N with load_rule (IGNORE: load_ignore). */
-static bool load_list(struct load *ld, const yaml_node_t *n, bool ignore)
+/* The top-level keys. */
+enum top_key { TK_RULES, TK_IGNORE, TK_PREFIXES, TK_WRAPPERS, TK_COUNT };
+static const char *const top_keys[TK_COUNT] = {"rules", "ignore", "prefixes",
+					       "wrappers"};
+
+/* Reads each item of list N, the value of KEY (not wrappers). */
+static bool load_list(struct load *ld, const yaml_node_t *n, enum top_key key)
 {
 	yaml_node_item_t *items;
 	size_t count;
-	if (!want_sequence(ld, n, ignore ? "ignore" : "rules", &items, &count))
+	if (!want_sequence(ld, n, top_keys[key], &items, &count))
 		return false;
 	for (size_t i = 0; i < count; i++) {
 		yaml_node_t *item = node_take(ld, items[i]);
-		if (item == NULL ||
-		    !(ignore ? load_ignore(ld, item) : load_rule(ld, item)))
+		if (item == NULL)
+			return false;
+		bool ok = key == TK_RULES    ? load_rule(ld, item)
+			  : key == TK_IGNORE ? load_ignore(ld, item)
+					     : load_prefix(ld, item);
+		if (!ok)
 			return false;
 	}
 	return true;
 }
-
-/* The top-level keys. TODO(#3): `prefixes`, the user's line prefixes
- * (SPEC §5). */
-enum top_key { TK_RULES, TK_IGNORE, TK_WRAPPERS, TK_COUNT };
-static const char *const top_keys[TK_COUNT] = {"rules", "ignore", "wrappers"};
 
 /* Reads the document's top-level mapping. */
 static bool load_root(struct load *ld)
@@ -1309,6 +1567,7 @@ static bool load_root(struct load *ld)
 			 .count = TK_COUNT,
 			 .values = values};
 	yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
+	char list[64];
 	size_t key;
 	int rc;
 	if (root == NULL || is_null(root))
@@ -1316,14 +1575,14 @@ static bool load_root(struct load *ld)
 	ld->seen[0] = 1;     /* the root is the document's first node */
 	if (root->type != YAML_MAPPING_NODE)
 		return fail_at(ld, root,
-			       "a rule file must be a mapping with "
-			       "keys rules, ignore, wrappers");
+			       "a rule file must be a mapping with keys %s",
+			       join(list, sizeof list, top_keys, TK_COUNT));
 	if (!keys_begin(ld, root, &k))
 		return false;
 	while ((rc = keys_next(ld, &k, &key)) > 0) {
 		bool ok = key == TK_WRAPPERS
 			      ? load_wrappers(ld, values[key])
-			      : load_list(ld, values[key], key == TK_IGNORE);
+			      : load_list(ld, values[key], (enum top_key)key);
 		if (!ok)
 			return false;
 	}
@@ -1569,6 +1828,20 @@ static void collect_active(struct th_rules *r)
 	}
 }
 
+/* Lists the enabled prefixes, JIT-compiling them: every line is tried
+ * against them, so they must fit the match data too. */
+static void collect_prefixes(struct th_rules *r)
+{
+	r->active_prefixes = xcalloc(r->n_prefixes, sizeof *r->active_prefixes);
+	for (size_t i = 0; i < r->n_prefixes; i++) {
+		struct prefix *p = &r->prefixes[i];
+		if (!p->enabled)
+			continue;
+		r->active_prefixes[r->n_active_prefixes++] = p;
+		regex_jit(r, &p->re);
+	}
+}
+
 /* Resolves ignore rule G's `rule:` ids to enabled rule indexes (a disabled
  * rule has none: its events never come). Fails on an unknown id. */
 static bool resolve_refs(struct th_rules *r, struct ignore *g,
@@ -1659,6 +1932,7 @@ bool rules_finish(struct th_rules *r, struct th_error *err)
 	r->finished = true;
 	r->max_pairs = 1;
 	collect_active(r);
+	collect_prefixes(r);
 	for (size_t i = 0; i < r->n_ignores; i++)
 		if (!resolve_refs(r, &r->ignores[i], err))
 			return false;
@@ -1686,6 +1960,8 @@ void rules_free(struct th_rules *r)
 		rule_fini(&r->rules[i]);
 	for (size_t i = 0; i < r->n_ignores; i++)
 		ignore_fini(&r->ignores[i]);
+	for (size_t i = 0; i < r->n_prefixes; i++)
+		prefix_fini(&r->prefixes[i]);
 	literals_free(r->wrappers, r->n_wrappers);
 	for (size_t i = 0; i < r->n_files; i++)
 		free(r->files[i]);
@@ -1694,6 +1970,8 @@ void rules_free(struct th_rules *r)
 	free(r->ignores);
 	free(r->active);
 	free(r->active_ignores);
+	free(r->prefixes);
+	free(r->active_prefixes);
 	free(r->literals);
 	free(r);
 }
@@ -1762,6 +2040,11 @@ static bool names_wrapper(struct th_span name, struct th_span wrapper)
 	struct th_span tail = {name.p + name.n - wrapper.n, wrapper.n};
 	return span_eq(tail, wrapper) &&
 	       (name.n == wrapper.n || tail.p[-1] == '.');
+}
+
+size_t rules_prefix_count(const struct th_rules *r)
+{
+	return r->ready ? r->n_active_prefixes : 0;
 }
 
 bool rules_is_wrapper(const struct th_rules *r, struct th_span coroutine)
@@ -1906,4 +2189,51 @@ long rules_ignored(struct th_matcher *m, const struct th_event *ev)
 		if (ignore_drops(m, m->r->active_ignores[i], ev, &text))
 			return (long)i;
 	return -1;
+}
+
+/* After a match of prefix pattern RE on S: what the first group for PART
+ * that took part in the match captured, or p == NULL when none did. */
+static struct th_span part_span(const struct th_matcher *m,
+				const struct regex *re, enum part part,
+				struct th_span s)
+{
+	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+	uint32_t pairs = pcre2_get_ovector_count(m->md);
+	const char *base = s.p != NULL ? s.p : "";
+	for (size_t i = 0; i < re->n_groups; i++) {
+		uint32_t g = re->groups[i].group;
+		if (re->groups[i].slot != part || g >= pairs)
+			continue;
+		PCRE2_SIZE a = ov[2 * g], b = ov[2 * g + 1];
+		if (a != PCRE2_UNSET && a <= b && b <= s.n)
+			return (struct th_span){base + a, b - a};
+	}
+	return (struct th_span){NULL, 0};
+}
+
+/* An empty time or source is none, as an empty field is unset. */
+static struct th_span non_empty(struct th_span s)
+{
+	return s.n > 0 ? s : (struct th_span){NULL, 0};
+}
+
+bool rules_match_prefix(struct th_matcher *m, struct th_span line,
+			struct th_prefix_match *out)
+{
+	*out = (struct th_prefix_match){{NULL, 0}, {NULL, 0}, {NULL, 0}, NULL};
+	for (size_t i = 0; i < m->r->n_active_prefixes; i++) {
+		const struct prefix *p = m->r->active_prefixes[i];
+		if (!regex_match(m, &p->re, line))
+			continue;
+		struct th_span msg = part_span(m, &p->re, PART_MESSAGE, line);
+		if (msg.p == NULL)
+			continue; /* its message group was in another branch */
+		out->message = msg;
+		out->time = non_empty(part_span(m, &p->re, PART_TIME, line));
+		out->source =
+		    non_empty(part_span(m, &p->re, PART_SOURCE, line));
+		out->time_format = p->time_format;
+		return true;
+	}
+	return false;
 }

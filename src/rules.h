@@ -1,8 +1,8 @@
 /* rules.h - load YAML rule files and match lines and events against them.
  *
- * Owns:        every rule, ignore rule and wrapper name loaded, and their
- *              compiled PCRE2 patterns (JIT). Immutable once rules_finish()
- *              succeeded, so threads may share it.
+ * Owns:        every rule, ignore rule, prefix and wrapper name loaded,
+ *              and their compiled PCRE2 patterns (JIT). Immutable once
+ *              rules_finish() succeeded, so threads may share it.
  * A struct th_matcher holds the per-thread PCRE2 match data; everything that
  * runs a regex takes one. Callers never see pcre2.h.
  * Errors:      loading fills a struct th_error with file:line:column and
@@ -103,6 +103,18 @@ size_t rules_ignore_count(const struct th_rules *r);
 const char *rules_ignore_id(const struct th_rules *r, size_t ignore);
 bool rules_is_wrapper(const struct th_rules *r, struct th_span coroutine);
 
+/* A user's line prefix as matched (`prefixes:` in rule files). */
+struct th_prefix_match {
+	struct th_span time;	 /* p == NULL when absent */
+	struct th_span source;	 /* p == NULL when absent */
+	struct th_span message;	 /* the rest of the line; may be empty */
+	const char *time_format; /* NUL-terminated strptime format, or NULL
+				    for ISO 8601; valid as long as the rules */
+};
+
+/* Number of enabled user prefixes. */
+size_t rules_prefix_count(const struct th_rules *r);
+
 /* A matcher for rules on which rules_finish() succeeded; R must outlive
  * it. One per thread. */
 struct th_matcher *matcher_new(const struct th_rules *r);
@@ -125,5 +137,14 @@ void rules_extract(struct th_matcher *m, struct th_event *ev,
 /* Index of the first enabled ignore rule that drops EV (its fields
  * filled), or -1. */
 long rules_ignored(struct th_matcher *m, const struct th_event *ev);
+
+/* Tries the enabled user prefixes in order on LINE; fills OUT from the
+ * first that matches (spans point into LINE) and returns true; false (OUT
+ * zeroed) when none matches. Each pattern is anchored at the line's start;
+ * an empty time or source group counts as absent, and a match whose
+ * message group took no part counts as none. Counts limit hits in
+ * rules_match_errors like the other matches. */
+bool rules_match_prefix(struct th_matcher *m, struct th_span line,
+			struct th_prefix_match *out);
 
 #endif

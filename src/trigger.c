@@ -23,6 +23,7 @@ struct literal {
 	char *p;
 	size_t n;
 	size_t at1, at2; /* offsets of the anchor bytes */
+	size_t fp;	 /* offset of the 3-byte fingerprint */
 };
 
 typedef size_t (*scan_fn)(const struct th_trigger *t, const char *p, size_t n);
@@ -30,7 +31,11 @@ typedef size_t (*scan_fn)(const struct th_trigger *t, const char *p, size_t n);
 struct th_trigger {
 	struct literal *lits;
 	size_t n;
-	size_t reach; /* largest anchor offset: vector loads stay in bounds */
+	size_t reach;	/* largest anchor offset: vector loads stay in bounds */
+	size_t max_fp;	/* largest fingerprint offset */
+	size_t min_len; /* shortest literal */
+	/* nibble tables of the fingerprints: bit k set for literal k */
+	uint8_t lo[3][16], hi[3][16];
 	bool every_line;
 	scan_fn scan;
 };
@@ -68,6 +73,35 @@ static void choose_anchors(struct literal *l)
 	}
 	l->at1 = best < second ? best : second;
 	l->at2 = best < second ? second : best;
+}
+
+/* Picks the 3-byte window of L whose bytes are rarest together as its
+ * fingerprint. */
+static void choose_fingerprint(struct literal *l)
+{
+	int best = 1 << 30;
+	for (size_t i = 0; i + 3 <= l->n; i++) {
+		int r = 0;
+		for (size_t j = 0; j < 3; j++)
+			r += byte_rank((unsigned char)l->p[i + j]);
+		if (r < best) {
+			best = r;
+			l->fp = i;
+		}
+	}
+}
+
+/* Files literal K's fingerprint in the nibble tables. */
+static void add_fingerprint(struct th_trigger *t, size_t k)
+{
+	const struct literal *l = &t->lits[k];
+	for (size_t j = 0; j < 3; j++) {
+		unsigned char c = (unsigned char)l->p[l->fp + j];
+		t->lo[j][c & 15] |= (uint8_t)(1u << k);
+		t->hi[j][c >> 4] |= (uint8_t)(1u << k);
+	}
+	if (l->fp > t->max_fp)
+		t->max_fp = l->fp;
 }
 
 /* The literal starting at P (with N bytes left), if any: index or -1. */
@@ -155,6 +189,74 @@ scan_avx2(const struct th_trigger *t, const char *p, size_t n)
 	return scan_scalar(t, p, i, n);
 }
 
+#define MAX_FINGERPRINT_LITERALS 8
+
+/* The earliest start of a literal among the candidates of one block: bit
+ * B of MASK says fingerprint position BASE + B matched the literals whose
+ * bits are set in BUCKETS[B]. */
+static size_t confirm_buckets(const struct th_trigger *t, const char *p,
+			      size_t n, size_t base, uint32_t mask,
+			      const uint8_t *buckets, size_t best)
+{
+	while (mask != 0) {
+		unsigned b = (unsigned)__builtin_ctz(mask);
+		mask &= mask - 1;
+		for (unsigned bits = buckets[b]; bits != 0; bits &= bits - 1) {
+			const struct literal *l = &t->lits[__builtin_ctz(bits)];
+			size_t q = base + b;
+			if (q < l->fp || q - l->fp >= best)
+				continue;
+			size_t start = q - l->fp;
+			if (start + l->n <= n &&
+			    memcmp(p + start, l->p, l->n) == 0)
+				best = start;
+		}
+	}
+	return best;
+}
+
+/* Teddy-style search: three nibble-table lookups per byte tell, for 32
+ * positions at once, which literals' 3-byte fingerprints start there. */
+__attribute__((target("avx2"))) static size_t
+scan_fingerprint(const struct th_trigger *t, const char *p, size_t n)
+{
+	__m256i lo[3], hi[3];
+	for (size_t j = 0; j < 3; j++) {
+		__m128i l = _mm_loadu_si128((const __m128i *)t->lo[j]);
+		__m128i h = _mm_loadu_si128((const __m128i *)t->hi[j]);
+		lo[j] = _mm256_broadcastsi128_si256(l);
+		hi[j] = _mm256_broadcastsi128_si256(h);
+	}
+	const __m256i nibble = _mm256_set1_epi8(0x0f);
+	size_t best = n, i = 0;
+	for (; i + 2 + 32 <= n && i <= best + t->max_fp; i += 32) {
+		__m256i res = _mm256_set1_epi8(-1);
+		for (size_t j = 0; j < 3; j++) {
+			__m256i v =
+			    _mm256_loadu_si256((const __m256i *)(p + i + j));
+			__m256i vl = _mm256_and_si256(v, nibble);
+			__m256i vh =
+			    _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+			res = _mm256_and_si256(
+			    res,
+			    _mm256_and_si256(_mm256_shuffle_epi8(lo[j], vl),
+					     _mm256_shuffle_epi8(hi[j], vh)));
+		}
+		uint32_t zero = (uint32_t)_mm256_movemask_epi8(
+		    _mm256_cmpeq_epi8(res, _mm256_setzero_si256()));
+		if (zero != 0xffffffffu) {
+			uint8_t buckets[32];
+			_mm256_storeu_si256((__m256i *)buckets, res);
+			best =
+			    confirm_buckets(t, p, n, i, ~zero, buckets, best);
+		}
+	}
+	if (best < n)
+		return best;
+	size_t from = i > t->max_fp ? i - t->max_fp : 0;
+	return scan_scalar(t, p, from, n);
+}
+
 static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
 {
 	size_t i = 0;
@@ -186,9 +288,19 @@ static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
 static scan_fn choose_scan(const struct th_trigger *t)
 {
 #ifdef TH_X86
-	if (t->n <= MAX_VECTOR_LITERALS &&
-	    getenv("TRACEHOUND_NO_AVX2") == NULL &&
-	    __builtin_cpu_supports("avx2"))
+	/* TRACEHOUND_SCAN picks a search for tests and benchmarks:
+	 * fingerprint, anchors, sse2 or portable. */
+	const char *want = getenv("TRACEHOUND_SCAN");
+	bool avx2 = __builtin_cpu_supports("avx2");
+	if (want != NULL && strcmp(want, "portable") == 0)
+		return scan_portable;
+	if (want != NULL && strcmp(want, "sse2") == 0)
+		return scan_sse2;
+	bool anchors = want != NULL && strcmp(want, "anchors") == 0;
+	if (avx2 && !anchors && t->n <= MAX_FINGERPRINT_LITERALS &&
+	    t->min_len >= 3)
+		return scan_fingerprint;
+	if (avx2 && t->n <= MAX_VECTOR_LITERALS)
 		return scan_avx2;
 	return scan_sse2;
 #else
@@ -216,8 +328,16 @@ struct th_trigger *trigger_new(const struct th_rules *rules)
 			t->reach = l->at2;
 	}
 	t->n = n;
+	t->min_len = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		if (t->lits[i].n < t->min_len)
+			t->min_len = t->lits[i].n;
+		if (t->lits[i].n >= 3 && i < MAX_FINGERPRINT_LITERALS) {
+			choose_fingerprint(&t->lits[i]);
+			add_fingerprint(t, i);
+		}
+	}
 	t->scan = choose_scan(t);
-	(void)scan_portable;
 	return t;
 }
 

@@ -84,3 +84,14 @@ Test(event, fields_are_set_cut_and_unset)
 	cr_expect(!event_field_from_name(span("time"), &f));
 	event_fini(&ev);
 }
+
+Test(event, an_empty_first_line_is_kept_as_an_empty_line)
+{
+	struct th_event ev;
+	event_init(&ev);
+	event_add_line(&ev, (struct th_span){"", 0});
+	cr_assert_eq(event_line_count(&ev), 1);
+	cr_expect(event_line(&ev, 0).p != NULL);
+	cr_expect_eq(event_line(&ev, 0).n, 0);
+	event_fini(&ev);
+}
