@@ -28,6 +28,8 @@ struct partial {
 };
 
 struct th_prefixer {
+	const struct th_rules *rules; /* user prefixes; may be NULL */
+	struct th_matcher *matcher;
 	char *arena;
 	size_t used;
 	struct th_record *recs;
@@ -46,9 +48,12 @@ struct framed {
 	uint64_t number, offset, end_offset;
 };
 
-struct th_prefixer *prefix_new(void)
+struct th_prefixer *prefix_new(const struct th_rules *rules,
+			       struct th_matcher *m)
 {
 	struct th_prefixer *p = xcalloc(1, sizeof *p);
+	p->rules = rules;
+	p->matcher = m;
 	p->arena = xmalloc(ARENA_SIZE);
 	p->cap_recs = 16;
 	p->recs = xmalloc(p->cap_recs * sizeof *p->recs);
@@ -222,6 +227,27 @@ size_t prefix_parse_time(struct th_span s, char out[40])
 	}
 	format_iso(&tm, frac, zoned, out);
 	return at;
+}
+
+bool prefix_parse_time_format(struct th_span s, const char *format,
+			      char out[40])
+{
+	char buf[128];
+	if (s.n >= sizeof buf)
+		return false;
+	memcpy(buf, s.p, s.n);
+	buf[s.n] = '\0';
+	struct tm tm = {0};
+	const char *end = strptime(buf, format, &tm);
+	if (end == NULL)
+		return false;
+	bool zoned = strstr(format, "%z") != NULL;
+	if (zoned) {
+		time_t t = timegm(&tm) - tm.tm_gmtoff;
+		gmtime_r(&t, &tm);
+	}
+	format_iso(&tm, "", zoned, out);
+	return true;
 }
 
 bool prefix_parse_syslog_time(struct th_span s, long long now, char out[40])
@@ -511,6 +537,39 @@ static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 	return true;
 }
 
+/* `kubectl logs --prefix --timestamps` puts an RFC 3339 time after the
+ * pod: "[pod/x/app] 2024-05-01T10:00:01.5Z text". Only a time with a 'T'
+ * counts, so a logging asctime ("2024-05-01 10:00:01,123") stays in the
+ * message, where it marks a record start. */
+static void stacked_time(struct th_frame *fr)
+{
+	struct th_span m = fr->message;
+	char iso[40];
+	size_t n = m.n > 10 && m.p[10] == 'T' ? prefix_parse_time(m, iso) : 0;
+	if (n == 0 || n >= m.n || m.p[n] != ' ')
+		return;
+	fr->time = (struct th_span){m.p, n};
+	fr->time_kind = TH_TIME_ISO;
+	fr->message = (struct th_span){m.p + n + 1, m.n - n - 1};
+}
+
+/* A prefix of the user's own (rule files' `prefixes:`) into F. */
+static bool user_prefix(struct th_prefixer *p, struct th_span line,
+			struct framed *f)
+{
+	struct th_prefix_match pm;
+	if (p->rules == NULL || rules_prefix_count(p->rules) == 0 ||
+	    !rules_match_prefix(p->matcher, line, &pm))
+		return false;
+	f->message = pm.message;
+	f->source = pm.source.p != NULL ? source_id(pm.source) : 0;
+	if (pm.time.p != NULL && pm.time_format != NULL)
+		prefix_parse_time_format(pm.time, pm.time_format, f->time);
+	else if (pm.time.p != NULL)
+		prefix_parse_time(pm.time, f->time);
+	return true;
+}
+
 /* Removes the framing of LINE into F. Returns false when LINE is a
  * partial piece that was kept for later. */
 static bool unframe(struct th_prefixer *p, struct th_span line,
@@ -518,10 +577,14 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 {
 	struct th_frame fr;
 	bool partial = false;
-	if (line.n > 8 && memcmp(line.p, "{\"log\":", 7) == 0 &&
-	    docker_line(p, line, f, &partial)) {
+	if (user_prefix(p, line, f)) {
+		/* message, source and time set */
+	} else if (line.n > 8 && memcmp(line.p, "{\"log\":", 7) == 0 &&
+		   docker_line(p, line, f, &partial)) {
 		/* message, source and time set */
 	} else if (frame_any(line, &fr)) {
+		if (fr.time_kind == TH_TIME_NONE)
+			stacked_time(&fr);
 		f->message = fr.message;
 		f->source = fr.source.n ? source_id(fr.source) : 0;
 		partial = fr.partial;
@@ -595,8 +658,10 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out)
 	return p->n_recs;
 }
 
-bool prefix_is_partial(struct th_span line)
+bool prefix_pending(const struct th_prefixer *p)
 {
-	struct th_frame fr;
-	return frame_cri(line, &fr) && fr.partial;
+	for (size_t i = 0; i < TH_MAX_PARTIALS; i++)
+		if (p->partials[i].used)
+			return true;
+	return false;
 }

@@ -16,6 +16,7 @@
 #define TH_PREFIX_H
 
 #include "lines.h"
+#include "rules.h"
 #include "th.h"
 
 struct th_record {
@@ -32,7 +33,11 @@ struct th_record {
 
 struct th_prefixer;
 
-struct th_prefixer *prefix_new(void);
+/* RULES and M give the user's own prefixes (`prefixes:` in rule files),
+ * tried before the built-in framings; both may be NULL. They must outlive
+ * the prefixer. */
+struct th_prefixer *prefix_new(const struct th_rules *rules,
+			       struct th_matcher *m);
 void prefix_free(struct th_prefixer *p);
 
 /* Forgets the writers and partial lines of the previous input. */
@@ -49,9 +54,9 @@ size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
  * came (their text as far as it got). */
 size_t prefix_finish(struct th_prefixer *p, const struct th_record **out);
 
-/* True when LINE is a CRI partial piece, so the line after it continues
- * it: the fast path must not start reading in the middle. */
-bool prefix_is_partial(struct th_span line);
+/* True while a piece of a split line waits for the rest: the scanner must
+ * then read line by line, or the rest would be skipped. */
+bool prefix_pending(const struct th_prefixer *p);
 
 /* Removes ANSI CSI escapes ("\x1b[1;35m") from IN into OUT (capacity at
  * least IN.n); returns the new length. */
@@ -62,6 +67,11 @@ size_t prefix_strip_ansi(struct th_span in, char *out);
  * "YYYY-MM-DDTHH:MM:SS[.fff]" plus "Z" when the zone is known (converted to
  * UTC). Returns the bytes consumed, 0 when S does not start with a time. */
 size_t prefix_parse_time(struct th_span s, char out[40]);
+
+/* Parses S with strptime(3) FORMAT into OUT as ISO 8601 (UTC with "Z"
+ * when the format has %z). Returns false when S does not fit FORMAT. */
+bool prefix_parse_time_format(struct th_span s, const char *format,
+			      char out[40]);
 
 /* "Nov 24 10:00:01" -> "YYYY-11-24T10:00:01" in the year NOW falls in (or
  * the year before, when that date would be more than a day after NOW:

@@ -280,8 +280,8 @@ struct group_names {
 	size_t count;
 };
 
-/* Named groups of rule patterns set event fields; a prefix's name its
- * parts. */
+/* A rule pattern's named groups set event fields; a prefix pattern's name
+ * the parts of the line. */
 static const struct group_names field_groups = {"a field", field_names,
 						TH_F_COUNT};
 static const struct group_names prefix_groups = {"a prefix group", part_names,

@@ -62,7 +62,7 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 	s->run = run;
 	s->matcher = matcher_new(rules);
 	s->trigger = trigger_new(rules);
-	s->prefixer = prefix_new();
+	s->prefixer = prefix_new(rules, s->matcher);
 	s->assembler =
 	    assembler_new(rules, s->matcher, s->trigger, on_event, s);
 	s->classifier = classify_new(rules, s->matcher, run, deliver, s);
@@ -96,25 +96,6 @@ static void feed_line(struct th_scanner *s, struct th_lines *l,
 	feed_records(s, recs, n);
 }
 
-/* The start of the line holding byte HIT of W, moved back over CRI
- * partial pieces (the line continues them: reading must start with the
- * first piece). */
-static size_t candidate_start(struct th_span w, size_t hit)
-{
-	const char *nl = memrchr(w.p, '\n', hit);
-	size_t start = nl ? (size_t)(nl - w.p) + 1 : 0;
-	while (start > 0) {
-		const char *prev_nl =
-		    start >= 2 ? memrchr(w.p, '\n', start - 1) : NULL;
-		size_t prev = prev_nl ? (size_t)(prev_nl - w.p) + 1 : 0;
-		struct th_span line = {w.p + prev, start - 1 - prev};
-		if (!prefix_is_partial(line))
-			break;
-		start = prev;
-	}
-	return start;
-}
-
 /* One step of the fast path: skips the buffered lines before the next
  * candidate. Sets *READY when the next line is one to read (a candidate,
  * or a line too long for the window); otherwise a whole window was
@@ -133,14 +114,16 @@ static enum th_status skip_to_candidate(struct th_scanner *s,
 		*ready = false;
 		return TH_OK;
 	}
-	lines_skip(l, candidate_start(w, hit));
+	const char *nl = memrchr(w.p, '\n', hit);
+	lines_skip(l, nl ? (size_t)(nl - w.p) + 1 : 0);
 	return TH_OK;
 }
 
 static enum th_status scan_lines(struct th_scanner *s, struct th_lines *l)
 {
 	for (;;) {
-		if (assembler_idle(s->assembler)) {
+		if (assembler_idle(s->assembler) &&
+		    !prefix_pending(s->prefixer)) {
 			bool ready;
 			enum th_status st = skip_to_candidate(s, l, &ready);
 			if (st != TH_OK)

@@ -22,9 +22,24 @@
 struct literal {
 	char *p;
 	size_t n;
-	size_t at1, at2; /* offsets of the anchor bytes */
-	size_t fp;	 /* offset of the 3-byte fingerprint */
+	size_t at1, at2;  /* offsets of the anchor bytes */
+	size_t fp;	  /* offset of the 3-byte fingerprint */
+	const char *veto; /* a hit right after these bytes is no hit */
+	size_t veto_n;
 };
+
+/* Lines the fast path must read although no rule's literal is in them:
+ * the first piece of a line a collector split (a trigger may straddle the
+ * pieces, which are joined in prefix.c). A Docker piece is an entry whose
+ * text does not end with an escaped newline. */
+static const struct {
+	const char *p, *veto;
+} framing_literals[] = {
+    {"stderr P ", NULL},
+    {"stdout P ", NULL},
+    {"\",\"stream\":\"", "\\n"},
+};
+#define N_FRAMING (sizeof framing_literals / sizeof *framing_literals)
 
 typedef size_t (*scan_fn)(const struct th_trigger *t, const char *p, size_t n);
 
@@ -105,14 +120,24 @@ static void add_fingerprint(struct th_trigger *t, size_t k)
 }
 
 /* The literal starting at P (with N bytes left), if any: index or -1. */
-static long literal_at(const struct th_trigger *t, const char *p, size_t n)
+/* Whether literal L starts at P[I] (N bytes in all). */
+static bool literal_here(const struct literal *l, const char *p, size_t i,
+			 size_t n)
 {
-	for (size_t k = 0; k < t->n; k++) {
-		const struct literal *l = &t->lits[k];
-		if (l->n <= n && memcmp(p, l->p, l->n) == 0)
-			return (long)k;
-	}
-	return -1;
+	if (i + l->n > n || memcmp(p + i, l->p, l->n) != 0)
+		return false;
+	return l->veto == NULL || i < l->veto_n ||
+	       memcmp(p + i - l->veto_n, l->veto, l->veto_n) != 0;
+}
+
+/* Whether some literal starts at P[I]. */
+static bool any_literal_here(const struct th_trigger *t, const char *p,
+			     size_t i, size_t n)
+{
+	for (size_t k = 0; k < t->n; k++)
+		if (literal_here(&t->lits[k], p, i, n))
+			return true;
+	return false;
 }
 
 /* Checks positions FROM..N one by one: the tail a vector cannot load. */
@@ -124,7 +149,7 @@ static size_t scan_scalar(const struct th_trigger *t, const char *p,
 			const struct literal *l = &t->lits[k];
 			if (i + l->n <= n && p[i + l->at1] == l->p[l->at1] &&
 			    p[i + l->at2] == l->p[l->at2] &&
-			    memcmp(p + i, l->p, l->n) == 0)
+			    literal_here(l, p, i, n))
 				return i;
 		}
 	}
@@ -143,7 +168,7 @@ static size_t confirm(const struct th_trigger *t, const char *p, size_t n,
 {
 	while (mask != 0) {
 		size_t i = base + (size_t)__builtin_ctz(mask);
-		if (literal_at(t, p + i, n - i) >= 0)
+		if (any_literal_here(t, p, i, n))
 			return i;
 		mask &= mask - 1;
 	}
@@ -207,8 +232,7 @@ static size_t confirm_buckets(const struct th_trigger *t, const char *p,
 			if (q < l->fp || q - l->fp >= best)
 				continue;
 			size_t start = q - l->fp;
-			if (start + l->n <= n &&
-			    memcmp(p + start, l->p, l->n) == 0)
+			if (literal_here(l, p, start, n))
 				best = start;
 		}
 	}
@@ -318,15 +342,22 @@ struct th_trigger *trigger_new(const struct th_rules *rules)
 		t->every_line = true;
 		return t;
 	}
-	t->lits = xcalloc(n, sizeof *t->lits);
-	for (size_t i = 0; i < n; i++) {
+	t->lits = xcalloc(n + N_FRAMING, sizeof *t->lits);
+	for (size_t i = 0; i < n + N_FRAMING; i++) {
 		struct literal *l = &t->lits[i];
-		l->p = xstrndup(lits[i].p, lits[i].n);
-		l->n = lits[i].n;
+		if (i < n) {
+			l->p = xstrndup(lits[i].p, lits[i].n);
+		} else {
+			l->p = xstrdup(framing_literals[i - n].p);
+			l->veto = framing_literals[i - n].veto;
+			l->veto_n = l->veto ? strlen(l->veto) : 0;
+		}
+		l->n = strlen(l->p);
 		choose_anchors(l);
 		if (l->at2 > t->reach)
 			t->reach = l->at2;
 	}
+	n += N_FRAMING;
 	t->n = n;
 	t->min_len = SIZE_MAX;
 	for (size_t i = 0; i < n; i++) {

@@ -76,8 +76,8 @@ static uint32_t rnd(uint32_t *x)
 struct state {
 	struct th_lines *l;
 	size_t cap;
-	struct model *m;    /* NULL for a compressed stream */
-	uint64_t last_off;  /* offset of the last line delivered, +1 */
+	struct model *m;   /* NULL for a compressed stream */
+	uint64_t last_off; /* offset of the last line delivered, +1 */
 	uint32_t x;
 };
 

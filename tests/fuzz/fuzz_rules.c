@@ -20,22 +20,22 @@
 #define DATA_LINES_MAX 32
 
 static const char *const fixed_lines[] = {
-	"Task exception was never retrieved",
-	"future: <Task finished name='Task-2' coro=<flaky() done, defined at "
-	"app.py:33> exception=ValueError('boom')>",
-	"Task was destroyed but it is pending!",
-	"task: <Task pending name='Task-9' coro=<flush() running at "
-	"app.py:44> wait_for=<Future pending cb=[Task.task_wakeup()]>>",
-	"app.py:65: RuntimeWarning: coroutine 'send_email' was never awaited",
-	"Exception in callback on_tick() at app.py:43",
-	"Traceback (most recent call last):",
-	"  File \"app.py\", line 37, in flaky",
-	"ValueError: bad payload",
-	"  + Exception Group Traceback (most recent call last):",
-	"2024-05-01 10:00:01,123 ERROR [asyncio] Task exception was never "
-	"retrieved",
-	"",
-	"\xff\xfe\x1b[1;31mbinary\x80",
+    "Task exception was never retrieved",
+    "future: <Task finished name='Task-2' coro=<flaky() done, defined at "
+    "app.py:33> exception=ValueError('boom')>",
+    "Task was destroyed but it is pending!",
+    "task: <Task pending name='Task-9' coro=<flush() running at "
+    "app.py:44> wait_for=<Future pending cb=[Task.task_wakeup()]>>",
+    "app.py:65: RuntimeWarning: coroutine 'send_email' was never awaited",
+    "Exception in callback on_tick() at app.py:43",
+    "Traceback (most recent call last):",
+    "  File \"app.py\", line 37, in flaky",
+    "ValueError: bad payload",
+    "  + Exception Group Traceback (most recent call last):",
+    "2024-05-01 10:00:01,123 ERROR [asyncio] Task exception was never "
+    "retrieved",
+    "",
+    "\xff\xfe\x1b[1;31mbinary\x80",
 };
 #define N_FIXED (sizeof fixed_lines / sizeof fixed_lines[0])
 
@@ -57,8 +57,8 @@ static bool literals_derived_only(const uint8_t *data, size_t size)
 
 /* The fast path only looks at lines that hold a literal, so a line some
  * start pattern matches must hold one (when the rules have literals). */
-static void check_literals(const struct th_rules *r,
-			   const struct th_trigger *t, struct th_span line)
+static void check_literals(const struct th_rules *r, const struct th_trigger *t,
+			   struct th_span line)
 {
 	const struct th_span *lits;
 	size_t n;
@@ -90,8 +90,9 @@ static void try_line(const struct th_rules *r, struct th_matcher *m,
 	ev.input = "fuzz.log";
 	event_add_line(&ev, line);
 	for (size_t i = 0; i < 4; i++)
-		event_add_line(&ev, (struct th_span){fixed_lines[6 + i],
-						     strlen(fixed_lines[6 + i])});
+		event_add_line(&ev,
+			       (struct th_span){fixed_lines[6 + i],
+						strlen(fixed_lines[6 + i])});
 	struct th_facts facts = {0};
 	facts.value[TH_BUILTIN_EXCEPTION] = TH_SPAN_LIT("ValueError");
 	facts.value[TH_BUILTIN_FUNCTION] = TH_SPAN_LIT("flaky");
@@ -108,9 +109,10 @@ static void use_rules(const struct th_rules *r, const uint8_t *data,
 	struct th_matcher *m = matcher_new(r);
 	struct th_trigger *t = trigger_new(r);
 	for (size_t i = 0; i < N_FIXED; i++)
-		try_line(r, m, t,
-			 (struct th_span){fixed_lines[i], strlen(fixed_lines[i])},
-			 derived);
+		try_line(
+		    r, m, t,
+		    (struct th_span){fixed_lines[i], strlen(fixed_lines[i])},
+		    derived);
 	size_t at = 0;
 	for (size_t k = 0; k < DATA_LINES_MAX && at < size; k++) {
 		const uint8_t *nl = memchr(data + at, '\n', size - at);
@@ -141,12 +143,13 @@ static void derive_lines(const uint8_t *data, size_t size)
 		struct th_span *lits = malloc((n + 1) * sizeof *lits);
 		CHECK(copy && buf && lits);
 		memcpy(copy, data + at, n);
-		size_t got = rules_literal_derive((struct th_span){copy, n},
-						  buf, lits);
+		size_t got =
+		    rules_literal_derive((struct th_span){copy, n}, buf, lits);
 		CHECK(got <= n + 1);
 		for (size_t i = 0; i < got; i++) {
 			CHECK(lits[i].n >= TH_LITERAL_MIN);
-			CHECK(lits[i].p >= buf && lits[i].p + lits[i].n <= buf + n);
+			CHECK(lits[i].p >= buf &&
+			      lits[i].p + lits[i].n <= buf + n);
 		}
 		free(lits);
 		free(buf);

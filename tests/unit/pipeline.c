@@ -77,7 +77,7 @@ size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
 	struct th_rules *rules = load(extra_yaml);
 	struct th_matcher *m = matcher_new(rules);
 	struct th_trigger *t = trigger_new(rules);
-	struct th_prefixer *p = prefix_new();
+	struct th_prefixer *p = prefix_new(rules, m);
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
 	struct collect c = {.rules = rules, .out = out};

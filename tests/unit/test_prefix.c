@@ -46,7 +46,7 @@ static struct th_record parse(struct th_prefixer *p, const char *text)
 
 Test(prefix, logging_prefixes_start_a_record_and_continuations_do_not)
 {
-	struct th_prefixer *p = prefix_new();
+	struct th_prefixer *p = prefix_new(NULL, NULL);
 	const char *starts[] = {
 	    "ERROR:asyncio:Task exception was never retrieved",
 	    "2024-05-01 10:00:01,123 ERROR [asyncio] Task exception",
@@ -71,7 +71,7 @@ Test(prefix, logging_prefixes_start_a_record_and_continuations_do_not)
 
 Test(prefix, ansi_colors_are_removed_from_the_text)
 {
-	struct th_prefixer *p = prefix_new();
+	struct th_prefixer *p = prefix_new(NULL, NULL);
 	struct th_record rec =
 	    parse(p, "\x1b[1;35mValueError\x1b[0m: \x1b[35mboom\x1b[0m");
 	cr_expect_eq(rec.text.n, strlen("ValueError: boom"));
@@ -106,7 +106,7 @@ static void keep(struct fed *f, const struct th_record *r, size_t n)
 
 static void feed(const char *text, struct fed *f)
 {
-	struct th_prefixer *p = prefix_new();
+	struct th_prefixer *p = prefix_new(NULL, NULL);
 	prefix_begin_input(p);
 	memset(f, 0, sizeof *f);
 	uint64_t number = 1;

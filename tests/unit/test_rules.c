@@ -705,8 +705,8 @@ Test(rules, unknown_key_suggests_the_closest_known_one)
 	assert_error("rule:\n  - id: a\n", 1, 1,
 		     "unknown key 'rule' in rule file (did you mean 'rules'?)");
 	/* Nothing close: no suggestion. */
-	struct th_error e = load_error("prefixes: []\n");
-	cr_assert(strstr(e.message, "unknown key 'prefixes' in rule file") &&
+	struct th_error e = load_error("templates: []\n");
+	cr_assert(strstr(e.message, "unknown key 'templates' in rule file") &&
 		      strstr(e.message, "did you mean") == NULL,
 		  "%s", e.message);
 	assert_error("rules:\n  - id: a\n    start: x\n    extract:\n"
@@ -1162,6 +1162,224 @@ Test(rules, empty_files_and_null_lists_load_as_nothing)
 	cr_assert(rules_load_buffer(r, "one.yaml", one, strlen(one), &err));
 	cr_assert(rules_finish(r, &err), "%s", err.message);
 	cr_assert_eq(rules_count(r), 1);
+	rules_free(r);
+}
+
+/* ---- prefixes -------------------------------------------------------- */
+
+/* One rule, so that rules_finish() succeeds, then YAML's prefixes. */
+#define ONE_RULE "rules: [{id: a, start: x}]\n"
+
+static bool match_prefix(struct th_matcher *m, const char *line,
+			 struct th_prefix_match *out)
+{
+	return rules_match_prefix(m, (struct th_span){line, strlen(line)}, out);
+}
+
+/* S is the span WANT (NULL: absent) and points into LINE. */
+static void assert_span(const char *what, struct th_span s, const char *line,
+			const char *want)
+{
+	if (want == NULL) {
+		cr_assert(s.p == NULL, "%s of '%s' should be absent, is '%.*s'",
+			  what, line, (int)s.n, s.p);
+		return;
+	}
+	cr_assert(s.p != NULL && s.p >= line &&
+		      s.p + s.n <= line + strlen(line),
+		  "%s of '%s' does not point into the line", what, line);
+	cr_assert(s.n == strlen(want) && memcmp(s.p, want, s.n) == 0,
+		  "%s of '%s' is '%.*s', wanted '%s'", what, line, (int)s.n,
+		  s.p, want);
+}
+
+static void assert_prefix(struct th_matcher *m, const char *line,
+			  const char *time, const char *source,
+			  const char *message)
+{
+	struct th_prefix_match pm;
+	cr_assert(match_prefix(m, line, &pm), "no prefix matched '%s'", line);
+	assert_span("time", pm.time, line, time);
+	assert_span("source", pm.source, line, source);
+	assert_span("message", pm.message, line, message);
+}
+
+Test(rules, prefix_with_time_source_and_message_matches_at_line_start)
+{
+	struct th_rules *r = load_yaml(
+	    ONE_RULE "prefixes:\n"
+		     "  - id: nginx-like\n"
+		     "    description: our gateway's own format\n"
+		     "    regex: '\\[(?<time>[^]]+)\\] (?<source>\\S+) \\| "
+		     "(?<message>.*)'\n"
+		     "    time_format: '%d/%b/%Y:%H:%M:%S %z'\n");
+	cr_assert_eq(rules_prefix_count(r), 1);
+	struct th_matcher *m = matcher_new(r);
+	const char *line = "[24/Nov/2026:10:00:01 +0000] worker-3 | Traceback "
+			   "(most recent call last):";
+	assert_prefix(m, line, "24/Nov/2026:10:00:01 +0000", "worker-3",
+		      "Traceback (most recent call last):");
+	struct th_prefix_match pm;
+	cr_assert(match_prefix(m, line, &pm));
+	cr_assert_str_eq(pm.time_format, "%d/%b/%Y:%H:%M:%S %z");
+	assert_prefix(m, "[t] w | ", "t", "w", "");
+	/* Anchored: a prefix is at the start of the line, not inside it. */
+	cr_assert(!match_prefix(m, "x [t] w | msg", &pm));
+	cr_assert(pm.message.p == NULL && pm.time_format == NULL);
+	cr_assert(!match_prefix(m, "Traceback (most recent call last):", &pm));
+	cr_assert_eq(rules_match_errors(m), 0);
+	matcher_free(m);
+	rules_free(r);
+}
+
+Test(rules, prefix_without_time_or_source_leaves_them_absent)
+{
+	struct th_rules *r =
+	    load_yaml(ONE_RULE "prefixes:\n"
+			       "  - {id: bare, regex: '>> (?<message>.*)'}\n"
+			       "  - id: iso\n"
+			       "    regex: '(?<time>\\S+Z) (?<source>\\w*): "
+			       "(?<message>.*)'\n");
+	struct th_matcher *m = matcher_new(r);
+	struct th_prefix_match pm;
+	assert_prefix(m, ">> boom", NULL, NULL, "boom");
+	cr_assert(match_prefix(m, ">> boom", &pm) && pm.time_format == NULL);
+	/* No time_format: the time is ISO 8601. An empty source is none. */
+	assert_prefix(m, "2026-11-24T10:00:01Z : x", "2026-11-24T10:00:01Z",
+		      NULL, "x");
+	cr_assert(match_prefix(m, "2026-11-24T10:00:01Z app: x", &pm));
+	cr_assert(pm.time_format == NULL);
+	assert_span("source", pm.source, "2026-11-24T10:00:01Z app: x", "app");
+	matcher_free(m);
+	rules_free(r);
+}
+
+Test(rules, prefixes_are_tried_in_order_and_a_message_group_must_take_part)
+{
+	struct th_rules *r = load_yaml(
+	    ONE_RULE "prefixes:\n"
+		     "  - {id: one, regex: 'a(?<message>.*)|b'}\n"
+		     "  - {id: two, regex: '(?<source>[ab])(?<message>.*)'}\n");
+	struct th_matcher *m = matcher_new(r);
+	assert_prefix(m, "ax", NULL, NULL, "x");
+	/* "one" matches "b" through the branch without a message group. */
+	assert_prefix(m, "bx", NULL, "b", "x");
+	matcher_free(m);
+	rules_free(r);
+}
+
+Test(rules, prefix_override_changes_disables_and_keeps_the_order)
+{
+	struct th_rules *r = rules_new();
+	struct th_error err = {0};
+	const char *one =
+	    ONE_RULE "prefixes:\n"
+		     "  - {id: p, regex: 'P (?<message>.*)'}\n"
+		     "  - id: q\n"
+		     "    regex: 'P (?<time>\\S+) (?<message>.*)'\n"
+		     "    time_format: '%H:%M'\n"
+		     "  - {id: off, regex: 'O (?<message>.*)', "
+		     "enabled: false}\n";
+	const char *two = "prefixes:\n"
+			  "  - {id: p, override: true, enabled: false}\n"
+			  "  - id: q\n"
+			  "    override: true\n"
+			  "    regex: 'P (?<time>\\S+) (?<source>\\S+) "
+			  "(?<message>.*)'\n"
+			  "  - {id: off, override: true, enabled: true}\n";
+	cr_assert(rules_load_buffer(r, "one.yaml", one, strlen(one), &err),
+		  "%s", err.message);
+	cr_assert(rules_load_buffer(r, "two.yaml", two, strlen(two), &err),
+		  "%zu:%zu: %s", err.line, err.column, err.message);
+	cr_assert(rules_finish(r, &err), "%s", err.message);
+	cr_assert_eq(rules_prefix_count(r), 2);
+	struct th_matcher *m = matcher_new(r);
+	struct th_prefix_match pm;
+	/* p is off, so q's new regex takes the line; its time_format stays. */
+	assert_prefix(m, "P 10:00 w x", "10:00", "w", "x");
+	cr_assert(match_prefix(m, "P 10:00 w x", &pm));
+	cr_assert_str_eq(pm.time_format, "%H:%M");
+	assert_prefix(m, "O y", NULL, NULL, "y");
+	matcher_free(m);
+	rules_free(r);
+}
+
+Test(rules, catastrophic_prefix_is_a_counted_non_match)
+{
+	struct th_rules *r =
+	    load_yaml(ONE_RULE "prefixes:\n"
+			       "  - {id: p, regex: '(a+)+$(?<message>)'}\n");
+	struct th_matcher *m = matcher_new(r);
+	char line[64];
+	memset(line, 'a', 49);
+	line[49] = '!';
+	line[50] = '\0';
+	struct th_prefix_match pm;
+	cr_assert(!match_prefix(m, line, &pm));
+	cr_assert_eq(rules_match_errors(m), 1);
+	assert_prefix(m, "aaa", NULL, NULL, "");
+	matcher_free(m);
+	rules_free(r);
+}
+
+Test(rules, prefix_errors_point_at_the_spot)
+{
+	assert_error("prefixes:\n  - id: p\n"
+		     "    regex: '(?<tiem>\\S+) (?<message>.*)'\n",
+		     3, 16,
+		     "named group 'tiem' is not a prefix group; use one of "
+		     "time, source, message (did you mean 'time'?)");
+	assert_error("prefixes:\n  - id: p\n    regex: '(?<time>\\S+) '\n", 3,
+		     13, "a prefix regex needs a (?<message>...) group");
+	assert_error("prefixes:\n  - id: p\n    regex: (?<source>\\S+)\n", 3,
+		     12, "needs a (?<message>...) group");
+	assert_error("prefixes:\n  - id: p\n    regex: '(?<message>.*'\n", 3,
+		     26, "bad regex in regex: missing closing parenthesis");
+	assert_error("prefixes:\n  - id: p\n    regex: '(?<time>\\S+) "
+		     "(?<message>.*)'\n    time_format: '%Y-%m-%dT%'\n",
+		     4, 28, "'%' must start a strptime conversion");
+	assert_error("prefixes:\n  - id: p\n    regex: '(?<time>\\S+) "
+		     "(?<message>.*)'\n    time_format: '100%% %!'\n",
+		     4, 25, "'%' must start a strptime conversion");
+	assert_error("prefixes:\n  - id: p\n    regex: '(?<time>\\S+) "
+		     "(?<message>.*)'\n    time_format: 'at 100%%'\n",
+		     4, 18, "time_format has no strptime conversion");
+	assert_error("prefixes:\n  - id: p\n    regex: '(?<time>\\S+) "
+		     "(?<message>.*)'\n    time_format: ''\n",
+		     4, 18, "time_format must not be empty");
+	assert_error("prefixes:\n  - id: p\n    regex: '(?<message>.*)'\n"
+		     "    time_format: '%s'\n",
+		     4, 18,
+		     "prefix 'p' has a time_format but its regex no "
+		     "(?<time>...) group");
+	assert_error("prefixes:\n  - id: p\n    regex: '(?<message>.*)'\n"
+		     "    time_fromat: '%s'\n",
+		     4, 5,
+		     "unknown key 'time_fromat' in prefix (did you mean "
+		     "'time_format'?)");
+}
+
+Test(rules, prefix_ids_are_checked_like_rule_ids)
+{
+	assert_error("prefixes:\n  - {id: p, regex: '(?<message>.*)'}\n"
+		     "  - {id: p, regex: 'x(?<message>.*)'}\n",
+		     3, 10,
+		     "duplicate prefix id 'p' (first defined at "
+		     "t.yaml:2:10); add `override: true` to replace it");
+	assert_error("prefixes:\n  - {regex: '(?<message>.*)'}\n", 2, 5,
+		     "a prefix needs an id");
+	assert_error("prefixes:\n  - {id: p, description: d}\n", 2, 10,
+		     "prefix 'p' has no regex");
+	assert_error("prefixes:\n  - {id: p, override: true, enabled: false}\n",
+		     2, 10, "no prefix 'p' to override");
+	assert_error("prefixes:\n  - {id: 'p q', regex: '(?<message>.*)'}\n", 2,
+		     10, "prefix id 'p q' may only use letters");
+	assert_error("prefixes: {id: p}\n", 1, 11, "prefixes must be a list");
+	/* A rule and a prefix may share an id: they never meet. */
+	struct th_rules *r =
+	    load_yaml("rules: [{id: x, start: x}]\n"
+		      "prefixes: [{id: x, regex: '(?<message>.*)'}]\n");
+	cr_assert_eq(rules_prefix_count(r), 1);
 	rules_free(r);
 }
 
