@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
 
@@ -14,12 +15,17 @@
 
 enum { OPT_FAIL_ON = 256, OPT_NO_DEFAULT_RULES, OPT_COLOR };
 
+/* More threads than this gain nothing on the machines we know and only
+ * cost memory (each has its own buffers). */
+#define MAX_JOBS 64
+
 static const struct option long_options[] = {
     {"format", required_argument, NULL, 'f'},
     {"group-by", required_argument, NULL, 'g'},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"rules", required_argument, NULL, 'r'},
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
+    {"jobs", required_argument, NULL, 'j'},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
     {"help", no_argument, NULL, 'h'},
@@ -44,6 +50,10 @@ static const char usage[] =
     "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
     "                         (repeatable; later files override earlier)\n"
     "      --no-default-rules do not load the rules shipped in patterns/\n"
+    "  -j, --jobs=N           scan with N threads (default: the number of\n"
+    "                         cores); a large plain file is split, several\n"
+    "                         inputs are scanned side by side; the report\n"
+    "                         is the same as with -j 1\n"
     "      --color=WHEN       color the text report: auto (default: on a\n"
     "                         terminal, unless NO_COLOR is set), always,\n"
     "                         never\n"
@@ -134,9 +144,23 @@ static bool parse_group_by(const char *s, struct th_options *o)
 	}
 }
 
+static bool parse_jobs(const char *s, size_t *out)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || n < 1 || n > MAX_JOBS) {
+		diag_error("--jobs: '%s' is not a number from 1 to %d", s,
+			   MAX_JOBS);
+		return false;
+	}
+	*out = (size_t)n;
+	return true;
+}
+
 static bool apply_option(int c, const char *arg, struct th_options *o)
 {
 	switch (c) {
+	case 'j': return parse_jobs(arg, &o->jobs);
 	case 'f': return parse_format(arg, &o->format);
 	case 'g': return parse_group_by(arg, o);
 	case OPT_FAIL_ON: return parse_fail_on(arg, &o->fail_on);
@@ -155,6 +179,8 @@ static void defaults(struct th_options *o)
 	o->group_by[0] = TH_KEY_COROUTINE;
 	o->n_group_by = 1;
 	o->fail_on = TH_SEV_WARNING;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	o->jobs = cores < 1 ? 1 : cores > MAX_JOBS ? MAX_JOBS : (size_t)cores;
 }
 
 /* "rules check" before the options selects the rule checker. */
@@ -183,8 +209,8 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":f:g:r:hV", long_options, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, ":f:g:j:r:hV", long_options,
+				NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
 			return CLI_EXIT_SUCCESS;

@@ -25,6 +25,7 @@ struct th_options {
 	bool no_default_rules;
 	const char **rules_paths; /* --rules, in order */
 	size_t n_rules_paths;
+	size_t jobs;	    /* threads for scanning; 1 is serial */
 	const char **paths; /* inputs (scan) or rule files (check) */
 	size_t n_paths;
 };

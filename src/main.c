@@ -64,8 +64,9 @@ static struct th_rules *load_rules(const struct th_options *o)
 
 static int rules_check(const struct th_rules *rules)
 {
-	printf("rules ok: %zu rules, %zu ignore rules\n", rules_count(rules),
-	       rules_ignore_count(rules));
+	printf("rules ok: %zu rules, %zu ignore rules, %zu prefixes\n",
+	       rules_count(rules), rules_ignore_count(rules),
+	       rules_prefix_count(rules));
 	return fflush(stdout) == 0 ? EXIT_CLEAN : EXIT_TROUBLE;
 }
 
@@ -110,7 +111,8 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 				    .color = want_color(o),
 				    .version = TH_VERSION};
 	struct th_sink *sink = make_sink(o, &ctx);
-	struct th_scanner *scanner = scanner_new(rules, agg, sink, &run);
+	struct th_scanner *scanner =
+	    scanner_new(rules, agg, sink, &run, o->jobs);
 	if (o->n_paths == 0)
 		scanner_scan_path(scanner, "-");
 	for (size_t i = 0; i < o->n_paths; i++)

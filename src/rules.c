@@ -1261,8 +1261,11 @@ static bool ignore_apply(struct load *ld, struct ignore_entry *e)
 	if (i == r->n_ignores && e->override)
 		return fail_at(ld, id, "no ignore rule '%s' to override",
 			       e->v.id);
-	struct ignore *g = &r->ignores[i];
-	if (i == r->n_ignores) {
+	/* &array[i] only once the array exists: the first entry has none. */
+	struct ignore *g;
+	if (i < r->n_ignores) {
+		g = &r->ignores[i];
+	} else {
 		g = grow(&r->ignores, &r->n_ignores, sizeof *r->ignores);
 		g->id = e->v.id, e->v.id = NULL;
 		g->at = e->v.at;
@@ -1471,8 +1474,10 @@ static bool prefix_apply(struct load *ld, struct prefix_entry *e)
 		return fail_at(ld, id, "no prefix '%s' to override", e->v.id);
 	if (i == r->n_prefixes && e->values[PK_REGEX] == NULL)
 		return fail_at(ld, id, "prefix '%s' has no regex", e->v.id);
-	struct prefix *p = &r->prefixes[i];
-	if (i == r->n_prefixes) {
+	struct prefix *p;
+	if (i < r->n_prefixes) {
+		p = &r->prefixes[i];
+	} else {
 		p = grow(&r->prefixes, &r->n_prefixes, sizeof *r->prefixes);
 		p->id = e->v.id, e->v.id = NULL;
 		p->at = e->v.at;

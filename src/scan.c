@@ -53,8 +53,10 @@ static void on_event(void *ctx, struct th_event *ev)
 }
 
 struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
-			       struct th_sink *sink, struct th_run *run)
+			       struct th_sink *sink, struct th_run *run,
+			       size_t jobs)
 {
+	(void)jobs; /* TODO(#4): parallel scans */
 	struct th_scanner *s = xcalloc(1, sizeof *s);
 	s->rules = rules;
 	s->agg = agg;

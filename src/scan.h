@@ -17,8 +17,13 @@
 
 struct th_scanner;
 
+/* JOBS threads scan (1: everything in the calling thread). With more, a
+ * large plain file is split into ranges and several inputs are scanned
+ * side by side; each thread aggregates on its own and the results are
+ * merged into AGG, so SINK->event is called only when JOBS is 1. */
 struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
-			       struct th_sink *sink, struct th_run *run);
+			       struct th_sink *sink, struct th_run *run,
+			       size_t jobs);
 void scanner_free(struct th_scanner *s);
 
 /* Scans PATH ("-" for stdin). Returns false when the input failed (it is
