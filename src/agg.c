@@ -465,6 +465,152 @@ bool agg_add(struct th_agg *a, const struct th_event *ev)
 	return true;
 }
 
+/* Orders two groups' positions like where_cmp. */
+static int where_cmp_where(const struct th_where *x, size_t x_input,
+			   const struct th_where *y, size_t y_input)
+{
+	if (x->time[0] != '\0' && y->time[0] != '\0') {
+		int c = time_cmp(x->time, y->time);
+		if (c != 0)
+			return c;
+	}
+	if (x_input != y_input)
+		return x_input < y_input ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+static void where_copy(struct th_where *dst, const struct th_where *src,
+		       uint64_t line_shift)
+{
+	free(dst->input);
+	dst->input = src->input ? xstrdup(src->input) : NULL;
+	dst->line = src->line + line_shift;
+	memcpy(dst->time, src->time, sizeof dst->time);
+}
+
+/* Counts N events with exception NAME (see exception_add). */
+static void exception_add_n(struct th_group *g, const char *name, uint64_t n)
+{
+	if (n == 0)
+		return;
+	exception_add(g, name);
+	size_t i = 0;
+	while (i < g->n_exceptions && strcmp(g->exceptions[i].name, name) != 0)
+		i++;
+	if (i == g->n_exceptions) {
+		g->exceptions_other += n - 1;
+		return;
+	}
+	g->exceptions[i].count += n - 1;
+	for (; i > 0 && count_before(&g->exceptions[i], &g->exceptions[i - 1]);
+	     i--) {
+		struct th_count t = g->exceptions[i];
+		g->exceptions[i] = g->exceptions[i - 1];
+		g->exceptions[i - 1] = t;
+	}
+}
+
+static void capped_merge(struct th_capped *dst, const struct th_capped *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		capped_add(dst, src->items[i]);
+	dst->capped = dst->capped || src->capped;
+}
+
+/* Takes SRC's first (and example) and last where they are earlier and
+ * later than GRP's; FRESH: GRP had no events yet. */
+static void group_widen(struct group *grp, const struct th_group *src,
+			size_t first_input, size_t last_input,
+			uint64_t line_shift, bool fresh)
+{
+	struct th_group *g = &grp->g;
+	struct th_where f = src->first, l = src->last;
+	f.line += line_shift;
+	l.line += line_shift;
+	if (fresh ||
+	    where_cmp_where(&f, first_input, &g->first, grp->first_input) < 0) {
+		where_copy(&g->first, &src->first, line_shift);
+		grp->first_input = first_input;
+		free(g->example);
+		g->example = xstrndup(src->example ? src->example : "",
+				      src->example ? src->example_len : 0);
+		g->example_len = src->example ? src->example_len : 0;
+	}
+	if (fresh ||
+	    where_cmp_where(&l, last_input, &g->last, grp->last_input) > 0) {
+		where_copy(&g->last, &src->last, line_shift);
+		grp->last_input = last_input;
+	}
+}
+
+/* Merges SRC into GRP; see agg_add_group. */
+static void group_merge(struct th_agg *a, struct group *grp,
+			const struct th_group *src, size_t first_input,
+			size_t last_input, uint64_t line_shift)
+{
+	struct th_group *g = &grp->g;
+	bool fresh = g->count == 0;
+	g->count += src->count;
+	for (size_t r = 0; r < a->n_rules; r++)
+		g->rule_counts[r] += src->rule_counts[r];
+	if (fresh || src->severity > g->severity)
+		g->severity = src->severity;
+	for (size_t i = 0; i < src->n_exceptions; i++)
+		exception_add_n(g, src->exceptions[i].name,
+				src->exceptions[i].count);
+	g->exceptions_other += src->exceptions_other;
+	capped_merge(&g->tasks, &src->tasks);
+	capped_merge(&g->defined_at, &src->defined_at);
+	group_widen(grp, src, first_input, last_input, line_shift, fresh);
+}
+
+/* The group for G's key values in A, made when new; NULL when it is new
+ * and A is full. */
+static struct group *group_for(struct th_agg *a, const struct th_group *g)
+{
+	struct th_span vals[TH_KEY_COUNT];
+	for (size_t i = 0; i < a->n_keys; i++)
+		vals[i] = cstr_span(g->key[a->keys[i]]);
+	uint64_t hash = key_hash(a, vals);
+	struct group **slot = table_slot(a, hash, vals);
+	if (*slot != NULL)
+		return *slot;
+	if (a->n_groups == TH_MAX_GROUPS)
+		return NULL;
+	struct group *grp = group_new(a, hash, vals);
+	group_insert(a, slot, grp);
+	return grp;
+}
+
+bool agg_add_group(struct th_agg *a, const struct th_group *g,
+		   size_t first_input, size_t last_input)
+{
+	struct group *grp = group_for(a, g);
+	if (grp == NULL)
+		return false;
+	group_merge(a, grp, g, first_input, last_input, 0);
+	return true;
+}
+
+size_t agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
+		 uint64_t line_base)
+{
+	size_t dropped = 0;
+	for (size_t i = 0; i < src->n_groups; i++) {
+		const struct group *s = src->groups[i];
+		struct group *grp = group_for(dst, &s->g);
+		if (grp == NULL) {
+			dropped += s->g.count;
+			continue;
+		}
+		/* Only positions in INPUT move; one range scans one input. */
+		uint64_t shift = s->first_input == input ? line_base : 0;
+		group_merge(dst, grp, &s->g, s->first_input, s->last_input,
+			    shift);
+	}
+	return dropped;
+}
+
 /* qsort_r order of agg_sorted(): count descending, then the key values in
  * group-by order, NULL first. Distinct groups never compare equal. */
 static int group_cmp(const void *px, const void *py, void *pa)

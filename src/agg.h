@@ -82,6 +82,24 @@ void agg_free(struct th_agg *a);
  * run->groups_dropped. */
 bool agg_add(struct th_agg *a, const struct th_event *ev);
 
+/* Merges group G into A with the semantics of counting its events one by
+ * one: counts and per-rule and per-exception counts add, severity is the
+ * highest, capped lists are merged (and stay capped), first and last widen
+ * (the example follows first). G's key values are in G->key for A's
+ * group-by keys, its rule_counts are indexed like A's rules, and its first
+ * and last events come from the inputs at positions FIRST_INPUT and
+ * LAST_INPUT. Returns false (nothing merged) when G's group is new and
+ * TH_MAX_GROUPS are kept already. */
+bool agg_add_group(struct th_agg *a, const struct th_group *g,
+		   size_t first_input, size_t last_input);
+
+/* Merges every group of SRC (same rules and keys) into DST. Lines of
+ * input INPUT in SRC are shifted by LINE_BASE: a range of a file scanned
+ * apart counts its lines from 1. Returns how many events were in groups
+ * that did not fit. */
+size_t agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
+		 uint64_t line_base);
+
 /* The group-by keys, in the order given. */
 size_t agg_keys(const struct th_agg *a, const enum th_key **keys);
 

@@ -599,3 +599,65 @@ Test(agg, empty_aggregate_has_no_groups)
 	cr_expect_eq(sorted(f, &g), 0);
 	close_agg(f);
 }
+
+/* The same events into one aggregate, or split between two (the second
+ * counting its lines from 1, as a range of the file scanned apart) and
+ * merged, must give the same groups. */
+Test(agg, merging_split_aggregates_equals_aggregating_the_whole)
+{
+	enum th_key key = TH_KEY_COROUTINE;
+	struct fixture *whole = open_by(key);
+	struct fixture *head = open_by(key);
+	struct fixture *tail = open_by(key);
+	const char *coros[] = {"fetch", "sync", "fetch", NULL, "fetch", "sync"};
+	const char *excs[] = {"KeyError", NULL,	      "ValueError",
+			      "OSError",  "KeyError", "KeyError"};
+	for (size_t i = 0; i < 60; i++) {
+		char task[16], time[40];
+		snprintf(task, sizeof task, "Task-%zu", i);
+		snprintf(time, sizeof time, "2024-05-01T10:00:%02zu", i % 60);
+		uint64_t line = 10 * i + 1;
+		struct spec s = {.coroutine = coros[i % 6],
+				 .exception = excs[i % 6],
+				 .task = task,
+				 .line = line,
+				 .time = i % 7 ? time : NULL};
+		add(whole, s);
+		if (i < 25) {
+			add(head, s);
+		} else {
+			s.line = line - 250; /* the tail starts at line 251 */
+			add(tail, s);
+		}
+	}
+	cr_expect_eq(agg_merge(head->agg, tail->agg, 0, 250), 0);
+	const struct th_group *const *a, *const *b;
+	size_t na = sorted(whole, &a), nb = sorted(head, &b);
+	cr_assert_eq(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		cr_expect_eq(a[i]->count, b[i]->count);
+		cr_expect_eq(a[i]->n_exceptions, b[i]->n_exceptions);
+		for (size_t e = 0; e < a[i]->n_exceptions; e++) {
+			cr_expect_str_eq(a[i]->exceptions[e].name,
+					 b[i]->exceptions[e].name);
+			cr_expect_eq(a[i]->exceptions[e].count,
+				     b[i]->exceptions[e].count);
+		}
+		cr_expect_eq(a[i]->tasks.n, b[i]->tasks.n);
+		cr_expect_eq(a[i]->tasks.capped, b[i]->tasks.capped);
+		for (size_t t = 0; t < a[i]->tasks.n; t++)
+			cr_expect_str_eq(a[i]->tasks.items[t],
+					 b[i]->tasks.items[t]);
+		cr_expect_eq(a[i]->first.line, b[i]->first.line, "%llu vs %llu",
+			     (unsigned long long)a[i]->first.line,
+			     (unsigned long long)b[i]->first.line);
+		cr_expect_eq(a[i]->last.line, b[i]->last.line, "%llu vs %llu",
+			     (unsigned long long)a[i]->last.line,
+			     (unsigned long long)b[i]->last.line);
+		cr_expect_str_eq(a[i]->first.time, b[i]->first.time);
+		cr_expect_eq(a[i]->example_len, b[i]->example_len);
+	}
+	close_agg(whole);
+	close_agg(head);
+	close_agg(tail);
+}
