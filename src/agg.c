@@ -329,19 +329,32 @@ static int time_cmp(const char *x, const char *y)
 	return 0;
 }
 
-/* Orders an event's position against a group's first or last: by time
- * when both have one and they differ, else by input, then line. */
-static int where_cmp(const struct th_event *ev, const struct th_where *w,
-		     size_t w_input)
+/* Positions are ordered by time, an event without one before every event
+ * with one, then by input, then by line. The order must be total, or
+ * which event is "first" would depend on the order events arrive in and
+ * merged reports would differ from whole ones. */
+static int position_cmp(const char *x_time, size_t x_input, uint64_t x_line,
+			const char *y_time, size_t y_input, uint64_t y_line)
 {
-	if (ev->time[0] != '\0' && w->time[0] != '\0') {
-		int c = time_cmp(ev->time, w->time);
+	bool xt = x_time[0] != '\0', yt = y_time[0] != '\0';
+	if (xt != yt)
+		return xt ? 1 : -1;
+	if (xt) {
+		int c = time_cmp(x_time, y_time);
 		if (c != 0)
 			return c;
 	}
-	if (ev->input_index != w_input)
-		return ev->input_index < w_input ? -1 : 1;
-	return (ev->line > w->line) - (ev->line < w->line);
+	if (x_input != y_input)
+		return x_input < y_input ? -1 : 1;
+	return (x_line > y_line) - (x_line < y_line);
+}
+
+/* Orders an event's position against a group's first or last. */
+static int where_cmp(const struct th_event *ev, const struct th_where *w,
+		     size_t w_input)
+{
+	return position_cmp(ev->time, ev->input_index, ev->line, w->time,
+			    w_input, w->line);
 }
 
 /* Makes W name EV's position, with copies of its input name and time. */
@@ -469,14 +482,8 @@ bool agg_add(struct th_agg *a, const struct th_event *ev)
 static int where_cmp_where(const struct th_where *x, size_t x_input,
 			   const struct th_where *y, size_t y_input)
 {
-	if (x->time[0] != '\0' && y->time[0] != '\0') {
-		int c = time_cmp(x->time, y->time);
-		if (c != 0)
-			return c;
-	}
-	if (x_input != y_input)
-		return x_input < y_input ? -1 : 1;
-	return (x->line > y->line) - (x->line < y->line);
+	return position_cmp(x->time, x_input, x->line, y->time, y_input,
+			    y->line);
 }
 
 static void where_copy(struct th_where *dst, const struct th_where *src,

@@ -48,6 +48,8 @@ struct th_input {
 	char *name;
 	enum th_compression compression;
 	enum th_status failed; /* TH_OK, or the error every read repeats */
+	bool ranged;	       /* reads stop after `left` more bytes */
+	uint64_t left;
 	char err[160];
 
 	/* The peeked bytes, replayed by plain reads (compressed inputs copy
@@ -250,6 +252,15 @@ struct th_input *input_open(const char *path, char *err, size_t err_size)
 static enum th_status input_read_plain(struct th_input *in, char *buf,
 				       size_t cap, size_t *got)
 {
+	if (in->ranged) {
+		if (in->left == 0)
+			return TH_EOF;
+		if (cap > in->left)
+			cap = (size_t)in->left;
+		enum th_status st = input_read_fd(in, buf, cap, got);
+		in->left -= *got;
+		return st;
+	}
 	size_t left = in->peek_len - in->peek_pos;
 
 	if (left == 0)
@@ -370,6 +381,26 @@ static enum th_status input_read_zstd(struct th_input *in, char *buf,
 }
 
 /* See input.h. CAP must be positive. */
+struct th_input *input_open_range(const char *path, uint64_t start,
+				  uint64_t end, char *err, size_t err_size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || lseek(fd, (off_t)start, SEEK_SET) < 0) {
+		if (err_size > 0)
+			snprintf(err, err_size, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	struct th_input *in = input_xcalloc(sizeof *in);
+	in->fd = fd;
+	in->owns_fd = true;
+	in->name = input_xstrdup(path);
+	in->ranged = true;
+	in->left = end - start;
+	return in;
+}
+
 enum th_status input_read(struct th_input *in, char *buf, size_t cap,
 			  size_t *got)
 {

@@ -36,6 +36,11 @@ struct th_input *input_open(const char *path, char *err, size_t err_size);
  * input_read. Aborts on out-of-memory. */
 struct th_input *input_from_fd(int fd, const char *name);
 
+/* Opens bytes START..END of the plain file PATH, read as they are (no
+ * decompression): one range of a large file that several threads scan. */
+struct th_input *input_open_range(const char *path, uint64_t start,
+				  uint64_t end, char *err, size_t err_size);
+
 /* Reads up to CAP (> 0) decompressed bytes into BUF and stores their number
  * in *GOT. Returns TH_OK with *GOT > 0, TH_EOF with *GOT == 0 at the end, or
  * TH_ERR_IO / TH_ERR_CORRUPT (see input_error) with *GOT == 0. Retries EINTR.

@@ -665,3 +665,24 @@ bool prefix_pending(const struct th_prefixer *p)
 			return true;
 	return false;
 }
+
+bool prefix_safe_boundary(const struct th_prefixer *p, struct th_span line)
+{
+	struct th_frame fr;
+	if ((p->rules != NULL && rules_prefix_count(p->rules) > 0) ||
+	    line.n == 0 || line.p[0] == '{' || frame_any(line, &fr))
+		return false;
+	struct th_span t = line;
+	if (t.p[0] == '[') {
+		t.p++;
+		t.n--;
+	}
+	char iso[40];
+	return prefix_parse_time(t, iso) > 0 || starts_with_level(line);
+}
+
+bool prefix_is_framed(struct th_span line)
+{
+	struct th_frame fr;
+	return (line.n > 0 && line.p[0] == '{') || frame_any(line, &fr);
+}

@@ -58,6 +58,14 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out);
  * then read line by line, or the rest would be skipped. */
 bool prefix_pending(const struct th_prefixer *p);
 
+/* True when LINE is a place where a file may be cut into ranges scanned
+ * apart: it carries no collector framing (so the file has one writer
+ * there) and opens a log record, which ends every event open before it. */
+bool prefix_safe_boundary(const struct th_prefixer *p, struct th_span line);
+
+/* True when LINE carries a collector's framing or is a JSON record. */
+bool prefix_is_framed(struct th_span line);
+
 /* Removes ANSI CSI escapes ("\x1b[1;35m") from IN into OUT (capacity at
  * least IN.n); returns the new length. */
 size_t prefix_strip_ansi(struct th_span in, char *out);

@@ -33,6 +33,9 @@ struct th_sink {
 	/* Called once at the end; returns false when output failed. */
 	bool (*finish)(struct th_sink *s);
 	void (*free)(struct th_sink *s);
+	/* event() prints as events are found (ndjson, --follow): the scan
+	 * must then deliver them one by one, in order, from one thread. */
+	bool per_event;
 	struct th_report_ctx ctx;
 };
 

@@ -106,6 +106,7 @@ struct th_sink *report_ndjson_new(const struct th_report_ctx *ctx)
 	s->base.finish = ndjson_finish;
 	s->base.free = ndjson_free;
 	s->base.ctx = *ctx;
+	s->base.per_event = true;
 	s->text_cap = 64 * 1024;
 	s->text = xmalloc(s->text_cap);
 	return &s->base;

@@ -753,6 +753,7 @@ struct th_sink *report_text_new(const struct th_report_ctx *ctx)
 	s->base.finish = text_finish;
 	s->base.free = text_free;
 	s->base.ctx = *ctx;
+	s->base.per_event = ctx->follow;
 	s->pal = palette(ctx->color);
 	return &s->base;
 }

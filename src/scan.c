@@ -1,116 +1,154 @@
-/* scan.c - drive one input through the pipeline; see scan.h.
+/* scan.c - drive inputs through the pipeline; see scan.h.
  *
  * While no event is open the scanner never looks at single lines: it asks
  * the trigger for the next literal in the whole buffered window, skips
  * the lines before it in bulk and only then reads the candidate line.
+ *
+ * With several jobs, inputs become work items: whole files, and ranges of
+ * large plain files cut where a log record starts (an event never spans
+ * such a place, see prefix_safe_boundary). Threads take items in turn,
+ * each with a pipeline and an aggregate of its own; the items are merged
+ * in input order at the end, each range's lines shifted by the lines of
+ * the ranges before it, so the report equals a serial scan's.
  */
 #include "scan.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "assemble.h"
 #include "classify.h"
 #include "diag.h"
 #include "input.h"
-#include "th_limits.h"
 #include "lines.h"
 #include "prefix.h"
+#include "th_limits.h"
 #include "trigger.h"
+
+/* The stages one thread runs, feeding one aggregate and one run. */
+struct pipeline {
+	const struct th_rules *rules;
+	const struct th_trigger *trigger;
+	struct th_matcher *matcher;
+	struct th_prefixer *prefixer;
+	struct th_assembler *assembler;
+	struct th_classifier *classifier;
+	struct th_agg *agg;
+	struct th_sink *sink; /* NULL: events are only aggregated */
+	struct th_run *run;
+};
+
+/* A file, or a range of one, to scan; and what scanning it gave. */
+struct item {
+	char *path;
+	size_t input; /* index in the scanner's run */
+	bool ranged;
+	uint64_t start, end;
+	struct th_agg *agg;
+	struct th_run run;
+	uint64_t lines, bytes;
+	char *error;
+};
 
 struct th_scanner {
 	const struct th_rules *rules;
 	struct th_agg *agg;
 	struct th_sink *sink;
 	struct th_run *run;
-	struct th_matcher *matcher;
+	size_t jobs;
 	struct th_trigger *trigger;
-	struct th_prefixer *prefixer;
-	struct th_assembler *assembler;
-	struct th_classifier *classifier;
+	struct th_prefixer *boundaries; /* judges places to cut a file */
+	struct pipeline *serial;	/* jobs == 1 */
+	struct item *items;		/* jobs > 1: until scanner_finish */
+	size_t n_items, cap_items;
+	pthread_mutex_t lock;
+	size_t next_item;
 };
 
-/* A classified event: into its group and out through the sink. */
+/* A classified event: into its group, and out through the sink when the
+ * sink prints events as they come. */
 static void deliver(void *ctx, const struct th_event *ev)
 {
-	struct th_scanner *s = ctx;
-	int sev = (int)rules_severity(s->rules, ev->rule);
-	if (sev > s->run->worst)
-		s->run->worst = sev;
-	if (!agg_add(s->agg, ev))
-		s->run->groups_dropped++;
-	s->sink->event(s->sink, ev);
+	struct pipeline *p = ctx;
+	int sev = (int)rules_severity(p->rules, ev->rule);
+	if (sev > p->run->worst)
+		p->run->worst = sev;
+	if (!agg_add(p->agg, ev))
+		p->run->groups_dropped++;
+	if (p->sink != NULL)
+		p->sink->event(p->sink, ev);
 }
 
 static void on_event(void *ctx, struct th_event *ev)
 {
-	struct th_scanner *s = ctx;
-	classify_event(s->classifier, ev);
+	struct pipeline *p = ctx;
+	classify_event(p->classifier, ev);
 }
 
-struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
-			       struct th_sink *sink, struct th_run *run,
-			       size_t jobs)
+static struct pipeline *pipeline_new(const struct th_rules *rules,
+				     const struct th_trigger *trigger,
+				     struct th_agg *agg, struct th_sink *sink,
+				     struct th_run *run)
 {
-	(void)jobs; /* TODO(#4): parallel scans */
-	struct th_scanner *s = xcalloc(1, sizeof *s);
-	s->rules = rules;
-	s->agg = agg;
-	s->sink = sink;
-	s->run = run;
-	s->matcher = matcher_new(rules);
-	s->trigger = trigger_new(rules);
-	s->prefixer = prefix_new(rules, s->matcher);
-	s->assembler =
-	    assembler_new(rules, s->matcher, s->trigger, on_event, s);
-	s->classifier = classify_new(rules, s->matcher, run, deliver, s);
-	return s;
+	struct pipeline *p = xcalloc(1, sizeof *p);
+	*p = (struct pipeline){.rules = rules,
+			       .trigger = trigger,
+			       .agg = agg,
+			       .sink = sink,
+			       .run = run};
+	p->matcher = matcher_new(rules);
+	p->prefixer = prefix_new(rules, p->matcher);
+	p->assembler = assembler_new(rules, p->matcher, trigger, on_event, p);
+	p->classifier = classify_new(rules, p->matcher, run, deliver, p);
+	return p;
 }
 
-void scanner_free(struct th_scanner *s)
+static void pipeline_free(struct pipeline *p)
 {
-	if (s == NULL)
+	if (p == NULL)
 		return;
-	classify_free(s->classifier);
-	assembler_free(s->assembler);
-	prefix_free(s->prefixer);
-	trigger_free(s->trigger);
-	matcher_free(s->matcher);
-	free(s);
+	classify_free(p->classifier);
+	assembler_free(p->assembler);
+	prefix_free(p->prefixer);
+	matcher_free(p->matcher);
+	free(p);
 }
 
-static void feed_records(struct th_scanner *s, const struct th_record *recs,
+static void feed_records(struct pipeline *p, const struct th_record *recs,
 			 size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		assembler_feed(s->assembler, &recs[i]);
+		assembler_feed(p->assembler, &recs[i]);
 }
 
-static void feed_line(struct th_scanner *s, struct th_lines *l,
+static void feed_line(struct pipeline *p, struct th_lines *l,
 		      const struct th_line *line)
 {
 	const struct th_record *recs;
-	size_t n = prefix_parse(s->prefixer, line, lines_offset(l), &recs);
-	feed_records(s, recs, n);
+	size_t n = prefix_parse(p->prefixer, line, lines_offset(l), &recs);
+	feed_records(p, recs, n);
 }
 
 /* One step of the fast path: skips the buffered lines before the next
  * candidate. Sets *READY when the next line is one to read (a candidate,
  * or a line too long for the window); otherwise a whole window was
  * skipped. Returns the status of the reads. */
-static enum th_status skip_to_candidate(struct th_scanner *s,
-					struct th_lines *l, bool *ready)
+static enum th_status skip_to_candidate(struct pipeline *p, struct th_lines *l,
+					bool *ready)
 {
 	struct th_span w;
 	enum th_status st = lines_window(l, &w);
 	*ready = st == TH_OK;
 	if (st != TH_OK || w.n == 0)
 		return st;
-	size_t hit = trigger_find(s->trigger, w);
+	size_t hit = trigger_find(p->trigger, w);
 	if (hit == w.n) {
 		lines_skip(l, w.n);
 		*ready = false;
@@ -121,13 +159,13 @@ static enum th_status skip_to_candidate(struct th_scanner *s,
 	return TH_OK;
 }
 
-static enum th_status scan_lines(struct th_scanner *s, struct th_lines *l)
+static enum th_status scan_lines(struct pipeline *p, struct th_lines *l)
 {
 	for (;;) {
-		if (assembler_idle(s->assembler) &&
-		    !prefix_pending(s->prefixer)) {
+		if (assembler_idle(p->assembler) &&
+		    !prefix_pending(p->prefixer)) {
 			bool ready;
-			enum th_status st = skip_to_candidate(s, l, &ready);
+			enum th_status st = skip_to_candidate(p, l, &ready);
 			if (st != TH_OK)
 				return st;
 			if (!ready)
@@ -137,50 +175,284 @@ static enum th_status scan_lines(struct th_scanner *s, struct th_lines *l)
 		enum th_status st = lines_next(l, &line);
 		if (st != TH_OK)
 			return st;
-		feed_line(s, l, &line);
+		feed_line(p, l, &line);
 	}
 }
 
-/* Records and names a failed input. */
-static void input_failed(struct th_scanner *s, size_t index, const char *name,
-			 const char *why)
+/* Scans item IT with pipeline P, whose aggregate and run take the
+ * results; fills IT's lines, bytes and error. NAME is the input's name as
+ * reports show it (it must outlive the scan). */
+static void scan_item(struct pipeline *p, struct item *it, const char *name)
 {
-	struct th_run_input *in = &s->run->inputs[index];
-	free(in->error);
-	in->error = xstrdup(why);
-	s->run->inputs_failed++;
-	diag_error("%s: %s", name, why);
-}
-
-static bool scan_file(struct th_scanner *s, const char *path)
-{
-	const char *name = strcmp(path, "-") == 0 ? "-" : path;
-	size_t index = run_add_input(s->run, name);
 	char err[256];
-	struct th_input *in = input_open(path, err, sizeof err);
+	struct th_input *in = it->ranged
+				  ? input_open_range(it->path, it->start,
+						     it->end, err, sizeof err)
+				  : input_open(it->path, err, sizeof err);
 	if (in == NULL) {
-		input_failed(s, index, name, err);
-		return false;
+		it->error = xstrdup(err);
+		return;
 	}
+	size_t errors_before = rules_match_errors(p->matcher);
 	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
-	const char *kept_name = s->run->inputs[index].name;
-	assembler_begin_input(s->assembler, kept_name, index);
-	prefix_begin_input(s->prefixer);
-	enum th_status st = scan_lines(s, l);
+	assembler_begin_input(p->assembler, name, it->input);
+	prefix_begin_input(p->prefixer);
+	enum th_status st = scan_lines(p, l);
 	const struct th_record *recs;
-	feed_records(s, recs, prefix_finish(s->prefixer, &recs));
-	assembler_end_input(s->assembler);
-	struct th_run_input *ri = &s->run->inputs[index];
-	ri->lines = lines_number(l) - 1;
-	ri->bytes = lines_offset(l);
-	s->run->lines_truncated += lines_truncated(l);
-	s->run->match_errors = rules_match_errors(s->matcher);
-	bool ok = st == TH_EOF;
-	if (!ok)
-		input_failed(s, index, name, input_error(in));
+	feed_records(p, recs, prefix_finish(p->prefixer, &recs));
+	assembler_end_input(p->assembler);
+	it->lines = lines_number(l) - 1;
+	it->bytes = lines_offset(l);
+	p->run->lines_truncated += lines_truncated(l);
+	p->run->match_errors += rules_match_errors(p->matcher) - errors_before;
+	if (st != TH_EOF)
+		it->error = xstrdup(input_error(in));
 	lines_free(l);
 	input_close(in);
-	return ok;
+}
+
+/* Puts an item's lines, bytes and error into the scanner's run, naming a
+ * failed input on stderr. */
+static void record_input(struct th_scanner *s, const struct item *it)
+{
+	struct th_run_input *ri = &s->run->inputs[it->input];
+	ri->lines += it->lines;
+	ri->bytes += it->bytes;
+	if (it->error == NULL || ri->error != NULL)
+		return;
+	ri->error = xstrdup(it->error);
+	s->run->inputs_failed++;
+	diag_error("%s: %s", ri->name, it->error);
+}
+
+/* Adds a worker's counters to the scanner's run. */
+static void run_add(struct th_run *dst, const struct th_run *src)
+{
+	dst->events += src->events;
+	if (src->worst > dst->worst)
+		dst->worst = src->worst;
+	for (size_t i = 0; i < dst->n_ignored && i < src->n_ignored; i++)
+		dst->ignored[i] += src->ignored[i];
+	dst->lines_truncated += src->lines_truncated;
+	dst->events_truncated += src->events_truncated;
+	dst->events_incomplete += src->events_incomplete;
+	dst->match_errors += src->match_errors;
+	dst->groups_dropped += src->groups_dropped;
+}
+
+struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
+			       struct th_sink *sink, struct th_run *run,
+			       size_t jobs)
+{
+	struct th_scanner *s = xcalloc(1, sizeof *s);
+	s->rules = rules;
+	s->agg = agg;
+	s->sink = sink;
+	s->run = run;
+	/* A sink that prints each event needs them in order. */
+	s->jobs = jobs < 1 || sink->per_event ? 1 : jobs;
+	s->trigger = trigger_new(rules);
+	if (s->jobs == 1)
+		s->serial = pipeline_new(rules, s->trigger, agg, sink, run);
+	else
+		s->boundaries = prefix_new(rules, NULL);
+	pthread_mutex_init(&s->lock, NULL);
+	return s;
+}
+
+static void item_fini(struct item *it)
+{
+	free(it->path);
+	free(it->error);
+	agg_free(it->agg);
+	run_fini(&it->run);
+}
+
+void scanner_free(struct th_scanner *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n_items; i++)
+		item_fini(&s->items[i]);
+	free(s->items);
+	pipeline_free(s->serial);
+	prefix_free(s->boundaries);
+	trigger_free(s->trigger);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static struct item *item_add(struct th_scanner *s, const char *path,
+			     size_t input)
+{
+	if (s->n_items == s->cap_items) {
+		s->cap_items = s->cap_items ? 2 * s->cap_items : 16;
+		s->items = xrealloc(s->items, s->cap_items * sizeof *s->items);
+	}
+	struct item *it = &s->items[s->n_items++];
+	*it = (struct item){.path = xstrdup(path), .input = input};
+	return it;
+}
+
+/* The first place at or after AT (within TH_READ_BUFFER) where FD's file
+ * may be cut: the start of a line that prefix_safe_boundary accepts, after
+ * a whole line without framing. 0 when there is none. */
+static uint64_t find_boundary(const struct th_scanner *s, int fd, uint64_t at)
+{
+	char *buf = xmalloc(TH_READ_BUFFER);
+	ssize_t got = pread(fd, buf, TH_READ_BUFFER, (off_t)at);
+	uint64_t found = 0;
+	const char *p = got > 0 ? memchr(buf, '\n', (size_t)got) : NULL;
+	const char *end = buf + (got > 0 ? got : 0);
+	bool prev_plain = false; /* the line before was whole and unframed */
+	while (p != NULL && found == 0) {
+		const char *line = p + 1;
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		if (nl == NULL)
+			break;
+		struct th_span span = {line, (size_t)(nl - line)};
+		if (prev_plain && prefix_safe_boundary(s->boundaries, span))
+			found = at + (uint64_t)(line - buf);
+		prev_plain = !prefix_is_framed(span);
+		p = nl;
+	}
+	free(buf);
+	return found;
+}
+
+/* TH_SPLIT_MIN, or TRACEHOUND_SPLIT_MIN bytes: tests cut small files to
+ * check that a cut report equals a whole one. */
+static uint64_t split_min(void)
+{
+	const char *env = getenv("TRACEHOUND_SPLIT_MIN");
+	return env != NULL ? strtoull(env, NULL, 10) : TH_SPLIT_MIN;
+}
+
+/* Whether PATH is a plain (uncompressed) regular file of SIZE bytes large
+ * enough to be worth cutting into ranges; its descriptor in *FD. */
+static bool worth_splitting(const char *path, int *fd, uint64_t *size)
+{
+	struct stat st;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < split_min()) {
+		return false;
+	}
+	unsigned char magic[4] = {0};
+	if (pread(*fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic ||
+	    (magic[0] == 0x1f && magic[1] == 0x8b) ||
+	    (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f &&
+	     magic[3] == 0xfd))
+		return false;
+	*size = (uint64_t)st.st_size;
+	return true;
+}
+
+/* Queues PATH as one item, or as up to s->jobs ranges. */
+static void queue_file(struct th_scanner *s, const char *path, size_t input)
+{
+	int fd = -1;
+	uint64_t size, start = 0;
+	if (strcmp(path, "-") != 0 && worth_splitting(path, &fd, &size)) {
+		for (size_t k = 1; k < s->jobs; k++) {
+			uint64_t cut = find_boundary(s, fd, size / s->jobs * k);
+			if (cut <= start || cut >= size)
+				continue;
+			struct item *it = item_add(s, path, input);
+			*it = (struct item){.path = it->path,
+					    .input = input,
+					    .ranged = true,
+					    .start = start,
+					    .end = cut};
+			start = cut;
+		}
+		if (start > 0) {
+			struct item *it = item_add(s, path, input);
+			*it = (struct item){.path = it->path,
+					    .input = input,
+					    .ranged = true,
+					    .start = start,
+					    .end = size};
+			close(fd);
+			return;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	item_add(s, path, input);
+}
+
+/* A file named on the command line or found in a directory. */
+static void visit_file(struct th_scanner *s, const char *path)
+{
+	const char *name = strcmp(path, "-") == 0 ? "-" : path;
+	size_t input = run_add_input(s->run, name);
+	if (s->serial == NULL) {
+		queue_file(s, path, input);
+		return;
+	}
+	struct item it = {.path = (char *)path, .input = input};
+	scan_item(s->serial, &it, s->run->inputs[input].name);
+	it.path = NULL;
+	record_input(s, &it);
+	free(it.error);
+}
+
+/* A worker: takes the next item until none is left. */
+static void *work(void *arg)
+{
+	struct th_scanner *s = arg;
+	const enum th_key *keys;
+	size_t n_keys = agg_keys(s->agg, &keys);
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		size_t i = s->next_item++;
+		pthread_mutex_unlock(&s->lock);
+		if (i >= s->n_items)
+			return NULL;
+		struct item *it = &s->items[i];
+		it->agg = agg_new(s->rules, keys, n_keys);
+		run_init(&it->run, rules_ignore_count(s->rules));
+		struct pipeline *p =
+		    pipeline_new(s->rules, s->trigger, it->agg, NULL, &it->run);
+		scan_item(p, it, s->run->inputs[it->input].name);
+		pipeline_free(p);
+	}
+}
+
+/* Merges the items in input order: a range's lines come after those of
+ * the ranges before it. */
+static void merge_items(struct th_scanner *s)
+{
+	uint64_t line_base = 0;
+	for (size_t i = 0; i < s->n_items; i++) {
+		struct item *it = &s->items[i];
+		if (i > 0 && s->items[i - 1].input != it->input)
+			line_base = 0;
+		s->run->groups_dropped +=
+		    agg_merge(s->agg, it->agg, it->input, line_base);
+		run_add(s->run, &it->run);
+		record_input(s, it);
+		line_base += it->lines;
+	}
+}
+
+void scanner_finish(struct th_scanner *s)
+{
+	if (s->serial != NULL || s->n_items == 0)
+		return;
+	size_t n = s->jobs < s->n_items ? s->jobs : s->n_items;
+	pthread_t *threads = xcalloc(n, sizeof *threads);
+	size_t started = 0;
+	for (; started < n; started++)
+		if (pthread_create(&threads[started], NULL, work, s) != 0)
+			break;
+	if (started == 0)
+		work(s); /* no thread could start: do it here */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	merge_items(s);
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
@@ -193,55 +465,56 @@ static int not_hidden(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-static bool scan_dir(struct th_scanner *s, const char *dir);
+static void visit_dir(struct th_scanner *s, const char *dir);
 
 /* One name found in a directory: a subdirectory is walked, a regular file
  * (or a link to one) scanned; links to directories, devices, pipes and
  * sockets are passed over. */
-static bool scan_entry(struct th_scanner *s, const char *path)
+static void visit_entry(struct th_scanner *s, const char *path)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0)
-		return scan_file(s, path); /* reports why it cannot be read */
-	if (S_ISDIR(st.st_mode))
-		return scan_dir(s, path);
-	if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
-		return scan_file(s, path); /* a dangling link: report it */
-	return S_ISREG(st.st_mode) ? scan_file(s, path) : true;
+		visit_file(s, path); /* reports why it cannot be read */
+	else if (S_ISDIR(st.st_mode))
+		visit_dir(s, path);
+	else if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+		visit_file(s, path); /* a dangling link: report it */
+	else if (S_ISREG(st.st_mode))
+		visit_file(s, path);
 }
 
-/* Scans a directory's files and subdirectories in name order, skipping
+/* Visits a directory's files and subdirectories in name order, skipping
  * hidden ones and not following symbolic links to directories (as
  * ripgrep does), so a link cycle cannot trap the walk. */
-static bool scan_dir(struct th_scanner *s, const char *dir)
+static void visit_dir(struct th_scanner *s, const char *dir)
 {
 	struct dirent **names;
 	int n = scandir(dir, &names, not_hidden, by_name);
 	if (n < 0) {
-		size_t index = run_add_input(s->run, dir);
-		input_failed(s, index, dir, strerror(errno));
-		return false;
+		struct item it = {.input = run_add_input(s->run, dir),
+				  .error = strerror(errno)};
+		record_input(s, &it);
+		return;
 	}
-	bool ok = true;
 	for (int i = 0; i < n; i++) {
 		size_t len = strlen(dir) + strlen(names[i]->d_name) + 2;
 		char *path = xmalloc(len);
 		bool slash = dir[strlen(dir) - 1] == '/';
 		snprintf(path, len, "%s%s%s", dir, slash ? "" : "/",
 			 names[i]->d_name);
-		ok = scan_entry(s, path) && ok;
+		visit_entry(s, path);
 		free(path);
 		free(names[i]);
 	}
 	free(names);
-	return ok;
 }
 
-bool scanner_scan_path(struct th_scanner *s, const char *path)
+void scanner_scan_path(struct th_scanner *s, const char *path)
 {
 	struct stat st;
 	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
 	    S_ISDIR(st.st_mode))
-		return scan_dir(s, path);
-	return scan_file(s, path);
+		visit_dir(s, path);
+	else
+		visit_file(s, path);
 }

@@ -26,8 +26,14 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 			       size_t jobs);
 void scanner_free(struct th_scanner *s);
 
-/* Scans PATH ("-" for stdin). Returns false when the input failed (it is
- * then recorded in the run; what was read before the failure counts). */
-bool scanner_scan_path(struct th_scanner *s, const char *path);
+/* Scans PATH ("-" for stdin; a directory is walked in name order). An
+ * input that cannot be read is recorded in the run and named on stderr;
+ * what was read before a failure counts. With several jobs the files are
+ * only queued: scanner_finish() scans them. */
+void scanner_scan_path(struct th_scanner *s, const char *path);
+
+/* Scans what is queued and merges it into the aggregate and the run. Call
+ * once, after the last scanner_scan_path(). */
+void scanner_finish(struct th_scanner *s);
 
 #endif

@@ -53,6 +53,10 @@
 /* Writers with a CRI or Docker partial line waiting for its last piece. */
 #define TH_MAX_PARTIALS 16
 
+/* A plain file at least this large is cut into ranges scanned by several
+ * threads (-j); a smaller one is scanned whole by one. */
+#define TH_SPLIT_MIN (32u * 1024 * 1024)
+
 /* Bounds on one regex match, so a user pattern that backtracks badly costs
  * at most a few milliseconds a line; a match that hits one counts as no
  * match (and is counted in the report's skipped.match_errors). */

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# parallel.sh - a scan with several threads (-j) reports exactly what a
+# serial scan reports: files cut into ranges (TRACEHOUND_SPLIT_MIN makes
+# even small files be cut) and several inputs side by side. Prints TAP.
+set -u
+bin=${TH_BIN:?TH_BIN must name the tracehound binary}
+root=${TH_SOURCE_ROOT:?TH_SOURCE_ROOT must name the source tree}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+
+echo "TAP version 13"
+cd "$root"
+cat sample-logs/py3.*/*.log sample-logs/shapes/*.log >"$tmp/all.log"
+
+"$bin" -j 1 --format json --fail-on never "$tmp/all.log" >"$tmp/serial.json"
+for j in 2 3 8; do
+	TRACEHOUND_SPLIT_MIN=1 "$bin" -j "$j" --format json --fail-on never \
+		"$tmp/all.log" >"$tmp/cut$j.json"
+	if cmp -s "$tmp/serial.json" "$tmp/cut$j.json"; then
+		ok "a file cut for $j threads gives the serial report"
+	else
+		not_ok "a file cut for $j threads gives the serial report"
+		diff "$tmp/serial.json" "$tmp/cut$j.json" | head -20 | sed 's/^/#   /'
+	fi
+done
+
+for g in rule,coroutine exception input; do
+	"$bin" -j 1 -g "$g" --format json --fail-on never "$tmp/all.log" >"$tmp/s.json"
+	TRACEHOUND_SPLIT_MIN=1 "$bin" -j 4 -g "$g" --format json --fail-on never \
+		"$tmp/all.log" >"$tmp/p.json"
+	cmp -s "$tmp/s.json" "$tmp/p.json" && ok "grouped by $g, cut and serial agree" ||
+		not_ok "grouped by $g, cut and serial agree"
+done
+
+"$bin" -j 1 --format json --fail-on never sample-logs >"$tmp/dir1.json"
+"$bin" -j 4 --format json --fail-on never sample-logs >"$tmp/dir4.json"
+cmp -s "$tmp/dir1.json" "$tmp/dir4.json" && ok "inputs scanned side by side give the serial report" ||
+	not_ok "inputs scanned side by side give the serial report"
+
+"$bin" -j 1 --format ndjson --fail-on never sample-logs >"$tmp/nd1"
+"$bin" -j 4 --format ndjson --fail-on never sample-logs >"$tmp/nd4"
+cmp -s "$tmp/nd1" "$tmp/nd4" && ok "ndjson keeps the serial order with -j" ||
+	not_ok "ndjson keeps the serial order with -j"
+
+grep -q '"lines": 0' "$tmp/cut8.json" && not_ok "no range is lost" || ok "no range is lost"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
