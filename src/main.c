@@ -117,6 +117,7 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 		scanner_scan_path(scanner, "-");
 	for (size_t i = 0; i < o->n_paths; i++)
 		scanner_scan_path(scanner, o->paths[i]);
+	scanner_finish(scanner);
 	bool output_ok =
 	    sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
 	if (!output_ok)
