@@ -243,7 +243,8 @@ bool prefix_parse_time_format(struct th_span s, const char *format,
 		return false;
 	bool zoned = strstr(format, "%z") != NULL;
 	if (zoned) {
-		time_t t = timegm(&tm) - tm.tm_gmtoff;
+		long east = tm.tm_gmtoff; /* timegm() resets it */
+		time_t t = timegm(&tm) - east;
 		gmtime_r(&t, &tm);
 	}
 	format_iso(&tm, "", zoned, out);

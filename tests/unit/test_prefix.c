@@ -254,3 +254,15 @@ Test(prefix, syslog_time_without_a_year_takes_the_year_of_now)
 	cr_expect_str_eq(out, "2026-01-02T08:00:00");
 	cr_expect(!prefix_parse_syslog_time(span("Foo  2 08:00:00"), now, out));
 }
+
+Test(prefix, strptime_formats_with_a_zone_are_converted_to_utc)
+{
+	char out[40];
+	cr_assert(prefix_parse_time_format(span("24/Nov/2026:10:00:01 +0100"),
+					   "%d/%b/%Y:%H:%M:%S %z", out));
+	cr_expect_str_eq(out, "2026-11-24T09:00:01Z");
+	cr_assert(prefix_parse_time_format(span("2026.11.24 10:00:01"),
+					   "%Y.%m.%d %H:%M:%S", out));
+	cr_expect_str_eq(out, "2026-11-24T10:00:01");
+	cr_expect(!prefix_parse_time_format(span("yesterday"), "%Y-%m-%d", out));
+}

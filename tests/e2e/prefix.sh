@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# prefix.sh - a line prefix of the user's own (rule files' `prefixes:`):
+# its writers are kept apart and its time becomes the events' time.
+# Prints TAP.
+set -u
+bin=${TH_BIN:?TH_BIN must name the tracehound binary}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+check() { # NAME HAYSTACK NEEDLE
+	n=$((n + 1))
+	case $2 in
+	*"$3"*) echo "ok $n - $1" ;;
+	*) failed=$((failed + 1)); echo "not ok $n - $1"; echo "#   missing: $3" ;;
+	esac
+}
+
+cat >"$tmp/nginx.yaml" <<'YAML'
+prefixes:
+  - id: local.nginx-like
+    regex: '^\[(?<time>[^\]]+)\] (?<source>\S+) \| (?<message>.*)$'
+    time_format: '%d/%b/%Y:%H:%M:%S %z'
+YAML
+# two writers, their tracebacks interleaved line by line
+cat >"$tmp/custom.log" <<'LOG'
+[24/Nov/2026:10:00:01 +0100] worker-3 | ERROR:asyncio:Task exception was never retrieved
+[24/Nov/2026:10:00:01 +0100] worker-4 | Traceback (most recent call last):
+[24/Nov/2026:10:00:01 +0100] worker-3 | future: <Task finished name='Task-9' coro=<refill() done, defined at shop.py:12> exception=KeyError('sku')>
+[24/Nov/2026:10:00:01 +0100] worker-4 |   File "api.py", line 7, in handler
+[24/Nov/2026:10:00:01 +0100] worker-3 | Traceback (most recent call last):
+[24/Nov/2026:10:00:01 +0100] worker-3 |   File "shop.py", line 14, in refill
+[24/Nov/2026:10:00:01 +0100] worker-4 | ValueError: bad
+[24/Nov/2026:10:00:01 +0100] worker-3 | KeyError: 'sku'
+[24/Nov/2026:10:00:02 +0100] worker-3 | INFO:app:done
+LOG
+
+echo "TAP version 13"
+out=$("$bin" --rules "$tmp/nginx.yaml" --format ndjson --fail-on never "$tmp/custom.log")
+check "the first writer's event is whole" "$out" '"rule":"asyncio.exception-never-retrieved","severity":"error","coroutine":"refill","exception":"KeyError","task":"Task-9"'
+check "the second writer's event is whole" "$out" '"rule":"python.traceback","severity":"error","coroutine":"handler","exception":"ValueError"'
+check "the prefix's time, converted to UTC, is the event's" "$out" '"time":"2026-11-24T09:00:01Z"'
+check "the event text is the message without the prefix" "$out" '"text":"ERROR:asyncio:Task exception was never retrieved\nfuture:'
+out=$("$bin" rules check "$tmp/nginx.yaml" 2>&1)
+check "rules check counts the prefix" "$out" "1 prefixes"
+echo "1..$n"
+[ "$failed" -eq 0 ]
