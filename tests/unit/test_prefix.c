@@ -264,5 +264,6 @@ Test(prefix, strptime_formats_with_a_zone_are_converted_to_utc)
 	cr_assert(prefix_parse_time_format(span("2026.11.24 10:00:01"),
 					   "%Y.%m.%d %H:%M:%S", out));
 	cr_expect_str_eq(out, "2026-11-24T10:00:01");
-	cr_expect(!prefix_parse_time_format(span("yesterday"), "%Y-%m-%d", out));
+	cr_expect(
+	    !prefix_parse_time_format(span("yesterday"), "%Y-%m-%d", out));
 }
