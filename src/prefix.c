@@ -687,3 +687,10 @@ bool prefix_is_framed(struct th_span line)
 	struct th_frame fr;
 	return (line.n > 0 && line.p[0] == '{') || frame_any(line, &fr);
 }
+
+bool prefix_may_split(struct th_span line)
+{
+	struct th_frame fr;
+	return (line.n > 8 && memcmp(line.p, "{\"log\":", 7) == 0) ||
+	       frame_cri(line, &fr);
+}

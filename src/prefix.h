@@ -66,6 +66,10 @@ bool prefix_safe_boundary(const struct th_prefixer *p, struct th_span line);
 /* True when LINE carries a collector's framing or is a JSON record. */
 bool prefix_is_framed(struct th_span line);
 
+/* True when LINE is framed by a container runtime that splits long lines
+ * into pieces (CRI, Docker json-file). */
+bool prefix_may_split(struct th_span line);
+
 /* Removes ANSI CSI escapes ("\x1b[1;35m") from IN into OUT (capacity at
  * least IN.n); returns the new length. */
 size_t prefix_strip_ansi(struct th_span in, char *out);

@@ -35,7 +35,9 @@
 /* The stages one thread runs, feeding one aggregate and one run. */
 struct pipeline {
 	const struct th_rules *rules;
-	const struct th_trigger *trigger;
+	const struct th_trigger *trigger; /* the rules' literals */
+	const struct th_trigger *framed;  /* and split-line markers */
+	const struct th_trigger *search;  /* the one the current input needs */
 	struct th_matcher *matcher;
 	struct th_prefixer *prefixer;
 	struct th_assembler *assembler;
@@ -63,7 +65,7 @@ struct th_scanner {
 	struct th_sink *sink;
 	struct th_run *run;
 	size_t jobs;
-	struct th_trigger *trigger;
+	struct th_trigger *trigger, *framed;
 	struct th_prefixer *boundaries; /* judges places to cut a file */
 	struct pipeline *serial;	/* jobs == 1 */
 	struct item *items;		/* jobs > 1: until scanner_finish */
@@ -92,14 +94,17 @@ static void on_event(void *ctx, struct th_event *ev)
 	classify_event(p->classifier, ev);
 }
 
-static struct pipeline *pipeline_new(const struct th_rules *rules,
-				     const struct th_trigger *trigger,
+static struct pipeline *pipeline_new(const struct th_scanner *s,
 				     struct th_agg *agg, struct th_sink *sink,
 				     struct th_run *run)
 {
+	const struct th_rules *rules = s->rules;
+	const struct th_trigger *trigger = s->trigger;
 	struct pipeline *p = xcalloc(1, sizeof *p);
 	*p = (struct pipeline){.rules = rules,
 			       .trigger = trigger,
+			       .framed = s->framed,
+			       .search = trigger,
 			       .agg = agg,
 			       .sink = sink,
 			       .run = run};
@@ -148,7 +153,7 @@ static enum th_status skip_to_candidate(struct pipeline *p, struct th_lines *l,
 	*ready = st == TH_OK;
 	if (st != TH_OK || w.n == 0)
 		return st;
-	size_t hit = trigger_find(p->trigger, w);
+	size_t hit = trigger_find(p->search, w);
 	if (hit == w.n) {
 		lines_skip(l, w.n);
 		*ready = false;
@@ -159,8 +164,23 @@ static enum th_status skip_to_candidate(struct pipeline *p, struct th_lines *l,
 	return TH_OK;
 }
 
+/* Picks the search for this input from its first line: logs of container
+ * runtimes that split long lines need the split-line markers found. */
+static void choose_search(struct pipeline *p, struct th_lines *l)
+{
+	struct th_span w;
+	p->search = p->trigger;
+	if (lines_window(l, &w) != TH_OK || w.n == 0)
+		return;
+	const char *nl = memchr(w.p, '\n', w.n);
+	struct th_span first = {w.p, nl ? (size_t)(nl - w.p) : w.n};
+	if (prefix_may_split(first))
+		p->search = p->framed;
+}
+
 static enum th_status scan_lines(struct pipeline *p, struct th_lines *l)
 {
+	choose_search(p, l);
 	for (;;) {
 		if (assembler_idle(p->assembler) &&
 		    !prefix_pending(p->prefixer)) {
@@ -252,8 +272,9 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 	/* A sink that prints each event needs them in order. */
 	s->jobs = jobs < 1 || sink->per_event ? 1 : jobs;
 	s->trigger = trigger_new(rules);
+	s->framed = trigger_new_framed(rules);
 	if (s->jobs == 1)
-		s->serial = pipeline_new(rules, s->trigger, agg, sink, run);
+		s->serial = pipeline_new(s, agg, sink, run);
 	else
 		s->boundaries = prefix_new(rules, NULL);
 	pthread_mutex_init(&s->lock, NULL);
@@ -278,6 +299,7 @@ void scanner_free(struct th_scanner *s)
 	pipeline_free(s->serial);
 	prefix_free(s->boundaries);
 	trigger_free(s->trigger);
+	trigger_free(s->framed);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -413,8 +435,7 @@ static void *work(void *arg)
 		struct item *it = &s->items[i];
 		it->agg = agg_new(s->rules, keys, n_keys);
 		run_init(&it->run, rules_ignore_count(s->rules));
-		struct pipeline *p =
-		    pipeline_new(s->rules, s->trigger, it->agg, NULL, &it->run);
+		struct pipeline *p = pipeline_new(s, it->agg, NULL, &it->run);
 		scan_item(p, it, s->run->inputs[it->input].name);
 		pipeline_free(p);
 	}

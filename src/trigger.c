@@ -239,8 +239,35 @@ static size_t confirm_buckets(const struct th_trigger *t, const char *p,
 	return best;
 }
 
+/* Which literals' fingerprints start at each of the 32 positions at P:
+ * byte I of the result has bit K set when the three bytes at P + I may
+ * begin literal K's fingerprint. Written out for the three bytes (not a
+ * loop) so the six tables stay in registers. */
+__attribute__((target("avx2"))) static inline __m256i
+fingerprint_block(const char *p, const __m256i *lo, const __m256i *hi,
+		  __m256i nibble)
+{
+	__m256i v0 = _mm256_loadu_si256((const __m256i *)p);
+	__m256i v1 = _mm256_loadu_si256((const __m256i *)(p + 1));
+	__m256i v2 = _mm256_loadu_si256((const __m256i *)(p + 2));
+	__m256i r0 = _mm256_and_si256(
+	    _mm256_shuffle_epi8(lo[0], _mm256_and_si256(v0, nibble)),
+	    _mm256_shuffle_epi8(
+		hi[0], _mm256_and_si256(_mm256_srli_epi16(v0, 4), nibble)));
+	__m256i r1 = _mm256_and_si256(
+	    _mm256_shuffle_epi8(lo[1], _mm256_and_si256(v1, nibble)),
+	    _mm256_shuffle_epi8(
+		hi[1], _mm256_and_si256(_mm256_srli_epi16(v1, 4), nibble)));
+	__m256i r2 = _mm256_and_si256(
+	    _mm256_shuffle_epi8(lo[2], _mm256_and_si256(v2, nibble)),
+	    _mm256_shuffle_epi8(
+		hi[2], _mm256_and_si256(_mm256_srli_epi16(v2, 4), nibble)));
+	return _mm256_and_si256(r0, _mm256_and_si256(r1, r2));
+}
+
 /* Teddy-style search: three nibble-table lookups per byte tell, for 32
- * positions at once, which literals' 3-byte fingerprints start there. */
+ * positions at once, which literals' 3-byte fingerprints start there. Two
+ * blocks a round, tested together: candidates are rare. */
 __attribute__((target("avx2"))) static size_t
 scan_fingerprint(const struct th_trigger *t, const char *p, size_t n)
 {
@@ -252,28 +279,23 @@ scan_fingerprint(const struct th_trigger *t, const char *p, size_t n)
 		hi[j] = _mm256_broadcastsi128_si256(h);
 	}
 	const __m256i nibble = _mm256_set1_epi8(0x0f);
+	const __m256i zero = _mm256_setzero_si256();
 	size_t best = n, i = 0;
-	for (; i + 2 + 32 <= n && i <= best + t->max_fp; i += 32) {
-		__m256i res = _mm256_set1_epi8(-1);
-		for (size_t j = 0; j < 3; j++) {
-			__m256i v =
-			    _mm256_loadu_si256((const __m256i *)(p + i + j));
-			__m256i vl = _mm256_and_si256(v, nibble);
-			__m256i vh =
-			    _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
-			res = _mm256_and_si256(
-			    res,
-			    _mm256_and_si256(_mm256_shuffle_epi8(lo[j], vl),
-					     _mm256_shuffle_epi8(hi[j], vh)));
-		}
-		uint32_t zero = (uint32_t)_mm256_movemask_epi8(
-		    _mm256_cmpeq_epi8(res, _mm256_setzero_si256()));
-		if (zero != 0xffffffffu) {
-			uint8_t buckets[32];
-			_mm256_storeu_si256((__m256i *)buckets, res);
-			best =
-			    confirm_buckets(t, p, n, i, ~zero, buckets, best);
-		}
+	for (; i + 2 + 64 <= n && i <= best + t->max_fp; i += 64) {
+		__m256i a = fingerprint_block(p + i, lo, hi, nibble);
+		__m256i b = fingerprint_block(p + i + 32, lo, hi, nibble);
+		if (_mm256_testz_si256(_mm256_or_si256(a, b),
+				       _mm256_or_si256(a, b)))
+			continue;
+		uint8_t buckets[64];
+		_mm256_storeu_si256((__m256i *)buckets, a);
+		_mm256_storeu_si256((__m256i *)(buckets + 32), b);
+		uint32_t ma =
+		    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
+		uint32_t mb =
+		    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, zero));
+		best = confirm_buckets(t, p, n, i, ma, buckets, best);
+		best = confirm_buckets(t, p, n, i + 32, mb, buckets + 32, best);
 	}
 	if (best < n)
 		return best;
@@ -333,7 +355,10 @@ static scan_fn choose_scan(const struct th_trigger *t)
 #endif
 }
 
-struct th_trigger *trigger_new(const struct th_rules *rules)
+/* The trigger for RULES' literals, and the framing literals when
+ * FRAMING. */
+static struct th_trigger *trigger_make(const struct th_rules *rules,
+				       bool framing)
 {
 	struct th_trigger *t = xcalloc(1, sizeof *t);
 	const struct th_span *lits;
@@ -342,8 +367,9 @@ struct th_trigger *trigger_new(const struct th_rules *rules)
 		t->every_line = true;
 		return t;
 	}
-	t->lits = xcalloc(n + N_FRAMING, sizeof *t->lits);
-	for (size_t i = 0; i < n + N_FRAMING; i++) {
+	size_t extra = framing ? N_FRAMING : 0;
+	t->lits = xcalloc(n + extra, sizeof *t->lits);
+	for (size_t i = 0; i < n + extra; i++) {
 		struct literal *l = &t->lits[i];
 		if (i < n) {
 			l->p = xstrndup(lits[i].p, lits[i].n);
@@ -357,7 +383,7 @@ struct th_trigger *trigger_new(const struct th_rules *rules)
 		if (l->at2 > t->reach)
 			t->reach = l->at2;
 	}
-	n += N_FRAMING;
+	n += extra;
 	t->n = n;
 	t->min_len = SIZE_MAX;
 	for (size_t i = 0; i < n; i++) {
@@ -370,6 +396,16 @@ struct th_trigger *trigger_new(const struct th_rules *rules)
 	}
 	t->scan = choose_scan(t);
 	return t;
+}
+
+struct th_trigger *trigger_new(const struct th_rules *rules)
+{
+	return trigger_make(rules, false);
+}
+
+struct th_trigger *trigger_new_framed(const struct th_rules *rules)
+{
+	return trigger_make(rules, true);
 }
 
 void trigger_free(struct th_trigger *t)

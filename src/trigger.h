@@ -16,6 +16,12 @@ struct th_trigger;
 /* Takes the literals of the enabled rules. When some rule has none, every
  * line is a candidate (trigger_find returns the window's start). */
 struct th_trigger *trigger_new(const struct th_rules *rules);
+/* The same, also finding the first piece of a line that a container
+ * runtime split (CRI "P" lines, Docker entries without a newline), which
+ * must be read although no literal is in it: a trigger may straddle the
+ * pieces. Only worth it on such logs: Docker's marker is in every line. */
+struct th_trigger *trigger_new_framed(const struct th_rules *rules);
+
 void trigger_free(struct th_trigger *t);
 
 /* Returns the index in WINDOW of the earliest literal occurrence, or
