@@ -40,6 +40,8 @@ struct th_assembler {
 	const struct th_trigger *trigger;
 	th_event_fn emit;
 	void *ctx;
+	th_probe_fn probe; /* NULL: none (the scanner) */
+	void *probe_ctx;
 	const char *input;
 	size_t input_index;
 	struct source sources[TH_MAX_SOURCES];
@@ -85,6 +87,26 @@ void assembler_begin_input(struct th_assembler *a, const char *name,
 bool assembler_idle(const struct th_assembler *a)
 {
 	return a->open == 0;
+}
+
+void assembler_set_probe(struct th_assembler *a, th_probe_fn fn, void *ctx)
+{
+	a->probe = fn;
+	a->probe_ctx = ctx;
+}
+
+/* Tells the probe, if any, what happened to REC (or to S's event). */
+static void probe(struct th_assembler *a, enum th_probe_what what,
+		  const struct source *s, const struct th_record *rec)
+{
+	if (a->probe == NULL)
+		return;
+	struct th_probe p = {.what = what,
+			     .source = s->id,
+			     .rule = s->ev.rule,
+			     .rec = rec,
+			     .ev = what == TH_PROBE_END ? &s->ev : NULL};
+	a->probe(a->probe_ctx, &p);
 }
 
 static bool starts_with(struct th_span s, const char *lit)
@@ -197,6 +219,7 @@ static void close_event(struct th_assembler *a, struct source *s, bool complete)
 	s->state = IDLE;
 	a->open--;
 	a->emit(a->ctx, &s->ev);
+	probe(a, TH_PROBE_END, s, NULL);
 }
 
 /* Whether the event is whole when it ends in the source's state. */
@@ -225,8 +248,10 @@ static void try_start(struct th_assembler *a, struct source *s,
 		      const struct th_record *rec)
 {
 	long rule = match_start(a, rec->text);
-	if (rule < 0)
+	if (rule < 0) {
+		probe(a, TH_PROBE_OUTSIDE, s, rec);
 		return;
+	}
 	event_reset(&s->ev);
 	s->ev.rule = (size_t)rule;
 	s->ev.input = a->input;
@@ -238,6 +263,7 @@ static void try_start(struct th_assembler *a, struct source *s,
 	s->state = MESSAGE; /* counted open, then set for real */
 	a->open++;
 	s->group_closed = false;
+	probe(a, TH_PROBE_START, s, rec);
 	enum state next = state_after_start(s->body, rec->text);
 	if (next == IDLE)
 		close_event(a, s, true);
@@ -355,7 +381,8 @@ static bool step_blanks(struct source *s, const struct th_record *rec)
 	return true;
 }
 
-/* Returns true when REC belongs to S's open event (and added it). */
+/* Returns true when REC belongs to S's open event (and added it, or
+ * holds it as a blank line that may yet join). */
 static bool step(struct th_assembler *a, struct source *s,
 		 const struct th_record *rec)
 {
@@ -372,6 +399,9 @@ static bool step(struct th_assembler *a, struct source *s,
 	/* Blank lines wait in BLANKS; step_blanks adds them if they stay. */
 	if (taken && s->state != BLANKS)
 		add_line(s, rec);
+	if (taken)
+		probe(a, s->state == BLANKS ? TH_PROBE_HELD : TH_PROBE_CONT, s,
+		      rec);
 	return taken;
 }
 

@@ -7,6 +7,8 @@
  *              given to assembler_begin_input (must outlive the input).
  * Emits:       each finished event to the callback, which may read but not
  *              keep it: the event is reused once the callback returns.
+ * Probe:       optionally, what it did with every record (`rules test`,
+ *              tests); the scanner sets none.
  */
 #ifndef TH_ASSEMBLE_H
 #define TH_ASSEMBLE_H
@@ -38,5 +40,35 @@ void assembler_end_input(struct th_assembler *a);
 
 /* True when no event is open: the scanner may skip lines in bulk. */
 bool assembler_idle(const struct th_assembler *a);
+
+/* What the assembler did, reported to a probe as it happens. */
+enum th_probe_what {
+	TH_PROBE_START,	  /* REC opened an event of rule RULE */
+	TH_PROBE_CONT,	  /* REC was added to its source's open event */
+	TH_PROBE_HELD,	  /* REC is a blank line after an event's last line:
+			     it joins the event only if a chain separator
+			     follows (a later CONT from the same source), and
+			     is part of no event if an END comes first */
+	TH_PROBE_OUTSIDE, /* REC is part of no event */
+	TH_PROBE_END,	  /* the source's event closed (REC is NULL); EV is
+			     the event, already handed to the callback */
+};
+
+struct th_probe {
+	enum th_probe_what what;
+	uint32_t source;	     /* the writer (th_record.source) */
+	size_t rule;		     /* START and END: the event's rule */
+	const struct th_record *rec; /* NULL for END */
+	const struct th_event *ev;   /* END only: lines, positions, fields
+					as the callback left them */
+};
+
+typedef void (*th_probe_fn)(void *ctx, const struct th_probe *p);
+
+/* Calls FN for every record fed (START, CONT, HELD or OUTSIDE, after any
+ * END the record caused) and for every event closed (END, after the
+ * callback returned). A LINE rule's event gets START then END on its one
+ * record. FN NULL removes the probe. */
+void assembler_set_probe(struct th_assembler *a, th_probe_fn fn, void *ctx);
 
 #endif

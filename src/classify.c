@@ -277,6 +277,8 @@ struct th_classifier {
 	struct th_run *run;
 	th_deliver_fn deliver;
 	void *ctx;
+	th_ignored_fn ignored; /* NULL: no probe */
+	void *ignored_ctx;
 	struct th_parsed parsed;
 };
 
@@ -296,6 +298,13 @@ struct th_classifier *classify_new(const struct th_rules *rules,
 void classify_free(struct th_classifier *c)
 {
 	free(c);
+}
+
+void classify_set_ignore_probe(struct th_classifier *c, th_ignored_fn fn,
+			       void *ctx)
+{
+	c->ignored = fn;
+	c->ignored_ctx = ctx;
 }
 
 /* "a.<locals>.b" -> "b": frames name a coroutine by its function name
@@ -325,6 +334,8 @@ static void finish_one(struct th_classifier *c, struct th_event *ev,
 	long ignore = rules_ignored(c->matcher, ev);
 	if (ignore >= 0) {
 		c->run->ignored[ignore]++;
+		if (c->ignored != NULL)
+			c->ignored(c->ignored_ctx, ev, (size_t)ignore);
 		return;
 	}
 	c->run->events++;

@@ -6,7 +6,8 @@
  * Borrows:     rules, matcher and run (must outlive it).
  * Delivers:    each resulting event (one per leaf for a rule that splits
  *              exception groups) to the callback; ignored events are only
- *              counted in run->ignored.
+ *              counted in run->ignored (and shown to the ignore probe,
+ *              when `rules test` set one).
  */
 #ifndef TH_CLASSIFY_H
 #define TH_CLASSIFY_H
@@ -51,5 +52,13 @@ void classify_free(struct th_classifier *c);
 
 /* Fills EV's fields and delivers it (or its leaves). Modifies EV. */
 void classify_event(struct th_classifier *c, struct th_event *ev);
+
+/* A test probe (`rules test`): called with each event (or leaf) that
+ * ignore rule IGNORE (an index below rules_ignore_count()) dropped, fields
+ * filled, after it was counted. FN NULL removes it. */
+typedef void (*th_ignored_fn)(void *ctx, const struct th_event *ev,
+			      size_t ignore);
+void classify_set_ignore_probe(struct th_classifier *c, th_ignored_fn fn,
+			       void *ctx);
 
 #endif

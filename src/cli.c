@@ -26,6 +26,7 @@ static const struct option long_options[] = {
     {"rules", required_argument, NULL, 'r'},
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
     {"jobs", required_argument, NULL, 'j'},
+    {"verbose", no_argument, NULL, 'v'},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
     {"help", no_argument, NULL, 'h'},
@@ -33,9 +34,11 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char usage[] =
+static const char usage_scan[] =
     "Usage: tracehound [OPTION]... [PATH]...\n"
     "       tracehound rules check [OPTION]... [RULEFILE|DIR]...\n"
+    "       tracehound rules test [OPTION]... [FILE]...\n"
+    "       tracehound merge [OPTION]... [REPORT.json]...\n"
     "Find the failures asyncio reports on its own (exceptions never\n"
     "retrieved, tasks destroyed while pending, coroutines never awaited,\n"
     "failing callbacks) and Python tracebacks in logs, and group them.\n"
@@ -57,11 +60,68 @@ static const char usage[] =
     "      --color=WHEN       color the text report: auto (default: on a\n"
     "                         terminal, unless NO_COLOR is set), always,\n"
     "                         never\n"
-    "  -h, --help             show this help\n"
+    "  -h, --help             show this help ('tracehound rules test --help'\n"
+    "                         and 'tracehound merge --help' for those)\n"
     "  -V, --version          show the version\n"
     "\n"
     "Exit status: 0 nothing at or above --fail-on was found, 1 something\n"
     "was, 2 an error (bad option or rules, or an unreadable input).\n";
+
+static const char usage_rules_test[] =
+    "Usage: tracehound rules test [OPTION]... [FILE]...\n"
+    "Show, line by line, which rule started, continued and ended each event\n"
+    "and which fields it took, or which ignore rule dropped it; then how\n"
+    "many events each rule found. For debugging rules: every line is read\n"
+    "with the rules tracehound would use. FILE is a log file (plain, gzip\n"
+    "or zstd) or - for standard input (the default).\n"
+    "\n"
+    "      12 start  RULE | the line that started an event of RULE\n"
+    "      13 cont   | a line of the same event\n"
+    "      17 end    -> coroutine=... exception=... (the fields taken)\n"
+    "      17 ignore -> dropped by IGNORE-RULE: coroutine=...\n"
+    "\n"
+    "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
+    "                         (repeatable; later files override earlier)\n"
+    "      --no-default-rules do not load the rules shipped in patterns/\n"
+    "  -v, --verbose          also show the lines that are part of no event\n"
+    "      --color=WHEN       auto (default: on a terminal, unless NO_COLOR\n"
+    "                         is set), always, never\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "Exit status (like grep): 0 some rule found an event (dropped ones\n"
+    "count), 1 none did, 2 an error (bad option or rules, or an unreadable\n"
+    "input).\n";
+
+static const char usage_merge[] =
+    "Usage: tracehound merge [OPTION]... [REPORT.json]...\n"
+    "Combine JSON reports (tracehound --format json, from many hosts or\n"
+    "runs) into one: counts add, first and last widen, capped lists stay\n"
+    "capped, the scanned inputs add up. The order and grouping of merges\n"
+    "do not matter. All reports must be grouped by the same keys. REPORT\n"
+    "is a file (plain, gzip or zstd) or - for standard input (the\n"
+    "default); it may hold several reports one after another, as\n"
+    "'parallel tracehound -f json ... | tracehound merge' gives them.\n"
+    "\n"
+    "  -f, --format=FORMAT    text (default) or json\n"
+    "      --fail-on=LEVEL    exit 1 when a group of LEVEL or worse is in\n"
+    "                         the result: error, warning (default), info,\n"
+    "                         never\n"
+    "      --color=WHEN       auto (default: on a terminal, unless NO_COLOR\n"
+    "                         is set), always, never\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "Exit status: 0 nothing at or above --fail-on, 1 something is, 2 an\n"
+    "error (bad option, or a report that is unreadable, malformed, not a\n"
+    "tracehound report or grouped by other keys; it is named).\n";
+
+static const char *usage_of(enum th_command c)
+{
+	switch (c) {
+	case TH_CMD_RULES_TEST: return usage_rules_test;
+	case TH_CMD_MERGE: return usage_merge;
+	default: return usage_scan;
+	}
+}
 
 static void push(const char ***list, size_t *n, const char *s)
 {
@@ -157,8 +217,44 @@ static bool parse_jobs(const char *s, size_t *out)
 	return true;
 }
 
+/* The name of option C for messages: "--group-by". */
+static const char *option_name(int c)
+{
+	for (const struct option *l = long_options; l->name != NULL; l++)
+		if (l->val == c)
+			return l->name;
+	return "?";
+}
+
+/* Whether command CMD takes option C: `rules test` and `merge` refuse the
+ * options that would do nothing there, so nobody believes they did. */
+static bool takes_option(enum th_command cmd, int c)
+{
+	switch (cmd) {
+	case TH_CMD_RULES_TEST:
+		return c == 'r' || c == OPT_NO_DEFAULT_RULES || c == 'v' ||
+		       c == OPT_COLOR;
+	case TH_CMD_MERGE:
+		return c == 'f' || c == OPT_FAIL_ON || c == OPT_COLOR;
+	default: return c != 'v';
+	}
+}
+
+static const char *const command_names[] = {
+    [TH_CMD_SCAN] = "tracehound",
+    [TH_CMD_RULES_CHECK] = "tracehound rules check",
+    [TH_CMD_RULES_TEST] = "tracehound rules test",
+    [TH_CMD_MERGE] = "tracehound merge",
+};
+
 static bool apply_option(int c, const char *arg, struct th_options *o)
 {
+	if (!takes_option(o->command, c)) {
+		diag_error("--%s does not apply to '%s'\nTry '%s --help'.",
+			   option_name(c), command_names[o->command],
+			   command_names[o->command]);
+		return false;
+	}
 	switch (c) {
 	case 'j': return parse_jobs(arg, &o->jobs);
 	case 'f': return parse_format(arg, &o->format);
@@ -167,6 +263,7 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 	case 'r': push(&o->rules_paths, &o->n_rules_paths, arg); return true;
 	case OPT_NO_DEFAULT_RULES: o->no_default_rules = true; return true;
 	case OPT_COLOR: return parse_color(arg, &o->color);
+	case 'v': o->verbose = true; return true;
 	default: return false;
 	}
 }
@@ -183,19 +280,38 @@ static void defaults(struct th_options *o)
 	o->jobs = cores < 1 ? 1 : cores > MAX_JOBS ? MAX_JOBS : (size_t)cores;
 }
 
-/* "rules check" before the options selects the rule checker. */
+/* "rules check", "rules test" or "merge" before the options selects that
+ * command. Returns how many arguments it took, -1 for an unknown one. */
 static int parse_command(int argc, char **argv, struct th_options *o)
 {
-	if (argc >= 3 && strcmp(argv[1], "rules") == 0 &&
-	    strcmp(argv[2], "check") == 0) {
+	if (argc >= 2 && strcmp(argv[1], "merge") == 0) {
+		o->command = TH_CMD_MERGE;
+		return 1;
+	}
+	if (argc < 2 || strcmp(argv[1], "rules") != 0)
+		return 0;
+	if (argc >= 3 && strcmp(argv[2], "check") == 0) {
 		o->command = TH_CMD_RULES_CHECK;
 		return 2;
 	}
-	if (argc >= 2 && strcmp(argv[1], "rules") == 0) {
-		diag_error("rules: expected a subcommand: 'rules check'");
-		return -1;
+	if (argc >= 3 && strcmp(argv[2], "test") == 0) {
+		o->command = TH_CMD_RULES_TEST;
+		return 2;
 	}
-	return 0;
+	diag_error("rules: expected a subcommand: 'rules check' or 'rules "
+		   "test'");
+	return -1;
+}
+
+/* What the parsed options must satisfy together. */
+static bool check_options(const struct th_options *o)
+{
+	if (o->command == TH_CMD_MERGE && o->format == TH_FORMAT_NDJSON) {
+		diag_error("merge: --format ndjson prints events as they are "
+			   "found, and a merge has none; use text or json");
+		return false;
+	}
+	return true;
 }
 
 enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
@@ -209,10 +325,10 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":f:g:j:r:hV", long_options,
+	while ((c = getopt_long(argc, argv, ":f:g:j:r:vhV", long_options,
 				NULL)) != -1) {
 		if (c == 'h') {
-			fputs(usage, stdout);
+			fputs(usage_of(o->command), stdout);
 			return CLI_EXIT_SUCCESS;
 		}
 		if (c == 'V') {
@@ -231,7 +347,7 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 	}
 	for (int i = optind; i < argc; i++)
 		push(&o->paths, &o->n_paths, argv[i]);
-	return CLI_OK;
+	return check_options(o) ? CLI_OK : CLI_ERROR;
 }
 
 void cli_fini(struct th_options *o)

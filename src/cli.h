@@ -13,7 +13,12 @@
 
 enum th_format { TH_FORMAT_TEXT, TH_FORMAT_JSON, TH_FORMAT_NDJSON };
 enum th_color { TH_COLOR_AUTO, TH_COLOR_ALWAYS, TH_COLOR_NEVER };
-enum th_command { TH_CMD_SCAN, TH_CMD_RULES_CHECK };
+enum th_command {
+	TH_CMD_SCAN,	    /* tracehound [PATH]... */
+	TH_CMD_RULES_CHECK, /* tracehound rules check [RULEFILE]... */
+	TH_CMD_RULES_TEST,  /* tracehound rules test [FILE]... */
+	TH_CMD_MERGE,	    /* tracehound merge REPORT.json... */
+};
 
 struct th_options {
 	enum th_command command;
@@ -26,13 +31,16 @@ struct th_options {
 	const char **rules_paths; /* --rules, in order */
 	size_t n_rules_paths;
 	size_t jobs;	    /* threads for scanning; 1 is serial */
-	const char **paths; /* inputs (scan) or rule files (check) */
+	bool verbose;	    /* rules test: also lines outside events */
+	const char **paths; /* inputs (scan, rules test), rule files (check)
+			       or reports (merge) */
 	size_t n_paths;
 };
 
 enum cli_result { CLI_OK, CLI_EXIT_SUCCESS, CLI_ERROR };
 
-/* CLI_EXIT_SUCCESS: --help or --version was printed. */
+/* CLI_EXIT_SUCCESS: --help or --version was printed. An option that the
+ * command does not take is an error, not silently ignored. */
 enum cli_result cli_parse(int argc, char **argv, struct th_options *o);
 void cli_fini(struct th_options *o);
 

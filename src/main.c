@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "agg.h"
@@ -10,6 +11,7 @@
 #include "diag.h"
 #include "report.h"
 #include "rules.h"
+#include "rulestest.h"
 #include "run.h"
 #include "scan.h"
 
@@ -17,7 +19,14 @@
 #define TH_VERSION "0.0.0"
 #endif
 
-enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_TROUBLE = 2 };
+/* `rules test` exits like grep: 0 when something was found. */
+enum {
+	EXIT_CLEAN = 0,
+	EXIT_FOUND = 1,
+	EXIT_TROUBLE = 2,
+	EXIT_MATCHED = 0,
+	EXIT_NO_MATCH = 1
+};
 
 /* The rules shipped in patterns/: the source tree's when this binary runs
  * from its build tree, the installed copy otherwise. */
@@ -88,12 +97,28 @@ static struct th_sink *make_sink(const struct th_options *o,
 	}
 }
 
-/* The one place the exit status is decided. */
+/* The width of the terminal stdout is, or 0 when it is none. */
+static size_t terminal_columns(void)
+{
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	const char *env = getenv("COLUMNS");
+	long n = env ? strtol(env, NULL, 10) : 0;
+	return n > 0 ? (size_t)n : 80;
+}
+
+/* The one place the exit status is decided. FOUND: `rules test` found
+ * some event. */
 static int exit_status(const struct th_options *o, const struct th_run *run,
-		       bool output_ok)
+		       bool output_ok, bool found)
 {
 	if (!output_ok || run->inputs_failed > 0)
 		return EXIT_TROUBLE;
+	if (o->command == TH_CMD_RULES_TEST)
+		return found ? EXIT_MATCHED : EXIT_NO_MATCH;
 	if (o->fail_on >= 0 && run->worst >= o->fail_on)
 		return EXIT_FOUND;
 	return EXIT_CLEAN;
@@ -122,11 +147,46 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	    sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
 	if (!output_ok)
 		diag_error("error writing the report");
-	int status = exit_status(o, &run, output_ok);
+	int status = exit_status(o, &run, output_ok, false);
 	scanner_free(scanner);
 	sink->free(sink);
 	agg_free(agg);
 	run_fini(&run);
+	return status;
+}
+
+static int rules_test(const struct th_options *o, const struct th_rules *rules)
+{
+	struct th_rulestest_options to = {.verbose = o->verbose,
+					  .color = want_color(o),
+					  .columns = terminal_columns()};
+	struct th_rulestest *t = rulestest_new(rules, stdout, &to);
+	if (o->n_paths == 0)
+		rulestest_path(t, "-");
+	for (size_t i = 0; i < o->n_paths; i++)
+		rulestest_path(t, o->paths[i]);
+	bool output_ok = rulestest_finish(t);
+	if (!output_ok)
+		diag_error("error writing the report");
+	int status =
+	    exit_status(o, rulestest_run(t), output_ok, rulestest_found(t) > 0);
+	rulestest_free(t);
+	return status;
+}
+
+/* Loads the rules and runs the command that needs them. */
+static int with_rules(const struct th_options *o)
+{
+	struct th_rules *rules = load_rules(o);
+	if (rules == NULL)
+		return EXIT_TROUBLE;
+	int status;
+	switch (o->command) {
+	case TH_CMD_RULES_CHECK: status = rules_check(rules); break;
+	case TH_CMD_RULES_TEST: status = rules_test(o, rules); break;
+	default: status = scan(o, rules); break;
+	}
+	rules_free(rules);
 	return status;
 }
 
@@ -138,12 +198,14 @@ int main(int argc, char **argv)
 		cli_fini(&o);
 		return r == CLI_EXIT_SUCCESS ? EXIT_CLEAN : EXIT_TROUBLE;
 	}
-	struct th_rules *rules = load_rules(&o);
-	int status = EXIT_TROUBLE;
-	if (rules != NULL)
-		status = o.command == TH_CMD_RULES_CHECK ? rules_check(rules)
-							 : scan(&o, rules);
-	rules_free(rules);
+	int status;
+	if (o.command == TH_CMD_MERGE) {
+		/* TODO(#5): the report reader is the next change. */
+		diag_error("merge: not built yet");
+		status = EXIT_TROUBLE;
+	} else {
+		status = with_rules(&o);
+	}
 	cli_fini(&o);
 	return status;
 }

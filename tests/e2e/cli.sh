@@ -134,5 +134,34 @@ for i in $(seq 200); do cat "$tmp/error.log"; done >"$tmp/many.log"
 "$bin" --format ndjson "$tmp/many.log" 2>"$tmp/err" | head -n 1 >/dev/null
 grep -q . "$tmp/err" && not_ok "a closed pipe ends quietly" "$(cat "$tmp/err")" || ok "a closed pipe ends quietly"
 
+
+# rules test: line by line, which rule started, continued and ended each event
+check "rules test finds the event" 0 "$bin" rules test "$tmp/error.log"
+contains "rules test shows the start line and its rule" "$out" "     2 start  asyncio.exception-never-retrieved | 2024-05-01 10:00:01,123 ERROR [asyncio] Task exception was never retrieved"
+contains "rules test shows the lines the event continues with" "$out" "     3 cont   | future: <Task finished"
+contains "rules test shows the end and the fields taken" "$out" "     7 end    -> coroutine=fetch_user exception=ConnectionError task=Task-2 defined_at=app.py:41 time=2024-05-01T10:00:01.123"
+contains "rules test prints a summary" "$out" "summary: 8 lines read from 1 input, 1 event found, 0 dropped by ignore rules"
+contains "rules test counts events per rule" "$out" "      1        0           0  asyncio.exception-never-retrieved"
+case $out in *"INFO [app] starting"*) not_ok "rules test hides lines outside events" ;; *) ok "rules test hides lines outside events" ;; esac
+check "rules test -v" 0 "$bin" rules test -v "$tmp/error.log"
+contains "rules test -v shows lines outside events" "$out" "     1        | 2024-05-01 10:00:00,000 INFO [app] starting"
+check "rules test exits 1 when no rule found anything" 1 "$bin" rules test "$tmp/clean.log"
+contains "rules test still prints the summary" "$out" "0 events found"
+printf 'ignore:\n  - id: no-conn\n    exception: "^ConnectionError$"\n' >"$tmp/ignore.yaml"
+check "rules test with an ignore rule" 0 "$bin" rules test --rules "$tmp/ignore.yaml" "$tmp/error.log"
+contains "rules test names the ignore rule that dropped an event" "$out" "     7 ignore -> dropped by no-conn: coroutine=fetch_user"
+contains "rules test counts per ignore rule" "$out" "      1  no-conn"
+check "rules test reads stdin" 0 "$bin" rules test <"$tmp/error.log"
+contains "rules test names stdin -" "$out" "==> - <=="
+check "rules test with an unreadable input" 2 "$bin" rules test "$tmp/nope.log" "$tmp/error.log"
+contains "rules test names the unreadable input" "$err" "nope.log"
+check "rules test refuses options of the scan" 2 "$bin" rules test --format json "$tmp/error.log"
+contains "the refused option is named" "$err" "--format"
+check "rules test refuses bad rules" 2 "$bin" rules test --rules "$tmp/badkey.yaml" "$tmp/error.log"
+check "rules test --help" 0 "$bin" rules test --help
+contains "rules test --help says what the exit status means" "$out" "Exit status (like grep)"
+check "an unknown rules subcommand" 2 "$bin" rules frob
+contains "the rules subcommands are named" "$err" "'rules test'"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
