@@ -50,6 +50,8 @@ struct th_input {
 	enum th_status failed; /* TH_OK, or the error every read repeats */
 	bool ranged;	       /* reads stop after `left` more bytes */
 	uint64_t left;
+	bool mappable;		     /* a plain regular file opened by path */
+	uint64_t map_start, map_end; /* the bytes to map */
 	char err[160];
 
 	/* The peeked bytes, replayed by plain reads (compressed inputs copy
@@ -221,6 +223,19 @@ struct th_input *input_from_fd(int fd, const char *name)
 }
 
 /* Returns a new input, or NULL with the reason in ERR (nothing left open). */
+/* A plain regular file may be read through memory maps (see lines.c):
+ * all of it, from its start, as it is now long. */
+static void input_note_mappable(struct th_input *in)
+{
+	struct stat st;
+	if (in->failed != TH_OK || in->compression != TH_COMPRESSION_NONE ||
+	    fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	in->mappable = true;
+	in->map_start = 0;
+	in->map_end = (uint64_t)st.st_size;
+}
+
 struct th_input *input_open(const char *path, char *err, size_t err_size)
 {
 	struct th_input *in;
@@ -237,6 +252,7 @@ struct th_input *input_open(const char *path, char *err, size_t err_size)
 		}
 		in = input_from_fd(fd, path);
 		in->owns_fd = true;
+		input_note_mappable(in);
 	}
 	if (in->failed != TH_OK) {
 		if (err_size > 0)
@@ -398,6 +414,9 @@ struct th_input *input_open_range(const char *path, uint64_t start,
 	in->name = input_xstrdup(path);
 	in->ranged = true;
 	in->left = end - start;
+	in->mappable = true;
+	in->map_start = start;
+	in->map_end = end;
 	return in;
 }
 
@@ -435,6 +454,17 @@ const char *input_error(const struct th_input *in)
 
 /* Frees IN and its decoder; closes the descriptor only if input_open opened
  * it. Accepts NULL. */
+bool input_mappable(const struct th_input *in, int *fd, uint64_t *start,
+		    uint64_t *end)
+{
+	if (!in->mappable || getenv("TRACEHOUND_NO_MMAP") != NULL)
+		return false;
+	*fd = in->fd;
+	*start = in->map_start;
+	*end = in->map_end;
+	return true;
+}
+
 void input_close(struct th_input *in)
 {
 	if (in == NULL)

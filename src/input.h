@@ -51,6 +51,12 @@ struct th_input *input_open_range(const char *path, uint64_t start,
 enum th_status input_read(struct th_input *in, char *buf, size_t cap,
 			  size_t *got);
 
+/* True for a plain regular file opened by path (or a range of one): its
+ * bytes START..END may be mapped from descriptor *FD instead of read (the
+ * input then reads nothing). TRACEHOUND_NO_MMAP turns this off. */
+bool input_mappable(const struct th_input *in, int *fd, uint64_t *start,
+		    uint64_t *end);
+
 /* The name reports use: the path, or "-" for stdin. Valid until close. */
 const char *input_name(const struct th_input *in);
 

@@ -6,12 +6,19 @@
  * and is delivered whole, and "longer than the capacity" means exactly
  * that. Bytes [pos, len) are buffered and not yet consumed; a refill moves
  * them (always part of one line) to the front and reads behind them.
+ *
+ * A plain file may instead be mapped: a refill then maps the next
+ * CAPACITY + 2 bytes from the cursor (no copy through read()), so the
+ * window, the long-line policy and every number are the same as with
+ * reads, and memory stays one window however large the file.
  */
 #include "lines.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -33,6 +40,12 @@ struct th_lines {
 	uint64_t number;   /* of the next line */
 	uint64_t offset;   /* of the first byte not yet consumed */
 	uint64_t truncated;
+	/* mapped mode: buf points into map */
+	bool mapped;
+	int fd;
+	uint64_t map_base, map_end; /* file offsets of offset 0 and the end */
+	char *map;
+	size_t map_len;
 };
 
 /* Returns a reader over IN; aborts on out-of-memory. */
@@ -50,6 +63,7 @@ struct th_lines *lines_new(struct th_input *in, size_t capacity)
 	l->in = in;
 	l->cap = capacity;
 	l->number = 1;
+	l->mapped = input_mappable(in, &l->fd, &l->map_base, &l->map_end);
 	return l;
 }
 
@@ -58,7 +72,10 @@ void lines_free(struct th_lines *l)
 {
 	if (l == NULL)
 		return;
-	free(l->buf);
+	if (l->map != NULL)
+		munmap(l->map, l->map_len);
+	if (!l->mapped)
+		free(l->buf);
 	free(l);
 }
 
@@ -66,11 +83,15 @@ void lines_free(struct th_lines *l)
  * Returns TH_OK (bytes added), TH_EOF (sets eof) or the input's error;
  * a failure leaves the buffered bytes in place. The caller makes sure
  * there is room, i.e. the buffer is not full. */
+static enum th_status lines_fill_mapped(struct th_lines *l);
+
 static enum th_status lines_fill(struct th_lines *l)
 {
 	size_t got;
 	enum th_status st;
 
+	if (l->mapped)
+		return lines_fill_mapped(l);
 	if (l->pos > 0) {
 		memmove(l->buf, l->buf + l->pos, l->len - l->pos);
 		l->len -= l->pos;
@@ -84,6 +105,42 @@ static enum th_status lines_fill(struct th_lines *l)
 	else if (st == TH_EOF)
 		l->eof = true;
 	return st;
+}
+
+/* Mapped mode's refill: maps the file from the page holding the cursor,
+ * so the bytes at the cursor and up to SIZE after it are in view. Returns
+ * TH_OK when that shows more bytes than before, TH_EOF at the end of the
+ * file, TH_ERR_IO when the map fails (the window is then empty). */
+static enum th_status lines_fill_mapped(struct th_lines *l)
+{
+	static long page;
+	if (page == 0)
+		page = sysconf(_SC_PAGESIZE);
+	uint64_t at = l->map_base + l->offset;
+	uint64_t from = at - at % (uint64_t)page;
+	size_t before = l->len - l->pos;
+	size_t avail =
+	    l->map_end - at < l->size ? (size_t)(l->map_end - at) : l->size;
+	if (l->map != NULL)
+		munmap(l->map, l->map_len);
+	l->map = NULL;
+	l->buf = NULL;
+	l->pos = l->len = 0;
+	if (avail == 0) {
+		l->eof = true;
+		return TH_EOF;
+	}
+	l->map_len = (size_t)(at - from) + avail;
+	l->map = mmap(NULL, l->map_len, PROT_READ, MAP_PRIVATE,
+		      l->fd, (off_t)from);
+	if (l->map == MAP_FAILED) {
+		l->map = NULL;
+		return TH_ERR_IO;
+	}
+	l->buf = l->map + (at - from);
+	l->len = avail;
+	l->eof = at + avail == l->map_end;
+	return avail > before ? TH_OK : TH_EOF;
 }
 
 /* Consumes N bytes at the cursor. */

@@ -17,14 +17,17 @@
 static const size_t capacities[] = {1, 7, 64, 1 << 20};
 #define N_CAPACITIES (sizeof capacities / sizeof capacities[0])
 
-/* A reader over bytes held in a memfd, which input_from_fd leaves open. */
+/* A reader over bytes held in a memfd, which input_from_fd leaves open;
+ * or, MAPPED, the same file opened by path, which lines.c maps instead of
+ * reading (see input_mappable). */
 struct fixture {
 	int fd;
 	struct th_input *in;
 	struct th_lines *l;
 };
 
-static struct fixture open_bytes(const char *data, size_t n, size_t cap)
+static struct fixture open_bytes_as(const char *data, size_t n, size_t cap,
+				    bool mapped)
 {
 	struct fixture f;
 
@@ -36,9 +39,25 @@ static struct fixture open_bytes(const char *data, size_t n, size_t cap)
 		done += (size_t)w;
 	}
 	cr_assert(lseek(f.fd, 0, SEEK_SET) == 0);
-	f.in = input_from_fd(f.fd, "test");
+	if (mapped) {
+		char path[64], err[128];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", f.fd);
+		f.in = input_open(path, err, sizeof err);
+		cr_assert(f.in != NULL, "%s", err);
+		int fd;
+		uint64_t start, end;
+		cr_assert(input_mappable(f.in, &fd, &start, &end));
+		cr_assert_eq(end, n);
+	} else {
+		f.in = input_from_fd(f.fd, "test");
+	}
 	f.l = lines_new(f.in, cap);
 	return f;
+}
+
+static struct fixture open_bytes(const char *data, size_t n, size_t cap)
+{
+	return open_bytes_as(data, n, cap, false);
 }
 
 static void close_fixture(struct fixture *f)
@@ -123,12 +142,13 @@ struct run {
 	struct model m;
 	size_t k; /* lines checked so far */
 	struct fixture f;
+	bool mapped;
 };
 
-#define RUN_FMT "input \"%s\" (%zu bytes), capacity %zu, by %s, line %zu"
+#define RUN_FMT "input \"%s\" (%zu bytes), capacity %zu, by %s, %s, line %zu"
 #define RUN_ARGS(r)                                                            \
 	show((r)->data, (r)->n), (r)->n, (r)->cap, strategy_names[(r)->how],   \
-	    (r)->k + 1
+	    (r)->mapped ? "mapped" : "read", (r)->k + 1
 
 static void check_line(struct run *r, const char *p, size_t n, uint64_t number,
 		       uint64_t offset, bool truncated)
@@ -218,7 +238,8 @@ static bool step(struct run *r, unsigned *seed)
 
 /* Reads DATA at capacity CAP the way HOW says and checks every line, the
  * counters and the end against the model. */
-static void check_run(const char *data, size_t n, size_t cap, enum strategy how)
+static void check_run(const char *data, size_t n, size_t cap, enum strategy how,
+		      bool mapped)
 {
 	struct run r = {data,
 			n,
@@ -226,7 +247,8 @@ static void check_run(const char *data, size_t n, size_t cap, enum strategy how)
 			how,
 			model_of(data, n, cap),
 			0,
-			open_bytes(data, n, cap)};
+			open_bytes_as(data, n, cap, mapped),
+			mapped};
 	unsigned seed = (unsigned)(n * 31 + cap);
 
 	while (step(&r, &seed))
@@ -241,12 +263,14 @@ static void check_run(const char *data, size_t n, size_t cap, enum strategy how)
 	close_fixture(&r.f);
 }
 
-/* Every capacity, every strategy. */
+/* Every capacity, every strategy, read and mapped. */
 static void check_all(const char *data, size_t n)
 {
 	for (size_t c = 0; c < N_CAPACITIES; c++)
 		for (int how = 0; how < N_STRATEGIES; how++)
-			check_run(data, n, capacities[c], (enum strategy)how);
+			for (int mapped = 0; mapped < 2; mapped++)
+				check_run(data, n, capacities[c],
+					  (enum strategy)how, mapped);
 }
 
 #define CHECK_ALL_LIT(s) check_all((s), sizeof(s) - 1)
