@@ -131,8 +131,8 @@ static enum th_status lines_fill_mapped(struct th_lines *l)
 		return TH_EOF;
 	}
 	l->map_len = (size_t)(at - from) + avail;
-	l->map = mmap(NULL, l->map_len, PROT_READ, MAP_PRIVATE,
-		      l->fd, (off_t)from);
+	l->map =
+	    mmap(NULL, l->map_len, PROT_READ, MAP_PRIVATE, l->fd, (off_t)from);
 	if (l->map == MAP_FAILED) {
 		l->map = NULL;
 		return TH_ERR_IO;
