@@ -71,6 +71,15 @@ bool frame_cri(struct th_span line, struct th_frame *out)
 	return true;
 }
 
+static bool is_month(const char *p)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	for (size_t i = 0; i < 12; i++)
+		if (memcmp(months + 3 * i, p, 3) == 0)
+			return true;
+	return false;
+}
+
 /* "Nov 24 10:00:01" (the day may be space-padded). */
 static bool looks_syslog_time(struct th_span s)
 {
@@ -86,7 +95,7 @@ static bool looks_syslog_time(struct th_span s)
 		if (!ok)
 			return false;
 	}
-	return true;
+	return is_month(s.p);
 }
 
 /* "host tag[pid]: " or "host tag: " at S[AT]: the source is "host tag[pid]"

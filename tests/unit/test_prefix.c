@@ -267,3 +267,30 @@ Test(prefix, strptime_formats_with_a_zone_are_converted_to_utc)
 	cr_expect(
 	    !prefix_parse_time_format(span("yesterday"), "%Y-%m-%d", out));
 }
+
+Test(prefix, malformed_framings_are_read_as_plain_text)
+{
+	const char *lines[] = {
+	    "2024-05-01T10:00:01Z stdin F not a CRI stream",
+	    "2024-05-01T10:00:01Z stderr X not a CRI tag",
+	    "2024-05-01T10:00:01Z stderr",
+	    "Nov 24 10:00:01 host-without-tag",
+	    "Nov 24 10:00:01 web-1 app[12: unclosed pid",
+	    "Foo 24 10:00:01 web-1 app: bad month",
+	    "[no-slash-pod] message",
+	    "[pod/a/b]message without a blank",
+	    "name-only|no blank before the bar",
+	    "{\"log\": 42, \"stream\": \"stderr\"}",
+	    "{\"log\":\"cut in the mid",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+		struct fed f;
+		char text[300];
+		snprintf(text, sizeof text, "%s\n", lines[i]);
+		feed(text, &f);
+		cr_assert_eq(f.n, 1, "'%s': %zu records", lines[i], f.n);
+		cr_expect_str_eq(f.text[0], lines[i], "'%s' was unframed",
+				 lines[i]);
+		cr_expect_eq(f.source[0], 0, "'%s' named a writer", lines[i]);
+	}
+}
