@@ -9,6 +9,7 @@
 #include "agg.h"
 #include "cli.h"
 #include "diag.h"
+#include "merge.h"
 #include "report.h"
 #include "rules.h"
 #include "rulestest.h"
@@ -174,6 +175,44 @@ static int rules_test(const struct th_options *o, const struct th_rules *rules)
 	return status;
 }
 
+/* Prints the report the sink makes of AGG and RUN; false when writing
+ * failed (named on stderr). */
+static bool report(const struct th_options *o, const struct th_rules *rules,
+		   struct th_agg *agg, const struct th_run *run)
+{
+	struct th_report_ctx ctx = {.out = stdout,
+				    .rules = rules,
+				    .agg = agg,
+				    .run = run,
+				    .color = want_color(o),
+				    .version = TH_VERSION};
+	struct th_sink *sink = make_sink(o, &ctx);
+	bool ok = sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
+	sink->free(sink);
+	if (!ok)
+		diag_error("error writing the report");
+	return ok;
+}
+
+/* `tracehound merge`: the reports added up, printed like a scan's. */
+static int merge(const struct th_options *o)
+{
+	static const char *const stdin_only[] = {"-"};
+	struct th_merge *m = merge_new();
+	struct th_error err = {0};
+	int status = EXIT_TROUBLE;
+	if (merge_paths(m, o->n_paths ? o->paths : stdin_only,
+			o->n_paths ? o->n_paths : 1, &err)) {
+		const struct th_run *run = merge_run(m);
+		bool ok = report(o, merge_rules(m), merge_agg(m), run);
+		status = exit_status(o, run, ok, false);
+	} else {
+		diag_report(&err);
+	}
+	merge_free(m);
+	return status;
+}
+
 /* Loads the rules and runs the command that needs them. */
 static int with_rules(const struct th_options *o)
 {
@@ -198,14 +237,7 @@ int main(int argc, char **argv)
 		cli_fini(&o);
 		return r == CLI_EXIT_SUCCESS ? EXIT_CLEAN : EXIT_TROUBLE;
 	}
-	int status;
-	if (o.command == TH_CMD_MERGE) {
-		/* TODO(#5): the report reader is the next change. */
-		diag_error("merge: not built yet");
-		status = EXIT_TROUBLE;
-	} else {
-		status = with_rules(&o);
-	}
+	int status = o.command == TH_CMD_MERGE ? merge(&o) : with_rules(&o);
 	cli_fini(&o);
 	return status;
 }

@@ -163,5 +163,164 @@ contains "rules test --help says what the exit status means" "$out" "Exit status
 check "an unknown rules subcommand" 2 "$bin" rules frob
 contains "the rules subcommands are named" "$err" "'rules test'"
 
+
+# merge: reports add up; the order and grouping of merges do not matter
+"$bin" -f json --fail-on never "$tmp/error.log" >"$tmp/r1.json"
+"$bin" -f json --fail-on never "$tmp/warning.log" >"$tmp/r2.json"
+"$bin" -f json --fail-on never "$tmp/error.log" "$tmp/warning.log" >"$tmp/r12.json"
+check "merge of two reports" 0 "$bin" merge -f json --fail-on never "$tmp/r2.json" "$tmp/r1.json"
+# same_report A B: equal but for the input list and the tool, with first
+# and last compared by time and line (each part counts its lines from 1)
+same_report() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+def norm(path):
+    r = json.load(open(path))
+    r.pop("tool", None)
+    r["scanned"].pop("inputs")
+    for g in r["groups"]:
+        for w in ("first", "last"):
+            g[w].pop("input")
+    return r
+a, b = norm(sys.argv[1]), norm(sys.argv[2])
+if a != b:
+    print(json.dumps(a, indent=1, sort_keys=True)[:3000])
+    print(json.dumps(b, indent=1, sort_keys=True)[:3000])
+    sys.exit(1)
+PY
+}
+printf '%s\n' "$out" >"$tmp/m12.json"
+same_report "$tmp/m12.json" "$tmp/r12.json" && ok "merging two reports gives the report of both inputs" || not_ok "merging two reports gives the report of both inputs"
+contains "the merged report lists both inputs" "$out" 'warning.log'
+check "merge prints text by default" 1 "$bin" merge "$tmp/r1.json" "$tmp/r2.json"
+contains "the merged text report names the coroutines" "$out" "fetch_user"
+contains "the merged text report counts both inputs" "$out" "2 events in 2 groups, 2 inputs"
+check "merge reads several reports one after another from stdin" 0 sh -c "cat '$tmp/r1.json' '$tmp/r2.json' | '$bin' merge -f json --fail-on never"
+printf '%s\n' "$out" >"$tmp/m12s.json"
+same_report "$tmp/m12s.json" "$tmp/r12.json" && ok "reports read from stdin merge alike" || not_ok "reports read from stdin merge alike"
+gzip -c "$tmp/r1.json" >"$tmp/r1.json.gz"
+check "merge reads compressed reports" 1 "$bin" merge -f json "$tmp/r1.json.gz"
+contains "the compressed report is read" "$out" '"fetch_user"'
+check "merge exits 1 when a merged group fails --fail-on" 1 "$bin" merge "$tmp/r1.json"
+check "merge --fail-on never" 0 "$bin" merge --fail-on never "$tmp/r1.json"
+
+# property: a log split at record boundaries, each part scanned, the parts'
+# reports merged in random orders and groupings = the report of the whole
+# log (first/last compared as lines of the whole: parts are named in
+# order, so input order is position order)
+python3 - "$bin" "$tmp/split" "${TH_SOURCE_ROOT:-.}"/sample-logs/py3.12/*.log <<'PY' >"$tmp/prop" 2>&1
+import json, os, random, subprocess, sys
+bin, d, logs = sys.argv[1], sys.argv[2], sys.argv[3:]
+os.makedirs(d, exist_ok=True)
+def run(*args, stdin=None):
+    return subprocess.run([bin, *args], input=stdin, capture_output=True,
+                          check=True).stdout
+data = b""
+for p in logs:
+    t = open(p, "rb").read()
+    data += t if t.endswith(b"\n") else t + b"\n"
+whole_log = os.path.join(d, "whole.log")
+open(whole_log, "wb").write(data)
+whole = json.loads(run("-f", "json", "--fail-on", "never", whole_log))
+events = [json.loads(l) for l in
+          run("-f", "ndjson", "--fail-on", "never", whole_log).splitlines()]
+inside = set()
+for e in events:
+    inside.update(range(e["line"], e["end_line"] + 1))
+lines = data.split(b"\n")[:-1]
+cuts_ok = [n for n in range(2, len(lines) + 1) if n not in inside]
+def norm(r, offset):
+    r = json.loads(json.dumps(r))
+    r.pop("tool", None)
+    r["scanned"].pop("inputs")
+    for g in r["groups"]:
+        for w in ("first", "last"):
+            g[w]["line"] += offset[g[w].pop("input")]
+    return r
+want = norm(whole, {whole_log: 0})
+rng = random.Random(5)
+bad = 0
+for rnd in range(5):
+    k = rng.randint(2, 6)
+    cuts = sorted(rng.sample(cuts_ok, k - 1))
+    starts = [1] + cuts
+    ends = cuts + [len(lines) + 1]
+    offset, reports = {}, []
+    for i, (s, e) in enumerate(zip(starts, ends)):
+        part = os.path.join(d, "r%d-p%02d.log" % (rnd, i))
+        open(part, "wb").write(b"".join(l + b"\n" for l in lines[s - 1:e - 1]))
+        offset[part] = s - 1
+        rep = part + ".json"
+        open(rep, "wb").write(run("-f", "json", "--fail-on", "never", part))
+        reports.append(rep)
+    pool, step = reports[:], 0
+    rng.shuffle(pool)
+    while len(pool) > 1:
+        take = rng.sample(pool, rng.randint(2, len(pool)))
+        pool = [p for p in pool if p not in take]
+        out = os.path.join(d, "r%d-m%d.json" % (rnd, step))
+        step += 1
+        if rng.random() < 0.3:  # as one stream on stdin
+            stream = b"".join(open(p, "rb").read() for p in take)
+            merged = run("merge", "-f", "json", "--fail-on", "never", stdin=stream)
+        else:
+            merged = run("merge", "-f", "json", "--fail-on", "never", *take)
+        open(out, "wb").write(merged)
+        pool.insert(rng.randrange(len(pool) + 1), out)
+    got = norm(json.load(open(pool[0])), offset)
+    if got != want:
+        bad += 1
+        print("round %d (cuts %s) differs" % (rnd, cuts))
+        for key in want:
+            if got.get(key) != want[key]:
+                print(" ", key, json.dumps(got.get(key))[:600])
+                print(" ", key, json.dumps(want[key])[:600])
+print("%d of 5 rounds differ" % bad)
+sys.exit(1 if bad else 0)
+PY
+[ $? -eq 0 ] && ok "merged reports of a log split at random = the report of the whole log" || not_ok "merged reports of a log split at random = the report of the whole log" "$(head -c 3000 "$tmp/prop")"
+
+# malformed and foreign reports are refused, naming the report
+printf 'not json\n' >"$tmp/notjson.json"
+check "merge refuses a file that is not JSON" 2 "$bin" merge "$tmp/r1.json" "$tmp/notjson.json"
+contains "the file that is not JSON is named" "$err" "notjson.json:1:"
+printf '{"schema": "other/1"}\n' >"$tmp/foreign.json"
+check "merge refuses a foreign report" 2 "$bin" merge "$tmp/foreign.json"
+contains "the foreign report is named" "$err" "foreign.json: error: not a tracehound report"
+sed 's/"count": 1/"count": "one"/' "$tmp/r1.json" >"$tmp/badcount.json"
+check "merge refuses a field of the wrong type" 2 "$bin" merge "$tmp/r1.json" "$tmp/badcount.json"
+contains "the field of the wrong type is named" "$err" "badcount.json: error: groups[0].count: expected a count"
+"$bin" -f json -g rule --fail-on never "$tmp/error.log" >"$tmp/byrule.json"
+check "merge refuses reports grouped by other keys" 2 "$bin" merge "$tmp/r1.json" "$tmp/byrule.json"
+contains "the report grouped by other keys is named" "$err" "byrule.json: error: groups: grouped by rule, but"
+check "merge names a missing report" 2 "$bin" merge "$tmp/r1.json" "$tmp/nope.json"
+contains "the missing report is named" "$err" "nope.json"
+[ -z "$out" ] && ok "nothing is printed when a report is refused" || not_ok "nothing is printed when a report is refused"
+check "merge refuses ndjson" 2 "$bin" merge -f ndjson "$tmp/r1.json"
+check "merge refuses options of the scan" 2 "$bin" merge -g rule "$tmp/r1.json"
+check "merge --help" 0 "$bin" merge --help
+contains "merge --help says what it does" "$out" "Combine JSON reports"
+
+# the fleet recipe: tracehound on every host (here: every part, with GNU
+# parallel), merge at the centre
+if command -v parallel >/dev/null; then
+	mkdir -p "$tmp/fleet"
+	for h in 1 2 3; do cp "$tmp/error.log" "$tmp/fleet/host$h.log"; done
+	cp "$tmp/warning.log" "$tmp/fleet/host4.log"
+	parallel --will-cite -j 4 "'$bin' -f json --fail-on never {} > {}.json" ::: "$tmp"/fleet/host*.log
+	check "fleet recipe: parallel, then merge of the reports" 0 "$bin" merge -f json --fail-on never "$tmp"/fleet/host*.log.json
+	printf '%s\n' "$out" >"$tmp/fleet1.json"
+	"$bin" -f json --fail-on never "$tmp"/fleet/host*.log >"$tmp/fleet-whole.json"
+	same_report "$tmp/fleet1.json" "$tmp/fleet-whole.json" && ok "fleet recipe: the merged report is that of all hosts' logs" || not_ok "fleet recipe: the merged report is that of all hosts' logs"
+	check "fleet recipe: parallel's output piped into merge" 0 sh -c "parallel --will-cite -j 4 \"'$bin' -f json --fail-on never {}\" ::: '$tmp'/fleet/host*.log | '$bin' merge -f json --fail-on never"
+	printf '%s\n' "$out" >"$tmp/fleet2.json"
+	same_report "$tmp/fleet2.json" "$tmp/fleet-whole.json" && ok "fleet recipe: piped reports merge alike" || not_ok "fleet recipe: piped reports merge alike"
+else
+	for c in "fleet recipe: parallel, then merge" "fleet recipe: merged report" "fleet recipe: piped" "fleet recipe: piped merge"; do
+		n=$((n + 1))
+		echo "ok $n - $c # SKIP GNU parallel is not installed (Debian package: parallel)"
+	done
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

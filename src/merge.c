@@ -1,0 +1,1038 @@
+/* merge.c - the report reader; see merge.h.
+ *
+ * One traversal of a report serves both passes: it checks every field it
+ * reads, and on the first pass notes keys, ids and input names, on the
+ * second adds the values up. The aggregate's rules are stand-ins loaded
+ * from YAML written here, one rule per rule id the reports name (start
+ * pattern "(*FAIL)": they never match) and one ignore rule per ignore id,
+ * so the aggregate counts per rule index and the sinks print the ids.
+ */
+#include "merge.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "input.h"
+#include "th_limits.h"
+
+static const char schema[] = "tracehound.report/1";
+
+/* Ids of rules and ignore rules, sorted, with their index in the rules. */
+struct id_index {
+	const char *id; /* owned by the rules */
+	size_t index;
+};
+
+struct th_merge {
+	/* first pass: sets (object keys) of what the reports name */
+	json_t *rule_ids, *ignore_ids, *input_names;
+	enum th_key keys[TH_KEY_COUNT];
+	size_t n_keys;
+	bool have_keys, keys_disagree;
+	char *keys_from; /* the report that set the keys */
+
+	/* second pass */
+	bool prepared, inputs_sorted;
+	struct th_rules *rules;
+	struct id_index *rule_index, *ignore_index;
+	size_t n_rule_index, n_ignore_index;
+	const char **inputs; /* sorted input names, for positions */
+	size_t n_inputs;
+	struct th_agg *agg;
+	struct th_run run;
+};
+
+/* Where in which report a reader is, for messages. */
+struct reader {
+	struct th_merge *m;
+	struct th_error *err;
+	const char *name;
+	size_t doc; /* 1-based position of the report in its buffer */
+	bool add;   /* second pass */
+};
+
+static json_t *new_set(void)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		die("out of memory (JSON object)");
+	return o;
+}
+
+struct th_merge *merge_new(void)
+{
+	struct th_merge *m = xcalloc(1, sizeof *m);
+	m->rule_ids = new_set();
+	m->ignore_ids = new_set();
+	m->input_names = new_set();
+	return m;
+}
+
+void merge_free(struct th_merge *m)
+{
+	if (m == NULL)
+		return;
+	json_decref(m->rule_ids);
+	json_decref(m->ignore_ids);
+	json_decref(m->input_names);
+	free(m->keys_from);
+	free(m->rule_index);
+	free(m->ignore_index);
+	free(m->inputs);
+	agg_free(m->agg);
+	if (m->prepared)
+		run_fini(&m->run);
+	rules_free(m->rules);
+	free(m);
+}
+
+/* ---- checking values --------------------------------------------------- */
+
+/* Records "NAME: report N: PATH: message" and returns false. */
+__attribute__((format(printf, 3, 4))) static bool
+fail(struct reader *rd, const char *path, const char *fmt, ...)
+{
+	char msg[768], doc[48] = "";
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (rd->doc > 1)
+		snprintf(doc, sizeof doc, "report %zu: ", rd->doc);
+	th_error_set(rd->err, rd->name, 0, 0, "%s%s%s%s", doc, path,
+		     path[0] ? ": " : "", msg);
+	return false;
+}
+
+/* "a string", "null", ... for messages. */
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "a list";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number with a fraction";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+/* OBJ[KEY], which must be there; PATH names OBJ. */
+static json_t *member(struct reader *rd, json_t *obj, const char *path,
+		      const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	if (v == NULL)
+		fail(rd, path, "no \"%s\" field: not a whole report", key);
+	return v;
+}
+
+static bool want_type(struct reader *rd, const json_t *v, const char *path,
+		      json_type type, const char *what)
+{
+	if (v != NULL && json_typeof(v) == type)
+		return true;
+	return v != NULL &&
+	       fail(rd, path, "expected %s, got %s", what, type_name(v));
+}
+
+static bool want_uint(struct reader *rd, const json_t *v, const char *path,
+		      uint64_t *out)
+{
+	if (v == NULL)
+		return false;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return fail(rd, path,
+			    "expected a count (an integer >= 0), "
+			    "got %s",
+			    json_is_integer(v) ? "a negative one"
+					       : type_name(v));
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+/* A string without NUL characters (names, ids, keys), or null when
+ * NULL_OK (then *OUT is NULL). */
+static bool want_name(struct reader *rd, const json_t *v, const char *path,
+		      bool null_ok, const char **out)
+{
+	*out = NULL;
+	if (v == NULL)
+		return false;
+	if (null_ok && json_is_null(v))
+		return true;
+	if (!json_is_string(v))
+		return fail(rd, path, "expected a string%s, got %s",
+			    null_ok ? " or null" : "", type_name(v));
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return fail(rd, path, "a NUL character in a name");
+	*out = json_string_value(v);
+	return true;
+}
+
+/* Rule and ignore rule ids are what rule files allow. */
+static bool want_id(struct reader *rd, const char *id, const char *path)
+{
+	size_t n = strlen(id);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)id[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		      (c >= 'A' && c <= 'Z') || c == '_' || c == '.' ||
+		      c == '-'))
+			return fail(rd, path,
+				    "'%.64s' is not a rule id (letters, "
+				    "digits, '_', '.' and '-')",
+				    id);
+	}
+	return n > 0 || fail(rd, path, "an empty rule id");
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static void set_add(json_t *set, const char *name)
+{
+	if (json_object_get(set, name) == NULL &&
+	    json_object_set_new(set, name, json_true()) != 0)
+		die("out of memory (JSON object)");
+}
+
+/* Index of ID in a sorted id index, or -1. */
+static long id_find(const struct id_index *ix, size_t n, const char *id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix[mid].id, id);
+		if (c == 0)
+			return (long)ix[mid].index;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* What the second pass finds that the first did not see: the file
+ * changed in between. */
+static bool changed(struct reader *rd, const char *path)
+{
+	return fail(rd, path, "changed while it was being merged");
+}
+
+/* ---- scanned, events, ignored, skipped ----------------------------------- */
+
+static bool read_input(struct reader *rd, json_t *in, const char *path)
+{
+	char p[96];
+	const char *name, *error = NULL;
+	uint64_t lines, bytes;
+	if (!want_type(rd, in, path, JSON_OBJECT, "an object"))
+		return false;
+	snprintf(p, sizeof p, "%s.name", path);
+	bool ok = want_name(rd, member(rd, in, path, "name"), p, false, &name);
+	snprintf(p, sizeof p, "%s.lines", path);
+	ok = ok && want_uint(rd, member(rd, in, path, "lines"), p, &lines);
+	snprintf(p, sizeof p, "%s.bytes", path);
+	ok = ok && want_uint(rd, member(rd, in, path, "bytes"), p, &bytes);
+	json_t *e = json_object_get(in, "error");
+	snprintf(p, sizeof p, "%s.error", path);
+	ok = ok && (e == NULL || want_name(rd, e, p, true, &error));
+	if (!ok)
+		return false;
+	if (!rd->add) {
+		set_add(rd->m->input_names, name);
+		return true;
+	}
+	struct th_run *run = &rd->m->run;
+	size_t index = run_add_input(run, name); /* may move run->inputs */
+	struct th_run_input *ri = &run->inputs[index];
+	ri->lines = lines;
+	ri->bytes = bytes;
+	ri->error = error ? xstrdup(error) : NULL;
+	rd->m->inputs_sorted = false;
+	return true;
+}
+
+static bool read_scanned(struct reader *rd, json_t *doc)
+{
+	json_t *s = member(rd, doc, "", "scanned");
+	if (!want_type(rd, s, "scanned", JSON_OBJECT, "an object"))
+		return false;
+	json_t *inputs = member(rd, s, "scanned", "inputs");
+	uint64_t total;
+	if (!want_type(rd, inputs, "scanned.inputs", JSON_ARRAY, "a list") ||
+	    !want_uint(rd, member(rd, s, "scanned", "lines"), "scanned.lines",
+		       &total) ||
+	    !want_uint(rd, member(rd, s, "scanned", "bytes"), "scanned.bytes",
+		       &total))
+		return false;
+	for (size_t i = 0; i < json_array_size(inputs); i++) {
+		char path[64];
+		snprintf(path, sizeof path, "scanned.inputs[%zu]", i);
+		if (!read_input(rd, json_array_get(inputs, i), path))
+			return false;
+	}
+	return true;
+}
+
+static bool read_ignored(struct reader *rd, json_t *doc)
+{
+	json_t *ig = member(rd, doc, "", "ignored");
+	if (!want_type(rd, ig, "ignored", JSON_OBJECT, "an object"))
+		return false;
+	const char *id;
+	json_t *v;
+	json_object_foreach(ig, id, v)
+	{
+		char path[96];
+		uint64_t n;
+		snprintf(path, sizeof path, "ignored.%.64s", id);
+		if (!want_id(rd, id, "ignored") || !want_uint(rd, v, path, &n))
+			return false;
+		if (!rd->add) {
+			set_add(rd->m->ignore_ids, id);
+			continue;
+		}
+		long i =
+		    id_find(rd->m->ignore_index, rd->m->n_ignore_index, id);
+		if (i < 0)
+			return changed(rd, path);
+		rd->m->run.ignored[i] = add_sat(rd->m->run.ignored[i], n);
+	}
+	return true;
+}
+
+static bool read_skipped(struct reader *rd, json_t *doc)
+{
+	struct th_run *run = &rd->m->run;
+	struct {
+		const char *name;
+		uint64_t *total;
+	} counters[] = {
+	    {"lines_truncated", &run->lines_truncated},
+	    {"events_truncated", &run->events_truncated},
+	    {"events_incomplete", &run->events_incomplete},
+	    {"match_errors", &run->match_errors},
+	    {"groups_dropped", &run->groups_dropped},
+	};
+	json_t *sk = member(rd, doc, "", "skipped");
+	if (!want_type(rd, sk, "skipped", JSON_OBJECT, "an object"))
+		return false;
+	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+		char path[64];
+		uint64_t n;
+		snprintf(path, sizeof path, "skipped.%s", counters[i].name);
+		if (!want_uint(rd, member(rd, sk, "skipped", counters[i].name),
+			       path, &n))
+			return false;
+		if (rd->add)
+			*counters[i].total = add_sat(*counters[i].total, n);
+	}
+	return true;
+}
+
+/* ---- groups ------------------------------------------------------------ */
+
+/* "coroutine,rule" for messages. */
+static void keys_text(const enum th_key *keys, size_t n, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	for (size_t i = 0, at = 0; i < n && at < cap; i++)
+		at += (size_t)snprintf(buf + at, cap - at, "%s%s", i ? "," : "",
+				       agg_key_name(keys[i]));
+}
+
+static bool same_key_set(const enum th_key *a, size_t na, const enum th_key *b,
+			 size_t nb)
+{
+	unsigned ma = 0, mb = 0;
+	for (size_t i = 0; i < na; i++)
+		ma |= 1u << a[i];
+	for (size_t i = 0; i < nb; i++)
+		mb |= 1u << b[i];
+	return na == nb && ma == mb;
+}
+
+/* The group-by keys of one group against those of the reports so far. */
+static bool check_keys(struct reader *rd, const enum th_key *keys, size_t n)
+{
+	struct th_merge *m = rd->m;
+	if (!m->have_keys && !rd->add) {
+		memcpy(m->keys, keys, n * sizeof *keys);
+		m->n_keys = n;
+		m->have_keys = true;
+		m->keys_from = xstrdup(rd->name);
+		return true;
+	}
+	if (!m->have_keys || !same_key_set(keys, n, m->keys, m->n_keys)) {
+		char mine[128], theirs[128];
+		keys_text(keys, n, mine, sizeof mine);
+		keys_text(m->keys, m->n_keys, theirs, sizeof theirs);
+		if (rd->add)
+			return changed(rd, "groups");
+		return fail(rd, "groups",
+			    "grouped by %s, but %s is grouped by %s: only "
+			    "reports grouped by the same keys (--group-by) "
+			    "can be merged",
+			    mine, m->keys_from, theirs);
+	}
+	if (memcmp(keys, m->keys, n * sizeof *keys) != 0)
+		m->keys_disagree = true;
+	return true;
+}
+
+/* "key": the group-by fields, each a string or null, into G->key. */
+static bool read_key(struct reader *rd, json_t *key, const char *path,
+		     struct th_group *g)
+{
+	enum th_key keys[TH_KEY_COUNT];
+	size_t n = 0;
+	char p[96];
+	snprintf(p, sizeof p, "%s.key", path);
+	if (!want_type(rd, key, p, JSON_OBJECT, "an object"))
+		return false;
+	const char *name;
+	json_t *v;
+	json_object_foreach(key, name, v)
+	{
+		enum th_key k;
+		if (!agg_key_from_name((struct th_span){name, strlen(name)},
+				       &k))
+			return fail(rd, p,
+				    "'%.64s' is not a group-by key (coroutine, "
+				    "rule, exception, task, input, defined_at)",
+				    name);
+		char vp[128];
+		snprintf(vp, sizeof vp, "%s.%s", p, name);
+		const char *val;
+		if (!want_name(rd, v, vp, true, &val))
+			return false;
+		g->key[k] = (char *)val; /* only read by agg_add_group */
+		keys[n++] = k;
+	}
+	if (n == 0)
+		return fail(rd, p, "no group-by key");
+	return check_keys(rd, keys, n);
+}
+
+/* "rules": id -> events, into G->rule_counts on the second pass. */
+static bool read_rule_counts(struct reader *rd, json_t *rules, const char *path,
+			     struct th_group *g)
+{
+	const char *id;
+	json_t *v;
+	json_object_foreach(rules, id, v)
+	{
+		char p[200];
+		uint64_t n;
+		snprintf(p, sizeof p, "%s.%.64s", path, id);
+		if (!want_id(rd, id, path) || !want_uint(rd, v, p, &n))
+			return false;
+		if (!rd->add) {
+			set_add(rd->m->rule_ids, id);
+			continue;
+		}
+		long r = id_find(rd->m->rule_index, rd->m->n_rule_index, id);
+		if (r < 0)
+			return changed(rd, p);
+		g->rule_counts[r] = add_sat(g->rule_counts[r], n);
+	}
+	return true;
+}
+
+/* "exceptions": name -> events, into G->exceptions (names borrowed). */
+static bool read_exceptions(struct reader *rd, json_t *exc, const char *path,
+			    struct th_group *g)
+{
+	const char *name;
+	json_t *v;
+	g->exceptions = xcalloc(json_object_size(exc), sizeof *g->exceptions);
+	json_object_foreach(exc, name, v)
+	{
+		char p[200];
+		uint64_t n;
+		snprintf(p, sizeof p, "%s.%.64s", path, name);
+		if (!want_uint(rd, v, p, &n))
+			return false;
+		g->exceptions[g->n_exceptions++] =
+		    (struct th_count){(char *)name, n};
+	}
+	return true;
+}
+
+/* "tasks" / "defined_at": a list of strings (borrowed into L). */
+static bool read_list(struct reader *rd, json_t *list, const char *path,
+		      struct th_capped *l)
+{
+	if (!want_type(rd, list, path, JSON_ARRAY, "a list"))
+		return false;
+	l->items = xcalloc(json_array_size(list), sizeof *l->items);
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		char p[128];
+		const char *v;
+		snprintf(p, sizeof p, "%s[%zu]", path, i);
+		if (!want_name(rd, json_array_get(list, i), p, false, &v))
+			return false;
+		l->items[l->n++] = (char *)v;
+	}
+	return true;
+}
+
+static bool read_severity(struct reader *rd, json_t *v, const char *path,
+			  enum th_severity *out)
+{
+	static const char *const names[] = {"info", "warning", "error"};
+	const char *s;
+	if (!want_name(rd, v, path, false, &s))
+		return false;
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum th_severity)i;
+			return true;
+		}
+	return fail(rd, path, "expected \"error\", \"warning\" or \"info\"");
+}
+
+/* "first" / "last": {input, line, time}. */
+static bool read_where(struct reader *rd, json_t *w, const char *path,
+		       struct th_where *out)
+{
+	char p[128];
+	const char *input, *time;
+	if (!want_type(rd, w, path, JSON_OBJECT, "an object"))
+		return false;
+	snprintf(p, sizeof p, "%s.input", path);
+	if (!want_name(rd, member(rd, w, path, "input"), p, true, &input))
+		return false;
+	snprintf(p, sizeof p, "%s.line", path);
+	if (!want_uint(rd, member(rd, w, path, "line"), p, &out->line))
+		return false;
+	snprintf(p, sizeof p, "%s.time", path);
+	if (!want_name(rd, member(rd, w, path, "time"), p, true, &time))
+		return false;
+	if (time != NULL && strlen(time) >= sizeof out->time)
+		return fail(rd, p, "not a time (too long)");
+	snprintf(out->time, sizeof out->time, "%s", time ? time : "");
+	out->input = (char *)input;
+	if (input != NULL && !rd->add)
+		set_add(rd->m->input_names, input);
+	return true;
+}
+
+/* "example": any text, cut like the aggregate cuts one (at most
+ * TH_MAX_EXAMPLE bytes, on a character boundary: JSON text is UTF-8). */
+static bool read_example(struct reader *rd, json_t *v, const char *path,
+			 struct th_group *g)
+{
+	if (!want_type(rd, v, path, JSON_STRING, "a string"))
+		return false;
+	size_t n = json_string_length(v);
+	const char *s = json_string_value(v);
+	if (n > TH_MAX_EXAMPLE) {
+		n = TH_MAX_EXAMPLE;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	g->example = (char *)s;
+	g->example_len = n;
+	return true;
+}
+
+/* The optional extras: *_capped and exceptions_other. */
+static bool read_extras(struct reader *rd, json_t *grp, const char *path,
+			struct th_group *g)
+{
+	static const char *const flags[] = {"tasks_capped",
+					    "defined_at_capped"};
+	bool *to[] = {&g->tasks.capped, &g->defined_at.capped};
+	char p[128];
+	for (size_t i = 0; i < 2; i++) {
+		json_t *v = json_object_get(grp, flags[i]);
+		snprintf(p, sizeof p, "%s.%s", path, flags[i]);
+		if (v != NULL && !json_is_boolean(v))
+			return fail(rd, p, "expected true or false, got %s",
+				    type_name(v));
+		*to[i] = v != NULL && json_is_true(v);
+	}
+	json_t *other = json_object_get(grp, "exceptions_other");
+	snprintf(p, sizeof p, "%s.exceptions_other", path);
+	return other == NULL || want_uint(rd, other, p, &g->exceptions_other);
+}
+
+/* Position of input NAME (NULL first) among every input name seen. */
+static bool input_position(struct reader *rd, const char *name,
+			   const char *path, size_t *out)
+{
+	struct th_merge *m = rd->m;
+	*out = 0;
+	if (name == NULL)
+		return true;
+	size_t lo = 0, hi = m->n_inputs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(m->inputs[mid], name);
+		if (c == 0) {
+			*out = mid + 1;
+			return true;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return changed(rd, path);
+}
+
+/* Adds a checked group to the aggregate. */
+static bool add_group(struct reader *rd, const struct th_group *g,
+		      const char *path)
+{
+	struct th_merge *m = rd->m;
+	size_t first, last;
+	if (!input_position(rd, g->first.input, path, &first) ||
+	    !input_position(rd, g->last.input, path, &last))
+		return false;
+	if (!agg_add_group(m->agg, g, first, last))
+		m->run.groups_dropped =
+		    add_sat(m->run.groups_dropped, g->count);
+	else if ((int)g->severity > m->run.worst)
+		m->run.worst = (int)g->severity;
+	return true;
+}
+
+/* The fields of group G (checked in the order of the SPEC example). */
+static bool read_group_fields(struct reader *rd, json_t *grp, const char *path,
+			      struct th_group *g)
+{
+	char p[4][96];
+	snprintf(p[0], sizeof p[0], "%s.count", path);
+	snprintf(p[1], sizeof p[1], "%s.rules", path);
+	snprintf(p[2], sizeof p[2], "%s.exceptions", path);
+	snprintf(p[3], sizeof p[3], "%s.severity", path);
+	json_t *rules = member(rd, grp, path, "rules");
+	json_t *exc = member(rd, grp, path, "exceptions");
+	if (!read_key(rd, member(rd, grp, path, "key"), path, g) ||
+	    !want_uint(rd, member(rd, grp, path, "count"), p[0], &g->count))
+		return false;
+	if (g->count == 0)
+		return fail(rd, p[0], "a group has at least one event");
+	if (!want_type(rd, rules, p[1], JSON_OBJECT, "an object") ||
+	    !read_rule_counts(rd, rules, p[1], g) ||
+	    !want_type(rd, exc, p[2], JSON_OBJECT, "an object") ||
+	    !read_exceptions(rd, exc, p[2], g) ||
+	    !read_severity(rd, member(rd, grp, path, "severity"), p[3],
+			   &g->severity))
+		return false;
+	snprintf(p[0], sizeof p[0], "%s.tasks", path);
+	snprintf(p[1], sizeof p[1], "%s.defined_at", path);
+	snprintf(p[2], sizeof p[2], "%s.first", path);
+	snprintf(p[3], sizeof p[3], "%s.last", path);
+	char ep[96];
+	snprintf(ep, sizeof ep, "%s.example", path);
+	return read_list(rd, member(rd, grp, path, "tasks"), p[0], &g->tasks) &&
+	       read_list(rd, member(rd, grp, path, "defined_at"), p[1],
+			 &g->defined_at) &&
+	       read_where(rd, member(rd, grp, path, "first"), p[2],
+			  &g->first) &&
+	       read_where(rd, member(rd, grp, path, "last"), p[3], &g->last) &&
+	       read_example(rd, member(rd, grp, path, "example"), ep, g) &&
+	       read_extras(rd, grp, path, g);
+}
+
+static bool read_group(struct reader *rd, json_t *grp, size_t i)
+{
+	char path[48];
+	snprintf(path, sizeof path, "groups[%zu]", i);
+	if (!want_type(rd, grp, path, JSON_OBJECT, "an object"))
+		return false;
+	struct th_group g = {0};
+	if (rd->add)
+		g.rule_counts =
+		    xcalloc(rd->m->n_rule_index + 1, sizeof *g.rule_counts);
+	bool ok = read_group_fields(rd, grp, path, &g);
+	if (ok && rd->add)
+		ok = add_group(rd, &g, path);
+	free(g.rule_counts);
+	free(g.exceptions);
+	free(g.tasks.items);
+	free(g.defined_at.items);
+	return ok;
+}
+
+static bool read_groups(struct reader *rd, json_t *doc)
+{
+	json_t *groups = member(rd, doc, "", "groups");
+	if (!want_type(rd, groups, "groups", JSON_ARRAY, "a list"))
+		return false;
+	for (size_t i = 0; i < json_array_size(groups); i++)
+		if (!read_group(rd, json_array_get(groups, i), i))
+			return false;
+	return true;
+}
+
+/* ---- one report, one buffer -------------------------------------------- */
+
+static bool read_report(struct reader *rd, json_t *doc)
+{
+	if (!json_is_object(doc))
+		return fail(rd, "",
+			    "not a tracehound report (%s, not an "
+			    "object)",
+			    type_name(doc));
+	const json_t *s = json_object_get(doc, "schema");
+	if (!json_is_string(s) || strcmp(json_string_value(s), schema) != 0)
+		return fail(rd, "",
+			    "not a tracehound report (\"schema\" is not "
+			    "\"%s\")",
+			    schema);
+	uint64_t events;
+	if (!read_scanned(rd, doc) ||
+	    !want_uint(rd, member(rd, doc, "", "events"), "events", &events) ||
+	    !read_groups(rd, doc) || !read_ignored(rd, doc) ||
+	    !read_skipped(rd, doc))
+		return false;
+	if (rd->add)
+		rd->m->run.events = add_sat(rd->m->run.events, events);
+	return true;
+}
+
+static size_t skip_space(const char *p, size_t at, size_t len)
+{
+	while (at < len && (p[at] == ' ' || p[at] == '\t' || p[at] == '\n' ||
+			    p[at] == '\r'))
+		at++;
+	return at;
+}
+
+/* Line of byte AT of P (1-based). */
+static size_t line_of(const char *p, size_t at)
+{
+	size_t line = 1;
+	for (size_t i = 0; i < at; i++)
+		line += p[i] == '\n';
+	return line;
+}
+
+/* Every report in DATA, one after another. CARET: NAME is a plain file
+ * the error message may quote a line of. */
+static bool each_report(struct th_merge *m, const char *name, const char *data,
+			size_t len, bool add, bool caret, struct th_error *err)
+{
+	struct reader rd = {.m = m, .err = err, .name = name, .add = add};
+	size_t at = skip_space(data, 0, len);
+	if (at == len)
+		return fail(&rd, "", "no report in it (empty)");
+	while (at < len) {
+		rd.doc++;
+		json_error_t je;
+		json_t *doc =
+		    json_loadb(data + at, len - at,
+			       JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL |
+				   JSON_REJECT_DUPLICATES,
+			       &je);
+		if (doc == NULL) {
+			size_t line = line_of(data, at) + (size_t)je.line - 1;
+			if (!caret)
+				return fail(&rd, "",
+					    "not JSON: line %zu, column %d: %s",
+					    line, je.column, je.text);
+			th_error_set(err, name, line, (size_t)je.column,
+				     "not JSON: %s", je.text);
+			return false;
+		}
+		bool ok = read_report(&rd, doc);
+		json_decref(doc);
+		if (!ok)
+			return false;
+		at = skip_space(data, at + (size_t)je.position, len);
+	}
+	return true;
+}
+
+bool merge_check_buffer(struct th_merge *m, const char *name, const char *data,
+			size_t len, struct th_error *err)
+{
+	if (m->prepared)
+		die("merge_check_buffer after merge_prepare");
+	return each_report(m, name, data, len, false, false, err);
+}
+
+bool merge_add_buffer(struct th_merge *m, const char *name, const char *data,
+		      size_t len, struct th_error *err)
+{
+	if (!m->prepared)
+		die("merge_add_buffer before merge_prepare");
+	return each_report(m, name, data, len, true, false, err);
+}
+
+/* ---- the stand-in rules and the result --------------------------------- */
+
+static int str_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The names of SET, sorted; the caller frees the array (the names belong
+ * to SET). */
+static const char **set_sorted(json_t *set, size_t *n)
+{
+	const char **names = xcalloc(json_object_size(set) + 1, sizeof *names);
+	const char *k;
+	json_t *v;
+	*n = 0;
+	json_object_foreach(set, k, v)
+	{
+		(void)v;
+		names[(*n)++] = k;
+	}
+	qsort(names, *n, sizeof *names, str_cmp);
+	return names;
+}
+
+/* Appends printf output to a growing string. */
+__attribute__((format(printf, 3, 4))) static void
+append(char **buf, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	*buf = xrealloc(*buf, *len + (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(*buf + *len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	*len += (size_t)n;
+}
+
+/* YAML for one never-matching rule per rule id and one ignore rule per
+ * ignore id (ids are checked: plain characters only). Without any rule
+ * id (reports without groups) one placeholder keeps the rules valid; it
+ * has no events, so it shows nowhere. */
+static char *stand_in_yaml(struct th_merge *m, size_t *len)
+{
+	size_t n_rules, n_ignores;
+	const char **rules = set_sorted(m->rule_ids, &n_rules);
+	const char **ignores = set_sorted(m->ignore_ids, &n_ignores);
+	char *y = NULL;
+	*len = 0;
+	append(&y, len, "rules:\n");
+	for (size_t i = 0; i < n_rules; i++)
+		append(&y, len, "  - id: \"%s\"\n    start: '(*FAIL)'\n",
+		       rules[i]);
+	if (n_rules == 0)
+		append(&y, len, "  - id: merge.none\n    start: '(*FAIL)'\n");
+	if (n_ignores > 0)
+		append(&y, len, "ignore:\n");
+	for (size_t i = 0; i < n_ignores; i++)
+		append(&y, len, "  - id: \"%s\"\n    text: '(*FAIL)'\n",
+		       ignores[i]);
+	free(rules);
+	free(ignores);
+	return y;
+}
+
+static int id_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct id_index *)x)->id,
+		      ((const struct id_index *)y)->id);
+}
+
+/* Sorted id -> index tables of the stand-in rules. */
+static void index_ids(struct th_merge *m)
+{
+	m->n_rule_index = rules_count(m->rules);
+	m->rule_index = xcalloc(m->n_rule_index + 1, sizeof *m->rule_index);
+	for (size_t i = 0; i < m->n_rule_index; i++)
+		m->rule_index[i] = (struct id_index){rules_id(m->rules, i), i};
+	qsort(m->rule_index, m->n_rule_index, sizeof *m->rule_index, id_cmp);
+	m->n_ignore_index = rules_ignore_count(m->rules);
+	m->ignore_index =
+	    xcalloc(m->n_ignore_index + 1, sizeof *m->ignore_index);
+	for (size_t i = 0; i < m->n_ignore_index; i++)
+		m->ignore_index[i] =
+		    (struct id_index){rules_ignore_id(m->rules, i), i};
+	qsort(m->ignore_index, m->n_ignore_index, sizeof *m->ignore_index,
+	      id_cmp);
+}
+
+static bool build_rules(struct th_merge *m, struct th_error *err)
+{
+	if (json_object_size(m->rule_ids) > MERGE_MAX_RULE_IDS ||
+	    json_object_size(m->ignore_ids) > MERGE_MAX_RULE_IDS) {
+		th_error_set(err, "", 0, 0,
+			     "the reports name more than %d rule ids or "
+			     "ignore rule ids",
+			     MERGE_MAX_RULE_IDS);
+		return false;
+	}
+	size_t len;
+	char *yaml = stand_in_yaml(m, &len);
+	m->rules = rules_new();
+	bool ok =
+	    rules_load_buffer(m->rules, "(merged reports)", yaml, len, err) &&
+	    rules_finish(m->rules, err);
+	free(yaml);
+	if (ok)
+		index_ids(m);
+	return ok;
+}
+
+/* Reports that list the same keys in different orders are merged in
+ * --group-by's canonical order (coroutine, rule, exception, task, input,
+ * defined_at), so the result does not depend on which came first. */
+static void canonical_keys(struct th_merge *m)
+{
+	unsigned mask = 0;
+	for (size_t i = 0; i < m->n_keys; i++)
+		mask |= 1u << m->keys[i];
+	m->n_keys = 0;
+	for (size_t k = 0; k < TH_KEY_COUNT; k++)
+		if (mask & (1u << k))
+			m->keys[m->n_keys++] = (enum th_key)k;
+}
+
+bool merge_prepare(struct th_merge *m, struct th_error *err)
+{
+	if (m->prepared)
+		die("merge_prepare called twice");
+	if (!build_rules(m, err))
+		return false;
+	if (!m->have_keys) {
+		m->keys[0] = TH_KEY_COROUTINE;
+		m->n_keys = 1;
+	}
+	if (m->keys_disagree)
+		canonical_keys(m);
+	m->inputs = set_sorted(m->input_names, &m->n_inputs);
+	m->agg = agg_new(m->rules, m->keys, m->n_keys);
+	run_init(&m->run, rules_ignore_count(m->rules));
+	m->prepared = true;
+	return true;
+}
+
+/* ---- the result -------------------------------------------------------- */
+
+static int input_cmp(const void *px, const void *py)
+{
+	const struct th_run_input *x = px, *y = py;
+	int c = strcmp(x->name, y->name);
+	if (c != 0)
+		return c;
+	if (x->lines != y->lines)
+		return x->lines < y->lines ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? -1 : 1;
+	if ((x->error == NULL) != (y->error == NULL))
+		return x->error == NULL ? -1 : 1;
+	return x->error ? strcmp(x->error, y->error) : 0;
+}
+
+const struct th_rules *merge_rules(const struct th_merge *m)
+{
+	return m->rules;
+}
+
+struct th_agg *merge_agg(struct th_merge *m)
+{
+	return m->agg;
+}
+
+const struct th_run *merge_run(struct th_merge *m)
+{
+	if (!m->inputs_sorted) {
+		qsort(m->run.inputs, m->run.n_inputs, sizeof *m->run.inputs,
+		      input_cmp);
+		m->inputs_sorted = true;
+	}
+	return &m->run;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+/* The whole of PATH, decompressed, in a new buffer (*LEN bytes); NULL with
+ * a message in ERR when it cannot be read. *PLAIN: a regular file read as
+ * it is (messages may quote its lines). */
+static char *read_whole(const char *path, size_t *len, bool *plain,
+			struct th_error *err)
+{
+	char why[256];
+	struct th_input *in = input_open(path, why, sizeof why);
+	if (in == NULL) {
+		th_error_set(err, path, 0, 0, "%s", why);
+		return NULL;
+	}
+	*plain = strcmp(path, "-") != 0 &&
+		 input_compression(in) == TH_COMPRESSION_NONE;
+	size_t cap = 64 * 1024, got;
+	char *buf = xmalloc(cap);
+	enum th_status st;
+	*len = 0;
+	while ((st = input_read(in, buf + *len, cap - *len, &got)) == TH_OK) {
+		*len += got;
+		if (*len > MERGE_REPORT_MAX)
+			break;
+		if (*len == cap)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	if (st != TH_EOF || *len > MERGE_REPORT_MAX) {
+		th_error_set(err, path, 0, 0, "%s",
+			     st != TH_EOF
+				 ? input_error(in)
+				 : "larger than a report can be (1 GiB)");
+		free(buf);
+		buf = NULL;
+	}
+	input_close(in);
+	return buf;
+}
+
+/* One pass over PATH: reads it (or takes the bytes KEPT from the first
+ * pass) and checks or adds its reports. On the first pass standard
+ * input's bytes are handed back in *KEPT for the second. */
+static bool merge_path(struct th_merge *m, const char *path, bool add,
+		       char **kept, size_t *kept_len, struct th_error *err)
+{
+	size_t len = *kept_len;
+	bool plain = false;
+	char *data = *kept;
+	if (data == NULL &&
+	    (data = read_whole(path, &len, &plain, err)) == NULL)
+		return false;
+	bool ok = each_report(m, path, data, len, add, plain, err);
+	if (!add && strcmp(path, "-") == 0) {
+		*kept = data;
+		*kept_len = len;
+	} else {
+		free(data);
+		*kept = NULL;
+	}
+	return ok;
+}
+
+bool merge_paths(struct th_merge *m, const char *const *paths, size_t n,
+		 struct th_error *err)
+{
+	char **kept = xcalloc(n + 1, sizeof *kept);
+	size_t *kept_len = xcalloc(n + 1, sizeof *kept_len);
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++)
+		ok =
+		    merge_path(m, paths[i], false, &kept[i], &kept_len[i], err);
+	ok = ok && merge_prepare(m, err);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = merge_path(m, paths[i], true, &kept[i], &kept_len[i], err);
+	for (size_t i = 0; i < n; i++)
+		free(kept[i]);
+	free(kept);
+	free(kept_len);
+	return ok;
+}
