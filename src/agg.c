@@ -524,6 +524,14 @@ static void capped_merge(struct th_capped *dst, const struct th_capped *src)
 	dst->capped = dst->capped || src->capped;
 }
 
+/* Orders two examples by their bytes: the tie-break between two events
+ * at the same position, so merging stays commutative. */
+static int example_cmp(const char *x, size_t xn, const char *y, size_t yn)
+{
+	int c = memcmp(x ? x : "", y ? y : "", xn < yn ? xn : yn);
+	return c != 0 ? c : (xn > yn) - (xn < yn);
+}
+
 /* Takes SRC's first (and example) and last where they are earlier and
  * later than GRP's; FRESH: GRP had no events yet. */
 static void group_widen(struct group *grp, const struct th_group *src,
@@ -534,8 +542,13 @@ static void group_widen(struct group *grp, const struct th_group *src,
 	struct th_where f = src->first, l = src->last;
 	f.line += line_shift;
 	l.line += line_shift;
-	if (fresh ||
-	    where_cmp_where(&f, first_input, &g->first, grp->first_input) < 0) {
+	int cf = fresh ? -1
+		       : where_cmp_where(&f, first_input, &g->first,
+					 grp->first_input);
+	if (cf == 0)
+		cf = example_cmp(src->example, src->example_len, g->example,
+				 g->example_len);
+	if (cf < 0) {
 		where_copy(&g->first, &src->first, line_shift);
 		grp->first_input = first_input;
 		free(g->example);
@@ -543,8 +556,10 @@ static void group_widen(struct group *grp, const struct th_group *src,
 				      src->example ? src->example_len : 0);
 		g->example_len = src->example ? src->example_len : 0;
 	}
-	if (fresh ||
-	    where_cmp_where(&l, last_input, &g->last, grp->last_input) > 0) {
+	int cl =
+	    fresh ? 1
+		  : where_cmp_where(&l, last_input, &g->last, grp->last_input);
+	if (cl > 0) {
 		where_copy(&g->last, &src->last, line_shift);
 		grp->last_input = last_input;
 	}

@@ -46,6 +46,7 @@ struct th_lines {
 	uint64_t map_base, map_end; /* file offsets of offset 0 and the end */
 	char *map;
 	size_t map_len;
+	char none[1]; /* buf between maps: never NULL, even for 0 bytes */
 };
 
 /* Returns a reader over IN; aborts on out-of-memory. */
@@ -64,6 +65,10 @@ struct th_lines *lines_new(struct th_input *in, size_t capacity)
 	l->cap = capacity;
 	l->number = 1;
 	l->mapped = input_mappable(in, &l->fd, &l->map_base, &l->map_end);
+	if (l->mapped) {
+		free(l->buf); /* the windows are maps */
+		l->buf = l->none;
+	}
 	return l;
 }
 
@@ -124,7 +129,7 @@ static enum th_status lines_fill_mapped(struct th_lines *l)
 	if (l->map != NULL)
 		munmap(l->map, l->map_len);
 	l->map = NULL;
-	l->buf = NULL;
+	l->buf = l->none;
 	l->pos = l->len = 0;
 	if (avail == 0) {
 		l->eof = true;

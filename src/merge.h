@@ -37,13 +37,7 @@
 #include "diag.h"
 #include "rules.h"
 #include "run.h"
-
-/* Largest report file read (decompressed): the report reader holds one
- * report in memory at a time. */
-#define MERGE_REPORT_MAX ((size_t)1 << 30)
-/* Distinct rule ids, and ignore rule ids, over all reports: every group
- * keeps a count per rule id. */
-#define MERGE_MAX_RULE_IDS 1024
+#include "th_limits.h"
 
 struct th_merge;
 

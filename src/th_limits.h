@@ -57,6 +57,12 @@
  * threads (-j); a smaller one is scanned whole by one. */
 #define TH_SPLIT_MIN (32u * 1024 * 1024)
 
+/* tracehound merge: the largest report read (decompressed; one report is
+ * held in memory at a time), and the distinct rule ids, and ignore rule
+ * ids, over all reports (every group keeps a count per rule id). */
+#define MERGE_REPORT_MAX   ((size_t)1 << 30)
+#define MERGE_MAX_RULE_IDS 1024
+
 /* Bounds on one regex match, so a user pattern that backtracks badly costs
  * at most a few milliseconds a line; a match that hits one counts as no
  * match (and is counted in the report's skipped.match_errors). */
