@@ -33,6 +33,7 @@ FILE.truth.json: {"params": ..., "bytes", "lines", "blocks", "events",
 "exceptions"}]} (groups sorted by count desc, then coroutine).
 """
 import argparse
+import bisect
 import glob
 import hashlib
 import json
@@ -386,12 +387,10 @@ class Substituter:
         self.task_no = 100
 
     def pick_name(self):
-        import bisect
         x = self.rng.random() * self.cum[-1]
         return self.names[bisect.bisect_left(self.cum, x)]
 
     def pick_block(self):
-        import bisect
         x = self.rng.random() * self.rule_cum[-1]
         rule = self.rules[bisect.bisect_right(self.rule_cum, x)]
         return self.rng.choice(self.by_rule[rule])
@@ -463,8 +462,7 @@ class Substituter:
 LOGGERS_INFO = ["app.http", "app.worker", "app.db", "app.cache", "app.auth",
                 "app.billing", "app.scheduler", "uvicorn.error", "celery.worker"]
 LOGGERS_DEBUG = ["app.db", "app.cache", "app.http", "aiohttp.client",
-                 "sqlalchemy.engine", "app.scheduler", "urllib3.connectionpool",
-                 "asyncio"]
+                 "sqlalchemy.engine", "app.scheduler", "urllib3.connectionpool"]
 PATHS = ["/api/v1/users/%d", "/api/v1/orders/%d", "/api/v1/orders/%d/items",
          "/api/v1/carts/%d", "/api/v1/products/%d", "/api/v1/search?q=sku-%d",
          "/healthz", "/metrics", "/static/app.%d.js", "/api/v2/invoices/%d/pdf",
@@ -478,48 +476,55 @@ AGENTS = ["Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.
           "python-httpx/0.27.0", "python-requests/2.31.0", "curl/8.5.0",
           "kube-probe/1.29", "Prometheus/2.51.1", "okhttp/4.12.0",
           "aiohttp/3.9.5"]
+# (format with two integers, range of the first, range of the second)
 DEBUG_MSGS = [
-    "query users.get_by_id took %d.%02d ms rows=1",
-    "cache miss key=user:%d:profile ttl=300",
-    "cache hit key=cart:%d age=%ds",
-    "acquired connection from pool (in use %d/%d)",
-    "released connection to pool after %d ms",
-    "SELECT orders.id, orders.status FROM orders WHERE orders.user_id = %d LIMIT %d",
-    "Starting new HTTPS connection (%d): inventory.internal:%d",
-    "scheduling job refresh_rates in %d.%d s",
-    "Using selector: EpollSelector (loop %d, fd %d)",
-    "heartbeat ok seq=%d lag=%dms",
-    "span %x finished duration=%dus",
-    "retry policy: attempt %d of %d not needed",
+    ("query users.get_by_id took %d.%02d ms rows=1", 40, 100),
+    ("cache miss key=user:%d:profile ttl=%d", 99999, 900),
+    ("cache hit key=cart:%d age=%ds", 99999, 300),
+    ("acquired connection from pool (in use %d/%d)", 20, 40),
+    ("released connection to pool after %d ms (%d queued)", 900, 5),
+    ("SELECT orders.id, orders.status FROM orders WHERE orders.user_id = %d LIMIT %d", 99999, 100),
+    ("Starting new HTTPS connection (%d): inventory.internal:%d", 9, 9000),
+    ("scheduling job refresh_rates in %d.%d s", 60, 10),
+    ("heartbeat ok seq=%d lag=%dms", 999999, 50),
+    ("span %x finished duration=%dus", 1 << 32, 90000),
+    ("retry policy: attempt %d of %d not needed", 3, 5),
+    ("GET https://inventory.internal/v1/stock/%d status=200 elapsed=%dms", 99999, 400),
 ]
 INFO_MSGS = [
-    "job %d (send_newsletter) finished in %d.%02ds",
-    "user %d logged in from 10.2.%d.%d",
-    "order %d placed, %d items",
-    "invoice INV-%d-%04d generated",
-    "worker %d picked up task %d from queue default",
-    "cache warmed: %d keys in %d ms",
-    "payment %d authorised by gateway stripe (%d cents)",
-    "session %x expired after %d s idle",
-    "published %d events to topic orders.v1 in %d ms",
-    "rate table refreshed (%d currencies, age %ds)",
+    ("job %d (send_newsletter) finished in %d ms", 999999, 5000),
+    ("user %d logged in, %d active sessions", 99999, 9),
+    ("order %d placed, %d items", 999999, 30),
+    ("invoice INV-2024-%05d generated (%d pages)", 99999, 12),
+    ("worker %d picked up task %d from queue default", 16, 999999),
+    ("cache warmed: %d keys in %d ms", 50000, 3000),
+    ("payment %d authorised by gateway (%d cents)", 999999, 100000),
+    ("session %x expired after %d s idle", 1 << 32, 3600),
+    ("published %d events to topic orders.v1 in %d ms", 500, 200),
+    ("rate table refreshed (%d currencies, age %ds)", 180, 600),
 ]
 WARN_MSGS = [
-    "upstream inventory-svc slow: %d.%02ds (budget 1.00s)",
-    "retrying request %d after connection reset (attempt %d/5)",
-    "queue depth %d above soft limit %d",
-    "slow query (%d ms): SELECT * FROM audit_log WHERE id > %d",
-    "token for client %d expires in %d s",
+    ("upstream inventory-svc slow: 1.%02ds (budget 1.00s, attempt %d)", 100, 3),
+    ("retrying request %d after connection reset (attempt %d/5)", 999999, 5),
+    ("queue depth %d above soft limit %d", 99999, 10000),
+    ("slow query (%d ms): SELECT * FROM audit_log WHERE id > %d", 9000, 999999),
+    ("token for client %d expires in %d s", 9999, 600),
 ]
 # near misses: words of the triggers in harmless messages (no trigger)
 NEAR_MSGS = [
-    "request %d failed: upstream returned 502 (retry %d/3), exception suppressed",
-    "task %d is still pending after %d s, waiting",
-    "Traceback capture disabled for sampler %d (rate %d%%)",
-    "callback %d registered for event order.updated (%d listeners)",
-    "coroutine pool size %d, %d awaited",
-    "future %d resolved, result was never used (%d ms)",
+    ("request %d failed: upstream returned 502 (retry %d/3), exception suppressed", 999999, 3),
+    ("task %d is still pending after %d s, waiting", 99999, 60),
+    ("Traceback capture disabled for sampler %d (rate %d%%)", 99, 100),
+    ("callback %d registered for event order.updated (%d listeners)", 9999, 20),
+    ("coroutine pool size %d, %d awaited", 64, 64),
+    ("future %d resolved, result was never used (%d ms)", 99999, 900),
 ]
+LINE_KINDS = {
+    "debug": ("DEBUG", LOGGERS_DEBUG, DEBUG_MSGS),
+    "info": ("INFO", LOGGERS_INFO, INFO_MSGS),
+    "warn": ("WARNING", LOGGERS_INFO, WARN_MSGS),
+    "near": ("WARNING", LOGGERS_INFO, NEAR_MSGS),
+}
 
 
 def json_pool(rng, k=256):
@@ -594,13 +599,14 @@ def generate(args):
     ips = ["10.%d.%d.%d" % (rng.randrange(256), rng.randrange(256), rng.randrange(1, 255))
            for _ in range(512)]
     rr = rng.random
-    ri = rng.randrange
+    n_paths, n_methods, n_statuses = len(PATHS), len(METHODS), len(STATUSES)
+    n_agents, n_payloads = len(AGENTS), len(payloads)
 
     # precomputed kind sequence: cheap per line choice
     kinds = ("access", "debug", "info", "warn", "json", "near")
     kweights = (38, 34, 18, 4.5, 4, 1.5)
 
-    t = 1714521600.0            # 2024-05-01 00:00:00 UTC
+    t0 = 1714521600             # 2024-05-01 00:00:00 UTC
     msec = 0
     sec_cached = None
     sec_str = acc_str = None
@@ -621,8 +627,8 @@ def generate(args):
         while total < args.size:
             seq = rng.choices(kinds, kweights, k=4096)
             for kind in seq:
-                msec += ri(0, 25)
-                sec = int(t) + msec // 1000
+                msec += int(rr() * 25)
+                sec = t0 + msec // 1000
                 if sec != sec_cached:
                     sec_cached = sec
                     sec_str = fmt_time(sec)
@@ -647,35 +653,22 @@ def generate(args):
                     # the block is followed by this line of ordinary chatter
                     kind = "info"
                 if kind == "access":
-                    st = STATUSES[ri(len(STATUSES))]
-                    p = PATHS[ri(len(PATHS))]
+                    p = PATHS[int(rr() * n_paths)]
                     if "%d" in p:
-                        p = p % ri(1, 99999)
-                    line = ('%s INFO [aiohttp.access] %s [%s] "%s %s HTTP/1.1" %d %d "-" "%s" %d.%03ds\n'
-                            % (ts, ips[ri(512)], acc_str, METHODS[ri(len(METHODS))], p, st,
-                               ri(0, 90000), AGENTS[ri(len(AGENTS))], ri(0, 2), ri(1000)))
-                elif kind == "debug":
-                    msg = DEBUG_MSGS[ri(len(DEBUG_MSGS))]
-                    line = "%s DEBUG [%s] %s\n" % (ts, LOGGERS_DEBUG[ri(len(LOGGERS_DEBUG))],
-                                                   msg % (ri(1, 99999), ri(1, 99))
-                                                   if msg.count("%") == 2 else msg % ri(1, 99999))
-                elif kind == "info":
-                    msg = INFO_MSGS[ri(len(INFO_MSGS))]
-                    n = msg.count("%")
-                    vals = tuple(ri(1, 99999) for _ in range(n))
-                    line = "%s INFO [%s] %s\n" % (ts, LOGGERS_INFO[ri(len(LOGGERS_INFO))], msg % vals)
-                elif kind == "warn":
-                    msg = WARN_MSGS[ri(len(WARN_MSGS))]
-                    line = "%s WARNING [%s] %s\n" % (ts, LOGGERS_INFO[ri(len(LOGGERS_INFO))],
-                                                     msg % (ri(1, 9999), ri(1, 99)))
-                elif kind == "json":
-                    line = "%s INFO [app.events] publish id=%d payload=%s\n" % (
-                        ts, ri(10 ** 9), payloads[ri(len(payloads))])
+                        p = p % int(rr() * 99999)
+                    line = ('%s INFO [aiohttp.access] %s [%s] "%s %s HTTP/1.1" %d %d "-" "%s" 0.%03ds\n'
+                            % (ts, ips[int(rr() * 512)], acc_str, METHODS[int(rr() * n_methods)],
+                               p, STATUSES[int(rr() * n_statuses)], int(rr() * 90000),
+                               AGENTS[int(rr() * n_agents)], int(rr() * 1000)))
                 else:
-                    msg = NEAR_MSGS[ri(len(NEAR_MSGS))]
-                    line = "%s %s [%s] %s\n" % (ts, "WARNING" if rr() < 0.5 else "INFO",
-                                                LOGGERS_INFO[ri(len(LOGGERS_INFO))],
-                                                msg % (ri(1, 9999), ri(1, 99)))
+                    if kind == "json":
+                        line = "%s INFO [app.events] publish id=%d payload=%s\n" % (
+                            ts, int(rr() * 10 ** 9), payloads[int(rr() * n_payloads)])
+                    else:
+                        level, loggers, msgs = LINE_KINDS[kind]
+                        fmt, a, b = msgs[int(rr() * len(msgs))]
+                        line = "%s %s [%s] %s\n" % (ts, level, loggers[int(rr() * len(loggers))],
+                                                     fmt % (int(rr() * a), int(rr() * b)))
                 chunk.append(line.encode("ascii"))
                 chunk_bytes += len(line)
                 total += len(line)
