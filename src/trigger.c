@@ -140,20 +140,31 @@ static bool any_literal_here(const struct th_trigger *t, const char *p,
 	return false;
 }
 
-/* Checks positions FROM..N one by one: the tail a vector cannot load. */
+/* The earliest occurrence of a literal starting in FROM..N, by a memmem
+ * per literal: for the short stretches the vector loops cannot load (a
+ * window's tail, one line) and for machines without them. */
 static size_t scan_scalar(const struct th_trigger *t, const char *p,
 			  size_t from, size_t n)
 {
-	for (size_t i = from; i < n; i++) {
-		for (size_t k = 0; k < t->n; k++) {
-			const struct literal *l = &t->lits[k];
-			if (i + l->n <= n && p[i + l->at1] == l->p[l->at1] &&
-			    p[i + l->at2] == l->p[l->at2] &&
-			    literal_here(l, p, i, n))
-				return i;
+	size_t best = n;
+	for (size_t k = 0; k < t->n; k++) {
+		const struct literal *l = &t->lits[k];
+		size_t i = from;
+		/* an occurrence must start before BEST, it may end after */
+		size_t end = best + l->n - 1 < n ? best + l->n - 1 : n;
+		while (i < best && i + l->n <= end) {
+			const char *hit = memmem(p + i, end - i, l->p, l->n);
+			if (hit == NULL)
+				break;
+			i = (size_t)(hit - p);
+			if (literal_here(l, p, i, n)) {
+				best = i;
+				break;
+			}
+			i++; /* vetoed: look further */
 		}
 	}
-	return n;
+	return best;
 }
 
 static size_t scan_portable(const struct th_trigger *t, const char *p, size_t n)
