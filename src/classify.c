@@ -20,323 +20,349 @@
 #define MAX_DEPTH 32
 
 struct block {
-  bool active;
-  bool is_group;
-  struct th_span exception; /* p == NULL until the final line */
-  struct th_span function;
-  struct th_span below_wrapper;
-  bool prev_was_wrapper;
+	bool active;
+	bool is_group;
+	struct th_span exception; /* p == NULL until the final line */
+	struct th_span function;
+	struct th_span below_wrapper;
+	bool prev_was_wrapper;
 };
 
 struct parser {
-  const struct th_rules *rules;
-  struct th_parsed *out;
-  struct block top;             /* last traceback of the chain */
-  struct block slot[MAX_DEPTH]; /* open sub-exceptions by depth */
-  bool in_created;              /* inside "Object created at" frames */
+	const struct th_rules *rules;
+	struct th_parsed *out;
+	struct block top;	      /* last traceback of the chain */
+	struct block slot[MAX_DEPTH]; /* open sub-exceptions by depth */
+	bool in_created;	      /* inside "Object created at" frames */
 };
 
-static bool starts_with(struct th_span s, const char *lit) {
-  size_t n = strlen(lit);
-  return s.n >= n && memcmp(s.p, lit, n) == 0;
+static bool starts_with(struct th_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.n >= n && memcmp(s.p, lit, n) == 0;
 }
 
-static struct th_span skip_spaces(struct th_span s) {
-  while (s.n > 0 && (s.p[0] == ' ' || s.p[0] == '\t')) {
-    s.p++;
-    s.n--;
-  }
-  return s;
+static struct th_span skip_spaces(struct th_span s)
+{
+	while (s.n > 0 && (s.p[0] == ' ' || s.p[0] == '\t')) {
+		s.p++;
+		s.n--;
+	}
+	return s;
 }
 
-static struct th_span find_after(struct th_span s, const char *lit) {
-  size_t n = strlen(lit);
-  const char *at = memmem(s.p, s.n, lit, n);
-  if (at == NULL)
-    return (struct th_span){NULL, 0};
-  size_t skip = (size_t)(at - s.p) + n;
-  return (struct th_span){s.p + skip, s.n - skip};
+static struct th_span find_after(struct th_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	const char *at = memmem(s.p, s.n, lit, n);
+	if (at == NULL)
+		return (struct th_span){NULL, 0};
+	size_t skip = (size_t)(at - s.p) + n;
+	return (struct th_span){s.p + skip, s.n - skip};
 }
 
 /* Parses '  File "PATH", line N, in FUNC'. Returns false for other lines. */
 static bool parse_frame(struct th_span line, struct th_span *path,
-                        struct th_span *lineno, struct th_span *func) {
-  struct th_span s = skip_spaces(line);
-  if (s.n == line.n || !starts_with(s, "File \""))
-    return false;
-  s.p += 6;
-  s.n -= 6;
-  const char *q = NULL;
-  for (size_t i = 0; i + 8 <= s.n; i++)
-    if (memcmp(s.p + i, "\", line ", 8) == 0)
-      q = s.p + i;
-  if (q == NULL)
-    return false;
-  *path = (struct th_span){s.p, (size_t)(q - s.p)};
-  struct th_span rest = {q + 8, s.n - (size_t)(q - s.p) - 8};
-  size_t d = 0;
-  while (d < rest.n && rest.p[d] >= '0' && rest.p[d] <= '9')
-    d++;
-  *lineno = (struct th_span){rest.p, d};
-  rest = (struct th_span){rest.p + d, rest.n - d};
-  *func = starts_with(rest, ", in ") ? (struct th_span){rest.p + 5, rest.n - 5}
-                                     : (struct th_span){rest.p, 0};
-  while (func->n > 0 && func->p[func->n - 1] == ' ')
-    func->n--;
-  return d > 0;
+			struct th_span *lineno, struct th_span *func)
+{
+	struct th_span s = skip_spaces(line);
+	if (s.n == line.n || !starts_with(s, "File \""))
+		return false;
+	s.p += 6;
+	s.n -= 6;
+	const char *q = NULL;
+	for (size_t i = 0; i + 8 <= s.n; i++)
+		if (memcmp(s.p + i, "\", line ", 8) == 0)
+			q = s.p + i;
+	if (q == NULL)
+		return false;
+	*path = (struct th_span){s.p, (size_t)(q - s.p)};
+	struct th_span rest = {q + 8, s.n - (size_t)(q - s.p) - 8};
+	size_t d = 0;
+	while (d < rest.n && rest.p[d] >= '0' && rest.p[d] <= '9')
+		d++;
+	*lineno = (struct th_span){rest.p, d};
+	rest = (struct th_span){rest.p + d, rest.n - d};
+	*func = starts_with(rest, ", in ")
+		    ? (struct th_span){rest.p + 5, rest.n - 5}
+		    : (struct th_span){rest.p, 0};
+	while (func->n > 0 && func->p[func->n - 1] == ' ')
+		func->n--;
+	return d > 0;
 }
 
-static bool type_char(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '<' ||
-         c == '>' || c >= 0x80;
+static bool type_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '<' ||
+	       c == '>' || c >= 0x80;
 }
 
-struct th_span classify_exception_type(struct th_span line) {
-  size_t i = 0;
-  while (i < line.n && type_char((unsigned char)line.p[i]))
-    i++;
-  bool ends = i == line.n || line.p[i] == ':';
-  if (i == 0 || !ends || line.p[0] == '.' || line.p[0] == '<')
-    return (struct th_span){NULL, 0};
-  return (struct th_span){line.p, i};
+struct th_span classify_exception_type(struct th_span line)
+{
+	size_t i = 0;
+	while (i < line.n && type_char((unsigned char)line.p[i]))
+		i++;
+	bool ends = i == line.n || line.p[i] == ':';
+	if (i == 0 || !ends || line.p[0] == '.' || line.p[0] == '<')
+		return (struct th_span){NULL, 0};
+	return (struct th_span){line.p, i};
 }
 
-static void block_start(struct block *b, bool is_group) {
-  *b = (struct block){.active = true, .is_group = is_group};
+static void block_start(struct block *b, bool is_group)
+{
+	*b = (struct block){.active = true, .is_group = is_group};
 }
 
-static void block_frame(struct parser *ps, struct block *b,
-                        struct th_span func) {
-  /* Wrappers may call helpers and each other (Sentry's goes wrapper,
-   * reraise, wrapper, coroutine): the frame below the last wrapper
-   * frame is the coroutine that was wrapped. */
-  if (b->prev_was_wrapper)
-    b->below_wrapper = func;
-  b->prev_was_wrapper = rules_is_wrapper(ps->rules, func);
-  b->function = func;
+static void block_frame(struct parser *ps, struct block *b, struct th_span func)
+{
+	/* Wrappers may call helpers and each other (Sentry's goes wrapper,
+	 * reraise, wrapper, coroutine): the frame below the last wrapper
+	 * frame is the coroutine that was wrapped. */
+	if (b->prev_was_wrapper)
+		b->below_wrapper = func;
+	b->prev_was_wrapper = rules_is_wrapper(ps->rules, func);
+	b->function = func;
 }
 
 /* One line of traceback text (margins removed) for block B. */
-static void block_line(struct parser *ps, struct block *b, struct th_span t) {
-  struct th_span path, lineno, func;
-  if (starts_with(t, "Traceback (most recent call last):"))
-    block_start(b, false);
-  else if (starts_with(t, "Exception Group Traceback (most recent"))
-    block_start(b, true);
-  else if (!b->active || b->exception.p != NULL || t.n == 0)
-    return;
-  else if (parse_frame(t, &path, &lineno, &func))
-    block_frame(ps, b, func);
-  else if (t.p[0] != ' ' && t.p[0] != '\t')
-    b->exception = classify_exception_type(t);
+static void block_line(struct parser *ps, struct block *b, struct th_span t)
+{
+	struct th_span path, lineno, func;
+	if (starts_with(t, "Traceback (most recent call last):"))
+		block_start(b, false);
+	else if (starts_with(t, "Exception Group Traceback (most recent"))
+		block_start(b, true);
+	else if (!b->active || b->exception.p != NULL || t.n == 0)
+		return;
+	else if (parse_frame(t, &path, &lineno, &func))
+		block_frame(ps, b, func);
+	else if (t.p[0] != ' ' && t.p[0] != '\t')
+		b->exception = classify_exception_type(t);
 }
 
-static void add_leaf(struct parser *ps, const struct block *b) {
-  struct th_parsed *out = ps->out;
-  if (out->n_leaves == TH_MAX_LEAVES) {
-    out->leaves_dropped++;
-    return;
-  }
-  out->leaves[out->n_leaves++] = (struct th_leaf){b->exception, b->function};
+static void add_leaf(struct parser *ps, const struct block *b)
+{
+	struct th_parsed *out = ps->out;
+	if (out->n_leaves == TH_MAX_LEAVES) {
+		out->leaves_dropped++;
+		return;
+	}
+	out->leaves[out->n_leaves++] =
+	    (struct th_leaf){b->exception, b->function};
 }
 
 /* Ends the sub-exceptions at DEPTH and deeper, keeping their leaves. */
-static void finish_slots(struct parser *ps, size_t depth) {
-  for (size_t d = MAX_DEPTH; d-- > depth;) {
-    struct block *b = &ps->slot[d];
-    if (b->active && !b->is_group && b->exception.p != NULL)
-      add_leaf(ps, b);
-    b->active = false;
-  }
+static void finish_slots(struct parser *ps, size_t depth)
+{
+	for (size_t d = MAX_DEPTH; d-- > depth;) {
+		struct block *b = &ps->slot[d];
+		if (b->active && !b->is_group && b->exception.p != NULL)
+			add_leaf(ps, b);
+		b->active = false;
+	}
 }
 
 /* A box separator: "+-+---------------- N ----" opens sub-exception N at
  * the numbered '+'; "+-----...-----" (36 dashes) closes the box. */
-static bool group_separator(struct parser *ps, struct th_span line,
-                            size_t col) {
-  struct th_span rest = {line.p + col, line.n - col};
-  const char *numbered = memmem(rest.p, rest.n, "+---------------- ", 18);
-  if (numbered != NULL) {
-    size_t depth = (size_t)(numbered - line.p) / 2;
-    finish_slots(ps, depth);
-    /* A sub-exception that was never raised has no traceback,
-     * only its final line; and one with sub-exceptions of its own
-     * is a group even when printed without a header. */
-    if (depth < MAX_DEPTH)
-      block_start(&ps->slot[depth], false);
-    if (depth >= 3 && depth - 1 < MAX_DEPTH)
-      ps->slot[depth - 1].is_group = true;
-    return true;
-  }
-  if (starts_with(rest, "+------------------------------------")) {
-    finish_slots(ps, col / 2);
-    return true;
-  }
-  return false;
+static bool group_separator(struct parser *ps, struct th_span line, size_t col)
+{
+	struct th_span rest = {line.p + col, line.n - col};
+	const char *numbered = memmem(rest.p, rest.n, "+---------------- ", 18);
+	if (numbered != NULL) {
+		size_t depth = (size_t)(numbered - line.p) / 2;
+		finish_slots(ps, depth);
+		/* A sub-exception that was never raised has no traceback,
+		 * only its final line; and one with sub-exceptions of its own
+		 * is a group even when printed without a header. */
+		if (depth < MAX_DEPTH)
+			block_start(&ps->slot[depth], false);
+		if (depth >= 3 && depth - 1 < MAX_DEPTH)
+			ps->slot[depth - 1].is_group = true;
+		return true;
+	}
+	if (starts_with(rest, "+------------------------------------")) {
+		finish_slots(ps, col / 2);
+		return true;
+	}
+	return false;
 }
 
 /* A line inside an exception group's box. Returns false when LINE has no
  * box margin. */
-static bool group_line(struct parser *ps, struct th_span line) {
-  size_t col = 0;
-  while (col < line.n && line.p[col] == ' ')
-    col++;
-  if (col >= line.n || (line.p[col] != '|' && line.p[col] != '+'))
-    return false;
-  if (line.p[col] == '+' && col + 1 < line.n && line.p[col + 1] == '-')
-    return group_separator(ps, line, col);
-  size_t skip = col + 1 < line.n && line.p[col + 1] == ' ' ? 2 : 1;
-  struct th_span t = {line.p + col + skip, line.n - col - skip};
-  size_t depth = col / 2;
-  if (depth <= 1) {
-    if (starts_with(t, "Exception Group Traceback"))
-      ps->out->n_leaves = 0; /* a new end of the chain */
-    block_line(ps, &ps->top, t);
-  } else if (depth < MAX_DEPTH) {
-    block_line(ps, &ps->slot[depth], t);
-  }
-  return true;
+static bool group_line(struct parser *ps, struct th_span line)
+{
+	size_t col = 0;
+	while (col < line.n && line.p[col] == ' ')
+		col++;
+	if (col >= line.n || (line.p[col] != '|' && line.p[col] != '+'))
+		return false;
+	if (line.p[col] == '+' && col + 1 < line.n && line.p[col + 1] == '-')
+		return group_separator(ps, line, col);
+	size_t skip = col + 1 < line.n && line.p[col + 1] == ' ' ? 2 : 1;
+	struct th_span t = {line.p + col + skip, line.n - col - skip};
+	size_t depth = col / 2;
+	if (depth <= 1) {
+		if (starts_with(t, "Exception Group Traceback"))
+			ps->out->n_leaves = 0; /* a new end of the chain */
+		block_line(ps, &ps->top, t);
+	} else if (depth < MAX_DEPTH) {
+		block_line(ps, &ps->slot[depth], t);
+	}
+	return true;
 }
 
 /* "Object created at" frames (asyncio debug mode): the last frame is
  * where the task or future was created. */
-static bool created_line(struct parser *ps, struct th_span line) {
-  /* asyncio prints "source_traceback: Object created at ..." as a
-   * context line: test its start before searching the line. */
-  if ((starts_with(line, "source_traceback: ") ||
-       starts_with(line, "Object created at")) &&
-      find_after(line, "Object created at (most recent call last):").p) {
-    ps->in_created = true;
-    return true;
-  }
-  if (!ps->in_created)
-    return false;
-  struct th_span path, lineno, func;
-  if (parse_frame(line, &path, &lineno, &func)) {
-    snprintf(ps->out->created_at, sizeof ps->out->created_at, "%.*s:%.*s",
-             (int)path.n, path.p, (int)lineno.n, lineno.p);
-    return true;
-  }
-  if (line.n > 0 && (line.p[0] == ' ' || line.p[0] == '\t'))
-    return true;
-  ps->in_created = false;
-  return false;
+static bool created_line(struct parser *ps, struct th_span line)
+{
+	/* asyncio prints "source_traceback: Object created at ..." as a
+	 * context line: test its start before searching the line. */
+	if ((starts_with(line, "source_traceback: ") ||
+	     starts_with(line, "Object created at")) &&
+	    find_after(line, "Object created at (most recent call last):").p) {
+		ps->in_created = true;
+		return true;
+	}
+	if (!ps->in_created)
+		return false;
+	struct th_span path, lineno, func;
+	if (parse_frame(line, &path, &lineno, &func)) {
+		snprintf(ps->out->created_at, sizeof ps->out->created_at,
+			 "%.*s:%.*s", (int)path.n, path.p, (int)lineno.n,
+			 lineno.p);
+		return true;
+	}
+	if (line.n > 0 && (line.p[0] == ' ' || line.p[0] == '\t'))
+		return true;
+	ps->in_created = false;
+	return false;
 }
 
-static void parse_line(struct parser *ps, struct th_span line) {
-  if (created_line(ps, line))
-    return;
-  if (ps->top.active && ps->top.is_group && group_line(ps, line))
-    return;
-  if (starts_with(skip_spaces(line), "+ Exception Group Traceback")) {
-    ps->out->n_leaves = 0;
-    group_line(ps, line);
-    return;
-  }
-  if (starts_with(line, "Traceback (most recent call last):")) {
-    finish_slots(ps, 0);
-    ps->out->n_leaves = 0;
-  }
-  block_line(ps, &ps->top, line);
+static void parse_line(struct parser *ps, struct th_span line)
+{
+	if (created_line(ps, line))
+		return;
+	if (ps->top.active && ps->top.is_group && group_line(ps, line))
+		return;
+	if (starts_with(skip_spaces(line), "+ Exception Group Traceback")) {
+		ps->out->n_leaves = 0;
+		group_line(ps, line);
+		return;
+	}
+	if (starts_with(line, "Traceback (most recent call last):")) {
+		finish_slots(ps, 0);
+		ps->out->n_leaves = 0;
+	}
+	block_line(ps, &ps->top, line);
 }
 
 void classify_parse(const struct th_event *ev, const struct th_rules *rules,
-                    struct th_parsed *out) {
-  memset(out, 0, sizeof *out);
-  struct parser ps = {.rules = rules, .out = out};
-  size_t n = event_line_count(ev);
-  for (size_t i = 0; i < n; i++)
-    parse_line(&ps, event_line(ev, i));
-  finish_slots(&ps, 0);
-  out->facts.value[TH_BUILTIN_EXCEPTION] = ps.top.exception;
-  out->facts.value[TH_BUILTIN_FUNCTION] = ps.top.function;
-  if (out->created_at[0])
-    out->facts.value[TH_BUILTIN_CREATED_AT] =
-        (struct th_span){out->created_at, strlen(out->created_at)};
-  out->below_wrapper = ps.top.below_wrapper;
-  out->last_is_group = ps.top.active && ps.top.is_group;
+		    struct th_parsed *out)
+{
+	memset(out, 0, sizeof *out);
+	struct parser ps = {.rules = rules, .out = out};
+	size_t n = event_line_count(ev);
+	for (size_t i = 0; i < n; i++)
+		parse_line(&ps, event_line(ev, i));
+	finish_slots(&ps, 0);
+	out->facts.value[TH_BUILTIN_EXCEPTION] = ps.top.exception;
+	out->facts.value[TH_BUILTIN_FUNCTION] = ps.top.function;
+	if (out->created_at[0])
+		out->facts.value[TH_BUILTIN_CREATED_AT] =
+		    (struct th_span){out->created_at, strlen(out->created_at)};
+	out->below_wrapper = ps.top.below_wrapper;
+	out->last_is_group = ps.top.active && ps.top.is_group;
 }
 
 struct th_classifier {
-  const struct th_rules *rules;
-  struct th_matcher *matcher;
-  struct th_run *run;
-  th_deliver_fn deliver;
-  void *ctx;
-  th_ignored_fn ignored; /* NULL: no probe */
-  void *ignored_ctx;
-  struct th_parsed parsed;
+	const struct th_rules *rules;
+	struct th_matcher *matcher;
+	struct th_run *run;
+	th_deliver_fn deliver;
+	void *ctx;
+	th_ignored_fn ignored; /* NULL: no probe */
+	void *ignored_ctx;
+	struct th_parsed parsed;
 };
 
 struct th_classifier *classify_new(const struct th_rules *rules,
-                                   struct th_matcher *m, struct th_run *run,
-                                   th_deliver_fn deliver, void *ctx) {
-  struct th_classifier *c = xcalloc(1, sizeof *c);
-  c->rules = rules;
-  c->matcher = m;
-  c->run = run;
-  c->deliver = deliver;
-  c->ctx = ctx;
-  return c;
+				   struct th_matcher *m, struct th_run *run,
+				   th_deliver_fn deliver, void *ctx)
+{
+	struct th_classifier *c = xcalloc(1, sizeof *c);
+	c->rules = rules;
+	c->matcher = m;
+	c->run = run;
+	c->deliver = deliver;
+	c->ctx = ctx;
+	return c;
 }
 
-void classify_free(struct th_classifier *c) { free(c); }
+void classify_free(struct th_classifier *c)
+{
+	free(c);
+}
 
 void classify_set_ignore_probe(struct th_classifier *c, th_ignored_fn fn,
-                               void *ctx) {
-  c->ignored = fn;
-  c->ignored_ctx = ctx;
+			       void *ctx)
+{
+	c->ignored = fn;
+	c->ignored_ctx = ctx;
 }
 
 /* "a.<locals>.b" -> "b": frames name a coroutine by its function name
  * only, while coro=<...> prints the qualified name. */
-static struct th_span last_name(struct th_span qualified) {
-  const char *dot = memrchr(qualified.p, '.', qualified.n);
-  if (dot == NULL)
-    return qualified;
-  size_t skip = (size_t)(dot - qualified.p) + 1;
-  return (struct th_span){qualified.p + skip, qualified.n - skip};
+static struct th_span last_name(struct th_span qualified)
+{
+	const char *dot = memrchr(qualified.p, '.', qualified.n);
+	if (dot == NULL)
+		return qualified;
+	size_t skip = (size_t)(dot - qualified.p) + 1;
+	return (struct th_span){qualified.p + skip, qualified.n - skip};
 }
 
 /* Fills EV's fields from FACTS and the rule, then delivers it unless an
  * ignore rule drops it. */
 static void finish_one(struct th_classifier *c, struct th_event *ev,
-                       const struct th_facts *facts) {
-  for (size_t f = 0; f < TH_F_COUNT; f++)
-    event_unset(ev, (enum th_field)f);
-  rules_extract(c->matcher, ev, facts);
-  struct th_span below = c->parsed.below_wrapper;
-  if (below.p != NULL && event_has(ev, TH_F_COROUTINE) &&
-      rules_is_wrapper(c->rules, last_name(event_get(ev, TH_F_COROUTINE))))
-    event_set(ev, TH_F_COROUTINE, below);
-  long ignore = rules_ignored(c->matcher, ev);
-  if (ignore >= 0) {
-    c->run->ignored[ignore]++;
-    if (c->ignored != NULL)
-      c->ignored(c->ignored_ctx, ev, (size_t)ignore);
-    return;
-  }
-  c->run->events++;
-  c->deliver(c->ctx, ev);
+		       const struct th_facts *facts)
+{
+	for (size_t f = 0; f < TH_F_COUNT; f++)
+		event_unset(ev, (enum th_field)f);
+	rules_extract(c->matcher, ev, facts);
+	struct th_span below = c->parsed.below_wrapper;
+	if (below.p != NULL && event_has(ev, TH_F_COROUTINE) &&
+	    rules_is_wrapper(c->rules,
+			     last_name(event_get(ev, TH_F_COROUTINE))))
+		event_set(ev, TH_F_COROUTINE, below);
+	long ignore = rules_ignored(c->matcher, ev);
+	if (ignore >= 0) {
+		c->run->ignored[ignore]++;
+		if (c->ignored != NULL)
+			c->ignored(c->ignored_ctx, ev, (size_t)ignore);
+		return;
+	}
+	c->run->events++;
+	c->deliver(c->ctx, ev);
 }
 
-void classify_event(struct th_classifier *c, struct th_event *ev) {
-  struct th_parsed *p = &c->parsed;
-  classify_parse(ev, c->rules, p);
-  if (ev->skipped > 0 || ev->lines_cut > 0)
-    c->run->events_truncated++;
-  if (!ev->complete)
-    c->run->events_incomplete++;
-  if (!rules_split_leaves(c->rules, ev->rule) || !p->last_is_group ||
-      p->n_leaves == 0) {
-    finish_one(c, ev, &p->facts);
-    return;
-  }
-  for (size_t i = 0; i < p->n_leaves; i++) {
-    struct th_facts leaf = p->facts;
-    leaf.value[TH_BUILTIN_EXCEPTION] = p->leaves[i].exception;
-    leaf.value[TH_BUILTIN_FUNCTION] = p->leaves[i].function;
-    finish_one(c, ev, &leaf);
-  }
+void classify_event(struct th_classifier *c, struct th_event *ev)
+{
+	struct th_parsed *p = &c->parsed;
+	classify_parse(ev, c->rules, p);
+	if (ev->skipped > 0 || ev->lines_cut > 0)
+		c->run->events_truncated++;
+	if (!ev->complete)
+		c->run->events_incomplete++;
+	if (!rules_split_leaves(c->rules, ev->rule) || !p->last_is_group ||
+	    p->n_leaves == 0) {
+		finish_one(c, ev, &p->facts);
+		return;
+	}
+	for (size_t i = 0; i < p->n_leaves; i++) {
+		struct th_facts leaf = p->facts;
+		leaf.value[TH_BUILTIN_EXCEPTION] = p->leaves[i].exception;
+		leaf.value[TH_BUILTIN_FUNCTION] = p->leaves[i].function;
+		finish_one(c, ev, &leaf);
+	}
 }
