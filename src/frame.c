@@ -181,6 +181,10 @@ bool frame_compose(struct th_span line, struct th_frame *out)
 
 bool frame_any(struct th_span line, struct th_frame *out)
 {
+	/* Every framing starts with a digit, a letter or '[': the indented
+	 * lines that make up most of a traceback are done with at once. */
+	if (line.n == 0 || line.p[0] == ' ' || line.p[0] == '\t')
+		return false;
 	return frame_cri(line, out) || frame_syslog(line, out) ||
 	       frame_kubectl(line, out) || frame_compose(line, out);
 }

@@ -368,7 +368,10 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 		return;
 	}
 	struct th_span t = r->text;
-	if (t.n > 0 && t.p[0] == '[') {
+	r->record_start = false;
+	if (t.n == 0 || t.p[0] == ' ' || t.p[0] == '\t')
+		return; /* no logging prefix starts with a blank */
+	if (t.p[0] == '[') {
 		t.p++;
 		t.n--;
 	}
