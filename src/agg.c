@@ -131,6 +131,14 @@ void agg_free(struct th_agg *a)
 	free(a);
 }
 
+void agg_set_novelty(struct th_agg *a, const struct th_group *g,
+		     enum th_novelty n)
+{
+	(void)a;
+	/* G is one of A's own groups, handed out const to readers. */
+	((struct th_group *)g)->novelty = n;
+}
+
 size_t agg_keys(const struct th_agg *a, const enum th_key **keys)
 {
 	*keys = a->keys;

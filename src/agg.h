@@ -52,6 +52,9 @@ struct th_count {
 	uint64_t count;
 };
 
+/* --state: whether an earlier run saw the group (unknown without one). */
+enum th_novelty { TH_NOVELTY_UNKNOWN, TH_NOVELTY_SEEN, TH_NOVELTY_NEW };
+
 struct th_group {
 	char *key[TH_KEY_COUNT]; /* only the group-by keys are meaningful;
 				    NULL is JSON null */
@@ -69,6 +72,7 @@ struct th_group {
 			  TH_MAX_EXAMPLE bytes on a character
 			  boundary; may hold NUL bytes */
 	size_t example_len;
+	enum th_novelty novelty; /* set by state_mark_groups */
 };
 
 struct th_agg;
@@ -99,6 +103,10 @@ bool agg_add_group(struct th_agg *a, const struct th_group *g,
  * that did not fit. */
 size_t agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
 		 uint64_t line_base);
+
+/* Sets the novelty of group G, one agg_sorted gave (--state). */
+void agg_set_novelty(struct th_agg *a, const struct th_group *g,
+		     enum th_novelty n);
 
 /* The group-by keys, in the order given. */
 size_t agg_keys(const struct th_agg *a, const enum th_key **keys);

@@ -31,6 +31,7 @@ struct source {
 	enum state before_blanks; /* BLANKS: TAIL or GROUP */
 	size_t continuation;	  /* TAIL: message lines after the final line */
 	bool group_closed;	  /* GROUP: the last line closed a box */
+	uint64_t start_offset;	  /* where the open event's first line starts */
 	struct th_event ev;
 };
 
@@ -48,6 +49,8 @@ struct th_assembler {
 	size_t n_sources; /* slots in use, open or idle */
 	size_t open;	  /* sources with an event open */
 	uint64_t clock;
+	bool emitted;		/* some event was emitted this input */
+	uint64_t emitted_start; /* the latest start offset among them */
 };
 
 struct th_assembler *assembler_new(const struct th_rules *rules,
@@ -82,6 +85,8 @@ void assembler_begin_input(struct th_assembler *a, const char *name,
 	a->input_index = index;
 	a->n_sources = 0;
 	a->open = 0;
+	a->emitted = false;
+	a->emitted_start = 0;
 }
 
 bool assembler_idle(const struct th_assembler *a)
@@ -218,6 +223,9 @@ static void close_event(struct th_assembler *a, struct source *s, bool complete)
 	s->ev.complete = complete;
 	s->state = IDLE;
 	a->open--;
+	if (!a->emitted || s->start_offset > a->emitted_start)
+		a->emitted_start = s->start_offset;
+	a->emitted = true;
 	a->emit(a->ctx, &s->ev);
 	probe(a, TH_PROBE_END, s, NULL);
 }
@@ -257,6 +265,7 @@ static void try_start(struct th_assembler *a, struct source *s,
 	s->ev.input = a->input;
 	s->ev.input_index = a->input_index;
 	s->ev.line = rec->number;
+	s->start_offset = rec->offset;
 	memcpy(s->ev.time, rec->time, sizeof s->ev.time);
 	add_line(s, rec);
 	s->body = rules_body(a->rules, (size_t)rule);
@@ -422,6 +431,45 @@ void assembler_end_input(struct th_assembler *a)
 		struct source *s = &a->sources[i];
 		close_event(a, s, state_complete(s));
 	}
+	a->n_sources = 0;
+}
+
+bool assembler_open_start(const struct th_assembler *a, uint64_t *offset,
+			  uint64_t *line)
+{
+	bool any = false;
+	for (size_t i = 0; i < a->n_sources; i++) {
+		const struct source *s = &a->sources[i];
+		if (s->state == IDLE || state_complete(s) ||
+		    (any && s->start_offset >= *offset))
+			continue;
+		*offset = s->start_offset;
+		*line = s->ev.line;
+		any = true;
+	}
+	return any;
+}
+
+bool assembler_last_emitted(const struct th_assembler *a, uint64_t *offset)
+{
+	*offset = a->emitted_start;
+	return a->emitted;
+}
+
+void assembler_close_complete(struct th_assembler *a)
+{
+	for (size_t i = 0; i < a->n_sources; i++) {
+		struct source *s = &a->sources[i];
+		if (s->state != IDLE && state_complete(s))
+			close_event(a, s, true);
+	}
+}
+
+void assembler_drop_open(struct th_assembler *a)
+{
+	for (size_t i = 0; i < a->n_sources; i++)
+		a->sources[i].state = IDLE;
+	a->open = 0;
 	a->n_sources = 0;
 }
 

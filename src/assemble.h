@@ -41,6 +41,27 @@ void assembler_end_input(struct th_assembler *a);
 /* True when no event is open: the scanner may skip lines in bulk. */
 bool assembler_idle(const struct th_assembler *a);
 
+/* For incremental runs (--state), at the end of an input before
+ * assembler_end_input: the start offset (th_record.offset) and first line
+ * of the earliest event still unfinished (cut off in its frames, a chain
+ * or an open exception group box: one assembler_end_input would mark
+ * incomplete); false when none is. An event past its final line is not
+ * unfinished: more message lines might follow, but it is whole. */
+bool assembler_open_start(const struct th_assembler *a, uint64_t *offset,
+			  uint64_t *line);
+
+/* The latest start offset of an event emitted since
+ * assembler_begin_input; false when none was. */
+bool assembler_last_emitted(const struct th_assembler *a, uint64_t *offset);
+
+/* Closes and emits the open events that are whole (past their final
+ * line), leaving the unfinished ones open. */
+void assembler_close_complete(struct th_assembler *a);
+
+/* Forgets every open event without emitting it (it is read whole by the
+ * next run). Use instead of assembler_end_input. */
+void assembler_drop_open(struct th_assembler *a);
+
 /* What the assembler did, reported to a probe as it happens. */
 enum th_probe_what {
 	TH_PROBE_START,	  /* REC opened an event of rule RULE */

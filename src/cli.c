@@ -13,7 +13,13 @@
 #define TH_VERSION "0.0.0"
 #endif
 
-enum { OPT_FAIL_ON = 256, OPT_NO_DEFAULT_RULES, OPT_COLOR };
+enum {
+	OPT_FAIL_ON = 256,
+	OPT_NO_DEFAULT_RULES,
+	OPT_COLOR,
+	OPT_STATE,
+	OPT_FAIL_ON_NEW,
+};
 
 /* More threads than this gain nothing on the machines we know and only
  * cost memory (each has its own buffers). */
@@ -27,6 +33,8 @@ static const struct option long_options[] = {
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
     {"jobs", required_argument, NULL, 'j'},
     {"verbose", no_argument, NULL, 'v'},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"fail-on-new", no_argument, NULL, OPT_FAIL_ON_NEW},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
     {"help", no_argument, NULL, 'h'},
@@ -53,6 +61,11 @@ static const char usage_scan[] =
     "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
     "                         (repeatable; later files override earlier)\n"
     "      --no-default-rules do not load the rules shipped in patterns/\n"
+    "      --state=FILE       incremental run: read only what was added to\n"
+    "                         each file since the last run with FILE (across\n"
+    "                         rotation), and mark groups not seen before\n"
+    "      --fail-on-new      with --state: exit 1 only for new groups at\n"
+    "                         or above --fail-on\n"
     "  -j, --jobs=N           scan with N threads (default: the number of\n"
     "                         cores); a large plain file is split, several\n"
     "                         inputs are scanned side by side; the report\n"
@@ -264,6 +277,8 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 	case OPT_NO_DEFAULT_RULES: o->no_default_rules = true; return true;
 	case OPT_COLOR: return parse_color(arg, &o->color);
 	case 'v': o->verbose = true; return true;
+	case OPT_STATE: o->state = arg; return true;
+	case OPT_FAIL_ON_NEW: o->fail_on_new = true; return true;
 	default: return false;
 	}
 }
@@ -309,6 +324,11 @@ static bool check_options(const struct th_options *o)
 	if (o->command == TH_CMD_MERGE && o->format == TH_FORMAT_NDJSON) {
 		diag_error("merge: --format ndjson prints events as they are "
 			   "found, and a merge has none; use text or json");
+		return false;
+	}
+	if (o->fail_on_new && o->state == NULL) {
+		diag_error("--fail-on-new needs --state FILE: new since the "
+			   "run that wrote it");
 		return false;
 	}
 	return true;

@@ -32,6 +32,8 @@ struct th_options {
 	size_t n_rules_paths;
 	size_t jobs;	    /* threads for scanning; 1 is serial */
 	bool verbose;	    /* rules test: also lines outside events */
+	const char *state;  /* --state FILE; NULL: none */
+	bool fail_on_new;   /* --fail-on-new: only new groups fail */
 	const char **paths; /* inputs (scan, rules test), rule files (check)
 			       or reports (merge) */
 	size_t n_paths;

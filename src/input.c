@@ -436,6 +436,20 @@ enum th_status input_read(struct th_input *in, char *buf, size_t cap,
 	return input_read_plain(in, buf, cap, got);
 }
 
+enum th_status input_skip(struct th_input *in, uint64_t n)
+{
+	char buf[16384];
+	while (n > 0) {
+		size_t got;
+		enum th_status st = input_read(
+		    in, buf, n < sizeof buf ? (size_t)n : sizeof buf, &got);
+		if (st != TH_OK)
+			return st;
+		n -= got;
+	}
+	return TH_OK;
+}
+
 const char *input_name(const struct th_input *in)
 {
 	return in->name;

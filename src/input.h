@@ -51,6 +51,11 @@ struct th_input *input_open_range(const char *path, uint64_t start,
 enum th_status input_read(struct th_input *in, char *buf, size_t cap,
 			  size_t *got);
 
+/* Reads and drops the first N decompressed bytes (--state: the part of a
+ * compressed rotated file read by an earlier run). Returns TH_OK, TH_EOF
+ * when the input is shorter, or a read error. */
+enum th_status input_skip(struct th_input *in, uint64_t n);
+
 /* True for a plain regular file opened by path (or a range of one): its
  * bytes START..END may be mapped from descriptor *FD instead of read (the
  * input then reads nothing). TRACEHOUND_NO_MMAP turns this off. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agg.h"
@@ -15,6 +16,7 @@
 #include "rulestest.h"
 #include "run.h"
 #include "scan.h"
+#include "state.h"
 
 #ifndef TH_VERSION
 #define TH_VERSION "0.0.0"
@@ -125,8 +127,54 @@ static int exit_status(const struct th_options *o, const struct th_run *run,
 	return EXIT_CLEAN;
 }
 
+/* --state FILE: loaded and locked; NULL (named on stderr) on failure. */
+static struct th_state *open_state(const struct th_options *o)
+{
+	char err[1200];
+	struct th_state *st =
+	    state_open(o->state, o->group_by, o->n_group_by, err, sizeof err);
+	if (st == NULL)
+		diag_error("%s", err);
+	state_test_pause("after-lock");
+	return st;
+}
+
+/* --state, once the scan is done: marks the groups not seen before.
+ * Returns the highest severity among them, -1 for none. */
+static int mark_new_groups(const struct th_options *o, struct th_state *st,
+			   struct th_agg *agg)
+{
+	char now[40];
+	time_t t = time(NULL);
+	struct tm tm;
+	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	size_t not_kept;
+	int worst = state_mark_groups(st, agg, now, &not_kept);
+	if (not_kept > 0)
+		diag_warn("%s: %zu new groups not remembered (at most %d are "
+			  "kept); they will show as new again",
+			  o->state, not_kept, TH_MAX_GROUPS);
+	state_test_pause("before-report");
+	return worst;
+}
+
+/* --state, once the report is written: the offsets and groups are
+ * committed. False (named on stderr) when the state cannot be written. */
+static bool save_state(struct th_state *st)
+{
+	char err[1200];
+	state_test_pause("after-report");
+	if (state_save(st, err, sizeof err))
+		return true;
+	diag_error("%s", err);
+	return false;
+}
+
 static int scan(const struct th_options *o, const struct th_rules *rules)
 {
+	struct th_state *state = NULL;
+	if (o->state != NULL && (state = open_state(o)) == NULL)
+		return EXIT_TROUBLE;
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
 	struct th_agg *agg = agg_new(rules, o->group_by, o->n_group_by);
@@ -139,16 +187,24 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	struct th_sink *sink = make_sink(o, &ctx);
 	struct th_scanner *scanner =
 	    scanner_new(rules, agg, sink, &run, o->jobs);
+	if (state != NULL)
+		scanner_set_state(scanner, state);
 	if (o->n_paths == 0)
 		scanner_scan_path(scanner, "-");
 	for (size_t i = 0; i < o->n_paths; i++)
 		scanner_scan_path(scanner, o->paths[i]);
 	scanner_finish(scanner);
+	int worst_new = state ? mark_new_groups(o, state, agg) : -1;
 	bool output_ok =
 	    sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
 	if (!output_ok)
 		diag_error("error writing the report");
+	else if (state != NULL && !save_state(state))
+		output_ok = false;
+	if (o->fail_on_new) /* only what is new may fail the run */
+		run.worst = worst_new;
 	int status = exit_status(o, &run, output_ok, false);
+	state_free(state);
 	scanner_free(scanner);
 	sink->free(sink);
 	agg_free(agg);

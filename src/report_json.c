@@ -152,6 +152,9 @@ static json_t *group_json(const struct th_report_ctx *c,
 			json_boolean(g->defined_at.capped));
 	report_json_set(o, "exceptions_other",
 			report_json_uint(g->exceptions_other));
+	if (g->novelty != TH_NOVELTY_UNKNOWN) /* --state */
+		report_json_set(o, "new",
+				json_boolean(g->novelty == TH_NOVELTY_NEW));
 	return o;
 }
 

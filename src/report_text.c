@@ -57,7 +57,8 @@ enum col_kind {
 	COL_EXCEPTIONS,
 	COL_RULES,
 	COL_FIRST,
-	COL_LAST
+	COL_LAST,
+	COL_NEW, /* --state: "NEW" for a group not seen before */
 };
 
 struct column {
@@ -254,6 +255,7 @@ static char *cell(const struct th_report_ctx *c, const struct column *col,
 	case COL_EXCEPTIONS: return exceptions_cell(g);
 	case COL_RULES: return rules_cell(c->rules, g);
 	case COL_FIRST: return where_cell(&g->first);
+	case COL_NEW: return xstrdup(g->novelty == TH_NOVELTY_NEW ? "NEW" : "");
 	case COL_LAST: break;
 	}
 	return where_cell(&g->last);
@@ -651,6 +653,8 @@ static void summary(FILE *out, const struct th_report_ctx *c,
 	header(out, c, pal, n);
 	fputc('\n', out);
 	table_columns(&t, c->agg);
+	if (n > 0 && groups[0]->novelty != TH_NOVELTY_UNKNOWN)
+		add_column(&t, COL_NEW, 0, "new", 0);
 	table_fill(&t, c, groups, n);
 	table_print(out, &t, pal, groups);
 	table_free(&t);

@@ -29,6 +29,7 @@
 #include "input.h"
 #include "lines.h"
 #include "prefix.h"
+#include "state.h"
 #include "th_limits.h"
 #include "trigger.h"
 
@@ -45,6 +46,7 @@ struct pipeline {
 	struct th_agg *agg;
 	struct th_sink *sink; /* NULL: events are only aggregated */
 	struct th_run *run;
+	uint64_t line_base; /* --state: lines before the item's start */
 };
 
 /* A file, or a range of one, to scan; and what scanning it gave. */
@@ -57,6 +59,11 @@ struct item {
 	struct th_run run;
 	uint64_t lines, bytes;
 	char *error;
+	/* --state: a file read from START (decompressed, when COMPRESSED);
+	 * a TRACKED one commits COMMIT_OFFSET, COMMIT_LINES for its path. */
+	bool stated, compressed, tracked;
+	uint64_t line_base, commit_offset, commit_lines;
+	struct th_file_id id;
 };
 
 struct th_scanner {
@@ -72,6 +79,7 @@ struct th_scanner {
 	size_t n_items, cap_items;
 	pthread_mutex_t lock;
 	size_t next_item;
+	struct th_state *state; /* --state; NULL: none */
 };
 
 /* A classified event: into its group, and out through the sink when the
@@ -91,6 +99,8 @@ static void deliver(void *ctx, const struct th_event *ev)
 static void on_event(void *ctx, struct th_event *ev)
 {
 	struct pipeline *p = ctx;
+	ev->line += p->line_base;
+	ev->end_line += p->line_base;
 	classify_event(p->classifier, ev);
 }
 
@@ -199,28 +209,70 @@ static enum th_status scan_lines(struct pipeline *p, struct th_lines *l)
 	}
 }
 
+/* Opens what item IT reads; NULL with the reason in ERR. */
+static struct th_input *open_item(const struct item *it, char *err,
+				  size_t err_size)
+{
+	if (it->ranged)
+		return input_open_range(it->path, it->start, it->end, err,
+					err_size);
+	struct th_input *in = input_open(it->path, err, err_size);
+	if (in != NULL && it->compressed && it->start > 0 &&
+	    input_skip(in, it->start) == TH_ERR_IO) {
+		snprintf(err, err_size, "%s", input_error(in));
+		input_close(in);
+		return NULL;
+	}
+	return in;
+}
+
+/* Ends the input of a tracked plain item (--state): an event unfinished
+ * at the end is left for the next run, which reads it whole, unless an
+ * event that began after it was counted already (interleaved writers):
+ * then it is counted now, incomplete, and everything read is committed. */
+static void end_stated(struct pipeline *p, struct item *it, struct th_lines *l)
+{
+	uint64_t open_at, open_line, last;
+	it->commit_offset = it->start + lines_offset(l);
+	it->commit_lines = it->line_base + lines_number(l) - 1;
+	if (!it->tracked || it->compressed ||
+	    !assembler_open_start(p->assembler, &open_at, &open_line)) {
+		assembler_end_input(p->assembler);
+		return;
+	}
+	assembler_close_complete(p->assembler);
+	if (assembler_last_emitted(p->assembler, &last) && last >= open_at) {
+		assembler_end_input(p->assembler);
+		return;
+	}
+	assembler_drop_open(p->assembler);
+	it->commit_offset = it->start + open_at;
+	it->commit_lines = it->line_base + open_line - 1;
+}
+
 /* Scans item IT with pipeline P, whose aggregate and run take the
  * results; fills IT's lines, bytes and error. NAME is the input's name as
  * reports show it (it must outlive the scan). */
 static void scan_item(struct pipeline *p, struct item *it, const char *name)
 {
 	char err[256];
-	struct th_input *in = it->ranged
-				  ? input_open_range(it->path, it->start,
-						     it->end, err, sizeof err)
-				  : input_open(it->path, err, sizeof err);
+	struct th_input *in = open_item(it, err, sizeof err);
 	if (in == NULL) {
 		it->error = xstrdup(err);
 		return;
 	}
 	size_t errors_before = rules_match_errors(p->matcher);
 	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
+	p->line_base = it->line_base;
 	assembler_begin_input(p->assembler, name, it->input);
 	prefix_begin_input(p->prefixer);
 	enum th_status st = scan_lines(p, l);
 	const struct th_record *recs;
 	feed_records(p, recs, prefix_finish(p->prefixer, &recs));
-	assembler_end_input(p->assembler);
+	if (it->stated)
+		end_stated(p, it, l);
+	else
+		assembler_end_input(p->assembler);
 	it->lines = lines_number(l) - 1;
 	it->bytes = lines_offset(l);
 	p->run->lines_truncated += lines_truncated(l);
@@ -238,6 +290,9 @@ static void record_input(struct th_scanner *s, const struct item *it)
 	struct th_run_input *ri = &s->run->inputs[it->input];
 	ri->lines += it->lines;
 	ri->bytes += it->bytes;
+	if (it->error == NULL && it->tracked)
+		state_commit_file(s->state, it->path, &it->id,
+				  it->commit_offset, it->commit_lines);
 	if (it->error == NULL || ri->error != NULL)
 		return;
 	ri->error = xstrdup(it->error);
@@ -279,6 +334,11 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 		s->boundaries = prefix_new(rules, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	return s;
+}
+
+void scanner_set_state(struct th_scanner *s, struct th_state *state)
+{
+	s->state = state;
 }
 
 static void item_fini(struct item *it)
@@ -404,9 +464,58 @@ static void queue_file(struct th_scanner *s, const char *path, size_t input)
 	item_add(s, path, input);
 }
 
+/* Scans item IT now (serial) or queues it (jobs). */
+static void scan_or_queue(struct th_scanner *s, struct item *it)
+{
+	if (s->serial == NULL) {
+		struct item *q = item_add(s, it->path, it->input);
+		char *path = q->path;
+		*q = *it;
+		q->path = path;
+		return;
+	}
+	scan_item(s->serial, it, s->run->inputs[it->input].name);
+	record_input(s, it);
+}
+
+/* --state: the reads the state plans for PATH, each an input of its own
+ * (a rotated file's tail is named as the rotated file). False when PATH
+ * cannot be examined: it is then read as without a state. */
+static bool visit_stated(struct th_scanner *s, const char *path)
+{
+	struct th_state_plan plan;
+	if (!state_plan(s->state, path, &plan))
+		return false;
+	if (plan.lost_rotated)
+		diag_warn("%s: rotated, and the rotated file was not found "
+			  "beside it; reading the new file from its start",
+			  path);
+	for (size_t i = 0; i < plan.n; i++) {
+		const struct th_state_read *r = &plan.reads[i];
+		struct item it = {
+		    .path = r->path,
+		    .input = run_add_input(s->run, r->path),
+		    .ranged = !r->compressed,
+		    .start = r->start,
+		    .end = r->end,
+		    .stated = true,
+		    .compressed = r->compressed,
+		    .tracked = r->tracked,
+		    .line_base = r->line_base,
+		    .id = plan.id,
+		};
+		scan_or_queue(s, &it);
+		free(it.error);
+	}
+	state_plan_fini(&plan);
+	return true;
+}
+
 /* A file named on the command line or found in a directory. */
 static void visit_file(struct th_scanner *s, const char *path)
 {
+	if (s->state != NULL && strcmp(path, "-") != 0 && visit_stated(s, path))
+		return;
 	const char *name = strcmp(path, "-") == 0 ? "-" : path;
 	size_t input = run_add_input(s->run, name);
 	if (s->serial == NULL) {

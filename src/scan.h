@@ -26,6 +26,13 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 			       size_t jobs);
 void scanner_free(struct th_scanner *s);
 
+/* Incremental runs (--state): each file is read from where STATE says,
+ * across rotation, and what was read is committed to STATE (in memory:
+ * the caller saves it). STATE must outlive the scanner. Call before the
+ * first scanner_scan_path(). */
+struct th_state;
+void scanner_set_state(struct th_scanner *s, struct th_state *state);
+
 /* Scans PATH ("-" for stdin; a directory is walked in name order). An
  * input that cannot be read is recorded in the run and named on stderr;
  * what was read before a failure counts. With several jobs the files are

@@ -1,0 +1,693 @@
+/* state.c - the --state file: offsets, rotation and groups seen; see
+ * state.h for the format and the rules of what is committed when.
+ */
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <xxhash.h>
+
+#include "diag.h"
+#include "input.h"
+#include "th_limits.h"
+
+static const char schema[] = "tracehound.state/1";
+
+struct file_entry {
+	char *path;
+	struct th_file_id id;
+	uint64_t offset, lines;
+};
+
+struct group_entry {
+	uint64_t hash;
+	char **vals; /* n_keys values, NULL for none */
+	char *first_seen;
+};
+
+struct th_state {
+	char *path;
+	int lock_fd;
+	struct file_entry *files;
+	size_t n_files, cap_files;
+	json_t *other_groups; /* lists of other --group-by signatures */
+	char signature[128];  /* "rule,coroutine" */
+	size_t n_keys;
+	enum th_key keys[TH_KEY_COUNT];
+	struct group_entry *groups; /* sorted by hash */
+	size_t n_groups, cap_groups;
+};
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static uint64_t hash_vals(char *const *vals, size_t n)
+{
+	XXH3_state_t *h = XXH3_createState();
+	if (h == NULL)
+		die("out of memory (hash state)");
+	XXH3_64bits_reset(h);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char tag = vals[i] ? 1 : 0;
+		XXH3_64bits_update(h, &tag, 1);
+		if (vals[i])
+			XXH3_64bits_update(h, vals[i], strlen(vals[i]) + 1);
+	}
+	uint64_t v = XXH3_64bits_digest(h);
+	XXH3_freeState(h);
+	return v;
+}
+
+static int by_hash(const void *x, const void *y)
+{
+	const struct group_entry *a = x, *b = y;
+	return a->hash < b->hash ? -1 : a->hash > b->hash;
+}
+
+static bool same_vals(char *const *a, char *const *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((a[i] == NULL) != (b[i] == NULL))
+			return false;
+		if (a[i] && strcmp(a[i], b[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+static const struct group_entry *find_group(const struct th_state *st,
+					    char *const *vals, uint64_t hash)
+{
+	size_t lo = 0, hi = st->n_groups;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (st->groups[mid].hash < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < st->n_groups && st->groups[lo].hash == hash; lo++)
+		if (same_vals(st->groups[lo].vals, vals, st->n_keys))
+			return &st->groups[lo];
+	return NULL;
+}
+
+static void add_group(struct th_state *st, char **vals, const char *first)
+{
+	if (st->n_groups == st->cap_groups) {
+		st->cap_groups = st->cap_groups ? 2 * st->cap_groups : 64;
+		st->groups =
+		    xrealloc(st->groups, st->cap_groups * sizeof *st->groups);
+	}
+	struct group_entry *g = &st->groups[st->n_groups++];
+	g->vals = xcalloc(st->n_keys ? st->n_keys : 1, sizeof *g->vals);
+	for (size_t i = 0; i < st->n_keys; i++)
+		g->vals[i] = vals[i] ? xstrdup(vals[i]) : NULL;
+	g->hash = hash_vals(g->vals, st->n_keys);
+	g->first_seen = xstrdup(first);
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static bool get_uint(json_t *o, const char *name, uint64_t *out)
+{
+	json_t *v = json_object_get(o, name);
+	if (!json_is_integer(v))
+		return false;
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+static bool load_file(struct th_state *st, json_t *o)
+{
+	json_t *path = json_object_get(o, "path");
+	json_t *fp = json_object_get(o, "fingerprint");
+	struct file_entry e = {0};
+	if (!json_is_string(path) || !json_is_string(fp) ||
+	    !get_uint(o, "dev", &e.id.dev) ||
+	    !get_uint(o, "inode", &e.id.ino) ||
+	    !get_uint(o, "size", &e.id.size) ||
+	    !get_uint(o, "fingerprint_bytes", &e.id.fp_len) ||
+	    !get_uint(o, "offset", &e.offset) ||
+	    !get_uint(o, "lines", &e.lines) || e.id.fp_len > TH_STATE_FP_BYTES)
+		return false;
+	char *end;
+	errno = 0;
+	e.id.fp = strtoull(json_string_value(fp), &end, 16);
+	if (errno != 0 || *end != '\0' || end == json_string_value(fp))
+		return false;
+	state_commit_file(st, json_string_value(path), &e.id, e.offset,
+			  e.lines);
+	return true;
+}
+
+static bool load_group(struct th_state *st, json_t *o)
+{
+	json_t *key = json_object_get(o, "key");
+	json_t *first = json_object_get(o, "first_seen");
+	if (!json_is_array(key) || json_array_size(key) != st->n_keys ||
+	    !json_is_string(first))
+		return false;
+	char *vals[TH_KEY_COUNT] = {0};
+	for (size_t i = 0; i < st->n_keys; i++) {
+		json_t *v = json_array_get(key, i);
+		if (!json_is_string(v) && !json_is_null(v))
+			return false;
+		vals[i] =
+		    json_is_string(v) ? (char *)json_string_value(v) : NULL;
+	}
+	add_group(st, vals, json_string_value(first));
+	return true;
+}
+
+/* Takes the document apart; false when it is not a state of ours. */
+static bool load_doc(struct th_state *st, json_t *doc)
+{
+	json_t *files = json_object_get(doc, "files");
+	json_t *groups = json_object_get(doc, "groups");
+	json_t *sch = json_object_get(doc, "schema");
+	if (!json_is_string(sch) ||
+	    strcmp(json_string_value(sch), schema) != 0 ||
+	    !json_is_array(files) || !json_is_object(groups))
+		return false;
+	size_t i;
+	json_t *v;
+	json_array_foreach(files, i, v)
+	{
+		if (!json_is_object(v) || !load_file(st, v))
+			return false;
+	}
+	const char *sig;
+	json_object_foreach(groups, sig, v)
+	{
+		if (!json_is_array(v))
+			return false;
+		if (strcmp(sig, st->signature) != 0) {
+			json_object_set(st->other_groups, sig, v);
+			continue;
+		}
+		json_t *g;
+		json_array_foreach(v, i, g)
+		{
+			if (!json_is_object(g) || !load_group(st, g))
+				return false;
+		}
+	}
+	if (st->n_groups > 0)
+		qsort(st->groups, st->n_groups, sizeof *st->groups, by_hash);
+	return true;
+}
+
+static bool load(struct th_state *st, char *err, size_t err_size)
+{
+	json_error_t je;
+	FILE *f = fopen(st->path, "rb");
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return true; /* the first run */
+		snprintf(err, err_size, "%s: %s", st->path, strerror(errno));
+		return false;
+	}
+	json_t *doc = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+	fclose(f);
+	if (doc == NULL) {
+		snprintf(err, err_size,
+			 "%s: not a readable state file (%s at line %d); "
+			 "move it away to start afresh",
+			 st->path, je.text, je.line);
+		return false;
+	}
+	bool ok = json_is_object(doc) && load_doc(st, doc);
+	json_decref(doc);
+	if (!ok)
+		snprintf(err, err_size,
+			 "%s: not a %s state file, or a damaged one; move "
+			 "it away to start afresh",
+			 st->path, schema);
+	return ok;
+}
+
+/* ---- locking ------------------------------------------------------------ */
+
+static double lock_wait(void)
+{
+	const char *env = getenv("TRACEHOUND_LOCK_WAIT");
+	return env ? strtod(env, NULL) : TH_STATE_LOCK_WAIT;
+}
+
+/* Takes PATH.lock, waiting a little for another run to finish. */
+static bool take_lock(struct th_state *st, char *err, size_t err_size)
+{
+	size_t n = strlen(st->path) + 6;
+	char *lock = xmalloc(n);
+	snprintf(lock, n, "%s.lock", st->path);
+	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (st->lock_fd < 0) {
+		snprintf(err, err_size, "%s: %s", lock, strerror(errno));
+		free(lock);
+		return false;
+	}
+	double waited = 0, limit = lock_wait();
+	while (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK || waited >= limit) {
+			snprintf(err, err_size,
+				 "%s: locked by another tracehound run "
+				 "(waited %.0f s)",
+				 st->path, waited);
+			free(lock);
+			return false;
+		}
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		waited += 0.1;
+	}
+	free(lock);
+	return true;
+}
+
+struct th_state *state_open(const char *path, const enum th_key *group_by,
+			    size_t n_group_by, char *err, size_t err_size)
+{
+	struct th_state *st = xcalloc(1, sizeof *st);
+	st->path = xstrdup(path);
+	st->lock_fd = -1;
+	st->other_groups = json_object();
+	st->n_keys = n_group_by;
+	memcpy(st->keys, group_by, n_group_by * sizeof *group_by);
+	for (size_t i = 0; i < n_group_by; i++) {
+		size_t len = strlen(st->signature);
+		snprintf(st->signature + len, sizeof st->signature - len,
+			 "%s%s", i ? "," : "", agg_key_name(group_by[i]));
+	}
+	if (st->other_groups == NULL)
+		die("out of memory (JSON object)");
+	if (!take_lock(st, err, err_size) || !load(st, err, err_size)) {
+		state_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void state_free(struct th_state *st)
+{
+	if (st == NULL)
+		return;
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* releases the lock */
+	for (size_t i = 0; i < st->n_files; i++)
+		free(st->files[i].path);
+	free(st->files);
+	for (size_t i = 0; i < st->n_groups; i++) {
+		for (size_t k = 0; k < st->n_keys; k++)
+			free(st->groups[i].vals[k]);
+		free(st->groups[i].vals);
+		free(st->groups[i].first_seen);
+	}
+	free(st->groups);
+	json_decref(st->other_groups);
+	free(st->path);
+	free(st);
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+static struct file_entry *find_file(const struct th_state *st, const char *path)
+{
+	for (size_t i = 0; i < st->n_files; i++)
+		if (strcmp(st->files[i].path, path) == 0)
+			return &st->files[i];
+	return NULL;
+}
+
+void state_commit_file(struct th_state *st, const char *path,
+		       const struct th_file_id *id, uint64_t offset,
+		       uint64_t lines)
+{
+	struct file_entry *e = find_file(st, path);
+	if (e == NULL) {
+		if (st->n_files == st->cap_files) {
+			st->cap_files = st->cap_files ? 2 * st->cap_files : 8;
+			st->files = xrealloc(st->files,
+					     st->cap_files * sizeof *st->files);
+		}
+		e = &st->files[st->n_files++];
+		e->path = xstrdup(path);
+	}
+	e->id = *id;
+	e->offset = offset;
+	e->lines = lines;
+}
+
+/* XXH64 of the first N decompressed bytes of PATH (fewer if it is
+ * shorter: *GOT says how many); whether it is compressed in *COMPRESSED.
+ * False when it cannot be read. */
+static bool fingerprint(const char *path, uint64_t n, uint64_t *fp,
+			uint64_t *got, bool *compressed)
+{
+	char err[160];
+	struct th_input *in = input_open(path, err, sizeof err);
+	if (in == NULL)
+		return false;
+	char buf[TH_STATE_FP_BYTES];
+	size_t have = 0, k;
+	enum th_status s = TH_OK;
+	while (have < n && have < sizeof buf &&
+	       (s = input_read(in, buf + have, n - have, &k)) == TH_OK)
+		have += k;
+	*compressed = input_compression(in) != TH_COMPRESSION_NONE;
+	input_close(in);
+	if (s != TH_OK && s != TH_EOF)
+		return false;
+	*fp = XXH64(buf, have, 0);
+	*got = have;
+	return true;
+}
+
+/* The offset just past the last newline in START..END of FD's file, or
+ * START when there is none: a line still being written is left for the
+ * next run. */
+static uint64_t last_newline_end(int fd, uint64_t start, uint64_t end)
+{
+	char buf[8192];
+	while (end > start) {
+		size_t n = end - start < sizeof buf ? (size_t)(end - start)
+						    : sizeof buf;
+		ssize_t got = pread(fd, buf, n, (off_t)(end - n));
+		if (got != (ssize_t)n)
+			return start;
+		const char *nl = memrchr(buf, '\n', n);
+		if (nl != NULL)
+			return end - n + (uint64_t)(nl - buf) + 1;
+		end -= n;
+	}
+	return start;
+}
+
+/* A rotated copy of E's file beside PATH: same device and inode, or the
+ * same fingerprint (copied, or compressed), newest first. Its path, or
+ * NULL; *COMPRESSED says how to read it. */
+static char *find_rotated(const char *path, const struct file_entry *e,
+			  bool *compressed)
+{
+	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
+	const char *dir = dirname(dcopy), *base = basename(bcopy);
+	size_t blen = strlen(base);
+	DIR *d = opendir(dir);
+	char *best = NULL;
+	bool best_inode = false;
+	time_t best_mtime = 0;
+	struct dirent *de;
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, blen) != 0 ||
+		    (de->d_name[blen] != '.' && de->d_name[blen] != '-'))
+			continue;
+		size_t n = strlen(dir) + strlen(de->d_name) + 2;
+		char *cand = xmalloc(n);
+		snprintf(cand, n, "%s/%s", dir, de->d_name);
+		struct stat sb;
+		uint64_t fp, got;
+		bool comp;
+		bool match =
+		    stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    fingerprint(cand, e->id.fp_len, &fp, &got, &comp) &&
+		    got == e->id.fp_len && fp == e->id.fp &&
+		    (comp || (uint64_t)sb.st_size >= e->offset);
+		bool inode = match && (uint64_t)sb.st_dev == e->id.dev &&
+			     (uint64_t)sb.st_ino == e->id.ino;
+		if (match &&
+		    (best == NULL || (inode && !best_inode) ||
+		     (inode == best_inode && sb.st_mtime > best_mtime))) {
+			free(best);
+			best = cand;
+			best_inode = inode;
+			best_mtime = sb.st_mtime;
+			*compressed = comp;
+		} else {
+			free(cand);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	free(dcopy);
+	free(bcopy);
+	return best;
+}
+
+static void plan_add(struct th_state_plan *plan, const char *path,
+		     bool compressed, uint64_t start, uint64_t end,
+		     uint64_t line_base, bool tracked)
+{
+	plan->reads[plan->n++] = (struct th_state_read){
+	    .path = xstrdup(path),
+	    .compressed = compressed,
+	    .start = start,
+	    .end = end,
+	    .line_base = line_base,
+	    .tracked = tracked,
+	};
+}
+
+/* Whether the file now at the path is the one E remembers: a compressed
+ * one unchanged, a plain one perhaps grown. */
+static bool same_file(const struct file_entry *e, const char *path,
+		      const struct stat *sb)
+{
+	uint64_t fp, got;
+	bool comp;
+	if ((uint64_t)sb->st_dev != e->id.dev ||
+	    (uint64_t)sb->st_ino != e->id.ino ||
+	    !fingerprint(path, e->id.fp_len, &fp, &got, &comp) ||
+	    got != e->id.fp_len || fp != e->id.fp)
+		return false;
+	return comp ? (uint64_t)sb->st_size == e->id.size
+		    : (uint64_t)sb->st_size >= e->offset;
+}
+
+/* Plans the unread tail of the file E remembered, rotated away from
+ * PATH, when it can be found. */
+static void plan_rotated(struct th_state_plan *plan, const char *path,
+			 const struct file_entry *e)
+{
+	bool comp = false;
+	char *rot = find_rotated(path, e, &comp);
+	if (rot == NULL) {
+		plan->lost_rotated = true;
+		return;
+	}
+	struct stat rs;
+	uint64_t end = stat(rot, &rs) == 0 ? (uint64_t)rs.st_size : e->offset;
+	plan_add(plan, rot, comp, e->offset, comp ? 0 : end, e->lines, false);
+	free(rot);
+}
+
+bool state_plan(const struct th_state *st, const char *path,
+		struct th_state_plan *plan)
+{
+	memset(plan, 0, sizeof *plan);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat sb;
+	bool comp;
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    !fingerprint(path, TH_STATE_FP_BYTES, &plan->id.fp,
+			 &plan->id.fp_len, &comp)) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	plan->id.dev = (uint64_t)sb.st_dev;
+	plan->id.ino = (uint64_t)sb.st_ino;
+	plan->id.size = (uint64_t)sb.st_size;
+	const struct file_entry *e = find_file(st, path);
+	bool same = e != NULL && same_file(e, path, &sb);
+	if (comp && same) /* unchanged: nothing to read */
+		plan_add(plan, path, false, e->offset, e->offset, e->lines,
+			 true);
+	else if (comp) /* new or changed: read whole */
+		plan_add(plan, path, true, 0, 0, 0, true);
+	else {
+		if (e != NULL && !same)
+			plan_rotated(plan, path, e);
+		uint64_t start = same ? e->offset : 0;
+		plan_add(plan, path, false, start,
+			 last_newline_end(fd, start, plan->id.size),
+			 same ? e->lines : 0, true);
+	}
+	close(fd);
+	return true;
+}
+
+void state_plan_fini(struct th_state_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		free(plan->reads[i].path);
+	plan->n = 0;
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+int state_mark_groups(struct th_state *st, struct th_agg *agg, const char *now,
+		      size_t *not_kept)
+{
+	const struct th_group *const *groups;
+	size_t n = agg_sorted(agg, &groups);
+	size_t known = st->n_groups;
+	int worst = -1;
+	*not_kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct th_group *g = groups[i];
+		char *vals[TH_KEY_COUNT];
+		for (size_t k = 0; k < st->n_keys; k++)
+			vals[k] = g->key[st->keys[k]];
+		uint64_t h = hash_vals(vals, st->n_keys);
+		bool seen = find_group(st, vals, h) != NULL;
+		agg_set_novelty(agg, g,
+				seen ? TH_NOVELTY_SEEN : TH_NOVELTY_NEW);
+		if (seen)
+			continue;
+		if ((int)g->severity > worst)
+			worst = (int)g->severity;
+		if (st->n_groups >= TH_MAX_GROUPS)
+			(*not_kept)++;
+		else
+			add_group(st, vals,
+				  g->first.time[0] ? g->first.time : now);
+	}
+	if (st->n_groups != known)
+		qsort(st->groups, st->n_groups, sizeof *st->groups, by_hash);
+	return worst;
+}
+
+/* ---- saving ------------------------------------------------------------- */
+
+static json_t *uint_json(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+static json_t *files_json(const struct th_state *st)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < st->n_files; i++) {
+		const struct file_entry *e = &st->files[i];
+		char fp[17];
+		snprintf(fp, sizeof fp, "%016llx",
+			 (unsigned long long)e->id.fp);
+		json_array_append_new(
+		    a, json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o}",
+				 "path", e->path, "dev", uint_json(e->id.dev),
+				 "inode", uint_json(e->id.ino), "size",
+				 uint_json(e->id.size), "fingerprint", fp,
+				 "fingerprint_bytes", uint_json(e->id.fp_len),
+				 "offset", uint_json(e->offset), "lines",
+				 uint_json(e->lines)));
+	}
+	return a;
+}
+
+static json_t *groups_json(const struct th_state *st)
+{
+	json_t *all = json_deep_copy(st->other_groups);
+	json_t *list = json_array();
+	for (size_t i = 0; i < st->n_groups; i++) {
+		const struct group_entry *g = &st->groups[i];
+		json_t *key = json_array();
+		for (size_t k = 0; k < st->n_keys; k++)
+			json_array_append_new(key, g->vals[k]
+						       ? json_string(g->vals[k])
+						       : json_null());
+		json_array_append_new(list,
+				      json_pack("{s:o, s:s}", "key", key,
+						"first_seen", g->first_seen));
+	}
+	json_object_set_new(all, st->signature, list);
+	return all;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Writes TEXT to a temp file beside the state, syncs it, renames it over
+ * the state and syncs the directory. */
+static bool write_atomically(const struct th_state *st, const char *text,
+			     char *err, size_t err_size)
+{
+	size_t n = strlen(st->path) + 16;
+	char *tmp = xmalloc(n);
+	snprintf(tmp, n, "%s.tmp.XXXXXX", st->path);
+	int fd = mkstemp(tmp);
+	bool ok =
+	    fd >= 0 && write_all(fd, text, strlen(text)) && fsync(fd) == 0;
+	int saved = errno;
+	if (fd >= 0 && close(fd) != 0 && ok) {
+		ok = false;
+		saved = errno;
+	}
+	state_test_pause("before-rename");
+	if (ok && rename(tmp, st->path) != 0) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok) {
+		snprintf(err, err_size, "%s: cannot write the state: %s",
+			 st->path, strerror(saved));
+		if (fd >= 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	char *dcopy = xstrdup(st->path);
+	int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(dcopy);
+	return ok;
+}
+
+bool state_save(struct th_state *st, char *err, size_t err_size)
+{
+	json_t *doc = json_pack("{s:s, s:o, s:o}", "schema", schema, "files",
+				files_json(st), "groups", groups_json(st));
+	if (doc == NULL)
+		die("out of memory (state)");
+	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (text == NULL)
+		die("out of memory (state)");
+	size_t len = strlen(text);
+	text = xrealloc(text, len + 2);
+	memcpy(text + len, "\n", 2);
+	bool ok = write_atomically(st, text, err, err_size);
+	free(text);
+	return ok;
+}
+
+void state_test_pause(const char *point)
+{
+	const char *env = getenv("TRACEHOUND_TEST_PAUSE");
+	if (env == NULL || strcmp(env, point) != 0)
+		return;
+	diag_warn("paused at %s", point);
+	sleep(30);
+}

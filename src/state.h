@@ -1,0 +1,131 @@
+/* state.h - what incremental runs (--state FILE) remember between runs:
+ * how far each input was read, and which groups were seen before.
+ *
+ * Owns:        the loaded state, the lock on FILE.lock, and the paths in a
+ *              plan (state_plan_fini frees them).
+ * Borrows:     the aggregate given to state_mark_groups (flags set only).
+ * Errors:      state_open and state_save return false with a message that
+ *              names the file; they never print. A state file that cannot
+ *              be parsed, or is not "tracehound.state/1", is an error,
+ *              never silently replaced by an empty state.
+ *
+ * The file, JSON (written atomically: a temp file in the same directory,
+ * fsync, rename over FILE, fsync of the directory; only after the report
+ * was written):
+ *
+ *   {"schema": "tracehound.state/1",
+ *    "files": [{"path": "/var/log/app.log",    (as given on the command
+ *               "dev": 2049, "inode": 1312,     line: use absolute paths)
+ *               "size": 81920,                  (bytes on disk when read)
+ *               "fingerprint": "9f2c...",       (XXH64, hex, of the first
+ *               "fingerprint_bytes": 4096,       bytes, decompressed)
+ *               "offset": 80011, "lines": 1203}], (committed)
+ *    "groups": {"coroutine": [                  (one list per --group-by)
+ *               {"key": ["main"], "first_seen": "2024-05-01T10:00:01Z"}]}}
+ *
+ * What is committed: the offset of an input is where the next run starts.
+ * It never lies inside an event or a line:
+ *   - a run reads a plain file only up to its last newline (a line still
+ *     being written is read whole next time);
+ *   - when an event is still open at that point (a traceback half-written
+ *     when cron fired), the offset stops at the start of that event and the
+ *     event is not counted now: the next run reads and counts it whole;
+ *   - except when another writer's event that began after it was already
+ *     counted (interleaved writers in one file): then the open event is
+ *     counted now, as incomplete, and the offset goes to the last newline,
+ *     so nothing is counted twice;
+ *   - a compressed input is read whole when it is new or has changed, and
+ *     skipped when it has not (compressed logs are not appended to).
+ * A file is the same file as last time when its device, inode and the
+ * fingerprint of its first bytes are, and it is not shorter than the
+ * offset. Otherwise it was rotated (renamed away, or copied and truncated):
+ * the rotated file is looked for beside it (NAME.1, NAME.1.gz, NAME-DATE,
+ * .zst...: same inode, or same fingerprint, newest first), its unread tail
+ * is read first (a compressed one is decompressed and the committed bytes
+ * skipped), then the new file from its start. Only the file that held the
+ * offset is read: one rotated away before it is not.
+ *
+ * Groups: the keys of every group reported are remembered per --group-by
+ * list with the group's first time (or the run's time when events have
+ * none); a group whose key is not remembered is new. At most
+ * TH_MAX_GROUPS keys are kept per list: past that, further keys are not
+ * remembered (state_mark_groups says how many) and show as new each run,
+ * which errs toward alerting.
+ */
+#ifndef TH_STATE_H
+#define TH_STATE_H
+
+#include "agg.h"
+#include "th.h"
+
+/* Bytes of an input's start that identify it (fewer if it is shorter). */
+#define TH_STATE_FP_BYTES 4096
+
+struct th_file_id {
+	uint64_t dev, ino, size;
+	uint64_t fp;	 /* XXH64 of the first fp_len decompressed bytes */
+	uint64_t fp_len; /* at most TH_STATE_FP_BYTES */
+};
+
+/* One read a plan asks for. */
+struct th_state_read {
+	char *path;
+	bool compressed; /* read decompressed, skipping START bytes */
+	uint64_t start;	 /* plain: bytes START..END of the file */
+	uint64_t end;
+	uint64_t line_base; /* lines before START */
+	bool tracked;	    /* the file now at the input's path: its result is
+			       committed; false: a rotated file's tail, read
+			       to its end and counted whole */
+};
+
+struct th_state_plan {
+	struct th_state_read reads[2]; /* a rotated tail, then the file */
+	size_t n;
+	struct th_file_id id; /* the file now at the path */
+	bool lost_rotated;    /* rotated, and the old file was not found */
+};
+
+struct th_state;
+
+/* Locks PATH (through PATH.lock, waiting up to TH_STATE_LOCK_WAIT seconds
+ * or TRACEHOUND_LOCK_WAIT) and loads it; a missing PATH is a first run.
+ * GROUP_BY names the group lists this run reads and adds to. Returns NULL
+ * with a message in ERR on failure (nothing left open or locked). */
+#define TH_STATE_LOCK_WAIT 5
+struct th_state *state_open(const char *path, const enum th_key *group_by,
+			    size_t n_group_by, char *err, size_t err_size);
+
+/* Unlocks and frees; the file is left as it was unless state_save ran.
+ * Accepts NULL. */
+void state_free(struct th_state *st);
+
+/* What to read of input PATH (a file, not "-"). Returns false when PATH
+ * cannot be examined: the caller reads it as without a state (and so
+ * reports the error) and does not commit it. */
+bool state_plan(const struct th_state *st, const char *path,
+		struct th_state_plan *plan);
+void state_plan_fini(struct th_state_plan *plan);
+
+/* Remembers that the file ID at PATH is read up to OFFSET (decompressed
+ * bytes), LINES lines before it. Saved by state_save. */
+void state_commit_file(struct th_state *st, const char *path,
+		       const struct th_file_id *id, uint64_t offset,
+		       uint64_t lines);
+
+/* Marks each group of AGG new or seen before (th_group.novelty) and
+ * remembers the new ones, first seen at their first time or at NOW (ISO
+ * 8601). Returns the highest severity among new groups, -1 for none; sets
+ * *NOT_KEPT to the new keys not remembered (over TH_MAX_GROUPS). */
+int state_mark_groups(struct th_state *st, struct th_agg *agg, const char *now,
+		      size_t *not_kept);
+
+/* Writes the state atomically. Returns false with a message in ERR; the
+ * old file is then untouched. */
+bool state_save(struct th_state *st, char *err, size_t err_size);
+
+/* Test hook: when TRACEHOUND_TEST_PAUSE names POINT, says so on stderr and
+ * sleeps, so a test can kill the run there. */
+void state_test_pause(const char *point);
+
+#endif

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# state.sh - incremental runs (--state): only what is new is read, files
+# rotated the way logrotate rotates them (rename + create, copytruncate,
+# compress, delaycompress, dateext, zstd) lose and repeat nothing, a
+# half-written traceback is read whole by the next run, a run killed with
+# SIGKILL at any point loses no event, two runs cannot hold one state, a
+# damaged state is refused, and new groups are marked. Prints TAP.
+set -u
+bin=${TH_BIN:?TH_BIN must name the tracehound binary}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check() { # NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		not_ok "$1"
+		echo "#   expected: $2"
+		echo "#   got:      $3"
+	fi
+}
+
+# A traceback whose innermost function (the group's coroutine) is NAME.
+ev() { # NAME >>FILE
+	printf 'Traceback (most recent call last):\n'
+	printf '  File "/app/x.py", line 1, in %s\n' "$1"
+	printf '    boom()\n'
+	printf 'ValueError: %s failed\n' "$1"
+}
+# The groups one --state run reports: "name:count" sorted, space-separated.
+run() { # STATE PATH... (more options before)
+	"$bin" --fail-on never -f json --state "$@" >"$tmp/out.json" 2>"$tmp/err"
+	echo $? >"$tmp/rc"
+	jq -r '[.groups[] | "\(.key.coroutine):\(.count)"] | sort | join(" ")' \
+		"$tmp/out.json" 2>/dev/null
+}
+
+echo "TAP version 13"
+d=$tmp/d
+mkdir "$d"
+cd "$d" || exit 1
+
+# ---- offsets ---------------------------------------------------------------
+{ ev a1; ev a2; } >app.log
+check "a first run reads the whole file" "a1:1 a2:1" "$(run s app.log)"
+check "a second run reads nothing" "" "$(run s app.log)"
+ev a3 >>app.log
+check "an appended event is read, and only it" "a3:1" "$(run s app.log)"
+check "line numbers go on from the committed line" "9" \
+	"$(jq '.groups[0].first.line' "$tmp/out.json")"
+
+# ---- a traceback half-written when the run starts ---------------------------
+printf 'Traceback (most recent call last):\n  File "/app/x.py", line 1, in half\n' >>app.log
+check "an open traceback is not counted yet" "" "$(run s app.log)"
+printf '    boom()\nKeyError: half\nINFO done\n' >>app.log
+check "the next run reads it whole" "half:1" "$(run s app.log)"
+check "and finds its exception" "KeyError" \
+	"$(jq -r '.groups[0].exceptions | keys[0]' "$tmp/out.json")"
+printf 'Traceback (most recent call l' >>app.log
+check "a line still being written is not read" "" "$(run s app.log)"
+printf 'ast):\n  File "/app/x.py", line 1, in partial\n    x()\nValueError: p\nINFO\n' >>app.log
+check "it is read whole once it ends" "partial:1" "$(run s app.log)"
+
+# ---- rotation --------------------------------------------------------------
+rotate_case() { # NAME SETUP-FUNCTION
+	rm -rf "$d"/* && cd "$d" || exit 1
+	ev before >app.log
+	run s app.log >/dev/null
+	ev tail >>app.log
+	"$2"
+	ev fresh >>app.log
+	check "$1: the rotated tail, then the new file" "fresh:1 tail:1" \
+		"$(run s app.log)"
+	check "$1: nothing is read twice" "" "$(run s app.log)"
+}
+rename_create() { mv app.log app.log.1 && : >app.log; }
+copytruncate() { cp app.log app.log.1 && : >app.log; }
+compress() { mv app.log app.log.1 && gzip app.log.1 && : >app.log; }
+zstd_compress() { mv app.log app.log.1 && zstd -q --rm app.log.1 && : >app.log; }
+dateext() { mv app.log app.log-20261124 && gzip app.log-20261124 && : >app.log; }
+rotate_case "rename + create" rename_create
+rotate_case "copytruncate" copytruncate
+rotate_case "compress after rotate" compress
+rotate_case "compress with zstd" zstd_compress
+rotate_case "dateext" dateext
+
+# delaycompress: the previous rotation is compressed at the next one.
+rm -rf "$d"/* && cd "$d" || exit 1
+ev d1 >app.log
+run s app.log >/dev/null
+ev d2 >>app.log
+mv app.log app.log.1 && : >app.log && ev d3 >>app.log
+check "delaycompress: first rotation" "d2:1 d3:1" "$(run s app.log)"
+ev d4 >>app.log
+gzip app.log.1 && mv app.log.1.gz app.log.2.gz
+mv app.log app.log.1 && : >app.log && ev d5 >>app.log
+check "delaycompress: second rotation, old one compressed" "d4:1 d5:1" \
+	"$(run s app.log)"
+
+# a file rotated and its copy gone: read from the start, with a warning
+ev gone >>app.log
+rm app.log.1 && mv app.log app.log.1 && rm app.log.1 && ev new >app.log
+check "a lost rotated file: the new file from its start" "new:1" \
+	"$(run s app.log)"
+grep -q "rotated file was not found" "$tmp/err" && ok "and a warning says so" ||
+	not_ok "and a warning says so"
+
+# ---- -j: state runs with threads report the same --------------------------
+rm -rf "$d"/* && cd "$d" || exit 1
+{ ev j1; ev j2; } >app.log && { ev k1; } >b.log
+run s1 -j 1 app.log b.log >/dev/null
+run s4 -j 4 app.log b.log >/dev/null
+ev j3 >>app.log && ev k2 >>b.log && mv b.log b.log.1 && ev k3 >b.log
+a=$(run s1 -j 1 app.log b.log)
+b=$(run s4 -j 4 app.log b.log)
+check "with -j 4 the same as with -j 1" "$a" "$b"
+check "and right" "j3:1 k2:1 k3:1" "$b"
+
+# ---- new groups ------------------------------------------------------------
+rm -rf "$d"/* && cd "$d" || exit 1
+ev n1 >app.log
+"$bin" --state s --fail-on-new app.log >/dev/null 2>&1
+check "--fail-on-new: a new group fails the run" 1 $?
+ev n1 >>app.log
+"$bin" --state s --fail-on-new app.log >"$tmp/text" 2>&1
+check "--fail-on-new: a group seen before does not" 0 $?
+ev n2 >>app.log && ev n1 >>app.log
+run s --fail-on error --fail-on-new app.log >/dev/null
+check "--fail-on-new: a new error group fails" 1 "$(cat "$tmp/rc")"
+check "JSON marks new groups" "n1:false n2:true" \
+	"$(jq -r '[.groups[] | "\(.key.coroutine):\(.new)"] | sort | join(" ")' "$tmp/out.json")"
+ev n3 >>app.log
+"$bin" --state s --fail-on never app.log >"$tmp/text"
+grep -q 'n3.*NEW' "$tmp/text" && ok "the text table marks new groups" ||
+	not_ok "the text table marks new groups"
+ev n1 >>app.log
+check "another --group-by has groups of its own" "true" \
+	"$(run s -g exception,coroutine app.log >/dev/null; jq '.groups[0].new' "$tmp/out.json")"
+"$bin" --fail-on-new app.log >/dev/null 2>&1
+check "--fail-on-new without --state is refused" 2 $?
+
+# ---- the state file --------------------------------------------------------
+rm -rf "$d"/* && cd "$d" || exit 1
+ev s1 >app.log
+echo '{"schema": "tracehound.state/1", "files": [' >bad
+run bad app.log >/dev/null
+check "a corrupt state is exit 2" 2 "$(cat "$tmp/rc")"
+grep -q "bad: not a readable state file" "$tmp/err" && ok "naming the file" ||
+	not_ok "naming the file"
+echo '{"schema": "tracehound.report/1"}' >foreign
+run foreign app.log >/dev/null
+check "a foreign state is exit 2" 2 "$(cat "$tmp/rc")"
+check "and is left as it was" '{"schema": "tracehound.report/1"}' "$(cat foreign)"
+run s app.log >/dev/null
+check "the state names its schema" "tracehound.state/1" "$(jq -r .schema s)"
+
+flock s.lock sleep 3 &
+holder=$!
+sleep 0.3
+TRACEHOUND_LOCK_WAIT=0.5 "$bin" --state s app.log >/dev/null 2>"$tmp/err"
+check "a second run on a locked state fails" 2 $?
+grep -q "locked by another tracehound run" "$tmp/err" && ok "saying why" ||
+	not_ok "saying why"
+ev s2 >>app.log
+check "a run waits for the lock to be released" "s2:1" \
+	"$(TRACEHOUND_LOCK_WAIT=10 run s app.log)"
+wait "$holder"
+
+# ---- SIGKILL at every point ------------------------------------------------
+for point in after-lock before-report after-report before-rename; do
+	rm -rf "$d"/* && cd "$d" || exit 1
+	ev k1 >app.log
+	run s app.log >/dev/null
+	ev k2 >>app.log
+	TRACEHOUND_TEST_PAUSE=$point "$bin" --state s app.log >/dev/null 2>"$tmp/err" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q "paused at" "$tmp/err" && break
+		sleep 0.05
+	done
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	ev k3 >>app.log
+	check "killed at $point: the next run loses nothing" "k2:1 k3:1" \
+		"$(run s app.log)"
+done
+
+# a run killed while reading a large file: if it got to commit, its report
+# had every event; if not, the next run has them all
+rm -rf "$d"/* && cd "$d" || exit 1
+awk 'BEGIN { for (i = 0; i < 200000; i++) {
+	print "Traceback (most recent call last):"
+	printf "  File \"/app/x.py\", line 1, in big%d\n    boom()\n", i % 50
+	print "ValueError: big" } }' >app.log
+"$bin" --state s -f json app.log >"$tmp/killed.json" 2>/dev/null &
+pid=$!
+sleep 0.1
+kill -KILL "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+if [ -e s ]; then
+	before=$(jq .events "$tmp/killed.json")
+else
+	before=0
+fi
+after=$(run s app.log >/dev/null; jq .events "$tmp/out.json")
+check "killed while reading: no event is lost or counted twice" 200000 \
+	"$((before + after))"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
