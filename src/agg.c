@@ -16,6 +16,7 @@
 #include <xxhash.h>
 
 #include "diag.h"
+#include "isotime.h"
 
 static const char *const key_names[TH_KEY_COUNT] = {
     [TH_KEY_COROUTINE] = "coroutine", [TH_KEY_RULE] = "rule",
@@ -137,6 +138,28 @@ void agg_set_novelty(struct th_agg *a, const struct th_group *g,
 	(void)a;
 	/* G is one of A's own groups, handed out const to readers. */
 	((struct th_group *)g)->novelty = n;
+}
+
+bool agg_time_span(const struct th_agg *a, int64_t *start, int64_t *end)
+{
+	bool any = false;
+	for (size_t i = 0; i < a->n_groups; i++) {
+		const struct th_group *g = &a->groups[i]->g;
+		int64_t s, e;
+		struct th_instant t;
+		if (!timeline_extent(&g->timeline, &s, &e))
+			continue;
+		/* The events' own seconds where known: bucket edges would
+		 * widen the span to a multiple of the bucket width. */
+		if (isotime_parse(g->first.time, &t))
+			s = t.sec;
+		if (isotime_parse(g->last.time, &t))
+			e = t.sec + 1;
+		*start = !any || s < *start ? s : *start;
+		*end = !any || e > *end ? e : *end;
+		any = true;
+	}
+	return any;
 }
 
 size_t agg_keys(const struct th_agg *a, const enum th_key **keys)
@@ -447,6 +470,9 @@ static void group_count(struct th_agg *a, struct group *grp,
 		capped_add(&g->tasks, v);
 	if ((v = field_cstr(ev, TH_F_DEFINED_AT)) != NULL)
 		capped_add(&g->defined_at, v);
+	struct th_instant at;
+	if (isotime_parse(ev->time, &at))
+		timeline_add(&g->timeline, at.sec, 1);
 	group_where(a, grp, ev);
 }
 
@@ -591,6 +617,7 @@ static void group_merge(struct th_agg *a, struct group *grp,
 	g->exceptions_other += src->exceptions_other;
 	capped_merge(&g->tasks, &src->tasks);
 	capped_merge(&g->defined_at, &src->defined_at);
+	timeline_merge(&g->timeline, &src->timeline);
 	group_widen(grp, src, first_input, last_input, line_shift, fresh);
 }
 

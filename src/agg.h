@@ -20,6 +20,7 @@
 #include "event.h"
 #include "rules.h"
 #include "run.h"
+#include "timeline.h"
 
 enum th_key {
 	TH_KEY_COROUTINE,
@@ -72,6 +73,8 @@ struct th_group {
 			  TH_MAX_EXAMPLE bytes on a character
 			  boundary; may hold NUL bytes */
 	size_t example_len;
+	/* its events that have a time, by second (see timeline.h) */
+	struct th_timeline timeline;
 	enum th_novelty novelty; /* set by state_mark_groups */
 };
 
@@ -107,6 +110,12 @@ size_t agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
 /* Sets the novelty of group G, one agg_sorted gave (--state). */
 void agg_set_novelty(struct th_agg *a, const struct th_group *g,
 		     enum th_novelty n);
+
+/* The seconds from the earliest event with a time to the end of the
+ * second of the latest (or the edges of their time buckets, where a
+ * group's first event had no time): the span a report draws timelines
+ * over. False when no event had a time. */
+bool agg_time_span(const struct th_agg *a, int64_t *start, int64_t *end);
 
 /* The group-by keys, in the order given. */
 size_t agg_keys(const struct th_agg *a, const enum th_key **keys);

@@ -283,6 +283,8 @@ struct th_classifier {
 	void *ctx;
 	th_ignored_fn ignored; /* NULL: no probe */
 	void *ignored_ctx;
+	th_filter_fn filter; /* NULL: every event */
+	void *filter_ctx;
 	struct th_parsed parsed;
 };
 
@@ -302,6 +304,12 @@ struct th_classifier *classify_new(const struct th_rules *rules,
 void classify_free(struct th_classifier *c)
 {
 	free(c);
+}
+
+void classify_set_filter(struct th_classifier *c, th_filter_fn fn, void *ctx)
+{
+	c->filter = fn;
+	c->filter_ctx = ctx;
 }
 
 void classify_set_ignore_probe(struct th_classifier *c, th_ignored_fn fn,
@@ -348,6 +356,8 @@ static void finish_one(struct th_classifier *c, struct th_event *ev,
 
 void classify_event(struct th_classifier *c, struct th_event *ev)
 {
+	if (c->filter != NULL && !c->filter(c->filter_ctx, ev))
+		return;
 	struct th_parsed *p = &c->parsed;
 	classify_parse(ev, c->rules, p);
 	if (ev->skipped > 0 || ev->lines_cut > 0)

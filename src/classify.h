@@ -53,6 +53,12 @@ void classify_free(struct th_classifier *c);
 /* Fills EV's fields and delivers it (or its leaves). Modifies EV. */
 void classify_event(struct th_classifier *c, struct th_event *ev);
 
+/* A filter: an event for which FN returns false is dropped before it is
+ * parsed or counted anywhere (--since / --until). FN may be called from
+ * several scanning threads at once. FN NULL removes it. */
+typedef bool (*th_filter_fn)(void *ctx, const struct th_event *ev);
+void classify_set_filter(struct th_classifier *c, th_filter_fn fn, void *ctx);
+
 /* A test probe (`rules test`): called with each event (or leaf) that
  * ignore rule IGNORE (an index below rules_ignore_count()) dropped, fields
  * filled, after it was counted. FN NULL removes it. */

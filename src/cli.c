@@ -1,10 +1,12 @@
 /* cli.c - options with getopt_long from one table; see cli.h. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -19,6 +21,10 @@ enum {
 	OPT_COLOR,
 	OPT_STATE,
 	OPT_FAIL_ON_NEW,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_TOP,
+	OPT_EXAMPLES
 };
 
 /* More threads than this gain nothing on the machines we know and only
@@ -37,6 +43,10 @@ static const struct option long_options[] = {
     {"fail-on-new", no_argument, NULL, OPT_FAIL_ON_NEW},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
+    {"top", required_argument, NULL, OPT_TOP},
+    {"examples", required_argument, NULL, OPT_EXAMPLES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -53,7 +63,7 @@ static const char usage_scan[] =
     "PATH is a file (plain, gzip or zstd), a directory (searched\n"
     "recursively) or - for standard input (the default).\n"
     "\n"
-    "  -f, --format=FORMAT    text (default), json or ndjson\n"
+    "  -f, --format=FORMAT    text (default), json, ndjson or markdown\n"
     "  -g, --group-by=KEYS    comma-separated: coroutine (default), rule,\n"
     "                         exception, task, input, defined_at\n"
     "      --fail-on=LEVEL    exit 1 when an event of LEVEL or worse is\n"
@@ -73,6 +83,14 @@ static const char usage_scan[] =
     "      --color=WHEN       color the text report: auto (default: on a\n"
     "                         terminal, unless NO_COLOR is set), always,\n"
     "                         never\n"
+    "      --since=TIME       only events at or after TIME: ISO 8601\n"
+    "                         (2024-05-01T10:00, ...+02:00, ...Z) or a\n"
+    "                         time before now (90s, 30m, 2h, 1d, 1w);\n"
+    "                         events without a time are left out\n"
+    "      --until=TIME       only events at or before TIME (the same forms)\n"
+    "      --top=N            text, markdown: only the N largest groups\n"
+    "      --examples=N       text, markdown: N example lines per group\n"
+    "                         (default 15; 0 hides them)\n"
     "  -h, --help             show this help ('tracehound rules test --help'\n"
     "                         and 'tracehound merge --help' for those)\n"
     "  -V, --version          show the version\n"
@@ -115,12 +133,15 @@ static const char usage_merge[] =
     "default); it may hold several reports one after another, as\n"
     "'parallel tracehound -f json ... | tracehound merge' gives them.\n"
     "\n"
-    "  -f, --format=FORMAT    text (default) or json\n"
+    "  -f, --format=FORMAT    text (default), json or markdown\n"
     "      --fail-on=LEVEL    exit 1 when a group of LEVEL or worse is in\n"
     "                         the result: error, warning (default), info,\n"
     "                         never\n"
     "      --color=WHEN       auto (default: on a terminal, unless NO_COLOR\n"
     "                         is set), always, never\n"
+    "      --top=N            text, markdown: only the N largest groups\n"
+    "      --examples=N       text, markdown: N example lines per group\n"
+    "                         (default 15; 0 hides them)\n"
     "  -h, --help             show this help\n"
     "\n"
     "Exit status: 0 nothing at or above --fail-on, 1 something is, 2 an\n"
@@ -144,13 +165,16 @@ static void push(const char ***list, size_t *n, const char *s)
 
 static bool parse_format(const char *s, enum th_format *out)
 {
-	static const char *const names[] = {"text", "json", "ndjson"};
-	for (size_t i = 0; i < 3; i++)
+	static const char *const names[] = {"text", "json", "ndjson",
+					    "markdown"};
+	for (size_t i = 0; i < 4; i++)
 		if (strcmp(s, names[i]) == 0) {
 			*out = (enum th_format)i;
 			return true;
 		}
-	diag_error("--format: unknown format '%s' (text, json or ndjson)", s);
+	diag_error("--format: unknown format '%s' (text, json, ndjson or "
+		   "markdown)",
+		   s);
 	return false;
 }
 
@@ -230,6 +254,45 @@ static bool parse_jobs(const char *s, size_t *out)
 	return true;
 }
 
+/* --since / --until: an ISO 8601 time or a duration before now. */
+static bool parse_bound(const char *opt, const char *s, bool *has,
+			struct th_time_bound *out)
+{
+	char why[256];
+	if (!isotime_parse_bound(s, (int64_t)time(NULL), out, why,
+				 sizeof why)) {
+		diag_error("--%s: %s", opt, why);
+		return false;
+	}
+	*has = true;
+	return true;
+}
+
+/* --top / --examples: a count, 0 allowed for --examples. */
+static bool parse_count(const char *opt, const char *s, size_t min, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || n < min ||
+	    n > 1000000000) {
+		diag_error("--%s: '%s' is not a number from %zu to 1000000000",
+			   opt, s, min);
+		return false;
+	}
+	*out = (size_t)n;
+	return true;
+}
+
+/* --examples N: 0 hides the examples. */
+static bool parse_examples(const char *s, struct th_options *o)
+{
+	if (!parse_count("examples", s, 0, &o->examples))
+		return false;
+	o->hide_examples = o->examples == 0;
+	return true;
+}
+
 /* The name of option C for messages: "--group-by". */
 static const char *option_name(int c)
 {
@@ -248,7 +311,8 @@ static bool takes_option(enum th_command cmd, int c)
 		return c == 'r' || c == OPT_NO_DEFAULT_RULES || c == 'v' ||
 		       c == OPT_COLOR;
 	case TH_CMD_MERGE:
-		return c == 'f' || c == OPT_FAIL_ON || c == OPT_COLOR;
+		return c == 'f' || c == OPT_FAIL_ON || c == OPT_COLOR ||
+		       c == OPT_TOP || c == OPT_EXAMPLES;
 	default: return c != 'v';
 	}
 }
@@ -279,6 +343,12 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 	case 'v': o->verbose = true; return true;
 	case OPT_STATE: o->state = arg; return true;
 	case OPT_FAIL_ON_NEW: o->fail_on_new = true; return true;
+	case OPT_SINCE:
+		return parse_bound("since", arg, &o->has_since, &o->since);
+	case OPT_UNTIL:
+		return parse_bound("until", arg, &o->has_until, &o->until);
+	case OPT_TOP: return parse_count("top", arg, 1, &o->top);
+	case OPT_EXAMPLES: return parse_examples(arg, o);
 	default: return false;
 	}
 }
@@ -324,6 +394,13 @@ static bool check_options(const struct th_options *o)
 	if (o->command == TH_CMD_MERGE && o->format == TH_FORMAT_NDJSON) {
 		diag_error("merge: --format ndjson prints events as they are "
 			   "found, and a merge has none; use text or json");
+		return false;
+	}
+	if (o->has_since && o->has_until &&
+	    (isotime_cmp(&o->since.utc, &o->until.utc) > 0 ||
+	     isotime_cmp(&o->since.local, &o->until.local) > 0)) {
+		diag_error("--since is after --until: no event can be in "
+			   "between");
 		return false;
 	}
 	if (o->fail_on_new && o->state == NULL) {

@@ -9,9 +9,15 @@
 #define TH_CLI_H
 
 #include "agg.h"
+#include "isotime.h"
 #include "th.h"
 
-enum th_format { TH_FORMAT_TEXT, TH_FORMAT_JSON, TH_FORMAT_NDJSON };
+enum th_format {
+	TH_FORMAT_TEXT,
+	TH_FORMAT_JSON,
+	TH_FORMAT_NDJSON,
+	TH_FORMAT_MARKDOWN
+};
 enum th_color { TH_COLOR_AUTO, TH_COLOR_ALWAYS, TH_COLOR_NEVER };
 enum th_command {
 	TH_CMD_SCAN,	    /* tracehound [PATH]... */
@@ -37,6 +43,11 @@ struct th_options {
 	const char **paths; /* inputs (scan, rules test), rule files (check)
 			       or reports (merge) */
 	size_t n_paths;
+	bool has_since, has_until; /* --since / --until */
+	struct th_time_bound since, until;
+	size_t top;	    /* --top: groups in text/markdown; 0 all */
+	size_t examples;    /* --examples N (N > 0); 0 the default */
+	bool hide_examples; /* --examples 0 */
 };
 
 enum cli_result { CLI_OK, CLI_EXIT_SUCCESS, CLI_ERROR };

@@ -17,6 +17,7 @@
 #include "run.h"
 #include "scan.h"
 #include "state.h"
+#include "window.h"
 
 #ifndef TH_VERSION
 #define TH_VERSION "0.0.0"
@@ -96,6 +97,7 @@ static struct th_sink *make_sink(const struct th_options *o,
 	switch (o->format) {
 	case TH_FORMAT_JSON: return report_json_new(ctx);
 	case TH_FORMAT_NDJSON: return report_ndjson_new(ctx);
+	case TH_FORMAT_MARKDOWN: return report_markdown_new(ctx);
 	default: return report_text_new(ctx);
 	}
 }
@@ -125,6 +127,17 @@ static int exit_status(const struct th_options *o, const struct th_run *run,
 	if (o->fail_on >= 0 && run->worst >= o->fail_on)
 		return EXIT_FOUND;
 	return EXIT_CLEAN;
+}
+
+/* Says once what --since / --until left out for having no time. */
+static void window_note(const struct th_options *o, struct th_window *w)
+{
+	uint64_t untimed = atomic_load(&w->untimed);
+	if (untimed > 0)
+		diag_warn("%llu event%s had no time and %s left out by %s",
+			  (unsigned long long)untimed, untimed == 1 ? "" : "s",
+			  untimed == 1 ? "was" : "were",
+			  o->has_since ? "--since" : "--until");
 }
 
 /* --state FILE: loaded and locked; NULL (named on stderr) on failure. */
@@ -183,17 +196,26 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 				    .agg = agg,
 				    .run = &run,
 				    .color = want_color(o),
-				    .version = TH_VERSION};
+				    .version = TH_VERSION,
+				    .top = o->top,
+				    .examples = o->examples,
+				    .hide_examples = o->hide_examples};
 	struct th_sink *sink = make_sink(o, &ctx);
 	struct th_scanner *scanner =
 	    scanner_new(rules, agg, sink, &run, o->jobs);
 	if (state != NULL)
 		scanner_set_state(scanner, state);
+	struct th_window window;
+	window_init(&window, o->has_since ? &o->since : NULL,
+		    o->has_until ? &o->until : NULL);
+	if (o->has_since || o->has_until)
+		scanner_set_filter(scanner, window_keep, &window);
 	if (o->n_paths == 0)
 		scanner_scan_path(scanner, "-");
 	for (size_t i = 0; i < o->n_paths; i++)
 		scanner_scan_path(scanner, o->paths[i]);
 	scanner_finish(scanner);
+	window_note(o, &window);
 	int worst_new = state ? mark_new_groups(o, state, agg) : -1;
 	bool output_ok =
 	    sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
@@ -241,7 +263,10 @@ static bool report(const struct th_options *o, const struct th_rules *rules,
 				    .agg = agg,
 				    .run = run,
 				    .color = want_color(o),
-				    .version = TH_VERSION};
+				    .version = TH_VERSION,
+				    .top = o->top,
+				    .examples = o->examples,
+				    .hide_examples = o->hide_examples};
 	struct th_sink *sink = make_sink(o, &ctx);
 	bool ok = sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
 	sink->free(sink);

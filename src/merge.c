@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "input.h"
+#include "isotime.h"
 #include "th_limits.h"
 
 static const char schema[] = "tracehound.report/1";
@@ -568,6 +569,64 @@ static bool read_extras(struct reader *rd, json_t *grp, const char *path,
 	return other == NULL || want_uint(rd, other, p, &g->exceptions_other);
 }
 
+/* "timeline".counts: at most TH_TIMELINE_BUCKETS counts adding up to no
+ * more than the group's events. */
+static bool read_timeline_counts(struct reader *rd, json_t *v, const char *path,
+				 struct th_group *g)
+{
+	char p[160];
+	uint64_t sum = 0;
+	if (!want_type(rd, v, path, JSON_ARRAY, "a list"))
+		return false;
+	if (json_array_size(v) > TH_TIMELINE_BUCKETS)
+		return fail(rd, path, "more than %d buckets",
+			    TH_TIMELINE_BUCKETS);
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		snprintf(p, sizeof p, "%s[%zu]", path, i);
+		if (!want_uint(rd, json_array_get(v, i), p,
+			       &g->timeline.counts[i]))
+			return false;
+		sum = add_sat(sum, g->timeline.counts[i]);
+	}
+	if (sum > g->count)
+		return fail(rd, path, "more events (%llu) than the group has",
+			    (unsigned long long)sum);
+	return true;
+}
+
+/* The optional "timeline": {"start", "bucket_seconds", "counts"}; the
+ * width a power of two, the start a multiple of it. */
+static bool read_timeline(struct reader *rd, json_t *grp, const char *path,
+			  struct th_group *g)
+{
+	char p[3][128];
+	json_t *t = json_object_get(grp, "timeline");
+	snprintf(p[0], sizeof p[0], "%s.timeline", path);
+	if (t == NULL)
+		return true;
+	if (!want_type(rd, t, p[0], JSON_OBJECT, "an object"))
+		return false;
+	const char *start;
+	struct th_instant at;
+	uint64_t w;
+	snprintf(p[1], sizeof p[1], "%s.timeline.start", path);
+	snprintf(p[2], sizeof p[2], "%s.timeline.bucket_seconds", path);
+	if (!want_name(rd, member(rd, t, p[0], "start"), p[1], false, &start) ||
+	    !want_uint(rd, member(rd, t, p[0], "bucket_seconds"), p[2], &w))
+		return false;
+	if (!isotime_parse(start, &at) || at.nsec != 0)
+		return fail(rd, p[1], "not a time in whole seconds");
+	if (w == 0 || w > TH_TIMELINE_MAX_WIDTH || (w & (w - 1)) != 0 ||
+	    at.sec % (int64_t)w != 0)
+		return fail(rd, p[2],
+			    "not a power of two that the start is a "
+			    "multiple of");
+	g->timeline.width = w;
+	g->timeline.first = at.sec / (int64_t)w;
+	snprintf(p[1], sizeof p[1], "%s.timeline.counts", path);
+	return read_timeline_counts(rd, member(rd, t, p[0], "counts"), p[1], g);
+}
+
 /* Position of input NAME (NULL first) among every input name seen. */
 static bool input_position(struct reader *rd, const char *name,
 			   const char *path, size_t *out)
@@ -645,7 +704,7 @@ static bool read_group_fields(struct reader *rd, json_t *grp, const char *path,
 			  &g->first) &&
 	       read_where(rd, member(rd, grp, path, "last"), p[3], &g->last) &&
 	       read_example(rd, member(rd, grp, path, "example"), ep, g) &&
-	       read_extras(rd, grp, path, g);
+	       read_extras(rd, grp, path, g) && read_timeline(rd, grp, path, g);
 }
 
 static bool read_group(struct reader *rd, json_t *grp, size_t i)

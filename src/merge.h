@@ -21,7 +21,8 @@
  * ignored and skipped counts add; severity is the highest; tasks and
  * defined_at keep the TH_MAX_LIST smallest (capped flags OR, or set when
  * the union overflows); first and last widen (by time when both have one,
- * else by input name and line) and the example follows first; the scanned
+ * else by input name and line) and the example follows first; timelines
+ * fold to the wider bucket width and add (timeline.h); the scanned
  * inputs are concatenated and sorted by name. The rule ids are those the
  * reports name, not the local rule files: a fleet's hosts may run rules
  * the merging host does not have. The group-by keys must be the same set

@@ -3,13 +3,14 @@
  * because the aggregate and the run already hold everything it prints.
  *
  * Keys come in the order of the SPEC example, then the extras
- * (tasks_capped, defined_at_capped, exceptions_other); jansson keeps
- * insertion order.
+ * (tasks_capped, defined_at_capped, exceptions_other, and timeline for a
+ * group with times); jansson keeps insertion order.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
+#include "isotime.h"
 #include "report.h"
 #include "report_util.h"
 
@@ -129,6 +130,29 @@ static json_t *where_json(const struct th_where *w)
 	return o;
 }
 
+/* "timeline": {"start": ISO, "bucket_seconds": N, "counts": [...]}, the
+ * counts up to the last non-empty bucket; "Z" on start when the group's
+ * times have a zone. NULL for a group without times. */
+static json_t *timeline_json(const struct th_group *g)
+{
+	const struct th_timeline *t = &g->timeline;
+	size_t used = timeline_used(t);
+	if (used == 0)
+		return NULL;
+	size_t n = strnlen(g->last.time, sizeof g->last.time);
+	char start[40];
+	isotime_format(t->first * (int64_t)t->width,
+		       n > 0 && g->last.time[n - 1] == 'Z', start);
+	json_t *counts = new_array();
+	for (size_t i = 0; i < used; i++)
+		append(counts, report_json_uint(t->counts[i]));
+	json_t *o = new_object();
+	report_json_set(o, "start", json_string(start));
+	report_json_set(o, "bucket_seconds", report_json_uint(t->width));
+	report_json_set(o, "counts", counts);
+	return o;
+}
+
 /* One entry of "groups" (SPEC §3), then the extras. */
 static json_t *group_json(const struct th_report_ctx *c,
 			  const struct th_group *g)
@@ -155,6 +179,9 @@ static json_t *group_json(const struct th_report_ctx *c,
 	if (g->novelty != TH_NOVELTY_UNKNOWN) /* --state */
 		report_json_set(o, "new",
 				json_boolean(g->novelty == TH_NOVELTY_NEW));
+	json_t *timeline = timeline_json(g);
+	if (timeline != NULL)
+		report_json_set(o, "timeline", timeline);
 	return o;
 }
 

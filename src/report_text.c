@@ -33,6 +33,9 @@
 #define TEXT_EXCEPTIONS_COLUMNS 40
 #define TEXT_RULES_COLUMNS	40
 #define TEXT_WHERE_COLUMNS	44
+/* Columns of a group's sparkline in the table and in its detail block. */
+#define TEXT_TIMELINE_TABLE  24
+#define TEXT_TIMELINE_DETAIL 48
 
 static const char ellipsis[] = "\xE2\x80\xA6"; /* … */
 static const char times_sign[] = "\xC3\x97";   /* × */
@@ -59,6 +62,7 @@ enum col_kind {
 	COL_FIRST,
 	COL_LAST,
 	COL_NEW, /* --state: "NEW" for a group not seen before */
+	COL_TIMELINE
 };
 
 struct column {
@@ -66,12 +70,13 @@ struct column {
 	enum th_key key; /* COL_KEY only */
 	char title[24];
 	size_t max, width;
+	int64_t span_start, span_end; /* COL_TIMELINE: the report's span */
 };
 
 /* The table: one row per group, every cell a clean, NUL-terminated string
  * the table owns. */
 struct table {
-	struct column cols[TH_KEY_COUNT + 6];
+	struct column cols[TH_KEY_COUNT + 7];
 	size_t n_cols, n_rows;
 	char **cells; /* n_rows * n_cols */
 };
@@ -239,6 +244,23 @@ static char *where_cell(const struct th_where *w)
 	return buf_take(&b);
 }
 
+/* The group's sparkline over the report's span, without trailing blanks;
+ * "" for a group without times. */
+static char *timeline_cell(const struct column *col, const struct th_group *g)
+{
+	char line[TEXT_TIMELINE_TABLE * TIMELINE_GLYPH_BYTES + 1] = "";
+	if (timeline_used(&g->timeline) > 0) {
+		size_t cols = timeline_columns(col->span_start, col->span_end,
+					       TEXT_TIMELINE_TABLE);
+		timeline_sparkline(&g->timeline, col->span_start, col->span_end,
+				   cols, line);
+	}
+	size_t n = strlen(line);
+	while (n > 0 && line[n - 1] == ' ')
+		n--;
+	return xstrndup(line, n);
+}
+
 /* The table cell of column COL for group G; the caller frees it. */
 static char *cell(const struct th_report_ctx *c, const struct column *col,
 		  const struct th_group *g)
@@ -255,6 +277,7 @@ static char *cell(const struct th_report_ctx *c, const struct column *col,
 	case COL_EXCEPTIONS: return exceptions_cell(g);
 	case COL_RULES: return rules_cell(c->rules, g);
 	case COL_FIRST: return where_cell(&g->first);
+	case COL_TIMELINE: return timeline_cell(col, g);
 	case COL_NEW: return xstrdup(g->novelty == TH_NOVELTY_NEW ? "NEW" : "");
 	case COL_LAST: break;
 	}
@@ -299,6 +322,12 @@ static void table_columns(struct table *t, const struct th_agg *agg)
 		add_column(t, COL_RULES, 0, "rules", TEXT_RULES_COLUMNS);
 	add_column(t, COL_FIRST, 0, "first", TEXT_WHERE_COLUMNS);
 	add_column(t, COL_LAST, 0, "last", TEXT_WHERE_COLUMNS);
+	int64_t start, end;
+	if (agg_time_span(agg, &start, &end)) {
+		add_column(t, COL_TIMELINE, 0, "timeline", TEXT_TIMELINE_TABLE);
+		t->cols[t->n_cols - 1].span_start = start;
+		t->cols[t->n_cols - 1].span_end = end;
+	}
 }
 
 /* Fills every cell and sizes each column to its widest cell, within the
@@ -351,14 +380,17 @@ static void put_cell(FILE *out, const char *s, size_t width, bool right,
 static void table_row(FILE *out, const struct table *t, size_t r,
 		      const struct palette *pal, const struct th_group *g)
 {
-	for (size_t k = 0; k < t->n_cols; k++) {
+	size_t end = t->n_cols; /* empty cells at the end: no blanks */
+	while (end > 1 && t->cells[r * t->n_cols + end - 1][0] == '\0')
+		end--;
+	for (size_t k = 0; k < end; k++) {
 		const struct column *col = &t->cols[k];
 		bool sev = col->kind == COL_SEVERITY;
 		if (k > 0)
 			fputs("  ", out);
 		fputs(sev ? pal->severity[g->severity] : "", out);
 		put_cell(out, t->cells[r * t->n_cols + k], col->width,
-			 col->kind == COL_COUNT, k + 1 == t->n_cols);
+			 col->kind == COL_COUNT, k + 1 == end);
 		fputs(sev ? pal->reset : "", out);
 	}
 	fputc('\n', out);
@@ -383,13 +415,21 @@ static void table_print(FILE *out, const struct table *t,
 
 /* ---- detail blocks ---------------------------------------------------- */
 
-/* Prints up to TEXT_EXAMPLE_LINES lines of TEXT, indented, each cut to
+/* Example lines per group: --examples, or TEXT_EXAMPLE_LINES. */
+static size_t example_lines(const struct th_report_ctx *c)
+{
+	if (c->hide_examples)
+		return 0;
+	return c->examples ? c->examples : TEXT_EXAMPLE_LINES;
+}
+
+/* Prints up to MAX_LINES lines of TEXT, indented, each cut to
  * TEXT_LINE_COLUMNS, and "… N more lines" for the rest. */
 static void put_example(FILE *out, const struct palette *pal, const char *text,
-			size_t n)
+			size_t n, size_t max_lines)
 {
 	size_t shown = 0, at = 0;
-	for (; at < n && shown < TEXT_EXAMPLE_LINES; shown++) {
+	for (; at < n && shown < max_lines; shown++) {
 		const char *nl = memchr(text + at, '\n', n - at);
 		size_t len = nl ? (size_t)(nl - (text + at)) : n - at;
 		size_t clean_n;
@@ -509,6 +549,23 @@ static void detail_where(FILE *out, const char *label, const struct th_where *w)
 	fputc('\n', out);
 }
 
+/* "timeline    ▕▁ █▃  ▁▏ 2024-05-01 10:00:00 to 10:04:16, 8s a column":
+ * the group's events over the report's span; nothing without times. */
+static void detail_timeline(FILE *out, const struct th_agg *agg,
+			    const struct th_group *g)
+{
+	int64_t start, end;
+	if (timeline_used(&g->timeline) == 0 ||
+	    !agg_time_span(agg, &start, &end))
+		return;
+	char line[TEXT_TIMELINE_DETAIL * TIMELINE_GLYPH_BYTES + 1], what[128];
+	size_t cols = timeline_columns(start, end, TEXT_TIMELINE_DETAIL);
+	timeline_sparkline(&g->timeline, start, end, cols, line);
+	timeline_describe(start, end, cols, what, sizeof what);
+	put_label(out, "timeline");
+	fprintf(out, "\xE2\x96\x95%s\xE2\x96\x8F %s\n", line, what); /* ▕ ▏ */
+}
+
 /* A group's block: title, detail lines, then its example indented. */
 static void detail(FILE *out, const struct th_report_ctx *c,
 		   const struct palette *pal, const struct th_group *g)
@@ -529,8 +586,10 @@ static void detail(FILE *out, const struct th_report_ctx *c,
 		detail_where(out, "first", &g->first);
 		detail_where(out, "last", &g->last);
 	}
-	if (g->example_len > 0)
-		put_example(out, pal, g->example, g->example_len);
+	detail_timeline(out, c->agg, g);
+	if (g->example_len > 0 && example_lines(c) > 0)
+		put_example(out, pal, g->example, g->example_len,
+			    example_lines(c));
 }
 
 /* ---- footer ----------------------------------------------------------- */
@@ -643,22 +702,36 @@ static void nothing_found(FILE *out, const struct th_report_ctx *c,
 	fputc('\n', out);
 }
 
-/* Header, table and one detail block per group; stops early once the
- * stream has failed (a closed pipe), as nothing more can get through. */
+/* "… and 12 more groups (--top 5)" under the table when --top hid some. */
+static void more_groups(FILE *out, const struct palette *pal, size_t hidden,
+			size_t top)
+{
+	if (hidden == 0)
+		return;
+	fprintf(out, "%s%s and ", pal->dim, ellipsis);
+	put_count(out, hidden, "more group", "more groups");
+	fprintf(out, " (--top %zu)%s\n", top, pal->reset);
+}
+
+/* Header, table and one detail block per group (the first --top ones);
+ * stops early once the stream has failed (a closed pipe), as nothing more
+ * can get through. */
 static void summary(FILE *out, const struct th_report_ctx *c,
 		    const struct palette *pal,
 		    const struct th_group *const *groups, size_t n)
 {
 	struct table t = {0};
+	size_t shown = c->top && c->top < n ? c->top : n;
 	header(out, c, pal, n);
 	fputc('\n', out);
 	table_columns(&t, c->agg);
 	if (n > 0 && groups[0]->novelty != TH_NOVELTY_UNKNOWN)
 		add_column(&t, COL_NEW, 0, "new", 0);
-	table_fill(&t, c, groups, n);
+	table_fill(&t, c, groups, shown);
 	table_print(out, &t, pal, groups);
 	table_free(&t);
-	for (size_t i = 0; i < n && !ferror(out); i++) {
+	more_groups(out, pal, n - shown, c->top);
+	for (size_t i = 0; i < shown && !ferror(out); i++) {
 		fputc('\n', out);
 		detail(out, c, pal, groups[i]);
 	}
@@ -736,7 +809,7 @@ static void text_event(struct th_sink *base, const struct th_event *ev)
 	}
 	fputc('\n', c->out);
 	size_t n = event_text_buf(s, ev);
-	put_example(c->out, &s->pal, s->text, n);
+	put_example(c->out, &s->pal, s->text, n, example_lines(c));
 	fflush(c->out);
 }
 

@@ -80,6 +80,8 @@ struct th_scanner {
 	pthread_mutex_t lock;
 	size_t next_item;
 	struct th_state *state; /* --state; NULL: none */
+	th_filter_fn filter;	/* scanner_set_filter; NULL: none */
+	void *filter_ctx;
 };
 
 /* A classified event: into its group, and out through the sink when the
@@ -122,6 +124,7 @@ static struct pipeline *pipeline_new(const struct th_scanner *s,
 	p->prefixer = prefix_new(rules, p->matcher);
 	p->assembler = assembler_new(rules, p->matcher, trigger, on_event, p);
 	p->classifier = classify_new(rules, p->matcher, run, deliver, p);
+	classify_set_filter(p->classifier, s->filter, s->filter_ctx);
 	return p;
 }
 
@@ -339,6 +342,14 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 void scanner_set_state(struct th_scanner *s, struct th_state *state)
 {
 	s->state = state;
+}
+
+void scanner_set_filter(struct th_scanner *s, th_filter_fn fn, void *ctx)
+{
+	s->filter = fn;
+	s->filter_ctx = ctx;
+	if (s->serial != NULL)
+		classify_set_filter(s->serial->classifier, fn, ctx);
 }
 
 static void item_fini(struct item *it)

@@ -11,6 +11,7 @@
 #define TH_SCAN_H
 
 #include "agg.h"
+#include "classify.h"
 #include "report.h"
 #include "rules.h"
 #include "run.h"
@@ -32,6 +33,11 @@ void scanner_free(struct th_scanner *s);
  * first scanner_scan_path(). */
 struct th_state;
 void scanner_set_state(struct th_scanner *s, struct th_state *state);
+
+/* Every classifier of the scan drops the events FN returns false for
+ * (see classify_set_filter); FN must be thread-safe with several jobs.
+ * Call before the first scanner_scan_path(). */
+void scanner_set_filter(struct th_scanner *s, th_filter_fn fn, void *ctx);
 
 /* Scans PATH ("-" for stdin; a directory is walked in name order). An
  * input that cannot be read is recorded in the run and named on stderr;

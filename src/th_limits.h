@@ -29,6 +29,10 @@
 /* Entries kept in a group's "tasks" and "defined_at" lists. */
 #define TH_MAX_LIST 20
 
+/* Time buckets of a group's timeline: a group spanning more buckets of
+ * the current width doubles the width (pairs of buckets fold into one). */
+#define TH_TIMELINE_BUCKETS 64
+
 /* Bytes of a group's example event text. */
 #define TH_MAX_EXAMPLE 16384
 
