@@ -47,6 +47,7 @@ static const struct option long_options[] = {
     {"until", required_argument, NULL, OPT_UNTIL},
     {"top", required_argument, NULL, OPT_TOP},
     {"examples", required_argument, NULL, OPT_EXAMPLES},
+    {"follow", no_argument, NULL, 'F'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -91,6 +92,15 @@ static const char usage_scan[] =
     "      --top=N            text, markdown: only the N largest groups\n"
     "      --examples=N       text, markdown: N example lines per group\n"
     "                         (default 15; 0 hides them)\n"
+    "  -F, --follow           keep reading the files (and stdin, until its\n"
+    "                         pipe ends) as they grow, across rotation and\n"
+    "                         truncation; text prints each event as it is\n"
+    "                         complete, ndjson one line per event; an event\n"
+    "                         still open after 1 s without a new line is\n"
+    "                         printed then (\"complete\": false when cut off\n"
+    "                         mid-traceback). On SIGINT or SIGTERM: stop,\n"
+    "                         print the summary (json, markdown: the whole\n"
+    "                         report) and exit as usual. Implies -j 1\n"
     "  -h, --help             show this help ('tracehound rules test --help'\n"
     "                         and 'tracehound merge --help' for those)\n"
     "  -V, --version          show the version\n"
@@ -349,6 +359,7 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 		return parse_bound("until", arg, &o->has_until, &o->until);
 	case OPT_TOP: return parse_count("top", arg, 1, &o->top);
 	case OPT_EXAMPLES: return parse_examples(arg, o);
+	case 'F': o->follow = true; return true;
 	default: return false;
 	}
 }
@@ -403,6 +414,11 @@ static bool check_options(const struct th_options *o)
 			   "between");
 		return false;
 	}
+	if (o->follow && o->state != NULL) {
+		diag_error("--follow and --state do not go together: --state "
+			   "is for runs that end (cron), --follow never does");
+		return false;
+	}
 	if (o->fail_on_new && o->state == NULL) {
 		diag_error("--fail-on-new needs --state FILE: new since the "
 			   "run that wrote it");
@@ -422,7 +438,7 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":f:g:j:r:vhV", long_options,
+	while ((c = getopt_long(argc, argv, ":f:g:j:r:vFhV", long_options,
 				NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_of(o->command), stdout);
@@ -444,6 +460,8 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 	}
 	for (int i = optind; i < argc; i++)
 		push(&o->paths, &o->n_paths, argv[i]);
+	if (o->follow)
+		o->jobs = 1; /* events are printed in the order they come */
 	return check_options(o) ? CLI_OK : CLI_ERROR;
 }
 

@@ -48,6 +48,7 @@ struct th_options {
 	size_t top;	    /* --top: groups in text/markdown; 0 all */
 	size_t examples;    /* --examples N (N > 0); 0 the default */
 	bool hide_examples; /* --examples 0 */
+	bool follow;	    /* --follow: read inputs as they grow (-j 1) */
 };
 
 enum cli_result { CLI_OK, CLI_EXIT_SUCCESS, CLI_ERROR };

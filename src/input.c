@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,9 @@ struct th_input {
 	bool ranged;	       /* reads stop after `left` more bytes */
 	uint64_t left;
 	bool mappable;		     /* a plain regular file opened by path */
+	bool regular;		     /* the descriptor is a regular file */
+	bool follow;		     /* input_follow: never block on a pipe */
+	bool ended;		     /* followed pipe: its writer is gone */
 	uint64_t map_start, map_end; /* the bytes to map */
 	char err[160];
 
@@ -113,6 +117,13 @@ static enum th_status input_read_fd(struct th_input *in, void *buf, size_t cap,
 {
 	ssize_t n;
 
+	if (in->follow && !in->regular) {
+		struct pollfd pfd = {.fd = in->fd, .events = POLLIN};
+		if (poll(&pfd, 1, 0) == 0) {
+			*got = 0;
+			return TH_EOF; /* nothing yet: not the end */
+		}
+	}
 	do
 		n = read(in->fd, buf, cap);
 	while (n < 0 && errno == EINTR);
@@ -121,6 +132,8 @@ static enum th_status input_read_fd(struct th_input *in, void *buf, size_t cap,
 		return input_fail(in, TH_ERR_IO, "%s", strerror(errno));
 	}
 	*got = (size_t)n;
+	if (n == 0 && in->follow && !in->regular)
+		in->ended = true;
 	return n == 0 ? TH_EOF : TH_OK;
 }
 
@@ -202,6 +215,7 @@ static void input_check_fd(struct th_input *in)
 		input_fail(in, TH_ERR_IO, "%s", strerror(EISDIR));
 		return;
 	}
+	in->regular = S_ISREG(st.st_mode);
 	if (S_ISREG(st.st_mode))
 		(void)posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 }
@@ -466,8 +480,6 @@ const char *input_error(const struct th_input *in)
 	return in->err;
 }
 
-/* Frees IN and its decoder; closes the descriptor only if input_open opened
- * it. Accepts NULL. */
 bool input_mappable(const struct th_input *in, int *fd, uint64_t *start,
 		    uint64_t *end)
 {
@@ -479,6 +491,33 @@ bool input_mappable(const struct th_input *in, int *fd, uint64_t *start,
 	return true;
 }
 
+void input_follow(struct th_input *in)
+{
+	in->follow = true;
+	in->mappable = false;
+}
+
+bool input_ended(const struct th_input *in)
+{
+	return in->ended;
+}
+
+bool input_file_id(const struct th_input *in, struct th_input_file *out)
+{
+	struct stat st;
+	off_t pos;
+	if (!in->regular || in->ranged || fstat(in->fd, &st) != 0 ||
+	    (pos = lseek(in->fd, 0, SEEK_CUR)) < 0)
+		return false;
+	*out = (struct th_input_file){.dev = (uint64_t)st.st_dev,
+				      .ino = (uint64_t)st.st_ino,
+				      .size = (uint64_t)st.st_size,
+				      .pos = (uint64_t)pos};
+	return true;
+}
+
+/* Frees IN and its decoder; closes the descriptor only if input_open opened
+ * it. Accepts NULL. */
 void input_close(struct th_input *in)
 {
 	if (in == NULL)

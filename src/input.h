@@ -62,6 +62,24 @@ enum th_status input_skip(struct th_input *in, uint64_t n);
 bool input_mappable(const struct th_input *in, int *fd, uint64_t *start,
 		    uint64_t *end);
 
+/* --follow: IN is read as it grows. It is never mapped, and on a pipe or
+ * terminal a read that would block returns TH_EOF at once instead
+ * (input_ended tells the real end). Call before the first read. */
+void input_follow(struct th_input *in);
+
+/* True once a followed pipe or terminal reached its real end. */
+bool input_ended(const struct th_input *in);
+
+/* What the open descriptor of a regular file (not a range) is now: its
+ * file's device, inode and size, and how far it was read (pos > size: the
+ * file was truncated since). */
+struct th_input_file {
+	uint64_t dev, ino, size, pos;
+};
+
+/* Fills *OUT for a regular file; false for anything else. */
+bool input_file_id(const struct th_input *in, struct th_input_file *out);
+
 /* The name reports use: the path, or "-" for stdin. Valid until close. */
 const char *input_name(const struct th_input *in);
 

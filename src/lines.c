@@ -37,6 +37,7 @@ struct th_lines {
 	size_t window_end; /* end of the last window, bounds lines_skip */
 	bool eof;	   /* the last read reached the end of the input */
 	bool skipping;	   /* dropping the rest of a truncated line */
+	bool growing;	   /* lines_set_growing: the end is not final */
 	uint64_t number;   /* of the next line */
 	uint64_t offset;   /* of the first byte not yet consumed */
 	uint64_t truncated;
@@ -172,7 +173,7 @@ static enum th_status lines_finish_skip(struct th_lines *l)
 		}
 		lines_consume(l, l->len - l->pos);
 		st = lines_fill(l);
-		if (st == TH_EOF)
+		if (st == TH_EOF && !l->growing)
 			l->skipping = false;
 		if (st != TH_OK)
 			return st;
@@ -222,7 +223,7 @@ enum th_status lines_next(struct th_lines *l, struct th_line *out)
 			lines_take(l, out, lines_text_len(p, n), n + 1);
 			return TH_OK;
 		}
-		if (l->eof && avail > 0) { /* last line, unterminated */
+		if (l->eof && !l->growing && avail > 0) { /* unterminated */
 			lines_take(l, out, avail, avail);
 			return TH_OK;
 		}
@@ -233,7 +234,7 @@ enum th_status lines_next(struct th_lines *l, struct th_line *out)
 		}
 		seen = avail;
 		st = lines_fill(l);
-		if (st == TH_EOF && l->pos < l->len)
+		if (st == TH_EOF && l->pos < l->len && !l->growing)
 			continue;
 		if (st != TH_OK)
 			return st;
@@ -267,7 +268,7 @@ static size_t lines_whole(const struct th_lines *l)
 
 	if (n > 0 && lines_first_too_long(l, p, n))
 		return 0;
-	if (l->eof && avail - n <= l->cap)
+	if (l->eof && !l->growing && avail - n <= l->cap)
 		n = avail;
 	return n;
 }
@@ -286,7 +287,8 @@ enum th_status lines_window(struct th_lines *l, struct th_span *window)
 		size_t n = lines_whole(l);
 		size_t avail = l->len - l->pos;
 
-		if (n > 0 || avail == l->size || (l->eof && avail > 0)) {
+		if (n > 0 || avail == l->size ||
+		    (l->eof && !l->growing && avail > 0)) {
 			/* n == 0 here: a line too long for a window */
 			window->p = l->buf + l->pos;
 			window->n = n;
@@ -294,11 +296,16 @@ enum th_status lines_window(struct th_lines *l, struct th_span *window)
 			return TH_OK;
 		}
 		st = lines_fill(l);
-		if (st == TH_EOF && l->pos < l->len)
+		if (st == TH_EOF && l->pos < l->len && !l->growing)
 			continue;
 		if (st != TH_OK)
 			return st;
 	}
+}
+
+void lines_set_growing(struct th_lines *l, bool growing)
+{
+	l->growing = growing;
 }
 
 #if defined(__x86_64__)

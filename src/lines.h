@@ -55,6 +55,13 @@ enum th_status lines_window(struct th_lines *l, struct th_span *window);
  * be called again on what is left of the same window. */
 void lines_skip(struct th_lines *l, size_t n);
 
+/* --follow: while GROWING, the end of the input is not final: an
+ * unterminated last line is left buffered (TH_EOF) until its newline
+ * comes, and a cut line's rest is skipped across ends. Turn it off to
+ * take that last line as it is. The input should not be mapped (see
+ * input_follow): a map sees only the size at open. */
+void lines_set_growing(struct th_lines *l, bool growing);
+
 /* Number the next line will get (1-based), and bytes consumed so far (just
  * after lines_next returned a cut line, only the part up to the cut: the
  * rest is skipped by the next call). */

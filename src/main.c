@@ -1,5 +1,6 @@
 /* main.c - tracehound: parse options, load rules, scan, report, and decide
  * the exit status in one place. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,28 @@
 #ifndef TH_VERSION
 #define TH_VERSION "0.0.0"
 #endif
+
+/* --follow: set by SIGINT and SIGTERM, read by the scanner between
+ * polls. The one writable global (a handler has nowhere else to write). */
+static volatile sig_atomic_t stop_following;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_following = 1;
+}
+
+/* Without SA_RESTART, so a sleep or read in progress returns at once; a
+ * second signal of the same kind kills as usual (SA_RESETHAND) in case
+ * the first cannot be honoured. */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal,
+			       .sa_flags = SA_RESETHAND};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 /* `rules test` exits like grep: 0 when something was found. */
 enum {
@@ -183,6 +206,22 @@ static bool save_state(struct th_state *st)
 	return false;
 }
 
+/* Reads every input to its end, or follows them (--follow) until a
+ * signal or their end. */
+static void scan_inputs(const struct th_options *o, struct th_scanner *scanner)
+{
+	if (o->follow) {
+		catch_stop_signals();
+		scanner_follow(scanner, o->paths, o->n_paths, &stop_following);
+		return;
+	}
+	if (o->n_paths == 0)
+		scanner_scan_path(scanner, "-");
+	for (size_t i = 0; i < o->n_paths; i++)
+		scanner_scan_path(scanner, o->paths[i]);
+	scanner_finish(scanner);
+}
+
 static int scan(const struct th_options *o, const struct th_rules *rules)
 {
 	struct th_state *state = NULL;
@@ -199,7 +238,8 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 				    .version = TH_VERSION,
 				    .top = o->top,
 				    .examples = o->examples,
-				    .hide_examples = o->hide_examples};
+				    .hide_examples = o->hide_examples,
+				    .follow = o->follow};
 	struct th_sink *sink = make_sink(o, &ctx);
 	struct th_scanner *scanner =
 	    scanner_new(rules, agg, sink, &run, o->jobs);
@@ -210,11 +250,7 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 		    o->has_until ? &o->until : NULL);
 	if (o->has_since || o->has_until)
 		scanner_set_filter(scanner, window_keep, &window);
-	if (o->n_paths == 0)
-		scanner_scan_path(scanner, "-");
-	for (size_t i = 0; i < o->n_paths; i++)
-		scanner_scan_path(scanner, o->paths[i]);
-	scanner_finish(scanner);
+	scan_inputs(o, scanner);
 	window_note(o, &window);
 	int worst_new = state ? mark_new_groups(o, state, agg) : -1;
 	bool output_ok =

@@ -10,6 +10,8 @@
 #ifndef TH_SCAN_H
 #define TH_SCAN_H
 
+#include <signal.h>
+
 #include "agg.h"
 #include "classify.h"
 #include "report.h"
@@ -44,6 +46,26 @@ void scanner_set_filter(struct th_scanner *s, th_filter_fn fn, void *ctx);
  * what was read before a failure counts. With several jobs the files are
  * only queued: scanner_finish() scans them. */
 void scanner_scan_path(struct th_scanner *s, const char *path);
+
+/* --follow: how often inputs are polled for new bytes, and how long
+ * without a new line before an event still open is flushed (printed,
+ * marked incomplete when cut off mid-traceback). */
+#define TH_FOLLOW_POLL_MS  200
+#define TH_FOLLOW_QUIET_MS 1000
+
+/* --follow: reads PATHS (none: stdin) to their ends, then polls them in
+ * turn for new lines and feeds those through the pipeline, each input
+ * with a pipeline of its own; until *STOP is set (by a signal handler:
+ * sleeps and reads are short or interrupted, so it is seen within one
+ * poll) or no input can grow any more (stdin's pipe ended, compressed
+ * files read). A file renamed away and created anew, or truncated, is
+ * read to its end and then read again from its start; a path missing for
+ * a while is waited for. An event still open after TH_FOLLOW_QUIET_MS
+ * without a new line is closed and delivered. Needs a scanner of one job;
+ * use instead of scanner_scan_path()/scanner_finish(). A directory or an
+ * input that cannot be opened at the start is recorded as failed. */
+void scanner_follow(struct th_scanner *s, const char *const *paths,
+		    size_t n_paths, const volatile sig_atomic_t *stop);
 
 /* Scans what is queued and merges it into the aggregate and the run. Call
  * once, after the last scanner_scan_path(). */

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# follow.sh - --follow: events appended to a file are printed as soon as
+# they are complete, an event left open is flushed after a quiet second
+# (marked incomplete), a file rotated (rename + create) or truncated
+# (copytruncate) is followed into its new content, stdin is followed until
+# its pipe ends, and SIGTERM/SIGINT stop it with the summary and the usual
+# exit status. Every wait is bounded. Prints TAP.
+set -u
+bin=${TH_BIN:?TH_BIN must name the tracehound binary}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check() { # NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		not_ok "$1"
+		echo "#   expected: $2"
+		echo "#   got:      $3"
+	fi
+}
+
+# A traceback whose innermost function (the group's coroutine) is NAME.
+ev() { # NAME
+	printf 'Traceback (most recent call last):\n'
+	printf '  File "/app/x.py", line 1, in %s\n' "$1"
+	printf '    boom()\n'
+	printf 'ValueError: %s failed\n' "$1"
+}
+# Waits up to SECONDS (tenths allowed) until FILE has at least N lines.
+wait_lines() { # FILE N SECONDS
+	local i=0 limit
+	limit=$(awk "BEGIN { print int($3 * 10) }")
+	while [ "$(wc -l <"$1")" -lt "$2" ] && [ "$i" -lt "$limit" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+# Waits up to SECONDS for process PID to end; its status in $tmp/rc, or
+# "running" (then it is killed).
+wait_exit() { # PID SECONDS
+	local i=0
+	while kill -0 "$1" 2>/dev/null && [ "$i" -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1"
+		echo running >"$tmp/rc"
+	else
+		wait "$1"
+		echo $? >"$tmp/rc"
+	fi
+}
+# "coroutine:complete" of ndjson line N of FILE.
+nth() { # FILE N
+	sed -n "$2p" "$1" | jq -r '"\(.coroutine):\(.complete)"'
+}
+
+echo "TAP version 13"
+cd "$tmp" || exit 1
+
+# ---- growing, quiet flush, rotation, truncation (ndjson) -------------------
+ev old >app.log
+"$bin" --follow --format ndjson app.log >out 2>err &
+pid=$!
+pids+=("$pid")
+wait_lines out 1 3
+check "what the file holds is read first" "old:true" "$(nth out 1)"
+
+{ ev appended; echo "INFO after"; } >>app.log
+wait_lines out 2 2
+check "an appended traceback is printed within 2 s" "appended:true" \
+	"$(nth out 2)"
+check "its line number counts the lines before it" "5" \
+	"$(sed -n 2p out | jq .line)"
+
+ev quiet >>app.log
+wait_lines out 3 3
+check "a traceback with nothing after it is flushed after a quiet second" \
+	"quiet:true" "$(nth out 3)"
+
+printf 'Traceback (most recent call last):\n  File "/app/x.py", line 1, in half\n' >>app.log
+wait_lines out 4 3
+check "half a traceback is flushed, marked incomplete" "half:false" \
+	"$(nth out 4)"
+
+printf 'Traceback (most recent call l' >>app.log
+sleep 1.5
+check "a line still being written is not read" "4" "$(wc -l <out)"
+printf 'ast):\n  File "/app/x.py", line 1, in joined\n    x()\nKeyError: j\nINFO\n' >>app.log
+wait_lines out 5 3
+check "it is read whole once its newline comes" "joined:true" "$(nth out 5)"
+
+mv app.log app.log.1
+{ ev rotated; echo "INFO"; } >app.log
+wait_lines out 6 3
+check "a file renamed away and created anew: the new file is read" \
+	"rotated:true" "$(nth out 6)"
+check "from its start" "1" "$(sed -n 6p out | jq .line)"
+
+cp app.log app.log.2 && : >app.log
+sleep 0.5
+{ ev truncated; echo "INFO"; } >>app.log
+wait_lines out 7 3
+check "a truncated file (copytruncate) is read from its start" \
+	"truncated:true" "$(nth out 7)"
+
+kill -TERM "$pid"
+wait_exit "$pid" 3
+check "SIGTERM stops it with the usual status (events found: 1)" "1" \
+	"$(cat "$tmp/rc")"
+check "nothing is printed twice" "7" "$(wc -l <out)"
+
+# ---- several files in turn -------------------------------------------------
+: >a.log
+: >b.log
+"$bin" -F -f ndjson a.log b.log >out2 2>/dev/null &
+pid=$!
+pids+=("$pid")
+sleep 0.3
+{ ev in_a; echo INFO; } >>a.log
+{ ev in_b; echo INFO; } >>b.log
+wait_lines out2 2 3
+check "several files are followed side by side" "a.log:in_a b.log:in_b" \
+	"$(jq -r '"\(.input):\(.coroutine)"' out2 | sort | tr '\n' ' ' | sed 's/ $//')"
+kill -INT "$pid"
+wait_exit "$pid" 3
+check "SIGINT stops it too" "1" "$(cat "$tmp/rc")"
+
+# ---- text: events as they come, the summary on SIGTERM ---------------------
+: >t.log
+"$bin" --follow --color never t.log >tout 2>terr &
+pid=$!
+pids+=("$pid")
+sleep 0.3
+{ ev texted; echo INFO; } >>t.log
+wait_lines tout 1 3
+check "text prints the event's heading as it comes" \
+	"t.log:1  error  python.traceback  texted  ValueError" "$(head -1 tout)"
+kill -TERM "$pid"
+wait_exit "$pid" 3
+check "text: exit status 1 after SIGTERM (an error was found)" "1" \
+	"$(cat "$tmp/rc")"
+grep -q '^tracehound: 1 event in 1 group' tout &&
+	ok "text: the summary is printed on SIGTERM" ||
+	not_ok "text: the summary is printed on SIGTERM"
+
+"$bin" --follow --fail-on never --format json t.log >jout 2>/dev/null &
+pid=$!
+pids+=("$pid")
+sleep 0.5
+kill -TERM "$pid"
+wait_exit "$pid" 3
+check "json: the whole report on SIGTERM, exit 0 with --fail-on never" \
+	"0 texted:1" \
+	"$(cat "$tmp/rc") $(jq -r '.groups[] | "\(.key.coroutine):\(.count)"' jout)"
+
+# ---- stdin -----------------------------------------------------------------
+{
+	printf 'Traceback (most recent call last):\n  File "/app/x.py", line 1, in piped\n'
+	sleep 0.3
+	printf '    x()\nKeyError: p\n'
+} | "$bin" -F -f ndjson >sout 2>/dev/null &
+pid=$!
+pids+=("$pid")
+wait_exit "$pid" 5
+check "stdin: followed until its pipe ends, then the usual exit" \
+	"1 piped:true" "$(cat "$tmp/rc") $(nth sout 1)"
+
+# ---- refused and failed ----------------------------------------------------
+"$bin" --follow --state s.json t.log >/dev/null 2>err
+check "--follow with --state is refused (exit 2)" "2" "$?"
+grep -q 'do not go together' err && ok "and says why" || not_ok "and says why"
+timeout 5 "$bin" --follow missing.log >/dev/null 2>err
+check "a missing file: named, exit 2, nothing left to follow" "2" "$?"
+grep -q 'missing.log' err && ok "the missing file is named" ||
+	not_ok "the missing file is named"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
