@@ -582,3 +582,36 @@ Test(lines, read_error_is_returned)
 	close(p[0]);
 	close(p[1]);
 }
+
+/* --follow: an unterminated last line waits for its newline while the
+ * input is growing, then comes out whole with the right number. */
+Test(lines, growing_input_holds_a_half_written_line_until_its_newline)
+{
+	int fd = memfd_create("growing", MFD_CLOEXEC);
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, "one\ntw", 6) == 6);
+	cr_assert(lseek(fd, 0, SEEK_SET) == 0);
+	int rd = dup(fd); /* the reader's own offset: the writer appends */
+	struct th_input *in = input_from_fd(rd, "growing");
+	struct th_lines *l = lines_new(in, 64);
+	lines_set_growing(l, true);
+	struct th_line line;
+	cr_assert_eq(lines_next(l, &line), TH_OK);
+	cr_expect(line.text.n == 3 && memcmp(line.text.p, "one", 3) == 0);
+	cr_expect_eq(lines_next(l, &line), TH_EOF,
+		     "a half-written line is not a line yet");
+	cr_assert(pwrite(fd, "o\nthree", 7, 6) == 7);
+	cr_assert_eq(lines_next(l, &line), TH_OK);
+	cr_expect(line.text.n == 3 && memcmp(line.text.p, "two", 3) == 0,
+		  "got '%.*s'", (int)line.text.n, line.text.p);
+	cr_expect_eq(line.number, 2);
+	cr_expect_eq(lines_next(l, &line), TH_EOF);
+	lines_set_growing(l, false);
+	cr_assert_eq(lines_next(l, &line), TH_OK, "the end is final now");
+	cr_expect(line.text.n == 5 && memcmp(line.text.p, "three", 5) == 0);
+	cr_expect_eq(line.number, 3);
+	lines_free(l);
+	input_close(in);
+	close(rd);
+	close(fd);
+}
