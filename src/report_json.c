@@ -4,8 +4,9 @@
  *
  * Keys come in the order of the SPEC example, then the extras
  * (tasks_capped, defined_at_capped, exceptions_other, and timeline for a
- * group with times); jansson keeps insertion order.
+ * group with times).
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,229 +24,460 @@ static void json_sink_event(struct th_sink *s, const struct th_event *ev)
 	(void)ev;
 }
 
-/* New empty containers; out of memory dies, as everywhere. */
-static json_t *new_object(void)
+/* The document is written straight into one growing buffer, laid out
+ * byte for byte as jansson's json_dumpf with JSON_INDENT(2) lays it out
+ * (the format the report had when it was built as a jansson value):
+ * members and elements each on a line of their own, indented two spaces
+ * a level, "key": value, empty containers as {} and [], strings escaped
+ * as jansson escapes them (\" \\ \b \f \n \r \t, other control
+ * characters as \u00XX), log-derived bytes cleaned to UTF-8 first. Built
+ * and printed in one write, it costs a small part of what the jansson
+ * value did, and this runs after the scan, on one thread. */
+
+#define JW_MAX_DEPTH 16
+
+struct jw {
+	char *p;
+	size_t n, cap;
+	int depth;
+	size_t count[JW_MAX_DEPTH]; /* members or elements so far */
+};
+
+static void jw_reserve(struct jw *w, size_t more)
 {
-	json_t *o = json_object();
-	if (o == NULL)
-		die("out of memory (JSON object)");
-	return o;
+	if (w->cap - w->n >= more)
+		return;
+	size_t cap = w->cap ? w->cap : 4096;
+	while (cap - w->n < more)
+		cap *= 2;
+	w->p = xrealloc(w->p, cap);
+	w->cap = cap;
 }
 
-static json_t *new_array(void)
+static void jw_put(struct jw *w, const char *s, size_t n)
 {
-	json_t *a = json_array();
-	if (a == NULL)
-		die("out of memory (JSON array)");
-	return a;
+	jw_reserve(w, n);
+	memcpy(w->p + w->n, s, n);
+	w->n += n;
 }
 
-/* Appends VALUE (taking the reference) or dies. */
-static void append(json_t *array, json_t *value)
+static void jw_newline(struct jw *w, int depth)
 {
-	if (value == NULL || json_array_append_new(array, value) != 0)
-		die("out of memory (JSON array)");
+	jw_reserve(w, 1 + 2 * (size_t)depth);
+	w->p[w->n++] = '\n';
+	memset(w->p + w->n, ' ', 2 * (size_t)depth);
+	w->n += 2 * (size_t)depth;
+}
+
+/* Starts the next member or element of the open container. */
+static void jw_next(struct jw *w)
+{
+	if (w->depth == 0)
+		return;
+	if (w->count[w->depth - 1]++ > 0)
+		jw_put(w, ",", 1);
+	jw_newline(w, w->depth);
+}
+
+static void jw_open(struct jw *w, char c)
+{
+	if (w->depth >= JW_MAX_DEPTH)
+		die("JSON report nested too deep");
+	jw_put(w, &c, 1);
+	w->count[w->depth++] = 0;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	w->depth--;
+	if (w->count[w->depth] > 0)
+		jw_newline(w, w->depth);
+	jw_put(w, &c, 1);
+}
+
+/* Appends the clean bytes of P[0..N) (valid UTF-8 kept, each invalid
+ * sequence one U+FFFD) escaped for a JSON string, without quotes. */
+static void jw_escaped(struct jw *w, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	/* worst case: 6 bytes for a control byte, 3 for an invalid one */
+	jw_reserve(w, 6 * n);
+	char *o = w->p + w->n;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)p[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			bool valid;
+			size_t step = report_utf8_step(p + i, n - i, &valid);
+			if (valid) {
+				memcpy(o, p + i, step);
+				o += step;
+			} else {
+				memcpy(o, "\xEF\xBF\xBD", 3);
+				o += 3;
+			}
+			i += step;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
+		}
+		i++;
+	}
+	w->n = (size_t)(o - w->p);
+}
+
+static void jw_text(struct jw *w, const char *p, size_t n)
+{
+	jw_put(w, "\"", 1);
+	jw_escaped(w, p, n);
+	jw_put(w, "\"", 1);
+}
+
+/* Values: each starts a new element when inside an array. */
+static void jw_cstr(struct jw *w, const char *s)
+{
+	if (s == NULL)
+		jw_put(w, "null", 4);
+	else
+		jw_text(w, s, strlen(s));
+}
+
+static void jw_uint(struct jw *w, uint64_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof buf, "%" PRIu64,
+			 v > INT64_MAX ? (uint64_t)INT64_MAX : v);
+	jw_put(w, buf, (size_t)n);
+}
+
+static void jw_bool(struct jw *w, bool v)
+{
+	if (v)
+		jw_put(w, "true", 4);
+	else
+		jw_put(w, "false", 5);
+}
+
+/* Starts member KEY (a key we chose, ASCII) of the open object. */
+static void jw_key(struct jw *w, const char *key)
+{
+	jw_next(w);
+	jw_text(w, key, strlen(key));
+	jw_put(w, ": ", 2);
+}
+
+/* A counted member whose key is log-derived: keys equal once cleaned
+ * ("A\xff", "A\xfe") are one member, at the first one's place, with the
+ * counts added (saturating), as report_json_set_text does. */
+struct jw_count {
+	char *key; /* cleaned */
+	size_t n;
+	uint64_t count;
+};
+
+struct jw_counts {
+	struct jw_count *v;
+	size_t n, cap;
+};
+
+static void counts_add(struct jw_counts *c, const char *key, size_t n,
+		       uint64_t count)
+{
+	uint64_t v = count > INT64_MAX ? (uint64_t)INT64_MAX : count;
+	size_t clean_n;
+	char *clean = report_utf8_clean(key, n, &clean_n);
+	for (size_t i = 0; i < c->n; i++) {
+		struct jw_count *e = &c->v[i];
+		if (e->n == clean_n && memcmp(e->key, clean, clean_n) == 0) {
+			e->count = e->count > (uint64_t)INT64_MAX - v
+				       ? (uint64_t)INT64_MAX
+				       : e->count + v;
+			free(clean);
+			return;
+		}
+	}
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 16;
+		c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+	}
+	c->v[c->n++] = (struct jw_count){clean, clean_n, v};
+}
+
+/* Writes the counts as an object (the value of the current member) and
+ * empties C for the next use. */
+static void counts_write(struct jw *w, struct jw_counts *c)
+{
+	jw_open(w, '{');
+	for (size_t i = 0; i < c->n; i++) {
+		jw_next(w);
+		jw_text(w, c->v[i].key, c->v[i].n);
+		jw_put(w, ": ", 2);
+		jw_uint(w, c->v[i].count);
+		free(c->v[i].key);
+	}
+	c->n = 0;
+	jw_close(w, '}');
 }
 
 /* "scanned": each input with its error only when it had one, and totals. */
-static json_t *scanned_json(const struct th_run *run)
+static void scanned_json(struct jw *w, const struct th_run *run)
 {
-	json_t *inputs = new_array();
 	uint64_t lines = 0, bytes = 0;
+	jw_open(w, '{');
+	jw_key(w, "inputs");
+	jw_open(w, '[');
 	for (size_t i = 0; i < run->n_inputs; i++) {
 		const struct th_run_input *in = &run->inputs[i];
-		json_t *o = new_object();
-		report_json_set(o, "name", report_json_cstr(in->name));
-		report_json_set(o, "lines", report_json_uint(in->lines));
-		report_json_set(o, "bytes", report_json_uint(in->bytes));
-		if (in->error != NULL)
-			report_json_set(o, "error",
-					report_json_cstr(in->error));
-		append(inputs, o);
+		jw_next(w);
+		jw_open(w, '{');
+		jw_key(w, "name");
+		jw_cstr(w, in->name);
+		jw_key(w, "lines");
+		jw_uint(w, in->lines);
+		jw_key(w, "bytes");
+		jw_uint(w, in->bytes);
+		if (in->error != NULL) {
+			jw_key(w, "error");
+			jw_cstr(w, in->error);
+		}
+		jw_close(w, '}');
 		lines += in->lines;
 		bytes += in->bytes;
 	}
-	json_t *scanned = new_object();
-	report_json_set(scanned, "inputs", inputs);
-	report_json_set(scanned, "lines", report_json_uint(lines));
-	report_json_set(scanned, "bytes", report_json_uint(bytes));
-	return scanned;
+	jw_close(w, ']');
+	jw_key(w, "lines");
+	jw_uint(w, lines);
+	jw_key(w, "bytes");
+	jw_uint(w, bytes);
+	jw_close(w, '}');
 }
 
 /* "key": exactly the group-by fields, in order; null for no value. */
-static json_t *key_json(const struct th_agg *agg, const struct th_group *g)
+static void key_json(struct jw *w, const struct th_agg *agg,
+		     const struct th_group *g)
 {
 	const enum th_key *keys;
 	size_t n = agg_keys(agg, &keys);
-	json_t *o = new_object();
-	for (size_t i = 0; i < n; i++)
-		report_json_set(o, agg_key_name(keys[i]),
-				report_json_cstr(g->key[keys[i]]));
-	return o;
+	jw_open(w, '{');
+	for (size_t i = 0; i < n; i++) {
+		bool again = false; /* a key twice is one member */
+		for (size_t j = 0; j < i; j++)
+			again |= keys[j] == keys[i];
+		if (again)
+			continue;
+		jw_key(w, agg_key_name(keys[i]));
+		jw_cstr(w, g->key[keys[i]]);
+	}
+	jw_close(w, '}');
 }
 
 /* "rules": rule id → events, for the rules that found any. */
-static json_t *rules_json(const struct th_rules *rules,
-			  const struct th_group *g)
+static void rules_json(struct jw *w, struct jw_counts *c,
+		       const struct th_rules *rules, const struct th_group *g)
 {
-	json_t *o = new_object();
 	for (size_t r = 0; r < rules_count(rules); r++) {
 		if (g->rule_counts[r] > 0)
-			report_json_set_text(
-			    o, rules_id(rules, r), strlen(rules_id(rules, r)),
-			    report_json_uint(g->rule_counts[r]));
+			counts_add(c, rules_id(rules, r),
+				   strlen(rules_id(rules, r)),
+				   g->rule_counts[r]);
 	}
-	return o;
+	counts_write(w, c);
 }
 
 /* "exceptions": name → events, in the group's order (count desc). */
-static json_t *exceptions_json(const struct th_group *g)
+static void exceptions_json(struct jw *w, struct jw_counts *c,
+			    const struct th_group *g)
 {
-	json_t *o = new_object();
 	for (size_t i = 0; i < g->n_exceptions; i++) {
-		const struct th_count *c = &g->exceptions[i];
-		report_json_set_text(o, c->name, strlen(c->name),
-				     report_json_uint(c->count));
+		const struct th_count *e = &g->exceptions[i];
+		counts_add(c, e->name, strlen(e->name), e->count);
 	}
-	return o;
+	counts_write(w, c);
 }
 
 /* A capped list's kept values, in order. */
-static json_t *list_json(const struct th_capped *l)
+static void list_json(struct jw *w, const struct th_capped *l)
 {
-	json_t *a = new_array();
-	for (size_t i = 0; i < l->n; i++)
-		append(a, report_json_cstr(l->items[i]));
-	return a;
+	jw_open(w, '[');
+	for (size_t i = 0; i < l->n; i++) {
+		jw_next(w);
+		jw_cstr(w, l->items[i]);
+	}
+	jw_close(w, ']');
 }
 
 /* "first" / "last": time is null when unknown. */
-static json_t *where_json(const struct th_where *w)
+static void where_json(struct jw *w, const struct th_where *where)
 {
-	json_t *o = new_object();
-	report_json_set(o, "input", report_json_cstr(w->input));
-	report_json_set(o, "line", report_json_uint(w->line));
-	report_json_set(o, "time",
-			report_json_cstr(w->time[0] ? w->time : NULL));
-	return o;
+	jw_open(w, '{');
+	jw_key(w, "input");
+	jw_cstr(w, where->input);
+	jw_key(w, "line");
+	jw_uint(w, where->line);
+	jw_key(w, "time");
+	jw_cstr(w, where->time[0] ? where->time : NULL);
+	jw_close(w, '}');
 }
 
 /* "timeline": {"start": ISO, "bucket_seconds": N, "counts": [...]}, the
  * counts up to the last non-empty bucket; "Z" on start when the group's
- * times have a zone. NULL for a group without times. */
-static json_t *timeline_json(const struct th_group *g)
+ * times have a zone. Nothing for a group without times. */
+static void timeline_json(struct jw *w, const struct th_group *g)
 {
 	const struct th_timeline *t = &g->timeline;
 	size_t used = timeline_used(t);
 	if (used == 0)
-		return NULL;
+		return;
 	size_t n = strnlen(g->last.time, sizeof g->last.time);
 	char start[40];
 	isotime_format(t->first * (int64_t)t->width,
 		       n > 0 && g->last.time[n - 1] == 'Z', start);
-	json_t *counts = new_array();
-	for (size_t i = 0; i < used; i++)
-		append(counts, report_json_uint(t->counts[i]));
-	json_t *o = new_object();
-	report_json_set(o, "start", json_string(start));
-	report_json_set(o, "bucket_seconds", report_json_uint(t->width));
-	report_json_set(o, "counts", counts);
-	return o;
+	jw_key(w, "timeline");
+	jw_open(w, '{');
+	jw_key(w, "start");
+	jw_cstr(w, start);
+	jw_key(w, "bucket_seconds");
+	jw_uint(w, t->width);
+	jw_key(w, "counts");
+	jw_open(w, '[');
+	for (size_t i = 0; i < used; i++) {
+		jw_next(w);
+		jw_uint(w, t->counts[i]);
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
 }
 
 /* One entry of "groups" (SPEC §3), then the extras. */
-static json_t *group_json(const struct th_report_ctx *c,
-			  const struct th_group *g)
+static void group_json(struct jw *w, struct jw_counts *c,
+		       const struct th_report_ctx *ctx,
+		       const struct th_group *g)
 {
-	json_t *o = new_object();
-	report_json_set(o, "key", key_json(c->agg, g));
-	report_json_set(o, "count", report_json_uint(g->count));
-	report_json_set(o, "rules", rules_json(c->rules, g));
-	report_json_set(o, "exceptions", exceptions_json(g));
-	report_json_set(o, "severity",
-			json_string(report_severity_name(g->severity)));
-	report_json_set(o, "tasks", list_json(&g->tasks));
-	report_json_set(o, "defined_at", list_json(&g->defined_at));
-	report_json_set(o, "first", where_json(&g->first));
-	report_json_set(o, "last", where_json(&g->last));
-	report_json_set(
-	    o, "example",
-	    report_json_text(g->example ? g->example : "", g->example_len));
-	report_json_set(o, "tasks_capped", json_boolean(g->tasks.capped));
-	report_json_set(o, "defined_at_capped",
-			json_boolean(g->defined_at.capped));
-	report_json_set(o, "exceptions_other",
-			report_json_uint(g->exceptions_other));
-	if (g->novelty != TH_NOVELTY_UNKNOWN) /* --state */
-		report_json_set(o, "new",
-				json_boolean(g->novelty == TH_NOVELTY_NEW));
-	json_t *timeline = timeline_json(g);
-	if (timeline != NULL)
-		report_json_set(o, "timeline", timeline);
-	return o;
+	jw_open(w, '{');
+	jw_key(w, "key");
+	key_json(w, ctx->agg, g);
+	jw_key(w, "count");
+	jw_uint(w, g->count);
+	jw_key(w, "rules");
+	rules_json(w, c, ctx->rules, g);
+	jw_key(w, "exceptions");
+	exceptions_json(w, c, g);
+	jw_key(w, "severity");
+	jw_cstr(w, report_severity_name(g->severity));
+	jw_key(w, "tasks");
+	list_json(w, &g->tasks);
+	jw_key(w, "defined_at");
+	list_json(w, &g->defined_at);
+	jw_key(w, "first");
+	where_json(w, &g->first);
+	jw_key(w, "last");
+	where_json(w, &g->last);
+	jw_key(w, "example");
+	jw_text(w, g->example ? g->example : "", g->example_len);
+	jw_key(w, "tasks_capped");
+	jw_bool(w, g->tasks.capped);
+	jw_key(w, "defined_at_capped");
+	jw_bool(w, g->defined_at.capped);
+	jw_key(w, "exceptions_other");
+	jw_uint(w, g->exceptions_other);
+	if (g->novelty != TH_NOVELTY_UNKNOWN) { /* --state */
+		jw_key(w, "new");
+		jw_bool(w, g->novelty == TH_NOVELTY_NEW);
+	}
+	timeline_json(w, g);
+	jw_close(w, '}');
 }
 
 /* "ignored": every ignore rule, 0 included, so a silenced rule is seen. */
-static json_t *ignored_json(const struct th_rules *rules,
-			    const struct th_run *run)
+static void ignored_json(struct jw *w, struct jw_counts *c,
+			 const struct th_rules *rules, const struct th_run *run)
 {
-	json_t *o = new_object();
 	size_t n = rules_ignore_count(rules);
 	for (size_t i = 0; i < n && i < run->n_ignored; i++) {
 		const char *id = rules_ignore_id(rules, i);
-		report_json_set_text(o, id, strlen(id),
-				     report_json_uint(run->ignored[i]));
+		counts_add(c, id, strlen(id), run->ignored[i]);
 	}
-	return o;
+	counts_write(w, c);
 }
 
 /* "skipped": every counter, zeros included. */
-static json_t *skipped_json(const struct th_run *run)
+static void skipped_json(struct jw *w, const struct th_run *run)
 {
-	json_t *o = new_object();
-	report_json_set(o, "lines_truncated",
-			report_json_uint(run->lines_truncated));
-	report_json_set(o, "events_truncated",
-			report_json_uint(run->events_truncated));
-	report_json_set(o, "events_incomplete",
-			report_json_uint(run->events_incomplete));
-	report_json_set(o, "match_errors", report_json_uint(run->match_errors));
-	report_json_set(o, "groups_dropped",
-			report_json_uint(run->groups_dropped));
-	return o;
+	jw_open(w, '{');
+	jw_key(w, "lines_truncated");
+	jw_uint(w, run->lines_truncated);
+	jw_key(w, "events_truncated");
+	jw_uint(w, run->events_truncated);
+	jw_key(w, "events_incomplete");
+	jw_uint(w, run->events_incomplete);
+	jw_key(w, "match_errors");
+	jw_uint(w, run->match_errors);
+	jw_key(w, "groups_dropped");
+	jw_uint(w, run->groups_dropped);
+	jw_close(w, '}');
 }
 
-/* The whole report as a new JSON value; the caller decrefs it. */
-static json_t *report_json(const struct th_report_ctx *c)
+/* The whole report, with its final newline, into W. */
+static void report_json(struct jw *w, const struct th_report_ctx *c)
 {
-	json_t *tool = new_object();
-	report_json_set(tool, "name", json_string("tracehound"));
-	report_json_set(tool, "version",
-			report_json_cstr(c->version ? c->version : ""));
+	struct jw_counts counts = {0};
 	const struct th_group *const *groups;
 	size_t n = agg_sorted(c->agg, &groups);
-	json_t *list = new_array();
-	for (size_t i = 0; i < n; i++)
-		append(list, group_json(c, groups[i]));
-
-	json_t *doc = new_object();
-	report_json_set(doc, "schema", json_string(schema));
-	report_json_set(doc, "tool", tool);
-	report_json_set(doc, "scanned", scanned_json(c->run));
-	report_json_set(doc, "events", report_json_uint(c->run->events));
-	report_json_set(doc, "groups", list);
-	report_json_set(doc, "ignored", ignored_json(c->rules, c->run));
-	report_json_set(doc, "skipped", skipped_json(c->run));
-	return doc;
+	jw_open(w, '{');
+	jw_key(w, "schema");
+	jw_cstr(w, schema);
+	jw_key(w, "tool");
+	jw_open(w, '{');
+	jw_key(w, "name");
+	jw_cstr(w, "tracehound");
+	jw_key(w, "version");
+	jw_cstr(w, c->version ? c->version : "");
+	jw_close(w, '}');
+	jw_key(w, "scanned");
+	scanned_json(w, c->run);
+	jw_key(w, "events");
+	jw_uint(w, c->run->events);
+	jw_key(w, "groups");
+	jw_open(w, '[');
+	for (size_t i = 0; i < n; i++) {
+		jw_next(w);
+		group_json(w, &counts, c, groups[i]);
+	}
+	jw_close(w, ']');
+	jw_key(w, "ignored");
+	ignored_json(w, &counts, c->rules, c->run);
+	jw_key(w, "skipped");
+	skipped_json(w, c->run);
+	jw_close(w, '}');
+	jw_put(w, "\n", 1);
+	free(counts.v);
 }
 
 /* Prints the document. Returns false when any write failed (the stream's
  * error flag tells, as buffered writes fail only at the flush). */
 static bool json_sink_finish(struct th_sink *s)
 {
-	json_t *doc = report_json(&s->ctx);
-	bool ok = report_json_write(s->ctx.out, doc, JSON_INDENT(2));
-	json_decref(doc);
+	struct jw w = {0};
+	report_json(&w, &s->ctx);
+	bool ok = fwrite(w.p, 1, w.n, s->ctx.out) == w.n;
+	free(w.p);
 	ok = fflush(s->ctx.out) == 0 && ok;
 	return ok && !ferror(s->ctx.out);
 }
