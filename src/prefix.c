@@ -172,6 +172,33 @@ static void format_iso(const struct tm *tm, const char *frac, bool zoned,
 {
 	/* Every value is in range, so 32 bytes at most are written; the wider
 	 * buffer only keeps gcc's truncation check quiet. */
+	int year = tm->tm_year + 1900;
+	int two[5] = {tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min,
+		      tm->tm_sec};
+	bool plain = year >= 0 && year <= 9999;
+	for (size_t i = 0; i < 5; i++)
+		plain = plain && two[i] >= 0 && two[i] <= 99;
+	size_t nf = strlen(frac);
+	if (plain && nf <= 10) {
+		/* the common case without snprintf: it ran for every record */
+		static const char sep[] = "--T::";
+		char *o = out;
+		*o++ = (char)('0' + year / 1000);
+		*o++ = (char)('0' + year / 100 % 10);
+		*o++ = (char)('0' + year / 10 % 10);
+		*o++ = (char)('0' + year % 10);
+		for (size_t i = 0; i < 5; i++) {
+			*o++ = sep[i];
+			*o++ = (char)('0' + two[i] / 10);
+			*o++ = (char)('0' + two[i] % 10);
+		}
+		memcpy(o, frac, nf);
+		o += nf;
+		if (zoned)
+			*o++ = 'Z';
+		*o = '\0';
+		return;
+	}
 	char iso[64];
 	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d%s%s",
 		 tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour,
@@ -201,7 +228,7 @@ static void parse_fraction(struct th_span s, size_t *at, char frac[11])
 size_t prefix_parse_time(struct th_span s, char out[40])
 {
 	size_t at = 0;
-	int Y, M, D, h, m, sec;
+	int Y = 0, M = 0, D = 0, h = 0, m = 0, sec = 0;
 	if (!digits(s, &at, 4, &Y) || !expect(s, &at, "-") ||
 	    !digits(s, &at, 2, &M) || !expect(s, &at, "-") ||
 	    !digits(s, &at, 2, &D) || !expect(s, &at, "T ") ||

@@ -308,10 +308,27 @@ scan_fingerprint(const struct th_trigger *t, const char *p, size_t n)
 		best = confirm_buckets(t, p, n, i, ma, buckets, best);
 		best = confirm_buckets(t, p, n, i + 32, mb, buckets + 32, best);
 	}
-	if (best < n)
+	if (best < n || i + 2 >= n)
 		return best;
-	size_t from = i > t->max_fp ? i - t->max_fp : 0;
-	return scan_scalar(t, p, from, n);
+	/* The last positions (fewer than 66 bytes, or a whole short line):
+	 * the same blocks over a zero-padded copy, so a short line costs one
+	 * round rather than a memmem per literal. A candidate is confirmed
+	 * on P itself; the padding cannot complete a literal that P lacks. */
+	char tail[64 + 2 + 64] = {0};
+	memcpy(tail, p + i, n - i);
+	__m256i a = fingerprint_block(tail, lo, hi, nibble);
+	__m256i b = fingerprint_block(tail + 32, lo, hi, nibble);
+	if (_mm256_testz_si256(_mm256_or_si256(a, b), _mm256_or_si256(a, b)))
+		return n;
+	uint8_t buckets[64];
+	_mm256_storeu_si256((__m256i *)buckets, a);
+	_mm256_storeu_si256((__m256i *)(buckets + 32), b);
+	uint32_t ma =
+	    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
+	uint32_t mb =
+	    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, zero));
+	best = confirm_buckets(t, p, n, i, ma, buckets, best);
+	return confirm_buckets(t, p, n, i + 32, mb, buckets + 32, best);
 }
 
 static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
