@@ -7,10 +7,11 @@
  * that. Bytes [pos, len) are buffered and not yet consumed; a refill moves
  * them (always part of one line) to the front and reads behind them.
  *
- * A plain file may instead be mapped: a refill then maps the next
+ * A plain file may instead be mapped: a refill then shows the next
  * CAPACITY + 2 bytes from the cursor (no copy through read()), so the
  * window, the long-line policy and every number are the same as with
- * reads, and memory stays one window however large the file.
+ * reads. The file is mapped LINES_MAP_CHUNK bytes at a time, so memory
+ * stays bounded however large the file.
  */
 #include "lines.h"
 
@@ -46,6 +47,7 @@ struct th_lines {
 	int fd;
 	uint64_t map_base, map_end; /* file offsets of offset 0 and the end */
 	char *map;
+	uint64_t map_from; /* file offset of map[0] */
 	size_t map_len;
 	char none[1]; /* buf between maps: never NULL, even for 0 bytes */
 };
@@ -113,37 +115,56 @@ static enum th_status lines_fill(struct th_lines *l)
 	return st;
 }
 
-/* Mapped mode's refill: maps the file from the page holding the cursor,
- * so the bytes at the cursor and up to SIZE after it are in view. Returns
- * TH_OK when that shows more bytes than before, TH_EOF at the end of the
- * file, TH_ERR_IO when the map fails (the window is then empty). */
+/* Bytes mapped at once in mapped mode (a multiple of any page size):
+ * windows move inside one map without a system call, and unmapping (a
+ * TLB shootdown on every core running another thread of the process) is
+ * rarer. The pages read stay resident while mapped, so this bounds the
+ * extra resident memory per reader. */
+#define LINES_MAP_CHUNK ((uint64_t)8 << 20)
+
+/* Mapped mode's refill: shows the bytes at the cursor and up to SIZE
+ * after it, from the current map when it holds them, else from a new map
+ * of the file from the page holding the cursor. Returns TH_OK when that
+ * shows more bytes than before, TH_EOF at the end of the file, TH_ERR_IO
+ * when the map fails (the window is then empty). */
 static enum th_status lines_fill_mapped(struct th_lines *l)
 {
 	static long page;
 	if (page == 0)
 		page = sysconf(_SC_PAGESIZE);
 	uint64_t at = l->map_base + l->offset;
-	uint64_t from = at - at % (uint64_t)page;
 	size_t before = l->len - l->pos;
 	size_t avail =
 	    l->map_end - at < l->size ? (size_t)(l->map_end - at) : l->size;
-	if (l->map != NULL)
-		munmap(l->map, l->map_len);
-	l->map = NULL;
 	l->buf = l->none;
 	l->pos = l->len = 0;
 	if (avail == 0) {
+		if (l->map != NULL)
+			munmap(l->map, l->map_len);
+		l->map = NULL;
 		l->eof = true;
 		return TH_EOF;
 	}
-	l->map_len = (size_t)(at - from) + avail;
-	l->map =
-	    mmap(NULL, l->map_len, PROT_READ, MAP_PRIVATE, l->fd, (off_t)from);
-	if (l->map == MAP_FAILED) {
-		l->map = NULL;
-		return TH_ERR_IO;
+	if (l->map == NULL || at < l->map_from ||
+	    at + avail > l->map_from + l->map_len) {
+		if (l->map != NULL)
+			munmap(l->map, l->map_len);
+		uint64_t from = at - at % (uint64_t)page;
+		uint64_t len = (at - from) + avail;
+		if (len < LINES_MAP_CHUNK)
+			len = LINES_MAP_CHUNK;
+		if (len > l->map_end - from)
+			len = l->map_end - from;
+		l->map_from = from;
+		l->map_len = (size_t)len;
+		l->map = mmap(NULL, l->map_len, PROT_READ, MAP_PRIVATE, l->fd,
+			      (off_t)from);
+		if (l->map == MAP_FAILED) {
+			l->map = NULL;
+			return TH_ERR_IO;
+		}
 	}
-	l->buf = l->map + (at - from);
+	l->buf = l->map + (at - l->map_from);
 	l->len = avail;
 	l->eof = at + avail == l->map_end;
 	return avail > before ? TH_OK : TH_EOF;
