@@ -420,6 +420,11 @@ static uint64_t lines_count_newlines(const char *p, size_t n)
  * window or at its end (where the last line may be unterminated). */
 void lines_skip(struct th_lines *l, size_t n)
 {
+	lines_skip_counted(l, n, UINT64_MAX);
+}
+
+void lines_skip_counted(struct th_lines *l, size_t n, uint64_t newlines)
+{
 	const char *p = l->buf + l->pos;
 	uint64_t lines;
 
@@ -427,7 +432,7 @@ void lines_skip(struct th_lines *l, size_t n)
 		return;
 	assert(l->pos + n <= l->window_end);
 	assert(p[n - 1] == '\n' || l->pos + n == l->window_end);
-	lines = lines_count_newlines(p, n);
+	lines = newlines != UINT64_MAX ? newlines : lines_count_newlines(p, n);
 	if (p[n - 1] != '\n')
 		lines++; /* the last line of the input, unterminated */
 	l->number += lines;

@@ -54,6 +54,9 @@ enum th_status lines_window(struct th_lines *l, struct th_span *window);
  * "\n" of the window, or at the window's end. Counts the lines skipped. May
  * be called again on what is left of the same window. */
 void lines_skip(struct th_lines *l, size_t n);
+/* lines_skip when the caller counted the "\n" bytes among the N already
+ * (NEWLINES; UINT64_MAX: not counted, count them here). */
+void lines_skip_counted(struct th_lines *l, size_t n, uint64_t newlines);
 
 /* --follow: while GROWING, the end of the input is not final: an
  * unterminated last line is left buffered (TH_EOF) until its newline

@@ -168,14 +168,15 @@ static enum th_status skip_to_candidate(struct pipeline *p, struct th_lines *l,
 	*ready = st == TH_OK;
 	if (st != TH_OK || w.n == 0)
 		return st;
-	size_t hit = trigger_find(p->search, w);
+	uint64_t newlines; /* before HIT: the same as before its line */
+	size_t hit = trigger_find_lines(p->search, w, &newlines);
 	if (hit == w.n) {
-		lines_skip(l, w.n);
+		lines_skip_counted(l, w.n, newlines);
 		*ready = false;
 		return TH_OK;
 	}
 	const char *nl = memrchr(w.p, '\n', hit);
-	lines_skip(l, nl ? (size_t)(nl - w.p) + 1 : 0);
+	lines_skip_counted(l, nl ? (size_t)(nl - w.p) + 1 : 0, newlines);
 	return TH_OK;
 }
 

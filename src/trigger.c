@@ -276,11 +276,26 @@ fingerprint_block(const char *p, const __m256i *lo, const __m256i *hi,
 	return _mm256_and_si256(r0, _mm256_and_si256(r1, r2));
 }
 
+/* Newlines in P[0..N), for the short stretches the fused count below
+ * does not cover. */
+static uint64_t count_newlines_short(const char *p, size_t n)
+{
+	uint64_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += p[i] == '\n';
+	return c;
+}
+
 /* Teddy-style search: three nibble-table lookups per byte tell, for 32
  * positions at once, which literals' 3-byte fingerprints start there. Two
- * blocks a round, tested together: candidates are rare. */
-__attribute__((target("avx2"))) static size_t
-scan_fingerprint(const struct th_trigger *t, const char *p, size_t n)
+ * blocks a round, tested together: candidates are rare. With NEWLINES,
+ * also counts the "\n" bytes before the returned position in the same
+ * pass (a compare and a subtract per block on bytes already loaded), so
+ * the scanner need not read the skipped bytes again to number lines.
+ * Written once, inlined twice (NEWLINES is a constant). */
+__attribute__((target("avx2"))) static inline size_t
+fingerprint_search(const struct th_trigger *t, const char *p, size_t n,
+		   uint64_t *newlines)
 {
 	__m256i lo[3], hi[3];
 	for (size_t j = 0; j < 3; j++) {
@@ -291,8 +306,29 @@ scan_fingerprint(const struct th_trigger *t, const char *p, size_t n)
 	}
 	const __m256i nibble = _mm256_set1_epi8(0x0f);
 	const __m256i zero = _mm256_setzero_si256();
+	const __m256i nl = _mm256_set1_epi8('\n');
+	__m256i acc = zero; /* per byte lane: newlines, at most 2 a round */
+	unsigned rounds = 0;
+	uint64_t count = 0; /* newlines in p[0..i) but those in acc */
 	size_t best = n, i = 0;
 	for (; i + 2 + 64 <= n && i <= best + t->max_fp; i += 64) {
+		if (newlines != NULL) {
+			__m256i va =
+			    _mm256_loadu_si256((const __m256i *)(p + i));
+			__m256i vb =
+			    _mm256_loadu_si256((const __m256i *)(p + i + 32));
+			acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(va, nl));
+			acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(vb, nl));
+			if (++rounds == 127) {
+				__m256i s = _mm256_sad_epu8(acc, zero);
+				count += (uint64_t)_mm256_extract_epi64(s, 0) +
+					 (uint64_t)_mm256_extract_epi64(s, 1) +
+					 (uint64_t)_mm256_extract_epi64(s, 2) +
+					 (uint64_t)_mm256_extract_epi64(s, 3);
+				acc = zero;
+				rounds = 0;
+			}
+		}
 		__m256i a = fingerprint_block(p + i, lo, hi, nibble);
 		__m256i b = fingerprint_block(p + i + 32, lo, hi, nibble);
 		if (_mm256_testz_si256(_mm256_or_si256(a, b),
@@ -308,27 +344,56 @@ scan_fingerprint(const struct th_trigger *t, const char *p, size_t n)
 		best = confirm_buckets(t, p, n, i, ma, buckets, best);
 		best = confirm_buckets(t, p, n, i + 32, mb, buckets + 32, best);
 	}
-	if (best < n || i + 2 >= n)
-		return best;
-	/* The last positions (fewer than 66 bytes, or a whole short line):
-	 * the same blocks over a zero-padded copy, so a short line costs one
-	 * round rather than a memmem per literal. A candidate is confirmed
-	 * on P itself; the padding cannot complete a literal that P lacks. */
-	char tail[64 + 2 + 64] = {0};
-	memcpy(tail, p + i, n - i);
-	__m256i a = fingerprint_block(tail, lo, hi, nibble);
-	__m256i b = fingerprint_block(tail + 32, lo, hi, nibble);
-	if (_mm256_testz_si256(_mm256_or_si256(a, b), _mm256_or_si256(a, b)))
-		return n;
-	uint8_t buckets[64];
-	_mm256_storeu_si256((__m256i *)buckets, a);
-	_mm256_storeu_si256((__m256i *)(buckets + 32), b);
-	uint32_t ma =
-	    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
-	uint32_t mb =
-	    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, zero));
-	best = confirm_buckets(t, p, n, i, ma, buckets, best);
-	return confirm_buckets(t, p, n, i + 32, mb, buckets + 32, best);
+	if (newlines != NULL) {
+		__m256i s = _mm256_sad_epu8(acc, zero);
+		count += (uint64_t)_mm256_extract_epi64(s, 0) +
+			 (uint64_t)_mm256_extract_epi64(s, 1) +
+			 (uint64_t)_mm256_extract_epi64(s, 2) +
+			 (uint64_t)_mm256_extract_epi64(s, 3);
+	}
+	if (best >= n && i + 2 < n) {
+		/* The last positions (fewer than 66 bytes, or a whole short
+		 * line): the same blocks over a zero-padded copy, so a short
+		 * line costs one round rather than a memmem per literal. A
+		 * candidate is confirmed on P itself; the padding cannot
+		 * complete a literal that P lacks. */
+		char tail[64 + 2 + 64] = {0};
+		memcpy(tail, p + i, n - i);
+		__m256i a = fingerprint_block(tail, lo, hi, nibble);
+		__m256i b = fingerprint_block(tail + 32, lo, hi, nibble);
+		if (!_mm256_testz_si256(_mm256_or_si256(a, b),
+					_mm256_or_si256(a, b))) {
+			uint8_t buckets[64];
+			_mm256_storeu_si256((__m256i *)buckets, a);
+			_mm256_storeu_si256((__m256i *)(buckets + 32), b);
+			uint32_t ma = ~(uint32_t)_mm256_movemask_epi8(
+			    _mm256_cmpeq_epi8(a, zero));
+			uint32_t mb = ~(uint32_t)_mm256_movemask_epi8(
+			    _mm256_cmpeq_epi8(b, zero));
+			best = confirm_buckets(t, p, n, i, ma, buckets, best);
+			best = confirm_buckets(t, p, n, i + 32, mb,
+					       buckets + 32, best);
+		}
+	}
+	if (newlines != NULL) /* counted: p[0..i); wanted: p[0..best) */
+		*newlines =
+		    best >= i
+			? count + count_newlines_short(p + i, best - i)
+			: count - count_newlines_short(p + best, i - best);
+	return best;
+}
+
+__attribute__((target("avx2"))) static size_t
+scan_fingerprint(const struct th_trigger *t, const char *p, size_t n)
+{
+	return fingerprint_search(t, p, n, NULL);
+}
+
+__attribute__((target("avx2"))) static size_t
+scan_fingerprint_lines(const struct th_trigger *t, const char *p, size_t n,
+		       uint64_t *newlines)
+{
+	return fingerprint_search(t, p, n, newlines);
 }
 
 static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
@@ -451,6 +516,17 @@ size_t trigger_find(const struct th_trigger *t, struct th_span window)
 	if (t->every_line)
 		return 0;
 	return t->scan(t, window.p, window.n);
+}
+
+size_t trigger_find_lines(const struct th_trigger *t, struct th_span window,
+			  uint64_t *newlines)
+{
+#ifdef TH_X86
+	if (t->scan == scan_fingerprint)
+		return scan_fingerprint_lines(t, window.p, window.n, newlines);
+#endif
+	*newlines = TRIGGER_NEWLINES_UNKNOWN;
+	return trigger_find(t, window);
 }
 
 bool trigger_line_may_start(const struct th_trigger *t, struct th_span line)

@@ -28,6 +28,13 @@ void trigger_free(struct th_trigger *t);
  * WINDOW.n when there is none (0 when every line is a candidate). */
 size_t trigger_find(const struct th_trigger *t, struct th_span window);
 
+/* trigger_find, and the number of "\n" bytes in the window before the
+ * position returned, counted in the same pass where the search allows
+ * it; TRIGGER_NEWLINES_UNKNOWN when it did not count. */
+#define TRIGGER_NEWLINES_UNKNOWN UINT64_MAX
+size_t trigger_find_lines(const struct th_trigger *t, struct th_span window,
+			  uint64_t *newlines);
+
 /* True when LINE contains a literal (or when every line is a candidate). */
 bool trigger_line_may_start(const struct th_trigger *t, struct th_span line);
 
