@@ -94,6 +94,14 @@ bool assembler_idle(const struct th_assembler *a)
 	return a->open == 0;
 }
 
+bool assembler_open_only_in(const struct th_assembler *a, uint32_t source)
+{
+	for (size_t i = 0; i < a->n_sources; i++)
+		if (a->sources[i].state != IDLE && a->sources[i].id != source)
+			return false;
+	return true;
+}
+
 void assembler_set_probe(struct th_assembler *a, th_probe_fn fn, void *ctx)
 {
 	a->probe = fn;
@@ -434,13 +442,13 @@ void assembler_end_input(struct th_assembler *a)
 	a->n_sources = 0;
 }
 
-bool assembler_open_start(const struct th_assembler *a, uint64_t *offset,
-			  uint64_t *line)
+bool assembler_open_start(const struct th_assembler *a, bool all,
+			  uint64_t *offset, uint64_t *line)
 {
 	bool any = false;
 	for (size_t i = 0; i < a->n_sources; i++) {
 		const struct source *s = &a->sources[i];
-		if (s->state == IDLE || state_complete(s) ||
+		if (s->state == IDLE || (!all && state_complete(s)) ||
 		    (any && s->start_offset >= *offset))
 			continue;
 		*offset = s->start_offset;

@@ -38,6 +38,9 @@ void assembler_feed(struct th_assembler *a, const struct th_record *rec);
  * incomplete). Call at the end of every input. */
 void assembler_end_input(struct th_assembler *a);
 
+/* True when every open event is one of writer SOURCE's. */
+bool assembler_open_only_in(const struct th_assembler *a, uint32_t source);
+
 /* True when no event is open: the scanner may skip lines in bulk. */
 bool assembler_idle(const struct th_assembler *a);
 
@@ -46,9 +49,11 @@ bool assembler_idle(const struct th_assembler *a);
  * of the earliest event still unfinished (cut off in its frames, a chain
  * or an open exception group box: one assembler_end_input would mark
  * incomplete); false when none is. An event past its final line is not
- * unfinished: more message lines might follow, but it is whole. */
-bool assembler_open_start(const struct th_assembler *a, uint64_t *offset,
-			  uint64_t *line);
+ * unfinished: more message lines might follow, but it is whole — unless
+ * ALL, which counts every open event (the writer is still writing, so any
+ * of them may go on). */
+bool assembler_open_start(const struct th_assembler *a, bool all,
+			  uint64_t *offset, uint64_t *line);
 
 /* The latest start offset of an event emitted since
  * assembler_begin_input; false when none was. */

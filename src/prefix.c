@@ -34,7 +34,8 @@ struct th_prefixer {
 	size_t used;
 	struct th_record *recs;
 	size_t n_recs, cap_recs;
-	uint32_t last_source;
+	uint32_t last_source; /* writer of the last line parsed */
+	bool idle;	      /* no event open before this line */
 	long long now;
 	struct partial partials[TH_MAX_PARTIALS];
 };
@@ -624,8 +625,14 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 		else if (fr.time_kind == TH_TIME_SYSLOG)
 			prefix_parse_syslog_time(fr.time, p->now, f->time);
 	} else {
+		/* No framing: the line belongs to the writer of the line
+		 * before it while an event is open; otherwise to no writer.
+		 * (Lines read while no event is open may be skipped by the
+		 * fast path or fall in another -j range, so their writers
+		 * must not decide anything.) */
 		f->message = line;
-		f->source = p->last_source;
+		f->source = p->idle ? 0 : p->last_source;
+		p->last_source = f->source;
 		return true;
 	}
 	p->last_source = f->source;
@@ -723,4 +730,14 @@ bool prefix_may_split(struct th_span line)
 	struct th_frame fr;
 	return (line.n > 8 && memcmp(line.p, "{\"log\":", 7) == 0) ||
 	       frame_cri(line, &fr);
+}
+
+uint32_t prefix_last_source(const struct th_prefixer *p)
+{
+	return p->last_source;
+}
+
+void prefix_set_idle(struct th_prefixer *p, bool idle)
+{
+	p->idle = idle;
 }

@@ -9,8 +9,9 @@
  * Caller owns: nothing: records and their text are valid until the next
  *              call on the same prefixer.
  *
- * A line without framing belongs to the writer of the line before it, so
- * a traceback whose first line carries a prefix stays with that writer.
+ * A line without framing belongs, while an event is open, to the writer
+ * of the line before it, so a traceback whose first line carries a prefix
+ * stays with that writer; while none is open, to no writer.
  */
 #ifndef TH_PREFIX_H
 #define TH_PREFIX_H
@@ -42,6 +43,15 @@ void prefix_free(struct th_prefixer *p);
 
 /* Forgets the writers and partial lines of the previous input. */
 void prefix_begin_input(struct th_prefixer *p);
+
+/* Tells whether an event is open before the next line: a line without
+ * framing belongs to the writer of the line before it only then (see
+ * unframe in prefix.c). The scanner says so before every prefix_parse;
+ * the default is "an event is open". */
+void prefix_set_idle(struct th_prefixer *p, bool idle);
+
+/* The writer of the last line parsed (0: none named). */
+uint32_t prefix_last_source(const struct th_prefixer *p);
 
 /* The records LINE holds: usually one; one per line of text for a JSON
  * log record whose message or exception spans lines; none for a CRI

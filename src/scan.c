@@ -61,6 +61,10 @@ struct item {
 	struct th_run run;
 	uint64_t lines, bytes;
 	char *error;
+	/* a range that another follows; UNSAFE when it ended with an event
+	 * open in another writer than the cut line's, so a serial scan
+	 * would read on: the whole file is then scanned again in one piece */
+	bool cut_after, unsafe;
 	/* --state: a file read from START (decompressed, when COMPRESSED);
 	 * a TRACKED one commits COMMIT_OFFSET, COMMIT_LINES for its path. */
 	bool stated, compressed, tracked;
@@ -152,6 +156,7 @@ static void feed_line(struct pipeline *p, struct th_lines *l,
 		      const struct th_line *line)
 {
 	const struct th_record *recs;
+	prefix_set_idle(p->prefixer, assembler_idle(p->assembler));
 	size_t n = prefix_parse(p->prefixer, line, lines_offset(l), &recs);
 	feed_records(p, recs, n);
 }
@@ -245,17 +250,37 @@ static struct th_input *open_item(const struct item *it, char *err,
  * at the end is left for the next run, which reads it whole, unless an
  * event that began after it was counted already (interleaved writers):
  * then it is counted now, incomplete, and everything read is committed. */
+/* True when PATH was last written TH_STATE_SETTLE_SECONDS ago or more
+ * (TRACEHOUND_SETTLE_SECONDS overrides it, for tests). */
+static bool writer_quiet(const char *path)
+{
+	const char *env = getenv("TRACEHOUND_SETTLE_SECONDS");
+	long settle =
+	    env != NULL ? strtol(env, NULL, 10) : TH_STATE_SETTLE_SECONDS;
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return true;
+	return time(NULL) - st.st_mtime >= settle;
+}
+
 static void end_stated(struct pipeline *p, struct item *it, struct th_lines *l)
 {
 	uint64_t open_at, open_line, last;
 	it->commit_offset = it->start + lines_offset(l);
 	it->commit_lines = it->line_base + lines_number(l) - 1;
+	/* An event that reached a point where it may end (a final line,
+	 * an asyncio message) is taken as it is only when the writer has
+	 * gone quiet; while the file is still being written it may go on
+	 * (a chain, the traceback of a message), so it waits for the next
+	 * run rather than being counted now and again then. */
+	bool quiet = writer_quiet(it->path);
 	if (!it->tracked || it->compressed ||
-	    !assembler_open_start(p->assembler, &open_at, &open_line)) {
+	    !assembler_open_start(p->assembler, !quiet, &open_at, &open_line)) {
 		assembler_end_input(p->assembler);
 		return;
 	}
-	assembler_close_complete(p->assembler);
+	if (quiet)
+		assembler_close_complete(p->assembler);
 	if (assembler_last_emitted(p->assembler, &last) && last >= open_at) {
 		assembler_end_input(p->assembler);
 		return;
@@ -284,6 +309,9 @@ static void scan_item(struct pipeline *p, struct item *it, const char *name)
 	enum th_status st = scan_lines(p, l);
 	const struct th_record *recs;
 	feed_records(p, recs, prefix_finish(p->prefixer, &recs));
+	if (it->cut_after && (!assembler_open_only_in(p->assembler, 0) ||
+			      prefix_last_source(p->prefixer) != 0))
+		it->unsafe = true;
 	if (it->stated)
 		end_stated(p, it, l);
 	else
@@ -467,6 +495,7 @@ static void queue_file(struct th_scanner *s, const char *path, size_t input)
 			*it = (struct item){.path = it->path,
 					    .input = input,
 					    .ranged = true,
+					    .cut_after = true,
 					    .start = start,
 					    .end = cut};
 			start = cut;
@@ -573,11 +602,55 @@ static void *work(void *arg)
 	}
 }
 
+/* Scans the ranges of input INPUT (items FIRST..) again as one whole file
+ * into FIRST, whose results replace theirs; the others are emptied. */
+static void rescan_whole(struct th_scanner *s, size_t first)
+{
+	const enum th_key *keys;
+	size_t n_keys = agg_keys(s->agg, &keys);
+	struct item *it = &s->items[first];
+	size_t input = it->input;
+	for (size_t i = first; i < s->n_items && s->items[i].input == input;
+	     i++) {
+		struct item *r = &s->items[i];
+		agg_free(r->agg);
+		r->agg = agg_new(s->rules, keys, n_keys);
+		run_fini(&r->run);
+		run_init(&r->run, rules_ignore_count(s->rules));
+		free(r->error);
+		r->error = NULL;
+		r->lines = r->bytes = 0;
+		r->unsafe = false;
+	}
+	it->ranged = false;
+	it->cut_after = false;
+	struct pipeline *p = pipeline_new(s, it->agg, NULL, &it->run);
+	scan_item(p, it, s->run->inputs[input].name);
+	pipeline_free(p);
+}
+
+/* Ranges of an input whose cut turned out unsafe are scanned again as
+ * one file (rare: it takes a file mixing writers with and without
+ * framing). */
+static void redo_unsafe_cuts(struct th_scanner *s)
+{
+	for (size_t i = 0; i < s->n_items; i++) {
+		if (!s->items[i].unsafe)
+			continue;
+		size_t first = i;
+		while (first > 0 &&
+		       s->items[first - 1].input == s->items[i].input)
+			first--;
+		rescan_whole(s, first);
+	}
+}
+
 /* Merges the items in input order: a range's lines come after those of
  * the ranges before it. */
 static void merge_items(struct th_scanner *s)
 {
 	uint64_t line_base = 0;
+	redo_unsafe_cuts(s);
 	for (size_t i = 0; i < s->n_items; i++) {
 		struct item *it = &s->items[i];
 		if (i > 0 && s->items[i - 1].input != it->input)

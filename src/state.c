@@ -424,6 +424,10 @@ static char *find_rotated(const char *path, const struct file_entry *e,
 		    (comp || (uint64_t)sb.st_size >= e->offset);
 		bool inode = match && (uint64_t)sb.st_dev == e->id.dev &&
 			     (uint64_t)sb.st_ino == e->id.ino;
+		/* An empty fingerprint (the file was empty when recorded)
+		 * matches every sibling: only the same inode will do. */
+		if (e->id.fp_len == 0)
+			match = inode;
 		if (match &&
 		    (best == NULL || (inode && !best_inode) ||
 		     (inode == best_inode && sb.st_mtime > best_mtime))) {

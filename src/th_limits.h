@@ -67,6 +67,11 @@
 #define MERGE_REPORT_MAX   ((size_t)1 << 30)
 #define MERGE_MAX_RULE_IDS 1024
 
+/* --state: a file not written for this many seconds has a quiet writer,
+ * so an event at its end that may be over is counted now rather than
+ * left for the next run. */
+#define TH_STATE_SETTLE_SECONDS 2
+
 /* Bounds on one regex match, so a user pattern that backtracks badly costs
  * at most a few milliseconds a line; a match that hits one counts as no
  * match (and is counted in the report's skipped.match_errors). */
