@@ -656,8 +656,10 @@ static void split_message(struct th_prefixer *p, struct framed *f)
 }
 
 size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
-		    uint64_t end_offset, const struct th_record **out)
+		    uint64_t end_offset, bool idle,
+		    const struct th_record **out)
 {
+	p->idle = idle;
 	p->used = 0;
 	p->n_recs = 0;
 	struct th_span text = line->text;
@@ -735,9 +737,4 @@ bool prefix_may_split(struct th_span line)
 uint32_t prefix_last_source(const struct th_prefixer *p)
 {
 	return p->last_source;
-}
-
-void prefix_set_idle(struct th_prefixer *p, bool idle)
-{
-	p->idle = idle;
 }

@@ -44,21 +44,19 @@ void prefix_free(struct th_prefixer *p);
 /* Forgets the writers and partial lines of the previous input. */
 void prefix_begin_input(struct th_prefixer *p);
 
-/* Tells whether an event is open before the next line: a line without
- * framing belongs to the writer of the line before it only then (see
- * unframe in prefix.c). The scanner says so before every prefix_parse;
- * the default is "an event is open". */
-void prefix_set_idle(struct th_prefixer *p, bool idle);
-
 /* The writer of the last line parsed (0: none named). */
 uint32_t prefix_last_source(const struct th_prefixer *p);
 
 /* The records LINE holds: usually one; one per line of text for a JSON
  * log record whose message or exception spans lines; none for a CRI
  * partial piece, kept until its last piece comes. END_OFFSET is the stream
- * offset after the line. *OUT is valid until the next call. */
+ * offset after the line. IDLE: no event is open before LINE, so a line
+ * without framing belongs to no writer (with one open, it belongs to the
+ * writer of the line before it; see unframe in prefix.c). *OUT is valid
+ * until the next call. */
 size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
-		    uint64_t end_offset, const struct th_record **out);
+		    uint64_t end_offset, bool idle,
+		    const struct th_record **out);
 
 /* At the end of an input: the records of CRI lines whose last piece never
  * came (their text as far as it got). */

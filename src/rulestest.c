@@ -330,9 +330,9 @@ static enum th_status read_lines(struct th_rulestest *t, struct th_lines *l)
 		if (st != TH_OK)
 			return st;
 		const struct th_record *recs;
-		prefix_set_idle(t->prefixer, assembler_idle(t->assembler));
 		feed(t, recs,
-		     prefix_parse(t->prefixer, &line, lines_offset(l), &recs));
+		     prefix_parse(t->prefixer, &line, lines_offset(l),
+				  assembler_idle(t->assembler), &recs));
 	}
 }
 

@@ -156,8 +156,8 @@ static void feed_line(struct pipeline *p, struct th_lines *l,
 		      const struct th_line *line)
 {
 	const struct th_record *recs;
-	prefix_set_idle(p->prefixer, assembler_idle(p->assembler));
-	size_t n = prefix_parse(p->prefixer, line, lines_offset(l), &recs);
+	size_t n = prefix_parse(p->prefixer, line, lines_offset(l),
+				assembler_idle(p->assembler), &recs);
 	feed_records(p, recs, n);
 }
 

@@ -92,8 +92,8 @@ size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
 		struct th_line line = {{s, n}, number++, offset, false};
 		offset += n + (nl != NULL);
 		const struct th_record *recs;
-		prefix_set_idle(p, assembler_idle(a));
-		size_t nrec = prefix_parse(p, &line, offset, &recs);
+		size_t nrec =
+		    prefix_parse(p, &line, offset, assembler_idle(a), &recs);
 		for (size_t i = 0; i < nrec; i++)
 			assembler_feed(a, &recs[i]);
 		s += n + (nl != NULL);

@@ -39,7 +39,7 @@ static struct th_record parse(struct th_prefixer *p, const char *text)
 {
 	struct th_line line = {span(text), 1, 0, false};
 	const struct th_record *recs;
-	size_t n = prefix_parse(p, &line, strlen(text) + 1, &recs);
+	size_t n = prefix_parse(p, &line, strlen(text) + 1, false, &recs);
 	cr_assert_eq(n, 1, "'%s' gave %zu records", text, n);
 	return recs[0];
 }
@@ -115,7 +115,7 @@ static void feed(const char *text, struct fed *f)
 		size_t n = nl ? (size_t)(nl - s) : strlen(s);
 		struct th_line line = {{s, n}, number++, 0, false};
 		const struct th_record *r;
-		keep(f, r, prefix_parse(p, &line, 0, &r));
+		keep(f, r, prefix_parse(p, &line, 0, false, &r));
 		s += n + (nl != NULL);
 	}
 	const struct th_record *r;

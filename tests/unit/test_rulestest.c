@@ -110,7 +110,8 @@ static void probe_run(const char *text, const char *extra_yaml, struct seen *s)
 		struct th_line line = {{at, n}, number++, offset, false};
 		offset += n + (nl != NULL);
 		const struct th_record *recs;
-		size_t nrec = prefix_parse(p, &line, offset, &recs);
+		size_t nrec =
+		    prefix_parse(p, &line, offset, assembler_idle(a), &recs);
 		for (size_t i = 0; i < nrec; i++)
 			assembler_feed(a, &recs[i]);
 		at += n + (nl != NULL);
