@@ -481,39 +481,52 @@ static bool worth_splitting(const char *path, int *fd, uint64_t *size)
 	return true;
 }
 
+/* Queues bytes START..END of PATH; CUT_AFTER: another range follows. */
+static void add_range(struct th_scanner *s, const char *path, size_t input,
+		      uint64_t start, uint64_t end, bool cut_after)
+{
+	struct item *it = item_add(s, path, input);
+	it->ranged = true;
+	it->cut_after = cut_after;
+	it->start = start;
+	it->end = end;
+}
+
+/* With TRACEHOUND_SPLIT_MIN (a test setting), says on stderr how a file
+ * was cut, so a test that compares cut and whole scans can check that the
+ * file really was cut. */
+static void note_cut(const char *path, const char *how)
+{
+	if (getenv("TRACEHOUND_SPLIT_MIN") != NULL)
+		diag_warn("%s: %s", path, how);
+}
+
 /* Queues PATH as one item, or as up to s->jobs ranges. */
 static void queue_file(struct th_scanner *s, const char *path, size_t input)
 {
 	int fd = -1;
 	uint64_t size, start = 0;
+	size_t ranges = 0;
 	if (strcmp(path, "-") != 0 && worth_splitting(path, &fd, &size)) {
 		for (size_t k = 1; k < s->jobs; k++) {
 			uint64_t cut = find_boundary(s, fd, size / s->jobs * k);
 			if (cut <= start || cut >= size)
 				continue;
-			struct item *it = item_add(s, path, input);
-			*it = (struct item){.path = it->path,
-					    .input = input,
-					    .ranged = true,
-					    .cut_after = true,
-					    .start = start,
-					    .end = cut};
+			add_range(s, path, input, start, cut, true);
+			ranges++;
 			start = cut;
-		}
-		if (start > 0) {
-			struct item *it = item_add(s, path, input);
-			*it = (struct item){.path = it->path,
-					    .input = input,
-					    .ranged = true,
-					    .start = start,
-					    .end = size};
-			close(fd);
-			return;
 		}
 	}
 	if (fd >= 0)
 		close(fd);
-	item_add(s, path, input);
+	if (start == 0) {
+		item_add(s, path, input);
+		return;
+	}
+	add_range(s, path, input, start, size, false);
+	char how[64];
+	snprintf(how, sizeof how, "cut into %zu ranges", ranges + 1);
+	note_cut(path, how);
 }
 
 /* Scans item IT now (serial) or queues it (jobs). */
@@ -641,6 +654,7 @@ static void redo_unsafe_cuts(struct th_scanner *s)
 		while (first > 0 &&
 		       s->items[first - 1].input == s->items[i].input)
 			first--;
+		note_cut(s->items[first].path, "scanned again whole");
 		rescan_whole(s, first);
 	}
 }
