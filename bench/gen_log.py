@@ -47,7 +47,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
 # ---------------------------------------------------------------------------
-# The independent parser used to cut the pool and to re-check each block.
+# The independent parser used to cut the pool and to re-check each block:
+# the traceback and exception-group parsers are gen/samples/crosscheck.py's.
+
+sys.path.insert(0, os.path.join(REPO, "gen", "samples"))
+from crosscheck import parse_chain, parse_group  # noqa: E402
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FRAME = re.compile(r'^\s*File "([^"]*)", line \d+, in (.+)$')
@@ -66,85 +70,6 @@ LEADMSG = re.compile(r"Exception ignored in|[Uu]nhandled exception|ERROR|failed"
 WRAPPER = "_coro_creating_hub_and_span"
 TB = "Traceback (most recent call last):"
 GTB = "  + Exception Group Traceback (most recent call last):"
-
-
-def parse_chain(lines, i):
-    """A traceback chain starting at lines[i]: (innermost function of the
-    last traceback, final type, frames [(file, func)] of the last one,
-    index after the chain)."""
-    n = len(lines)
-    while True:
-        if not lines[i].startswith(TB):
-            raise ValueError("not a traceback: %r" % lines[i])
-        i += 1
-        frames = []
-        while i < n and lines[i].startswith(" "):
-            m = FRAME.match(lines[i])
-            if m:
-                frames.append((m.group(1), m.group(2)))
-            i += 1
-        m = TYPE.match(lines[i]) if i < n else None
-        exc = m.group(1) if m else None
-        i += 1
-        while i < n and lines[i].startswith(" ") and not FRAME.match(lines[i]):
-            i += 1
-        j = i
-        while j < n and lines[j] == "":
-            j += 1
-        if j < n and lines[j] in SEP:
-            j += 1
-            while j < n and lines[j] == "":
-                j += 1
-            i = j
-            continue
-        return (frames[-1][1] if frames else None), exc, frames, i
-
-
-def parse_group(lines, i):
-    """An exception-group box starting at lines[i]: ([(innermost function,
-    type) per leaf], index after the box)."""
-    n = len(lines)
-    box = []
-    while i < n and re.match(r"^\s+[|+]", lines[i]):
-        box.append(lines[i])
-        i += 1
-    items = []
-    for line in box:
-        m = re.match(r"^(\s*)([|+])(.*)$", line)
-        rest = m.group(3)
-        if m.group(2) == "+" and rest.startswith("-"):
-            items.append((len(m.group(1)), None))
-            continue
-        if rest.startswith(" "):
-            rest = rest[1:]
-        items.append((len(m.group(1)), rest))
-    leaves = []
-    last_frame = {}
-    for k, (depth, text) in enumerate(items):
-        if text is None:
-            continue
-        m = FRAME.match(text)
-        if m:
-            last_frame[depth] = m.group(2)
-            continue
-        if (text.startswith(" ") or text == "" or text.startswith("Traceback")
-                or text.startswith("Exception Group Traceback") or text in SEP):
-            continue
-        t = TYPE.match(text)
-        if not t or t.group(1).endswith("ExceptionGroup"):
-            continue
-        nxt = None
-        for d2, t2 in items[k + 1:]:
-            if t2 is None or d2 != depth:
-                break
-            if t2.strip() == "" or t2.startswith(" "):
-                continue
-            nxt = t2
-            break
-        if nxt in SEP:
-            continue
-        leaves.append((last_frame.get(depth), t.group(1)))
-    return leaves, i
 
 
 def lead_start(lines, i, prev_end):

@@ -13,7 +13,7 @@ import re
 import sys
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-FRAME = re.compile(r'^\s*File "[^"]*", line \d+, in (.+)$')
+FRAME = re.compile(r'^\s*File "([^"]*)", line \d+, in (.+)$')
 TYPE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 NR = re.compile(r"(Task|Future|_GatheringFuture) exception was never retrieved$")
 DP = "Task was destroyed but it is pending!"
@@ -28,20 +28,23 @@ WRAPPER = "_coro_creating_hub_and_span"
 def parse_chain(lines, i):
     """Parse a traceback chain starting at lines[i] ('Traceback ...').
     Returns (innermost function of the last traceback, final type, frames
-    of the last traceback, index after the chain)."""
+    [(file, function)] of the last traceback, index after the chain).
+    Raises ValueError when lines[i] does not start a traceback.
+    bench/gen_log.py uses this parser too."""
     n = len(lines)
     func = exc = None
     frames = []
     while True:
-        assert lines[i].startswith("Traceback (most recent call last):"), lines[i]
+        if not lines[i].startswith("Traceback (most recent call last):"):
+            raise ValueError("not a traceback: %r" % lines[i])
         i += 1
         frames = []
         while i < n and lines[i].startswith(" "):
             m = FRAME.match(lines[i])
             if m:
-                frames.append(m.group(1))
+                frames.append((m.group(1), m.group(2)))
             i += 1
-        func = frames[-1] if frames else None
+        func = frames[-1][1] if frames else None
         m = TYPE.match(lines[i]) if i < n else None
         exc = m.group(1) if m else None
         i += 1
@@ -88,7 +91,7 @@ def parse_group(lines, i):
             continue
         m = FRAME.match(text)
         if m:
-            last_frame[depth] = m.group(1)
+            last_frame[depth] = m.group(2)
             continue
         if text.startswith(" ") or text == "" or text.startswith("Traceback") \
                 or text.startswith("Exception Group Traceback") or text in SEP:
@@ -152,8 +155,9 @@ def scan(path):
                 coro = func
             elif coro and coro.endswith(WRAPPER):
                 # first frame below the LAST wrapper frame
-                idx = max(k for k, f in enumerate(frames) if f == WRAPPER)
-                coro = frames[idx + 1]
+                funcs = [f for _, f in frames]
+                idx = max(k for k, f in enumerate(funcs) if f == WRAPPER)
+                coro = funcs[idx + 1]
             events.append((rule, coro, exc or inline_exc))
             i = j
             continue
