@@ -38,6 +38,7 @@ struct th_prefixer {
 	bool idle;	      /* no event open before this line */
 	long long now;
 	struct partial partials[TH_MAX_PARTIALS];
+	size_t pending; /* partials in use: asked about before every line */
 };
 
 /* What the framing of one line says, before the message is split into
@@ -78,6 +79,7 @@ void prefix_begin_input(struct th_prefixer *p)
 	p->last_source = 0;
 	for (size_t i = 0; i < TH_MAX_PARTIALS; i++)
 		p->partials[i].used = false;
+	p->pending = 0;
 }
 
 /* Copies N bytes into the arena; returns where, or NULL when full. */
@@ -543,6 +545,7 @@ static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 		if (!q->used) {
 			if (q->buf == NULL)
 				q->buf = xmalloc(TH_READ_BUFFER);
+			p->pending++;
 			*q = (struct partial){.used = true,
 					      .source = f->source,
 					      .buf = q->buf,
@@ -566,6 +569,7 @@ static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 	f->offset = q->offset;
 	memcpy(f->time, q->time, sizeof f->time);
 	q->used = false;
+	p->pending--;
 	return true;
 }
 
@@ -692,6 +696,7 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out)
 		char *at = arena_put(p, q->buf, q->n);
 		f.message = (struct th_span){at ? at : "", at ? q->n : 0};
 		q->used = false;
+		p->pending--;
 		split_message(p, &f);
 	}
 	*out = p->recs;
@@ -700,10 +705,7 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out)
 
 bool prefix_pending(const struct th_prefixer *p)
 {
-	for (size_t i = 0; i < TH_MAX_PARTIALS; i++)
-		if (p->partials[i].used)
-			return true;
-	return false;
+	return p->pending > 0;
 }
 
 bool prefix_safe_boundary(const struct th_prefixer *p, struct th_span line)
