@@ -1,9 +1,13 @@
 /* test_trigger.c - the buffer search finds every candidate exactly once,
  * whatever the windows look like, with every search it can choose. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "rules.h"
 #include "trigger.h"
@@ -19,8 +23,8 @@ static struct th_rules *rules_from(const char *yaml)
 }
 
 /* Every search the trigger can choose (see choose_scan in trigger.c). */
-static const char *const methods[] = {"fingerprint", "anchors", "sse2",
-				      "portable"};
+static const char *const methods[] = {"avx512", "fingerprint", "anchors",
+				      "sse2", "portable"};
 #define N_METHODS (sizeof methods / sizeof *methods)
 
 static struct th_trigger *trigger_using(const struct th_rules *r,
@@ -185,5 +189,106 @@ Test(trigger, a_sample_log_gives_the_same_hits_with_every_search)
 				     k);
 		trigger_free(t);
 	}
+	rules_free(r);
+}
+
+/* Newlines in TEXT[0..N). */
+static uint64_t newlines_in(const char *text, size_t n)
+{
+	uint64_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += text[i] == '\n';
+	return c;
+}
+
+Test(trigger, newlines_before_the_hit_are_counted_right_at_any_length)
+{
+	struct th_rules *r = rules_from(two_rules);
+	static char buf[700];
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = i % 7 == 3 ? '\n' : 'x';
+	for (size_t m = 0; m < N_METHODS; m++) {
+		struct th_trigger *t = trigger_using(r, methods[m]);
+		for (size_t at = 0; at + 15 <= 600; at += 13) {
+			static char text[700];
+			memcpy(text, buf, sizeof text);
+			memcpy(text + at, "never retrieved", 15);
+			for (size_t n = at; n < at + 100 && n <= 600; n += 3) {
+				uint64_t lines = 0;
+				struct th_span w = {text, n};
+				size_t got = trigger_find_lines(t, w, &lines);
+				size_t want = n >= at + 15 ? at : n;
+				cr_assert_eq(got, want,
+					     "%s, at %zu, n %zu: %zu",
+					     methods[m], at, n, got);
+				if (lines == TRIGGER_NEWLINES_UNKNOWN)
+					continue;
+				cr_assert_eq(lines, newlines_in(text, want),
+					     "%s, at %zu, n %zu: %llu lines",
+					     methods[m], at, n,
+					     (unsigned long long)lines);
+			}
+		}
+		trigger_free(t);
+	}
+	rules_free(r);
+}
+
+Test(trigger, bytes_above_ascii_never_pass_for_a_literal)
+{
+	/* The AVX-512 tables fold bytes to seven bits: "never retrieved"
+	 * with every top bit set reads like the literal to them, and must
+	 * still be rejected; a literal with UTF-8 in it is still found. */
+	struct th_rules *r = rules_from("rules:\n"
+					"  - id: t.one\n"
+					"    start: 'never retrieved'\n"
+					"  - id: t.utf8\n"
+					"    start: 'caf\xc3\xa9 closed'\n");
+	char folded[64];
+	for (size_t i = 0; i < 15; i++)
+		folded[i] = (char)("never retrieved"[i] | 0x80);
+	static char text[200];
+	memset(text, 'x', sizeof text);
+	memcpy(text + 10, folded, 15);
+	static const char utf8[] = "CAF) CLOSED caf\xc3\xa9 closed";
+	memcpy(text + 100, utf8, sizeof utf8 - 1);
+	for (size_t m = 0; m < N_METHODS; m++) {
+		struct th_trigger *t = trigger_using(r, methods[m]);
+		size_t at = trigger_find(t, (struct th_span){text, 200});
+		cr_expect_eq(at, 112, "%s: %zu", methods[m], at);
+		trigger_free(t);
+	}
+	rules_free(r);
+}
+
+Test(trigger, no_search_reads_past_the_window)
+{
+	/* Windows that end where a page ends and an unreadable page
+	 * begins: a load past the end would fault. */
+	struct th_rules *r = rules_from(two_rules);
+	long page = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert(map != MAP_FAILED);
+	cr_assert(mprotect(map + page, (size_t)page, PROT_NONE) == 0);
+	char *end = map + page;
+	memset(map, 'x', (size_t)page);
+	memcpy(end - 15, "never retrieved", 15);
+	for (size_t m = 0; m < N_METHODS; m++) {
+		struct th_trigger *t = trigger_using(r, methods[m]);
+		for (size_t n = 15; n < 400; n++) {
+			struct th_span w = {end - n, n};
+			uint64_t lines;
+			cr_expect_eq(trigger_find(t, w), n - 15, "%s, %zu",
+				     methods[m], n);
+			cr_expect_eq(trigger_find_lines(t, w, &lines), n - 15,
+				     "%s, %zu", methods[m], n);
+			w.n--;
+			cr_expect_eq(trigger_find(t, w), w.n, "%s, cut, %zu",
+				     methods[m], n);
+		}
+		trigger_free(t);
+	}
+	munmap(map, (size_t)page * 2);
 	rules_free(r);
 }
