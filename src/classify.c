@@ -11,7 +11,6 @@
  */
 #include "classify.h"
 
-#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +31,16 @@ struct block {
 struct parser {
 	const struct th_rules *rules;
 	struct th_parsed *out;
-	struct block top;	      /* last traceback of the chain */
-	struct block slot[MAX_DEPTH]; /* open sub-exceptions by depth */
-	bool in_created;	      /* inside "Object created at" frames */
+	struct block top; /* last traceback of the chain */
+	/* Open sub-exceptions by depth. Only slot[0..n_slots) is written: a
+	 * slot past it is inactive, and an inactive slot's other fields are
+	 * never read (block_start resets them), so slots are cleared when
+	 * first reached rather than all of them for every event. */
+	struct block slot[MAX_DEPTH];
+	size_t n_slots;
+	bool in_created; /* inside "Object created at" frames */
+	/* The last "Object created at" frame: formatted once at the end. */
+	struct th_span created_path, created_lineno;
 };
 
 static bool starts_with(struct th_span s, const char *lit)
@@ -52,6 +58,22 @@ static struct th_span skip_spaces(struct th_span s)
 	return s;
 }
 
+/* The first LIT (N bytes, N > 0) in S, or NULL. Cheaper than memmem when
+ * LIT's first byte is rare in S, as '+' is in a box separator. */
+static const char *find_literal(struct th_span s, const char *lit, size_t n)
+{
+	const char *p = s.p, *end = s.p + s.n;
+	while ((size_t)(end - p) >= n) {
+		p = memchr(p, lit[0], (size_t)(end - p) - n + 1);
+		if (p == NULL)
+			return NULL;
+		if (memcmp(p, lit, n) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
 static struct th_span find_after(struct th_span s, const char *lit)
 {
 	size_t n = strlen(lit);
@@ -60,6 +82,26 @@ static struct th_span find_after(struct th_span s, const char *lit)
 		return (struct th_span){NULL, 0};
 	size_t skip = (size_t)(at - s.p) + n;
 	return (struct th_span){s.p + skip, s.n - skip};
+}
+
+/* The last '", line ' in S, or NULL. A path may hold the marker too, so
+ * the last one counts; searching from the end finds it after the few
+ * bytes of line number and function instead of after the whole path. */
+static const char *last_line_marker(struct th_span s)
+{
+	static const char marker[] = "\", line ";
+	enum { MARKER = sizeof marker - 1 };
+	/* the marker may start at 0 .. s.n - MARKER */
+	size_t limit = s.n >= MARKER ? s.n - MARKER + 1 : 0;
+	while (limit > 0) {
+		const char *q = memrchr(s.p, '"', limit);
+		if (q == NULL)
+			return NULL;
+		if (memcmp(q, marker, MARKER) == 0)
+			return q;
+		limit = (size_t)(q - s.p);
+	}
+	return NULL;
 }
 
 /* Parses '  File "PATH", line N, in FUNC'. Returns false for other lines. */
@@ -71,10 +113,7 @@ static bool parse_frame(struct th_span line, struct th_span *path,
 		return false;
 	s.p += 6;
 	s.n -= 6;
-	const char *q = NULL;
-	for (size_t i = 0; i + 8 <= s.n; i++)
-		if (memcmp(s.p + i, "\", line ", 8) == 0)
-			q = s.p + i;
+	const char *q = last_line_marker(s);
 	if (q == NULL)
 		return false;
 	*path = (struct th_span){s.p, (size_t)(q - s.p)};
@@ -153,15 +192,24 @@ static void add_leaf(struct parser *ps, const struct block *b)
 	    (struct th_leaf){b->exception, b->function};
 }
 
+/* Sub-exception slot DEPTH (< MAX_DEPTH), cleared when first reached. */
+static struct block *slot_at(struct parser *ps, size_t depth)
+{
+	while (ps->n_slots <= depth)
+		ps->slot[ps->n_slots++] = (struct block){0};
+	return &ps->slot[depth];
+}
+
 /* Ends the sub-exceptions at DEPTH and deeper, keeping their leaves. */
 static void finish_slots(struct parser *ps, size_t depth)
 {
-	for (size_t d = MAX_DEPTH; d-- > depth;) {
+	for (size_t d = ps->n_slots; d-- > depth;) {
 		struct block *b = &ps->slot[d];
 		if (b->active && !b->is_group && b->exception.p != NULL)
 			add_leaf(ps, b);
-		b->active = false;
 	}
+	if (ps->n_slots > depth)
+		ps->n_slots = depth; /* all inactive from DEPTH on */
 }
 
 /* A box separator: "+-+---------------- N ----" opens sub-exception N at
@@ -169,7 +217,7 @@ static void finish_slots(struct parser *ps, size_t depth)
 static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 {
 	struct th_span rest = {line.p + col, line.n - col};
-	const char *numbered = memmem(rest.p, rest.n, "+---------------- ", 18);
+	const char *numbered = find_literal(rest, "+---------------- ", 18);
 	if (numbered != NULL) {
 		size_t depth = (size_t)(numbered - line.p) / 2;
 		finish_slots(ps, depth);
@@ -177,9 +225,9 @@ static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 		 * only its final line; and one with sub-exceptions of its own
 		 * is a group even when printed without a header. */
 		if (depth < MAX_DEPTH)
-			block_start(&ps->slot[depth], false);
+			block_start(slot_at(ps, depth), false);
 		if (depth >= 3 && depth - 1 < MAX_DEPTH)
-			ps->slot[depth - 1].is_group = true;
+			slot_at(ps, depth - 1)->is_group = true;
 		return true;
 	}
 	if (starts_with(rest, "+------------------------------------")) {
@@ -208,7 +256,7 @@ static bool group_line(struct parser *ps, struct th_span line)
 			ps->out->n_leaves = 0; /* a new end of the chain */
 		block_line(ps, &ps->top, t);
 	} else if (depth < MAX_DEPTH) {
-		block_line(ps, &ps->slot[depth], t);
+		block_line(ps, slot_at(ps, depth), t);
 	}
 	return true;
 }
@@ -229,9 +277,8 @@ static bool created_line(struct parser *ps, struct th_span line)
 		return false;
 	struct th_span path, lineno, func;
 	if (parse_frame(line, &path, &lineno, &func)) {
-		snprintf(ps->out->created_at, sizeof ps->out->created_at,
-			 "%.*s:%.*s", (int)path.n, path.p, (int)lineno.n,
-			 lineno.p);
+		ps->created_path = path;
+		ps->created_lineno = lineno;
 		return true;
 	}
 	if (line.n > 0 && (line.p[0] == ' ' || line.p[0] == '\t'))
@@ -258,6 +305,29 @@ static void parse_line(struct parser *ps, struct th_span line)
 	block_line(ps, &ps->top, line);
 }
 
+/* Appends S to OUT[*LEN] up to its first NUL byte (the field is a C
+ * string), keeping *LEN below CAP. */
+static void put_cstr(char *out, size_t cap, size_t *len, struct th_span s)
+{
+	size_t n = strnlen(s.p, s.n), room = cap - 1 - *len;
+	n = n < room ? n : room;
+	memcpy(out + *len, s.p, n);
+	*len += n;
+}
+
+/* "PATH:LINE" of the last created-at frame into OUT->created_at (cut to
+ * TH_MAX_FIELD - 1 bytes); an empty string when there was none. */
+static void format_created_at(const struct parser *ps, struct th_parsed *out)
+{
+	size_t len = 0, cap = sizeof out->created_at;
+	if (ps->created_lineno.p != NULL) {
+		put_cstr(out->created_at, cap, &len, ps->created_path);
+		put_cstr(out->created_at, cap, &len, TH_SPAN_LIT(":"));
+		put_cstr(out->created_at, cap, &len, ps->created_lineno);
+	}
+	out->created_at[len] = '\0';
+}
+
 void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 		    struct th_parsed *out)
 {
@@ -265,12 +335,18 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	memset(out, 0, offsetof(struct th_parsed, leaves));
 	out->n_leaves = 0;
 	out->leaves_dropped = 0;
-	out->created_at[0] = '\0';
-	struct parser ps = {.rules = rules, .out = out};
+	struct parser ps; /* not all of it: slot_at clears slots */
+	ps.rules = rules;
+	ps.out = out;
+	ps.top = (struct block){0};
+	ps.n_slots = 0;
+	ps.in_created = false;
+	ps.created_path = ps.created_lineno = (struct th_span){NULL, 0};
 	size_t n = event_line_count(ev);
 	for (size_t i = 0; i < n; i++)
 		parse_line(&ps, event_line(ev, i));
 	finish_slots(&ps, 0);
+	format_created_at(&ps, out);
 	out->facts.value[TH_BUILTIN_EXCEPTION] = ps.top.exception;
 	out->facts.value[TH_BUILTIN_FUNCTION] = ps.top.function;
 	if (out->created_at[0])

@@ -201,6 +201,26 @@ Test(classify, debug_mode_source_traceback_gives_created_at)
 	cr_expect_str_eq(got[0].exception, "ValueError");
 }
 
+Test(classify, a_path_holding_the_line_marker_is_read_to_its_last_marker)
+{
+	const char text[] =
+	    "Task exception was never retrieved\n"
+	    "future: <Task finished name='Task-2' coro=<flaky() done, "
+	    "defined at d.py:4> exception=ValueError('x') created at "
+	    "d.py:9>\n"
+	    "source_traceback: Object created at (most recent call last):\n"
+	    "  File \"odd\", line 3, in \"dir.py\", line 9, in main\n"
+	    "    asyncio.create_task(flaky())\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"a\", line 1\", line 5, in flaky\n"
+	    "    raise ValueError('x')\n"
+	    "ValueError: x\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].created_at, "odd\", line 3, in \"dir.py:9");
+	cr_expect_str_eq(got[0].coroutine, "flaky");
+}
+
 Test(classify, ignore_rule_drops_matching_events)
 {
 	const char yaml[] = "ignore:\n"
