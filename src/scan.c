@@ -501,15 +501,17 @@ static void note_cut(const char *path, const char *how)
 		diag_warn("%s: %s", path, how);
 }
 
-/* Queues PATH as one item, or as up to s->jobs ranges. */
+/* Queues PATH as one item, or as up to TH_RANGES_PER_JOB ranges a job. */
 static void queue_file(struct th_scanner *s, const char *path, size_t input)
 {
 	int fd = -1;
 	uint64_t size, start = 0;
 	size_t ranges = 0;
-	if (strcmp(path, "-") != 0 && worth_splitting(path, &fd, &size)) {
-		for (size_t k = 1; k < s->jobs; k++) {
-			uint64_t cut = find_boundary(s, fd, size / s->jobs * k);
+	if (s->jobs > 1 && strcmp(path, "-") != 0 &&
+	    worth_splitting(path, &fd, &size)) {
+		size_t pieces = s->jobs * TH_RANGES_PER_JOB;
+		for (size_t k = 1; k < pieces; k++) {
+			uint64_t cut = find_boundary(s, fd, size / pieces * k);
 			if (cut <= start || cut >= size)
 				continue;
 			add_range(s, path, input, start, cut, true);

@@ -61,6 +61,11 @@
  * threads (-j); a smaller one is scanned whole by one. */
 #define TH_SPLIT_MIN (32u * 1024 * 1024)
 
+/* Ranges a cut file becomes, per job: more ranges than threads, taken in
+ * turn, so a thread slowed by another process on its core leaves its
+ * share to the others instead of holding up the end. */
+#define TH_RANGES_PER_JOB 4
+
 /* tracehound merge: the largest report read (decompressed; one report is
  * held in memory at a time), and the distinct rule ids, and ignore rule
  * ids, over all reports (every group keeps a count per rule id). */

@@ -21,10 +21,11 @@ for j in 2 3 8; do
 	TRACEHOUND_SPLIT_MIN=1 "$bin" -j "$j" --format json --fail-on never \
 		"$tmp/all.log" >"$tmp/cut$j.json" 2>"$tmp/cut$j.err"
 	# the comparison below means something only if the file was cut
-	if grep -q "all.log: cut into $j ranges" "$tmp/cut$j.err"; then
-		ok "the file is cut into $j ranges for $j threads"
+	# four ranges a thread (TH_RANGES_PER_JOB), taken in turn
+	if grep -q "all.log: cut into $((j * 4)) ranges" "$tmp/cut$j.err"; then
+		ok "the file is cut into $((j * 4)) ranges for $j threads"
 	else
-		not_ok "the file is cut into $j ranges for $j threads"
+		not_ok "the file is cut into $((j * 4)) ranges for $j threads"
 		sed 's/^/#   /' "$tmp/cut$j.err"
 	fi
 	if cmp -s "$tmp/serial.json" "$tmp/cut$j.json"; then
