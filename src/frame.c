@@ -36,7 +36,9 @@ static struct th_span rest(struct th_span s, size_t at)
 static bool looks_iso(struct th_span s)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-	if (s.n < sizeof shape - 1)
+	/* The 'T' first: it rules out logging's asctime ("2024-05-01
+	 * 10:00:01,123"), the most common line that starts with a date. */
+	if (s.n < sizeof shape - 1 || s.p[10] != 'T')
 		return false;
 	for (size_t i = 0; i < sizeof shape - 1; i++) {
 		bool ok =
@@ -84,7 +86,9 @@ static bool is_month(const char *p)
 static bool looks_syslog_time(struct th_span s)
 {
 	static const char shape[] = "Aaa dd dd:dd:dd";
-	if (s.n < sizeof shape - 1)
+	/* The blank after the month first: it rules out most lines that
+	 * start with a capital ("Traceback", "ValueError: ..."). */
+	if (s.n < sizeof shape - 1 || s.p[3] != ' ')
 		return false;
 	for (size_t i = 0; i < sizeof shape - 1; i++) {
 		char c = s.p[i], want = shape[i];
@@ -121,16 +125,15 @@ static bool syslog_source(struct th_span line, size_t at, struct th_frame *out)
 
 bool frame_syslog(struct th_span line, struct th_frame *out)
 {
-	*out = (struct th_frame){0};
 	size_t at;
 	if (looks_syslog_time(line)) {
-		out->time = sub(line, 0, 15);
-		out->time_kind = TH_TIME_SYSLOG;
+		*out = (struct th_frame){.time = sub(line, 0, 15),
+					 .time_kind = TH_TIME_SYSLOG};
 		at = 16;
 	} else if (looks_iso(line)) {
 		size_t t = word(line, 0);
-		out->time = sub(line, 0, t);
-		out->time_kind = TH_TIME_ISO;
+		*out = (struct th_frame){.time = sub(line, 0, t),
+					 .time_kind = TH_TIME_ISO};
 		at = t + 1;
 	} else {
 		return false;
@@ -165,6 +168,10 @@ static bool name_char(char c)
 
 bool frame_compose(struct th_span line, struct th_frame *out)
 {
+	/* Most lines have no '|' at all: one memchr rules them out before
+	 * the name is read byte by byte. */
+	if (memchr(line.p, '|', line.n) == NULL)
+		return false;
 	size_t i = 0;
 	while (i < line.n && name_char(line.p[i]))
 		i++;
@@ -181,10 +188,20 @@ bool frame_compose(struct th_span line, struct th_frame *out)
 
 bool frame_any(struct th_span line, struct th_frame *out)
 {
-	/* Every framing starts with a digit, a letter or '[': the indented
-	 * lines that make up most of a traceback are done with at once. */
-	if (line.n == 0 || line.p[0] == ' ' || line.p[0] == '\t')
+	/* The first byte tells which framings may match: CRI and short-iso
+	 * syslog start with an RFC 3339 time, short syslog with a month
+	 * name, kubectl with '[', compose with a name. Those are tried in
+	 * the order above; the indented lines that make up most of a
+	 * traceback are done with at once. */
+	if (line.n == 0)
 		return false;
-	return frame_cri(line, out) || frame_syslog(line, out) ||
-	       frame_kubectl(line, out) || frame_compose(line, out);
+	char c = line.p[0];
+	if (c == '[')
+		return frame_kubectl(line, out);
+	if (is_digit(c) && looks_iso(line) &&
+	    (frame_cri(line, out) || frame_syslog(line, out)))
+		return true;
+	if (c >= 'A' && c <= 'Z' && frame_syslog(line, out))
+		return true;
+	return name_char(c) && frame_compose(line, out);
 }
