@@ -65,6 +65,7 @@ struct item {
 	 * open in another writer than the cut line's, so a serial scan
 	 * would read on: the whole file is then scanned again in one piece */
 	bool cut_after, unsafe;
+	bool done; /* scanned (merge_lock) */
 	/* --state: a file read from START (decompressed, when COMPRESSED);
 	 * a TRACKED one commits COMMIT_OFFSET, COMMIT_LINES for its path. */
 	bool stated, compressed, tracked;
@@ -85,6 +86,17 @@ struct th_scanner {
 	size_t n_items, cap_items;
 	pthread_mutex_t lock;
 	size_t next_item;
+	/* Items are merged as they end, in order, by the worker that ends
+	 * one (see merge_ended): MERGED items are in AGG; those up to STAGED
+	 * are in STAGE, which holds one input's ranges until its last one is
+	 * in and it is known that none was cut unsafely. Once one was,
+	 * STOPPED: the rest is merged after all the scans end. */
+	pthread_mutex_t merge_lock;
+	size_t merged, staged;
+	struct th_agg *stage;
+	uint64_t stage_lines;
+	size_t stage_dropped;
+	bool stopped;
 	struct th_state *state; /* --state; NULL: none */
 	th_filter_fn filter;	/* scanner_set_filter; NULL: none */
 	void *filter_ctx;
@@ -376,6 +388,7 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 	else
 		s->boundaries = prefix_new(rules, NULL);
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->merge_lock, NULL);
 	return s;
 }
 
@@ -412,6 +425,8 @@ void scanner_free(struct th_scanner *s)
 	trigger_free(s->trigger);
 	trigger_free(s->framed);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->merge_lock);
+	agg_free(s->stage);
 	free(s);
 }
 
@@ -596,6 +611,8 @@ static void visit_file(struct th_scanner *s, const char *path)
 	free(it.error);
 }
 
+static void merge_ended(struct th_scanner *s);
+
 /* A worker: takes the next item until none is left. */
 static void *work(void *arg)
 {
@@ -614,6 +631,10 @@ static void *work(void *arg)
 		struct pipeline *p = pipeline_new(s, it->agg, NULL, &it->run);
 		scan_item(p, it, s->run->inputs[it->input].name);
 		pipeline_free(p);
+		pthread_mutex_lock(&s->merge_lock);
+		it->done = true;
+		merge_ended(s);
+		pthread_mutex_unlock(&s->merge_lock);
 	}
 }
 
@@ -661,15 +682,67 @@ static void redo_unsafe_cuts(struct th_scanner *s)
 	}
 }
 
-/* Merges the items in input order: a range's lines come after those of
- * the ranges before it. */
+/* Puts the staged items' input into the scanner's aggregate and run: all
+ * its ranges are in the stage, none cut unsafely. */
+static void commit_stage(struct th_scanner *s)
+{
+	size_t input = s->items[s->merged].input;
+	s->run->groups_dropped +=
+	    s->stage_dropped + agg_merge(s->agg, s->stage, input, 0);
+	for (; s->merged < s->staged; s->merged++) {
+		run_add(s->run, &s->items[s->merged].run);
+		record_input(s, &s->items[s->merged]);
+	}
+	agg_free(s->stage);
+	s->stage = NULL;
+	s->stage_lines = 0;
+	s->stage_dropped = 0;
+}
+
+/* Merges the items that have ended, in order, as far as they go: while
+ * the other threads still scan, so that only the last item and its stage
+ * are left to merge when the last scan ends, and each item's aggregate is
+ * freed as soon as it is in the stage. Called with merge_lock held. */
+static void merge_ended(struct th_scanner *s)
+{
+	const enum th_key *keys;
+	size_t n_keys = agg_keys(s->agg, &keys);
+	while (!s->stopped && s->staged < s->n_items &&
+	       s->items[s->staged].done) {
+		struct item *it = &s->items[s->staged];
+		if (it->unsafe) { /* its input is scanned again whole */
+			s->stopped = true;
+			break;
+		}
+		if (s->stage == NULL)
+			s->stage = agg_new(s->rules, keys, n_keys);
+		s->stage_dropped +=
+		    agg_merge(s->stage, it->agg, it->input, s->stage_lines);
+		s->stage_lines += it->lines;
+		agg_free(it->agg);
+		it->agg = NULL;
+		s->staged++;
+		if (s->staged == s->n_items ||
+		    s->items[s->staged].input != it->input)
+			commit_stage(s);
+	}
+}
+
+/* Merges the items merge_ended left, in input order: a range's lines come
+ * after those of the ranges before it. */
 static void merge_items(struct th_scanner *s)
 {
 	uint64_t line_base = 0;
+	merge_ended(s);
+	if (s->stopped) { /* the stage's input is scanned again whole */
+		agg_free(s->stage);
+		s->stage = NULL;
+		s->staged = s->merged;
+	}
 	redo_unsafe_cuts(s);
-	for (size_t i = 0; i < s->n_items; i++) {
+	for (size_t i = s->merged; i < s->n_items; i++) {
 		struct item *it = &s->items[i];
-		if (i > 0 && s->items[i - 1].input != it->input)
+		if (i > s->merged && s->items[i - 1].input != it->input)
 			line_base = 0;
 		s->run->groups_dropped +=
 		    agg_merge(s->agg, it->agg, it->input, line_base);

@@ -77,6 +77,24 @@ for j in 2 5 16; do
 done
 [ "$same" = yes ] && ok "mixed writers: cut scans give the serial report" ||
 	not_ok "mixed writers: cut scans give the serial report"
+# Ranges are merged as they end, an input at a time; an input cut unsafely
+# (mixed.log) is scanned again whole, and the inputs after it must still
+# come out in order.
+cp "$tmp/all.log" "$tmp/after.log"
+"$bin" -j 1 -g input,coroutine --format json --fail-on never \
+	"$tmp/all.log" "$tmp/mixed.log" "$tmp/after.log" >"$tmp/x1.json"
+same=yes
+for j in 2 3 7; do
+	TRACEHOUND_SPLIT_MIN=1 "$bin" -j "$j" -g input,coroutine --format json \
+		--fail-on never "$tmp/all.log" "$tmp/mixed.log" "$tmp/after.log" \
+		>"$tmp/x$j.json" 2>"$tmp/x$j.err"
+	cmp -s "$tmp/x1.json" "$tmp/x$j.json" || same=no
+	grep -q "mixed.log: scanned again whole" "$tmp/x$j.err" ||
+		same="no (mixed.log not scanned again)"
+done
+[ "$same" = yes ] && ok "three inputs, the middle one cut unsafely: the serial report" ||
+	not_ok "three inputs, the middle one cut unsafely: the serial report: $same"
+
 nd=$("$bin" --format ndjson --fail-on never "$tmp/mixed.log" | grep -c '"coroutine":"fetch"')
 rt=$("$bin" rules test "$tmp/mixed.log" | grep -c 'end    -> coroutine=fetch ')
 [ "$nd" = "$rt" ] && ok "mixed writers: rules test and the scan agree ($nd)" ||
