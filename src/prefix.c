@@ -30,6 +30,7 @@ struct partial {
 struct th_prefixer {
 	const struct th_rules *rules; /* user prefixes; may be NULL */
 	struct th_matcher *matcher;
+	bool user_prefixes; /* RULES has some: asked once, not every line */
 	char *arena;
 	size_t used;
 	struct th_record *recs;
@@ -56,6 +57,7 @@ struct th_prefixer *prefix_new(const struct th_rules *rules,
 	struct th_prefixer *p = xcalloc(1, sizeof *p);
 	p->rules = rules;
 	p->matcher = m;
+	p->user_prefixes = rules != NULL && rules_prefix_count(rules) > 0;
 	p->arena = xmalloc(ARENA_SIZE);
 	p->cap_recs = 16;
 	p->recs = xmalloc(p->cap_recs * sizeof *p->recs);
@@ -134,13 +136,19 @@ static bool digits(struct th_span s, size_t *at, size_t n, int *v)
 	return true;
 }
 
-static bool expect(struct th_span s, size_t *at, const char *chars)
+/* Steps over the byte at S[*AT] when it is A or B. */
+static bool expect_either(struct th_span s, size_t *at, char a, char b)
 {
-	if (*at < s.n && s.p[*at] != '\0' && strchr(chars, s.p[*at]) != NULL) {
+	if (*at < s.n && (s.p[*at] == a || s.p[*at] == b)) {
 		(*at)++;
 		return true;
 	}
 	return false;
+}
+
+static bool expect(struct th_span s, size_t *at, char c)
+{
+	return expect_either(s, at, c, c);
 }
 
 /* Parses "Z", "+HH:MM", "+HHMM" or "+HH" at S[*AT] into seconds east of
@@ -160,7 +168,7 @@ static bool parse_zone(struct th_span s, size_t *at, long *east)
 	if (!digits(s, &i, 2, &hh))
 		return false;
 	size_t colon = i, plain = i;
-	if (expect(s, &colon, ":") && digits(s, &colon, 2, &mm))
+	if (expect(s, &colon, ':') && digits(s, &colon, 2, &mm))
 		i = colon;
 	else if (digits(s, &plain, 2, &mm))
 		i = plain;
@@ -210,13 +218,13 @@ static void format_iso(const struct tm *tm, const char *frac, bool zoned,
 }
 
 /* Reads ".123456" or ",123" at S[*AT] into FRAC (".123456"), at most 9
- * digits kept. */
-static void parse_fraction(struct th_span s, size_t *at, char frac[11])
+ * digits kept. Returns the length of FRAC. */
+static size_t parse_fraction(struct th_span s, size_t *at, char frac[11])
 {
 	frac[0] = '\0';
 	if (!(*at + 1 < s.n && (s.p[*at] == ',' || s.p[*at] == '.') &&
 	      is_digit(s.p[*at + 1])))
-		return;
+		return 0;
 	size_t nf = 0;
 	(*at)++;
 	while (*at < s.n && is_digit(s.p[*at])) {
@@ -226,25 +234,51 @@ static void parse_fraction(struct th_span s, size_t *at, char frac[11])
 	}
 	frac[0] = '.';
 	frac[1 + nf] = '\0';
+	return 1 + nf;
+}
+
+/* OUT for a time whose fields need no conversion: the date and the time
+ * of day as S wrote them ("YYYY-MM-DD?HH:MM:SS" at S[0]), FRAC (NF bytes)
+ * and "Z" when ZONED. It is what format_iso writes for those fields, for
+ * a fraction of the work: this runs for every line with a time. */
+static void copy_iso(struct th_span s, const char *frac, size_t nf, bool zoned,
+		     char out[40])
+{
+	memcpy(out, s.p, 10);
+	out[10] = 'T';
+	memcpy(out + 11, s.p + 11, 8);
+	char *o = out + 19;
+	memcpy(o, frac, nf);
+	o += nf;
+	if (zoned)
+		*o++ = 'Z';
+	*o = '\0';
 }
 
 size_t prefix_parse_time(struct th_span s, char out[40])
 {
 	size_t at = 0;
 	int Y = 0, M = 0, D = 0, h = 0, m = 0, sec = 0;
-	if (!digits(s, &at, 4, &Y) || !expect(s, &at, "-") ||
-	    !digits(s, &at, 2, &M) || !expect(s, &at, "-") ||
-	    !digits(s, &at, 2, &D) || !expect(s, &at, "T ") ||
-	    !digits(s, &at, 2, &h) || !expect(s, &at, ":") ||
-	    !digits(s, &at, 2, &m) || !expect(s, &at, ":") ||
+	if (!digits(s, &at, 4, &Y) || !expect(s, &at, '-') ||
+	    !digits(s, &at, 2, &M) || !expect(s, &at, '-') ||
+	    !digits(s, &at, 2, &D) || !expect_either(s, &at, 'T', ' ') ||
+	    !digits(s, &at, 2, &h) || !expect(s, &at, ':') ||
+	    !digits(s, &at, 2, &m) || !expect(s, &at, ':') ||
 	    !digits(s, &at, 2, &sec))
 		return 0;
 	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
 		return 0;
 	char frac[11];
-	parse_fraction(s, &at, frac);
+	size_t nf = parse_fraction(s, &at, frac);
 	long east = 0;
 	bool zoned = parse_zone(s, &at, &east);
+	/* A time without a zone is written as it is; one in UTC too unless
+	 * timegm would carry a field over (a leap second, a day past the
+	 * end of a short month). */
+	if (!zoned || (east == 0 && sec < 60 && D <= 28)) {
+		copy_iso(s, frac, nf, zoned, out);
+		return at;
+	}
 	struct tm tm = {.tm_year = Y - 1900,
 			.tm_mon = M - 1,
 			.tm_mday = D,
@@ -316,6 +350,13 @@ static bool starts_with(struct th_span s, const char *lit, size_t n)
 	return s.n >= n && memcmp(s.p, lit, n) == 0;
 }
 
+/* The first letters of the level names below. */
+static bool level_initial(char c)
+{
+	return c == 'C' || c == 'D' || c == 'E' || c == 'F' || c == 'I' ||
+	       c == 'W';
+}
+
 /* A level name the logging module prints, followed by ':' (BASIC_FORMAT
  * "%(levelname)s:%(name)s:") or by a blank or ']' (custom formats). */
 static bool starts_with_level(struct th_span s)
@@ -326,6 +367,8 @@ static bool starts_with_level(struct th_span s)
 		s.p++;
 		s.n--;
 	}
+	if (s.n == 0 || !level_initial(s.p[0]))
+		return false; /* most lines, before seven comparisons */
 	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
 		size_t n = strlen(levels[i]);
 		if (starts_with(s, levels[i], n) && s.n > n &&
@@ -594,8 +637,7 @@ static bool user_prefix(struct th_prefixer *p, struct th_span line,
 			struct framed *f)
 {
 	struct th_prefix_match pm;
-	if (p->rules == NULL || rules_prefix_count(p->rules) == 0 ||
-	    !rules_match_prefix(p->matcher, line, &pm))
+	if (!p->user_prefixes || !rules_match_prefix(p->matcher, line, &pm))
 		return false;
 	f->message = pm.message;
 	f->source = pm.source.p != NULL ? source_id(pm.source) : 0;
@@ -711,8 +753,8 @@ bool prefix_pending(const struct th_prefixer *p)
 bool prefix_safe_boundary(const struct th_prefixer *p, struct th_span line)
 {
 	struct th_frame fr;
-	if ((p->rules != NULL && rules_prefix_count(p->rules) > 0) ||
-	    line.n == 0 || line.p[0] == '{' || frame_any(line, &fr))
+	if (p->user_prefixes || line.n == 0 || line.p[0] == '{' ||
+	    frame_any(line, &fr))
 		return false;
 	struct th_span t = line;
 	if (t.p[0] == '[') {

@@ -35,6 +35,18 @@ Test(prefix, logging_asctime_and_iso_times_are_parsed)
 	expect_time("Traceback (most recent call last):", NULL);
 }
 
+Test(prefix, utc_times_are_normalised_and_local_ones_kept_as_written)
+{
+	/* a UTC time goes through timegm when a field carries over */
+	expect_time("2024-05-01T23:59:60Z", "2024-05-02T00:00:00Z");
+	expect_time("2024-02-30T10:00:00.25+00:00", "2024-03-01T10:00:00.25Z");
+	expect_time("2024-02-28T10:00:00,1234567891Z",
+		    "2024-02-28T10:00:00.123456789Z");
+	/* one without a zone is never converted */
+	expect_time("2024-02-30 23:59:60", "2024-02-30T23:59:60");
+	expect_time("0999-01-02 03:04:05.6 x", "0999-01-02T03:04:05.6");
+}
+
 static struct th_record parse(struct th_prefixer *p, const char *text)
 {
 	struct th_line line = {span(text), 1, 0, false};
