@@ -87,10 +87,28 @@ void timeline_merge(struct th_timeline *dst, const struct th_timeline *src)
 	fold_into(dst, src);
 }
 
+/* True when T is canonical (its first bucket holds its earliest event)
+ * and the bucket of SEC is one of its N: adding there changes no bucket
+ * but that one, so the merge below is not needed. *K: the bucket. */
+static bool spans_second(const struct th_timeline *t, int64_t sec, size_t *k)
+{
+	if (t->width == 0 || t->counts[0] == 0)
+		return false;
+	int64_t i = floor_div(sec, t->width) - t->first;
+	*k = (size_t)i;
+	return i >= 0 && i < N;
+}
+
 void timeline_add(struct th_timeline *t, int64_t sec, uint64_t n)
 {
 	if (n == 0)
 		return;
+	/* Most events of a group fall in a bucket it spans already. */
+	size_t k;
+	if (spans_second(t, sec, &k)) {
+		t->counts[k] = add_sat(t->counts[k], n);
+		return;
+	}
 	struct th_timeline one = {.first = sec, .width = 1};
 	one.counts[0] = n;
 	timeline_merge(t, &one);

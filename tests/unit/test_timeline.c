@@ -110,6 +110,29 @@ Test(timeline, any_split_merged_in_any_order_gives_the_whole)
 	}
 }
 
+Test(timeline, adding_an_event_is_merging_a_timeline_of_its_second)
+{
+	uint64_t seed = 2463534242ULL;
+	/* the second one is not canonical: its first bucket is empty */
+	struct th_timeline starts[2] = {{0}, {.first = 10, .width = 2}};
+	starts[1].counts[3] = 4;
+	for (size_t s = 0; s < 2; s++) {
+		struct th_timeline t = starts[s];
+		for (int i = 0; i < 2000; i++) {
+			int64_t sec = 1000 + (int64_t)(next(&seed) % 300) -
+				      (i % 50 == 0 ? 5000 : 0);
+			struct th_timeline one = {.first = sec, .width = 1},
+					   want = t;
+			one.counts[0] = 1;
+			timeline_merge(&want, &one);
+			timeline_add(&t, sec, 1);
+			cr_assert(memcmp(&t, &want, sizeof t) == 0,
+				  "start %zu, event %d at %lld", s, i,
+				  (long long)sec);
+		}
+	}
+}
+
 Test(timeline, merging_an_empty_timeline_changes_nothing)
 {
 	struct th_timeline t = {0}, empty = {0}, copy;
