@@ -176,6 +176,8 @@ def main():
             ("rg --no-mmap -c", "rg --no-mmap -c 'ALT' FILE | cat"),
             ("tracehound text", "tracehound --format text FILE >/dev/null"),
             ("tracehound json", "tracehound --format json FILE >/dev/null"),
+            ("tracehound json -j 1", "tracehound -j 1 --format json FILE >/dev/null"),
+            ("tracehound json, AVX2 search", "TRACEHOUND_SCAN=fingerprint tracehound --format json FILE >/dev/null"),
             ("python peer.py", "python3 bench/peer.py FILE >/dev/null")]
     for n, c in rows:
         w("| %s | `%s` |" % (n, c.replace("|", "\\|")))

@@ -139,7 +139,8 @@ for label in $ONLY; do
     say "measure $label: $f ($(stat -c %s "$f") bytes)"
     cat "$f" > /dev/null; cat "$f" > /dev/null   # page cache
     printf '%s\tbefore\t%s\n' "$label" "$(cut -d' ' -f1 /proc/loadavg)" >> "$LOAD"
-    names=(cat "grep -c -F" "grep -c -E" "rg -c" "rg --no-mmap -c" "tracehound text" "tracehound json")
+    names=(cat "grep -c -F" "grep -c -E" "rg -c" "rg --no-mmap -c" "tracehound text" "tracehound json"
+           "tracehound json -j 1" "tracehound json, AVX2 search")
     cmds=(
         "cat $f >/dev/null"
         "grep -c -F 'exception was never retrieved' $f | cat"
@@ -148,6 +149,8 @@ for label in $ONLY; do
         "rg --no-mmap -c '$ALT' $f | cat"
         "$TH --format text $f >/dev/null"
         "$TH --format json $f >/dev/null"
+        "$TH -j 1 --format json $f >/dev/null"
+        "TRACEHOUND_SCAN=fingerprint $TH --format json $f >/dev/null"
     )
     args=()
     for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
