@@ -624,29 +624,38 @@ static void visit_file(struct th_scanner *s, const char *path)
 
 static void merge_ended(struct th_scanner *s);
 
-/* A worker: takes the next item until none is left. */
+/* A worker: takes the next item until none is left. One pipeline serves
+ * all its items, as the serial scan's serves all inputs (making one for
+ * each item cost 0.3 ms): it adds to the item's aggregate and to RUN,
+ * whose counts then move to the item. */
 static void *work(void *arg)
 {
 	struct th_scanner *s = arg;
 	const enum th_key *keys;
 	size_t n_keys = agg_keys(s->agg, &keys);
+	struct th_run run;
+	run_init(&run, rules_ignore_count(s->rules));
+	struct pipeline *p = pipeline_new(s, NULL, NULL, &run);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		size_t i = s->next_item++;
 		pthread_mutex_unlock(&s->lock);
 		if (i >= s->n_items)
-			return NULL;
+			break;
 		struct item *it = &s->items[i];
 		it->agg = agg_new(s->rules, keys, n_keys);
-		run_init(&it->run, rules_ignore_count(s->rules));
-		struct pipeline *p = pipeline_new(s, it->agg, NULL, &it->run);
+		p->agg = it->agg;
 		scan_item(p, it, s->run->inputs[it->input].name);
-		pipeline_free(p);
+		it->run = run;
+		run_init(&run, rules_ignore_count(s->rules));
 		pthread_mutex_lock(&s->merge_lock);
 		it->done = true;
 		merge_ended(s);
 		pthread_mutex_unlock(&s->merge_lock);
 	}
+	pipeline_free(p);
+	run_fini(&run);
+	return NULL;
 }
 
 /* Scans the ranges of input INPUT (items FIRST..) again as one whole file
