@@ -1,7 +1,7 @@
 /* agg.c - group events by the --group-by fields; see agg.h.
  *
  * Groups live in an open-addressing hash table (linear probing, power-of-two
- * size, at most half full) keyed by XXH3 over the key values, and in an
+ * size, at most half full) keyed by XXH3 of the key values, and in an
  * array in creation order that agg_sorted() sorts a copy of. Each group
  * keeps what callers see (struct th_group) plus what ordering needs: its
  * hash and the input positions of its first and last events.
@@ -38,7 +38,6 @@ struct th_agg {
 	size_t n_rules;
 	enum th_key keys[TH_KEY_COUNT];
 	size_t n_keys;
-	XXH3_state_t *hasher;
 	struct group **table; /* table_cap slots, NULL when empty */
 	size_t table_cap;
 	struct group **groups; /* creation order */
@@ -83,9 +82,6 @@ struct th_agg *agg_new(const struct th_rules *rules, const enum th_key *keys,
 	a->n_rules = rules_count(rules);
 	memcpy(a->keys, keys, n_keys * sizeof *keys);
 	a->n_keys = n_keys;
-	a->hasher = XXH3_createState();
-	if (a->hasher == NULL)
-		die("out of memory (hash state)");
 	a->table_cap = AGG_TABLE_START;
 	a->table = xcalloc(a->table_cap, sizeof *a->table);
 	a->text = xmalloc(TH_MAX_EXAMPLE + 1);
@@ -128,7 +124,6 @@ void agg_free(struct th_agg *a)
 	free(a->table);
 	free(a->sorted);
 	free(a->text);
-	XXH3_freeState(a->hasher);
 	free(a);
 }
 
@@ -195,20 +190,19 @@ static struct th_span event_key(const struct th_agg *a,
 	return v;
 }
 
-/* XXH3 over the key values. Each value is preceded by a marker byte (NULL
- * and "" must differ) and its length (so ("ab","c") and ("a","bc") do). */
-static uint64_t key_hash(struct th_agg *a, const struct th_span *vals)
+/* XXH3 of each key value in turn, seeded with the hash of the values
+ * before it, and for a NULL one with that hash plus one (so NULL and ""
+ * differ): one call a value, where a streaming state took three and a
+ * digest. A collision costs only a comparison in table_slot. */
+static uint64_t key_hash(const struct th_agg *a, const struct th_span *vals)
 {
-	XXH3_64bits_reset(a->hasher);
+	uint64_t h = 0;
 	for (size_t i = 0; i < a->n_keys; i++) {
-		unsigned char present = vals[i].p != NULL;
-		XXH3_64bits_update(a->hasher, &present, 1);
-		if (!present)
-			continue;
-		XXH3_64bits_update(a->hasher, &vals[i].n, sizeof vals[i].n);
-		XXH3_64bits_update(a->hasher, vals[i].p, vals[i].n);
+		bool present = vals[i].p != NULL;
+		h = XXH3_64bits_withSeed(present ? vals[i].p : "", vals[i].n,
+					 h + !present);
 	}
-	return XXH3_64bits_digest(a->hasher);
+	return h;
 }
 
 /* True when the group's keys are exactly VALS (NULL only matches NULL). */
@@ -277,6 +271,12 @@ static struct group *group_new(const struct th_agg *a, uint64_t hash,
  * of a full list, or that pushes the largest out, sets L->capped. */
 static void capped_add(struct th_capped *l, const char *v)
 {
+	/* A full list's new values mostly sort after all it keeps (task
+	 * names count up): one comparison with the last rules them out. */
+	if (l->n == TH_MAX_LIST && vers_cmp(l->items[l->n - 1], v) < 0) {
+		l->capped = true;
+		return;
+	}
 	size_t lo = 0, hi = l->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
