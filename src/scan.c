@@ -527,6 +527,22 @@ static void note_cut(const char *path, const char *how)
 		diag_warn("%s: %s", path, how);
 }
 
+/* Where the first K of the JOBS * TH_RANGES_PER_JOB ranges of a SIZE byte
+ * file end (before moving to a log record's start). Ranges shrink round
+ * after round, a round giving each job one: a half of the file, then a
+ * quarter, then two eighths. Threads take them in turn, so the last ones,
+ * taken when the others are nearly done, are short: a thread slowed by
+ * another process holds up the end by little. */
+static uint64_t guided_cut(uint64_t size, size_t jobs, size_t k)
+{
+	/* a range's share of a job's part of the file, in eighths */
+	static const unsigned eighths[TH_RANGES_PER_JOB] = {4, 2, 1, 1};
+	uint64_t units = 0, all = 8 * (uint64_t)jobs;
+	for (size_t i = 0; i < k; i++)
+		units += eighths[i / jobs];
+	return size / all * units + size % all * units / all;
+}
+
 /* Queues PATH as one item, or as up to TH_RANGES_PER_JOB ranges a job. */
 static void queue_file(struct th_scanner *s, const char *path, size_t input)
 {
@@ -537,7 +553,8 @@ static void queue_file(struct th_scanner *s, const char *path, size_t input)
 	    worth_splitting(path, &fd, &size)) {
 		size_t pieces = s->jobs * TH_RANGES_PER_JOB;
 		for (size_t k = 1; k < pieces; k++) {
-			uint64_t cut = find_boundary(s, fd, size / pieces * k);
+			uint64_t cut =
+			    find_boundary(s, fd, guided_cut(size, s->jobs, k));
 			if (cut <= start || cut >= size)
 				continue;
 			add_range(s, path, input, start, cut, true);

@@ -62,8 +62,9 @@
 #define TH_SPLIT_MIN (32u * 1024 * 1024)
 
 /* Ranges a cut file becomes, per job: more ranges than threads, taken in
- * turn, so a thread slowed by another process on its core leaves its
- * share to the others instead of holding up the end. */
+ * turn and shorter and shorter (see guided_cut in scan.c), so a thread
+ * slowed by another process on its core leaves its share to the others
+ * instead of holding up the end. */
 #define TH_RANGES_PER_JOB 4
 
 /* tracehound merge: the largest report read (decompressed; one report is

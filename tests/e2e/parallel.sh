@@ -21,11 +21,13 @@ for j in 2 3 8; do
 	TRACEHOUND_SPLIT_MIN=1 "$bin" -j "$j" --format json --fail-on never \
 		"$tmp/all.log" >"$tmp/cut$j.json" 2>"$tmp/cut$j.err"
 	# the comparison below means something only if the file was cut
-	# four ranges a thread (TH_RANGES_PER_JOB), taken in turn
-	if grep -q "all.log: cut into $((j * 4)) ranges" "$tmp/cut$j.err"; then
-		ok "the file is cut into $((j * 4)) ranges for $j threads"
+	# up to four ranges a thread (TH_RANGES_PER_JOB; two short ones may
+	# end at the same record), taken in turn
+	ranges=$(sed -n 's/.*all.log: cut into \([0-9]*\) ranges.*/\1/p' "$tmp/cut$j.err")
+	if [ "${ranges:-0}" -gt "$j" ] && [ "$ranges" -le $((j * 4)) ]; then
+		ok "the file is cut into $ranges ranges for $j threads"
 	else
-		not_ok "the file is cut into $((j * 4)) ranges for $j threads"
+		not_ok "the file is cut into more than $j ranges, at most $((j * 4))"
 		sed 's/^/#   /' "$tmp/cut$j.err"
 	fi
 	if cmp -s "$tmp/serial.json" "$tmp/cut$j.json"; then
