@@ -719,27 +719,26 @@ static void redo_unsafe_cuts(struct th_scanner *s)
 	}
 }
 
-/* Puts the staged items' input into the scanner's aggregate and run: all
- * its ranges are in the stage, none cut unsafely. */
-static void commit_stage(struct th_scanner *s)
+/* Puts input FROM's results into the scanner's aggregate and run: all of
+ * its items, from MERGED up to STAGED, are in FROM (their stage, or the
+ * one item's own aggregate), none cut unsafely. DROPPED: events the stage
+ * had no room for. */
+static void commit_input(struct th_scanner *s, const struct th_agg *from,
+			 size_t dropped)
 {
 	size_t input = s->items[s->merged].input;
-	s->run->groups_dropped +=
-	    s->stage_dropped + agg_merge(s->agg, s->stage, input, 0);
+	s->run->groups_dropped += dropped + agg_merge(s->agg, from, input, 0);
 	for (; s->merged < s->staged; s->merged++) {
 		run_add(s->run, &s->items[s->merged].run);
 		record_input(s, &s->items[s->merged]);
 	}
-	agg_free(s->stage);
-	s->stage = NULL;
-	s->stage_lines = 0;
-	s->stage_dropped = 0;
 }
 
 /* Merges the items that have ended, in order, as far as they go: while
  * the other threads still scan, so that only the last item and its stage
  * are left to merge when the last scan ends, and each item's aggregate is
- * freed as soon as it is in the stage. Called with merge_lock held. */
+ * freed as soon as it is merged. An input read whole is merged directly.
+ * Called with merge_lock held. */
 static void merge_ended(struct th_scanner *s)
 {
 	const enum th_key *keys;
@@ -751,17 +750,27 @@ static void merge_ended(struct th_scanner *s)
 			s->stopped = true;
 			break;
 		}
-		if (s->stage == NULL)
-			s->stage = agg_new(s->rules, keys, n_keys);
-		s->stage_dropped +=
-		    agg_merge(s->stage, it->agg, it->input, s->stage_lines);
-		s->stage_lines += it->lines;
+		s->staged++;
+		bool last = s->staged == s->n_items ||
+			    s->items[s->staged].input != it->input;
+		if (last && s->stage == NULL) { /* the input is this item */
+			commit_input(s, it->agg, 0);
+		} else {
+			if (s->stage == NULL)
+				s->stage = agg_new(s->rules, keys, n_keys);
+			s->stage_dropped += agg_merge(
+			    s->stage, it->agg, it->input, s->stage_lines);
+			s->stage_lines += it->lines;
+		}
 		agg_free(it->agg);
 		it->agg = NULL;
-		s->staged++;
-		if (s->staged == s->n_items ||
-		    s->items[s->staged].input != it->input)
-			commit_stage(s);
+		if (last && s->stage != NULL) {
+			commit_input(s, s->stage, s->stage_dropped);
+			agg_free(s->stage);
+			s->stage = NULL;
+			s->stage_lines = 0;
+			s->stage_dropped = 0;
+		}
 	}
 }
 
