@@ -95,6 +95,21 @@ static void jw_close(struct jw *w, char c)
 	jw_put(w, &c, 1);
 }
 
+/* True when none of the 8 bytes of X needs a look of its own: no control
+ * byte, '"', '\\' or byte above 0x7f. (Per byte b: b ^ c - 1 borrows
+ * into the high bit where b == c, b - 0x20 where b < 0x20; a borrow
+ * running on only follows a byte already found.) */
+static bool plain_ascii_word(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101u;
+	const uint64_t highs = 0x8080808080808080u;
+	uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+	uint64_t found = ((quote - ones) & ~quote) |
+			 ((backslash - ones) & ~backslash) |
+			 ((x - ones * 0x20) & ~x) | x;
+	return (found & highs) == 0;
+}
+
 /* Appends the clean bytes of P[0..N) (valid UTF-8 kept, each invalid
  * sequence one U+FFFD) escaped for a JSON string, without quotes. */
 static void jw_escaped(struct jw *w, const char *p, size_t n)
@@ -104,6 +119,17 @@ static void jw_escaped(struct jw *w, const char *p, size_t n)
 	jw_reserve(w, 6 * n);
 	char *o = w->p + w->n;
 	for (size_t i = 0; i < n;) {
+		/* Examples are mostly ASCII text: 8 bytes a step. */
+		uint64_t word;
+		if (n - i >= sizeof word) {
+			memcpy(&word, p + i, sizeof word);
+			if (plain_ascii_word(word)) {
+				memcpy(o, &word, sizeof word);
+				o += sizeof word;
+				i += sizeof word;
+				continue;
+			}
+		}
 		unsigned char c = (unsigned char)p[i];
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
 			*o++ = (char)c;

@@ -443,6 +443,51 @@ Test(report_json, any_bytes_in_log_text_give_a_document_jansson_reads)
 	world_free(w);
 }
 
+Test(report_json, every_ascii_byte_round_trips_at_every_alignment)
+{
+	/* The writer copies plain ASCII 8 bytes at a time: each byte that
+	 * needs escaping must be caught wherever it falls in a word. */
+	enum { SHIFTS = 8 };
+	char texts[SHIFTS][SHIFTS + 160];
+	size_t lens[SHIFTS];
+	struct world *w = world_new(NULL, 0);
+	struct th_report_ctx ctx = world_ctx(w, false);
+	struct th_sink *s = report_json_new(&ctx);
+	for (size_t k = 0; k < SHIFTS; k++) {
+		size_t n = 0;
+		for (size_t i = 0; i < k; i++)
+			texts[k][n++] = 'x';
+		for (int c = 0; c < 0x80; c++)
+			texts[k][n++] = (char)c;
+		static const char tail[] = "caf\xC3\xA9 \"q\" \\ end";
+		memcpy(texts[k] + n, tail, sizeof tail - 1);
+		lens[k] = n + sizeof tail - 1;
+		char coroutine[8] = {'c', (char)('0' + k), '\0'};
+		world_event(w, s,
+			    (struct spec){.coroutine = coroutine,
+					  .text = texts[k],
+					  .text_n = lens[k]});
+	}
+	cr_assert(s->finish(s));
+	s->free(s);
+	json_t *doc = parse(world_output(w), w->len);
+	json_t *groups = json_object_get(doc, "groups");
+	cr_assert_eq(json_array_size(groups), SHIFTS);
+	for (size_t i = 0; i < SHIFTS; i++) {
+		json_t *g = json_array_get(groups, i);
+		const char *name =
+		    str_at(json_object_get(g, "key"), "coroutine");
+		size_t k = (size_t)(name[1] - '0');
+		json_t *ex = json_object_get(g, "example");
+		cr_assert(json_is_string(ex));
+		cr_expect_eq(json_string_length(ex), lens[k], "shift %zu", k);
+		cr_expect(memcmp(json_string_value(ex), texts[k], lens[k]) == 0,
+			  "shift %zu: the example is the text", k);
+	}
+	json_decref(doc);
+	world_free(w);
+}
+
 Test(report_json, ignored_lists_every_ignore_rule_and_skipped_every_counter)
 {
 	struct world *w = world_new(NULL, 0);
