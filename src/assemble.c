@@ -122,10 +122,12 @@ static void probe(struct th_assembler *a, enum th_probe_what what,
 	a->probe(a->probe_ctx, &p);
 }
 
+/* LIT is never empty. Its first byte is compared on its own first: most
+ * lines differ there, and the rest of the comparison is then skipped. */
 static bool starts_with(struct th_span s, const char *lit)
 {
 	size_t n = strlen(lit);
-	return s.n >= n && memcmp(s.p, lit, n) == 0;
+	return s.n >= n && s.p[0] == lit[0] && memcmp(s.p, lit, n) == 0;
 }
 
 static bool is_blank(struct th_span s)
