@@ -12,16 +12,21 @@
  *       … 12 more lines
  *
  * then a footer with ignored, skipped and failed counts when there are any.
+ * When the terminal's width is known the table is fitted to it (see
+ * table_fit); when it is not, the table is as wide as its cells need.
  * Every log-derived string goes through report_term_clean() so log bytes
  * cannot drive the terminal; colors only when ctx.color. Write errors are
  * left in the stream's error flag and returned by finish().
  */
+#include "report_text.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "diag.h"
-#include "report.h"
 #include "report_util.h"
 
 /* Example lines shown per group (or per event with --follow), and the
@@ -33,9 +38,21 @@
 #define TEXT_EXCEPTIONS_COLUMNS 40
 #define TEXT_RULES_COLUMNS	40
 #define TEXT_WHERE_COLUMNS	44
-/* Columns of a group's sparkline in the table and in its detail block. */
-#define TEXT_TIMELINE_TABLE  24
-#define TEXT_TIMELINE_DETAIL 48
+/* Columns of a group's sparkline in the table and in its detail block,
+ * and the fewest the detail block's goes down to on a narrow terminal. */
+#define TEXT_TIMELINE_TABLE	 24
+#define TEXT_TIMELINE_DETAIL	 48
+#define TEXT_TIMELINE_DETAIL_MIN 8
+/* Fitting the table to a terminal: the narrowest the exceptions and rules
+ * columns are cut to while other columns can still go, then the narrowest
+ * the key and exceptions columns are cut to when nothing else can (never
+ * narrower than their titles). */
+#define TEXT_EXCEPTIONS_MIN   20
+#define TEXT_RULES_MIN	      16
+#define TEXT_KEY_FLOOR	      12
+#define TEXT_EXCEPTIONS_FLOOR 10
+/* A COLUMNS wider than this is taken for a mistake and ignored. */
+#define TEXT_COLUMNS_MAX 100000
 
 static const char ellipsis[] = "\xE2\x80\xA6"; /* … */
 static const char times_sign[] = "\xC3\x97";   /* × */
@@ -51,6 +68,7 @@ struct text_sink {
 	struct palette pal;
 	char *text; /* reused buffer for event_text() (--follow) */
 	size_t text_cap;
+	size_t columns; /* the width to fit; 0: unknown, no fitting */
 };
 
 enum col_kind {
@@ -70,6 +88,9 @@ struct column {
 	enum th_key key; /* COL_KEY only */
 	char title[24];
 	size_t max, width;
+	size_t natural; /* the width its cells need (within max) */
+	bool hidden;	/* left out to fit the terminal */
+	bool no_time;	/* COL_FIRST, COL_LAST: file:line only */
 	int64_t span_start, span_end; /* COL_TIMELINE: the report's span */
 };
 
@@ -228,8 +249,8 @@ static void buf_short_time(struct buf *b, const char *time)
 }
 
 /* "app.log:310 2024-05-01 10:00:01": the input's base name, as paths
- * would crowd the table out. */
-static char *where_cell(const struct th_where *w)
+ * would crowd the table out; without the time unless WITH_TIME. */
+static char *where_cell(const struct th_where *w, bool with_time)
 {
 	struct buf b = {0};
 	const char *input = w->input ? w->input : "-";
@@ -237,7 +258,7 @@ static char *where_cell(const struct th_where *w)
 	buf_clean(&b, slash && slash[1] ? slash + 1 : input);
 	buf_str(&b, ":");
 	buf_uint(&b, w->line);
-	if (w->time[0] != '\0') {
+	if (with_time && w->time[0] != '\0') {
 		buf_str(&b, " ");
 		buf_short_time(&b, w->time);
 	}
@@ -276,12 +297,12 @@ static char *cell(const struct th_report_ctx *c, const struct column *col,
 		return buf_take(&b);
 	case COL_EXCEPTIONS: return exceptions_cell(g);
 	case COL_RULES: return rules_cell(c->rules, g);
-	case COL_FIRST: return where_cell(&g->first);
+	case COL_FIRST: return where_cell(&g->first, !col->no_time);
 	case COL_TIMELINE: return timeline_cell(col, g);
 	case COL_NEW: return xstrdup(g->novelty == TH_NOVELTY_NEW ? "NEW" : "");
 	case COL_LAST: break;
 	}
-	return where_cell(&g->last);
+	return where_cell(&g->last, !col->no_time);
 }
 
 /* ---- table ------------------------------------------------------------ */
@@ -330,24 +351,156 @@ static void table_columns(struct table *t, const struct th_agg *agg)
 	}
 }
 
-/* Fills every cell and sizes each column to its widest cell, within the
- * column's maximum (0: none). */
+static size_t title_width(const struct column *col)
+{
+	return report_width(col->title, strlen(col->title));
+}
+
+/* (Re)fills the cells of column K and sizes it to its widest cell or its
+ * title, within the column's maximum (0: none). */
+static void fill_column(struct table *t, const struct th_report_ctx *c,
+			const struct th_group *const *groups, size_t k)
+{
+	struct column *col = &t->cols[k];
+	col->width = title_width(col);
+	for (size_t r = 0; r < t->n_rows; r++) {
+		char *s = cell(c, col, groups[r]);
+		size_t w = report_width(s, strlen(s));
+		if (w > col->width)
+			col->width = col->max && w > col->max ? col->max : w;
+		free(t->cells[r * t->n_cols + k]);
+		t->cells[r * t->n_cols + k] = s;
+	}
+	col->natural = col->width;
+}
+
+/* Fills every cell of the first N groups and sizes every column. */
 static void table_fill(struct table *t, const struct th_report_ctx *c,
 		       const struct th_group *const *groups, size_t n)
 {
 	t->n_rows = n;
 	t->cells = xcalloc(n * t->n_cols, sizeof *t->cells);
-	for (size_t r = 0; r < n; r++) {
+	for (size_t k = 0; k < t->n_cols; k++)
+		fill_column(t, c, groups, k);
+}
+
+/* ---- fitting the table to the terminal -------------------------------- */
+
+/* What goes, in this order, until the table fits: each step keeps what
+ * the earlier ones did. The count, severity and key columns and a few
+ * characters of the exceptions always stay (a terminal narrower than
+ * that gets a table wider than itself). */
+enum fit_step {
+	FIT_SHORT_WHERE, /* first, last: file:line without the time;
+			    exceptions and rules may be cut with "…" */
+	FIT_NO_TIMELINE, /* the sparkline column goes */
+	FIT_NO_LAST,	 /* then last */
+	FIT_NO_RULES,	 /* then rules */
+	FIT_NO_FIRST,	 /* then first */
+	FIT_SHRINK_KEYS, /* keys and exceptions cut to their floors */
+	FIT_STEPS
+};
+
+/* The width of the table's widest possible line: the visible columns and
+ * two blanks between each two. */
+static size_t table_width(const struct table *t)
+{
+	size_t w = 0, shown = 0;
+	for (size_t k = 0; k < t->n_cols; k++) {
+		if (t->cols[k].hidden)
+			continue;
+		w += t->cols[k].width;
+		shown++;
+	}
+	return shown ? w + 2 * (shown - 1) : 0;
+}
+
+/* The narrowest COL may be cut to at STEP: its natural width for the
+ * columns that are never cut. */
+static size_t column_floor(const struct column *col, enum fit_step step)
+{
+	size_t floor;
+	if (col->kind == COL_EXCEPTIONS)
+		floor = step >= FIT_SHRINK_KEYS ? TEXT_EXCEPTIONS_FLOOR
+						: TEXT_EXCEPTIONS_MIN;
+	else if (col->kind == COL_RULES)
+		floor = TEXT_RULES_MIN;
+	else if (col->kind == COL_KEY && step >= FIT_SHRINK_KEYS)
+		floor = TEXT_KEY_FLOOR;
+	else
+		return col->natural;
+	if (floor < title_width(col))
+		floor = title_width(col);
+	return floor < col->natural ? floor : col->natural;
+}
+
+static void hide_kind(struct table *t, enum col_kind kind)
+{
+	for (size_t k = 0; k < t->n_cols; k++)
+		t->cols[k].hidden |= t->cols[k].kind == kind;
+}
+
+/* Does what STEP adds to the steps before it. */
+static void fit_apply(struct table *t, const struct th_report_ctx *c,
+		      const struct th_group *const *groups, enum fit_step step)
+{
+	switch (step) {
+	case FIT_SHORT_WHERE:
+		for (size_t k = 0; k < t->n_cols; k++) {
+			enum col_kind kind = t->cols[k].kind;
+			if (kind != COL_FIRST && kind != COL_LAST)
+				continue;
+			t->cols[k].no_time = true;
+			fill_column(t, c, groups, k);
+		}
+		break;
+	case FIT_NO_TIMELINE: hide_kind(t, COL_TIMELINE); break;
+	case FIT_NO_LAST: hide_kind(t, COL_LAST); break;
+	case FIT_NO_RULES: hide_kind(t, COL_RULES); break;
+	case FIT_NO_FIRST: hide_kind(t, COL_FIRST); break;
+	case FIT_SHRINK_KEYS:
+	case FIT_STEPS: break;
+	}
+}
+
+/* Cuts every visible column to its floor at STEP, then gives the COLUMNS
+ * left back, one at a time to the narrowest column that was cut, so cut
+ * columns end up about as wide as each other. */
+static void fit_widths(struct table *t, enum fit_step step, size_t columns)
+{
+	for (size_t k = 0; k < t->n_cols; k++)
+		t->cols[k].width = column_floor(&t->cols[k], step);
+	size_t used = table_width(t);
+	for (; used < columns; used++) {
+		struct column *narrow = NULL;
 		for (size_t k = 0; k < t->n_cols; k++) {
 			struct column *col = &t->cols[k];
-			char *s = cell(c, col, groups[r]);
-			size_t w = report_width(s, strlen(s));
-			if (w > col->width)
-				col->width =
-				    col->max && w > col->max ? col->max : w;
-			t->cells[r * t->n_cols + k] = s;
+			if (!col->hidden && col->width < col->natural &&
+			    (narrow == NULL || col->width < narrow->width))
+				narrow = col;
 		}
+		if (narrow == NULL)
+			break;
+		narrow->width++;
 	}
+}
+
+/* Makes the table fit in COLUMNS (0: unknown, nothing changes; nor does
+ * it when the table fits already), taking the fewest steps that do. */
+static void table_fit(struct table *t, const struct th_report_ctx *c,
+		      const struct th_group *const *groups, size_t columns)
+{
+	if (columns == 0 || table_width(t) <= columns)
+		return;
+	enum fit_step step = FIT_SHORT_WHERE;
+	for (;; step++) {
+		fit_apply(t, c, groups, step);
+		struct table floors = *t; /* the widths only: cells shared */
+		fit_widths(&floors, step, 0);
+		if (step + 1 == FIT_STEPS || table_width(&floors) <= columns)
+			break;
+	}
+	fit_widths(t, step, columns);
 }
 
 static void table_free(struct table *t)
@@ -381,11 +534,14 @@ static void table_row(FILE *out, const struct table *t, size_t r,
 		      const struct palette *pal, const struct th_group *g)
 {
 	size_t end = t->n_cols; /* empty cells at the end: no blanks */
-	while (end > 1 && t->cells[r * t->n_cols + end - 1][0] == '\0')
+	while (end > 1 && (t->cols[end - 1].hidden ||
+			   t->cells[r * t->n_cols + end - 1][0] == '\0'))
 		end--;
 	for (size_t k = 0; k < end; k++) {
 		const struct column *col = &t->cols[k];
 		bool sev = col->kind == COL_SEVERITY;
+		if (col->hidden)
+			continue;
 		if (k > 0)
 			fputs("  ", out);
 		fputs(sev ? pal->severity[g->severity] : "", out);
@@ -401,12 +557,17 @@ static void table_print(FILE *out, const struct table *t,
 			const struct palette *pal,
 			const struct th_group *const *groups)
 {
+	size_t end = t->n_cols;
+	while (end > 1 && t->cols[end - 1].hidden)
+		end--;
 	fputs(pal->bold, out);
-	for (size_t k = 0; k < t->n_cols; k++) {
+	for (size_t k = 0; k < end; k++) {
+		if (t->cols[k].hidden)
+			continue;
 		if (k > 0)
 			fputs("  ", out);
 		put_cell(out, t->cols[k].title, t->cols[k].width,
-			 t->cols[k].kind == COL_COUNT, k + 1 == t->n_cols);
+			 t->cols[k].kind == COL_COUNT, k + 1 == end);
 	}
 	fprintf(out, "%s\n", pal->reset);
 	for (size_t r = 0; r < t->n_rows; r++)
@@ -549,26 +710,49 @@ static void detail_where(FILE *out, const char *label, const struct th_where *w)
 	fputc('\n', out);
 }
 
+/* The sparkline columns of a detail timeline line over [START, END), and
+ * in WHAT (WHAT_CAP bytes) what they show: TEXT_TIMELINE_DETAIL at most,
+ * fewer when the line would be wider than COLUMNS (0: unknown), down to
+ * TEXT_TIMELINE_DETAIL_MIN. */
+static size_t detail_timeline_columns(int64_t start, int64_t end,
+				      size_t columns, char *what,
+				      size_t what_cap)
+{
+	size_t max = TEXT_TIMELINE_DETAIL;
+	for (;;) {
+		size_t cols = timeline_columns(start, end, max);
+		timeline_describe(start, end, cols, what, what_cap);
+		/* "  timeline    ▕" COLS "▏ " WHAT */
+		size_t width = 2 + 12 + 1 + cols + 2 + strlen(what);
+		if (columns == 0 || width <= columns ||
+		    cols <= TEXT_TIMELINE_DETAIL_MIN)
+			return cols;
+		max = cols - 1;
+	}
+}
+
 /* "timeline    ▕▁ █▃  ▁▏ 2024-05-01 10:00:00 to 10:04:16, 8s a column":
- * the group's events over the report's span; nothing without times. */
+ * the group's events over the report's span; nothing without times. The
+ * line is kept within COLUMNS (0: unknown) when it can be. */
 static void detail_timeline(FILE *out, const struct th_agg *agg,
-			    const struct th_group *g)
+			    const struct th_group *g, size_t columns)
 {
 	int64_t start, end;
 	if (timeline_used(&g->timeline) == 0 ||
 	    !agg_time_span(agg, &start, &end))
 		return;
 	char line[TEXT_TIMELINE_DETAIL * TIMELINE_GLYPH_BYTES + 1], what[128];
-	size_t cols = timeline_columns(start, end, TEXT_TIMELINE_DETAIL);
+	size_t cols =
+	    detail_timeline_columns(start, end, columns, what, sizeof what);
 	timeline_sparkline(&g->timeline, start, end, cols, line);
-	timeline_describe(start, end, cols, what, sizeof what);
 	put_label(out, "timeline");
 	fprintf(out, "\xE2\x96\x95%s\xE2\x96\x8F %s\n", line, what); /* ▕ ▏ */
 }
 
 /* A group's block: title, detail lines, then its example indented. */
 static void detail(FILE *out, const struct th_report_ctx *c,
-		   const struct palette *pal, const struct th_group *g)
+		   const struct palette *pal, const struct th_group *g,
+		   size_t columns)
 {
 	fputs(pal->bold, out);
 	put_title(out, c->agg, g);
@@ -586,7 +770,7 @@ static void detail(FILE *out, const struct th_report_ctx *c,
 		detail_where(out, "first", &g->first);
 		detail_where(out, "last", &g->last);
 	}
-	detail_timeline(out, c->agg, g);
+	detail_timeline(out, c->agg, g, columns);
 	if (g->example_len > 0 && example_lines(c) > 0)
 		put_example(out, pal, g->example, g->example_len,
 			    example_lines(c));
@@ -714,11 +898,12 @@ static void more_groups(FILE *out, const struct palette *pal, size_t hidden,
 }
 
 /* Header, table and one detail block per group (the first --top ones);
- * stops early once the stream has failed (a closed pipe), as nothing more
- * can get through. */
+ * the table fitted to COLUMNS (0: unknown). Stops early once the stream
+ * has failed (a closed pipe), as nothing more can get through. */
 static void summary(FILE *out, const struct th_report_ctx *c,
 		    const struct palette *pal,
-		    const struct th_group *const *groups, size_t n)
+		    const struct th_group *const *groups, size_t n,
+		    size_t columns)
 {
 	struct table t = {0};
 	size_t shown = c->top && c->top < n ? c->top : n;
@@ -728,12 +913,13 @@ static void summary(FILE *out, const struct th_report_ctx *c,
 	if (n > 0 && groups[0]->novelty != TH_NOVELTY_UNKNOWN)
 		add_column(&t, COL_NEW, 0, "new", 0);
 	table_fill(&t, c, groups, shown);
+	table_fit(&t, c, groups, columns);
 	table_print(out, &t, pal, groups);
 	table_free(&t);
 	more_groups(out, pal, n - shown, c->top);
 	for (size_t i = 0; i < shown && !ferror(out); i++) {
 		fputc('\n', out);
-		detail(out, c, pal, groups[i]);
+		detail(out, c, pal, groups[i], columns);
 	}
 }
 
@@ -761,7 +947,7 @@ static bool text_finish(struct th_sink *base)
 	if (n == 0 && c->run->events == 0)
 		nothing_found(c->out, c, &s->pal);
 	else
-		summary(c->out, c, &s->pal, groups, n);
+		summary(c->out, c, &s->pal, groups, n, s->columns);
 	if (footer_wanted(c)) {
 		if (n > 0)
 			fputc('\n', c->out);
@@ -823,9 +1009,40 @@ static void text_free(struct th_sink *base)
 	free(s);
 }
 
+/* COLUMNS as a width, 0 when unset or not a number from 1 to
+ * TEXT_COLUMNS_MAX. */
+static size_t env_columns(void)
+{
+	const char *env = getenv("COLUMNS");
+	if (env == NULL || *env < '0' || *env > '9')
+		return 0;
+	char *end;
+	unsigned long n = strtoul(env, &end, 10);
+	return *end == '\0' && n <= TEXT_COLUMNS_MAX ? (size_t)n : 0;
+}
+
+size_t report_text_columns(FILE *out)
+{
+	size_t n = env_columns();
+	if (n > 0)
+		return n;
+	int fd = fileno(out);
+	struct winsize ws;
+	if (fd >= 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0)
+		return ws.ws_col;
+	return 0;
+}
+
 struct th_sink *report_text_new(const struct th_report_ctx *ctx)
 {
+	return report_text_new_columns(ctx, report_text_columns(ctx->out));
+}
+
+struct th_sink *report_text_new_columns(const struct th_report_ctx *ctx,
+					size_t columns)
+{
 	struct text_sink *s = xcalloc(1, sizeof *s);
+	s->columns = columns;
 	s->base.event = text_event;
 	s->base.finish = text_finish;
 	s->base.free = text_free;

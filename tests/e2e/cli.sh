@@ -95,6 +95,42 @@ case $out in *$'\033['*) not_ok "no color when not asked for" ;; *) ok "no color
 check "text report in color" 1 "$bin" --color=always "$tmp/error.log"
 contains "color when asked for" "$out" $'\033['
 
+# the text table fits the terminal; COLUMNS stands for its width, also on a
+# pipe; without it a pipe gets the whole table as it always was
+samples=${TH_SOURCE_ROOT:?}/sample-logs/py3.12
+# table_lines FILE: the table of a text report, color codes left out
+table_lines() { sed -n '3,/^$/p' "$1" | sed $'s/\033\\[[0-9;]*m//g'; }
+widest() { # the most code points on a line of stdin
+	local LC_ALL=C.UTF-8 line max=0
+	while IFS= read -r line; do [ "${#line}" -gt "$max" ] && max=${#line}; done
+	echo "$max"
+}
+for w in 60 80 120; do
+	for color in never always; do
+		COLUMNS=$w "$bin" --color=$color "$samples" >"$tmp/w.txt"
+		got=$(table_lines "$tmp/w.txt" | widest)
+		[ "$got" -gt 40 ] && [ "$got" -le "$w" ] && ok "COLUMNS=$w --color=$color: the table fits ($got)" ||
+			not_ok "COLUMNS=$w --color=$color: the table fits" "widest table line: $got code points" "$(table_lines "$tmp/w.txt" | head -3)"
+	done
+	if [ "$w" -ge 80 ]; then # narrower, the line can only come close
+		got=$(grep '^  timeline    ' "$tmp/w.txt" | widest)
+		[ "$got" -le "$w" ] && ok "COLUMNS=$w: detail timelines fit ($got)" || not_ok "COLUMNS=$w: detail timelines fit" "widest: $got"
+	fi
+	contains "COLUMNS=$w keeps count, severity, coroutine, exceptions" "$(sed -n 3p "$tmp/w.txt")" "COUNT  SEVERITY  COROUTINE            EXCEPTIONS"
+done
+COLUMNS=80 "$bin" "$samples" >"$tmp/w80.txt"
+contains "COLUMNS=80 keeps the largest group's row" "$(cat "$tmp/w80.txt")" "  120  error     fetch_user           ConnectionError"
+env -u COLUMNS "$bin" "$samples" >"$tmp/piped.txt"
+COLUMNS=100000 "$bin" "$samples" >"$tmp/wide.txt"
+cmp -s "$tmp/piped.txt" "$tmp/wide.txt" && ok "a pipe without COLUMNS gets the whole table" || not_ok "a pipe without COLUMNS gets the whole table" "$(diff "$tmp/piped.txt" "$tmp/wide.txt" | head -5)"
+[ "$(sed -n 3p "$tmp/piped.txt")" = "COUNT  SEVERITY  COROUTINE            EXCEPTIONS                                RULES                              FIRST                                       LAST                                        TIMELINE" ] &&
+	ok "the whole table has every column" || not_ok "the whole table has every column" "$(sed -n 3p "$tmp/piped.txt")"
+contains "the whole table keeps the times of first and last" "$(cat "$tmp/piped.txt")" "many_tasks.log:76 2026-11-26 11:05:15"
+for bad in 0 abc ""; do
+	COLUMNS=$bad "$bin" "$samples" >"$tmp/bad.txt"
+	cmp -s "$tmp/piped.txt" "$tmp/bad.txt" && ok "COLUMNS='$bad' is ignored" || not_ok "COLUMNS='$bad' is ignored"
+done
+
 check "unknown option" 2 "$bin" --frobnicate "$tmp/clean.log"
 contains "unknown option is named" "$err" "--frobnicate"
 check "bad format value" 2 "$bin" --format xml "$tmp/clean.log"
