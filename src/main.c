@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "diag.h"
 #include "merge.h"
 #include "report.h"
+#include "report_text.h"
 #include "rules.h"
 #include "rulestest.h"
 #include "run.h"
@@ -125,17 +125,15 @@ static struct th_sink *make_sink(const struct th_options *o,
 	}
 }
 
-/* The width of the terminal stdout is, or 0 when it is none. */
+/* The width `rules test` fits its lines to: the text report's (COLUMNS,
+ * else the terminal's), 80 on a terminal of unknown width, 0 (unknown)
+ * on a pipe or file. */
 static size_t terminal_columns(void)
 {
-	if (!isatty(STDOUT_FILENO))
-		return 0;
-	struct winsize ws;
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	const char *env = getenv("COLUMNS");
-	long n = env ? strtol(env, NULL, 10) : 0;
-	return n > 0 ? (size_t)n : 80;
+	size_t columns = report_text_columns(stdout);
+	if (columns == 0 && isatty(STDOUT_FILENO))
+		columns = 80;
+	return columns;
 }
 
 /* The one place the exit status is decided. FOUND: `rules test` found
