@@ -38,6 +38,7 @@ struct th_prefixer {
 	uint32_t last_source; /* writer of the last line parsed */
 	bool idle;	      /* no event open before this line */
 	long long now;
+	int now_year; /* tm_year of NOW, for syslog times */
 	struct partial partials[TH_MAX_PARTIALS];
 	size_t pending; /* partials in use: asked about before every line */
 };
@@ -51,6 +52,8 @@ struct framed {
 	uint64_t number, offset, end_offset;
 };
 
+static int year_of(long long now);
+
 struct th_prefixer *prefix_new(const struct th_rules *rules,
 			       struct th_matcher *m)
 {
@@ -62,6 +65,7 @@ struct th_prefixer *prefix_new(const struct th_rules *rules,
 	p->cap_recs = 16;
 	p->recs = xmalloc(p->cap_recs * sizeof *p->recs);
 	p->now = (long long)time(NULL);
+	p->now_year = year_of(p->now);
 	return p;
 }
 
@@ -315,7 +319,41 @@ bool prefix_parse_time_format(struct th_span s, const char *format,
 	return true;
 }
 
-bool prefix_parse_syslog_time(struct th_span s, long long now, char out[40])
+/* The tm_year (years since 1900) NOW falls in. */
+static int year_of(long long now)
+{
+	time_t t = (time_t)now;
+	struct tm today;
+	gmtime_r(&t, &today);
+	return today.tm_year;
+}
+
+/* Reads "dd hh:mm:ss" (the day may be space-padded) at S[0] as written by
+ * syslog, without sscanf (it ran for every line of a syslog); false when
+ * S is shaped otherwise. */
+static bool syslog_fields(struct th_span s, int *day, int *h, int *m, int *sec)
+{
+	static const char shape[] = "dd dd:dd:dd";
+	if (s.n < sizeof shape - 1)
+		return false;
+	int v[4] = {0};
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		char c = s.p[i];
+		if (shape[i] != 'd') {
+			if (c != shape[i])
+				return false;
+		} else if (is_digit(c)) {
+			v[i / 3] = v[i / 3] * 10 + (c - '0');
+		} else if (!(i == 0 && c == ' ')) {
+			return false;
+		}
+	}
+	*day = v[0], *h = v[1], *m = v[2], *sec = v[3];
+	return true;
+}
+
+/* prefix_parse_syslog_time with the year of NOW given (YEAR, a tm_year). */
+static bool syslog_time(struct th_span s, long long now, int year, char out[40])
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	if (s.n < 15)
@@ -324,16 +362,19 @@ bool prefix_parse_syslog_time(struct th_span s, long long now, char out[40])
 	for (size_t i = 0; i < 12 && mon == NULL; i++)
 		if (memcmp(months + 3 * i, s.p, 3) == 0)
 			mon = months + 3 * i;
-	char buf[16];
-	memcpy(buf, s.p + 4, 11);
-	buf[11] = '\0';
-	int day, h, m, sec;
-	if (mon == NULL || sscanf(buf, "%d %d:%d:%d", &day, &h, &m, &sec) != 4)
+	if (mon == NULL)
 		return false;
-	time_t t = (time_t)now;
-	struct tm today;
-	gmtime_r(&t, &today);
-	struct tm tm = {.tm_year = today.tm_year,
+	struct th_span rest = {s.p + 4, 11};
+	int day, h, m, sec;
+	if (!syslog_fields(rest, &day, &h, &m, &sec)) {
+		/* any other spelling sscanf reads the same way */
+		char buf[16];
+		memcpy(buf, rest.p, rest.n);
+		buf[rest.n] = '\0';
+		if (sscanf(buf, "%d %d:%d:%d", &day, &h, &m, &sec) != 4)
+			return false;
+	}
+	struct tm tm = {.tm_year = year,
 			.tm_mon = (int)(mon - months) / 3,
 			.tm_mday = day,
 			.tm_hour = h,
@@ -343,6 +384,11 @@ bool prefix_parse_syslog_time(struct th_span s, long long now, char out[40])
 		tm.tm_year--;
 	format_iso(&tm, "", false, out);
 	return true;
+}
+
+bool prefix_parse_syslog_time(struct th_span s, long long now, char out[40])
+{
+	return syslog_time(s, now, year_of(now), out);
 }
 
 static bool starts_with(struct th_span s, const char *lit, size_t n)
@@ -581,6 +627,8 @@ static bool docker_line(struct th_prefixer *p, struct th_span line,
  * front of the last one (returns true). */
 static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 {
+	if (!partial && p->pending == 0)
+		return true; /* a whole line, and no pieces wait: most lines */
 	struct partial *q = partial_for(p, f->source);
 	if (q == NULL)
 		return true; /* too many writers mid-line: take it as is */
@@ -669,7 +717,7 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 		if (fr.time_kind == TH_TIME_ISO)
 			prefix_parse_time(fr.time, f->time);
 		else if (fr.time_kind == TH_TIME_SYSLOG)
-			prefix_parse_syslog_time(fr.time, p->now, f->time);
+			syslog_time(fr.time, p->now, p->now_year, f->time);
 	} else {
 		/* No framing: the line belongs to the writer of the line
 		 * before it while an event is open; otherwise to no writer.

@@ -265,6 +265,14 @@ Test(prefix, syslog_time_without_a_year_takes_the_year_of_now)
 	cr_assert(prefix_parse_syslog_time(span("Jan  2 08:00:00"), now, out));
 	cr_expect_str_eq(out, "2026-01-02T08:00:00");
 	cr_expect(!prefix_parse_syslog_time(span("Foo  2 08:00:00"), now, out));
+	/* spellings other than syslog's own are read as sscanf reads them */
+	cr_assert(prefix_parse_syslog_time(span("Jan 2  8:00:00x"), now, out));
+	cr_expect_str_eq(out, "2026-01-02T08:00:00");
+	cr_expect(!prefix_parse_syslog_time(span("Jan 02 08.00:00"), now, out));
+	/* timegm's carries show: the 30th of February is the 2nd of March
+	 * (of the year before, being after NOW) */
+	cr_assert(prefix_parse_syslog_time(span("Feb 30 10:00:00"), now, out));
+	cr_expect_str_eq(out, "2025-03-02T10:00:00");
 }
 
 Test(prefix, strptime_formats_with_a_zone_are_converted_to_utc)
