@@ -101,19 +101,27 @@ static char *arena_put(struct th_prefixer *p, const char *s, size_t n)
 
 size_t prefix_strip_ansi(struct th_span in, char *out)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < in.n; i++) {
-		if (in.p[i] == '\x1b' && i + 1 < in.n && in.p[i + 1] == '[') {
+	size_t n = 0, i = 0;
+	while (i < in.n) {
+		/* the text up to the next ESC, in one piece */
+		const char *esc = memchr(in.p + i, '\x1b', in.n - i);
+		size_t run = (esc != NULL ? (size_t)(esc - in.p) : in.n) - i;
+		memcpy(out + n, in.p + i, run);
+		n += run;
+		i += run;
+		if (i == in.n)
+			break;
+		if (i + 1 < in.n && in.p[i + 1] == '[') {
 			/* CSI: parameters and intermediates, then one final
-			 * byte in 0x40..0x7e. */
+			 * byte in 0x40..0x7e (or the end of the text). */
 			size_t j = i + 2;
 			while (j < in.n && (unsigned char)in.p[j] >= 0x20 &&
 			       (unsigned char)in.p[j] <= 0x3f)
 				j++;
-			i = j < in.n ? j : in.n - 1;
-			continue;
+			i = j < in.n ? j + 1 : in.n;
+		} else {
+			out[n++] = in.p[i++]; /* an ESC that starts no CSI */
 		}
-		out[n++] = in.p[i];
 	}
 	return n;
 }

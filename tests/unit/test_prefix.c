@@ -93,6 +93,44 @@ Test(prefix, ansi_colors_are_removed_from_the_text)
 	prefix_free(p);
 }
 
+/* prefix_strip_ansi as it was first written, a byte at a time. */
+static size_t strip_ansi_bytewise(struct th_span in, char *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < in.n; i++) {
+		if (in.p[i] == '\x1b' && i + 1 < in.n && in.p[i + 1] == '[') {
+			size_t j = i + 2;
+			while (j < in.n && (unsigned char)in.p[j] >= 0x20 &&
+			       (unsigned char)in.p[j] <= 0x3f)
+				j++;
+			i = j < in.n ? j : in.n - 1;
+			continue;
+		}
+		out[n++] = in.p[i];
+	}
+	return n;
+}
+
+Test(prefix, ansi_stripping_agrees_with_a_byte_by_byte_reading)
+{
+	static const char alphabet[] = "\x1b\x1b\x1b[[[;01m x\x7f\x20\x3f\x40";
+	uint32_t x = 2463534242u;
+	for (int round = 0; round < 20000; round++) {
+		char in[24], want[24], got[24];
+		size_t n = (size_t)(round % 24);
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			in[i] = alphabet[x % (sizeof alphabet - 1)];
+		}
+		struct th_span s = {in, n};
+		size_t wn = strip_ansi_bytewise(s, want);
+		size_t gn = prefix_strip_ansi(s, got);
+		cr_assert_eq(gn, wn, "round %d: length %zu, want %zu", round,
+			     gn, wn);
+		cr_assert(memcmp(got, want, wn) == 0, "round %d", round);
+	}
+}
+
 /* Feeds TEXT line by line (as one input) and returns all records, with
  * their texts copied into STORE. */
 struct fed {
