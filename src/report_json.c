@@ -95,19 +95,29 @@ static void jw_close(struct jw *w, char c)
 	jw_put(w, &c, 1);
 }
 
-/* True when none of the 8 bytes of X needs a look of its own: no control
- * byte, '"', '\\' or byte above 0x7f. (Per byte b: b ^ c - 1 borrows
- * into the high bit where b == c, b - 0x20 where b < 0x20; a borrow
- * running on only follows a byte already found.) */
-static bool plain_ascii_word(uint64_t x)
+/* How many of the 8 bytes of X (as read from memory) come before the
+ * first that needs a look of its own: a control byte, '"', '\\' or a byte
+ * above 0x7f; 8 when none does. Per byte b, b ^ c - 1 borrows into the
+ * high bit where b == c, and b - 0x20 where b < 0x20; a borrow running
+ * on only marks bytes after one already marked, so the lowest mark is
+ * exact. (Where bytes are not stored lowest first, only a word without
+ * marks is skipped.) */
+static size_t plain_ascii_bytes(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101u;
 	const uint64_t highs = 0x8080808080808080u;
 	uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
-	uint64_t found = ((quote - ones) & ~quote) |
-			 ((backslash - ones) & ~backslash) |
-			 ((x - ones * 0x20) & ~x) | x;
-	return (found & highs) == 0;
+	uint64_t found =
+	    (((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
+	     ((x - ones * 0x20) & ~x) | x) &
+	    highs;
+	if (found == 0)
+		return 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(found) / 8;
+#else
+	return 0;
+#endif
 }
 
 /* Appends the clean bytes of P[0..N) (valid UTF-8 kept, each invalid
@@ -119,16 +129,18 @@ static void jw_escaped(struct jw *w, const char *p, size_t n)
 	jw_reserve(w, 6 * n);
 	char *o = w->p + w->n;
 	for (size_t i = 0; i < n;) {
-		/* Examples are mostly ASCII text: 8 bytes a step. */
+		/* Examples are mostly ASCII text: the plain bytes of the next
+		 * 8 are copied at once (all 8 are written; room for them is
+		 * reserved, as each byte of P may take up to 6). */
 		uint64_t word;
 		if (n - i >= sizeof word) {
 			memcpy(&word, p + i, sizeof word);
-			if (plain_ascii_word(word)) {
-				memcpy(o, &word, sizeof word);
-				o += sizeof word;
-				i += sizeof word;
+			size_t plain = plain_ascii_bytes(word);
+			memcpy(o, &word, sizeof word);
+			o += plain;
+			i += plain;
+			if (plain == sizeof word)
 				continue;
-			}
 		}
 		unsigned char c = (unsigned char)p[i];
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
