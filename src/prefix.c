@@ -757,6 +757,31 @@ static void split_message(struct th_prefixer *p, struct framed *f)
 	add_record(p, f, m, false, false);
 }
 
+/* True when LINE starts with a blank, as most lines of a traceback do:
+ * no framing, JSON record, BOM or logging prefix starts so, and without
+ * user prefixes there is nothing to try on it. */
+static bool starts_blank(const struct th_prefixer *p, struct th_span line)
+{
+	return !p->user_prefixes && line.n > 0 &&
+	       (line.p[0] == ' ' || line.p[0] == '\t');
+}
+
+/* The record of a line that starts_blank: what unframe and split_message
+ * make of it, without trying each framing first. */
+static void add_blank_started(struct th_prefixer *p, const struct th_line *line,
+			      uint64_t end_offset)
+{
+	struct th_record *r = new_record(p);
+	r->text = clean(p, line->text);
+	r->number = line->number;
+	r->offset = line->offset;
+	r->end_offset = end_offset;
+	r->source = p->idle ? 0 : p->last_source; /* see unframe */
+	p->last_source = r->source;
+	memset(r->time, 0, sizeof r->time);
+	r->record_start = false;
+}
+
 size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
 		    uint64_t end_offset, bool idle,
 		    const struct th_record **out)
@@ -764,6 +789,11 @@ size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
 	p->idle = idle;
 	p->used = 0;
 	p->n_recs = 0;
+	if (starts_blank(p, line->text)) {
+		add_blank_started(p, line, end_offset);
+		*out = p->recs;
+		return p->n_recs;
+	}
 	struct th_span text = line->text;
 	if (text.n >= 3 && memcmp(text.p, bom, 3) == 0) {
 		text.p += 3;

@@ -131,6 +131,65 @@ Test(prefix, ansi_stripping_agrees_with_a_byte_by_byte_reading)
 	}
 }
 
+/* Lines that start with a blank take a short way when there are no user
+ * prefixes; with one that matches none of them they take the whole way,
+ * trying every framing. Both ways must give the same records, while an
+ * event is open (the writer of the line before) and while none is. */
+Test(prefix, blank_started_lines_get_the_records_of_the_whole_way)
+{
+	static const char *const lines[] = {
+	    "Nov 24 10:00:01 web-1 app[7]: Traceback (most recent call last):",
+	    "  File \"x.py\", line 3, in f  \r",
+	    "\t\x1b[31mred\x1b[0m \t",
+	    "   ",
+	    "2024-05-01 10:00:01,123 ERROR [asyncio] Task exception",
+	    "    | ValueError: x",
+	    "Nov 24 10:00:02 web-2 app[8]: x",
+	    " \x1b[",
+	};
+	enum { N = sizeof lines / sizeof *lines };
+	const char yaml[] = "rules: [{id: a, start: x}]\n"
+			    "prefixes: [{id: p, regex: 'P (?<message>.*)'}]\n";
+	struct th_rules *rules = rules_new();
+	struct th_error err = {0};
+	cr_assert(rules_load_buffer(rules, "p.yaml", yaml, strlen(yaml), &err),
+		  "%s", err.message);
+	cr_assert(rules_finish(rules, &err), "%s", err.message);
+	struct th_matcher *m = matcher_new(rules);
+	struct th_prefixer *shortway = prefix_new(NULL, NULL);
+	struct th_prefixer *whole = prefix_new(rules, m);
+	for (size_t k = 0; k < 3 * N; k++) {
+		size_t i = k % N;
+		bool idle = k / N == 1 || (k / N == 2 && i % 2 == 1);
+		struct th_line line = {span(lines[i]), k + 1, 100 * k, false};
+		const struct th_record *a, *b;
+		size_t na =
+		    prefix_parse(shortway, &line, 100 * k + 60, idle, &a);
+		size_t nb = prefix_parse(whole, &line, 100 * k + 60, idle, &b);
+		cr_assert_eq(na, nb, "line %zu", k);
+		for (size_t j = 0; j < na; j++) {
+			cr_assert_eq(a[j].text.n, b[j].text.n, "line %zu", k);
+			cr_expect(
+			    memcmp(a[j].text.p, b[j].text.p, a[j].text.n) == 0,
+			    "line %zu", k);
+			cr_expect_eq(a[j].number, b[j].number);
+			cr_expect_eq(a[j].offset, b[j].offset);
+			cr_expect_eq(a[j].end_offset, b[j].end_offset);
+			cr_expect_eq(a[j].source, b[j].source, "line %zu", k);
+			cr_expect_eq(a[j].record_start, b[j].record_start);
+			cr_expect(strncmp(a[j].time, b[j].time,
+					  sizeof a[j].time) == 0,
+				  "line %zu", k);
+		}
+		cr_expect_eq(prefix_last_source(shortway),
+			     prefix_last_source(whole), "line %zu", k);
+	}
+	prefix_free(shortway);
+	prefix_free(whole);
+	matcher_free(m);
+	rules_free(rules);
+}
+
 /* Feeds TEXT line by line (as one input) and returns all records, with
  * their texts copied into STORE. */
 struct fed {
