@@ -163,24 +163,24 @@ static bool is_group_header(struct th_span s)
 				 "last):");
 }
 
-/* A line of an exception group's box: spaces, then '|' or '+'. */
-static bool is_group_line(struct th_span s)
+/* A line of an exception group's box is spaces, then '|' or '+': the
+ * rest of S from that byte, or an empty span when S is no such line. */
+static struct th_span group_box(struct th_span s)
 {
 	size_t i = 0;
 	while (i < s.n && s.p[i] == ' ')
 		i++;
-	return i < s.n && (s.p[i] == '|' || s.p[i] == '+');
+	if (i < s.n && (s.p[i] == '|' || s.p[i] == '+'))
+		return (struct th_span){s.p + i, s.n - i};
+	return (struct th_span){s.p, 0};
 }
 
-/* "+------------------------------------": the end of a group's box. */
-static bool is_group_close(struct th_span s)
+/* "+------------------------------------": the end of a group's box
+ * (BOX as group_box gives it). */
+static bool is_group_close(struct th_span box)
 {
-	size_t i = 0;
-	while (i < s.n && s.p[i] == ' ')
-		i++;
-	struct th_span rest = {s.p + i, s.n - i};
-	return starts_with(rest, "+------------------------------------") &&
-	       rest.n == 37;
+	return starts_with(box, "+------------------------------------") &&
+	       box.n == 37;
 }
 
 static bool is_chain_separator(struct th_span s)
@@ -375,15 +375,17 @@ static bool step_chain(struct source *s, const struct th_record *rec)
 
 static bool step_group(struct source *s, const struct th_record *rec)
 {
-	struct th_span t = rec->text;
-	if (is_blank(t)) {
+	/* A box line is never blank: the common case is tested first. */
+	struct th_span box = group_box(rec->text);
+	if (box.n > 0) {
+		s->group_closed = is_group_close(box);
+		return true;
+	}
+	if (is_blank(rec->text)) {
 		enter_blanks(s);
 		return true;
 	}
-	if (!is_group_line(t))
-		return false;
-	s->group_closed = is_group_close(t);
-	return true;
+	return false;
 }
 
 /* BLANKS: the blank lines join the event only if a chain separator
