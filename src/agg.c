@@ -388,11 +388,20 @@ static int where_cmp(const struct th_event *ev, const struct th_where *w,
 			    w_input, w->line);
 }
 
+/* Makes W name INPUT: a copy, kept when it names the same one
+ * already (a group's events mostly come from one input). */
+static void where_set_input(struct th_where *w, const char *input)
+{
+	if (w->input != NULL && input != NULL && strcmp(w->input, input) == 0)
+		return;
+	free(w->input);
+	w->input = input ? xstrdup(input) : NULL;
+}
+
 /* Makes W name EV's position, with copies of its input name and time. */
 static void where_set(struct th_where *w, const struct th_event *ev)
 {
-	free(w->input);
-	w->input = ev->input ? xstrdup(ev->input) : NULL;
+	where_set_input(w, ev->input);
 	w->line = ev->line;
 	size_t n = strnlen(ev->time, sizeof ev->time - 1);
 	memcpy(w->time, ev->time, n);
