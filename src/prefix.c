@@ -503,7 +503,9 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 		t.n--;
 	}
 	char inner[40];
-	bool timed = prefix_parse_time(t, inner) > 0;
+	/* a time starts with a digit: most lines are ruled out here */
+	bool timed =
+	    t.n > 0 && is_digit(t.p[0]) && prefix_parse_time(t, inner) > 0;
 	r->record_start = timed || starts_with_level(r->text);
 	if (timed && r->time[0] == '\0')
 		memcpy(r->time, inner, sizeof r->time);
