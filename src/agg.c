@@ -63,11 +63,26 @@ bool agg_key_from_name(struct th_span name, enum th_key *out)
 	return false;
 }
 
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 /* Version order (Task-2 before Task-10), made total by byte order for the
- * strings strverscmp calls equal, so sorting never depends on arrival. */
+ * strings strverscmp calls equal, so sorting never depends on arrival.
+ * Values compared mostly share a long start ("/srv/app/handlers.py:"):
+ * strverscmp, reading from the start, is in its first state again after
+ * every byte that is not a digit, so the shared start up to its last such
+ * byte is skipped before it is called (it reads a byte at a time, about
+ * three times as slowly as the loop below). */
 static int vers_cmp(const char *x, const char *y)
 {
-	int c = strverscmp(x, y);
+	size_t same = 0;
+	while (x[same] == y[same] && x[same] != '\0')
+		same++;
+	while (same > 0 && is_digit(x[same - 1]))
+		same--;
+	int c = strverscmp(x + same, y + same);
 	return c != 0 ? c : strcmp(x, y);
 }
 

@@ -393,6 +393,54 @@ Test(agg, capped_lists_keep_the_smallest_whatever_the_arrival_order)
 	}
 }
 
+/* strverscmp, then byte order: the order capped lists keep, as agg.h
+ * states it. */
+static int version_order(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	int c = strverscmp(x, y);
+	return c != 0 ? c : strcmp(x, y);
+}
+
+Test(agg, capped_lists_keep_version_order_for_values_sharing_their_start)
+{
+	/* numbers that share leading digits, have leading zeros or end where
+	 * values part, behind a long shared start: where strverscmp and
+	 * byte order differ */
+	static const char *const numbers[] = {
+	    "0",   "00", "000", "001", "01", "010", "1", "10", "100", "1000",
+	    "101", "11", "19",	"190", "2",  "20",  "9", "90", "099", "0099"};
+	static const char *const forms[] = {"/srv/app/h.py:%s",
+					    "/srv/app/h%s.py", "Task-%s.1"};
+	enum { NUMBERS = sizeof numbers / sizeof *numbers };
+	enum { N = NUMBERS * (sizeof forms / sizeof *forms) };
+	static char values[N][40];
+	const char *all[N];
+	for (size_t i = 0; i < N; i++) {
+		snprintf(values[i], sizeof values[i], forms[i / NUMBERS],
+			 numbers[i % NUMBERS]);
+		all[i] = values[i];
+	}
+	for (uint32_t seed = 0; seed < 20; seed++) {
+		int order[N];
+		for (int i = 0; i < N; i++)
+			order[i] = i;
+		shuffle(order, N, seed);
+		struct fixture *f = open_by(TH_KEY_COROUTINE);
+		for (int i = 0; i < N; i++)
+			add(f, (struct spec){.coroutine = "c",
+					     .task = values[order[i]]});
+		qsort(all, N, sizeof *all, version_order);
+		const struct th_group *const *g;
+		cr_assert_eq(sorted(f, &g), 1);
+		cr_assert_eq(g[0]->tasks.n, TH_MAX_LIST);
+		for (size_t i = 0; i < TH_MAX_LIST; i++)
+			cr_expect_str_eq(g[0]->tasks.items[i], all[i],
+					 "seed %u, item %zu", seed, i);
+		close_agg(f);
+	}
+}
+
 Test(agg, repeated_values_do_not_make_a_full_list_capped)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
