@@ -36,7 +36,8 @@ struct th_prefixer;
 
 /* RULES and M give the user's own prefixes (`prefixes:` in rule files),
  * tried before the built-in framings; both may be NULL. They must outlive
- * the prefixer. */
+ * the prefixer, and RULES be finished (rules_finish) before it is made:
+ * whether it has prefixes at all is asked once, here. */
 struct th_prefixer *prefix_new(const struct th_rules *rules,
 			       struct th_matcher *m);
 void prefix_free(struct th_prefixer *p);
