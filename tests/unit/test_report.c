@@ -659,27 +659,21 @@ Test(report_text, summary_has_header_table_details_and_footer)
 	    "tracehound: 5 events in 3 groups, 2 inputs, 1300 lines\n\n";
 	cr_expect(strncmp(out, header, strlen(header)) == 0,
 		  "header line, then a blank line:\n%s", out);
-	const char *pieces[] = {"COUNT",
-				"SEVERITY",
-				"COROUTINE",
-				"EXCEPTIONS",
-				"RULES",
-				"FIRST",
-				"LAST",
-				"ConnectionError\xC3\x97"
-				"2, TimeoutError\xC3\x97"
-				"1",
+	const char *pieces[] = {"COUNT", "SEVERITY", "COROUTINE", "EXCEPTIONS",
+				"RULES", "FIRST", "LAST",
+				("ConnectionError\xC3\x97"
+				 "2, TimeoutError\xC3\x97"
+				 "1"),
 				"fetch_user (3 events, error)",
-				"Task-2, Task-7, Task-10",
-				"app/users.py:41",
+				"Task-2, Task-7, Task-10", "app/users.py:41",
 				"app.log:310 2024-05-01 10:00:01",
 				"app.log:310 at 2024-05-01T10:00:01.123Z",
-				"rules       test.error\n",
-				"(unknown)",
+				"rules       test.error\n", "(unknown)",
 				"  seen        app.log:40\n",
 				"    Task was destroyed but it is pending!",
-				"ignored  ignore.health-check\xC3\x97"
-				"4",
+				/* split: "\x974" would be one escape */
+				("ignored  ignore.health-check\xC3\x97"
+				 "4"),
 				"skipped  2 lines cut at the read buffer",
 				"failed   bad.gz: corrupt gzip data"};
 	for (size_t i = 0; i < sizeof pieces / sizeof *pieces; i++)

@@ -300,13 +300,13 @@ Test(rules, default_rules_do_not_start_at_near_misses)
 	    "Exception in callbacks",
 	    "exception in callback foo()",
 	    "Traceback (most recent call first):",
-	    "Traceback for <Task finished name='Task-1' coro=<main() done, "
-	    "defined at x.py:1> exception=ValueError()> (most recent call "
-	    "last):",
+	    ("Traceback for <Task finished name='Task-1' coro=<main() done, "
+	     "defined at x.py:1> exception=ValueError()> (most recent call "
+	     "last):"),
 	    "Traceback (most recent call last)",
 	    "",
-	    "future: <Task finished name='Task-2' coro=<flaky() done, "
-	    "defined at x.py:5> exception=ValueError('boom')>",
+	    ("future: <Task finished name='Task-2' coro=<flaky() done, "
+	     "defined at x.py:5> exception=ValueError('boom')>"),
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
 		assert_no_start(r, m, lines[i]);
