@@ -444,9 +444,10 @@ static struct item *item_add(struct th_scanner *s, const char *path,
 
 /* The first place in FD's LEN bytes from AT where the file may be cut:
  * the start of a line that prefix_safe_boundary accepts, after a whole
- * line without framing. 0 when there is none. */
+ * line without framing. 0 when there is none; *PLAIN then tells whether
+ * some whole line was without framing. */
 static uint64_t find_boundary_within(const struct th_scanner *s, int fd,
-				     uint64_t at, size_t len)
+				     uint64_t at, size_t len, bool *plain)
 {
 	char *buf = xmalloc(len);
 	ssize_t got = pread(fd, buf, len, (off_t)at);
@@ -463,6 +464,7 @@ static uint64_t find_boundary_within(const struct th_scanner *s, int fd,
 		if (prev_plain && prefix_safe_boundary(s->boundaries, span))
 			found = at + (uint64_t)(line - buf);
 		prev_plain = !prefix_is_framed(span);
+		*plain = *plain || prev_plain;
 		p = nl;
 	}
 	free(buf);
@@ -471,12 +473,16 @@ static uint64_t find_boundary_within(const struct th_scanner *s, int fd,
 
 /* The same within TH_READ_BUFFER bytes, looking at the first 64 KiB
  * first: a place to cut is nearly always a few lines on, and reading a
- * whole buffer for each cut took 2 ms of a 256 MiB file's 40. */
+ * whole buffer for each cut took 2 ms of a 256 MiB file's 40. When every
+ * line there has framing (a container runtime's log, syslog), no cut is
+ * looked for further: it would find none. */
 static uint64_t find_boundary(const struct th_scanner *s, int fd, uint64_t at)
 {
-	uint64_t found = find_boundary_within(s, fd, at, 64 * 1024);
-	return found != 0 ? found
-			  : find_boundary_within(s, fd, at, TH_READ_BUFFER);
+	bool plain = false;
+	uint64_t found = find_boundary_within(s, fd, at, 64 * 1024, &plain);
+	if (found != 0 || !plain)
+		return found;
+	return find_boundary_within(s, fd, at, TH_READ_BUFFER, &plain);
 }
 
 /* TH_SPLIT_MIN, or TRACEHOUND_SPLIT_MIN bytes: tests cut small files to
@@ -596,10 +602,8 @@ static bool visit_stated(struct th_scanner *s, const char *path)
 	struct th_state_plan plan;
 	if (!state_plan(s->state, path, &plan))
 		return false;
-	if (plan.lost_rotated)
-		diag_warn("%s: rotated, and the rotated file was not found "
-			  "beside it; reading the new file from its start",
-			  path);
+	if (plan.warning[0] != '\0')
+		diag_warn("%s: %s", path, plan.warning);
 	for (size_t i = 0; i < plan.n; i++) {
 		const struct th_state_read *r = &plan.reads[i];
 		struct item it = {

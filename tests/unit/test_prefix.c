@@ -1,5 +1,6 @@
 /* test_prefix.c - record starts, times and ANSI escapes. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -410,4 +411,92 @@ Test(prefix, malformed_framings_are_read_as_plain_text)
 				 lines[i]);
 		cr_expect_eq(f.source[0], 0, "'%s' named a writer", lines[i]);
 	}
+}
+
+/* The record one line gives, its text copied (NUL bytes and all). */
+struct one {
+	size_t n; /* records */
+	char text[256];
+	size_t text_n;
+	uint32_t source;
+	char time[40];
+};
+
+static struct one one_line(const char *text)
+{
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	prefix_begin_input(p);
+	struct th_line line = {span(text), 1, 0, false};
+	const struct th_record *r;
+	struct one o = {0};
+	o.n = prefix_parse(p, &line, 0, false, &r);
+	if (o.n == 0)
+		o.n = prefix_finish(p, &r);
+	if (o.n > 0) {
+		o.text_n =
+		    r[0].text.n < sizeof o.text ? r[0].text.n : sizeof o.text;
+		memcpy(o.text, r[0].text.p, o.text_n);
+		o.source = r[0].source;
+		memcpy(o.time, r[0].time, sizeof o.time);
+	}
+	prefix_free(p);
+	return o;
+}
+
+Test(prefix, docker_lines_decoded_by_hand_read_as_jansson_reads_them)
+{
+	/* Docker's own key order is decoded by hand; with "time" before
+	 * "stream" the line goes to jansson: both must give the same. */
+	const char *logs[] = {
+	    "Traceback (most recent call last):\\n",
+	    "  File \\\"x.py\\\", line 1, in \\u003cmodule\\u003e\\n",
+	    "slash \\/ back \\\\ \\b\\f\\r\\t tab\\n",
+	    "caf\\u00e9 \\u20ac \\u00A9 upper hex\\n",
+	    "nul \\u0000 inside\\n",
+	    "a snake \\ud83d\\udc0d (surrogates: jansson)\\n",
+	    "raw caf\xc3\xa9 (not ASCII: jansson)\\n",
+	    "no final newline: a piece",
+	    "",
+	    "\\n",
+	    "bad \\q escape\\n",
+	    "bad \\u12G4 hex\\n",
+	    "cut \\u12",
+	    "raw \x01 control\\n",
+	};
+	for (size_t i = 0; i < sizeof logs / sizeof *logs; i++) {
+		char own[512], other[512];
+		snprintf(own, sizeof own,
+			 "{\"log\":\"%s\",\"stream\":\"stderr\",\"time\":"
+			 "\"2024-05-01T10:00:01.5Z\"}",
+			 logs[i]);
+		snprintf(other, sizeof other,
+			 "{\"log\":\"%s\",\"time\":\"2024-05-01T10:00:01.5Z\","
+			 "\"stream\":\"stderr\"}",
+			 logs[i]);
+		struct one a = one_line(own), b = one_line(other);
+		cr_assert_eq(a.n, b.n, "'%s': %zu and %zu records", logs[i],
+			     a.n, b.n);
+		if (a.n == 0)
+			continue;
+		cr_expect_eq(a.source, b.source, "'%s'", logs[i]);
+		cr_expect_str_eq(a.time, b.time, "'%s'", logs[i]);
+		bool unframed = a.text_n > 0 && a.text[0] == '{';
+		if (!unframed)
+			cr_expect(a.text_n == b.text_n &&
+				      memcmp(a.text, b.text, a.text_n) == 0,
+				  "'%s': '%.*s' and '%.*s'", logs[i],
+				  (int)a.text_n, a.text, (int)b.text_n, b.text);
+		else /* invalid: both read the line as plain text */
+			cr_expect(b.text_n > 0 && b.text[0] == '{', "'%s'",
+				  logs[i]);
+	}
+	struct one nul =
+	    one_line("{\"log\":\"a\\u0000b\\n\",\"stream\":"
+		     "\"stdout\",\"time\":\"2024-05-01T10:00:01Z\"}");
+	cr_expect(nul.text_n == 3 && memcmp(nul.text, "a\0b", 3) == 0);
+	struct one utf8 =
+	    one_line("{\"log\":\"\\u00e9\\u20ac\\n\",\"stream\":"
+		     "\"stdout\",\"time\":\"2024-05-01T10:00:01Z\"}");
+	cr_expect(utf8.text_n == 5 &&
+		  memcmp(utf8.text, "\xc3\xa9\xe2\x82\xac", 5) == 0);
 }
