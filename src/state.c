@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,12 @@ static bool load_file(struct th_state *st, json_t *o)
 	e.id.fp = strtoull(json_string_value(fp), &end, 16);
 	if (errno != 0 || *end != '\0' || end == json_string_value(fp))
 		return false;
+	/* Kept since plans read the generations rotated after a lost file;
+	 * a state from before has none: 0, unknown. */
+	json_t *mtime = json_object_get(o, "mtime_ns");
+	if (mtime != NULL && !json_is_integer(mtime))
+		return false;
+	e.id.mtime_ns = mtime ? (int64_t)json_integer_value(mtime) : 0;
 	state_commit_file(st, json_string_value(path), &e.id, e.offset,
 			  e.lines);
 	return true;
@@ -393,64 +400,245 @@ static uint64_t last_newline_end(int fd, uint64_t start, uint64_t end)
 	return start;
 }
 
-/* A rotated copy of E's file beside PATH: same device and inode, or the
- * same fingerprint (copied, or compressed), newest first. Its path, or
- * NULL; *COMPRESSED says how to read it. */
-static char *find_rotated(const char *path, const struct file_entry *e,
-			  bool *compressed)
+/* ---- rotated files beside an input -------------------------------------- */
+
+/* Where a rotated file's name puts it among the rotations: NAME.N
+ * (logrotate's numbers: the smaller, the newer) or NAME-DATE, NAME.DATE
+ * (dateext: the later, the newer), either perhaps followed by a
+ * compression suffix. NONE: another name (NAME.old, NAME.lock). */
+enum rank_kind { RANK_NONE, RANK_NUMBER, RANK_DATE };
+
+/* A regular file beside the input whose name is the input's followed by
+ * '.' or '-': perhaps one of its rotated copies. */
+struct sibling {
+	char *path;
+	char *stamp; /* its name's number or date; NULL for RANK_NONE */
+	enum rank_kind kind;
+	uint64_t size;
+	int64_t mtime_ns;
+	bool unreadable; /* compressed in a format input cannot read */
+	bool compressed; /* gzip or zstd content */
+	bool holds;	 /* it may be the file the state remembers */
+	bool inode;	 /* it has that file's device and inode */
+	bool same_start; /* it starts with that file's fingerprinted bytes */
+};
+
+static const char *const readable_ext[] = {".gz", ".zst"};
+static const char *const unreadable_ext[] = {
+    ".xz", ".bz2", ".lz4", ".lzma", ".lzo", ".Z", ".zip", ".br", ".7z"};
+
+static int64_t mtime_ns(const struct stat *sb)
+{
+	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
+/* Whether the LEN bytes of NAME end with one of the N SUFFIXES; if so,
+ * LEN is cut before it. */
+static bool cut_suffix(const char *name, size_t *len,
+		       const char *const *suffixes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(suffixes[i]);
+		if (*len > k && memcmp(name + *len - k, suffixes[i], k) == 0) {
+			*len -= k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Reads S's rank from REST, its name after the input's ('.' or '-' and
+ * what follows). A number is at most 5 digits after a '.': longer runs
+ * of digits are dates (dateformat .%Y%m%d, %s). */
+static void parse_rank(struct sibling *s, const char *rest)
+{
+	const char *stamp = rest + 1;
+	size_t len = strlen(stamp);
+	if (!cut_suffix(stamp, &len, readable_ext,
+			sizeof readable_ext / sizeof *readable_ext))
+		s->unreadable =
+		    cut_suffix(stamp, &len, unreadable_ext,
+			       sizeof unreadable_ext / sizeof *unreadable_ext);
+	if (len == 0 || stamp[0] < '0' || stamp[0] > '9')
+		return;
+	size_t digits = strspn(stamp, "0123456789");
+	for (size_t i = digits; i < len; i++)
+		if (strchr("0123456789-_.:", stamp[i]) == NULL)
+			return;
+	s->kind = rest[0] == '.' && digits >= len && len <= 5 ? RANK_NUMBER
+							      : RANK_DATE;
+	s->stamp = xstrndup(stamp, len);
+}
+
+/* Compares two ranks of one kind: <0 when A was rotated before B (is
+ * older), >0 when after, 0 when they name one generation (NAME.1 and
+ * NAME.1.gz). */
+static int rank_cmp(const struct sibling *a, const struct sibling *b)
+{
+	if (a->kind == RANK_NUMBER) {
+		unsigned long na = strtoul(a->stamp, NULL, 10);
+		unsigned long nb = strtoul(b->stamp, NULL, 10);
+		return na > nb ? -1 : na < nb;
+	}
+	int c = strverscmp(a->stamp, b->stamp);
+	return c < 0 ? -1 : c > 0;
+}
+
+/* Of two files of one generation, the one read: plain (a compressed copy
+ * may still be being written), then gzip or zstd, then the rest. */
+static int preference(const struct sibling *s)
+{
+	return s->unreadable ? 2 : s->compressed;
+}
+
+/* qsort order of sibling pointers: by kind, oldest first, then the
+ * preferred file of a generation first. */
+static int by_age(const void *x, const void *y)
+{
+	const struct sibling *a = *(struct sibling *const *)x;
+	const struct sibling *b = *(struct sibling *const *)y;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	int c = rank_cmp(a, b);
+	if (c == 0)
+		c = preference(a) - preference(b);
+	return c != 0 ? c : strcmp(a->path, b->path);
+}
+
+/* Fills what S has of the file E remembers: the same inode, the same
+ * first bytes. It may be that file (HOLDS) when it starts with its
+ * fingerprinted bytes and is not shorter than the offset (a compressed
+ * one may be); an empty fingerprint matches every file, so then only the
+ * same inode will do. */
+static void examine(struct sibling *s, const struct stat *sb,
+		    const struct file_entry *e)
+{
+	uint64_t fp, got;
+	s->size = (uint64_t)sb->st_size;
+	s->mtime_ns = mtime_ns(sb);
+	s->inode = (uint64_t)sb->st_dev == e->id.dev &&
+		   (uint64_t)sb->st_ino == e->id.ino;
+	/* One that cannot be fingerprinted (unreadable now) is still read
+	 * when it is a newer generation, so the run names the error. */
+	if (s->unreadable ||
+	    !fingerprint(s->path, e->id.fp_len, &fp, &got, &s->compressed))
+		return;
+	bool starts = got == e->id.fp_len && fp == e->id.fp;
+	s->same_start = starts && e->id.fp_len > 0;
+	s->holds = starts && (s->compressed || s->size >= e->offset) &&
+		   (e->id.fp_len > 0 || s->inode);
+}
+
+/* The files beside PATH that may be rotated copies of it, in *OUT (free
+ * with free_siblings); returns how many. */
+static size_t list_siblings(const char *path, const struct file_entry *e,
+			    struct sibling **out)
 {
 	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
 	const char *dir = dirname(dcopy), *base = basename(bcopy);
-	size_t blen = strlen(base);
+	size_t blen = strlen(base), n = 0, cap = 0;
+	struct sibling *sibs = NULL;
 	DIR *d = opendir(dir);
-	char *best = NULL;
-	bool best_inode = false;
-	time_t best_mtime = 0;
 	struct dirent *de;
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, base, blen) != 0 ||
 		    (de->d_name[blen] != '.' && de->d_name[blen] != '-'))
 			continue;
-		size_t n = strlen(dir) + strlen(de->d_name) + 2;
-		char *cand = xmalloc(n);
-		snprintf(cand, n, "%s/%s", dir, de->d_name);
+		struct sibling s = {0};
+		size_t len = strlen(dir) + strlen(de->d_name) + 2;
+		s.path = xmalloc(len);
+		snprintf(s.path, len, "%s/%s", dir, de->d_name);
 		struct stat sb;
-		uint64_t fp, got;
-		bool comp;
-		bool match =
-		    stat(cand, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    fingerprint(cand, e->id.fp_len, &fp, &got, &comp) &&
-		    got == e->id.fp_len && fp == e->id.fp &&
-		    (comp || (uint64_t)sb.st_size >= e->offset);
-		bool inode = match && (uint64_t)sb.st_dev == e->id.dev &&
-			     (uint64_t)sb.st_ino == e->id.ino;
-		/* An empty fingerprint (the file was empty when recorded)
-		 * matches every sibling: only the same inode will do. */
-		if (e->id.fp_len == 0)
-			match = inode;
-		if (match &&
-		    (best == NULL || (inode && !best_inode) ||
-		     (inode == best_inode && sb.st_mtime > best_mtime))) {
-			free(best);
-			best = cand;
-			best_inode = inode;
-			best_mtime = sb.st_mtime;
-			*compressed = comp;
-		} else {
-			free(cand);
+		if (stat(s.path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			free(s.path);
+			continue;
 		}
+		parse_rank(&s, de->d_name + blen);
+		examine(&s, &sb, e);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			sibs = xrealloc(sibs, cap * sizeof *sibs);
+		}
+		sibs[n++] = s;
 	}
 	if (d != NULL)
 		closedir(d);
 	free(dcopy);
 	free(bcopy);
+	*out = sibs;
+	return n;
+}
+
+static void free_siblings(struct sibling *sibs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(sibs[i].path);
+		free(sibs[i].stamp);
+	}
+	free(sibs);
+}
+
+/* The rotated file that held the offset: of the siblings that may be it,
+ * the one with the same inode, else the last written. NULL: none. */
+static const struct sibling *pick_old(const struct sibling *sibs, size_t n)
+{
+	const struct sibling *best = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct sibling *s = &sibs[i];
+		if (s->holds &&
+		    (best == NULL || (s->inode && !best->inode) ||
+		     (s->inode == best->inode && s->mtime_ns > best->mtime_ns)))
+			best = s;
+	}
 	return best;
+}
+
+/* Whether S is a generation rotated after OLD, the file that held the
+ * offset (NULL: not found). When OLD's name has a rank, S's name says
+ * (mtime cannot: a compressor that does not keep it makes NAME.2.gz look
+ * newer than NAME.1). Otherwise S must have been written after the file
+ * was last planned (E's mtime; unknown in a state from before it was
+ * kept: then none is newer) and not start as the file E remembers (its
+ * inode may: a file created after the old one was deleted often gets
+ * its inode). */
+static bool is_newer(const struct sibling *s, const struct sibling *old,
+		     const struct file_entry *e)
+{
+	if (s == old || s->kind == RANK_NONE)
+		return false;
+	if (old != NULL && old->kind != RANK_NONE)
+		return s->kind == old->kind && rank_cmp(s, old) > 0;
+	return e->id.mtime_ns > 0 && s->mtime_ns > e->id.mtime_ns &&
+	       !s->same_start;
+}
+
+/* The generations rotated after OLD, oldest first, one file each (the
+ * preferred), in GEN (room for N); returns how many. */
+static size_t pick_newer(const struct sibling *sibs, size_t n,
+			 const struct sibling *old, const struct file_entry *e,
+			 const struct sibling **gen)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (is_newer(&sibs[i], old, e))
+			gen[k++] = &sibs[i];
+	if (k == 0)
+		return 0;
+	qsort(gen, k, sizeof *gen, by_age);
+	size_t kept = 1;
+	for (size_t i = 1; i < k; i++)
+		if (gen[i]->kind != gen[kept - 1]->kind ||
+		    rank_cmp(gen[i], gen[kept - 1]) != 0)
+			gen[kept++] = gen[i];
+	return kept;
 }
 
 static void plan_add(struct th_state_plan *plan, const char *path,
 		     bool compressed, uint64_t start, uint64_t end,
 		     uint64_t line_base, bool tracked)
 {
+	if (plan->n == sizeof plan->reads / sizeof *plan->reads)
+		abort(); /* plan_rotated keeps to TH_STATE_MAX_GENERATIONS */
 	plan->reads[plan->n++] = (struct th_state_read){
 	    .path = xstrdup(path),
 	    .compressed = compressed,
@@ -477,21 +665,97 @@ static bool same_file(const struct file_entry *e, const char *path,
 		    : (uint64_t)sb->st_size >= e->offset;
 }
 
-/* Plans the unread tail of the file E remembered, rotated away from
- * PATH, when it can be found. */
+/* Adds a sentence to the plan's warning. */
+static void plan_warn(struct th_state_plan *plan, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void plan_warn(struct th_state_plan *plan, const char *fmt, ...)
+{
+	size_t len = strlen(plan->warning);
+	if (len > 0 && len + 2 < sizeof plan->warning) {
+		memcpy(plan->warning + len, "; ", 3);
+		len += 2;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(plan->warning + len, sizeof plan->warning - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Says what a plan for a rotated file leaves out: OLD not found (then
+ * NEWER rotated files are read from their start), generations over the
+ * limit, generations that cannot be read (the first one is FIRST). */
+static void plan_warn_rotated(struct th_state_plan *plan, size_t newer,
+			      const char *unreadable)
+{
+	if (plan->lost_rotated && newer == 0)
+		plan_warn(plan, "rotated, and the rotated file was not found "
+				"beside it; reading the new file from its "
+				"start");
+	else if (plan->lost_rotated)
+		plan_warn(plan,
+			  "rotated, and the rotated file was not found beside "
+			  "it (what it held after the last run is lost); "
+			  "reading the %zu rotated file%s written since then, "
+			  "then the new file, from their start",
+			  newer, newer == 1 ? "" : "s");
+	if (plan->skipped > 0)
+		plan_warn(plan,
+			  "%zu rotated file%s not read: more than %d were "
+			  "rotated since the last run, and only the newest "
+			  "%d are read",
+			  plan->skipped, plan->skipped == 1 ? "" : "s",
+			  TH_STATE_MAX_GENERATIONS, TH_STATE_MAX_GENERATIONS);
+	if (plan->unreadable > 0)
+		plan_warn(plan,
+			  "%zu rotated file%s not read: compressed in a format "
+			  "tracehound cannot read (%s)",
+			  plan->unreadable, plan->unreadable == 1 ? "" : "s",
+			  unreadable);
+}
+
+/* Plans the files rotated away from PATH since E was committed: the
+ * unread tail of the one E remembers, when it can be found, then each
+ * newer generation whole, oldest first; at most TH_STATE_MAX_GENERATIONS,
+ * the newest. */
 static void plan_rotated(struct th_state_plan *plan, const char *path,
 			 const struct file_entry *e)
 {
-	bool comp = false;
-	char *rot = find_rotated(path, e, &comp);
-	if (rot == NULL) {
-		plan->lost_rotated = true;
-		return;
+	struct sibling *sibs;
+	size_t n = list_siblings(path, e, &sibs);
+	const struct sibling *old = pick_old(sibs, n);
+	const struct sibling **gen = xcalloc(n + 1, sizeof *gen);
+	size_t k = pick_newer(sibs, n, old, e, gen), readable = 0;
+	const char *unreadable = NULL;
+	for (size_t i = 0; i < k; i++) {
+		if (!gen[i]->unreadable)
+			readable++;
+		else if (plan->unreadable++ == 0)
+			unreadable = gen[i]->path;
 	}
-	struct stat rs;
-	uint64_t end = stat(rot, &rs) == 0 ? (uint64_t)rs.st_size : e->offset;
-	plan_add(plan, rot, comp, e->offset, comp ? 0 : end, e->lines, false);
-	free(rot);
+	plan->lost_rotated = old == NULL;
+	size_t total = readable + (old != NULL);
+	size_t skip = total > TH_STATE_MAX_GENERATIONS
+			  ? total - TH_STATE_MAX_GENERATIONS
+			  : 0;
+	plan->skipped = skip;
+	if (old != NULL && skip > 0)
+		skip--;
+	else if (old != NULL)
+		plan_add(plan, old->path, old->compressed, e->offset,
+			 old->compressed ? 0 : old->size, e->lines, false);
+	for (size_t i = 0; i < k; i++) {
+		if (gen[i]->unreadable)
+			continue;
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
+		plan_add(plan, gen[i]->path, gen[i]->compressed, 0,
+			 gen[i]->compressed ? 0 : gen[i]->size, 0, false);
+	}
+	plan_warn_rotated(plan, readable - plan->skipped, unreadable);
+	free(gen);
+	free_siblings(sibs, n);
 }
 
 bool state_plan(const struct th_state *st, const char *path,
@@ -511,6 +775,7 @@ bool state_plan(const struct th_state *st, const char *path,
 	plan->id.dev = (uint64_t)sb.st_dev;
 	plan->id.ino = (uint64_t)sb.st_ino;
 	plan->id.size = (uint64_t)sb.st_size;
+	plan->id.mtime_ns = mtime_ns(&sb);
 	const struct file_entry *e = find_file(st, path);
 	bool same = e != NULL && same_file(e, path, &sb);
 	if (comp && same) /* unchanged: nothing to read */
@@ -587,13 +852,15 @@ static json_t *files_json(const struct th_state *st)
 		snprintf(fp, sizeof fp, "%016llx",
 			 (unsigned long long)e->id.fp);
 		json_array_append_new(
-		    a, json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o}",
-				 "path", e->path, "dev", uint_json(e->id.dev),
-				 "inode", uint_json(e->id.ino), "size",
-				 uint_json(e->id.size), "fingerprint", fp,
-				 "fingerprint_bytes", uint_json(e->id.fp_len),
-				 "offset", uint_json(e->offset), "lines",
-				 uint_json(e->lines)));
+		    a,
+		    json_pack(
+			"{s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "path",
+			e->path, "dev", uint_json(e->id.dev), "inode",
+			uint_json(e->id.ino), "size", uint_json(e->id.size),
+			"mtime_ns", json_integer((json_int_t)e->id.mtime_ns),
+			"fingerprint", fp, "fingerprint_bytes",
+			uint_json(e->id.fp_len), "offset", uint_json(e->offset),
+			"lines", uint_json(e->lines)));
 	}
 	return a;
 }

@@ -17,6 +17,8 @@
  *    "files": [{"path": "/var/log/app.log",    (as given on the command
  *               "dev": 2049, "inode": 1312,     line: use absolute paths)
  *               "size": 81920,                  (bytes on disk when read)
+ *               "mtime_ns": 1764150000123456789, (its mtime then; absent
+ *                                                in older states)
  *               "fingerprint": "9f2c...",       (XXH64, hex, of the first
  *               "fingerprint_bytes": 4096,       bytes, decompressed)
  *               "offset": 80011, "lines": 1203}], (committed)
@@ -42,8 +44,33 @@
  * the rotated file is looked for beside it (NAME.1, NAME.1.gz, NAME-DATE,
  * .zst...: same inode, or same fingerprint, newest first), its unread tail
  * is read first (a compressed one is decompressed and the committed bytes
- * skipped), then the new file from its start. Only the file that held the
- * offset is read: one rotated away before it is not.
+ * skipped), then every generation rotated after it, whole, oldest first
+ * (the log rotated more than once between two runs), then the new file
+ * from its start. Each is an input of its own, named by its path.
+ *
+ * Which files are newer generations: the names say, when the old file's
+ * name has a rank: NAME.N (the smaller N, the newer; at most 5 digits)
+ * or NAME-DATE, NAME.DATE (dateext: the later, compared as versions),
+ * either followed by nothing, .gz or .zst. Mtimes do not decide there: a
+ * compressor that does not keep them makes NAME.2.gz (delaycompress)
+ * look newer than NAME.1, and a copytruncate copy has its copy time.
+ * NAME.1 and NAME.1.gz are one generation, read once (the plain one: the
+ * compressed one may still be being written); the old file's own rank is
+ * never read again. When the old file is not found (deleted by "rotate
+ * 1", say) or its name has no rank, a ranked sibling is a newer
+ * generation when it was modified after the file's mtime recorded at the
+ * last run and does not start with the old file's first bytes (then it
+ * is the old file, cut short): older generations were last written
+ * before the file the state remembers was created. (Its inode does not
+ * tell: a file created after the old one was deleted often gets it.) A
+ * compressor that does not keep mtimes, run on an older generation after
+ * the last run (delaycompress), makes it look newer there: it is read
+ * again. A state without mtime_ns reads none then (the old behaviour),
+ * and every case says on stderr that the old file's end was lost.
+ * Either way one compressed in a format tracehound cannot
+ * read (.xz, .bz2...) is left out, and the plan's warning says so. At
+ * most TH_STATE_MAX_GENERATIONS rotated files are read in one plan: past
+ * that, the newest are read and the warning says how many were not.
  *
  * Groups: the keys of every group reported are remembered per --group-by
  * list with the group's first time (or the run's time when events have
@@ -61,10 +88,16 @@
 /* Bytes of an input's start that identify it (fewer if it is shorter). */
 #define TH_STATE_FP_BYTES 4096
 
+/* Rotated files one plan reads before the file now at the path (the old
+ * file's tail and the generations rotated after it): a log rotated more
+ * often than this between two runs loses the oldest, with a warning. */
+#define TH_STATE_MAX_GENERATIONS 16
+
 struct th_file_id {
 	uint64_t dev, ino, size;
-	uint64_t fp;	 /* XXH64 of the first fp_len decompressed bytes */
-	uint64_t fp_len; /* at most TH_STATE_FP_BYTES */
+	uint64_t fp;	  /* XXH64 of the first fp_len decompressed bytes */
+	uint64_t fp_len;  /* at most TH_STATE_FP_BYTES */
+	int64_t mtime_ns; /* modified then (ns since 1970); 0: not known */
 };
 
 /* One read a plan asks for. */
@@ -80,10 +113,15 @@ struct th_state_read {
 };
 
 struct th_state_plan {
-	struct th_state_read reads[2]; /* a rotated tail, then the file */
+	/* rotated files, oldest first (the old file's tail, then newer
+	 * generations whole), then the file now at the path */
+	struct th_state_read reads[TH_STATE_MAX_GENERATIONS + 1];
 	size_t n;
 	struct th_file_id id; /* the file now at the path */
 	bool lost_rotated;    /* rotated, and the old file was not found */
+	size_t skipped;	      /* rotated files over TH_STATE_MAX_GENERATIONS */
+	size_t unreadable;    /* newer ones compressed in a foreign format */
+	char warning[512];    /* what the reads leave out; "" when nothing */
 };
 
 struct th_state;
@@ -102,7 +140,9 @@ void state_free(struct th_state *st);
 
 /* What to read of input PATH (a file, not "-"). Returns false when PATH
  * cannot be examined: the caller reads it as without a state (and so
- * reports the error) and does not commit it. */
+ * reports the error) and does not commit it. When the plan leaves out
+ * something rotated (lost_rotated, skipped, unreadable), WARNING says
+ * what, for the caller to print after the path. */
 bool state_plan(const struct th_state *st, const char *path,
 		struct th_state_plan *plan);
 void state_plan_fini(struct th_state_plan *plan);

@@ -111,6 +111,164 @@ check "a lost rotated file: the new file from its start" "new:1" \
 grep -q "rotated file was not found" "$tmp/err" && ok "and a warning says so" ||
 	not_ok "and a warning says so"
 
+# ---- rotated more than once between two runs --------------------------------
+# Each rotation shifts the older generations the way logrotate does
+# (rotate 5); the run after two or three of them reads the unread tail of
+# the file that held the offset, every generation rotated after it whole,
+# then the new file, each once.
+shift_up() { # SUFFIX: NAME.N$SUFFIX becomes NAME.N+1$SUFFIX
+	local k
+	for k in 4 3 2 1; do
+		[ -e "app.log.$k$1" ] && mv "app.log.$k$1" "app.log.$((k + 1))$1"
+	done
+	return 0
+}
+rot_rename() { shift_up "" && mv app.log app.log.1 && : >app.log; }
+rot_copytruncate() { shift_up "" && cp app.log app.log.1 && : >app.log; }
+rot_compress() {
+	shift_up .gz && mv app.log app.log.1 && gzip app.log.1 && : >app.log
+}
+rot_zstd() {
+	shift_up .zst && mv app.log app.log.1 && zstd -q --rm app.log.1 &&
+		: >app.log
+}
+rot_delaycompress() {
+	shift_up .gz
+	[ -e app.log.1 ] && mv app.log.1 app.log.2 && gzip app.log.2
+	mv app.log app.log.1 && : >app.log
+}
+# copytruncate + compress + delaycompress, the usual logrotate stanza
+rot_copy_delay() {
+	shift_up .gz
+	[ -e app.log.1 ] && mv app.log.1 app.log.2 && gzip app.log.2
+	cp app.log app.log.1 && : >app.log
+}
+# a compressor that does not keep the mtime: NAME.2.gz looks newer than
+# NAME.1, so only the names can say which generation came first
+rot_delay_newmtime() {
+	shift_up .gz
+	if [ -e app.log.1 ]; then
+		gzip <app.log.1 >app.log.2.gz && rm app.log.1
+	fi
+	mv app.log app.log.1 && : >app.log
+}
+day=20261124
+rot_dateext() {
+	mv app.log "app.log-$day" && gzip "app.log-$day" && : >app.log
+	day=$((day + 1))
+}
+rot_dateext_delay() {
+	for f in app.log-*; do
+		case $f in *.gz | "app.log-*") ;; *) gzip "$f" ;; esac
+	done
+	mv app.log "app.log-$day" && : >app.log
+	day=$((day + 1))
+}
+multi_case() { # NAME ROTATE-FUNCTION ROTATIONS
+	rm -rf "$d"/* && cd "$d" || exit 1
+	day=20261124
+	ev before >app.log
+	ev old >app.log.1 # an older generation, read before
+	run s app.log >/dev/null
+	ev tail >>app.log
+	local want="fresh:1" i
+	for i in $(seq "$3"); do
+		"$2"
+		[ "$i" -lt "$3" ] && ev "g$i" >>app.log && want="$want g$i:1"
+	done
+	ev fresh >>app.log
+	check "$1, rotated $3 times: the tail, each generation, the new file" \
+		"$want tail:1" "$(run s app.log)"
+	[ -s "$tmp/err" ] && echo "#   stderr: $(cat "$tmp/err")"
+	check "$1, rotated $3 times: nothing is read twice" "" "$(run s app.log)"
+}
+for r in 2 3; do
+	multi_case "rename + create" rot_rename "$r"
+	multi_case "copytruncate" rot_copytruncate "$r"
+	multi_case "compress" rot_compress "$r"
+	multi_case "zstd" rot_zstd "$r"
+	multi_case "delaycompress" rot_delaycompress "$r"
+	multi_case "copytruncate + delaycompress" rot_copy_delay "$r"
+	multi_case "delaycompress, mtime not kept" rot_delay_newmtime "$r"
+	multi_case "dateext" rot_dateext "$r"
+	multi_case "dateext + delaycompress" rot_dateext_delay "$r"
+done
+
+# where each event was found: the generation's own file and line
+rm -rf "$d"/* && cd "$d" || exit 1
+ev before >app.log
+run s app.log >/dev/null
+ev tail >>app.log && rot_rename && ev g1 >>app.log && ev g1b >>app.log
+rot_rename && ev fresh >>app.log
+run s app.log >/dev/null
+check "each generation is an input named by its path, lines its own" \
+	"fresh:app.log:1 g1:./app.log.1:1 g1b:./app.log.1:5 tail:./app.log.2:5" \
+	"$(jq -r '[.groups[] | "\(.key.coroutine):\(.first.input):\(.first.line)"] | sort | join(" ")' "$tmp/out.json")"
+check "in order, oldest first" "./app.log.2 ./app.log.1 app.log" \
+	"$(jq -r '[.scanned.inputs[].name] | join(" ")' "$tmp/out.json")"
+
+# rotate 1: the file that held the offset is gone; the generation rotated
+# after it was written after the last run, so it is read whole
+rm -rf "$d"/* && cd "$d" || exit 1
+ev old >app.log.1 && touch -d '2 minutes ago' app.log.1
+ev before >app.log && touch -d '1 minute ago' app.log
+run s app.log >/dev/null
+ev tail >>app.log
+rm app.log.1 && mv app.log app.log.1 && : >app.log && ev g1 >>app.log
+rm app.log.1 && mv app.log app.log.1 && : >app.log && ev fresh >>app.log
+check "rotate 1: the old file gone, the newer generation and the new file" \
+	"fresh:1 g1:1" "$(run s app.log)"
+grep -q "rotated file was not found.*reading the 1 rotated file written since then" \
+	"$tmp/err" && ok "and a warning says the old file's end is lost" ||
+	not_ok "and a warning says the old file's end is lost"
+check "rotate 1: nothing is read twice" "" "$(run s app.log)"
+
+# truncated in place: the older generations beside it were read before
+rm -rf "$d"/* && cd "$d" || exit 1
+ev old >app.log.1 && gzip app.log.1 && ev old2 >app.log.2
+touch -d '2 minutes ago' app.log.1.gz app.log.2
+{ ev before; ev before2; } >app.log && touch -d '1 minute ago' app.log
+run s app.log >/dev/null
+ev new >app.log
+check "truncated in place: older generations are not read again" "new:1" \
+	"$(run s app.log)"
+
+# a state written before mtimes were kept still loads, and reads as before
+rm -rf "$d"/* && cd "$d" || exit 1
+ev before >app.log
+run s app.log >/dev/null
+jq 'del(.files[].mtime_ns)' s >s.old && mv s.old s
+ev tail >>app.log && rot_rename && ev g1 >>app.log && rot_rename
+ev fresh >>app.log
+check "a state without mtime_ns: the generations are still found by name" \
+	"fresh:1 g1:1 tail:1" "$(run s app.log)"
+check "and mtime_ns is kept from then on" "true" \
+	"$(jq '.files[0].mtime_ns > 0' s)"
+
+# a generation compressed with xz cannot be read: said, not read as text
+rm -rf "$d"/* && cd "$d" || exit 1
+ev before >app.log
+run s app.log >/dev/null
+ev tail >>app.log && rot_rename && ev g1 >>app.log
+rot_rename && xz app.log.1 && ev fresh >>app.log
+check "an xz generation is not read" "fresh:1 tail:1" "$(run s app.log)"
+grep -q "app.log: 1 rotated file not read: compressed in a format" \
+	"$tmp/err" && ok "and a warning names it" || not_ok "and a warning names it"
+
+# more generations than one run reads: the newest, and a warning
+rm -rf "$d"/* && cd "$d" || exit 1
+ev before >app.log
+run s app.log >/dev/null
+ev tail >>app.log
+for i in $(seq 17); do
+	mv app.log "app.log-$((20261100 + i))" && ev "m$i" >app.log
+done
+got=$(run s app.log)
+check "17 rotations: the newest 16 rotated files and the new file are read" \
+	"$(seq 17 | sed 's/.*/m&:1/' | sort | tr '\n' ' ' | sed 's/ $//')" "$got"
+grep -q "1 rotated file not read: more than 16" "$tmp/err" &&
+	ok "and a warning says one was not" || not_ok "and a warning says one was not"
+
 # ---- -j: state runs with threads report the same --------------------------
 rm -rf "$d"/* && cd "$d" || exit 1
 { ev j1; ev j2; } >app.log && { ev k1; } >b.log

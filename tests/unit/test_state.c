@@ -2,9 +2,12 @@
  * reads it plans for files as they grow, rotate and truncate. */
 #include <criterion/criterion.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "state.h"
@@ -192,5 +195,300 @@ Test(state, a_save_replaces_the_file_and_leaves_no_temp_file)
 	snprintf(cmd, sizeof cmd, "test $(ls %s | grep -c tmp) = 0", dir);
 	cr_assert_eq(system(cmd), 0);
 	st = open_ok();
+	state_free(st);
+}
+
+/* ---- a log rotated more than once between two runs ----------------------- */
+
+static void set_mtime(const char *path, time_t when)
+{
+	struct timespec ts[2] = {{when, 0}, {when, 0}};
+	cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0, "%s", path);
+}
+
+static void move(const char *from, const char *to)
+{
+	char a[256], b[256];
+	snprintf(a, sizeof a, "%s", at(from));
+	snprintf(b, sizeof b, "%s", at(to));
+	cr_assert_eq(rename(a, b), 0, "%s -> %s", a, b);
+}
+
+static void run_in_dir(const char *cmd)
+{
+	char full[512];
+	snprintf(full, sizeof full, "cd %s && %s", dir, cmd);
+	cr_assert_eq(system(full), 0, "%s", full);
+}
+
+/* Asserts that PLAN reads NAMES (in DIR; NULL-terminated), in order. */
+static void assert_reads(const struct th_state_plan *plan,
+			 const char *const *names)
+{
+	size_t n = 0;
+	while (names[n] != NULL)
+		n++;
+	cr_assert_eq(plan->n, n, "%zu reads, expected %zu (first %s)", plan->n,
+		     n, plan->n ? plan->reads[0].path : "-");
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_eq(plan->reads[i].path, at(names[i]), "read %zu",
+				 i);
+	cr_assert(plan->reads[n - 1].tracked);
+	for (size_t i = 0; i + 1 < n; i++)
+		cr_assert_not(plan->reads[i].tracked, "read %zu", i);
+}
+
+Test(state, two_renames_read_the_old_tail_then_the_middle_one_whole)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log"), "w", "one\n");
+	read_all(st, at("app.log"));
+	write_file(at("app.log"), "a", "two\n");
+	move("app.log", "app.log.1");
+	write_file(at("app.log"), "w", "middle\n");
+	move("app.log.1", "app.log.2");
+	move("app.log", "app.log.1");
+	write_file(at("app.log"), "w", "new\n");
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	assert_reads(
+	    &plan, (const char *[]){"app.log.2", "app.log.1", "app.log", NULL});
+	cr_assert_eq(plan.reads[0].start, 4);
+	cr_assert_eq(plan.reads[0].end, 8);
+	cr_assert_eq(plan.reads[0].line_base, 1);
+	cr_assert_eq(plan.reads[1].start, 0);
+	cr_assert_eq(plan.reads[1].end, 7);
+	cr_assert_eq(plan.reads[1].line_base, 0);
+	cr_assert_not(plan.reads[1].compressed);
+	cr_assert_eq(plan.reads[2].start, 0);
+	cr_assert_not(plan.lost_rotated);
+	cr_assert_str_eq(plan.warning, "");
+	state_plan_fini(&plan);
+	state_free(st);
+}
+
+Test(state, numbers_order_generations_oldest_first_past_nine)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log"), "w", "one\n");
+	read_all(st, at("app.log"));
+	move("app.log", "app.log.10");
+	write_file(at("app.log.9"), "w", "nine\n");
+	write_file(at("app.log.2"), "w", "two\n");
+	write_file(at("app.log.11"), "w", "older\n");
+	write_file(at("app.log"), "w", "new\n");
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	assert_reads(&plan, (const char *[]){"app.log.10", "app.log.9",
+					     "app.log.2", "app.log", NULL});
+	state_plan_fini(&plan);
+	state_free(st);
+}
+
+Test(state, delaycompress_reads_the_compressed_tail_then_the_plain_one)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log"), "w", "one\n");
+	read_all(st, at("app.log"));
+	write_file(at("app.log"), "a", "two\n");
+	move("app.log", "app.log.1");
+	write_file(at("app.log"), "w", "middle\n");
+	run_in_dir("mv app.log.1 app.log.2 && gzip app.log.2");
+	move("app.log", "app.log.1");
+	write_file(at("app.log"), "w", "new\n");
+	/* a compressor that does not keep mtimes: .2.gz is the newest */
+	set_mtime(at("app.log.1"), time(NULL) - 60);
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	assert_reads(&plan, (const char *[]){"app.log.2.gz", "app.log.1",
+					     "app.log", NULL});
+	cr_assert(plan.reads[0].compressed);
+	cr_assert_eq(plan.reads[0].start, 4);
+	cr_assert_not(plan.reads[1].compressed);
+	state_plan_fini(&plan);
+	state_free(st);
+}
+
+Test(state, a_generation_both_plain_and_compressed_is_read_once_plain)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log"), "w", "one\n");
+	read_all(st, at("app.log"));
+	move("app.log", "app.log.2");
+	write_file(at("app.log.1"), "w", "middle\n");
+	run_in_dir("gzip -k app.log.1 && gzip -k app.log.2");
+	write_file(at("app.log"), "w", "new\n");
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	assert_reads(
+	    &plan, (const char *[]){"app.log.2", "app.log.1", "app.log", NULL});
+	state_plan_fini(&plan);
+	state_free(st);
+}
+
+Test(state, dateext_names_say_which_generations_came_after)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log-20261123"), "w", "read before\n");
+	write_file(at("app.log"), "w", "one\n");
+	read_all(st, at("app.log"));
+	move("app.log", "app.log-20261124");
+	write_file(at("app.log-20261125"), "w", "middle\n");
+	write_file(at("app.log-20261126"), "w", "middle 2\n");
+	run_in_dir("gzip app.log-20261123 app.log-20261125");
+	/* mtimes the other way round: the names decide */
+	set_mtime(at("app.log-20261126"), time(NULL) - 120);
+	set_mtime(at("app.log-20261123.gz"), time(NULL) + 60);
+	write_file(at("app.log"), "w", "new\n");
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	assert_reads(&plan,
+		     (const char *[]){"app.log-20261124", "app.log-20261125.gz",
+				      "app.log-20261126", "app.log", NULL});
+	cr_assert(plan.reads[1].compressed);
+	state_plan_fini(&plan);
+	state_free(st);
+}
+
+Test(state, other_names_beside_the_log_are_not_generations)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log"), "w", "one\n");
+	read_all(st, at("app.log"));
+	move("app.log", "app.log.2");
+	write_file(at("app.log.old"), "w", "x\n");
+	write_file(at("app.log-backup"), "w", "x\n");
+	write_file(at("app.log.1.swp"), "w", "x\n");
+	write_file(at("app.log"), "w", "new\n");
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	assert_reads(&plan, (const char *[]){"app.log.2", "app.log", NULL});
+	state_plan_fini(&plan);
+	state_free(st);
+}
+
+/* app.log read, then rotated twice with rotate 1: its file is gone, and
+ * app.log.1 was written after it was read. */
+static void rotate_twice_losing_the_old_one(struct th_state *st)
+{
+	write_file(at("app.log.1"), "w", "read before\n");
+	set_mtime(at("app.log.1"), time(NULL) - 120);
+	write_file(at("app.log"), "w", "one\n");
+	set_mtime(at("app.log"), time(NULL) - 60);
+	read_all(st, at("app.log"));
+	save_ok(st);
+	cr_assert_eq(unlink(at("app.log.1")), 0);
+	move("app.log", "app.log.1");
+	cr_assert_eq(unlink(at("app.log.1")), 0);
+	write_file(at("app.log.1"), "w", "middle\n");
+	write_file(at("app.log"), "w", "new\n");
+}
+
+Test(state, a_lost_old_file_still_reads_what_was_rotated_after_it)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log.2"), "w", "older, read before\n");
+	set_mtime(at("app.log.2"), time(NULL) - 180);
+	rotate_twice_losing_the_old_one(st);
+	state_free(st);
+	st = open_ok(); /* the mtime comes back from the file */
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	cr_assert(plan.lost_rotated);
+	assert_reads(&plan, (const char *[]){"app.log.1", "app.log", NULL});
+	cr_assert_eq(plan.reads[0].start, 0);
+	cr_assert(strstr(plan.warning, "not found") != NULL, "%s",
+		  plan.warning);
+	cr_assert(strstr(plan.warning, "1 rotated file written since") != NULL,
+		  "%s", plan.warning);
+	state_plan_fini(&plan);
+	state_free(st);
+}
+
+Test(state, a_lost_old_file_with_a_state_from_before_mtimes_reads_none)
+{
+	struct th_state *st = open_ok();
+	rotate_twice_losing_the_old_one(st);
+	state_free(st);
+	run_in_dir("sed -i '/mtime_ns/d' s");
+	st = open_ok();
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	cr_assert(plan.lost_rotated);
+	assert_reads(&plan, (const char *[]){"app.log", NULL});
+	cr_assert(strstr(plan.warning, "reading the new file from its start") !=
+		      NULL,
+		  "%s", plan.warning);
+	state_plan_fini(&plan);
+	state_free(st);
+}
+
+Test(state, a_truncated_file_does_not_read_older_generations_again)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log.1"), "w", "read before\n");
+	set_mtime(at("app.log.1"), time(NULL) - 120);
+	write_file(at("app.log"), "w", "one\ntwo\n");
+	set_mtime(at("app.log"), time(NULL) - 60);
+	read_all(st, at("app.log"));
+	write_file(at("app.log"), "w", "x\n");
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	cr_assert(plan.lost_rotated);
+	assert_reads(&plan, (const char *[]){"app.log", NULL});
+	state_plan_fini(&plan);
+	state_free(st);
+}
+
+Test(state, a_generation_in_a_foreign_compression_is_said_not_read)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log"), "w", "one\n");
+	read_all(st, at("app.log"));
+	move("app.log", "app.log.3");
+	write_file(at("app.log.2.xz"), "w",
+		   "\xfd"
+		   "7zXZ not really\n");
+	write_file(at("app.log.1"), "w", "middle\n");
+	write_file(at("app.log"), "w", "new\n");
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	assert_reads(
+	    &plan, (const char *[]){"app.log.3", "app.log.1", "app.log", NULL});
+	cr_assert_eq(plan.unreadable, 1);
+	cr_assert(strstr(plan.warning, "app.log.2.xz") != NULL, "%s",
+		  plan.warning);
+	state_plan_fini(&plan);
+	state_free(st);
+}
+
+Test(state, past_the_limit_the_newest_generations_are_read)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log"), "w", "one\n");
+	read_all(st, at("app.log"));
+	char name[64];
+	int rotations = TH_STATE_MAX_GENERATIONS + 2;
+	for (int i = rotations; i >= 1; i--) {
+		/* the old file becomes the oldest, app.log.ROTATIONS */
+		snprintf(name, sizeof name, "app.log.%d", i);
+		if (i == rotations)
+			move("app.log", name);
+		else
+			write_file(at(name), "w", "middle\n");
+	}
+	write_file(at("app.log"), "w", "new\n");
+	struct th_state_plan plan;
+	cr_assert(state_plan(st, at("app.log"), &plan));
+	cr_assert_eq(plan.n, TH_STATE_MAX_GENERATIONS + 1);
+	cr_assert_eq(plan.skipped, 2);
+	snprintf(name, sizeof name, "app.log.%d", TH_STATE_MAX_GENERATIONS);
+	cr_assert_str_eq(plan.reads[0].path, at(name));
+	cr_assert_eq(plan.reads[0].start, 0);
+	cr_assert_str_eq(plan.reads[TH_STATE_MAX_GENERATIONS - 1].path,
+			 at("app.log.1"));
+	cr_assert(strstr(plan.warning, "2 rotated files not read") != NULL,
+		  "%s", plan.warning);
+	state_plan_fini(&plan);
 	state_free(st);
 }
