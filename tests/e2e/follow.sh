@@ -34,6 +34,9 @@ ev() { # NAME
 	printf 'ValueError: %s failed\n' "$1"
 }
 # Waits up to SECONDS (tenths allowed) until FILE has at least N lines.
+# The bounds are generous (10 s) so a loaded machine (CI runs the ASan
+# tests beside these) does not fail a test that waits on the 200 ms poll
+# and the quiet second; a wait ends as soon as the lines are there.
 wait_lines() { # FILE N SECONDS
 	local i=0 limit
 	limit=$(awk "BEGIN { print int($3 * 10) }")
@@ -71,23 +74,23 @@ ev old >app.log
 "$bin" --follow --format ndjson app.log >out 2>err &
 pid=$!
 pids+=("$pid")
-wait_lines out 1 3
+wait_lines out 1 10
 check "what the file holds is read first" "old:true" "$(nth out 1)"
 
 { ev appended; echo "INFO after"; } >>app.log
-wait_lines out 2 2
-check "an appended traceback is printed within 2 s" "appended:true" \
+wait_lines out 2 10
+check "an appended traceback is printed while following" "appended:true" \
 	"$(nth out 2)"
 check "its line number counts the lines before it" "5" \
 	"$(sed -n 2p out | jq .line)"
 
 ev quiet >>app.log
-wait_lines out 3 3
+wait_lines out 3 10
 check "a traceback with nothing after it is flushed after a quiet second" \
 	"quiet:true" "$(nth out 3)"
 
 printf 'Traceback (most recent call last):\n  File "/app/x.py", line 1, in half\n' >>app.log
-wait_lines out 4 3
+wait_lines out 4 10
 check "half a traceback is flushed, marked incomplete" "half:false" \
 	"$(nth out 4)"
 
@@ -95,12 +98,12 @@ printf 'Traceback (most recent call l' >>app.log
 sleep 1.5
 check "a line still being written is not read" "4" "$(wc -l <out)"
 printf 'ast):\n  File "/app/x.py", line 1, in joined\n    x()\nKeyError: j\nINFO\n' >>app.log
-wait_lines out 5 3
+wait_lines out 5 10
 check "it is read whole once its newline comes" "joined:true" "$(nth out 5)"
 
 mv app.log app.log.1
 { ev rotated; echo "INFO"; } >app.log
-wait_lines out 6 3
+wait_lines out 6 10
 check "a file renamed away and created anew: the new file is read" \
 	"rotated:true" "$(nth out 6)"
 check "from its start" "1" "$(sed -n 6p out | jq .line)"
@@ -108,7 +111,7 @@ check "from its start" "1" "$(sed -n 6p out | jq .line)"
 cp app.log app.log.2 && : >app.log
 sleep 0.5
 { ev truncated; echo "INFO"; } >>app.log
-wait_lines out 7 3
+wait_lines out 7 10
 check "a truncated file (copytruncate) is read from its start" \
 	"truncated:true" "$(nth out 7)"
 
@@ -127,7 +130,7 @@ pids+=("$pid")
 sleep 0.3
 { ev in_a; echo INFO; } >>a.log
 { ev in_b; echo INFO; } >>b.log
-wait_lines out2 2 3
+wait_lines out2 2 10
 check "several files are followed side by side" "a.log:in_a b.log:in_b" \
 	"$(jq -r '"\(.input):\(.coroutine)"' out2 | sort | tr '\n' ' ' | sed 's/ $//')"
 kill -INT "$pid"
@@ -141,7 +144,7 @@ pid=$!
 pids+=("$pid")
 sleep 0.3
 { ev texted; echo INFO; } >>t.log
-wait_lines tout 1 3
+wait_lines tout 1 10
 check "text prints the event's heading as it comes" \
 	"t.log:1  error  python.traceback  texted  ValueError" "$(head -1 tout)"
 kill -TERM "$pid"
