@@ -731,16 +731,22 @@ static size_t detail_timeline_columns(int64_t start, int64_t end,
 	}
 }
 
+/* The time span of the whole report, which every group's timeline is
+ * drawn over: worked out once, not for each group (it looks at them all). */
+struct span {
+	bool timed;
+	int64_t start, end;
+};
+
 /* "timeline    ▕▁ █▃  ▁▏ 2024-05-01 10:00:00 to 10:04:16, 8s a column":
- * the group's events over the report's span; nothing without times. The
+ * the group's events over the report's SPAN; nothing without times. The
  * line is kept within COLUMNS (0: unknown) when it can be. */
-static void detail_timeline(FILE *out, const struct th_agg *agg,
+static void detail_timeline(FILE *out, const struct span *span,
 			    const struct th_group *g, size_t columns)
 {
-	int64_t start, end;
-	if (timeline_used(&g->timeline) == 0 ||
-	    !agg_time_span(agg, &start, &end))
+	if (timeline_used(&g->timeline) == 0 || !span->timed)
 		return;
+	int64_t start = span->start, end = span->end;
 	char line[TEXT_TIMELINE_DETAIL * TIMELINE_GLYPH_BYTES + 1], what[128];
 	size_t cols =
 	    detail_timeline_columns(start, end, columns, what, sizeof what);
@@ -751,8 +757,8 @@ static void detail_timeline(FILE *out, const struct th_agg *agg,
 
 /* A group's block: title, detail lines, then its example indented. */
 static void detail(FILE *out, const struct th_report_ctx *c,
-		   const struct palette *pal, const struct th_group *g,
-		   size_t columns)
+		   const struct palette *pal, const struct span *span,
+		   const struct th_group *g, size_t columns)
 {
 	fputs(pal->bold, out);
 	put_title(out, c->agg, g);
@@ -770,7 +776,7 @@ static void detail(FILE *out, const struct th_report_ctx *c,
 		detail_where(out, "first", &g->first);
 		detail_where(out, "last", &g->last);
 	}
-	detail_timeline(out, c->agg, g, columns);
+	detail_timeline(out, span, g, columns);
 	if (g->example_len > 0 && example_lines(c) > 0)
 		put_example(out, pal, g->example, g->example_len,
 			    example_lines(c));
@@ -917,9 +923,11 @@ static void summary(FILE *out, const struct th_report_ctx *c,
 	table_print(out, &t, pal, groups);
 	table_free(&t);
 	more_groups(out, pal, n - shown, c->top);
+	struct span span;
+	span.timed = agg_time_span(c->agg, &span.start, &span.end);
 	for (size_t i = 0; i < shown && !ferror(out); i++) {
 		fputc('\n', out);
-		detail(out, c, pal, groups[i], columns);
+		detail(out, c, pal, &span, groups[i], columns);
 	}
 }
 

@@ -101,6 +101,18 @@ char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n)
 	char *out = xmalloc(n * 4 + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < n;) {
+		/* printable ASCII, most of any log, is copied a run at a time
+		 */
+		size_t run = i;
+		while (run < n && ((p[run] >= 0x20 && p[run] < 0x7F) ||
+				   (keep_tab && p[run] == '\t')))
+			run++;
+		if (run > i) {
+			memcpy(out + o, p + i, run - i);
+			o += run - i;
+			i = run;
+			continue;
+		}
 		const unsigned char *u = (const unsigned char *)p + i;
 		bool valid;
 		size_t step = report_utf8_step(p + i, n - i, &valid);

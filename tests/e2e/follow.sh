@@ -40,7 +40,10 @@ ev() { # NAME
 wait_lines() { # FILE N SECONDS
 	local i=0 limit
 	limit=$(awk "BEGIN { print int($3 * 10) }")
-	while [ "$(wc -l <"$1")" -lt "$2" ] && [ "$i" -lt "$limit" ]; do
+	# a file not there yet (the background job has not opened its
+	# output) has no lines: wc on a missing file would end the wait
+	while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ] &&
+		[ "$i" -lt "$limit" ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
