@@ -882,10 +882,11 @@ static void split_message(struct th_prefixer *p, struct framed *f)
 
 /* True when LINE starts with a blank, as most lines of a traceback do:
  * no framing, JSON record, BOM or logging prefix starts so, and without
- * user prefixes there is nothing to try on it. */
+ * user prefixes there is nothing to try on it. Not while a split line's
+ * piece waits: the full path may join the line to it. */
 static bool starts_blank(const struct th_prefixer *p, struct th_span line)
 {
-	return !p->user_prefixes && line.n > 0 &&
+	return !p->user_prefixes && p->pending == 0 && line.n > 0 &&
 	       (line.p[0] == ' ' || line.p[0] == '\t');
 }
 

@@ -147,6 +147,10 @@ Test(prefix, blank_started_lines_get_the_records_of_the_whole_way)
 	    "    | ValueError: x",
 	    "Nov 24 10:00:02 web-2 app[8]: x",
 	    " \x1b[",
+	    /* a blank-started line while a split line's piece waits */
+	    "2024-05-01T10:00:01Z stderr P Traceback (most re",
+	    "  File \"y.py\", line 1, in g",
+	    "2024-05-01T10:00:01Z stderr F cent call last):",
 	};
 	enum { N = sizeof lines / sizeof *lines };
 	const char yaml[] = "rules: [{id: a, start: x}]\n"
