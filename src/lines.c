@@ -129,9 +129,9 @@ static enum th_status lines_fill(struct th_lines *l)
  * when the map fails (the window is then empty). */
 static enum th_status lines_fill_mapped(struct th_lines *l)
 {
-	static long page;
-	if (page == 0)
-		page = sysconf(_SC_PAGESIZE);
+	/* sysconf is cheap next to a map; a static set lazily would be
+	 * written by several threads at once (harmless, but a data race) */
+	long page = sysconf(_SC_PAGESIZE);
 	uint64_t at = l->map_base + l->offset;
 	size_t before = l->len - l->pos;
 	size_t avail =

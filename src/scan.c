@@ -86,16 +86,13 @@ struct th_scanner {
 	size_t n_items, cap_items;
 	pthread_mutex_t lock;
 	size_t next_item;
-	/* Items are merged as they end, in order, by the worker that ends
-	 * one (see merge_ended): MERGED items are in AGG; those up to STAGED
-	 * are in STAGE, which holds one input's ranges until its last one is
-	 * in and it is known that none was cut unsafely. Once one was,
-	 * STOPPED: the rest is merged after all the scans end. */
+	/* Inputs are merged as their items end, in order, by the worker
+	 * that ends the last of them (see merge_ended): MERGED items are in
+	 * AGG; those from MERGED up to ENDED are done, cut safely, and wait
+	 * for the rest of their input. Once a cut was unsafe, STOPPED: the
+	 * rest is merged after all the scans end. */
 	pthread_mutex_t merge_lock;
-	size_t merged, staged;
-	struct th_agg *stage;
-	uint64_t stage_lines;
-	size_t stage_dropped;
+	size_t merged, ended;
 	bool stopped;
 	struct th_state *state; /* --state; NULL: none */
 	th_filter_fn filter;	/* scanner_set_filter; NULL: none */
@@ -426,7 +423,6 @@ void scanner_free(struct th_scanner *s)
 	trigger_free(s->framed);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->merge_lock);
-	agg_free(s->stage);
 	free(s);
 }
 
@@ -445,7 +441,8 @@ static struct item *item_add(struct th_scanner *s, const char *path,
 /* The first place in FD's LEN bytes from AT where the file may be cut:
  * the start of a line that prefix_safe_boundary accepts, after a whole
  * line without framing. 0 when there is none; *PLAIN then tells whether
- * some whole line was without framing. */
+ * looking further may find one: some whole line was without framing, or
+ * there were too few whole lines to tell (lines longer than LEN). */
 static uint64_t find_boundary_within(const struct th_scanner *s, int fd,
 				     uint64_t at, size_t len, bool *plain)
 {
@@ -455,6 +452,7 @@ static uint64_t find_boundary_within(const struct th_scanner *s, int fd,
 	const char *p = got > 0 ? memchr(buf, '\n', (size_t)got) : NULL;
 	const char *end = buf + (got > 0 ? got : 0);
 	bool prev_plain = false; /* the line before was whole and unframed */
+	size_t whole = 0;
 	while (p != NULL && found == 0) {
 		const char *line = p + 1;
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
@@ -465,8 +463,10 @@ static uint64_t find_boundary_within(const struct th_scanner *s, int fd,
 			found = at + (uint64_t)(line - buf);
 		prev_plain = !prefix_is_framed(span);
 		*plain = *plain || prev_plain;
+		whole++;
 		p = nl;
 	}
+	*plain = *plain || whole < 2;
 	free(buf);
 	return found;
 }
@@ -723,58 +723,42 @@ static void redo_unsafe_cuts(struct th_scanner *s)
 	}
 }
 
-/* Puts input FROM's results into the scanner's aggregate and run: all of
- * its items, from MERGED up to STAGED, are in FROM (their stage, or the
- * one item's own aggregate), none cut unsafely. DROPPED: events the stage
- * had no room for. */
-static void commit_input(struct th_scanner *s, const struct th_agg *from,
-			 size_t dropped)
+/* Merges the ended items of one input, MERGED up to ENDED, in order into
+ * the scanner's aggregate and run, each range's lines after those of the
+ * ranges before it, freeing their aggregates. Straight into AGG, as a
+ * serial scan adds: a stage for the input would drop a group's events
+ * once the stage holds TH_MAX_GROUPS others, where AGG has the group. */
+static void merge_input(struct th_scanner *s)
 {
-	size_t input = s->items[s->merged].input;
-	s->run->groups_dropped += dropped + agg_merge(s->agg, from, input, 0);
-	for (; s->merged < s->staged; s->merged++) {
-		run_add(s->run, &s->items[s->merged].run);
-		record_input(s, &s->items[s->merged]);
+	uint64_t line_base = 0;
+	for (; s->merged < s->ended; s->merged++) {
+		struct item *it = &s->items[s->merged];
+		s->run->groups_dropped +=
+		    agg_merge(s->agg, it->agg, it->input, line_base);
+		line_base += it->lines;
+		agg_free(it->agg);
+		it->agg = NULL;
+		run_add(s->run, &it->run);
+		record_input(s, it);
 	}
 }
 
-/* Merges the items that have ended, in order, as far as they go: while
- * the other threads still scan, so that only the last item and its stage
- * are left to merge when the last scan ends, and each item's aggregate is
- * freed as soon as it is merged. An input read whole is merged directly.
- * Called with merge_lock held. */
+/* Merges every input whose items have all ended, in order, as far as they
+ * go: while the other threads still scan, so that only the last input is
+ * left to merge when the last scan ends. Called with merge_lock held. */
 static void merge_ended(struct th_scanner *s)
 {
-	const enum th_key *keys;
-	size_t n_keys = agg_keys(s->agg, &keys);
-	while (!s->stopped && s->staged < s->n_items &&
-	       s->items[s->staged].done) {
-		struct item *it = &s->items[s->staged];
+	while (!s->stopped && s->ended < s->n_items &&
+	       s->items[s->ended].done) {
+		struct item *it = &s->items[s->ended];
 		if (it->unsafe) { /* its input is scanned again whole */
 			s->stopped = true;
 			break;
 		}
-		s->staged++;
-		bool last = s->staged == s->n_items ||
-			    s->items[s->staged].input != it->input;
-		if (last && s->stage == NULL) { /* the input is this item */
-			commit_input(s, it->agg, 0);
-		} else {
-			if (s->stage == NULL)
-				s->stage = agg_new(s->rules, keys, n_keys);
-			s->stage_dropped += agg_merge(
-			    s->stage, it->agg, it->input, s->stage_lines);
-			s->stage_lines += it->lines;
-		}
-		agg_free(it->agg);
-		it->agg = NULL;
-		if (last && s->stage != NULL) {
-			commit_input(s, s->stage, s->stage_dropped);
-			agg_free(s->stage);
-			s->stage = NULL;
-			s->stage_lines = 0;
-			s->stage_dropped = 0;
-		}
+		s->ended++;
+		if (s->ended == s->n_items ||
+		    s->items[s->ended].input != it->input)
+			merge_input(s);
 	}
 }
 
@@ -784,11 +768,7 @@ static void merge_items(struct th_scanner *s)
 {
 	uint64_t line_base = 0;
 	merge_ended(s);
-	if (s->stopped) { /* the stage's input is scanned again whole */
-		agg_free(s->stage);
-		s->stage = NULL;
-		s->staged = s->merged;
-	}
+	s->ended = s->merged; /* an input cut unsafely: scanned again whole */
 	redo_unsafe_cuts(s);
 	for (size_t i = s->merged; i < s->n_items; i++) {
 		struct item *it = &s->items[i];

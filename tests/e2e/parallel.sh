@@ -97,6 +97,28 @@ done
 [ "$same" = yes ] && ok "three inputs, the middle one cut unsafely: the serial report" ||
 	not_ok "three inputs, the middle one cut unsafely: the serial report: $same"
 
+# A full aggregate (TH_MAX_GROUPS groups): the events of a group it holds
+# still count when they come after the ones that did not fit, in a cut
+# input as in a serial scan (ranges merge straight into the report's
+# aggregate, in order).
+python3 - "$tmp" <<'PY'
+import sys
+def ev(n):
+    return ("2024-05-01 10:00:00,000 ERROR Task exception was never retrieved\n"
+            "future: <Task finished name='%s' coro=<fetch() done, defined at a.py:1>"
+            " exception=ValueError()>\nplain line\n" % n)
+open(sys.argv[1] + "/full-a.log", "w").write("".join(ev("Task-a%d" % i) for i in range(10000)))
+open(sys.argv[1] + "/full-b.log", "w").write(
+    "".join(ev("Task-b%d" % i) for i in range(10000)) + ev("Task-a1") * 5)
+PY
+"$bin" -j 1 -g task --format json --fail-on never "$tmp/full-a.log" \
+	"$tmp/full-b.log" >"$tmp/full1.json"
+TRACEHOUND_SPLIT_MIN=1 "$bin" -j 2 -g task --format json --fail-on never \
+	"$tmp/full-a.log" "$tmp/full-b.log" >"$tmp/full2.json" 2>/dev/null
+cmp -s "$tmp/full1.json" "$tmp/full2.json" &&
+	ok "a full aggregate: cut scans count what the serial scan counts" ||
+	not_ok "a full aggregate: cut scans count what the serial scan counts"
+
 nd=$("$bin" --format ndjson --fail-on never "$tmp/mixed.log" | grep -c '"coroutine":"fetch"')
 rt=$("$bin" rules test "$tmp/mixed.log" | grep -c 'end    -> coroutine=fetch ')
 [ "$nd" = "$rt" ] && ok "mixed writers: rules test and the scan agree ($nd)" ||
