@@ -7,9 +7,10 @@
  * With several jobs, inputs become work items: whole files, and ranges of
  * large plain files cut where a log record starts (an event never spans
  * such a place, see prefix_safe_boundary). Threads take items in turn,
- * each with a pipeline and an aggregate of its own; the items are merged
- * in input order at the end, each range's lines shifted by the lines of
- * the ranges before it, so the report equals a serial scan's.
+ * each with a pipeline of its own and an aggregate for each item; an
+ * input's items are merged in input order once they have all ended, each
+ * range's lines shifted by the lines of the ranges before it, so the
+ * report equals a serial scan's.
  */
 #include "scan.h"
 
