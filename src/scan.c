@@ -90,11 +90,12 @@ struct th_scanner {
 	/* Inputs are merged as their items end, in order, by the worker
 	 * that ends the last of them (see merge_ended): MERGED items are in
 	 * AGG; those from MERGED up to ENDED are done, cut safely, and wait
-	 * for the rest of their input. Once a cut was unsafe, STOPPED: the
-	 * rest is merged after all the scans end. */
+	 * for the rest of their input. Once a cut was unsafe, or an item's
+	 * own aggregate was full (OVERFLOWED), STOPPED: the rest is merged,
+	 * or scanned again, after all the scans end. */
 	pthread_mutex_t merge_lock;
 	size_t merged, ended;
-	bool stopped;
+	bool stopped, overflowed;
 	struct th_state *state; /* --state; NULL: none */
 	th_filter_fn filter;	/* scanner_set_filter; NULL: none */
 	void *filter_ctx;
@@ -756,11 +757,42 @@ static void merge_ended(struct th_scanner *s)
 			s->stopped = true;
 			break;
 		}
+		if (it->run.groups_dropped > 0) { /* see rescan_rest */
+			s->stopped = s->overflowed = true;
+			break;
+		}
 		s->ended++;
 		if (s->ended == s->n_items ||
 		    s->items[s->ended].input != it->input)
 			merge_input(s);
 	}
+}
+
+/* Scans the inputs from item MERGED on again, in order, each whole (or,
+ * with --state, as planned) and straight into the report's aggregate, as
+ * a serial scan does. Taken when some item's own aggregate was full
+ * (TH_MAX_GROUPS): which groups a full aggregate keeps depends on what
+ * came before, so merging that item would drop other events than a
+ * serial scan. Rare: it takes more than TH_MAX_GROUPS groups in one item. */
+static void rescan_rest(struct th_scanner *s)
+{
+	note_cut(s->items[s->merged].path, "scanned again, groups overflowed");
+	struct pipeline *p = pipeline_new(s, s->agg, NULL, s->run);
+	for (size_t i = s->merged; i < s->n_items; i++) {
+		struct item *it = &s->items[i];
+		bool cut = it->ranged && !it->stated;
+		if (cut && i > s->merged && s->items[i - 1].input == it->input)
+			continue; /* read with the input's first range */
+		free(it->error);
+		it->error = NULL;
+		if (cut) {
+			it->ranged = false;
+			it->cut_after = false;
+		}
+		scan_item(p, it, s->run->inputs[it->input].name);
+		record_input(s, it);
+	}
+	pipeline_free(p);
 }
 
 /* Merges the items merge_ended left, in input order: a range's lines come
@@ -769,6 +801,10 @@ static void merge_items(struct th_scanner *s)
 {
 	uint64_t line_base = 0;
 	merge_ended(s);
+	if (s->overflowed) {
+		rescan_rest(s);
+		return;
+	}
 	s->ended = s->merged; /* an input cut unsafely: scanned again whole */
 	redo_unsafe_cuts(s);
 	for (size_t i = s->merged; i < s->n_items; i++) {

@@ -118,6 +118,18 @@ TRACEHOUND_SPLIT_MIN=1 "$bin" -j 2 -g task --format json --fail-on never \
 cmp -s "$tmp/full1.json" "$tmp/full2.json" &&
 	ok "a full aggregate: cut scans count what the serial scan counts" ||
 	not_ok "a full aggregate: cut scans count what the serial scan counts"
+# Files scanned whole side by side: full-b.log alone has more groups than
+# an aggregate holds, so its own aggregate drops a group the report's
+# holds; the inputs from it on are scanned again into the report's.
+TRACEHOUND_SPLIT_MIN=999999999 "$bin" -j 2 -g task --format json \
+	--fail-on never "$tmp/full-a.log" "$tmp/full-b.log" \
+	>"$tmp/full3.json" 2>"$tmp/full3.err"
+if cmp -s "$tmp/full1.json" "$tmp/full3.json" &&
+	grep -q "full-b.log: scanned again, groups overflowed" "$tmp/full3.err"; then
+	ok "a work item with more groups than fit: the serial report"
+else
+	not_ok "a work item with more groups than fit: the serial report"
+fi
 
 nd=$("$bin" --format ndjson --fail-on never "$tmp/mixed.log" | grep -c '"coroutine":"fetch"')
 rt=$("$bin" rules test "$tmp/mixed.log" | grep -c 'end    -> coroutine=fetch ')
