@@ -1007,7 +1007,8 @@ struct th_agg *merge_agg(struct th_merge *m)
 
 const struct th_run *merge_run(struct th_merge *m)
 {
-	if (!m->inputs_sorted) {
+	if (!m->inputs_sorted && m->run.n_inputs > 1) {
+		/* (no inputs: qsort must not be given their NULL array) */
 		qsort(m->run.inputs, m->run.n_inputs, sizeof *m->run.inputs,
 		      input_cmp);
 		m->inputs_sorted = true;

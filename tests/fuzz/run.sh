@@ -13,7 +13,10 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/corpus"
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# libFuzzer's own exit code for a finding is 77, which meson reads as
+# "skipped": ask for 1
 "$harness" -max_total_time="${TH_FUZZ_SECONDS:-20}" -print_final_stats=1 \
+	-error_exitcode=1 -timeout_exitcode=1 \
 	-artifact_prefix="$scratch/" "$@" "$scratch/corpus" "$seeds"
 status=$?
 for found in "$scratch"/crash-* "$scratch"/leak-* "$scratch"/timeout-* \

@@ -628,3 +628,24 @@ Test(merge, merge_paths_reads_files_and_names_a_bad_one)
 	unlink(bad);
 	free(a);
 }
+
+Test(merge, a_report_of_no_inputs_merges)
+{
+	/* found by fuzz_merge: with no inputs there was nothing to sort,
+	 * and the sort was handed their NULL array */
+	char *empty = scan_report("", "x.log", by_coroutine, 1, NULL);
+	json_t *j = parse(empty);
+	json_array_clear(
+	    json_object_get(json_object_get(j, "scanned"), "inputs"));
+	char *none = json_dumps(j, JSON_INDENT(2));
+	json_decref(j);
+	char *merged = merge_reports(&none, 1);
+	json_t *m = parse(merged);
+	cr_expect_eq(json_array_size(json_object_get(
+			 json_object_get(m, "scanned"), "inputs")),
+		     0);
+	json_decref(m);
+	free(merged);
+	free(none);
+	free(empty);
+}
