@@ -48,14 +48,14 @@ REPO = os.path.dirname(HERE)
 
 # ---------------------------------------------------------------------------
 # The independent parser used to cut the pool and to re-check each block:
-# the traceback and exception-group parsers are gen/samples/crosscheck.py's.
+# the asyncio-message, traceback and exception-group parsers are
+# gen/samples/crosscheck.py's.
 
 sys.path.insert(0, os.path.join(REPO, "gen", "samples"))
-from crosscheck import parse_chain, parse_group  # noqa: E402
+from crosscheck import parse_chain, parse_group, parse_message  # noqa: E402
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FRAME = re.compile(r'^\s*File "([^"]*)", line \d+, in (.+)$')
-TYPE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 NR = re.compile(r"(?:Task|Future|_GatheringFuture) exception was never retrieved")
 DP = "Task was destroyed but it is pending!"
 NA = re.compile(r"coroutine '([^']+)' was never awaited")
@@ -95,35 +95,8 @@ def scan(lines):
         if nr or CB.search(line):
             rule = ("asyncio.exception-never-retrieved" if nr
                     else "asyncio.exception-in-callback")
-            j = i + 1
-            coro = inline_exc = None
-            while j < n and HDR.match(lines[j]):
-                m = CORO.search(lines[j])
-                if m:
-                    coro = m.group(1)
-                j += 1
-            if j < n and lines[j].startswith("source_traceback:"):
-                j += 1
-                while j < n and lines[j].startswith(" "):
-                    j += 1
-            func = exc = None
-            frames = []
-            if j < n and lines[j].startswith(TB):
-                func, exc, frames, j = parse_chain(lines, j)
-            elif j < n and lines[j].startswith(GTB):
-                m = re.search(r"exception=(\w+)\(", lines[i + 1])
-                exc = m.group(1) if m else "ExceptionGroup"
-                _, j = parse_group(lines, j)
-            elif j < n and TYPE.match(lines[j]):
-                inline_exc = TYPE.match(lines[j]).group(1)
-                j += 1
-            if rule == "asyncio.exception-in-callback":
-                coro = func
-            elif coro and coro.endswith(WRAPPER):
-                funcs = [f for _, f in frames]
-                idx = max(k for k, f in enumerate(funcs) if f == WRAPPER)
-                coro = funcs[idx + 1]
-            blocks.append((i, j, [(rule, coro, exc or inline_exc)]))
+            coro, exc, j = parse_message(lines, i, rule)
+            blocks.append((i, j, [(rule, coro, exc)]))
             i = prev_end = j
             continue
         if DP in line:

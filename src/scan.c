@@ -544,7 +544,9 @@ static void note_cut(const char *path, const char *how)
 static uint64_t guided_cut(uint64_t size, size_t jobs, size_t k)
 {
 	/* a range's share of a job's part of the file, in eighths */
-	static const unsigned eighths[TH_RANGES_PER_JOB] = {4, 2, 1, 1};
+	static const unsigned eighths[] = {4, 2, 1, 1};
+	_Static_assert(sizeof eighths / sizeof *eighths == TH_RANGES_PER_JOB,
+		       "one share for each range of a job");
 	uint64_t units = 0, all = 8 * (uint64_t)jobs;
 	for (size_t i = 0; i < k; i++)
 		units += eighths[i / jobs];

@@ -20,6 +20,7 @@ DP = "Task was destroyed but it is pending!"
 NA = re.compile(r"coroutine '([^']+)' was never awaited")
 CB = re.compile(r"Exception in callback ")
 CORO = re.compile(r"coro=<(\S+?)\(\)")
+HDR = re.compile(r"^(future|handle|task|transport): ")
 SEP = ("During handling of the above exception, another exception occurred:",
        "The above exception was the direct cause of the following exception:")
 WRAPPER = "_coro_creating_hub_and_span"
@@ -117,6 +118,44 @@ def parse_group(lines, i):
     return leaves, i
 
 
+def parse_message(lines, i, rule):
+    """Parse the asyncio message of RULE (exception-never-retrieved or
+    -in-callback) whose first line is lines[i]: its header lines, the
+    debug-mode source traceback, then the traceback, exception group or
+    bare exception line.  Returns (coroutine, exception, index after it)."""
+    n = len(lines)
+    j = i + 1
+    coro = inline_exc = None
+    while j < n and HDR.match(lines[j]):
+        m = CORO.search(lines[j])
+        if m:
+            coro = m.group(1)
+        j += 1
+    if j < n and lines[j].startswith("source_traceback:"):
+        j += 1
+        while j < n and lines[j].startswith(" "):
+            j += 1
+    func = exc = None
+    frames = []
+    if j < n and lines[j].startswith("Traceback (most recent call last):"):
+        func, exc, frames, j = parse_chain(lines, j)
+    elif j < n and lines[j].startswith("  + Exception Group Traceback"):
+        m = re.search(r"exception=(\w+)\(", lines[i + 1])
+        exc = m.group(1) if m else "ExceptionGroup"
+        _, j = parse_group(lines, j)
+    elif j < n and TYPE.match(lines[j]):
+        inline_exc = TYPE.match(lines[j]).group(1)
+        j += 1
+    if rule == "asyncio.exception-in-callback":
+        coro = func
+    elif coro and coro.endswith(WRAPPER):
+        # first frame below the LAST wrapper frame
+        funcs = [f for _, f in frames]
+        idx = max(k for k, f in enumerate(funcs) if f == WRAPPER)
+        coro = funcs[idx + 1]
+    return coro, exc or inline_exc, j
+
+
 def scan(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         lines = [ANSI.sub("", l.rstrip("\n")) for l in f]
@@ -128,38 +167,8 @@ def scan(path):
         if NR.search(line) or CB.search(line):
             rule = ("asyncio.exception-never-retrieved" if NR.search(line)
                     else "asyncio.exception-in-callback")
-            j = i + 1
-            coro = None
-            inline_exc = None
-            while j < n and re.match(r"^(future|handle|task|transport): ", lines[j]):
-                m = CORO.search(lines[j])
-                if m:
-                    coro = m.group(1)
-                j += 1
-            if j < n and lines[j].startswith("source_traceback:"):
-                j += 1
-                while j < n and lines[j].startswith(" "):
-                    j += 1
-            func = exc = None
-            frames = []
-            if j < n and lines[j].startswith("Traceback (most recent call last):"):
-                func, exc, frames, j = parse_chain(lines, j)
-            elif j < n and lines[j].startswith("  + Exception Group Traceback"):
-                m = re.search(r"exception=(\w+)\(", lines[i + 1])
-                exc = m.group(1) if m else "ExceptionGroup"
-                _, j = parse_group(lines, j)
-            elif j < n and TYPE.match(lines[j]):
-                inline_exc = TYPE.match(lines[j]).group(1)
-                j += 1
-            if rule == "asyncio.exception-in-callback":
-                coro = func
-            elif coro and coro.endswith(WRAPPER):
-                # first frame below the LAST wrapper frame
-                funcs = [f for _, f in frames]
-                idx = max(k for k, f in enumerate(funcs) if f == WRAPPER)
-                coro = funcs[idx + 1]
-            events.append((rule, coro, exc or inline_exc))
-            i = j
+            coro, exc, i = parse_message(lines, i, rule)
+            events.append((rule, coro, exc))
             continue
         if DP in line:
             m = CORO.search(lines[i + 1])

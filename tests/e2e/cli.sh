@@ -6,11 +6,8 @@ set -u
 bin=${TH_BIN:?TH_BIN must name the tracehound binary}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 # check NAME WANT_STATUS CMD...: runs CMD, keeps stdout/stderr in $out/$err
 check() {
 	local name=$1 want=$2
@@ -358,5 +355,4 @@ else
 	done
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -14,10 +14,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 check() { # NAME EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then ok "$1"; else
 		not_ok "$1"
@@ -189,5 +186,4 @@ check "a missing file: named, exit 2, nothing left to follow" "2" "$?"
 grep -q 'missing.log' err && ok "the missing file is named" ||
 	not_ok "the missing file is named"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

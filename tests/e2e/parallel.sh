@@ -7,10 +7,7 @@ bin=${TH_BIN:?TH_BIN must name the tracehound binary}
 root=${TH_SOURCE_ROOT:?TH_SOURCE_ROOT must name the source tree}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 echo "TAP version 13"
 cd "$root"
@@ -136,5 +133,4 @@ rt=$("$bin" rules test "$tmp/mixed.log" | grep -c 'end    -> coroutine=fetch ')
 [ "$nd" = "$rt" ] && ok "mixed writers: rules test and the scan agree ($nd)" ||
 	not_ok "mixed writers: rules test and the scan agree ($nd vs $rt)"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

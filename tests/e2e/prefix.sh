@@ -6,13 +6,11 @@ set -u
 bin=${TH_BIN:?TH_BIN must name the tracehound binary}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 check() { # NAME HAYSTACK NEEDLE
-	n=$((n + 1))
 	case $2 in
-	*"$3"*) echo "ok $n - $1" ;;
-	*) failed=$((failed + 1)); echo "not ok $n - $1"; echo "#   missing: $3" ;;
+	*"$3"*) ok "$1" ;;
+	*) not_ok "$1" "missing: $3" ;;
 	esac
 }
 
@@ -43,5 +41,4 @@ check "the prefix's time, converted to UTC, is the event's" "$out" '"time":"2026
 check "the event text is the message without the prefix" "$out" '"text":"ERROR:asyncio:Task exception was never retrieved\nfuture:'
 out=$("$bin" rules check "$tmp/nginx.yaml" 2>&1)
 check "rules check counts the prefix" "$out" "1 prefixes"
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -14,10 +14,7 @@ bin=${TH_BIN:?TH_BIN must name the tracehound binary}
 export TRACEHOUND_SETTLE_SECONDS=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 check() { # NAME EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then ok "$1"; else
 		not_ok "$1"
@@ -383,5 +380,4 @@ check "then it is counted once, with its traceback" "fetch:1" "$got"
 check "as one event of its rule" '{"asyncio.exception-never-retrieved":1}' \
 	"$(jq -c '.groups[0].rules' "$tmp/out.json")"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

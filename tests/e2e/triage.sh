@@ -8,10 +8,7 @@ set -u
 bin=${TH_BIN:?TH_BIN must name the tracehound binary}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 check() { # check DESCRIPTION COMMAND...: ok when the command succeeds
 	local what=$1
 	shift
@@ -185,5 +182,4 @@ check "merge --format markdown, bounded by --top" \
 check "markdown of nothing found is still a report" \
 	grep -q '^\*\*0 events\*\* in 0 groups' "$tmp/none.md"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

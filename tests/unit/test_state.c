@@ -66,6 +66,15 @@ static void read_all(struct th_state *st, const char *path)
 	state_plan_fini(&plan);
 }
 
+/* A state whose one run read app.log, holding "one\n", to its end. */
+static struct th_state *after_one_run(void)
+{
+	struct th_state *st = open_ok();
+	write_file(at("app.log"), "w", "one\n");
+	read_all(st, at("app.log"));
+	return st;
+}
+
 static void save_ok(struct th_state *st)
 {
 	char err[1200] = "";
@@ -119,9 +128,7 @@ Test(state, a_line_without_its_newline_is_left_for_later)
 
 Test(state, a_renamed_file_is_read_to_its_end_before_the_new_one)
 {
-	struct th_state *st = open_ok();
-	write_file(at("app.log"), "w", "one\n");
-	read_all(st, at("app.log"));
+	struct th_state *st = after_one_run();
 	write_file(at("app.log"), "a", "two\n");
 	cr_assert_eq(rename(at("app.log"), at("app.log.1")), 0);
 	write_file(at("app.log"), "w", "new\n");
@@ -185,9 +192,7 @@ Test(state, a_second_open_waits_then_fails_while_locked)
 
 Test(state, a_save_replaces_the_file_and_leaves_no_temp_file)
 {
-	struct th_state *st = open_ok();
-	write_file(at("app.log"), "w", "one\n");
-	read_all(st, at("app.log"));
+	struct th_state *st = after_one_run();
 	save_ok(st);
 	save_ok(st);
 	state_free(st);
@@ -240,9 +245,7 @@ static void assert_reads(const struct th_state_plan *plan,
 
 Test(state, two_renames_read_the_old_tail_then_the_middle_one_whole)
 {
-	struct th_state *st = open_ok();
-	write_file(at("app.log"), "w", "one\n");
-	read_all(st, at("app.log"));
+	struct th_state *st = after_one_run();
 	write_file(at("app.log"), "a", "two\n");
 	move("app.log", "app.log.1");
 	write_file(at("app.log"), "w", "middle\n");
@@ -269,9 +272,7 @@ Test(state, two_renames_read_the_old_tail_then_the_middle_one_whole)
 
 Test(state, numbers_order_generations_oldest_first_past_nine)
 {
-	struct th_state *st = open_ok();
-	write_file(at("app.log"), "w", "one\n");
-	read_all(st, at("app.log"));
+	struct th_state *st = after_one_run();
 	move("app.log", "app.log.10");
 	write_file(at("app.log.9"), "w", "nine\n");
 	write_file(at("app.log.2"), "w", "two\n");
@@ -287,9 +288,7 @@ Test(state, numbers_order_generations_oldest_first_past_nine)
 
 Test(state, delaycompress_reads_the_compressed_tail_then_the_plain_one)
 {
-	struct th_state *st = open_ok();
-	write_file(at("app.log"), "w", "one\n");
-	read_all(st, at("app.log"));
+	struct th_state *st = after_one_run();
 	write_file(at("app.log"), "a", "two\n");
 	move("app.log", "app.log.1");
 	write_file(at("app.log"), "w", "middle\n");
@@ -311,9 +310,7 @@ Test(state, delaycompress_reads_the_compressed_tail_then_the_plain_one)
 
 Test(state, a_generation_both_plain_and_compressed_is_read_once_plain)
 {
-	struct th_state *st = open_ok();
-	write_file(at("app.log"), "w", "one\n");
-	read_all(st, at("app.log"));
+	struct th_state *st = after_one_run();
 	move("app.log", "app.log.2");
 	write_file(at("app.log.1"), "w", "middle\n");
 	run_in_dir("gzip -k app.log.1 && gzip -k app.log.2");
@@ -352,9 +349,7 @@ Test(state, dateext_names_say_which_generations_came_after)
 
 Test(state, other_names_beside_the_log_are_not_generations)
 {
-	struct th_state *st = open_ok();
-	write_file(at("app.log"), "w", "one\n");
-	read_all(st, at("app.log"));
+	struct th_state *st = after_one_run();
 	move("app.log", "app.log.2");
 	write_file(at("app.log.old"), "w", "x\n");
 	write_file(at("app.log-backup"), "w", "x\n");
@@ -442,9 +437,7 @@ Test(state, a_truncated_file_does_not_read_older_generations_again)
 
 Test(state, a_generation_in_a_foreign_compression_is_said_not_read)
 {
-	struct th_state *st = open_ok();
-	write_file(at("app.log"), "w", "one\n");
-	read_all(st, at("app.log"));
+	struct th_state *st = after_one_run();
 	move("app.log", "app.log.3");
 	write_file(at("app.log.2.xz"), "w",
 		   "\xfd"
@@ -464,9 +457,7 @@ Test(state, a_generation_in_a_foreign_compression_is_said_not_read)
 
 Test(state, past_the_limit_the_newest_generations_are_read)
 {
-	struct th_state *st = open_ok();
-	write_file(at("app.log"), "w", "one\n");
-	read_all(st, at("app.log"));
+	struct th_state *st = after_one_run();
 	char name[64];
 	int rotations = TH_STATE_MAX_GENERATIONS + 2;
 	for (int i = rotations; i >= 1; i--) {
