@@ -72,17 +72,9 @@ static struct th_rules *load(const char *extra_yaml)
 	return r;
 }
 
-size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
+void pipeline_feed(struct th_prefixer *p, struct th_assembler *a,
+		   const char *text)
 {
-	struct th_rules *rules = load(extra_yaml);
-	struct th_matcher *m = matcher_new(rules);
-	struct th_trigger *t = trigger_new(rules);
-	struct th_prefixer *p = prefix_new(rules, m);
-	struct th_run run;
-	run_init(&run, rules_ignore_count(rules));
-	struct collect c = {.rules = rules, .out = out};
-	struct th_classifier *cls = classify_new(rules, m, &run, deliver, &c);
-	struct th_assembler *a = assembler_new(rules, m, t, classify_cb, cls);
 	assembler_begin_input(a, "test.log", 0);
 	prefix_begin_input(p);
 	uint64_t number = 1, offset = 0;
@@ -103,6 +95,20 @@ size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
 	for (size_t i = 0; i < nrest; i++)
 		assembler_feed(a, &rest[i]);
 	assembler_end_input(a);
+}
+
+size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
+{
+	struct th_rules *rules = load(extra_yaml);
+	struct th_matcher *m = matcher_new(rules);
+	struct th_trigger *t = trigger_new(rules);
+	struct th_prefixer *p = prefix_new(rules, m);
+	struct th_run run;
+	run_init(&run, rules_ignore_count(rules));
+	struct collect c = {.rules = rules, .out = out};
+	struct th_classifier *cls = classify_new(rules, m, &run, deliver, &c);
+	struct th_assembler *a = assembler_new(rules, m, t, classify_cb, cls);
+	pipeline_feed(p, a, text);
 	assembler_free(a);
 	classify_free(cls);
 	run_fini(&run);

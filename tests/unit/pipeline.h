@@ -1,5 +1,6 @@
 /* pipeline.h - test helper: run text through prefix, assembler and
- * classifier with the default rules and collect what comes out. */
+ * classifier with the default rules and collect what comes out; or feed
+ * text through a prefixer and assembler of the test's own. */
 #ifndef TH_TEST_PIPELINE_H
 #define TH_TEST_PIPELINE_H
 
@@ -21,5 +22,14 @@ struct got {
  * (at most GOT_MAX are stored). Unset fields are "-". EXTRA_YAML, when not
  * NULL, is loaded after the default rules. */
 size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out);
+
+struct th_prefixer;
+struct th_assembler;
+
+/* Feeds TEXT line by line through P into A as the scanner does (numbers
+ * from 1, offsets, the pieces of split lines still waiting at the end),
+ * as input "test.log", and ends A's input. */
+void pipeline_feed(struct th_prefixer *p, struct th_assembler *a,
+		   const char *text);
 
 #endif

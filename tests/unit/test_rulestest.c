@@ -8,6 +8,7 @@
 
 #include "assemble.h"
 #include "classify.h"
+#include "pipeline.h"
 #include "prefix.h"
 #include "rules.h"
 #include "rulestest.h"
@@ -101,22 +102,7 @@ static void probe_run(const char *text, const char *extra_yaml, struct seen *s)
 	classify_set_ignore_probe(c, on_ignored, s);
 	struct th_assembler *a = assembler_new(rules, m, t, on_event, c);
 	assembler_set_probe(a, on_probe, s);
-	assembler_begin_input(a, "test.log", 0);
-	prefix_begin_input(p);
-	uint64_t number = 1, offset = 0;
-	for (const char *at = text; *at;) {
-		const char *nl = strchr(at, '\n');
-		size_t n = nl ? (size_t)(nl - at) : strlen(at);
-		struct th_line line = {{at, n}, number++, offset, false};
-		offset += n + (nl != NULL);
-		const struct th_record *recs;
-		size_t nrec =
-		    prefix_parse(p, &line, offset, assembler_idle(a), &recs);
-		for (size_t i = 0; i < nrec; i++)
-			assembler_feed(a, &recs[i]);
-		at += n + (nl != NULL);
-	}
-	assembler_end_input(a);
+	pipeline_feed(p, a, text);
 	assembler_free(a);
 	classify_free(c);
 	run_fini(&run);
