@@ -15,12 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "assemble.h"
-#include "classify.h"
 #include "diag.h"
 #include "input.h"
 #include "lines.h"
-#include "prefix.h"
+#include "pipeline.h"
 #include "report_util.h"
 #include "th_limits.h"
 #include "trigger.h"
@@ -49,11 +47,8 @@ struct th_rulestest {
 	struct th_rulestest_options opt;
 	struct palette pal;
 	struct th_run run;
-	struct th_matcher *matcher;
 	struct th_trigger *trigger;
-	struct th_prefixer *prefixer;
-	struct th_assembler *assembler;
-	struct th_classifier *classifier;
+	struct th_pipeline *pipeline;
 	uint64_t *found, *dropped, *incomplete; /* per rule */
 	struct held held[TH_MAX_SOURCES];
 };
@@ -257,12 +252,6 @@ static void on_ignored(void *ctx, const struct th_event *ev, size_t ignore)
 	fputc('\n', t->out);
 }
 
-static void on_event(void *ctx, struct th_event *ev)
-{
-	struct th_rulestest *t = ctx;
-	classify_event(t->classifier, ev);
-}
-
 /* ---- the object -------------------------------------------------------- */
 
 struct th_rulestest *rulestest_new(const struct th_rules *rules, FILE *out,
@@ -275,14 +264,14 @@ struct th_rulestest *rulestest_new(const struct th_rules *rules, FILE *out,
 	t->opt = *o;
 	t->pal = palette(o->color);
 	run_init(&t->run, rules_ignore_count(rules));
-	t->matcher = matcher_new(rules);
 	t->trigger = trigger_new(rules);
-	t->prefixer = prefix_new(rules, t->matcher);
-	t->assembler =
-	    assembler_new(rules, t->matcher, t->trigger, on_event, t);
-	assembler_set_probe(t->assembler, on_probe, t);
-	t->classifier = classify_new(rules, t->matcher, &t->run, on_deliver, t);
-	classify_set_ignore_probe(t->classifier, on_ignored, t);
+	struct th_pipeline_setup ps = {.rules = rules,
+				       .trigger = t->trigger,
+				       .run = &t->run,
+				       .deliver = on_deliver,
+				       .ctx = t};
+	t->pipeline = pipeline_new(&ps);
+	pipeline_set_probes(t->pipeline, on_probe, on_ignored, t);
 	t->found = xcalloc(n ? n : 1, sizeof *t->found);
 	t->dropped = xcalloc(n ? n : 1, sizeof *t->dropped);
 	t->incomplete = xcalloc(n ? n : 1, sizeof *t->incomplete);
@@ -293,11 +282,8 @@ void rulestest_free(struct th_rulestest *t)
 {
 	if (t == NULL)
 		return;
-	classify_free(t->classifier);
-	assembler_free(t->assembler);
-	prefix_free(t->prefixer);
+	pipeline_free(t->pipeline);
 	trigger_free(t->trigger);
-	matcher_free(t->matcher);
 	run_fini(&t->run);
 	free(t->found);
 	free(t->dropped);
@@ -308,32 +294,8 @@ void rulestest_free(struct th_rulestest *t)
 /* Records and names an input that could not be read whole. */
 static void input_failed(struct th_rulestest *t, size_t index, const char *why)
 {
-	struct th_run_input *in = &t->run.inputs[index];
-	free(in->error);
-	in->error = xstrdup(why);
-	t->run.inputs_failed++;
-	diag_error("%s: %s", in->name, why);
-}
-
-static void feed(struct th_rulestest *t, const struct th_record *recs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		assembler_feed(t->assembler, &recs[i]);
-}
-
-/* Every line of L through prefix and assembler; the status at the end. */
-static enum th_status read_lines(struct th_rulestest *t, struct th_lines *l)
-{
-	for (;;) {
-		struct th_line line;
-		enum th_status st = lines_next(l, &line);
-		if (st != TH_OK)
-			return st;
-		const struct th_record *recs;
-		feed(t, recs,
-		     prefix_parse(t->prefixer, &line, lines_offset(l),
-				  assembler_idle(t->assembler), &recs));
-	}
+	if (run_fail_input(&t->run, index, why))
+		diag_error("%s: %s", t->run.inputs[index].name, why);
 }
 
 bool rulestest_path(struct th_rulestest *t, const char *path)
@@ -350,16 +312,12 @@ bool rulestest_path(struct th_rulestest *t, const char *path)
 	put_text(t->out, name, strlen(name), 0);
 	fprintf(t->out, " <==%s\n", t->pal.reset);
 	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
-	assembler_begin_input(t->assembler, name, index);
-	prefix_begin_input(t->prefixer);
-	enum th_status st = read_lines(t, l);
-	const struct th_record *recs;
-	feed(t, recs, prefix_finish(t->prefixer, &recs));
-	assembler_end_input(t->assembler);
+	pipeline_begin_input(t->pipeline, name, index, 0);
+	enum th_status st = pipeline_read(t->pipeline, l);
+	pipeline_end_input(t->pipeline);
 	t->run.inputs[index].lines = lines_number(l) - 1;
 	t->run.inputs[index].bytes = lines_offset(l);
-	t->run.lines_truncated += lines_truncated(l);
-	t->run.match_errors = rules_match_errors(t->matcher);
+	pipeline_count(t->pipeline, l);
 	bool ok = st == TH_EOF;
 	if (!ok)
 		input_failed(t, index, input_error(in));

@@ -38,3 +38,13 @@ size_t run_add_input(struct th_run *run, const char *name)
 	in->name = xstrdup(name);
 	return run->n_inputs++;
 }
+
+bool run_fail_input(struct th_run *run, size_t index, const char *why)
+{
+	struct th_run_input *in = &run->inputs[index];
+	if (in->error != NULL)
+		return false;
+	in->error = xstrdup(why);
+	run->inputs_failed++;
+	return true;
+}

@@ -40,4 +40,9 @@ void run_fini(struct th_run *run);
 /* Adds an input and returns its index (stable for the run). */
 size_t run_add_input(struct th_run *run, const char *name);
 
+/* Records that input INDEX could not be read whole, for WHY (copied), and
+ * counts it as failed. Only its first failure is kept: returns false,
+ * changing nothing, when it had failed already. */
+bool run_fail_input(struct th_run *run, size_t index, const char *why);
+
 #endif

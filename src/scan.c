@@ -31,25 +31,20 @@
 #include "diag.h"
 #include "input.h"
 #include "lines.h"
+#include "pipeline.h"
 #include "prefix.h"
 #include "state.h"
 #include "th_limits.h"
 #include "trigger.h"
 
-/* The stages one thread runs, feeding one aggregate and one run. */
-struct pipeline {
+/* Where one pipeline's events go: into the aggregate, and out through the
+ * sink when the sink prints events as they come. */
+struct lane {
 	const struct th_rules *rules;
-	const struct th_trigger *trigger; /* the rules' literals */
-	const struct th_trigger *framed;  /* and split-line markers */
-	const struct th_trigger *search;  /* the one the current input needs */
-	struct th_matcher *matcher;
-	struct th_prefixer *prefixer;
-	struct th_assembler *assembler;
-	struct th_classifier *classifier;
 	struct th_agg *agg;
 	struct th_sink *sink; /* NULL: events are only aggregated */
 	struct th_run *run;
-	uint64_t line_base; /* --state: lines before the item's start */
+	struct th_pipeline *p;
 };
 
 /* A file, or a range of one, to scan; and what scanning it gave. */
@@ -82,7 +77,7 @@ struct th_scanner {
 	size_t jobs;
 	struct th_trigger *trigger, *framed;
 	struct th_prefixer *boundaries; /* judges places to cut a file */
-	struct pipeline *serial;	/* jobs == 1 */
+	struct lane *serial;		/* jobs == 1 */
 	struct item *items;		/* jobs > 1: until scanner_finish */
 	size_t n_items, cap_items;
 	pthread_mutex_t lock;
@@ -105,139 +100,39 @@ struct th_scanner {
  * sink prints events as they come. */
 static void deliver(void *ctx, const struct th_event *ev)
 {
-	struct pipeline *p = ctx;
-	int sev = (int)rules_severity(p->rules, ev->rule);
-	if (sev > p->run->worst)
-		p->run->worst = sev;
-	if (!agg_add(p->agg, ev))
-		p->run->groups_dropped++;
-	if (p->sink != NULL)
-		p->sink->event(p->sink, ev);
+	struct lane *ln = ctx;
+	int sev = (int)rules_severity(ln->rules, ev->rule);
+	if (sev > ln->run->worst)
+		ln->run->worst = sev;
+	if (!agg_add(ln->agg, ev))
+		ln->run->groups_dropped++;
+	if (ln->sink != NULL)
+		ln->sink->event(ln->sink, ev);
 }
 
-static void on_event(void *ctx, struct th_event *ev)
+static struct lane *lane_new(const struct th_scanner *s, struct th_agg *agg,
+			     struct th_sink *sink, struct th_run *run)
 {
-	struct pipeline *p = ctx;
-	ev->line += p->line_base;
-	ev->end_line += p->line_base;
-	classify_event(p->classifier, ev);
+	struct lane *ln = xcalloc(1, sizeof *ln);
+	*ln = (struct lane){
+	    .rules = s->rules, .agg = agg, .sink = sink, .run = run};
+	struct th_pipeline_setup ps = {.rules = s->rules,
+				       .trigger = s->trigger,
+				       .framed = s->framed,
+				       .run = run,
+				       .deliver = deliver,
+				       .ctx = ln};
+	ln->p = pipeline_new(&ps);
+	pipeline_set_filter(ln->p, s->filter, s->filter_ctx);
+	return ln;
 }
 
-static struct pipeline *pipeline_new(const struct th_scanner *s,
-				     struct th_agg *agg, struct th_sink *sink,
-				     struct th_run *run)
+static void lane_free(struct lane *ln)
 {
-	const struct th_rules *rules = s->rules;
-	const struct th_trigger *trigger = s->trigger;
-	struct pipeline *p = xcalloc(1, sizeof *p);
-	*p = (struct pipeline){.rules = rules,
-			       .trigger = trigger,
-			       .framed = s->framed,
-			       .search = trigger,
-			       .agg = agg,
-			       .sink = sink,
-			       .run = run};
-	p->matcher = matcher_new(rules);
-	p->prefixer = prefix_new(rules, p->matcher);
-	p->assembler = assembler_new(rules, p->matcher, trigger, on_event, p);
-	p->classifier = classify_new(rules, p->matcher, run, deliver, p);
-	classify_set_filter(p->classifier, s->filter, s->filter_ctx);
-	return p;
-}
-
-static void pipeline_free(struct pipeline *p)
-{
-	if (p == NULL)
+	if (ln == NULL)
 		return;
-	classify_free(p->classifier);
-	assembler_free(p->assembler);
-	prefix_free(p->prefixer);
-	matcher_free(p->matcher);
-	free(p);
-}
-
-static void feed_records(struct pipeline *p, const struct th_record *recs,
-			 size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		assembler_feed(p->assembler, &recs[i]);
-}
-
-static void feed_line(struct pipeline *p, struct th_lines *l,
-		      const struct th_line *line)
-{
-	const struct th_record *recs;
-	size_t n = prefix_parse(p->prefixer, line, lines_offset(l),
-				assembler_idle(p->assembler), &recs);
-	feed_records(p, recs, n);
-}
-
-/* One step of the fast path: skips the buffered lines before the next
- * candidate. Sets *READY when the next line is one to read (a candidate,
- * or a line too long for the window); otherwise a whole window was
- * skipped. Returns the status of the reads. */
-static enum th_status skip_to_candidate(struct pipeline *p, struct th_lines *l,
-					bool *ready)
-{
-	struct th_span w;
-	enum th_status st = lines_window(l, &w);
-	*ready = st == TH_OK;
-	if (st != TH_OK || w.n == 0)
-		return st;
-	uint64_t newlines; /* before HIT: the same as before its line */
-	size_t hit = trigger_find_lines(p->search, w, &newlines);
-	if (hit == w.n) {
-		lines_skip_counted(l, w.n, newlines);
-		*ready = false;
-		return TH_OK;
-	}
-	const char *nl = memrchr(w.p, '\n', hit);
-	lines_skip_counted(l, nl ? (size_t)(nl - w.p) + 1 : 0, newlines);
-	return TH_OK;
-}
-
-/* Picks the search for this input from its first line: logs of container
- * runtimes that split long lines need the split-line markers found.
- * Returns false when no whole line was there to judge by. */
-static bool choose_search(struct pipeline *p, struct th_lines *l)
-{
-	struct th_span w;
-	p->search = p->trigger;
-	if (lines_window(l, &w) != TH_OK || w.n == 0)
-		return false;
-	const char *nl = memchr(w.p, '\n', w.n);
-	struct th_span first = {w.p, nl ? (size_t)(nl - w.p) : w.n};
-	if (prefix_may_split(first))
-		p->search = p->framed;
-	return true;
-}
-
-/* Feeds every line up to the end of what can be read now; returns
- * TH_EOF there, or the input's error. */
-static enum th_status scan_loop(struct pipeline *p, struct th_lines *l)
-{
-	for (;;) {
-		if (assembler_idle(p->assembler) &&
-		    !prefix_pending(p->prefixer)) {
-			bool ready;
-			enum th_status st = skip_to_candidate(p, l, &ready);
-			if (st != TH_OK)
-				return st;
-			if (!ready)
-				continue;
-		}
-		struct th_line line;
-		enum th_status st = lines_next(l, &line);
-		if (st != TH_OK)
-			return st;
-		feed_line(p, l, &line);
-	}
-}
-
-static enum th_status scan_lines(struct pipeline *p, struct th_lines *l)
-{
-	choose_search(p, l);
-	return scan_loop(p, l);
+	pipeline_free(ln->p);
+	free(ln);
 }
 
 /* Opens what item IT reads; NULL with the reason in ERR. */
@@ -274,8 +169,10 @@ static bool writer_quiet(const char *path)
 	return time(NULL) - st.st_mtime >= settle;
 }
 
-static void end_stated(struct pipeline *p, struct item *it, struct th_lines *l)
+static void end_stated(struct th_pipeline *pl, struct item *it,
+		       struct th_lines *l)
 {
+	struct th_assembler *a = pipeline_assembler(pl);
 	uint64_t open_at, open_line, last;
 	it->commit_offset = it->start + lines_offset(l);
 	it->commit_lines = it->line_base + lines_number(l) - 1;
@@ -286,17 +183,17 @@ static void end_stated(struct pipeline *p, struct item *it, struct th_lines *l)
 	 * run rather than being counted now and again then. */
 	bool quiet = writer_quiet(it->path);
 	if (!it->tracked || it->compressed ||
-	    !assembler_open_start(p->assembler, !quiet, &open_at, &open_line)) {
-		assembler_end_input(p->assembler);
+	    !assembler_open_start(a, !quiet, &open_at, &open_line)) {
+		assembler_end_input(a);
 		return;
 	}
 	if (quiet)
-		assembler_close_complete(p->assembler);
-	if (assembler_last_emitted(p->assembler, &last) && last >= open_at) {
-		assembler_end_input(p->assembler);
+		assembler_close_complete(a);
+	if (assembler_last_emitted(a, &last) && last >= open_at) {
+		assembler_end_input(a);
 		return;
 	}
-	assembler_drop_open(p->assembler);
+	assembler_drop_open(a);
 	it->commit_offset = it->start + open_at;
 	it->commit_lines = it->line_base + open_line - 1;
 }
@@ -304,33 +201,28 @@ static void end_stated(struct pipeline *p, struct item *it, struct th_lines *l)
 /* Scans item IT with pipeline P, whose aggregate and run take the
  * results; fills IT's lines, bytes and error. NAME is the input's name as
  * reports show it (it must outlive the scan). */
-static void scan_item(struct pipeline *p, struct item *it, const char *name)
+static void scan_item(struct lane *ln, struct item *it, const char *name)
 {
+	struct th_pipeline *p = ln->p;
 	char err[256];
 	struct th_input *in = open_item(it, err, sizeof err);
 	if (in == NULL) {
 		it->error = xstrdup(err);
 		return;
 	}
-	size_t errors_before = rules_match_errors(p->matcher);
 	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
-	p->line_base = it->line_base;
-	assembler_begin_input(p->assembler, name, it->input);
-	prefix_begin_input(p->prefixer);
-	enum th_status st = scan_lines(p, l);
-	const struct th_record *recs;
-	feed_records(p, recs, prefix_finish(p->prefixer, &recs));
-	if (it->cut_after && (!assembler_open_only_in(p->assembler, 0) ||
-			      prefix_last_source(p->prefixer) != 0))
+	pipeline_begin_input(p, name, it->input, it->line_base);
+	enum th_status st = pipeline_read(p, l);
+	pipeline_finish_lines(p);
+	if (it->cut_after && !pipeline_cut_safe(p))
 		it->unsafe = true;
 	if (it->stated)
 		end_stated(p, it, l);
 	else
-		assembler_end_input(p->assembler);
+		pipeline_close_events(p);
 	it->lines = lines_number(l) - 1;
 	it->bytes = lines_offset(l);
-	p->run->lines_truncated += lines_truncated(l);
-	p->run->match_errors += rules_match_errors(p->matcher) - errors_before;
+	pipeline_count(p, l);
 	if (st != TH_EOF)
 		it->error = xstrdup(input_error(in));
 	lines_free(l);
@@ -347,11 +239,8 @@ static void record_input(struct th_scanner *s, const struct item *it)
 	if (it->error == NULL && it->tracked)
 		state_commit_file(s->state, it->path, &it->id,
 				  it->commit_offset, it->commit_lines);
-	if (it->error == NULL || ri->error != NULL)
-		return;
-	ri->error = xstrdup(it->error);
-	s->run->inputs_failed++;
-	diag_error("%s: %s", ri->name, it->error);
+	if (it->error != NULL && run_fail_input(s->run, it->input, it->error))
+		diag_error("%s: %s", ri->name, it->error);
 }
 
 /* Adds a worker's counters to the scanner's run. */
@@ -383,7 +272,7 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 	s->trigger = trigger_new(rules);
 	s->framed = trigger_new_framed(rules);
 	if (s->jobs == 1)
-		s->serial = pipeline_new(s, agg, sink, run);
+		s->serial = lane_new(s, agg, sink, run);
 	else
 		s->boundaries = prefix_new(rules, NULL);
 	pthread_mutex_init(&s->lock, NULL);
@@ -401,7 +290,7 @@ void scanner_set_filter(struct th_scanner *s, th_filter_fn fn, void *ctx)
 	s->filter = fn;
 	s->filter_ctx = ctx;
 	if (s->serial != NULL)
-		classify_set_filter(s->serial->classifier, fn, ctx);
+		pipeline_set_filter(s->serial->p, fn, ctx);
 }
 
 static void item_fini(struct item *it)
@@ -419,7 +308,7 @@ void scanner_free(struct th_scanner *s)
 	for (size_t i = 0; i < s->n_items; i++)
 		item_fini(&s->items[i]);
 	free(s->items);
-	pipeline_free(s->serial);
+	lane_free(s->serial);
 	prefix_free(s->boundaries);
 	trigger_free(s->trigger);
 	trigger_free(s->framed);
@@ -660,7 +549,7 @@ static void *work(void *arg)
 	size_t n_keys = agg_keys(s->agg, &keys);
 	struct th_run run;
 	run_init(&run, rules_ignore_count(s->rules));
-	struct pipeline *p = pipeline_new(s, NULL, NULL, &run);
+	struct lane *ln = lane_new(s, NULL, NULL, &run);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		size_t i = s->next_item++;
@@ -669,8 +558,8 @@ static void *work(void *arg)
 			break;
 		struct item *it = &s->items[i];
 		it->agg = agg_new(s->rules, keys, n_keys);
-		p->agg = it->agg;
-		scan_item(p, it, s->run->inputs[it->input].name);
+		ln->agg = it->agg;
+		scan_item(ln, it, s->run->inputs[it->input].name);
 		it->run = run;
 		run_init(&run, rules_ignore_count(s->rules));
 		pthread_mutex_lock(&s->merge_lock);
@@ -678,7 +567,7 @@ static void *work(void *arg)
 		merge_ended(s);
 		pthread_mutex_unlock(&s->merge_lock);
 	}
-	pipeline_free(p);
+	lane_free(ln);
 	run_fini(&run);
 	return NULL;
 }
@@ -705,9 +594,9 @@ static void rescan_whole(struct th_scanner *s, size_t first)
 	}
 	it->ranged = false;
 	it->cut_after = false;
-	struct pipeline *p = pipeline_new(s, it->agg, NULL, &it->run);
-	scan_item(p, it, s->run->inputs[input].name);
-	pipeline_free(p);
+	struct lane *ln = lane_new(s, it->agg, NULL, &it->run);
+	scan_item(ln, it, s->run->inputs[input].name);
+	lane_free(ln);
 }
 
 /* Ranges of an input whose cut turned out unsafe are scanned again as
@@ -779,7 +668,7 @@ static void merge_ended(struct th_scanner *s)
 static void rescan_rest(struct th_scanner *s)
 {
 	note_cut(s->items[s->merged].path, "scanned again, groups overflowed");
-	struct pipeline *p = pipeline_new(s, s->agg, NULL, s->run);
+	struct lane *ln = lane_new(s, s->agg, NULL, s->run);
 	for (size_t i = s->merged; i < s->n_items; i++) {
 		struct item *it = &s->items[i];
 		bool cut = it->ranged && !it->stated;
@@ -791,10 +680,10 @@ static void rescan_rest(struct th_scanner *s)
 			it->ranged = false;
 			it->cut_after = false;
 		}
-		scan_item(p, it, s->run->inputs[it->input].name);
+		scan_item(ln, it, s->run->inputs[it->input].name);
 		record_input(s, it);
 	}
-	pipeline_free(p);
+	lane_free(ln);
 }
 
 /* Merges the items merge_ended left, in input order: a range's lines come
@@ -910,7 +799,7 @@ void scanner_scan_path(struct th_scanner *s, const char *path)
 struct follower {
 	const char *path; /* as given; "-" for stdin */
 	size_t input;	  /* index in the run; kept across reopening */
-	struct pipeline *p;
+	struct lane *ln;
 	struct th_input *in; /* NULL: not open now */
 	struct th_lines *l;
 	bool file; /* a regular file: watched for rotation */
@@ -971,9 +860,7 @@ static bool follow_open(struct follower *f, char *err, size_t err_size)
 	f->dev = f->file ? id.dev : 0;
 	f->ino = f->file ? id.ino : 0;
 	f->searched = false;
-	f->p->line_base = 0;
-	assembler_begin_input(f->p->assembler, input_name(f->in), f->input);
-	prefix_begin_input(f->p->prefixer);
+	pipeline_begin_input(f->ln->p, input_name(f->in), f->input, 0);
 	return true;
 }
 
@@ -981,9 +868,7 @@ static bool follow_open(struct follower *f, char *err, size_t err_size)
  * end of an input. One cut off is marked incomplete. */
 static void follow_flush(struct follower *f)
 {
-	const struct th_record *recs;
-	feed_records(f->p, recs, prefix_finish(f->p->prefixer, &recs));
-	assembler_end_input(f->p->assembler);
+	pipeline_end_input(f->ln->p);
 }
 
 /* Reads F's lines up to what is there now. Returns whether any came;
@@ -992,8 +877,9 @@ static bool follow_read(struct th_scanner *s, struct follower *f)
 {
 	uint64_t before = lines_offset(f->l);
 	if (!f->searched)
-		f->searched = choose_search(f->p, f->l);
-	enum th_status st = f->searched ? scan_loop(f->p, f->l) : TH_EOF;
+		f->searched = pipeline_choose_search(f->ln->p, f->l);
+	enum th_status st =
+	    f->searched ? pipeline_feed(f->ln->p, f->l) : TH_EOF;
 	if (st != TH_EOF) {
 		char *why = xstrdup(input_error(f->in));
 		follow_fail(s, f, why);
@@ -1015,7 +901,7 @@ static void follow_close(struct th_scanner *s, struct follower *f)
 	struct th_run_input *ri = &s->run->inputs[f->input];
 	ri->lines += lines_number(f->l) - 1;
 	ri->bytes += lines_offset(f->l);
-	s->run->lines_truncated += lines_truncated(f->l);
+	pipeline_count(f->ln->p, f->l);
 	lines_free(f->l);
 	input_close(f->in);
 	f->l = NULL;
@@ -1079,7 +965,7 @@ static void follow_start(struct th_scanner *s, struct follower *f,
 	*f = (struct follower){.path = path,
 			       .input = run_add_input(s->run, path),
 			       .last_line = now};
-	f->p = pipeline_new(s, s->agg, s->sink, s->run);
+	f->ln = lane_new(s, s->agg, s->sink, s->run);
 	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
 	    S_ISDIR(st.st_mode))
 		follow_fail(s, f, "Is a directory (--follow follows files)");
@@ -1113,7 +999,7 @@ void scanner_follow(struct th_scanner *s, const char *const *paths,
 	}
 	for (size_t i = 0; i < n_paths; i++) {
 		follow_close(s, &fs[i]);
-		pipeline_free(fs[i].p);
+		lane_free(fs[i].ln);
 	}
 	free(fs);
 }

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "pipeline.h"
+#include "feed.h"
 
 static struct got got[GOT_MAX];
 

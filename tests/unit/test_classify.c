@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "classify.h"
-#include "pipeline.h"
+#include "feed.h"
 
 static struct got got[GOT_MAX];
 

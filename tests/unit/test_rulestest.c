@@ -6,10 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "assemble.h"
-#include "classify.h"
+#include "feed.h"
 #include "pipeline.h"
-#include "prefix.h"
 #include "rules.h"
 #include "rulestest.h"
 #include "run.h"
@@ -68,11 +66,6 @@ static void on_deliver(void *ctx, const struct th_event *ev)
 	s->delivered++;
 }
 
-static void on_event(void *ctx, struct th_event *ev)
-{
-	classify_event(ctx, ev);
-}
-
 static struct th_rules *load(const char *extra_yaml)
 {
 	struct th_rules *r = rules_new();
@@ -93,22 +86,20 @@ static void probe_run(const char *text, const char *extra_yaml, struct seen *s)
 	memset(s, 0, sizeof *s);
 	struct th_rules *rules = load(extra_yaml);
 	s->rules = rules;
-	struct th_matcher *m = matcher_new(rules);
 	struct th_trigger *t = trigger_new(rules);
-	struct th_prefixer *p = prefix_new(rules, m);
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
-	struct th_classifier *c = classify_new(rules, m, &run, on_deliver, s);
-	classify_set_ignore_probe(c, on_ignored, s);
-	struct th_assembler *a = assembler_new(rules, m, t, on_event, c);
-	assembler_set_probe(a, on_probe, s);
-	pipeline_feed(p, a, text);
-	assembler_free(a);
-	classify_free(c);
+	struct th_pipeline_setup ps = {.rules = rules,
+				       .trigger = t,
+				       .run = &run,
+				       .deliver = on_deliver,
+				       .ctx = s};
+	struct th_pipeline *p = pipeline_new(&ps);
+	pipeline_set_probes(p, on_probe, on_ignored, s);
+	pipeline_feed_text(p, text);
+	pipeline_free(p);
 	run_fini(&run);
-	prefix_free(p);
 	trigger_free(t);
-	matcher_free(m);
 	s->rules = NULL;
 	rules_free(rules);
 }

@@ -1,13 +1,11 @@
-/* pipeline.c - see pipeline.h. */
-#include "pipeline.h"
+/* feed.c - see feed.h. */
+#include "feed.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "assemble.h"
-#include "classify.h"
-#include "prefix.h"
+#include "pipeline.h"
 #include "rules.h"
 #include "run.h"
 #include "trigger.h"
@@ -52,11 +50,6 @@ static void deliver(void *ctx, const struct th_event *ev)
 	c->n++;
 }
 
-static void classify_cb(void *ctx, struct th_event *ev)
-{
-	classify_event(ctx, ev);
-}
-
 static struct th_rules *load(const char *extra_yaml)
 {
 	struct th_rules *r = rules_new();
@@ -72,49 +65,38 @@ static struct th_rules *load(const char *extra_yaml)
 	return r;
 }
 
-void pipeline_feed(struct th_prefixer *p, struct th_assembler *a,
-		   const char *text)
+void pipeline_feed_text(struct th_pipeline *p, const char *text)
 {
-	assembler_begin_input(a, "test.log", 0);
-	prefix_begin_input(p);
+	pipeline_begin_input(p, "test.log", 0, 0);
 	uint64_t number = 1, offset = 0;
 	for (const char *s = text; *s;) {
 		const char *nl = strchr(s, '\n');
 		size_t n = nl ? (size_t)(nl - s) : strlen(s);
 		struct th_line line = {{s, n}, number++, offset, false};
 		offset += n + (nl != NULL);
-		const struct th_record *recs;
-		size_t nrec =
-		    prefix_parse(p, &line, offset, assembler_idle(a), &recs);
-		for (size_t i = 0; i < nrec; i++)
-			assembler_feed(a, &recs[i]);
+		pipeline_feed_line(p, &line, offset);
 		s += n + (nl != NULL);
 	}
-	const struct th_record *rest;
-	size_t nrest = prefix_finish(p, &rest);
-	for (size_t i = 0; i < nrest; i++)
-		assembler_feed(a, &rest[i]);
-	assembler_end_input(a);
+	pipeline_end_input(p);
 }
 
 size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
 {
 	struct th_rules *rules = load(extra_yaml);
-	struct th_matcher *m = matcher_new(rules);
 	struct th_trigger *t = trigger_new(rules);
-	struct th_prefixer *p = prefix_new(rules, m);
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
 	struct collect c = {.rules = rules, .out = out};
-	struct th_classifier *cls = classify_new(rules, m, &run, deliver, &c);
-	struct th_assembler *a = assembler_new(rules, m, t, classify_cb, cls);
-	pipeline_feed(p, a, text);
-	assembler_free(a);
-	classify_free(cls);
+	struct th_pipeline_setup ps = {.rules = rules,
+				       .trigger = t,
+				       .run = &run,
+				       .deliver = deliver,
+				       .ctx = &c};
+	struct th_pipeline *p = pipeline_new(&ps);
+	pipeline_feed_text(p, text);
+	pipeline_free(p);
 	run_fini(&run);
-	prefix_free(p);
 	trigger_free(t);
-	matcher_free(m);
 	rules_free(rules);
 	return c.n;
 }

@@ -1,0 +1,195 @@
+/* pipeline.c - the stages wired together; see pipeline.h. */
+#include "pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "prefix.h"
+
+struct th_pipeline {
+	const struct th_trigger *trigger, *framed;
+	const struct th_trigger *search; /* the one the current input needs */
+	struct th_run *run;
+	struct th_matcher *matcher;
+	struct th_prefixer *prefixer;
+	struct th_assembler *assembler;
+	struct th_classifier *classifier;
+	uint64_t line_base;	/* lines before the input's start */
+	uint64_t match_counted; /* match errors already in the run */
+	bool every_line;	/* probes set: no fast path */
+};
+
+static void on_event(void *ctx, struct th_event *ev)
+{
+	struct th_pipeline *p = ctx;
+	ev->line += p->line_base;
+	ev->end_line += p->line_base;
+	classify_event(p->classifier, ev);
+}
+
+struct th_pipeline *pipeline_new(const struct th_pipeline_setup *setup)
+{
+	struct th_pipeline *p = xcalloc(1, sizeof *p);
+	p->trigger = setup->trigger;
+	p->framed = setup->framed != NULL ? setup->framed : setup->trigger;
+	p->search = p->trigger;
+	p->run = setup->run;
+	p->matcher = matcher_new(setup->rules);
+	p->prefixer = prefix_new(setup->rules, p->matcher);
+	p->assembler =
+	    assembler_new(setup->rules, p->matcher, p->trigger, on_event, p);
+	p->classifier = classify_new(setup->rules, p->matcher, setup->run,
+				     setup->deliver, setup->ctx);
+	return p;
+}
+
+void pipeline_free(struct th_pipeline *p)
+{
+	if (p == NULL)
+		return;
+	classify_free(p->classifier);
+	assembler_free(p->assembler);
+	prefix_free(p->prefixer);
+	matcher_free(p->matcher);
+	free(p);
+}
+
+void pipeline_set_filter(struct th_pipeline *p, th_filter_fn fn, void *ctx)
+{
+	classify_set_filter(p->classifier, fn, ctx);
+}
+
+void pipeline_set_probes(struct th_pipeline *p, th_probe_fn probe,
+			 th_ignored_fn ignored, void *ctx)
+{
+	assembler_set_probe(p->assembler, probe, ctx);
+	classify_set_ignore_probe(p->classifier, ignored, ctx);
+	p->every_line = probe != NULL || ignored != NULL;
+}
+
+void pipeline_begin_input(struct th_pipeline *p, const char *name, size_t index,
+			  uint64_t line_base)
+{
+	p->line_base = line_base;
+	assembler_begin_input(p->assembler, name, index);
+	prefix_begin_input(p->prefixer);
+}
+
+static void feed_records(struct th_pipeline *p, const struct th_record *recs,
+			 size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assembler_feed(p->assembler, &recs[i]);
+}
+
+void pipeline_feed_line(struct th_pipeline *p, const struct th_line *line,
+			uint64_t end_offset)
+{
+	const struct th_record *recs;
+	size_t n = prefix_parse(p->prefixer, line, end_offset,
+				assembler_idle(p->assembler), &recs);
+	feed_records(p, recs, n);
+}
+
+/* One step of the fast path: skips the buffered lines before the next
+ * candidate. Sets *READY when the next line is one to read (a candidate,
+ * or a line too long for the window); otherwise a whole window was
+ * skipped. Returns the status of the reads. */
+static enum th_status skip_to_candidate(struct th_pipeline *p,
+					struct th_lines *l, bool *ready)
+{
+	struct th_span w;
+	enum th_status st = lines_window(l, &w);
+	*ready = st == TH_OK;
+	if (st != TH_OK || w.n == 0)
+		return st;
+	uint64_t newlines; /* before HIT: the same as before its line */
+	size_t hit = trigger_find_lines(p->search, w, &newlines);
+	if (hit == w.n) {
+		lines_skip_counted(l, w.n, newlines);
+		*ready = false;
+		return TH_OK;
+	}
+	const char *nl = memrchr(w.p, '\n', hit);
+	lines_skip_counted(l, nl ? (size_t)(nl - w.p) + 1 : 0, newlines);
+	return TH_OK;
+}
+
+bool pipeline_choose_search(struct th_pipeline *p, struct th_lines *l)
+{
+	struct th_span w;
+	p->search = p->trigger;
+	if (lines_window(l, &w) != TH_OK || w.n == 0)
+		return false;
+	const char *nl = memchr(w.p, '\n', w.n);
+	struct th_span first = {w.p, nl ? (size_t)(nl - w.p) : w.n};
+	if (prefix_may_split(first))
+		p->search = p->framed;
+	return true;
+}
+
+enum th_status pipeline_feed(struct th_pipeline *p, struct th_lines *l)
+{
+	for (;;) {
+		if (!p->every_line && assembler_idle(p->assembler) &&
+		    !prefix_pending(p->prefixer)) {
+			bool ready;
+			enum th_status st = skip_to_candidate(p, l, &ready);
+			if (st != TH_OK)
+				return st;
+			if (!ready)
+				continue;
+		}
+		struct th_line line;
+		enum th_status st = lines_next(l, &line);
+		if (st != TH_OK)
+			return st;
+		pipeline_feed_line(p, &line, lines_offset(l));
+	}
+}
+
+enum th_status pipeline_read(struct th_pipeline *p, struct th_lines *l)
+{
+	pipeline_choose_search(p, l);
+	return pipeline_feed(p, l);
+}
+
+void pipeline_finish_lines(struct th_pipeline *p)
+{
+	const struct th_record *recs;
+	/* two statements: an argument list does not order the call that
+	 * sets RECS before RECS is read (issue 13) */
+	size_t n = prefix_finish(p->prefixer, &recs);
+	feed_records(p, recs, n);
+}
+
+void pipeline_close_events(struct th_pipeline *p)
+{
+	assembler_end_input(p->assembler);
+}
+
+void pipeline_end_input(struct th_pipeline *p)
+{
+	pipeline_finish_lines(p);
+	pipeline_close_events(p);
+}
+
+void pipeline_count(struct th_pipeline *p, const struct th_lines *l)
+{
+	uint64_t errors = rules_match_errors(p->matcher);
+	p->run->lines_truncated += lines_truncated(l);
+	p->run->match_errors += errors - p->match_counted;
+	p->match_counted = errors;
+}
+
+bool pipeline_cut_safe(const struct th_pipeline *p)
+{
+	return assembler_open_only_in(p->assembler, 0) &&
+	       prefix_last_source(p->prefixer) == 0;
+}
+
+struct th_assembler *pipeline_assembler(struct th_pipeline *p)
+{
+	return p->assembler;
+}

@@ -1,0 +1,32 @@
+/* feed.h - test helper: run text through the pipeline (src/pipeline.h)
+ * with the default rules and collect what comes out; or feed text through
+ * a pipeline of the test's own. */
+#ifndef TH_TEST_FEED_H
+#define TH_TEST_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct got {
+	char rule[64];
+	char coroutine[128], exception[128], task[64];
+	char defined_at[128], created_at[128], time[40];
+	uint64_t line, end_line;
+	bool complete;
+};
+
+#define GOT_MAX 64
+
+/* Splits TEXT into lines, feeds them and returns how many events came out
+ * (at most GOT_MAX are stored). Unset fields are "-". EXTRA_YAML, when not
+ * NULL, is loaded after the default rules. */
+size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out);
+
+struct th_pipeline;
+
+/* Feeds TEXT line by line through P as input "test.log" (numbers from 1,
+ * offsets; a last line without a newline is a line) and ends the input. */
+void pipeline_feed_text(struct th_pipeline *p, const char *text);
+
+#endif

@@ -1,0 +1,45 @@
+/* test_pipeline.c - the stages wired together: split lines still waiting
+ * at the end of the input reach the assembler (issue 13). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "feed.h"
+
+/* A traceback whose last line is a CRI piece ("P") the rest never came to. */
+static const char cri_cut[] =
+    "2024-05-01T10:00:00.000000000Z stderr F Traceback (most recent call "
+    "last):\n"
+    "2024-05-01T10:00:00.000000000Z stderr F   File \"app.py\", line 3, in "
+    "<module>\n"
+    "2024-05-01T10:00:00.000000000Z stderr P ValueError: bo";
+
+/* The same in Docker's json-file framing: the last entry has no "\n". */
+static const char docker_cut[] =
+    "{\"log\":\"Traceback (most recent call last):\\n\",\"stream\":"
+    "\"stderr\",\"time\":\"2024-05-01T10:00:00.0Z\"}\n"
+    "{\"log\":\"  File \\\"app.py\\\", line 3, in \\u003cmodule\\u003e\\n\","
+    "\"stream\":\"stderr\",\"time\":\"2024-05-01T10:00:00.0Z\"}\n"
+    "{\"log\":\"ValueError: bo\",\"stream\":\"stderr\",\"time\":"
+    "\"2024-05-01T10:00:00.0Z\"}";
+
+static void expect_cut_traceback(const char *text)
+{
+	struct got got[GOT_MAX];
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1, "%zu events from:\n%s", n, text);
+	cr_expect_str_eq(got[0].rule, "python.traceback");
+	cr_expect_str_eq(got[0].exception, "ValueError");
+	cr_expect_str_eq(got[0].coroutine, "<module>");
+	cr_expect_eq(got[0].line, 1);
+	cr_expect_eq(got[0].end_line, 3);
+}
+
+Test(pipeline, a_cri_piece_left_waiting_at_the_end_ends_the_traceback)
+{
+	expect_cut_traceback(cri_cut);
+}
+
+Test(pipeline, a_docker_entry_without_newline_at_the_end_ends_the_traceback)
+{
+	expect_cut_traceback(docker_cut);
+}
