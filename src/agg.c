@@ -18,12 +18,6 @@
 #include "diag.h"
 #include "isotime.h"
 
-static const char *const key_names[TH_KEY_COUNT] = {
-    [TH_KEY_COROUTINE] = "coroutine", [TH_KEY_RULE] = "rule",
-    [TH_KEY_EXCEPTION] = "exception", [TH_KEY_TASK] = "task",
-    [TH_KEY_INPUT] = "input",	      [TH_KEY_DEFINED_AT] = "defined_at",
-};
-
 /* Slots of a new table; it doubles whenever it would be half full. */
 #define AGG_TABLE_START 64
 
@@ -34,9 +28,10 @@ struct group {
 };
 
 struct th_agg {
-	const struct th_rules *rules;
+	const struct th_catalog *catalog;
 	size_t n_rules;
 	enum th_key keys[TH_KEY_COUNT];
+	enum th_field key_field[TH_KEY_COUNT]; /* of keys[i] */
 	size_t n_keys;
 	struct group **table; /* table_cap slots, NULL when empty */
 	size_t table_cap;
@@ -45,23 +40,6 @@ struct th_agg {
 	const struct th_group **sorted;
 	char *text; /* scratch for an example: TH_MAX_EXAMPLE + 1 bytes */
 };
-
-const char *agg_key_name(enum th_key k)
-{
-	return key_names[k];
-}
-
-bool agg_key_from_name(struct th_span name, enum th_key *out)
-{
-	for (size_t k = 0; k < TH_KEY_COUNT; k++) {
-		if (strlen(key_names[k]) == name.n &&
-		    memcmp(key_names[k], name.p, name.n) == 0) {
-			*out = (enum th_key)k;
-			return true;
-		}
-	}
-	return false;
-}
 
 static bool is_digit(char c)
 {
@@ -86,16 +64,18 @@ static int vers_cmp(const char *x, const char *y)
 	return c != 0 ? c : strcmp(x, y);
 }
 
-struct th_agg *agg_new(const struct th_rules *rules, const enum th_key *keys,
-		       size_t n_keys)
+struct th_agg *agg_new(const struct th_catalog *catalog,
+		       const enum th_key *keys, size_t n_keys)
 {
 	if (n_keys > TH_KEY_COUNT)
 		die("agg_new: %zu group-by keys (at most %d)", n_keys,
 		    TH_KEY_COUNT);
 	struct th_agg *a = xcalloc(1, sizeof *a);
-	a->rules = rules;
-	a->n_rules = rules_count(rules);
+	a->catalog = catalog;
+	a->n_rules = catalog_rule_count(catalog);
 	memcpy(a->keys, keys, n_keys * sizeof *keys);
+	for (size_t i = 0; i < n_keys; i++) /* rule, input: TH_F_COUNT */
+		catalog_key_field(keys[i], &a->key_field[i]);
 	a->n_keys = n_keys;
 	a->table_cap = AGG_TABLE_START;
 	a->table = xcalloc(a->table_cap, sizeof *a->table);
@@ -184,22 +164,17 @@ static struct th_span cstr_span(const char *s)
 	return (struct th_span){s, s ? strlen(s) : 0};
 }
 
-/* The event's value for key K: {NULL, 0} when unset. The span is valid as
- * long as EV and the rules are, and stops at the first NUL byte. */
+/* The event's value for group-by key I: {NULL, 0} when unset. The span is
+ * valid as long as EV and the catalog are, and stops at the first NUL
+ * byte. */
 static struct th_span event_key(const struct th_agg *a,
-				const struct th_event *ev, enum th_key k)
+				const struct th_event *ev, size_t i)
 {
-	static const enum th_field field_of[TH_KEY_COUNT] = {
-	    [TH_KEY_COROUTINE] = TH_F_COROUTINE,
-	    [TH_KEY_EXCEPTION] = TH_F_EXCEPTION,
-	    [TH_KEY_TASK] = TH_F_TASK,
-	    [TH_KEY_DEFINED_AT] = TH_F_DEFINED_AT,
-	};
-	if (k == TH_KEY_RULE)
-		return cstr_span(rules_id(a->rules, ev->rule));
-	if (k == TH_KEY_INPUT)
+	if (a->keys[i] == TH_KEY_RULE)
+		return cstr_span(catalog_rule_id(a->catalog, ev->rule));
+	if (a->keys[i] == TH_KEY_INPUT)
 		return cstr_span(ev->input);
-	struct th_span v = event_get(ev, field_of[k]);
+	struct th_span v = event_get(ev, a->key_field[i]);
 	if (v.p != NULL)
 		v.n = strnlen(v.p, v.n);
 	return v;
@@ -482,7 +457,7 @@ static void group_count(struct th_agg *a, struct group *grp,
 			const struct th_event *ev)
 {
 	struct th_group *g = &grp->g;
-	enum th_severity sev = rules_severity(a->rules, ev->rule);
+	enum th_severity sev = catalog_rule_severity(a->catalog, ev->rule);
 	g->count++;
 	g->rule_counts[ev->rule]++;
 	if (g->count == 1 || sev > g->severity)
@@ -522,7 +497,7 @@ bool agg_add(struct th_agg *a, const struct th_event *ev)
 		die("agg_add: rule %zu of %zu", ev->rule, a->n_rules);
 	struct th_span vals[TH_KEY_COUNT];
 	for (size_t i = 0; i < a->n_keys; i++)
-		vals[i] = event_key(a, ev, a->keys[i]);
+		vals[i] = event_key(a, ev, i);
 	uint64_t hash = key_hash(a, vals);
 	struct group **slot = table_slot(a, hash, vals);
 	struct group *grp = *slot;

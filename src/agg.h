@@ -2,7 +2,8 @@
  * counts, capped lists, first and last occurrence and one example.
  *
  * Owns:        every group and the strings in it (copied from events).
- * Borrows:     the rules (for rule ids), which must outlive it.
+ * Borrows:     the catalog (rule ids and severities), which must outlive
+ *              it.
  * Memory grows with the number of distinct groups only, which is capped at
  * TH_MAX_GROUPS: events of further groups are counted as dropped.
  *
@@ -17,24 +18,10 @@
 #ifndef TH_AGG_H
 #define TH_AGG_H
 
+#include "catalog.h"
 #include "event.h"
-#include "rules.h"
 #include "run.h"
 #include "timeline.h"
-
-enum th_key {
-	TH_KEY_COROUTINE,
-	TH_KEY_RULE,
-	TH_KEY_EXCEPTION,
-	TH_KEY_TASK,
-	TH_KEY_INPUT,
-	TH_KEY_DEFINED_AT,
-	TH_KEY_COUNT
-};
-
-/* "coroutine", ... ; parse returns false for an unknown name. */
-const char *agg_key_name(enum th_key k);
-bool agg_key_from_name(struct th_span name, enum th_key *out);
 
 struct th_where {
 	char *input; /* NULL when unset */
@@ -80,8 +67,8 @@ struct th_group {
 
 struct th_agg;
 
-struct th_agg *agg_new(const struct th_rules *rules, const enum th_key *keys,
-		       size_t n_keys);
+struct th_agg *agg_new(const struct th_catalog *catalog,
+		       const enum th_key *keys, size_t n_keys);
 void agg_free(struct th_agg *a);
 
 /* Adds a classified event. Returns false (and counts nothing) when its

@@ -232,7 +232,7 @@ static bool parse_group_by(const char *s, struct th_options *o)
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		enum th_key k;
-		if (!agg_key_from_name((struct th_span){p, n}, &k)) {
+		if (!catalog_key_from_name((struct th_span){p, n}, &k)) {
 			diag_error("--group-by: unknown key '%.*s' (coroutine, "
 				   "rule, exception, task, input, defined_at)",
 				   (int)n, p);

@@ -7,14 +7,6 @@
 
 #include "diag.h"
 
-static const char *const field_names[TH_F_COUNT] = {
-    [TH_F_COROUTINE] = "coroutine",
-    [TH_F_EXCEPTION] = "exception",
-    [TH_F_TASK] = "task",
-    [TH_F_DEFINED_AT] = "defined_at",
-    [TH_F_CREATED_AT] = "created_at",
-};
-
 void event_init(struct th_event *ev)
 {
 	memset(ev, 0, sizeof *ev);
@@ -182,21 +174,4 @@ struct th_span event_get(const struct th_event *ev, enum th_field f)
 	const struct th_value *val = &ev->fields[f];
 	return val->set ? (struct th_span){val->v, val->n}
 			: (struct th_span){NULL, 0};
-}
-
-const char *event_field_name(enum th_field f)
-{
-	return field_names[f];
-}
-
-bool event_field_from_name(struct th_span name, enum th_field *out)
-{
-	for (size_t f = 0; f < TH_F_COUNT; f++) {
-		if (strlen(field_names[f]) == name.n &&
-		    memcmp(field_names[f], name.p, name.n) == 0) {
-			*out = (enum th_field)f;
-			return true;
-		}
-	}
-	return false;
 }

@@ -15,6 +15,7 @@
 #include "th_limits.h"
 #include "th.h"
 
+/* An event's fields; their names are in catalog.c's table, one row each. */
 enum th_field {
 	TH_F_COROUTINE,
 	TH_F_EXCEPTION,
@@ -31,7 +32,7 @@ struct th_value {
 };
 
 struct th_event {
-	size_t rule;	     /* enabled-rule index, < rules_count() */
+	size_t rule;	     /* enabled-rule index, < catalog_rule_count() */
 	const char *input;   /* borrowed input name */
 	size_t input_index;  /* position of the input on the command line */
 	uint64_t line;	     /* first line, 1-based */
@@ -80,9 +81,5 @@ void event_set(struct th_event *ev, enum th_field f, struct th_span v);
 void event_unset(struct th_event *ev, enum th_field f);
 bool event_has(const struct th_event *ev, enum th_field f);
 struct th_span event_get(const struct th_event *ev, enum th_field f);
-
-/* "coroutine", "exception", ... and back; returns false for unknown names. */
-const char *event_field_name(enum th_field f);
-bool event_field_from_name(struct th_span name, enum th_field *out);
 
 #endif

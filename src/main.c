@@ -227,9 +227,10 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 		return EXIT_TROUBLE;
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
-	struct th_agg *agg = agg_new(rules, o->group_by, o->n_group_by);
+	struct th_agg *agg =
+	    agg_new(rules_catalog(rules), o->group_by, o->n_group_by);
 	struct th_report_ctx ctx = {.out = stdout,
-				    .rules = rules,
+				    .catalog = rules_catalog(rules),
 				    .agg = agg,
 				    .run = &run,
 				    .color = want_color(o),
@@ -289,11 +290,11 @@ static int rules_test(const struct th_options *o, const struct th_rules *rules)
 
 /* Prints the report the sink makes of AGG and RUN; false when writing
  * failed (named on stderr). */
-static bool report(const struct th_options *o, const struct th_rules *rules,
+static bool report(const struct th_options *o, const struct th_catalog *catalog,
 		   struct th_agg *agg, const struct th_run *run)
 {
 	struct th_report_ctx ctx = {.out = stdout,
-				    .rules = rules,
+				    .catalog = catalog,
 				    .agg = agg,
 				    .run = run,
 				    .color = want_color(o),
@@ -319,7 +320,7 @@ static int merge(const struct th_options *o)
 	if (merge_paths(m, o->n_paths ? o->paths : stdin_only,
 			o->n_paths ? o->n_paths : 1, &err)) {
 		const struct th_run *run = merge_run(m);
-		bool ok = report(o, merge_rules(m), merge_agg(m), run);
+		bool ok = report(o, merge_catalog(m), merge_agg(m), run);
 		status = exit_status(o, run, ok, false);
 	} else {
 		diag_report(&err);

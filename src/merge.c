@@ -2,10 +2,9 @@
  *
  * One traversal of a report serves both passes: it checks every field it
  * reads, and on the first pass notes keys, ids and input names, on the
- * second adds the values up. The aggregate's rules are stand-ins loaded
- * from YAML written here, one rule per rule id the reports name (start
- * pattern "(*FAIL)": they never match) and one ignore rule per ignore id,
- * so the aggregate counts per rule index and the sinks print the ids.
+ * second adds the values up. The catalog the aggregate and the sinks use
+ * holds the rule ids and ignore rule ids the reports name, sorted, so the
+ * aggregate counts per rule index and the sinks print the ids.
  */
 #include "merge.h"
 
@@ -21,12 +20,6 @@
 
 static const char schema[] = "tracehound.report/1";
 
-/* Ids of rules and ignore rules, sorted, with their index in the rules. */
-struct id_index {
-	const char *id; /* owned by the rules */
-	size_t index;
-};
-
 struct th_merge {
 	/* first pass: sets (object keys) of what the reports name */
 	json_t *rule_ids, *ignore_ids, *input_names;
@@ -37,9 +30,11 @@ struct th_merge {
 
 	/* second pass */
 	bool prepared, inputs_sorted;
-	struct th_rules *rules;
-	struct id_index *rule_index, *ignore_index;
-	size_t n_rule_index, n_ignore_index;
+	struct th_catalog *catalog;
+	/* the ids of the catalog's rules and ignore rules, in its (sorted)
+	 * order; the names belong to the sets above */
+	const char **rule_ids_sorted, **ignore_ids_sorted;
+	size_t n_rule_ids, n_ignore_ids;
 	const char **inputs; /* sorted input names, for positions */
 	size_t n_inputs;
 	struct th_agg *agg;
@@ -80,13 +75,13 @@ void merge_free(struct th_merge *m)
 	json_decref(m->ignore_ids);
 	json_decref(m->input_names);
 	free(m->keys_from);
-	free(m->rule_index);
-	free(m->ignore_index);
+	free(m->rule_ids_sorted);
+	free(m->ignore_ids_sorted);
 	free(m->inputs);
 	agg_free(m->agg);
 	if (m->prepared)
 		run_fini(&m->run);
-	rules_free(m->rules);
+	catalog_free(m->catalog);
 	free(m);
 }
 
@@ -177,20 +172,16 @@ static bool want_name(struct reader *rd, const json_t *v, const char *path,
 }
 
 /* Rule and ignore rule ids are what rule files allow. */
-static bool want_id(struct reader *rd, const char *id, const char *path)
+static bool check_id(struct reader *rd, const char *id, const char *path)
 {
-	size_t n = strlen(id);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)id[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		      (c >= 'A' && c <= 'Z') || c == '_' || c == '.' ||
-		      c == '-'))
-			return fail(rd, path,
-				    "'%.64s' is not a rule id (letters, "
-				    "digits, '_', '.' and '-')",
-				    id);
-	}
-	return n > 0 || fail(rd, path, "an empty rule id");
+	if (catalog_id_valid((struct th_span){id, strlen(id)}))
+		return true;
+	if (id[0] == '\0')
+		return fail(rd, path, "an empty rule id");
+	return fail(rd, path,
+		    "'%.64s' is not a rule id (letters, digits, '_', '.' and "
+		    "'-')",
+		    id);
 }
 
 static uint64_t add_sat(uint64_t a, uint64_t b)
@@ -205,15 +196,15 @@ static void set_add(json_t *set, const char *name)
 		die("out of memory (JSON object)");
 }
 
-/* Index of ID in a sorted id index, or -1. */
-static long id_find(const struct id_index *ix, size_t n, const char *id)
+/* Index of ID in the sorted IDS, or -1. */
+static long id_find(const char *const *ids, size_t n, const char *id)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ix[mid].id, id);
+		int c = strcmp(ids[mid], id);
 		if (c == 0)
-			return (long)ix[mid].index;
+			return (long)mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -297,14 +288,14 @@ static bool read_ignored(struct reader *rd, json_t *doc)
 		char path[96];
 		uint64_t n;
 		snprintf(path, sizeof path, "ignored.%.64s", id);
-		if (!want_id(rd, id, "ignored") || !want_uint(rd, v, path, &n))
+		if (!check_id(rd, id, "ignored") || !want_uint(rd, v, path, &n))
 			return false;
 		if (!rd->add) {
 			set_add(rd->m->ignore_ids, id);
 			continue;
 		}
 		long i =
-		    id_find(rd->m->ignore_index, rd->m->n_ignore_index, id);
+		    id_find(rd->m->ignore_ids_sorted, rd->m->n_ignore_ids, id);
 		if (i < 0)
 			return changed(rd, path);
 		rd->m->run.ignored[i] = add_sat(rd->m->run.ignored[i], n);
@@ -349,7 +340,7 @@ static void keys_text(const enum th_key *keys, size_t n, char *buf, size_t cap)
 	buf[0] = '\0';
 	for (size_t i = 0, at = 0; i < n && at < cap; i++)
 		at += (size_t)snprintf(buf + at, cap - at, "%s%s", i ? "," : "",
-				       agg_key_name(keys[i]));
+				       catalog_key_name(keys[i]));
 }
 
 static bool same_key_set(const enum th_key *a, size_t na, const enum th_key *b,
@@ -391,13 +382,24 @@ static bool check_keys(struct reader *rd, const enum th_key *keys, size_t n)
 	return true;
 }
 
+/* Every group-by key, "coroutine, rule, ...", into BUF. */
+static const char *all_keys_text(char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	for (size_t k = 0, at = 0; k < TH_KEY_COUNT && at < cap; k++)
+		at +=
+		    (size_t)snprintf(buf + at, cap - at, "%s%s", k ? ", " : "",
+				     catalog_key_name((enum th_key)k));
+	return buf;
+}
+
 /* "key": the group-by fields, each a string or null, into G->key. */
 static bool read_key(struct reader *rd, json_t *key, const char *path,
 		     struct th_group *g)
 {
 	enum th_key keys[TH_KEY_COUNT];
 	size_t n = 0;
-	char p[96];
+	char p[96], all[128];
 	snprintf(p, sizeof p, "%s.key", path);
 	if (!want_type(rd, key, p, JSON_OBJECT, "an object"))
 		return false;
@@ -406,12 +408,10 @@ static bool read_key(struct reader *rd, json_t *key, const char *path,
 	json_object_foreach(key, name, v)
 	{
 		enum th_key k;
-		if (!agg_key_from_name((struct th_span){name, strlen(name)},
-				       &k))
-			return fail(rd, p,
-				    "'%.64s' is not a group-by key (coroutine, "
-				    "rule, exception, task, input, defined_at)",
-				    name);
+		if (!catalog_key_from_name((struct th_span){name, strlen(name)},
+					   &k))
+			return fail(rd, p, "'%.64s' is not a group-by key (%s)",
+				    name, all_keys_text(all, sizeof all));
 		char vp[128];
 		snprintf(vp, sizeof vp, "%s.%s", p, name);
 		const char *val;
@@ -436,13 +436,13 @@ static bool read_rule_counts(struct reader *rd, json_t *rules, const char *path,
 		char p[200];
 		uint64_t n;
 		snprintf(p, sizeof p, "%s.%.64s", path, id);
-		if (!want_id(rd, id, path) || !want_uint(rd, v, p, &n))
+		if (!check_id(rd, id, path) || !want_uint(rd, v, p, &n))
 			return false;
 		if (!rd->add) {
 			set_add(rd->m->rule_ids, id);
 			continue;
 		}
-		long r = id_find(rd->m->rule_index, rd->m->n_rule_index, id);
+		long r = id_find(rd->m->rule_ids_sorted, rd->m->n_rule_ids, id);
 		if (r < 0)
 			return changed(rd, p);
 		g->rule_counts[r] = add_sat(g->rule_counts[r], n);
@@ -716,7 +716,7 @@ static bool read_group(struct reader *rd, json_t *grp, size_t i)
 	struct th_group g = {0};
 	if (rd->add)
 		g.rule_counts =
-		    xcalloc(rd->m->n_rule_index + 1, sizeof *g.rule_counts);
+		    xcalloc(rd->m->n_rule_ids + 1, sizeof *g.rule_counts);
 	bool ok = read_group_fields(rd, grp, path, &g);
 	if (ok && rd->add)
 		ok = add_group(rd, &g, path);
@@ -833,7 +833,7 @@ bool merge_add_buffer(struct th_merge *m, const char *name, const char *data,
 	return each_report(m, name, data, len, true, false, err);
 }
 
-/* ---- the stand-in rules and the result --------------------------------- */
+/* ---- the catalog and the result ---------------------------------------- */
 
 static int str_cmp(const void *x, const void *y)
 {
@@ -857,73 +857,12 @@ static const char **set_sorted(json_t *set, size_t *n)
 	return names;
 }
 
-/* Appends printf output to a growing string. */
-__attribute__((format(printf, 3, 4))) static void
-append(char **buf, size_t *len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	*buf = xrealloc(*buf, *len + (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(*buf + *len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	*len += (size_t)n;
-}
-
-/* YAML for one never-matching rule per rule id and one ignore rule per
- * ignore id (ids are checked: plain characters only). Without any rule
- * id (reports without groups) one placeholder keeps the rules valid; it
- * has no events, so it shows nowhere. */
-static char *stand_in_yaml(struct th_merge *m, size_t *len)
-{
-	size_t n_rules, n_ignores;
-	const char **rules = set_sorted(m->rule_ids, &n_rules);
-	const char **ignores = set_sorted(m->ignore_ids, &n_ignores);
-	char *y = NULL;
-	*len = 0;
-	append(&y, len, "rules:\n");
-	for (size_t i = 0; i < n_rules; i++)
-		append(&y, len, "  - id: \"%s\"\n    start: '(*FAIL)'\n",
-		       rules[i]);
-	if (n_rules == 0)
-		append(&y, len, "  - id: merge.none\n    start: '(*FAIL)'\n");
-	if (n_ignores > 0)
-		append(&y, len, "ignore:\n");
-	for (size_t i = 0; i < n_ignores; i++)
-		append(&y, len, "  - id: \"%s\"\n    text: '(*FAIL)'\n",
-		       ignores[i]);
-	free(rules);
-	free(ignores);
-	return y;
-}
-
-static int id_cmp(const void *x, const void *y)
-{
-	return strcmp(((const struct id_index *)x)->id,
-		      ((const struct id_index *)y)->id);
-}
-
-/* Sorted id -> index tables of the stand-in rules. */
-static void index_ids(struct th_merge *m)
-{
-	m->n_rule_index = rules_count(m->rules);
-	m->rule_index = xcalloc(m->n_rule_index + 1, sizeof *m->rule_index);
-	for (size_t i = 0; i < m->n_rule_index; i++)
-		m->rule_index[i] = (struct id_index){rules_id(m->rules, i), i};
-	qsort(m->rule_index, m->n_rule_index, sizeof *m->rule_index, id_cmp);
-	m->n_ignore_index = rules_ignore_count(m->rules);
-	m->ignore_index =
-	    xcalloc(m->n_ignore_index + 1, sizeof *m->ignore_index);
-	for (size_t i = 0; i < m->n_ignore_index; i++)
-		m->ignore_index[i] =
-		    (struct id_index){rules_ignore_id(m->rules, i), i};
-	qsort(m->ignore_index, m->n_ignore_index, sizeof *m->ignore_index,
-	      id_cmp);
-}
-
-static bool build_rules(struct th_merge *m, struct th_error *err)
+/* The catalog of the ids the reports name, in sorted order. A report
+ * gives no rule's severity (only a group's): every rule is an error,
+ * which nothing prints, as merged reports have no events. Without any
+ * rule id (reports without groups) one placeholder rule is added, as the
+ * text report names a group's top rule even when it counts none. */
+static bool build_catalog(struct th_merge *m, struct th_error *err)
 {
 	if (json_object_size(m->rule_ids) > MERGE_MAX_RULE_IDS ||
 	    json_object_size(m->ignore_ids) > MERGE_MAX_RULE_IDS) {
@@ -933,16 +872,17 @@ static bool build_rules(struct th_merge *m, struct th_error *err)
 			     MERGE_MAX_RULE_IDS);
 		return false;
 	}
-	size_t len;
-	char *yaml = stand_in_yaml(m, &len);
-	m->rules = rules_new();
-	bool ok =
-	    rules_load_buffer(m->rules, "(merged reports)", yaml, len, err) &&
-	    rules_finish(m->rules, err);
-	free(yaml);
-	if (ok)
-		index_ids(m);
-	return ok;
+	m->rule_ids_sorted = set_sorted(m->rule_ids, &m->n_rule_ids);
+	m->ignore_ids_sorted = set_sorted(m->ignore_ids, &m->n_ignore_ids);
+	m->catalog = catalog_new();
+	for (size_t i = 0; i < m->n_rule_ids; i++)
+		catalog_add_rule(m->catalog, m->rule_ids_sorted[i],
+				 TH_SEV_ERROR);
+	if (m->n_rule_ids == 0)
+		catalog_add_rule(m->catalog, "merge.none", TH_SEV_ERROR);
+	for (size_t i = 0; i < m->n_ignore_ids; i++)
+		catalog_add_ignore(m->catalog, m->ignore_ids_sorted[i]);
+	return true;
 }
 
 /* Reports that list the same keys in different orders are merged in
@@ -963,7 +903,7 @@ bool merge_prepare(struct th_merge *m, struct th_error *err)
 {
 	if (m->prepared)
 		die("merge_prepare called twice");
-	if (!build_rules(m, err))
+	if (!build_catalog(m, err))
 		return false;
 	if (!m->have_keys) {
 		m->keys[0] = TH_KEY_COROUTINE;
@@ -972,8 +912,8 @@ bool merge_prepare(struct th_merge *m, struct th_error *err)
 	if (m->keys_disagree)
 		canonical_keys(m);
 	m->inputs = set_sorted(m->input_names, &m->n_inputs);
-	m->agg = agg_new(m->rules, m->keys, m->n_keys);
-	run_init(&m->run, rules_ignore_count(m->rules));
+	m->agg = agg_new(m->catalog, m->keys, m->n_keys);
+	run_init(&m->run, catalog_ignore_count(m->catalog));
 	m->prepared = true;
 	return true;
 }
@@ -995,9 +935,9 @@ static int input_cmp(const void *px, const void *py)
 	return x->error ? strcmp(x->error, y->error) : 0;
 }
 
-const struct th_rules *merge_rules(const struct th_merge *m)
+const struct th_catalog *merge_catalog(const struct th_merge *m)
 {
-	return m->rules;
+	return m->catalog;
 }
 
 struct th_agg *merge_agg(struct th_merge *m)

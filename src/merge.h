@@ -2,7 +2,7 @@
  * "tracehound.report/1") and add them up into one aggregate and one run
  * that the report sinks print, for `tracehound merge`.
  *
- * Owns:        the rules, aggregate and run it builds (valid until
+ * Owns:        the catalog, aggregate and run it builds (valid until
  *              merge_free), copies of everything it keeps from reports.
  * Borrows:     report bytes only for the duration of a call.
  * Errors:      a report that cannot be read, is not JSON, is not a
@@ -35,8 +35,8 @@
 #define TH_MERGE_H
 
 #include "agg.h"
+#include "catalog.h"
 #include "diag.h"
-#include "rules.h"
 #include "run.h"
 #include "th_limits.h"
 
@@ -63,8 +63,8 @@ bool merge_add_buffer(struct th_merge *m, const char *name, const char *data,
 		      size_t len, struct th_error *err);
 
 /* The result, after merge_paths or merge_prepare; valid until merge_free.
- * The rules are stand-ins that only carry the ids the reports name. */
-const struct th_rules *merge_rules(const struct th_merge *m);
+ * The catalog holds the rule and ignore rule ids the reports name. */
+const struct th_catalog *merge_catalog(const struct th_merge *m);
 struct th_agg *merge_agg(struct th_merge *m);
 const struct th_run *merge_run(struct th_merge *m);
 

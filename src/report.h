@@ -2,7 +2,7 @@
  * is complete (event()) and the finished aggregate once (finish()).
  *
  * Owns:        its own state (colors, counts); writes only to its FILE.
- * Borrows:     the FILE, rules, aggregate and run passed in.
+ * Borrows:     the FILE, catalog, aggregate and run passed in.
  * Errors:      a failed write (EPIPE from `| head`, ENOSPC) is remembered
  *              and returned by finish() as false; sinks never print to stderr.
  */
@@ -12,13 +12,13 @@
 #include <stdio.h>
 
 #include "agg.h"
+#include "catalog.h"
 #include "event.h"
-#include "rules.h"
 #include "run.h"
 
 struct th_report_ctx {
 	FILE *out;
-	const struct th_rules *rules;
+	const struct th_catalog *catalog;
 	struct th_agg *agg;
 	const struct th_run *run;
 	bool color;	     /* text: ANSI colors */

@@ -327,7 +327,7 @@ static void key_json(struct jw *w, const struct th_agg *agg,
 			again |= keys[j] == keys[i];
 		if (again)
 			continue;
-		jw_key(w, agg_key_name(keys[i]));
+		jw_key(w, catalog_key_name(keys[i]));
 		jw_cstr(w, g->key[keys[i]]);
 	}
 	jw_close(w, '}');
@@ -335,12 +335,12 @@ static void key_json(struct jw *w, const struct th_agg *agg,
 
 /* "rules": rule id → events, for the rules that found any. */
 static void rules_json(struct jw *w, struct jw_counts *c,
-		       const struct th_rules *rules, const struct th_group *g)
+		       const struct th_catalog *cat, const struct th_group *g)
 {
-	for (size_t r = 0; r < rules_count(rules); r++) {
+	for (size_t r = 0; r < catalog_rule_count(cat); r++) {
 		if (g->rule_counts[r] > 0)
-			counts_add(c, rules_id(rules, r),
-				   strlen(rules_id(rules, r)),
+			counts_add(c, catalog_rule_id(cat, r),
+				   strlen(catalog_rule_id(cat, r)),
 				   g->rule_counts[r]);
 	}
 	counts_write(w, c);
@@ -421,7 +421,7 @@ static void group_json(struct jw *w, struct jw_counts *c,
 	jw_key(w, "count");
 	jw_uint(w, g->count);
 	jw_key(w, "rules");
-	rules_json(w, c, ctx->rules, g);
+	rules_json(w, c, ctx->catalog, g);
 	jw_key(w, "exceptions");
 	exceptions_json(w, c, g);
 	jw_key(w, "severity");
@@ -452,11 +452,11 @@ static void group_json(struct jw *w, struct jw_counts *c,
 
 /* "ignored": every ignore rule, 0 included, so a silenced rule is seen. */
 static void ignored_json(struct jw *w, struct jw_counts *c,
-			 const struct th_rules *rules, const struct th_run *run)
+			 const struct th_catalog *cat, const struct th_run *run)
 {
-	size_t n = rules_ignore_count(rules);
+	size_t n = catalog_ignore_count(cat);
 	for (size_t i = 0; i < n && i < run->n_ignored; i++) {
-		const char *id = rules_ignore_id(rules, i);
+		const char *id = catalog_ignore_id(cat, i);
 		counts_add(c, id, strlen(id), run->ignored[i]);
 	}
 	counts_write(w, c);
@@ -507,7 +507,7 @@ static void report_json(struct jw *w, const struct th_report_ctx *c)
 	}
 	jw_close(w, ']');
 	jw_key(w, "ignored");
-	ignored_json(w, &counts, c->rules, c->run);
+	ignored_json(w, &counts, c->catalog, c->run);
 	jw_key(w, "skipped");
 	skipped_json(w, c->run);
 	jw_close(w, '}');

@@ -128,7 +128,7 @@ static void put_title(FILE *out, const struct th_agg *agg,
 	for (size_t i = 0; i < n; i++) {
 		if (n > 1)
 			fprintf(out, "%s%s=", i ? " " : "",
-				agg_key_name(keys[i]));
+				catalog_key_name(keys[i]));
 		const char *v = g->key[keys[i]];
 		md_cstr(out, v ? v : no_value(keys[i]));
 	}
@@ -189,7 +189,7 @@ static void table_head(FILE *out, const struct th_agg *agg, bool by_exception,
 	size_t n = agg_keys(agg, &keys);
 	fputs("| count | severity |", out);
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, " %s |", agg_key_name(keys[i]));
+		fprintf(out, " %s |", catalog_key_name(keys[i]));
 	fprintf(out, "%s first | last |%s\n|------:|----------|",
 		by_exception ? "" : " exceptions |",
 		timed ? " timeline |" : "");
@@ -272,16 +272,16 @@ static void item_list(FILE *out, const char *label, const struct th_capped *l)
 	fprintf(out, "%s\n", l->capped ? ", and more" : "");
 }
 
-static void item_rules(FILE *out, const struct th_rules *rules,
+static void item_rules(FILE *out, const struct th_catalog *cat,
 		       const struct th_group *g)
 {
 	fputs("- **rules:** ", out);
 	const char *sep = "";
-	for (size_t r = 0; r < rules_count(rules); r++) {
+	for (size_t r = 0; r < catalog_rule_count(cat); r++) {
 		if (g->rule_counts[r] == 0)
 			continue;
 		fputs(sep, out);
-		md_cstr(out, rules_id(rules, r));
+		md_cstr(out, catalog_rule_id(cat, r));
 		if (g->rule_counts[r] != g->count)
 			fprintf(out, "%s%" PRIu64, times_sign,
 				g->rule_counts[r]);
@@ -333,7 +333,7 @@ static void section(FILE *out, const struct th_report_ctx *c,
 	fputs(" (", out);
 	put_count(out, g->count, "event", "events");
 	fprintf(out, ", %s)\n\n", report_severity_name(g->severity));
-	item_rules(out, c->rules, g);
+	item_rules(out, c->catalog, g);
 	if (g->n_exceptions > 0 || g->exceptions_other > 0) {
 		fputs("- **exceptions:** ", out);
 		put_exceptions(out, g);

@@ -41,21 +41,19 @@ static json_t *field_json(const struct th_event *ev, enum th_field f)
 /* The event as a new JSON object; the caller decrefs it. */
 static json_t *event_json(struct ndjson_sink *s, const struct th_event *ev)
 {
-	const struct th_rules *rules = s->base.ctx.rules;
+	const struct th_catalog *cat = s->base.ctx.catalog;
 	json_t *o = json_object();
 	if (o == NULL)
 		die("out of memory (JSON object)");
-	report_json_set(o, "rule", report_json_cstr(rules_id(rules, ev->rule)));
-	report_json_set(
-	    o, "severity",
-	    json_string(report_severity_name(rules_severity(rules, ev->rule))));
-	static const enum th_field fields[] = {
-	    TH_F_COROUTINE,  TH_F_EXCEPTION,  TH_F_TASK,
-	    TH_F_DEFINED_AT, TH_F_CREATED_AT,
-	};
-	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-		report_json_set(o, event_field_name(fields[i]),
-				field_json(ev, fields[i]));
+	report_json_set(o, "rule",
+			report_json_cstr(catalog_rule_id(cat, ev->rule)));
+	report_json_set(o, "severity",
+			json_string(report_severity_name(
+			    catalog_rule_severity(cat, ev->rule))));
+	/* every field, by its catalog name, in enum th_field order */
+	for (size_t f = 0; f < TH_F_COUNT; f++)
+		report_json_set(o, catalog_field_name((enum th_field)f),
+				field_json(ev, (enum th_field)f));
 	report_json_set(o, "time",
 			report_json_cstr(ev->time[0] ? ev->time : NULL));
 	report_json_set(o, "input", report_json_cstr(ev->input));

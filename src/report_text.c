@@ -218,16 +218,16 @@ static char *exceptions_cell(const struct th_group *g)
 
 /* The rule that found most of the group's events (the first in priority
  * order on a tie), with "+N" for the other rules. */
-static char *rules_cell(const struct th_rules *rules, const struct th_group *g)
+static char *rules_cell(const struct th_catalog *cat, const struct th_group *g)
 {
-	size_t n = rules_count(rules), top = 0, others = 0;
+	size_t n = catalog_rule_count(cat), top = 0, others = 0;
 	for (size_t r = 0; r < n; r++) {
 		if (g->rule_counts[r] > g->rule_counts[top])
 			top = r;
 		others += g->rule_counts[r] > 0;
 	}
 	struct buf b = {0};
-	buf_clean(&b, rules_id(rules, top));
+	buf_clean(&b, catalog_rule_id(cat, top));
 	if (others > 1) {
 		buf_str(&b, " +");
 		buf_uint(&b, others - 1);
@@ -296,7 +296,7 @@ static char *cell(const struct th_report_ctx *c, const struct column *col,
 		buf_clean(&b, g->key[col->key]);
 		return buf_take(&b);
 	case COL_EXCEPTIONS: return exceptions_cell(g);
-	case COL_RULES: return rules_cell(c->rules, g);
+	case COL_RULES: return rules_cell(c->catalog, g);
 	case COL_FIRST: return where_cell(&g->first, !col->no_time);
 	case COL_TIMELINE: return timeline_cell(col, g);
 	case COL_NEW: return xstrdup(g->novelty == TH_NOVELTY_NEW ? "NEW" : "");
@@ -331,7 +331,7 @@ static void table_columns(struct table *t, const struct th_agg *agg)
 	add_column(t, COL_COUNT, 0, "count", 0);
 	add_column(t, COL_SEVERITY, 0, "severity", 0);
 	for (size_t i = 0; i < n; i++) {
-		add_column(t, COL_KEY, keys[i], agg_key_name(keys[i]),
+		add_column(t, COL_KEY, keys[i], catalog_key_name(keys[i]),
 			   TEXT_KEY_COLUMNS);
 		by_exception |= keys[i] == TH_KEY_EXCEPTION;
 		by_rule |= keys[i] == TH_KEY_RULE;
@@ -622,7 +622,7 @@ static void put_title(FILE *out, const struct th_agg *agg,
 		const char *v = g->key[keys[i]];
 		if (n > 1)
 			fprintf(out, "%s%s=", i ? " " : "",
-				agg_key_name(keys[i]));
+				catalog_key_name(keys[i]));
 		if (v == NULL)
 			fputs(no_value(keys[i]), out);
 		else
@@ -649,16 +649,17 @@ static void put_named_count(FILE *out, const char *name, uint64_t count,
 }
 
 /* "rules       ID×N, …": every rule that found an event of the group. */
-static void detail_rules(FILE *out, const struct th_rules *rules,
+static void detail_rules(FILE *out, const struct th_catalog *cat,
 			 const struct th_group *g)
 {
 	put_label(out, "rules");
 	const char *sep = "";
-	for (size_t r = 0; r < rules_count(rules); r++) {
+	for (size_t r = 0; r < catalog_rule_count(cat); r++) {
 		if (g->rule_counts[r] == 0)
 			continue;
 		fputs(sep, out);
-		put_named_count(out, rules_id(rules, r), g->rule_counts[r], g);
+		put_named_count(out, catalog_rule_id(cat, r), g->rule_counts[r],
+				g);
 		sep = ", ";
 	}
 	fputc('\n', out);
@@ -766,7 +767,7 @@ static void detail(FILE *out, const struct th_report_ctx *c,
 	put_count(out, g->count, "event", "events");
 	fprintf(out, ", %s%s%s)\n", pal->severity[g->severity],
 		report_severity_name(g->severity), pal->reset);
-	detail_rules(out, c->rules, g);
+	detail_rules(out, c->catalog, g);
 	detail_exceptions(out, g);
 	detail_list(out, "tasks", &g->tasks);
 	detail_list(out, "defined at", &g->defined_at);
@@ -800,12 +801,12 @@ static void footer_ignored(FILE *out, const struct th_report_ctx *c,
 			   const struct palette *pal)
 {
 	const struct th_run *run = c->run;
-	size_t n = rules_ignore_count(c->rules);
+	size_t n = catalog_ignore_count(c->catalog);
 	bool any = false;
 	for (size_t i = 0; i < n && i < run->n_ignored; i++) {
 		if (run->ignored[i] == 0)
 			continue;
-		const char *id = rules_ignore_id(c->rules, i);
+		const char *id = catalog_ignore_id(c->catalog, i);
 		footer_item(out, pal, "ignored", any);
 		put_clean(out, id, strlen(id), false);
 		fprintf(out, "%s%" PRIu64, times_sign, run->ignored[i]);
@@ -988,8 +989,8 @@ static void text_event(struct th_sink *base, const struct th_event *ev)
 	const struct th_report_ctx *c = &base->ctx;
 	if (!c->follow || ferror(c->out))
 		return;
-	enum th_severity sev = rules_severity(c->rules, ev->rule);
-	const char *rule = rules_id(c->rules, ev->rule);
+	enum th_severity sev = catalog_rule_severity(c->catalog, ev->rule);
+	const char *rule = catalog_rule_id(c->catalog, ev->rule);
 	fputs(s->pal.bold, c->out);
 	put_clean(c->out, ev->input ? ev->input : "-",
 		  ev->input ? strlen(ev->input) : 1, false);

@@ -2,7 +2,7 @@
  * with the width its summary table is fitted to made explicit.
  *
  * Owns:        as every sink (report.h): its own state, written to its FILE.
- * Borrows:     the FILE, rules, aggregate and run of the context.
+ * Borrows:     the FILE, catalog, aggregate and run of the context.
  * Errors:      as every sink: a failed write makes finish() return false.
  *
  * report_text_new(ctx) is report_text_new_columns(ctx,

@@ -122,7 +122,8 @@ struct th_rules {
 	size_t n_active_ignores;
 	struct prefix **active_prefixes;
 	size_t n_active_prefixes;
-	struct th_span *literals; /* into the rules' literal bytes */
+	struct th_catalog *catalog; /* of the enabled rules */
+	struct th_span *literals;   /* into the rules' literal bytes */
 	size_t n_literals;
 	bool have_literals;
 	uint32_t max_pairs; /* ovector pairs the largest pattern needs */
@@ -267,9 +268,6 @@ static const char *join(char *buf, size_t cap, const char *const *names,
 	return buf;
 }
 
-/* In enum th_field order. */
-static const char *const field_names[TH_F_COUNT] = {
-    "coroutine", "exception", "task", "defined_at", "created_at"};
 /* In enum part order. */
 static const char *const part_names[PART_COUNT] = {"time", "source", "message"};
 
@@ -280,10 +278,9 @@ struct group_names {
 	size_t count;
 };
 
-/* A rule pattern's named groups set event fields; a prefix pattern's name
- * the parts of the line. */
-static const struct group_names field_groups = {"a field", field_names,
-						TH_F_COUNT};
+/* A rule pattern's named groups set event fields (their names are the
+ * catalog's, see struct load); a prefix pattern's name the parts of the
+ * line. */
 static const struct group_names prefix_groups = {"a prefix group", part_names,
 						 PART_COUNT};
 
@@ -358,6 +355,8 @@ struct load {
 	yaml_document_t doc;
 	unsigned char *seen; /* per node: read already (see node_take) */
 	size_t n_nodes;
+	const char *field_names[TH_F_COUNT]; /* the catalog's */
+	struct group_names field_groups;     /* of a rule's patterns */
 };
 
 /* Records the error (th_error_set keeps the first) in the file being
@@ -612,17 +611,12 @@ static bool want_id(struct load *ld, const yaml_node_t *n, const char *key,
 {
 	if (!want_nonempty(ld, n, key, out))
 		return false;
-	for (size_t i = 0; i < out->n; i++) {
-		unsigned char c = (unsigned char)out->p[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		      (c >= 'A' && c <= 'Z') || c == '_' || c == '.' ||
-		      c == '-'))
-			return fail_at(ld, n,
-				       "%s id '%.*s' may only use letters, "
-				       "digits, '_', '.' and '-'",
-				       what, (int)out->n, out->p);
-	}
-	return true;
+	if (catalog_id_valid(*out))
+		return true;
+	return fail_at(ld, n,
+		       "%s id '%.*s' may only use letters, digits, '_', '.' "
+		       "and '-'",
+		       what, (int)out->n, out->p);
 }
 
 /* The items of list N (null reads as an empty list), as node indexes in
@@ -892,7 +886,8 @@ static bool extract_value(struct load *ld, struct extract *x, size_t key,
 	size_t i;
 	switch (key) {
 	case XK_REGEX:
-		return regex_compile(ld, v, "regex", 0, &field_groups, &x->re);
+		return regex_compile(ld, v, "regex", 0, &ld->field_groups,
+				     &x->re);
 	case XK_LINES:
 		if (!want_enum(ld, v, "lines", range_names, RANGE_COUNT, &i))
 			return false;
@@ -906,7 +901,7 @@ static bool extract_value(struct load *ld, struct extract *x, size_t key,
 		x->builtin = (enum th_builtin)i;
 		return true;
 	default:
-		if (!want_enum(ld, v, "field", field_names, TH_F_COUNT, &i))
+		if (!want_enum(ld, v, "field", ld->field_names, TH_F_COUNT, &i))
 			return false;
 		x->field = (enum th_field)i;
 		return true;
@@ -999,7 +994,7 @@ static bool rule_value(struct load *ld, struct rule_entry *e, size_t key,
 		return true;
 	case RK_START:
 		return want_nonempty(ld, v, "start", &s) &&
-		       regex_compile(ld, v, "start", 0, &field_groups,
+		       regex_compile(ld, v, "start", 0, &ld->field_groups,
 				     &e->v.start);
 	case RK_LITERAL:
 		return want_literals(ld, v, &e->v.literal, &e->v.n_literal);
@@ -1645,6 +1640,9 @@ bool rules_load_buffer(struct th_rules *r, const char *name, const char *yaml,
 		die("rules: loading after rules_finish");
 	struct load ld = {.r = r, .err = err, .src = yaml, .src_n = len};
 	ld.file = add_file(r, name);
+	catalog_field_names(ld.field_names);
+	ld.field_groups =
+	    (struct group_names){"a field", ld.field_names, TH_F_COUNT};
 	yaml_parser_t p;
 	if (!yaml_parser_initialize(&p))
 		die("out of memory reading YAML");
@@ -1946,6 +1944,12 @@ bool rules_finish(struct th_rules *r, struct th_error *err)
 		return false;
 	}
 	collect_literals(r);
+	r->catalog = catalog_new();
+	for (size_t i = 0; i < r->n_active; i++)
+		catalog_add_rule(r->catalog, r->active[i]->id,
+				 r->active[i]->severity);
+	for (size_t i = 0; i < r->n_active_ignores; i++)
+		catalog_add_ignore(r->catalog, r->active_ignores[i]->id);
 	r->ready = true;
 	return true;
 }
@@ -1978,6 +1982,7 @@ void rules_free(struct th_rules *r)
 	free(r->prefixes);
 	free(r->active_prefixes);
 	free(r->literals);
+	catalog_free(r->catalog);
 	free(r);
 }
 
@@ -1989,6 +1994,13 @@ static const struct rule *active(const struct th_rules *r, size_t i)
 	return r->active[i];
 }
 
+const struct th_catalog *rules_catalog(const struct th_rules *r)
+{
+	if (!r->ready)
+		die("rules: rules_catalog before a successful rules_finish");
+	return r->catalog;
+}
+
 size_t rules_count(const struct th_rules *r)
 {
 	return r->ready ? r->n_active : 0;
@@ -1996,12 +2008,12 @@ size_t rules_count(const struct th_rules *r)
 
 const char *rules_id(const struct th_rules *r, size_t rule)
 {
-	return active(r, rule)->id;
+	return catalog_rule_id(rules_catalog(r), rule);
 }
 
 enum th_severity rules_severity(const struct th_rules *r, size_t rule)
 {
-	return active(r, rule)->severity;
+	return catalog_rule_severity(rules_catalog(r), rule);
 }
 
 enum th_body rules_body(const struct th_rules *r, size_t rule)
@@ -2030,9 +2042,7 @@ size_t rules_ignore_count(const struct th_rules *r)
 
 const char *rules_ignore_id(const struct th_rules *r, size_t ignore)
 {
-	if (!r->ready || ignore >= r->n_active_ignores)
-		die("rules: ignore index %zu out of range", ignore);
-	return r->active_ignores[ignore]->id;
+	return catalog_ignore_id(rules_catalog(r), ignore);
 }
 
 /* True when NAME is WRAPPER, or a qualified name whose last part is:

@@ -15,6 +15,7 @@
 #ifndef TH_RULES_H
 #define TH_RULES_H
 
+#include "catalog.h"
 #include "diag.h"
 #include "event.h"
 #include "th.h"
@@ -66,8 +67,15 @@ bool rules_load_buffer(struct th_rules *r, const char *name, const char *yaml,
  * rule). Call once after loading; nothing may be loaded afterwards. */
 bool rules_finish(struct th_rules *r, struct th_error *err);
 
+/* The ids and severities of the enabled rules and the ids of the enabled
+ * ignore rules, indexed as below, for the aggregate and the reports;
+ * valid as long as the rules, after rules_finish() succeeded. */
+const struct th_catalog *rules_catalog(const struct th_rules *r);
+
 /* Enabled event rules, in priority order: when several start patterns match
- * a line, the first rule wins. Indexes below are 0..rules_count()-1. */
+ * a line, the first rule wins. Indexes below are 0..rules_count()-1.
+ * rules_id and rules_severity are catalog_rule_id and
+ * catalog_rule_severity of rules_catalog(). */
 size_t rules_count(const struct th_rules *r);
 const char *rules_id(const struct th_rules *r, size_t rule);
 enum th_severity rules_severity(const struct th_rules *r, size_t rule);

@@ -157,7 +157,7 @@ static void put_fields(FILE *out, const struct th_event *ev)
 		if (!event_has(ev, (enum th_field)f))
 			continue;
 		struct th_span v = event_get(ev, (enum th_field)f);
-		put_field(out, event_field_name((enum th_field)f), v.p, v.n);
+		put_field(out, catalog_field_name((enum th_field)f), v.p, v.n);
 	}
 	if (ev->time[0] != '\0')
 		put_field(out, "time", ev->time,

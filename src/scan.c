@@ -557,7 +557,7 @@ static void *work(void *arg)
 		if (i >= s->n_items)
 			break;
 		struct item *it = &s->items[i];
-		it->agg = agg_new(s->rules, keys, n_keys);
+		it->agg = agg_new(rules_catalog(s->rules), keys, n_keys);
 		ln->agg = it->agg;
 		scan_item(ln, it, s->run->inputs[it->input].name);
 		it->run = run;
@@ -584,7 +584,7 @@ static void rescan_whole(struct th_scanner *s, size_t first)
 	     i++) {
 		struct item *r = &s->items[i];
 		agg_free(r->agg);
-		r->agg = agg_new(s->rules, keys, n_keys);
+		r->agg = agg_new(rules_catalog(s->rules), keys, n_keys);
 		run_fini(&r->run);
 		run_init(&r->run, rules_ignore_count(s->rules));
 		free(r->error);

@@ -294,7 +294,7 @@ struct th_state *state_open(const char *path, const enum th_key *group_by,
 	for (size_t i = 0; i < n_group_by; i++) {
 		size_t len = strlen(st->signature);
 		snprintf(st->signature + len, sizeof st->signature - len,
-			 "%s%s", i ? "," : "", agg_key_name(group_by[i]));
+			 "%s%s", i ? "," : "", catalog_key_name(group_by[i]));
 	}
 	if (st->other_groups == NULL)
 		die("out of memory (JSON object)");

@@ -37,7 +37,7 @@ static char *merge_once(const char *data, size_t size, bool *add_failed)
 		FILE *f = open_memstream(&out, &len);
 		CHECK(f != NULL);
 		struct th_report_ctx ctx = {.out = f,
-					    .rules = merge_rules(m),
+					    .catalog = merge_catalog(m),
 					    .agg = merge_agg(m),
 					    .run = merge_run(m),
 					    .version = "fuzz"};

@@ -76,9 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	put(data, size);
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
-	struct th_agg *agg = agg_new(rules, keys, n_keys);
+	struct th_agg *agg = agg_new(rules_catalog(rules), keys, n_keys);
 	struct th_report_ctx ctx = {.out = devnull,
-				    .rules = rules,
+				    .catalog = rules_catalog(rules),
 				    .agg = agg,
 				    .run = &run,
 				    .version = "fuzz"};

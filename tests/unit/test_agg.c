@@ -10,38 +10,25 @@
 
 #include "agg.h"
 
-/* Four rules (error, warning, error, info) and two ignore rules. */
-static const char rules_yaml[] = "rules:\n"
-				 "  - id: test.error\n"
-				 "    severity: error\n"
-				 "    start: 'TEST ERROR'\n"
-				 "  - id: test.warning\n"
-				 "    severity: warning\n"
-				 "    start: 'TEST WARNING'\n"
-				 "  - id: test.error2\n"
-				 "    severity: error\n"
-				 "    start: 'TEST SECOND ERROR'\n"
-				 "  - id: test.info\n"
-				 "    severity: info\n"
-				 "    start: 'TEST INFO'\n";
-
-static struct th_rules *load_rules(void)
+/* Four rules (error, warning, error, info) and two ignore rules: the
+ * aggregate sees rules only through a catalog. */
+static struct th_catalog *test_catalog(void)
 {
-	struct th_rules *r = rules_new();
-	struct th_error err = {0};
-	cr_assert(rules_load_buffer(r, "test.yaml", rules_yaml,
-				    strlen(rules_yaml), &err),
-		  "%s:%zu:%zu: %s", err.file, err.line, err.column,
-		  err.message);
-	cr_assert(rules_finish(r, &err), "%s", err.message);
-	return r;
+	struct th_catalog *c = catalog_new();
+	catalog_add_rule(c, "test.error", TH_SEV_ERROR);
+	catalog_add_rule(c, "test.warning", TH_SEV_WARNING);
+	catalog_add_rule(c, "test.error2", TH_SEV_ERROR);
+	catalog_add_rule(c, "test.info", TH_SEV_INFO);
+	catalog_add_ignore(c, "ignore.one");
+	catalog_add_ignore(c, "ignore.two");
+	return c;
 }
 
 /* Index of the rule with id ID; fails the test when there is none. */
-static size_t rule_index(const struct th_rules *r, const char *id)
+static size_t rule_index(const struct th_catalog *c, const char *id)
 {
-	for (size_t i = 0; i < rules_count(r); i++)
-		if (strcmp(rules_id(r, i), id) == 0)
+	for (size_t i = 0; i < catalog_rule_count(c); i++)
+		if (strcmp(catalog_rule_id(c, i), id) == 0)
 			return i;
 	cr_assert_fail("no rule %s", id);
 	return 0;
@@ -65,7 +52,7 @@ static void set_field(struct th_event *ev, enum th_field f, const char *v)
 }
 
 /* Fills EV (initialised by the caller) from S. */
-static void make_event(struct th_event *ev, const struct th_rules *r,
+static void make_event(struct th_event *ev, const struct th_catalog *r,
 		       struct spec s)
 {
 	event_reset(ev);
@@ -88,7 +75,7 @@ static void make_event(struct th_event *ev, const struct th_rules *r,
 
 /* An aggregate over the test rules, with the event used to feed it. */
 struct fixture {
-	struct th_rules *rules;
+	struct th_catalog *catalog;
 	struct th_agg *agg;
 	struct th_event ev;
 };
@@ -97,8 +84,8 @@ static struct fixture *open_agg(const enum th_key *keys, size_t n)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	cr_assert(f != NULL);
-	f->rules = load_rules();
-	f->agg = agg_new(f->rules, keys, n);
+	f->catalog = test_catalog();
+	f->agg = agg_new(f->catalog, keys, n);
 	event_init(&f->ev);
 	return f;
 }
@@ -112,13 +99,13 @@ static void close_agg(struct fixture *f)
 {
 	event_fini(&f->ev);
 	agg_free(f->agg);
-	rules_free(f->rules);
+	catalog_free(f->catalog);
 	free(f);
 }
 
 static bool add(struct fixture *f, struct spec s)
 {
-	make_event(&f->ev, f->rules, s);
+	make_event(&f->ev, f->catalog, s);
 	return agg_add(f->agg, &f->ev);
 }
 
@@ -143,23 +130,8 @@ static void expect_key(const struct th_group *g, enum th_key k,
 	const char *got = g->key[k];
 	bool same = (got == NULL && want == NULL) ||
 		    (got != NULL && want != NULL && strcmp(got, want) == 0);
-	cr_expect(same, "key %s: got %s, want %s", agg_key_name(k),
+	cr_expect(same, "key %s: got %s, want %s", catalog_key_name(k),
 		  show(got, b1, sizeof b1), show(want, b2, sizeof b2));
-}
-
-Test(agg, key_names_round_trip)
-{
-	for (size_t k = 0; k < TH_KEY_COUNT; k++) {
-		const char *name = agg_key_name((enum th_key)k);
-		enum th_key back;
-		cr_expect(agg_key_from_name(
-			      (struct th_span){name, strlen(name)}, &back),
-			  "%s", name);
-		cr_expect_eq(back, k, "%s", name);
-	}
-	enum th_key none;
-	cr_expect_not(agg_key_from_name(TH_SPAN_LIT("coro"), &none));
-	cr_expect_not(agg_key_from_name(TH_SPAN_LIT("coroutines"), &none));
 }
 
 Test(agg, groups_events_by_coroutine_and_counts_each_group)
@@ -204,9 +176,9 @@ static void check_single_key(enum th_key k, struct spec a, struct spec b,
 	add(f, b);
 	add(f, a);
 	const struct th_group *const *g;
-	cr_assert_eq(sorted(f, &g), 2, "group by %s", agg_key_name(k));
+	cr_assert_eq(sorted(f, &g), 2, "group by %s", catalog_key_name(k));
 	expect_key(g[0], k, va);
-	cr_expect_eq(g[0]->count, 2, "group by %s", agg_key_name(k));
+	cr_expect_eq(g[0]->count, 2, "group by %s", catalog_key_name(k));
 	expect_key(g[1], k, vb);
 	close_agg(f);
 }
@@ -260,7 +232,7 @@ Test(agg, groups_by_the_tuple_of_combined_keys)
 Test(agg, value_with_a_nul_byte_is_taken_up_to_the_nul)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
-	make_event(&f->ev, f->rules, (struct spec){0});
+	make_event(&f->ev, f->catalog, (struct spec){0});
 	event_set(&f->ev, TH_F_COROUTINE, (struct th_span){"abc\0def", 7});
 	agg_add(f->agg, &f->ev);
 	add(f, (struct spec){.coroutine = "abc"});
@@ -282,10 +254,11 @@ Test(agg, counts_events_per_rule_and_per_exception)
 	const struct th_group *const *g;
 	cr_assert_eq(sorted(f, &g), 1);
 	cr_expect_eq(g[0]->count, 6);
-	cr_expect_eq(g[0]->rule_counts[rule_index(f->rules, "test.error")], 5);
-	cr_expect_eq(g[0]->rule_counts[rule_index(f->rules, "test.warning")],
+	cr_expect_eq(g[0]->rule_counts[rule_index(f->catalog, "test.error")],
+		     5);
+	cr_expect_eq(g[0]->rule_counts[rule_index(f->catalog, "test.warning")],
 		     1);
-	cr_expect_eq(g[0]->rule_counts[rule_index(f->rules, "test.info")], 0);
+	cr_expect_eq(g[0]->rule_counts[rule_index(f->catalog, "test.info")], 0);
 	cr_assert_eq(g[0]->n_exceptions, 3,
 		     "the event without one is not counted");
 	const char *want[] = {"ConnectionError", "AError", "TimeoutError"};

@@ -78,10 +78,6 @@ Test(event, fields_are_set_cut_and_unset)
 	cr_expect_eq(event_get(&ev, TH_F_TASK).n, TH_MAX_FIELD - 1);
 	event_unset(&ev, TH_F_COROUTINE);
 	cr_expect(event_get(&ev, TH_F_COROUTINE).p == NULL);
-	enum th_field f;
-	cr_expect(event_field_from_name(span("defined_at"), &f) &&
-		  f == TH_F_DEFINED_AT);
-	cr_expect(!event_field_from_name(span("time"), &f));
 	event_fini(&ev);
 }
 

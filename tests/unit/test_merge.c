@@ -44,12 +44,12 @@ static char *scan_report(const char *text, const char *name,
 
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
-	struct th_agg *agg = agg_new(rules, keys, n_keys);
+	struct th_agg *agg = agg_new(rules_catalog(rules), keys, n_keys);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 	struct th_report_ctx ctx = {.out = out,
-				    .rules = rules,
+				    .catalog = rules_catalog(rules),
 				    .agg = agg,
 				    .run = &run,
 				    .version = "test"};
@@ -96,7 +96,7 @@ static char *merge_reports(char *const *reports, size_t n)
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 	struct th_report_ctx ctx = {.out = out,
-				    .rules = merge_rules(m),
+				    .catalog = merge_catalog(m),
 				    .agg = merge_agg(m),
 				    .run = merge_run(m),
 				    .version = "test"};

@@ -14,29 +14,23 @@
 
 #include "report.h"
 
-/* Four rules (error, warning, error, info) and two ignore rules. */
-static const char rules_yaml[] = "rules:\n"
-				 "  - id: test.error\n"
-				 "    severity: error\n"
-				 "    start: 'TEST ERROR'\n"
-				 "  - id: test.warning\n"
-				 "    severity: warning\n"
-				 "    start: 'TEST WARNING'\n"
-				 "  - id: test.error2\n"
-				 "    severity: error\n"
-				 "    start: 'TEST SECOND ERROR'\n"
-				 "  - id: test.info\n"
-				 "    severity: info\n"
-				 "    start: 'TEST INFO'\n"
-				 "ignore:\n"
-				 "  - id: ignore.health-check\n"
-				 "    coroutine: '^health$'\n"
-				 "  - id: ignore.noise\n"
-				 "    exception: '^Noise$'\n";
+/* Four rules (error, warning, error, info) and two ignore rules: a sink
+ * sees rules only through a catalog. */
+static struct th_catalog *test_catalog(void)
+{
+	struct th_catalog *c = catalog_new();
+	catalog_add_rule(c, "test.error", TH_SEV_ERROR);
+	catalog_add_rule(c, "test.warning", TH_SEV_WARNING);
+	catalog_add_rule(c, "test.error2", TH_SEV_ERROR);
+	catalog_add_rule(c, "test.info", TH_SEV_INFO);
+	catalog_add_ignore(c, "ignore.health-check");
+	catalog_add_ignore(c, "ignore.noise");
+	return c;
+}
 
 /* Everything a sink borrows, and the bytes it wrote. */
 struct world {
-	struct th_rules *rules;
+	struct th_catalog *catalog;
 	struct th_run run;
 	struct th_agg *agg;
 	struct th_event ev;
@@ -49,17 +43,11 @@ static struct world *world_new(const enum th_key *keys, size_t n_keys)
 {
 	struct world *w = calloc(1, sizeof *w);
 	cr_assert(w != NULL);
-	w->rules = rules_new();
-	struct th_error err = {0};
-	cr_assert(rules_load_buffer(w->rules, "test.yaml", rules_yaml,
-				    strlen(rules_yaml), &err),
-		  "%s:%zu:%zu: %s", err.file, err.line, err.column,
-		  err.message);
-	cr_assert(rules_finish(w->rules, &err), "%s", err.message);
-	run_init(&w->run, rules_ignore_count(w->rules));
+	w->catalog = test_catalog();
+	run_init(&w->run, catalog_ignore_count(w->catalog));
 	static const enum th_key by_coroutine = TH_KEY_COROUTINE;
-	w->agg = keys ? agg_new(w->rules, keys, n_keys)
-		      : agg_new(w->rules, &by_coroutine, 1);
+	w->agg = keys ? agg_new(w->catalog, keys, n_keys)
+		      : agg_new(w->catalog, &by_coroutine, 1);
 	event_init(&w->ev);
 	w->out = open_memstream(&w->buf, &w->len);
 	cr_assert(w->out != NULL);
@@ -74,7 +62,7 @@ static void world_free(struct world *w)
 	event_fini(&w->ev);
 	agg_free(w->agg);
 	run_fini(&w->run);
-	rules_free(w->rules);
+	catalog_free(w->catalog);
 	free(w);
 }
 
@@ -91,7 +79,7 @@ static void world_input(struct world *w, const char *name, uint64_t lines,
 static struct th_report_ctx world_ctx(struct world *w, bool color)
 {
 	return (struct th_report_ctx){.out = w->out,
-				      .rules = w->rules,
+				      .catalog = w->catalog,
 				      .agg = w->agg,
 				      .run = &w->run,
 				      .color = color,
@@ -105,10 +93,10 @@ static const char *world_output(struct world *w)
 	return w->buf;
 }
 
-static size_t rule_index(const struct th_rules *r, const char *id)
+static size_t rule_index(const struct th_catalog *c, const char *id)
 {
-	for (size_t i = 0; i < rules_count(r); i++)
-		if (strcmp(rules_id(r, i), id) == 0)
+	for (size_t i = 0; i < catalog_rule_count(c); i++)
+		if (strcmp(catalog_rule_id(c, i), id) == 0)
 			return i;
 	cr_assert_fail("no rule %s", id);
 	return 0;
@@ -146,7 +134,7 @@ static void world_event(struct world *w, struct th_sink *sink, struct spec s)
 {
 	struct th_event *ev = &w->ev;
 	event_reset(ev);
-	ev->rule = rule_index(w->rules, s.rule ? s.rule : "test.error");
+	ev->rule = rule_index(w->catalog, s.rule ? s.rule : "test.error");
 	ev->input = s.input ? s.input : "app.log";
 	ev->input_index = s.input_index;
 	ev->line = s.line ? s.line : 1;

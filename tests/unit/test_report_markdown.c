@@ -59,7 +59,7 @@ static char *markdown(struct th_report_ctx tune)
 	FILE *out = open_memstream(&buf, &len);
 	struct th_report_ctx ctx = tune;
 	ctx.out = out;
-	ctx.rules = merge_rules(m);
+	ctx.catalog = merge_catalog(m);
 	ctx.agg = merge_agg(m);
 	ctx.run = merge_run(m);
 	struct th_sink *s = report_markdown_new(&ctx);

@@ -118,7 +118,7 @@ static struct sample *sample_new(const enum th_key *keys, size_t n_keys)
 		  "%s:%zu:%zu: %s", err.file, err.line, err.column,
 		  err.message);
 	run_init(&s->run, rules_ignore_count(s->rules));
-	s->agg = agg_new(s->rules, keys, n_keys);
+	s->agg = agg_new(rules_catalog(s->rules), keys, n_keys);
 	char log[] = TH_TEST_SAMPLE_LOG;
 	struct th_sink quiet = {.event =
 				    quiet_event}; /* the scanner needs one */
@@ -148,7 +148,7 @@ static char *render(const struct th_rules *rules, struct th_agg *agg,
 	FILE *out = open_memstream(&buf, &len);
 	cr_assert(out != NULL);
 	struct th_report_ctx ctx = {.out = out,
-				    .rules = rules,
+				    .catalog = rules_catalog(rules),
 				    .agg = agg,
 				    .run = run,
 				    .color = color,
@@ -396,7 +396,7 @@ static struct made *made_new(void)
 		  "%s", err.message);
 	run_init(&m->run, 0);
 	run_add_input(&m->run, "application.log");
-	m->agg = agg_new(m->rules, by_coroutine, 1);
+	m->agg = agg_new(rules_catalog(m->rules), by_coroutine, 1);
 	char time[32];
 	for (unsigned i = 0; i < 60; i++) {
 		snprintf(time, sizeof time, "2024-05-01T10:%02u:00Z", i);

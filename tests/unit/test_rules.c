@@ -112,15 +112,15 @@ static void assert_field(const struct th_event *ev, enum th_field f,
 {
 	if (want == NULL) {
 		cr_assert(!event_has(ev, f), "%s should be unset, is '%.*s'",
-			  event_field_name(f), (int)event_get(ev, f).n,
+			  catalog_field_name(f), (int)event_get(ev, f).n,
 			  event_get(ev, f).p);
 		return;
 	}
 	cr_assert(event_has(ev, f), "%s unset, wanted '%s'",
-		  event_field_name(f), want);
+		  catalog_field_name(f), want);
 	struct th_span v = event_get(ev, f);
 	cr_assert(v.n == strlen(want) && memcmp(v.p, want, v.n) == 0,
-		  "%s is '%.*s', wanted '%s'", event_field_name(f), (int)v.n,
+		  "%s is '%.*s', wanted '%s'", catalog_field_name(f), (int)v.n,
 		  v.p, want);
 }
 
