@@ -44,6 +44,8 @@ bool assembler_open_only_in(const struct th_assembler *a, uint32_t source);
 /* True when no event is open: the scanner may skip lines in bulk. */
 bool assembler_idle(const struct th_assembler *a);
 
+/* The next four serve the --state end-of-input decision (state_end.c). */
+
 /* For incremental runs (--state), at the end of an input before
  * assembler_end_input: the start offset (th_record.offset) and first line
  * of the earliest event still unfinished (cut off in its frames, a chain

@@ -220,6 +220,17 @@ static void scan_inputs(const struct th_options *o, struct th_scanner *scanner)
 	scanner_finish(scanner);
 }
 
+/* A problem the scan found: an input that cannot be read (an error) or
+ * what a --state plan leaves out (a warning). */
+static void tell(void *ctx, const struct th_error *e, bool warning)
+{
+	(void)ctx;
+	if (warning)
+		diag_warn("%s: %s", e->file, e->message);
+	else
+		diag_error("%s: %s", e->file, e->message);
+}
+
 static int scan(const struct th_options *o, const struct th_rules *rules)
 {
 	struct th_state *state = NULL;
@@ -242,6 +253,7 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	struct th_sink *sink = make_sink(o, &ctx);
 	struct th_scanner *scanner =
 	    scanner_new(rules, agg, sink, &run, o->jobs);
+	scanner_set_notify(scanner, tell, NULL);
 	if (state != NULL)
 		scanner_set_state(scanner, state);
 	struct th_window window;

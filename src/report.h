@@ -43,6 +43,10 @@ struct th_sink {
 	struct th_report_ctx ctx;
 };
 
+/* True once a write of S's output failed (EPIPE, ENOSPC): --follow stops
+ * then instead of reading on for nobody. */
+bool report_failed(const struct th_sink *s);
+
 struct th_sink *report_text_new(const struct th_report_ctx *ctx);
 struct th_sink *report_json_new(const struct th_report_ctx *ctx);
 struct th_sink *report_ndjson_new(const struct th_report_ctx *ctx);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "report.h"
 
 /* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
 static const char replacement[] = "\xEF\xBF\xBD";
@@ -206,4 +207,9 @@ bool report_json_write(FILE *out, const json_t *doc, size_t flags)
 	if (json_dumpf(doc, out, flags) != 0)
 		return false;
 	return fputc('\n', out) != EOF;
+}
+
+bool report_failed(const struct th_sink *s)
+{
+	return ferror(s->ctx.out) != 0;
 }

@@ -1,6 +1,8 @@
 /* run.c - run-wide counters; see run.h. */
 #include "run.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,20 @@ void run_fini(struct th_run *run)
 	memset(run, 0, sizeof *run);
 }
 
+void run_add(struct th_run *dst, const struct th_run *src)
+{
+	dst->events += src->events;
+	if (src->worst > dst->worst)
+		dst->worst = src->worst;
+	for (size_t i = 0; i < dst->n_ignored && i < src->n_ignored; i++)
+		dst->ignored[i] += src->ignored[i];
+	dst->lines_truncated += src->lines_truncated;
+	dst->events_truncated += src->events_truncated;
+	dst->events_incomplete += src->events_incomplete;
+	dst->match_errors += src->match_errors;
+	dst->groups_dropped += src->groups_dropped;
+}
+
 size_t run_add_input(struct th_run *run, const char *name)
 {
 	if (run->n_inputs == run->cap_inputs) {
@@ -47,4 +63,18 @@ bool run_fail_input(struct th_run *run, size_t index, const char *why)
 	in->error = xstrdup(why);
 	run->inputs_failed++;
 	return true;
+}
+
+void run_notify(const struct th_notify *n, bool warning, const char *file,
+		const char *fmt, ...)
+{
+	if (n == NULL || n->fn == NULL)
+		return;
+	struct th_error e = {.set = true};
+	snprintf(e.file, sizeof e.file, "%s", file);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof e.message, fmt, ap);
+	va_end(ap);
+	n->fn(n->ctx, &e, warning);
 }

@@ -8,6 +8,7 @@
 #ifndef TH_RUN_H
 #define TH_RUN_H
 
+#include "diag.h"
 #include "th.h"
 
 struct th_run_input {
@@ -37,6 +38,10 @@ struct th_run {
 void run_init(struct th_run *run, size_t n_ignore_rules);
 void run_fini(struct th_run *run);
 
+/* Adds SRC's counters (not its inputs) to DST's: a worker's run into the
+ * scanner's. */
+void run_add(struct th_run *dst, const struct th_run *src);
+
 /* Adds an input and returns its index (stable for the run). */
 size_t run_add_input(struct th_run *run, const char *name);
 
@@ -44,5 +49,19 @@ size_t run_add_input(struct th_run *run, const char *name);
  * counts it as failed. Only its first failure is kept: returns false,
  * changing nothing, when it had failed already. */
 bool run_fail_input(struct th_run *run, size_t index, const char *why);
+
+/* Where library code tells of a problem as it happens (an input that
+ * failed, a warning about one), instead of printing: E's file names the
+ * input, its message says what. main.c prints them; tests collect them.
+ * FN NULL: nobody is told. */
+typedef void (*th_notify_fn)(void *ctx, const struct th_error *e, bool warning);
+struct th_notify {
+	th_notify_fn fn;
+	void *ctx;
+};
+
+/* Tells N (which may be NULL) of FILE: MESSAGE. */
+void run_notify(const struct th_notify *n, bool warning, const char *file,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

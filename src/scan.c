@@ -1,8 +1,5 @@
-/* scan.c - drive inputs through the pipeline; see scan.h.
- *
- * While no event is open the scanner never looks at single lines: it asks
- * the trigger for the next literal in the whole buffered window, skips
- * the lines before it in bulk and only then reads the candidate line.
+/* scan.c - drive inputs through the pipeline; see scan.h. The walk is
+ * walk.c, --follow follow.c, the --state end of an input state_end.c.
  *
  * With several jobs, inputs become work items: whole files, and ranges of
  * large plain files cut where a log record starts (an event never spans
@@ -14,10 +11,7 @@
  */
 #include "scan.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,16 +20,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "assemble.h"
-#include "classify.h"
 #include "diag.h"
+#include "follow.h"
 #include "input.h"
 #include "lines.h"
 #include "pipeline.h"
 #include "prefix.h"
 #include "state.h"
+#include "state_end.h"
 #include "th_limits.h"
 #include "trigger.h"
+#include "walk.h"
 
 /* Where one pipeline's events go: into the aggregate, and out through the
  * sink when the sink prints events as they come. */
@@ -94,6 +89,7 @@ struct th_scanner {
 	struct th_state *state; /* --state; NULL: none */
 	th_filter_fn filter;	/* scanner_set_filter; NULL: none */
 	void *filter_ctx;
+	struct th_notify notify;
 };
 
 /* A classified event: into its group, and out through the sink when the
@@ -152,50 +148,28 @@ static struct th_input *open_item(const struct item *it, char *err,
 	return in;
 }
 
-/* Ends the input of a tracked plain item (--state): an event unfinished
- * at the end is left for the next run, which reads it whole, unless an
- * event that began after it was counted already (interleaved writers):
- * then it is counted now, incomplete, and everything read is committed. */
-/* True when PATH was last written TH_STATE_SETTLE_SECONDS ago or more
- * (TRACEHOUND_SETTLE_SECONDS overrides it, for tests). */
-static bool writer_quiet(const char *path)
+/* TH_STATE_SETTLE_SECONDS, or TRACEHOUND_SETTLE_SECONDS for tests. */
+static long settle_seconds(void)
 {
 	const char *env = getenv("TRACEHOUND_SETTLE_SECONDS");
-	long settle =
-	    env != NULL ? strtol(env, NULL, 10) : TH_STATE_SETTLE_SECONDS;
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return true;
-	return time(NULL) - st.st_mtime >= settle;
+	return env != NULL ? strtol(env, NULL, 10) : TH_STATE_SETTLE_SECONDS;
 }
 
-static void end_stated(struct th_pipeline *pl, struct item *it,
-		       struct th_lines *l)
+/* --state: ends IT's input as state_end_read decides. */
+static void end_stated(struct th_pipeline *p, struct item *it,
+		       const struct th_lines *l)
 {
-	struct th_assembler *a = pipeline_assembler(pl);
-	uint64_t open_at, open_line, last;
-	it->commit_offset = it->start + lines_offset(l);
-	it->commit_lines = it->line_base + lines_number(l) - 1;
-	/* An event that reached a point where it may end (a final line,
-	 * an asyncio message) is taken as it is only when the writer has
-	 * gone quiet; while the file is still being written it may go on
-	 * (a chain, the traceback of a message), so it waits for the next
-	 * run rather than being counted now and again then. */
-	bool quiet = writer_quiet(it->path);
-	if (!it->tracked || it->compressed ||
-	    !assembler_open_start(a, !quiet, &open_at, &open_line)) {
-		assembler_end_input(a);
-		return;
-	}
-	if (quiet)
-		assembler_close_complete(a);
-	if (assembler_last_emitted(a, &last) && last >= open_at) {
-		assembler_end_input(a);
-		return;
-	}
-	assembler_drop_open(a);
-	it->commit_offset = it->start + open_at;
-	it->commit_lines = it->line_base + open_line - 1;
+	struct th_state_read r = {.path = it->path,
+				  .compressed = it->compressed,
+				  .start = it->start,
+				  .end = it->end,
+				  .line_base = it->line_base,
+				  .tracked = it->tracked};
+	struct th_state_end end;
+	state_end_read(pipeline_assembler(p), &r, lines_offset(l),
+		       lines_number(l) - 1, settle_seconds(), &end);
+	it->commit_offset = end.offset;
+	it->commit_lines = end.lines;
 }
 
 /* Scans item IT with pipeline P, whose aggregate and run take the
@@ -240,22 +214,7 @@ static void record_input(struct th_scanner *s, const struct item *it)
 		state_commit_file(s->state, it->path, &it->id,
 				  it->commit_offset, it->commit_lines);
 	if (it->error != NULL && run_fail_input(s->run, it->input, it->error))
-		diag_error("%s: %s", ri->name, it->error);
-}
-
-/* Adds a worker's counters to the scanner's run. */
-static void run_add(struct th_run *dst, const struct th_run *src)
-{
-	dst->events += src->events;
-	if (src->worst > dst->worst)
-		dst->worst = src->worst;
-	for (size_t i = 0; i < dst->n_ignored && i < src->n_ignored; i++)
-		dst->ignored[i] += src->ignored[i];
-	dst->lines_truncated += src->lines_truncated;
-	dst->events_truncated += src->events_truncated;
-	dst->events_incomplete += src->events_incomplete;
-	dst->match_errors += src->match_errors;
-	dst->groups_dropped += src->groups_dropped;
+		run_notify(&s->notify, false, ri->name, "%s", it->error);
 }
 
 struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
@@ -291,6 +250,11 @@ void scanner_set_filter(struct th_scanner *s, th_filter_fn fn, void *ctx)
 	s->filter_ctx = ctx;
 	if (s->serial != NULL)
 		pipeline_set_filter(s->serial->p, fn, ctx);
+}
+
+void scanner_set_notify(struct th_scanner *s, th_notify_fn fn, void *ctx)
+{
+	s->notify = (struct th_notify){fn, ctx};
 }
 
 static void item_fini(struct item *it)
@@ -487,41 +451,33 @@ static void scan_or_queue(struct th_scanner *s, struct item *it)
 	record_input(s, it);
 }
 
-/* --state: the reads the state plans for PATH, each an input of its own
- * (a rotated file's tail is named as the rotated file). False when PATH
- * cannot be examined: it is then read as without a state. */
-static bool visit_stated(struct th_scanner *s, const char *path)
+/* --state: one read a plan asks for, an input of its own (a rotated
+ * file's tail is named as the rotated file). */
+static void visit_read(void *ctx, const struct th_state_read *r,
+		       const struct th_file_id *id)
 {
-	struct th_state_plan plan;
-	if (!state_plan(s->state, path, &plan))
-		return false;
-	if (plan.warning[0] != '\0')
-		diag_warn("%s: %s", path, plan.warning);
-	for (size_t i = 0; i < plan.n; i++) {
-		const struct th_state_read *r = &plan.reads[i];
-		struct item it = {
-		    .path = r->path,
-		    .input = run_add_input(s->run, r->path),
-		    .ranged = !r->compressed,
-		    .start = r->start,
-		    .end = r->end,
-		    .stated = true,
-		    .compressed = r->compressed,
-		    .tracked = r->tracked,
-		    .line_base = r->line_base,
-		    .id = plan.id,
-		};
-		scan_or_queue(s, &it);
-		free(it.error);
-	}
-	state_plan_fini(&plan);
-	return true;
+	struct th_scanner *s = ctx;
+	struct item it = {
+	    .path = r->path,
+	    .input = run_add_input(s->run, r->path),
+	    .ranged = !r->compressed,
+	    .start = r->start,
+	    .end = r->end,
+	    .stated = true,
+	    .compressed = r->compressed,
+	    .tracked = r->tracked,
+	    .line_base = r->line_base,
+	    .id = *id,
+	};
+	scan_or_queue(s, &it);
+	free(it.error);
 }
 
 /* A file named on the command line or found in a directory. */
 static void visit_file(struct th_scanner *s, const char *path)
 {
-	if (s->state != NULL && strcmp(path, "-") != 0 && visit_stated(s, path))
+	if (s->state != NULL && strcmp(path, "-") != 0 &&
+	    state_visit(s->state, path, visit_read, s, &s->notify))
 		return;
 	const char *name = strcmp(path, "-") == 0 ? "-" : path;
 	size_t input = run_add_input(s->run, name);
@@ -728,278 +684,38 @@ void scanner_finish(struct th_scanner *s)
 	merge_items(s);
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
+/* A file the walk found, or a directory it could not list. */
+static void on_walk(void *ctx, const char *path, const char *why)
 {
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int not_hidden(const struct dirent *d)
-{
-	return d->d_name[0] != '.';
-}
-
-static void visit_dir(struct th_scanner *s, const char *dir);
-
-/* One name found in a directory: a subdirectory is walked, a regular file
- * (or a link to one) scanned; links to directories, devices, pipes and
- * sockets are passed over. */
-static void visit_entry(struct th_scanner *s, const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		visit_file(s, path); /* reports why it cannot be read */
-	else if (S_ISDIR(st.st_mode))
-		visit_dir(s, path);
-	else if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
-		visit_file(s, path); /* a dangling link: report it */
-	else if (S_ISREG(st.st_mode))
+	struct th_scanner *s = ctx;
+	if (why == NULL) {
 		visit_file(s, path);
-}
-
-/* Visits a directory's files and subdirectories in name order, skipping
- * hidden ones and not following symbolic links to directories (as
- * ripgrep does), so a link cycle cannot trap the walk. */
-static void visit_dir(struct th_scanner *s, const char *dir)
-{
-	struct dirent **names;
-	int n = scandir(dir, &names, not_hidden, by_name);
-	if (n < 0) {
-		struct item it = {.input = run_add_input(s->run, dir),
-				  .error = strerror(errno)};
-		record_input(s, &it);
 		return;
 	}
-	for (int i = 0; i < n; i++) {
-		size_t len = strlen(dir) + strlen(names[i]->d_name) + 2;
-		char *path = xmalloc(len);
-		bool slash = dir[strlen(dir) - 1] == '/';
-		snprintf(path, len, "%s%s%s", dir, slash ? "" : "/",
-			 names[i]->d_name);
-		visit_entry(s, path);
-		free(path);
-		free(names[i]);
-	}
-	free(names);
+	struct item it = {.input = run_add_input(s->run, path),
+			  .error = (char *)why};
+	record_input(s, &it);
 }
 
 void scanner_scan_path(struct th_scanner *s, const char *path)
 {
-	struct stat st;
-	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
-	    S_ISDIR(st.st_mode))
-		visit_dir(s, path);
-	else
-		visit_file(s, path);
-}
-
-/* --follow ---------------------------------------------------------------- */
-
-/* One followed input, with a pipeline of its own so that the events open
- * in several files stay apart. */
-struct follower {
-	const char *path; /* as given; "-" for stdin */
-	size_t input;	  /* index in the run; kept across reopening */
-	struct lane *ln;
-	struct th_input *in; /* NULL: not open now */
-	struct th_lines *l;
-	bool file; /* a regular file: watched for rotation */
-	uint64_t dev, ino;
-	bool searched;	    /* the search was chosen from a first line */
-	bool done;	    /* followed no more */
-	bool flushed;	    /* no line since the last quiet flush */
-	uint64_t last_line; /* ms (monotonic): when a line last came */
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Sleeps MS milliseconds, or less when a signal comes. */
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-/* Names input F failed with WHY (once) and stops following it. */
-static void follow_fail(struct th_scanner *s, struct follower *f,
-			const char *why)
-{
-	struct item it = {.input = f->input, .error = (char *)why};
-	record_input(s, &it);
-	f->done = true;
-}
-
-/* Opens F's path from its start. False when it cannot be now: stdin
- * with nothing to read yet (opening would wait for a byte), or a file
- * that cannot be opened (ERR says why; "" for stdin). */
-static bool follow_open(struct follower *f, char *err, size_t err_size)
-{
-	err[0] = '\0';
-	if (strcmp(f->path, "-") == 0) {
-		struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
-		if (poll(&pfd, 1, 0) <= 0)
-			return false;
-	}
-	f->in = input_open(f->path, err, err_size);
-	if (f->in == NULL)
-		return false;
-	/* a compressed input is read once, to its end: nobody appends to
-	 * one, and its decoder would take a pause for a cut */
-	bool plain = input_compression(f->in) == TH_COMPRESSION_NONE;
-	if (plain)
-		input_follow(f->in);
-	f->l = lines_new(f->in, TH_READ_BUFFER);
-	lines_set_growing(f->l, plain);
-	struct th_input_file id;
-	f->file =
-	    plain && strcmp(f->path, "-") != 0 && input_file_id(f->in, &id);
-	f->dev = f->file ? id.dev : 0;
-	f->ino = f->file ? id.ino : 0;
-	f->searched = false;
-	pipeline_begin_input(f->ln->p, input_name(f->in), f->input, 0);
-	return true;
-}
-
-/* Closes every event still open in F's pipeline: a quiet flush, or the
- * end of an input. One cut off is marked incomplete. */
-static void follow_flush(struct follower *f)
-{
-	pipeline_end_input(f->ln->p);
-}
-
-/* Reads F's lines up to what is there now. Returns whether any came;
- * an input error ends F's input and is recorded. */
-static bool follow_read(struct th_scanner *s, struct follower *f)
-{
-	uint64_t before = lines_offset(f->l);
-	if (!f->searched)
-		f->searched = pipeline_choose_search(f->ln->p, f->l);
-	enum th_status st =
-	    f->searched ? pipeline_feed(f->ln->p, f->l) : TH_EOF;
-	if (st != TH_EOF) {
-		char *why = xstrdup(input_error(f->in));
-		follow_fail(s, f, why);
-		free(why);
-	}
-	return lines_offset(f->l) != before;
-}
-
-/* Ends F's current input: its unterminated last line is read as it is,
- * open events are closed, and its lines and bytes go into the run. */
-static void follow_close(struct th_scanner *s, struct follower *f)
-{
-	if (f->in == NULL)
-		return;
-	lines_set_growing(f->l, false);
-	if (!f->done)
-		(void)follow_read(s, f);
-	follow_flush(f);
-	struct th_run_input *ri = &s->run->inputs[f->input];
-	ri->lines += lines_number(f->l) - 1;
-	ri->bytes += lines_offset(f->l);
-	pipeline_count(f->ln->p, f->l);
-	lines_free(f->l);
-	input_close(f->in);
-	f->l = NULL;
-	f->in = NULL;
-}
-
-/* Whether F's path now names another file than the one open (rotated:
- * renamed away and created anew), or the open file was truncated
- * (copytruncate). A path missing for now (between the rename and the
- * create) is neither: the open file is read on. */
-static bool follow_replaced(const struct follower *f)
-{
-	struct th_input_file id;
-	struct stat st;
-	if (!f->file || !input_file_id(f->in, &id))
-		return false;
-	if (id.size < id.pos)
-		return true;
-	return stat(f->path, &st) == 0 &&
-	       ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino);
-}
-
-/* One round for F: open it if it is not, read what is new, follow a
- * rotation or truncation, flush after a quiet time. Returns whether any
- * line came. */
-static bool follow_step(struct th_scanner *s, struct follower *f, uint64_t now)
-{
-	char err[256];
-	if (f->in == NULL && !follow_open(f, err, sizeof err))
-		return false; /* stdin not ready, or a rotated path not back */
-	bool got = follow_read(s, f);
-	if (f->done)
-		return got;
-	if (input_compression(f->in) != TH_COMPRESSION_NONE ||
-	    input_ended(f->in)) {
-		follow_close(s, f); /* read whole: nothing more will come */
-		f->done = true;
-		return got;
-	}
-	if (follow_replaced(f)) {
-		follow_close(s, f);
-		return true; /* the new file is opened next round */
-	}
-	if (got) {
-		f->last_line = now;
-		f->flushed = false;
-	} else if (!f->flushed && now - f->last_line >= TH_FOLLOW_QUIET_MS) {
-		follow_flush(f);
-		f->flushed = true;
-	}
-	return got;
-}
-
-/* Sets up follower F for PATH; an input that cannot be followed is
- * recorded as failed. */
-static void follow_start(struct th_scanner *s, struct follower *f,
-			 const char *path, uint64_t now)
-{
-	char err[256];
-	struct stat st;
-	*f = (struct follower){.path = path,
-			       .input = run_add_input(s->run, path),
-			       .last_line = now};
-	f->ln = lane_new(s, s->agg, s->sink, s->run);
-	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
-	    S_ISDIR(st.st_mode))
-		follow_fail(s, f, "Is a directory (--follow follows files)");
-	else if (!follow_open(f, err, sizeof err) && err[0] != '\0')
-		follow_fail(s, f, err);
+	walk_path(path, on_walk, s);
 }
 
 void scanner_follow(struct th_scanner *s, const char *const *paths,
 		    size_t n_paths, const volatile sig_atomic_t *stop)
 {
-	static const char *const stdin_only[] = {"-"};
-	if (n_paths == 0) {
-		paths = stdin_only;
-		n_paths = 1;
-	}
-	struct follower *fs = xcalloc(n_paths, sizeof *fs);
-	for (size_t i = 0; i < n_paths; i++)
-		follow_start(s, &fs[i], paths[i], now_ms());
-	while (!*stop && !ferror(s->sink->ctx.out)) {
-		bool live = false, got = false;
-		for (size_t i = 0; i < n_paths && !*stop; i++) {
-			if (fs[i].done)
-				continue;
-			live = true;
-			got |= follow_step(s, &fs[i], now_ms());
-		}
-		if (!live)
-			break;
-		if (!got)
-			sleep_ms(TH_FOLLOW_POLL_MS);
-	}
-	for (size_t i = 0; i < n_paths; i++) {
-		follow_close(s, &fs[i]);
-		lane_free(fs[i].ln);
-	}
-	free(fs);
+	struct lane out = {
+	    .rules = s->rules, .agg = s->agg, .sink = s->sink, .run = s->run};
+	struct th_follow fo = {.setup = {.rules = s->rules,
+					 .trigger = s->trigger,
+					 .framed = s->framed,
+					 .run = s->run,
+					 .deliver = deliver,
+					 .ctx = &out},
+			       .filter = s->filter,
+			       .filter_ctx = s->filter_ctx,
+			       .sink = s->sink,
+			       .notify = s->notify};
+	follow_paths(&fo, paths, n_paths, stop);
 }

@@ -1,11 +1,11 @@
-/* scan.h - read inputs to their end and push every line through the
- * pipeline: lines -> prefix -> assemble -> classify -> aggregate and sink.
+/* scan.h - read inputs to their end through pipelines (pipeline.h) into
+ * the aggregate and the sink: serially, or with -j cut into work items
+ * that threads scan and that are merged in input order.
  *
- * Owns:        the per-run pipeline objects (matcher, trigger, prefixer,
- *              assembler, classifier).
+ * Owns:        the triggers, the pipelines and the queued work items.
  * Borrows:     rules, aggregate, sink and run (must outlive it).
- * Errors:      an input that cannot be opened or read is named on stderr
- *              (through diag), recorded in the run, and the scan goes on.
+ * Errors:      an input that cannot be opened or read is recorded in the
+ *              run and told to the notify callback, and the scan goes on.
  */
 #ifndef TH_SCAN_H
 #define TH_SCAN_H
@@ -41,29 +41,21 @@ void scanner_set_state(struct th_scanner *s, struct th_state *state);
  * Call before the first scanner_scan_path(). */
 void scanner_set_filter(struct th_scanner *s, th_filter_fn fn, void *ctx);
 
+/* Problems found while scanning (an input that cannot be read, a --state
+ * plan's warning) are told to FN as they happen, not printed. */
+void scanner_set_notify(struct th_scanner *s, th_notify_fn fn, void *ctx);
+
 /* Scans PATH ("-" for stdin; a directory is walked in name order). An
  * input that cannot be read is recorded in the run and named on stderr;
  * what was read before a failure counts. With several jobs the files are
  * only queued: scanner_finish() scans them. */
 void scanner_scan_path(struct th_scanner *s, const char *path);
 
-/* --follow: how often inputs are polled for new bytes, and how long
- * without a new line before an event still open is flushed (printed,
- * marked incomplete when cut off mid-traceback). */
-#define TH_FOLLOW_POLL_MS  200
-#define TH_FOLLOW_QUIET_MS 1000
-
-/* --follow: reads PATHS (none: stdin) to their ends, then polls them in
- * turn for new lines and feeds those through the pipeline, each input
- * with a pipeline of its own; until *STOP is set (by a signal handler:
- * sleeps and reads are short or interrupted, so it is seen within one
- * poll) or no input can grow any more (stdin's pipe ended, compressed
- * files read). A file renamed away and created anew, or truncated, is
- * read to its end and then read again from its start; a path missing for
- * a while is waited for. An event still open after TH_FOLLOW_QUIET_MS
- * without a new line is closed and delivered. Needs a scanner of one job;
- * use instead of scanner_scan_path()/scanner_finish(). A directory or an
- * input that cannot be opened at the start is recorded as failed. */
+/* --follow (see follow_paths): PATHS (none: stdin) are read as they
+ * grow, into the aggregate and the sink, until *STOP is set, the sink's
+ * output failed or no input can grow any more. Needs a scanner of one
+ * job; use instead of scanner_scan_path()/scanner_finish(). A directory
+ * or an input that cannot be opened at the start is recorded as failed. */
 void scanner_follow(struct th_scanner *s, const char *const *paths,
 		    size_t n_paths, const volatile sig_atomic_t *stop);
 

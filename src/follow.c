@@ -1,0 +1,227 @@
+/* follow.c - --follow; see follow.h. */
+#include "follow.h"
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "input.h"
+#include "lines.h"
+#include "th_limits.h"
+
+/* One followed input, with a pipeline of its own so that the events open
+ * in several files stay apart. */
+struct follower {
+	const char *path; /* as given; "-" for stdin */
+	size_t input;	  /* index in the run; kept across reopening */
+	struct th_pipeline *p;
+	struct th_input *in; /* NULL: not open now */
+	struct th_lines *l;
+	bool file; /* a regular file: watched for rotation */
+	uint64_t dev, ino;
+	bool searched;	    /* the search was chosen from a first line */
+	bool done;	    /* followed no more */
+	bool flushed;	    /* no line since the last quiet flush */
+	uint64_t last_line; /* ms (monotonic): when a line last came */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Sleeps MS milliseconds, or less when a signal comes. */
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* Names input F failed with WHY (once) and stops following it. */
+static void follow_fail(const struct th_follow *fo, struct follower *f,
+			const char *why)
+{
+	struct th_run *run = fo->setup.run;
+	if (run_fail_input(run, f->input, why))
+		run_notify(&fo->notify, false, run->inputs[f->input].name, "%s",
+			   why);
+	f->done = true;
+}
+
+/* Opens F's path from its start. False when it cannot be now: stdin
+ * with nothing to read yet (opening would wait for a byte), or a file
+ * that cannot be opened (ERR says why; "" for stdin). */
+static bool follow_open(struct follower *f, char *err, size_t err_size)
+{
+	err[0] = '\0';
+	if (strcmp(f->path, "-") == 0) {
+		struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+		if (poll(&pfd, 1, 0) <= 0)
+			return false;
+	}
+	f->in = input_open(f->path, err, err_size);
+	if (f->in == NULL)
+		return false;
+	/* a compressed input is read once, to its end: nobody appends to
+	 * one, and its decoder would take a pause for a cut */
+	bool plain = input_compression(f->in) == TH_COMPRESSION_NONE;
+	if (plain)
+		input_follow(f->in);
+	f->l = lines_new(f->in, TH_READ_BUFFER);
+	lines_set_growing(f->l, plain);
+	struct th_input_file id;
+	f->file =
+	    plain && strcmp(f->path, "-") != 0 && input_file_id(f->in, &id);
+	f->dev = f->file ? id.dev : 0;
+	f->ino = f->file ? id.ino : 0;
+	f->searched = false;
+	pipeline_begin_input(f->p, input_name(f->in), f->input, 0);
+	return true;
+}
+
+/* Closes every event still open in F's pipeline: a quiet flush, or the
+ * end of an input. One cut off is marked incomplete. */
+static void follow_flush(struct follower *f)
+{
+	pipeline_end_input(f->p);
+}
+
+/* Reads F's lines up to what is there now. Returns whether any came;
+ * an input error ends F's input and is recorded. */
+static bool follow_read(const struct th_follow *fo, struct follower *f)
+{
+	uint64_t before = lines_offset(f->l);
+	if (!f->searched)
+		f->searched = pipeline_choose_search(f->p, f->l);
+	enum th_status st = f->searched ? pipeline_feed(f->p, f->l) : TH_EOF;
+	if (st != TH_EOF) {
+		char *why = xstrdup(input_error(f->in));
+		follow_fail(fo, f, why);
+		free(why);
+	}
+	return lines_offset(f->l) != before;
+}
+
+/* Ends F's current input: its unterminated last line is read as it is,
+ * open events are closed, and its lines and bytes go into the run. */
+static void follow_close(const struct th_follow *fo, struct follower *f)
+{
+	if (f->in == NULL)
+		return;
+	lines_set_growing(f->l, false);
+	if (!f->done)
+		(void)follow_read(fo, f);
+	follow_flush(f);
+	struct th_run_input *ri = &fo->setup.run->inputs[f->input];
+	ri->lines += lines_number(f->l) - 1;
+	ri->bytes += lines_offset(f->l);
+	pipeline_count(f->p, f->l);
+	lines_free(f->l);
+	input_close(f->in);
+	f->l = NULL;
+	f->in = NULL;
+}
+
+/* Whether F's path now names another file than the one open (rotated:
+ * renamed away and created anew), or the open file was truncated
+ * (copytruncate). A path missing for now (between the rename and the
+ * create) is neither: the open file is read on. */
+static bool follow_replaced(const struct follower *f)
+{
+	struct th_input_file id;
+	struct stat st;
+	if (!f->file || !input_file_id(f->in, &id))
+		return false;
+	if (id.size < id.pos)
+		return true;
+	return stat(f->path, &st) == 0 &&
+	       ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino);
+}
+
+/* One round for F: open it if it is not, read what is new, follow a
+ * rotation or truncation, flush after a quiet time. Returns whether any
+ * line came. */
+static bool follow_step(const struct th_follow *fo, struct follower *f,
+			uint64_t now)
+{
+	char err[256];
+	if (f->in == NULL && !follow_open(f, err, sizeof err))
+		return false; /* stdin not ready, or a rotated path not back */
+	bool got = follow_read(fo, f);
+	if (f->done)
+		return got;
+	if (input_compression(f->in) != TH_COMPRESSION_NONE ||
+	    input_ended(f->in)) {
+		follow_close(fo, f); /* read whole: nothing more will come */
+		f->done = true;
+		return got;
+	}
+	if (follow_replaced(f)) {
+		follow_close(fo, f);
+		return true; /* the new file is opened next round */
+	}
+	if (got) {
+		f->last_line = now;
+		f->flushed = false;
+	} else if (!f->flushed && now - f->last_line >= TH_FOLLOW_QUIET_MS) {
+		follow_flush(f);
+		f->flushed = true;
+	}
+	return got;
+}
+
+/* Sets up follower F for PATH; an input that cannot be followed is
+ * recorded as failed. */
+static void follow_start(const struct th_follow *fo, struct follower *f,
+			 const char *path, uint64_t now)
+{
+	char err[256];
+	struct stat st;
+	*f = (struct follower){.path = path,
+			       .input = run_add_input(fo->setup.run, path),
+			       .last_line = now};
+	f->p = pipeline_new(&fo->setup);
+	pipeline_set_filter(f->p, fo->filter, fo->filter_ctx);
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		follow_fail(fo, f, "Is a directory (--follow follows files)");
+	else if (!follow_open(f, err, sizeof err) && err[0] != '\0')
+		follow_fail(fo, f, err);
+}
+
+void follow_paths(const struct th_follow *fo, const char *const *paths,
+		  size_t n_paths, const volatile sig_atomic_t *stop)
+{
+	static const char *const stdin_only[] = {"-"};
+	if (n_paths == 0) {
+		paths = stdin_only;
+		n_paths = 1;
+	}
+	struct follower *fs = xcalloc(n_paths, sizeof *fs);
+	for (size_t i = 0; i < n_paths; i++)
+		follow_start(fo, &fs[i], paths[i], now_ms());
+	while (!*stop && !report_failed(fo->sink)) {
+		bool live = false, got = false;
+		for (size_t i = 0; i < n_paths && !*stop; i++) {
+			if (fs[i].done)
+				continue;
+			live = true;
+			got |= follow_step(fo, &fs[i], now_ms());
+		}
+		if (!live)
+			break;
+		if (!got)
+			sleep_ms(TH_FOLLOW_POLL_MS);
+	}
+	for (size_t i = 0; i < n_paths; i++) {
+		follow_close(fo, &fs[i]);
+		pipeline_free(fs[i].p);
+	}
+	free(fs);
+}
