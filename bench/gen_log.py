@@ -23,10 +23,20 @@ same way everywhere in the block), task names, app line numbers, object
 addresses and timestamps are replaced; the block is then parsed again and
 must give exactly the renamed events, which are added to the truth.
 
-Counting follows tracehound's default rules (SPEC section 1): one event per
-asyncio message (its traceback is part of it), one per traceback chain, one
-per leaf of a bare exception group.  Blocks are always separated by at least
-one ordinary timestamped line, so no event can run into the next.
+Counting follows tracehound's default rules (README.md, "What it finds"):
+one event per asyncio message (its traceback is part of it), one per
+traceback chain, one per leaf of a bare exception group.  Blocks are always
+separated by at least one ordinary timestamped line, so no event can run
+into the next.  With --every 1 nearly every line is in an event (a crash
+loop).
+
+--tasks N (many groups): every event is a short report naming a task
+(`Task was destroyed but it is pending!` with its `task:` line, or a
+never-retrieved `future: <Task ...>` with a short traceback), one ordinary
+line before each, in three process runs whose task names restart at
+Task-1: N/20 events, then N, then N/50, so N distinct names, some named two
+or three times.  Also writes FILE.tasks, the task name of each event in
+order, for `sort | uniq -c`.
 
 FILE.truth.json: {"params": ..., "bytes", "lines", "blocks", "events",
 "rules": {rule: n}, "groups": [{"coroutine", "count", "rules",
@@ -454,6 +464,37 @@ def json_pool(rng, k=256):
     return pool
 
 
+class Background:
+    """The ordinary lines around the events (one method call a line)."""
+
+    def __init__(self, rng):
+        self.rr = rng.random
+        self.payloads = json_pool(rng)
+        self.ips = ["10.%d.%d.%d" % (rng.randrange(256), rng.randrange(256),
+                                     rng.randrange(1, 255))
+                    for _ in range(512)]
+
+    def line(self, kind, ts, acc_str):
+        """One line of KIND ("access", "json" or a LINE_KINDS key) with
+        its newline; TS is the logging time, ACC_STR the access-log one."""
+        rr = self.rr
+        if kind == "access":
+            p = PATHS[int(rr() * len(PATHS))]
+            if "%d" in p:
+                p = p % int(rr() * 99999)
+            return ('%s INFO [aiohttp.access] %s [%s] "%s %s HTTP/1.1" %d %d "-" "%s" 0.%03ds\n'
+                    % (ts, self.ips[int(rr() * 512)], acc_str, METHODS[int(rr() * len(METHODS))],
+                       p, STATUSES[int(rr() * len(STATUSES))], int(rr() * 90000),
+                       AGENTS[int(rr() * len(AGENTS))], int(rr() * 1000)))
+        if kind == "json":
+            return "%s INFO [app.events] publish id=%d payload=%s\n" % (
+                ts, int(rr() * 10 ** 9), self.payloads[int(rr() * len(self.payloads))])
+        level, loggers, msgs = LINE_KINDS[kind]
+        fmt, a, b = msgs[int(rr() * len(msgs))]
+        return "%s %s [%s] %s\n" % (ts, level, loggers[int(rr() * len(loggers))],
+                                     fmt % (int(rr() * a), int(rr() * b)))
+
+
 def fmt_time(t):
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
 
@@ -475,13 +516,155 @@ def generator_digest():
         return hashlib.sha256(f.read()).hexdigest()[:16]
 
 
+# ---------------------------------------------------------------------------
+# Many groups: every event names a task (--tasks).
+
+TASK_RULES = ("asyncio.task-destroyed-pending", "asyncio.exception-never-retrieved")
+TASK_MARK, FULL_MARK, SHORT_MARK = "\x00", "\x01", "\x02"
+
+
+def task_templates(sub, variants=4):
+    """Format strings of one-event blocks that name exactly one task, each
+    rendered (renamed and checked) VARIANTS times: [(weight, format,
+    event)], the format taking f (logging time), s (short time) and t
+    (the task number)."""
+    out = []
+    for b in sub.pool:
+        if len(b.events) != 1 or b.rule not in TASK_RULES:
+            continue
+        # short reports only (the file holds millions of them)
+        if len(b.lines) > 8 or len(set(TASKNAME.findall("\n".join(b.lines)))) != 1:
+            continue
+        # the short destroyed-pending reports come three to one, so that
+        # the file is not mostly tracebacks
+        weight = 3 if b.rule == TASK_RULES[0] else 1
+        for _ in range(variants):
+            text, evs, _ = sub.render(b, FULL_MARK, SHORT_MARK)
+            text = TASKNAME.sub("name='Task-" + TASK_MARK + "'", text)
+            fmt = (text.replace("%", "%%").replace(FULL_MARK, "%(f)s")
+                   .replace(SHORT_MARK, "%(s)s").replace(TASK_MARK, "%(t)d"))
+            out.append((weight, fmt, evs[0]))
+    if not out:
+        sys.exit("gen_log: no event block in the pool names one task")
+    return out
+
+
+def lifetimes(distinct):
+    """Events per process lifetime: task names restart at Task-1 in each,
+    so a name comes back after a restart.  A short run, the long one that
+    names DISTINCT tasks, and a shorter one: Task-1 .. Task-DISTINCT/50 are
+    named three times, up to DISTINCT/20 twice, the rest once."""
+    return [max(1, distinct // 20), distinct, max(1, distinct // 50)]
+
+
+def generate_tasks(args, rng, pool, params, truth_path):
+    """A log whose events each name a task; writes OUT, OUT.truth.json and
+    OUT.tasks (the task name of each event, in order)."""
+    sub = Substituter(rng, pool)
+    bg = Background(rng)
+    rr = rng.random
+    tmpl = task_templates(sub)
+    cum, acc = [], 0
+    for w, _, _ in tmpl:
+        acc += w
+        cum.append(acc)
+    kinds = ("access", "debug", "info", "warn")
+    kweights = (40, 36, 20, 4)
+    t0 = 1714521600
+    msec = 0
+    sec_cached = sec_str = acc_str = None
+    total = nlines = 0
+    per_tmpl = [0] * len(tmpl)
+    tmpl_lines = [f.count("\n") for _, f, _ in tmpl]
+    started = time.time()
+    with open(args.out + ".tmp", "wb") as out, open(args.out + ".tasks.tmp", "w") as tasks:
+        chunk, names = [], []
+        for life, n_events in enumerate(lifetimes(args.tasks)):
+            for task in range(1, n_events + 1):
+                # an ordinary line before each report; the worker's start
+                # line before the first
+                seq = rng.choices(kinds, kweights) if task > 1 else ["start"]
+                for kind in seq:
+                    msec += 1 + int(rr() * 20)
+                    sec = t0 + msec // 1000
+                    if sec != sec_cached:
+                        sec_cached = sec
+                        sec_str = fmt_time(sec)
+                        acc_str = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(sec))
+                    ts = "%s,%03d" % (sec_str, msec % 1000)
+                    if kind == "start":
+                        chunk.append("%s INFO [app.main] worker starting (pid %d, run %d)\n"
+                                     % (ts, 1000 + int(rr() * 30000), life + 1))
+                    else:
+                        chunk.append(bg.line(kind, ts, acc_str))
+                    nlines += 1
+                k = bisect.bisect_right(cum, rr() * acc)
+                chunk.append(tmpl[k][1] % {"f": ts, "s": "%s.%03d" % (sec_str[11:], msec % 1000),
+                                           "t": task})
+                per_tmpl[k] += 1
+                nlines += tmpl_lines[k]
+                names.append("Task-%d\n" % task)
+                if len(chunk) >= 65536:
+                    data = "".join(chunk).encode("utf-8")
+                    out.write(data)
+                    total += len(data)
+                    tasks.write("".join(names))
+                    chunk, names = [], []
+        data = "".join(chunk).encode("utf-8")
+        out.write(data)
+        total += len(data)
+        tasks.write("".join(names))
+    os.replace(args.out + ".tmp", args.out)
+    os.replace(args.out + ".tasks.tmp", args.out + ".tasks")
+    groups, rules, events = {}, {}, 0
+    for k, n in enumerate(per_tmpl):
+        if not n:
+            continue
+        rule, coro, exc = tmpl[k][2]
+        g = groups.setdefault(coro, {"count": 0, "rules": {}, "exceptions": {}})
+        g["count"] += n
+        g["rules"][rule] = g["rules"].get(rule, 0) + n
+        if exc:
+            g["exceptions"][exc] = g["exceptions"].get(exc, 0) + n
+        rules[rule] = rules.get(rule, 0) + n
+        events += n
+    write_truth(args, truth_path, params, total, nlines, events, events, rules, groups)
+    print("gen_log: %s: %d bytes, %d lines, %d events naming %d distinct tasks "
+          "(%d templates) in %.1fs"
+          % (args.out, total, nlines, events, args.tasks, len(tmpl),
+             time.time() - started), file=sys.stderr)
+    return 0
+
+
+def write_truth(args, truth_path, params, total, nlines, nblocks, nevents, rules, groups):
+    """Writes FILE.truth.json (see the top of this file); returns its groups."""
+    glist = [{"coroutine": k, "count": v["count"],
+              "rules": dict(sorted(v["rules"].items())),
+              "exceptions": dict(sorted(v["exceptions"].items()))}
+             for k, v in groups.items()]
+    glist.sort(key=lambda g: (-g["count"], g["coroutine"] is not None, g["coroutine"] or ""))
+    truth = {"params": params, "file": os.path.basename(args.out),
+             "bytes": total, "lines": nlines, "blocks": nblocks,
+             "events": nevents, "rules": dict(sorted(rules.items())),
+             "groups": glist}
+    with open(truth_path + ".tmp", "w") as f:
+        json.dump(truth, f, indent=1)
+        f.write("\n")
+    os.replace(truth_path + ".tmp", truth_path)
+    return glist
+
+
 def generate(args):
     rng = random.Random(args.seed)
     pool, pool_digest = load_pool(args.repo)
     params = {"seed": args.seed, "size": args.size, "every": args.every,
               "generator": generator_digest(), "pool": pool_digest[:16]}
+    if args.tasks:
+        params = {"seed": args.seed, "tasks": args.tasks,
+                  "generator": params["generator"], "pool": params["pool"]}
     truth_path = args.out + ".truth.json"
-    if args.reuse and os.path.exists(args.out) and os.path.exists(truth_path):
+    have = [args.out, truth_path] + ([args.out + ".tasks"] if args.tasks else [])
+    if args.reuse and all(os.path.exists(p) for p in have):
         try:
             with open(truth_path) as f:
                 old = json.load(f)
@@ -491,14 +674,12 @@ def generate(args):
                 return 0
         except (OSError, ValueError):
             pass
+    if args.tasks:
+        return generate_tasks(args, rng, pool, params, truth_path)
 
     sub = Substituter(rng, pool)
-    payloads = json_pool(rng)
-    ips = ["10.%d.%d.%d" % (rng.randrange(256), rng.randrange(256), rng.randrange(1, 255))
-           for _ in range(512)]
+    bg = Background(rng)
     rr = rng.random
-    n_paths, n_methods, n_statuses = len(PATHS), len(METHODS), len(STATUSES)
-    n_agents, n_payloads = len(AGENTS), len(payloads)
 
     # precomputed kind sequence: cheap per line choice
     kinds = ("access", "debug", "info", "warn", "json", "near")
@@ -550,23 +731,7 @@ def generate(args):
                     total += len(enc)
                     # the block is followed by this line of ordinary chatter
                     kind = "info"
-                if kind == "access":
-                    p = PATHS[int(rr() * n_paths)]
-                    if "%d" in p:
-                        p = p % int(rr() * 99999)
-                    line = ('%s INFO [aiohttp.access] %s [%s] "%s %s HTTP/1.1" %d %d "-" "%s" 0.%03ds\n'
-                            % (ts, ips[int(rr() * 512)], acc_str, METHODS[int(rr() * n_methods)],
-                               p, STATUSES[int(rr() * n_statuses)], int(rr() * 90000),
-                               AGENTS[int(rr() * n_agents)], int(rr() * 1000)))
-                else:
-                    if kind == "json":
-                        line = "%s INFO [app.events] publish id=%d payload=%s\n" % (
-                            ts, int(rr() * 10 ** 9), payloads[int(rr() * n_payloads)])
-                    else:
-                        level, loggers, msgs = LINE_KINDS[kind]
-                        fmt, a, b = msgs[int(rr() * len(msgs))]
-                        line = "%s %s [%s] %s\n" % (ts, level, loggers[int(rr() * len(loggers))],
-                                                     fmt % (int(rr() * a), int(rr() * b)))
+                line = bg.line(kind, ts, acc_str)
                 chunk.append(line.encode("ascii"))
                 chunk_bytes += len(line)
                 total += len(line)
@@ -582,20 +747,8 @@ def generate(args):
         out.write(b"".join(chunk))
     os.replace(tmp, args.out)
 
-    groups = summarize(events_all)
-    glist = [{"coroutine": k, "count": v["count"],
-              "rules": dict(sorted(v["rules"].items())),
-              "exceptions": dict(sorted(v["exceptions"].items()))}
-             for k, v in groups.items()]
-    glist.sort(key=lambda g: (-g["count"], g["coroutine"] is not None, g["coroutine"] or ""))
-    truth = {"params": params, "file": os.path.basename(args.out),
-             "bytes": total, "lines": nlines, "blocks": nblocks,
-             "events": len(events_all), "rules": dict(sorted(rules.items())),
-             "groups": glist}
-    with open(truth_path + ".tmp", "w") as f:
-        json.dump(truth, f, indent=1)
-        f.write("\n")
-    os.replace(truth_path + ".tmp", truth_path)
+    glist = write_truth(args, truth_path, params, total, nlines, nblocks,
+                        len(events_all), rules, summarize(events_all))
     print("gen_log: %s: %d bytes, %d lines, %d blocks, %d events in %d groups "
           "(pool %d blocks) in %.1fs"
           % (args.out, total, nlines, nblocks, len(events_all), len(glist),
@@ -612,6 +765,10 @@ def main():
                     help="one event block per N lines on average "
                          "(sparse 20000, dense 200)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tasks", type=int, default=0,
+                    help="many groups: every event names a task, N distinct "
+                         "task names in all (--size and --every are not used); "
+                         "also writes OUT.tasks, the task name of each event")
     ap.add_argument("--out", required=True)
     ap.add_argument("--repo", default=REPO, help="repository with sample-logs/ and "
                     "tests/e2e/expected/ (default: the one holding this script)")

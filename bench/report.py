@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Turn bench/run.sh's measurements into the Markdown of bench/results.md.
 
-    report.py --data DIR --rss RSS.tsv --checks CHECKS.txt --command CMD
-              --alt ALT --tracehound BIN LABEL=FILE...
+    report.py --data DIR --workloads WORK.tsv --truth TRUTH.tsv --rss RSS.tsv
+              --checks CHECKS.txt --command CMD --alt ALT --tracehound BIN
 
+WORK.tsv: per workload its label, the file read, the command it is
+compared with (rg -c, or the decompressor) and tracehound's command name.
 Reads DIR/hyperfine-LABEL.json (and DIR/hyperfine-LABEL-peer.json when
-present), FILE.truth.json, the peak RSS per command from RSS.tsv
-(label, name, KiB) and the correctness lines of CHECKS.txt.
+present), FILE.truth.json, the verdict of the truth check per workload
+(TRUTH.tsv: label, OK / MISMATCH / not read yet), the peak RSS per command
+(RSS.tsv: label, name, KiB) and the correctness lines of CHECKS.txt.
 """
 import argparse
 import json
@@ -59,9 +62,53 @@ def fmt_s(x):
     return "%.3f" % x if x < 10 else "%.2f" % x
 
 
+def tsv(path, width):
+    rows = []
+    if path and os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) == width:
+                    rows.append(parts)
+    return rows
+
+
+def upper_first(s):
+    return s[:1].upper() + s[1:]
+
+
+def describe(label, truth):
+    p = truth["params"]
+    if "tasks" in p:
+        return ("every event names a task: %d distinct task names (`Task-N`, "
+                "numbering restarts with each of 3 process runs), `--group-by task`"
+                % p["tasks"])
+    if "compressed" in p:
+        return "the dense log, `%s`" % p["compressed"]
+    if p.get("wrapped") == "docker":
+        return "the dense generator's log as Docker json-file lines"
+    if p.get("wrapped") == "cri":
+        return ("the dense generator's log as CRI lines, lines over %d bytes cut "
+                "into `P` pieces (%s of them)" % (p["max_line"], truth.get("partial_lines", "?")))
+    if label == "crashloop":
+        return "plain text, an event block per %d line (blocks separated by one ordinary line)" % p["every"]
+    return "plain text, one event block per %d lines" % p["every"]
+
+
+TOOLS = [("grep", "grep --version | head -1"), ("rg", "rg --version | head -1"),
+         ("hyperfine", "hyperfine --version"), ("python", "python3 --version"),
+         ("cat", "cat --version | head -1"), ("gzip", "gzip --version | head -1"),
+         ("igzip", "igzip --version 2>&1 | head -1 | sed 's/ command line interface//'"),
+         ("zstd", "zstd --version | sed 's/^[* ]*//; s/ CLI (64-bit)//; s/, by .*//'"),
+         ("xz", "xz --version | head -1"),
+         ("bzip2", "bzip2 --help 2>&1 | head -1 | sed 's/, a block-sorting file compressor\\.  Version//; s/,.*//'")]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
+    ap.add_argument("--workloads", required=True)
+    ap.add_argument("--truth", required=True)
     ap.add_argument("--rss", required=True)
     ap.add_argument("--checks", required=True)
     ap.add_argument("--load", help="label, before|after, 1-minute load average")
@@ -70,23 +117,30 @@ def main():
     ap.add_argument("--tracehound", required=True)
     ap.add_argument("--rev", default="", help="the git revision built (TH_REV), "
                     "empty for the working tree")
-    ap.add_argument("files", nargs="+", help="LABEL=FILE")
     a = ap.parse_args()
 
-    rss = {}
-    with open(a.rss) as f:
-        for line in f:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) == 3:
-                rss[(parts[0], parts[1])] = parts[2]
-
+    rss = {(l, n): kb for l, n, kb in tsv(a.rss, 3)}
+    verdict = {l: v for l, v in tsv(a.truth, 2)}
     load = {}
-    if a.load and os.path.exists(a.load):
-        with open(a.load) as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) == 3:
-                    load.setdefault(parts[0], {})[parts[1]] = float(parts[2])
+    for l, when, v in tsv(a.load, 3):
+        load.setdefault(l, {})[when] = float(v)
+
+    def rss_mib(label, name):
+        kb = rss.get((label, name), "?")
+        return "%.1f" % (int(kb) / 1024) if kb.isdigit() else "?"
+
+    work = []
+    for label, path, base, th_name in tsv(a.workloads, 4):
+        with open(path + ".truth.json") as f:
+            truth = json.load(f)
+        results = []
+        for name in ("hyperfine-%s.json" % label, "hyperfine-%s-peer.json" % label):
+            p = os.path.join(a.data, name)
+            if os.path.exists(p):
+                with open(p) as f:
+                    results.extend(json.load(f)["results"])
+        by = {r["command"]: r for r in results}
+        work.append((label, path, base, th_name, truth, results, by))
 
     m = machine()
     out = []
@@ -103,69 +157,81 @@ def main():
     else:
         rev = sh("git rev-parse --short HEAD")
         dirty = sh("git status --porcelain -- src patterns meson.build")
-    w("Tools: %s; %s; %s; %s; %s; tracehound %s built `--buildtype=release` "
-      "from commit %s%s."
-      % (sh("grep --version | head -1"), sh("rg --version | head -1"),
-         sh("hyperfine --version"), sh("python3 --version"),
-         sh("cat --version | head -1"),
+    w("Tools: %s; tracehound %s built `--buildtype=release` from commit %s%s."
+      % ("; ".join(v for v in (sh(c) for _, c in TOOLS) if v),
          th_ver[0].split()[-1] if th_ver else "?", rev or "?",
          " plus uncommitted changes (working tree)" if dirty else ""))
     w("Locale: `LANG=%s LC_ALL=%s`." % (os.environ.get("LANG", ""), os.environ.get("LC_ALL", "")))
     w("")
     w("Reproduce: `%s`" % a.command)
     w("")
-    w("Each time is the median of hyperfine runs on a page-cached file "
-      "(`--warmup 1`; the Python peer without warmup).  MB/s = file bytes / "
-      "median / 10^6.  \"× tracehound json\" = median / median of "
-      "`tracehound --format json` (below 1: faster than tracehound).  Peak RSS "
-      "from `/usr/bin/time -v` over one run (the largest process of the "
-      "pipeline).  grep and rg count lines matching `%s`; grep's output goes "
-      "to a pipe (`| cat`), never to /dev/null." % a.alt)
+    w("## Summary")
     w("")
-
-    for spec in a.files:
-        label, path = spec.split("=", 1)
-        with open(path + ".truth.json") as f:
-            truth = json.load(f)
+    w("Median seconds of hyperfine runs on a page-cached file (`--warmup 1`), all "
+      "in this one run.  \"×\" = tracehound's median / the median of the command "
+      "it is compared with: `rg -c` with the same triggers on text, the "
+      "decompressor alone (output to /dev/null) on compressed input; below 1 "
+      "tracehound is faster.  Peak RSS is tracehound's, from `/usr/bin/time -v` "
+      "over one run.  Truth: tracehound's JSON report against the generator's "
+      "truth (per coroutine counts, rules and exceptions, events and lines; for "
+      "`groups`, every task's count against `sort | uniq -c` of the task names "
+      "written).")
+    w("")
+    w("| workload | input | MiB | events | tracehound s | compared with | its s "
+      "| × | tracehound peak RSS MiB | truth | load before / after |")
+    w("|---|---|---:|---:|---:|---|---:|---:|---:|---|---|")
+    for label, path, base, th_name, truth, results, by in work:
         size = os.path.getsize(path)
-        results = []
-        for name in ("hyperfine-%s.json" % label, "hyperfine-%s-peer.json" % label):
-            p = os.path.join(a.data, name)
-            if os.path.exists(p):
-                with open(p) as f:
-                    results.extend(json.load(f)["results"])
-        th = next((r for r in results if r["command"] == "tracehound json"), None)
-        base = th["median"] if th else None
-        w("## %s: `%s`" % (label, os.path.basename(path)))
-        w("")
-        w("%.1f MiB (%d bytes), %d lines, %d event blocks, %d events in %d "
-          "coroutine groups (one block per %d lines requested, seed %d)."
-          % (size / 1048576, size, truth["lines"], truth["blocks"], truth["events"],
-             len(truth["groups"]), truth["params"]["every"], truth["params"]["seed"]))
-        w("")
+        th, b = by.get(th_name), by.get(base)
         ld = load.get(label, {})
-        if ld:
-            busy = ld.get("before", 0) >= 1.0
-            w("1-minute load average before / after measuring: %s / %s "
-              "(the benchmark itself adds up to 1-2)%s"
-              % (ld.get("before", "?"), ld.get("after", "?"),
-                 "; the machine was busy before: other processes competed "
-                 "for the cores, so look at min s as well" if busy else ""))
-            w("")
-        w("| command | median s | min s | MB/s | × tracehound json | peak RSS MiB |")
+        w("| %s | %s | %.1f | %d | %s | `%s` | %s | %s | %s | %s | %s / %s |"
+          % (label, describe(label, truth), size / 1048576, truth["events"],
+             fmt_s(th["median"]) if th else "not read yet",
+             base, fmt_s(b["median"]) if b else "?",
+             "%.2f" % (th["median"] / b["median"]) if th and b else "—",
+             rss_mib(label, th_name) if th else "—",
+             verdict.get(label, "?"), ld.get("before", "?"), ld.get("after", "?")))
+    w("")
+    w("The load average is the 1-minute one before and after measuring the "
+      "workload (the benchmark itself adds up to 1-2 on this 2-core machine); "
+      "above that, other processes competed for the cores: look at min s in "
+      "the tables below as well.")
+    w("")
+    w("## Each workload")
+    w("")
+    w("MB/s = bytes of log text (uncompressed) / median / 10^6.  \"× base\" = "
+      "median / the median of the command tracehound is compared with.  Peak "
+      "RSS is the largest process of the pipeline.  grep and rg count lines "
+      "matching `%s`; their output goes to a pipe (`| cat`), never to "
+      "/dev/null (GNU grep stops at the first match then)." % a.alt)
+    w("")
+    for label, path, base, th_name, truth, results, by in work:
+        size = os.path.getsize(path)
+        text_bytes = truth["bytes"]
+        b = by.get(base)
+        w("### %s: `%s`" % (label, os.path.basename(path)))
+        w("")
+        groups = truth["params"].get("tasks") and "%d task names" % truth["params"]["tasks"] \
+            or "%d coroutine groups" % len(truth["groups"])
+        w("%s.  %.1f MiB (%d bytes)%s, %d lines, %d events in %s (seed %d)."
+          % (upper_first(describe(label, truth)), size / 1048576, size,
+             "; %.1f MiB of text" % (text_bytes / 1048576) if text_bytes != size else "",
+             truth["lines"], truth["events"], groups, truth["params"]["seed"]))
+        w("")
+        w("| command | median s | min s | MB/s | × %s | peak RSS MiB |" % base)
         w("|---|---:|---:|---:|---:|---:|")
         for r in results:
             med = r["median"]
-            kb = rss.get((label, r["command"]), "?")
-            rss_s = "%.1f" % (int(kb) / 1024) if kb.isdigit() else "?"
-            ratio = "%.2f" % (med / base) if base else "?"
             w("| `%s` | %s | %s | %.0f | %s | %s |"
-              % (r["command"], fmt_s(med), fmt_s(r["min"]), size / med / 1e6, ratio, rss_s))
-        if not any(r["command"] == "python peer.py" for r in results):
+              % (r["command"], fmt_s(med), fmt_s(r["min"]), text_bytes / med / 1e6,
+                 "%.2f" % (med / b["median"]) if b else "?", rss_mib(label, r["command"])))
+        if th_name not in by:
+            w("| `%s` | not read yet | | | | |" % th_name)
+        if label == "sparse" and "python peer.py" not in by:
             w("| `python peer.py` | not run on this file (the peer is timed on "
               "the dense file only; `PEER_SPARSE=1` adds it) | | | | |")
         w("")
-    w("Commands (FILE is the log):")
+    w("Commands (FILE is the input):")
     w("")
     w("| name | command |")
     w("|---|---|")
@@ -174,16 +240,19 @@ def main():
             ("grep -c -E", "grep -c -E 'ALT' FILE | cat"),
             ("rg -c", "rg -c 'ALT' FILE | cat"),
             ("rg --no-mmap -c", "rg --no-mmap -c 'ALT' FILE | cat"),
+            ("rg -z -c", "rg -z -c 'ALT' FILE | cat"),
+            ("igzip -dc, zcat, zstd -dc, xz -dc, bzip2 -dc", "igzip -dc FILE >/dev/null (and so on)"),
             ("tracehound text", "tracehound --format text FILE >/dev/null"),
             ("tracehound json", "tracehound --format json FILE >/dev/null"),
             ("tracehound json -j 1", "tracehound -j 1 --format json FILE >/dev/null"),
             ("tracehound json, AVX2 search", "TRACEHOUND_SCAN=fingerprint tracehound --format json FILE >/dev/null"),
+            ("tracehound json -g task", "tracehound --format json --group-by task FILE >/dev/null"),
             ("python peer.py", "python3 bench/peer.py FILE >/dev/null")]
     for n, c in rows:
         w("| %s | `%s` |" % (n, c.replace("|", "\\|")))
     w("")
-    w("Correctness (per-coroutine counts, per rule and per exception, against "
-      "FILE.truth.json written by the generator):")
+    w("Correctness (tracehound's report against FILE.truth.json written by the "
+      "generator; for groups, against `sort | uniq -c` of FILE.tasks):")
     w("")
     with open(a.checks) as f:
         for line in f:

@@ -1,15 +1,39 @@
 #!/usr/bin/env bash
 # tracehound benchmark: see bench/README.md.  One command: bench/run.sh
 #
+# Workloads (ONLY selects some, in this order):
+#   sparse    plain log, one event block per 20,000 lines
+#   dense     plain log, one per 200 lines
+#   crashloop plain log, nearly every line in an event
+#   docker    the dense generator's log as Docker json-file lines
+#   cri       the same as Kubernetes CRI lines, long lines cut into P pieces
+#   gz zst    the dense log compressed (gzip -6, zstd -3), against the
+#             decompressor alone
+#   xz bz2    the same with xz -6 and bzip2 -9 (tracehound does not read
+#             these yet: only the decompressor is timed)
+#   groups    every event names a task, millions of distinct task names,
+#             scanned with --group-by task and checked with sort | uniq -c
+#
 # Environment (defaults in brackets):
-#   SPARSE_SIZE [1G]  DENSE_SIZE [256M]   sizes of the two generated logs
-#   SPARSE_EVERY [20000]  DENSE_EVERY [200]  one event block per N lines
+#   SPARSE_SIZE [1G]  DENSE_SIZE [256M]  CRASH_SIZE [256M]  WRAP_SIZE [128M]
+#                     sizes of the generated logs (docker and cri wrap a
+#                     WRAP_SIZE log of the dense generator; gz, zst, xz and
+#                     bz2 compress the dense log)
+#   SPARSE_EVERY [20000]  DENSE_EVERY [200]  CRASH_EVERY [1]
+#                     one event block per N lines
+#   CRI_MAX_LINE [2048] cri: lines longer than this are cut into P pieces
+#   GROUPS_TASKS [5000000] groups: distinct task names
 #   SEED [1]          generator seed
 #   RUNS [5]          hyperfine runs per command (after 1 warmup run)
+#   GROUPS_RUNS [RUNS] hyperfine runs on the groups log
 #   PEER_RUNS [3]     runs of the Python peer (no warmup: it is slow)
 #   PEER_SPARSE [0]   1: also time the peer on the sparse file
 #   ALLOW_MISMATCH [0] 1: keep measuring when tracehound disagrees with the truth
-#   ONLY [sparse dense] which files to measure
+#   ONLY [sparse dense crashloop docker cri gz zst xz bz2 groups]
+#   PREPARE_ONLY [0]  1: build and make the inputs, then stop (to measure
+#                     later on a quieter machine)
+#   INSTALL [0]       1: apt-get install the missing tools (else run.sh
+#                     names them, prints the apt-get line and stops)
 #   DATA [bench/data] where logs, the build and hyperfine exports go
 #   RESULTS [bench/results.md]
 #   TH_REV [unset]    build this git revision (git archive into DATA/src-REV)
@@ -20,14 +44,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SPARSE_SIZE=${SPARSE_SIZE:-1G}
 DENSE_SIZE=${DENSE_SIZE:-256M}
+CRASH_SIZE=${CRASH_SIZE:-256M}
+WRAP_SIZE=${WRAP_SIZE:-128M}
 SPARSE_EVERY=${SPARSE_EVERY:-20000}
 DENSE_EVERY=${DENSE_EVERY:-200}
+CRASH_EVERY=${CRASH_EVERY:-1}
+CRI_MAX_LINE=${CRI_MAX_LINE:-2048}
+GROUPS_TASKS=${GROUPS_TASKS:-5000000}
 SEED=${SEED:-1}
 RUNS=${RUNS:-5}
+GROUPS_RUNS=${GROUPS_RUNS:-$RUNS}
 PEER_RUNS=${PEER_RUNS:-3}
 PEER_SPARSE=${PEER_SPARSE:-0}
 ALLOW_MISMATCH=${ALLOW_MISMATCH:-0}
-ONLY=${ONLY:-sparse dense}
+ALL="sparse dense crashloop docker cri gz zst xz bz2 groups"
+ONLY=${ONLY:-$ALL}
+INSTALL=${INSTALL:-0}
 DATA=${DATA:-bench/data}
 RESULTS=${RESULTS:-bench/results.md}
 TH_REV=${TH_REV:-}
@@ -44,26 +76,52 @@ ALT='never retrieved|Traceback \(most recent call last\)|was never awaited|destr
 
 say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf '\nbench: FAILED: %s\n' "$*" >&2; exit 1; }
+selected() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+for label in $ONLY; do
+    case " $ALL " in *" $label "*) ;; *) die "unknown workload $label (ONLY takes: $ALL)" ;; esac
+done
 
 # ---------------------------------------------------------------- tools
 say "tools"
+SUDO=; [ "$(id -u)" -eq 0 ] || SUDO="sudo "
 need=()
-command -v rg >/dev/null || need+=(ripgrep)
-command -v hyperfine >/dev/null || need+=(hyperfine)
-[ -x /usr/bin/time ] || need+=(time)
-command -v python3 >/dev/null || need+=(python3)
-command -v meson >/dev/null || need+=(meson)
-command -v ninja >/dev/null || need+=(ninja-build)
-if [ ${#need[@]} -gt 0 ]; then
-    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    echo "installing: ${need[*]}" >&2
-    $SUDO apt-get install -y --no-install-recommends "${need[@]}" ||
-        { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${need[@]}"; }
+missing=()
+want() {  # package, then the commands that need it
+    local pkg=$1 c
+    shift
+    for c in "$@"; do
+        if ! command -v "$c" >/dev/null; then
+            need+=("$pkg"); missing+=("$c"); return
+        fi
+    done
+}
+want ripgrep rg
+want hyperfine hyperfine
+want time /usr/bin/time
+want python3 python3
+want meson meson
+want ninja-build ninja
+want pkg-config pkg-config
+if selected gz; then want isal igzip; want gzip gzip zcat; fi
+if selected zst; then want zstd zstd; fi
+if selected xz; then want xz-utils xz; fi
+if selected bz2; then want bzip2 bzip2; fi
+if ! command -v pkg-config >/dev/null ||
+   ! pkg-config --exists libpcre2-8 yaml-0.1 zlib libzstd jansson libxxhash 2>/dev/null; then
+    missing+=("the build dependencies of tools/debian-packages.txt")
+    while read -r pkg; do [ -z "$pkg" ] || need+=("$pkg"); done < tools/debian-packages.txt
 fi
-if ! pkg-config --exists libpcre2-8 yaml-0.1 2>/dev/null; then
-    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    echo "installing the build dependencies of tools/debian-packages.txt" >&2
-    $SUDO apt-get update && xargs -a tools/debian-packages.txt $SUDO apt-get install -y --no-install-recommends
+if [ ${#need[@]} -gt 0 ]; then
+    mapfile -t need < <(printf '%s\n' "${need[@]}" | awk '!seen[$0]++')
+    line="${SUDO}apt-get install -y --no-install-recommends ${need[*]}"
+    if [ "$INSTALL" != 1 ]; then
+        printf 'bench: missing: %s\n' "${missing[*]}" >&2
+        printf 'bench: install them with\n    %s\n' "$line" >&2
+        printf 'bench: (after %sapt-get update), or run bench/run.sh with INSTALL=1\n' "$SUDO" >&2
+        exit 1
+    fi
+    echo "bench: INSTALL=1: $line" >&2
+    $line || { ${SUDO}apt-get update && $line; }
 fi
 
 # ---------------------------------------------------------------- build
@@ -81,52 +139,152 @@ ninja -C "$BUILD" >&2
 [ -x "$TH" ] || die "no $TH after the build"
 
 # ---------------------------------------------------------------- data
-file_for() {  # label -> path
+plain() {  # the generated plain log behind a workload
     case $1 in
         sparse) echo "$DATA/sparse-$SPARSE_SIZE-every$SPARSE_EVERY-seed$SEED.log" ;;
-        dense)  echo "$DATA/dense-$DENSE_SIZE-every$DENSE_EVERY-seed$SEED.log" ;;
+        dense|gz|zst|xz|bz2) echo "$DATA/dense-$DENSE_SIZE-every$DENSE_EVERY-seed$SEED.log" ;;
+        crashloop) echo "$DATA/crashloop-$CRASH_SIZE-every$CRASH_EVERY-seed$SEED.log" ;;
+        docker|cri) echo "$DATA/dense-$WRAP_SIZE-every$DENSE_EVERY-seed$SEED.log" ;;
+        groups) echo "$DATA/tasks-$GROUPS_TASKS-seed$SEED.log" ;;
+    esac
+}
+file_for() {  # the file a workload reads
+    case $1 in
+        docker|cri) echo "$(plain "$1" | sed 's/\.log$//').$1.log" ;;
+        gz|zst|xz|bz2) echo "$(plain "$1").$1" ;;
+        *) plain "$1" ;;
+    esac
+}
+compress() {  # label: the command that writes the compressed dense log
+    case $1 in
+        gz) echo "gzip -6 -n -c" ;;
+        zst) echo "zstd -3 -q -c" ;;
+        xz) echo "xz -6 -T1 -c" ;;
+        bz2) echo "bzip2 -9 -c" ;;
+    esac
+}
+# the decompressor a compressed input is measured against, and the others
+decompressor() {
+    case $1 in
+        gz) echo "igzip -dc" ;;
+        zst) echo "zstd -dc" ;;
+        xz) echo "xz -dc" ;;
+        bz2) echo "bzip2 -dc" ;;
     esac
 }
 say "logs (reused when present with the same seed, size, rate and generator)"
+gen() {  # label
+    local f
+    f=$(plain "$1")
+    case $1 in
+        sparse) python3 bench/gen_log.py --reuse --size "$SPARSE_SIZE" --every "$SPARSE_EVERY" --seed "$SEED" --out "$f" ;;
+        dense|gz|zst|xz|bz2) python3 bench/gen_log.py --reuse --size "$DENSE_SIZE" --every "$DENSE_EVERY" --seed "$SEED" --out "$f" ;;
+        crashloop) python3 bench/gen_log.py --reuse --size "$CRASH_SIZE" --every "$CRASH_EVERY" --seed "$SEED" --out "$f" ;;
+        docker|cri) python3 bench/gen_log.py --reuse --size "$WRAP_SIZE" --every "$DENSE_EVERY" --seed "$SEED" --out "$f" ;;
+        groups) python3 bench/gen_log.py --reuse --tasks "$GROUPS_TASKS" --seed "$SEED" --out "$f" ;;
+    esac
+}
 for label in $ONLY; do
+    gen "$label"
+    p=$(plain "$label")
     f=$(file_for "$label")
     case $label in
-        sparse) python3 bench/gen_log.py --reuse --size "$SPARSE_SIZE" --every "$SPARSE_EVERY" --seed "$SEED" --out "$f" ;;
-        dense)  python3 bench/gen_log.py --reuse --size "$DENSE_SIZE" --every "$DENSE_EVERY" --seed "$SEED" --out "$f" ;;
-        *) die "unknown file label $label (ONLY takes sparse and/or dense)" ;;
+        docker) python3 bench/wrap_lines.py docker --reuse --in "$p" --out "$f" ;;
+        cri) python3 bench/wrap_lines.py cri --max-line "$CRI_MAX_LINE" --reuse --in "$p" --out "$f" ;;
+        gz|zst|xz|bz2)
+            cmd=$(compress "$label")
+            if [ ! -f "$f" ] || [ "$f" -ot "$p" ] || ! grep -qxF "$cmd" "$f.how" 2>/dev/null; then
+                echo "bench: $cmd $p > $f" >&2
+                $cmd "$p" > "$f.tmp"
+                mv "$f.tmp" "$f"
+                echo "$cmd" > "$f.how"
+            fi
+            # the truth of what it holds, named after it
+            python3 - "$p.truth.json" "$f.truth.json" "$f" "$cmd" <<'EOF'
+import json, os, sys
+src, dst, path, how = sys.argv[1:]
+with open(src) as f:
+    t = json.load(f)
+t["file"] = os.path.basename(path)
+t["params"] = dict(t["params"], compressed=how)
+with open(dst, "w") as f:
+    json.dump(t, f, indent=1)
+    f.write("\n")
+EOF
+            ;;
+        groups)
+            if [ ! -f "$f.counts" ] || [ "$f.counts" -ot "$f.tasks" ]; then
+                LC_ALL=C sort -S 1G "$f.tasks" | uniq -c > "$f.counts.tmp"
+                mv "$f.counts.tmp" "$f.counts"
+            fi
+            ;;
     esac
 done
+
+[ "${PREPARE_ONLY:-0}" != 1 ] || { echo "bench: PREPARE_ONLY=1: the inputs are ready" >&2; exit 0; }
 
 # ---------------------------------------------------------------- correctness
 say "correctness: tracehound's JSON report against the truth"
 CHECKS=$DATA/checks.txt
+TRUTH=$DATA/truth.tsv
 : > "$CHECKS"
+: > "$TRUTH"
 bad=0
+verdict() { printf '%s\t%s\n' "$1" "$2" >> "$TRUTH"; }
 for label in $ONLY; do
     f=$(file_for "$label")
     rc=0
+    if [ "$label" = groups ]; then
+        # the report may be gigabytes: checked as a stream, never stored
+        set +e
+        "$TH" --format json --group-by task "$f" 2> "$f.report.stderr" |
+            python3 bench/check_groups.py --key task --label "tracehound $(basename "$f")" - "$f.counts" > "$f.check"
+        st=("${PIPESTATUS[@]}")
+        set -e
+        tee -a "$CHECKS" < "$f.check" >&2
+        if [ "${st[0]}" -gt 1 ]; then cat "$f.report.stderr" >&2; die "tracehound exited ${st[0]} on $f"; fi
+        if [ "${st[1]}" -eq 0 ]; then verdict "$label" OK; else verdict "$label" MISMATCH; bad=1; fi
+        continue
+    fi
     "$TH" --format json "$f" > "$f.report.json" 2> "$f.report.stderr" || rc=$?
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
         cat "$f.report.stderr" >&2
         die "tracehound exited $rc on $f"
     fi
-    if ! python3 bench/check_truth.py "$f.report.json" "$f.truth.json" | tee -a "$CHECKS" >&2; then
+    if [ "$label" = xz ] || [ "$label" = bz2 ]; then
+        # read only when it scanned the decompressed lines
+        if ! python3 -c 'import json, sys
+r, t = (json.load(open(p)) for p in sys.argv[1:])
+sys.exit(r["scanned"]["lines"] != t["lines"])' "$f.report.json" "$f.truth.json"; then
+            echo "tracehound: $(basename "$f"): not read yet (scanned as text: $(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1])); print("%d lines, %d events" % (r["scanned"]["lines"], r["events"]))' "$f.report.json"))" |
+                tee -a "$CHECKS" >&2
+            verdict "$label" "not read yet"
+            continue
+        fi
+    fi
+    if python3 bench/check_truth.py "$f.report.json" "$f.truth.json" | tee -a "$CHECKS" >&2; then
+        verdict "$label" OK
+    else
+        verdict "$label" MISMATCH
         bad=1
     fi
 done
 if [ "$bad" -ne 0 ]; then
     if [ "$ALLOW_MISMATCH" = 1 ]; then
-        echo "bench: WARNING: tracehound's counts differ from the truth (ALLOW_MISMATCH=1: measuring anyway)" >&2
+        echo "bench: WARNING: tracehound's report differs from the truth (ALLOW_MISMATCH=1: measuring anyway)" >&2
     else
-        die "tracehound's counts differ from the truth (above); ALLOW_MISMATCH=1 measures anyway"
+        die "tracehound's report differs from the truth (above); ALLOW_MISMATCH=1 measures anyway"
     fi
 fi
 
 # ---------------------------------------------------------------- measure
 RSS=$DATA/rss.tsv
 LOAD=$DATA/load.tsv
+WORK=$DATA/workloads.tsv
 : > "$RSS"
 : > "$LOAD"
+: > "$WORK"
 rss() {  # label name command: peak RSS in KiB of one run (incl. children)
     local out
     out=$( { /usr/bin/time -v sh -c "$3" >/dev/null; } 2>&1 |
@@ -139,26 +297,63 @@ for label in $ONLY; do
     say "measure $label: $f ($(stat -c %s "$f") bytes)"
     cat "$f" > /dev/null; cat "$f" > /dev/null   # page cache
     printf '%s\tbefore\t%s\n' "$label" "$(cut -d' ' -f1 /proc/loadavg)" >> "$LOAD"
-    names=(cat "grep -c -F" "grep -c -E" "rg -c" "rg --no-mmap -c" "tracehound text" "tracehound json"
-           "tracehound json -j 1" "tracehound json, AVX2 search")
-    cmds=(
-        "cat $f >/dev/null"
-        "grep -c -F 'exception was never retrieved' $f | cat"
-        "grep -c -E '$ALT' $f | cat"
-        "rg -c '$ALT' $f | cat"
-        "rg --no-mmap -c '$ALT' $f | cat"
-        "$TH --format text $f >/dev/null"
-        "$TH --format json $f >/dev/null"
-        "$TH -j 1 --format json $f >/dev/null"
-        "TRACEHOUND_SCAN=fingerprint $TH --format json $f >/dev/null"
-    )
+    th_name="tracehound json"
+    base="rg -c"
+    runs=$RUNS
+    read_it=1
+    [ "$(awk -F'\t' -v l="$label" '$1 == l { print $2 }' "$TRUTH")" != "not read yet" ] || read_it=0
+    case $label in
+        sparse|dense)
+            names=(cat "grep -c -F" "grep -c -E" "rg -c" "rg --no-mmap -c" "tracehound text" "tracehound json"
+                   "tracehound json -j 1" "tracehound json, AVX2 search")
+            cmds=(
+                "cat $f >/dev/null"
+                "grep -c -F 'exception was never retrieved' $f | cat"
+                "grep -c -E '$ALT' $f | cat"
+                "rg -c '$ALT' $f | cat"
+                "rg --no-mmap -c '$ALT' $f | cat"
+                "$TH --format text $f >/dev/null"
+                "$TH --format json $f >/dev/null"
+                "$TH -j 1 --format json $f >/dev/null"
+                "TRACEHOUND_SCAN=fingerprint $TH --format json $f >/dev/null"
+            ) ;;
+        crashloop|docker|cri)
+            names=(cat "rg -c" "tracehound json" "tracehound json -j 1")
+            cmds=(
+                "cat $f >/dev/null"
+                "rg -c '$ALT' $f | cat"
+                "$TH --format json $f >/dev/null"
+                "$TH -j 1 --format json $f >/dev/null"
+            ) ;;
+        gz|zst|xz|bz2)
+            base=$(decompressor "$label")
+            names=("$base")
+            cmds=("$base $f >/dev/null")
+            if [ "$label" = gz ]; then names+=(zcat); cmds+=("zcat $f >/dev/null"); fi
+            if [ "$label" = gz ] || [ "$label" = zst ]; then
+                names+=("rg -z -c"); cmds+=("rg -z -c '$ALT' $f | cat")
+            fi
+            if [ "$read_it" = 1 ]; then
+                names+=("tracehound json"); cmds+=("$TH --format json $f >/dev/null")
+            fi ;;
+        groups)
+            th_name="tracehound json -g task"
+            runs=$GROUPS_RUNS
+            names=(cat "rg -c" "tracehound json -g task")
+            cmds=(
+                "cat $f >/dev/null"
+                "rg -c '$ALT' $f | cat"
+                "$TH --format json --group-by task $f >/dev/null"
+            ) ;;
+    esac
+    printf '%s\t%s\t%s\t%s\n' "$label" "$f" "$base" "$th_name" >> "$WORK"
     args=()
     for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-    hyperfine --style basic -i --warmup 1 --runs "$RUNS" \
+    hyperfine --style basic -i --warmup 1 --runs "$runs" \
         --export-json "$DATA/hyperfine-$label.json" "${args[@]}" >&2
     for i in "${!names[@]}"; do rss "$label" "${names[$i]}" "${cmds[$i]}"; done
 
-    if [ "$label" = dense ] || [ "$PEER_SPARSE" = 1 ]; then
+    if [ "$label" = dense ] || { [ "$label" = sparse ] && [ "$PEER_SPARSE" = 1 ]; }; then
         pcmd="python3 bench/peer.py $f >/dev/null"
         hyperfine --style basic -i --runs "$PEER_RUNS" \
             --export-json "$DATA/hyperfine-$label-peer.json" -n "python peer.py" "$pcmd" >&2
@@ -174,13 +369,14 @@ done
 
 # ---------------------------------------------------------------- report
 say "report"
-CMDLINE="SEED=$SEED SPARSE_SIZE=$SPARSE_SIZE DENSE_SIZE=$DENSE_SIZE SPARSE_EVERY=$SPARSE_EVERY DENSE_EVERY=$DENSE_EVERY RUNS=$RUNS PEER_RUNS=$PEER_RUNS PEER_SPARSE=$PEER_SPARSE bench/run.sh"
-args=()
-for label in $ONLY; do args+=("$label=$(file_for "$label")"); done
+CMDLINE="SEED=$SEED SPARSE_SIZE=$SPARSE_SIZE DENSE_SIZE=$DENSE_SIZE CRASH_SIZE=$CRASH_SIZE WRAP_SIZE=$WRAP_SIZE SPARSE_EVERY=$SPARSE_EVERY DENSE_EVERY=$DENSE_EVERY CRASH_EVERY=$CRASH_EVERY CRI_MAX_LINE=$CRI_MAX_LINE GROUPS_TASKS=$GROUPS_TASKS RUNS=$RUNS GROUPS_RUNS=$GROUPS_RUNS PEER_RUNS=$PEER_RUNS PEER_SPARSE=$PEER_SPARSE"
+[ "$ONLY" = "$ALL" ] || CMDLINE="ONLY='$ONLY' $CMDLINE"
+[ "$ALLOW_MISMATCH" != 1 ] || CMDLINE="ALLOW_MISMATCH=1 $CMDLINE"
 [ -z "$TH_REV" ] || CMDLINE="TH_REV=$TH_REV $CMDLINE"
-python3 bench/report.py --data "$DATA" --rss "$RSS" --load "$LOAD" --checks "$CHECKS" \
-    --command "$CMDLINE" --alt "$ALT" --tracehound "$TH" --rev "${TH_REV:+$REV_ID}" \
-    "${args[@]}" > "$RESULTS.tmp"
+CMDLINE="$CMDLINE bench/run.sh"
+python3 bench/report.py --data "$DATA" --workloads "$WORK" --truth "$TRUTH" --rss "$RSS" \
+    --load "$LOAD" --checks "$CHECKS" --command "$CMDLINE" --alt "$ALT" --tracehound "$TH" \
+    --rev "${TH_REV:+$REV_ID}" > "$RESULTS.tmp"
 mv "$RESULTS.tmp" "$RESULTS"
 cat "$RESULTS"
 echo "bench: table written to $RESULTS" >&2
