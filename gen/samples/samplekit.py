@@ -348,9 +348,12 @@ class Tap(logging.Handler):
 
     def emit(self, record):
         exc = record.exc_info[1] if record.exc_info else None
+        try:
+            text = record.getMessage()
+        except Exception:  # arguments that do not fit: logging says so
+            text = str(record.msg)
         self.seen.append(Observation(
-            exc, time=iso_time(record) if self.timed else None,
-            text=record.getMessage()))
+            exc, time=iso_time(record) if self.timed else None, text=text))
 
     def attach(self, *loggers):
         import logging
