@@ -6,8 +6,8 @@
 # --format, --group-by, --fail-on and --color (read from its own error
 # message for a bad value), rule files, logs and directories; and
 # bash-completion's loader finds it by the command's name. fish's is
-# driven with `complete -C`; zsh's and fish's must parse and name every
-# option. Prints TAP. Needs TH_BIN and TH_SOURCE_ROOT.
+# driven with `complete -C`, zsh's through compinit in a zpty; both must
+# parse, and zsh's name every option. Prints TAP. Needs TH_BIN and TH_SOURCE_ROOT.
 set -u
 . "$(dirname "$0")/tap.sh"
 bin=$TH_BIN
@@ -182,6 +182,39 @@ if command -v zsh >/dev/null; then
 	else
 		not_ok "zsh -n parses _tracehound" "$(head -3 "$tmp/zsh.err")"
 	fi
+	# zsh's completion system, driven in a pseudo-terminal: every match
+	# a compadd adds is printed, tagged, and the shell exits after the
+	# first completion (each marker is computed, so that the echo of the
+	# command that defines it does not match)
+	zcomp() {
+		# shellcheck disable=SC2016
+		timeout 60 zsh -f -c '
+		zmodload zsh/zpty
+		zpty z zsh -f -i
+		zpty -w z "bindkey -e; fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -D"
+		zpty -w z '"'"'compadd() { if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin compadd "$@"; return; fi; local -a m; builtin compadd -A m "$@"; (( $#m )) && print -rl -- "${(@)m/#/MATCH$((1+1))}"; builtin compadd "$@"; }'"'"'
+		zpty -w z '"'"'bindkey "^I" complete-word; done_() { print -r -- DONE$((2+2)); exit; }; comppostfuncs=(done_); print READY$((1))'"'"'
+		zpty -r z out "*READY1*"
+		zpty -n -w z "$2"$'"'"'\t'"'"'
+		zpty -r z out "*DONE4*"
+		print -r -- "$out" | tr -d "\r" | sed -n "s/^.*MATCH2//p"
+		zpty -d z' zsh "$src" "$1" </dev/null
+	}
+	same "zsh: tracehound -- offers the long options of --help" \
+		"$(zcomp 'tracehound --')" "$(help_options | grep -- '^--')"
+	same "zsh: merge -- offers the long options of merge --help" \
+		"$(zcomp 'tracehound merge --')" "$(help_options merge | grep -- '^--')"
+	same "zsh: rules test -- offers the long options of its --help" \
+		"$(zcomp 'tracehound rules test --')" \
+		"$(help_options rules test | grep -- '^--')"
+	same "zsh: --format= offers the formats the program accepts" \
+		"$(zcomp 'tracehound --format=')" "$formats"
+	same "zsh: --group-by completes the key after the last comma" \
+		"$(zcomp 'tracehound --group-by=rule,t')" "task"
+	cd "$tmp/cwd" || exit 2
+	same "zsh: tracehound offers the subcommands, files and directories" \
+		"$(zcomp 'tracehound ')" "$(printf 'rules\nmerge\nlogs\nrules.d')"
+	cd - >/dev/null || exit 2
 	missing=$(for o in $all_long; do
 		grep -q -- "$o[]=[}]" "$src/_tracehound" || echo "$o"
 	done)
