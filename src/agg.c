@@ -141,9 +141,9 @@ bool agg_time_span(const struct th_agg *a, int64_t *start, int64_t *end)
 			continue;
 		/* The events' own seconds where known: bucket edges would
 		 * widen the span to a multiple of the bucket width. */
-		if (isotime_parse(g->first.time, &t))
+		if (isotime_instant(&g->first.time, &t))
 			s = t.sec;
-		if (isotime_parse(g->last.time, &t))
+		if (isotime_instant(&g->last.time, &t))
 			e = t.sec + 1;
 		*start = !any || s < *start ? s : *start;
 		*end = !any || e > *end ? e : *end;
@@ -327,41 +327,21 @@ static void exception_add(struct th_group *g, const char *name)
 	}
 }
 
-/* Compares ISO 8601 times: "YYYY-MM-DDTHH:MM:SS" as text, then the
- * fractions as decimals, so "…:01Z" < "…:01.5Z" and ".5" == ".500" (plain
- * strcmp gets both wrong). Zones are ignored: the prefix stage gives UTC
- * where it knows the zone. Anything shorter falls back to strcmp. */
-static int time_cmp(const char *x, const char *y)
-{
-	enum { WHOLE = 19 };
-	if (strnlen(x, WHOLE) < WHOLE || strnlen(y, WHOLE) < WHOLE)
-		return strcmp(x, y);
-	int c = memcmp(x, y, WHOLE);
-	if (c != 0)
-		return c;
-	x += WHOLE + (x[WHOLE] == '.' || x[WHOLE] == ',');
-	y += WHOLE + (y[WHOLE] == '.' || y[WHOLE] == ',');
-	while ((*x >= '0' && *x <= '9') || (*y >= '0' && *y <= '9')) {
-		char dx = *x >= '0' && *x <= '9' ? *x++ : '0';
-		char dy = *y >= '0' && *y <= '9' ? *y++ : '0';
-		if (dx != dy)
-			return dx < dy ? -1 : 1;
-	}
-	return 0;
-}
-
 /* Positions are ordered by time, an event without one before every event
  * with one, then by input, then by line. The order must be total, or
  * which event is "first" would depend on the order events arrive in and
  * merged reports would differ from whole ones. */
-static int position_cmp(const char *x_time, size_t x_input, uint64_t x_line,
-			const char *y_time, size_t y_input, uint64_t y_line)
+static int position_cmp(const struct th_time *x_time, size_t x_input,
+			uint64_t x_line, const struct th_time *y_time,
+			size_t y_input, uint64_t y_line)
 {
-	bool xt = x_time[0] != '\0', yt = y_time[0] != '\0';
+	bool xt = isotime_known(x_time), yt = isotime_known(y_time);
 	if (xt != yt)
 		return xt ? 1 : -1;
 	if (xt) {
-		int c = time_cmp(x_time, y_time);
+		/* as the printed times sort: a report read back by merge
+		 * must order its events as the scan did */
+		int c = isotime_order(x_time, y_time);
 		if (c != 0)
 			return c;
 	}
@@ -374,7 +354,7 @@ static int position_cmp(const char *x_time, size_t x_input, uint64_t x_line,
 static int where_cmp(const struct th_event *ev, const struct th_where *w,
 		     size_t w_input)
 {
-	return position_cmp(ev->time, ev->input_index, ev->line, w->time,
+	return position_cmp(&ev->time, ev->input_index, ev->line, &w->time,
 			    w_input, w->line);
 }
 
@@ -393,9 +373,7 @@ static void where_set(struct th_where *w, const struct th_event *ev)
 {
 	where_set_input(w, ev->input);
 	w->line = ev->line;
-	size_t n = strnlen(ev->time, sizeof ev->time - 1);
-	memcpy(w->time, ev->time, n);
-	w->time[n] = '\0';
+	w->time = ev->time;
 }
 
 /* Length of the longest prefix of P[0..N) that does not end inside a
@@ -470,7 +448,7 @@ static void group_count(struct th_agg *a, struct group *grp,
 	if ((v = field_cstr(ev, TH_F_DEFINED_AT)) != NULL)
 		capped_add(&g->defined_at, v);
 	struct th_instant at;
-	if (isotime_parse(ev->time, &at))
+	if (isotime_instant(&ev->time, &at))
 		timeline_add(&g->timeline, at.sec, 1);
 	group_where(a, grp, ev);
 }
@@ -515,7 +493,7 @@ bool agg_add(struct th_agg *a, const struct th_event *ev)
 static int where_cmp_where(const struct th_where *x, size_t x_input,
 			   const struct th_where *y, size_t y_input)
 {
-	return position_cmp(x->time, x_input, x->line, y->time, y_input,
+	return position_cmp(&x->time, x_input, x->line, &y->time, y_input,
 			    y->line);
 }
 
@@ -525,7 +503,7 @@ static void where_copy(struct th_where *dst, const struct th_where *src,
 	free(dst->input);
 	dst->input = src->input ? xstrdup(src->input) : NULL;
 	dst->line = src->line + line_shift;
-	memcpy(dst->time, src->time, sizeof dst->time);
+	dst->time = src->time;
 }
 
 /* Counts N events with exception NAME (see exception_add). */

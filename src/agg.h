@@ -26,7 +26,7 @@
 struct th_where {
 	char *input; /* NULL when unset */
 	uint64_t line;
-	char time[40]; /* "" when unknown */
+	struct th_time time; /* unknown: !isotime_known */
 };
 
 struct th_capped {

@@ -276,7 +276,7 @@ static void try_start(struct th_assembler *a, struct source *s,
 	s->ev.input_index = a->input_index;
 	s->ev.line = rec->number;
 	s->start_offset = rec->offset;
-	memcpy(s->ev.time, rec->time, sizeof s->ev.time);
+	s->ev.time = rec->time;
 	add_line(s, rec);
 	s->body = rules_body(a->rules, (size_t)rule);
 	s->state = MESSAGE; /* counted open, then set for real */

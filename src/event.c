@@ -28,7 +28,7 @@ void event_reset(struct th_event *ev)
 	ev->input_index = 0;
 	ev->line = ev->end_line = ev->end_offset = 0;
 	ev->complete = false;
-	ev->time[0] = '\0';
+	ev->time = (struct th_time){0};
 	ev->store_len = 0;
 	ev->n_head = 0;
 	ev->skipped = 0;

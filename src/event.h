@@ -12,6 +12,7 @@
 #ifndef TH_EVENT_H
 #define TH_EVENT_H
 
+#include "isotime.h"
 #include "th_limits.h"
 #include "th.h"
 
@@ -39,7 +40,7 @@ struct th_event {
 	uint64_t end_line;   /* last line */
 	uint64_t end_offset; /* byte offset just past the last line */
 	bool complete; /* false: cut off by end of input or another event */
-	char time[40]; /* ISO 8601, "" when unknown */
+	struct th_time time; /* unknown: !isotime_known */
 
 	/* lines: head[0..n_head) then skipped (not kept) then the tail ring */
 	char *store; /* head lines' bytes */

@@ -1,14 +1,10 @@
-/* isotime.c - event times as seconds, --since / --until values; see
- * isotime.h. Civil dates are turned into days by Howard Hinnant's
- * days_from_civil, so no time zone database and no time_t range is
- * involved. */
+/* isotime.c - reading, printing and comparing times; --since / --until
+ * values; see isotime.h. */
 #include "isotime.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-#include "prefix.h"
 
 /* Days since 1970-01-01 of the proleptic Gregorian date Y-M-D. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -35,35 +31,486 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-/* N decimal digits at P into *OUT; false when one is not a digit. */
-static bool digits(const char *p, size_t n, unsigned *out)
+static bool is_digit(char c)
 {
-	*out = 0;
+	return c >= '0' && c <= '9';
+}
+
+/* Reads N digits at S[*AT] into *V and moves past them; false when they
+ * are not all digits (nothing moved). */
+static bool digits(struct th_span s, size_t *at, size_t n, int *v)
+{
+	if (*at + n > s.n)
+		return false;
+	int x = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
+		char c = s.p[*at + i];
+		if (!is_digit(c))
 			return false;
-		*out = *out * 10 + (unsigned)(p[i] - '0');
+		x = x * 10 + (c - '0');
 	}
+	*at += n;
+	*v = x;
 	return true;
 }
 
+/* Steps over the byte at S[*AT] when it is A or B. */
+static bool expect_either(struct th_span s, size_t *at, char a, char b)
+{
+	if (*at < s.n && (s.p[*at] == a || s.p[*at] == b)) {
+		(*at)++;
+		return true;
+	}
+	return false;
+}
+
+static bool expect(struct th_span s, size_t *at, char c)
+{
+	return expect_either(s, at, c, c);
+}
+
+/* ---- fields and instants ------------------------------------------- */
+
+/* A time of the given fields (seconds since the minute may be 60 or 61,
+ * as written); no fraction, no zone. */
+static struct th_time fields(int64_t year, int month, int day, int hour,
+			     int minute, int second)
+{
+	return (struct th_time){.year = (int32_t)year,
+				.month = (uint8_t)month,
+				.day = (uint8_t)day,
+				.hour = (uint8_t)hour,
+				.minute = (uint8_t)minute,
+				.second = (uint8_t)second,
+				.flags = ISOTIME_KNOWN};
+}
+
+/* Sets T's instant from its fields when they place it (see th_time). */
+static void settle(struct th_time *t)
+{
+	if (t->year < 0 || t->year > 9999 || t->month < 1 || t->month > 12 ||
+	    t->day < 1 || t->day > 31 || t->hour > 23 || t->minute > 59 ||
+	    t->second > 60)
+		return;
+	t->sec = days_from_civil(t->year, t->month, t->day) * 86400 +
+		 t->hour * 3600 + t->minute * 60 + t->second;
+	t->flags |= ISOTIME_INSTANT;
+}
+
+/* The fields of SEC seconds since the epoch (UTC). */
+static struct th_time from_seconds(int64_t sec)
+{
+	int64_t days = sec / 86400, rem = sec % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < INT32_MIN || y > INT32_MAX)
+		return (struct th_time){0};
+	return fields(y, (int)m, (int)d, (int)(rem / 3600),
+		      (int)(rem / 60 % 60), (int)(rem % 60));
+}
+
+/* Seconds since the epoch of the fields Y-M-D h:m:s, M 1-12; the others
+ * may run over into the next field, as timegm(3) takes them. */
+static int64_t seconds_of(int64_t y, int m, int64_t d, int64_t h, int64_t min,
+			  int64_t s)
+{
+	return (days_from_civil(y, (unsigned)m, 1) + d - 1) * 86400 + h * 3600 +
+	       min * 60 + s;
+}
+
+bool isotime_instant(const struct th_time *t, struct th_instant *out)
+{
+	if (!(t->flags & ISOTIME_INSTANT))
+		return false;
+	*out = (struct th_instant){t->sec, t->nsec};
+	return true;
+}
+
+/* ---- ISO 8601 --------------------------------------------------------- */
+
+/* Parses "Z", "+HH:MM", "+HHMM" or "+HH" at S[*AT] into seconds east of
+ * UTC; false when no zone is there (nothing consumed). */
+static bool parse_zone(struct th_span s, size_t *at, long *east)
+{
+	size_t i = *at;
+	if (i < s.n && s.p[i] == 'Z') {
+		*at = i + 1;
+		*east = 0;
+		return true;
+	}
+	if (i >= s.n || (s.p[i] != '+' && s.p[i] != '-'))
+		return false;
+	int sign = s.p[i] == '-' ? -1 : 1, hh, mm = 0;
+	i++;
+	if (!digits(s, &i, 2, &hh))
+		return false;
+	size_t colon = i, plain = i;
+	if (expect(s, &colon, ':') && digits(s, &colon, 2, &mm))
+		i = colon;
+	else if (digits(s, &plain, 2, &mm))
+		i = plain;
+	*east = sign * (hh * 3600L + mm * 60L);
+	*at = i;
+	return true;
+}
+
+/* Reads ".123456" or ",123" at S[*AT] into T's fraction: its first 9
+ * digits, the rest skipped. */
+static void parse_fraction(struct th_span s, size_t *at, struct th_time *t)
+{
+	if (!(*at + 1 < s.n && (s.p[*at] == ',' || s.p[*at] == '.') &&
+	      is_digit(s.p[*at + 1])))
+		return;
+	uint32_t scale = 100000000;
+	(*at)++;
+	while (*at < s.n && is_digit(s.p[*at])) {
+		if (t->digits < 9) {
+			t->nsec += (uint32_t)(s.p[*at] - '0') * scale;
+			scale /= 10;
+			t->digits++;
+		}
+		(*at)++;
+	}
+}
+
+/* T, written in a zone EAST seconds east of UTC, in UTC. */
+static void to_utc(struct th_time *t, long east)
+{
+	struct th_time u =
+	    from_seconds(seconds_of(t->year, t->month, t->day, t->hour,
+				    t->minute, t->second) -
+			 east);
+	u.nsec = t->nsec;
+	u.digits = t->digits;
+	*t = u;
+}
+
+size_t isotime_read_iso(struct th_span s, struct th_time *out)
+{
+	size_t at = 0;
+	int Y = 0, M = 0, D = 0, h = 0, m = 0, sec = 0;
+	if (!digits(s, &at, 4, &Y) || !expect(s, &at, '-') ||
+	    !digits(s, &at, 2, &M) || !expect(s, &at, '-') ||
+	    !digits(s, &at, 2, &D) || !expect_either(s, &at, 'T', ' ') ||
+	    !digits(s, &at, 2, &h) || !expect(s, &at, ':') ||
+	    !digits(s, &at, 2, &m) || !expect(s, &at, ':') ||
+	    !digits(s, &at, 2, &sec))
+		return 0;
+	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+		return 0;
+	struct th_time t = fields(Y, M, D, h, m, sec);
+	parse_fraction(s, &at, &t);
+	long east = 0;
+	bool zoned = parse_zone(s, &at, &east);
+	/* A time without a zone is kept as written; one in UTC too unless a
+	 * field would carry over (a leap second, a day past the end of a
+	 * short month). */
+	if (zoned && !(east == 0 && sec < 60 && D <= 28))
+		to_utc(&t, east);
+	if (zoned)
+		t.flags |= ISOTIME_ZONED;
+	settle(&t);
+	*out = t;
+	return at;
+}
+
+/* ---- strptime, syslog, the epoch ------------------------------------ */
+
+bool isotime_read_format(struct th_span s, const char *format,
+			 struct th_time *out)
+{
+	char buf[128];
+	if (s.n >= sizeof buf)
+		return false;
+	memcpy(buf, s.p, s.n);
+	buf[s.n] = '\0';
+	struct tm tm = {0};
+	if (strptime(buf, format, &tm) == NULL)
+		return false;
+	struct th_time t = fields(tm.tm_year + 1900LL, tm.tm_mon + 1,
+				  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (strstr(format, "%z") != NULL) {
+		to_utc(&t, tm.tm_gmtoff);
+		t.flags |= ISOTIME_ZONED;
+	}
+	settle(&t);
+	*out = t;
+	return true;
+}
+
+int isotime_year_of(int64_t now)
+{
+	return (int)from_seconds(now).year;
+}
+
+/* Reads "dd hh:mm:ss" (the day may be space-padded) at S[0] as written by
+ * syslog, without sscanf (it ran for every line of a syslog); false when
+ * S is shaped otherwise. */
+static bool syslog_fields(struct th_span s, int *day, int *h, int *m, int *sec)
+{
+	static const char shape[] = "dd dd:dd:dd";
+	if (s.n < sizeof shape - 1)
+		return false;
+	int v[4] = {0};
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		char c = s.p[i];
+		if (shape[i] != 'd') {
+			if (c != shape[i])
+				return false;
+		} else if (is_digit(c)) {
+			v[i / 3] = v[i / 3] * 10 + (c - '0');
+		} else if (!(i == 0 && c == ' ')) {
+			return false;
+		}
+	}
+	*day = v[0], *h = v[1], *m = v[2], *sec = v[3];
+	return true;
+}
+
+/* The month (1-12) whose English abbreviation S starts with, or 0. */
+static int month_of(struct th_span s)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	for (int i = 0; i < 12 && s.n >= 3; i++)
+		if (memcmp(months + 3 * i, s.p, 3) == 0)
+			return i + 1;
+	return 0;
+}
+
+bool isotime_read_syslog(struct th_span s, int64_t now, int now_year,
+			 struct th_time *out)
+{
+	int month = s.n >= 15 ? month_of(s) : 0;
+	if (month == 0)
+		return false;
+	struct th_span rest = {s.p + 4, 11};
+	int day, h, m, sec;
+	if (!syslog_fields(rest, &day, &h, &m, &sec)) {
+		/* any other spelling sscanf reads the same way */
+		char buf[16];
+		memcpy(buf, rest.p, rest.n);
+		buf[rest.n] = '\0';
+		if (sscanf(buf, "%d %d:%d:%d", &day, &h, &m, &sec) != 4)
+			return false;
+	}
+	int64_t at = seconds_of(now_year, month, day, h, m, sec);
+	struct th_time t = from_seconds(at);
+	/* the year is taken off the fields, which then are left alone: the
+	 * 29th of February of a leap year prints as it is */
+	if (at > now + 86400)
+		t.year--;
+	settle(&t);
+	*out = t;
+	return true;
+}
+
+void isotime_from_epoch(int64_t sec, struct th_time *out)
+{
+	struct th_time t = from_seconds(sec);
+	if (t.flags & ISOTIME_KNOWN) {
+		t.flags |= ISOTIME_ZONED;
+		settle(&t);
+	}
+	*out = t;
+}
+
+/* ---- printing ---------------------------------------------------------- */
+
+/* T's fraction as ".123" (as many digits as written), or "". */
+static size_t fraction_text(const struct th_time *t, char out[11])
+{
+	uint32_t v = t->nsec;
+	for (unsigned i = t->digits; i < 9; i++)
+		v /= 10;
+	if (t->digits == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	out[0] = '.';
+	for (size_t i = t->digits; i > 0; i--, v /= 10)
+		out[i] = (char)('0' + v % 10);
+	out[t->digits + 1] = '\0';
+	return (size_t)t->digits + 1;
+}
+
+/* True when T prints in fixed columns: a four-digit year, two-digit
+ * fields. */
+static bool fixed_width(const struct th_time *t)
+{
+	return t->year >= 0 && t->year <= 9999 && t->month <= 99 &&
+	       t->day <= 99 && t->hour <= 99 && t->minute <= 99 &&
+	       t->second <= 99;
+}
+
+size_t isotime_print(const struct th_time *t, char out[TH_TIME_LEN])
+{
+	if (!isotime_known(t)) {
+		out[0] = '\0';
+		return 0;
+	}
+	char frac[11];
+	size_t nf = fraction_text(t, frac);
+	const char *zone = isotime_zoned(t) ? "Z" : "";
+	if (!fixed_width(t)) {
+		char wide[96];
+		snprintf(wide, sizeof wide, "%04d-%02d-%02dT%02d:%02d:%02d%s%s",
+			 (int)t->year, t->month, t->day, t->hour, t->minute,
+			 t->second, frac, zone);
+		snprintf(out, TH_TIME_LEN, "%.*s", TH_TIME_LEN - 1, wide);
+		return strlen(out);
+	}
+	/* the common case without snprintf: it runs for every event */
+	static const char sep[] = "--T::";
+	int two[5] = {t->month, t->day, t->hour, t->minute, t->second};
+	char *o = out;
+	*o++ = (char)('0' + t->year / 1000);
+	*o++ = (char)('0' + t->year / 100 % 10);
+	*o++ = (char)('0' + t->year / 10 % 10);
+	*o++ = (char)('0' + t->year % 10);
+	for (size_t i = 0; i < 5; i++) {
+		*o++ = sep[i];
+		*o++ = (char)('0' + two[i] / 10);
+		*o++ = (char)('0' + two[i] % 10);
+	}
+	memcpy(o, frac, nf);
+	o += nf;
+	if (isotime_zoned(t))
+		*o++ = 'Z';
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
+void isotime_format(int64_t sec, bool zoned, char out[TH_TIME_LEN])
+{
+	struct th_time t = from_seconds(sec);
+	if (zoned)
+		t.flags |= ISOTIME_ZONED;
+	isotime_print(&t, out);
+}
+
+/* Reads a year as "%04d" prints it at S[*AT]: a sign, then digits. */
+static bool printed_year(const char *s, size_t *at, int64_t *year)
+{
+	size_t i = *at, start;
+	bool minus = s[i] == '-';
+	i += minus;
+	int64_t y = 0;
+	for (start = i; is_digit(s[i]) && i - start < 10; i++)
+		y = y * 10 + (s[i] - '0');
+	if (i == start || y > INT32_MAX)
+		return false;
+	*year = minus ? -y : y;
+	*at = i;
+	return true;
+}
+
+bool isotime_read_printed(const char *s, struct th_time *out)
+{
+	size_t n = strnlen(s, TH_TIME_LEN), at = 0;
+	struct th_span sp = {s, n};
+	int64_t Y;
+	int M, D, h, m, sec;
+	if (n == TH_TIME_LEN || !printed_year(s, &at, &Y) ||
+	    !expect(sp, &at, '-') || !digits(sp, &at, 2, &M) ||
+	    !expect(sp, &at, '-') || !digits(sp, &at, 2, &D) ||
+	    !expect(sp, &at, 'T') || !digits(sp, &at, 2, &h) ||
+	    !expect(sp, &at, ':') || !digits(sp, &at, 2, &m) ||
+	    !expect(sp, &at, ':') || !digits(sp, &at, 2, &sec))
+		return false;
+	struct th_time t = fields(Y, M, D, h, m, sec);
+	if (s[at] == '.')
+		parse_fraction(sp, &at, &t);
+	if (expect(sp, &at, 'Z'))
+		t.flags |= ISOTIME_ZONED;
+	settle(&t);
+	char again[TH_TIME_LEN];
+	if (at != n || isotime_print(&t, again) != n || memcmp(again, s, n))
+		return false;
+	*out = t;
+	return true;
+}
+
+/* ---- ordering ------------------------------------------------------ */
+
+/* Orders printed times: "YYYY-MM-DDTHH:MM:SS" as text, then the fractions
+ * as decimals; anything shorter by strcmp. */
+static int text_order(const char *x, const char *y)
+{
+	enum { WHOLE = 19 };
+	if (strnlen(x, WHOLE) < WHOLE || strnlen(y, WHOLE) < WHOLE)
+		return strcmp(x, y);
+	int c = memcmp(x, y, WHOLE);
+	if (c != 0)
+		return c;
+	x += WHOLE + (x[WHOLE] == '.' || x[WHOLE] == ',');
+	y += WHOLE + (y[WHOLE] == '.' || y[WHOLE] == ',');
+	while (is_digit(*x) || is_digit(*y)) {
+		char dx = is_digit(*x) ? *x++ : '0';
+		char dy = is_digit(*y) ? *y++ : '0';
+		if (dx != dy)
+			return dx < dy ? -1 : 1;
+	}
+	return 0;
+}
+
+int isotime_order(const struct th_time *x, const struct th_time *y)
+{
+	if (!fixed_width(x) || !fixed_width(y)) {
+		/* years past 9999 or before 0: as their text sorts */
+		char a[TH_TIME_LEN], b[TH_TIME_LEN];
+		isotime_print(x, a);
+		isotime_print(y, b);
+		return text_order(a, b);
+	}
+	/* fixed columns sort field by field, as the text would */
+	int64_t kx =
+	    (((((int64_t)x->year * 100 + x->month) * 100 + x->day) * 100 +
+	      x->hour) *
+		 100 +
+	     x->minute) *
+		100 +
+	    x->second;
+	int64_t ky =
+	    (((((int64_t)y->year * 100 + y->month) * 100 + y->day) * 100 +
+	      y->hour) *
+		 100 +
+	     y->minute) *
+		100 +
+	    y->second;
+	if (kx != ky)
+		return kx < ky ? -1 : 1;
+	return (x->nsec > y->nsec) - (x->nsec < y->nsec);
+}
+
+/* ---- instants and bounds --------------------------------------------- */
+
 bool isotime_parse(const char *t, struct th_instant *out)
 {
-	unsigned Y, M, D, h, m, s;
-	if (strnlen(t, 19) < 19 || !digits(t, 4, &Y) || t[4] != '-' ||
-	    !digits(t + 5, 2, &M) || t[7] != '-' || !digits(t + 8, 2, &D) ||
-	    (t[10] != 'T' && t[10] != ' ') || !digits(t + 11, 2, &h) ||
-	    t[13] != ':' || !digits(t + 14, 2, &m) || t[16] != ':' ||
-	    !digits(t + 17, 2, &s))
+	struct th_span s = {t, strnlen(t, 19)};
+	size_t at = 0;
+	int Y, M, D, h, m, sec;
+	if (!digits(s, &at, 4, &Y) || !expect(s, &at, '-') ||
+	    !digits(s, &at, 2, &M) || !expect(s, &at, '-') ||
+	    !digits(s, &at, 2, &D) || !expect_either(s, &at, 'T', ' ') ||
+	    !digits(s, &at, 2, &h) || !expect(s, &at, ':') ||
+	    !digits(s, &at, 2, &m) || !expect(s, &at, ':') ||
+	    !digits(s, &at, 2, &sec))
 		return false;
-	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || s > 60)
+	struct th_time x = fields(Y, M, D, h, m, sec);
+	settle(&x);
+	if (!(x.flags & ISOTIME_INSTANT))
 		return false;
-	out->sec = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + s;
+	out->sec = x.sec;
 	out->nsec = 0;
 	const char *f = t + 19;
 	if (*f == '.' || *f == ',') {
 		uint32_t scale = 100000000;
-		for (f++; *f >= '0' && *f <= '9'; f++, scale /= 10)
+		for (f++; is_digit(*f); f++, scale /= 10)
 			out->nsec += (uint32_t)(*f - '0') * scale;
 	}
 	return true;
@@ -74,24 +521,6 @@ int isotime_cmp(const struct th_instant *x, const struct th_instant *y)
 	if (x->sec != y->sec)
 		return x->sec < y->sec ? -1 : 1;
 	return (x->nsec > y->nsec) - (x->nsec < y->nsec);
-}
-
-void isotime_format(int64_t sec, bool zoned, char out[40])
-{
-	int64_t days = sec / 86400, rem = sec % 86400;
-	if (rem < 0) {
-		rem += 86400;
-		days--;
-	}
-	int64_t y;
-	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
-	char iso[96];
-	snprintf(iso, sizeof iso, "%04lld-%02u-%02uT%02u:%02u:%02u%s",
-		 (long long)y, m, d, (unsigned)(rem / 3600),
-		 (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
-		 zoned ? "Z" : "");
-	snprintf(out, 40, "%.39s", iso);
 }
 
 /* "1h30m": a sum of NUMBER UNIT; false when ARG is not one. */
@@ -106,7 +535,7 @@ static bool parse_duration(const char *arg, int64_t *out)
 	while (*p != '\0') {
 		int64_t n = 0;
 		const char *start = p;
-		for (; *p >= '0' && *p <= '9'; p++) {
+		for (; is_digit(*p); p++) {
 			n = n * 10 + (*p - '0');
 			if (n > 100000000) /* three thousand years in seconds */
 				return false;
@@ -120,13 +549,13 @@ static bool parse_duration(const char *arg, int64_t *out)
 	return true;
 }
 
-/* ARG as an event time when prefix_parse_time reads all of it; a date
- * alone is its midnight, "HH:MM" has ":00" seconds. */
-static bool parse_absolute(const char *arg, char iso[40])
+/* ARG as a time when isotime_read_iso reads all of it; a date alone is
+ * its midnight, "HH:MM" has ":00" seconds. */
+static bool parse_absolute(const char *arg, struct th_time *t)
 {
 	char buf[64];
 	size_t n = strlen(arg);
-	if (n == 0 || n >= 40)
+	if (n == 0 || n >= TH_TIME_LEN)
 		return false;
 	if (n == 10)
 		snprintf(buf, sizeof buf, "%sT00:00:00", arg);
@@ -135,16 +564,16 @@ static bool parse_absolute(const char *arg, char iso[40])
 	else
 		snprintf(buf, sizeof buf, "%s", arg);
 	struct th_span s = {buf, strlen(buf)};
-	return prefix_parse_time(s, iso) == s.n;
+	return isotime_read_iso(s, t) == s.n;
 }
 
 bool isotime_parse_bound(const char *arg, int64_t now,
 			 struct th_time_bound *out, char *why, size_t why_n)
 {
-	char iso[40];
+	struct th_time t;
 	int64_t ago;
-	if (parse_absolute(arg, iso)) {
-		if (!isotime_parse(iso, &out->utc)) {
+	if (parse_absolute(arg, &t)) {
+		if (!isotime_instant(&t, &out->utc)) {
 			snprintf(why, why_n, "'%s' is not a time", arg);
 			return false;
 		}
@@ -167,12 +596,12 @@ bool isotime_parse_bound(const char *arg, int64_t now,
 	return true;
 }
 
-bool isotime_cmp_bound(const char *t, const struct th_time_bound *b, int *cmp)
+bool isotime_cmp_bound(const struct th_time *t, const struct th_time_bound *b,
+		       int *cmp)
 {
 	struct th_instant at;
-	if (!isotime_parse(t, &at))
+	if (!isotime_instant(t, &at))
 		return false;
-	size_t n = strnlen(t, 40);
-	*cmp = isotime_cmp(&at, n > 0 && t[n - 1] == 'Z' ? &b->utc : &b->local);
+	*cmp = isotime_cmp(&at, isotime_zoned(t) ? &b->utc : &b->local);
 	return true;
 }

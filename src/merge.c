@@ -520,9 +520,11 @@ static bool read_where(struct reader *rd, json_t *w, const char *path,
 	snprintf(p, sizeof p, "%s.time", path);
 	if (!want_name(rd, member(rd, w, path, "time"), p, true, &time))
 		return false;
-	if (time != NULL && strlen(time) >= sizeof out->time)
+	if (time != NULL && strlen(time) >= TH_TIME_LEN)
 		return fail(rd, p, "not a time (too long)");
-	snprintf(out->time, sizeof out->time, "%s", time ? time : "");
+	out->time = (struct th_time){0};
+	if (time != NULL && !isotime_read_printed(time, &out->time))
+		return fail(rd, p, "not a time as tracehound writes one");
 	out->input = (char *)input;
 	if (input != NULL && !rd->add)
 		set_add(rd->m->input_names, input);

@@ -1,5 +1,5 @@
-/* prefix.c - framings, JSON records, record starts and times; see
- * prefix.h. */
+/* prefix.c - framings, JSON records, record starts, and where a line's
+ * time is (isotime.c reads it); see prefix.h. */
 #include "prefix.h"
 
 #include <jansson.h>
@@ -24,7 +24,7 @@ struct partial {
 	char *buf; /* TH_READ_BUFFER bytes */
 	size_t n;
 	uint64_t number, offset, end_offset;
-	char time[40];
+	struct th_time time;
 };
 
 struct th_prefixer {
@@ -37,8 +37,8 @@ struct th_prefixer {
 	size_t n_recs, cap_recs;
 	uint32_t last_source; /* writer of the last line parsed */
 	bool idle;	      /* no event open before this line */
-	long long now;
-	int now_year; /* tm_year of NOW, for syslog times */
+	int64_t now;
+	int now_year; /* the year NOW falls in, for syslog times */
 	struct partial partials[TH_MAX_PARTIALS];
 	size_t pending; /* partials in use: asked about before every line */
 };
@@ -48,11 +48,9 @@ struct th_prefixer {
 struct framed {
 	struct th_span message;
 	uint32_t source;
-	char time[40];
+	struct th_time time;
 	uint64_t number, offset, end_offset;
 };
-
-static int year_of(long long now);
 
 struct th_prefixer *prefix_new(const struct th_rules *rules,
 			       struct th_matcher *m)
@@ -64,8 +62,8 @@ struct th_prefixer *prefix_new(const struct th_rules *rules,
 	p->arena = xmalloc(ARENA_SIZE);
 	p->cap_recs = 16;
 	p->recs = xmalloc(p->cap_recs * sizeof *p->recs);
-	p->now = (long long)time(NULL);
-	p->now_year = year_of(p->now);
+	p->now = (int64_t)time(NULL);
+	p->now_year = isotime_year_of(p->now);
 	return p;
 }
 
@@ -129,274 +127,6 @@ size_t prefix_strip_ansi(struct th_span in, char *out)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-/* Reads N digits at S[*at] into *V; false when they are not all digits. */
-static bool digits(struct th_span s, size_t *at, size_t n, int *v)
-{
-	if (*at + n > s.n)
-		return false;
-	int x = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s.p[*at + i];
-		if (!is_digit(c))
-			return false;
-		x = x * 10 + (c - '0');
-	}
-	*at += n;
-	*v = x;
-	return true;
-}
-
-/* Steps over the byte at S[*AT] when it is A or B. */
-static bool expect_either(struct th_span s, size_t *at, char a, char b)
-{
-	if (*at < s.n && (s.p[*at] == a || s.p[*at] == b)) {
-		(*at)++;
-		return true;
-	}
-	return false;
-}
-
-static bool expect(struct th_span s, size_t *at, char c)
-{
-	return expect_either(s, at, c, c);
-}
-
-/* Parses "Z", "+HH:MM", "+HHMM" or "+HH" at S[*AT] into seconds east of
- * UTC; false when no zone is there (nothing consumed). */
-static bool parse_zone(struct th_span s, size_t *at, long *east)
-{
-	size_t i = *at;
-	if (i < s.n && s.p[i] == 'Z') {
-		*at = i + 1;
-		*east = 0;
-		return true;
-	}
-	if (i >= s.n || (s.p[i] != '+' && s.p[i] != '-'))
-		return false;
-	int sign = s.p[i] == '-' ? -1 : 1, hh, mm = 0;
-	i++;
-	if (!digits(s, &i, 2, &hh))
-		return false;
-	size_t colon = i, plain = i;
-	if (expect(s, &colon, ':') && digits(s, &colon, 2, &mm))
-		i = colon;
-	else if (digits(s, &plain, 2, &mm))
-		i = plain;
-	*east = sign * (hh * 3600L + mm * 60L);
-	*at = i;
-	return true;
-}
-
-/* Writes TM (and FRAC, ".123" or "") as ISO 8601, with "Z" when ZONED. */
-static void format_iso(const struct tm *tm, const char *frac, bool zoned,
-		       char out[40])
-{
-	/* Every value is in range, so 32 bytes at most are written; the wider
-	 * buffer only keeps gcc's truncation check quiet. */
-	int year = tm->tm_year + 1900;
-	int two[5] = {tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min,
-		      tm->tm_sec};
-	bool plain = year >= 0 && year <= 9999;
-	for (size_t i = 0; i < 5; i++)
-		plain = plain && two[i] >= 0 && two[i] <= 99;
-	size_t nf = strlen(frac);
-	if (plain && nf <= 10) {
-		/* the common case without snprintf: it ran for every record */
-		static const char sep[] = "--T::";
-		char *o = out;
-		*o++ = (char)('0' + year / 1000);
-		*o++ = (char)('0' + year / 100 % 10);
-		*o++ = (char)('0' + year / 10 % 10);
-		*o++ = (char)('0' + year % 10);
-		for (size_t i = 0; i < 5; i++) {
-			*o++ = sep[i];
-			*o++ = (char)('0' + two[i] / 10);
-			*o++ = (char)('0' + two[i] % 10);
-		}
-		memcpy(o, frac, nf);
-		o += nf;
-		if (zoned)
-			*o++ = 'Z';
-		*o = '\0';
-		return;
-	}
-	char iso[64];
-	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d%s%s",
-		 tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour,
-		 tm->tm_min, tm->tm_sec, frac, zoned ? "Z" : "");
-	snprintf(out, 40, "%.39s", iso);
-}
-
-/* Reads ".123456" or ",123" at S[*AT] into FRAC (".123456"), at most 9
- * digits kept. Returns the length of FRAC. */
-static size_t parse_fraction(struct th_span s, size_t *at, char frac[11])
-{
-	frac[0] = '\0';
-	if (!(*at + 1 < s.n && (s.p[*at] == ',' || s.p[*at] == '.') &&
-	      is_digit(s.p[*at + 1])))
-		return 0;
-	size_t nf = 0;
-	(*at)++;
-	while (*at < s.n && is_digit(s.p[*at])) {
-		if (nf < 9)
-			frac[1 + nf++] = s.p[*at];
-		(*at)++;
-	}
-	frac[0] = '.';
-	frac[1 + nf] = '\0';
-	return 1 + nf;
-}
-
-/* OUT for a time whose fields need no conversion: the date and the time
- * of day as S wrote them ("YYYY-MM-DD?HH:MM:SS" at S[0]), FRAC (NF bytes)
- * and "Z" when ZONED. It is what format_iso writes for those fields, for
- * a fraction of the work: this runs for every line with a time. */
-static void copy_iso(struct th_span s, const char *frac, size_t nf, bool zoned,
-		     char out[40])
-{
-	memcpy(out, s.p, 10);
-	out[10] = 'T';
-	memcpy(out + 11, s.p + 11, 8);
-	char *o = out + 19;
-	memcpy(o, frac, nf);
-	o += nf;
-	if (zoned)
-		*o++ = 'Z';
-	*o = '\0';
-}
-
-size_t prefix_parse_time(struct th_span s, char out[40])
-{
-	size_t at = 0;
-	int Y = 0, M = 0, D = 0, h = 0, m = 0, sec = 0;
-	if (!digits(s, &at, 4, &Y) || !expect(s, &at, '-') ||
-	    !digits(s, &at, 2, &M) || !expect(s, &at, '-') ||
-	    !digits(s, &at, 2, &D) || !expect_either(s, &at, 'T', ' ') ||
-	    !digits(s, &at, 2, &h) || !expect(s, &at, ':') ||
-	    !digits(s, &at, 2, &m) || !expect(s, &at, ':') ||
-	    !digits(s, &at, 2, &sec))
-		return 0;
-	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-		return 0;
-	char frac[11];
-	size_t nf = parse_fraction(s, &at, frac);
-	long east = 0;
-	bool zoned = parse_zone(s, &at, &east);
-	/* A time without a zone is written as it is; one in UTC too unless
-	 * timegm would carry a field over (a leap second, a day past the
-	 * end of a short month). */
-	if (!zoned || (east == 0 && sec < 60 && D <= 28)) {
-		copy_iso(s, frac, nf, zoned, out);
-		return at;
-	}
-	struct tm tm = {.tm_year = Y - 1900,
-			.tm_mon = M - 1,
-			.tm_mday = D,
-			.tm_hour = h,
-			.tm_min = m,
-			.tm_sec = sec};
-	if (zoned) {
-		time_t t = timegm(&tm) - east;
-		gmtime_r(&t, &tm);
-	}
-	format_iso(&tm, frac, zoned, out);
-	return at;
-}
-
-bool prefix_parse_time_format(struct th_span s, const char *format,
-			      char out[40])
-{
-	char buf[128];
-	if (s.n >= sizeof buf)
-		return false;
-	memcpy(buf, s.p, s.n);
-	buf[s.n] = '\0';
-	struct tm tm = {0};
-	const char *end = strptime(buf, format, &tm);
-	if (end == NULL)
-		return false;
-	bool zoned = strstr(format, "%z") != NULL;
-	if (zoned) {
-		long east = tm.tm_gmtoff; /* timegm() resets it */
-		time_t t = timegm(&tm) - east;
-		gmtime_r(&t, &tm);
-	}
-	format_iso(&tm, "", zoned, out);
-	return true;
-}
-
-/* The tm_year (years since 1900) NOW falls in. */
-static int year_of(long long now)
-{
-	time_t t = (time_t)now;
-	struct tm today;
-	gmtime_r(&t, &today);
-	return today.tm_year;
-}
-
-/* Reads "dd hh:mm:ss" (the day may be space-padded) at S[0] as written by
- * syslog, without sscanf (it ran for every line of a syslog); false when
- * S is shaped otherwise. */
-static bool syslog_fields(struct th_span s, int *day, int *h, int *m, int *sec)
-{
-	static const char shape[] = "dd dd:dd:dd";
-	if (s.n < sizeof shape - 1)
-		return false;
-	int v[4] = {0};
-	for (size_t i = 0; i < sizeof shape - 1; i++) {
-		char c = s.p[i];
-		if (shape[i] != 'd') {
-			if (c != shape[i])
-				return false;
-		} else if (is_digit(c)) {
-			v[i / 3] = v[i / 3] * 10 + (c - '0');
-		} else if (!(i == 0 && c == ' ')) {
-			return false;
-		}
-	}
-	*day = v[0], *h = v[1], *m = v[2], *sec = v[3];
-	return true;
-}
-
-/* prefix_parse_syslog_time with the year of NOW given (YEAR, a tm_year). */
-static bool syslog_time(struct th_span s, long long now, int year, char out[40])
-{
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	if (s.n < 15)
-		return false;
-	const char *mon = NULL;
-	for (size_t i = 0; i < 12 && mon == NULL; i++)
-		if (memcmp(months + 3 * i, s.p, 3) == 0)
-			mon = months + 3 * i;
-	if (mon == NULL)
-		return false;
-	struct th_span rest = {s.p + 4, 11};
-	int day, h, m, sec;
-	if (!syslog_fields(rest, &day, &h, &m, &sec)) {
-		/* any other spelling sscanf reads the same way */
-		char buf[16];
-		memcpy(buf, rest.p, rest.n);
-		buf[rest.n] = '\0';
-		if (sscanf(buf, "%d %d:%d:%d", &day, &h, &m, &sec) != 4)
-			return false;
-	}
-	struct tm tm = {.tm_year = year,
-			.tm_mon = (int)(mon - months) / 3,
-			.tm_mday = day,
-			.tm_hour = h,
-			.tm_min = m,
-			.tm_sec = sec};
-	if ((long long)timegm(&tm) > now + 86400)
-		tm.tm_year--;
-	format_iso(&tm, "", false, out);
-	return true;
-}
-
-bool prefix_parse_syslog_time(struct th_span s, long long now, char out[40])
-{
-	return syslog_time(s, now, year_of(now), out);
 }
 
 static bool starts_with(struct th_span s, const char *lit, size_t n)
@@ -489,7 +219,7 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 	r->offset = f->offset;
 	r->end_offset = f->end_offset;
 	r->source = f->source;
-	memcpy(r->time, f->time, sizeof r->time);
+	r->time = f->time;
 	if (json) {
 		r->record_start = json_start;
 		return;
@@ -502,13 +232,13 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 		t.p++;
 		t.n--;
 	}
-	char inner[40];
+	struct th_time inner;
 	/* a time starts with a digit: most lines are ruled out here */
 	bool timed =
-	    t.n > 0 && is_digit(t.p[0]) && prefix_parse_time(t, inner) > 0;
+	    t.n > 0 && is_digit(t.p[0]) && isotime_read_iso(t, &inner) > 0;
 	r->record_start = timed || starts_with_level(r->text);
-	if (timed && r->time[0] == '\0')
-		memcpy(r->time, inner, sizeof r->time);
+	if (timed && !isotime_known(&r->time))
+		r->time = inner;
 }
 
 /* The first string among NAMES in object O. */
@@ -526,7 +256,7 @@ static const char *first_string(json_t *o, const char *const *names,
 }
 
 /* The record's time: an ISO string, or seconds since the epoch. */
-static void json_time(json_t *o, char out[40])
+static void json_time(json_t *o, struct th_time *out)
 {
 	static const char *const names[] = {"timestamp", "time", "@timestamp",
 					    "asctime",	 "ts",	 NULL};
@@ -535,13 +265,10 @@ static void json_time(json_t *o, char out[40])
 		if (json_is_string(v)) {
 			struct th_span s = {json_string_value(v),
 					    json_string_length(v)};
-			if (prefix_parse_time(s, out) > 0)
+			if (isotime_read_iso(s, out) > 0)
 				return;
 		} else if (json_is_number(v)) {
-			time_t t = (time_t)json_number_value(v);
-			struct tm tm;
-			gmtime_r(&t, &tm);
-			format_iso(&tm, "", true, out);
+			isotime_from_epoch((int64_t)json_number_value(v), out);
 			return;
 		}
 	}
@@ -586,8 +313,8 @@ static bool json_record(struct th_prefixer *p, struct framed *f,
 	size_t mlen = 0, elen = 0;
 	const char *msg = first_string(o, messages, &mlen);
 	const char *exc = first_string(o, errors, &elen);
-	if (f->time[0] == '\0')
-		json_time(o, f->time);
+	if (!isotime_known(&f->time))
+		json_time(o, &f->time);
 	char *m = msg ? arena_put(p, msg, mlen) : NULL;
 	char *e = exc ? arena_put(p, exc, elen) : NULL;
 	json_decref(o);
@@ -715,7 +442,7 @@ static bool docker_line_ascii(struct th_prefixer *p, struct th_span line,
 	p->used += n;
 	f->message = (struct th_span){out, n};
 	f->source = source_id((struct th_span){name, name_n});
-	prefix_parse_time((struct th_span){when, when_n}, f->time);
+	isotime_read_iso((struct th_span){when, when_n}, &f->time);
 	return true;
 }
 
@@ -744,9 +471,9 @@ static bool docker_line(struct th_prefixer *p, struct th_span line,
 		    json_string_value(stream), json_string_length(stream)});
 	json_t *t = json_object_get(o, "time");
 	if (json_is_string(t))
-		prefix_parse_time((struct th_span){json_string_value(t),
-						   json_string_length(t)},
-				  f->time);
+		isotime_read_iso((struct th_span){json_string_value(t),
+						  json_string_length(t)},
+				 &f->time);
 	char *at = arena_put(p, s, n);
 	json_decref(o);
 	f->message = (struct th_span){at ? at : "", at ? n : 0};
@@ -773,7 +500,7 @@ static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 					      .buf = q->buf,
 					      .number = f->number,
 					      .offset = f->offset};
-			memcpy(q->time, f->time, sizeof q->time);
+			q->time = f->time;
 		}
 		size_t room = TH_READ_BUFFER - q->n;
 		size_t n = f->message.n < room ? f->message.n : room;
@@ -789,7 +516,7 @@ static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 		f->message = (struct th_span){at, q->n + f->message.n};
 	f->number = q->number;
 	f->offset = q->offset;
-	memcpy(f->time, q->time, sizeof f->time);
+	f->time = q->time;
 	q->used = false;
 	p->pending--;
 	return true;
@@ -802,8 +529,8 @@ static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 static void stacked_time(struct th_frame *fr)
 {
 	struct th_span m = fr->message;
-	char iso[40];
-	size_t n = m.n > 10 && m.p[10] == 'T' ? prefix_parse_time(m, iso) : 0;
+	struct th_time t;
+	size_t n = m.n > 10 && m.p[10] == 'T' ? isotime_read_iso(m, &t) : 0;
 	if (n == 0 || n >= m.n || m.p[n] != ' ')
 		return;
 	fr->time = (struct th_span){m.p, n};
@@ -821,9 +548,9 @@ static bool user_prefix(struct th_prefixer *p, struct th_span line,
 	f->message = pm.message;
 	f->source = pm.source.p != NULL ? source_id(pm.source) : 0;
 	if (pm.time.p != NULL && pm.time_format != NULL)
-		prefix_parse_time_format(pm.time, pm.time_format, f->time);
+		isotime_read_format(pm.time, pm.time_format, &f->time);
 	else if (pm.time.p != NULL)
-		prefix_parse_time(pm.time, f->time);
+		isotime_read_iso(pm.time, &f->time);
 	return true;
 }
 
@@ -846,9 +573,10 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 		f->source = fr.source.n ? source_id(fr.source) : 0;
 		partial = fr.partial;
 		if (fr.time_kind == TH_TIME_ISO)
-			prefix_parse_time(fr.time, f->time);
+			isotime_read_iso(fr.time, &f->time);
 		else if (fr.time_kind == TH_TIME_SYSLOG)
-			syslog_time(fr.time, p->now, p->now_year, f->time);
+			isotime_read_syslog(fr.time, p->now, p->now_year,
+					    &f->time);
 	} else {
 		/* No framing: the line belongs to the writer of the line
 		 * before it while an event is open; otherwise to no writer.
@@ -902,7 +630,7 @@ static void add_blank_started(struct th_prefixer *p, const struct th_line *line,
 	r->end_offset = end_offset;
 	r->source = p->idle ? 0 : p->last_source; /* see unframe */
 	p->last_source = r->source;
-	memset(r->time, 0, sizeof r->time);
+	r->time = (struct th_time){0};
 	r->record_start = false;
 }
 
@@ -944,7 +672,7 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out)
 				   .number = q->number,
 				   .offset = q->offset,
 				   .end_offset = q->end_offset};
-		memcpy(f.time, q->time, sizeof f.time);
+		f.time = q->time;
 		char *at = arena_put(p, q->buf, q->n);
 		f.message = (struct th_span){at ? at : "", at ? q->n : 0};
 		q->used = false;
@@ -971,8 +699,8 @@ bool prefix_safe_boundary(const struct th_prefixer *p, struct th_span line)
 		t.p++;
 		t.n--;
 	}
-	char iso[40];
-	return prefix_parse_time(t, iso) > 0 || starts_with_level(line);
+	struct th_time at;
+	return isotime_read_iso(t, &at) > 0 || starts_with_level(line);
 }
 
 bool prefix_is_framed(struct th_span line)

@@ -16,6 +16,7 @@
 #ifndef TH_PREFIX_H
 #define TH_PREFIX_H
 
+#include "isotime.h"
 #include "lines.h"
 #include "rules.h"
 #include "th.h"
@@ -29,7 +30,7 @@ struct th_record {
 	uint32_t source;     /* which writer; 0 when nothing names one */
 	bool record_start;   /* a logging prefix or a JSON record opens a
 				new record here */
-	char time[40];	     /* ISO 8601 when a prefix has one, else "" */
+	struct th_time time; /* when a prefix has one (isotime_known) */
 };
 
 struct th_prefixer;
@@ -82,22 +83,5 @@ bool prefix_may_split(struct th_span line);
 /* Removes ANSI CSI escapes ("\x1b[1;35m") from IN into OUT (capacity at
  * least IN.n); returns the new length. */
 size_t prefix_strip_ansi(struct th_span in, char *out);
-
-/* Parses an ISO-8601-like time at the start of S ("2024-05-01 10:00:01,123",
- * "2024-05-01T10:00:01.123456+02:00", "...Z") into OUT as
- * "YYYY-MM-DDTHH:MM:SS[.fff]" plus "Z" when the zone is known (converted to
- * UTC). Returns the bytes consumed, 0 when S does not start with a time. */
-size_t prefix_parse_time(struct th_span s, char out[40]);
-
-/* Parses S with strptime(3) FORMAT into OUT as ISO 8601 (UTC with "Z"
- * when the format has %z). Returns false when S does not fit FORMAT. */
-bool prefix_parse_time_format(struct th_span s, const char *format,
-			      char out[40]);
-
-/* "Nov 24 10:00:01" -> "YYYY-11-24T10:00:01" in the year NOW falls in (or
- * the year before, when that date would be more than a day after NOW:
- * a log read in January written in December). Returns false if S is not
- * such a time. */
-bool prefix_parse_syslog_time(struct th_span s, long long now, char out[40]);
 
 #endif

@@ -377,7 +377,8 @@ static void where_json(struct jw *w, const struct th_where *where)
 	jw_key(w, "line");
 	jw_uint(w, where->line);
 	jw_key(w, "time");
-	jw_cstr(w, where->time[0] ? where->time : NULL);
+	char time[TH_TIME_LEN];
+	jw_cstr(w, isotime_print(&where->time, time) ? time : NULL);
 	jw_close(w, '}');
 }
 
@@ -390,10 +391,9 @@ static void timeline_json(struct jw *w, const struct th_group *g)
 	size_t used = timeline_used(t);
 	if (used == 0)
 		return;
-	size_t n = strnlen(g->last.time, sizeof g->last.time);
-	char start[40];
+	char start[TH_TIME_LEN];
 	isotime_format(t->first * (int64_t)t->width,
-		       n > 0 && g->last.time[n - 1] == 'Z', start);
+		       isotime_zoned(&g->last.time), start);
 	jw_key(w, "timeline");
 	jw_open(w, '{');
 	jw_key(w, "start");

@@ -157,8 +157,9 @@ static void put_exceptions(FILE *out, const struct th_group *g)
  * (base name) when it has none. */
 static void put_where_cell(FILE *out, const struct th_where *w)
 {
-	if (strnlen(w->time, 19) == 19 && w->time[10] == 'T') {
-		fprintf(out, "%.10s %.8s", w->time, w->time + 11);
+	char time[TH_TIME_LEN];
+	if (isotime_print(&w->time, time) >= 19 && time[10] == 'T') {
+		fprintf(out, "%.10s %.8s", time, time + 11);
 		return;
 	}
 	const char *input = w->input ? w->input : "-";
@@ -253,9 +254,10 @@ static void item_where(FILE *out, const char *label, const struct th_where *w)
 		 w->line);
 	fprintf(out, "- **%s:** ", label);
 	md_code(out, pos);
-	if (w->time[0] != '\0') {
+	char time[TH_TIME_LEN];
+	if (isotime_print(&w->time, time) > 0) {
 		fputs(" at ", out);
-		md_cstr(out, w->time);
+		md_cstr(out, time);
 	}
 	fputc('\n', out);
 }

@@ -54,8 +54,10 @@ static json_t *event_json(struct ndjson_sink *s, const struct th_event *ev)
 	for (size_t f = 0; f < TH_F_COUNT; f++)
 		report_json_set(o, catalog_field_name((enum th_field)f),
 				field_json(ev, (enum th_field)f));
-	report_json_set(o, "time",
-			report_json_cstr(ev->time[0] ? ev->time : NULL));
+	char time[TH_TIME_LEN];
+	report_json_set(
+	    o, "time",
+	    report_json_cstr(isotime_print(&ev->time, time) ? time : NULL));
 	report_json_set(o, "input", report_json_cstr(ev->input));
 	report_json_set(o, "line", report_json_uint(ev->line));
 	report_json_set(o, "end_line", report_json_uint(ev->end_line));

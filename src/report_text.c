@@ -258,9 +258,10 @@ static char *where_cell(const struct th_where *w, bool with_time)
 	buf_clean(&b, slash && slash[1] ? slash + 1 : input);
 	buf_str(&b, ":");
 	buf_uint(&b, w->line);
-	if (with_time && w->time[0] != '\0') {
+	char time[TH_TIME_LEN];
+	if (with_time && isotime_print(&w->time, time) > 0) {
 		buf_str(&b, " ");
-		buf_short_time(&b, w->time);
+		buf_short_time(&b, time);
 	}
 	return buf_take(&b);
 }
@@ -704,9 +705,11 @@ static void detail_where(FILE *out, const char *label, const struct th_where *w)
 	const char *input = w->input ? w->input : "-";
 	put_clean(out, input, strlen(input), false);
 	fprintf(out, ":%" PRIu64, w->line);
-	if (w->time[0] != '\0') {
+	char time[TH_TIME_LEN];
+	size_t n = isotime_print(&w->time, time);
+	if (n > 0) {
 		fputs(" at ", out);
-		put_clean(out, w->time, strlen(w->time), false);
+		put_clean(out, time, n, false);
 	}
 	fputc('\n', out);
 }

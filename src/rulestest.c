@@ -159,9 +159,10 @@ static void put_fields(FILE *out, const struct th_event *ev)
 		struct th_span v = event_get(ev, (enum th_field)f);
 		put_field(out, catalog_field_name((enum th_field)f), v.p, v.n);
 	}
-	if (ev->time[0] != '\0')
-		put_field(out, "time", ev->time,
-			  strnlen(ev->time, sizeof ev->time));
+	char time[TH_TIME_LEN];
+	size_t n = isotime_print(&ev->time, time);
+	if (n > 0)
+		put_field(out, "time", time, n);
 	if (!ev->complete)
 		fputs(" [incomplete: cut off]", out);
 }

@@ -814,7 +814,7 @@ int state_mark_groups(struct th_state *st, struct th_agg *agg, const char *now,
 	*not_kept = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct th_group *g = groups[i];
-		char *vals[TH_KEY_COUNT];
+		char *vals[TH_KEY_COUNT], first[TH_TIME_LEN];
 		for (size_t k = 0; k < st->n_keys; k++)
 			vals[k] = g->key[st->keys[k]];
 		uint64_t h = hash_vals(vals, st->n_keys);
@@ -829,7 +829,8 @@ int state_mark_groups(struct th_state *st, struct th_agg *agg, const char *now,
 			(*not_kept)++;
 		else
 			add_group(st, vals,
-				  g->first.time[0] ? g->first.time : now);
+				  isotime_print(&g->first.time, first) ? first
+								       : now);
 	}
 	if (st->n_groups != known)
 		qsort(st->groups, st->n_groups, sizeof *st->groups, by_hash);

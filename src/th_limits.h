@@ -36,6 +36,10 @@
 /* Bytes of a group's example event text. */
 #define TH_MAX_EXAMPLE 16384
 
+/* Bytes of a time as printed, its NUL included:
+ * "YYYY-MM-DDTHH:MM:SS.fffffffffZ" takes 31, a year past 9999 more. */
+#define TH_TIME_LEN 40
+
 /* Bytes of one field value (coroutine, exception, task...). */
 #define TH_MAX_FIELD 512
 

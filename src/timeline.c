@@ -219,7 +219,7 @@ static void duration(double sec, char out[24])
 void timeline_describe(int64_t start, int64_t end, size_t cols, char *out,
 		       size_t out_n)
 {
-	char from[40], to[40], step[24];
+	char from[TH_TIME_LEN], to[TH_TIME_LEN], step[24];
 	isotime_format(start, false, from);
 	isotime_format(end, false, to);
 	from[10] = to[10] = ' ';

@@ -18,9 +18,10 @@ bool window_keep(void *ctx, const struct th_event *ev)
 {
 	struct th_window *w = ctx;
 	int after = 0, before = 0;
-	if ((w->has_since && !isotime_cmp_bound(ev->time, &w->since, &after)) ||
+	if ((w->has_since &&
+	     !isotime_cmp_bound(&ev->time, &w->since, &after)) ||
 	    (w->has_until &&
-	     !isotime_cmp_bound(ev->time, &w->until, &before))) {
+	     !isotime_cmp_bound(&ev->time, &w->until, &before))) {
 		atomic_fetch_add(&w->untimed, 1);
 		return false;
 	}

@@ -42,7 +42,7 @@ static void deliver(void *ctx, const struct th_event *ev)
 			   sizeof g->defined_at);
 		copy_field(ev, TH_F_CREATED_AT, g->created_at,
 			   sizeof g->created_at);
-		snprintf(g->time, sizeof g->time, "%s", ev->time);
+		isotime_print(&ev->time, g->time);
 		g->line = ev->line;
 		g->end_line = ev->end_line;
 		g->complete = ev->complete;

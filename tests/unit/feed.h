@@ -8,10 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "th_limits.h"
+
 struct got {
 	char rule[64];
 	char coroutine[128], exception[128], task[64];
-	char defined_at[128], created_at[128], time[40];
+	char defined_at[128], created_at[128], time[TH_TIME_LEN];
 	uint64_t line, end_line;
 	bool complete;
 };

@@ -1,6 +1,8 @@
-/* test_isotime.c - event times as seconds, the values --since and --until
- * take (ISO 8601 with and without zone, dates, times before now) and the
- * window filter built on them.
+/* test_isotime.c - times as logs write them (ISO 8601 and RFC 3339,
+ * syslog, strptime formats, seconds since the epoch), how they print and
+ * order, their instants, the values --since and --until take (ISO 8601
+ * with and without zone, dates, times before now) and the window filter
+ * built on them.
  */
 #include <criterion/criterion.h>
 
@@ -21,6 +23,249 @@ static void utc(void)
 	tzset();
 }
 
+static struct th_span span(const char *s)
+{
+	return (struct th_span){s, strlen(s)};
+}
+
+/* IN read with isotime_read_iso prints as WANT (NULL: IN is no time). */
+static void expect_iso(const char *in, const char *want)
+{
+	struct th_time t = {0};
+	char out[TH_TIME_LEN] = "";
+	size_t n = isotime_read_iso(span(in), &t);
+	isotime_print(&t, out);
+	if (want == NULL) {
+		cr_expect_eq(n, 0, "'%s' is not a time, read as '%s'", in, out);
+		cr_expect_not(isotime_known(&t), "'%s': output left alone", in);
+		return;
+	}
+	cr_expect_gt(n, 0, "'%s' was not read", in);
+	cr_expect_str_eq(out, want, "'%s' -> '%s', want '%s'", in, out, want);
+}
+
+/* T printed. */
+static const char *printed(const struct th_time *t)
+{
+	static char out[TH_TIME_LEN];
+	isotime_print(t, out);
+	return out;
+}
+
+/* S read back from its printed form. */
+static struct th_time time_of(const char *s)
+{
+	struct th_time t;
+	cr_assert(isotime_read_printed(s, &t), "'%s' does not read back", s);
+	return t;
+}
+
+Test(isotime, logging_asctime_and_iso_times_are_read)
+{
+	expect_iso("2024-05-01 10:00:01,123 ERROR", "2024-05-01T10:00:01.123");
+	expect_iso("2024-05-01T10:00:01.123456Z x",
+		   "2024-05-01T10:00:01.123456Z");
+	expect_iso("2024-05-01T10:00:01+02:00", "2024-05-01T08:00:01Z");
+	expect_iso("2024-05-01T10:00:01+0200", "2024-05-01T08:00:01Z");
+	expect_iso("2024-05-01T10:00:01+02", "2024-05-01T08:00:01Z");
+	expect_iso("2024-05-01T00:30:00.5-0100", "2024-05-01T01:30:00.5Z");
+	expect_iso("2024-12-31T23:59:59-01:00", "2025-01-01T00:59:59Z");
+	expect_iso("2024-05-01T10:00:01+", "2024-05-01T10:00:01");
+	expect_iso("2024-05-01T10:00:01.x", "2024-05-01T10:00:01");
+}
+
+Test(isotime, bad_iso_times_are_not_read)
+{
+	static const char *const bad[] = {
+	    "2024-05-01 10:00",
+	    "2024-13-01 10:00:00",
+	    "2024-00-01 10:00:00",
+	    "2024-05-32 10:00:00",
+	    "2024-05-00 10:00:00",
+	    "2024-05-01 24:00:00",
+	    "2024-05-01 10:60:00",
+	    "2024-05-01 10:00:61",
+	    "2024/05/01 10:00:00",
+	    "2024-05-01X10:00:00",
+	    "24-05-01 10:00:00",
+	    "Traceback (most recent call last):",
+	    "",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		expect_iso(bad[i], NULL);
+	/* a span ends where it says, not at a NUL */
+	struct th_time t = {0};
+	cr_expect_eq(
+	    isotime_read_iso((struct th_span){"2024-05-01 10:00:01", 18}, &t),
+	    0);
+}
+
+Test(isotime, utc_times_are_normalised_and_local_ones_kept_as_written)
+{
+	/* a UTC time is converted when a field carries over */
+	expect_iso("2024-05-01T23:59:60Z", "2024-05-02T00:00:00Z");
+	expect_iso("2024-02-30T10:00:00.25+00:00", "2024-03-01T10:00:00.25Z");
+	expect_iso("2024-02-28T10:00:00,1234567891Z",
+		   "2024-02-28T10:00:00.123456789Z");
+	/* one without a zone is never converted */
+	expect_iso("2024-02-30 23:59:60", "2024-02-30T23:59:60");
+	expect_iso("0999-01-02 03:04:05.6 x", "0999-01-02T03:04:05.6");
+	/* past the ends of the years tracehound counts in */
+	expect_iso("0000-01-01T00:30:00+01:00", "-001-12-31T23:30:00Z");
+	expect_iso("9999-12-31T23:30:00-01:00", "10000-01-01T00:30:00Z");
+}
+
+Test(isotime, fractions_print_as_written)
+{
+	expect_iso("2024-05-01T10:00:01.500", "2024-05-01T10:00:01.500");
+	expect_iso("2024-05-01T10:00:01.05", "2024-05-01T10:00:01.05");
+	expect_iso("2024-05-01T10:00:01.000000001Z",
+		   "2024-05-01T10:00:01.000000001Z");
+	struct th_time t;
+	cr_assert(isotime_read_iso(span("2024-05-01T10:00:01.05"), &t));
+	cr_expect_eq(t.nsec, 50000000);
+	cr_expect_eq(t.digits, 2);
+}
+
+Test(isotime, a_time_has_an_instant_when_its_fields_place_it)
+{
+	struct th_time t;
+	struct th_instant at;
+	cr_assert(isotime_read_iso(span("2024-05-01T12:00:01.5+02:00"), &t));
+	cr_assert(isotime_instant(&t, &at));
+	cr_expect_eq(at.sec, MAY1_10H + 1);
+	cr_expect_eq(at.nsec, 500000000);
+	cr_expect(isotime_zoned(&t));
+	/* a day past the end of its month counts on into the next */
+	cr_assert(isotime_read_iso(span("2024-02-30 10:00:00"), &t));
+	cr_assert(isotime_instant(&t, &at));
+	cr_expect_eq(at.sec, 1709287200, "%lld", (long long)at.sec);
+	cr_expect_not(isotime_zoned(&t));
+	/* day 0, a year past 9999: they print, but place nothing */
+	cr_assert(isotime_read_format(span("10:00:01"), "%H:%M:%S", &t));
+	cr_expect_str_eq(printed(&t), "1900-01-00T10:00:01");
+	cr_expect_not(isotime_instant(&t, &at));
+	isotime_from_epoch(MAY1_10H * 1000, &t);
+	cr_expect_str_eq(printed(&t), "56302-03-03T16:00:00Z");
+	cr_expect_not(isotime_instant(&t, &at));
+	/* no time */
+	struct th_time none = {0};
+	cr_expect_not(isotime_known(&none));
+	cr_expect_not(isotime_instant(&none, &at));
+	cr_expect_str_eq(printed(&none), "");
+}
+
+Test(isotime, syslog_time_without_a_year_takes_the_year_of_now)
+{
+	struct th_time t;
+	/* 2026-01-02: a December line is from the year before */
+	int64_t now = 1767312000;
+	int year = isotime_year_of(now);
+	cr_expect_eq(year, 2026);
+	cr_assert(isotime_read_syslog(span("Dec 31 23:59:59"), now, year, &t));
+	cr_expect_str_eq(printed(&t), "2025-12-31T23:59:59");
+	cr_assert(isotime_read_syslog(span("Jan  2 08:00:00"), now, year, &t));
+	cr_expect_str_eq(printed(&t), "2026-01-02T08:00:00");
+	cr_expect(!isotime_read_syslog(span("Foo  2 08:00:00"), now, year, &t));
+	cr_expect(!isotime_read_syslog(span("Jan  2 08:00"), now, year, &t));
+	/* spellings other than syslog's own are read as sscanf reads them */
+	cr_assert(isotime_read_syslog(span("Jan 2  8:00:00x"), now, year, &t));
+	cr_expect_str_eq(printed(&t), "2026-01-02T08:00:00");
+	cr_expect(!isotime_read_syslog(span("Jan 02 08.00:00"), now, year, &t));
+	/* fields carry over: the 30th of February is the 2nd of March (of
+	 * the year before, being after NOW) */
+	cr_assert(isotime_read_syslog(span("Feb 30 10:00:00"), now, year, &t));
+	cr_expect_str_eq(printed(&t), "2025-03-02T10:00:00");
+	/* the year is taken off after the carry: a leap day stays */
+	int64_t jan15 = 1705276800; /* 2024-01-15T00:00:00 */
+	cr_assert(
+	    isotime_read_syslog(span("Feb 29 10:00:00"), jan15, 2024, &t));
+	cr_expect_str_eq(printed(&t), "2023-02-29T10:00:00");
+}
+
+Test(isotime, strptime_formats_with_a_zone_are_converted_to_utc)
+{
+	struct th_time t;
+	cr_assert(isotime_read_format(span("24/Nov/2026:10:00:01 +0100"),
+				      "%d/%b/%Y:%H:%M:%S %z", &t));
+	cr_expect_str_eq(printed(&t), "2026-11-24T09:00:01Z");
+	cr_assert(isotime_read_format(span("2026.11.24 10:00:01"),
+				      "%Y.%m.%d %H:%M:%S", &t));
+	cr_expect_str_eq(printed(&t), "2026-11-24T10:00:01");
+	cr_expect(!isotime_read_format(span("yesterday"), "%Y-%m-%d", &t));
+	char longer[200];
+	memset(longer, '1', sizeof longer);
+	cr_expect(!isotime_read_format((struct th_span){longer, sizeof longer},
+				       "%Y", &t));
+}
+
+Test(isotime, seconds_since_the_epoch_are_utc)
+{
+	struct th_time t;
+	isotime_from_epoch(MAY1_10H, &t);
+	cr_expect_str_eq(printed(&t), "2024-05-01T10:00:00Z");
+	isotime_from_epoch(-1, &t);
+	cr_expect_str_eq(printed(&t), "1969-12-31T23:59:59Z");
+}
+
+Test(isotime, printed_times_read_back_and_nothing_else_does)
+{
+	static const char *const good[] = {
+	    "2024-05-01T10:00:01",	"2024-05-01T10:00:01.5Z",
+	    "2024-05-01T10:00:01.500Z", "2024-02-30T23:59:60",
+	    "1900-01-00T10:00:01",	"-001-12-31T23:30:00Z",
+	    "56302-03-03T16:00:00Z",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		struct th_time t = time_of(good[i]);
+		cr_expect_str_eq(printed(&t), good[i]);
+	}
+	static const char *const bad[] = {
+	    "",
+	    "hello",
+	    "2024-05-01 10:00:01",
+	    "2024-05-01T10:00",
+	    "2024-05-01T10:00:01,5",
+	    "2024-05-01T10:00:01.",
+	    "2024-05-01T10:00:01.1234567891",
+	    "2024-05-01T10:00:01+02:00",
+	    "2024-05-01T10:00:01Zx",
+	    "024-05-01T10:00:01",
+	    "99999999999-05-01T10:00:01",
+	    "2024-05-01T10:00:01.0000000000000000000000000",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct th_time t = {0};
+		cr_expect_not(isotime_read_printed(bad[i], &t), "'%s'", bad[i]);
+		cr_expect_not(isotime_known(&t), "'%s': left alone", bad[i]);
+	}
+}
+
+Test(isotime, times_order_as_their_text)
+{
+	static const char *const rising[] = {
+	    "-001-12-31T23:30:00Z",  "0999-01-02T03:04:05",
+	    "10000-01-01T00:30:00Z", /* "1000..." sorts before "2024" */
+	    "2024-02-30T23:59:60",   "2024-03-01T00:00:00",
+	    "2024-05-01T10:00:01",   "2024-05-01T10:00:01.25Z",
+	    "2024-05-01T10:00:01.5",
+	};
+	size_t n = sizeof rising / sizeof *rising;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			struct th_time x = time_of(rising[i]);
+			struct th_time y = time_of(rising[j]);
+			int c = isotime_order(&x, &y);
+			int want = (i > j) - (i < j);
+			cr_expect_eq((c > 0) - (c < 0), want, "%s vs %s: %d",
+				     rising[i], rising[j], c);
+		}
+	/* fractions compare as decimals, zones are not looked at */
+	struct th_time a = time_of("2024-05-01T10:00:01.5Z");
+	struct th_time b = time_of("2024-05-01T10:00:01.500");
+	cr_expect_eq(isotime_order(&a, &b), 0);
+}
+
 Test(isotime, event_times_parse_with_fraction_and_zone_letter)
 {
 	struct th_instant t;
@@ -39,7 +284,7 @@ Test(isotime, event_times_parse_with_fraction_and_zone_letter)
 
 Test(isotime, format_is_the_inverse_of_parse)
 {
-	char out[40];
+	char out[TH_TIME_LEN];
 	isotime_format(MAY1_10H, true, out);
 	cr_expect_str_eq(out, "2024-05-01T10:00:00Z");
 	isotime_format(-1, false, out);
@@ -111,9 +356,11 @@ Test(isotime, relative_bounds_meet_zoneless_times_on_the_local_clock)
 	cr_expect_eq(b.local.sec, MAY1_10H - 3600 - 5 * 3600);
 	int cmp;
 	/* 04:30 local is 09:30 UTC: after the bound of 09:00 UTC. */
-	cr_assert(isotime_cmp_bound("2024-05-01T04:30:00", &b, &cmp));
+	struct th_time local = time_of("2024-05-01T04:30:00");
+	struct th_time zoned = time_of("2024-05-01T08:30:00Z");
+	cr_assert(isotime_cmp_bound(&local, &b, &cmp));
 	cr_expect_gt(cmp, 0);
-	cr_assert(isotime_cmp_bound("2024-05-01T08:30:00Z", &b, &cmp));
+	cr_assert(isotime_cmp_bound(&zoned, &b, &cmp));
 	cr_expect_lt(cmp, 0);
 	utc();
 }
@@ -140,7 +387,8 @@ static struct th_event event_at(const char *t)
 {
 	struct th_event ev;
 	memset(&ev, 0, sizeof ev);
-	snprintf(ev.time, sizeof ev.time, "%s", t);
+	if (t[0] != '\0')
+		ev.time = time_of(t);
 	return ev;
 }
 
@@ -158,13 +406,10 @@ Test(window, keeps_the_events_inside_and_counts_those_without_time)
 		const char *t;
 		bool keep;
 	} cases[] = {
-	    {"2024-05-01T09:59:59.999", false},
-	    {"2024-05-01T10:00:00", true},
-	    {"2024-05-01T10:30:00Z", true},
-	    {"2024-05-01T11:00:00", true},
-	    {"2024-05-01T11:00:00.001", false},
-	    {"", false},
-	    {"", false},
+	    {"2024-05-01T09:59:59.999", false}, {"2024-05-01T10:00:00", true},
+	    {"2024-05-01T10:30:00Z", true},	{"2024-05-01T11:00:00", true},
+	    {"2024-05-01T11:00:00.001", false}, {"", false},
+	    {"1900-01-00T10:30:00", false},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct th_event ev = event_at(cases[i].t);

@@ -1,4 +1,5 @@
-/* test_prefix.c - record starts, times and ANSI escapes. */
+/* test_prefix.c - record starts, where times are taken from, and ANSI
+ * escapes (how times are read: test_isotime.c). */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,43 +10,6 @@
 static struct th_span span(const char *s)
 {
 	return (struct th_span){s, strlen(s)};
-}
-
-static void expect_time(const char *in, const char *want)
-{
-	char out[40] = "";
-	size_t n = prefix_parse_time(span(in), out);
-	if (want == NULL) {
-		cr_expect_eq(n, 0, "'%s' is not a time, parsed as '%s'", in,
-			     out);
-		return;
-	}
-	cr_expect_str_eq(out, want, "'%s' -> '%s', want '%s'", in, out, want);
-}
-
-Test(prefix, logging_asctime_and_iso_times_are_parsed)
-{
-	expect_time("2024-05-01 10:00:01,123 ERROR", "2024-05-01T10:00:01.123");
-	expect_time("2024-05-01T10:00:01.123456Z x",
-		    "2024-05-01T10:00:01.123456Z");
-	expect_time("2024-05-01T10:00:01+02:00", "2024-05-01T08:00:01Z");
-	expect_time("2024-05-01T00:30:00.5-0100", "2024-05-01T01:30:00.5Z");
-	expect_time("2024-12-31T23:59:59-01:00", "2025-01-01T00:59:59Z");
-	expect_time("2024-05-01 10:00", NULL);
-	expect_time("2024-13-01 10:00:00", NULL);
-	expect_time("Traceback (most recent call last):", NULL);
-}
-
-Test(prefix, utc_times_are_normalised_and_local_ones_kept_as_written)
-{
-	/* a UTC time goes through timegm when a field carries over */
-	expect_time("2024-05-01T23:59:60Z", "2024-05-02T00:00:00Z");
-	expect_time("2024-02-30T10:00:00.25+00:00", "2024-03-01T10:00:00.25Z");
-	expect_time("2024-02-28T10:00:00,1234567891Z",
-		    "2024-02-28T10:00:00.123456789Z");
-	/* one without a zone is never converted */
-	expect_time("2024-02-30 23:59:60", "2024-02-30T23:59:60");
-	expect_time("0999-01-02 03:04:05.6 x", "0999-01-02T03:04:05.6");
 }
 
 static struct th_record parse(struct th_prefixer *p, const char *text)
@@ -182,9 +146,10 @@ Test(prefix, blank_started_lines_get_the_records_of_the_whole_way)
 			cr_expect_eq(a[j].end_offset, b[j].end_offset);
 			cr_expect_eq(a[j].source, b[j].source, "line %zu", k);
 			cr_expect_eq(a[j].record_start, b[j].record_start);
-			cr_expect(strncmp(a[j].time, b[j].time,
-					  sizeof a[j].time) == 0,
-				  "line %zu", k);
+			char ta[TH_TIME_LEN], tb[TH_TIME_LEN];
+			isotime_print(&a[j].time, ta);
+			isotime_print(&b[j].time, tb);
+			cr_expect_str_eq(ta, tb, "line %zu", k);
 		}
 		cr_expect_eq(prefix_last_source(shortway),
 			     prefix_last_source(whole), "line %zu", k);
@@ -202,7 +167,7 @@ struct fed {
 	char text[32][256];
 	uint32_t source[32];
 	bool start[32];
-	char time[32][40];
+	char time[32][TH_TIME_LEN];
 	uint64_t number[32];
 };
 
@@ -214,7 +179,7 @@ static void keep(struct fed *f, const struct th_record *r, size_t n)
 		f->source[f->n] = r[i].source;
 		f->start[f->n] = r[i].record_start;
 		f->number[f->n] = r[i].number;
-		memcpy(f->time[f->n], r[i].time, 40);
+		isotime_print(&r[i].time, f->time[f->n]);
 	}
 }
 
@@ -357,39 +322,6 @@ Test(prefix, bom_crlf_and_trailing_blanks_are_removed)
 	cr_expect_str_eq(f.text[0], "Traceback (most recent call last):");
 }
 
-Test(prefix, syslog_time_without_a_year_takes_the_year_of_now)
-{
-	char out[40];
-	/* 2026-01-02: a December line is from the year before */
-	long long now = 1767312000;
-	cr_assert(prefix_parse_syslog_time(span("Dec 31 23:59:59"), now, out));
-	cr_expect_str_eq(out, "2025-12-31T23:59:59");
-	cr_assert(prefix_parse_syslog_time(span("Jan  2 08:00:00"), now, out));
-	cr_expect_str_eq(out, "2026-01-02T08:00:00");
-	cr_expect(!prefix_parse_syslog_time(span("Foo  2 08:00:00"), now, out));
-	/* spellings other than syslog's own are read as sscanf reads them */
-	cr_assert(prefix_parse_syslog_time(span("Jan 2  8:00:00x"), now, out));
-	cr_expect_str_eq(out, "2026-01-02T08:00:00");
-	cr_expect(!prefix_parse_syslog_time(span("Jan 02 08.00:00"), now, out));
-	/* timegm's carries show: the 30th of February is the 2nd of March
-	 * (of the year before, being after NOW) */
-	cr_assert(prefix_parse_syslog_time(span("Feb 30 10:00:00"), now, out));
-	cr_expect_str_eq(out, "2025-03-02T10:00:00");
-}
-
-Test(prefix, strptime_formats_with_a_zone_are_converted_to_utc)
-{
-	char out[40];
-	cr_assert(prefix_parse_time_format(span("24/Nov/2026:10:00:01 +0100"),
-					   "%d/%b/%Y:%H:%M:%S %z", out));
-	cr_expect_str_eq(out, "2026-11-24T09:00:01Z");
-	cr_assert(prefix_parse_time_format(span("2026.11.24 10:00:01"),
-					   "%Y.%m.%d %H:%M:%S", out));
-	cr_expect_str_eq(out, "2026-11-24T10:00:01");
-	cr_expect(
-	    !prefix_parse_time_format(span("yesterday"), "%Y-%m-%d", out));
-}
-
 Test(prefix, malformed_framings_are_read_as_plain_text)
 {
 	const char *lines[] = {
@@ -423,7 +355,7 @@ struct one {
 	char text[256];
 	size_t text_n;
 	uint32_t source;
-	char time[40];
+	char time[TH_TIME_LEN];
 };
 
 static struct one one_line(const char *text)
@@ -441,7 +373,7 @@ static struct one one_line(const char *text)
 		    r[0].text.n < sizeof o.text ? r[0].text.n : sizeof o.text;
 		memcpy(o.text, r[0].text.p, o.text_n);
 		o.source = r[0].source;
-		memcpy(o.time, r[0].time, sizeof o.time);
+		isotime_print(&r[0].time, o.time);
 	}
 	prefix_free(p);
 	return o;

@@ -140,7 +140,10 @@ static void world_event(struct world *w, struct th_sink *sink, struct spec s)
 	ev->line = s.line ? s.line : 1;
 	ev->end_line = ev->line + 2;
 	ev->complete = true;
-	snprintf(ev->time, sizeof ev->time, "%s", s.time ? s.time : "");
+	ev->time = (struct th_time){0};
+	if (s.time != NULL)
+		cr_assert(isotime_read_printed(s.time, &ev->time), "%s",
+			  s.time);
 	const char *text =
 	    s.text ? s.text : "Task exception was never retrieved";
 	add_lines(ev, text, s.text_n ? s.text_n : strlen(text));

@@ -347,7 +347,7 @@ static void add_event(struct th_agg *agg, struct th_run *run,
 	ev.line = line;
 	ev.end_line = line + 1;
 	ev.complete = true;
-	snprintf(ev.time, sizeof ev.time, "%s", time);
+	cr_assert(isotime_read_printed(time, &ev.time), "%s", time);
 	event_add_line(&ev, (struct th_span){"TEST ERROR", 10});
 	event_set(&ev, TH_F_COROUTINE,
 		  (struct th_span){coroutine, strlen(coroutine)});
