@@ -11,6 +11,12 @@
  *              format.
  * Regexes run with a match limit: one that gives up (a badly backtracking
  * user pattern) counts as no match and is counted in rules_match_errors().
+ *
+ * One API, three files (rules_private.h is what they share): rules_load.c
+ * reads YAML, rules.c finishes and answers the queries, matcher.c matches.
+ * The matcher's functions stay here: each runs one th_rules' compiled
+ * patterns, and every caller that matches also holds those rules. The
+ * aggregate and the reports need only rules_catalog() (catalog.h).
  */
 #ifndef TH_RULES_H
 #define TH_RULES_H

@@ -1478,3 +1478,108 @@ Test(rules, a_directory_loads_yaml_files_in_name_order)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	cr_assert(system(cmd) == 0);
 }
+
+/* ---- the catalog's names, the catalog made ------------------------------ */
+
+Test(rules, every_catalog_field_is_a_group_name_and_an_ignore_condition)
+{
+	for (size_t f = 0; f < TH_F_COUNT; f++) {
+		const char *name = catalog_field_name((enum th_field)f);
+		char yaml[512];
+		snprintf(yaml, sizeof yaml,
+			 "rules:\n"
+			 "  - id: r\n"
+			 "    start: 'X (?<%s>\\w+)'\n"
+			 "ignore:\n"
+			 "  - id: i\n"
+			 "    %s: '^skip$'\n",
+			 name, name);
+		struct th_rules *r = load_yaml(yaml);
+		struct th_matcher *m = matcher_new(r);
+		struct th_event ev;
+		event_init(&ev);
+		ev.rule = 0;
+		event_add_line(&ev, TH_SPAN_LIT("X skip"));
+		rules_extract(m, &ev, NULL);
+		cr_expect(event_has(&ev, (enum th_field)f), "%s set", name);
+		cr_expect_eq(rules_ignored(m, &ev), 0, "%s: ignored", name);
+		event_fini(&ev);
+		matcher_free(m);
+		rules_free(r);
+	}
+}
+
+Test(rules, the_missing_condition_error_names_every_field_and_text)
+{
+	char want[256] = "give at least one of ";
+	for (size_t f = 0; f < TH_F_COUNT; f++) {
+		strcat(want, catalog_field_name((enum th_field)f));
+		strcat(want, ", ");
+	}
+	strcat(want, "text");
+	assert_error("ignore:\n  - id: i\n    description: d\n", 2, 9, want);
+}
+
+Test(rules, the_catalog_holds_the_enabled_rules_and_ignore_rules_in_order)
+{
+	struct th_rules *r = load_yaml("rules:\n"
+				       "  - id: b\n"
+				       "    severity: info\n"
+				       "    start: B\n"
+				       "  - id: off\n"
+				       "    start: O\n"
+				       "    enabled: false\n"
+				       "  - id: a\n"
+				       "    severity: warning\n"
+				       "    start: A\n"
+				       "ignore:\n"
+				       "  - id: quiet\n"
+				       "    text: q\n"
+				       "    enabled: false\n"
+				       "  - id: loud\n"
+				       "    text: l\n");
+	const struct th_catalog *c = rules_catalog(r);
+	cr_assert_eq(catalog_rule_count(c), 2);
+	cr_expect_str_eq(catalog_rule_id(c, 0), "b");
+	cr_expect_eq(catalog_rule_severity(c, 0), TH_SEV_INFO);
+	cr_expect_str_eq(catalog_rule_id(c, 1), "a");
+	cr_expect_eq(catalog_rule_severity(c, 1), TH_SEV_WARNING);
+	cr_assert_eq(catalog_ignore_count(c), 1);
+	cr_expect_str_eq(catalog_ignore_id(c, 0), "loud");
+	cr_expect_str_eq(rules_id(r, 1), "a", "rules_id reads the catalog");
+	rules_free(r);
+}
+
+Test(rules, an_override_keeps_the_literal_and_time_format_it_leaves_out)
+{
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - id: a\n"
+		      "    description: first\n"
+		      "    severity: warning\n"
+		      "    start: 'A (?<task>\\w+)'\n"
+		      "    literal: 'A '\n"
+		      "  - id: a\n"
+		      "    override: true\n"
+		      "    severity: info\n"
+		      "prefixes:\n"
+		      "  - id: p\n"
+		      "    regex: '(?<time>\\S+) (?<message>.*)'\n"
+		      "    time_format: '%H:%M'\n"
+		      "  - id: p\n"
+		      "    override: true\n"
+		      "    regex: '(?<time>\\S+) - (?<message>.*)'\n");
+	cr_expect_eq(rules_severity(r, 0), TH_SEV_INFO);
+	const struct th_span *lits;
+	size_t n;
+	cr_assert(rules_literals(r, &lits, &n));
+	cr_expect(n == 1 && lits[0].n == 2 && memcmp(lits[0].p, "A ", 2) == 0,
+		  "the literal stays when start is not given");
+	struct th_matcher *m = matcher_new(r);
+	struct th_prefix_match pm;
+	cr_assert(rules_match_prefix(m, TH_SPAN_LIT("10:00 - hello"), &pm));
+	cr_expect_str_eq(pm.time_format, "%H:%M",
+			 "the time_format stays when regex is given");
+	matcher_free(m);
+	rules_free(r);
+}
