@@ -23,9 +23,13 @@ FACT_KEYS = ("rule", "coroutine", "exception", "message", "culprit", "time")
 
 
 def report(binary, log, fmt):
-    out = subprocess.run([binary, "--format", fmt, "--fail-on", "never",
+    run = subprocess.run([binary, "--format", fmt, "--fail-on", "never",
                           os.path.join(ROOT, log)], stdout=subprocess.PIPE,
-                         check=True).stdout.decode()
+                         stderr=subprocess.PIPE)
+    if run.returncode != 0:
+        raise RuntimeError("exit status %d: %s" % (
+            run.returncode, run.stderr.decode(errors="replace").strip()))
+    out = run.stdout.decode()
     if fmt == "json":
         return json.loads(out)
     return [json.loads(line) for line in out.splitlines() if line.strip()]
@@ -82,7 +86,10 @@ def main():
         ROOT, "tests/e2e/expected-next/py*/*.json")))
     bad = 0
     for p in paths:
-        problems = check(sys.argv[1], p)
+        try:
+            problems = check(sys.argv[1], p)
+        except (RuntimeError, ValueError) as e:  # no report, or not JSON
+            problems = ["tracehound failed: %s" % e]
         name = os.path.relpath(p, ROOT)
         print("%s: %s" % (name, "ok" if not problems else "%d problem(s)" % len(problems)))
         for pr in problems:
