@@ -73,6 +73,11 @@ def tsv(path, width):
     return rows
 
 
+def cpu(r):
+    """Mean CPU seconds (user + system) of a hyperfine result."""
+    return r.get("user", 0) + r.get("system", 0)
+
+
 def upper_first(s):
     return s[:1].upper() + s[1:]
 
@@ -171,24 +176,28 @@ def main():
       "in this one run.  \"×\" = tracehound's median / the median of the command "
       "it is compared with: `rg -c` with the same triggers on text, the "
       "decompressor alone (output to /dev/null) on compressed input; below 1 "
-      "tracehound is faster.  Peak RSS is tracehound's, from `/usr/bin/time -v` "
+      "tracehound is faster.  \"× CPU time\" is the same ratio of the mean "
+      "user + system seconds (hyperfine's), which other processes on the "
+      "machine disturb less than the wall time; tracehound uses both cores, "
+      "rg one thread per file.  Peak RSS is tracehound's, from `/usr/bin/time -v` "
       "over one run.  Truth: tracehound's JSON report against the generator's "
       "truth (per coroutine counts, rules and exceptions, events and lines; for "
       "`groups`, every task's count against `sort | uniq -c` of the task names "
       "written).")
     w("")
     w("| workload | input | MiB | events | tracehound s | compared with | its s "
-      "| × | tracehound peak RSS MiB | truth | load before / after |")
-    w("|---|---|---:|---:|---:|---|---:|---:|---:|---|---|")
+      "| × | × CPU time | tracehound peak RSS MiB | truth | load before / after |")
+    w("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|")
     for label, path, base, th_name, truth, results, by in work:
         size = os.path.getsize(path)
         th, b = by.get(th_name), by.get(base)
         ld = load.get(label, {})
-        w("| %s | %s | %.1f | %d | %s | `%s` | %s | %s | %s | %s | %s / %s |"
+        w("| %s | %s | %.1f | %d | %s | `%s` | %s | %s | %s | %s | %s | %s / %s |"
           % (label, describe(label, truth), size / 1048576, truth["events"],
              fmt_s(th["median"]) if th else "not read yet",
              base, fmt_s(b["median"]) if b else "?",
              "%.2f" % (th["median"] / b["median"]) if th and b else "—",
+             "%.2f" % (cpu(th) / cpu(b)) if th and b and cpu(b) else "—",
              rss_mib(label, th_name) if th else "—",
              verdict.get(label, "?"), ld.get("before", "?"), ld.get("after", "?")))
     w("")
@@ -200,7 +209,9 @@ def main():
     w("## Each workload")
     w("")
     w("MB/s = bytes of log text (uncompressed) / median / 10^6.  \"× base\" = "
-      "median / the median of the command tracehound is compared with.  Peak "
+      "median / the median of the command tracehound is compared with.  CPU s = "
+      "mean user + system seconds.  xz -dc and bzip2 -dc run `SLOW_RUNS` times "
+      "without warmup while tracehound does not read them.  Peak "
       "RSS is the largest process of the pipeline.  grep and rg count lines "
       "matching `%s`; their output goes to a pipe (`| cat`), never to "
       "/dev/null (GNU grep stops at the first match then)." % a.alt)
@@ -218,18 +229,19 @@ def main():
              "; %.1f MiB of text" % (text_bytes / 1048576) if text_bytes != size else "",
              truth["lines"], truth["events"], groups, truth["params"]["seed"]))
         w("")
-        w("| command | median s | min s | MB/s | × %s | peak RSS MiB |" % base)
-        w("|---|---:|---:|---:|---:|---:|")
+        w("| command | median s | min s | MB/s | × %s | CPU s | peak RSS MiB |" % base)
+        w("|---|---:|---:|---:|---:|---:|---:|")
         for r in results:
             med = r["median"]
-            w("| `%s` | %s | %s | %.0f | %s | %s |"
+            w("| `%s` | %s | %s | %.0f | %s | %s | %s |"
               % (r["command"], fmt_s(med), fmt_s(r["min"]), text_bytes / med / 1e6,
-                 "%.2f" % (med / b["median"]) if b else "?", rss_mib(label, r["command"])))
+                 "%.2f" % (med / b["median"]) if b else "?", fmt_s(cpu(r)),
+                 rss_mib(label, r["command"])))
         if th_name not in by:
-            w("| `%s` | not read yet | | | | |" % th_name)
+            w("| `%s` | not read yet | | | | | |" % th_name)
         if label == "sparse" and "python peer.py" not in by:
             w("| `python peer.py` | not run on this file (the peer is timed on "
-              "the dense file only; `PEER_SPARSE=1` adds it) | | | | |")
+              "the dense file only; `PEER_SPARSE=1` adds it) | | | | | |")
         w("")
     w("Commands (FILE is the input):")
     w("")

@@ -26,6 +26,8 @@
 #   SEED [1]          generator seed
 #   RUNS [5]          hyperfine runs per command (after 1 warmup run)
 #   GROUPS_RUNS [RUNS] hyperfine runs on the groups log
+#   SLOW_RUNS [3, or RUNS if fewer] runs of xz -dc and bzip2 -dc (no
+#                     warmup; tracehound is not timed on them yet)
 #   PEER_RUNS [3]     runs of the Python peer (no warmup: it is slow)
 #   PEER_SPARSE [0]   1: also time the peer on the sparse file
 #   ALLOW_MISMATCH [0] 1: keep measuring when tracehound disagrees with the truth
@@ -54,6 +56,7 @@ GROUPS_TASKS=${GROUPS_TASKS:-5000000}
 SEED=${SEED:-1}
 RUNS=${RUNS:-5}
 GROUPS_RUNS=${GROUPS_RUNS:-$RUNS}
+SLOW_RUNS=${SLOW_RUNS:-$(( RUNS < 3 ? RUNS : 3 ))}
 PEER_RUNS=${PEER_RUNS:-3}
 PEER_SPARSE=${PEER_SPARSE:-0}
 ALLOW_MISMATCH=${ALLOW_MISMATCH:-0}
@@ -300,6 +303,7 @@ for label in $ONLY; do
     th_name="tracehound json"
     base="rg -c"
     runs=$RUNS
+    warmup=1
     read_it=1
     [ "$(awk -F'\t' -v l="$label" '$1 == l { print $2 }' "$TRUTH")" != "not read yet" ] || read_it=0
     case $label in
@@ -335,6 +339,10 @@ for label in $ONLY; do
             fi
             if [ "$read_it" = 1 ]; then
                 names+=("tracehound json"); cmds+=("$TH --format json $f >/dev/null")
+            elif [ "$label" = xz ] || [ "$label" = bz2 ]; then
+                # the decompressor alone: bzip2 -dc takes 10 s and more
+                runs=$SLOW_RUNS
+                warmup=0
             fi ;;
         groups)
             th_name="tracehound json -g task"
@@ -349,7 +357,7 @@ for label in $ONLY; do
     printf '%s\t%s\t%s\t%s\n' "$label" "$f" "$base" "$th_name" >> "$WORK"
     args=()
     for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-    hyperfine --style basic -i --warmup 1 --runs "$runs" \
+    hyperfine --style basic -i --warmup "$warmup" --runs "$runs" \
         --export-json "$DATA/hyperfine-$label.json" "${args[@]}" >&2
     for i in "${!names[@]}"; do rss "$label" "${names[$i]}" "${cmds[$i]}"; done
 
@@ -369,7 +377,7 @@ done
 
 # ---------------------------------------------------------------- report
 say "report"
-CMDLINE="SEED=$SEED SPARSE_SIZE=$SPARSE_SIZE DENSE_SIZE=$DENSE_SIZE CRASH_SIZE=$CRASH_SIZE WRAP_SIZE=$WRAP_SIZE SPARSE_EVERY=$SPARSE_EVERY DENSE_EVERY=$DENSE_EVERY CRASH_EVERY=$CRASH_EVERY CRI_MAX_LINE=$CRI_MAX_LINE GROUPS_TASKS=$GROUPS_TASKS RUNS=$RUNS GROUPS_RUNS=$GROUPS_RUNS PEER_RUNS=$PEER_RUNS PEER_SPARSE=$PEER_SPARSE"
+CMDLINE="SEED=$SEED SPARSE_SIZE=$SPARSE_SIZE DENSE_SIZE=$DENSE_SIZE CRASH_SIZE=$CRASH_SIZE WRAP_SIZE=$WRAP_SIZE SPARSE_EVERY=$SPARSE_EVERY DENSE_EVERY=$DENSE_EVERY CRASH_EVERY=$CRASH_EVERY CRI_MAX_LINE=$CRI_MAX_LINE GROUPS_TASKS=$GROUPS_TASKS RUNS=$RUNS GROUPS_RUNS=$GROUPS_RUNS SLOW_RUNS=$SLOW_RUNS PEER_RUNS=$PEER_RUNS PEER_SPARSE=$PEER_SPARSE"
 [ "$ONLY" = "$ALL" ] || CMDLINE="ONLY='$ONLY' $CMDLINE"
 [ "$ALLOW_MISMATCH" != 1 ] || CMDLINE="ALLOW_MISMATCH=1 $CMDLINE"
 [ -z "$TH_REV" ] || CMDLINE="TH_REV=$TH_REV $CMDLINE"
