@@ -403,6 +403,41 @@ Test(merge, rule_and_ignore_ids_unknown_here_are_kept)
 	free(merged);
 }
 
+Test(merge, the_catalog_holds_the_ids_the_reports_name_sorted)
+{
+	char *g = group("{\"zeta.rule\": 1, \"alpha.rule\": 2}", "warning",
+			"[]", "2024-01-01T00:00:00", "e");
+	char *r = report("{\"coroutine\": \"c\"}", g,
+			 "{\"quiet\": 0, \"loud\": 3}", "a.log");
+	struct th_merge *m = merge_new();
+	struct th_error err = {0};
+	cr_assert(merge_check_buffer(m, "r.json", r, strlen(r), &err), "%s",
+		  err.message);
+	cr_assert(merge_prepare(m, &err), "%s", err.message);
+	const struct th_catalog *c = merge_catalog(m);
+	cr_assert_eq(catalog_rule_count(c), 2);
+	cr_expect_str_eq(catalog_rule_id(c, 0), "alpha.rule");
+	cr_expect_str_eq(catalog_rule_id(c, 1), "zeta.rule");
+	cr_assert_eq(catalog_ignore_count(c), 2);
+	cr_expect_str_eq(catalog_ignore_id(c, 0), "loud");
+	cr_expect_str_eq(catalog_ignore_id(c, 1), "quiet");
+	merge_free(m);
+	free(g);
+	free(r);
+}
+
+Test(merge, reports_naming_no_rule_get_one_placeholder_rule)
+{
+	struct th_merge *m = merge_new();
+	struct th_error err = {0};
+	cr_assert(merge_prepare(m, &err), "%s", err.message);
+	const struct th_catalog *c = merge_catalog(m);
+	cr_assert_eq(catalog_rule_count(c), 1);
+	cr_expect_str_eq(catalog_rule_id(c, 0), "merge.none");
+	cr_expect_eq(catalog_ignore_count(c), 0);
+	merge_free(m);
+}
+
 /* "[\"Task-FROM\", ..., \"Task-TO\"]" */
 static void task_list(char *buf, size_t cap, int from, int to)
 {
