@@ -21,7 +21,6 @@
 #ifndef TH_RULES_H
 #define TH_RULES_H
 
-#include "catalog.h"
 #include "diag.h"
 #include "event.h"
 #include "th.h"
@@ -54,6 +53,7 @@ struct th_facts {
 
 struct th_rules;
 struct th_matcher;
+struct th_catalog; /* catalog.h */
 
 struct th_rules *rules_new(void);
 void rules_free(struct th_rules *r);

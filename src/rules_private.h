@@ -17,6 +17,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "catalog.h"
 #include "rules.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "diag.h"
 #include "input.h"
 #include "lines.h"

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "event.h"
 #include "rules.h"
 
