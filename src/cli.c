@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "state.h"
+#include "th_limits.h"
 
 #ifndef TH_VERSION
 #define TH_VERSION "0.0.0"
@@ -364,6 +366,30 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 	}
 }
 
+/* The TRACEHOUND_* test knobs, parsed as leniently as ever: a value
+ * that is not a number reads as 0, an unknown search as the default. */
+static void read_knobs(struct th_knobs *k)
+{
+	const char *v;
+	*k = (struct th_knobs){.split_min = TH_SPLIT_MIN,
+			       .settle_seconds = TH_STATE_SETTLE_SECONDS,
+			       .lock_wait = TH_STATE_LOCK_WAIT,
+			       .search = TH_SEARCH_AUTO};
+	if ((v = getenv("TRACEHOUND_SPLIT_MIN")) != NULL) {
+		k->split_min = strtoull(v, NULL, 10);
+		k->note_cuts = true;
+	}
+	if ((v = getenv("TRACEHOUND_SETTLE_SECONDS")) != NULL)
+		k->settle_seconds = strtol(v, NULL, 10);
+	if ((v = getenv("TRACEHOUND_LOCK_WAIT")) != NULL)
+		k->lock_wait = strtod(v, NULL);
+	k->pause_at = getenv("TRACEHOUND_TEST_PAUSE");
+	k->no_mmap = getenv("TRACEHOUND_NO_MMAP") != NULL;
+	if ((v = getenv("TRACEHOUND_SCAN")) != NULL &&
+	    !trigger_search_from_name(v, &k->search))
+		k->search = TH_SEARCH_AUTO;
+}
+
 static void defaults(struct th_options *o)
 {
 	memset(o, 0, sizeof *o);
@@ -374,6 +400,7 @@ static void defaults(struct th_options *o)
 	o->fail_on = TH_SEV_WARNING;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	o->jobs = cores < 1 ? 1 : cores > MAX_JOBS ? MAX_JOBS : (size_t)cores;
+	read_knobs(&o->knobs);
 }
 
 /* "rules check", "rules test" or "merge" before the options selects that

@@ -1,7 +1,9 @@
-/* cli.h - parse the command line into options, const afterwards.
+/* cli.h - parse the command line, and the environment's test knobs,
+ * into options, const afterwards. With main.c the only code that reads
+ * the environment.
  *
  * Owns:        the arrays in struct th_options (cli_fini frees them);
- *              strings in them point into argv.
+ *              strings in them point into argv or the environment.
  * Errors:      cli_parse names a bad option on stderr (through diag) and
  *              returns CLI_ERROR; the caller exits 2.
  */
@@ -11,6 +13,7 @@
 #include "agg.h"
 #include "isotime.h"
 #include "th.h"
+#include "trigger.h"
 
 enum th_format {
 	TH_FORMAT_TEXT,
@@ -24,6 +27,21 @@ enum th_command {
 	TH_CMD_RULES_CHECK, /* tracehound rules check [RULEFILE]... */
 	TH_CMD_RULES_TEST,  /* tracehound rules test [FILE]... */
 	TH_CMD_MERGE,	    /* tracehound merge REPORT.json... */
+};
+
+/* Knobs for tests and benchmarks, read from the environment (not shown
+ * in --help); the defaults when unset. */
+struct th_knobs {
+	uint64_t split_min;    /* TRACEHOUND_SPLIT_MIN: -j cuts files of at
+				  least this many bytes (TH_SPLIT_MIN) */
+	bool note_cuts;	       /* TRACEHOUND_SPLIT_MIN set: say on stderr
+				  how each file was cut */
+	long settle_seconds;   /* TRACEHOUND_SETTLE_SECONDS (--state) */
+	double lock_wait;      /* TRACEHOUND_LOCK_WAIT (--state), seconds */
+	const char *pause_at;  /* TRACEHOUND_TEST_PAUSE: the point of a
+				  --state run to pause 30 s at; NULL none */
+	bool no_mmap;	       /* TRACEHOUND_NO_MMAP set: read, never map */
+	enum th_search search; /* TRACEHOUND_SCAN: the trigger's search */
 };
 
 struct th_options {
@@ -49,11 +67,13 @@ struct th_options {
 	size_t examples;    /* --examples N (N > 0); 0 the default */
 	bool hide_examples; /* --examples 0 */
 	bool follow;	    /* --follow: read inputs as they grow (-j 1) */
+	struct th_knobs knobs;
 };
 
 enum cli_result { CLI_OK, CLI_EXIT_SUCCESS, CLI_ERROR };
 
-/* CLI_EXIT_SUCCESS: --help or --version was printed. An option that the
+/* CLI_EXIT_SUCCESS: --help or --version was printed. The knobs are read
+ * from the environment whatever the command. An option that the
  * command does not take is an error, not silently ignored. */
 enum cli_result cli_parse(int argc, char **argv, struct th_options *o);
 void cli_fini(struct th_options *o);

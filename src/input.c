@@ -483,12 +483,17 @@ const char *input_error(const struct th_input *in)
 bool input_mappable(const struct th_input *in, int *fd, uint64_t *start,
 		    uint64_t *end)
 {
-	if (!in->mappable || getenv("TRACEHOUND_NO_MMAP") != NULL)
+	if (!in->mappable)
 		return false;
 	*fd = in->fd;
 	*start = in->map_start;
 	*end = in->map_end;
 	return true;
+}
+
+void input_no_map(struct th_input *in)
+{
+	in->mappable = false;
 }
 
 void input_follow(struct th_input *in)

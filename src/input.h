@@ -58,9 +58,13 @@ enum th_status input_skip(struct th_input *in, uint64_t n);
 
 /* True for a plain regular file opened by path (or a range of one): its
  * bytes START..END may be mapped from descriptor *FD instead of read (the
- * input then reads nothing). TRACEHOUND_NO_MMAP turns this off. */
+ * input then reads nothing). input_no_map turns this off. */
 bool input_mappable(const struct th_input *in, int *fd, uint64_t *start,
 		    uint64_t *end);
+
+/* IN is read, never mapped (tests and benchmarks of the read path:
+ * TRACEHOUND_NO_MMAP, read by cli.c). Call before the first read. */
+void input_no_map(struct th_input *in);
 
 /* --follow: IN is read as it grows. It is never mapped, and on a pipe or
  * terminal a read that would block returns TH_EOF at once instead

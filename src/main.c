@@ -121,7 +121,9 @@ static struct th_sink *make_sink(const struct th_options *o,
 	case TH_FORMAT_JSON: return report_json_new(ctx);
 	case TH_FORMAT_NDJSON: return report_ndjson_new(ctx);
 	case TH_FORMAT_MARKDOWN: return report_markdown_new(ctx);
-	default: return report_text_new(ctx);
+	default:
+		return report_text_new_columns(
+		    ctx, report_text_columns(ctx->out, getenv("COLUMNS")));
 	}
 }
 
@@ -130,7 +132,7 @@ static struct th_sink *make_sink(const struct th_options *o,
  * on a pipe or file. */
 static size_t terminal_columns(void)
 {
-	size_t columns = report_text_columns(stdout);
+	size_t columns = report_text_columns(stdout, getenv("COLUMNS"));
 	if (columns == 0 && isatty(STDOUT_FILENO))
 		columns = 80;
 	return columns;
@@ -161,15 +163,31 @@ static void window_note(const struct th_options *o, struct th_window *w)
 			  o->has_since ? "--since" : "--until");
 }
 
+/* TRACEHOUND_TEST_PAUSE: at the point it names, says so on stderr and
+ * sleeps, so that a test can kill the run there. */
+static void pause_at(void *ctx, const char *point)
+{
+	const struct th_options *o = ctx;
+	if (o->knobs.pause_at == NULL || strcmp(o->knobs.pause_at, point) != 0)
+		return;
+	diag_warn("paused at %s", point);
+	sleep(30);
+}
+
 /* --state FILE: loaded and locked; NULL (named on stderr) on failure. */
 static struct th_state *open_state(const struct th_options *o)
 {
 	char err[1200];
-	struct th_state *st =
-	    state_open(o->state, o->group_by, o->n_group_by, err, sizeof err);
+	struct th_state_options so;
+	state_options_init(&so);
+	so.lock_wait = o->knobs.lock_wait;
+	so.at_point = pause_at;
+	so.ctx = (void *)o;
+	struct th_state *st = state_open(o->state, o->group_by, o->n_group_by,
+					 &so, err, sizeof err);
 	if (st == NULL)
 		diag_error("%s", err);
-	state_test_pause("after-lock");
+	pause_at((void *)o, "after-lock");
 	return st;
 }
 
@@ -188,16 +206,16 @@ static int mark_new_groups(const struct th_options *o, struct th_state *st,
 		diag_warn("%s: %zu new groups not remembered (at most %d are "
 			  "kept); they will show as new again",
 			  o->state, not_kept, TH_MAX_GROUPS);
-	state_test_pause("before-report");
+	pause_at((void *)o, "before-report");
 	return worst;
 }
 
 /* --state, once the report is written: the offsets and groups are
  * committed. False (named on stderr) when the state cannot be written. */
-static bool save_state(struct th_state *st)
+static bool save_state(const struct th_options *o, struct th_state *st)
 {
 	char err[1200];
-	state_test_pause("after-report");
+	pause_at((void *)o, "after-report");
 	if (state_save(st, err, sizeof err))
 		return true;
 	diag_error("%s", err);
@@ -231,6 +249,34 @@ static void tell(void *ctx, const struct th_error *e, bool warning)
 		diag_error("%s: %s", e->file, e->message);
 }
 
+/* TRACEHOUND_SPLIT_MIN (tests): how a file was cut, on stderr, so that a
+ * test comparing cut and whole scans can check it really was cut. */
+static void note_cut(void *ctx, const char *path, const char *how)
+{
+	(void)ctx;
+	diag_warn("%s: %s", path, how);
+}
+
+/* The scanner's options: the command line's, and the test knobs. */
+static void scan_options(const struct th_options *o, struct th_state *state,
+			 struct th_window *window, struct th_scan_options *so)
+{
+	scan_options_init(so);
+	so->jobs = o->jobs;
+	so->split_min = o->knobs.split_min;
+	so->settle_seconds = o->knobs.settle_seconds;
+	so->no_mmap = o->knobs.no_mmap;
+	so->search = o->knobs.search;
+	so->state = state;
+	if (o->has_since || o->has_until) {
+		so->filter = window_keep;
+		so->filter_ctx = window;
+	}
+	so->notify = (struct th_notify){tell, NULL};
+	if (o->knobs.note_cuts)
+		so->on_cut = note_cut;
+}
+
 static int scan(const struct th_options *o, const struct th_rules *rules)
 {
 	struct th_state *state = NULL;
@@ -251,16 +297,12 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 				    .hide_examples = o->hide_examples,
 				    .follow = o->follow};
 	struct th_sink *sink = make_sink(o, &ctx);
-	struct th_scanner *scanner =
-	    scanner_new(rules, agg, sink, &run, o->jobs);
-	scanner_set_notify(scanner, tell, NULL);
-	if (state != NULL)
-		scanner_set_state(scanner, state);
 	struct th_window window;
 	window_init(&window, o->has_since ? &o->since : NULL,
 		    o->has_until ? &o->until : NULL);
-	if (o->has_since || o->has_until)
-		scanner_set_filter(scanner, window_keep, &window);
+	struct th_scan_options so;
+	scan_options(o, state, &window, &so);
+	struct th_scanner *scanner = scanner_new(rules, agg, sink, &run, &so);
 	scan_inputs(o, scanner);
 	window_note(o, &window);
 	int worst_new = state ? mark_new_groups(o, state, agg) : -1;
@@ -268,7 +310,7 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	    sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
 	if (!output_ok)
 		diag_error("error writing the report");
-	else if (state != NULL && !save_state(state))
+	else if (state != NULL && !save_state(o, state))
 		output_ok = false;
 	if (o->fail_on_new) /* only what is new may fail the run */
 		run.worst = worst_new;
@@ -285,7 +327,9 @@ static int rules_test(const struct th_options *o, const struct th_rules *rules)
 {
 	struct th_rulestest_options to = {.verbose = o->verbose,
 					  .color = want_color(o),
-					  .columns = terminal_columns()};
+					  .columns = terminal_columns(),
+					  .no_mmap = o->knobs.no_mmap,
+					  .search = o->knobs.search};
 	struct th_rulestest *t = rulestest_new(rules, stdout, &to);
 	if (o->n_paths == 0)
 		rulestest_path(t, "-");

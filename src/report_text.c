@@ -1023,9 +1023,8 @@ static void text_free(struct th_sink *base)
 
 /* COLUMNS as a width, 0 when unset or not a number from 1 to
  * TEXT_COLUMNS_MAX. */
-static size_t env_columns(void)
+static size_t env_columns(const char *env)
 {
-	const char *env = getenv("COLUMNS");
 	if (env == NULL || *env < '0' || *env > '9')
 		return 0;
 	char *end;
@@ -1033,9 +1032,9 @@ static size_t env_columns(void)
 	return *end == '\0' && n <= TEXT_COLUMNS_MAX ? (size_t)n : 0;
 }
 
-size_t report_text_columns(FILE *out)
+size_t report_text_columns(FILE *out, const char *columns)
 {
-	size_t n = env_columns();
+	size_t n = env_columns(columns);
 	if (n > 0)
 		return n;
 	int fd = fileno(out);
@@ -1047,7 +1046,8 @@ size_t report_text_columns(FILE *out)
 
 struct th_sink *report_text_new(const struct th_report_ctx *ctx)
 {
-	return report_text_new_columns(ctx, report_text_columns(ctx->out));
+	return report_text_new_columns(ctx,
+				       report_text_columns(ctx->out, NULL));
 }
 
 struct th_sink *report_text_new_columns(const struct th_report_ctx *ctx,

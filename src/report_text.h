@@ -6,7 +6,7 @@
  * Errors:      as every sink: a failed write makes finish() return false.
  *
  * report_text_new(ctx) is report_text_new_columns(ctx,
- * report_text_columns(ctx->out)).
+ * report_text_columns(ctx->out, NULL)).
  */
 #ifndef TH_REPORT_TEXT_H
 #define TH_REPORT_TEXT_H
@@ -15,13 +15,13 @@
 
 #include "report.h"
 
-/* The width the text report is fitted to when printed on OUT: the
- * COLUMNS environment variable when it is a number from 1 to 100000
- * (also when OUT is no terminal, so tests and scripts can ask for a
- * width), else the width of the terminal OUT is (TIOCGWINSZ), else 0:
- * unknown, and the table is as wide as its cells need, as it always was
- * (for pipes and files). */
-size_t report_text_columns(FILE *out);
+/* The width the text report is fitted to when printed on OUT: COLUMNS
+ * (the environment variable, which main.c reads; NULL when unset) when it
+ * is a number from 1 to 100000 (also when OUT is no terminal, so tests
+ * and scripts can ask for a width), else the width of the terminal OUT is
+ * (TIOCGWINSZ), else 0: unknown, and the table is as wide as its cells
+ * need, as it always was (for pipes and files). */
+size_t report_text_columns(FILE *out, const char *columns);
 
 /* A text sink whose summary table fits in COLUMNS (0: unknown, no
  * fitting): the times of FIRST and LAST go first, then EXCEPTIONS and

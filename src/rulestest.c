@@ -267,6 +267,7 @@ struct th_rulestest *rulestest_new(const struct th_rules *rules, FILE *out,
 	t->pal = palette(o->color);
 	run_init(&t->run, rules_ignore_count(rules));
 	t->trigger = trigger_new(rules);
+	trigger_set_search(t->trigger, o->search);
 	struct th_pipeline_setup ps = {.rules = rules,
 				       .trigger = t->trigger,
 				       .run = &t->run,
@@ -313,6 +314,8 @@ bool rulestest_path(struct th_rulestest *t, const char *path)
 	fprintf(t->out, "%s==> ", t->pal.bold);
 	put_text(t->out, name, strlen(name), 0);
 	fprintf(t->out, " <==%s\n", t->pal.reset);
+	if (t->opt.no_mmap)
+		input_no_map(in);
 	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
 	pipeline_begin_input(t->pipeline, name, index, 0);
 	enum th_status st = pipeline_read(t->pipeline, l);

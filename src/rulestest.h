@@ -25,6 +25,7 @@
 
 #include "rules.h"
 #include "run.h"
+#include "trigger.h"
 
 /* Log text shown per line when the output is not a terminal, before it is
  * cut with "…". */
@@ -35,6 +36,8 @@ struct th_rulestest_options {
 	bool color;	/* ANSI colors */
 	size_t columns; /* terminal width to fit lines in; 0: not a terminal
 			   (log text cut at RULESTEST_TEXT_COLUMNS) */
+	bool no_mmap;	/* read files, never map them */
+	enum th_search search; /* the trigger's search (trigger.h) */
 };
 
 struct th_rulestest;

@@ -39,6 +39,7 @@ struct lane {
 	struct th_agg *agg;
 	struct th_sink *sink; /* NULL: events are only aggregated */
 	struct th_run *run;
+	const struct th_scan_options *opt;
 	struct th_pipeline *p;
 };
 
@@ -87,9 +88,7 @@ struct th_scanner {
 	size_t merged, ended;
 	bool stopped, overflowed;
 	struct th_state *state; /* --state; NULL: none */
-	th_filter_fn filter;	/* scanner_set_filter; NULL: none */
-	void *filter_ctx;
-	struct th_notify notify;
+	struct th_scan_options opt;
 };
 
 /* A classified event: into its group, and out through the sink when the
@@ -110,8 +109,11 @@ static struct lane *lane_new(const struct th_scanner *s, struct th_agg *agg,
 			     struct th_sink *sink, struct th_run *run)
 {
 	struct lane *ln = xcalloc(1, sizeof *ln);
-	*ln = (struct lane){
-	    .rules = s->rules, .agg = agg, .sink = sink, .run = run};
+	*ln = (struct lane){.rules = s->rules,
+			    .agg = agg,
+			    .sink = sink,
+			    .run = run,
+			    .opt = &s->opt};
 	struct th_pipeline_setup ps = {.rules = s->rules,
 				       .trigger = s->trigger,
 				       .framed = s->framed,
@@ -119,7 +121,7 @@ static struct lane *lane_new(const struct th_scanner *s, struct th_agg *agg,
 				       .deliver = deliver,
 				       .ctx = ln};
 	ln->p = pipeline_new(&ps);
-	pipeline_set_filter(ln->p, s->filter, s->filter_ctx);
+	pipeline_set_filter(ln->p, s->opt.filter, s->opt.filter_ctx);
 	return ln;
 }
 
@@ -148,16 +150,9 @@ static struct th_input *open_item(const struct item *it, char *err,
 	return in;
 }
 
-/* TH_STATE_SETTLE_SECONDS, or TRACEHOUND_SETTLE_SECONDS for tests. */
-static long settle_seconds(void)
-{
-	const char *env = getenv("TRACEHOUND_SETTLE_SECONDS");
-	return env != NULL ? strtol(env, NULL, 10) : TH_STATE_SETTLE_SECONDS;
-}
-
 /* --state: ends IT's input as state_end_read decides. */
-static void end_stated(struct th_pipeline *p, struct item *it,
-		       const struct th_lines *l)
+static void end_stated(struct th_pipeline *p, long settle_seconds,
+		       struct item *it, const struct th_lines *l)
 {
 	struct th_state_read r = {.path = it->path,
 				  .compressed = it->compressed,
@@ -167,7 +162,7 @@ static void end_stated(struct th_pipeline *p, struct item *it,
 				  .tracked = it->tracked};
 	struct th_state_end end;
 	state_end_read(pipeline_assembler(p), &r, lines_offset(l),
-		       lines_number(l) - 1, settle_seconds(), &end);
+		       lines_number(l) - 1, settle_seconds, &end);
 	it->commit_offset = end.offset;
 	it->commit_lines = end.lines;
 }
@@ -184,6 +179,8 @@ static void scan_item(struct lane *ln, struct item *it, const char *name)
 		it->error = xstrdup(err);
 		return;
 	}
+	if (ln->opt->no_mmap)
+		input_no_map(in);
 	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
 	pipeline_begin_input(p, name, it->input, it->line_base);
 	enum th_status st = pipeline_read(p, l);
@@ -191,7 +188,7 @@ static void scan_item(struct lane *ln, struct item *it, const char *name)
 	if (it->cut_after && !pipeline_cut_safe(p))
 		it->unsafe = true;
 	if (it->stated)
-		end_stated(p, it, l);
+		end_stated(p, ln->opt->settle_seconds, it, l);
 	else
 		pipeline_close_events(p);
 	it->lines = lines_number(l) - 1;
@@ -211,50 +208,47 @@ static void record_input(struct th_scanner *s, const struct item *it)
 	ri->lines += it->lines;
 	ri->bytes += it->bytes;
 	if (it->error == NULL && it->tracked)
-		state_commit_file(s->state, it->path, &it->id,
+		state_commit_file(s->opt.state, it->path, &it->id,
 				  it->commit_offset, it->commit_lines);
 	if (it->error != NULL && run_fail_input(s->run, it->input, it->error))
-		run_notify(&s->notify, false, ri->name, "%s", it->error);
+		run_notify(&s->opt.notify, false, ri->name, "%s", it->error);
+}
+
+void scan_options_init(struct th_scan_options *o)
+{
+	*o =
+	    (struct th_scan_options){.jobs = 1,
+				     .split_min = TH_SPLIT_MIN,
+				     .settle_seconds = TH_STATE_SETTLE_SECONDS};
 }
 
 struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 			       struct th_sink *sink, struct th_run *run,
-			       size_t jobs)
+			       const struct th_scan_options *o)
 {
 	struct th_scanner *s = xcalloc(1, sizeof *s);
 	s->rules = rules;
 	s->agg = agg;
 	s->sink = sink;
 	s->run = run;
+	if (o != NULL)
+		s->opt = *o;
+	else
+		scan_options_init(&s->opt);
 	/* A sink that prints each event needs them in order. */
-	s->jobs = jobs < 1 || sink->per_event ? 1 : jobs;
+	if (s->opt.jobs < 1 || sink->per_event)
+		s->opt.jobs = 1;
 	s->trigger = trigger_new(rules);
 	s->framed = trigger_new_framed(rules);
-	if (s->jobs == 1)
+	trigger_set_search(s->trigger, s->opt.search);
+	trigger_set_search(s->framed, s->opt.search);
+	if (s->opt.jobs == 1)
 		s->serial = lane_new(s, agg, sink, run);
 	else
 		s->boundaries = prefix_new(rules, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->merge_lock, NULL);
 	return s;
-}
-
-void scanner_set_state(struct th_scanner *s, struct th_state *state)
-{
-	s->state = state;
-}
-
-void scanner_set_filter(struct th_scanner *s, th_filter_fn fn, void *ctx)
-{
-	s->filter = fn;
-	s->filter_ctx = ctx;
-	if (s->serial != NULL)
-		pipeline_set_filter(s->serial->p, fn, ctx);
-}
-
-void scanner_set_notify(struct th_scanner *s, th_notify_fn fn, void *ctx)
-{
-	s->notify = (struct th_notify){fn, ctx};
 }
 
 static void item_fini(struct item *it)
@@ -340,22 +334,15 @@ static uint64_t find_boundary(const struct th_scanner *s, int fd, uint64_t at)
 	return find_boundary_within(s, fd, at, TH_READ_BUFFER, &plain);
 }
 
-/* TH_SPLIT_MIN, or TRACEHOUND_SPLIT_MIN bytes: tests cut small files to
- * check that a cut report equals a whole one. */
-static uint64_t split_min(void)
-{
-	const char *env = getenv("TRACEHOUND_SPLIT_MIN");
-	return env != NULL ? strtoull(env, NULL, 10) : TH_SPLIT_MIN;
-}
-
 /* Whether PATH is a plain (uncompressed) regular file of SIZE bytes large
  * enough to be worth cutting into ranges; its descriptor in *FD. */
-static bool worth_splitting(const char *path, int *fd, uint64_t *size)
+static bool worth_splitting(const char *path, uint64_t split_min, int *fd,
+			    uint64_t *size)
 {
 	struct stat st;
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size < split_min()) {
+	    (uint64_t)st.st_size < split_min) {
 		return false;
 	}
 	unsigned char magic[4] = {0};
@@ -379,13 +366,13 @@ static void add_range(struct th_scanner *s, const char *path, size_t input,
 	it->end = end;
 }
 
-/* With TRACEHOUND_SPLIT_MIN (a test setting), says on stderr how a file
- * was cut, so a test that compares cut and whole scans can check that the
- * file really was cut. */
-static void note_cut(const char *path, const char *how)
+/* Tells the caller how PATH was cut, when it asked (tests check that a
+ * cut report equals a whole one, and that the file really was cut). */
+static void note_cut(const struct th_scanner *s, const char *path,
+		     const char *how)
 {
-	if (getenv("TRACEHOUND_SPLIT_MIN") != NULL)
-		diag_warn("%s: %s", path, how);
+	if (s->opt.on_cut != NULL)
+		s->opt.on_cut(s->opt.cut_ctx, path, how);
 }
 
 /* Where the first K of the JOBS * TH_RANGES_PER_JOB ranges of a SIZE byte
@@ -412,12 +399,12 @@ static void queue_file(struct th_scanner *s, const char *path, size_t input)
 	int fd = -1;
 	uint64_t size, start = 0;
 	size_t ranges = 0;
-	if (s->jobs > 1 && strcmp(path, "-") != 0 &&
-	    worth_splitting(path, &fd, &size)) {
-		size_t pieces = s->jobs * TH_RANGES_PER_JOB;
+	if (s->opt.jobs > 1 && strcmp(path, "-") != 0 &&
+	    worth_splitting(path, s->opt.split_min, &fd, &size)) {
+		size_t pieces = s->opt.jobs * TH_RANGES_PER_JOB;
 		for (size_t k = 1; k < pieces; k++) {
-			uint64_t cut =
-			    find_boundary(s, fd, guided_cut(size, s->jobs, k));
+			uint64_t cut = find_boundary(
+			    s, fd, guided_cut(size, s->opt.jobs, k));
 			if (cut <= start || cut >= size)
 				continue;
 			add_range(s, path, input, start, cut, true);
@@ -434,7 +421,7 @@ static void queue_file(struct th_scanner *s, const char *path, size_t input)
 	add_range(s, path, input, start, size, false);
 	char how[64];
 	snprintf(how, sizeof how, "cut into %zu ranges", ranges + 1);
-	note_cut(path, how);
+	note_cut(s, path, how);
 }
 
 /* Scans item IT now (serial) or queues it (jobs). */
@@ -476,8 +463,8 @@ static void visit_read(void *ctx, const struct th_state_read *r,
 /* A file named on the command line or found in a directory. */
 static void visit_file(struct th_scanner *s, const char *path)
 {
-	if (s->state != NULL && strcmp(path, "-") != 0 &&
-	    state_visit(s->state, path, visit_read, s, &s->notify))
+	if (s->opt.state != NULL && strcmp(path, "-") != 0 &&
+	    state_visit(s->opt.state, path, visit_read, s, &s->opt.notify))
 		return;
 	const char *name = strcmp(path, "-") == 0 ? "-" : path;
 	size_t input = run_add_input(s->run, name);
@@ -567,7 +554,7 @@ static void redo_unsafe_cuts(struct th_scanner *s)
 		while (first > 0 &&
 		       s->items[first - 1].input == s->items[i].input)
 			first--;
-		note_cut(s->items[first].path, "scanned again whole");
+		note_cut(s, s->items[first].path, "scanned again whole");
 		rescan_whole(s, first);
 	}
 }
@@ -623,7 +610,8 @@ static void merge_ended(struct th_scanner *s)
  * serial scan. Rare: it takes more than TH_MAX_GROUPS groups in one item. */
 static void rescan_rest(struct th_scanner *s)
 {
-	note_cut(s->items[s->merged].path, "scanned again, groups overflowed");
+	note_cut(s, s->items[s->merged].path,
+		 "scanned again, groups overflowed");
 	struct lane *ln = lane_new(s, s->agg, NULL, s->run);
 	for (size_t i = s->merged; i < s->n_items; i++) {
 		struct item *it = &s->items[i];
@@ -670,7 +658,7 @@ void scanner_finish(struct th_scanner *s)
 {
 	if (s->serial != NULL || s->n_items == 0)
 		return;
-	size_t n = s->jobs < s->n_items ? s->jobs : s->n_items;
+	size_t n = s->opt.jobs < s->n_items ? s->opt.jobs : s->n_items;
 	pthread_t *threads = xcalloc(n, sizeof *threads);
 	size_t started = 0;
 	for (; started < n; started++)
@@ -713,9 +701,9 @@ void scanner_follow(struct th_scanner *s, const char *const *paths,
 					 .run = s->run,
 					 .deliver = deliver,
 					 .ctx = &out},
-			       .filter = s->filter,
-			       .filter_ctx = s->filter_ctx,
+			       .filter = s->opt.filter,
+			       .filter_ctx = s->opt.filter_ctx,
 			       .sink = s->sink,
-			       .notify = s->notify};
+			       .notify = s->opt.notify};
 	follow_paths(&fo, paths, n_paths, stop);
 }

@@ -17,36 +17,57 @@
 #include "report.h"
 #include "rules.h"
 #include "run.h"
+#include "trigger.h"
 
 struct th_scanner;
+struct th_state;
 
-/* JOBS threads scan (1: everything in the calling thread). With more, a
- * large plain file is split into ranges and several inputs are scanned
- * side by side; each thread aggregates on its own and the results are
- * merged into AGG, so SINK->event is called only when JOBS is 1. */
+/* How to scan: filled by cli.c / main.c from the options and the
+ * environment; tests set the knobs and callbacks directly. */
+struct th_scan_options {
+	/* Threads (1: everything in the calling thread). With more, a
+	 * large plain file is cut into ranges and several inputs are
+	 * scanned side by side; each thread aggregates on its own and the
+	 * results are merged into the aggregate in input order, so the
+	 * sink's event() is called only with one job (a sink that prints
+	 * each event gets one job whatever this says). */
+	size_t jobs;
+	/* With several jobs: plain files of at least this many bytes are
+	 * cut into ranges (TH_SPLIT_MIN; TRACEHOUND_SPLIT_MIN for tests). */
+	uint64_t split_min;
+	/* --state: a file last written this many seconds ago or more has a
+	 * quiet writer (TH_STATE_SETTLE_SECONDS; TRACEHOUND_SETTLE_SECONDS). */
+	long settle_seconds;
+	bool no_mmap;	       /* read files, never map them */
+	enum th_search search; /* the trigger's search (TRACEHOUND_SCAN) */
+	/* --state: each file is read from where STATE says, across
+	 * rotation, and what was read is committed to STATE (in memory: the
+	 * caller saves it). NULL: none. Must outlive the scanner. */
+	struct th_state *state;
+	/* Every pipeline drops the events FILTER returns false for (see
+	 * classify_set_filter); it must be thread-safe with several jobs. */
+	th_filter_fn filter;
+	void *filter_ctx;
+	/* Problems found while scanning (an input that cannot be read, a
+	 * --state plan's warning), told as they happen. */
+	struct th_notify notify;
+	/* Tests: told how a file was cut ("cut into 3 ranges") or that its
+	 * ranges were scanned again ("scanned again whole"). NULL: not. */
+	void (*on_cut)(void *ctx, const char *path, const char *how);
+	void *cut_ctx;
+};
+
+/* One job, the limits of th_limits.h, no state, filter or callbacks. */
+void scan_options_init(struct th_scan_options *o);
+
+/* O NULL: scan_options_init's. O is copied. */
 struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 			       struct th_sink *sink, struct th_run *run,
-			       size_t jobs);
+			       const struct th_scan_options *o);
 void scanner_free(struct th_scanner *s);
 
-/* Incremental runs (--state): each file is read from where STATE says,
- * across rotation, and what was read is committed to STATE (in memory:
- * the caller saves it). STATE must outlive the scanner. Call before the
- * first scanner_scan_path(). */
-struct th_state;
-void scanner_set_state(struct th_scanner *s, struct th_state *state);
-
-/* Every classifier of the scan drops the events FN returns false for
- * (see classify_set_filter); FN must be thread-safe with several jobs.
- * Call before the first scanner_scan_path(). */
-void scanner_set_filter(struct th_scanner *s, th_filter_fn fn, void *ctx);
-
-/* Problems found while scanning (an input that cannot be read, a --state
- * plan's warning) are told to FN as they happen, not printed. */
-void scanner_set_notify(struct th_scanner *s, th_notify_fn fn, void *ctx);
-
 /* Scans PATH ("-" for stdin; a directory is walked in name order). An
- * input that cannot be read is recorded in the run and named on stderr;
+ * input that cannot be read is recorded in the run and told to notify;
  * what was read before a failure counts. With several jobs the files are
  * only queued: scanner_finish() scans them. */
 void scanner_scan_path(struct th_scanner *s, const char *path);

@@ -48,6 +48,7 @@ struct th_state {
 	enum th_key keys[TH_KEY_COUNT];
 	struct group_entry *groups; /* sorted by hash */
 	size_t n_groups, cap_groups;
+	struct th_state_options opt;
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -246,12 +247,6 @@ static bool load(struct th_state *st, char *err, size_t err_size)
 
 /* ---- locking ------------------------------------------------------------ */
 
-static double lock_wait(void)
-{
-	const char *env = getenv("TRACEHOUND_LOCK_WAIT");
-	return env ? strtod(env, NULL) : TH_STATE_LOCK_WAIT;
-}
-
 /* Takes PATH.lock, waiting a little for another run to finish. */
 static bool take_lock(struct th_state *st, char *err, size_t err_size)
 {
@@ -264,8 +259,11 @@ static bool take_lock(struct th_state *st, char *err, size_t err_size)
 		free(lock);
 		return false;
 	}
-	double waited = 0, limit = lock_wait();
+	double waited = 0, limit = st->opt.lock_wait;
 	while (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (waited == 0 && errno == EWOULDBLOCK &&
+		    st->opt.on_lock_busy != NULL)
+			st->opt.on_lock_busy(st->opt.ctx, lock);
 		if (errno != EWOULDBLOCK || waited >= limit) {
 			snprintf(err, err_size,
 				 "%s: locked by another tracehound run "
@@ -282,10 +280,20 @@ static bool take_lock(struct th_state *st, char *err, size_t err_size)
 	return true;
 }
 
+void state_options_init(struct th_state_options *o)
+{
+	*o = (struct th_state_options){.lock_wait = TH_STATE_LOCK_WAIT};
+}
+
 struct th_state *state_open(const char *path, const enum th_key *group_by,
-			    size_t n_group_by, char *err, size_t err_size)
+			    size_t n_group_by, const struct th_state_options *o,
+			    char *err, size_t err_size)
 {
 	struct th_state *st = xcalloc(1, sizeof *st);
+	if (o != NULL)
+		st->opt = *o;
+	else
+		state_options_init(&st->opt);
 	st->path = xstrdup(path);
 	st->lock_fd = -1;
 	st->other_groups = json_object();
@@ -915,7 +923,8 @@ static bool write_atomically(const struct th_state *st, const char *text,
 		ok = false;
 		saved = errno;
 	}
-	state_test_pause("before-rename");
+	if (st->opt.at_point != NULL)
+		st->opt.at_point(st->opt.ctx, "before-rename");
 	if (ok && rename(tmp, st->path) != 0) {
 		ok = false;
 		saved = errno;
@@ -953,13 +962,4 @@ bool state_save(struct th_state *st, char *err, size_t err_size)
 	bool ok = write_atomically(st, text, err, err_size);
 	free(text);
 	return ok;
-}
-
-void state_test_pause(const char *point)
-{
-	const char *env = getenv("TRACEHOUND_TEST_PAUSE");
-	if (env == NULL || strcmp(env, point) != 0)
-		return;
-	diag_warn("paused at %s", point);
-	sleep(30);
 }

@@ -126,13 +126,30 @@ struct th_state_plan {
 
 struct th_state;
 
-/* Locks PATH (through PATH.lock, waiting up to TH_STATE_LOCK_WAIT seconds
- * or TRACEHOUND_LOCK_WAIT) and loads it; a missing PATH is a first run.
- * GROUP_BY names the group lists this run reads and adds to. Returns NULL
- * with a message in ERR on failure (nothing left open or locked). */
 #define TH_STATE_LOCK_WAIT 5
+
+/* What a caller may set (cli.c fills them, tests set them). */
+struct th_state_options {
+	double lock_wait; /* seconds to wait for another run's lock:
+			     TH_STATE_LOCK_WAIT (TRACEHOUND_LOCK_WAIT) */
+	/* Called once when the lock is found taken, before waiting. */
+	void (*on_lock_busy)(void *ctx, const char *lock_path);
+	/* Called at named points ("before-rename" in state_save), so that a
+	 * test can stop the run there (TRACEHOUND_TEST_PAUSE). */
+	void (*at_point)(void *ctx, const char *point);
+	void *ctx;
+};
+
+/* The defaults: TH_STATE_LOCK_WAIT, no callbacks. */
+void state_options_init(struct th_state_options *o);
+
+/* Locks PATH (through PATH.lock, waiting up to O->lock_wait seconds) and
+ * loads it; a missing PATH is a first run. GROUP_BY names the group lists
+ * this run reads and adds to. O NULL: the defaults. Returns NULL with a
+ * message in ERR on failure (nothing left open or locked). */
 struct th_state *state_open(const char *path, const enum th_key *group_by,
-			    size_t n_group_by, char *err, size_t err_size);
+			    size_t n_group_by, const struct th_state_options *o,
+			    char *err, size_t err_size);
 
 /* Unlocks and frees; the file is left as it was unless state_save ran.
  * Accepts NULL. */
@@ -163,9 +180,5 @@ int state_mark_groups(struct th_state *st, struct th_agg *agg, const char *now,
 /* Writes the state atomically. Returns false with a message in ERR; the
  * old file is then untouched. */
 bool state_save(struct th_state *st, char *err, size_t err_size);
-
-/* Test hook: when TRACEHOUND_TEST_PAUSE names POINT, says so on stderr and
- * sleeps, so a test can kill the run there. */
-void state_test_pause(const char *point);
 
 #endif

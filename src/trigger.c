@@ -1,7 +1,7 @@
 /* trigger.c - multi-literal search over buffers; see trigger.h.
  *
  * All literals are searched in one pass, by the best of these the machine
- * has (TRACEHOUND_SCAN picks one for tests and benchmarks):
+ * has (trigger_set_search picks one for tests and benchmarks):
  * - avx512 (AVX-512 VBMI): each literal's rarest three bytes are its
  *   fingerprint; one 128-entry table lookup per byte and per fingerprint
  *   byte tells, for 64 positions at once, which fingerprints may start
@@ -589,23 +589,23 @@ static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
 }
 #endif
 
-static scan_fn choose_scan(const struct th_trigger *t)
+/* The best search the machine has, or the one WANT picks (tests and
+ * benchmarks; see the top of this file); a search the machine lacks
+ * falls back. */
+static scan_fn choose_scan(const struct th_trigger *t, enum th_search want)
 {
 #ifdef TH_X86
-	/* TRACEHOUND_SCAN picks a search for tests and benchmarks (see
-	 * the top of this file); a search the machine lacks falls back. */
-	const char *want = getenv("TRACEHOUND_SCAN");
 	bool avx2 = __builtin_cpu_supports("avx2");
-	if (want != NULL && strcmp(want, "portable") == 0)
+	if (want == TH_SEARCH_PORTABLE)
 		return scan_portable;
-	if (want != NULL && strcmp(want, "sse2") == 0)
+	if (want == TH_SEARCH_SSE2)
 		return scan_sse2;
-	bool anchors = want != NULL && strcmp(want, "anchors") == 0;
+	bool anchors = want == TH_SEARCH_ANCHORS;
 	bool fingerprint = t->n <= MAX_FINGERPRINT_LITERALS && t->min_len >= 3;
 	bool avx512 = __builtin_cpu_supports("avx512f") &&
 		      __builtin_cpu_supports("avx512bw") &&
 		      __builtin_cpu_supports("avx512vbmi");
-	bool avx2_only = want != NULL && strcmp(want, "fingerprint") == 0;
+	bool avx2_only = want == TH_SEARCH_FINGERPRINT;
 	if (avx512 && !anchors && !avx2_only && fingerprint)
 		return scan_fingerprint512;
 	if (avx2 && !anchors && fingerprint)
@@ -615,6 +615,7 @@ static scan_fn choose_scan(const struct th_trigger *t)
 	return scan_sse2;
 #else
 	(void)t;
+	(void)want;
 	return scan_portable;
 #endif
 }
@@ -660,7 +661,7 @@ static struct th_trigger *trigger_make(const struct th_rules *rules,
 			add_fingerprint(t, i);
 		}
 	}
-	t->scan = choose_scan(t);
+	t->scan = choose_scan(t, TH_SEARCH_AUTO);
 	return t;
 }
 
@@ -672,6 +673,30 @@ struct th_trigger *trigger_new(const struct th_rules *rules)
 struct th_trigger *trigger_new_framed(const struct th_rules *rules)
 {
 	return trigger_make(rules, true);
+}
+
+void trigger_set_search(struct th_trigger *t, enum th_search search)
+{
+	if (!t->every_line)
+		t->scan = choose_scan(t, search);
+}
+
+bool trigger_search_from_name(const char *name, enum th_search *out)
+{
+	static const char *const names[] = {
+	    [TH_SEARCH_AUTO] = "auto",
+	    [TH_SEARCH_AVX512] = "avx512",
+	    [TH_SEARCH_PORTABLE] = "portable",
+	    [TH_SEARCH_SSE2] = "sse2",
+	    [TH_SEARCH_ANCHORS] = "anchors",
+	    [TH_SEARCH_FINGERPRINT] = "fingerprint",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum th_search)i;
+			return true;
+		}
+	return false;
 }
 
 void trigger_free(struct th_trigger *t)

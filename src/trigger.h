@@ -24,6 +24,25 @@ struct th_trigger *trigger_new_framed(const struct th_rules *rules);
 
 void trigger_free(struct th_trigger *t);
 
+/* Which search runs (see trigger.c): the best the machine has (AUTO), or
+ * one picked by tests and benchmarks (TRACEHOUND_SCAN, read by cli.c). */
+enum th_search {
+	TH_SEARCH_AUTO,
+	TH_SEARCH_AVX512, /* the fastest: the same as AUTO */
+	TH_SEARCH_PORTABLE,
+	TH_SEARCH_SSE2,
+	TH_SEARCH_ANCHORS,     /* AVX2 anchors rather than fingerprints */
+	TH_SEARCH_FINGERPRINT, /* AVX2 fingerprints, not AVX-512 */
+};
+
+/* Picks T's search; one the machine lacks falls back to what it has.
+ * Call before T is shared between threads. */
+void trigger_set_search(struct th_trigger *t, enum th_search search);
+
+/* "auto", "avx512", "portable", "sse2", "anchors", "fingerprint"; false for
+ * another name. */
+bool trigger_search_from_name(const char *name, enum th_search *out);
+
 /* Returns the index in WINDOW of the earliest literal occurrence, or
  * WINDOW.n when there is none (0 when every line is a candidate). */
 size_t trigger_find(const struct th_trigger *t, struct th_span window);

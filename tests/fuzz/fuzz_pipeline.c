@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    .run = &run,
 				    .version = "fuzz"};
 	struct th_sink *sink = report_json_new(&ctx);
-	struct th_scanner *scanner = scanner_new(rules, agg, sink, &run, 1);
+	struct th_scanner *scanner = scanner_new(rules, agg, sink, &run, NULL);
 	scanner_scan_path(scanner, path);
 	sink->finish(sink);
 	scanner_free(scanner);

@@ -54,7 +54,7 @@ static char *scan_report(const char *text, const char *name,
 				    .run = &run,
 				    .version = "test"};
 	struct th_sink *sink = report_json_new(&ctx);
-	struct th_scanner *s = scanner_new(rules, agg, sink, &run, 1);
+	struct th_scanner *s = scanner_new(rules, agg, sink, &run, NULL);
 	scanner_scan_path(s, name);
 	scanner_finish(s);
 	cr_assert(sink->finish(sink));

@@ -123,7 +123,7 @@ static struct sample *sample_new(const enum th_key *keys, size_t n_keys)
 	struct th_sink quiet = {.event =
 				    quiet_event}; /* the scanner needs one */
 	struct th_scanner *scan =
-	    scanner_new(s->rules, s->agg, &quiet, &s->run, 1);
+	    scanner_new(s->rules, s->agg, &quiet, &s->run, NULL);
 	scanner_scan_path(scan, dirname(log)); /* sample-logs/py3.12 */
 	scanner_finish(scan);
 	scanner_free(scan);
@@ -479,16 +479,12 @@ Test(report_text_width, columns_come_from_the_environment_on_any_stream)
 {
 	FILE *f = tmpfile();
 	cr_assert(f != NULL);
-	unsetenv("COLUMNS");
-	cr_expect_eq(report_text_columns(f), 0, "not a terminal, no COLUMNS");
-	setenv("COLUMNS", "77", 1);
-	cr_expect_eq(report_text_columns(f), 77);
+	cr_expect_eq(report_text_columns(f, NULL), 0,
+		     "not a terminal, no COLUMNS");
+	cr_expect_eq(report_text_columns(f, "77"), 77);
 	const char *ignored[] = {"", "0", "abc", "80x", "-5", "1000001"};
-	for (size_t i = 0; i < sizeof ignored / sizeof *ignored; i++) {
-		setenv("COLUMNS", ignored[i], 1);
-		cr_expect_eq(report_text_columns(f), 0, "COLUMNS='%s'",
-			     ignored[i]);
-	}
-	unsetenv("COLUMNS");
+	for (size_t i = 0; i < sizeof ignored / sizeof *ignored; i++)
+		cr_expect_eq(report_text_columns(f, ignored[i]), 0,
+			     "COLUMNS='%s'", ignored[i]);
 	fclose(f);
 }

@@ -51,7 +51,7 @@ static struct th_state *open_ok(void)
 {
 	char err[1200] = "";
 	struct th_state *st =
-	    state_open(at("s"), by_coroutine, 1, err, sizeof err);
+	    state_open(at("s"), by_coroutine, 1, NULL, err, sizeof err);
 	cr_assert_not_null(st, "state_open: %s", err);
 	return st;
 }
@@ -164,7 +164,8 @@ Test(state, a_corrupt_state_is_refused_naming_it)
 {
 	write_file(at("s"), "w", "{\"schema\": ");
 	char err[1200] = "";
-	cr_assert_null(state_open(at("s"), by_coroutine, 1, err, sizeof err));
+	cr_assert_null(
+	    state_open(at("s"), by_coroutine, 1, NULL, err, sizeof err));
 	cr_assert(strstr(err, at("s")) != NULL, "%s", err);
 }
 
@@ -172,19 +173,32 @@ Test(state, a_foreign_document_is_refused)
 {
 	write_file(at("s"), "w", "{\"schema\": \"tracehound.report/1\"}\n");
 	char err[1200] = "";
-	cr_assert_null(state_open(at("s"), by_coroutine, 1, err, sizeof err));
+	cr_assert_null(
+	    state_open(at("s"), by_coroutine, 1, NULL, err, sizeof err));
 	cr_assert(strstr(err, "not a tracehound.state/1") != NULL, "%s", err);
+}
+
+static void count_busy(void *ctx, const char *lock_path)
+{
+	cr_expect(strstr(lock_path, "s.lock") != NULL, "%s", lock_path);
+	++*(int *)ctx;
 }
 
 Test(state, a_second_open_waits_then_fails_while_locked)
 {
-	setenv("TRACEHOUND_LOCK_WAIT", "0.2", 1);
 	struct th_state *st = open_ok();
 	char err[1200] = "";
+	int busy = 0;
+	struct th_state_options o;
+	state_options_init(&o);
+	o.lock_wait = 0.2;
+	o.on_lock_busy = count_busy;
+	o.ctx = &busy;
 	struct th_state *second =
-	    state_open(at("s"), by_coroutine, 1, err, sizeof err);
+	    state_open(at("s"), by_coroutine, 1, &o, err, sizeof err);
 	cr_assert_null(second);
 	cr_assert(strstr(err, "locked") != NULL, "%s", err);
+	cr_expect_eq(busy, 1, "the busy lock was told %d times", busy);
 	state_free(st);
 	st = open_ok(); /* released */
 	state_free(st);

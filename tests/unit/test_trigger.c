@@ -30,9 +30,10 @@ static const char *const methods[] = {"avx512", "fingerprint", "anchors",
 static struct th_trigger *trigger_using(const struct th_rules *r,
 					const char *method)
 {
-	setenv("TRACEHOUND_SCAN", method, 1);
+	enum th_search search;
+	cr_assert(trigger_search_from_name(method, &search), "%s", method);
 	struct th_trigger *t = trigger_new(r);
-	unsetenv("TRACEHOUND_SCAN");
+	trigger_set_search(t, search);
 	return t;
 }
 
