@@ -194,11 +194,15 @@ static void feed(const char *text, struct fed *f)
 		size_t n = nl ? (size_t)(nl - s) : strlen(s);
 		struct th_line line = {{s, n}, number++, 0, false};
 		const struct th_record *r;
-		keep(f, r, prefix_parse(p, &line, 0, false, &r));
+		/* two statements: the call sets R, and arguments are
+		 * evaluated in no fixed order (issue 13) */
+		size_t got = prefix_parse(p, &line, 0, false, &r);
+		keep(f, r, got);
 		s += n + (nl != NULL);
 	}
 	const struct th_record *r;
-	keep(f, r, prefix_finish(p, &r));
+	size_t rest = prefix_finish(p, &r);
+	keep(f, r, rest);
 	prefix_free(p);
 }
 
