@@ -200,8 +200,8 @@ static void scan_item(struct lane *ln, struct item *it, const char *name)
 	input_close(in);
 }
 
-/* Puts an item's lines, bytes and error into the scanner's run, naming a
- * failed input on stderr. */
+/* Puts an item's lines, bytes and error into the scanner's run (and, for
+ * --state, its commit into the state), telling of a failed input. */
 static void record_input(struct th_scanner *s, const struct item *it)
 {
 	struct th_run_input *ri = &s->run->inputs[it->input];
