@@ -24,6 +24,7 @@ static const struct name_row {
     {"input", TH_F_COUNT, TH_KEY_INPUT},
     {"defined_at", TH_F_DEFINED_AT, TH_KEY_DEFINED_AT},
     {"created_at", TH_F_CREATED_AT, TH_KEY_COUNT},
+    {"message", TH_F_MESSAGE, TH_KEY_COUNT},
 };
 
 #define N_NAMES (sizeof names / sizeof names[0])

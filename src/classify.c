@@ -23,6 +23,7 @@ struct block {
 	bool active;
 	bool is_group;
 	struct th_span exception; /* p == NULL until the final line */
+	struct th_span message;	  /* of the final line */
 	struct th_span function;
 	struct th_span below_wrapper;
 	bool prev_was_wrapper;
@@ -158,6 +159,22 @@ struct th_span classify_exception_type(struct th_span line)
 	return (struct th_span){line.p, i};
 }
 
+struct th_span classify_exception_message(struct th_span line)
+{
+	struct th_span type = classify_exception_type(line);
+	if (type.p == NULL || type.n + 1 >= line.n)
+		return (struct th_span){NULL, 0};
+	struct th_span m = {line.p + type.n + 1, line.n - type.n - 1};
+	if (m.p[0] == ' ') {
+		m.p++;
+		m.n--;
+	}
+	while (m.n > 0 && (m.p[m.n - 1] == ' ' || m.p[m.n - 1] == '\t' ||
+			   m.p[m.n - 1] == '\r'))
+		m.n--;
+	return m.n > 0 ? m : (struct th_span){NULL, 0};
+}
+
 static void block_start(struct block *b, bool is_group)
 {
 	*b = (struct block){.active = true, .is_group = is_group};
@@ -186,8 +203,10 @@ static void block_line(struct parser *ps, struct block *b, struct th_span t)
 		return;
 	else if (parse_frame(t, &path, &lineno, &func))
 		block_frame(ps, b, func);
-	else if (t.p[0] != ' ' && t.p[0] != '\t')
+	else if (t.p[0] != ' ' && t.p[0] != '\t') {
 		b->exception = classify_exception_type(t);
+		b->message = classify_exception_message(t);
+	}
 }
 
 static void add_leaf(struct parser *ps, const struct block *b)
@@ -198,7 +217,7 @@ static void add_leaf(struct parser *ps, const struct block *b)
 		return;
 	}
 	out->leaves[out->n_leaves++] =
-	    (struct th_leaf){b->exception, b->function};
+	    (struct th_leaf){b->exception, b->function, b->message};
 }
 
 /* Sub-exception slot DEPTH (< MAX_DEPTH), cleared when first reached. */
@@ -358,6 +377,7 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	format_created_at(&ps, out);
 	out->facts.value[TH_BUILTIN_EXCEPTION] = ps.top.exception;
 	out->facts.value[TH_BUILTIN_FUNCTION] = ps.top.function;
+	out->message = ps.top.message;
 	if (out->created_at[0])
 		out->facts.value[TH_BUILTIN_CREATED_AT] =
 		    (struct th_span){out->created_at, strlen(out->created_at)};
@@ -420,14 +440,17 @@ static struct th_span last_name(struct th_span qualified)
 	return (struct th_span){qualified.p + skip, qualified.n - skip};
 }
 
-/* Fills EV's fields from FACTS and the rule, then delivers it unless an
- * ignore rule drops it. */
+/* Fills EV's fields from FACTS, MESSAGE and the rule, then delivers it
+ * unless an ignore rule drops it. */
 static void finish_one(struct th_classifier *c, struct th_event *ev,
-		       const struct th_facts *facts)
+		       const struct th_facts *facts, struct th_span message)
 {
 	for (size_t f = 0; f < TH_F_COUNT; f++)
 		event_unset(ev, (enum th_field)f);
 	rules_extract(c->matcher, ev, facts);
+	/* A rule's own `message` group wins; else the final line's. */
+	if (!event_has(ev, TH_F_MESSAGE) && message.p != NULL)
+		event_set(ev, TH_F_MESSAGE, message);
 	struct th_span below = c->parsed.below_wrapper;
 	if (below.p != NULL && event_has(ev, TH_F_COROUTINE) &&
 	    rules_is_wrapper(c->rules,
@@ -456,13 +479,13 @@ void classify_event(struct th_classifier *c, struct th_event *ev)
 		c->run->events_incomplete++;
 	if (!rules_split_leaves(c->rules, ev->rule) || !p->last_is_group ||
 	    p->n_leaves == 0) {
-		finish_one(c, ev, &p->facts);
+		finish_one(c, ev, &p->facts, p->message);
 		return;
 	}
 	for (size_t i = 0; i < p->n_leaves; i++) {
 		struct th_facts leaf = p->facts;
 		leaf.value[TH_BUILTIN_EXCEPTION] = p->leaves[i].exception;
 		leaf.value[TH_BUILTIN_FUNCTION] = p->leaves[i].function;
-		finish_one(c, ev, &leaf);
+		finish_one(c, ev, &leaf, p->leaves[i].message);
 	}
 }

@@ -21,10 +21,12 @@
 struct th_leaf {
 	struct th_span exception;
 	struct th_span function;
+	struct th_span message; /* after "Type: " on the final line */
 };
 
 struct th_parsed {
 	struct th_facts facts;	      /* of the last traceback of the chain */
+	struct th_span message;	      /* its final line's, after "Type: " */
 	struct th_span below_wrapper; /* frame under a wrapper coroutine */
 	bool last_is_group;
 	struct th_leaf leaves[TH_MAX_LEAVES];
@@ -40,6 +42,11 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 /* The exception type a final line names ("ValueError: x" -> "ValueError",
  * "errors.Upstream" -> itself); empty span when LINE names none. */
 struct th_span classify_exception_type(struct th_span line);
+
+/* The message a final line carries: the text after "Type: " (trailing
+ * blanks dropped); empty span when LINE names no type or has no text
+ * after it ("KeyError", "ValueError: "). */
+struct th_span classify_exception_message(struct th_span line);
 
 typedef void (*th_deliver_fn)(void *ctx, const struct th_event *ev);
 

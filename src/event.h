@@ -20,6 +20,7 @@
 enum th_field {
 	TH_F_COROUTINE,
 	TH_F_EXCEPTION,
+	TH_F_MESSAGE, /* the final line's text after "Type: ", first line */
 	TH_F_TASK,
 	TH_F_DEFINED_AT,
 	TH_F_CREATED_AT,

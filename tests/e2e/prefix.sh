@@ -35,7 +35,7 @@ LOG
 
 echo "TAP version 13"
 out=$("$bin" --rules "$tmp/nginx.yaml" --format ndjson --fail-on never "$tmp/custom.log")
-check "the first writer's event is whole" "$out" '"rule":"asyncio.exception-never-retrieved","severity":"error","coroutine":"refill","exception":"KeyError","task":"Task-9"'
+check "the first writer's event is whole" "$out" '"rule":"asyncio.exception-never-retrieved","severity":"error","coroutine":"refill","exception":"KeyError","message":"'"'sku'"'","task":"Task-9"'
 check "the second writer's event is whole" "$out" '"rule":"python.traceback","severity":"error","coroutine":"handler","exception":"ValueError"'
 check "the prefix's time, converted to UTC, is the event's" "$out" '"time":"2026-11-24T09:00:01Z"'
 check "the event text is the message without the prefix" "$out" '"text":"ERROR:asyncio:Task exception was never retrieved\nfuture:'

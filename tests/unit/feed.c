@@ -42,6 +42,7 @@ static void deliver(void *ctx, const struct th_event *ev)
 			   sizeof g->defined_at);
 		copy_field(ev, TH_F_CREATED_AT, g->created_at,
 			   sizeof g->created_at);
+		copy_field(ev, TH_F_MESSAGE, g->message, sizeof g->message);
 		isotime_print(&ev->time, g->time);
 		g->line = ev->line;
 		g->end_line = ev->end_line;

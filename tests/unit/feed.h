@@ -14,6 +14,7 @@ struct got {
 	char rule[64];
 	char coroutine[128], exception[128], task[64];
 	char defined_at[128], created_at[128], time[TH_TIME_LEN];
+	char message[256];
 	uint64_t line, end_line;
 	bool complete;
 };

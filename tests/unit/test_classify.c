@@ -37,6 +37,33 @@ Test(classify, exception_type_is_read_as_printed)
 	expect_type("", "");
 }
 
+static void expect_message(const char *line, const char *want)
+{
+	struct th_span m = classify_exception_message(span(line));
+	char buf[256];
+	if (m.p != NULL)
+		snprintf(buf, sizeof buf, "%.*s", (int)m.n, m.p);
+	else
+		snprintf(buf, sizeof buf, "-");
+	cr_expect_str_eq(buf, want, "message of '%s' is '%s', want '%s'", line,
+			 buf, want);
+}
+
+Test(classify, message_is_the_text_after_the_type)
+{
+	expect_message("ValueError: boom", "boom");
+	expect_message("KeyError: 'k'", "'k'");
+	expect_message("errors.UpstreamError: 502: bad gateway  ",
+		       "502: bad gateway");
+	expect_message("RuntimeError: Event loop is closed\r",
+		       "Event loop is closed");
+	expect_message("ExceptionGroup: inner (2 sub-exceptions)",
+		       "inner (2 sub-exceptions)");
+	expect_message("asyncio.exceptions.CancelledError", "-");
+	expect_message("ValueError: ", "-");
+	expect_message("not an exception line", "-");
+}
+
 static const char callback_312[] =
     "2026-11-26 11:02:01,303 ERROR [asyncio] Exception in callback cb() "
     "at /tmp/py/nr.py:7\n"
@@ -56,6 +83,7 @@ Test(classify, callback_event_takes_innermost_frame_and_final_type)
 	cr_expect_str_eq(got[0].rule, "asyncio.exception-in-callback");
 	cr_expect_str_eq(got[0].coroutine, "cb");
 	cr_expect_str_eq(got[0].exception, "RuntimeError");
+	cr_expect_str_eq(got[0].message, "in callback");
 }
 
 static const char never_retrieved_36[] =
@@ -88,6 +116,7 @@ Test(classify, never_retrieved_without_traceback_takes_type_from_repr)
 	cr_expect_str_eq(got[0].coroutine, "main.<locals>.inner");
 	cr_expect_str_eq(got[0].exception, "TimeoutError");
 	cr_expect_str_eq(got[0].task, "Task-7");
+	cr_expect_str_eq(got[0].message, "-", "no final line, no message");
 }
 
 static const char taskgroup_311[] =
@@ -129,16 +158,18 @@ Test(classify, exception_group_gives_one_event_per_leaf_nested_too)
 {
 	size_t n = pipeline_run(taskgroup_311, NULL, got);
 	cr_assert_eq(n, 4, "events: %zu", n);
-	const char *want[4][2] = {{"a", "ValueError"},
-				  {"b", "KeyError"},
-				  {"-", "TypeError"},
-				  {"-", "OSError"}};
+	const char *want[4][3] = {{"a", "ValueError", "x"},
+				  {"b", "KeyError", "'k'"},
+				  {"-", "TypeError", "t"},
+				  {"-", "OSError", "o"}};
 	for (size_t i = 0; i < 4; i++) {
 		cr_expect_str_eq(got[i].rule, "python.exception-group");
 		cr_expect_str_eq(got[i].coroutine, want[i][0], "leaf %zu: %s",
 				 i, got[i].coroutine);
 		cr_expect_str_eq(got[i].exception, want[i][1], "leaf %zu: %s",
 				 i, got[i].exception);
+		cr_expect_str_eq(got[i].message, want[i][2], "leaf %zu: %s", i,
+				 got[i].message);
 	}
 	cr_expect_eq(got[0].end_line, 29);
 	cr_expect(got[0].complete);

@@ -764,9 +764,10 @@ Test(rules, bad_regex_points_into_the_pattern)
 
 Test(rules, named_group_must_be_a_field)
 {
-	assert_error("rules:\n  - id: a\n    start: 'x (?<coro>\\w+)'\n", 3, 18,
-		     "named group 'coro' is not a field; use one of "
-		     "coroutine, exception, task, defined_at, created_at");
+	assert_error(
+	    "rules:\n  - id: a\n    start: 'x (?<coro>\\w+)'\n", 3, 18,
+	    "named group 'coro' is not a field; use one of "
+	    "coroutine, exception, message, task, defined_at, created_at");
 	assert_error("rules:\n  - id: a\n    start: x\n    extract:\n"
 		     "      - regex: '(?<exception>e) (?P<taks>t)'\n",
 		     5, 37, "(did you mean 'task'?)");

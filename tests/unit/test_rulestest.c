@@ -234,7 +234,7 @@ Test(rulestest, prints_each_line_of_an_event_and_the_fields_it_took)
 	expect_has(out, "     3 cont   | future: <Task finished");
 	expect_has(out, "     6 cont   | ConnectionError: down\n");
 	expect_has(out, "     6 end    -> coroutine=fetch_user "
-			"exception=ConnectionError task=Task-2 "
+			"exception=ConnectionError message=down task=Task-2 "
 			"defined_at=app.py:41 time=2024-05-01T10:00:01.123\n");
 	cr_expect(strstr(out, "starting") == NULL,
 		  "a line outside events is shown without --verbose:\n%s", out);
@@ -267,10 +267,11 @@ Test(rulestest, held_blank_lines_print_in_order_once_decided)
 			       "\n"
 			       "INFO next\n",
 			       NULL, true, &found);
-	expect_has(out, "     3 cont   | KeyError: 1\n"
-			"     3 end    -> coroutine=f exception=KeyError\n"
-			"     4        |\n"
-			"     5        | INFO next\n");
+	expect_has(out,
+		   "     3 cont   | KeyError: 1\n"
+		   "     3 end    -> coroutine=f exception=KeyError message=1\n"
+		   "     4        |\n"
+		   "     5        | INFO next\n");
 	free(out);
 }
 
