@@ -175,6 +175,134 @@ struct th_span classify_exception_message(struct th_span line)
 	return m.n > 0 ? m : (struct th_span){NULL, 0};
 }
 
+/* ---- library frames ---------------------------------------------------- */
+
+static bool path_sep(char c)
+{
+	return c == '/' || c == '\\';
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* True when S equals LIT (lower case) ignoring case. */
+static bool eq_nocase(struct th_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (s.n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower(s.p[i]) != lit[i])
+			return false;
+	return true;
+}
+
+static bool span_is(struct th_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+/* True when S starts with LIT and the rest is "X.Y" (digits, a dot,
+ * digits), as in python3.12; a free-threaded build's trailing 't'
+ * (python3.13t) too. */
+static bool versioned(struct th_span s, const char *lit)
+{
+	size_t n = strlen(lit), i = n, d;
+	if (s.n <= n || memcmp(s.p, lit, n) != 0)
+		return false;
+	for (d = i; i < s.n && s.p[i] >= '0' && s.p[i] <= '9'; i++)
+		;
+	if (i == d || i == s.n || s.p[i++] != '.')
+		return false;
+	for (d = i; i < s.n && s.p[i] >= '0' && s.p[i] <= '9'; i++)
+		;
+	if (i < s.n && s.p[i] == 't')
+		i++;
+	return i > d && i == s.n;
+}
+
+/* The directory names of a path, each with the one before it. */
+struct dir_walk {
+	struct th_span path;
+	size_t at;		  /* where the next name starts */
+	struct th_span prev, cur; /* prev.p NULL at the first */
+	char prev_sep, cur_sep;	  /* the separator after each */
+};
+
+/* Steps to the next directory name (a name followed by a separator);
+ * false after the last. */
+static bool dir_next(struct dir_walk *w)
+{
+	size_t i = w->at;
+	while (i < w->path.n && !path_sep(w->path.p[i]))
+		i++;
+	if (i >= w->path.n)
+		return false;
+	w->prev = w->cur;
+	w->prev_sep = w->cur_sep;
+	w->cur = (struct th_span){w->path.p + w->at, i - w->at};
+	w->cur_sep = w->path.p[i];
+	w->at = i + 1;
+	return true;
+}
+
+/* lib/pythonX.Y/, lib64/pythonX.Y/, lib/python3/, lib/pypyX.Y/ with
+ * either slash: PREV is lib or lib64, CUR the python directory. */
+static bool stdlib_posix(struct th_span prev, struct th_span cur)
+{
+	bool lib = span_is(prev, "lib");
+	if (!lib && !span_is(prev, "lib64"))
+		return false;
+	return versioned(cur, "python") ||
+	       (lib && (span_is(cur, "python3") || versioned(cur, "pypy")));
+}
+
+/* Windows: a Lib\ directory (any case) right under a Python... or
+ * ...conda... directory (any case). Only with backslashes: a POSIX
+ * project may well have python/lib/. */
+static bool stdlib_windows(const struct dir_walk *w)
+{
+	if (w->cur_sep != '\\' || w->prev.p == NULL || w->prev_sep != '\\' ||
+	    !eq_nocase(w->cur, "lib"))
+		return false;
+	struct th_span p = w->prev;
+	if (p.n >= 6) {
+		struct th_span head = {p.p, 6};
+		if (eq_nocase(head, "python"))
+			return true;
+	}
+	for (size_t i = 0; i + 5 <= p.n; i++)
+		if (eq_nocase((struct th_span){p.p + i, 5}, "conda"))
+			return true;
+	return false;
+}
+
+bool classify_path_is_library(struct th_span path)
+{
+	if (starts_with(path, "<frozen "))
+		return true;
+	struct dir_walk w = {.path = path};
+	while (dir_next(&w)) {
+		if (span_is(w.cur, "site-packages") ||
+		    span_is(w.cur, "dist-packages") || stdlib_windows(&w) ||
+		    (w.prev.p != NULL && stdlib_posix(w.prev, w.cur)))
+			return true;
+	}
+	return false;
+}
+
+bool classify_frame_is_library(const struct th_rules *rules,
+			       struct th_span path)
+{
+	enum th_frame_kind kind;
+	if (rules != NULL && rules_frame_kind(rules, path, &kind))
+		return kind == TH_FRAME_LIBRARY;
+	return classify_path_is_library(path);
+}
+
 static void block_start(struct block *b, bool is_group)
 {
 	*b = (struct block){.active = true, .is_group = is_group};

@@ -48,6 +48,17 @@ struct th_span classify_exception_type(struct th_span line);
  * after it ("KeyError", "ValueError: "). */
 struct th_span classify_exception_message(struct th_span line);
 
+/* True when a frame in file PATH is library code by the built-in rule
+ * (README.md, "What it finds"): the standard library, installed packages
+ * or a frozen module. */
+bool classify_path_is_library(struct th_span path);
+
+/* Whether a frame in file PATH is library code: the rule files' `frames:`
+ * patterns where one matches (an application pattern wins), else the
+ * built-in rule. RULES may be NULL (the built-in rule alone). */
+bool classify_frame_is_library(const struct th_rules *rules,
+			       struct th_span path);
+
 typedef void (*th_deliver_fn)(void *ctx, const struct th_event *ev);
 
 struct th_classifier;

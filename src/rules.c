@@ -222,6 +222,8 @@ void rules_free(struct th_rules *r)
 	for (size_t i = 0; i < r->n_prefixes; i++)
 		rules_prefix_fini(&r->prefixes[i]);
 	literals_free(r->wrappers, r->n_wrappers);
+	for (size_t k = 0; k < TH_FRAME_KINDS; k++)
+		literals_free(r->frame_pats[k], r->n_frame_pats[k]);
 	for (size_t i = 0; i < r->n_files; i++)
 		free(r->files[i]);
 	free(r->files);
@@ -310,6 +312,35 @@ static bool names_wrapper(struct th_span name, struct th_span wrapper)
 size_t rules_prefix_count(const struct th_rules *r)
 {
 	return r->ready ? r->n_active_prefixes : 0;
+}
+
+/* True when PAT occurs in PATH, a '/' of PAT matching '\\' too (a
+ * Windows path). */
+static bool path_has(struct th_span path, struct th_span pat)
+{
+	for (size_t i = 0; i + pat.n <= path.n; i++) {
+		size_t j = 0;
+		while (j < pat.n &&
+		       (path.p[i + j] == pat.p[j] ||
+			(pat.p[j] == '/' && path.p[i + j] == '\\')))
+			j++;
+		if (j == pat.n)
+			return true;
+	}
+	return false;
+}
+
+bool rules_frame_kind(const struct th_rules *r, struct th_span path,
+		      enum th_frame_kind *out)
+{
+	/* application first: it wins over a library pattern */
+	for (size_t k = 0; k < TH_FRAME_KINDS; k++)
+		for (size_t i = 0; i < r->n_frame_pats[k]; i++)
+			if (path_has(path, r->frame_pats[k][i])) {
+				*out = (enum th_frame_kind)k;
+				return true;
+			}
+	return false;
 }
 
 bool rules_is_wrapper(const struct th_rules *r, struct th_span coroutine)

@@ -117,6 +117,16 @@ size_t rules_ignore_count(const struct th_rules *r);
 const char *rules_ignore_id(const struct th_rules *r, size_t ignore);
 bool rules_is_wrapper(const struct th_rules *r, struct th_span coroutine);
 
+/* Whose code a traceback frame's file is (patterns/README.md, "Frames"). */
+enum th_frame_kind { TH_FRAME_APPLICATION, TH_FRAME_LIBRARY, TH_FRAME_KINDS };
+
+/* What the rule files' `frames:` patterns say of the frame file PATH:
+ * true and *OUT when a pattern matches (an application pattern wins);
+ * false when none does. A pattern matches as plain text anywhere in
+ * PATH, a '/' in it matching '\\' too. */
+bool rules_frame_kind(const struct th_rules *r, struct th_span path,
+		      enum th_frame_kind *out);
+
 /* A user's line prefix as matched (`prefixes:` in rule files). */
 struct th_prefix_match {
 	struct th_span time;	 /* p == NULL when absent */

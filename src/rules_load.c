@@ -1358,10 +1358,70 @@ static bool load_wrappers(struct load *ld, const yaml_node_t *n)
 	return true;
 }
 
+/* Adds the patterns of list N (the value of frames: KEY) to kind K;
+ * patterns already known are skipped. */
+static bool load_frame_list(struct load *ld, const yaml_node_t *n,
+			    const char *key, enum th_frame_kind k)
+{
+	struct th_rules *r = ld->r;
+	yaml_node_item_t *items;
+	size_t count;
+	if (!want_sequence(ld, n, key, &items, &count))
+		return false;
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *item = node_take(ld, items[i]);
+		struct th_span s = {NULL, 0};
+		if (item == NULL || !want_nonempty(ld, item, "a pattern", &s))
+			return false;
+		size_t j = 0;
+		while (j < r->n_frame_pats[k] &&
+		       !span_eq(r->frame_pats[k][j], s))
+			j++;
+		if (j == r->n_frame_pats[k])
+			*(struct th_span *)grow(&r->frame_pats[k],
+						&r->n_frame_pats[k],
+						sizeof *r->frame_pats[k]) =
+			    (struct th_span){dup_span(s), s.n};
+	}
+	return true;
+}
+
+/* `frames: {application: [...], library: [...]}`, in enum th_frame_kind
+ * order. */
+static const char *const frame_keys[TH_FRAME_KINDS] = {"application",
+						       "library"};
+
+static bool load_frames(struct load *ld, yaml_node_t *n)
+{
+	yaml_node_t *values[TH_FRAME_KINDS];
+	struct keys k = {.what = "frames",
+			 .names = frame_keys,
+			 .count = TH_FRAME_KINDS,
+			 .values = values};
+	size_t key;
+	int rc;
+	if (is_null(n))
+		return true;
+	if (!keys_begin(ld, n, &k))
+		return false;
+	while ((rc = keys_next(ld, &k, &key)) > 0)
+		if (!load_frame_list(ld, values[key], frame_keys[key],
+				     (enum th_frame_kind)key))
+			return false;
+	return rc == 0;
+}
+
 /* The top-level keys. */
-enum top_key { TK_RULES, TK_IGNORE, TK_PREFIXES, TK_WRAPPERS, TK_COUNT };
+enum top_key {
+	TK_RULES,
+	TK_IGNORE,
+	TK_PREFIXES,
+	TK_WRAPPERS,
+	TK_FRAMES,
+	TK_COUNT
+};
 static const char *const top_keys[TK_COUNT] = {"rules", "ignore", "prefixes",
-					       "wrappers"};
+					       "wrappers", "frames"};
 
 /* The kind of the items of each list. */
 static const enum kind_id kind_of[TK_WRAPPERS] = {[TK_RULES] = KIND_RULE,
@@ -1407,8 +1467,9 @@ static bool load_root(struct load *ld)
 	if (!keys_begin(ld, root, &k))
 		return false;
 	while ((rc = keys_next(ld, &k, &key)) > 0) {
-		bool ok = key == TK_WRAPPERS
-			      ? load_wrappers(ld, values[key])
+		bool ok = key == TK_WRAPPERS ? load_wrappers(ld, values[key])
+			  : key == TK_FRAMES
+			      ? load_frames(ld, values[key])
 			      : load_list(ld, values[key], (enum top_key)key);
 		if (!ok)
 			return false;

@@ -116,6 +116,9 @@ struct th_rules {
 	size_t n_ignores;
 	struct th_span *wrappers; /* each p owned */
 	size_t n_wrappers;
+	/* `frames:` patterns, per enum th_frame_kind; each p owned */
+	struct th_span *frame_pats[TH_FRAME_KINDS];
+	size_t n_frame_pats[TH_FRAME_KINDS];
 	struct prefix *prefixes; /* in order of first definition */
 	size_t n_prefixes;
 	bool finished; /* rules_finish() was called: no more loading */

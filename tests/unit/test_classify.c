@@ -267,3 +267,115 @@ Test(classify, ignore_rule_drops_matching_events)
 	cr_assert_eq(n, 1);
 	cr_expect_str_eq(got[0].exception, "ValueError");
 }
+
+static void expect_library(const char *path, bool want)
+{
+	cr_expect_eq(classify_path_is_library(span(path)), want,
+		     "%s is %s code", path, want ? "library" : "application");
+}
+
+Test(classify, standard_library_paths_are_library_code)
+{
+	expect_library("/usr/lib/python3.12/asyncio/events.py", true);
+	expect_library("/root/.pyenv/versions/3.6.15/lib/python3.6/asyncio/"
+		       "base_events.py",
+		       true);
+	expect_library("/usr/lib64/python3.9/json/decoder.py", true);
+	expect_library("/usr/lib/python3/dist-packages/aiohttp/client.py",
+		       true);
+	expect_library("/opt/pypy/lib/pypy3.10/asyncio/tasks.py", true);
+	expect_library("/usr/local/lib/python3.13t/threading.py", true);
+	expect_library("C:\\Python312\\Lib\\asyncio\\events.py", true);
+	expect_library("C:\\Users\\me\\AppData\\Local\\Programs\\Python\\"
+		       "Python311\\lib\\json\\decoder.py",
+		       true);
+	expect_library("C:\\ProgramData\\Anaconda3\\Lib\\asyncio\\tasks.py",
+		       true);
+	expect_library("C:\\Users\\me\\miniconda3\\LIB\\socket.py", true);
+	expect_library("<frozen importlib._bootstrap>", true);
+	expect_library("<frozen runpy>", true);
+}
+
+Test(classify, installed_packages_are_library_code)
+{
+	expect_library("/srv/app/.venv/lib/python3.11/site-packages/httpx/"
+		       "_client.py",
+		       true);
+	expect_library("/home/u/.local/lib/python3.10/site-packages/aiohttp/"
+		       "connector.py",
+		       true);
+	expect_library("/tmp/app/site-packages/httpkit/connector.py", true);
+	expect_library("/usr/lib/python3.6/site-packages/foo-1.0-py3.6.egg/"
+		       "foo/bar.py",
+		       true);
+	expect_library("C:\\proj\\.venv\\Lib\\site-packages\\aiohttp\\"
+		       "client.py",
+		       true);
+	expect_library("/opt/conda/envs/svc/lib/python3.8/site-packages/"
+		       "anyio/_backends/_asyncio.py",
+		       true);
+	expect_library("D:\\envs\\svc\\lib\\dist-packages\\x.py", true);
+}
+
+Test(classify, everything_else_is_application_code)
+{
+	expect_library("/tmp/app/culprit.py", false);
+	expect_library("app/users.py", false);
+	expect_library("culprit.py", false);
+	expect_library("<string>", false);
+	expect_library("<stdin>", false);
+	expect_library("/home/u/python/lib/mymodule.py", false);
+	expect_library("/srv/lib/python/app.py", false);
+	expect_library("/srv/lib/python3.x/app.py", false);
+	expect_library("/srv/mylib/python3.12/app.py", false);
+	expect_library("/srv/app/site-packages.py", false);
+	expect_library("/srv/build/bdist.linux-x86_64/egg/foo/bar.py", false);
+	expect_library("C:\\work\\svc\\lib\\handlers.py", false);
+	expect_library("C:\\Users\\me\\code\\Lib\\x.py", false);
+	expect_library("/lib/python3.12", false);
+}
+
+static struct th_rules *frame_rules(const char *yaml)
+{
+	struct th_rules *r = rules_new();
+	struct th_error err = {0};
+	cr_assert(rules_load_buffer(r, "frames.yaml", yaml, strlen(yaml), &err),
+		  "%s", err.message);
+	return r;
+}
+
+Test(classify, rule_file_frame_patterns_extend_both_ways_application_wins)
+{
+	struct th_rules *r =
+	    frame_rules("frames:\n"
+			"  application: ['/site-packages/myservice/']\n"
+			"  library: ['/vendor/', '<string>', "
+			"'/site-packages/myservice/vendored/']\n");
+	const char *svc = "C:\\venv\\Lib\\site-packages\\myservice\\api.py";
+	cr_expect(!classify_frame_is_library(r, span(svc)), "%s", svc);
+	cr_expect(!classify_frame_is_library(
+	    r, span("/venv/lib/python3.12/site-packages/myservice/vendored/"
+		    "x.py")));
+	cr_expect(classify_frame_is_library(r, span("/srv/app/vendor/y.py")));
+	cr_expect(classify_frame_is_library(r, span("<string>")));
+	cr_expect(classify_frame_is_library(
+	    r, span("/venv/lib/python3.12/site-packages/httpx/_client.py")));
+	cr_expect(!classify_frame_is_library(r, span("/srv/app/main.py")));
+	cr_expect(!classify_frame_is_library(NULL, span("/srv/app/main.py")));
+	rules_free(r);
+}
+
+Test(classify, frame_patterns_must_be_lists_of_strings)
+{
+	const char *bad[] = {"frames: ['/x/']\n", "frames:\n  app: ['/x/']\n",
+			     "frames:\n  library: '/x/'\n",
+			     "frames:\n  library: ['']\n"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct th_rules *r = rules_new();
+		struct th_error err = {0};
+		cr_expect(!rules_load_buffer(r, "frames.yaml", bad[i],
+					     strlen(bad[i]), &err),
+			  "accepted: %s", bad[i]);
+		rules_free(r);
+	}
+}
