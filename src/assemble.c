@@ -4,13 +4,22 @@
  *   IDLE     a line matching a rule's start opens an event;
  *   MESSAGE  asyncio context lines ("future: <...>", "handle: <...>"),
  *            indented lines (source tracebacks, a warning's source line);
+ *   AWAIT    after a start line that is a message, not a traceback
+ *            header: the header (or a bare exception line) that follows;
  *   FRAMES   after "Traceback (most recent call last):": indented frame
  *            lines, then the first unindented line is the final line;
  *   TAIL     after the final line: more lines of the message or notes;
  *   BLANKS   blank lines that may yet lead to a chain separator;
  *   CHAIN    after "During handling..." / "The above exception...";
- *   GROUP    the boxed lines of an exception group ("  | ", "  +-").
+ *   GROUP    the boxed lines of an exception group ("  | ", "  +-"),
+ *            and, until the box closes, lines it does not frame.
  * A line that fits no state ends the event and is read again as IDLE.
+ *
+ * A header may follow any text on its line (README "Where an event
+ * starts"); a traceback right after a logging record's first lines takes
+ * that record's lines and time (README "The log record around a
+ * traceback"): while idle, each source remembers the record it read last
+ * (the pipeline feeds the few lines before a candidate for this).
  */
 #include "assemble.h"
 
@@ -20,7 +29,20 @@
 #include "diag.h"
 #include "th_limits.h"
 
-enum state { IDLE, MESSAGE, FRAMES, TAIL, BLANKS, CHAIN, GROUP };
+enum state { IDLE, MESSAGE, AWAIT, FRAMES, TAIL, BLANKS, CHAIN, GROUP };
+
+/* The lines of the last log record a source read while idle: a traceback
+ * that follows them directly is that record's. */
+struct record_lines {
+	size_t n;	     /* lines kept (0: none) */
+	uint64_t number;     /* the first line's number */
+	uint64_t last;	     /* the last line's number */
+	uint64_t offset;     /* the first line's start */
+	struct th_time time; /* the record's */
+	size_t len[TH_RECORD_LOOKBACK_LINES];
+	char *text[TH_RECORD_LOOKBACK_LINES]; /* TH_EVENT_LINE_BYTES each,
+						 allocated on first use */
+};
 
 struct source {
 	uint32_t id;
@@ -28,11 +50,12 @@ struct source {
 	enum th_body body;
 	uint64_t last_use;
 	size_t blanks;		  /* BLANKS: blank lines not yet in the event */
-	enum state before_blanks; /* BLANKS: TAIL or GROUP */
+	enum state before_blanks; /* BLANKS: TAIL, GROUP, MESSAGE or AWAIT */
 	size_t continuation;	  /* TAIL: message lines after the final line */
 	bool group_closed;	  /* GROUP: the last line closed a box */
 	uint64_t start_offset;	  /* where the open event's first line starts */
 	struct th_event ev;
+	struct record_lines record; /* IDLE: the record read last */
 };
 
 struct th_assembler {
@@ -64,8 +87,9 @@ struct th_assembler *assembler_new(const struct th_rules *rules,
 	a->trigger = trigger;
 	a->emit = emit;
 	a->ctx = ctx;
-	for (size_t i = 0; i < TH_MAX_SOURCES; i++)
+	for (size_t i = 0; i < TH_MAX_SOURCES; i++) {
 		event_init(&a->sources[i].ev);
+	}
 	return a;
 }
 
@@ -73,8 +97,11 @@ void assembler_free(struct th_assembler *a)
 {
 	if (a == NULL)
 		return;
-	for (size_t i = 0; i < TH_MAX_SOURCES; i++)
+	for (size_t i = 0; i < TH_MAX_SOURCES; i++) {
 		event_fini(&a->sources[i].ev);
+		for (size_t j = 0; j < TH_RECORD_LOOKBACK_LINES; j++)
+			free(a->sources[i].record.text[j]);
+	}
 	free(a);
 }
 
@@ -143,24 +170,60 @@ static bool is_indented(struct th_span s)
 	return s.n > 0 && (s.p[0] == ' ' || s.p[0] == '\t');
 }
 
-static bool is_traceback_header(struct th_span s)
+static const char header[] = "Traceback (most recent call last):";
+static const char group_word[] = "Exception Group ";
+
+/* Whether S ends with a traceback header, after any text: a header ends
+ * its line, and what precedes it (a logging prefix, "push failed: ", a
+ * quote, a box margin) is read as if it were not there. */
+static bool ends_with_header(struct th_span s)
 {
-	return starts_with(s, "Traceback (most recent call last):");
+	size_t n = sizeof header - 1;
+	return s.n >= n && s.p[s.n - n] == 'T' &&
+	       memcmp(s.p + s.n - n, header, n) == 0;
 }
 
-/* "  + Exception Group Traceback (most recent call last):" and the same
- * without its box margin. */
+/* "  + Exception Group Traceback (most recent call last):", the same
+ * without its box margin or after other text. */
 static bool is_group_header(struct th_span s)
+{
+	size_t n = sizeof header - 1, g = sizeof group_word - 1;
+	return ends_with_header(s) && s.n >= n + g &&
+	       memcmp(s.p + s.n - n - g, group_word, g) == 0;
+}
+
+/* "Traceback (most recent call last):", after any text. */
+static bool is_traceback_header(struct th_span s)
+{
+	return ends_with_header(s) && !is_group_header(s);
+}
+
+/* A group header that opens a box of its own ("  + Exception Group
+ * ..."), not one nested in a sub-exception ("    | Exception Group"). */
+static bool is_top_group_header(struct th_span s)
 {
 	size_t i = 0;
 	while (i < s.n && s.p[i] == ' ')
 		i++;
-	if (i + 1 < s.n && (s.p[i] == '+' || s.p[i] == '|') &&
-	    s.p[i + 1] == ' ')
-		i += 2;
-	struct th_span rest = {s.p + i, s.n - i};
-	return starts_with(rest, "Exception Group Traceback (most recent call "
-				 "last):");
+	return i < s.n && s.p[i] == '+' && is_group_header(s);
+}
+
+/* "ValueError: boom", "errors.Timeout", "RuntimeError: coroutine ignored
+ * GeneratorExit": the final line of a traceback, or the only line an
+ * unraisable report prints on 3.6/3.7. */
+static bool is_exception_line(struct th_span s)
+{
+	size_t i = 0;
+	if (s.n == 0 || !((s.p[0] >= 'A' && s.p[0] <= 'Z') ||
+			  (s.p[0] >= 'a' && s.p[0] <= 'z') || s.p[0] == '_'))
+		return false;
+	while (i < s.n && ((s.p[i] >= 'A' && s.p[i] <= 'Z') ||
+			   (s.p[i] >= 'a' && s.p[i] <= 'z') ||
+			   (s.p[i] >= '0' && s.p[i] <= '9') || s.p[i] == '_' ||
+			   s.p[i] == '.'))
+		i++;
+	return i == s.n ||
+	       (s.p[i] == ':' && (i + 1 == s.n || s.p[i + 1] == ' '));
 }
 
 /* A line of an exception group's box is spaces, then '|' or '+': the
@@ -256,9 +319,77 @@ static enum state state_after_start(enum th_body body, struct th_span text)
 {
 	switch (body) {
 	case TH_BODY_LINE: return IDLE;
-	case TH_BODY_TRACEBACK: return is_group_header(text) ? GROUP : FRAMES;
+	case TH_BODY_TRACEBACK:
+		if (!ends_with_header(text))
+			return AWAIT; /* a message line; the traceback follows
+				       */
+		return is_group_header(text) ? GROUP : FRAMES;
 	default: return MESSAGE;
 	}
+}
+
+/* Keeps line TEXT as line I of S's remembered record. */
+static void keep_record_line(struct source *s, size_t i, struct th_span text)
+{
+	struct record_lines *r = &s->record;
+	if (r->text[i] == NULL)
+		r->text[i] = xmalloc(TH_EVENT_LINE_BYTES);
+	r->len[i] = text.n < TH_EVENT_LINE_BYTES ? text.n : TH_EVENT_LINE_BYTES;
+	memcpy(r->text[i], text.p, r->len[i]);
+}
+
+/* REC, read while idle and starting no event: a record's first line is
+ * remembered, a line right after it (a message's next line) added; any
+ * other line ends what was remembered. */
+static void remember_record(struct source *s, const struct th_record *rec)
+{
+	struct record_lines *r = &s->record;
+	if (rec->record_start) {
+		keep_record_line(s, 0, rec->text);
+		r->n = 1;
+		r->number = r->last = rec->number;
+		r->offset = rec->offset;
+		r->time = rec->time;
+	} else if (r->n > 0 && r->n < TH_RECORD_LOOKBACK_LINES &&
+		   rec->number == r->last + 1 && !is_blank(rec->text)) {
+		keep_record_line(s, r->n++, rec->text);
+		r->last = rec->number;
+	} else {
+		r->n = 0;
+	}
+}
+
+/* Whether the word WORD (upper case) is in the first bytes of LINE, where
+ * a logging prefix puts the level. */
+static bool has_level_word(struct th_span line, const char *word)
+{
+	size_t n = strlen(word), len = line.n < 120 ? line.n : 120;
+	const char *p = line.p, *end = line.p + len;
+	while ((p = memmem(p, (size_t)(end - p), word, n)) != NULL) {
+		bool before = p == line.p || !(p[-1] >= 'A' && p[-1] <= 'Z');
+		bool after =
+		    p + n == line.p + line.n || !(p[n] >= 'A' && p[n] <= 'Z');
+		if (before && after)
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* The event REC starts (of BODY) opens with the record remembered before
+ * it when REC is a traceback's header that continues that record. An
+ * INFO or DEBUG record is not one that carries a traceback: what follows
+ * it is printed on its own (the interpreter's crash, print_exc()). */
+static bool opens_record(const struct source *s, const struct th_record *rec,
+			 enum th_body body)
+{
+	const struct record_lines *r = &s->record;
+	if (r->n == 0 || body != TH_BODY_TRACEBACK || rec->record_start ||
+	    rec->number != r->last + 1 || !ends_with_header(rec->text))
+		return false;
+	struct th_span first = {r->text[0], r->len[0]};
+	return !has_level_word(first, "INFO") &&
+	       !has_level_word(first, "DEBUG");
 }
 
 /* Opens an event if REC starts one. */
@@ -267,6 +398,7 @@ static void try_start(struct th_assembler *a, struct source *s,
 {
 	long rule = match_start(a, rec->text);
 	if (rule < 0) {
+		remember_record(s, rec);
 		probe(a, TH_PROBE_OUTSIDE, s, rec);
 		return;
 	}
@@ -274,14 +406,26 @@ static void try_start(struct th_assembler *a, struct source *s,
 	s->ev.rule = (size_t)rule;
 	s->ev.input = a->input;
 	s->ev.input_index = a->input_index;
-	s->ev.line = rec->number;
-	s->start_offset = rec->offset;
-	s->ev.time = rec->time;
-	add_line(s, rec);
 	s->body = rules_body(a->rules, (size_t)rule);
+	if (opens_record(s, rec, s->body)) {
+		const struct record_lines *r = &s->record;
+		s->ev.line = r->number;
+		s->start_offset = r->offset;
+		s->ev.time = r->time;
+		for (size_t i = 0; i < r->n; i++)
+			event_add_line(&s->ev,
+				       (struct th_span){r->text[i], r->len[i]});
+	} else {
+		s->ev.line = rec->number;
+		s->start_offset = rec->offset;
+		s->ev.time = rec->time;
+	}
+	s->record.n = 0;
+	add_line(s, rec);
 	s->state = MESSAGE; /* counted open, then set for real */
 	a->open++;
 	s->group_closed = false;
+	s->continuation = 0;
 	probe(a, TH_PROBE_START, s, rec);
 	enum state next = state_after_start(s->body, rec->text);
 	if (next == IDLE)
@@ -296,25 +440,73 @@ static bool interrupts(struct th_assembler *a, const struct th_record *rec)
 	return rec->record_start || match_start(a, rec->text) >= 0;
 }
 
+/* A blank line after an event's start line, or after the last line of
+ * a box or traceback: held in BLANKS until the next line decides. */
+static void enter_blanks(struct source *s)
+{
+	s->before_blanks = s->state;
+	s->state = BLANKS;
+	s->blanks = 1;
+}
+
 static bool step_message(struct th_assembler *a, struct source *s,
 			 const struct th_record *rec)
 {
 	struct th_span t = rec->text;
-	if (is_blank(t) || rec->record_start)
+	if (rec->record_start)
 		return false;
+	if (is_blank(t)) {
+		/* Handlers that print a blank line between asyncio's message
+		 * and its context lines or traceback (README "Where an event
+		 * ends"): only right after the start line. */
+		if (s->body == TH_BODY_WARNING || event_line_count(&s->ev) > 1)
+			return false;
+		enter_blanks(s);
+		return true;
+	}
 	if (is_indented(t) && !is_group_header(t))
 		return true;
 	if (s->body == TH_BODY_WARNING)
 		return is_warning_line(t);
+	if (s->body == TH_BODY_ASYNCIO && is_traceback_header(t)) {
+		s->state = FRAMES;
+		return true;
+	}
+	if (s->body == TH_BODY_ASYNCIO && is_group_header(t)) {
+		s->state = GROUP;
+		s->continuation = 0;
+		return true;
+	}
+	return is_context_line(t) && match_start(a, t) < 0;
+}
+
+/* After a start line that is a message: the traceback or exception group
+ * it announces, or the bare exception line of a report printed without
+ * one ("Exception ignored in: ..." on 3.6/3.7). */
+static bool step_await(struct th_assembler *a, struct source *s,
+		       const struct th_record *rec)
+{
+	struct th_span t = rec->text;
+	if (rec->record_start)
+		return false;
+	if (is_group_header(t)) {
+		s->state = GROUP;
+		s->continuation = 0;
+		return true;
+	}
 	if (is_traceback_header(t)) {
 		s->state = FRAMES;
 		return true;
 	}
-	if (is_group_header(t)) {
-		s->state = GROUP;
+	if (is_blank(t) && event_line_count(&s->ev) == 1) {
+		enter_blanks(s);
 		return true;
 	}
-	return is_context_line(t) && match_start(a, t) < 0;
+	if (!is_exception_line(t) || match_start(a, t) >= 0)
+		return false;
+	s->state = TAIL;
+	s->continuation = 0;
+	return true;
 }
 
 static bool step_frames(struct th_assembler *a, struct source *s,
@@ -328,16 +520,6 @@ static bool step_frames(struct th_assembler *a, struct source *s,
 	s->state = TAIL;
 	s->continuation = 0;
 	return true;
-}
-
-/* A blank line after a final line or a group's box: the event may go on
- * with a chain separator, or may have ended (the blanks then belong to no
- * event). */
-static void enter_blanks(struct source *s)
-{
-	s->before_blanks = s->state;
-	s->state = BLANKS;
-	s->blanks = 1;
 }
 
 static bool step_tail(struct th_assembler *a, struct source *s,
@@ -370,34 +552,71 @@ static bool step_chain(struct source *s, const struct th_record *rec)
 		s->state = GROUP;
 	else
 		return false;
+	s->continuation = 0;
 	return true;
 }
 
-static bool step_group(struct source *s, const struct th_record *rec)
+static bool step_group(struct th_assembler *a, struct source *s,
+		       const struct th_record *rec)
 {
 	/* A box line is never blank: the common case is tested first. */
 	struct th_span box = group_box(rec->text);
 	if (box.n > 0) {
+		/* A second group printed right after a closed one is a
+		 * report of its own (README "Where an event ends"). */
+		if (s->group_closed && is_top_group_header(rec->text))
+			return false;
 		s->group_closed = is_group_close(box);
+		s->continuation = 0;
 		return true;
 	}
-	if (is_blank(rec->text)) {
+	if (s->group_closed) {
+		if (!is_blank(rec->text))
+			return false;
 		enter_blanks(s);
 		return true;
 	}
-	return false;
+	/* Python 3.11 and 3.12 print a multi-line exception message's later
+	 * lines (blank ones too) without the box margin: until the box
+	 * closes they are still its lines. */
+	if (rec->record_start || interrupts(a, rec) ||
+	    s->continuation >= TH_MESSAGE_CONTINUATION_LINES)
+		return false;
+	s->continuation++;
+	return true;
 }
 
-/* BLANKS: the blank lines join the event only if a chain separator
- * follows; otherwise the event ended before them. */
-static bool step_blanks(struct source *s, const struct th_record *rec)
+static void add_blanks(struct source *s)
+{
+	for (size_t i = 0; i < s->blanks; i++)
+		event_add_line(&s->ev, (struct th_span){"", 0});
+}
+
+/* BLANKS: after a final line or a box, the blank lines join the event
+ * only if a chain separator follows; after a start line, only if what
+ * the start line announces follows. Otherwise the event ended before
+ * them. */
+static bool step_blanks(struct th_assembler *a, struct source *s,
+			const struct th_record *rec)
 {
 	if (is_blank(rec->text))
 		return ++s->blanks <= TH_MAX_PENDING_BLANKS; /* stays BLANKS */
+	if (s->before_blanks == MESSAGE || s->before_blanks == AWAIT) {
+		struct source trial = *s;
+		trial.state = s->before_blanks;
+		bool taken = s->before_blanks == MESSAGE
+				 ? step_message(a, &trial, rec)
+				 : step_await(a, &trial, rec);
+		if (!taken || is_blank(rec->text))
+			return false;
+		add_blanks(s);
+		s->state = trial.state;
+		s->continuation = trial.continuation;
+		return true;
+	}
 	if (!is_chain_separator(rec->text))
 		return false;
-	for (size_t i = 0; i < s->blanks; i++)
-		event_add_line(&s->ev, (struct th_span){"", 0});
+	add_blanks(s);
 	s->state = CHAIN;
 	return true;
 }
@@ -410,11 +629,12 @@ static bool step(struct th_assembler *a, struct source *s,
 	bool taken;
 	switch (s->state) {
 	case MESSAGE: taken = step_message(a, s, rec); break;
+	case AWAIT: taken = step_await(a, s, rec); break;
 	case FRAMES: taken = step_frames(a, s, rec); break;
 	case TAIL: taken = step_tail(a, s, rec); break;
-	case BLANKS: taken = step_blanks(s, rec); break;
+	case BLANKS: taken = step_blanks(a, s, rec); break;
 	case CHAIN: taken = step_chain(s, rec); break;
-	case GROUP: taken = step_group(s, rec); break;
+	case GROUP: taken = step_group(a, s, rec); break;
 	default: return false;
 	}
 	/* Blank lines wait in BLANKS; step_blanks adds them if they stay. */
@@ -507,6 +727,7 @@ static struct source *source_for(struct th_assembler *a, uint32_t id)
 	}
 	s->id = id;
 	s->state = IDLE;
+	s->record.n = 0;
 	s->last_use = a->clock;
 	return s;
 }

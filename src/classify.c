@@ -443,8 +443,30 @@ static bool created_line(struct parser *ps, struct th_span line)
 	return false;
 }
 
+/* A traceback header after other text on its line ("ERROR app:
+ * Traceback (most recent call last):", a quote, "push failed:   + Exception
+ * Group Traceback ...") is read as if it started the line; a box line
+ * ("  | Exception Group Traceback ...") stays as it is. */
+static struct th_span header_after_text(struct th_span line)
+{
+	static const char tb[] = "Traceback (most recent call last):";
+	static const char group[] = "  + Exception Group ";
+	size_t n = sizeof tb - 1, g = sizeof group - 1;
+	if (line.n <= n || line.p[line.n - n] != 'T' ||
+	    memcmp(line.p + line.n - n, tb, n) != 0)
+		return line;
+	struct th_span lead = skip_spaces(line);
+	if (lead.p[0] == '|' || lead.p[0] == '+' || lead.p[0] == 'T' ||
+	    starts_with(lead, "Exception Group "))
+		return line;
+	if (line.n >= n + g && memcmp(line.p + line.n - n - g, group, g) == 0)
+		n += g;
+	return (struct th_span){line.p + line.n - n, n};
+}
+
 static void parse_line(struct parser *ps, struct th_span line)
 {
+	line = header_after_text(line);
 	if (created_line(ps, line))
 		return;
 	if (ps->top.active && ps->top.is_group && group_line(ps, line))

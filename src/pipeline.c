@@ -111,8 +111,25 @@ static enum th_status skip_to_candidate(struct th_pipeline *p,
 		*ready = false;
 		return TH_OK;
 	}
-	const char *nl = memrchr(w.p, '\n', hit);
-	lines_skip_counted(l, nl ? (size_t)(nl - w.p) + 1 : 0, newlines);
+	/* The candidate's line, and the few lines before it: a traceback
+	 * takes the log record it follows (see assemble.c). Only lines in
+	 * this window are read again. */
+	size_t start = hit;
+	for (int back = 0; back <= TH_RECORD_LOOKBACK_LINES; back++) {
+		const char *nl = memrchr(w.p, '\n', start);
+		if (nl == NULL) {
+			start = 0;
+			break;
+		}
+		start = (size_t)(nl - w.p);
+		if (back == TH_RECORD_LOOKBACK_LINES) {
+			start++; /* the line after that newline */
+			break;
+		}
+		if (newlines != TRIGGER_NEWLINES_UNKNOWN)
+			newlines--;
+	}
+	lines_skip_counted(l, start, newlines);
 	return TH_OK;
 }
 

@@ -34,6 +34,8 @@ enum th_body {
 			    */
 	TH_BODY_ASYNCIO,   /* asyncio's "key: value" context lines, debug-mode
 			      source tracebacks, then an optional traceback */
+	TH_BODY_CONTEXT,   /* the same context lines, never a traceback: one
+			      that follows is a report of its own */
 	TH_BODY_TRACEBACK, /* the start line opens a traceback (or group) */
 };
 

@@ -29,7 +29,7 @@ static const enum th_severity severity_values[] = {TH_SEV_ERROR, TH_SEV_WARNING,
 						   TH_SEV_INFO};
 /* In enum th_body order. */
 static const char *const body_names[] = {"line", "warning", "asyncio",
-					 "traceback"};
+					 "context", "traceback"};
 /* In enum th_builtin order, with the field each sets by default. */
 static const char *const builtin_names[] = {
     "traceback.exception", "traceback.function", "source_traceback.location"};

@@ -51,6 +51,11 @@
  * separator ("During handling of the above exception..."). */
 #define TH_MAX_PENDING_BLANKS 3
 
+/* Lines of a log record (its first line and the message lines after it)
+ * that a traceback following them directly takes into its event; the
+ * pipeline feeds this many lines before each candidate line. */
+#define TH_RECORD_LOOKBACK_LINES 3
+
 /* Leaves of one exception group reported as separate events. */
 #define TH_MAX_LEAVES 256
 

@@ -168,15 +168,20 @@ Test(rules, default_patterns_load_in_priority_order)
 {
 	struct th_rules *r = load_defaults();
 	static const char *const ids[] = {
+	    "aiohttp.unclosed-client-session",
+	    "aiohttp.unclosed-connector",
 	    "asyncio.exception-never-retrieved",
 	    "asyncio.task-destroyed-pending",
 	    "asyncio.coroutine-never-awaited",
 	    "asyncio.exception-in-callback",
+	    "asyncio.fatal-transport-error",
+	    "asyncio.slow-callback",
+	    "python.unraisable",
 	    "python.exception-group",
 	    "python.traceback",
 	};
-	cr_assert_eq(rules_count(r), 6, "%zu default rules", rules_count(r));
-	for (size_t i = 0; i < 6; i++)
+	cr_assert_eq(rules_count(r), 11, "%zu default rules", rules_count(r));
+	for (size_t i = 0; i < 11; i++)
 		cr_assert_str_eq(rules_id(r, i), ids[i]);
 	cr_assert_eq(rules_ignore_count(r), 0);
 	rules_free(r);
@@ -193,8 +198,16 @@ Test(rules, default_rules_have_their_severity_body_and_split)
 	} want[] = {
 	    {"asyncio.exception-never-retrieved", TH_SEV_ERROR, TH_BODY_ASYNCIO,
 	     false},
-	    {"asyncio.task-destroyed-pending", TH_SEV_WARNING, TH_BODY_ASYNCIO,
+	    {"aiohttp.unclosed-client-session", TH_SEV_WARNING, TH_BODY_CONTEXT,
 	     false},
+	    {"aiohttp.unclosed-connector", TH_SEV_WARNING, TH_BODY_CONTEXT,
+	     false},
+	    {"asyncio.task-destroyed-pending", TH_SEV_WARNING, TH_BODY_CONTEXT,
+	     false},
+	    {"asyncio.fatal-transport-error", TH_SEV_ERROR, TH_BODY_ASYNCIO,
+	     false},
+	    {"asyncio.slow-callback", TH_SEV_INFO, TH_BODY_LINE, false},
+	    {"python.unraisable", TH_SEV_ERROR, TH_BODY_TRACEBACK, false},
 	    {"asyncio.coroutine-never-awaited", TH_SEV_WARNING, TH_BODY_WARNING,
 	     false},
 	    {"asyncio.exception-in-callback", TH_SEV_ERROR, TH_BODY_ASYNCIO,
@@ -511,13 +524,19 @@ Test(rules, default_literals_cover_every_rule_without_redundancy)
 	size_t n;
 	cr_assert(rules_literals(r, &lits, &n), "defaults have no literals");
 	static const char *const want[] = {
+	    "Unclosed client session",
+	    "Unclosed connector",
 	    " exception was never retrieved",
 	    "Task was destroyed but it is pending!",
 	    "' was never awaited",
 	    "Exception in callback ",
+	    "Fatal ",
+	    "Executing <",
+	    "Exception ignored ",
+	    "Unhandled exception in thread started by ",
 	    "Traceback (most recent call last):",
 	};
-	cr_assert_eq(n, 5, "%zu literals", n);
+	cr_assert_eq(n, 11, "%zu literals", n);
 	for (size_t i = 0; i < n; i++)
 		cr_assert(lits[i].n == strlen(want[i]) &&
 			      memcmp(lits[i].p, want[i], lits[i].n) == 0,
@@ -730,7 +749,8 @@ Test(rules, wrong_values_name_the_choices)
 	assert_error("rules:\n  - {id: a, start: x, severity: warnign}\n", 2,
 		     33, "(did you mean 'warning'?)");
 	assert_error("rules:\n  - {id: a, start: x, body: tb}\n", 2, 29,
-		     "body must be one of line, warning, asyncio, traceback");
+		     "body must be one of line, warning, asyncio, context, "
+		     "traceback");
 	assert_error("rules:\n  - {id: a, start: x, enabled: yes}\n", 2, 32,
 		     "enabled must be one of true, false");
 	assert_error("rules:\n  - {id: a, start: [x]}\n", 2, 20,
@@ -923,7 +943,7 @@ Test(rules, override_disables_a_default_rule_from_a_later_file)
 	cr_assert(rules_load_buffer(r, "user.yaml", user, strlen(user), &err),
 		  "%s", err.message);
 	cr_assert(rules_finish(r, &err), "%s", err.message);
-	cr_assert_eq(rules_count(r), 5);
+	cr_assert_eq(rules_count(r), 10);
 	cr_assert_eq(index_of(r, "asyncio.coroutine-never-awaited"), -1);
 	cr_assert_eq(rules_severity(r, (size_t)index_of(r, "python.traceback")),
 		     TH_SEV_INFO);
