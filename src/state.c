@@ -424,11 +424,12 @@ struct sibling {
 	enum rank_kind kind;
 	uint64_t size;
 	int64_t mtime_ns;
-	bool unreadable; /* compressed in a format input cannot read */
-	bool compressed; /* gzip or zstd content */
-	bool holds;	 /* it may be the file the state remembers */
-	bool inode;	 /* it has that file's device and inode */
-	bool same_start; /* it starts with that file's fingerprinted bytes */
+	bool unreadable;    /* compressed in a format input cannot read */
+	bool compressed;    /* gzip or zstd content */
+	bool holds;	    /* it may be the file the state remembers */
+	bool inode;	    /* it has that file's device and inode */
+	bool same_start;    /* it starts with that file's fingerprinted bytes */
+	bool written_after; /* modified after the mtime the state recorded */
 };
 
 static const char *const readable_ext[] = {".gz", ".zst"};
@@ -516,8 +517,9 @@ static int by_age(const void *x, const void *y)
 /* Fills what S has of the file E remembers: the same inode, the same
  * first bytes. It may be that file (HOLDS) when it starts with its
  * fingerprinted bytes and is not shorter than the offset (a compressed
- * one may be); an empty fingerprint matches every file, so then only the
- * same inode will do. */
+ * one may be); an empty fingerprint matches every file, so then the same
+ * inode will do, or a ranked name written after the last run (a copy of
+ * the file that was empty then: copytruncate). */
 static void examine(struct sibling *s, const struct stat *sb,
 		    const struct file_entry *e)
 {
@@ -526,6 +528,7 @@ static void examine(struct sibling *s, const struct stat *sb,
 	s->mtime_ns = mtime_ns(sb);
 	s->inode = (uint64_t)sb->st_dev == e->id.dev &&
 		   (uint64_t)sb->st_ino == e->id.ino;
+	s->written_after = e->id.mtime_ns > 0 && s->mtime_ns > e->id.mtime_ns;
 	/* One that cannot be fingerprinted (unreadable now) is still read
 	 * when it is a newer generation, so the run names the error. */
 	if (s->unreadable ||
@@ -534,7 +537,8 @@ static void examine(struct sibling *s, const struct stat *sb,
 	bool starts = got == e->id.fp_len && fp == e->id.fp;
 	s->same_start = starts && e->id.fp_len > 0;
 	s->holds = starts && (s->compressed || s->size >= e->offset) &&
-		   (e->id.fp_len > 0 || s->inode);
+		   (e->id.fp_len > 0 || s->inode ||
+		    (s->written_after && s->kind != RANK_NONE));
 }
 
 /* The files beside PATH that may be rotated copies of it, in *OUT (free
@@ -586,19 +590,50 @@ static void free_siblings(struct sibling *sibs, size_t n)
 	free(sibs);
 }
 
+/* Whether S is a better guess than BEST at the file that held the
+ * offset: the same inode wins, then the last written; but when the file
+ * was empty (E's fingerprint is of no bytes) every copy written since
+ * holds, and the first written is the one it became. */
+static bool better_old(const struct sibling *s, const struct sibling *best,
+		       const struct file_entry *e)
+{
+	if (best == NULL || (s->inode && !best->inode))
+		return true;
+	if (s->inode != best->inode)
+		return false;
+	return e->id.fp_len == 0 && !s->inode ? s->mtime_ns < best->mtime_ns
+					      : s->mtime_ns > best->mtime_ns;
+}
+
 /* The rotated file that held the offset: of the siblings that may be it,
- * the one with the same inode, else the last written. NULL: none. */
-static const struct sibling *pick_old(const struct sibling *sibs, size_t n)
+ * the best guess (better_old). NULL: none. */
+static const struct sibling *pick_old(const struct sibling *sibs, size_t n,
+				      const struct file_entry *e)
 {
 	const struct sibling *best = NULL;
-	for (size_t i = 0; i < n; i++) {
-		const struct sibling *s = &sibs[i];
-		if (s->holds &&
-		    (best == NULL || (s->inode && !best->inode) ||
-		     (s->inode == best->inode && s->mtime_ns > best->mtime_ns)))
-			best = s;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (sibs[i].holds && better_old(&sibs[i], best, e))
+			best = &sibs[i];
 	return best;
+}
+
+/* Whether a rotated copy of the file E remembers was written beside PATH
+ * since the last run (copytruncate), though the file at PATH still looks
+ * like that file grown: when it was empty then, or its new first lines
+ * repeat the old ones. A copy holds the fingerprinted bytes, has a
+ * rotated file's name, another inode, and was modified after the file's
+ * recorded mtime: older generations were last written before. In doubt,
+ * the copy is read rather than lost. */
+static bool copied_since(const char *path, const struct file_entry *e)
+{
+	struct sibling *sibs;
+	size_t n = list_siblings(path, e, &sibs);
+	bool copied = false;
+	for (size_t i = 0; i < n && !copied; i++)
+		copied = sibs[i].holds && sibs[i].written_after &&
+			 !sibs[i].inode && sibs[i].kind != RANK_NONE;
+	free_siblings(sibs, n);
+	return copied;
 }
 
 /* Whether S is a generation rotated after OLD, the file that held the
@@ -658,7 +693,11 @@ static void plan_add(struct th_state_plan *plan, const char *path,
 }
 
 /* Whether the file now at the path is the one E remembers: a compressed
- * one unchanged, a plain one perhaps grown. */
+ * one unchanged, a plain one perhaps grown. Grown means not shorter than
+ * it was (a file truncated and refilled past the offset is not the same),
+ * and changed only when longer (written then truncated to its old size,
+ * an empty file most often, is not), and no rotated copy of it written
+ * since (copied_since). */
 static bool same_file(const struct file_entry *e, const char *path,
 		      const struct stat *sb)
 {
@@ -669,8 +708,15 @@ static bool same_file(const struct file_entry *e, const char *path,
 	    !fingerprint(path, e->id.fp_len, &fp, &got, &comp) ||
 	    got != e->id.fp_len || fp != e->id.fp)
 		return false;
-	return comp ? (uint64_t)sb->st_size == e->id.size
-		    : (uint64_t)sb->st_size >= e->offset;
+	uint64_t size = (uint64_t)sb->st_size;
+	if (comp)
+		return size == e->id.size;
+	if (size < e->offset || size < e->id.size)
+		return false;
+	if (size == e->id.size && e->id.mtime_ns != 0 &&
+	    mtime_ns(sb) != e->id.mtime_ns)
+		return false;
+	return !copied_since(path, e);
 }
 
 /* Adds a sentence to the plan's warning. */
@@ -730,7 +776,7 @@ static void plan_rotated(struct th_state_plan *plan, const char *path,
 {
 	struct sibling *sibs;
 	size_t n = list_siblings(path, e, &sibs);
-	const struct sibling *old = pick_old(sibs, n);
+	const struct sibling *old = pick_old(sibs, n, e);
 	const struct sibling **gen = xcalloc(n + 1, sizeof *gen);
 	size_t k = pick_newer(sibs, n, old, e, gen), readable = 0;
 	const char *unreadable = NULL;

@@ -39,14 +39,19 @@
  *   - a compressed input is read whole when it is new or has changed, and
  *     skipped when it has not (compressed logs are not appended to).
  * A file is the same file as last time when its device, inode and the
- * fingerprint of its first bytes are, and it is not shorter than the
- * offset. Otherwise it was rotated (renamed away, or copied and truncated):
- * the rotated file is looked for beside it (NAME.1, NAME.1.gz, NAME-DATE,
- * .zst...: same inode, or same fingerprint, newest first), its unread tail
- * is read first (a compressed one is decompressed and the committed bytes
- * skipped), then every generation rotated after it, whole, oldest first
- * (the log rotated more than once between two runs), then the new file
- * from its start. Each is an input of its own, named by its path.
+ * fingerprint of its first bytes are, it is not shorter than the offset
+ * nor than it was, it was not modified unless it grew (written and
+ * truncated back: an empty file, the fingerprint of which matches
+ * anything), and no copy of it was written beside it since (a ranked
+ * sibling, modified after the recorded mtime, holding its first bytes:
+ * copytruncate, when the new first lines repeat the old ones; in doubt
+ * the copy is read rather than lost). Otherwise it was rotated (renamed away,
+ * or copied and truncated): the rotated file is looked for beside it (NAME.1,
+ * NAME.1.gz, NAME-DATE, .zst...: same inode, or same fingerprint, newest
+ * first), its unread tail is read first (a compressed one is decompressed and
+ * the committed bytes skipped), then every generation rotated after it, whole,
+ * oldest first (the log rotated more than once between two runs), then the new
+ * file from its start. Each is an input of its own, named by its path.
  *
  * Which files are newer generations: the names say, when the old file's
  * name has a rank: NAME.N (the smaller N, the newer; at most 5 digits)

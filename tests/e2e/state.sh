@@ -108,6 +108,49 @@ check "a lost rotated file: the new file from its start" "new:1" \
 grep -q "rotated file was not found" "$tmp/err" && ok "and a warning says so" ||
 	not_ok "and a warning says so"
 
+# ---- copytruncate when the state knew an empty file, or the same start ------
+# An empty file's fingerprint matches anything, and a file refilled with the
+# same first lines looks grown: the copy written beside it since the last
+# run says it was rotated.
+rm -rf "$d"/* && cd "$d" || exit 1
+: >app.log
+run s app.log >/dev/null
+ev tail >>app.log && cp app.log app.log.1 && : >app.log
+check "copytruncate after an empty file: the copy is read" "tail:1" \
+	"$(run s app.log)"
+check "copytruncate after an empty file: nothing is read twice" "" \
+	"$(run s app.log)"
+rm -rf "$d"/* && cd "$d" || exit 1
+: >app.log
+run s app.log >/dev/null
+ev tail >>app.log && cp app.log app.log.1 && : >app.log && ev fresh >>app.log
+check "copytruncate after an empty file, then written: both are read" \
+	"fresh:1 tail:1" "$(run s app.log)"
+rm -rf "$d"/* && cd "$d" || exit 1
+: >app.log
+run s app.log >/dev/null
+ev tail >>app.log && cp app.log app.log.1 && : >app.log && rm app.log.1
+run s app.log >/dev/null
+grep -q "rotated file was not found" "$tmp/err" &&
+	ok "an empty file written and truncated, its copy gone: said" ||
+	not_ok "an empty file written and truncated, its copy gone: said"
+rm -rf "$d"/* && cd "$d" || exit 1
+ev before >app.log
+run s app.log >/dev/null
+ev tail >>app.log && cp app.log app.log.1 && : >app.log
+ev before >>app.log && ev fresh >>app.log
+check "copytruncate, the new file starting as the old: all is read" \
+	"before:1 fresh:1 tail:1" "$(run s app.log)"
+check "and nothing is read twice" "" "$(run s app.log)"
+# an older generation with the same start, written before the last run
+rm -rf "$d"/* && cd "$d" || exit 1
+ev before >app.log.1 && touch -d '2 minutes ago' app.log.1
+ev before >app.log && touch -d '1 minute ago' app.log
+run s app.log >/dev/null
+ev more >>app.log
+check "an older generation with the same start is not read again" \
+	"more:1" "$(run s app.log)"
+
 # ---- rotated more than once between two runs --------------------------------
 # Each rotation shifts the older generations the way logrotate does
 # (rotate 5); the run after two or three of them reads the unread tail of
