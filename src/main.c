@@ -187,6 +187,8 @@ static struct th_state *open_state(const struct th_options *o)
 					 &so, err, sizeof err);
 	if (st == NULL)
 		diag_error("%s", err);
+	else if (state_warning(st)[0] != '\0')
+		diag_warn("%s", state_warning(st));
 	pause_at((void *)o, "after-lock");
 	return st;
 }

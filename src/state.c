@@ -43,6 +43,7 @@ struct th_state {
 	struct file_entry *files;
 	size_t n_files, cap_files;
 	json_t *other_groups; /* lists of other --group-by signatures */
+	char warning[512];    /* said once opened; "" for nothing */
 	char signature[128];  /* "rule,coroutine" */
 	size_t n_keys;
 	enum th_key keys[TH_KEY_COUNT];
@@ -216,23 +217,98 @@ static bool load_doc(struct th_state *st, json_t *doc)
 	return true;
 }
 
+/* ---- opening safely ----------------------------------------------------- */
+
+/* Opens PATH (the state or its lock, FLAGS adding to O_NOFOLLOW |
+ * O_NONBLOCK | O_CLOEXEC) so that a file planted there by another user
+ * cannot be followed, hang the run or be written through: a symbolic
+ * link is refused, and so is anything but a regular file owned by the
+ * caller. Returns the descriptor, or -1 with errno (ENOENT: none there)
+ * and, but for ENOENT, a message in ERR that names PATH and never its
+ * content. */
+static int open_own(const char *path, int flags, char *err, size_t err_size)
+{
+	int fd = open(
+	    path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0) {
+		int saved = errno;
+		if (saved == ELOOP)
+			snprintf(
+			    err, err_size,
+			    "%s: a symbolic link; refusing to follow it "
+			    "(remove it, and keep the state in a directory "
+			    "only you can write)",
+			    path);
+		else if (saved != ENOENT)
+			snprintf(err, err_size, "%s: %s", path,
+				 strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_uid != geteuid()) {
+		snprintf(err, err_size,
+			 "%s: not a regular file of yours; refusing it "
+			 "(remove it, and keep the state in a directory only "
+			 "you can write)",
+			 path);
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether the directory of the state lets other users put files there:
+ * writable by group or others, or owned by another user (but root).
+ * Such a directory is refused unless sticky (like /tmp: there the files
+ * are checked to be ours, and a warning says the place is wrong).
+ * False with a message in ERR when refused. */
+static bool check_dir(struct th_state *st, char *err, size_t err_size)
+{
+	char *dcopy = xstrdup(st->path);
+	const char *dir = dirname(dcopy);
+	struct stat sb;
+	bool ok = true;
+	if (stat(dir, &sb) == 0 &&
+	    ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	     (sb.st_uid != geteuid() && sb.st_uid != 0))) {
+		if ((sb.st_mode & S_ISVTX) == 0) {
+			snprintf(err, err_size,
+				 "%s: other users can write its directory %s; "
+				 "keep the state where only you can (such as "
+				 "/var/lib/tracehound/)",
+				 st->path, dir);
+			ok = false;
+		} else
+			snprintf(st->warning, sizeof st->warning,
+				 "%s: other users can write its directory %s; "
+				 "keep the state where only you can (such as "
+				 "/var/lib/tracehound/)",
+				 st->path, dir);
+	}
+	free(dcopy);
+	return ok;
+}
+
 static bool load(struct th_state *st, char *err, size_t err_size)
 {
 	json_error_t je;
-	FILE *f = fopen(st->path, "rb");
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return true; /* the first run */
-		snprintf(err, err_size, "%s: %s", st->path, strerror(errno));
-		return false;
-	}
+	int fd = open_own(st->path, O_RDONLY, err, err_size);
+	if (fd < 0)
+		return errno == ENOENT; /* ENOENT: the first run */
+	FILE *f = fdopen(fd, "rb");
+	if (f == NULL)
+		die("out of memory (state file)");
 	json_t *doc = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
 	fclose(f);
+	/* Only where: jansson's text quotes the file's content. */
 	if (doc == NULL) {
 		snprintf(err, err_size,
-			 "%s: not a readable state file (%s at line %d); "
-			 "move it away to start afresh",
-			 st->path, je.text, je.line);
+			 "%s: not a readable state file (invalid JSON at "
+			 "line %d); move it away to start afresh",
+			 st->path, je.line);
 		return false;
 	}
 	bool ok = json_is_object(doc) && load_doc(st, doc);
@@ -253,9 +329,11 @@ static bool take_lock(struct th_state *st, char *err, size_t err_size)
 	size_t n = strlen(st->path) + 6;
 	char *lock = xmalloc(n);
 	snprintf(lock, n, "%s.lock", st->path);
-	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	st->lock_fd = open_own(lock, O_RDWR | O_CREAT, err, err_size);
 	if (st->lock_fd < 0) {
-		snprintf(err, err_size, "%s: %s", lock, strerror(errno));
+		if (errno == ENOENT)
+			snprintf(err, err_size, "%s: %s", lock,
+				 strerror(errno));
 		free(lock);
 		return false;
 	}
@@ -306,11 +384,17 @@ struct th_state *state_open(const char *path, const enum th_key *group_by,
 	}
 	if (st->other_groups == NULL)
 		die("out of memory (JSON object)");
-	if (!take_lock(st, err, err_size) || !load(st, err, err_size)) {
+	if (!check_dir(st, err, err_size) || !take_lock(st, err, err_size) ||
+	    !load(st, err, err_size)) {
 		state_free(st);
 		return NULL;
 	}
 	return st;
+}
+
+const char *state_warning(const struct th_state *st)
+{
+	return st->warning;
 }
 
 void state_free(struct th_state *st)

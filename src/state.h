@@ -5,9 +5,12 @@
  *              plan (state_plan_fini frees them).
  * Borrows:     the aggregate given to state_mark_groups (flags set only).
  * Errors:      state_open and state_save return false with a message that
- *              names the file; they never print. A state file that cannot
- *              be parsed, or is not "tracehound.state/1", is an error,
- *              never silently replaced by an empty state.
+ *              names the file (never its content); they never print.
+ *              state_open refuses a symbolic link, a FIFO or another
+ *              user's file at FILE or FILE.lock, and a directory others
+ *              can write that is not sticky (state_warning: one that is). A
+ * state file that cannot be parsed, or is not "tracehound.state/1", is an
+ * error, never silently replaced by an empty state.
  *
  * The file, JSON (written atomically: a temp file in the same directory,
  * fsync, rename over FILE, fsync of the directory; only after the report
@@ -155,6 +158,11 @@ void state_options_init(struct th_state_options *o);
 struct th_state *state_open(const char *path, const enum th_key *group_by,
 			    size_t n_group_by, const struct th_state_options *o,
 			    char *err, size_t err_size);
+
+/* What state_open found wrong but not fatal (the state in a directory
+ * other users can write, but sticky), for the caller to print; "" for
+ * nothing. */
+const char *state_warning(const struct th_state *st);
 
 /* Unlocks and frees; the file is left as it was unless state_save ran.
  * Accepts NULL. */

@@ -370,6 +370,50 @@ check "a run waits for the lock to be released" "s2:1" \
 	"$(TRACEHOUND_LOCK_WAIT=10 run s app.log)"
 wait "$holder"
 
+# ---- files planted by another user -----------------------------------------
+# A symbolic link at FILE.lock must not create its target, one at FILE
+# must not be read (nor its content quoted), a FIFO must not hang the run.
+rm -rf "$d"/* && cd "$d" || exit 1
+ev p1 >app.log
+ln -s "$d/created-by-lock" s.lock
+run s app.log >/dev/null
+check "a symbolic link at FILE.lock is refused" 2 "$(cat "$tmp/rc")"
+[ ! -e created-by-lock ] && ok "and its target is not created" ||
+	not_ok "and its target is not created"
+grep -q "s.lock: a symbolic link" "$tmp/err" && ok "saying why" ||
+	not_ok "saying why"
+rm s.lock
+printf 'secret-token-1234 and more\n' >secret
+ln -s "$d/secret" s
+run s app.log >/dev/null
+check "a symbolic link at FILE is refused" 2 "$(cat "$tmp/rc")"
+grep -q secret-token "$tmp/err" && not_ok "and its target is not quoted" ||
+	ok "and its target is not quoted"
+rm s
+printf 'secret-token-1234 and more\n' >s
+run s app.log >/dev/null
+grep -q secret-token "$tmp/err" &&
+	not_ok "a state that is not JSON: its content is not quoted" ||
+	ok "a state that is not JSON: its content is not quoted"
+rm s
+mkfifo s
+timeout 20 "$bin" --state s app.log >/dev/null 2>"$tmp/err"
+check "a FIFO at FILE is refused, without hanging" 2 $?
+rm -f s s.lock && mkfifo s.lock
+timeout 20 "$bin" --state s app.log >/dev/null 2>"$tmp/err"
+check "a FIFO at FILE.lock is refused, without hanging" 2 $?
+rm s.lock
+mkdir -m 0777 open
+run open/s app.log >/dev/null
+check "a state in a directory others can write is refused" 2 \
+	"$(cat "$tmp/rc")"
+grep -q "other users can write its directory" "$tmp/err" &&
+	ok "saying where it belongs" || not_ok "saying where it belongs"
+chmod 1777 open
+check "a sticky one is used" "p1:1" "$(run open/s app.log)"
+grep -q "warning: .*other users can write its directory" "$tmp/err" &&
+	ok "with a warning" || not_ok "with a warning"
+
 # ---- SIGKILL at every point ------------------------------------------------
 for point in after-lock before-report after-report before-rename; do
 	rm -rf "$d"/* && cd "$d" || exit 1
