@@ -268,7 +268,11 @@ static void json_time(json_t *o, struct th_time *out)
 			if (isotime_read_iso(s, out) > 0)
 				return;
 		} else if (json_is_number(v)) {
-			isotime_from_epoch((int64_t)json_number_value(v), out);
+			/* a double past int64_t has no defined conversion;
+			 * no year fits it anyway */
+			double sec = json_number_value(v);
+			if (sec > -9.2e18 && sec < 9.2e18)
+				isotime_from_epoch((int64_t)sec, out);
 			return;
 		}
 	}

@@ -308,6 +308,22 @@ Test(prefix, json_log_records_become_one_record_per_line)
 	cr_expect(f.start[5]);
 }
 
+Test(prefix, json_records_give_their_time_in_seconds_since_the_epoch)
+{
+	struct fed f;
+	feed("{\"message\": \"a\", \"ts\": 1714557600.75}\n"
+	     "{\"message\": \"b\", \"time\": 1714557600123}\n"
+	     "{\"message\": \"c\", \"ts\": 1e300}\n"
+	     "{\"message\": \"d\", \"ts\": \"no\", \"time\": 0}\n",
+	     &f);
+	cr_assert_eq(f.n, 4);
+	cr_expect_str_eq(f.time[0], "2024-05-01T10:00:00Z");
+	/* milliseconds, read as seconds: a year past 9999 */
+	cr_expect_str_eq(f.time[1], "56302-03-03T16:02:03Z");
+	cr_expect_str_eq(f.time[2], "", "no year fits");
+	cr_expect_str_eq(f.time[3], "1970-01-01T00:00:00Z");
+}
+
 Test(prefix, broken_json_is_read_as_plain_text)
 {
 	struct fed f;
