@@ -96,6 +96,22 @@ static bool is_control(const unsigned char *u, size_t step, bool keep_tab)
 	return step == 2 && u[0] == 0xC2 && u[1] < 0xA0;
 }
 
+/* The code point of a format character that can make text read other
+ * than it is shown (a 3-byte UTF-8 sequence U): BiDi embeddings,
+ * overrides and isolates (U+202A..U+202E, U+2066..U+2069) and zero-width
+ * characters (U+200B..U+200F, U+2060, U+FEFF); 0 for any other. */
+static unsigned format_char(const unsigned char *u, size_t step)
+{
+	if (step != 3)
+		return 0;
+	unsigned c = (unsigned)(u[0] & 0x0F) << 12 |
+		     (unsigned)(u[1] & 0x3F) << 6 | (unsigned)(u[2] & 0x3F);
+	bool hidden = (c >= 0x200B && c <= 0x200F) ||
+		      (c >= 0x202A && c <= 0x202E) || c == 0x2060 ||
+		      (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
+	return hidden ? c : 0;
+}
+
 char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n)
 {
 	/* "\xNN" is the longest replacement: 4 bytes per input byte. */
@@ -105,8 +121,9 @@ char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n)
 		/* printable ASCII, most of any log, is copied a run at a time
 		 */
 		size_t run = i;
-		while (run < n && ((p[run] >= 0x20 && p[run] < 0x7F) ||
-				   (keep_tab && p[run] == '\t')))
+		while (run < n &&
+		       ((p[run] >= 0x20 && p[run] < 0x7F && p[run] != '\\') ||
+			(keep_tab && p[run] == '\t')))
 			run++;
 		if (run > i) {
 			memcpy(out + o, p + i, run - i);
@@ -120,6 +137,12 @@ char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n)
 		if (!valid) {
 			memcpy(out + o, replacement, 3);
 			o += 3;
+		} else if (u[0] == '\\') {
+			memcpy(out + o, "\\\\", 2);
+			o += 2;
+		} else if (format_char(u, step) != 0) {
+			o += (size_t)snprintf(out + o, 7, "\\u%04x",
+					      format_char(u, step));
 		} else if (is_control(u, step, keep_tab)) {
 			unsigned c = step == 1 ? u[0] : u[1];
 			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);

@@ -29,8 +29,11 @@ char *report_utf8_clean(const char *p, size_t n, size_t *out_n);
 
 /* A copy of P[0..N) safe to print on a terminal: invalid UTF-8 becomes
  * U+FFFD, control characters (C0 but TAB when KEEP_TAB, DEL, C1) become
- * "\xNN" so log text cannot move the cursor or change colors. *OUT_N gets
- * its length. Caller frees. */
+ * "\xNN" so log text cannot move the cursor or change colors, BiDi
+ * controls and zero-width characters (U+200B..U+200F, U+202A..U+202E,
+ * U+2060, U+2066..U+2069, U+FEFF) become "\uNNNN" so text cannot read
+ * other than it shows, and a backslash is doubled so an escape is never
+ * ambiguous. *OUT_N gets its length. Caller frees. */
 char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n);
 
 /* Columns taken by clean UTF-8 S[0..N): one per character (wide CJK

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "report_util.h"
 
 /* Four rules (error, warning, error, info) and two ignore rules: a sink
  * sees rules only through a catalog. */
@@ -802,4 +803,28 @@ Test(report, finish_fails_on_a_closed_pipe)
 	cr_assert(out != NULL);
 	expect_finish_fails(out, "a closed pipe");
 	fclose(out);
+}
+
+/* Text a terminal shows other than it is: BiDi controls and zero-width
+ * characters are escaped like C1 controls, and a literal backslash is
+ * doubled so "\x1b" in a log is told from an escaped ESC. */
+static void assert_term_clean(const char *in, const char *want)
+{
+	size_t n;
+	char *got = report_term_clean(in, strlen(in), false, &n);
+	cr_assert_str_eq(got, want);
+	cr_assert_eq(n, strlen(want));
+	free(got);
+}
+
+Test(report_term, bidi_and_zero_width_and_backslash_are_escaped)
+{
+	assert_term_clean("evilfn\xE2\x80\xAEgnp.exe", "evilfn\\u202egnp.exe");
+	assert_term_clean("a\xE2\x81\xA6"
+			  "b\xE2\x81\xA9",
+			  "a\\u2066b\\u2069");
+	assert_term_clean("z\xE2\x80\x8Bw\xEF\xBB\xBF", "z\\u200bw\\ufeff");
+	assert_term_clean("\xE2\x81\xA0", "\\u2060");
+	assert_term_clean("\\x1b \x1b", "\\\\x1b \\x1b");
+	assert_term_clean("\xE2\x80\x94 ok", "\xE2\x80\x94 ok");
 }
