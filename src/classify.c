@@ -25,6 +25,8 @@ struct block {
 	struct th_span exception; /* p == NULL until the final line */
 	struct th_span message;	  /* of the final line */
 	struct th_span function;
+	/* innermost frame, and innermost application frame */
+	struct th_frame_ref inner, app;
 	struct th_span below_wrapper;
 	bool prev_was_wrapper;
 };
@@ -308,8 +310,20 @@ static void block_start(struct block *b, bool is_group)
 	*b = (struct block){.active = true, .is_group = is_group};
 }
 
-static void block_frame(struct parser *ps, struct block *b, struct th_span func)
+/* The frame block B is named after: its innermost application frame,
+ * else its innermost frame. */
+static const struct th_frame_ref *block_culprit(const struct block *b)
 {
+	return b->app.file.p != NULL ? &b->app : &b->inner;
+}
+
+static void block_frame(struct parser *ps, struct block *b,
+			struct th_frame_ref fr)
+{
+	struct th_span func = fr.function;
+	b->inner = fr;
+	if (!classify_frame_is_library(ps->rules, fr.file))
+		b->app = fr;
 	/* Wrappers may call helpers and each other (Sentry's goes wrapper,
 	 * reraise, wrapper, coroutine): the frame below the last wrapper
 	 * frame is the coroutine that was wrapped. */
@@ -330,7 +344,7 @@ static void block_line(struct parser *ps, struct block *b, struct th_span t)
 	else if (!b->active || b->exception.p != NULL || t.n == 0)
 		return;
 	else if (parse_frame(t, &path, &lineno, &func))
-		block_frame(ps, b, func);
+		block_frame(ps, b, (struct th_frame_ref){path, lineno, func});
 	else if (t.p[0] != ' ' && t.p[0] != '\t') {
 		b->exception = classify_exception_type(t);
 		b->message = classify_exception_message(t);
@@ -344,8 +358,8 @@ static void add_leaf(struct parser *ps, const struct block *b)
 		out->leaves_dropped++;
 		return;
 	}
-	out->leaves[out->n_leaves++] =
-	    (struct th_leaf){b->exception, b->function, b->message};
+	out->leaves[out->n_leaves++] = (struct th_leaf){
+	    b->exception, b->function, b->message, *block_culprit(b)};
 }
 
 /* Sub-exception slot DEPTH (< MAX_DEPTH), cleared when first reached. */
@@ -526,6 +540,7 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	finish_slots(&ps, 0);
 	format_created_at(&ps, out);
 	out->facts.value[TH_BUILTIN_EXCEPTION] = ps.top.exception;
+	out->culprit = *block_culprit(&ps.top);
 	out->facts.value[TH_BUILTIN_FUNCTION] = ps.top.function;
 	out->message = ps.top.message;
 	if (out->created_at[0])
@@ -593,10 +608,15 @@ static struct th_span last_name(struct th_span qualified)
 /* Fills EV's fields from FACTS, MESSAGE and the rule, then delivers it
  * unless an ignore rule drops it. */
 static void finish_one(struct th_classifier *c, struct th_event *ev,
-		       const struct th_facts *facts, struct th_span message)
+		       const struct th_facts *facts, struct th_span message,
+		       const struct th_frame_ref *culprit)
 {
 	for (size_t f = 0; f < TH_F_COUNT; f++)
 		event_unset(ev, (enum th_field)f);
+	uint64_t line = 0;
+	for (size_t i = 0; i < culprit->line.n && line < UINT64_MAX / 10; i++)
+		line = line * 10 + (uint64_t)(culprit->line.p[i] - '0');
+	event_set_culprit(ev, culprit->file, line, culprit->function);
 	rules_extract(c->matcher, ev, facts);
 	/* A rule's own `message` group wins; else the final line's. */
 	if (!event_has(ev, TH_F_MESSAGE) && message.p != NULL)
@@ -629,13 +649,14 @@ void classify_event(struct th_classifier *c, struct th_event *ev)
 		c->run->events_incomplete++;
 	if (!rules_split_leaves(c->rules, ev->rule) || !p->last_is_group ||
 	    p->n_leaves == 0) {
-		finish_one(c, ev, &p->facts, p->message);
+		finish_one(c, ev, &p->facts, p->message, &p->culprit);
 		return;
 	}
 	for (size_t i = 0; i < p->n_leaves; i++) {
 		struct th_facts leaf = p->facts;
 		leaf.value[TH_BUILTIN_EXCEPTION] = p->leaves[i].exception;
 		leaf.value[TH_BUILTIN_FUNCTION] = p->leaves[i].function;
-		finish_one(c, ev, &leaf, p->leaves[i].message);
+		finish_one(c, ev, &leaf, p->leaves[i].message,
+			   &p->leaves[i].culprit);
 	}
 }

@@ -18,15 +18,22 @@
 
 /* What the grammar found in an event. Spans point into the event's lines
  * and are valid while the event is unchanged. */
+/* A traceback frame: file, line number (digits) and function. */
+struct th_frame_ref {
+	struct th_span file, line, function; /* file.p NULL: none */
+};
+
 struct th_leaf {
 	struct th_span exception;
-	struct th_span function;
-	struct th_span message; /* after "Type: " on the final line */
+	struct th_span function; /* innermost frame's */
+	struct th_span message;	 /* after "Type: " on the final line */
+	struct th_frame_ref culprit;
 };
 
 struct th_parsed {
 	struct th_facts facts;	      /* of the last traceback of the chain */
 	struct th_span message;	      /* its final line's, after "Type: " */
+	struct th_frame_ref culprit;  /* the frame it is named after */
 	struct th_span below_wrapper; /* frame under a wrapper coroutine */
 	bool last_is_group;
 	struct th_leaf leaves[TH_MAX_LEAVES];

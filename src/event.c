@@ -36,6 +36,7 @@ void event_reset(struct th_event *ev)
 	ev->lines_cut = 0;
 	for (size_t f = 0; f < TH_F_COUNT; f++)
 		ev->fields[f].set = false;
+	ev->culprit.file.set = ev->culprit.function.set = false;
 }
 
 /* Makes room for N more bytes in the head store. Spans are kept as offsets
@@ -149,14 +150,38 @@ size_t event_text(const struct th_event *ev, char *buf, size_t cap)
 	return len;
 }
 
-void event_set(struct th_event *ev, enum th_field f, struct th_span v)
+/* V into VAL, cut to TH_MAX_FIELD - 1 bytes. */
+static void value_set(struct th_value *val, struct th_span v)
 {
-	struct th_value *val = &ev->fields[f];
 	size_t n = v.n < TH_MAX_FIELD - 1 ? v.n : TH_MAX_FIELD - 1;
-	memcpy(val->v, v.p, n);
+	if (n > 0)
+		memcpy(val->v, v.p, n);
 	val->v[n] = '\0';
 	val->n = n;
 	val->set = true;
+}
+
+void event_set(struct th_event *ev, enum th_field f, struct th_span v)
+{
+	value_set(&ev->fields[f], v);
+}
+
+void event_set_culprit(struct th_event *ev, struct th_span file, uint64_t line,
+		       struct th_span function)
+{
+	struct th_culprit *c = &ev->culprit;
+	c->file.set = c->function.set = false;
+	c->line = 0;
+	if (file.p == NULL)
+		return;
+	value_set(&c->file, file);
+	value_set(&c->function, function);
+	c->line = line;
+}
+
+bool event_has_culprit(const struct th_event *ev)
+{
+	return ev->culprit.file.set;
 }
 
 void event_unset(struct th_event *ev, enum th_field f)

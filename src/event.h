@@ -33,6 +33,13 @@ struct th_value {
 	char v[TH_MAX_FIELD];
 };
 
+/* The frame an event is named after (README.md, "What it finds"): set
+ * when file.set; file and function are cut like field values. */
+struct th_culprit {
+	struct th_value file, function;
+	uint64_t line;
+};
+
 struct th_event {
 	size_t rule;	     /* enabled-rule index, < catalog_rule_count() */
 	const char *input;   /* borrowed input name */
@@ -55,6 +62,7 @@ struct th_event {
 	uint64_t lines_cut; /* lines longer than TH_EVENT_LINE_BYTES */
 
 	struct th_value fields[TH_F_COUNT];
+	struct th_culprit culprit;
 };
 
 void event_init(struct th_event *ev);
@@ -81,6 +89,11 @@ size_t event_text(const struct th_event *ev, char *buf, size_t cap);
 /* Field access. A value is cut to TH_MAX_FIELD - 1 bytes. */
 void event_set(struct th_event *ev, enum th_field f, struct th_span v);
 void event_unset(struct th_event *ev, enum th_field f);
+
+/* Sets the culprit (FILE, LINE, FUNCTION); FILE.p NULL unsets it. */
+void event_set_culprit(struct th_event *ev, struct th_span file, uint64_t line,
+		       struct th_span function);
+bool event_has_culprit(const struct th_event *ev);
 bool event_has(const struct th_event *ev, enum th_field f);
 struct th_span event_get(const struct th_event *ev, enum th_field f);
 

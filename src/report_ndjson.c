@@ -54,6 +54,10 @@ static json_t *event_json(struct ndjson_sink *s, const struct th_event *ev)
 	for (size_t f = 0; f < TH_F_COUNT; f++)
 		report_json_set(o, catalog_field_name((enum th_field)f),
 				field_json(ev, (enum th_field)f));
+	const struct th_culprit *c = &ev->culprit;
+	report_json_set(o, "culprit",
+			report_json_culprit(c->file.set ? c->file.v : NULL,
+					    c->line, c->function.v));
 	char time[TH_TIME_LEN];
 	report_json_set(
 	    o, "time",

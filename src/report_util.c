@@ -201,6 +201,20 @@ json_t *report_json_uint(uint64_t v)
 	return j;
 }
 
+json_t *report_json_culprit(const char *file, uint64_t line,
+			    const char *function)
+{
+	if (file == NULL)
+		return json_null();
+	json_t *o = json_object();
+	if (o == NULL)
+		die("out of memory (JSON object)");
+	report_json_set(o, "file", report_json_cstr(file));
+	report_json_set(o, "line", report_json_uint(line));
+	report_json_set(o, "function", report_json_cstr(function));
+	return o;
+}
+
 void report_json_set(json_t *obj, const char *key, json_t *value)
 {
 	if (value == NULL || json_object_set_new(obj, key, value) != 0)

@@ -54,6 +54,11 @@ json_t *report_json_cstr(const char *s);
 /* A JSON integer; counts past the largest json_int_t are clamped. */
 json_t *report_json_uint(uint64_t v);
 
+/* A culprit as {"file", "line", "function"} (log-derived strings), or
+ * JSON null when FILE is NULL. */
+json_t *report_json_culprit(const char *file, uint64_t line,
+			    const char *function);
+
 /* Sets OBJ[KEY] = VALUE (taking the reference) for a key we chose, ASCII.
  * Dies on failure: with a valid key only memory can run out. */
 void report_json_set(json_t *obj, const char *key, json_t *value);

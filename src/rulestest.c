@@ -160,6 +160,16 @@ static void put_fields(FILE *out, const struct th_event *ev)
 		struct th_span v = event_get(ev, (enum th_field)f);
 		put_field(out, catalog_field_name((enum th_field)f), v.p, v.n);
 	}
+	if (event_has_culprit(ev)) {
+		const struct th_culprit *c = &ev->culprit;
+		char where[2 * TH_MAX_FIELD + 32];
+		int n = snprintf(where, sizeof where, "%s:%" PRIu64 " in %s",
+				 c->file.v, c->line, c->function.v);
+		put_field(out, "culprit", where,
+			  n < 0			     ? 0
+			  : (size_t)n < sizeof where ? (size_t)n
+						     : sizeof where - 1);
+	}
 	char time[TH_TIME_LEN];
 	size_t n = isotime_print(&ev->time, time);
 	if (n > 0)

@@ -172,7 +172,7 @@ grep -q . "$tmp/err" && not_ok "a closed pipe ends quietly" "$(cat "$tmp/err")" 
 check "rules test finds the event" 0 "$bin" rules test "$tmp/error.log"
 contains "rules test shows the start line and its rule" "$out" "     2 start  asyncio.exception-never-retrieved | 2024-05-01 10:00:01,123 ERROR [asyncio] Task exception was never retrieved"
 contains "rules test shows the lines the event continues with" "$out" "     3 cont   | future: <Task finished"
-contains "rules test shows the end and the fields taken" "$out" "     7 end    -> coroutine=fetch_user exception=ConnectionError message=down task=Task-2 defined_at=app.py:41 time=2024-05-01T10:00:01.123"
+contains "rules test shows the end and the fields taken" "$out" "     7 end    -> coroutine=fetch_user exception=ConnectionError message=down task=Task-2 defined_at=app.py:41 culprit=\"app.py:43 in fetch_user\" time=2024-05-01T10:00:01.123"
 contains "rules test prints a summary" "$out" "summary: 8 lines read from 1 input, 1 event found, 0 dropped by ignore rules"
 contains "rules test counts events per rule" "$out" "      1        0           0  asyncio.exception-never-retrieved"
 case $out in *"INFO [app] starting"*) not_ok "rules test hides lines outside events" ;; *) ok "rules test hides lines outside events" ;; esac

@@ -2,6 +2,7 @@
 #include "feed.h"
 
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +44,13 @@ static void deliver(void *ctx, const struct th_event *ev)
 		copy_field(ev, TH_F_CREATED_AT, g->created_at,
 			   sizeof g->created_at);
 		copy_field(ev, TH_F_MESSAGE, g->message, sizeof g->message);
+		if (event_has_culprit(ev))
+			snprintf(g->culprit, sizeof g->culprit,
+				 "%.200s:%" PRIu64 " in %.200s",
+				 ev->culprit.file.v, ev->culprit.line,
+				 ev->culprit.function.v);
+		else
+			snprintf(g->culprit, sizeof g->culprit, "-");
 		isotime_print(&ev->time, g->time);
 		g->line = ev->line;
 		g->end_line = ev->end_line;

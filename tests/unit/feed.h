@@ -15,6 +15,7 @@ struct got {
 	char coroutine[128], exception[128], task[64];
 	char defined_at[128], created_at[128], time[TH_TIME_LEN];
 	char message[256];
+	char culprit[512]; /* "FILE:LINE in FUNCTION", or "-" */
 	uint64_t line, end_line;
 	bool complete;
 };

@@ -84,6 +84,7 @@ Test(classify, callback_event_takes_innermost_frame_and_final_type)
 	cr_expect_str_eq(got[0].coroutine, "cb");
 	cr_expect_str_eq(got[0].exception, "RuntimeError");
 	cr_expect_str_eq(got[0].message, "in callback");
+	cr_expect_str_eq(got[0].culprit, "/tmp/py/nr.py:8 in cb");
 }
 
 static const char never_retrieved_36[] =
@@ -378,4 +379,48 @@ Test(classify, frame_patterns_must_be_lists_of_strings)
 			  "accepted: %s", bad[i]);
 		rules_free(r);
 	}
+}
+
+Test(classify, culprit_is_the_innermost_application_frame_of_the_last_tb)
+{
+	const char text[] =
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/app/old.py\", line 3, in first\n"
+	    "KeyError: 'a'\n"
+	    "\n"
+	    "During handling of the above exception, another exception "
+	    "occurred:\n"
+	    "\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/app/prices.py\", line 88, in refresh\n"
+	    "    return json.loads(body)\n"
+	    "  File \"/usr/lib/python3.12/json/__init__.py\", line 346, in "
+	    "loads\n"
+	    "  File \"/usr/lib/python3.12/json/decoder.py\", line 353, in "
+	    "raw_decode\n"
+	    "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 "
+	    "(char 0)\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].culprit, "/srv/app/prices.py:88 in refresh");
+	cr_expect_str_eq(got[0].message, "Expecting value: line 1 column 1 "
+					 "(char 0)");
+	const char lib_only[] =
+	    "Traceback (most recent call last):\n"
+	    "  File \"/v/lib/python3.11/site-packages/h/c.py\", line 9, in "
+	    "get\n"
+	    "  File \"/v/lib/python3.11/site-packages/h/d.py\", line 29, in "
+	    "_connect\n"
+	    "OSError: down\n";
+	n = pipeline_run(lib_only, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(
+	    got[0].culprit,
+	    "/v/lib/python3.11/site-packages/h/d.py:29 in _connect");
+	n = pipeline_run("Task exception was never retrieved\n"
+			 "future: <Task finished coro=<f() done, defined at "
+			 "x.py:3> exception=TimeoutError()>\n",
+			 NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].culprit, "-", "no traceback, no culprit");
 }

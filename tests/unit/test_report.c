@@ -553,10 +553,10 @@ Test(report_ndjson, one_compact_object_per_event_and_nothing_at_finish)
 		cr_assert(nl != NULL, "every object ends with a newline");
 		json_t *o = parse(p, (size_t)(nl - p));
 		const char *const keys[] = {
-		    "rule", "severity",	  "coroutine",	"exception", "message",
-		    "task", "defined_at", "created_at", "time",	     "input",
-		    "line", "end_line",	  "complete",	"text"};
-		expect_keys(o, keys, 14, "event");
+		    "rule",  "severity",   "coroutine",	 "exception", "message",
+		    "task",  "defined_at", "created_at", "culprit",   "time",
+		    "input", "line",	   "end_line",	 "complete",  "text"};
+		expect_keys(o, keys, 15, "event");
 		json_decref(o);
 		p = nl + 1;
 	}

@@ -235,7 +235,9 @@ Test(rulestest, prints_each_line_of_an_event_and_the_fields_it_took)
 	expect_has(out, "     6 cont   | ConnectionError: down\n");
 	expect_has(out, "     6 end    -> coroutine=fetch_user "
 			"exception=ConnectionError message=down task=Task-2 "
-			"defined_at=app.py:41 time=2024-05-01T10:00:01.123\n");
+			"defined_at=app.py:41 "
+			"culprit=\"app.py:43 in fetch_user\" "
+			"time=2024-05-01T10:00:01.123\n");
 	cr_expect(strstr(out, "starting") == NULL,
 		  "a line outside events is shown without --verbose:\n%s", out);
 	expect_has(out, "summary: 7 lines read from 1 input, 1 event found, "
@@ -269,7 +271,8 @@ Test(rulestest, held_blank_lines_print_in_order_once_decided)
 			       NULL, true, &found);
 	expect_has(out,
 		   "     3 cont   | KeyError: 1\n"
-		   "     3 end    -> coroutine=f exception=KeyError message=1\n"
+		   "     3 end    -> coroutine=f exception=KeyError message=1 "
+		   "culprit=\"x.py:1 in f\"\n"
 		   "     4        |\n"
 		   "     5        | INFO next\n");
 	free(out);
