@@ -205,3 +205,17 @@ bool frame_any(struct th_span line, struct th_frame *out)
 		return true;
 	return name_char(c) && frame_compose(line, out);
 }
+
+static const struct th_marker split_markers[] = {
+    {"stderr P ", NULL, -1},
+    {"stdout P ", NULL, -1},
+    /* Docker's marker is on every line: its fingerprint is the one
+     * place in a line it matches, not the '","' also before "time" */
+    {"\",\"stream\":\"", "\\n", 7},
+};
+
+const struct th_marker *frame_split_markers(size_t *n)
+{
+	*n = sizeof split_markers / sizeof *split_markers;
+	return split_markers;
+}

@@ -10,6 +10,7 @@
 #define TH_FRAME_H
 
 #include "th.h"
+#include "trigger.h"
 
 enum th_time_kind {
 	TH_TIME_NONE,
@@ -40,5 +41,12 @@ bool frame_compose(struct th_span line, struct th_frame *out);
 
 /* Tries each of the above in turn. */
 bool frame_any(struct th_span line, struct th_frame *out);
+
+/* The markers of a line a container runtime split into pieces (CRI "P"
+ * lines, Docker entries without an escaped newline): the buffer search
+ * must stop at such a first piece although no rule's literal is in it,
+ * as a trigger may straddle the pieces (prefix.c joins them). *N gets
+ * their number; the table is static. */
+const struct th_marker *frame_split_markers(size_t *n);
 
 #endif

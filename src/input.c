@@ -162,6 +162,12 @@ static bool input_magic_settled(const unsigned char *p, size_t n,
 	return !maybe;
 }
 
+enum th_compression input_sniff(const unsigned char *p, size_t n)
+{
+	enum th_compression c;
+	return input_magic_settled(p, n, &c) ? c : TH_COMPRESSION_NONE;
+}
+
 /* Reads the first bytes into in->peek, only as many as the magic test needs:
  * a plain "a\n" arriving alone on a pipe is decided at once rather than
  * waiting for a fourth byte. Sets in->compression; a read error is recorded

@@ -25,6 +25,12 @@ enum th_compression {
 	TH_COMPRESSION_ZSTD,
 };
 
+/* The compression whose magic bytes P (N bytes, the start of a file)
+ * begin with; TH_COMPRESSION_NONE for plain text or too few bytes to
+ * tell. The one place that knows compression magic: the scanner asks it
+ * before cutting a file into ranges. */
+enum th_compression input_sniff(const unsigned char *p, size_t n);
+
 /* Opens PATH ("-" is stdin). On failure returns NULL, leaves nothing open
  * and writes a message (e.g. "No such file or directory", "Is a directory")
  * into ERR, of size ERR_SIZE. Aborts on out-of-memory. */

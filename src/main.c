@@ -10,6 +10,7 @@
 #include "agg.h"
 #include "cli.h"
 #include "diag.h"
+#include "follow.h"
 #include "merge.h"
 #include "report.h"
 #include "report_text.h"
@@ -226,11 +227,18 @@ static bool save_state(const struct th_options *o, struct th_state *st)
 
 /* Reads every input to its end, or follows them (--follow) until a
  * signal or their end. */
-static void scan_inputs(const struct th_options *o, struct th_scanner *scanner)
+static void scan_inputs(const struct th_options *o, struct th_scanner *scanner,
+			const struct th_scan_options *so,
+			const struct th_sink *sink)
 {
 	if (o->follow) {
+		struct th_follow fo = {.setup = scanner_pipeline_setup(scanner),
+				       .filter = so->filter,
+				       .filter_ctx = so->filter_ctx,
+				       .sink = sink,
+				       .notify = so->notify};
 		catch_stop_signals();
-		scanner_follow(scanner, o->paths, o->n_paths, &stop_following);
+		follow_paths(&fo, o->paths, o->n_paths, &stop_following);
 		return;
 	}
 	if (o->n_paths == 0)
@@ -305,7 +313,7 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	struct th_scan_options so;
 	scan_options(o, state, &window, &so);
 	struct th_scanner *scanner = scanner_new(rules, agg, sink, &run, &so);
-	scan_inputs(o, scanner);
+	scan_inputs(o, scanner, &so, sink);
 	window_note(o, &window);
 	int worst_new = state ? mark_new_groups(o, state, agg) : -1;
 	bool output_ok =

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "frame.h"
 #include "prefix.h"
 
 struct th_pipeline {
@@ -209,4 +210,17 @@ bool pipeline_cut_safe(const struct th_pipeline *p)
 struct th_assembler *pipeline_assembler(struct th_pipeline *p)
 {
 	return p->assembler;
+}
+
+struct th_trigger *pipeline_trigger_new(const struct th_rules *rules,
+					bool split_markers)
+{
+	const struct th_span *literals;
+	size_t n, n_markers = 0;
+	const struct th_marker *markers = NULL;
+	if (!rules_literals(rules, &literals, &n))
+		n = 0;
+	if (split_markers)
+		markers = frame_split_markers(&n_markers);
+	return trigger_new(literals, n, markers, n_markers);
 }

@@ -95,4 +95,10 @@ bool pipeline_cut_safe(const struct th_pipeline *p);
 /* The assembler, for the --state end-of-input decision (state_end). */
 struct th_assembler *pipeline_assembler(struct th_pipeline *p);
 
+/* The search for RULES' literals, and with SPLIT_MARKERS also for the
+ * first pieces of lines a container runtime split (see setup.framed).
+ * Free it with trigger_free. */
+struct th_trigger *pipeline_trigger_new(const struct th_rules *rules,
+					bool split_markers);
+
 #endif

@@ -276,7 +276,7 @@ struct th_rulestest *rulestest_new(const struct th_rules *rules, FILE *out,
 	t->opt = *o;
 	t->pal = palette(o->color);
 	run_init(&t->run, rules_ignore_count(rules));
-	t->trigger = trigger_new(rules);
+	t->trigger = pipeline_trigger_new(rules, false);
 	trigger_set_search(t->trigger, o->search);
 	struct th_pipeline_setup ps = {.rules = rules,
 				       .trigger = t->trigger,

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "diag.h"
-#include "follow.h"
 #include "input.h"
 #include "lines.h"
 #include "pipeline.h"
@@ -238,8 +237,8 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 	/* A sink that prints each event needs them in order. */
 	if (s->opt.jobs < 1 || sink->per_event)
 		s->opt.jobs = 1;
-	s->trigger = trigger_new(rules);
-	s->framed = trigger_new_framed(rules);
+	s->trigger = pipeline_trigger_new(rules, false);
+	s->framed = pipeline_trigger_new(rules, true);
 	trigger_set_search(s->trigger, s->opt.search);
 	trigger_set_search(s->framed, s->opt.search);
 	if (s->opt.jobs == 1)
@@ -347,9 +346,7 @@ static bool worth_splitting(const char *path, uint64_t split_min, int *fd,
 	}
 	unsigned char magic[4] = {0};
 	if (pread(*fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic ||
-	    (magic[0] == 0x1f && magic[1] == 0x8b) ||
-	    (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f &&
-	     magic[3] == 0xfd))
+	    input_sniff(magic, sizeof magic) != TH_COMPRESSION_NONE)
 		return false;
 	*size = (uint64_t)st.st_size;
 	return true;
@@ -690,20 +687,12 @@ void scanner_scan_path(struct th_scanner *s, const char *path)
 	walk_path(path, on_walk, s);
 }
 
-void scanner_follow(struct th_scanner *s, const char *const *paths,
-		    size_t n_paths, const volatile sig_atomic_t *stop)
+struct th_pipeline_setup scanner_pipeline_setup(struct th_scanner *s)
 {
-	struct lane out = {
-	    .rules = s->rules, .agg = s->agg, .sink = s->sink, .run = s->run};
-	struct th_follow fo = {.setup = {.rules = s->rules,
-					 .trigger = s->trigger,
-					 .framed = s->framed,
-					 .run = s->run,
-					 .deliver = deliver,
-					 .ctx = &out},
-			       .filter = s->opt.filter,
-			       .filter_ctx = s->opt.filter_ctx,
-			       .sink = s->sink,
-			       .notify = s->opt.notify};
-	follow_paths(&fo, paths, n_paths, stop);
+	return (struct th_pipeline_setup){.rules = s->rules,
+					  .trigger = s->trigger,
+					  .framed = s->framed,
+					  .run = s->run,
+					  .deliver = deliver,
+					  .ctx = s->serial};
 }

@@ -16,6 +16,7 @@
 #include "classify.h"
 #include "report.h"
 #include "rules.h"
+#include "pipeline.h"
 #include "run.h"
 #include "trigger.h"
 
@@ -72,13 +73,11 @@ void scanner_free(struct th_scanner *s);
  * only queued: scanner_finish() scans them. */
 void scanner_scan_path(struct th_scanner *s, const char *path);
 
-/* --follow (see follow_paths): PATHS (none: stdin) are read as they
- * grow, into the aggregate and the sink, until *STOP is set, the sink's
- * output failed or no input can grow any more. Needs a scanner of one
- * job; use instead of scanner_scan_path()/scanner_finish(). A directory
- * or an input that cannot be opened at the start is recorded as failed. */
-void scanner_follow(struct th_scanner *s, const char *const *paths,
-		    size_t n_paths, const volatile sig_atomic_t *stop);
+/* The pipeline setup whose events go into S's aggregate, run and sink as
+ * a serial scan's do: for --follow (follow.h: follow_paths), which reads
+ * its inputs itself. Needs a scanner of one job; use instead of
+ * scanner_scan_path()/scanner_finish(). Valid while S lives. */
+struct th_pipeline_setup scanner_pipeline_setup(struct th_scanner *s);
 
 /* Scans what is queued and merges it into the aggregate and the run. Call
  * once, after the last scanner_scan_path(). */

@@ -36,22 +36,6 @@ struct literal {
 	size_t veto_n;
 };
 
-/* Lines the fast path must read although no rule's literal is in them:
- * the first piece of a line a collector split (a trigger may straddle the
- * pieces, which are joined in prefix.c). A Docker piece is an entry whose
- * text does not end with an escaped newline. */
-static const struct {
-	const char *p, *veto;
-	int fp; /* where its fingerprint is; -1: the rarest bytes */
-} framing_literals[] = {
-    {"stderr P ", NULL, -1},
-    {"stdout P ", NULL, -1},
-    /* Docker's marker is on every line: its fingerprint is the one
-     * place in a line it matches, not the '","' also before "time" */
-    {"\",\"stream\":\"", "\\n", 7},
-};
-#define N_FRAMING (sizeof framing_literals / sizeof *framing_literals)
-
 typedef size_t (*scan_fn)(const struct th_trigger *t, const char *p, size_t n);
 
 struct th_trigger {
@@ -623,29 +607,26 @@ static scan_fn choose_scan(const struct th_trigger *t, enum th_search want)
 #endif
 }
 
-/* The trigger for RULES' literals, and the framing literals when
- * FRAMING. */
-static struct th_trigger *trigger_make(const struct th_rules *rules,
-				       bool framing)
+struct th_trigger *trigger_new(const struct th_span *literals, size_t n,
+			       const struct th_marker *markers,
+			       size_t n_markers)
 {
 	struct th_trigger *t = xcalloc(1, sizeof *t);
-	const struct th_span *lits;
-	size_t n;
-	if (!rules_literals(rules, &lits, &n) || n == 0) {
+	if (n == 0) {
 		t->every_line = true;
 		return t;
 	}
-	size_t extra = framing ? N_FRAMING : 0;
-	t->lits = xcalloc(n + extra, sizeof *t->lits);
-	for (size_t i = 0; i < n + extra; i++) {
+	t->lits = xcalloc(n + n_markers, sizeof *t->lits);
+	for (size_t i = 0; i < n + n_markers; i++) {
 		struct literal *l = &t->lits[i];
 		l->fp_hint = -1;
 		if (i < n) {
-			l->p = xstrndup(lits[i].p, lits[i].n);
+			l->p = xstrndup(literals[i].p, literals[i].n);
 		} else {
-			l->p = xstrdup(framing_literals[i - n].p);
-			l->veto = framing_literals[i - n].veto;
-			l->fp_hint = framing_literals[i - n].fp;
+			const struct th_marker *m = &markers[i - n];
+			l->p = xstrdup(m->text);
+			l->veto = m->veto;
+			l->fp_hint = m->fingerprint_at;
 			l->veto_n = l->veto ? strlen(l->veto) : 0;
 		}
 		l->n = strlen(l->p);
@@ -653,7 +634,7 @@ static struct th_trigger *trigger_make(const struct th_rules *rules,
 		if (l->at2 > t->reach)
 			t->reach = l->at2;
 	}
-	n += extra;
+	n += n_markers;
 	t->n = n;
 	t->min_len = SIZE_MAX;
 	for (size_t i = 0; i < n; i++) {
@@ -666,16 +647,6 @@ static struct th_trigger *trigger_make(const struct th_rules *rules,
 	}
 	t->scan = choose_scan(t, TH_SEARCH_AUTO);
 	return t;
-}
-
-struct th_trigger *trigger_new(const struct th_rules *rules)
-{
-	return trigger_make(rules, false);
-}
-
-struct th_trigger *trigger_new_framed(const struct th_rules *rules)
-{
-	return trigger_make(rules, true);
 }
 
 void trigger_set_search(struct th_trigger *t, enum th_search search)

@@ -1,26 +1,33 @@
 /* trigger.h - find the next line that may start an event, searching whole
- * buffers for the rules' literals instead of matching line by line.
+ * buffers for a list of literals instead of matching line by line. It
+ * knows no rule and no log format: the rules hand it their literals
+ * (rules_literals), a framing its markers (frame_split_markers).
  *
  * Owns:        a copy of the literal list and the anchors chosen for it.
- * Borrows:     nothing after trigger_new returns. Keeps no state between
- *              searches, so threads may share one.
+ * Borrows:     the markers' strings (static tables), for its lifetime.
+ *              Keeps no state between searches, so threads may share one.
  */
 #ifndef TH_TRIGGER_H
 #define TH_TRIGGER_H
 
-#include "rules.h"
 #include "th.h"
 
 struct th_trigger;
 
-/* Takes the literals of the enabled rules. When some rule has none, every
- * line is a candidate (trigger_find returns the window's start). */
-struct th_trigger *trigger_new(const struct th_rules *rules);
-/* The same, also finding the first piece of a line that a container
- * runtime split (CRI "P" lines, Docker entries without a newline), which
- * must be read although no literal is in it: a trigger may straddle the
- * pieces. Only worth it on such logs: Docker's marker is in every line. */
-struct th_trigger *trigger_new_framed(const struct th_rules *rules);
+/* A literal to find besides the rules' ones: a line that must be read
+ * although no rule's literal is in it (frame.h: frame_split_markers). */
+struct th_marker {
+	const char *text;
+	const char *veto;   /* a hit right after these bytes is no hit; NULL */
+	int fingerprint_at; /* where its fingerprint is; -1: the rarest bytes */
+};
+
+/* Searches for LITERALS (N, copied) and MARKERS (N_MARKERS, borrowed).
+ * With no literal (N == 0: some rule has none) every line is a candidate
+ * and trigger_find returns the window's start. Aborts on out-of-memory. */
+struct th_trigger *trigger_new(const struct th_span *literals, size_t n,
+			       const struct th_marker *markers,
+			       size_t n_markers);
 
 void trigger_free(struct th_trigger *t);
 

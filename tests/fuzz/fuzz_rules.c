@@ -12,6 +12,7 @@
 
 #include "event.h"
 #include "rules.h"
+#include "pipeline.h"
 #include "trigger.h"
 
 #define CHECK(c) ((c) ? (void)0 : __builtin_trap())
@@ -107,7 +108,7 @@ static void use_rules(const struct th_rules *r, const uint8_t *data,
 {
 	bool derived = literals_derived_only(data, size);
 	struct th_matcher *m = matcher_new(r);
-	struct th_trigger *t = trigger_new(r);
+	struct th_trigger *t = pipeline_trigger_new(r, false);
 	for (size_t i = 0; i < N_FIXED; i++)
 		try_line(
 		    r, m, t,

@@ -92,7 +92,7 @@ void pipeline_feed_text(struct th_pipeline *p, const char *text)
 size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
 {
 	struct th_rules *rules = load(extra_yaml);
-	struct th_trigger *t = trigger_new(rules);
+	struct th_trigger *t = pipeline_trigger_new(rules, false);
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
 	struct collect c = {.rules = rules, .out = out};

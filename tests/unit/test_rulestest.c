@@ -86,7 +86,7 @@ static void probe_run(const char *text, const char *extra_yaml, struct seen *s)
 	memset(s, 0, sizeof *s);
 	struct th_rules *rules = load(extra_yaml);
 	s->rules = rules;
-	struct th_trigger *t = trigger_new(rules);
+	struct th_trigger *t = pipeline_trigger_new(rules, false);
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
 	struct th_pipeline_setup ps = {.rules = rules,

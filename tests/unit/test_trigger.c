@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "frame.h"
+#include "pipeline.h"
 #include "rules.h"
 #include "trigger.h"
 
@@ -32,7 +34,7 @@ static struct th_trigger *trigger_using(const struct th_rules *r,
 {
 	enum th_search search;
 	cr_assert(trigger_search_from_name(method, &search), "%s", method);
-	struct th_trigger *t = trigger_new(r);
+	struct th_trigger *t = pipeline_trigger_new(r, false);
 	trigger_set_search(t, search);
 	return t;
 }
@@ -292,4 +294,35 @@ Test(trigger, no_search_reads_past_the_window)
 	}
 	munmap(map, (size_t)page * 2);
 	rules_free(r);
+}
+
+Test(trigger, finds_a_split_marker_only_where_its_veto_does_not_hold)
+{
+	/* a plain list and a framing's markers: the search knows no format */
+	const struct th_span literals[] = {{"never retrieved", 15}};
+	size_t n_markers;
+	const struct th_marker *markers = frame_split_markers(&n_markers);
+	const char whole[] =
+	    "{\"log\":\"a whole "
+	    "line\\n\",\"stream\":\"stderr\",\"time\":\"t\"}\n";
+	const char piece[] = "{\"log\":\"the first "
+			     "piece\",\"stream\":\"stderr\",\"time\":\"t\"}\n";
+	char text[1024];
+	size_t n = 0;
+	for (int i = 0; i < 6; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "%s", whole);
+	size_t piece_at = n;
+	n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", piece, whole);
+	size_t want = piece_at + (size_t)(strstr(piece, "\",\"stream") - piece);
+	for (size_t m = 0; m < N_METHODS; m++) {
+		enum th_search search;
+		cr_assert(trigger_search_from_name(methods[m], &search));
+		struct th_trigger *t =
+		    trigger_new(literals, 1, markers, n_markers);
+		trigger_set_search(t, search);
+		size_t at = trigger_find(t, (struct th_span){text, n});
+		cr_expect_eq(at, want, "%s: found at %zu, not %zu", methods[m],
+			     at, want);
+		trigger_free(t);
+	}
 }
