@@ -14,7 +14,6 @@
 #define TH_ASSEMBLE_H
 
 #include "event.h"
-#include "prefix.h"
 #include "rules.h"
 #include "trigger.h"
 

@@ -15,7 +15,6 @@
 #ifndef TH_CATALOG_H
 #define TH_CATALOG_H
 
-#include "event.h"
 #include "th.h"
 
 /* The --group-by keys, in canonical order (the order merge falls back to

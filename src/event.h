@@ -16,17 +16,6 @@
 #include "th_limits.h"
 #include "th.h"
 
-/* An event's fields; their names are in catalog.c's table, one row each. */
-enum th_field {
-	TH_F_COROUTINE,
-	TH_F_EXCEPTION,
-	TH_F_MESSAGE, /* the final line's text after "Type: ", first line */
-	TH_F_TASK,
-	TH_F_DEFINED_AT,
-	TH_F_CREATED_AT,
-	TH_F_COUNT
-};
-
 struct th_value {
 	bool set;
 	size_t n;
@@ -96,5 +85,20 @@ void event_set_culprit(struct th_event *ev, struct th_span file, uint64_t line,
 bool event_has_culprit(const struct th_event *ev);
 bool event_has(const struct th_event *ev, enum th_field f);
 struct th_span event_get(const struct th_event *ev, enum th_field f);
+
+/* One line as the stages pass it on: prefix.c makes it from a line of
+ * the input (its framing, writer and time read), the assembler takes it.
+ * TEXT is borrowed from the line reader's buffer (see prefix.h). */
+struct th_record {
+	struct th_span text; /* the message: framing, ANSI escapes, trailing
+				blanks and a BOM removed */
+	uint64_t number;     /* line number in the input */
+	uint64_t offset;     /* byte offset of the line's start */
+	uint64_t end_offset; /* just past the line and its newline */
+	uint32_t source;     /* which writer; 0 when nothing names one */
+	bool record_start;   /* a logging prefix or a JSON record opens a
+				new record here */
+	struct th_time time; /* when a prefix has one (isotime_known) */
+};
 
 #endif

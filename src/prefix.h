@@ -21,18 +21,6 @@
 #include "rules.h"
 #include "th.h"
 
-struct th_record {
-	struct th_span text; /* the message: framing, ANSI escapes, trailing
-				blanks and a BOM removed */
-	uint64_t number;     /* line number in the input */
-	uint64_t offset;     /* byte offset of the line's start */
-	uint64_t end_offset; /* just past the line and its newline */
-	uint32_t source;     /* which writer; 0 when nothing names one */
-	bool record_start;   /* a logging prefix or a JSON record opens a
-				new record here */
-	struct th_time time; /* when a prefix has one (isotime_known) */
-};
-
 struct th_prefixer;
 
 /* RULES and M give the user's own prefixes (`prefixes:` in rule files),

@@ -33,4 +33,16 @@ enum th_severity {
 	TH_SEV_ERROR,
 };
 
+/* An event's fields (event.h); their names are in catalog.c's table, one
+ * row each. Here, not in event.h, so that the catalog needs no event. */
+enum th_field {
+	TH_F_COROUTINE,
+	TH_F_EXCEPTION,
+	TH_F_MESSAGE, /* the final line's text after "Type: ", first line */
+	TH_F_TASK,
+	TH_F_DEFINED_AT,
+	TH_F_CREATED_AT,
+	TH_F_COUNT
+};
+
 #endif
