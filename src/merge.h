@@ -1,4 +1,4 @@
-/* merge.h - the report reader: read JSON reports (SPEC §3, schema
+/* merge.h - the report reader: read JSON reports (README.md, "The JSON report"; schema
  * "tracehound.report/1") and add them up into one aggregate and one run
  * that the report sinks print, for `tracehound merge`.
  *

@@ -1,8 +1,8 @@
-/* report_json.c - the --format json sink: one JSON document (SPEC §3)
- * printed when the run is finished; events pass through uncounted here
+/* report_json.c - the --format json sink: one JSON document (README.md,
+ * "The JSON report") printed when the run is finished; events pass through uncounted here
  * because the aggregate and the run already hold everything it prints.
  *
- * Keys come in the order of the SPEC example, then the extras
+ * Keys come in the order of the README example, then the extras
  * (tasks_capped, defined_at_capped, exceptions_other, and timeline for a
  * group with times).
  */
@@ -410,7 +410,7 @@ static void timeline_json(struct jw *w, const struct th_group *g)
 	jw_close(w, '}');
 }
 
-/* One entry of "groups" (SPEC §3), then the extras. */
+/* One entry of "groups" (README.md, "The JSON report"), then the extras. */
 static void group_json(struct jw *w, struct jw_counts *c,
 		       const struct th_report_ctx *ctx,
 		       const struct th_group *g)

@@ -6,7 +6,7 @@ and a traceback whose first frame is asyncio/events.py ``_run``):
   * loop.call_later(0.01, flush_metrics, r) -> KeyError in flush_metrics
   * loop.call_soon(functools.partial(cache.evict, key)) -> KeyError in evict
   * loop.call_soon(on_message, raw)         -> json.decoder.JSONDecodeError,
-    whose innermost frame is the stdlib's ``raw_decode`` (SPEC: innermost
+    whose innermost frame is the stdlib's ``raw_decode`` (before issue 10: innermost
     frame function, wherever it is)
   * a done-callback ``report_result`` that raises KeyError itself
   * a done-callback ``log_outcome`` that calls task.result() on a failed
@@ -14,7 +14,7 @@ and a traceback whose first frame is asyncio/events.py ``_run``):
     ``compute_invoice``
 and a streams server whose client_connected_cb coroutine ``handle_client``
 fails: CPython versions whose asyncio.streams reports it say "Unhandled
-exception in client_connected_cb" (a python.traceback event per SPEC),
+exception in client_connected_cb" (a python.traceback event, README),
 older ones "Task exception was never retrieved".
 
 The expected events are declared by hand below; an exception handler also

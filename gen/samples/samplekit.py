@@ -15,7 +15,7 @@ Every scenario program imports this module.  It provides:
   it on the final line (``__qualname__``, prefixed with ``__module__`` unless
   that is ``builtins`` or ``__main__``).
 
-Rule ids and field meanings follow /work/shared/SPEC.md section 1.
+Rule ids and field meanings follow README.md, "What it finds".
 """
 import asyncio
 import gc

@@ -5,7 +5,7 @@ After ``sentry_stub.init()`` every task's coroutine is wrapped in
 so the ``coro=`` of the "Task exception was never retrieved" report names
 the wrapper, not the application coroutine.  The traceback shows
 ``_coro_creating_hub_and_span`` -> ``reraise`` -> ``_coro_creating_hub_and_span``
--> the real coroutine; per SPEC the event is grouped under the first frame
+-> the real coroutine; per the README the event is grouped under the first frame
 below the wrapper: ``handle_order`` (also when the exception is raised
 deeper, in ``validate_order``) and ``refresh_prices``.
 A task created before init() is not wrapped (``warm_cache``).

@@ -10,7 +10,7 @@
      events (group inside group);
   3. a fire-and-forget task ``batch_job`` whose exception IS an
      ExceptionGroup, never retrieved -> ONE asyncio event whose exception is
-     ``ExceptionGroup``; its leaves are not separate events (SPEC);
+     ``ExceptionGroup``; its leaves are not separate events (README);
   4. the program ends with an uncaught ExceptionGroup out of asyncio.run()
      (push_metrics: TimeoutError, push_logs: ConnectionRefusedError) -> 2
      leaf events.

@@ -10,8 +10,8 @@ default excepthook:
      method ``RateCache.lookup`` (printed as ``in lookup``).
 On 3.7+ asyncio.run() also cancels a leftover task whose cancellation
 handler fails, which logs "unhandled exception during asyncio.run()
-shutdown" with a traceback (a python.traceback event per SPEC).
-Each chain is ONE python.traceback event (SPEC: innermost frame of the LAST
+shutdown" with a traceback (a python.traceback event, README).
+Each chain is ONE python.traceback event (README: innermost frame of the LAST
 traceback of the chain).  Run with PYTHON_COLORS=1 on 3.13 for the colored
 variant (uncaught_color.log).
 """
