@@ -111,8 +111,8 @@ if selected xz; then want xz-utils xz; fi
 if selected bz2; then want bzip2 bzip2; fi
 if ! command -v pkg-config >/dev/null ||
    ! pkg-config --exists libpcre2-8 yaml-0.1 zlib libzstd jansson libxxhash 2>/dev/null; then
-    missing+=("the build dependencies of tools/debian-packages.txt")
-    while read -r pkg; do [ -z "$pkg" ] || need+=("$pkg"); done < tools/debian-packages.txt
+    missing+=("the build dependencies of tools/packages-build.txt")
+    while read -r pkg; do [ -z "$pkg" ] || need+=("$pkg"); done < tools/packages-build.txt
 fi
 if [ ${#need[@]} -gt 0 ]; then
     mapfile -t need < <(printf '%s\n' "${need[@]}" | awk '!seen[$0]++')
