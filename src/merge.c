@@ -670,7 +670,8 @@ static bool add_group(struct reader *rd, const struct th_group *g,
 	return true;
 }
 
-/* The fields of group G (checked in the order of the README example, "The JSON report"). */
+/* The fields of group G, checked in the order of the README example ("The
+ * JSON report"). */
 static bool read_group_fields(struct reader *rd, json_t *grp, const char *path,
 			      struct th_group *g)
 {

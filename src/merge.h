@@ -1,6 +1,7 @@
-/* merge.h - the report reader: read JSON reports (README.md, "The JSON report"; schema
- * "tracehound.report/1") and add them up into one aggregate and one run
- * that the report sinks print, for `tracehound merge`.
+/* merge.h - the report reader: read JSON reports (README.md, "The JSON
+ * report"; schema "tracehound.report/1") and add them up into one
+ * aggregate and one run that the report sinks print, for `tracehound
+ * merge`.
  *
  * Owns:        the catalog, aggregate and run it builds (valid until
  *              merge_free), copies of everything it keeps from reports.

@@ -1,6 +1,7 @@
 /* report_json.c - the --format json sink: one JSON document (README.md,
- * "The JSON report") printed when the run is finished; events pass through uncounted here
- * because the aggregate and the run already hold everything it prints.
+ * "The JSON report") printed when the run is finished; events pass through
+ * uncounted here because the aggregate and the run already hold everything it
+ * prints.
  *
  * Keys come in the order of the README example, then the extras
  * (tasks_capped, defined_at_capped, exceptions_other, and timeline for a
