@@ -69,6 +69,18 @@ static bool expect(struct th_span s, size_t *at, char c)
 	return expect_either(s, at, c, c);
 }
 
+/* "YYYY-MM-DD[T ]hh:mm:ss" at S[*AT]: its six numbers; *AT moves past. */
+static bool date_and_time(struct th_span s, size_t *at, int *Y, int *M, int *D,
+			  int *h, int *m, int *sec)
+{
+	return digits(s, at, 4, Y) && expect(s, at, '-') &&
+	       digits(s, at, 2, M) && expect(s, at, '-') &&
+	       digits(s, at, 2, D) && expect_either(s, at, 'T', ' ') &&
+	       digits(s, at, 2, h) && expect(s, at, ':') &&
+	       digits(s, at, 2, m) && expect(s, at, ':') &&
+	       digits(s, at, 2, sec);
+}
+
 /* ---- fields and instants ------------------------------------------- */
 
 /* A time of the given fields (seconds since the minute may be 60 or 61,
@@ -194,12 +206,7 @@ size_t isotime_read_iso(struct th_span s, struct th_time *out)
 {
 	size_t at = 0;
 	int Y = 0, M = 0, D = 0, h = 0, m = 0, sec = 0;
-	if (!digits(s, &at, 4, &Y) || !expect(s, &at, '-') ||
-	    !digits(s, &at, 2, &M) || !expect(s, &at, '-') ||
-	    !digits(s, &at, 2, &D) || !expect_either(s, &at, 'T', ' ') ||
-	    !digits(s, &at, 2, &h) || !expect(s, &at, ':') ||
-	    !digits(s, &at, 2, &m) || !expect(s, &at, ':') ||
-	    !digits(s, &at, 2, &sec))
+	if (!date_and_time(s, &at, &Y, &M, &D, &h, &m, &sec))
 		return 0;
 	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
 		return 0;
@@ -494,12 +501,7 @@ bool isotime_parse(const char *t, struct th_instant *out)
 	struct th_span s = {t, strnlen(t, 19)};
 	size_t at = 0;
 	int Y, M, D, h, m, sec;
-	if (!digits(s, &at, 4, &Y) || !expect(s, &at, '-') ||
-	    !digits(s, &at, 2, &M) || !expect(s, &at, '-') ||
-	    !digits(s, &at, 2, &D) || !expect_either(s, &at, 'T', ' ') ||
-	    !digits(s, &at, 2, &h) || !expect(s, &at, ':') ||
-	    !digits(s, &at, 2, &m) || !expect(s, &at, ':') ||
-	    !digits(s, &at, 2, &sec))
+	if (!date_and_time(s, &at, &Y, &M, &D, &h, &m, &sec))
 		return false;
 	struct th_time x = fields(Y, M, D, h, m, sec);
 	settle(&x);
