@@ -19,6 +19,7 @@
 #include "run.h"
 #include "scan.h"
 #include "state.h"
+#include "th_limits.h"
 #include "window.h"
 
 #ifndef TH_VERSION
@@ -199,7 +200,7 @@ static struct th_state *open_state(const struct th_options *o)
 static int mark_new_groups(const struct th_options *o, struct th_state *st,
 			   struct th_agg *agg)
 {
-	char now[40];
+	char now[TH_TIME_LEN];
 	time_t t = time(NULL);
 	struct tm tm;
 	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
