@@ -8,8 +8,12 @@
  *   there. Only there is a whole literal compared.
  * - fingerprint (AVX2): the same with two 16-entry nibble lookups per
  *   byte, 32 positions at once (Teddy, as in Hyperscan and ripgrep).
- * - anchors (AVX2, more than 8 literals) and sse2: each literal's two
- *   rarest bytes compared at their distance, 32 or 16 positions at once.
+ *   The tables have eight buckets, one bit each; beyond eight literals
+ *   (up to 32) a bucket holds several, and a hit in it is confirmed
+ *   against each of them.
+ * - anchors (AVX2, more than 32 literals or one shorter than 3 bytes)
+ *   and sse2: each literal's two rarest bytes compared at their
+ *   distance, 32 or 16 positions at once.
  * - portable: a memmem per literal.
  * Log lines rarely hold the rare bytes at the right distance, so almost
  * every block is rejected with a few instructions.
@@ -38,17 +42,30 @@ struct literal {
 
 typedef size_t (*scan_fn)(const struct th_trigger *t, const char *p, size_t n);
 
+/* The fingerprint tables have one bit, a bucket, per byte lane. */
+#define FINGERPRINT_BUCKETS 8
+/* More literals share buckets: each shared bucket's hits are confirmed
+ * against all its literals, and its table bits let through the mixtures
+ * of their fingerprints. Past four a bucket, the anchors search is
+ * faster. */
+#define MAX_FINGERPRINT_LITERALS 32
+
 struct th_trigger {
 	struct literal *lits;
 	size_t n;
 	size_t reach;	/* largest anchor offset: vector loads stay in bounds */
 	size_t max_fp;	/* largest fingerprint offset */
 	size_t min_len; /* shortest literal */
-	/* nibble tables of the fingerprints: bit k set for literal k */
+	/* nibble tables of the fingerprints: bit b set for the literals of
+	 * bucket b */
 	uint8_t lo[3][16], hi[3][16];
-	/* the same by whole byte, folded to seven bits: bit k of
-	 * ascii[j][c & 0x7f] set when byte j of literal k's fingerprint is c */
+	/* the same by whole byte, folded to seven bits: bit b of
+	 * ascii[j][c & 0x7f] set when byte j of the fingerprint of a literal
+	 * of bucket b is c */
 	uint8_t ascii[3][128];
+	/* the literals (indexes into lits) of each bucket */
+	uint8_t members[FINGERPRINT_BUCKETS][MAX_FINGERPRINT_LITERALS];
+	uint8_t n_members[FINGERPRINT_BUCKETS];
 	bool every_line;
 	scan_fn scan;
 };
@@ -108,21 +125,55 @@ static void choose_fingerprint(struct literal *l)
 	}
 }
 
-/* Files literal K's fingerprint in the nibble tables. */
+/* How many table bits literal K's fingerprint would add to BUCKET: the
+ * more, the more mixtures of fingerprints the bucket lets through. */
+static int bits_added(const struct th_trigger *t, size_t k, unsigned bucket)
+{
+	const struct literal *l = &t->lits[k];
+	int added = 0;
+	for (size_t j = 0; j < 3; j++) {
+		unsigned char c = (unsigned char)l->p[l->fp + j];
+		added += !(t->ascii[j][c & 0x7f] & (1u << bucket));
+	}
+	return added;
+}
+
+/* The bucket for literal K: its own while there are free ones, then the
+ * one its fingerprint widens least (the emptier on a tie). */
+static unsigned choose_bucket(const struct th_trigger *t, size_t k)
+{
+	if (k < FINGERPRINT_BUCKETS)
+		return (unsigned)k;
+	unsigned best = 0;
+	int best_added = 4;
+	for (unsigned b = 0; b < FINGERPRINT_BUCKETS; b++) {
+		int added = bits_added(t, k, b);
+		if (added < best_added ||
+		    (added == best_added &&
+		     t->n_members[b] < t->n_members[best])) {
+			best = b;
+			best_added = added;
+		}
+	}
+	return best;
+}
+
+/* Files literal K's fingerprint in the tables, in a bucket. */
 static void add_fingerprint(struct th_trigger *t, size_t k)
 {
 	const struct literal *l = &t->lits[k];
+	unsigned b = choose_bucket(t, k);
+	t->members[b][t->n_members[b]++] = (uint8_t)k;
 	for (size_t j = 0; j < 3; j++) {
 		unsigned char c = (unsigned char)l->p[l->fp + j];
-		t->lo[j][c & 15] |= (uint8_t)(1u << k);
-		t->hi[j][c >> 4] |= (uint8_t)(1u << k);
-		t->ascii[j][c & 0x7f] |= (uint8_t)(1u << k);
+		t->lo[j][c & 15] |= (uint8_t)(1u << b);
+		t->hi[j][c >> 4] |= (uint8_t)(1u << b);
+		t->ascii[j][c & 0x7f] |= (uint8_t)(1u << b);
 	}
 	if (l->fp > t->max_fp)
 		t->max_fp = l->fp;
 }
 
-/* The literal starting at P (with N bytes left), if any: index or -1. */
 /* Whether the N bytes at A and B are the same: a loop, not a call, for
  * the few bytes of a veto (Docker's marker is checked on every line). */
 static inline bool same_bytes(const char *a, const char *b, size_t n)
@@ -242,10 +293,8 @@ scan_avx2(const struct th_trigger *t, const char *p, size_t n)
 	return scan_scalar(t, p, i, n);
 }
 
-#define MAX_FINGERPRINT_LITERALS 8
-
 /* The earliest start of a literal among the candidates of one block: bit
- * B of MASK says fingerprint position BASE + B matched the literals whose
+ * B of MASK says fingerprint position BASE + B matched the buckets whose
  * bits are set in BUCKETS[B]. */
 static size_t confirm_buckets(const struct th_trigger *t, const char *p,
 			      size_t n, size_t base, uint64_t mask,
@@ -255,13 +304,17 @@ static size_t confirm_buckets(const struct th_trigger *t, const char *p,
 		unsigned b = (unsigned)__builtin_ctzll(mask);
 		mask &= mask - 1;
 		for (unsigned bits = buckets[b]; bits != 0; bits &= bits - 1) {
-			const struct literal *l = &t->lits[__builtin_ctz(bits)];
-			size_t q = base + b;
-			if (q < l->fp || q - l->fp >= best)
-				continue;
-			size_t start = q - l->fp;
-			if (literal_here(l, p, start, n))
-				best = start;
+			unsigned bucket = (unsigned)__builtin_ctz(bits);
+			for (size_t m = 0; m < t->n_members[bucket]; m++) {
+				const struct literal *l =
+				    &t->lits[t->members[bucket][m]];
+				size_t q = base + b;
+				if (q < l->fp || q - l->fp >= best)
+					continue;
+				size_t start = q - l->fp;
+				if (literal_here(l, p, start, n))
+					best = start;
+			}
 		}
 	}
 	return best;
@@ -637,14 +690,14 @@ struct th_trigger *trigger_new(const struct th_span *literals, size_t n,
 	n += n_markers;
 	t->n = n;
 	t->min_len = SIZE_MAX;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		if (t->lits[i].n < t->min_len)
 			t->min_len = t->lits[i].n;
-		if (t->lits[i].n >= 3 && i < MAX_FINGERPRINT_LITERALS) {
+	if (t->min_len >= 3 && n <= MAX_FINGERPRINT_LITERALS)
+		for (size_t i = 0; i < n; i++) {
 			choose_fingerprint(&t->lits[i]);
 			add_fingerprint(t, i);
 		}
-	}
 	t->scan = choose_scan(t, TH_SEARCH_AUTO);
 	return t;
 }
@@ -653,6 +706,21 @@ void trigger_set_search(struct th_trigger *t, enum th_search search)
 {
 	if (!t->every_line)
 		t->scan = choose_scan(t, search);
+}
+
+enum th_search trigger_search(const struct th_trigger *t)
+{
+#ifdef TH_X86
+	if (t->scan == scan_fingerprint512)
+		return TH_SEARCH_AVX512;
+	if (t->scan == scan_fingerprint)
+		return TH_SEARCH_FINGERPRINT;
+	if (t->scan == scan_avx2)
+		return TH_SEARCH_ANCHORS;
+	if (t->scan == scan_sse2)
+		return TH_SEARCH_SSE2;
+#endif
+	return TH_SEARCH_PORTABLE;
 }
 
 bool trigger_search_from_name(const char *name, enum th_search *out)

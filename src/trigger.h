@@ -46,6 +46,10 @@ enum th_search {
  * Call before T is shared between threads. */
 void trigger_set_search(struct th_trigger *t, enum th_search search);
 
+/* The search T runs: never TH_SEARCH_AUTO. Tests use it to see that a
+ * set of rules keeps the fingerprint search. */
+enum th_search trigger_search(const struct th_trigger *t);
+
 /* "auto", "avx512", "portable", "sse2", "anchors", "fingerprint"; false for
  * another name. */
 bool trigger_search_from_name(const char *name, enum th_search *out);
