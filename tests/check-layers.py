@@ -36,7 +36,7 @@ LAYER = {
     "trigger": "stages", "frame": "stages", "prefix": "stages",
     "assemble": "stages", "classify": "stages", "window": "stages",
     "pipeline": "stages",
-    "agg": "agg", "timeline": "agg",
+    "agg": "agg", "timeline": "agg", "spill": "agg",
     "report": "report", "report_util": "report", "report_text": "report",
     "report_json": "report", "report_ndjson": "report",
     "report_markdown": "report", "report_github": "report",

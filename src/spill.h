@@ -1,0 +1,101 @@
+/* spill.h - runs of records in temporary files, and their merge: how the
+ * aggregate keeps its memory bounded past its budget (README.md, "Memory
+ * and temporary files"), the way sort(1) spills and merges.
+ *
+ * Owns:        each run's file and buffers; a merge owns the runs it was
+ *              given.
+ * Borrows:     the directory name, only while spill_run_new runs.
+ * Caller owns: the runs spill_run_new returns, until it frees them or
+ *              hands them to a merge; records are copied in.
+ * Errors:      a temporary file that cannot be made, written or read back
+ *              is fatal (die): a report that silently lost groups would be
+ *              worse than none.
+ *
+ * A run's file is unlinked as soon as it is made (O_TMPFILE where the file
+ * system has it, else mkstemp then unlink): it takes no name in the
+ * directory and disappears when the process ends, however it ends
+ * (SIGINT, SIGTERM, a crash), with nothing to clean up.
+ *
+ * A record is bytes, written with its length before it; a run is written
+ * once, then read once from its start, in order.
+ */
+#ifndef TH_SPILL_H
+#define TH_SPILL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "th.h"
+
+/* At most this many runs are merged at once: more are merged in passes,
+ * as sort(1) does, so open files and buffers stay few. */
+#define TH_SPILL_FANIN 32
+
+struct th_spill_run;
+
+/* A new, empty run in a file under DIR, open for writing. */
+struct th_spill_run *spill_run_new(const char *dir);
+
+/* Appends the N bytes at P as one record. */
+void spill_run_put(struct th_spill_run *r, const void *p, size_t n);
+
+/* Records put so far. */
+uint64_t spill_run_count(const struct th_spill_run *r);
+
+/* Ends writing and goes back to the run's start for reading. */
+void spill_run_rewind(struct th_spill_run *r);
+
+/* The next record: *P (valid until the next call) and *N. False at the
+ * end of the run. */
+bool spill_run_get(struct th_spill_run *r, const void **p, size_t *n);
+
+/* Closes the run; its file is gone with it. */
+void spill_run_free(struct th_spill_run *r);
+
+/* Orders two records: negative, zero or positive as X sorts before, with
+ * or after Y. */
+typedef int (*th_spill_cmp)(const void *x, size_t xn, const void *y, size_t yn,
+			    void *ctx);
+
+struct th_spill_merge;
+
+/* Merges the N runs (each sorted by CMP; written, not yet rewound) into
+ * one stream ordered by CMP; records that compare equal come out in the
+ * order of their runs. N is at most TH_SPILL_FANIN. The merge owns the
+ * runs from here on. */
+struct th_spill_merge *spill_merge_new(struct th_spill_run **runs, size_t n,
+				       th_spill_cmp cmp, void *ctx);
+
+/* The next record of the merge (see spill_run_get). */
+bool spill_merge_next(struct th_spill_merge *m, const void **p, size_t *n);
+
+/* Frees the merge and its runs. */
+void spill_merge_free(struct th_spill_merge *m);
+
+/* Bytes encoded into a growing buffer, and read back: the parts of a
+ * record. Integers are LEB128 varints (small counts take one byte). */
+struct th_spill_buf {
+	unsigned char *p;
+	size_t n, cap;
+};
+
+void spill_buf_fini(struct th_spill_buf *b);
+void spill_put_bytes(struct th_spill_buf *b, const void *p, size_t n);
+void spill_put_u64(struct th_spill_buf *b, uint64_t v);
+/* S and its NUL. */
+void spill_put_str(struct th_spill_buf *b, const char *s);
+
+/* A record being read: the bytes from P to END. Reading past the end is a
+ * broken invariant (the writer and reader disagree): die. */
+struct th_spill_reader {
+	const unsigned char *p, *end;
+};
+
+void spill_get_bytes(struct th_spill_reader *r, void *out, size_t n);
+/* A pointer to the next N bytes, in the record. */
+const void *spill_get_span(struct th_spill_reader *r, size_t n);
+uint64_t spill_get_u64(struct th_spill_reader *r);
+/* The NUL-terminated string at the reader, in the record. */
+const char *spill_get_str(struct th_spill_reader *r);
+
+#endif
