@@ -11,9 +11,9 @@ _tracehound_options()
 	case $1 in
 	main)
 		echo -f --format -g --group-by --fail-on -r --rules \
-			--no-default-rules --state --fail-on-new -j --jobs --color \
-			--since --until --top --examples -F --follow -h --help \
-			-V --version
+			--no-default-rules --state --fail-on-new --dry-run \
+			-j --jobs --color --since --until --top --examples \
+			-F --follow -h --help -V --version
 		;;
 	check) echo -r --rules --no-default-rules -h --help ;;
 	test)

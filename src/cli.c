@@ -23,6 +23,7 @@ enum {
 	OPT_COLOR,
 	OPT_STATE,
 	OPT_FAIL_ON_NEW,
+	OPT_DRY_RUN,
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_TOP,
@@ -43,6 +44,7 @@ static const struct option long_options[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"state", required_argument, NULL, OPT_STATE},
     {"fail-on-new", no_argument, NULL, OPT_FAIL_ON_NEW},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
     {"since", required_argument, NULL, OPT_SINCE},
@@ -79,6 +81,8 @@ static const char usage_scan[] =
     "                         rotation), and mark groups not seen before\n"
     "      --fail-on-new      with --state: exit 1 only for new groups at\n"
     "                         or above --fail-on\n"
+    "      --dry-run          with --state: report what is new, but leave\n"
+    "                         FILE as it was (the next run reads it again)\n"
     "  -j, --jobs=N           scan with N threads (default: the number of\n"
     "                         cores); a large plain file is split, several\n"
     "                         inputs are scanned side by side; the report\n"
@@ -355,6 +359,7 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 	case 'v': o->verbose = true; return true;
 	case OPT_STATE: o->state = arg; return true;
 	case OPT_FAIL_ON_NEW: o->fail_on_new = true; return true;
+	case OPT_DRY_RUN: o->dry_run = true; return true;
 	case OPT_SINCE:
 		return parse_bound("since", arg, &o->has_since, &o->since);
 	case OPT_UNTIL:
@@ -449,6 +454,11 @@ static bool check_options(const struct th_options *o)
 	if (o->fail_on_new && o->state == NULL) {
 		diag_error("--fail-on-new needs --state FILE: new since the "
 			   "run that wrote it");
+		return false;
+	}
+	if (o->dry_run && o->state == NULL) {
+		diag_error("--dry-run needs --state FILE: it is the state a "
+			   "dry run leaves as it was");
 		return false;
 	}
 	return true;

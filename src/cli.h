@@ -58,6 +58,7 @@ struct th_options {
 	bool verbose;	    /* rules test: also lines outside events */
 	const char *state;  /* --state FILE; NULL: none */
 	bool fail_on_new;   /* --fail-on-new: only new groups fail */
+	bool dry_run;	    /* --dry-run: the state is not written */
 	const char **paths; /* inputs (scan, rules test), rule files (check)
 			       or reports (merge) */
 	size_t n_paths;

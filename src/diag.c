@@ -45,6 +45,14 @@ void diag_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void diag_note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay("note: ", fmt, ap);
+	va_end(ap);
+}
+
 /* Reads line LINE (1-based) of FILE into BUF; returns false when the file
  * cannot be read or is shorter. Long lines are cut to the buffer. */
 static bool read_source_line(const char *file, size_t line, char *buf,

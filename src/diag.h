@@ -32,6 +32,7 @@ void th_error_set(struct th_error *e, const char *file, size_t line,
 /* "tracehound: " + message, for bad options and inputs. */
 void diag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* file:line:column, the line itself and a caret (see above). */
 void diag_report(const struct th_error *e);

@@ -1,6 +1,7 @@
 /* follow.c - --follow; see follow.h. */
 #include "follow.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ struct follower {
 	struct th_lines *l;
 	bool file; /* a regular file: watched for rotation */
 	uint64_t dev, ino;
+	bool waiting;	    /* the file did not exist yet: opened when it
+			       appears (tail -F) */
 	bool searched;	    /* the search was chosen from a first line */
 	bool done;	    /* followed no more */
 	bool flushed;	    /* no line since the last quiet flush */
@@ -49,8 +52,8 @@ static void follow_fail(const struct th_follow *fo, struct follower *f,
 {
 	struct th_run *run = fo->setup.run;
 	if (run_fail_input(run, f->input, why))
-		run_notify(&fo->notify, false, run->inputs[f->input].name, "%s",
-			   why);
+		run_notify(&fo->notify, TH_NOTICE_ERROR,
+			   run->inputs[f->input].name, "%s", why);
 	f->done = true;
 }
 
@@ -152,7 +155,13 @@ static bool follow_step(const struct th_follow *fo, struct follower *f,
 {
 	char err[256];
 	if (f->in == NULL && !follow_open(f, err, sizeof err))
-		return false; /* stdin not ready, or a rotated path not back */
+		return false; /* stdin not ready, or a path not (back) there */
+	if (f->waiting) {
+		f->waiting = false;
+		run_notify(&fo->notify, TH_NOTICE_NOTE,
+			   fo->setup.run->inputs[f->input].name,
+			   "has appeared: following it");
+	}
 	bool got = follow_read(fo, f);
 	if (f->done)
 		return got;
@@ -177,7 +186,9 @@ static bool follow_step(const struct th_follow *fo, struct follower *f,
 }
 
 /* Sets up follower F for PATH; an input that cannot be followed is
- * recorded as failed. */
+ * recorded as failed. A file that does not exist yet is waited for, as
+ * tail -F does: a service about to start writes it. (main.c refuses a
+ * directory before the run starts.) */
 static void follow_start(const struct th_follow *fo, struct follower *f,
 			 const char *path, uint64_t now)
 {
@@ -188,11 +199,16 @@ static void follow_start(const struct th_follow *fo, struct follower *f,
 			       .last_line = now};
 	f->p = pipeline_new(&fo->setup);
 	pipeline_set_filter(f->p, fo->filter, fo->filter_ctx);
-	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
-	    S_ISDIR(st.st_mode))
+	bool named = strcmp(path, "-") != 0;
+	if (named && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		follow_fail(fo, f, "Is a directory (--follow follows files)");
-	else if (!follow_open(f, err, sizeof err) && err[0] != '\0')
+	} else if (named && stat(path, &st) != 0 && errno == ENOENT) {
+		f->waiting = true;
+		run_notify(&fo->notify, TH_NOTICE_NOTE, path,
+			   "does not exist yet: waiting for it to appear");
+	} else if (!follow_open(f, err, sizeof err) && err[0] != '\0') {
 		follow_fail(fo, f, err);
+	}
 }
 
 void follow_paths(const struct th_follow *fo, const char *const *paths,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -249,15 +250,18 @@ static void scan_inputs(const struct th_options *o, struct th_scanner *scanner,
 	scanner_finish(scanner);
 }
 
-/* A problem the scan found: an input that cannot be read (an error) or
- * what a --state plan leaves out (a warning). */
-static void tell(void *ctx, const struct th_error *e, bool warning)
+/* What the scan tells: an input that cannot be read (an error), what a
+ * --state plan leaves out (a warning), an event left for the next run (a
+ * note). */
+static void tell(void *ctx, const struct th_error *e, enum th_notice kind)
 {
 	(void)ctx;
-	if (warning)
+	if (kind == TH_NOTICE_ERROR)
+		diag_error("%s: %s", e->file, e->message);
+	else if (kind == TH_NOTICE_WARNING)
 		diag_warn("%s: %s", e->file, e->message);
 	else
-		diag_error("%s: %s", e->file, e->message);
+		diag_note("%s: %s", e->file, e->message);
 }
 
 /* TRACEHOUND_SPLIT_MIN (tests): how a file was cut, on stderr, so that a
@@ -288,8 +292,26 @@ static void scan_options(const struct th_options *o, struct th_state *state,
 		so->on_cut = note_cut;
 }
 
+/* --follow follows files: a directory among the paths is a usage error,
+ * said before anything is printed (a report that never ends would
+ * otherwise open with it). */
+static bool follow_paths_are_files(const struct th_options *o)
+{
+	struct stat st;
+	for (size_t i = 0; i < o->n_paths; i++)
+		if (stat(o->paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			diag_error("%s: is a directory: --follow follows "
+				   "files (name them)",
+				   o->paths[i]);
+			return false;
+		}
+	return true;
+}
+
 static int scan(const struct th_options *o, const struct th_rules *rules)
 {
+	if (o->follow && !follow_paths_are_files(o))
+		return EXIT_TROUBLE;
 	struct th_state *state = NULL;
 	if (o->state != NULL && (state = open_state(o)) == NULL)
 		return EXIT_TROUBLE;
@@ -321,7 +343,7 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	    sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
 	if (!output_ok)
 		diag_error("error writing the report");
-	else if (state != NULL && !save_state(o, state))
+	else if (state != NULL && !o->dry_run && !save_state(o, state))
 		output_ok = false;
 	if (o->fail_on_new) /* only what is new may fail the run */
 		run.worst = worst_new;

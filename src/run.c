@@ -65,8 +65,8 @@ bool run_fail_input(struct th_run *run, size_t index, const char *why)
 	return true;
 }
 
-void run_notify(const struct th_notify *n, bool warning, const char *file,
-		const char *fmt, ...)
+void run_notify(const struct th_notify *n, enum th_notice kind,
+		const char *file, const char *fmt, ...)
 {
 	if (n == NULL || n->fn == NULL)
 		return;
@@ -76,5 +76,5 @@ void run_notify(const struct th_notify *n, bool warning, const char *file,
 	va_start(ap, fmt);
 	vsnprintf(e.message, sizeof e.message, fmt, ap);
 	va_end(ap);
-	n->fn(n->ctx, &e, warning);
+	n->fn(n->ctx, &e, kind);
 }

@@ -54,14 +54,21 @@ bool run_fail_input(struct th_run *run, size_t index, const char *why);
  * failed, a warning about one), instead of printing: E's file names the
  * input, its message says what. main.c prints them; tests collect them.
  * FN NULL: nobody is told. */
-typedef void (*th_notify_fn)(void *ctx, const struct th_error *e, bool warning);
+enum th_notice {
+	TH_NOTICE_ERROR,   /* an input failed */
+	TH_NOTICE_WARNING, /* something was left out */
+	TH_NOTICE_NOTE,	   /* nothing lost: what a run did and why */
+};
+typedef void (*th_notify_fn)(void *ctx, const struct th_error *e,
+			     enum th_notice kind);
 struct th_notify {
 	th_notify_fn fn;
 	void *ctx;
 };
 
 /* Tells N (which may be NULL) of FILE: MESSAGE. */
-void run_notify(const struct th_notify *n, bool warning, const char *file,
-		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void run_notify(const struct th_notify *n, enum th_notice kind,
+		const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -61,6 +61,7 @@ struct item {
 	 * a TRACKED one commits COMMIT_OFFSET, COMMIT_LINES for its path. */
 	bool stated, compressed, tracked;
 	uint64_t line_base, commit_offset, commit_lines;
+	uint64_t held_line; /* --state: an event left for the next run */
 	struct th_file_id id;
 };
 
@@ -164,6 +165,7 @@ static void end_stated(struct th_pipeline *p, long settle_seconds,
 		       lines_number(l) - 1, settle_seconds, &end);
 	it->commit_offset = end.offset;
 	it->commit_lines = end.lines;
+	it->held_line = end.held_line;
 }
 
 /* Scans item IT with pipeline P, whose aggregate and run take the
@@ -206,11 +208,18 @@ static void record_input(struct th_scanner *s, const struct item *it)
 	struct th_run_input *ri = &s->run->inputs[it->input];
 	ri->lines += it->lines;
 	ri->bytes += it->bytes;
-	if (it->error == NULL && it->tracked)
+	if (it->error == NULL && it->tracked) {
 		state_commit_file(s->opt.state, it->path, &it->id,
 				  it->commit_offset, it->commit_lines);
+		if (it->held_line > 0)
+			run_notify(&s->opt.notify, TH_NOTICE_NOTE, ri->name,
+				   "the event at line %llu is still being "
+				   "written: it is left for the next run",
+				   (unsigned long long)it->held_line);
+	}
 	if (it->error != NULL && run_fail_input(s->run, it->input, it->error))
-		run_notify(&s->opt.notify, false, ri->name, "%s", it->error);
+		run_notify(&s->opt.notify, TH_NOTICE_ERROR, ri->name, "%s",
+			   it->error);
 }
 
 void scan_options_init(struct th_scan_options *o)

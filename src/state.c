@@ -420,10 +420,40 @@ void state_free(struct th_state *st)
 
 /* ---- files -------------------------------------------------------------- */
 
-static struct file_entry *find_file(const struct th_state *st, const char *path)
+/* The name a file is remembered by: PATH made absolute, its directory
+ * resolved (symbolic links, ".", ".."), so that "app.log", "./app.log"
+ * and "$PWD/app.log" are one file. The last component is kept as given:
+ * a link there is the name the log is rotated under. Falls back to the
+ * path joined to the working directory when the directory cannot be
+ * resolved. The caller frees it. */
+static char *file_key(const char *path)
+{
+	char *copy = xstrdup(path), *copy2 = xstrdup(path);
+	char *dir = realpath(dirname(copy), NULL);
+	const char *rest = basename(copy2);
+	if (dir == NULL && path[0] != '/') {
+		dir = getcwd(NULL, 0);
+		rest = path;
+	}
+	char *key;
+	if (dir == NULL) {
+		key = xstrdup(path);
+	} else {
+		const char *sep = strcmp(dir, "/") == 0 ? "" : "/";
+		size_t n = strlen(dir) + strlen(sep) + strlen(rest) + 1;
+		key = xmalloc(n);
+		snprintf(key, n, "%s%s%s", dir, sep, rest);
+	}
+	free(dir);
+	free(copy);
+	free(copy2);
+	return key;
+}
+
+static struct file_entry *find_file(const struct th_state *st, const char *key)
 {
 	for (size_t i = 0; i < st->n_files; i++)
-		if (strcmp(st->files[i].path, path) == 0)
+		if (strcmp(st->files[i].path, key) == 0)
 			return &st->files[i];
 	return NULL;
 }
@@ -432,7 +462,8 @@ void state_commit_file(struct th_state *st, const char *path,
 		       const struct th_file_id *id, uint64_t offset,
 		       uint64_t lines)
 {
-	struct file_entry *e = find_file(st, path);
+	char *key = file_key(path);
+	struct file_entry *e = find_file(st, key);
 	if (e == NULL) {
 		if (st->n_files == st->cap_files) {
 			st->cap_files = st->cap_files ? 2 * st->cap_files : 8;
@@ -440,7 +471,9 @@ void state_commit_file(struct th_state *st, const char *path,
 					     st->cap_files * sizeof *st->files);
 		}
 		e = &st->files[st->n_files++];
-		e->path = xstrdup(path);
+		e->path = key;
+	} else {
+		free(key);
 	}
 	e->id = *id;
 	e->offset = offset;
@@ -914,7 +947,9 @@ bool state_plan(const struct th_state *st, const char *path,
 	plan->id.ino = (uint64_t)sb.st_ino;
 	plan->id.size = (uint64_t)sb.st_size;
 	plan->id.mtime_ns = mtime_ns(&sb);
-	const struct file_entry *e = find_file(st, path);
+	char *key = file_key(path);
+	const struct file_entry *e = find_file(st, key);
+	free(key);
 	bool same = e != NULL && same_file(e, path, &sb);
 	if (comp && same) /* unchanged: nothing to read */
 		plan_add(plan, path, false, e->offset, e->offset, e->lines,

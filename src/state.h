@@ -17,8 +17,8 @@
  * was written):
  *
  *   {"schema": "tracehound.state/1",
- *    "files": [{"path": "/var/log/app.log",    (as given on the command
- *               "dev": 2049, "inode": 1312,     line: use absolute paths)
+ *    "files": [{"path": "/var/log/app.log",    (absolute, its directory
+ *               "dev": 2049, "inode": 1312,     resolved: see file_key)
  *               "size": 81920,                  (bytes on disk when read)
  *               "mtime_ns": 1764150000123456789, (its mtime then; absent
  *                                                in older states)

@@ -11,7 +11,7 @@ bool state_visit(const struct th_state *st, const char *path,
 	if (!state_plan(st, path, &plan))
 		return false;
 	if (plan.warning[0] != '\0')
-		run_notify(notify, true, path, "%s", plan.warning);
+		run_notify(notify, TH_NOTICE_WARNING, path, "%s", plan.warning);
 	for (size_t i = 0; i < plan.n; i++)
 		fn(ctx, &plan.reads[i], &plan.id);
 	state_plan_fini(&plan);
@@ -34,6 +34,7 @@ void state_end_read(struct th_assembler *a, const struct th_state_read *r,
 	uint64_t open_at, open_line, last;
 	out->offset = r->start + bytes;
 	out->lines = r->line_base + lines;
+	out->held_line = 0;
 	bool quiet = writer_quiet(r->path, settle_seconds);
 	if (!r->tracked || r->compressed ||
 	    !assembler_open_start(a, !quiet, &open_at, &open_line)) {
@@ -49,4 +50,5 @@ void state_end_read(struct th_assembler *a, const struct th_state_read *r,
 	assembler_drop_open(a);
 	out->offset = r->start + open_at;
 	out->lines = r->line_base + open_line - 1;
+	out->held_line = out->lines + 1;
 }

@@ -36,6 +36,8 @@ bool state_visit(const struct th_state *st, const char *path,
 /* Where the input of a read is committed (state_commit_file). */
 struct th_state_end {
 	uint64_t offset, lines;
+	uint64_t held_line; /* the line of the event left for the next run
+			       (still being written); 0 for none */
 };
 
 /* Ends read R's input in A, which was fed BYTES bytes, LINES lines of it

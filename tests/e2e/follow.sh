@@ -2,7 +2,9 @@
 # follow.sh - --follow: events appended to a file are printed as soon as
 # they are complete, an event left open is flushed after a quiet second
 # (marked incomplete), a file rotated (rename + create) or truncated
-# (copytruncate) is followed into its new content, stdin is followed until
+# (copytruncate) is followed into its new content, a file that does not
+# exist yet is waited for (tail -F), a directory is refused before
+# anything is printed, stdin is followed until
 # its pipe ends, and SIGTERM/SIGINT stop it with the summary and the usual
 # exit status. Every wait is bounded. Prints TAP.
 set -u
@@ -181,9 +183,28 @@ check "stdin: followed until its pipe ends, then the usual exit" \
 "$bin" --follow --state s.json t.log >/dev/null 2>err
 check "--follow with --state is refused (exit 2)" "2" "$?"
 grep -q 'do not go together' err && ok "and says why" || not_ok "and says why"
-timeout 5 "$bin" --follow missing.log >/dev/null 2>err
-check "a missing file: named, exit 2, nothing left to follow" "2" "$?"
-grep -q 'missing.log' err && ok "the missing file is named" ||
-	not_ok "the missing file is named"
+mkdir logdir
+"$bin" --follow logdir >dout 2>err
+check "a directory is refused (exit 2)" "2" "$?"
+check "before anything is printed" "0" "$(wc -c <dout)"
+grep -q 'logdir: is a directory' err && ok "and the directory is named" ||
+	not_ok "and the directory is named"
+
+# ---- a file that does not exist yet (tail -F) ------------------------------
+"$bin" -F -f ndjson later.log >lout 2>lerr &
+pid=$!
+pids+=("$pid")
+sleep 0.5
+check "a missing file is waited for, not failed" "running" \
+	"$(kill -0 "$pid" 2>/dev/null && echo running)"
+grep -q 'later.log: does not exist yet' lerr &&
+	ok "the wait is said on stderr" || not_ok "the wait is said on stderr"
+ev appeared >later.log
+wait_lines lout 1 10
+check "once it appears it is followed from its start" "appeared:true" \
+	"$(nth lout 1)"
+kill -TERM "$pid"
+wait_exit "$pid" 3
+check "and SIGTERM ends it with the usual status" "1" "$(cat "$tmp/rc")"
 
 tap_end

@@ -64,6 +64,27 @@ check "a line still being written is not read" "" "$(run s app.log)"
 printf 'ast):\n  File "/app/x.py", line 1, in partial\n    x()\nValueError: p\nINFO\n' >>app.log
 check "it is read whole once it ends" "partial:1" "$(run s app.log)"
 
+# ---- one file, however it is named -------------------------------------------
+ev spelled >>app.log
+check "an appended event, the file named ./app.log" "spelled:1" \
+	"$(run s ./app.log)"
+check "the same file as \$PWD/app.log: nothing new" "" "$(run s "$PWD/app.log")"
+mkdir -p sub && ln -s "$PWD" link
+check "through ../ and a linked directory: nothing new" "" \
+	"$(cd sub && run ../s ../link/app.log)"
+check "the state names it by its absolute path" "$(pwd -P)/app.log" \
+	"$(jq -r '.files[0].path' s)"
+
+# ---- --dry-run: what is new, the state left as it was --------------------------
+ev dry >>app.log
+cp s s.before
+check "a dry run reports what is new" "dry:1" "$(run s --dry-run app.log)"
+cmp -s s s.before && ok "and leaves the state byte for byte" ||
+	not_ok "and leaves the state byte for byte"
+check "the next real run reads the same again" "dry:1" "$(run s app.log)"
+"$bin" --dry-run app.log >/dev/null 2>"$tmp/err"
+check "--dry-run without --state is refused (exit 2)" "2" "$?"
+
 # ---- rotation --------------------------------------------------------------
 rotate_case() { # NAME SETUP-FUNCTION
 	rm -rf "$d"/* && cd "$d" || exit 1
@@ -461,6 +482,9 @@ mkdir -p "$s2"
 printf 'Task exception was never retrieved\nfuture: <Task finished name='"'"'Task-1'"'"' coro=<fetch() done, defined at /app/x.py:3> exception=ValueError('"'"'x'"'"')>\n' >"$s2/a.log"
 got=$(TRACEHOUND_SETTLE_SECONDS=3600 run "$s2/st" "$s2/a.log")
 check "a message written just now waits for its traceback" "" "$got"
+check "and a note says so, with its line" \
+	"tracehound: note: $s2/a.log: the event at line 1 is still being written: it is left for the next run" \
+	"$(cat "$tmp/err")"
 printf 'Traceback (most recent call last):\n  File "/app/x.py", line 4, in fetch\nValueError: x\nINFO:app:next\n' >>"$s2/a.log"
 got=$(TRACEHOUND_SETTLE_SECONDS=3600 run "$s2/st" "$s2/a.log")
 check "then it is counted once, with its traceback" "fetch:1" "$got"

@@ -58,12 +58,13 @@ struct told {
 	char cuts[1024];
 };
 
-static void on_problem(void *ctx, const struct th_error *e, bool warning)
+static void on_problem(void *ctx, const struct th_error *e, enum th_notice kind)
 {
+	static const char *const kinds[] = {"error", "warning", "note"};
 	struct told *t = ctx;
 	size_t n = strlen(t->problems);
 	snprintf(t->problems + n, sizeof t->problems - n, "%s %s: %s\n",
-		 warning ? "warning" : "error", e->file, e->message);
+		 kinds[kind], e->file, e->message);
 }
 
 static void on_cut(void *ctx, const char *path, const char *how)
