@@ -8,7 +8,7 @@ WORK.tsv: per workload its label, the file read, the command it is
 compared with (rg -c, or the decompressor) and tracehound's command name.
 Reads DIR/hyperfine-LABEL.json (and DIR/hyperfine-LABEL-peer.json when
 present), FILE.truth.json, the verdict of the truth check per workload
-(TRUTH.tsv: label, OK / MISMATCH / not read yet), the peak RSS per command
+(TRUTH.tsv: label, OK / MISMATCH), the peak RSS per command
 (RSS.tsv: label, name, KiB) and the correctness lines of CHECKS.txt.
 """
 import argparse
@@ -210,8 +210,8 @@ def main():
     w("")
     w("MB/s = bytes of log text (uncompressed) / median / 10^6.  \"× base\" = "
       "median / the median of the command tracehound is compared with.  CPU s = "
-      "mean user + system seconds.  xz -dc and bzip2 -dc run `SLOW_RUNS` times "
-      "without warmup while tracehound does not read them.  Peak "
+      "mean user + system seconds.  The xz and bz2 workloads run `SLOW_RUNS` "
+      "times without warmup (bzip2 -dc alone takes 10 s and more).  Peak "
       "RSS is the largest process of the pipeline.  grep and rg count lines "
       "matching `%s`; their output goes to a pipe (`| cat`), never to "
       "/dev/null (GNU grep stops at the first match then)." % a.alt)

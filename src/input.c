@@ -1,5 +1,5 @@
-/* input.c - open a file or stdin and read its bytes, decompressing gzip and
- * zstd recognised by their magic bytes. See input.h for the contract.
+/* input.c - open a file or stdin and read its bytes, decompressing what
+ * codec.c recognises by its magic bytes. See input.h for the contract.
  *
  * The first bytes are peeked into a small staging array and replayed, never
  * sought back to, so detection works on pipes and stdin as well as files.
@@ -18,30 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 /* Compressed bytes read from the descriptor at a time. It bounds only the
  * read() size of compressed inputs, not the length of any line. */
 #define INPUT_RAW_SIZE (64 * 1024)
-
-/* The longest magic recognised (zstd's four bytes). */
-#define INPUT_MAGIC_MAX 4
-
-/* inflateInit2 window bits: 15 (the largest window) + 16 (gzip wrapper only,
- * so a bare zlib or raw deflate stream is reported as corrupt). */
-#define INPUT_GZIP_WBITS (15 + 16)
-
-struct input_magic {
-	unsigned char bytes[INPUT_MAGIC_MAX];
-	size_t n;
-	enum th_compression compression;
-};
-
-static const struct input_magic input_magics[] = {
-    {{0x1f, 0x8b}, 2, TH_COMPRESSION_GZIP},
-    {{0x28, 0xb5, 0x2f, 0xfd}, 4, TH_COMPRESSION_ZSTD},
-};
 
 struct th_input {
 	int fd;
@@ -60,22 +40,14 @@ struct th_input {
 
 	/* The peeked bytes, replayed by plain reads (compressed inputs copy
 	 * them into raw instead). */
-	unsigned char peek[INPUT_MAGIC_MAX];
+	unsigned char peek[TH_CODEC_MAGIC_MAX];
 	size_t peek_len;
 	size_t peek_pos;
 
-	unsigned char
-	    *raw;	/* compressed bytes, INPUT_RAW_SIZE; NULL if plain */
-	bool in_member; /* inside a gzip member or zstd frame: EOF is bad */
-	bool out_full;	/* the last decoder call filled the caller's buffer
-			 * mid-member, so it may still hold output: ask it
-			 * again before reading or judging the end. (zlib
-			 * and libzstd today keep a member's last input
-			 * bytes until it is flushed; this does not rely
-			 * on that.) */
-	z_stream z;
-	ZSTD_DStream *zstd;
-	ZSTD_inBuffer zin; /* zstd's view of raw */
+	unsigned char *raw;	 /* compressed bytes, INPUT_RAW_SIZE; NULL if
+				  * plain */
+	size_t raw_len, raw_pos; /* raw[raw_pos..raw_len) is not decoded */
+	struct th_codec *codec;	 /* NULL if plain */
 };
 
 /* Returns SIZE zeroed bytes; aborts when memory is exhausted. */
@@ -137,35 +109,10 @@ static enum th_status input_read_fd(struct th_input *in, void *buf, size_t cap,
 	return n == 0 ? TH_EOF : TH_OK;
 }
 
-/* Returns true and sets *OUT when the N bytes at P settle the format: they
- * start with a magic, or no magic can start with them. Returns false while
- * they are a proper prefix of some magic, so more bytes must be read. */
-static bool input_magic_settled(const unsigned char *p, size_t n,
-				enum th_compression *out)
-{
-	bool maybe = false;
-
-	for (size_t i = 0; i < sizeof input_magics / sizeof input_magics[0];
-	     i++) {
-		const struct input_magic *m = &input_magics[i];
-		size_t k = n < m->n ? n : m->n;
-
-		if (memcmp(p, m->bytes, k) != 0)
-			continue;
-		if (n >= m->n) {
-			*out = m->compression;
-			return true;
-		}
-		maybe = true;
-	}
-	*out = TH_COMPRESSION_NONE;
-	return !maybe;
-}
-
 enum th_compression input_sniff(const unsigned char *p, size_t n)
 {
 	enum th_compression c;
-	return input_magic_settled(p, n, &c) ? c : TH_COMPRESSION_NONE;
+	return codec_sniff(p, n, &c) ? c : TH_COMPRESSION_NONE;
 }
 
 /* Reads the first bytes into in->peek, only as many as the magic test needs:
@@ -176,11 +123,11 @@ static void input_peek(struct th_input *in)
 {
 	enum th_compression c = TH_COMPRESSION_NONE;
 
-	while (!input_magic_settled(in->peek, in->peek_len, &c)) {
+	while (!codec_sniff(in->peek, in->peek_len, &c)) {
 		size_t got;
 		enum th_status st =
 		    input_read_fd(in, in->peek + in->peek_len,
-				  INPUT_MAGIC_MAX - in->peek_len, &got);
+				  TH_CODEC_MAGIC_MAX - in->peek_len, &got);
 		if (st != TH_OK)
 			break; /* too short for a magic: plain, or failed */
 		in->peek_len += got;
@@ -189,22 +136,21 @@ static void input_peek(struct th_input *in)
 }
 
 /* Starts the decoder for a compressed input, priming it with the peeked
- * bytes. Aborts when zlib or libzstd cannot get memory. */
+ * bytes; a compression no decoder reads is recorded as the input's error,
+ * so that it is never scanned as text. Aborts on out-of-memory. */
 static void input_start_decoder(struct th_input *in)
 {
+	if (!codec_readable(in->compression)) {
+		input_fail(in, TH_ERR_CORRUPT,
+			   "%s compressed data cannot be read (only gzip, "
+			   "zstd, xz and bzip2 can)",
+			   codec_name(in->compression));
+		return;
+	}
 	in->raw = input_xcalloc(INPUT_RAW_SIZE);
 	memcpy(in->raw, in->peek, in->peek_len);
-	if (in->compression == TH_COMPRESSION_GZIP) {
-		if (inflateInit2(&in->z, INPUT_GZIP_WBITS) != Z_OK)
-			abort();
-		in->z.next_in = in->raw;
-		in->z.avail_in = (uInt)in->peek_len;
-	} else {
-		in->zstd = ZSTD_createDStream();
-		if (in->zstd == NULL)
-			abort();
-		in->zin = (ZSTD_inBuffer){in->raw, in->peek_len, 0};
-	}
+	in->raw_len = in->peek_len;
+	in->codec = codec_new(in->compression);
 }
 
 /* Refuses a directory before any read, and advises the kernel that a
@@ -307,112 +253,45 @@ static enum th_status input_read_plain(struct th_input *in, char *buf,
 	return TH_OK;
 }
 
-/* Reads the next compressed chunk into raw. Returns TH_OK with *GOT > 0,
- * TH_EOF, or TH_ERR_IO (recorded). */
-static enum th_status input_fill_raw(struct th_input *in, size_t *got)
+/* Reads the next compressed chunk into raw, all of it decoded before.
+ * Returns TH_OK, TH_EOF when the data ended cleanly, TH_ERR_IO or
+ * TH_ERR_CORRUPT when it stops inside a member (recorded). */
+static enum th_status input_fill_raw(struct th_input *in)
 {
-	return input_read_fd(in, in->raw, INPUT_RAW_SIZE, got);
+	size_t n;
+	enum th_status st = input_read_fd(in, in->raw, INPUT_RAW_SIZE, &n);
+
+	in->raw_len = n;
+	in->raw_pos = 0;
+	if (st == TH_EOF && codec_finish(in->codec) != TH_OK)
+		return input_fail(in, TH_ERR_CORRUPT, "%s",
+				  codec_error(in->codec));
+	return st;
 }
 
-/* Runs inflate once on what is buffered. Returns TH_OK (an ended member
- * resets the decoder for the next one) or TH_ERR_CORRUPT (recorded). */
-static enum th_status input_inflate_step(struct th_input *in)
-{
-	z_stream *z = &in->z;
-	int ret;
-
-	if (z->avail_in > 0)
-		in->in_member = true;
-	ret = inflate(z, Z_NO_FLUSH);
-	in->out_full = z->avail_out == 0;
-	switch (ret) {
-	case Z_OK: return TH_OK;
-	case Z_BUF_ERROR: /* no progress possible: wants more input */
-		in->out_full = false;
-		return TH_OK;
-	case Z_STREAM_END: /* another member may follow */
-		in->in_member = false;
-		in->out_full = false;
-		if (inflateReset(z) != Z_OK)
-			abort();
-		return TH_OK;
-	case Z_NEED_DICT:
-		return input_fail(in, TH_ERR_CORRUPT,
-				  "gzip data is corrupt (needs a dictionary)");
-	case Z_DATA_ERROR:
-		return input_fail(in, TH_ERR_CORRUPT,
-				  "gzip data is corrupt (%s)",
-				  z->msg != NULL ? z->msg : "bad data");
-	default: /* Z_MEM_ERROR, or Z_STREAM_ERROR: a broken invariant */
-		abort();
-	}
-}
-
-/* Inflates into BUF until at least one byte is out or the input ends. The
+/* Decodes into BUF until at least one byte is out or the input ends. The
  * decoder is asked again before reading more while it may hold output, so
  * the end of the file is judged only once everything has been flushed. */
-static enum th_status input_read_gzip(struct th_input *in, char *buf,
-				      size_t cap, size_t *got)
+static enum th_status input_read_compressed(struct th_input *in, char *buf,
+					    size_t cap, size_t *got)
 {
-	z_stream *z = &in->z;
-	uInt room = cap < UINT_MAX ? (uInt)cap : UINT_MAX;
-	enum th_status st;
+	struct th_codec_io io = {.out = (unsigned char *)buf, .out_cap = cap};
 
-	z->next_out = (Bytef *)buf;
-	z->avail_out = room;
-	while (z->avail_out == room) {
-		if (z->avail_in == 0 && !in->out_full) {
-			size_t n;
-
-			st = input_fill_raw(in, &n);
-			if (st == TH_EOF && in->in_member)
-				st = input_fail(in, TH_ERR_CORRUPT,
-						"gzip data is truncated");
+	while (io.out_pos == 0) {
+		if (in->raw_pos == in->raw_len && !codec_pending(in->codec)) {
+			enum th_status st = input_fill_raw(in);
 			if (st != TH_OK)
 				return st;
-			z->next_in = in->raw;
-			z->avail_in = (uInt)n;
 		}
-		st = input_inflate_step(in);
+		io.in = in->raw;
+		io.in_len = in->raw_len;
+		io.in_pos = in->raw_pos;
+		enum th_status st = codec_step(in->codec, &io);
+		in->raw_pos = io.in_pos;
 		if (st != TH_OK)
-			return st;
+			return input_fail(in, st, "%s", codec_error(in->codec));
 	}
-	*got = room - z->avail_out;
-	return TH_OK;
-}
-
-/* Like input_read_gzip, for zstd: ZSTD_decompressStream returns 0 exactly
- * at the end of a frame, so a nonzero result at end of input is a
- * truncated frame. Concatenated frames decode one after the other. */
-static enum th_status input_read_zstd(struct th_input *in, char *buf,
-				      size_t cap, size_t *got)
-{
-	ZSTD_outBuffer out = {buf, cap, 0};
-
-	while (out.pos == 0) {
-		if (in->zin.pos == in->zin.size && !in->out_full) {
-			size_t n;
-			enum th_status st = input_fill_raw(in, &n);
-
-			if (st == TH_EOF && in->in_member)
-				st = input_fail(in, TH_ERR_CORRUPT,
-						"zstd data is truncated");
-			if (st != TH_OK)
-				return st;
-			in->zin = (ZSTD_inBuffer){in->raw, n, 0};
-		}
-		size_t r = ZSTD_decompressStream(in->zstd, &out, &in->zin);
-
-		if (ZSTD_isError(r))
-			return input_fail(in, TH_ERR_CORRUPT,
-					  "zstd data is corrupt (%s)",
-					  ZSTD_getErrorName(r));
-		in->in_member = r != 0;
-		/* at a frame's end nothing is held back; asking again would
-		 * start the next frame and make the end look truncated */
-		in->out_full = in->in_member && out.pos == out.size;
-	}
-	*got = out.pos;
+	*got = io.out_pos;
 	return TH_OK;
 }
 
@@ -448,11 +327,8 @@ enum th_status input_read(struct th_input *in, char *buf, size_t cap,
 		return in->failed;
 	if (cap == 0)
 		abort(); /* a caller bug: TH_OK must mean progress */
-	switch (in->compression) {
-	case TH_COMPRESSION_GZIP: return input_read_gzip(in, buf, cap, got);
-	case TH_COMPRESSION_ZSTD: return input_read_zstd(in, buf, cap, got);
-	case TH_COMPRESSION_NONE: break;
-	}
+	if (in->codec != NULL)
+		return input_read_compressed(in, buf, cap, got);
 	return input_read_plain(in, buf, cap, got);
 }
 
@@ -533,9 +409,7 @@ void input_close(struct th_input *in)
 {
 	if (in == NULL)
 		return;
-	if (in->compression == TH_COMPRESSION_GZIP)
-		inflateEnd(&in->z);
-	ZSTD_freeDStream(in->zstd);
+	codec_free(in->codec);
 	if (in->owns_fd)
 		close(in->fd);
 	free(in->raw);

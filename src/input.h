@@ -1,13 +1,15 @@
-/* input.h - open a file or stdin and read its bytes, decompressing gzip and
- * zstd transparently (recognised by their magic bytes, not by name).
+/* input.h - open a file or stdin and read its bytes, decompressing gzip,
+ * zstd, xz and bzip2 transparently (recognised by their magic bytes, not by
+ * name; codec.h knows them).
  *
  * Recognition happens when the input is opened: the first bytes are read
- * (no more than the magic test needs, at most 4) and replayed, never sought
- * back to, so it works on pipes. On a pipe, opening waits for the first
- * byte.
+ * (no more than the magic test needs, at most TH_CODEC_MAGIC_MAX) and
+ * replayed, never sought back to, so it works on pipes. On a pipe, opening
+ * waits for the first byte. A compression that is recognised but not read
+ * (lz4, lzip, compress) is the input's error, never text to scan.
  *
  * Owns:        the file descriptor (except stdin's, which it never closes),
- *              the decompressor state and its own small staging buffer.
+ *              the decoder (codec.h) and its own small staging buffer.
  * Caller owns: the buffers passed to input_read.
  * Errors:      input_open and input_read return a status and fill a short
  *              message (input_error) ; they never print.
@@ -15,25 +17,21 @@
 #ifndef TH_INPUT_H
 #define TH_INPUT_H
 
+#include "codec.h"
 #include "th.h"
 
 struct th_input;
 
-enum th_compression {
-	TH_COMPRESSION_NONE,
-	TH_COMPRESSION_GZIP,
-	TH_COMPRESSION_ZSTD,
-};
-
-/* The compression whose magic bytes P (N bytes, the start of a file)
- * begin with; TH_COMPRESSION_NONE for plain text or too few bytes to
- * tell. The one place that knows compression magic: the scanner asks it
- * before cutting a file into ranges. */
+/* The compression whose magic bytes P (N bytes, the start of a file,
+ * TH_CODEC_MAGIC_MAX of them to tell every one) begin with;
+ * TH_COMPRESSION_NONE for plain text or too few bytes to tell. The scanner
+ * asks it before cutting a file into ranges. */
 enum th_compression input_sniff(const unsigned char *p, size_t n);
 
 /* Opens PATH ("-" is stdin). On failure returns NULL, leaves nothing open
- * and writes a message (e.g. "No such file or directory", "Is a directory")
- * into ERR, of size ERR_SIZE. Aborts on out-of-memory. */
+ * and writes a message (e.g. "No such file or directory", "Is a directory",
+ * "lz4 compressed data cannot be read ...") into ERR, of size ERR_SIZE.
+ * Aborts on out-of-memory. */
 struct th_input *input_open(const char *path, char *err, size_t err_size);
 
 /* Opens an already open descriptor (not closed by input_close); NAME is what
@@ -50,8 +48,10 @@ struct th_input *input_open_range(const char *path, uint64_t start,
 /* Reads up to CAP (> 0) decompressed bytes into BUF and stores their number
  * in *GOT. Returns TH_OK with *GOT > 0, TH_EOF with *GOT == 0 at the end, or
  * TH_ERR_IO / TH_ERR_CORRUPT (see input_error) with *GOT == 0. Retries EINTR.
- * A gzip or zstd stream of several concatenated members is read to its end;
- * one cut short is TH_ERR_CORRUPT ("gzip data is truncated"). An error is
+ * A compressed stream of several concatenated members (gzip, bzip2),
+ * frames (zstd) or streams (xz) is read to its end; one cut short is
+ * TH_ERR_CORRUPT ("gzip data is truncated"), and so is every read of an
+ * input in a compression that is not read (lz4). An error is
  * final: later reads return it again. After TH_EOF a plain input may be
  * read again (a growing file gives its new bytes). */
 enum th_status input_read(struct th_input *in, char *buf, size_t cap,

@@ -353,7 +353,7 @@ static bool worth_splitting(const char *path, uint64_t split_min, int *fd,
 	    (uint64_t)st.st_size < split_min) {
 		return false;
 	}
-	unsigned char magic[4] = {0};
+	unsigned char magic[TH_CODEC_MAGIC_MAX] = {0};
 	if (pread(*fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic ||
 	    input_sniff(magic, sizeof magic) != TH_COMPRESSION_NONE)
 		return false;

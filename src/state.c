@@ -542,16 +542,16 @@ struct sibling {
 	uint64_t size;
 	int64_t mtime_ns;
 	bool unreadable;    /* compressed in a format input cannot read */
-	bool compressed;    /* gzip or zstd content */
+	bool compressed;    /* compressed content input reads */
 	bool holds;	    /* it may be the file the state remembers */
 	bool inode;	    /* it has that file's device and inode */
 	bool same_start;    /* it starts with that file's fingerprinted bytes */
 	bool written_after; /* modified after the mtime the state recorded */
 };
 
-static const char *const readable_ext[] = {".gz", ".zst"};
-static const char *const unreadable_ext[] = {
-    ".xz", ".bz2", ".lz4", ".lzma", ".lzo", ".Z", ".zip", ".br", ".7z"};
+static const char *const readable_ext[] = {".gz", ".zst", ".xz", ".bz2"};
+static const char *const unreadable_ext[] = {".lz4", ".lzma", ".lzo", ".Z",
+					     ".zip", ".br",   ".7z"};
 
 static int64_t mtime_ns(const struct stat *sb)
 {

@@ -24,7 +24,8 @@ enum th_status {
 	TH_OK = 0,
 	TH_EOF,		/* no more data: not an error */
 	TH_ERR_IO,	/* read() failed; errno-style detail in the input */
-	TH_ERR_CORRUPT, /* compressed data is damaged or truncated */
+	TH_ERR_CORRUPT, /* compressed data is damaged, truncated, or in a
+			 * compression tracehound does not read */
 };
 
 enum th_severity {

@@ -30,7 +30,7 @@ ALLOWED = {
 LAYER = {
     "th": "base", "th_limits": "base", "diag": "base", "event": "base",
     "run": "base", "isotime": "base", "text": "base",
-    "input": "io", "lines": "io",
+    "input": "io", "codec": "io", "lines": "io",
     "catalog": "rules", "rules": "rules", "rules_load": "rules",
     "rules_literal": "rules", "matcher": "rules",
     "trigger": "stages", "frame": "stages", "prefix": "stages",

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # state.sh - incremental runs (--state): only what is new is read, files
 # rotated the way logrotate rotates them (rename + create, copytruncate,
-# compress, delaycompress, dateext, zstd) lose and repeat nothing, a
-# half-written traceback is read whole by the next run, a run killed with
-# SIGKILL at any point loses no event, two runs cannot hold one state, a
-# damaged state is refused, and new groups are marked. Prints TAP.
+# compress, delaycompress, dateext, zstd, xz, bzip2) lose and repeat
+# nothing, a half-written traceback is read whole by the next run, a run
+# killed with SIGKILL at any point loses no event, two runs cannot hold one
+# state, a damaged state is refused, and new groups are marked. Prints TAP.
 set -u
 bin=${TH_BIN:?TH_BIN must name the tracehound binary}
 # Files written a moment ago count as still being written (an event at
@@ -101,11 +101,15 @@ rename_create() { mv app.log app.log.1 && : >app.log; }
 copytruncate() { cp app.log app.log.1 && : >app.log; }
 compress() { mv app.log app.log.1 && gzip app.log.1 && : >app.log; }
 zstd_compress() { mv app.log app.log.1 && zstd -q --rm app.log.1 && : >app.log; }
+xz_compress() { mv app.log app.log.1 && env -u MALLOC_PERTURB_ xz app.log.1 && : >app.log; }
+bzip2_compress() { mv app.log app.log.1 && bzip2 app.log.1 && : >app.log; }
 dateext() { mv app.log app.log-20261124 && gzip app.log-20261124 && : >app.log; }
 rotate_case "rename + create" rename_create
 rotate_case "copytruncate" copytruncate
 rotate_case "compress after rotate" compress
 rotate_case "compress with zstd" zstd_compress
+rotate_case "compress with xz" xz_compress
+rotate_case "compress with bzip2" bzip2_compress
 rotate_case "dateext" dateext
 
 # delaycompress: the previous rotation is compressed at the next one.
@@ -306,13 +310,22 @@ check "a state without mtime_ns: the generations are still found by name" \
 check "and mtime_ns is kept from then on" "true" \
 	"$(jq '.files[0].mtime_ns > 0' s)"
 
-# a generation compressed with xz cannot be read: said, not read as text
+# a generation compressed with xz is read like a gzip one
 rm -rf "$d"/* && cd "$d" || exit 1
 ev before >app.log
 run s app.log >/dev/null
 ev tail >>app.log && rot_rename && ev g1 >>app.log
-rot_rename && xz app.log.1 && ev fresh >>app.log
-check "an xz generation is not read" "fresh:1 tail:1" "$(run s app.log)"
+rot_rename && env -u MALLOC_PERTURB_ xz app.log.1 && ev fresh >>app.log
+check "an xz generation is read" "fresh:1 g1:1 tail:1" "$(run s app.log)"
+
+# one in a compression tracehound does not read (lz4): said, not read as text
+rm -rf "$d"/* && cd "$d" || exit 1
+ev before >app.log
+run s app.log >/dev/null
+ev tail >>app.log && rot_rename && ev g1 >>app.log
+rot_rename && printf '\x04\x22\x4d\x18 lz4 frame\n' >app.log.1.lz4 &&
+	rm app.log.1 && ev fresh >>app.log
+check "an lz4 generation is not read" "fresh:1 tail:1" "$(run s app.log)"
 grep -q "app.log: 1 rotated file not read: compressed in a format" \
 	"$tmp/err" && ok "and a warning names it" || not_ok "and a warning names it"
 

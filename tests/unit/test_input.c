@@ -1,7 +1,11 @@
-/* test_input.c - opening inputs and reading them plain, gzip and zstd, whole
- * and damaged, from files, memfds and pipes.
+/* test_input.c - opening inputs and reading them plain, gzip, zstd, xz and
+ * bzip2, whole and damaged, from files, memfds and pipes; compressions that
+ * are recognised but not read.
  */
 #include <criterion/criterion.h>
+
+#include <bzlib.h>
+#include <lzma.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -83,6 +87,32 @@ static struct bytes zstd_of(struct bytes data)
 	return out;
 }
 
+/* One xz stream holding DATA, made with liblzma. */
+static struct bytes xz_of(struct bytes data)
+{
+	size_t cap = lzma_stream_buffer_bound(data.n);
+	struct bytes out = {malloc(cap), 0, 0};
+
+	cr_assert_eq(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL,
+					     (const uint8_t *)data.p, data.n,
+					     (uint8_t *)out.p, &out.n, cap),
+		     LZMA_OK);
+	return out;
+}
+
+/* One bzip2 stream holding DATA, made with libbz2. */
+static struct bytes bzip2_of(struct bytes data)
+{
+	unsigned cap = (unsigned)(data.n + data.n / 100 + 600);
+	struct bytes out = {malloc(cap), 0, 0};
+
+	cr_assert_eq(BZ2_bzBuffToBuffCompress(out.p, &cap, data.p,
+					      (unsigned)data.n, 9, 0, 0),
+		     BZ_OK);
+	out.n = cap;
+	return out;
+}
+
 /* gzip_of and zstd_of for data made on the spot: they free DATA. */
 static struct bytes gzip_take(struct bytes data)
 {
@@ -95,6 +125,22 @@ static struct bytes gzip_take(struct bytes data)
 static struct bytes zstd_take(struct bytes data)
 {
 	struct bytes out = zstd_of(data);
+
+	free(data.p);
+	return out;
+}
+
+static struct bytes xz_take(struct bytes data)
+{
+	struct bytes out = xz_of(data);
+
+	free(data.p);
+	return out;
+}
+
+static struct bytes bzip2_take(struct bytes data)
+{
+	struct bytes out = bzip2_of(data);
 
 	free(data.p);
 	return out;
@@ -227,7 +273,17 @@ Test(input, empty_input_is_at_its_end_at_once)
 
 Test(input, input_shorter_than_a_magic_is_plain)
 {
-	const char *cases[] = {"\x1f", "\x28", "\x28\xb5", "\x28\xb5\x2f", "a"};
+	const char *cases[] = {"\x1f",
+			       "\x28",
+			       "\x28\xb5",
+			       "\x28\xb5\x2f",
+			       "a",
+			       "\xfd",
+			       "\xfd"
+			       "7zX",
+			       "BZ",
+			       "BZh",
+			       "LZI"};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct bytes b = bytes_of(cases[i], strlen(cases[i]));
@@ -283,19 +339,75 @@ Test(input, zstd_of_several_frames_is_read_to_the_end)
 	free(want.p);
 }
 
+Test(input, xz_is_recognised_by_content_and_decompressed)
+{
+	struct bytes text = BYTES_LIT("line one\nline two\n");
+	struct bytes xz = xz_of(text);
+
+	expect_bytes(xz, text, TH_COMPRESSION_XZ);
+	free(xz.p);
+	free(text.p);
+}
+
+Test(input, xz_of_several_streams_and_padding_is_read_to_the_end)
+{
+	struct bytes want = BYTES_LIT("first\nsecond\nthird\n");
+	struct bytes xz = xz_take(BYTES_LIT("first\n"));
+
+	append(&xz, xz_take(BYTES_LIT("")));
+	append(&xz, BYTES_LIT("\0\0\0\0\0\0\0\0")); /* stream padding */
+	append(&xz, xz_take(BYTES_LIT("second\n")));
+	append(&xz, xz_take(BYTES_LIT("third\n")));
+	expect_bytes(xz, want, TH_COMPRESSION_XZ);
+	free(xz.p);
+	free(want.p);
+}
+
+Test(input, bzip2_is_recognised_by_content_and_decompressed)
+{
+	struct bytes text = BYTES_LIT("line one\nline two\n");
+	struct bytes bz = bzip2_of(text);
+
+	expect_bytes(bz, text, TH_COMPRESSION_BZIP2);
+	free(bz.p);
+	free(text.p);
+}
+
+Test(input, bzip2_of_several_streams_is_read_to_the_end)
+{
+	struct bytes want = BYTES_LIT("first\nsecond\nthird\n");
+	struct bytes bz = bzip2_take(BYTES_LIT("first\n"));
+
+	append(&bz, bzip2_take(BYTES_LIT("")));
+	append(&bz, bzip2_take(BYTES_LIT("second\n")));
+	append(&bz, bzip2_take(BYTES_LIT("third\n")));
+	expect_bytes(bz, want, TH_COMPRESSION_BZIP2);
+	free(bz.p);
+	free(want.p);
+}
+
 Test(input, large_compressed_inputs_span_many_reads)
 {
 	struct bytes text = text_of(1 << 20);
 	struct bytes gz = gzip_of(text), zs = zstd_of(text);
+	struct bytes xz = xz_of(text), bz = bzip2_of(text);
 	struct bytes twice = text_of(1 << 20);
 
 	expect_bytes(gz, text, TH_COMPRESSION_GZIP);
 	expect_bytes(zs, text, TH_COMPRESSION_ZSTD);
+	expect_bytes(xz, text, TH_COMPRESSION_XZ);
+	expect_bytes(bz, text, TH_COMPRESSION_BZIP2);
 	append(&twice, text_of(1 << 20));
 	append(&gz, gzip_of(text));
 	expect_bytes(gz, twice, TH_COMPRESSION_GZIP);
+	append(&bz, bzip2_of(text));
+	expect_bytes(bz, twice, TH_COMPRESSION_BZIP2);
+	append(&xz, xz_of(text));
+	expect_bytes(xz, twice, TH_COMPRESSION_XZ);
 	free(gz.p);
 	free(zs.p);
+	free(xz.p);
+	free(bz.p);
 	free(twice.p);
 	free(text.p);
 }
@@ -359,6 +471,103 @@ Test(input, damaged_zstd_is_corrupt)
 	expect_corrupt(zs, "zstd data is corrupt (");
 	free(zs.p);
 	free(garbage.p);
+}
+
+Test(input, truncated_xz_is_corrupt)
+{
+	struct bytes text = text_of(200000);
+	struct bytes xz = xz_of(text);
+	size_t cuts[] = {6, 13, xz.n / 2, xz.n - 12, xz.n - 1};
+
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+		expect_corrupt((struct bytes){xz.p, cuts[i], 0},
+			       "xz data is truncated");
+	/* a second stream cut short */
+	append(&xz, xz_take(BYTES_LIT("more\n")));
+	expect_corrupt((struct bytes){xz.p, xz.n - 3, 0},
+		       "xz data is truncated");
+	free(xz.p);
+	free(text.p);
+}
+
+Test(input, damaged_xz_is_corrupt)
+{
+	struct bytes garbage =
+	    BYTES_LIT("\xfd"
+		      "7zXZ\0garbage that is not an xz stream\n");
+	struct bytes xz = xz_take(BYTES_LIT("hello hello hello hello\n"));
+
+	expect_corrupt(garbage, "xz data is corrupt (");
+	xz.p[xz.n / 2] ^= 0x55;
+	expect_corrupt(xz, "xz data is corrupt (");
+	free(xz.p);
+	free(garbage.p);
+}
+
+Test(input, truncated_bzip2_is_corrupt)
+{
+	struct bytes text = text_of(200000);
+	struct bytes bz = bzip2_of(text);
+	size_t cuts[] = {4, 10, bz.n / 2, bz.n - 1};
+
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+		expect_corrupt((struct bytes){bz.p, cuts[i], 0},
+			       "bzip2 data is truncated");
+	free(bz.p);
+	free(text.p);
+}
+
+Test(input, damaged_bzip2_is_corrupt)
+{
+	struct bytes garbage = BYTES_LIT("BZh9garbage that is not bzip2\n");
+	struct bytes bz = bzip2_take(BYTES_LIT("hello hello hello hello\n"));
+
+	expect_corrupt(garbage, "bzip2 data is corrupt (");
+	bz.p[bz.n / 2] ^= 0x55;
+	expect_corrupt(bz, "bzip2 data is corrupt (");
+	bz.p[bz.n / 2] ^= 0x55;
+	append(&bz, BYTES_LIT("trailing garbage"));
+	expect_corrupt(bz, "bzip2 data is corrupt (not a bzip2 stream)");
+	free(bz.p);
+	free(garbage.p);
+}
+
+Test(input, an_unread_compression_is_an_error_never_text)
+{
+	static const struct {
+		const char *bytes;
+		size_t n;
+		const char *want;
+	} cases[] = {
+	    {"\x04\x22\x4d\x18\x64\x40\xa7", 7, "lz4 compressed data"},
+	    {"\x02\x21\x4c\x18rest", 8, "lz4 compressed data"},
+	    {"LZIP\x01\x0c", 6, "lzip compressed data"},
+	    {"\x1f\x9d\x90line\n", 8, "compress (.Z) compressed data"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct bytes b = bytes_of(cases[i].bytes, cases[i].n);
+
+		expect_corrupt(b, cases[i].want);
+		free(b.p);
+	}
+}
+
+Test(input, an_unread_compression_fails_to_open_by_path)
+{
+	char path[] = "/tmp/test_input_XXXXXX";
+	int fd = mkstemp(path);
+	char err[128] = "";
+
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, "\x04\x22\x4d\x18\x64\x40", 6) == 6);
+	close(fd);
+	struct th_input *in = input_open(path, err, sizeof err);
+
+	unlink(path);
+	cr_assert_null(in);
+	cr_assert_str_eq(err, "lz4 compressed data cannot be read (only "
+			      "gzip, zstd, xz and bzip2 can)");
 }
 
 Test(input, gzip_on_a_pipe_like_stdin_is_recognised)

@@ -510,22 +510,24 @@ Test(lines, window_is_empty_when_the_next_line_does_not_fit)
 
 Test(lines, skip_of_part_of_a_window_keeps_the_rest)
 {
-	/* "0123" is what the input peeks and replays alone; once it is
-	 * buffered with no newline, the next refill brings in the rest. */
-	struct fixture f = open_bytes("0123\na\nbb\nccc\n", 14, 64);
+	/* "012345" is what the input peeks (TH_CODEC_MAGIC_MAX bytes) and
+	 * replays alone; once it is buffered with no newline, the next
+	 * refill brings in the rest. */
+	_Static_assert(TH_CODEC_MAGIC_MAX == 6, "the peek is \"012345\"");
+	struct fixture f = open_bytes("012345\na\nbb\nccc\n", 16, 64);
 	struct th_span w;
 	struct th_line line;
 
 	cr_assert_eq(lines_window(f.l, &w), TH_OK);
-	cr_assert_eq(w.n, 14, "window \"%s\"", show(w.p, w.n));
-	lines_skip(f.l, 5);
-	cr_assert(lines_number(f.l) == 2 && lines_offset(f.l) == 5);
+	cr_assert_eq(w.n, 16, "window \"%s\"", show(w.p, w.n));
+	lines_skip(f.l, 7);
+	cr_assert(lines_number(f.l) == 2 && lines_offset(f.l) == 7);
 	lines_skip(f.l, 2);
-	cr_assert(lines_number(f.l) == 3 && lines_offset(f.l) == 7);
+	cr_assert(lines_number(f.l) == 3 && lines_offset(f.l) == 9);
 	lines_skip(f.l, 3);
-	cr_assert(lines_number(f.l) == 4 && lines_offset(f.l) == 10);
+	cr_assert(lines_number(f.l) == 4 && lines_offset(f.l) == 12);
 	cr_assert_eq(lines_next(f.l, &line), TH_OK);
-	cr_assert(line.number == 4 && line.offset == 10 && line.text.n == 3);
+	cr_assert(line.number == 4 && line.offset == 12 && line.text.n == 3);
 	cr_assert_eq(lines_window(f.l, &w), TH_EOF);
 	close_fixture(&f);
 }
