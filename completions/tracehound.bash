@@ -12,8 +12,8 @@ _tracehound_options()
 	main)
 		echo -f --format -g --group-by --fail-on -r --rules \
 			--no-default-rules --state --fail-on-new --dry-run \
-			-j --jobs --color --since --until --top --examples \
-			-F --follow -h --help -V --version
+			-j --jobs -S --buffer-size --color --since --until \
+			--top --examples -F --follow -h --help -V --version
 		;;
 	check) echo -r --rules --no-default-rules -h --help ;;
 	test)
@@ -56,7 +56,7 @@ _tracehound_value()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	-j | --jobs | --since | --until | --top | --examples)
+	-j | --jobs | -S | --buffer-size | --since | --until | --top | --examples)
 		COMPREPLY=() # a number or a time: nothing to offer
 		return 0
 		;;

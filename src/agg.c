@@ -2,21 +2,30 @@
  *
  * Groups live in an open-addressing hash table (linear probing, power-of-two
  * size, at most half full) keyed by XXH3 of the key values, and in an
- * array in creation order that agg_sorted() sorts a copy of. Each group
+ * array in creation order that agg_sort() sorts a copy of. Each group
  * keeps what callers see (struct th_group) plus what ordering needs: its
  * hash and the input positions of its first and last events.
+ *
+ * Past the budget (agg.h) the groups spill: sorted by key into a run
+ * (spill.h) and freed. Runs are kept in levels, as an LSM tree does:
+ * TH_SPILL_FANIN runs of one level are merged, each group's parts added
+ * up, into one run of the next, so open files stay few. The first reader
+ * merges them all, and sorts the whole groups into report order through
+ * memory and, past the budget again, a second set of runs.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strverscmp, qsort_r */
 #endif
 #include "agg.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
 #include "diag.h"
 #include "isotime.h"
+#include "spill.h"
 
 /* Slots of a new table; it doubles whenever it would be half full. */
 #define AGG_TABLE_START 64
@@ -25,6 +34,19 @@ struct group {
 	struct th_group g; /* first member: callers get &group->g */
 	uint64_t hash;
 	size_t first_input, last_input; /* input_index of first / last */
+	size_t size; /* bytes it took when last measured (group_size) */
+};
+
+/* A spilled run and its level: how many merges made it. */
+struct level_run {
+	struct th_spill_run *run;
+	unsigned level;
+};
+
+/* A set of runs kept in levels (see the top of this file). */
+struct runs {
+	struct level_run *v;
+	size_t n, cap;
 };
 
 struct th_agg {
@@ -39,7 +61,31 @@ struct th_agg {
 	size_t n_groups, groups_cap;
 	const struct th_group **sorted;
 	char *text; /* scratch for an example: TH_MAX_EXAMPLE + 1 bytes */
+	/* spilling; spill_dir NULL: never */
+	char *spill_dir;
+	size_t budget;
+	size_t bytes;	    /* of the groups in memory (group->size) */
+	struct runs by_key; /* parts of groups, each run sorted by key */
+	bool finished;	    /* spilled, then read: groups are in OUT or
+			       in groups[] (when all fit) */
+	struct runs out;    /* whole groups, each run in report order */
+	struct th_spill_merge *reading; /* agg_next's merge of OUT */
+	struct group *current;		/* the group it gave last */
+	size_t current_pos;		/* its report position */
+	size_t n_final;			/* groups after the merge */
+	bool timed;			/* agg_time_span, once finished */
+	int64_t span_start, span_end;
+	unsigned char *novelty; /* by report position, once finished */
+	struct group **top;	/* agg_top's copies, once finished */
+	size_t n_top;
+	struct th_spill_buf rec; /* scratch for encoding a group */
+	uint64_t spilled;	 /* records written, all runs */
 };
+
+static void agg_spill_free(struct th_agg *a);
+static void agg_finish(struct th_agg *a);
+static void agg_measure(struct th_agg *a, struct group *grp);
+static void agg_check_budget(struct th_agg *a);
 
 static bool is_digit(char c)
 {
@@ -119,36 +165,57 @@ void agg_free(struct th_agg *a)
 	free(a->table);
 	free(a->sorted);
 	free(a->text);
+	agg_spill_free(a);
 	free(a);
 }
 
 void agg_set_novelty(struct th_agg *a, const struct th_group *g,
 		     enum th_novelty n)
 {
-	(void)a;
 	/* G is one of A's own groups, handed out const to readers. */
 	((struct th_group *)g)->novelty = n;
+	if (a->finished && a->out.n > 0 && g == &a->current->g) {
+		/* read from a run: kept by position for later reads */
+		if (a->novelty == NULL)
+			a->novelty = xcalloc(a->n_final, 1);
+		a->novelty[a->current_pos] = (unsigned char)n;
+	}
 }
 
-bool agg_time_span(const struct th_agg *a, int64_t *start, int64_t *end)
+/* Widens [*START, *END) (nothing yet unless *ANY) to G's span. */
+static void group_span(const struct th_group *g, bool *any, int64_t *start,
+		       int64_t *end)
 {
-	bool any = false;
-	for (size_t i = 0; i < a->n_groups; i++) {
-		const struct th_group *g = &a->groups[i]->g;
-		int64_t s, e;
-		struct th_instant t;
-		if (!timeline_extent(&g->timeline, &s, &e))
-			continue;
-		/* The events' own seconds where known: bucket edges would
-		 * widen the span to a multiple of the bucket width. */
-		if (isotime_instant(&g->first.time, &t))
-			s = t.sec;
-		if (isotime_instant(&g->last.time, &t))
-			e = t.sec + 1;
-		*start = !any || s < *start ? s : *start;
-		*end = !any || e > *end ? e : *end;
-		any = true;
+	int64_t s, e;
+	struct th_instant t;
+	if (!timeline_extent(&g->timeline, &s, &e))
+		return;
+	/* The events' own seconds where known: bucket edges would
+	 * widen the span to a multiple of the bucket width. */
+	if (isotime_instant(&g->first.time, &t))
+		s = t.sec;
+	if (isotime_instant(&g->last.time, &t))
+		e = t.sec + 1;
+	*start = !*any || s < *start ? s : *start;
+	*end = !*any || e > *end ? e : *end;
+	*any = true;
+}
+
+bool agg_time_span(const struct th_agg *ca, int64_t *start, int64_t *end)
+{
+	/* Reading finishes a spilled aggregate: a cache filled once;
+	 * every aggregate is allocated by agg_new, none is const
+	 * itself. */
+	struct th_agg *a = (struct th_agg *)ca;
+	agg_finish(a);
+	if (a->finished && a->out.n > 0) {
+		*start = a->span_start;
+		*end = a->span_end;
+		return a->timed;
 	}
+	bool any = false;
+	for (size_t i = 0; i < a->n_groups; i++)
+		group_span(&a->groups[i]->g, &any, start, end);
 	return any;
 }
 
@@ -453,10 +520,8 @@ static void group_count(struct th_agg *a, struct group *grp,
 	group_where(a, grp, ev);
 }
 
-/* Puts a new group in the list and in the empty table slot found for it,
- * growing the table when it gets half full (which moves every slot). */
-static void group_insert(struct th_agg *a, struct group **slot,
-			 struct group *grp)
+/* Appends GRP to the list of groups. */
+static void groups_push(struct th_agg *a, struct group *grp)
 {
 	if (a->n_groups == a->groups_cap) {
 		a->groups_cap = a->groups_cap ? a->groups_cap * 2 : 64;
@@ -464,15 +529,25 @@ static void group_insert(struct th_agg *a, struct group **slot,
 		    xrealloc(a->groups, a->groups_cap * sizeof *a->groups);
 	}
 	a->groups[a->n_groups++] = grp;
+}
+
+/* Puts a new group in the list and in the empty table slot found for it,
+ * growing the table when it gets half full (which moves every slot). */
+static void group_insert(struct th_agg *a, struct group **slot,
+			 struct group *grp)
+{
+	groups_push(a, grp);
 	*slot = grp;
 	if (a->n_groups * 2 >= a->table_cap)
 		table_grow(a);
 }
 
-bool agg_add(struct th_agg *a, const struct th_event *ev)
+void agg_add(struct th_agg *a, const struct th_event *ev)
 {
 	if (ev->rule >= a->n_rules)
 		die("agg_add: rule %zu of %zu", ev->rule, a->n_rules);
+	if (a->finished)
+		die("agg_add: the spilled groups were read already");
 	struct th_span vals[TH_KEY_COUNT];
 	for (size_t i = 0; i < a->n_keys; i++)
 		vals[i] = event_key(a, ev, i);
@@ -480,13 +555,17 @@ bool agg_add(struct th_agg *a, const struct th_event *ev)
 	struct group **slot = table_slot(a, hash, vals);
 	struct group *grp = *slot;
 	if (grp == NULL) {
-		if (a->n_groups == TH_MAX_GROUPS)
-			return false;
 		grp = group_new(a, hash, vals);
 		group_insert(a, slot, grp);
 	}
 	group_count(a, grp, ev);
-	return true;
+	/* Measured at counts 1, 2, 4, 8...: what a group holds grows
+	 * with its first events (lists, names), rarely later, and
+	 * measuring walks its lists. */
+	if (a->spill_dir != NULL && (grp->g.count & (grp->g.count - 1)) == 0) {
+		agg_measure(a, grp);
+		agg_check_budget(a);
+	}
 }
 
 /* Orders two groups' positions like where_cmp. */
@@ -598,8 +677,7 @@ static void group_merge(struct th_agg *a, struct group *grp,
 	group_widen(grp, src, first_input, last_input, line_shift, fresh);
 }
 
-/* The group for G's key values in A, made when new; NULL when it is new
- * and A is full. */
+/* The group for G's key values in A, made when new. */
 static struct group *group_for(struct th_agg *a, const struct th_group *g)
 {
 	struct th_span vals[TH_KEY_COUNT];
@@ -609,66 +687,116 @@ static struct group *group_for(struct th_agg *a, const struct th_group *g)
 	struct group **slot = table_slot(a, hash, vals);
 	if (*slot != NULL)
 		return *slot;
-	if (a->n_groups == TH_MAX_GROUPS)
-		return NULL;
 	struct group *grp = group_new(a, hash, vals);
 	group_insert(a, slot, grp);
 	return grp;
 }
 
-bool agg_add_group(struct th_agg *a, const struct th_group *g,
+/* Merges SRC into A's group of its key (see agg_add_group), spilling
+ * when that takes A past its budget. */
+static void agg_merge_group(struct th_agg *a, const struct th_group *src,
+			    size_t first_input, size_t last_input,
+			    uint64_t line_shift)
+{
+	if (a->finished)
+		die("agg_add_group: the spilled groups were read "
+		    "already");
+	struct group *grp = group_for(a, src);
+	group_merge(a, grp, src, first_input, last_input, line_shift);
+	if (a->spill_dir != NULL) {
+		agg_measure(a, grp);
+		agg_check_budget(a);
+	}
+}
+
+void agg_add_group(struct th_agg *a, const struct th_group *g,
 		   size_t first_input, size_t last_input)
 {
-	struct group *grp = group_for(a, g);
-	if (grp == NULL)
-		return false;
-	group_merge(a, grp, g, first_input, last_input, 0);
-	return true;
+	agg_merge_group(a, g, first_input, last_input, 0);
 }
 
-size_t agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
-		 uint64_t line_base)
+static struct group *group_decode(const struct th_agg *a, const void *p,
+				  size_t n);
+
+void agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
+	       uint64_t line_base)
 {
-	size_t dropped = 0;
+	/* Only positions in INPUT move; one range scans one input. */
 	for (size_t i = 0; i < src->n_groups; i++) {
 		const struct group *s = src->groups[i];
-		struct group *grp = group_for(dst, &s->g);
-		if (grp == NULL) {
-			dropped += s->g.count;
-			continue;
-		}
-		/* Only positions in INPUT move; one range scans one input. */
 		uint64_t shift = s->first_input == input ? line_base : 0;
-		group_merge(dst, grp, &s->g, s->first_input, s->last_input,
-			    shift);
+		agg_merge_group(dst, &s->g, s->first_input, s->last_input,
+				shift);
 	}
-	return dropped;
+	for (size_t r = 0; r < src->by_key.n; r++) {
+		struct th_spill_run *run = src->by_key.v[r].run;
+		const void *p;
+		size_t n;
+		spill_run_rewind(run);
+		while (spill_run_get(run, &p, &n)) {
+			struct group *s = group_decode(src, p, n);
+			uint64_t shift =
+			    s->first_input == input ? line_base : 0;
+			agg_merge_group(dst, &s->g, s->first_input,
+					s->last_input, shift);
+			group_free(s);
+		}
+	}
 }
 
-/* qsort_r order of agg_sorted(): count descending, then the key values in
- * group-by order, NULL first. Distinct groups never compare equal. */
-static int group_cmp(const void *px, const void *py, void *pa)
+/* Orders one key value against another: NULL first, then version
+ * order. */
+static int key_cmp(const char *x, const char *y)
 {
-	const struct th_group *x = *(const struct th_group *const *)px;
-	const struct th_group *y = *(const struct th_group *const *)py;
-	const struct th_agg *a = pa;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
+	if (x == NULL || y == NULL)
+		return x == y ? 0 : x == NULL ? -1 : 1;
+	return vers_cmp(x, y);
+}
+
+/* Orders two groups by their key values in group-by order. Distinct
+ * groups never compare equal. */
+static int group_key_cmp(const struct th_agg *a, const struct th_group *x,
+			 const struct th_group *y)
+{
 	for (size_t i = 0; i < a->n_keys; i++) {
-		const char *kx = x->key[a->keys[i]], *ky = y->key[a->keys[i]];
-		if (kx == NULL || ky == NULL) {
-			if (kx != ky)
-				return kx == NULL ? -1 : 1;
-			continue;
-		}
-		int c = vers_cmp(kx, ky);
+		int c = key_cmp(x->key[a->keys[i]], y->key[a->keys[i]]);
 		if (c != 0)
 			return c;
 	}
 	return 0;
 }
 
-size_t agg_sorted(struct th_agg *a, const struct th_group *const **out)
+/* Report order: count descending, then the key values. */
+static int group_report_cmp(const struct th_agg *a, const struct th_group *x,
+			    const struct th_group *y)
+{
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return group_key_cmp(a, x, y);
+}
+
+/* qsort_r orders of an array of struct th_group pointers. */
+static int group_cmp(const void *px, const void *py, void *pa)
+{
+	return group_report_cmp(pa, *(const struct th_group *const *)px,
+				*(const struct th_group *const *)py);
+}
+
+/* qsort_r orders of an array of struct group pointers. */
+static int grp_cmp_key(const void *px, const void *py, void *pa)
+{
+	return group_key_cmp(pa, &(*(struct group *const *)px)->g,
+			     &(*(struct group *const *)py)->g);
+}
+
+static int grp_cmp_report(const void *px, const void *py, void *pa)
+{
+	return group_report_cmp(pa, &(*(struct group *const *)px)->g,
+				&(*(struct group *const *)py)->g);
+}
+
+/* Sorts the groups in memory into a->sorted, in report order. */
+static void agg_sort(struct th_agg *a)
 {
 	free(a->sorted);
 	a->sorted =
@@ -676,6 +804,577 @@ size_t agg_sorted(struct th_agg *a, const struct th_group *const **out)
 	for (size_t i = 0; i < a->n_groups; i++)
 		a->sorted[i] = &a->groups[i]->g;
 	qsort_r(a->sorted, a->n_groups, sizeof *a->sorted, group_cmp, a);
+}
+
+/* ---- readers
+ * ------------------------------------------------------------ */
+
+/* True when the groups are read from runs (spilled, and too many for
+ * memory even whole), not from groups[]. */
+static bool agg_streams(const struct th_agg *a)
+{
+	return a->out.n > 0;
+}
+
+size_t agg_count(struct th_agg *a)
+{
+	agg_finish(a);
+	return agg_streams(a) ? a->n_final : a->n_groups;
+}
+
+static int rec_report_cmp(const void *x, size_t xn, const void *y, size_t yn,
+			  void *ctx);
+
+const struct th_group *agg_next(struct th_agg *a, size_t *i)
+{
+	agg_finish(a);
+	if (!agg_streams(a)) {
+		if (*i == 0)
+			agg_sort(a);
+		return *i < a->n_groups ? a->sorted[(*i)++] : NULL;
+	}
+	if (*i == 0) {
+		struct th_spill_run *runs[TH_SPILL_FANIN];
+		for (size_t r = 0; r < a->out.n; r++)
+			runs[r] = a->out.v[r].run;
+		spill_merge_free(a->reading);
+		a->reading = spill_merge_new(runs, a->out.n, rec_report_cmp, a);
+	} else if (a->reading == NULL || *i != a->current_pos + 1) {
+		die("agg_next: group %zu read out of order", *i);
+	}
+	if (a->current != NULL)
+		group_free(a->current);
+	a->current = NULL;
+	const void *p;
+	size_t n;
+	if (!spill_merge_next(a->reading, &p, &n))
+		return NULL;
+	a->current = group_decode(a, p, n);
+	a->current_pos = (*i)++;
+	if (a->novelty != NULL)
+		a->current->g.novelty =
+		    (enum th_novelty)a->novelty[a->current_pos];
+	return &a->current->g;
+}
+
+/* Frees agg_top's copies. */
+static void agg_top_free(struct th_agg *a)
+{
+	for (size_t i = 0; i < a->n_top; i++)
+		group_free(a->top[i]);
+	free(a->top);
+	a->top = NULL;
+	a->n_top = 0;
+}
+
+size_t agg_top(struct th_agg *a, size_t max, const struct th_group *const **out)
+{
+	agg_finish(a);
+	if (!agg_streams(a)) {
+		agg_sort(a);
+		*out = a->sorted;
+		return max && max < a->n_groups ? max : a->n_groups;
+	}
+	agg_top_free(a);
+	size_t want = max && max < a->n_final ? max : a->n_final;
+	a->top = xmalloc((want ? want : 1) * sizeof *a->top);
+	free(a->sorted);
+	a->sorted = xmalloc((want ? want : 1) * sizeof *a->sorted);
+	size_t i = 0;
+	while (a->n_top < want && agg_next(a, &i) != NULL) {
+		a->top[a->n_top] = a->current; /* taken from agg_next */
+		a->sorted[a->n_top] = &a->current->g;
+		a->current = NULL;
+		a->n_top++;
+	}
 	*out = a->sorted;
-	return a->n_groups;
+	return a->n_top;
+}
+
+/* ---- spilling ----------------------------------------------------------- */
+
+/* What malloc takes beside each block, about. */
+#define AGG_BLOCK 16
+
+static size_t str_size(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 + AGG_BLOCK : 0;
+}
+
+static size_t capped_size(const struct th_capped *l)
+{
+	size_t n = l->items ? TH_MAX_LIST * sizeof *l->items + AGG_BLOCK : 0;
+	for (size_t i = 0; i < l->n; i++)
+		n += str_size(l->items[i]);
+	return n;
+}
+
+/* The bytes GRP takes in memory, about: its blocks and strings. */
+static size_t group_size(const struct th_agg *a, const struct group *grp)
+{
+	const struct th_group *g = &grp->g;
+	size_t n =
+	    sizeof *grp + a->n_rules * sizeof *g->rule_counts + 2 * AGG_BLOCK;
+	for (size_t i = 0; i < a->n_keys; i++)
+		n += str_size(g->key[a->keys[i]]);
+	if (g->exceptions != NULL)
+		n += TH_MAX_LIST * sizeof *g->exceptions + AGG_BLOCK;
+	for (size_t i = 0; i < g->n_exceptions; i++)
+		n += str_size(g->exceptions[i].name);
+	n += capped_size(&g->tasks) + capped_size(&g->defined_at);
+	n += str_size(g->first.input) + str_size(g->last.input);
+	if (g->example != NULL)
+		n += g->example_len + 1 + AGG_BLOCK;
+	return n;
+}
+
+/* Measures GRP again into A's total. */
+static void agg_measure(struct th_agg *a, struct group *grp)
+{
+	size_t size = group_size(a, grp);
+	a->bytes = a->bytes - grp->size + size;
+	grp->size = size;
+}
+
+/* True when the groups in memory, with the table and list that index
+ * them, take more than the budget. */
+static bool agg_over_budget(const struct th_agg *a)
+{
+	size_t index = (a->table_cap + a->groups_cap) * sizeof(struct group *);
+	return a->n_groups > 0 && a->bytes + index > a->budget;
+}
+
+/* ---- records: a group as bytes
+ * ------------------------------------------ */
+
+/* A record: the count (8 bytes, little-endian, first so that report
+ * order reads it without decoding), then each key value (a byte 0 for
+ * NULL, or 1 and the string), then the rest in the order of struct
+ * th_group. */
+
+static void put_byte(struct th_spill_buf *b, unsigned v)
+{
+	unsigned char c = (unsigned char)v;
+	spill_put_bytes(b, &c, 1);
+}
+
+static unsigned get_byte(struct th_spill_reader *r)
+{
+	return *(const unsigned char *)spill_get_span(r, 1);
+}
+
+static void put_count(struct th_spill_buf *b, uint64_t v)
+{
+	unsigned char le[8];
+	for (size_t i = 0; i < 8; i++)
+		le[i] = (unsigned char)(v >> (8 * i));
+	spill_put_bytes(b, le, 8);
+}
+
+static uint64_t get_count(struct th_spill_reader *r)
+{
+	const unsigned char *le = spill_get_span(r, 8);
+	uint64_t v = 0;
+	for (size_t i = 0; i < 8; i++)
+		v |= (uint64_t)le[i] << (8 * i);
+	return v;
+}
+
+/* A string that may be NULL. */
+static void put_opt_str(struct th_spill_buf *b, const char *s)
+{
+	put_byte(b, s != NULL);
+	if (s != NULL)
+		spill_put_str(b, s);
+}
+
+static const char *get_opt_str(struct th_spill_reader *r)
+{
+	return get_byte(r) ? spill_get_str(r) : NULL;
+}
+
+static char *dup_opt(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static void put_capped(struct th_spill_buf *b, const struct th_capped *l)
+{
+	spill_put_u64(b, l->n);
+	put_byte(b, l->capped);
+	for (size_t i = 0; i < l->n; i++)
+		spill_put_str(b, l->items[i]);
+}
+
+/* The list count, checked: a larger one is a corrupt record. */
+static size_t get_list_n(struct th_spill_reader *r)
+{
+	uint64_t n = spill_get_u64(r);
+	if (n > TH_MAX_LIST)
+		die("spill: a group's list of %" PRIu64 " values", n);
+	return (size_t)n;
+}
+
+static void get_capped(struct th_spill_reader *r, struct th_capped *l)
+{
+	l->n = get_list_n(r);
+	l->capped = get_byte(r);
+	if (l->n > 0)
+		l->items = xmalloc(TH_MAX_LIST * sizeof *l->items);
+	for (size_t i = 0; i < l->n; i++)
+		l->items[i] = xstrdup(spill_get_str(r));
+}
+
+static void put_where(struct th_spill_buf *b, const struct th_where *w,
+		      size_t input)
+{
+	put_opt_str(b, w->input);
+	spill_put_u64(b, w->line);
+	spill_put_bytes(b, &w->time, sizeof w->time);
+	spill_put_u64(b, input);
+}
+
+static void get_where(struct th_spill_reader *r, struct th_where *w,
+		      size_t *input)
+{
+	w->input = dup_opt(get_opt_str(r));
+	w->line = spill_get_u64(r);
+	spill_get_bytes(r, &w->time, sizeof w->time);
+	*input = (size_t)spill_get_u64(r);
+}
+
+static void put_timeline(struct th_spill_buf *b, const struct th_timeline *t)
+{
+	size_t used = timeline_used(t);
+	spill_put_bytes(b, &t->first, sizeof t->first);
+	spill_put_u64(b, t->width);
+	spill_put_u64(b, used);
+	for (size_t i = 0; i < used; i++)
+		spill_put_u64(b, t->counts[i]);
+}
+
+static void get_timeline(struct th_spill_reader *r, struct th_timeline *t)
+{
+	spill_get_bytes(r, &t->first, sizeof t->first);
+	t->width = spill_get_u64(r);
+	uint64_t used = spill_get_u64(r);
+	if (used > TH_TIMELINE_BUCKETS)
+		die("spill: a timeline of %" PRIu64 " buckets", used);
+	for (size_t i = 0; i < used; i++)
+		t->counts[i] = spill_get_u64(r);
+}
+
+/* GRP as a record in B (emptied first). */
+static void group_encode(const struct th_agg *a, const struct group *grp,
+			 struct th_spill_buf *b)
+{
+	const struct th_group *g = &grp->g;
+	b->n = 0;
+	put_count(b, g->count);
+	for (size_t i = 0; i < a->n_keys; i++)
+		put_opt_str(b, g->key[a->keys[i]]);
+	for (size_t r = 0; r < a->n_rules; r++)
+		spill_put_u64(b, g->rule_counts[r]);
+	spill_put_u64(b, g->n_exceptions);
+	for (size_t i = 0; i < g->n_exceptions; i++) {
+		spill_put_str(b, g->exceptions[i].name);
+		spill_put_u64(b, g->exceptions[i].count);
+	}
+	spill_put_u64(b, g->exceptions_other);
+	put_byte(b, g->severity);
+	put_capped(b, &g->tasks);
+	put_capped(b, &g->defined_at);
+	put_where(b, &g->first, grp->first_input);
+	put_where(b, &g->last, grp->last_input);
+	spill_put_u64(b, g->example ? g->example_len + 1 : 0);
+	if (g->example != NULL)
+		spill_put_bytes(b, g->example, g->example_len);
+	put_timeline(b, &g->timeline);
+	put_byte(b, g->novelty);
+}
+
+/* A new group from record P[0..N), as group_encode wrote it (not in A's
+ * table: its hash is not set). */
+static struct group *group_decode(const struct th_agg *a, const void *p,
+				  size_t n)
+{
+	struct th_spill_reader r = {p, (const unsigned char *)p + n};
+	struct group *grp = xcalloc(1, sizeof *grp);
+	struct th_group *g = &grp->g;
+	g->count = get_count(&r);
+	for (size_t i = 0; i < a->n_keys; i++)
+		g->key[a->keys[i]] = dup_opt(get_opt_str(&r));
+	g->rule_counts =
+	    xcalloc(a->n_rules ? a->n_rules : 1, sizeof *g->rule_counts);
+	for (size_t i = 0; i < a->n_rules; i++)
+		g->rule_counts[i] = spill_get_u64(&r);
+	g->n_exceptions = get_list_n(&r);
+	if (g->n_exceptions > 0)
+		g->exceptions = xmalloc(TH_MAX_LIST * sizeof *g->exceptions);
+	for (size_t i = 0; i < g->n_exceptions; i++) {
+		g->exceptions[i].name = xstrdup(spill_get_str(&r));
+		g->exceptions[i].count = spill_get_u64(&r);
+	}
+	g->exceptions_other = spill_get_u64(&r);
+	g->severity = (enum th_severity)get_byte(&r);
+	get_capped(&r, &g->tasks);
+	get_capped(&r, &g->defined_at);
+	get_where(&r, &g->first, &grp->first_input);
+	get_where(&r, &g->last, &grp->last_input);
+	uint64_t ex = spill_get_u64(&r);
+	if (ex > 0) {
+		g->example_len = (size_t)(ex - 1);
+		g->example = xstrndup(spill_get_span(&r, g->example_len),
+				      g->example_len);
+	}
+	get_timeline(&r, &g->timeline);
+	g->novelty = (enum th_novelty)get_byte(&r);
+	if (r.p != r.end)
+		die("spill: %zu bytes left after a group",
+		    (size_t)(r.end - r.p));
+	return grp;
+}
+
+/* The key values of record P[0..N): pointers into it. */
+static void rec_keys(const struct th_agg *a, const void *p, size_t n,
+		     const char **keys)
+{
+	struct th_spill_reader r = {p, (const unsigned char *)p + n};
+	spill_get_span(&r, 8);
+	for (size_t i = 0; i < a->n_keys; i++)
+		keys[i] = get_opt_str(&r);
+}
+
+/* Orders two records by key, as group_key_cmp orders groups. */
+static int rec_key_cmp(const void *x, size_t xn, const void *y, size_t yn,
+		       void *ctx)
+{
+	const struct th_agg *a = ctx;
+	const char *kx[TH_KEY_COUNT], *ky[TH_KEY_COUNT];
+	rec_keys(a, x, xn, kx);
+	rec_keys(a, y, yn, ky);
+	for (size_t i = 0; i < a->n_keys; i++) {
+		int c = key_cmp(kx[i], ky[i]);
+		if (c != 0)
+			return c;
+	}
+	return 0;
+}
+
+/* Orders two records in report order, as group_report_cmp. */
+static int rec_report_cmp(const void *x, size_t xn, const void *y, size_t yn,
+			  void *ctx)
+{
+	struct th_spill_reader rx = {x, (const unsigned char *)x + xn};
+	struct th_spill_reader ry = {y, (const unsigned char *)y + yn};
+	uint64_t cx = get_count(&rx), cy = get_count(&ry);
+	if (cx != cy)
+		return cx > cy ? -1 : 1;
+	return rec_key_cmp(x, xn, y, yn, ctx);
+}
+
+/* ---- runs
+ * --------------------------------------------------------------- */
+
+static void runs_push(struct runs *rs, struct th_spill_run *run, unsigned level)
+{
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 16;
+		rs->v = xrealloc(rs->v, rs->cap * sizeof *rs->v);
+	}
+	rs->v[rs->n++] = (struct level_run){run, level};
+}
+
+static void runs_free(struct runs *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		spill_run_free(rs->v[i].run);
+	free(rs->v);
+	*rs = (struct runs){0};
+}
+
+/* What merge_parts does with each whole group: takes it. */
+typedef void (*group_sink)(struct th_agg *a, struct group *grp, void *ctx);
+
+/* Merges the N runs by key, adding up the parts of each group, and
+ * gives every whole group in key order to SINK. */
+static void merge_parts(struct th_agg *a, struct th_spill_run **runs, size_t n,
+			group_sink sink, void *ctx)
+{
+	struct th_spill_merge *m = spill_merge_new(runs, n, rec_key_cmp, a);
+	struct group *cur = NULL;
+	const void *p;
+	size_t len;
+	while (spill_merge_next(m, &p, &len)) {
+		struct group *g = group_decode(a, p, len);
+		if (cur != NULL && group_key_cmp(a, &cur->g, &g->g) == 0) {
+			group_merge(a, cur, &g->g, g->first_input,
+				    g->last_input, 0);
+			group_free(g);
+			continue;
+		}
+		if (cur != NULL)
+			sink(a, cur, ctx);
+		cur = g;
+	}
+	if (cur != NULL)
+		sink(a, cur, ctx);
+	spill_merge_free(m);
+}
+
+/* A group_sink writing to the run CTX. */
+static void sink_run(struct th_agg *a, struct group *grp, void *ctx)
+{
+	group_encode(a, grp, &a->rec);
+	spill_run_put(ctx, a->rec.p, a->rec.n);
+	a->spilled++;
+	group_free(grp);
+}
+
+/* Replaces the N runs from RS->v[FROM] on with one: their merge, of
+ * LEVEL. BY_KEY: runs of parts of groups, added up; else of whole
+ * groups in report order. */
+static void runs_merge(struct th_agg *a, struct runs *rs, size_t from, size_t n,
+		       unsigned level, bool by_key)
+{
+	struct th_spill_run *in[TH_SPILL_FANIN];
+	for (size_t i = 0; i < n; i++)
+		in[i] = rs->v[from + i].run;
+	struct th_spill_run *out = spill_run_new(a->spill_dir);
+	if (by_key) {
+		merge_parts(a, in, n, sink_run, out);
+	} else {
+		struct th_spill_merge *m =
+		    spill_merge_new(in, n, rec_report_cmp, a);
+		const void *p;
+		size_t len;
+		while (spill_merge_next(m, &p, &len))
+			spill_run_put(out, p, len);
+		spill_merge_free(m);
+	}
+	for (size_t i = 0; i < n; i++)
+		spill_run_free(in[i]);
+	memmove(&rs->v[from], &rs->v[from + n],
+		(rs->n - from - n) * sizeof *rs->v);
+	rs->n -= n;
+	runs_push(rs, out, level);
+}
+
+/* Adds RUN to RS at level 0, then while the last TH_SPILL_FANIN runs
+ * are of one level, merges them into one of the next. */
+static void runs_add(struct th_agg *a, struct runs *rs,
+		     struct th_spill_run *run, bool by_key)
+{
+	runs_push(rs, run, 0);
+	while (rs->n >= TH_SPILL_FANIN) {
+		size_t from = rs->n - TH_SPILL_FANIN;
+		unsigned level = rs->v[from].level;
+		if (rs->v[rs->n - 1].level != level)
+			break; /* levels only go down along the list */
+		runs_merge(a, rs, from, TH_SPILL_FANIN, level + 1, by_key);
+	}
+}
+
+/* Merges RS's last runs until at most TH_SPILL_FANIN are left. */
+static void runs_reduce(struct th_agg *a, struct runs *rs, bool by_key)
+{
+	while (rs->n > TH_SPILL_FANIN)
+		runs_merge(a, rs, rs->n - TH_SPILL_FANIN, TH_SPILL_FANIN, 0,
+			   by_key);
+}
+
+/* Writes the groups in memory to a run of RS, sorted by CMP, and frees
+ * them. */
+static void agg_spill_into(struct th_agg *a, struct runs *rs,
+			   int (*cmp)(const void *, const void *, void *),
+			   bool by_key)
+{
+	qsort_r(a->groups, a->n_groups, sizeof *a->groups, cmp, a);
+	struct th_spill_run *run = spill_run_new(a->spill_dir);
+	for (size_t i = 0; i < a->n_groups; i++)
+		sink_run(a, a->groups[i], run);
+	a->n_groups = 0;
+	a->bytes = 0;
+	memset(a->table, 0, a->table_cap * sizeof *a->table);
+	runs_add(a, rs, run, by_key);
+}
+
+void agg_spill_now(struct th_agg *a)
+{
+	if (a->spill_dir != NULL && a->n_groups > 0 && !a->finished)
+		agg_spill_into(a, &a->by_key, grp_cmp_key, true);
+}
+
+static void agg_check_budget(struct th_agg *a)
+{
+	if (agg_over_budget(a))
+		agg_spill_into(a, &a->by_key, grp_cmp_key, true);
+}
+
+/* A group_sink keeping whole groups in memory, spilling them in report
+ * order past the budget; it notes their number and time span. */
+static void sink_final(struct th_agg *a, struct group *grp, void *ctx)
+{
+	(void)ctx;
+	a->n_final++;
+	group_span(&grp->g, &a->timed, &a->span_start, &a->span_end);
+	groups_push(a, grp);
+	grp->size = 0;
+	agg_measure(a, grp);
+	if (agg_over_budget(a))
+		agg_spill_into(a, &a->out, grp_cmp_report, false);
+}
+
+/* Once spilled, before the first read: merges the runs by key into
+ * whole groups, which stay in memory when they fit and else go to runs
+ * in report order (a->out). */
+static void agg_finish(struct th_agg *a)
+{
+	if (a->finished || a->by_key.n == 0)
+		return;
+	a->finished = true;
+	if (a->n_groups > 0)
+		agg_spill_into(a, &a->by_key, grp_cmp_key, true);
+	runs_reduce(a, &a->by_key, true);
+	struct th_spill_run *in[TH_SPILL_FANIN];
+	for (size_t i = 0; i < a->by_key.n; i++)
+		in[i] = a->by_key.v[i].run;
+	merge_parts(a, in, a->by_key.n, sink_final, NULL);
+	runs_free(&a->by_key);
+	if (a->out.n > 0 && a->n_groups > 0)
+		agg_spill_into(a, &a->out, grp_cmp_report, false);
+	runs_reduce(a, &a->out, false);
+}
+
+static void agg_spill_free(struct th_agg *a)
+{
+	runs_free(&a->by_key);
+	spill_merge_free(a->reading);
+	if (a->current != NULL)
+		group_free(a->current);
+	agg_top_free(a);
+	runs_free(&a->out);
+	free(a->novelty);
+	spill_buf_fini(&a->rec);
+	free(a->spill_dir);
+}
+
+void agg_spill_to(struct th_agg *a, const char *dir, size_t budget)
+{
+	free(a->spill_dir);
+	a->spill_dir = xstrdup(dir);
+	a->budget = budget;
+}
+
+uint64_t agg_spilled(const struct th_agg *a)
+{
+	return a->spilled;
+}
+
+struct th_agg *agg_new_like(const struct th_agg *a, size_t share)
+{
+	struct th_agg *b = agg_new(a->catalog, a->keys, a->n_keys);
+	if (a->spill_dir != NULL)
+		agg_spill_to(b, a->spill_dir, a->budget / (share ? share : 1));
+	return b;
 }

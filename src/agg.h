@@ -1,11 +1,21 @@
 /* agg.h - group events by the --group-by fields and keep each group's
  * counts, capped lists, first and last occurrence and one example.
  *
- * Owns:        every group and the strings in it (copied from events).
+ * Owns:        every group and the strings in it (copied from events);
+ *              its spilled runs (spill.h).
  * Borrows:     the catalog (rule ids and severities), which must outlive
  *              it.
- * Memory grows with the number of distinct groups only, which is capped at
- * TH_MAX_GROUPS: events of further groups are counted as dropped.
+ * Errors:      a temporary file that fails is fatal (spill.h).
+ *
+ * No group is ever dropped. Memory grows with the number of distinct
+ * groups, up to the budget agg_spill_to sets: past it the groups in
+ * memory are written to a run sorted by key and freed, and the first
+ * reader (agg_count, agg_next, agg_top, agg_time_span) merges the runs,
+ * adding up the parts of each group as agg_merge would, then sorts the
+ * result into report order the same way, spilling past the budget again.
+ * The groups read are the same as with unlimited memory (but for
+ * exceptions_other, the one part that depends on order). Without
+ * agg_spill_to, memory is unbounded.
  *
  * Capped lists keep the TH_MAX_LIST smallest values in version order
  * (strverscmp: Task-2 before Task-10), so the kept set does not depend on
@@ -71,10 +81,25 @@ struct th_agg *agg_new(const struct th_catalog *catalog,
 		       const enum th_key *keys, size_t n_keys);
 void agg_free(struct th_agg *a);
 
-/* Adds a classified event. Returns false (and counts nothing) when its
- * group is new and TH_MAX_GROUPS are already kept: the caller counts it in
- * run->groups_dropped. */
-bool agg_add(struct th_agg *a, const struct th_event *ev);
+/* Past BUDGET bytes of groups (about: each group is measured as it
+ * grows), groups spill to temporary files in DIR (copied). Set before the
+ * first group. */
+void agg_spill_to(struct th_agg *a, const char *dir, size_t budget);
+
+/* A new, empty aggregate with A's catalog and keys that spills to A's
+ * directory within 1/SHARE of A's budget (SHARE aggregates of a -j scan
+ * are alive at once). */
+struct th_agg *agg_new_like(const struct th_agg *a, size_t share);
+
+/* Spills the groups in memory now, when A spills at all: an aggregate
+ * that waits to be merged holds no memory meanwhile. */
+void agg_spill_now(struct th_agg *a);
+
+/* Groups (and parts of groups) written to temporary files so far. */
+uint64_t agg_spilled(const struct th_agg *a);
+
+/* Adds a classified event. */
+void agg_add(struct th_agg *a, const struct th_event *ev);
 
 /* Merges group G into A with the semantics of counting its events one by
  * one: counts and per-rule and per-exception counts add, severity is the
@@ -82,19 +107,19 @@ bool agg_add(struct th_agg *a, const struct th_event *ev);
  * (the example follows first). G's key values are in G->key for A's
  * group-by keys, its rule_counts are indexed like A's rules, and its first
  * and last events come from the inputs at positions FIRST_INPUT and
- * LAST_INPUT. Returns false (nothing merged) when G's group is new and
- * TH_MAX_GROUPS are kept already. */
-bool agg_add_group(struct th_agg *a, const struct th_group *g,
+ * LAST_INPUT. */
+void agg_add_group(struct th_agg *a, const struct th_group *g,
 		   size_t first_input, size_t last_input);
 
 /* Merges every group of SRC (same rules and keys) into DST. Lines of
  * input INPUT in SRC are shifted by LINE_BASE: a range of a file scanned
- * apart counts its lines from 1. Returns how many events were in groups
- * that did not fit. */
-size_t agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
-		 uint64_t line_base);
+ * apart counts its lines from 1. SRC's spilled runs are read, not
+ * taken. */
+void agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
+	       uint64_t line_base);
 
-/* Sets the novelty of group G, one agg_sorted gave (--state). */
+/* Sets the novelty of group G, the one agg_next gave last or one of
+ * agg_top's (--state); later reads give it with G. */
 void agg_set_novelty(struct th_agg *a, const struct th_group *g,
 		     enum th_novelty n);
 
@@ -107,8 +132,22 @@ bool agg_time_span(const struct th_agg *a, int64_t *start, int64_t *end);
 /* The group-by keys, in the order given. */
 size_t agg_keys(const struct th_agg *a, const enum th_key **keys);
 
-/* Groups ordered by count descending, then by key (NULL first, then
- * strverscmp). Valid until the next agg_add or agg_free. */
-size_t agg_sorted(struct th_agg *a, const struct th_group *const **out);
+/* Readers. Groups come in report order: by count descending, then by key
+ * (NULL first, then strverscmp). Once anything has been read, a spilled
+ * aggregate takes no more events (agg_add dies). */
+
+/* How many groups there are. */
+size_t agg_count(struct th_agg *a);
+
+/* Group *I in report order, then *I is one more; NULL past the last.
+ * Read from *I = 0 on, in order: starting at 0 again reads them again.
+ * The group is valid until the next call, agg_add or agg_free. */
+const struct th_group *agg_next(struct th_agg *a, size_t *i);
+
+/* The first MAX groups in report order (all with MAX 0: unbounded memory
+ * once spilled) in *OUT; returns how many. Valid until the next agg_top,
+ * agg_next, agg_add or agg_free. */
+size_t agg_top(struct th_agg *a, size_t max,
+	       const struct th_group *const **out);
 
 #endif

@@ -51,6 +51,7 @@ static const struct option long_options[] = {
     {"until", required_argument, NULL, OPT_UNTIL},
     {"top", required_argument, NULL, OPT_TOP},
     {"examples", required_argument, NULL, OPT_EXAMPLES},
+    {"buffer-size", required_argument, NULL, 'S'},
     {"follow", no_argument, NULL, 'F'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -98,6 +99,12 @@ static const char usage_scan[] =
     "      --top=N            text, markdown: only the N largest groups\n"
     "      --examples=N       text, markdown: N example lines per group\n"
     "                         (default 15; 0 hides them)\n"
+    "  -S, --buffer-size=SIZE keep at most SIZE of groups in memory, as\n"
+    "                         sort(1) does (default 64M): past it they go\n"
+    "                         to temporary files in $TMPDIR (else /tmp),\n"
+    "                         merged exactly at the end. SIZE is bytes\n"
+    "                         with a suffix b, K, M, G (powers of 1024);\n"
+    "                         a bare number is K, as for sort\n"
     "  -F, --follow           keep reading the files (and stdin, until its\n"
     "                         pipe ends) as they grow, across rotation and\n"
     "                         truncation; text prints each event as it is\n"
@@ -300,6 +307,28 @@ static bool parse_count(const char *opt, const char *s, size_t min, size_t *out)
 	return true;
 }
 
+/* -S SIZE as sort(1) reads it: a number and a suffix b, K, M, G or T
+ * (powers of 1024), K without one; at least 1K. */
+static bool parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	const char *units = "bKMGT";
+	const char *u = *end != '\0' ? strchr(units, *end) : units + 1;
+	bool ok = *s >= '0' && *s <= '9' && errno == 0 && u != NULL &&
+		  (*end == '\0' || end[1] == '\0');
+	unsigned shift = ok ? 10 * (unsigned)(u - units) : 0;
+	if (!ok || n > (SIZE_MAX >> shift) || (n << shift) < 1024) {
+		diag_error("--buffer-size: '%s' is not a size of at least 1K "
+			   "(a number with b, K, M, G or T)",
+			   s);
+		return false;
+	}
+	*out = (size_t)(n << shift);
+	return true;
+}
+
 /* --examples N: 0 hides the examples. */
 static bool parse_examples(const char *s, struct th_options *o)
 {
@@ -366,6 +395,7 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 		return parse_bound("until", arg, &o->has_until, &o->until);
 	case OPT_TOP: return parse_count("top", arg, 1, &o->top);
 	case OPT_EXAMPLES: return parse_examples(arg, o);
+	case 'S': return parse_size(arg, &o->buffer_size);
 	case 'F': o->follow = true; return true;
 	default: return false;
 	}
@@ -403,6 +433,9 @@ static void defaults(struct th_options *o)
 	o->group_by[0] = TH_KEY_COROUTINE;
 	o->n_group_by = 1;
 	o->fail_on = TH_SEV_WARNING;
+	o->buffer_size = TH_SPILL_BUDGET;
+	const char *tmp = getenv("TMPDIR");
+	o->temp_dir = tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp";
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	o->jobs = cores < 1 ? 1 : cores > MAX_JOBS ? MAX_JOBS : (size_t)cores;
 	read_knobs(&o->knobs);
@@ -475,7 +508,7 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":f:g:j:r:vFhV", long_options,
+	while ((c = getopt_long(argc, argv, ":f:g:j:r:S:vFhV", long_options,
 				NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_of(o->command), stdout);

@@ -64,10 +64,12 @@ struct th_options {
 	size_t n_paths;
 	bool has_since, has_until; /* --since / --until */
 	struct th_time_bound since, until;
-	size_t top;	    /* --top: groups in text/markdown; 0 all */
-	size_t examples;    /* --examples N (N > 0); 0 the default */
-	bool hide_examples; /* --examples 0 */
-	bool follow;	    /* --follow: read inputs as they grow (-j 1) */
+	size_t top;	      /* --top: groups in text/markdown; 0 all */
+	size_t buffer_size;   /* -S: bytes of groups before they spill */
+	const char *temp_dir; /* where they spill: TMPDIR, else /tmp */
+	size_t examples;      /* --examples N (N > 0); 0 the default */
+	bool hide_examples;   /* --examples 0 */
+	bool follow;	      /* --follow: read inputs as they grow (-j 1) */
 	struct th_knobs knobs;
 };
 

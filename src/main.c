@@ -319,6 +319,7 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	run_init(&run, rules_ignore_count(rules));
 	struct th_agg *agg =
 	    agg_new(rules_catalog(rules), o->group_by, o->n_group_by);
+	agg_spill_to(agg, o->temp_dir, o->buffer_size);
 	struct th_report_ctx ctx = {.out = stdout,
 				    .catalog = rules_catalog(rules),
 				    .agg = agg,

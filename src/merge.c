@@ -662,10 +662,8 @@ static bool add_group(struct reader *rd, const struct th_group *g,
 	if (!input_position(rd, g->first.input, path, &first) ||
 	    !input_position(rd, g->last.input, path, &last))
 		return false;
-	if (!agg_add_group(m->agg, g, first, last))
-		m->run.groups_dropped =
-		    add_sat(m->run.groups_dropped, g->count);
-	else if ((int)g->severity > m->run.worst)
+	agg_add_group(m->agg, g, first, last);
+	if ((int)g->severity > m->run.worst)
 		m->run.worst = (int)g->severity;
 	return true;
 }

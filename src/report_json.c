@@ -484,8 +484,6 @@ static void skipped_json(struct jw *w, const struct th_run *run)
 static void report_json(struct jw *w, const struct th_report_ctx *c)
 {
 	struct jw_counts counts = {0};
-	const struct th_group *const *groups;
-	size_t n = agg_sorted(c->agg, &groups);
 	jw_open(w, '{');
 	jw_key(w, "schema");
 	jw_cstr(w, schema);
@@ -502,9 +500,11 @@ static void report_json(struct jw *w, const struct th_report_ctx *c)
 	jw_uint(w, c->run->events);
 	jw_key(w, "groups");
 	jw_open(w, '[');
-	for (size_t i = 0; i < n; i++) {
+	/* one group at a time: spilled ones are read from their runs */
+	const struct th_group *g;
+	for (size_t i = 0; (g = agg_next(c->agg, &i)) != NULL;) {
 		jw_next(w);
-		group_json(w, &counts, c, groups[i]);
+		group_json(w, &counts, c, g);
 	}
 	jw_close(w, ']');
 	jw_key(w, "ignored");

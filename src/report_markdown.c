@@ -417,8 +417,8 @@ static bool md_finish(struct th_sink *s)
 	const struct th_report_ctx *c = &s->ctx;
 	FILE *out = c->out;
 	const struct th_group *const *groups;
-	size_t n = agg_sorted(c->agg, &groups);
-	size_t shown = c->top && c->top < n ? c->top : n;
+	size_t n = agg_count(c->agg);
+	size_t shown = agg_top(c->agg, c->top, &groups);
 	int64_t span[2];
 	bool timed = agg_time_span(c->agg, &span[0], &span[1]);
 	fputs("# tracehound report\n\n", out);

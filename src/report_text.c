@@ -955,7 +955,8 @@ static bool text_finish(struct th_sink *base)
 	struct text_sink *s = (struct text_sink *)base;
 	const struct th_report_ctx *c = &base->ctx;
 	const struct th_group *const *groups;
-	size_t n = agg_sorted(c->agg, &groups);
+	size_t n = agg_count(c->agg);
+	agg_top(c->agg, c->top, &groups); /* summary shows as many */
 	if (n == 0 && c->run->events == 0)
 		nothing_found(c->out, c, &s->pal);
 	else

@@ -86,7 +86,7 @@ struct th_scanner {
 	 * or scanned again, after all the scans end. */
 	pthread_mutex_t merge_lock;
 	size_t merged, ended;
-	bool stopped, overflowed;
+	bool stopped;
 	struct th_state *state; /* --state; NULL: none */
 	struct th_scan_options opt;
 };
@@ -99,8 +99,7 @@ static void deliver(void *ctx, const struct th_event *ev)
 	int sev = (int)rules_severity(ln->rules, ev->rule);
 	if (sev > ln->run->worst)
 		ln->run->worst = sev;
-	if (!agg_add(ln->agg, ev))
-		ln->run->groups_dropped++;
+	agg_add(ln->agg, ev);
 	if (ln->sink != NULL)
 		ln->sink->event(ln->sink, ev);
 }
@@ -494,8 +493,6 @@ static void merge_ended(struct th_scanner *s);
 static void *work(void *arg)
 {
 	struct th_scanner *s = arg;
-	const enum th_key *keys;
-	size_t n_keys = agg_keys(s->agg, &keys);
 	struct th_run run;
 	run_init(&run, rules_ignore_count(s->rules));
 	struct lane *ln = lane_new(s, NULL, NULL, &run);
@@ -506,7 +503,8 @@ static void *work(void *arg)
 		if (i >= s->n_items)
 			break;
 		struct item *it = &s->items[i];
-		it->agg = agg_new(rules_catalog(s->rules), keys, n_keys);
+		/* each item's aggregate, and the report's, in their share */
+		it->agg = agg_new_like(s->agg, s->opt.jobs + 1);
 		ln->agg = it->agg;
 		scan_item(ln, it, s->run->inputs[it->input].name);
 		it->run = run;
@@ -514,6 +512,8 @@ static void *work(void *arg)
 		pthread_mutex_lock(&s->merge_lock);
 		it->done = true;
 		merge_ended(s);
+		if (it->agg != NULL) /* waits for the items before it */
+			agg_spill_now(it->agg);
 		pthread_mutex_unlock(&s->merge_lock);
 	}
 	lane_free(ln);
@@ -525,15 +525,13 @@ static void *work(void *arg)
  * into FIRST, whose results replace theirs; the others are emptied. */
 static void rescan_whole(struct th_scanner *s, size_t first)
 {
-	const enum th_key *keys;
-	size_t n_keys = agg_keys(s->agg, &keys);
 	struct item *it = &s->items[first];
 	size_t input = it->input;
 	for (size_t i = first; i < s->n_items && s->items[i].input == input;
 	     i++) {
 		struct item *r = &s->items[i];
 		agg_free(r->agg);
-		r->agg = agg_new(rules_catalog(s->rules), keys, n_keys);
+		r->agg = agg_new_like(s->agg, s->opt.jobs + 1);
 		run_fini(&r->run);
 		run_init(&r->run, rules_ignore_count(s->rules));
 		free(r->error);
@@ -568,15 +566,13 @@ static void redo_unsafe_cuts(struct th_scanner *s)
 /* Merges the ended items of one input, MERGED up to ENDED, in order into
  * the scanner's aggregate and run, each range's lines after those of the
  * ranges before it, freeing their aggregates. Straight into AGG, as a
- * serial scan adds: a stage for the input would drop a group's events
- * once the stage holds TH_MAX_GROUPS others, where AGG has the group. */
+ * serial scan adds. */
 static void merge_input(struct th_scanner *s)
 {
 	uint64_t line_base = 0;
 	for (; s->merged < s->ended; s->merged++) {
 		struct item *it = &s->items[s->merged];
-		s->run->groups_dropped +=
-		    agg_merge(s->agg, it->agg, it->input, line_base);
+		agg_merge(s->agg, it->agg, it->input, line_base);
 		line_base += it->lines;
 		agg_free(it->agg);
 		it->agg = NULL;
@@ -597,43 +593,11 @@ static void merge_ended(struct th_scanner *s)
 			s->stopped = true;
 			break;
 		}
-		if (it->run.groups_dropped > 0) { /* see rescan_rest */
-			s->stopped = s->overflowed = true;
-			break;
-		}
 		s->ended++;
 		if (s->ended == s->n_items ||
 		    s->items[s->ended].input != it->input)
 			merge_input(s);
 	}
-}
-
-/* Scans the inputs from item MERGED on again, in order, each whole (or,
- * with --state, as planned) and straight into the report's aggregate, as
- * a serial scan does. Taken when some item's own aggregate was full
- * (TH_MAX_GROUPS): which groups a full aggregate keeps depends on what
- * came before, so merging that item would drop other events than a
- * serial scan. Rare: it takes more than TH_MAX_GROUPS groups in one item. */
-static void rescan_rest(struct th_scanner *s)
-{
-	note_cut(s, s->items[s->merged].path,
-		 "scanned again, groups overflowed");
-	struct lane *ln = lane_new(s, s->agg, NULL, s->run);
-	for (size_t i = s->merged; i < s->n_items; i++) {
-		struct item *it = &s->items[i];
-		bool cut = it->ranged && !it->stated;
-		if (cut && i > s->merged && s->items[i - 1].input == it->input)
-			continue; /* read with the input's first range */
-		free(it->error);
-		it->error = NULL;
-		if (cut) {
-			it->ranged = false;
-			it->cut_after = false;
-		}
-		scan_item(ln, it, s->run->inputs[it->input].name);
-		record_input(s, it);
-	}
-	lane_free(ln);
 }
 
 /* Merges the items merge_ended left, in input order: a range's lines come
@@ -642,18 +606,13 @@ static void merge_items(struct th_scanner *s)
 {
 	uint64_t line_base = 0;
 	merge_ended(s);
-	if (s->overflowed) {
-		rescan_rest(s);
-		return;
-	}
 	s->ended = s->merged; /* an input cut unsafely: scanned again whole */
 	redo_unsafe_cuts(s);
 	for (size_t i = s->merged; i < s->n_items; i++) {
 		struct item *it = &s->items[i];
 		if (i > s->merged && s->items[i - 1].input != it->input)
 			line_base = 0;
-		s->run->groups_dropped +=
-		    agg_merge(s->agg, it->agg, it->input, line_base);
+		agg_merge(s->agg, it->agg, it->input, line_base);
 		run_add(s->run, &it->run);
 		record_input(s, it);
 		line_base += it->lines;

@@ -235,8 +235,6 @@ void spill_merge_free(struct th_spill_merge *m)
 {
 	if (m == NULL)
 		return;
-	for (size_t i = 0; i < m->n_runs; i++)
-		spill_run_free(m->runs[i]);
 	free(m->runs);
 	free(m->heap);
 	free(m);

@@ -2,11 +2,10 @@
  * aggregate keeps its memory bounded past its budget (README.md, "Memory
  * and temporary files"), the way sort(1) spills and merges.
  *
- * Owns:        each run's file and buffers; a merge owns the runs it was
- *              given.
- * Borrows:     the directory name, only while spill_run_new runs.
- * Caller owns: the runs spill_run_new returns, until it frees them or
- *              hands them to a merge; records are copied in.
+ * Owns:        each run's file and buffers.
+ * Borrows:     a merge, its runs: they must outlive it.
+ * Caller owns: the runs spill_run_new returns and the merges
+ *              spill_merge_new returns; records are copied in.
  * Errors:      a temporary file that cannot be made, written or read back
  *              is fatal (die): a report that silently lost groups would be
  *              worse than none.
@@ -17,7 +16,7 @@
  * (SIGINT, SIGTERM, a crash), with nothing to clean up.
  *
  * A record is bytes, written with its length before it; a run is written
- * once, then read once from its start, in order.
+ * once, then read from its start, in order, as often as needed.
  */
 #ifndef TH_SPILL_H
 #define TH_SPILL_H
@@ -42,14 +41,14 @@ void spill_run_put(struct th_spill_run *r, const void *p, size_t n);
 /* Records put so far. */
 uint64_t spill_run_count(const struct th_spill_run *r);
 
-/* Ends writing and goes back to the run's start for reading. */
+/* Ends writing (for good) and goes back to the run's start to read. */
 void spill_run_rewind(struct th_spill_run *r);
 
 /* The next record: *P (valid until the next call) and *N. False at the
  * end of the run. */
 bool spill_run_get(struct th_spill_run *r, const void **p, size_t *n);
 
-/* Closes the run; its file is gone with it. */
+/* Closes the run; its file is gone with it. NULL is a no-op. */
 void spill_run_free(struct th_spill_run *r);
 
 /* Orders two records: negative, zero or positive as X sorts before, with
@@ -59,17 +58,16 @@ typedef int (*th_spill_cmp)(const void *x, size_t xn, const void *y, size_t yn,
 
 struct th_spill_merge;
 
-/* Merges the N runs (each sorted by CMP; written, not yet rewound) into
+/* Merges the N runs (each sorted by CMP), read from their starts, into
  * one stream ordered by CMP; records that compare equal come out in the
- * order of their runs. N is at most TH_SPILL_FANIN. The merge owns the
- * runs from here on. */
+ * order of their runs. N is at most TH_SPILL_FANIN. */
 struct th_spill_merge *spill_merge_new(struct th_spill_run **runs, size_t n,
 				       th_spill_cmp cmp, void *ctx);
 
 /* The next record of the merge (see spill_run_get). */
 bool spill_merge_next(struct th_spill_merge *m, const void **p, size_t *n);
 
-/* Frees the merge and its runs. */
+/* Frees the merge (not its runs). NULL is a no-op. */
 void spill_merge_free(struct th_spill_merge *m);
 
 /* Bytes encoded into a growing buffer, and read back: the parts of a

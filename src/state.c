@@ -980,13 +980,11 @@ void state_plan_fini(struct th_state_plan *plan)
 int state_mark_groups(struct th_state *st, struct th_agg *agg, const char *now,
 		      size_t *not_kept)
 {
-	const struct th_group *const *groups;
-	size_t n = agg_sorted(agg, &groups);
 	size_t known = st->n_groups;
 	int worst = -1;
 	*not_kept = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct th_group *g = groups[i];
+	const struct th_group *g;
+	for (size_t i = 0; (g = agg_next(agg, &i)) != NULL;) {
 		char *vals[TH_KEY_COUNT], first[TH_TIME_LEN];
 		for (size_t k = 0; k < st->n_keys; k++)
 			vals[k] = g->key[st->keys[k]];

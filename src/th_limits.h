@@ -22,9 +22,13 @@
  * line of a traceback before the event is closed. */
 #define TH_MESSAGE_CONTINUATION_LINES 50
 
-/* Distinct groups in one report; events of further groups are counted in
- * the report's "dropped" section instead. */
+/* Group keys a --state file remembers (a report keeps every group). */
 #define TH_MAX_GROUPS 10000
+
+/* Bytes of groups the aggregate keeps in memory before they spill to
+ * temporary files (--buffer-size; README.md, "Memory and temporary
+ * files"). */
+#define TH_SPILL_BUDGET ((size_t)64 << 20)
 
 /* Entries kept in a group's "tasks" and "defined_at" lists. */
 #define TH_MAX_LIST 20

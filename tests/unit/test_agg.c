@@ -1,12 +1,15 @@
 /* test_agg.c - grouping: keys (alone, combined, null), counts, severity,
  * capped lists that keep the same values whatever the arrival order,
- * first/last, the example, the group cap and the report order.
+ * first/last, the example, the report order, and spilling past a memory
+ * budget giving the groups unlimited memory gives.
  */
 #include <criterion/criterion.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agg.h"
 
@@ -106,15 +109,15 @@ static void close_agg(struct fixture *f)
 	free(f);
 }
 
-static bool add(struct fixture *f, struct spec s)
+static void add(struct fixture *f, struct spec s)
 {
 	make_event(&f->ev, f->catalog, s);
-	return agg_add(f->agg, &f->ev);
+	agg_add(f->agg, &f->ev);
 }
 
 static size_t sorted(struct fixture *f, const struct th_group *const **g)
 {
-	return agg_sorted(f->agg, g);
+	return agg_top(f->agg, 0, g);
 }
 
 /* "NULL" or the value in quotes, for messages. */
@@ -564,27 +567,6 @@ Test(agg, long_example_is_cut_on_a_character_boundary)
 	close_agg(f);
 }
 
-Test(agg, new_groups_past_the_cap_are_refused_and_old_ones_still_count)
-{
-	struct fixture *f = open_by(TH_KEY_TASK);
-	char task[32];
-	for (int i = 0; i < TH_MAX_GROUPS; i++) {
-		snprintf(task, sizeof task, "Task-%d", i);
-		cr_assert(add(f, (struct spec){.task = task}), "group %d of %d",
-			  i, TH_MAX_GROUPS);
-	}
-	cr_expect_not(add(f, (struct spec){.task = "Task-new"}),
-		      "group %d is one too many", TH_MAX_GROUPS + 1);
-	cr_expect(add(f, (struct spec){.task = "Task-77"}));
-	const struct th_group *const *g;
-	cr_assert_eq(sorted(f, &g), TH_MAX_GROUPS);
-	expect_key(g[0], TH_KEY_TASK, "Task-77");
-	cr_expect_eq(g[0]->count, 2);
-	expect_key(g[1], TH_KEY_TASK, "Task-0");
-	expect_key(g[TH_MAX_GROUPS - 1], TH_KEY_TASK, "Task-9999");
-	close_agg(f);
-}
-
 Test(agg, sorted_by_count_then_key_in_version_order_with_null_first)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
@@ -656,7 +638,7 @@ Test(agg, merging_split_aggregates_equals_aggregating_the_whole)
 			add(tail, s);
 		}
 	}
-	cr_expect_eq(agg_merge(head->agg, tail->agg, 0, 250), 0);
+	agg_merge(head->agg, tail->agg, 0, 250);
 	const struct th_group *const *a, *const *b;
 	size_t na = sorted(whole, &a), nb = sorted(head, &b);
 	cr_assert_eq(na, nb);
@@ -689,4 +671,228 @@ Test(agg, merging_split_aggregates_equals_aggregating_the_whole)
 	close_agg(whole);
 	close_agg(head);
 	close_agg(tail);
+}
+
+/* ---- spilling past a memory budget ------------------------------------- */
+
+static void expect_same_str(const char *x, const char *y, const char *what)
+{
+	if (x == NULL || y == NULL)
+		cr_expect(x == y, "%s: %s vs %s", what, x ? x : "NULL",
+			  y ? y : "NULL");
+	else
+		cr_expect_str_eq(x, y, "%s", what);
+}
+
+static void expect_same_capped(const struct th_capped *x,
+			       const struct th_capped *y)
+{
+	cr_expect_eq(x->n, y->n);
+	cr_expect_eq(x->capped, y->capped);
+	for (size_t i = 0; i < x->n && i < y->n; i++)
+		cr_expect_str_eq(x->items[i], y->items[i]);
+}
+
+static void expect_same_where(const struct th_where *x,
+			      const struct th_where *y)
+{
+	expect_same_str(x->input, y->input, "input");
+	cr_expect_eq(x->line, y->line);
+	char tx[TH_TIME_LEN], ty[TH_TIME_LEN];
+	cr_expect_eq(isotime_print(&x->time, tx), isotime_print(&y->time, ty));
+	if (isotime_known(&x->time) && isotime_known(&y->time))
+		cr_expect_str_eq(tx, ty);
+}
+
+/* Every field a report shows of two groups is the same. */
+static void expect_same_group(const struct th_group *x,
+			      const struct th_group *y, size_t n_rules)
+{
+	for (size_t k = 0; k < TH_KEY_COUNT; k++)
+		expect_same_str(x->key[k], y->key[k], "key");
+	cr_expect_eq(x->count, y->count);
+	for (size_t r = 0; r < n_rules; r++)
+		cr_expect_eq(x->rule_counts[r], y->rule_counts[r]);
+	cr_expect_eq(x->n_exceptions, y->n_exceptions);
+	for (size_t e = 0; e < x->n_exceptions && e < y->n_exceptions; e++) {
+		cr_expect_str_eq(x->exceptions[e].name, y->exceptions[e].name);
+		cr_expect_eq(x->exceptions[e].count, y->exceptions[e].count);
+	}
+	cr_expect_eq(x->exceptions_other, y->exceptions_other);
+	cr_expect_eq(x->severity, y->severity);
+	expect_same_capped(&x->tasks, &y->tasks);
+	expect_same_capped(&x->defined_at, &y->defined_at);
+	expect_same_where(&x->first, &y->first);
+	expect_same_where(&x->last, &y->last);
+	cr_expect_eq(x->example_len, y->example_len);
+	if (x->example_len == y->example_len && x->example_len > 0)
+		cr_expect(memcmp(x->example, y->example, x->example_len) == 0);
+	cr_expect(memcmp(&x->timeline, &y->timeline, sizeof x->timeline) == 0,
+		  "timelines differ");
+	cr_expect_eq(x->novelty, y->novelty);
+}
+
+/* Both aggregates read alike: the count, the time span, every group in
+ * order, and the first three on their own. */
+static void expect_same_groups(struct fixture *x, struct fixture *y)
+{
+	size_t n = agg_count(x->agg);
+	cr_assert_eq(n, agg_count(y->agg));
+	int64_t sx[2] = {0}, sy[2] = {0};
+	cr_expect_eq(agg_time_span(x->agg, &sx[0], &sx[1]),
+		     agg_time_span(y->agg, &sy[0], &sy[1]));
+	cr_expect(sx[0] == sy[0] && sx[1] == sy[1]);
+	size_t ix = 0, iy = 0, seen = 0;
+	const struct th_group *gx, *gy;
+	while ((gx = agg_next(x->agg, &ix)) != NULL) {
+		gy = agg_next(y->agg, &iy);
+		cr_assert_not_null(gy, "group %zu of %zu", seen, n);
+		expect_same_group(gx, gy, catalog_rule_count(x->catalog));
+		seen++;
+	}
+	cr_expect_null(agg_next(y->agg, &iy));
+	cr_expect_eq(seen, n);
+	const struct th_group *const *tx, *const *ty;
+	size_t kx = agg_top(x->agg, 3, &tx), ky = agg_top(y->agg, 3, &ty);
+	cr_assert_eq(kx, ky);
+	for (size_t i = 0; i < kx; i++)
+		expect_same_group(tx[i], ty[i], catalog_rule_count(x->catalog));
+}
+
+/* Event I of a log with many tasks, some repeated, few coroutines, some
+ * without a time, errors and warnings, defined at many places. */
+static struct spec many_groups_event(size_t i, char *task, char *where,
+				     char *time)
+{
+	static const char *coros[] = {"fetch", "sync", NULL, "poll", "send"};
+	static const char *excs[] = {"KeyError", NULL, "ValueError", "OSError",
+				     "TimeoutError"};
+	static const char *rules[] = {"test.error", "test.warning",
+				      "test.info"};
+	sprintf(task, "Task-%zu", (i * 7919) % 1500);
+	sprintf(where, "app/m%zu.py:%zu", i % 37, (i * 13) % 101);
+	sprintf(time, "2024-05-01T10:%02zu:%02zu", (i / 60) % 60, i % 60);
+	return (struct spec){.rule = rules[i % 3],
+			     .coroutine = coros[i % 5],
+			     .exception = excs[(i / 5) % 5],
+			     .task = task,
+			     .defined_at = where,
+			     .input = i % 2 ? "a.log" : "b.log",
+			     .input_index = i % 2,
+			     .line = 1000 - i % 1000,
+			     .time = i % 11 ? time : NULL};
+}
+
+static void feed_many(struct fixture *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char task[32], where[32], time[32];
+		add(f, many_groups_event(i, task, where, time));
+	}
+}
+
+static char *spill_dir(void)
+{
+	char *dir = strdup("/tmp/test_agg-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	return dir;
+}
+
+Test(agg, a_tiny_budget_gives_the_groups_of_unlimited_memory)
+{
+	enum th_key keys[] = {TH_KEY_TASK};
+	struct fixture *whole = open_agg(keys, 1), *spilled = open_agg(keys, 1);
+	char *dir = spill_dir();
+	agg_spill_to(spilled->agg, dir, 64 * 1024);
+	feed_many(whole, 6000);
+	feed_many(spilled, 6000);
+	cr_expect_gt(agg_spilled(spilled->agg), 1500, "it spilled");
+	cr_expect_eq(agg_spilled(whole->agg), 0);
+	cr_expect_eq(agg_count(whole->agg), 1500);
+	expect_same_groups(whole, spilled);
+	close_agg(whole);
+	close_agg(spilled);
+	cr_expect_eq(rmdir(dir), 0, "no file is left in the directory");
+	free(dir);
+}
+
+Test(agg, groups_split_over_many_runs_add_up_their_parts)
+{
+	/* few groups, each in parts in dozens of runs (more than merge at
+	 * once): capped lists, timelines, first and last merge */
+	enum th_key keys[] = {TH_KEY_COROUTINE, TH_KEY_EXCEPTION};
+	struct fixture *whole = open_agg(keys, 2), *spilled = open_agg(keys, 2);
+	char *dir = spill_dir();
+	agg_spill_to(spilled->agg, dir, 4096);
+	feed_many(whole, 3000);
+	feed_many(spilled, 3000);
+	cr_expect_gt(agg_spilled(spilled->agg), 100);
+	expect_same_groups(whole, spilled);
+	close_agg(whole);
+	close_agg(spilled);
+	rmdir(dir);
+	free(dir);
+}
+
+Test(agg, spilled_aggregates_merge_like_whole_ones)
+{
+	enum th_key keys[] = {TH_KEY_TASK};
+	struct fixture *whole = open_agg(keys, 1), *head = open_agg(keys, 1),
+		       *tail = open_agg(keys, 1);
+	char *dir = spill_dir();
+	agg_spill_to(head->agg, dir, 32 * 1024);
+	agg_spill_to(tail->agg, dir, 32 * 1024);
+	for (size_t i = 0; i < 4000; i++) {
+		char task[32], where[32], time[32];
+		struct spec s = many_groups_event(i, task, where, time);
+		s.input_index = 0;
+		s.input = "app.log";
+		s.line = 1 + i;
+		s.text = where; /* not "event at line N": lines move */
+		add(whole, s);
+		if (i < 1700) {
+			add(head, s);
+		} else {
+			s.line -= 1700; /* the tail counts from 1 */
+			add(tail, s);
+		}
+	}
+	agg_merge(head->agg, tail->agg, 0, 1700);
+	expect_same_groups(whole, head);
+	close_agg(whole);
+	close_agg(head);
+	close_agg(tail);
+	rmdir(dir);
+	free(dir);
+}
+
+Test(agg, novelty_set_while_reading_spilled_groups_stays_with_them)
+{
+	enum th_key keys[] = {TH_KEY_TASK};
+	struct fixture *f = open_agg(keys, 1);
+	char *dir = spill_dir();
+	agg_spill_to(f->agg, dir, 16 * 1024);
+	feed_many(f, 3000);
+	const struct th_group *g;
+	for (size_t i = 0; (g = agg_next(f->agg, &i)) != NULL;)
+		agg_set_novelty(f->agg, g,
+				i % 3 ? TH_NOVELTY_NEW : TH_NOVELTY_SEEN);
+	size_t n = 0;
+	for (size_t i = 0; (g = agg_next(f->agg, &i)) != NULL; n++)
+		cr_expect_eq(g->novelty,
+			     i % 3 ? TH_NOVELTY_NEW : TH_NOVELTY_SEEN,
+			     "group %zu", i);
+	cr_expect_eq(n, 1500);
+	close_agg(f);
+	rmdir(dir);
+	free(dir);
+}
+
+Test(agg, a_spilled_aggregate_once_read_takes_no_more_events, .signal = SIGABRT)
+{
+	struct fixture *f = open_by(TH_KEY_TASK);
+	agg_spill_to(f->agg, "/tmp", 2048);
+	feed_many(f, 200);
+	agg_count(f->agg);
+	add(f, (struct spec){.task = "Task-late"});
 }

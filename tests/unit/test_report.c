@@ -154,10 +154,8 @@ static void world_event(struct world *w, struct th_sink *sink, struct spec s)
 	set_field(ev, TH_F_DEFINED_AT, s.defined_at);
 	if (sink)
 		sink->event(sink, ev);
-	if (agg_add(w->agg, ev))
-		w->run.events++;
-	else
-		w->run.groups_dropped++;
+	agg_add(w->agg, ev);
+	w->run.events++;
 }
 
 /* A NUL byte and invalid UTF-8 (a lone continuation byte, a truncated

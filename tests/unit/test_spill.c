@@ -113,6 +113,13 @@ Test(spill, a_merge_is_sorted_and_keeps_equal_records_in_run_order)
 	cr_expect_eq(count, 2500);
 	cr_expect_str_eq(last, "002998.b");
 	spill_merge_free(m);
+	/* a run reads again from its start */
+	m = spill_merge_new(runs, 3, num_cmp, NULL);
+	cr_assert(spill_merge_next(m, &p, &n));
+	cr_expect_str_eq(p, "000000.a");
+	spill_merge_free(m);
+	for (size_t i = 0; i < 3; i++)
+		spill_run_free(runs[i]);
 	cr_expect_eq(rmdir(dir), 0);
 	free(dir);
 }
