@@ -714,25 +714,57 @@ static void detail_where(FILE *out, const char *label, const struct th_where *w)
 	fputc('\n', out);
 }
 
+/* "  timeline    ▕" COLS "▏" and, when WHAT is not empty, " " WHAT. */
+static size_t detail_timeline_width(size_t cols, const char *what)
+{
+	return 2 + 12 + 1 + cols + 1 + (what[0] ? 1 + strlen(what) : 0);
+}
+
+/* Shortens WHAT (ASCII) so that a line of COLS sparkline columns fits
+ * COLUMNS: first without ", STEP a column", then cut with "…", then
+ * without it. */
+static void detail_timeline_shorten(size_t cols, size_t columns, char *what)
+{
+	char *step = strrchr(what, ',');
+	if (step != NULL)
+		*step = '\0';
+	if (detail_timeline_width(cols, what) <= columns)
+		return;
+	size_t fixed = detail_timeline_width(cols, "");
+	size_t room = columns > fixed + 1 ? columns - fixed - 1 : 0;
+	if (room < 2) { /* not even a character and "…" */
+		what[0] = '\0';
+		return;
+	}
+	memcpy(what + room - 1, "\xE2\x80\xA6", 4); /* "…" */
+}
+
 /* The sparkline columns of a detail timeline line over [START, END), and
  * in WHAT (WHAT_CAP bytes) what they show: TEXT_TIMELINE_DETAIL at most,
  * fewer when the line would be wider than COLUMNS (0: unknown), down to
- * TEXT_TIMELINE_DETAIL_MIN. */
+ * TEXT_TIMELINE_DETAIL_MIN; then WHAT is shortened, and on a terminal
+ * too narrow even for that the columns go on down to 1. 0: the line
+ * cannot fit at all. */
 static size_t detail_timeline_columns(int64_t start, int64_t end,
 				      size_t columns, char *what,
 				      size_t what_cap)
 {
 	size_t max = TEXT_TIMELINE_DETAIL;
+	size_t cols;
 	for (;;) {
-		size_t cols = timeline_columns(start, end, max);
+		cols = timeline_columns(start, end, max);
 		timeline_describe(start, end, cols, what, what_cap);
-		/* "  timeline    ▕" COLS "▏ " WHAT */
-		size_t width = 2 + 12 + 1 + cols + 2 + strlen(what);
-		if (columns == 0 || width <= columns ||
-		    cols <= TEXT_TIMELINE_DETAIL_MIN)
+		if (columns == 0 ||
+		    detail_timeline_width(cols, what) <= columns)
 			return cols;
+		if (cols <= TEXT_TIMELINE_DETAIL_MIN)
+			break;
 		max = cols - 1;
 	}
+	detail_timeline_shorten(cols, columns, what);
+	while (cols > 1 && detail_timeline_width(cols, what) > columns)
+		cols--;
+	return detail_timeline_width(cols, what) <= columns ? cols : 0;
 }
 
 /* The time span of the whole report, which every group's timeline is
@@ -744,7 +776,7 @@ struct span {
 
 /* "timeline    ▕▁ █▃  ▁▏ 2024-05-01 10:00:00 to 10:04:16, 8s a column":
  * the group's events over the report's SPAN; nothing without times. The
- * line is kept within COLUMNS (0: unknown) when it can be. */
+ * line is never wider than COLUMNS (0: unknown). */
 static void detail_timeline(FILE *out, const struct span *span,
 			    const struct th_group *g, size_t columns)
 {
@@ -754,9 +786,12 @@ static void detail_timeline(FILE *out, const struct span *span,
 	char line[TEXT_TIMELINE_DETAIL * TIMELINE_GLYPH_BYTES + 1], what[128];
 	size_t cols =
 	    detail_timeline_columns(start, end, columns, what, sizeof what);
+	if (cols == 0)
+		return;
 	timeline_sparkline(&g->timeline, start, end, cols, line);
 	put_label(out, "timeline");
-	fprintf(out, "\xE2\x96\x95%s\xE2\x96\x8F %s\n", line, what); /* ▕ ▏ */
+	fprintf(out, "\xE2\x96\x95%s\xE2\x96\x8F%s%s\n", line, /* ▕ ▏ */
+		what[0] ? " " : "", what);
 }
 
 /* A group's block: title, detail lines, then its example indented. */

@@ -473,6 +473,30 @@ Test(report_text_width, an_hour_long_detail_timeline_is_narrowed_to_fit)
 	made_free(m);
 }
 
+/* Events a month apart: the description of the span names both dates
+ * ("2024-05-01 10:00:00 to 2024-06-02 00:00:00, 4d a column"),
+ * too long for 80 columns beside even the narrowest sparkline. */
+Test(report_text_width, a_timeline_over_two_dates_never_passes_the_width)
+{
+	struct made *m = made_new();
+	add_event(m->agg, &m->run, "late", "ValueError", "2024-06-01T23:59:59Z",
+		  5000);
+	const size_t some[] = {17, 30, 50, 72, 78, 80, 90};
+	for (size_t i = 0; i < sizeof some / sizeof *some; i++) {
+		char *out = render(m->rules, m->agg, &m->run, some[i], false);
+		size_t w = widest_timeline(out);
+		cr_expect(w > 0 && w <= some[i], "%zu columns at %zu:\n%s", w,
+			  some[i], out);
+		free(out);
+	}
+	char *out = render(m->rules, m->agg, &m->run, 78, false);
+	cr_expect(strstr(out, "2024-05-01 10:00:00 to 2024-06-02 00:00:00\n") !=
+		      NULL,
+		  "the span is shown whole, without the step:\n%s", out);
+	free(out);
+	made_free(m);
+}
+
 /* ---- where the width comes from ------------------------------------------ */
 
 Test(report_text_width, columns_come_from_the_environment_on_any_stream)
