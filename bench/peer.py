@@ -2,8 +2,8 @@
 """The script a user would write instead of tracehound: read the log line by
 line, look for the asyncio/traceback triggers with one regex per line,
 collect the lines that follow (traceback frames, headers, the final
-exception line), take the coroutine from coro=<...> or the innermost frame
-and the exception from the final line, group by coroutine and print JSON.
+exception line), take the coroutine from coro=<...> or the culprit (the
+innermost frame outside the standard library and site-packages) and the exception from the final line, group by coroutine and print JSON.
 
     python3 bench/peer.py FILE > report.json
 
@@ -36,6 +36,9 @@ SEPARATORS = ("During handling of the above exception, another exception occurre
               "The above exception was the direct cause of the following exception:")
 WRAPPER = "_coro_creating_hub_and_span"
 BOX = re.compile(r"^\s*[|+]")
+LIBRARY = re.compile(r"^<frozen |[/\\](?:site|dist)-packages[/\\]"
+                     r"|/lib(?:64)?/python\d+\.\d+/|/lib/python3/|/lib/pypy\d+\.\d+/"
+                     r"|(?i:\\(?:python[^\\]*|[^\\]*conda[^\\]*)\\lib\\)")
 BOX_STRIP = re.compile(r"^(\s*)([|+])-*\+?-*(?: \d+ -*)?-* ?")
 
 
@@ -54,22 +57,25 @@ def rule_of(first):
 
 
 def last_traceback(lines):
-    """(innermost function, final type) of the last traceback of a chain."""
-    func = exc = None
+    """(culprit's function, final type) of the last traceback of a chain:
+    its innermost application frame, else its innermost frame."""
+    func = app = exc = None
     for line in lines:
         if line.startswith("Traceback (most recent call last):"):
-            func = exc = None
+            func = app = exc = None
             continue
         m = FRAME.match(line)
         if m:
             func = m.group(2)
+            if not LIBRARY.search(m.group(1)):
+                app = func
             continue
         if line[:1] not in (" ", "") and not line.startswith(HEADERS) \
                 and line not in SEPARATORS:
             t = TYPE.match(line)
             if t:
                 exc = t.group(1)
-    return func, exc
+    return app or func, exc
 
 
 def group_leaves(lines):
@@ -85,14 +91,20 @@ def group_leaves(lines):
             body.append((depth, None))
             continue
         body.append((depth, rest[1:] if rest.startswith(" ") else rest))
-    last = {}
+    last = {}  # depth -> innermost function
+    app = {}   # depth -> innermost application function
     for k, (depth, text) in enumerate(body):
         if text is None:
             continue
         m = FRAME.match(text)
         if m:
             last[depth] = m.group(2)
+            if not LIBRARY.search(m.group(1)):
+                app[depth] = m.group(2)
             continue
+        if "Traceback (most recent call last)" in text:
+            last.pop(depth, None)
+            app.pop(depth, None)
         if text[:1] in (" ", "") or "Traceback (most recent call last)" in text \
                 or text in SEPARATORS:
             continue
@@ -104,7 +116,7 @@ def group_leaves(lines):
                     (x.strip() and not x.startswith(" "))), None)
         if nxt in SEPARATORS:
             continue
-        leaves.append((last.get(depth), t.group(1)))
+        leaves.append((app.get(depth, last.get(depth)), t.group(1)))
     return leaves
 
 

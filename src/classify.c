@@ -24,7 +24,6 @@ struct block {
 	bool is_group;
 	struct th_span exception; /* p == NULL until the final line */
 	struct th_span message;	  /* of the final line */
-	struct th_span function;
 	/* innermost frame, and innermost application frame */
 	struct th_frame_ref inner, app;
 	struct th_span below_wrapper;
@@ -320,7 +319,6 @@ static const struct th_frame_ref *block_culprit(const struct block *b)
 static void block_frame(struct parser *ps, struct block *b,
 			struct th_frame_ref fr)
 {
-	struct th_span func = fr.function;
 	b->inner = fr;
 	if (!classify_frame_is_library(ps->rules, fr.file))
 		b->app = fr;
@@ -328,9 +326,8 @@ static void block_frame(struct parser *ps, struct block *b,
 	 * reraise, wrapper, coroutine): the frame below the last wrapper
 	 * frame is the coroutine that was wrapped. */
 	if (b->prev_was_wrapper)
-		b->below_wrapper = func;
-	b->prev_was_wrapper = rules_is_wrapper(ps->rules, func);
-	b->function = func;
+		b->below_wrapper = fr.function;
+	b->prev_was_wrapper = rules_is_wrapper(ps->rules, fr.function);
 }
 
 /* One line of traceback text (margins removed) for block B. */
@@ -358,8 +355,8 @@ static void add_leaf(struct parser *ps, const struct block *b)
 		out->leaves_dropped++;
 		return;
 	}
-	out->leaves[out->n_leaves++] = (struct th_leaf){
-	    b->exception, b->function, b->message, *block_culprit(b)};
+	out->leaves[out->n_leaves++] =
+	    (struct th_leaf){b->exception, b->message, *block_culprit(b)};
 }
 
 /* Sub-exception slot DEPTH (< MAX_DEPTH), cleared when first reached. */
@@ -541,7 +538,9 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	format_created_at(&ps, out);
 	out->facts.value[TH_BUILTIN_EXCEPTION] = ps.top.exception;
 	out->culprit = *block_culprit(&ps.top);
-	out->facts.value[TH_BUILTIN_FUNCTION] = ps.top.function;
+	/* Events are named after the culprit, not the innermost frame:
+	 * README "Application frames and the culprit". */
+	out->facts.value[TH_BUILTIN_FUNCTION] = out->culprit.function;
 	out->message = ps.top.message;
 	if (out->created_at[0])
 		out->facts.value[TH_BUILTIN_CREATED_AT] =
@@ -655,7 +654,7 @@ void classify_event(struct th_classifier *c, struct th_event *ev)
 	for (size_t i = 0; i < p->n_leaves; i++) {
 		struct th_facts leaf = p->facts;
 		leaf.value[TH_BUILTIN_EXCEPTION] = p->leaves[i].exception;
-		leaf.value[TH_BUILTIN_FUNCTION] = p->leaves[i].function;
+		leaf.value[TH_BUILTIN_FUNCTION] = p->leaves[i].culprit.function;
 		finish_one(c, ev, &leaf, p->leaves[i].message,
 			   &p->leaves[i].culprit);
 	}

@@ -25,8 +25,7 @@ struct th_frame_ref {
 
 struct th_leaf {
 	struct th_span exception;
-	struct th_span function; /* innermost frame's */
-	struct th_span message;	 /* after "Type: " on the final line */
+	struct th_span message; /* after "Type: " on the final line */
 	struct th_frame_ref culprit;
 };
 

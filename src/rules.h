@@ -43,7 +43,7 @@ enum th_body {
  * a rule's extract list says which field each goes to. */
 enum th_builtin {
 	TH_BUILTIN_EXCEPTION,  /* "traceback.exception": final-line type */
-	TH_BUILTIN_FUNCTION,   /* "traceback.function": innermost frame */
+	TH_BUILTIN_FUNCTION,   /* "traceback.function": the culprit's */
 	TH_BUILTIN_CREATED_AT, /* "source_traceback.location": file:line */
 	TH_BUILTIN_COUNT
 };

@@ -6,8 +6,8 @@ and a traceback whose first frame is asyncio/events.py ``_run``):
   * loop.call_later(0.01, flush_metrics, r) -> KeyError in flush_metrics
   * loop.call_soon(functools.partial(cache.evict, key)) -> KeyError in evict
   * loop.call_soon(on_message, raw)         -> json.decoder.JSONDecodeError,
-    whose innermost frame is the stdlib's ``raw_decode`` (before issue 10: innermost
-    frame function, wherever it is)
+    whose innermost frame is the stdlib's ``raw_decode``: named after its
+    culprit, the innermost application frame ``on_message``
   * a done-callback ``report_result`` that raises KeyError itself
   * a done-callback ``log_outcome`` that calls task.result() on a failed
     task: the re-raised exception's innermost frame is the coroutine
@@ -18,8 +18,8 @@ exception in client_connected_cb" (a python.traceback event, README),
 older ones "Task exception was never retrieved".
 
 The expected events are declared by hand below; an exception handler also
-checks, from the live exception objects, that each declared innermost frame
-and type is right (the program exits 3 on a mismatch).
+checks, from the live exception objects, that each declared culprit
+function and type is right (the program exits 3 on a mismatch).
 """
 import asyncio
 import functools
@@ -28,16 +28,15 @@ import inspect
 import json
 import logging
 import sys
-import traceback
 
 from samplekit import (IN_CALLBACK, NEVER_RETRIEVED, TRACEBACK, Expect,
-                       defined_at, printed_type, run, settle)
+                       culprit_of, defined_at, printed_type, run, settle)
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                     format="%(asctime)s [%(levelname)s] %(name)s - %(message)s")
 log = logging.getLogger("metrics")
 expect = Expect()
-seen = []  # (innermost function, printed type) for each reported exception
+seen = []  # (culprit's function, printed type) for each reported exception
 
 
 def on_tick(elapsed):
@@ -92,8 +91,9 @@ def checking_handler(loop, context):
     msg = context.get("message", "")
     if exc is not None and (msg.startswith("Exception in callback")
                             or msg.startswith("Unhandled exception in client_connected_cb")):
-        tb = traceback.extract_tb(exc.__traceback__)
-        seen.append((tb[-1].name if tb else None, printed_type(exc)))
+        culprit = culprit_of(exc.__traceback__)
+        seen.append((culprit["function"] if culprit else None,
+                     printed_type(exc)))
     loop.default_exception_handler(context)
 
 
@@ -114,7 +114,7 @@ async def main():
     loop.call_soon(functools.partial(Cache().evict, "k1"))
     expect.add(IN_CALLBACK, "evict", printed_type(KeyError))
     loop.call_soon(on_message, '{"event": "login", user: 7}')
-    expect.add(IN_CALLBACK, "raw_decode", printed_type(json.JSONDecodeError))
+    expect.add(IN_CALLBACK, "on_message", printed_type(json.JSONDecodeError))
     await asyncio.sleep(0)
     await asyncio.sleep(0)
 

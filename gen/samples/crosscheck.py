@@ -12,6 +12,8 @@ import os
 import re
 import sys
 
+from samplekit import is_library
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FRAME = re.compile(r'^\s*File "([^"]*)", line \d+, in (.+)$')
 TYPE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
@@ -28,7 +30,8 @@ WRAPPER = "_coro_creating_hub_and_span"
 
 def parse_chain(lines, i):
     """Parse a traceback chain starting at lines[i] ('Traceback ...').
-    Returns (innermost function of the last traceback, final type, frames
+    Returns (the culprit's function of the last traceback: its innermost
+    application frame, else its innermost frame; final type, frames
     [(file, function)] of the last traceback, index after the chain).
     Raises ValueError when lines[i] does not start a traceback.
     bench/gen_log.py uses this parser too."""
@@ -45,7 +48,8 @@ def parse_chain(lines, i):
             if m:
                 frames.append((m.group(1), m.group(2)))
             i += 1
-        func = frames[-1][1] if frames else None
+        app = [f for f in frames if not is_library(f[0])]
+        func = (app or frames)[-1][1] if frames else None
         m = TYPE.match(lines[i]) if i < n else None
         exc = m.group(1) if m else None
         i += 1
@@ -66,7 +70,7 @@ def parse_chain(lines, i):
 
 def parse_group(lines, i):
     """Parse an exception-group box starting at lines[i]; return
-    ([(innermost function, type) per leaf], index after the box)."""
+    ([(culprit's function, type) per leaf], index after the box)."""
     n = len(lines)
     box = []
     while i < n and (lines[i].startswith("  +") or lines[i].startswith("  |")
@@ -87,13 +91,20 @@ def parse_group(lines, i):
         items.append((depth, rest))
     leaves = []
     last_frame = {}
+    app_frame = {}  # depth -> (function, is the application's)
     for k, (depth, text) in enumerate(items):
         if text is None:
             continue
         m = FRAME.match(text)
         if m:
-            last_frame[depth] = m.group(2)
+            if depth not in app_frame or not is_library(m.group(1)):
+                app_frame[depth] = (m.group(2), not is_library(m.group(1)))
+            last_frame[depth] = app_frame[depth][0] \
+                if app_frame[depth][1] else m.group(2)
             continue
+        if text.startswith("Traceback") or \
+                text.startswith("Exception Group Traceback"):
+            app_frame.pop(depth, None)
         if text.startswith(" ") or text == "" or text.startswith("Traceback") \
                 or text.startswith("Exception Group Traceback") or text in SEP:
             continue
@@ -146,8 +157,8 @@ def parse_message(lines, i, rule):
     elif j < n and TYPE.match(lines[j]):
         inline_exc = TYPE.match(lines[j]).group(1)
         j += 1
-    if rule == "asyncio.exception-in-callback":
-        coro = func
+    if rule == "asyncio.exception-in-callback" or coro is None:
+        coro = func  # a bare future (no coro=): the culprit's function
     elif coro and coro.endswith(WRAPPER):
         # first frame below the LAST wrapper frame
         funcs = [f for _, f in frames]

@@ -9,7 +9,10 @@ Provokes:
   * "_GatheringFuture exception was never retrieved" for asyncio.gather()
     of failing tasks whose result nobody awaits (the children's exceptions
     are marked retrieved by gather itself, so they are not reported).
-None of these has a ``coro=``: the coroutine is null for all of them.
+None of these has a ``coro=``: each is named after the culprit of the
+traceback that follows (``decode_frame``, the job ``read_block``, the first
+failing child ``parse_item``); the two without a traceback have a null
+coroutine.
 Logging uses the default basicConfig format (``ERROR:asyncio:...``).
 """
 import asyncio
@@ -18,7 +21,8 @@ import gc
 import logging
 import sys
 
-from samplekit import NEVER_RETRIEVED, Expect, printed_type, run, settle
+from samplekit import (NEVER_RETRIEVED, Expect, culprit_function,
+                       printed_type, run, settle)
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 log = logging.getLogger("gateway")
@@ -60,7 +64,7 @@ async def main():
         decode_frame(b"zz\r\npayload")
     except ValueError as exc:
         fut.set_exception(exc)
-        expect.add(NEVER_RETRIEVED, None, printed_type(exc))
+        expect.add(NEVER_RETRIEVED, culprit_function(exc), printed_type(exc))
     del fut
     gc.collect()
     await settle()
@@ -68,7 +72,8 @@ async def main():
     # 3. a thread-pool job that failed; its asyncio future is never awaited
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     fut = loop.run_in_executor(pool, read_block, "/nonexistent/spool/block-0007", 4096)
-    expect.add(NEVER_RETRIEVED, None, printed_type(FileNotFoundError))
+    expect.add(NEVER_RETRIEVED, read_block.__name__,
+               printed_type(FileNotFoundError))
     del fut
     pool.shutdown(wait=True)
     await settle()
@@ -78,7 +83,7 @@ async def main():
     # (tasks are created explicitly, in order: 3.6's gather() wraps bare
     # coroutines in set order, which would make the first failure random)
     batch = asyncio.gather(*[loop.create_task(parse_item(i)) for i in range(3)])
-    expect.add(NEVER_RETRIEVED, None, printed_type(ValueError))
+    expect.add(NEVER_RETRIEVED, parse_item.__name__, printed_type(ValueError))
     del batch
     await settle()
     log.info("batch of 3 items submitted")
@@ -88,7 +93,7 @@ async def main():
                            loop.create_task(parse_item(11)))
     outer = asyncio.gather(inner, loop.create_task(parse_item(12)))
     del inner
-    expect.add(NEVER_RETRIEVED, None, printed_type(ValueError))
+    expect.add(NEVER_RETRIEVED, parse_item.__name__, printed_type(ValueError))
     del outer
     await settle()
     log.info("gateway stopping")

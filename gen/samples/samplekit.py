@@ -188,15 +188,15 @@ class Expect:
             f.write("\n")
 
 
-def innermost(exc):
-    """Function name of the innermost frame of exc's own traceback."""
-    import traceback
-    frames = traceback.extract_tb(exc.__traceback__)
-    return frames[-1].name if frames else None
+def culprit_function(exc):
+    """Function name of the culprit of exc's own traceback (its innermost
+    application frame, else its innermost frame)."""
+    culprit = culprit_of(exc.__traceback__)
+    return culprit["function"] if culprit else None
 
 
 def group_leaves(group):
-    """(innermost function, printed type) of every leaf of an exception
+    """(culprit's function, printed type) of every leaf of an exception
     group, depth first, in printing order."""
     out = []
     for exc in group.exceptions:
@@ -204,7 +204,7 @@ def group_leaves(group):
                 and type(exc).__name__.endswith("ExceptionGroup"):
             out.extend(group_leaves(exc))
         else:
-            out.append((innermost(exc), printed_type(exc)))
+            out.append((culprit_function(exc), printed_type(exc)))
     return out
 
 

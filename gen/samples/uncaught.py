@@ -11,7 +11,7 @@ default excepthook:
 On 3.7+ asyncio.run() also cancels a leftover task whose cancellation
 handler fails, which logs "unhandled exception during asyncio.run()
 shutdown" with a traceback (a python.traceback event, README).
-Each chain is ONE python.traceback event (README: innermost frame of the LAST
+Each chain is ONE python.traceback event (README: the culprit of the LAST
 traceback of the chain).  Run with PYTHON_COLORS=1 on 3.13 for the colored
 variant (uncaught_color.log).
 """

@@ -76,7 +76,7 @@ static const char callback_312[] =
     "    raise RuntimeError(\"in callback\")\n"
     "RuntimeError: in callback\n";
 
-Test(classify, callback_event_takes_innermost_frame_and_final_type)
+Test(classify, callback_event_takes_its_culprit_and_final_type)
 {
 	size_t n = pipeline_run(callback_312, NULL, got);
 	cr_assert_eq(n, 1);
@@ -403,6 +403,7 @@ Test(classify, culprit_is_the_innermost_application_frame_of_the_last_tb)
 	size_t n = pipeline_run(text, NULL, got);
 	cr_assert_eq(n, 1);
 	cr_expect_str_eq(got[0].culprit, "/srv/app/prices.py:88 in refresh");
+	cr_expect_str_eq(got[0].coroutine, "refresh", "named after it");
 	cr_expect_str_eq(got[0].message, "Expecting value: line 1 column 1 "
 					 "(char 0)");
 	const char lib_only[] =
@@ -417,10 +418,52 @@ Test(classify, culprit_is_the_innermost_application_frame_of_the_last_tb)
 	cr_expect_str_eq(
 	    got[0].culprit,
 	    "/v/lib/python3.11/site-packages/h/d.py:29 in _connect");
+	cr_expect_str_eq(got[0].coroutine, "_connect");
 	n = pipeline_run("Task exception was never retrieved\n"
 			 "future: <Task finished coro=<f() done, defined at "
 			 "x.py:3> exception=TimeoutError()>\n",
 			 NULL, got);
 	cr_assert_eq(n, 1);
 	cr_expect_str_eq(got[0].culprit, "-", "no traceback, no culprit");
+}
+
+/* A group whose leaves fail inside the standard library, then a bare
+ * _GatheringFuture (no coro=) and a callback, both failing in json. */
+Test(classify, leaves_futures_and_callbacks_are_named_after_the_culprit)
+{
+	const char text[] =
+	    "  + Exception Group Traceback (most recent call last):\n"
+	    "  |   File \"/srv/app/main.py\", line 5, in main\n"
+	    "  | ExceptionGroup: x (1 sub-exception)\n"
+	    "  +-+---------------- 1 ----------------\n"
+	    "    | Traceback (most recent call last):\n"
+	    "    |   File \"/srv/app/feed.py\", line 12, in parse_feed\n"
+	    "    |   File \"/usr/lib/python3.12/json/decoder.py\", line 353, "
+	    "in raw_decode\n"
+	    "    | json.decoder.JSONDecodeError: Expecting value\n"
+	    "    +------------------------------------\n"
+	    "_GatheringFuture exception was never retrieved\n"
+	    "future: <_GatheringFuture finished exception=ValueError('v')>\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/app/items.py\", line 41, in parse_item\n"
+	    "  File \"/usr/lib/python3.12/json/decoder.py\", line 353, in "
+	    "raw_decode\n"
+	    "ValueError: v\n"
+	    "Exception in callback on_message('x')\n"
+	    "handle: <Handle on_message('x')>\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"/usr/lib/python3.12/asyncio/events.py\", line 84, in "
+	    "_run\n"
+	    "  File \"/srv/app/cb.py\", line 62, in on_message\n"
+	    "  File \"/usr/lib/python3.12/json/decoder.py\", line 353, in "
+	    "raw_decode\n"
+	    "ValueError: w\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 3, "events: %zu", n);
+	cr_expect_str_eq(got[0].rule, "python.exception-group");
+	cr_expect_str_eq(got[0].coroutine, "parse_feed");
+	cr_expect_str_eq(got[1].rule, "asyncio.exception-never-retrieved");
+	cr_expect_str_eq(got[1].coroutine, "parse_item");
+	cr_expect_str_eq(got[2].rule, "asyncio.exception-in-callback");
+	cr_expect_str_eq(got[2].coroutine, "on_message");
 }

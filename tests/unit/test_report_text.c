@@ -216,7 +216,7 @@ Test(report_text_width, an_unknown_width_keeps_the_full_table)
 	char *titles = title_row(full);
 	cr_expect_str_eq(
 	    titles, "COUNT  SEVERITY  COROUTINE            EXCEPTIONS     "
-		    "                           RULES                     "
+		    "                       RULES                     "
 		    "         FIRST                                       "
 		    "LAST                                        TIMELINE");
 	cr_expect(strstr(full, "many_tasks.log:76 2026-11-26 11:05:15") != NULL,
