@@ -37,10 +37,14 @@ struct group {
 	size_t size; /* bytes it took when last measured (group_size) */
 };
 
-/* A spilled run and its level: how many merges made it. */
+/* A spilled run and its level: how many merges made it. A run taken
+ * from a range's aggregate (agg_merge) has its lines of input
+ * SHIFT_INPUT shifted by LINE_BASE as it is read. */
 struct level_run {
 	struct th_spill_run *run;
 	unsigned level;
+	size_t shift_input;
+	uint64_t line_base; /* 0: none */
 };
 
 /* A set of runs kept in levels (see the top of this file). */
@@ -718,7 +722,11 @@ void agg_add_group(struct th_agg *a, const struct th_group *g,
 static struct group *group_decode(const struct th_agg *a, const void *p,
 				  size_t n);
 
-void agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
+static void runs_push(struct runs *rs, struct th_spill_run *run,
+		      unsigned level);
+static void runs_settle(struct th_agg *a, struct runs *rs, bool by_key);
+
+void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 	       uint64_t line_base)
 {
 	/* Only positions in INPUT move; one range scans one input. */
@@ -727,6 +735,20 @@ void agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
 		uint64_t shift = s->first_input == input ? line_base : 0;
 		agg_merge_group(dst, &s->g, s->first_input, s->last_input,
 				shift);
+	}
+	if (dst->spill_dir != NULL && !dst->finished) {
+		/* SRC's runs become DST's, their lines shifted as read:
+		 * read and spilled again, they would be written twice */
+		for (size_t r = 0; r < src->by_key.n; r++) {
+			runs_push(&dst->by_key, src->by_key.v[r].run, 0);
+			struct level_run *lr =
+			    &dst->by_key.v[dst->by_key.n - 1];
+			lr->shift_input = input;
+			lr->line_base = line_base;
+			runs_settle(dst, &dst->by_key, true);
+		}
+		src->by_key.n = 0;
+		return;
 	}
 	for (size_t r = 0; r < src->by_key.n; r++) {
 		struct th_spill_run *run = src->by_key.v[r].run;
@@ -806,8 +828,7 @@ static void agg_sort(struct th_agg *a)
 	qsort_r(a->sorted, a->n_groups, sizeof *a->sorted, group_cmp, a);
 }
 
-/* ---- readers
- * ------------------------------------------------------------ */
+/* ---- readers ------------------------------------------------------------- */
 
 /* True when the groups are read from runs (spilled, and too many for
  * memory even whole), not from groups[]. */
@@ -944,8 +965,7 @@ static bool agg_over_budget(const struct th_agg *a)
 	return a->n_groups > 0 && a->bytes + index > a->budget;
 }
 
-/* ---- records: a group as bytes
- * ------------------------------------------ */
+/* ---- records: a group as bytes ------------------------------------------- */
 
 /* A record: the count (8 bytes, little-endian, first so that report
  * order reads it without decoding), then each key value (a byte 0 for
@@ -1173,8 +1193,7 @@ static int rec_report_cmp(const void *x, size_t xn, const void *y, size_t yn,
 	return rec_key_cmp(x, xn, y, yn, ctx);
 }
 
-/* ---- runs
- * --------------------------------------------------------------- */
+/* ---- runs ---------------------------------------------------------------- */
 
 static void runs_push(struct runs *rs, struct th_spill_run *run, unsigned level)
 {
@@ -1182,7 +1201,7 @@ static void runs_push(struct runs *rs, struct th_spill_run *run, unsigned level)
 		rs->cap = rs->cap ? rs->cap * 2 : 16;
 		rs->v = xrealloc(rs->v, rs->cap * sizeof *rs->v);
 	}
-	rs->v[rs->n++] = (struct level_run){run, level};
+	rs->v[rs->n++] = (struct level_run){.run = run, .level = level};
 }
 
 static void runs_free(struct runs *rs)
@@ -1198,15 +1217,25 @@ typedef void (*group_sink)(struct th_agg *a, struct group *grp, void *ctx);
 
 /* Merges the N runs by key, adding up the parts of each group, and
  * gives every whole group in key order to SINK. */
-static void merge_parts(struct th_agg *a, struct th_spill_run **runs, size_t n,
-			group_sink sink, void *ctx)
+static void merge_parts(struct th_agg *a, const struct level_run *runs,
+			size_t n, group_sink sink, void *ctx)
 {
-	struct th_spill_merge *m = spill_merge_new(runs, n, rec_key_cmp, a);
+	struct th_spill_run *in[TH_SPILL_FANIN];
+	for (size_t i = 0; i < n; i++)
+		in[i] = runs[i].run;
+	struct th_spill_merge *m = spill_merge_new(in, n, rec_key_cmp, a);
 	struct group *cur = NULL;
 	const void *p;
 	size_t len;
 	while (spill_merge_next(m, &p, &len)) {
 		struct group *g = group_decode(a, p, len);
+		const struct level_run *from = &runs[spill_merge_source(m)];
+		if (from->line_base > 0 &&
+		    g->first_input == from->shift_input) {
+			/* as agg_merge shifts a range's groups */
+			g->g.first.line += from->line_base;
+			g->g.last.line += from->line_base;
+		}
 		if (cur != NULL && group_key_cmp(a, &cur->g, &g->g) == 0) {
 			group_merge(a, cur, &g->g, g->first_input,
 				    g->last_input, 0);
@@ -1242,7 +1271,7 @@ static void runs_merge(struct th_agg *a, struct runs *rs, size_t from, size_t n,
 		in[i] = rs->v[from + i].run;
 	struct th_spill_run *out = spill_run_new(a->spill_dir);
 	if (by_key) {
-		merge_parts(a, in, n, sink_run, out);
+		merge_parts(a, &rs->v[from], n, sink_run, out);
 	} else {
 		struct th_spill_merge *m =
 		    spill_merge_new(in, n, rec_report_cmp, a);
@@ -1260,12 +1289,10 @@ static void runs_merge(struct th_agg *a, struct runs *rs, size_t from, size_t n,
 	runs_push(rs, out, level);
 }
 
-/* Adds RUN to RS at level 0, then while the last TH_SPILL_FANIN runs
- * are of one level, merges them into one of the next. */
-static void runs_add(struct th_agg *a, struct runs *rs,
-		     struct th_spill_run *run, bool by_key)
+/* While the last TH_SPILL_FANIN runs of RS are of one level, merges
+ * them into one of the next. */
+static void runs_settle(struct th_agg *a, struct runs *rs, bool by_key)
 {
-	runs_push(rs, run, 0);
 	while (rs->n >= TH_SPILL_FANIN) {
 		size_t from = rs->n - TH_SPILL_FANIN;
 		unsigned level = rs->v[from].level;
@@ -1273,6 +1300,14 @@ static void runs_add(struct th_agg *a, struct runs *rs,
 			break; /* levels only go down along the list */
 		runs_merge(a, rs, from, TH_SPILL_FANIN, level + 1, by_key);
 	}
+}
+
+/* Adds RUN to RS at level 0 and settles the levels. */
+static void runs_add(struct th_agg *a, struct runs *rs,
+		     struct th_spill_run *run, bool by_key)
+{
+	runs_push(rs, run, 0);
+	runs_settle(a, rs, by_key);
 }
 
 /* Merges RS's last runs until at most TH_SPILL_FANIN are left. */
@@ -1336,10 +1371,7 @@ static void agg_finish(struct th_agg *a)
 	if (a->n_groups > 0)
 		agg_spill_into(a, &a->by_key, grp_cmp_key, true);
 	runs_reduce(a, &a->by_key, true);
-	struct th_spill_run *in[TH_SPILL_FANIN];
-	for (size_t i = 0; i < a->by_key.n; i++)
-		in[i] = a->by_key.v[i].run;
-	merge_parts(a, in, a->by_key.n, sink_final, NULL);
+	merge_parts(a, a->by_key.v, a->by_key.n, sink_final, NULL);
 	runs_free(&a->by_key);
 	if (a->out.n > 0 && a->n_groups > 0)
 		agg_spill_into(a, &a->out, grp_cmp_report, false);
@@ -1371,10 +1403,10 @@ uint64_t agg_spilled(const struct th_agg *a)
 	return a->spilled;
 }
 
-struct th_agg *agg_new_like(const struct th_agg *a, size_t share)
+struct th_agg *agg_new_like(const struct th_agg *a)
 {
 	struct th_agg *b = agg_new(a->catalog, a->keys, a->n_keys);
 	if (a->spill_dir != NULL)
-		agg_spill_to(b, a->spill_dir, a->budget / (share ? share : 1));
+		agg_spill_to(b, a->spill_dir, a->budget);
 	return b;
 }

@@ -86,10 +86,8 @@ void agg_free(struct th_agg *a);
  * first group. */
 void agg_spill_to(struct th_agg *a, const char *dir, size_t budget);
 
-/* A new, empty aggregate with A's catalog and keys that spills to A's
- * directory within 1/SHARE of A's budget (SHARE aggregates of a -j scan
- * are alive at once). */
-struct th_agg *agg_new_like(const struct th_agg *a, size_t share);
+/* A new, empty aggregate with A's catalog, keys, directory and budget. */
+struct th_agg *agg_new_like(const struct th_agg *a);
 
 /* Spills the groups in memory now, when A spills at all: an aggregate
  * that waits to be merged holds no memory meanwhile. */
@@ -113,9 +111,9 @@ void agg_add_group(struct th_agg *a, const struct th_group *g,
 
 /* Merges every group of SRC (same rules and keys) into DST. Lines of
  * input INPUT in SRC are shifted by LINE_BASE: a range of a file scanned
- * apart counts its lines from 1. SRC's spilled runs are read, not
- * taken. */
-void agg_merge(struct th_agg *dst, const struct th_agg *src, size_t input,
+ * apart counts its lines from 1. SRC's spilled runs move to DST when it
+ * spills too (SRC is left without them), else they are read. */
+void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 	       uint64_t line_base);
 
 /* Sets the novelty of group G, the one agg_next gave last or one of

@@ -319,7 +319,11 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	run_init(&run, rules_ignore_count(rules));
 	struct th_agg *agg =
 	    agg_new(rules_catalog(rules), o->group_by, o->n_group_by);
-	agg_spill_to(agg, o->temp_dir, o->buffer_size);
+	/* -j N: the report's aggregate and N work items' at once, each
+	 * within its share of the budget (README.md, "Memory and temporary
+	 * files") */
+	size_t shares = o->jobs > 1 ? o->jobs + 1 : 1;
+	agg_spill_to(agg, o->temp_dir, o->buffer_size / shares);
 	struct th_report_ctx ctx = {.out = stdout,
 				    .catalog = rules_catalog(rules),
 				    .agg = agg,

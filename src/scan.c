@@ -503,8 +503,8 @@ static void *work(void *arg)
 		if (i >= s->n_items)
 			break;
 		struct item *it = &s->items[i];
-		/* each item's aggregate, and the report's, in their share */
-		it->agg = agg_new_like(s->agg, s->opt.jobs + 1);
+		/* the report's budget is a share of -S (main.c) */
+		it->agg = agg_new_like(s->agg);
 		ln->agg = it->agg;
 		scan_item(ln, it, s->run->inputs[it->input].name);
 		it->run = run;
@@ -531,7 +531,7 @@ static void rescan_whole(struct th_scanner *s, size_t first)
 	     i++) {
 		struct item *r = &s->items[i];
 		agg_free(r->agg);
-		r->agg = agg_new_like(s->agg, s->opt.jobs + 1);
+		r->agg = agg_new_like(s->agg);
 		run_fini(&r->run);
 		run_init(&r->run, rules_ignore_count(s->rules));
 		free(r->error);
