@@ -156,6 +156,9 @@ static void group_free(struct group *grp)
 	free(g->first.input);
 	free(g->last.input);
 	free(g->example);
+	free(g->culprit.file);
+	free(g->culprit.function);
+	free(g->message);
 	free(grp);
 }
 
@@ -477,8 +480,43 @@ static void example_set(struct th_agg *a, struct th_group *g,
 	g->example_len = n;
 }
 
-/* Moves first / last (and the example with first) when EV is earlier /
- * later. A group's first event sets both. */
+/* A copy of S, which may be NULL. */
+static char *dup_opt(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* Replaces the group's culprit and message with EV's. */
+static void first_facts_set(struct th_group *g, const struct th_event *ev)
+{
+	free(g->culprit.file);
+	free(g->culprit.function);
+	free(g->message);
+	g->culprit = (struct th_group_culprit){0};
+	if (event_has_culprit(ev)) {
+		g->culprit.file = xstrdup(ev->culprit.file.v);
+		g->culprit.line = ev->culprit.line;
+		g->culprit.function = xstrdup(ev->culprit.function.v);
+	}
+	g->message = event_has(ev, TH_F_MESSAGE)
+			 ? xstrdup(ev->fields[TH_F_MESSAGE].v)
+			 : NULL;
+}
+
+/* Copies SRC's culprit and message into G (a group's first moved). */
+static void first_facts_copy(struct th_group *g, const struct th_group *src)
+{
+	free(g->culprit.file);
+	free(g->culprit.function);
+	free(g->message);
+	g->culprit = (struct th_group_culprit){dup_opt(src->culprit.file),
+					       src->culprit.line,
+					       dup_opt(src->culprit.function)};
+	g->message = dup_opt(src->message);
+}
+
+/* Moves first / last (and the example, culprit and message with first)
+ * when EV is earlier / later. A group's first event sets both. */
 static void group_where(struct th_agg *a, struct group *grp,
 			const struct th_event *ev)
 {
@@ -487,6 +525,7 @@ static void group_where(struct th_agg *a, struct group *grp,
 		where_set(&g->first, ev);
 		grp->first_input = ev->input_index;
 		example_set(a, g, ev);
+		first_facts_set(g, ev);
 	}
 	if (g->count == 1 || where_cmp(ev, &g->last, grp->last_input) > 0) {
 		where_set(&g->last, ev);
@@ -649,6 +688,7 @@ static void group_widen(struct group *grp, const struct th_group *src,
 		g->example = xstrndup(src->example ? src->example : "",
 				      src->example ? src->example_len : 0);
 		g->example_len = src->example ? src->example_len : 0;
+		first_facts_copy(g, src);
 	}
 	int cl =
 	    fresh ? 1
@@ -946,6 +986,8 @@ static size_t group_size(const struct th_agg *a, const struct group *grp)
 	n += str_size(g->first.input) + str_size(g->last.input);
 	if (g->example != NULL)
 		n += g->example_len + 1 + AGG_BLOCK;
+	n += str_size(g->culprit.file) + str_size(g->culprit.function) +
+	     str_size(g->message);
 	return n;
 }
 
@@ -1011,11 +1053,6 @@ static void put_opt_str(struct th_spill_buf *b, const char *s)
 static const char *get_opt_str(struct th_spill_reader *r)
 {
 	return get_byte(r) ? spill_get_str(r) : NULL;
-}
-
-static char *dup_opt(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
 }
 
 static void put_capped(struct th_spill_buf *b, const struct th_capped *l)
@@ -1109,6 +1146,10 @@ static void group_encode(const struct th_agg *a, const struct group *grp,
 	spill_put_u64(b, g->example ? g->example_len + 1 : 0);
 	if (g->example != NULL)
 		spill_put_bytes(b, g->example, g->example_len);
+	put_opt_str(b, g->culprit.file);
+	spill_put_u64(b, g->culprit.line);
+	put_opt_str(b, g->culprit.function);
+	put_opt_str(b, g->message);
 	put_timeline(b, &g->timeline);
 	put_byte(b, g->novelty);
 }
@@ -1147,6 +1188,10 @@ static struct group *group_decode(const struct th_agg *a, const void *p,
 		g->example = xstrndup(spill_get_span(&r, g->example_len),
 				      g->example_len);
 	}
+	g->culprit.file = dup_opt(get_opt_str(&r));
+	g->culprit.line = spill_get_u64(&r);
+	g->culprit.function = dup_opt(get_opt_str(&r));
+	g->message = dup_opt(get_opt_str(&r));
 	get_timeline(&r, &g->timeline);
 	g->novelty = (enum th_novelty)get_byte(&r);
 	if (r.p != r.end)

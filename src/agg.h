@@ -23,7 +23,8 @@
  *
  * A field value is taken up to its first NUL byte: keys and list entries
  * are C strings. first/last are the earliest/latest events by time when both
- * have one, else by input_index then line; the example follows "first".
+ * have one, else by input_index then line; the example, culprit and
+ * message follow "first".
  */
 #ifndef TH_AGG_H
 #define TH_AGG_H
@@ -50,6 +51,13 @@ struct th_count {
 	uint64_t count;
 };
 
+/* A group's culprit: the frame its first event is named after. */
+struct th_group_culprit {
+	char *file; /* NULL: the first event had no culprit */
+	uint64_t line;
+	char *function;
+};
+
 /* --state: whether an earlier run saw the group (unknown without one). */
 enum th_novelty { TH_NOVELTY_UNKNOWN, TH_NOVELTY_SEEN, TH_NOVELTY_NEW };
 
@@ -70,6 +78,10 @@ struct th_group {
 			  TH_MAX_EXAMPLE bytes on a character
 			  boundary; may hold NUL bytes */
 	size_t example_len;
+	/* the culprit and exception message of the first event, like the
+	   example (message NULL: none) */
+	struct th_group_culprit culprit;
+	char *message;
 	/* its events that have a time, by second (see timeline.h) */
 	struct th_timeline timeline;
 	enum th_novelty novelty; /* set by state_mark_groups */

@@ -550,6 +550,39 @@ static bool read_example(struct reader *rd, json_t *v, const char *path,
 	return true;
 }
 
+/* "culprit" ({"file", "line", "function"} or null) and "message" (a
+ * string or null) of the group's first event, into G (borrowed). Both are
+ * optional: a report written before they existed has neither. */
+static bool read_first_facts(struct reader *rd, json_t *grp, const char *path,
+			     struct th_group *g)
+{
+	char p[128];
+	const char *message, *file, *function;
+	json_t *m = json_object_get(grp, "message");
+	snprintf(p, sizeof p, "%s.message", path);
+	if (m != NULL && !want_name(rd, m, p, true, &message))
+		return false;
+	g->message = m != NULL ? (char *)message : NULL; /* read only */
+	json_t *c = json_object_get(grp, "culprit");
+	snprintf(p, sizeof p, "%s.culprit", path);
+	if (c == NULL || json_is_null(c))
+		return true;
+	if (!want_type(rd, c, p, JSON_OBJECT, "an object or null"))
+		return false;
+	char fp[3][160];
+	snprintf(fp[0], sizeof fp[0], "%s.file", p);
+	snprintf(fp[1], sizeof fp[1], "%s.line", p);
+	snprintf(fp[2], sizeof fp[2], "%s.function", p);
+	if (!want_name(rd, member(rd, c, p, "file"), fp[0], false, &file) ||
+	    !want_uint(rd, member(rd, c, p, "line"), fp[1], &g->culprit.line) ||
+	    !want_name(rd, member(rd, c, p, "function"), fp[2], false,
+		       &function))
+		return false;
+	g->culprit.file = (char *)file; /* only read by agg_add_group */
+	g->culprit.function = (char *)function;
+	return true;
+}
+
 /* The optional extras: *_capped and exceptions_other. */
 static bool read_extras(struct reader *rd, json_t *grp, const char *path,
 			struct th_group *g)
@@ -705,6 +738,7 @@ static bool read_group_fields(struct reader *rd, json_t *grp, const char *path,
 			  &g->first) &&
 	       read_where(rd, member(rd, grp, path, "last"), p[3], &g->last) &&
 	       read_example(rd, member(rd, grp, path, "example"), ep, g) &&
+	       read_first_facts(rd, grp, path, g) &&
 	       read_extras(rd, grp, path, g) && read_timeline(rd, grp, path, g);
 }
 

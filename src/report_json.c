@@ -411,6 +411,24 @@ static void timeline_json(struct jw *w, const struct th_group *g)
 	jw_close(w, '}');
 }
 
+/* "culprit": {"file", "line", "function"} of the group's first event, or
+ * null. */
+static void culprit_json(struct jw *w, const struct th_group_culprit *c)
+{
+	if (c->file == NULL) {
+		jw_cstr(w, NULL);
+		return;
+	}
+	jw_open(w, '{');
+	jw_key(w, "file");
+	jw_cstr(w, c->file);
+	jw_key(w, "line");
+	jw_uint(w, c->line);
+	jw_key(w, "function");
+	jw_cstr(w, c->function);
+	jw_close(w, '}');
+}
+
 /* One entry of "groups" (README.md, "The JSON report"), then the extras. */
 static void group_json(struct jw *w, struct jw_counts *c,
 		       const struct th_report_ctx *ctx,
@@ -437,6 +455,10 @@ static void group_json(struct jw *w, struct jw_counts *c,
 	where_json(w, &g->last);
 	jw_key(w, "example");
 	jw_text(w, g->example ? g->example : "", g->example_len);
+	jw_key(w, "culprit");
+	culprit_json(w, &g->culprit);
+	jw_key(w, "message");
+	jw_cstr(w, g->message);
 	jw_key(w, "tasks_capped");
 	jw_bool(w, g->tasks.capped);
 	jw_key(w, "defined_at_capped");

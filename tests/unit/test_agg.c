@@ -46,6 +46,9 @@ struct spec {
 	uint64_t line;
 	const char *time;
 	const char *text; /* NULL: "event at line N" */
+	const char *message;
+	const char *culprit; /* "FILE FUNCTION"; NULL: none */
+	uint64_t culprit_line;
 };
 
 static void set_field(struct th_event *ev, enum th_field f, const char *v)
@@ -77,6 +80,14 @@ static void make_event(struct th_event *ev, const struct th_catalog *r,
 	set_field(ev, TH_F_EXCEPTION, s.exception);
 	set_field(ev, TH_F_TASK, s.task);
 	set_field(ev, TH_F_DEFINED_AT, s.defined_at);
+	set_field(ev, TH_F_MESSAGE, s.message);
+	if (s.culprit != NULL) {
+		size_t file = strcspn(s.culprit, " ");
+		const char *fn = s.culprit + file + 1;
+		event_set_culprit(ev, (struct th_span){s.culprit, file},
+				  s.culprit_line,
+				  (struct th_span){fn, strlen(fn)});
+	}
 }
 
 /* An aggregate over the test rules, with the event used to feed it. */
@@ -534,6 +545,32 @@ Test(agg, example_is_the_text_of_the_first_event)
 	close_agg(f);
 }
 
+Test(agg, culprit_and_message_are_the_first_events)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	add(f, (struct spec){.coroutine = "c",
+			     .line = 50,
+			     .message = "later",
+			     .culprit = "b.py run",
+			     .culprit_line = 9});
+	add(f, (struct spec){.coroutine = "c",
+			     .line = 7,
+			     .message = "earlier",
+			     .culprit = "a.py get",
+			     .culprit_line = 88});
+	add(f, (struct spec){.coroutine = "c", .line = 90});
+	add(f, (struct spec){.coroutine = "d", .line = 3});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 2);
+	cr_expect_str_eq(g[0]->message, "earlier");
+	cr_expect_str_eq(g[0]->culprit.file, "a.py");
+	cr_expect_str_eq(g[0]->culprit.function, "get");
+	cr_expect_eq(g[0]->culprit.line, 88);
+	cr_expect_null(g[1]->message, "an event without a message");
+	cr_expect_null(g[1]->culprit.file, "nor a culprit");
+	close_agg(f);
+}
+
 Test(agg, long_example_is_cut_on_a_character_boundary)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
@@ -727,6 +764,11 @@ static void expect_same_group(const struct th_group *x,
 	cr_expect_eq(x->example_len, y->example_len);
 	if (x->example_len == y->example_len && x->example_len > 0)
 		cr_expect(memcmp(x->example, y->example, x->example_len) == 0);
+	expect_same_str(x->message, y->message, "message");
+	expect_same_str(x->culprit.file, y->culprit.file, "culprit file");
+	expect_same_str(x->culprit.function, y->culprit.function,
+			"culprit function");
+	cr_expect_eq(x->culprit.line, y->culprit.line);
 	cr_expect(memcmp(&x->timeline, &y->timeline, sizeof x->timeline) == 0,
 		  "timelines differ");
 	cr_expect_eq(x->novelty, y->novelty);
@@ -769,6 +811,8 @@ static struct spec many_groups_event(size_t i, char *task, char *where,
 				     "TimeoutError"};
 	static const char *rules[] = {"test.error", "test.warning",
 				      "test.info"};
+	static const char *messages[] = {"boom", NULL, "timed out", "gone"};
+	static const char *culprits[] = {"a.py get", "b.py put", NULL};
 	sprintf(task, "Task-%zu", (i * 7919) % 1500);
 	sprintf(where, "app/m%zu.py:%zu", i % 37, (i * 13) % 101);
 	sprintf(time, "2024-05-01T10:%02zu:%02zu", (i / 60) % 60, i % 60);
@@ -780,7 +824,10 @@ static struct spec many_groups_event(size_t i, char *task, char *where,
 			     .input = i % 2 ? "a.log" : "b.log",
 			     .input_index = i % 2,
 			     .line = 1000 - i % 1000,
-			     .time = i % 11 ? time : NULL};
+			     .time = i % 11 ? time : NULL,
+			     .message = messages[i % 4],
+			     .culprit = culprits[i % 3],
+			     .culprit_line = i % 97};
 }
 
 static void feed_many(struct fixture *f, size_t n)

@@ -217,8 +217,8 @@ Test(merge, reports_of_the_parts_add_up_to_the_report_of_the_whole)
 	for (size_t i = 0; i < json_array_size(mg); i++) {
 		json_t *x = json_array_get(mg, i), *y = json_array_get(wg, i);
 		static const char *const same[] = {
-		    "key",	"count", "rules",      "exceptions",
-		    "severity", "tasks", "defined_at", "example"};
+		    "key",   "count",	   "rules",   "exceptions", "severity",
+		    "tasks", "defined_at", "example", "culprit",    "message"};
 		for (size_t f = 0; f < sizeof same / sizeof same[0]; f++)
 			cr_expect(json_equal(json_object_get(x, same[f]),
 					     json_object_get(y, same[f])),
@@ -328,6 +328,8 @@ Test(merge, several_reports_in_one_buffer_are_each_merged)
 }
 
 /* ---- hand-written reports ------------------------------------------------ */
+
+static void expect_refused(const char *report, const char *want);
 
 /* A report with one group, FIELDS being the group's JSON members after
  * "key" (each test writes what it needs). */
@@ -504,6 +506,64 @@ Test(merge, first_and_last_widen_by_time_and_the_example_follows_first)
 	json_decref(j);
 	char *all[] = {early, late, a, b, merged};
 	for (size_t i = 0; i < 5; i++)
+		free(all[i]);
+}
+
+Test(merge, culprit_and_message_follow_first_and_may_be_absent)
+{
+	char *early =
+	    group("{\"x.r\": 1}", "info", "[]", "2024-01-01T09:00:00", "early");
+	char *late =
+	    group("{\"x.r\": 1}", "info", "[]", "2024-01-01T10:00:00", "late");
+	char *early_facts, *late_facts;
+	cr_assert(asprintf(&early_facts,
+			   "%s, \"culprit\": {\"file\": \"app/users.py\", "
+			   "\"line\": 88, \"function\": \"fetch_user\"}, "
+			   "\"message\": \"down\"",
+			   early) > 0);
+	cr_assert(asprintf(&late_facts,
+			   "%s, \"culprit\": null, \"message\": null",
+			   late) > 0);
+	char *a = report("{\"coroutine\": \"c\"}", late_facts, "{}", "a.log");
+	char *b = report("{\"coroutine\": \"c\"}", early_facts, "{}", "b.log");
+	char *old = report("{\"coroutine\": \"c\"}", late, "{}", "c.log");
+	char *merged = merge_reports((char *[]){a, b, old}, 3);
+	json_t *j = parse(merged);
+	json_t *g = json_array_get(json_object_get(j, "groups"), 0);
+	json_t *c = json_object_get(g, "culprit");
+	cr_expect_str_eq(json_string_value(json_object_get(c, "file")),
+			 "app/users.py", "%s", merged);
+	cr_expect_eq(json_integer_value(json_object_get(c, "line")), 88);
+	cr_expect_str_eq(json_string_value(json_object_get(c, "function")),
+			 "fetch_user");
+	cr_expect_str_eq(json_string_value(json_object_get(g, "message")),
+			 "down");
+	json_decref(j);
+	char *only_late = merge_reports((char *[]){a, old}, 2);
+	j = parse(only_late);
+	g = json_array_get(json_object_get(j, "groups"), 0);
+	cr_expect(json_is_null(json_object_get(g, "culprit")), "%s", only_late);
+	cr_expect(json_is_null(json_object_get(g, "message")));
+	json_decref(j);
+	const char *bad[][2] = {
+	    {"\"message\": \"down\"", "\"message\": 3"},
+	    {"\"line\": 88", "\"line\": \"88\""},
+	    {", \"function\": \"fetch_user\"", ""},
+	};
+	const char *want[] = {"groups[0].message: expected a string or null",
+			      "groups[0].culprit.line: expected a count",
+			      "groups[0].culprit: no \"function\" field"};
+	for (size_t i = 0; i < 3; i++) {
+		const char *at = strstr(b, bad[i][0]);
+		cr_assert(at != NULL);
+		char edited[4096];
+		snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - b), b,
+			 bad[i][1], at + strlen(bad[i][0]));
+		expect_refused(edited, want[i]);
+	}
+	char *all[] = {early, late, early_facts, late_facts, a,
+		       b,     old,  merged,	 only_late};
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		free(all[i]);
 }
 

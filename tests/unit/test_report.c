@@ -320,11 +320,13 @@ Test(report_json, group_has_every_field_in_spec_order_then_extras)
 				    "first",
 				    "last",
 				    "example",
+				    "culprit",
+				    "message",
 				    "tasks_capped",
 				    "defined_at_capped",
 				    "exceptions_other",
 				    "timeline"};
-	expect_keys(g, keys, 14, "groups[0]");
+	expect_keys(g, keys, 16, "groups[0]");
 	const char *const key_keys[] = {"coroutine"};
 	expect_keys(json_object_get(g, "key"), key_keys, 1, "key");
 	cr_expect_str_eq(str_at(json_object_get(g, "key"), "coroutine"),
