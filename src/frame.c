@@ -212,6 +212,10 @@ static const struct th_marker split_markers[] = {
     /* Docker's marker is on every line: its fingerprint is the one
      * place in a line it matches, not the '","' also before "time" */
     {"\",\"stream\":\"", "\\n", 7},
+    /* journalctl -o json writes a MESSAGE that is not printable UTF-8
+     * (an ANSI color, a byte that is not UTF-8) as an array of byte
+     * values, in which no literal shows */
+    {"\"MESSAGE\":[", NULL, -1},
 };
 
 const struct th_marker *frame_split_markers(size_t *n)

@@ -1,7 +1,7 @@
 /* frame.h - recognise the framing a log collector puts around every line:
  * Kubernetes CRI, syslog and journald (short and short-iso), `kubectl logs
- * --prefix` and `docker compose logs`. (Docker's json-file and JSON log
- * records need decoding and live in prefix.c.)
+ * --prefix` and `docker compose logs`. (Docker's json-file, journalctl -o
+ * json and JSON log records need decoding and live in prefix.c.)
  *
  * Owns:        nothing: pure functions over a line.
  * Caller owns: the line; every span in a struct th_frame points into it.
@@ -45,8 +45,9 @@ bool frame_any(struct th_span line, struct th_frame *out);
 /* The markers of a line a container runtime split into pieces (CRI "P"
  * lines, Docker entries without an escaped newline): the buffer search
  * must stop at such a first piece although no rule's literal is in it,
- * as a trigger may straddle the pieces (prefix.c joins them). *N gets
- * their number; the table is static. */
+ * as a trigger may straddle the pieces (prefix.c joins them). Likewise a
+ * journalctl -o json record whose MESSAGE is an array of byte values.
+ * *N gets their number; the table is static. */
 const struct th_marker *frame_split_markers(size_t *n);
 
 #endif

@@ -326,6 +326,20 @@ void isotime_from_epoch(int64_t sec, struct th_time *out)
 	*out = t;
 }
 
+void isotime_from_epoch_usec(int64_t usec, struct th_time *out)
+{
+	int64_t sec = usec / 1000000, frac = usec % 1000000;
+	if (frac < 0) {
+		frac += 1000000;
+		sec--;
+	}
+	isotime_from_epoch(sec, out);
+	if (isotime_known(out)) {
+		out->nsec = (uint32_t)frac * 1000;
+		out->digits = 6;
+	}
+}
+
 /* ---- printing ---------------------------------------------------------- */
 
 /* T's fraction as ".123" (as many digits as written), or "". */

@@ -101,6 +101,10 @@ bool isotime_read_syslog(struct th_span s, int64_t now, int now_year,
 /* SEC seconds since the epoch as a UTC time. */
 void isotime_from_epoch(int64_t sec, struct th_time *out);
 
+/* USEC microseconds since the epoch (journald's __REALTIME_TIMESTAMP) as a
+ * UTC time with six fraction digits. */
+void isotime_from_epoch_usec(int64_t usec, struct th_time *out);
+
 /* Reads a time exactly as isotime_print prints it (a report's); false for
  * any other text, so printing it again gives S back. */
 bool isotime_read_printed(const char *s, struct th_time *out);

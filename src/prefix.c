@@ -47,6 +47,7 @@ struct th_prefixer {
  * records. */
 struct framed {
 	struct th_span message;
+	bool lines; /* the message may hold several lines (journald) */
 	uint32_t source;
 	struct th_time time;
 	uint64_t number, offset, end_offset;
@@ -484,6 +485,111 @@ static bool docker_line(struct th_prefixer *p, struct th_span line,
 	return true;
 }
 
+/* A journal record's MESSAGE into *OUT (in the arena): a string, or the
+ * array of byte values journalctl writes for text that is not printable
+ * UTF-8 (an ANSI color, a byte that is not UTF-8). */
+static bool journal_message(struct th_prefixer *p, json_t *msg,
+			    struct th_span *out)
+{
+	if (json_is_string(msg)) {
+		size_t n = json_string_length(msg);
+		char *at = arena_put(p, json_string_value(msg), n);
+		*out = (struct th_span){at ? at : "", at ? n : 0};
+		return true;
+	}
+	size_t n = json_array_size(msg);
+	if (!json_is_array(msg) || p->used + n > ARENA_SIZE)
+		return false;
+	char *at = p->arena + p->used;
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_array_get(msg, i);
+		json_int_t b = json_is_integer(v) ? json_integer_value(v) : -1;
+		if (b < 0 || b > 255)
+			return false;
+		at[i] = (char)b;
+	}
+	p->used += n;
+	*out = (struct th_span){at, n};
+	return true;
+}
+
+/* The string value of KEY in O, or an empty span. */
+static struct th_span json_span(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_string(v))
+		return (struct th_span){"", 0};
+	return (struct th_span){json_string_value(v), json_string_length(v)};
+}
+
+/* The writer of a journal record, named as syslog names it: "host
+ * ident[pid]" (see frame_syslog), so one program reads the same whichever
+ * way journalctl printed it. 0 when the record names none. */
+static uint32_t journal_source(json_t *o)
+{
+	struct th_span host = json_span(o, "_HOSTNAME");
+	struct th_span ident = json_span(o, "SYSLOG_IDENTIFIER");
+	struct th_span pid = json_span(o, "_PID");
+	char name[3 * TH_MAX_FIELD];
+	int n = snprintf(
+	    name, sizeof name, "%.*s %.*s[%.*s]",
+	    (int)(host.n < TH_MAX_FIELD ? host.n : TH_MAX_FIELD), host.p,
+	    (int)(ident.n < TH_MAX_FIELD ? ident.n : TH_MAX_FIELD), ident.p,
+	    (int)(pid.n < TH_MAX_FIELD ? pid.n : TH_MAX_FIELD), pid.p);
+	if (host.n + ident.n + pid.n == 0 || n < 0)
+		return 0;
+	size_t len = (size_t)n < sizeof name ? (size_t)n : sizeof name - 1;
+	return source_id((struct th_span){name, len});
+}
+
+/* __REALTIME_TIMESTAMP: microseconds since the epoch, as a string of
+ * digits (journalctl) or a number. */
+static void journal_time(json_t *o, struct th_time *out)
+{
+	json_t *v = json_object_get(o, "__REALTIME_TIMESTAMP");
+	int64_t usec = 0;
+	if (json_is_integer(v)) {
+		usec = json_integer_value(v);
+	} else {
+		struct th_span s = json_span(o, "__REALTIME_TIMESTAMP");
+		if (s.n == 0 || s.n > 18) /* 18 digits fit int64_t */
+			return;
+		for (size_t i = 0; i < s.n; i++) {
+			if (!is_digit(s.p[i]))
+				return;
+			usec = usec * 10 + (s.p[i] - '0');
+		}
+	}
+	isotime_from_epoch_usec(usec, out);
+}
+
+/* journalctl -o json: one record per line, its keys in any order
+ * ({"__REALTIME_TIMESTAMP":"1732442401000000","_HOSTNAME":"web-1",
+ * "SYSLOG_IDENTIFIER":"worker","_PID":"812","MESSAGE":"text",...}).
+ * Sets F's message (one line of the program's output, or several when a
+ * program sent a multi-line MESSAGE), source and time. False for any
+ * other line: the timestamp key is looked for before jansson runs. */
+static bool journal_line(struct th_prefixer *p, struct th_span line,
+			 struct framed *f)
+{
+	static const char key[] = "\"__REALTIME_TIMESTAMP\"";
+	if (memmem(line.p, line.n, key, sizeof key - 1) == NULL)
+		return false;
+	json_t *o = json_loadb(line.p, line.n, JSON_ALLOW_NUL, NULL);
+	struct th_span m;
+	if (!json_is_object(o) ||
+	    !journal_message(p, json_object_get(o, "MESSAGE"), &m)) {
+		json_decref(o);
+		return false;
+	}
+	f->message = m;
+	f->lines = true;
+	f->source = journal_source(o);
+	journal_time(o, &f->time);
+	json_decref(o);
+	return true;
+}
+
 /* CRI "P" and Docker lines without a newline are pieces of one line:
  * keeps a piece for later (returns false), or puts the kept pieces in
  * front of the last one (returns true). */
@@ -570,6 +676,8 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 	} else if (line.n > 8 && memcmp(line.p, "{\"log\":", 7) == 0 &&
 		   docker_line(p, line, f, &partial)) {
 		/* message, source and time set */
+	} else if (line.n > 0 && line.p[0] == '{' && journal_line(p, line, f)) {
+		/* message, source and time set */
 	} else if (frame_any(line, &fr)) {
 		if (fr.time_kind == TH_TIME_NONE)
 			stacked_time(&fr);
@@ -610,6 +718,22 @@ static void split_message(struct th_prefixer *p, struct framed *f)
 	if (m.n > 1 && m.p[0] == '{' && json_record(p, f, m))
 		return;
 	add_record(p, f, m, false, false);
+}
+
+/* split_message for each line of F's message when it may hold several
+ * (a journal record's), else for the message. */
+static void split_lines(struct th_prefixer *p, struct framed *f)
+{
+	struct th_span m = f->message;
+	const char *nl;
+	while (f->lines && (nl = memchr(m.p, '\n', m.n)) != NULL) {
+		f->message = (struct th_span){m.p, (size_t)(nl - m.p)};
+		split_message(p, f);
+		m.n -= (size_t)(nl - m.p) + 1;
+		m.p = nl + 1;
+	}
+	f->message = m;
+	split_message(p, f);
 }
 
 /* True when LINE starts with a blank, as most lines of a traceback do:
@@ -659,7 +783,7 @@ size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
 			   .offset = line->offset,
 			   .end_offset = end_offset};
 	if (unframe(p, text, &f))
-		split_message(p, &f);
+		split_lines(p, &f);
 	*out = p->recs;
 	return p->n_recs;
 }
@@ -715,9 +839,12 @@ bool prefix_is_framed(struct th_span line)
 
 bool prefix_may_split(struct th_span line)
 {
+	static const char journal[] = "\"__REALTIME_TIMESTAMP\"";
 	struct th_frame fr;
 	return (line.n > 8 && memcmp(line.p, "{\"log\":", 7) == 0) ||
-	       frame_cri(line, &fr);
+	       frame_cri(line, &fr) ||
+	       (line.n > 0 && line.p[0] == '{' &&
+		memmem(line.p, line.n, journal, sizeof journal - 1) != NULL);
 }
 
 uint32_t prefix_last_source(const struct th_prefixer *p)

@@ -1,8 +1,9 @@
 /* prefix.h - take a raw line apart into the records the assembler reads:
  * remove the framing a collector put around it (Kubernetes CRI, Docker
- * json-file, syslog and journald, `kubectl logs --prefix`, `docker compose
- * logs`), decode JSON log records, and tell from a logging prefix whether
- * a new log record starts, which writer it came from and when.
+ * json-file, syslog and journald, `journalctl -o json`, `kubectl logs
+ * --prefix`, `docker compose logs`), decode JSON log records, and tell from a
+ * logging prefix whether a new log record starts, which writer it came from and
+ * when.
  *
  * Owns:        its buffers: decoded text, CRI partial lines waiting for
  *              their last piece, the records of the current line.
@@ -64,8 +65,11 @@ bool prefix_safe_boundary(const struct th_prefixer *p, struct th_span line);
 /* True when LINE carries a collector's framing or is a JSON record. */
 bool prefix_is_framed(struct th_span line);
 
-/* True when LINE is framed by a container runtime that splits long lines
- * into pieces (CRI, Docker json-file). */
+/* True when LINE is framed so that a trigger may not show in its bytes:
+ * by a container runtime that splits long lines into pieces (CRI, Docker
+ * json-file), or by journalctl -o json, which writes a MESSAGE that is
+ * not printable UTF-8 as an array of byte values. The search must then
+ * also stop at the framing's markers (frame_split_markers). */
 bool prefix_may_split(struct th_span line);
 
 /* Removes ANSI CSI escapes ("\x1b[1;35m") from IN into OUT (capacity at

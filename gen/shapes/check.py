@@ -96,6 +96,19 @@ def by_prefix(rx, writer_group, text_group):
     return read
 
 
+def read_journal_json(path):
+    out = {}
+    for line in read_lines(path):
+        rec = json.loads(line)
+        assert re.match(r"^\d{16}$", rec["__REALTIME_TIMESTAMP"]), rec
+        msg = rec["MESSAGE"]
+        if isinstance(msg, list):  # not printable UTF-8: byte values
+            msg = bytes(msg).decode("utf-8", "surrogateescape")
+        writer = "%s[%s]" % (rec["SYSLOG_IDENTIFIER"], rec["_PID"])
+        out.setdefault(writer, []).append(msg)
+    return out
+
+
 def read_crlf_bom(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -135,6 +148,7 @@ READERS = [  # (log file name pattern, reader, wrapped?)
     (r"^docker-json", read_docker, True),
     (r"^syslog", by_prefix(SYSLOG, 2, 3), True),
     (r"^journal-short-iso", by_prefix(SHORT_ISO, 2, 3), True),
+    (r"^journal-json", read_journal_json, True),
     (r"^kubectl-prefix-timestamps", by_prefix(KUBECTL_TS, 1, 3), True),
     (r"^kubectl-prefix", by_prefix(KUBECTL, 1, 3), True),
     (r"^compose", by_prefix(COMPOSE, 1, 2), True),

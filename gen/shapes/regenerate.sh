@@ -126,6 +126,8 @@ wrap kubectl-prefix-timestamps kubectl-ts 106 --names api-7d9f8c6b5-x2xkq,api-5c
 wrap compose                   compose   107 --names api-1,worker-1 \
     $S/py3.12/uncaught.log $S/py3.12/taskgroup.log
 wrap crlf-bom                  crlf-bom  108 $S/py3.12/future_never_retrieved.log $S/py3.12/destroyed_pending.log
+wrap journal-json              journal-json 109 --names 'worker[812],api[977]' \
+    $S/py3.12/never_retrieved.log $S/py3.13/uncaught_color.log
 
 # -------------------------------------------------------------- cross-check
 if ! "$PYTHON" "$HERE/check.py" "$ROOT"; then

@@ -35,6 +35,14 @@ Framings (one source after the other unless marked "interleaved"):
               "[pod/NAME/app] <RFC3339Nano> <text>".
   compose     interleaved; "docker compose logs": "<name padded to the
               longest name + 1> | <text>".
+  journal-json interleaved; "journalctl -o json": one JSON object per
+              line, keys in journalctl's own (hash) order, MESSAGE a string
+              or, when the line is not printable UTF-8 (ANSI colors), an
+              array of byte values.  Made for real: the records go in
+              journald's export format to systemd-journal-remote, which
+              writes a journal file, which journalctl prints (both from
+              systemd-journal-remote and systemd; JOURNAL_REMOTE and
+              JOURNALCTL override their paths).
   crlf-bom    UTF-8 byte order mark, then every line ended by CR LF.
   trailing-ws spaces and tabs appended to every line.
   concat      the sources as they are, one after the other.
@@ -48,7 +56,10 @@ import json
 import os
 import random
 import re
+import struct
+import subprocess
 import sys
+import tempfile
 
 # ---------------------------------------------------------------- sources
 
@@ -368,6 +379,62 @@ def frame_compose(sources, rng, names):
     return "".join(out)
 
 
+def export_field(name, value):
+    """One field of journald's export format: NAME=VALUE, or, for a value
+    holding a newline or a control character, NAME, its little-endian
+    64-bit length and the raw bytes."""
+    b = value.encode("utf-8", "surrogateescape")
+    if any(c < 0x20 and c != 0x09 for c in b):
+        return name.encode() + b"\n" + struct.pack("<Q", len(b)) + b + b"\n"
+    return name.encode() + b"=" + b + b"\n"
+
+
+def frame_journal_json(sources, rng, names, host="web-1"):
+    """What journald stores of each writer's stdout/stderr (one entry per
+    line, as a systemd service's output is), printed by journalctl -o
+    json."""
+    parse_names(names, len(sources), "TAG[PID]")
+    clock = Clock(rng, utc(2024, 11, 24, 9, 0, 1))
+    boot = "%032x" % rng.getrandbits(128)
+    machine = "%032x" % rng.getrandbits(128)
+    streams = ["%032x" % rng.getrandbits(128) for _ in names]
+    export = bytearray()
+    for i, text in interleave(sources, rng):
+        tag, pid = re.match(r"^([^\[]+)\[(\d+)\]$", names[i]).groups()
+        ns = clock.tick()
+        fields = [
+            ("__REALTIME_TIMESTAMP", str(ns // 1000)),
+            ("__MONOTONIC_TIMESTAMP", str(ns // 1000 - 1732436000000000)),
+            ("_BOOT_ID", boot), ("_MACHINE_ID", machine),
+            ("_HOSTNAME", host), ("PRIORITY", "6"),
+            ("SYSLOG_FACILITY", "3"), ("_UID", "998"), ("_GID", "998"),
+            ("_CAP_EFFECTIVE", "0"), ("_SELINUX_CONTEXT", "unconfined\n"),
+            ("_TRANSPORT", "stdout"), ("_STREAM_ID", streams[i]),
+            ("SYSLOG_IDENTIFIER", tag), ("_PID", pid),
+            ("_COMM", "python3"), ("_EXE", "/usr/bin/python3"),
+            ("_CMDLINE", "/usr/bin/python3 -m %s" % tag),
+            ("_SYSTEMD_CGROUP", "/system.slice/%s.service" % tag),
+            ("_SYSTEMD_UNIT", "%s.service" % tag),
+            ("_SYSTEMD_SLICE", "system.slice"),
+            ("MESSAGE", text),
+        ]
+        for name, value in fields:
+            export += export_field(name, value)
+        export += b"\n"
+    remote = os.environ.get("JOURNAL_REMOTE",
+                            "/lib/systemd/systemd-journal-remote")
+    journalctl = os.environ.get("JOURNALCTL", "journalctl")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "wrap.journal")
+        subprocess.run([remote, "-o", path, "-"], input=bytes(export),
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        out = subprocess.run([journalctl, "--file", path, "-o", "json",
+                              "--no-pager"], check=True,
+                             stdout=subprocess.PIPE).stdout
+    return out.decode("utf-8", "surrogateescape")
+
+
 def frame_crlf_bom(sources, rng):
     return "\ufeff" + "".join(line + "\r\n" for line in concat(sources))
 
@@ -389,11 +456,13 @@ FRAMINGS = {
     "kubectl": frame_kubectl,
     "kubectl-ts": lambda s, r, n: frame_kubectl(s, r, n, timestamps=True),
     "compose": frame_compose,
+    "journal-json": frame_journal_json,
     "crlf-bom": frame_crlf_bom,
     "trailing-ws": frame_trailing_ws,
     "concat": frame_concat,
 }
-NAMED = {"syslog", "short-iso", "kubectl", "kubectl-ts", "compose"}
+NAMED = {"syslog", "short-iso", "kubectl", "kubectl-ts", "compose",
+         "journal-json"}
 
 
 def main():

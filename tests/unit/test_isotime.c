@@ -208,6 +208,18 @@ Test(isotime, seconds_since_the_epoch_are_utc)
 	cr_expect_str_eq(printed(&t), "1969-12-31T23:59:59Z");
 }
 
+Test(isotime, microseconds_since_the_epoch_keep_six_digits)
+{
+	struct th_time t;
+	struct th_instant at;
+	isotime_from_epoch_usec(MAY1_10H * 1000000 + 5, &t);
+	cr_expect_str_eq(printed(&t), "2024-05-01T10:00:00.000005Z");
+	cr_assert(isotime_instant(&t, &at));
+	cr_expect(at.sec == MAY1_10H && at.nsec == 5000);
+	isotime_from_epoch_usec(-1, &t);
+	cr_expect_str_eq(printed(&t), "1969-12-31T23:59:59.999999Z");
+}
+
 Test(isotime, printed_times_read_back_and_nothing_else_does)
 {
 	static const char *const good[] = {

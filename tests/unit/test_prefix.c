@@ -244,6 +244,61 @@ Test(prefix, docker_json_file_is_decoded)
 	cr_expect_str_eq(f.time[0], "2024-05-01T10:00:01.5Z");
 }
 
+Test(prefix, journalctl_json_records_give_line_writer_and_time)
+{
+	struct fed f;
+	/* keys in journalctl's hash order; the colored line is an array of
+	 * byte values ("\x1b[31mKeyError\x1b[0m: 'a'") */
+	feed("{\"_PID\":\"977\",\"MESSAGE\":\"Traceback (most recent call "
+	     "last):\",\"__REALTIME_TIMESTAMP\":\"1732438802204516\","
+	     "\"SYSLOG_IDENTIFIER\":\"api\",\"_HOSTNAME\":\"web-1\"}\n"
+	     "{\"__REALTIME_TIMESTAMP\":\"1732438802204600\",\"_HOSTNAME\":"
+	     "\"web-1\",\"SYSLOG_IDENTIFIER\":\"worker\",\"_PID\":\"812\","
+	     "\"MESSAGE\":\"  File \\\"w.py\\\", line 2, in g\"}\n"
+	     "{\"_HOSTNAME\":\"web-1\",\"MESSAGE\":[27,91,51,49,109,75,101,"
+	     "121,69,114,114,111,114,27,91,48,109,58,32,39,97,39],"
+	     "\"SYSLOG_IDENTIFIER\":\"api\",\"_PID\":\"977\","
+	     "\"__REALTIME_TIMESTAMP\":\"1732438802205000\"}\n",
+	     &f);
+	cr_assert_eq(f.n, 3);
+	cr_expect_str_eq(f.text[0], "Traceback (most recent call last):");
+	cr_expect_str_eq(f.text[1], "  File \"w.py\", line 2, in g");
+	cr_expect_str_eq(f.text[2], "KeyError: 'a'");
+	cr_expect_str_eq(f.time[0], "2024-11-24T09:00:02.204516Z");
+	cr_expect_str_eq(f.time[2], "2024-11-24T09:00:02.205000Z");
+	cr_expect_eq(f.source[0], f.source[2]);
+	cr_expect_neq(f.source[0], f.source[1]);
+	cr_expect_neq(f.source[0], 0);
+}
+
+Test(prefix, a_journal_message_of_several_lines_is_one_record_a_line)
+{
+	struct fed f;
+	feed("{\"__REALTIME_TIMESTAMP\":\"1732438802204516\",\"MESSAGE\":"
+	     "\"ERROR:asyncio:Task exception was never retrieved\\nfuture: "
+	     "<Task>\",\"_PID\":\"1\"}\n",
+	     &f);
+	cr_assert_eq(f.n, 2);
+	cr_expect_str_eq(f.text[0],
+			 "ERROR:asyncio:Task exception was never retrieved");
+	cr_expect(f.start[0]);
+	cr_expect_str_eq(f.text[1], "future: <Task>");
+	cr_expect_eq(f.source[0], f.source[1]);
+}
+
+Test(prefix, a_json_line_that_is_no_journal_record_stays_a_log_record)
+{
+	struct fed f;
+	/* the timestamp key but no MESSAGE, and a MESSAGE array that holds
+	 * no bytes: both read as JSON log records or text, as before */
+	feed("{\"__REALTIME_TIMESTAMP\":\"1\",\"message\":\"hello\"}\n"
+	     "{\"__REALTIME_TIMESTAMP\":\"1\",\"MESSAGE\":[300]}\n",
+	     &f);
+	cr_assert_eq(f.n, 2);
+	cr_expect_str_eq(f.text[0], "hello");
+	cr_expect(f.text[1][0] == '{', "%s", f.text[1]);
+}
+
 Test(prefix, syslog_and_journald_name_the_writer_and_the_time)
 {
 	struct fed f;
