@@ -40,6 +40,8 @@ static void json_sink_event(struct th_sink *s, const struct th_event *ev)
 struct jw {
 	char *p;
 	size_t n, cap;
+	FILE *out;   /* where jw_drain writes what is buffered */
+	bool failed; /* a write to OUT was short */
 	int depth;
 	size_t count[JW_MAX_DEPTH]; /* members or elements so far */
 };
@@ -502,6 +504,19 @@ static void skipped_json(struct jw *w, const struct th_run *run)
 	jw_close(w, '}');
 }
 
+/* Writes what W holds to its stream once it is JW_DRAIN bytes or more
+ * (FORCE: whatever it holds): the groups of a spilled report may be
+ * gigabytes of JSON, written as they are read, never held. */
+#define JW_DRAIN (64 * 1024)
+
+static void jw_drain(struct jw *w, bool force)
+{
+	if (w->n == 0 || (!force && w->n < JW_DRAIN))
+		return;
+	w->failed |= fwrite(w->p, 1, w->n, w->out) != w->n;
+	w->n = 0;
+}
+
 /* The whole report, with its final newline, into W. */
 static void report_json(struct jw *w, const struct th_report_ctx *c)
 {
@@ -527,6 +542,7 @@ static void report_json(struct jw *w, const struct th_report_ctx *c)
 	for (size_t i = 0; (g = agg_next(c->agg, &i)) != NULL;) {
 		jw_next(w);
 		group_json(w, &counts, c, g);
+		jw_drain(w, false);
 	}
 	jw_close(w, ']');
 	jw_key(w, "ignored");
@@ -542,9 +558,10 @@ static void report_json(struct jw *w, const struct th_report_ctx *c)
  * error flag tells, as buffered writes fail only at the flush). */
 static bool json_sink_finish(struct th_sink *s)
 {
-	struct jw w = {0};
+	struct jw w = {.out = s->ctx.out};
 	report_json(&w, &s->ctx);
-	bool ok = fwrite(w.p, 1, w.n, s->ctx.out) == w.n;
+	jw_drain(&w, true);
+	bool ok = !w.failed;
 	free(w.p);
 	ok = fflush(s->ctx.out) == 0 && ok;
 	return ok && !ferror(s->ctx.out);
