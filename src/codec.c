@@ -1,8 +1,9 @@
-/* codec.c - compression magic and the decoders of gzip (zlib), zstd, xz
- * (liblzma) and bzip2 (libbz2). See codec.h for the contract.
+/* codec.c - compression magic and the decoders of gzip (ISA-L's igzip, or
+ * zlib), zstd, xz (liblzma) and bzip2 (libbz2). See codec.h for the
+ * contract.
  *
  * Each decoder is one step function over struct th_codec_io. A decoder
- * that can resume after a member ends (zlib, libbz2) is reset for
+ * that can resume after a member ends (igzip, zlib, libbz2) is reset for
  * the next member by hand; liblzma and libzstd run on through
  * concatenated streams by themselves.
  */
@@ -17,6 +18,9 @@
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
+#ifdef TH_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 /* A magic: its bytes, and for bzip2 ("BZh" then the block size '1'..'9')
  * one more byte that must be a digit from 1 to 9. */
@@ -103,7 +107,11 @@ struct th_codec {
 	bool pending;	/* the last step filled the room mid-member */
 	char err[160];
 	union {
+#ifdef TH_HAVE_ISAL
+		struct inflate_state *isal; /* tens of KiB: on the heap */
+#else
 		z_stream z;
+#endif
 		ZSTD_DStream *zstd;
 		lzma_stream lz;
 		bz_stream bz;
@@ -136,6 +144,74 @@ static unsigned codec_left(const struct th_codec_io *io)
 	return left < UINT_MAX ? (unsigned)left : UINT_MAX;
 }
 
+#ifdef TH_HAVE_ISAL
+/* A fresh igzip state that parses the gzip header and checks the CRC. */
+static void codec_isal_start(struct th_codec *c)
+{
+	isal_inflate_init(c->u.isal);
+	c->u.isal->crc_flag = ISAL_GZIP;
+}
+
+/* ISA-L's errors in zlib's words, so messages do not depend on the build. */
+static const char *codec_isal_reason(int ret)
+{
+	switch (ret) {
+	case ISAL_INVALID_BLOCK: return "invalid block type";
+	case ISAL_INVALID_SYMBOL: return "invalid code";
+	case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
+	case ISAL_INVALID_WRAPPER: return "incorrect header check";
+	case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
+	case ISAL_INCORRECT_CHECKSUM: return "incorrect data check";
+	case ISAL_NEED_DICT: return "needs a dictionary";
+	default: return "bad data";
+	}
+}
+
+/* One isal_inflate call; a finished member starts the next one. */
+static enum th_status codec_gzip_step(struct th_codec *c,
+				      struct th_codec_io *io)
+{
+	struct inflate_state *s = c->u.isal;
+	unsigned room = codec_room(io);
+
+	s->next_in = (uint8_t *)(uintptr_t)(io->in + io->in_pos);
+	s->avail_in = codec_left(io);
+	s->next_out = io->out + io->out_pos;
+	s->avail_out = room;
+	if (s->avail_in > 0)
+		c->in_member = true;
+	int ret = isal_inflate(s);
+	io->in_pos = (size_t)(s->next_in - io->in);
+	io->out_pos += room - s->avail_out;
+	/* ISAL_END_INPUT and ISAL_OUT_OVERFLOW are no errors: the step
+	 * stopped at the end of the input or of the room */
+	if (ret != ISAL_DECOMP_OK && ret != ISAL_END_INPUT &&
+	    ret != ISAL_OUT_OVERFLOW)
+		return codec_fail(c, "gzip data is corrupt (%s)",
+				  codec_isal_reason(ret));
+	c->pending = s->avail_out == 0;
+	if (s->block_state == ISAL_BLOCK_FINISH) { /* another may follow */
+		c->in_member = false;
+		c->pending = false;
+		codec_isal_start(c);
+	}
+	return TH_OK;
+}
+
+/* The gzip decoder's state; aborts when there is no memory for it. */
+static void codec_gzip_new(struct th_codec *c)
+{
+	c->u.isal = malloc(sizeof *c->u.isal);
+	if (c->u.isal == NULL)
+		abort();
+	codec_isal_start(c);
+}
+
+static void codec_gzip_free(struct th_codec *c)
+{
+	free(c->u.isal);
+}
+#else
 /* One inflate call; a finished member starts the next one. */
 static enum th_status codec_gzip_step(struct th_codec *c,
 				      struct th_codec_io *io)
@@ -174,6 +250,21 @@ static enum th_status codec_gzip_step(struct th_codec *c,
 		abort();
 	}
 }
+
+/* The gzip decoder's state; aborts when zlib cannot get memory. */
+static void codec_gzip_new(struct th_codec *c)
+{
+	/* 15 (the largest window) + 16 (gzip wrapper only, so a bare zlib
+	 * or raw deflate stream is reported as corrupt) */
+	if (inflateInit2(&c->u.z, 15 + 16) != Z_OK)
+		abort();
+}
+
+static void codec_gzip_free(struct th_codec *c)
+{
+	inflateEnd(&c->u.z);
+}
+#endif
 
 /* ZSTD_decompressStream returns 0 exactly at the end of a frame. */
 static enum th_status codec_zstd_step(struct th_codec *c,
@@ -305,12 +396,7 @@ struct th_codec *codec_new(enum th_compression comp)
 		abort();
 	c->compression = comp;
 	switch (comp) {
-	case TH_COMPRESSION_GZIP:
-		/* 15 (the largest window) + 16 (gzip wrapper only, so a bare
-		 * zlib or raw deflate stream is reported as corrupt) */
-		if (inflateInit2(&c->u.z, 15 + 16) != Z_OK)
-			abort();
-		break;
+	case TH_COMPRESSION_GZIP: codec_gzip_new(c); break;
 	case TH_COMPRESSION_ZSTD:
 		c->u.zstd = ZSTD_createDStream();
 		if (c->u.zstd == NULL)
@@ -364,7 +450,7 @@ void codec_free(struct th_codec *c)
 	if (c == NULL)
 		return;
 	switch (c->compression) {
-	case TH_COMPRESSION_GZIP: inflateEnd(&c->u.z); break;
+	case TH_COMPRESSION_GZIP: codec_gzip_free(c); break;
 	case TH_COMPRESSION_ZSTD: ZSTD_freeDStream(c->u.zstd); break;
 	case TH_COMPRESSION_XZ: lzma_end(&c->u.lz); break;
 	case TH_COMPRESSION_BZIP2: BZ2_bzDecompressEnd(&c->u.bz); break;

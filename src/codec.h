@@ -3,7 +3,9 @@
  *
  * The one place that knows compression magic: input.c sniffs the start of
  * an input with codec_sniff, and the scanner asks input_sniff before
- * cutting a file into ranges.
+ * cutting a file into ranges. gzip goes through ISA-L's igzip when the
+ * build found it (TH_HAVE_ISAL, meson option isal), else through zlib;
+ * both say the same things in the same words.
  *
  * Owns:        a decoder's state (codec_new .. codec_free).
  * Borrows:     the input and output bytes of each codec_step.
