@@ -262,6 +262,27 @@ static void item_where(FILE *out, const char *label, const struct th_where *w)
 	fputc('\n', out);
 }
 
+/* "- **at:** `FILE:LINE` in `FUNCTION`" and "- **message:** TEXT" of
+ * the group's first event, each only when it has one. */
+static void item_culprit(FILE *out, const struct th_group *g)
+{
+	if (g->culprit.file != NULL) {
+		char pos[1100];
+		snprintf(pos, sizeof pos, "%s:%" PRIu64, g->culprit.file,
+			 g->culprit.line);
+		fputs("- **at:** ", out);
+		md_code(out, pos);
+		fputs(" in ", out);
+		md_code(out, g->culprit.function);
+		fputc('\n', out);
+	}
+	if (g->message != NULL) {
+		fputs("- **message:** ", out);
+		md_cstr(out, g->message);
+		fputc('\n', out);
+	}
+}
+
 static void item_list(FILE *out, const char *label, const struct th_capped *l)
 {
 	if (l->n == 0)
@@ -292,36 +313,53 @@ static void item_rules(FILE *out, const struct th_catalog *cat,
 	fputc('\n', out);
 }
 
+/* One example line, cleaned and cut to MD_LINE_COLUMNS. */
+static void example_line(FILE *out, const char *p, size_t len)
+{
+	size_t clean_n;
+	char *clean = report_term_clean(p, len, true, &clean_n);
+	size_t fit = report_fit(clean, clean_n, MD_LINE_COLUMNS);
+	fwrite(clean, 1, fit, out);
+	fprintf(out, "%s\n", fit < clean_n ? ellipsis : "");
+	free(clean);
+}
+
 /* Up to MAX lines of the example in a fenced block, each cleaned and cut
- * to MD_LINE_COLUMNS, and "… N more lines" after it. */
+ * to MD_LINE_COLUMNS: the first ones, "…" in place of the middle and, when
+ * two lines or more are shown, the final "Type: message" line last
+ * (report_example_final_line); "… N more lines" after it. */
 static void example(FILE *out, const struct th_group *g, size_t max)
 {
 	const char *text = g->example;
 	size_t n = g->example_len, at = 0, shown = 0;
 	if (max == 0 || n == 0)
 		return;
+	size_t total = report_line_count(text, n), final_len = 0;
+	size_t final = report_example_final_line(text, n, &final_len);
+	size_t head = max;
+	if (total > max && max >= 2 && final < n)
+		head = max - 1; /* room for the final line */
 	size_t fence = backtick_run(text, n) + 1;
 	fence = fence < 3 ? 3 : fence;
 	fputc('\n', out);
 	put_backticks(out, fence);
 	fputs("text\n", out);
-	for (; at < n && shown < max; shown++) {
+	for (; at < n && shown < head; shown++) {
 		const char *nl = memchr(text + at, '\n', n - at);
-		size_t len = nl ? (size_t)(nl - (text + at)) : n - at, clean_n;
-		char *clean = report_term_clean(text + at, len, true, &clean_n);
-		size_t fit = report_fit(clean, clean_n, MD_LINE_COLUMNS);
-		fwrite(clean, 1, fit, out);
-		fprintf(out, "%s\n", fit < clean_n ? ellipsis : "");
-		free(clean);
+		size_t len = nl ? (size_t)(nl - (text + at)) : n - at;
+		example_line(out, text + at, len);
 		at += len + (nl != NULL);
+	}
+	bool tail = at < n && head < max && final >= at;
+	if (tail) {
+		fprintf(out, "%s\n", ellipsis);
+		example_line(out, text + final, final_len);
 	}
 	put_backticks(out, fence);
 	fputc('\n', out);
 	if (at >= n)
 		return;
-	uint64_t more = 1;
-	for (size_t i = at; i < n; i++)
-		more += text[i] == '\n';
+	uint64_t more = report_line_count(text + at, n - at) - tail;
 	fprintf(out, "\n_%s ", ellipsis);
 	put_count(out, more, "more line_", "more lines_");
 	fputc('\n', out);
@@ -343,6 +381,7 @@ static void section(FILE *out, const struct th_report_ctx *c,
 	}
 	item_list(out, "tasks", &g->tasks);
 	item_list(out, "defined at", &g->defined_at);
+	item_culprit(out, g);
 	item_where(out, g->count == 1 ? "seen" : "first", &g->first);
 	if (g->count > 1)
 		item_where(out, "last", &g->last);

@@ -585,31 +585,45 @@ static size_t example_lines(const struct th_report_ctx *c)
 	return c->examples ? c->examples : TEXT_EXAMPLE_LINES;
 }
 
+/* One example line, indented, cleaned and cut to TEXT_LINE_COLUMNS. */
+static void put_example_line(FILE *out, const char *p, size_t len)
+{
+	size_t clean_n;
+	char *clean = report_term_clean(p, len, true, &clean_n);
+	fputs("    ", out);
+	put_cell(out, clean, TEXT_LINE_COLUMNS, false, true);
+	fputc('\n', out);
+	free(clean);
+}
+
 /* Prints up to MAX_LINES lines of TEXT, indented, each cut to
- * TEXT_LINE_COLUMNS, and "… N more lines" for the rest. */
+ * TEXT_LINE_COLUMNS: the first ones, "… N more lines" for the rest and,
+ * when two lines or more are shown, the final "Type: message" line last
+ * (report_example_final_line). */
 static void put_example(FILE *out, const struct palette *pal, const char *text,
 			size_t n, size_t max_lines)
 {
+	size_t total = report_line_count(text, n), final_len = 0;
+	size_t final = report_example_final_line(text, n, &final_len);
+	size_t head = max_lines;
+	if (total > max_lines && max_lines >= 2 && final < n)
+		head = max_lines - 1; /* room for the final line */
 	size_t shown = 0, at = 0;
-	for (; at < n && shown < max_lines; shown++) {
+	for (; at < n && shown < head; shown++) {
 		const char *nl = memchr(text + at, '\n', n - at);
 		size_t len = nl ? (size_t)(nl - (text + at)) : n - at;
-		size_t clean_n;
-		char *clean = report_term_clean(text + at, len, true, &clean_n);
-		fputs("    ", out);
-		put_cell(out, clean, TEXT_LINE_COLUMNS, false, true);
-		fputc('\n', out);
-		free(clean);
+		put_example_line(out, text + at, len);
 		at += len + (nl != NULL);
 	}
 	if (at >= n)
 		return;
-	uint64_t more = 1;
-	for (size_t i = at; i < n; i++)
-		more += text[i] == '\n';
+	bool tail = head < max_lines && final >= at;
+	uint64_t more = report_line_count(text + at, n - at) - tail;
 	fprintf(out, "    %s%s ", pal->dim, ellipsis);
 	put_count(out, more, "more line", "more lines");
 	fprintf(out, "%s\n", pal->reset);
+	if (tail)
+		put_example_line(out, text + final, final_len);
 }
 
 /* The group's title: the key's value alone when grouping by one field,
@@ -681,6 +695,30 @@ static void detail_exceptions(FILE *out, const struct th_group *g)
 		fprintf(out, ", other%s%" PRIu64, times_sign,
 			g->exceptions_other);
 	fputc('\n', out);
+}
+
+/* "at          FILE:LINE in FUNCTION" and "message     TEXT" (cut to
+ * TEXT_LINE_COLUMNS) of the group's first event, each only when it has
+ * one. */
+static void detail_culprit(FILE *out, const struct th_group *g)
+{
+	if (g->culprit.file != NULL) {
+		put_label(out, "at");
+		put_clean(out, g->culprit.file, strlen(g->culprit.file), false);
+		fprintf(out, ":%" PRIu64 " in ", g->culprit.line);
+		put_clean(out, g->culprit.function, strlen(g->culprit.function),
+			  false);
+		fputc('\n', out);
+	}
+	if (g->message != NULL) {
+		size_t clean_n;
+		char *clean = report_term_clean(g->message, strlen(g->message),
+						false, &clean_n);
+		put_label(out, "message");
+		put_cell(out, clean, TEXT_LINE_COLUMNS, false, true);
+		fputc('\n', out);
+		free(clean);
+	}
 }
 
 /* "tasks       A, B, …and more" for a non-empty capped list. */
@@ -809,6 +847,7 @@ static void detail(FILE *out, const struct th_report_ctx *c,
 	detail_exceptions(out, g);
 	detail_list(out, "tasks", &g->tasks);
 	detail_list(out, "defined at", &g->defined_at);
+	detail_culprit(out, g);
 	if (g->count == 1) {
 		detail_where(out, "seen", &g->first);
 	} else {

@@ -175,6 +175,45 @@ size_t report_fit(const char *s, size_t n, size_t width)
 	return i;
 }
 
+/* A blank line, or a box border: only spaces, '+' and '-'. */
+static bool example_line_is_frame(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '+' && p[i] != '-' && p[i] != '\r')
+			return false;
+	return true;
+}
+
+size_t report_example_final_line(const char *text, size_t n, size_t *len)
+{
+	size_t end = n;
+	while (end > 0) {
+		size_t start = end;
+		while (start > 0 && text[start - 1] != '\n')
+			start--;
+		if (!example_line_is_frame(text + start, end - start)) {
+			*len = end - start;
+			return start;
+		}
+		if (start == 0)
+			break;
+		end = start - 1; /* before the newline */
+	}
+	*len = 0;
+	return n;
+}
+
+size_t report_line_count(const char *text, size_t n)
+{
+	if (n == 0)
+		return 0;
+	size_t lines = text[n - 1] != '\n'; /* a last line without one */
+	for (const char *p = text;
+	     (p = memchr(p, '\n', n - (size_t)(p - text))); p++)
+		lines++;
+	return lines;
+}
+
 json_t *report_json_text(const char *p, size_t n)
 {
 	size_t clean_n;

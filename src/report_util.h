@@ -44,6 +44,16 @@ size_t report_width(const char *s, size_t n);
  * character boundary. */
 size_t report_fit(const char *s, size_t n, size_t width);
 
+/* How a long example is cut: its first lines, then "… N more lines", then
+ * its final "Type: message" line, which says what went wrong. The start
+ * of that line in TEXT[0..N) (*LEN its length): the last line that is not
+ * blank and not an exception-group border ("  +------"); N when every
+ * line is. */
+size_t report_example_final_line(const char *text, size_t n, size_t *len);
+
+/* Lines of TEXT[0..N): a newline ends one, and so does the end. */
+size_t report_line_count(const char *text, size_t n);
+
 /* A JSON string of log-derived bytes (cleaned as above, NUL kept and
  * dumped as \u0000). Never NULL: dies on out of memory. */
 json_t *report_json_text(const char *p, size_t n);

@@ -109,6 +109,8 @@ struct spec {
 	const char *input, *time, *text;
 	size_t text_n, input_index;
 	uint64_t line;
+	const char *message, *culprit_file, *culprit_function;
+	uint64_t culprit_line;
 };
 
 static void set_field(struct th_event *ev, enum th_field f, const char *v)
@@ -152,6 +154,14 @@ static void world_event(struct world *w, struct th_sink *sink, struct spec s)
 	set_field(ev, TH_F_EXCEPTION, s.exception);
 	set_field(ev, TH_F_TASK, s.task);
 	set_field(ev, TH_F_DEFINED_AT, s.defined_at);
+	set_field(ev, TH_F_MESSAGE, s.message);
+	if (s.culprit_file != NULL)
+		event_set_culprit(
+		    ev,
+		    (struct th_span){s.culprit_file, strlen(s.culprit_file)},
+		    s.culprit_line,
+		    (struct th_span){s.culprit_function,
+				     strlen(s.culprit_function)});
 	if (sink)
 		sink->event(sink, ev);
 	agg_add(w->agg, ev);
@@ -732,6 +742,28 @@ Test(report_text, capped_lists_and_long_examples_say_there_is_more)
 	expect_has(out, "Task-19, \xE2\x80\xA6"
 			"and more");
 	expect_has(out, "    \xE2\x80\xA6 5 more lines\n");
+	world_free(w);
+}
+
+Test(report_text, the_block_says_where_and_what_and_keeps_the_final_line)
+{
+	struct world *w = world_new(NULL, 0);
+	char text[4096] = "Traceback (most recent call last):";
+	for (int i = 0; i < 30; i++)
+		strcat(text, "\n  File \"x.py\", line 1, in f");
+	strcat(text, "\nValueError: bad \x1b[2J payload");
+	world_event(w, NULL,
+		    (struct spec){.coroutine = "fetch_user",
+				  .text = text,
+				  .message = "bad \x1b[2J payload",
+				  .culprit_file = "app/users.py",
+				  .culprit_line = 88,
+				  .culprit_function = "fetch_user"});
+	const char *out = text_story(w, false);
+	expect_has(out, "  at          app/users.py:88 in fetch_user\n"
+			"  message     bad \\x1b[2J payload\n");
+	expect_has(out, "    \xE2\x80\xA6 17 more lines\n"
+			"    ValueError: bad \\x1b[2J payload\n");
 	world_free(w);
 }
 

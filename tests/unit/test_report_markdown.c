@@ -31,6 +31,9 @@ static const char report[] =
     "     \"time\": \"2024-05-01T10:00:07.000Z\"},"
     "   \"example\": \"Task exception was never retrieved\\nline 2\\nline "
     "3\","
+    "   \"culprit\": {\"file\": \"app/users.py\", \"line\": 88,"
+    "     \"function\": \"fetch_user\"},"
+    "   \"message\": \"peer *reset*\","
     "   \"timeline\": {\"start\": \"2024-05-01T10:00:00Z\","
     "     \"bucket_seconds\": 1, \"counts\": [2, 0, 0, 0, 0, 0, 0, 1]}},"
     "  {\"key\": {\"coroutine\": \"a|b_<c>\"}, \"count\": 1,"
@@ -100,6 +103,8 @@ Test(report_markdown, a_section_per_group_with_its_example_fenced)
 		       "- **rules:** asyncio.exception-never-retrieved\n"
 		       "- **exceptions:** ConnectionError×2, TimeoutError×1\n"
 		       "- **tasks:** `Task-2`\n"
+		       "- **at:** `app/users.py:88` in `fetch_user`\n"
+		       "- **message:** peer \\*reset\\*\n"
 		       "- **first:** `app.log:3` at 2024-05-01T10:00:00.100Z\n"
 		       "- **last:** `app.log:30` at 2024-05-01T10:00:07.000Z\n"
 		       "- **timeline:** `█      ▄` 2024-05-01 10:00:00 to "
@@ -111,6 +116,8 @@ Test(report_markdown, a_section_per_group_with_its_example_fenced)
 	free(md);
 }
 
+/* A cut example keeps its final line (the "Type: message" of a
+ * traceback) when two lines or more are shown. */
 Test(report_markdown, top_and_examples_bound_it)
 {
 	char *md = markdown((struct th_report_ctx){.top = 1, .examples = 1});
@@ -118,6 +125,10 @@ Test(report_markdown, top_and_examples_bound_it)
 	cr_expect(strstr(md, "## a\\|b") == NULL, "%s", md);
 	expect_has(md, "```text\nTask exception was never retrieved\n```\n\n"
 		       "_… 2 more lines_\n");
+	free(md);
+	md = markdown((struct th_report_ctx){.examples = 2});
+	expect_has(md, "```text\nTask exception was never retrieved\n…\n"
+		       "line 3\n```\n\n_… 1 more line_\n");
 	free(md);
 	md = markdown((struct th_report_ctx){.hide_examples = true});
 	cr_expect(strstr(md, "```") == NULL, "%s", md);
