@@ -9,6 +9,8 @@
  */
 #include "codec.h"
 
+#include "th_limits.h"
+
 #include <bzlib.h>
 #include <limits.h>
 #include <lzma.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 #ifdef TH_HAVE_ISAL
 #include <isa-l/igzip_lib.h>
 #endif
@@ -276,6 +279,11 @@ static enum th_status codec_zstd_step(struct th_codec *c,
 
 	io->in_pos = in.pos;
 	io->out_pos = out.pos;
+	if (ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge)
+		return codec_fail(c,
+				  "zstd data needs a window larger than %d MiB "
+				  "to decode; not read",
+				  (1 << TH_ZSTD_WINDOW_LOG_MAX) >> 20);
 	if (ZSTD_isError(r))
 		return codec_fail(c, "zstd data is corrupt (%s)",
 				  ZSTD_getErrorName(r));
@@ -399,7 +407,9 @@ struct th_codec *codec_new(enum th_compression comp)
 	case TH_COMPRESSION_GZIP: codec_gzip_new(c); break;
 	case TH_COMPRESSION_ZSTD:
 		c->u.zstd = ZSTD_createDStream();
-		if (c->u.zstd == NULL)
+		if (c->u.zstd == NULL || ZSTD_isError(ZSTD_DCtx_setParameter(
+					     c->u.zstd, ZSTD_d_windowLogMax,
+					     TH_ZSTD_WINDOW_LOG_MAX)))
 			abort();
 		break;
 	case TH_COMPRESSION_XZ:

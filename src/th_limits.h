@@ -6,6 +6,12 @@
 #ifndef TH_LIMITS_H
 #define TH_LIMITS_H
 
+/* The largest window a zstd frame may ask for, as a power of two: 2^27 =
+ * 128 MiB, zstd's own default limit (`zstd -d` refuses more unless told
+ * --memory), so a hostile frame cannot make tracehound allocate
+ * gigabytes; such a frame is the input's error. */
+#define TH_ZSTD_WINDOW_LOG_MAX 27
+
 /* Bytes read from an input at a time, and so the longest line kept whole:
  * a longer line is cut to this many bytes and the rest is skipped. */
 #define TH_READ_BUFFER (1024 * 1024)

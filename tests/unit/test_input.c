@@ -473,6 +473,24 @@ Test(input, damaged_zstd_is_corrupt)
 	free(garbage.p);
 }
 
+Test(input, a_zstd_frame_asking_for_a_window_past_128_mib_is_refused)
+{
+	/* hand-made frames: no content size, so the window descriptor
+	 * (exponent + 10 = the window's log) says what to allocate; then
+	 * one raw block holding "hello\n" */
+	struct bytes fits = BYTES_LIT("\x28\xb5\x2f\xfd\x00\x88"
+				      "\x31\x00\x00hello\n");
+	struct bytes huge = BYTES_LIT("\x28\xb5\x2f\xfd\x00\xa0"
+				      "\x31\x00\x00hello\n");
+	struct bytes text = BYTES_LIT("hello\n");
+
+	expect_bytes(fits, text, TH_COMPRESSION_ZSTD); /* 2^27: 128 MiB */
+	expect_corrupt(huge, "zstd data needs a window larger than 128 MiB");
+	free(fits.p);
+	free(huge.p);
+	free(text.p);
+}
+
 Test(input, truncated_xz_is_corrupt)
 {
 	struct bytes text = text_of(200000);
