@@ -39,7 +39,7 @@ _tracehound_value()
 	--color | --colour) values="auto always never" ;;
 	-g | --group-by)
 		# complete the key after the last comma, keeping the ones before
-		local done= keys="coroutine rule exception task input defined_at"
+		local done= keys="coroutine rule exception task input defined_at culprit"
 		[[ $cur == *,* ]] && done=${cur%,*},
 		COMPREPLY=($(compgen -P "$done" -W "$keys" -- "${cur##*,}"))
 		compopt -o nospace 2>/dev/null

@@ -19,6 +19,7 @@
 #include "agg.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -29,6 +30,8 @@
 
 /* Slots of a new table; it doubles whenever it would be half full. */
 #define AGG_TABLE_START 64
+/* "FILE in FUNCTION" of two event values and the NUL. */
+#define AGG_CULPRIT_KEY (2 * TH_MAX_FIELD + 4)
 
 struct group {
 	struct th_group g; /* first member: callers get &group->g */
@@ -65,6 +68,7 @@ struct th_agg {
 	size_t n_groups, groups_cap;
 	const struct th_group **sorted;
 	char *text; /* scratch for an example: TH_MAX_EXAMPLE + 1 bytes */
+	char *culprit_key; /* scratch: AGG_CULPRIT_KEY bytes */
 	/* spilling; spill_dir NULL: never */
 	char *spill_dir;
 	size_t budget;
@@ -130,6 +134,7 @@ struct th_agg *agg_new(const struct th_catalog *catalog,
 	a->table_cap = AGG_TABLE_START;
 	a->table = xcalloc(a->table_cap, sizeof *a->table);
 	a->text = xmalloc(TH_MAX_EXAMPLE + 1);
+	a->culprit_key = xmalloc(AGG_CULPRIT_KEY);
 	return a;
 }
 
@@ -172,6 +177,7 @@ void agg_free(struct th_agg *a)
 	free(a->table);
 	free(a->sorted);
 	free(a->text);
+	free(a->culprit_key);
 	agg_spill_free(a);
 	free(a);
 }
@@ -238,6 +244,22 @@ static struct th_span cstr_span(const char *s)
 	return (struct th_span){s, s ? strlen(s) : 0};
 }
 
+/* The culprit key, "FILE in FUNCTION" (in A's scratch buffer): the same
+ * across deploys that move the line, as README "Usage" says; {NULL, 0}
+ * without a culprit. */
+static struct th_span culprit_key(const struct th_agg *a,
+				  const struct th_event *ev)
+{
+	if (!event_has_culprit(ev))
+		return (struct th_span){NULL, 0};
+	const struct th_culprit *c = &ev->culprit;
+	int n =
+	    snprintf(a->culprit_key, AGG_CULPRIT_KEY, "%.*s in %.*s",
+		     (int)strnlen(c->file.v, c->file.n), c->file.v,
+		     (int)strnlen(c->function.v, c->function.n), c->function.v);
+	return (struct th_span){a->culprit_key, (size_t)n};
+}
+
 /* The event's value for group-by key I: {NULL, 0} when unset. The span is
  * valid as long as EV and the catalog are, and stops at the first NUL
  * byte. */
@@ -248,6 +270,8 @@ static struct th_span event_key(const struct th_agg *a,
 		return cstr_span(catalog_rule_id(a->catalog, ev->rule));
 	if (a->keys[i] == TH_KEY_INPUT)
 		return cstr_span(ev->input);
+	if (a->keys[i] == TH_KEY_CULPRIT)
+		return culprit_key(a, ev);
 	struct th_span v = event_get(ev, a->key_field[i]);
 	if (v.p != NULL)
 		v.n = strnlen(v.p, v.n);

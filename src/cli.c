@@ -71,7 +71,7 @@ static const char usage_scan[] =
     "\n"
     "  -f, --format=FORMAT    text (default), json, ndjson or markdown\n"
     "  -g, --group-by=KEYS    comma-separated: coroutine (default), rule,\n"
-    "                         exception, task, input, defined_at\n"
+    "                         exception, task, input, defined_at, culprit\n"
     "      --fail-on=LEVEL    exit 1 when an event of LEVEL or worse is\n"
     "                         found: error, warning (default), info, never\n"
     "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
@@ -247,7 +247,8 @@ static bool parse_group_by(const char *s, struct th_options *o)
 		enum th_key k;
 		if (!catalog_key_from_name((struct th_span){p, n}, &k)) {
 			diag_error("--group-by: unknown key '%.*s' (coroutine, "
-				   "rule, exception, task, input, defined_at)",
+				   "rule, exception, task, input, defined_at, "
+				   "culprit)",
 				   (int)n, p);
 			return false;
 		}

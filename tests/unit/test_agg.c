@@ -571,6 +571,25 @@ Test(agg, culprit_and_message_are_the_first_events)
 	close_agg(f);
 }
 
+Test(agg, the_culprit_key_is_file_and_function_without_the_line)
+{
+	struct fixture *f = open_by(TH_KEY_CULPRIT);
+	add(f, (struct spec){.culprit = "app/users.py fetch_user",
+			     .culprit_line = 88});
+	add(f, (struct spec){.culprit = "app/users.py fetch_user",
+			     .culprit_line = 91});
+	add(f, (struct spec){.culprit = "app/users.py save_user",
+			     .culprit_line = 91});
+	add(f, (struct spec){.coroutine = "no traceback"});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 3);
+	expect_key(g[0], TH_KEY_CULPRIT, "app/users.py in fetch_user");
+	cr_expect_eq(g[0]->count, 2, "a deploy that moves the line");
+	expect_key(g[1], TH_KEY_CULPRIT, NULL);
+	expect_key(g[2], TH_KEY_CULPRIT, "app/users.py in save_user");
+	close_agg(f);
+}
+
 Test(agg, long_example_is_cut_on_a_character_boundary)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);

@@ -113,13 +113,14 @@ Test(catalog, key_names_round_trip)
 		      "created_at is a field, not a group-by key");
 }
 
-Test(catalog, keys_name_their_fields_except_rule_and_input)
+Test(catalog, keys_name_their_fields_except_rule_input_and_culprit)
 {
 	enum th_field f;
 	for (size_t k = 0; k < TH_KEY_COUNT; k++) {
 		bool is_field = catalog_key_field((enum th_key)k, &f);
 		const char *name = catalog_key_name((enum th_key)k);
-		if (k == TH_KEY_RULE || k == TH_KEY_INPUT) {
+		if (k == TH_KEY_RULE || k == TH_KEY_INPUT ||
+		    k == TH_KEY_CULPRIT) {
 			cr_expect_not(is_field, "%s", name);
 			cr_expect_eq(f, TH_F_COUNT, "%s", name);
 		} else {
@@ -132,7 +133,8 @@ Test(catalog, keys_name_their_fields_except_rule_and_input)
 Test(catalog, the_key_order_is_the_canonical_group_by_order)
 {
 	static const char *const want[TH_KEY_COUNT] = {
-	    "coroutine", "rule", "exception", "task", "input", "defined_at"};
+	    "coroutine", "rule",       "exception", "task",
+	    "input",	 "defined_at", "culprit"};
 	for (size_t k = 0; k < TH_KEY_COUNT; k++)
 		cr_expect_str_eq(catalog_key_name((enum th_key)k), want[k]);
 }
