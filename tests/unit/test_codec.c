@@ -48,10 +48,7 @@ Test(codec, text_that_only_starts_like_a_magic_is_plain)
 
 Test(codec, a_proper_prefix_of_a_magic_asks_for_more_bytes)
 {
-	const char *prefixes[] = {"\x1f", "\x28\xb5",
-				  "\xfd"
-				  "7zX",
-				  "BZh", "L"};
+	const char *prefixes[] = {"\x1f", "\x28\xb5", "\xfd\x37zX", "BZh", "L"};
 	enum th_compression c;
 
 	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
