@@ -67,9 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Both the default grouping and one by every key, chosen by the
 	 * size so that each input always takes the same path. */
-	static const enum th_key all[] = {TH_KEY_RULE,	     TH_KEY_EXCEPTION,
-					  TH_KEY_TASK,	     TH_KEY_INPUT,
-					  TH_KEY_DEFINED_AT, TH_KEY_COROUTINE};
+	static const enum th_key all[TH_KEY_COUNT] = {
+	    TH_KEY_RULE,       TH_KEY_EXCEPTION, TH_KEY_TASK,	  TH_KEY_INPUT,
+	    TH_KEY_DEFINED_AT, TH_KEY_CULPRIT,	 TH_KEY_COROUTINE};
 	size_t n_keys = size % 2 ? TH_KEY_COUNT : 1;
 	const enum th_key *keys = size % 2 ? all : all + TH_KEY_COUNT - 1;
 
