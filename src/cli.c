@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "suggest.h"
 #include "state.h"
 #include "th_limits.h"
 
@@ -114,12 +115,32 @@ static const char usage_scan[] =
     "                         mid-traceback). On SIGINT or SIGTERM: stop,\n"
     "                         print the summary (json, markdown: the whole\n"
     "                         report) and exit as usual. Implies -j 1\n"
-    "  -h, --help             show this help ('tracehound rules test --help'\n"
-    "                         and 'tracehound merge --help' for those)\n"
+    "  -h, --help             show this help ('tracehound rules --help' and\n"
+    "                         'tracehound merge --help' for those)\n"
     "  -V, --version          show the version\n"
     "\n"
     "Exit status: 0 nothing at or above --fail-on was found, 1 something\n"
     "was, 2 an error (bad option or rules, or an unreadable input).\n";
+
+static const char usage_rules[] =
+    "Usage: tracehound rules check [OPTION]... [RULEFILE|DIR]...\n"
+    "       tracehound rules test [OPTION]... [FILE]...\n"
+    "Check rule files, or show how the rules read a log. 'tracehound rules\n"
+    "check --help' and 'tracehound rules test --help' say more.\n";
+
+static const char usage_rules_check[] =
+    "Usage: tracehound rules check [OPTION]... [RULEFILE|DIR]...\n"
+    "Load the default rules, every --rules PATH, then each RULEFILE (YAML)\n"
+    "or DIR of them, and report the first problem at file:line:column,\n"
+    "with the line and a caret under the spot; or, when all is well, how\n"
+    "many rules, ignore rules and prefixes were loaded. Nothing is scanned.\n"
+    "\n"
+    "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
+    "                         (repeatable; later files override earlier)\n"
+    "      --no-default-rules do not load the rules shipped in patterns/\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "Exit status: 0 every file loaded, 2 a problem (named).\n";
 
 static const char usage_rules_test[] =
     "Usage: tracehound rules test [OPTION]... [FILE]...\n"
@@ -174,6 +195,7 @@ static const char usage_merge[] =
 static const char *usage_of(enum th_command c)
 {
 	switch (c) {
+	case TH_CMD_RULES_CHECK: return usage_rules_check;
 	case TH_CMD_RULES_TEST: return usage_rules_test;
 	case TH_CMD_MERGE: return usage_merge;
 	default: return usage_scan;
@@ -353,6 +375,7 @@ static const char *option_name(int c)
 static bool takes_option(enum th_command cmd, int c)
 {
 	switch (cmd) {
+	case TH_CMD_RULES_CHECK: return c == 'r' || c == OPT_NO_DEFAULT_RULES;
 	case TH_CMD_RULES_TEST:
 		return c == 'r' || c == OPT_NO_DEFAULT_RULES || c == 'v' ||
 		       c == OPT_COLOR;
@@ -442,9 +465,42 @@ static void defaults(struct th_options *o)
 	read_knobs(&o->knobs);
 }
 
+static struct th_span span_of(const char *s)
+{
+	return (struct th_span){s, strlen(s)};
+}
+
+/* What follows "rules" when it is no subcommand: the help asked for
+ * (CLI_EXIT_SUCCESS), or an error naming the closest subcommand. */
+static enum cli_result rules_without_subcommand(const char *word)
+{
+	static const char *const subcommands[] = {"check", "test"};
+	if (word != NULL &&
+	    (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0)) {
+		fputs(usage_rules, stdout);
+		return CLI_EXIT_SUCCESS;
+	}
+	const char *near =
+	    word ? suggest_name(span_of(word), subcommands, 2) : NULL;
+	if (word == NULL)
+		diag_error("rules: expected a subcommand: 'rules check' or "
+			   "'rules test'\nTry 'tracehound rules --help'.");
+	else if (near != NULL)
+		diag_error("rules: unknown subcommand '%s' (did you mean "
+			   "'rules %s'?)\nTry 'tracehound rules --help'.",
+			   word, near);
+	else
+		diag_error("rules: unknown subcommand '%s': 'rules check' or "
+			   "'rules test'\nTry 'tracehound rules --help'.",
+			   word);
+	return CLI_ERROR;
+}
+
 /* "rules check", "rules test" or "merge" before the options selects that
- * command. Returns how many arguments it took, -1 for an unknown one. */
-static int parse_command(int argc, char **argv, struct th_options *o)
+ * command. Returns how many arguments it took; -1 when "rules" has no
+ * subcommand after it, with *DONE saying how the run ends. */
+static int parse_command(int argc, char **argv, struct th_options *o,
+			 enum cli_result *done)
 {
 	if (argc >= 2 && strcmp(argv[1], "merge") == 0) {
 		o->command = TH_CMD_MERGE;
@@ -460,9 +516,44 @@ static int parse_command(int argc, char **argv, struct th_options *o)
 		o->command = TH_CMD_RULES_TEST;
 		return 2;
 	}
-	diag_error("rules: expected a subcommand: 'rules check' or 'rules "
-		   "test'");
+	*done = rules_without_subcommand(argc >= 3 ? argv[2] : NULL);
 	return -1;
+}
+
+/* The option of this command closest to BAD ("--fromat=json"), as
+ * "--format", or NULL. */
+static const char *closest_option(enum th_command cmd, const char *bad)
+{
+	if (strncmp(bad, "--", 2) != 0)
+		return NULL;
+	const char *names[sizeof long_options / sizeof *long_options];
+	size_t n = 0;
+	for (const struct option *l = long_options; l->name != NULL; l++)
+		if (takes_option(cmd, l->val) || l->val == 'h')
+			names[n++] = l->name;
+	struct th_span word = span_of(bad + 2);
+	const char *eq = memchr(word.p, '=', word.n);
+	if (eq != NULL)
+		word.n = (size_t)(eq - word.p);
+	return suggest_name(word, names, n);
+}
+
+/* An option getopt did not take: unknown (with the closest one), or
+ * missing its value. */
+static void bad_option(const struct th_options *o, const char *bad,
+		       bool needs_value)
+{
+	const char *cmd = command_names[o->command];
+	const char *near = needs_value ? NULL : closest_option(o->command, bad);
+	if (needs_value)
+		diag_error("%s: option needs a value\nTry '%s --help'.", bad,
+			   cmd);
+	else if (near != NULL)
+		diag_error("%s: unknown option (did you mean '--%s'?)\nTry '%s "
+			   "--help'.",
+			   bad, near, cmd);
+	else
+		diag_error("%s: unknown option\nTry '%s --help'.", bad, cmd);
 }
 
 /* What the parsed options must satisfy together. */
@@ -501,9 +592,10 @@ static bool check_options(const struct th_options *o)
 enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 {
 	defaults(o);
-	int skip = parse_command(argc, argv, o);
+	enum cli_result done = CLI_ERROR;
+	int skip = parse_command(argc, argv, o, &done);
 	if (skip < 0)
-		return CLI_ERROR;
+		return done;
 	argv += skip;
 	argc -= skip;
 	optind = 1;
@@ -520,10 +612,7 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 			return CLI_EXIT_SUCCESS;
 		}
 		if (c == '?' || c == ':') {
-			const char *bad = argv[optind - 1];
-			diag_error("%s: %s\nTry 'tracehound --help'.", bad,
-				   c == ':' ? "option needs a value"
-					    : "unknown option");
+			bad_option(o, argv[optind - 1], c == ':');
 			return CLI_ERROR;
 		}
 		if (!apply_option(c, optarg, o))

@@ -1,5 +1,6 @@
 /* main.c - tracehound: parse options, load rules, scan, report, and decide
  * the exit status in one place. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,25 @@ static int exit_status(const struct th_options *o, const struct th_run *run,
 	if (o->fail_on >= 0 && run->worst >= o->fail_on)
 		return EXIT_FOUND;
 	return EXIT_CLEAN;
+}
+
+/* Ends the report on standard output: whether FINISHED (the sink's
+ * last writes went well) and the bytes stdio still holds reach the file.
+ * Says why not, as "error writing the report: No space left on device",
+ * from the flush's errno or else FINISH_ERRNO, the errno the sink's
+ * writes left (the caller clears errno before them). */
+static bool report_written(bool finished, int finish_errno)
+{
+	errno = 0;
+	bool flushed = fflush(stdout) == 0;
+	if (finished && flushed && !ferror(stdout))
+		return true;
+	int why = errno != 0 ? errno : finish_errno;
+	if (why != 0)
+		diag_error("error writing the report: %s", strerror(why));
+	else
+		diag_error("error writing the report");
+	return false;
 }
 
 /* Says once what --since / --until left out for having no time. */
@@ -344,11 +364,10 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	scan_inputs(o, scanner, &so, sink);
 	window_note(o, &window);
 	int worst_new = state ? mark_new_groups(o, state, agg) : -1;
-	bool output_ok =
-	    sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
-	if (!output_ok)
-		diag_error("error writing the report");
-	else if (state != NULL && !o->dry_run && !save_state(o, state))
+	errno = 0;
+	bool finished = sink->finish(sink);
+	bool output_ok = report_written(finished, errno);
+	if (output_ok && state != NULL && !o->dry_run && !save_state(o, state))
 		output_ok = false;
 	if (o->fail_on_new) /* only what is new may fail the run */
 		run.worst = worst_new;
@@ -373,9 +392,9 @@ static int rules_test(const struct th_options *o, const struct th_rules *rules)
 		rulestest_path(t, "-");
 	for (size_t i = 0; i < o->n_paths; i++)
 		rulestest_path(t, o->paths[i]);
-	bool output_ok = rulestest_finish(t);
-	if (!output_ok)
-		diag_error("error writing the report");
+	errno = 0;
+	bool finished = rulestest_finish(t);
+	bool output_ok = report_written(finished, errno);
 	int status =
 	    exit_status(o, rulestest_run(t), output_ok, rulestest_found(t) > 0);
 	rulestest_free(t);
@@ -397,10 +416,10 @@ static bool report(const struct th_options *o, const struct th_catalog *catalog,
 				    .examples = o->examples,
 				    .hide_examples = o->hide_examples};
 	struct th_sink *sink = make_sink(o, &ctx);
-	bool ok = sink->finish(sink) && fflush(stdout) == 0 && !ferror(stdout);
+	errno = 0;
+	bool finished = sink->finish(sink);
+	bool ok = report_written(finished, errno);
 	sink->free(sink);
-	if (!ok)
-		diag_error("error writing the report");
 	return ok;
 }
 
@@ -439,10 +458,30 @@ static int with_rules(const struct th_options *o)
 	return status;
 }
 
+/* Bare `tracehound` typed at a terminal: reading standard input would
+ * wait, silently, for a log nobody meant to type (ripgrep says so too).
+ * An explicit "-" still reads the terminal. */
+static bool waits_on_a_terminal(const struct th_options *o)
+{
+	if (o->n_paths > 0 || o->command == TH_CMD_RULES_CHECK ||
+	    !isatty(STDIN_FILENO))
+		return false;
+	const char *cmd = o->command == TH_CMD_MERGE ? "tracehound merge"
+			  : o->command == TH_CMD_RULES_TEST
+			      ? "tracehound rules test"
+			      : "tracehound";
+	diag_error("no input: name log files or directories, or pipe a log "
+		   "in ('-' reads the terminal)\nTry '%s --help'.",
+		   cmd);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct th_options o;
 	enum cli_result r = cli_parse(argc, argv, &o);
+	if (r == CLI_OK && waits_on_a_terminal(&o))
+		r = CLI_ERROR;
 	if (r != CLI_OK) {
 		cli_fini(&o);
 		return r == CLI_EXIT_SUCCESS ? EXIT_CLEAN : EXIT_TROUBLE;

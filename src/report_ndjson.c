@@ -3,8 +3,10 @@
  * `--follow` see it at once. finish() prints nothing more.
  *
  * After the first failed write (EPIPE from `| head`, ENOSPC) the sink
- * writes nothing more and finish() reports the failure.
+ * writes nothing more and finish() reports the failure, with errno set
+ * back to that write's, for the caller to say why.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "diag.h"
@@ -16,6 +18,7 @@ struct ndjson_sink {
 	char *text;	     /* reused buffer for event_text() */
 	size_t text_cap;
 	bool failed;
+	int failed_errno; /* why the first failed write failed */
 };
 
 /* The event's full text in the sink's buffer, which grows to the largest
@@ -78,9 +81,12 @@ static void ndjson_event(struct th_sink *base, const struct th_event *ev)
 	if (s->failed)
 		return;
 	json_t *o = event_json(s, ev);
+	errno = 0;
 	if (!report_json_write(base->ctx.out, o, JSON_COMPACT) ||
-	    fflush(base->ctx.out) != 0)
+	    fflush(base->ctx.out) != 0) {
 		s->failed = true;
+		s->failed_errno = errno;
+	}
 	json_decref(o);
 }
 
@@ -88,8 +94,12 @@ static void ndjson_event(struct th_sink *base, const struct th_event *ev)
 static bool ndjson_finish(struct th_sink *base)
 {
 	struct ndjson_sink *s = (struct ndjson_sink *)base;
-	if (fflush(base->ctx.out) != 0)
+	if (!s->failed && fflush(base->ctx.out) != 0) {
 		s->failed = true;
+		s->failed_errno = errno;
+	}
+	if (s->failed)
+		errno = s->failed_errno;
 	return !s->failed && !ferror(base->ctx.out);
 }
 

@@ -133,6 +133,34 @@ contains "unknown option is named" "$err" "--frobnicate"
 check "bad format value" 2 "$bin" --format xml "$tmp/clean.log"
 contains "bad format is named" "$err" "xml"
 check "bad group-by key" 2 "$bin" --group-by colour "$tmp/clean.log"
+check "a misspelt option" 2 "$bin" --grup-by=rule "$tmp/clean.log"
+contains "the closest option is suggested" "$err" "(did you mean '--group-by'?)"
+check "rules --help" 0 "$bin" rules --help
+contains "rules --help names both subcommands" "$out" "tracehound rules test [OPTION]"
+check "rules check --help" 0 "$bin" rules check --help
+contains "rules check has a help of its own" "$out" "Usage: tracehound rules check"
+check "a misspelt subcommand" 2 "$bin" rules chek
+contains "the closest subcommand is suggested" "$err" "(did you mean 'rules check'?)"
+if command -v script >/dev/null; then
+	# a terminal on standard input (script gives one): a hint, not a wait
+	check "bare tracehound at a terminal" 2 timeout 10 script -eqc "'$bin'" /dev/null
+	contains "says there is no input" "$out" "no input: name log files"
+	check "an explicit - still reads the terminal" 124 timeout 1 script -eqc "'$bin' -" /dev/null
+else
+	for c in "bare tracehound at a terminal" "says there is no input" "an explicit - still reads"; do
+		n=$((n + 1))
+		echo "ok $n - $c # SKIP script (bsdutils) is not installed"
+	done
+fi
+if [ -w /dev/full ]; then
+	for f in text json ndjson markdown; do
+		check "a report that cannot be written ($f)" 2 sh -c "'$bin' -f $f '$tmp/error.log' >/dev/full"
+		contains "and why is said ($f)" "$err" "error writing the report: No space left on device"
+	done
+else
+	n=$((n + 1))
+	echo "ok $n - a report that cannot be written # SKIP no /dev/full"
+fi
 check "--help" 0 "$bin" --help
 contains "help lists --group-by" "$out" "--group-by"
 check "--version" 0 "$bin" --version

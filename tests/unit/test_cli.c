@@ -187,3 +187,48 @@ Test(cli, an_unknown_search_is_the_default_one)
 	setenv("TRACEHOUND_SCAN", "quantum", 1);
 	cr_expect_eq(knobs_of().search, TH_SEARCH_AUTO);
 }
+
+Test(cli, a_misspelt_option_suggests_the_closest, .init = cr_redirect_stderr)
+{
+	no_knobs();
+	char *argv[] = {"tracehound", "--fromat=json", "x.log"};
+	struct th_options o;
+	cr_expect_eq(cli_parse(ARGC(argv), argv, &o), CLI_ERROR);
+	cli_fini(&o);
+	expect_stderr_has(
+	    "--fromat=json: unknown option (did you mean '--format'?)");
+}
+
+Test(cli, a_misspelt_subcommand_suggests_the_closest,
+     .init = cr_redirect_stderr)
+{
+	no_knobs();
+	char *argv[] = {"tracehound", "rules", "tset"};
+	struct th_options o;
+	cr_expect_eq(cli_parse(ARGC(argv), argv, &o), CLI_ERROR);
+	cli_fini(&o);
+	expect_stderr_has("unknown subcommand 'tset' (did you mean 'rules "
+			  "test'?)");
+}
+
+Test(cli, each_subcommand_prints_its_own_help, .init = cr_redirect_stdout)
+{
+	char *rules[] = {"tracehound", "rules", "--help"};
+	char *check[] = {"tracehound", "rules", "check", "--help"};
+	struct th_options o;
+	cr_expect_eq(cli_parse(ARGC(rules), rules, &o), CLI_EXIT_SUCCESS);
+	cli_fini(&o);
+	cr_expect_eq(cli_parse(ARGC(check), check, &o), CLI_EXIT_SUCCESS);
+	cli_fini(&o);
+	fflush(stdout);
+	char out[8192] = "";
+	size_t n = fread(out, 1, sizeof out - 1, cr_get_redirected_stdout());
+	out[n] = '\0';
+	cr_expect(strstr(out, "'tracehound rules test --help' say more") !=
+		      NULL,
+		  "%s", out);
+	cr_expect(strstr(out,
+			 "Usage: tracehound rules check [OPTION]... "
+			 "[RULEFILE|DIR]...\nLoad the default rules") != NULL,
+		  "%s", out);
+}
