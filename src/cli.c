@@ -465,11 +465,6 @@ static void defaults(struct th_options *o)
 	read_knobs(&o->knobs);
 }
 
-static struct th_span span_of(const char *s)
-{
-	return (struct th_span){s, strlen(s)};
-}
-
 /* What follows "rules" when it is no subcommand: the help asked for
  * (CLI_EXIT_SUCCESS), or an error naming the closest subcommand. */
 static enum cli_result rules_without_subcommand(const char *word)
@@ -481,7 +476,7 @@ static enum cli_result rules_without_subcommand(const char *word)
 		return CLI_EXIT_SUCCESS;
 	}
 	const char *near =
-	    word ? suggest_name(span_of(word), subcommands, 2) : NULL;
+	    word ? suggest_name(th_cstr(word), subcommands, 2) : NULL;
 	if (word == NULL)
 		diag_error("rules: expected a subcommand: 'rules check' or "
 			   "'rules test'\nTry 'tracehound rules --help'.");
@@ -531,7 +526,7 @@ static const char *closest_option(enum th_command cmd, const char *bad)
 	for (const struct option *l = long_options; l->name != NULL; l++)
 		if (takes_option(cmd, l->val) || l->val == 'h')
 			names[n++] = l->name;
-	struct th_span word = span_of(bad + 2);
+	struct th_span word = th_cstr(bad + 2);
 	const char *eq = memchr(word.p, '=', word.n);
 	if (eq != NULL)
 		word.n = (size_t)(eq - word.p);

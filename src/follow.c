@@ -200,9 +200,10 @@ static void follow_start(const struct th_follow *fo, struct follower *f,
 	f->p = pipeline_new(&fo->setup);
 	pipeline_set_filter(f->p, fo->filter, fo->filter_ctx);
 	bool named = strcmp(path, "-") != 0;
-	if (named && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+	int found = named ? stat(path, &st) : 0;
+	if (named && found == 0 && S_ISDIR(st.st_mode)) {
 		follow_fail(fo, f, "Is a directory (--follow follows files)");
-	} else if (named && stat(path, &st) != 0 && errno == ENOENT) {
+	} else if (named && found != 0 && errno == ENOENT) {
 		f->waiting = true;
 		run_notify(&fo->notify, TH_NOTICE_NOTE, path,
 			   "does not exist yet: waiting for it to appear");

@@ -40,11 +40,6 @@ static const char *const range_names[] = {"start", "following", "all"};
 static const char *const split_names[] = {"leaves"};
 static const char *const bool_names[] = {"true", "false"};
 
-static struct th_span cstr(const char *s)
-{
-	return (struct th_span){s, strlen(s)};
-}
-
 static bool span_eq(struct th_span a, struct th_span b)
 {
 	return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
@@ -308,8 +303,9 @@ static bool is_null(const yaml_node_t *n)
 	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
 	struct th_span s = scalar(n);
-	return s.n == 0 || span_eq(s, cstr("~")) || span_eq(s, cstr("null")) ||
-	       span_eq(s, cstr("Null")) || span_eq(s, cstr("NULL"));
+	return s.n == 0 || span_eq(s, th_cstr("~")) ||
+	       span_eq(s, th_cstr("null")) || span_eq(s, th_cstr("Null")) ||
+	       span_eq(s, th_cstr("NULL"));
 }
 
 /* NODE's value as a string for KEY: fails unless it is a non-null scalar. */
@@ -341,7 +337,7 @@ static bool want_enum(struct load *ld, const yaml_node_t *n, const char *key,
 	char list[256], hint[128];
 	if (n->type == YAML_SCALAR_NODE) {
 		for (size_t i = 0; i < count; i++) {
-			if (span_eq(scalar(n), cstr(names[i]))) {
+			if (span_eq(scalar(n), th_cstr(names[i]))) {
 				*out = i;
 				return true;
 			}
@@ -364,7 +360,7 @@ static bool want_bool(struct load *ld, const yaml_node_t *n, const char *key,
 					    "False", "TRUE",  "FALSE"};
 	for (size_t i = 0; n->type == YAML_SCALAR_NODE && i < COUNT(names);
 	     i++) {
-		if (span_eq(scalar(n), cstr(names[i]))) {
+		if (span_eq(scalar(n), th_cstr(names[i]))) {
 			*out = i % 2 == 0;
 			return true;
 		}
@@ -444,7 +440,7 @@ static int keys_next(struct load *ld, struct keys *k, size_t *key)
 	}
 	struct th_span name = scalar(kn);
 	for (size_t i = 0; i < k->count; i++) {
-		if (!span_eq(name, cstr(k->names[i])))
+		if (!span_eq(name, th_cstr(k->names[i])))
 			continue;
 		if (k->values[i] != NULL) {
 			fail_at(ld, kn, "duplicate key '%s'", k->names[i]);
@@ -485,7 +481,7 @@ static size_t group_name_offset(struct th_span pat, struct th_span name)
 static size_t group_slot(const struct group_names *g, struct th_span name)
 {
 	size_t i = 0;
-	while (i < g->count && !span_eq(name, cstr(g->names[i])))
+	while (i < g->count && !span_eq(name, th_cstr(g->names[i])))
 		i++;
 	return i;
 }
@@ -505,7 +501,7 @@ static bool regex_fields(struct load *ld, const yaml_node_t *node,
 	re->groups = xcalloc(count, sizeof *re->groups);
 	for (uint32_t i = 0; i < count; i++) {
 		PCRE2_SPTR e = table + (size_t)i * size;
-		struct th_span name = cstr((const char *)e + 2);
+		struct th_span name = th_cstr((const char *)e + 2);
 		size_t slot = group_slot(g, name);
 		if (slot < g->count) {
 			re->groups[re->n_groups++] = (struct field_group){
@@ -1663,7 +1659,7 @@ static bool resolve_refs(struct th_rules *r, struct ignore *g,
 				     "ignore rule '%s' names no rule '%s'%s",
 				     g->it.id, ref->id,
 				     did_you_mean(hint, sizeof hint,
-						  cstr(ref->id), ids,
+						  th_cstr(ref->id), ids,
 						  r->n_rules));
 			free(ids);
 			return false;

@@ -38,8 +38,7 @@ const char *suggest_name(struct th_span word, const char *const *names,
 	const char *best = NULL;
 	size_t best_d = 3;
 	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(
-		    word, (struct th_span){names[i], strlen(names[i])});
+		size_t d = edit_distance(word, th_cstr(names[i]));
 		if (d < best_d && d < word.n) {
 			best = names[i];
 			best_d = d;

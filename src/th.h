@@ -10,11 +10,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct th_span {
 	const char *p;
 	size_t n;
 };
+
+/* The span of C string S (not NULL). */
+static inline struct th_span th_cstr(const char *s)
+{
+	return (struct th_span){s, strlen(s)};
+}
 
 #define TH_SPAN_LIT(s) ((struct th_span){(s), sizeof(s) - 1})
 
