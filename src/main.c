@@ -1,6 +1,7 @@
 /* main.c - tracehound: parse options, load rules, scan, report, and decide
  * the exit status in one place. */
 #include <errno.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -478,6 +479,10 @@ static bool waits_on_a_terminal(const struct th_options *o)
 
 int main(int argc, char **argv)
 {
+	/* Display widths (wcwidth) for the text table: log text is UTF-8
+	 * whatever the user's locale, so the character type is fixed, never
+	 * taken from LANG (README, "The text report"). */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	struct th_options o;
 	enum cli_result r = cli_parse(argc, argv, &o);
 	if (r == CLI_OK && waits_on_a_terminal(&o))

@@ -518,9 +518,11 @@ static void put_cell(FILE *out, const char *s, size_t width, bool right,
 {
 	size_t n = strlen(s), w = report_width(s, n);
 	bool cut = w > width;
-	if (cut)
+	if (cut) {
 		n = report_fit(s, n, width - 1);
-	size_t pad = cut ? 0 : width - w;
+		w = report_width(s, n) + 1; /* a wide character may not fit */
+	}
+	size_t pad = width - w;
 	if (right)
 		fprintf(out, "%*s", (int)pad, "");
 	fwrite(s, 1, n, out);

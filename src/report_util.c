@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "diag.h"
 #include "report.h"
@@ -157,21 +158,52 @@ char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n)
 	return out;
 }
 
+/* The code point of the valid UTF-8 sequence U[0..LEN). */
+static unsigned long utf8_code_point(const unsigned char *u, size_t len)
+{
+	static const unsigned char lead_bits[] = {0x7F, 0x1F, 0x0F, 0x07};
+	unsigned long cp = u[0] & lead_bits[len - 1];
+	for (size_t i = 1; i < len; i++)
+		cp = cp << 6 | (u[i] & 0x3F);
+	return cp;
+}
+
+/* Columns of the character at S[0..N), its length in *LEN: the C
+ * library's wcwidth() under the UTF-8 locale main.c sets (README, "The
+ * text report"); 1 for whatever it cannot measure, as a terminal shows a
+ * replacement or a box there. */
+static size_t char_width(const char *s, size_t n, size_t *len)
+{
+	bool valid;
+	*len = report_utf8_step(s, n, &valid);
+	if (!valid || *len == 1)
+		return 1;
+	int w =
+	    wcwidth((wchar_t)utf8_code_point((const unsigned char *)s, *len));
+	return w < 0 ? 1 : (size_t)w;
+}
+
 size_t report_width(const char *s, size_t n)
 {
-	size_t w = 0;
-	for (size_t i = 0; i < n; i++)
-		w += ((unsigned char)s[i] & 0xC0) != 0x80;
+	size_t w = 0, len;
+	for (size_t i = 0; i < n; i += len)
+		w += char_width(s + i, n - i, &len);
 	return w;
 }
 
 size_t report_fit(const char *s, size_t n, size_t width)
 {
-	size_t w = 0, i = 0;
-	for (; i < n; i++) {
-		if (((unsigned char)s[i] & 0xC0) != 0x80 && w++ == width)
+	size_t w = 0, i = 0, len;
+	for (; i < n; i += len) {
+		size_t cw = char_width(s + i, n - i, &len);
+		if (w + cw > width)
 			break;
+		w += cw;
 	}
+	/* Zero-width characters after the cut still belong to the last one
+	 * shown (combining accents). */
+	while (i < n && char_width(s + i, n - i, &len) == 0)
+		i += len;
 	return i;
 }
 

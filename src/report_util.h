@@ -36,12 +36,15 @@ char *report_utf8_clean(const char *p, size_t n, size_t *out_n);
  * ambiguous. *OUT_N gets its length. Caller frees. */
 char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n);
 
-/* Columns taken by clean UTF-8 S[0..N): one per character (wide CJK
- * characters are counted as one; log fields are ASCII in practice). */
+/* Columns taken by clean UTF-8 S[0..N) on a terminal: two for wide CJK
+ * characters and emoji, none for combining marks, one for the rest
+ * (wcwidth(); main.c selects the C.UTF-8 character type so this does not
+ * depend on the user's locale). */
 size_t report_width(const char *s, size_t n);
 
 /* Bytes of clean UTF-8 S[0..N) that fit in WIDTH columns, cut on a
- * character boundary. */
+ * character boundary (a wide character that would straddle the edge is
+ * left out, so the prefix may take WIDTH - 1 columns). */
 size_t report_fit(const char *s, size_t n, size_t width);
 
 /* How a long example is cut: its first lines, then "… N more lines", then

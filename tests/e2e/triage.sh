@@ -182,4 +182,25 @@ check "merge --format markdown, bounded by --top" \
 check "markdown of nothing found is still a report" \
 	grep -q '^\*\*0 events\*\* in 0 groups' "$tmp/none.md"
 
+# ---- wide names line up ------------------------------------------------------
+
+{
+	ev "2024-05-01 10:00:00,000" "$(printf '\xe6\x95\xb0\xe6\x8d\xae\xe5\xba\x93')" KeyError
+	ev "2024-05-01 10:00:01,000" "$(printf '\xf0\x9f\x90\x8d\xf0\x9f\x90\x8d')" KeyError
+	ev "2024-05-01 10:00:02,000" plain_ascii_name KeyError
+} >"$tmp/wide.log"
+LANG=C LC_ALL=C "$bin" --fail-on never "$tmp/wide.log" >"$tmp/wide.txt"
+# the terminal column where EXCEPTIONS starts, in the title and each row
+check "CJK and emoji coroutines line up in the table, whatever the locale" \
+	python3 -c '
+import sys, unicodedata
+def cols(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+t = next(i for i, l in enumerate(lines) if l.startswith("COUNT"))
+at = cols(lines[t][:lines[t].index("EXCEPTION")])
+rows = lines[t + 1:t + 4]
+sys.exit(not all(cols(r[:r.index("KeyError")]) == at for r in rows))
+' "$tmp/wide.txt"
+
 tap_end

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include <jansson.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -859,4 +860,33 @@ Test(report_term, bidi_and_zero_width_and_backslash_are_escaped)
 	assert_term_clean("\xE2\x81\xA0", "\\u2060");
 	assert_term_clean("\\x1b \x1b", "\\\\x1b \\x1b");
 	assert_term_clean("\xE2\x80\x94 ok", "\xE2\x80\x94 ok");
+}
+
+/* Terminal columns under the character type main.c selects. */
+static size_t width_of(const char *s)
+{
+	cr_assert(setlocale(LC_CTYPE, "C.UTF-8") != NULL);
+	return report_width(s, strlen(s));
+}
+
+Test(report_width, wide_characters_take_two_columns_and_marks_none)
+{
+	cr_expect_eq(width_of("task_1"), 6);
+	cr_expect_eq(width_of("\xD0\xB7\xD0\xB0\xD0\xB4"), 3); /* задача */
+	cr_expect_eq(width_of("\xE6\x95\xB0\xE6\x8D\xAE"), 4); /* 数据 */
+	cr_expect_eq(width_of("\xF0\x9F\x90\x8D"), 2);	       /* snake */
+	cr_expect_eq(width_of("e\xCC\x81"), 1);	   /* e + combining acute */
+	cr_expect_eq(width_of("\xEF\xBF\xBD"), 1); /* U+FFFD */
+}
+
+Test(report_width, a_cut_never_splits_a_wide_character_or_its_marks)
+{
+	cr_assert(setlocale(LC_CTYPE, "C.UTF-8") != NULL);
+	const char *cjk = "\xE6\x95\xB0\xE6\x8D\xAE\xE5\xBA\x93"; /* 数据库 */
+	cr_expect_eq(report_fit(cjk, strlen(cjk), 4), 6);
+	cr_expect_eq(report_fit(cjk, strlen(cjk), 3), 3); /* 数 + 1 spare */
+	cr_expect_eq(report_fit(cjk, strlen(cjk), 1), 0);
+	const char *accent = "ae\xCC\x81z";
+	cr_expect_eq(report_fit(accent, strlen(accent), 2), 4); /* a é */
+	cr_expect_eq(report_fit(accent, strlen(accent), 9), strlen(accent));
 }

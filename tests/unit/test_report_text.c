@@ -1,15 +1,18 @@
 /* test_report_text.c - the text report's summary table fitted to a
  * terminal's width: the report of sample-logs/py3.12 and of made-up
  * events with long and non-ASCII names, at several widths, each line
- * measured in code points with color codes left out; the full-width table
+ * measured in terminal columns with color codes left out; wide names
+ * lining up; the full-width table
  * when the width is unknown; where the width comes from.
  */
 #include <criterion/criterion.h>
 
 #include <libgen.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "report_text.h"
 #include "report_util.h"
@@ -17,18 +20,29 @@
 
 /* ---- measuring lines ---------------------------------------------------- */
 
-/* Code points of LINE[0..N), ANSI CSI sequences ("\033[1m") left out. */
+/* Terminal columns of LINE[0..N), ANSI CSI sequences ("\033[1m") left
+ * out: measured with mbrtowc() and wcwidth() under C.UTF-8, as a
+ * terminal does, apart from the code under test. */
 static size_t line_width(const char *line, size_t n)
 {
+	cr_assert(setlocale(LC_CTYPE, "C.UTF-8") != NULL);
 	size_t w = 0;
-	for (size_t i = 0; i < n; i++) {
+	mbstate_t state = {0};
+	for (size_t i = 0; i < n;) {
 		if (line[i] == '\033' && i + 1 < n && line[i + 1] == '[') {
 			i += 2;
 			while (i < n && !(line[i] >= '@' && line[i] <= '~'))
 				i++;
+			i++;
 			continue;
 		}
-		w += ((unsigned char)line[i] & 0xC0) != 0x80;
+		wchar_t wc;
+		size_t len = mbrtowc(&wc, line + i, n - i, &state);
+		cr_assert(len != (size_t)-1 && len != (size_t)-2 && len != 0,
+			  "not UTF-8 at %zu: %.*s", i, (int)n, line);
+		int cw = wcwidth(wc);
+		w += cw < 0 ? 1 : (size_t)cw;
+		i += len;
 	}
 	return w;
 }
@@ -58,7 +72,7 @@ static const char *table_of(const char *out, size_t *n)
 }
 
 /* Checks that every line of P[0..N) is whole UTF-8 and at most WIDTH
- * code points wide. */
+ * columns wide. */
 static void expect_lines_fit(const char *p, size_t n, size_t width)
 {
 	for (size_t at = 0; at < n;) {
@@ -143,6 +157,7 @@ static void sample_free(struct sample *s)
 static char *render(const struct th_rules *rules, struct th_agg *agg,
 		    const struct th_run *run, size_t columns, bool color)
 {
+	cr_assert(setlocale(LC_CTYPE, "C.UTF-8") != NULL); /* as main.c */
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
@@ -441,7 +456,62 @@ Test(report_text_width, non_ascii_names_are_cut_between_characters)
 	made_free(m);
 }
 
-/* The widest "  timeline    ▕…▏ …" line of OUT, in code points. */
+/* The column at which each word of LINE[0..N) starts (a word follows the
+ * start or a space), in terminal columns; *N_STARTS of them, at most MAX. */
+static void word_starts(const char *line, size_t n, size_t *starts, size_t max,
+			size_t *n_starts)
+{
+	*n_starts = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool starts_word =
+		    line[i] != ' ' && (i == 0 || line[i - 1] == ' ');
+		if (starts_word && *n_starts < max)
+			starts[(*n_starts)++] = line_width(line, i);
+	}
+}
+
+/* Whether V is one of SET[0..N). */
+static bool among(size_t v, const size_t *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == v)
+			return true;
+	return false;
+}
+
+Test(report_text_width, wide_and_emoji_names_line_up_under_their_titles)
+{
+	struct made *m = made_new();
+	for (int color = 0; color < 2; color++) {
+		char *out = render(m->rules, m->agg, &m->run, 0, color);
+		size_t n;
+		const char *table = table_of(out, &n);
+		const char *nl = memchr(table, '\n', n);
+		size_t titles[16], n_titles;
+		word_starts(table, (size_t)(nl - table), titles, 16, &n_titles);
+		cr_assert_geq(n_titles, 4, "%s", out);
+		size_t rows = 0;
+		for (const char *row = nl + 1; row < table + n; rows++) {
+			const char *end = memchr(row, '\n', table + n - row);
+			size_t len = (size_t)(end - row), cells[64], n_cells;
+			word_starts(row, len, cells, 64, &n_cells);
+			/* every title but COUNT (right-aligned) heads a
+			 * column whose cells start right under it */
+			for (size_t t = 1; t < n_titles; t++)
+				cr_expect(
+				    among(titles[t], cells, n_cells),
+				    "column %zu misaligned in:\n%.*s\n%.*s",
+				    titles[t], (int)(nl - table), table,
+				    (int)len, row);
+			row = end + 1;
+		}
+		cr_expect_eq(rows, 3, "%s", out);
+		free(out);
+	}
+	made_free(m);
+}
+
+/* The widest "  timeline    ▕…▏ …" line of OUT, in columns. */
 static size_t widest_timeline(const char *out)
 {
 	size_t widest = 0;
