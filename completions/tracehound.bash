@@ -12,6 +12,7 @@ _tracehound_options()
 	main)
 		echo -f --format -g --group-by --fail-on -r --rules \
 			--no-default-rules --state --fail-on-new --dry-run \
+			--metrics \
 			-j --jobs -S --buffer-size --color --since --until \
 			--top --examples -F --follow -h --help -V --version
 		;;
@@ -51,7 +52,7 @@ _tracehound_value()
 			$(compgen -f -X '!*.y*ml' -- "$cur"))
 		return 0
 		;;
-	--state)
+	--state | --metrics)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0

@@ -175,6 +175,29 @@ bool catalog_key_from_name(struct th_span name, enum th_key *out)
 	return true;
 }
 
+static const char *const severity_names[] = {
+    [TH_SEV_INFO] = "info",
+    [TH_SEV_WARNING] = "warning",
+    [TH_SEV_ERROR] = "error",
+};
+
+const char *catalog_severity_name(enum th_severity s)
+{
+	return s == TH_SEV_ERROR || s == TH_SEV_WARNING ? severity_names[s]
+							: "info";
+}
+
+bool catalog_severity_from_name(const char *name, enum th_severity *out)
+{
+	for (size_t i = 0; i < sizeof severity_names / sizeof *severity_names;
+	     i++)
+		if (strcmp(name, severity_names[i]) == 0) {
+			*out = (enum th_severity)i;
+			return true;
+		}
+	return false;
+}
+
 bool catalog_key_field(enum th_key k, enum th_field *out)
 {
 	const struct name_row *row = row_of(TH_F_COUNT, k);

@@ -60,6 +60,10 @@ bool catalog_field_from_name(struct th_span name, enum th_field *out);
 const char *catalog_key_name(enum th_key k);
 bool catalog_key_from_name(struct th_span name, enum th_key *out);
 
+/* "error", "warning" or "info"; from_name is false for any other NAME. */
+const char *catalog_severity_name(enum th_severity s);
+bool catalog_severity_from_name(const char *name, enum th_severity *out);
+
 /* The event field key K groups by; false (and *OUT TH_F_COUNT) for rule
  * and input, which are not fields. */
 bool catalog_key_field(enum th_key k, enum th_field *out);

@@ -25,6 +25,7 @@ enum {
 	OPT_STATE,
 	OPT_FAIL_ON_NEW,
 	OPT_DRY_RUN,
+	OPT_METRICS,
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_TOP,
@@ -46,6 +47,7 @@ static const struct option long_options[] = {
     {"state", required_argument, NULL, OPT_STATE},
     {"fail-on-new", no_argument, NULL, OPT_FAIL_ON_NEW},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
     {"since", required_argument, NULL, OPT_SINCE},
@@ -59,6 +61,7 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* In two parts: one string literal may hold at most 4095 bytes in C17. */
 static const char usage_scan[] =
     "Usage: tracehound [OPTION]... [PATH]...\n"
     "       tracehound rules check [OPTION]... [RULEFILE|DIR]...\n"
@@ -85,6 +88,12 @@ static const char usage_scan[] =
     "                         or above --fail-on\n"
     "      --dry-run          with --state: report what is new, but leave\n"
     "                         FILE as it was (the next run reads it again)\n"
+    "      --metrics=FILE     after the run, write FILE for Prometheus\n"
+    "                         (node_exporter's textfile collector): event\n"
+    "                         counters per rule and group, inputs, bytes,\n"
+    "                         the run's time and success; with --state the\n"
+    "                         counters add up every run, else this run's\n";
+static const char usage_scan_more[] =
     "  -j, --jobs=N           scan with N threads (default: the number of\n"
     "                         cores); a large plain file is split, several\n"
     "                         inputs are scanned side by side; the report\n"
@@ -192,13 +201,16 @@ static const char usage_merge[] =
     "error (bad option, or a report that is unreadable, malformed, not a\n"
     "tracehound report or grouped by other keys; it is named).\n";
 
-static const char *usage_of(enum th_command c)
+static void print_usage(enum th_command c)
 {
 	switch (c) {
-	case TH_CMD_RULES_CHECK: return usage_rules_check;
-	case TH_CMD_RULES_TEST: return usage_rules_test;
-	case TH_CMD_MERGE: return usage_merge;
-	default: return usage_scan;
+	case TH_CMD_RULES_CHECK: fputs(usage_rules_check, stdout); break;
+	case TH_CMD_RULES_TEST: fputs(usage_rules_test, stdout); break;
+	case TH_CMD_MERGE: fputs(usage_merge, stdout); break;
+	default:
+		fputs(usage_scan, stdout);
+		fputs(usage_scan_more, stdout);
+		break;
 	}
 }
 
@@ -413,6 +425,7 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 	case OPT_STATE: o->state = arg; return true;
 	case OPT_FAIL_ON_NEW: o->fail_on_new = true; return true;
 	case OPT_DRY_RUN: o->dry_run = true; return true;
+	case OPT_METRICS: o->metrics = arg; return true;
 	case OPT_SINCE:
 		return parse_bound("since", arg, &o->has_since, &o->since);
 	case OPT_UNTIL:
@@ -576,6 +589,12 @@ static bool check_options(const struct th_options *o)
 			   "run that wrote it");
 		return false;
 	}
+	if (o->metrics != NULL && (o->follow || o->dry_run)) {
+		diag_error("--metrics and %s do not go together: the counters "
+			   "add up runs that end and are kept in the state",
+			   o->follow ? "--follow" : "--dry-run");
+		return false;
+	}
 	if (o->dry_run && o->state == NULL) {
 		diag_error("--dry-run needs --state FILE: it is the state a "
 			   "dry run leaves as it was");
@@ -599,7 +618,7 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 	while ((c = getopt_long(argc, argv, ":f:g:j:r:S:vFhV", long_options,
 				NULL)) != -1) {
 		if (c == 'h') {
-			fputs(usage_of(o->command), stdout);
+			print_usage(o->command);
 			return CLI_EXIT_SUCCESS;
 		}
 		if (c == 'V') {

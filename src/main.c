@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "follow.h"
 #include "merge.h"
+#include "report_metrics.h"
 #include "report.h"
 #include "report_text.h"
 #include "rules.h"
@@ -248,6 +249,53 @@ static bool save_state(const struct th_options *o, struct th_state *st)
 	return false;
 }
 
+/* --metrics FILE: writes M with the run's end and SUCCESS. False (named
+ * on stderr) when it cannot be written. */
+static bool write_metrics(const struct th_options *o, struct th_metrics *m,
+			  bool success)
+{
+	char err[1200];
+	m->timestamp = (int64_t)time(NULL);
+	m->success = success;
+	if (report_metrics_write(o->metrics, m, err, sizeof err))
+		return true;
+	diag_error("%s", err);
+	return false;
+}
+
+/* --metrics after a run that failed before it counted anything (rules
+ * or state that would not load): the run's time and its failure, so an
+ * alert sees it. */
+static void metrics_failed(const struct th_options *o)
+{
+	if (o->metrics == NULL || o->command != TH_CMD_SCAN)
+		return;
+	struct th_metrics m;
+	metrics_init(&m, o->group_by, o->n_group_by);
+	write_metrics(o, &m, false);
+	metrics_fini(&m);
+}
+
+/* --metrics after a scan: every run's totals with --state (counted by
+ * state_count_run), else this run's. */
+static bool metrics_after_scan(const struct th_options *o,
+			       const struct th_state *state, struct th_agg *agg,
+			       const struct th_catalog *catalog,
+			       const struct th_run *run, bool success)
+{
+	if (o->metrics == NULL)
+		return true;
+	struct th_metrics m;
+	metrics_init(&m, o->group_by, o->n_group_by);
+	if (state != NULL)
+		state_metrics(state, &m);
+	else
+		report_metrics_count_run(&m, agg, catalog, run);
+	bool ok = write_metrics(o, &m, success);
+	metrics_fini(&m);
+	return ok;
+}
+
 /* Reads every input to its end, or follows them (--follow) until a
  * signal or their end. */
 static void scan_inputs(const struct th_options *o, struct th_scanner *scanner,
@@ -334,8 +382,10 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	if (o->follow && !follow_paths_are_files(o))
 		return EXIT_TROUBLE;
 	struct th_state *state = NULL;
-	if (o->state != NULL && (state = open_state(o)) == NULL)
+	if (o->state != NULL && (state = open_state(o)) == NULL) {
+		metrics_failed(o);
 		return EXIT_TROUBLE;
+	}
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
 	struct th_agg *agg =
@@ -365,6 +415,8 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	scan_inputs(o, scanner, &so, sink);
 	window_note(o, &window);
 	int worst_new = state ? mark_new_groups(o, state, agg) : -1;
+	if (state != NULL)
+		state_count_run(state, agg, rules_catalog(rules), &run);
 	errno = 0;
 	bool finished = sink->finish(sink);
 	bool output_ok = report_written(finished, errno);
@@ -373,6 +425,9 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	if (o->fail_on_new) /* only what is new may fail the run */
 		run.worst = worst_new;
 	int status = exit_status(o, &run, output_ok, false);
+	if (!metrics_after_scan(o, state, agg, rules_catalog(rules), &run,
+				status != EXIT_TROUBLE))
+		status = EXIT_TROUBLE;
 	state_free(state);
 	scanner_free(scanner);
 	sink->free(sink);
@@ -447,8 +502,10 @@ static int merge(const struct th_options *o)
 static int with_rules(const struct th_options *o)
 {
 	struct th_rules *rules = load_rules(o);
-	if (rules == NULL)
+	if (rules == NULL) {
+		metrics_failed(o);
 		return EXIT_TROUBLE;
+	}
 	int status;
 	switch (o->command) {
 	case TH_CMD_RULES_CHECK: status = rules_check(rules); break;

@@ -13,12 +13,7 @@ static const char replacement[] = "\xEF\xBF\xBD";
 
 const char *report_severity_name(enum th_severity s)
 {
-	switch (s) {
-	case TH_SEV_ERROR: return "error";
-	case TH_SEV_WARNING: return "warning";
-	case TH_SEV_INFO: break;
-	}
-	return "info";
+	return catalog_severity_name(s);
 }
 
 /* The byte range allowed after lead byte C (Unicode table 3-7), the length

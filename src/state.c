@@ -23,7 +23,10 @@
 #include "input.h"
 #include "th_limits.h"
 
-static const char schema[] = "tracehound.state/1";
+/* /2 added the totals --metrics counts (events per group, rule...); a /1
+ * state loads with them at 0. */
+static const char schema[] = "tracehound.state/2";
+static const char schema_v1[] = "tracehound.state/1";
 
 struct file_entry {
 	char *path;
@@ -35,6 +38,9 @@ struct group_entry {
 	uint64_t hash;
 	char **vals; /* n_keys values, NULL for none */
 	char *first_seen;
+	uint64_t events; /* in every run (--metrics ranks groups by it) */
+	uint64_t series; /* of them, counted in its own --metrics series */
+	uint64_t run;	 /* this run's, until state_count_run places them */
 };
 
 struct th_state {
@@ -49,6 +55,11 @@ struct th_state {
 	enum th_key keys[TH_KEY_COUNT];
 	struct group_entry *groups; /* sorted by hash */
 	size_t n_groups, cap_groups;
+	/* --metrics: every run's totals but the groups' own series (rules,
+	 * inputs, bytes, the other groups' events) */
+	struct th_metrics totals;
+	json_t *other_others; /* other --group-by lists' "other" events */
+	uint64_t new_groups;  /* this run's, once counted */
 	struct th_state_options opt;
 };
 
@@ -105,7 +116,8 @@ static const struct group_entry *find_group(const struct th_state *st,
 	return NULL;
 }
 
-static void add_group(struct th_state *st, char **vals, const char *first)
+static struct group_entry *add_group(struct th_state *st, char **vals,
+				     const char *first)
 {
 	if (st->n_groups == st->cap_groups) {
 		st->cap_groups = st->cap_groups ? 2 * st->cap_groups : 64;
@@ -118,6 +130,8 @@ static void add_group(struct th_state *st, char **vals, const char *first)
 		g->vals[i] = vals[i] ? xstrdup(vals[i]) : NULL;
 	g->hash = hash_vals(g->vals, st->n_keys);
 	g->first_seen = xstrdup(first);
+	g->events = g->series = g->run = 0;
+	return g;
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -160,12 +174,24 @@ static bool load_file(struct th_state *st, json_t *o)
 	return true;
 }
 
+/* O[NAME] into *OUT: 0 when absent (a /1 state), false when not a
+ * count. */
+static bool get_count(json_t *o, const char *name, uint64_t *out)
+{
+	json_t *v = json_object_get(o, name);
+	*out = 0;
+	return v == NULL ||
+	       (get_uint(o, name, out) && json_integer_value(v) >= 0);
+}
+
 static bool load_group(struct th_state *st, json_t *o)
 {
 	json_t *key = json_object_get(o, "key");
 	json_t *first = json_object_get(o, "first_seen");
+	uint64_t events, series;
 	if (!json_is_array(key) || json_array_size(key) != st->n_keys ||
-	    !json_is_string(first))
+	    !json_is_string(first) || !get_count(o, "events", &events) ||
+	    !get_count(o, "series_events", &series))
 		return false;
 	char *vals[TH_KEY_COUNT] = {0};
 	for (size_t i = 0; i < st->n_keys; i++) {
@@ -175,7 +201,50 @@ static bool load_group(struct th_state *st, json_t *o)
 		vals[i] =
 		    json_is_string(v) ? (char *)json_string_value(v) : NULL;
 	}
-	add_group(st, vals, json_string_value(first));
+	struct group_entry *g = add_group(st, vals, json_string_value(first));
+	g->events = events;
+	g->series = series;
+	return true;
+}
+
+static bool load_rule_total(struct th_state *st, json_t *o)
+{
+	json_t *rule = json_object_get(o, "rule");
+	json_t *sev = json_object_get(o, "severity");
+	uint64_t events;
+	enum th_severity s;
+	if (!json_is_object(o) || !json_is_string(rule) ||
+	    !json_is_string(sev) ||
+	    !catalog_severity_from_name(json_string_value(sev), &s) ||
+	    !get_count(o, "events", &events))
+		return false;
+	metrics_add_rule(&st->totals, json_string_value(rule), s, events);
+	return true;
+}
+
+/* The totals --metrics counts (absent in a /1 state: all 0). */
+static bool load_totals(struct th_state *st, json_t *t)
+{
+	if (t == NULL)
+		return true;
+	json_t *rules = json_object_get(t, "rules");
+	json_t *others = json_object_get(t, "other_events");
+	struct th_metrics *m = &st->totals;
+	if (!json_is_object(t) || !json_is_array(rules) ||
+	    !json_is_object(others) || !get_count(t, "inputs", &m->inputs) ||
+	    !get_count(t, "input_errors", &m->input_errors) ||
+	    !get_count(t, "read_bytes", &m->read_bytes) ||
+	    !get_count(others, st->signature, &m->other_events))
+		return false;
+	size_t i;
+	json_t *v;
+	json_array_foreach(rules, i, v)
+	{
+		if (!load_rule_total(st, v))
+			return false;
+	}
+	json_object_update(st->other_others, others);
+	json_object_del(st->other_others, st->signature);
 	return true;
 }
 
@@ -186,8 +255,10 @@ static bool load_doc(struct th_state *st, json_t *doc)
 	json_t *groups = json_object_get(doc, "groups");
 	json_t *sch = json_object_get(doc, "schema");
 	if (!json_is_string(sch) ||
-	    strcmp(json_string_value(sch), schema) != 0 ||
-	    !json_is_array(files) || !json_is_object(groups))
+	    (strcmp(json_string_value(sch), schema) != 0 &&
+	     strcmp(json_string_value(sch), schema_v1) != 0) ||
+	    !json_is_array(files) || !json_is_object(groups) ||
+	    !load_totals(st, json_object_get(doc, "totals")))
 		return false;
 	size_t i;
 	json_t *v;
@@ -375,6 +446,8 @@ struct th_state *state_open(const char *path, const enum th_key *group_by,
 	st->path = xstrdup(path);
 	st->lock_fd = -1;
 	st->other_groups = json_object();
+	st->other_others = json_object();
+	metrics_init(&st->totals, group_by, n_group_by);
 	st->n_keys = n_group_by;
 	memcpy(st->keys, group_by, n_group_by * sizeof *group_by);
 	for (size_t i = 0; i < n_group_by; i++) {
@@ -382,7 +455,7 @@ struct th_state *state_open(const char *path, const enum th_key *group_by,
 		snprintf(st->signature + len, sizeof st->signature - len,
 			 "%s%s", i ? "," : "", catalog_key_name(group_by[i]));
 	}
-	if (st->other_groups == NULL)
+	if (st->other_groups == NULL || st->other_others == NULL)
 		die("out of memory (JSON object)");
 	if (!check_dir(st, err, err_size) || !take_lock(st, err, err_size) ||
 	    !load(st, err, err_size)) {
@@ -414,6 +487,8 @@ void state_free(struct th_state *st)
 	}
 	free(st->groups);
 	json_decref(st->other_groups);
+	json_decref(st->other_others);
+	metrics_fini(&st->totals);
 	free(st->path);
 	free(st);
 }
@@ -1008,6 +1083,109 @@ int state_mark_groups(struct th_state *st, struct th_agg *agg, const char *now,
 	return worst;
 }
 
+/* ---- --metrics totals ---------------------------------------------------- */
+
+/* The groups that have a series of their own: the top by events. The
+ * caller frees the array. */
+static bool *top_groups(const struct th_state *st)
+{
+	uint64_t *events = xcalloc(st->n_groups + 1, sizeof *events);
+	bool *top = xcalloc(st->n_groups + 1, sizeof *top);
+	for (size_t i = 0; i < st->n_groups; i++)
+		events[i] = st->groups[i].events;
+	metrics_pick_top(events, st->n_groups, top);
+	free(events);
+	return top;
+}
+
+/* This run's events of each group go to its own series when it is among
+ * the top groups now, else to "other": each event is in one series, and
+ * no series goes down when groups change places. */
+static void place_run_events(struct th_state *st)
+{
+	bool *top = top_groups(st);
+	for (size_t i = 0; i < st->n_groups; i++) {
+		struct group_entry *g = &st->groups[i];
+		if (top[i])
+			g->series += g->run;
+		else
+			st->totals.other_events += g->run;
+		g->run = 0;
+	}
+	free(top);
+}
+
+/* Adds RUN's inputs, failed inputs and bytes to the totals. */
+static void count_inputs(struct th_state *st, const struct th_run *run)
+{
+	st->totals.inputs += run->n_inputs;
+	st->totals.input_errors += run->inputs_failed;
+	for (size_t i = 0; i < run->n_inputs; i++)
+		st->totals.read_bytes += run->inputs[i].bytes;
+}
+
+/* Adds group G's events to its entry (made by state_mark_groups; a key
+ * not remembered counts in "other") and its rules' to PER_RULE. */
+static void count_group(struct th_state *st, const struct th_group *g,
+			uint64_t *per_rule, size_t n_rules)
+{
+	char *vals[TH_KEY_COUNT];
+	for (size_t k = 0; k < st->n_keys; k++)
+		vals[k] = g->key[st->keys[k]];
+	struct group_entry *e = (struct group_entry *)find_group(
+	    st, vals, hash_vals(vals, st->n_keys));
+	if (e != NULL) {
+		e->events += g->count;
+		e->run += g->count;
+	} else {
+		st->totals.other_events += g->count;
+	}
+	for (size_t r = 0; r < n_rules; r++)
+		per_rule[r] += g->rule_counts[r];
+	if (g->novelty == TH_NOVELTY_NEW)
+		st->new_groups++;
+}
+
+void state_count_run(struct th_state *st, struct th_agg *agg,
+		     const struct th_catalog *catalog, const struct th_run *run)
+{
+	size_t n_rules = catalog_rule_count(catalog);
+	uint64_t *per_rule = xcalloc(n_rules + 1, sizeof *per_rule);
+	const struct th_group *g;
+	st->new_groups = 0;
+	for (size_t i = 0; (g = agg_next(agg, &i)) != NULL;)
+		count_group(st, g, per_rule, n_rules);
+	place_run_events(st);
+	for (size_t r = 0; r < n_rules; r++)
+		metrics_add_rule(&st->totals, catalog_rule_id(catalog, r),
+				 catalog_rule_severity(catalog, r),
+				 per_rule[r]);
+	free(per_rule);
+	count_inputs(st, run);
+	st->totals.counted = true;
+}
+
+void state_metrics(const struct th_state *st, struct th_metrics *m)
+{
+	const struct th_metrics *t = &st->totals;
+	bool *top = top_groups(st);
+	for (size_t i = 0; i < st->n_groups; i++)
+		if (top[i])
+			metrics_add_group(m, st->groups[i].vals,
+					  st->groups[i].series);
+	free(top);
+	for (size_t i = 0; i < t->n_rules; i++)
+		metrics_add_rule(m, t->rules[i].rule, t->rules[i].severity,
+				 t->rules[i].events);
+	m->other_events = t->other_events;
+	m->inputs = t->inputs;
+	m->input_errors = t->input_errors;
+	m->read_bytes = t->read_bytes;
+	m->counted = t->counted;
+	m->has_new_groups = t->counted;
+	m->new_groups = st->new_groups;
+}
+
 /* ---- saving ------------------------------------------------------------- */
 
 static json_t *uint_json(uint64_t v)
@@ -1048,12 +1226,33 @@ static json_t *groups_json(const struct th_state *st)
 			json_array_append_new(key, g->vals[k]
 						       ? json_string(g->vals[k])
 						       : json_null());
-		json_array_append_new(list,
-				      json_pack("{s:o, s:s}", "key", key,
-						"first_seen", g->first_seen));
+		json_array_append_new(
+		    list,
+		    json_pack("{s:o, s:s, s:o, s:o}", "key", key, "first_seen",
+			      g->first_seen, "events", uint_json(g->events),
+			      "series_events", uint_json(g->series)));
 	}
 	json_object_set_new(all, st->signature, list);
 	return all;
+}
+
+static json_t *totals_json(const struct th_state *st)
+{
+	const struct th_metrics *t = &st->totals;
+	json_t *rules = json_array();
+	for (size_t i = 0; i < t->n_rules; i++)
+		json_array_append_new(
+		    rules,
+		    json_pack("{s:s, s:s, s:o}", "rule", t->rules[i].rule,
+			      "severity",
+			      catalog_severity_name(t->rules[i].severity),
+			      "events", uint_json(t->rules[i].events)));
+	json_t *others = json_deep_copy(st->other_others);
+	json_object_set_new(others, st->signature, uint_json(t->other_events));
+	return json_pack(
+	    "{s:o, s:o, s:o, s:o, s:o}", "inputs", uint_json(t->inputs),
+	    "input_errors", uint_json(t->input_errors), "read_bytes",
+	    uint_json(t->read_bytes), "rules", rules, "other_events", others);
 }
 
 static bool write_all(int fd, const char *p, size_t n)
@@ -1111,8 +1310,9 @@ static bool write_atomically(const struct th_state *st, const char *text,
 
 bool state_save(struct th_state *st, char *err, size_t err_size)
 {
-	json_t *doc = json_pack("{s:s, s:o, s:o}", "schema", schema, "files",
-				files_json(st), "groups", groups_json(st));
+	json_t *doc = json_pack("{s:s, s:o, s:o, s:o}", "schema", schema,
+				"files", files_json(st), "groups",
+				groups_json(st), "totals", totals_json(st));
 	if (doc == NULL)
 		die("out of memory (state)");
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);

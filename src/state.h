@@ -9,14 +9,15 @@
  *              state_open refuses a symbolic link, a FIFO or another
  *              user's file at FILE or FILE.lock, and a directory others
  *              can write that is not sticky (state_warning: one that is). A
- * state file that cannot be parsed, or is not "tracehound.state/1", is an
- * error, never silently replaced by an empty state.
+ * state file that cannot be parsed, or is not "tracehound.state/2" (or
+ * /1, which loads with the totals at 0), is an error, never silently
+ * replaced by an empty state.
  *
  * The file, JSON (written atomically: a temp file in the same directory,
  * fsync, rename over FILE, fsync of the directory; only after the report
  * was written):
  *
- *   {"schema": "tracehound.state/1",
+ *   {"schema": "tracehound.state/2",
  *    "files": [{"path": "/var/log/app.log",    (absolute, its directory
  *               "dev": 2049, "inode": 1312,     resolved: see file_key)
  *               "size": 81920,                  (bytes on disk when read)
@@ -26,7 +27,17 @@
  *               "fingerprint_bytes": 4096,       bytes, decompressed)
  *               "offset": 80011, "lines": 1203}], (committed)
  *    "groups": {"coroutine": [                  (one list per --group-by)
- *               {"key": ["main"], "first_seen": "2024-05-01T10:00:01Z"}]}}
+ *               {"key": ["main"], "first_seen": "2024-05-01T10:00:01Z",
+ *                "events": 12,                   (in every run, /2 on)
+ *                "series_events": 12}]},         (of them, in its own
+ *                                                --metrics series)
+ *    "totals": {"inputs": 40, "input_errors": 0, (every run's, /2 on:
+ *               "read_bytes": 81920,             what --metrics writes)
+ *               "rules": [{"rule": "never-retrieved", "severity": "error",
+ *                          "events": 12}],
+ *               "other_events": {"coroutine": 0}}} (per --group-by list:
+ *                                                the events of groups
+ *                                                without a series)
  *
  * What is committed: the offset of an input is where the next run starts.
  * It never lies inside an event or a line:
@@ -91,6 +102,7 @@
 #define TH_STATE_H
 
 #include "agg.h"
+#include "metrics.h"
 #include "th.h"
 
 /* Bytes of an input's start that identify it (fewer if it is shorter). */
@@ -189,6 +201,20 @@ void state_commit_file(struct th_state *st, const char *path,
  * *NOT_KEPT to the new keys not remembered (over TH_MAX_GROUPS). */
 int state_mark_groups(struct th_state *st, struct th_agg *agg, const char *now,
 		      size_t *not_kept);
+
+/* --metrics: adds this run's counts to the totals the state keeps (and
+ * saves): AGG's groups' events (after state_mark_groups, which makes
+ * their entries), per rule of CATALOG, RUN's inputs, failed inputs and
+ * bytes. Counted whether --metrics is given or not, so that the
+ * counters a later --metrics writes start with every run. */
+void state_count_run(struct th_state *st, struct th_agg *agg,
+		     const struct th_catalog *catalog,
+		     const struct th_run *run);
+
+/* Adds to M (metrics_init'ed with the state's --group-by keys) the
+ * totals of every run counted: the groups with the most events, each
+ * with the events counted in its series, and the rest. */
+void state_metrics(const struct th_state *st, struct th_metrics *m);
 
 /* Writes the state atomically. Returns false with a message in ERR; the
  * old file is then untouched. */

@@ -31,6 +31,11 @@
 /* Group keys a --state file remembers (a report keeps every group). */
 #define TH_MAX_GROUPS 10000
 
+/* Groups with a series of their own in --metrics (the ones with the most
+ * events; the rest are summed in one): Prometheus keeps every series a
+ * scrape ever showed, so their number must not grow with the log. */
+#define TH_METRICS_GROUP_SERIES 100
+
 /* Bytes of groups the aggregate keeps in memory before they spill to
  * temporary files (--buffer-size; README.md, "Memory and temporary
  * files"). */

@@ -40,6 +40,7 @@ LAYER = {
     "report": "report", "report_util": "report", "report_text": "report",
     "report_json": "report", "report_ndjson": "report",
     "report_markdown": "report", "report_github": "report",
+    "report_metrics": "report", "metrics": "agg",
     "scan": "drive", "walk": "drive", "follow": "drive", "state": "drive",
     "state_end": "drive",
     "main": "cmd", "cli": "cmd", "rulestest": "cmd", "merge": "cmd",

@@ -390,7 +390,7 @@ run foreign app.log >/dev/null
 check "a foreign state is exit 2" 2 "$(cat "$tmp/rc")"
 check "and is left as it was" '{"schema": "tracehound.report/1"}' "$(cat foreign)"
 run s app.log >/dev/null
-check "the state names its schema" "tracehound.state/1" "$(jq -r .schema s)"
+check "the state names its schema" "tracehound.state/2" "$(jq -r .schema s)"
 
 flock s.lock sleep 3 &
 holder=$!

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "th_limits.h"
 
 static char dir[] = "/tmp/test_state_XXXXXX";
 static const enum th_key by_coroutine[] = {TH_KEY_COROUTINE};
@@ -175,7 +176,7 @@ Test(state, a_foreign_document_is_refused)
 	char err[1200] = "";
 	cr_assert_null(
 	    state_open(at("s"), by_coroutine, 1, NULL, err, sizeof err));
-	cr_assert(strstr(err, "not a tracehound.state/1") != NULL, "%s", err);
+	cr_assert(strstr(err, "not a tracehound.state/2") != NULL, "%s", err);
 }
 
 static void count_busy(void *ctx, const char *lock_path)
@@ -494,4 +495,122 @@ Test(state, past_the_limit_the_newest_generations_are_read)
 		  "%s", plan.warning);
 	state_plan_fini(&plan);
 	state_free(st);
+}
+
+/* ---- --metrics totals ------------------------------------------------------
+ */
+
+/* An aggregate by coroutine over CATALOG: group "coI" gets COUNTS[I]
+ * events of rule 0. */
+static struct th_agg *groups_of(const struct th_catalog *c,
+				const uint64_t *counts, size_t n)
+{
+	struct th_agg *agg = agg_new(c, by_coroutine, 1);
+	struct th_event ev;
+	event_init(&ev);
+	for (size_t i = 0; i < n; i++)
+		for (uint64_t k = 0; k < counts[i]; k++) {
+			char name[32];
+			event_reset(&ev);
+			ev.input = "app.log";
+			ev.line = ev.end_line = 1;
+			ev.complete = true;
+			event_add_line(&ev, TH_SPAN_LIT("line"));
+			snprintf(name, sizeof name, "co%zu", i);
+			event_set(&ev, TH_F_COROUTINE, th_cstr(name));
+			agg_add(agg, &ev);
+		}
+	event_fini(&ev);
+	return agg;
+}
+
+/* One --state run over the groups COUNTS gives, saved; its metrics in
+ * M (metrics_fini it). */
+static void count_run(const struct th_catalog *c, const uint64_t *counts,
+		      size_t n, struct th_metrics *m)
+{
+	struct th_state *st = open_ok();
+	struct th_agg *agg = groups_of(c, counts, n);
+	struct th_run run;
+	run_init(&run, 0);
+	size_t not_kept;
+	state_mark_groups(st, agg, "2024-05-01T00:00:00Z", &not_kept);
+	state_count_run(st, agg, c, &run);
+	char err[1200] = "";
+	cr_assert(state_save(st, err, sizeof err), "%s", err);
+	metrics_init(m, by_coroutine, 1);
+	state_metrics(st, m);
+	run_fini(&run);
+	agg_free(agg);
+	state_free(st);
+}
+
+/* The events of group NAME's series in M; -1 when it has none. */
+static long long series_of(const struct th_metrics *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_groups; i++)
+		if (strcmp(m->groups[i].vals[0], name) == 0)
+			return (long long)m->groups[i].events;
+	return -1;
+}
+
+Test(state, group_counters_only_go_up_when_groups_change_places)
+{
+	enum { N = TH_METRICS_GROUP_SERIES + 1 };
+	struct th_catalog *c = catalog_new();
+	catalog_add_rule(c, "r", TH_SEV_ERROR);
+	uint64_t counts[N];
+	for (size_t i = 0; i < N; i++)
+		counts[i] = i + 1;
+	struct th_metrics first, second;
+	count_run(c, counts, N, &first);
+	cr_expect_eq(first.n_groups, TH_METRICS_GROUP_SERIES);
+	cr_expect_eq(series_of(&first, "co0"), -1, "the smallest is in other");
+	cr_expect_eq(first.other_events, 1);
+	cr_expect_eq(first.new_groups, N);
+	/* co0 now has the most: it takes co1's place */
+	memset(counts, 0, sizeof counts);
+	counts[0] = 500;
+	counts[5] = 1;
+	count_run(c, counts, N, &second);
+	cr_expect_eq(series_of(&second, "co0"), 500);
+	cr_expect_eq(series_of(&second, "co1"), -1, "co1 left the top");
+	cr_expect_eq(series_of(&second, "co5"), 7);
+	cr_expect_eq(second.other_events, 1, "other never goes down");
+	cr_expect_eq(second.new_groups, 0);
+	cr_assert_eq(second.n_rules, 1);
+	cr_expect_eq(second.rules[0].events, (uint64_t)N * (N + 1) / 2 + 501);
+	for (size_t i = 0; i < first.n_groups; i++) {
+		long long now = series_of(&second, first.groups[i].vals[0]);
+		cr_expect(now == -1 || now >= (long long)first.groups[i].events,
+			  "%s went down", first.groups[i].vals[0]);
+	}
+	metrics_fini(&first);
+	metrics_fini(&second);
+	catalog_free(c);
+}
+
+Test(state, a_version_1_state_loads_with_its_totals_at_zero)
+{
+	write_file(at("s"), "w",
+		   "{\"schema\": \"tracehound.state/1\", \"files\": [], "
+		   "\"groups\": {\"coroutine\": [{\"key\": [\"main\"], "
+		   "\"first_seen\": \"2024-05-01T00:00:00Z\"}]}}\n");
+	struct th_catalog *c = catalog_new();
+	catalog_add_rule(c, "r", TH_SEV_ERROR);
+	uint64_t counts[1] = {2};
+	struct th_metrics m;
+	count_run(c, counts, 1, &m);
+	cr_expect_eq(m.new_groups, 1, "co0 is new, main was known");
+	cr_expect_eq(series_of(&m, "co0"), 2);
+	cr_expect_eq(series_of(&m, "main"), -1, "no events: no series");
+	metrics_fini(&m);
+	catalog_free(c);
+	FILE *f = fopen(at("s"), "r");
+	char buf[4096] = "";
+	size_t got = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[got] = '\0';
+	cr_expect(strstr(buf, "\"schema\": \"tracehound.state/2\"") != NULL,
+		  "%s", buf);
 }

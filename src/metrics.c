@@ -1,0 +1,82 @@
+/* metrics.c - the counters of --metrics; see metrics.h. */
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "th_limits.h"
+
+void metrics_init(struct th_metrics *m, const enum th_key *keys, size_t n_keys)
+{
+	memset(m, 0, sizeof *m);
+	memcpy(m->keys, keys, n_keys * sizeof *keys);
+	m->n_keys = n_keys;
+}
+
+void metrics_fini(struct th_metrics *m)
+{
+	for (size_t i = 0; i < m->n_groups; i++)
+		for (size_t k = 0; k < m->n_keys; k++)
+			free(m->groups[i].vals[k]);
+	free(m->groups);
+	for (size_t i = 0; i < m->n_rules; i++)
+		free(m->rules[i].rule);
+	free(m->rules);
+	memset(m, 0, sizeof *m);
+}
+
+void metrics_add_group(struct th_metrics *m, char *const *vals, uint64_t events)
+{
+	m->groups = xrealloc(m->groups, (m->n_groups + 1) * sizeof *m->groups);
+	struct th_metrics_group *g = &m->groups[m->n_groups++];
+	memset(g, 0, sizeof *g);
+	for (size_t k = 0; k < m->n_keys; k++)
+		g->vals[k] = vals[k] ? xstrdup(vals[k]) : NULL;
+	g->events = events;
+}
+
+void metrics_add_rule(struct th_metrics *m, const char *rule,
+		      enum th_severity severity, uint64_t events)
+{
+	for (size_t i = 0; i < m->n_rules; i++)
+		if (strcmp(m->rules[i].rule, rule) == 0 &&
+		    m->rules[i].severity == severity) {
+			m->rules[i].events += events;
+			return;
+		}
+	m->rules = xrealloc(m->rules, (m->n_rules + 1) * sizeof *m->rules);
+	m->rules[m->n_rules++] = (struct th_metrics_rule){
+	    .rule = xstrdup(rule),
+	    .severity = severity,
+	    .events = events,
+	};
+}
+
+/* ---- which groups have a series ----------------------------------------- */
+
+struct ranked {
+	uint64_t events;
+	size_t index;
+};
+
+static int by_events(const void *x, const void *y)
+{
+	const struct ranked *a = x, *b = y;
+	if (a->events != b->events)
+		return a->events > b->events ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+void metrics_pick_top(const uint64_t *events, size_t n, bool *top)
+{
+	struct ranked *r = xcalloc(n ? n : 1, sizeof *r);
+	for (size_t i = 0; i < n; i++) {
+		r[i] = (struct ranked){events[i], i};
+		top[i] = false;
+	}
+	qsort(r, n, sizeof *r, by_events);
+	for (size_t i = 0; i < n && i < TH_METRICS_GROUP_SERIES; i++)
+		top[r[i].index] = r[i].events > 0;
+	free(r);
+}
