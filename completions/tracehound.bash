@@ -14,14 +14,16 @@ _tracehound_options()
 			--no-default-rules --state --fail-on-new --dry-run \
 			--metrics \
 			-j --jobs -S --buffer-size --color --since --until \
-			--top --examples -F --follow -h --help -V --version
+			--top --examples --github-root -F --follow -h --help \
+			-V --version
 		;;
 	check) echo -r --rules --no-default-rules -h --help ;;
 	test)
 		echo -r --rules --no-default-rules -v --verbose --color -h --help
 		;;
 	merge)
-		echo -f --format --fail-on --color --top --examples -h --help
+		echo -f --format --fail-on --color --top --examples \
+			--github-root -h --help
 		;;
 	esac
 }
@@ -33,8 +35,8 @@ _tracehound_value()
 	local command=$1 option=$2 cur=$3 values=
 	case $option in
 	-f | --format)
-		values="text json ndjson markdown"
-		[[ $command == merge ]] && values="text json markdown"
+		values="text json ndjson markdown github"
+		[[ $command == merge ]] && values="text json markdown github"
 		;;
 	--fail-on) values="error warning info never" ;;
 	--color | --colour) values="auto always never" ;;
@@ -55,6 +57,11 @@ _tracehound_value()
 	--state | --metrics)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
+		return 0
+		;;
+	--github-root)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
 	-j | --jobs | -S | --buffer-size | --since | --until | --top | --examples)

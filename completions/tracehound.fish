@@ -45,7 +45,7 @@ complete -c tracehound -n '__tracehound_is rules' -a test -d 'show how the rules
 complete -c tracehound -n '__tracehound_is main check test merge' -F
 
 # the scan
-complete -c tracehound -n '__tracehound_is main' -s f -l format -x -a 'text json ndjson markdown' -d 'the report'
+complete -c tracehound -n '__tracehound_is main' -s f -l format -x -a 'text json ndjson markdown github' -d 'the report'
 complete -c tracehound -n '__tracehound_is main' -s g -l group-by -x -a '(__tracehound_group_keys)' -d 'group by these comma-separated keys'
 complete -c tracehound -n '__tracehound_is main merge' -l fail-on -x -a 'error warning info never' -d 'exit 1 at this severity or worse'
 complete -c tracehound -n '__tracehound_is main check test' -s r -l rules -r -F -d 'also load rules from a YAML file or directory'
@@ -61,6 +61,7 @@ complete -c tracehound -n '__tracehound_is main' -l since -x -d 'only events at 
 complete -c tracehound -n '__tracehound_is main' -l until -x -d 'only events at or before TIME'
 complete -c tracehound -n '__tracehound_is main merge' -l top -x -d 'only the N largest groups'
 complete -c tracehound -n '__tracehound_is main merge' -l examples -x -d 'N example lines per group'
+complete -c tracehound -n '__tracehound_is main merge' -l github-root -x -a '(__fish_complete_directories)' -d 'with --format github: paths relative to DIR'
 complete -c tracehound -n '__tracehound_is main' -s F -l follow -d 'keep reading the files as they grow'
 complete -c tracehound -n '__tracehound_is main' -s V -l version -d 'show the version'
 complete -c tracehound -n '__tracehound_is main check test merge' -s h -l help -d 'show the help'
@@ -69,4 +70,4 @@ complete -c tracehound -n '__tracehound_is main check test merge' -s h -l help -
 complete -c tracehound -n '__tracehound_is test' -s v -l verbose -d 'also show the lines that are part of no event'
 
 # merge
-complete -c tracehound -n '__tracehound_is merge' -s f -l format -x -a 'text json markdown' -d 'the result'
+complete -c tracehound -n '__tracehound_is merge' -s f -l format -x -a 'text json markdown github' -d 'the result'

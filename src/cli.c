@@ -29,7 +29,8 @@ enum {
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_TOP,
-	OPT_EXAMPLES
+	OPT_EXAMPLES,
+	OPT_GITHUB_ROOT
 };
 
 /* More threads than this gain nothing on the machines we know and only
@@ -54,6 +55,7 @@ static const struct option long_options[] = {
     {"until", required_argument, NULL, OPT_UNTIL},
     {"top", required_argument, NULL, OPT_TOP},
     {"examples", required_argument, NULL, OPT_EXAMPLES},
+    {"github-root", required_argument, NULL, OPT_GITHUB_ROOT},
     {"buffer-size", required_argument, NULL, 'S'},
     {"follow", no_argument, NULL, 'F'},
     {"help", no_argument, NULL, 'h'},
@@ -73,7 +75,8 @@ static const char usage_scan[] =
     "PATH is a file (plain, gzip or zstd), a directory (searched\n"
     "recursively) or - for standard input (the default).\n"
     "\n"
-    "  -f, --format=FORMAT    text (default), json, ndjson or markdown\n"
+    "  -f, --format=FORMAT    text (default), json, ndjson, markdown or\n"
+    "                         github (GitHub Actions annotations)\n"
     "  -g, --group-by=KEYS    comma-separated: coroutine (default), rule,\n"
     "                         exception, task, input, defined_at, culprit\n"
     "      --fail-on=LEVEL    exit 1 when an event of LEVEL or worse is\n"
@@ -106,9 +109,12 @@ static const char usage_scan_more[] =
     "                         time before now (90s, 30m, 2h, 1d, 1w);\n"
     "                         events without a time are left out\n"
     "      --until=TIME       only events at or before TIME (the same forms)\n"
-    "      --top=N            text, markdown: only the N largest groups\n"
-    "      --examples=N       text, markdown: N example lines per group\n"
-    "                         (default 15; 0 hides them)\n"
+    "      --top=N            text, markdown, github: only the N largest\n"
+    "                         groups\n"
+    "      --examples=N       text, markdown, github: N example lines per\n"
+    "                         group (default 15; 0 hides them)\n"
+    "      --github-root=DIR  github: culprit paths under DIR (default: the\n"
+    "                         current directory) are made relative to it\n"
     "  -S, --buffer-size=SIZE keep at most SIZE of groups in memory, as\n"
     "                         sort(1) does (default 64M): past it they go\n"
     "                         to temporary files in $TMPDIR (else /tmp),\n"
@@ -186,15 +192,18 @@ static const char usage_merge[] =
     "default); it may hold several reports one after another, as\n"
     "'parallel tracehound -f json ... | tracehound merge' gives them.\n"
     "\n"
-    "  -f, --format=FORMAT    text (default), json or markdown\n"
+    "  -f, --format=FORMAT    text (default), json, markdown or github\n"
     "      --fail-on=LEVEL    exit 1 when a group of LEVEL or worse is in\n"
     "                         the result: error, warning (default), info,\n"
     "                         never\n"
     "      --color=WHEN       auto (default: on a terminal, unless NO_COLOR\n"
     "                         is set), always, never\n"
-    "      --top=N            text, markdown: only the N largest groups\n"
-    "      --examples=N       text, markdown: N example lines per group\n"
-    "                         (default 15; 0 hides them)\n"
+    "      --top=N            text, markdown, github: only the N largest\n"
+    "                         groups\n"
+    "      --examples=N       text, markdown, github: N example lines per\n"
+    "                         group (default 15; 0 hides them)\n"
+    "      --github-root=DIR  github: culprit paths under DIR (default: the\n"
+    "                         current directory) are made relative to it\n"
     "  -h, --help             show this help\n"
     "\n"
     "Exit status: 0 nothing at or above --fail-on, 1 something is, 2 an\n"
@@ -223,14 +232,14 @@ static void push(const char ***list, size_t *n, const char *s)
 static bool parse_format(const char *s, enum th_format *out)
 {
 	static const char *const names[] = {"text", "json", "ndjson",
-					    "markdown"};
-	for (size_t i = 0; i < 4; i++)
+					    "markdown", "github"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (strcmp(s, names[i]) == 0) {
 			*out = (enum th_format)i;
 			return true;
 		}
-	diag_error("--format: unknown format '%s' (text, json, ndjson or "
-		   "markdown)",
+	diag_error("--format: unknown format '%s' (text, json, ndjson, "
+		   "markdown or github)",
 		   s);
 	return false;
 }
@@ -393,7 +402,8 @@ static bool takes_option(enum th_command cmd, int c)
 		       c == OPT_COLOR;
 	case TH_CMD_MERGE:
 		return c == 'f' || c == OPT_FAIL_ON || c == OPT_COLOR ||
-		       c == OPT_TOP || c == OPT_EXAMPLES;
+		       c == OPT_TOP || c == OPT_EXAMPLES ||
+		       c == OPT_GITHUB_ROOT;
 	default: return c != 'v';
 	}
 }
@@ -432,6 +442,7 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 		return parse_bound("until", arg, &o->has_until, &o->until);
 	case OPT_TOP: return parse_count("top", arg, 1, &o->top);
 	case OPT_EXAMPLES: return parse_examples(arg, o);
+	case OPT_GITHUB_ROOT: o->github_root_arg = arg; return true;
 	case 'S': return parse_size(arg, &o->buffer_size);
 	case 'F': o->follow = true; return true;
 	default: return false;
@@ -572,6 +583,11 @@ static bool check_options(const struct th_options *o)
 			   "found, and a merge has none; use text or json");
 		return false;
 	}
+	if (o->github_root_arg != NULL && o->format != TH_FORMAT_GITHUB) {
+		diag_error("--github-root goes with --format github: it moves "
+			   "the paths of its annotations");
+		return false;
+	}
 	if (o->has_since && o->has_until &&
 	    (isotime_cmp(&o->since.utc, &o->until.utc) > 0 ||
 	     isotime_cmp(&o->since.local, &o->until.local) > 0)) {
@@ -601,6 +617,25 @@ static bool check_options(const struct th_options *o)
 		return false;
 	}
 	return true;
+}
+
+/* --format github: the repository whose paths annotations name.
+ * --github-root as given when absolute (it may name a directory of
+ * another machine, a container's /app), resolved when relative (an
+ * error when it does not exist); the current directory without it. */
+static bool resolve_github_root(struct th_options *o)
+{
+	const char *dir = o->github_root_arg;
+	if (dir != NULL && dir[0] == '/') {
+		o->github_root = xstrdup(dir);
+		return true;
+	}
+	o->github_root = dir ? realpath(dir, NULL) : getcwd(NULL, 0);
+	if (o->github_root == NULL && dir != NULL) {
+		diag_error("--github-root: %s: %s", dir, strerror(errno));
+		return false;
+	}
+	return true; /* no current directory: absolute paths are kept */
 }
 
 enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
@@ -636,12 +671,17 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 		push(&o->paths, &o->n_paths, argv[i]);
 	if (o->follow)
 		o->jobs = 1; /* events are printed in the order they come */
-	return check_options(o) ? CLI_OK : CLI_ERROR;
+	if (!check_options(o))
+		return CLI_ERROR;
+	return o->format != TH_FORMAT_GITHUB || resolve_github_root(o)
+		   ? CLI_OK
+		   : CLI_ERROR;
 }
 
 void cli_fini(struct th_options *o)
 {
 	free(o->rules_paths);
 	free(o->paths);
+	free(o->github_root);
 	memset(o, 0, sizeof *o);
 }

@@ -19,7 +19,8 @@ enum th_format {
 	TH_FORMAT_TEXT,
 	TH_FORMAT_JSON,
 	TH_FORMAT_NDJSON,
-	TH_FORMAT_MARKDOWN
+	TH_FORMAT_MARKDOWN,
+	TH_FORMAT_GITHUB
 };
 enum th_color { TH_COLOR_AUTO, TH_COLOR_ALWAYS, TH_COLOR_NEVER };
 enum th_command {
@@ -65,12 +66,16 @@ struct th_options {
 	size_t n_paths;
 	bool has_since, has_until; /* --since / --until */
 	struct th_time_bound since, until;
-	size_t top;	      /* --top: groups in text/markdown; 0 all */
-	size_t buffer_size;   /* -S: bytes of groups before they spill */
-	const char *temp_dir; /* where they spill: TMPDIR, else /tmp */
-	size_t examples;      /* --examples N (N > 0); 0 the default */
-	bool hide_examples;   /* --examples 0 */
-	bool follow;	      /* --follow: read inputs as they grow (-j 1) */
+	size_t top; /* --top: groups in text/markdown/github; 0 all */
+	const char *github_root_arg; /* --github-root DIR as given */
+	char *github_root;	     /* --format github: --github-root DIR (made
+					absolute), else the current directory;
+					NULL when it cannot be known */
+	size_t buffer_size;	     /* -S: bytes of groups before they spill */
+	const char *temp_dir;	     /* where they spill: TMPDIR, else /tmp */
+	size_t examples;	     /* --examples N (N > 0); 0 the default */
+	bool hide_examples;	     /* --examples 0 */
+	bool follow; /* --follow: read inputs as they grow (-j 1) */
 	struct th_knobs knobs;
 };
 

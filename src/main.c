@@ -127,6 +127,7 @@ static struct th_sink *make_sink(const struct th_options *o,
 	case TH_FORMAT_JSON: return report_json_new(ctx);
 	case TH_FORMAT_NDJSON: return report_ndjson_new(ctx);
 	case TH_FORMAT_MARKDOWN: return report_markdown_new(ctx);
+	case TH_FORMAT_GITHUB: return report_github_new(ctx);
 	default:
 		return report_text_new_columns(
 		    ctx, report_text_columns(ctx->out, getenv("COLUMNS")));
@@ -404,6 +405,7 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 				    .top = o->top,
 				    .examples = o->examples,
 				    .hide_examples = o->hide_examples,
+				    .root = o->github_root,
 				    .follow = o->follow};
 	struct th_sink *sink = make_sink(o, &ctx);
 	struct th_window window;
@@ -470,7 +472,8 @@ static bool report(const struct th_options *o, const struct th_catalog *catalog,
 				    .version = TH_VERSION,
 				    .top = o->top,
 				    .examples = o->examples,
-				    .hide_examples = o->hide_examples};
+				    .hide_examples = o->hide_examples,
+				    .root = o->github_root};
 	struct th_sink *sink = make_sink(o, &ctx);
 	errno = 0;
 	bool finished = sink->finish(sink);

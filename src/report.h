@@ -25,10 +25,14 @@ struct th_report_ctx {
 	bool follow;	     /* text: also print each event as it is
 				complete (--follow), summary at finish */
 	const char *version; /* tool version for the JSON "tool" object */
-	size_t top;	     /* text, markdown: the groups shown; 0 all */
-	size_t examples;     /* text, markdown: example lines per group;
+	size_t top;	     /* text, markdown, github: groups shown; 0 all */
+	size_t examples;     /* text, markdown, github: example lines;
 				0 the default (15) */
-	bool hide_examples;  /* text, markdown: no examples (--examples 0) */
+	bool hide_examples;  /* text, markdown, github: none (--examples 0) */
+	const char *root;    /* github: the repository's absolute path,
+				culprit paths under it are made relative
+				(--github-root, else the current
+				directory); NULL: none */
 };
 
 struct th_sink {
@@ -51,5 +55,6 @@ struct th_sink *report_text_new(const struct th_report_ctx *ctx);
 struct th_sink *report_json_new(const struct th_report_ctx *ctx);
 struct th_sink *report_ndjson_new(const struct th_report_ctx *ctx);
 struct th_sink *report_markdown_new(const struct th_report_ctx *ctx);
+struct th_sink *report_github_new(const struct th_report_ctx *ctx);
 
 #endif
