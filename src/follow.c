@@ -26,6 +26,9 @@ struct follower {
 	uint64_t dev, ino;
 	bool waiting;	    /* the file did not exist yet: opened when it
 			       appears (tail -F) */
+	bool elsewhere;	    /* something else is at the path (a link to
+			       /dev/null, a FIFO): said once, and waited
+			       through */
 	bool searched;	    /* the search was chosen from a first line */
 	bool done;	    /* followed no more */
 	bool flushed;	    /* no line since the last quiet flush */
@@ -57,10 +60,38 @@ static void follow_fail(const struct th_follow *fo, struct follower *f,
 	f->done = true;
 }
 
+/* Says once that something else than a regular file is at F's path
+ * (a link to /dev/null, a directory, a FIFO put there for a while):
+ * it is neither read nor waited on, and the path is watched on. */
+static void follow_elsewhere(const struct th_follow *fo, struct follower *f,
+			     const char *why)
+{
+	if (f->elsewhere)
+		return;
+	f->elsewhere = true;
+	run_notify(&fo->notify, TH_NOTICE_WARNING,
+		   fo->setup.run->inputs[f->input].name,
+		   "%s: watching the path until a regular file is back", why);
+}
+
+/* Says that a regular file is at F's path again, when something else
+ * was said to be there. */
+static void follow_back(const struct th_follow *fo, struct follower *f)
+{
+	if (!f->elsewhere)
+		return;
+	f->elsewhere = false;
+	run_notify(&fo->notify, TH_NOTICE_NOTE,
+		   fo->setup.run->inputs[f->input].name,
+		   "a regular file again: following it");
+}
+
 /* Opens F's path from its start. False when it cannot be now: stdin
- * with nothing to read yet (opening would wait for a byte), or a file
- * that cannot be opened (ERR says why; "" for stdin). */
-static bool follow_open(struct follower *f, char *err, size_t err_size)
+ * with nothing to read yet (opening would wait for a byte), something
+ * else than a file at the path (told once), or a file that cannot be
+ * opened (ERR says why; "" for stdin and the others). */
+static bool follow_open(const struct th_follow *fo, struct follower *f,
+			char *err, size_t err_size)
 {
 	err[0] = '\0';
 	if (strcmp(f->path, "-") == 0) {
@@ -68,9 +99,15 @@ static bool follow_open(struct follower *f, char *err, size_t err_size)
 		if (poll(&pfd, 1, 0) <= 0)
 			return false;
 	}
-	f->in = input_open(f->path, err, err_size);
+	bool not_file;
+	f->in = input_open_file(f->path, &not_file, err, err_size);
+	if (f->in == NULL && not_file) {
+		follow_elsewhere(fo, f, err);
+		err[0] = '\0';
+	}
 	if (f->in == NULL)
 		return false;
+	follow_back(fo, f);
 	/* a compressed input is read once, to its end: nobody appends to
 	 * one, and its decoder would take a pause for a cut */
 	bool plain = input_compression(f->in) == TH_COMPRESSION_NONE;
@@ -134,8 +171,9 @@ static void follow_close(const struct th_follow *fo, struct follower *f)
 /* Whether F's path now names another file than the one open (rotated:
  * renamed away and created anew), or the open file was truncated
  * (copytruncate). A path missing for now (between the rename and the
- * create) is neither: the open file is read on. */
-static bool follow_replaced(const struct follower *f)
+ * create) is neither, and nor is something else than a regular file put
+ * there for a while (told once): the open file is read on. */
+static bool follow_replaced(const struct th_follow *fo, struct follower *f)
 {
 	struct th_input_file id;
 	struct stat st;
@@ -143,8 +181,27 @@ static bool follow_replaced(const struct follower *f)
 		return false;
 	if (id.size < id.pos)
 		return true;
-	return stat(f->path, &st) == 0 &&
-	       ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino);
+	if (stat(f->path, &st) != 0)
+		return false;
+	if (!S_ISREG(st.st_mode)) {
+		enum th_input_kind kind;
+		const char *what;
+		char why[64];
+		int fd =
+		    f->elsewhere ? -1 : input_open_named(f->path, &kind, &what);
+		if (fd >= 0)
+			close(fd); /* a regular file after all: next round */
+		else if (!f->elsewhere && kind == TH_INPUT_OTHER) {
+			snprintf(why, sizeof why, "not a regular file (%s)",
+				 what);
+			follow_elsewhere(fo, f, why);
+		}
+		return false;
+	}
+	if ((uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino)
+		return true;
+	follow_back(fo, f);
+	return false;
 }
 
 /* One round for F: open it if it is not, read what is new, follow a
@@ -154,7 +211,7 @@ static bool follow_step(const struct th_follow *fo, struct follower *f,
 			uint64_t now)
 {
 	char err[256];
-	if (f->in == NULL && !follow_open(f, err, sizeof err))
+	if (f->in == NULL && !follow_open(fo, f, err, sizeof err))
 		return false; /* stdin not ready, or a path not (back) there */
 	if (f->waiting) {
 		f->waiting = false;
@@ -171,7 +228,7 @@ static bool follow_step(const struct th_follow *fo, struct follower *f,
 		f->done = true;
 		return got;
 	}
-	if (follow_replaced(f)) {
+	if (follow_replaced(fo, f)) {
 		follow_close(fo, f);
 		return true; /* the new file is opened next round */
 	}
@@ -207,7 +264,7 @@ static void follow_start(const struct th_follow *fo, struct follower *f,
 		f->waiting = true;
 		run_notify(&fo->notify, TH_NOTICE_NOTE, path,
 			   "does not exist yet: waiting for it to appear");
-	} else if (!follow_open(f, err, sizeof err) && err[0] != '\0') {
+	} else if (!follow_open(fo, f, err, sizeof err) && err[0] != '\0') {
 		follow_fail(fo, f, err);
 	}
 }

@@ -17,11 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 /* Compressed bytes read from the descriptor at a time. It bounds only the
  * read() size of compressed inputs, not the length of any line. */
 #define INPUT_RAW_SIZE (64 * 1024)
+
+/* statfs(2)'s f_type of the kernel's pipe file system (linux/magic.h):
+ * where the pipes a process makes live, never a FIFO in a directory. */
+#define INPUT_PIPEFS_MAGIC 0x50495045UL
 
 struct th_input {
 	int fd;
@@ -202,24 +207,11 @@ static void input_note_mappable(struct th_input *in)
 	in->map_end = (uint64_t)st.st_size;
 }
 
-struct th_input *input_open(const char *path, char *err, size_t err_size)
+/* Stdin as an input (never closed); NULL with the reason in ERR when
+ * peeking failed. */
+static struct th_input *input_adopt_stdin(char *err, size_t err_size)
 {
-	struct th_input *in;
-
-	if (strcmp(path, "-") == 0) {
-		in = input_from_fd(STDIN_FILENO, "-");
-	} else {
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-		if (fd < 0) {
-			if (err_size > 0)
-				snprintf(err, err_size, "%s", strerror(errno));
-			return NULL;
-		}
-		in = input_from_fd(fd, path);
-		in->owns_fd = true;
-		input_note_mappable(in);
-	}
+	struct th_input *in = input_from_fd(STDIN_FILENO, "-");
 	if (in->failed != TH_OK) {
 		if (err_size > 0)
 			snprintf(err, err_size, "%s", in->err);
@@ -227,6 +219,138 @@ struct th_input *input_open(const char *path, char *err, size_t err_size)
 		return NULL;
 	}
 	return in;
+}
+
+/* What the descriptor of a named input is; *WHAT names anything but a
+ * regular file for a message. A pipe a process made (stdin's, a shell's
+ * `<(...)`) lives in the kernel's pipe file system; a FIFO lives in a
+ * directory, where anyone who can write there may have made it. */
+static enum th_input_kind input_kind_of(int fd, const struct stat *st,
+					const char **what)
+{
+	struct statfs fs;
+	*what = S_ISFIFO(st->st_mode)	? "a FIFO"
+		: S_ISCHR(st->st_mode)	? "a character device"
+		: S_ISBLK(st->st_mode)	? "a block device"
+		: S_ISDIR(st->st_mode)	? "a directory"
+		: S_ISSOCK(st->st_mode) ? "a socket"
+					: "not a file";
+	if (S_ISREG(st->st_mode))
+		return TH_INPUT_FILE;
+	if (fd >= 0 && S_ISFIFO(st->st_mode) && fstatfs(fd, &fs) == 0 &&
+	    (unsigned long)fs.f_type == INPUT_PIPEFS_MAGIC) {
+		*what = "a pipe";
+		return TH_INPUT_PIPE;
+	}
+	return TH_INPUT_OTHER;
+}
+
+/* Makes reads of FD block again (the open did not). */
+static void input_set_blocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+	if (flags >= 0 && (flags & O_NONBLOCK) != 0)
+		(void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
+int input_open_named(const char *path, enum th_input_kind *kind,
+		     const char **what)
+{
+	struct stat st;
+	*kind = TH_INPUT_FILE;
+	*what = "";
+	/* a device is not even opened: opening some has effects */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISFIFO(st.st_mode)) {
+		*kind = input_kind_of(-1, &st, what);
+		return -1;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	*kind = input_kind_of(fd, &st, what);
+	if (*kind == TH_INPUT_OTHER) {
+		close(fd);
+		return -1;
+	}
+	input_set_blocking(fd);
+	return fd;
+}
+
+/* Waits until FIFO FD has a byte to read or a writer that came and
+ * went, as cat's blocking open does; then reads block. */
+static void input_wait_writer(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		continue;
+	input_set_blocking(fd);
+}
+
+/* Wraps descriptor FD of PATH (opened by path: closed by input_close);
+ * NULL with the reason in ERR when peeking failed. */
+static struct th_input *input_adopt(int fd, const char *path, char *err,
+				    size_t err_size)
+{
+	struct th_input *in = input_from_fd(fd, path);
+	in->owns_fd = true;
+	input_note_mappable(in);
+	if (in->failed != TH_OK) {
+		if (err_size > 0)
+			snprintf(err, err_size, "%s", in->err);
+		input_close(in);
+		return NULL;
+	}
+	return in;
+}
+
+struct th_input *input_open(const char *path, char *err, size_t err_size)
+{
+	if (strcmp(path, "-") == 0)
+		return input_adopt_stdin(err, err_size);
+	/* O_NONBLOCK: a FIFO's open would wait for a writer, where poll
+	 * can (the same wait, said once) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (err_size > 0)
+			snprintf(err, err_size, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (S_ISFIFO(st.st_mode))
+		input_wait_writer(fd);
+	else
+		input_set_blocking(fd);
+	return input_adopt(fd, path, err, err_size);
+}
+
+struct th_input *input_open_file(const char *path, bool *not_file, char *err,
+				 size_t err_size)
+{
+	*not_file = false;
+	if (strcmp(path, "-") == 0)
+		return input_adopt_stdin(err, err_size);
+	enum th_input_kind kind;
+	const char *what;
+	int fd = input_open_named(path, &kind, &what);
+	if (fd < 0) {
+		*not_file = kind == TH_INPUT_OTHER;
+		if (err_size > 0 && *not_file)
+			snprintf(err, err_size, "not a regular file (%s)",
+				 what);
+		else if (err_size > 0)
+			snprintf(err, err_size, "%s", strerror(errno));
+		return NULL;
+	}
+	return input_adopt(fd, path, err, err_size);
 }
 
 /* Replays the peeked bytes, then reads the descriptor directly into BUF.
@@ -299,9 +423,19 @@ static enum th_status input_read_compressed(struct th_input *in, char *buf,
 struct th_input *input_open_range(const char *path, uint64_t start,
 				  uint64_t end, char *err, size_t err_size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	enum th_input_kind kind;
+	const char *what;
+	int fd = input_open_named(path, &kind, &what);
+	if (fd >= 0 && kind != TH_INPUT_FILE) {
+		close(fd); /* a pipe has no bytes START..END */
+		fd = -1;
+		kind = TH_INPUT_OTHER;
+	}
 	if (fd < 0 || lseek(fd, (off_t)start, SEEK_SET) < 0) {
-		if (err_size > 0)
+		if (err_size > 0 && kind == TH_INPUT_OTHER)
+			snprintf(err, err_size, "not a regular file (%s)",
+				 what);
+		else if (err_size > 0)
 			snprintf(err, err_size, "%s", strerror(errno));
 		if (fd >= 0)
 			close(fd);

@@ -31,8 +31,36 @@ enum th_compression input_sniff(const unsigned char *p, size_t n);
 /* Opens PATH ("-" is stdin). On failure returns NULL, leaves nothing open
  * and writes a message (e.g. "No such file or directory", "Is a directory",
  * "lz4 compressed data cannot be read ...") into ERR, of size ERR_SIZE.
+ * A FIFO is read as cat reads one: opening waits for its writer (and its
+ * first byte, like any pipe); one nobody writes to waits for ever.
  * Aborts on out-of-memory. */
 struct th_input *input_open(const char *path, char *err, size_t err_size);
+
+/* What a named input is, for --follow and --state: they read regular
+ * files, and pipes handed over, but nothing that could make them wait
+ * for ever or read without end. */
+enum th_input_kind {
+	TH_INPUT_FILE,	/* a regular file */
+	TH_INPUT_PIPE,	/* a pipe a process made: stdin's, `<(...)` */
+	TH_INPUT_OTHER, /* a FIFO in a directory (anyone who can write
+			   there may have made it), a device, a directory,
+			   a socket */
+};
+
+/* Opens PATH to read without ever waiting: a FIFO is opened with
+ * O_NONBLOCK only to tell it from a pipe handed over, and a device is
+ * not opened at all (opening some has effects). Returns a descriptor
+ * whose reads block, *KIND TH_INPUT_FILE or TH_INPUT_PIPE; or -1, with
+ * *KIND TH_INPUT_OTHER and *WHAT naming it ("a FIFO", "a character
+ * device") when it is something else, and errno set otherwise. */
+int input_open_named(const char *path, enum th_input_kind *kind,
+		     const char **what);
+
+/* input_open for --follow and --state: "-" is stdin; a path is opened by
+ * input_open_named. Something else there is refused: NULL, *NOT_FILE
+ * set and "not a regular file (a FIFO)" in ERR. */
+struct th_input *input_open_file(const char *path, bool *not_file, char *err,
+				 size_t err_size);
 
 /* Opens an already open descriptor (not closed by input_close); NAME is what
  * reports call it (copied). Used for stdin and by tests (pipes, memfds).
@@ -41,7 +69,9 @@ struct th_input *input_open(const char *path, char *err, size_t err_size);
 struct th_input *input_from_fd(int fd, const char *name);
 
 /* Opens bytes START..END of the plain file PATH, read as they are (no
- * decompression): one range of a large file that several threads scan. */
+ * decompression): one range of a large file that several threads scan.
+ * Anything but a regular file there now is refused ("not a regular file
+ * (a FIFO)" in ERR), never waited on. */
 struct th_input *input_open_range(const char *path, uint64_t start,
 				  uint64_t end, char *err, size_t err_size);
 

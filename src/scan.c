@@ -139,7 +139,12 @@ static struct th_input *open_item(const struct item *it, char *err,
 	if (it->ranged)
 		return input_open_range(it->path, it->start, it->end, err,
 					err_size);
-	struct th_input *in = input_open(it->path, err, err_size);
+	bool not_file;
+	/* --state reads files only: one swapped for a FIFO since its plan
+	 * must not hang the run while it holds the lock */
+	struct th_input *in =
+	    it->stated ? input_open_file(it->path, &not_file, err, err_size)
+		       : input_open(it->path, err, err_size);
 	if (in != NULL && it->compressed && it->start > 0 &&
 	    input_skip(in, it->start) == TH_ERR_IO) {
 		snprintf(err, err_size, "%s", input_error(in));
@@ -347,8 +352,12 @@ static bool worth_splitting(const char *path, uint64_t split_min, int *fd,
 			    uint64_t *size)
 {
 	struct stat st;
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	enum th_input_kind kind;
+	const char *what;
+	/* never waits: a FIFO's open would, and its bytes are read once,
+	 * by the scan */
+	*fd = input_open_named(path, &kind, &what);
+	if (*fd < 0 || kind != TH_INPUT_FILE || fstat(*fd, &st) != 0 ||
 	    (uint64_t)st.st_size < split_min) {
 		return false;
 	}

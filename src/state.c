@@ -562,7 +562,8 @@ static bool fingerprint(const char *path, uint64_t n, uint64_t *fp,
 			uint64_t *got, bool *compressed)
 {
 	char err[160];
-	struct th_input *in = input_open(path, err, sizeof err);
+	bool not_file;
+	struct th_input *in = input_open_file(path, &not_file, err, sizeof err);
 	if (in == NULL)
 		return false;
 	char buf[TH_STATE_FP_BYTES];
@@ -1008,9 +1009,18 @@ bool state_plan(const struct th_state *st, const char *path,
 		struct th_state_plan *plan)
 {
 	memset(plan, 0, sizeof *plan);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	enum th_input_kind kind;
+	const char *what;
+	int fd = input_open_named(path, &kind, &what);
 	struct stat sb;
 	bool comp;
+	if (fd < 0 && kind == TH_INPUT_OTHER) {
+		/* never read (a FIFO would hang the run while it holds the
+		 * lock); its entry is kept for when a file is back */
+		snprintf(plan->warning, sizeof plan->warning,
+			 "not a regular file (%s): left out of this run", what);
+		return true;
+	}
 	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    !fingerprint(path, TH_STATE_FP_BYTES, &plan->id.fp,
 			 &plan->id.fp_len, &comp)) {

@@ -181,10 +181,13 @@ const char *state_warning(const struct th_state *st);
 void state_free(struct th_state *st);
 
 /* What to read of input PATH (a file, not "-"). Returns false when PATH
- * cannot be examined: the caller reads it as without a state (and so
- * reports the error) and does not commit it. When the plan leaves out
- * something rotated (lost_rotated, skipped, unreadable), WARNING says
- * what, for the caller to print after the path. */
+ * cannot be examined, or is a pipe handed over (`<(...)`): the caller
+ * reads it as without a state (and so reports the error) and does not
+ * commit it. When the plan leaves out something rotated (lost_rotated,
+ * skipped, unreadable), WARNING says what, for the caller to print after
+ * the path. Something else than a regular file at PATH (a FIFO, a
+ * device) is never opened to read: the plan reads nothing, WARNING says
+ * so, and PATH's entry is kept. */
 bool state_plan(const struct th_state *st, const char *path,
 		struct th_state_plan *plan);
 void state_plan_fini(struct th_state_plan *plan);

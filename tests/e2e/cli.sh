@@ -383,4 +383,16 @@ else
 	done
 fi
 
+# a FIFO is read like cat reads one: its writer is waited for, -j too
+mkfifo "$tmp/in.fifo"
+(sleep 0.3; cat "$tmp/error.log" >"$tmp/in.fifo") &
+check "a FIFO is read as a pipe" 1 timeout 20 "$bin" "$tmp/in.fifo"
+contains "what was written to it is read" "$out" "fetch_user"
+(sleep 0.3; cat "$tmp/error.log" >"$tmp/in.fifo") &
+check "a FIFO is read as a pipe with -j 2" 1 timeout 20 "$bin" -j 2 "$tmp/in.fifo"
+contains "with -j 2 too" "$out" "fetch_user"
+check "<(...) is read as a pipe" 1 "$bin" <(cat "$tmp/error.log")
+contains "the same" "$out" "fetch_user"
+wait
+
 tap_end

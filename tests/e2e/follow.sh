@@ -207,4 +207,71 @@ kill -TERM "$pid"
 wait_exit "$pid" 3
 check "and SIGTERM ends it with the usual status" "1" "$(cat "$tmp/rc")"
 
+# ---- something else at a followed path for a while ---------------------------
+# A link to /dev/null, a directory or a FIFO put in a followed file's place
+# is warned about once and waited through, as tail -F does: the file is
+# read again once it is back, and a FIFO nobody writes to blocks neither
+# its path nor the other files. A pipe handed over (<(...)) is read as one.
+: >c.log
+: >g.log
+"$bin" -F -f ndjson c.log g.log >nout 2>nerr &
+pid=$!
+pids+=("$pid")
+sleep 0.5
+mv c.log c.real && ln -s /dev/null c.log
+sleep 0.8
+rm c.log && mv c.real c.log
+{ ev back_from_null; echo INFO; } >>c.log
+wait_lines nout 1 10
+check "a link to /dev/null for a while does not end following" \
+	"c.log:back_from_null:true" \
+	"$(sed -n 1p nout | jq -r '"\(.input):\(.coroutine):\(.complete)"')"
+check "it is warned about once" "1" \
+	"$(grep -c 'warning: c.log: not a regular file' nerr)"
+mv c.log c.real && mkdir c.log
+sleep 0.8
+rmdir c.log && mv c.real c.log
+{ ev back_from_dir; echo INFO; } >>c.log
+wait_lines nout 2 10
+check "nor does a directory" "back_from_dir:true" "$(nth nout 2)"
+mv g.log g.real && mkfifo g.log
+sleep 0.8
+{ ev while_fifo; echo INFO; } >>c.log
+wait_lines nout 3 10
+check "a FIFO swapped in blocks no other file" "while_fifo:true" \
+	"$(nth nout 3)"
+rm g.log && mv g.real g.log
+{ ev back_from_fifo; echo INFO; } >>g.log
+wait_lines nout 4 10
+check "and the file is read again once it is back" \
+	"g.log:back_from_fifo:true" \
+	"$(sed -n 4p nout | jq -r '"\(.input):\(.coroutine):\(.complete)"')"
+grep -q 'note: g.log: a regular file again' nerr &&
+	ok "its return is noted" || not_ok "its return is noted"
+kill -TERM "$pid"
+wait_exit "$pid" 3
+check "SIGTERM ends it as usual" "1" "$(cat "$tmp/rc")"
+
+mkfifo h.fifo
+: >i.log
+"$bin" -F -f ndjson h.fifo i.log >hout 2>herr &
+pid=$!
+pids+=("$pid")
+sleep 0.5
+{ ev beside_fifo; echo INFO; } >>i.log
+wait_lines hout 1 10
+check "a FIFO named to --follow blocks no other file" "beside_fifo:true" \
+	"$(nth hout 1)"
+grep -q 'warning: h.fifo: not a regular file (a FIFO)' herr &&
+	ok "and is warned about" || not_ok "and is warned about"
+kill -TERM "$pid"
+wait_exit "$pid" 3
+
+"$bin" -F -f ndjson <(ev substituted; echo INFO) >pout 2>/dev/null &
+pid=$!
+pids+=("$pid")
+wait_exit "$pid" 5
+check "<(...) is followed as a pipe, to its end" "1 substituted:true" \
+	"$(cat "$tmp/rc") $(nth pout 1)"
+
 tap_end

@@ -448,6 +448,26 @@ check "a sticky one is used" "p1:1" "$(run open/s app.log)"
 grep -q "warning: .*other users can write its directory" "$tmp/err" &&
 	ok "with a warning" || not_ok "with a warning"
 
+# ---- a log path that is not a regular file ---------------------------------
+# A FIFO (or a link to a device) at a log path is left out with a warning,
+# never read while the lock is held; a pipe handed over (<(...)) is read.
+rm -rf "$d"/* && cd "$d" || exit 1
+ev f1 >app.log
+mkfifo planted.log
+ln -s /dev/zero zero.log
+got=$(timeout 20 "$bin" --fail-on never -f json --state s planted.log \
+	zero.log app.log 2>"$tmp/err" |
+	jq -r '[.groups[] | "\(.key.coroutine):\(.count)"] | join(" ")')
+check "a FIFO or a device at a log path does not hang the run" "f1:1" "$got"
+grep -q 'warning: planted.log: not a regular file (a FIFO)' "$tmp/err" &&
+	ok "the FIFO is warned about" || not_ok "the FIFO is warned about"
+grep -q 'warning: zero.log: not a regular file (a character device)' \
+	"$tmp/err" && ok "the device is warned about" ||
+	not_ok "the device is warned about"
+rm planted.log && ev f2 >planted.log
+check "a regular file there later is read" "f2:1" "$(run s planted.log)"
+check "<(...) is read as a pipe" "f3:1" "$(run s <(ev f3))"
+
 # ---- SIGKILL at every point ------------------------------------------------
 for point in after-lock before-report after-report before-rename; do
 	rm -rf "$d"/* && cd "$d" || exit 1

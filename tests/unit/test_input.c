@@ -735,3 +735,79 @@ Test(input, read_error_is_reported_with_its_reason)
 	close(p[0]);
 	close(p[1]);
 }
+
+Test(input, a_fifo_in_a_directory_is_told_without_waiting)
+{
+	char dir[] = "/tmp/th-fifo-XXXXXX", path[64];
+	enum th_input_kind kind;
+	const char *what;
+	bool not_file;
+	char err[128] = "";
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/f", dir);
+	cr_assert(mkfifo(path, 0600) == 0);
+	cr_assert_eq(input_open_named(path, &kind, &what), -1);
+	cr_assert_eq(kind, TH_INPUT_OTHER);
+	cr_assert_str_eq(what, "a FIFO");
+	cr_assert_null(input_open_file(path, &not_file, err, sizeof err));
+	cr_assert(not_file);
+	cr_assert_str_eq(err, "not a regular file (a FIFO)");
+	cr_assert_null(input_open_range(path, 0, 10, err, sizeof err));
+	cr_assert_str_eq(err, "not a regular file (a FIFO)");
+	unlink(path);
+	rmdir(dir);
+}
+
+Test(input, a_device_is_told_without_opening_it)
+{
+	enum th_input_kind kind;
+	const char *what;
+
+	cr_assert_eq(input_open_named("/dev/null", &kind, &what), -1);
+	cr_assert_eq(kind, TH_INPUT_OTHER);
+	cr_assert_str_eq(what, "a character device");
+}
+
+Test(input, a_pipe_handed_over_is_read_as_one)
+{
+	int p[2];
+	char path[64], buf[16];
+	enum th_input_kind kind;
+	const char *what;
+	bool not_file;
+	char err[128] = "";
+	size_t got;
+
+	cr_assert(pipe(p) == 0);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+	int fd = input_open_named(path, &kind, &what);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(kind, TH_INPUT_PIPE);
+	close(fd);
+	cr_assert(write(p[1], "a\n", 2) == 2);
+	close(p[1]);
+	struct th_input *in = input_open_file(path, &not_file, err, sizeof err);
+	cr_assert_not_null(in, "%s", err);
+	cr_assert_eq(input_read(in, buf, sizeof buf, &got), TH_OK);
+	cr_assert_eq(got, 2);
+	input_close(in);
+	close(p[0]);
+}
+
+Test(input, a_regular_file_is_a_file)
+{
+	char path[] = "/tmp/th-file-XXXXXX";
+	enum th_input_kind kind;
+	const char *what;
+	int tmp = mkstemp(path);
+
+	cr_assert_geq(tmp, 0);
+	int fd = input_open_named(path, &kind, &what);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(kind, TH_INPUT_FILE);
+	cr_assert_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	close(tmp);
+	unlink(path);
+}
