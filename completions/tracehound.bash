@@ -12,7 +12,7 @@ _tracehound_options()
 	main)
 		echo -f --format -g --group-by --fail-on -r --rules \
 			--no-default-rules --state --fail-on-new --dry-run \
-			--metrics \
+			--metrics --metrics-label \
 			-j --jobs -S --buffer-size --color --since --until \
 			--top --examples --github-root -F --follow -h --help \
 			-V --version
@@ -64,7 +64,8 @@ _tracehound_value()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
-	-j | --jobs | -S | --buffer-size | --since | --until | --top | --examples)
+	-j | --jobs | -S | --buffer-size | --since | --until | --top | --examples | \
+		--metrics-label)
 		COMPREPLY=() # a number or a time: nothing to offer
 		return 0
 		;;

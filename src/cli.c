@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "metrics.h"
 #include "suggest.h"
 #include "state.h"
 #include "th_limits.h"
@@ -26,6 +27,7 @@ enum {
 	OPT_FAIL_ON_NEW,
 	OPT_DRY_RUN,
 	OPT_METRICS,
+	OPT_METRICS_LABEL,
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_TOP,
@@ -49,6 +51,7 @@ static const struct option long_options[] = {
     {"fail-on-new", no_argument, NULL, OPT_FAIL_ON_NEW},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"metrics", required_argument, NULL, OPT_METRICS},
+    {"metrics-label", required_argument, NULL, OPT_METRICS_LABEL},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
     {"since", required_argument, NULL, OPT_SINCE},
@@ -97,6 +100,9 @@ static const char usage_scan[] =
     "                         the run's time and success; with --state the\n"
     "                         counters add up every run, else this run's\n";
 static const char usage_scan_more[] =
+    "      --metrics-label=NAME=VALUE\n"
+    "                         a label on every series of --metrics\n"
+    "                         (repeatable), so that files differ: log=app\n"
     "  -j, --jobs=N           scan with N threads (default: the number of\n"
     "                         cores); a large plain file is split, several\n"
     "                         inputs are scanned side by side; the report\n"
@@ -382,6 +388,31 @@ static bool parse_examples(const char *s, struct th_options *o)
 	return true;
 }
 
+/* --metrics-label NAME=VALUE: a label name no series has already. */
+static bool parse_metrics_label(const char *s, struct th_options *o)
+{
+	const char *eq = strchr(s, '=');
+	if (eq == NULL ||
+	    !metrics_label_name_ok((struct th_span){s, (size_t)(eq - s)})) {
+		diag_error(
+		    "--metrics-label: '%s' is not NAME=VALUE with NAME a "
+		    "Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*) "
+		    "other than rule, severity, group and the "
+		    "--group-by keys",
+		    s);
+		return false;
+	}
+	size_t n = (size_t)(eq - s) + 1; /* "NAME=" */
+	for (size_t i = 0; i < o->n_metrics_labels; i++)
+		if (strncmp(o->metrics_labels[i], s, n) == 0) {
+			diag_error("--metrics-label: '%.*s' given twice",
+				   (int)(n - 1), s);
+			return false;
+		}
+	push(&o->metrics_labels, &o->n_metrics_labels, s);
+	return true;
+}
+
 /* The name of option C for messages: "--group-by". */
 static const char *option_name(int c)
 {
@@ -436,6 +467,7 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 	case OPT_FAIL_ON_NEW: o->fail_on_new = true; return true;
 	case OPT_DRY_RUN: o->dry_run = true; return true;
 	case OPT_METRICS: o->metrics = arg; return true;
+	case OPT_METRICS_LABEL: return parse_metrics_label(arg, o);
 	case OPT_SINCE:
 		return parse_bound("since", arg, &o->has_since, &o->since);
 	case OPT_UNTIL:
@@ -611,6 +643,11 @@ static bool check_options(const struct th_options *o)
 			   o->follow ? "--follow" : "--dry-run");
 		return false;
 	}
+	if (o->n_metrics_labels > 0 && o->metrics == NULL) {
+		diag_error("--metrics-label needs --metrics FILE: it labels "
+			   "the series written there");
+		return false;
+	}
 	if (o->dry_run && o->state == NULL) {
 		diag_error("--dry-run needs --state FILE: it is the state a "
 			   "dry run leaves as it was");
@@ -681,6 +718,7 @@ enum cli_result cli_parse(int argc, char **argv, struct th_options *o)
 void cli_fini(struct th_options *o)
 {
 	free(o->rules_paths);
+	free(o->metrics_labels);
 	free(o->paths);
 	free(o->github_root);
 	memset(o, 0, sizeof *o);

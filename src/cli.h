@@ -55,14 +55,16 @@ struct th_options {
 	bool no_default_rules;
 	const char **rules_paths; /* --rules, in order */
 	size_t n_rules_paths;
-	size_t jobs;	     /* threads for scanning; 1 is serial */
-	bool verbose;	     /* rules test: also lines outside events */
-	const char *state;   /* --state FILE; NULL: none */
-	bool fail_on_new;    /* --fail-on-new: only new groups fail */
-	bool dry_run;	     /* --dry-run: the state is not written */
-	const char *metrics; /* --metrics FILE; NULL: none */
-	const char **paths;  /* inputs (scan, rules test), rule files (check)
-				or reports (merge) */
+	size_t jobs;		     /* threads for scanning; 1 is serial */
+	bool verbose;		     /* rules test: also lines outside events */
+	const char *state;	     /* --state FILE; NULL: none */
+	bool fail_on_new;	     /* --fail-on-new: only new groups fail */
+	bool dry_run;		     /* --dry-run: the state is not written */
+	const char *metrics;	     /* --metrics FILE; NULL: none */
+	const char **metrics_labels; /* --metrics-label NAME=VALUE, in order */
+	size_t n_metrics_labels;
+	const char **paths; /* inputs (scan, rules test), rule files (check)
+			       or reports (merge) */
 	size_t n_paths;
 	bool has_since, has_until; /* --since / --until */
 	struct th_time_bound since, until;

@@ -264,6 +264,14 @@ static bool write_metrics(const struct th_options *o, struct th_metrics *m,
 	return false;
 }
 
+/* M for --metrics: empty, with the --metrics-label labels. */
+static void metrics_start(const struct th_options *o, struct th_metrics *m)
+{
+	metrics_init(m, o->group_by, o->n_group_by);
+	for (size_t i = 0; i < o->n_metrics_labels; i++)
+		metrics_add_label(m, o->metrics_labels[i]);
+}
+
 /* --metrics after a run that failed before it counted anything (rules
  * or state that would not load): the run's time and its failure, so an
  * alert sees it. */
@@ -272,7 +280,7 @@ static void metrics_failed(const struct th_options *o)
 	if (o->metrics == NULL || o->command != TH_CMD_SCAN)
 		return;
 	struct th_metrics m;
-	metrics_init(&m, o->group_by, o->n_group_by);
+	metrics_start(o, &m);
 	write_metrics(o, &m, false);
 	metrics_fini(&m);
 }
@@ -287,7 +295,7 @@ static bool metrics_after_scan(const struct th_options *o,
 	if (o->metrics == NULL)
 		return true;
 	struct th_metrics m;
-	metrics_init(&m, o->group_by, o->n_group_by);
+	metrics_start(o, &m);
 	if (state != NULL)
 		state_metrics(state, &m);
 	else

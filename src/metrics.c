@@ -23,6 +23,9 @@ void metrics_fini(struct th_metrics *m)
 	for (size_t i = 0; i < m->n_rules; i++)
 		free(m->rules[i].rule);
 	free(m->rules);
+	for (size_t i = 0; i < m->n_labels; i++)
+		free(m->labels[i]);
+	free(m->labels);
 	memset(m, 0, sizeof *m);
 }
 
@@ -51,6 +54,35 @@ void metrics_add_rule(struct th_metrics *m, const char *rule,
 	    .severity = severity,
 	    .events = events,
 	};
+}
+
+void metrics_add_label(struct th_metrics *m, const char *name_value)
+{
+	m->labels = xrealloc(m->labels, (m->n_labels + 1) * sizeof *m->labels);
+	m->labels[m->n_labels++] = xstrdup(name_value);
+}
+
+static bool label_char(char c, bool first)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (!first && c >= '0' && c <= '9');
+}
+
+bool metrics_label_name_ok(struct th_span name)
+{
+	enum th_key k;
+	if (name.n == 0 || (name.n >= 2 && memcmp(name.p, "__", 2) == 0) ||
+	    catalog_key_from_name(name, &k))
+		return false;
+	static const char *const taken[] = {"rule", "severity", "group"};
+	for (size_t i = 0; i < sizeof taken / sizeof *taken; i++)
+		if (name.n == strlen(taken[i]) &&
+		    memcmp(name.p, taken[i], name.n) == 0)
+			return false;
+	for (size_t i = 0; i < name.n; i++)
+		if (!label_char(name.p[i], i == 0))
+			return false;
+	return true;
 }
 
 /* ---- which groups have a series ----------------------------------------- */

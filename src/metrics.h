@@ -39,6 +39,8 @@ struct th_metrics {
 				anything; only the last_run gauges */
 	bool has_new_groups; /* a --state run: new_groups is known */
 	uint64_t new_groups;
+	char **labels; /* --metrics-label "NAME=VALUE", on every series */
+	size_t n_labels;
 	int64_t timestamp; /* the run's end, seconds since 1970 */
 	bool success;	   /* the run read every input and wrote its
 			      report and state */
@@ -57,6 +59,15 @@ void metrics_add_group(struct th_metrics *m, char *const *vals,
  * missing: adding 0 makes it, so an alert sees its first event. */
 void metrics_add_rule(struct th_metrics *m, const char *rule,
 		      enum th_severity severity, uint64_t events);
+
+/* Adds "NAME=VALUE" (copied; NAME checked by metrics_label_name_ok) to
+ * every series. */
+void metrics_add_label(struct th_metrics *m, const char *name_value);
+
+/* Whether NAME may be a --metrics-label: a Prometheus label name
+ * ([a-zA-Z_][a-zA-Z0-9_]*, not starting with "__") that no series has
+ * already (rule, severity, group, a --group-by key). */
+bool metrics_label_name_ok(struct th_span name);
 
 /* Which of N groups have a series of their own: the
  * TH_METRICS_GROUP_SERIES with the most EVENTS (ties: the earlier in the

@@ -77,8 +77,9 @@ struct series {
 	uint64_t events;
 };
 
-/* G's labels, as written: a key without a value (NULL, or "" which
- * Prometheus reads the same) has none. */
+/* G's labels as written inside the braces ("coroutine=\"main\"", ""
+ * for none): a key without a value (NULL, or "" which Prometheus reads
+ * the same) has none. */
 static char *group_labels(const struct th_metrics *m,
 			  const struct th_metrics_group *g)
 {
@@ -87,7 +88,7 @@ static char *group_labels(const struct th_metrics *m,
 	FILE *f = open_memstream(&text, &len);
 	if (f == NULL)
 		die("out of memory (metrics labels)");
-	const char *sep = "{";
+	const char *sep = "";
 	for (size_t k = 0; k < m->n_keys; k++) {
 		if (g->vals[k] == NULL || g->vals[k][0] == '\0')
 			continue;
@@ -96,8 +97,6 @@ static char *group_labels(const struct th_metrics *m,
 		fputc('"', f);
 		sep = ",";
 	}
-	if (sep[0] == ',')
-		fputc('}', f);
 	if (fclose(f) != 0)
 		die("out of memory (metrics labels)");
 	return text;
@@ -153,17 +152,55 @@ static void family(FILE *out, const char *name, const char *type,
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One line: NAME, the labels (--metrics-label's, then LABELS, written
+ * as they go inside the braces) and VALUE. */
+static void sample(FILE *out, const struct th_metrics *m, const char *name,
+		   const char *labels, const char *value)
+{
+	fputs(name, out);
+	const char *sep = "{";
+	for (size_t i = 0; i < m->n_labels; i++) {
+		const char *eq = strchr(m->labels[i], '=');
+		fprintf(out, "%s%.*s=\"", sep, (int)(eq - m->labels[i]),
+			m->labels[i]);
+		report_metrics_put_label_value(out, eq + 1);
+		fputc('"', out);
+		sep = ",";
+	}
+	if (labels[0] != '\0')
+		fprintf(out, "%s%s", sep, labels);
+	if (labels[0] != '\0' || m->n_labels > 0)
+		fputc('}', out);
+	fprintf(out, " %s\n", value);
+}
+
+static void sample_count(FILE *out, const struct th_metrics *m,
+			 const char *name, const char *labels, uint64_t v)
+{
+	char value[24];
+	snprintf(value, sizeof value, "%llu", (unsigned long long)v);
+	sample(out, m, name, labels, value);
+}
+
 static void print_rules(FILE *out, const struct th_metrics *m)
 {
 	family(out, "tracehound_events_total", "counter",
 	       "Events found, by rule and the rule's severity.");
 	for (size_t i = 0; i < m->n_rules; i++) {
-		fputs("tracehound_events_total{rule=\"", out);
-		report_metrics_put_label_value(out, m->rules[i].rule);
-		fputs("\",severity=\"", out);
-		fputs(catalog_severity_name(m->rules[i].severity), out);
-		fprintf(out, "\"} %llu\n",
-			(unsigned long long)m->rules[i].events);
+		char *labels = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&labels, &len);
+		if (f == NULL)
+			die("out of memory (metrics labels)");
+		fputs("rule=\"", f);
+		report_metrics_put_label_value(f, m->rules[i].rule);
+		fprintf(f, "\",severity=\"%s\"",
+			catalog_severity_name(m->rules[i].severity));
+		if (fclose(f) != 0)
+			die("out of memory (metrics labels)");
+		sample_count(out, m, "tracehound_events_total", labels,
+			     m->rules[i].events);
+		free(labels);
 	}
 }
 
@@ -175,38 +212,38 @@ static void print_groups(FILE *out, const struct th_metrics *m)
 	struct series *s;
 	size_t n = group_series(m, &s);
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "tracehound_group_events_total%s %llu\n",
-			s[i].labels, (unsigned long long)s[i].events);
-	fprintf(out, "tracehound_group_events_total{group=\"other\"} %llu\n",
-		(unsigned long long)m->other_events);
+		sample_count(out, m, "tracehound_group_events_total",
+			     s[i].labels, s[i].events);
+	sample_count(out, m, "tracehound_group_events_total", "group=\"other\"",
+		     m->other_events);
 	free_series(s, n);
 }
 
-static void print_counter(FILE *out, const char *name, const char *help,
-			  uint64_t v)
+static void print_counter(FILE *out, const struct th_metrics *m,
+			  const char *name, const char *help, uint64_t v)
 {
 	family(out, name, "counter", help);
-	fprintf(out, "%s %llu\n", name, (unsigned long long)v);
+	sample_count(out, m, name, "", v);
 }
 
 static void print_counts(FILE *out, const struct th_metrics *m)
 {
 	print_rules(out, m);
 	print_groups(out, m);
-	print_counter(out, "tracehound_inputs_read_total",
+	print_counter(out, m, "tracehound_inputs_read_total",
 		      "Inputs read: files, rotated files, standard input.",
 		      m->inputs);
-	print_counter(out, "tracehound_input_errors_total",
+	print_counter(out, m, "tracehound_input_errors_total",
 		      "Inputs that could not be read whole.", m->input_errors);
-	print_counter(out, "tracehound_read_bytes_total",
+	print_counter(out, m, "tracehound_read_bytes_total",
 		      "Bytes read from the inputs, decompressed.",
 		      m->read_bytes);
 	if (m->has_new_groups) {
 		family(out, "tracehound_new_groups", "gauge",
 		       "Groups the last run found that no earlier run had "
 		       "(--state).");
-		fprintf(out, "tracehound_new_groups %llu\n",
-			(unsigned long long)m->new_groups);
+		sample_count(out, m, "tracehound_new_groups", "",
+			     m->new_groups);
 	}
 }
 
@@ -214,14 +251,16 @@ bool report_metrics_print(FILE *out, const struct th_metrics *m)
 {
 	if (m->counted)
 		print_counts(out, m);
+	char value[24];
 	family(out, "tracehound_last_run_timestamp_seconds", "gauge",
 	       "When the last run ended, in seconds since 1970.");
-	fprintf(out, "tracehound_last_run_timestamp_seconds %lld\n",
-		(long long)m->timestamp);
+	snprintf(value, sizeof value, "%lld", (long long)m->timestamp);
+	sample(out, m, "tracehound_last_run_timestamp_seconds", "", value);
 	family(out, "tracehound_last_run_success", "gauge",
 	       "1 when the last run read every input and wrote its report "
 	       "and state, 0 when it failed.");
-	fprintf(out, "tracehound_last_run_success %d\n", m->success ? 1 : 0);
+	sample(out, m, "tracehound_last_run_success", "",
+	       m->success ? "1" : "0");
 	return fflush(out) == 0 && !ferror(out);
 }
 

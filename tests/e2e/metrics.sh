@@ -125,6 +125,18 @@ grep -q "coroutine=\"bad$(printf '\xef\xbf\xbd\xef\xbf\xbd')bytes\"" many.prom
 check "invalid UTF-8 in a label value becomes U+FFFD" 0 $?
 promcheck "promtool check metrics passes on log text" many.prom
 
+# ---- --metrics-label ---------------------------------------------------------------
+"$bin" --fail-on never --state s4 --metrics lab.prom \
+	--metrics-label 'log=/var/log/"app".log' --metrics-label host=h1 app.log \
+	>/dev/null
+check "--metrics-label puts its labels on every series" 0 \
+	"$(grep -v '^#' lab.prom | grep -vc '^[a-z_]*{log="/var/log/\\"app\\".log",host="h1"')"
+promcheck "promtool check metrics passes with the labels" lab.prom
+"$bin" --metrics x.prom --metrics-label rule=x app.log >/dev/null 2>"$tmp/err"
+check "a label a series has already is refused" 2 $?
+"$bin" --metrics-label log=x app.log >/dev/null 2>&1
+check "--metrics-label without --metrics is refused" 2 $?
+
 # ---- failures ---------------------------------------------------------------------
 echo '{"schema": "tracehound.state/2", "files": [' >bad
 "$bin" --state bad --metrics fail.prom app.log >/dev/null 2>"$tmp/err"

@@ -69,3 +69,17 @@ Test(metrics, a_group_keeps_a_copy_of_its_values)
 	cr_expect_eq(m.groups[0].events, 4);
 	metrics_fini(&m);
 }
+
+Test(metrics, a_label_name_is_a_prometheus_one_no_series_has)
+{
+	static const char *const good[] = {"log", "host_1", "_x", "Env"};
+	static const char *const bad[] = {"",	      "1a",	   "a-b",
+					  "__name__", "rule",	   "severity",
+					  "group",    "coroutine", "culprit"};
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		cr_expect(metrics_label_name_ok(th_cstr(good[i])), "%s",
+			  good[i]);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		cr_expect_not(metrics_label_name_ok(th_cstr(bad[i])), "%s",
+			      bad[i]);
+}

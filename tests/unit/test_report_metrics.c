@@ -157,6 +157,36 @@ Test(report_metrics, groups_that_read_the_same_once_cleaned_are_one_series)
 	metrics_fini(&m);
 }
 
+Test(report_metrics, the_labels_given_are_on_every_series_first)
+{
+	struct th_metrics m;
+	metrics_init(&m, by_coroutine, 1);
+	m.counted = true;
+	metrics_add_label(&m, "log=/var/log/a\"b.log");
+	metrics_add_label(&m, "host=h");
+	metrics_add_rule(&m, "r", TH_SEV_INFO, 1);
+	char *t = printed(&m);
+	size_t series = 0;
+	for (const char *line = t; *line != '\0';
+	     line = strchr(line, '\n') + 1) {
+		if (*line == '#')
+			continue;
+		series++;
+		const char *brace = strchr(line, '{');
+		cr_assert_not_null(brace, "%.60s", line);
+		static const char first[] =
+		    "{log=\"/var/log/a\\\"b.log\",host=\"h\"";
+		cr_expect(strncmp(brace, first, sizeof first - 1) == 0,
+			  "%.100s", line);
+	}
+	cr_expect_eq(series, 7, "%s", t);
+	cr_expect(strstr(t, "host=\"h\",rule=\"r\",severity=\"info\"} 1\n") !=
+		      NULL,
+		  "%s", t);
+	free(t);
+	metrics_fini(&m);
+}
+
 /* An aggregate of N groups, group i with i + 1 events of rule "r". */
 static struct th_agg *groups_of(const struct th_catalog *c, size_t n)
 {
