@@ -11,15 +11,16 @@ _tracehound_options()
 	case $1 in
 	main)
 		echo -f --format -g --group-by --fail-on -r --rules \
-			--no-default-rules --state --fail-on-new --dry-run \
-			--metrics --metrics-label \
+			--no-default-rules --no-site-rules --state --fail-on-new \
+			--dry-run --metrics --metrics-label \
 			-j --jobs -S --buffer-size --color --since --until \
 			--top --examples --github-root -F --follow -h --help \
 			-V --version
 		;;
-	check) echo -r --rules --no-default-rules -h --help ;;
+	check) echo -r --rules --no-default-rules --no-site-rules -h --help ;;
 	test)
-		echo -r --rules --no-default-rules -v --verbose --color -h --help
+		echo -r --rules --no-default-rules --no-site-rules -v --verbose \
+			--color -h --help
 		;;
 	merge)
 		echo -f --format --fail-on --color --top --examples \

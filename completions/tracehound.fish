@@ -50,6 +50,7 @@ complete -c tracehound -n '__tracehound_is main' -s g -l group-by -x -a '(__trac
 complete -c tracehound -n '__tracehound_is main merge' -l fail-on -x -a 'error warning info never' -d 'exit 1 at this severity or worse'
 complete -c tracehound -n '__tracehound_is main check test' -s r -l rules -r -F -d 'also load rules from a YAML file or directory'
 complete -c tracehound -n '__tracehound_is main check test' -l no-default-rules -d 'do not load the default rules'
+complete -c tracehound -n '__tracehound_is main check test' -l no-site-rules -d 'do not load the site rules of rules.d'
 complete -c tracehound -n '__tracehound_is main' -l state -r -F -d 'incremental run with this state file'
 complete -c tracehound -n '__tracehound_is main' -l fail-on-new -d 'with --state: exit 1 only for new groups'
 complete -c tracehound -n '__tracehound_is main' -l dry-run -d 'with --state: report what is new, leave the state as it was'

@@ -18,6 +18,9 @@
 #ifndef TH_VERSION
 #define TH_VERSION "0.0.0"
 #endif
+#ifndef TH_SITE_RULES_DIR
+#define TH_SITE_RULES_DIR "/etc/tracehound/rules.d"
+#endif
 
 enum {
 	OPT_FAIL_ON = 256,
@@ -32,7 +35,8 @@ enum {
 	OPT_UNTIL,
 	OPT_TOP,
 	OPT_EXAMPLES,
-	OPT_GITHUB_ROOT
+	OPT_GITHUB_ROOT,
+	OPT_NO_SITE_RULES
 };
 
 /* More threads than this gain nothing on the machines we know and only
@@ -45,6 +49,7 @@ static const struct option long_options[] = {
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"rules", required_argument, NULL, 'r'},
     {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
+    {"no-site-rules", no_argument, NULL, OPT_NO_SITE_RULES},
     {"jobs", required_argument, NULL, 'j'},
     {"verbose", no_argument, NULL, 'v'},
     {"state", required_argument, NULL, OPT_STATE},
@@ -87,6 +92,9 @@ static const char usage_scan[] =
     "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
     "                         (repeatable; later files override earlier)\n"
     "      --no-default-rules do not load the rules shipped in patterns/\n"
+    "      --no-site-rules    do not load the site's rules: the *.yaml and\n"
+    "                         *.yml files of " TH_SITE_RULES_DIR "\n"
+    "                         and ~/.config/tracehound/rules.d\n"
     "      --state=FILE       incremental run: read only what was added to\n"
     "                         each file since the last run with FILE (across\n"
     "                         rotation), and mark groups not seen before\n"
@@ -151,14 +159,18 @@ static const char usage_rules[] =
 
 static const char usage_rules_check[] =
     "Usage: tracehound rules check [OPTION]... [RULEFILE|DIR]...\n"
-    "Load the default rules, every --rules PATH, then each RULEFILE (YAML)\n"
-    "or DIR of them, and report the first problem at file:line:column,\n"
-    "with the line and a caret under the spot; or, when all is well, how\n"
-    "many rules, ignore rules and prefixes were loaded. Nothing is scanned.\n"
+    "Load the default rules, the site's, every --rules PATH, then each\n"
+    "RULEFILE (YAML) or DIR of them, and report the first problem at\n"
+    "file:line:column, with the line and a caret under the spot; or, when\n"
+    "all is well, how many rules, ignore rules and prefixes were loaded,\n"
+    "then each file loaded with what it defined. Nothing is scanned.\n"
     "\n"
     "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
     "                         (repeatable; later files override earlier)\n"
     "      --no-default-rules do not load the rules shipped in patterns/\n"
+    "      --no-site-rules    do not load the site's rules: the *.yaml and\n"
+    "                         *.yml files of " TH_SITE_RULES_DIR "\n"
+    "                         and ~/.config/tracehound/rules.d\n"
     "  -h, --help             show this help\n"
     "\n"
     "Exit status: 0 every file loaded, 2 a problem (named).\n";
@@ -179,6 +191,9 @@ static const char usage_rules_test[] =
     "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
     "                         (repeatable; later files override earlier)\n"
     "      --no-default-rules do not load the rules shipped in patterns/\n"
+    "      --no-site-rules    do not load the site's rules: the *.yaml and\n"
+    "                         *.yml files of " TH_SITE_RULES_DIR "\n"
+    "                         and ~/.config/tracehound/rules.d\n"
     "  -v, --verbose          also show the lines that are part of no event\n"
     "      --color=WHEN       auto (default: on a terminal, unless NO_COLOR\n"
     "                         is set), always, never\n"
@@ -427,10 +442,12 @@ static const char *option_name(int c)
 static bool takes_option(enum th_command cmd, int c)
 {
 	switch (cmd) {
-	case TH_CMD_RULES_CHECK: return c == 'r' || c == OPT_NO_DEFAULT_RULES;
+	case TH_CMD_RULES_CHECK:
+		return c == 'r' || c == OPT_NO_DEFAULT_RULES ||
+		       c == OPT_NO_SITE_RULES;
 	case TH_CMD_RULES_TEST:
-		return c == 'r' || c == OPT_NO_DEFAULT_RULES || c == 'v' ||
-		       c == OPT_COLOR;
+		return c == 'r' || c == OPT_NO_DEFAULT_RULES ||
+		       c == OPT_NO_SITE_RULES || c == 'v' || c == OPT_COLOR;
 	case TH_CMD_MERGE:
 		return c == 'f' || c == OPT_FAIL_ON || c == OPT_COLOR ||
 		       c == OPT_TOP || c == OPT_EXAMPLES ||
@@ -461,6 +478,7 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 	case OPT_FAIL_ON: return parse_fail_on(arg, &o->fail_on);
 	case 'r': push(&o->rules_paths, &o->n_rules_paths, arg); return true;
 	case OPT_NO_DEFAULT_RULES: o->no_default_rules = true; return true;
+	case OPT_NO_SITE_RULES: o->no_site_rules = true; return true;
 	case OPT_COLOR: return parse_color(arg, &o->color);
 	case 'v': o->verbose = true; return true;
 	case OPT_STATE: o->state = arg; return true;
@@ -500,9 +518,41 @@ static void read_knobs(struct th_knobs *k)
 		k->lock_wait = strtod(v, NULL);
 	k->pause_at = getenv("TRACEHOUND_TEST_PAUSE");
 	k->no_mmap = getenv("TRACEHOUND_NO_MMAP") != NULL;
+	k->system_rules_dir = getenv("TRACEHOUND_SYSTEM_RULES_DIR");
 	if ((v = getenv("TRACEHOUND_SCAN")) != NULL &&
 	    !trigger_search_from_name(v, &k->search))
 		k->search = TH_SEARCH_AUTO;
+}
+
+/* "DIR/tracehound/rules.d", owned. */
+static char *rules_d_under(const char *dir)
+{
+	static const char tail[] = "/tracehound/rules.d";
+	size_t n = strlen(dir);
+	char *path = xmalloc(n + sizeof tail);
+	memcpy(path, dir, n);
+	memcpy(path + n, tail, sizeof tail);
+	return path;
+}
+
+/* The site rule directories: the system's (TH_SITE_RULES_DIR, or the
+ * test knob), then the user's as the XDG Base Directory specification
+ * places configuration: $XDG_CONFIG_HOME when it is an absolute path,
+ * else $HOME/.config. */
+static void site_rules_dirs(struct th_options *o)
+{
+	const char *system = o->knobs.system_rules_dir;
+	o->site_rules_dirs[0] = xstrdup(system ? system : TH_SITE_RULES_DIR);
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	if (xdg != NULL && xdg[0] == '/') {
+		o->site_rules_dirs[1] = rules_d_under(xdg);
+	} else if (home != NULL && home[0] != '\0') {
+		char *config = xmalloc(strlen(home) + sizeof "/.config");
+		sprintf(config, "%s/.config", home);
+		o->site_rules_dirs[1] = rules_d_under(config);
+		free(config);
+	}
 }
 
 static void defaults(struct th_options *o)
@@ -519,6 +569,7 @@ static void defaults(struct th_options *o)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	o->jobs = cores < 1 ? 1 : cores > MAX_JOBS ? MAX_JOBS : (size_t)cores;
 	read_knobs(&o->knobs);
+	site_rules_dirs(o);
 }
 
 /* What follows "rules" when it is no subcommand: the help asked for
@@ -721,5 +772,7 @@ void cli_fini(struct th_options *o)
 	free(o->metrics_labels);
 	free(o->paths);
 	free(o->github_root);
+	free(o->site_rules_dirs[0]);
+	free(o->site_rules_dirs[1]);
 	memset(o, 0, sizeof *o);
 }

@@ -43,6 +43,10 @@ struct th_knobs {
 				  --state run to pause 30 s at; NULL none */
 	bool no_mmap;	       /* TRACEHOUND_NO_MMAP set: read, never map */
 	enum th_search search; /* TRACEHOUND_SCAN: the trigger's search */
+	const char *system_rules_dir; /* TRACEHOUND_SYSTEM_RULES_DIR: the
+					 site rules there instead of
+					 SYSCONFDIR/tracehound/rules.d, so
+					 that tests need not touch /etc */
 };
 
 struct th_options {
@@ -53,6 +57,11 @@ struct th_options {
 	size_t n_group_by;
 	int fail_on; /* lowest failing severity; -1 for never */
 	bool no_default_rules;
+	bool no_site_rules; /* --no-site-rules */
+	/* the site rule directories, loaded after the defaults: the
+	   system's, then the user's ($XDG_CONFIG_HOME/tracehound/rules.d,
+	   else ~/.config/...; NULL when neither is set); owned */
+	char *site_rules_dirs[2];
 	const char **rules_paths; /* --rules, in order */
 	size_t n_rules_paths;
 	size_t jobs;		     /* threads for scanning; 1 is serial */

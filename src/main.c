@@ -80,8 +80,31 @@ static const char *default_patterns_dir(void)
 #endif
 }
 
-/* Loads the default rules (unless turned off) and then --rules and, for
- * `rules check`, the paths given. Prints the first problem. */
+/* Loads the site rule directories, the system's then the user's (unless
+ * --no-site-rules): one that is not there is passed over in silence, one
+ * that cannot be read with a warning; a bad file in one fails (ERR). */
+static bool load_site_rules(const struct th_options *o, struct th_rules *rules,
+			    struct th_error *err)
+{
+	for (size_t i = 0; i < 2 && !o->no_site_rules; i++) {
+		if (o->site_rules_dirs[i] == NULL)
+			continue;
+		switch (
+		    rules_load_site_dir(rules, o->site_rules_dirs[i], err)) {
+		case RULES_SITE_BAD: return false;
+		case RULES_SITE_UNREADABLE:
+			diag_warn("%s: %s (its rules are not loaded)",
+				  err->file, err->message);
+			break;
+		default: break;
+		}
+	}
+	return true;
+}
+
+/* Loads the default rules (unless turned off), the site's, then --rules
+ * and, for `rules check`, the paths given (README.md, "Site rules": the
+ * order). Prints the first problem. */
 static struct th_rules *load_rules(const struct th_options *o)
 {
 	struct th_rules *rules = rules_new();
@@ -89,6 +112,7 @@ static struct th_rules *load_rules(const struct th_options *o)
 	bool ok = true;
 	if (!o->no_default_rules)
 		ok = rules_load_path(rules, default_patterns_dir(), &err);
+	ok = ok && load_site_rules(o, rules, &err);
 	for (size_t i = 0; ok && i < o->n_rules_paths; i++)
 		ok = rules_load_path(rules, o->rules_paths[i], &err);
 	if (o->command == TH_CMD_RULES_CHECK)
@@ -104,11 +128,18 @@ static struct th_rules *load_rules(const struct th_options *o)
 	return rules;
 }
 
+/* `rules check`: the totals, then each file loaded, in the order it was,
+ * with what it defined or overrode. */
 static int rules_check(const struct th_rules *rules)
 {
 	printf("rules ok: %zu rules, %zu ignore rules, %zu prefixes\n",
 	       rules_count(rules), rules_ignore_count(rules),
 	       rules_prefix_count(rules));
+	for (size_t i = 0; i < rules_file_count(rules); i++) {
+		struct th_rules_file f = rules_file(rules, i);
+		printf("  %s: %zu rules, %zu ignore rules, %zu prefixes\n",
+		       f.name, f.rules, f.ignores, f.prefixes);
+	}
 	return fflush(stdout) == 0 ? EXIT_CLEAN : EXIT_TROUBLE;
 }
 

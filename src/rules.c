@@ -227,6 +227,7 @@ void rules_free(struct th_rules *r)
 	for (size_t i = 0; i < r->n_files; i++)
 		free(r->files[i]);
 	free(r->files);
+	free(r->file_entries);
 	free(r->rules);
 	free(r->ignores);
 	free(r->active);

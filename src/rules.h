@@ -61,10 +61,42 @@ struct th_rules *rules_new(void);
 void rules_free(struct th_rules *r);
 
 /* Loads a rule file, or every *.yaml / *.yml file of a directory in name
- * order. Later files may override (override: true) or disable rules of
- * earlier ones. Returns false and fills ERR on the first problem. */
+ * order (byte order, as in the C locale; names starting with '.' and
+ * other names, such as dpkg's .dpkg-old or an editor's backup~, are
+ * skipped, and so are sub-directories). Later files may override (override:
+ * true) or disable rules of earlier ones. Returns false and fills ERR on the
+ * first problem. */
 bool rules_load_path(struct th_rules *r, const char *path,
 		     struct th_error *err);
+
+/* How a site rule directory (/etc/tracehound/rules.d and the user's)
+ * went: loaded (maybe holding no rule file); absent, which is not worth
+ * a word; unreadable (ERR says why: a warning, the run goes on); or a
+ * file in it is bad (ERR as for rules_load_path: the run stops). */
+enum rules_site {
+	RULES_SITE_LOADED,
+	RULES_SITE_ABSENT,
+	RULES_SITE_UNREADABLE,
+	RULES_SITE_BAD
+};
+
+/* Loads the *.yaml and *.yml files of DIR like rules_load_path, when
+ * there is such a directory. */
+enum rules_site rules_load_site_dir(struct th_rules *r, const char *dir,
+				    struct th_error *err);
+
+/* A rule file loaded, and the rules, ignore rules and prefixes it
+ * defined or overrode. */
+struct th_rules_file {
+	const char *name; /* as given (a directory's files: DIR/NAME);
+			     valid as long as the rules */
+	size_t rules, ignores, prefixes;
+};
+
+/* The files loaded so far, in the order they were (buffers by their
+ * NAME too): how many, and the I-th. */
+size_t rules_file_count(const struct th_rules *r);
+struct th_rules_file rules_file(const struct th_rules *r, size_t i);
 
 /* Loads YAML from memory; NAME is what messages call it. For tests. */
 bool rules_load_buffer(struct th_rules *r, const char *name, const char *yaml,

@@ -1279,6 +1279,8 @@ static bool load_entry(struct load *ld, const struct kind *k, yaml_node_t *map)
 	while (ok && (rc = keys_next(ld, &ks, &key)) > 0)
 		ok = e.keys[key].read(ld, &e, &e.keys[key], e.values[key]);
 	ok = ok && rc == 0 && entry_apply(ld, &e);
+	if (ok)
+		ld->r->file_entries[ld->file][k->id]++;
 	entry_fini(&e);
 	return ok;
 }
@@ -1469,7 +1471,24 @@ static size_t add_file(struct th_rules *r, const char *name)
 {
 	*(char **)grow(&r->files, &r->n_files, sizeof *r->files) =
 	    xstrdup(name);
+	r->file_entries =
+	    xrealloc(r->file_entries, r->n_files * sizeof *r->file_entries);
+	memset(r->file_entries[r->n_files - 1], 0, sizeof *r->file_entries);
 	return r->n_files - 1;
+}
+
+size_t rules_file_count(const struct th_rules *r)
+{
+	return r->n_files;
+}
+
+struct th_rules_file rules_file(const struct th_rules *r, size_t i)
+{
+	return (struct th_rules_file){
+	    .name = r->files[i],
+	    .rules = r->file_entries[i][KIND_RULE],
+	    .ignores = r->file_entries[i][KIND_IGNORE],
+	    .prefixes = r->file_entries[i][KIND_PREFIX]};
 }
 
 bool rules_load_buffer(struct th_rules *r, const char *name, const char *yaml,
@@ -1588,13 +1607,12 @@ static char **dir_rule_files(const char *dir, size_t *n, struct th_error *err)
 	return names != NULL ? names : xcalloc(1, sizeof *names);
 }
 
-/* Loads DIR's *.yaml and *.yml files in name order; sub-directories and
- * other non-files are skipped. */
-static bool load_dir(struct th_rules *r, const char *dir, struct th_error *err)
+/* Loads the N rule files NAMES of DIR in order (sub-directories and other
+ * non-files are skipped) and frees NAMES. */
+static bool load_dir_files(struct th_rules *r, const char *dir, char **names,
+			   size_t n, struct th_error *err)
 {
-	size_t n;
-	char **names = dir_rule_files(dir, &n, err);
-	bool ok = names != NULL;
+	bool ok = true;
 	for (size_t i = 0; ok && i < n; i++) {
 		size_t len = strlen(dir) + strlen(names[i]) + 2;
 		char *path = xmalloc(len);
@@ -1614,6 +1632,28 @@ static bool load_dir(struct th_rules *r, const char *dir, struct th_error *err)
 		free(names[i]);
 	free(names);
 	return ok;
+}
+
+/* Loads DIR's *.yaml and *.yml files in name order. */
+static bool load_dir(struct th_rules *r, const char *dir, struct th_error *err)
+{
+	size_t n;
+	char **names = dir_rule_files(dir, &n, err);
+	return names != NULL && load_dir_files(r, dir, names, n, err);
+}
+
+enum rules_site rules_load_site_dir(struct th_rules *r, const char *dir,
+				    struct th_error *err)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+		return RULES_SITE_ABSENT;
+	size_t n;
+	char **names = dir_rule_files(dir, &n, err);
+	if (names == NULL)
+		return RULES_SITE_UNREADABLE;
+	return load_dir_files(r, dir, names, n, err) ? RULES_SITE_LOADED
+						     : RULES_SITE_BAD;
 }
 
 bool rules_load_path(struct th_rules *r, const char *path, struct th_error *err)

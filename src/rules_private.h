@@ -110,6 +110,9 @@ struct prefix {
 struct th_rules {
 	char **files; /* names of the files loaded, for positions */
 	size_t n_files;
+	/* per file: the rules, ignore rules and prefixes it defined or
+	   overrode (rules_file) */
+	size_t (*file_entries)[3];
 	struct rule *rules; /* in order of first definition */
 	size_t n_rules;
 	struct ignore *ignores;

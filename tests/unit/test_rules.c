@@ -1605,3 +1605,108 @@ Test(rules, an_override_keeps_the_literal_and_time_format_it_leaves_out)
 	matcher_free(m);
 	rules_free(r);
 }
+
+/* A site directory as an administrator's /etc/tracehound/rules.d ends
+ * up: rule files, dpkg's leftovers, an editor's backup and lock file, a
+ * README. */
+static void site_dir(const char *dir)
+{
+	write_file(dir, "20-b.yaml", "rules:\n  - {id: b, start: bee}\n");
+	write_file(dir, "10-a.yml",
+		   "rules:\n  - {id: a, start: ay}\n"
+		   "  - {id: x, start: ex}\n"
+		   "ignore:\n  - {id: quiet, coroutine: '^noise$'}\n");
+	write_file(dir, "9-c.yaml",
+		   "rules:\n  - {id: x, override: true, severity: info}\n");
+	write_file(dir, "B-upper.yaml",
+		   "prefixes:\n  - id: p\n"
+		   "    regex: '^(?<message>.*)$'\n");
+	write_file(dir, "30-d.yaml.dpkg-old", "not: [yaml\n");
+	write_file(dir, "30-d.yaml.dpkg-dist", "not: [yaml\n");
+	write_file(dir, "40-e.yaml~", "not: [yaml\n");
+	write_file(dir, ".#50-f.yaml", "not: [yaml\n");
+	write_file(dir, "README", "not: [yaml\n");
+}
+
+Test(rules, a_site_directory_loads_its_rule_files_in_byte_order)
+{
+	char dir[] = "/tmp/test_rules_XXXXXX";
+	cr_assert(mkdtemp(dir) != NULL);
+	site_dir(dir);
+	struct th_rules *r = rules_new();
+	struct th_error err = {0};
+	cr_assert_eq(rules_load_site_dir(r, dir, &err), RULES_SITE_LOADED,
+		     "%s: %s", err.file, err.message);
+	cr_assert(rules_finish(r, &err), "%s", err.message);
+	/* "10-" < "20-" < "9-" < "B-": bytes, as in the C locale */
+	const char *names[] = {"10-a.yml", "20-b.yaml", "9-c.yaml",
+			       "B-upper.yaml"};
+	/* 9-c.yaml overrides x of 10-a.yml, loaded before it */
+	size_t counts[][3] = {{2, 1, 0}, {1, 0, 0}, {1, 0, 0}, {0, 0, 1}};
+	cr_assert_eq(rules_file_count(r), 4);
+	for (size_t i = 0; i < 4; i++) {
+		struct th_rules_file f = rules_file(r, i);
+		char want[600];
+		snprintf(want, sizeof want, "%s/%s", dir, names[i]);
+		cr_expect_str_eq(f.name, want);
+		cr_expect(f.rules == counts[i][0] &&
+			      f.ignores == counts[i][1] &&
+			      f.prefixes == counts[i][2],
+			  "%s: %zu rules, %zu ignores, %zu prefixes", f.name,
+			  f.rules, f.ignores, f.prefixes);
+	}
+	cr_assert_eq(rules_count(r), 3);
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(rules_id(r, i), "x") == 0)
+			cr_expect_eq(rules_severity(r, i), TH_SEV_INFO);
+	rules_free(r);
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_assert(system(cmd) == 0);
+}
+
+Test(rules, a_site_directory_missing_is_absent_unlistable_is_unreadable)
+{
+	char dir[] = "/tmp/test_rules_XXXXXX";
+	cr_assert(mkdtemp(dir) != NULL);
+	char path[600];
+	struct th_rules *r = rules_new();
+	struct th_error err = {0};
+	snprintf(path, sizeof path, "%s/none", dir);
+	cr_expect_eq(rules_load_site_dir(r, path, &err), RULES_SITE_ABSENT);
+	/* a file where the directory's parent should be: absent too */
+	write_file(dir, "file", "");
+	snprintf(path, sizeof path, "%s/file/rules.d", dir);
+	cr_expect_eq(rules_load_site_dir(r, path, &err), RULES_SITE_ABSENT);
+	/* a file in the directory's place cannot be listed */
+	snprintf(path, sizeof path, "%s/file", dir);
+	cr_expect_eq(rules_load_site_dir(r, path, &err), RULES_SITE_UNREADABLE);
+	cr_expect_str_eq(err.file, path);
+	cr_expect(strstr(err.message, "Not a directory") != NULL, "%s",
+		  err.message);
+	cr_expect_eq(rules_file_count(r), 0);
+	rules_free(r);
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_assert(system(cmd) == 0);
+}
+
+Test(rules, a_bad_file_in_a_site_directory_is_named_with_its_position)
+{
+	char dir[] = "/tmp/test_rules_XXXXXX";
+	cr_assert(mkdtemp(dir) != NULL);
+	write_file(dir, "10-ok.yaml", "rules:\n  - {id: a, start: ay}\n");
+	write_file(dir, "20-bad.yaml", "rules:\n  - {id: b, severty: info}\n");
+	struct th_rules *r = rules_new();
+	struct th_error err = {0};
+	cr_assert_eq(rules_load_site_dir(r, dir, &err), RULES_SITE_BAD);
+	char want[600];
+	snprintf(want, sizeof want, "%s/20-bad.yaml", dir);
+	cr_expect_str_eq(err.file, want);
+	cr_expect(err.line == 2 && err.column == 13, "%zu:%zu: %s", err.line,
+		  err.column, err.message);
+	rules_free(r);
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_assert(system(cmd) == 0);
+}
