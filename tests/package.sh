@@ -2,10 +2,12 @@
 # tests/package.sh - the Debian package, as an administrator gets it:
 # dpkg-buildpackage -us -uc -b builds tracehound_*.deb from a copy of the
 # tree (nothing reused from build/), which holds the binary, the rules, the
-# man pages, the completions, the systemd units and the examples; lintian
+# man pages, the completions, the systemd units, the examples and the site
+# rule directory /etc/tracehound/rules.d (its README a conffile); lintian
 # finds no error in it; apt-get install ./tracehound_*.deb installs it, and
 # /usr/bin/tracehound, run from another directory, finds its rules and the
-# failures of a sample log; man, bash-completion and systemd-analyze find
+# failures of a sample log, and applies a rule file dropped into
+# /etc/tracehound/rules.d; man, bash-completion and systemd-analyze find
 # what it installed. A package that was not installed before is removed
 # at the end. Prints TAP; tests/run runs it when CI or TH_PACKAGE_TEST is
 # set. Needs root, dpkg-buildpackage, debhelper and apt-get.
@@ -61,7 +63,8 @@ usr/share/fish/vendor_completions.d/tracehound.fish
 lib/systemd/system/tracehound-audit@.service
 lib/systemd/system/tracehound-audit@.timer
 usr/share/doc/tracehound/copyright
-usr/share/doc/tracehound/examples/never_retrieved.log"
+usr/share/doc/tracehound/examples/never_retrieved.log
+etc/tracehound/rules.d/README"
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./||' >"$tmp/contents"
 missing=$(grep -vxF -f "$tmp/contents" <<<"$want" | tr '\n' ' ')
 if [ -z "$missing" ]; then
@@ -69,6 +72,13 @@ if [ -z "$missing" ]; then
 else
 	not_ok "the package holds the binary, rules, man pages, completions, units and examples" \
 		"missing: $missing"
+fi
+
+if dpkg-deb -I "$deb" conffiles 2>/dev/null | grep -qx /etc/tracehound/rules.d/README; then
+	ok "the site rule directory's README is a conffile"
+else
+	not_ok "the site rule directory's README is a conffile" \
+		"$(dpkg-deb -I "$deb" conffiles 2>&1 | head -3)"
 fi
 
 # every package debian/control builds with is in the build list
@@ -123,10 +133,30 @@ else
 		"status $status" "$(head -3 "$tmp/err")"
 fi
 out=$(/usr/bin/tracehound rules check 2>&1)
-if [[ $out == "rules ok: "* ]]; then
-	ok "the installed binary loads the installed rules ($out)"
+if [[ $out == "rules ok: "* ]] &&
+	grep -q '^  /usr/share/tracehound/patterns/asyncio.yaml: ' <<<"$out"; then
+	ok "the installed binary loads the installed rules ($(head -1 <<<"$out"))"
 else
 	not_ok "the installed binary loads the installed rules" "$out"
+fi
+# an administrator's ignore rule in /etc/tracehound/rules.d, for every run
+site=/etc/tracehound/rules.d/zz-tracehound-package-test.yaml
+if [ -d /etc/tracehound/rules.d ] && [ ! -e "$site" ]; then
+	printf 'ignore:\n  - {id: site.package-test, rule: asyncio.exception-never-retrieved, coroutine: "."}\n' >"$site"
+	out=$(/usr/bin/tracehound rules check 2>&1)
+	/usr/bin/tracehound --format json \
+		/usr/share/doc/tracehound/examples/never_retrieved.log >"$tmp/site-report" 2>&1
+	rm -f "$site"
+	if grep -qx "  $site: 0 rules, 1 ignore rules, 0 prefixes" <<<"$out" &&
+		grep -q '"site.package-test": [1-9]' "$tmp/site-report"; then
+		ok "a rule file in /etc/tracehound/rules.d is loaded and applied"
+	else
+		not_ok "a rule file in /etc/tracehound/rules.d is loaded and applied" \
+			"$out" "$(grep -A2 '"ignored"' "$tmp/site-report")"
+	fi
+else
+	not_ok "a rule file in /etc/tracehound/rules.d is loaded and applied" \
+		"no /etc/tracehound/rules.d, or $site is there already"
 fi
 cd - >/dev/null || exit 2
 
