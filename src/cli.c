@@ -466,9 +466,9 @@ static const char *const command_names[] = {
 static bool apply_option(int c, const char *arg, struct th_options *o)
 {
 	if (!takes_option(o->command, c)) {
-		diag_error("--%s does not apply to '%s'\nTry '%s --help'.",
-			   option_name(c), command_names[o->command],
+		diag_error("--%s does not apply to '%s'", option_name(c),
 			   command_names[o->command]);
+		diag_more("Try '%s --help'.", command_names[o->command]);
 		return false;
 	}
 	switch (c) {
@@ -586,15 +586,16 @@ static enum cli_result rules_without_subcommand(const char *word)
 	    word ? suggest_name(th_cstr(word), subcommands, 2) : NULL;
 	if (word == NULL)
 		diag_error("rules: expected a subcommand: 'rules check' or "
-			   "'rules test'\nTry 'tracehound rules --help'.");
+			   "'rules test'");
 	else if (near != NULL)
 		diag_error("rules: unknown subcommand '%s' (did you mean "
-			   "'rules %s'?)\nTry 'tracehound rules --help'.",
+			   "'rules %s'?)",
 			   word, near);
 	else
 		diag_error("rules: unknown subcommand '%s': 'rules check' or "
-			   "'rules test'\nTry 'tracehound rules --help'.",
+			   "'rules test'",
 			   word);
+	diag_more("Try 'tracehound rules --help'.");
 	return CLI_ERROR;
 }
 
@@ -648,14 +649,13 @@ static void bad_option(const struct th_options *o, const char *bad,
 	const char *cmd = command_names[o->command];
 	const char *near = needs_value ? NULL : closest_option(o->command, bad);
 	if (needs_value)
-		diag_error("%s: option needs a value\nTry '%s --help'.", bad,
-			   cmd);
+		diag_error("%s: option needs a value", bad);
 	else if (near != NULL)
-		diag_error("%s: unknown option (did you mean '--%s'?)\nTry '%s "
-			   "--help'.",
-			   bad, near, cmd);
+		diag_error("%s: unknown option (did you mean '--%s'?)", bad,
+			   near);
 	else
-		diag_error("%s: unknown option\nTry '%s --help'.", bad, cmd);
+		diag_error("%s: unknown option", bad);
+	diag_more("Try '%s --help'.", cmd);
 }
 
 /* What the parsed options must satisfy together. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 static const char program[] = "tracehound";
 
 void th_error_set(struct th_error *e, const char *file, size_t line,
@@ -22,10 +24,29 @@ void th_error_set(struct th_error *e, const char *file, size_t line,
 	va_end(ap);
 }
 
+/* Writes S[0..N) to stderr cleaned as reports clean log text
+ * (text_term_char, tabs kept): a file name, a rule-file line or a fleet
+ * report's id cannot act on the terminal or on a mail reader, nor
+ * break a message into lines. Allocates nothing (die() uses it). */
+static void put_clean(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		char one[TEXT_TERM_CHAR_MAX];
+		i += text_term_char(s + i, n - i, true, one);
+		fputs(one, stderr);
+	}
+}
+
+/* "tracehound: KIND" and the message, cleaned: anything in it may have
+ * come from outside. A message longer than the buffer is cut (the cut
+ * character shows as U+FFFD). */
 static void vsay(const char *kind, const char *fmt, va_list ap)
 {
+	char msg[4096];
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n;
 	fprintf(stderr, "%s: %s", program, kind);
-	vfprintf(stderr, fmt, ap);
+	put_clean(msg, len < sizeof msg ? len : sizeof msg - 1);
 	fputc('\n', stderr);
 }
 
@@ -53,6 +74,18 @@ void diag_note(const char *fmt, ...)
 	va_end(ap);
 }
 
+void diag_more(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char msg[4096];
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	size_t len = n < 0 ? 0 : (size_t)n;
+	put_clean(msg, len < sizeof msg ? len : sizeof msg - 1);
+	fputc('\n', stderr);
+}
+
 /* Reads line LINE (1-based) of FILE into BUF; returns false when the file
  * cannot be read or is shorter. Long lines are cut to the buffer. */
 static bool read_source_line(const char *file, size_t line, char *buf,
@@ -76,17 +109,24 @@ static bool read_source_line(const char *file, size_t line, char *buf,
 	return at >= line && (at > line || c == EOF);
 }
 
-/* Prints the source line and a caret under COLUMN, which counts
- * characters (as libyaml does), not bytes; tabs are kept so the caret
- * lines up. */
+/* Prints the source line, cleaned, and a caret under COLUMN, which
+ * counts characters (as libyaml does), not bytes: under the cleaned
+ * form of the characters before it ("\x1b" takes four columns); tabs
+ * are kept so the caret lines up. */
 static void print_caret(const char *text, size_t column)
 {
-	fprintf(stderr, "  %s\n  ", text);
+	size_t n = strlen(text);
+	fputs("  ", stderr);
+	put_clean(text, n);
+	fputs("\n  ", stderr);
+	bool valid;
 	size_t chars = 1;
-	for (const char *p = text; *p && chars < column; p++) {
-		if (((unsigned char)*p & 0xc0) == 0x80)
-			continue; /* a UTF-8 continuation byte */
-		fputc(*p == '\t' ? '\t' : ' ', stderr);
+	for (size_t i = 0, step; i < n && chars < column; i += step) {
+		char one[TEXT_TERM_CHAR_MAX];
+		step = text_term_char(text + i, n - i, true, one);
+		for (size_t k = 0; one[k] != '\0';
+		     k += text_utf8_step(one + k, strlen(one + k), &valid))
+			fputc(one[k] == '\t' ? '\t' : ' ', stderr);
 		chars++;
 	}
 	fputs("^\n", stderr);
@@ -95,12 +135,17 @@ static void print_caret(const char *text, size_t column)
 void diag_report(const struct th_error *e)
 {
 	if (e->line == 0) {
-		fprintf(stderr, "%s: %s%serror: %s\n", program, e->file,
-			e->file[0] ? ": " : "", e->message);
+		fprintf(stderr, "%s: ", program);
+		put_clean(e->file, strlen(e->file));
+		fprintf(stderr, "%serror: ", e->file[0] ? ": " : "");
+		put_clean(e->message, strlen(e->message));
+		fputc('\n', stderr);
 		return;
 	}
-	fprintf(stderr, "%s:%zu:%zu: error: %s\n", e->file, e->line, e->column,
-		e->message);
+	put_clean(e->file, strlen(e->file));
+	fprintf(stderr, ":%zu:%zu: error: ", e->line, e->column);
+	put_clean(e->message, strlen(e->message));
+	fputc('\n', stderr);
 	char text[512];
 	if (e->column > 0 &&
 	    read_source_line(e->file, e->line, text, sizeof text))

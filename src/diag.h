@@ -6,7 +6,8 @@
  *   FILE:LINE:COLUMN: error: MESSAGE
  *     the offending line
  *          ^
- * reading the line back from FILE when it can.
+ * reading the line back from FILE when it can. Whatever it prints is
+ * cleaned (see diag_error).
  */
 #ifndef TH_DIAG_H
 #define TH_DIAG_H
@@ -29,10 +30,17 @@ void th_error_set(struct th_error *e, const char *file, size_t line,
 		  size_t column, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* "tracehound: " + message, for bad options and inputs. */
+/* "tracehound: " + message, for bad options and inputs. Every message is
+ * cleaned as reports clean log text (text.h: a file name, a rule-file
+ * line or a fleet report's id may hold escape sequences), and is one
+ * line: a newline in it shows as "\x0a". */
 void diag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A further line of the message before it, as it is (cleaned too):
+ * "Try 'tracehound --help'." */
+void diag_more(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* file:line:column, the line itself and a caret (see above). */
 void diag_report(const struct th_error *e);

@@ -571,8 +571,8 @@ static bool waits_on_a_terminal(const struct th_options *o)
 			      ? "tracehound rules test"
 			      : "tracehound";
 	diag_error("no input: name log files or directories, or pipe a log "
-		   "in ('-' reads the terminal)\nTry '%s --help'.",
-		   cmd);
+		   "in ('-' reads the terminal)");
+	diag_more("Try '%s --help'.", cmd);
 	return true;
 }
 

@@ -16,6 +16,7 @@
 
 #include "input.h"
 #include "isotime.h"
+#include "text.h"
 #include "th_limits.h"
 
 static const char schema[] = "tracehound.report/1";
@@ -103,6 +104,10 @@ fail(struct reader *rd, const char *path, const char *fmt, ...)
 	return false;
 }
 
+/* Room for an id or name from a report in a message: 64 bytes, cut by
+ * text_cut (never inside a character), and "…". */
+#define MERGE_CUT (64 + 4)
+
 /* "a string", "null", ... for messages. */
 static const char *type_name(const json_t *v)
 {
@@ -178,10 +183,11 @@ static bool check_id(struct reader *rd, const char *id, const char *path)
 		return true;
 	if (id[0] == '\0')
 		return fail(rd, path, "an empty rule id");
+	char cut[MERGE_CUT];
 	return fail(rd, path,
-		    "'%.64s' is not a rule id (letters, digits, '_', '.' and "
+		    "'%s' is not a rule id (letters, digits, '_', '.' and "
 		    "'-')",
-		    id);
+		    text_cut(cut, sizeof cut, id));
 }
 
 static uint64_t add_sat(uint64_t a, uint64_t b)
@@ -285,9 +291,10 @@ static bool read_ignored(struct reader *rd, json_t *doc)
 	json_t *v;
 	json_object_foreach(ig, id, v)
 	{
-		char path[96];
+		char path[96], cut[MERGE_CUT];
 		uint64_t n;
-		snprintf(path, sizeof path, "ignored.%.64s", id);
+		snprintf(path, sizeof path, "ignored.%s",
+			 text_cut(cut, sizeof cut, id));
 		if (!check_id(rd, id, "ignored") || !want_uint(rd, v, path, &n))
 			return false;
 		if (!rd->add) {
@@ -408,12 +415,14 @@ static bool read_key(struct reader *rd, json_t *key, const char *path,
 	json_object_foreach(key, name, v)
 	{
 		enum th_key k;
+		char cut[MERGE_CUT];
+		text_cut(cut, sizeof cut, name);
 		if (!catalog_key_from_name((struct th_span){name, strlen(name)},
 					   &k))
-			return fail(rd, p, "'%.64s' is not a group-by key (%s)",
-				    name, all_keys_text(all, sizeof all));
-		char vp[128];
-		snprintf(vp, sizeof vp, "%s.%s", p, name);
+			return fail(rd, p, "'%s' is not a group-by key (%s)",
+				    cut, all_keys_text(all, sizeof all));
+		char vp[96 + MERGE_CUT + 1];
+		snprintf(vp, sizeof vp, "%s.%s", p, cut);
 		const char *val;
 		if (!want_name(rd, v, vp, true, &val))
 			return false;
@@ -433,9 +442,10 @@ static bool read_rule_counts(struct reader *rd, json_t *rules, const char *path,
 	json_t *v;
 	json_object_foreach(rules, id, v)
 	{
-		char p[200];
+		char p[200], cut[MERGE_CUT];
 		uint64_t n;
-		snprintf(p, sizeof p, "%s.%.64s", path, id);
+		snprintf(p, sizeof p, "%s.%s", path,
+			 text_cut(cut, sizeof cut, id));
 		if (!check_id(rd, id, path) || !want_uint(rd, v, p, &n))
 			return false;
 		if (!rd->add) {
@@ -459,9 +469,10 @@ static bool read_exceptions(struct reader *rd, json_t *exc, const char *path,
 	g->exceptions = xcalloc(json_object_size(exc), sizeof *g->exceptions);
 	json_object_foreach(exc, name, v)
 	{
-		char p[200];
+		char p[200], cut[MERGE_CUT];
 		uint64_t n;
-		snprintf(p, sizeof p, "%s.%.64s", path, name);
+		snprintf(p, sizeof p, "%s.%s", path,
+			 text_cut(cut, sizeof cut, name));
 		if (!want_uint(rd, v, p, &n))
 			return false;
 		g->exceptions[g->n_exceptions++] =

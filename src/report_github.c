@@ -11,7 +11,7 @@
  * warning → ::warning, info → ::notice. The escaping is GitHub's: in the
  * message % → %25, CR → %0D, LF → %0A; in a property value also
  * : → %3A and , → %2C. Log text is first cleaned as for a terminal
- * (report_term_clean: no control characters, valid UTF-8).
+ * (text_term_clean: no control characters, valid UTF-8).
  *
  * A culprit path is made relative to ctx.root (the repository: the
  * current directory unless --github-root) when it lies under it; an
@@ -59,7 +59,7 @@ static void gh_escape(FILE *out, const char *p, size_t n, bool property)
 static void gh_text(FILE *out, const char *p, size_t n, bool property)
 {
 	size_t clean_n;
-	char *clean = report_term_clean(p, n, true, &clean_n);
+	char *clean = text_term_clean(p, n, true, &clean_n);
 	gh_escape(out, clean, clean_n, property);
 	free(clean);
 }

@@ -153,7 +153,7 @@ static void jw_escaped(struct jw *w, const char *p, size_t n)
 		}
 		if (c >= 0x80) {
 			bool valid;
-			size_t step = report_utf8_step(p + i, n - i, &valid);
+			size_t step = text_utf8_step(p + i, n - i, &valid);
 			if (valid) {
 				memcpy(o, p + i, step);
 				o += step;

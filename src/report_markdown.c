@@ -19,7 +19,7 @@
  *   Task exception was never retrieved
  *   ```
  *
- * Log text is cleaned like the text report's (report_term_clean: no
+ * Log text is cleaned like the text report's (text_term_clean: no
  * control characters, valid UTF-8), then escaped for where it goes: a
  * backslash before Markdown's punctuation in prose and table cells, a
  * fence longer than any run of backticks around code. --top and
@@ -53,7 +53,7 @@ static const char times_sign[] = "\xC3\x97";   /* × */
 static void md_text(FILE *out, const char *p, size_t n)
 {
 	size_t clean_n;
-	char *clean = report_term_clean(p, n, false, &clean_n);
+	char *clean = text_term_clean(p, n, false, &clean_n);
 	for (size_t i = 0; i < clean_n; i++) {
 		if (strchr("\\`*_[]<>|#~!", clean[i]) != NULL)
 			fputc('\\', out);
@@ -88,7 +88,7 @@ static void put_backticks(FILE *out, size_t n)
 static void md_code(FILE *out, const char *s)
 {
 	size_t n;
-	char *clean = report_term_clean(s, strlen(s), false, &n);
+	char *clean = text_term_clean(s, strlen(s), false, &n);
 	size_t fence = backtick_run(clean, n) + 1;
 	bool pad = n > 0 && (clean[0] == '`' || clean[n - 1] == '`');
 	put_backticks(out, fence);
@@ -317,7 +317,7 @@ static void item_rules(FILE *out, const struct th_catalog *cat,
 static void example_line(FILE *out, const char *p, size_t len)
 {
 	size_t clean_n;
-	char *clean = report_term_clean(p, len, true, &clean_n);
+	char *clean = text_term_clean(p, len, true, &clean_n);
 	size_t fit = report_fit(clean, clean_n, MD_LINE_COLUMNS);
 	fwrite(clean, 1, fit, out);
 	fprintf(out, "%s\n", fit < clean_n ? ellipsis : "");

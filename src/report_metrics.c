@@ -55,7 +55,7 @@ void report_metrics_put_label_value(FILE *out, const char *s)
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		bool valid;
-		size_t k = report_utf8_step(s + i, n - i, &valid);
+		size_t k = text_utf8_step(s + i, n - i, &valid);
 		if (!valid)
 			fputs("\xEF\xBF\xBD", out); /* U+FFFD */
 		else if (s[i] == '\\')

@@ -14,7 +14,7 @@
  * then a footer with ignored, skipped and failed counts when there are any.
  * When the terminal's width is known the table is fitted to it (see
  * table_fit); when it is not, the table is as wide as its cells need.
- * Every log-derived string goes through report_term_clean() so log bytes
+ * Every log-derived string goes through text_term_clean() so log bytes
  * cannot drive the terminal; colors only when ctx.color. Write errors are
  * left in the stream's error flag and returned by finish().
  */
@@ -126,7 +126,7 @@ static void put_count(FILE *out, uint64_t n, const char *one, const char *many)
 static void put_clean(FILE *out, const char *p, size_t n, bool keep_tab)
 {
 	size_t clean_n;
-	char *clean = report_term_clean(p, n, keep_tab, &clean_n);
+	char *clean = text_term_clean(p, n, keep_tab, &clean_n);
 	fwrite(clean, 1, clean_n, out);
 	free(clean);
 }
@@ -173,7 +173,7 @@ static void buf_str(struct buf *b, const char *s)
 static void buf_clean(struct buf *b, const char *s)
 {
 	size_t n;
-	char *clean = report_term_clean(s, strlen(s), false, &n);
+	char *clean = text_term_clean(s, strlen(s), false, &n);
 	buf_add(b, clean, n);
 	free(clean);
 }
@@ -591,7 +591,7 @@ static size_t example_lines(const struct th_report_ctx *c)
 static void put_example_line(FILE *out, const char *p, size_t len)
 {
 	size_t clean_n;
-	char *clean = report_term_clean(p, len, true, &clean_n);
+	char *clean = text_term_clean(p, len, true, &clean_n);
 	fputs("    ", out);
 	put_cell(out, clean, TEXT_LINE_COLUMNS, false, true);
 	fputc('\n', out);
@@ -714,8 +714,8 @@ static void detail_culprit(FILE *out, const struct th_group *g)
 	}
 	if (g->message != NULL) {
 		size_t clean_n;
-		char *clean = report_term_clean(g->message, strlen(g->message),
-						false, &clean_n);
+		char *clean = text_term_clean(g->message, strlen(g->message),
+					      false, &clean_n);
 		put_label(out, "message");
 		put_cell(out, clean, TEXT_LINE_COLUMNS, false, true);
 		fputc('\n', out);

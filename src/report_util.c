@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "report.h"
+#include "text.h"
 
 /* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
 static const char replacement[] = "\xEF\xBF\xBD";
@@ -16,51 +17,6 @@ const char *report_severity_name(enum th_severity s)
 	return catalog_severity_name(s);
 }
 
-/* The byte range allowed after lead byte C (Unicode table 3-7), the length
- * of its sequence in *LEN; false for a byte that cannot start one. */
-static bool utf8_lead(unsigned char c, size_t *len, unsigned char *lo,
-		      unsigned char *hi)
-{
-	*lo = 0x80;
-	*hi = 0xBF;
-	if (c >= 0xC2 && c <= 0xDF)
-		*len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		*len = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		*len = 4;
-	else
-		return false;
-	if (c == 0xE0)
-		*lo = 0xA0; /* overlong */
-	else if (c == 0xED)
-		*hi = 0x9F; /* surrogates */
-	else if (c == 0xF0)
-		*lo = 0x90; /* overlong */
-	else if (c == 0xF4)
-		*hi = 0x8F; /* past U+10FFFF */
-	return true;
-}
-
-size_t report_utf8_step(const char *p, size_t n, bool *valid)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	size_t len;
-	unsigned char lo, hi;
-	*valid = u[0] < 0x80;
-	if (*valid || !utf8_lead(u[0], &len, &lo, &hi))
-		return 1;
-	size_t i = 1;
-	for (; i < len && i < n; i++) {
-		if (u[i] < lo || u[i] > hi)
-			return i;
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	*valid = i == len;
-	return i;
-}
-
 char *report_utf8_clean(const char *p, size_t n, size_t *out_n)
 {
 	/* Each invalid byte becomes at most 3 bytes. */
@@ -68,84 +24,12 @@ char *report_utf8_clean(const char *p, size_t n, size_t *out_n)
 	size_t o = 0;
 	for (size_t i = 0; i < n;) {
 		bool valid;
-		size_t step = report_utf8_step(p + i, n - i, &valid);
+		size_t step = text_utf8_step(p + i, n - i, &valid);
 		if (valid)
 			memcpy(out + o, p + i, step);
 		else
 			memcpy(out + o, replacement, 3);
 		o += valid ? step : 3;
-		i += step;
-	}
-	out[o] = '\0';
-	*out_n = o;
-	return out;
-}
-
-/* True for a character a terminal would act on rather than show: C0 (but
- * TAB when KEEP_TAB), DEL, and C1 (U+0080..U+009F, which some terminals
- * take as CSI and friends). */
-static bool is_control(const unsigned char *u, size_t step, bool keep_tab)
-{
-	if (step == 1)
-		return (u[0] < 0x20 && !(keep_tab && u[0] == '\t')) ||
-		       u[0] == 0x7F;
-	return step == 2 && u[0] == 0xC2 && u[1] < 0xA0;
-}
-
-/* The code point of a format character that can make text read other
- * than it is shown (a 3-byte UTF-8 sequence U): BiDi embeddings,
- * overrides and isolates (U+202A..U+202E, U+2066..U+2069) and zero-width
- * characters (U+200B..U+200F, U+2060, U+FEFF); 0 for any other. */
-static unsigned format_char(const unsigned char *u, size_t step)
-{
-	if (step != 3)
-		return 0;
-	unsigned c = (unsigned)(u[0] & 0x0F) << 12 |
-		     (unsigned)(u[1] & 0x3F) << 6 | (unsigned)(u[2] & 0x3F);
-	bool hidden = (c >= 0x200B && c <= 0x200F) ||
-		      (c >= 0x202A && c <= 0x202E) || c == 0x2060 ||
-		      (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
-	return hidden ? c : 0;
-}
-
-char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n)
-{
-	/* "\xNN" is the longest replacement: 4 bytes per input byte. */
-	char *out = xmalloc(n * 4 + 1);
-	size_t o = 0;
-	for (size_t i = 0; i < n;) {
-		/* printable ASCII, most of any log, is copied a run at a time
-		 */
-		size_t run = i;
-		while (run < n &&
-		       ((p[run] >= 0x20 && p[run] < 0x7F && p[run] != '\\') ||
-			(keep_tab && p[run] == '\t')))
-			run++;
-		if (run > i) {
-			memcpy(out + o, p + i, run - i);
-			o += run - i;
-			i = run;
-			continue;
-		}
-		const unsigned char *u = (const unsigned char *)p + i;
-		bool valid;
-		size_t step = report_utf8_step(p + i, n - i, &valid);
-		if (!valid) {
-			memcpy(out + o, replacement, 3);
-			o += 3;
-		} else if (u[0] == '\\') {
-			memcpy(out + o, "\\\\", 2);
-			o += 2;
-		} else if (format_char(u, step) != 0) {
-			o += (size_t)snprintf(out + o, 7, "\\u%04x",
-					      format_char(u, step));
-		} else if (is_control(u, step, keep_tab)) {
-			unsigned c = step == 1 ? u[0] : u[1];
-			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
-		} else {
-			memcpy(out + o, p + i, step);
-			o += step;
-		}
 		i += step;
 	}
 	out[o] = '\0';
@@ -170,7 +54,7 @@ static unsigned long utf8_code_point(const unsigned char *u, size_t len)
 static size_t char_width(const char *s, size_t n, size_t *len)
 {
 	bool valid;
-	*len = report_utf8_step(s, n, &valid);
+	*len = text_utf8_step(s, n, &valid);
 	if (!valid || *len == 1)
 		return 1;
 	int w =

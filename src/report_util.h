@@ -13,28 +13,15 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "text.h"
 #include "th.h"
 
 /* "error", "warning" or "info". */
 const char *report_severity_name(enum th_severity s);
 
-/* Length of the UTF-8 character at P[0..N) (N > 0). When the bytes are not
- * valid UTF-8, *VALID is false and the length is that of the maximal
- * invalid subpart (Unicode's "replace each with one U+FFFD" practice). */
-size_t report_utf8_step(const char *p, size_t n, bool *valid);
-
 /* A NUL-terminated copy of P[0..N) with every invalid sequence replaced by
  * U+FFFD; NUL bytes are kept. *OUT_N gets its length. Caller frees. */
 char *report_utf8_clean(const char *p, size_t n, size_t *out_n);
-
-/* A copy of P[0..N) safe to print on a terminal: invalid UTF-8 becomes
- * U+FFFD, control characters (C0 but TAB when KEEP_TAB, DEL, C1) become
- * "\xNN" so log text cannot move the cursor or change colors, BiDi
- * controls and zero-width characters (U+200B..U+200F, U+202A..U+202E,
- * U+2060, U+2066..U+2069, U+FEFF) become "\uNNNN" so text cannot read
- * other than it shows, and a backslash is doubled so an escape is never
- * ambiguous. *OUT_N gets its length. Caller frees. */
-char *report_term_clean(const char *p, size_t n, bool keep_tab, size_t *out_n);
 
 /* Columns taken by clean UTF-8 S[0..N) on a terminal: two for wide CJK
  * characters and emoji, none for combining marks, one for the rest

@@ -69,7 +69,7 @@ static struct palette palette(bool color)
 static void put_text(FILE *out, const char *p, size_t n, size_t columns)
 {
 	size_t clean_n;
-	char *clean = report_term_clean(p, n, false, &clean_n);
+	char *clean = text_term_clean(p, n, false, &clean_n);
 	size_t fit = columns ? report_fit(clean, clean_n, columns) : clean_n;
 	if (fit < clean_n && fit > 0)
 		fit = report_fit(clean, clean_n, columns - 1);
@@ -135,7 +135,7 @@ static bool needs_quotes(const char *v, size_t n)
 static void put_field(FILE *out, const char *name, const char *p, size_t n)
 {
 	size_t clean_n;
-	char *clean = report_term_clean(p, n, false, &clean_n);
+	char *clean = text_term_clean(p, n, false, &clean_n);
 	fprintf(out, " %s=", name);
 	if (!needs_quotes(clean, clean_n)) {
 		fwrite(clean, 1, clean_n, out);

@@ -395,4 +395,36 @@ check "<(...) is read as a pipe" 1 "$bin" <(cat "$tmp/error.log")
 contains "the same" "$out" "fetch_user"
 wait
 
+# ---- escape sequences from outside never reach the terminal raw ------------
+# File names, the rule-file line under the caret and a fleet report's ids
+# are cleaned as reports clean log text: no ESC or BEL byte on stderr
+# (an OSC would set the terminal's title, CSI 2J clear the screen).
+raw_free() { # NAME FILE: FILE holds no ESC, BEL or invalid UTF-8
+	if LC_ALL=C grep -q "$(printf '[\033\007]')" "$2"; then
+		not_ok "$1" "raw escape in: $(od -c "$2" | head -3)"
+	elif ! iconv -f UTF-8 -t UTF-8 "$2" >/dev/null 2>&1; then
+		not_ok "$1" "invalid UTF-8 in: $(od -c "$2" | head -3)"
+	else ok "$1"; fi
+}
+mkdir "$tmp/esc"
+ln -s nowhere "$tmp/esc/$(printf '\033]0;pwned\007').log"
+ln -s nowhere "$tmp/esc/$(printf '\033[2J').log"
+check "file names with escape sequences: the run goes on" 2 "$bin" "$tmp/esc"
+raw_free "their names are cleaned on stderr" "$tmp/err"
+contains "and shown escaped" "$err" 'esc/\x1b]0;pwned\x07.log: No such file'
+raw_free "and in the report" "$tmp/out"
+printf 'rules:\n  - id: x\n    \033[2Jbad: 1\n' >"$tmp/esc.yaml"
+check "a rule file with an escape sequence is refused" 2 "$bin" --rules "$tmp/esc.yaml" "$tmp/clean.log"
+raw_free "the line under the caret is cleaned" "$tmp/err"
+contains "and the caret stays under the character" "$err" "$(printf '      \\x1b[2Jbad: 1\n      ^')"
+"$bin" -f json --fail-on never "$tmp/error.log" >"$tmp/esc.json"
+jq '.groups[0].rules = {"\u001b]0;pwned\u0007": 1}' "$tmp/esc.json" >"$tmp/esc-id.json"
+check "merge: a hostile rule id is refused" 2 "$bin" merge "$tmp/esc-id.json"
+raw_free "and cleaned on stderr" "$tmp/err"
+long=a$(printf 'é%.0s' $(seq 100))
+jq --arg k "$long" '.groups[0].rules = {($k): 1}' "$tmp/esc.json" >"$tmp/long-id.json"
+check "merge: a long id that is no rule id is refused" 2 "$bin" merge "$tmp/long-id.json"
+raw_free "cut on a character boundary" "$tmp/err"
+contains "with an ellipsis" "$err" "ééé…' is not a rule id"
+
 tap_end

@@ -844,7 +844,7 @@ Test(report, finish_fails_on_a_closed_pipe)
 static void assert_term_clean(const char *in, const char *want)
 {
 	size_t n;
-	char *got = report_term_clean(in, strlen(in), false, &n);
+	char *got = text_term_clean(in, strlen(in), false, &n);
 	cr_assert_str_eq(got, want);
 	cr_assert_eq(n, strlen(want));
 	free(got);

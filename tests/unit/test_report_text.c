@@ -52,7 +52,7 @@ static bool valid_utf8(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		bool valid;
-		i += report_utf8_step(p + i, n - i, &valid);
+		i += text_utf8_step(p + i, n - i, &valid);
 		if (!valid)
 			return false;
 	}
