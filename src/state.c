@@ -136,27 +136,39 @@ static struct group_entry *add_group(struct th_state *st, char **vals,
 
 /* ---- loading ------------------------------------------------------------ */
 
-static bool get_uint(json_t *o, const char *name, uint64_t *out)
+/* O[NAME] into *OUT: a count, never negative (a negative one would
+ * read as a huge offset or line number). False, with NAME in WHERE
+ * after what is there, when it is not one. */
+static bool get_uint(json_t *o, const char *name, uint64_t *out, char *where,
+		     size_t where_size)
 {
 	json_t *v = json_object_get(o, name);
-	if (!json_is_integer(v))
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		size_t at = strlen(where);
+		snprintf(where + at, where_size - at, ".%s", name);
 		return false;
+	}
 	*out = (uint64_t)json_integer_value(v);
 	return true;
 }
 
-static bool load_file(struct th_state *st, json_t *o)
+/* Entry O of "files"; false with the field that is wrong added to WHERE
+ * ("files[3]" then "files[3].lines"). */
+static bool load_file(struct th_state *st, json_t *o, char *where,
+		      size_t where_size)
 {
 	json_t *path = json_object_get(o, "path");
 	json_t *fp = json_object_get(o, "fingerprint");
 	struct file_entry e = {0};
 	if (!json_is_string(path) || !json_is_string(fp) ||
-	    !get_uint(o, "dev", &e.id.dev) ||
-	    !get_uint(o, "inode", &e.id.ino) ||
-	    !get_uint(o, "size", &e.id.size) ||
-	    !get_uint(o, "fingerprint_bytes", &e.id.fp_len) ||
-	    !get_uint(o, "offset", &e.offset) ||
-	    !get_uint(o, "lines", &e.lines) || e.id.fp_len > TH_STATE_FP_BYTES)
+	    !get_uint(o, "dev", &e.id.dev, where, where_size) ||
+	    !get_uint(o, "inode", &e.id.ino, where, where_size) ||
+	    !get_uint(o, "size", &e.id.size, where, where_size) ||
+	    !get_uint(o, "fingerprint_bytes", &e.id.fp_len, where,
+		      where_size) ||
+	    !get_uint(o, "offset", &e.offset, where, where_size) ||
+	    !get_uint(o, "lines", &e.lines, where, where_size) ||
+	    e.id.fp_len > TH_STATE_FP_BYTES)
 		return false;
 	char *end;
 	errno = 0;
@@ -178,10 +190,10 @@ static bool load_file(struct th_state *st, json_t *o)
  * count. */
 static bool get_count(json_t *o, const char *name, uint64_t *out)
 {
-	json_t *v = json_object_get(o, name);
+	char where[64] = "";
 	*out = 0;
-	return v == NULL ||
-	       (get_uint(o, name, out) && json_integer_value(v) >= 0);
+	return json_object_get(o, name) == NULL ||
+	       get_uint(o, name, out, where, sizeof where);
 }
 
 static bool load_group(struct th_state *st, json_t *o)
@@ -248,8 +260,12 @@ static bool load_totals(struct th_state *st, json_t *t)
 	return true;
 }
 
-/* Takes the document apart; false when it is not a state of ours. */
-static bool load_doc(struct th_state *st, json_t *doc)
+/* Takes the document apart; false when it is not a state of ours, with
+ * where it is wrong in WHERE when that is a file entry ("files[3]", or
+ * "files[3].lines" for a count that is negative or missing; "" for
+ * elsewhere). */
+static bool load_doc(struct th_state *st, json_t *doc, char *where,
+		     size_t where_size)
 {
 	json_t *files = json_object_get(doc, "files");
 	json_t *groups = json_object_get(doc, "groups");
@@ -264,8 +280,10 @@ static bool load_doc(struct th_state *st, json_t *doc)
 	json_t *v;
 	json_array_foreach(files, i, v)
 	{
-		if (!json_is_object(v) || !load_file(st, v))
+		snprintf(where, where_size, "files[%zu]", i);
+		if (!json_is_object(v) || !load_file(st, v, where, where_size))
 			return false;
+		where[0] = '\0';
 	}
 	const char *sig;
 	json_object_foreach(groups, sig, v)
@@ -382,9 +400,15 @@ static bool load(struct th_state *st, char *err, size_t err_size)
 			 st->path, je.line);
 		return false;
 	}
-	bool ok = json_is_object(doc) && load_doc(st, doc);
+	char where[96] = "";
+	bool ok = json_is_object(doc) && load_doc(st, doc, where, sizeof where);
 	json_decref(doc);
-	if (!ok)
+	if (!ok && where[0] != '\0')
+		snprintf(err, err_size,
+			 "%s: a damaged state file (at %s); move it away to "
+			 "start afresh",
+			 st->path, where);
+	else if (!ok)
 		snprintf(err, err_size,
 			 "%s: not a %s state file, or a damaged one; move "
 			 "it away to start afresh",

@@ -391,6 +391,14 @@ check "a foreign state is exit 2" 2 "$(cat "$tmp/rc")"
 check "and is left as it was" '{"schema": "tracehound.report/1"}' "$(cat foreign)"
 run s app.log >/dev/null
 check "the state names its schema" "tracehound.state/2" "$(jq -r .schema s)"
+for field in lines offset size; do
+	jq ".files[0].$field = -5" s >neg
+	run neg app.log >/dev/null
+	check "a negative $field in the state is exit 2" 2 "$(cat "$tmp/rc")"
+	grep -q "neg: .*files\[0\].$field" "$tmp/err" &&
+		ok "naming the entry and the field" ||
+		not_ok "naming the entry and the field" "$(cat "$tmp/err")"
+done
 
 flock s.lock sleep 3 &
 holder=$!
