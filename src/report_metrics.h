@@ -7,7 +7,8 @@
  * Errors:      report_metrics_write returns false with a message that
  *              names the file; nothing here prints.
  *
- * What is written (README.md, "Prometheus"):
+ * What is written (README.md, "Prometheus: `--metrics`"), each series
+ * with the --metrics-label labels first:
  *   tracehound_events_total{rule,severity}  counter, one per rule
  *   tracehound_group_events_total{KEYS...}  counter, one per group among
  *       the TH_METRICS_GROUP_SERIES with the most events, labelled by
