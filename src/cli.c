@@ -499,15 +499,13 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 	}
 }
 
-/* The TRACEHOUND_* test knobs, parsed as leniently as ever: a value
- * that is not a number reads as 0, an unknown search as the default. */
-static void read_knobs(struct th_knobs *k)
+/* The TRACEHOUND_* knobs only tests use: compiled in with the tests
+ * (meson's test_hooks), never into a package, where a pause or an
+ * endless lock wait has no business. */
+static void read_test_knobs(struct th_knobs *k)
 {
+#ifdef TH_TEST_HOOKS
 	const char *v;
-	*k = (struct th_knobs){.split_min = TH_SPLIT_MIN,
-			       .settle_seconds = TH_STATE_SETTLE_SECONDS,
-			       .lock_wait = TH_STATE_LOCK_WAIT,
-			       .search = TH_SEARCH_AUTO};
 	if ((v = getenv("TRACEHOUND_SPLIT_MIN")) != NULL) {
 		k->split_min = strtoull(v, NULL, 10);
 		k->note_cuts = true;
@@ -517,8 +515,24 @@ static void read_knobs(struct th_knobs *k)
 	if ((v = getenv("TRACEHOUND_LOCK_WAIT")) != NULL)
 		k->lock_wait = strtod(v, NULL);
 	k->pause_at = getenv("TRACEHOUND_TEST_PAUSE");
-	k->no_mmap = getenv("TRACEHOUND_NO_MMAP") != NULL;
 	k->system_rules_dir = getenv("TRACEHOUND_SYSTEM_RULES_DIR");
+#else
+	(void)k;
+#endif
+}
+
+/* The TRACEHOUND_* knobs, parsed as leniently as ever: a value that is
+ * not a number reads as 0, an unknown search as the default. Benchmarks
+ * use NO_MMAP and SCAN on any build; the rest are tests'. */
+static void read_knobs(struct th_knobs *k)
+{
+	const char *v;
+	*k = (struct th_knobs){.split_min = TH_SPLIT_MIN,
+			       .settle_seconds = TH_STATE_SETTLE_SECONDS,
+			       .lock_wait = TH_STATE_LOCK_WAIT,
+			       .search = TH_SEARCH_AUTO};
+	read_test_knobs(k);
+	k->no_mmap = getenv("TRACEHOUND_NO_MMAP") != NULL;
 	if ((v = getenv("TRACEHOUND_SCAN")) != NULL &&
 	    !trigger_search_from_name(v, &k->search))
 		k->search = TH_SEARCH_AUTO;

@@ -31,7 +31,9 @@ enum th_command {
 };
 
 /* Knobs for tests and benchmarks, read from the environment (not shown
- * in --help); the defaults when unset. */
+ * in --help); the defaults when unset. All but NO_MMAP and SCAN are read
+ * only by a build with the test hooks (meson -Dtest_hooks, on with the
+ * tests). */
 struct th_knobs {
 	uint64_t split_min;    /* TRACEHOUND_SPLIT_MIN: -j cuts files of at
 				  least this many bytes (TH_SPLIT_MIN) */

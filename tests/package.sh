@@ -132,6 +132,20 @@ else
 	not_ok "/usr/bin/tracehound, run from another directory, finds the failures of a sample log" \
 		"status $status" "$(head -3 "$tmp/err")"
 fi
+# the knobs only tests use are not in the package: a pause at a point
+# of a --state run, an endless lock wait
+printf 'INFO quiet\n' >"$tmp/elsewhere/app.log"
+TRACEHOUND_TEST_PAUSE=after-lock TRACEHOUND_LOCK_WAIT=inf timeout 10 \
+	/usr/bin/tracehound --state "$tmp/elsewhere/s" "$tmp/elsewhere/app.log" \
+	>/dev/null 2>"$tmp/err"
+status=$?
+if [ "$status" -eq 0 ] && ! grep -q 'paused at' "$tmp/err" &&
+	! grep -qa 'TRACEHOUND_TEST_PAUSE' /usr/bin/tracehound; then
+	ok "the installed binary has no test hooks (TRACEHOUND_TEST_PAUSE is not read)"
+else
+	not_ok "the installed binary has no test hooks (TRACEHOUND_TEST_PAUSE is not read)" \
+		"status $status" "$(head -3 "$tmp/err")"
+fi
 out=$(/usr/bin/tracehound rules check 2>&1)
 if [[ $out == "rules ok: "* ]] &&
 	grep -q '^  /usr/share/tracehound/patterns/asyncio.yaml: ' <<<"$out"; then
