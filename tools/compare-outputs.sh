@@ -75,7 +75,7 @@ run_both() {
 every_format() {
 	local name=$1 format jobs
 	shift
-	for format in text json ndjson markdown; do
+	for format in text json ndjson markdown github; do
 		for jobs in 1 2; do
 			run_both "$name" - --color=never -j "$jobs" -f "$format" "$@"
 		done
@@ -103,7 +103,7 @@ for f in "${samples[@]}" "${bench[@]}"; do
 done
 
 # all the samples at once, a directory walk, standard input, compressed
-for format in text json ndjson markdown; do
+for format in text json ndjson markdown github; do
 	run_both all-files - -f "$format" --color=never "${samples[@]}"
 	run_both directory - -f "$format" --color=never -j 2 sample-logs
 	run_both stdin sample-logs/py3.12/taskgroup.log -f "$format" -
@@ -157,7 +157,7 @@ for f in "${samples[@]}"; do
 	"$OLD" -f json "$f" >"$work/report-$i.json" 2>/dev/null
 	i=$((i + 1))
 done
-for format in text json markdown; do
+for format in text json markdown github; do
 	run_both merge - merge -f "$format" --color=never "$work"/report-*.json
 done
 
