@@ -95,11 +95,6 @@ static void agg_finish(struct th_agg *a);
 static void agg_measure(struct th_agg *a, struct group *grp);
 static void agg_check_budget(struct th_agg *a);
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* Version order (Task-2 before Task-10), made total by byte order for the
  * strings strverscmp calls equal, so sorting never depends on arrival.
  * Values compared mostly share a long start ("/srv/app/handlers.py:"):
@@ -112,7 +107,7 @@ static int vers_cmp(const char *x, const char *y)
 	size_t same = 0;
 	while (x[same] == y[same] && x[same] != '\0')
 		same++;
-	while (same > 0 && is_digit(x[same - 1]))
+	while (same > 0 && th_is_digit(x[same - 1]))
 		same--;
 	int c = strverscmp(x + same, y + same);
 	return c != 0 ? c : strcmp(x, y);
@@ -238,12 +233,6 @@ size_t agg_keys(const struct th_agg *a, const enum th_key **keys)
 	return a->n_keys;
 }
 
-/* A C string's span, or {NULL, 0} for NULL. */
-static struct th_span cstr_span(const char *s)
-{
-	return (struct th_span){s, s ? strlen(s) : 0};
-}
-
 /* The culprit key, "FILE in FUNCTION" (in A's scratch buffer): the same
  * across deploys that move the line, as README "Usage" says; {NULL, 0}
  * without a culprit. */
@@ -267,9 +256,9 @@ static struct th_span event_key(const struct th_agg *a,
 				const struct th_event *ev, size_t i)
 {
 	if (a->keys[i] == TH_KEY_RULE)
-		return cstr_span(catalog_rule_id(a->catalog, ev->rule));
+		return th_span_or_empty(catalog_rule_id(a->catalog, ev->rule));
 	if (a->keys[i] == TH_KEY_INPUT)
-		return cstr_span(ev->input);
+		return th_span_or_empty(ev->input);
 	if (a->keys[i] == TH_KEY_CULPRIT)
 		return culprit_key(a, ev);
 	struct th_span v = event_get(ev, a->key_field[i]);
@@ -590,11 +579,7 @@ static void group_count(struct th_agg *a, struct group *grp,
 /* Appends GRP to the list of groups. */
 static void groups_push(struct th_agg *a, struct group *grp)
 {
-	if (a->n_groups == a->groups_cap) {
-		a->groups_cap = a->groups_cap ? a->groups_cap * 2 : 64;
-		a->groups =
-		    xrealloc(a->groups, a->groups_cap * sizeof *a->groups);
-	}
+	XGROW(a->groups, a->groups_cap, a->n_groups + 1, 64);
 	a->groups[a->n_groups++] = grp;
 }
 
@@ -750,7 +735,7 @@ static struct group *group_for(struct th_agg *a, const struct th_group *g)
 {
 	struct th_span vals[TH_KEY_COUNT];
 	for (size_t i = 0; i < a->n_keys; i++)
-		vals[i] = cstr_span(g->key[a->keys[i]]);
+		vals[i] = th_span_or_empty(g->key[a->keys[i]]);
 	uint64_t hash = key_hash(a, vals);
 	struct group **slot = table_slot(a, hash, vals);
 	if (*slot != NULL)
@@ -1266,10 +1251,7 @@ static int rec_report_cmp(const void *x, size_t xn, const void *y, size_t yn,
 
 static void runs_push(struct runs *rs, struct th_spill_run *run, unsigned level)
 {
-	if (rs->n == rs->cap) {
-		rs->cap = rs->cap ? rs->cap * 2 : 16;
-		rs->v = xrealloc(rs->v, rs->cap * sizeof *rs->v);
-	}
+	XGROW(rs->v, rs->cap, rs->n + 1, 16);
 	rs->v[rs->n++] = (struct level_run){.run = run, .level = level};
 }
 

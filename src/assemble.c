@@ -149,14 +149,6 @@ static void probe(struct th_assembler *a, enum th_probe_what what,
 	a->probe(a->probe_ctx, &p);
 }
 
-/* LIT is never empty. Its first byte is compared on its own first: most
- * lines differ there, and the rest of the comparison is then skipped. */
-static bool starts_with(struct th_span s, const char *lit)
-{
-	size_t n = strlen(lit);
-	return s.n >= n && s.p[0] == lit[0] && memcmp(s.p, lit, n) == 0;
-}
-
 static bool is_blank(struct th_span s)
 {
 	for (size_t i = 0; i < s.n; i++)
@@ -242,16 +234,16 @@ static struct th_span group_box(struct th_span s)
  * (BOX as group_box gives it). */
 static bool is_group_close(struct th_span box)
 {
-	return starts_with(box, "+------------------------------------") &&
+	return th_starts_with(box, "+------------------------------------") &&
 	       box.n == 37;
 }
 
 static bool is_chain_separator(struct th_span s)
 {
-	return starts_with(s, "During handling of the above exception, "
-			      "another exception occurred:") ||
-	       starts_with(s, "The above exception was the direct cause of "
-			      "the following exception:");
+	return th_starts_with(s, "During handling of the above exception, "
+				 "another exception occurred:") ||
+	       th_starts_with(s, "The above exception was the direct cause of "
+				 "the following exception:");
 }
 
 /* asyncio's default exception handler prints "key: value" per context
@@ -267,8 +259,9 @@ static bool is_context_line(struct th_span s)
 /* Lines a warnings.warn report adds after its first line. */
 static bool is_warning_line(struct th_span s)
 {
-	return starts_with(s, "Object allocated at (most recent call last):") ||
-	       starts_with(s, "RuntimeWarning: Enable tracemalloc");
+	return th_starts_with(s,
+			      "Object allocated at (most recent call last):") ||
+	       th_starts_with(s, "RuntimeWarning: Enable tracemalloc");
 }
 
 static long match_start(struct th_assembler *a, struct th_span text)

@@ -63,20 +63,13 @@ void catalog_free(struct th_catalog *c)
 void catalog_add_rule(struct th_catalog *c, const char *id,
 		      enum th_severity severity)
 {
-	if (c->n_rules == c->rules_cap) {
-		c->rules_cap = c->rules_cap ? c->rules_cap * 2 : 8;
-		c->rules = xrealloc(c->rules, c->rules_cap * sizeof *c->rules);
-	}
+	XGROW(c->rules, c->rules_cap, c->n_rules + 1, 8);
 	c->rules[c->n_rules++] = (struct catalog_rule){xstrdup(id), severity};
 }
 
 void catalog_add_ignore(struct th_catalog *c, const char *id)
 {
-	if (c->n_ignores == c->ignores_cap) {
-		c->ignores_cap = c->ignores_cap ? c->ignores_cap * 2 : 8;
-		c->ignores =
-		    xrealloc(c->ignores, c->ignores_cap * sizeof *c->ignores);
-	}
+	XGROW(c->ignores, c->ignores_cap, c->n_ignores + 1, 8);
 	c->ignores[c->n_ignores++] = xstrdup(id);
 }
 

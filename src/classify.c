@@ -45,14 +45,6 @@ struct parser {
 	struct th_span created_path, created_lineno;
 };
 
-/* LIT is never empty. Its first byte is compared on its own first: most
- * lines differ there, and the rest of the comparison is then skipped. */
-static bool starts_with(struct th_span s, const char *lit)
-{
-	size_t n = strlen(lit);
-	return s.n >= n && s.p[0] == lit[0] && memcmp(s.p, lit, n) == 0;
-}
-
 /* S without its leading blanks. Indentation is spaces but for the odd
  * tab: a loop of their own skips them (gcc compiled the combined test
  * into twice the instructions a byte), and a tab goes round again. */
@@ -120,7 +112,7 @@ static bool parse_frame(struct th_span line, struct th_span *path,
 			struct th_span *lineno, struct th_span *func)
 {
 	struct th_span s = skip_spaces(line);
-	if (s.n == line.n || !starts_with(s, "File \""))
+	if (s.n == line.n || !th_starts_with(s, "File \""))
 		return false;
 	s.p += 6;
 	s.n -= 6;
@@ -134,7 +126,7 @@ static bool parse_frame(struct th_span line, struct th_span *path,
 		d++;
 	*lineno = (struct th_span){rest.p, d};
 	rest = (struct th_span){rest.p + d, rest.n - d};
-	*func = starts_with(rest, ", in ")
+	*func = th_starts_with(rest, ", in ")
 		    ? (struct th_span){rest.p + 5, rest.n - 5}
 		    : (struct th_span){rest.p, 0};
 	while (func->n > 0 && func->p[func->n - 1] == ' ')
@@ -283,7 +275,7 @@ static bool stdlib_windows(const struct dir_walk *w)
 
 bool classify_path_is_library(struct th_span path)
 {
-	if (starts_with(path, "<frozen "))
+	if (th_starts_with(path, "<frozen "))
 		return true;
 	struct dir_walk w = {.path = path};
 	while (dir_next(&w)) {
@@ -334,9 +326,9 @@ static void block_frame(struct parser *ps, struct block *b,
 static void block_line(struct parser *ps, struct block *b, struct th_span t)
 {
 	struct th_span path, lineno, func;
-	if (starts_with(t, "Traceback (most recent call last):"))
+	if (th_starts_with(t, "Traceback (most recent call last):"))
 		block_start(b, false);
-	else if (starts_with(t, "Exception Group Traceback (most recent"))
+	else if (th_starts_with(t, "Exception Group Traceback (most recent"))
 		block_start(b, true);
 	else if (!b->active || b->exception.p != NULL || t.n == 0)
 		return;
@@ -397,7 +389,7 @@ static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 			slot_at(ps, depth - 1)->is_group = true;
 		return true;
 	}
-	if (starts_with(rest, "+------------------------------------")) {
+	if (th_starts_with(rest, "+------------------------------------")) {
 		finish_slots(ps, col / 2);
 		return true;
 	}
@@ -419,7 +411,7 @@ static bool group_line(struct parser *ps, struct th_span line)
 	struct th_span t = {line.p + col + skip, line.n - col - skip};
 	size_t depth = col / 2;
 	if (depth <= 1) {
-		if (starts_with(t, "Exception Group Traceback"))
+		if (th_starts_with(t, "Exception Group Traceback"))
 			ps->out->n_leaves = 0; /* a new end of the chain */
 		block_line(ps, &ps->top, t);
 	} else if (depth < MAX_DEPTH) {
@@ -434,8 +426,8 @@ static bool created_line(struct parser *ps, struct th_span line)
 {
 	/* asyncio prints "source_traceback: Object created at ..." as a
 	 * context line: test its start before searching the line. */
-	if ((starts_with(line, "source_traceback: ") ||
-	     starts_with(line, "Object created at")) &&
+	if ((th_starts_with(line, "source_traceback: ") ||
+	     th_starts_with(line, "Object created at")) &&
 	    find_after(line, "Object created at (most recent call last):").p) {
 		ps->in_created = true;
 		return true;
@@ -468,7 +460,7 @@ static struct th_span header_after_text(struct th_span line)
 		return line;
 	struct th_span lead = skip_spaces(line);
 	if (lead.p[0] == '|' || lead.p[0] == '+' || lead.p[0] == 'T' ||
-	    starts_with(lead, "Exception Group "))
+	    th_starts_with(lead, "Exception Group "))
 		return line;
 	if (line.n >= n + g && memcmp(line.p + line.n - n - g, group, g) == 0)
 		n += g;
@@ -482,12 +474,12 @@ static void parse_line(struct parser *ps, struct th_span line)
 		return;
 	if (ps->top.active && ps->top.is_group && group_line(ps, line))
 		return;
-	if (starts_with(skip_spaces(line), "+ Exception Group Traceback")) {
+	if (th_starts_with(skip_spaces(line), "+ Exception Group Traceback")) {
 		ps->out->n_leaves = 0;
 		group_line(ps, line);
 		return;
 	}
-	if (starts_with(line, "Traceback (most recent call last):")) {
+	if (th_starts_with(line, "Traceback (most recent call last):")) {
 		finish_slots(ps, 0);
 		ps->out->n_leaves = 0;
 	}

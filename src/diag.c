@@ -2,6 +2,7 @@
 #include "diag.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,4 +197,19 @@ char *xstrndup(const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
+}
+
+void *xgrow(void *p, size_t *cap, size_t need, size_t size, size_t first)
+{
+	if (need <= *cap)
+		return p;
+	size_t n = *cap ? *cap : first;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / size)
+			die("out of memory (%zu elements of %zu bytes)", n,
+			    size);
+		n *= 2;
+	}
+	*cap = n;
+	return xrealloc(p, n * size);
 }

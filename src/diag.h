@@ -55,4 +55,13 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* P, an array of *CAP elements of SIZE bytes, grown to hold at least NEED
+ * (doubling, from FIRST; *CAP updated): the one growth rule of every
+ * array. Returns P, moved or not. */
+void *xgrow(void *p, size_t *cap, size_t need, size_t size, size_t first);
+
+/* XGROW(a->items, a->cap, a->n + 1, 16) before a->items[a->n++]. */
+#define XGROW(arr, cap, need, first)                                           \
+	((arr) = xgrow((arr), &(cap), (need), sizeof *(arr), (first)))
+
 #endif

@@ -45,22 +45,16 @@ static void store_reserve(struct th_event *ev, size_t n)
 {
 	if (ev->store_len + n <= ev->store_cap)
 		return;
-	size_t cap = ev->store_cap ? ev->store_cap * 2 : 4096;
-	while (cap < ev->store_len + n)
-		cap *= 2;
 	const char *old = ev->store;
-	ev->store = xrealloc(ev->store, cap);
-	ev->store_cap = cap;
+	XGROW(ev->store, ev->store_cap, ev->store_len + n, 4096);
 	for (size_t i = 0; i < ev->n_head; i++)
 		ev->head[i].p = ev->store + (ev->head[i].p - old);
 }
 
 static void head_add(struct th_event *ev, struct th_span line)
 {
-	if (ev->n_head == ev->head_cap) {
-		ev->head_cap = ev->head_cap ? ev->head_cap * 2 : 64;
-		ev->head = xrealloc(ev->head, ev->head_cap * sizeof *ev->head);
-	}
+	if (ev->n_head == ev->head_cap)
+		XGROW(ev->head, ev->head_cap, ev->n_head + 1, 64);
 	/* An empty first line still needs a store: a span never points at
 	 * NULL, and memcpy may not be handed NULL even for 0 bytes. */
 	store_reserve(ev, line.n ? line.n : 1);

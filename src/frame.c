@@ -3,11 +3,6 @@
 
 #include <string.h>
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t';
@@ -42,7 +37,7 @@ static bool looks_iso(struct th_span s)
 		return false;
 	for (size_t i = 0; i < sizeof shape - 1; i++) {
 		bool ok =
-		    shape[i] == 'd' ? is_digit(s.p[i]) : s.p[i] == shape[i];
+		    shape[i] == 'd' ? th_is_digit(s.p[i]) : s.p[i] == shape[i];
 		if (!ok)
 			return false;
 	}
@@ -94,8 +89,9 @@ static bool looks_syslog_time(struct th_span s)
 		char c = s.p[i], want = shape[i];
 		bool ok = want == 'A'	? (c >= 'A' && c <= 'Z')
 			  : want == 'a' ? (c >= 'a' && c <= 'z')
-			  : want == 'd' ? (is_digit(c) || (i == 4 && c == ' '))
-					: c == want;
+			  : want == 'd'
+			      ? (th_is_digit(c) || (i == 4 && c == ' '))
+			      : c == want;
 		if (!ok)
 			return false;
 	}
@@ -163,7 +159,7 @@ bool frame_kubectl(struct th_span line, struct th_frame *out)
 static bool name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       is_digit(c) || c == '_' || c == '-' || c == '.';
+	       th_is_digit(c) || c == '_' || c == '-' || c == '.';
 }
 
 bool frame_compose(struct th_span line, struct th_frame *out)
@@ -198,7 +194,7 @@ bool frame_any(struct th_span line, struct th_frame *out)
 	char c = line.p[0];
 	if (c == '[')
 		return frame_kubectl(line, out);
-	if (is_digit(c) && looks_iso(line) &&
+	if (th_is_digit(c) && looks_iso(line) &&
 	    (frame_cri(line, out) || frame_syslog(line, out)))
 		return true;
 	if (c >= 'A' && c <= 'Z' && frame_syslog(line, out))

@@ -31,11 +31,6 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* Reads N digits at S[*AT] into *V and moves past them; false when they
  * are not all digits (nothing moved). */
 static bool digits(struct th_span s, size_t *at, size_t n, int *v)
@@ -45,7 +40,7 @@ static bool digits(struct th_span s, size_t *at, size_t n, int *v)
 	int x = 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s.p[*at + i];
-		if (!is_digit(c))
+		if (!th_is_digit(c))
 			return false;
 		x = x * 10 + (c - '0');
 	}
@@ -176,11 +171,11 @@ static bool parse_zone(struct th_span s, size_t *at, long *east)
 static void parse_fraction(struct th_span s, size_t *at, struct th_time *t)
 {
 	if (!(*at + 1 < s.n && (s.p[*at] == ',' || s.p[*at] == '.') &&
-	      is_digit(s.p[*at + 1])))
+	      th_is_digit(s.p[*at + 1])))
 		return;
 	uint32_t scale = 100000000;
 	(*at)++;
-	while (*at < s.n && is_digit(s.p[*at])) {
+	while (*at < s.n && th_is_digit(s.p[*at])) {
 		if (t->digits < 9) {
 			t->nsec += (uint32_t)(s.p[*at] - '0') * scale;
 			scale /= 10;
@@ -269,7 +264,7 @@ static bool syslog_fields(struct th_span s, int *day, int *h, int *m, int *sec)
 		if (shape[i] != 'd') {
 			if (c != shape[i])
 				return false;
-		} else if (is_digit(c)) {
+		} else if (th_is_digit(c)) {
 			v[i / 3] = v[i / 3] * 10 + (c - '0');
 		} else if (!(i == 0 && c == ' ')) {
 			return false;
@@ -421,7 +416,7 @@ static bool printed_year(const char *s, size_t *at, int64_t *year)
 	bool minus = s[i] == '-';
 	i += minus;
 	int64_t y = 0;
-	for (start = i; is_digit(s[i]) && i - start < 10; i++)
+	for (start = i; th_is_digit(s[i]) && i - start < 10; i++)
 		y = y * 10 + (s[i] - '0');
 	if (i == start || y > INT32_MAX)
 		return false;
@@ -470,9 +465,9 @@ static int text_order(const char *x, const char *y)
 		return c;
 	x += WHOLE + (x[WHOLE] == '.' || x[WHOLE] == ',');
 	y += WHOLE + (y[WHOLE] == '.' || y[WHOLE] == ',');
-	while (is_digit(*x) || is_digit(*y)) {
-		char dx = is_digit(*x) ? *x++ : '0';
-		char dy = is_digit(*y) ? *y++ : '0';
+	while (th_is_digit(*x) || th_is_digit(*y)) {
+		char dx = th_is_digit(*x) ? *x++ : '0';
+		char dy = th_is_digit(*y) ? *y++ : '0';
 		if (dx != dy)
 			return dx < dy ? -1 : 1;
 	}
@@ -526,7 +521,7 @@ bool isotime_parse(const char *t, struct th_instant *out)
 	const char *f = t + 19;
 	if (*f == '.' || *f == ',') {
 		uint32_t scale = 100000000;
-		for (f++; is_digit(*f); f++, scale /= 10)
+		for (f++; th_is_digit(*f); f++, scale /= 10)
 			out->nsec += (uint32_t)(*f - '0') * scale;
 	}
 	return true;
@@ -551,7 +546,7 @@ static bool parse_duration(const char *arg, int64_t *out)
 	while (*p != '\0') {
 		int64_t n = 0;
 		const char *start = p;
-		for (; is_digit(*p); p++) {
+		for (; th_is_digit(*p); p++) {
 			n = n * 10 + (*p - '0');
 			if (n > 100000000) /* three thousand years in seconds */
 				return false;

@@ -125,16 +125,6 @@ size_t prefix_strip_ansi(struct th_span in, char *out)
 	return n;
 }
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool starts_with(struct th_span s, const char *lit, size_t n)
-{
-	return s.n >= n && memcmp(s.p, lit, n) == 0;
-}
-
 /* The first letters of the level names below. */
 static bool level_initial(char c)
 {
@@ -156,7 +146,7 @@ static bool starts_with_level(struct th_span s)
 		return false; /* most lines, before seven comparisons */
 	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
 		size_t n = strlen(levels[i]);
-		if (starts_with(s, levels[i], n) && s.n > n &&
+		if (th_starts_with(s, levels[i]) && s.n > n &&
 		    strchr(":] \t", s.p[n]) != NULL)
 			return true;
 	}
@@ -236,7 +226,7 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 	struct th_time inner;
 	/* a time starts with a digit: most lines are ruled out here */
 	bool timed =
-	    t.n > 0 && is_digit(t.p[0]) && isotime_read_iso(t, &inner) > 0;
+	    t.n > 0 && th_is_digit(t.p[0]) && isotime_read_iso(t, &inner) > 0;
 	r->record_start = timed || starts_with_level(r->text);
 	if (timed && !isotime_known(&r->time))
 		r->time = inner;
@@ -555,7 +545,7 @@ static void journal_time(json_t *o, struct th_time *out)
 		if (s.n == 0 || s.n > 18) /* 18 digits fit int64_t */
 			return;
 		for (size_t i = 0; i < s.n; i++) {
-			if (!is_digit(s.p[i]))
+			if (!th_is_digit(s.p[i]))
 				return;
 			usec = usec * 10 + (s.p[i] - '0');
 		}

@@ -15,6 +15,7 @@
 #include "isotime.h"
 #include "report.h"
 #include "report_util.h"
+#include "buf.h"
 
 static const char schema[] = "tracehound.report/1";
 
@@ -38,38 +39,31 @@ static void json_sink_event(struct th_sink *s, const struct th_event *ev)
 #define JW_MAX_DEPTH 16
 
 struct jw {
-	char *p;
-	size_t n, cap;
-	FILE *out;   /* where jw_drain writes what is buffered */
-	bool failed; /* a write to OUT was short */
+	struct th_buf b; /* what is written and not yet drained */
+	FILE *out;	 /* where jw_drain writes what is buffered */
+	bool failed;	 /* a write to OUT was short */
 	int depth;
 	size_t count[JW_MAX_DEPTH]; /* members or elements so far */
 };
 
 static void jw_reserve(struct jw *w, size_t more)
 {
-	if (w->cap - w->n >= more)
-		return;
-	size_t cap = w->cap ? w->cap : 4096;
-	while (cap - w->n < more)
-		cap *= 2;
-	w->p = xrealloc(w->p, cap);
-	w->cap = cap;
+	buf_reserve(&w->b, more);
 }
 
 static void jw_put(struct jw *w, const char *s, size_t n)
 {
 	jw_reserve(w, n);
-	memcpy(w->p + w->n, s, n);
-	w->n += n;
+	memcpy(w->b.p + w->b.n, s, n);
+	w->b.n += n;
 }
 
 static void jw_newline(struct jw *w, int depth)
 {
 	jw_reserve(w, 1 + 2 * (size_t)depth);
-	w->p[w->n++] = '\n';
-	memset(w->p + w->n, ' ', 2 * (size_t)depth);
-	w->n += 2 * (size_t)depth;
+	w->b.p[w->b.n++] = '\n';
+	memset(w->b.p + w->b.n, ' ', 2 * (size_t)depth);
+	w->b.n += 2 * (size_t)depth;
 }
 
 /* Starts the next member or element of the open container. */
@@ -130,7 +124,7 @@ static void jw_escaped(struct jw *w, const char *p, size_t n)
 	static const char hex[] = "0123456789ABCDEF";
 	/* worst case: 6 bytes for a control byte, 3 for an invalid one */
 	jw_reserve(w, 6 * n);
-	char *o = w->p + w->n;
+	char *o = w->b.p + w->b.n;
 	for (size_t i = 0; i < n;) {
 		/* Examples are mostly ASCII text: the plain bytes of the next
 		 * 8 are copied at once (all 8 are written; room for them is
@@ -181,7 +175,7 @@ static void jw_escaped(struct jw *w, const char *p, size_t n)
 		}
 		i++;
 	}
-	w->n = (size_t)(o - w->p);
+	w->b.n = (size_t)(o - w->b.p);
 }
 
 static void jw_text(struct jw *w, const char *p, size_t n)
@@ -261,10 +255,7 @@ static void counts_add(struct jw_counts *c, const char *key, size_t n,
 			return;
 		}
 	}
-	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 16;
-		c->v = xrealloc(c->v, c->cap * sizeof *c->v);
-	}
+	XGROW(c->v, c->cap, c->n + 1, 16);
 	c->v[c->n++] = (struct jw_count){clean, clean_n, v};
 }
 
@@ -511,10 +502,10 @@ static void skipped_json(struct jw *w, const struct th_run *run)
 
 static void jw_drain(struct jw *w, bool force)
 {
-	if (w->n == 0 || (!force && w->n < JW_DRAIN))
+	if (w->b.n == 0 || (!force && w->b.n < JW_DRAIN))
 		return;
-	w->failed |= fwrite(w->p, 1, w->n, w->out) != w->n;
-	w->n = 0;
+	w->failed |= fwrite(w->b.p, 1, w->b.n, w->out) != w->b.n;
+	w->b.n = 0;
 }
 
 /* The whole report, with its final newline, into W. */
@@ -562,7 +553,7 @@ static bool json_sink_finish(struct th_sink *s)
 	report_json(&w, &s->ctx);
 	jw_drain(&w, true);
 	bool ok = !w.failed;
-	free(w.p);
+	buf_fini(&w.b);
 	ok = fflush(s->ctx.out) == 0 && ok;
 	return ok && !ferror(s->ctx.out);
 }

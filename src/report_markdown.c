@@ -101,11 +101,6 @@ static void md_code(FILE *out, const char *s)
 
 /* ---- pieces ------------------------------------------------------------ */
 
-static void put_count(FILE *out, uint64_t n, const char *one, const char *many)
-{
-	fprintf(out, "%" PRIu64 " %s", n, n == 1 ? one : many);
-}
-
 static const char *no_value(enum th_key k)
 {
 	return k == TH_KEY_EXCEPTION ? "(none)" : "(unknown)";
@@ -361,7 +356,7 @@ static void example(FILE *out, const struct th_group *g, size_t max)
 		return;
 	uint64_t more = report_line_count(text + at, n - at) - tail;
 	fprintf(out, "\n_%s ", ellipsis);
-	put_count(out, more, "more line_", "more lines_");
+	report_put_count(out, more, "more line_", "more lines_");
 	fputc('\n', out);
 }
 
@@ -371,7 +366,7 @@ static void section(FILE *out, const struct th_report_ctx *c,
 	fputs("\n## ", out);
 	put_title(out, c->agg, g);
 	fputs(" (", out);
-	put_count(out, g->count, "event", "events");
+	report_put_count(out, g->count, "event", "events");
 	fprintf(out, ", %s)\n\n", report_severity_name(g->severity));
 	item_rules(out, c->catalog, g);
 	if (g->n_exceptions > 0 || g->exceptions_other > 0) {
@@ -406,13 +401,13 @@ static void summary_line(FILE *out, const struct th_report_ctx *c,
 	for (size_t i = 0; i < c->run->n_inputs; i++)
 		lines += c->run->inputs[i].lines;
 	fputs("**", out);
-	put_count(out, c->run->events, "event", "events");
+	report_put_count(out, c->run->events, "event", "events");
 	fputs("** in ", out);
-	put_count(out, n_groups, "group", "groups");
+	report_put_count(out, n_groups, "group", "groups");
 	fputs(", ", out);
-	put_count(out, c->run->n_inputs, "input", "inputs");
+	report_put_count(out, c->run->n_inputs, "input", "inputs");
 	fputs(", ", out);
-	put_count(out, lines, "line", "lines");
+	report_put_count(out, lines, "line", "lines");
 	if (span != NULL) {
 		char what[128];
 		timeline_describe(span[0], span[1], 1, what, sizeof what);
@@ -468,7 +463,7 @@ static bool md_finish(struct th_sink *s)
 	}
 	if (shown < n) {
 		fprintf(out, "\n_%s and ", ellipsis);
-		put_count(out, n - shown, "more group", "more groups");
+		report_put_count(out, n - shown, "more group", "more groups");
 		fprintf(out, " (--top %zu)._\n", c->top);
 	}
 	for (size_t i = 0; i < shown && !ferror(out); i++)

@@ -12,27 +12,14 @@
 #include "diag.h"
 #include "report.h"
 #include "report_util.h"
+#include "buf.h"
 
 struct ndjson_sink {
 	struct th_sink base; /* first member: th_sink * converts back */
-	char *text;	     /* reused buffer for event_text() */
-	size_t text_cap;
+	struct th_buf text;  /* reused for each event's text */
 	bool failed;
 	int failed_errno; /* why the first failed write failed */
 };
-
-/* The event's full text in the sink's buffer, which grows to the largest
- * event seen (bounded by the event line limits). Returns its length. */
-static size_t event_text_buf(struct ndjson_sink *s, const struct th_event *ev)
-{
-	size_t n = event_text(ev, s->text, s->text_cap);
-	if (n >= s->text_cap) {
-		s->text_cap = n + 1;
-		s->text = xrealloc(s->text, s->text_cap);
-		event_text(ev, s->text, s->text_cap);
-	}
-	return n;
-}
 
 /* A field's value as a JSON string, or null when unset. */
 static json_t *field_json(const struct th_event *ev, enum th_field f)
@@ -69,8 +56,8 @@ static json_t *event_json(struct ndjson_sink *s, const struct th_event *ev)
 	report_json_set(o, "line", report_json_uint(ev->line));
 	report_json_set(o, "end_line", report_json_uint(ev->end_line));
 	report_json_set(o, "complete", json_boolean(ev->complete));
-	size_t n = event_text_buf(s, ev);
-	report_json_set(o, "text", report_json_text(s->text, n));
+	size_t n = report_event_text(ev, &s->text);
+	report_json_set(o, "text", report_json_text(s->text.p, n));
 	return o;
 }
 
@@ -109,7 +96,7 @@ static void ndjson_free(struct th_sink *base)
 	struct ndjson_sink *s = (struct ndjson_sink *)base;
 	if (s == NULL)
 		return;
-	free(s->text);
+	buf_fini(&s->text);
 	free(s);
 }
 
@@ -121,7 +108,6 @@ struct th_sink *report_ndjson_new(const struct th_report_ctx *ctx)
 	s->base.free = ndjson_free;
 	s->base.ctx = *ctx;
 	s->base.per_event = true;
-	s->text_cap = 64 * 1024;
-	s->text = xmalloc(s->text_cap);
+	buf_reserve(&s->text, 64 * 1024);
 	return &s->base;
 }

@@ -28,6 +28,7 @@
 
 #include "diag.h"
 #include "report_util.h"
+#include "buf.h"
 
 /* Example lines shown per group (or per event with --follow), and the
  * columns of one example line before it is cut with "…". */
@@ -66,9 +67,8 @@ struct palette {
 struct text_sink {
 	struct th_sink base; /* first member: th_sink * converts back */
 	struct palette pal;
-	char *text; /* reused buffer for event_text() (--follow) */
-	size_t text_cap;
-	size_t columns; /* the width to fit; 0: unknown, no fitting */
+	struct th_buf text; /* reused for each event's text (--follow) */
+	size_t columns;	    /* the width to fit; 0: unknown, no fitting */
 };
 
 enum col_kind {
@@ -116,12 +116,6 @@ static struct palette palette(bool color)
 	};
 }
 
-/* "1 event", "2 events". */
-static void put_count(FILE *out, uint64_t n, const char *one, const char *many)
-{
-	fprintf(out, "%" PRIu64 " %s", n, n == 1 ? one : many);
-}
-
 /* Writes log-derived bytes, cleaned for the terminal. */
 static void put_clean(FILE *out, const char *p, size_t n, bool keep_tab)
 {
@@ -148,29 +142,8 @@ static uint64_t total_lines(const struct th_run *run)
 /* ---- cells ------------------------------------------------------------ */
 
 /* A growing string for building cells; dies on out of memory. */
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void buf_add(struct buf *b, const char *p, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		b->cap = (b->n + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->n, p, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
 /* Appends a log-derived C string, cleaned for the terminal. */
-static void buf_clean(struct buf *b, const char *s)
+static void buf_clean(struct th_buf *b, const char *s)
 {
 	size_t n;
 	char *clean = text_term_clean(s, strlen(s), false, &n);
@@ -178,26 +151,18 @@ static void buf_clean(struct buf *b, const char *s)
 	free(clean);
 }
 
-static void buf_uint(struct buf *b, uint64_t v)
+static void buf_uint(struct th_buf *b, uint64_t v)
 {
 	char num[24];
 	snprintf(num, sizeof num, "%" PRIu64, v);
 	buf_str(b, num);
 }
 
-/* The buffer's string, "" when nothing was added; the caller frees it. */
-static char *buf_take(struct buf *b)
-{
-	if (b->p == NULL)
-		return xstrdup("");
-	return b->p;
-}
-
 /* "ConnectionError×3, TimeoutError×1", a lone exception of every event
  * without the count, "-" for none. */
 static char *exceptions_cell(const struct th_group *g)
 {
-	struct buf b = {0};
+	struct th_buf b = {0};
 	for (size_t i = 0; i < g->n_exceptions; i++) {
 		if (i > 0)
 			buf_str(&b, ", ");
@@ -226,7 +191,7 @@ static char *rules_cell(const struct th_catalog *cat, const struct th_group *g)
 			top = r;
 		others += g->rule_counts[r] > 0;
 	}
-	struct buf b = {0};
+	struct th_buf b = {0};
 	buf_clean(&b, catalog_rule_id(cat, top));
 	if (others > 1) {
 		buf_str(&b, " +");
@@ -237,7 +202,7 @@ static char *rules_cell(const struct th_catalog *cat, const struct th_group *g)
 
 /* "2024-05-01 10:00:01" from an ISO 8601 time: seconds are enough in a
  * table, the detail block has the rest. Other shapes are kept whole. */
-static void buf_short_time(struct buf *b, const char *time)
+static void buf_short_time(struct th_buf *b, const char *time)
 {
 	if (strnlen(time, 19) == 19 && time[10] == 'T') {
 		buf_add(b, time, 10);
@@ -252,7 +217,7 @@ static void buf_short_time(struct buf *b, const char *time)
  * would crowd the table out; without the time unless WITH_TIME. */
 static char *where_cell(const struct th_where *w, bool with_time)
 {
-	struct buf b = {0};
+	struct th_buf b = {0};
 	const char *input = w->input ? w->input : "-";
 	const char *slash = strrchr(input, '/');
 	buf_clean(&b, slash && slash[1] ? slash + 1 : input);
@@ -287,7 +252,7 @@ static char *timeline_cell(const struct column *col, const struct th_group *g)
 static char *cell(const struct th_report_ctx *c, const struct column *col,
 		  const struct th_group *g)
 {
-	struct buf b = {0};
+	struct th_buf b = {0};
 	switch (col->kind) {
 	case COL_COUNT: buf_uint(&b, g->count); return buf_take(&b);
 	case COL_SEVERITY: return xstrdup(report_severity_name(g->severity));
@@ -622,7 +587,7 @@ static void put_example(FILE *out, const struct palette *pal, const char *text,
 	bool tail = head < max_lines && final >= at;
 	uint64_t more = report_line_count(text + at, n - at) - tail;
 	fprintf(out, "    %s%s ", pal->dim, ellipsis);
-	put_count(out, more, "more line", "more lines");
+	report_put_count(out, more, "more line", "more lines");
 	fprintf(out, "%s\n", pal->reset);
 	if (tail)
 		put_example_line(out, text + final, final_len);
@@ -842,7 +807,7 @@ static void detail(FILE *out, const struct th_report_ctx *c,
 	fputs(pal->bold, out);
 	put_title(out, c->agg, g);
 	fprintf(out, "%s (", pal->reset);
-	put_count(out, g->count, "event", "events");
+	report_put_count(out, g->count, "event", "events");
 	fprintf(out, ", %s%s%s)\n", pal->severity[g->severity],
 		report_severity_name(g->severity), pal->reset);
 	detail_rules(out, c->catalog, g);
@@ -919,7 +884,7 @@ static void footer_skipped(FILE *out, const struct th_run *run,
 		if (items[i].n == 0)
 			continue;
 		footer_item(out, pal, "skipped", any);
-		put_count(out, items[i].n, items[i].one, items[i].many);
+		report_put_count(out, items[i].n, items[i].one, items[i].many);
 		any = true;
 	}
 	if (any)
@@ -950,13 +915,13 @@ static void header(FILE *out, const struct th_report_ctx *c,
 		   const struct palette *pal, size_t n_groups)
 {
 	fprintf(out, "%stracehound:%s ", pal->bold, pal->reset);
-	put_count(out, c->run->events, "event", "events");
+	report_put_count(out, c->run->events, "event", "events");
 	fputs(" in ", out);
-	put_count(out, n_groups, "group", "groups");
+	report_put_count(out, n_groups, "group", "groups");
 	fputs(", ", out);
-	put_count(out, c->run->n_inputs, "input", "inputs");
+	report_put_count(out, c->run->n_inputs, "input", "inputs");
 	fputs(", ", out);
-	put_count(out, total_lines(c->run), "line", "lines");
+	report_put_count(out, total_lines(c->run), "line", "lines");
 	fputc('\n', out);
 }
 
@@ -966,7 +931,7 @@ static void nothing_found(FILE *out, const struct th_report_ctx *c,
 {
 	fprintf(out, "%stracehound:%s no events found in ", pal->bold,
 		pal->reset);
-	put_count(out, total_lines(c->run), "line", "lines");
+	report_put_count(out, total_lines(c->run), "line", "lines");
 	if (c->run->n_inputs > 1)
 		fprintf(out, " of %zu inputs", c->run->n_inputs);
 	fputc('\n', out);
@@ -979,7 +944,7 @@ static void more_groups(FILE *out, const struct palette *pal, size_t hidden,
 	if (hidden == 0)
 		return;
 	fprintf(out, "%s%s and ", pal->dim, ellipsis);
-	put_count(out, hidden, "more group", "more groups");
+	report_put_count(out, hidden, "more group", "more groups");
 	fprintf(out, " (--top %zu)%s\n", top, pal->reset);
 }
 
@@ -1047,19 +1012,6 @@ static bool text_finish(struct th_sink *base)
 	return fflush(c->out) == 0 && !ferror(c->out);
 }
 
-/* The event's full text in the sink's buffer, which grows to the largest
- * event seen (bounded by the event line limits). Returns its length. */
-static size_t event_text_buf(struct text_sink *s, const struct th_event *ev)
-{
-	size_t n = event_text(ev, s->text, s->text_cap);
-	if (n >= s->text_cap) {
-		s->text_cap = n + 1;
-		s->text = xrealloc(s->text, s->text_cap);
-		event_text(ev, s->text, s->text_cap);
-	}
-	return n;
-}
-
 /* --follow: "input:line  severity  rule  coroutine  exception", then the
  * event's first lines; nothing without --follow, the summary says it all.
  * A failed write is left in the stream's error flag for finish(). */
@@ -1083,8 +1035,8 @@ static void text_event(struct th_sink *base, const struct th_event *ev)
 		put_clean(c->out, v.p ? v.p : "-", v.p ? v.n : 1, false);
 	}
 	fputc('\n', c->out);
-	size_t n = event_text_buf(s, ev);
-	put_example(c->out, &s->pal, s->text, n, example_lines(c));
+	size_t n = report_event_text(ev, &s->text);
+	put_example(c->out, &s->pal, s->text.p, n, example_lines(c));
 	fflush(c->out);
 }
 
@@ -1094,7 +1046,7 @@ static void text_free(struct th_sink *base)
 	struct text_sink *s = (struct text_sink *)base;
 	if (s == NULL)
 		return;
-	free(s->text);
+	buf_fini(&s->text);
 	free(s);
 }
 

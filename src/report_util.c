@@ -1,6 +1,7 @@
 /* report_util.c - helpers shared by the report sinks; see report_util.h. */
 #include "report_util.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -15,6 +16,23 @@ static const char replacement[] = "\xEF\xBF\xBD";
 const char *report_severity_name(enum th_severity s)
 {
 	return catalog_severity_name(s);
+}
+
+size_t report_event_text(const struct th_event *ev, struct th_buf *b)
+{
+	b->n = 0;
+	size_t n = event_text(ev, b->p, b->cap);
+	if (n >= b->cap) {
+		buf_reserve(b, n);
+		event_text(ev, b->p, b->cap);
+	}
+	b->n = n;
+	return n;
+}
+
+void report_put_count(FILE *out, uint64_t n, const char *one, const char *many)
+{
+	fprintf(out, "%" PRIu64 " %s", n, n == 1 ? one : many);
 }
 
 char *report_utf8_clean(const char *p, size_t n, size_t *out_n)

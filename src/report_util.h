@@ -13,11 +13,20 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "buf.h"
+#include "event.h"
 #include "text.h"
 #include "th.h"
 
 /* "error", "warning" or "info". */
 const char *report_severity_name(enum th_severity s);
+
+/* The event's text (event_text) in B, replacing what B held; B grows to
+ * the largest event it is given. Returns B->n. */
+size_t report_event_text(const struct th_event *ev, struct th_buf *b);
+
+/* "1 event", "2 events": N and ONE or MANY. */
+void report_put_count(FILE *out, uint64_t n, const char *one, const char *many);
 
 /* A NUL-terminated copy of P[0..N) with every invalid sequence replaced by
  * U+FFFD; NUL bytes are kept. *OUT_N gets its length. Caller frees. */

@@ -30,11 +30,6 @@ static bool is_alnum(unsigned char c)
 	       (c >= 'A' && c <= 'Z');
 }
 
-static bool is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* Index just past the first CLOSE at or after I; gives up (and returns N)
  * when there is none, which PCRE2 would reject anyway. */
 static size_t skip_past(struct scan *s, size_t i, char close)
@@ -88,10 +83,10 @@ static size_t escape_args(struct scan *s, char c, size_t i)
 			i++;
 		break;
 	default:
-		if (!is_digit((unsigned char)c))
+		if (!th_is_digit((unsigned char)c))
 			return i;
 	}
-	while (i < s->n && is_digit((unsigned char)p[i]))
+	while (i < s->n && th_is_digit((unsigned char)p[i]))
 		i++;
 	return i;
 }
@@ -156,7 +151,7 @@ static size_t skip_class(struct scan *s, size_t i)
 
 static bool is_option_char(unsigned char c)
 {
-	return c == '^' || c == '-' || (is_alnum(c) && !is_digit(c));
+	return c == '^' || c == '-' || (is_alnum(c) && !th_is_digit(c));
 }
 
 /* At "(?" + option letters + ")" or ":" starting at I: returns the number
@@ -245,7 +240,7 @@ static size_t quantifier_len(const struct scan *s, size_t i)
 		j++;
 	} else if (s->p[j] == '{') {
 		j++;
-		while (j < s->n && (is_digit((unsigned char)s->p[j]) ||
+		while (j < s->n && (th_is_digit((unsigned char)s->p[j]) ||
 				    s->p[j] == ',' || s->p[j] == ' '))
 			j++;
 		if (j >= s->n || s->p[j] != '}')

@@ -44,11 +44,7 @@ void run_add(struct th_run *dst, const struct th_run *src)
 
 size_t run_add_input(struct th_run *run, const char *name)
 {
-	if (run->n_inputs == run->cap_inputs) {
-		run->cap_inputs = run->cap_inputs ? run->cap_inputs * 2 : 8;
-		run->inputs = xrealloc(run->inputs,
-				       run->cap_inputs * sizeof *run->inputs);
-	}
+	XGROW(run->inputs, run->cap_inputs, run->n_inputs + 1, 8);
 	struct th_run_input *in = &run->inputs[run->n_inputs];
 	memset(in, 0, sizeof *in);
 	in->name = xstrdup(name);

@@ -784,10 +784,7 @@ static size_t list_siblings(const char *path, const struct file_entry *e,
 		}
 		parse_rank(&s, de->d_name + blen);
 		examine(&s, &sb, e);
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			sibs = xrealloc(sibs, cap * sizeof *sibs);
-		}
+		XGROW(sibs, cap, n + 1, 16);
 		sibs[n++] = s;
 	}
 	if (d != NULL)

@@ -25,6 +25,26 @@ static inline struct th_span th_cstr(const char *s)
 
 #define TH_SPAN_LIT(s) ((struct th_span){(s), sizeof(s) - 1})
 
+/* Log syntax is ASCII, whatever the locale. */
+static inline bool th_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Whether S starts with LIT (not empty). Its first byte is compared on its
+ * own first: most lines differ there, and the call to memcmp is skipped. */
+static inline bool th_starts_with(struct th_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.n >= n && s.p[0] == lit[0] && memcmp(s.p, lit, n) == 0;
+}
+
+/* The span of C string S, {NULL, 0} for NULL (th_cstr takes no NULL). */
+static inline struct th_span th_span_or_empty(const char *s)
+{
+	return s ? th_cstr(s) : (struct th_span){NULL, 0};
+}
+
 /* Results of the streaming stages. Library code returns one of these and
  * never prints; the caller decides what to tell the user. */
 enum th_status {
