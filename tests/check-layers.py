@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """tests/check-layers.py - keep src/'s layers honest.
 
-src/ is flat (README.md, "Layout"); each module (x.c + x.h, with
+src/ is flat (docs/architecture.md, "Layers"); each module (x.c + x.h, with
 x_private.h) belongs to one layer, and a layer may include only the
 layers below it.  This test reads every `#include "..."` under src/ and
 fails when
-  - a module is in no layer (add it to LAYER below and to the README),
+  - a module is in no layer (add it to LAYER below and to docs/architecture.md),
   - a file includes a header of a layer its own layer may not use,
   - the include graph between modules is deeper than MAX_DEPTH levels,
   - `getenv` is called outside the cmd layer (library code reads no
