@@ -778,27 +778,13 @@ static void runs_settle(struct th_agg *a, struct runs *rs, bool by_key);
 void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 	       uint64_t line_base)
 {
-	/* Only positions in INPUT move; one range scans one input. */
-	for (size_t i = 0; i < src->n_groups; i++) {
-		const struct group *s = src->groups[i];
-		uint64_t shift = s->first_input == input ? line_base : 0;
-		agg_merge_group(dst, &s->g, s->first_input, s->last_input,
-				shift);
-	}
-	if (dst->spill_dir != NULL && !dst->finished) {
-		/* SRC's runs become DST's, their lines shifted as read:
-		 * read and spilled again, they would be written twice */
-		for (size_t r = 0; r < src->by_key.n; r++) {
-			runs_push(&dst->by_key, src->by_key.v[r].run, 0);
-			struct level_run *lr =
-			    &dst->by_key.v[dst->by_key.n - 1];
-			lr->shift_input = input;
-			lr->line_base = line_base;
-			runs_settle(dst, &dst->by_key, true);
-		}
-		src->by_key.n = 0;
-		return;
-	}
+	/* Only positions in INPUT move; one range scans one input. SRC's
+	 * runs hold its older parts and its memory the newer ones: added in
+	 * that order, each group's parts come in the order of its events,
+	 * as in a serial scan, whenever SRC was spilled (README, "Memory and
+	 * temporary files"). Adopting the runs unread would add them after
+	 * groups merged later, and which exception types make a group's
+	 * list would then depend on which items waited. */
 	for (size_t r = 0; r < src->by_key.n; r++) {
 		struct th_spill_run *run = src->by_key.v[r].run;
 		const void *p;
@@ -812,6 +798,12 @@ void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 					s->last_input, shift);
 			group_free(s);
 		}
+	}
+	for (size_t i = 0; i < src->n_groups; i++) {
+		const struct group *s = src->groups[i];
+		uint64_t shift = s->first_input == input ? line_base : 0;
+		agg_merge_group(dst, &s->g, s->first_input, s->last_input,
+				shift);
 	}
 }
 

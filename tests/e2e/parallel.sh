@@ -129,6 +129,38 @@ cmp -s "$tmp/full1.json" "$tmp/full3.json" &&
 [ -z "$(ls -A "$tmp/spill")" ] && ok "spilled runs leave no file behind" ||
 	not_ok "spilled runs leave no file behind: $(ls -A "$tmp/spill")"
 
+# A group with more than 20 exception types keeps the first 20 in its
+# list (README.md, "Memory and temporary files"): with a long first input
+# and short ones after it, the short ones end first and wait, spilled;
+# they must still be added after the long one, so that -j N gives -j 1's
+# list, on every run.
+python3 - "$tmp" <<'PY'
+import sys
+def ev(exc):
+    return ("2024-05-01 10:00:00,000 ERROR Task exception was never retrieved\n"
+            "future: <Task finished name='Task-1' coro=<fetch() done, defined at a.py:1>"
+            " exception=%s()>\n" % exc)
+open(sys.argv[1] + "/types-0.log", "w").write(
+    "".join(ev("Early%dError" % (i % 10)) for i in range(60000)))
+for f in range(1, 31):
+    open(sys.argv[1] + "/types-%d.log" % f, "w").write(ev("Late%dError" % f))
+PY
+types=$(for f in $(seq 0 30); do echo "$tmp/types-$f.log"; done)
+# shellcheck disable=SC2086
+"$bin" -j 1 --format json --fail-on never $types >"$tmp/types1.json"
+same=0
+for run in 1 2 3 4 5; do
+	# shellcheck disable=SC2086
+	"$bin" -j 4 --format json --fail-on never $types >"$tmp/types4.json"
+	cmp -s "$tmp/types1.json" "$tmp/types4.json" && same=$((same + 1))
+done
+[ "$same" = 5 ] &&
+	ok "more than 20 exception types: -j 4 lists those of -j 1, 5 runs of 5" ||
+	not_ok "more than 20 exception types: -j 4 lists those of -j 1, $same runs of 5"
+grep -q '"Early0Error"' "$tmp/types1.json" &&
+	ok "the first input's exception types make the list" ||
+	not_ok "the first input's exception types make the list"
+
 nd=$("$bin" --format ndjson --fail-on never "$tmp/mixed.log" | grep -c '"coroutine":"fetch"')
 rt=$("$bin" rules test "$tmp/mixed.log" | grep -c 'end    -> coroutine=fetch ')
 [ "$nd" = "$rt" ] && ok "mixed writers: rules test and the scan agree ($nd)" ||
