@@ -71,6 +71,19 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* The options that choose the rule files, alike in every usage text. */
+#define USAGE_RULE_FILES                                                       \
+	"  -r, --rules=PATH       also load rules from a YAML file or "        \
+	"directory\n"                                                          \
+	"                         (repeatable; later files override "          \
+	"earlier)\n"                                                           \
+	"      --no-default-rules do not load the rules shipped in "           \
+	"patterns/\n"                                                          \
+	"      --no-site-rules    do not load the site's rules: the *.yaml "   \
+	"and\n"                                                                \
+	"                         *.yml files of " TH_SITE_RULES_DIR "\n"      \
+	"                         and ~/.config/tracehound/rules.d\n"
+
 /* In two parts: one string literal may hold at most 4095 bytes in C17. */
 static const char usage_scan[] =
     "Usage: tracehound [OPTION]... [PATH]...\n"
@@ -88,13 +101,8 @@ static const char usage_scan[] =
     "  -g, --group-by=KEYS    comma-separated: coroutine (default), rule,\n"
     "                         exception, task, input, defined_at, culprit\n"
     "      --fail-on=LEVEL    exit 1 when an event of LEVEL or worse is\n"
-    "                         found: error, warning (default), info, never\n"
-    "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
-    "                         (repeatable; later files override earlier)\n"
-    "      --no-default-rules do not load the rules shipped in patterns/\n"
-    "      --no-site-rules    do not load the site's rules: the *.yaml and\n"
-    "                         *.yml files of " TH_SITE_RULES_DIR "\n"
-    "                         and ~/.config/tracehound/rules.d\n"
+    "                         found: error, warning (default), info, "
+    "never\n" USAGE_RULE_FILES
     "      --state=FILE       incremental run: read only what was added to\n"
     "                         each file since the last run with FILE (across\n"
     "                         rotation), and mark groups not seen before\n"
@@ -164,14 +172,7 @@ static const char usage_rules_check[] =
     "file:line:column, with the line and a caret under the spot; or, when\n"
     "all is well, how many rules, ignore rules and prefixes were loaded,\n"
     "then each file loaded with what it defined. Nothing is scanned.\n"
-    "\n"
-    "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
-    "                         (repeatable; later files override earlier)\n"
-    "      --no-default-rules do not load the rules shipped in patterns/\n"
-    "      --no-site-rules    do not load the site's rules: the *.yaml and\n"
-    "                         *.yml files of " TH_SITE_RULES_DIR "\n"
-    "                         and ~/.config/tracehound/rules.d\n"
-    "  -h, --help             show this help\n"
+    "\n" USAGE_RULE_FILES "  -h, --help             show this help\n"
     "\n"
     "Exit status: 0 every file loaded, 2 a problem (named).\n";
 
@@ -187,13 +188,7 @@ static const char usage_rules_test[] =
     "      13 cont   | a line of the same event\n"
     "      17 end    -> coroutine=... exception=... (the fields taken)\n"
     "      17 ignore -> dropped by IGNORE-RULE: coroutine=...\n"
-    "\n"
-    "  -r, --rules=PATH       also load rules from a YAML file or directory\n"
-    "                         (repeatable; later files override earlier)\n"
-    "      --no-default-rules do not load the rules shipped in patterns/\n"
-    "      --no-site-rules    do not load the site's rules: the *.yaml and\n"
-    "                         *.yml files of " TH_SITE_RULES_DIR "\n"
-    "                         and ~/.config/tracehound/rules.d\n"
+    "\n" USAGE_RULE_FILES
     "  -v, --verbose          also show the lines that are part of no event\n"
     "      --color=WHEN       auto (default: on a terminal, unless NO_COLOR\n"
     "                         is set), always, never\n"

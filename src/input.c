@@ -207,18 +207,24 @@ static void input_note_mappable(struct th_input *in)
 	in->map_end = (uint64_t)st.st_size;
 }
 
+/* IN, or NULL with the reason in ERR (IN closed) when opening it failed:
+ * the end of every way of opening an input. */
+static struct th_input *input_opened(struct th_input *in, char *err,
+				     size_t err_size)
+{
+	if (in->failed == TH_OK)
+		return in;
+	if (err_size > 0)
+		snprintf(err, err_size, "%s", in->err);
+	input_close(in);
+	return NULL;
+}
+
 /* Stdin as an input (never closed); NULL with the reason in ERR when
  * peeking failed. */
 static struct th_input *input_adopt_stdin(char *err, size_t err_size)
 {
-	struct th_input *in = input_from_fd(STDIN_FILENO, "-");
-	if (in->failed != TH_OK) {
-		if (err_size > 0)
-			snprintf(err, err_size, "%s", in->err);
-		input_close(in);
-		return NULL;
-	}
-	return in;
+	return input_opened(input_from_fd(STDIN_FILENO, "-"), err, err_size);
 }
 
 /* What the descriptor of a named input is; *WHAT names anything but a
@@ -301,13 +307,7 @@ static struct th_input *input_adopt(int fd, const char *path, char *err,
 	struct th_input *in = input_from_fd(fd, path);
 	in->owns_fd = true;
 	input_note_mappable(in);
-	if (in->failed != TH_OK) {
-		if (err_size > 0)
-			snprintf(err, err_size, "%s", in->err);
-		input_close(in);
-		return NULL;
-	}
-	return in;
+	return input_opened(in, err, err_size);
 }
 
 struct th_input *input_open(const char *path, char *err, size_t err_size)

@@ -103,16 +103,6 @@ static const char *gh_command(enum th_severity s)
 	}
 }
 
-static void put_count(FILE *out, uint64_t n, const char *one, const char *many)
-{
-	fprintf(out, "%" PRIu64 " %s", n, n == 1 ? one : many);
-}
-
-static const char *no_value(enum th_key k)
-{
-	return k == TH_KEY_EXCEPTION ? "(none)" : "(unknown)";
-}
-
 /* The title property: "tracehound: KEY (N events)", the key's value alone
  * when grouping by one field, else "field=value" pairs. */
 static void put_title(FILE *out, const struct th_agg *agg,
@@ -126,12 +116,12 @@ static void put_title(FILE *out, const struct th_agg *agg,
 			fprintf(out, "%s%s=", i ? " " : "",
 				catalog_key_name(keys[i]));
 		const char *v = g->key[keys[i]];
-		gh_cstr(out, v ? v : no_value(keys[i]), true);
+		gh_cstr(out, v ? v : report_no_value(keys[i]), true);
 	}
 	if (n == 0)
 		fputs("all events", out);
 	fputs(" (", out);
-	put_count(out, g->count, "event", "events");
+	report_put_count(out, g->count, "event", "events");
 	fputc(')', out);
 }
 
@@ -236,8 +226,8 @@ static void msg_example(FILE *out, const char *text, size_t n, size_t max)
 		return;
 	bool tail = head < max && final >= at;
 	fprintf(out, "%%0A%s ", ellipsis);
-	put_count(out, report_line_count(text + at, n - at) - tail, "more line",
-		  "more lines");
+	report_put_count(out, report_line_count(text + at, n - at) - tail,
+			 "more line", "more lines");
 	if (tail)
 		msg_example_line(out, text + final, final_len);
 }
@@ -294,7 +284,7 @@ static bool gh_finish(struct th_sink *s)
 		annotation(out, c, groups[i]);
 	if (shown < n) {
 		fprintf(out, "::notice title=tracehound::%s and ", ellipsis);
-		put_count(out, n - shown, "more group", "more groups");
+		report_put_count(out, n - shown, "more group", "more groups");
 		fprintf(out, " (--top %zu)\n", c->top);
 	}
 	failed_inputs(out, c->run);

@@ -101,11 +101,6 @@ static void md_code(FILE *out, const char *s)
 
 /* ---- pieces ------------------------------------------------------------ */
 
-static const char *no_value(enum th_key k)
-{
-	return k == TH_KEY_EXCEPTION ? "(none)" : "(unknown)";
-}
-
 static size_t example_lines(const struct th_report_ctx *c)
 {
 	if (c->hide_examples)
@@ -125,7 +120,7 @@ static void put_title(FILE *out, const struct th_agg *agg,
 			fprintf(out, "%s%s=", i ? " " : "",
 				catalog_key_name(keys[i]));
 		const char *v = g->key[keys[i]];
-		md_cstr(out, v ? v : no_value(keys[i]));
+		md_cstr(out, v ? v : report_no_value(keys[i]));
 	}
 	if (n == 0)
 		fputs("all events", out);
@@ -205,7 +200,7 @@ static void table_row(FILE *out, const struct th_report_ctx *c,
 	for (size_t i = 0; i < n; i++) {
 		fputc(' ', out);
 		const char *v = g->key[keys[i]];
-		md_cstr(out, v ? v : no_value(keys[i]));
+		md_cstr(out, v ? v : report_no_value(keys[i]));
 		fputs(" |", out);
 	}
 	if (!by_exception) {

@@ -125,12 +125,6 @@ static void put_clean(FILE *out, const char *p, size_t n, bool keep_tab)
 	free(clean);
 }
 
-/* What a key without a value is shown as. */
-static const char *no_value(enum th_key k)
-{
-	return k == TH_KEY_EXCEPTION ? "(none)" : "(unknown)";
-}
-
 static uint64_t total_lines(const struct th_run *run)
 {
 	uint64_t lines = 0;
@@ -258,7 +252,7 @@ static char *cell(const struct th_report_ctx *c, const struct column *col,
 	case COL_SEVERITY: return xstrdup(report_severity_name(g->severity));
 	case COL_KEY:
 		if (g->key[col->key] == NULL)
-			return xstrdup(no_value(col->key));
+			return xstrdup(report_no_value(col->key));
 		buf_clean(&b, g->key[col->key]);
 		return buf_take(&b);
 	case COL_EXCEPTIONS: return exceptions_cell(g);
@@ -606,7 +600,7 @@ static void put_title(FILE *out, const struct th_agg *agg,
 			fprintf(out, "%s%s=", i ? " " : "",
 				catalog_key_name(keys[i]));
 		if (v == NULL)
-			fputs(no_value(keys[i]), out);
+			fputs(report_no_value(keys[i]), out);
 		else
 			put_clean(out, v, strlen(v), false);
 	}

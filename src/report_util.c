@@ -30,6 +30,11 @@ size_t report_event_text(const struct th_event *ev, struct th_buf *b)
 	return n;
 }
 
+const char *report_no_value(enum th_key k)
+{
+	return k == TH_KEY_EXCEPTION ? "(none)" : "(unknown)";
+}
+
 void report_put_count(FILE *out, uint64_t n, const char *one, const char *many)
 {
 	fprintf(out, "%" PRIu64 " %s", n, n == 1 ? one : many);

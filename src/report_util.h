@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "event.h"
 #include "text.h"
 #include "th.h"
@@ -24,6 +25,10 @@ const char *report_severity_name(enum th_severity s);
 /* The event's text (event_text) in B, replacing what B held; B grows to
  * the largest event it is given. Returns B->n. */
 size_t report_event_text(const struct th_event *ev, struct th_buf *b);
+
+/* What a group key without a value is shown as: "(none)" for the
+ * exception, "(unknown)" for the others. */
+const char *report_no_value(enum th_key k);
 
 /* "1 event", "2 events": N and ONE or MANY. */
 void report_put_count(FILE *out, uint64_t n, const char *one, const char *many);
