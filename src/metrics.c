@@ -31,7 +31,7 @@ void metrics_fini(struct th_metrics *m)
 
 void metrics_add_group(struct th_metrics *m, char *const *vals, uint64_t events)
 {
-	m->groups = xrealloc(m->groups, (m->n_groups + 1) * sizeof *m->groups);
+	XGROW(m->groups, m->groups_cap, m->n_groups + 1, 16);
 	struct th_metrics_group *g = &m->groups[m->n_groups++];
 	memset(g, 0, sizeof *g);
 	for (size_t k = 0; k < m->n_keys; k++)
@@ -48,7 +48,7 @@ void metrics_add_rule(struct th_metrics *m, const char *rule,
 			m->rules[i].events += events;
 			return;
 		}
-	m->rules = xrealloc(m->rules, (m->n_rules + 1) * sizeof *m->rules);
+	XGROW(m->rules, m->rules_cap, m->n_rules + 1, 16);
 	m->rules[m->n_rules++] = (struct th_metrics_rule){
 	    .rule = xstrdup(rule),
 	    .severity = severity,
@@ -58,7 +58,7 @@ void metrics_add_rule(struct th_metrics *m, const char *rule,
 
 void metrics_add_label(struct th_metrics *m, const char *name_value)
 {
-	m->labels = xrealloc(m->labels, (m->n_labels + 1) * sizeof *m->labels);
+	XGROW(m->labels, m->labels_cap, m->n_labels + 1, 4);
 	m->labels[m->n_labels++] = xstrdup(name_value);
 }
 

@@ -30,17 +30,17 @@ struct th_metrics {
 	size_t n_keys;
 	struct th_metrics_group *groups; /* their own series, at most
 					    TH_METRICS_GROUP_SERIES */
-	size_t n_groups;
+	size_t n_groups, groups_cap;
 	uint64_t other_events; /* the rest of the groups' events */
 	struct th_metrics_rule *rules;
-	size_t n_rules;
+	size_t n_rules, rules_cap;
 	uint64_t inputs, input_errors, read_bytes;
 	bool counted;	     /* false: the run failed before it counted
 				anything; only the last_run gauges */
 	bool has_new_groups; /* a --state run: new_groups is known */
 	uint64_t new_groups;
 	char **labels; /* --metrics-label "NAME=VALUE", on every series */
-	size_t n_labels;
+	size_t n_labels, labels_cap;
 	int64_t timestamp; /* the run's end, seconds since 1970 */
 	bool success;	   /* the run read every input and wrote its
 			      report and state */
