@@ -40,14 +40,10 @@ struct group {
 	size_t size; /* bytes it took when last measured (group_size) */
 };
 
-/* A spilled run and its level: how many merges made it. A run taken
- * from a range's aggregate (agg_merge) has its lines of input
- * SHIFT_INPUT shifted by LINE_BASE as it is read. */
+/* A spilled run and its level: how many merges made it. */
 struct level_run {
 	struct th_spill_run *run;
 	unsigned level;
-	size_t shift_input;
-	uint64_t line_base; /* 0: none */
 };
 
 /* A set of runs kept in levels (see the top of this file). */
@@ -773,8 +769,6 @@ static struct group *group_decode(const struct th_agg *a, const void *p,
 
 static void runs_push(struct runs *rs, struct th_spill_run *run,
 		      unsigned level);
-static void runs_settle(struct th_agg *a, struct runs *rs, bool by_key);
-
 void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 	       uint64_t line_base)
 {
@@ -1272,13 +1266,6 @@ static void merge_parts(struct th_agg *a, const struct level_run *runs,
 	size_t len;
 	while (spill_merge_next(m, &p, &len)) {
 		struct group *g = group_decode(a, p, len);
-		const struct level_run *from = &runs[spill_merge_source(m)];
-		if (from->line_base > 0 &&
-		    g->first_input == from->shift_input) {
-			/* as agg_merge shifts a range's groups */
-			g->g.first.line += from->line_base;
-			g->g.last.line += from->line_base;
-		}
 		if (cur != NULL && group_key_cmp(a, &cur->g, &g->g) == 0) {
 			group_merge(a, cur, &g->g, g->first_input,
 				    g->last_input, 0);

@@ -231,13 +231,6 @@ bool spill_merge_next(struct th_spill_merge *m, const void **p, size_t *n)
 	return true;
 }
 
-size_t spill_merge_source(const struct th_spill_merge *m)
-{
-	if (!m->popped)
-		die("spill_merge_source: no record was given");
-	return m->heap[0].run;
-}
-
 void spill_merge_free(struct th_spill_merge *m)
 {
 	if (m == NULL)

@@ -67,10 +67,6 @@ struct th_spill_merge *spill_merge_new(struct th_spill_run **runs, size_t n,
 /* The next record of the merge (see spill_run_get). */
 bool spill_merge_next(struct th_spill_merge *m, const void **p, size_t *n);
 
-/* The index (in the runs given to spill_merge_new) of the run the record
- * spill_merge_next gave last came from. */
-size_t spill_merge_source(const struct th_spill_merge *m);
-
 /* Frees the merge (not its runs). NULL is a no-op. */
 void spill_merge_free(struct th_spill_merge *m);
 
