@@ -341,10 +341,9 @@ static bool parse_jobs(const char *s, size_t *out)
 static bool parse_bound(const char *opt, const char *s, bool *has,
 			struct th_time_bound *out)
 {
-	char why[256];
-	if (!isotime_parse_bound(s, (int64_t)time(NULL), out, why,
-				 sizeof why)) {
-		diag_error("--%s: %s", opt, why);
+	struct th_error err = {0};
+	if (!isotime_parse_bound(s, (int64_t)time(NULL), out, &err)) {
+		diag_error("--%s: %s", opt, err.message);
 		return false;
 	}
 	*has = true;

@@ -10,21 +10,6 @@
 
 static const char program[] = "tracehound";
 
-void th_error_set(struct th_error *e, const char *file, size_t line,
-		  size_t column, const char *fmt, ...)
-{
-	if (e == NULL || e->set)
-		return;
-	e->set = true;
-	snprintf(e->file, sizeof e->file, "%s", file ? file : "");
-	e->line = line;
-	e->column = column;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof e->message, fmt, ap);
-	va_end(ap);
-}
-
 /* Writes S[0..N) to stderr cleaned as reports clean log text
  * (text_term_char, tabs kept): a file name, a rule-file line or a fleet
  * report's id cannot act on the terminal or on a mail reader, nor
@@ -151,6 +136,17 @@ void diag_report(const struct th_error *e)
 	if (e->column > 0 &&
 	    read_source_line(e->file, e->line, text, sizeof text))
 		print_caret(text, e->column);
+}
+
+void diag_file(const char *kind, const struct th_error *e)
+{
+	fprintf(stderr, "%s: %s", program, kind);
+	if (e->file[0] != '\0') {
+		put_clean(e->file, strlen(e->file));
+		fputs(": ", stderr);
+	}
+	put_clean(e->message, strlen(e->message));
+	fputc('\n', stderr);
 }
 
 noreturn void die(const char *fmt, ...)

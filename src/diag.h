@@ -1,6 +1,6 @@
 /* diag.h - the only writer to stderr.
  *
- * Owns:        nothing but what a struct th_error holds.
+ * Owns:        nothing (struct th_error, the error shape, is error.h's).
  * Library code never prints: it fills a struct th_error and returns; the
  * caller hands it to diag_report(), which prints
  *   FILE:LINE:COLUMN: error: MESSAGE
@@ -15,20 +15,8 @@
 #include <stdarg.h>
 #include <stdnoreturn.h>
 
+#include "error.h"
 #include "th.h"
-
-struct th_error {
-	bool set;
-	char file[1024];
-	size_t line, column; /* 1-based; 0 when unknown */
-	char message[1024];
-};
-
-/* Records the first error only: a later call on a set error is ignored, so
- * the message the user sees is the first thing that went wrong. */
-void th_error_set(struct th_error *e, const char *file, size_t line,
-		  size_t column, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
 
 /* "tracehound: " + message, for bad options and inputs. Every message is
  * cleaned as reports clean log text (text.h: a file name, a rule-file
@@ -44,6 +32,12 @@ void diag_more(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* file:line:column, the line itself and a caret (see above). */
 void diag_report(const struct th_error *e);
+
+/* An error about a whole file (an input, the state, the metrics file), as
+ * grep says it: "tracehound: FILE: MESSAGE", or "tracehound: MESSAGE"
+ * when E names no file. KIND is "" for an error, "warning: " or "note: ".
+ * Cleaned like diag_error. */
+void diag_file(const char *kind, const struct th_error *e);
 
 /* Out of memory or a broken invariant: print and abort. */
 noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -89,22 +89,23 @@ static void follow_back(const struct th_follow *fo, struct follower *f)
 /* Opens F's path from its start. False when it cannot be now: stdin
  * with nothing to read yet (opening would wait for a byte), something
  * else than a file at the path (told once), or a file that cannot be
- * opened (ERR says why; "" for stdin and the others). */
+ * opened (ERR, when not NULL, says why; left unset for stdin and the
+ * others). */
 static bool follow_open(const struct th_follow *fo, struct follower *f,
-			char *err, size_t err_size)
+			struct th_error *err)
 {
-	err[0] = '\0';
 	if (strcmp(f->path, "-") == 0) {
 		struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
 		if (poll(&pfd, 1, 0) <= 0)
 			return false;
 	}
 	bool not_file;
-	f->in = input_open_file(f->path, &not_file, err, err_size);
-	if (f->in == NULL && not_file) {
-		follow_elsewhere(fo, f, err);
-		err[0] = '\0';
-	}
+	struct th_error why = {0};
+	f->in = input_open_file(f->path, &not_file, &why);
+	if (f->in == NULL && not_file)
+		follow_elsewhere(fo, f, why.message);
+	else if (f->in == NULL && err != NULL)
+		*err = why;
 	if (f->in == NULL)
 		return false;
 	follow_back(fo, f);
@@ -210,8 +211,7 @@ static bool follow_replaced(const struct th_follow *fo, struct follower *f)
 static bool follow_step(const struct th_follow *fo, struct follower *f,
 			uint64_t now)
 {
-	char err[256];
-	if (f->in == NULL && !follow_open(fo, f, err, sizeof err))
+	if (f->in == NULL && !follow_open(fo, f, NULL))
 		return false; /* stdin not ready, or a path not (back) there */
 	if (f->waiting) {
 		f->waiting = false;
@@ -249,7 +249,7 @@ static bool follow_step(const struct th_follow *fo, struct follower *f,
 static void follow_start(const struct th_follow *fo, struct follower *f,
 			 const char *path, uint64_t now)
 {
-	char err[256];
+	struct th_error err = {0};
 	struct stat st;
 	*f = (struct follower){.path = path,
 			       .input = run_add_input(fo->setup.run, path),
@@ -264,8 +264,8 @@ static void follow_start(const struct th_follow *fo, struct follower *f,
 		f->waiting = true;
 		run_notify(&fo->notify, TH_NOTICE_NOTE, path,
 			   "does not exist yet: waiting for it to appear");
-	} else if (!follow_open(fo, f, err, sizeof err) && err[0] != '\0') {
-		follow_fail(fo, f, err);
+	} else if (!follow_open(fo, f, &err) && err.set) {
+		follow_fail(fo, f, err.message);
 	}
 }
 

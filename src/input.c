@@ -20,6 +20,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "diag.h"
+
 /* Compressed bytes read from the descriptor at a time. It bounds only the
  * read() size of compressed inputs, not the length of any line. */
 #define INPUT_RAW_SIZE (64 * 1024)
@@ -54,24 +56,6 @@ struct th_input {
 	size_t raw_len, raw_pos; /* raw[raw_pos..raw_len) is not decoded */
 	struct th_codec *codec;	 /* NULL if plain */
 };
-
-/* Returns SIZE zeroed bytes; aborts when memory is exhausted. */
-static void *input_xcalloc(size_t size)
-{
-	void *p = calloc(1, size);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-/* Returns a heap copy of S; aborts when memory is exhausted. */
-static char *input_xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-
-	return memcpy(input_xcalloc(n), s, n);
-}
 
 /* Records an error and returns ST. Every later input_read returns ST again:
  * a damaged decoder cannot resume and a failed descriptor rarely recovers. */
@@ -152,7 +136,7 @@ static void input_start_decoder(struct th_input *in)
 			   codec_name(in->compression));
 		return;
 	}
-	in->raw = input_xcalloc(INPUT_RAW_SIZE);
+	in->raw = xcalloc(1, INPUT_RAW_SIZE);
 	memcpy(in->raw, in->peek, in->peek_len);
 	in->raw_len = in->peek_len;
 	in->codec = codec_new(in->compression);
@@ -181,10 +165,10 @@ static void input_check_fd(struct th_input *in)
  * kept and returned by the first input_read. Aborts on out-of-memory. */
 struct th_input *input_from_fd(int fd, const char *name)
 {
-	struct th_input *in = input_xcalloc(sizeof *in);
+	struct th_input *in = xcalloc(1, sizeof *in);
 
 	in->fd = fd;
-	in->name = input_xstrdup(name);
+	in->name = xstrdup(name);
 	input_check_fd(in);
 	if (in->failed == TH_OK)
 		input_peek(in);
@@ -209,22 +193,20 @@ static void input_note_mappable(struct th_input *in)
 
 /* IN, or NULL with the reason in ERR (IN closed) when opening it failed:
  * the end of every way of opening an input. */
-static struct th_input *input_opened(struct th_input *in, char *err,
-				     size_t err_size)
+static struct th_input *input_opened(struct th_input *in, struct th_error *err)
 {
 	if (in->failed == TH_OK)
 		return in;
-	if (err_size > 0)
-		snprintf(err, err_size, "%s", in->err);
+	th_error_set(err, in->name, 0, 0, "%s", in->err);
 	input_close(in);
 	return NULL;
 }
 
 /* Stdin as an input (never closed); NULL with the reason in ERR when
  * peeking failed. */
-static struct th_input *input_adopt_stdin(char *err, size_t err_size)
+static struct th_input *input_adopt_stdin(struct th_error *err)
 {
-	return input_opened(input_from_fd(STDIN_FILENO, "-"), err, err_size);
+	return input_opened(input_from_fd(STDIN_FILENO, "-"), err);
 }
 
 /* What the descriptor of a named input is; *WHAT names anything but a
@@ -301,26 +283,25 @@ static void input_wait_writer(int fd)
 
 /* Wraps descriptor FD of PATH (opened by path: closed by input_close);
  * NULL with the reason in ERR when peeking failed. */
-static struct th_input *input_adopt(int fd, const char *path, char *err,
-				    size_t err_size)
+static struct th_input *input_adopt(int fd, const char *path,
+				    struct th_error *err)
 {
 	struct th_input *in = input_from_fd(fd, path);
 	in->owns_fd = true;
 	input_note_mappable(in);
-	return input_opened(in, err, err_size);
+	return input_opened(in, err);
 }
 
-struct th_input *input_open(const char *path, char *err, size_t err_size)
+struct th_input *input_open(const char *path, struct th_error *err)
 {
 	if (strcmp(path, "-") == 0)
-		return input_adopt_stdin(err, err_size);
+		return input_adopt_stdin(err);
 	/* O_NONBLOCK: a FIFO's open would wait for a writer, where poll
 	 * can (the same wait, said once) */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		if (err_size > 0)
-			snprintf(err, err_size, "%s", strerror(errno));
+		th_error_set(err, path, 0, 0, "%s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return NULL;
@@ -329,28 +310,35 @@ struct th_input *input_open(const char *path, char *err, size_t err_size)
 		input_wait_writer(fd);
 	else
 		input_set_blocking(fd);
-	return input_adopt(fd, path, err, err_size);
+	return input_adopt(fd, path, err);
 }
 
-struct th_input *input_open_file(const char *path, bool *not_file, char *err,
-				 size_t err_size)
+/* Why named PATH was not opened: something else than a file there
+ * (KIND TH_INPUT_OTHER, WHAT naming it), or errno's reason. */
+static void input_refused(const char *path, enum th_input_kind kind,
+			  const char *what, struct th_error *err)
+{
+	if (kind == TH_INPUT_OTHER)
+		th_error_set(err, path, 0, 0, "not a regular file (%s)", what);
+	else
+		th_error_set(err, path, 0, 0, "%s", strerror(errno));
+}
+
+struct th_input *input_open_file(const char *path, bool *not_file,
+				 struct th_error *err)
 {
 	*not_file = false;
 	if (strcmp(path, "-") == 0)
-		return input_adopt_stdin(err, err_size);
+		return input_adopt_stdin(err);
 	enum th_input_kind kind;
 	const char *what;
 	int fd = input_open_named(path, &kind, &what);
 	if (fd < 0) {
 		*not_file = kind == TH_INPUT_OTHER;
-		if (err_size > 0 && *not_file)
-			snprintf(err, err_size, "not a regular file (%s)",
-				 what);
-		else if (err_size > 0)
-			snprintf(err, err_size, "%s", strerror(errno));
+		input_refused(path, kind, what, err);
 		return NULL;
 	}
-	return input_adopt(fd, path, err, err_size);
+	return input_adopt(fd, path, err);
 }
 
 /* Replays the peeked bytes, then reads the descriptor directly into BUF.
@@ -421,7 +409,7 @@ static enum th_status input_read_compressed(struct th_input *in, char *buf,
 
 /* See input.h. CAP must be positive. */
 struct th_input *input_open_range(const char *path, uint64_t start,
-				  uint64_t end, char *err, size_t err_size)
+				  uint64_t end, struct th_error *err)
 {
 	enum th_input_kind kind;
 	const char *what;
@@ -432,19 +420,15 @@ struct th_input *input_open_range(const char *path, uint64_t start,
 		kind = TH_INPUT_OTHER;
 	}
 	if (fd < 0 || lseek(fd, (off_t)start, SEEK_SET) < 0) {
-		if (err_size > 0 && kind == TH_INPUT_OTHER)
-			snprintf(err, err_size, "not a regular file (%s)",
-				 what);
-		else if (err_size > 0)
-			snprintf(err, err_size, "%s", strerror(errno));
+		input_refused(path, kind, what, err);
 		if (fd >= 0)
 			close(fd);
 		return NULL;
 	}
-	struct th_input *in = input_xcalloc(sizeof *in);
+	struct th_input *in = xcalloc(1, sizeof *in);
 	in->fd = fd;
 	in->owns_fd = true;
-	in->name = input_xstrdup(path);
+	in->name = xstrdup(path);
 	in->ranged = true;
 	in->left = end - start;
 	in->mappable = true;

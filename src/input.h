@@ -18,6 +18,7 @@
 #define TH_INPUT_H
 
 #include "codec.h"
+#include "error.h"
 #include "th.h"
 
 struct th_input;
@@ -29,12 +30,12 @@ struct th_input;
 enum th_compression input_sniff(const unsigned char *p, size_t n);
 
 /* Opens PATH ("-" is stdin). On failure returns NULL, leaves nothing open
- * and writes a message (e.g. "No such file or directory", "Is a directory",
- * "lz4 compressed data cannot be read ...") into ERR, of size ERR_SIZE.
+ * and fills ERR: the file PATH, a message such as "No such file or
+ * directory", "Is a directory", "lz4 compressed data cannot be read ...".
  * A FIFO is read as cat reads one: opening waits for its writer (and its
  * first byte, like any pipe); one nobody writes to waits for ever.
  * Aborts on out-of-memory. */
-struct th_input *input_open(const char *path, char *err, size_t err_size);
+struct th_input *input_open(const char *path, struct th_error *err);
 
 /* What a named input is, for --follow and --state: they read regular
  * files, and pipes handed over, but nothing that could make them wait
@@ -59,8 +60,8 @@ int input_open_named(const char *path, enum th_input_kind *kind,
 /* input_open for --follow and --state: "-" is stdin; a path is opened by
  * input_open_named. Something else there is refused: NULL, *NOT_FILE
  * set and "not a regular file (a FIFO)" in ERR. */
-struct th_input *input_open_file(const char *path, bool *not_file, char *err,
-				 size_t err_size);
+struct th_input *input_open_file(const char *path, bool *not_file,
+				 struct th_error *err);
 
 /* Opens an already open descriptor (not closed by input_close); NAME is what
  * reports call it (copied). Used for stdin and by tests (pipes, memfds).
@@ -73,7 +74,7 @@ struct th_input *input_from_fd(int fd, const char *name);
  * Anything but a regular file there now is refused ("not a regular file
  * (a FIFO)" in ERR), never waited on. */
 struct th_input *input_open_range(const char *path, uint64_t start,
-				  uint64_t end, char *err, size_t err_size);
+				  uint64_t end, struct th_error *err);
 
 /* Reads up to CAP (> 0) decompressed bytes into BUF and stores their number
  * in *GOT. Returns TH_OK with *GOT > 0, TH_EOF with *GOT == 0 at the end, or

@@ -579,24 +579,26 @@ static bool parse_absolute(const char *arg, struct th_time *t)
 }
 
 bool isotime_parse_bound(const char *arg, int64_t now,
-			 struct th_time_bound *out, char *why, size_t why_n)
+			 struct th_time_bound *out, struct th_error *err)
 {
 	struct th_time t;
 	int64_t ago;
 	if (parse_absolute(arg, &t)) {
 		if (!isotime_instant(&t, &out->utc)) {
-			snprintf(why, why_n, "'%s' is not a time", arg);
+			th_error_set(err, NULL, 0, 0, "'%s' is not a time",
+				     arg);
 			return false;
 		}
 		out->local = out->utc;
 		return true;
 	}
 	if (!parse_duration(arg, &ago)) {
-		snprintf(why, why_n,
-			 "'%s' is neither an ISO 8601 time (2024-05-01T10:00, "
-			 "2024-05-01 10:00:00+02:00) nor a time before now "
-			 "(90s, 30m, 2h, 1d, 1w, 1h30m)",
-			 arg);
+		th_error_set(
+		    err, NULL, 0, 0,
+		    "'%s' is neither an ISO 8601 time (2024-05-01T10:00, "
+		    "2024-05-01 10:00:00+02:00) nor a time before now "
+		    "(90s, 30m, 2h, 1d, 1w, 1h30m)",
+		    arg);
 		return false;
 	}
 	time_t then = (time_t)(now - ago);

@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "error.h"
 #include "th.h"
 #include "th_limits.h"
 
@@ -146,9 +147,9 @@ struct th_time_bound {
  * accept it ("2024-05-01 10:00", "2024-05-01T10:00:01.5+02:00", "...Z"),
  * a date alone (its midnight), or a duration before NOW (seconds since the
  * epoch): a sequence of NUMBER UNIT with units s, m, h, d, w. Returns
- * false with a message in WHY when ARG is none of these. */
+ * false with a message in ERR (no file) when ARG is none of these. */
 bool isotime_parse_bound(const char *arg, int64_t now,
-			 struct th_time_bound *out, char *why, size_t why_n);
+			 struct th_time_bound *out, struct th_error *err);
 
 /* Orders time T against bound B: <0, 0, >0. Returns false when T has no
  * instant (no time, or fields that place it nowhere). */

@@ -234,18 +234,18 @@ static void pause_at(void *ctx, const char *point)
 /* --state FILE: loaded and locked; NULL (named on stderr) on failure. */
 static struct th_state *open_state(const struct th_options *o)
 {
-	char err[1200];
+	struct th_error err = {0};
 	struct th_state_options so;
 	state_options_init(&so);
 	so.lock_wait = o->knobs.lock_wait;
 	so.at_point = pause_at;
 	so.ctx = (void *)o;
-	struct th_state *st = state_open(o->state, o->group_by, o->n_group_by,
-					 &so, err, sizeof err);
+	struct th_state *st =
+	    state_open(o->state, o->group_by, o->n_group_by, &so, &err);
 	if (st == NULL)
-		diag_error("%s", err);
-	else if (state_warning(st)[0] != '\0')
-		diag_warn("%s", state_warning(st));
+		diag_file("", &err);
+	else if (state_warning(st)->set)
+		diag_file("warning: ", state_warning(st));
 	pause_at((void *)o, "after-lock");
 	return st;
 }
@@ -273,11 +273,11 @@ static int mark_new_groups(const struct th_options *o, struct th_state *st,
  * committed. False (named on stderr) when the state cannot be written. */
 static bool save_state(const struct th_options *o, struct th_state *st)
 {
-	char err[1200];
+	struct th_error err = {0};
 	pause_at((void *)o, "after-report");
-	if (state_save(st, err, sizeof err))
+	if (state_save(st, &err))
 		return true;
-	diag_error("%s", err);
+	diag_file("", &err);
 	return false;
 }
 
@@ -286,12 +286,12 @@ static bool save_state(const struct th_options *o, struct th_state *st)
 static bool write_metrics(const struct th_options *o, struct th_metrics *m,
 			  bool success)
 {
-	char err[1200];
+	struct th_error err = {0};
 	m->timestamp = (int64_t)time(NULL);
 	m->success = success;
-	if (report_metrics_write(o->metrics, m, err, sizeof err))
+	if (report_metrics_write(o->metrics, m, &err))
 		return true;
-	diag_error("%s", err);
+	diag_file("", &err);
 	return false;
 }
 
@@ -365,12 +365,10 @@ static void scan_inputs(const struct th_options *o, struct th_scanner *scanner,
 static void tell(void *ctx, const struct th_error *e, enum th_notice kind)
 {
 	(void)ctx;
-	if (kind == TH_NOTICE_ERROR)
-		diag_error("%s: %s", e->file, e->message);
-	else if (kind == TH_NOTICE_WARNING)
-		diag_warn("%s: %s", e->file, e->message);
-	else
-		diag_note("%s: %s", e->file, e->message);
+	diag_file(kind == TH_NOTICE_ERROR     ? ""
+		  : kind == TH_NOTICE_WARNING ? "warning: "
+					      : "note: ",
+		  e);
 }
 
 /* TRACEHOUND_SPLIT_MIN (tests): how a file was cut, on stderr, so that a

@@ -1010,12 +1010,9 @@ const struct th_run *merge_run(struct th_merge *m)
 static char *read_whole(const char *path, size_t *len, bool *plain,
 			struct th_error *err)
 {
-	char why[256];
-	struct th_input *in = input_open(path, why, sizeof why);
-	if (in == NULL) {
-		th_error_set(err, path, 0, 0, "%s", why);
+	struct th_input *in = input_open(path, err);
+	if (in == NULL)
 		return NULL;
-	}
 	*plain = strcmp(path, "-") != 0 &&
 		 input_compression(in) == TH_COMPRESSION_NONE;
 	size_t cap = 64 * 1024, got;

@@ -303,7 +303,7 @@ static bool fill_temp(int fd, const struct th_metrics *m)
 }
 
 bool report_metrics_write(const char *path, const struct th_metrics *m,
-			  char *err, size_t err_size)
+			  struct th_error *err)
 {
 	size_t n = strlen(path) + 16;
 	char *tmp = xmalloc(n);
@@ -312,8 +312,8 @@ bool report_metrics_write(const char *path, const struct th_metrics *m,
 	bool made = fd >= 0;
 	bool ok = made && fill_temp(fd, m) && rename(tmp, path) == 0;
 	if (!ok) {
-		snprintf(err, err_size, "%s: cannot write the metrics: %s",
-			 path, strerror(errno));
+		th_error_set(err, path, 0, 0, "cannot write the metrics: %s",
+			     strerror(errno));
 		if (made)
 			unlink(tmp);
 	} else {

@@ -52,8 +52,8 @@ bool report_metrics_print(FILE *out, const struct th_metrics *m);
 /* Writes M to PATH atomically: a temp file beside it (PATH.tmp.XXXXXX,
  * which the textfile collector ignores), readable by all (node_exporter
  * runs as another user), synced, renamed over PATH, the directory
- * synced. False with a message in ERR; PATH is then as it was. */
+ * synced. False with ERR filled (PATH, why); PATH is then as it was. */
 bool report_metrics_write(const char *path, const struct th_metrics *m,
-			  char *err, size_t err_size);
+			  struct th_error *err);
 
 #endif

@@ -315,10 +315,10 @@ bool rulestest_path(struct th_rulestest *t, const char *path)
 {
 	size_t index = run_add_input(&t->run, path);
 	const char *name = t->run.inputs[index].name;
-	char err[256];
-	struct th_input *in = input_open(path, err, sizeof err);
+	struct th_error err = {0};
+	struct th_input *in = input_open(path, &err);
 	if (in == NULL) {
-		input_failed(t, index, err);
+		input_failed(t, index, err.message);
 		return false;
 	}
 	fprintf(t->out, "%s==> ", t->pal.bold);

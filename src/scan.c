@@ -133,21 +133,19 @@ static void lane_free(struct lane *ln)
 }
 
 /* Opens what item IT reads; NULL with the reason in ERR. */
-static struct th_input *open_item(const struct item *it, char *err,
-				  size_t err_size)
+static struct th_input *open_item(const struct item *it, struct th_error *err)
 {
 	if (it->ranged)
-		return input_open_range(it->path, it->start, it->end, err,
-					err_size);
+		return input_open_range(it->path, it->start, it->end, err);
 	bool not_file;
 	/* --state reads files only: one swapped for a FIFO since its plan
 	 * must not hang the run while it holds the lock */
-	struct th_input *in =
-	    it->stated ? input_open_file(it->path, &not_file, err, err_size)
-		       : input_open(it->path, err, err_size);
+	struct th_input *in = it->stated
+				  ? input_open_file(it->path, &not_file, err)
+				  : input_open(it->path, err);
 	if (in != NULL && it->compressed && it->start > 0 &&
 	    input_skip(in, it->start) == TH_ERR_IO) {
-		snprintf(err, err_size, "%s", input_error(in));
+		th_error_set(err, it->path, 0, 0, "%s", input_error(in));
 		input_close(in);
 		return NULL;
 	}
@@ -178,10 +176,10 @@ static void end_stated(struct th_pipeline *p, long settle_seconds,
 static void scan_item(struct lane *ln, struct item *it, const char *name)
 {
 	struct th_pipeline *p = ln->p;
-	char err[256];
-	struct th_input *in = open_item(it, err, sizeof err);
+	struct th_error err = {0};
+	struct th_input *in = open_item(it, &err);
 	if (in == NULL) {
-		it->error = xstrdup(err);
+		it->error = xstrdup(err.message);
 		return;
 	}
 	if (ln->opt->no_mmap)

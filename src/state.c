@@ -48,9 +48,9 @@ struct th_state {
 	int lock_fd;
 	struct file_entry *files;
 	size_t n_files, cap_files;
-	json_t *other_groups; /* lists of other --group-by signatures */
-	char warning[512];    /* said once opened; "" for nothing */
-	char signature[128];  /* "rule,coroutine" */
+	json_t *other_groups;	 /* lists of other --group-by signatures */
+	struct th_error warning; /* said once opened; unset for nothing */
+	char signature[128];	 /* "rule,coroutine" */
 	size_t n_keys;
 	enum th_key keys[TH_KEY_COUNT];
 	struct group_entry *groups; /* sorted by hash */
@@ -315,33 +315,29 @@ static bool load_doc(struct th_state *st, json_t *doc, char *where,
  * caller. Returns the descriptor, or -1 with errno (ENOENT: none there)
  * and, but for ENOENT, a message in ERR that names PATH and never its
  * content. */
-static int open_own(const char *path, int flags, char *err, size_t err_size)
+static int open_own(const char *path, int flags, struct th_error *err)
 {
 	int fd = open(
 	    path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
 	if (fd < 0) {
 		int saved = errno;
 		if (saved == ELOOP)
-			snprintf(
-			    err, err_size,
-			    "%s: a symbolic link; refusing to follow it "
-			    "(remove it, and keep the state in a directory "
-			    "only you can write)",
-			    path);
+			th_error_set(err, path, 0, 0,
+				     "a symbolic link; refusing to follow it "
+				     "(remove it, and keep the state in a "
+				     "directory only you can write)");
 		else if (saved != ENOENT)
-			snprintf(err, err_size, "%s: %s", path,
-				 strerror(saved));
+			th_error_set(err, path, 0, 0, "%s", strerror(saved));
 		errno = saved;
 		return -1;
 	}
 	struct stat sb;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    sb.st_uid != geteuid()) {
-		snprintf(err, err_size,
-			 "%s: not a regular file of yours; refusing it "
-			 "(remove it, and keep the state in a directory only "
-			 "you can write)",
-			 path);
+		th_error_set(err, path, 0, 0,
+			     "not a regular file of yours; refusing it (remove "
+			     "it, and keep the state in a directory only you "
+			     "can write)");
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -354,7 +350,7 @@ static int open_own(const char *path, int flags, char *err, size_t err_size)
  * Such a directory is refused unless sticky (like /tmp: there the files
  * are checked to be ours, and a warning says the place is wrong).
  * False with a message in ERR when refused. */
-static bool check_dir(struct th_state *st, char *err, size_t err_size)
+static bool check_dir(struct th_state *st, struct th_error *err)
 {
 	char *dcopy = xstrdup(st->path);
 	const char *dir = dirname(dcopy);
@@ -363,28 +359,21 @@ static bool check_dir(struct th_state *st, char *err, size_t err_size)
 	if (stat(dir, &sb) == 0 &&
 	    ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
 	     (sb.st_uid != geteuid() && sb.st_uid != 0))) {
-		if ((sb.st_mode & S_ISVTX) == 0) {
-			snprintf(err, err_size,
-				 "%s: other users can write its directory %s; "
-				 "keep the state where only you can (such as "
-				 "/var/lib/tracehound/)",
-				 st->path, dir);
-			ok = false;
-		} else
-			snprintf(st->warning, sizeof st->warning,
-				 "%s: other users can write its directory %s; "
-				 "keep the state where only you can (such as "
-				 "/var/lib/tracehound/)",
-				 st->path, dir);
+		ok = (sb.st_mode & S_ISVTX) != 0;
+		th_error_set(ok ? &st->warning : err, st->path, 0, 0,
+			     "other users can write its directory %s; keep "
+			     "the state where only you can (such as "
+			     "/var/lib/tracehound/)",
+			     dir);
 	}
 	free(dcopy);
 	return ok;
 }
 
-static bool load(struct th_state *st, char *err, size_t err_size)
+static bool load(struct th_state *st, struct th_error *err)
 {
 	json_error_t je;
-	int fd = open_own(st->path, O_RDONLY, err, err_size);
+	int fd = open_own(st->path, O_RDONLY, err);
 	if (fd < 0)
 		return errno == ENOENT; /* ENOENT: the first run */
 	FILE *f = fdopen(fd, "rb");
@@ -394,41 +383,40 @@ static bool load(struct th_state *st, char *err, size_t err_size)
 	fclose(f);
 	/* Only where: jansson's text quotes the file's content. */
 	if (doc == NULL) {
-		snprintf(err, err_size,
-			 "%s: not a readable state file (invalid JSON at "
-			 "line %d); move it away to start afresh",
-			 st->path, je.line);
+		th_error_set(err, st->path, 0, 0,
+			     "not a readable state file (invalid JSON at line "
+			     "%d); move it away to start afresh",
+			     je.line);
 		return false;
 	}
 	char where[96] = "";
 	bool ok = json_is_object(doc) && load_doc(st, doc, where, sizeof where);
 	json_decref(doc);
 	if (!ok && where[0] != '\0')
-		snprintf(err, err_size,
-			 "%s: a damaged state file (at %s); move it away to "
-			 "start afresh",
-			 st->path, where);
+		th_error_set(err, st->path, 0, 0,
+			     "a damaged state file (at %s); move it away to "
+			     "start afresh",
+			     where);
 	else if (!ok)
-		snprintf(err, err_size,
-			 "%s: not a %s state file, or a damaged one; move "
-			 "it away to start afresh",
-			 st->path, schema);
+		th_error_set(err, st->path, 0, 0,
+			     "not a %s state file, or a damaged one; move it "
+			     "away to start afresh",
+			     schema);
 	return ok;
 }
 
 /* ---- locking ------------------------------------------------------------ */
 
 /* Takes PATH.lock, waiting a little for another run to finish. */
-static bool take_lock(struct th_state *st, char *err, size_t err_size)
+static bool take_lock(struct th_state *st, struct th_error *err)
 {
 	size_t n = strlen(st->path) + 6;
 	char *lock = xmalloc(n);
 	snprintf(lock, n, "%s.lock", st->path);
-	st->lock_fd = open_own(lock, O_RDWR | O_CREAT, err, err_size);
+	st->lock_fd = open_own(lock, O_RDWR | O_CREAT, err);
 	if (st->lock_fd < 0) {
 		if (errno == ENOENT)
-			snprintf(err, err_size, "%s: %s", lock,
-				 strerror(errno));
+			th_error_set(err, lock, 0, 0, "%s", strerror(errno));
 		free(lock);
 		return false;
 	}
@@ -438,10 +426,10 @@ static bool take_lock(struct th_state *st, char *err, size_t err_size)
 		    st->opt.on_lock_busy != NULL)
 			st->opt.on_lock_busy(st->opt.ctx, lock);
 		if (errno != EWOULDBLOCK || waited >= limit) {
-			snprintf(err, err_size,
-				 "%s: locked by another tracehound run "
-				 "(waited %.0f s)",
-				 st->path, waited);
+			th_error_set(err, st->path, 0, 0,
+				     "locked by another tracehound run (waited "
+				     "%.0f s)",
+				     waited);
 			free(lock);
 			return false;
 		}
@@ -460,7 +448,7 @@ void state_options_init(struct th_state_options *o)
 
 struct th_state *state_open(const char *path, const enum th_key *group_by,
 			    size_t n_group_by, const struct th_state_options *o,
-			    char *err, size_t err_size)
+			    struct th_error *err)
 {
 	struct th_state *st = xcalloc(1, sizeof *st);
 	if (o != NULL)
@@ -481,17 +469,16 @@ struct th_state *state_open(const char *path, const enum th_key *group_by,
 	}
 	if (st->other_groups == NULL || st->other_others == NULL)
 		die("out of memory (JSON object)");
-	if (!check_dir(st, err, err_size) || !take_lock(st, err, err_size) ||
-	    !load(st, err, err_size)) {
+	if (!check_dir(st, err) || !take_lock(st, err) || !load(st, err)) {
 		state_free(st);
 		return NULL;
 	}
 	return st;
 }
 
-const char *state_warning(const struct th_state *st)
+const struct th_error *state_warning(const struct th_state *st)
 {
-	return st->warning;
+	return &st->warning;
 }
 
 void state_free(struct th_state *st)
@@ -585,9 +572,8 @@ void state_commit_file(struct th_state *st, const char *path,
 static bool fingerprint(const char *path, uint64_t n, uint64_t *fp,
 			uint64_t *got, bool *compressed)
 {
-	char err[160];
 	bool not_file;
-	struct th_input *in = input_open_file(path, &not_file, err, sizeof err);
+	struct th_input *in = input_open_file(path, &not_file, NULL);
 	if (in == NULL)
 		return false;
 	char buf[TH_STATE_FP_BYTES];
@@ -1303,7 +1289,7 @@ static bool write_all(int fd, const char *p, size_t n)
 /* Writes TEXT to a temp file beside the state, syncs it, renames it over
  * the state and syncs the directory. */
 static bool write_atomically(const struct th_state *st, const char *text,
-			     char *err, size_t err_size)
+			     struct th_error *err)
 {
 	size_t n = strlen(st->path) + 16;
 	char *tmp = xmalloc(n);
@@ -1323,8 +1309,8 @@ static bool write_atomically(const struct th_state *st, const char *text,
 		saved = errno;
 	}
 	if (!ok) {
-		snprintf(err, err_size, "%s: cannot write the state: %s",
-			 st->path, strerror(saved));
+		th_error_set(err, st->path, 0, 0, "cannot write the state: %s",
+			     strerror(saved));
 		if (fd >= 0)
 			unlink(tmp);
 	}
@@ -1339,7 +1325,7 @@ static bool write_atomically(const struct th_state *st, const char *text,
 	return ok;
 }
 
-bool state_save(struct th_state *st, char *err, size_t err_size)
+bool state_save(struct th_state *st, struct th_error *err)
 {
 	json_t *doc = json_pack("{s:s, s:o, s:o, s:o}", "schema", schema,
 				"files", files_json(st), "groups",
@@ -1353,7 +1339,7 @@ bool state_save(struct th_state *st, char *err, size_t err_size)
 	size_t len = strlen(text);
 	text = xrealloc(text, len + 2);
 	memcpy(text + len, "\n", 2);
-	bool ok = write_atomically(st, text, err, err_size);
+	bool ok = write_atomically(st, text, err);
 	free(text);
 	return ok;
 }

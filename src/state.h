@@ -102,6 +102,7 @@
 #define TH_STATE_H
 
 #include "agg.h"
+#include "error.h"
 #include "metrics.h"
 #include "th.h"
 
@@ -165,16 +166,17 @@ void state_options_init(struct th_state_options *o);
 
 /* Locks PATH (through PATH.lock, waiting up to O->lock_wait seconds) and
  * loads it; a missing PATH is a first run. GROUP_BY names the group lists
- * this run reads and adds to. O NULL: the defaults. Returns NULL with a
- * message in ERR on failure (nothing left open or locked). */
+ * this run reads and adds to. O NULL: the defaults. Returns NULL with ERR
+ * filled (the file at fault, why) on failure (nothing left open or
+ * locked). */
 struct th_state *state_open(const char *path, const enum th_key *group_by,
 			    size_t n_group_by, const struct th_state_options *o,
-			    char *err, size_t err_size);
+			    struct th_error *err);
 
 /* What state_open found wrong but not fatal (the state in a directory
- * other users can write, but sticky), for the caller to print; "" for
- * nothing. */
-const char *state_warning(const struct th_state *st);
+ * other users can write, but sticky), for the caller to print; unset
+ * (->set false) for nothing. */
+const struct th_error *state_warning(const struct th_state *st);
 
 /* Unlocks and frees; the file is left as it was unless state_save ran.
  * Accepts NULL. */
@@ -219,8 +221,8 @@ void state_count_run(struct th_state *st, struct th_agg *agg,
  * with the events counted in its series, and the rest. */
 void state_metrics(const struct th_state *st, struct th_metrics *m);
 
-/* Writes the state atomically. Returns false with a message in ERR; the
+/* Writes the state atomically. Returns false with ERR filled; the
  * old file is then untouched. */
-bool state_save(struct th_state *st, char *err, size_t err_size);
+bool state_save(struct th_state *st, struct th_error *err);
 
 #endif

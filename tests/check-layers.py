@@ -28,7 +28,7 @@ ALLOWED = {
     "cmd": ["base", "io", "rules", "stages", "agg", "report", "drive"],
 }
 LAYER = {
-    "th": "base", "th_limits": "base", "diag": "base", "event": "base",
+    "th": "base", "th_limits": "base", "error": "base", "diag": "base", "event": "base",
     "run": "base", "isotime": "base", "text": "base", "buf": "base", "suggest": "base",
     "input": "io", "codec": "io", "lines": "io",
     "catalog": "rules", "rules": "rules", "rules_load": "rules",

@@ -567,17 +567,18 @@ Test(input, an_unread_compression_fails_to_open_by_path)
 {
 	char path[] = "/tmp/test_input_XXXXXX";
 	int fd = mkstemp(path);
-	char err[128] = "";
+	struct th_error err = {0};
 
 	cr_assert(fd >= 0);
 	cr_assert(write(fd, "\x04\x22\x4d\x18\x64\x40", 6) == 6);
 	close(fd);
-	struct th_input *in = input_open(path, err, sizeof err);
+	struct th_input *in = input_open(path, &err);
 
 	unlink(path);
 	cr_assert_null(in);
-	cr_assert_str_eq(err, "lz4 compressed data cannot be read (only "
-			      "gzip, zstd, xz and bzip2 can)");
+	cr_assert_str_eq(err.message,
+			 "lz4 compressed data cannot be read (only "
+			 "gzip, zstd, xz and bzip2 can)");
 }
 
 Test(input, gzip_on_a_pipe_like_stdin_is_recognised)
@@ -603,14 +604,14 @@ Test(input, dash_reads_stdin_and_never_closes_it)
 	struct bytes text = BYTES_LIT("on stdin\n");
 	struct bytes zs = zstd_of(text);
 	int fd = pipe_of(zs);
-	char err[128] = "";
+	struct th_error err = {0};
 	struct bytes got;
 
 	cr_assert(dup2(fd, STDIN_FILENO) == STDIN_FILENO);
 	close(fd);
-	struct th_input *in = input_open("-", err, sizeof err);
+	struct th_input *in = input_open("-", &err);
 
-	cr_assert_not_null(in, "input_open(\"-\"): %s", err);
+	cr_assert_not_null(in, "input_open(\"-\"): %s", err.message);
 	cr_assert_str_eq(input_name(in), "-");
 	cr_assert_eq(input_compression(in), TH_COMPRESSION_ZSTD);
 	cr_assert_eq(read_all(in, 4096, &got), TH_EOF);
@@ -681,15 +682,15 @@ Test(input, regular_file_is_opened_by_path_and_recognised_by_content)
 	int fd = mkstemp(path);
 	struct bytes text = BYTES_LIT("named .txt but gzip\n");
 	struct bytes gz = gzip_of(text), got;
-	char err[128] = "";
+	struct th_error err = {0};
 
 	cr_assert(fd >= 0);
 	cr_assert(write(fd, gz.p, gz.n) == (ssize_t)gz.n);
 	close(fd);
-	struct th_input *in = input_open(path, err, sizeof err);
+	struct th_input *in = input_open(path, &err);
 
 	unlink(path);
-	cr_assert_not_null(in, "input_open(\"%s\"): %s", path, err);
+	cr_assert_not_null(in, "input_open(\"%s\"): %s", path, err.message);
 	cr_assert_str_eq(input_name(in), path);
 	cr_assert_eq(input_compression(in), TH_COMPRESSION_GZIP);
 	cr_assert_eq(read_all(in, 7, &got), TH_EOF);
@@ -703,19 +704,19 @@ Test(input, regular_file_is_opened_by_path_and_recognised_by_content)
 
 Test(input, nonexistent_path_fails_with_a_message)
 {
-	char err[128] = "";
+	struct th_error err = {0};
 
-	cr_assert_null(
-	    input_open("/nonexistent/tracehound.log", err, sizeof err));
-	cr_assert_str_eq(err, "No such file or directory");
+	cr_assert_null(input_open("/nonexistent/tracehound.log", &err));
+	cr_assert_str_eq(err.file, "/nonexistent/tracehound.log");
+	cr_assert_str_eq(err.message, "No such file or directory");
 }
 
 Test(input, directory_fails_with_is_a_directory)
 {
-	char err[128] = "";
+	struct th_error err = {0};
 
-	cr_assert_null(input_open("/tmp", err, sizeof err));
-	cr_assert_str_eq(err, "Is a directory");
+	cr_assert_null(input_open("/tmp", &err));
+	cr_assert_str_eq(err.message, "Is a directory");
 }
 
 Test(input, read_error_is_reported_with_its_reason)
@@ -742,7 +743,7 @@ Test(input, a_fifo_in_a_directory_is_told_without_waiting)
 	enum th_input_kind kind;
 	const char *what;
 	bool not_file;
-	char err[128] = "";
+	struct th_error err = {0};
 
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/f", dir);
@@ -750,11 +751,12 @@ Test(input, a_fifo_in_a_directory_is_told_without_waiting)
 	cr_assert_eq(input_open_named(path, &kind, &what), -1);
 	cr_assert_eq(kind, TH_INPUT_OTHER);
 	cr_assert_str_eq(what, "a FIFO");
-	cr_assert_null(input_open_file(path, &not_file, err, sizeof err));
+	cr_assert_null(input_open_file(path, &not_file, &err));
 	cr_assert(not_file);
-	cr_assert_str_eq(err, "not a regular file (a FIFO)");
-	cr_assert_null(input_open_range(path, 0, 10, err, sizeof err));
-	cr_assert_str_eq(err, "not a regular file (a FIFO)");
+	cr_assert_str_eq(err.message, "not a regular file (a FIFO)");
+	err = (struct th_error){0};
+	cr_assert_null(input_open_range(path, 0, 10, &err));
+	cr_assert_str_eq(err.message, "not a regular file (a FIFO)");
 	unlink(path);
 	rmdir(dir);
 }
@@ -776,7 +778,7 @@ Test(input, a_pipe_handed_over_is_read_as_one)
 	enum th_input_kind kind;
 	const char *what;
 	bool not_file;
-	char err[128] = "";
+	struct th_error err = {0};
 	size_t got;
 
 	cr_assert(pipe(p) == 0);
@@ -787,8 +789,8 @@ Test(input, a_pipe_handed_over_is_read_as_one)
 	close(fd);
 	cr_assert(write(p[1], "a\n", 2) == 2);
 	close(p[1]);
-	struct th_input *in = input_open_file(path, &not_file, err, sizeof err);
-	cr_assert_not_null(in, "%s", err);
+	struct th_input *in = input_open_file(path, &not_file, &err);
+	cr_assert_not_null(in, "%s", err.message);
 	cr_assert_eq(input_read(in, buf, sizeof buf, &got), TH_OK);
 	cr_assert_eq(got, 2);
 	input_close(in);

@@ -312,7 +312,7 @@ Test(isotime, format_is_the_inverse_of_parse)
 Test(isotime, absolute_bounds_with_and_without_zone)
 {
 	struct th_time_bound b;
-	char why[256];
+	struct th_error why = {0};
 	static const struct {
 		const char *arg;
 		int64_t sec;
@@ -327,9 +327,8 @@ Test(isotime, absolute_bounds_with_and_without_zone)
 	    {"2024-05-01T05:30:00-0430", MAY1_10H},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		cr_assert(
-		    isotime_parse_bound(cases[i].arg, 0, &b, why, sizeof why),
-		    "%s: %s", cases[i].arg, why);
+		cr_assert(isotime_parse_bound(cases[i].arg, 0, &b, &why),
+			  "%s: %s", cases[i].arg, why.message);
 		cr_expect_eq(b.utc.sec, cases[i].sec, "%s", cases[i].arg);
 		cr_expect_eq(b.local.sec, cases[i].sec, "%s", cases[i].arg);
 	}
@@ -339,7 +338,7 @@ Test(isotime, relative_bounds_count_back_from_now)
 {
 	utc();
 	struct th_time_bound b;
-	char why[256];
+	struct th_error why = {0};
 	static const struct {
 		const char *arg;
 		int64_t ago;
@@ -348,9 +347,8 @@ Test(isotime, relative_bounds_count_back_from_now)
 	    {"1w", 604800}, {"1h30m", 5400}, {"0s", 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		cr_assert(isotime_parse_bound(cases[i].arg, MAY1_10H, &b, why,
-					      sizeof why),
-			  "%s: %s", cases[i].arg, why);
+		cr_assert(isotime_parse_bound(cases[i].arg, MAY1_10H, &b, &why),
+			  "%s: %s", cases[i].arg, why.message);
 		cr_expect_eq(b.utc.sec, MAY1_10H - cases[i].ago, "%s",
 			     cases[i].arg);
 		cr_expect_eq(b.local.sec, b.utc.sec, "%s in UTC", cases[i].arg);
@@ -362,8 +360,8 @@ Test(isotime, relative_bounds_meet_zoneless_times_on_the_local_clock)
 	setenv("TZ", "EST5", 1); /* UTC-5, no summer time */
 	tzset();
 	struct th_time_bound b;
-	char why[256];
-	cr_assert(isotime_parse_bound("1h", MAY1_10H, &b, why, sizeof why));
+	struct th_error why = {0};
+	cr_assert(isotime_parse_bound("1h", MAY1_10H, &b, &why));
 	cr_expect_eq(b.utc.sec, MAY1_10H - 3600);
 	cr_expect_eq(b.local.sec, MAY1_10H - 3600 - 5 * 3600);
 	int cmp;
@@ -385,12 +383,11 @@ Test(isotime, bad_values_are_refused_with_the_forms_named)
 	    "2x",   "2024-05",	    "10:00", "2024-05-01T25:00:00",
 	    "1.5h", "999999999999w"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		char why[256] = "";
-		cr_expect_not(
-		    isotime_parse_bound(bad[i], MAY1_10H, &b, why, sizeof why),
-		    "'%s' was taken", bad[i]);
-		cr_expect(strstr(why, "ISO 8601") != NULL, "%s: %s", bad[i],
-			  why);
+		struct th_error why = {0};
+		cr_expect_not(isotime_parse_bound(bad[i], MAY1_10H, &b, &why),
+			      "'%s' was taken", bad[i]);
+		cr_expect(strstr(why.message, "ISO 8601") != NULL, "%s: %s",
+			  bad[i], why.message);
 	}
 }
 
@@ -407,11 +404,9 @@ static struct th_event event_at(const char *t)
 Test(window, keeps_the_events_inside_and_counts_those_without_time)
 {
 	struct th_time_bound since, until;
-	char why[256];
-	cr_assert(isotime_parse_bound("2024-05-01T10:00", 0, &since, why,
-				      sizeof why));
-	cr_assert(isotime_parse_bound("2024-05-01T11:00", 0, &until, why,
-				      sizeof why));
+	struct th_error why = {0};
+	cr_assert(isotime_parse_bound("2024-05-01T10:00", 0, &since, &why));
+	cr_assert(isotime_parse_bound("2024-05-01T11:00", 0, &until, &why));
 	struct th_window w;
 	window_init(&w, &since, &until);
 	static const struct {
@@ -435,9 +430,8 @@ Test(window, keeps_the_events_inside_and_counts_those_without_time)
 Test(window, one_side_only)
 {
 	struct th_time_bound since;
-	char why[256];
-	cr_assert(
-	    isotime_parse_bound("2024-05-01", 0, &since, why, sizeof why));
+	struct th_error why = {0};
+	cr_assert(isotime_parse_bound("2024-05-01", 0, &since, &why));
 	struct th_window w;
 	window_init(&w, &since, NULL);
 	struct th_event late = event_at("2099-01-01T00:00:00");

@@ -40,10 +40,11 @@ static struct fixture open_bytes_as(const char *data, size_t n, size_t cap,
 	}
 	cr_assert(lseek(f.fd, 0, SEEK_SET) == 0);
 	if (mapped) {
-		char path[64], err[128];
+		char path[64];
+		struct th_error err = {0};
 		snprintf(path, sizeof path, "/proc/self/fd/%d", f.fd);
-		f.in = input_open(path, err, sizeof err);
-		cr_assert(f.in != NULL, "%s", err);
+		f.in = input_open(path, &err);
+		cr_assert(f.in != NULL, "%s", err.message);
 		int fd;
 		uint64_t start, end;
 		cr_assert(input_mappable(f.in, &fd, &start, &end));

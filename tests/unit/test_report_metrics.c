@@ -243,7 +243,8 @@ Test(report_metrics, the_file_is_replaced_whole_and_readable_by_all)
 {
 	char dir[] = "/tmp/test_report_metrics_XXXXXX";
 	cr_assert_not_null(mkdtemp(dir));
-	char path[128], err[256] = "";
+	char path[128];
+	struct th_error err = {0};
 	snprintf(path, sizeof path, "%s/tracehound.prom", dir);
 	FILE *old = fopen(path, "w");
 	cr_assert_not_null(old);
@@ -252,7 +253,7 @@ Test(report_metrics, the_file_is_replaced_whole_and_readable_by_all)
 	struct th_metrics m;
 	metrics_init(&m, by_coroutine, 1);
 	m.timestamp = 7;
-	cr_assert(report_metrics_write(path, &m, err, sizeof err), "%s", err);
+	cr_assert(report_metrics_write(path, &m, &err), "%s", err.message);
 	struct stat sb;
 	cr_assert_eq(stat(path, &sb), 0);
 	cr_expect_eq(sb.st_mode & 0777, 0644);
@@ -277,11 +278,11 @@ Test(report_metrics, a_file_that_cannot_be_written_is_named)
 {
 	struct th_metrics m;
 	metrics_init(&m, by_coroutine, 1);
-	char err[256] = "";
-	cr_expect_not(report_metrics_write("/nonexistent/dir/t.prom", &m, err,
-					   sizeof err));
-	cr_expect(strstr(err, "/nonexistent/dir/t.prom: cannot write the "
-			      "metrics: No such file or directory") != NULL,
-		  "%s", err);
+	struct th_error err = {0};
+	cr_expect_not(
+	    report_metrics_write("/nonexistent/dir/t.prom", &m, &err));
+	cr_expect_str_eq(err.file, "/nonexistent/dir/t.prom");
+	cr_expect_str_eq(err.message,
+			 "cannot write the metrics: No such file or directory");
 	metrics_fini(&m);
 }

@@ -50,10 +50,9 @@ static void write_file(const char *path, const char *mode, const char *text)
 
 static struct th_state *open_ok(void)
 {
-	char err[1200] = "";
-	struct th_state *st =
-	    state_open(at("s"), by_coroutine, 1, NULL, err, sizeof err);
-	cr_assert_not_null(st, "state_open: %s", err);
+	struct th_error err = {0};
+	struct th_state *st = state_open(at("s"), by_coroutine, 1, NULL, &err);
+	cr_assert_not_null(st, "state_open: %s", err.message);
 	return st;
 }
 
@@ -78,8 +77,8 @@ static struct th_state *after_one_run(void)
 
 static void save_ok(struct th_state *st)
 {
-	char err[1200] = "";
-	cr_assert(state_save(st, err, sizeof err), "%s", err);
+	struct th_error err = {0};
+	cr_assert(state_save(st, &err), "%s", err.message);
 }
 
 Test(state, a_missing_file_is_a_first_run_reading_from_the_start)
@@ -164,19 +163,18 @@ Test(state, a_truncated_file_is_read_from_its_start)
 Test(state, a_corrupt_state_is_refused_naming_it)
 {
 	write_file(at("s"), "w", "{\"schema\": ");
-	char err[1200] = "";
-	cr_assert_null(
-	    state_open(at("s"), by_coroutine, 1, NULL, err, sizeof err));
-	cr_assert(strstr(err, at("s")) != NULL, "%s", err);
+	struct th_error err = {0};
+	cr_assert_null(state_open(at("s"), by_coroutine, 1, NULL, &err));
+	cr_assert(strstr(err.file, at("s")) != NULL, "%s", err.message);
 }
 
 Test(state, a_foreign_document_is_refused)
 {
 	write_file(at("s"), "w", "{\"schema\": \"tracehound.report/1\"}\n");
-	char err[1200] = "";
-	cr_assert_null(
-	    state_open(at("s"), by_coroutine, 1, NULL, err, sizeof err));
-	cr_assert(strstr(err, "not a tracehound.state/2") != NULL, "%s", err);
+	struct th_error err = {0};
+	cr_assert_null(state_open(at("s"), by_coroutine, 1, NULL, &err));
+	cr_assert(strstr(err.message, "not a tracehound.state/2") != NULL, "%s",
+		  err.message);
 }
 
 static void count_busy(void *ctx, const char *lock_path)
@@ -188,7 +186,7 @@ static void count_busy(void *ctx, const char *lock_path)
 Test(state, a_second_open_waits_then_fails_while_locked)
 {
 	struct th_state *st = open_ok();
-	char err[1200] = "";
+	struct th_error err = {0};
 	int busy = 0;
 	struct th_state_options o;
 	state_options_init(&o);
@@ -196,9 +194,9 @@ Test(state, a_second_open_waits_then_fails_while_locked)
 	o.on_lock_busy = count_busy;
 	o.ctx = &busy;
 	struct th_state *second =
-	    state_open(at("s"), by_coroutine, 1, &o, err, sizeof err);
+	    state_open(at("s"), by_coroutine, 1, &o, &err);
 	cr_assert_null(second);
-	cr_assert(strstr(err, "locked") != NULL, "%s", err);
+	cr_assert(strstr(err.message, "locked") != NULL, "%s", err.message);
 	cr_expect_eq(busy, 1, "the busy lock was told %d times", busy);
 	state_free(st);
 	st = open_ok(); /* released */
@@ -536,8 +534,8 @@ static void count_run(const struct th_catalog *c, const uint64_t *counts,
 	size_t not_kept;
 	state_mark_groups(st, agg, "2024-05-01T00:00:00Z", &not_kept);
 	state_count_run(st, agg, c, &run);
-	char err[1200] = "";
-	cr_assert(state_save(st, err, sizeof err), "%s", err);
+	struct th_error err = {0};
+	cr_assert(state_save(st, &err), "%s", err.message);
 	metrics_init(m, by_coroutine, 1);
 	state_metrics(st, m);
 	run_fini(&run);
