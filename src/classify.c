@@ -624,7 +624,7 @@ static void finish_one(struct th_classifier *c, struct th_event *ev,
 			c->ignored(c->ignored_ctx, ev, (size_t)ignore);
 		return;
 	}
-	c->run->events++;
+	c->run->counts.events++;
 	c->deliver(c->ctx, ev);
 }
 
@@ -635,9 +635,9 @@ void classify_event(struct th_classifier *c, struct th_event *ev)
 	struct th_parsed *p = &c->parsed;
 	classify_parse(ev, c->rules, p);
 	if (ev->skipped > 0 || ev->lines_cut > 0)
-		c->run->events_truncated++;
+		c->run->counts.events_truncated++;
 	if (!ev->complete)
-		c->run->events_incomplete++;
+		c->run->counts.events_incomplete++;
 	if (!rules_split_leaves(c->rules, ev->rule) || !p->last_is_group ||
 	    p->n_leaves == 0) {
 		finish_one(c, ev, &p->facts, p->message, &p->culprit);

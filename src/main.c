@@ -185,7 +185,7 @@ static int exit_status(const struct th_options *o, const struct th_run *run,
 		return EXIT_TROUBLE;
 	if (o->command == TH_CMD_RULES_TEST)
 		return found ? EXIT_MATCHED : EXIT_NO_MATCH;
-	if (o->fail_on >= 0 && run->worst >= o->fail_on)
+	if (o->fail_on >= 0 && run->counts.worst >= o->fail_on)
 		return EXIT_FOUND;
 	return EXIT_CLEAN;
 }
@@ -462,7 +462,7 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	if (output_ok && state != NULL && !o->dry_run && !save_state(o, state))
 		output_ok = false;
 	if (o->fail_on_new) /* only what is new may fail the run */
-		run.worst = worst_new;
+		run.counts.worst = worst_new;
 	int status = exit_status(o, &run, output_ok, false);
 	if (!metrics_after_scan(o, state, agg, rules_catalog(rules), &run,
 				status != EXIT_TROUBLE))

@@ -317,11 +317,11 @@ static bool read_skipped(struct reader *rd, json_t *doc)
 		const char *name;
 		uint64_t *total;
 	} counters[] = {
-	    {"lines_truncated", &run->lines_truncated},
-	    {"events_truncated", &run->events_truncated},
-	    {"events_incomplete", &run->events_incomplete},
-	    {"match_errors", &run->match_errors},
-	    {"groups_dropped", &run->groups_dropped},
+	    {"lines_truncated", &run->counts.lines_truncated},
+	    {"events_truncated", &run->counts.events_truncated},
+	    {"events_incomplete", &run->counts.events_incomplete},
+	    {"match_errors", &run->counts.match_errors},
+	    {"groups_dropped", &run->counts.groups_dropped},
 	};
 	json_t *sk = member(rd, doc, "", "skipped");
 	if (!want_type(rd, sk, "skipped", JSON_OBJECT, "an object"))
@@ -707,8 +707,8 @@ static bool add_group(struct reader *rd, const struct th_group *g,
 	    !input_position(rd, g->last.input, path, &last))
 		return false;
 	agg_add_group(m->agg, g, first, last);
-	if ((int)g->severity > m->run.worst)
-		m->run.worst = (int)g->severity;
+	if ((int)g->severity > m->run.counts.worst)
+		m->run.counts.worst = (int)g->severity;
 	return true;
 }
 
@@ -806,7 +806,8 @@ static bool read_report(struct reader *rd, json_t *doc)
 	    !read_skipped(rd, doc))
 		return false;
 	if (rd->add)
-		rd->m->run.events = add_sat(rd->m->run.events, events);
+		rd->m->run.counts.events =
+		    add_sat(rd->m->run.counts.events, events);
 	return true;
 }
 

@@ -196,8 +196,8 @@ void pipeline_end_input(struct th_pipeline *p)
 void pipeline_count(struct th_pipeline *p, const struct th_lines *l)
 {
 	uint64_t errors = rules_match_errors(p->matcher);
-	p->run->lines_truncated += lines_truncated(l);
-	p->run->match_errors += errors - p->match_counted;
+	p->run->counts.lines_truncated += lines_truncated(l);
+	p->run->counts.match_errors += errors - p->match_counted;
 	p->match_counted = errors;
 }
 

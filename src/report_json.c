@@ -483,15 +483,15 @@ static void skipped_json(struct jw *w, const struct th_run *run)
 {
 	jw_open(w, '{');
 	jw_key(w, "lines_truncated");
-	jw_uint(w, run->lines_truncated);
+	jw_uint(w, run->counts.lines_truncated);
 	jw_key(w, "events_truncated");
-	jw_uint(w, run->events_truncated);
+	jw_uint(w, run->counts.events_truncated);
 	jw_key(w, "events_incomplete");
-	jw_uint(w, run->events_incomplete);
+	jw_uint(w, run->counts.events_incomplete);
 	jw_key(w, "match_errors");
-	jw_uint(w, run->match_errors);
+	jw_uint(w, run->counts.match_errors);
 	jw_key(w, "groups_dropped");
-	jw_uint(w, run->groups_dropped);
+	jw_uint(w, run->counts.groups_dropped);
 	jw_close(w, '}');
 }
 
@@ -525,7 +525,7 @@ static void report_json(struct jw *w, const struct th_report_ctx *c)
 	jw_key(w, "scanned");
 	scanned_json(w, c->run);
 	jw_key(w, "events");
-	jw_uint(w, c->run->events);
+	jw_uint(w, c->run->counts.events);
 	jw_key(w, "groups");
 	jw_open(w, '[');
 	/* one group at a time: spilled ones are read from their runs */

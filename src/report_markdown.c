@@ -396,7 +396,7 @@ static void summary_line(FILE *out, const struct th_report_ctx *c,
 	for (size_t i = 0; i < c->run->n_inputs; i++)
 		lines += c->run->inputs[i].lines;
 	fputs("**", out);
-	report_put_count(out, c->run->events, "event", "events");
+	report_put_count(out, c->run->counts.events, "event", "events");
 	fputs("** in ", out);
 	report_put_count(out, n_groups, "group", "groups");
 	fputs(", ", out);
@@ -426,9 +426,10 @@ static void footer(FILE *out, const struct th_run *run)
 		md_cstr(out, run->inputs[i].error);
 		fputc('\n', out);
 	}
-	uint64_t skipped = run->lines_truncated + run->events_truncated +
-			   run->events_incomplete + run->match_errors +
-			   run->groups_dropped;
+	uint64_t skipped =
+	    run->counts.lines_truncated + run->counts.events_truncated +
+	    run->counts.events_incomplete + run->counts.match_errors +
+	    run->counts.groups_dropped;
 	if (skipped > 0)
 		fprintf(out,
 			"\n**skipped:** %" PRIu64 " lines cut, %" PRIu64
@@ -436,9 +437,10 @@ static void footer(FILE *out, const struct th_run *run)
 			" events cut off, %" PRIu64
 			" regex matches over the limit, %" PRIu64
 			" events dropped (group limit)\n",
-			run->lines_truncated, run->events_truncated,
-			run->events_incomplete, run->match_errors,
-			run->groups_dropped);
+			run->counts.lines_truncated,
+			run->counts.events_truncated,
+			run->counts.events_incomplete, run->counts.match_errors,
+			run->counts.groups_dropped);
 }
 
 static bool md_finish(struct th_sink *s)

@@ -862,15 +862,15 @@ static void footer_skipped(FILE *out, const struct th_run *run,
 		uint64_t n;
 		const char *one, *many;
 	} items[] = {
-	    {run->lines_truncated, "line cut at the read buffer",
+	    {run->counts.lines_truncated, "line cut at the read buffer",
 	     "lines cut at the read buffer"},
-	    {run->events_truncated, "event with lines not kept",
+	    {run->counts.events_truncated, "event with lines not kept",
 	     "events with lines not kept"},
-	    {run->events_incomplete, "event cut off at end of input",
+	    {run->counts.events_incomplete, "event cut off at end of input",
 	     "events cut off at end of input"},
-	    {run->match_errors, "regex match over the match limit",
+	    {run->counts.match_errors, "regex match over the match limit",
 	     "regex matches over the match limit"},
-	    {run->groups_dropped, "event dropped (group limit)",
+	    {run->counts.groups_dropped, "event dropped (group limit)",
 	     "events dropped (group limit)"},
 	};
 	bool any = false;
@@ -909,7 +909,7 @@ static void header(FILE *out, const struct th_report_ctx *c,
 		   const struct palette *pal, size_t n_groups)
 {
 	fprintf(out, "%stracehound:%s ", pal->bold, pal->reset);
-	report_put_count(out, c->run->events, "event", "events");
+	report_put_count(out, c->run->counts.events, "event", "events");
 	fputs(" in ", out);
 	report_put_count(out, n_groups, "group", "groups");
 	fputs(", ", out);
@@ -974,9 +974,10 @@ static void summary(FILE *out, const struct th_report_ctx *c,
 static bool footer_wanted(const struct th_report_ctx *c)
 {
 	const struct th_run *run = c->run;
-	bool any = run->lines_truncated || run->events_truncated ||
-		   run->events_incomplete || run->match_errors ||
-		   run->groups_dropped;
+	bool any = run->counts.lines_truncated ||
+		   run->counts.events_truncated ||
+		   run->counts.events_incomplete || run->counts.match_errors ||
+		   run->counts.groups_dropped;
 	for (size_t i = 0; i < run->n_ignored; i++)
 		any |= run->ignored[i] > 0;
 	for (size_t i = 0; i < run->n_inputs; i++)
@@ -992,7 +993,7 @@ static bool text_finish(struct th_sink *base)
 	const struct th_group *const *groups;
 	size_t n = agg_count(c->agg);
 	agg_top(c->agg, c->top, &groups); /* summary shows as many */
-	if (n == 0 && c->run->events == 0)
+	if (n == 0 && c->run->counts.events == 0)
 		nothing_found(c->out, c, &s->pal);
 	else
 		summary(c->out, c, &s->pal, groups, n, s->columns);

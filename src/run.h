@@ -18,21 +18,32 @@ struct th_run_input {
 	char *error;	/* NULL, or why it could not be read whole */
 };
 
-struct th_run {
-	struct th_run_input *inputs;
-	size_t n_inputs, cap_inputs;
-
-	uint64_t events; /* events reported (after ignore rules) */
-	int worst;	 /* highest severity reported, -1 for none */
-	size_t inputs_failed;
-	uint64_t *ignored; /* per ignore rule, n_ignored entries */
-	size_t n_ignored;
-
+/* What a scan counted, as a value: each pipeline counts into its own and
+ * the scanner sums them with run_counts_add (ripgrep's Stats). */
+struct th_counts {
+	uint64_t events;	    /* events reported (after ignore rules) */
+	int worst;		    /* highest severity reported, -1 for none */
 	uint64_t lines_truncated;   /* lines longer than the read buffer */
 	uint64_t events_truncated;  /* events with lines not kept */
 	uint64_t events_incomplete; /* cut off by end of input */
 	uint64_t match_errors;	    /* regex matches that hit the match limit */
 	uint64_t groups_dropped;    /* events whose group did not fit */
+};
+
+/* Nothing counted yet (worst -1). */
+struct th_counts run_counts_zero(void);
+
+/* DST += SRC (worst: the higher). */
+void run_counts_add(struct th_counts *dst, const struct th_counts *src);
+
+struct th_run {
+	struct th_run_input *inputs;
+	size_t n_inputs, cap_inputs;
+	size_t inputs_failed;
+
+	struct th_counts counts;
+	uint64_t *ignored; /* per ignore rule, n_ignored entries */
+	size_t n_ignored;
 };
 
 void run_init(struct th_run *run, size_t n_ignore_rules);

@@ -97,8 +97,8 @@ static void deliver(void *ctx, const struct th_event *ev)
 {
 	struct lane *ln = ctx;
 	int sev = (int)rules_severity(ln->rules, ev->rule);
-	if (sev > ln->run->worst)
-		ln->run->worst = sev;
+	if (sev > ln->run->counts.worst)
+		ln->run->counts.worst = sev;
 	agg_add(ln->agg, ev);
 	if (ln->sink != NULL)
 		ln->sink->event(ln->sink, ev);

@@ -710,7 +710,7 @@ Test(merge, merge_paths_reads_files_and_names_a_bad_one)
 	struct th_error err = {0};
 	const char *ok_paths[] = {good, good};
 	cr_expect(merge_paths(m, ok_paths, 2, &err), "%s", err.message);
-	cr_expect_eq(merge_run(m)->events, 2);
+	cr_expect_eq(merge_run(m)->counts.events, 2);
 	merge_free(m);
 	m = merge_new();
 	memset(&err, 0, sizeof err);

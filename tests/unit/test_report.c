@@ -166,7 +166,7 @@ static void world_event(struct world *w, struct th_sink *sink, struct spec s)
 	if (sink)
 		sink->event(sink, ev);
 	agg_add(w->agg, ev);
-	w->run.events++;
+	w->run.counts.events++;
 }
 
 /* A NUL byte and invalid UTF-8 (a lone continuation byte, a truncated
@@ -216,7 +216,7 @@ static void world_story(struct world *w, struct th_sink *sink)
 				  .text = nasty_text,
 				  .text_n = NASTY_N});
 	w->run.ignored[0] = 4;
-	w->run.lines_truncated = 2;
+	w->run.counts.lines_truncated = 2;
 }
 
 /* ---- json ------------------------------------------------------------- */

@@ -141,7 +141,8 @@ static struct sample *sample_new(const enum th_key *keys, size_t n_keys)
 	scanner_scan_path(scan, dirname(log)); /* sample-logs/py3.12 */
 	scanner_finish(scan);
 	scanner_free(scan);
-	cr_assert_gt(s->run.events, 100, "sample-logs/py3.12 was not read");
+	cr_assert_gt(s->run.counts.events, 100,
+		     "sample-logs/py3.12 was not read");
 	return s;
 }
 
@@ -369,7 +370,7 @@ static void add_event(struct th_agg *agg, struct th_run *run,
 	event_set(&ev, TH_F_EXCEPTION,
 		  (struct th_span){exception, strlen(exception)});
 	agg_add(agg, &ev);
-	run->events++;
+	run->counts.events++;
 	event_fini(&ev);
 }
 
