@@ -24,6 +24,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "buf.h"
 #include "diag.h"
 #include "isotime.h"
 #include "spill.h"
@@ -82,8 +83,8 @@ struct th_agg {
 	unsigned char *novelty; /* by report position, once finished */
 	struct group **top;	/* agg_top's copies, once finished */
 	size_t n_top;
-	struct th_spill_buf rec; /* scratch for encoding a group */
-	uint64_t spilled;	 /* records written, all runs */
+	struct th_buf rec; /* scratch for encoding a group */
+	uint64_t spilled;  /* records written, all runs */
 };
 
 static void agg_spill_free(struct th_agg *a);
@@ -1009,10 +1010,27 @@ static bool agg_over_budget(const struct th_agg *a)
  * NULL, or 1 and the string), then the rest in the order of struct
  * th_group. */
 
-static void put_byte(struct th_spill_buf *b, unsigned v)
+static void put_bytes(struct th_buf *b, const void *p, size_t n)
+{
+	buf_add(b, p, n);
+}
+
+static void put_u64(struct th_buf *b, uint64_t v)
+{
+	unsigned char out[SPILL_VARINT_MAX];
+	put_bytes(b, out, spill_varint_encode(out, v));
+}
+
+/* S and its NUL. */
+static void put_str(struct th_buf *b, const char *s)
+{
+	put_bytes(b, s, strlen(s) + 1);
+}
+
+static void put_byte(struct th_buf *b, unsigned v)
 {
 	unsigned char c = (unsigned char)v;
-	spill_put_bytes(b, &c, 1);
+	put_bytes(b, &c, 1);
 }
 
 static unsigned get_byte(struct th_spill_reader *r)
@@ -1020,12 +1038,12 @@ static unsigned get_byte(struct th_spill_reader *r)
 	return *(const unsigned char *)spill_get_span(r, 1);
 }
 
-static void put_count(struct th_spill_buf *b, uint64_t v)
+static void put_count(struct th_buf *b, uint64_t v)
 {
 	unsigned char le[8];
 	for (size_t i = 0; i < 8; i++)
 		le[i] = (unsigned char)(v >> (8 * i));
-	spill_put_bytes(b, le, 8);
+	put_bytes(b, le, 8);
 }
 
 static uint64_t get_count(struct th_spill_reader *r)
@@ -1038,11 +1056,11 @@ static uint64_t get_count(struct th_spill_reader *r)
 }
 
 /* A string that may be NULL. */
-static void put_opt_str(struct th_spill_buf *b, const char *s)
+static void put_opt_str(struct th_buf *b, const char *s)
 {
 	put_byte(b, s != NULL);
 	if (s != NULL)
-		spill_put_str(b, s);
+		put_str(b, s);
 }
 
 static const char *get_opt_str(struct th_spill_reader *r)
@@ -1050,12 +1068,12 @@ static const char *get_opt_str(struct th_spill_reader *r)
 	return get_byte(r) ? spill_get_str(r) : NULL;
 }
 
-static void put_capped(struct th_spill_buf *b, const struct th_capped *l)
+static void put_capped(struct th_buf *b, const struct th_capped *l)
 {
-	spill_put_u64(b, l->n);
+	put_u64(b, l->n);
 	put_byte(b, l->capped);
 	for (size_t i = 0; i < l->n; i++)
-		spill_put_str(b, l->items[i]);
+		put_str(b, l->items[i]);
 }
 
 /* The list count, checked: a larger one is a corrupt record. */
@@ -1077,13 +1095,12 @@ static void get_capped(struct th_spill_reader *r, struct th_capped *l)
 		l->items[i] = xstrdup(spill_get_str(r));
 }
 
-static void put_where(struct th_spill_buf *b, const struct th_where *w,
-		      size_t input)
+static void put_where(struct th_buf *b, const struct th_where *w, size_t input)
 {
 	put_opt_str(b, w->input);
-	spill_put_u64(b, w->line);
-	spill_put_bytes(b, &w->time, sizeof w->time);
-	spill_put_u64(b, input);
+	put_u64(b, w->line);
+	put_bytes(b, &w->time, sizeof w->time);
+	put_u64(b, input);
 }
 
 static void get_where(struct th_spill_reader *r, struct th_where *w,
@@ -1095,14 +1112,14 @@ static void get_where(struct th_spill_reader *r, struct th_where *w,
 	*input = (size_t)spill_get_u64(r);
 }
 
-static void put_timeline(struct th_spill_buf *b, const struct th_timeline *t)
+static void put_timeline(struct th_buf *b, const struct th_timeline *t)
 {
 	size_t used = timeline_used(t);
-	spill_put_bytes(b, &t->first, sizeof t->first);
-	spill_put_u64(b, t->width);
-	spill_put_u64(b, used);
+	put_bytes(b, &t->first, sizeof t->first);
+	put_u64(b, t->width);
+	put_u64(b, used);
 	for (size_t i = 0; i < used; i++)
-		spill_put_u64(b, t->counts[i]);
+		put_u64(b, t->counts[i]);
 }
 
 static void get_timeline(struct th_spill_reader *r, struct th_timeline *t)
@@ -1118,7 +1135,7 @@ static void get_timeline(struct th_spill_reader *r, struct th_timeline *t)
 
 /* GRP as a record in B (emptied first). */
 static void group_encode(const struct th_agg *a, const struct group *grp,
-			 struct th_spill_buf *b)
+			 struct th_buf *b)
 {
 	const struct th_group *g = &grp->g;
 	b->n = 0;
@@ -1126,23 +1143,23 @@ static void group_encode(const struct th_agg *a, const struct group *grp,
 	for (size_t i = 0; i < a->n_keys; i++)
 		put_opt_str(b, g->key[a->keys[i]]);
 	for (size_t r = 0; r < a->n_rules; r++)
-		spill_put_u64(b, g->rule_counts[r]);
-	spill_put_u64(b, g->n_exceptions);
+		put_u64(b, g->rule_counts[r]);
+	put_u64(b, g->n_exceptions);
 	for (size_t i = 0; i < g->n_exceptions; i++) {
-		spill_put_str(b, g->exceptions[i].name);
-		spill_put_u64(b, g->exceptions[i].count);
+		put_str(b, g->exceptions[i].name);
+		put_u64(b, g->exceptions[i].count);
 	}
-	spill_put_u64(b, g->exceptions_other);
+	put_u64(b, g->exceptions_other);
 	put_byte(b, g->severity);
 	put_capped(b, &g->tasks);
 	put_capped(b, &g->defined_at);
 	put_where(b, &g->first, grp->first_input);
 	put_where(b, &g->last, grp->last_input);
-	spill_put_u64(b, g->example ? g->example_len + 1 : 0);
+	put_u64(b, g->example ? g->example_len + 1 : 0);
 	if (g->example != NULL)
-		spill_put_bytes(b, g->example, g->example_len);
+		put_bytes(b, g->example, g->example_len);
 	put_opt_str(b, g->culprit.file);
-	spill_put_u64(b, g->culprit.line);
+	put_u64(b, g->culprit.line);
 	put_opt_str(b, g->culprit.function);
 	put_opt_str(b, g->message);
 	put_timeline(b, &g->timeline);
@@ -1417,7 +1434,7 @@ static void agg_spill_free(struct th_agg *a)
 	agg_top_free(a);
 	runs_free(&a->out);
 	free(a->novelty);
-	spill_buf_fini(&a->rec);
+	buf_fini(&a->rec);
 	free(a->spill_dir);
 }
 

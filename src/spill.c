@@ -25,8 +25,7 @@ struct th_spill_run {
 	bool reading;
 };
 
-/* V as a LEB128 varint into OUT (10 bytes at most); returns its length. */
-static size_t varint_encode(unsigned char *out, uint64_t v)
+size_t spill_varint_encode(unsigned char *out, uint64_t v)
 {
 	size_t k = 0;
 	do {
@@ -86,7 +85,7 @@ void spill_run_put(struct th_spill_run *r, const void *p, size_t n)
 	if (r->reading)
 		die("spill_run_put: the run is being read");
 	unsigned char len[10];
-	size_t k = varint_encode(len, n);
+	size_t k = spill_varint_encode(len, n);
 	errno = 0;
 	if (fwrite(len, 1, k, r->f) != k || fwrite(p, 1, n, r->f) != n)
 		spill_fail("writing");
@@ -241,37 +240,6 @@ void spill_merge_free(struct th_spill_merge *m)
 }
 
 /* ---- records ------------------------------------------------------------ */
-
-void spill_buf_fini(struct th_spill_buf *b)
-{
-	free(b->p);
-	*b = (struct th_spill_buf){0};
-}
-
-void spill_put_bytes(struct th_spill_buf *b, const void *p, size_t n)
-{
-	if (n > b->cap - b->n) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap - b->n < n)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->p + b->n, p, n);
-	b->n += n;
-}
-
-void spill_put_u64(struct th_spill_buf *b, uint64_t v)
-{
-	unsigned char out[10];
-	spill_put_bytes(b, out, varint_encode(out, v));
-}
-
-void spill_put_str(struct th_spill_buf *b, const char *s)
-{
-	spill_put_bytes(b, s, strlen(s) + 1);
-}
 
 const void *spill_get_span(struct th_spill_reader *r, size_t n)
 {

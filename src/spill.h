@@ -70,18 +70,12 @@ bool spill_merge_next(struct th_spill_merge *m, const void **p, size_t *n);
 /* Frees the merge (not its runs). NULL is a no-op. */
 void spill_merge_free(struct th_spill_merge *m);
 
-/* Bytes encoded into a growing buffer, and read back: the parts of a
- * record. Integers are LEB128 varints (small counts take one byte). */
-struct th_spill_buf {
-	unsigned char *p;
-	size_t n, cap;
-};
-
-void spill_buf_fini(struct th_spill_buf *b);
-void spill_put_bytes(struct th_spill_buf *b, const void *p, size_t n);
-void spill_put_u64(struct th_spill_buf *b, uint64_t v);
-/* S and its NUL. */
-void spill_put_str(struct th_spill_buf *b, const char *s);
+/* The parts of a record: integers are LEB128 varints (small counts take
+ * one byte), written by spill_varint_encode into OUT (SPILL_VARINT_MAX
+ * bytes at most; returns how many) and read back by spill_get_u64. The
+ * record's writer (agg.c) appends them to its own buffer. */
+enum { SPILL_VARINT_MAX = 10 };
+size_t spill_varint_encode(unsigned char *out, uint64_t v);
 
 /* A record being read: the bytes from P to END. Reading past the end is a
  * broken invariant (the writer and reader disagree): die. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "spill.h"
 
 /* A fresh empty directory under /tmp (removed by the caller). */
@@ -124,16 +125,24 @@ Test(spill, a_merge_is_sorted_and_keeps_equal_records_in_run_order)
 	free(dir);
 }
 
+/* A varint as agg.c writes one: spill_varint_encode appended to B. */
+static void put_u64(struct th_buf *b, uint64_t v)
+{
+	unsigned char out[SPILL_VARINT_MAX];
+	buf_add(b, (const char *)out, spill_varint_encode(out, v));
+}
+
 Test(spill, records_encode_and_decode_alike)
 {
-	struct th_spill_buf b = {0};
+	struct th_buf b = {0};
 	uint64_t nums[] = {0, 1, 127, 128, 300, UINT64_MAX - 1, UINT64_MAX};
 	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
-		spill_put_u64(&b, nums[i]);
-	spill_put_str(&b, "Task-12");
-	spill_put_str(&b, "");
-	spill_put_bytes(&b, "\0\1\2", 3);
-	struct th_spill_reader r = {b.p, b.p + b.n};
+		put_u64(&b, nums[i]);
+	buf_add(&b, "Task-12", 8);
+	buf_add(&b, "", 1);
+	buf_add(&b, "\0\1\2", 3);
+	struct th_spill_reader r = {(const unsigned char *)b.p,
+				    (const unsigned char *)b.p + b.n};
 	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
 		cr_expect_eq(spill_get_u64(&r), nums[i]);
 	cr_expect_str_eq(spill_get_str(&r), "Task-12");
@@ -142,7 +151,7 @@ Test(spill, records_encode_and_decode_alike)
 	spill_get_bytes(&r, three, 3);
 	cr_expect(memcmp(three, "\0\1\2", 3) == 0);
 	cr_expect(r.p == r.end);
-	spill_buf_fini(&b);
+	buf_fini(&b);
 }
 
 Test(spill, reading_past_a_record_dies, .signal = SIGABRT)
