@@ -174,10 +174,7 @@ static struct partial *partial_for(struct th_prefixer *p, uint32_t source)
 
 static struct th_record *new_record(struct th_prefixer *p)
 {
-	if (p->n_recs == p->cap_recs) {
-		p->cap_recs *= 2;
-		p->recs = xrealloc(p->recs, p->cap_recs * sizeof *p->recs);
-	}
+	XGROW(p->recs, p->cap_recs, p->n_recs + 1, 16);
 	return &p->recs[p->n_recs++];
 }
 

@@ -288,10 +288,7 @@ void scanner_free(struct th_scanner *s)
 static struct item *item_add(struct th_scanner *s, const char *path,
 			     size_t input)
 {
-	if (s->n_items == s->cap_items) {
-		s->cap_items = s->cap_items ? 2 * s->cap_items : 16;
-		s->items = xrealloc(s->items, s->cap_items * sizeof *s->items);
-	}
+	XGROW(s->items, s->cap_items, s->n_items + 1, 16);
 	struct item *it = &s->items[s->n_items++];
 	*it = (struct item){.path = xstrdup(path), .input = input};
 	return it;
