@@ -62,7 +62,9 @@ REPO = os.path.dirname(HERE)
 # gen/samples/crosscheck.py's.
 
 sys.path.insert(0, os.path.join(REPO, "gen", "samples"))
-from crosscheck import parse_chain, parse_group, parse_message  # noqa: E402
+from crosscheck import (SLOW, UNRAISABLE, parse_chain,  # noqa: E402
+                        parse_group, parse_message, parse_unraisable,
+                        slow_callback)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FRAME = re.compile(r'^\s*File "([^"]*)", line \d+, in (.+)$')
@@ -122,6 +124,16 @@ def scan(lines):
                     j += 1
             blocks.append((i, j, [("asyncio.task-destroyed-pending", coro, None)]))
             i = prev_end = j
+            continue
+        if UNRAISABLE.search(line):
+            coro, exc, j = parse_unraisable(lines, i)
+            blocks.append((i, j, [("python.unraisable", coro, exc)]))
+            i = prev_end = j
+            continue
+        if SLOW.search(line):
+            blocks.append((i, i + 1, [("asyncio.slow-callback",
+                                       slow_callback(line), None)]))
+            i = prev_end = i + 1
             continue
         m = NA.search(line)
         if m:
@@ -285,7 +297,9 @@ class Substituter:
                 "asyncio.task-destroyed-pending": 14,
                 "asyncio.coroutine-never-awaited": 14,
                 "asyncio.exception-in-callback": 12,
-                "python.exception-group": 10}
+                "python.exception-group": 10,
+                "python.unraisable": 4,
+                "asyncio.slow-callback": 2}
         self.rules = [r for r in want if r in by_rule]
         self.rule_cum = []
         acc = 0

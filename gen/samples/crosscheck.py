@@ -26,6 +26,20 @@ HDR = re.compile(r"^(future|handle|task|transport): ")
 SEP = ("During handling of the above exception, another exception occurred:",
        "The above exception was the direct cause of the following exception:")
 WRAPPER = "_coro_creating_hub_and_span"
+# patterns/python.yaml's python.unraisable: the object named on the start
+# line is the coroutine; the traceback (or, on 3.6/3.7, the bare exception
+# line) follows
+UNRAISABLE = re.compile(r"Exception ignored (?:in|on|while|when)\b"
+                        r"|Unhandled exception in thread started by ")
+UNRAISABLE_OBJECT = re.compile(
+    r"<(?:coroutine|async_generator|generator) object ([^\s>]+) at 0x"
+    r"|<function ([^\s>]+) at 0x|<bound method ([^\s>]+) of ")
+# patterns/asyncio.yaml's asyncio.slow-callback (debug mode): a task's
+# coroutine, or the callback a handle runs
+SLOW = re.compile(r"Executing <(?:Task|Handle|TimerHandle)\b.*> took "
+                  r"\d+(?:\.\d+)? seconds")
+SLOW_HANDLE = re.compile(r"<(?:Handle|TimerHandle)(?: cancelled)?"
+                         r"(?: when=\S+)? ([^\s()]+)\(")
 
 
 def parse_chain(lines, i):
@@ -167,6 +181,28 @@ def parse_message(lines, i, rule):
     return coro, exc or inline_exc, j
 
 
+def parse_unraisable(lines, i):
+    """Parse the unraisable hook's report starting at lines[i]; return
+    (coroutine, exception, index after it)."""
+    m = UNRAISABLE_OBJECT.search(lines[i])
+    name = next((g for g in m.groups() if g), None) if m else None
+    j = i + 1
+    func = exc = None
+    if j < len(lines) and lines[j].startswith(
+            "Traceback (most recent call last):"):
+        func, exc, _, j = parse_chain(lines, j)
+    elif j < len(lines) and TYPE.match(lines[j]):
+        exc = TYPE.match(lines[j]).group(1)
+        j += 1
+    return name or func, exc, j
+
+
+def slow_callback(line):
+    """The coroutine of a slow-callback warning LINE."""
+    m = CORO.search(line) if "<Task " in line else SLOW_HANDLE.search(line)
+    return m.group(1) if m else None
+
+
 def scan(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         lines = [ANSI.sub("", l.rstrip("\n")) for l in f]
@@ -185,6 +221,15 @@ def scan(path):
             m = CORO.search(lines[i + 1])
             events.append(("asyncio.task-destroyed-pending", m.group(1), None))
             i += 2
+            continue
+        if UNRAISABLE.search(line):
+            coro, exc, i = parse_unraisable(lines, i)
+            events.append(("python.unraisable", coro, exc))
+            continue
+        if SLOW.search(line):
+            events.append(("asyncio.slow-callback", slow_callback(line),
+                           None))
+            i += 1
             continue
         m = NA.search(line)
         if m:
