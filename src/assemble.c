@@ -16,10 +16,10 @@
  * A line that fits no state ends the event and is read again as IDLE.
  *
  * A header may follow any text on its line (README "Where an event
- * starts"); a traceback right after a logging record's first lines takes
- * that record's lines and time (README "The log record around a
- * traceback"): while idle, each source remembers the record it read last
- * (the pipeline feeds the few lines before a candidate for this).
+ * starts and ends"); a traceback right after a logging record's first lines
+ * takes that record's lines and time (README "Where an event starts and ends"):
+ * while idle, each source remembers the record it read last (the pipeline feeds
+ * the few lines before a candidate for this).
  */
 #include "assemble.h"
 
@@ -54,6 +54,8 @@ struct source {
 	size_t continuation;	  /* TAIL: message lines after the final line */
 	bool group_closed;	  /* GROUP: the last line closed a box */
 	uint64_t start_offset;	  /* where the open event's first line starts */
+	size_t margin; /* the blanks before an indented traceback's header,
+			  which all its lines carry: stripped from them */
 	struct th_event ev;
 	struct record_lines record; /* IDLE: the record read last */
 };
@@ -385,6 +387,40 @@ static bool opens_record(const struct source *s, const struct th_record *rec,
 	       !has_level_word(first, "DEBUG");
 }
 
+/* The margin of a traceback whose header only blanks precede (tornado's
+ * LogFormatter indents a record's every further line, the traceback's
+ * too: README "Where an event starts and ends"): the number of those
+ * blanks; 0 for any other start line. */
+static size_t traceback_margin(enum th_body body, struct th_span text)
+{
+	size_t i = 0;
+	while (i < text.n && (text.p[i] == ' ' || text.p[i] == '\t'))
+		i++;
+	bool header_only =
+	    text.n - i == sizeof header - 1 && is_traceback_header(text);
+	return body == TH_BODY_TRACEBACK && header_only ? i : 0;
+}
+
+/* REC without S's margin, in *OUT; REC itself when S has none or REC is
+ * blank; NULL when REC does not carry the margin (the indented
+ * traceback has ended). */
+static const struct th_record *outdent(const struct source *s,
+				       const struct th_record *rec,
+				       struct th_record *out)
+{
+	if (s->margin == 0 || is_blank(rec->text))
+		return rec;
+	if (rec->text.n <= s->margin)
+		return NULL;
+	for (size_t i = 0; i < s->margin; i++)
+		if (rec->text.p[i] != ' ' && rec->text.p[i] != '\t')
+			return NULL;
+	*out = *rec;
+	out->text.p += s->margin;
+	out->text.n -= s->margin;
+	return out;
+}
+
 /* Opens an event if REC starts one. */
 static void try_start(struct th_assembler *a, struct source *s,
 		      const struct th_record *rec)
@@ -414,6 +450,9 @@ static void try_start(struct th_assembler *a, struct source *s,
 		s->ev.time = rec->time;
 	}
 	s->record.n = 0;
+	s->margin = traceback_margin(s->body, rec->text);
+	struct th_record outdented;
+	rec = outdent(s, rec, &outdented);
 	add_line(s, rec);
 	s->state = MESSAGE; /* counted open, then set for real */
 	a->open++;
@@ -451,7 +490,7 @@ static bool step_message(struct th_assembler *a, struct source *s,
 	if (is_blank(t)) {
 		/* Handlers that print a blank line between asyncio's message
 		 * and its context lines or traceback (README "Where an event
-		 * ends"): only right after the start line. */
+		 * starts and ends"): only right after the start line. */
 		if (s->body == TH_BODY_WARNING || event_line_count(&s->ev) > 1)
 			return false;
 		enter_blanks(s);
@@ -556,7 +595,8 @@ static bool step_group(struct th_assembler *a, struct source *s,
 	struct th_span box = group_box(rec->text);
 	if (box.n > 0) {
 		/* A second group printed right after a closed one is a
-		 * report of its own (README "Where an event ends"). */
+		 * report of its own (README "Where an event starts and
+		 * ends"). */
 		if (s->group_closed && is_top_group_header(rec->text))
 			return false;
 		s->group_closed = is_group_close(box);
@@ -643,7 +683,9 @@ void assembler_feed(struct th_assembler *a, const struct th_record *rec)
 {
 	struct source *s = source_for(a, rec->source);
 	if (s->state != IDLE) {
-		if (step(a, s, rec))
+		struct th_record outdented;
+		const struct th_record *r = outdent(s, rec, &outdented);
+		if (r != NULL && step(a, s, r))
 			return;
 		close_event(a, s, state_complete(s));
 	}

@@ -531,7 +531,7 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	out->facts.value[TH_BUILTIN_EXCEPTION] = ps.top.exception;
 	out->culprit = *block_culprit(&ps.top);
 	/* Events are named after the culprit, not the innermost frame:
-	 * README "Application frames and the culprit". */
+	 * patterns/README.md "Frames: application and library code". */
 	out->facts.value[TH_BUILTIN_FUNCTION] = out->culprit.function;
 	out->message = ps.top.message;
 	if (out->created_at[0])

@@ -219,6 +219,12 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 	if (t.p[0] == '[') {
 		t.p++;
 		t.n--;
+		/* tornado's LogFormatter: "[E 240501 10:00:01 module:12]",
+		 * "[E 2024-05-01 10:00:01,123 module:12]" */
+		if (t.n > 2 && level_initial(t.p[0]) && t.p[1] == ' ') {
+			t.p += 2;
+			t.n -= 2;
+		}
 	}
 	struct th_time inner;
 	/* a time starts with a digit: most lines are ruled out here */

@@ -168,3 +168,48 @@ Test(assemble, json_log_record_holds_a_whole_event)
 	cr_expect_eq(got[0].end_line, 1);
 	cr_expect_str_eq(got[0].time, "2024-05-01T10:00:01.123");
 }
+
+/* tornado's LogFormatter indents every line after a record's first, the
+ * traceback's too: the event takes the record and reads the traceback as
+ * if it were not indented; the first line without the margin ends it. */
+Test(assemble, an_indented_traceback_is_read_without_its_margin)
+{
+	const char text[] =
+	    "[E 2026-12-03 16:06:20,903 app:113] Uncaught exception in "
+	    "callback\n"
+	    "    Traceback (most recent call last):\n"
+	    "      File \"/srv/app.py\", line 111, in <module>\n"
+	    "        on_reply({})\n"
+	    "      File \"/srv/app.py\", line 76, in on_reply\n"
+	    "        return msg[\"status\"]\n"
+	    "    KeyError: 'status'\n"
+	    "    \n"
+	    "[I 2026-12-03 16:06:21,000 app:120] next record\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1, "events: %zu", n);
+	cr_expect_eq(got[0].line, 1);
+	cr_expect_eq(got[0].end_line, 7, "end_line %lu",
+		     (unsigned long)got[0].end_line);
+	cr_expect(got[0].complete);
+	cr_expect_str_eq(got[0].coroutine, "on_reply");
+	cr_expect_str_eq(got[0].exception, "KeyError");
+	cr_expect_str_eq(got[0].message, "'status'");
+	cr_expect_str_eq(got[0].culprit, "/srv/app.py:76 in on_reply");
+	cr_expect_str_eq(got[0].time, "2026-12-03T16:06:20.903");
+}
+
+/* Only a header that blanks alone precede has a margin: after other text
+ * the traceback's lines are not indented by it. */
+Test(assemble, a_header_after_text_has_no_margin)
+{
+	const char text[] =
+	    "push failed:   Traceback (most recent call last):\n"
+	    "  File \"/srv/app.py\", line 5, in push\n"
+	    "    send()\n"
+	    "OSError: down\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect(got[0].complete);
+	cr_expect_str_eq(got[0].exception, "OSError");
+	cr_expect_str_eq(got[0].coroutine, "push");
+}
