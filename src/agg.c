@@ -156,6 +156,7 @@ static void group_free(struct group *grp)
 	free(g->culprit.file);
 	free(g->culprit.function);
 	free(g->message);
+	free(g->source);
 	free(grp);
 }
 
@@ -496,12 +497,13 @@ static char *dup_opt(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
-/* Replaces the group's culprit and message with EV's. */
+/* Replaces the group's culprit, message and source with EV's. */
 static void first_facts_set(struct th_group *g, const struct th_event *ev)
 {
 	free(g->culprit.file);
 	free(g->culprit.function);
 	free(g->message);
+	free(g->source);
 	g->culprit = (struct th_group_culprit){0};
 	if (event_has_culprit(ev)) {
 		g->culprit.file = xstrdup(ev->culprit.file.v);
@@ -511,18 +513,24 @@ static void first_facts_set(struct th_group *g, const struct th_event *ev)
 	g->message = event_has(ev, TH_F_MESSAGE)
 			 ? xstrdup(ev->fields[TH_F_MESSAGE].v)
 			 : NULL;
+	g->source = event_has(ev, TH_F_SOURCE)
+			? xstrdup(ev->fields[TH_F_SOURCE].v)
+			: NULL;
 }
 
-/* Copies SRC's culprit and message into G (a group's first moved). */
+/* Copies SRC's culprit, message and source into G (a group's first
+ * moved). */
 static void first_facts_copy(struct th_group *g, const struct th_group *src)
 {
 	free(g->culprit.file);
 	free(g->culprit.function);
 	free(g->message);
+	free(g->source);
 	g->culprit = (struct th_group_culprit){dup_opt(src->culprit.file),
 					       src->culprit.line,
 					       dup_opt(src->culprit.function)};
 	g->message = dup_opt(src->message);
+	g->source = dup_opt(src->source);
 }
 
 /* Moves first / last (and the example, culprit and message with first)
@@ -983,7 +991,7 @@ static size_t group_size(const struct th_agg *a, const struct group *grp)
 	if (g->example != NULL)
 		n += g->example_len + 1 + AGG_BLOCK;
 	n += str_size(g->culprit.file) + str_size(g->culprit.function) +
-	     str_size(g->message);
+	     str_size(g->message) + str_size(g->source);
 	return n;
 }
 
@@ -1162,6 +1170,7 @@ static void group_encode(const struct th_agg *a, const struct group *grp,
 	put_u64(b, g->culprit.line);
 	put_opt_str(b, g->culprit.function);
 	put_opt_str(b, g->message);
+	put_opt_str(b, g->source);
 	put_timeline(b, &g->timeline);
 	put_byte(b, g->novelty);
 }
@@ -1204,6 +1213,7 @@ static struct group *group_decode(const struct th_agg *a, const void *p,
 	g->culprit.line = spill_get_u64(&r);
 	g->culprit.function = dup_opt(get_opt_str(&r));
 	g->message = dup_opt(get_opt_str(&r));
+	g->source = dup_opt(get_opt_str(&r));
 	get_timeline(&r, &g->timeline);
 	g->novelty = (enum th_novelty)get_byte(&r);
 	if (r.p != r.end)

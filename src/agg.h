@@ -23,8 +23,8 @@
  *
  * A field value is taken up to its first NUL byte: keys and list entries
  * are C strings. first/last are the earliest/latest events by time when both
- * have one, else by input_index then line; the example, culprit and
- * message follow "first".
+ * have one, else by input_index then line; the example, culprit, message
+ * and source follow "first".
  */
 #ifndef TH_AGG_H
 #define TH_AGG_H
@@ -78,10 +78,11 @@ struct th_group {
 			  TH_MAX_EXAMPLE bytes on a character
 			  boundary; may hold NUL bytes */
 	size_t example_len;
-	/* the culprit and exception message of the first event, like the
-	   example (message NULL: none) */
+	/* the culprit, exception message and source (its writer) of the
+	   first event, like the example (message, source NULL: none) */
 	struct th_group_culprit culprit;
 	char *message;
+	char *source;
 	/* its events that have a time, by second (see timeline.h) */
 	struct th_timeline timeline;
 	enum th_novelty novelty; /* set by state_mark_groups */

@@ -435,6 +435,9 @@ static void try_start(struct th_assembler *a, struct source *s,
 	s->ev.rule = (size_t)rule;
 	s->ev.input = a->input;
 	s->ev.input_index = a->input_index;
+	/* every line of the event is its writer's: the first names it */
+	if (rec->source_name.n > 0)
+		event_set(&s->ev, TH_F_SOURCE, rec->source_name);
 	s->body = rules_body(a->rules, (size_t)rule);
 	if (opens_record(s, rec, s->body)) {
 		const struct record_lines *r = &s->record;

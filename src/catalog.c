@@ -23,6 +23,7 @@ static const struct name_row {
     {"task", TH_F_TASK, TH_KEY_TASK},
     {"input", TH_F_COUNT, TH_KEY_INPUT},
     {"defined_at", TH_F_DEFINED_AT, TH_KEY_DEFINED_AT},
+    {"source", TH_F_SOURCE, TH_KEY_SOURCE},
     {"culprit", TH_F_COUNT, TH_KEY_CULPRIT},
     {"created_at", TH_F_CREATED_AT, TH_KEY_COUNT},
     {"message", TH_F_MESSAGE, TH_KEY_COUNT},

@@ -26,6 +26,7 @@ enum th_key {
 	TH_KEY_TASK,
 	TH_KEY_INPUT,
 	TH_KEY_DEFINED_AT,
+	TH_KEY_SOURCE,	/* the writer: pod/container, host tag[pid], ... */
 	TH_KEY_CULPRIT, /* "FILE in FUNCTION": the culprit without its line */
 	TH_KEY_COUNT
 };

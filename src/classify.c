@@ -602,8 +602,11 @@ static void finish_one(struct th_classifier *c, struct th_event *ev,
 		       const struct th_facts *facts, struct th_span message,
 		       const struct th_frame_ref *culprit)
 {
+	/* The source is the framing's (set by the assembler), not the
+	 * rule's: it stays unless the rule has a group of that name. */
 	for (size_t f = 0; f < TH_F_COUNT; f++)
-		event_unset(ev, (enum th_field)f);
+		if (f != TH_F_SOURCE)
+			event_unset(ev, (enum th_field)f);
 	uint64_t line = 0;
 	for (size_t i = 0; i < culprit->line.n && line < UINT64_MAX / 10; i++)
 		line = line * 10 + (uint64_t)(culprit->line.p[i] - '0');

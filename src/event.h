@@ -96,9 +96,11 @@ struct th_record {
 	uint64_t offset;     /* byte offset of the line's start */
 	uint64_t end_offset; /* just past the line and its newline */
 	uint32_t source;     /* which writer; 0 when nothing names one */
-	bool record_start;   /* a logging prefix or a JSON record opens a
-				new record here */
-	struct th_time time; /* when a prefix has one (isotime_known) */
+	struct th_span source_name; /* its name (the event's `source`):
+				       empty when source is 0 */
+	bool record_start;	    /* a logging prefix or a JSON record opens a
+				       new record here */
+	struct th_time time;	    /* when a prefix has one (isotime_known) */
 };
 
 #endif

@@ -561,9 +561,10 @@ static bool read_example(struct reader *rd, json_t *v, const char *path,
 	return true;
 }
 
-/* "culprit" ({"file", "line", "function"} or null) and "message" (a
- * string or null) of the group's first event, into G (borrowed). Both are
- * optional: a report written before they existed has neither. */
+/* "culprit" ({"file", "line", "function"} or null), "message" and
+ * "source" (a string or null) of the group's first event, into G
+ * (borrowed). All are optional: a report written before they existed has
+ * none of them. */
 static bool read_first_facts(struct reader *rd, json_t *grp, const char *path,
 			     struct th_group *g)
 {
@@ -574,6 +575,12 @@ static bool read_first_facts(struct reader *rd, json_t *grp, const char *path,
 	if (m != NULL && !want_name(rd, m, p, true, &message))
 		return false;
 	g->message = m != NULL ? (char *)message : NULL; /* read only */
+	const char *source;
+	json_t *s = json_object_get(grp, "source");
+	snprintf(p, sizeof p, "%s.source", path);
+	if (s != NULL && !want_name(rd, s, p, true, &source))
+		return false;
+	g->source = s != NULL ? (char *)source : NULL;
 	json_t *c = json_object_get(grp, "culprit");
 	snprintf(p, sizeof p, "%s.culprit", path);
 	if (c == NULL || json_is_null(c))

@@ -18,9 +18,16 @@
  * line (never longer than the line), plus the ANSI-free copies. */
 #define ARENA_SIZE (4 * (size_t)TH_READ_BUFFER + 64)
 
+/* A writer's name as the prefixer keeps it past the line that named it. */
+struct source_name {
+	size_t n;
+	char v[TH_MAX_FIELD];
+};
+
 struct partial {
 	bool used;
 	uint32_t source;
+	struct source_name name;
 	char *buf; /* TH_READ_BUFFER bytes */
 	size_t n;
 	uint64_t number, offset, end_offset;
@@ -35,8 +42,9 @@ struct th_prefixer {
 	size_t used;
 	struct th_record *recs;
 	size_t n_recs, cap_recs;
-	uint32_t last_source; /* writer of the last line parsed */
-	bool idle;	      /* no event open before this line */
+	uint32_t last_source;	      /* writer of the last line parsed */
+	struct source_name last_name; /* and its name */
+	bool idle;		      /* no event open before this line */
 	int64_t now;
 	int now_year; /* the year NOW falls in, for syslog times */
 	struct partial partials[TH_MAX_PARTIALS];
@@ -49,6 +57,7 @@ struct framed {
 	struct th_span message;
 	bool lines; /* the message may hold several lines (journald) */
 	uint32_t source;
+	struct th_span source_name; /* in the line or the arena */
 	struct th_time time;
 	uint64_t number, offset, end_offset;
 };
@@ -82,6 +91,7 @@ void prefix_free(struct th_prefixer *p)
 void prefix_begin_input(struct th_prefixer *p)
 {
 	p->last_source = 0;
+	p->last_name.n = 0;
 	for (size_t i = 0; i < TH_MAX_PARTIALS; i++)
 		p->partials[i].used = false;
 	p->pending = 0;
@@ -159,6 +169,28 @@ static uint32_t source_id(struct th_span name)
 	return h ? h : 1; /* 0 means "no writer named" */
 }
 
+/* F's writer is NAME (empty: none). NAME must live as long as the line:
+ * in it, or in the arena (ARENA: copy it there first). */
+static void set_source(struct th_prefixer *p, struct framed *f,
+		       struct th_span name, bool arena)
+{
+	if (name.n == 0) {
+		f->source = 0;
+		f->source_name = (struct th_span){"", 0};
+		return;
+	}
+	f->source = source_id(name);
+	char *at = arena ? arena_put(p, name.p, name.n) : (char *)name.p;
+	f->source_name = (struct th_span){at ? at : "", at ? name.n : 0};
+}
+
+/* Keeps a copy of NAME in *TO, cut to what an event field holds. */
+static void name_keep(struct source_name *to, struct th_span name)
+{
+	to->n = name.n < sizeof to->v ? name.n : sizeof to->v;
+	memcpy(to->v, name.p, to->n);
+}
+
 static struct partial *partial_for(struct th_prefixer *p, uint32_t source)
 {
 	struct partial *free_slot = NULL;
@@ -207,6 +239,7 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 	r->offset = f->offset;
 	r->end_offset = f->end_offset;
 	r->source = f->source;
+	r->source_name = f->source_name;
 	r->time = f->time;
 	if (json) {
 		r->record_start = json_start;
@@ -439,7 +472,7 @@ static bool docker_line_ascii(struct th_prefixer *p, struct th_span line,
 		n--;
 	p->used += n;
 	f->message = (struct th_span){out, n};
-	f->source = source_id((struct th_span){name, name_n});
+	set_source(p, f, (struct th_span){name, name_n}, true);
 	isotime_read_iso((struct th_span){when, when_n}, &f->time);
 	return true;
 }
@@ -465,8 +498,10 @@ static bool docker_line(struct th_prefixer *p, struct th_span line,
 		n--;
 	json_t *stream = json_object_get(o, "stream");
 	if (json_is_string(stream))
-		f->source = source_id((struct th_span){
-		    json_string_value(stream), json_string_length(stream)});
+		set_source(p, f,
+			   (struct th_span){json_string_value(stream),
+					    json_string_length(stream)},
+			   true);
 	json_t *t = json_object_get(o, "time");
 	if (json_is_string(t))
 		isotime_read_iso((struct th_span){json_string_value(t),
@@ -515,10 +550,10 @@ static struct th_span json_span(json_t *o, const char *key)
 	return (struct th_span){json_string_value(v), json_string_length(v)};
 }
 
-/* The writer of a journal record, named as syslog names it: "host
- * ident[pid]" (see frame_syslog), so one program reads the same whichever
- * way journalctl printed it. 0 when the record names none. */
-static uint32_t journal_source(json_t *o)
+/* The writer of a journal record into F, named as syslog names it:
+ * "host ident[pid]" (see frame_syslog), so one program reads the same
+ * whichever way journalctl printed it. None when the record names none. */
+static void journal_source(struct th_prefixer *p, json_t *o, struct framed *f)
 {
 	struct th_span host = json_span(o, "_HOSTNAME");
 	struct th_span ident = json_span(o, "SYSLOG_IDENTIFIER");
@@ -529,10 +564,12 @@ static uint32_t journal_source(json_t *o)
 	    (int)(host.n < TH_MAX_FIELD ? host.n : TH_MAX_FIELD), host.p,
 	    (int)(ident.n < TH_MAX_FIELD ? ident.n : TH_MAX_FIELD), ident.p,
 	    (int)(pid.n < TH_MAX_FIELD ? pid.n : TH_MAX_FIELD), pid.p);
-	if (host.n + ident.n + pid.n == 0 || n < 0)
-		return 0;
-	size_t len = (size_t)n < sizeof name ? (size_t)n : sizeof name - 1;
-	return source_id((struct th_span){name, len});
+	size_t len = n < 0		       ? 0
+		     : (size_t)n < sizeof name ? (size_t)n
+					       : sizeof name - 1;
+	if (host.n + ident.n + pid.n == 0)
+		len = 0;
+	set_source(p, f, (struct th_span){name, len}, true);
 }
 
 /* __REALTIME_TIMESTAMP: microseconds since the epoch, as a string of
@@ -577,7 +614,7 @@ static bool journal_line(struct th_prefixer *p, struct th_span line,
 	}
 	f->message = m;
 	f->lines = true;
-	f->source = journal_source(o);
+	journal_source(p, o, f);
 	journal_time(o, &f->time);
 	json_decref(o);
 	return true;
@@ -604,6 +641,7 @@ static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 					      .number = f->number,
 					      .offset = f->offset};
 			q->time = f->time;
+			name_keep(&q->name, f->source_name);
 		}
 		size_t room = TH_READ_BUFFER - q->n;
 		size_t n = f->message.n < room ? f->message.n : room;
@@ -649,12 +687,27 @@ static bool user_prefix(struct th_prefixer *p, struct th_span line,
 	if (!p->user_prefixes || !rules_match_prefix(p->matcher, line, &pm))
 		return false;
 	f->message = pm.message;
-	f->source = pm.source.p != NULL ? source_id(pm.source) : 0;
+	set_source(p, f,
+		   pm.source.p != NULL ? pm.source : (struct th_span){"", 0},
+		   false);
 	if (pm.time.p != NULL && pm.time_format != NULL)
 		isotime_read_format(pm.time, pm.time_format, &f->time);
 	else if (pm.time.p != NULL)
 		isotime_read_iso(pm.time, &f->time);
 	return true;
+}
+
+/* The writer of a line without framing (see unframe) into *ID and
+ * *NAME, which stays valid until the next line. */
+static void inherit_source(struct th_prefixer *p, uint32_t *id,
+			   struct th_span *name)
+{
+	if (p->idle) {
+		p->last_source = 0;
+		p->last_name.n = 0;
+	}
+	*id = p->last_source;
+	*name = (struct th_span){p->last_name.v, p->last_name.n};
 }
 
 /* Removes the framing of LINE into F. Returns false when LINE is a
@@ -675,7 +728,7 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 		if (fr.time_kind == TH_TIME_NONE)
 			stacked_time(&fr);
 		f->message = fr.message;
-		f->source = fr.source.n ? source_id(fr.source) : 0;
+		set_source(p, f, fr.source, false);
 		partial = fr.partial;
 		if (fr.time_kind == TH_TIME_ISO)
 			isotime_read_iso(fr.time, &f->time);
@@ -689,10 +742,11 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 		 * fast path or fall in another -j range, so their writers
 		 * must not decide anything.) */
 		f->message = line;
-		f->source = p->idle ? 0 : p->last_source;
-		p->last_source = f->source;
+		inherit_source(p, &f->source, &f->source_name);
 		return true;
 	}
+	if (f->source != p->last_source)
+		name_keep(&p->last_name, f->source_name);
 	p->last_source = f->source;
 	return join_partial(p, f, partial);
 }
@@ -749,8 +803,7 @@ static void add_blank_started(struct th_prefixer *p, const struct th_line *line,
 	r->number = line->number;
 	r->offset = line->offset;
 	r->end_offset = end_offset;
-	r->source = p->idle ? 0 : p->last_source; /* see unframe */
-	p->last_source = r->source;
+	inherit_source(p, &r->source, &r->source_name); /* see unframe */
 	r->time = (struct th_time){0};
 	r->record_start = false;
 }
@@ -790,6 +843,7 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out)
 		if (!q->used)
 			continue;
 		struct framed f = {.source = q->source,
+				   .source_name = {q->name.v, q->name.n},
 				   .number = q->number,
 				   .offset = q->offset,
 				   .end_offset = q->end_offset};

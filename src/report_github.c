@@ -173,7 +173,8 @@ static void msg_what(FILE *out, const struct th_catalog *cat,
 			times_sign, g->exceptions_other);
 }
 
-/* "%0Aat FILE:LINE in FUNCTION" and "%0Amessage: TEXT" when known. */
+/* "%0Aat FILE:LINE in FUNCTION", "%0Amessage: TEXT" and "%0Afrom:
+ * SOURCE" (the first event's writer) when known. */
 static void msg_culprit(FILE *out, const struct th_group *g)
 {
 	if (g->culprit.file != NULL) {
@@ -185,6 +186,10 @@ static void msg_culprit(FILE *out, const struct th_group *g)
 	if (g->message != NULL) {
 		fputs("%0Amessage: ", out);
 		gh_cstr(out, g->message, false);
+	}
+	if (g->source != NULL) {
+		fputs("%0Afrom: ", out);
+		gh_cstr(out, g->source, false);
 	}
 }
 

@@ -452,6 +452,8 @@ static void group_json(struct jw *w, struct jw_counts *c,
 	culprit_json(w, &g->culprit);
 	jw_key(w, "message");
 	jw_cstr(w, g->message);
+	jw_key(w, "source");
+	jw_cstr(w, g->source);
 	jw_key(w, "tasks_capped");
 	jw_bool(w, g->tasks.capped);
 	jw_key(w, "defined_at_capped");

@@ -252,8 +252,9 @@ static void item_where(FILE *out, const char *label, const struct th_where *w)
 	fputc('\n', out);
 }
 
-/* "- **at:** `FILE:LINE` in `FUNCTION`" and "- **message:** TEXT" of
- * the group's first event, each only when it has one. */
+/* "- **at:** `FILE:LINE` in `FUNCTION`", "- **message:** TEXT" and
+ * "- **from:** `SOURCE`" (its writer) of the group's first event, each
+ * only when it has one. */
 static void item_culprit(FILE *out, const struct th_group *g)
 {
 	if (g->culprit.file != NULL) {
@@ -269,6 +270,11 @@ static void item_culprit(FILE *out, const struct th_group *g)
 	if (g->message != NULL) {
 		fputs("- **message:** ", out);
 		md_cstr(out, g->message);
+		fputc('\n', out);
+	}
+	if (g->source != NULL) {
+		fputs("- **from:** ", out);
+		md_code(out, g->source);
 		fputc('\n', out);
 	}
 }

@@ -658,9 +658,9 @@ static void detail_exceptions(FILE *out, const struct th_group *g)
 	fputc('\n', out);
 }
 
-/* "at          FILE:LINE in FUNCTION" and "message     TEXT" (cut to
- * TEXT_LINE_COLUMNS) of the group's first event, each only when it has
- * one. */
+/* "at          FILE:LINE in FUNCTION", "message     TEXT" (cut to
+ * TEXT_LINE_COLUMNS) and "from        SOURCE" (its writer) of the group's
+ * first event, each only when it has one. */
 static void detail_culprit(FILE *out, const struct th_group *g)
 {
 	if (g->culprit.file != NULL) {
@@ -679,6 +679,11 @@ static void detail_culprit(FILE *out, const struct th_group *g)
 		put_cell(out, clean, TEXT_LINE_COLUMNS, false, true);
 		fputc('\n', out);
 		free(clean);
+	}
+	if (g->source != NULL) {
+		put_label(out, "from");
+		put_clean(out, g->source, strlen(g->source), false);
+		fputc('\n', out);
 	}
 }
 
@@ -1007,8 +1012,9 @@ static bool text_finish(struct th_sink *base)
 	return fflush(c->out) == 0 && !ferror(c->out);
 }
 
-/* --follow: "input:line  severity  rule  coroutine  exception", then the
- * event's first lines; nothing without --follow, the summary says it all.
+/* --follow: "input:line  severity  rule  coroutine  exception" and
+ * "  from SOURCE" when a framing named its writer, then the event's first
+ * lines; nothing without --follow, the summary says it all.
  * A failed write is left in the stream's error flag for finish(). */
 static void text_event(struct th_sink *base, const struct th_event *ev)
 {
@@ -1028,6 +1034,11 @@ static void text_event(struct th_sink *base, const struct th_event *ev)
 		struct th_span v = event_get(ev, f);
 		fputs("  ", c->out);
 		put_clean(c->out, v.p ? v.p : "-", v.p ? v.n : 1, false);
+	}
+	struct th_span from = event_get(ev, TH_F_SOURCE);
+	if (from.p != NULL) {
+		fputs("  from ", c->out);
+		put_clean(c->out, from.p, from.n, false);
 	}
 	fputc('\n', c->out);
 	size_t n = report_event_text(ev, &s->text);

@@ -32,7 +32,8 @@ size_t report_event_text(const struct th_event *ev, struct th_buf *b)
 
 const char *report_no_value(enum th_key k)
 {
-	return k == TH_KEY_EXCEPTION ? "(none)" : "(unknown)";
+	return k == TH_KEY_EXCEPTION || k == TH_KEY_SOURCE ? "(none)"
+							   : "(unknown)";
 }
 
 void report_put_count(FILE *out, uint64_t n, const char *one, const char *many)

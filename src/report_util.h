@@ -27,7 +27,8 @@ const char *report_severity_name(enum th_severity s);
 size_t report_event_text(const struct th_event *ev, struct th_buf *b);
 
 /* What a group key without a value is shown as: "(none)" for the
- * exception, "(unknown)" for the others. */
+ * exception and the source (no framing named a writer), "(unknown)" for
+ * the others. */
 const char *report_no_value(enum th_key k);
 
 /* "1 event", "2 events": N and ONE or MANY. */

@@ -70,6 +70,8 @@ enum th_field {
 	TH_F_TASK,
 	TH_F_DEFINED_AT,
 	TH_F_CREATED_AT,
+	TH_F_SOURCE, /* the writer the framing named (README "Log shapes"),
+			set by the assembler; a rule's own group wins */
 	TH_F_COUNT
 };
 

@@ -88,13 +88,18 @@ def read_source(spec):
 # ---------------------------------------------------------------- facts
 
 
-def merge_facts(facts_list, log, sources):
+def merge_facts(facts_list, log, sources, writers):
+    """The union of the sources' facts; WRITERS names each source's writer
+    (the event `source` tracehound must report for its events; None when
+    the framing names none), and "writers" counts the events of each."""
     groups = {}
     order = []
     events = 0
     pythons = []
-    for facts in facts_list:
+    per_writer = {}
+    for facts, writer in zip(facts_list, writers):
         events += facts["events"]
+        per_writer[writer] = per_writer.get(writer, 0) + facts["events"]
         if facts.get("python") and facts["python"] not in pythons:
             pythons.append(facts["python"])
         for g in facts["groups"]:
@@ -123,7 +128,10 @@ def merge_facts(facts_list, log, sources):
     out.sort(key=lambda g: (-g["count"], g["key"]["coroutine"] is not None,
                             g["key"]["coroutine"] or ""))
     return {"log": log, "python": ",".join(pythons), "sources": sources,
-            "events": events, "groups": out}
+            "events": events,
+            "writers": [{"source": w, "events": n}
+                        for w, n in per_writer.items()],
+            "groups": out}
 
 
 # ---------------------------------------------------------------- time
@@ -465,6 +473,23 @@ NAMED = {"syslog", "short-iso", "kubectl", "kubectl-ts", "compose",
          "journal-json"}
 
 
+def writer_names(framing, names, n):
+    """The writer the framing names for each of N sources, as tracehound
+    reports it (README, "Log shapes"): "host TAG[PID]" for syslog and
+    journald, "pod/NAME/app" for kubectl, the service for compose, the
+    stream for CRI and Docker (every event is written to stderr); None
+    where there is no framing."""
+    if framing in ("syslog", "short-iso", "journal-json"):
+        return ["web-1 " + name for name in names]
+    if framing in ("kubectl", "kubectl-ts"):
+        return ["pod/%s/app" % name for name in names]
+    if framing == "compose":
+        return list(names)
+    if framing in ("cri", "docker"):
+        return ["stderr"] * n
+    return [None] * n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("framing", choices=sorted(FRAMINGS))
@@ -480,8 +505,9 @@ def main():
     sources = [read_source(s) for s in a.sources]
     rng = random.Random(a.seed)
     fn = FRAMINGS[a.framing]
+    names = [n for n in a.names.split(",") if n]
     if a.framing in NAMED:
-        text = fn(sources, rng, [n for n in a.names.split(",") if n])
+        text = fn(sources, rng, names)
     else:
         text = fn(sources, rng)
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
@@ -491,7 +517,8 @@ def main():
     labels = a.label or [s["log"] for s in sources]
     if len(labels) != len(sources):
         sys.exit("wrap: give --label once per source")
-    facts = merge_facts([s["facts"] for s in sources], a.out, labels)
+    facts = merge_facts([s["facts"] for s in sources], a.out, labels,
+                        writer_names(a.framing, names, len(sources)))
     with open(a.expected, "w") as f:
         json.dump(facts, f, indent=2)
         f.write("\n")

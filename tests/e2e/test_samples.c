@@ -35,14 +35,15 @@ ParameterizedTestParameters(samples, report_matches_the_generator_facts)
 	return cr_make_param_array(struct sample, params, n, free_samples);
 }
 
-/* Runs tracehound on LOG and parses its JSON report. */
-static json_t *report_for(const char *log)
+/* Runs tracehound with OPTIONS on LOG and parses its JSON report. */
+static json_t *report_with(const char *options, const char *log)
 {
 	const char *bin = getenv("TH_BIN");
 	cr_assert(bin != NULL, "TH_BIN is not set");
 	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "'%s' --format json --fail-on never '%s/%s'",
-		 bin, TH_SOURCE_ROOT, log);
+	snprintf(cmd, sizeof cmd,
+		 "'%s' --format json --fail-on never %s '%s/%s'", bin, options,
+		 TH_SOURCE_ROOT, log);
 	FILE *p = popen(cmd, "r");
 	cr_assert(p != NULL);
 	json_error_t err;
@@ -51,6 +52,11 @@ static json_t *report_for(const char *log)
 	cr_assert(report != NULL, "%s: report is not JSON: %s", log, err.text);
 	cr_assert_eq(status, 0, "%s: exit status %d", log, status);
 	return report;
+}
+
+static json_t *report_for(const char *log)
+{
+	return report_with("", log);
 }
 
 static bool same_key(json_t *a, json_t *b)
@@ -109,6 +115,44 @@ static void expect_field(const char *log, json_t *want, json_t *got,
 	free(key);
 }
 
+/* The writers WANT lists (default: one without a name, for every event)
+ * against the groups of --group-by source: each event's source is its
+ * writer's (README.md, "Log shapes"). */
+static void expect_writers(const char *log, json_t *want)
+{
+	json_t *writers = json_object_get(want, "writers");
+	json_t *none = NULL;
+	if (writers == NULL) {
+		none = json_pack("[{s:n, s:O}]", "source", "events",
+				 json_object_get(want, "events"));
+		writers = none;
+	}
+	json_t *got = report_with("--group-by source", log);
+	json_t *groups = json_object_get(got, "groups");
+	cr_expect_eq(json_array_size(groups), json_array_size(writers),
+		     "%s: %zu sources, want %zu", log, json_array_size(groups),
+		     json_array_size(writers));
+	size_t i;
+	json_t *w;
+	json_array_foreach(writers, i, w)
+	{
+		json_t *key =
+		    json_pack("{s:O}", "source", json_object_get(w, "source"));
+		json_t *g = find_group(groups, key);
+		char *ks = dump(key);
+		json_int_t n = json_integer_value(json_object_get(g, "count"));
+		json_int_t want_n =
+		    json_integer_value(json_object_get(w, "events"));
+		cr_expect(g != NULL && n == want_n,
+			  "%s: source %s has %lld events, want %lld", log, ks,
+			  (long long)(g ? n : 0), (long long)want_n);
+		free(ks);
+		json_decref(key);
+	}
+	json_decref(got);
+	json_decref(none);
+}
+
 ParameterizedTest(struct sample *s, samples, report_matches_the_generator_facts)
 {
 	json_error_t err;
@@ -143,6 +187,7 @@ ParameterizedTest(struct sample *s, samples, report_matches_the_generator_facts)
 		for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
 			expect_field(log, wg, g, fields[f]);
 	}
+	expect_writers(log, want);
 	json_decref(got);
 	json_decref(want);
 }

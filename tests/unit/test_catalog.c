@@ -134,7 +134,7 @@ Test(catalog, the_key_order_is_the_canonical_group_by_order)
 {
 	static const char *const want[TH_KEY_COUNT] = {
 	    "coroutine", "rule",       "exception", "task",
-	    "input",	 "defined_at", "culprit"};
+	    "input",	 "defined_at", "source",    "culprit"};
 	for (size_t k = 0; k < TH_KEY_COUNT; k++)
 		cr_expect_str_eq(catalog_key_name((enum th_key)k), want[k]);
 }
@@ -148,4 +148,5 @@ Test(catalog, field_names_come_in_field_order)
 				 catalog_field_name((enum th_field)f));
 	cr_expect_str_eq(names[TH_F_COROUTINE], "coroutine");
 	cr_expect_str_eq(names[TH_F_CREATED_AT], "created_at");
+	cr_expect_str_eq(names[TH_F_SOURCE], "source");
 }

@@ -145,6 +145,13 @@ Test(prefix, blank_started_lines_get_the_records_of_the_whole_way)
 			cr_expect_eq(a[j].offset, b[j].offset);
 			cr_expect_eq(a[j].end_offset, b[j].end_offset);
 			cr_expect_eq(a[j].source, b[j].source, "line %zu", k);
+			cr_expect(a[j].source_name.n == b[j].source_name.n &&
+				      memcmp(a[j].source_name.p,
+					     b[j].source_name.p,
+					     a[j].source_name.n) == 0,
+				  "line %zu: writer '%.*s', want '%.*s'", k,
+				  (int)a[j].source_name.n, a[j].source_name.p,
+				  (int)b[j].source_name.n, b[j].source_name.p);
 			cr_expect_eq(a[j].record_start, b[j].record_start);
 			char ta[TH_TIME_LEN], tb[TH_TIME_LEN];
 			isotime_print(&a[j].time, ta);
@@ -166,6 +173,7 @@ struct fed {
 	size_t n;
 	char text[32][256];
 	uint32_t source[32];
+	char name[32][128]; /* the writer's name */
 	bool start[32];
 	char time[32][TH_TIME_LEN];
 	uint64_t number[32];
@@ -177,6 +185,8 @@ static void keep(struct fed *f, const struct th_record *r, size_t n)
 		snprintf(f->text[f->n], sizeof f->text[0], "%.*s",
 			 (int)r[i].text.n, r[i].text.p);
 		f->source[f->n] = r[i].source;
+		snprintf(f->name[f->n], sizeof f->name[0], "%.*s",
+			 (int)r[i].source_name.n, r[i].source_name.p);
 		f->start[f->n] = r[i].record_start;
 		f->number[f->n] = r[i].number;
 		isotime_print(&r[i].time, f->time[f->n]);
@@ -340,6 +350,81 @@ Test(prefix, unframed_lines_stay_with_the_writer_before_them)
 	    &f);
 	cr_assert_eq(f.n, 2);
 	cr_expect_eq(f.source[0], f.source[1]);
+}
+
+/* Each framing names its writer as the report shows it (README.md, "Log
+ * shapes"), and a line without framing inside an event gets its name. */
+Test(prefix, every_framing_names_its_writer)
+{
+	struct fed f;
+	feed("2024-05-01T10:00:01Z stderr P Task exception was nev\n"
+	     "2024-05-01T10:00:01Z stderr F er retrieved\n"
+	     "{\"log\":\"x\\n\",\"stream\":\"stdout\",\"time\":"
+	     "\"2024-05-01T10:00:01Z\"}\n"
+	     "{\"log\":\"\u00e9\\n\",\"time\":\"2024-05-01T10:00:01Z\","
+	     "\"stream\":\"stderr\"}\n"
+	     "Nov 24 10:00:01 web-1 app[1234]: Traceback (most recent call "
+	     "last):\n"
+	     "  File \"x.py\", line 3, in f\n"
+	     "2024-11-24T10:00:01+0100 web-2 worker[8]: y\n"
+	     "{\"_PID\":\"977\",\"MESSAGE\":\"z\",\"__REALTIME_TIMESTAMP\":"
+	     "\"1732438802204516\",\"SYSLOG_IDENTIFIER\":\"api\","
+	     "\"_HOSTNAME\":\"web-1\"}\n"
+	     "[pod/api-7d9f/app] a\n"
+	     "api-1     | b\n"
+	     "{\"event\": \"c\"}\n"
+	     "plain\n",
+	     &f);
+	const char *const want[] = {
+	    "stderr", "stdout", "stderr", "web-1 app[1234]", "web-1 app[1234]",
+	    "web-2 worker[8]", "web-1 api[977]", "pod/api-7d9f/app", "api-1",
+	    /* unframed, an event open: the writer of the line before */
+	    "api-1", "api-1"};
+	cr_assert_eq(f.n, sizeof want / sizeof *want);
+	for (size_t i = 0; i < f.n; i++) {
+		cr_expect_str_eq(f.name[i], want[i], "record %zu (%s)", i,
+				 f.text[i]);
+		cr_expect_neq(f.source[i], 0, "record %zu", i);
+	}
+}
+
+Test(prefix, an_unframed_line_while_no_event_is_open_has_no_writer)
+{
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	prefix_begin_input(p);
+	const char *const lines[] = {"api-1     | b", "plain"};
+	const struct th_record *r = NULL;
+	for (size_t i = 0; i < 2; i++) {
+		struct th_line line = {span(lines[i]), i + 1, 0, false};
+		cr_assert_eq(prefix_parse(p, &line, 0, true, &r), 1);
+	}
+	cr_expect_eq(r->source, 0);
+	cr_expect_eq(r->source_name.n, 0);
+	prefix_free(p);
+}
+
+Test(prefix, a_user_prefix_names_the_writer_by_its_source_group)
+{
+	const char yaml[] = "rules: [{id: a, start: x}]\n"
+			    "prefixes: [{id: p, regex: '^<(?<source>[^>]*)> "
+			    "(?<message>.*)$'}]\n";
+	struct th_rules *rules = rules_new();
+	struct th_error err = {0};
+	cr_assert(rules_load_buffer(rules, "p.yaml", yaml, strlen(yaml), &err),
+		  "%s", err.message);
+	cr_assert(rules_finish(rules, &err), "%s", err.message);
+	struct th_matcher *m = matcher_new(rules);
+	struct th_prefixer *p = prefix_new(rules, m);
+	struct th_record r = parse(p, "<edge-3> Traceback (most recent call");
+	cr_expect(r.source_name.n == 6 &&
+		      memcmp(r.source_name.p, "edge-3", 6) == 0,
+		  "writer '%.*s'", (int)r.source_name.n, r.source_name.p);
+	r = parse(p, "<> no writer");
+	cr_expect_eq(r.source_name.n, 0);
+	cr_expect_eq(r.source, 0);
+	prefix_free(p);
+	matcher_free(m);
+	rules_free(rules);
 }
 
 Test(prefix, json_log_records_become_one_record_per_line)

@@ -333,11 +333,12 @@ Test(report_json, group_has_every_field_in_spec_order_then_extras)
 				    "example",
 				    "culprit",
 				    "message",
+				    "source",
 				    "tasks_capped",
 				    "defined_at_capped",
 				    "exceptions_other",
 				    "timeline"};
-	expect_keys(g, keys, 16, "groups[0]");
+	expect_keys(g, keys, 17, "groups[0]");
 	const char *const key_keys[] = {"coroutine"};
 	expect_keys(json_object_get(g, "key"), key_keys, 1, "key");
 	cr_expect_str_eq(str_at(json_object_get(g, "key"), "coroutine"),
@@ -564,10 +565,11 @@ Test(report_ndjson, one_compact_object_per_event_and_nothing_at_finish)
 		cr_assert(nl != NULL, "every object ends with a newline");
 		json_t *o = parse(p, (size_t)(nl - p));
 		const char *const keys[] = {
-		    "rule",  "severity",   "coroutine",	 "exception", "message",
-		    "task",  "defined_at", "created_at", "culprit",   "time",
-		    "input", "line",	   "end_line",	 "complete",  "text"};
-		expect_keys(o, keys, 15, "event");
+		    "rule",    "severity", "coroutine",	 "exception",
+		    "message", "task",	   "defined_at", "created_at",
+		    "source",  "culprit",  "time",	 "input",
+		    "line",    "end_line", "complete",	 "text"};
+		expect_keys(o, keys, 16, "event");
 		json_decref(o);
 		p = nl + 1;
 	}
@@ -598,6 +600,8 @@ Test(report_ndjson, fields_are_null_when_unset_and_text_is_cleaned)
 	cr_expect_str_eq(str_at(o, "exception"), "E");
 	cr_expect(json_is_null(json_object_get(o, "task")));
 	cr_expect(json_is_null(json_object_get(o, "created_at")));
+	cr_expect(json_is_null(json_object_get(o, "source")),
+		  "no framing named a writer");
 	cr_expect_str_eq(str_at(o, "time"), "2024-05-01T10:00:00Z");
 	cr_expect_str_eq(str_at(o, "input"), "app.log");
 	cr_expect_eq(int_at(o, "line"), 7);
