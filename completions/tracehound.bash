@@ -43,7 +43,7 @@ _tracehound_value()
 	--color | --colour) values="auto always never" ;;
 	-g | --group-by)
 		# complete the key after the last comma, keeping the ones before
-		local done= keys="coroutine rule exception task input defined_at culprit"
+		local done= keys="coroutine rule exception task input defined_at source culprit"
 		[[ $cur == *,* ]] && done=${cur%,*},
 		COMPREPLY=($(compgen -P "$done" -W "$keys" -- "${cur##*,}"))
 		compopt -o nospace 2>/dev/null

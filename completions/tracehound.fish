@@ -28,7 +28,7 @@ end
 function __tracehound_group_keys
     set -l token (commandline -ct | string replace -r -- '^(-g|--group-by=)' '')
     set -l done (string match -r -- '.*,' $token)
-    for key in coroutine rule exception task input defined_at culprit
+    for key in coroutine rule exception task input defined_at source culprit
         echo $done$key
     end
 end

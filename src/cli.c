@@ -99,7 +99,8 @@ static const char usage_scan[] =
     "  -f, --format=FORMAT    text (default), json, ndjson, markdown or\n"
     "                         github (GitHub Actions annotations)\n"
     "  -g, --group-by=KEYS    comma-separated: coroutine (default), rule,\n"
-    "                         exception, task, input, defined_at, culprit\n"
+    "                         exception, task, input, defined_at, source,\n"
+    "                         culprit\n"
     "      --fail-on=LEVEL    exit 1 when an event of LEVEL or worse is\n"
     "                         found: error, warning (default), info, "
     "never\n" USAGE_RULE_FILES
@@ -307,7 +308,7 @@ static bool parse_group_by(const char *s, struct th_options *o)
 		if (!catalog_key_from_name((struct th_span){p, n}, &k)) {
 			diag_error("--group-by: unknown key '%.*s' (coroutine, "
 				   "rule, exception, task, input, defined_at, "
-				   "culprit)",
+				   "source, culprit)",
 				   (int)n, p);
 			return false;
 		}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # prefix.sh - a line prefix of the user's own (rule files' `prefixes:`):
-# its writers are kept apart and its time becomes the events' time.
+# its writers are kept apart, named as the events' source, and its time
+# becomes the events' time.
 # Prints TAP.
 set -u
 bin=${TH_BIN:?TH_BIN must name the tracehound binary}
@@ -39,6 +40,11 @@ check "the first writer's event is whole" "$out" '"rule":"asyncio.exception-neve
 check "the second writer's event is whole" "$out" '"rule":"python.traceback","severity":"error","coroutine":"handler","exception":"ValueError"'
 check "the prefix's time, converted to UTC, is the event's" "$out" '"time":"2026-11-24T09:00:01Z"'
 check "the event text is the message without the prefix" "$out" '"text":"ERROR:asyncio:Task exception was never retrieved\nfuture:'
+check "the first writer's event names it as its source" "$out" '"coroutine":"refill","exception":"KeyError","message":"'"'sku'"'","task":"Task-9","defined_at":"shop.py:12","created_at":null,"source":"worker-3"'
+check "the second writer's event names it as its source" "$out" '"coroutine":"handler","exception":"ValueError","message":"bad","task":null,"defined_at":null,"created_at":null,"source":"worker-4"'
+out=$("$bin" --rules "$tmp/nginx.yaml" --format json --group-by source --fail-on never "$tmp/custom.log" | tr -d ' \n')
+check "--group-by source makes a group of each writer" "$out" '"key":{"source":"worker-3"},"count":1'
+check "the group carries its first event's source" "$out" '"message":"bad","source":"worker-4"'
 out=$("$bin" rules check "$tmp/nginx.yaml" 2>&1)
 check "rules check counts the prefix" "$out" "1 prefixes"
 tap_end
