@@ -12,7 +12,7 @@ _tracehound_options()
 	main)
 		echo -f --format -g --group-by --fail-on -r --rules \
 			--no-default-rules --no-site-rules --state --fail-on-new \
-			--dry-run --metrics --metrics-label \
+			--dry-run --metrics --metrics-label --label \
 			-j --jobs -S --buffer-size --color --since --until \
 			--top --examples --github-root -F --follow -h --help \
 			-V --version
@@ -66,8 +66,8 @@ _tracehound_value()
 		return 0
 		;;
 	-j | --jobs | -S | --buffer-size | --since | --until | --top | --examples | \
-		--metrics-label)
-		COMPREPLY=() # a number or a time: nothing to offer
+		--metrics-label | --label)
+		COMPREPLY=() # a number, a time or a name: nothing to offer
 		return 0
 		;;
 	*) return 1 ;;

@@ -56,6 +56,7 @@ complete -c tracehound -n '__tracehound_is main' -l fail-on-new -d 'with --state
 complete -c tracehound -n '__tracehound_is main' -l dry-run -d 'with --state: report what is new, leave the state as it was'
 complete -c tracehound -n '__tracehound_is main' -l metrics -r -F -d 'write Prometheus metrics to this file after the run'
 complete -c tracehound -n '__tracehound_is main' -l metrics-label -x -d 'a label NAME=VALUE on every metrics series'
+complete -c tracehound -n '__tracehound_is main' -l label -x -d 'name stdin and label the report (a host), for merge'
 complete -c tracehound -n '__tracehound_is main' -s j -l jobs -x -d 'scan with N threads'
 complete -c tracehound -n '__tracehound_is main' -s S -l buffer-size -x -d 'memory for groups before they spill to temporary files'
 complete -c tracehound -n '__tracehound_is main test merge' -l color -x -a 'auto always never' -d 'color the report'

@@ -66,6 +66,7 @@ struct th_agg {
 	const struct th_group **sorted;
 	char *text; /* scratch for an example: TH_MAX_EXAMPLE + 1 bytes */
 	char *culprit_key; /* scratch: AGG_CULPRIT_KEY bytes */
+	char *label;	   /* agg_set_label's; NULL: none */
 	/* spilling; spill_dir NULL: never */
 	char *spill_dir;
 	size_t budget;
@@ -150,6 +151,7 @@ static void group_free(struct group *grp)
 	free(g->exceptions);
 	capped_fini(&g->tasks);
 	capped_fini(&g->defined_at);
+	capped_fini(&g->labels);
 	free(g->first.input);
 	free(g->last.input);
 	free(g->example);
@@ -171,6 +173,7 @@ void agg_free(struct th_agg *a)
 	free(a->sorted);
 	free(a->text);
 	free(a->culprit_key);
+	free(a->label);
 	agg_spill_free(a);
 	free(a);
 }
@@ -575,6 +578,8 @@ static void group_count(struct th_agg *a, struct group *grp,
 		capped_add(&g->tasks, v);
 	if ((v = field_cstr(ev, TH_F_DEFINED_AT)) != NULL)
 		capped_add(&g->defined_at, v);
+	if (a->label != NULL && g->labels.n == 0)
+		capped_add(&g->labels, a->label);
 	struct th_instant at;
 	if (isotime_instant(&ev->time, &at))
 		timeline_add(&g->timeline, at.sec, 1);
@@ -731,6 +736,7 @@ static void group_merge(struct th_agg *a, struct group *grp,
 	g->exceptions_other += src->exceptions_other;
 	capped_merge(&g->tasks, &src->tasks);
 	capped_merge(&g->defined_at, &src->defined_at);
+	capped_merge(&g->labels, &src->labels);
 	timeline_merge(&g->timeline, &src->timeline);
 	group_widen(grp, src, first_input, last_input, line_shift, fresh);
 }
@@ -986,7 +992,8 @@ static size_t group_size(const struct th_agg *a, const struct group *grp)
 		n += TH_MAX_LIST * sizeof *g->exceptions + AGG_BLOCK;
 	for (size_t i = 0; i < g->n_exceptions; i++)
 		n += str_size(g->exceptions[i].name);
-	n += capped_size(&g->tasks) + capped_size(&g->defined_at);
+	n += capped_size(&g->tasks) + capped_size(&g->defined_at) +
+	     capped_size(&g->labels);
 	n += str_size(g->first.input) + str_size(g->last.input);
 	if (g->example != NULL)
 		n += g->example_len + 1 + AGG_BLOCK;
@@ -1161,6 +1168,7 @@ static void group_encode(const struct th_agg *a, const struct group *grp,
 	put_byte(b, g->severity);
 	put_capped(b, &g->tasks);
 	put_capped(b, &g->defined_at);
+	put_capped(b, &g->labels);
 	put_where(b, &g->first, grp->first_input);
 	put_where(b, &g->last, grp->last_input);
 	put_u64(b, g->example ? g->example_len + 1 : 0);
@@ -1201,6 +1209,7 @@ static struct group *group_decode(const struct th_agg *a, const void *p,
 	g->severity = (enum th_severity)get_byte(&r);
 	get_capped(&r, &g->tasks);
 	get_capped(&r, &g->defined_at);
+	get_capped(&r, &g->labels);
 	get_where(&r, &g->first, &grp->first_input);
 	get_where(&r, &g->last, &grp->last_input);
 	uint64_t ex = spill_get_u64(&r);
@@ -1460,9 +1469,17 @@ uint64_t agg_spilled(const struct th_agg *a)
 	return a->spilled;
 }
 
+void agg_set_label(struct th_agg *a, const char *label)
+{
+	free(a->label);
+	a->label = xstrdup(label);
+}
+
 struct th_agg *agg_new_like(const struct th_agg *a)
 {
 	struct th_agg *b = agg_new(a->catalog, a->keys, a->n_keys);
+	if (a->label != NULL)
+		agg_set_label(b, a->label);
 	if (a->spill_dir != NULL)
 		agg_spill_to(b, a->spill_dir, a->budget);
 	return b;

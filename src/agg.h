@@ -73,6 +73,9 @@ struct th_group {
 				      fit in the list (not order-free) */
 	enum th_severity severity; /* highest of its events */
 	struct th_capped tasks, defined_at;
+	/* the labels of the reports its events were in (--label, merged
+	   reports' labels); empty without any */
+	struct th_capped labels;
 	struct th_where first, last;
 	char *example; /* text of the first event, cut to
 			  TH_MAX_EXAMPLE bytes on a character
@@ -99,7 +102,12 @@ void agg_free(struct th_agg *a);
  * first group. */
 void agg_spill_to(struct th_agg *a, const char *dir, size_t budget);
 
-/* A new, empty aggregate with A's catalog, keys, directory and budget. */
+/* Every group of A gets LABEL (copied; --label: the report's name) in
+ * its labels. Set before the first event. */
+void agg_set_label(struct th_agg *a, const char *label);
+
+/* A new, empty aggregate with A's catalog, keys, label, directory and
+ * budget. */
 struct th_agg *agg_new_like(const struct th_agg *a);
 
 /* Spills the groups in memory now, when A spills at all: an aggregate

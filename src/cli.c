@@ -36,7 +36,8 @@ enum {
 	OPT_TOP,
 	OPT_EXAMPLES,
 	OPT_GITHUB_ROOT,
-	OPT_NO_SITE_RULES
+	OPT_NO_SITE_RULES,
+	OPT_LABEL
 };
 
 /* More threads than this gain nothing on the machines we know and only
@@ -64,6 +65,7 @@ static const struct option long_options[] = {
     {"top", required_argument, NULL, OPT_TOP},
     {"examples", required_argument, NULL, OPT_EXAMPLES},
     {"github-root", required_argument, NULL, OPT_GITHUB_ROOT},
+    {"label", required_argument, NULL, OPT_LABEL},
     {"buffer-size", required_argument, NULL, 'S'},
     {"follow", no_argument, NULL, 'F'},
     {"help", no_argument, NULL, 'h'},
@@ -117,6 +119,9 @@ static const char usage_scan[] =
     "                         the run's time and success; with --state the\n"
     "                         counters add up every run, else this run's\n";
 static const char usage_scan_more[] =
+    "      --label=NAME       name standard input NAME in the report\n"
+    "                         (not -), and label the report NAME (a host),\n"
+    "                         so that merge says where each group came from\n"
     "      --metrics-label=NAME=VALUE\n"
     "                         a label on every series of --metrics\n"
     "                         (repeatable), so that files differ: log=app\n"
@@ -423,6 +428,18 @@ static bool parse_metrics_label(const char *s, struct th_options *o)
 	return true;
 }
 
+/* --label NAME: a name for standard input and the report; not empty
+ * (README.md, "Fleet reports"). */
+static bool parse_label(const char *s, struct th_options *o)
+{
+	if (s[0] == '\0') {
+		diag_error("--label: the name is empty");
+		return false;
+	}
+	o->label = s;
+	return true;
+}
+
 /* The name of option C for messages: "--group-by". */
 static const char *option_name(int c)
 {
@@ -488,6 +505,7 @@ static bool apply_option(int c, const char *arg, struct th_options *o)
 	case OPT_TOP: return parse_count("top", arg, 1, &o->top);
 	case OPT_EXAMPLES: return parse_examples(arg, o);
 	case OPT_GITHUB_ROOT: o->github_root_arg = arg; return true;
+	case OPT_LABEL: return parse_label(arg, o);
 	case 'S': return parse_size(arg, &o->buffer_size);
 	case 'F': o->follow = true; return true;
 	default: return false;

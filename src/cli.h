@@ -74,6 +74,8 @@ struct th_options {
 	const char *metrics;	     /* --metrics FILE; NULL: none */
 	const char **metrics_labels; /* --metrics-label NAME=VALUE, in order */
 	size_t n_metrics_labels;
+	const char *label;  /* --label NAME: standard input's name in the
+			       report, and the report's label; NULL: none */
 	const char **paths; /* inputs (scan, rules test), rule files (check)
 			       or reports (merge) */
 	size_t n_paths;

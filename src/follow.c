@@ -122,7 +122,9 @@ static bool follow_open(const struct th_follow *fo, struct follower *f,
 	f->dev = f->file ? id.dev : 0;
 	f->ino = f->file ? id.ino : 0;
 	f->searched = false;
-	pipeline_begin_input(f->p, input_name(f->in), f->input, 0);
+	/* the run's name: standard input's may be a --label */
+	pipeline_begin_input(f->p, fo->setup.run->inputs[f->input].name,
+			     f->input, 0);
 	return true;
 }
 
@@ -251,8 +253,10 @@ static void follow_start(const struct th_follow *fo, struct follower *f,
 {
 	struct th_error err = {0};
 	struct stat st;
+	bool in = strcmp(path, "-") == 0 && fo->stdin_name != NULL;
+	const char *name = in ? fo->stdin_name : path;
 	*f = (struct follower){.path = path,
-			       .input = run_add_input(fo->setup.run, path),
+			       .input = run_add_input(fo->setup.run, name),
 			       .last_line = now};
 	f->p = pipeline_new(&fo->setup);
 	pipeline_set_filter(f->p, fo->filter, fo->filter_ctx);

@@ -31,6 +31,7 @@ struct th_follow {
 	void *filter_ctx;
 	const struct th_sink *sink; /* asked whether its output failed */
 	struct th_notify notify;
+	const char *stdin_name; /* standard input in the report; NULL: "-" */
 };
 
 /* Reads PATHS (none: stdin) to their ends, then polls them in turn for

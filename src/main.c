@@ -347,7 +347,8 @@ static void scan_inputs(const struct th_options *o, struct th_scanner *scanner,
 				       .filter = so->filter,
 				       .filter_ctx = so->filter_ctx,
 				       .sink = sink,
-				       .notify = so->notify};
+				       .notify = so->notify,
+				       .stdin_name = so->stdin_name};
 		catch_stop_signals();
 		follow_paths(&fo, o->paths, o->n_paths, &stop_following);
 		return;
@@ -395,6 +396,7 @@ static void scan_options(const struct th_options *o, struct th_state *state,
 		so->filter_ctx = window;
 	}
 	so->notify = (struct th_notify){tell, NULL};
+	so->stdin_name = o->label;
 	if (o->knobs.note_cuts)
 		so->on_cut = note_cut;
 }
@@ -433,6 +435,8 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	 * files") */
 	size_t shares = o->jobs > 1 ? o->jobs + 1 : 1;
 	agg_spill_to(agg, o->temp_dir, o->buffer_size / shares);
+	if (o->label != NULL)
+		agg_set_label(agg, o->label);
 	struct th_report_ctx ctx = {.out = stdout,
 				    .catalog = rules_catalog(rules),
 				    .agg = agg,
@@ -443,6 +447,8 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 				    .examples = o->examples,
 				    .hide_examples = o->hide_examples,
 				    .root = o->github_root,
+				    .labels = &o->label,
+				    .n_labels = o->label != NULL,
 				    .follow = o->follow};
 	struct th_sink *sink = make_sink(o, &ctx);
 	struct th_window window;
@@ -499,7 +505,8 @@ static int rules_test(const struct th_options *o, const struct th_rules *rules)
 /* Prints the report the sink makes of AGG and RUN; false when writing
  * failed (named on stderr). */
 static bool report(const struct th_options *o, const struct th_catalog *catalog,
-		   struct th_agg *agg, const struct th_run *run)
+		   struct th_agg *agg, const struct th_run *run,
+		   const char *const *labels, size_t n_labels)
 {
 	struct th_report_ctx ctx = {.out = stdout,
 				    .catalog = catalog,
@@ -510,7 +517,9 @@ static bool report(const struct th_options *o, const struct th_catalog *catalog,
 				    .top = o->top,
 				    .examples = o->examples,
 				    .hide_examples = o->hide_examples,
-				    .root = o->github_root};
+				    .root = o->github_root,
+				    .labels = labels,
+				    .n_labels = n_labels};
 	struct th_sink *sink = make_sink(o, &ctx);
 	errno = 0;
 	bool finished = sink->finish(sink);
@@ -529,7 +538,10 @@ static int merge(const struct th_options *o)
 	if (merge_paths(m, o->n_paths ? o->paths : stdin_only,
 			o->n_paths ? o->n_paths : 1, &err)) {
 		const struct th_run *run = merge_run(m);
-		bool ok = report(o, merge_catalog(m), merge_agg(m), run);
+		size_t n_labels;
+		const char *const *labels = merge_labels(m, &n_labels);
+		bool ok = report(o, merge_catalog(m), merge_agg(m), run, labels,
+				 n_labels);
 		status = exit_status(o, run, ok, false);
 	} else {
 		diag_report(&err);

@@ -23,7 +23,7 @@ static const char schema[] = "tracehound.report/1";
 
 struct th_merge {
 	/* first pass: sets (object keys) of what the reports name */
-	json_t *rule_ids, *ignore_ids, *input_names;
+	json_t *rule_ids, *ignore_ids, *input_names, *labels;
 	enum th_key keys[TH_KEY_COUNT];
 	size_t n_keys;
 	bool have_keys, keys_disagree;
@@ -36,6 +36,8 @@ struct th_merge {
 	 * order; the names belong to the sets above */
 	const char **rule_ids_sorted, **ignore_ids_sorted;
 	size_t n_rule_ids, n_ignore_ids;
+	const char **labels_sorted; /* the names of LABELS */
+	size_t n_labels;
 	const char **inputs; /* sorted input names, for positions */
 	size_t n_inputs;
 	struct th_agg *agg;
@@ -65,6 +67,7 @@ struct th_merge *merge_new(void)
 	m->rule_ids = new_set();
 	m->ignore_ids = new_set();
 	m->input_names = new_set();
+	m->labels = new_set();
 	return m;
 }
 
@@ -75,6 +78,8 @@ void merge_free(struct th_merge *m)
 	json_decref(m->rule_ids);
 	json_decref(m->ignore_ids);
 	json_decref(m->input_names);
+	json_decref(m->labels);
+	free(m->labels_sorted);
 	free(m->keys_from);
 	free(m->rule_ids_sorted);
 	free(m->ignore_ids_sorted);
@@ -601,15 +606,20 @@ static bool read_first_facts(struct reader *rd, json_t *grp, const char *path,
 	return true;
 }
 
-/* The optional extras: *_capped and exceptions_other. */
+/* The optional extras: *_capped, exceptions_other and labels. */
 static bool read_extras(struct reader *rd, json_t *grp, const char *path,
 			struct th_group *g)
 {
-	static const char *const flags[] = {"tasks_capped",
-					    "defined_at_capped"};
-	bool *to[] = {&g->tasks.capped, &g->defined_at.capped};
+	static const char *const flags[] = {"tasks_capped", "defined_at_capped",
+					    "labels_capped"};
+	bool *to[] = {&g->tasks.capped, &g->defined_at.capped,
+		      &g->labels.capped};
 	char p[128];
-	for (size_t i = 0; i < 2; i++) {
+	json_t *labels = json_object_get(grp, "labels");
+	snprintf(p, sizeof p, "%s.labels", path);
+	if (labels != NULL && !read_list(rd, labels, p, &g->labels))
+		return false;
+	for (size_t i = 0; i < 3; i++) {
 		json_t *v = json_object_get(grp, flags[i]);
 		snprintf(p, sizeof p, "%s.%s", path, flags[i]);
 		if (v != NULL && !json_is_boolean(v))
@@ -777,6 +787,7 @@ static bool read_group(struct reader *rd, json_t *grp, size_t i)
 	free(g.exceptions);
 	free(g.tasks.items);
 	free(g.defined_at.items);
+	free(g.labels.items);
 	return ok;
 }
 
@@ -788,6 +799,27 @@ static bool read_groups(struct reader *rd, json_t *doc)
 	for (size_t i = 0; i < json_array_size(groups); i++)
 		if (!read_group(rd, json_array_get(groups, i), i))
 			return false;
+	return true;
+}
+
+/* "labels" (optional: a report without --label has none): the names of
+ * the hosts or runs it covers, noted in the first pass. */
+static bool read_labels(struct reader *rd, json_t *doc)
+{
+	json_t *labels = json_object_get(doc, "labels");
+	if (labels == NULL)
+		return true;
+	if (!want_type(rd, labels, "labels", JSON_ARRAY, "a list"))
+		return false;
+	for (size_t i = 0; i < json_array_size(labels); i++) {
+		char p[48];
+		const char *v;
+		snprintf(p, sizeof p, "labels[%zu]", i);
+		if (!want_name(rd, json_array_get(labels, i), p, false, &v))
+			return false;
+		if (!rd->add)
+			set_add(rd->m->labels, v);
+	}
 	return true;
 }
 
@@ -807,7 +839,7 @@ static bool read_report(struct reader *rd, json_t *doc)
 			    "\"%s\")",
 			    schema);
 	uint64_t events;
-	if (!read_scanned(rd, doc) ||
+	if (!read_labels(rd, doc) || !read_scanned(rd, doc) ||
 	    !want_uint(rd, member(rd, doc, "", "events"), "events", &events) ||
 	    !read_groups(rd, doc) || !read_ignored(rd, doc) ||
 	    !read_skipped(rd, doc))
@@ -966,6 +998,7 @@ bool merge_prepare(struct th_merge *m, struct th_error *err)
 	if (m->keys_disagree)
 		canonical_keys(m);
 	m->inputs = set_sorted(m->input_names, &m->n_inputs);
+	m->labels_sorted = set_sorted(m->labels, &m->n_labels);
 	m->agg = agg_new(m->catalog, m->keys, m->n_keys);
 	run_init(&m->run, catalog_ignore_count(m->catalog));
 	m->prepared = true;
@@ -1008,6 +1041,12 @@ const struct th_run *merge_run(struct th_merge *m)
 		m->inputs_sorted = true;
 	}
 	return &m->run;
+}
+
+const char *const *merge_labels(struct th_merge *m, size_t *n)
+{
+	*n = m->n_labels;
+	return m->labels_sorted;
 }
 
 /* ---- files ------------------------------------------------------------- */

@@ -24,7 +24,9 @@
  * the union overflows); first and last widen (by time when both have one,
  * else by input name and line) and the example follows first; timelines
  * fold to the wider bucket width and add (timeline.h); the scanned
- * inputs are concatenated and sorted by name. The rule ids are those the
+ * inputs are concatenated and sorted by name; the reports' labels
+ * (--label) and each group's are united, the group's capped like tasks.
+ * The rule ids are those the
  * reports name, not the local rule files: a fleet's hosts may run rules
  * the merging host does not have. The group-by keys must be the same set
  * in every report that has groups (a report without groups fits any); in
@@ -68,5 +70,9 @@ bool merge_add_buffer(struct th_merge *m, const char *name, const char *data,
 const struct th_catalog *merge_catalog(const struct th_merge *m);
 struct th_agg *merge_agg(struct th_merge *m);
 const struct th_run *merge_run(struct th_merge *m);
+
+/* The labels of the reports (their "labels": --label), sorted and each
+ * once, in *N; valid until merge_free. */
+const char *const *merge_labels(struct th_merge *m, size_t *n);
 
 #endif

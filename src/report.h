@@ -33,6 +33,10 @@ struct th_report_ctx {
 				culprit paths under it are made relative
 				(--github-root, else the current
 				directory); NULL: none */
+	const char *const *labels; /* the report's labels (--label; a
+				      merge's, sorted): json lists them and
+				      each group's; none: n_labels 0 */
+	size_t n_labels;
 };
 
 struct th_sink {

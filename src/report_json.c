@@ -458,6 +458,12 @@ static void group_json(struct jw *w, struct jw_counts *c,
 	jw_bool(w, g->tasks.capped);
 	jw_key(w, "defined_at_capped");
 	jw_bool(w, g->defined_at.capped);
+	if (ctx->n_labels > 0) { /* --label, or merged labelled reports */
+		jw_key(w, "labels");
+		list_json(w, &g->labels);
+		jw_key(w, "labels_capped");
+		jw_bool(w, g->labels.capped);
+	}
 	jw_key(w, "exceptions_other");
 	jw_uint(w, g->exceptions_other);
 	if (g->novelty != TH_NOVELTY_UNKNOWN) { /* --state */
@@ -524,6 +530,15 @@ static void report_json(struct jw *w, const struct th_report_ctx *c)
 	jw_key(w, "version");
 	jw_cstr(w, c->version ? c->version : "");
 	jw_close(w, '}');
+	if (c->n_labels > 0) {
+		jw_key(w, "labels");
+		jw_open(w, '[');
+		for (size_t i = 0; i < c->n_labels; i++) {
+			jw_next(w);
+			jw_cstr(w, c->labels[i]);
+		}
+		jw_close(w, ']');
+	}
 	jw_key(w, "scanned");
 	scanned_json(w, c->run);
 	jw_key(w, "events");

@@ -377,6 +377,7 @@ static void section(FILE *out, const struct th_report_ctx *c,
 	}
 	item_list(out, "tasks", &g->tasks);
 	item_list(out, "defined at", &g->defined_at);
+	item_list(out, "labels", &g->labels); /* --label, merged */
 	item_culprit(out, g);
 	item_where(out, g->count == 1 ? "seen" : "first", &g->first);
 	if (g->count > 1)

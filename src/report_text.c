@@ -813,6 +813,7 @@ static void detail(FILE *out, const struct th_report_ctx *c,
 	detail_exceptions(out, g);
 	detail_list(out, "tasks", &g->tasks);
 	detail_list(out, "defined at", &g->defined_at);
+	detail_list(out, "labels", &g->labels); /* --label, merged */
 	detail_culprit(out, g);
 	if (g->count == 1) {
 		detail_where(out, "seen", &g->first);

@@ -475,7 +475,8 @@ static void visit_file(struct th_scanner *s, const char *path)
 	if (s->opt.state != NULL && strcmp(path, "-") != 0 &&
 	    state_visit(s->opt.state, path, visit_read, s, &s->opt.notify))
 		return;
-	const char *name = strcmp(path, "-") == 0 ? "-" : path;
+	const char *stdin_name = s->opt.stdin_name ? s->opt.stdin_name : "-";
+	const char *name = strcmp(path, "-") == 0 ? stdin_name : path;
 	size_t input = run_add_input(s->run, name);
 	if (s->serial == NULL) {
 		queue_file(s, path, input);

@@ -52,6 +52,9 @@ struct th_scan_options {
 	/* Problems found while scanning (an input that cannot be read, a
 	 * --state plan's warning), told as they happen. */
 	struct th_notify notify;
+	/* What standard input is called in the report (--label); NULL:
+	 * "-". Must outlive the scanner. */
+	const char *stdin_name;
 	/* Tests: told how a file was cut ("cut into 3 ranges") or that its
 	 * ranges were scanned again ("scanned again whole"). NULL: not. */
 	void (*on_cut)(void *ctx, const char *path, const char *how);

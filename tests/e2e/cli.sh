@@ -265,6 +265,36 @@ contains "the compressed report is read" "$out" '"fetch_user"'
 check "merge exits 1 when a merged group fails --fail-on" 1 "$bin" merge "$tmp/r1.json"
 check "merge --fail-on never" 0 "$bin" merge --fail-on never "$tmp/r1.json"
 
+# --label: standard input named after the host, the report labelled, and
+# merge keeps the labels, per report and per group (README "Fleet reports")
+check "--label names standard input" 1 "$bin" -f json --label web-1 <"$tmp/error.log"
+flat=$(tr -d ' \n' <<<"$out")
+contains "the labelled input is listed by its label" "$flat" '"inputs":[{"name":"web-1","lines":8'
+contains "the first event's input is the label" "$flat" '"first":{"input":"web-1","line":2'
+contains "the report's labels list it" "$flat" '},"labels":["web-1"],"scanned"'
+contains "each group lists its labels" "$flat" '"labels":["web-1"],"labels_capped":false'
+printf '%s\n' "$out" >"$tmp/web1.json"
+check "--label names the ndjson events' input" 1 "$bin" -f ndjson --label web-1 <"$tmp/error.log"
+contains "an ndjson event's input is the label" "$out" '"input":"web-1","line":2'
+check "--label leaves named files their names" 1 "$bin" -f json --label web-1 "$tmp/error.log"
+contains "a file keeps its name" "$out" "\"name\": \"$tmp/error.log\""
+check "an empty --label is refused" 2 "$bin" --label "" "$tmp/error.log"
+contains "the empty label is named" "$err" "--label: the name is empty"
+"$bin" -f json --fail-on never --label db-1 <"$tmp/error.log" >"$tmp/db1.json"
+"$bin" -f json --fail-on never --label web-2 <"$tmp/warning.log" >"$tmp/web2.json"
+check "merge of labelled reports" 0 "$bin" merge -f json --fail-on never "$tmp/web1.json" "$tmp/web2.json" "$tmp/db1.json"
+flat=$(tr -d ' \n' <<<"$out")
+contains "the fleet report lists every label once, sorted" "$flat" '"labels":["db-1","web-1","web-2"],"scanned"'
+contains "a group names the hosts it came from" "$flat" '"key":{"coroutine":"fetch_user"},"count":2'
+contains "the fetch_user group came from db-1 and web-1" "$flat" '"labels":["db-1","web-1"],"labels_capped":false'
+contains "the refresh group came from web-2" "$flat" '"labels":["web-2"],"labels_capped":false'
+printf '%s\n' "$out" >"$tmp/fleet.json"
+check "a fleet report merges again" 0 "$bin" merge -f json --fail-on never "$tmp/fleet.json" "$tmp/web1.json"
+flat=$(tr -d ' \n' <<<"$out")
+contains "merging again keeps the labels" "$flat" '"labels":["db-1","web-1","web-2"],"scanned"'
+check "the text fleet report shows a group's labels" 1 "$bin" merge "$tmp/web1.json" "$tmp/db1.json"
+contains "labels in the group's block" "$out" "labels      db-1, web-1"
+
 # property: a log split at record boundaries, each part scanned, the parts'
 # reports merged in random orders and groupings = the report of the whole
 # log (first/last compared as lines of the whole: parts are named in
