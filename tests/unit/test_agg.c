@@ -47,6 +47,7 @@ struct spec {
 	const char *time;
 	const char *text; /* NULL: "event at line N" */
 	const char *message;
+	const char *source;
 	const char *culprit; /* "FILE FUNCTION"; NULL: none */
 	uint64_t culprit_line;
 };
@@ -81,6 +82,7 @@ static void make_event(struct th_event *ev, const struct th_catalog *r,
 	set_field(ev, TH_F_TASK, s.task);
 	set_field(ev, TH_F_DEFINED_AT, s.defined_at);
 	set_field(ev, TH_F_MESSAGE, s.message);
+	set_field(ev, TH_F_SOURCE, s.source);
 	if (s.culprit != NULL) {
 		size_t file = strcspn(s.culprit, " ");
 		const char *fn = s.culprit + file + 1;
@@ -551,11 +553,13 @@ Test(agg, culprit_and_message_are_the_first_events)
 	add(f, (struct spec){.coroutine = "c",
 			     .line = 50,
 			     .message = "later",
+			     .source = "web-2 app[8]",
 			     .culprit = "b.py run",
 			     .culprit_line = 9});
 	add(f, (struct spec){.coroutine = "c",
 			     .line = 7,
 			     .message = "earlier",
+			     .source = "web-1 app[7]",
 			     .culprit = "a.py get",
 			     .culprit_line = 88});
 	add(f, (struct spec){.coroutine = "c", .line = 90});
@@ -563,12 +567,41 @@ Test(agg, culprit_and_message_are_the_first_events)
 	const struct th_group *const *g;
 	cr_assert_eq(sorted(f, &g), 2);
 	cr_expect_str_eq(g[0]->message, "earlier");
+	cr_expect_str_eq(g[0]->source, "web-1 app[7]");
 	cr_expect_str_eq(g[0]->culprit.file, "a.py");
 	cr_expect_str_eq(g[0]->culprit.function, "get");
 	cr_expect_eq(g[0]->culprit.line, 88);
 	cr_expect_null(g[1]->message, "an event without a message");
 	cr_expect_null(g[1]->culprit.file, "nor a culprit");
+	cr_expect_null(g[1]->source, "nor a source");
 	close_agg(f);
+}
+
+/* --label: every group of a labelled aggregate has its label; merged
+ * aggregates unite them (a fleet report's hosts per group). */
+Test(agg, labels_are_the_aggregates_and_merge_as_a_union)
+{
+	struct fixture *web = open_by(TH_KEY_COROUTINE);
+	struct fixture *db = open_by(TH_KEY_COROUTINE);
+	struct fixture *none = open_by(TH_KEY_COROUTINE);
+	agg_set_label(web->agg, "web-1");
+	agg_set_label(db->agg, "db-1");
+	add(web, (struct spec){.coroutine = "both"});
+	add(web, (struct spec){.coroutine = "web"});
+	add(db, (struct spec){.coroutine = "both"});
+	add(none, (struct spec){.coroutine = "both"});
+	agg_merge(web->agg, db->agg, 0, 0);
+	agg_merge(web->agg, none->agg, 0, 0);
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(web, &g), 2);
+	cr_assert_eq(g[0]->labels.n, 2, "both: web-1 and db-1");
+	cr_expect_str_eq(g[0]->labels.items[0], "db-1");
+	cr_expect_str_eq(g[0]->labels.items[1], "web-1");
+	cr_assert_eq(g[1]->labels.n, 1);
+	cr_expect_str_eq(g[1]->labels.items[0], "web-1");
+	close_agg(web);
+	close_agg(db);
+	close_agg(none);
 }
 
 Test(agg, the_culprit_key_is_file_and_function_without_the_line)
@@ -778,12 +811,14 @@ static void expect_same_group(const struct th_group *x,
 	cr_expect_eq(x->severity, y->severity);
 	expect_same_capped(&x->tasks, &y->tasks);
 	expect_same_capped(&x->defined_at, &y->defined_at);
+	expect_same_capped(&x->labels, &y->labels);
 	expect_same_where(&x->first, &y->first);
 	expect_same_where(&x->last, &y->last);
 	cr_expect_eq(x->example_len, y->example_len);
 	if (x->example_len == y->example_len && x->example_len > 0)
 		cr_expect(memcmp(x->example, y->example, x->example_len) == 0);
 	expect_same_str(x->message, y->message, "message");
+	expect_same_str(x->source, y->source, "source");
 	expect_same_str(x->culprit.file, y->culprit.file, "culprit file");
 	expect_same_str(x->culprit.function, y->culprit.function,
 			"culprit function");
@@ -832,6 +867,7 @@ static struct spec many_groups_event(size_t i, char *task, char *where,
 				      "test.info"};
 	static const char *messages[] = {"boom", NULL, "timed out", "gone"};
 	static const char *culprits[] = {"a.py get", "b.py put", NULL};
+	static const char *sources[] = {"stderr", NULL, "web-1 app[7]"};
 	sprintf(task, "Task-%zu", (i * 7919) % 1500);
 	sprintf(where, "app/m%zu.py:%zu", i % 37, (i * 13) % 101);
 	sprintf(time, "2024-05-01T10:%02zu:%02zu", (i / 60) % 60, i % 60);
@@ -845,6 +881,7 @@ static struct spec many_groups_event(size_t i, char *task, char *where,
 			     .line = 1000 - i % 1000,
 			     .time = i % 11 ? time : NULL,
 			     .message = messages[i % 4],
+			     .source = sources[i % 3],
 			     .culprit = culprits[i % 3],
 			     .culprit_line = i % 97};
 }
@@ -870,6 +907,8 @@ Test(agg, a_tiny_budget_gives_the_groups_of_unlimited_memory)
 	struct fixture *whole = open_agg(keys, 1), *spilled = open_agg(keys, 1);
 	char *dir = spill_dir();
 	agg_spill_to(spilled->agg, dir, 64 * 1024);
+	agg_set_label(whole->agg, "web-1"); /* labels go through runs too */
+	agg_set_label(spilled->agg, "web-1");
 	feed_many(whole, 6000);
 	feed_many(spilled, 6000);
 	cr_expect_gt(agg_spilled(spilled->agg), 1500, "it spilled");
