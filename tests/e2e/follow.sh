@@ -178,6 +178,10 @@ pids+=("$pid")
 wait_exit "$pid" 5
 check "stdin: followed until its pipe ends, then the usual exit" \
 	"1 piped:true" "$(cat "$tmp/rc") $(nth sout 1)"
+printf 'Traceback (most recent call last):\n  File "/app/x.py", line 1, in piped\nKeyError: p\n' |
+	"$bin" -F -f ndjson --label web-3 >sout 2>/dev/null
+check "stdin: --label names the followed input" "web-3" \
+	"$(jq -r .input sout)"
 
 # ---- refused and failed ----------------------------------------------------
 "$bin" --follow --state s.json t.log >/dev/null 2>err

@@ -45,6 +45,14 @@ check "the second writer's event names it as its source" "$out" '"coroutine":"ha
 out=$("$bin" --rules "$tmp/nginx.yaml" --format json --group-by source --fail-on never "$tmp/custom.log" | tr -d ' \n')
 check "--group-by source makes a group of each writer" "$out" '"key":{"source":"worker-3"},"count":1'
 check "the group carries its first event's source" "$out" '"message":"bad","source":"worker-4"'
+cat >"$tmp/quiet.yaml" <<'YAML'
+ignore:
+  - id: local.worker-4
+    source: '^worker-4$'
+YAML
+out=$("$bin" --rules "$tmp/nginx.yaml" --rules "$tmp/quiet.yaml" --format json --group-by source --fail-on never "$tmp/custom.log" | tr -d ' \n')
+check "an ignore rule drops a writer's events by source" "$out" '"ignored":{"local.worker-4":1}'
+check "the other writer's event stays" "$out" '"events":1,"groups":[{"key":{"source":"worker-3"}'
 out=$("$bin" rules check "$tmp/nginx.yaml" 2>&1)
 check "rules check counts the prefix" "$out" "1 prefixes"
 tap_end
