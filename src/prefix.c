@@ -3,7 +3,6 @@
 #include "prefix.h"
 
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -550,25 +549,35 @@ static struct th_span json_span(json_t *o, const char *key)
 	return (struct th_span){json_string_value(v), json_string_length(v)};
 }
 
+/* Appends S, cut to TH_MAX_FIELD bytes, at TO[*LEN]. */
+static void name_add(char *to, size_t *len, struct th_span s)
+{
+	size_t n = s.n < TH_MAX_FIELD ? s.n : TH_MAX_FIELD;
+	memcpy(to + *len, s.p, n);
+	*len += n;
+}
+
 /* The writer of a journal record into F, named as syslog names it:
  * "host ident[pid]" (see frame_syslog), so one program reads the same
- * whichever way journalctl printed it. None when the record names none. */
+ * whichever way journalctl printed it; a part the record lacks is left
+ * out with its punctuation ("host ident", as syslog writes a tag without
+ * a pid). None when the record names none of them. */
 static void journal_source(struct th_prefixer *p, json_t *o, struct framed *f)
 {
 	struct th_span host = json_span(o, "_HOSTNAME");
 	struct th_span ident = json_span(o, "SYSLOG_IDENTIFIER");
 	struct th_span pid = json_span(o, "_PID");
-	char name[3 * TH_MAX_FIELD];
-	int n = snprintf(
-	    name, sizeof name, "%.*s %.*s[%.*s]",
-	    (int)(host.n < TH_MAX_FIELD ? host.n : TH_MAX_FIELD), host.p,
-	    (int)(ident.n < TH_MAX_FIELD ? ident.n : TH_MAX_FIELD), ident.p,
-	    (int)(pid.n < TH_MAX_FIELD ? pid.n : TH_MAX_FIELD), pid.p);
-	size_t len = n < 0		       ? 0
-		     : (size_t)n < sizeof name ? (size_t)n
-					       : sizeof name - 1;
-	if (host.n + ident.n + pid.n == 0)
-		len = 0;
+	char name[3 * TH_MAX_FIELD + 3];
+	size_t len = 0;
+	name_add(name, &len, host);
+	if (host.n > 0 && ident.n > 0)
+		name_add(name, &len, (struct th_span){" ", 1});
+	name_add(name, &len, ident);
+	if (pid.n > 0) {
+		name_add(name, &len, (struct th_span){"[", 1});
+		name_add(name, &len, pid);
+		name_add(name, &len, (struct th_span){"]", 1});
+	}
 	set_source(p, f, (struct th_span){name, len}, true);
 }
 

@@ -388,6 +388,21 @@ Test(prefix, every_framing_names_its_writer)
 	}
 }
 
+Test(prefix, a_journal_record_without_a_part_leaves_it_out_of_the_name)
+{
+	struct fed f;
+	feed("{\"__REALTIME_TIMESTAMP\":\"1\",\"MESSAGE\":\"a\","
+	     "\"_HOSTNAME\":\"web-1\",\"SYSLOG_IDENTIFIER\":\"cron\"}\n"
+	     "{\"__REALTIME_TIMESTAMP\":\"1\",\"MESSAGE\":\"b\","
+	     "\"_PID\":\"7\"}\n"
+	     "{\"__REALTIME_TIMESTAMP\":\"1\",\"MESSAGE\":\"c\"}\n",
+	     &f);
+	cr_assert_eq(f.n, 3);
+	cr_expect_str_eq(f.name[0], "web-1 cron", "as syslog names a tag");
+	cr_expect_str_eq(f.name[1], "[7]");
+	cr_expect_str_eq(f.name[2], "", "no part: no writer");
+}
+
 Test(prefix, an_unframed_line_while_no_event_is_open_has_no_writer)
 {
 	struct th_prefixer *p = prefix_new(NULL, NULL);
