@@ -8,8 +8,9 @@ does not carry at all yet (culprit, message) is listed once per file as
 
     python3 gen/samples/nextcheck.py BIN [EXPECTED.json ...]
 
-Exit status 1 when anything differs.  This is a helper for the work that
-makes these files pass; test_samples.c checks tests/e2e/expected/ only.
+Exit status 1 when anything differs.  The end-to-end test `facts`
+(tests/e2e/meson.build) runs it on the built binary; test_samples.c
+checks tests/e2e/expected/.
 """
 import glob
 import json
