@@ -19,7 +19,16 @@ struct th_matcher {
 	size_t match_errors;
 	char *text; /* an event's text, for `text:` conditions */
 	size_t text_cap;
+	size_t *cand; /* rules_match_start's candidate rules */
+	size_t n_cand, cand_cap;
 };
+
+/* Up to this many enabled rules, rules_match_start tries each start
+ * pattern in turn; past it, only those of the rules whose literals the
+ * line holds (the index costs a hash per position and literal length, a
+ * few patterns' worth, and saves 100,000 patterns a line with as many
+ * rules). */
+#define INDEX_MIN_RULES 64
 
 /* Runs RE over S. Returns true on a match, leaving the groups in M's match
  * data. A match that gives up at a limit counts as none, and is counted. */
@@ -95,6 +104,7 @@ void matcher_free(struct th_matcher *m)
 	pcre2_match_context_free(m->mctx);
 	pcre2_jit_stack_free(m->jit);
 	free(m->text);
+	free(m->cand);
 	free(m);
 }
 
@@ -103,11 +113,59 @@ size_t rules_match_errors(const struct th_matcher *m)
 	return m->match_errors;
 }
 
+static void cand_add(struct th_matcher *m, size_t rule)
+{
+	XGROW(m->cand, m->cand_cap, m->n_cand + 1, 64);
+	m->cand[m->n_cand++] = rule;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The rules whose start pattern may match LINE, in M->cand in rule order
+ * without repeats: those of every literal LINE holds (a rule's literals
+ * are in every line its start matches: patterns/README.md, "Literals")
+ * and those without a literal. */
+static void candidates(struct th_matcher *m, struct th_span line)
+{
+	const struct th_rules *r = m->r;
+	m->n_cand = 0;
+	for (size_t i = 0; i < r->n_no_lit_rules; i++)
+		cand_add(m, r->no_lit_rules[i]);
+	for (size_t k = 0; k < r->n_lit_lengths && r->lit_lengths[k] <= line.n;
+	     k++)
+		for (size_t o = 0; o + r->lit_lengths[k] <= line.n; o++) {
+			struct th_span s = {line.p + o, r->lit_lengths[k]};
+			size_t e;
+			if (!spanmap_get(&r->lit_index, s, &e))
+				continue;
+			for (; e != SIZE_MAX; e = r->lit_rules[e].next)
+				cand_add(m, r->lit_rules[e].rule);
+		}
+	qsort(m->cand, m->n_cand, sizeof *m->cand, cmp_size);
+	size_t kept = 0;
+	for (size_t i = 0; i < m->n_cand; i++)
+		if (kept == 0 || m->cand[kept - 1] != m->cand[i])
+			m->cand[kept++] = m->cand[i];
+	m->n_cand = kept;
+}
+
 long rules_match_start(struct th_matcher *m, struct th_span line)
 {
-	for (size_t i = 0; i < m->r->n_active; i++)
-		if (regex_match(m, &m->r->active[i]->start, line))
-			return (long)i;
+	const struct th_rules *r = m->r;
+	if (r->n_active <= INDEX_MIN_RULES) {
+		for (size_t i = 0; i < r->n_active; i++)
+			if (regex_match(m, &r->active[i]->start, line))
+				return (long)i;
+		return -1;
+	}
+	candidates(m, line);
+	for (size_t i = 0; i < m->n_cand; i++)
+		if (regex_match(m, &r->active[m->cand[i]]->start, line))
+			return (long)m->cand[i];
 	return -1;
 }
 

@@ -141,42 +141,106 @@ static size_t rule_literals(struct rule *rule, const struct th_span **out)
 	return rule->n_derived;
 }
 
-/* True when literal A makes B redundant: every line holding B holds A.
- * Of two equal literals the earlier (lower I) stays. */
-static bool covers(struct th_span a, size_t ia, struct th_span b, size_t ib)
+static int cmp_size(const void *a, const void *b)
 {
-	if (a.n > b.n || (a.n == b.n && ia > ib))
-		return false;
-	return memmem(b.p, b.n, a.p, a.n) != NULL;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
 }
 
-/* Gathers every enabled rule's literals, dropping those that contain
- * another: the fast path needs only the shortest of such pairs. */
+/* The distinct lengths of the N literals LITS, ascending, in a new array;
+ * *N_OUT of them. */
+static size_t *distinct_lengths(const struct th_span *lits, size_t n,
+				size_t *n_out)
+{
+	size_t *len = xcalloc(n + 1, sizeof *len);
+	for (size_t i = 0; i < n; i++)
+		len[i] = lits[i].n;
+	qsort(len, n, sizeof *len, cmp_size);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || len[k - 1] != len[i])
+			len[k++] = len[i];
+	*n_out = k;
+	return len;
+}
+
+/* True when literal I of LITS is redundant: an earlier literal equals it,
+ * or a shorter one occurs in it, so every line holding it holds that one.
+ * FIRST maps each literal to its first index; LENS are their lengths. Its
+ * substrings of those lengths are looked up, so the cost does not grow
+ * with the number of literals. */
+static bool literal_redundant(const struct spanmap *first, const size_t *lens,
+			      size_t n_lens, const struct th_span *lits,
+			      size_t i)
+{
+	struct th_span lit = lits[i];
+	size_t at;
+	if (spanmap_get(first, lit, &at) && at < i)
+		return true;
+	for (size_t k = 0; k < n_lens && lens[k] < lit.n; k++)
+		for (size_t o = 0; o + lens[k] <= lit.n; o++)
+			if (spanmap_get(first,
+					(struct th_span){lit.p + o, lens[k]},
+					&at))
+				return true;
+	return false;
+}
+
+/* Drops the literals that contain another: the fast path needs only the
+ * shortest of such pairs. */
+static void prune_literals(struct th_rules *r)
+{
+	struct spanmap first;
+	size_t n_lens;
+	spanmap_init(&first);
+	for (size_t i = 0; i < r->n_literals; i++)
+		spanmap_put(&first, r->literals[i], i, NULL);
+	size_t *lens = distinct_lengths(r->literals, r->n_literals, &n_lens);
+	size_t kept = 0;
+	for (size_t i = 0; i < r->n_literals; i++)
+		if (!literal_redundant(&first, lens, n_lens, r->literals, i))
+			r->literals[kept++] = r->literals[i];
+	r->n_literals = kept;
+	free(lens);
+	spanmap_fini(&first);
+}
+
+/* Enters rule K's literals L[0..N) in rules_match_start's index. */
+static void index_literals(struct th_rules *r, size_t k,
+			   const struct th_span *l, size_t n, size_t *cap)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t e = r->n_lit_rules++, head = SIZE_MAX;
+		XGROW(r->lit_rules, *cap, r->n_lit_rules, 16);
+		if (!spanmap_put(&r->lit_index, l[i], e, &head))
+			spanmap_set(&r->lit_index, l[i], e);
+		r->lit_rules[e] = (struct lit_rule){k, head};
+	}
+}
+
+/* Gathers every enabled rule's literals for the fast path, and indexes
+ * them by rule for rules_match_start (rules without one listed apart). */
 static void collect_literals(struct th_rules *r)
 {
+	size_t lits_cap = 0, index_cap = 0;
 	r->have_literals = true;
+	r->no_lit_rules = xcalloc(r->n_active, sizeof *r->no_lit_rules);
 	for (size_t i = 0; i < r->n_active; i++) {
 		const struct th_span *l;
 		size_t n = rule_literals(r->active[i], &l);
 		if (n == 0) {
 			r->have_literals = false;
+			r->no_lit_rules[r->n_no_lit_rules++] = i;
 			continue;
 		}
-		r->literals = xrealloc(r->literals, (r->n_literals + n) *
-							sizeof *r->literals);
+		XGROW(r->literals, lits_cap, r->n_literals + n, 16);
 		memcpy(r->literals + r->n_literals, l, n * sizeof *l);
 		r->n_literals += n;
+		index_literals(r, i, l, n, &index_cap);
 	}
-	size_t kept = 0;
-	for (size_t i = 0; i < r->n_literals; i++) {
-		bool redundant = false;
-		for (size_t j = 0; j < r->n_literals && !redundant; j++)
-			redundant = j != i && covers(r->literals[j], j,
-						     r->literals[i], i);
-		if (!redundant)
-			r->literals[kept++] = r->literals[i];
-	}
-	r->n_literals = kept;
+	r->lit_lengths =
+	    distinct_lengths(r->literals, r->n_literals, &r->n_lit_lengths);
+	prune_literals(r);
 }
 
 bool rules_finish(struct th_rules *r, struct th_error *err)
@@ -235,6 +299,12 @@ void rules_free(struct th_rules *r)
 	free(r->prefixes);
 	free(r->active_prefixes);
 	free(r->literals);
+	for (size_t k = 0; k < COUNT(r->item_ids); k++)
+		spanmap_fini(&r->item_ids[k]);
+	spanmap_fini(&r->lit_index);
+	free(r->lit_rules);
+	free(r->lit_lengths);
+	free(r->no_lit_rules);
 	catalog_free(r->catalog);
 	free(r);
 }

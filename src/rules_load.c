@@ -806,6 +806,8 @@ struct key {
 };
 
 enum kind_id { KIND_RULE, KIND_IGNORE, KIND_PREFIX, KIND_COUNT };
+_Static_assert(KIND_COUNT == COUNT(((struct th_rules *)0)->item_ids),
+	       "th_rules has an id index per kind");
 
 /* A kind of entry. Its keys start with KEY_ID. */
 struct kind {
@@ -815,10 +817,11 @@ struct kind {
 	const char *dup_what; /* "ignore": "duplicate ignore id ..." */
 	const struct key *keys;
 	size_t n_keys;
-	size_t size;	    /* of its struct, which starts with a struct item */
-	size_t list, count; /* where its array and count are in th_rules */
-	int required;	    /* the key a new one must give, or -1 */
-	const char *missing; /* "has no start pattern": when it does not */
+	size_t size; /* of its struct, which starts with a struct item */
+	size_t list, count, cap; /* where its array, count and capacity are
+				    in th_rules */
+	int required;		 /* the key a new one must give, or -1 */
+	const char *missing;	 /* "has no start pattern": when it does not */
 	/* Defaults of a new one before its keys (enabled is true); NULL:
 	 * none but that. */
 	void (*defaults)(struct item *it);
@@ -1125,6 +1128,7 @@ static const struct kind kinds[KIND_COUNT] = {
 		   .size = sizeof(struct rule),
 		   .list = offsetof(struct th_rules, rules),
 		   .count = offsetof(struct th_rules, n_rules),
+		   .cap = offsetof(struct th_rules, rules_cap),
 		   .required = RK_START,
 		   .missing = "has no start pattern",
 		   .defaults = rule_defaults,
@@ -1138,6 +1142,7 @@ static const struct kind kinds[KIND_COUNT] = {
 		     .size = sizeof(struct ignore),
 		     .list = offsetof(struct th_rules, ignores),
 		     .count = offsetof(struct th_rules, n_ignores),
+		     .cap = offsetof(struct th_rules, ignores_cap),
 		     .required = -1,
 		     .apply = ignore_apply},
     [KIND_PREFIX] = {.id = KIND_PREFIX,
@@ -1149,6 +1154,7 @@ static const struct kind kinds[KIND_COUNT] = {
 		     .size = sizeof(struct prefix),
 		     .list = offsetof(struct th_rules, prefixes),
 		     .count = offsetof(struct th_rules, n_prefixes),
+		     .cap = offsetof(struct th_rules, prefixes_cap),
 		     .required = PK_REGEX,
 		     .missing = "has no regex",
 		     .apply = prefix_apply},
@@ -1168,23 +1174,25 @@ static size_t *item_count(struct th_rules *r, const struct kind *k)
 	return (size_t *)((char *)r + k->count);
 }
 
-/* A new item of E's kind, with E's id, enabled, and the kind's defaults.
- * Rule files are small: the array grows one at a time. */
+/* A new item of E's kind, with E's id, enabled, and the kind's defaults;
+ * its id goes in the kind's index (the id's bytes never move). */
 static struct item *item_new(struct th_rules *r, struct entry *e)
 {
 	const struct kind *k = e->kind;
 	size_t *n = item_count(r, k);
+	size_t *cap = (size_t *)((char *)r + k->cap);
 	char *base;
 	memcpy(&base, (char *)r + k->list, sizeof base);
-	base = xrealloc(base, (*n + 1) * k->size);
+	base = xgrow(base, cap, *n + 1, k->size, 16);
 	memcpy((char *)r + k->list, &base, sizeof base);
 	struct item *it = (struct item *)(base + *n * k->size);
 	memset(it, 0, k->size);
-	(*n)++;
 	it->id = e->v.it.id;
 	e->v.it.id = NULL;
 	it->at = e->v.it.at;
 	it->enabled = true;
+	spanmap_put(&r->item_ids[k->id], th_cstr(it->id), *n, NULL);
+	(*n)++;
 	if (k->defaults != NULL)
 		k->defaults(it);
 	return it;
@@ -1210,9 +1218,8 @@ static bool entry_apply(struct load *ld, struct entry *e)
 	yaml_node_t *id = e->values[KEY_ID];
 	if (id == NULL)
 		return fail_at(ld, e->map, "%s needs an id", k->a_what);
-	size_t n = *item_count(r, k), i = 0;
-	while (i < n && strcmp(item_at(r, k, i)->id, e->v.it.id) != 0)
-		i++;
+	size_t n = *item_count(r, k), i = n;
+	spanmap_get(&r->item_ids[k->id], th_cstr(e->v.it.id), &i);
 	if (i < n && !e->override)
 		return duplicate(ld, id, k->dup_what, e->v.it.id,
 				 item_at(r, k, i)->at);
@@ -1674,9 +1681,8 @@ bool rules_load_path(struct th_rules *r, const char *path, struct th_error *err)
 /* Index of the rule with id ID, or r->n_rules. */
 static size_t rule_find(const struct th_rules *r, const char *id)
 {
-	size_t i = 0;
-	while (i < r->n_rules && strcmp(r->rules[i].it.id, id) != 0)
-		i++;
+	size_t i = r->n_rules;
+	spanmap_get(&r->item_ids[KIND_RULE], th_cstr(id), &i);
 	return i;
 }
 

@@ -19,6 +19,7 @@
 
 #include "catalog.h"
 #include "rules.h"
+#include "spanmap.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -114,16 +115,19 @@ struct th_rules {
 	   overrode (rules_file) */
 	size_t (*file_entries)[3];
 	struct rule *rules; /* in order of first definition */
-	size_t n_rules;
+	size_t n_rules, rules_cap;
 	struct ignore *ignores;
-	size_t n_ignores;
+	size_t n_ignores, ignores_cap;
+	/* per kind of entry (rule, ignore rule, prefix: rules_load.c's enum
+	   kind_id): id -> index, so that 100,000 rules load in linear time */
+	struct spanmap item_ids[3];
 	struct th_span *wrappers; /* each p owned */
 	size_t n_wrappers;
 	/* `frames:` patterns, per enum th_frame_kind; each p owned */
 	struct th_span *frame_pats[TH_FRAME_KINDS];
 	size_t n_frame_pats[TH_FRAME_KINDS];
 	struct prefix *prefixes; /* in order of first definition */
-	size_t n_prefixes;
+	size_t n_prefixes, prefixes_cap;
 	bool finished; /* rules_finish() was called: no more loading */
 	bool ready;    /* and it succeeded */
 	struct rule **active;
@@ -136,6 +140,18 @@ struct th_rules {
 	struct th_span *literals;   /* into the rules' literal bytes */
 	size_t n_literals;
 	bool have_literals;
+	/* rules_match_start's index: each enabled rule's literals -> the
+	   first of its chain in lit_rules (see rules.c, "candidates") */
+	struct spanmap lit_index;
+	struct lit_rule {
+		size_t rule; /* enabled rule index */
+		size_t next; /* next entry of the same literal, or SIZE_MAX */
+	} * lit_rules;
+	size_t n_lit_rules;
+	size_t *lit_lengths; /* the distinct lengths of those literals */
+	size_t n_lit_lengths;
+	size_t *no_lit_rules; /* enabled rules without a literal, in order */
+	size_t n_no_lit_rules;
 	uint32_t max_pairs; /* ovector pairs the largest pattern needs */
 };
 

@@ -15,6 +15,11 @@
  *   and sse2: each literal's two rarest bytes compared at their
  *   distance, 32 or 16 positions at once.
  * - portable: a memmem per literal.
+ * - hash (more than 64 literals, as tens of thousands of rules give):
+ *   the first bytes at each position are hashed and looked up in a table
+ *   of the literals' first bytes, so the cost per byte does not grow
+ *   with the number of literals, where each search above tries every
+ *   literal at every block.
  * Log lines rarely hold the rare bytes at the right distance, so almost
  * every block is rejected with a few instructions.
  */
@@ -66,9 +71,18 @@ struct th_trigger {
 	/* the literals (indexes into lits) of each bucket */
 	uint8_t members[FINGERPRINT_BUCKETS][MAX_FINGERPRINT_LITERALS];
 	uint8_t n_members[FINGERPRINT_BUCKETS];
+	/* the hash search: literals by a hash of their first HASH_W bytes,
+	   HASH_HEAD[h] the first of a chain through HASH_NEXT (SIZE_MAX
+	   ends it) */
+	size_t *hash_head, *hash_next;
+	size_t hash_w;
+	unsigned hash_shift; /* 64 - log2 of the table's slots */
 	bool every_line;
 	scan_fn scan;
 };
+
+/* Past this many literals the hash search is the fastest. */
+#define HASH_MIN_LITERALS 64
 
 /* How common a byte is in log text: higher is more common. Letters follow
  * English frequency; digits, space and the separators of log prefixes are
@@ -238,6 +252,45 @@ static size_t scan_scalar(const struct th_trigger *t, const char *p,
 static size_t scan_portable(const struct th_trigger *t, const char *p, size_t n)
 {
 	return scan_scalar(t, p, 0, n);
+}
+
+/* The hash search's bucket of the W bytes at P. */
+static inline size_t hash_bucket(const struct th_trigger *t, const char *p)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, t->hash_w);
+	return (size_t)((v * 0x9E3779B97F4A7C15u) >> t->hash_shift);
+}
+
+/* Builds the hash search's table: about four slots a literal. */
+static void hash_index(struct th_trigger *t)
+{
+	size_t slots = 256;
+	t->hash_shift = 64 - 8;
+	while (slots < 4 * t->n) {
+		slots *= 2;
+		t->hash_shift--;
+	}
+	t->hash_w = t->min_len < 8 ? t->min_len : 8;
+	t->hash_head = xmalloc(slots * sizeof *t->hash_head);
+	t->hash_next = xmalloc(t->n * sizeof *t->hash_next);
+	for (size_t h = 0; h < slots; h++)
+		t->hash_head[h] = SIZE_MAX;
+	for (size_t k = t->n; k-- > 0;) {
+		size_t h = hash_bucket(t, t->lits[k].p);
+		t->hash_next[k] = t->hash_head[h];
+		t->hash_head[h] = k;
+	}
+}
+
+static size_t scan_hash(const struct th_trigger *t, const char *p, size_t n)
+{
+	for (size_t i = 0; i + t->hash_w <= n; i++)
+		for (size_t k = t->hash_head[hash_bucket(t, p + i)];
+		     k != SIZE_MAX; k = t->hash_next[k])
+			if (literal_here(&t->lits[k], p, i, n))
+				return i;
+	return n;
 }
 
 #ifdef TH_X86
@@ -634,6 +687,9 @@ static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
  * falls back. */
 static scan_fn choose_scan(const struct th_trigger *t, enum th_search want)
 {
+	if (want == TH_SEARCH_HASH ||
+	    (want == TH_SEARCH_AUTO && t->n > HASH_MIN_LITERALS))
+		return scan_hash;
 #ifdef TH_X86
 	bool avx2 = __builtin_cpu_supports("avx2");
 	if (want == TH_SEARCH_PORTABLE)
@@ -698,6 +754,7 @@ struct th_trigger *trigger_new(const struct th_span *literals, size_t n,
 			choose_fingerprint(&t->lits[i]);
 			add_fingerprint(t, i);
 		}
+	hash_index(t);
 	t->scan = choose_scan(t, TH_SEARCH_AUTO);
 	return t;
 }
@@ -710,6 +767,8 @@ void trigger_set_search(struct th_trigger *t, enum th_search search)
 
 enum th_search trigger_search(const struct th_trigger *t)
 {
+	if (t->scan == scan_hash)
+		return TH_SEARCH_HASH;
 #ifdef TH_X86
 	if (t->scan == scan_fingerprint512)
 		return TH_SEARCH_AVX512;
@@ -732,6 +791,7 @@ bool trigger_search_from_name(const char *name, enum th_search *out)
 	    [TH_SEARCH_SSE2] = "sse2",
 	    [TH_SEARCH_ANCHORS] = "anchors",
 	    [TH_SEARCH_FINGERPRINT] = "fingerprint",
+	    [TH_SEARCH_HASH] = "hash",
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (strcmp(name, names[i]) == 0) {
@@ -748,6 +808,8 @@ void trigger_free(struct th_trigger *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->lits[i].p);
 	free(t->lits);
+	free(t->hash_head);
+	free(t->hash_next);
 	free(t);
 }
 

@@ -40,6 +40,8 @@ enum th_search {
 	TH_SEARCH_SSE2,
 	TH_SEARCH_ANCHORS,     /* AVX2 anchors rather than fingerprints */
 	TH_SEARCH_FINGERPRINT, /* AVX2 fingerprints, not AVX-512 */
+	TH_SEARCH_HASH,	       /* a hash of each position's first bytes:
+				  what AUTO picks for many literals */
 };
 
 /* Picks T's search; one the machine lacks falls back to what it has.
@@ -50,8 +52,8 @@ void trigger_set_search(struct th_trigger *t, enum th_search search);
  * set of rules keeps the fingerprint search. */
 enum th_search trigger_search(const struct th_trigger *t);
 
-/* "auto", "avx512", "portable", "sse2", "anchors", "fingerprint"; false for
- * another name. */
+/* "auto", "avx512", "portable", "sse2", "anchors", "fingerprint", "hash";
+ * false for another name. */
 bool trigger_search_from_name(const char *name, enum th_search *out);
 
 /* Returns the index in WINDOW of the earliest literal occurrence, or

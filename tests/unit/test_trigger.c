@@ -26,7 +26,7 @@ static struct th_rules *rules_from(const char *yaml)
 
 /* Every search the trigger can choose (see choose_scan in trigger.c). */
 static const char *const methods[] = {"avx512", "fingerprint", "anchors",
-				      "sse2", "portable"};
+				      "sse2",	"portable",    "hash"};
 #define N_METHODS (sizeof methods / sizeof *methods)
 
 static struct th_trigger *trigger_using(const struct th_rules *r,
