@@ -242,10 +242,16 @@ static struct th_state *open_state(const struct th_options *o)
 	so.ctx = (void *)o;
 	struct th_state *st =
 	    state_open(o->state, o->group_by, o->n_group_by, &so, &err);
-	if (st == NULL)
+	if (st == NULL) {
 		diag_file("", &err);
-	else if (state_warning(st)->set)
+		return NULL;
+	}
+	if (state_warning(st)->set)
 		diag_file("warning: ", state_warning(st));
+	/* the files given keep their entries, even when not there now */
+	for (size_t i = 0; i < o->n_paths; i++)
+		if (strcmp(o->paths[i], "-") != 0)
+			state_name_path(st, o->paths[i]);
 	pause_at((void *)o, "after-lock");
 	return st;
 }

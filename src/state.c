@@ -21,6 +21,7 @@
 
 #include "diag.h"
 #include "input.h"
+#include "spanmap.h"
 #include "th_limits.h"
 
 /* /2 added the totals --metrics counts (events per group, rule...); a /1
@@ -32,6 +33,8 @@ struct file_entry {
 	char *path;
 	struct th_file_id id;
 	uint64_t offset, lines;
+	bool named; /* given to this run (state_name_path) or committed by
+		       it: never pruned */
 };
 
 struct group_entry {
@@ -48,9 +51,10 @@ struct th_state {
 	int lock_fd;
 	struct file_entry *files;
 	size_t n_files, cap_files;
-	json_t *other_groups;	 /* lists of other --group-by signatures */
-	struct th_error warning; /* said once opened; unset for nothing */
-	char signature[128];	 /* "rule,coroutine" */
+	struct spanmap file_index; /* path -> index in files */
+	json_t *other_groups;	   /* lists of other --group-by signatures */
+	struct th_error warning;   /* said once opened; unset for nothing */
+	char signature[128];	   /* "rule,coroutine" */
 	size_t n_keys;
 	enum th_key keys[TH_KEY_COUNT];
 	struct group_entry *groups; /* sorted by hash */
@@ -152,6 +156,33 @@ static bool get_uint(json_t *o, const char *name, uint64_t *out, char *where,
 	return true;
 }
 
+static struct file_entry *find_file(const struct th_state *st, const char *key)
+{
+	size_t i;
+	if (!spanmap_get(&st->file_index, th_cstr(key), &i))
+		return NULL;
+	return &st->files[i];
+}
+
+/* Adds entry E (its path, a file_key, is taken) or updates the entry of
+ * its path (E's path is freed); an update keeps the entry named if it
+ * was. */
+static void file_put(struct th_state *st, struct file_entry *e)
+{
+	struct file_entry *old = find_file(st, e->path);
+	if (old != NULL) {
+		free(e->path);
+		e->path = old->path;
+		e->named = e->named || old->named;
+		*old = *e;
+		return;
+	}
+	XGROW(st->files, st->cap_files, st->n_files + 1, 8);
+	st->files[st->n_files] = *e;
+	spanmap_put(&st->file_index, th_cstr(e->path), st->n_files, NULL);
+	st->n_files++;
+}
+
 /* Entry O of "files"; false with the field that is wrong added to WHERE
  * ("files[3]" then "files[3].lines"). */
 static bool load_file(struct th_state *st, json_t *o, char *where,
@@ -181,8 +212,10 @@ static bool load_file(struct th_state *st, json_t *o, char *where,
 	if (mtime != NULL && !json_is_integer(mtime))
 		return false;
 	e.id.mtime_ns = mtime ? (int64_t)json_integer_value(mtime) : 0;
-	state_commit_file(st, json_string_value(path), &e.id, e.offset,
-			  e.lines);
+	/* the path is already a file_key: resolving it again would cost
+	   syscalls per entry and could move it */
+	e.path = xstrdup(json_string_value(path));
+	file_put(st, &e);
 	return true;
 }
 
@@ -490,6 +523,7 @@ void state_free(struct th_state *st)
 	for (size_t i = 0; i < st->n_files; i++)
 		free(st->files[i].path);
 	free(st->files);
+	spanmap_fini(&st->file_index);
 	for (size_t i = 0; i < st->n_groups; i++) {
 		for (size_t k = 0; k < st->n_keys; k++)
 			free(st->groups[i].vals[k]);
@@ -536,34 +570,51 @@ static char *file_key(const char *path)
 	return key;
 }
 
-static struct file_entry *find_file(const struct th_state *st, const char *key)
-{
-	for (size_t i = 0; i < st->n_files; i++)
-		if (strcmp(st->files[i].path, key) == 0)
-			return &st->files[i];
-	return NULL;
-}
-
 void state_commit_file(struct th_state *st, const char *path,
 		       const struct th_file_id *id, uint64_t offset,
 		       uint64_t lines)
 {
+	struct file_entry e = {file_key(path), *id, offset, lines, true};
+	file_put(st, &e);
+}
+
+void state_name_path(struct th_state *st, const char *path)
+{
 	char *key = file_key(path);
 	struct file_entry *e = find_file(st, key);
-	if (e == NULL) {
-		if (st->n_files == st->cap_files) {
-			st->cap_files = st->cap_files ? 2 * st->cap_files : 8;
-			st->files = xrealloc(st->files,
-					     st->cap_files * sizeof *st->files);
-		}
-		e = &st->files[st->n_files++];
-		e->path = key;
-	} else {
-		free(key);
+	if (e != NULL)
+		e->named = true;
+	free(key);
+}
+
+/* True when nothing is at PATH any more, not even a dangling link; a
+ * path that cannot be examined for another reason (EACCES, EIO) is not
+ * taken for gone. */
+static bool path_gone(const char *path)
+{
+	struct stat sb;
+	return lstat(path, &sb) != 0 && (errno == ENOENT || errno == ENOTDIR);
+}
+
+/* Drops the entries of files this run was not given and that are gone,
+ * so the state does not grow with every log name ever given (README,
+ * "Cron audits"). A file still there stays: runs that share a state may
+ * name different files. */
+static void prune_files(struct th_state *st)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < st->n_files; i++) {
+		struct file_entry *e = &st->files[i];
+		if (!e->named && path_gone(e->path))
+			free(e->path);
+		else
+			st->files[kept++] = *e;
 	}
-	e->id = *id;
-	e->offset = offset;
-	e->lines = lines;
+	st->n_files = kept;
+	spanmap_fini(&st->file_index);
+	for (size_t i = 0; i < st->n_files; i++)
+		spanmap_put(&st->file_index, th_cstr(st->files[i].path), i,
+			    NULL);
 }
 
 /* XXH64 of the first N decompressed bytes of PATH (fewer if it is
@@ -1327,6 +1378,7 @@ static bool write_atomically(const struct th_state *st, const char *text,
 
 bool state_save(struct th_state *st, struct th_error *err)
 {
+	prune_files(st);
 	json_t *doc = json_pack("{s:s, s:o, s:o, s:o}", "schema", schema,
 				"files", files_json(st), "groups",
 				groups_json(st), "totals", totals_json(st));

@@ -91,6 +91,10 @@
  * most TH_STATE_MAX_GENERATIONS rotated files are read in one plan: past
  * that, the newest are read and the warning says how many were not.
  *
+ * Files forgotten: an entry whose path the run neither named
+ * (state_name_path) nor committed, and at which nothing is left (no file,
+ * not even a link), is dropped when the state is saved.
+ *
  * Groups: the keys of every group reported are remembered per --group-by
  * list with the group's first time (or the run's time when events have
  * none); a group whose key is not remembered is new. At most
@@ -200,6 +204,14 @@ void state_commit_file(struct th_state *st, const char *path,
 		       const struct th_file_id *id, uint64_t offset,
 		       uint64_t lines);
 
+/* Tells ST that this run was given PATH (an operand, not "-"): its entry
+ * is kept even when no file is there now (renamed away by a rotation
+ * that has not created the new file yet), so that the next run still
+ * finds the old file's unread tail. state_save drops the entries of
+ * files neither named nor committed by the run that are gone (no file,
+ * not even a link, at their path). */
+void state_name_path(struct th_state *st, const char *path);
+
 /* Marks each group of AGG new or seen before (th_group.novelty) and
  * remembers the new ones, first seen at their first time or at NOW (ISO
  * 8601). Returns the highest severity among new groups, -1 for none; sets
@@ -221,8 +233,9 @@ void state_count_run(struct th_state *st, struct th_agg *agg,
  * with the events counted in its series, and the rest. */
 void state_metrics(const struct th_state *st, struct th_metrics *m);
 
-/* Writes the state atomically. Returns false with ERR filled; the
- * old file is then untouched. */
+/* Writes the state atomically, without the entries of files this run
+ * neither named nor committed that are gone (see state_name_path).
+ * Returns false with ERR filled; the old file is then untouched. */
 bool state_save(struct th_state *st, struct th_error *err);
 
 #endif

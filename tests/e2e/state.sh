@@ -400,6 +400,40 @@ for field in lines offset size; do
 		not_ok "naming the entry and the field" "$(cat "$tmp/err")"
 done
 
+# Issue 13: the state loaded its files in quadratic time (150,000 entries:
+# minutes) and kept the entry of every path ever given.
+python3 - >many <<'PY'
+import json
+files = [{"path": "/nonexistent/gone-%d.log" % i, "dev": 1, "inode": i,
+          "size": 10, "mtime_ns": 1, "fingerprint": "00000000000000ab",
+          "fingerprint_bytes": 10, "offset": 10, "lines": 1}
+         for i in range(150000)]
+json.dump({"schema": "tracehound.state/2", "files": files, "groups": {}},
+          open(1, "w"))
+PY
+timeout 60 "$bin" --fail-on never --state many app.log >/dev/null 2>"$tmp/err"
+check "150,000 file entries load in seconds" 0 $?
+check "the entries of files gone, not given to the run, are dropped" \
+	"1 $(pwd -P)/app.log" "$(jq -r '"\(.files | length) \(.files[0].path)"' many)"
+ev k1 >kept.log
+ev g1 >gone.log
+run p app.log kept.log gone.log >/dev/null
+rm gone.log
+run p app.log >/dev/null
+check "a file still there stays when not given; one gone is dropped" \
+	"$(pwd -P)/app.log $(pwd -P)/kept.log" \
+	"$(jq -r '[.files[].path] | sort | join(" ")' p)"
+ev r1 >r.log
+run p r.log >/dev/null
+mv r.log r.log.1
+run p r.log >/dev/null
+check "a file given but not there now keeps its entry" "1" \
+	"$(jq "[.files[] | select(.path == \"$(pwd -P)/r.log\")] | length" p)"
+ev r2 >>r.log.1
+ev r3 >r.log
+check "so the next run reads the renamed file's tail, then the new one" \
+	"r2:1 r3:1" "$(run p r.log)"
+
 flock s.lock sleep 3 &
 holder=$!
 sleep 0.3
