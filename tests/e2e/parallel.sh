@@ -166,4 +166,35 @@ rt=$("$bin" rules test "$tmp/mixed.log" | grep -c 'end    -> coroutine=fetch ')
 [ "$nd" = "$rt" ] && ok "mixed writers: rules test and the scan agree ($nd)" ||
 	not_ok "mixed writers: rules test and the scan agree ($nd vs $rt)"
 
+# Issue 13: Docker json-file entries without "\n" in their log text are
+# pieces of one line, joined with the next entry of their stream or, at
+# the end of the input, taken as they are. A piece waiting at a cut (its
+# rest in a later range, or none) or at the end must give the serial
+# report: the range is scanned again whole rather than end the piece
+# early.
+docker() { # STREAM TEXT (JSON-escaped)
+	printf '{"log":"%s","stream":"%s","time":"2024-05-01T10:00:09.1Z"}\n' "$2" "$1"
+}
+{
+	cat sample-logs/py3.12/*.log
+	docker stderr 'Task exception was never ret'
+	cat sample-logs/py3.12/*.log
+	docker stderr 'rieved\n'
+	printf 'Traceback (most recent call last):\n  File "/a.py", line 3, in joined\nKeyError: 1\n'
+	cat sample-logs/py3.12/*.log
+	docker stdout "Executing <Task pending name='Task-77' coro=<stalls() running at /a.py:9>> took 0.5 seconds"
+	cat sample-logs/py3.12/*.log
+	docker stderr 'Task exception was never retrieved'
+} >"$tmp/pieces.log"
+"$bin" -j 1 --format json --fail-on never "$tmp/pieces.log" >"$tmp/pieces1.json"
+for j in 2 3 8; do
+	TRACEHOUND_SPLIT_MIN=1 "$bin" -j "$j" --format json --fail-on never \
+		"$tmp/pieces.log" >"$tmp/pieces$j.json" 2>"$tmp/pieces$j.err"
+	grep -q "pieces.log: cut into" "$tmp/pieces$j.err" &&
+		cmp -s "$tmp/pieces1.json" "$tmp/pieces$j.json" &&
+		ok "Docker pieces waiting at cuts and at the end: -j $j gives the serial report" ||
+		not_ok "Docker pieces waiting at cuts and at the end: -j $j gives the serial report" \
+			"$(diff "$tmp/pieces1.json" "$tmp/pieces$j.json" | head -5)"
+done
+
 tap_end
