@@ -262,10 +262,7 @@ static struct th_span event_key(const struct th_agg *a,
 		return th_span_or_empty(ev->input);
 	if (a->keys[i] == TH_KEY_CULPRIT)
 		return culprit_key(a, ev);
-	struct th_span v = event_get(ev, a->key_field[i]);
-	if (v.p != NULL)
-		v.n = strnlen(v.p, v.n);
-	return v;
+	return event_get(ev, a->key_field[i]);
 }
 
 /* XXH3 of each key value in turn, seeded with the hash of the values

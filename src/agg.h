@@ -21,10 +21,10 @@
  * (strverscmp: Task-2 before Task-10), so the kept set does not depend on
  * the order events arrive in and reports can be merged.
  *
- * A field value is taken up to its first NUL byte: keys and list entries
- * are C strings. first/last are the earliest/latest events by time when both
- * have one, else by input_index then line; the example, culprit, message
- * and source follow "first".
+ * Keys and list entries are C strings: field values hold no NUL byte
+ * (event.c makes one U+FFFD). first/last are the earliest/latest events by
+ * time when both have one, else by input_index then line; the example,
+ * culprit, message and source follow "first".
  */
 #ifndef TH_AGG_H
 #define TH_AGG_H

@@ -144,12 +144,32 @@ size_t event_text(const struct th_event *ev, char *buf, size_t cap)
 	return len;
 }
 
-/* V into VAL, cut to TH_MAX_FIELD - 1 bytes. */
+/* U+FFFD, which a NUL byte of a value becomes. */
+static const char replacement[] = "\xef\xbf\xbd";
+
+/* V into VAL, each NUL byte replaced by U+FFFD, cut to TH_MAX_FIELD - 1
+ * bytes. A value is a C string for the aggregate, the reports and the
+ * state, and all of them must see the same one (README, "Inputs"): a NUL
+ * kept would end it there for some and not for others, and two names
+ * that differ after it would fall into one group. */
 static void value_set(struct th_value *val, struct th_span v)
 {
 	size_t n = v.n < TH_MAX_FIELD - 1 ? v.n : TH_MAX_FIELD - 1;
-	if (n > 0)
-		memcpy(val->v, v.p, n);
+	if (n == 0 || memchr(v.p, '\0', n) == NULL) {
+		if (n > 0)
+			memcpy(val->v, v.p, n);
+	} else {
+		size_t w = 0;
+		for (size_t i = 0; i < v.n; i++) {
+			bool nul = v.p[i] == '\0';
+			size_t len = nul ? sizeof replacement - 1 : 1;
+			if (w + len > TH_MAX_FIELD - 1)
+				break;
+			memcpy(val->v + w, nul ? replacement : v.p + i, len);
+			w += len;
+		}
+		n = w;
+	}
 	val->v[n] = '\0';
 	val->n = n;
 	val->set = true;

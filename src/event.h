@@ -16,6 +16,8 @@
 #include "th_limits.h"
 #include "th.h"
 
+/* A field value as taken from the log: a C string (a NUL byte of the
+ * log became U+FFFD, see event.c), cut to TH_MAX_FIELD - 1 bytes. */
 struct th_value {
 	bool set;
 	size_t n;

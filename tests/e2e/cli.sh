@@ -457,4 +457,15 @@ check "merge: a long id that is no rule id is refused" 2 "$bin" merge "$tmp/long
 raw_free "cut on a character boundary" "$tmp/err"
 contains "with an ellipsis" "$err" "ééé…' is not a rule id"
 
+# Issue 13: a NUL byte in a coroutine name cut its group key there (two
+# names fell into one group) while ndjson kept it whole. Every output now
+# has the same value, the NUL made U+FFFD.
+printf "app.py:9: RuntimeWarning: coroutine 'ab\\0cd' was never awaited\n  x()\napp.py:9: RuntimeWarning: coroutine 'ab\\0ef' was never awaited\n  x()\n" >"$tmp/nul.log"
+check "a NUL in a coroutine name" 0 "$bin" --fail-on never -f json "$tmp/nul.log"
+keys=$(printf '%s' "$out" | jq -c '[.groups[].key.coroutine]')
+contains "whole in the group keys, so two names differing after it are two groups" \
+	"$keys" "$(printf '["ab\357\277\275cd","ab\357\277\275ef"]')"
+check "the same in ndjson" 0 "$bin" --fail-on never -f ndjson "$tmp/nul.log"
+contains "the same value in ndjson" "$out" "$(printf '"coroutine":"ab\357\277\275ef"')"
+
 tap_end

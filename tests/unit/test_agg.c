@@ -248,7 +248,9 @@ Test(agg, groups_by_the_tuple_of_combined_keys)
 	close_agg(f);
 }
 
-Test(agg, value_with_a_nul_byte_is_taken_up_to_the_nul)
+/* Issue 13: the key was cut at the NUL, merging "abc\0def" into "abc",
+ * while ndjson showed the whole value. */
+Test(agg, value_with_a_nul_byte_keeps_what_follows_it)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
 	make_event(&f->ev, f->catalog, (struct spec){0});
@@ -256,8 +258,11 @@ Test(agg, value_with_a_nul_byte_is_taken_up_to_the_nul)
 	agg_add(f->agg, &f->ev);
 	add(f, (struct spec){.coroutine = "abc"});
 	const struct th_group *const *g;
-	cr_assert_eq(sorted(f, &g), 1);
+	cr_assert_eq(sorted(f, &g), 2);
 	expect_key(g[0], TH_KEY_COROUTINE, "abc");
+	expect_key(g[1], TH_KEY_COROUTINE,
+		   "abc\xef\xbf\xbd"
+		   "def");
 	close_agg(f);
 }
 

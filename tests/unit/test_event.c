@@ -91,3 +91,27 @@ Test(event, an_empty_first_line_is_kept_as_an_empty_line)
 	cr_expect_eq(event_line(&ev, 0).n, 0);
 	event_fini(&ev);
 }
+
+/* Issue 13: a NUL byte in a value cut it in group keys but not in
+ * ndjson; a value is now a C string everywhere, the NUL made U+FFFD. */
+Test(event, a_nul_byte_in_a_value_becomes_a_replacement_character)
+{
+	struct th_event ev;
+	event_init(&ev);
+	event_set(&ev, TH_F_COROUTINE, (struct th_span){"ab\0cd", 5});
+	struct th_span v = event_get(&ev, TH_F_COROUTINE);
+	cr_expect_eq(v.n, 7);
+	cr_expect(memcmp(v.p,
+			 "ab\xef\xbf\xbd"
+			 "cd",
+			 7) == 0,
+		  "got %.*s", (int)v.n, v.p);
+	cr_expect_eq(strlen(v.p), v.n, "no NUL left before its end");
+	static char nuls[TH_MAX_FIELD * 2];
+	event_set(&ev, TH_F_TASK, (struct th_span){nuls, sizeof nuls});
+	v = event_get(&ev, TH_F_TASK);
+	cr_expect_eq(v.n, (TH_MAX_FIELD - 1) / 3 * 3,
+		     "cut before the limit, never inside a replacement");
+	cr_expect_eq(strlen(v.p), v.n);
+	event_fini(&ev);
+}
