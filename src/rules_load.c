@@ -597,7 +597,7 @@ static bool extract_check(struct load *ld, yaml_node_t *item, yaml_node_t **v,
 static bool extract_value(struct load *ld, struct extract *x, size_t key,
 			  const yaml_node_t *v)
 {
-	size_t i;
+	size_t i = 0; /* want_enum sets it; gcc -O2 cannot tell */
 	switch (key) {
 	case XK_REGEX:
 		return regex_compile(ld, v, "regex", 0, &ld->field_groups,
