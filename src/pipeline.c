@@ -19,6 +19,8 @@ struct th_pipeline {
 	uint64_t line_base;	/* lines before the input's start */
 	uint64_t match_counted; /* match errors already in the run */
 	bool every_line;	/* probes set: no fast path */
+	bool piece_at_end;	/* a CRI or Docker piece was still waiting for
+				   its rest when the lines ended */
 };
 
 static void on_event(void *ctx, struct th_event *ev)
@@ -73,6 +75,7 @@ void pipeline_begin_input(struct th_pipeline *p, const char *name, size_t index,
 			  uint64_t line_base)
 {
 	p->line_base = line_base;
+	p->piece_at_end = false;
 	assembler_begin_input(p->assembler, name, index);
 	prefix_begin_input(p->prefixer);
 }
@@ -176,8 +179,9 @@ enum th_status pipeline_read(struct th_pipeline *p, struct th_lines *l)
 void pipeline_finish_lines(struct th_pipeline *p)
 {
 	const struct th_record *recs;
+	p->piece_at_end = prefix_pending(p->prefixer);
 	/* two statements: an argument list does not order the call that
-	 * sets RECS before RECS is read (issue 13) */
+	 * sets RECS before RECS is read */
 	size_t n = prefix_finish(p->prefixer, &recs);
 	feed_records(p, recs, n);
 }
@@ -203,7 +207,7 @@ void pipeline_count(struct th_pipeline *p, const struct th_lines *l)
 
 bool pipeline_cut_safe(const struct th_pipeline *p)
 {
-	return assembler_open_only_in(p->assembler, 0) &&
+	return !p->piece_at_end && assembler_open_only_in(p->assembler, 0) &&
 	       prefix_last_source(p->prefixer) == 0;
 }
 

@@ -88,8 +88,10 @@ void pipeline_end_input(struct th_pipeline *p);
  * count. */
 void pipeline_count(struct th_pipeline *p, const struct th_lines *l);
 
-/* True when every open event is the unframed writer's and the last
- * record was too: an input cut into ranges may be cut at this point. */
+/* True when every open event is the unframed writer's, the last record
+ * was too and no CRI or Docker piece was waiting for its rest when the
+ * lines ended (pipeline_finish_lines): an input cut into ranges may be
+ * cut at this point. */
 bool pipeline_cut_safe(const struct th_pipeline *p);
 
 /* The assembler, for the --state end-of-input decision (state_end). */

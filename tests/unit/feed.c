@@ -89,7 +89,11 @@ void pipeline_feed_text(struct th_pipeline *p, const char *text)
 	pipeline_end_input(p);
 }
 
-size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
+/* Runs TEXT through a pipeline of the default rules (and EXTRA_YAML) into
+ * OUT; *CUT_SAFE, when not NULL, says whether pipeline_cut_safe held at
+ * the end of the text. */
+static size_t run_text(const char *text, const char *extra_yaml,
+		       struct got *out, bool *cut_safe)
 {
 	struct th_rules *rules = load(extra_yaml);
 	struct th_trigger *t = pipeline_trigger_new(rules, false);
@@ -103,9 +107,24 @@ size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
 				       .ctx = &c};
 	struct th_pipeline *p = pipeline_new(&ps);
 	pipeline_feed_text(p, text);
+	if (cut_safe != NULL)
+		*cut_safe = pipeline_cut_safe(p);
 	pipeline_free(p);
 	run_fini(&run);
 	trigger_free(t);
 	rules_free(rules);
 	return c.n;
+}
+
+size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
+{
+	return run_text(text, extra_yaml, out, NULL);
+}
+
+bool pipeline_run_cut_safe(const char *text)
+{
+	struct got got[GOT_MAX];
+	bool safe;
+	run_text(text, NULL, got, &safe);
+	return safe;
 }

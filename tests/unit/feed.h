@@ -27,6 +27,10 @@ struct got {
  * NULL, is loaded after the default rules. */
 size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out);
 
+/* Runs TEXT as pipeline_run does (default rules) and says whether
+ * pipeline_cut_safe holds once it has been read whole. */
+bool pipeline_run_cut_safe(const char *text);
+
 struct th_pipeline;
 
 /* Feeds TEXT line by line through P as input "test.log" (numbers from 1,

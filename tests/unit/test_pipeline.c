@@ -43,3 +43,21 @@ Test(pipeline, a_docker_entry_without_newline_at_the_end_ends_the_traceback)
 {
 	expect_cut_traceback(docker_cut);
 }
+
+/* A Docker entry whose line has not ended (no "\n" in "log") is still
+ * waiting for its rest when a range ends: cutting there would give the
+ * rest to the next range, so the cut is unsafe even when an unframed
+ * line came after it and no event is open. */
+Test(pipeline, a_docker_piece_waiting_at_a_cut_makes_it_unsafe)
+{
+	static const char piece_then_plain[] =
+	    "{\"log\":\"worker ready, wait\",\"stream\":\"stderr\","
+	    "\"time\":\"2024-05-01T10:00:00.0Z\"}\n"
+	    "a plain line\n";
+	static const char whole_then_plain[] =
+	    "{\"log\":\"worker ready\\n\",\"stream\":\"stderr\","
+	    "\"time\":\"2024-05-01T10:00:00.0Z\"}\n"
+	    "a plain line\n";
+	cr_expect(!pipeline_run_cut_safe(piece_then_plain));
+	cr_expect(pipeline_run_cut_safe(whole_then_plain));
+}
