@@ -69,6 +69,7 @@ struct th_agg {
 	char *label;	   /* agg_set_label's; NULL: none */
 	/* spilling; spill_dir NULL: never */
 	char *spill_dir;
+	struct th_spill_file *spill_file; /* its runs, made at the first */
 	size_t budget;
 	size_t bytes;	    /* of the groups in memory (group->size) */
 	struct runs by_key; /* parts of groups, each run sorted by key */
@@ -1268,6 +1269,15 @@ static int rec_report_cmp(const void *x, size_t xn, const void *y, size_t yn,
 
 /* ---- runs ---------------------------------------------------------------- */
 
+/* The file A's runs go to: one for all of them, so that an aggregate
+ * takes one descriptor however often it spills (spill.h). */
+static struct th_spill_file *agg_spill_file(struct th_agg *a)
+{
+	if (a->spill_file == NULL)
+		a->spill_file = spill_file_new(a->spill_dir);
+	return a->spill_file;
+}
+
 static void runs_push(struct runs *rs, struct th_spill_run *run, unsigned level)
 {
 	XGROW(rs->v, rs->cap, rs->n + 1, 16);
@@ -1332,7 +1342,7 @@ static void runs_merge(struct th_agg *a, struct runs *rs, size_t from, size_t n,
 	struct th_spill_run *in[TH_SPILL_FANIN];
 	for (size_t i = 0; i < n; i++)
 		in[i] = rs->v[from + i].run;
-	struct th_spill_run *out = spill_run_new(a->spill_dir);
+	struct th_spill_run *out = spill_run_new(agg_spill_file(a));
 	if (by_key) {
 		merge_parts(a, &rs->v[from], n, sink_run, out);
 	} else {
@@ -1388,7 +1398,7 @@ static void agg_spill_into(struct th_agg *a, struct runs *rs,
 			   bool by_key)
 {
 	qsort_r(a->groups, a->n_groups, sizeof *a->groups, cmp, a);
-	struct th_spill_run *run = spill_run_new(a->spill_dir);
+	struct th_spill_run *run = spill_run_new(agg_spill_file(a));
 	for (size_t i = 0; i < a->n_groups; i++)
 		sink_run(a, a->groups[i], run);
 	a->n_groups = 0;
@@ -1399,8 +1409,16 @@ static void agg_spill_into(struct th_agg *a, struct runs *rs,
 
 void agg_spill_now(struct th_agg *a)
 {
-	if (a->spill_dir != NULL && a->n_groups > 0 && !a->finished)
-		agg_spill_into(a, &a->by_key, grp_cmp_key, true);
+	if (a->spill_dir == NULL || a->n_groups == 0 || a->finished)
+		return;
+	agg_spill_into(a, &a->by_key, grp_cmp_key, true);
+	/* the table and list go too: many aggregates may wait at once */
+	free(a->groups);
+	a->groups = NULL;
+	a->groups_cap = 0;
+	free(a->table);
+	a->table_cap = AGG_TABLE_START;
+	a->table = xcalloc(a->table_cap, sizeof *a->table);
 }
 
 static void agg_check_budget(struct th_agg *a)
@@ -1449,6 +1467,8 @@ static void agg_spill_free(struct th_agg *a)
 		group_free(a->current);
 	agg_top_free(a);
 	runs_free(&a->out);
+	spill_file_free(a->spill_file);
+	a->spill_file = NULL;
 	free(a->novelty);
 	buf_fini(&a->rec);
 	free(a->spill_dir);

@@ -1,6 +1,12 @@
-/* spill.c - runs of records in unlinked temporary files; see spill.h. */
+/* spill.c - runs of records in unlinked temporary files; see spill.h.
+ *
+ * The runs of a file lie one after another in it: [start, start + len).
+ * A run buffers SPILL_IO_BUF bytes while it is written and while it is
+ * read, and holds no buffer in between: a run waiting to be merged costs
+ * a few words, however many there are.
+ */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* O_TMPFILE */
+#define _GNU_SOURCE /* O_TMPFILE, fallocate */
 #endif
 #include "spill.h"
 
@@ -13,16 +19,29 @@
 
 #include "diag.h"
 
-/* stdio buffer of a run: TH_SPILL_FANIN of them are open during a merge. */
+/* Buffer of a run being written or read: TH_SPILL_FANIN of them are in
+ * use during a merge. */
 #define SPILL_IO_BUF (64 * 1024)
 
+struct th_spill_file {
+	int fd;
+	uint64_t end;		      /* of the last run ended */
+	struct th_spill_run *writing; /* the run being written, or NULL */
+	size_t live;		      /* runs not freed */
+};
+
 struct th_spill_run {
-	FILE *f;
-	char *io;	    /* its stdio buffer */
-	unsigned char *rec; /* the record spill_run_get read last */
-	size_t rec_cap;
+	struct th_spill_file *file;
+	uint64_t start, len; /* its bytes in the file (written so far) */
 	uint64_t count;
 	bool reading;
+	/* writing: [0, fill) wait to be written at start + len; reading:
+	 * [pos, fill) were read from the file, up to start + read_at */
+	unsigned char *buf;
+	size_t pos, fill;
+	uint64_t read_at;
+	unsigned char *rec; /* a record longer than the buffer */
+	size_t rec_cap;
 };
 
 size_t spill_varint_encode(unsigned char *out, uint64_t v)
@@ -59,18 +78,24 @@ static int spill_open(const char *dir)
 	return fd2;
 }
 
-struct th_spill_run *spill_run_new(const char *dir)
+struct th_spill_file *spill_file_new(const char *dir)
 {
 	int fd = spill_open(dir);
 	if (fd < 0)
 		die("a temporary file in %s: %s", dir, strerror(errno));
-	struct th_spill_run *r = xcalloc(1, sizeof *r);
-	r->f = fdopen(fd, "w+b");
-	if (r->f == NULL)
-		die("a temporary file in %s: %s", dir, strerror(errno));
-	r->io = xmalloc(SPILL_IO_BUF);
-	setvbuf(r->f, r->io, _IOFBF, SPILL_IO_BUF);
-	return r;
+	struct th_spill_file *f = xcalloc(1, sizeof *f);
+	f->fd = fd;
+	return f;
+}
+
+void spill_file_free(struct th_spill_file *f)
+{
+	if (f == NULL)
+		return;
+	if (f->live > 0)
+		die("spill_file_free: %zu runs are still open", f->live);
+	close(f->fd);
+	free(f);
 }
 
 /* Dies naming what failed on a run's file. */
@@ -80,15 +105,78 @@ static noreturn void spill_fail(const char *what)
 	    errno ? strerror(errno) : "unexpected end");
 }
 
+/* Writes N bytes at P to FD at offset AT, all of them. */
+static void write_all(int fd, const unsigned char *p, size_t n, uint64_t at)
+{
+	while (n > 0) {
+		errno = 0;
+		ssize_t k = pwrite(fd, p, n, (off_t)at);
+		if (k <= 0) {
+			if (k < 0 && errno == EINTR)
+				continue;
+			spill_fail("writing");
+		}
+		p += k;
+		n -= (size_t)k;
+		at += (uint64_t)k;
+	}
+}
+
+/* Writes R's buffered bytes to its file. */
+static void run_flush(struct th_spill_run *r)
+{
+	write_all(r->file->fd, r->buf, r->fill, r->start + r->len);
+	r->len += r->fill;
+	r->fill = 0;
+}
+
+/* Ends writing R for good, if it is being written: the next run of its
+ * file starts after it. */
+static void run_end_writing(struct th_spill_run *r)
+{
+	if (r->file->writing != r)
+		return;
+	run_flush(r);
+	free(r->buf);
+	r->buf = NULL;
+	r->file->end = r->start + r->len;
+	r->file->writing = NULL;
+}
+
+struct th_spill_run *spill_run_new(struct th_spill_file *f)
+{
+	if (f->writing != NULL)
+		run_end_writing(f->writing);
+	struct th_spill_run *r = xcalloc(1, sizeof *r);
+	r->file = f;
+	r->start = f->end;
+	r->buf = xmalloc(SPILL_IO_BUF);
+	f->writing = r;
+	f->live++;
+	return r;
+}
+
+/* Appends N bytes at P to R, through its buffer. */
+static void run_write(struct th_spill_run *r, const void *p, size_t n)
+{
+	if (n > SPILL_IO_BUF - r->fill)
+		run_flush(r);
+	if (n >= SPILL_IO_BUF) {
+		write_all(r->file->fd, p, n, r->start + r->len);
+		r->len += n;
+		return;
+	}
+	memcpy(r->buf + r->fill, p, n);
+	r->fill += n;
+}
+
 void spill_run_put(struct th_spill_run *r, const void *p, size_t n)
 {
-	if (r->reading)
-		die("spill_run_put: the run is being read");
-	unsigned char len[10];
-	size_t k = spill_varint_encode(len, n);
-	errno = 0;
-	if (fwrite(len, 1, k, r->f) != k || fwrite(p, 1, n, r->f) != n)
-		spill_fail("writing");
+	if (r->file->writing != r)
+		die("spill_run_put: the run was ended");
+	unsigned char len[SPILL_VARINT_MAX];
+	run_write(r, len, spill_varint_encode(len, n));
+	run_write(r, p, n);
 	r->count++;
 }
 
@@ -99,49 +187,144 @@ uint64_t spill_run_count(const struct th_spill_run *r)
 
 void spill_run_rewind(struct th_spill_run *r)
 {
-	errno = 0;
-	if (fflush(r->f) != 0 || fseeko(r->f, 0, SEEK_SET) != 0)
-		spill_fail("writing");
+	run_end_writing(r);
 	r->reading = true;
+	r->pos = r->fill = 0;
+	r->read_at = 0;
+}
+
+/* Reads from R's file into OUT up to N bytes of the run, at most what is
+ * left; returns how many. */
+static size_t run_read(struct th_spill_run *r, unsigned char *out, size_t n)
+{
+	uint64_t left = r->len - r->read_at;
+	size_t want = n < left ? n : (size_t)left;
+	size_t got = 0;
+	while (got < want) {
+		errno = 0;
+		ssize_t k = pread(r->file->fd, out + got, want - got,
+				  (off_t)(r->start + r->read_at));
+		if (k <= 0) {
+			if (k < 0 && errno == EINTR)
+				continue;
+			spill_fail("reading");
+		}
+		got += (size_t)k;
+		r->read_at += (uint64_t)k;
+	}
+	return got;
+}
+
+/* Makes at least N bytes (when the run has them) wait in R's buffer;
+ * returns how many wait. N is at most SPILL_IO_BUF. */
+static size_t run_have(struct th_spill_run *r, size_t n)
+{
+	if (r->buf == NULL)
+		r->buf = xmalloc(SPILL_IO_BUF);
+	if (r->fill - r->pos < n) {
+		memmove(r->buf, r->buf + r->pos, r->fill - r->pos);
+		r->fill -= r->pos;
+		r->pos = 0;
+		r->fill +=
+		    run_read(r, r->buf + r->fill, SPILL_IO_BUF - r->fill);
+	}
+	return r->fill - r->pos;
+}
+
+/* The length before R's next record; false at the end of the run. */
+static bool run_get_len(struct th_spill_run *r, uint64_t *len)
+{
+	size_t have = run_have(r, SPILL_VARINT_MAX);
+	if (have == 0)
+		return false;
+	*len = 0;
+	for (unsigned k = 0;; k++) {
+		if (k == have || k == SPILL_VARINT_MAX)
+			die("temporary file: a record length is corrupt");
+		unsigned char c = r->buf[r->pos + k];
+		*len |= (uint64_t)(c & 0x7F) << (7 * k);
+		if ((c & 0x80) == 0) {
+			r->pos += k + 1;
+			return true;
+		}
+	}
+}
+
+/* Frees R's buffers: it is read to its end, or freed. */
+static void run_drop_buffers(struct th_spill_run *r)
+{
+	free(r->buf);
+	free(r->rec);
+	r->buf = r->rec = NULL;
+	r->rec_cap = r->pos = r->fill = 0;
 }
 
 bool spill_run_get(struct th_spill_run *r, const void **p, size_t *n)
 {
 	if (!r->reading)
 		die("spill_run_get: the run was not rewound");
-	uint64_t len = 0;
-	errno = 0;
-	for (unsigned shift = 0;; shift += 7) {
-		int c = getc(r->f);
-		if (c == EOF) {
-			if (shift == 0 && !ferror(r->f))
-				return false;
+	uint64_t len;
+	if (!run_get_len(r, &len)) {
+		run_drop_buffers(r);
+		return false;
+	}
+	if (len > r->len)
+		die("temporary file: a record length is corrupt");
+	if (len <= SPILL_IO_BUF) {
+		if (run_have(r, (size_t)len) < len)
 			spill_fail("reading");
+		*p = r->buf + r->pos;
+		r->pos += (size_t)len;
+	} else { /* longer than the buffer: what waits, then the rest */
+		if (len > r->rec_cap) {
+			r->rec_cap = (size_t)len;
+			r->rec = xrealloc(r->rec, r->rec_cap);
 		}
-		if (shift > 63)
-			die("temporary file: a record length is corrupt");
-		len |= (uint64_t)(c & 0x7F) << shift;
-		if ((c & 0x80) == 0)
-			break;
+		size_t waiting = r->fill - r->pos;
+		memcpy(r->rec, r->buf + r->pos, waiting);
+		r->pos = r->fill = 0;
+		if (run_read(r, r->rec + waiting, (size_t)len - waiting) <
+		    (size_t)len - waiting)
+			spill_fail("reading");
+		*p = r->rec;
 	}
-	if (len > r->rec_cap) {
-		r->rec_cap = len;
-		r->rec = xrealloc(r->rec, r->rec_cap);
-	}
-	if (len > 0 && fread(r->rec, 1, len, r->f) != len)
-		spill_fail("reading");
-	*p = r->rec;
-	*n = len;
+	*n = (size_t)len;
 	return true;
+}
+
+/* Gives the bytes of a freed run back to the file system: a hole where
+ * the file system makes one, else the whole file once no run is left. */
+static void file_release(struct th_spill_file *f, uint64_t start, uint64_t len)
+{
+	if (f->live == 0) {
+		f->end = 0;
+		if (ftruncate(f->fd, 0) != 0)
+			spill_fail("truncating");
+		return;
+	}
+#ifdef FALLOC_FL_PUNCH_HOLE
+	if (len > 0)
+		(void)fallocate(f->fd,
+				FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				(off_t)start, (off_t)len);
+#else
+	(void)start;
+	(void)len;
+#endif
 }
 
 void spill_run_free(struct th_spill_run *r)
 {
 	if (r == NULL)
 		return;
-	fclose(r->f);
-	free(r->io);
-	free(r->rec);
+	struct th_spill_file *f = r->file;
+	if (f->writing == r) { /* its bytes go: the next run starts here */
+		f->writing = NULL;
+		f->end = r->start;
+	}
+	f->live--;
+	file_release(f, r->start, r->len);
+	run_drop_buffers(r);
 	free(r);
 }
 

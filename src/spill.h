@@ -2,21 +2,27 @@
  * aggregate keeps its memory bounded past its budget (README.md, "Memory
  * and temporary files"), the way sort(1) spills and merges.
  *
- * Owns:        each run's file and buffers.
- * Borrows:     a merge, its runs: they must outlive it.
- * Caller owns: the runs spill_run_new returns and the merges
- *              spill_merge_new returns; records are copied in.
+ * Owns:        each file's descriptor; each run's buffers.
+ * Borrows:     a run, its file; a merge, its runs: they must outlive it.
+ * Caller owns: the files spill_file_new returns, the runs spill_run_new
+ *              returns and the merges spill_merge_new returns; records are
+ *              copied in.
  * Errors:      a temporary file that cannot be made, written or read back
  *              is fatal (die): a report that silently lost groups would be
  *              worse than none.
  *
- * A run's file is unlinked as soon as it is made (O_TMPFILE where the file
+ * A file is unlinked as soon as it is made (O_TMPFILE where the file
  * system has it, else mkstemp then unlink): it takes no name in the
  * directory and disappears when the process ends, however it ends
- * (SIGINT, SIGTERM, a crash), with nothing to clean up.
+ * (SIGINT, SIGTERM, a crash), with nothing to clean up. Its runs lie one
+ * after another in it, so a thousand runs take one descriptor; a run
+ * holds a buffer only while it is written or read, so runs that wait to
+ * be merged take no memory to speak of.
  *
  * A record is bytes, written with its length before it; a run is written
- * once, then read from its start, in order, as often as needed.
+ * once, then read from its start, in order, as often as needed. One run
+ * of a file is written at a time: a new run, or reading the one being
+ * written, ends its writing for good.
  */
 #ifndef TH_SPILL_H
 #define TH_SPILL_H
@@ -30,10 +36,18 @@
  * as sort(1) does, so open files and buffers stay few. */
 #define TH_SPILL_FANIN 32
 
+struct th_spill_file;
 struct th_spill_run;
 
-/* A new, empty run in a file under DIR, open for writing. */
-struct th_spill_run *spill_run_new(const char *dir);
+/* A new, empty file under DIR to hold runs. */
+struct th_spill_file *spill_file_new(const char *dir);
+
+/* Closes F, whose runs must all be freed; NULL is a no-op. */
+void spill_file_free(struct th_spill_file *f);
+
+/* A new, empty run at the end of F, open for writing; the run F was
+ * writing is ended. */
+struct th_spill_run *spill_run_new(struct th_spill_file *f);
 
 /* Appends the N bytes at P as one record. */
 void spill_run_put(struct th_spill_run *r, const void *p, size_t n);
@@ -48,7 +62,8 @@ void spill_run_rewind(struct th_spill_run *r);
  * end of the run. */
 bool spill_run_get(struct th_spill_run *r, const void **p, size_t *n);
 
-/* Closes the run; its file is gone with it. NULL is a no-op. */
+/* Frees the run; its bytes go back to the file system (at once where
+ * it punches holes, else once its file holds no run). NULL is a no-op. */
 void spill_run_free(struct th_spill_run *r);
 
 /* Orders two records: negative, zero or positive as X sorts before, with

@@ -5,7 +5,11 @@
 # temporary files, serially and with -j 2; every group's count is the
 # count `sort | uniq -c` gives for its task name (bench/check_groups.py,
 # what the benchmark runs at 5 million tasks), and the spill directory is
-# left empty. Prints TAP.
+# left empty. Then issue 13 (memory grew with the input under -j): a log
+# of 4,000 tracebacks, each a group of its own, scanned with -j 2 and a
+# budget of 128 KiB under `ulimit -n 32`; each spilled run had a
+# descriptor (and a 64 KiB buffer) of its own, 200 of them, and the scan
+# died. Prints TAP.
 set -u
 bin=${TH_BIN:?TH_BIN must name the tracehound binary}
 root=${TH_SOURCE_ROOT:?TH_SOURCE_ROOT must name the source tree}
@@ -37,5 +41,22 @@ cmp -s "$tmp/memory.json" "$tmp/report1.json" &&
 	not_ok "the spilled report is the report in memory, byte for byte"
 [ -z "$(ls -A "$tmp/spill")" ] && ok "no temporary file is left" ||
 	not_ok "no temporary file is left: $(ls -A "$tmp/spill" | head -3)"
+
+# Issue 13: the spilled runs of an aggregate share one file.
+python3 bench/gen_distinct.py --events 4000 --seed 5 --out "$tmp/distinct.log"
+"$bin" -j 1 --format json --fail-on never "$tmp/distinct.log" \
+	>"$tmp/distinct1.json" 2>/dev/null
+(
+	ulimit -n 32
+	TMPDIR="$tmp/spill" TRACEHOUND_SPLIT_MIN=1 "$bin" -j 2 -S 128K \
+		--format json --fail-on never "$tmp/distinct.log" \
+		>"$tmp/distinct2.json" 2>"$tmp/distinct2.err"
+) 2>/dev/null
+if cmp -s "$tmp/distinct1.json" "$tmp/distinct2.json"; then
+	ok "issue 13: -j 2 -S 128K over 4,000 groups under ulimit -n 32 is -j 1's report"
+else
+	not_ok "issue 13: -j 2 -S 128K over 4,000 groups under ulimit -n 32 is -j 1's report" \
+		"$(grep -v 'cut into' "$tmp/distinct2.err" | head -3)"
+fi
 
 tap_end

@@ -1,7 +1,7 @@
 /* test_spill.c - runs in unlinked temporary files: records come back as
- * they were put, the file takes no name in the directory, a merge of
- * sorted runs is sorted and keeps equal records in run order, and the
- * record encoding round-trips.
+ * they were put, the file takes no name in the directory, the runs of a
+ * file share its one descriptor, a merge of sorted runs is sorted and
+ * keeps equal records in run order, and the record encoding round-trips.
  */
 #include <criterion/criterion.h>
 
@@ -46,10 +46,10 @@ static int num_cmp(const void *x, size_t xn, const void *y, size_t yn,
 }
 
 /* Records "%06d.TAG" for the values from START by STEP, COUNT of them. */
-static struct th_spill_run *run_of(const char *dir, int start, int step,
+static struct th_spill_run *run_of(struct th_spill_file *f, int start, int step,
 				   int count, char tag)
 {
-	struct th_spill_run *r = spill_run_new(dir);
+	struct th_spill_run *r = spill_run_new(f);
 	for (int i = 0; i < count; i++) {
 		char rec[32];
 		int n =
@@ -62,7 +62,8 @@ static struct th_spill_run *run_of(const char *dir, int start, int step,
 Test(spill, a_run_gives_back_its_records_in_order_and_has_no_name)
 {
 	char *dir = empty_dir();
-	struct th_spill_run *r = spill_run_new(dir);
+	struct th_spill_file *f = spill_file_new(dir);
+	struct th_spill_run *r = spill_run_new(f);
 	cr_expect_eq(entries(dir), 0, "the file is unlinked at creation");
 	char big[100000];
 	memset(big, 'x', sizeof big);
@@ -84,6 +85,7 @@ Test(spill, a_run_gives_back_its_records_in_order_and_has_no_name)
 	cr_expect(n == 3 && memcmp(p, "b\0c", 3) == 0);
 	cr_expect_not(spill_run_get(r, &p, &n));
 	spill_run_free(r);
+	spill_file_free(f);
 	cr_expect_eq(rmdir(dir), 0);
 	free(dir);
 }
@@ -91,10 +93,11 @@ Test(spill, a_run_gives_back_its_records_in_order_and_has_no_name)
 Test(spill, a_merge_is_sorted_and_keeps_equal_records_in_run_order)
 {
 	char *dir = empty_dir();
+	struct th_spill_file *f = spill_file_new(dir);
 	struct th_spill_run *runs[3] = {
-	    run_of(dir, 0, 3, 1000, 'a'), /* 0, 3, 6, ... */
-	    run_of(dir, 0, 2, 1500, 'b'), /* 0, 2, 4, ... */
-	    run_of(dir, 5, 0, 0, 'c'),	  /* empty */
+	    run_of(f, 0, 3, 1000, 'a'), /* 0, 3, 6, ... */
+	    run_of(f, 0, 2, 1500, 'b'), /* 0, 2, 4, ... */
+	    run_of(f, 5, 0, 0, 'c'),	/* empty */
 	};
 	struct th_spill_merge *m = spill_merge_new(runs, 3, num_cmp, NULL);
 	const void *p;
@@ -121,6 +124,75 @@ Test(spill, a_merge_is_sorted_and_keeps_equal_records_in_run_order)
 	spill_merge_free(m);
 	for (size_t i = 0; i < 3; i++)
 		spill_run_free(runs[i]);
+	spill_file_free(f);
+	cr_expect_eq(rmdir(dir), 0);
+	free(dir);
+}
+
+/* Descriptors open in this process. */
+static size_t open_descriptors(void)
+{
+	return entries("/proc/self/fd");
+}
+
+/* Issue 13: every run had a file of its own, and a -j 64 scan of many
+ * groups ran out of descriptors (and held a 64 KiB buffer per run). */
+Test(spill, the_runs_of_a_file_share_its_descriptor_and_read_back_apart)
+{
+	char *dir = empty_dir();
+	size_t before = open_descriptors();
+	struct th_spill_file *f = spill_file_new(dir);
+	struct th_spill_run *runs[2000];
+	for (int i = 0; i < 2000; i++)
+		runs[i] = run_of(f, i, 1, 3, 'r');
+	cr_expect_eq(open_descriptors(), before + 1,
+		     "2000 runs take the file's one descriptor");
+	/* read out of order, and again: each run holds its own records */
+	for (int i = 1999; i >= 0; i -= 7) {
+		for (int pass = 0; pass < 2; pass++) {
+			spill_run_rewind(runs[i]);
+			const void *p;
+			size_t n;
+			char want[32];
+			for (int k = 0; k < 3; k++) {
+				snprintf(want, sizeof want, "%06d.r", i + k);
+				cr_assert(spill_run_get(runs[i], &p, &n));
+				cr_expect_str_eq(p, want, "run %d", i);
+			}
+			cr_expect_not(spill_run_get(runs[i], &p, &n));
+		}
+	}
+	for (int i = 0; i < 2000; i++)
+		spill_run_free(runs[i]);
+	spill_file_free(f);
+	cr_expect_eq(open_descriptors(), before);
+	cr_expect_eq(rmdir(dir), 0);
+	free(dir);
+}
+
+Test(spill, a_run_freed_while_written_leaves_the_others_whole)
+{
+	char *dir = empty_dir();
+	struct th_spill_file *f = spill_file_new(dir);
+	struct th_spill_run *a = run_of(f, 1, 1, 5000, 'a');
+	struct th_spill_run *b = run_of(f, 1, 1, 5000, 'b');
+	spill_run_free(b); /* being written: the next run takes its place */
+	struct th_spill_run *c = run_of(f, 7, 1, 1, 'c');
+	spill_run_rewind(a);
+	spill_run_rewind(c);
+	const void *p;
+	size_t n, count = 0;
+	while (spill_run_get(a, &p, &n)) {
+		cr_expect_eq(((const char *)p)[7], 'a', "%s", (const char *)p);
+		count++;
+	}
+	cr_expect_eq(count, 5000);
+	cr_assert(spill_run_get(c, &p, &n));
+	cr_expect_str_eq(p, "000007.c");
+	cr_expect_not(spill_run_get(c, &p, &n));
+	spill_run_free(a);
+	spill_run_free(c);
+	spill_file_free(f);
 	cr_expect_eq(rmdir(dir), 0);
 	free(dir);
 }
