@@ -306,6 +306,11 @@ static enum th_status codec_xz_fail(struct th_codec *c, lzma_ret ret)
 	case LZMA_DATA_ERROR:
 		return codec_fail(c, "xz data is corrupt (bad data)");
 	case LZMA_BUF_ERROR: return codec_fail(c, "xz data is truncated");
+	case LZMA_MEMLIMIT_ERROR:
+		return codec_fail(c,
+				  "xz data needs more than %d MiB of memory to "
+				  "decode; not read",
+				  (int)(TH_XZ_MEMLIMIT >> 20));
 	case LZMA_MEM_ERROR: abort();
 	default: return codec_fail(c, "xz data is corrupt (error %d)", ret);
 	}
@@ -414,7 +419,7 @@ struct th_codec *codec_new(enum th_compression comp)
 		break;
 	case TH_COMPRESSION_XZ:
 		c->u.lz = (lzma_stream)LZMA_STREAM_INIT;
-		if (lzma_stream_decoder(&c->u.lz, UINT64_MAX,
+		if (lzma_stream_decoder(&c->u.lz, TH_XZ_MEMLIMIT,
 					LZMA_CONCATENATED) != LZMA_OK)
 			abort();
 		break;

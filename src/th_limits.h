@@ -12,6 +12,13 @@
  * gigabytes; such a frame is the input's error. */
 #define TH_ZSTD_WINDOW_LOG_MAX 27
 
+/* The most memory an xz stream may make liblzma's decoder take: 128 MiB,
+ * the zstd window's bound (a dictionary up to about 127 MiB: `xz -9`
+ * uses 64 MiB), so that a stream made with a huge dictionary (`xz
+ * --lzma2=dict=1536MiB`) cannot make tracehound allocate gigabytes; such
+ * a stream is the input's error. */
+#define TH_XZ_MEMLIMIT ((uint64_t)128 << 20)
+
 /* Bytes read from an input at a time, and so the longest line kept whole:
  * a longer line is cut to this many bytes and the rest is skipped. */
 #define TH_READ_BUFFER (1024 * 1024)

@@ -4,7 +4,8 @@
 # and as two concatenated members, the way logrotate + cat make them)
 # gives the very report of the plain log; a compression tracehound does
 # not read (lz4, lzip) or a cut or damaged stream is an error naming the
-# input, the other inputs are still reported, and the exit status is 2.
+# input, the other inputs are still reported, and the exit status is 2;
+# so is an xz stream that needs more than 128 MiB to decode.
 # Prints TAP. Needs TH_BIN and TH_SOURCE_ROOT.
 set -u
 bin=${TH_BIN:?TH_BIN must name the tracehound binary}
@@ -77,10 +78,14 @@ pack xz <"$log" | head -c 300 >"$tmp/cut.log.xz"
 pack bzip2 <"$log" | head -c 300 >"$tmp/cut.log.bz2"
 pack xz <"$log" >"$tmp/bad.log.xz"
 printf '\x55' | dd of="$tmp/bad.log.xz" bs=1 seek=200 conv=notrunc status=none
+# issue 13: 64 bytes that made liblzma allocate 1.5 GiB (`ulimit -v` and
+# the whole scan aborted)
+printf 'hello\n' | env -u MALLOC_PERTURB_ xz --lzma2=dict=1536MiB -c >"$tmp/dict.log.xz"
 cases=("app.log.lz4:lz4 compressed data cannot be read"
 	"app.log.lz:lzip compressed data cannot be read"
 	"cut.log.xz:xz data is truncated" "cut.log.bz2:bzip2 data is truncated"
-	"bad.log.xz:xz data is corrupt")
+	"bad.log.xz:xz data is corrupt"
+	"dict.log.xz:xz data needs more than 128 MiB of memory to decode")
 for case in "${cases[@]}"; do
 	file=${case%%:*} msg=${case#*:}
 	for jobs in 1 2; do

@@ -483,6 +483,39 @@ Test(input, a_zstd_frame_asking_for_a_window_past_128_mib_is_refused)
 	free(text.p);
 }
 
+/* Issue 13: liblzma had no memory limit, and a stream made with `xz
+ * --lzma2=dict=1536MiB` (64 bytes) made it allocate 1.5 GiB. Both streams
+ * below hold "hello\n"; they differ in the dictionary size in the block
+ * header (and its CRC32). */
+Test(input, an_xz_stream_needing_more_than_128_mib_is_refused)
+{
+	struct bytes fits = BYTES_LIT(/* xz --lzma2=dict=64MiB */
+				      "\xfd\x37\x7a\x58\x5a\x00\x00\x04\xe6\xd6"
+				      "\xb4\x46\x02\x00\x21\x01"
+				      "\x1c\x00\x00\x00\x10\xcf\x58\xcc\x01\x00"
+				      "\x05\x68\x65\x6c\x6c\x6f"
+				      "\x0a\x00\x00\x00\xa5\x60\x97\xf1\x94\xf6"
+				      "\xfd\xe0\x00\x01\x1e\x06"
+				      "\xc1\x2f\xa4\x1d\x1f\xb6\xf3\x7d\x01\x00"
+				      "\x00\x00\x00\x04\x59\x5a");
+	struct bytes huge = BYTES_LIT(/* xz --lzma2=dict=1536MiB */
+				      "\xfd\x37\x7a\x58\x5a\x00\x00\x04\xe6\xd6"
+				      "\xb4\x46\x02\x00\x21\x01"
+				      "\x25\x00\x00\x00\x3b\x78\x7b\x41\x01\x00"
+				      "\x05\x68\x65\x6c\x6c\x6f"
+				      "\x0a\x00\x00\x00\xa5\x60\x97\xf1\x94\xf6"
+				      "\xfd\xe0\x00\x01\x1e\x06"
+				      "\xc1\x2f\xa4\x1d\x1f\xb6\xf3\x7d\x01\x00"
+				      "\x00\x00\x00\x04\x59\x5a");
+	struct bytes text = BYTES_LIT("hello\n");
+
+	expect_bytes(fits, text, TH_COMPRESSION_XZ);
+	expect_corrupt(huge, "xz data needs more than 128 MiB of memory");
+	free(fits.p);
+	free(huge.p);
+	free(text.p);
+}
+
 Test(input, truncated_xz_is_corrupt)
 {
 	struct bytes text = text_of(200000);
