@@ -1051,9 +1051,85 @@ const char *const *merge_labels(struct th_merge *m, size_t *n)
 
 /* ---- files ------------------------------------------------------------- */
 
-/* The whole of PATH, decompressed, in a new buffer (*LEN bytes); NULL with
- * a message in ERR when it cannot be read. *PLAIN: a regular file read as
- * it is (messages may quote its lines). */
+/* Where the bytes of a report being read are, for string_cap_step. */
+struct string_cap {
+	enum { CAP_OUTSIDE, CAP_STRING, CAP_ESCAPE } state;
+	unsigned hex;  /* hex digits of a \uXXXX still to come */
+	unsigned code; /* the digits so far */
+	bool high;     /* the last byte kept ended a high surrogate */
+	size_t kept;   /* bytes of the current string kept */
+	bool cutting;  /* the rest of the current string is dropped */
+};
+
+/* Whether byte B, in a string, starts what may be cut off: a character
+ * or an escape, and not the low half of a surrogate pair. */
+static bool string_cap_may_cut(const struct string_cap *c, unsigned char b)
+{
+	return c->state == CAP_STRING && c->hex == 0 && !c->high &&
+	       (b & 0xC0) != 0x80;
+}
+
+/* Moves C past byte B of a string (not its closing quote). */
+static void string_cap_advance(struct string_cap *c, unsigned char b)
+{
+	if (c->state == CAP_ESCAPE) {
+		c->state = CAP_STRING;
+		c->hex = b == 'u' ? 4 : 0;
+		c->code = 0;
+	} else if (c->hex > 0) {
+		c->hex--;
+		c->code =
+		    c->code << 4 |
+		    (unsigned)(b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10);
+		c->high = c->hex == 0 && c->code >= 0xD800 && c->code < 0xDC00;
+	} else if (b == '\\') {
+		c->state = CAP_ESCAPE;
+	} else {
+		c->high = false;
+	}
+}
+
+/* Whether to keep byte B of a report: all of them but those of a string
+ * past MERGE_STRING_MAX bytes of JSON text. The cut is made where a
+ * character or an escape starts, never between the two halves of a
+ * surrogate pair, so what is kept is still valid JSON (and UTF-8). */
+static bool string_cap_step(struct string_cap *c, unsigned char b)
+{
+	if (c->state == CAP_OUTSIDE) {
+		if (b == '"')
+			*c = (struct string_cap){.state = CAP_STRING};
+		return true;
+	}
+	if (c->state == CAP_STRING && c->hex == 0 && b == '"') {
+		c->state = CAP_OUTSIDE;
+		return true;
+	}
+	if (!c->cutting && c->kept >= MERGE_STRING_MAX &&
+	    string_cap_may_cut(c, b))
+		c->cutting = true;
+	string_cap_advance(c, b);
+	if (c->cutting)
+		return false;
+	c->kept++;
+	return true;
+}
+
+/* Filters the N bytes at P in place (string_cap_step); returns how many
+ * are kept. */
+static size_t string_cap(struct string_cap *c, char *p, size_t n)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < n; i++)
+		if (string_cap_step(c, (unsigned char)p[i]))
+			p[out++] = p[i];
+	return out;
+}
+
+/* The whole of PATH, decompressed and its strings cut (string_cap), in a
+ * new buffer (*LEN bytes); NULL with a message in ERR when it cannot be
+ * read. *PLAIN: a regular file read as it is (messages may quote its
+ * lines: a cut string leaves them where they were, as a string holds no
+ * newline). */
 static char *read_whole(const char *path, size_t *len, bool *plain,
 			struct th_error *err)
 {
@@ -1066,8 +1142,9 @@ static char *read_whole(const char *path, size_t *len, bool *plain,
 	char *buf = xmalloc(cap);
 	enum th_status st;
 	*len = 0;
+	struct string_cap sc = {.state = CAP_OUTSIDE};
 	while ((st = input_read(in, buf + *len, cap - *len, &got)) == TH_OK) {
-		*len += got;
+		*len += string_cap(&sc, buf + *len, got);
 		if (*len > MERGE_REPORT_MAX)
 			break;
 		if (*len == cap)

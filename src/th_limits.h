@@ -104,6 +104,13 @@
 #define MERGE_REPORT_MAX   ((size_t)1 << 30)
 #define MERGE_MAX_RULE_IDS 1024
 
+/* tracehound merge: the JSON text of a string kept as a report is read;
+ * the rest of a longer one is dropped unread, so a small compressed
+ * report of huge strings costs no more memory than its other bytes. A
+ * report tracehound writes has none so long: an example is cut to
+ * TH_MAX_EXAMPLE bytes, and escaping makes a byte 6 at most (\u00XX). */
+#define MERGE_STRING_MAX (8 * (size_t)TH_MAX_EXAMPLE)
+
 /* --state: a file not written for this many seconds has a quiet writer,
  * so an event at its end that may be over is counted now rather than
  * left for the next run. */

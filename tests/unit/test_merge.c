@@ -744,3 +744,50 @@ Test(merge, a_report_of_no_inputs_merges)
 	free(none);
 	free(empty);
 }
+
+/* Issue 13: a report's strings were held whole however long, so a small
+ * compressed report of huge strings took gigabytes. A file's strings are
+ * now cut as they are read, past MERGE_STRING_MAX bytes of JSON text:
+ * here an example of 240,000 bytes of surrogate pairs (12 bytes of JSON
+ * text each) and a key with a two-byte character across the cut. What is
+ * kept is still JSON, and the example is cut to TH_MAX_EXAMPLE bytes as
+ * before. */
+Test(merge, a_file_s_huge_strings_are_cut_as_read_and_stay_json)
+{
+	size_t pairs = 20000, n = 12 * pairs;
+	char *example = xmalloc(n + 1);
+	for (size_t i = 0; i < pairs; i++)
+		memcpy(example + 12 * i, "\\ud83d\\ude00", 12);
+	example[n] = '\0';
+	char *key = xmalloc(MERGE_STRING_MAX + 64);
+	int k = sprintf(key, "{\"coroutine\": \"");
+	memset(key + k, 'k', MERGE_STRING_MAX - 1);
+	strcpy(key + k + MERGE_STRING_MAX - 1, "\xc3\xa9 tail\"}");
+	char *g = group("{\"x.r\": 1}", "error", "[]", "2024-01-01T00:00:00",
+			example);
+	char *r = report(key, g, "{}", "x.log");
+	char path[] = "/tmp/test_merge_huge_XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, r, strlen(r)), (ssize_t)strlen(r));
+	close(fd);
+	struct th_merge *m = merge_new();
+	struct th_error err = {0};
+	const char *paths[] = {path};
+	cr_assert(merge_paths(m, paths, 1, &err), "%s", err.message);
+	size_t i = 0;
+	const struct th_group *got = agg_next(merge_agg(m), &i);
+	cr_assert_not_null(got);
+	cr_expect_eq(got->example_len, TH_MAX_EXAMPLE);
+	cr_expect(memcmp(got->example, "\xf0\x9f\x98\x80", 4) == 0);
+	const char *c = got->key[TH_KEY_COROUTINE];
+	cr_expect_eq(strlen(c), MERGE_STRING_MAX + 1, "%zu", strlen(c));
+	cr_expect(strcmp(c + MERGE_STRING_MAX - 1, "\xc3\xa9") == 0,
+		  "the key is cut after its two-byte character, not in it");
+	merge_free(m);
+	unlink(path);
+	free(r);
+	free(g);
+	free(key);
+	free(example);
+}
