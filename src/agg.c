@@ -1412,7 +1412,9 @@ void agg_spill_now(struct th_agg *a)
 	if (a->spill_dir == NULL || a->n_groups == 0 || a->finished)
 		return;
 	agg_spill_into(a, &a->by_key, grp_cmp_key, true);
-	/* the table and list go too: many aggregates may wait at once */
+	/* the last run's write buffer, the table and the list go too: many
+	 * aggregates may wait at once (rewinding ends the writing) */
+	spill_run_rewind(a->by_key.v[a->by_key.n - 1].run);
 	free(a->groups);
 	a->groups = NULL;
 	a->groups_cap = 0;
