@@ -1,7 +1,11 @@
 /* frame.c - per-line framings of log collectors; see frame.h. */
 #include "frame.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "buf.h"
 
 static bool is_space(char c)
 {
@@ -213,6 +217,42 @@ static const struct th_marker split_markers[] = {
      * values, in which no literal shows */
     {"\"MESSAGE\":[", NULL, -1},
 };
+
+/* LITERAL as a JSON string's bytes: '"' and '\' escaped, and with GO
+ * also '<', '>' and '&' (as dockerd writes them). */
+static char *json_form(struct th_span literal, bool go)
+{
+	struct th_buf b = {0};
+	for (size_t i = 0; i < literal.n; i++) {
+		char c = literal.p[i];
+		if (c == '"' || c == '\\') {
+			buf_add(&b, "\\", 1);
+			buf_add(&b, &c, 1);
+		} else if (go && (c == '<' || c == '>' || c == '&')) {
+			char u[7];
+			snprintf(u, sizeof u, "\\u%04x", (unsigned char)c);
+			buf_add(&b, u, 6);
+		} else {
+			buf_add(&b, &c, 1);
+		}
+	}
+	return buf_take(&b);
+}
+
+size_t frame_json_forms(struct th_span literal, char *out[2])
+{
+	size_t n = 0;
+	for (int go = 1; go >= 0; go--) {
+		char *form = json_form(literal, go);
+		bool same_as_literal = strlen(form) == literal.n &&
+				       memcmp(form, literal.p, literal.n) == 0;
+		if (same_as_literal || (n > 0 && strcmp(form, out[0]) == 0))
+			free(form);
+		else
+			out[n++] = form;
+	}
+	return n;
+}
 
 const struct th_marker *frame_split_markers(size_t *n)
 {

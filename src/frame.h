@@ -50,4 +50,12 @@ bool frame_any(struct th_span line, struct th_frame *out);
  * *N gets their number; the table is static. */
 const struct th_marker *frame_split_markers(size_t *n);
 
+/* The forms LITERAL takes inside the JSON strings framings write, where
+ * the search meets them escaped: dockerd (Go's encoding/json) writes
+ * '<', '>' and '&' as \u003c, \u003e and \u0026, and every JSON writer
+ * '"' and '\' as \" and \\. Stores in OUT[0..] the forms that differ
+ * from LITERAL (2 at most: Go's, then plain JSON's when it differs too),
+ * each a NUL-terminated string the caller frees, and returns how many. */
+size_t frame_json_forms(struct th_span literal, char *out[2]);
+
 #endif

@@ -224,7 +224,27 @@ struct th_trigger *pipeline_trigger_new(const struct th_rules *rules,
 	const struct th_marker *markers = NULL;
 	if (!rules_literals(rules, &literals, &n))
 		n = 0;
-	if (split_markers)
-		markers = frame_split_markers(&n_markers);
-	return trigger_new(literals, n, markers, n_markers);
+	if (!split_markers || n == 0)
+		return trigger_new(literals, n, markers, n_markers);
+	/* framed lines: each literal as the framings' JSON strings hold it
+	 * too (dockerd writes "Executing <" as "Executing \u003c") */
+	markers = frame_split_markers(&n_markers);
+	struct th_span *all = xcalloc(3 * n, sizeof *all);
+	char **forms = xcalloc(2 * n, sizeof *forms);
+	size_t n_all = 0, n_forms = 0;
+	for (size_t i = 0; i < n; i++) {
+		all[n_all++] = literals[i];
+		char *out[2];
+		size_t k = frame_json_forms(literals[i], out);
+		for (size_t j = 0; j < k; j++) {
+			all[n_all++] = th_cstr(out[j]);
+			forms[n_forms++] = out[j];
+		}
+	}
+	struct th_trigger *t = trigger_new(all, n_all, markers, n_markers);
+	for (size_t i = 0; i < n_forms; i++)
+		free(forms[i]);
+	free(forms);
+	free(all);
+	return t;
 }

@@ -252,3 +252,32 @@ Test(scan, an_input_ending_in_a_cri_piece_ends_its_traceback)
 	cr_expect(strstr(json, "\"ValueError\"") != NULL, "%s", json);
 	free(json);
 }
+
+/* dockerd writes '<', '>' and '&' as \u003c, \u003e, \u0026: a literal
+ * holding one ("Executing <" of asyncio.slow-callback) is searched for in
+ * that form too, else the line is never read. Many lines before it, so
+ * that the buffer search, not the first line's look, finds it. */
+Test(scan, a_docker_line_finds_a_literal_written_escaped)
+{
+	const char *path = at("docker.log");
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < 2000; i++)
+		fprintf(f,
+			"{\"log\":\"INFO worker: tick %d\\n\",\"stream\":"
+			"\"stderr\",\"time\":\"2024-05-01T10:00:00.0Z\"}\n",
+			i);
+	fputs("{\"log\":\"WARNING asyncio Executing \\u003cTask pending "
+	      "name='Task-1' coro=\\u003cmain() running at /srv/app.py:9\\u003e"
+	      "\\u003e took 0.151 seconds\\n\",\"stream\":\"stderr\",\"time\":"
+	      "\"2024-05-01T10:00:01.0Z\"}\n",
+	      f);
+	fclose(f);
+	struct told told = {0};
+	struct th_scan_options o;
+	scan_options_init(&o);
+	char *json = scan_json(&o, &path, 1, &told, NULL);
+	cr_expect(strstr(json, "\"asyncio.slow-callback\": 1") != NULL, "%s",
+		  json);
+	free(json);
+}
