@@ -52,7 +52,8 @@ def build(rev, data):
                                    stdout=subprocess.PIPE)
         subprocess.run(["tar", "-x", "-C", src + ".tmp"],
                        stdin=archive.stdout, check=True)
-        archive.wait()
+        if archive.wait() != 0:
+            sys.exit(f"ab: git archive {short} failed")
         os.rename(src + ".tmp", src)
     if not os.path.exists(os.path.join(out, "build.ninja")):
         subprocess.run(["meson", "setup", out, src, "--buildtype=release",

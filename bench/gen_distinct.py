@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Seeded generator of logs where every event is a group of its own: the
-shape that makes the aggregate grow with the input (issue 13, item 5).
+shape that makes the aggregate grow with the input, for measuring memory
+under -j (README "Memory and temporary files").
 
     python3 bench/gen_distinct.py --events 200000 --frames 12 --out big.log
     python3 bench/gen_distinct.py --oneline --events 6000000 --out many.log

@@ -780,8 +780,6 @@ void agg_add_group(struct th_agg *a, const struct th_group *g,
 static struct group *group_decode(const struct th_agg *a, const void *p,
 				  size_t n);
 
-static void runs_push(struct runs *rs, struct th_spill_run *run,
-		      unsigned level);
 void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 	       uint64_t line_base)
 {

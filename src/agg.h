@@ -132,8 +132,9 @@ void agg_add_group(struct th_agg *a, const struct th_group *g,
 
 /* Merges every group of SRC (same rules and keys) into DST. Lines of
  * input INPUT in SRC are shifted by LINE_BASE: a range of a file scanned
- * apart counts its lines from 1. SRC's spilled runs move to DST when it
- * spills too (SRC is left without them), else they are read. */
+ * apart counts its lines from 1. SRC's spilled runs are read back (SRC
+ * keeps them), then its groups in memory, so that each group's parts
+ * come in the order of its events. */
 void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 	       uint64_t line_base);
 

@@ -1,8 +1,10 @@
 /* error.h - the one shape of an error: the file at fault, where in it,
  * and what went wrong.
  *
- * Owns:        nothing: a struct th_error is a value the caller keeps
- *              (usually on its stack, zeroed: `struct th_error e = {0}`).
+ * Owns:        nothing.
+ * Caller owns: the struct th_error, a value it keeps (usually on its
+ *              stack, zeroed: `struct th_error e = {0}`).
+ * Errors:      none; nothing is printed.
  * Every function that can fail for a reason the user must read fills one
  * and returns: loading rules, opening an input or the state, parsing an
  * option's time, writing the state or the metrics, merging reports.

@@ -119,12 +119,6 @@ static void cand_add(struct th_matcher *m, size_t rule)
 	m->cand[m->n_cand++] = rule;
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* The rules whose start pattern may match LINE, in M->cand in rule order
  * without repeats: those of every literal LINE holds (a rule's literals
  * are in every line its start matches: patterns/README.md, "Literals")
@@ -145,12 +139,7 @@ static void candidates(struct th_matcher *m, struct th_span line)
 			for (; e != SIZE_MAX; e = r->lit_rules[e].next)
 				cand_add(m, r->lit_rules[e].rule);
 		}
-	qsort(m->cand, m->n_cand, sizeof *m->cand, cmp_size);
-	size_t kept = 0;
-	for (size_t i = 0; i < m->n_cand; i++)
-		if (kept == 0 || m->cand[kept - 1] != m->cand[i])
-			m->cand[kept++] = m->cand[i];
-	m->n_cand = kept;
+	m->n_cand = rules_sort_unique(m->cand, m->n_cand);
 }
 
 long rules_match_start(struct th_matcher *m, struct th_span line)

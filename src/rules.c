@@ -147,6 +147,16 @@ static int cmp_size(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+size_t rules_sort_unique(size_t *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_size);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
 /* The distinct lengths of the N literals LITS, ascending, in a new array;
  * *N_OUT of them. */
 static size_t *distinct_lengths(const struct th_span *lits, size_t n,
@@ -155,12 +165,7 @@ static size_t *distinct_lengths(const struct th_span *lits, size_t n,
 	size_t *len = xcalloc(n + 1, sizeof *len);
 	for (size_t i = 0; i < n; i++)
 		len[i] = lits[i].n;
-	qsort(len, n, sizeof *len, cmp_size);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || len[k - 1] != len[i])
-			len[k++] = len[i];
-	*n_out = k;
+	*n_out = rules_sort_unique(len, n);
 	return len;
 }
 

@@ -161,6 +161,9 @@ void rules_rule_fini(struct rule *r);
 void rules_ignore_fini(struct ignore *g);
 void rules_prefix_fini(struct prefix *p);
 
+/* Sorts V[0..N) ascending and drops repeats; returns how many are left. */
+size_t rules_sort_unique(size_t *v, size_t n);
+
 /* rules_load.c: resolves every ignore rule's `rule:` ids to enabled rule
  * indexes (a disabled rule has none: its events never come); fails
  * naming the first unknown id, positioned at it. For rules_finish(),

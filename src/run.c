@@ -8,11 +8,30 @@
 
 #include "diag.h"
 
+/* Nothing counted yet (worst -1). */
+static struct th_counts counts_zero(void)
+{
+	return (struct th_counts){.worst = -1};
+}
+
+/* DST += SRC (worst: the higher). */
+static void counts_add(struct th_counts *dst, const struct th_counts *src)
+{
+	dst->events += src->events;
+	if (src->worst > dst->worst)
+		dst->worst = src->worst;
+	dst->lines_truncated += src->lines_truncated;
+	dst->events_truncated += src->events_truncated;
+	dst->events_incomplete += src->events_incomplete;
+	dst->match_errors += src->match_errors;
+	dst->groups_dropped += src->groups_dropped;
+}
+
 void run_init(struct th_run *run, size_t n_ignore_rules)
 {
 	memset(run, 0, sizeof *run);
 	run->n_ignored = n_ignore_rules;
-	run->counts = run_counts_zero();
+	run->counts = counts_zero();
 	run->ignored =
 	    xcalloc(n_ignore_rules ? n_ignore_rules : 1, sizeof *run->ignored);
 }
@@ -28,26 +47,9 @@ void run_fini(struct th_run *run)
 	memset(run, 0, sizeof *run);
 }
 
-struct th_counts run_counts_zero(void)
-{
-	return (struct th_counts){.worst = -1};
-}
-
-void run_counts_add(struct th_counts *dst, const struct th_counts *src)
-{
-	dst->events += src->events;
-	if (src->worst > dst->worst)
-		dst->worst = src->worst;
-	dst->lines_truncated += src->lines_truncated;
-	dst->events_truncated += src->events_truncated;
-	dst->events_incomplete += src->events_incomplete;
-	dst->match_errors += src->match_errors;
-	dst->groups_dropped += src->groups_dropped;
-}
-
 void run_add(struct th_run *dst, const struct th_run *src)
 {
-	run_counts_add(&dst->counts, &src->counts);
+	counts_add(&dst->counts, &src->counts);
 	for (size_t i = 0; i < dst->n_ignored && i < src->n_ignored; i++)
 		dst->ignored[i] += src->ignored[i];
 }

@@ -18,8 +18,8 @@ struct th_run_input {
 	char *error;	/* NULL, or why it could not be read whole */
 };
 
-/* What a scan counted, as a value: each pipeline counts into its own and
- * the scanner sums them with run_counts_add (ripgrep's Stats). */
+/* What a scan counted, as a value: each worker's run counts its own, and
+ * run_add sums them into the scanner's (ripgrep's Stats). */
 struct th_counts {
 	uint64_t events;	    /* events reported (after ignore rules) */
 	int worst;		    /* highest severity reported, -1 for none */
@@ -29,12 +29,6 @@ struct th_counts {
 	uint64_t match_errors;	    /* regex matches that hit the match limit */
 	uint64_t groups_dropped;    /* events whose group did not fit */
 };
-
-/* Nothing counted yet (worst -1). */
-struct th_counts run_counts_zero(void);
-
-/* DST += SRC (worst: the higher). */
-void run_counts_add(struct th_counts *dst, const struct th_counts *src);
 
 struct th_run {
 	struct th_run_input *inputs;

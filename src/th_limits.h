@@ -17,7 +17,7 @@
  * uses 64 MiB), so that a stream made with a huge dictionary (`xz
  * --lzma2=dict=1536MiB`) cannot make tracehound allocate gigabytes; such
  * a stream is the input's error. */
-#define TH_XZ_MEMLIMIT ((uint64_t)128 << 20)
+#define TH_XZ_MEMLIMIT (128ULL << 20)
 
 /* Bytes read from an input at a time, and so the longest line kept whole:
  * a longer line is cut to this many bytes and the rest is skipped. */

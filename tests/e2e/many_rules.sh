@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # many_rules.sh - loading and scanning with 50,000 rules grows linearly
-# with the rules (issue 13, item 8). Prints TAP. Needs TH_BIN, python3 and
+# with the rules (docs/performance.md). Prints TAP. Needs TH_BIN, python3 and
 # TH_SOURCE_ROOT (for bench/gen_rules.py).
 set -u
 bin=${TH_BIN:?TH_BIN must name the tracehound binary}
