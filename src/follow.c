@@ -253,8 +253,7 @@ static void follow_start(const struct th_follow *fo, struct follower *f,
 {
 	struct th_error err = {0};
 	struct stat st;
-	bool in = strcmp(path, "-") == 0 && fo->stdin_name != NULL;
-	const char *name = in ? fo->stdin_name : path;
+	const char *name = run_input_name(path, fo->stdin_name);
 	*f = (struct follower){.path = path,
 			       .input = run_add_input(fo->setup.run, name),
 			       .last_line = now};

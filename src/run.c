@@ -54,6 +54,11 @@ void run_add(struct th_run *dst, const struct th_run *src)
 		dst->ignored[i] += src->ignored[i];
 }
 
+const char *run_input_name(const char *path, const char *stdin_name)
+{
+	return strcmp(path, "-") == 0 && stdin_name != NULL ? stdin_name : path;
+}
+
 size_t run_add_input(struct th_run *run, const char *name)
 {
 	XGROW(run->inputs, run->cap_inputs, run->n_inputs + 1, 8);

@@ -47,6 +47,10 @@ void run_fini(struct th_run *run);
  * scanner's. */
 void run_add(struct th_run *dst, const struct th_run *src);
 
+/* What the report calls the input at PATH: STDIN_NAME (--label) for
+ * standard input ("-") when it is not NULL, else PATH. */
+const char *run_input_name(const char *path, const char *stdin_name);
+
 /* Adds an input and returns its index (stable for the run). */
 size_t run_add_input(struct th_run *run, const char *name);
 

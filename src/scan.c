@@ -475,9 +475,8 @@ static void visit_file(struct th_scanner *s, const char *path)
 	if (s->opt.state != NULL && strcmp(path, "-") != 0 &&
 	    state_visit(s->opt.state, path, visit_read, s, &s->opt.notify))
 		return;
-	const char *stdin_name = s->opt.stdin_name ? s->opt.stdin_name : "-";
-	const char *name = strcmp(path, "-") == 0 ? stdin_name : path;
-	size_t input = run_add_input(s->run, name);
+	size_t input =
+	    run_add_input(s->run, run_input_name(path, s->opt.stdin_name));
 	if (s->serial == NULL) {
 		queue_file(s, path, input);
 		return;
