@@ -187,7 +187,8 @@ static void set_source(struct th_prefixer *p, struct framed *f,
 static void name_keep(struct source_name *to, struct th_span name)
 {
 	to->n = name.n < sizeof to->v ? name.n : sizeof to->v;
-	memcpy(to->v, name.p, to->n);
+	if (to->n > 0) /* an empty name may have no bytes at all (NULL) */
+		memcpy(to->v, name.p, to->n);
 }
 
 static struct partial *partial_for(struct th_prefixer *p, uint32_t source)
