@@ -112,6 +112,14 @@ static int vers_cmp(const char *x, const char *y)
 	return c != 0 ? c : strcmp(x, y);
 }
 
+/* A's hash table at its first, empty size (the old one is the caller's
+ * to free). */
+static void table_start(struct th_agg *a)
+{
+	a->table_cap = AGG_TABLE_START;
+	a->table = xcalloc(a->table_cap, sizeof *a->table);
+}
+
 struct th_agg *agg_new(const struct th_catalog *catalog,
 		       const enum th_key *keys, size_t n_keys)
 {
@@ -125,8 +133,7 @@ struct th_agg *agg_new(const struct th_catalog *catalog,
 	for (size_t i = 0; i < n_keys; i++) /* rule, input: TH_F_COUNT */
 		catalog_key_field(keys[i], &a->key_field[i]);
 	a->n_keys = n_keys;
-	a->table_cap = AGG_TABLE_START;
-	a->table = xcalloc(a->table_cap, sizeof *a->table);
+	table_start(a);
 	a->text = xmalloc(TH_MAX_EXAMPLE + 1);
 	a->culprit_key = xmalloc(AGG_CULPRIT_KEY);
 	return a;
@@ -1417,8 +1424,7 @@ void agg_spill_now(struct th_agg *a)
 	a->groups = NULL;
 	a->groups_cap = 0;
 	free(a->table);
-	a->table_cap = AGG_TABLE_START;
-	a->table = xcalloc(a->table_cap, sizeof *a->table);
+	table_start(a);
 }
 
 static void agg_check_budget(struct th_agg *a)

@@ -12,6 +12,17 @@ static struct th_span span(const char *s)
 	return (struct th_span){s, strlen(s)};
 }
 
+/* The rules of YAML, loaded and finished (a user prefix to try). */
+static struct th_rules *rules_of(const char *yaml)
+{
+	struct th_rules *rules = rules_new();
+	struct th_error err = {0};
+	cr_assert(rules_load_buffer(rules, "p.yaml", yaml, strlen(yaml), &err),
+		  "%s", err.message);
+	cr_assert(rules_finish(rules, &err), "%s", err.message);
+	return rules;
+}
+
 static struct th_record parse(struct th_prefixer *p, const char *text)
 {
 	struct th_line line = {span(text), 1, 0, false};
@@ -119,11 +130,7 @@ Test(prefix, blank_started_lines_get_the_records_of_the_whole_way)
 	enum { N = sizeof lines / sizeof *lines };
 	const char yaml[] = "rules: [{id: a, start: x}]\n"
 			    "prefixes: [{id: p, regex: 'P (?<message>.*)'}]\n";
-	struct th_rules *rules = rules_new();
-	struct th_error err = {0};
-	cr_assert(rules_load_buffer(rules, "p.yaml", yaml, strlen(yaml), &err),
-		  "%s", err.message);
-	cr_assert(rules_finish(rules, &err), "%s", err.message);
+	struct th_rules *rules = rules_of(yaml);
 	struct th_matcher *m = matcher_new(rules);
 	struct th_prefixer *shortway = prefix_new(NULL, NULL);
 	struct th_prefixer *whole = prefix_new(rules, m);
@@ -423,11 +430,7 @@ Test(prefix, a_user_prefix_names_the_writer_by_its_source_group)
 	const char yaml[] = "rules: [{id: a, start: x}]\n"
 			    "prefixes: [{id: p, regex: '^<(?<source>[^>]*)> "
 			    "(?<message>.*)$'}]\n";
-	struct th_rules *rules = rules_new();
-	struct th_error err = {0};
-	cr_assert(rules_load_buffer(rules, "p.yaml", yaml, strlen(yaml), &err),
-		  "%s", err.message);
-	cr_assert(rules_finish(rules, &err), "%s", err.message);
+	struct th_rules *rules = rules_of(yaml);
 	struct th_matcher *m = matcher_new(rules);
 	struct th_prefixer *p = prefix_new(rules, m);
 	struct th_record r = parse(p, "<edge-3> Traceback (most recent call");
