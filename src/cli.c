@@ -536,7 +536,7 @@ static void read_test_knobs(struct th_knobs *k)
 
 /* The TRACEHOUND_* knobs, parsed as leniently as ever: a value that is
  * not a number reads as 0, an unknown search as the default. Benchmarks
- * use NO_MMAP and SCAN on any build; the rest are tests'. */
+ * use MMAP and SCAN on any build; the rest are tests'. */
 static void read_knobs(struct th_knobs *k)
 {
 	const char *v;
@@ -545,7 +545,7 @@ static void read_knobs(struct th_knobs *k)
 			       .lock_wait = TH_STATE_LOCK_WAIT,
 			       .search = TH_SEARCH_AUTO};
 	read_test_knobs(k);
-	k->no_mmap = getenv("TRACEHOUND_NO_MMAP") != NULL;
+	k->map_files = getenv("TRACEHOUND_MMAP") != NULL;
 	if ((v = getenv("TRACEHOUND_SCAN")) != NULL &&
 	    !trigger_search_from_name(v, &k->search))
 		k->search = TH_SEARCH_AUTO;

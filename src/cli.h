@@ -31,7 +31,7 @@ enum th_command {
 };
 
 /* Knobs for tests and benchmarks, read from the environment (not shown
- * in --help); the defaults when unset. All but NO_MMAP and SCAN are read
+ * in --help); the defaults when unset. All but MMAP and SCAN are read
  * only by a build with the test hooks (meson -Dtest_hooks, on with the
  * tests). */
 struct th_knobs {
@@ -43,7 +43,7 @@ struct th_knobs {
 	double lock_wait;      /* TRACEHOUND_LOCK_WAIT (--state), seconds */
 	const char *pause_at;  /* TRACEHOUND_TEST_PAUSE: the point of a
 				  --state run to pause 30 s at; NULL none */
-	bool no_mmap;	       /* TRACEHOUND_NO_MMAP set: read, never map */
+	bool map_files;	       /* TRACEHOUND_MMAP set: map plain files */
 	enum th_search search; /* TRACEHOUND_SCAN: the trigger's search */
 	const char *system_rules_dir; /* TRACEHOUND_SYSTEM_RULES_DIR: the
 					 site rules there instead of

@@ -100,7 +100,8 @@ bool input_mappable(const struct th_input *in, int *fd, uint64_t *start,
 		    uint64_t *end);
 
 /* IN is read, never mapped (tests and benchmarks of the read path:
- * TRACEHOUND_NO_MMAP, read by cli.c). Call before the first read. */
+ * the default: cli.c maps only with TRACEHOUND_MMAP). Call before the
+ * first read. */
 void input_no_map(struct th_input *in);
 
 /* --follow: IN is read as it grows. It is never mapped, and on a pipe or

@@ -394,7 +394,7 @@ static void scan_options(const struct th_options *o, struct th_state *state,
 	so->jobs = o->jobs;
 	so->split_min = o->knobs.split_min;
 	so->settle_seconds = o->knobs.settle_seconds;
-	so->no_mmap = o->knobs.no_mmap;
+	so->map_files = o->knobs.map_files;
 	so->search = o->knobs.search;
 	so->state = state;
 	if (o->has_since || o->has_until) {
@@ -492,7 +492,7 @@ static int rules_test(const struct th_options *o, const struct th_rules *rules)
 	struct th_rulestest_options to = {.verbose = o->verbose,
 					  .color = want_color(o),
 					  .columns = terminal_columns(),
-					  .no_mmap = o->knobs.no_mmap,
+					  .map_files = o->knobs.map_files,
 					  .search = o->knobs.search};
 	struct th_rulestest *t = rulestest_new(rules, stdout, &to);
 	if (o->n_paths == 0)

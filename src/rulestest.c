@@ -324,7 +324,7 @@ bool rulestest_path(struct th_rulestest *t, const char *path)
 	fprintf(t->out, "%s==> ", t->pal.bold);
 	put_text(t->out, name, strlen(name), 0);
 	fprintf(t->out, " <==%s\n", t->pal.reset);
-	if (t->opt.no_mmap)
+	if (!t->opt.map_files)
 		input_no_map(in);
 	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
 	pipeline_begin_input(t->pipeline, name, index, 0);

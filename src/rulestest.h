@@ -36,7 +36,7 @@ struct th_rulestest_options {
 	bool color;	/* ANSI colors */
 	size_t columns; /* terminal width to fit lines in; 0: not a terminal
 			   (log text cut at RULESTEST_TEXT_COLUMNS) */
-	bool no_mmap;	/* read files, never map them */
+	bool map_files; /* map plain files instead of reading them */
 	enum th_search search; /* the trigger's search (trigger.h) */
 };
 

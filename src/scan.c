@@ -182,7 +182,7 @@ static void scan_item(struct lane *ln, struct item *it, const char *name)
 		it->error = xstrdup(err.message);
 		return;
 	}
-	if (ln->opt->no_mmap)
+	if (!ln->opt->map_files)
 		input_no_map(in);
 	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
 	pipeline_begin_input(p, name, it->input, it->line_base);

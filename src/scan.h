@@ -39,7 +39,7 @@ struct th_scan_options {
 	/* --state: a file last written this many seconds ago or more has a
 	 * quiet writer (TH_STATE_SETTLE_SECONDS; TRACEHOUND_SETTLE_SECONDS). */
 	long settle_seconds;
-	bool no_mmap;	       /* read files, never map them */
+	bool map_files;	       /* map plain files instead of reading them */
 	enum th_search search; /* the trigger's search (TRACEHOUND_SCAN) */
 	/* --state: each file is read from where STATE says, across
 	 * rotation, and what was read is committed to STATE (in memory: the

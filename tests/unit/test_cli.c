@@ -18,7 +18,7 @@
 static const char *const knob_names[] = {
     "TRACEHOUND_SPLIT_MIN", "TRACEHOUND_SETTLE_SECONDS",
     "TRACEHOUND_LOCK_WAIT", "TRACEHOUND_TEST_PAUSE",
-    "TRACEHOUND_NO_MMAP",   "TRACEHOUND_SCAN",
+    "TRACEHOUND_MMAP",	    "TRACEHOUND_SCAN",
 };
 
 static void no_knobs(void)
@@ -160,7 +160,7 @@ Test(cli, without_knobs_the_limits_hold)
 	cr_expect_eq(k.settle_seconds, TH_STATE_SETTLE_SECONDS);
 	cr_expect_float_eq(k.lock_wait, TH_STATE_LOCK_WAIT, 1e-9);
 	cr_expect_null(k.pause_at);
-	cr_expect_not(k.no_mmap);
+	cr_expect_not(k.map_files);
 	cr_expect_eq(k.search, TH_SEARCH_AUTO);
 }
 
@@ -170,7 +170,7 @@ Test(cli, the_environment_sets_the_knobs)
 	setenv("TRACEHOUND_SETTLE_SECONDS", "3600", 1);
 	setenv("TRACEHOUND_LOCK_WAIT", "0.5", 1);
 	setenv("TRACEHOUND_TEST_PAUSE", "after-lock", 1);
-	setenv("TRACEHOUND_NO_MMAP", "", 1);
+	setenv("TRACEHOUND_MMAP", "", 1);
 	setenv("TRACEHOUND_SCAN", "sse2", 1);
 	struct th_knobs k = knobs_of();
 	cr_expect_eq(k.split_min, 1);
@@ -178,7 +178,7 @@ Test(cli, the_environment_sets_the_knobs)
 	cr_expect_eq(k.settle_seconds, 3600);
 	cr_expect_float_eq(k.lock_wait, 0.5, 1e-9);
 	cr_expect_str_eq(k.pause_at, "after-lock");
-	cr_expect(k.no_mmap, "set, even empty, turns mapping off");
+	cr_expect(k.map_files, "set, even empty, turns mapping on");
 	cr_expect_eq(k.search, TH_SEARCH_SSE2);
 }
 
