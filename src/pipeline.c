@@ -205,10 +205,13 @@ void pipeline_count(struct th_pipeline *p, const struct th_lines *l)
 	p->match_counted = errors;
 }
 
-bool pipeline_cut_safe(const struct th_pipeline *p)
+bool pipeline_cut_safe(const struct th_pipeline *p, uint32_t writer)
 {
-	return !p->piece_at_end && assembler_open_only_in(p->assembler, 0) &&
-	       prefix_last_source(p->prefixer) == 0;
+	/* an unframed cut line belongs to the writer of the line before it
+	 * while that one has an event open (prefix.c, unframe) */
+	bool own_writer = writer != 0 || prefix_last_source(p->prefixer) == 0;
+	return !p->piece_at_end && own_writer &&
+	       assembler_open_only_in(p->assembler, writer);
 }
 
 struct th_assembler *pipeline_assembler(struct th_pipeline *p)

@@ -88,11 +88,12 @@ void pipeline_end_input(struct th_pipeline *p);
  * count. */
 void pipeline_count(struct th_pipeline *p, const struct th_lines *l);
 
-/* True when every open event is the unframed writer's, the last record
- * was too and no CRI or Docker piece was waiting for its rest when the
- * lines ended (pipeline_finish_lines): an input cut into ranges may be
- * cut at this point. */
-bool pipeline_cut_safe(const struct th_pipeline *p);
+/* True when an input cut into ranges may be cut where the lines ended
+ * (pipeline_finish_lines), before a line of WRITER that opens a log
+ * record: every open event is WRITER's (the record ends them), no CRI or
+ * Docker piece was waiting for its rest, and for the unframed writer (0)
+ * the last record was unframed too. */
+bool pipeline_cut_safe(const struct th_pipeline *p, uint32_t writer);
 
 /* The assembler, for the --state end-of-input decision (state_end). */
 struct th_assembler *pipeline_assembler(struct th_pipeline *p);

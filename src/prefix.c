@@ -873,19 +873,86 @@ bool prefix_pending(const struct th_prefixer *p)
 	return p->pending > 0;
 }
 
+/* True when TEXT starts a log record: a time, or a level name, maybe
+ * after a '['. */
+static bool starts_record(struct th_span text)
+{
+	struct th_span t = text;
+	if (t.n > 0 && t.p[0] == '[') {
+		t.p++;
+		t.n--;
+	}
+	struct th_time at;
+	return isotime_read_iso(t, &at) > 0 || starts_with_level(text);
+}
+
 bool prefix_safe_boundary(const struct th_prefixer *p, struct th_span line)
 {
 	struct th_frame fr;
 	if (p->user_prefixes || line.n == 0 || line.p[0] == '{' ||
 	    frame_any(line, &fr))
 		return false;
-	struct th_span t = line;
-	if (t.p[0] == '[') {
-		t.p++;
-		t.n--;
+	return starts_record(line);
+}
+
+/* The end of the JSON string whose text starts at AT (its closing quote),
+ * or NULL when END comes first. */
+static const char *json_string_end(const char *at, const char *end)
+{
+	while (at < end && *at != '"')
+		at += *at == '\\' ? 2 : 1;
+	return at < end ? at : NULL;
+}
+
+/* Docker json-file's LINE, {"log":"...","stream":"NAME",...}: its text
+ * as written (escapes and all) and its stream. False for another shape.
+ * A record's time or level has no character JSON escapes, so the raw
+ * text shows them as the decoded text would. */
+static bool docker_raw(struct th_span line, struct th_span *text,
+		       struct th_span *stream)
+{
+	static const char head[] = "{\"log\":\"", key[] = ",\"stream\":\"";
+	const char *end = line.p + line.n;
+	if (line.n < sizeof head || memcmp(line.p, head, sizeof head - 1) != 0)
+		return false;
+	const char *from = line.p + sizeof head - 1;
+	const char *close = json_string_end(from, end);
+	if (close == NULL || (size_t)(end - close) <= sizeof key ||
+	    memcmp(close + 1, key, sizeof key - 1) != 0)
+		return false;
+	const char *name = close + sizeof key;
+	const char *name_end = json_string_end(name, end);
+	if (name_end == NULL)
+		return false;
+	*text = (struct th_span){from, (size_t)(close - from)};
+	*stream = (struct th_span){name, (size_t)(name_end - name)};
+	return true;
+}
+
+bool prefix_framed_boundary(const struct th_prefixer *p, struct th_span line,
+			    uint32_t *writer)
+{
+	struct th_frame fr;
+	struct th_span text, stream;
+	if (p->user_prefixes)
+		return false;
+	if (frame_cri(line, &fr)) {
+		text = fr.message;
+		stream = fr.source;
+	} else if (!docker_raw(line, &text, &stream)) {
+		return false;
 	}
-	struct th_time at;
-	return isotime_read_iso(t, &at) > 0 || starts_with_level(line);
+	if (stream.n == 0 || !starts_record(text))
+		return false;
+	*writer = source_id(stream);
+	return true;
+}
+
+bool prefix_runtime_framed(struct th_span line)
+{
+	struct th_frame fr;
+	struct th_span text, stream;
+	return frame_cri(line, &fr) || docker_raw(line, &text, &stream);
 }
 
 bool prefix_is_framed(struct th_span line)

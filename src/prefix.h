@@ -62,6 +62,18 @@ bool prefix_pending(const struct th_prefixer *p);
  * there) and opens a log record, which ends every event open before it. */
 bool prefix_safe_boundary(const struct th_prefixer *p, struct th_span line);
 
+/* True when LINE is a place where a container runtime's file (CRI,
+ * Docker json-file) may be cut: its text opens a log record, which ends
+ * the events open in its writer, *WRITER (the id prefix_parse gives that
+ * stream). Whether the other writers had no event and no piece of a line
+ * open there is known only once the lines before it are read
+ * (pipeline_cut_safe). */
+bool prefix_framed_boundary(const struct th_prefixer *p, struct th_span line,
+			    uint32_t *writer);
+
+/* True when LINE is framed by a container runtime (CRI, Docker). */
+bool prefix_runtime_framed(struct th_span line);
+
 /* True when LINE carries a collector's framing or is a JSON record. */
 bool prefix_is_framed(struct th_span line);
 

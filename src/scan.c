@@ -52,10 +52,12 @@ struct item {
 	struct th_run run;
 	uint64_t lines, bytes;
 	char *error;
-	/* a range that another follows; UNSAFE when it ended with an event
-	 * open in another writer than the cut line's, so a serial scan
-	 * would read on: the whole file is then scanned again in one piece */
+	/* a range that another follows, whose first line is CUT_WRITER's
+	 * (0: unframed); UNSAFE when it ended with an event open in another
+	 * writer than the cut line's, so a serial scan would read on: the
+	 * whole file is then scanned again in one piece */
 	bool cut_after, unsafe;
+	uint32_t cut_writer;
 	bool done; /* scanned (merge_lock) */
 	/* --state: a file read from START (decompressed, when COMPRESSED);
 	 * a TRACKED one commits COMMIT_OFFSET, COMMIT_LINES for its path. */
@@ -188,7 +190,7 @@ static void scan_item(struct lane *ln, struct item *it, const char *name)
 	pipeline_begin_input(p, name, it->input, it->line_base);
 	enum th_status st = pipeline_read(p, l);
 	pipeline_finish_lines(p);
-	if (it->cut_after && !pipeline_cut_safe(p))
+	if (it->cut_after && !pipeline_cut_safe(p, it->cut_writer))
 		it->unsafe = true;
 	if (it->stated)
 		end_stated(p, ln->opt->settle_seconds, it, l);
@@ -294,35 +296,57 @@ static struct item *item_add(struct th_scanner *s, const char *path,
 	return it;
 }
 
-/* The first place in FD's LEN bytes from AT where the file may be cut:
- * the start of a line that prefix_safe_boundary accepts, after a whole
- * line without framing. 0 when there is none; *PLAIN then tells whether
- * looking further may find one: some whole line was without framing, or
- * there were too few whole lines to tell (lines longer than LEN). */
-static uint64_t find_boundary_within(const struct th_scanner *s, int fd,
-				     uint64_t at, size_t len, bool *plain)
+/* A place to cut a file: the offset of a line, and its writer. */
+struct boundary {
+	uint64_t at; /* 0: none */
+	uint32_t writer;
+};
+
+/* Whether a range may start with LINE, coming after a whole line PREV
+ * without framing when PREV_PLAIN: a line that prefix_safe_boundary
+ * accepts after such a line (the file's one unframed writer), or a
+ * container runtime's line that opens a log record
+ * (prefix_framed_boundary). Sets *WRITER to the line's writer. */
+static bool may_start_range(const struct th_scanner *s, struct th_span line,
+			    bool prev_plain, uint32_t *writer)
+{
+	*writer = 0;
+	if (prev_plain && prefix_safe_boundary(s->boundaries, line))
+		return true;
+	return prefix_framed_boundary(s->boundaries, line, writer);
+}
+
+/* The first place in FD's LEN bytes from AT where the file may be cut
+ * (may_start_range). None (at 0) when there is none; *MAY_FIND then
+ * tells whether looking further may find one: some whole line was
+ * without framing or framed by a container runtime, or there were too
+ * few whole lines to tell (lines longer than LEN). */
+static struct boundary find_boundary_within(const struct th_scanner *s, int fd,
+					    uint64_t at, size_t len,
+					    bool *may_find)
 {
 	char *buf = xmalloc(len);
 	ssize_t got = pread(fd, buf, len, (off_t)at);
-	uint64_t found = 0;
+	struct boundary found = {0, 0};
 	const char *p = got > 0 ? memchr(buf, '\n', (size_t)got) : NULL;
 	const char *end = buf + (got > 0 ? got : 0);
 	bool prev_plain = false; /* the line before was whole and unframed */
 	size_t whole = 0;
-	while (p != NULL && found == 0) {
+	while (p != NULL && found.at == 0) {
 		const char *line = p + 1;
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		if (nl == NULL)
 			break;
 		struct th_span span = {line, (size_t)(nl - line)};
-		if (prev_plain && prefix_safe_boundary(s->boundaries, span))
-			found = at + (uint64_t)(line - buf);
+		if (may_start_range(s, span, prev_plain, &found.writer))
+			found.at = at + (uint64_t)(line - buf);
 		prev_plain = !prefix_is_framed(span);
-		*plain = *plain || prev_plain;
+		*may_find =
+		    *may_find || prev_plain || prefix_runtime_framed(span);
 		whole++;
 		p = nl;
 	}
-	*plain = *plain || whole < 2;
+	*may_find = *may_find || whole < 2;
 	free(buf);
 	return found;
 }
@@ -330,15 +354,17 @@ static uint64_t find_boundary_within(const struct th_scanner *s, int fd,
 /* The same within TH_READ_BUFFER bytes, looking at the first 64 KiB
  * first: a place to cut is nearly always a few lines on, and reading a
  * whole buffer for each cut took 2 ms of a 256 MiB file's 40. When every
- * line there has framing (a container runtime's log, syslog), no cut is
+ * line there has another framing (syslog, kubectl's prefixes), no cut is
  * looked for further: it would find none. */
-static uint64_t find_boundary(const struct th_scanner *s, int fd, uint64_t at)
+static struct boundary find_boundary(const struct th_scanner *s, int fd,
+				     uint64_t at)
 {
-	bool plain = false;
-	uint64_t found = find_boundary_within(s, fd, at, 64 * 1024, &plain);
-	if (found != 0 || !plain)
+	bool may_find = false;
+	struct boundary found =
+	    find_boundary_within(s, fd, at, 64 * 1024, &may_find);
+	if (found.at != 0 || !may_find)
 		return found;
-	return find_boundary_within(s, fd, at, TH_READ_BUFFER, &plain);
+	return find_boundary_within(s, fd, at, TH_READ_BUFFER, &may_find);
 }
 
 /* Whether PATH is a plain (uncompressed) regular file of SIZE bytes large
@@ -364,13 +390,16 @@ static bool worth_splitting(const char *path, uint64_t split_min, int *fd,
 	return true;
 }
 
-/* Queues bytes START..END of PATH; CUT_AFTER: another range follows. */
+/* Queues bytes START..END of PATH; CUT_AFTER: another range follows,
+ * whose first line is WRITER's. */
 static void add_range(struct th_scanner *s, const char *path, size_t input,
-		      uint64_t start, uint64_t end, bool cut_after)
+		      uint64_t start, uint64_t end, bool cut_after,
+		      uint32_t writer)
 {
 	struct item *it = item_add(s, path, input);
 	it->ranged = true;
 	it->cut_after = cut_after;
+	it->cut_writer = writer;
 	it->start = start;
 	it->end = end;
 }
@@ -412,13 +441,14 @@ static void queue_file(struct th_scanner *s, const char *path, size_t input)
 	    worth_splitting(path, s->opt.split_min, &fd, &size)) {
 		size_t pieces = s->opt.jobs * TH_RANGES_PER_JOB;
 		for (size_t k = 1; k < pieces; k++) {
-			uint64_t cut = find_boundary(
+			struct boundary cut = find_boundary(
 			    s, fd, guided_cut(size, s->opt.jobs, k));
-			if (cut <= start || cut >= size)
+			if (cut.at <= start || cut.at >= size)
 				continue;
-			add_range(s, path, input, start, cut, true);
+			add_range(s, path, input, start, cut.at, true,
+				  cut.writer);
 			ranges++;
-			start = cut;
+			start = cut.at;
 		}
 	}
 	if (fd >= 0)
@@ -427,7 +457,7 @@ static void queue_file(struct th_scanner *s, const char *path, size_t input)
 		item_add(s, path, input);
 		return;
 	}
-	add_range(s, path, input, start, size, false);
+	add_range(s, path, input, start, size, false, 0);
 	char how[64];
 	snprintf(how, sizeof how, "cut into %zu ranges", ranges + 1);
 	note_cut(s, path, how);

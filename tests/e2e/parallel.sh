@@ -197,4 +197,68 @@ for j in 2 3 8; do
 			"$(diff "$tmp/pieces1.json" "$tmp/pieces$j.json" | head -5)"
 done
 
+# Container runtime files (CRI, Docker json-file) are cut too, before a
+# line that opens a log record in its stream, when no other stream has an
+# event or a piece of a line open there (README.md, the option -j). Two
+# streams interleaved in chunks, each chunk of sample logs ending with a
+# record of its own, long lines split into pieces: cut scans give the
+# serial report and are not scanned again. Interleaved line by line, the
+# cuts fall inside the other stream's events: scanned again whole, with
+# the serial report again.
+python3 - "$tmp" sample-logs/py3.*/*.log sample-logs/next/py3.1*/*.log <<'PY'
+import json, random, sys
+tmp, logs = sys.argv[1], sys.argv[2:]
+rng = random.Random(7)
+lines = [l.rstrip("\n") for f in logs for l in open(f, errors="replace")]
+def cri(stream, text):
+    out = []
+    while len(text) > 60 and rng.random() < 0.3:
+        out.append("2024-05-01T10:00:00.0Z %s P %s" % (stream, text[:40]))
+        text = text[40:]
+    return out + ["2024-05-01T10:00:00.0Z %s F %s" % (stream, text)]
+def docker(stream, text):
+    pieces = []
+    while len(text) > 60 and rng.random() < 0.3:
+        pieces.append(text[:40])
+        text = text[40:]
+    pieces.append(text + "\n")
+    return [json.dumps({"log": p, "stream": stream,
+                        "time": "2024-05-01T10:00:00.0Z"},
+                       separators=(",", ":")) for p in pieces]  # as dockerd
+for name, wrap in (("cri", cri), ("docker", docker)):
+    chunked, mixed, i = [], [], 0
+    while i < len(lines):
+        stream = rng.choice(("stdout", "stderr"))
+        n = rng.randint(20, 400)
+        for l in lines[i:i + n] + ["2024-05-01 10:00:00,000 INFO chunk %d" % i]:
+            chunked += wrap(stream, l)
+        i += n
+    for k, l in enumerate(lines):
+        mixed += wrap(("stdout", "stderr")[rng.random() < 0.5], l)
+    open("%s/%s-chunked.log" % (tmp, name), "w").write("\n".join(chunked) + "\n")
+    open("%s/%s-mixed.log" % (tmp, name), "w").write("\n".join(mixed) + "\n")
+PY
+for f in cri-chunked docker-chunked cri-mixed docker-mixed; do
+	"$bin" -j 1 --format json --fail-on never "$tmp/$f.log" >"$tmp/$f.1.json"
+	grep -q '"events": [1-9]' "$tmp/$f.1.json" || not_ok "$f: no events at all"
+	for j in 2 3 8; do
+		TRACEHOUND_SPLIT_MIN=1 "$bin" -j "$j" --format json --fail-on never \
+			"$tmp/$f.log" >"$tmp/$f.$j.json" 2>"$tmp/$f.$j.err"
+		case $f in
+		*-chunked) want="cut into" ;;
+		*) want="scanned again whole" ;;
+		esac
+		if ! grep -q "$f.log: cut into" "$tmp/$f.$j.err" ||
+			! grep -q "$f.log: $want" "$tmp/$f.$j.err" ||
+			{ [ "$want" = "cut into" ] && grep -q "scanned again" "$tmp/$f.$j.err"; }; then
+			not_ok "$f: cut for -j $j ($want)" "$(cat "$tmp/$f.$j.err")"
+		elif cmp -s "$tmp/$f.1.json" "$tmp/$f.$j.json"; then
+			ok "$f: cut for -j $j ($want), the serial report"
+		else
+			not_ok "$f: cut for -j $j, the serial report" \
+				"$(diff "$tmp/$f.1.json" "$tmp/$f.$j.json" | head -5)"
+		fi
+	done
+done
+
 tap_end

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pipeline.h"
+#include "prefix.h"
 #include "rules.h"
 #include "run.h"
 #include "trigger.h"
@@ -74,7 +75,8 @@ static struct th_rules *load(const char *extra_yaml)
 	return r;
 }
 
-void pipeline_feed_text(struct th_pipeline *p, const char *text)
+/* Feeds TEXT's lines, leaving the input open. */
+static void feed_lines(struct th_pipeline *p, const char *text)
 {
 	pipeline_begin_input(p, "test.log", 0, 0);
 	uint64_t number = 1, offset = 0;
@@ -86,14 +88,19 @@ void pipeline_feed_text(struct th_pipeline *p, const char *text)
 		pipeline_feed_line(p, &line, offset);
 		s += n + (nl != NULL);
 	}
+}
+
+void pipeline_feed_text(struct th_pipeline *p, const char *text)
+{
+	feed_lines(p, text);
 	pipeline_end_input(p);
 }
 
 /* Runs TEXT through a pipeline of the default rules (and EXTRA_YAML) into
  * OUT; *CUT_SAFE, when not NULL, says whether pipeline_cut_safe held at
- * the end of the text. */
+ * the end of the text for a cut before a line of WRITER. */
 static size_t run_text(const char *text, const char *extra_yaml,
-		       struct got *out, bool *cut_safe)
+		       struct got *out, bool *cut_safe, uint32_t writer)
 {
 	struct th_rules *rules = load(extra_yaml);
 	struct th_trigger *t = pipeline_trigger_new(rules, false);
@@ -106,9 +113,14 @@ static size_t run_text(const char *text, const char *extra_yaml,
 				       .deliver = deliver,
 				       .ctx = &c};
 	struct th_pipeline *p = pipeline_new(&ps);
-	pipeline_feed_text(p, text);
-	if (cut_safe != NULL)
-		*cut_safe = pipeline_cut_safe(p);
+	if (cut_safe != NULL) { /* as scan.c ends a range */
+		feed_lines(p, text);
+		pipeline_finish_lines(p);
+		*cut_safe = pipeline_cut_safe(p, writer);
+		pipeline_close_events(p);
+	} else {
+		pipeline_feed_text(p, text);
+	}
 	pipeline_free(p);
 	run_fini(&run);
 	trigger_free(t);
@@ -118,13 +130,20 @@ static size_t run_text(const char *text, const char *extra_yaml,
 
 size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
 {
-	return run_text(text, extra_yaml, out, NULL);
+	return run_text(text, extra_yaml, out, NULL, 0);
 }
 
-bool pipeline_run_cut_safe(const char *text)
+bool pipeline_run_cut_safe(const char *text, const char *next_line)
 {
 	struct got got[GOT_MAX];
+	struct th_prefixer *pf = prefix_new(NULL, NULL);
+	struct th_span next = th_cstr(next_line);
+	uint32_t writer = 0;
+	bool boundary = prefix_safe_boundary(pf, next) ||
+			prefix_framed_boundary(pf, next, &writer);
+	prefix_free(pf);
+	cr_assert(boundary, "not a place to cut: %s", next_line);
 	bool safe;
-	run_text(text, NULL, got, &safe);
+	run_text(text, NULL, got, &safe, writer);
 	return safe;
 }

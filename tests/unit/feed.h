@@ -28,8 +28,10 @@ struct got {
 size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out);
 
 /* Runs TEXT as pipeline_run does (default rules) and says whether
- * pipeline_cut_safe holds once it has been read whole. */
-bool pipeline_run_cut_safe(const char *text);
+ * pipeline_cut_safe holds once it has been read whole, for a cut before
+ * NEXT_LINE (which must be a place to cut: prefix_safe_boundary or
+ * prefix_framed_boundary). */
+bool pipeline_run_cut_safe(const char *text, const char *next_line);
 
 struct th_pipeline;
 

@@ -58,6 +58,44 @@ Test(pipeline, a_docker_piece_waiting_at_a_cut_makes_it_unsafe)
 	    "{\"log\":\"worker ready\\n\",\"stream\":\"stderr\","
 	    "\"time\":\"2024-05-01T10:00:00.0Z\"}\n"
 	    "a plain line\n";
-	cr_expect(!pipeline_run_cut_safe(piece_then_plain));
-	cr_expect(pipeline_run_cut_safe(whole_then_plain));
+	static const char next[] = "2024-05-01 10:00:01,000 INFO starting";
+	cr_expect(!pipeline_run_cut_safe(piece_then_plain, next));
+	cr_expect(pipeline_run_cut_safe(whole_then_plain, next));
+}
+
+/* A container runtime's file is cut before a line that opens a log
+ * record: the record ends the events open in its own writer, but an
+ * event or a piece of a line open in the other writer would go on after
+ * the cut, in the next range. */
+static const char cri_traceback_in_stderr[] =
+    "2024-05-01T10:00:00.0Z stderr F Traceback (most recent call last):\n"
+    "2024-05-01T10:00:00.0Z stderr F   File \"a.py\", line 1, in f\n";
+static const char cri_stderr_record[] =
+    "2024-05-01T10:00:01.0Z stderr F 2024-05-01 10:00:01,000 INFO up";
+static const char cri_stdout_record[] =
+    "2024-05-01T10:00:01.0Z stdout F 2024-05-01 10:00:01,000 INFO up";
+
+Test(pipeline, a_runtime_file_is_cut_safely_where_a_record_ends_its_writer)
+{
+	cr_expect(
+	    pipeline_run_cut_safe(cri_traceback_in_stderr, cri_stderr_record),
+	    "the stderr record ends the stderr traceback");
+	cr_expect(
+	    !pipeline_run_cut_safe(cri_traceback_in_stderr, cri_stdout_record),
+	    "a stdout record leaves the stderr traceback open");
+}
+
+Test(pipeline, a_piece_of_another_writer_makes_a_runtime_cut_unsafe)
+{
+	static const char stdout_piece[] =
+	    "2024-05-01T10:00:00.0Z stdout P first half of a long line\n";
+	static const char docker_piece[] =
+	    "{\"log\":\"half\",\"stream\":\"stdout\","
+	    "\"time\":\"2024-05-01T10:00:00.0Z\"}\n";
+	static const char docker_record[] =
+	    "{\"log\":\"ERROR:asyncio:Task exception was never retrieved\\n\","
+	    "\"stream\":\"stderr\",\"time\":\"2024-05-01T10:00:00.1Z\"}";
+	cr_expect(!pipeline_run_cut_safe(stdout_piece, cri_stderr_record));
+	cr_expect(!pipeline_run_cut_safe(docker_piece, docker_record));
+	cr_expect(pipeline_run_cut_safe("", docker_record));
 }

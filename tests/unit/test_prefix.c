@@ -57,6 +57,40 @@ Test(prefix, logging_prefixes_start_a_record_and_continuations_do_not)
 	prefix_free(p);
 }
 
+/* A container runtime's file may be cut before a line whose text opens a
+ * record; the writer given is the one prefix_parse gives the line. */
+Test(prefix, runtime_lines_that_open_a_record_are_places_to_cut)
+{
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	static const char cri[] =
+	    "2024-05-01T10:00:01.0Z stderr F ERROR:asyncio:Task exception";
+	static const char docker[] =
+	    "{\"log\":\"2024-05-01 10:00:01,123 ERROR [app] \\\"x\\\"\\n\","
+	    "\"stream\":\"stderr\",\"time\":\"2024-05-01T10:00:01.0Z\"}";
+	uint32_t w_cri = 0, w_docker = 0;
+	cr_expect(prefix_framed_boundary(p, th_cstr(cri), &w_cri));
+	cr_expect(prefix_framed_boundary(p, th_cstr(docker), &w_docker));
+	cr_expect_neq(w_cri, 0);
+	cr_expect_eq(w_cri, w_docker, "one stream, one writer");
+	cr_expect_eq(w_cri, parse(p, cri).source,
+		     "the writer prefix_parse gives");
+	const char *not_places[] = {
+	    "2024-05-01T10:00:01.0Z stderr F   File \"a.py\", line 1, in f",
+	    "2024-05-01T10:00:01.0Z stderr F ValueError: boom",
+	    "{\"log\":\"Traceback (most recent call last):\\n\","
+	    "\"stream\":\"stderr\",\"time\":\"2024-05-01T10:00:01.0Z\"}",
+	    "{\"log\":\"ERROR unterminated",
+	    "2024-05-01 10:00:01,123 ERROR a plain record",
+	};
+	for (size_t i = 0; i < sizeof not_places / sizeof *not_places; i++) {
+		uint32_t w = 0;
+		cr_expect(
+		    !prefix_framed_boundary(p, th_cstr(not_places[i]), &w),
+		    "'%s'", not_places[i]);
+	}
+	prefix_free(p);
+}
+
 Test(prefix, ansi_colors_are_removed_from_the_text)
 {
 	struct th_prefixer *p = prefix_new(NULL, NULL);
