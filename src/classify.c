@@ -332,9 +332,14 @@ static void block_line(struct parser *ps, struct block *b, struct th_span t)
 		block_start(b, true);
 	else if (!b->active || b->exception.p != NULL || t.n == 0)
 		return;
-	else if (parse_frame(t, &path, &lineno, &func))
-		block_frame(ps, b, (struct th_frame_ref){path, lineno, func});
-	else if (t.p[0] != ' ' && t.p[0] != '\t') {
+	else if (parse_frame(t, &path, &lineno, &func)) {
+		/* A SyntaxError prints where the bad source is as
+		 * '  File "PATH", line N' with no "in FUNC": that is no
+		 * frame, and must not become the culprit. */
+		if (func.n > 0)
+			block_frame(ps, b,
+				    (struct th_frame_ref){path, lineno, func});
+	} else if (t.p[0] != ' ' && t.p[0] != '\t') {
 		b->exception = classify_exception_type(t);
 		b->message = classify_exception_message(t);
 	}

@@ -427,6 +427,39 @@ Test(classify, culprit_is_the_innermost_application_frame_of_the_last_tb)
 	cr_expect_str_eq(got[0].culprit, "-", "no traceback, no culprit");
 }
 
+/* A SyntaxError names the bad source as '  File "PATH", line N' without
+ * "in FUNC": that line is no frame, so the culprit stays the caller of
+ * compile() or import (CPython 3.12's output). */
+Test(classify, syntax_error_location_line_is_not_a_frame)
+{
+	const char text[] =
+	    "ERROR:rules:plugin audit_plugin not loaded\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/app/rules.py\", line 62, in load_plugin\n"
+	    "    return importlib.import_module(\"plugins.\" + name)\n"
+	    "  File \"/usr/lib/python3.12/importlib/__init__.py\", line 90, "
+	    "in import_module\n"
+	    "  File \"<frozen importlib._bootstrap>\", line 1387, in "
+	    "_gcd_import\n"
+	    "  File \"/srv/app/plugins/audit_plugin.py\", line 6\n"
+	    "    app.register(\"export\")\n"
+	    "IndentationError: unexpected indent\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/app/rules.py\", line 58, in load_rule\n"
+	    "    return compile(text, \"<string>\", \"eval\")\n"
+	    "  File \"<string>\", line 1\n"
+	    "    price >\n"
+	    "           ^\n"
+	    "SyntaxError: invalid syntax\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(got[0].coroutine, "load_plugin");
+	cr_expect_str_eq(got[0].culprit, "/srv/app/rules.py:62 in load_plugin");
+	cr_expect_str_eq(got[0].exception, "IndentationError");
+	cr_expect_str_eq(got[1].coroutine, "load_rule");
+	cr_expect_str_eq(got[1].exception, "SyntaxError");
+}
+
 /* A group whose leaves fail inside the standard library, then a bare
  * _GatheringFuture (no coro=) and a callback, both failing in json. */
 Test(classify, leaves_futures_and_callbacks_are_named_after_the_culprit)
