@@ -39,7 +39,7 @@ touch "$STAGE/.tracehound-stage"
 cp "$HERE"/*.py "$STAGE"/
 cp "$HERE"/../samples/samplekit.py "$STAGE"/
 cp -R "$HERE"/billing "$HERE"/site-packages "$STAGE"/
-rm -f "$STAGE"/score.py
+rm -f "$STAGE"/score.py "$STAGE"/frame_logs.py
 
 failures=0
 
@@ -109,6 +109,9 @@ for scen in $SCENARIOS; do
 done
 
 rm -rf "$STAGE"
+
+# the framed variants (gen/holdout/frame_logs.py) of the logs just made
+python3 "$HERE/frame_logs.py"
 
 if [ "$failures" -ne 0 ]; then
     echo "regenerate: $failures failure(s)" >&2

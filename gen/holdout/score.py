@@ -7,7 +7,7 @@ coroutine x exception.
 EXPECTED files have the format of tests/e2e/expected-next/ (gen/samples/
 README.md, "Expected-next"): "log" (relative to the repository root) and
 "facts", one object per event with at least rule, coroutine, exception.
-Default: every tests/e2e/expected-holdout/py*/*.json.
+Default: every tests/e2e/expected-holdout/*/*.json.
 
 For each log, BIN is run as `BIN -f ndjson --fail-on never LOG` and the
 reported events are matched against the facts as two multisets:
@@ -90,7 +90,7 @@ def main(argv):
         sys.exit(__doc__)
     binary = args[0]
     paths = args[1:] or sorted(glob.glob(os.path.join(
-        ROOT, "tests/e2e/expected-holdout/py*/*.json")))
+        ROOT, "tests/e2e/expected-holdout/*/*.json")))
     if not paths:
         sys.exit("score: no expected files")
     total = weight = 0.0
