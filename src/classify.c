@@ -19,13 +19,22 @@
 
 #define MAX_DEPTH 32
 
+/* Frames a block keeps unclassified. The culprit is the innermost
+ * application frame, so frames are classified from the innermost out
+ * when the block ends, and usually only one or two are looked at; a frame
+ * pushed out of this window is classified then. */
+#define PENDING_FRAMES 8
+
 struct block {
 	bool active;
 	bool is_group;
 	struct th_span exception; /* p == NULL until the final line */
 	struct th_span message;	  /* of the final line */
-	/* innermost frame, and innermost application frame */
+	/* innermost frame, and innermost application frame of those pushed
+	 * out of PENDING, the latest frames, oldest first */
 	struct th_frame_ref inner, app;
+	struct th_frame_ref pending[PENDING_FRAMES];
+	size_t n_pending;
 	struct th_span below_wrapper;
 	bool prev_was_wrapper;
 };
@@ -302,18 +311,39 @@ static void block_start(struct block *b, bool is_group)
 }
 
 /* The frame block B is named after: its innermost application frame,
- * else its innermost frame. */
-static const struct th_frame_ref *block_culprit(const struct block *b)
+ * else its innermost frame. Classifies B's pending frames from the
+ * innermost out, up to the first application frame. */
+static const struct th_frame_ref *block_culprit(const struct parser *ps,
+						struct block *b)
 {
+	for (size_t i = b->n_pending; i-- > 0;)
+		if (!classify_frame_is_library(ps->rules, b->pending[i].file)) {
+			b->app = b->pending[i];
+			break;
+		}
+	b->n_pending = 0;
 	return b->app.file.p != NULL ? &b->app : &b->inner;
+}
+
+/* Keeps FR, B's innermost frame now, unclassified (PENDING_FRAMES). */
+static void block_pend(const struct parser *ps, struct block *b,
+		       struct th_frame_ref fr)
+{
+	if (b->n_pending == PENDING_FRAMES) {
+		if (!classify_frame_is_library(ps->rules, b->pending[0].file))
+			b->app = b->pending[0];
+		memmove(b->pending, b->pending + 1,
+			(PENDING_FRAMES - 1) * sizeof *b->pending);
+		b->n_pending--;
+	}
+	b->pending[b->n_pending++] = fr;
 }
 
 static void block_frame(struct parser *ps, struct block *b,
 			struct th_frame_ref fr)
 {
 	b->inner = fr;
-	if (!classify_frame_is_library(ps->rules, fr.file))
-		b->app = fr;
+	block_pend(ps, b, fr);
 	/* Wrappers may call helpers and each other (Sentry's goes wrapper,
 	 * reraise, wrapper, coroutine): the frame below the last wrapper
 	 * frame is the coroutine that was wrapped. */
@@ -345,7 +375,7 @@ static void block_line(struct parser *ps, struct block *b, struct th_span t)
 	}
 }
 
-static void add_leaf(struct parser *ps, const struct block *b)
+static void add_leaf(struct parser *ps, struct block *b)
 {
 	struct th_parsed *out = ps->out;
 	if (out->n_leaves == TH_MAX_LEAVES) {
@@ -353,7 +383,7 @@ static void add_leaf(struct parser *ps, const struct block *b)
 		return;
 	}
 	out->leaves[out->n_leaves++] =
-	    (struct th_leaf){b->exception, b->message, *block_culprit(b)};
+	    (struct th_leaf){b->exception, b->message, *block_culprit(ps, b)};
 }
 
 /* Sub-exception slot DEPTH (< MAX_DEPTH), cleared when first reached. */
@@ -534,7 +564,7 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	finish_slots(&ps, 0);
 	format_created_at(&ps, out);
 	out->facts.value[TH_BUILTIN_EXCEPTION] = ps.top.exception;
-	out->culprit = *block_culprit(&ps.top);
+	out->culprit = *block_culprit(&ps, &ps.top);
 	/* Events are named after the culprit, not the innermost frame:
 	 * patterns/README.md "Frames: application and library code". */
 	out->facts.value[TH_BUILTIN_FUNCTION] = out->culprit.function;

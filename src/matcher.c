@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "rules_private.h"
 #include "th_limits.h"
@@ -21,6 +22,21 @@ struct th_matcher {
 	size_t text_cap;
 	size_t *cand; /* rules_match_start's candidate rules */
 	size_t n_cand, cand_cap;
+	struct start_memo *memo; /* START_MEMO_SLOTS, allocated on first use */
+};
+
+/* rules_match_start's answers for short lines seen before. Trigger lines
+ * repeat: most tracebacks start with the bare "Traceback (most recent
+ * call last):", which every rule before the traceback rule's would
+ * otherwise try and fail, a pattern run each. The answer depends on the
+ * line's bytes only, so a line equal to a remembered one gets its
+ * answer. */
+#define START_MEMO_SLOTS 64
+#define START_MEMO_TEXT	 96
+struct start_memo {
+	size_t n; /* 0: empty */
+	long rule;
+	char text[START_MEMO_TEXT];
 };
 
 /* Up to this many enabled rules, rules_match_start tries each start
@@ -105,6 +121,7 @@ void matcher_free(struct th_matcher *m)
 	pcre2_jit_stack_free(m->jit);
 	free(m->text);
 	free(m->cand);
+	free(m->memo);
 	free(m);
 }
 
@@ -142,7 +159,8 @@ static void candidates(struct th_matcher *m, struct th_span line)
 	m->n_cand = rules_sort_unique(m->cand, m->n_cand);
 }
 
-long rules_match_start(struct th_matcher *m, struct th_span line)
+/* rules_match_start without the memo. */
+static long match_start(struct th_matcher *m, struct th_span line)
 {
 	const struct th_rules *r = m->r;
 	if (r->n_active <= INDEX_MIN_RULES) {
@@ -156,6 +174,35 @@ long rules_match_start(struct th_matcher *m, struct th_span line)
 		if (regex_match(m, &r->active[m->cand[i]]->start, line))
 			return (long)m->cand[i];
 	return -1;
+}
+
+/* The slot of M's memo for LINE, or NULL when LINE is too long to keep. */
+static struct start_memo *memo_slot(struct th_matcher *m, struct th_span line)
+{
+	if (line.n == 0 || line.n > START_MEMO_TEXT)
+		return NULL;
+	if (m->memo == NULL)
+		m->memo = xcalloc(START_MEMO_SLOTS, sizeof *m->memo);
+	XXH64_hash_t h = XXH3_64bits(line.p, line.n);
+	return &m->memo[h & (START_MEMO_SLOTS - 1)];
+}
+
+long rules_match_start(struct th_matcher *m, struct th_span line)
+{
+	struct start_memo *slot = memo_slot(m, line);
+	if (slot != NULL && slot->n == line.n &&
+	    memcmp(slot->text, line.p, line.n) == 0)
+		return slot->rule;
+	size_t errors = m->match_errors;
+	long rule = match_start(m, line);
+	if (slot != NULL && m->match_errors == errors) {
+		/* a pattern that gave up at a limit is run (and counted) again
+		 */
+		slot->n = line.n;
+		slot->rule = rule;
+		memcpy(slot->text, line.p, line.n);
+	}
+	return rule;
 }
 
 /* Applies extract item X to EV: a builtin copies its fact, a regex sets

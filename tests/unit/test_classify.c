@@ -460,6 +460,38 @@ Test(classify, syntax_error_location_line_is_not_a_frame)
 	cr_expect_str_eq(got[1].exception, "SyntaxError");
 }
 
+/* Frames are classified from the innermost out, a window of the latest
+ * at a time: an application frame far from the innermost one, or the
+ * only one among many, is still the culprit. */
+Test(classify, culprit_is_found_however_deep_in_the_stack)
+{
+	char text[4096] = "Traceback (most recent call last):\n";
+	strcat(text, "  File \"/srv/app/main.py\", line 7, in main\n");
+	strcat(text, "  File \"/srv/app/jobs.py\", line 12, in run_job\n");
+	for (int i = 0; i < 20; i++) {
+		char frame[128];
+		snprintf(frame, sizeof frame,
+			 "  File \"/usr/lib/python3.12/asyncio/f%d.py\", "
+			 "line %d, in lib%d\n",
+			 i, i + 1, i);
+		strcat(text, frame);
+	}
+	strcat(text, "RuntimeError: deep\n");
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].culprit, "/srv/app/jobs.py:12 in run_job");
+	cr_expect_str_eq(got[0].coroutine, "run_job");
+	/* and an application frame among the innermost few */
+	char *end = strstr(text, "RuntimeError");
+	strcpy(end, "  File \"/srv/app/retry.py\", line 3, in again\n"
+		    "  File \"/usr/lib/python3.12/json/decoder.py\", line 9, "
+		    "in decode\n"
+		    "RuntimeError: deep\n");
+	n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].culprit, "/srv/app/retry.py:3 in again");
+}
+
 /* A group whose leaves fail inside the standard library, then a bare
  * _GatheringFuture (no coro=) and a callback, both failing in json. */
 Test(classify, leaves_futures_and_callbacks_are_named_after_the_culprit)

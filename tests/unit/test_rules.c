@@ -1427,6 +1427,11 @@ Test(rules, catastrophic_backtracking_is_a_quick_counted_non_match)
 		     rules_match_errors(m));
 	cr_assert(ms < 2000, "match took %.1f ms", ms);
 	cr_assert_eq(match(m, "aaa"), 0);
+	cr_assert_eq(match(m, line), -1, "the same line again");
+	cr_assert_eq(rules_match_errors(m), 2,
+		     "a line that gave up is run and counted again, not "
+		     "remembered: %zu",
+		     rules_match_errors(m));
 	matcher_free(m);
 	rules_free(r);
 }
@@ -1442,6 +1447,40 @@ Test(rules, lines_with_nul_bytes_and_invalid_utf8_match_as_bytes)
 	    index_of(r, "python.traceback"));
 	cr_assert_eq(rules_match_start(m, (struct th_span){NULL, 0}), -1);
 	cr_assert_eq(rules_match_errors(m), 0);
+	matcher_free(m);
+	rules_free(r);
+}
+
+/* Short lines' answers are remembered: a line seen again gets the same
+ * rule, whatever lines came between (some of them in the same memo
+ * slot). */
+Test(rules, a_line_seen_again_gets_the_same_rule)
+{
+	struct th_rules *r = load_defaults();
+	struct th_matcher *m = matcher_new(r);
+	static const char *const lines[] = {
+	    "Traceback (most recent call last):",
+	    "Task exception was never retrieved",
+	    "coroutine 'f' was never awaited",
+	    "ERROR: Traceback (most recent call last):",
+	    "Exception in callback f()",
+	    "no trigger here",
+	    "",
+	};
+	size_t n = sizeof lines / sizeof *lines;
+	long want[sizeof lines / sizeof *lines];
+	for (size_t i = 0; i < n; i++)
+		want[i] = match(m, lines[i]);
+	cr_assert_eq(want[0], index_of(r, "python.traceback"));
+	cr_assert_eq(want[5], -1);
+	char other[32];
+	for (size_t k = 0; k < 500; k++) { /* fill every slot, twice */
+		snprintf(other, sizeof other, "filler %zu", k);
+		cr_assert_eq(match(m, other), -1);
+		for (size_t i = 0; i < n; i++)
+			cr_assert_eq(match(m, lines[i]), want[i],
+				     "'%s' after %s", lines[i], other);
+	}
 	matcher_free(m);
 	rules_free(r);
 }
