@@ -23,6 +23,7 @@
  */
 #include "assemble.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -484,6 +485,29 @@ static void enter_blanks(struct source *s)
 	s->blanks = 1;
 }
 
+/* Whether exception line T names the exception of a context line of EV
+ * ("future: <Future finished exception=ConnectionResetError('...')>"):
+ * the type's last dotted part, then "(". */
+static bool context_names_exception(const struct th_event *ev, struct th_span t)
+{
+	size_t n = 0;
+	while (n < t.n && t.p[n] != ':')
+		n++;
+	const char *dot = memrchr(t.p, '.', n);
+	size_t skip = dot != NULL ? (size_t)(dot - t.p) + 1 : 0;
+	char want[128];
+	int len = snprintf(want, sizeof want, "exception=%.*s(",
+			   (int)(n - skip), t.p + skip);
+	if (len <= 0 || (size_t)len >= sizeof want)
+		return false;
+	for (size_t i = 0; i < event_line_count(ev); i++) {
+		struct th_span line = event_line(ev, i);
+		if (memmem(line.p, line.n, want, (size_t)len) != NULL)
+			return true;
+	}
+	return false;
+}
+
 static bool step_message(struct th_assembler *a, struct source *s,
 			 const struct th_record *rec)
 {
@@ -509,6 +533,14 @@ static bool step_message(struct th_assembler *a, struct source *s,
 	}
 	if (s->body == TH_BODY_ASYNCIO && is_group_header(t)) {
 		s->state = GROUP;
+		s->continuation = 0;
+		return true;
+	}
+	/* An exception that was set, never raised, has no traceback: its
+	 * final line alone follows the context line that names it. */
+	if (s->body == TH_BODY_ASYNCIO && is_exception_line(t) &&
+	    context_names_exception(&s->ev, t) && match_start(a, t) < 0) {
+		s->state = TAIL;
 		s->continuation = 0;
 		return true;
 	}

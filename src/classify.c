@@ -631,6 +631,32 @@ static struct th_span last_name(struct th_span qualified)
 	return (struct th_span){qualified.p + skip, qualified.n - skip};
 }
 
+/* Whether final-line type T names TYPE: the same, or TYPE qualified by
+ * its module ("errors.UpstreamError" for a repr's "UpstreamError"). */
+static bool names_type(struct th_span t, struct th_span type)
+{
+	if (t.n < type.n || type.n == 0 ||
+	    memcmp(t.p + t.n - type.n, type.p, type.n) != 0)
+		return false;
+	return t.n == type.n || t.p[t.n - type.n - 1] == '.';
+}
+
+/* The message of an exception printed without a traceback: a future
+ * whose exception was set, never raised, is logged as its "future:" line
+ * and then only the final line ("ConnectionResetError: peer reset").
+ * That is the last line of EV naming TYPE; empty span when none does. */
+static struct th_span bare_final_message(const struct th_event *ev,
+					 struct th_span type)
+{
+	for (size_t i = event_line_count(ev); i-- > 0;) {
+		struct th_span line = event_line(ev, i);
+		struct th_span t = classify_exception_type(line);
+		if (t.p != NULL && names_type(t, type))
+			return classify_exception_message(line);
+	}
+	return (struct th_span){NULL, 0};
+}
+
 /* Fills EV's fields from FACTS, MESSAGE and the rule, then delivers it
  * unless an ignore rule drops it. */
 static void finish_one(struct th_classifier *c, struct th_event *ev,
@@ -647,7 +673,12 @@ static void finish_one(struct th_classifier *c, struct th_event *ev,
 		line = line * 10 + (uint64_t)(culprit->line.p[i] - '0');
 	event_set_culprit(ev, culprit->file, line, culprit->function);
 	rules_extract(c->matcher, ev, facts);
-	/* A rule's own `message` group wins; else the final line's. */
+	/* A rule's own `message` group wins; else the final line's (of the
+	 * traceback, or the bare one an exception without a traceback has:
+	 * README.md "The JSON report", `message`). */
+	if (!event_has(ev, TH_F_MESSAGE) && message.p == NULL &&
+	    culprit->file.p == NULL && event_has(ev, TH_F_EXCEPTION))
+		message = bare_final_message(ev, event_get(ev, TH_F_EXCEPTION));
 	if (!event_has(ev, TH_F_MESSAGE) && message.p != NULL)
 		event_set(ev, TH_F_MESSAGE, message);
 	struct th_span below = c->parsed.below_wrapper;

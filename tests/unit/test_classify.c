@@ -120,6 +120,31 @@ Test(classify, never_retrieved_without_traceback_takes_type_from_repr)
 	cr_expect_str_eq(got[0].message, "-", "no final line, no message");
 }
 
+Test(classify, exception_without_traceback_takes_its_final_line_message)
+{
+	const char text[] =
+	    "ERROR:asyncio:Future exception was never retrieved\n"
+	    "future: <Future finished exception=ConnectionResetError('peer "
+	    "10.0.0.7:5432 reset the connection')>\n"
+	    "ConnectionResetError: peer 10.0.0.7:5432 reset the connection\n"
+	    "Task exception was never retrieved\n"
+	    "future: <Task finished name='Task-3' coro=<sync() done, defined "
+	    "at x.py:3> exception=UpstreamError('HTTP 502')>\n"
+	    "errors.UpstreamError: HTTP 502\n"
+	    "Future exception was never retrieved\n"
+	    "future: <Future finished exception=KeyError()>\n"
+	    "KeyError\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 3);
+	cr_expect_str_eq(got[0].exception, "ConnectionResetError");
+	cr_expect_str_eq(got[0].message,
+			 "peer 10.0.0.7:5432 reset the connection");
+	cr_expect_str_eq(got[0].culprit, "-", "no traceback, no culprit");
+	cr_expect_str_eq(got[1].message, "HTTP 502",
+			 "the final line's type is qualified by its module");
+	cr_expect_str_eq(got[2].message, "-", "a bare type name");
+}
+
 static const char taskgroup_311[] =
     "  + Exception Group Traceback (most recent call last):\n"
     "  |   File \"/tmp/py/g.py\", line 9, in <module>\n"
