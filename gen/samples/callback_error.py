@@ -29,12 +29,13 @@ import json
 import logging
 import sys
 
-from samplekit import (IN_CALLBACK, NEVER_RETRIEVED, TRACEBACK, Expect,
+from samplekit import (IN_CALLBACK, NEVER_RETRIEVED, TRACEBACK, Expect, Tap,
                        culprit_of, defined_at, printed_type, run, settle)
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                     format="%(asctime)s [%(levelname)s] %(name)s - %(message)s")
 log = logging.getLogger("metrics")
+tap = Tap(timed=True).attach()
 expect = Expect()
 seen = []  # (culprit's function, printed type) for each reported exception
 
@@ -103,47 +104,66 @@ async def main():
     log.info("metrics collector started")
 
     loop.call_soon(on_tick, 0)
-    expect.add(IN_CALLBACK, "on_tick", printed_type(ZeroDivisionError))
     await asyncio.sleep(0)
+    expect.add(IN_CALLBACK, "on_tick", printed_type(ZeroDivisionError),
+               obs=tap.take("Exception in callback on_tick("),
+               culprit_fn="on_tick")
 
     loop.call_later(0.01, flush_metrics, {"requests": 10})
-    expect.add(IN_CALLBACK, "flush_metrics", printed_type(KeyError))
     await asyncio.sleep(0.05)
+    expect.add(IN_CALLBACK, "flush_metrics", printed_type(KeyError),
+               obs=tap.take("Exception in callback flush_metrics("),
+               culprit_fn="flush_metrics")
     log.info("metrics flush attempted")
 
     loop.call_soon(functools.partial(Cache().evict, "k1"))
-    expect.add(IN_CALLBACK, "evict", printed_type(KeyError))
     loop.call_soon(on_message, '{"event": "login", user: 7}')
-    expect.add(IN_CALLBACK, "on_message", printed_type(json.JSONDecodeError))
     await asyncio.sleep(0)
     await asyncio.sleep(0)
+    expect.add(IN_CALLBACK, "evict", printed_type(KeyError),
+               obs=tap.take("Exception in callback Cache.evict("),
+               culprit_fn="evict")
+    # the innermost frame is the stdlib's raw_decode; the culprit is ours
+    expect.add(IN_CALLBACK, "on_message", printed_type(json.JSONDecodeError),
+               obs=tap.take("Exception in callback on_message("),
+               culprit_fn="on_message")
 
     t = loop.create_task(compute_totals())
     t.add_done_callback(report_result)
-    expect.add(IN_CALLBACK, "report_result", printed_type(KeyError))
     await asyncio.sleep(0.01)
+    expect.add(IN_CALLBACK, "report_result", printed_type(KeyError),
+               obs=tap.take("Exception in callback report_result("),
+               culprit_fn="report_result")
     t = loop.create_task(compute_invoice(4711))
     t.add_done_callback(log_outcome)
-    expect.add(IN_CALLBACK, "compute_invoice", printed_type(ValueError))
     del t
     await settle()
+    # task.result() re-raises: the innermost application frame is the
+    # coroutine's
+    expect.add(IN_CALLBACK, "compute_invoice", printed_type(ValueError),
+               obs=tap.take("Exception in callback log_outcome("),
+               culprit_fn="compute_invoice")
     log.info("invoice pipeline idle")
 
     server = await asyncio.start_server(handle_client, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"HELO collector\n")
-    if "Unhandled exception in client_connected_cb" in inspect.getsource(asyncio.streams):
-        expect.add(TRACEBACK, "handle_client", printed_type(ValueError))
-    else:
-        expect.add(NEVER_RETRIEVED, "handle_client", printed_type(ValueError),
-                   defined_at=defined_at(handle_client))
     await asyncio.sleep(0.1)
     writer.close()
     await asyncio.sleep(0.05)
     server.close()
     await server.wait_closed()
     await settle()
+    if "Unhandled exception in client_connected_cb" in inspect.getsource(asyncio.streams):
+        expect.add(TRACEBACK, "handle_client", printed_type(ValueError),
+                   obs=tap.take("Unhandled exception in client_connected_cb"),
+                   culprit_fn="handle_client")
+    else:
+        expect.add(NEVER_RETRIEVED, "handle_client", printed_type(ValueError),
+                   defined_at=defined_at(handle_client),
+                   obs=tap.take("Task exception was never retrieved"),
+                   culprit_fn="handle_client")
     log.info("collector stopped")
 
 

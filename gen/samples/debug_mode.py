@@ -17,7 +17,10 @@ Provokes:
     coroutine origin: "Coroutine created at (most recent call last)" on
     3.7+);
 and a deliberately slow step, which debug mode reports as
-"Executing <Task ...> took N seconds" (a WARNING, not an event).
+"Executing <Task ...> took N seconds" (an asyncio.slow-callback event
+named after the task's coroutine, ``main``).
+The logging format shows the time of day without a date: no record has a
+time an event could carry (README.md, "Log shapes": asctime, ISO 8601).
 """
 import asyncio
 import logging
@@ -26,15 +29,16 @@ import time
 import warnings
 
 import errors
-from samplekit import (IN_CALLBACK, NEVER_AWAITED, NEVER_RETRIEVED, PY,
-                       Expect, defined_at, printed_type, run, settle,
-                       task_name)
+from samplekit import (IN_CALLBACK, NEVER_AWAITED, NEVER_RETRIEVED,
+                       SLOW_CALLBACK, Expect, Tap, defined_at, printed_type,
+                       run, settle, task_name)
 
 warnings.simplefilter("default")
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
                     format="%(asctime)s.%(msecs)03d %(levelname)s %(name)s %(message)s",
                     datefmt="%H:%M:%S")
 log = logging.getLogger("payments")
+tap = Tap(timed=False).attach()  # a time of day, no date
 expect = Expect()
 
 
@@ -63,41 +67,54 @@ def on_settlement(batch):
 
 
 def start_charges(loop):
+    """Two failing tasks; returns (name, created_at) of each."""
     t1 = loop.create_task(charge_card("4242", 1250))
-    expect.add(NEVER_RETRIEVED, "charge_card", printed_type(ValueError),
-               task=task_name(t1), defined_at=defined_at(charge_card),
-               created_at=created_at(t1))
     t2 = asyncio.ensure_future(charge_card("4000", 990))
-    expect.add(NEVER_RETRIEVED, "charge_card", printed_type(ValueError),
-               task=task_name(t2), defined_at=defined_at(charge_card),
-               created_at=created_at(t2))
+    return [(task_name(t), created_at(t)) for t in (t1, t2)]
 
 
 async def main():
     loop = asyncio.get_event_loop()
     log.info("payments worker up, debug=%s", loop.get_debug())
-    start_charges(loop)
+    charges = start_charges(loop)
     await settle()
+    for name, where in charges:
+        expect.add(NEVER_RETRIEVED, "charge_card", printed_type(ValueError),
+                   task=name, defined_at=defined_at(charge_card),
+                   created_at=where, obs=tap.take("coro=<charge_card()"),
+                   culprit_fn="charge_card")
 
     t = loop.create_task(Ledger().post("INV-2024-0042"))
-    expect.add(NEVER_RETRIEVED, "Ledger.post", printed_type(errors.UpstreamError),
-               task=task_name(t), defined_at=defined_at(Ledger.post),
-               created_at=created_at(t))
+    name, where = task_name(t), created_at(t)
     del t
     await settle()
+    expect.add(NEVER_RETRIEVED, "Ledger.post", printed_type(errors.UpstreamError),
+               task=name, defined_at=defined_at(Ledger.post),
+               created_at=where, obs=tap.take("coro=<Ledger.post()"),
+               culprit_fn="post")
 
     h = loop.call_soon(on_settlement, {"batch": 17})
-    expect.add(IN_CALLBACK, "on_settlement", printed_type(KeyError),
-               created_at=created_at(h))
+    where = created_at(h)
     del h
     await asyncio.sleep(0)
+    expect.add(IN_CALLBACK, "on_settlement", printed_type(KeyError),
+               created_at=where,
+               obs=tap.take("Exception in callback on_settlement("),
+               culprit_fn="on_settlement")
 
     log.debug("about to block the loop")
     time.sleep(0.15)  # "Executing <Task ...> took 0.15x seconds"
     await asyncio.sleep(0)
+    # the slow step is this task's (main's)
+    me = (asyncio.current_task() if hasattr(asyncio, "current_task")
+          else asyncio.Task.current_task())
+    expect.add(SLOW_CALLBACK, "main", task=task_name(me),
+               obs=tap.take("Executing <Task"), culprit_fn=None)
 
     send_receipt("INV-2024-0042")
-    expect.add(NEVER_AWAITED, "send_receipt")
+    # printed by the warnings module: no record, no time
+    expect.add(NEVER_AWAITED, "send_receipt", culprit_fn=None, message=None,
+               time=None)
     await settle()
     log.info("payments worker done")
 

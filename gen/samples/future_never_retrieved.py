@@ -21,11 +21,12 @@ import gc
 import logging
 import sys
 
-from samplekit import (NEVER_RETRIEVED, Expect, culprit_function,
-                       printed_type, run, settle)
+from samplekit import (NEVER_RETRIEVED, Expect, Tap, printed_type, run,
+                       settle)
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 log = logging.getLogger("gateway")
+tap = Tap(timed=False).attach()  # the default format has no time
 expect = Expect()
 
 
@@ -53,9 +54,11 @@ async def main():
     for peer in ("10.0.0.7:5432", "10.0.0.8:5432"):
         fut = loop.create_future()
         fut.set_exception(ConnectionResetError("peer %s reset the connection" % peer))
-        expect.add(NEVER_RETRIEVED, None, printed_type(ConnectionResetError))
         del fut
         gc.collect()
+        expect.add(NEVER_RETRIEVED, None, printed_type(ConnectionResetError),
+                   obs=tap.take("Future exception was never retrieved"),
+                   culprit_fn=None)
     log.info("replication peers dropped")
 
     # 2. an exception that was raised, then stored in a future
@@ -64,28 +67,34 @@ async def main():
         decode_frame(b"zz\r\npayload")
     except ValueError as exc:
         fut.set_exception(exc)
-        expect.add(NEVER_RETRIEVED, culprit_function(exc), printed_type(exc))
     del fut
     gc.collect()
     await settle()
+    expect.add(NEVER_RETRIEVED, decode_frame.__name__, printed_type(ValueError),
+               obs=tap.take("Future exception was never retrieved"),
+               culprit_fn="decode_frame")
 
     # 3. a thread-pool job that failed; its asyncio future is never awaited
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     fut = loop.run_in_executor(pool, read_block, "/nonexistent/spool/block-0007", 4096)
-    expect.add(NEVER_RETRIEVED, read_block.__name__,
-               printed_type(FileNotFoundError))
     del fut
     pool.shutdown(wait=True)
     await settle()
+    expect.add(NEVER_RETRIEVED, read_block.__name__,
+               printed_type(FileNotFoundError),
+               obs=tap.take("Future exception was never retrieved"),
+               culprit_fn="read_block")
     log.warning("spool reader job dispatched without waiting for it")
 
     # 4. gather() of failing tasks, result never retrieved
     # (tasks are created explicitly, in order: 3.6's gather() wraps bare
     # coroutines in set order, which would make the first failure random)
     batch = asyncio.gather(*[loop.create_task(parse_item(i)) for i in range(3)])
-    expect.add(NEVER_RETRIEVED, parse_item.__name__, printed_type(ValueError))
     del batch
     await settle()
+    expect.add(NEVER_RETRIEVED, parse_item.__name__, printed_type(ValueError),
+               obs=tap.take("_GatheringFuture exception was never retrieved"),
+               culprit_fn="parse_item")
     log.info("batch of 3 items submitted")
 
     # 5. nested gather: the outer _GatheringFuture carries the first failure
@@ -93,9 +102,11 @@ async def main():
                            loop.create_task(parse_item(11)))
     outer = asyncio.gather(inner, loop.create_task(parse_item(12)))
     del inner
-    expect.add(NEVER_RETRIEVED, parse_item.__name__, printed_type(ValueError))
     del outer
     await settle()
+    expect.add(NEVER_RETRIEVED, parse_item.__name__, printed_type(ValueError),
+               obs=tap.take("_GatheringFuture exception was never retrieved"),
+               culprit_fn="parse_item")
     log.info("gateway stopping")
 
 

@@ -19,13 +19,14 @@ import random
 import sys
 
 import errors
-from samplekit import (NEVER_RETRIEVED, Expect, defined_at, printed_type,
-                       run, settle, spawn)
+from samplekit import (NEVER_RETRIEVED, Expect, Tap, defined_at,
+                       printed_type, run, settle, spawn)
 
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
                     format="%(asctime)s %(levelname)-5s [%(name)s] %(message)s")
 access = logging.getLogger("aiohttp.access")
 app = logging.getLogger("shop")
+tap = Tap(timed=True).attach()
 expect = Expect(include_tasks=False)
 rng = random.Random(20240501)
 
@@ -79,22 +80,27 @@ async def main():
             uid = 1000 + n_user
             spawn(fetch_user(uid))
             exc = TimeoutError if uid % 3 == 0 else ConnectionError
-            expect.add(NEVER_RETRIEVED, "fetch_user", printed_type(exc),
-                       defined_at=defined_at(fetch_user))
+            declared = ("fetch_user", exc, fetch_user, "fetch_user")
         elif kind == "inventory":
             n_inv += 1
             spawn(sync_inventory("SKU-%05d" % (n_inv * 37)))
-            expect.add(NEVER_RETRIEVED, "sync_inventory", printed_type(asyncio.TimeoutError),
-                       defined_at=defined_at(sync_inventory))
+            # raised in asyncio.wait_for: the culprit is the caller
+            declared = ("sync_inventory", asyncio.TimeoutError,
+                        sync_inventory, "sync_inventory")
         else:
             n_client += 1
             spawn(client.fetch("/v2/charges/%d" % n_client))
-            expect.add(NEVER_RETRIEVED, "Client.fetch", printed_type(errors.UpstreamError),
-                       defined_at=defined_at(Client.fetch))
+            declared = ("Client.fetch", errors.UpstreamError, Client.fetch,
+                        "fetch")
         await settle(2)
         if kind == "inventory":
             await asyncio.sleep(0.005)
             await settle(2)
+        coroutine, exc, func, culprit = declared
+        expect.add(NEVER_RETRIEVED, coroutine, printed_type(exc),
+                   defined_at=defined_at(func),
+                   obs=tap.take("coro=<%s()" % coroutine),
+                   culprit_fn=culprit)
     access_lines(20)
     await asyncio.sleep(0.05)
     await settle()

@@ -16,6 +16,9 @@ filter; the program then changes them itself, section by section:
      finalized at interpreter shutdown -> "sys:1: RuntimeWarning: ..."
      (3.13 prints "<sys>:0: ...").
 Python 3.6 prints no "Enable tracemalloc ..." hint line.
+A warning has no exception, hence no message and no culprit (the
+"Object allocated at" frames of C are not a traceback); only D's, a
+logging record, has a time.
 """
 import asyncio
 import logging
@@ -23,13 +26,20 @@ import sys
 import tracemalloc
 import warnings
 
-from samplekit import NEVER_AWAITED, Expect, run
+from samplekit import NEVER_AWAITED, Expect, Tap, run
 
 warnings.simplefilter("default")
 logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                     format="%(asctime)s %(levelname)-8s %(name)s: %(message)s")
 log = logging.getLogger("notifier")
+tap = Tap(timed=True).attach()
 expect = Expect()
+
+
+def warned(coroutine):
+    """A warning printed by the warnings module: no record, no time."""
+    expect.add(NEVER_AWAITED, coroutine, culprit_fn=None, message=None,
+               time=None)
 
 
 async def send_email(to, subject):
@@ -63,13 +73,13 @@ class Worker:
 async def section_a():
     log.info("section A: default warnings filter, tracemalloc off")
     send_email("ops@example.test", "nightly report")
-    expect.add(NEVER_AWAITED, "send_email")
+    warned("send_email")
     Worker().run()
-    expect.add(NEVER_AWAITED, "Worker.run")
+    warned("Worker.run")
     for key in ("users", "orders", "prices"):
         refresh_cache(key)
     # same location three times: the "default" action reports it once
-    expect.add(NEVER_AWAITED, "refresh_cache")
+    warned("refresh_cache")
     await asyncio.sleep(0)
 
 
@@ -78,7 +88,7 @@ async def section_b():
     warnings.simplefilter("always", RuntimeWarning)
     for key in ("users", "orders", "prices"):
         refresh_cache(key)
-        expect.add(NEVER_AWAITED, "refresh_cache")
+        warned("refresh_cache")
     await asyncio.sleep(0)
 
 
@@ -86,10 +96,10 @@ async def section_c():
     tracemalloc.start(10)
     log.info("section C: tracemalloc started")
     publish_event("orders.created", {"id": 17})
-    expect.add(NEVER_AWAITED, "publish_event")
+    warned("publish_event")
     w = Worker()
     w.stop()
-    expect.add(NEVER_AWAITED, "Worker.stop")
+    warned("Worker.stop")
     await asyncio.sleep(0)
 
 
@@ -97,7 +107,9 @@ async def section_d():
     logging.captureWarnings(True)
     log.info("section D: warnings captured by logging")
     audit_log("login")
-    expect.add(NEVER_AWAITED, "audit_log")
+    # a py.warnings record: its time is the record's
+    expect.add(NEVER_AWAITED, "audit_log", culprit_fn=None,
+               obs=tap.take("coroutine 'audit_log' was never awaited"))
     await asyncio.sleep(0)
     logging.captureWarnings(False)
     tracemalloc.stop()
@@ -115,6 +127,6 @@ run(main())
 
 # E. finalized only at interpreter shutdown
 _pending_shutdown = close_connections()
-expect.add(NEVER_AWAITED, "close_connections")
+warned("close_connections")
 log.info("exiting with a coroutine object left in a global")
 expect.write()

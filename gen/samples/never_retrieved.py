@@ -18,8 +18,8 @@ import logging
 import sys
 
 import errors
-from samplekit import (NEVER_RETRIEVED, PY, Expect, defined_at, printed_type,
-                       run, settle, spawn, task_name)
+from samplekit import (NEVER_RETRIEVED, PY, Expect, Tap, defined_at,
+                       printed_type, run, settle, spawn, task_name)
 
 logging.basicConfig(
     level=logging.DEBUG,
@@ -27,7 +27,16 @@ logging.basicConfig(
     stream=sys.stderr,
 )
 log = logging.getLogger("orders")
+tap = Tap(timed=True).attach()
 expect = Expect()
+
+
+def reported(coroutine, exc, name, func, culprit_fn):
+    """Declare the never-retrieved report of a task of FUNC (named NAME),
+    with the exception and the culprit the program raised."""
+    expect.add(NEVER_RETRIEVED, coroutine, printed_type(exc), task=name,
+               defined_at=defined_at(func),
+               obs=tap.take("coro=<%s()" % coroutine), culprit_fn=culprit_fn)
 
 
 async def flaky(attempt):
@@ -87,63 +96,73 @@ async def store_result(raw):
 async def main():
     log.info("order pipeline starting (python %d.%d)", *PY)
 
+    names = []
     for attempt in range(1, 5):
         t = spawn(flaky(attempt))
-        exc = TimeoutError if attempt == 4 else ValueError
-        expect.add(NEVER_RETRIEVED, "flaky", printed_type(exc),
-                   task=task_name(t), defined_at=defined_at(flaky))
+        names.append(task_name(t))
         log.debug("scheduled flaky attempt %d", attempt)
         del t
     await settle()
+    # reported in the order they failed: the order they were started
+    for attempt, name in enumerate(names, 1):
+        exc = TimeoutError if attempt == 4 else ValueError
+        reported("flaky", exc, name, flaky, "flaky")
     log.warning("4 flaky attempts scheduled without awaiting them")
 
     client = Client("https://api.example.test")
+    names = []
     for path in ("/orders/17", "/customers/3"):
         t = spawn(client.fetch(path), name="fetch:" + path)
-        expect.add(NEVER_RETRIEVED, "Client.fetch", printed_type(errors.UpstreamError),
-                   task=task_name(t), defined_at=defined_at(Client.fetch))
+        names.append(task_name(t))
         del t
     log.info("fetch requests dispatched")
     await settle()
+    for name in names:
+        reported("Client.fetch", errors.UpstreamError, name, Client.fetch,
+                 "fetch")
 
     async def inner():
         await asyncio.sleep(0)
         raise RuntimeError("inner helper failed")
 
     t = spawn(inner())
-    expect.add(NEVER_RETRIEVED, "main.<locals>.inner", printed_type(RuntimeError),
-               task=task_name(t), defined_at=defined_at(inner))
+    name = task_name(t)
     del t
     await settle()
+    reported("main.<locals>.inner", RuntimeError, name, inner, "inner")
 
     t = spawn(parse_config("retries = five"))
-    expect.add(NEVER_RETRIEVED, "parse_config", printed_type(ValueError),
-               task=task_name(t), defined_at=defined_at(parse_config))
+    name = task_name(t)
     del t
     log.info("config reload requested")
     await settle()
+    reported("parse_config", ValueError, name, parse_config, "parse_config")
 
     t = spawn(evict_session("s-42"))
-    expect.add(NEVER_RETRIEVED, "evict_session", printed_type(KeyError),
-               task=task_name(t), defined_at=defined_at(evict_session))
+    evict_name = task_name(t)
     del t
     t = spawn(check_quota("acme"))
-    expect.add(NEVER_RETRIEVED, "check_quota", printed_type(errors.QuotaExceeded),
-               task=task_name(t), defined_at=defined_at(check_quota))
+    quota_name = task_name(t)
     del t
     await settle()
+    reported("evict_session", KeyError, evict_name, evict_session,
+             "evict_session")
+    reported("check_quota", errors.QuotaExceeded, quota_name, check_quota,
+             "check_quota")
     log.debug("housekeeping done")
 
     # chained: the final line of the printed chain is the outer exception
     t = spawn(refresh_token("auth.example.test"))
-    expect.add(NEVER_RETRIEVED, "refresh_token", printed_type(errors.AuthError),
-               task=task_name(t), defined_at=defined_at(refresh_token))
+    token_name = task_name(t)
     del t
     t = spawn(store_result("{not json"))
-    expect.add(NEVER_RETRIEVED, "store_result", printed_type(KeyError),
-               task=task_name(t), defined_at=defined_at(store_result))
+    store_name = task_name(t)
     del t
     await settle()
+    reported("refresh_token", errors.AuthError, token_name, refresh_token,
+             "refresh_token")
+    reported("store_result", KeyError, store_name, store_result,
+             "store_result")
     log.info("order pipeline finished")
 
 

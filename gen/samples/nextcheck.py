@@ -1,16 +1,19 @@
-"""Run tracehound on the sample logs of tests/e2e/expected-next/ and say
+"""Run tracehound on the sample logs whose expected files carry per-event
+facts (tests/e2e/expected-next/ and tests/e2e/expected/py3.X/) and say
 what it gets wrong: the checks of tests/e2e/test_samples.c (events, groups
 by coroutine: count, rules, exceptions, tasks, defined_at), plus every
-event of "facts" (rule, coroutine, exception, message, culprit, time),
-matched as a multiset against the ndjson events.  A fact key the report
-does not carry at all yet (culprit, message) is listed once per file as
-"not reported", not as a mismatch per event.
+event of "facts" (rule, coroutine, exception, message, culprit, time,
+source), matched as a multiset against the ndjson events.  A fact key the
+report does not carry at all is listed once per file as "not reported",
+not as a mismatch per event.
 
     python3 gen/samples/nextcheck.py BIN [EXPECTED.json ...]
 
-Exit status 1 when anything differs.  The end-to-end test `facts`
-(tests/e2e/meson.build) runs it on the built binary; test_samples.c
-checks tests/e2e/expected/.
+Without EXPECTED files it checks every expected file that has facts, and
+fails when one of tests/e2e/expected/py3.X/ has none (its program must
+declare them: gen/samples/README.md).  Exit status 1 when anything
+differs.  The end-to-end test `facts` (tests/e2e/meson.build) runs it on
+the built binary; test_samples.c checks the groups of tests/e2e/expected/.
 """
 import glob
 import json
@@ -20,7 +23,24 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GROUP_FIELDS = ("count", "rules", "exceptions", "tasks", "defined_at")
-FACT_KEYS = ("rule", "coroutine", "exception", "message", "culprit", "time")
+FACT_KEYS = ("rule", "coroutine", "exception", "message", "culprit", "time",
+             "source")
+# Facts a log cannot tell tracehound, each with its reason: KEY of the
+# events named COROUTINE in that expected file is not compared (the other
+# keys are).  Keep this list short and every entry explained.
+NOT_COMPARED = {
+    ("tests/e2e/expected/py3.6/uncaught.json", "lookup", "time"):
+        # 3.6 has no asyncio.run(): nothing is logged at shutdown, so the
+        # interpreter's crash output directly follows the program's
+        # WARNING record "falling back to cached rates", exactly as
+        # logger.warning(..., exc_info=True) would print it; README.md
+        # ("Where an event starts and ends") gives such a traceback the
+        # record's time.
+        "the crash output directly follows a WARNING record",
+}
+# every expected file of these must carry facts
+FACTS_REQUIRED = ("tests/e2e/expected-next/py*/*.json",
+                  "tests/e2e/expected/py*/*.json")
 
 
 def report(binary, log, fmt):
@@ -43,7 +63,7 @@ def same(want, got):
     return want == got
 
 
-def check(binary, path):
+def check(binary, path, required):
     want = json.load(open(path))
     problems = []
     rep = report(binary, want["log"], "json")
@@ -69,34 +89,54 @@ def check(binary, path):
             problems.append("not reported at all: %s" % ", ".join(absent))
         keys = [k for k in FACT_KEYS if k not in absent]
         pool = [{k: e.get(k) for k in keys} for e in events]
+        name = os.path.relpath(path, ROOT)
         for fact in want["facts"]:
-            f = {k: fact[k] for k in keys}
-            if f in pool:
-                pool.remove(f)
+            missing = [k for k in keys if k not in fact]
+            if missing:
+                problems.append("fact without %s: %s" % (
+                    ", ".join(missing), json.dumps(fact, sort_keys=True)))
+                continue
+            f = {k: fact[k] for k in keys
+                 if (name, fact["coroutine"], k) not in NOT_COMPARED}
+            hit = next((e for e in pool
+                        if all(e[k] == v for k, v in f.items())), None)
+            if hit is not None:
+                pool.remove(hit)
             else:
                 problems.append("no event %s" % json.dumps(f, sort_keys=True))
         for e in pool:
             problems.append("unexpected event %s" % json.dumps(e, sort_keys=True))
+    elif required:
+        problems.append("no facts: its program declares none")
     return problems
 
 
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    paths = sys.argv[2:] or sorted(glob.glob(os.path.join(
-        ROOT, "tests/e2e/expected-next/py*/*.json")))
+    required = not sys.argv[2:]
+    paths = sys.argv[2:] or sorted(
+        p for pattern in FACTS_REQUIRED
+        for p in glob.glob(os.path.join(ROOT, pattern)))
     bad = 0
+    facts = 0
     for p in paths:
+        with open(p) as f:
+            facts += len(json.load(f).get("facts", []))
         try:
-            problems = check(sys.argv[1], p)
+            problems = check(sys.argv[1], p, required)
         except (RuntimeError, ValueError) as e:  # no report, or not JSON
             problems = ["tracehound failed: %s" % e]
         name = os.path.relpath(p, ROOT)
         print("%s: %s" % (name, "ok" if not problems else "%d problem(s)" % len(problems)))
+        for (path, coroutine, key), why in sorted(NOT_COMPARED.items()):
+            if path == name:
+                print("    %s of %s not compared: %s" % (key, coroutine, why))
         for pr in problems:
             print("    " + pr)
         bad += bool(problems)
-    print("%d of %d files differ" % (bad, len(paths)))
+    print("%d of %d files differ (%d events with facts)"
+          % (bad, len(paths), facts))
     sys.exit(1 if bad else 0)
 
 

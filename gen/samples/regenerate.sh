@@ -8,7 +8,8 @@
 #          tests/e2e/expected/py3.X/<scenario>.json
 # (sample-logs/next/py3.X/<scenario>.log and
 # tests/e2e/expected-next/py3.X/<scenario>.json for the scenarios whose
-# program says "# expected: next": facts tracehound does not report yet)
+# program says "# expected: next": kept out of the sample-logs/py3.X
+# directories whose whole report tests assert; gen/samples/README.md)
 # for every installed version in $VERSIONS (default: 3.6 .. 3.13 under
 # $PYENV_ROOT/versions); a version that is not installed is skipped with a
 # message.  Idempotent: old outputs of a (scenario, version) are replaced.

@@ -110,7 +110,7 @@ class Expect:
             defined_at=None, created_at=None, n=1, obs=None,
             culprit_fn=NOT_GIVEN, message=NOT_GIVEN, time=NOT_GIVEN):
         """Declare N events.  The keyword arguments after ``n`` are the
-        per-event facts of the expected-next files (``facts``): ``obs`` is
+        per-event facts of the expected files (``facts``): ``obs`` is
         an ``Observation`` of the reported exception (culprit, message and
         record time are taken from it; its type must be ``exception``),
         ``culprit_fn`` the function the program knows the culprit to be
@@ -219,8 +219,8 @@ def self_check(declared, observed, what):
 
 
 # --------------------------------------------------------------------------
-# Per-event facts for the expected-next files: the culprit, the message and
-# the record's time (see README.md, "Expected-next").  Everything below is
+# Per-event facts of the expected files: the culprit, the message and the
+# record's time (see README.md, "Per-event facts").  Everything below is
 # derived from the live exception objects the program raised, never from
 # the log.
 
@@ -398,6 +398,23 @@ class Tap(logging.Handler):
         threading.excepthook = hook
         return self
 
+    def dump(self, path):
+        """Write what was seen (not yet taken) to PATH as JSON: for a child
+        process whose reports the parent declares (``load``)."""
+        with open(path, "w") as f:
+            json.dump([{"text": o.text, "time": o.time,
+                        "exception": o.exception, "message": o.message,
+                        "culprit": o.culprit} for o in self.seen], f)
+
+    def load(self, path):
+        """Add the observations a child process dumped to PATH."""
+        with open(path) as f:
+            for d in json.load(f):
+                o = Observation(text=d["text"], time=d["time"])
+                o.exception, o.message = d["exception"], d["message"]
+                o.culprit = d["culprit"]
+                self.seen.append(o)
+
     def remember(self, exc, text):
         """Note a handled exception the program itself prints (its
         traceback as format_exc() shows it at this point)."""
@@ -456,8 +473,10 @@ def event_facts(rule, coroutine, exception, obs, culprit_fn, message, time):
         msg = message
     if time is not NOT_GIVEN:
         t = time
+    # source: the writer a framing names (README.md, "Log shapes"); these
+    # programs write plain logs, which no framing wraps
     return {"rule": rule, "coroutine": coroutine, "exception": exception,
-            "message": msg, "culprit": culprit, "time": t}
+            "message": msg, "culprit": culprit, "time": t, "source": None}
 
 
 def bare_stderr_logging():

@@ -18,13 +18,15 @@ import sys
 
 import errors
 import sentry_stub
-from samplekit import (NEVER_RETRIEVED, Expect, defined_at, printed_type,
-                       run, settle, spawn, task_name)
+from samplekit import (NEVER_RETRIEVED, Expect, Tap, defined_at,
+                       printed_type, run, settle, spawn, task_name)
 
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
                     format="[%(asctime)s] %(levelname)s in %(name)s: %(message)s")
 log = logging.getLogger("orders.api")
+tap = Tap(timed=True).attach()
 expect = Expect()
+NEVER = "Task exception was never retrieved"
 
 
 async def warm_cache(region):
@@ -52,10 +54,12 @@ async def refresh_prices(feed):
 
 async def main():
     t = spawn(warm_cache("eu-west-1"))
-    expect.add(NEVER_RETRIEVED, "warm_cache", printed_type(RuntimeError),
-               task=task_name(t), defined_at=defined_at(warm_cache))
+    name = task_name(t)
     del t
     await settle()
+    expect.add(NEVER_RETRIEVED, "warm_cache", printed_type(RuntimeError),
+               task=name, defined_at=defined_at(warm_cache),
+               obs=tap.take(NEVER), culprit_fn="warm_cache")
 
     sentry_stub.init("https://public@sentry.example.test/42")
     orders = [
@@ -68,23 +72,27 @@ async def main():
     for order in orders:
         log.info("received order %s", order["id"])
         t = spawn(handle_order(order))
+        name = task_name(t)
         if not order["items"]:
-            exc = ValueError
+            exc, culprit = ValueError, "validate_order"
         elif order["total"] > 10000:
-            exc = errors.UpstreamError
+            exc, culprit = errors.UpstreamError, "handle_order"
         else:
             exc = None
-        if exc is not None:
-            expect.add(NEVER_RETRIEVED, "handle_order", printed_type(exc),
-                       task=task_name(t))
         del t
         await settle()
+        if exc is not None:
+            # the event is named after the wrapped coroutine, its culprit
+            # is the innermost application frame
+            expect.add(NEVER_RETRIEVED, "handle_order", printed_type(exc),
+                       task=name, obs=tap.take(NEVER), culprit_fn=culprit)
 
     t = spawn(refresh_prices("prices-eu"))
-    expect.add(NEVER_RETRIEVED, "refresh_prices", printed_type(ConnectionError),
-               task=task_name(t))
+    name = task_name(t)
     del t
     await settle()
+    expect.add(NEVER_RETRIEVED, "refresh_prices", printed_type(ConnectionError),
+               task=name, obs=tap.take(NEVER), culprit_fn="refresh_prices")
     log.info("api shutting down")
 
 

@@ -23,9 +23,8 @@ import sys
 import traceback
 
 import errors
-from samplekit import (EXC_GROUP, NEVER_RETRIEVED, Expect, defined_at,
-                       group_leaves, printed_type, self_check, settle, spawn,
-                       task_name)
+from samplekit import (EXC_GROUP, NEVER_RETRIEVED, Expect, Tap, defined_at,
+                       fail, printed_type, settle, spawn, task_name)
 
 if sys.version_info < (3, 11):
     sys.exit("taskgroup.py needs Python 3.11+ (asyncio.TaskGroup)")
@@ -33,6 +32,7 @@ if sys.version_info < (3, 11):
 logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                     format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("ingest")
+tap = Tap(timed=True).attach()
 expect = Expect()
 # All leaves of one group wait on the same gate and fail in the same event
 # loop iteration, so no sibling is cancelled before it raises (a TaskGroup
@@ -105,6 +105,21 @@ async def push_logs(endpoint):
     raise ConnectionRefusedError(111, "Connection refused")
 
 
+def declare_leaves(group_obs, declared):
+    """One python.exception-group event per leaf of the group observed in
+    GROUP_OBS; DECLARED lists (coroutine, exception type, culprit
+    function) as the program raised them, and must name every leaf."""
+    leaves = {}
+    for leaf in group_obs.leaves():
+        leaves[leaf.culprit["function"]] = leaf
+    if sorted(leaves) != sorted(fn for _, _, fn in declared):
+        fail("group leaves: declared %r, observed %r"
+             % (declared, sorted(leaves)))
+    for coroutine, exc, fn in declared:
+        expect.add(EXC_GROUP, coroutine, printed_type(exc), obs=leaves[fn],
+                   culprit_fn=fn)
+
+
 async def main():
     log.info("ingest round 1")
     open_gate_soon()
@@ -112,11 +127,12 @@ async def main():
         async with asyncio.TaskGroup() as tg:
             tg.create_task(fetch_feed("https://feeds.example.test/a.xml"))
             tg.create_task(parse_feed("b"))
-    except ExceptionGroup as eg:
+    except ExceptionGroup:
         log.exception("ingest round 1 failed")
-        observed.extend(group_leaves(eg))
-    expect.add(EXC_GROUP, "fetch_feed", printed_type(errors.UpstreamError))
-    expect.add(EXC_GROUP, "parse_feed", printed_type(ValueError))
+    # logged: the leaves take the record's time
+    declare_leaves(tap.take("ingest round 1 failed"),
+                   [("fetch_feed", errors.UpstreamError, "fetch_feed"),
+                    ("parse_feed", ValueError, "parse_feed")])
 
     log.info("ingest round 2 (crawl)")
     open_gate_soon()
@@ -126,36 +142,38 @@ async def main():
             tg.create_task(store_blob("crawl/intranet.tar"))
     except ExceptionGroup as eg:
         traceback.print_exc()
-        observed.extend(group_leaves(eg))
-    expect.add(EXC_GROUP, "resolve_host", printed_type(socket.gaierror))
-    expect.add(EXC_GROUP, "index_doc", printed_type(KeyError))
-    expect.add(EXC_GROUP, "store_blob", printed_type(errors.UpstreamError))
+        tap.remember(eg, "#print_exc round 2")  # printed bare: no time
+    declare_leaves(tap.take("#print_exc round 2"),
+                   [("resolve_host", socket.gaierror, "resolve_host"),
+                    ("index_doc", KeyError, "index_doc"),
+                    ("store_blob", errors.UpstreamError, "store_blob")])
     log.info("crawl round finished with errors")
 
     open_gate_soon()
     t = spawn(batch_job(7))
-    expect.add(NEVER_RETRIEVED, "batch_job", printed_type(ExceptionGroup),
-               task=task_name(t), defined_at=defined_at(batch_job))
+    name = task_name(t)
     del t
     await asyncio.sleep(0.05)
     await settle()
+    expect.add(NEVER_RETRIEVED, "batch_job", printed_type(ExceptionGroup),
+               task=name, defined_at=defined_at(batch_job),
+               obs=tap.take("coro=<batch_job()"), culprit_fn="batch_job")
     log.info("billing batch 7 dispatched")
 
     log.info("shipping telemetry")
     open_gate_soon()
-    expect.add(EXC_GROUP, "push_metrics", printed_type(TimeoutError))
-    expect.add(EXC_GROUP, "push_logs", printed_type(ConnectionRefusedError))
     async with asyncio.TaskGroup() as tg:
         tg.create_task(push_metrics("metrics.example.test:4317"))
         tg.create_task(push_logs("logs.example.test:4317"))
 
 
-observed = []  # leaves seen on the live exception groups
 try:
     asyncio.run(main())
 except ExceptionGroup as eg:
-    observed.extend(group_leaves(eg))
-    self_check([(e["coroutine"], e["exception"]) for e in expect.events
-                if e["rule"] == EXC_GROUP], observed, "group leaves")
+    # printed by the interpreter once re-raised: no time
+    tap.remember(eg, "#uncaught")
+    declare_leaves(tap.take("#uncaught"),
+                   [("push_metrics", TimeoutError, "push_metrics"),
+                    ("push_logs", ConnectionRefusedError, "push_logs")])
     expect.write()
     raise

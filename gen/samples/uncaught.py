@@ -12,16 +12,21 @@ On 3.7+ asyncio.run() also cancels a leftover task whose cancellation
 handler fails, which logs "unhandled exception during asyncio.run()
 shutdown" with a traceback (a python.traceback event, README).
 Each chain is ONE python.traceback event (README: the culprit of the LAST
-traceback of the chain).  Run with PYTHON_COLORS=1 on 3.13 for the colored
+traceback of the chain).  The excepthook's reports have no time; the
+child's report is observed by the child's own Tap, which hands it to the
+parent in a file.  Run with PYTHON_COLORS=1 on 3.13 for the colored
 variant (uncaught_color.log).
 """
 import asyncio
+import atexit
 import logging
+import os
 import subprocess
 import sys
+import tempfile
 
 import errors
-from samplekit import PY, TRACEBACK, Expect, printed_type
+from samplekit import TRACEBACK, Expect, Tap, printed_type
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                     format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -38,7 +43,9 @@ def load_settings(path):
         raise errors.ConfigError("cannot load settings from %s" % path) from exc
 
 
-if sys.argv[1:] == ["--module-level"]:
+if sys.argv[1:2] == ["--module-level"]:
+    child_tap = Tap(timed=False).hook_excepthook()
+    atexit.register(child_tap.dump, sys.argv[2])
     log.info("worker booting")
     try:
         settings = load_settings("/etc/rates/settings.toml")
@@ -86,17 +93,32 @@ async def main():
         return cache.lookup("EUR")
 
 
-expect = Expect()
-log.info("supervisor: starting worker")
-rc = subprocess.call([sys.executable, sys.argv[0], "--module-level"])
-expect.add(TRACEBACK, "<module>", printed_type(KeyError))
-log.info("supervisor: worker exited with status %d", rc)
+def finish():
+    """After the excepthook has printed this process's crash."""
+    if hasattr(asyncio, "run"):
+        # asyncio.run() cancels flush_buffers at shutdown; its handler
+        # fails; a logging record with a time
+        expect.add(TRACEBACK, "flush_buffers", printed_type(OSError),
+                   obs=tap.take("unhandled exception during asyncio.run() shutdown"),
+                   culprit_fn="flush_buffers")
+    expect.add(TRACEBACK, "lookup", printed_type(KeyError),
+               obs=tap.take("excepthook"), culprit_fn="lookup")
+    expect.write()
 
-expect.add(TRACEBACK, "lookup", printed_type(KeyError))
-if hasattr(asyncio, "run"):
-    # asyncio.run() cancels flush_buffers at shutdown; its handler fails
-    expect.add(TRACEBACK, "flush_buffers", printed_type(OSError))
-expect.write()
+
+expect = Expect()
+tap = Tap(timed=True).attach().hook_excepthook()
+log.info("supervisor: starting worker")
+fd, child_seen = tempfile.mkstemp(prefix="th-uncaught-", suffix=".json")
+os.close(fd)
+rc = subprocess.call([sys.executable, sys.argv[0], "--module-level",
+                      child_seen])
+tap.load(child_seen)
+os.unlink(child_seen)
+expect.add(TRACEBACK, "<module>", printed_type(KeyError),
+           obs=tap.take("excepthook"), culprit_fn="<module>")
+log.info("supervisor: worker exited with status %d", rc)
+atexit.register(finish)
 
 if hasattr(asyncio, "run"):
     asyncio.run(main())

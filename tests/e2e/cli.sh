@@ -122,7 +122,10 @@ COLUMNS=100000 "$bin" "$samples" >"$tmp/wide.txt"
 cmp -s "$tmp/piped.txt" "$tmp/wide.txt" && ok "a pipe without COLUMNS gets the whole table" || not_ok "a pipe without COLUMNS gets the whole table" "$(diff "$tmp/piped.txt" "$tmp/wide.txt" | head -5)"
 [ "$(sed -n 3p "$tmp/piped.txt")" = "COUNT  SEVERITY  COROUTINE            EXCEPTIONS                            RULES                              FIRST                                       LAST                                        TIMELINE" ] &&
 	ok "the whole table has every column" || not_ok "the whole table has every column" "$(sed -n 3p "$tmp/piped.txt")"
-contains "the whole table keeps the times of first and last" "$(cat "$tmp/piped.txt")" "many_tasks.log:76 2026-11-26 11:05:15"
+# the time of the largest group's first event, as its log line has it
+# (regenerated sample logs have new times)
+first76=$(sed -n '76s/^\(.\{19\}\).*/\1/p' "$samples/many_tasks.log")
+contains "the whole table keeps the times of first and last" "$(cat "$tmp/piped.txt")" "many_tasks.log:76 $first76"
 for bad in 0 abc ""; do
 	COLUMNS=$bad "$bin" "$samples" >"$tmp/bad.txt"
 	cmp -s "$tmp/piped.txt" "$tmp/bad.txt" && ok "COLUMNS='$bad' is ignored" || not_ok "COLUMNS='$bad' is ignored"
