@@ -68,7 +68,8 @@ bool frame_cri(struct th_span line, struct th_frame *out)
 				 .time = sub(line, 0, t),
 				 .time_kind = TH_TIME_ISO,
 				 .message = rest(line, at + 2),
-				 .partial = line.p[at] == 'P'};
+				 .partial = line.p[at] == 'P',
+				 .runtime = true};
 	return true;
 }
 
@@ -204,6 +205,113 @@ bool frame_any(struct th_span line, struct th_frame *out)
 	if (c >= 'A' && c <= 'Z' && frame_syslog(line, out))
 		return true;
 	return name_char(c) && frame_compose(line, out);
+}
+
+/* ---- writers named by a log file's path ------------------------------ */
+
+/* Whether the N bytes at P are all lowercase hex digits. */
+static bool all_hex(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!th_is_digit(p[i]) && !(p[i] >= 'a' && p[i] <= 'f'))
+			return false;
+	return true;
+}
+
+/* A Kubernetes uid: 8-4-4-4-12 hex digits. */
+static bool is_uid(struct th_span s)
+{
+	static const size_t dash[] = {8, 13, 18, 23};
+	if (s.n != 36)
+		return false;
+	for (size_t i = 0; i < 4; i++)
+		if (s.p[dash[i]] != '-')
+			return false;
+	return all_hex(s.p, 8) && all_hex(s.p + 9, 4) && all_hex(s.p + 14, 4) &&
+	       all_hex(s.p + 19, 4) && all_hex(s.p + 24, 12);
+}
+
+/* The path components of PATH, last first: *N of them, at most MAX. */
+static size_t path_parts(const char *path, struct th_span *parts, size_t max)
+{
+	size_t n = 0, end = strlen(path);
+	while (n < max && end > 0) {
+		size_t start = end;
+		while (start > 0 && path[start - 1] != '/')
+			start--;
+		if (end > start)
+			parts[n++] =
+			    (struct th_span){path + start, end - start};
+		end = start > 0 ? start - 1 : 0;
+	}
+	return n;
+}
+
+/* NAME without a rotation suffix after its ".log" ("0.log.1",
+ * "0.log.20240501-101010.gz"): the part up to and including ".log", or
+ * an empty span when there is none. */
+static struct th_span log_name(struct th_span name)
+{
+	for (size_t i = 0; i + 4 <= name.n; i++)
+		if (memcmp(name.p + i, ".log", 4) == 0 &&
+		    (i + 4 == name.n || name.p[i + 4] == '.'))
+			return sub(name, 0, i + 4);
+	return sub(name, 0, 0);
+}
+
+/* Splits S at its '_' into exactly three non-empty parts. */
+static bool three_parts(struct th_span s, struct th_span part[3])
+{
+	const char *a = memchr(s.p, '_', s.n);
+	if (a == NULL)
+		return false;
+	const char *b = memchr(a + 1, '_', (size_t)(s.p + s.n - a - 1));
+	if (b == NULL || memchr(b + 1, '_', (size_t)(s.p + s.n - b - 1)))
+		return false;
+	part[0] = (struct th_span){s.p, (size_t)(a - s.p)};
+	part[1] = (struct th_span){a + 1, (size_t)(b - a - 1)};
+	part[2] = (struct th_span){b + 1, (size_t)(s.p + s.n - b - 1)};
+	return part[0].n > 0 && part[1].n > 0 && part[2].n > 0;
+}
+
+static size_t put_writer(char *out, size_t cap, struct th_span ns,
+			 struct th_span pod, struct th_span container)
+{
+	int n = snprintf(out, cap, "%.*s/%.*s/%.*s", (int)ns.n, ns.p,
+			 (int)pod.n, pod.p, (int)container.n, container.p);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+size_t frame_file_writer(const char *path, char *out, size_t cap)
+{
+	struct th_span part[3], f[3];
+	size_t n = path_parts(path, part, 3);
+	if (cap == 0 || n == 0)
+		return 0;
+	out[0] = '\0';
+	struct th_span base = log_name(part[0]);
+	if (base.n == 0)
+		return 0;
+	base.n -= 4; /* ".log" */
+	/* Docker: <id>/<id>-json.log */
+	if (base.n == 64 + 5 && memcmp(base.p + 64, "-json", 5) == 0 &&
+	    all_hex(base.p, 64) && n >= 2 && part[1].n == 64 &&
+	    memcmp(part[1].p, base.p, 64) == 0) {
+		int k = snprintf(out, cap, "%.12s", base.p);
+		return k > 0 && (size_t)k < cap ? (size_t)k : 0;
+	}
+	/* /var/log/containers: <pod>_<ns>_<container>-<id>.log */
+	if (base.n > 65 && base.p[base.n - 65] == '-' &&
+	    all_hex(base.p + base.n - 64, 64) &&
+	    three_parts(sub(base, 0, base.n - 65), f))
+		return put_writer(out, cap, f[1], f[0], f[2]);
+	/* /var/log/pods: <ns>_<pod>_<uid>/<container>/<N>.log */
+	bool numbered = base.n > 0;
+	for (size_t i = 0; i < base.n; i++)
+		numbered = numbered && th_is_digit(base.p[i]);
+	if (numbered && n == 3 && three_parts(part[2], f) && is_uid(f[2]))
+		return put_writer(out, cap, f[0], f[1], part[1]);
+	return 0;
 }
 
 static const struct th_marker split_markers[] = {

@@ -24,6 +24,7 @@ struct th_frame {
 	enum th_time_kind time_kind;
 	struct th_span message; /* what the program wrote */
 	bool partial;		/* CRI "P": the next piece continues it */
+	bool runtime;		/* CRI: a container runtime's framing */
 };
 
 /* "2024-05-01T10:00:01.123456789Z stderr F message" */
@@ -41,6 +42,17 @@ bool frame_compose(struct th_span line, struct th_frame *out);
 
 /* Tries each of the above in turn. */
 bool frame_any(struct th_span line, struct th_frame *out);
+
+/* The container a runtime's log file belongs to, told by its path as the
+ * kubelet and dockerd name them (README.md, "Log shapes"):
+ *   .../<pod>_<namespace>_<container>-<64 hex>.log  (/var/log/containers)
+ *   .../<namespace>_<pod>_<uid>/<container>/<N>.log   (/var/log/pods)
+ *   .../<64 hex>/<same 64 hex>-json.log               (Docker json-file)
+ * each maybe with a rotation suffix (".1", ".20240501-101010", ".gz").
+ * Writes "<namespace>/<pod>/<container>", or Docker's short container
+ * id (12 hex digits), into OUT (CAP bytes, NUL-terminated) and returns
+ * its length; 0 for any other path, or one too long for CAP. */
+size_t frame_file_writer(const char *path, char *out, size_t cap);
 
 /* The markers of a line a container runtime split into pieces (CRI "P"
  * lines, Docker entries without an escaped newline): the buffer search

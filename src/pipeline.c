@@ -77,7 +77,7 @@ void pipeline_begin_input(struct th_pipeline *p, const char *name, size_t index,
 	p->line_base = line_base;
 	p->piece_at_end = false;
 	assembler_begin_input(p->assembler, name, index);
-	prefix_begin_input(p->prefixer);
+	prefix_begin_input(p->prefixer, name);
 }
 
 static void feed_records(struct th_pipeline *p, const struct th_record *recs,

@@ -48,6 +48,9 @@ struct th_prefixer {
 	int now_year; /* the year NOW falls in, for syslog times */
 	struct partial partials[TH_MAX_PARTIALS];
 	size_t pending; /* partials in use: asked about before every line */
+	/* the container the input's path names (frame_file_writer): the
+	 * writer's name on its CRI and Docker lines; n 0: none */
+	struct source_name origin;
 };
 
 /* What the framing of one line says, before the message is split into
@@ -87,8 +90,11 @@ void prefix_free(struct th_prefixer *p)
 	free(p);
 }
 
-void prefix_begin_input(struct th_prefixer *p)
+void prefix_begin_input(struct th_prefixer *p, const char *input)
 {
+	p->origin.n = input != NULL ? frame_file_writer(input, p->origin.v,
+							sizeof p->origin.v)
+				    : 0;
 	p->last_source = 0;
 	p->last_name.n = 0;
 	for (size_t i = 0; i < TH_MAX_PARTIALS; i++)
@@ -181,6 +187,15 @@ static void set_source(struct th_prefixer *p, struct framed *f,
 	f->source = source_id(name);
 	char *at = arena ? arena_put(p, name.p, name.n) : (char *)name.p;
 	f->source_name = (struct th_span){at ? at : "", at ? name.n : 0};
+}
+
+/* F's writer, set from a container runtime's stream, takes the name of
+ * the container the input's path names, when it names one: the streams
+ * stay apart (their ids differ), the report names the container. */
+static void name_runtime_writer(const struct th_prefixer *p, struct framed *f)
+{
+	if (p->origin.n > 0 && f->source != 0)
+		f->source_name = (struct th_span){p->origin.v, p->origin.n};
 }
 
 /* Keeps a copy of NAME in *TO, cut to what an event field holds. */
@@ -473,6 +488,7 @@ static bool docker_line_ascii(struct th_prefixer *p, struct th_span line,
 	p->used += n;
 	f->message = (struct th_span){out, n};
 	set_source(p, f, (struct th_span){name, name_n}, true);
+	name_runtime_writer(p, f);
 	isotime_read_iso((struct th_span){when, when_n}, &f->time);
 	return true;
 }
@@ -502,6 +518,7 @@ static bool docker_line(struct th_prefixer *p, struct th_span line,
 			   (struct th_span){json_string_value(stream),
 					    json_string_length(stream)},
 			   true);
+	name_runtime_writer(p, f);
 	json_t *t = json_object_get(o, "time");
 	if (json_is_string(t))
 		isotime_read_iso((struct th_span){json_string_value(t),
@@ -739,6 +756,8 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 			stacked_time(&fr);
 		f->message = fr.message;
 		set_source(p, f, fr.source, false);
+		if (fr.runtime)
+			name_runtime_writer(p, f);
 		partial = fr.partial;
 		if (fr.time_kind == TH_TIME_ISO)
 			isotime_read_iso(fr.time, &f->time);

@@ -32,8 +32,11 @@ struct th_prefixer *prefix_new(const struct th_rules *rules,
 			       struct th_matcher *m);
 void prefix_free(struct th_prefixer *p);
 
-/* Forgets the writers and partial lines of the previous input. */
-void prefix_begin_input(struct th_prefixer *p);
+/* Forgets the writers and partial lines of the previous input. INPUT is
+ * the new input's name (may be NULL): the path of a container runtime's
+ * log file names the container, which then names the writers of its CRI
+ * and Docker lines (frame_file_writer). */
+void prefix_begin_input(struct th_prefixer *p, const char *input);
 
 /* The writer of the last line parsed (0: none named). */
 uint32_t prefix_last_source(const struct th_prefixer *p);

@@ -59,4 +59,34 @@ else
 		"$(grep -v 'cut into' "$tmp/distinct2.err" | head -3)"
 fi
 
+# A container runtime's log file found under the kubelet's or dockerd's
+# name gives its events the container as source (README.md, "Log
+# shapes"); the same file under another name gives the stream.
+hex=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+uid=0f8b2c1e-1111-4a2b-9c3d-123456789abc
+mkdir -p "$tmp/containers" "$tmp/pods/shop_api-7d9f_$uid/app" "$tmp/docker/$hex"
+cp sample-logs/shapes/cri.log "$tmp/containers/api-7d9f_shop_app-$hex.log"
+cp sample-logs/shapes/cri.log "$tmp/pods/shop_api-7d9f_$uid/app/0.log.20240501-101010"
+cp sample-logs/shapes/docker-json.log "$tmp/docker/$hex/$hex-json.log"
+sources() {
+	"$bin" -g source --format json --fail-on never "$@" |
+		python3 -c 'import json, sys
+print(" ".join("%s=%d" % (g["key"]["source"], g["count"]) for g in json.load(sys.stdin)["groups"]))'
+}
+cri_events=$("$bin" --format json --fail-on never sample-logs/shapes/cri.log |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["events"])')
+got=$(sources "$tmp/containers/api-7d9f_shop_app-$hex.log" "$tmp/pods/shop_api-7d9f_$uid/app/0.log.20240501-101010")
+[ "$got" = "shop/api-7d9f/app=$((2 * cri_events))" ] &&
+	ok "kubelet log files: the container is the source ($got)" ||
+	not_ok "kubelet log files: the container is the source" "got: $got"
+got=$(sources "$tmp/docker/$hex/$hex-json.log")
+case $got in
+0123456789ab=[1-9]*) ok "a Docker json-file: the short container id is the source ($got)" ;;
+*) not_ok "a Docker json-file: the short container id is the source" "got: $got" ;;
+esac
+got=$(sources sample-logs/shapes/cri.log)
+[ "$got" = "stderr=$cri_events" ] &&
+	ok "a CRI file under another name: the stream is the source" ||
+	not_ok "a CRI file under another name: the stream is the source" "got: $got"
+
 tap_end

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "frame.h"
 #include "prefix.h"
 
 static struct th_span span(const char *s)
@@ -88,6 +89,81 @@ Test(prefix, runtime_lines_that_open_a_record_are_places_to_cut)
 		    !prefix_framed_boundary(p, th_cstr(not_places[i]), &w),
 		    "'%s'", not_places[i]);
 	}
+	prefix_free(p);
+}
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* The kubelet's and dockerd's file names say which container a runtime's
+ * log belongs to; any other path says nothing. */
+Test(prefix, a_runtime_log_file_path_names_its_container)
+{
+	static const struct {
+		const char *path, *want;
+	} cases[] = {
+	    {"/var/log/containers/api-7d9f_shop_app-" HEX64 ".log",
+	     "shop/api-7d9f/app"},
+	    {"containers/api-7d9f_shop_app-" HEX64 ".log.1",
+	     "shop/api-7d9f/app"},
+	    {"/var/log/pods/shop_api-7d9f_0f8b2c1e-1111-4a2b-9c3d-"
+	     "123456789abc/app/0.log",
+	     "shop/api-7d9f/app"},
+	    {"shop_api-7d9f_0f8b2c1e-1111-4a2b-9c3d-123456789abc/app/"
+	     "3.log.20240501-101010.gz",
+	     "shop/api-7d9f/app"},
+	    {"/var/lib/docker/containers/" HEX64 "/" HEX64 "-json.log",
+	     "0123456789ab"},
+	    {"/var/lib/docker/containers/" HEX64 "/" HEX64 "-json.log.2",
+	     "0123456789ab"},
+	    {"/var/log/app.log", ""},
+	    {"-", ""},
+	    {"api_shop-" HEX64 ".log", ""},	  /* two parts */
+	    {"a_b_c_d-" HEX64 ".log", ""},	  /* four */
+	    {"shop_api_not-a-uid/app/0.log", ""}, /* no uid */
+	    {"shop_api-7d9f_0f8b2c1e-1111-4a2b-9c3d-123456789abc/app/x.log",
+	     ""},				 /* not numbered */
+	    {"/x/" HEX64 "/other-json.log", ""}, /* ids differ */
+	    {"", ""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char out[TH_MAX_FIELD];
+		size_t n = frame_file_writer(cases[i].path, out, sizeof out);
+		cr_expect_eq(n, strlen(cases[i].want), "%s: %zu", cases[i].path,
+			     n);
+		if (n > 0)
+			cr_expect_str_eq(out, cases[i].want, "%s",
+					 cases[i].path);
+	}
+	char tiny[8];
+	cr_expect_eq(frame_file_writer(cases[0].path, tiny, sizeof tiny), 0,
+		     "too long for the room: none");
+}
+
+static bool same_text(struct th_span s, const char *want)
+{
+	return s.n == strlen(want) && memcmp(s.p, want, s.n) == 0;
+}
+
+/* The container names the writers of CRI and Docker lines; the streams
+ * stay two writers, and other framings keep their own names. */
+Test(prefix, runtime_lines_of_a_named_file_take_the_container_as_source)
+{
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	prefix_begin_input(p, "/var/log/containers/api-7d9f_shop_app-" HEX64
+			      ".log");
+	struct th_record out =
+	    parse(p, "2024-05-01T10:00:01.0Z stderr F ERROR:asyncio:x");
+	uint32_t err_id = out.source;
+	cr_expect(same_text(out.source_name, "shop/api-7d9f/app"));
+	out = parse(p, "{\"log\":\"x\\n\",\"stream\":\"stdout\","
+		       "\"time\":\"2024-05-01T10:00:01.0Z\"}");
+	cr_expect(same_text(out.source_name, "shop/api-7d9f/app"));
+	cr_expect_neq(out.source, err_id, "stdout and stderr stay apart");
+	out = parse(p, "Nov 24 10:00:01 web1 app[7]: hello");
+	cr_expect(same_text(out.source_name, "web1 app[7]"));
+	prefix_begin_input(p, "other.log");
+	out = parse(p, "2024-05-01T10:00:01.0Z stderr F ERROR:asyncio:x");
+	cr_expect(same_text(out.source_name, "stderr"));
 	prefix_free(p);
 }
 
@@ -237,7 +313,7 @@ static void keep(struct fed *f, const struct th_record *r, size_t n)
 static void feed(const char *text, struct fed *f)
 {
 	struct th_prefixer *p = prefix_new(NULL, NULL);
-	prefix_begin_input(p);
+	prefix_begin_input(p, NULL);
 	memset(f, 0, sizeof *f);
 	uint64_t number = 1;
 	for (const char *s = text; *s;) {
@@ -447,7 +523,7 @@ Test(prefix, a_journal_record_without_a_part_leaves_it_out_of_the_name)
 Test(prefix, an_unframed_line_while_no_event_is_open_has_no_writer)
 {
 	struct th_prefixer *p = prefix_new(NULL, NULL);
-	prefix_begin_input(p);
+	prefix_begin_input(p, NULL);
 	const char *const lines[] = {"api-1     | b", "plain"};
 	const struct th_record *r = NULL;
 	for (size_t i = 0; i < 2; i++) {
@@ -573,7 +649,7 @@ struct one {
 static struct one one_line(const char *text)
 {
 	struct th_prefixer *p = prefix_new(NULL, NULL);
-	prefix_begin_input(p);
+	prefix_begin_input(p, NULL);
 	struct th_line line = {span(text), 1, 0, false};
 	const struct th_record *r;
 	struct one o = {0};
