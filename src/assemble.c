@@ -23,7 +23,6 @@
  */
 #include "assemble.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -490,20 +489,23 @@ static void enter_blanks(struct source *s)
  * the type's last dotted part, then "(". */
 static bool context_names_exception(const struct th_event *ev, struct th_span t)
 {
+	static const char key[] = "exception=";
+	const size_t k = sizeof key - 1;
 	size_t n = 0;
 	while (n < t.n && t.p[n] != ':')
 		n++;
 	const char *dot = memrchr(t.p, '.', n);
-	size_t skip = dot != NULL ? (size_t)(dot - t.p) + 1 : 0;
-	char want[128];
-	int len = snprintf(want, sizeof want, "exception=%.*s(",
-			   (int)(n - skip), t.p + skip);
-	if (len <= 0 || (size_t)len >= sizeof want)
-		return false;
+	struct th_span type = {dot != NULL ? dot + 1 : t.p,
+			       dot != NULL ? (size_t)(t.p + n - dot - 1) : n};
 	for (size_t i = 0; i < event_line_count(ev); i++) {
 		struct th_span line = event_line(ev, i);
-		if (memmem(line.p, line.n, want, (size_t)len) != NULL)
-			return true;
+		const char *p = line.p, *end = line.p + line.n;
+		while ((p = memmem(p, (size_t)(end - p), key, k)) != NULL) {
+			p += k;
+			if ((size_t)(end - p) > type.n &&
+			    memcmp(p, type.p, type.n) == 0 && p[type.n] == '(')
+				return true;
+		}
 	}
 	return false;
 }
