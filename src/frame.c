@@ -124,9 +124,28 @@ static bool syslog_source(struct th_span line, size_t at, struct th_frame *out)
 	return colon + 1 == line.n || line.p[colon + 1] == ' ';
 }
 
+/* "tag[id]: " at S[AT] with no host before it: Heroku's "app[web.1]: "
+ * and "heroku[router]: ". No host name ends with "]:", so a line that
+ * has one is not read as "host tag:". */
+static bool tag_source(struct th_span line, size_t at, struct th_frame *out)
+{
+	size_t tag = word(line, at);
+	if (tag < 4 || line.p[at + tag - 1] != ':' ||
+	    line.p[at + tag - 2] != ']')
+		return false;
+	struct th_span name = sub(line, at, tag - 1);
+	const char *br = memchr(name.p, '[', name.n);
+	if (br == NULL || br == name.p)
+		return false;
+	out->source = name;
+	out->message = rest(line, at + tag + 1);
+	return true;
+}
+
 bool frame_syslog(struct th_span line, struct th_frame *out)
 {
 	size_t at;
+	bool iso = false;
 	if (looks_syslog_time(line)) {
 		*out = (struct th_frame){.time = sub(line, 0, 15),
 					 .time_kind = TH_TIME_SYSLOG};
@@ -136,11 +155,30 @@ bool frame_syslog(struct th_span line, struct th_frame *out)
 		*out = (struct th_frame){.time = sub(line, 0, t),
 					 .time_kind = TH_TIME_ISO};
 		at = t + 1;
+		iso = true;
 	} else {
 		return false;
 	}
-	return at < line.n && line.p[at - 1] == ' ' &&
+	if (at >= line.n || line.p[at - 1] != ' ')
+		return false;
+	return (iso && tag_source(line, at, out)) ||
 	       syslog_source(line, at, out);
+}
+
+bool frame_actions(struct th_span line, struct th_frame *out)
+{
+	/* "YYYY-MM-DDTHH:MM:SS.fffffffZ ": the runner's clock, in UTC */
+	enum { TIME = 28 };
+	if (line.n <= TIME || !looks_iso(line) || line.p[19] != '.' ||
+	    line.p[TIME - 1] != 'Z' || line.p[TIME] != ' ')
+		return false;
+	for (size_t i = 20; i < TIME - 1; i++)
+		if (!th_is_digit(line.p[i]))
+			return false;
+	*out = (struct th_frame){.time = sub(line, 0, TIME),
+				 .time_kind = TH_TIME_ISO,
+				 .message = rest(line, TIME + 1)};
+	return true;
 }
 
 bool frame_kubectl(struct th_span line, struct th_frame *out)
@@ -167,22 +205,53 @@ static bool name_char(char c)
 	       th_is_digit(c) || c == '_' || c == '-' || c == '.';
 }
 
+/* "HH:MM:SS " at S[0]: a clock without a date (honcho, foreman). */
+static bool looks_clock(struct th_span s)
+{
+	static const char shape[] = "dd:dd:dd ";
+	if (s.n < sizeof shape - 1 || s.p[2] != ':')
+		return false;
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		bool ok =
+		    shape[i] == 'd' ? th_is_digit(s.p[i]) : s.p[i] == shape[i];
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool all_digits(struct th_span s)
+{
+	for (size_t i = 0; i < s.n; i++)
+		if (!th_is_digit(s.p[i]))
+			return false;
+	return s.n > 0;
+}
+
 bool frame_compose(struct th_span line, struct th_frame *out)
 {
 	/* Most lines have no '|' at all: one memchr rules them out before
 	 * the name is read byte by byte. */
 	if (memchr(line.p, '|', line.n) == NULL)
 		return false;
-	size_t i = 0;
+	/* honcho and foreman put a clock before the name */
+	size_t from = looks_clock(line) ? 9 : 0, i = from;
 	while (i < line.n && name_char(line.p[i]))
 		i++;
+	/* pm2 names a process "ID|name" */
+	if (i + 1 < line.n && line.p[i] == '|' &&
+	    all_digits(sub(line, from, i - from)) && name_char(line.p[i + 1])) {
+		i++;
+		while (i < line.n && name_char(line.p[i]))
+			i++;
+	}
 	size_t name = i;
 	while (i < line.n && line.p[i] == ' ')
 		i++;
-	if (name == 0 || i == name || i + 1 >= line.n || line.p[i] != '|' ||
+	if (name == from || i == name || i + 1 >= line.n || line.p[i] != '|' ||
 	    (i + 1 < line.n && line.p[i + 1] != ' '))
 		return false;
-	*out = (struct th_frame){.source = sub(line, 0, name),
+	*out = (struct th_frame){.source = sub(line, from, name - from),
 				 .message = rest(line, i + 2)};
 	return true;
 }
@@ -200,7 +269,8 @@ bool frame_any(struct th_span line, struct th_frame *out)
 	if (c == '[')
 		return frame_kubectl(line, out);
 	if (th_is_digit(c) && looks_iso(line) &&
-	    (frame_cri(line, out) || frame_syslog(line, out)))
+	    (frame_cri(line, out) || frame_syslog(line, out) ||
+	     frame_actions(line, out)))
 		return true;
 	if (c >= 'A' && c <= 'Z' && frame_syslog(line, out))
 		return true;

@@ -1,6 +1,7 @@
 /* frame.h - recognise the framing a log collector puts around every line:
- * Kubernetes CRI, syslog and journald (short and short-iso), `kubectl logs
- * --prefix` and `docker compose logs`. (Docker's json-file, journalctl -o
+ * Kubernetes CRI, syslog and journald (short and short-iso), Heroku,
+ * GitHub Actions step logs, `kubectl logs --prefix`, `docker compose
+ * logs`, honcho/foreman and pm2. (Docker's json-file, journalctl -o
  * json and JSON log records need decoding and live in prefix.c.)
  *
  * Owns:        nothing: pure functions over a line.
@@ -30,14 +31,20 @@ struct th_frame {
 /* "2024-05-01T10:00:01.123456789Z stderr F message" */
 bool frame_cri(struct th_span line, struct th_frame *out);
 
-/* "Nov 24 10:00:01 host tag[pid]: message" and journalctl -o short-iso
- * "2024-11-24T10:00:01+0000 host tag[pid]: message" */
+/* "Nov 24 10:00:01 host tag[pid]: message", journalctl -o short-iso
+ * "2024-11-24T10:00:01+0000 host tag[pid]: message" and Heroku's
+ * "2024-11-24T10:00:01.123456+00:00 app[web.1]: message" */
 bool frame_syslog(struct th_span line, struct th_frame *out);
+
+/* GitHub Actions (and Azure Pipelines) step logs:
+ * "2024-05-01T10:00:01.1234567Z message", seven fraction digits. */
+bool frame_actions(struct th_span line, struct th_frame *out);
 
 /* "[pod/api-7d9f/app] message" */
 bool frame_kubectl(struct th_span line, struct th_frame *out);
 
-/* "api-1     | message" */
+/* "api-1     | message", honcho/foreman's "10:00:01 web.1  | message"
+ * and pm2's "0|api      | message" */
 bool frame_compose(struct th_span line, struct th_frame *out);
 
 /* Tries each of the above in turn. */

@@ -458,6 +458,29 @@ Test(prefix, kubectl_and_compose_prefixes_name_the_writer)
 	cr_expect_neq(f.source[1], f.source[2]);
 }
 
+/* Framings deployments add that are not a collector's: Heroku's dyno
+ * lines, GitHub Actions' step-log clock, honcho/foreman's and pm2's
+ * process column (README.md, "Log shapes"). */
+Test(prefix, heroku_actions_honcho_and_pm2_lines_are_unframed)
+{
+	struct fed f;
+	feed("2026-12-04T09:30:00.000123+00:00 app[web.1]: future: <Task>\n"
+	     "2026-12-04T09:30:00.0001231Z   File \"x.py\", line 3, in f\n"
+	     "09:30:00 worker.1 | Traceback (most recent call last):\n"
+	     "0|api      | ValueError: x\n",
+	     &f);
+	cr_assert_eq(f.n, 4);
+	cr_expect_str_eq(f.text[0], "future: <Task>");
+	cr_expect_str_eq(f.name[0], "app[web.1]");
+	cr_expect_str_eq(f.time[0], "2026-12-04T09:30:00.000123Z");
+	cr_expect_str_eq(f.text[1], "  File \"x.py\", line 3, in f");
+	cr_expect_str_eq(f.time[1], "2026-12-04T09:30:00.0001231Z");
+	cr_expect_str_eq(f.text[2], "Traceback (most recent call last):");
+	cr_expect_str_eq(f.name[2], "worker.1");
+	cr_expect_str_eq(f.text[3], "ValueError: x");
+	cr_expect_str_eq(f.name[3], "0|api");
+}
+
 Test(prefix, unframed_lines_stay_with_the_writer_before_them)
 {
 	struct fed f;
