@@ -10,7 +10,10 @@ expected files, writes sample-logs/holdout/framed/<shape>.log and
 tests/e2e/expected-holdout/framed/<shape>.json.  Every line of every
 source is kept, in order, behind the framing's prefix; times are
 synthetic and increase with every line (seeded: the output is the same
-every time).  The expected facts are the sources' facts, one after the
+every time).  Where the framing names a writer, lines of another writer
+that are no events (Heroku's router, another honcho or pm2 process) are
+mixed in between the source's lines, inside tracebacks too, as the log
+collector merges them.  The expected facts are the sources' facts, one after the
 other, without "time" (the framing's synthetic time is not what the
 program's records said).
 """
@@ -39,11 +42,33 @@ def pm2(t, n):
     return "0|api      | "
 
 
+def router(t, rnd):
+    return (t.strftime("%Y-%m-%dT%H:%M:%S.%f") + "+00:00 heroku[router]: "
+            'at=info method=GET path="/orders/%d" host=shop.example.test '
+            'fwd="10.0.0.%d" dyno=web.1 connect=0ms service=%dms status=200 '
+            "bytes=512 protocol=https" % (rnd.randrange(1, 99),
+                                           rnd.randrange(2, 250),
+                                           rnd.randrange(3, 90)))
+
+
+def honcho_web(t, rnd):
+    return (t.strftime("%H:%M:%S") + " web.1    | 10.0.0.%d - - \"GET /health "
+            'HTTP/1.1" 200 2' % rnd.randrange(2, 250))
+
+
+def pm2_worker(t, rnd):
+    return "1|worker   | job %d done in %dms" % (rnd.randrange(1000, 9999),
+                                                rnd.randrange(3, 90))
+
+
+# (name, prefix of each source line, sources, lines of another writer)
 SHAPES = [
-    ("heroku", heroku, ["py3.12/gather_timeouts", "py3.10/odd_tracebacks"]),
-    ("github-actions", github_actions, ["py3.11/pools", "py3.12/nested_groups"]),
-    ("honcho", honcho, ["py3.13/exit_hooks", "py3.8/interrupt"]),
-    ("pm2", pm2, ["py3.12/children", "py3.7/gather_timeouts"]),
+    ("heroku", heroku, ["py3.12/gather_timeouts", "py3.10/odd_tracebacks"],
+     router),
+    ("github-actions", github_actions, ["py3.11/pools", "py3.12/nested_groups"],
+     None),
+    ("honcho", honcho, ["py3.13/exit_hooks", "py3.8/interrupt"], honcho_web),
+    ("pm2", pm2, ["py3.12/children", "py3.7/gather_timeouts"], pm2_worker),
 ]
 
 
@@ -53,7 +78,7 @@ def main():
     expdir = os.path.join(ROOT, "tests/e2e/expected-holdout/framed")
     os.makedirs(outdir, exist_ok=True)
     os.makedirs(expdir, exist_ok=True)
-    for name, prefix, sources in SHAPES:
+    for name, prefix, sources, other in SHAPES:
         t = START
         lines = []
         facts = []
@@ -69,6 +94,9 @@ def main():
             for n, line in enumerate(text.splitlines()):
                 t += datetime.timedelta(microseconds=rnd.randrange(5, 900))
                 lines.append(prefix(t, n) + line)
+                if other is not None and rnd.random() < 0.15:
+                    t += datetime.timedelta(microseconds=rnd.randrange(5, 900))
+                    lines.append(other(t, rnd))
             t += datetime.timedelta(seconds=rnd.randrange(1, 30))
             with open(os.path.join(ROOT, "tests/e2e/expected-holdout",
                                    src + ".json")) as f:
