@@ -452,6 +452,25 @@ Test(classify, culprit_is_the_innermost_application_frame_of_the_last_tb)
 	cr_expect_str_eq(got[0].culprit, "-", "no traceback, no culprit");
 }
 
+/* A custom exception handler that logs asyncio's whole context dict on
+ * one line: the task's repr follows "'future': " there. */
+Test(classify, never_retrieved_context_dict_on_one_line_names_the_task)
+{
+	const char text[] =
+	    "ERROR:shop:Unhandled asyncio error: {'message': 'Task exception "
+	    "was never retrieved', 'exception': PermissionError('user 7: "
+	    "token revoked'), 'future': <Task finished name='Task-2' "
+	    "coro=<sync_user() done, defined at /srv/shop.py:48> "
+	    "exception=PermissionError('user 7: token revoked')>}\n"
+	    "INFO:shop:next\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].rule, "asyncio.exception-never-retrieved");
+	cr_expect_str_eq(got[0].coroutine, "sync_user");
+	cr_expect_str_eq(got[0].exception, "PermissionError");
+	cr_expect_str_eq(got[0].task, "Task-2");
+}
+
 /* A SyntaxError names the bad source as '  File "PATH", line N' without
  * "in FUNC": that line is no frame, so the culprit stays the caller of
  * compile() or import (CPython 3.12's output). */
