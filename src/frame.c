@@ -103,12 +103,27 @@ static bool looks_syslog_time(struct th_span s)
 	return is_month(s.p);
 }
 
+/* True when W is a logging level name as %(levelname)s prints it: no
+ * host is called that, and "TIME ERROR app: message" is a logging record
+ * (asctime with a 'T'), not "TIME host tag: message". */
+static bool is_level_name(struct th_span w)
+{
+	static const char *const levels[] = {
+	    "CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "FATAL", "WARN"};
+	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++)
+		if (w.n == strlen(levels[i]) &&
+		    memcmp(w.p, levels[i], w.n) == 0)
+			return true;
+	return false;
+}
+
 /* "host tag[pid]: " or "host tag: " at S[AT]: the source is "host tag[pid]"
  * and the message starts after ": ". */
 static bool syslog_source(struct th_span line, size_t at, struct th_frame *out)
 {
 	size_t host = word(line, at);
-	if (host == 0 || at + host + 1 >= line.n)
+	if (host == 0 || at + host + 1 >= line.n ||
+	    is_level_name(sub(line, at, host)))
 		return false;
 	size_t tag_at = at + host + 1, tag = word(line, tag_at);
 	if (tag < 2 || line.p[tag_at + tag - 1] != ':')

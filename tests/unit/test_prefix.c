@@ -481,6 +481,25 @@ Test(prefix, heroku_actions_honcho_and_pm2_lines_are_unframed)
 	cr_expect_str_eq(f.name[3], "0|api");
 }
 
+/* A logging record whose asctime has a 'T' ("%Y-%m-%dT%H:%M:%S%z") and
+ * whose level comes next looks like journalctl's short-iso "TIME host
+ * tag: message"; no host is called ERROR, so it stays a record, with its
+ * level, its time and no writer. */
+Test(prefix, an_iso_asctime_then_a_level_is_a_record_not_syslog)
+{
+	struct fed f;
+	feed("2026-12-04T11:28:20+0000 ERROR app: parse failed\n"
+	     "2026-12-04T11:28:20+0000 web-1 app[7]: framed\n",
+	     &f);
+	cr_assert_eq(f.n, 2);
+	cr_expect_str_eq(f.text[0],
+			 "2026-12-04T11:28:20+0000 ERROR app: parse failed");
+	cr_expect(f.start[0], "a record's first line");
+	cr_expect_str_eq(f.name[0], "");
+	cr_expect_str_eq(f.text[1], "framed");
+	cr_expect_str_eq(f.name[1], "web-1 app[7]");
+}
+
 Test(prefix, unframed_lines_stay_with_the_writer_before_them)
 {
 	struct fed f;
