@@ -56,6 +56,7 @@ struct source {
 	uint64_t start_offset;	  /* where the open event's first line starts */
 	size_t margin; /* the blanks before an indented traceback's header,
 			  which all its lines carry: stripped from them */
+	uint64_t prev_number; /* the last line this writer read */
 	struct th_event ev;
 	struct record_lines record; /* IDLE: the record read last */
 };
@@ -333,20 +334,34 @@ static void keep_record_line(struct source *s, size_t i, struct th_span text)
 	memcpy(r->text[i], text.p, r->len[i]);
 }
 
+/* Whether REC is S's writer's next line after the remembered record's last
+ * one. Other writers' lines may come between (interleaved writers: README
+ * "Log shapes"), but no more than the pipeline reads before a candidate
+ * (TH_RECORD_LOOKBACK_LINES), so none of the writer's lines was skipped. */
+static bool follows_record(const struct source *s, const struct th_record *rec)
+{
+	const struct record_lines *r = &s->record;
+	return s->prev_number == r->last && rec->number > r->last &&
+	       rec->number - r->last <= TH_RECORD_LOOKBACK_LINES;
+}
+
 /* REC, read while idle and starting no event: a record's first line is
  * remembered, a line right after it (a message's next line) added; any
- * other line ends what was remembered. */
+ * other line ends what was remembered. A JSON record is not remembered:
+ * its traceback is inside it, one after it was printed on its own. */
 static void remember_record(struct source *s, const struct th_record *rec)
 {
 	struct record_lines *r = &s->record;
-	if (rec->record_start) {
+	if (rec->json) {
+		r->n = 0;
+	} else if (rec->record_start) {
 		keep_record_line(s, 0, rec->text);
 		r->n = 1;
 		r->number = r->last = rec->number;
 		r->offset = rec->offset;
 		r->time = rec->time;
 	} else if (r->n > 0 && r->n < TH_RECORD_LOOKBACK_LINES &&
-		   rec->number == r->last + 1 && !is_blank(rec->text)) {
+		   follows_record(s, rec) && !is_blank(rec->text)) {
 		keep_record_line(s, r->n++, rec->text);
 		r->last = rec->number;
 	} else {
@@ -380,7 +395,7 @@ static bool opens_record(const struct source *s, const struct th_record *rec,
 {
 	const struct record_lines *r = &s->record;
 	if (r->n == 0 || body != TH_BODY_TRACEBACK || rec->record_start ||
-	    rec->number != r->last + 1 || !ends_with_header(rec->text))
+	    !follows_record(s, rec) || !ends_with_header(rec->text))
 		return false;
 	struct th_span first = {r->text[0], r->len[0]};
 	return !has_level_word(first, "INFO") &&
@@ -722,11 +737,14 @@ void assembler_feed(struct th_assembler *a, const struct th_record *rec)
 	if (s->state != IDLE) {
 		struct th_record outdented;
 		const struct th_record *r = outdent(s, rec, &outdented);
-		if (r != NULL && step(a, s, r))
+		if (r != NULL && step(a, s, r)) {
+			s->prev_number = rec->number;
 			return;
+		}
 		close_event(a, s, state_complete(s));
 	}
 	try_start(a, s, rec);
+	s->prev_number = rec->number;
 }
 
 void assembler_end_input(struct th_assembler *a)

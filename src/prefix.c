@@ -256,6 +256,7 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 	r->source = f->source;
 	r->source_name = f->source_name;
 	r->time = f->time;
+	r->json = json;
 	if (json) {
 		r->record_start = json_start;
 		return;
@@ -835,6 +836,7 @@ static void add_blank_started(struct th_prefixer *p, const struct th_line *line,
 	inherit_source(p, &r->source, &r->source_name); /* see unframe */
 	r->time = (struct th_time){0};
 	r->record_start = false;
+	r->json = false;
 }
 
 size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,

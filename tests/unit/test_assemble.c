@@ -148,6 +148,62 @@ Test(assemble, interleaved_writers_give_two_whole_events)
 	cr_expect(got[0].complete && got[1].complete);
 }
 
+/* Another writer's line between a record and its traceback (docker
+ * compose, two pods in one kubectl stream): the traceback still takes
+ * its writer's record, and its time. */
+Test(assemble, a_record_takes_its_writers_traceback_across_other_writers)
+{
+	const char text[] =
+	    "[pod/a/app] 2026-12-04 10:31:45,124 [ERROR] asyncio - Unhandled "
+	    "exception in client_connected_cb\n"
+	    "[pod/b/app] 2026-12-04 10:31:45,125 [INFO] web - GET /\n"
+	    "[pod/a/app] transport: <_SelectorSocketTransport fd=8>\n"
+	    "[pod/b/app] 2026-12-04 10:31:45,126 [INFO] web - GET /x\n"
+	    "[pod/a/app] Traceback (most recent call last):\n"
+	    "[pod/a/app]   File \"/srv/a.py\", line 86, in handle_client\n"
+	    "[pod/a/app] ValueError: unexpected greeting\n"
+	    "[pod/b/app] 2026-12-04 10:31:45,127 WARNING web - slow\n"
+	    "[pod/b/app] 2026-12-04 10:31:45,128 INFO web - a\n"
+	    "[pod/b/app] 2026-12-04 10:31:45,129 INFO web - b\n"
+	    "[pod/b/app] 2026-12-04 10:31:45,130 INFO web - c\n"
+	    "[pod/b/app] Traceback (most recent call last):\n"
+	    "[pod/b/app]   File \"/srv/b.py\", line 9, in crash\n"
+	    "[pod/b/app] KeyError: 'k'\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 2, "events: %zu", n);
+	cr_expect_str_eq(got[0].coroutine, "handle_client");
+	cr_expect_eq(got[0].line, 1);
+	cr_expect_str_eq(got[0].time, "2026-12-04T10:31:45.124");
+	/* an INFO record of its own writer came between: printed on its own */
+	cr_expect_str_eq(got[1].coroutine, "crash");
+	cr_expect_eq(got[1].line, 12);
+	cr_expect_str_eq(got[1].time, "");
+}
+
+/* A JSON record carries its traceback inside it: a traceback printed
+ * after one (print_exc(), the interpreter's crash) is an event of its own
+ * without the record's time, whatever the record's level. */
+Test(assemble, a_json_record_does_not_take_the_traceback_after_it)
+{
+	const char text[] =
+	    "{\"event\": \"round 2\", \"level\": \"info\", \"timestamp\": "
+	    "\"2026-12-04T11:10:13.007251Z\"}\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/b.py\", line 9, in crash\n"
+	    "KeyError: 'k'\n"
+	    "{\"event\": \"failed\", \"level\": \"error\", \"timestamp\": "
+	    "\"2026-12-04T11:10:14.000000Z\"}\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/c.py\", line 3, in boom\n"
+	    "ValueError: v\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 2, "events: %zu", n);
+	cr_expect_eq(got[0].line, 2);
+	cr_expect_str_eq(got[0].time, "");
+	cr_expect_eq(got[1].line, 6);
+	cr_expect_str_eq(got[1].time, "");
+}
+
 Test(assemble, json_log_record_holds_a_whole_event)
 {
 	const char text[] =
