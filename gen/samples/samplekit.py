@@ -332,6 +332,23 @@ def iso_time(record):
     return _time.strftime("%Y-%m-%dT%H:%M:%S", ct) + ".%03d" % record.msecs
 
 
+def record_time(record, timed):
+    """The time a record's first line shows, as tracehound reports it:
+    the program's own format shows asctime when TIMED; with
+    TH_LOG_FORMAT (gen/shapes/logfmt/sitecustomize.py: every root handler
+    gets that formatter) the formatter decides: colorlog shows no time,
+    structlog a UTC ISO 8601 timestamp, the others asctime."""
+    import datetime
+    fmt = os.environ.get("TH_LOG_FORMAT")
+    if fmt == "colorlog":
+        return None
+    if fmt == "structlog":
+        ts = datetime.datetime.fromtimestamp(record.created,
+                                             tz=datetime.timezone.utc)
+        return ts.isoformat().replace("+00:00", "Z")
+    return iso_time(record) if timed or fmt else None
+
+
 class Tap(logging.Handler):
     """A silent logging handler (and, on request, a wrapper around
     sys.excepthook, sys.unraisablehook and threading.excepthook) that
@@ -353,7 +370,7 @@ class Tap(logging.Handler):
         except Exception:  # arguments that do not fit: logging says so
             text = str(record.msg)
         self.seen.append(Observation(
-            exc, time=iso_time(record) if self.timed else None, text=text))
+            exc, time=record_time(record, self.timed), text=text))
 
     def attach(self, *loggers):
         import logging

@@ -24,13 +24,14 @@ import json
 import logging
 import sys
 
-from samplekit import (IN_CALLBACK, NEVER_RETRIEVED, TRACEBACK, Expect,
+from samplekit import (IN_CALLBACK, NEVER_RETRIEVED, TRACEBACK, Expect, Tap,
                        defined_at, printed_type, run, settle, spawn,
                        task_name)
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                     format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("exporter")
+tap = Tap(timed=True).attach()
 expect = Expect()
 
 
@@ -59,27 +60,37 @@ async def main():
     log.info("export démarré")
 
     t = spawn(größe_prüfen("C:\\Exports\\données.csv"), name='export "Q3" – Zoë')
-    expect.add(NEVER_RETRIEVED, "größe_prüfen", printed_type(ValueError),
-               task=task_name(t), defined_at=defined_at(größe_prüfen))
+    name = task_name(t)
     del t
     await settle()
+    expect.add(NEVER_RETRIEVED, "größe_prüfen", printed_type(ValueError),
+               task=name, defined_at=defined_at(größe_prüfen),
+               obs=tap.take("Task exception was never retrieved"),
+               culprit_fn="größe_prüfen")
 
     t = spawn(sync_quota("acme"))
-    expect.add(NEVER_RETRIEVED, "sync_quota", printed_type(RuntimeError),
-               task=task_name(t), defined_at=defined_at(sync_quota))
+    name = task_name(t)
     del t
     await settle()
+    expect.add(NEVER_RETRIEVED, "sync_quota", printed_type(RuntimeError),
+               task=name, defined_at=defined_at(sync_quota),
+               obs=tap.take("Task exception was never retrieved"),
+               culprit_fn="sync_quota")
 
     loop.call_soon(charger_fichier, 'C:\\Users\\Zoë\\"rapport" 2024.txt')
-    expect.add(IN_CALLBACK, "charger_fichier", printed_type(FileNotFoundError))
     await asyncio.sleep(0)
     await asyncio.sleep(0)
+    expect.add(IN_CALLBACK, "charger_fichier", printed_type(FileNotFoundError),
+               obs=tap.take("Exception in callback charger_fichier("),
+               culprit_fn="charger_fichier")
 
     try:
         décoder_réponse({"clé": "C:\\temp"})
     except KeyError:
         log.exception('réponse invalide du serveur «api»:\n\t{"clé": "C:\\\\temp"}')
-    expect.add(TRACEBACK, "décoder_réponse", printed_type(KeyError))
+    expect.add(TRACEBACK, "décoder_réponse", printed_type(KeyError),
+               obs=tap.take("réponse invalide du serveur"),
+               culprit_fn="décoder_réponse")
     log.info("export terminé")
 
 

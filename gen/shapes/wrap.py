@@ -88,10 +88,38 @@ def read_source(spec):
 # ---------------------------------------------------------------- facts
 
 
-def merge_facts(facts_list, log, sources, writers):
+# framings that write a time on every line: an event's time is the
+# framing's (README.md, "Log shapes"), not its logging record's
+TIMED_FRAMINGS = {"cri", "docker", "syslog", "short-iso", "kubectl-ts",
+                  "journal-json"}
+
+
+def event_facts(facts_list, writers, framing):
+    """The per-event facts of the wrapped log, when every source has them:
+    the sources' own, each with its writer as `source`.  A framing with a
+    time of its own gives every event the time of its first line, which
+    these facts cannot tell (they do not say on which line an event
+    starts): then `time` is left out and listed in "facts_unknown"."""
+    if not all("facts" in f for f in facts_list):
+        return {}
+    out = []
+    for facts, writer in zip(facts_list, writers):
+        for fact in facts["facts"]:
+            fact = dict(fact, source=writer)
+            if framing in TIMED_FRAMINGS:
+                del fact["time"]
+            out.append(fact)
+    doc = {"facts": out}
+    if framing in TIMED_FRAMINGS:
+        doc["facts_unknown"] = ["time"]
+    return doc
+
+
+def merge_facts(facts_list, log, sources, writers, framing):
     """The union of the sources' facts; WRITERS names each source's writer
     (the event `source` tracehound must report for its events; None when
-    the framing names none), and "writers" counts the events of each."""
+    the framing names none), and "writers" counts the events of each;
+    the per-event facts of them all (event_facts)."""
     groups = {}
     order = []
     events = 0
@@ -127,11 +155,13 @@ def merge_facts(facts_list, log, sources, writers):
         out.append(ordered)
     out.sort(key=lambda g: (-g["count"], g["key"]["coroutine"] is not None,
                             g["key"]["coroutine"] or ""))
-    return {"log": log, "python": ",".join(pythons), "sources": sources,
-            "events": events,
-            "writers": [{"source": w, "events": n}
-                        for w, n in per_writer.items()],
-            "groups": out}
+    doc = {"log": log, "python": ",".join(pythons), "sources": sources,
+           "events": events,
+           "writers": [{"source": w, "events": n}
+                       for w, n in per_writer.items()],
+           "groups": out}
+    doc.update(event_facts(facts_list, writers, framing))
+    return doc
 
 
 # ---------------------------------------------------------------- time
@@ -518,7 +548,8 @@ def main():
     if len(labels) != len(sources):
         sys.exit("wrap: give --label once per source")
     facts = merge_facts([s["facts"] for s in sources], a.out, labels,
-                        writer_names(a.framing, names, len(sources)))
+                        writer_names(a.framing, names, len(sources)),
+                        a.framing)
     with open(a.expected, "w") as f:
         json.dump(facts, f, indent=2)
         f.write("\n")
