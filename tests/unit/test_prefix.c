@@ -78,8 +78,8 @@ Test(prefix, runtime_lines_that_open_a_record_are_places_to_cut)
 	const char *not_places[] = {
 	    "2024-05-01T10:00:01.0Z stderr F   File \"a.py\", line 1, in f",
 	    "2024-05-01T10:00:01.0Z stderr F ValueError: boom",
-	    "{\"log\":\"Traceback (most recent call last):\\n\","
-	    "\"stream\":\"stderr\",\"time\":\"2024-05-01T10:00:01.0Z\"}",
+	    ("{\"log\":\"Traceback (most recent call last):\\n\","
+	     "\"stream\":\"stderr\",\"time\":\"2024-05-01T10:00:01.0Z\"}"),
 	    "{\"log\":\"ERROR unterminated",
 	    "2024-05-01 10:00:01,123 ERROR a plain record",
 	};
