@@ -124,11 +124,16 @@ bool assembler_idle(const struct th_assembler *a)
 	return a->open == 0;
 }
 
+static bool record_may_continue(const struct source *s);
+
 bool assembler_open_only_in(const struct th_assembler *a, uint32_t source)
 {
-	for (size_t i = 0; i < a->n_sources; i++)
-		if (a->sources[i].state != IDLE && a->sources[i].id != source)
+	for (size_t i = 0; i < a->n_sources; i++) {
+		const struct source *s = &a->sources[i];
+		if (s->id != source &&
+		    (s->state != IDLE || record_may_continue(s)))
 			return false;
+	}
 	return true;
 }
 
@@ -386,10 +391,26 @@ static bool has_level_word(struct th_span line, const char *word)
 	return false;
 }
 
+/* An INFO or DEBUG record is not one that carries a traceback: what
+ * follows it is printed on its own (the interpreter's crash,
+ * print_exc()). */
+static bool may_carry_traceback(const struct record_lines *r)
+{
+	struct th_span first = {r->text[0], r->len[0]};
+	return !has_level_word(first, "INFO") &&
+	       !has_level_word(first, "DEBUG");
+}
+
+/* Whether a traceback S's writer prints next may still continue the
+ * record S remembers (opens_record): a -j cut there would part them. */
+static bool record_may_continue(const struct source *s)
+{
+	const struct record_lines *r = &s->record;
+	return r->n > 0 && s->prev_number == r->last && may_carry_traceback(r);
+}
+
 /* The event REC starts (of BODY) opens with the record remembered before
- * it when REC is a traceback's header that continues that record. An
- * INFO or DEBUG record is not one that carries a traceback: what follows
- * it is printed on its own (the interpreter's crash, print_exc()). */
+ * it when REC is a traceback's header that continues that record. */
 static bool opens_record(const struct source *s, const struct th_record *rec,
 			 enum th_body body)
 {
@@ -397,9 +418,7 @@ static bool opens_record(const struct source *s, const struct th_record *rec,
 	if (r->n == 0 || body != TH_BODY_TRACEBACK || rec->record_start ||
 	    !follows_record(s, rec) || !ends_with_header(rec->text))
 		return false;
-	struct th_span first = {r->text[0], r->len[0]};
-	return !has_level_word(first, "INFO") &&
-	       !has_level_word(first, "DEBUG");
+	return may_carry_traceback(r);
 }
 
 /* The margin of a traceback whose header only blanks precede (tornado's

@@ -37,7 +37,9 @@ void assembler_feed(struct th_assembler *a, const struct th_record *rec);
  * incomplete). Call at the end of every input. */
 void assembler_end_input(struct th_assembler *a);
 
-/* True when every open event is one of writer SOURCE's. */
+/* True when every open event is one of writer SOURCE's, and no other
+ * writer's last line was a record that a traceback coming next may
+ * continue (README "Where an event starts and ends"). */
 bool assembler_open_only_in(const struct th_assembler *a, uint32_t source);
 
 /* True when no event is open: the scanner may skip lines in bulk. */

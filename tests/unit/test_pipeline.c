@@ -85,6 +85,23 @@ Test(pipeline, a_runtime_file_is_cut_safely_where_a_record_ends_its_writer)
 	    "a stdout record leaves the stderr traceback open");
 }
 
+/* A traceback takes the record its writer printed just before it, even
+ * with other writers' lines between: a cut right after another writer's
+ * ERROR record would part them, one after an INFO record would not. */
+Test(pipeline, another_writers_record_a_traceback_may_continue_is_no_cut)
+{
+	static const char stdout_error[] =
+	    "2024-05-01T10:00:00.0Z stdout F 2024-05-01 10:00:00,000 ERROR "
+	    "charge failed\n";
+	static const char stdout_info[] =
+	    "2024-05-01T10:00:00.0Z stdout F 2024-05-01 10:00:00,000 INFO "
+	    "charged\n";
+	cr_expect(!pipeline_run_cut_safe(stdout_error, cri_stderr_record));
+	cr_expect(pipeline_run_cut_safe(stdout_info, cri_stderr_record));
+	cr_expect(pipeline_run_cut_safe(stdout_error, cri_stdout_record),
+		  "the cut line is the writer's own next record");
+}
+
 Test(pipeline, a_piece_of_another_writer_makes_a_runtime_cut_unsafe)
 {
 	static const char stdout_piece[] =
