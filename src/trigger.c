@@ -406,8 +406,26 @@ fingerprint_block(const char *p, const __m256i *lo, const __m256i *hi,
 __attribute__((noinline)) static uint64_t count_newlines_short(const char *p,
 							       size_t n)
 {
+	/* Eight bytes a step (SWAR): the loop byte by byte took about 200
+	 * instructions a call on the crash loop, where nearly every search
+	 * ends on a hit and counts back over up to 130 bytes. A byte of X is
+	 * zero where P has '\n'; adding 0x7f to its low seven bits sets its
+	 * top bit unless all eight are zero, and the mask keeps carries
+	 * inside each byte, so the count is exact (no false hits, as the
+	 * usual "has a zero byte" test may give above a zero byte). */
+	const uint64_t ones = 0x0101010101010101u, low7 = 0x7f7f7f7f7f7f7f7fu;
 	uint64_t c = 0;
-	for (size_t i = 0; i < n; i++)
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		uint64_t x = w ^ (ones * '\n');
+		uint64_t nonzero = ((x & low7) + low7) | x;
+		uint64_t hits =
+		    (~nonzero >> 7) & ones; /* 1 in each '\n' byte */
+		c += (hits * ones) >> 56;   /* sum of the eight bytes, <= 8 */
+	}
+	for (; i < n; i++)
 		c += p[i] == '\n';
 	return c;
 }

@@ -237,6 +237,46 @@ Test(trigger, newlines_before_the_hit_are_counted_right_at_any_length)
 	rules_free(r);
 }
 
+/* The short count goes eight bytes at a time: runs of newlines and the
+ * bytes next to '\n' in value (0x0b, 0x8a, 0x00, 0xff) must each count
+ * as the byte-by-byte loop counts them, at every alignment. */
+Test(trigger, newlines_among_near_bytes_are_counted_exactly)
+{
+	static const unsigned char near[] = {'\n', '\n', 0x0b, 0x8a, 0x00,
+					     0xff, '\n', 0x09, 'x',  0x7f};
+	struct th_rules *r = rules_from(two_rules);
+	static char noise[400];
+	uint32_t seed = 1;
+	for (size_t i = 0; i < sizeof noise; i++) {
+		seed = seed * 1103515245u + 12345u;
+		noise[i] = (char)near[(seed >> 16) % sizeof near];
+	}
+	for (size_t m = 0; m < N_METHODS; m++) {
+		struct th_trigger *t = trigger_using(r, methods[m]);
+		for (size_t at = 8; at + 15 <= 300; at += 7) {
+			static char text[400];
+			memcpy(text, noise, sizeof text);
+			memcpy(text + at, "never retrieved", 15);
+			for (size_t from = 0; from < 8; from++) {
+				uint64_t lines = 0;
+				struct th_span w = {text + from,
+						    at + 40 - from};
+				size_t got = trigger_find_lines(t, w, &lines);
+				cr_assert_eq(got, at - from, "%s, at %zu: %zu",
+					     methods[m], at, got);
+				if (lines == TRIGGER_NEWLINES_UNKNOWN)
+					continue;
+				cr_assert_eq(lines, newlines_in(w.p, got),
+					     "%s, at %zu, from %zu: %llu",
+					     methods[m], at, from,
+					     (unsigned long long)lines);
+			}
+		}
+		trigger_free(t);
+	}
+	rules_free(r);
+}
+
 Test(trigger, bytes_above_ascii_never_pass_for_a_literal)
 {
 	/* The AVX-512 tables fold bytes to seven bits: "never retrieved"
