@@ -161,9 +161,12 @@ struct th_span classify_exception_type(struct th_span line)
 	return (struct th_span){line.p, i};
 }
 
-struct th_span classify_exception_message(struct th_span line)
+/* The message after TYPE (LINE's classify_exception_type) on LINE. Apart
+ * so that a caller that has the type need not scan the line for it
+ * again, as block_line does on the final line of every traceback. */
+static struct th_span message_after_type(struct th_span line,
+					 struct th_span type)
 {
-	struct th_span type = classify_exception_type(line);
 	if (type.p == NULL || type.n + 1 >= line.n)
 		return (struct th_span){NULL, 0};
 	struct th_span m = {line.p + type.n + 1, line.n - type.n - 1};
@@ -175,6 +178,11 @@ struct th_span classify_exception_message(struct th_span line)
 			   m.p[m.n - 1] == '\r'))
 		m.n--;
 	return m.n > 0 ? m : (struct th_span){NULL, 0};
+}
+
+struct th_span classify_exception_message(struct th_span line)
+{
+	return message_after_type(line, classify_exception_type(line));
 }
 
 /* ---- library frames ---------------------------------------------------- */
@@ -371,7 +379,7 @@ static void block_line(struct parser *ps, struct block *b, struct th_span t)
 				    (struct th_frame_ref){path, lineno, func});
 	} else if (t.p[0] != ' ' && t.p[0] != '\t') {
 		b->exception = classify_exception_type(t);
-		b->message = classify_exception_message(t);
+		b->message = message_after_type(t, b->exception);
 	}
 }
 
@@ -652,7 +660,7 @@ static struct th_span bare_final_message(const struct th_event *ev,
 		struct th_span line = event_line(ev, i);
 		struct th_span t = classify_exception_type(line);
 		if (t.p != NULL && names_type(t, type))
-			return classify_exception_message(line);
+			return message_after_type(line, t);
 	}
 	return (struct th_span){NULL, 0};
 }
