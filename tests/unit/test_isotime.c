@@ -100,6 +100,40 @@ Test(isotime, bad_iso_times_are_not_read)
 	    0);
 }
 
+/* Each byte of "YYYY-MM-DD[T ]hh:mm:ss" is read at its place: a time
+ * with any one byte changed is read only when the new byte is of the
+ * kind that place wants, and a time cut short anywhere is not read. */
+Test(isotime, every_place_of_the_layout_is_checked)
+{
+	/* ones: a digit changed to 0 or 1 still makes a valid field */
+	static const char good[] = "2024-11-11 11:11:11";
+	static const char layout[] = "dddd-dd-dd?dd:dd:dd";
+	static const char tries[] = "01-: T/x\x01";
+	for (size_t i = 0; i + 1 < sizeof good; i++) {
+		for (size_t k = 0; k + 1 < sizeof tries; k++) {
+			char in[sizeof good];
+			memcpy(in, good, sizeof good);
+			in[i] = tries[k];
+			char c = tries[k];
+			bool fits = layout[i] == 'd'   ? c >= '0' && c <= '9'
+				    : layout[i] == '?' ? c == ' ' || c == 'T'
+						       : c == layout[i];
+			struct th_time t = {0};
+			size_t n = isotime_read_iso(span(in), &t);
+			cr_expect_eq(n, fits ? 19 : 0, "'%s': read %zu", in, n);
+			if (fits && in[i] == good[i])
+				cr_expect_str_eq(printed(&t),
+						 "2024-11-11T11:11:11");
+		}
+		struct th_time t = {0};
+		cr_expect_eq(isotime_read_iso((struct th_span){good, i}, &t), 0,
+			     "cut at %zu", i);
+	}
+	struct th_time t = {0};
+	cr_assert_eq(isotime_read_iso(span("1999-12-31T23:59:59"), &t), 19);
+	cr_expect_str_eq(printed(&t), "1999-12-31T23:59:59");
+}
+
 Test(isotime, utc_times_are_normalised_and_local_ones_kept_as_written)
 {
 	/* a UTC time is converted when a field carries over */
