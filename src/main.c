@@ -2,9 +2,6 @@
  * the exit status in one place. */
 #include <errno.h>
 #include <locale.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -595,26 +592,12 @@ static bool waits_on_a_terminal(const struct th_options *o)
 	return true;
 }
 
-/* Every thread allocates from one malloc arena. Groups are made by every
- * scanning thread and freed by whichever thread spills or merges them;
- * with an arena a thread, memory freed in one is not reused by the
- * others, and a spilling scan's resident size grows to about 1.45 times
- * its group budget (94 MB at the default 64 MiB, 50 MB with one arena, at
- * the same CPU time: docs/performance.md, "Millions of groups"). */
-static void use_one_malloc_arena(void)
-{
-#if defined(__GLIBC__)
-	mallopt(M_ARENA_MAX, 1);
-#endif
-}
-
 int main(int argc, char **argv)
 {
 	/* Display widths (wcwidth) for the text table: log text is UTF-8
 	 * whatever the user's locale, so the character type is fixed, never
 	 * taken from LANG (README, "The text report"). */
 	setlocale(LC_CTYPE, "C.UTF-8");
-	use_one_malloc_arena();
 	struct th_options o;
 	enum cli_result r = cli_parse(argc, argv, &o);
 	if (r == CLI_OK && waits_on_a_terminal(&o))
