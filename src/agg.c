@@ -1013,12 +1013,23 @@ static void agg_measure(struct th_agg *a, struct group *grp)
 	grp->size = size;
 }
 
+/* What the heap takes for a byte of groups, as a fraction: groups are made
+ * by every scanning thread, each from its own malloc arena, and freed by
+ * whichever thread spills or merges them, and memory freed into one arena
+ * is not reused by another. With 500,000 tasks (-g task) the resident size
+ * reached 1.45 times the groups' bytes; one arena for all threads avoided
+ * that but cost a third more time there and 8 % on the crash loop
+ * (docs/performance.md, "Millions of groups"). */
+#define AGG_HEAP_NUM 3
+#define AGG_HEAP_DEN 2
+
 /* True when the groups in memory, with the table and list that index
- * them, take more than the budget. */
+ * them, take more than the budget once the heap's share is counted. */
 static bool agg_over_budget(const struct th_agg *a)
 {
 	size_t index = (a->table_cap + a->groups_cap) * sizeof(struct group *);
-	return a->n_groups > 0 && a->bytes + index > a->budget;
+	return a->n_groups > 0 &&
+	       (a->bytes + index) / AGG_HEAP_DEN * AGG_HEAP_NUM > a->budget;
 }
 
 /* ---- records: a group as bytes ------------------------------------------- */
