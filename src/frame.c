@@ -31,21 +31,29 @@ static struct th_span rest(struct th_span s, size_t at)
 	return at <= s.n ? sub(s, at, s.n - at) : sub(s, s.n, 0);
 }
 
-/* "YYYY-MM-DDTHH:MM:SS" at S[0]: the start of an RFC 3339 time. */
-static bool looks_iso(struct th_span s)
+/* Whether S starts with SHAPE, where 'd' stands for any digit and every
+ * other byte for itself. */
+static bool starts_with_shape(struct th_span s, const char *shape)
 {
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-	/* The 'T' first: it rules out logging's asctime ("2024-05-01
-	 * 10:00:01,123"), the most common line that starts with a date. */
-	if (s.n < sizeof shape - 1 || s.p[10] != 'T')
+	size_t n = strlen(shape);
+	if (s.n < n)
 		return false;
-	for (size_t i = 0; i < sizeof shape - 1; i++) {
+	for (size_t i = 0; i < n; i++) {
 		bool ok =
 		    shape[i] == 'd' ? th_is_digit(s.p[i]) : s.p[i] == shape[i];
 		if (!ok)
 			return false;
 	}
 	return true;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" at S[0]: the start of an RFC 3339 time. */
+static bool looks_iso(struct th_span s)
+{
+	/* The 'T' first: it rules out logging's asctime ("2024-05-01
+	 * 10:00:01,123"), the most common line that starts with a date. */
+	return s.n > 10 && s.p[10] == 'T' &&
+	       starts_with_shape(s, "dddd-dd-ddTdd:dd:dd");
 }
 
 bool frame_cri(struct th_span line, struct th_frame *out)
@@ -223,16 +231,7 @@ static bool name_char(char c)
 /* "HH:MM:SS " at S[0]: a clock without a date (honcho, foreman). */
 static bool looks_clock(struct th_span s)
 {
-	static const char shape[] = "dd:dd:dd ";
-	if (s.n < sizeof shape - 1 || s.p[2] != ':')
-		return false;
-	for (size_t i = 0; i < sizeof shape - 1; i++) {
-		bool ok =
-		    shape[i] == 'd' ? th_is_digit(s.p[i]) : s.p[i] == shape[i];
-		if (!ok)
-			return false;
-	}
-	return true;
+	return s.n > 2 && s.p[2] == ':' && starts_with_shape(s, "dd:dd:dd ");
 }
 
 static bool all_digits(struct th_span s)
