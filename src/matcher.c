@@ -23,6 +23,32 @@ struct th_matcher {
 	size_t *cand; /* rules_match_start's candidate rules */
 	size_t n_cand, cand_cap;
 	struct start_memo *memo; /* START_MEMO_SLOTS, allocated on first use */
+	struct rule_needles *needles; /* per enabled rule */
+};
+
+/* A literal that every line a pattern matches holds (patterns/README.md,
+ * "Literals"), and the byte of it memchr looks for: the one least likely
+ * in log text, so that few places need a full compare. */
+struct needle {
+	struct th_span lit;
+	size_t rare; /* index into lit */
+};
+
+/* A pattern's needles: a line that holds none of them cannot match, so
+ * the pattern is not run on it (a run costs a few hundred instructions
+ * even when the pattern fails at once). None (n == 0): run it always. */
+struct needles {
+	struct needle *v;
+	size_t n;
+};
+
+/* The needles of an enabled rule's start pattern (its literals, as the
+ * fast path uses them) and of each of its extract regexes (derived the
+ * same way; in DERIVED). */
+struct rule_needles {
+	struct needles start;
+	struct needles *extract; /* per extract item; none for a builtin */
+	char *derived;
 };
 
 /* rules_match_start's answers for short lines seen before. Trigger lines
@@ -47,13 +73,20 @@ struct start_memo {
 #define INDEX_MIN_RULES 64
 
 /* Runs RE over S. Returns true on a match, leaving the groups in M's match
- * data. A match that gives up at a limit counts as none, and is counted. */
+ * data. A match that gives up at a limit counts as none, and is counted.
+ * pcre2_jit_match skips pcre2_match's checks of arguments that are always
+ * fine here (a third of the cost of a pattern that fails at once); it
+ * declines a pattern that JIT did not compile, which the interpreter
+ * runs. */
 static bool regex_match(struct th_matcher *m, const struct regex *re,
 			struct th_span s)
 {
 	const char *p = s.p != NULL ? s.p : "";
 	int rc =
-	    pcre2_match(re->code, (PCRE2_SPTR)p, s.n, 0, 0, m->md, m->mctx);
+	    pcre2_jit_match(re->code, (PCRE2_SPTR)p, s.n, 0, 0, m->md, m->mctx);
+	if (rc == PCRE2_ERROR_JIT_BADOPTION)
+		rc = pcre2_match(re->code, (PCRE2_SPTR)p, s.n, 0, 0, m->md,
+				 m->mctx);
 	if (rc >= 0)
 		return true;
 	if (rc != PCRE2_ERROR_NOMATCH)
@@ -89,6 +122,127 @@ static bool regex_fields_set(const struct regex *re, const struct th_event *ev)
 	return true;
 }
 
+/* How common byte C is in log text, roughly: higher is more common. A
+ * space and lower-case letters (by their frequency in English) lead,
+ * then digits, the capitals of level names (ERROR, INFO) and the
+ * punctuation of time stamps and paths; the rest is rare. */
+static unsigned byte_commonness(unsigned char c)
+{
+	static const char by_freq[] = "etaoinshrdlcumwfgypbvkjxqz";
+	if (c == ' ')
+		return 100;
+	const char *at = c != '\0' ? strchr(by_freq, c) : NULL;
+	if (at != NULL)
+		return 90 - (unsigned)(at - by_freq);
+	if (th_is_digit((char)c))
+		return 60;
+	if (c >= 'A' && c <= 'Z')
+		return 45;
+	if (c != '\0' && strchr(".,:/_-'\"=", c) != NULL)
+		return 40;
+	return 20;
+}
+
+static struct needle needle_of(struct th_span lit)
+{
+	size_t rare = 0;
+	for (size_t i = 1; i < lit.n; i++)
+		if (byte_commonness((unsigned char)lit.p[i]) <
+		    byte_commonness((unsigned char)lit.p[rare]))
+			rare = i;
+	return (struct needle){lit, rare};
+}
+
+/* True when LINE holds N's literal: each place of its rare byte that
+ * leaves room for the rest is compared. */
+static bool needle_in(const struct needle *n, struct th_span line)
+{
+	if (n->lit.n == 0)
+		return true;
+	if (line.n < n->lit.n)
+		return false;
+	unsigned char rare = (unsigned char)n->lit.p[n->rare];
+	const char *at = line.p + n->rare;
+	const char *last = line.p + (line.n - n->lit.n) + n->rare;
+	while (at <= last) {
+		const char *hit = memchr(at, rare, (size_t)(last - at) + 1);
+		if (hit == NULL)
+			return false;
+		const char *start = hit - n->rare;
+		/* the ends first: most places of the rare byte fail there */
+		if (start[0] == n->lit.p[0] &&
+		    start[n->lit.n - 1] == n->lit.p[n->lit.n - 1] &&
+		    memcmp(start, n->lit.p, n->lit.n) == 0)
+			return true;
+		at = hit + 1;
+	}
+	return false;
+}
+
+/* True when the pattern with needles NS cannot match LINE. */
+static bool needles_rule_out(const struct needles *ns, struct th_span line)
+{
+	if (ns->n == 0)
+		return false;
+	for (size_t i = 0; i < ns->n; i++)
+		if (needle_in(&ns->v[i], line))
+			return false;
+	return true;
+}
+
+static struct needles needles_of(const struct th_span *lits, size_t n)
+{
+	struct needles ns = {NULL, n};
+	if (n > 0)
+		ns.v = xcalloc(n, sizeof *ns.v);
+	for (size_t i = 0; i < n; i++)
+		ns.v[i] = needle_of(lits[i]);
+	return ns;
+}
+
+/* The needles of extract regex RE, derived as a start pattern's literals
+ * are, into BUF (room for RE's length). */
+static struct needles extract_needles(const struct regex *re, char *buf)
+{
+	struct th_span pat = {re->src, re->n};
+	struct th_span *lits = xcalloc(pat.n + 1, sizeof *lits);
+	size_t n = pat.p != NULL ? rules_literal_derive(pat, buf, lits) : 0;
+	struct needles ns = needles_of(lits, n);
+	free(lits);
+	return ns;
+}
+
+static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
+{
+	if (rule->n_literal > 0)
+		rn->start = needles_of(rule->literal, rule->n_literal);
+	else
+		rn->start = needles_of(rule->derived_lits, rule->n_derived);
+	size_t room = 0;
+	for (size_t k = 0; k < rule->n_extract; k++)
+		if (!rule->extract[k].is_builtin)
+			room += rule->extract[k].re.n;
+	rn->derived = xmalloc(room + 1);
+	rn->extract = xcalloc(rule->n_extract + 1, sizeof *rn->extract);
+	room = 0;
+	for (size_t k = 0; k < rule->n_extract; k++) {
+		const struct extract *x = &rule->extract[k];
+		if (x->is_builtin)
+			continue;
+		rn->extract[k] = extract_needles(&x->re, rn->derived + room);
+		room += x->re.n;
+	}
+}
+
+static void rule_needles_fini(struct rule_needles *rn, const struct rule *rule)
+{
+	free(rn->start.v);
+	for (size_t k = 0; k < rule->n_extract; k++)
+		free(rn->extract[k].v);
+	free(rn->extract);
+	free(rn->derived);
+}
+
 struct th_matcher *matcher_new(const struct th_rules *r)
 {
 	if (!r->ready)
@@ -109,6 +263,9 @@ struct th_matcher *matcher_new(const struct th_rules *r)
 		pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
 	m->text_cap = 4096;
 	m->text = xmalloc(m->text_cap);
+	m->needles = xcalloc(r->n_active, sizeof *m->needles);
+	for (size_t i = 0; i < r->n_active; i++)
+		rule_needles_init(&m->needles[i], r->active[i]);
 	return m;
 }
 
@@ -122,6 +279,9 @@ void matcher_free(struct th_matcher *m)
 	free(m->text);
 	free(m->cand);
 	free(m->memo);
+	for (size_t i = 0; i < m->r->n_active; i++)
+		rule_needles_fini(&m->needles[i], m->r->active[i]);
+	free(m->needles);
 	free(m);
 }
 
@@ -165,7 +325,8 @@ static long match_start(struct th_matcher *m, struct th_span line)
 	const struct th_rules *r = m->r;
 	if (r->n_active <= INDEX_MIN_RULES) {
 		for (size_t i = 0; i < r->n_active; i++)
-			if (regex_match(m, &r->active[i]->start, line))
+			if (!needles_rule_out(&m->needles[i].start, line) &&
+			    regex_match(m, &r->active[i]->start, line))
 				return (long)i;
 		return -1;
 	}
@@ -208,7 +369,8 @@ long rules_match_start(struct th_matcher *m, struct th_span line)
 /* Applies extract item X to EV: a builtin copies its fact, a regex sets
  * its fields from the first line of its range where it matches. */
 static void extract_one(struct th_matcher *m, const struct extract *x,
-			struct th_event *ev, const struct th_facts *facts)
+			const struct needles *ns, struct th_event *ev,
+			const struct th_facts *facts)
 {
 	if (x->is_builtin) {
 		struct th_span v = facts ? facts->value[x->builtin]
@@ -224,7 +386,8 @@ static void extract_one(struct th_matcher *m, const struct extract *x,
 	size_t end = x->lines == RANGE_START && n > 1 ? 1 : n;
 	for (; i < end; i++) {
 		struct th_span line = event_line(ev, i);
-		if (regex_match(m, &x->re, line)) {
+		if (!needles_rule_out(ns, line) &&
+		    regex_match(m, &x->re, line)) {
 			regex_set_fields(m, &x->re, line, ev);
 			return;
 		}
@@ -242,8 +405,9 @@ void rules_extract(struct th_matcher *m, struct th_event *ev,
 		if (regex_match(m, &rule->start, first))
 			regex_set_fields(m, &rule->start, first, ev);
 	}
+	const struct rule_needles *rn = &m->needles[ev->rule];
 	for (size_t k = 0; k < rule->n_extract; k++)
-		extract_one(m, &rule->extract[k], ev, facts);
+		extract_one(m, &rule->extract[k], &rn->extract[k], ev, facts);
 }
 
 /* EV's text in M's buffer (grown to fit: an event's size is bounded). */
