@@ -54,20 +54,55 @@ struct parser {
 	struct th_span created_path, created_lineno;
 };
 
-/* S without its leading blanks. Indentation is spaces but for the odd
- * tab: a loop of their own skips them (gcc compiled the combined test
- * into twice the instructions a byte), and a tab goes round again. */
-static struct th_span skip_spaces(struct th_span s)
+/* Whether S holds literal LIT at AT (<= S.n). The literal's length is a
+ * constant, so the compare is inlined as a few word loads. */
+#define HAS_LIT(s, at, lit)                                                    \
+	((s).n - (at) >= sizeof(lit) - 1 &&                                    \
+	 memcmp((s).p + (at), (lit), sizeof(lit) - 1) == 0)
+
+static const char tb_header[] = "Traceback (most recent call last):";
+#define TB_HEADER_LEN (sizeof tb_header - 1)
+
+/* The spaces S starts with from AT on: eight bytes a step, as a frame
+ * line has two and a source line four or more. */
+static size_t spaces_from(struct th_span s, size_t at)
 {
-	size_t i = 0;
-	for (;;) {
-		while (i < s.n && s.p[i] == ' ')
-			i++;
-		if (i == s.n || s.p[i] != '\t')
+	const uint64_t spaces = 0x2020202020202020u;
+	size_t i = at;
+	while (s.n - i >= sizeof spaces) {
+		uint64_t w;
+		memcpy(&w, s.p + i, sizeof w);
+		w ^= spaces;
+		if (w != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (size_t)__builtin_ctzll(w) / 8;
+#else
 			break;
-		i++;
+#endif
+		}
+		i += sizeof w;
 	}
-	return (struct th_span){s.p + i, s.n - i};
+	while (i < s.n && s.p[i] == ' ')
+		i++;
+	return i;
+}
+
+/* A line's indentation, found once per line: SPACES leading spaces (the
+ * box margins count only those) and BLANKS leading spaces and tabs in
+ * all (the rest of the grammar: indentation is spaces but for the odd
+ * tab). */
+struct indent {
+	size_t spaces, blanks;
+};
+
+static struct indent indent_of(struct th_span s)
+{
+	struct indent in;
+	in.spaces = in.blanks = spaces_from(s, 0);
+	while (in.blanks < s.n &&
+	       (s.p[in.blanks] == '\t' || s.p[in.blanks] == ' '))
+		in.blanks++;
+	return in;
 }
 
 /* The first LIT (N bytes, N > 0) in S, or NULL. Cheaper than memmem when
@@ -116,30 +151,31 @@ static const char *last_line_marker(struct th_span s)
 	return NULL;
 }
 
-/* Parses '  File "PATH", line N, in FUNC'. Returns false for other lines. */
-static bool parse_frame(struct th_span line, struct th_span *path,
-			struct th_span *lineno, struct th_span *func)
+/* Parses '  File "PATH", line N, in FUNC' (FUNC empty when the line has
+ * no ", in "), LINE's indentation BLANKS long. Returns false for other
+ * lines: one that is not indented is no frame. */
+static bool parse_frame(struct th_span line, size_t blanks,
+			struct th_frame_ref *fr)
 {
-	struct th_span s = skip_spaces(line);
-	if (s.n == line.n || !th_starts_with(s, "File \""))
+	if (blanks == 0 || !HAS_LIT(line, blanks, "File \""))
 		return false;
-	s.p += 6;
-	s.n -= 6;
+	struct th_span s = {line.p + blanks + 6, line.n - blanks - 6};
 	const char *q = last_line_marker(s);
 	if (q == NULL)
 		return false;
-	*path = (struct th_span){s.p, (size_t)(q - s.p)};
+	fr->file = (struct th_span){s.p, (size_t)(q - s.p)};
 	struct th_span rest = {q + 8, s.n - (size_t)(q - s.p) - 8};
 	size_t d = 0;
 	while (d < rest.n && rest.p[d] >= '0' && rest.p[d] <= '9')
 		d++;
-	*lineno = (struct th_span){rest.p, d};
+	fr->line = (struct th_span){rest.p, d};
 	rest = (struct th_span){rest.p + d, rest.n - d};
-	*func = th_starts_with(rest, ", in ")
-		    ? (struct th_span){rest.p + 5, rest.n - 5}
-		    : (struct th_span){rest.p, 0};
-	while (func->n > 0 && func->p[func->n - 1] == ' ')
-		func->n--;
+	struct th_span func = HAS_LIT(rest, 0, ", in ")
+				  ? (struct th_span){rest.p + 5, rest.n - 5}
+				  : (struct th_span){rest.p, 0};
+	while (func.n > 0 && func.p[func.n - 1] == ' ')
+		func.n--;
+	fr->function = func;
 	return d > 0;
 }
 
@@ -313,9 +349,24 @@ bool classify_frame_is_library(const struct th_rules *rules,
 	return classify_path_is_library(path);
 }
 
+/* Sets B to an empty block. Its pending frames are left as they are:
+ * only the first n_pending are read, and clearing all of them cost more
+ * than the rest of a short traceback's parse. */
+static void block_reset(struct block *b, bool active, bool is_group)
+{
+	b->active = active;
+	b->is_group = is_group;
+	b->exception = b->message = (struct th_span){NULL, 0};
+	b->inner = b->app =
+	    (struct th_frame_ref){{NULL, 0}, {NULL, 0}, {NULL, 0}};
+	b->n_pending = 0;
+	b->below_wrapper = (struct th_span){NULL, 0};
+	b->prev_was_wrapper = false;
+}
+
 static void block_start(struct block *b, bool is_group)
 {
-	*b = (struct block){.active = true, .is_group = is_group};
+	block_reset(b, true, is_group);
 }
 
 /* The frame block B is named after: its innermost application frame,
@@ -360,24 +411,30 @@ static void block_frame(struct parser *ps, struct block *b,
 	b->prev_was_wrapper = rules_is_wrapper(ps->rules, fr.function);
 }
 
-/* One line of traceback text (margins removed) for block B. */
-static void block_line(struct parser *ps, struct block *b, struct th_span t)
+/* One line of traceback text (margins removed) for block B; T's
+ * indentation is BLANKS long. An indented line can only be a frame (or
+ * source, which is skipped); one that is not, a header or a final line. */
+static void block_line(struct parser *ps, struct block *b, struct th_span t,
+		       size_t blanks)
 {
-	struct th_span path, lineno, func;
-	if (th_starts_with(t, "Traceback (most recent call last):"))
-		block_start(b, false);
-	else if (th_starts_with(t, "Exception Group Traceback (most recent"))
-		block_start(b, true);
-	else if (!b->active || b->exception.p != NULL || t.n == 0)
-		return;
-	else if (parse_frame(t, &path, &lineno, &func)) {
+	if (blanks > 0) {
+		struct th_frame_ref fr;
 		/* A SyntaxError prints where the bad source is as
 		 * '  File "PATH", line N' with no "in FUNC": that is no
 		 * frame, and must not become the culprit. */
-		if (func.n > 0)
-			block_frame(ps, b,
-				    (struct th_frame_ref){path, lineno, func});
-	} else if (t.p[0] != ' ' && t.p[0] != '\t') {
+		if (b->active && b->exception.p == NULL &&
+		    parse_frame(t, blanks, &fr) && fr.function.n > 0)
+			block_frame(ps, b, fr);
+		return;
+	}
+	if (t.n == 0)
+		return;
+	if (t.p[0] == 'T' && HAS_LIT(t, 0, tb_header))
+		block_start(b, false);
+	else if (t.p[0] == 'E' &&
+		 HAS_LIT(t, 0, "Exception Group Traceback (most recent"))
+		block_start(b, true);
+	else if (b->active && b->exception.p == NULL) {
 		b->exception = classify_exception_type(t);
 		b->message = message_after_type(t, b->exception);
 	}
@@ -398,7 +455,7 @@ static void add_leaf(struct parser *ps, struct block *b)
 static struct block *slot_at(struct parser *ps, size_t depth)
 {
 	while (ps->n_slots <= depth)
-		ps->slot[ps->n_slots++] = (struct block){0};
+		block_reset(&ps->slot[ps->n_slots++], false, false);
 	return &ps->slot[depth];
 }
 
@@ -439,52 +496,58 @@ static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 	return false;
 }
 
-/* A line inside an exception group's box. Returns false when LINE has no
- * box margin. */
-static bool group_line(struct parser *ps, struct th_span line)
+/* A line inside an exception group's box; the box margin starts after
+ * LINE's COL leading spaces. Returns false when LINE has no box margin. */
+static bool group_line(struct parser *ps, struct th_span line, size_t col)
 {
-	size_t col = 0;
-	while (col < line.n && line.p[col] == ' ')
-		col++;
 	if (col >= line.n || (line.p[col] != '|' && line.p[col] != '+'))
 		return false;
 	if (line.p[col] == '+' && col + 1 < line.n && line.p[col + 1] == '-')
 		return group_separator(ps, line, col);
 	size_t skip = col + 1 < line.n && line.p[col + 1] == ' ' ? 2 : 1;
 	struct th_span t = {line.p + col + skip, line.n - col - skip};
+	size_t blanks = indent_of(t).blanks;
 	size_t depth = col / 2;
 	if (depth <= 1) {
-		if (th_starts_with(t, "Exception Group Traceback"))
+		if (HAS_LIT(t, 0, "Exception Group Traceback"))
 			ps->out->n_leaves = 0; /* a new end of the chain */
-		block_line(ps, &ps->top, t);
+		block_line(ps, &ps->top, t, blanks);
 	} else if (depth < MAX_DEPTH) {
-		block_line(ps, slot_at(ps, depth), t);
+		block_line(ps, slot_at(ps, depth), t, blanks);
 	}
 	return true;
 }
 
-/* "Object created at" frames (asyncio debug mode): the last frame is
- * where the task or future was created. */
-static bool created_line(struct parser *ps, struct th_span line)
+/* Whether LINE opens "Object created at" frames (asyncio debug mode).
+ * asyncio prints "source_traceback: Object created at ..." as a context
+ * line: its start is tested before the line is searched. */
+static bool created_header(struct th_span line)
 {
-	/* asyncio prints "source_traceback: Object created at ..." as a
-	 * context line: test its start before searching the line. */
-	if ((th_starts_with(line, "source_traceback: ") ||
-	     th_starts_with(line, "Object created at")) &&
-	    find_after(line, "Object created at (most recent call last):").p) {
+	return line.n > 0 && (line.p[0] == 's' || line.p[0] == 'O') &&
+	       (HAS_LIT(line, 0, "source_traceback: ") ||
+		HAS_LIT(line, 0, "Object created at")) &&
+	       find_after(line, "Object created at (most recent call last):").p;
+}
+
+/* "Object created at" frames: the last frame is where the task or
+ * future was created. They go on while lines are indented (BLANKS, the
+ * indentation of LINE, > 0). */
+static bool created_line(struct parser *ps, struct th_span line, size_t blanks)
+{
+	if (created_header(line)) {
 		ps->in_created = true;
 		return true;
 	}
 	if (!ps->in_created)
 		return false;
-	struct th_span path, lineno, func;
-	if (parse_frame(line, &path, &lineno, &func)) {
-		ps->created_path = path;
-		ps->created_lineno = lineno;
+	struct th_frame_ref fr;
+	if (blanks > 0) {
+		if (parse_frame(line, blanks, &fr)) {
+			ps->created_path = fr.file;
+			ps->created_lineno = fr.line;
+		}
 		return true;
 	}
-	if (line.n > 0 && (line.p[0] == ' ' || line.p[0] == '\t'))
-		return true;
 	ps->in_created = false;
 	return false;
 }
@@ -495,13 +558,13 @@ static bool created_line(struct parser *ps, struct th_span line)
  * ("  | Exception Group Traceback ...") stays as it is. */
 static struct th_span header_after_text(struct th_span line)
 {
-	static const char tb[] = "Traceback (most recent call last):";
 	static const char group[] = "  + Exception Group ";
-	size_t n = sizeof tb - 1, g = sizeof group - 1;
+	size_t n = TB_HEADER_LEN, g = sizeof group - 1;
 	if (line.n <= n || line.p[line.n - n] != 'T' ||
-	    memcmp(line.p + line.n - n, tb, n) != 0)
+	    memcmp(line.p + line.n - n, tb_header, n) != 0)
 		return line;
-	struct th_span lead = skip_spaces(line);
+	struct th_span lead = {line.p + indent_of(line).blanks, 0};
+	lead.n = line.n - (size_t)(lead.p - line.p);
 	if (lead.p[0] == '|' || lead.p[0] == '+' || lead.p[0] == 'T' ||
 	    th_starts_with(lead, "Exception Group "))
 		return line;
@@ -510,23 +573,31 @@ static struct th_span header_after_text(struct th_span line)
 	return (struct th_span){line.p + line.n - n, n};
 }
 
+/* One line of the event: its indentation is found once, and its first
+ * byte past it says which of the grammar's lines it may be. */
 static void parse_line(struct parser *ps, struct th_span line)
 {
 	line = header_after_text(line);
-	if (created_line(ps, line))
+	struct indent in = indent_of(line);
+	if (created_line(ps, line, in.blanks))
 		return;
-	if (ps->top.active && ps->top.is_group && group_line(ps, line))
+	if (ps->top.active && ps->top.is_group &&
+	    group_line(ps, line, in.spaces))
 		return;
-	if (th_starts_with(skip_spaces(line), "+ Exception Group Traceback")) {
+	if (in.blanks < line.n && line.p[in.blanks] == '+' &&
+	    HAS_LIT(line, in.blanks, "+ Exception Group Traceback")) {
 		ps->out->n_leaves = 0;
-		group_line(ps, line);
+		group_line(ps, line, in.spaces);
 		return;
 	}
-	if (th_starts_with(line, "Traceback (most recent call last):")) {
+	if (in.blanks == 0 && line.n > 0 && line.p[0] == 'T' &&
+	    HAS_LIT(line, 0, tb_header)) {
 		finish_slots(ps, 0);
 		ps->out->n_leaves = 0;
+		block_start(&ps->top, false);
+		return;
 	}
-	block_line(ps, &ps->top, line);
+	block_line(ps, &ps->top, line, in.blanks);
 }
 
 /* Appends S to OUT[*LEN] up to its first NUL byte (the field is a C
@@ -562,12 +633,15 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	struct parser ps; /* not all of it: slot_at clears slots */
 	ps.rules = rules;
 	ps.out = out;
-	ps.top = (struct block){0};
+	block_reset(&ps.top, false, false);
 	ps.n_slots = 0;
 	ps.in_created = false;
 	ps.created_path = ps.created_lineno = (struct th_span){NULL, 0};
-	size_t n = event_line_count(ev);
-	for (size_t i = 0; i < n; i++)
+	/* The head lines are read in place; event_line() is for the tail
+	 * ring, past TH_EVENT_HEAD_LINES. */
+	for (size_t i = 0; i < ev->n_head; i++)
+		parse_line(&ps, ev->head[i]);
+	for (size_t i = ev->n_head, n = event_line_count(ev); i < n; i++)
 		parse_line(&ps, event_line(ev, i));
 	finish_slots(&ps, 0);
 	format_created_at(&ps, out);

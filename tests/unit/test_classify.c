@@ -576,3 +576,163 @@ Test(classify, leaves_futures_and_callbacks_are_named_after_the_culprit)
 	cr_expect_str_eq(got[2].rule, "asyncio.exception-in-callback");
 	cr_expect_str_eq(got[2].coroutine, "on_message");
 }
+
+/* ---- the grammar line by line (classify_parse on one event) ---------- */
+
+static struct th_event parsed_event;
+static struct th_parsed parsed;
+
+/* Parses TEXT's lines as one event into `parsed`, with the default
+ * rules; spans point into `parsed_event` until the next call. */
+static void parse_text(const char *text)
+{
+	static struct th_rules *rules;
+	static bool ready;
+	if (!ready) {
+		rules = rules_new();
+		struct th_error err = {0};
+		cr_assert(rules_load_path(rules, TH_TEST_PATTERNS_DIR, &err),
+			  "%s", err.message);
+		event_init(&parsed_event);
+		ready = true;
+	}
+	event_reset(&parsed_event);
+	for (const char *p = text; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		event_add_line(&parsed_event, (struct th_span){p, n});
+		p += n + (nl != NULL);
+	}
+	classify_parse(&parsed_event, rules, &parsed);
+}
+
+/* S as a C string in one of a few static buffers; "-" for none. */
+static const char *str(struct th_span s)
+{
+	static char bufs[4][512];
+	static size_t next;
+	char *b = bufs[next++ % 4];
+	if (s.p == NULL)
+		return "-";
+	snprintf(b, sizeof bufs[0], "%.*s", (int)s.n, s.p);
+	return b;
+}
+
+static const char *exception(void)
+{
+	return str(parsed.facts.value[TH_BUILTIN_EXCEPTION]);
+}
+
+Test(classify, frames_indented_with_tabs_are_frames)
+{
+	parse_text("Traceback (most recent call last):\n"
+		   "\tFile \"/srv/app/a.py\", line 3, in outer\n"
+		   " \t  File \"/usr/lib/python3.12/json/decoder.py\", line 9, "
+		   "in decode\n"
+		   "\t\traise ValueError(\"v\")\n"
+		   "ValueError: v\n");
+	cr_expect_str_eq(str(parsed.culprit.file), "/srv/app/a.py");
+	cr_expect_str_eq(str(parsed.culprit.line), "3");
+	cr_expect_str_eq(str(parsed.culprit.function), "outer");
+	cr_expect_str_eq(exception(), "ValueError");
+	cr_expect_str_eq(str(parsed.message), "v");
+}
+
+Test(classify, a_frame_line_must_be_indented)
+{
+	parse_text("Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in outer\n"
+		   "File \"/srv/app/b.py\", line 4, in inner\n"
+		   "    source line\n"
+		   "KeyError: 'k'\n");
+	cr_expect_str_eq(str(parsed.culprit.function), "outer");
+	cr_expect_str_eq(exception(), "KeyError");
+	cr_expect_str_eq(str(parsed.message), "'k'");
+}
+
+Test(classify, odd_frame_lines_are_read_as_printed)
+{
+	parse_text("Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in <module>  \n"
+		   "  File \"/srv/app/x.py\", line , in nothing\n"
+		   "  File \"/srv/app/b.py\", line 12,in glued\n"
+		   "  File \"/srv/app/c.py\n"
+		   "RuntimeError\n");
+	/* "line ," has no number, and the frame without ", in " has no
+	 * function: neither is a frame */
+	cr_expect_str_eq(str(parsed.culprit.file), "/srv/app/a.py");
+	cr_expect_str_eq(str(parsed.culprit.function), "<module>");
+	cr_expect_str_eq(exception(), "RuntimeError");
+	cr_expect_str_eq(str(parsed.message), "-");
+}
+
+Test(classify, header_after_text_starts_a_traceback)
+{
+	parse_text("ERROR app: Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in f\n"
+		   "KeyError: 'k'\n");
+	cr_expect_str_eq(exception(), "KeyError");
+	cr_expect_str_eq(str(parsed.culprit.function), "f");
+	cr_expect(!parsed.last_is_group);
+}
+
+Test(classify, group_header_after_text_opens_a_group)
+{
+	parse_text("push failed:   + Exception Group Traceback (most recent "
+		   "call last):\n"
+		   "  |   File \"/srv/app/m.py\", line 5, in main\n"
+		   "  | ExceptionGroup: x (1 sub-exception)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | Traceback (most recent call last):\n"
+		   "    | \tFile \"/srv/app/v.py\", line 8, in check\n"
+		   "    | ValueError: v\n"
+		   "    +------------------------------------\n");
+	cr_expect(parsed.last_is_group);
+	cr_expect_str_eq(exception(), "ExceptionGroup");
+	cr_expect_str_eq(str(parsed.culprit.function), "main");
+	cr_assert_eq(parsed.n_leaves, 1);
+	cr_expect_str_eq(str(parsed.leaves[0].exception), "ValueError");
+	cr_expect_str_eq(str(parsed.leaves[0].culprit.function), "check",
+			 "a tab after the box margin indents a frame too");
+}
+
+Test(classify, boxes_three_deep_give_their_leaves)
+{
+	parse_text("  + Exception Group Traceback (most recent call last):\n"
+		   "  | ExceptionGroup: outer (1 sub-exception)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | ExceptionGroup: middle (1 sub-exception)\n"
+		   "    +-+---------------- 1 ----------------\n"
+		   "      | ExceptionGroup: inner (2 sub-exceptions)\n"
+		   "      +-+---------------- 1 ----------------\n"
+		   "        | Traceback (most recent call last):\n"
+		   "        |   File \"/srv/app/deep.py\", line 4, in leaf\n"
+		   "        | OSError: o\n"
+		   "        +---------------- 2 ----------------\n"
+		   "        | TypeError: t\n"
+		   "        +------------------------------------\n");
+	cr_assert_eq(parsed.n_leaves, 2);
+	cr_expect_str_eq(str(parsed.leaves[0].exception), "OSError");
+	cr_expect_str_eq(str(parsed.leaves[0].culprit.function), "leaf");
+	cr_expect_str_eq(str(parsed.leaves[1].exception), "TypeError");
+	cr_expect_str_eq(str(parsed.leaves[1].message), "t");
+}
+
+/* Past TH_EVENT_HEAD_LINES an event keeps its last lines in a ring: the
+ * innermost frame and the final line are there. */
+Test(classify, lines_past_the_head_are_read)
+{
+	static char text[1000 * 64];
+	size_t len = (size_t)snprintf(text, sizeof text,
+				      "Traceback (most recent call last):\n");
+	for (int i = 0; i < 999; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len,
+					"  File \"/srv/app/a.py\", line %d, "
+					"in f%d\n",
+					i + 1, i);
+	snprintf(text + len, sizeof text - len, "ValueError: deep\n");
+	parse_text(text);
+	cr_expect_str_eq(str(parsed.culprit.function), "f998");
+	cr_expect_str_eq(exception(), "ValueError");
+	cr_expect_str_eq(str(parsed.message), "deep");
+}
