@@ -438,6 +438,66 @@ Test(agg, capped_lists_keep_version_order_for_values_sharing_their_start)
 	}
 }
 
+Test(agg, capped_lists_keep_version_order_for_any_mix_of_digits)
+{
+	/* random values of digits (zeros among them), letters and
+	 * punctuation: every state of strverscmp's that the shortcut of
+	 * vers_cmp answers for, or hands back to strverscmp */
+	static const char alphabet[] = "00123989a.-";
+	enum { N = 400 };
+	static char values[N][8];
+	const char *all[N];
+	for (uint32_t seed = 0; seed < 30; seed++) {
+		srand(seed);
+		for (size_t i = 0; i < N; i++) {
+			size_t len = (size_t)rand() % 7;
+			for (size_t k = 0; k < len; k++)
+				values[i][k] = alphabet[(size_t)rand() %
+							(sizeof alphabet - 1)];
+			values[i][len] = '\0';
+			all[i] = values[i];
+		}
+		struct fixture *f = open_by(TH_KEY_COROUTINE);
+		for (size_t i = 0; i < N; i++)
+			add(f,
+			    (struct spec){.coroutine = "c", .task = values[i]});
+		qsort(all, N, sizeof *all, version_order);
+		const struct th_group *const *g;
+		cr_assert_eq(sorted(f, &g), 1);
+		/* the distinct values, smallest first */
+		size_t want = 0;
+		for (size_t i = 0; i < N && want < TH_MAX_LIST; i++) {
+			if (i > 0 && strcmp(all[i], all[i - 1]) == 0)
+				continue;
+			cr_expect_str_eq(g[0]->tasks.items[want], all[i],
+					 "seed %u, item %zu", seed, want);
+			want++;
+		}
+		cr_expect_eq(g[0]->tasks.n, want, "seed %u", seed);
+		close_agg(f);
+	}
+}
+
+Test(agg, exception_names_sharing_their_first_byte_count_apart)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	const char *names[] = {"errors.A", "errors.B", "e",
+			       "errors.A", "errors.A", "e"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		add(f, (struct spec){.coroutine = "c", .exception = names[i]});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	cr_assert_eq(g[0]->n_exceptions, 3);
+	const char *want[] = {"errors.A", "e", "errors.B"};
+	const uint64_t count[] = {3, 2, 1};
+	for (size_t i = 0; i < 3; i++) {
+		cr_expect_str_eq(g[0]->exceptions[i].name, want[i]);
+		cr_expect_eq(g[0]->exceptions[i].count, count[i], "%s",
+			     want[i]);
+	}
+	close_agg(f);
+}
+
 Test(agg, repeated_values_do_not_make_a_full_list_capped)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
