@@ -766,6 +766,64 @@ void assembler_feed(struct th_assembler *a, const struct th_record *rec)
 	s->prev_number = rec->number;
 }
 
+/* The index of writer ID's slot (n_sources: none), without touching the
+ * LRU clock. */
+static size_t find_source(const struct th_assembler *a, uint32_t id)
+{
+	size_t i = 0;
+	while (i < a->n_sources && a->sources[i].id != id)
+		i++;
+	return i;
+}
+
+bool assembler_reads_indented(const struct th_assembler *a, uint32_t source)
+{
+	size_t i = find_source(a, source);
+	if (i == a->n_sources || a->probe != NULL)
+		return false;
+	const struct source *s = &a->sources[i];
+	return (s->state == FRAMES || s->state == MESSAGE ||
+		s->state == GROUP) &&
+	       s->margin == 0;
+}
+
+/* What step does with indented line T (not blank, no margin) in the
+ * states assembler_reads_indented allows, when it only takes the line:
+ * true with S updated as step would, or false (S unchanged) when the
+ * line may end the event or change its state. */
+static bool takes_indented(struct source *s, struct th_span t)
+{
+	switch (s->state) {
+	case FRAMES: return true;
+	case MESSAGE: return !is_group_header(t);
+	case GROUP: {
+		struct th_span box = group_box(t);
+		if (box.n == 0 || (s->group_closed && is_top_group_header(t)))
+			return false;
+		s->group_closed = is_group_close(box);
+		s->continuation = 0;
+		return true;
+	}
+	default: return false;
+	}
+}
+
+/* The writer's slot is already the one used last (its LRU order
+ * stays). */
+bool assembler_add_indented(struct th_assembler *a, uint32_t source,
+			    struct th_span text, uint64_t number,
+			    uint64_t end_offset)
+{
+	struct source *s = &a->sources[find_source(a, source)];
+	if (!takes_indented(s, text))
+		return false;
+	event_add_line(&s->ev, text);
+	s->ev.end_line = number;
+	s->ev.end_offset = end_offset;
+	s->prev_number = number;
+	return true;
+}
+
 void assembler_end_input(struct th_assembler *a)
 {
 	for (size_t i = 0; i < a->n_sources; i++) {

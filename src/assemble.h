@@ -45,6 +45,22 @@ bool assembler_open_only_in(const struct th_assembler *a, uint32_t source);
 /* True when no event is open: the scanner may skip lines in bulk. */
 bool assembler_idle(const struct th_assembler *a);
 
+/* Indented lines in bulk (pipeline.c): true when writer SOURCE's open
+ * event is where the lines of a traceback, its context or an exception
+ * group's box go, and nothing else watches (no margin to strip, no
+ * probe). Stays true while assembler_add_indented returns true. */
+bool assembler_reads_indented(const struct th_assembler *a, uint32_t source);
+
+/* Adds line NUMBER (ending at stream offset END_OFFSET) to writer
+ * SOURCE's event when it only continues the event (a frame, a context
+ * line, a box line), as assembler_feed would a record of that writer
+ * with TEXT; after assembler_reads_indented said yes. TEXT starts with a
+ * blank and holds more than blanks. False: the line must be fed as a
+ * record (nothing was done). */
+bool assembler_add_indented(struct th_assembler *a, uint32_t source,
+			    struct th_span text, uint64_t number,
+			    uint64_t end_offset);
+
 /* The next four serve the --state end-of-input decision (state_end.c). */
 
 /* For incremental runs (--state), at the end of an input before

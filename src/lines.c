@@ -50,6 +50,11 @@ struct th_lines {
 	uint64_t map_from; /* file offset of map[0] */
 	size_t map_len;
 	char none[1]; /* buf between maps: never NULL, even for 0 bytes */
+	/* buf[clean_from, clean_end) holds no escape byte, and
+	 * buf[clean_end] is one when ESCAPE_AT_END: searched once for a
+	 * stretch of lines, not line by line (lines_escape_free) */
+	size_t clean_from, clean_end;
+	bool escape_at_end;
 };
 
 /* Returns a reader over IN; aborts on out-of-memory. */
@@ -98,6 +103,8 @@ static enum th_status lines_fill(struct th_lines *l)
 	size_t got;
 	enum th_status st;
 
+	l->clean_from = l->clean_end = 0; /* the bytes move: search again */
+	l->escape_at_end = false;
 	if (l->mapped)
 		return lines_fill_mapped(l);
 	if (l->pos > 0) {
@@ -202,6 +209,31 @@ static enum th_status lines_finish_skip(struct th_lines *l)
 	return TH_OK;
 }
 
+/* True when buf[FROM, FROM + N) holds no escape byte. A miss searches
+ * from FROM to the end of the buffered bytes at once, so a log without
+ * escapes is searched once a fill, and one with an escape on every line
+ * no more than line by line. */
+static bool lines_escape_free(struct th_lines *l, size_t from, size_t n)
+{
+	bool known = from >= l->clean_from && from <= l->clean_end;
+	if (known && (from + n <= l->clean_end || l->escape_at_end))
+		return from + n <= l->clean_end;
+	size_t start = known ? l->clean_end : from;
+	const char *esc = memchr(l->buf + start, '\x1b', l->len - start);
+	l->clean_from = known ? l->clean_from : from;
+	l->clean_end = esc != NULL ? (size_t)(esc - l->buf) : l->len;
+	l->escape_at_end = esc != NULL;
+	return from + n <= l->clean_end;
+}
+
+size_t lines_window_escape_free(struct th_lines *l)
+{
+	size_t n = l->window_end - l->pos;
+	if (lines_escape_free(l, l->pos, n))
+		return n;
+	return l->clean_end - l->pos; /* the escape is at the cursor or after */
+}
+
 /* Delivers the line at the cursor, whose text is N bytes (its terminator
  * excluded), and consumes USED bytes. A text over the capacity is cut to
  * it and counted. */
@@ -213,6 +245,7 @@ static void lines_take(struct th_lines *l, struct th_line *out, size_t n,
 	out->text.n = out->truncated ? l->cap : n;
 	out->number = l->number++;
 	out->offset = l->offset;
+	out->escape_free = lines_escape_free(l, l->pos, out->text.n);
 	l->truncated += out->truncated;
 	lines_consume(l, used);
 }

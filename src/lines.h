@@ -29,6 +29,8 @@ struct th_line {
 	uint64_t number;     /* 1-based */
 	uint64_t offset;     /* byte offset of the line's start in the stream */
 	bool truncated;	     /* longer than the capacity: cut */
+	bool escape_free;    /* known to hold no escape byte (0x1b); false
+				may still hold none */
 };
 
 struct th_lines;
@@ -49,6 +51,11 @@ enum th_status lines_next(struct th_lines *l, struct th_line *out);
  * lines_next() for it (a window never shows a line lines_next would cut).
  * On an error the window is empty and nothing is consumed. */
 enum th_status lines_window(struct th_lines *l, struct th_span *window);
+
+/* How many bytes from the start of the current window are known to hold
+ * no escape byte (0x1b): the lines that end within them need no search
+ * for an ANSI sequence. At most the window's length. */
+size_t lines_window_escape_free(struct th_lines *l);
 
 /* Consumes the first N bytes of the current window; N must end just after a
  * "\n" of the window, or at the window's end. Counts the lines skipped. May

@@ -150,6 +150,58 @@ bool pipeline_choose_search(struct th_pipeline *p, struct th_lines *l)
 	return true;
 }
 
+/* TEXT (a line without its "\n") without trailing blanks and carriage
+ * returns, as prefix_parse cleans a record's text. */
+static struct th_span trim_end(struct th_span text)
+{
+	while (text.n > 0 &&
+	       (text.p[text.n - 1] == ' ' || text.p[text.n - 1] == '\t' ||
+		text.p[text.n - 1] == '\r'))
+		text.n--;
+	return text;
+}
+
+/* The indented lines of an open event in bulk (a traceback's frames, its
+ * context, an exception group's box): while its writer's event only takes
+ * such lines (assembler_add_indented) and each is one plain record
+ * (prefix_blank_lines_plain), the window's lines are added without a
+ * record each. Half the lines of a crash loop are (docs/performance.md).
+ * Stops before the first line that needs the whole path: not indented,
+ * blank, holding an escape byte, without its newline, or one the event
+ * must decide on. */
+static enum th_status feed_indented(struct th_pipeline *p, struct th_lines *l)
+{
+	uint32_t source;
+	if (p->every_line || !prefix_blank_lines_plain(p->prefixer, &source) ||
+	    !assembler_reads_indented(p->assembler, source))
+		return TH_OK;
+	struct th_span w;
+	enum th_status st = lines_window(l, &w);
+	if (st != TH_OK)
+		return st;
+	uint64_t number = lines_number(l), offset = lines_offset(l);
+	size_t plain = lines_window_escape_free(l);
+	size_t at = 0, taken = 0;
+	while (at < w.n && (w.p[at] == ' ' || w.p[at] == '\t')) {
+		const char *line = w.p + at;
+		const char *nl = memchr(line, '\n', w.n - at);
+		if (nl == NULL)
+			break;
+		size_t len = (size_t)(nl - line);
+		struct th_span text = trim_end((struct th_span){line, len});
+		if (text.n == 0 || at + len > plain)
+			break;
+		if (!assembler_add_indented(p->assembler, source, text,
+					    number + taken,
+					    offset + at + len + 1))
+			break;
+		at += len + 1;
+		taken++;
+	}
+	lines_skip_counted(l, at, taken);
+	return TH_OK;
+}
+
 enum th_status pipeline_feed(struct th_pipeline *p, struct th_lines *l)
 {
 	for (;;) {
@@ -161,6 +213,10 @@ enum th_status pipeline_feed(struct th_pipeline *p, struct th_lines *l)
 				return st;
 			if (!ready)
 				continue;
+		} else {
+			enum th_status st = feed_indented(p, l);
+			if (st != TH_OK)
+				return st;
 		}
 		struct th_line line;
 		enum th_status st = lines_next(l, &line);

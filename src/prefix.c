@@ -44,6 +44,9 @@ struct th_prefixer {
 	uint32_t last_source;	      /* writer of the last line parsed */
 	struct source_name last_name; /* and its name */
 	bool idle;		      /* no event open before this line */
+	struct th_span line;	      /* the line being parsed, when it holds no
+					 escape byte (else empty): clean skips the
+					 search in text taken from it */
 	int64_t now;
 	int now_year; /* the year NOW falls in, for syslog times */
 	struct partial partials[TH_MAX_PARTIALS];
@@ -229,7 +232,9 @@ static struct th_record *new_record(struct th_prefixer *p)
  * there are some), then trailing blanks and a carriage return. */
 static struct th_span clean(struct th_prefixer *p, struct th_span text)
 {
-	if (memchr(text.p, '\x1b', text.n) != NULL &&
+	uintptr_t at = (uintptr_t)text.p, line = (uintptr_t)p->line.p;
+	bool in_line = at >= line && at + text.n <= line + p->line.n;
+	if (!in_line && memchr(text.p, '\x1b', text.n) != NULL &&
 	    p->used + text.n <= ARENA_SIZE) {
 		char *at = p->arena + p->used;
 		text.n = prefix_strip_ansi(text, at);
@@ -846,6 +851,7 @@ size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
 	p->idle = idle;
 	p->used = 0;
 	p->n_recs = 0;
+	p->line = line->escape_free ? line->text : (struct th_span){"", 0};
 	if (starts_blank(p, line->text)) {
 		add_blank_started(p, line, end_offset);
 		*out = p->recs;
@@ -867,6 +873,7 @@ size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
 
 size_t prefix_finish(struct th_prefixer *p, const struct th_record **out)
 {
+	p->line = (struct th_span){"", 0};
 	p->used = 0;
 	p->n_recs = 0;
 	for (size_t i = 0; i < TH_MAX_PARTIALS; i++) {
@@ -892,6 +899,14 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out)
 bool prefix_pending(const struct th_prefixer *p)
 {
 	return p->pending > 0;
+}
+
+/* add_blank_started, with an event open, is what prefix_parse does with
+ * such a line; its escape check (clean) is the caller's. */
+bool prefix_blank_lines_plain(const struct th_prefixer *p, uint32_t *source)
+{
+	*source = p->last_source;
+	return !p->user_prefixes && p->pending == 0;
 }
 
 /* True when TEXT starts a log record: a time, or a level name, maybe

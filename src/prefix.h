@@ -60,6 +60,14 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out);
  * then read line by line, or the rest would be skipped. */
 bool prefix_pending(const struct th_prefixer *p);
 
+/* True when, while an event is open, a line that starts with a blank and
+ * holds no escape byte (0x1b) is one record: its text without trailing
+ * blanks and carriage returns, of the writer of the line before, *SOURCE,
+ * with no time and starting no log record, and parsing it would change
+ * nothing here (no user prefixes, no split line waiting). The pipeline
+ * then feeds such lines to the assembler without parsing each. */
+bool prefix_blank_lines_plain(const struct th_prefixer *p, uint32_t *source);
+
 /* True when LINE is a place where a file may be cut into ranges scanned
  * apart: it carries no collector framing (so the file has one writer
  * there) and opens a log record, which ends every event open before it. */

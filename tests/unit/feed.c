@@ -5,7 +5,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "input.h"
+#include "lines.h"
 #include "pipeline.h"
 #include "prefix.h"
 #include "rules.h"
@@ -83,7 +87,7 @@ static void feed_lines(struct th_pipeline *p, const char *text)
 	for (const char *s = text; *s;) {
 		const char *nl = strchr(s, '\n');
 		size_t n = nl ? (size_t)(nl - s) : strlen(s);
-		struct th_line line = {{s, n}, number++, offset, false};
+		struct th_line line = {{s, n}, number++, offset, false, false};
 		offset += n + (nl != NULL);
 		pipeline_feed_line(p, &line, offset);
 		s += n + (nl != NULL);
@@ -121,6 +125,47 @@ static size_t run_text(const char *text, const char *extra_yaml,
 	} else {
 		pipeline_feed_text(p, text);
 	}
+	pipeline_free(p);
+	run_fini(&run);
+	trigger_free(t);
+	rules_free(rules);
+	return c.n;
+}
+
+static void ignore_probe(void *ctx, const struct th_probe *p)
+{
+	(void)ctx;
+	(void)p;
+}
+
+size_t pipeline_run_read(const char *text, bool every_line, struct got *out)
+{
+	struct th_rules *rules = load(NULL);
+	struct th_trigger *t = pipeline_trigger_new(rules, false);
+	struct th_run run;
+	run_init(&run, rules_ignore_count(rules));
+	struct collect c = {.rules = rules, .out = out};
+	struct th_pipeline_setup ps = {.rules = rules,
+				       .trigger = t,
+				       .run = &run,
+				       .deliver = deliver,
+				       .ctx = &c};
+	struct th_pipeline *p = pipeline_new(&ps);
+	if (every_line)
+		pipeline_set_probes(p, ignore_probe, NULL, NULL);
+	int fd = memfd_create("feed", MFD_CLOEXEC);
+	cr_assert(fd >= 0);
+	size_t n = strlen(text);
+	cr_assert_eq(write(fd, text, n), (ssize_t)n);
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	struct th_input *in = input_from_fd(fd, "test.log");
+	struct th_lines *l = lines_new(in, 4096);
+	pipeline_begin_input(p, "test.log", 0, 0);
+	cr_assert_eq(pipeline_read(p, l), TH_EOF);
+	pipeline_end_input(p);
+	lines_free(l);
+	input_close(in);
+	close(fd);
 	pipeline_free(p);
 	run_fini(&run);
 	trigger_free(t);

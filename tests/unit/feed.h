@@ -27,6 +27,12 @@ struct got {
  * NULL, is loaded after the default rules. */
 size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out);
 
+/* Runs TEXT as pipeline_run does, but read as a file is (pipeline_read:
+ * skipped in bulk while no event is open, an open event's indented lines
+ * added in bulk); with EVERY_LINE, a probe is set, so that every line is
+ * read one at a time instead. */
+size_t pipeline_run_read(const char *text, bool every_line, struct got *out);
+
 /* Runs TEXT as pipeline_run does (default rules) and says whether
  * pipeline_cut_safe holds once it has been read whole, for a cut before
  * NEXT_LINE (which must be a place to cut: prefix_safe_boundary or

@@ -618,3 +618,33 @@ Test(lines, growing_input_holds_a_half_written_line_until_its_newline)
 	close(rd);
 	close(fd);
 }
+
+/* A line's escape_free says it holds no escape byte (0x1b), and the
+ * window's escape-free stretch ends at the first one. */
+Test(lines, escape_free_marks_lines_without_an_escape_byte)
+{
+	static const char data[] = "plain\n\x1b[1mbold\x1b[0m\nplain again\n";
+	struct fixture f = open_bytes(data, sizeof data - 1, 64);
+	struct th_span w;
+	cr_assert_eq(lines_window(f.l, &w), TH_OK);
+	cr_expect_eq(lines_window_escape_free(f.l), 6);
+	struct th_line line;
+	bool want[] = {true, false, true};
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(lines_next(f.l, &line), TH_OK);
+		cr_expect_eq(line.escape_free, want[i], "line %zu", i + 1);
+	}
+	cr_assert_eq(lines_window(f.l, &w), TH_EOF);
+	close_fixture(&f);
+}
+
+/* A window without an escape is escape-free to its end. */
+Test(lines, a_window_without_escapes_is_escape_free_whole)
+{
+	static const char data[] = "one\ntwo\n";
+	struct fixture f = open_bytes(data, sizeof data - 1, 64);
+	struct th_span w;
+	cr_assert_eq(lines_window(f.l, &w), TH_OK);
+	cr_expect_eq(lines_window_escape_free(f.l), w.n);
+	close_fixture(&f);
+}

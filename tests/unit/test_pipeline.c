@@ -116,3 +116,103 @@ Test(pipeline, a_piece_of_another_writer_makes_a_runtime_cut_unsafe)
 	cr_expect(!pipeline_run_cut_safe(docker_piece, docker_record));
 	cr_expect(pipeline_run_cut_safe("", docker_record));
 }
+
+/* The indented lines of an open event are added in bulk when a file is
+ * read (pipeline.c, feed_indented); each text here has lines the bulk
+ * path must leave to the whole one (an escape, a blank line, a group
+ * header, a closed box and the next group, an unterminated last line):
+ * the events must be those of reading every line alone. */
+static const char *const indented_cases[] = {
+    /* frames with trailing blanks, CRLF, a tab, an escape */
+    "2024-05-01 10:00:00,000 ERROR app: request failed\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 3, in <module>   \r\n"
+    "\tmain()\n"
+    "  File \"\x1b[1mapp.py\x1b[0m\", line 9, in main\n"
+    "    handler()\n"
+    "  File \"lib/x.py\", line 2, in handler\n"
+    "ValueError: boom\n"
+    "after\n",
+    /* a blank line among the frames ends the traceback there */
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 3, in <module>\n"
+    "   \t \n"
+    "  File \"app.py\", line 9, in main\n"
+    "KeyError: 'k'\n",
+    /* asyncio's report: context lines, then the traceback */
+    "Task exception was never retrieved\n"
+    "future: <Task finished name='Task-7' coro=<fetch() done, defined at "
+    "app.py:10> exception=KeyError('k')>\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 12, in fetch\n"
+    "    return d['k']\n"
+    "KeyError: 'k'\n",
+    /* an indented group header after a message, a box, then a second
+     * group right after the first one closed */
+    "Task exception was never retrieved\n"
+    "  + Exception Group Traceback (most recent call last):\n"
+    "  |   File \"app.py\", line 5, in main\n"
+    "  | ExceptionGroup: two (2 sub-exceptions)\n"
+    "  +-+---------------- 1 ----------------\n"
+    "    | Traceback (most recent call last):\n"
+    "    |   File \"app.py\", line 7, in one\n"
+    "    | ValueError: a\n"
+    "    +---------------- 2 ----------------\n"
+    "    | KeyError: 'b'\n"
+    "    +------------------------------------\n"
+    "  + Exception Group Traceback (most recent call last):\n"
+    "  |   File \"app.py\", line 9, in again\n"
+    "  | ExceptionGroup: one (1 sub-exception)\n"
+    "  +-+---------------- 1 ----------------\n"
+    "    | OSError: c\n"
+    "    +------------------------------------\n",
+    /* the input ends inside the frames, without a newline */
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 3, in <module>\n"
+    "    main()",
+};
+
+static void expect_same_got(const struct got *a, const struct got *b, size_t i)
+{
+	cr_expect_str_eq(a->rule, b->rule, "event %zu", i);
+	cr_expect_str_eq(a->coroutine, b->coroutine, "event %zu", i);
+	cr_expect_str_eq(a->exception, b->exception, "event %zu", i);
+	cr_expect_str_eq(a->message, b->message, "event %zu", i);
+	cr_expect_str_eq(a->culprit, b->culprit, "event %zu", i);
+	cr_expect_str_eq(a->time, b->time, "event %zu", i);
+	cr_expect_eq(a->line, b->line, "event %zu", i);
+	cr_expect_eq(a->end_line, b->end_line, "event %zu", i);
+	cr_expect_eq(a->complete, b->complete, "event %zu", i);
+}
+
+Test(pipeline, indented_lines_read_in_bulk_give_the_events_of_every_line)
+{
+	static const size_t events[] = {1, 1, 1, 2, 1};
+	for (size_t c = 0; c < sizeof indented_cases / sizeof *indented_cases;
+	     c++) {
+		struct got bulk[GOT_MAX], each[GOT_MAX], fed[GOT_MAX];
+		size_t n = pipeline_run_read(indented_cases[c], false, bulk);
+		cr_assert_eq(n, events[c], "case %zu: %zu events", c, n);
+		cr_assert_eq(pipeline_run_read(indented_cases[c], true, each),
+			     n, "case %zu", c);
+		cr_assert_eq(pipeline_run(indented_cases[c], NULL, fed), n,
+			     "case %zu", c);
+		for (size_t i = 0; i < n; i++) {
+			expect_same_got(&bulk[i], &each[i], i);
+			expect_same_got(&bulk[i], &fed[i], i);
+		}
+	}
+}
+
+/* The lines before an escape are still taken in bulk, the one holding it
+ * goes the whole way (its escape removed): the culprit names the file
+ * without the escape sequences. */
+Test(pipeline, an_escape_in_a_frame_is_removed_after_bulk_lines)
+{
+	struct got got[GOT_MAX];
+	size_t n = pipeline_run_read(indented_cases[0], false, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].exception, "ValueError");
+	cr_expect_eq(got[0].line, 1);
+	cr_expect_eq(got[0].end_line, 9); /* "after" may continue the message */
+}

@@ -26,7 +26,7 @@ static struct th_rules *rules_of(const char *yaml)
 
 static struct th_record parse(struct th_prefixer *p, const char *text)
 {
-	struct th_line line = {span(text), 1, 0, false};
+	struct th_line line = {span(text), 1, 0, false, false};
 	const struct th_record *recs;
 	size_t n = prefix_parse(p, &line, strlen(text) + 1, false, &recs);
 	cr_assert_eq(n, 1, "'%s' gave %zu records", text, n);
@@ -247,7 +247,8 @@ Test(prefix, blank_started_lines_get_the_records_of_the_whole_way)
 	for (size_t k = 0; k < 3 * N; k++) {
 		size_t i = k % N;
 		bool idle = k / N == 1 || (k / N == 2 && i % 2 == 1);
-		struct th_line line = {span(lines[i]), k + 1, 100 * k, false};
+		struct th_line line = {span(lines[i]), k + 1, 100 * k, false,
+				       false};
 		const struct th_record *a, *b;
 		size_t na =
 		    prefix_parse(shortway, &line, 100 * k + 60, idle, &a);
@@ -319,7 +320,7 @@ static void feed(const char *text, struct fed *f)
 	for (const char *s = text; *s;) {
 		const char *nl = strchr(s, '\n');
 		size_t n = nl ? (size_t)(nl - s) : strlen(s);
-		struct th_line line = {{s, n}, number++, 0, false};
+		struct th_line line = {{s, n}, number++, 0, false, false};
 		const struct th_record *r;
 		/* two statements: the call sets R, and arguments are
 		 * evaluated in no fixed order (issue 13) */
@@ -569,7 +570,7 @@ Test(prefix, an_unframed_line_while_no_event_is_open_has_no_writer)
 	const char *const lines[] = {"api-1     | b", "plain"};
 	const struct th_record *r = NULL;
 	for (size_t i = 0; i < 2; i++) {
-		struct th_line line = {span(lines[i]), i + 1, 0, false};
+		struct th_line line = {span(lines[i]), i + 1, 0, false, false};
 		cr_assert_eq(prefix_parse(p, &line, 0, true, &r), 1);
 	}
 	cr_expect_eq(r->source, 0);
@@ -692,7 +693,7 @@ static struct one one_line(const char *text)
 {
 	struct th_prefixer *p = prefix_new(NULL, NULL);
 	prefix_begin_input(p, NULL);
-	struct th_line line = {span(text), 1, 0, false};
+	struct th_line line = {span(text), 1, 0, false, false};
 	const struct th_record *r;
 	struct one o = {0};
 	o.n = prefix_parse(p, &line, 0, false, &r);
