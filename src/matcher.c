@@ -12,6 +12,18 @@
 #include "rules_private.h"
 #include "th_limits.h"
 
+/* The last line on which rules_match_start ran a start pattern with
+ * named groups and it matched, with where those groups were: an event
+ * starts at such a line, and rules_extract takes the groups from here
+ * instead of running the pattern on the same bytes again. */
+struct start_seen {
+	long rule; /* -1: none */
+	char *text;
+	size_t n, cap;
+	PCRE2_SIZE *ov; /* 2 * pairs */
+	uint32_t pairs;
+};
+
 struct th_matcher {
 	const struct th_rules *r;
 	pcre2_match_data *md;
@@ -24,6 +36,7 @@ struct th_matcher {
 	size_t n_cand, cand_cap;
 	struct start_memo *memo; /* START_MEMO_SLOTS, allocated on first use */
 	struct rule_needles *needles; /* per enabled rule */
+	struct start_seen seen;
 };
 
 /* A literal that every line a pattern matches holds (patterns/README.md,
@@ -94,13 +107,13 @@ static bool regex_match(struct th_matcher *m, const struct regex *re,
 	return false;
 }
 
-/* After a match of RE on S: sets each field named by a group of RE that
- * took part in the match, is not empty, and is still unset in EV. */
-static void regex_set_fields(const struct th_matcher *m, const struct regex *re,
-			     struct th_span s, struct th_event *ev)
+/* After a match of RE on S that left OV (PAIRS offset pairs): sets each
+ * field named by a group of RE that took part in the match, is not
+ * empty, and is still unset in EV. */
+static void groups_set_fields(const PCRE2_SIZE *ov, uint32_t pairs,
+			      const struct regex *re, struct th_span s,
+			      struct th_event *ev)
 {
-	const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
-	uint32_t pairs = pcre2_get_ovector_count(m->md);
 	for (size_t i = 0; i < re->n_groups; i++) {
 		uint32_t g = re->groups[i].group;
 		enum th_field f = (enum th_field)re->groups[i].slot;
@@ -111,6 +124,61 @@ static void regex_set_fields(const struct th_matcher *m, const struct regex *re,
 			continue;
 		event_set(ev, f, (struct th_span){s.p + a, b - a});
 	}
+}
+
+/* groups_set_fields after a match of RE on S that left the groups in M's
+ * match data. */
+static void regex_set_fields(const struct th_matcher *m, const struct regex *re,
+			     struct th_span s, struct th_event *ev)
+{
+	groups_set_fields(pcre2_get_ovector_pointer(m->md),
+			  pcre2_get_ovector_count(m->md), re, s, ev);
+}
+
+/* Remembers, after rule RULE's start pattern matched LINE, the line and
+ * the groups in M's match data (see struct start_seen). */
+static void seen_keep(struct th_matcher *m, size_t rule, struct th_span line)
+{
+	struct start_seen *v = &m->seen;
+	if (line.n > v->cap) {
+		v->cap = line.n;
+		v->text = xrealloc(v->text, v->cap);
+	}
+	if (line.n > 0)
+		memcpy(v->text, line.p, line.n);
+	v->n = line.n;
+	/* the pairs up to the highest group that sets a field */
+	const struct regex *re = &m->r->active[rule]->start;
+	uint32_t have = pcre2_get_ovector_count(m->md);
+	v->pairs = 0;
+	for (size_t i = 0; i < re->n_groups; i++)
+		if (re->groups[i].group < have &&
+		    re->groups[i].group >= v->pairs)
+			v->pairs = re->groups[i].group + 1;
+	memcpy(v->ov, pcre2_get_ovector_pointer(m->md),
+	       2 * v->pairs * sizeof *v->ov);
+	v->rule = (long)rule;
+}
+
+/* True when M remembers rule RULE's start match on exactly LINE's bytes. */
+static bool seen_is(const struct th_matcher *m, size_t rule,
+		    struct th_span line)
+{
+	const struct start_seen *v = &m->seen;
+	return v->rule == (long)rule && v->n == line.n &&
+	       (line.n == 0 || memcmp(v->text, line.p, line.n) == 0);
+}
+
+/* True when rule I's start pattern matches LINE; a match with groups is
+ * remembered for rules_extract. */
+static bool start_matches(struct th_matcher *m, size_t i, struct th_span line)
+{
+	const struct regex *re = &m->r->active[i]->start;
+	if (!regex_match(m, re, line))
+		return false;
+	if (re->n_groups > 0)
+		seen_keep(m, i, line);
+	return true;
 }
 
 /* True when every field RE can set is already set in EV. */
@@ -263,6 +331,8 @@ struct th_matcher *matcher_new(const struct th_rules *r)
 		pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
 	m->text_cap = 4096;
 	m->text = xmalloc(m->text_cap);
+	m->seen.rule = -1;
+	m->seen.ov = xcalloc(2 * (size_t)r->max_pairs, sizeof *m->seen.ov);
 	m->needles = xcalloc(r->n_active, sizeof *m->needles);
 	for (size_t i = 0; i < r->n_active; i++)
 		rule_needles_init(&m->needles[i], r->active[i]);
@@ -282,6 +352,8 @@ void matcher_free(struct th_matcher *m)
 	for (size_t i = 0; i < m->r->n_active; i++)
 		rule_needles_fini(&m->needles[i], m->r->active[i]);
 	free(m->needles);
+	free(m->seen.text);
+	free(m->seen.ov);
 	free(m);
 }
 
@@ -326,13 +398,13 @@ static long match_start(struct th_matcher *m, struct th_span line)
 	if (r->n_active <= INDEX_MIN_RULES) {
 		for (size_t i = 0; i < r->n_active; i++)
 			if (!needles_rule_out(&m->needles[i].start, line) &&
-			    regex_match(m, &r->active[i]->start, line))
+			    start_matches(m, i, line))
 				return (long)i;
 		return -1;
 	}
 	candidates(m, line);
 	for (size_t i = 0; i < m->n_cand; i++)
-		if (regex_match(m, &r->active[m->cand[i]]->start, line))
+		if (start_matches(m, m->cand[i], line))
 			return (long)m->cand[i];
 	return -1;
 }
@@ -402,7 +474,10 @@ void rules_extract(struct th_matcher *m, struct th_event *ev,
 	const struct rule *rule = m->r->active[ev->rule];
 	if (event_line_count(ev) > 0 && rule->start.n_groups > 0) {
 		struct th_span first = event_line(ev, 0);
-		if (regex_match(m, &rule->start, first))
+		if (seen_is(m, ev->rule, first))
+			groups_set_fields(m->seen.ov, m->seen.pairs,
+					  &rule->start, first, ev);
+		else if (regex_match(m, &rule->start, first))
 			regex_set_fields(m, &rule->start, first, ev);
 	}
 	const struct rule_needles *rn = &m->needles[ev->rule];

@@ -204,3 +204,41 @@ Test(matcher, an_extract_regex_keeps_to_its_lines)
 	matcher_free(m);
 	rules_free(r);
 }
+
+Test(matcher, extract_takes_the_start_groups_from_the_line_start_matched)
+{
+	struct th_rules *r = load_yaml("rules:\n"
+				       "  - id: a\n"
+				       "    start: 'go (?<task>\\w+)'\n"
+				       "  - id: b\n"
+				       "    start: 'run (?<coroutine>\\w+)'\n"
+				       "  - id: c\n"
+				       "    start: '(?<coroutine>\\w+) go'\n");
+	struct th_matcher *m = matcher_new(r);
+	assert_starts(r, m, "go T1", "a");
+	struct th_event ev = extracted(r, m, "a", LINES("go T1", "go T9"));
+	assert_field(&ev, TH_F_TASK, "T1");
+	event_fini(&ev);
+
+	/* another line than the one matched: the pattern runs again */
+	assert_starts(r, m, "go T1", "a");
+	ev = extracted(r, m, "a", LINES("go T2"));
+	assert_field(&ev, TH_F_TASK, "T2");
+	event_fini(&ev);
+
+	/* the same line, another rule's event */
+	assert_starts(r, m, "x go T3", "a");
+	ev = extracted(r, m, "c", LINES("x go T3"));
+	assert_field(&ev, TH_F_COROUTINE, "x");
+	assert_field(&ev, TH_F_TASK, NULL);
+	event_fini(&ev);
+
+	/* a later match that set nothing leaves the earlier one alone */
+	assert_starts(r, m, "run f", "b");
+	assert_starts(r, m, "nothing", NULL);
+	ev = extracted(r, m, "b", LINES("run f"));
+	assert_field(&ev, TH_F_COROUTINE, "f");
+	event_fini(&ev);
+	matcher_free(m);
+	rules_free(r);
+}
