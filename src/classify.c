@@ -30,17 +30,38 @@ struct block {
 	bool is_group;
 	struct th_span exception; /* p == NULL until the final line */
 	struct th_span message;	  /* of the final line */
-	/* innermost frame, and innermost application frame of those pushed
-	 * out of PENDING, the latest frames, oldest first */
-	struct th_frame_ref inner, app;
+	/* innermost application frame of those pushed out of PENDING, the
+	 * latest frames, oldest first (the last is the innermost) */
+	struct th_frame_ref app;
 	struct th_frame_ref pending[PENDING_FRAMES];
 	size_t n_pending;
 	struct th_span below_wrapper;
-	bool prev_was_wrapper;
+	/* The function of the frame before: whether it is a wrapper is
+	 * asked only when a frame follows it (p NULL: none). */
+	struct th_span prev_function;
+};
+
+/* Library verdicts of recent frame paths (classify_frame_is_library with
+ * the classifier's rules): a crash loop names the same few files in
+ * every event, and walking a path's directories cost some 350
+ * instructions a frame. Direct-mapped by a hash of the path's length
+ * and its first and last eight bytes; a longer path is not kept. */
+#define VERDICT_SLOTS 64
+#define VERDICT_PATH  128
+
+struct verdict {
+	bool used, library;
+	size_t n;
+	char path[VERDICT_PATH];
+};
+
+struct verdicts {
+	struct verdict slot[VERDICT_SLOTS];
 };
 
 struct parser {
 	const struct th_rules *rules;
+	struct verdicts *verdicts; /* NULL: every path is walked */
 	struct th_parsed *out;
 	struct block top; /* last traceback of the chain */
 	/* Open sub-exceptions by depth. Only slot[0..n_slots) is written: a
@@ -65,7 +86,7 @@ static const char tb_header[] = "Traceback (most recent call last):";
 
 /* The spaces S starts with from AT on: eight bytes a step, as a frame
  * line has two and a source line four or more. */
-static size_t spaces_from(struct th_span s, size_t at)
+static inline size_t spaces_from(struct th_span s, size_t at)
 {
 	const uint64_t spaces = 0x2020202020202020u;
 	size_t i = at;
@@ -95,13 +116,14 @@ struct indent {
 	size_t spaces, blanks;
 };
 
-static struct indent indent_of(struct th_span s)
+static inline struct indent indent_of(struct th_span s)
 {
 	struct indent in;
 	in.spaces = in.blanks = spaces_from(s, 0);
-	while (in.blanks < s.n &&
-	       (s.p[in.blanks] == '\t' || s.p[in.blanks] == ' '))
-		in.blanks++;
+	if (in.blanks < s.n && s.p[in.blanks] == '\t')
+		while (in.blanks < s.n &&
+		       (s.p[in.blanks] == '\t' || s.p[in.blanks] == ' '))
+			in.blanks++;
 	return in;
 }
 
@@ -357,17 +379,48 @@ static void block_reset(struct block *b, bool active, bool is_group)
 	b->active = active;
 	b->is_group = is_group;
 	b->exception = b->message = (struct th_span){NULL, 0};
-	b->inner = b->app =
-	    (struct th_frame_ref){{NULL, 0}, {NULL, 0}, {NULL, 0}};
+	b->app = (struct th_frame_ref){{NULL, 0}, {NULL, 0}, {NULL, 0}};
 	b->n_pending = 0;
 	b->below_wrapper = (struct th_span){NULL, 0};
-	b->prev_was_wrapper = false;
+	b->prev_function = (struct th_span){NULL, 0};
 }
 
 static void block_start(struct block *b, bool is_group)
 {
 	block_reset(b, true, is_group);
 }
+
+static size_t verdict_slot(struct th_span path)
+{
+	uint64_t first = 0, last = 0;
+	if (path.n >= sizeof first) {
+		memcpy(&first, path.p, sizeof first);
+		memcpy(&last, path.p + path.n - sizeof last, sizeof last);
+	} else if (path.n > 0) {
+		memcpy(&first, path.p, path.n);
+	}
+	uint64_t h = ((first * 0x9E3779B97F4A7C15u) ^ last ^ path.n) *
+		     0xC2B2AE3D27D4EB4Fu;
+	return (size_t)(h >> 58) % VERDICT_SLOTS;
+}
+
+/* classify_frame_is_library(PS's rules, PATH), remembered. */
+static bool frame_is_library(const struct parser *ps, struct th_span path)
+{
+	if (ps->verdicts == NULL || path.n > VERDICT_PATH)
+		return classify_frame_is_library(ps->rules, path);
+	struct verdict *v = &ps->verdicts->slot[verdict_slot(path)];
+	if (v->used && v->n == path.n && memcmp(v->path, path.p, path.n) == 0)
+		return v->library;
+	v->library = classify_frame_is_library(ps->rules, path);
+	v->used = true;
+	v->n = path.n;
+	if (path.n > 0)
+		memcpy(v->path, path.p, path.n);
+	return v->library;
+}
+
+static const struct th_frame_ref no_frame = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
 
 /* The frame block B is named after: its innermost application frame,
  * else its innermost frame. Classifies B's pending frames from the
@@ -376,12 +429,11 @@ static const struct th_frame_ref *block_culprit(const struct parser *ps,
 						struct block *b)
 {
 	for (size_t i = b->n_pending; i-- > 0;)
-		if (!classify_frame_is_library(ps->rules, b->pending[i].file)) {
-			b->app = b->pending[i];
-			break;
-		}
-	b->n_pending = 0;
-	return b->app.file.p != NULL ? &b->app : &b->inner;
+		if (!frame_is_library(ps, b->pending[i].file))
+			return &b->pending[i];
+	if (b->app.file.p != NULL)
+		return &b->app;
+	return b->n_pending > 0 ? &b->pending[b->n_pending - 1] : &no_frame;
 }
 
 /* Keeps FR, B's innermost frame now, unclassified (PENDING_FRAMES). */
@@ -389,7 +441,7 @@ static void block_pend(const struct parser *ps, struct block *b,
 		       struct th_frame_ref fr)
 {
 	if (b->n_pending == PENDING_FRAMES) {
-		if (!classify_frame_is_library(ps->rules, b->pending[0].file))
+		if (!frame_is_library(ps, b->pending[0].file))
 			b->app = b->pending[0];
 		memmove(b->pending, b->pending + 1,
 			(PENDING_FRAMES - 1) * sizeof *b->pending);
@@ -401,34 +453,32 @@ static void block_pend(const struct parser *ps, struct block *b,
 static void block_frame(struct parser *ps, struct block *b,
 			struct th_frame_ref fr)
 {
-	b->inner = fr;
 	block_pend(ps, b, fr);
 	/* Wrappers may call helpers and each other (Sentry's goes wrapper,
 	 * reraise, wrapper, coroutine): the frame below the last wrapper
 	 * frame is the coroutine that was wrapped. */
-	if (b->prev_was_wrapper)
+	if (b->prev_function.p != NULL &&
+	    rules_is_wrapper(ps->rules, b->prev_function))
 		b->below_wrapper = fr.function;
-	b->prev_was_wrapper = rules_is_wrapper(ps->rules, fr.function);
+	b->prev_function = fr.function;
 }
 
 /* One line of traceback text (margins removed) for block B; T's
  * indentation is BLANKS long. An indented line can only be a frame (or
  * source, which is skipped); one that is not, a header or a final line. */
-static void block_line(struct parser *ps, struct block *b, struct th_span t,
-		       size_t blanks)
+static void block_indented(struct parser *ps, struct block *b, struct th_span t,
+			   size_t blanks)
 {
-	if (blanks > 0) {
-		struct th_frame_ref fr;
-		/* A SyntaxError prints where the bad source is as
-		 * '  File "PATH", line N' with no "in FUNC": that is no
-		 * frame, and must not become the culprit. */
-		if (b->active && b->exception.p == NULL &&
-		    parse_frame(t, blanks, &fr) && fr.function.n > 0)
-			block_frame(ps, b, fr);
-		return;
-	}
-	if (t.n == 0)
-		return;
+	struct th_frame_ref fr;
+	/* A SyntaxError prints where the bad source is as
+	 * '  File "PATH", line N' with no "in FUNC": that is no frame, and
+	 * must not become the culprit. */
+	if (parse_frame(t, blanks, &fr) && fr.function.n > 0)
+		block_frame(ps, b, fr);
+}
+
+static void block_unindented(struct block *b, struct th_span t)
+{
 	if (t.p[0] == 'T' && HAS_LIT(t, 0, tb_header))
 		block_start(b, false);
 	else if (t.p[0] == 'E' &&
@@ -437,6 +487,19 @@ static void block_line(struct parser *ps, struct block *b, struct th_span t,
 	else if (b->active && b->exception.p == NULL) {
 		b->exception = classify_exception_type(t);
 		b->message = message_after_type(t, b->exception);
+	}
+}
+
+static inline void block_line(struct parser *ps, struct block *b,
+			      struct th_span t, size_t blanks)
+{
+	bool open = b->active && b->exception.p == NULL;
+	if (blanks > 0) {
+		/* only a frame line counts, and it starts 'File "' */
+		if (open && blanks < t.n && t.p[blanks] == 'F')
+			block_indented(ps, b, t, blanks);
+	} else if (t.n > 0 && (open || t.p[0] == 'T' || t.p[0] == 'E')) {
+		block_unindented(b, t);
 	}
 }
 
@@ -573,28 +636,49 @@ static struct th_span header_after_text(struct th_span line)
 	return (struct th_span){line.p + line.n - n, n};
 }
 
-/* One line of the event: its indentation is found once, and its first
- * byte past it says which of the grammar's lines it may be. */
-static void parse_line(struct parser *ps, struct th_span line)
+/* A line that starts, after its blanks, with '+': a group's header at
+ * the top level ends the chain so far. Returns false for other lines. */
+static bool group_header(struct parser *ps, struct th_span line,
+			 struct indent in)
 {
-	line = header_after_text(line);
+	if (!HAS_LIT(line, in.blanks, "+ Exception Group Traceback"))
+		return false;
+	ps->out->n_leaves = 0;
+	group_line(ps, line, in.spaces);
+	return true;
+}
+
+/* "Traceback (most recent call last):" at the top level: a new end of
+ * the chain. */
+static void top_header(struct parser *ps)
+{
+	finish_slots(ps, 0);
+	ps->out->n_leaves = 0;
+	block_start(&ps->top, false);
+}
+
+/* One line of the event: its indentation is found once, and its first
+ * byte past it says which of the grammar's lines it may be. Inline, as
+ * the work for most lines is a few compares: what more a line needs is
+ * in functions of its own. */
+static inline void parse_line(struct parser *ps, struct th_span line)
+{
+	if (line.n > TB_HEADER_LEN && line.p[line.n - TB_HEADER_LEN] == 'T')
+		line = header_after_text(line);
 	struct indent in = indent_of(line);
-	if (created_line(ps, line, in.blanks))
+	if ((ps->in_created ||
+	     (line.n > 0 && (line.p[0] == 's' || line.p[0] == 'O'))) &&
+	    created_line(ps, line, in.blanks))
 		return;
 	if (ps->top.active && ps->top.is_group &&
 	    group_line(ps, line, in.spaces))
 		return;
 	if (in.blanks < line.n && line.p[in.blanks] == '+' &&
-	    HAS_LIT(line, in.blanks, "+ Exception Group Traceback")) {
-		ps->out->n_leaves = 0;
-		group_line(ps, line, in.spaces);
+	    group_header(ps, line, in))
 		return;
-	}
 	if (in.blanks == 0 && line.n > 0 && line.p[0] == 'T' &&
 	    HAS_LIT(line, 0, tb_header)) {
-		finish_slots(ps, 0);
-		ps->out->n_leaves = 0;
-		block_start(&ps->top, false);
+		top_header(ps);
 		return;
 	}
 	block_line(ps, &ps->top, line, in.blanks);
@@ -623,8 +707,10 @@ static void format_created_at(const struct parser *ps, struct th_parsed *out)
 	out->created_at[len] = '\0';
 }
 
-void classify_parse(const struct th_event *ev, const struct th_rules *rules,
-		    struct th_parsed *out)
+/* classify_parse, with VERDICTS (may be NULL) remembering which frame
+ * paths are library code. */
+static void parse_event(const struct th_event *ev, const struct th_rules *rules,
+			struct verdicts *verdicts, struct th_parsed *out)
 {
 	/* Not the leaves (about 8 KiB): only the first n_leaves are read. */
 	memset(out, 0, offsetof(struct th_parsed, leaves));
@@ -632,6 +718,7 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	out->leaves_dropped = 0;
 	struct parser ps; /* not all of it: slot_at clears slots */
 	ps.rules = rules;
+	ps.verdicts = verdicts;
 	ps.out = out;
 	block_reset(&ps.top, false, false);
 	ps.n_slots = 0;
@@ -658,6 +745,12 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	out->last_is_group = ps.top.active && ps.top.is_group;
 }
 
+void classify_parse(const struct th_event *ev, const struct th_rules *rules,
+		    struct th_parsed *out)
+{
+	parse_event(ev, rules, NULL, out);
+}
+
 struct th_classifier {
 	const struct th_rules *rules;
 	struct th_matcher *matcher;
@@ -669,6 +762,7 @@ struct th_classifier {
 	th_filter_fn filter; /* NULL: every event */
 	void *filter_ctx;
 	struct th_parsed parsed;
+	struct verdicts verdicts;
 };
 
 struct th_classifier *classify_new(const struct th_rules *rules,
@@ -784,7 +878,7 @@ void classify_event(struct th_classifier *c, struct th_event *ev)
 	if (c->filter != NULL && !c->filter(c->filter_ctx, ev))
 		return;
 	struct th_parsed *p = &c->parsed;
-	classify_parse(ev, c->rules, p);
+	parse_event(ev, c->rules, &c->verdicts, p);
 	if (ev->skipped > 0 || ev->lines_cut > 0)
 		c->run->counts.events_truncated++;
 	if (!ev->complete)

@@ -736,3 +736,30 @@ Test(classify, lines_past_the_head_are_read)
 	cr_expect_str_eq(exception(), "ValueError");
 	cr_expect_str_eq(str(parsed.message), "deep");
 }
+
+/* Library verdicts are remembered per path (64 of them): many distinct
+ * paths, each seen in several events, evict each other, and each event
+ * still gets its own culprit. */
+Test(classify, remembered_library_verdicts_follow_their_paths)
+{
+	static char text[GOT_MAX * 256];
+	size_t len = 0;
+	for (int i = 0; i < GOT_MAX; i++)
+		len += (size_t)snprintf(
+		    text + len, sizeof text - len,
+		    "Traceback (most recent call last):\n"
+		    "  File \"/srv/app/m%d.py\", line %d, in f%d\n"
+		    "  File \"/usr/lib/python3.12/x/m%d.py\", line 9, in lib\n"
+		    "  File \"/srv/app/%s/site-packages/m%d.py\", line 9, in "
+		    "dep\n"
+		    "ValueError: v\n",
+		    i % 40, i + 1, i, i % 50, i % 2 ? "venv" : "lib", i % 30);
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, GOT_MAX);
+	for (int i = 0; i < GOT_MAX; i++) {
+		char want[128];
+		snprintf(want, sizeof want, "/srv/app/m%d.py:%d in f%d", i % 40,
+			 i + 1, i);
+		cr_expect_str_eq(got[i].culprit, want, "event %d", i);
+	}
+}
