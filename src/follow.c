@@ -114,6 +114,8 @@ static bool follow_open(const struct th_follow *fo, struct follower *f,
 	bool plain = input_compression(f->in) == TH_COMPRESSION_NONE;
 	if (plain)
 		input_follow(f->in);
+	else
+		input_no_ahead(f->in); /* its lines as they come */
 	f->l = lines_new(f->in, TH_READ_BUFFER);
 	lines_set_growing(f->l, plain);
 	struct th_input_file id;

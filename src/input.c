@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "inflow.h"
 
 /* Compressed bytes read from the descriptor at a time. It bounds only the
  * read() size of compressed inputs, not the length of any line. */
@@ -54,7 +55,10 @@ struct th_input {
 	unsigned char *raw;	 /* compressed bytes, INPUT_RAW_SIZE; NULL if
 				  * plain */
 	size_t raw_len, raw_pos; /* raw[raw_pos..raw_len) is not decoded */
-	struct th_codec *codec;	 /* NULL if plain */
+	struct th_codec *codec;	 /* NULL if plain, or once flow has it */
+	struct th_inflow *flow;	 /* the decoder's thread, once started */
+	bool flow_tried;	 /* at the first read of a compressed input */
+	bool no_ahead;		 /* input_no_ahead: never a thread */
 };
 
 /* Records an error and returns ST. Every later input_read returns ST again:
@@ -407,6 +411,34 @@ static enum th_status input_read_compressed(struct th_input *in, char *buf,
 	return TH_OK;
 }
 
+/* Hands the decoder to a thread of its own at the first read of a
+ * compressed input, so that decoding overlaps the scan (inflow.h). Not
+ * for --follow (input_no_ahead, input_follow), nor when no thread can be
+ * started: the input is then decoded here, as it is read. */
+static void input_start_flow(struct th_input *in)
+{
+	in->flow_tried = true;
+	if (in->follow || in->no_ahead)
+		return;
+	in->flow = inflow_start(in->fd, in->codec, in->raw + in->raw_pos,
+				in->raw_len - in->raw_pos);
+	if (in->flow == NULL)
+		return;
+	in->codec = NULL;
+	free(in->raw); /* the thread has its own */
+	in->raw = NULL;
+}
+
+/* Reads what the decoder's thread has ready; its error is the input's. */
+static enum th_status input_read_flow(struct th_input *in, char *buf,
+				      size_t cap, size_t *got)
+{
+	enum th_status st = inflow_read(in->flow, buf, cap, got);
+	if (st == TH_OK || st == TH_EOF)
+		return st;
+	return input_fail(in, st, "%s", inflow_error(in->flow));
+}
+
 /* See input.h. CAP must be positive. */
 struct th_input *input_open_range(const char *path, uint64_t start,
 				  uint64_t end, struct th_error *err)
@@ -445,6 +477,10 @@ enum th_status input_read(struct th_input *in, char *buf, size_t cap,
 		return in->failed;
 	if (cap == 0)
 		abort(); /* a caller bug: TH_OK must mean progress */
+	if (in->codec != NULL && !in->flow_tried)
+		input_start_flow(in);
+	if (in->flow != NULL)
+		return input_read_flow(in, buf, cap, got);
 	if (in->codec != NULL)
 		return input_read_compressed(in, buf, cap, got);
 	return input_read_plain(in, buf, cap, got);
@@ -496,6 +532,11 @@ void input_no_map(struct th_input *in)
 	in->mappable = false;
 }
 
+void input_no_ahead(struct th_input *in)
+{
+	in->no_ahead = true;
+}
+
 void input_follow(struct th_input *in)
 {
 	in->follow = true;
@@ -527,6 +568,7 @@ void input_close(struct th_input *in)
 {
 	if (in == NULL)
 		return;
+	inflow_free(in->flow); /* stops its thread before the fd closes */
 	codec_free(in->codec);
 	if (in->owns_fd)
 		close(in->fd);

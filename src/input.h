@@ -8,8 +8,14 @@
  * waits for the first byte. A compression that is recognised but not read
  * (lz4, lzip, compress) is the input's error, never text to scan.
  *
+ * A compressed input is decoded ahead of its reader by a thread of its
+ * own (inflow.h), started at the first read, stopped and joined by
+ * input_close; after input_follow or input_no_ahead it is decoded by the
+ * reads themselves.
+ *
  * Owns:        the file descriptor (except stdin's, which it never closes),
- *              the decoder (codec.h) and its own small staging buffer.
+ *              the decoder (codec.h) or its thread, and its own small
+ *              staging buffer.
  * Caller owns: the buffers passed to input_read.
  * Errors:      input_open and input_read return a status and fill a short
  *              message (input_error) ; they never print.
@@ -103,6 +109,12 @@ bool input_mappable(const struct th_input *in, int *fd, uint64_t *start,
  * the default: cli.c maps only with TRACEHOUND_MMAP). Call before the
  * first read. */
 void input_no_map(struct th_input *in);
+
+/* --follow, for a compressed IN: it is decoded by its reads, not ahead
+ * in a thread, which hands lines over only by the 256 KiB (inflow.h): a
+ * line on a slow pipe must not wait for the next ones. Call before the
+ * first read. */
+void input_no_ahead(struct th_input *in);
 
 /* --follow: IN is read as it grows. It is never mapped, and on a pipe or
  * terminal a read that would block returns TH_EOF at once instead

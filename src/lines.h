@@ -24,15 +24,6 @@
 #include "input.h"
 #include "th.h"
 
-struct th_line {
-	struct th_span text; /* without "\n" or "\r\n" */
-	uint64_t number;     /* 1-based */
-	uint64_t offset;     /* byte offset of the line's start in the stream */
-	bool truncated;	     /* longer than the capacity: cut */
-	bool escape_free;    /* known to hold no escape byte (0x1b); false
-				may still hold none */
-};
-
 struct th_lines;
 
 /* CAPACITY is at least 1: the longest line kept whole. Aborts on

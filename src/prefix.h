@@ -18,7 +18,6 @@
 #define TH_PREFIX_H
 
 #include "isotime.h"
-#include "lines.h"
 #include "rules.h"
 #include "th.h"
 

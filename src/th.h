@@ -45,6 +45,18 @@ static inline struct th_span th_span_or_empty(const char *s)
 	return s ? th_cstr(s) : (struct th_span){NULL, 0};
 }
 
+/* One line of an input, as lines.h reads it and the stages after it take
+ * it. Here, not in lines.h, so that a stage that only looks at lines
+ * (prefix) does not sit on top of the reading of them. */
+struct th_line {
+	struct th_span text; /* without "\n" or "\r\n" */
+	uint64_t number;     /* 1-based */
+	uint64_t offset;     /* byte offset of the line's start in the stream */
+	bool truncated;	     /* longer than the capacity: cut */
+	bool escape_free;    /* known to hold no escape byte (0x1b); false
+				may still hold none */
+};
+
 /* Results of the streaming stages. Library code returns one of these and
  * never prints; the caller decides what to tell the user. */
 enum th_status {

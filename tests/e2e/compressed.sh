@@ -2,7 +2,8 @@
 # compressed.sh - compressed inputs are read by content, whatever their
 # name: every sample log compressed with gzip, zstd, xz and bzip2 (whole,
 # and as two concatenated members, the way logrotate + cat make them)
-# gives the very report of the plain log; a compression tracehound does
+# gives the very report of the plain log, from a file and on stdin; a
+# whole member before a damaged one is scanned; a compression tracehound does
 # not read (lz4, lzip) or a cut or damaged stream is an error naming the
 # input, the other inputs are still reported, and the exit status is 2;
 # so is an xz stream that needs more than 128 MiB to decode.
@@ -64,7 +65,7 @@ done
 
 log=$root/sample-logs/py3.12/callback_error.log
 want=$("$bin" --format json - <"$log")
-for c in xz bzip2; do
+for c in "${compressors[@]}"; do
 	got=$(pack "$c" <"$log" | "$bin" --format json -)
 	[ "$got" = "$want" ] && ok "$c on stdin reads as the plain log" ||
 		not_ok "$c on stdin reads as the plain log"
@@ -78,6 +79,11 @@ pack xz <"$log" | head -c 300 >"$tmp/cut.log.xz"
 pack bzip2 <"$log" | head -c 300 >"$tmp/cut.log.bz2"
 pack xz <"$log" >"$tmp/bad.log.xz"
 printf '\x55' | dd of="$tmp/bad.log.xz" bs=1 seek=200 conv=notrunc status=none
+# a whole member, then one whose CRC-32 is wrong: the first is still read
+pack gzip <"$log" >"$tmp/crc.gz"
+size=$(stat -c %s "$tmp/crc.gz")
+printf '\x55' | dd of="$tmp/crc.gz" bs=1 seek=$((size - 6)) conv=notrunc status=none
+{ pack gzip <"$log"; cat "$tmp/crc.gz"; } >"$tmp/mid.log.gz"
 # issue 13: 64 bytes that made liblzma allocate 1.5 GiB (`ulimit -v` and
 # the whole scan aborted)
 printf 'hello\n' | env -u MALLOC_PERTURB_ xz --lzma2=dict=1536MiB -c >"$tmp/dict.log.xz"
@@ -85,6 +91,7 @@ cases=("app.log.lz4:lz4 compressed data cannot be read"
 	"app.log.lz:lzip compressed data cannot be read"
 	"cut.log.xz:xz data is truncated" "cut.log.bz2:bzip2 data is truncated"
 	"bad.log.xz:xz data is corrupt"
+	"mid.log.gz:gzip data is corrupt (incorrect data check)"
 	"dict.log.xz:xz data needs more than 128 MiB of memory to decode")
 for case in "${cases[@]}"; do
 	file=${case%%:*} msg=${case#*:}
@@ -104,4 +111,8 @@ for case in "${cases[@]}"; do
 			not_ok "$file -j $jobs: the good input is still reported"
 	done
 done
+"$bin" --format json "$tmp/mid.log.gz" >"$tmp/out" 2>/dev/null
+grep -q '"input": ".*mid.log.gz"' "$tmp/out" &&
+	ok "mid.log.gz: the member before the damaged one is scanned" ||
+	not_ok "mid.log.gz: the member before the damaged one is scanned"
 tap_end
