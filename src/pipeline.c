@@ -97,27 +97,22 @@ void pipeline_feed_line(struct th_pipeline *p, const struct th_line *line,
 }
 
 /* One step of the fast path: skips the buffered lines before the next
- * candidate. Sets *READY when the next line is one to read (a candidate,
- * or a line too long for the window); otherwise a whole window was
- * skipped. Returns the status of the reads. */
+ * candidate, or, when the window holds none, before its last few lines:
+ * a traceback that starts the next read takes the log record those lines
+ * may hold (see assemble.c), so they are read, not skipped. Returns the
+ * status of the reads; the next line is then one to read. */
 static enum th_status skip_to_candidate(struct th_pipeline *p,
-					struct th_lines *l, bool *ready)
+					struct th_lines *l)
 {
 	struct th_span w;
 	enum th_status st = lines_window(l, &w);
-	*ready = st == TH_OK;
 	if (st != TH_OK || w.n == 0)
-		return st;
+		return st; /* w.n 0: a line too long for a window */
 	uint64_t newlines; /* before HIT: the same as before its line */
 	size_t hit = trigger_find_lines(p->search, w, &newlines);
-	if (hit == w.n) {
-		lines_skip_counted(l, w.n, newlines);
-		*ready = false;
-		return TH_OK;
-	}
-	/* The candidate's line, and the few lines before it: a traceback
-	 * takes the log record it follows (see assemble.c). Only lines in
-	 * this window are read again. */
+	/* The candidate's line (or the window's end), and the few lines
+	 * before it: a traceback takes the log record it follows. Only
+	 * lines in this window are read again. */
 	size_t start = hit;
 	for (int back = 0; back <= TH_RECORD_LOOKBACK_LINES; back++) {
 		const char *nl = memrchr(w.p, '\n', start);
@@ -207,12 +202,9 @@ enum th_status pipeline_feed(struct th_pipeline *p, struct th_lines *l)
 	for (;;) {
 		if (!p->every_line && assembler_idle(p->assembler) &&
 		    !prefix_pending(p->prefixer)) {
-			bool ready;
-			enum th_status st = skip_to_candidate(p, l, &ready);
+			enum th_status st = skip_to_candidate(p, l);
 			if (st != TH_OK)
 				return st;
-			if (!ready)
-				continue;
 		} else {
 			enum th_status st = feed_indented(p, l);
 			if (st != TH_OK)

@@ -159,7 +159,7 @@ size_t pipeline_run_read(const char *text, bool every_line, struct got *out)
 	cr_assert_eq(write(fd, text, n), (ssize_t)n);
 	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
 	struct th_input *in = input_from_fd(fd, "test.log");
-	struct th_lines *l = lines_new(in, 4096);
+	struct th_lines *l = lines_new(in, 256);
 	pipeline_begin_input(p, "test.log", 0, 0);
 	cr_assert_eq(pipeline_read(p, l), TH_EOF);
 	pipeline_end_input(p);

@@ -30,7 +30,8 @@ size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out);
 /* Runs TEXT as pipeline_run does, but read as a file is (pipeline_read:
  * skipped in bulk while no event is open, an open event's indented lines
  * added in bulk); with EVERY_LINE, a probe is set, so that every line is
- * read one at a time instead. */
+ * read one at a time instead. Lines are read 256 bytes at most at a time
+ * (lines_new), so that windows end often. */
 size_t pipeline_run_read(const char *text, bool every_line, struct got *out);
 
 /* Runs TEXT as pipeline_run does (default rules) and says whether

@@ -216,3 +216,29 @@ Test(pipeline, an_escape_in_a_frame_is_removed_after_bulk_lines)
 	cr_expect_eq(got[0].line, 1);
 	cr_expect_eq(got[0].end_line, 9); /* "after" may continue the message */
 }
+
+/* While no event is open, a window without a candidate is skipped but
+ * for its last lines: a traceback that starts the next read still takes
+ * the record before it, its first line and time, wherever the reads
+ * part them (lines are read 256 bytes at a time here). */
+Test(pipeline, a_traceback_starting_a_read_takes_the_record_before_it)
+{
+	static const char filler[] = "2024-05-01 09:59:59,000 INFO app: ok\n";
+	static const char record[] =
+	    "2024-05-01 10:00:00,000 ERROR app: request failed\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"app.py\", line 3, in main\n"
+	    "ValueError: boom\n";
+	for (size_t fill = 0; fill < 24; fill++) {
+		char text[2048] = "";
+		for (size_t i = 0; i < fill; i++)
+			strcat(text, filler);
+		strcat(text, record);
+		struct got got[GOT_MAX];
+		cr_assert_eq(pipeline_run_read(text, false, got), 1,
+			     "%zu lines before", fill);
+		cr_expect_eq(got[0].line, fill + 1, "%zu lines before", fill);
+		cr_expect_str_eq(got[0].time, "2024-05-01T10:00:00.000",
+				 "%zu lines before", fill);
+	}
+}
