@@ -100,36 +100,58 @@ void pipeline_feed_text(struct th_pipeline *p, const char *text)
 	pipeline_end_input(p);
 }
 
+/* A pipeline of the default rules (and EXTRA_YAML) delivering into OUT,
+ * and what it needs. */
+struct harness {
+	struct th_rules *rules;
+	struct th_trigger *trigger;
+	struct th_run run;
+	struct collect c;
+	struct th_pipeline *p;
+};
+
+static void harness_open(struct harness *h, const char *extra_yaml,
+			 struct got *out)
+{
+	h->rules = load(extra_yaml);
+	h->trigger = pipeline_trigger_new(h->rules, false);
+	run_init(&h->run, rules_ignore_count(h->rules));
+	h->c = (struct collect){.rules = h->rules, .out = out};
+	struct th_pipeline_setup ps = {.rules = h->rules,
+				       .trigger = h->trigger,
+				       .run = &h->run,
+				       .deliver = deliver,
+				       .ctx = &h->c};
+	h->p = pipeline_new(&ps);
+}
+
+/* Frees H; returns how many events it delivered. */
+static size_t harness_close(struct harness *h)
+{
+	pipeline_free(h->p);
+	run_fini(&h->run);
+	trigger_free(h->trigger);
+	rules_free(h->rules);
+	return h->c.n;
+}
+
 /* Runs TEXT through a pipeline of the default rules (and EXTRA_YAML) into
  * OUT; *CUT_SAFE, when not NULL, says whether pipeline_cut_safe held at
  * the end of the text for a cut before a line of WRITER. */
 static size_t run_text(const char *text, const char *extra_yaml,
 		       struct got *out, bool *cut_safe, uint32_t writer)
 {
-	struct th_rules *rules = load(extra_yaml);
-	struct th_trigger *t = pipeline_trigger_new(rules, false);
-	struct th_run run;
-	run_init(&run, rules_ignore_count(rules));
-	struct collect c = {.rules = rules, .out = out};
-	struct th_pipeline_setup ps = {.rules = rules,
-				       .trigger = t,
-				       .run = &run,
-				       .deliver = deliver,
-				       .ctx = &c};
-	struct th_pipeline *p = pipeline_new(&ps);
+	struct harness h;
+	harness_open(&h, extra_yaml, out);
 	if (cut_safe != NULL) { /* as scan.c ends a range */
-		feed_lines(p, text);
-		pipeline_finish_lines(p);
-		*cut_safe = pipeline_cut_safe(p, writer);
-		pipeline_close_events(p);
+		feed_lines(h.p, text);
+		pipeline_finish_lines(h.p);
+		*cut_safe = pipeline_cut_safe(h.p, writer);
+		pipeline_close_events(h.p);
 	} else {
-		pipeline_feed_text(p, text);
+		pipeline_feed_text(h.p, text);
 	}
-	pipeline_free(p);
-	run_fini(&run);
-	trigger_free(t);
-	rules_free(rules);
-	return c.n;
+	return harness_close(&h);
 }
 
 static void ignore_probe(void *ctx, const struct th_probe *p)
@@ -140,19 +162,10 @@ static void ignore_probe(void *ctx, const struct th_probe *p)
 
 size_t pipeline_run_read(const char *text, bool every_line, struct got *out)
 {
-	struct th_rules *rules = load(NULL);
-	struct th_trigger *t = pipeline_trigger_new(rules, false);
-	struct th_run run;
-	run_init(&run, rules_ignore_count(rules));
-	struct collect c = {.rules = rules, .out = out};
-	struct th_pipeline_setup ps = {.rules = rules,
-				       .trigger = t,
-				       .run = &run,
-				       .deliver = deliver,
-				       .ctx = &c};
-	struct th_pipeline *p = pipeline_new(&ps);
+	struct harness h;
+	harness_open(&h, NULL, out);
 	if (every_line)
-		pipeline_set_probes(p, ignore_probe, NULL, NULL);
+		pipeline_set_probes(h.p, ignore_probe, NULL, NULL);
 	int fd = memfd_create("feed", MFD_CLOEXEC);
 	cr_assert(fd >= 0);
 	size_t n = strlen(text);
@@ -160,17 +173,13 @@ size_t pipeline_run_read(const char *text, bool every_line, struct got *out)
 	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
 	struct th_input *in = input_from_fd(fd, "test.log");
 	struct th_lines *l = lines_new(in, 256);
-	pipeline_begin_input(p, "test.log", 0, 0);
-	cr_assert_eq(pipeline_read(p, l), TH_EOF);
-	pipeline_end_input(p);
+	pipeline_begin_input(h.p, "test.log", 0, 0);
+	cr_assert_eq(pipeline_read(h.p, l), TH_EOF);
+	pipeline_end_input(h.p);
 	lines_free(l);
 	input_close(in);
 	close(fd);
-	pipeline_free(p);
-	run_fini(&run);
-	trigger_free(t);
-	rules_free(rules);
-	return c.n;
+	return harness_close(&h);
 }
 
 size_t pipeline_run(const char *text, const char *extra_yaml, struct got *out)
