@@ -6,44 +6,18 @@
  */
 #include <criterion/criterion.h>
 
-#include <bzlib.h>
-#include <lzma.h>
-
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
+#include "bytes.h"
 #include "codec.h"
 #include "inflow.h"
 
-struct bytes {
-	char *p;
-	size_t n;
-	size_t size; /* allocated, when it grows by append (0: unknown) */
-};
-
-/* Appends N bytes at P to B (B.p malloc'ed or NULL), which grows by
- * doubling: tests read whole inputs a byte at a time. */
-static void append_raw(struct bytes *b, const void *p, size_t n)
-{
-	if (b->n + n + 1 > b->size) {
-		b->size = 2 * (b->n + n + 1);
-		b->p = realloc(b->p, b->size);
-	}
-	memcpy(b->p + b->n, p, n);
-	b->n += n;
-}
-
-/* Appends MORE to B and frees MORE. */
-static void append(struct bytes *b, struct bytes more)
-{
-	append_raw(b, more.p, more.n);
-	free(more.p);
-}
+/* Fast levels: the tests need inputs decoded in many steps, not small
+ * files. */
+enum { GZIP_LEVEL = 6, ZSTD_LEVEL = 3, XZ_LEVEL = 1, BZIP2_LEVEL = 1 };
 
 /* Text of N bytes in lines, varied enough that its compressed form spans
  * many reads; SEED makes another text. */
@@ -60,67 +34,17 @@ static struct bytes text_of(size_t n, unsigned seed)
 	return b;
 }
 
-static struct bytes gzip_of(struct bytes data)
+/* DATA in compression C (one of the four read). */
+static struct bytes pack(enum th_compression c, struct bytes data)
 {
-	z_stream z = {0};
-	struct bytes out = {NULL, 0, 0};
-
-	cr_assert_eq(
-	    deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
-	    Z_OK);
-	out.p = malloc(deflateBound(&z, data.n));
-	z.next_in = (Bytef *)data.p;
-	z.avail_in = (uInt)data.n;
-	z.next_out = (Bytef *)out.p;
-	z.avail_out = (uInt)deflateBound(&z, data.n);
-	cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
-	out.n = z.total_out;
-	deflateEnd(&z);
-	return out;
-}
-
-static struct bytes zstd_of(struct bytes data)
-{
-	struct bytes out = {malloc(ZSTD_compressBound(data.n)), 0, 0};
-
-	out.n =
-	    ZSTD_compress(out.p, ZSTD_compressBound(data.n), data.p, data.n, 3);
-	cr_assert(!ZSTD_isError(out.n));
-	return out;
-}
-
-static struct bytes xz_of(struct bytes data)
-{
-	size_t cap = lzma_stream_buffer_bound(data.n);
-	struct bytes out = {malloc(cap), 0, 0};
-
-	cr_assert_eq(lzma_easy_buffer_encode(1, LZMA_CHECK_CRC64, NULL,
-					     (const uint8_t *)data.p, data.n,
-					     (uint8_t *)out.p, &out.n, cap),
-		     LZMA_OK);
-	return out;
-}
-
-static struct bytes bzip2_of(struct bytes data)
-{
-	unsigned cap = (unsigned)(data.n + data.n / 100 + 600);
-	struct bytes out = {malloc(cap), 0, 0};
-
-	cr_assert_eq(BZ2_bzBuffToBuffCompress(out.p, &cap, data.p,
-					      (unsigned)data.n, 1, 0, 0),
-		     BZ_OK);
-	out.n = cap;
-	return out;
-}
-
-static int memfd_of(struct bytes b)
-{
-	int fd = memfd_create("test_inflow", MFD_CLOEXEC);
-
-	cr_assert(fd >= 0);
-	cr_assert(write(fd, b.p, b.n) == (ssize_t)b.n);
-	cr_assert(lseek(fd, 0, SEEK_SET) == 0);
-	return fd;
+	switch (c) {
+	case TH_COMPRESSION_GZIP: return gzip_of(data, GZIP_LEVEL);
+	case TH_COMPRESSION_ZSTD: return zstd_of(data, ZSTD_LEVEL);
+	case TH_COMPRESSION_XZ: return xz_of(data, XZ_LEVEL);
+	default:
+		cr_assert_eq(c, TH_COMPRESSION_BZIP2);
+		return bzip2_of(data, BZIP2_LEVEL);
+	}
 }
 
 /* A flow over FD in compression C, the way input.c starts one: the first
@@ -148,7 +72,7 @@ static enum th_status read_all(struct th_inflow *f, size_t cap,
 	*out = (struct bytes){malloc(1), 0, 1};
 	while ((st = inflow_read(f, buf, cap, &got)) == TH_OK) {
 		cr_assert(got > 0 && got <= cap, "TH_OK with %zu bytes", got);
-		append_raw(out, buf, got);
+		bytes_append_raw(out, buf, got);
 	}
 	cr_assert_eq(got, 0);
 	free(buf);
@@ -187,7 +111,7 @@ static void expect_bytes(struct bytes file, struct bytes want,
 	for (size_t i = 0; i < sizeof read_sizes / sizeof read_sizes[0]; i++) {
 		if (read_sizes[i] == 1 && want.n > (1 << 20))
 			continue; /* a byte at a time: slow, says no more */
-		int fd = memfd_of(file);
+		int fd = memfd_of(file, "test_inflow");
 		struct th_inflow *f = flow_of(fd, c);
 		struct bytes got;
 		char buf[8];
@@ -220,7 +144,7 @@ static void expect_corrupt(struct bytes file, enum th_compression c)
 	for (size_t i = 0; i < sizeof read_sizes / sizeof read_sizes[0]; i++) {
 		if (read_sizes[i] == 1 && want.n > (1 << 20))
 			continue;
-		int fd = memfd_of(file);
+		int fd = memfd_of(file, "test_inflow");
 		struct th_inflow *f = flow_of(fd, c);
 		struct bytes got;
 		char buf[8];
@@ -247,8 +171,10 @@ Test(inflow, bytes_come_out_whole_and_in_order_at_every_read_size)
 	/* more than the ring holds, so the thread waits for the reader */
 	size_t n = 3 * INFLOW_SLOTS * INFLOW_SLOT_SIZE + 12345;
 	struct bytes text = text_of(n, 7);
-	struct bytes gz = gzip_of(text), zs = zstd_of(text);
-	struct bytes xz = xz_of(text), bz = bzip2_of(text);
+	struct bytes gz = gzip_of(text, GZIP_LEVEL),
+		     zs = zstd_of(text, ZSTD_LEVEL);
+	struct bytes xz = xz_of(text, XZ_LEVEL),
+		     bz = bzip2_of(text, BZIP2_LEVEL);
 
 	expect_bytes(gz, text, TH_COMPRESSION_GZIP);
 	expect_bytes(zs, text, TH_COMPRESSION_ZSTD);
@@ -267,8 +193,8 @@ Test(inflow, concatenated_gzip_members_are_read_one_after_the_other)
 
 	for (unsigned i = 0; i < 5; i++) {
 		struct bytes part = text_of(i == 2 ? 0 : 100000 * i + 1, i);
-		append(&gz, gzip_of(part));
-		append(&want, part);
+		bytes_append(&gz, gzip_of(part, GZIP_LEVEL));
+		bytes_append(&want, part);
 	}
 	expect_bytes(gz, want, TH_COMPRESSION_GZIP);
 	free(gz.p);
@@ -278,13 +204,11 @@ Test(inflow, concatenated_gzip_members_are_read_one_after_the_other)
 Test(inflow, tiny_and_empty_inputs_are_read_in_every_compression)
 {
 	struct bytes tiny = {strdup("a\n"), 2, 3}, empty = {strdup(""), 0, 1};
-	struct bytes (*pack[])(struct bytes) = {gzip_of, zstd_of, xz_of,
-						bzip2_of};
 	enum th_compression cs[] = {TH_COMPRESSION_GZIP, TH_COMPRESSION_ZSTD,
 				    TH_COMPRESSION_XZ, TH_COMPRESSION_BZIP2};
 
 	for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
-		struct bytes t = pack[i](tiny), e = pack[i](empty);
+		struct bytes t = pack(cs[i], tiny), e = pack(cs[i], empty);
 		expect_bytes(t, tiny, cs[i]);
 		expect_bytes(e, empty, cs[i]);
 		free(t.p);
@@ -297,13 +221,13 @@ Test(inflow, tiny_and_empty_inputs_are_read_in_every_compression)
 Test(inflow, a_damaged_member_fails_after_every_good_byte_before_it)
 {
 	struct bytes good = text_of(INFLOW_SLOTS * INFLOW_SLOT_SIZE + 777, 3);
-	struct bytes gz = gzip_of(good);
+	struct bytes gz = gzip_of(good, GZIP_LEVEL);
 	struct bytes more = text_of(300000, 4);
-	struct bytes bad = gzip_of(more);
+	struct bytes bad = gzip_of(more, GZIP_LEVEL);
 
 	bad.p[bad.n / 2] ^= 0x55; /* inside the deflate data */
-	append(&gz, bad);
-	append(&gz, gzip_of(good)); /* never reached */
+	bytes_append(&gz, bad);
+	bytes_append(&gz, gzip_of(good, GZIP_LEVEL)); /* never reached */
 	expect_corrupt(gz, TH_COMPRESSION_GZIP);
 	free(gz.p);
 	free(more.p);
@@ -313,7 +237,8 @@ Test(inflow, a_damaged_member_fails_after_every_good_byte_before_it)
 Test(inflow, a_bad_check_and_a_cut_fail_in_the_decoders_words)
 {
 	struct bytes text = text_of(700000, 5);
-	struct bytes gz = gzip_of(text), xz = xz_of(text), zs = zstd_of(text);
+	struct bytes gz = gzip_of(text, GZIP_LEVEL), xz = xz_of(text, XZ_LEVEL),
+		     zs = zstd_of(text, ZSTD_LEVEL);
 
 	gz.p[gz.n - 6] ^= 0x55; /* the CRC-32 */
 	expect_corrupt(gz, TH_COMPRESSION_GZIP);
@@ -351,12 +276,12 @@ Test(inflow, a_read_error_reaches_the_reader_with_its_reason)
 Test(inflow, closing_early_stops_the_thread_wherever_it_is)
 {
 	struct bytes text = text_of(4 * INFLOW_SLOTS * INFLOW_SLOT_SIZE, 9);
-	struct bytes gz = gzip_of(text);
+	struct bytes gz = gzip_of(text, GZIP_LEVEL);
 	char buf[100];
 	size_t got;
 
 	for (int reads = 0; reads < 3; reads++) {
-		int fd = memfd_of(gz);
+		int fd = memfd_of(gz, "test_inflow");
 		struct th_inflow *f = flow_of(fd, TH_COMPRESSION_GZIP);
 		size_t at = 0;
 		for (int i = 0; i < reads; i++) {
@@ -377,7 +302,7 @@ Test(inflow, closing_early_stops_the_thread_wherever_it_is)
 Test(inflow, closing_while_the_thread_waits_on_a_pipe_returns, .timeout = 10)
 {
 	struct bytes first = {strdup("first\n"), 6, 7};
-	struct bytes gz = gzip_of(first);
+	struct bytes gz = gzip_of(first, GZIP_LEVEL);
 	int p[2];
 	unsigned char magic[2];
 
@@ -400,7 +325,7 @@ Test(inflow, closing_while_the_thread_waits_on_a_pipe_returns, .timeout = 10)
 Test(inflow, a_slot_not_full_is_handed_over_at_the_end_of_a_pipe)
 {
 	struct bytes first = {strdup("first\n"), 6, 7};
-	struct bytes gz = gzip_of(first);
+	struct bytes gz = gzip_of(first, GZIP_LEVEL);
 	int p[2];
 	struct bytes got;
 
@@ -429,7 +354,7 @@ Test(inflow, a_full_slot_reaches_the_reader_while_the_pipe_waits, .timeout = 10)
 	memset(text.p, 'x', text.n);
 	for (size_t i = 63; i < text.n; i += 64)
 		text.p[i] = '\n';
-	struct bytes gz = gzip_of(text);
+	struct bytes gz = gzip_of(text, GZIP_LEVEL);
 	cr_assert(pipe(p) == 0);
 	cr_assert(gz.n < 65536, "the pipe holds it: %zu bytes", gz.n);
 	cr_assert(write(p[1], gz.p, gz.n) == (ssize_t)gz.n);

@@ -4,119 +4,31 @@
  */
 #include <criterion/criterion.h>
 
-#include <bzlib.h>
-#include <lzma.h>
-
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include "bytes.h"
 #include "input.h"
 
-struct bytes {
-	char *p;
-	size_t n;
-	size_t size; /* allocated, when it grows by append */
+/* The compressors' default levels: what files on disk mostly have. */
+enum {
+	GZIP_LEVEL = Z_DEFAULT_COMPRESSION,
+	ZSTD_LEVEL = 3,
+	XZ_LEVEL = 6,
+	BZIP2_LEVEL = 9,
 };
 
-static struct bytes bytes_of(const char *s, size_t n)
-{
-	struct bytes b = {malloc(n + 1), n, n + 1};
-
-	memcpy(b.p, s, n);
-	return b;
-}
-
-#define BYTES_LIT(s) bytes_of((s), sizeof(s) - 1)
-
-/* Appends N bytes at P to B, which grows by doubling: tests read whole
- * files a byte at a time. */
-static void append_raw(struct bytes *b, const char *p, size_t n)
-{
-	if (b->n + n + 1 > b->size) {
-		b->size = 2 * (b->n + n + 1);
-		b->p = realloc(b->p, b->size);
-	}
-	memcpy(b->p + b->n, p, n);
-	b->n += n;
-}
-
-/* Appends MORE to B and frees MORE. */
-static void append(struct bytes *b, struct bytes more)
-{
-	append_raw(b, more.p, more.n);
-	free(more.p);
-}
-
-/* One gzip member holding DATA, made with zlib. */
-static struct bytes gzip_of(struct bytes data)
-{
-	z_stream z = {0};
-	struct bytes out;
-
-	cr_assert_eq(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-				  15 + 16, 8, Z_DEFAULT_STRATEGY),
-		     Z_OK);
-	out.p = malloc(deflateBound(&z, data.n));
-	z.next_in = (Bytef *)data.p;
-	z.avail_in = (uInt)data.n;
-	z.next_out = (Bytef *)out.p;
-	z.avail_out = (uInt)deflateBound(&z, data.n);
-	cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
-	out.n = z.total_out;
-	out.size = 0; /* unknown: append reallocates */
-	deflateEnd(&z);
-	return out;
-}
-
-/* One zstd frame holding DATA. */
-static struct bytes zstd_of(struct bytes data)
-{
-	struct bytes out = {malloc(ZSTD_compressBound(data.n)), 0, 0};
-
-	out.n =
-	    ZSTD_compress(out.p, ZSTD_compressBound(data.n), data.p, data.n, 3);
-	cr_assert(!ZSTD_isError(out.n));
-	return out;
-}
-
-/* One xz stream holding DATA, made with liblzma. */
-static struct bytes xz_of(struct bytes data)
-{
-	size_t cap = lzma_stream_buffer_bound(data.n);
-	struct bytes out = {malloc(cap), 0, 0};
-
-	cr_assert_eq(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL,
-					     (const uint8_t *)data.p, data.n,
-					     (uint8_t *)out.p, &out.n, cap),
-		     LZMA_OK);
-	return out;
-}
-
-/* One bzip2 stream holding DATA, made with libbz2. */
-static struct bytes bzip2_of(struct bytes data)
-{
-	unsigned cap = (unsigned)(data.n + data.n / 100 + 600);
-	struct bytes out = {malloc(cap), 0, 0};
-
-	cr_assert_eq(BZ2_bzBuffToBuffCompress(out.p, &cap, data.p,
-					      (unsigned)data.n, 9, 0, 0),
-		     BZ_OK);
-	out.n = cap;
-	return out;
-}
-
-/* gzip_of and zstd_of for data made on the spot: they free DATA. */
+/* The compressed forms of data made on the spot: they free DATA. */
 static struct bytes gzip_take(struct bytes data)
 {
-	struct bytes out = gzip_of(data);
+	struct bytes out = gzip_of(data, GZIP_LEVEL);
 
 	free(data.p);
 	return out;
@@ -124,7 +36,7 @@ static struct bytes gzip_take(struct bytes data)
 
 static struct bytes zstd_take(struct bytes data)
 {
-	struct bytes out = zstd_of(data);
+	struct bytes out = zstd_of(data, ZSTD_LEVEL);
 
 	free(data.p);
 	return out;
@@ -132,7 +44,7 @@ static struct bytes zstd_take(struct bytes data)
 
 static struct bytes xz_take(struct bytes data)
 {
-	struct bytes out = xz_of(data);
+	struct bytes out = xz_of(data, XZ_LEVEL);
 
 	free(data.p);
 	return out;
@@ -140,7 +52,7 @@ static struct bytes xz_take(struct bytes data)
 
 static struct bytes bzip2_take(struct bytes data)
 {
-	struct bytes out = bzip2_of(data);
+	struct bytes out = bzip2_of(data, BZIP2_LEVEL);
 
 	free(data.p);
 	return out;
@@ -161,27 +73,6 @@ static struct bytes text_of(size_t n)
 	return b;
 }
 
-static int memfd_of(struct bytes b)
-{
-	int fd = memfd_create("test_input", MFD_CLOEXEC);
-
-	cr_assert(fd >= 0);
-	cr_assert(write(fd, b.p, b.n) == (ssize_t)b.n);
-	cr_assert(lseek(fd, 0, SEEK_SET) == 0);
-	return fd;
-}
-
-/* A pipe's read end holding B (small enough for the pipe), writer closed. */
-static int pipe_of(struct bytes b)
-{
-	int p[2];
-
-	cr_assert(pipe(p) == 0);
-	cr_assert(write(p[1], b.p, b.n) == (ssize_t)b.n);
-	close(p[1]);
-	return p[0];
-}
-
 /* Reads IN to its end or first error CAP bytes at a time. Returns the
  * last status; *OUT gets every byte read. */
 static enum th_status read_all(struct th_input *in, size_t cap,
@@ -194,7 +85,7 @@ static enum th_status read_all(struct th_input *in, size_t cap,
 	*out = bytes_of("", 0);
 	while ((st = input_read(in, buf, cap, &got)) == TH_OK) {
 		cr_assert(got > 0 && got <= cap, "TH_OK with %zu bytes", got);
-		append_raw(out, buf, got);
+		bytes_append_raw(out, buf, got);
 	}
 	cr_assert_eq(got, 0);
 	free(buf);
@@ -209,7 +100,7 @@ static void expect_bytes(struct bytes file, struct bytes want,
 			 enum th_compression c)
 {
 	for (size_t i = 0; i < sizeof read_sizes / sizeof read_sizes[0]; i++) {
-		int fd = memfd_of(file);
+		int fd = memfd_of(file, "test_input");
 		struct th_input *in = input_from_fd(fd, "memfd");
 		struct bytes got;
 
@@ -232,7 +123,7 @@ static void expect_bytes(struct bytes file, struct bytes want,
 static void expect_corrupt(struct bytes file, const char *want)
 {
 	for (size_t i = 0; i < sizeof read_sizes / sizeof read_sizes[0]; i++) {
-		int fd = memfd_of(file);
+		int fd = memfd_of(file, "test_input");
 		struct th_input *in = input_from_fd(fd, "memfd");
 		struct bytes got;
 		char buf[16];
@@ -288,7 +179,7 @@ Test(input, input_shorter_than_a_magic_is_plain)
 Test(input, gzip_is_recognised_by_content_and_decompressed)
 {
 	struct bytes text = BYTES_LIT("line one\nline two\n");
-	struct bytes gz = gzip_of(text);
+	struct bytes gz = gzip_of(text, GZIP_LEVEL);
 
 	expect_bytes(gz, text, TH_COMPRESSION_GZIP);
 	free(gz.p);
@@ -300,9 +191,9 @@ Test(input, gzip_of_several_members_is_read_to_the_end)
 	struct bytes want = BYTES_LIT("first\nsecond\nthird\n");
 	struct bytes gz = gzip_take(BYTES_LIT("first\n"));
 
-	append(&gz, gzip_take(BYTES_LIT("")));
-	append(&gz, gzip_take(BYTES_LIT("second\n")));
-	append(&gz, gzip_take(BYTES_LIT("third\n")));
+	bytes_append(&gz, gzip_take(BYTES_LIT("")));
+	bytes_append(&gz, gzip_take(BYTES_LIT("second\n")));
+	bytes_append(&gz, gzip_take(BYTES_LIT("third\n")));
 	expect_bytes(gz, want, TH_COMPRESSION_GZIP);
 	free(gz.p);
 	free(want.p);
@@ -311,7 +202,7 @@ Test(input, gzip_of_several_members_is_read_to_the_end)
 Test(input, zstd_is_recognised_by_content_and_decompressed)
 {
 	struct bytes text = BYTES_LIT("line one\nline two\n");
-	struct bytes zs = zstd_of(text);
+	struct bytes zs = zstd_of(text, ZSTD_LEVEL);
 
 	expect_bytes(zs, text, TH_COMPRESSION_ZSTD);
 	free(zs.p);
@@ -323,9 +214,9 @@ Test(input, zstd_of_several_frames_is_read_to_the_end)
 	struct bytes want = BYTES_LIT("first\nsecond\nthird\n");
 	struct bytes zs = zstd_take(BYTES_LIT("first\n"));
 
-	append(&zs, zstd_take(BYTES_LIT("")));
-	append(&zs, zstd_take(BYTES_LIT("second\n")));
-	append(&zs, zstd_take(BYTES_LIT("third\n")));
+	bytes_append(&zs, zstd_take(BYTES_LIT("")));
+	bytes_append(&zs, zstd_take(BYTES_LIT("second\n")));
+	bytes_append(&zs, zstd_take(BYTES_LIT("third\n")));
 	expect_bytes(zs, want, TH_COMPRESSION_ZSTD);
 	free(zs.p);
 	free(want.p);
@@ -334,7 +225,7 @@ Test(input, zstd_of_several_frames_is_read_to_the_end)
 Test(input, xz_is_recognised_by_content_and_decompressed)
 {
 	struct bytes text = BYTES_LIT("line one\nline two\n");
-	struct bytes xz = xz_of(text);
+	struct bytes xz = xz_of(text, XZ_LEVEL);
 
 	expect_bytes(xz, text, TH_COMPRESSION_XZ);
 	free(xz.p);
@@ -346,10 +237,10 @@ Test(input, xz_of_several_streams_and_padding_is_read_to_the_end)
 	struct bytes want = BYTES_LIT("first\nsecond\nthird\n");
 	struct bytes xz = xz_take(BYTES_LIT("first\n"));
 
-	append(&xz, xz_take(BYTES_LIT("")));
-	append(&xz, BYTES_LIT("\0\0\0\0\0\0\0\0")); /* stream padding */
-	append(&xz, xz_take(BYTES_LIT("second\n")));
-	append(&xz, xz_take(BYTES_LIT("third\n")));
+	bytes_append(&xz, xz_take(BYTES_LIT("")));
+	bytes_append(&xz, BYTES_LIT("\0\0\0\0\0\0\0\0")); /* stream padding */
+	bytes_append(&xz, xz_take(BYTES_LIT("second\n")));
+	bytes_append(&xz, xz_take(BYTES_LIT("third\n")));
 	expect_bytes(xz, want, TH_COMPRESSION_XZ);
 	free(xz.p);
 	free(want.p);
@@ -358,7 +249,7 @@ Test(input, xz_of_several_streams_and_padding_is_read_to_the_end)
 Test(input, bzip2_is_recognised_by_content_and_decompressed)
 {
 	struct bytes text = BYTES_LIT("line one\nline two\n");
-	struct bytes bz = bzip2_of(text);
+	struct bytes bz = bzip2_of(text, BZIP2_LEVEL);
 
 	expect_bytes(bz, text, TH_COMPRESSION_BZIP2);
 	free(bz.p);
@@ -370,9 +261,9 @@ Test(input, bzip2_of_several_streams_is_read_to_the_end)
 	struct bytes want = BYTES_LIT("first\nsecond\nthird\n");
 	struct bytes bz = bzip2_take(BYTES_LIT("first\n"));
 
-	append(&bz, bzip2_take(BYTES_LIT("")));
-	append(&bz, bzip2_take(BYTES_LIT("second\n")));
-	append(&bz, bzip2_take(BYTES_LIT("third\n")));
+	bytes_append(&bz, bzip2_take(BYTES_LIT("")));
+	bytes_append(&bz, bzip2_take(BYTES_LIT("second\n")));
+	bytes_append(&bz, bzip2_take(BYTES_LIT("third\n")));
 	expect_bytes(bz, want, TH_COMPRESSION_BZIP2);
 	free(bz.p);
 	free(want.p);
@@ -381,20 +272,22 @@ Test(input, bzip2_of_several_streams_is_read_to_the_end)
 Test(input, large_compressed_inputs_span_many_reads)
 {
 	struct bytes text = text_of(1 << 20);
-	struct bytes gz = gzip_of(text), zs = zstd_of(text);
-	struct bytes xz = xz_of(text), bz = bzip2_of(text);
+	struct bytes gz = gzip_of(text, GZIP_LEVEL),
+		     zs = zstd_of(text, ZSTD_LEVEL);
+	struct bytes xz = xz_of(text, XZ_LEVEL),
+		     bz = bzip2_of(text, BZIP2_LEVEL);
 	struct bytes twice = text_of(1 << 20);
 
 	expect_bytes(gz, text, TH_COMPRESSION_GZIP);
 	expect_bytes(zs, text, TH_COMPRESSION_ZSTD);
 	expect_bytes(xz, text, TH_COMPRESSION_XZ);
 	expect_bytes(bz, text, TH_COMPRESSION_BZIP2);
-	append(&twice, text_of(1 << 20));
-	append(&gz, gzip_of(text));
+	bytes_append(&twice, text_of(1 << 20));
+	bytes_append(&gz, gzip_of(text, GZIP_LEVEL));
 	expect_bytes(gz, twice, TH_COMPRESSION_GZIP);
-	append(&bz, bzip2_of(text));
+	bytes_append(&bz, bzip2_of(text, BZIP2_LEVEL));
 	expect_bytes(bz, twice, TH_COMPRESSION_BZIP2);
-	append(&xz, xz_of(text));
+	bytes_append(&xz, xz_of(text, XZ_LEVEL));
 	expect_bytes(xz, twice, TH_COMPRESSION_XZ);
 	free(gz.p);
 	free(zs.p);
@@ -407,7 +300,7 @@ Test(input, large_compressed_inputs_span_many_reads)
 Test(input, truncated_gzip_is_corrupt)
 {
 	struct bytes text = text_of(200000);
-	struct bytes gz = gzip_of(text);
+	struct bytes gz = gzip_of(text, GZIP_LEVEL);
 	size_t cuts[] = {3, 10, gz.n / 2, gz.n - 8, gz.n - 1};
 
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
@@ -416,7 +309,7 @@ Test(input, truncated_gzip_is_corrupt)
 		expect_corrupt(cut, "gzip data is truncated");
 	}
 	/* a second member cut short */
-	append(&gz, gzip_take(BYTES_LIT("more\n")));
+	bytes_append(&gz, gzip_take(BYTES_LIT("more\n")));
 	expect_corrupt((struct bytes){gz.p, gz.n - 3, 0},
 		       "gzip data is truncated");
 	free(gz.p);
@@ -433,7 +326,7 @@ Test(input, damaged_gzip_is_corrupt)
 	gz.p[gz.n - 6] ^= 0x55; /* the CRC-32 */
 	expect_corrupt(gz, "gzip data is corrupt (incorrect data check)");
 	gz.p[gz.n - 6] ^= 0x55;
-	append(&gz, BYTES_LIT("trailing garbage"));
+	bytes_append(&gz, BYTES_LIT("trailing garbage"));
 	expect_corrupt(gz, "gzip data is corrupt (");
 	free(gz.p);
 	free(garbage.p);
@@ -442,7 +335,7 @@ Test(input, damaged_gzip_is_corrupt)
 Test(input, truncated_zstd_is_corrupt)
 {
 	struct bytes text = text_of(200000);
-	struct bytes zs = zstd_of(text);
+	struct bytes zs = zstd_of(text, ZSTD_LEVEL);
 	size_t cuts[] = {4, 10, zs.n / 2, zs.n - 1};
 
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
@@ -459,7 +352,7 @@ Test(input, damaged_zstd_is_corrupt)
 	struct bytes zs = zstd_take(BYTES_LIT("hello\n"));
 
 	expect_corrupt(garbage, "zstd data is corrupt (");
-	append(&zs, BYTES_LIT("trailing garbage"));
+	bytes_append(&zs, BYTES_LIT("trailing garbage"));
 	expect_corrupt(zs, "zstd data is corrupt (");
 	free(zs.p);
 	free(garbage.p);
@@ -519,14 +412,14 @@ Test(input, an_xz_stream_needing_more_than_128_mib_is_refused)
 Test(input, truncated_xz_is_corrupt)
 {
 	struct bytes text = text_of(200000);
-	struct bytes xz = xz_of(text);
+	struct bytes xz = xz_of(text, XZ_LEVEL);
 	size_t cuts[] = {6, 13, xz.n / 2, xz.n - 12, xz.n - 1};
 
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
 		expect_corrupt((struct bytes){xz.p, cuts[i], 0},
 			       "xz data is truncated");
 	/* a second stream cut short */
-	append(&xz, xz_take(BYTES_LIT("more\n")));
+	bytes_append(&xz, xz_take(BYTES_LIT("more\n")));
 	expect_corrupt((struct bytes){xz.p, xz.n - 3, 0},
 		       "xz data is truncated");
 	free(xz.p);
@@ -550,7 +443,7 @@ Test(input, damaged_xz_is_corrupt)
 Test(input, truncated_bzip2_is_corrupt)
 {
 	struct bytes text = text_of(200000);
-	struct bytes bz = bzip2_of(text);
+	struct bytes bz = bzip2_of(text, BZIP2_LEVEL);
 	size_t cuts[] = {4, 10, bz.n / 2, bz.n - 1};
 
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
@@ -569,7 +462,7 @@ Test(input, damaged_bzip2_is_corrupt)
 	bz.p[bz.n / 2] ^= 0x55;
 	expect_corrupt(bz, "bzip2 data is corrupt (");
 	bz.p[bz.n / 2] ^= 0x55;
-	append(&bz, BYTES_LIT("trailing garbage"));
+	bytes_append(&bz, BYTES_LIT("trailing garbage"));
 	expect_corrupt(bz, "bzip2 data is corrupt (not a bzip2 stream)");
 	free(bz.p);
 	free(garbage.p);
@@ -617,7 +510,7 @@ Test(input, an_unread_compression_fails_to_open_by_path)
 Test(input, gzip_on_a_pipe_like_stdin_is_recognised)
 {
 	struct bytes text = BYTES_LIT("from a pipe\n");
-	struct bytes gz = gzip_of(text);
+	struct bytes gz = gzip_of(text, GZIP_LEVEL);
 	int fd = pipe_of(gz);
 	struct th_input *in = input_from_fd(fd, "-");
 	struct bytes got;
@@ -635,7 +528,7 @@ Test(input, gzip_on_a_pipe_like_stdin_is_recognised)
 Test(input, dash_reads_stdin_and_never_closes_it)
 {
 	struct bytes text = BYTES_LIT("on stdin\n");
-	struct bytes zs = zstd_of(text);
+	struct bytes zs = zstd_of(text, ZSTD_LEVEL);
 	int fd = pipe_of(zs);
 	struct th_error err = {0};
 	struct bytes got;
@@ -659,7 +552,7 @@ Test(input, dash_reads_stdin_and_never_closes_it)
 Test(input, magic_split_across_pipe_writes_is_still_recognised, .timeout = 10)
 {
 	struct bytes text = BYTES_LIT("slow writer\n");
-	struct bytes gz = gzip_of(text);
+	struct bytes gz = gzip_of(text, GZIP_LEVEL);
 	int p[2];
 	pid_t pid;
 	struct bytes got;
@@ -714,7 +607,7 @@ Test(input, regular_file_is_opened_by_path_and_recognised_by_content)
 	char path[] = "/tmp/test_input_XXXXXX";
 	int fd = mkstemp(path);
 	struct bytes text = BYTES_LIT("named .txt but gzip\n");
-	struct bytes gz = gzip_of(text), got;
+	struct bytes gz = gzip_of(text, GZIP_LEVEL), got;
 	struct th_error err = {0};
 
 	cr_assert(fd >= 0);
