@@ -81,6 +81,21 @@ bool isotime_instant(const struct th_time *t, struct th_instant *out);
  * start with a time. */
 size_t isotime_read_iso(struct th_span s, struct th_time *out);
 
+/* What isotime_read_iso_memo keeps of the last time it read: a log's
+ * consecutive records mostly share their date, hour and minute. Caller
+ * storage; zeroed, it holds nothing. */
+struct th_iso_memo {
+	bool valid;
+	char head[16];	       /* "YYYY-MM-DD hh:mm" of that time, */
+	struct th_time minute; /* read without zone, at second 0 */
+};
+
+/* isotime_read_iso(S, OUT), the same in every case, but when S starts
+ * with the same 16 bytes as the last time MEMO kept, only its seconds,
+ * fraction and zone are read. */
+size_t isotime_read_iso_memo(struct th_span s, struct th_iso_memo *memo,
+			     struct th_time *out);
+
 /* Reads S with strptime(3) FORMAT (converted to UTC when the format has
  * %z; fields the format lacks are 0, day 0 included, year 1900). Returns
  * false when S does not fit FORMAT. */

@@ -49,6 +49,7 @@ struct th_prefixer {
 					 search in text taken from it */
 	int64_t now;
 	int now_year; /* the year NOW falls in, for syslog times */
+	struct th_iso_memo iso_memo; /* the last logging prefix's time */
 	struct partial partials[TH_MAX_PARTIALS];
 	size_t pending; /* partials in use: asked about before every line */
 	/* the container the input's path names (frame_file_writer): the
@@ -282,8 +283,8 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 	}
 	struct th_time inner;
 	/* a time starts with a digit: most lines are ruled out here */
-	bool timed =
-	    t.n > 0 && th_is_digit(t.p[0]) && isotime_read_iso(t, &inner) > 0;
+	bool timed = t.n > 0 && th_is_digit(t.p[0]) &&
+		     isotime_read_iso_memo(t, &p->iso_memo, &inner) > 0;
 	r->record_start = timed || starts_with_level(r->text);
 	if (timed && !isotime_known(&r->time))
 		r->time = inner;

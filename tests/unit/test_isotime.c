@@ -473,3 +473,343 @@ Test(window, one_side_only)
 	cr_expect(window_keep(&w, &late));
 	cr_expect_not(window_keep(&w, &early));
 }
+
+/* ---- the ISO reader against the one it replaced ----------------------- */
+
+/* isotime_read_iso as it was before its fast paths (byte by byte, each
+ * field through a cursor): what the fast paths must agree with on every
+ * input, accepted or not. */
+
+/* Days since 1970-01-01 of the proleptic Gregorian date Y-M-D. */
+static int64_t ref_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* The date of DAYS since 1970-01-01 (inverse of days_from_civil). */
+static void ref_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* Reads N digits at S[*AT] into *V and moves past them; false when they
+ * are not all digits (nothing moved). */
+static bool ref_digits(struct th_span s, size_t *at, size_t n, int *v)
+{
+	if (*at + n > s.n)
+		return false;
+	int x = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s.p[*at + i];
+		if (!th_is_digit(c))
+			return false;
+		x = x * 10 + (c - '0');
+	}
+	*at += n;
+	*v = x;
+	return true;
+}
+
+/* Steps over the byte at S[*AT] when it is A or B. */
+static bool ref_expect_either(struct th_span s, size_t *at, char a, char b)
+{
+	if (*at < s.n && (s.p[*at] == a || s.p[*at] == b)) {
+		(*at)++;
+		return true;
+	}
+	return false;
+}
+
+static bool ref_expect(struct th_span s, size_t *at, char c)
+{
+	return ref_expect_either(s, at, c, c);
+}
+
+/* The two digits at P as a number; -1 when either is no digit. */
+static int ref_two_digits(const char *p)
+{
+	return th_is_digit(p[0]) && th_is_digit(p[1])
+		   ? (p[0] - '0') * 10 + (p[1] - '0')
+		   : -1;
+}
+
+/* "YYYY-MM-DD[T ]hh:mm:ss" at S[*AT]: its six numbers; *AT moves past.
+ * Every byte has its fixed place, so one length check and direct reads
+ * do: this runs for every line that starts with a digit, and reading it
+ * through ref_digits() and ref_expect(), a cursor moved and checked at each
+ * byte, took about 260 instructions a time (callgrind, crash loop). */
+static bool ref_date_and_time(struct th_span s, size_t *at, int *Y, int *M,
+			      int *D, int *h, int *m, int *sec)
+{
+	static const unsigned char place[7] = {0, 2, 5, 8, 11, 14, 17};
+	const char *p = s.p + *at;
+	if (*at + 19 > s.n || p[4] != '-' || p[7] != '-' ||
+	    (p[10] != 'T' && p[10] != ' ') || p[13] != ':' || p[16] != ':')
+		return false;
+	int v[7];
+	for (size_t i = 0; i < 7; i++)
+		if ((v[i] = ref_two_digits(p + place[i])) < 0)
+			return false;
+	*Y = v[0] * 100 + v[1];
+	*M = v[2];
+	*D = v[3];
+	*h = v[4];
+	*m = v[5];
+	*sec = v[6];
+	*at += 19;
+	return true;
+}
+
+/* A time of the given fields (seconds since the minute may be 60 or 61,
+ * as written); no fraction, no zone. */
+static struct th_time ref_fields(int64_t year, int month, int day, int hour,
+				 int minute, int second)
+{
+	return (struct th_time){.year = (int32_t)year,
+				.month = (uint8_t)month,
+				.day = (uint8_t)day,
+				.hour = (uint8_t)hour,
+				.minute = (uint8_t)minute,
+				.second = (uint8_t)second,
+				.flags = ISOTIME_KNOWN};
+}
+
+/* Sets T's instant from its fields when they place it (see th_time). */
+static void ref_settle(struct th_time *t)
+{
+	if (t->year < 0 || t->year > 9999 || t->month < 1 || t->month > 12 ||
+	    t->day < 1 || t->day > 31 || t->hour > 23 || t->minute > 59 ||
+	    t->second > 60)
+		return;
+	t->sec = ref_days_from_civil(t->year, t->month, t->day) * 86400 +
+		 t->hour * 3600 + t->minute * 60 + t->second;
+	t->flags |= ISOTIME_INSTANT;
+}
+
+/* The fields of SEC seconds since the epoch (UTC). */
+static struct th_time ref_from_seconds(int64_t sec)
+{
+	int64_t days = sec / 86400, rem = sec % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	int64_t y;
+	unsigned m, d;
+	ref_civil_from_days(days, &y, &m, &d);
+	if (y < INT32_MIN || y > INT32_MAX)
+		return (struct th_time){0};
+	return ref_fields(y, (int)m, (int)d, (int)(rem / 3600),
+			  (int)(rem / 60 % 60), (int)(rem % 60));
+}
+
+/* Seconds since the epoch of the fields Y-M-D h:m:s, M 1-12; the others
+ * may run over into the next field, as timegm(3) takes them. */
+static int64_t ref_seconds_of(int64_t y, int m, int64_t d, int64_t h,
+			      int64_t min, int64_t s)
+{
+	return (ref_days_from_civil(y, (unsigned)m, 1) + d - 1) * 86400 +
+	       h * 3600 + min * 60 + s;
+}
+
+/* Parses "Z", "+HH:MM", "+HHMM" or "+HH" at S[*AT] into seconds east of
+ * UTC; false when no zone is there (nothing consumed). */
+static bool ref_parse_zone(struct th_span s, size_t *at, long *east)
+{
+	size_t i = *at;
+	if (i < s.n && s.p[i] == 'Z') {
+		*at = i + 1;
+		*east = 0;
+		return true;
+	}
+	if (i >= s.n || (s.p[i] != '+' && s.p[i] != '-'))
+		return false;
+	int sign = s.p[i] == '-' ? -1 : 1, hh, mm = 0;
+	i++;
+	if (!ref_digits(s, &i, 2, &hh))
+		return false;
+	size_t colon = i, plain = i;
+	if (ref_expect(s, &colon, ':') && ref_digits(s, &colon, 2, &mm))
+		i = colon;
+	else if (ref_digits(s, &plain, 2, &mm))
+		i = plain;
+	*east = sign * (hh * 3600L + mm * 60L);
+	*at = i;
+	return true;
+}
+
+/* Reads ".123456" or ",123" at S[*AT] into T's fraction: its first 9
+ * digits, the rest skipped. */
+static void ref_parse_fraction(struct th_span s, size_t *at, struct th_time *t)
+{
+	if (!(*at + 1 < s.n && (s.p[*at] == ',' || s.p[*at] == '.') &&
+	      th_is_digit(s.p[*at + 1])))
+		return;
+	uint32_t scale = 100000000;
+	(*at)++;
+	while (*at < s.n && th_is_digit(s.p[*at])) {
+		if (t->digits < 9) {
+			t->nsec += (uint32_t)(s.p[*at] - '0') * scale;
+			scale /= 10;
+			t->digits++;
+		}
+		(*at)++;
+	}
+}
+
+/* T, written in a zone EAST seconds east of UTC, in UTC. */
+static void ref_to_utc(struct th_time *t, long east)
+{
+	struct th_time u =
+	    ref_from_seconds(ref_seconds_of(t->year, t->month, t->day, t->hour,
+					    t->minute, t->second) -
+			     east);
+	u.nsec = t->nsec;
+	u.digits = t->digits;
+	*t = u;
+}
+
+static size_t ref_read_iso(struct th_span s, struct th_time *out)
+{
+	size_t at = 0;
+	int Y = 0, M = 0, D = 0, h = 0, m = 0, sec = 0;
+	if (!ref_date_and_time(s, &at, &Y, &M, &D, &h, &m, &sec))
+		return 0;
+	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+		return 0;
+	struct th_time t = ref_fields(Y, M, D, h, m, sec);
+	ref_parse_fraction(s, &at, &t);
+	long east = 0;
+	bool zoned = ref_parse_zone(s, &at, &east);
+	/* A time without a zone is kept as written; one in UTC too unless a
+	 * field would carry over (a leap second, a day past the end of a
+	 * short month). */
+	if (zoned && !(east == 0 && sec < 60 && D <= 28))
+		ref_to_utc(&t, east);
+	if (zoned)
+		t.flags |= ISOTIME_ZONED;
+	ref_settle(&t);
+	*out = t;
+	return at;
+}
+
+/* A random time-like text into BUF (at most 39 bytes and a NUL): the
+ * shapes logs write, with a byte replaced, dropped or cut now and then. */
+static size_t random_time(char *buf, unsigned *seed)
+{
+	static const char *const heads[] = {
+	    "2024-05-01 00:00:", "2024-05-01T23:59:", "2024-02-29 12:34:",
+	    "0000-01-01 00:00:", "9999-12-31T23:59:", "2024-13-01 00:00:",
+	    "2024-00-10 10:10:", "2024-05-32 10:10:", "2024-05-01 24:00:",
+	    "2024-05-01 10:60:", "1970-01-01T00:00:"};
+	static const char *const secs[] = {"00", "59", "60", "61",
+					   "99", "0a", "5",  "07"};
+	static const char *const fracs[] = {"",	       ",123",	      ".5",
+					    ".123456", ",1234567890", ".",
+					    ",12",     ".000",	      ",12a"};
+	static const char *const zones[] = {"",	   "Z",	    "+02:00", "-0130",
+					    "+05", "+5",    "-",      " ERROR",
+					    "z",   "+02:0", "-23:59"};
+#define PICK(a) a[(unsigned)rand_r(seed) % (sizeof a / sizeof *a)]
+	int n = snprintf(buf, 40, "%s%s%s%s", PICK(heads), PICK(secs),
+			 PICK(fracs), PICK(zones));
+#undef PICK
+	size_t len = (size_t)n;
+	unsigned what = (unsigned)rand_r(seed) % 8;
+	size_t at = len > 0 ? (unsigned)rand_r(seed) % len : 0;
+	static const char bytes[] = "0123456789-: T,.Z+xA\x80";
+	if (what == 0 && len > 0) /* a byte replaced */
+		buf[at] = bytes[(unsigned)rand_r(seed) % (sizeof bytes - 1)];
+	else if (what == 1) /* cut */
+		len = at;
+	else if (what == 2 && len > 0) /* a byte dropped */
+		memmove(buf + at, buf + at + 1, len-- - at);
+	buf[len] = '\0';
+	return len;
+}
+
+/* The same result, byte for byte, out untouched alike when none. */
+static void expect_same_read(const char *in, size_t n, size_t got_n,
+			     const struct th_time *got, size_t want_n,
+			     const struct th_time *want)
+{
+	cr_assert_eq(got_n, want_n, "'%.*s': read %zu bytes, want %zu", (int)n,
+		     in, got_n, want_n);
+	const struct th_time *g = got, *w = want;
+	cr_assert(g->sec == w->sec && g->nsec == w->nsec &&
+		      g->year == w->year && g->month == w->month &&
+		      g->day == w->day && g->hour == w->hour &&
+		      g->minute == w->minute && g->second == w->second &&
+		      g->digits == w->digits && g->flags == w->flags,
+		  "'%.*s': read as '%s' (sec %lld, %u digits, flags %u), want "
+		  "'%s' (sec %lld, %u digits, flags %u)",
+		  (int)n, in, printed(g), (long long)g->sec, g->digits,
+		  g->flags, printed(w), (long long)w->sec, w->digits, w->flags);
+}
+
+Test(isotime, fast_paths_read_every_text_as_the_byte_reader_did)
+{
+	unsigned seed = 1;
+	char buf[40];
+	for (int i = 0; i < 300000; i++) {
+		size_t n = random_time(buf, &seed);
+		struct th_time got, want;
+		memset(&got, 0xa5, sizeof got);
+		memset(&want, 0xa5, sizeof want);
+		size_t got_n = isotime_read_iso((struct th_span){buf, n}, &got);
+		size_t want_n = ref_read_iso((struct th_span){buf, n}, &want);
+		expect_same_read(buf, n, got_n, &got, want_n, &want);
+	}
+}
+
+Test(isotime, the_memo_reads_as_the_reader_whatever_came_before)
+{
+	unsigned seed = 7;
+	char buf[40];
+	struct th_iso_memo memo = {0};
+	for (int i = 0; i < 300000; i++) {
+		size_t n = random_time(buf, &seed);
+		struct th_time got, want;
+		memset(&got, 0xa5, sizeof got);
+		memset(&want, 0xa5, sizeof want);
+		size_t got_n = isotime_read_iso_memo((struct th_span){buf, n},
+						     &memo, &got);
+		size_t want_n = ref_read_iso((struct th_span){buf, n}, &want);
+		expect_same_read(buf, n, got_n, &got, want_n, &want);
+	}
+}
+
+Test(isotime, the_memo_reads_the_seconds_past_a_kept_minute)
+{
+	struct th_iso_memo memo = {0};
+	struct th_time t;
+	cr_assert_eq(
+	    isotime_read_iso_memo(span("2024-05-01 10:00:05,250 x"), &memo, &t),
+	    23);
+	cr_assert(memo.valid, "an unzoned time is kept");
+	cr_assert_eq(
+	    isotime_read_iso_memo(span("2024-05-01 10:00:59.5"), &memo, &t),
+	    21);
+	cr_expect_str_eq(printed(&t), "2024-05-01T10:00:59.5");
+	cr_expect_eq(t.sec, MAY1_10H + 59);
+	cr_expect_eq(
+	    isotime_read_iso_memo(span("2024-05-01 10:00:61"), &memo, &t), 0,
+	    "a second past 60 is no time, kept minute or not");
+	cr_assert_eq(
+	    isotime_read_iso_memo(span("2024-05-01 10:00:30+01:00"), &memo, &t),
+	    25);
+	cr_expect_str_eq(printed(&t), "2024-05-01T09:00:30Z");
+}
