@@ -77,6 +77,8 @@ struct th_assembler {
 	uint64_t clock;
 	bool emitted;		/* some event was emitted this input */
 	uint64_t emitted_start; /* the latest start offset among them */
+	bool literal_free;	/* the record fed holds no literal of TRIGGER
+				   (assembler_feed_literal_free) */
 };
 
 struct th_assembler *assembler_new(const struct th_rules *rules,
@@ -272,9 +274,10 @@ static bool is_warning_line(struct th_span s)
 	       th_starts_with(s, "RuntimeWarning: Enable tracemalloc");
 }
 
+/* TEXT is the record fed, or a part of it. */
 static long match_start(struct th_assembler *a, struct th_span text)
 {
-	if (!trigger_line_may_start(a->trigger, text))
+	if (a->literal_free || !trigger_line_may_start(a->trigger, text))
 		return -1;
 	return rules_match_start(a->matcher, text);
 }
@@ -764,6 +767,14 @@ void assembler_feed(struct th_assembler *a, const struct th_record *rec)
 	}
 	try_start(a, s, rec);
 	s->prev_number = rec->number;
+}
+
+void assembler_feed_literal_free(struct th_assembler *a,
+				 const struct th_record *rec)
+{
+	a->literal_free = true;
+	assembler_feed(a, rec);
+	a->literal_free = false;
 }
 
 /* The index of writer ID's slot (n_sources: none), without touching the

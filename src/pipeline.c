@@ -8,6 +8,20 @@
 #include "frame.h"
 #include "prefix.h"
 
+/* What the last search of the current input's window proved, in stream
+ * offsets (which a refill that moves the bytes leaves valid): no literal
+ * of the search starts in [from, hit) and ends in the window searched,
+ * [from, window_end); a literal starts at HIT unless HIT is the window's
+ * end. So a line wholly before HIT holds none (the lines read before a
+ * candidate need no search of their own), and while the cursor has not
+ * passed HIT in the same window the search need not run again. */
+struct searched {
+	const struct th_lines *lines; /* whose offsets; NULL: none known */
+	uint64_t from, hit, window_end;
+	uint64_t hit_number; /* the number of HIT's line, or
+				TRIGGER_NEWLINES_UNKNOWN */
+};
+
 struct th_pipeline {
 	const struct th_trigger *trigger, *framed;
 	const struct th_trigger *search; /* the one the current input needs */
@@ -16,11 +30,12 @@ struct th_pipeline {
 	struct th_prefixer *prefixer;
 	struct th_assembler *assembler;
 	struct th_classifier *classifier;
-	uint64_t line_base;	/* lines before the input's start */
-	uint64_t match_counted; /* match errors already in the run */
-	bool every_line;	/* probes set: no fast path */
-	bool piece_at_end;	/* a CRI or Docker piece was still waiting for
-				   its rest when the lines ended */
+	uint64_t line_base;	  /* lines before the input's start */
+	uint64_t match_counted;	  /* match errors already in the run */
+	bool every_line;	  /* probes set: no fast path */
+	bool piece_at_end;	  /* a CRI or Docker piece was still waiting for
+				     its rest when the lines ended */
+	struct searched searched; /* by SEARCH, in the current input */
 };
 
 static void on_event(void *ctx, struct th_event *ev)
@@ -76,6 +91,7 @@ void pipeline_begin_input(struct th_pipeline *p, const char *name, size_t index,
 {
 	p->line_base = line_base;
 	p->piece_at_end = false;
+	p->searched.lines = NULL;
 	assembler_begin_input(p->assembler, name, index);
 	prefix_begin_input(p->prefixer, name);
 }
@@ -87,13 +103,75 @@ static void feed_records(struct th_pipeline *p, const struct th_record *recs,
 		assembler_feed(p->assembler, &recs[i]);
 }
 
-void pipeline_feed_line(struct th_pipeline *p, const struct th_line *line,
-			uint64_t end_offset)
+/* Whether TEXT is a part of LINE's own bytes (not decoded, unescaped or
+ * joined into the prefixer's buffers): then it holds no literal that
+ * LINE lacks. */
+static bool within(struct th_span text, struct th_span line)
+{
+	uintptr_t at = (uintptr_t)text.p, from = (uintptr_t)line.p;
+	return at >= from && at + text.n <= from + line.n;
+}
+
+/* pipeline_feed_line; with LITERAL_FREE, LINE was searched and holds no
+ * literal of the assembler's trigger, so neither do the records taken
+ * from its own bytes. */
+static void feed_line(struct th_pipeline *p, const struct th_line *line,
+		      uint64_t end_offset, bool literal_free)
 {
 	const struct th_record *recs;
 	size_t n = prefix_parse(p->prefixer, line, end_offset,
 				assembler_idle(p->assembler), &recs);
-	feed_records(p, recs, n);
+	for (size_t i = 0; i < n; i++) {
+		if (literal_free && within(recs[i].text, line->text))
+			assembler_feed_literal_free(p->assembler, &recs[i]);
+		else
+			assembler_feed(p->assembler, &recs[i]);
+	}
+}
+
+void pipeline_feed_line(struct th_pipeline *p, const struct th_line *line,
+			uint64_t end_offset)
+{
+	feed_line(p, line, end_offset, false);
+}
+
+/* The index in W (the window at L's cursor) of the earliest literal, or
+ * W.n; *NEWLINES as trigger_find_lines gives them. Taken from the last
+ * search while the cursor has not passed its hit and the window is the
+ * one it searched, else searched and remembered. */
+static size_t find_candidate(struct th_pipeline *p, struct th_lines *l,
+			     struct th_span w, uint64_t *newlines)
+{
+	struct searched *k = &p->searched;
+	uint64_t at = lines_offset(l), number = lines_number(l);
+	if (k->lines == l && at >= k->from && at <= k->hit &&
+	    at + w.n == k->window_end) {
+		*newlines = k->hit_number == TRIGGER_NEWLINES_UNKNOWN
+				? TRIGGER_NEWLINES_UNKNOWN
+				: k->hit_number - number;
+		return (size_t)(k->hit - at);
+	}
+	size_t hit = trigger_find_lines(p->search, w, newlines);
+	*k = (struct searched){.lines = l,
+			       .from = at,
+			       .hit = at + hit,
+			       .window_end = at + w.n,
+			       .hit_number =
+				   *newlines == TRIGGER_NEWLINES_UNKNOWN
+				       ? TRIGGER_NEWLINES_UNKNOWN
+				       : number + *newlines};
+	return hit;
+}
+
+/* Whether LINE, just read from L, lies wholly before the last search's
+ * hit, searched with the assembler's trigger: it holds no literal. */
+static bool line_literal_free(const struct th_pipeline *p,
+			      const struct th_lines *l,
+			      const struct th_line *line)
+{
+	const struct searched *k = &p->searched;
+	return p->search == p->trigger && k->lines == l && !line->truncated &&
+	       line->offset >= k->from && line->offset + line->text.n <= k->hit;
 }
 
 /* One step of the fast path: skips the buffered lines before the next
@@ -109,7 +187,7 @@ static enum th_status skip_to_candidate(struct th_pipeline *p,
 	if (st != TH_OK || w.n == 0)
 		return st; /* w.n 0: a line too long for a window */
 	uint64_t newlines; /* before HIT: the same as before its line */
-	size_t hit = trigger_find_lines(p->search, w, &newlines);
+	size_t hit = find_candidate(p, l, w, &newlines);
 	/* The candidate's line (or the window's end), and the few lines
 	 * before it: a traceback takes the log record it follows. Only
 	 * lines in this window are read again. */
@@ -136,6 +214,7 @@ bool pipeline_choose_search(struct th_pipeline *p, struct th_lines *l)
 {
 	struct th_span w;
 	p->search = p->trigger;
+	p->searched.lines = NULL;
 	if (lines_window(l, &w) != TH_OK || w.n == 0)
 		return false;
 	const char *nl = memchr(w.p, '\n', w.n);
@@ -214,7 +293,8 @@ enum th_status pipeline_feed(struct th_pipeline *p, struct th_lines *l)
 		enum th_status st = lines_next(l, &line);
 		if (st != TH_OK)
 			return st;
-		pipeline_feed_line(p, &line, lines_offset(l));
+		feed_line(p, &line, lines_offset(l),
+			  line_literal_free(p, l, &line));
 	}
 }
 

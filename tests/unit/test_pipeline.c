@@ -242,3 +242,77 @@ Test(pipeline, a_traceback_starting_a_read_takes_the_record_before_it)
 				 "%zu lines before", fill);
 	}
 }
+
+/* The lines read before a candidate are known from the window's search
+ * to hold no literal, so the assembler does not search them again
+ * (pipeline.c, struct searched). That holds for a record's text only
+ * when it is the line's own bytes: here the literal shows only once an
+ * escape is removed or a JSON string decoded, in a line read just before
+ * a candidate (a traceback header). Each text is read with every window
+ * cut (leading filler) and must give the events of reading every line. */
+static const char *const searched_cases[] = {
+    /* the message's literal cut by an escape, then its traceback */
+    "Task exception was never\x1b[0m retrieved\n"
+    "future: <Task finished name='Task-7' coro=<fetch() done, defined at "
+    "app.py:10> exception=KeyError('k')>\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 12, in fetch\n"
+    "KeyError: 'k'\n",
+    /* a JSON record whose literal only its decoded message holds */
+    "{\"level\":\"ERROR\",\"message\":\"Task was destroyed but it is "
+    "pending\\u0021\"}\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 3, in main\n"
+    "ValueError: boom\n",
+    /* a crash loop: events back to back, records between them */
+    "2024-05-01 10:00:00,000 INFO app: ok\n"
+    "Task was destroyed but it is pending!\n"
+    "task: <Task pending name='Task-1' coro=<run() running at app.py:5>>\n"
+    "2024-05-01 10:00:00,001 ERROR app: request failed\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 3, in main\n"
+    "ValueError: boom\n"
+    "\n"
+    "During handling of the above exception, another exception "
+    "occurred:\n"
+    "\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 5, in main\n"
+    "KeyError: 'k'\n"
+    "2024-05-01 10:00:00,002 INFO app: ok\n"
+    "Exception in callback Handle._run()\n"
+    "handle: <Handle cb() at app.py:9>\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 9, in cb\n"
+    "OSError: [Errno 28] No space left on device\n"
+    "2024-05-01 10:00:00,003 INFO app: ok\n",
+};
+
+Test(pipeline, lines_before_a_candidate_give_the_events_of_every_line)
+{
+	static const char *const rules[] = {
+	    "asyncio.exception-never-retrieved",
+	    "asyncio.task-destroyed-pending",
+	    NULL,
+	};
+	static const char filler[] = "2024-05-01 09:59:59,000 INFO app: ok\n";
+	for (size_t c = 0; c < sizeof searched_cases / sizeof *searched_cases;
+	     c++)
+		for (size_t fill = 0; fill < 10; fill++) {
+			char text[4096] = "";
+			for (size_t i = 0; i < fill; i++)
+				strcat(text, filler);
+			strcat(text, searched_cases[c]);
+			struct got bulk[GOT_MAX], each[GOT_MAX];
+			size_t n = pipeline_run_read(text, false, bulk);
+			cr_assert_eq(pipeline_run_read(text, true, each), n,
+				     "case %zu, fill %zu: %zu events", c, fill,
+				     n);
+			cr_assert_gt(n, 0, "case %zu", c);
+			if (rules[c] != NULL)
+				cr_expect_str_eq(bulk[0].rule, rules[c],
+						 "case %zu, fill %zu", c, fill);
+			for (size_t i = 0; i < n; i++)
+				expect_same_got(&bulk[i], &each[i], i);
+		}
+}
