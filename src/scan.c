@@ -80,14 +80,15 @@ struct th_scanner {
 	size_t n_items, cap_items;
 	pthread_mutex_t lock;
 	size_t next_item;
-	/* Inputs are merged as their items end, in order, by the worker
-	 * that ends the last of them (see merge_ended): MERGED items are in
-	 * AGG; those from MERGED up to ENDED are done, cut safely, and wait
-	 * for the rest of their input. Once a cut was unsafe, or an item's
-	 * own aggregate was full (OVERFLOWED), STOPPED: the rest is merged,
-	 * or scanned again, after all the scans end. */
+	/* Items are merged in order as soon as they and all before them
+	 * have ended, by the worker that ends the last of them (see
+	 * merge_ended): MERGED items are in AGG, INPUT_LINES the lines of
+	 * their last input so far (where the next range's lines start).
+	 * Once a cut was unsafe, STOPPED: the rest is scanned again and
+	 * merged after all the scans end. */
 	pthread_mutex_t merge_lock;
-	size_t merged, ended;
+	size_t merged;
+	uint64_t input_lines;
 	bool stopped;
 	struct th_state *state; /* --state; NULL: none */
 	struct th_scan_options opt;
@@ -416,18 +417,19 @@ static void note_cut(const struct th_scanner *s, const char *path,
 /* Where the first K of the JOBS * TH_RANGES_PER_JOB ranges of a SIZE byte
  * file end (before moving to a log record's start). Ranges shrink round
  * after round, a round giving each job one: a half of the file, then a
- * quarter, then two eighths. Threads take them in turn, so the last ones,
- * taken when the others are nearly done, are short: a thread slowed by
- * another process holds up the end by little. */
+ * quarter, an eighth, a sixteenth and two thirty-seconds. Threads take
+ * them in turn, so the last ones, taken when the others are nearly done,
+ * are short: threads end within about a sixty-fourth of the file of each
+ * other (two jobs), even when one is slowed by another process. */
 static uint64_t guided_cut(uint64_t size, size_t jobs, size_t k)
 {
-	/* a range's share of a job's part of the file, in eighths */
-	static const unsigned eighths[] = {4, 2, 1, 1};
-	_Static_assert(sizeof eighths / sizeof *eighths == TH_RANGES_PER_JOB,
+	/* a range's share of a job's part of the file, in 32nds */
+	static const unsigned shares[] = {16, 8, 4, 2, 1, 1};
+	_Static_assert(sizeof shares / sizeof *shares == TH_RANGES_PER_JOB,
 		       "one share for each range of a job");
-	uint64_t units = 0, all = 8 * (uint64_t)jobs;
+	uint64_t units = 0, all = 32 * (uint64_t)jobs;
 	for (size_t i = 0; i < k; i++)
-		units += eighths[i / jobs];
+		units += shares[i / jobs];
 	return size / all * units + size % all * units / all;
 }
 
@@ -555,15 +557,20 @@ static void *work(void *arg)
 	return NULL;
 }
 
-/* Scans the ranges of input INPUT (items FIRST..) again as one whole file
- * into FIRST, whose results replace theirs; the others are emptied. */
-static void rescan_whole(struct th_scanner *s, size_t first)
+/* Scans item FIRST, a range whose cut after it was unsafe, again to the
+ * end of its input as one range, whose results replace those of FIRST and
+ * of the input's later ranges (emptied). FIRST starts at the input's start
+ * or at a safe cut (the ranges before it were merged), so what a fresh
+ * pipeline finds from there is what a serial scan finds. Rare: it takes
+ * events open in one writer at another writer's cut (docs/performance.md). */
+static void rescan_rest(struct th_scanner *s, size_t first)
 {
 	struct item *it = &s->items[first];
 	size_t input = it->input;
 	for (size_t i = first; i < s->n_items && s->items[i].input == input;
 	     i++) {
 		struct item *r = &s->items[i];
+		it->end = r->end;
 		agg_free(r->agg);
 		r->agg = agg_new_like(s->agg);
 		run_fini(&r->run);
@@ -573,83 +580,59 @@ static void rescan_whole(struct th_scanner *s, size_t first)
 		r->lines = r->bytes = 0;
 		r->unsafe = false;
 	}
-	it->ranged = false;
 	it->cut_after = false;
+	if (it->start == 0)
+		it->ranged = false; /* the whole file, as a serial scan reads */
+	note_cut(s, it->path,
+		 it->ranged ? "scanned again from a cut"
+			    : "scanned again whole");
 	struct lane *ln = lane_new(s, it->agg, NULL, &it->run);
 	scan_item(ln, it, s->run->inputs[input].name);
 	lane_free(ln);
 }
 
-/* Ranges of an input whose cut turned out unsafe are scanned again as
- * one file (rare: it takes a file mixing writers with and without
- * framing). */
-static void redo_unsafe_cuts(struct th_scanner *s)
+/* Merges item MERGED, ended and cut safely, into the scanner's aggregate
+ * and run, its lines after those of the ranges before it, and frees its
+ * aggregate. Straight into AGG, as a serial scan adds. */
+static void merge_next(struct th_scanner *s)
 {
-	for (size_t i = 0; i < s->n_items; i++) {
-		if (!s->items[i].unsafe)
-			continue;
-		size_t first = i;
-		while (first > 0 &&
-		       s->items[first - 1].input == s->items[i].input)
-			first--;
-		note_cut(s, s->items[first].path, "scanned again whole");
-		rescan_whole(s, first);
-	}
+	struct item *it = &s->items[s->merged++];
+	agg_merge(s->agg, it->agg, it->input, s->input_lines);
+	agg_free(it->agg);
+	it->agg = NULL;
+	run_add(s->run, &it->run);
+	record_input(s, it);
+	bool input_ends =
+	    s->merged == s->n_items || s->items[s->merged].input != it->input;
+	s->input_lines = input_ends ? 0 : s->input_lines + it->lines;
 }
 
-/* Merges the ended items of one input, MERGED up to ENDED, in order into
- * the scanner's aggregate and run, each range's lines after those of the
- * ranges before it, freeing their aggregates. Straight into AGG, as a
- * serial scan adds. */
-static void merge_input(struct th_scanner *s)
-{
-	uint64_t line_base = 0;
-	for (; s->merged < s->ended; s->merged++) {
-		struct item *it = &s->items[s->merged];
-		agg_merge(s->agg, it->agg, it->input, line_base);
-		line_base += it->lines;
-		agg_free(it->agg);
-		it->agg = NULL;
-		run_add(s->run, &it->run);
-		record_input(s, it);
-	}
-}
-
-/* Merges every input whose items have all ended, in order, as far as they
- * go: while the other threads still scan, so that only the last input is
- * left to merge when the last scan ends. Called with merge_lock held. */
+/* Merges the items that have ended, in order, as far as they go: while
+ * the other threads still scan, so that only the last range is left to
+ * merge when the last scan ends (docs/performance.md). A range whose cut
+ * turned out unsafe stops the merging. Called with merge_lock held. */
 static void merge_ended(struct th_scanner *s)
 {
-	while (!s->stopped && s->ended < s->n_items &&
-	       s->items[s->ended].done) {
-		struct item *it = &s->items[s->ended];
-		if (it->unsafe) { /* its input is scanned again whole */
+	while (!s->stopped && s->merged < s->n_items &&
+	       s->items[s->merged].done) {
+		if (s->items[s->merged].unsafe) {
 			s->stopped = true;
 			break;
 		}
-		s->ended++;
-		if (s->ended == s->n_items ||
-		    s->items[s->ended].input != it->input)
-			merge_input(s);
+		merge_next(s);
 	}
 }
 
-/* Merges the items merge_ended left, in input order: a range's lines come
- * after those of the ranges before it. */
+/* Merges the items merge_ended left once every scan has ended, scanning
+ * the rest of an input again where a cut was unsafe. */
 static void merge_items(struct th_scanner *s)
 {
-	uint64_t line_base = 0;
-	merge_ended(s);
-	s->ended = s->merged; /* an input cut unsafely: scanned again whole */
-	redo_unsafe_cuts(s);
-	for (size_t i = s->merged; i < s->n_items; i++) {
-		struct item *it = &s->items[i];
-		if (i > s->merged && s->items[i - 1].input != it->input)
-			line_base = 0;
-		agg_merge(s->agg, it->agg, it->input, line_base);
-		run_add(s->run, &it->run);
-		record_input(s, it);
-		line_base += it->lines;
+	for (;;) {
+		merge_ended(s);
+		if (s->merged == s->n_items)
+			return;
+		rescan_rest(s, s->merged);
+		s->stopped = false;
 	}
 }
 

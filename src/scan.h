@@ -56,7 +56,8 @@ struct th_scan_options {
 	 * "-". Must outlive the scanner. */
 	const char *stdin_name;
 	/* Tests: told how a file was cut ("cut into 3 ranges") or that its
-	 * ranges were scanned again ("scanned again whole"). NULL: not. */
+	 * ranges were scanned again ("scanned again whole", or "scanned
+	 * again from a cut": from a range's start to the end). NULL: not. */
 	void (*on_cut)(void *ctx, const char *path, const char *how);
 	void *cut_ctx;
 };

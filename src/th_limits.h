@@ -96,7 +96,7 @@
  * turn and shorter and shorter (see guided_cut in scan.c), so a thread
  * slowed by another process on its core leaves its share to the others
  * instead of holding up the end. */
-#define TH_RANGES_PER_JOB 4
+#define TH_RANGES_PER_JOB 6
 
 /* tracehound merge: the largest report read (decompressed; one report is
  * held in memory at a time), and the distinct rule ids, and ignore rule

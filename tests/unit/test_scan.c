@@ -14,6 +14,7 @@
 
 #include "report.h"
 #include "scan.h"
+#include "th_limits.h"
 
 #define SAMPLES_DIR TH_TEST_PATTERNS_DIR "/../sample-logs/py3.12"
 
@@ -171,7 +172,8 @@ Test(scan, on_cut_is_told_the_file_and_how_many_ranges)
 	cr_assert(strncmp(told.cuts, want, strlen(want)) == 0, "%s", told.cuts);
 	unsigned ranges = 0;
 	cr_assert(sscanf(told.cuts + strlen(want), "%u ranges", &ranges) == 1);
-	cr_expect(ranges >= 2 && ranges <= 3 * 4, "%u ranges", ranges);
+	cr_expect(ranges >= 2 && ranges <= 3 * TH_RANGES_PER_JOB, "%u ranges",
+		  ranges);
 }
 
 Test(scan, a_file_under_split_min_is_not_cut)
