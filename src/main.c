@@ -437,9 +437,9 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	struct th_agg *agg =
 	    agg_new(rules_catalog(rules), o->group_by, o->n_group_by);
 	/* -j N: the report's aggregate and N work items' at once, each
-	 * within its share of the budget (README.md, "Memory and temporary
-	 * files") */
-	size_t shares = o->jobs > 1 ? o->jobs + 1 : 1;
+	 * within its share of the budget, one share left for the threads'
+	 * windows and buffers (README.md, "Memory and temporary files") */
+	size_t shares = o->jobs > 1 ? o->jobs + 2 : 1;
 	agg_spill_to(agg, o->temp_dir, o->buffer_size / shares);
 	if (o->label != NULL)
 		agg_set_label(agg, o->label);
