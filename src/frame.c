@@ -286,7 +286,11 @@ bool frame_any(struct th_span line, struct th_frame *out)
 	    (frame_cri(line, out) || frame_syslog(line, out) ||
 	     frame_actions(line, out)))
 		return true;
-	if (c >= 'A' && c <= 'Z' && frame_syslog(line, out))
+	/* a capital: only a syslog time can match ("Nov 24 10:00:01"), and
+	 * most such lines ("Traceback", "ValueError: ...") have no blank
+	 * after three letters */
+	if (c >= 'A' && c <= 'Z' && line.n >= 15 && line.p[3] == ' ' &&
+	    frame_syslog(line, out))
 		return true;
 	return name_char(c) && frame_compose(line, out);
 }
