@@ -151,25 +151,36 @@ static bool level_initial(char c)
 	       c == 'W';
 }
 
+/* Whether S starts with the level name NAME (N bytes) and one of the
+ * bytes that may follow it: ':', ']', a blank, or a NUL byte (which the
+ * strchr(":] \t", c) this replaced found too, as the string's end). */
+static bool level_at(struct th_span s, const char *name, size_t n)
+{
+	if (s.n <= n || memcmp(s.p, name, n) != 0)
+		return false;
+	char c = s.p[n];
+	return c == ':' || c == ']' || c == ' ' || c == '\t' || c == '\0';
+}
+
 /* A level name the logging module prints, followed by ':' (BASIC_FORMAT
- * "%(levelname)s:%(name)s:") or by a blank or ']' (custom formats). */
+ * "%(levelname)s:%(name)s:") or by a blank or ']' (custom formats). The
+ * first letter picks the names to compare: most lines start with none
+ * of them. */
 static bool starts_with_level(struct th_span s)
 {
-	static const char *const levels[] = {
-	    "CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "FATAL", "WARN"};
 	if (s.n > 0 && s.p[0] == '[') {
 		s.p++;
 		s.n--;
 	}
-	if (s.n == 0 || !level_initial(s.p[0]))
-		return false; /* most lines, before seven comparisons */
-	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
-		size_t n = strlen(levels[i]);
-		if (th_starts_with(s, levels[i]) && s.n > n &&
-		    strchr(":] \t", s.p[n]) != NULL)
-			return true;
+	switch (s.n > 0 ? s.p[0] : '\0') {
+	case 'C': return level_at(s, "CRITICAL", 8);
+	case 'E': return level_at(s, "ERROR", 5);
+	case 'W': return level_at(s, "WARNING", 7) || level_at(s, "WARN", 4);
+	case 'I': return level_at(s, "INFO", 4);
+	case 'D': return level_at(s, "DEBUG", 5);
+	case 'F': return level_at(s, "FATAL", 5);
+	default: return false;
 	}
-	return false;
 }
 
 static uint32_t source_id(struct th_span name)
@@ -225,29 +236,42 @@ static struct partial *partial_for(struct th_prefixer *p, uint32_t source)
 
 static struct th_record *new_record(struct th_prefixer *p)
 {
-	XGROW(p->recs, p->cap_recs, p->n_recs + 1, 16);
+	if (p->n_recs == p->cap_recs) /* not for a line's first record */
+		XGROW(p->recs, p->cap_recs, p->n_recs + 1, 16);
 	return &p->recs[p->n_recs++];
 }
 
+/* TEXT without its ANSI escapes: copied into the arena without them when
+ * it has some, as it is otherwise (or when the arena is full). */
+static struct th_span strip_escapes(struct th_prefixer *p, struct th_span text)
+{
+	if (memchr(text.p, '\x1b', text.n) == NULL ||
+	    p->used + text.n > ARENA_SIZE)
+		return text;
+	char *at = p->arena + p->used;
+	text.n = prefix_strip_ansi(text, at);
+	text.p = at;
+	p->used += text.n;
+	return text;
+}
+
 /* Cleans TEXT for matching: ANSI escapes out (into the arena, only when
- * there are some), then trailing blanks and a carriage return. */
-static struct th_span clean(struct th_prefixer *p, struct th_span text)
+ * there are some), then trailing blanks and a carriage return. Text in a
+ * line known to hold no escape byte is not searched. */
+static inline struct th_span clean(struct th_prefixer *p, struct th_span text)
 {
 	uintptr_t at = (uintptr_t)text.p, line = (uintptr_t)p->line.p;
 	bool in_line = at >= line && at + text.n <= line + p->line.n;
-	if (!in_line && memchr(text.p, '\x1b', text.n) != NULL &&
-	    p->used + text.n <= ARENA_SIZE) {
-		char *at = p->arena + p->used;
-		text.n = prefix_strip_ansi(text, at);
-		text.p = at;
-		p->used += text.n;
-	}
+	if (!in_line)
+		text = strip_escapes(p, text);
 	while (text.n > 0 &&
 	       (text.p[text.n - 1] == ' ' || text.p[text.n - 1] == '\t' ||
 		text.p[text.n - 1] == '\r'))
 		text.n--;
 	return text;
 }
+
+static void mark_record_start(struct th_prefixer *p, struct th_record *r);
 
 /* One record of F's message TEXT. A logging prefix makes it a record
  * start (and gives a time when the framing gave none). */
@@ -263,10 +287,16 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 	r->source_name = f->source_name;
 	r->time = f->time;
 	r->json = json;
-	if (json) {
+	if (json)
 		r->record_start = json_start;
-		return;
-	}
+	else
+		mark_record_start(p, r);
+}
+
+/* Whether R, not a JSON record's, opens a log record: a logging prefix
+ * (a time or a level name); its time becomes R's when R has none. */
+static void mark_record_start(struct th_prefixer *p, struct th_record *r)
+{
 	struct th_span t = r->text;
 	r->record_start = false;
 	if (t.n == 0 || t.p[0] == ' ' || t.p[0] == '\t')
@@ -744,6 +774,34 @@ static void inherit_source(struct th_prefixer *p, uint32_t *id,
 	*name = (struct th_span){p->last_name.v, p->last_name.n};
 }
 
+/* What frame_any found, FR, into F: message, source and time. Returns
+ * whether it is a piece of a split line. */
+static bool take_frame(struct th_prefixer *p, struct th_frame *fr,
+		       struct framed *f)
+{
+	if (fr->time_kind == TH_TIME_NONE)
+		stacked_time(fr);
+	f->message = fr->message;
+	set_source(p, f, fr->source, false);
+	if (fr->runtime)
+		name_runtime_writer(p, f);
+	if (fr->time_kind == TH_TIME_ISO)
+		isotime_read_iso(fr->time, &f->time);
+	else if (fr->time_kind == TH_TIME_SYSLOG)
+		isotime_read_syslog(fr->time, p->now, p->now_year, &f->time);
+	return fr->partial;
+}
+
+/* F's framing named its writer: the writer of the lines without framing
+ * after it. Returns false when F is a PARTIAL piece kept for later. */
+static bool framed_source(struct th_prefixer *p, struct framed *f, bool partial)
+{
+	if (f->source != p->last_source)
+		name_keep(&p->last_name, f->source_name);
+	p->last_source = f->source;
+	return join_partial(p, f, partial);
+}
+
 /* Removes the framing of LINE into F. Returns false when LINE is a
  * partial piece that was kept for later. */
 static bool unframe(struct th_prefixer *p, struct th_span line,
@@ -759,18 +817,7 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 	} else if (line.n > 0 && line.p[0] == '{' && journal_line(p, line, f)) {
 		/* message, source and time set */
 	} else if (frame_any(line, &fr)) {
-		if (fr.time_kind == TH_TIME_NONE)
-			stacked_time(&fr);
-		f->message = fr.message;
-		set_source(p, f, fr.source, false);
-		if (fr.runtime)
-			name_runtime_writer(p, f);
-		partial = fr.partial;
-		if (fr.time_kind == TH_TIME_ISO)
-			isotime_read_iso(fr.time, &f->time);
-		else if (fr.time_kind == TH_TIME_SYSLOG)
-			isotime_read_syslog(fr.time, p->now, p->now_year,
-					    &f->time);
+		partial = take_frame(p, &fr, f);
 	} else {
 		/* No framing: the line belongs to the writer of the line
 		 * before it while an event is open; otherwise to no writer.
@@ -781,10 +828,7 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 		inherit_source(p, &f->source, &f->source_name);
 		return true;
 	}
-	if (f->source != p->last_source)
-		name_keep(&p->last_name, f->source_name);
-	p->last_source = f->source;
-	return join_partial(p, f, partial);
+	return framed_source(p, f, partial);
 }
 
 static const uint8_t bom[] = {0xef, 0xbb, 0xbf};
@@ -845,6 +889,53 @@ static void add_blank_started(struct th_prefixer *p, const struct th_line *line,
 	r->json = false;
 }
 
+/* True when TEXT (past a BOM) can be no more than frame_any's framings
+ * around plain text: no user prefixes to try, no Docker or journal
+ * record, no JSON log record, no second BOM (split_message's). */
+static bool plain_start(const struct th_prefixer *p, struct th_span text)
+{
+	return !p->user_prefixes &&
+	       (text.n == 0 ||
+		(text.p[0] != '{' && (unsigned char)text.p[0] != bom[0]));
+}
+
+/* What parse_any does with a line plain_start: frame_any tried once, and
+ * a line without framing, most lines, made its one record directly. */
+static void parse_plain(struct th_prefixer *p, const struct th_line *line,
+			struct th_span text, uint64_t end_offset)
+{
+	struct th_frame fr;
+	if (frame_any(text, &fr)) {
+		struct framed f = {.number = line->number,
+				   .offset = line->offset,
+				   .end_offset = end_offset};
+		bool partial = take_frame(p, &fr, &f);
+		if (framed_source(p, &f, partial))
+			split_lines(p, &f);
+		return;
+	}
+	struct th_record *r = new_record(p);
+	r->text = clean(p, text);
+	r->number = line->number;
+	r->offset = line->offset;
+	r->end_offset = end_offset;
+	inherit_source(p, &r->source, &r->source_name); /* see unframe */
+	r->time = (struct th_time){0};
+	r->json = false;
+	mark_record_start(p, r);
+}
+
+/* TEXT, LINE past a BOM, framed or not, into records. */
+static void parse_any(struct th_prefixer *p, const struct th_line *line,
+		      struct th_span text, uint64_t end_offset)
+{
+	struct framed f = {.number = line->number,
+			   .offset = line->offset,
+			   .end_offset = end_offset};
+	if (unframe(p, text, &f))
+		split_lines(p, &f);
+}
+
 size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
 		    uint64_t end_offset, bool idle,
 		    const struct th_record **out)
@@ -863,11 +954,10 @@ size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
 		text.p += 3;
 		text.n -= 3;
 	}
-	struct framed f = {.number = line->number,
-			   .offset = line->offset,
-			   .end_offset = end_offset};
-	if (unframe(p, text, &f))
-		split_lines(p, &f);
+	if (plain_start(p, text))
+		parse_plain(p, line, text, end_offset);
+	else
+		parse_any(p, line, text, end_offset);
 	*out = p->recs;
 	return p->n_recs;
 }

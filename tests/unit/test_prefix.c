@@ -217,38 +217,21 @@ Test(prefix, ansi_stripping_agrees_with_a_byte_by_byte_reading)
 	}
 }
 
-/* Lines that start with a blank take a short way when there are no user
- * prefixes; with one that matches none of them they take the whole way,
- * trying every framing. Both ways must give the same records, while an
- * event is open (the writer of the line before) and while none is. */
-Test(prefix, blank_started_lines_get_the_records_of_the_whole_way)
+/* Parses LINES (N of them, LEN bytes each, NUL bytes allowed) three
+ * times over with SHORTWAY and WHOLE, whose user prefix never matches but
+ * makes prefix_parse try everything on every line, and expects the same
+ * records of both; the second time no event is open, the third time
+ * every other line. */
+static void expect_the_whole_way(struct th_prefixer *shortway,
+				 struct th_prefixer *whole,
+				 const char *const *lines, const size_t *len,
+				 size_t n)
 {
-	static const char *const lines[] = {
-	    "Nov 24 10:00:01 web-1 app[7]: Traceback (most recent call last):",
-	    "  File \"x.py\", line 3, in f  \r",
-	    "\t\x1b[31mred\x1b[0m \t",
-	    "   ",
-	    "2024-05-01 10:00:01,123 ERROR [asyncio] Task exception",
-	    "    | ValueError: x",
-	    "Nov 24 10:00:02 web-2 app[8]: x",
-	    " \x1b[",
-	    /* a blank-started line while a split line's piece waits */
-	    "2024-05-01T10:00:01Z stderr P Traceback (most re",
-	    "  File \"y.py\", line 1, in g",
-	    "2024-05-01T10:00:01Z stderr F cent call last):",
-	};
-	enum { N = sizeof lines / sizeof *lines };
-	const char yaml[] = "rules: [{id: a, start: x}]\n"
-			    "prefixes: [{id: p, regex: 'P (?<message>.*)'}]\n";
-	struct th_rules *rules = rules_of(yaml);
-	struct th_matcher *m = matcher_new(rules);
-	struct th_prefixer *shortway = prefix_new(NULL, NULL);
-	struct th_prefixer *whole = prefix_new(rules, m);
-	for (size_t k = 0; k < 3 * N; k++) {
-		size_t i = k % N;
-		bool idle = k / N == 1 || (k / N == 2 && i % 2 == 1);
-		struct th_line line = {span(lines[i]), k + 1, 100 * k, false,
-				       false};
+	for (size_t k = 0; k < 3 * n; k++) {
+		size_t i = k % n;
+		bool idle = k / n == 1 || (k / n == 2 && i % 2 == 1);
+		struct th_line line = {
+		    {lines[i], len[i]}, k + 1, 100 * k, false, false};
 		const struct th_record *a, *b;
 		size_t na =
 		    prefix_parse(shortway, &line, 100 * k + 60, idle, &a);
@@ -270,7 +253,10 @@ Test(prefix, blank_started_lines_get_the_records_of_the_whole_way)
 				  "line %zu: writer '%.*s', want '%.*s'", k,
 				  (int)a[j].source_name.n, a[j].source_name.p,
 				  (int)b[j].source_name.n, b[j].source_name.p);
-			cr_expect_eq(a[j].record_start, b[j].record_start);
+			cr_expect_eq(a[j].record_start, b[j].record_start,
+				     "line %zu: '%.*s'", k, (int)len[i],
+				     lines[i]);
+			cr_expect_eq(a[j].json, b[j].json, "line %zu", k);
 			char ta[TH_TIME_LEN], tb[TH_TIME_LEN];
 			isotime_print(&a[j].time, ta);
 			isotime_print(&b[j].time, tb);
@@ -279,10 +265,114 @@ Test(prefix, blank_started_lines_get_the_records_of_the_whole_way)
 		cr_expect_eq(prefix_last_source(shortway),
 			     prefix_last_source(whole), "line %zu", k);
 	}
+}
+
+/* expect_the_whole_way for LINES, C strings, with a user prefix that
+ * matches none of them. */
+static void expect_the_whole_way_for(const char *const *lines, size_t n)
+{
+	size_t len[64];
+	cr_assert(n <= 64);
+	for (size_t i = 0; i < n; i++)
+		len[i] = strlen(lines[i]);
+	const char yaml[] =
+	    "rules: [{id: a, start: x}]\n"
+	    "prefixes: [{id: p, regex: '^NEVER (?<message>.*)'}]\n";
+	struct th_rules *rules = rules_of(yaml);
+	struct th_matcher *m = matcher_new(rules);
+	struct th_prefixer *shortway = prefix_new(NULL, NULL);
+	struct th_prefixer *whole = prefix_new(rules, m);
+	expect_the_whole_way(shortway, whole, lines, len, n);
 	prefix_free(shortway);
 	prefix_free(whole);
 	matcher_free(m);
 	rules_free(rules);
+}
+
+/* Lines that start with a blank take a short way when there are no user
+ * prefixes; with one that matches none of them they take the whole way,
+ * trying every framing. Both ways must give the same records, while an
+ * event is open (the writer of the line before) and while none is. */
+Test(prefix, blank_started_lines_get_the_records_of_the_whole_way)
+{
+	static const char *const lines[] = {
+	    "Nov 24 10:00:01 web-1 app[7]: Traceback (most recent call last):",
+	    "  File \"x.py\", line 3, in f  \r",
+	    "\t\x1b[31mred\x1b[0m \t",
+	    "   ",
+	    "2024-05-01 10:00:01,123 ERROR [asyncio] Task exception",
+	    "    | ValueError: x",
+	    "Nov 24 10:00:02 web-2 app[8]: x",
+	    " \x1b[",
+	    /* a blank-started line while a split line's piece waits */
+	    "2024-05-01T10:00:01Z stderr P Traceback (most re",
+	    "  File \"y.py\", line 1, in g",
+	    "2024-05-01T10:00:01Z stderr F cent call last):",
+	};
+	expect_the_whole_way_for(lines, sizeof lines / sizeof *lines);
+}
+
+/* Without user prefixes, a line that is no Docker, journal or JSON record
+ * tries frame_any's framings once and, without one, is made its record
+ * at once (parse_plain). */
+Test(prefix, plain_lines_get_the_records_of_the_whole_way)
+{
+	static const char *const lines[] = {
+	    "2024-05-01 10:00:01,123 ERROR [asyncio] Task exception",
+	    "task: <Task pending name='Task-1' coro=<f() running>>",
+	    "Traceback (most recent call last):",
+	    "ConnectionError: refused \t \r",
+	    "",
+	    "[E 240501 10:00:01 app:12] boom",
+	    "[2024-05-01 10:00:01,123] WARNING in app",
+	    "[INFO] started",
+	    "WARN: low disk",
+	    "WARNING:asyncio:Task was destroyed but it is pending!",
+	    "WARNINGS are fine",
+	    "CRITICAL\tx",
+	    "DEBUG]",
+	    "FATAL",
+	    "ERROR",
+	    "Info: not a level",
+	    "2024-05-01 10:00:02.5+02:00 ERROR zoned",
+	    "2024-05-01 10:00:61,000 ERROR no time",
+	    "\x1b[31m2024-05-01 10:00:03,000\x1b[0m ERROR colored",
+	    "E\x1b[0mRROR: x",
+	    "api-1     | Traceback (most recent call last):",
+	    "0|api      | ValueError: bad",
+	    "09:30:00 worker.1 | Task exception was never retrieved",
+	    "Nov 24 10:00:01 web-1 app[7]: Traceback (most recent call last):",
+	    "Nov 24 not a syslog line",
+	    "[pod/api-7d9f/app] ValueError: x",
+	    "2024-05-01T10:00:01Z stderr P Traceback (most re",
+	    "a line while a piece waits",
+	    "2024-05-01T10:00:01Z stderr F cent call last):",
+	    "2026-12-04T09:30:00.0001231Z   File \"/app/sync.py\", line 12",
+	    "2026-12-04T09:30:00.000123+00:00 app[web.1]: Traceback",
+	    "{\"message\": \"x\", \"levelname\": \"ERROR\"}",
+	    "\357\273\2772024-05-01 10:00:01,123 ERROR after a BOM",
+	    "\xef\xbb\xbf\xef\xbb\xbf{\"message\": \"two BOMs\"}",
+	    "\xef\xbb\xbf",
+	};
+	expect_the_whole_way_for(lines, sizeof lines / sizeof *lines);
+}
+
+/* A NUL byte after a level name ends it as a blank does (the strchr the
+ * comparison was written with found the string's end). */
+Test(prefix, a_nul_byte_after_a_level_name_ends_it)
+{
+	static const char *const lines[] = {"ERROR\0x", "INFO\0", "ERRORS\0",
+					    "WARN\0ING", "x\0ERROR"};
+	static const size_t len[] = {7, 5, 7, 8, 7};
+	static const bool start[] = {true, true, false, true, false};
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+		struct th_line line = {{lines[i], len[i]}, 1, 0, false, false};
+		const struct th_record *r;
+		cr_assert_eq(prefix_parse(p, &line, len[i] + 1, false, &r), 1);
+		cr_expect_eq(r->record_start, start[i], "line %zu", i);
+	}
+	prefix_free(p);
 }
 
 /* Feeds TEXT line by line (as one input) and returns all records, with
