@@ -39,34 +39,52 @@ void event_reset(struct th_event *ev)
 	ev->culprit.file.set = ev->culprit.function.set = false;
 }
 
-/* Makes room for N more bytes in the head store. Spans are kept as offsets
- * during growth: they are rebased after realloc moves the store. */
-static void store_reserve(struct th_event *ev, size_t n)
+/* Copies N bytes in 16-byte steps, the last step overlapping the one
+ * before. An event line is tens of bytes: a plain memcpy of it, whose
+ * length the compiler knows to be bounded, becomes a `rep movs` that costs
+ * more to start than the copy itself. Reads and writes only [0, N). */
+static inline void copy_short(char *dst, const char *src, size_t n)
 {
-	if (ev->store_len + n <= ev->store_cap)
+	if (n >= 16) {
+		for (size_t i = 0; i + 16 < n; i += 16)
+			memcpy(dst + i, src + i, 16);
+		memcpy(dst + n - 16, src + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(dst, src, 8);
+		memcpy(dst + n - 8, src + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(dst, src, 4);
+		memcpy(dst + n - 4, src + n - 4, 4);
+	} else if (n > 0) {
+		dst[0] = src[0];
+		dst[n / 2] = src[n / 2];
+		dst[n - 1] = src[n - 1];
+	}
+}
+
+/* Makes room for one more head line of N bytes. Spans are kept as offsets
+ * during growth: they are rebased after realloc moves the store. An empty
+ * first line still gets a store: a span never points at NULL. Out of
+ * line: it runs a few times per event buffer, not per line. */
+__attribute__((noinline, cold)) static void head_reserve(struct th_event *ev,
+							 size_t n)
+{
+	if (ev->n_head == ev->head_cap)
+		XGROW(ev->head, ev->head_cap, ev->n_head + 1, 64);
+	size_t need = ev->store_len + (n ? n : 1);
+	if (need <= ev->store_cap)
 		return;
 	const char *old = ev->store;
-	XGROW(ev->store, ev->store_cap, ev->store_len + n, 4096);
+	XGROW(ev->store, ev->store_cap, need, 4096);
 	for (size_t i = 0; i < ev->n_head; i++)
 		ev->head[i].p = ev->store + (ev->head[i].p - old);
 }
 
-static void head_add(struct th_event *ev, struct th_span line)
-{
-	if (ev->n_head == ev->head_cap)
-		XGROW(ev->head, ev->head_cap, ev->n_head + 1, 64);
-	/* An empty first line still needs a store: a span never points at
-	 * NULL, and memcpy may not be handed NULL even for 0 bytes. */
-	store_reserve(ev, line.n ? line.n : 1);
-	char *at = ev->store + ev->store_len;
-	memcpy(at, line.p, line.n);
-	ev->store_len += line.n;
-	ev->head[ev->n_head++] = (struct th_span){at, line.n};
-}
-
 /* The tail is a ring: when it is full, the oldest line leaves it and is
- * only counted. */
-static void tail_add(struct th_event *ev, struct th_span line)
+ * only counted. Out of line: only events over TH_EVENT_HEAD_LINES lines
+ * get here, and inlined it would make every head line save registers. */
+__attribute__((noinline)) static void tail_add(struct th_event *ev,
+					       struct th_span line)
 {
 	size_t slot = ev->tail_next;
 	if (ev->tail[slot] == NULL)
@@ -75,21 +93,30 @@ static void tail_add(struct th_event *ev, struct th_span line)
 		ev->skipped++;
 	else
 		ev->n_tail++;
-	memcpy(ev->tail[slot], line.p, line.n);
+	copy_short(ev->tail[slot], line.p, line.n);
 	ev->tail_len[slot] = line.n;
 	ev->tail_next = (slot + 1) % TH_EVENT_TAIL_LINES;
 }
 
+/* Called for every line of every event: the usual head line costs a few
+ * compares, the copy and a span; growth and the tail are out of line. */
 void event_add_line(struct th_event *ev, struct th_span line)
 {
 	if (line.n > TH_EVENT_LINE_BYTES) {
 		line.n = TH_EVENT_LINE_BYTES;
 		ev->lines_cut++;
 	}
-	if (ev->n_head < TH_EVENT_HEAD_LINES)
-		head_add(ev, line);
-	else
+	if (ev->n_head >= TH_EVENT_HEAD_LINES) {
 		tail_add(ev, line);
+		return;
+	}
+	if (ev->n_head == ev->head_cap ||
+	    ev->store_cap - ev->store_len <= line.n)
+		head_reserve(ev, line.n);
+	char *at = ev->store + ev->store_len;
+	copy_short(at, line.p, line.n);
+	ev->store_len += line.n;
+	ev->head[ev->n_head++] = (struct th_span){at, line.n};
 }
 
 size_t event_line_count(const struct th_event *ev)
@@ -156,8 +183,7 @@ static void value_set(struct th_value *val, struct th_span v)
 {
 	size_t n = v.n < TH_MAX_FIELD - 1 ? v.n : TH_MAX_FIELD - 1;
 	if (n == 0 || memchr(v.p, '\0', n) == NULL) {
-		if (n > 0)
-			memcpy(val->v, v.p, n);
+		copy_short(val->v, v.p, n);
 	} else {
 		size_t w = 0;
 		for (size_t i = 0; i < v.n; i++) {

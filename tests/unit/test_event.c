@@ -115,3 +115,52 @@ Test(event, a_nul_byte_in_a_value_becomes_a_replacement_character)
 	cr_expect_eq(strlen(v.p), v.n);
 	event_fini(&ev);
 }
+
+/* event.c copies lines and values in 16-byte steps with a last step that
+ * overlaps the one before, and short ones by their two ends: every length
+ * around those steps must come back byte for byte, with nothing written
+ * past it (a value stays NUL-terminated at its length). */
+Test(event, lines_and_values_of_every_short_length_are_kept_exactly)
+{
+	char src[80];
+	for (size_t i = 0; i < sizeof src; i++)
+		src[i] = (char)('!' + i);
+	struct th_event ev;
+	event_init(&ev);
+	for (size_t n = 0; n <= 70; n++)
+		event_add_line(&ev, (struct th_span){src + n % 7, n});
+	cr_assert_eq(event_line_count(&ev), 71);
+	for (size_t n = 0; n <= 70; n++) {
+		struct th_span line = event_line(&ev, n);
+		cr_expect_eq(line.n, n);
+		cr_expect(memcmp(line.p, src + n % 7, n) == 0,
+			  "line of %zu bytes: %.*s", n, (int)line.n, line.p);
+	}
+	for (size_t n = 70; n-- > 0;) {
+		event_set(&ev, TH_F_TASK, (struct th_span){src + n % 5, n});
+		struct th_span v = event_get(&ev, TH_F_TASK);
+		cr_expect(v.n == n && memcmp(v.p, src + n % 5, n) == 0 &&
+			      v.p[n] == '\0',
+			  "value of %zu bytes: %s", n, v.p);
+	}
+	event_fini(&ev);
+}
+
+Test(event, tail_lines_of_every_short_length_are_kept_exactly)
+{
+	char src[40];
+	for (size_t i = 0; i < sizeof src; i++)
+		src[i] = (char)('a' + i % 26);
+	struct th_event ev;
+	event_init(&ev);
+	for (size_t i = 0; i < TH_EVENT_HEAD_LINES; i++)
+		event_add_line(&ev, span("head"));
+	for (size_t n = 0; n <= 35; n++)
+		event_add_line(&ev, (struct th_span){src + n % 3, n});
+	for (size_t n = 0; n <= 35; n++) {
+		struct th_span line = event_line(&ev, TH_EVENT_HEAD_LINES + n);
+		cr_expect(line.n == n && memcmp(line.p, src + n % 3, n) == 0,
+			  "tail line of %zu bytes", n);
+	}
+	event_fini(&ev);
+}
