@@ -62,6 +62,7 @@ struct rule_needles {
 	struct needles start;
 	struct needles *extract; /* per extract item; none for a builtin */
 	char *derived;
+	unsigned char *repr; /* per extract item: its enum repr_kind */
 };
 
 /* rules_match_start's answers for short lines seen before. Trigger lines
@@ -190,6 +191,258 @@ static bool regex_fields_set(const struct regex *re, const struct th_event *ev)
 	return true;
 }
 
+/* ---- task reprs without a regex ------------------------------------- */
+
+/* The extract regexes of patterns/asyncio.yaml that read a task's repr
+ * ("<Task pending name='Task-3' coro=<main() done, defined at a.py:5>")
+ * run on most events of a crash loop, and a run costs about a thousand
+ * instructions. A regex whose text is exactly one of these is read by
+ * repr_match instead; any other text, even one that means the same, runs
+ * as a regex. They share everything after their opening: */
+#define REPR_TAIL                                                              \
+	"(?:name=(?:'(?<task>(?:[^'\\\\]|\\\\.)*)'|\"(?<task>(?:[^\"\\\\]|"    \
+	"\\\\.)*)\") )?coro=<(?<coroutine>[^\\s()]+)\\(\\)(?: done, defined "  \
+	"at (?<defined_at>.+?:\\d+)>)?"
+
+enum repr_kind { REPR_NONE, REPR_FUTURE, REPR_STATE, REPR_TASK };
+
+static const struct {
+	enum repr_kind kind;
+	const char *src;
+} repr_patterns[] = {
+    {REPR_FUTURE, "future'?: <\\w+ \\w+ " REPR_TAIL},
+    {REPR_STATE, "<\\w+ (?:pending|cancelling) " REPR_TAIL},
+    {REPR_TASK, "<Task \\w+ " REPR_TAIL},
+};
+
+/* Their groups: task (1 and 2, one per quote), coroutine, defined_at. */
+#define REPR_PAIRS 5
+
+/* Longer lines run the regex. repr_match does linear work, and so does
+ * PCRE2 on these patterns, far below TH_REGEX_MATCH_LIMIT; the bound keeps
+ * that argument simple. */
+#define REPR_MAX_LINE 1024
+
+/* What repr_match found: a match, none, or a byte it leaves to PCRE2 (a
+ * line break, which "." may or may not match, or a byte whose class in
+ * PCRE2's tables it does not assume). */
+enum repr_result { REPR_NO, REPR_YES, REPR_UNSURE };
+
+static enum repr_kind repr_kind_of(const struct regex *re)
+{
+	uint32_t groups = 0;
+	for (size_t i = 0; i < COUNT(repr_patterns); i++)
+		if (re->n == strlen(repr_patterns[i].src) &&
+		    memcmp(re->src, repr_patterns[i].src, re->n) == 0 &&
+		    pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT,
+				       &groups) == 0 &&
+		    groups == REPR_PAIRS - 1)
+			return repr_patterns[i].kind;
+	return REPR_NONE;
+}
+
+static bool repr_has(struct th_span s, size_t at, const char *lit)
+{
+	size_t n = strlen(lit);
+	return at <= s.n && s.n - at >= n && memcmp(s.p + at, lit, n) == 0;
+}
+
+static bool repr_word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
+
+/* "\w+ " at *AT: moves *AT past the space. */
+static enum repr_result repr_word(struct th_span s, size_t *at)
+{
+	size_t i = *at;
+	while (i < s.n && repr_word_byte((unsigned char)s.p[i]))
+		i++;
+	if (i < s.n && (unsigned char)s.p[i] >= 0x80)
+		return REPR_UNSURE;
+	if (i == *at || i >= s.n || s.p[i] != ' ')
+		return REPR_NO;
+	*at = i + 1;
+	return REPR_YES;
+}
+
+/* The quoted name after "name=" at *AT: "(?:[^Q\\]|\\.)*Q " for its
+ * quote Q. Every step of the loop is forced (a byte is either Q, a
+ * backslash that takes the next byte, or plain), so only the end of the
+ * longest run can be followed by Q: no other way to match exists. */
+static enum repr_result repr_name(struct th_span s, size_t *at, PCRE2_SIZE *ov)
+{
+	size_t i = *at + 5;
+	if (i >= s.n || (s.p[i] != '\'' && s.p[i] != '"'))
+		return REPR_NO;
+	char q = s.p[i++];
+	size_t from = i;
+	while (i < s.n && s.p[i] != q) {
+		if (s.p[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (i + 1 >= s.n)
+			return REPR_NO;
+		if (s.p[i + 1] == '\n' || s.p[i + 1] == '\r')
+			return REPR_UNSURE;
+		i += 2;
+	}
+	if (i + 1 >= s.n || s.p[i + 1] != ' ')
+		return REPR_NO;
+	size_t g = q == '\'' ? 1 : 2;
+	ov[2 * g] = from;
+	ov[2 * g + 1] = i;
+	*at = i + 2;
+	return REPR_YES;
+}
+
+/* "coro=<(?<coroutine>[^\s()]+)\(\)" at *AT. The run cannot be cut short
+ * and still be followed by "(", so it is the longest run. */
+static enum repr_result repr_coroutine(struct th_span s, size_t *at,
+				       PCRE2_SIZE *ov)
+{
+	if (!repr_has(s, *at, "coro=<"))
+		return REPR_NO;
+	size_t from = *at + 6, i = from;
+	for (; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (c == ' ' || c == '(' || c == ')')
+			break;
+		if (c < 0x20 || c >= 0x80)
+			return REPR_UNSURE; /* \s, or a byte left to PCRE2 */
+	}
+	if (i == from || !repr_has(s, i, "()"))
+		return REPR_NO;
+	ov[6] = from;
+	ov[7] = i;
+	*at = i + 2;
+	return REPR_YES;
+}
+
+/* The first line break ("." may or may not match one) in [P, END), or
+ * END. */
+static const char *repr_break(const char *p, const char *end)
+{
+	const char *cr = memchr(p, '\r', (size_t)(end - p));
+	const char *lf = memchr(p, '\n', (size_t)(cr ? cr - p : end - p));
+	return lf ? lf : cr ? cr : end;
+}
+
+/* "(?: done, defined at (?<defined_at>.+?:\d+)>)?" at AT: the shortest
+ * text (one byte at least) followed by ":", digits and ">"; when there is
+ * none the group is skipped. Sets *END past what matched. */
+static enum repr_result repr_defined_at(struct th_span s, size_t at,
+					PCRE2_SIZE *ov, size_t *end)
+{
+	*end = at;
+	if (!repr_has(s, at, " done, defined at "))
+		return REPR_YES;
+	const char *from = s.p + at + 18, *stop = s.p + s.n;
+	const char *brk = repr_break(from, stop);
+	for (const char *e = from + 1; e < stop; e++) {
+		e = memchr(e, ':', (size_t)(stop - e));
+		if (e == NULL)
+			break;
+		if (e > brk)
+			return REPR_UNSURE; /* ".+?" would have to cross it */
+		const char *d = e + 1;
+		while (d < stop && *d >= '0' && *d <= '9')
+			d++;
+		if (d > e + 1 && d < stop && *d == '>') {
+			ov[8] = (size_t)(from - s.p);
+			ov[9] = (size_t)(d - s.p);
+			*end = (size_t)(d - s.p) + 1;
+			return REPR_YES;
+		}
+	}
+	return brk < stop ? REPR_UNSURE : REPR_YES;
+}
+
+/* The opening of KIND at AT; moves *AT past it. */
+static enum repr_result repr_opening(enum repr_kind kind, struct th_span s,
+				     size_t *at)
+{
+	size_t i = *at;
+	enum repr_result r;
+	if (kind == REPR_FUTURE) {
+		if (!repr_has(s, i, "future"))
+			return REPR_NO;
+		i += 6;
+		if (i < s.n && s.p[i] == '\'')
+			i++;
+		if (!repr_has(s, i, ": <"))
+			return REPR_NO;
+		i += 3;
+		if ((r = repr_word(s, &i)) != REPR_YES)
+			return r;
+	} else if (kind == REPR_STATE) {
+		if (!repr_has(s, i, "<"))
+			return REPR_NO;
+		i++;
+		if ((r = repr_word(s, &i)) != REPR_YES)
+			return r;
+		if (repr_has(s, i, "pending "))
+			i += 8;
+		else if (repr_has(s, i, "cancelling "))
+			i += 11;
+		else
+			return REPR_NO;
+		*at = i;
+		return REPR_YES;
+	} else {
+		if (!repr_has(s, i, "<Task "))
+			return REPR_NO;
+		i += 6;
+	}
+	r = repr_word(s, &i);
+	*at = i;
+	return r;
+}
+
+/* KIND's regex tried at AT only, groups into OV. */
+static enum repr_result repr_at(enum repr_kind kind, struct th_span s,
+				size_t at, PCRE2_SIZE *ov)
+{
+	for (size_t i = 0; i < 2 * REPR_PAIRS; i++)
+		ov[i] = PCRE2_UNSET;
+	size_t i = at, end;
+	enum repr_result r = repr_opening(kind, s, &i);
+	if (r != REPR_YES)
+		return r;
+	/* the name group is tried first; without it, "coro=<" must be where
+	 * "name=" is, so a failed name is no match at AT */
+	if (repr_has(s, i, "name=") && (r = repr_name(s, &i, ov)) != REPR_YES)
+		return r;
+	if ((r = repr_coroutine(s, &i, ov)) != REPR_YES)
+		return r;
+	if ((r = repr_defined_at(s, i, ov, &end)) != REPR_YES)
+		return r;
+	ov[0] = at;
+	ov[1] = end;
+	return REPR_YES;
+}
+
+/* KIND's regex on S as pcre2_match would run it: the leftmost start that
+ * matches, groups in OV (REPR_PAIRS pairs, PCRE2_UNSET where a group took
+ * no part). */
+static enum repr_result repr_match(enum repr_kind kind, struct th_span s,
+				   PCRE2_SIZE *ov)
+{
+	if (s.n > REPR_MAX_LINE)
+		return REPR_UNSURE;
+	char first = kind == REPR_FUTURE ? 'f' : '<';
+	const char *p = s.p, *end = s.p + s.n;
+	while (p < end && (p = memchr(p, first, (size_t)(end - p))) != NULL) {
+		enum repr_result r = repr_at(kind, s, (size_t)(p - s.p), ov);
+		if (r != REPR_NO)
+			return r;
+		p++;
+	}
+	return REPR_NO;
+}
+
 /* How common byte C is in log text, roughly: higher is more common. A
  * space and lower-case letters (by their frequency in English) lead,
  * then digits, the capitals of level names (ERROR, INFO) and the
@@ -292,12 +545,14 @@ static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 			room += rule->extract[k].re.n;
 	rn->derived = xmalloc(room + 1);
 	rn->extract = xcalloc(rule->n_extract + 1, sizeof *rn->extract);
+	rn->repr = xcalloc(rule->n_extract + 1, sizeof *rn->repr);
 	room = 0;
 	for (size_t k = 0; k < rule->n_extract; k++) {
 		const struct extract *x = &rule->extract[k];
 		if (x->is_builtin)
 			continue;
 		rn->extract[k] = extract_needles(&x->re, rn->derived + room);
+		rn->repr[k] = (unsigned char)repr_kind_of(&x->re);
 		room += x->re.n;
 	}
 }
@@ -309,6 +564,7 @@ static void rule_needles_fini(struct rule_needles *rn, const struct rule *rule)
 		free(rn->extract[k].v);
 	free(rn->extract);
 	free(rn->derived);
+	free(rn->repr);
 }
 
 struct th_matcher *matcher_new(const struct th_rules *r)
@@ -440,9 +696,29 @@ long rules_match_start(struct th_matcher *m, struct th_span line)
 
 /* Applies extract item X to EV: a builtin copies its fact, a regex sets
  * its fields from the first line of its range where it matches. */
+/* Whether extract regex X (of enum repr_kind KIND) matches LINE; on a
+ * match the fields of its groups are set in EV. */
+static bool extract_line(struct th_matcher *m, const struct extract *x,
+			 enum repr_kind kind, struct th_span line,
+			 struct th_event *ev)
+{
+	if (kind != REPR_NONE) {
+		PCRE2_SIZE ov[2 * REPR_PAIRS];
+		enum repr_result r = repr_match(kind, line, ov);
+		if (r == REPR_YES)
+			groups_set_fields(ov, REPR_PAIRS, &x->re, line, ev);
+		if (r != REPR_UNSURE)
+			return r == REPR_YES;
+	}
+	if (!regex_match(m, &x->re, line))
+		return false;
+	regex_set_fields(m, &x->re, line, ev);
+	return true;
+}
+
 static void extract_one(struct th_matcher *m, const struct extract *x,
-			const struct needles *ns, struct th_event *ev,
-			const struct th_facts *facts)
+			const struct needles *ns, enum repr_kind kind,
+			struct th_event *ev, const struct th_facts *facts)
 {
 	if (x->is_builtin) {
 		struct th_span v = facts ? facts->value[x->builtin]
@@ -459,10 +735,8 @@ static void extract_one(struct th_matcher *m, const struct extract *x,
 	for (; i < end; i++) {
 		struct th_span line = event_line(ev, i);
 		if (!needles_rule_out(ns, line) &&
-		    regex_match(m, &x->re, line)) {
-			regex_set_fields(m, &x->re, line, ev);
+		    extract_line(m, x, kind, line, ev))
 			return;
-		}
 	}
 }
 
@@ -482,7 +756,8 @@ void rules_extract(struct th_matcher *m, struct th_event *ev,
 	}
 	const struct rule_needles *rn = &m->needles[ev->rule];
 	for (size_t k = 0; k < rule->n_extract; k++)
-		extract_one(m, &rule->extract[k], &rn->extract[k], ev, facts);
+		extract_one(m, &rule->extract[k], &rn->extract[k],
+			    (enum repr_kind)rn->repr[k], ev, facts);
 }
 
 /* EV's text in M's buffer (grown to fit: an event's size is bounded). */

@@ -3,6 +3,8 @@
  * "Literals"), and the shortcut declines, leaving the decision to the
  * regex, whenever it cannot be sure. */
 #include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "catalog.h"
@@ -239,6 +241,196 @@ Test(matcher, extract_takes_the_start_groups_from_the_line_start_matched)
 	ev = extracted(r, m, "b", LINES("run f"));
 	assert_field(&ev, TH_F_COROUTINE, "f");
 	event_fini(&ev);
+	matcher_free(m);
+	rules_free(r);
+}
+
+/* The extract regexes of patterns/asyncio.yaml that read a task's repr:
+ * matcher.c reads a regex of exactly this text without PCRE2 (its "task
+ * reprs without a regex"); the same text with "(?:)" added means the same
+ * and runs as a regex. */
+#define REPR_TAIL                                                              \
+	"(?:name=(?:'(?<task>(?:[^'\\\\]|\\\\.)*)'|\"(?<task>(?:[^\"\\\\]|"    \
+	"\\\\.)*)\") )?coro=<(?<coroutine>[^\\s()]+)\\(\\)(?: done, defined "  \
+	"at (?<defined_at>.+?:\\d+)>)?"
+static const char *const repr_regexes[] = {
+    "future'?: <\\w+ \\w+ " REPR_TAIL,
+    "<\\w+ (?:pending|cancelling) " REPR_TAIL,
+    "<Task \\w+ " REPR_TAIL,
+};
+#define N_REPR (sizeof repr_regexes / sizeof repr_regexes[0])
+
+Test(matcher, the_task_repr_regexes_are_those_of_asyncio_yaml)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/asyncio.yaml", TH_TEST_PATTERNS_DIR);
+	FILE *f = fopen(path, "rb");
+	cr_assert(f != NULL, "cannot open %s", path);
+	static char text[1 << 16];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (size_t k = 0; k < N_REPR; k++)
+		cr_expect(strstr(text, repr_regexes[k]) != NULL,
+			  "asyncio.yaml no longer has\n%s", repr_regexes[k]);
+}
+
+static uint64_t next_random(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
+/* A line near a task repr: a well-formed one cut, spliced and salted
+ * with the bytes each part of the regexes turns on. */
+static size_t repr_like_line(uint64_t *rng, char *out, size_t cap)
+{
+	static const char *const parts[] = {
+	    "future",
+	    "'future'",
+	    "future'",
+	    ": <",
+	    "<",
+	    "Task",
+	    "Future",
+	    "pending",
+	    "cancelling",
+	    "finished",
+	    " ",
+	    "  ",
+	    "name=",
+	    "'",
+	    "\"",
+	    "\\",
+	    "\\'",
+	    "\\\"",
+	    "Task-12",
+	    "coro=<",
+	    "main",
+	    "a.<locals>.b",
+	    "x_1",
+	    "()",
+	    "(",
+	    ")",
+	    " done, defined at ",
+	    "/tmp/a.py",
+	    ":",
+	    "12",
+	    ">",
+	    "\xc3\xa9",
+	    "\t",
+	    "\r",
+	    "\x01",
+	    "\x0b",
+	    "exception=E('x')",
+	    "name=''",
+	    "::",
+	    ":>",
+	    ":7>",
+	    "a:",
+	    "3>",
+	};
+	static const char *const good[] = {
+	    "future: <Task finished name='Task-1' coro=<main() done, defined "
+	    "at a.py:5> exception=E()>",
+	    "'future': <Task pending coro=<a.b() done, defined at /x/y.py:12>>",
+	    "task: <Task pending name=\"it's\" coro=<w.run() running at "
+	    "a.py:3> wait_for=<Future pending>>",
+	    "<Task cancelling name='a\\'b' coro=<f() done, defined at "
+	    "c:\\d.py:9>>",
+	    "Executing <Task pending coro=<g()>> took 0.2 seconds",
+	};
+	size_t n = 0;
+	const char *base =
+	    good[next_random(rng) % (sizeof good / sizeof *good)];
+	size_t base_n = strlen(base);
+	size_t cut = next_random(rng) % (base_n + 1);
+	size_t from =
+	    next_random(rng) % 4 == 0 ? next_random(rng) % (cut + 1) : 0;
+	memcpy(out, base + from, cut - from);
+	n = cut - from;
+	for (size_t k = next_random(rng) % 6; k > 0; k--) {
+		const char *p =
+		    parts[next_random(rng) % (sizeof parts / sizeof *parts)];
+		size_t pn = strlen(p);
+		size_t at = next_random(rng) % (n + 1);
+		if (n + pn >= cap)
+			break;
+		memmove(out + at + pn, out + at, n - at);
+		memcpy(out + at, p, pn);
+		n += pn;
+	}
+	if (n > 0 && next_random(rng) % 3 == 0) { /* change a byte */
+		static const char bytes[] = " x'\"(:<>\\_";
+		out[next_random(rng) % n] =
+		    bytes[next_random(rng) % (sizeof bytes - 1)];
+	}
+	if (n > 0 && next_random(rng) % 3 == 0) { /* drop a byte or two */
+		size_t at = next_random(rng) % n;
+		size_t drop = 1 + (at + 1 < n && next_random(rng) % 2);
+		memmove(out + at, out + at + drop, n - at - drop);
+		n -= drop;
+	}
+	if (next_random(rng) % 2 && n + (base_n - cut) < cap) {
+		memcpy(out + n, base + cut, base_n - cut);
+		n += base_n - cut;
+	}
+	return n;
+}
+
+static void expect_same_field(const struct th_event *fast,
+			      const struct th_event *slow, enum th_field f,
+			      const char *line, size_t n)
+{
+	struct th_span a = event_get(fast, f), b = event_get(slow, f);
+	cr_assert(
+	    (a.p == NULL) == (b.p == NULL) &&
+		(a.p == NULL || (a.n == b.n && memcmp(a.p, b.p, a.n) == 0)),
+	    "%s: '%.*s' without the regex, '%.*s' with it, on\n%.*s",
+	    catalog_field_name(f), (int)a.n, a.p ? a.p : "", (int)b.n,
+	    b.p ? b.p : "", (int)n, line);
+}
+
+Test(matcher, a_task_repr_is_read_as_its_regex_reads_it)
+{
+	char yaml[8192];
+	size_t w = (size_t)snprintf(yaml, sizeof yaml, "rules:\n");
+	for (size_t k = 0; k < N_REPR; k++)
+		for (int slow = 0; slow < 2; slow++)
+			w += (size_t)snprintf(
+			    yaml + w, sizeof yaml - w,
+			    "  - id: r%zu%s\n    start: 'go'\n    extract:\n"
+			    "      - regex: |-\n          %s%s\n",
+			    k, slow ? "slow" : "fast", repr_regexes[k],
+			    slow ? "(?:)" : "");
+	struct th_rules *r = load_yaml(yaml);
+	struct th_matcher *m = matcher_new(r);
+	uint64_t rng = 0x9e3779b97f4a7c15u;
+	char line[1200];
+	for (size_t i = 0; i < 30000; i++) {
+		size_t n = repr_like_line(&rng, line, sizeof line);
+		line[n] = '\0';
+		for (size_t k = 0; k < N_REPR; k++) {
+			char id[16];
+			struct th_event ev[2];
+			for (int slow = 0; slow < 2; slow++) {
+				snprintf(id, sizeof id, "r%zu%s", k,
+					 slow ? "slow" : "fast");
+				make_event(&ev[slow], r, id, LINES("go", line));
+				rules_extract(m, &ev[slow], NULL);
+			}
+			expect_same_field(&ev[0], &ev[1], TH_F_TASK, line, n);
+			expect_same_field(&ev[0], &ev[1], TH_F_COROUTINE, line,
+					  n);
+			expect_same_field(&ev[0], &ev[1], TH_F_DEFINED_AT, line,
+					  n);
+			event_fini(&ev[0]);
+			event_fini(&ev[1]);
+		}
+	}
+	cr_expect_eq(rules_match_errors(m), 0);
 	matcher_free(m);
 	rules_free(r);
 }
