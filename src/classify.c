@@ -201,11 +201,20 @@ static bool parse_frame(struct th_span line, size_t blanks,
 	return d > 0;
 }
 
+/* A byte of an exception type: ASCII letters, digits, "_", ".", "<",
+ * ">", and every byte from 0x80. A table: the type is read on the final
+ * line of every traceback, byte by byte. */
 static bool type_char(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '<' ||
-	       c == '>' || c >= 0x80;
+	static const char ascii[129] = "0000000000000000" /* 0x00 */
+				       "0000000000000000" /* 0x10 */
+				       "0000000000000010" /* 0x20 */
+				       "1111111111001010" /* 0x30 */
+				       "0111111111111111" /* 0x40 */
+				       "1111111111100001" /* 0x50 */
+				       "0111111111111111" /* 0x60 */
+				       "1111111111100000" /* 0x70 */;
+	return c >= 0x80 || ascii[c] == '1';
 }
 
 struct th_span classify_exception_type(struct th_span line)

@@ -37,6 +37,23 @@ Test(classify, exception_type_is_read_as_printed)
 	expect_type("", "");
 }
 
+/* classify.c reads a type's bytes from a table: every byte must be taken
+ * as the plain rule says (ASCII letters, digits, "_.<>", 0x80 on). */
+Test(classify, every_byte_is_in_a_type_or_not_as_the_rule_says)
+{
+	for (unsigned b = 0; b < 256; b++) {
+		bool in = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+			  (b >= '0' && b <= '9') || b == '_' || b == '.' ||
+			  b == '<' || b == '>' || b >= 0x80;
+		char line[3] = {'X', (char)b, ':'};
+		struct th_span t =
+		    classify_exception_type((struct th_span){line, 3});
+		size_t want = in ? 2 : b == ':' ? 1 : 0;
+		cr_expect_eq(t.p ? t.n : 0, want, "byte 0x%02x: type of %zu", b,
+			     t.p ? t.n : 0);
+	}
+}
+
 static void expect_message(const char *line, const char *want)
 {
 	struct th_span m = classify_exception_message(span(line));
