@@ -20,6 +20,19 @@ struct bytes bytes_of(const char *s, size_t n)
 	return b;
 }
 
+struct bytes text_of(size_t n, unsigned seed)
+{
+	struct bytes b = {malloc(n + 1), n, n + 1};
+
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		b.p[i] = (seed >> 16) % 17 == 0
+			     ? '\n'
+			     : 'a' + (char)((seed >> 20) % 26);
+	}
+	return b;
+}
+
 void bytes_append_raw(struct bytes *b, const void *p, size_t n)
 {
 	if (b->n + n + 1 > b->size) {

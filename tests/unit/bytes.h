@@ -21,6 +21,10 @@ struct bytes bytes_of(const char *s, size_t n);
 
 #define BYTES_LIT(s) bytes_of((s), sizeof(s) - 1)
 
+/* Text of N bytes in lines, varied enough that its compressed form spans
+ * many reads; SEED makes another text. */
+struct bytes text_of(size_t n, unsigned seed);
+
 /* Appends N bytes at P to B (B.p malloc'ed or NULL), which grows by
  * doubling: tests read whole inputs a byte at a time. */
 void bytes_append_raw(struct bytes *b, const void *p, size_t n);

@@ -19,21 +19,6 @@
  * files. */
 enum { GZIP_LEVEL = 6, ZSTD_LEVEL = 3, XZ_LEVEL = 1, BZIP2_LEVEL = 1 };
 
-/* Text of N bytes in lines, varied enough that its compressed form spans
- * many reads; SEED makes another text. */
-static struct bytes text_of(size_t n, unsigned seed)
-{
-	struct bytes b = {malloc(n + 1), n, n + 1};
-
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245u + 12345u;
-		b.p[i] = (seed >> 16) % 17 == 0
-			     ? '\n'
-			     : 'a' + (char)((seed >> 20) % 26);
-	}
-	return b;
-}
-
 /* DATA in compression C (one of the four read). */
 static struct bytes pack(enum th_compression c, struct bytes data)
 {

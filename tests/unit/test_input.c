@@ -58,21 +58,6 @@ static struct bytes bzip2_take(struct bytes data)
 	return out;
 }
 
-/* Text of N bytes, varied enough that compressed data spans many reads. */
-static struct bytes text_of(size_t n)
-{
-	struct bytes b = {malloc(n + 1), n, n + 1};
-	unsigned seed = 7;
-
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245u + 12345u;
-		b.p[i] = (seed >> 16) % 17 == 0
-			     ? '\n'
-			     : 'a' + (char)((seed >> 20) % 26);
-	}
-	return b;
-}
-
 /* Reads IN to its end or first error CAP bytes at a time. Returns the
  * last status; *OUT gets every byte read. */
 static enum th_status read_all(struct th_input *in, size_t cap,
@@ -149,7 +134,7 @@ Test(input, plain_bytes_are_read_unchanged)
 
 	expect_bytes(text, text, TH_COMPRESSION_NONE);
 	free(text.p);
-	text = text_of(300000);
+	text = text_of(300000, 7);
 	expect_bytes(text, text, TH_COMPRESSION_NONE);
 	free(text.p);
 }
@@ -271,18 +256,18 @@ Test(input, bzip2_of_several_streams_is_read_to_the_end)
 
 Test(input, large_compressed_inputs_span_many_reads)
 {
-	struct bytes text = text_of(1 << 20);
+	struct bytes text = text_of(1 << 20, 7);
 	struct bytes gz = gzip_of(text, GZIP_LEVEL),
 		     zs = zstd_of(text, ZSTD_LEVEL);
 	struct bytes xz = xz_of(text, XZ_LEVEL),
 		     bz = bzip2_of(text, BZIP2_LEVEL);
-	struct bytes twice = text_of(1 << 20);
+	struct bytes twice = text_of(1 << 20, 7);
 
 	expect_bytes(gz, text, TH_COMPRESSION_GZIP);
 	expect_bytes(zs, text, TH_COMPRESSION_ZSTD);
 	expect_bytes(xz, text, TH_COMPRESSION_XZ);
 	expect_bytes(bz, text, TH_COMPRESSION_BZIP2);
-	bytes_append(&twice, text_of(1 << 20));
+	bytes_append(&twice, text_of(1 << 20, 7));
 	bytes_append(&gz, gzip_of(text, GZIP_LEVEL));
 	expect_bytes(gz, twice, TH_COMPRESSION_GZIP);
 	bytes_append(&bz, bzip2_of(text, BZIP2_LEVEL));
@@ -299,7 +284,7 @@ Test(input, large_compressed_inputs_span_many_reads)
 
 Test(input, truncated_gzip_is_corrupt)
 {
-	struct bytes text = text_of(200000);
+	struct bytes text = text_of(200000, 7);
 	struct bytes gz = gzip_of(text, GZIP_LEVEL);
 	size_t cuts[] = {3, 10, gz.n / 2, gz.n - 8, gz.n - 1};
 
@@ -334,7 +319,7 @@ Test(input, damaged_gzip_is_corrupt)
 
 Test(input, truncated_zstd_is_corrupt)
 {
-	struct bytes text = text_of(200000);
+	struct bytes text = text_of(200000, 7);
 	struct bytes zs = zstd_of(text, ZSTD_LEVEL);
 	size_t cuts[] = {4, 10, zs.n / 2, zs.n - 1};
 
@@ -411,7 +396,7 @@ Test(input, an_xz_stream_needing_more_than_128_mib_is_refused)
 
 Test(input, truncated_xz_is_corrupt)
 {
-	struct bytes text = text_of(200000);
+	struct bytes text = text_of(200000, 7);
 	struct bytes xz = xz_of(text, XZ_LEVEL);
 	size_t cuts[] = {6, 13, xz.n / 2, xz.n - 12, xz.n - 1};
 
@@ -442,7 +427,7 @@ Test(input, damaged_xz_is_corrupt)
 
 Test(input, truncated_bzip2_is_corrupt)
 {
-	struct bytes text = text_of(200000);
+	struct bytes text = text_of(200000, 7);
 	struct bytes bz = bzip2_of(text, BZIP2_LEVEL);
 	size_t cuts[] = {4, 10, bz.n / 2, bz.n - 1};
 
