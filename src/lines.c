@@ -237,8 +237,8 @@ size_t lines_window_escape_free(struct th_lines *l)
 /* Delivers the line at the cursor, whose text is N bytes (its terminator
  * excluded), and consumes USED bytes. A text over the capacity is cut to
  * it and counted. */
-static void lines_take(struct th_lines *l, struct th_line *out, size_t n,
-		       size_t used)
+static inline void lines_take(struct th_lines *l, struct th_line *out, size_t n,
+			      size_t used)
 {
 	out->text.p = l->buf + l->pos;
 	out->truncated = n > l->cap;
@@ -262,9 +262,9 @@ static size_t lines_text_len(const char *p, size_t n)
 enum th_status lines_next(struct th_lines *l, struct th_line *out)
 {
 	size_t seen = 0; /* bytes after the cursor known to hold no "\n" */
-	enum th_status st = lines_finish_skip(l);
+	enum th_status st;
 
-	if (st != TH_OK)
+	if (l->skipping && (st = lines_finish_skip(l)) != TH_OK)
 		return st;
 	for (;;) {
 		const char *p = l->buf + l->pos;
@@ -330,7 +330,7 @@ static size_t lines_whole(const struct th_lines *l)
 /* See lines.h. On an error the window is empty and nothing is consumed. */
 enum th_status lines_window(struct th_lines *l, struct th_span *window)
 {
-	enum th_status st = lines_finish_skip(l);
+	enum th_status st = l->skipping ? lines_finish_skip(l) : TH_OK;
 
 	window->n = 0;
 	window->p = l->buf + l->pos;
