@@ -73,6 +73,8 @@ struct th_assembler {
 	size_t input_index;
 	struct source sources[TH_MAX_SOURCES];
 	size_t n_sources; /* slots in use, open or idle */
+	size_t n_touched; /* slots ever used: the rest are as calloc left
+			     them (assembler_new) */
 	size_t open;	  /* sources with an event open */
 	uint64_t clock;
 	bool emitted;		/* some event was emitted this input */
@@ -92,9 +94,12 @@ struct th_assembler *assembler_new(const struct th_rules *rules,
 	a->trigger = trigger;
 	a->emit = emit;
 	a->ctx = ctx;
-	for (size_t i = 0; i < TH_MAX_SOURCES; i++) {
-		event_init(&a->sources[i].ev);
-	}
+	/* every slot's event is left as xcalloc zeroed it, which is what
+	 * event_init makes it, and only slots used are finished: writing
+	 * all TH_MAX_SOURCES slots would fault in their pages (about 1 MiB)
+	 * where most inputs have one writer, and a page fault costs
+	 * microseconds on the virtual machines we measure on
+	 * (docs/performance.md, "Reading") */
 	return a;
 }
 
@@ -102,7 +107,7 @@ void assembler_free(struct th_assembler *a)
 {
 	if (a == NULL)
 		return;
-	for (size_t i = 0; i < TH_MAX_SOURCES; i++) {
+	for (size_t i = 0; i < a->n_touched; i++) {
 		event_fini(&a->sources[i].ev);
 		for (size_t j = 0; j < TH_RECORD_LOOKBACK_LINES; j++)
 			free(a->sources[i].record.text[j]);
@@ -899,6 +904,8 @@ static struct source *source_for(struct th_assembler *a, uint32_t id)
 	struct source *s;
 	if (a->n_sources < TH_MAX_SOURCES) {
 		s = &a->sources[a->n_sources++];
+		if (a->n_sources > a->n_touched)
+			a->n_touched = a->n_sources;
 	} else {
 		s = lru;
 		close_event(a, s, false);
