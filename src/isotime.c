@@ -254,6 +254,63 @@ static bool parse_zone(struct th_span s, size_t *at, long *east)
 	return true;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+
+/* The number the eight digit values (0-9) in V make, the first (lowest)
+ * byte the most significant: pairs, then fours, then all eight, each step
+ * a multiply. */
+static uint32_t eight_digits(uint64_t v)
+{
+	v = v * 10 + (v >> 8);
+	v = ((v & 0x000000ff000000ffu) * (100 + (1000000ull << 32)) +
+	     ((v >> 16 & 0x000000ff000000ffu) * (1 + (10000ull << 32)))) >>
+	    32;
+	return (uint32_t)v;
+}
+
+/* parse_fraction for a fraction past three digits with eight bytes to
+ * read after its mark, eight digits at a step: container runtimes write
+ * nine digits on every line (CRI, Docker), and byte by byte they took
+ * about 240 instructions a time (callgrind, CRI sample). T's fraction is
+ * empty on entry, as parse_fraction's callers make it. False when there
+ * are fewer bytes (nothing done). */
+static bool fraction_by_words(struct th_span s, size_t *at, struct th_time *t)
+{
+	const char *p = s.p + *at + 1;
+	if (s.n - *at < 9)
+		return false;
+	uint64_t x = load8(p) ^ 0x3030303030303030u;
+	/* a byte that is no digit has its top bit set here; a carry out of
+	 * one only reaches the bytes after it */
+	uint64_t bad = ((x + 0x7676767676767676u) | x) & 0x8080808080808080u;
+	unsigned n = bad != 0 ? (unsigned)__builtin_ctzll(bad) / 8 : 8;
+	/* the digits, zeros after them: the first N digits times 10^(8-N) */
+	uint64_t keep = n == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
+	uint32_t nsec = eight_digits(x & keep) * 10;
+	size_t i = *at + 1 + n;
+	if (n == 8 && i < s.n && th_is_digit(s.p[i])) {
+		nsec += (uint32_t)(s.p[i] - '0');
+		n = 9;
+		i++;
+	}
+	while (i < s.n && th_is_digit(s.p[i]))
+		i++; /* past nine digits: skipped */
+	t->nsec = nsec;
+	t->digits = (uint8_t)n;
+	*at = i;
+	return true;
+}
+
+#else
+
+static bool fraction_by_words(struct th_span s, size_t *at, struct th_time *t)
+{
+	(void)s, (void)at, (void)t;
+	return false;
+}
+
+#endif
+
 /* Reads ".123456" or ",123" at S[*AT] into T's fraction: its first 9
  * digits, the rest skipped. */
 static void parse_fraction(struct th_span s, size_t *at, struct th_time *t)
@@ -272,6 +329,8 @@ static void parse_fraction(struct th_span s, size_t *at, struct th_time *t)
 		*at += 4;
 		return;
 	}
+	if (fraction_by_words(s, at, t))
+		return;
 	uint32_t scale = 100000000;
 	(*at)++;
 	while (*at < s.n && th_is_digit(s.p[*at])) {
@@ -347,10 +406,28 @@ static size_t read_iso_past_minute(struct th_span s,
 	t.sec += sec;
 	size_t at = 19;
 	parse_fraction(s, &at, &t);
+	if (at < s.n && p[at] == 'Z' && sec < 60 && t.day <= 28) {
+		/* UTC, and no field carries over: kept as written, as
+		 * isotime_read_iso keeps it */
+		t.flags |= ISOTIME_ZONED;
+		*out = t;
+		return at + 1;
+	}
 	if (at < s.n && (p[at] == 'Z' || p[at] == '+' || p[at] == '-'))
 		return isotime_read_iso(s, out); /* a zone: read it all */
 	*out = t;
 	return at;
+}
+
+/* Whether the time isotime_read_iso read from S (N bytes, into T) holds
+ * the fields as S writes them: no zone, or UTC that was not converted. */
+static bool read_as_written(struct th_span s, size_t n, const struct th_time *t)
+{
+	if (!isotime_zoned(t))
+		return true;
+	int day = (s.p[8] - '0') * 10 + (s.p[9] - '0');
+	int sec = (s.p[17] - '0') * 10 + (s.p[18] - '0');
+	return s.p[n - 1] == 'Z' && sec < 60 && day <= 28;
 }
 
 size_t isotime_read_iso_memo(struct th_span s, struct th_iso_memo *memo,
@@ -360,11 +437,12 @@ size_t isotime_read_iso_memo(struct th_span s, struct th_iso_memo *memo,
 	    memcmp(s.p, memo->head, sizeof memo->head) == 0)
 		return read_iso_past_minute(s, memo, out);
 	size_t n = isotime_read_iso(s, out);
-	if (n == 0 || isotime_zoned(out))
+	if (n == 0 || !read_as_written(s, n, out))
 		return n;
 	memo->valid = true;
 	memcpy(memo->head, s.p, sizeof memo->head);
 	memo->minute = *out;
+	memo->minute.flags &= (uint8_t)~ISOTIME_ZONED;
 	memo->minute.sec -= out->second;
 	memo->minute.second = 0;
 	memo->minute.nsec = 0;

@@ -49,7 +49,9 @@ struct th_prefixer {
 					 search in text taken from it */
 	int64_t now;
 	int now_year; /* the year NOW falls in, for syslog times */
-	struct th_iso_memo iso_memo; /* the last logging prefix's time */
+	struct th_iso_memo iso_memo;   /* the last logging prefix's time */
+	struct th_iso_memo frame_memo; /* the last framing's time (CRI,
+					  Docker): one minute has many */
 	struct partial partials[TH_MAX_PARTIALS];
 	size_t pending; /* partials in use: asked about before every line */
 	/* the container the input's path names (frame_file_writer): the
@@ -526,7 +528,8 @@ static bool docker_line_ascii(struct th_prefixer *p, struct th_span line,
 	f->message = (struct th_span){out, n};
 	set_source(p, f, (struct th_span){name, name_n}, true);
 	name_runtime_writer(p, f);
-	isotime_read_iso((struct th_span){when, when_n}, &f->time);
+	isotime_read_iso_memo((struct th_span){when, when_n}, &p->frame_memo,
+			      &f->time);
 	return true;
 }
 
@@ -786,7 +789,7 @@ static bool take_frame(struct th_prefixer *p, struct th_frame *fr,
 	if (fr->runtime)
 		name_runtime_writer(p, f);
 	if (fr->time_kind == TH_TIME_ISO)
-		isotime_read_iso(fr->time, &f->time);
+		isotime_read_iso_memo(fr->time, &p->frame_memo, &f->time);
 	else if (fr->time_kind == TH_TIME_SYSLOG)
 		isotime_read_syslog(fr->time, p->now, p->now_year, &f->time);
 	return fr->partial;

@@ -717,9 +717,13 @@ static size_t random_time(char *buf, unsigned *seed)
 	    "2024-05-01 10:60:", "1970-01-01T00:00:"};
 	static const char *const secs[] = {"00", "59", "60", "61",
 					   "99", "0a", "5",  "07"};
-	static const char *const fracs[] = {"",	       ",123",	      ".5",
-					    ".123456", ",1234567890", ".",
-					    ",12",     ".000",	      ",12a"};
+	static const char *const fracs[] = {
+	    "",		  ",123",	  ".5",
+	    ".123456",	  ",1234567890",  ".",
+	    ",12",	  ".000",	  ",12a",
+	    ".000000000", ".123456789",	  ".98765432",
+	    ".1234567",	  ".12345678901", ".0000001x",
+	    ".999999999"};
 	static const char *const zones[] = {"",	   "Z",	    "+02:00", "-0130",
 					    "+05", "+5",    "-",      " ERROR",
 					    "z",   "+02:0", "-23:59"};
@@ -812,4 +816,59 @@ Test(isotime, the_memo_reads_the_seconds_past_a_kept_minute)
 	    isotime_read_iso_memo(span("2024-05-01 10:00:30+01:00"), &memo, &t),
 	    25);
 	cr_expect_str_eq(printed(&t), "2024-05-01T09:00:30Z");
+}
+
+Test(isotime, nine_digit_fractions_are_read_eight_digits_at_a_step)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *printed;
+	} cases[] = {
+	    {"2024-05-01T10:00:01.123456789Z x", 30,
+	     "2024-05-01T10:00:01.123456789Z"},
+	    {"2024-05-01T10:00:01.000000000Z", 30,
+	     "2024-05-01T10:00:01.000000000Z"},
+	    {"2024-05-01T10:00:01.12345678 x", 28,
+	     "2024-05-01T10:00:01.12345678"},
+	    {"2024-05-01T10:00:01.1234567890123Z", 34,
+	     "2024-05-01T10:00:01.123456789Z"},
+	    {"2024-05-01T10:00:01.0001x234567", 24, "2024-05-01T10:00:01.0001"},
+	    {"2024-05-01T10:00:01.1234\xb9"
+	     "6789",
+	     24, "2024-05-01T10:00:01.1234"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct th_time t;
+		cr_assert_eq(isotime_read_iso(span(cases[i].in), &t),
+			     cases[i].n, "'%s'", cases[i].in);
+		cr_expect_str_eq(printed(&t), cases[i].printed);
+	}
+}
+
+Test(isotime, the_memo_keeps_a_utc_minute_and_reads_on_past_it)
+{
+	struct th_iso_memo memo = {0};
+	struct th_time t;
+	cr_assert_eq(
+	    isotime_read_iso_memo(span("2024-05-01T10:00:05.5Z"), &memo, &t),
+	    22);
+	cr_assert(memo.valid, "a UTC time kept as written is kept");
+	cr_assert_eq(
+	    isotime_read_iso_memo(span("2024-05-01T10:00:07.000000001Z stderr"),
+				  &memo, &t),
+	    30);
+	cr_expect_str_eq(printed(&t), "2024-05-01T10:00:07.000000001Z");
+	cr_expect_eq(t.sec, MAY1_10H + 7);
+	cr_assert_eq(
+	    isotime_read_iso_memo(span("2024-05-01T10:00:08"), &memo, &t), 19);
+	cr_expect_str_eq(printed(&t), "2024-05-01T10:00:08", "no zone now");
+	cr_assert_eq(
+	    isotime_read_iso_memo(span("2024-05-01T10:00:60Z"), &memo, &t), 20);
+	cr_expect_str_eq(printed(&t), "2024-05-01T10:01:00Z",
+			 "a leap second carries over");
+	struct th_iso_memo late = {0};
+	cr_assert_eq(
+	    isotime_read_iso_memo(span("2024-04-30T23:59:59Z"), &late, &t), 20);
+	cr_expect(!late.valid, "the 30th may carry over: not kept");
 }
