@@ -47,28 +47,42 @@ static bool starts_with_shape(struct th_span s, const char *shape)
 	return true;
 }
 
-/* "YYYY-MM-DDTHH:MM:SS" at S[0]: the start of an RFC 3339 time. */
+/* "YYYY-MM-DDTHH:MM:SS" at S[0]: the start of an RFC 3339 time. Every
+ * byte has its fixed place: the separators are compared first, the 'T'
+ * before all (it rules out logging's asctime, "2024-05-01 10:00:01,123",
+ * the most common line that starts with a date), then the digits at
+ * once. Read through starts_with_shape it took about 220 instructions a
+ * time, twice for every CRI line (callgrind, CRI sample). */
 static bool looks_iso(struct th_span s)
 {
-	/* The 'T' first: it rules out logging's asctime ("2024-05-01
-	 * 10:00:01,123"), the most common line that starts with a date. */
-	return s.n > 10 && s.p[10] == 'T' &&
-	       starts_with_shape(s, "dddd-dd-ddTdd:dd:dd");
+	static const unsigned char digit_at[] = {0, 1,	2,  3,	5,  6,	8,
+						 9, 11, 12, 14, 15, 17, 18};
+	if (s.n < 19 || s.p[10] != 'T' || s.p[4] != '-' || s.p[7] != '-' ||
+	    s.p[13] != ':' || s.p[16] != ':')
+		return false;
+	bool digits = true;
+	for (size_t i = 0; i < sizeof digit_at; i++)
+		digits &= th_is_digit(s.p[digit_at[i]]);
+	return digits;
 }
 
-bool frame_cri(struct th_span line, struct th_frame *out)
+/* frame_cri past the fixed part of the time, which LINE starts with
+ * (looks_iso): the rest of the time, then "stdout" or "stderr" alone,
+ * then "P" or "F" and a blank (or the end). */
+static bool cri_past_time(struct th_span line, struct th_frame *out)
 {
-	if (!looks_iso(line))
-		return false;
-	size_t t = word(line, 0);
+	size_t t = 19 + word(line, 19); /* the fraction and zone */
 	size_t at = t + 1;
-	size_t s = word(line, at);
-	struct th_span stream = sub(line, at, s);
-	bool known = (s == 6 && (memcmp(stream.p, "stdout", 6) == 0 ||
-				 memcmp(stream.p, "stderr", 6) == 0));
-	at += s + 1;
-	if (!known || at + 1 > line.n ||
-	    (line.p[at] != 'P' && line.p[at] != 'F'))
+	if (at + 6 > line.n || memcmp(line.p + at, "std", 3) != 0 ||
+	    (memcmp(line.p + at + 3, "out", 3) != 0 &&
+	     memcmp(line.p + at + 3, "err", 3) != 0))
+		return false;
+	struct th_span stream = sub(line, at, 6);
+	at += 6;
+	if (at < line.n && !is_space(line.p[at]))
+		return false; /* a longer word: no stream CRI names */
+	at++;
+	if (at + 1 > line.n || (line.p[at] != 'P' && line.p[at] != 'F'))
 		return false;
 	if (at + 1 < line.n && line.p[at + 1] != ' ')
 		return false;
@@ -79,6 +93,11 @@ bool frame_cri(struct th_span line, struct th_frame *out)
 				 .partial = line.p[at] == 'P',
 				 .runtime = true};
 	return true;
+}
+
+bool frame_cri(struct th_span line, struct th_frame *out)
+{
+	return looks_iso(line) && cri_past_time(line, out);
 }
 
 static bool is_month(const char *p)
@@ -283,7 +302,7 @@ bool frame_any(struct th_span line, struct th_frame *out)
 	if (c == '[')
 		return frame_kubectl(line, out);
 	if (th_is_digit(c) && looks_iso(line) &&
-	    (frame_cri(line, out) || frame_syslog(line, out) ||
+	    (cri_past_time(line, out) || frame_syslog(line, out) ||
 	     frame_actions(line, out)))
 		return true;
 	/* a capital: only a syslog time can match ("Nov 24 10:00:01"), and

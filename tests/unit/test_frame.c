@@ -1,0 +1,185 @@
+/* test_frame.c - the framings of log collectors (frame.c) read every
+ * line as the byte-at-a-time readers they replaced did. More framing
+ * cases, through the prefixer: test_prefix.c. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+
+/* ---- the readers as they were (a3894c6), to compare with ------------ */
+
+static bool ref_is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static size_t ref_word(struct th_span s, size_t at)
+{
+	size_t i = at;
+	while (i < s.n && !ref_is_space(s.p[i]))
+		i++;
+	return i - at;
+}
+
+static bool ref_starts_with_shape(struct th_span s, const char *shape)
+{
+	size_t n = strlen(shape);
+	if (s.n < n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool ok =
+		    shape[i] == 'd' ? th_is_digit(s.p[i]) : s.p[i] == shape[i];
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool ref_frame_cri(struct th_span line, struct th_frame *out)
+{
+	if (!(line.n > 10 && line.p[10] == 'T' &&
+	      ref_starts_with_shape(line, "dddd-dd-ddTdd:dd:dd")))
+		return false;
+	size_t t = ref_word(line, 0);
+	size_t at = t + 1;
+	size_t s = ref_word(line, at);
+	struct th_span stream = {line.p + at, s};
+	bool known = (s == 6 && (memcmp(stream.p, "stdout", 6) == 0 ||
+				 memcmp(stream.p, "stderr", 6) == 0));
+	at += s + 1;
+	if (!known || at + 1 > line.n ||
+	    (line.p[at] != 'P' && line.p[at] != 'F'))
+		return false;
+	if (at + 1 < line.n && line.p[at + 1] != ' ')
+		return false;
+	size_t m = at + 2 <= line.n ? at + 2 : line.n;
+	*out = (struct th_frame){.source = stream,
+				 .time = {line.p, t},
+				 .time_kind = TH_TIME_ISO,
+				 .message = {line.p + m, line.n - m},
+				 .partial = line.p[at] == 'P',
+				 .runtime = true};
+	return true;
+}
+
+/* ---- random lines shaped like a framing, now and then broken -------- */
+
+#define PICK(a) a[(unsigned)rand_r(seed) % (sizeof a / sizeof *a)]
+
+/* Breaks the text in BUF (LEN bytes) now and then: a byte replaced or
+ * dropped, or the text cut. Returns its new length. */
+static size_t mutate(char *buf, size_t len, unsigned *seed)
+{
+	static const char bytes[] = "0123456789-: T\t,.Z+PFstdoerx|[]\x80";
+	unsigned what = (unsigned)rand_r(seed) % 8;
+	size_t at = len > 0 ? (unsigned)rand_r(seed) % len : 0;
+	if (what == 0 && len > 0) /* a byte replaced */
+		buf[at] = bytes[(unsigned)rand_r(seed) % (sizeof bytes - 1)];
+	else if (what == 1) /* cut */
+		len = at;
+	else if (what == 2 && len > 0) /* a byte dropped */
+		memmove(buf + at, buf + at + 1, len-- - at);
+	buf[len] = '\0';
+	return len;
+}
+
+/* A random CRI-like line into BUF (SIZE bytes); returns its length. */
+static size_t random_cri(char *buf, size_t size, unsigned *seed)
+{
+	static const char *const times[] = {"2024-05-01T10:00:01.123456789Z",
+					    "2024-05-01T10:00:01Z",
+					    "2024-05-01T10:00:01+02:00",
+					    "2024-05-01 10:00:01",
+					    "2024-13-41T25:61:61Z",
+					    "2024-05-01T10:0:01Z",
+					    "2024-05-01T10:00:01",
+					    "2024-05-01T10:00:01.5Zjunk",
+					    "x024-05-01T10:00:01Z",
+					    "2024-05-01T10:00:0"};
+	static const char *const gaps[] = {" ", " ", "\t", "  ", ""};
+	static const char *const streams[] = {
+	    "stdout", "stderr", "stderr", "stdin",  "stdoutx",
+	    "std",    "Stderr", "sTdout", "stdeRR", ""};
+	static const char *const tags[] = {"F", "P", "F", "X", "PF", "", "f"};
+	static const char *const rests[] = {
+	    " message", " Traceback (most recent call last):",
+	    "",		" ",
+	    "\tx",	"  two blanks",
+	    " P F"};
+	int n = snprintf(buf, size, "%s%s%s%s%s%s", PICK(times), PICK(gaps),
+			 PICK(streams), PICK(gaps), PICK(tags), PICK(rests));
+	return mutate(buf, (size_t)n, seed);
+}
+
+static void expect_same_frame(const char *in, bool got_ok,
+			      const struct th_frame *got, bool want_ok,
+			      const struct th_frame *want)
+{
+	cr_assert_eq(got_ok, want_ok, "'%s': framed %d, want %d", in, got_ok,
+		     want_ok);
+	if (!want_ok)
+		return;
+	cr_assert(
+	    got->source.p == want->source.p &&
+		got->source.n == want->source.n &&
+		got->time.p == want->time.p && got->time.n == want->time.n &&
+		got->time_kind == want->time_kind &&
+		got->message.p == want->message.p &&
+		got->message.n == want->message.n &&
+		got->partial == want->partial && got->runtime == want->runtime,
+	    "'%s': source '%.*s', time '%.*s', message '%.*s', "
+	    "partial %d; want '%.*s', '%.*s', '%.*s', %d",
+	    in, (int)got->source.n, got->source.p, (int)got->time.n,
+	    got->time.p, (int)got->message.n, got->message.p, got->partial,
+	    (int)want->source.n, want->source.p, (int)want->time.n,
+	    want->time.p, (int)want->message.n, want->message.p, want->partial);
+}
+
+Test(frame, cri_lines_are_read_as_the_byte_reader_read_them)
+{
+	unsigned seed = 3;
+	char buf[128];
+	size_t framed = 0;
+	for (int i = 0; i < 200000; i++) {
+		size_t n = random_cri(buf, sizeof buf, &seed);
+		struct th_span line = {buf, n};
+		struct th_frame got, want;
+		bool want_ok = ref_frame_cri(line, &want);
+		framed += want_ok;
+		expect_same_frame(buf, frame_cri(line, &got), &got, want_ok,
+				  &want);
+		/* frame_any tries CRI first: a CRI line is framed alike */
+		if (want_ok)
+			expect_same_frame(buf, frame_any(line, &got), &got,
+					  true, &want);
+	}
+	cr_expect(framed > 2000, "only %zu lines framed: too few to tell",
+		  framed);
+}
+
+Test(frame, cri_pieces_and_their_tags)
+{
+	struct th_frame f;
+	cr_assert(frame_cri(th_cstr("2024-05-01T10:00:01.123456789Z stderr P "
+				    "first piece"),
+			    &f));
+	cr_expect(f.partial);
+	cr_expect_eq(f.time.n, 30);
+	cr_expect(f.source.n == 6 && memcmp(f.source.p, "stderr", 6) == 0);
+	cr_expect(f.message.n == 11 &&
+		  memcmp(f.message.p, "first piece", 11) == 0);
+	cr_assert(frame_cri(th_cstr("2024-05-01T10:00:01Z stdout F"), &f),
+		  "a last piece may be empty");
+	cr_expect(!f.partial && f.message.n == 0);
+	cr_assert(frame_cri(th_cstr("2024-05-01T10:00:01Z\tstdout\tF x"), &f),
+		  "tabs part the time and stream");
+	cr_expect(!frame_cri(th_cstr("2024-05-01T10:00:01Z stdout F\tx"), &f),
+		  "but a blank follows the tag");
+	cr_expect(!frame_cri(th_cstr("2024-05-01T10:00:01Z stdouts F x"), &f));
+	cr_expect(!frame_cri(th_cstr("2024-05-01T10:00:01Z stdout"), &f));
+	cr_expect(!frame_cri(th_cstr("2024-05-01T1O:00:01Z stdout F x"), &f),
+		  "a letter O for a zero");
+	cr_expect(!frame_cri(th_cstr("2024-05-01 10:00:01Z stdout F x"), &f));
+}
