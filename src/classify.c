@@ -143,16 +143,6 @@ static const char *find_literal(struct th_span s, const char *lit, size_t n)
 	return NULL;
 }
 
-static struct th_span find_after(struct th_span s, const char *lit)
-{
-	size_t n = strlen(lit);
-	const char *at = memmem(s.p, s.n, lit, n);
-	if (at == NULL)
-		return (struct th_span){NULL, 0};
-	size_t skip = (size_t)(at - s.p) + n;
-	return (struct th_span){s.p + skip, s.n - skip};
-}
-
 /* The last '", line ' in S, or NULL. A path may hold the marker too, so
  * the last one counts; searching from the end finds it after the few
  * bytes of line number and function instead of after the whole path. */
@@ -201,26 +191,32 @@ static bool parse_frame(struct th_span line, size_t blanks,
 	return d > 0;
 }
 
-/* A byte of an exception type: ASCII letters, digits, "_", ".", "<",
- * ">", and every byte from 0x80. A table: the type is read on the final
- * line of every traceback, byte by byte. */
-static bool type_char(unsigned char c)
-{
-	static const char ascii[129] = "0000000000000000" /* 0x00 */
-				       "0000000000000000" /* 0x10 */
-				       "0000000000000010" /* 0x20 */
-				       "1111111111001010" /* 0x30 */
-				       "0111111111111111" /* 0x40 */
-				       "1111111111100001" /* 0x50 */
-				       "0111111111111111" /* 0x60 */
-				       "1111111111100000" /* 0x70 */;
-	return c >= 0x80 || ascii[c] == '1';
-}
+/* The bytes of an exception type: ASCII letters, digits, "_", ".", "<",
+ * ">", and every byte from 0x80. A table of all 256: the type is read on
+ * the final line of every traceback, byte by byte, and one load a byte is
+ * all the test costs. */
+static const char type_chars[257] = "0000000000000000" /* 0x00 */
+				    "0000000000000000" /* 0x10 */
+				    "0000000000000010" /* 0x20 */
+				    "1111111111001010" /* 0x30 */
+				    "0111111111111111" /* 0x40 */
+				    "1111111111100001" /* 0x50 */
+				    "0111111111111111" /* 0x60 */
+				    "1111111111100000" /* 0x70 */
+				    "1111111111111111" /* 0x80 */
+				    "1111111111111111" /* 0x90 */
+				    "1111111111111111" /* 0xa0 */
+				    "1111111111111111" /* 0xb0 */
+				    "1111111111111111" /* 0xc0 */
+				    "1111111111111111" /* 0xd0 */
+				    "1111111111111111" /* 0xe0 */
+				    "1111111111111111" /* 0xf0 */;
 
 struct th_span classify_exception_type(struct th_span line)
 {
+	const unsigned char *p = (const unsigned char *)line.p;
 	size_t i = 0;
-	while (i < line.n && type_char((unsigned char)line.p[i]))
+	while (i < line.n && type_chars[p[i]] == '1')
 		i++;
 	bool ends = i == line.n || line.p[i] == ':';
 	if (i == 0 || !ends || line.p[0] == '.' || line.p[0] == '<')
@@ -595,10 +591,14 @@ static bool group_line(struct parser *ps, struct th_span line, size_t col)
  * line: its start is tested before the line is searched. */
 static bool created_header(struct th_span line)
 {
+	/* find_literal, not memmem: glibc's memmem costs hundreds of
+	 * instructions for a needle this long. */
+	static const char created_marker[] =
+	    "Object created at (most recent call last):";
 	return line.n > 0 && (line.p[0] == 's' || line.p[0] == 'O') &&
 	       (HAS_LIT(line, 0, "source_traceback: ") ||
 		HAS_LIT(line, 0, "Object created at")) &&
-	       find_after(line, "Object created at (most recent call last):").p;
+	       find_literal(line, created_marker, sizeof created_marker - 1);
 }
 
 /* "Object created at" frames: the last frame is where the task or
@@ -850,9 +850,7 @@ static void finish_one(struct th_classifier *c, struct th_event *ev,
 {
 	/* The source is the framing's (set by the assembler), not the
 	 * rule's: it stays unless the rule has a group of that name. */
-	for (size_t f = 0; f < TH_F_COUNT; f++)
-		if (f != TH_F_SOURCE)
-			event_unset(ev, (enum th_field)f);
+	event_unset_all_but(ev, TH_F_SOURCE);
 	uint64_t line = 0;
 	for (size_t i = 0; i < culprit->line.n && line < UINT64_MAX / 10; i++)
 		line = line * 10 + (uint64_t)(culprit->line.p[i] - '0');

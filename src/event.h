@@ -80,13 +80,29 @@ size_t event_text(const struct th_event *ev, char *buf, size_t cap);
 /* Field access. A value is cut to TH_MAX_FIELD - 1 bytes. */
 void event_set(struct th_event *ev, enum th_field f, struct th_span v);
 void event_unset(struct th_event *ev, enum th_field f);
+/* Unsets every field but KEEP: classify starts each event (and each leaf
+ * of a group) over, keeping the source the framing set. */
+void event_unset_all_but(struct th_event *ev, enum th_field keep);
 
 /* Sets the culprit (FILE, LINE, FUNCTION); FILE.p NULL unsets it. */
 void event_set_culprit(struct th_event *ev, struct th_span file, uint64_t line,
 		       struct th_span function);
 bool event_has_culprit(const struct th_event *ev);
-bool event_has(const struct th_event *ev, enum th_field f);
-struct th_span event_get(const struct th_event *ev, enum th_field f);
+
+/* Inline: the matcher and the aggregate ask a few of these per event, and
+ * a call cost more than the load. */
+static inline bool event_has(const struct th_event *ev, enum th_field f)
+{
+	return ev->fields[f].set;
+}
+
+static inline struct th_span event_get(const struct th_event *ev,
+				       enum th_field f)
+{
+	const struct th_value *val = &ev->fields[f];
+	return val->set ? (struct th_span){val->v, val->n}
+			: (struct th_span){NULL, 0};
+}
 
 /* One line as the stages pass it on: prefix.c makes it from a line of
  * the input (its framing, writer and time read), the assembler takes it.

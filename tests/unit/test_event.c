@@ -116,6 +116,47 @@ Test(event, a_nul_byte_in_a_value_becomes_a_replacement_character)
 	event_fini(&ev);
 }
 
+/* The NUL test rides on the copy's words and its overlapping last step:
+ * a NUL at every place of a value of every short length must be found
+ * (and a byte of 0x80 or 0x01 next to it must not fool the word test). */
+Test(event, a_nul_byte_anywhere_in_a_short_value_is_replaced)
+{
+	struct th_event ev;
+	event_init(&ev);
+	char src[48];
+	for (size_t n = 1; n <= 40; n++) {
+		for (size_t at = 0; at < n; at++) {
+			for (size_t i = 0; i < n; i++)
+				src[i] = (char)(i % 2 ? 0x80 : 0x01);
+			src[at] = '\0';
+			event_set(&ev, TH_F_TASK, (struct th_span){src, n});
+			struct th_span v = event_get(&ev, TH_F_TASK);
+			cr_expect(v.n == n + 2 &&
+				      memcmp(v.p + at, "\xef\xbf\xbd", 3) == 0,
+				  "NUL at %zu of %zu bytes: got %zu bytes", at,
+				  n, v.n);
+		}
+		memset(src, 0x80, n);
+		event_set(&ev, TH_F_TASK, (struct th_span){src, n});
+		cr_expect_eq(event_get(&ev, TH_F_TASK).n, n,
+			     "no NUL in %zu bytes of 0x80", n);
+	}
+	event_fini(&ev);
+}
+
+Test(event, unset_all_but_keeps_only_the_one_field)
+{
+	struct th_event ev;
+	event_init(&ev);
+	for (size_t f = 0; f < TH_F_COUNT; f++)
+		event_set(&ev, (enum th_field)f, span("v"));
+	event_unset_all_but(&ev, TH_F_SOURCE);
+	for (size_t f = 0; f < TH_F_COUNT; f++)
+		cr_expect_eq(event_has(&ev, (enum th_field)f), f == TH_F_SOURCE,
+			     "field %zu", f);
+	event_fini(&ev);
+}
+
 /* event.c copies lines and values in 16-byte steps with a last step that
  * overlaps the one before, and short ones by their two ends: every length
  * around those steps must come back byte for byte, with nothing written
