@@ -2,7 +2,7 @@
  *
  * All literals are searched in one pass, by the best of these the machine
  * has (trigger_set_search picks one for tests and benchmarks):
- * - avx512 (AVX-512 VBMI): each literal's rarest three bytes are its
+ * - avx512 (AVX-512 VBMI): three of each literal's rarest bytes are its
  *   fingerprint; one 128-entry table lookup per byte and per fingerprint
  *   byte tells, for 64 positions at once, which fingerprints may start
  *   there. Only there is a whole literal compared.
@@ -10,7 +10,10 @@
  *   byte, 32 positions at once (Teddy, as in Hyperscan and ripgrep).
  *   The tables have eight buckets, one bit each; beyond eight literals
  *   (up to 32) a bucket holds several, and a hit in it is confirmed
- *   against each of them.
+ *   against each of them. Which three bytes, and which literals share a
+ *   bucket, is planned by how often the bytes come in log text
+ *   (plan_fingerprints): a fingerprint that passes common text costs a
+ *   confirmation wherever it does.
  * - anchors (AVX2, more than 32 literals or one shorter than 3 bytes)
  *   and sse2: each literal's two rarest bytes compared at their
  *   distance, 32 or 16 positions at once.
@@ -40,7 +43,7 @@ struct literal {
 	size_t n;
 	size_t at1, at2;  /* offsets of the anchor bytes */
 	size_t fp;	  /* offset of the 3-byte fingerprint */
-	int fp_hint;	  /* the offset to take, or -1: choose_fingerprint */
+	int fp_hint;	  /* the offset to take, or -1: plan_fingerprints */
 	const char *veto; /* a hit right after these bytes is no hit */
 	size_t veto_n;
 };
@@ -119,64 +122,220 @@ static void choose_anchors(struct literal *l)
 	l->at2 = best < second ? second : best;
 }
 
-/* Picks the 3-byte window of L whose bytes are rarest together as its
- * fingerprint. */
-static void choose_fingerprint(struct literal *l)
+/* How often each byte occurs in log text, per 10,000 bytes: English
+ * letter frequencies for the lower case letters (which are about half of
+ * a log's bytes), then space, digits, the separators of timestamps,
+ * paths and key=value pairs, and upper case, most of it capitals of
+ * words. Rough figures suffice: they only rank fingerprints and bucket
+ * plans, as the "rare byte" tables of Hyperscan and ripgrep's memchr do.
+ * Bytes above 0x7f (UTF-8 text) count as rare; control bytes as absent. */
+static const uint16_t log_byte_freq[128] = {
+    ['\t'] = 10, ['\n'] = 120, [' '] = 1400, ['!'] = 3,	  ['"'] = 80,
+    ['#'] = 3,	 ['$'] = 2,    ['%'] = 5,    ['&'] = 3,	  ['\''] = 40,
+    ['('] = 40,	 [')'] = 40,   ['*'] = 3,    ['+'] = 10,  [','] = 80,
+    ['-'] = 110, ['.'] = 220,  ['/'] = 100,  ['0'] = 200, ['1'] = 160,
+    ['2'] = 150, ['3'] = 110,  ['4'] = 100,  ['5'] = 100, ['6'] = 100,
+    ['7'] = 95,	 ['8'] = 95,   ['9'] = 95,   [':'] = 150, [';'] = 5,
+    ['<'] = 10,	 ['='] = 50,   ['>'] = 12,   ['?'] = 3,	  ['@'] = 3,
+    ['A'] = 30,	 ['B'] = 8,    ['C'] = 20,   ['D'] = 20,  ['E'] = 30,
+    ['F'] = 10,	 ['G'] = 10,   ['H'] = 10,   ['I'] = 25,  ['J'] = 2,
+    ['K'] = 5,	 ['L'] = 15,   ['M'] = 15,   ['N'] = 20,  ['O'] = 20,
+    ['P'] = 15,	 ['Q'] = 2,    ['R'] = 20,   ['S'] = 25,  ['T'] = 30,
+    ['U'] = 12,	 ['V'] = 5,    ['W'] = 8,    ['X'] = 3,	  ['Y'] = 4,
+    ['Z'] = 2,	 ['['] = 30,   ['\\'] = 5,   [']'] = 30,  ['^'] = 1,
+    ['_'] = 80,	 ['`'] = 1,    ['a'] = 390,  ['b'] = 70,  ['c'] = 135,
+    ['d'] = 205, ['e'] = 610,  ['f'] = 105,  ['g'] = 95,  ['h'] = 190,
+    ['i'] = 335, ['j'] = 7,    ['k'] = 37,   ['l'] = 190, ['m'] = 115,
+    ['n'] = 320, ['o'] = 360,  ['p'] = 90,   ['q'] = 5,	  ['r'] = 290,
+    ['s'] = 300, ['t'] = 435,  ['u'] = 135,  ['v'] = 48,  ['w'] = 115,
+    ['x'] = 15,	 ['y'] = 95,   ['z'] = 4,    ['{'] = 8,	  ['|'] = 3,
+    ['}'] = 8,	 ['~'] = 1,
+};
+
+static double byte_freq(unsigned c)
 {
-	if (l->fp_hint >= 0 && (size_t)l->fp_hint + 3 <= l->n) {
-		l->fp = (size_t)l->fp_hint;
-		return;
-	}
-	int best = 1 << 30;
+	return c < 128 ? log_byte_freq[c] : 2;
+}
+
+/* What a candidate costs besides confirming each literal of its bucket,
+ * in literal confirmations (storing the block, finding the bit). */
+#define CANDIDATE_COST 2.0
+/* How much likelier a letter is right after a letter than its frequency
+ * says: words repeat, so "std" in "stderr" or "exc" in "exception" is
+ * far commoner than three independent letters would be. */
+#define IN_WORD 4.0
+
+static bool is_letter(unsigned char c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+/* How often the 3 bytes at W may be expected together in log text. */
+static double window_rate(const unsigned char *w)
+{
+	double rate = byte_freq(w[0]);
+	for (size_t j = 1; j < 3; j++)
+		rate *= byte_freq(w[j]) *
+			(is_letter(w[j - 1]) && is_letter(w[j]) ? IN_WORD : 1);
+	return rate;
+}
+
+/* The 3-byte window of L taken as its fingerprint: the offset it was
+ * given, else the rarest in log text (the earliest on a tie). */
+static size_t choose_fingerprint(const struct literal *l)
+{
+	if (l->fp_hint >= 0 && (size_t)l->fp_hint + 3 <= l->n)
+		return (size_t)l->fp_hint;
+	size_t best = 0;
+	double best_rate = -1;
 	for (size_t i = 0; i + 3 <= l->n; i++) {
-		int r = 0;
-		for (size_t j = 0; j < 3; j++)
-			r += byte_rank((unsigned char)l->p[i + j]);
-		if (r < best) {
-			best = r;
-			l->fp = i;
-		}
-	}
-}
-
-/* How many table bits literal K's fingerprint would add to BUCKET: the
- * more, the more mixtures of fingerprints the bucket lets through. */
-static int bits_added(const struct th_trigger *t, size_t k, unsigned bucket)
-{
-	const struct literal *l = &t->lits[k];
-	int added = 0;
-	for (size_t j = 0; j < 3; j++) {
-		unsigned char c = (unsigned char)l->p[l->fp + j];
-		added += !(t->ascii[j][c & 0x7f] & (1u << bucket));
-	}
-	return added;
-}
-
-/* The bucket for literal K: its own while there are free ones, then the
- * one its fingerprint widens least (the emptier on a tie). */
-static unsigned choose_bucket(const struct th_trigger *t, size_t k)
-{
-	if (k < FINGERPRINT_BUCKETS)
-		return (unsigned)k;
-	unsigned best = 0;
-	int best_added = 4;
-	for (unsigned b = 0; b < FINGERPRINT_BUCKETS; b++) {
-		int added = bits_added(t, k, b);
-		if (added < best_added ||
-		    (added == best_added &&
-		     t->n_members[b] < t->n_members[best])) {
-			best = b;
-			best_added = added;
+		double r = window_rate((const unsigned char *)l->p + i);
+		if (best_rate < 0 || r < best_rate) {
+			best_rate = r;
+			best = i;
 		}
 	}
 	return best;
 }
 
-/* Files literal K's fingerprint in the tables, in a bucket. */
-static void add_fingerprint(struct th_trigger *t, size_t k)
+/* The fingerprint bytes of one bucket as the AVX2 tables see them: a
+ * mask of low and of high nibbles per byte. A byte passes when both its
+ * nibbles are in the masks, so a bucket also passes the bytes that mix
+ * its literals' nibbles; the AVX-512 tables, by whole byte, pass fewer. */
+struct bucket_plan {
+	uint16_t lo[3], hi[3];
+	size_t n;
+	bool common; /* holds a literal with a veto */
+	double cost; /* bucket_cost */
+};
+
+/* A literal has a veto because its text is common: Docker's marker is on
+ * every line, and the veto rejects nearly all of them. The plan counts
+ * such a literal's fingerprint as passing once in this many bytes, so
+ * that no other literal shares its bucket and is confirmed with it. */
+#define COMMON_EVERY 100.0
+
+/* How often the fingerprint of a bucket planned as B may start at a
+ * position of log text, its bytes taken as independent. */
+static double bucket_rate(const struct bucket_plan *b)
 {
-	const struct literal *l = &t->lits[k];
-	unsigned b = choose_bucket(t, k);
+	if (b->common)
+		return 1e12 / COMMON_EVERY; /* log_byte_freq cubed is 1e12 */
+	double rate = 1;
+	for (size_t j = 0; j < 3; j++) {
+		double sum = 0;
+		for (unsigned hi = b->hi[j]; hi != 0; hi &= hi - 1)
+			for (unsigned lo = b->lo[j]; lo != 0; lo &= lo - 1)
+				sum +=
+				    byte_freq((unsigned)__builtin_ctz(hi) << 4 |
+					      (unsigned)__builtin_ctz(lo));
+		rate *= sum;
+	}
+	return rate;
+}
+
+/* What bucket B costs a position of log text: how often it fires times
+ * the work a candidate takes. */
+static double bucket_cost(const struct bucket_plan *b)
+{
+	return b->n == 0 ? 0 : bucket_rate(b) * (CANDIDATE_COST + (double)b->n);
+}
+
+/* B with literal L added, its fingerprint at FP, and costed. */
+static struct bucket_plan bucket_with(struct bucket_plan b,
+				      const struct literal *l, size_t fp)
+{
+	b.common |= l->veto != NULL;
+	for (size_t j = 0; j < 3; j++) {
+		unsigned char c = (unsigned char)l->p[fp + j];
+		b.lo[j] |= (uint16_t)(1u << (c & 15));
+		b.hi[j] |= (uint16_t)(1u << (c >> 4));
+	}
+	b.n++;
+	b.cost = bucket_cost(&b);
+	return b;
+}
+
+/* Each literal's fingerprint and bucket. */
+struct plan {
+	struct bucket_plan buckets[FINGERPRINT_BUCKETS];
+	size_t fp[MAX_FINGERPRINT_LITERALS];
+	unsigned bucket[MAX_FINGERPRINT_LITERALS];
+};
+
+/* Plans bucket B anew from the literals P puts in it but SKIP. */
+static void replan_bucket(const struct th_trigger *t, struct plan *p,
+			  unsigned b, size_t skip)
+{
+	struct bucket_plan fresh = {0};
+	for (size_t k = 0; k < t->n; k++)
+		if (k != skip && p->bucket[k] == b)
+			fresh = bucket_with(fresh, &t->lits[k], p->fp[k]);
+	p->buckets[b] = fresh;
+}
+
+/* What literal K, its fingerprint as P plans it, adds to the cost of
+ * bucket B; *WITH is the bucket with it. */
+static double cost_added(const struct th_trigger *t, const struct plan *p,
+			 size_t k, unsigned b, struct bucket_plan *with)
+{
+	*with = bucket_with(p->buckets[b], &t->lits[k], p->fp[k]);
+	return with->cost - p->buckets[b].cost;
+}
+
+/* Puts literal K (in no bucket) in the bucket its fingerprint adds least
+ * cost to, bucket KEEP (FINGERPRINT_BUCKETS: none) on a tie. Returns
+ * whether that is another than KEEP. */
+static bool place_literal(const struct th_trigger *t, struct plan *p, size_t k,
+			  unsigned keep)
+{
+	unsigned best_b = keep < FINGERPRINT_BUCKETS ? keep : 0;
+	struct bucket_plan best_with, with;
+	double best = cost_added(t, p, k, best_b, &best_with);
+	for (unsigned b = 0; b < FINGERPRINT_BUCKETS; b++) {
+		double added = cost_added(t, p, k, b, &with);
+		if (added < best) {
+			best = added;
+			best_b = b;
+			best_with = with;
+		}
+	}
+	p->bucket[k] = best_b;
+	p->buckets[best_b] = best_with;
+	return best_b != keep;
+}
+
+/* Chooses each literal's fingerprint and bucket so that, by
+ * log_byte_freq, few positions of log text pass the tables: literals
+ * whose fingerprints share bytes, or at least nibbles, go together, and
+ * fingerprints that mix into common bytes (as "Unc" and "am\"" into
+ * "me\"", which Docker writes on every line) go apart. Each literal is
+ * placed where it adds least, then each is taken out and placed again
+ * while that lowers the cost (a few rounds at most). */
+static void plan_fingerprints(const struct th_trigger *t, struct plan *p)
+{
+	*p = (struct plan){0};
+	for (size_t k = 0; k < t->n; k++) {
+		p->fp[k] = choose_fingerprint(&t->lits[k]);
+		place_literal(t, p, k, FINGERPRINT_BUCKETS);
+	}
+	for (int round = 0; round < 4; round++) {
+		bool moved = false;
+		for (size_t k = 0; k < t->n; k++) {
+			replan_bucket(t, p, p->bucket[k], k);
+			moved |= place_literal(t, p, k, p->bucket[k]);
+		}
+		if (!moved)
+			break;
+	}
+}
+
+/* Files literal K's fingerprint, at FP, in the tables of bucket B. */
+static void add_fingerprint(struct th_trigger *t, size_t k, size_t fp,
+			    unsigned b)
+{
+	struct literal *l = &t->lits[k];
+	l->fp = fp;
 	t->members[b][t->n_members[b]++] = (uint8_t)k;
 	for (size_t j = 0; j < 3; j++) {
 		unsigned char c = (unsigned char)l->p[l->fp + j];
@@ -186,6 +345,15 @@ static void add_fingerprint(struct th_trigger *t, size_t k)
 	}
 	if (l->fp > t->max_fp)
 		t->max_fp = l->fp;
+}
+
+/* Builds the fingerprint tables by plan_fingerprints. */
+static void build_fingerprints(struct th_trigger *t)
+{
+	struct plan p;
+	plan_fingerprints(t, &p);
+	for (size_t k = 0; k < t->n; k++)
+		add_fingerprint(t, k, p.fp[k], p.bucket[k]);
 }
 
 /* Whether the N bytes at A and B are the same: a loop, not a call, for
@@ -815,10 +983,7 @@ struct th_trigger *trigger_new(const struct th_span *literals, size_t n,
 		if (t->lits[i].n < t->min_len)
 			t->min_len = t->lits[i].n;
 	if (t->min_len >= 3 && n <= MAX_FINGERPRINT_LITERALS)
-		for (size_t i = 0; i < n; i++) {
-			choose_fingerprint(&t->lits[i]);
-			add_fingerprint(t, i);
-		}
+		build_fingerprints(t);
 	hash_index(t);
 	t->scan = choose_scan(t, TH_SEARCH_AUTO);
 	return t;
@@ -845,6 +1010,19 @@ enum th_search trigger_search(const struct th_trigger *t)
 		return TH_SEARCH_SSE2;
 #endif
 	return TH_SEARCH_PORTABLE;
+}
+
+bool trigger_fingerprint_of(const struct th_trigger *t, size_t k, size_t *at,
+			    unsigned *bucket)
+{
+	for (unsigned b = 0; b < FINGERPRINT_BUCKETS; b++)
+		for (size_t m = 0; m < t->n_members[b]; m++)
+			if (t->members[b][m] == k) {
+				*at = t->lits[k].fp;
+				*bucket = b;
+				return true;
+			}
+	return false;
 }
 
 bool trigger_search_from_name(const char *name, enum th_search *out)

@@ -52,6 +52,13 @@ void trigger_set_search(struct th_trigger *t, enum th_search search);
  * set of rules keeps the fingerprint search. */
 enum th_search trigger_search(const struct th_trigger *t);
 
+/* Where literal K's fingerprint is (K counts the literals, then the
+ * markers, as trigger_new took them): its offset in *AT and its bucket in
+ * *BUCKET. False when T has no fingerprint tables. Tests use it to see
+ * how the literals were planned. */
+bool trigger_fingerprint_of(const struct th_trigger *t, size_t k, size_t *at,
+			    unsigned *bucket);
+
 /* "auto", "avx512", "portable", "sse2", "anchors", "fingerprint", "hash";
  * false for another name. */
 bool trigger_search_from_name(const char *name, enum th_search *out);

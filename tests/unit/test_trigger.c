@@ -452,3 +452,145 @@ Test(trigger, the_default_rules_keep_the_fingerprint_search)
 	rules_free(r);
 #endif
 }
+
+/* The default rules' literals as pipeline_trigger_new gives them with the
+ * framings' split markers: N_LITERALS literals, then the markers. */
+static struct th_trigger *framed_default_trigger(struct th_rules **r,
+						 size_t *n_literals)
+{
+	*r = rules_new();
+	struct th_error err = {0};
+	cr_assert(rules_load_path(*r, TH_TEST_PATTERNS_DIR, &err));
+	cr_assert(rules_finish(*r, &err));
+	struct th_trigger *t = pipeline_trigger_new(*r, true);
+	size_t n_markers, at;
+	unsigned b;
+	frame_split_markers(&n_markers);
+	*n_literals = 0;
+	while (trigger_fingerprint_of(t, *n_literals + n_markers, &at, &b))
+		++*n_literals;
+	return t;
+}
+
+Test(trigger, a_marker_with_a_veto_has_a_bucket_of_its_own)
+{
+	/* Docker's marker is on every line: whatever shares its bucket is
+	 * confirmed, in vain, on every line too. */
+	struct th_rules *r;
+	size_t n_literals, n_markers;
+	struct th_trigger *t = framed_default_trigger(&r, &n_literals);
+	const struct th_marker *markers = frame_split_markers(&n_markers);
+	size_t at;
+	unsigned bucket, other;
+	bool planned = false;
+	for (size_t k = 0; k < n_markers; k++) {
+		if (markers[k].veto == NULL)
+			continue;
+		size_t marker = n_literals + k;
+		cr_assert(trigger_fingerprint_of(t, marker, &at, &bucket));
+		planned = true;
+		for (size_t i = 0; i < n_literals + n_markers; i++)
+			cr_expect(
+			    i == marker ||
+				!trigger_fingerprint_of(t, i, &at, &other) ||
+				other != bucket,
+			    "literal %zu shares bucket %u with %s", i, bucket,
+			    markers[k].text);
+	}
+	cr_expect(planned, "no marker with a veto");
+	trigger_free(t);
+	rules_free(r);
+}
+
+Test(trigger, literals_with_the_same_fingerprint_share_a_bucket)
+{
+	/* Text that passes one of them passes both, so in one bucket they
+	 * cost a confirmation, not a second bucket's mixtures. */
+	const struct th_span literals[] = {
+	    {"Exception ignored", 17},
+	    {"Exception in", 12},
+	    {"zzz@@qq", 7},
+	    {"qq##zz", 6},
+	    {"Fatal error", 11},
+	    {"ww%%kk", 6},
+	    {"kk!!ww", 6},
+	    {"vv$$jj", 6},
+	    {"jj&&vv", 6},
+	    {"yy^^xx", 6},
+	    {"xx||yy", 6},
+	};
+	size_t n = sizeof literals / sizeof *literals;
+	struct th_trigger *t = trigger_new(literals, n, NULL, 0);
+	size_t at_a, at_b;
+	unsigned a, b;
+	cr_assert(trigger_fingerprint_of(t, 0, &at_a, &a));
+	cr_assert(trigger_fingerprint_of(t, 1, &at_b, &b));
+	cr_expect_eq(at_a, at_b, "fingerprints at %zu and %zu", at_a, at_b);
+	cr_expect_eq(a, b, "buckets %u and %u", a, b);
+	trigger_free(t);
+}
+
+/* TEXT's lines as Docker's json-file driver and as CRI write them, every
+ * fifth a piece of a split line, in OUT (CAP bytes); returns the length. */
+static size_t framed_lines(const char *text, char *out, size_t cap)
+{
+	size_t n = 0, line = 0;
+	for (const char *p = text; *p != '\0' && n + 4096 < cap; line++) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		bool piece = line % 5 == 4;
+		n += (size_t)snprintf(out + n, cap - n, "{\"log\":\"");
+		for (size_t i = 0; i < len; i++) {
+			if (p[i] == '"' || p[i] == '\\')
+				out[n++] = '\\';
+			out[n++] = p[i];
+		}
+		n += (size_t)snprintf(out + n, cap - n,
+				      "%s\",\"stream\":\"stderr\",\"time\":"
+				      "\"2026-11-26T10:00:00.000000000Z\"}\n"
+				      "2026-11-26T10:00:00.000000000Z %s %s "
+				      "%.*s\n",
+				      piece ? "" : "\\n",
+				      line % 2 ? "stdout" : "stderr",
+				      piece ? "P" : "F", (int)len, p);
+		p = end ? end + 1 : p + len;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+Test(trigger, a_framed_sample_log_gives_the_same_hits_with_every_search)
+{
+	struct th_rules *r;
+	size_t n_literals;
+	struct th_trigger *framed = framed_default_trigger(&r, &n_literals);
+	trigger_free(framed);
+	FILE *f = fopen(TH_TEST_SAMPLE_LOG, "rb");
+	cr_assert(f != NULL, "%s", TH_TEST_SAMPLE_LOG);
+	static char raw[1 << 18], text[1 << 20];
+	size_t len = fread(raw, 1, sizeof raw - 1, f);
+	fclose(f);
+	raw[len] = '\0';
+	framed_lines(raw, text, sizeof text);
+	static size_t first[4096], got[4096];
+	size_t n_first = 0;
+	for (size_t m = 0; m < N_METHODS; m++) {
+		enum th_search search;
+		cr_assert(trigger_search_from_name(methods[m], &search));
+		struct th_trigger *t = pipeline_trigger_new(r, true);
+		trigger_set_search(t, search);
+		size_t n = hits(t, text, 4096, got);
+		cr_assert(n > 4 && n < 4096, "%s: %zu hits", methods[m], n);
+		if (m == 0) {
+			memcpy(first, got, n * sizeof *got);
+			n_first = n;
+		}
+		cr_expect_eq(n, n_first, "%s: %zu hits, %s had %zu", methods[m],
+			     n, methods[0], n_first);
+		for (size_t k = 0; k < n && k < n_first; k++)
+			cr_expect_eq(got[k], first[k], "%s hit %zu", methods[m],
+				     k);
+		trigger_free(t);
+	}
+	rules_free(r);
+}
