@@ -119,13 +119,15 @@ static inline bool copy_short_found_nul(char *dst, const char *src, size_t n)
 
 /* Makes room for one more head line of N bytes. Spans are kept as offsets
  * during growth: they are rebased after realloc moves the store. An empty
- * first line still gets a store: a span never points at NULL. Out of
- * line: it runs a few times per event buffer, not per line. */
-__attribute__((noinline, cold)) static void head_reserve(struct th_event *ev,
-							 size_t n)
+ * first line still gets a store: a span never points at NULL. */
+static void head_reserve(struct th_event *ev, size_t n)
 {
-	if (ev->n_head == ev->head_cap)
+	if (ev->n_head == ev->head_cap) {
 		XGROW(ev->head, ev->head_cap, ev->n_head + 1, 64);
+		ev->head_room = ev->head_cap < TH_EVENT_HEAD_LINES
+				    ? ev->head_cap
+				    : TH_EVENT_HEAD_LINES;
+	}
 	size_t need = ev->store_len + (n ? n : 1);
 	if (need <= ev->store_cap)
 		return;
@@ -136,10 +138,8 @@ __attribute__((noinline, cold)) static void head_reserve(struct th_event *ev,
 }
 
 /* The tail is a ring: when it is full, the oldest line leaves it and is
- * only counted. Out of line: only events over TH_EVENT_HEAD_LINES lines
- * get here, and inlined it would make every head line save registers. */
-__attribute__((noinline)) static void tail_add(struct th_event *ev,
-					       struct th_span line)
+ * only counted. */
+static void tail_add(struct th_event *ev, struct th_span line)
 {
 	size_t slot = ev->tail_next;
 	if (ev->tail[slot] == NULL)
@@ -153,9 +153,22 @@ __attribute__((noinline)) static void tail_add(struct th_event *ev,
 	ev->tail_next = (slot + 1) % TH_EVENT_TAIL_LINES;
 }
 
-/* Called for every line of every event: the usual head line costs a few
- * compares, the copy and a span; growth and the tail are out of line. */
-void event_add_line(struct th_event *ev, struct th_span line)
+/* Appends a head line that fits (ev->store has room for LINE's bytes and
+ * ev->head for its span). */
+static inline void head_add(struct th_event *ev, struct th_span line)
+{
+	char *at = ev->store + ev->store_len;
+	copy_short(at, line.p, line.n);
+	ev->store_len += line.n;
+	ev->head[ev->n_head++] = (struct th_span){at, line.n};
+}
+
+/* event_add_line for every line that is not a head line with room ready:
+ * an overlong line, a tail line, or one the head must grow for. Out of
+ * line: it runs a few times per event buffer and for long events, and
+ * inlined it would make every head line save registers. */
+__attribute__((noinline)) static void add_line_slow(struct th_event *ev,
+						    struct th_span line)
 {
 	if (line.n > TH_EVENT_LINE_BYTES) {
 		line.n = TH_EVENT_LINE_BYTES;
@@ -168,10 +181,18 @@ void event_add_line(struct th_event *ev, struct th_span line)
 	if (ev->n_head == ev->head_cap ||
 	    ev->store_cap - ev->store_len <= line.n)
 		head_reserve(ev, line.n);
-	char *at = ev->store + ev->store_len;
-	copy_short(at, line.p, line.n);
-	ev->store_len += line.n;
-	ev->head[ev->n_head++] = (struct th_span){at, line.n};
+	head_add(ev, line);
+}
+
+/* Called for every line of every event: the usual head line costs three
+ * compares, the copy and a span; everything else is add_line_slow. */
+void event_add_line(struct th_event *ev, struct th_span line)
+{
+	if (ev->n_head < ev->head_room && line.n <= TH_EVENT_LINE_BYTES &&
+	    line.n < ev->store_cap - ev->store_len)
+		head_add(ev, line);
+	else
+		add_line_slow(ev, line);
 }
 
 size_t event_line_count(const struct th_event *ev)

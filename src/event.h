@@ -46,6 +46,8 @@ struct th_event {
 	size_t store_len, store_cap;
 	struct th_span *head; /* spans into store (rebased on growth) */
 	size_t n_head, head_cap;
+	size_t head_room; /* min(head_cap, TH_EVENT_HEAD_LINES): below it a
+			     line goes to the head without growing it */
 	uint64_t skipped; /* lines between head and tail not kept */
 	char *tail[TH_EVENT_TAIL_LINES];
 	size_t tail_len[TH_EVENT_TAIL_LINES];
