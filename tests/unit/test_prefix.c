@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frame.h"
@@ -856,4 +857,130 @@ Test(prefix, docker_lines_decoded_by_hand_read_as_jansson_reads_them)
 		     "\"stdout\",\"time\":\"2024-05-01T10:00:01Z\"}");
 	cr_expect(utf8.text_n == 5 &&
 		  memcmp(utf8.text, "\xc3\xa9\xe2\x82\xac", 5) == 0);
+}
+
+/* A random Docker "log" string body into BUF (SIZE bytes): plain text in
+ * runs long and short, so escapes and bad bytes fall on every place of a
+ * 16-byte step and of the tail read byte by byte. */
+static size_t random_docker_log(char *buf, size_t size, unsigned *seed)
+{
+	static const char *const parts[] = {
+	    "Traceback (most recent call last):",
+	    "x",
+	    "  File \\\"x.py\\\", line 1",
+	    "\\n",
+	    "\\\"",
+	    "\\\\",
+	    "\\/",
+	    "\\b\\f\\r\\t",
+	    "\\u003c",
+	    "\\u00e9",
+	    "\\u20AC",
+	    "\\u0000",
+	    "\\ud83d\\udc0d",
+	    "\\u12G4",
+	    "\\q",
+	    "\x01",
+	    "\x7f",
+	    "caf\xc3\xa9",
+	    "\xff",
+	    "0123456789abcdef",
+	    "ab",
+	};
+	size_t n = 0, count = (unsigned)rand_r(seed) % 8;
+	for (size_t i = 0; i < count; i++) {
+		const char *part =
+		    (unsigned)rand_r(seed) % 4 == 0
+			? parts[(unsigned)rand_r(seed) %
+				(sizeof parts / sizeof *parts)]
+			: parts[(unsigned)rand_r(seed) % 2 == 0 ? 0 : 19];
+		size_t len = strlen(part);
+		if (part == parts[0] || part == parts[19])
+			len = (unsigned)rand_r(seed) % (len + 1); /* a run */
+		if (n + len + 3 > size)
+			break;
+		memcpy(buf + n, part, len);
+		n += len;
+	}
+	if ((unsigned)rand_r(seed) % 3 != 0) {
+		memcpy(buf + n, "\\n", 2); /* a whole line, most often */
+		n += 2;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+Test(prefix, random_docker_strings_decoded_by_hand_read_as_jansson_reads_them)
+{
+	/* the time comes last in Docker's order: its end is read byte by
+	 * byte, past the last 16-byte step, escapes and bad bytes too */
+	static const char *const times[] = {
+	    "2024-05-01T10:00:01.123456789Z",
+	    "2024-05-01T10:00:01.123456789Z",
+	    "2024-05-01T10:00:01.12345678\\u0039Z",
+	    "2024-05-01T10:00:01.1\\/Z",
+	    "2024-05-01T10:00:01.123\\\"Z",
+	    "2024-05-01T10:00:01.12\x01Z",
+	    "2024-05-01T10:00:01.1\xc3\xa9Z",
+	    "2024-05-01T10:00:01.1\xffZ",
+	    "2024-05-01T10:00:01.1\\",
+	    "2024-05-01T10:00:01\\u00"};
+	static const char *const streams[] = {"stderr", "stdout",
+					      "std\\u0065rr", "std\\"};
+	unsigned seed = 11;
+	size_t by_hand = 0;
+	for (int i = 0; i < 5000; i++) {
+		char log[200], own[320], other[320];
+		random_docker_log(log, sizeof log, &seed);
+		const char *time = times[(unsigned)rand_r(&seed) %
+					 (sizeof times / sizeof *times)];
+		const char *stream =
+		    streams[(unsigned)rand_r(&seed) %
+			    (sizeof streams / sizeof *streams)];
+		snprintf(own, sizeof own,
+			 "{\"log\":\"%s\",\"stream\":\"%s\",\"time\":\"%s\"}",
+			 log, stream, time);
+		snprintf(other, sizeof other,
+			 "{\"log\":\"%s\",\"time\":\"%s\",\"stream\":\"%s\"}",
+			 log, time, stream);
+		struct one a = one_line(own), b = one_line(other);
+		cr_assert_eq(a.n, b.n, "'%s': %zu and %zu records", log, a.n,
+			     b.n);
+		if (a.n == 0)
+			continue;
+		bool unframed = a.text_n > 0 && a.text[0] == '{';
+		by_hand += !unframed;
+		cr_assert_eq(a.source, b.source, "'%s'", log);
+		cr_assert_str_eq(a.time, b.time, "'%s'", log);
+		if (unframed)
+			cr_assert(b.text_n > 0 && b.text[0] == '{', "'%s'",
+				  log);
+		else
+			cr_assert(a.text_n == b.text_n &&
+				      memcmp(a.text, b.text, a.text_n) == 0,
+				  "'%s': '%.*s' and '%.*s'", log, (int)a.text_n,
+				  a.text, (int)b.text_n, b.text);
+	}
+	cr_expect(by_hand > 1000, "only %zu lines decoded", by_hand);
+}
+
+Test(prefix, cut_docker_lines_are_read_as_plain_text)
+{
+	static const char line[] =
+	    "{\"log\":\"Traceback (most recent call \\\"last\\\"):\\u003c "
+	    "\\u20ac tail of it\\n\",\"stream\":\"stderr\",\"time\":"
+	    "\"2024-05-01T10:00:01.123456789Z\"}";
+	for (size_t cut = 1; cut < sizeof line - 1; cut++) {
+		char text[sizeof line];
+		memcpy(text, line, cut);
+		text[cut] = '\0';
+		struct one o = one_line(text);
+		cr_assert_eq(o.n, 1, "cut at %zu", cut);
+		size_t want = cut;
+		while (want > 0 && text[want - 1] == ' ')
+			want--; /* clean() drops trailing blanks */
+		cr_expect(o.text_n == want && memcmp(o.text, text, want) == 0,
+			  "cut at %zu: '%.*s'", cut, (int)o.text_n, o.text);
+		cr_expect_eq(o.source, 0, "cut at %zu named a writer", cut);
+	}
 }
