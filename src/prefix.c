@@ -48,8 +48,9 @@ struct th_prefixer {
 	struct source_name last_name; /* and its name */
 	bool idle;		      /* no event open before this line */
 	struct th_span line;	      /* the line being parsed, when it holds no
-					 escape byte (else empty): clean skips the
-					 search in text taken from it */
+					 escape byte (else empty), or the text
+					 decoded from it when that holds none:
+					 clean skips the search in text in it */
 	int64_t now;
 	int now_year; /* the year NOW falls in, for syslog times */
 	struct th_iso_memo iso_memo; /* the last logging prefix's time */
@@ -533,8 +534,11 @@ static size_t json_u_escape(const char *p, const char *end, char *out)
  * Returns the bytes written, or SIZE_MAX for anything but printable ASCII
  * and the escapes \" \\ \/ \b \f \n \r \t \uXXXX (no surrogates):
  * non-ASCII text and invalid JSON are left to jansson, which checks them
- * as it always has. The text between escapes is copied in bulk. */
-static size_t json_ascii_string(const char **at, const char *end, char *out)
+ * as it always has. The text between escapes is copied in bulk. *ESC is
+ * set when a \u001b put an escape byte (0x1b) in OUT: no other way of
+ * writing one is accepted. */
+static size_t json_ascii_string(const char **at, const char *end, char *out,
+				bool *esc)
 {
 	const char *p = *at;
 	size_t n = 0;
@@ -560,6 +564,7 @@ static size_t json_ascii_string(const char **at, const char *end, char *out)
 		size_t u = *p == 'u' ? json_u_escape(p, end, out + n) : 0;
 		if (u == 0)
 			return SIZE_MAX;
+		*esc |= out[n] == '\x1b';
 		n += u;
 		p += 5;
 	}
@@ -581,7 +586,8 @@ static size_t json_short_string(const char **at, const char *end, char *out,
 				size_t size)
 {
 	const char *stop = (size_t)(end - *at) < size ? end : *at + size;
-	return json_ascii_string(at, stop, out);
+	bool esc = false;
+	return json_ascii_string(at, stop, out, &esc);
 }
 
 /* docker_line for the shape Docker writes, {"log":"...","stream":"...",
@@ -598,7 +604,8 @@ static bool docker_line_ascii(struct th_prefixer *p, struct th_span line,
 	    p->used + (size_t)(end - at) > ARENA_SIZE)
 		return false;
 	char *out = p->arena + p->used;
-	size_t n = json_ascii_string(&at, end, out);
+	bool esc = false;
+	size_t n = json_ascii_string(&at, end, out, &esc);
 	if (n == SIZE_MAX || !skip_exactly(&at, end, stream, sizeof stream - 1))
 		return false;
 	char name[64], when[64];
@@ -614,6 +621,8 @@ static bool docker_line_ascii(struct th_prefixer *p, struct th_span line,
 		n--;
 	p->used += n;
 	f->message = (struct th_span){out, n};
+	if (!esc) /* clean need not look for escape bytes in it */
+		p->line = f->message;
 	set_source(p, f, (struct th_span){name, name_n}, true);
 	name_runtime_writer(p, f);
 	isotime_read_iso_memo((struct th_span){when, when_n}, &p->frame_memo,

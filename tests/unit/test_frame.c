@@ -64,6 +64,48 @@ static bool ref_frame_cri(struct th_span line, struct th_frame *out)
 	return true;
 }
 
+static bool ref_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       th_is_digit(c) || c == '_' || c == '-' || c == '.';
+}
+
+static bool ref_all_digits(struct th_span s)
+{
+	for (size_t i = 0; i < s.n; i++)
+		if (!th_is_digit(s.p[i]))
+			return false;
+	return s.n > 0;
+}
+
+static bool ref_frame_compose(struct th_span line, struct th_frame *out)
+{
+	if (memchr(line.p, '|', line.n) == NULL)
+		return false;
+	bool clock = line.n > 2 && line.p[2] == ':' &&
+		     ref_starts_with_shape(line, "dd:dd:dd ");
+	size_t from = clock ? 9 : 0, i = from;
+	while (i < line.n && ref_name_char(line.p[i]))
+		i++;
+	if (i + 1 < line.n && line.p[i] == '|' &&
+	    ref_all_digits((struct th_span){line.p + from, i - from}) &&
+	    ref_name_char(line.p[i + 1])) {
+		i++;
+		while (i < line.n && ref_name_char(line.p[i]))
+			i++;
+	}
+	size_t name = i;
+	while (i < line.n && line.p[i] == ' ')
+		i++;
+	if (name == from || i == name || i + 1 >= line.n || line.p[i] != '|' ||
+	    (i + 1 < line.n && line.p[i + 1] != ' '))
+		return false;
+	size_t m = i + 2 <= line.n ? i + 2 : line.n;
+	*out = (struct th_frame){.source = {line.p + from, name - from},
+				 .message = {line.p + m, line.n - m}};
+	return true;
+}
+
 /* ---- random lines shaped like a framing, now and then broken -------- */
 
 #define PICK(a) a[(unsigned)rand_r(seed) % (sizeof a / sizeof *a)]
@@ -182,4 +224,49 @@ Test(frame, cri_pieces_and_their_tags)
 	cr_expect(!frame_cri(th_cstr("2024-05-01T1O:00:01Z stdout F x"), &f),
 		  "a letter O for a zero");
 	cr_expect(!frame_cri(th_cstr("2024-05-01 10:00:01Z stdout F x"), &f));
+}
+
+/* A random line shaped like docker compose's, honcho's or pm2's, or like
+ * the lines of a traceback, into BUF (SIZE bytes); returns its length. */
+static size_t random_compose(char *buf, size_t size, unsigned *seed)
+{
+	static const char *const clocks[] = {"", "", "10:00:01 ", "1:00:01 "};
+	static const char *const names[] = {
+	    "api-1",
+	    "web.1",
+	    "0|api",
+	    "12|worker_2",
+	    "Traceback",
+	    "asyncio.exceptions.CancelledError",
+	    "a-very-long-service-name_with.dots-0123456789",
+	    "2024-05-01",
+	    "caf\xc3\xa9",
+	    "",
+	    "x",
+	    "name@host",
+	    "[pod/a/b]"};
+	static const char *const gaps[] = {"     ", " ", "", "\t", "  "};
+	static const char *const bars[] = {"| ", "|", "|x", ": ", " (most "};
+	static const char *const rests[] = {"message", "", "a | b", "|"};
+	int n = snprintf(buf, size, "%s%s%s%s%s", PICK(clocks), PICK(names),
+			 PICK(gaps), PICK(bars), PICK(rests));
+	return mutate(buf, (size_t)n, seed);
+}
+
+Test(frame, compose_lines_are_read_as_the_byte_reader_read_them)
+{
+	unsigned seed = 5;
+	char buf[128];
+	size_t framed = 0;
+	for (int i = 0; i < 200000; i++) {
+		size_t n = random_compose(buf, sizeof buf, &seed);
+		struct th_span line = {buf, n};
+		struct th_frame got, want;
+		bool want_ok = ref_frame_compose(line, &want);
+		framed += want_ok;
+		expect_same_frame(buf, frame_compose(line, &got), &got, want_ok,
+				  &want);
+	}
+	cr_expect(framed > 2000, "only %zu lines framed: too few to tell",
+		  framed);
 }

@@ -984,3 +984,21 @@ Test(prefix, cut_docker_lines_are_read_as_plain_text)
 		cr_expect_eq(o.source, 0, "cut at %zu named a writer", cut);
 	}
 }
+
+Test(prefix, escapes_written_as_json_are_removed_from_docker_text)
+{
+	/* dockerd writes the escape byte as \u001b: the decoded text has
+	 * one although the line has none */
+	struct one o = one_line(
+	    "{\"log\":\"\\u001b[31mValueError\\u001b[0m: boom\\n\",\"stream\":"
+	    "\"stderr\",\"time\":\"2024-05-01T10:00:01.5Z\"}");
+	cr_assert_eq(o.n, 1);
+	cr_expect(o.text_n == 16 && memcmp(o.text, "ValueError: boom", 16) == 0,
+		  "'%.*s'", (int)o.text_n, o.text);
+	struct one plain =
+	    one_line("{\"log\":\"ValueError: boom \\u001a\\n\",\"stream\":"
+		     "\"stderr\",\"time\":\"2024-05-01T10:00:01.5Z\"}");
+	cr_expect(plain.text_n == 18 &&
+		      memcmp(plain.text, "ValueError: boom \x1a", 18) == 0,
+		  "'%.*s'", (int)plain.text_n, plain.text);
+}
