@@ -631,6 +631,26 @@ count_newlines_back(const char *p, size_t from, size_t to)
 	       (uint64_t)_mm256_extract_epi64(s, 3);
 }
 
+/* The earliest literal among the candidates of the two blocks at BASE
+ * whose fingerprint verdicts are A and B: one confirmation for the 64
+ * positions, not one a block (a call, with its saved registers, is most
+ * of what a lone candidate costs, as Docker's marker is on every line). */
+__attribute__((target("avx2"))) static inline size_t
+confirm_pair(const struct th_trigger *t, const char *p, size_t n, size_t base,
+	     __m256i a, __m256i b, size_t best)
+{
+	const __m256i zero = _mm256_setzero_si256();
+	uint8_t buckets[64];
+	_mm256_storeu_si256((__m256i *)buckets, a);
+	_mm256_storeu_si256((__m256i *)(buckets + 32), b);
+	uint32_t ma =
+	    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
+	uint32_t mb =
+	    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, zero));
+	return confirm_buckets(t, p, n, base, (uint64_t)mb << 32 | ma, buckets,
+			       best);
+}
+
 /* Teddy-style search: three nibble-table lookups per byte tell, for 32
  * positions at once, which literals' 3-byte fingerprints start there. Two
  * blocks a round, tested together: candidates are rare. With NEWLINES,
@@ -683,15 +703,7 @@ fingerprint_search(const struct th_trigger *t, const char *p, size_t n,
 		if (_mm256_testz_si256(_mm256_or_si256(a, b),
 				       _mm256_or_si256(a, b)))
 			continue;
-		uint8_t buckets[64];
-		_mm256_storeu_si256((__m256i *)buckets, a);
-		_mm256_storeu_si256((__m256i *)(buckets + 32), b);
-		uint32_t ma =
-		    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
-		uint32_t mb =
-		    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, zero));
-		best = confirm_buckets(t, p, n, i, ma, buckets, best);
-		best = confirm_buckets(t, p, n, i + 32, mb, buckets + 32, best);
+		best = confirm_pair(t, p, n, i, a, b, best);
 	}
 	if (newlines != NULL) {
 		__m256i s = _mm256_sad_epu8(acc, zero);
@@ -705,24 +717,18 @@ fingerprint_search(const struct th_trigger *t, const char *p, size_t n,
 		 * line): the same blocks over a zero-padded copy, so a short
 		 * line costs one round rather than a memmem per literal. A
 		 * candidate is confirmed on P itself; the padding cannot
-		 * complete a literal that P lacks. */
+		 * complete a literal that P lacks, so the second block is
+		 * looked up only where a whole fingerprint can start in it
+		 * (most lines the assembler asks about are shorter). */
 		char tail[64 + 2 + 64] = {0};
 		memcpy(tail, p + i, n - i);
 		__m256i a = fingerprint_block(tail, lo, hi, nibble);
-		__m256i b = fingerprint_block(tail + 32, lo, hi, nibble);
+		__m256i b = n - i > 32 + 2
+				? fingerprint_block(tail + 32, lo, hi, nibble)
+				: zero;
 		if (!_mm256_testz_si256(_mm256_or_si256(a, b),
-					_mm256_or_si256(a, b))) {
-			uint8_t buckets[64];
-			_mm256_storeu_si256((__m256i *)buckets, a);
-			_mm256_storeu_si256((__m256i *)(buckets + 32), b);
-			uint32_t ma = ~(uint32_t)_mm256_movemask_epi8(
-			    _mm256_cmpeq_epi8(a, zero));
-			uint32_t mb = ~(uint32_t)_mm256_movemask_epi8(
-			    _mm256_cmpeq_epi8(b, zero));
-			best = confirm_buckets(t, p, n, i, ma, buckets, best);
-			best = confirm_buckets(t, p, n, i + 32, mb,
-					       buckets + 32, best);
-		}
+					_mm256_or_si256(a, b)))
+			best = confirm_pair(t, p, n, i, a, b, best);
 	}
 	if (newlines != NULL) /* counted: p[0..i); wanted: p[0..best) */
 		*newlines = best >= i
