@@ -247,17 +247,37 @@ static bool repr_has(struct th_span s, size_t at, const char *lit)
 	return at <= s.n && s.n - at >= n && memcmp(s.p + at, lit, n) == 0;
 }
 
-static bool repr_word_byte(unsigned char c)
+/* The class of each byte for the repr's loops, one load a byte: '1' a
+ * \w byte (ASCII letters, digits, '_'), '2' a byte that ends a coroutine
+ * name (' ', '(', ')'), '4' one that PCRE2 must judge (below 0x20: \s
+ * or a line break; from 0x80: UTF-8), '0' any other. */
+static const char repr_class[257] = "4444444444444444" /* 0x00 */
+				    "4444444444444444" /* 0x10 */
+				    "2000000022000000" /* 0x20 */
+				    "1111111111000000" /* 0x30 */
+				    "0111111111111111" /* 0x40 */
+				    "1111111111100001" /* 0x50 */
+				    "0111111111111111" /* 0x60 */
+				    "1111111111100000" /* 0x70 */
+				    "4444444444444444" /* 0x80 */
+				    "4444444444444444" /* 0x90 */
+				    "4444444444444444" /* 0xa0 */
+				    "4444444444444444" /* 0xb0 */
+				    "4444444444444444" /* 0xc0 */
+				    "4444444444444444" /* 0xd0 */
+				    "4444444444444444" /* 0xe0 */
+				    "4444444444444444" /* 0xf0 */;
+
+static char repr_class_of(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_';
+	return repr_class[(unsigned char)c];
 }
 
 /* "\w+ " at *AT: moves *AT past the space. */
 static enum repr_result repr_word(struct th_span s, size_t *at)
 {
 	size_t i = *at;
-	while (i < s.n && repr_word_byte((unsigned char)s.p[i]))
+	while (i < s.n && repr_class_of(s.p[i]) == '1')
 		i++;
 	if (i < s.n && (unsigned char)s.p[i] >= 0x80)
 		return REPR_UNSURE;
@@ -307,10 +327,10 @@ static enum repr_result repr_coroutine(struct th_span s, size_t *at,
 		return REPR_NO;
 	size_t from = *at + 6, i = from;
 	for (; i < s.n; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		if (c == ' ' || c == '(' || c == ')')
+		char k = repr_class_of(s.p[i]);
+		if (k == '2')
 			break;
-		if (c < 0x20 || c >= 0x80)
+		if (k == '4')
 			return REPR_UNSURE; /* \s, or a byte left to PCRE2 */
 	}
 	if (i == from || !repr_has(s, i, "()"))
