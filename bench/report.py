@@ -28,6 +28,18 @@ def sh(cmd):
         return ""
 
 
+def file_huge_pages():
+    """FileHugePages of /proc/meminfo as "N MiB", or "unknown"."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("FileHugePages:"):
+                    return "%d MiB" % (int(line.split()[1]) // 1024)
+    except OSError:
+        pass
+    return "unknown"
+
+
 def machine():
     cpu = "?"
     try:
@@ -167,6 +179,10 @@ def main():
          th_ver[0].split()[-1] if th_ver else "?", rev or "?",
          " plus uncommitted changes (working tree)" if dirty else ""))
     w("Locale: `LANG=%s LC_ALL=%s`." % (os.environ.get("LANG", ""), os.environ.get("LC_ALL", "")))
+    w("Page cache: %s (`FileHugePages` of /proc/meminfo when this report was written: "
+      "`rg -c` maps the file it searches, and on a page cache held in large folios it ran "
+      "up to three times faster than on one of small pages here; tracehound reads, and "
+      "moved by a tenth; docs/performance.md, \"The page cache\")." % file_huge_pages())
     w("")
     w("Reproduce: `%s`" % a.command)
     w("")
