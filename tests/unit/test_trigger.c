@@ -29,14 +29,22 @@ static const char *const methods[] = {"avx512", "fingerprint", "anchors",
 				      "sse2",	"portable",    "hash"};
 #define N_METHODS (sizeof methods / sizeof *methods)
 
-static struct th_trigger *trigger_using(const struct th_rules *r,
-					const char *method)
+/* R's trigger searching by METHOD, with the literals' JSON forms and the
+ * framings' markers when FRAMED (pipeline_trigger_new). */
+static struct th_trigger *trigger_framed_using(const struct th_rules *r,
+					       bool framed, const char *method)
 {
 	enum th_search search;
 	cr_assert(trigger_search_from_name(method, &search), "%s", method);
-	struct th_trigger *t = pipeline_trigger_new(r, false);
+	struct th_trigger *t = pipeline_trigger_new(r, framed);
 	trigger_set_search(t, search);
 	return t;
+}
+
+static struct th_trigger *trigger_using(const struct th_rules *r,
+					const char *method)
+{
+	return trigger_framed_using(r, false, method);
 }
 
 static const char two_rules[] = "rules:\n"
@@ -67,6 +75,35 @@ static size_t hits(const struct th_trigger *t, const char *text, size_t w,
 		pos += at + 1;
 	}
 	return n;
+}
+
+/* Every search method finds the same hits in TEXT (4 KiB windows) with
+ * R's plain or FRAMED trigger: more than MIN_HITS and fewer than
+ * MAX_HITS (at most 4096) of them. */
+static void expect_same_hits_by_every_method(const struct th_rules *r,
+					     bool framed, const char *text,
+					     size_t min_hits, size_t max_hits)
+{
+	static size_t first[4096], got[4096];
+	size_t n_first = 0;
+	cr_assert(max_hits <= 4096);
+	for (size_t m = 0; m < N_METHODS; m++) {
+		struct th_trigger *t =
+		    trigger_framed_using(r, framed, methods[m]);
+		size_t n = hits(t, text, 4096, got);
+		cr_assert(n > min_hits && n < max_hits, "%s: %zu hits",
+			  methods[m], n);
+		if (m == 0) {
+			memcpy(first, got, n * sizeof *got);
+			n_first = n;
+		}
+		cr_expect_eq(n, n_first, "%s: %zu hits, %s had %zu", methods[m],
+			     n, methods[0], n_first);
+		for (size_t k = 0; k < n && k < n_first; k++)
+			cr_expect_eq(got[k], first[k], "%s hit %zu", methods[m],
+				     k);
+		trigger_free(t);
+	}
 }
 
 Test(trigger, finds_each_literal_once_in_stream_order_at_any_window)
@@ -175,23 +212,7 @@ Test(trigger, a_sample_log_gives_the_same_hits_with_every_search)
 	size_t len = fread(text, 1, sizeof text - 1, f);
 	fclose(f);
 	text[len] = '\0';
-	size_t first[256], n_first = 0;
-	for (size_t m = 0; m < N_METHODS; m++) {
-		struct th_trigger *t = trigger_using(r, methods[m]);
-		size_t got[256];
-		size_t n = hits(t, text, 4096, got);
-		cr_assert(n > 0 && n < 256, "%s: %zu hits", methods[m], n);
-		if (m == 0) {
-			memcpy(first, got, n * sizeof *got);
-			n_first = n;
-		}
-		cr_expect_eq(n, n_first, "%s: %zu hits, %s had %zu", methods[m],
-			     n, methods[0], n_first);
-		for (size_t k = 0; k < n && k < n_first; k++)
-			cr_expect_eq(got[k], first[k], "%s hit %zu", methods[m],
-				     k);
-		trigger_free(t);
-	}
+	expect_same_hits_by_every_method(r, false, text, 0, 256);
 	rules_free(r);
 }
 
@@ -572,25 +593,6 @@ Test(trigger, a_framed_sample_log_gives_the_same_hits_with_every_search)
 	fclose(f);
 	raw[len] = '\0';
 	framed_lines(raw, text, sizeof text);
-	static size_t first[4096], got[4096];
-	size_t n_first = 0;
-	for (size_t m = 0; m < N_METHODS; m++) {
-		enum th_search search;
-		cr_assert(trigger_search_from_name(methods[m], &search));
-		struct th_trigger *t = pipeline_trigger_new(r, true);
-		trigger_set_search(t, search);
-		size_t n = hits(t, text, 4096, got);
-		cr_assert(n > 4 && n < 4096, "%s: %zu hits", methods[m], n);
-		if (m == 0) {
-			memcpy(first, got, n * sizeof *got);
-			n_first = n;
-		}
-		cr_expect_eq(n, n_first, "%s: %zu hits, %s had %zu", methods[m],
-			     n, methods[0], n_first);
-		for (size_t k = 0; k < n && k < n_first; k++)
-			cr_expect_eq(got[k], first[k], "%s hit %zu", methods[m],
-				     k);
-		trigger_free(t);
-	}
+	expect_same_hits_by_every_method(r, true, text, 4, 4096);
 	rules_free(r);
 }
