@@ -39,17 +39,31 @@ void event_reset(struct th_event *ev)
 	ev->culprit.file.set = ev->culprit.function.set = false;
 }
 
-/* Copies N bytes in 16-byte steps, the last step overlapping the one
- * before. An event line is tens of bytes: a plain memcpy of it, whose
- * length the compiler knows to be bounded, becomes a `rep movs` that costs
- * more to start than the copy itself (32-byte steps measured no better).
- * Reads and writes only [0, N). */
+/* 16 bytes from SRC to DST: one unaligned load and store. */
+static inline void copy16(char *dst, const char *src)
+{
+	memcpy(dst, src, 16);
+}
+
+/* Copies N bytes by size class: up to 16 by the two ends of the span,
+ * up to 32 as two 16-byte steps that overlap, and past that in 32-byte
+ * steps, the last one overlapping the one before. An event line is tens
+ * of bytes: a plain memcpy, whose length the compiler knows to be
+ * bounded, becomes a `rep movs` that costs more to start than the copy
+ * itself, and a loop of 16-byte steps spent more on its control than on
+ * the copy. Reads and writes only [0, N). */
 static inline void copy_short(char *dst, const char *src, size_t n)
 {
-	if (n >= 16) {
-		for (size_t i = 0; i + 16 < n; i += 16)
-			memcpy(dst + i, src + i, 16);
-		memcpy(dst + n - 16, src + n - 16, 16);
+	if (n > 32) {
+		for (size_t i = 0; i + 32 < n; i += 32) {
+			copy16(dst + i, src + i);
+			copy16(dst + i + 16, src + i + 16);
+		}
+		copy16(dst + n - 32, src + n - 32);
+		copy16(dst + n - 16, src + n - 16);
+	} else if (n >= 16) {
+		copy16(dst, src);
+		copy16(dst + n - 16, src + n - 16);
 	} else if (n >= 8) {
 		memcpy(dst, src, 8);
 		memcpy(dst + n - 8, src + n - 8, 8);
@@ -63,15 +77,36 @@ static inline void copy_short(char *dst, const char *src, size_t n)
 	}
 }
 
-/* The borrows of W - 0x01 in every byte, kept where the byte's top bit
- * was clear: nonzero in a byte's top bit exactly when some byte of W is
- * 0. Lanes are ORed over a value and masked once (NUL_TOP) at its end. */
-static inline uint64_t nul_borrows(uint64_t w)
+/* Sixteen bytes as one vector (GCC and Clang vector extensions: SSE2 on
+ * x86-64, NEON on arm64, plain words elsewhere); a compare gives a lane
+ * of all ones where a byte is 0. */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+typedef signed char lanes16 __attribute__((vector_size(16)));
+
+/* copy16 that returns the lanes of SRC's NUL bytes. */
+static inline lanes16 copy16_nuls(char *dst, const char *src)
 {
-	return (w - 0x0101010101010101u) & ~w;
+	bytes16 v;
+	memcpy(&v, src, sizeof v);
+	memcpy(dst, &v, sizeof v);
+	return v == (bytes16){0};
 }
 
-#define NUL_TOP 0x8080808080808080u
+static inline bool any_lane(lanes16 m)
+{
+	uint64_t lo, hi;
+	memcpy(&lo, &m, sizeof lo);
+	memcpy(&hi, (const char *)&m + sizeof lo, sizeof hi);
+	return (lo | hi) != 0;
+}
+
+/* The borrows of W - 0x01 in every byte, kept where the byte's top bit
+ * was clear: nonzero in a byte's top bit exactly when some byte of W is
+ * 0. */
+static inline uint64_t nul_borrows(uint64_t w)
+{
+	return (w - 0x0101010101010101u) & ~w & 0x8080808080808080u;
+}
 
 static inline uint64_t load8(const char *p)
 {
@@ -86,35 +121,35 @@ static inline void store8(char *p, uint64_t w)
 }
 
 /* copy_short for a field value, which also tells whether the N bytes hold
- * a NUL: the test rides on the words the copy loads, where a memchr
- * before the copy read the value twice and cost a call. 16-byte steps,
- * the last overlapping the one before, as copy_short's. */
+ * a NUL: the test rides on the vectors the copy loads, where a memchr
+ * before the copy read the value twice and cost a call. The same size
+ * classes as copy_short's. */
 static inline bool copy_short_found_nul(char *dst, const char *src, size_t n)
 {
-	uint64_t seen = 0;
-	if (n >= 16) {
-		for (size_t i = 0; i + 16 < n; i += 16) {
-			uint64_t a = load8(src + i), b = load8(src + i + 8);
-			store8(dst + i, a);
-			store8(dst + i + 8, b);
-			seen |= nul_borrows(a) | nul_borrows(b);
-		}
-		uint64_t a = load8(src + n - 16), b = load8(src + n - 8);
-		store8(dst + n - 16, a);
-		store8(dst + n - 8, b);
-		seen |= nul_borrows(a) | nul_borrows(b);
-	} else if (n >= 8) {
+	if (n > 32) {
+		lanes16 seen = {0};
+		for (size_t i = 0; i + 32 < n; i += 32)
+			seen |= copy16_nuls(dst + i, src + i) |
+				copy16_nuls(dst + i + 16, src + i + 16);
+		seen |= copy16_nuls(dst + n - 32, src + n - 32) |
+			copy16_nuls(dst + n - 16, src + n - 16);
+		return any_lane(seen);
+	}
+	if (n >= 16)
+		return any_lane(copy16_nuls(dst, src) |
+				copy16_nuls(dst + n - 16, src + n - 16));
+	if (n >= 8) {
 		uint64_t a = load8(src), b = load8(src + n - 8);
 		store8(dst, a);
 		store8(dst + n - 8, b);
-		seen |= nul_borrows(a) | nul_borrows(b);
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			dst[i] = src[i];
-			seen |= src[i] == '\0' ? NUL_TOP : 0;
-		}
+		return (nul_borrows(a) | nul_borrows(b)) != 0;
 	}
-	return (seen & NUL_TOP) != 0;
+	bool seen = false;
+	for (size_t i = 0; i < n; i++) {
+		dst[i] = src[i];
+		seen |= src[i] == '\0';
+	}
+	return seen;
 }
 
 /* Makes room for one more head line of N bytes. Spans are kept as offsets
@@ -154,13 +189,16 @@ static void tail_add(struct th_event *ev, struct th_span line)
 }
 
 /* Appends a head line that fits (ev->store has room for LINE's bytes and
- * ev->head for its span). */
+ * ev->head for its span). The copy comes last: its stores could alias
+ * *EV, and the fields read after it would be loaded again. */
 static inline void head_add(struct th_event *ev, struct th_span line)
 {
+	size_t n_head = ev->n_head;
 	char *at = ev->store + ev->store_len;
-	copy_short(at, line.p, line.n);
 	ev->store_len += line.n;
-	ev->head[ev->n_head++] = (struct th_span){at, line.n};
+	ev->head[n_head] = (struct th_span){at, line.n};
+	ev->n_head = n_head + 1;
+	copy_short(at, line.p, line.n);
 }
 
 /* event_add_line for every line that is not a head line with room ready:

@@ -116,15 +116,16 @@ Test(event, a_nul_byte_in_a_value_becomes_a_replacement_character)
 	event_fini(&ev);
 }
 
-/* The NUL test rides on the copy's words and its overlapping last step:
- * a NUL at every place of a value of every short length must be found
- * (and a byte of 0x80 or 0x01 next to it must not fool the word test). */
+/* The NUL test rides on the copy's words and vectors and its
+ * overlapping last step: a NUL at every place of a value of every length
+ * up to a few 32-byte steps must be found (and a byte of 0x80 or 0x01
+ * next to it must not fool the word test). */
 Test(event, a_nul_byte_anywhere_in_a_short_value_is_replaced)
 {
 	struct th_event ev;
 	event_init(&ev);
-	char src[48];
-	for (size_t n = 1; n <= 40; n++) {
+	char src[144];
+	for (size_t n = 1; n <= 140; n++) {
 		for (size_t at = 0; at < n; at++) {
 			for (size_t i = 0; i < n; i++)
 				src[i] = (char)(i % 2 ? 0x80 : 0x01);
@@ -157,27 +158,28 @@ Test(event, unset_all_but_keeps_only_the_one_field)
 	event_fini(&ev);
 }
 
-/* event.c copies lines and values in 16-byte steps with a last step that
- * overlaps the one before, and short ones by their two ends: every length
- * around those steps must come back byte for byte, with nothing written
- * past it (a value stays NUL-terminated at its length). */
+/* event.c copies lines and values by size class (two ends up to 16
+ * bytes, two overlapping 16-byte steps up to 32, 32-byte steps with an
+ * overlapping last one past that): every length around those classes
+ * and several steps long must come back byte for byte, with nothing
+ * written past it (a value stays NUL-terminated at its length). */
 Test(event, lines_and_values_of_every_short_length_are_kept_exactly)
 {
-	char src[80];
+	char src[160];
 	for (size_t i = 0; i < sizeof src; i++)
 		src[i] = (char)('!' + i);
 	struct th_event ev;
 	event_init(&ev);
-	for (size_t n = 0; n <= 70; n++)
+	for (size_t n = 0; n <= 150; n++)
 		event_add_line(&ev, (struct th_span){src + n % 7, n});
-	cr_assert_eq(event_line_count(&ev), 71);
-	for (size_t n = 0; n <= 70; n++) {
+	cr_assert_eq(event_line_count(&ev), 151);
+	for (size_t n = 0; n <= 150; n++) {
 		struct th_span line = event_line(&ev, n);
 		cr_expect_eq(line.n, n);
 		cr_expect(memcmp(line.p, src + n % 7, n) == 0,
 			  "line of %zu bytes: %.*s", n, (int)line.n, line.p);
 	}
-	for (size_t n = 70; n-- > 0;) {
+	for (size_t n = 150; n-- > 0;) {
 		event_set(&ev, TH_F_TASK, (struct th_span){src + n % 5, n});
 		struct th_span v = event_get(&ev, TH_F_TASK);
 		cr_expect(v.n == n && memcmp(v.p, src + n % 5, n) == 0 &&
@@ -189,16 +191,16 @@ Test(event, lines_and_values_of_every_short_length_are_kept_exactly)
 
 Test(event, tail_lines_of_every_short_length_are_kept_exactly)
 {
-	char src[40];
+	char src[104];
 	for (size_t i = 0; i < sizeof src; i++)
 		src[i] = (char)('a' + i % 26);
 	struct th_event ev;
 	event_init(&ev);
 	for (size_t i = 0; i < TH_EVENT_HEAD_LINES; i++)
 		event_add_line(&ev, span("head"));
-	for (size_t n = 0; n <= 35; n++)
+	for (size_t n = 0; n <= 100; n++)
 		event_add_line(&ev, (struct th_span){src + n % 3, n});
-	for (size_t n = 0; n <= 35; n++) {
+	for (size_t n = 0; n <= 100; n++) {
 		struct th_span line = event_line(&ev, TH_EVENT_HEAD_LINES + n);
 		cr_expect(line.n == n && memcmp(line.p, src + n % 3, n) == 0,
 			  "tail line of %zu bytes", n);
