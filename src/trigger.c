@@ -49,6 +49,8 @@ struct literal {
 };
 
 typedef size_t (*scan_fn)(const struct th_trigger *t, const char *p, size_t n);
+/* trigger_line_may_start's search for one line of at least min_len bytes */
+typedef bool (*line_fn)(const struct th_trigger *t, const char *p, size_t n);
 
 /* The fingerprint tables have one bit, a bucket, per byte lane. */
 #define FINGERPRINT_BUCKETS 8
@@ -82,6 +84,7 @@ struct th_trigger {
 	unsigned hash_shift; /* 64 - log2 of the table's slots */
 	bool every_line;
 	scan_fn scan;
+	line_fn line; /* the line search that goes with SCAN */
 };
 
 /* Past this many literals the hash search is the fastest. */
@@ -750,6 +753,130 @@ scan_fingerprint_lines(const struct th_trigger *t, const char *p, size_t n,
 	return fingerprint_search(t, p, n, newlines);
 }
 
+/* The N bytes at P (3 <= N < 34) followed by zeros, in PAD: two
+ * overlapping moves of the widest size that fits, not a memcpy call. */
+static inline void copy_padded(char pad[64], const char *p, size_t n)
+{
+	memset(pad, 0, 64);
+	if (n >= 16) {
+		size_t w = n >= 32 ? 32 : 16;
+		memcpy(pad, p, w);
+		memcpy(pad + n - w, p + n - w, w);
+	} else if (n >= 8) {
+		memcpy(pad, p, 8);
+		memcpy(pad + n - 8, p + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(pad, p, 4);
+		memcpy(pad + n - 4, p + n - 4, 4);
+	} else {
+		memcpy(pad, p, 3);
+	}
+}
+
+/* The fingerprint verdicts of the blocks at P and at P + D (D <= 32):
+ * stored in BUCKETS[0..D + 32) by position from P (where the blocks
+ * overlap, both hold the same verdicts), and returned as a mask with
+ * bit I set when position I has a candidate. */
+__attribute__((target("avx2"))) static inline uint64_t
+pair_verdicts(const struct th_trigger *t, const char *p, size_t d,
+	      uint8_t *buckets)
+{
+	__m256i lo[3], hi[3];
+	for (size_t j = 0; j < 3; j++) {
+		__m128i l = _mm_loadu_si128((const __m128i *)t->lo[j]);
+		__m128i h = _mm_loadu_si128((const __m128i *)t->hi[j]);
+		lo[j] = _mm256_broadcastsi128_si256(l);
+		hi[j] = _mm256_broadcastsi128_si256(h);
+	}
+	const __m256i nibble = _mm256_set1_epi8(0x0f);
+	const __m256i zero = _mm256_setzero_si256();
+	__m256i a = fingerprint_block(p, lo, hi, nibble);
+	__m256i b = fingerprint_block(p + d, lo, hi, nibble);
+	_mm256_storeu_si256((__m256i *)buckets, a);
+	_mm256_storeu_si256((__m256i *)(buckets + d), b);
+	uint32_t ma =
+	    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
+	uint32_t mb =
+	    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, zero));
+	return ma | (uint64_t)mb << d;
+}
+
+/* The fingerprint verdicts of the block at P, in BUCKETS[0..32), and
+ * the mask of its candidates. */
+__attribute__((target("avx2"))) static inline uint32_t
+block_verdicts(const struct th_trigger *t, const char *p, uint8_t *buckets)
+{
+	__m256i lo[3], hi[3];
+	for (size_t j = 0; j < 3; j++) {
+		__m128i l = _mm_loadu_si128((const __m128i *)t->lo[j]);
+		__m128i h = _mm_loadu_si128((const __m128i *)t->hi[j]);
+		lo[j] = _mm256_broadcastsi128_si256(l);
+		hi[j] = _mm256_broadcastsi128_si256(h);
+	}
+	__m256i a = fingerprint_block(p, lo, hi, _mm256_set1_epi8(0x0f));
+	_mm256_storeu_si256((__m256i *)buckets, a);
+	return ~(uint32_t)_mm256_movemask_epi8(
+	    _mm256_cmpeq_epi8(a, _mm256_setzero_si256()));
+}
+
+/* Whether a candidate of the line P[0..N) holds a literal: positions
+ * 0..63 in LOW, 64..127 in HIGH, their buckets in BUCKETS by position.
+ * Out of line, so the line search before it is a leaf that saves no
+ * registers (most lines have no candidate). */
+__attribute__((noinline)) static bool confirm_line(const struct th_trigger *t,
+						   const char *p, size_t n,
+						   uint64_t low, uint64_t high,
+						   const uint8_t *buckets)
+{
+	return (low != 0 && confirm_buckets(t, p, n, 0, low, buckets, n) < n) ||
+	       (high != 0 &&
+		confirm_buckets(t, p, n, 64, high, buckets + 64, n) < n);
+}
+
+/* The longest line the line searches below look at without a loop. */
+#define LINE_MAX_BYTES (128 + 2)
+
+/* A line longer than LINE_MAX_BYTES, searched as a buffer: out of line,
+ * as the search's loop would have the short path save registers. */
+__attribute__((target("avx2"), noinline)) static bool
+fingerprint_long_line(const struct th_trigger *t, const char *p, size_t n)
+{
+	return fingerprint_search(t, p, n, NULL) < n;
+}
+
+/* trigger_line_may_start by the AVX2 fingerprints: one line, most often
+ * 30 to 100 bytes, asked about by the assembler inside an event. Up to
+ * LINE_MAX_BYTES, one to four blocks, the last moved back to end where
+ * the line ends (positions looked at twice count once), cover every
+ * position with no loop to set up and no byte read past the line; a line
+ * too short for a block is looked at in a zero-padded copy. A longer
+ * line is searched as a buffer. */
+__attribute__((target("avx2"))) static bool
+fingerprint_line(const struct th_trigger *t, const char *p, size_t n)
+{
+	if (n > LINE_MAX_BYTES)
+		return fingerprint_long_line(t, p, n);
+	uint8_t buckets[128];
+	uint64_t low, high = 0;
+	size_t last = n - (32 + 2); /* the last block's start, when n >= 34 */
+	if (n < 32 + 2) {
+		char pad[64];
+		copy_padded(pad, p, n);
+		low = block_verdicts(t, pad, buckets);
+	} else if (n <= 64 + 2) {
+		low = pair_verdicts(t, p, last, buckets);
+	} else {
+		low = pair_verdicts(t, p, 32, buckets);
+		if (last > 64) /* positions 64..n-3 by two blocks */
+			high =
+			    pair_verdicts(t, p + 64, last - 64, buckets + 64);
+		else /* by one, its lanes before position 64 left out */
+			high = block_verdicts(t, p + last, buckets + last) >>
+			       (64 - last);
+	}
+	return (low | high) != 0 && confirm_line(t, p, n, low, high, buckets);
+}
+
 #define AVX512 "avx512f,avx512bw,avx512vbmi,popcnt"
 
 /* The byte tables of fingerprint_search512, one zmm pair per byte. */
@@ -893,6 +1020,50 @@ scan_fingerprint512_lines(const struct th_trigger *t, const char *p, size_t n,
 	return fingerprint_search512(t, p, n, newlines);
 }
 
+/* The fingerprint verdicts of the block of 64 positions at P, the line
+ * having LEFT bytes from there: loads masked to those bytes, so nothing
+ * past them is read (a fingerprint cut by the end meets zeros, which no
+ * literal holds). Stored in BUCKETS[0..64); returns the candidates' mask. */
+__attribute__((target(AVX512))) static inline uint64_t
+block_verdicts512(const struct tables512 *tb, const char *p, size_t left,
+		  uint8_t *buckets)
+{
+	__m512i v0 = _mm512_maskz_loadu_epi8(first_bytes(left), p);
+	__m512i v1 = _mm512_maskz_loadu_epi8(first_bytes(left - 1), p + 1);
+	__m512i v2 = _mm512_maskz_loadu_epi8(first_bytes(left - 2), p + 2);
+	__m512i hits = fingerprint_block512(tb, v0, v1, v2);
+	_mm512_storeu_si512(buckets, hits);
+	return _mm512_test_epi8_mask(hits, hits);
+}
+
+__attribute__((target(AVX512), noinline)) static bool
+fingerprint_long_line512(const struct th_trigger *t, const char *p, size_t n)
+{
+	return fingerprint_search512(t, p, n, NULL) < n;
+}
+
+/* trigger_line_may_start by the AVX-512 fingerprints: up to
+ * LINE_MAX_BYTES, one block or two with masked loads (no copy, no loop),
+ * then one confirmation out of line; a longer line is searched as a
+ * buffer. */
+__attribute__((target(AVX512))) static bool
+fingerprint_line512(const struct th_trigger *t, const char *p, size_t n)
+{
+	if (n > LINE_MAX_BYTES)
+		return fingerprint_long_line512(t, p, n);
+	struct tables512 tb;
+	for (size_t j = 0; j < 3; j++) {
+		tb.low[j] = _mm512_loadu_si512(t->ascii[j]);
+		tb.high[j] = _mm512_loadu_si512(t->ascii[j] + 64);
+	}
+	uint8_t buckets[128];
+	/* N >= min_len >= 3: no mask length wraps */
+	uint64_t low = block_verdicts512(&tb, p, n, buckets), high = 0;
+	if (n > 64 + 2)
+		high = block_verdicts512(&tb, p + 64, n - 64, buckets + 64);
+	return (low | high) != 0 && confirm_line(t, p, n, low, high, buckets);
+}
+
 static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
 {
 	size_t i = 0;
@@ -920,6 +1091,31 @@ static size_t scan_sse2(const struct th_trigger *t, const char *p, size_t n)
 	return scan_scalar(t, p, i, n);
 }
 #endif
+
+static bool line_by_scan(const struct th_trigger *t, const char *p, size_t n)
+{
+	return t->scan(t, p, n) < n;
+}
+
+static bool line_every(const struct th_trigger *t, const char *p, size_t n)
+{
+	(void)t;
+	(void)p;
+	(void)n;
+	return true;
+}
+
+/* The line search for SCAN: its short-line form, where it has one. */
+static line_fn line_search_for(scan_fn scan)
+{
+#ifdef TH_X86
+	if (scan == scan_fingerprint512)
+		return fingerprint_line512;
+	if (scan == scan_fingerprint)
+		return fingerprint_line;
+#endif
+	return line_by_scan;
+}
 
 /* The best search the machine has, or the one WANT picks (tests and
  * benchmarks; see the top of this file); a search the machine lacks
@@ -962,6 +1158,7 @@ struct th_trigger *trigger_new(const struct th_span *literals, size_t n,
 	struct th_trigger *t = xcalloc(1, sizeof *t);
 	if (n == 0) {
 		t->every_line = true;
+		t->line = line_every;
 		return t;
 	}
 	t->lits = xcalloc(n + n_markers, sizeof *t->lits);
@@ -992,13 +1189,16 @@ struct th_trigger *trigger_new(const struct th_span *literals, size_t n,
 		build_fingerprints(t);
 	hash_index(t);
 	t->scan = choose_scan(t, TH_SEARCH_AUTO);
+	t->line = line_search_for(t->scan);
 	return t;
 }
 
 void trigger_set_search(struct th_trigger *t, enum th_search search)
 {
-	if (!t->every_line)
+	if (!t->every_line) {
 		t->scan = choose_scan(t, search);
+		t->line = line_search_for(t->scan);
+	}
 }
 
 enum th_search trigger_search(const struct th_trigger *t)
@@ -1085,7 +1285,7 @@ size_t trigger_find_lines(const struct th_trigger *t, struct th_span window,
 
 bool trigger_line_may_start(const struct th_trigger *t, struct th_span line)
 {
-	if (t->every_line)
-		return true;
-	return t->scan(t, line.p, line.n) < line.n;
+	/* a line shorter than every literal holds none (every_line:
+	 * min_len is 0) */
+	return line.n >= t->min_len && t->line(t, line.p, line.n);
 }

@@ -77,19 +77,48 @@ static size_t hits(const struct th_trigger *t, const char *text, size_t w,
 	return n;
 }
 
+/* trigger_line_may_start's verdict on each line of TEXT, in OUT (CAP
+ * entries); returns the number of lines. */
+static size_t line_verdicts(const struct th_trigger *t, const char *text,
+			    bool *out, size_t cap)
+{
+	size_t n = 0;
+	for (const char *p = text; *p != '\0' && n < cap; n++) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		out[n] = trigger_line_may_start(t, (struct th_span){p, len});
+		p += len + (end != NULL);
+	}
+	return n;
+}
+
 /* Every search method finds the same hits in TEXT (4 KiB windows) with
  * R's plain or FRAMED trigger: more than MIN_HITS and fewer than
- * MAX_HITS (at most 4096) of them. */
+ * MAX_HITS (at most 4096) of them; and says the same of each line, as
+ * the assembler asks (its short-line searches). */
 static void expect_same_hits_by_every_method(const struct th_rules *r,
 					     bool framed, const char *text,
 					     size_t min_hits, size_t max_hits)
 {
 	static size_t first[4096], got[4096];
-	size_t n_first = 0;
+	static bool first_lines[1 << 16], lines[1 << 16];
+	size_t n_first = 0, n_first_lines = 0;
 	cr_assert(max_hits <= 4096);
 	for (size_t m = 0; m < N_METHODS; m++) {
 		struct th_trigger *t =
 		    trigger_framed_using(r, framed, methods[m]);
+		size_t n_lines = line_verdicts(t, text, lines, 1 << 16);
+		if (m == 0) {
+			memcpy(first_lines, lines, n_lines * sizeof *lines);
+			n_first_lines = n_lines;
+		}
+		cr_expect_eq(n_lines, n_first_lines, "%s: %zu lines",
+			     methods[m], n_lines);
+		size_t differ = 0;
+		for (size_t k = 0; k < n_lines; k++)
+			differ += lines[k] != first_lines[k];
+		cr_expect_eq(differ, 0, "%s: %zu of %zu lines judged unlike %s",
+			     methods[m], differ, n_lines, methods[0]);
 		size_t n = hits(t, text, 4096, got);
 		cr_assert(n > min_hits && n < max_hits, "%s: %zu hits",
 			  methods[m], n);
@@ -350,6 +379,52 @@ Test(trigger, no_search_reads_past_the_window)
 			w.n--;
 			cr_expect_eq(trigger_find(t, w), w.n, "%s, cut, %zu",
 				     methods[m], n);
+		}
+		trigger_free(t);
+	}
+	munmap(map, (size_t)page * 2);
+	rules_free(r);
+}
+
+Test(trigger, a_line_ending_at_a_page_end_is_judged_by_its_own_bytes)
+{
+	/* Every length a line search treats apart (a padded copy, one
+	 * block or two, a buffer search past LINE_MAX_BYTES), with each
+	 * literal at every place, whole or cut by the line's end, the line
+	 * ending where an unreadable page begins. */
+	struct th_rules *r = rules_from(two_rules);
+	static const char *const lits[] = {"never retrieved",
+					   "Traceback (most recent"};
+	long page = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert(map != MAP_FAILED);
+	cr_assert(mprotect(map + page, (size_t)page, PROT_NONE) == 0);
+	char *end = map + page;
+	for (size_t m = 0; m < N_METHODS; m++) {
+		struct th_trigger *t = trigger_using(r, methods[m]);
+		for (size_t k = 0; k < 2; k++) {
+			size_t len = strlen(lits[k]);
+			for (size_t n = 0; n <= 200; n++) {
+				char *line = end - n;
+				memset(line, '.', n);
+				cr_expect(!trigger_line_may_start(
+					      t, (struct th_span){line, n}),
+					  "%s: no literal, %zu bytes",
+					  methods[m], n);
+				for (size_t at = 0; at < n; at++) {
+					memset(line, '.', n);
+					size_t fit =
+					    n - at < len ? n - at : len;
+					memcpy(line + at, lits[k], fit);
+					bool want = fit == len;
+					cr_expect_eq(
+					    trigger_line_may_start(
+						t, (struct th_span){line, n}),
+					    want, "%s: %s at %zu of %zu",
+					    methods[m], lits[k], at, n);
+				}
+			}
 		}
 		trigger_free(t);
 	}
