@@ -163,11 +163,36 @@ static const char *last_line_marker(struct th_span s)
 	return NULL;
 }
 
+/* The ASCII digits S starts with: eight bytes a step, as a frame's line
+ * number is followed by ", in " and the function. */
+static inline size_t digits_from(struct th_span s)
+{
+	size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fu, top = 0x8080808080808080u;
+	while (s.n - i >= sizeof(uint64_t)) {
+		uint64_t w;
+		memcpy(&w, s.p + i, sizeof w);
+		w ^= 0x3030303030303030u; /* a digit is now 0..9 */
+		/* top bit of a byte set when it is 10 or more: its low
+		 * seven bits plus 0x76 reach 0x80 (no carry leaves the
+		 * byte), or its own top bit is set */
+		uint64_t other = (((w & low7) + 0x7676767676767676u) | w) & top;
+		if (other != 0)
+			return i + (size_t)__builtin_ctzll(other) / 8;
+		i += sizeof w;
+	}
+#endif
+	while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9')
+		i++;
+	return i;
+}
+
 /* Parses '  File "PATH", line N, in FUNC' (FUNC empty when the line has
  * no ", in "), LINE's indentation BLANKS long. Returns false for other
  * lines: one that is not indented is no frame. */
-static bool parse_frame(struct th_span line, size_t blanks,
-			struct th_frame_ref *fr)
+static inline bool parse_frame(struct th_span line, size_t blanks,
+			       struct th_frame_ref *fr)
 {
 	if (blanks == 0 || !HAS_LIT(line, blanks, "File \""))
 		return false;
@@ -177,9 +202,7 @@ static bool parse_frame(struct th_span line, size_t blanks,
 		return false;
 	fr->file = (struct th_span){s.p, (size_t)(q - s.p)};
 	struct th_span rest = {q + 8, s.n - (size_t)(q - s.p) - 8};
-	size_t d = 0;
-	while (d < rest.n && rest.p[d] >= '0' && rest.p[d] <= '9')
-		d++;
+	size_t d = digits_from(rest);
 	fr->line = (struct th_span){rest.p, d};
 	rest = (struct th_span){rest.p + d, rest.n - d};
 	struct th_span func = HAS_LIT(rest, 0, ", in ")
@@ -216,6 +239,12 @@ struct th_span classify_exception_type(struct th_span line)
 {
 	const unsigned char *p = (const unsigned char *)line.p;
 	size_t i = 0;
+	/* four bytes a step: '1' & '1' & '1' & '1' keeps the low bit that
+	 * '0' lacks */
+	while (line.n - i >= 4 &&
+	       (type_chars[p[i]] & type_chars[p[i + 1]] & type_chars[p[i + 2]] &
+		type_chars[p[i + 3]] & 1))
+		i += 4;
 	while (i < line.n && type_chars[p[i]] == '1')
 		i++;
 	bool ends = i == line.n || line.p[i] == ':';
@@ -527,16 +556,24 @@ static struct block *slot_at(struct parser *ps, size_t depth)
 	return &ps->slot[depth];
 }
 
-/* Ends the sub-exceptions at DEPTH and deeper, keeping their leaves. */
-static void finish_slots(struct parser *ps, size_t depth)
+/* finish_slots when there are slots at DEPTH and deeper. */
+static void finish_open_slots(struct parser *ps, size_t depth)
 {
 	for (size_t d = ps->n_slots; d-- > depth;) {
 		struct block *b = &ps->slot[d];
 		if (b->active && !b->is_group && b->exception.p != NULL)
 			add_leaf(ps, b);
 	}
+	ps->n_slots = depth; /* all inactive from DEPTH on */
+}
+
+/* Ends the sub-exceptions at DEPTH and deeper, keeping their leaves.
+ * Inline: every traceback header and every event's end ask, and most
+ * events have no exception group, hence no slot. */
+static inline void finish_slots(struct parser *ps, size_t depth)
+{
 	if (ps->n_slots > depth)
-		ps->n_slots = depth; /* all inactive from DEPTH on */
+		finish_open_slots(ps, depth);
 }
 
 /* A box separator: "+-+---------------- N ----" opens sub-exception N at
@@ -601,6 +638,17 @@ static bool created_header(struct th_span line)
 	       find_literal(line, created_marker, sizeof created_marker - 1);
 }
 
+/* An indented line among "Object created at" frames (BLANKS > 0 its
+ * indentation): the last frame is where the task or future was created. */
+static void created_frame(struct parser *ps, struct th_span line, size_t blanks)
+{
+	struct th_frame_ref fr;
+	if (parse_frame(line, blanks, &fr)) {
+		ps->created_path = fr.file;
+		ps->created_lineno = fr.line;
+	}
+}
+
 /* "Object created at" frames: the last frame is where the task or
  * future was created. They go on while lines are indented (BLANKS, the
  * indentation of LINE, > 0). */
@@ -612,12 +660,8 @@ static bool created_line(struct parser *ps, struct th_span line, size_t blanks)
 	}
 	if (!ps->in_created)
 		return false;
-	struct th_frame_ref fr;
 	if (blanks > 0) {
-		if (parse_frame(line, blanks, &fr)) {
-			ps->created_path = fr.file;
-			ps->created_lineno = fr.line;
-		}
+		created_frame(ps, line, blanks);
 		return true;
 	}
 	ps->in_created = false;
@@ -666,31 +710,65 @@ static void top_header(struct parser *ps)
 	block_start(&ps->top, false);
 }
 
-/* One line of the event: its indentation is found once, and its first
- * byte past it says which of the grammar's lines it may be. Inline, as
- * the work for most lines is a few compares: what more a line needs is
- * in functions of its own. */
+/* A line that starts with neither a space nor a tab: no box margin but
+ * at column 0, and no frame. */
+static inline void parse_unindented(struct parser *ps, struct th_span line)
+{
+	char c = line.p[0];
+	if ((ps->in_created || c == 's' || c == 'O') &&
+	    created_line(ps, line, 0))
+		return;
+	if ((c == '|' || c == '+') && ps->top.active && ps->top.is_group &&
+	    group_line(ps, line, 0))
+		return;
+	if (c == '+' && group_header(ps, line, (struct indent){0, 0}))
+		return;
+	if (c == 'T' && HAS_LIT(line, 0, tb_header)) {
+		top_header(ps);
+		return;
+	}
+	block_line(ps, &ps->top, line, 0);
+}
+
+/* A line that starts with a space or a tab: a created-at frame, a box
+ * line, a group's header or a frame; anything else (source, a note) is
+ * skipped. */
+static inline void parse_indented(struct parser *ps, struct th_span line)
+{
+	struct indent in = indent_of(line); /* blanks > 0 */
+	if (ps->in_created) {
+		created_frame(ps, line, in.blanks);
+		return;
+	}
+	if (in.spaces < line.n &&
+	    (line.p[in.spaces] == '|' || line.p[in.spaces] == '+') &&
+	    ps->top.active && ps->top.is_group &&
+	    group_line(ps, line, in.spaces))
+		return;
+	if (in.blanks == line.n)
+		return;
+	char c = line.p[in.blanks];
+	if (c == '+' && group_header(ps, line, in))
+		return;
+	if (c == 'F' && ps->top.active && ps->top.exception.p == NULL)
+		block_indented(ps, &ps->top, line, in.blanks);
+}
+
+/* One line of the event. Its first byte says whether it is indented,
+ * and the byte past its indentation which of the grammar's lines it may
+ * be: most lines cost a few compares, and what more a line needs is in
+ * functions of its own. */
 static inline void parse_line(struct parser *ps, struct th_span line)
 {
 	if (line.n > TB_HEADER_LEN && line.p[line.n - TB_HEADER_LEN] == 'T')
 		line = header_after_text(line);
-	struct indent in = indent_of(line);
-	if ((ps->in_created ||
-	     (line.n > 0 && (line.p[0] == 's' || line.p[0] == 'O'))) &&
-	    created_line(ps, line, in.blanks))
-		return;
-	if (ps->top.active && ps->top.is_group &&
-	    group_line(ps, line, in.spaces))
-		return;
-	if (in.blanks < line.n && line.p[in.blanks] == '+' &&
-	    group_header(ps, line, in))
-		return;
-	if (in.blanks == 0 && line.n > 0 && line.p[0] == 'T' &&
-	    HAS_LIT(line, 0, tb_header)) {
-		top_header(ps);
-		return;
-	}
-	block_line(ps, &ps->top, line, in.blanks);
+	if (line.n == 0)
+		ps->in_created =
+		    false; /* an empty line ends created-at frames */
+	else if (line.p[0] == ' ' || line.p[0] == '\t')
+		parse_indented(ps, line);
+	else
+		parse_unindented(ps, line);
 }
 
 /* Appends S to OUT[*LEN] up to its first NUL byte (the field is a C
@@ -704,8 +782,9 @@ static void put_cstr(char *out, size_t cap, size_t *len, struct th_span s)
 }
 
 /* "PATH:LINE" of the last created-at frame into OUT->created_at (cut to
- * TH_MAX_FIELD - 1 bytes); an empty string when there was none. */
-static void format_created_at(const struct parser *ps, struct th_parsed *out)
+ * TH_MAX_FIELD - 1 bytes); an empty string when there was none. Returns
+ * its length. */
+static size_t format_created_at(const struct parser *ps, struct th_parsed *out)
 {
 	size_t len = 0, cap = sizeof out->created_at;
 	if (ps->created_lineno.p != NULL) {
@@ -714,6 +793,7 @@ static void format_created_at(const struct parser *ps, struct th_parsed *out)
 		put_cstr(out->created_at, cap, &len, ps->created_lineno);
 	}
 	out->created_at[len] = '\0';
+	return len;
 }
 
 /* classify_parse, with VERDICTS (may be NULL) remembering which frame
@@ -721,8 +801,8 @@ static void format_created_at(const struct parser *ps, struct th_parsed *out)
 static void parse_event(const struct th_event *ev, const struct th_rules *rules,
 			struct verdicts *verdicts, struct th_parsed *out)
 {
-	/* Not the leaves (about 8 KiB): only the first n_leaves are read. */
-	memset(out, 0, offsetof(struct th_parsed, leaves));
+	/* Not the leaves (about 8 KiB): only the first n_leaves are read;
+	 * the fields before them are all set at the end. */
 	out->n_leaves = 0;
 	out->leaves_dropped = 0;
 	struct parser ps; /* not all of it: slot_at clears slots */
@@ -734,22 +814,25 @@ static void parse_event(const struct th_event *ev, const struct th_rules *rules,
 	ps.in_created = false;
 	ps.created_path = ps.created_lineno = (struct th_span){NULL, 0};
 	/* The head lines are read in place; event_line() is for the tail
-	 * ring, past TH_EVENT_HEAD_LINES. */
-	for (size_t i = 0; i < ev->n_head; i++)
-		parse_line(&ps, ev->head[i]);
+	 * ring, past TH_EVENT_HEAD_LINES. A pointer, not ev->head[i]: the
+	 * parser's stores could alias *EV, and ev->head would be loaded
+	 * again for every line. */
+	for (const struct th_span *l = ev->head, *end = l + ev->n_head; l < end;
+	     l++)
+		parse_line(&ps, *l);
 	for (size_t i = ev->n_head, n = event_line_count(ev); i < n; i++)
 		parse_line(&ps, event_line(ev, i));
 	finish_slots(&ps, 0);
-	format_created_at(&ps, out);
+	size_t created_len = format_created_at(&ps, out);
+	out->facts.value[TH_BUILTIN_CREATED_AT] =
+	    created_len > 0 ? (struct th_span){out->created_at, created_len}
+			    : (struct th_span){NULL, 0};
 	out->facts.value[TH_BUILTIN_EXCEPTION] = ps.top.exception;
 	out->culprit = *block_culprit(&ps, &ps.top);
 	/* Events are named after the culprit, not the innermost frame:
 	 * patterns/README.md "Frames: application and library code". */
 	out->facts.value[TH_BUILTIN_FUNCTION] = out->culprit.function;
 	out->message = ps.top.message;
-	if (out->created_at[0])
-		out->facts.value[TH_BUILTIN_CREATED_AT] =
-		    (struct th_span){out->created_at, strlen(out->created_at)};
 	out->below_wrapper = ps.top.below_wrapper;
 	out->last_is_group = ps.top.active && ps.top.is_group;
 }

@@ -780,3 +780,157 @@ Test(classify, remembered_library_verdicts_follow_their_paths)
 		cr_expect_str_eq(got[i].culprit, want, "event %d", i);
 	}
 }
+
+/* ---- shapes around the fast paths (classify.c reads a frame's line
+ * number eight bytes a step, a type four bytes a step, and dispatches a
+ * line on its first byte) -------------------------------------------- */
+
+/* A created-at frame keeps its line number whatever follows it, so it
+ * shows where the number's digits end: after every count of digits, with
+ * every kind of byte right after them and every length of text after
+ * that (the eight-byte step, its last partial step and the byte loop). */
+Test(classify, frame_line_numbers_end_at_their_last_digit)
+{
+	static const char *const after[] = {"",	    ":", "/", "\x80", "\xb9",
+					    "\xff", " ", ",", "a",    "\t"};
+	char text[512], want[64];
+	for (size_t digits = 1; digits <= 17; digits++) {
+		char number[32];
+		for (size_t i = 0; i < digits; i++)
+			number[i] = (char)('0' + (i * 7 + 3) % 10);
+		number[digits] = '\0';
+		for (size_t a = 0; a < sizeof after / sizeof *after; a++) {
+			for (size_t pad = 0; pad <= 9; pad++) {
+				snprintf(text, sizeof text,
+					 "source_traceback: Object created at "
+					 "(most recent call last):\n"
+					 "  File \"c.py\", line %s%s%.*s\n",
+					 number, after[a], (int)pad,
+					 "xxxxxxxxx");
+				parse_text(text);
+				snprintf(want, sizeof want, "c.py:%s", number);
+				cr_expect_str_eq(
+				    str(parsed.facts
+					    .value[TH_BUILTIN_CREATED_AT]),
+				    want, "%zu digits, then '%s' and %zu bytes",
+				    digits, after[a], pad);
+			}
+		}
+	}
+}
+
+/* A frame of each shape the fixed form may be cut to or bent into. */
+Test(classify, frame_lines_cut_short_or_bent_are_no_frames)
+{
+	static const char *const odd[] = {
+	    "  File \"",
+	    "  File \"/srv/app/z.py",
+	    "  File \"/srv/app/z.py\"",
+	    "  File \"/srv/app/z.py\", li",
+	    "  File \"/srv/app/z.py\", line ",
+	    "  File \"/srv/app/z.py\", line 12",
+	    "  File \"/srv/app/z.py\", line 12,",
+	    "  File \"/srv/app/z.py\", line 12, in",
+	    "  File \"/srv/app/z.py\", line 12, in ",
+	    "  File \"/srv/app/z.py\", line x12, in late",
+	    "  File /srv/app/z.py, line 12, in unquoted",
+	    "  Fil \"/srv/app/z.py\", line 12, in short",
+	};
+	char text[512];
+	for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+		snprintf(text, sizeof text,
+			 "Traceback (most recent call last):\n"
+			 "  File \"/srv/app/a.py\", line 3, in outer\n"
+			 "%s\n"
+			 "KeyError: 'k'\n",
+			 odd[i]);
+		parse_text(text);
+		cr_expect_str_eq(str(parsed.culprit.function), "outer",
+				 "after '%s'", odd[i]);
+		cr_expect_str_eq(exception(), "KeyError", "after '%s'", odd[i]);
+	}
+}
+
+/* A log written with CRLF keeps the CR on every line: the header and a
+ * frame are still read, and the CR stays part of the function (and the
+ * message drops it), as they were. */
+Test(classify, crlf_lines_are_read_with_their_cr)
+{
+	parse_text("Traceback (most recent call last):\r\n"
+		   "  File \"/srv/app/a.py\", line 31, in handle\r\n"
+		   "    raise KeyError('k')\r\n"
+		   "KeyError: 'k'\r\n");
+	cr_expect_str_eq(str(parsed.culprit.file), "/srv/app/a.py");
+	cr_expect_str_eq(str(parsed.culprit.line), "31");
+	cr_expect_str_eq(str(parsed.culprit.function), "handle\r");
+	cr_expect_str_eq(exception(), "KeyError");
+	cr_expect_str_eq(str(parsed.message), "'k'");
+}
+
+/* A path of hundreds of bytes is the frame's file, whole. */
+Test(classify, a_very_long_path_is_read_whole)
+{
+	char path[400], text[700];
+	for (size_t i = 0; i + 1 < sizeof path; i++)
+		path[i] = i % 9 == 0 ? '/' : (char)('a' + i % 26);
+	path[sizeof path - 1] = '\0';
+	snprintf(text, sizeof text,
+		 "Traceback (most recent call last):\n"
+		 "  File \"%s\", line 4096, in deep\n"
+		 "ValueError: v\n",
+		 path);
+	parse_text(text);
+	cr_expect_str_eq(str(parsed.culprit.file), path);
+	cr_expect_str_eq(str(parsed.culprit.line), "4096");
+	cr_expect_str_eq(str(parsed.culprit.function), "deep");
+}
+
+/* Lines of blanks only, a line that starts with a tab, a source line
+ * that starts with 'F', and an empty line among created-at frames: each
+ * takes the path its first byte chooses, and none is a frame. */
+Test(classify, lines_are_told_apart_by_their_first_byte)
+{
+	parse_text("source_traceback: Object created at (most recent call "
+		   "last):\n"
+		   "  File \"c.py\", line 7, in <module>\n"
+		   "\n"
+		   "  File \"late.py\", line 8, in after_the_end\n"
+		   "Traceback (most recent call last):\n"
+		   "    \n"
+		   "\t\n"
+		   "  File \"/srv/app/a.py\", line 3, in outer\n"
+		   "    Foo(1)\n"
+		   "\tFile \"/srv/app/b.py\", line 4, in inner\n"
+		   "      File = 2\n"
+		   "ValueError: v\n");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "c.py:7");
+	cr_expect_str_eq(str(parsed.culprit.file), "/srv/app/b.py");
+	cr_expect_str_eq(str(parsed.culprit.function), "inner");
+	cr_expect_str_eq(exception(), "ValueError");
+}
+
+/* Types of every length around the four-byte step, and a byte that
+ * ends a type at every place of it. */
+Test(classify, types_of_every_length_end_where_their_bytes_do)
+{
+	char line[64];
+	for (size_t n = 1; n <= 40; n++) {
+		for (size_t i = 0; i < n; i++)
+			line[i] = i == 0 ? 'E' : (char)('a' + i % 26);
+		memcpy(line + n, ": m", 4);
+		struct th_span t = classify_exception_type(span(line));
+		cr_expect_eq(t.p ? t.n : 0, n, "type of %zu bytes", n);
+		for (size_t at = 1; at < n; at++) {
+			char saved = line[at];
+			line[at] = ':';
+			t = classify_exception_type(span(line));
+			cr_expect_eq(t.p ? t.n : 0, at, "':' at %zu of %zu", at,
+				     n);
+			line[at] = ' ';
+			t = classify_exception_type(span(line));
+			cr_expect(t.p == NULL, "' ' at %zu of %zu", at, n);
+			line[at] = saved;
+		}
+	}
+}
