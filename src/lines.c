@@ -234,6 +234,12 @@ size_t lines_window_escape_free(struct th_lines *l)
 	return l->clean_end - l->pos; /* the escape is at the cursor or after */
 }
 
+bool lines_window_span_escape_free(struct th_lines *l, size_t at, size_t n)
+{
+	assert(l->pos + at + n <= l->window_end);
+	return lines_escape_free(l, l->pos + at, n);
+}
+
 /* Delivers the line at the cursor, whose text is N bytes (its terminator
  * excluded), and consumes USED bytes. A text over the capacity is cut to
  * it and counted. */

@@ -47,6 +47,10 @@ enum th_status lines_window(struct th_lines *l, struct th_span *window);
  * no escape byte (0x1b): the lines that end within them need no search
  * for an ANSI sequence. At most the window's length. */
 size_t lines_window_escape_free(struct th_lines *l);
+/* Whether the N bytes AT bytes into the current window hold no escape
+ * byte: the same answer for a line of the window that lines_next would
+ * give in its escape_free, searched as lazily. */
+bool lines_window_span_escape_free(struct th_lines *l, size_t at, size_t n);
 
 /* Consumes the first N bytes of the current window; N must end just after a
  * "\n" of the window, or at the window's end. Counts the lines skipped. May

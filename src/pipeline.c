@@ -235,66 +235,141 @@ static struct th_span trim_end(struct th_span text)
 	return text;
 }
 
-/* The indented lines of an open event in bulk (a traceback's frames, its
- * context, an exception group's box): while its writer's event only takes
- * such lines (assembler_add_indented) and each is one plain record
- * (prefix_blank_lines_plain), the window's lines are added without a
- * record each. Half the lines of a crash loop are (docs/performance.md).
- * Stops before the first line that needs the whole path: not indented,
- * blank, holding an escape byte, without its newline, or one the event
- * must decide on. */
-static enum th_status feed_indented(struct th_pipeline *p, struct th_lines *l)
+/* Whether the next line is one to find by search, not to read: no event
+ * open, no piece of a split line waiting, and no probe to see every line
+ * (pipeline.h). */
+static bool search_due(const struct th_pipeline *p)
 {
-	uint32_t source;
-	if (p->every_line || !prefix_blank_lines_plain(p->prefixer, &source) ||
-	    !assembler_reads_indented(p->assembler, source))
-		return TH_OK;
+	return !p->every_line && assembler_idle(p->assembler) &&
+	       !prefix_pending(p->prefixer);
+}
+
+/* Whether indented lines may go to the open event of *SOURCE directly,
+ * without a record each: its event only takes such lines
+ * (assembler_add_indented) and each is one plain record
+ * (prefix_blank_lines_plain). Half the lines of a crash loop are a
+ * traceback's frames, its context or an exception group's box
+ * (docs/performance.md). */
+static bool reads_indented(const struct th_pipeline *p, uint32_t *source)
+{
+	return !p->every_line &&
+	       prefix_blank_lines_plain(p->prefixer, source) &&
+	       assembler_reads_indented(p->assembler, *source);
+}
+
+/* The lines of one window, as the cursor reads them. */
+struct window_lines {
 	struct th_span w;
-	enum th_status st = lines_window(l, &w);
+	uint64_t number, offset; /* of the window's first line */
+	size_t plain;	   /* bytes from the start known to hold no escape */
+	size_t at;	   /* the next line's start */
+	uint64_t newlines; /* "\n" bytes before AT */
+};
+
+/* Takes TEXT, the line at C's cursor, to the open event of SOURCE without
+ * a record, as feed_line would take it: an indented line (the caller's
+ * check), not blank, with no escape byte, ended by its "\n" (LEN bytes
+ * before it). False, with nothing taken, for any other line and for one
+ * the event must decide on (it may end the event or change its state). */
+static bool take_indented(struct th_pipeline *p, struct th_lines *l,
+			  const struct window_lines *c, uint32_t source,
+			  const char *text, size_t len)
+{
+	struct th_span t = trim_end((struct th_span){text, len});
+	if (t.n == 0 || (c->at + len > c->plain &&
+			 !lines_window_span_escape_free(l, c->at, len)))
+		return false;
+	return assembler_add_indented(p->assembler, source, t,
+				      c->number + c->newlines,
+				      c->offset + c->at + len + 1);
+}
+
+/* The line at C's cursor, LEN bytes before its "\n" (or the window's
+ * end), as lines_next would deliver it: never cut, for a window shows no
+ * line longer than the capacity. */
+static struct th_line window_line(struct th_lines *l,
+				  const struct window_lines *c,
+				  const char *text, size_t len)
+{
+	struct th_line line = {.number = c->number + c->newlines,
+			       .offset = c->offset + c->at,
+			       .truncated = false};
+	line.text = (struct th_span){
+	    text, len > 0 && text[len - 1] == '\r' ? len - 1 : len};
+	line.escape_free = c->at + line.text.n <= c->plain ||
+			   lines_window_span_escape_free(l, c->at, line.text.n);
+	return line;
+}
+
+/* One line with lines_next and the whole path: the next line is too long
+ * for a window, and lines_next cuts it. */
+static enum th_status feed_next_line(struct th_pipeline *p, struct th_lines *l)
+{
+	struct th_line line;
+	enum th_status st = lines_next(l, &line);
 	if (st != TH_OK)
 		return st;
-	uint64_t number = lines_number(l), offset = lines_offset(l);
-	size_t plain = lines_window_escape_free(l);
-	size_t at = 0, taken = 0;
-	while (at < w.n && (w.p[at] == ' ' || w.p[at] == '\t')) {
-		const char *line = w.p + at;
-		const char *nl = memchr(line, '\n', w.n - at);
-		if (nl == NULL)
+	feed_line(p, &line, lines_offset(l), line_literal_free(p, l, &line));
+	return TH_OK;
+}
+
+/* Reads the lines of the window at L's cursor, from the first one (which
+ * is always read) until the next is one to search for (search_due) or the
+ * window ends: an open event's indented lines straight to it
+ * (take_indented), every other line through prefix_parse and the
+ * assembler. The lines are cut from the window here, not one lines_next
+ * call each, and consumed at once at the end. */
+static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
+{
+	struct window_lines c = {.at = 0, .newlines = 0};
+	enum th_status st = lines_window(l, &c.w);
+	if (st != TH_OK)
+		return st;
+	if (c.w.n == 0)
+		return feed_next_line(p, l);
+	c.number = lines_number(l);
+	c.offset = lines_offset(l);
+	c.plain = lines_window_escape_free(l);
+	uint32_t source = 0;
+	enum { UNKNOWN, YES, NO } indented = UNKNOWN; /* reads_indented */
+	do {
+		const char *text = c.w.p + c.at;
+		const char *nl = memchr(text, '\n', c.w.n - c.at);
+		size_t len = nl != NULL ? (size_t)(nl - text) : c.w.n - c.at;
+		size_t used = nl != NULL ? len + 1 : len;
+		bool blank = text[0] == ' ' || text[0] == '\t';
+		if (blank && indented == UNKNOWN)
+			indented = reads_indented(p, &source) ? YES : NO;
+		if (blank && indented == YES && nl != NULL &&
+		    take_indented(p, l, &c, source, text, len)) {
+			c.at += used;
+			c.newlines++;
+			continue;
+		}
+		struct th_line line = window_line(l, &c, text, len);
+		c.at += used;
+		c.newlines += nl != NULL;
+		feed_line(p, &line, c.offset + c.at,
+			  line_literal_free(p, l, &line));
+		if (search_due(p))
 			break;
-		size_t len = (size_t)(nl - line);
-		struct th_span text = trim_end((struct th_span){line, len});
-		if (text.n == 0 || at + len > plain)
-			break;
-		if (!assembler_add_indented(p->assembler, source, text,
-					    number + taken,
-					    offset + at + len + 1))
-			break;
-		at += len + 1;
-		taken++;
-	}
-	lines_skip_counted(l, at, taken);
+		indented = UNKNOWN;
+	} while (c.at < c.w.n);
+	lines_skip_counted(l, c.at, c.newlines);
 	return TH_OK;
 }
 
 enum th_status pipeline_feed(struct th_pipeline *p, struct th_lines *l)
 {
 	for (;;) {
-		if (!p->every_line && assembler_idle(p->assembler) &&
-		    !prefix_pending(p->prefixer)) {
+		if (search_due(p)) {
 			enum th_status st = skip_to_candidate(p, l);
 			if (st != TH_OK)
 				return st;
-		} else {
-			enum th_status st = feed_indented(p, l);
-			if (st != TH_OK)
-				return st;
 		}
-		struct th_line line;
-		enum th_status st = lines_next(l, &line);
+		enum th_status st = feed_window(p, l);
 		if (st != TH_OK)
 			return st;
-		feed_line(p, &line, lines_offset(l),
-			  line_literal_free(p, l, &line));
 	}
 }
 

@@ -648,3 +648,37 @@ Test(lines, a_window_without_escapes_is_escape_free_whole)
 	cr_expect_eq(lines_window_escape_free(f.l), w.n);
 	close_fixture(&f);
 }
+
+/* A span of the window is escape-free as lines_next would mark the line
+ * it covers, in whatever order the spans are asked and from a cursor past
+ * the buffer's start, with lines_next's answers unchanged afterwards. */
+Test(lines, window_spans_are_escape_free_as_their_lines)
+{
+	static const char data[] = "first\nplain\n\x1b[1mbold\x1b[0m\n"
+				   "plain again\nx\x1b\nlast\n";
+	static const struct {
+		size_t at, n; /* from the second line */
+		bool free;
+	} spans[] = {{19, 11, true}, {0, 5, true},  {6, 12, false},
+		     {31, 2, false}, {34, 4, true}, {6, 0, true},
+		     {31, 1, true},  {0, 6, true}};
+	/* mapped: the first window shows every byte (a read shows first
+	 * what the input peeked at) */
+	struct fixture f = open_bytes_as(data, sizeof data - 1, 64, true);
+	struct th_span w;
+	cr_assert_eq(lines_window(f.l, &w), TH_OK);
+	lines_skip(f.l, 6);
+	cr_assert_eq(lines_window(f.l, &w), TH_OK);
+	cr_assert_eq(w.n, sizeof data - 7, "window %zu", w.n);
+	for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++)
+		cr_expect_eq(
+		    lines_window_span_escape_free(f.l, spans[i].at, spans[i].n),
+		    spans[i].free, "span %zu", i);
+	struct th_line line;
+	bool want[] = {true, false, true, false, true};
+	for (size_t i = 0; i < 5; i++) {
+		cr_assert_eq(lines_next(f.l, &line), TH_OK);
+		cr_expect_eq(line.escape_free, want[i], "line %zu", i + 2);
+	}
+	close_fixture(&f);
+}
