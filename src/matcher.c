@@ -60,6 +60,12 @@ struct needles {
  * same way; in DERIVED). */
 struct rule_needles {
 	struct needles start;
+	/* EXACT: START are the literals the start pattern stands for, as a
+	 * union of them (rules_literal_exact), so a line that holds one
+	 * matches without a run. Only when they are no more than its
+	 * literals: a needle costs a good part of a run of such a pattern. */
+	bool exact;
+	char *exact_bytes;
 	struct needles *extract; /* per extract item; none for a builtin */
 	char *derived;
 	unsigned char *repr; /* per extract item: its enum repr_kind */
@@ -553,12 +559,47 @@ static struct needles extract_needles(const struct regex *re, char *buf)
 	return ns;
 }
 
+/* Most literals rules_literal_exact makes. */
+#define EXACT_LITS 8
+
+/* Lines up to this long are matched by an exact rule's needles alone.
+ * PCRE2 would give up on none of them: a union of literals costs it a
+ * bounded number of steps a start position, far below
+ * TH_REGEX_MATCH_LIMIT at this length; a longer line runs the pattern, so
+ * a limit it hits is counted as before. */
+#define EXACT_MAX_LINE 4096
+
+/* Makes RN's start needles the literals RULE's start pattern stands for
+ * (see struct rule_needles), when it is a union of at most N_LITS of
+ * them without groups; false (RN untouched) when not. */
+static bool start_exact_init(struct rule_needles *rn, const struct rule *rule,
+			     size_t n_lits)
+{
+	struct th_span pat = {rule->start.src, rule->start.n};
+	struct th_span lits[EXACT_LITS];
+	if (pat.p == NULL || rule->start.n_groups > 0 || n_lits == 0)
+		return false;
+	size_t cap = 4 * EXACT_LITS * (pat.n + 1);
+	char *bytes = xmalloc(cap);
+	size_t n = rules_literal_exact(pat, bytes, cap, lits, EXACT_LITS);
+	if (n == 0 || n > n_lits) {
+		free(bytes);
+		return false;
+	}
+	rn->start = needles_of(lits, n);
+	rn->exact = true;
+	rn->exact_bytes = bytes;
+	return true;
+}
+
 static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 {
-	if (rule->n_literal > 0)
-		rn->start = needles_of(rule->literal, rule->n_literal);
-	else
-		rn->start = needles_of(rule->derived_lits, rule->n_derived);
+	size_t n_lits = rule->n_literal > 0 ? rule->n_literal : rule->n_derived;
+	if (!start_exact_init(rn, rule, n_lits))
+		rn->start =
+		    rule->n_literal > 0
+			? needles_of(rule->literal, rule->n_literal)
+			: needles_of(rule->derived_lits, rule->n_derived);
 	size_t room = 0;
 	for (size_t k = 0; k < rule->n_extract; k++)
 		if (!rule->extract[k].is_builtin)
@@ -580,6 +621,7 @@ static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 static void rule_needles_fini(struct rule_needles *rn, const struct rule *rule)
 {
 	free(rn->start.v);
+	free(rn->exact_bytes);
 	for (size_t k = 0; k < rule->n_extract; k++)
 		free(rn->extract[k].v);
 	free(rn->extract);
@@ -667,20 +709,33 @@ static void candidates(struct th_matcher *m, struct th_span line)
 	m->n_cand = rules_sort_unique(m->cand, m->n_cand);
 }
 
+/* True when rule I's start pattern matches LINE: not when LINE lacks
+ * all its needles; when they are the pattern (exact), when it holds one;
+ * else when the pattern matches. (A candidate of the index holds one of
+ * the rule's literals, which need not be an exact rule's needles.) */
+static inline __attribute__((always_inline)) bool
+rule_starts(struct th_matcher *m, size_t i, struct th_span line)
+{
+	const struct rule_needles *rn = &m->needles[i];
+	if (needles_rule_out(&rn->start, line))
+		return false;
+	return (rn->exact && line.n <= EXACT_MAX_LINE) ||
+	       start_matches(m, i, line);
+}
+
 /* rules_match_start without the memo. */
 static long match_start(struct th_matcher *m, struct th_span line)
 {
 	const struct th_rules *r = m->r;
 	if (r->n_active <= INDEX_MIN_RULES) {
 		for (size_t i = 0; i < r->n_active; i++)
-			if (!needles_rule_out(&m->needles[i].start, line) &&
-			    start_matches(m, i, line))
+			if (rule_starts(m, i, line))
 				return (long)i;
 		return -1;
 	}
 	candidates(m, line);
 	for (size_t i = 0; i < m->n_cand; i++)
-		if (start_matches(m, m->cand[i], line))
+		if (rule_starts(m, m->cand[i], line))
 			return (long)m->cand[i];
 	return -1;
 }

@@ -143,6 +143,17 @@ bool rules_literals(const struct th_rules *r, const struct th_span **lits,
 size_t rules_literal_derive(struct th_span pattern, char *buf,
 			    struct th_span *lits);
 
+/* The literals a pattern stands for when it is nothing but a union of
+ * them: plain characters, backslash-escaped ASCII punctuation and
+ * non-capturing groups of such runs ("(?:Task|Future) exception"), no
+ * quantifier, class, anchor or option. Such a pattern, run unanchored,
+ * matches exactly the lines that hold one of its literals. Writes them to
+ * BUF (CAP bytes) and points LITS (room for MAX) at them; returns how
+ * many, or 0 when the pattern is anything else or they do not fit (at
+ * most 8 are ever made). */
+size_t rules_literal_exact(struct th_span pattern, char *buf, size_t cap,
+			   struct th_span *lits, size_t max);
+
 /* Enabled ignore rules (indexes 0..rules_ignore_count()-1, in order of
  * first definition), and wrapper coroutines: COROUTINE is a wrapper when
  * it is a wrapper's name, or a qualified name ending in "." and one

@@ -381,3 +381,170 @@ size_t rules_literal_derive(struct th_span pattern, char *buf,
 		i++; /* the "|" */
 	}
 }
+
+/* ---- patterns that are a set of literals ------------------------------ */
+
+/* Bytes that are not plain literals anywhere in a pattern (for a union of
+ * literals, that is: "]", "}" and "#" are plain to PCRE2 without the x
+ * option, but nothing here needs them). */
+static bool exact_meta(unsigned char c)
+{
+	return c == '\0' || strchr("\\[](){}.^$*+?|#", c) != NULL;
+}
+
+/* Where rules_literal_exact builds its literals. */
+struct exact {
+	const char *p;
+	size_t n, i; /* the pattern and the read position */
+	char *buf;
+	size_t cap, w;
+	struct th_span *lits;
+	size_t max;
+	size_t base, n_lits; /* the current alternative's literals */
+};
+
+/* The byte the plain character or escape at E->i stands for, moving past
+ * it; -1 when it is neither (a class, a group, an anchor, a quantifier,
+ * an escape with a meaning of its own). */
+static int exact_char(struct exact *e)
+{
+	unsigned char c = (unsigned char)e->p[e->i];
+	if (c != '\\') {
+		if (exact_meta(c))
+			return -1;
+		e->i++;
+		return c;
+	}
+	if (e->i + 1 >= e->n)
+		return -1;
+	unsigned char x = (unsigned char)e->p[e->i + 1];
+	/* a backslash before ASCII punctuation takes its meaning away */
+	if (x <= ' ' || x >= 0x7f || is_alnum(x))
+		return -1;
+	e->i += 2;
+	return x;
+}
+
+/* Most literals a pattern may stand for, and options a group may have. */
+#define EXACT_MAX 8
+
+/* Replaces the literals of E's current alternative (lits[base..]) with
+ * each of them followed by each of the COUNT options OPTS. False when
+ * that makes more than E allows, or more bytes than its buffer holds. */
+static bool exact_times(struct exact *e, const struct th_span *opts,
+			size_t count)
+{
+	size_t n = e->n_lits * count;
+	struct th_span made[EXACT_MAX];
+	if (n > EXACT_MAX || e->base + n > e->max)
+		return false;
+	size_t k = 0;
+	for (size_t j = 0; j < e->n_lits; j++)
+		for (size_t o = 0; o < count; o++) {
+			struct th_span old = e->lits[e->base + j];
+			size_t len = old.n + opts[o].n;
+			if (len > e->cap - e->w)
+				return false;
+			char *at = e->buf + e->w;
+			if (old.n > 0)
+				memcpy(at, old.p, old.n);
+			if (opts[o].n > 0)
+				memcpy(at + old.n, opts[o].p, opts[o].n);
+			e->w += len;
+			made[k++] = (struct th_span){at, len};
+		}
+	memcpy(e->lits + e->base, made, n * sizeof *made);
+	e->n_lits = n;
+	return true;
+}
+
+/* A run of plain characters at E->i, decoded into E's buffer as *OUT; the
+ * run ends at a byte that is not one (or the end). */
+static bool exact_run(struct exact *e, struct th_span *out)
+{
+	size_t start = e->w;
+	while (e->i < e->n) {
+		size_t at = e->i;
+		int c = exact_char(e);
+		if (c < 0) {
+			e->i = at;
+			break;
+		}
+		if (e->w >= e->cap)
+			return false;
+		e->buf[e->w++] = (char)c;
+	}
+	*out = (struct th_span){e->buf + start, e->w - start};
+	return true;
+}
+
+/* The group "(?:A|B|...)" of plain runs at E->i: its options in OPTS
+ * (room for EXACT_MAX), how many in *COUNT. */
+static bool exact_group(struct exact *e, struct th_span *opts, size_t *count)
+{
+	if (e->i + 2 >= e->n || e->p[e->i + 1] != '?' || e->p[e->i + 2] != ':')
+		return false;
+	e->i += 3;
+	*count = 0;
+	for (;;) {
+		if (*count == EXACT_MAX || !exact_run(e, &opts[(*count)++]))
+			return false;
+		if (e->i >= e->n)
+			return false;
+		if (e->p[e->i] == ')')
+			break;
+		if (e->p[e->i] != '|')
+			return false;
+		e->i++;
+	}
+	e->i++; /* the ")" */
+	/* a quantifier would make the group optional or repeated */
+	return e->i >= e->n || strchr("?*+{", e->p[e->i]) == NULL;
+}
+
+/* One top-level alternative at E->i, up to its "|" or the end. */
+static bool exact_alternative(struct exact *e)
+{
+	if (e->base >= e->max)
+		return false;
+	e->lits[e->base] = (struct th_span){e->buf + e->w, 0};
+	e->n_lits = 1;
+	while (e->i < e->n && e->p[e->i] != '|') {
+		struct th_span opts[EXACT_MAX];
+		size_t count = 1;
+		if (e->p[e->i] == '(') {
+			if (!exact_group(e, opts, &count))
+				return false;
+		} else {
+			size_t at = e->i;
+			if (!exact_run(e, &opts[0]) || e->i == at)
+				return false;
+			/* a quantifier takes the run's last character */
+			if (e->i < e->n && strchr("?*+{", e->p[e->i]) != NULL)
+				return false;
+		}
+		if (!exact_times(e, opts, count))
+			return false;
+	}
+	for (size_t j = 0; j < e->n_lits; j++)
+		if (e->lits[e->base + j].n == 0)
+			return false; /* matches everywhere */
+	e->base += e->n_lits;
+	return true;
+}
+
+size_t rules_literal_exact(struct th_span pattern, char *buf, size_t cap,
+			   struct th_span *lits, size_t max)
+{
+	struct exact e = {pattern.p, pattern.n, 0,   buf, cap,
+			  0,	     lits,	max, 0,	  0};
+	if (pattern.p == NULL || pattern.n == 0)
+		return 0;
+	for (;;) {
+		if (!exact_alternative(&e))
+			return 0;
+		if (e.i >= e.n)
+			return e.base;
+		e.i++; /* the "|" */
+	}
+}

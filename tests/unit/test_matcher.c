@@ -122,6 +122,41 @@ Test(matcher, the_literal_is_found_at_either_end_and_after_a_near_miss)
 	rules_free(r);
 }
 
+Test(matcher, a_start_pattern_that_is_its_literal_matches_where_it_is_found)
+{
+	struct th_rules *r = load_yaml("rules:\n"
+				       "  - id: tb\n"
+				       "    start: 'Traceback \\(most recent "
+				       "call last\\):'\n"
+				       "  - id: cb\n"
+				       "    start: 'Exception in callback '\n"
+				       "  - id: word\n"
+				       "    start: 'Unclosed\\b'\n"
+				       "  - id: any\n"
+				       "    start: 'callback|Unclosed'\n");
+	struct th_matcher *m = matcher_new(r);
+	assert_starts(r, m, "Traceback (most recent call last):", "tb");
+	assert_starts(r, m, "  | Traceback (most recent call last):x", "tb");
+	assert_starts(r, m, "Traceback (most recent call last)", NULL);
+	assert_starts(r, m, "Traceback  (most recent call last):", NULL);
+	assert_starts(r, m, "Exception in callback f()", "cb");
+	assert_starts(r, m, "Exception in callbackf()", "any");
+	assert_starts(r, m, "Exception in  callback f()", "any");
+	/* a literal with more to the pattern still runs it */
+	assert_starts(r, m, "Unclosed session", "word");
+	assert_starts(r, m, "Unclosedsession", "any");
+	/* past the line length the needles decide alone, the pattern runs */
+	char long_line[5000];
+	memset(long_line, 'x', sizeof long_line - 1);
+	long_line[sizeof long_line - 1] = '\0';
+	memcpy(long_line + 4000, "Exception in callback ", 22);
+	assert_starts(r, m, long_line, "cb");
+	memcpy(long_line + 4000, "Exception in callbackx", 22);
+	assert_starts(r, m, long_line, "any");
+	matcher_free(m);
+	rules_free(r);
+}
+
 Test(matcher, a_start_pattern_without_a_literal_runs_on_every_line)
 {
 	/* alternatives under 3 bytes: no literal, so no shortcut */

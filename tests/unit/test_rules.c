@@ -658,6 +658,76 @@ Test(rules, literal_gives_up_on_caseless_extended_and_verbs)
 	assert_literals("(?s)abc.def", (const char *const[]){"abc", NULL});
 }
 
+#define W(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Compares PATTERN's exact literals (rules_literal_exact) with WANT
+ * (NULL-ended; empty: the pattern is not a union of literals). */
+static void assert_exact(const char *pattern, const char *const *want)
+{
+	char buf[512];
+	struct th_span lits[8];
+	size_t n =
+	    rules_literal_exact((struct th_span){pattern, strlen(pattern)}, buf,
+				sizeof buf, lits, 8);
+	size_t k = 0;
+	while (want[k] != NULL)
+		k++;
+	cr_assert(n == k, "pattern %s: %zu exact literals, wanted %zu", pattern,
+		  n, k);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(
+		    lits[i].n == strlen(want[i]) &&
+			memcmp(lits[i].p, want[i], lits[i].n) == 0,
+		    "pattern %s: exact literal %zu is '%.*s', wanted '%s'",
+		    pattern, i, (int)lits[i].n, lits[i].p, want[i]);
+}
+
+Test(rules, a_union_of_literals_is_spelled_out)
+{
+	assert_exact("Task was destroyed", W("Task was destroyed"));
+	assert_exact("Traceback \\(most recent call last\\):",
+		     W("Traceback (most recent call last):"));
+	assert_exact("(?:Task|Future) exception",
+		     W("Task exception", "Future exception"));
+	assert_exact("a(?:b|c)d(?:e|)|f\\.",
+		     W("abde", "abd", "acde", "acd", "f."));
+}
+
+Test(rules, a_pattern_that_is_more_than_literals_has_no_exact_set)
+{
+	static const char *const none[] = {NULL};
+	const char *patterns[] = {
+	    "ab?c",
+	    "a*",
+	    "a(?:b|c)?d",
+	    "a(?:b|c)+",
+	    "a.c",
+	    "^abc",
+	    "abc$",
+	    "a[bc]d",
+	    "a\\dc",
+	    "a\\bc",
+	    "(abc)",
+	    "(?<x>abc)",
+	    "(?i)abc",
+	    "(?i:abc)",
+	    "a{2}",
+	    "ab|",
+	    "|ab",
+	    "(?:|)",
+	    "a(?:b(?:c))",
+	    "(*UTF)abc",
+	    "a\\",
+	    "(?:ab",
+	    "ab)",
+	    "a#b",
+	    "",
+	    "(?:a|b|c|d)(?:e|f|g)",
+	};
+	for (size_t i = 0; i < sizeof patterns / sizeof *patterns; i++)
+		assert_exact(patterns[i], none);
+}
+
 Test(rules, literal_key_replaces_derivation_and_a_rule_without_one_disables_it)
 {
 	struct th_rules *r = load_yaml("rules:\n"
