@@ -122,20 +122,14 @@ static int vers_diff(const char *x, const char *y, bool in_number)
 	return th_is_digit((char)*p2) ? -1 : diff;
 }
 
-/* Version order (Task-2 before Task-10), made total by byte order for the
- * strings strverscmp calls equal, so sorting never depends on arrival.
+/* vers_cmp of X and Y, which are equal before SAME and differ at it.
  * Values compared mostly share a long start ("/srv/app/handlers.py:"):
  * strverscmp, reading from the start, is in its first state again after
  * every byte that is not a digit, so only the digit run the shared start
  * ends in matters. vers_diff answers as strverscmp would from there; a
  * run starting with '0' (strverscmp's fractional parts) is left to it. */
-static int vers_cmp(const char *x, const char *y)
+static int vers_cmp_at(const char *x, const char *y, size_t same)
 {
-	size_t same = 0;
-	while (x[same] == y[same] && x[same] != '\0')
-		same++;
-	if (x[same] == y[same])
-		return 0;
 	size_t run = same;
 	while (run > 0 && th_is_digit(x[run - 1]))
 		run--;
@@ -144,6 +138,69 @@ static int vers_cmp(const char *x, const char *y)
 		return c != 0 ? c : strcmp(x, y);
 	}
 	return vers_diff(x + same, y + same, run < same);
+}
+
+/* Version order (Task-2 before Task-10), made total by byte order for the
+ * strings strverscmp calls equal, so sorting never depends on arrival. */
+static int vers_cmp(const char *x, const char *y)
+{
+	size_t same = 0;
+	while (x[same] == y[same] && x[same] != '\0')
+		same++;
+	if (x[same] == y[same])
+		return 0;
+	return vers_cmp_at(x, y, same);
+}
+
+/* ---- strings kept in whole words -------------------------------------
+ * The values of capped lists, compared with every event's, are
+ * allocated in whole 8-byte words, the bytes after the NUL zero. A comparison
+ * with a string of known length then goes a word at a time: X's bytes before a
+ * word are equal to the other string's, so X holds no NUL before it and the
+ * word is inside X's allocation. A string compared with the same long start
+ * byte by byte cost a fifth of the aggregate's time on a crash loop. */
+#define WORD 8
+
+/* A copy of S[0..N) (no NUL in it) in whole words. */
+static char *word_dup(const char *s, size_t n)
+{
+	size_t room = (n / WORD + 1) * WORD;
+	char *p = xmalloc(room);
+	if (n > 0)
+		memcpy(p, s, n);
+	memset(p + n, 0, room - n);
+	return p;
+}
+
+static char *word_dup_opt(const char *s)
+{
+	return s != NULL ? word_dup(s, strlen(s)) : NULL;
+}
+
+/* Length of the common start of X (from word_dup) and V[0..N), which
+ * holds no NUL byte; at most N. */
+static size_t word_same(const char *x, const char *v, size_t n)
+{
+	size_t i = 0;
+	for (; n - i >= WORD; i += WORD) {
+		uint64_t a, b;
+		memcpy(&a, x + i, WORD);
+		memcpy(&b, v + i, WORD);
+		if (a != b)
+			break;
+	}
+	while (i < n && x[i] == v[i])
+		i++;
+	return i;
+}
+
+/* vers_cmp of X (from word_dup) and the C string V of length N. */
+static int vers_cmp_word(const char *x, const char *v, size_t n)
+{
+	size_t same = word_same(x, v, n);
+	if (x[same] == v[same])
+		return 0;
+	return vers_cmp_at(x, v, same);
 }
 
 /* A's hash table at its first, empty size (the old one is the caller's
@@ -388,16 +445,18 @@ static struct group *group_new(const struct th_agg *a, uint64_t hash,
  * of a full list, or that pushes the largest out, sets L->capped. */
 static void capped_add(struct th_capped *l, const char *v)
 {
+	size_t n = strlen(v);
 	/* A full list's new values mostly sort after all it keeps (task
 	 * names count up): one comparison with the last rules them out. */
-	if (l->n == TH_MAX_LIST && vers_cmp(l->items[l->n - 1], v) < 0) {
+	if (l->n == TH_MAX_LIST &&
+	    vers_cmp_word(l->items[l->n - 1], v, n) < 0) {
 		l->capped = true;
 		return;
 	}
 	size_t lo = 0, hi = l->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = vers_cmp(l->items[mid], v);
+		int c = vers_cmp_word(l->items[mid], v, n);
 		if (c == 0)
 			return;
 		if (c < 0)
@@ -415,7 +474,7 @@ static void capped_add(struct th_capped *l, const char *v)
 		l->items = xmalloc(TH_MAX_LIST * sizeof *l->items);
 	memmove(&l->items[lo + 1], &l->items[lo],
 		(l->n - lo) * sizeof *l->items);
-	l->items[lo] = xstrdup(v);
+	l->items[lo] = word_dup(v, n);
 	l->n++;
 }
 
@@ -1161,7 +1220,7 @@ static void get_capped(struct th_spill_reader *r, struct th_capped *l)
 	if (l->n > 0)
 		l->items = xmalloc(TH_MAX_LIST * sizeof *l->items);
 	for (size_t i = 0; i < l->n; i++)
-		l->items[i] = xstrdup(spill_get_str(r));
+		l->items[i] = word_dup_opt(spill_get_str(r));
 }
 
 static void put_where(struct th_buf *b, const struct th_where *w, size_t input)

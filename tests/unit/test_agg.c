@@ -478,6 +478,53 @@ Test(agg, capped_lists_keep_version_order_for_any_mix_of_digits)
 	}
 }
 
+Test(agg, capped_lists_keep_version_order_for_long_values_parting_anywhere)
+{
+	/* values up to 30 bytes, most of them one of a few long starts
+	 * and a random rest, so that two values part before, at, inside
+	 * and after each 8-byte word, or one is the start of the other:
+	 * every case of the word-at-a-time comparison */
+	static const char *const starts[] = {
+	    "", "/srv/app/", "/srv/app/h.py:", "Task-1000000", "abcdefgh"};
+	static const char alphabet[] = "0019a:";
+	enum { N = 300 };
+	static char values[N][32];
+	const char *all[N];
+	for (uint32_t seed = 0; seed < 30; seed++) {
+		srand(seed);
+		for (size_t i = 0; i < N; i++) {
+			const char *start =
+			    starts[(size_t)rand() %
+				   (sizeof starts / sizeof *starts)];
+			size_t n = strlen(start);
+			memcpy(values[i], start, n);
+			size_t len = n + (size_t)rand() % (31 - n);
+			for (size_t k = n; k < len; k++)
+				values[i][k] = alphabet[(size_t)rand() %
+							(sizeof alphabet - 1)];
+			values[i][len] = '\0';
+			all[i] = values[i];
+		}
+		struct fixture *f = open_by(TH_KEY_COROUTINE);
+		for (size_t i = 0; i < N; i++)
+			add(f, (struct spec){.coroutine = "c",
+					     .defined_at = values[i]});
+		qsort(all, N, sizeof *all, version_order);
+		const struct th_group *const *g;
+		cr_assert_eq(sorted(f, &g), 1);
+		size_t want = 0;
+		for (size_t i = 0; i < N && want < TH_MAX_LIST; i++) {
+			if (i > 0 && strcmp(all[i], all[i - 1]) == 0)
+				continue;
+			cr_expect_str_eq(g[0]->defined_at.items[want], all[i],
+					 "seed %u, item %zu", seed, want);
+			want++;
+		}
+		cr_expect_eq(g[0]->defined_at.n, want, "seed %u", seed);
+		close_agg(f);
+	}
+}
+
 Test(agg, exception_names_sharing_their_first_byte_count_apart)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
