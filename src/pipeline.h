@@ -8,7 +8,10 @@
  * While no event is open the pipeline never looks at single lines: it
  * asks the trigger for the next literal in the whole buffered window,
  * skips the lines before it in bulk and only then reads the candidate
- * line. With probes set every line is read, so the probes see them all.
+ * line. While one is open it cuts the window's lines itself (no
+ * lines_next call a line) and hands an open event its indented lines
+ * directly. With probes set every line is read, so the probes see them
+ * all.
  *
  * Owns:        its matcher, prefixer, assembler and classifier.
  * Borrows:     the rules, triggers and run of its setup (must outlive it);

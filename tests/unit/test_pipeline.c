@@ -118,7 +118,7 @@ Test(pipeline, a_piece_of_another_writer_makes_a_runtime_cut_unsafe)
 }
 
 /* The indented lines of an open event are added in bulk when a file is
- * read (pipeline.c, feed_indented); each text here has lines the bulk
+ * read (pipeline.c, take_indented); each text here has lines the bulk
  * path must leave to the whole one (an escape, a blank line, a group
  * header, a closed box and the next group, an unterminated last line):
  * the events must be those of reading every line alone. */
