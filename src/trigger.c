@@ -46,6 +46,7 @@ struct literal {
 	int fp_hint;	  /* the offset to take, or -1: plan_fingerprints */
 	const char *veto; /* a hit right after these bytes is no hit */
 	size_t veto_n;
+	uint64_t head; /* the first 8 bytes, when N >= 8 */
 };
 
 typedef size_t (*scan_fn)(const struct th_trigger *t, const char *p, size_t n);
@@ -371,16 +372,40 @@ static inline bool same_bytes(const char *a, const char *b, size_t n)
 	return true;
 }
 
+/* Whether the L->n bytes at S (L->n >= 8) are L's text: eight bytes a
+ * compare, the last eight overlapping, no call. The first eight are
+ * compared with the word kept in L, where most false candidates differ
+ * (a call to memcmp was a third of what a confirmation cost). */
+static inline bool same_as_literal(const char *s, const struct literal *l)
+{
+	uint64_t a, b;
+	memcpy(&a, s, 8);
+	if (a != l->head)
+		return false;
+	for (size_t k = 8; k + 8 < l->n; k += 8) {
+		memcpy(&a, s + k, 8);
+		memcpy(&b, l->p + k, 8);
+		if (a != b)
+			return false;
+	}
+	memcpy(&a, s + l->n - 8, 8);
+	memcpy(&b, l->p + l->n - 8, 8);
+	return a == b;
+}
+
 /* Whether literal L starts at P[I] (N bytes in all). The veto is tried
  * first: where a literal has one, most places are vetoed. */
-static bool literal_here(const struct literal *l, const char *p, size_t i,
-			 size_t n)
+static inline bool literal_here(const struct literal *l, const char *p,
+				size_t i, size_t n)
 {
 	if (l->veto != NULL && i >= l->veto_n &&
 	    same_bytes(p + i - l->veto_n, l->veto, l->veto_n))
 		return false;
-	return i + l->n <= n && p[i] == l->p[0] &&
-	       memcmp(p + i, l->p, l->n) == 0;
+	if (i + l->n > n)
+		return false;
+	if (l->n >= 8)
+		return same_as_literal(p + i, l);
+	return p[i] == l->p[0] && memcmp(p + i, l->p, l->n) == 0;
 }
 
 /* Whether some literal starts at P[I]. */
@@ -1175,6 +1200,8 @@ struct th_trigger *trigger_new(const struct th_span *literals, size_t n,
 			l->veto_n = l->veto ? strlen(l->veto) : 0;
 		}
 		l->n = strlen(l->p);
+		if (l->n >= 8)
+			memcpy(&l->head, l->p, 8);
 		choose_anchors(l);
 		if (l->at2 > t->reach)
 			t->reach = l->at2;

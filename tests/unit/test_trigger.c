@@ -386,6 +386,32 @@ Test(trigger, no_search_reads_past_the_window)
 	rules_free(r);
 }
 
+Test(trigger, a_literal_with_any_one_byte_changed_is_no_hit)
+{
+	/* The confirmation compares eight bytes at a time, the last eight
+	 * overlapping: a change in any byte, of the first word, a middle one
+	 * or the last, must reject the candidate. */
+	struct th_rules *r = rules_from(two_rules);
+	static const char lit[] = "Traceback (most recent";
+	const size_t len = sizeof lit - 1;
+	char text[64];
+	for (size_t m = 0; m < N_METHODS; m++) {
+		struct th_trigger *t = trigger_using(r, methods[m]);
+		for (size_t k = 0; k < len; k++) {
+			memset(text, '.', sizeof text);
+			memcpy(text + 5, lit, len);
+			text[5 + k] ^= 0x01;
+			struct th_span w = {text, sizeof text};
+			cr_expect_eq(trigger_find(t, w), w.n, "%s: byte %zu",
+				     methods[m], k);
+			cr_expect(!trigger_line_may_start(t, w), "%s: byte %zu",
+				  methods[m], k);
+		}
+		trigger_free(t);
+	}
+	rules_free(r);
+}
+
 Test(trigger, a_line_ending_at_a_page_end_is_judged_by_its_own_bytes)
 {
 	/* Every length a line search treats apart (a padded copy, one
