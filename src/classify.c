@@ -235,7 +235,9 @@ static const char type_chars[257] = "0000000000000000" /* 0x00 */
 				    "1111111111111111" /* 0xe0 */
 				    "1111111111111111" /* 0xf0 */;
 
-struct th_span classify_exception_type(struct th_span line)
+/* classify_exception_type, inline for block_unindented, which asks on
+ * the final line of every traceback. */
+static inline struct th_span exception_type(struct th_span line)
 {
 	const unsigned char *p = (const unsigned char *)line.p;
 	size_t i = 0;
@@ -251,6 +253,11 @@ struct th_span classify_exception_type(struct th_span line)
 	if (i == 0 || !ends || line.p[0] == '.' || line.p[0] == '<')
 		return (struct th_span){NULL, 0};
 	return (struct th_span){line.p, i};
+}
+
+struct th_span classify_exception_type(struct th_span line)
+{
+	return exception_type(line);
 }
 
 /* The message after TYPE (LINE's classify_exception_type) on LINE. Apart
@@ -519,7 +526,7 @@ static void block_unindented(struct block *b, struct th_span t)
 		 HAS_LIT(t, 0, "Exception Group Traceback (most recent"))
 		block_start(b, true);
 	else if (b->active && b->exception.p == NULL) {
-		b->exception = classify_exception_type(t);
+		b->exception = exception_type(t);
 		b->message = message_after_type(t, b->exception);
 	}
 }
@@ -602,8 +609,11 @@ static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 }
 
 /* A line inside an exception group's box; the box margin starts after
- * LINE's COL leading spaces. Returns false when LINE has no box margin. */
-static bool group_line(struct parser *ps, struct th_span line, size_t col)
+ * LINE's COL leading spaces. Returns false when LINE has no box margin.
+ * Inline: every line of a group's box comes here, and as a call it saved
+ * and restored six registers each time. */
+static inline bool group_line(struct parser *ps, struct th_span line,
+			      size_t col)
 {
 	if (col >= line.n || (line.p[col] != '|' && line.p[col] != '+'))
 		return false;
@@ -973,8 +983,8 @@ void classify_event(struct th_classifier *c, struct th_event *ev)
 		c->run->counts.events_truncated++;
 	if (!ev->complete)
 		c->run->counts.events_incomplete++;
-	if (!rules_split_leaves(c->rules, ev->rule) || !p->last_is_group ||
-	    p->n_leaves == 0) {
+	if (!p->last_is_group || p->n_leaves == 0 ||
+	    !rules_split_leaves(c->rules, ev->rule)) {
 		finish_one(c, ev, &p->facts, p->message, &p->culprit);
 		return;
 	}

@@ -233,27 +233,6 @@ void event_add_line(struct th_event *ev, struct th_span line)
 		add_line_slow(ev, line);
 }
 
-size_t event_line_count(const struct th_event *ev)
-{
-	return ev->n_head + ev->n_tail;
-}
-
-struct th_span event_line(const struct th_event *ev, size_t i)
-{
-	if (i < ev->n_head)
-		return ev->head[i];
-	i -= ev->n_head;
-	size_t oldest = (ev->tail_next + TH_EVENT_TAIL_LINES - ev->n_tail) %
-			TH_EVENT_TAIL_LINES;
-	size_t slot = (oldest + i) % TH_EVENT_TAIL_LINES;
-	return (struct th_span){ev->tail[slot], ev->tail_len[slot]};
-}
-
-bool event_gap_before(const struct th_event *ev, size_t i)
-{
-	return ev->skipped > 0 && i == ev->n_head;
-}
-
 /* Appends N bytes at *LEN, writing only what fits below CAP - 1. */
 static void put(char *buf, size_t cap, size_t *len, const char *p, size_t n)
 {
@@ -292,8 +271,10 @@ static const char replacement[] = "\xef\xbf\xbd";
  * bytes. A value is a C string for the aggregate, the reports and the
  * state, and all of them must see the same one (README, "Inputs"): a NUL
  * kept would end it there for some and not for others, and two names
- * that differ after it would fall into one group. */
-static void value_set(struct th_value *val, struct th_span v)
+ * that differ after it would fall into one group. Inline into
+ * event_set and event_set_culprit: the matcher sets a few values per
+ * event, and a second call for each cost as much as a short copy. */
+static inline void value_set(struct th_value *val, struct th_span v)
 {
 	size_t n = v.n < TH_MAX_FIELD - 1 ? v.n : TH_MAX_FIELD - 1;
 	if (copy_short_found_nul(val->v, v.p, n)) {
@@ -341,9 +322,12 @@ void event_unset(struct th_event *ev, enum th_field f)
 	ev->fields[f].set = false;
 }
 
+/* Every field unset, then KEEP's flag put back: a loop without a test
+ * that the compiler unrolls into TH_F_COUNT stores. */
 void event_unset_all_but(struct th_event *ev, enum th_field keep)
 {
+	bool kept = ev->fields[keep].set;
 	for (size_t f = 0; f < TH_F_COUNT; f++)
-		if (f != (size_t)keep)
-			ev->fields[f].set = false;
+		ev->fields[f].set = false;
+	ev->fields[keep].set = kept;
 }

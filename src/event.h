@@ -68,11 +68,30 @@ void event_reset(struct th_event *ev);
 void event_add_line(struct th_event *ev, struct th_span line);
 
 /* Lines kept: head then tail, in order. I is < event_line_count(). The span
- * is valid until the next event_add_line or event_reset. */
-size_t event_line_count(const struct th_event *ev);
-struct th_span event_line(const struct th_event *ev, size_t i);
+ * is valid until the next event_add_line or event_reset. Inline: the
+ * assembler, the matcher and the sinks walk every line of an event, and a
+ * call cost more than the lookup. */
+static inline size_t event_line_count(const struct th_event *ev)
+{
+	return ev->n_head + ev->n_tail;
+}
+
+static inline struct th_span event_line(const struct th_event *ev, size_t i)
+{
+	if (i < ev->n_head)
+		return ev->head[i];
+	i -= ev->n_head;
+	size_t oldest = (ev->tail_next + TH_EVENT_TAIL_LINES - ev->n_tail) %
+			TH_EVENT_TAIL_LINES;
+	size_t slot = (oldest + i) % TH_EVENT_TAIL_LINES;
+	return (struct th_span){ev->tail[slot], ev->tail_len[slot]};
+}
+
 /* True when kept line I follows a run of skipped lines. */
-bool event_gap_before(const struct th_event *ev, size_t i);
+static inline bool event_gap_before(const struct th_event *ev, size_t i)
+{
+	return ev->skipped > 0 && i == ev->n_head;
+}
 
 /* The event's text: kept lines joined by "\n", with a "[… N lines not
  * kept …]" marker where lines were skipped. Writes at most CAP-1 bytes and
