@@ -679,6 +679,19 @@ confirm_pair(const struct th_trigger *t, const char *p, size_t n, size_t base,
 			       best);
 }
 
+/* T's three nibble tables for the lower and the upper nibble of a
+ * byte, each in both 128-bit lanes (vpshufb looks up within a lane). */
+__attribute__((target("avx2"))) static inline void
+load_nibble_tables(const struct th_trigger *t, __m256i lo[3], __m256i hi[3])
+{
+	for (size_t j = 0; j < 3; j++) {
+		__m128i l = _mm_loadu_si128((const __m128i *)t->lo[j]);
+		__m128i h = _mm_loadu_si128((const __m128i *)t->hi[j]);
+		lo[j] = _mm256_broadcastsi128_si256(l);
+		hi[j] = _mm256_broadcastsi128_si256(h);
+	}
+}
+
 /* Teddy-style search: three nibble-table lookups per byte tell, for 32
  * positions at once, which literals' 3-byte fingerprints start there. Two
  * blocks a round, tested together: candidates are rare. With NEWLINES,
@@ -691,12 +704,7 @@ fingerprint_search(const struct th_trigger *t, const char *p, size_t n,
 		   uint64_t *newlines)
 {
 	__m256i lo[3], hi[3];
-	for (size_t j = 0; j < 3; j++) {
-		__m128i l = _mm_loadu_si128((const __m128i *)t->lo[j]);
-		__m128i h = _mm_loadu_si128((const __m128i *)t->hi[j]);
-		lo[j] = _mm256_broadcastsi128_si256(l);
-		hi[j] = _mm256_broadcastsi128_si256(h);
-	}
+	load_nibble_tables(t, lo, hi);
 	const __m256i nibble = _mm256_set1_epi8(0x0f);
 	const __m256i zero = _mm256_setzero_si256();
 	const __m256i nl = _mm256_set1_epi8('\n');
@@ -807,12 +815,7 @@ pair_verdicts(const struct th_trigger *t, const char *p, size_t d,
 	      uint8_t *buckets)
 {
 	__m256i lo[3], hi[3];
-	for (size_t j = 0; j < 3; j++) {
-		__m128i l = _mm_loadu_si128((const __m128i *)t->lo[j]);
-		__m128i h = _mm_loadu_si128((const __m128i *)t->hi[j]);
-		lo[j] = _mm256_broadcastsi128_si256(l);
-		hi[j] = _mm256_broadcastsi128_si256(h);
-	}
+	load_nibble_tables(t, lo, hi);
 	const __m256i nibble = _mm256_set1_epi8(0x0f);
 	const __m256i zero = _mm256_setzero_si256();
 	__m256i a = fingerprint_block(p, lo, hi, nibble);
@@ -832,12 +835,7 @@ __attribute__((target("avx2"))) static inline uint32_t
 block_verdicts(const struct th_trigger *t, const char *p, uint8_t *buckets)
 {
 	__m256i lo[3], hi[3];
-	for (size_t j = 0; j < 3; j++) {
-		__m128i l = _mm_loadu_si128((const __m128i *)t->lo[j]);
-		__m128i h = _mm_loadu_si128((const __m128i *)t->hi[j]);
-		lo[j] = _mm256_broadcastsi128_si256(l);
-		hi[j] = _mm256_broadcastsi128_si256(h);
-	}
+	load_nibble_tables(t, lo, hi);
 	__m256i a = fingerprint_block(p, lo, hi, _mm256_set1_epi8(0x0f));
 	_mm256_storeu_si256((__m256i *)buckets, a);
 	return ~(uint32_t)_mm256_movemask_epi8(

@@ -438,6 +438,23 @@ Test(agg, capped_lists_keep_version_order_for_values_sharing_their_start)
 	}
 }
 
+/* LIST holds the distinct values among ALL (N of them, sorted in
+ * version order), smallest first, as many as a capped list keeps. */
+static void expect_smallest_distinct(const struct th_capped *list,
+				     const char *const *all, size_t n,
+				     uint32_t seed)
+{
+	size_t want = 0;
+	for (size_t i = 0; i < n && want < TH_MAX_LIST; i++) {
+		if (i > 0 && strcmp(all[i], all[i - 1]) == 0)
+			continue;
+		cr_expect_str_eq(list->items[want], all[i], "seed %u, item %zu",
+				 seed, want);
+		want++;
+	}
+	cr_expect_eq(list->n, want, "seed %u", seed);
+}
+
 Test(agg, capped_lists_keep_version_order_for_any_mix_of_digits)
 {
 	/* random values of digits (zeros among them), letters and
@@ -464,16 +481,7 @@ Test(agg, capped_lists_keep_version_order_for_any_mix_of_digits)
 		qsort(all, N, sizeof *all, version_order);
 		const struct th_group *const *g;
 		cr_assert_eq(sorted(f, &g), 1);
-		/* the distinct values, smallest first */
-		size_t want = 0;
-		for (size_t i = 0; i < N && want < TH_MAX_LIST; i++) {
-			if (i > 0 && strcmp(all[i], all[i - 1]) == 0)
-				continue;
-			cr_expect_str_eq(g[0]->tasks.items[want], all[i],
-					 "seed %u, item %zu", seed, want);
-			want++;
-		}
-		cr_expect_eq(g[0]->tasks.n, want, "seed %u", seed);
+		expect_smallest_distinct(&g[0]->tasks, all, N, seed);
 		close_agg(f);
 	}
 }
@@ -512,15 +520,7 @@ Test(agg, capped_lists_keep_version_order_for_long_values_parting_anywhere)
 		qsort(all, N, sizeof *all, version_order);
 		const struct th_group *const *g;
 		cr_assert_eq(sorted(f, &g), 1);
-		size_t want = 0;
-		for (size_t i = 0; i < N && want < TH_MAX_LIST; i++) {
-			if (i > 0 && strcmp(all[i], all[i - 1]) == 0)
-				continue;
-			cr_expect_str_eq(g[0]->defined_at.items[want], all[i],
-					 "seed %u, item %zu", seed, want);
-			want++;
-		}
-		cr_expect_eq(g[0]->defined_at.n, want, "seed %u", seed);
+		expect_smallest_distinct(&g[0]->defined_at, all, N, seed);
 		close_agg(f);
 	}
 }
