@@ -287,6 +287,17 @@ Test(trigger, newlines_before_the_hit_are_counted_right_at_any_length)
 	rules_free(r);
 }
 
+/* A readable page of PAGE bytes followed by an unreadable one (unmap
+ * both with munmap(map, 2 * PAGE)): a load past its end faults. */
+static char *map_before_guard_page(size_t page)
+{
+	char *map = mmap(NULL, page * 2, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert(map != MAP_FAILED);
+	cr_assert(mprotect(map + page, page, PROT_NONE) == 0);
+	return map;
+}
+
 /* The short count goes eight bytes at a time: runs of newlines and the
  * bytes next to '\n' in value (0x0b, 0x8a, 0x00, 0xff) must each count
  * as the byte-by-byte loop counts them, at every alignment. */
@@ -360,10 +371,7 @@ Test(trigger, no_search_reads_past_the_window)
 	 * begins: a load past the end would fault. */
 	struct th_rules *r = rules_from(two_rules);
 	long page = sysconf(_SC_PAGESIZE);
-	char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cr_assert(map != MAP_FAILED);
-	cr_assert(mprotect(map + page, (size_t)page, PROT_NONE) == 0);
+	char *map = map_before_guard_page((size_t)page);
 	char *end = map + page;
 	memset(map, 'x', (size_t)page);
 	memcpy(end - 15, "never retrieved", 15);
@@ -422,10 +430,7 @@ Test(trigger, a_line_ending_at_a_page_end_is_judged_by_its_own_bytes)
 	static const char *const lits[] = {"never retrieved",
 					   "Traceback (most recent"};
 	long page = sysconf(_SC_PAGESIZE);
-	char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cr_assert(map != MAP_FAILED);
-	cr_assert(mprotect(map + page, (size_t)page, PROT_NONE) == 0);
+	char *map = map_before_guard_page((size_t)page);
 	char *end = map + page;
 	for (size_t m = 0; m < N_METHODS; m++) {
 		struct th_trigger *t = trigger_using(r, methods[m]);
