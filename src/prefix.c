@@ -299,7 +299,8 @@ static inline struct th_span clean(struct th_prefixer *p, struct th_span text)
 	return text;
 }
 
-static void mark_record_start(struct th_prefixer *p, struct th_record *r);
+static inline void mark_record_start(struct th_prefixer *p,
+				     struct th_record *r);
 
 /* One record of F's message TEXT. A logging prefix makes it a record
  * start (and gives a time when the framing gave none). */
@@ -321,14 +322,20 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 		mark_record_start(p, r);
 }
 
-/* Whether R, not a JSON record's, opens a log record: a logging prefix
- * (a time or a level name); its time becomes R's when R has none. */
-static void mark_record_start(struct th_prefixer *p, struct th_record *r)
+/* The bytes a logging prefix may start with: a digit (a time), '['
+ * (tornado's "[E 240501 ...]", "[ERROR]") and the initials of the level
+ * names (level_initial). */
+static const bool opens_prefix[256] = {
+    ['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true,
+    ['5'] = true, ['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true,
+    ['['] = true, ['C'] = true, ['D'] = true, ['E'] = true, ['F'] = true,
+    ['I'] = true, ['W'] = true};
+
+/* mark_record_start for R, whose text starts with a byte opens_prefix
+ * names. */
+static void read_logging_prefix(struct th_prefixer *p, struct th_record *r)
 {
 	struct th_span t = r->text;
-	r->record_start = false;
-	if (t.n == 0 || t.p[0] == ' ' || t.p[0] == '\t')
-		return; /* no logging prefix starts with a blank */
 	if (t.p[0] == '[') {
 		t.p++;
 		t.n--;
@@ -340,12 +347,23 @@ static void mark_record_start(struct th_prefixer *p, struct th_record *r)
 		}
 	}
 	struct th_time inner;
-	/* a time starts with a digit: most lines are ruled out here */
+	/* a time starts with a digit */
 	bool timed = t.n > 0 && th_is_digit(t.p[0]) &&
 		     isotime_read_iso_memo(t, &p->iso_memo, &inner) > 0;
 	r->record_start = timed || starts_with_level(r->text);
 	if (timed && !isotime_known(&r->time))
 		r->time = inner;
+}
+
+/* Whether R, not a JSON record's, opens a log record: a logging prefix
+ * (a time or a level name); its time becomes R's when R has none. Most
+ * lines start with a byte no prefix starts with ("Traceback", "  File",
+ * an exception's name): one lookup, inline, rules them out. */
+static inline void mark_record_start(struct th_prefixer *p, struct th_record *r)
+{
+	r->record_start = false;
+	if (r->text.n > 0 && opens_prefix[(unsigned char)r->text.p[0]])
+		read_logging_prefix(p, r);
 }
 
 /* The first string among NAMES in object O. */

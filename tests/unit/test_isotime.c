@@ -796,6 +796,52 @@ Test(isotime, the_memo_reads_as_the_reader_whatever_came_before)
 	}
 }
 
+/* Times of one minute, so that the memo keeps it and reads on past it:
+ * logging's asctime (":ss,mmm" and a blank) most of the time, with what
+ * may follow it or break it now and then. */
+static size_t random_asctime(char *buf, unsigned *seed)
+{
+	static const char *const heads[] = {"2024-05-01 10:00:",
+					    "2024-05-01T10:00:"};
+	static const char *const secs[] = {"00", "07", "59", "60", "61", "99"};
+	static const char *const fracs[] = {",123",  ",999", ".000", ".5",
+					    ",1234", ",12",  ""};
+	static const char *const tails[] = {
+	    " ERROR x", " ", "",  "Z",	"+02:00", "-0130",
+	    "1",	"9", "x", ",",	":",	  "\t",
+	    "\x80",	"z", "/", "\0", " INFO",  "0 "};
+#define PICK(a) a[(unsigned)rand_r(seed) % (sizeof a / sizeof *a)]
+	int n = snprintf(buf, 40, "%s%s%s%s", PICK(heads), PICK(secs),
+			 PICK(fracs), PICK(tails));
+#undef PICK
+	size_t len = (size_t)n;
+	if (rand_r(seed) % 4 == 0) { /* a byte of the seconds replaced */
+		static const char bytes[] = "0123456789:;,.-/+\x80 ";
+		size_t at = 16 + (unsigned)rand_r(seed) % 8;
+		if (at < len)
+			buf[at] =
+			    bytes[(unsigned)rand_r(seed) % (sizeof bytes - 1)];
+	}
+	return len;
+}
+
+Test(isotime, the_memo_reads_asctime_seconds_as_the_reader)
+{
+	unsigned seed = 11;
+	char buf[40];
+	struct th_iso_memo memo = {0};
+	for (int i = 0; i < 200000; i++) {
+		size_t n = random_asctime(buf, &seed);
+		struct th_time got, want;
+		memset(&got, 0xa5, sizeof got);
+		memset(&want, 0xa5, sizeof want);
+		size_t got_n = isotime_read_iso_memo((struct th_span){buf, n},
+						     &memo, &got);
+		size_t want_n = ref_read_iso((struct th_span){buf, n}, &want);
+		expect_same_read(buf, n, got_n, &got, want_n, &want);
+	}
+}
+
 Test(isotime, the_memo_reads_the_seconds_past_a_kept_minute)
 {
 	struct th_iso_memo memo = {0};

@@ -59,6 +59,59 @@ Test(prefix, logging_prefixes_start_a_record_and_continuations_do_not)
 	prefix_free(p);
 }
 
+/* Each byte a logging prefix starts with opens a record (opens_prefix in
+ * prefix.c rules out the lines that start with any other), and a line
+ * that only starts like one does not. */
+Test(prefix, every_level_name_and_time_opens_a_record_by_its_first_byte)
+{
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	const char *starts[] = {"CRITICAL x",
+				"DEBUG:app:x",
+				"ERROR]",
+				"FATAL\tx",
+				"INFO x",
+				"WARNING:x",
+				"WARN x",
+				"[ERROR] x",
+				"[INFO] x",
+				"[W 2024-05-01 10:00:01,123 m:1] x",
+				"0001-01-01 00:00:00 x",
+				"1999-12-31 23:59:59,999 x",
+				"2024-05-01T10:00:01.5Z x",
+				"3000-01-01 00:00:00 x",
+				"4000-01-01 00:00:00 x",
+				"5000-01-01 00:00:00 x",
+				"6000-01-01 00:00:00 x",
+				"7000-01-01 00:00:00 x",
+				"8000-01-01 00:00:00 x",
+				"9999-12-31 23:59:59 x",
+				"\x1b[31mERROR\x1b[0m: colored"};
+	for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
+		cr_expect(parse(p, starts[i]).record_start, "'%s'", starts[i]);
+	const char *not_starts[] = {"Critical x",
+				    "Debug x",
+				    "Error: x",
+				    "Fatal x",
+				    "Info x",
+				    "Warning x",
+				    "ERRORS",
+				    "INFORMATION",
+				    "[pod] x",
+				    "[X 240501] x",
+				    "1 2 3",
+				    "2024-05-01 x",
+				    "Traceback (most recent call last):",
+				    "AERROR x",
+				    "\tERROR x",
+				    "~ERROR",
+				    "\x7f",
+				    "\xc3\xa9"};
+	for (size_t i = 0; i < sizeof not_starts / sizeof *not_starts; i++)
+		cr_expect(!parse(p, not_starts[i]).record_start, "'%s'",
+			  not_starts[i]);
+	prefix_free(p);
+}
+
 /* A container runtime's file may be cut before a line whose text opens a
  * record; the writer given is the one prefix_parse gives the line. */
 Test(prefix, runtime_lines_that_open_a_record_are_places_to_cut)
