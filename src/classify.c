@@ -19,35 +19,50 @@
 
 #define MAX_DEPTH 32
 
-/* Frames a block keeps unclassified. The culprit is the innermost
- * application frame, so frames are classified from the innermost out
- * when the block ends, and usually only one or two are looked at; a frame
- * pushed out of this window is classified then. */
+/* Frame lines a block keeps as they are. Only the last traceback of a
+ * chain and the leaves of a group are named after a frame, and of those
+ * frames only the innermost application frame (and the ones inside it)
+ * is looked at: a frame line is parsed when the block ends and its
+ * culprit is asked, from the innermost out, and most frame lines of an
+ * event are never parsed at all. A line pushed out of this window is
+ * parsed then, and only what the culprit and the wrapper rule need of it
+ * is kept. */
 #define PENDING_FRAMES 8
+
+/* A line that starts like a frame ('File "' after its indentation),
+ * parsed when asked. */
+struct frame_line {
+	struct th_span line;
+	size_t blanks; /* its indentation */
+};
 
 struct block {
 	bool active;
 	bool is_group;
 	struct th_span exception; /* p == NULL until the final line */
 	struct th_span message;	  /* of the final line */
-	/* innermost application frame of those pushed out of PENDING, the
-	 * latest frames, oldest first (the last is the innermost) */
-	struct th_frame_ref app;
-	struct th_frame_ref pending[PENDING_FRAMES];
+	/* the latest frame lines, oldest first (the last is the innermost) */
+	struct frame_line pending[PENDING_FRAMES];
 	size_t n_pending;
-	struct th_span below_wrapper;
-	/* The function of the frame before: whether it is a wrapper is
-	 * asked only when a frame follows it (p NULL: none). */
-	struct th_span prev_function;
+	/* Frames pushed out of PENDING: none when !evicted, and then the
+	 * three below are not read (block_reset does not clear them). */
+	bool evicted;
+	struct th_frame_ref app;      /* their innermost application frame
+					 (file.p NULL: none) */
+	struct th_frame_ref last;     /* their innermost frame */
+	struct th_span below_evicted; /* the frame under their last wrapper
+					 frame (p NULL: none) */
 };
 
 /* Library verdicts of recent frame paths (classify_frame_is_library with
  * the classifier's rules): a crash loop names the same few files in
  * every event, and walking a path's directories cost some 350
- * instructions a frame. Direct-mapped by a hash of the path's length
- * and its first and last eight bytes; a longer path is not kept. */
-#define VERDICT_SLOTS 64
-#define VERDICT_PATH  128
+ * instructions a frame. Sets of two by a hash of the path (a path is
+ * kept in either slot of its set); a longer path is not kept. A crash
+ * loop names some 70 files: in 64 slots of one, they fell on each
+ * other's slots and one frame in ten was walked again. */
+#define VERDICT_SETS 128
+#define VERDICT_PATH 128
 
 struct verdict {
 	bool used, library;
@@ -55,8 +70,13 @@ struct verdict {
 	char path[VERDICT_PATH];
 };
 
+struct verdict_set {
+	struct verdict way[2];
+	size_t victim; /* the way a miss writes: not the last one written */
+};
+
 struct verdicts {
-	struct verdict slot[VERDICT_SLOTS];
+	struct verdict_set set[VERDICT_SETS];
 };
 
 struct parser {
@@ -420,10 +440,8 @@ static void block_reset(struct block *b, bool active, bool is_group)
 	b->active = active;
 	b->is_group = is_group;
 	b->exception = b->message = (struct th_span){NULL, 0};
-	b->app = (struct th_frame_ref){{NULL, 0}, {NULL, 0}, {NULL, 0}};
 	b->n_pending = 0;
-	b->below_wrapper = (struct th_span){NULL, 0};
-	b->prev_function = (struct th_span){NULL, 0};
+	b->evicted = false;
 }
 
 static void block_start(struct block *b, bool is_group)
@@ -431,18 +449,24 @@ static void block_start(struct block *b, bool is_group)
 	block_reset(b, true, is_group);
 }
 
-static size_t verdict_slot(struct th_span path)
+/* The set of PATH: a hash of its length and its first, middle and last
+ * eight bytes. The middle word tells apart paths that differ only in a
+ * version directory (".../versions/3.11.7/lib/python3.11/asyncio/
+ * tasks.py" and 3.13.0's), which the ends alone sent to one set. */
+static size_t verdict_set(struct th_span path)
 {
-	uint64_t first = 0, last = 0;
+	uint64_t first = 0, mid = 0, last = 0;
 	if (path.n >= sizeof first) {
 		memcpy(&first, path.p, sizeof first);
+		memcpy(&mid, path.p + (path.n - sizeof mid) / 2, sizeof mid);
 		memcpy(&last, path.p + path.n - sizeof last, sizeof last);
 	} else if (path.n > 0) {
 		memcpy(&first, path.p, path.n);
 	}
-	uint64_t h = ((first * 0x9E3779B97F4A7C15u) ^ last ^ path.n) *
+	uint64_t h = ((first * 0x9E3779B97F4A7C15u) ^
+		      (mid * 0xD6E8FEB86659FD93u) ^ last ^ path.n) *
 		     0xC2B2AE3D27D4EB4Fu;
-	return (size_t)(h >> 58) % VERDICT_SLOTS;
+	return (size_t)(h >> 57) % VERDICT_SETS;
 }
 
 /* classify_frame_is_library(PS's rules, PATH), remembered. */
@@ -450,9 +474,15 @@ static bool frame_is_library(const struct parser *ps, struct th_span path)
 {
 	if (ps->verdicts == NULL || path.n > VERDICT_PATH)
 		return classify_frame_is_library(ps->rules, path);
-	struct verdict *v = &ps->verdicts->slot[verdict_slot(path)];
-	if (v->used && v->n == path.n && memcmp(v->path, path.p, path.n) == 0)
-		return v->library;
+	struct verdict_set *set = &ps->verdicts->set[verdict_set(path)];
+	for (size_t w = 0; w < 2; w++) {
+		const struct verdict *v = &set->way[w];
+		if (v->used && v->n == path.n &&
+		    memcmp(v->path, path.p, path.n) == 0)
+			return v->library;
+	}
+	struct verdict *v = &set->way[set->victim];
+	set->victim ^= 1;
 	v->library = classify_frame_is_library(ps->rules, path);
 	v->used = true;
 	v->n = path.n;
@@ -463,59 +493,101 @@ static bool frame_is_library(const struct parser *ps, struct th_span path)
 
 static const struct th_frame_ref no_frame = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
 
+/* Parses pending frame line L into *FR. False when it is no frame: a
+ * SyntaxError prints where the bad source is as '  File "PATH", line N'
+ * with no "in FUNC", and that must not become the culprit. */
+static inline bool frame_of(const struct frame_line *l, struct th_frame_ref *fr)
+{
+	return parse_frame(l->line, l->blanks, fr) && fr->function.n > 0;
+}
+
 /* The frame block B is named after: its innermost application frame,
- * else its innermost frame. Classifies B's pending frames from the
+ * else its innermost frame. Parses B's pending frame lines from the
  * innermost out, up to the first application frame. */
-static const struct th_frame_ref *block_culprit(const struct parser *ps,
-						struct block *b)
+static struct th_frame_ref block_culprit(const struct parser *ps,
+					 const struct block *b)
 {
-	for (size_t i = b->n_pending; i-- > 0;)
-		if (!frame_is_library(ps, b->pending[i].file))
-			return &b->pending[i];
-	if (b->app.file.p != NULL)
-		return &b->app;
-	return b->n_pending > 0 ? &b->pending[b->n_pending - 1] : &no_frame;
-}
-
-/* Keeps FR, B's innermost frame now, unclassified (PENDING_FRAMES). */
-static void block_pend(const struct parser *ps, struct block *b,
-		       struct th_frame_ref fr)
-{
-	if (b->n_pending == PENDING_FRAMES) {
-		if (!frame_is_library(ps, b->pending[0].file))
-			b->app = b->pending[0];
-		memmove(b->pending, b->pending + 1,
-			(PENDING_FRAMES - 1) * sizeof *b->pending);
-		b->n_pending--;
+	struct th_frame_ref fr, innermost = no_frame;
+	for (size_t i = b->n_pending; i-- > 0;) {
+		if (!frame_of(&b->pending[i], &fr))
+			continue;
+		if (!frame_is_library(ps, fr.file))
+			return fr;
+		if (innermost.file.p == NULL)
+			innermost = fr;
 	}
-	b->pending[b->n_pending++] = fr;
+	if (!b->evicted)
+		return innermost;
+	if (b->app.file.p != NULL)
+		return b->app;
+	return innermost.file.p != NULL ? innermost : b->last;
 }
 
-static void block_frame(struct parser *ps, struct block *b,
-			struct th_frame_ref fr)
+/* The coroutine a wrapper coroutine of RULES wrapped in block B: the
+ * function of the frame below B's last wrapper frame (p NULL: none).
+ * Wrappers may call helpers and each other (Sentry's goes wrapper,
+ * reraise, wrapper, coroutine), so it is the last wrapper frame that
+ * counts: B's frames are read from the innermost out up to it. */
+static struct th_span block_below_wrapper(const struct th_rules *rules,
+					  const struct block *b)
 {
-	block_pend(ps, b, fr);
-	/* Wrappers may call helpers and each other (Sentry's goes wrapper,
-	 * reraise, wrapper, coroutine): the frame below the last wrapper
-	 * frame is the coroutine that was wrapped. */
-	if (b->prev_function.p != NULL &&
-	    rules_is_wrapper(ps->rules, b->prev_function))
-		b->below_wrapper = fr.function;
-	b->prev_function = fr.function;
+	struct th_span next = {NULL, 0}; /* the frame below this one */
+	struct th_frame_ref fr;
+	for (size_t i = b->n_pending; i-- > 0;) {
+		if (!frame_of(&b->pending[i], &fr))
+			continue;
+		if (next.p != NULL && rules_is_wrapper(rules, fr.function))
+			return next;
+		next = fr.function;
+	}
+	if (!b->evicted)
+		return (struct th_span){NULL, 0};
+	if (next.p != NULL && rules_is_wrapper(rules, b->last.function))
+		return next;
+	return b->below_evicted;
 }
 
-/* One line of traceback text (margins removed) for block B; T's
- * indentation is BLANKS long. An indented line can only be a frame (or
- * source, which is skipped); one that is not, a header or a final line. */
-static void block_indented(struct parser *ps, struct block *b, struct th_span t,
-			   size_t blanks)
+/* False when block_below_wrapper(B) has no frame to give: a wrapper
+ * frame with a frame below it takes two frames. */
+static bool block_may_wrap(const struct block *b)
+{
+	return b->n_pending >= 2 || b->evicted;
+}
+
+/* Pushes B's oldest pending frame line out of the window: parsed now,
+ * it updates what B keeps of the frames before the window. */
+static void block_evict(const struct parser *ps, struct block *b)
 {
 	struct th_frame_ref fr;
-	/* A SyntaxError prints where the bad source is as
-	 * '  File "PATH", line N' with no "in FUNC": that is no frame, and
-	 * must not become the culprit. */
-	if (parse_frame(t, blanks, &fr) && fr.function.n > 0)
-		block_frame(ps, b, fr);
+	if (frame_of(&b->pending[0], &fr)) {
+		if (!b->evicted) {
+			b->evicted = true;
+			b->app = b->last = no_frame;
+			b->below_evicted = (struct th_span){NULL, 0};
+		}
+		if (!frame_is_library(ps, fr.file))
+			b->app = fr;
+		if (b->last.file.p != NULL &&
+		    rules_is_wrapper(ps->rules, b->last.function))
+			b->below_evicted = fr.function;
+		b->last = fr;
+	}
+	memmove(b->pending, b->pending + 1,
+		(PENDING_FRAMES - 1) * sizeof *b->pending);
+	b->n_pending--;
+}
+
+/* One line of traceback text (margins removed) for block B, indented by
+ * BLANKS (> 0): a frame line is kept for later (PENDING_FRAMES); any
+ * other (source, a note) is skipped. */
+static inline void block_indented(struct parser *ps, struct block *b,
+				  struct th_span t, size_t blanks)
+{
+	if (!HAS_LIT(t, blanks, "File \""))
+		return;
+	if (b->n_pending == PENDING_FRAMES)
+		block_evict(ps, b);
+	b->pending[b->n_pending++] = (struct frame_line){t, blanks};
 }
 
 static void block_unindented(struct block *b, struct th_span t)
@@ -552,7 +624,7 @@ static void add_leaf(struct parser *ps, struct block *b)
 		return;
 	}
 	out->leaves[out->n_leaves++] =
-	    (struct th_leaf){b->exception, b->message, *block_culprit(ps, b)};
+	    (struct th_leaf){b->exception, b->message, block_culprit(ps, b)};
 }
 
 /* Sub-exception slot DEPTH (< MAX_DEPTH), cleared when first reached. */
@@ -806,51 +878,55 @@ static size_t format_created_at(const struct parser *ps, struct th_parsed *out)
 	return len;
 }
 
-/* classify_parse, with VERDICTS (may be NULL) remembering which frame
- * paths are library code. */
-static void parse_event(const struct th_event *ev, const struct th_rules *rules,
-			struct verdicts *verdicts, struct th_parsed *out)
+/* Parses EV into PS->out with PS (its rules, verdicts and out set). PS's
+ * top block is left as the event's last traceback: its frame lines stay
+ * there to be asked about (block_below_wrapper) while EV is unchanged. */
+static void parse_event(struct parser *ps, const struct th_event *ev)
 {
+	struct th_parsed *out = ps->out;
 	/* Not the leaves (about 8 KiB): only the first n_leaves are read;
 	 * the fields before them are all set at the end. */
 	out->n_leaves = 0;
 	out->leaves_dropped = 0;
-	struct parser ps; /* not all of it: slot_at clears slots */
-	ps.rules = rules;
-	ps.verdicts = verdicts;
-	ps.out = out;
-	block_reset(&ps.top, false, false);
-	ps.n_slots = 0;
-	ps.in_created = false;
-	ps.created_path = ps.created_lineno = (struct th_span){NULL, 0};
+	/* not all of PS: slot_at clears slots */
+	block_reset(&ps->top, false, false);
+	ps->n_slots = 0;
+	ps->in_created = false;
+	ps->created_path = ps->created_lineno = (struct th_span){NULL, 0};
 	/* The head lines are read in place; event_line() is for the tail
 	 * ring, past TH_EVENT_HEAD_LINES. A pointer, not ev->head[i]: the
 	 * parser's stores could alias *EV, and ev->head would be loaded
 	 * again for every line. */
 	for (const struct th_span *l = ev->head, *end = l + ev->n_head; l < end;
 	     l++)
-		parse_line(&ps, *l);
+		parse_line(ps, *l);
 	for (size_t i = ev->n_head, n = event_line_count(ev); i < n; i++)
-		parse_line(&ps, event_line(ev, i));
-	finish_slots(&ps, 0);
-	size_t created_len = format_created_at(&ps, out);
+		parse_line(ps, event_line(ev, i));
+	finish_slots(ps, 0);
+	size_t created_len = format_created_at(ps, out);
 	out->facts.value[TH_BUILTIN_CREATED_AT] =
 	    created_len > 0 ? (struct th_span){out->created_at, created_len}
 			    : (struct th_span){NULL, 0};
-	out->facts.value[TH_BUILTIN_EXCEPTION] = ps.top.exception;
-	out->culprit = *block_culprit(&ps, &ps.top);
+	out->facts.value[TH_BUILTIN_EXCEPTION] = ps->top.exception;
+	out->culprit = block_culprit(ps, &ps->top);
 	/* Events are named after the culprit, not the innermost frame:
 	 * patterns/README.md "Frames: application and library code". */
 	out->facts.value[TH_BUILTIN_FUNCTION] = out->culprit.function;
-	out->message = ps.top.message;
-	out->below_wrapper = ps.top.below_wrapper;
-	out->last_is_group = ps.top.active && ps.top.is_group;
+	out->message = ps->top.message;
+	out->below_wrapper = (struct th_span){NULL, 0};
+	out->last_is_group = ps->top.active && ps->top.is_group;
 }
 
 void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 		    struct th_parsed *out)
 {
-	parse_event(ev, rules, NULL, out);
+	struct parser *ps = xmalloc(sizeof *ps);
+	ps->rules = rules;
+	ps->verdicts = NULL;
+	ps->out = out;
+	parse_event(ps, ev);
+	out->below_wrapper = block_below_wrapper(rules, &ps->top);
+	free(ps);
 }
 
 struct th_classifier {
@@ -865,18 +941,35 @@ struct th_classifier {
 	void *filter_ctx;
 	struct th_parsed parsed;
 	struct verdicts verdicts;
+	struct parser parser; /* its out is parsed, its verdicts verdicts */
 };
 
 struct th_classifier *classify_new(const struct th_rules *rules,
 				   struct th_matcher *m, struct th_run *run,
 				   th_deliver_fn deliver, void *ctx)
 {
-	struct th_classifier *c = xcalloc(1, sizeof *c);
+	/* Not zeroed: of its some 60 KiB, the parse writes all of parsed
+	 * and parser that it reads, and a verdict set needs only its
+	 * slots' used flags; clearing it all cost more than classifying
+	 * a log with few events. */
+	struct th_classifier *c = xmalloc(sizeof *c);
 	c->rules = rules;
 	c->matcher = m;
 	c->run = run;
 	c->deliver = deliver;
 	c->ctx = ctx;
+	c->ignored = NULL;
+	c->ignored_ctx = NULL;
+	c->filter = NULL;
+	c->filter_ctx = NULL;
+	for (size_t i = 0; i < VERDICT_SETS; i++) {
+		struct verdict_set *set = &c->verdicts.set[i];
+		set->way[0].used = set->way[1].used = false;
+		set->victim = 0;
+	}
+	c->parser.rules = rules;
+	c->parser.verdicts = &c->verdicts;
+	c->parser.out = &c->parsed;
 	return c;
 }
 
@@ -957,11 +1050,16 @@ static void finish_one(struct th_classifier *c, struct th_event *ev,
 		message = bare_final_message(ev, event_get(ev, TH_F_EXCEPTION));
 	if (!event_has(ev, TH_F_MESSAGE) && message.p != NULL)
 		event_set(ev, TH_F_MESSAGE, message);
-	struct th_span below = c->parsed.below_wrapper;
-	if (below.p != NULL && event_has(ev, TH_F_COROUTINE) &&
+	/* The frame under a wrapper is read only when the coroutine is a
+	 * wrapper: few events have one. */
+	if (event_has(ev, TH_F_COROUTINE) && block_may_wrap(&c->parser.top) &&
 	    rules_is_wrapper(c->rules,
-			     last_name(event_get(ev, TH_F_COROUTINE))))
-		event_set(ev, TH_F_COROUTINE, below);
+			     last_name(event_get(ev, TH_F_COROUTINE)))) {
+		struct th_span below =
+		    block_below_wrapper(c->rules, &c->parser.top);
+		if (below.p != NULL)
+			event_set(ev, TH_F_COROUTINE, below);
+	}
 	long ignore = rules_ignored(c->matcher, ev);
 	if (ignore >= 0) {
 		c->run->ignored[ignore]++;
@@ -978,7 +1076,7 @@ void classify_event(struct th_classifier *c, struct th_event *ev)
 	if (c->filter != NULL && !c->filter(c->filter_ctx, ev))
 		return;
 	struct th_parsed *p = &c->parsed;
-	parse_event(ev, c->rules, &c->verdicts, p);
+	parse_event(&c->parser, ev);
 	if (ev->skipped > 0 || ev->lines_cut > 0)
 		c->run->counts.events_truncated++;
 	if (!ev->complete)

@@ -30,10 +30,13 @@ struct th_leaf {
 };
 
 struct th_parsed {
-	struct th_facts facts;	      /* of the last traceback of the chain */
-	struct th_span message;	      /* its final line's, after "Type: " */
-	struct th_frame_ref culprit;  /* the frame it is named after */
-	struct th_span below_wrapper; /* frame under a wrapper coroutine */
+	struct th_facts facts;	     /* of the last traceback of the chain */
+	struct th_span message;	     /* its final line's, after "Type: " */
+	struct th_frame_ref culprit; /* the frame it is named after */
+	/* The function of the frame under the last wrapper coroutine's frame
+	 * (the coroutine it wrapped), set by classify_parse; classify_event
+	 * reads it only for an event whose coroutine is a wrapper. */
+	struct th_span below_wrapper;
 	bool last_is_group;
 	struct th_leaf leaves[TH_MAX_LEAVES];
 	size_t n_leaves;

@@ -754,7 +754,97 @@ Test(classify, lines_past_the_head_are_read)
 	cr_expect_str_eq(str(parsed.message), "deep");
 }
 
-/* Library verdicts are remembered per path (64 of them): many distinct
+/* Frame lines are parsed when the culprit is asked, from the innermost
+ * out; a block keeps the last eight as they are and parses an older one
+ * when it leaves them. TEXT's traceback: FRAMES frame lines, each "app"
+ * (/srv/app/a.py), "lib" (a standard-library file), "bad" (a location
+ * line without "in FUNC", no frame) or "wrap" (Sentry's wrapper
+ * coroutine), named f<index>. */
+static void parse_frames(const char *const *frames, size_t n)
+{
+	static char text[64 * 128];
+	size_t len = (size_t)snprintf(text, sizeof text,
+				      "Traceback (most recent call last):\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *k = frames[i];
+		char function[64];
+		snprintf(function, sizeof function, "f%zu", i);
+		if (strcmp(k, "bad") == 0)
+			len +=
+			    (size_t)snprintf(text + len, sizeof text - len,
+					     "  File \"/srv/app/s.py\", line "
+					     "%zu\n",
+					     i + 1);
+		else
+			len += (size_t)snprintf(
+			    text + len, sizeof text - len,
+			    "  File \"%s\", line %zu, in %s\n    code()\n",
+			    strcmp(k, "lib") == 0
+				? "/usr/lib/python3.12/asyncio/tasks.py"
+				: "/srv/app/a.py",
+			    i + 1,
+			    strcmp(k, "wrap") == 0
+				? "_coro_creating_hub_and_span"
+				: function);
+	}
+	snprintf(text + len, sizeof text - len, "ValueError: v\n");
+	parse_text(text);
+}
+
+#define PARSE_FRAMES(...)                                                      \
+	do {                                                                   \
+		static const char *const fr_[] = {__VA_ARGS__};                \
+		parse_frames(fr_, sizeof fr_ / sizeof fr_[0]);                 \
+	} while (0)
+
+Test(classify, an_application_frame_before_the_last_eight_is_the_culprit)
+{
+	PARSE_FRAMES("lib", "app", "lib", "lib", "lib", "lib", "lib", "lib",
+		     "lib", "lib", "lib", "lib");
+	cr_expect_str_eq(str(parsed.culprit.function), "f1");
+	cr_expect_str_eq(str(parsed.culprit.line), "2");
+	PARSE_FRAMES("app", "app", "bad", "lib", "app", "lib", "lib", "lib",
+		     "lib", "lib", "lib", "lib");
+	cr_expect_str_eq(str(parsed.culprit.function), "f4");
+}
+
+Test(classify, the_innermost_frame_may_be_before_the_last_eight_lines)
+{
+	/* location lines are no frames: the innermost frame is older */
+	PARSE_FRAMES("lib", "lib", "bad", "bad", "bad", "bad", "bad", "bad",
+		     "bad", "bad", "bad");
+	cr_expect_str_eq(str(parsed.culprit.function), "f1");
+	cr_expect_str_eq(str(parsed.culprit.file),
+			 "/usr/lib/python3.12/asyncio/tasks.py");
+	PARSE_FRAMES("bad", "bad", "bad", "bad", "bad", "bad", "bad", "bad",
+		     "bad", "bad");
+	cr_expect_str_eq(str(parsed.culprit.file), "-");
+}
+
+Test(classify, the_frame_below_the_last_wrapper_is_found_anywhere)
+{
+	PARSE_FRAMES("app", "wrap", "app", "app");
+	cr_expect_str_eq(str(parsed.below_wrapper), "f2");
+	PARSE_FRAMES("app", "wrap", "app", "wrap", "bad", "app", "app");
+	cr_expect_str_eq(str(parsed.below_wrapper), "f5");
+	PARSE_FRAMES("app", "app", "wrap");
+	cr_expect_str_eq(str(parsed.below_wrapper), "-", "nothing below it");
+	/* before the last eight frame lines, and on their edge */
+	PARSE_FRAMES("wrap", "app", "app", "app", "app", "app", "app", "app",
+		     "app", "app", "app", "app");
+	cr_expect_str_eq(str(parsed.below_wrapper), "f1");
+	PARSE_FRAMES("app", "wrap", "app", "app", "app", "app", "app", "app",
+		     "app", "app");
+	cr_expect_str_eq(str(parsed.below_wrapper), "f2");
+	PARSE_FRAMES("app", "wrap", "bad", "app", "app", "app", "app", "app",
+		     "app", "app", "app");
+	cr_expect_str_eq(str(parsed.below_wrapper), "f3");
+	PARSE_FRAMES("wrap", "app", "wrap", "app", "app", "app", "app", "app",
+		     "app", "app", "app", "app", "app");
+	cr_expect_str_eq(str(parsed.below_wrapper), "f3");
+}
+
+/* Library verdicts are remembered per path (256 of them): many distinct
  * paths, each seen in several events, evict each other, and each event
  * still gets its own culprit. */
 Test(classify, remembered_library_verdicts_follow_their_paths)
