@@ -7,7 +7,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "rules_private.h"
 #include "th_limits.h"
@@ -55,6 +54,14 @@ struct needles {
 	size_t n;
 };
 
+/* A literal of a start pattern that is a union of literals, and where
+ * in it the rule's start needle GATE (an index into its START needles)
+ * is: the literal is at P in a line only where GATE is at P + AT. */
+struct gated {
+	struct th_span lit;
+	size_t gate, at;
+};
+
 /* The needles of an enabled rule's start pattern (its literals, as the
  * fast path uses them) and of each of its extract regexes (derived the
  * same way; in DERIVED). */
@@ -66,6 +73,12 @@ struct rule_needles {
 	 * literals: a needle costs a good part of a run of such a pattern. */
 	bool exact;
 	char *exact_bytes;
+	/* GATED (when not EXACT): the start pattern is a union of more
+	 * literals than START holds, each of which holds one of START's at a
+	 * known place, so a line holds one of them (and matches) when one
+	 * is found around a place of its START literal. */
+	struct gated *gated;
+	size_t n_gated;
 	struct needles *extract; /* per extract item; none for a builtin */
 	char *derived;
 	unsigned char *repr; /* per extract item: its enum repr_kind */
@@ -500,34 +513,41 @@ static struct needle needle_of(struct th_span lit)
 	return (struct needle){lit, rare};
 }
 
-/* True when LINE holds N's literal: each place of its rare byte that
- * leaves room for the rest is compared. */
-static bool needle_in(const struct needle *n, struct th_span line)
+/* Where N's literal (not empty) first is in LINE at or after FROM, or
+ * NULL: each place of its rare byte that leaves room for the rest is
+ * compared. */
+static inline __attribute__((always_inline)) const char *
+needle_find(const struct needle *n, struct th_span line, size_t from)
 {
-	if (n->lit.n == 0)
-		return true;
-	if (line.n < n->lit.n)
-		return false;
+	if (line.n < n->lit.n || line.n - n->lit.n < from)
+		return NULL;
 	unsigned char rare = (unsigned char)n->lit.p[n->rare];
-	const char *at = line.p + n->rare;
+	const char *at = line.p + from + n->rare;
 	const char *last = line.p + (line.n - n->lit.n) + n->rare;
 	while (at <= last) {
 		const char *hit = memchr(at, rare, (size_t)(last - at) + 1);
 		if (hit == NULL)
-			return false;
+			return NULL;
 		const char *start = hit - n->rare;
 		/* the ends first: most places of the rare byte fail there */
 		if (start[0] == n->lit.p[0] &&
 		    start[n->lit.n - 1] == n->lit.p[n->lit.n - 1] &&
 		    memcmp(start, n->lit.p, n->lit.n) == 0)
-			return true;
+			return start;
 		at = hit + 1;
 	}
-	return false;
+	return NULL;
+}
+
+/* True when LINE holds N's literal. */
+static bool needle_in(const struct needle *n, struct th_span line)
+{
+	return n->lit.n == 0 || needle_find(n, line, 0) != NULL;
 }
 
 /* True when the pattern with needles NS cannot match LINE. */
-static bool needles_rule_out(const struct needles *ns, struct th_span line)
+static inline __attribute__((always_inline)) bool
+needles_rule_out(const struct needles *ns, struct th_span line)
 {
 	if (ns->n == 0)
 		return false;
@@ -592,14 +612,76 @@ static bool start_exact_init(struct rule_needles *rn, const struct rule *rule,
 	return true;
 }
 
+/* Makes RN's gated literals those RULE's start pattern stands for (see
+ * struct rule_needles), when it is a union of literals each holding one
+ * of RN's start needles; false (RN untouched) when not. */
+static bool start_gated_init(struct rule_needles *rn, const struct rule *rule)
+{
+	struct th_span pat = {rule->start.src, rule->start.n};
+	struct th_span lits[EXACT_LITS];
+	if (pat.p == NULL || rule->start.n_groups > 0 || rn->start.n == 0)
+		return false;
+	size_t cap = 4 * EXACT_LITS * (pat.n + 1);
+	char *bytes = xmalloc(cap);
+	size_t n = rules_literal_exact(pat, bytes, cap, lits, EXACT_LITS);
+	struct gated *g = xcalloc(n + 1, sizeof *g);
+	for (size_t i = 0; i < n; i++) {
+		g[i].lit = lits[i];
+		for (g[i].gate = 0; g[i].gate < rn->start.n; g[i].gate++) {
+			struct th_span d = rn->start.v[g[i].gate].lit;
+			const char *at =
+			    d.n > 0 ? memmem(lits[i].p, lits[i].n, d.p, d.n)
+				    : NULL;
+			if (at != NULL) {
+				g[i].at = (size_t)(at - lits[i].p);
+				break;
+			}
+		}
+		if (g[i].gate == rn->start.n)
+			n = 0; /* a literal without a gate: not gated */
+	}
+	if (n == 0) {
+		free(g);
+		free(bytes);
+		return false;
+	}
+	rn->gated = g;
+	rn->n_gated = n;
+	rn->exact_bytes = bytes;
+	return true;
+}
+
+/* True when LINE holds one of RN's gated literals: each is compared
+ * where each place of its gate puts it. */
+static bool gated_in(const struct rule_needles *rn, struct th_span line)
+{
+	for (size_t j = 0; j < rn->start.n; j++) {
+		const struct needle *gate = &rn->start.v[j];
+		for (const char *q = needle_find(gate, line, 0); q != NULL;
+		     q = needle_find(gate, line, (size_t)(q - line.p) + 1)) {
+			size_t pos = (size_t)(q - line.p);
+			for (size_t i = 0; i < rn->n_gated; i++) {
+				const struct gated *g = &rn->gated[i];
+				if (g->gate == j && g->at <= pos &&
+				    line.n - (pos - g->at) >= g->lit.n &&
+				    memcmp(q - g->at, g->lit.p, g->lit.n) == 0)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
 static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 {
 	size_t n_lits = rule->n_literal > 0 ? rule->n_literal : rule->n_derived;
-	if (!start_exact_init(rn, rule, n_lits))
+	if (!start_exact_init(rn, rule, n_lits)) {
 		rn->start =
 		    rule->n_literal > 0
 			? needles_of(rule->literal, rule->n_literal)
 			: needles_of(rule->derived_lits, rule->n_derived);
+		start_gated_init(rn, rule);
+	}
 	size_t room = 0;
 	for (size_t k = 0; k < rule->n_extract; k++)
 		if (!rule->extract[k].is_builtin)
@@ -622,6 +704,7 @@ static void rule_needles_fini(struct rule_needles *rn, const struct rule *rule)
 {
 	free(rn->start.v);
 	free(rn->exact_bytes);
+	free(rn->gated);
 	for (size_t k = 0; k < rule->n_extract; k++)
 		free(rn->extract[k].v);
 	free(rn->extract);
@@ -717,6 +800,8 @@ static inline __attribute__((always_inline)) bool
 rule_starts(struct th_matcher *m, size_t i, struct th_span line)
 {
 	const struct rule_needles *rn = &m->needles[i];
+	if (rn->n_gated > 0 && line.n <= EXACT_MAX_LINE)
+		return gated_in(rn, line);
 	if (needles_rule_out(&rn->start, line))
 		return false;
 	return (rn->exact && line.n <= EXACT_MAX_LINE) ||
@@ -740,6 +825,25 @@ static long match_start(struct th_matcher *m, struct th_span line)
 	return -1;
 }
 
+/* A hash of LINE (1 to START_MEMO_TEXT bytes) for the memo: its length
+ * and three words, at both ends and the middle, mixed by a multiply.
+ * A line that hashes like another only shares a slot with it, so a hash
+ * of a few loads (XXH3 cost 60 instructions a line) does. */
+static uint64_t memo_hash(struct th_span line)
+{
+	uint64_t a = 0, b = 0, c = 0;
+	if (line.n >= 8) {
+		memcpy(&a, line.p, 8);
+		memcpy(&b, line.p + line.n / 2 - 4, 8);
+		memcpy(&c, line.p + line.n - 8, 8);
+	} else {
+		memcpy(&a, line.p, line.n);
+	}
+	uint64_t h = (a ^ (b << 21 | b >> 43) ^ (c << 42 | c >> 22) ^ line.n) *
+		     0x9E3779B97F4A7C15u;
+	return h >> 32; /* the bits the multiply mixed best */
+}
+
 /* The slot of M's memo for LINE, or NULL when LINE is too long to keep. */
 static struct start_memo *memo_slot(struct th_matcher *m, struct th_span line)
 {
@@ -747,8 +851,7 @@ static struct start_memo *memo_slot(struct th_matcher *m, struct th_span line)
 		return NULL;
 	if (m->memo == NULL)
 		m->memo = xcalloc(START_MEMO_SLOTS, sizeof *m->memo);
-	XXH64_hash_t h = XXH3_64bits(line.p, line.n);
-	return &m->memo[h & (START_MEMO_SLOTS - 1)];
+	return &m->memo[memo_hash(line) & (START_MEMO_SLOTS - 1)];
 }
 
 long rules_match_start(struct th_matcher *m, struct th_span line)

@@ -157,6 +157,64 @@ Test(matcher, a_start_pattern_that_is_its_literal_matches_where_it_is_found)
 	rules_free(r);
 }
 
+Test(matcher, a_union_of_more_literals_than_its_own_matches_around_them)
+{
+	/* one derived literal, " exception was never retrieved", in
+	 * three: the union is found around each place of it */
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - id: never\n"
+		      "    start: '(?:Task|Future|_GatheringFuture) "
+		      "exception was never retrieved'\n"
+		      "  - id: any\n"
+		      "    start: 'exception'\n");
+	struct th_matcher *m = matcher_new(r);
+	assert_starts(r, m, "Task exception was never retrieved", "never");
+	assert_starts(r, m,
+		      "ERROR:asyncio:Future exception was never retrieved",
+		      "never");
+	assert_starts(r, m, "_GatheringFuture exception was never retrieved!",
+		      "never");
+	assert_starts(r, m, "exception was never retrieved", "any");
+	assert_starts(r, m, " exception was never retrieved", "any");
+	assert_starts(r, m, "Tas exception was never retrieved", "any");
+	assert_starts(r, m, "Task exception was never retrieve", "any");
+	assert_starts(r, m, "Futur exception was never retrieved", "any");
+	/* the first place of the derived literal has none of the three
+	 * before it, the second has */
+	assert_starts(r, m,
+		      "x exception was never retrieved; "
+		      "Future exception was never retrieved",
+		      "never");
+	assert_starts(r, m,
+		      "x exception was never retrieved; "
+		      "Futures exception was never retrieved",
+		      "any");
+	matcher_free(m);
+	rules_free(r);
+}
+
+Test(matcher, remembered_start_answers_stay_apart_for_lines_alike)
+{
+	/* lines that share their length, ends and middle word differ in
+	 * the memo's slots' text, so each gets its own answer */
+	struct th_rules *r = load_yaml("rules:\n"
+				       "  - id: a\n"
+				       "    start: 'Task 1 failed here'\n"
+				       "  - id: b\n"
+				       "    start: 'Task 2 failed'\n");
+	struct th_matcher *m = matcher_new(r);
+	for (int round = 0; round < 3; round++) {
+		assert_starts(r, m, "xxxxxxxxTask 1 failed herexxxxxxxx", "a");
+		assert_starts(r, m, "xxxxxxxxTask 2 failed herexxxxxxxx", "b");
+		assert_starts(r, m, "xxxxxxxxTask 3 failed herexxxxxxxx", NULL);
+		assert_starts(r, m, "Task 2 failed", "b");
+		assert_starts(r, m, "Task 3 failed", NULL);
+	}
+	matcher_free(m);
+	rules_free(r);
+}
+
 Test(matcher, a_start_pattern_without_a_literal_runs_on_every_line)
 {
 	/* alternatives under 3 bytes: no literal, so no shortcut */
