@@ -81,6 +81,9 @@ struct th_assembler {
 	uint64_t emitted_start; /* the latest start offset among them */
 	bool literal_free;	/* the record fed holds no literal of TRIGGER
 				   (assembler_feed_literal_free) */
+	const char *literal_at; /* a literal of TRIGGER starts here in the
+				   record fed and ends in its text
+				   (assembler_feed_with_literal); or NULL */
 };
 
 struct th_assembler *assembler_new(const struct th_rules *rules,
@@ -282,7 +285,11 @@ static bool is_warning_line(struct th_span s)
 /* TEXT is the record fed, or a part of it. */
 static long match_start(struct th_assembler *a, struct th_span text)
 {
-	if (a->literal_free || !trigger_line_may_start(a->trigger, text))
+	/* TEXT ends where the record's text ends, so it holds the known
+	 * literal when it starts at or before it (outdent moves the start) */
+	bool holds = a->literal_at != NULL && text.p <= a->literal_at;
+	if (!holds &&
+	    (a->literal_free || !trigger_line_may_start(a->trigger, text)))
 		return -1;
 	return rules_match_start(a->matcher, text);
 }
@@ -772,6 +779,14 @@ void assembler_feed(struct th_assembler *a, const struct th_record *rec)
 	}
 	try_start(a, s, rec);
 	s->prev_number = rec->number;
+}
+
+void assembler_feed_with_literal(struct th_assembler *a,
+				 const struct th_record *rec, const char *at)
+{
+	a->literal_at = at;
+	assembler_feed(a, rec);
+	a->literal_at = NULL;
 }
 
 void assembler_feed_literal_free(struct th_assembler *a,

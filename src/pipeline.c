@@ -116,14 +116,21 @@ static bool within(struct th_span text, struct th_span line)
  * literal of the assembler's trigger, so neither do the records taken
  * from its own bytes. */
 static void feed_line(struct th_pipeline *p, const struct th_line *line,
-		      uint64_t end_offset, bool literal_free)
+		      uint64_t end_offset, bool literal_free,
+		      const char *literal_at)
 {
 	const struct th_record *recs;
 	size_t n = prefix_parse(p->prefixer, line, end_offset,
 				assembler_idle(p->assembler), &recs);
 	for (size_t i = 0; i < n; i++) {
-		if (literal_free && within(recs[i].text, line->text))
+		struct th_span t = recs[i].text;
+		if (literal_free && within(t, line->text))
 			assembler_feed_literal_free(p->assembler, &recs[i]);
+		else if (literal_at != NULL && within(t, line->text) &&
+			 t.p <= literal_at &&
+			 t.p + t.n == line->text.p + line->text.n)
+			assembler_feed_with_literal(p->assembler, &recs[i],
+						    literal_at);
 		else
 			assembler_feed(p->assembler, &recs[i]);
 	}
@@ -132,7 +139,7 @@ static void feed_line(struct th_pipeline *p, const struct th_line *line,
 void pipeline_feed_line(struct th_pipeline *p, const struct th_line *line,
 			uint64_t end_offset)
 {
-	feed_line(p, line, end_offset, false);
+	feed_line(p, line, end_offset, false, NULL);
 }
 
 /* The index in W (the window at L's cursor) of the earliest literal, or
@@ -161,6 +168,22 @@ static size_t find_candidate(struct th_pipeline *p, struct th_lines *l,
 				       ? TRIGGER_NEWLINES_UNKNOWN
 				       : number + *newlines};
 	return hit;
+}
+
+/* Where in LINE, just read from L, the last search's hit is when LINE
+ * holds it and the search was with the assembler's trigger: a literal
+ * starts there, and ends in the line (a search finds whole literals).
+ * NULL otherwise. */
+static const char *line_literal_at(const struct th_pipeline *p,
+				   const struct th_lines *l,
+				   const struct th_line *line)
+{
+	const struct searched *k = &p->searched;
+	if (p->search != p->trigger || k->lines != l || line->truncated ||
+	    k->hit < line->offset || k->hit >= line->offset + line->text.n ||
+	    k->hit == k->window_end)
+		return NULL;
+	return line->text.p + (k->hit - line->offset);
 }
 
 /* Whether LINE, just read from L, lies wholly before the last search's
@@ -309,7 +332,8 @@ static enum th_status feed_next_line(struct th_pipeline *p, struct th_lines *l)
 	enum th_status st = lines_next(l, &line);
 	if (st != TH_OK)
 		return st;
-	feed_line(p, &line, lines_offset(l), line_literal_free(p, l, &line));
+	feed_line(p, &line, lines_offset(l), line_literal_free(p, l, &line),
+		  line_literal_at(p, l, &line));
 	return TH_OK;
 }
 
@@ -350,7 +374,8 @@ static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
 		c.at += used;
 		c.newlines += nl != NULL;
 		feed_line(p, &line, c.offset + c.at,
-			  line_literal_free(p, l, &line));
+			  line_literal_free(p, l, &line),
+			  line_literal_at(p, l, &line));
 		if (search_due(p))
 			break;
 		indented = UNKNOWN;
