@@ -395,7 +395,8 @@ static bool has_level_word(struct th_span line, const char *word)
 {
 	size_t n = strlen(word), len = line.n < 120 ? line.n : 120;
 	const char *p = line.p, *end = line.p + len;
-	while ((p = memmem(p, (size_t)(end - p), word, n)) != NULL) {
+	while ((p = th_find((struct th_span){p, (size_t)(end - p)}, word, n,
+			    0)) != NULL) {
 		bool before = p == line.p || !(p[-1] >= 'A' && p[-1] <= 'Z');
 		bool after =
 		    p + n == line.p + line.n || !(p[n] >= 'A' && p[n] <= 'Z');
@@ -549,7 +550,9 @@ static bool context_names_exception(const struct th_event *ev, struct th_span t)
 	for (size_t i = 0; i < event_line_count(ev); i++) {
 		struct th_span line = event_line(ev, i);
 		const char *p = line.p, *end = line.p + line.n;
-		while ((p = memmem(p, (size_t)(end - p), key, k)) != NULL) {
+		/* by its '=': "exception" is a common word in these lines */
+		while ((p = th_find((struct th_span){p, (size_t)(end - p)}, key,
+				    k, k - 1)) != NULL) {
 			p += k;
 			if ((size_t)(end - p) > type.n &&
 			    memcmp(p, type.p, type.n) == 0 && p[type.n] == '(')

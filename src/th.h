@@ -39,6 +39,27 @@ static inline bool th_starts_with(struct th_span s, const char *lit)
 	return s.n >= n && s.p[0] == lit[0] && memcmp(s.p, lit, n) == 0;
 }
 
+/* The first LIT (N bytes, N > 0) in S, or NULL, found by its byte
+ * LIT[RARE] (RARE < N): memchr for a byte that is rare in S, then a
+ * compare. glibc's memmem costs hundreds of instructions a call on the
+ * short lines and needles of a log, before it finds anything. */
+static inline const char *th_find(struct th_span s, const char *lit, size_t n,
+				  size_t rare)
+{
+	if (s.n < n)
+		return NULL;
+	const char *p = s.p + rare, *last = s.p + (s.n - n) + rare;
+	while (p <= last) {
+		p = memchr(p, lit[rare], (size_t)(last - p) + 1);
+		if (p == NULL)
+			return NULL;
+		if (memcmp(p - rare, lit, n) == 0)
+			return p - rare;
+		p++;
+	}
+	return NULL;
+}
+
 /* The span of C string S, {NULL, 0} for NULL (th_cstr takes no NULL). */
 static inline struct th_span th_span_or_empty(const char *s)
 {
