@@ -1,0 +1,44 @@
+/* test_th.c - the span helpers every module shares (th.h). */
+#include <criterion/criterion.h>
+
+#include "th.h"
+
+static struct th_span span(const char *s)
+{
+	return th_cstr(s);
+}
+
+Test(th, find_gives_the_first_whole_literal)
+{
+	struct th_span s = span("an exception=, then exception=KeyError(");
+	const char *at = th_find(s, "exception=", 10, 9);
+	cr_assert_eq(at, s.p + 3);
+	struct th_span rest = {at + 1, s.n - 4};
+	cr_assert_eq(th_find(rest, "exception=", 10, 9), s.p + 20);
+}
+
+Test(th, find_skips_the_rare_byte_where_the_rest_differs)
+{
+	/* '=' is found twice before the literal around it matches */
+	struct th_span s = span("a=1 b=2 key=3");
+	cr_assert_eq(th_find(s, "key=", 4, 3), s.p + 8);
+	cr_assert_null(th_find(s, "kez=", 4, 3));
+}
+
+Test(th, find_by_the_first_byte_and_at_the_edges)
+{
+	struct th_span s = span("INFO x DEBUG");
+	cr_assert_eq(th_find(s, "INFO", 4, 0), s.p);
+	cr_assert_eq(th_find(s, "DEBUG", 5, 0), s.p + 7);
+	cr_assert_eq(th_find(s, "DEBUG", 5, 4), s.p + 7);
+}
+
+Test(th, find_never_reads_past_the_span)
+{
+	/* the literal's rare byte is in the span, its rest past the end */
+	const char text[] = "xx exception=";
+	struct th_span cut = {text, sizeof text - 2}; /* without the '=' */
+	cr_assert_null(th_find(cut, "exception=", 10, 9));
+	cr_assert_null(th_find((struct th_span){text, 3}, "exception=", 10, 0));
+	cr_assert_null(th_find((struct th_span){text, 0}, "x", 1, 0));
+}
