@@ -135,7 +135,7 @@ if [ -n "$TH_REV" ] && [ ! -f "$SRC/meson.build" ]; then
     mv "$SRC.tmp" "$SRC"
 fi
 if [ ! -f "$BUILD/build.ninja" ]; then
-    meson setup "$BUILD" "$SRC" --buildtype=release -Dtests=false >&2
+    meson setup "$BUILD" "$SRC" --buildtype=release -Db_lto=true -Dtests=false >&2
 fi
 ninja -C "$BUILD" >&2
 [ -x "$TH" ] || die "no $TH after the build"
