@@ -24,6 +24,10 @@
 #include "input.h"
 #include "th.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 struct th_lines;
 
 /* CAPACITY is at least 1: the longest line kept whole. Aborts on
@@ -74,5 +78,26 @@ uint64_t lines_number(const struct th_lines *l);
 uint64_t lines_offset(const struct th_lines *l);
 /* Lines cut because they were longer than the capacity. */
 uint64_t lines_truncated(const struct th_lines *l);
+
+/* The first "\n" of P[0..N), or NULL: memchr, with the first 64 bytes
+ * of a longer span compared inline. Most lines of a log are shorter than
+ * that, and the call cost more than the compare (docs/performance.md). */
+static inline const char *lines_find_newline(const char *p, size_t n)
+{
+#ifdef __SSE2__
+	if (n >= 64) {
+		const __m128i nl = _mm_set1_epi8('\n');
+		for (size_t i = 0; i < 64; i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+			unsigned m =
+			    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+			if (m != 0)
+				return p + i + __builtin_ctz(m);
+		}
+		return memchr(p + 64, '\n', n - 64);
+	}
+#endif
+	return memchr(p, '\n', n);
+}
 
 #endif

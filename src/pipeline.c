@@ -358,7 +358,7 @@ static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
 	enum { UNKNOWN, YES, NO } indented = UNKNOWN; /* reads_indented */
 	do {
 		const char *text = c.w.p + c.at;
-		const char *nl = memchr(text, '\n', c.w.n - c.at);
+		const char *nl = lines_find_newline(text, c.w.n - c.at);
 		size_t len = nl != NULL ? (size_t)(nl - text) : c.w.n - c.at;
 		size_t used = nl != NULL ? len + 1 : len;
 		bool blank = text[0] == ' ' || text[0] == '\t';

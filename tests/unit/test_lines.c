@@ -682,3 +682,31 @@ Test(lines, window_spans_are_escape_free_as_their_lines)
 	}
 	close_fixture(&f);
 }
+
+Test(lines, find_newline_at_every_place_and_length)
+{
+	/* every length up to 200 and every place of the one "\n" in it (or
+	 * none), so each 16-byte block of the inline compare and the memchr
+	 * after it are crossed; the span ends at a guard page, so a read
+	 * past N would fault */
+	long page = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	cr_assert_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	for (size_t n = 0; n <= 200; n++) {
+		char *p = map + page - n;
+		for (size_t at = 0; at <= n; at++) {
+			memset(p, 'x', n);
+			if (at < n)
+				p[at] = '\n';
+			if (at + 1 < n)
+				p[n - 1] =
+				    '\n'; /* a later one is not the first */
+			const char *want = at < n ? p + at : NULL;
+			cr_assert_eq(lines_find_newline(p, n), want,
+				     "n %zu at %zu", n, at);
+		}
+	}
+	munmap(map, 2 * (size_t)page);
+}
