@@ -313,9 +313,9 @@ static bool all_digits(struct th_span s)
 
 bool frame_compose(struct th_span line, struct th_frame *out)
 {
-	/* Most lines have no '|' at all: one memchr rules them out before
-	 * the name is read byte by byte. */
-	if (memchr(line.p, '|', line.n) == NULL)
+	/* Most lines have no '|' at all: ruled out before the name is read
+	 * byte by byte. */
+	if (!frame_has_bar(line))
 		return false;
 	/* honcho and foreman put a clock before the name */
 	size_t from = looks_clock(line) ? 9 : 0, i = from;

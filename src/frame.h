@@ -10,6 +10,10 @@
 #ifndef TH_FRAME_H
 #define TH_FRAME_H
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "th.h"
 #include "trigger.h"
 
@@ -49,6 +53,62 @@ bool frame_compose(struct th_span line, struct th_frame *out);
 
 /* Tries each of the above in turn. */
 bool frame_any(struct th_span line, struct th_frame *out);
+
+/* Whether S holds a '|' (frame_compose's mark). Thirty-two bytes a step,
+ * the last ending at S's end (it may read bytes read before), inline:
+ * through memchr the call and the registers saved around it cost more
+ * than the search of a line that lacks one, as most lines do (callgrind,
+ * crash loop). Shorter lines byte by byte. */
+static inline bool frame_has_bar(struct th_span s)
+{
+#if defined(__SSE2__)
+	if (s.n >= 16) {
+		const __m128i bar = _mm_set1_epi8('|');
+		size_t i = 0;
+		for (; i + 32 < s.n; i += 32) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(s.p + i));
+			__m128i b =
+			    _mm_loadu_si128((const __m128i *)(s.p + i + 16));
+			__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(a, bar),
+						   _mm_cmpeq_epi8(b, bar));
+			if (_mm_movemask_epi8(hit) != 0)
+				return true;
+		}
+		/* 1 to 32 bytes left: the last 32 (or all, 16 to 31) */
+		size_t from = s.n >= 32 ? s.n - 32 : 0;
+		__m128i a = _mm_loadu_si128((const __m128i *)(s.p + from));
+		__m128i b = _mm_loadu_si128((const __m128i *)(s.p + s.n - 16));
+		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(a, bar),
+					   _mm_cmpeq_epi8(b, bar));
+		return _mm_movemask_epi8(hit) != 0;
+	}
+#endif
+	for (size_t i = 0; i < s.n; i++)
+		if (s.p[i] == '|')
+			return true;
+	return false;
+}
+
+/* True when frame_any finds no framing in LINE, as told inline, without
+ * a call, from its first bytes and from its having no '|': most lines
+ * of a traceback ("Traceback (most recent call last):", an exception's
+ * line). False when frame_any must be asked. It follows frame_any's
+ * first-byte choice: '[' (kubectl), an RFC 3339 time's 'T' at [10], a
+ * capital with a blank at [3] (a syslog month), and a name's byte
+ * (compose, which needs a '|'). */
+static inline bool frame_none_at_once(struct th_span line)
+{
+	if (line.n == 0)
+		return true;
+	char c = line.p[0], low = (char)(c | 0x20);
+	bool digit = c >= '0' && c <= '9';
+	if (c == '[' || (digit && line.n >= 19 && line.p[10] == 'T') ||
+	    (c >= 'A' && c <= 'Z' && line.n >= 15 && line.p[3] == ' '))
+		return false;
+	bool name = digit || (low >= 'a' && low <= 'z') || c == '_' ||
+		    c == '-' || c == '.';
+	return !name || !frame_has_bar(line);
+}
 
 /* The container a runtime's log file belongs to, told by its path as the
  * kubelet and dockerd name them (README.md, "Log shapes"):

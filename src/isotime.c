@@ -305,15 +305,13 @@ static bool fraction_by_words(struct th_span s, size_t *at, struct th_time *t)
  * ":ss,mmm" (or ".mmm") at S[16..22], with neither a fourth digit nor a
  * zone after them: eight bytes checked at once. Most records of a crash
  * loop's log start so; read with parse_fraction it took about 95
- * instructions a time (callgrind, crash loop). Returns 0, with *OUT left
+ * instructions a time (callgrind, crash loop). S holds 24 bytes or more
+ * and no digit at [23] (seconds_at_once). Returns 0, with *OUT left
  * alone, for any other shape: read_iso_past_minute then reads it. */
 static size_t asctime_past_minute(struct th_span s,
 				  const struct th_iso_memo *memo,
 				  struct th_time *out)
 {
-	/* a digit after three: the nine of a container runtime's time */
-	if (s.n < 24 || th_is_digit(s.p[23]))
-		return 0;
 	uint64_t w = load8(s.p + 16), v;
 	/* ':' at [16]; ',' or '.' at [19] (',' | 2 is '.') */
 	if (((w | 0x02000000u) & 0xff0000ffu) != 0x2e00003au ||
@@ -334,6 +332,47 @@ static size_t asctime_past_minute(struct th_span s,
 	return 23;
 }
 
+/* read_iso_past_minute for the seconds a container runtime writes,
+ * ":ss.nnnnnnnnnZ" at S[16..29] (CRI on every line, dockerd when the
+ * ninth digit is no 0), kept as written (UTC, no second 60, a day up to
+ * the 28th): eight bytes a step. Returns 0, with *OUT left alone, for any
+ * other shape. */
+static size_t runtime_past_minute(struct th_span s,
+				  const struct th_iso_memo *memo,
+				  struct th_time *out)
+{
+	if (s.n < 30 || s.p[29] != 'Z' || memo->minute.day > 28)
+		return 0;
+	uint64_t w = load8(s.p + 16), f = load8(s.p + 20), v, nine;
+	/* ':' at [16], '.' at [19] */
+	if ((w & 0xff0000ffu) != 0x2e00003au ||
+	    !digits_at(w, 0x0000000000ffff00u, &v) ||
+	    !digits_at(f, ~(uint64_t)0, &nine) || !th_is_digit(s.p[28]))
+		return 0;
+	int sec = pair_at(v, 1);
+	if (sec >= 60)
+		return 0;
+	struct th_time t = memo->minute;
+	t.second = (uint8_t)sec;
+	t.sec += sec;
+	t.nsec = eight_digits(nine) * 10 + (uint32_t)(s.p[28] - '0');
+	t.digits = 9;
+	t.flags |= ISOTIME_ZONED;
+	*out = t;
+	return 30;
+}
+
+/* The seconds past a kept minute in the two shapes most lines have,
+ * told apart by [23]: a digit there is a runtime's nine (see above). */
+static size_t seconds_at_once(struct th_span s, const struct th_iso_memo *memo,
+			      struct th_time *out)
+{
+	if (s.n < 24)
+		return 0;
+	return th_is_digit(s.p[23]) ? runtime_past_minute(s, memo, out)
+				    : asctime_past_minute(s, memo, out);
+}
+
 #else
 
 static bool fraction_by_words(struct th_span s, size_t *at, struct th_time *t)
@@ -342,9 +381,8 @@ static bool fraction_by_words(struct th_span s, size_t *at, struct th_time *t)
 	return false;
 }
 
-static size_t asctime_past_minute(struct th_span s,
-				  const struct th_iso_memo *memo,
-				  struct th_time *out)
+static size_t seconds_at_once(struct th_span s, const struct th_iso_memo *memo,
+			      struct th_time *out)
 {
 	(void)s, (void)memo, (void)out;
 	return 0;
@@ -435,9 +473,6 @@ static size_t read_iso_past_minute(struct th_span s,
 				   const struct th_iso_memo *memo,
 				   struct th_time *out)
 {
-	size_t asctime = asctime_past_minute(s, memo, out);
-	if (asctime > 0)
-		return asctime;
 	const char *p = s.p;
 	if (s.n < 19 || p[16] != ':' || !th_is_digit(p[17]) ||
 	    !th_is_digit(p[18]))
@@ -474,11 +509,14 @@ static bool read_as_written(struct th_span s, size_t n, const struct th_time *t)
 	return s.p[n - 1] == 'Z' && sec < 60 && day <= 28;
 }
 
-size_t isotime_read_iso_memo(struct th_span s, struct th_iso_memo *memo,
-			     struct th_time *out)
+/* isotime_read_iso_memo past seconds_at_once: SAME_MINUTE, S starts
+ * with MEMO's head. Apart, so that the common case needs no registers
+ * saved. */
+__attribute__((noinline)) static size_t
+read_iso_memo_rest(struct th_span s, struct th_iso_memo *memo,
+		   struct th_time *out, bool same_minute)
 {
-	if (memo->valid && s.n >= sizeof memo->head &&
-	    memcmp(s.p, memo->head, sizeof memo->head) == 0)
+	if (same_minute)
 		return read_iso_past_minute(s, memo, out);
 	size_t n = isotime_read_iso(s, out);
 	if (n == 0 || !read_as_written(s, n, out))
@@ -492,6 +530,15 @@ size_t isotime_read_iso_memo(struct th_span s, struct th_iso_memo *memo,
 	memo->minute.nsec = 0;
 	memo->minute.digits = 0;
 	return n;
+}
+
+size_t isotime_read_iso_memo(struct th_span s, struct th_iso_memo *memo,
+			     struct th_time *out)
+{
+	bool same_minute = memo->valid && s.n >= sizeof memo->head &&
+			   memcmp(s.p, memo->head, sizeof memo->head) == 0;
+	size_t n = same_minute ? seconds_at_once(s, memo, out) : 0;
+	return n > 0 ? n : read_iso_memo_rest(s, memo, out, same_minute);
 }
 
 /* ---- strptime, syslog, the epoch ------------------------------------ */

@@ -95,7 +95,7 @@ bool prefix_is_framed(struct th_span line);
 bool prefix_may_split(struct th_span line);
 
 /* Removes ANSI CSI escapes ("\x1b[1;35m") from IN into OUT (capacity at
- * least IN.n); returns the new length. */
+ * least IN.n, not overlapping IN); returns the new length. */
 size_t prefix_strip_ansi(struct th_span in, char *out);
 
 #endif

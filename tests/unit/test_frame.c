@@ -270,3 +270,75 @@ Test(frame, compose_lines_are_read_as_the_byte_reader_read_them)
 	cr_expect(framed > 2000, "only %zu lines framed: too few to tell",
 		  framed);
 }
+
+/* frame_has_bar finds a '|' wherever it is, at each length around its
+ * steps of sixteen and thirty-two bytes, and none where there is none. */
+Test(frame, a_bar_is_found_at_every_place_and_length)
+{
+	char buf[128];
+	for (size_t n = 0; n <= 100; n++) {
+		memset(buf, 'x', sizeof buf);
+		buf[n] = '|'; /* just past the end: not to be seen */
+		struct th_span s = {buf, n};
+		cr_assert(!frame_has_bar(s), "length %zu, no bar", n);
+		for (size_t at = 0; at < n; at++) {
+			buf[at] = '|';
+			cr_assert(frame_has_bar(s), "length %zu, bar at %zu", n,
+				  at);
+			buf[at] = (char)0xfc; /* '|' with the top bit */
+			cr_assert(!frame_has_bar(s), "length %zu, 0xfc at %zu",
+				  n, at);
+			buf[at] = 'x';
+		}
+	}
+}
+
+/* frame_none_at_once never says "no framing" of a line frame_any frames:
+ * random framing-like lines (CRI, compose, honcho, pm2, and the lines of
+ * a traceback), and syslog, kubectl, Heroku and GitHub Actions shapes,
+ * now and then broken. Nor is it a test that never says so. */
+Test(frame, none_at_once_holds_for_every_line_frame_any_frames)
+{
+	static const char *const others[] = {
+	    "Nov 24 10:00:01 web-1 app[7]: Traceback (most recent call last):",
+	    "Nov  4 10:00:01 host tag: x",
+	    "Nov 24 not a syslog line at all",
+	    "[pod/api-7d9f/app] ValueError: x",
+	    "[pod/a/b]",
+	    "[INFO] x",
+	    "2024-05-01T10:00:01.1234567Z message",
+	    "2026-12-04T09:30:00.000123+00:00 app[web.1]: Traceback",
+	    "2024-11-24T10:00:01+0000 host tag[1]: x",
+	    "Traceback (most recent call last):",
+	    "KeyError: 'a|b'",
+	    "ERROR | x",
+	    "INFO     | started",
+	    "Task exception was never retrieved and then some | tail"};
+	unsigned seed = 13;
+	char buf[128];
+	size_t framed = 0, at_once = 0;
+	for (int i = 0; i < 300000; i++) {
+		size_t n;
+		switch (i % 3) {
+		case 0: n = random_compose(buf, sizeof buf, &seed); break;
+		case 1: n = random_cri(buf, sizeof buf, &seed); break;
+		default:
+			n = (size_t)snprintf(
+			    buf, sizeof buf, "%s",
+			    others[(unsigned)rand_r(&seed) %
+				   (sizeof others / sizeof *others)]);
+			n = mutate(buf, n, &seed);
+		}
+		struct th_span line = {buf, n};
+		struct th_frame fr;
+		bool any = frame_any(line, &fr),
+		     none = frame_none_at_once(line);
+		framed += any;
+		at_once += none;
+		cr_assert(!(any && none), "'%s': framed, yet none at once",
+			  buf);
+	}
+	cr_expect(framed > 2000 && at_once > 20000,
+		  "%zu framed, %zu none at once: too few to tell", framed,
+		  at_once);
+}

@@ -796,16 +796,21 @@ Test(isotime, the_memo_reads_as_the_reader_whatever_came_before)
 	}
 }
 
-/* Times of one minute, so that the memo keeps it and reads on past it:
- * logging's asctime (":ss,mmm" and a blank) most of the time, with what
- * may follow it or break it now and then. */
+/* Times of few minutes, so that the memo keeps one and reads on past it:
+ * logging's asctime (":ss,mmm" and a blank) and a container runtime's
+ * ":ss.nnnnnnnnnZ" most of the time, with what may follow them or break
+ * them now and then. */
 static size_t random_asctime(char *buf, unsigned *seed)
 {
-	static const char *const heads[] = {"2024-05-01 10:00:",
-					    "2024-05-01T10:00:"};
+	static const char *const heads[] = {
+	    "2024-05-01 10:00:", "2024-05-01T10:00:", "2024-02-30T10:00:"};
 	static const char *const secs[] = {"00", "07", "59", "60", "61", "99"};
-	static const char *const fracs[] = {",123",  ",999", ".000", ".5",
-					    ",1234", ",12",  ""};
+	static const char *const fracs[] = {
+	    ",123",	 ",999",	".000",
+	    ".5",	 ",1234",	",12",
+	    "",		 ".123456789",	".000000001",
+	    ".12345678", ".1234567890", ".999999999",
+	    ".12345678x"};
 	static const char *const tails[] = {
 	    " ERROR x", " ", "",  "Z",	"+02:00", "-0130",
 	    "1",	"9", "x", ",",	":",	  "\t",
@@ -817,7 +822,7 @@ static size_t random_asctime(char *buf, unsigned *seed)
 	size_t len = (size_t)n;
 	if (rand_r(seed) % 4 == 0) { /* a byte of the seconds replaced */
 		static const char bytes[] = "0123456789:;,.-/+\x80 ";
-		size_t at = 16 + (unsigned)rand_r(seed) % 8;
+		size_t at = 16 + (unsigned)rand_r(seed) % 14;
 		if (at < len)
 			buf[at] =
 			    bytes[(unsigned)rand_r(seed) % (sizeof bytes - 1)];
@@ -825,7 +830,7 @@ static size_t random_asctime(char *buf, unsigned *seed)
 	return len;
 }
 
-Test(isotime, the_memo_reads_asctime_seconds_as_the_reader)
+Test(isotime, the_memo_reads_asctime_and_runtime_seconds_as_the_reader)
 {
 	unsigned seed = 11;
 	char buf[40];

@@ -271,21 +271,69 @@ Test(prefix, ansi_stripping_agrees_with_a_byte_by_byte_reading)
 	}
 }
 
-/* Parses LINES (N of them, LEN bytes each, NUL bytes allowed) three
- * times over with SHORTWAY and WHOLE, whose user prefix never matches but
- * makes prefix_parse try everything on every line, and expects the same
+/* Longer texts, where prefix_strip_ansi copies sixteen bytes a step:
+ * escapes dense or sparse, at a step's edges, cut at the end. Nothing is
+ * written past IN.n bytes of OUT. */
+Test(prefix, ansi_stripping_of_long_texts_agrees_and_stays_in_bounds)
+{
+	static const char *const pieces[] = {"\x1b[35m",
+					     "\x1b[0m",
+					     "\x1b[1;31m",
+					     "\x1b",
+					     "\x1b[",
+					     "[",
+					     "x",
+					     "0123456789abcdef",
+					     "  File \"/app/x.py\", line ",
+					     "~~~^^^",
+					     "\x1bx",
+					     "\x1b[?25h"};
+	unsigned seed = 9;
+	for (int round = 0; round < 20000; round++) {
+		char in[200], want[200], got[200 + 32];
+		size_t n = 0;
+		while (n < 120) {
+			const char *piece =
+			    pieces[(unsigned)rand_r(&seed) %
+				   (sizeof pieces / sizeof *pieces)];
+			size_t len = strlen(piece);
+			memcpy(in + n, piece, len);
+			n += len;
+		}
+		n -= (unsigned)rand_r(&seed) % 40; /* cut anywhere */
+		struct th_span s = {in, n};
+		memset(got, 0x55, sizeof got);
+		size_t wn = strip_ansi_bytewise(s, want);
+		size_t gn = prefix_strip_ansi(s, got);
+		cr_assert_eq(gn, wn, "round %d: length %zu, want %zu", round,
+			     gn, wn);
+		cr_assert(memcmp(got, want, wn) == 0, "round %d", round);
+		for (size_t i = n; i < sizeof got; i++)
+			cr_assert_eq(got[i], 0x55,
+				     "round %d: byte %zu of %zu written", round,
+				     i, n);
+	}
+}
+
+/* Parses LINES (N of them, LEN bytes each, NUL bytes allowed) six times
+ * over with SHORTWAY and WHOLE, whose user prefix never matches but makes
+ * prefix_parse try everything on every line, and expects the same
  * records of both; the second time no event is open, the third time
- * every other line. */
+ * every other line; the last three times alike, with the lines that hold
+ * no escape byte known to hold none (as the reader tells it), which
+ * lets SHORTWAY make a plain line's record at once. */
 static void expect_the_whole_way(struct th_prefixer *shortway,
 				 struct th_prefixer *whole,
 				 const char *const *lines, const size_t *len,
 				 size_t n)
 {
-	for (size_t k = 0; k < 3 * n; k++) {
+	for (size_t k = 0; k < 6 * n; k++) {
 		size_t i = k % n;
-		bool idle = k / n == 1 || (k / n == 2 && i % 2 == 1);
+		bool idle = k / n % 3 == 1 || (k / n % 3 == 2 && i % 2 == 1);
+		bool escape_free =
+		    k / n >= 3 && memchr(lines[i], '\x1b', len[i]) == NULL;
 		struct th_line line = {
-		    {lines[i], len[i]}, k + 1, 100 * k, false, false};
+		    {lines[i], len[i]}, k + 1, 100 * k, false, escape_free};
 		const struct th_record *a, *b;
 		size_t na =
 		    prefix_parse(shortway, &line, 100 * k + 60, idle, &a);
@@ -407,6 +455,21 @@ Test(prefix, plain_lines_get_the_records_of_the_whole_way)
 	    "\357\273\2772024-05-01 10:00:01,123 ERROR after a BOM",
 	    "\xef\xbb\xbf\xef\xbb\xbf{\"message\": \"two BOMs\"}",
 	    "\xef\xbb\xbf",
+	    /* near framings, where a plain line's record is made at once */
+	    "Traceback | x",
+	    "KeyError: 'a|b'",
+	    "ERROR | x",
+	    "INFO     | started",
+	    "CRITICAL x | y",
+	    "a-very-long-service-name_with.dots-0123456789 | msg",
+	    "Task exception was never retrieved and more text here | tail",
+	    "Nov 24 10:00:01",
+	    "Dec  1 10:00:01 h t: x",
+	    "2024-05-01T10:00:01 not a framing",
+	    "concurrent.futures._base.CancelledError",
+	    "_private   | x",
+	    "~ tilde",
+	    "\t",
 	};
 	expect_the_whole_way_for(lines, sizeof lines / sizeof *lines);
 }
