@@ -872,13 +872,14 @@ long rules_match_start(struct th_matcher *m, struct th_span line)
 	return rule;
 }
 
-/* Applies extract item X to EV: a builtin copies its fact, a regex sets
- * its fields from the first line of its range where it matches. */
-/* Whether extract regex X (of enum repr_kind KIND) matches LINE; on a
- * match the fields of its groups are set in EV. */
+/* Whether extract regex X (of enum repr_kind KIND, with needles NS)
+ * matches LINE; on a match the fields of its groups are set in EV. A
+ * task repr is read by repr_match, which finds its opening as fast as
+ * the needles would: they are only looked for when it leaves the line
+ * to the regex. */
 static bool extract_line(struct th_matcher *m, const struct extract *x,
-			 enum repr_kind kind, struct th_span line,
-			 struct th_event *ev)
+			 const struct needles *ns, enum repr_kind kind,
+			 struct th_span line, struct th_event *ev)
 {
 	if (kind != REPR_NONE) {
 		PCRE2_SIZE ov[2 * REPR_PAIRS];
@@ -888,12 +889,14 @@ static bool extract_line(struct th_matcher *m, const struct extract *x,
 		if (r != REPR_UNSURE)
 			return r == REPR_YES;
 	}
-	if (!regex_match(m, &x->re, line))
+	if (needles_rule_out(ns, line) || !regex_match(m, &x->re, line))
 		return false;
 	regex_set_fields(m, &x->re, line, ev);
 	return true;
 }
 
+/* Applies extract item X to EV: a builtin copies its fact, a regex sets
+ * its fields from the first line of its range where it matches. */
 static void extract_one(struct th_matcher *m, const struct extract *x,
 			const struct needles *ns, enum repr_kind kind,
 			struct th_event *ev, const struct th_facts *facts)
@@ -912,8 +915,7 @@ static void extract_one(struct th_matcher *m, const struct extract *x,
 	size_t end = x->lines == RANGE_START && n > 1 ? 1 : n;
 	for (; i < end; i++) {
 		struct th_span line = event_line(ev, i);
-		if (!needles_rule_out(ns, line) &&
-		    extract_line(m, x, kind, line, ev))
+		if (extract_line(m, x, ns, kind, line, ev))
 			return;
 	}
 }
