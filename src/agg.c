@@ -37,6 +37,9 @@
 struct group {
 	struct th_group g; /* first member: callers get &group->g */
 	uint64_t hash;
+	/* strlen of each key (g.key, in whole words: word_dup), which
+	 * key_equal compares before the bytes */
+	size_t key_len[TH_KEY_COUNT];
 	size_t first_input, last_input; /* input_index of first / last */
 	size_t size; /* bytes it took when last measured (group_size) */
 };
@@ -182,13 +185,27 @@ static char *word_dup_opt(const char *s)
 static size_t word_same(const char *x, const char *v, size_t n)
 {
 	size_t i = 0;
+	uint64_t a = 0, b = 0;
 	for (; n - i >= WORD; i += WORD) {
-		uint64_t a, b;
 		memcpy(&a, x + i, WORD);
 		memcpy(&b, v + i, WORD);
 		if (a != b)
 			break;
 	}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* the first byte that differs is the lowest */
+	if (n - i >= WORD)
+		return i + (size_t)__builtin_ctzll(a ^ b) / 8;
+	/* The last word of V[0..N), overlapping the one before (whose
+	 * bytes are equal): X holds no NUL before I, so that word is
+	 * inside X's allocation too, and no byte-at-a-time tail is left. */
+	if (i < n && n >= WORD) {
+		memcpy(&a, x + n - WORD, WORD);
+		memcpy(&b, v + n - WORD, WORD);
+		return a == b ? n
+			      : n - WORD + (size_t)__builtin_ctzll(a ^ b) / 8;
+	}
+#endif
 	while (i < n && x[i] == v[i])
 		i++;
 	return i;
@@ -387,8 +404,9 @@ static bool key_equal(const struct th_agg *a, const struct group *grp,
 		const char *have = grp->g.key[a->keys[i]];
 		if ((have == NULL) != (vals[i].p == NULL))
 			return false;
-		if (have != NULL && (strlen(have) != vals[i].n ||
-				     memcmp(have, vals[i].p, vals[i].n) != 0))
+		if (have != NULL &&
+		    (grp->key_len[a->keys[i]] != vals[i].n ||
+		     word_same(have, vals[i].p, vals[i].n) != vals[i].n))
 			return false;
 	}
 	return true;
@@ -433,8 +451,11 @@ static struct group *group_new(const struct th_agg *a, uint64_t hash,
 	grp->hash = hash;
 	for (size_t i = 0; i < a->n_keys; i++) {
 		char **key = &grp->g.key[a->keys[i]];
-		if (vals[i].p != NULL && *key == NULL)
-			*key = xstrndup(vals[i].p, vals[i].n);
+		if (vals[i].p != NULL && *key == NULL) {
+			size_t n = strnlen(vals[i].p, vals[i].n);
+			*key = word_dup(vals[i].p, n);
+			grp->key_len[a->keys[i]] = n;
+		}
 	}
 	grp->g.rule_counts = xcalloc(a->n_rules, sizeof *grp->g.rule_counts);
 	return grp;
@@ -486,16 +507,30 @@ static bool count_before(const struct th_count *x, const struct th_count *y)
 	return vers_cmp(x->name, y->name) < 0;
 }
 
-/* Counts one event with exception NAME. A name that does not fit in a full
- * list is counted in exceptions_other; the list stays sorted. */
-static void exception_add(struct th_group *g, const char *name)
+/* True when X (from word_dup) is the C string V of length N. */
+static bool word_eq(const char *x, const char *v, size_t n)
+{
+	/* names mostly differ in their first byte */
+	return x[0] == v[0] && word_same(x, v, n) == n && x[n] == '\0';
+}
+
+/* Where exception NAME (of length N) is in G's list, or n_exceptions. */
+static size_t exception_find(const struct th_group *g, const char *name,
+			     size_t n)
 {
 	size_t i = 0;
-	/* names mostly differ in their first byte: no call for those */
-	while (i < g->n_exceptions &&
-	       (g->exceptions[i].name[0] != name[0] ||
-		strcmp(g->exceptions[i].name, name) != 0))
+	while (i < g->n_exceptions && !word_eq(g->exceptions[i].name, name, n))
 		i++;
+	return i;
+}
+
+/* Counts one event with exception NAME (of length N). A name that does
+ * not fit in a full list is counted in exceptions_other; the list stays
+ * sorted. Its names are in whole words (word_dup), so the event's is
+ * compared a word at a time. */
+static void exception_add(struct th_group *g, const char *name, size_t n)
+{
+	size_t i = exception_find(g, name, n);
 	if (i == g->n_exceptions) {
 		if (i == TH_MAX_LIST) {
 			g->exceptions_other++;
@@ -504,7 +539,7 @@ static void exception_add(struct th_group *g, const char *name)
 		if (g->exceptions == NULL)
 			g->exceptions =
 			    xmalloc(TH_MAX_LIST * sizeof *g->exceptions);
-		g->exceptions[i] = (struct th_count){xstrdup(name), 0};
+		g->exceptions[i] = (struct th_count){word_dup(name, n), 0};
 		g->n_exceptions++;
 	}
 	g->exceptions[i].count++;
@@ -674,7 +709,7 @@ static void group_count(struct th_agg *a, struct group *grp,
 		g->severity = sev;
 	const char *v;
 	if ((v = field_cstr(ev, TH_F_EXCEPTION)) != NULL)
-		exception_add(g, v);
+		exception_add(g, v, ev->fields[TH_F_EXCEPTION].n);
 	if ((v = field_cstr(ev, TH_F_TASK)) != NULL)
 		capped_add(&g->tasks, v);
 	if ((v = field_cstr(ev, TH_F_DEFINED_AT)) != NULL)
@@ -753,13 +788,9 @@ static void exception_add_n(struct th_group *g, const char *name, uint64_t n)
 {
 	if (n == 0)
 		return;
-	exception_add(g, name);
-	size_t i = 0;
-	/* names mostly differ in their first byte: no call for those */
-	while (i < g->n_exceptions &&
-	       (g->exceptions[i].name[0] != name[0] ||
-		strcmp(g->exceptions[i].name, name) != 0))
-		i++;
+	size_t len = strlen(name);
+	exception_add(g, name, len);
+	size_t i = exception_find(g, name, len);
 	if (i == g->n_exceptions) {
 		g->exceptions_other += n - 1;
 		return;
@@ -1315,7 +1346,7 @@ static struct group *group_decode(const struct th_agg *a, const void *p,
 	if (g->n_exceptions > 0)
 		g->exceptions = xmalloc(TH_MAX_LIST * sizeof *g->exceptions);
 	for (size_t i = 0; i < g->n_exceptions; i++) {
-		g->exceptions[i].name = xstrdup(spill_get_str(&r));
+		g->exceptions[i].name = word_dup_opt(spill_get_str(&r));
 		g->exceptions[i].count = spill_get_u64(&r);
 	}
 	g->exceptions_other = spill_get_u64(&r);

@@ -545,6 +545,36 @@ Test(agg, exception_names_sharing_their_first_byte_count_apart)
 	close_agg(f);
 }
 
+Test(agg, names_and_keys_that_start_another_count_apart)
+{
+	/* compared a word at a time: one name (and key) is the start of
+	 * another, across and inside a word */
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	const char *names[] = {"errors.UpstreamError", "errors.UpstreamErrorX",
+			       "errors.Upstream",      "errors.UpstreamError",
+			       "errors.UpstreamErr",   "errors.UpstreamError"};
+	const char *keys[] = {"handle_ledger_long", "handle_ledger_long2",
+			      "handle_ledger_lon",  "handle_ledger_long",
+			      "handle_ledger_long", "handle_ledger_long"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		add(f,
+		    (struct spec){.coroutine = keys[i], .exception = names[i]});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 3);
+	expect_key(g[0], TH_KEY_COROUTINE, "handle_ledger_long");
+	cr_assert_eq(g[0]->count, 4);
+	cr_assert_eq(g[0]->n_exceptions, 2);
+	cr_expect_str_eq(g[0]->exceptions[0].name, "errors.UpstreamError");
+	cr_expect_eq(g[0]->exceptions[0].count, 3);
+	cr_expect_str_eq(g[0]->exceptions[1].name, "errors.UpstreamErr");
+	cr_expect_eq(g[0]->exceptions[1].count, 1);
+	expect_key(g[1], TH_KEY_COROUTINE, "handle_ledger_lon");
+	cr_expect_str_eq(g[1]->exceptions[0].name, "errors.Upstream");
+	expect_key(g[2], TH_KEY_COROUTINE, "handle_ledger_long2");
+	cr_expect_str_eq(g[2]->exceptions[0].name, "errors.UpstreamErrorX");
+	close_agg(f);
+}
+
 Test(agg, repeated_values_do_not_make_a_full_list_capped)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
