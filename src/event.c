@@ -46,16 +46,18 @@ static inline void copy16(char *dst, const char *src)
 }
 
 /* Copies N bytes by size class: up to 16 by the two ends of the span,
- * up to 32 as two 16-byte steps that overlap, and past that in 32-byte
- * steps, the last one overlapping the one before. An event line is tens
- * of bytes: a plain memcpy, whose length the compiler knows to be
- * bounded, becomes a `rep movs` that costs more to start than the copy
- * itself, and a loop of 16-byte steps spent more on its control than on
- * the copy. Reads and writes only [0, N). */
+ * up to 64 as two pairs of 16-byte steps from both ends that overlap,
+ * and past that in 32-byte steps, the last one overlapping the one
+ * before. An event line is tens of bytes: a plain memcpy, whose length
+ * the compiler knows to be bounded, becomes a `rep movs` that costs more
+ * to start than the copy itself, and a loop of steps spent more on its
+ * control than on the copy. Reads and writes only [0, N). */
 static inline void copy_short(char *dst, const char *src, size_t n)
 {
 	if (n > 32) {
-		for (size_t i = 0; i + 32 < n; i += 32) {
+		copy16(dst, src);
+		copy16(dst + 16, src + 16);
+		for (size_t i = 32; i + 32 < n; i += 32) {
 			copy16(dst + i, src + i);
 			copy16(dst + i + 16, src + i + 16);
 		}
@@ -123,7 +125,7 @@ static inline void store8(char *p, uint64_t w)
 /* copy_short for a field value, which also tells whether the N bytes hold
  * a NUL: the test rides on the vectors the copy loads, where a memchr
  * before the copy read the value twice and cost a call. The same size
- * classes as copy_short's. */
+ * classes as copy_short's but for 33 to 64 bytes. */
 static inline bool copy_short_found_nul(char *dst, const char *src, size_t n)
 {
 	if (n > 32) {
@@ -267,6 +269,26 @@ size_t event_text(const struct th_event *ev, char *buf, size_t cap)
 /* U+FFFD, which a NUL byte of a value becomes. */
 static const char replacement[] = "\xef\xbf\xbd";
 
+/* value_set for a V that holds a NUL byte. Out of line, and called last:
+ * a NUL in a value is rare, and inlined its loop made every value_set
+ * save and restore four registers. */
+__attribute__((noinline)) static void
+value_set_replacing_nuls(struct th_value *val, struct th_span v)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < v.n; i++) {
+		bool nul = v.p[i] == '\0';
+		size_t len = nul ? sizeof replacement - 1 : 1;
+		if (w + len > TH_MAX_FIELD - 1)
+			break;
+		memcpy(val->v + w, nul ? replacement : v.p + i, len);
+		w += len;
+	}
+	val->v[w] = '\0';
+	val->n = w;
+	val->set = true;
+}
+
 /* V into VAL, each NUL byte replaced by U+FFFD, cut to TH_MAX_FIELD - 1
  * bytes. A value is a C string for the aggregate, the reports and the
  * state, and all of them must see the same one (README, "Inputs"): a NUL
@@ -278,16 +300,8 @@ static inline void value_set(struct th_value *val, struct th_span v)
 {
 	size_t n = v.n < TH_MAX_FIELD - 1 ? v.n : TH_MAX_FIELD - 1;
 	if (copy_short_found_nul(val->v, v.p, n)) {
-		size_t w = 0;
-		for (size_t i = 0; i < v.n; i++) {
-			bool nul = v.p[i] == '\0';
-			size_t len = nul ? sizeof replacement - 1 : 1;
-			if (w + len > TH_MAX_FIELD - 1)
-				break;
-			memcpy(val->v + w, nul ? replacement : v.p + i, len);
-			w += len;
-		}
-		n = w;
+		value_set_replacing_nuls(val, v);
+		return;
 	}
 	val->v[n] = '\0';
 	val->n = n;

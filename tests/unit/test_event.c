@@ -159,8 +159,9 @@ Test(event, unset_all_but_keeps_only_the_one_field)
 }
 
 /* event.c copies lines and values by size class (two ends up to 16
- * bytes, two overlapping 16-byte steps up to 32, 32-byte steps with an
- * overlapping last one past that): every length around those classes
+ * bytes, two overlapping 16-byte steps up to 32, two pairs of them from
+ * both ends up to 64 for a line, 32-byte steps with an overlapping last
+ * one past that): every length around those classes
  * and several steps long must come back byte for byte, with nothing
  * written past it (a value stays NUL-terminated at its length). */
 Test(event, lines_and_values_of_every_short_length_are_kept_exactly)
