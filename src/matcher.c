@@ -345,13 +345,11 @@ static enum repr_result repr_coroutine(struct th_span s, size_t *at,
 	if (!repr_has(s, *at, "coro=<"))
 		return REPR_NO;
 	size_t from = *at + 6, i = from;
-	for (; i < s.n; i++) {
-		char k = repr_class_of(s.p[i]);
-		if (k == '2')
-			break;
-		if (k == '4')
-			return REPR_UNSURE; /* \s, or a byte left to PCRE2 */
-	}
+	/* one test a byte: the classes that go on sort before the others */
+	while (i < s.n && repr_class_of(s.p[i]) < '2')
+		i++;
+	if (i < s.n && repr_class_of(s.p[i]) == '4')
+		return REPR_UNSURE; /* \s, or a byte left to PCRE2 */
 	if (i == from || !repr_has(s, i, "()"))
 		return REPR_NO;
 	ov[6] = from;
