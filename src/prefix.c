@@ -207,7 +207,7 @@ static bool level_at(struct th_span s, const char *name, size_t n)
  * "%(levelname)s:%(name)s:") or by a blank or ']' (custom formats). The
  * first letter picks the names to compare: most lines start with none
  * of them. */
-static inline bool starts_with_level(struct th_span s)
+static bool starts_with_level(struct th_span s)
 {
 	if (s.n > 0 && s.p[0] == '[') {
 		s.p++;
@@ -1093,10 +1093,11 @@ static void parse_any(struct th_prefixer *p, const struct th_line *line,
 
 /* True when LINE is one record and nothing more: no user prefixes, no
  * escape byte, and either blank_or_empty, or no framing, JSON record or
- * BOM (frame_none_at_once) and no time to read (no digit or '[' first,
- * where a logging prefix's time may be). Such a line, most lines of a
- * crash loop, is done by prefix_parse without a call, so without the
- * saved registers and stack of parse_line. */
+ * BOM (frame_none_at_once, frame_dated_no_compose for a digit first) and
+ * no '[' first (tornado's "[E ...]"). Such a line, most lines of a crash
+ * loop, is done by prefix_parse without the saved registers and stack of
+ * parse_line, and without a call unless it starts with a byte a logging
+ * prefix does (one_prefixed_record). */
 static inline bool one_plain_record(const struct th_prefixer *p,
 				    const struct th_line *line)
 {
@@ -1106,8 +1107,21 @@ static inline bool one_plain_record(const struct th_prefixer *p,
 	if (t.n == 0 || t.p[0] == ' ' || t.p[0] == '\t')
 		return p->pending == 0;
 	unsigned char c = (unsigned char)t.p[0];
-	return !th_is_digit((char)c) && c != '[' && c != '{' && c != bom[0] &&
-	       frame_none_at_once(t);
+	/* a digit first: only logging's asctime, no framing's time (CRI's
+	 * 'T' at [10] leaves at once) */
+	if (th_is_digit((char)c))
+		return frame_dated_no_compose(t);
+	return c != '[' && c != '{' && c != bom[0] && frame_none_at_once(t);
+}
+
+/* mark_record_start for R, whose text starts with a byte opens_prefix
+ * names, and 1 (its one record): apart, and called in prefix_parse's
+ * tail, so that the other lines save no registers for it. */
+__attribute__((noinline)) static size_t
+one_prefixed_record(struct th_prefixer *p, struct th_record *r)
+{
+	read_logging_prefix(p, r);
+	return 1;
 }
 
 /* prefix_parse for a line that is not one_plain_record. */
@@ -1116,6 +1130,7 @@ __attribute__((noinline)) static size_t parse_line(struct th_prefixer *p,
 						   uint64_t end_offset,
 						   const struct th_record **out)
 {
+	p->used = 0; /* the arena: not used by prefix_parse's own way */
 	if (blank_or_empty(p, line->text)) {
 		*out = add_unframed_clean(p, line, line->text, end_offset);
 		return 1;
@@ -1151,14 +1166,13 @@ size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
 		    const struct th_record **out)
 {
 	p->idle = idle;
-	p->used = 0;
 	if (!one_plain_record(p, line))
 		return parse_line(p, line, end_offset, out);
 	struct th_record *r = add_unframed(p, line, line->text, end_offset);
-	/* mark_record_start without a time to read: a level name or none */
-	if (r->text.n > 0 && opens_prefix[(unsigned char)r->text.p[0]])
-		r->record_start = starts_with_level(r->text);
 	*out = r;
+	/* mark_record_start: most lines start with no byte a prefix does */
+	if (r->text.n > 0 && opens_prefix[(unsigned char)r->text.p[0]])
+		return one_prefixed_record(p, r);
 	return 1;
 }
 

@@ -313,7 +313,14 @@ Test(frame, none_at_once_holds_for_every_line_frame_any_frames)
 	    "KeyError: 'a|b'",
 	    "ERROR | x",
 	    "INFO     | started",
-	    "Task exception was never retrieved and then some | tail"};
+	    "Task exception was never retrieved and then some | tail",
+	    "2024-05-01 10:00:01,123 ERROR x | y",
+	    "2024-05-01  | two blanks",
+	    "2024-05-01 |x",
+	    "2024-05-01 | x",
+	    "2024-0501 x | y",
+	    "2 | -05-01 x",
+	    "2024-05-0a | x"};
 	unsigned seed = 13;
 	char buf[128];
 	size_t framed = 0, at_once = 0;
