@@ -127,7 +127,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # ---------------------------------------------------------------- build
-say "build (release) in $BUILD"
+say "build (release: LTO, profile of the sample logs; tools/build-release.sh) in $BUILD"
 mkdir -p "$DATA"
 if [ -n "$TH_REV" ] && [ ! -f "$SRC/meson.build" ]; then
     mkdir -p "$SRC.tmp"
@@ -135,7 +135,7 @@ if [ -n "$TH_REV" ] && [ ! -f "$SRC/meson.build" ]; then
     mv "$SRC.tmp" "$SRC"
 fi
 if [ ! -f "$BUILD/build.ninja" ]; then
-    meson setup "$BUILD" "$SRC" --buildtype=release -Db_lto=true -Dtests=false >&2
+    tools/build-release.sh "$BUILD" "$SRC" -Dtests=false >&2
 fi
 ninja -C "$BUILD" >&2
 [ -x "$TH" ] || die "no $TH after the build"
