@@ -147,22 +147,6 @@ static inline struct indent indent_of(struct th_span s)
 	return in;
 }
 
-/* The first LIT (N bytes, N > 0) in S, or NULL. Cheaper than memmem when
- * LIT's first byte is rare in S, as '+' is in a box separator. */
-static const char *find_literal(struct th_span s, const char *lit, size_t n)
-{
-	const char *p = s.p, *end = s.p + s.n;
-	while ((size_t)(end - p) >= n) {
-		p = memchr(p, lit[0], (size_t)(end - p) - n + 1);
-		if (p == NULL)
-			return NULL;
-		if (memcmp(p, lit, n) == 0)
-			return p;
-		p++;
-	}
-	return NULL;
-}
-
 /* The last '", line ' in S, or NULL. A path may hold the marker too, so
  * the last one counts; searching from the end finds it after the few
  * bytes of line number and function instead of after the whole path. */
@@ -660,7 +644,8 @@ static inline void finish_slots(struct parser *ps, size_t depth)
 static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 {
 	struct th_span rest = {line.p + col, line.n - col};
-	const char *numbered = find_literal(rest, "+---------------- ", 18);
+	/* by its '+', rare in a box line */
+	const char *numbered = th_find(rest, "+---------------- ", 18, 0);
 	if (numbered != NULL) {
 		size_t depth = (size_t)(numbered - line.p) / 2;
 		finish_slots(ps, depth);
@@ -710,14 +695,14 @@ static inline bool group_line(struct parser *ps, struct th_span line,
  * line: its start is tested before the line is searched. */
 static bool created_header(struct th_span line)
 {
-	/* find_literal, not memmem: glibc's memmem costs hundreds of
+	/* th_find, not memmem: glibc's memmem costs hundreds of
 	 * instructions for a needle this long. */
 	static const char created_marker[] =
 	    "Object created at (most recent call last):";
 	return line.n > 0 && (line.p[0] == 's' || line.p[0] == 'O') &&
 	       (HAS_LIT(line, 0, "source_traceback: ") ||
 		HAS_LIT(line, 0, "Object created at")) &&
-	       find_literal(line, created_marker, sizeof created_marker - 1);
+	       th_find(line, created_marker, sizeof created_marker - 1, 0);
 }
 
 /* An indented line among "Object created at" frames (BLANKS > 0 its
