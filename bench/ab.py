@@ -3,7 +3,7 @@
 
     python3 bench/ab.py OLD NEW [--runs N] [--data DIR] [--only NAMES]
 
-OLD and NEW are git revisions (built --buildtype=release into
+OLD and NEW are git revisions (built by tools/build-release.sh into
 DATA/build-REV from `git archive`, as run.sh's TH_REV does) or paths to
 tracehound binaries.  Each workload's input must exist in DATA (made by
 `PREPARE_ONLY=1 bench/run.sh`, the default DATA being bench/data).
@@ -56,8 +56,8 @@ def build(rev, data):
             sys.exit(f"ab: git archive {short} failed")
         os.rename(src + ".tmp", src)
     if not os.path.exists(os.path.join(out, "build.ninja")):
-        subprocess.run(["meson", "setup", out, src, "--buildtype=release",
-                        "-Dtests=false"], check=True,
+        subprocess.run([os.path.join(ROOT, "tools", "build-release.sh"),
+                        out, src, "-Dtests=false"], check=True,
                        stdout=subprocess.DEVNULL)
     subprocess.run(["ninja", "-C", out], check=True,
                    stdout=subprocess.DEVNULL)

@@ -174,7 +174,7 @@ def main():
     else:
         rev = sh("git rev-parse --short HEAD")
         dirty = sh("git status --porcelain -- src patterns meson.build")
-    w("Tools: %s; tracehound %s built `--buildtype=release` from commit %s%s."
+    w("Tools: %s; tracehound %s built by `tools/build-release.sh` (release, LTO, the sample logs' profile) from commit %s%s."
       % ("; ".join(v for v in (sh(c) for _, c in TOOLS) if v),
          th_ver[0].split()[-1] if th_ver else "?", rev or "?",
          " plus uncommitted changes (working tree)" if dirty else ""))
