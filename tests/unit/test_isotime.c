@@ -779,13 +779,15 @@ Test(isotime, fast_paths_read_every_text_as_the_byte_reader_did)
 	}
 }
 
-Test(isotime, the_memo_reads_as_the_reader_whatever_came_before)
+/* COUNT times of GENERATE (from SEED), read one after the other through
+ * one memo: each as the reference reader reads it alone. */
+static void expect_memo_reads_as_reader(size_t (*generate)(char *, unsigned *),
+					unsigned seed, int count)
 {
-	unsigned seed = 7;
 	char buf[40];
 	struct th_iso_memo memo = {0};
-	for (int i = 0; i < 300000; i++) {
-		size_t n = random_time(buf, &seed);
+	for (int i = 0; i < count; i++) {
+		size_t n = generate(buf, &seed);
 		struct th_time got, want;
 		memset(&got, 0xa5, sizeof got);
 		memset(&want, 0xa5, sizeof want);
@@ -794,6 +796,11 @@ Test(isotime, the_memo_reads_as_the_reader_whatever_came_before)
 		size_t want_n = ref_read_iso((struct th_span){buf, n}, &want);
 		expect_same_read(buf, n, got_n, &got, want_n, &want);
 	}
+}
+
+Test(isotime, the_memo_reads_as_the_reader_whatever_came_before)
+{
+	expect_memo_reads_as_reader(random_time, 7, 300000);
 }
 
 /* Times of few minutes, so that the memo keeps one and reads on past it:
@@ -832,19 +839,7 @@ static size_t random_asctime(char *buf, unsigned *seed)
 
 Test(isotime, the_memo_reads_asctime_and_runtime_seconds_as_the_reader)
 {
-	unsigned seed = 11;
-	char buf[40];
-	struct th_iso_memo memo = {0};
-	for (int i = 0; i < 200000; i++) {
-		size_t n = random_asctime(buf, &seed);
-		struct th_time got, want;
-		memset(&got, 0xa5, sizeof got);
-		memset(&want, 0xa5, sizeof want);
-		size_t got_n = isotime_read_iso_memo((struct th_span){buf, n},
-						     &memo, &got);
-		size_t want_n = ref_read_iso((struct th_span){buf, n}, &want);
-		expect_same_read(buf, n, got_n, &got, want_n, &want);
-	}
+	expect_memo_reads_as_reader(random_asctime, 11, 200000);
 }
 
 Test(isotime, the_memo_reads_the_seconds_past_a_kept_minute)
