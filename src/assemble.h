@@ -38,13 +38,14 @@ void assembler_feed(struct th_assembler *a, const struct th_record *rec);
  * assembler_new, bytes that the text is a part of. No start pattern is
  * tried on the record then (trigger_line_may_start would say no), so
  * each line is not searched again on its own. */
+void assembler_feed_literal_free(struct th_assembler *a,
+				 const struct th_record *rec);
+
 /* assembler_feed of REC whose text holds a literal of the trigger that
  * starts at AT and ends within the text: the literal search of its
  * start patterns is not run again. */
 void assembler_feed_with_literal(struct th_assembler *a,
 				 const struct th_record *rec, const char *at);
-void assembler_feed_literal_free(struct th_assembler *a,
-				 const struct th_record *rec);
 
 /* Closes every open event (one cut off mid-traceback is marked
  * incomplete). Call at the end of every input. */
