@@ -6,10 +6,12 @@
 
 WORK.tsv: per workload its label, the file read, the command it is
 compared with (rg -c, or the decompressor) and tracehound's command name.
-Reads DIR/hyperfine-LABEL.json (and DIR/hyperfine-LABEL-peer.json when
-present), FILE.truth.json, the verdict of the truth check per workload
+Reads DIR/hyperfine-LABEL.json (and DIR/hyperfine-LABEL-peer.json and
+DIR/hyperfine-LABEL-reread.json when present), FILE.truth.json, the verdict of the truth check per workload
 (TRUTH.tsv: label, OK / MISMATCH), the peak RSS per command
-(RSS.tsv: label, name, KiB) and the correctness lines of CHECKS.txt.
+(RSS.tsv: label, name, KiB), the large folios after a re-read of the
+page cache (FOLIOS.tsv: label, FileHugePages MiB) and the correctness
+lines of CHECKS.txt.
 """
 import argparse
 import json
@@ -90,6 +92,10 @@ def cpu(r):
     return r.get("user", 0) + r.get("system", 0)
 
 
+# the suffix of the names of the commands timed after a re-read
+REREAD = ", cache re-read"
+
+
 def upper_first(s):
     return s[:1].upper() + s[1:]
 
@@ -129,6 +135,7 @@ def main():
     ap.add_argument("--rss", required=True)
     ap.add_argument("--checks", required=True)
     ap.add_argument("--load", help="label, before|after, 1-minute load average")
+    ap.add_argument("--folios", help="label, FileHugePages MiB after the re-read")
     ap.add_argument("--command", required=True)
     ap.add_argument("--alt", required=True)
     ap.add_argument("--tracehound", required=True)
@@ -138,6 +145,7 @@ def main():
 
     rss = {(l, n): kb for l, n, kb in tsv(a.rss, 3)}
     verdict = {l: v for l, v in tsv(a.truth, 2)}
+    folios = {l: mib for l, mib in tsv(a.folios, 2)}
     load = {}
     for l, when, v in tsv(a.load, 3):
         load.setdefault(l, {})[when] = float(v)
@@ -157,7 +165,13 @@ def main():
                 with open(p) as f:
                     results.extend(json.load(f)["results"])
         by = {r["command"]: r for r in results}
-        work.append((label, path, base, th_name, truth, results, by))
+        reread = []
+        p = os.path.join(a.data, "hyperfine-%s-reread.json" % label)
+        if os.path.exists(p):
+            with open(p) as f:
+                reread = json.load(f)["results"]
+        by.update({r["command"]: r for r in reread})
+        work.append((label, path, base, th_name, truth, results + reread, by))
 
     m = machine()
     out = []
@@ -199,21 +213,28 @@ def main():
       "over one run.  Truth: tracehound's JSON report against the generator's "
       "truth (per coroutine counts, rules and exceptions, events and lines; for "
       "`groups`, every task's count against `sort | uniq -c` of the task names "
-      "written).")
+      "written).  \"× re-read\": the same ratio measured again right after "
+      "the page cache was dropped and the file read back once (`REREAD=1`, as "
+      "root), which the kernel then may hold in large folios: `rg -c` maps the "
+      "file it searches, and its mapped reads are fastest there; \"—\": not "
+      "measured (compressed input, where `rg -c` is not the base).")
     w("")
     w("| workload | input | MiB | events | tracehound s | compared with | its s "
-      "| × | × CPU time | tracehound peak RSS MiB | truth | load before / after |")
-    w("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|")
+      "| × | × CPU time | × re-read | tracehound peak RSS MiB | truth | load before / after |")
+    w("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|")
     for label, path, base, th_name, truth, results, by in work:
         size = os.path.getsize(path)
         th, b = by.get(th_name), by.get(base)
         ld = load.get(label, {})
-        w("| %s | %s | %.1f | %d | %s | `%s` | %s | %s | %s | %s | %s | %s / %s |"
+        th_rr, b_rr = by.get(th_name + REREAD), by.get(base + REREAD)
+        w("| %s | %s | %.1f | %d | %s | `%s` | %s | %s | %s | %s | %s | %s | %s / %s |"
           % (label, describe(label, truth), size / 1048576, truth["events"],
              fmt_s(th["median"]) if th else "not read yet",
              base, fmt_s(b["median"]) if b else "?",
              "%.2f" % (th["median"] / b["median"]) if th and b else "—",
              "%.2f" % (cpu(th) / cpu(b)) if th and b and cpu(b) else "—",
+             "%.2f (%.3f / %.3f s)" % (th_rr["median"] / b_rr["median"], th_rr["median"],
+                                     b_rr["median"]) if th_rr and b_rr else "—",
              rss_mib(label, th_name) if th else "—",
              verdict.get(label, "?"), ld.get("before", "?"), ld.get("after", "?")))
     w("")
@@ -249,15 +270,22 @@ def main():
         w("|---|---:|---:|---:|---:|---:|---:|")
         for r in results:
             med = r["median"]
+            rr = r["command"].endswith(REREAD)
+            against = by.get(base + REREAD) if rr else b
             w("| `%s` | %s | %s | %.0f | %s | %s | %s |"
               % (r["command"], fmt_s(med), fmt_s(r["min"]), text_bytes / med / 1e6,
-                 "%.2f" % (med / b["median"]) if b else "?", fmt_s(cpu(r)),
-                 rss_mib(label, r["command"])))
+                 "%.2f" % (med / against["median"]) if against else "?", fmt_s(cpu(r)),
+                 "—" if rr else rss_mib(label, r["command"])))
         if th_name not in by:
             w("| `%s` | not read yet | | | | | |" % th_name)
         if label == "sparse" and "python peer.py" not in by:
             w("| `python peer.py` | not run on this file (the peer is timed on "
               "the dense file only; `PEER_SPARSE=1` adds it) | | | | | |")
+        if label in folios:
+            w("")
+            w("\"cache re-read\": timed after `echo 1 > /proc/sys/vm/drop_caches` "
+              "and one `cat` of the file, against `%s` in that same state; "
+              "`FileHugePages` was then %s MiB." % (base + REREAD, folios[label]))
         w("")
     w("Commands (FILE is the input):")
     w("")
@@ -275,6 +303,7 @@ def main():
             ("tracehound json -j 1", "tracehound -j 1 --format json FILE >/dev/null"),
             ("tracehound json, AVX2 search", "TRACEHOUND_SCAN=fingerprint tracehound --format json FILE >/dev/null"),
             ("tracehound json -g task", "tracehound --format json --group-by task FILE >/dev/null"),
+            ("NAME, cache re-read", "sync; echo 1 > /proc/sys/vm/drop_caches; cat FILE >/dev/null; then NAME's command"),
             ("python peer.py", "python3 bench/peer.py FILE >/dev/null")]
     for n, c in rows:
         w("| %s | `%s` |" % (n, c.replace("|", "\\|")))

@@ -29,6 +29,10 @@
 #                     and tracehound (no warmup: bzip2 -dc alone takes 10 s)
 #   PEER_RUNS [3]     runs of the Python peer (no warmup: it is slow)
 #   PEER_SPARSE [0]   1: also time the peer on the sparse file
+#   REREAD [1 as root, else 0]  1: on the text workloads, drop the page
+#                     cache, read the file back once, and time rg -c and
+#                     tracehound again: the kernel may then hold the file
+#                     in large folios, where rg's mapped reads are fastest
 #   ALLOW_MISMATCH [0] 1: keep measuring when tracehound disagrees with the truth
 #   ONLY [sparse dense crashloop docker cri gz zst xz bz2 groups]
 #   PREPARE_ONLY [0]  1: build and make the inputs, then stop (to measure
@@ -58,6 +62,7 @@ GROUPS_RUNS=${GROUPS_RUNS:-$RUNS}
 SLOW_RUNS=${SLOW_RUNS:-$(( RUNS < 3 ? RUNS : 3 ))}
 PEER_RUNS=${PEER_RUNS:-3}
 PEER_SPARSE=${PEER_SPARSE:-0}
+if [ -w /proc/sys/vm/drop_caches ]; then REREAD=${REREAD:-1}; else REREAD=${REREAD:-0}; fi
 ALLOW_MISMATCH=${ALLOW_MISMATCH:-0}
 ALL="sparse dense crashloop docker cri gz zst xz bz2 groups"
 ONLY=${ONLY:-$ALL}
@@ -272,7 +277,9 @@ fi
 RSS=$DATA/rss.tsv
 LOAD=$DATA/load.tsv
 WORK=$DATA/workloads.tsv
+FOLIOS=$DATA/folios.tsv
 : > "$RSS"
+: > "$FOLIOS"
 : > "$LOAD"
 : > "$WORK"
 rss() {  # label name command: peak RSS in KiB of one run (incl. children)
@@ -356,18 +363,34 @@ for label in $ONLY; do
     else
         rm -f "$DATA/hyperfine-$label-peer.json"
     fi
+    rm -f "$DATA/hyperfine-$label-reread.json"
+    case $REREAD:$label in
+        1:sparse|1:dense|1:crashloop|1:docker|1:cri)
+            # a page cache read back at once may be held in large folios,
+            # where rg's mapped reads are fastest (docs/performance.md,
+            # "The page cache"): both states in one run
+            sync
+            echo 1 > /proc/sys/vm/drop_caches || die "REREAD=1 needs root (echo 1 > /proc/sys/vm/drop_caches)"
+            cat "$f" > /dev/null
+            printf '%s\t%s\n' "$label" "$(awk '/^FileHugePages:/ { print int($2 / 1024) }' /proc/meminfo)" >> "$FOLIOS"
+            hyperfine --style basic -i --warmup "$warmup" --runs "$runs" \
+                --export-json "$DATA/hyperfine-$label-reread.json" \
+                -n "rg -c, cache re-read" "rg -c '$ALT' $f | cat" \
+                -n "tracehound json, cache re-read" "$TH --format json $f >/dev/null" >&2
+            ;;
+    esac
     printf '%s\tafter\t%s\n' "$label" "$(cut -d' ' -f1 /proc/loadavg)" >> "$LOAD"
 done
 
 # ---------------------------------------------------------------- report
 say "report"
-CMDLINE="SEED=$SEED SPARSE_SIZE=$SPARSE_SIZE DENSE_SIZE=$DENSE_SIZE CRASH_SIZE=$CRASH_SIZE WRAP_SIZE=$WRAP_SIZE SPARSE_EVERY=$SPARSE_EVERY DENSE_EVERY=$DENSE_EVERY CRASH_EVERY=$CRASH_EVERY CRI_MAX_LINE=$CRI_MAX_LINE GROUPS_TASKS=$GROUPS_TASKS RUNS=$RUNS GROUPS_RUNS=$GROUPS_RUNS SLOW_RUNS=$SLOW_RUNS PEER_RUNS=$PEER_RUNS PEER_SPARSE=$PEER_SPARSE"
+CMDLINE="SEED=$SEED SPARSE_SIZE=$SPARSE_SIZE DENSE_SIZE=$DENSE_SIZE CRASH_SIZE=$CRASH_SIZE WRAP_SIZE=$WRAP_SIZE SPARSE_EVERY=$SPARSE_EVERY DENSE_EVERY=$DENSE_EVERY CRASH_EVERY=$CRASH_EVERY CRI_MAX_LINE=$CRI_MAX_LINE GROUPS_TASKS=$GROUPS_TASKS RUNS=$RUNS GROUPS_RUNS=$GROUPS_RUNS SLOW_RUNS=$SLOW_RUNS PEER_RUNS=$PEER_RUNS PEER_SPARSE=$PEER_SPARSE REREAD=$REREAD"
 [ "$ONLY" = "$ALL" ] || CMDLINE="ONLY='$ONLY' $CMDLINE"
 [ "$ALLOW_MISMATCH" != 1 ] || CMDLINE="ALLOW_MISMATCH=1 $CMDLINE"
 [ -z "$TH_REV" ] || CMDLINE="TH_REV=$TH_REV $CMDLINE"
 CMDLINE="$CMDLINE bench/run.sh"
 python3 bench/report.py --data "$DATA" --workloads "$WORK" --truth "$TRUTH" --rss "$RSS" \
-    --load "$LOAD" --checks "$CHECKS" --command "$CMDLINE" --alt "$ALT" --tracehound "$TH" \
+    --load "$LOAD" --folios "$FOLIOS" --checks "$CHECKS" --command "$CMDLINE" --alt "$ALT" --tracehound "$TH" \
     --rev "${TH_REV:+$REV_ID}" > "$RESULTS.tmp"
 mv "$RESULTS.tmp" "$RESULTS"
 cat "$RESULTS"
