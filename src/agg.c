@@ -42,6 +42,9 @@ struct group {
 	size_t key_len[TH_KEY_COUNT];
 	size_t first_input, last_input; /* input_index of first / last */
 	size_t size; /* bytes it took when last measured (group_size) */
+	/* where the last task and defined_at of its events are in its
+	   lists (capped_add_again) */
+	size_t last_task, last_defined_at;
 };
 
 /* A spilled run and its level: how many merges made it. */
@@ -461,25 +464,26 @@ static struct group *group_new(const struct th_agg *a, uint64_t hash,
 	return grp;
 }
 
-/* Adds a value to a capped list unless it is there already. The list keeps
- * its TH_MAX_LIST smallest values: one that sorts after every kept value
- * of a full list, or that pushes the largest out, sets L->capped. */
-static void capped_add(struct th_capped *l, const char *v)
+/* Adds V (of length N) to a capped list unless it is there already. The
+ * list keeps its TH_MAX_LIST smallest values: one that sorts after every
+ * kept value of a full list, or that pushes the largest out, sets
+ * L->capped. Returns where V is in the list now, or TH_MAX_LIST when it
+ * was left out. */
+static size_t capped_add(struct th_capped *l, const char *v, size_t n)
 {
-	size_t n = strlen(v);
 	/* A full list's new values mostly sort after all it keeps (task
 	 * names count up): one comparison with the last rules them out. */
 	if (l->n == TH_MAX_LIST &&
 	    vers_cmp_word(l->items[l->n - 1], v, n) < 0) {
 		l->capped = true;
-		return;
+		return TH_MAX_LIST;
 	}
 	size_t lo = 0, hi = l->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = vers_cmp_word(l->items[mid], v, n);
 		if (c == 0)
-			return;
+			return mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -488,7 +492,7 @@ static void capped_add(struct th_capped *l, const char *v)
 	if (l->n == TH_MAX_LIST) {
 		l->capped = true;
 		if (lo == TH_MAX_LIST)
-			return;
+			return TH_MAX_LIST;
 		free(l->items[--l->n]);
 	}
 	if (l->items == NULL)
@@ -497,6 +501,27 @@ static void capped_add(struct th_capped *l, const char *v)
 		(l->n - lo) * sizeof *l->items);
 	l->items[lo] = word_dup(v, n);
 	l->n++;
+	return lo;
+}
+
+/* True when X (from word_dup) is the C string V of length N. */
+static bool word_eq(const char *x, const char *v, size_t n)
+{
+	/* names mostly differ in their first byte */
+	return x[0] == v[0] && word_same(x, v, n) == n && x[n] == '\0';
+}
+
+/* capped_add for a group's events, with *LAST the place of the value
+ * added or found last (any number: it is checked). A group's events
+ * mostly repeat a value (a coroutine's defined_at): one comparison for
+ * equality finds it there, where the binary search took several in
+ * version order. */
+static void capped_add_again(struct th_capped *l, size_t *last, const char *v,
+			     size_t n)
+{
+	if (*last < l->n && word_eq(l->items[*last], v, n))
+		return;
+	*last = capped_add(l, v, n);
 }
 
 /* True when X belongs before Y in a group's exception list. */
@@ -505,13 +530,6 @@ static bool count_before(const struct th_count *x, const struct th_count *y)
 	if (x->count != y->count)
 		return x->count > y->count;
 	return vers_cmp(x->name, y->name) < 0;
-}
-
-/* True when X (from word_dup) is the C string V of length N. */
-static bool word_eq(const char *x, const char *v, size_t n)
-{
-	/* names mostly differ in their first byte */
-	return x[0] == v[0] && word_same(x, v, n) == n && x[n] == '\0';
 }
 
 /* Where exception NAME (of length N) is in G's list, or n_exceptions. */
@@ -672,22 +690,35 @@ static void first_facts_copy(struct th_group *g, const struct th_group *src)
 	g->source = dup_opt(src->source);
 }
 
+/* Makes EV the group's first event (with the example, culprit and
+ * message). */
+static void group_first_set(struct th_agg *a, struct group *grp,
+			    const struct th_event *ev)
+{
+	where_set(&grp->g.first, ev);
+	grp->first_input = ev->input_index;
+	example_set(a, &grp->g, ev);
+	first_facts_set(&grp->g, ev);
+}
+
 /* Moves first / last (and the example, culprit and message with first)
- * when EV is earlier / later. A group's first event sets both. */
+ * when EV is earlier / later. A group's first event sets both. Last is
+ * compared first: events mostly come in time order, and one not before
+ * last is not before first either (first <= last, the order being total),
+ * so most events need one comparison. */
 static void group_where(struct th_agg *a, struct group *grp,
 			const struct th_event *ev)
 {
 	struct th_group *g = &grp->g;
-	if (g->count == 1 || where_cmp(ev, &g->first, grp->first_input) < 0) {
-		where_set(&g->first, ev);
-		grp->first_input = ev->input_index;
-		example_set(a, g, ev);
-		first_facts_set(g, ev);
-	}
-	if (g->count == 1 || where_cmp(ev, &g->last, grp->last_input) > 0) {
+	int to_last =
+	    g->count == 1 ? 1 : where_cmp(ev, &g->last, grp->last_input);
+	if (to_last > 0) {
 		where_set(&g->last, ev);
 		grp->last_input = ev->input_index;
 	}
+	if (g->count == 1 ||
+	    (to_last < 0 && where_cmp(ev, &g->first, grp->first_input) < 0))
+		group_first_set(a, grp, ev);
 }
 
 /* A field's value as a C string, or NULL when unset: event values are
@@ -711,11 +742,13 @@ static void group_count(struct th_agg *a, struct group *grp,
 	if ((v = field_cstr(ev, TH_F_EXCEPTION)) != NULL)
 		exception_add(g, v, ev->fields[TH_F_EXCEPTION].n);
 	if ((v = field_cstr(ev, TH_F_TASK)) != NULL)
-		capped_add(&g->tasks, v);
+		capped_add_again(&g->tasks, &grp->last_task, v,
+				 ev->fields[TH_F_TASK].n);
 	if ((v = field_cstr(ev, TH_F_DEFINED_AT)) != NULL)
-		capped_add(&g->defined_at, v);
+		capped_add_again(&g->defined_at, &grp->last_defined_at, v,
+				 ev->fields[TH_F_DEFINED_AT].n);
 	if (a->label != NULL && g->labels.n == 0)
-		capped_add(&g->labels, a->label);
+		capped_add(&g->labels, a->label, strlen(a->label));
 	struct th_instant at;
 	if (isotime_instant(&ev->time, &at))
 		timeline_add(&g->timeline, at.sec, 1);
@@ -807,7 +840,7 @@ static void exception_add_n(struct th_group *g, const char *name, uint64_t n)
 static void capped_merge(struct th_capped *dst, const struct th_capped *src)
 {
 	for (size_t i = 0; i < src->n; i++)
-		capped_add(dst, src->items[i]);
+		capped_add(dst, src->items[i], strlen(src->items[i]));
 	dst->capped = dst->capped || src->capped;
 }
 

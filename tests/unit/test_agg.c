@@ -390,6 +390,38 @@ Test(agg, capped_lists_keep_the_smallest_whatever_the_arrival_order)
 	}
 }
 
+Test(agg, capped_lists_stay_the_same_when_values_repeat_in_any_order)
+{
+	/* each value three times, mixed: a value seen again may have moved
+	 * in its list, or been pushed out, since it was added */
+	enum { N = 3 * TH_MAX_LIST, TIMES = 3 };
+	for (uint32_t seed = 0; seed < 20; seed++) {
+		int order[N * TIMES];
+		for (int i = 0; i < N * TIMES; i++)
+			order[i] = i % N + 1;
+		shuffle(order, N * TIMES, seed + 100);
+		struct fixture *f = open_by(TH_KEY_COROUTINE);
+		for (int i = 0; i < N * TIMES; i++) {
+			char where[32];
+			snprintf(where, sizeof where, "app.py:%d", order[i]);
+			add(f, (struct spec){.coroutine = "c",
+					     .defined_at = where});
+		}
+		const struct th_group *const *g;
+		cr_assert_eq(sorted(f, &g), 1);
+		const struct th_capped *l = &g[0]->defined_at;
+		cr_assert_eq(l->n, TH_MAX_LIST, "seed %u", seed);
+		cr_expect(l->capped, "seed %u", seed);
+		for (int i = 0; i < TH_MAX_LIST; i++) {
+			char want[32];
+			snprintf(want, sizeof want, "app.py:%d", i + 1);
+			cr_expect_str_eq(l->items[i], want, "seed %u, item %d",
+					 seed, i);
+		}
+		close_agg(f);
+	}
+}
+
 /* strverscmp, then byte order: the order capped lists keep, as agg.h
  * states it. */
 static int version_order(const void *a, const void *b)
@@ -631,6 +663,37 @@ Test(agg, first_and_last_are_the_earliest_and_latest_by_time)
 	expect_where(&g[0]->last, "app.log", 40, "2024-05-01T10:00:02.1Z",
 		     "last (:02.1 after :02)");
 	close_agg(f);
+}
+
+Test(agg, first_and_last_are_the_extremes_whatever_the_arrival_order)
+{
+	/* times that tie (then the line decides), events without a time
+	 * (before every timed one), arriving in a shuffled order */
+	enum { N = 40 };
+	for (uint32_t seed = 0; seed < 20; seed++) {
+		int order[N];
+		for (int i = 0; i < N; i++)
+			order[i] = i;
+		shuffle(order, N, seed + 7);
+		struct fixture *f = open_by(TH_KEY_COROUTINE);
+		for (int i = 0; i < N; i++) {
+			int k = order[i];
+			char time[32];
+			snprintf(time, sizeof time, "2024-05-01T10:00:%02dZ",
+				 k / 4);
+			add(f, (struct spec){.coroutine = "c",
+					     .line = (uint64_t)(100 + k % 4),
+					     .time = k < 4 ? NULL : time});
+		}
+		const struct th_group *const *g;
+		cr_assert_eq(sorted(f, &g), 1);
+		cr_expect_eq(g[0]->first.line, 100, "seed %u", seed);
+		cr_expect_not(isotime_known(&g[0]->first.time), "seed %u",
+			      seed);
+		expect_where(&g[0]->last, "app.log", 103,
+			     "2024-05-01T10:00:09Z", "last");
+		close_agg(f);
+	}
 }
 
 Test(agg, equal_times_are_ordered_by_line)

@@ -133,6 +133,28 @@ Test(timeline, adding_an_event_is_merging_a_timeline_of_its_second)
 	}
 }
 
+Test(timeline, adding_events_far_apart_is_merging_too)
+{
+	/* jumps of up to 2^46 s either way: widths up to the widest, the
+	 * buckets past it counted in the last */
+	uint64_t seed = 88172645463325252ULL;
+	struct th_timeline t = {0};
+	for (int i = 0; i < 3000; i++) {
+		uint64_t r = next(&seed);
+		int64_t sec = (int64_t)(r % 1000) *
+			      ((int64_t)1 << (r >> 20) % 47) *
+			      (r & (1u << 12) ? -1 : 1);
+		struct th_timeline one = {.first = sec, .width = 1}, want = t;
+		one.counts[0] = 1 + r % 3;
+		timeline_merge(&want, &one);
+		timeline_add(&t, sec, 1 + r % 3);
+		cr_assert(memcmp(&t, &want, sizeof t) == 0,
+			  "event %d at %lld: width %llu, want %llu", i,
+			  (long long)sec, (unsigned long long)t.width,
+			  (unsigned long long)want.width);
+	}
+}
+
 Test(timeline, merging_an_empty_timeline_changes_nothing)
 {
 	struct th_timeline t = {0}, empty = {0}, copy;
