@@ -600,6 +600,14 @@ static inline void block_line(struct parser *ps, struct block *b,
 	}
 }
 
+/* A traceback that ends the chain so far: the leaves found before it are
+ * not its own. */
+static void new_chain_end(struct th_parsed *out)
+{
+	out->n_leaves = 0;
+	out->leaves_dropped = 0;
+}
+
 static void add_leaf(struct parser *ps, struct block *b)
 {
 	struct th_parsed *out = ps->out;
@@ -682,7 +690,7 @@ static inline bool group_line(struct parser *ps, struct th_span line,
 	size_t depth = col / 2;
 	if (depth <= 1) {
 		if (HAS_LIT(t, 0, "Exception Group Traceback"))
-			ps->out->n_leaves = 0; /* a new end of the chain */
+			new_chain_end(ps->out);
 		block_line(ps, &ps->top, t, blanks);
 	} else if (depth < MAX_DEPTH) {
 		block_line(ps, slot_at(ps, depth), t, blanks);
@@ -763,7 +771,7 @@ static bool group_header(struct parser *ps, struct th_span line,
 {
 	if (!HAS_LIT(line, in.blanks, "+ Exception Group Traceback"))
 		return false;
-	ps->out->n_leaves = 0;
+	new_chain_end(ps->out);
 	group_line(ps, line, in.spaces);
 	return true;
 }
@@ -773,7 +781,7 @@ static bool group_header(struct parser *ps, struct th_span line,
 static void top_header(struct parser *ps)
 {
 	finish_slots(ps, 0);
-	ps->out->n_leaves = 0;
+	new_chain_end(ps->out);
 	block_start(&ps->top, false);
 }
 
@@ -863,31 +871,122 @@ static size_t format_created_at(const struct parser *ps, struct th_parsed *out)
 	return len;
 }
 
+/* Whether LINE starts a traceback at the top level as parse_line reads
+ * it: "Traceback (most recent call last):" at its start, or after other
+ * text (header_after_text). */
+static bool top_header_line(struct th_span line)
+{
+	if (line.n > TB_HEADER_LEN && line.p[line.n - TB_HEADER_LEN] == 'T')
+		line = header_after_text(line);
+	return line.n > 0 && line.p[0] == 'T' && HAS_LIT(line, 0, tb_header);
+}
+
+/* Whether LINE may be a top_header_line: a 'T' where the header would
+ * start, at the line's start or TB_HEADER_LEN bytes before its end. */
+static inline bool may_be_top_header(struct th_span line)
+{
+	return line.n >= TB_HEADER_LEN &&
+	       (line.p[0] == 'T' || line.p[line.n - TB_HEADER_LEN] == 'T');
+}
+
+/* The index of EV's last top_header_line, or N (its line count) when it
+ * has none. Found from the end, line by line. */
+static size_t last_top_header(const struct th_event *ev, size_t n)
+{
+	for (size_t i = n; i-- > ev->n_head;)
+		if (may_be_top_header(event_line(ev, i)) &&
+		    top_header_line(event_line(ev, i)))
+			return i;
+	for (const struct th_span *l = ev->head + ev->n_head; l-- > ev->head;)
+		if (may_be_top_header(*l) && top_header_line(*l))
+			return (size_t)(l - ev->head);
+	return n;
+}
+
+/* What parse_line does to the "Object created at" frames, and nothing
+ * else: for the lines before the chain's last traceback, whose other
+ * grammar that traceback's header forgets (top_header). */
+static void created_only(struct parser *ps, struct th_span line)
+{
+	if (line.n > TB_HEADER_LEN && line.p[line.n - TB_HEADER_LEN] == 'T')
+		line = header_after_text(line);
+	if (line.n == 0)
+		ps->in_created = false;
+	else if (line.p[0] == ' ' || line.p[0] == '\t') {
+		if (ps->in_created)
+			created_frame(ps, line, indent_of(line).blanks);
+	} else {
+		created_line(ps, line, 0);
+	}
+}
+
+/* Whether created_only has something to do with LINE: outside the
+ * frames, only a line that starts with 's' or 'O' can open them. */
+static inline bool may_be_created(const struct parser *ps, struct th_span line)
+{
+	return ps->in_created ||
+	       (line.n > 0 && (line.p[0] == 's' || line.p[0] == 'O'));
+}
+
+/* Parses EV's lines [FROM, N) with parse_line. */
+static void parse_lines(struct parser *ps, const struct th_event *ev,
+			size_t from, size_t n)
+{
+	/* The head lines are read in place; event_line() is for the tail
+	 * ring, past TH_EVENT_HEAD_LINES. A pointer, not ev->head[i]: the
+	 * parser's stores could alias *EV, and ev->head would be loaded
+	 * again for every line. */
+	if (from < ev->n_head)
+		for (const struct th_span *l = ev->head + from,
+					  *end = ev->head + ev->n_head;
+		     l < end; l++)
+			parse_line(ps, *l);
+	for (size_t i = from > ev->n_head ? from : ev->n_head; i < n; i++)
+		parse_line(ps, event_line(ev, i));
+}
+
+/* The "Object created at" frames of EV's lines [0, END), when the lines
+ * after gave none: the last of the event's counts. */
+static void created_before(struct parser *ps, const struct th_event *ev,
+			   size_t end)
+{
+	if (ps->created_lineno.p != NULL)
+		return;
+	ps->in_created = false;
+	size_t head_end = end < ev->n_head ? end : ev->n_head;
+	for (const struct th_span *l = ev->head, *e = l + head_end; l < e; l++)
+		if (may_be_created(ps, *l))
+			created_only(ps, *l);
+	for (size_t i = head_end; i < end; i++)
+		created_only(ps, event_line(ev, i));
+}
+
 /* Parses EV into PS->out with PS (its rules, verdicts and out set). PS's
  * top block is left as the event's last traceback: its frame lines stay
- * there to be asked about (block_below_wrapper) while EV is unchanged. */
+ * there to be asked about (block_below_wrapper) while EV is unchanged.
+ *
+ * Only the last traceback of a chain is reported (README.md, "What it
+ * finds"), and its header forgets all the grammar before it but the
+ * "Object created at" frames (top_header): the parse starts at that
+ * header, found from the end, and the lines before it are read for
+ * created-at frames alone, and only when the rest had none. */
 static void parse_event(struct parser *ps, const struct th_event *ev)
 {
 	struct th_parsed *out = ps->out;
 	/* Not the leaves (about 8 KiB): only the first n_leaves are read;
 	 * the fields before them are all set at the end. */
-	out->n_leaves = 0;
-	out->leaves_dropped = 0;
+	new_chain_end(out);
 	/* not all of PS: slot_at clears slots */
 	block_reset(&ps->top, false, false);
 	ps->n_slots = 0;
 	ps->in_created = false;
 	ps->created_path = ps->created_lineno = (struct th_span){NULL, 0};
-	/* The head lines are read in place; event_line() is for the tail
-	 * ring, past TH_EVENT_HEAD_LINES. A pointer, not ev->head[i]: the
-	 * parser's stores could alias *EV, and ev->head would be loaded
-	 * again for every line. */
-	for (const struct th_span *l = ev->head, *end = l + ev->n_head; l < end;
-	     l++)
-		parse_line(ps, *l);
-	for (size_t i = ev->n_head, n = event_line_count(ev); i < n; i++)
-		parse_line(ps, event_line(ev, i));
+	size_t n = event_line_count(ev), from = last_top_header(ev, n);
+	if (from == n)
+		from = 0;
+	parse_lines(ps, ev, from, n);
 	finish_slots(ps, 0);
+	created_before(ps, ev, from);
 	size_t created_len = format_created_at(ps, out);
 	out->facts.value[TH_BUILTIN_CREATED_AT] =
 	    created_len > 0 ? (struct th_span){out->created_at, created_len}

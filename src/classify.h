@@ -40,7 +40,7 @@ struct th_parsed {
 	bool last_is_group;
 	struct th_leaf leaves[TH_MAX_LEAVES];
 	size_t n_leaves;
-	size_t leaves_dropped;	       /* over TH_MAX_LEAVES */
+	size_t leaves_dropped;	       /* of its leaves, over TH_MAX_LEAVES */
 	char created_at[TH_MAX_FIELD]; /* facts' created_at points here */
 };
 

@@ -735,6 +735,95 @@ Test(classify, boxes_three_deep_give_their_leaves)
 	cr_expect_str_eq(str(parsed.leaves[1].message), "t");
 }
 
+/* The parse starts at the chain's last traceback header, found from the
+ * end: what came before it counts only for its "Object created at"
+ * frames. */
+Test(classify, created_at_before_the_last_traceback_of_a_chain_counts)
+{
+	parse_text("source_traceback: Object created at (most recent call "
+		   "last):\n"
+		   "  File \"/srv/app/boot.py\", line 7, in <module>\n"
+		   "  File \"/srv/app/made.py\", line 12, in spawn\n"
+		   "Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in first\n"
+		   "KeyError: 'k'\n"
+		   "\n"
+		   "During handling of the above exception, another exception "
+		   "occurred:\n"
+		   "\n"
+		   "Traceback (most recent call last):\n"
+		   "  File \"/srv/app/b.py\", line 4, in second\n"
+		   "ValueError: v\n");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/made.py:12");
+	cr_expect_str_eq(exception(), "ValueError");
+	cr_expect_str_eq(str(parsed.culprit.function), "second");
+}
+
+Test(classify, created_at_after_the_last_header_wins_over_one_before)
+{
+	parse_text("Object created at (most recent call last):\n"
+		   "  File \"/srv/app/early.py\", line 1, in e\n"
+		   "Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in f\n"
+		   "source_traceback: Object created at (most recent call "
+		   "last):\n"
+		   "  File \"/srv/app/late.py\", line 2, in l\n"
+		   "KeyError: 'k'\n");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/late.py:2");
+}
+
+Test(classify, a_header_after_text_in_created_at_frames_ends_them)
+{
+	parse_text("Object created at (most recent call last):\n"
+		   "  File \"/srv/app/made.py\", line 1, in m\n"
+		   "  log: Traceback (most recent call last):\n"
+		   "  File \"/srv/app/not_created.py\", line 2, in n\n"
+		   "KeyError: 'k'\n");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/made.py:1");
+	cr_expect_str_eq(str(parsed.culprit.function), "n");
+}
+
+Test(classify, frames_before_the_last_traceback_in_the_tail_are_no_created_at)
+{
+	static char text[1000 * 64];
+	size_t len = 0;
+	for (int i = 0; i < TH_EVENT_HEAD_LINES; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len,
+					"note %d\n", i);
+	snprintf(text + len, sizeof text - len,
+		 "Traceback (most recent call last):\n"
+		 "  File \"/srv/app/a.py\", line 3, in first\n"
+		 "KeyError: 'k'\n"
+		 "Traceback (most recent call last):\n"
+		 "  File \"/srv/app/b.py\", line 4, in second\n"
+		 "ValueError: v\n");
+	parse_text(text);
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]), "-");
+	cr_expect_str_eq(str(parsed.culprit.function), "second");
+}
+
+Test(classify, a_group_before_the_last_traceback_leaves_no_leaves)
+{
+	parse_text("  + Exception Group Traceback (most recent call last):\n"
+		   "  | ExceptionGroup: x (1 sub-exception)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | ValueError: v\n"
+		   "    +------------------------------------\n"
+		   "\n"
+		   "During handling of the above exception, another exception "
+		   "occurred:\n"
+		   "\n"
+		   "ERROR app: Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in f\n"
+		   "KeyError: 'k'\n");
+	cr_expect(!parsed.last_is_group);
+	cr_expect_eq(parsed.n_leaves, 0);
+	cr_expect_str_eq(exception(), "KeyError");
+}
+
 /* Past TH_EVENT_HEAD_LINES an event keeps its last lines in a ring: the
  * innermost frame and the final line are there. */
 Test(classify, lines_past_the_head_are_read)
