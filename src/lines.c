@@ -55,6 +55,11 @@ struct th_lines {
 	 * stretch of lines, not line by line (lines_escape_free) */
 	size_t clean_from, clean_end;
 	bool escape_at_end;
+	/* buf[0..len)'s last "\n" ends at LINES_END (0: none) when
+	 * LINES_END_KNOWN: found once between reads, where every window of a
+	 * busy log asked memrchr again (docs/performance.md) */
+	size_t lines_end;
+	bool lines_end_known;
 };
 
 /* Returns a reader over IN; aborts on out-of-memory. */
@@ -105,6 +110,7 @@ static enum th_status lines_fill(struct th_lines *l)
 
 	l->clean_from = l->clean_end = 0; /* the bytes move: search again */
 	l->escape_at_end = false;
+	l->lines_end_known = false;
 	if (l->mapped)
 		return lines_fill_mapped(l);
 	if (l->pos > 0) {
@@ -319,12 +325,16 @@ static bool lines_first_too_long(const struct th_lines *l, const char *p,
 /* Returns how many bytes at the cursor form whole lines a window may show:
  * up to the last "\n", plus at end of input an unterminated last line that
  * fits the capacity. 0 if none. */
-static size_t lines_whole(const struct th_lines *l)
+static size_t lines_whole(struct th_lines *l)
 {
 	const char *p = l->buf + l->pos;
 	size_t avail = l->len - l->pos;
-	const char *nl = memrchr(p, '\n', avail);
-	size_t n = nl != NULL ? (size_t)(nl - p) + 1 : 0;
+	if (!l->lines_end_known) {
+		const char *nl = memrchr(p, '\n', avail);
+		l->lines_end = nl != NULL ? (size_t)(nl - l->buf) + 1 : 0;
+		l->lines_end_known = true;
+	}
+	size_t n = l->lines_end > l->pos ? l->lines_end - l->pos : 0;
 
 	if (n > 0 && lines_first_too_long(l, p, n))
 		return 0;
