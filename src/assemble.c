@@ -56,7 +56,9 @@ struct source {
 	uint64_t start_offset;	  /* where the open event's first line starts */
 	size_t margin; /* the blanks before an indented traceback's header,
 			  which all its lines carry: stripped from them */
-	uint64_t prev_number; /* the last line this writer read */
+	uint64_t prev_number; /* the last line this writer read, but for
+				 those assembler_add_indented adds: it is
+				 only read while the writer is idle */
 	struct th_event ev;
 	struct record_lines record; /* IDLE: the record read last */
 };
@@ -72,10 +74,12 @@ struct th_assembler {
 	const char *input;
 	size_t input_index;
 	struct source sources[TH_MAX_SOURCES];
-	size_t n_sources; /* slots in use, open or idle */
-	size_t n_touched; /* slots ever used: the rest are as calloc left
-			     them (assembler_new) */
-	size_t open;	  /* sources with an event open */
+	struct source *last; /* the slot source_for returned last: the one
+				assembler_add_indented adds to */
+	size_t n_sources;    /* slots in use, open or idle */
+	size_t n_touched;    /* slots ever used: the rest are as calloc left
+				them (assembler_new) */
+	size_t open;	     /* sources with an event open */
 	uint64_t clock;
 	bool emitted;		/* some event was emitted this input */
 	uint64_t emitted_start; /* the latest start offset among them */
@@ -97,6 +101,7 @@ struct th_assembler *assembler_new(const struct th_rules *rules,
 	a->trigger = trigger;
 	a->emit = emit;
 	a->ctx = ctx;
+	a->last = &a->sources[0];
 	/* every slot's event is left as xcalloc zeroed it, which is what
 	 * event_init makes it, and only slots used are finished: writing
 	 * all TH_MAX_SOURCES slots would fault in their pages (about 1 MiB)
@@ -250,10 +255,11 @@ static struct th_span group_box(struct th_span s)
 
 /* "+------------------------------------": the end of a group's box
  * (BOX as group_box gives it). */
+#define GROUP_CLOSE_LEN 37
 static bool is_group_close(struct th_span box)
 {
 	return th_starts_with(box, "+------------------------------------") &&
-	       box.n == 37;
+	       box.n == GROUP_CLOSE_LEN;
 }
 
 static bool is_chain_separator(struct th_span s)
@@ -812,11 +818,15 @@ static size_t find_source(const struct th_assembler *a, uint32_t id)
 
 bool assembler_reads_indented(const struct th_assembler *a, uint32_t source)
 {
-	size_t i = find_source(a, source);
-	if (i == a->n_sources || a->probe != NULL)
-		return false;
-	const struct source *s = &a->sources[i];
-	return (s->state == FRAMES || s->state == MESSAGE ||
+	const struct source *s = a->last;
+	if (s->id != source || s >= a->sources + a->n_sources) {
+		size_t i = find_source(a, source);
+		if (i == a->n_sources)
+			return false;
+		s = &a->sources[i];
+	}
+	return a->probe == NULL &&
+	       (s->state == FRAMES || s->state == MESSAGE ||
 		s->state == GROUP) &&
 	       s->margin == 0;
 }
@@ -842,19 +852,67 @@ static bool takes_indented(struct source *s, struct th_span t)
 	}
 }
 
-/* The writer's slot is already the one used last (its LRU order
- * stays). */
-bool assembler_add_indented(struct th_assembler *a, uint32_t source,
-			    struct th_span text, uint64_t number,
-			    uint64_t end_offset)
+/* takes_indented for the lines it takes most (a frame, a source line, a
+ * box line that does not close the box), with no call and no memcmp: a
+ * leaf that needs no register saved. False, with S unchanged, when
+ * takes_indented must decide: a line that may be a header (its byte
+ * where a header would start is the 'T'), the box's closing line, a
+ * line after the box closed. */
+static inline bool takes_indented_quickly(struct source *s, struct th_span t)
+{
+	const size_t header_len = sizeof header - 1;
+	size_t i = 0;
+	switch (s->state) {
+	case FRAMES: return true;
+	case MESSAGE: return t.n < header_len || t.p[t.n - header_len] != 'T';
+	case GROUP:
+		if (s->group_closed)
+			return false;
+		while (i < t.n && t.p[i] == ' ')
+			i++;
+		if (i == t.n || (t.p[i] != '|' && t.p[i] != '+') ||
+		    t.n - i == GROUP_CLOSE_LEN)
+			return false;
+		s->continuation = 0;
+		return true;
+	default: return false;
+	}
+}
+
+static inline void take_indented(struct source *s, struct th_span text,
+				 uint64_t number, uint64_t end_offset)
+{
+	s->ev.end_line = number;
+	s->ev.end_offset = end_offset;
+	event_add_line_inline(&s->ev, text);
+}
+
+/* assembler_add_indented for a line takes_indented_quickly could not
+ * decide, or another writer's (not the one fed last). Out of line: the
+ * usual line's path then saves no register. */
+__attribute__((noinline)) static bool
+add_indented_slowly(struct th_assembler *a, uint32_t source,
+		    struct th_span text, uint64_t number, uint64_t end_offset)
 {
 	struct source *s = &a->sources[find_source(a, source)];
 	if (!takes_indented(s, text))
 		return false;
-	event_add_line(&s->ev, text);
-	s->ev.end_line = number;
-	s->ev.end_offset = end_offset;
-	s->prev_number = number;
+	take_indented(s, text, number, end_offset);
+	return true;
+}
+
+/* Called for half the lines of a crash loop (the frames, source lines
+ * and box lines of its events): the writer's slot is the one fed last
+ * (its LRU order stays), and the usual line is a few compares and the
+ * copy. */
+bool assembler_add_indented(struct th_assembler *a, uint32_t source,
+			    struct th_span text, uint64_t number,
+			    uint64_t end_offset)
+{
+	struct source *s = a->last;
+	if (s->id != source || !takes_indented_quickly(s, text))
+		return add_indented_slowly(a, source, text, number, end_offset);
+	take_indented(s, text, number, end_offset);
 	return true;
 }
 
@@ -914,7 +972,7 @@ static struct source *source_for(struct th_assembler *a, uint32_t id)
 		struct source *s = &a->sources[i];
 		if (s->id == id) {
 			s->last_use = a->clock;
-			return s;
+			return a->last = s;
 		}
 		if (lru == NULL || s->last_use < lru->last_use)
 			lru = s;
@@ -932,5 +990,5 @@ static struct source *source_for(struct th_assembler *a, uint32_t id)
 	s->state = IDLE;
 	s->record.n = 0;
 	s->last_use = a->clock;
-	return s;
+	return a->last = s;
 }

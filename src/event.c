@@ -39,46 +39,6 @@ void event_reset(struct th_event *ev)
 	ev->culprit.file.set = ev->culprit.function.set = false;
 }
 
-/* 16 bytes from SRC to DST: one unaligned load and store. */
-static inline void copy16(char *dst, const char *src)
-{
-	memcpy(dst, src, 16);
-}
-
-/* Copies N bytes by size class: up to 16 by the two ends of the span,
- * up to 64 as two pairs of 16-byte steps from both ends that overlap,
- * and past that in 32-byte steps, the last one overlapping the one
- * before. An event line is tens of bytes: a plain memcpy, whose length
- * the compiler knows to be bounded, becomes a `rep movs` that costs more
- * to start than the copy itself, and a loop of steps spent more on its
- * control than on the copy. Reads and writes only [0, N). */
-static inline void copy_short(char *dst, const char *src, size_t n)
-{
-	if (n > 32) {
-		copy16(dst, src);
-		copy16(dst + 16, src + 16);
-		for (size_t i = 32; i + 32 < n; i += 32) {
-			copy16(dst + i, src + i);
-			copy16(dst + i + 16, src + i + 16);
-		}
-		copy16(dst + n - 32, src + n - 32);
-		copy16(dst + n - 16, src + n - 16);
-	} else if (n >= 16) {
-		copy16(dst, src);
-		copy16(dst + n - 16, src + n - 16);
-	} else if (n >= 8) {
-		memcpy(dst, src, 8);
-		memcpy(dst + n - 8, src + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(dst, src, 4);
-		memcpy(dst + n - 4, src + n - 4, 4);
-	} else if (n > 0) {
-		dst[0] = src[0];
-		dst[n / 2] = src[n / 2];
-		dst[n - 1] = src[n - 1];
-	}
-}
-
 /* Sixteen bytes as one vector (GCC and Clang vector extensions: SSE2 on
  * x86-64, NEON on arm64, plain words elsewhere); a compare gives a lane
  * of all ones where a byte is 0. */
@@ -122,10 +82,10 @@ static inline void store8(char *p, uint64_t w)
 	memcpy(p, &w, sizeof w);
 }
 
-/* copy_short for a field value, which also tells whether the N bytes hold
+/* event_copy_short for a field value, which also tells whether the N bytes hold
  * a NUL: the test rides on the vectors the copy loads, where a memchr
  * before the copy read the value twice and cost a call. The same size
- * classes as copy_short's but for 33 to 64 bytes. */
+ * classes as event_copy_short's but for 33 to 64 bytes. */
 static inline bool copy_short_found_nul(char *dst, const char *src, size_t n)
 {
 	if (n > 32) {
@@ -185,22 +145,9 @@ static void tail_add(struct th_event *ev, struct th_span line)
 		ev->skipped++;
 	else
 		ev->n_tail++;
-	copy_short(ev->tail[slot], line.p, line.n);
+	event_copy_short(ev->tail[slot], line.p, line.n);
 	ev->tail_len[slot] = line.n;
 	ev->tail_next = (slot + 1) % TH_EVENT_TAIL_LINES;
-}
-
-/* Appends a head line that fits (ev->store has room for LINE's bytes and
- * ev->head for its span). The copy comes last: its stores could alias
- * *EV, and the fields read after it would be loaded again. */
-static inline void head_add(struct th_event *ev, struct th_span line)
-{
-	size_t n_head = ev->n_head;
-	char *at = ev->store + ev->store_len;
-	ev->store_len += line.n;
-	ev->head[n_head] = (struct th_span){at, line.n};
-	ev->n_head = n_head + 1;
-	copy_short(at, line.p, line.n);
 }
 
 /* event_add_line for every line that is not a head line with room ready:
@@ -221,16 +168,15 @@ __attribute__((noinline)) static void add_line_slow(struct th_event *ev,
 	if (ev->n_head == ev->head_cap ||
 	    ev->store_cap - ev->store_len <= line.n)
 		head_reserve(ev, line.n);
-	head_add(ev, line);
+	event_head_add(ev, line);
 }
 
-/* Called for every line of every event: the usual head line costs three
- * compares, the copy and a span; everything else is add_line_slow. */
+/* Called for every line of every event but those the assembler adds
+ * with event_add_line_inline. */
 void event_add_line(struct th_event *ev, struct th_span line)
 {
-	if (ev->n_head < ev->head_room && line.n <= TH_EVENT_LINE_BYTES &&
-	    line.n < ev->store_cap - ev->store_len)
-		head_add(ev, line);
+	if (event_head_has_room(ev, line.n))
+		event_head_add(ev, line);
 	else
 		add_line_slow(ev, line);
 }

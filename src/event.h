@@ -12,6 +12,8 @@
 #ifndef TH_EVENT_H
 #define TH_EVENT_H
 
+#include <string.h>
+
 #include "isotime.h"
 #include "th_limits.h"
 #include "th.h"
@@ -66,6 +68,84 @@ void event_reset(struct th_event *ev);
 
 /* Appends a copy of LINE (cut to TH_EVENT_LINE_BYTES). */
 void event_add_line(struct th_event *ev, struct th_span line);
+
+/* What event_add_line_inline needs of event.c's storage, inline in this
+ * header for it. */
+
+/* 16 bytes from SRC to DST: one unaligned load and store. */
+static inline void event_copy16(char *dst, const char *src)
+{
+	memcpy(dst, src, 16);
+}
+
+/* Copies N bytes by size class: up to 16 by the two ends of the span,
+ * up to 64 as two pairs of 16-byte steps from both ends that overlap,
+ * and past that in 32-byte steps, the last one overlapping the one
+ * before. An event line is tens of bytes: a plain memcpy, whose length
+ * the compiler knows to be bounded, becomes a `rep movs` that costs more
+ * to start than the copy itself, and a loop of steps spent more on its
+ * control than on the copy. Reads and writes only [0, N). */
+static inline void event_copy_short(char *dst, const char *src, size_t n)
+{
+	if (n > 32) {
+		event_copy16(dst, src);
+		event_copy16(dst + 16, src + 16);
+		for (size_t i = 32; i + 32 < n; i += 32) {
+			event_copy16(dst + i, src + i);
+			event_copy16(dst + i + 16, src + i + 16);
+		}
+		event_copy16(dst + n - 32, src + n - 32);
+		event_copy16(dst + n - 16, src + n - 16);
+	} else if (n >= 16) {
+		event_copy16(dst, src);
+		event_copy16(dst + n - 16, src + n - 16);
+	} else if (n >= 8) {
+		memcpy(dst, src, 8);
+		memcpy(dst + n - 8, src + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(dst, src, 4);
+		memcpy(dst + n - 4, src + n - 4, 4);
+	} else if (n > 0) {
+		dst[0] = src[0];
+		dst[n / 2] = src[n / 2];
+		dst[n - 1] = src[n - 1];
+	}
+}
+
+/* Whether a line of N bytes goes to the head without growing it: the
+ * usual line costs these three compares, the copy and a span. */
+static inline bool event_head_has_room(const struct th_event *ev, size_t n)
+{
+	return ev->n_head < ev->head_room && n <= TH_EVENT_LINE_BYTES &&
+	       n < ev->store_cap - ev->store_len;
+}
+
+/* Appends a head line that fits (ev->store has room for LINE's bytes and
+ * ev->head for its span). The copy comes last: its stores could alias
+ * *EV, and the fields read after it would be loaded again. */
+static inline void event_head_add(struct th_event *ev, struct th_span line)
+{
+	size_t n_head = ev->n_head;
+	char *at = ev->store + ev->store_len;
+	ev->store_len += line.n;
+	ev->head[n_head] = (struct th_span){at, line.n};
+	ev->n_head = n_head + 1;
+	event_copy_short(at, line.p, line.n);
+}
+
+/* event_add_line with its usual case inline, for the caller that adds
+ * the most lines (the assembler's frames, source lines and box lines,
+ * half the lines of a crash loop: docs/performance.md): there the call
+ * cost as much as the add, and the caller saved registers for it. Every
+ * other line is left to event_add_line. */
+static inline void event_add_line_inline(struct th_event *ev,
+					 struct th_span line)
+{
+	if (event_head_has_room(ev, line.n))
+		event_head_add(ev, line);
+	else
+		event_add_line(ev, line);
+}
 
 /* Lines kept: head then tail, in order. I is < event_line_count(). The span
  * is valid until the next event_add_line or event_reset. Inline: the

@@ -1,8 +1,11 @@
 /* test_assemble.c - where events start and end, on real CPython output. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "assemble.h"
 #include "feed.h"
+#include "pipeline.h"
 
 static struct got got[GOT_MAX];
 
@@ -268,4 +271,157 @@ Test(assemble, a_header_after_text_has_no_margin)
 	cr_expect(got[0].complete);
 	cr_expect_str_eq(got[0].exception, "OSError");
 	cr_expect_str_eq(got[0].coroutine, "push");
+}
+
+/* An assembler of the default rules fed records directly, keeping what
+ * it emits. */
+struct kept {
+	char text[2048];
+	uint64_t line, end_line;
+	bool complete;
+};
+
+struct direct {
+	struct th_rules *rules;
+	struct th_matcher *matcher;
+	struct th_trigger *trigger;
+	struct th_assembler *a;
+	struct kept ev[16];
+	size_t n;
+};
+
+static void keep(void *ctx, struct th_event *ev)
+{
+	struct direct *d = ctx;
+	cr_assert_lt(d->n, sizeof d->ev / sizeof *d->ev);
+	struct kept *k = &d->ev[d->n++];
+	event_text(ev, k->text, sizeof k->text);
+	k->line = ev->line;
+	k->end_line = ev->end_line;
+	k->complete = ev->complete;
+}
+
+static void direct_open(struct direct *d)
+{
+	struct th_error err = {0};
+	memset(d, 0, sizeof *d);
+	d->rules = rules_new();
+	cr_assert(rules_load_path(d->rules, TH_TEST_PATTERNS_DIR, &err), "%s",
+		  err.message);
+	cr_assert(rules_finish(d->rules, &err), "%s", err.message);
+	d->matcher = matcher_new(d->rules);
+	d->trigger = pipeline_trigger_new(d->rules, false);
+	d->a = assembler_new(d->rules, d->matcher, d->trigger, keep, d);
+}
+
+static void direct_close(struct direct *d)
+{
+	assembler_free(d->a);
+	trigger_free(d->trigger);
+	matcher_free(d->matcher);
+	rules_free(d->rules);
+}
+
+/* One input of LINES, line I written by writer SOURCES[I] (all 0 when
+ * SOURCES is NULL). With BULK, an indented line goes to
+ * assembler_add_indented where assembler_reads_indented allows, as
+ * pipeline.c reads a file; else every line is a record. */
+static void direct_input(struct direct *d, const char *const *lines, size_t n,
+			 const uint32_t *sources, bool bulk)
+{
+	uint64_t offset = 0;
+	assembler_begin_input(d->a, "test.log", 0);
+	for (size_t i = 0; i < n; i++) {
+		struct th_record rec = {.text = th_cstr(lines[i]),
+					.number = i + 1,
+					.offset = offset,
+					.source = sources ? sources[i] : 0};
+		rec.end_offset = offset += rec.text.n + 1;
+		bool indented = rec.text.p[0] == ' ';
+		if (bulk && indented &&
+		    assembler_reads_indented(d->a, rec.source) &&
+		    assembler_add_indented(d->a, rec.source, rec.text,
+					   rec.number, rec.end_offset))
+			continue;
+		assembler_feed(d->a, &rec);
+	}
+	assembler_end_input(d->a);
+}
+
+/* Feeds LINES both ways (direct_input) and expects the same events. */
+static void expect_bulk_as_each(const char *const *lines, size_t n,
+				const uint32_t *sources, size_t events)
+{
+	struct direct bulk, each;
+	direct_open(&bulk);
+	direct_open(&each);
+	direct_input(&bulk, lines, n, sources, true);
+	direct_input(&each, lines, n, sources, false);
+	cr_assert_eq(each.n, events, "events: %zu", each.n);
+	cr_assert_eq(bulk.n, each.n, "events in bulk: %zu", bulk.n);
+	for (size_t i = 0; i < each.n; i++) {
+		cr_expect_str_eq(bulk.ev[i].text, each.ev[i].text, "event %zu",
+				 i);
+		cr_expect_eq(bulk.ev[i].line, each.ev[i].line, "event %zu", i);
+		cr_expect_eq(bulk.ev[i].end_line, each.ev[i].end_line,
+			     "event %zu", i);
+		cr_expect_eq(bulk.ev[i].complete, each.ev[i].complete,
+			     "event %zu", i);
+	}
+	direct_close(&bulk);
+	direct_close(&each);
+}
+
+/* assembler_add_indented takes most lines without a full check (a
+ * frame, a context's source line, a box line that does not close the
+ * box); the lines it must leave to the full check are here: a source
+ * line whose byte where a header would start is a 'T', a group header
+ * indented under a message, a box line as long as the box's closing one,
+ * the closing line, a box line after it, and the next group. */
+Test(assemble, indented_lines_added_in_bulk_end_and_open_events_as_records_do)
+{
+	static const char *const lines[] = {
+	    "Task exception was never retrieved",
+	    "future: <Task finished coro=<main() done> exception=Error()>",
+	    "  Tasks = [spawn(i) for i in rng(8)]",
+	    "  + Exception Group Traceback (most recent call last):",
+	    "  |   File \"app.py\", line 5, in main",
+	    "  | ExceptionGroup: two (2 sub-exceptions)",
+	    "  +-+---------------- 1 ----------------",
+	    "    | ValueError: thirty-seven bytes long",
+	    "    +---------------- 2 ----------------",
+	    "    | KeyError: 'b'",
+	    "    +------------------------------------",
+	    "    | a box line after the box closed",
+	    "    +------------------------------------",
+	    "  + Exception Group Traceback (most recent call last):",
+	    "  |   File \"app.py\", line 9, in again",
+	    "  | ExceptionGroup: one (1 sub-exception)",
+	    "  +-+---------------- 1 ----------------",
+	    "    | OSError: c",
+	    "    +------------------------------------",
+	    "done",
+	};
+	struct th_span t = th_cstr(lines[2]), box = th_cstr(lines[7] + 4);
+	cr_assert_eq(t.p[t.n - 34], 'T', "a 'T' where a header would start");
+	cr_assert_eq(box.n, 37, "a box line as long as the closing one");
+	expect_bulk_as_each(lines, sizeof lines / sizeof *lines, NULL, 2);
+}
+
+/* Two writers' tracebacks interleaved: an indented line of the writer
+ * not fed last still goes to its own event. */
+Test(assemble, indented_lines_of_two_writers_added_in_bulk_go_to_each_event)
+{
+	static const char *const lines[] = {
+	    "Traceback (most recent call last):",
+	    "Traceback (most recent call last):",
+	    "  File \"a.py\", line 1, in f",
+	    "  File \"b.py\", line 2, in g",
+	    "    g()",
+	    "    f()",
+	    "KeyError: 'k'",
+	    "ValueError: v",
+	};
+	static const uint32_t sources[] = {1, 2, 1, 2, 2, 1, 2, 1};
+	expect_bulk_as_each(lines, sizeof lines / sizeof *lines, sources, 2);
 }

@@ -208,3 +208,33 @@ Test(event, tail_lines_of_every_short_length_are_kept_exactly)
 	}
 	event_fini(&ev);
 }
+
+/* event_add_line_inline (the assembler's indented lines) keeps what
+ * event_add_line keeps: every short length, an overlong line cut, and
+ * lines past the head going to the tail ring. */
+Test(event, the_inline_add_keeps_the_lines_event_add_line_keeps)
+{
+	static char src[TH_EVENT_LINE_BYTES + 20];
+	for (size_t i = 0; i < sizeof src; i++)
+		src[i] = (char)('A' + i % 50);
+	struct th_event out, in;
+	event_init(&out);
+	event_init(&in);
+	size_t lines = TH_EVENT_HEAD_LINES + TH_EVENT_TAIL_LINES + 50;
+	for (size_t i = 0; i < lines; i++) {
+		size_t n = i == 3 ? sizeof src - i % 11 : i % 150;
+		struct th_span line = {src + i % 11, n};
+		event_add_line(&out, line);
+		event_add_line_inline(&in, line);
+	}
+	cr_assert_eq(event_line_count(&in), event_line_count(&out));
+	cr_expect_eq(in.lines_cut, 1);
+	cr_expect_eq(in.skipped, 50);
+	for (size_t i = 0; i < event_line_count(&out); i++) {
+		struct th_span a = event_line(&out, i), b = event_line(&in, i);
+		cr_expect(a.n == b.n && memcmp(a.p, b.p, a.n) == 0,
+			  "line %zu: %zu bytes, inline %zu", i, a.n, b.n);
+	}
+	event_fini(&out);
+	event_fini(&in);
+}
