@@ -457,14 +457,13 @@ static size_t traceback_margin(enum th_body body, struct th_span text)
 	return body == TH_BODY_TRACEBACK && header_only ? i : 0;
 }
 
-/* REC without S's margin, in *OUT; REC itself when S has none or REC is
- * blank; NULL when REC does not carry the margin (the indented
- * traceback has ended). */
-static const struct th_record *outdent(const struct source *s,
-				       const struct th_record *rec,
-				       struct th_record *out)
+/* outdent for S with a margin. Out of line: few tracebacks have one,
+ * and every record of an open event asks. */
+__attribute__((noinline)) static const struct th_record *
+strip_margin(const struct source *s, const struct th_record *rec,
+	     struct th_record *out)
 {
-	if (s->margin == 0 || is_blank(rec->text))
+	if (is_blank(rec->text))
 		return rec;
 	if (rec->text.n <= s->margin)
 		return NULL;
@@ -475,6 +474,16 @@ static const struct th_record *outdent(const struct source *s,
 	out->text.p += s->margin;
 	out->text.n -= s->margin;
 	return out;
+}
+
+/* REC without S's margin, in *OUT; REC itself when S has none or REC is
+ * blank; NULL when REC does not carry the margin (the indented
+ * traceback has ended). */
+static inline const struct th_record *outdent(const struct source *s,
+					      const struct th_record *rec,
+					      struct th_record *out)
+{
+	return s->margin == 0 ? rec : strip_margin(s, rec, out);
 }
 
 /* Opens an event if REC starts one. */
@@ -964,9 +973,11 @@ void assembler_drop_open(struct th_assembler *a)
 	a->n_sources = 0;
 }
 
-static struct source *source_for(struct th_assembler *a, uint32_t id)
+/* source_for for a writer other than the one fed last: a search of the
+ * slots, and a new one for a new writer. */
+__attribute__((noinline)) static struct source *
+find_or_take_source(struct th_assembler *a, uint32_t id)
 {
-	a->clock++;
 	struct source *lru = NULL;
 	for (size_t i = 0; i < a->n_sources; i++) {
 		struct source *s = &a->sources[i];
@@ -991,4 +1002,16 @@ static struct source *source_for(struct th_assembler *a, uint32_t id)
 	s->record.n = 0;
 	s->last_use = a->clock;
 	return a->last = s;
+}
+
+/* Most records are the writer's fed last: one compare finds its slot (a
+ * slot past n_sources is one an input before used). */
+static struct source *source_for(struct th_assembler *a, uint32_t id)
+{
+	struct source *s = a->last;
+	a->clock++;
+	if (s->id != id || s >= a->sources + a->n_sources)
+		return find_or_take_source(a, id);
+	s->last_use = a->clock;
+	return s;
 }

@@ -425,3 +425,30 @@ Test(assemble, indented_lines_of_two_writers_added_in_bulk_go_to_each_event)
 	static const uint32_t sources[] = {1, 2, 1, 2, 2, 1, 2, 1};
 	expect_bulk_as_each(lines, sizeof lines / sizeof *lines, sources, 2);
 }
+
+/* A slot an input before used is not the writer's in the next input,
+ * though it has its id: the event it opens there is closed and emitted
+ * at the input's end. */
+Test(assemble, a_writer_of_the_input_before_gets_a_slot_of_this_one)
+{
+	static const char *const first[] = {
+	    "Traceback (most recent call last):",
+	    "Traceback (most recent call last):",
+	};
+	static const uint32_t first_sources[] = {1, 2};
+	static const char *const second[] = {
+	    "Traceback (most recent call last):",
+	    "  File \"b.py\", line 2, in g",
+	    "KeyError: 'k'",
+	};
+	static const uint32_t second_sources[] = {2, 2, 2};
+	struct direct d;
+	direct_open(&d);
+	direct_input(&d, first, 2, first_sources, true);
+	cr_assert_eq(d.n, 2);
+	direct_input(&d, second, 3, second_sources, true);
+	cr_assert_eq(d.n, 3, "events: %zu", d.n);
+	cr_expect(d.ev[2].complete);
+	cr_expect_eq(d.ev[2].end_line, 3);
+	direct_close(&d);
+}
