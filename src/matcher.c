@@ -8,8 +8,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TH_X86_64 1
+#endif
+
 #include "rules_private.h"
 #include "th_limits.h"
+
+/* How many of the start needles' rare bytes rules_match_start looks for
+ * in one pass over a line (struct rare_bytes). */
+#define RARE_BITS 8
+
+/* The rare bytes (struct needle) of the enabled rules' start needles, the
+ * first RARE_BITS distinct ones in rule order: bit K stands for BYTE[K].
+ * One vector pass over a line says which of them it holds, and a rule
+ * none of whose start needles' rare bytes is there cannot start on it,
+ * without a search per needle (which cost ~90 instructions a rule on
+ * most lines, the rules being tried in order). The pass looks each byte
+ * up in two 16-entry tables, by its low and by its high four bits: bit K
+ * is set at one index of each, BYTE[K]'s, so a byte has it in both only
+ * when it is BYTE[K]. NUL takes no bit: the pass pads short lines with
+ * it. */
+struct rare_bytes {
+	unsigned char byte[RARE_BITS];
+	size_t n;
+	bool vector; /* the machine has AVX2; without, every bit is set */
+	uint8_t lo[16], hi[16];
+};
 
 /* The last line on which rules_match_start ran a start pattern with
  * named groups and it matched, with where those groups were: an event
@@ -36,6 +62,7 @@ struct th_matcher {
 	struct start_memo *memo; /* START_MEMO_SLOTS, allocated on first use */
 	struct rule_needles *needles; /* per enabled rule */
 	struct start_seen seen;
+	struct rare_bytes rare;
 };
 
 /* A literal that every line a pattern matches holds (patterns/README.md,
@@ -62,6 +89,26 @@ struct gated {
 	size_t gate, at;
 };
 
+/* The bytes a match of an anchored pattern can begin with: a line that
+ * begins with another cannot match, so the pattern is not run on it
+ * (patterns/python.yaml's "^(?<exception>..." runs on every line of a
+ * traceback, most of which begin with a space). Finding them costs some
+ * 250 runs of the pattern, so that is done once it has run
+ * FIRST_BYTES_AFTER times in the matcher. */
+enum first_state {
+	FIRST_ANY,	/* no test: not anchored, or a builtin */
+	FIRST_COUNTING, /* anchored, RUNS so far */
+	FIRST_KNOWN,	/* BITS are its first bytes */
+};
+
+struct first_bytes {
+	enum first_state state;
+	unsigned runs;
+	uint64_t bits[4]; /* byte B: bit B % 64 of bits[B / 64] */
+};
+
+#define FIRST_BYTES_AFTER 256
+
 /* The needles of an enabled rule's start pattern (its literals, as the
  * fast path uses them) and of each of its extract regexes (derived the
  * same way; in DERIVED). */
@@ -79,9 +126,13 @@ struct rule_needles {
 	 * is found around a place of its START literal. */
 	struct gated *gated;
 	size_t n_gated;
+	/* RARE: the bits (struct rare_bytes) of START's rare bytes, when
+	 * every start needle has one; 0: the rule is not ruled out so */
+	unsigned rare;
 	struct needles *extract; /* per extract item; none for a builtin */
 	char *derived;
-	unsigned char *repr; /* per extract item: its enum repr_kind */
+	unsigned char *repr;	   /* per extract item: its enum repr_kind */
+	struct first_bytes *first; /* per extract item; counts runs */
 };
 
 /* rules_match_start's answers for short lines seen before. Trigger lines
@@ -670,6 +721,60 @@ static bool gated_in(const struct rule_needles *rn, struct th_span line)
 	return false;
 }
 
+/* Whether RE is anchored at the start: pcre2 says so of a pattern whose
+ * every branch starts with "^" or "\\A". Such a pattern is tried at the
+ * start of a line only. */
+static enum first_state first_state_of(const struct regex *re)
+{
+	uint32_t options = 0;
+	return re->code != NULL &&
+		       pcre2_pattern_info(re->code, PCRE2_INFO_ALLOPTIONS,
+					  &options) == 0 &&
+		       (options & PCRE2_ANCHORED) != 0
+		   ? FIRST_COUNTING
+		   : FIRST_ANY;
+}
+
+/* Sets FB's bits to the first bytes of anchored RE's matches: it is
+ * asked of each byte B alone, with PCRE2_PARTIAL_HARD. A line that begins
+ * with B can match only when the one byte B matches or runs out while
+ * matching (pcre2partial(3); the optimizations that fail a subject for
+ * being short are off then), so a no-match for B rules out every line
+ * beginning with it; an error keeps B. */
+static void first_bytes_find(struct first_bytes *fb, const struct regex *re)
+{
+	pcre2_match_data *md =
+	    pcre2_match_data_create_from_pattern(re->code, NULL);
+	if (md == NULL)
+		die("out of memory (regex match data)");
+	for (unsigned b = 0; b < 256; b++) {
+		unsigned char c = (unsigned char)b;
+		int rc = pcre2_match(re->code, &c, 1, 0, PCRE2_PARTIAL_HARD, md,
+				     NULL);
+		if (rc != PCRE2_ERROR_NOMATCH)
+			fb->bits[b / 64] |= (uint64_t)1 << (b % 64);
+	}
+	pcre2_match_data_free(md);
+	fb->state = FIRST_KNOWN;
+}
+
+/* False when a match of RE, with first bytes FB, cannot begin LINE. An
+ * empty line is left to the pattern. */
+static inline bool first_byte_may_match(struct first_bytes *fb,
+					const struct regex *re,
+					struct th_span line)
+{
+	if (fb->state == FIRST_ANY || line.n == 0)
+		return true;
+	if (fb->state == FIRST_COUNTING) {
+		if (++fb->runs < FIRST_BYTES_AFTER)
+			return true;
+		first_bytes_find(fb, re);
+	}
+	unsigned char c = (unsigned char)line.p[0];
+	return (fb->bits[c / 64] >> (c % 64) & 1) != 0;
+}
+
 static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 {
 	size_t n_lits = rule->n_literal > 0 ? rule->n_literal : rule->n_derived;
@@ -687,6 +792,7 @@ static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 	rn->derived = xmalloc(room + 1);
 	rn->extract = xcalloc(rule->n_extract + 1, sizeof *rn->extract);
 	rn->repr = xcalloc(rule->n_extract + 1, sizeof *rn->repr);
+	rn->first = xcalloc(rule->n_extract + 1, sizeof *rn->first);
 	room = 0;
 	for (size_t k = 0; k < rule->n_extract; k++) {
 		const struct extract *x = &rule->extract[k];
@@ -694,6 +800,7 @@ static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 			continue;
 		rn->extract[k] = extract_needles(&x->re, rn->derived + room);
 		rn->repr[k] = (unsigned char)repr_kind_of(&x->re);
+		rn->first[k].state = first_state_of(&x->re);
 		room += x->re.n;
 	}
 }
@@ -708,6 +815,53 @@ static void rule_needles_fini(struct rule_needles *rn, const struct rule *rule)
 	free(rn->extract);
 	free(rn->derived);
 	free(rn->repr);
+	free(rn->first);
+}
+
+/* The bit of byte C in RB, taking the next free one for a new byte;
+ * 0 when C is NUL or no bit is left. */
+static unsigned rare_bit(struct rare_bytes *rb, unsigned char c)
+{
+	for (size_t k = 0; k < rb->n; k++)
+		if (rb->byte[k] == c)
+			return 1u << k;
+	if (c == 0 || rb->n == RARE_BITS)
+		return 0;
+	rb->byte[rb->n] = c;
+	rb->lo[c & 15] |= (uint8_t)(1u << rb->n);
+	rb->hi[c >> 4] |= (uint8_t)(1u << rb->n);
+	return 1u << rb->n++;
+}
+
+/* The bits of RN's start needles' rare bytes, or 0 when some needle has
+ * none (or there is no needle: the pattern runs on every line). */
+static unsigned rule_rare_bits(struct rare_bytes *rb,
+			       const struct rule_needles *rn)
+{
+	unsigned bits = 0;
+	for (size_t j = 0; j < rn->start.n; j++) {
+		const struct needle *nd = &rn->start.v[j];
+		unsigned bit =
+		    nd->lit.n > 0
+			? rare_bit(rb, (unsigned char)nd->lit.p[nd->rare])
+			: 0;
+		if (bit == 0)
+			return 0;
+		bits |= bit;
+	}
+	return bits;
+}
+
+/* Gives M's rules their rare bytes' bits, in rule order. */
+static void rare_init(struct th_matcher *m)
+{
+	struct rare_bytes *rb = &m->rare;
+#ifdef TH_X86_64
+	rb->vector = __builtin_cpu_supports("avx2");
+#endif
+	for (size_t i = 0; i < m->r->n_active; i++)
+		m->needles[i].rare =
+		    rb->vector ? rule_rare_bits(rb, &m->needles[i]) : 0;
 }
 
 struct th_matcher *matcher_new(const struct th_rules *r)
@@ -735,6 +889,7 @@ struct th_matcher *matcher_new(const struct th_rules *r)
 	m->needles = xcalloc(r->n_active, sizeof *m->needles);
 	for (size_t i = 0; i < r->n_active; i++)
 		rule_needles_init(&m->needles[i], r->active[i]);
+	rare_init(m);
 	return m;
 }
 
@@ -790,14 +945,86 @@ static void candidates(struct th_matcher *m, struct th_span line)
 	m->n_cand = rules_sort_unique(m->cand, m->n_cand);
 }
 
-/* True when rule I's start pattern matches LINE: not when LINE lacks
- * all its needles; when they are the pattern (exact), when it holds one;
- * else when the pattern matches. (A candidate of the index holds one of
- * the rule's literals, which need not be an exact rule's needles.) */
+#ifdef TH_X86_64
+/* The bits of the rare bytes among the 32 bytes V (struct rare_bytes). */
+__attribute__((target("avx2"))) static inline __m256i
+rare_block(__m256i v, __m256i lo, __m256i hi)
+{
+	const __m256i nibble = _mm256_set1_epi8(0x0f);
+	__m256i l = _mm256_and_si256(v, nibble);
+	__m256i h = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+	return _mm256_and_si256(_mm256_shuffle_epi8(lo, l),
+				_mm256_shuffle_epi8(hi, h));
+}
+
+/* rare_in by AVX2: 32 bytes a step, the last step moved back to end
+ * where the line does (bytes seen twice count once); a shorter line in a
+ * copy padded with NUL, which takes no bit. */
+__attribute__((target("avx2"))) static unsigned
+rare_in_avx2(const struct rare_bytes *rb, struct th_span line)
+{
+	__m256i lo = _mm256_broadcastsi128_si256(
+	    _mm_loadu_si128((const __m128i *)rb->lo));
+	__m256i hi = _mm256_broadcastsi128_si256(
+	    _mm_loadu_si128((const __m128i *)rb->hi));
+	__m256i acc = _mm256_setzero_si256();
+	if (line.n < 32) {
+		char pad[32] = {0};
+		if (line.n > 0)
+			memcpy(pad, line.p, line.n);
+		acc = rare_block(_mm256_loadu_si256((const __m256i *)pad), lo,
+				 hi);
+	} else {
+		size_t i = 0;
+		for (; line.n - i >= 32; i += 32)
+			acc = _mm256_or_si256(
+			    acc, rare_block(_mm256_loadu_si256(
+						(const __m256i *)(line.p + i)),
+					    lo, hi));
+		if (i < line.n)
+			acc = _mm256_or_si256(
+			    acc, rare_block(_mm256_loadu_si256(
+						(const __m256i *)(line.p +
+								  line.n - 32)),
+					    lo, hi));
+	}
+	__m128i x = _mm_or_si128(_mm256_castsi256_si128(acc),
+				 _mm256_extracti128_si256(acc, 1));
+	x = _mm_or_si128(x, _mm_srli_si128(x, 8));
+	uint64_t w = (uint64_t)_mm_cvtsi128_si64(x);
+	w |= w >> 32;
+	w |= w >> 16;
+	w |= w >> 8;
+	return (unsigned)(w & 0xff);
+}
+#endif
+
+/* The bits (struct rare_bytes) of the rare bytes LINE holds: every bit
+ * when the machine cannot tell them by a vector pass. */
+static unsigned rare_in(const struct rare_bytes *rb, struct th_span line)
+{
+#ifdef TH_X86_64
+	if (rb->vector)
+		return rare_in_avx2(rb, line);
+#else
+	(void)rb;
+	(void)line;
+#endif
+	return ~0u;
+}
+
+/* True when rule I's start pattern matches LINE, which holds the rare
+ * bytes PRESENT: not when LINE lacks all its needles; when they are the pattern
+ * (exact), when it holds one; else when the pattern matches. (A candidate of
+ * the index holds one of the rule's literals, which need not be an exact rule's
+ * needles.) */
 static inline __attribute__((always_inline)) bool
-rule_starts(struct th_matcher *m, size_t i, struct th_span line)
+rule_starts(struct th_matcher *m, size_t i, struct th_span line,
+	    unsigned present)
 {
 	const struct rule_needles *rn = &m->needles[i];
+	if ((rn->rare & present) == 0 && rn->rare != 0)
+		return false; /* not one needle's rare byte is there */
 	if (rn->n_gated > 0 && line.n <= EXACT_MAX_LINE)
 		return gated_in(rn, line);
 	if (needles_rule_out(&rn->start, line))
@@ -810,15 +1037,16 @@ rule_starts(struct th_matcher *m, size_t i, struct th_span line)
 static long match_start(struct th_matcher *m, struct th_span line)
 {
 	const struct th_rules *r = m->r;
+	unsigned present = rare_in(&m->rare, line);
 	if (r->n_active <= INDEX_MIN_RULES) {
 		for (size_t i = 0; i < r->n_active; i++)
-			if (rule_starts(m, i, line))
+			if (rule_starts(m, i, line, present))
 				return (long)i;
 		return -1;
 	}
 	candidates(m, line);
 	for (size_t i = 0; i < m->n_cand; i++)
-		if (rule_starts(m, m->cand[i], line))
+		if (rule_starts(m, m->cand[i], line, present))
 			return (long)m->cand[i];
 	return -1;
 }
@@ -877,7 +1105,8 @@ long rules_match_start(struct th_matcher *m, struct th_span line)
  * to the regex. */
 static bool extract_line(struct th_matcher *m, const struct extract *x,
 			 const struct needles *ns, enum repr_kind kind,
-			 struct th_span line, struct th_event *ev)
+			 struct first_bytes *first, struct th_span line,
+			 struct th_event *ev)
 {
 	if (kind != REPR_NONE) {
 		PCRE2_SIZE ov[2 * REPR_PAIRS];
@@ -887,7 +1116,8 @@ static bool extract_line(struct th_matcher *m, const struct extract *x,
 		if (r != REPR_UNSURE)
 			return r == REPR_YES;
 	}
-	if (needles_rule_out(ns, line) || !regex_match(m, &x->re, line))
+	if (!first_byte_may_match(first, &x->re, line) ||
+	    needles_rule_out(ns, line) || !regex_match(m, &x->re, line))
 		return false;
 	regex_set_fields(m, &x->re, line, ev);
 	return true;
@@ -897,7 +1127,8 @@ static bool extract_line(struct th_matcher *m, const struct extract *x,
  * its fields from the first line of its range where it matches. */
 static void extract_one(struct th_matcher *m, const struct extract *x,
 			const struct needles *ns, enum repr_kind kind,
-			struct th_event *ev, const struct th_facts *facts)
+			struct first_bytes *first, struct th_event *ev,
+			const struct th_facts *facts)
 {
 	if (x->is_builtin) {
 		struct th_span v = facts ? facts->value[x->builtin]
@@ -913,7 +1144,7 @@ static void extract_one(struct th_matcher *m, const struct extract *x,
 	size_t end = x->lines == RANGE_START && n > 1 ? 1 : n;
 	for (; i < end; i++) {
 		struct th_span line = event_line(ev, i);
-		if (extract_line(m, x, ns, kind, line, ev))
+		if (extract_line(m, x, ns, kind, first, line, ev))
 			return;
 	}
 }
@@ -932,10 +1163,11 @@ void rules_extract(struct th_matcher *m, struct th_event *ev,
 		else if (regex_match(m, &rule->start, first))
 			regex_set_fields(m, &rule->start, first, ev);
 	}
-	const struct rule_needles *rn = &m->needles[ev->rule];
+	struct rule_needles *rn = &m->needles[ev->rule];
 	for (size_t k = 0; k < rule->n_extract; k++)
 		extract_one(m, &rule->extract[k], &rn->extract[k],
-			    (enum repr_kind)rn->repr[k], ev, facts);
+			    (enum repr_kind)rn->repr[k], &rn->first[k], ev,
+			    facts);
 }
 
 /* EV's text in M's buffer (grown to fit: an event's size is bounded). */

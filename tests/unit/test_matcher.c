@@ -194,6 +194,73 @@ Test(matcher, a_union_of_more_literals_than_its_own_matches_around_them)
 	rules_free(r);
 }
 
+/* Rule K of rare_byte_rules: its literal holds RARE[K], the byte of it
+ * least common in log text; more distinct ones than one pass looks for.
+ * Odd rules are regexes (a digit after the literal), even ones the
+ * literal alone. */
+static const char rare[] = "#$%&*+;?@^!";
+
+static struct th_rules *rare_byte_rules(void)
+{
+	char yaml[2048];
+	size_t n = (size_t)snprintf(yaml, sizeof yaml, "rules:\n");
+	for (size_t k = 0; rare[k] != '\0'; k++)
+		n += (size_t)snprintf(yaml + n, sizeof yaml - n,
+				      "  - id: r%zu\n    start: 'ab\\%ccd%s'\n",
+				      k, rare[k], k % 2 ? "\\d" : "");
+	return load_yaml(yaml);
+}
+
+/* A line of N bytes of 'y' with rule K's literal (and digit) at AT. */
+static void rare_line(char *line, size_t n, size_t k, size_t at)
+{
+	memset(line, 'y', n);
+	line[n] = '\0';
+	memcpy(line + at, "ab", 2);
+	line[at + 2] = rare[k];
+	memcpy(line + at + 3, "cd", 2);
+	if (k % 2)
+		line[at + 5] = '7';
+}
+
+Test(matcher, a_line_lacking_a_rules_rare_bytes_is_no_start_of_it)
+{
+	/* every rule's literal at every place of lines up to 100 bytes
+	 * (both sides of the 32-byte steps), alone and after a later
+	 * rule's: the first rule whose literal is there starts */
+	struct th_rules *r = rare_byte_rules();
+	struct th_matcher *m = matcher_new(r);
+	size_t rules = strlen(rare);
+	char line[128], id[16], later[16];
+	for (size_t k = 0; k < rules; k++) {
+		snprintf(id, sizeof id, "r%zu", k);
+		for (size_t n = 6; n <= 100; n++)
+			for (size_t at = 0; at + 6 <= n; at++) {
+				rare_line(line, n, k, at);
+				assert_starts(r, m, line, id);
+				if (at < 6 || k + 1 == rules)
+					continue;
+				size_t j = (k + at) % (rules - k - 1) + k + 1;
+				snprintf(later, sizeof later, "r%zu", j);
+				rare_line(line, n, j, 0);
+				assert_starts(r, m, line, later);
+				line[at] = 'a', line[at + 1] = 'b';
+				line[at + 2] = rare[k];
+				line[at + 3] = 'c', line[at + 4] = 'd';
+				if (k % 2)
+					line[at + 5] = '7';
+				if (at >= 6 + (j % 2))
+					assert_starts(r, m, line, id);
+			}
+	}
+	/* the rare byte without its literal, or without the digit */
+	assert_starts(r, m, "yyyy#yyyy&yyyy", NULL);
+	assert_starts(r, m, "yyyyab$cdyyyy", NULL);
+	assert_starts(r, m, "", NULL);
+	matcher_free(m);
+	rules_free(r);
+}
+
 Test(matcher, remembered_start_answers_stay_apart_for_lines_alike)
 {
 	/* lines that share their length, ends and middle word differ in
@@ -277,6 +344,46 @@ Test(matcher, an_extract_regex_without_a_literal_runs_on_every_line)
 	assert_field(&ev, TH_F_TASK, "T1");
 	assert_field(&ev, TH_F_COROUTINE, "f");
 	event_fini(&ev);
+	matcher_free(m);
+	rules_free(r);
+}
+
+Test(matcher, an_anchored_extract_regex_is_tried_on_lines_it_may_begin)
+{
+	/* the bytes such a regex may begin with, as PCRE2 sees them: after
+	 * optional white space, caseless, in a lookahead; an empty line is
+	 * left to the regex */
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - id: a\n"
+		      "    start: 'go'\n"
+		      "    extract:\n"
+		      "      - regex: '^\\s*(?i:x)(?<task>\\w+)'\n"
+		      "        lines: following\n"
+		      "      - regex: '\\A(?=[0-9])(?<coroutine>\\w+)'\n"
+		      "        lines: following\n"
+		      "      - regex: '^(?<exception>[A-Za-z_][\\w.]*)(?:: "
+		      "(?<message>.+)|:?$)'\n"
+		      "        lines: following\n");
+	struct th_matcher *m = matcher_new(r);
+	/* the regexes run on every line at first; the bytes are found
+	 * after some hundred runs */
+	for (int round = 0; round < 200; round++) {
+		struct th_event ev = extracted(
+		    r, m, "a",
+		    LINES("go", "  File \"a.py\", line 1", "Traceback (most",
+			  " \tXT1", "", "7up", "ValueError: bad"));
+		assert_field(&ev, TH_F_TASK, "T1");
+		assert_field(&ev, TH_F_COROUTINE, "7up");
+		assert_field(&ev, TH_F_EXCEPTION, "ValueError");
+		assert_field(&ev, TH_F_MESSAGE, "bad");
+		event_fini(&ev);
+		ev = extracted(r, m, "a", LINES("go", "_Err", "\x80x", "\tx"));
+		assert_field(&ev, TH_F_TASK, NULL);
+		assert_field(&ev, TH_F_COROUTINE, NULL);
+		assert_field(&ev, TH_F_EXCEPTION, "_Err");
+		event_fini(&ev);
+	}
 	matcher_free(m);
 	rules_free(r);
 }
