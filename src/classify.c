@@ -453,8 +453,26 @@ static size_t verdict_set(struct th_span path)
 	return (size_t)(h >> 57) % VERDICT_SETS;
 }
 
-/* classify_frame_is_library(PS's rules, PATH), remembered. */
-static bool frame_is_library(const struct parser *ps, struct th_span path)
+/* frame_is_library when PATH is not in SET: walked and kept. */
+__attribute__((noinline)) static bool verdict_miss(const struct parser *ps,
+						   struct verdict_set *set,
+						   struct th_span path)
+{
+	struct verdict *v = &set->way[set->victim];
+	set->victim ^= 1;
+	v->library = classify_frame_is_library(ps->rules, path);
+	v->used = true;
+	v->n = path.n;
+	if (path.n > 0)
+		memcpy(v->path, path.p, path.n);
+	return v->library;
+}
+
+/* classify_frame_is_library(PS's rules, PATH), remembered. Inline: the
+ * culprit asks for every event, and a crash loop's paths are nearly all
+ * remembered. */
+static inline bool frame_is_library(const struct parser *ps,
+				    struct th_span path)
 {
 	if (ps->verdicts == NULL || path.n > VERDICT_PATH)
 		return classify_frame_is_library(ps->rules, path);
@@ -465,14 +483,7 @@ static bool frame_is_library(const struct parser *ps, struct th_span path)
 		    memcmp(v->path, path.p, path.n) == 0)
 			return v->library;
 	}
-	struct verdict *v = &set->way[set->victim];
-	set->victim ^= 1;
-	v->library = classify_frame_is_library(ps->rules, path);
-	v->used = true;
-	v->n = path.n;
-	if (path.n > 0)
-		memcpy(v->path, path.p, path.n);
-	return v->library;
+	return verdict_miss(ps, set, path);
 }
 
 static const struct th_frame_ref no_frame = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
@@ -587,15 +598,31 @@ static void block_unindented(struct block *b, struct th_span t)
 	}
 }
 
-static inline void block_line(struct parser *ps, struct block *b,
-			      struct th_span t, size_t blanks)
+/* Whether B reads frame lines and waits for its final line. */
+static inline bool block_open(const struct block *b)
 {
-	bool open = b->active && b->exception.p == NULL;
-	if (blanks > 0) {
+	return b->active && b->exception.p == NULL;
+}
+
+/* One line of traceback text T (margins removed) for block B: an open
+ * block's frame lines and final line, and the headers that start a
+ * block. An indented line is measured only when B is open: only then
+ * can it be a frame of B's. */
+static inline void block_line(struct parser *ps, struct block *b,
+			      struct th_span t)
+{
+	if (t.n == 0)
+		return;
+	bool open = block_open(b);
+	char c = t.p[0];
+	if (c == ' ' || c == '\t') {
 		/* only a frame line counts, and it starts 'File "' */
-		if (open && blanks < t.n && t.p[blanks] == 'F')
+		if (!open)
+			return;
+		size_t blanks = indent_of(t).blanks;
+		if (blanks < t.n && t.p[blanks] == 'F')
 			block_indented(ps, b, t, blanks);
-	} else if (t.n > 0 && (open || t.p[0] == 'T' || t.p[0] == 'E')) {
+	} else if (open || c == 'T' || c == 'E') {
 		block_unindented(b, t);
 	}
 }
@@ -673,12 +700,38 @@ static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 	return false;
 }
 
-/* A line inside an exception group's box; the box margin starts after
- * LINE's COL leading spaces. Returns false when LINE has no box margin.
- * Inline: every line of a group's box comes here, and as a call it saved
- * and restored six registers each time. */
-static inline bool group_line(struct parser *ps, struct th_span line,
-			      size_t col)
+/* group_line for the commonest box line: "| " then indented text (a
+ * frame line or its source) of the top block or of a slot already
+ * reached. False, with nothing done, for any other line. */
+static inline bool box_indented_text(struct parser *ps, struct th_span line,
+				     size_t col)
+{
+	if (col + 3 > line.n || line.p[col] != '|' || line.p[col + 1] != ' ' ||
+	    (line.p[col + 2] != ' ' && line.p[col + 2] != '\t'))
+		return false;
+	size_t depth = col / 2;
+	struct block *b;
+	if (depth <= 1)
+		b = &ps->top;
+	else if (depth < ps->n_slots)
+		b = &ps->slot[depth];
+	else
+		return false; /* group_line reaches the slot */
+	if (!block_open(b))
+		return true;
+	struct th_span t = {line.p + col + 2, line.n - col - 2};
+	size_t blanks = indent_of(t).blanks;
+	if (blanks < t.n && t.p[blanks] == 'F')
+		block_indented(ps, b, t, blanks);
+	return true;
+}
+
+/* group_line for the lines box_indented_text leaves. Out of line, so
+ * that the common path through group_line saves no registers: with it
+ * inline, each box line saved and restored six (callgrind, crash
+ * loop). */
+__attribute__((noinline)) static bool
+group_line_other(struct parser *ps, struct th_span line, size_t col)
 {
 	if (col >= line.n || (line.p[col] != '|' && line.p[col] != '+'))
 		return false;
@@ -686,16 +739,26 @@ static inline bool group_line(struct parser *ps, struct th_span line,
 		return group_separator(ps, line, col);
 	size_t skip = col + 1 < line.n && line.p[col + 1] == ' ' ? 2 : 1;
 	struct th_span t = {line.p + col + skip, line.n - col - skip};
-	size_t blanks = indent_of(t).blanks;
 	size_t depth = col / 2;
 	if (depth <= 1) {
-		if (HAS_LIT(t, 0, "Exception Group Traceback"))
+		if (t.n > 0 && t.p[0] == 'E' &&
+		    HAS_LIT(t, 0, "Exception Group Traceback"))
 			new_chain_end(ps->out);
-		block_line(ps, &ps->top, t, blanks);
+		block_line(ps, &ps->top, t);
 	} else if (depth < MAX_DEPTH) {
-		block_line(ps, slot_at(ps, depth), t, blanks);
+		block_line(ps, slot_at(ps, depth), t);
 	}
 	return true;
+}
+
+/* A line inside an exception group's box; the box margin starts after
+ * LINE's COL leading spaces. Returns false when LINE has no box margin.
+ * Not inline: in parse_event's line loop it made every line pay for
+ * the registers it needs. */
+static bool group_line(struct parser *ps, struct th_span line, size_t col)
+{
+	return box_indented_text(ps, line, col) ||
+	       group_line_other(ps, line, col);
 }
 
 /* Whether LINE opens "Object created at" frames (asyncio debug mode).
@@ -785,13 +848,27 @@ static void top_header(struct parser *ps)
 	block_start(&ps->top, false);
 }
 
+/* Whether created_line has something to do with LINE: outside the
+ * frames, only a line that starts as created_header's can open them
+ * (header_after_text leaves such a line as it is, or makes it a
+ * traceback header). */
+static inline bool may_be_created(const struct parser *ps, struct th_span line)
+{
+	if (ps->in_created)
+		return true;
+	if (line.n == 0)
+		return false;
+	if (line.p[0] == 's')
+		return HAS_LIT(line, 0, "source_traceback: ");
+	return line.p[0] == 'O' && HAS_LIT(line, 0, "Object created at");
+}
+
 /* A line that starts with neither a space nor a tab: no box margin but
  * at column 0, and no frame. */
 static inline void parse_unindented(struct parser *ps, struct th_span line)
 {
 	char c = line.p[0];
-	if ((ps->in_created || c == 's' || c == 'O') &&
-	    created_line(ps, line, 0))
+	if (may_be_created(ps, line) && created_line(ps, line, 0))
 		return;
 	if ((c == '|' || c == '+') && ps->top.active && ps->top.is_group &&
 	    group_line(ps, line, 0))
@@ -802,7 +879,9 @@ static inline void parse_unindented(struct parser *ps, struct th_span line)
 		top_header(ps);
 		return;
 	}
-	block_line(ps, &ps->top, line, 0);
+	/* block_line for a line that is not indented */
+	if (block_open(&ps->top) || c == 'T' || c == 'E')
+		block_unindented(&ps->top, line);
 }
 
 /* A line that starts with a space or a tab: a created-at frame, a box
@@ -918,14 +997,6 @@ static void created_only(struct parser *ps, struct th_span line)
 	} else {
 		created_line(ps, line, 0);
 	}
-}
-
-/* Whether created_only has something to do with LINE: outside the
- * frames, only a line that starts with 's' or 'O' can open them. */
-static inline bool may_be_created(const struct parser *ps, struct th_span line)
-{
-	return ps->in_created ||
-	       (line.n > 0 && (line.p[0] == 's' || line.p[0] == 'O'));
 }
 
 /* Parses EV's lines [FROM, N) with parse_line. */
