@@ -247,17 +247,6 @@ bool pipeline_choose_search(struct th_pipeline *p, struct th_lines *l)
 	return true;
 }
 
-/* TEXT (a line without its "\n") without trailing blanks and carriage
- * returns, as prefix_parse cleans a record's text. */
-static struct th_span trim_end(struct th_span text)
-{
-	while (text.n > 0 &&
-	       (text.p[text.n - 1] == ' ' || text.p[text.n - 1] == '\t' ||
-		text.p[text.n - 1] == '\r'))
-		text.n--;
-	return text;
-}
-
 /* Whether the next line is one to find by search, not to read: no event
  * open, no piece of a split line waiting, and no probe to see every line
  * (pipeline.h). */
@@ -298,7 +287,7 @@ static bool take_indented(struct th_pipeline *p, struct th_lines *l,
 			  const struct window_lines *c, uint32_t source,
 			  const char *text, size_t len)
 {
-	struct th_span t = trim_end((struct th_span){text, len});
+	struct th_span t = th_trim_end((struct th_span){text, len});
 	if (t.n == 0 || (c->at + len > c->plain &&
 			 !lines_window_span_escape_free(l, c->at, len)))
 		return false;
@@ -373,9 +362,12 @@ static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
 		struct th_line line = window_line(l, &c, text, len);
 		c.at += used;
 		c.newlines += nl != NULL;
+		/* a line past the search's hit holds neither fact: most
+		 * lines of an event come after the hit that opened it */
+		bool before_hit = line.offset <= p->searched.hit;
 		feed_line(p, &line, c.offset + c.at,
-			  line_literal_free(p, l, &line),
-			  line_literal_at(p, l, &line));
+			  before_hit && line_literal_free(p, l, &line),
+			  before_hit ? line_literal_at(p, l, &line) : NULL);
 		if (search_due(p))
 			break;
 		indented = UNKNOWN;

@@ -319,11 +319,7 @@ static inline struct th_span clean(struct th_prefixer *p, struct th_span text)
 	bool in_line = at >= line && at + text.n <= line + p->line.n;
 	if (!in_line)
 		text = strip_escapes(p, text);
-	while (text.n > 0 &&
-	       (text.p[text.n - 1] == ' ' || text.p[text.n - 1] == '\t' ||
-		text.p[text.n - 1] == '\r'))
-		text.n--;
-	return text;
+	return th_trim_end(text);
 }
 
 static inline void mark_record_start(struct th_prefixer *p,
@@ -1030,11 +1026,7 @@ static inline struct th_record *add_unframed(struct th_prefixer *p,
 {
 	struct th_record *r = &p->recs[0]; /* cap_recs is never 0 */
 	p->n_recs = 1;
-	while (text.n > 0 &&
-	       (text.p[text.n - 1] == ' ' || text.p[text.n - 1] == '\t' ||
-		text.p[text.n - 1] == '\r'))
-		text.n--;
-	r->text = text;
+	r->text = th_trim_end(text);
 	r->number = line->number;
 	r->offset = line->offset;
 	r->end_offset = end_offset;

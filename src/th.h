@@ -60,6 +60,19 @@ static inline const char *th_find(struct th_span s, const char *lit, size_t n,
 	return NULL;
 }
 
+/* S without its trailing blanks, tabs and carriage returns: how a record's
+ * text is cleaned. One compare for the usual line, which ends in a visible
+ * byte (docs/performance.md). */
+static inline struct th_span th_trim_end(struct th_span s)
+{
+	if (s.n > 0 && (unsigned char)s.p[s.n - 1] > ' ')
+		return s;
+	while (s.n > 0 && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t' ||
+			   s.p[s.n - 1] == '\r'))
+		s.n--;
+	return s;
+}
+
 /* The span of C string S, {NULL, 0} for NULL (th_cstr takes no NULL). */
 static inline struct th_span th_span_or_empty(const char *s)
 {

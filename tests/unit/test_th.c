@@ -42,3 +42,19 @@ Test(th, find_never_reads_past_the_span)
 	cr_assert_null(th_find((struct th_span){text, 3}, "exception=", 10, 0));
 	cr_assert_null(th_find((struct th_span){text, 0}, "x", 1, 0));
 }
+
+Test(th, trim_end_drops_trailing_blanks_tabs_and_carriage_returns)
+{
+	struct th_span s = span("  raise KeyError \t\r ");
+	struct th_span t = th_trim_end(s);
+	cr_assert_eq(t.p, s.p);
+	cr_assert_eq(t.n, 16);
+	cr_assert_eq(th_trim_end(span("x")).n, 1);
+	cr_assert_eq(th_trim_end(span(" \t\r")).n, 0);
+	cr_assert_eq(th_trim_end(span("")).n, 0);
+	/* other control bytes and the bytes past 0x7f are kept: only the
+	 * visible byte's quick return is a shortcut */
+	cr_assert_eq(th_trim_end(span("a\x01")).n, 2);
+	cr_assert_eq(th_trim_end(span("a\n")).n, 2);
+	cr_assert_eq(th_trim_end(span("a\xc3\xa9")).n, 3);
+}
