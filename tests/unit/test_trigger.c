@@ -213,6 +213,35 @@ Test(trigger, literals_at_every_position_and_cut_by_the_end_are_handled)
 	rules_free(r);
 }
 
+Test(trigger, a_long_line_holds_a_literal_at_any_position_or_cut_by_its_end)
+{
+	/* lines past the short-line searches' reach: the last round of a
+	 * long line overlaps the one before, at every length */
+	struct th_rules *r = rules_from(two_rules);
+	static char buf[420];
+	for (size_t m = 0; m < N_METHODS; m++) {
+		struct th_trigger *t = trigger_using(r, methods[m]);
+		for (size_t n = 100; n <= sizeof buf; n++) {
+			memset(buf, 'v', n);
+			struct th_span line = {buf, n};
+			cr_expect(!trigger_line_may_start(t, line), "%s, %zu",
+				  methods[m], n);
+			for (size_t at = 0; at + 15 <= n; at++) {
+				memcpy(buf + at, "never retrieved", 15);
+				cr_expect(trigger_line_may_start(t, line),
+					  "%s, %zu bytes, at %zu", methods[m],
+					  n, at);
+				memset(buf + at, 'v', 15);
+			}
+			memcpy(buf + n - 14, "never retrieve", 14);
+			cr_expect(!trigger_line_may_start(t, line),
+				  "%s, %zu bytes, cut", methods[m], n);
+		}
+		trigger_free(t);
+	}
+	rules_free(r);
+}
+
 Test(trigger, fingerprints_and_anchors_without_the_literal_are_rejected)
 {
 	struct th_rules *r = rules_from(two_rules);
