@@ -48,8 +48,10 @@ struct source {
 	uint32_t id;
 	enum state state;
 	enum th_body body;
-	uint64_t last_use;
-	size_t blanks;		  /* BLANKS: blank lines not yet in the event */
+	uint64_t last_use; /* the clock when it became the writer fed last:
+			      the order of last uses, as only that writer
+			      is fed until the clock ticks again */
+	size_t blanks;	   /* BLANKS: blank lines not yet in the event */
 	enum state before_blanks; /* BLANKS: TAIL, GROUP, MESSAGE or AWAIT */
 	size_t continuation;	  /* TAIL: message lines after the final line */
 	bool group_closed;	  /* GROUP: the last line closed a box */
@@ -74,13 +76,14 @@ struct th_assembler {
 	const char *input;
 	size_t input_index;
 	struct source sources[TH_MAX_SOURCES];
-	struct source *last; /* the slot source_for returned last: the one
-				assembler_add_indented adds to */
-	size_t n_sources;    /* slots in use, open or idle */
-	size_t n_touched;    /* slots ever used: the rest are as calloc left
-				them (assembler_new) */
-	size_t open;	     /* sources with an event open */
-	uint64_t clock;
+	struct source *last;	/* the slot source_for returned last (the one
+				   assembler_add_indented adds to), NULL when
+				   none is in use */
+	size_t n_sources;	/* slots in use, open or idle */
+	size_t n_touched;	/* slots ever used: the rest are as calloc left
+				   them (assembler_new) */
+	size_t open;		/* sources with an event open */
+	uint64_t clock;		/* ticks when the writer fed changes */
 	bool emitted;		/* some event was emitted this input */
 	uint64_t emitted_start; /* the latest start offset among them */
 	bool literal_free;	/* the record fed holds no literal of TRIGGER
@@ -101,7 +104,6 @@ struct th_assembler *assembler_new(const struct th_rules *rules,
 	a->trigger = trigger;
 	a->emit = emit;
 	a->ctx = ctx;
-	a->last = &a->sources[0];
 	/* every slot's event is left as xcalloc zeroed it, which is what
 	 * event_init makes it, and only slots used are finished: writing
 	 * all TH_MAX_SOURCES slots would fault in their pages (about 1 MiB)
@@ -129,6 +131,7 @@ void assembler_begin_input(struct th_assembler *a, const char *name,
 	a->input = name;
 	a->input_index = index;
 	a->n_sources = 0;
+	a->last = NULL;
 	a->open = 0;
 	a->emitted = false;
 	a->emitted_start = 0;
@@ -223,20 +226,43 @@ static bool is_top_group_header(struct th_span s)
 	return i < s.n && s.p[i] == '+' && is_group_header(s);
 }
 
+/* The bytes of the names a line may start with, by class: a table, as
+ * a test of each range cost more than the rest of the line's checks. */
+enum {
+	TYPE_FIRST = 1, /* an exception type's first byte: a letter, '_' */
+	TYPE = 2,	/* its others: also digits and '.' ("errors.Timeout") */
+	KEY = 4,	/* an asyncio context key's: a-z, '_' */
+};
+#define L	 (TYPE_FIRST | TYPE | KEY)
+#define U	 (TYPE_FIRST | TYPE)
+#define RUN10(c) c, c, c, c, c, c, c, c, c, c
+#define RUN13(c) c, c, c, c, c, c, c, c, c, c, c, c, c
+static const unsigned char name_bytes[256] = {
+    ['.'] = TYPE, ['0'] = RUN10(TYPE), ['A'] = RUN13(U), RUN13(U),
+    ['_'] = L,	  ['a'] = RUN13(L),    RUN13(L),
+};
+#undef RUN13
+#undef RUN10
+#undef U
+#undef L
+
+/* The first I from AT on where S's byte is not of class CLASS. */
+static inline size_t span_of(struct th_span s, size_t at, unsigned char class)
+{
+	size_t i = at;
+	while (i < s.n && (name_bytes[(unsigned char)s.p[i]] & class))
+		i++;
+	return i;
+}
+
 /* "ValueError: boom", "errors.Timeout", "RuntimeError: coroutine ignored
  * GeneratorExit": the final line of a traceback, or the only line an
  * unraisable report prints on 3.6/3.7. */
 static bool is_exception_line(struct th_span s)
 {
-	size_t i = 0;
-	if (s.n == 0 || !((s.p[0] >= 'A' && s.p[0] <= 'Z') ||
-			  (s.p[0] >= 'a' && s.p[0] <= 'z') || s.p[0] == '_'))
+	if (s.n == 0 || !(name_bytes[(unsigned char)s.p[0]] & TYPE_FIRST))
 		return false;
-	while (i < s.n && ((s.p[i] >= 'A' && s.p[i] <= 'Z') ||
-			   (s.p[i] >= 'a' && s.p[i] <= 'z') ||
-			   (s.p[i] >= '0' && s.p[i] <= '9') || s.p[i] == '_' ||
-			   s.p[i] == '.'))
-		i++;
+	size_t i = span_of(s, 1, TYPE);
 	return i == s.n ||
 	       (s.p[i] == ':' && (i + 1 == s.n || s.p[i + 1] == ' '));
 }
@@ -274,9 +300,7 @@ static bool is_chain_separator(struct th_span s)
  * entry (future, task, handle, source_traceback, protocol, ...). */
 static bool is_context_line(struct th_span s)
 {
-	size_t i = 0;
-	while (i < s.n && ((s.p[i] >= 'a' && s.p[i] <= 'z') || s.p[i] == '_'))
-		i++;
+	size_t i = span_of(s, 0, KEY);
 	return i > 0 && i + 1 < s.n && s.p[i] == ':' && s.p[i + 1] == ' ';
 }
 
@@ -828,7 +852,7 @@ static size_t find_source(const struct th_assembler *a, uint32_t id)
 bool assembler_reads_indented(const struct th_assembler *a, uint32_t source)
 {
 	const struct source *s = a->last;
-	if (s->id != source || s >= a->sources + a->n_sources) {
+	if (s == NULL || s->id != source) {
 		size_t i = find_source(a, source);
 		if (i == a->n_sources)
 			return false;
@@ -861,6 +885,26 @@ static bool takes_indented(struct source *s, struct th_span t)
 	}
 }
 
+/* The spaces before a box line's '|' or '+': two to a dozen (a nested
+ * box's margin), told by one word where the byte order allows. */
+static inline size_t box_margin(struct th_span t)
+{
+	size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (t.n >= sizeof(uint64_t)) {
+		uint64_t w;
+		memcpy(&w, t.p, sizeof w);
+		w ^= 0x2020202020202020u;
+		if (w != 0)
+			return (size_t)__builtin_ctzll(w) / 8;
+		i = sizeof w;
+	}
+#endif
+	while (i < t.n && t.p[i] == ' ')
+		i++;
+	return i;
+}
+
 /* takes_indented for the lines it takes most (a frame, a source line, a
  * box line that does not close the box), with no call and no memcmp: a
  * leaf that needs no register saved. False, with S unchanged, when
@@ -877,8 +921,7 @@ static inline bool takes_indented_quickly(struct source *s, struct th_span t)
 	case GROUP:
 		if (s->group_closed)
 			return false;
-		while (i < t.n && t.p[i] == ' ')
-			i++;
+		i = box_margin(t);
 		if (i == t.n || (t.p[i] != '|' && t.p[i] != '+') ||
 		    t.n - i == GROUP_CLOSE_LEN)
 			return false;
@@ -932,6 +975,7 @@ void assembler_end_input(struct th_assembler *a)
 		close_event(a, s, state_complete(s));
 	}
 	a->n_sources = 0;
+	a->last = NULL;
 }
 
 bool assembler_open_start(const struct th_assembler *a, bool all,
@@ -971,6 +1015,7 @@ void assembler_drop_open(struct th_assembler *a)
 		a->sources[i].state = IDLE;
 	a->open = 0;
 	a->n_sources = 0;
+	a->last = NULL;
 }
 
 /* source_for for a writer other than the one fed last: a search of the
@@ -979,6 +1024,7 @@ __attribute__((noinline)) static struct source *
 find_or_take_source(struct th_assembler *a, uint32_t id)
 {
 	struct source *lru = NULL;
+	a->clock++;
 	for (size_t i = 0; i < a->n_sources; i++) {
 		struct source *s = &a->sources[i];
 		if (s->id == id) {
@@ -1004,14 +1050,12 @@ find_or_take_source(struct th_assembler *a, uint32_t id)
 	return a->last = s;
 }
 
-/* Most records are the writer's fed last: one compare finds its slot (a
- * slot past n_sources is one an input before used). */
+/* Most records are the writer's fed last: one compare finds its slot,
+ * whose LRU stamp stays. */
 static struct source *source_for(struct th_assembler *a, uint32_t id)
 {
 	struct source *s = a->last;
-	a->clock++;
-	if (s->id != id || s >= a->sources + a->n_sources)
+	if (s == NULL || s->id != id)
 		return find_or_take_source(a, id);
-	s->last_use = a->clock;
 	return s;
 }

@@ -276,7 +276,7 @@ Test(assemble, a_header_after_text_has_no_margin)
 /* An assembler of the default rules fed records directly, keeping what
  * it emits. */
 struct kept {
-	char text[2048];
+	char text[1024];
 	uint64_t line, end_line;
 	bool complete;
 };
@@ -286,7 +286,7 @@ struct direct {
 	struct th_matcher *matcher;
 	struct th_trigger *trigger;
 	struct th_assembler *a;
-	struct kept ev[16];
+	struct kept ev[TH_MAX_SOURCES + 8];
 	size_t n;
 };
 
@@ -377,7 +377,8 @@ static void expect_bulk_as_each(const char *const *lines, size_t n,
  * box); the lines it must leave to the full check are here: a source
  * line whose byte where a header would start is a 'T', a group header
  * indented under a message, a box line as long as the box's closing one,
- * the closing line, a box line after it, and the next group. */
+ * a closing line past eight spaces, the closing line, a box line after
+ * it, and the next group. */
 Test(assemble, indented_lines_added_in_bulk_end_and_open_events_as_records_do)
 {
 	static const char *const lines[] = {
@@ -391,6 +392,8 @@ Test(assemble, indented_lines_added_in_bulk_end_and_open_events_as_records_do)
 	    "    | ValueError: thirty-seven bytes long",
 	    "    +---------------- 2 ----------------",
 	    "    | KeyError: 'b'",
+	    "          | a nested box's line, past a word of spaces",
+	    "          +------------------------------------",
 	    "    +------------------------------------",
 	    "    | a box line after the box closed",
 	    "    +------------------------------------",
@@ -450,5 +453,34 @@ Test(assemble, a_writer_of_the_input_before_gets_a_slot_of_this_one)
 	cr_assert_eq(d.n, 3, "events: %zu", d.n);
 	cr_expect(d.ev[2].complete);
 	cr_expect_eq(d.ev[2].end_line, 3);
+	direct_close(&d);
+}
+
+/* With a slot for every writer taken, a new writer takes the slot of the
+ * one fed least recently, whose event ends there, cut off: not the
+ * writer that opened the first event, as it was fed again since. */
+Test(assemble, a_new_writer_takes_the_slot_of_the_one_fed_least_recently)
+{
+	static const char *lines[TH_MAX_SOURCES + 4];
+	static uint32_t sources[TH_MAX_SOURCES + 4];
+	size_t n = 0;
+	for (uint32_t w = 0; w < TH_MAX_SOURCES; w++) {
+		sources[n] = w;
+		lines[n++] = "Traceback (most recent call last):";
+	}
+	static const uint32_t again[] = {5, 5, 0};
+	for (size_t i = 0; i < 3; i++) {
+		sources[n] = again[i];
+		lines[n++] = "  File \"a.py\", line 1, in f";
+	}
+	sources[n] = TH_MAX_SOURCES;
+	lines[n++] = "Traceback (most recent call last):";
+	struct direct d;
+	direct_open(&d);
+	direct_input(&d, lines, n, sources, false);
+	cr_assert_eq(d.n, TH_MAX_SOURCES + 1, "events: %zu", d.n);
+	cr_expect_eq(d.ev[0].line, 2, "the event cut off is line %lu's",
+		     (unsigned long)d.ev[0].line);
+	cr_expect(!d.ev[0].complete);
 	direct_close(&d);
 }
