@@ -139,7 +139,9 @@ if [ -n "$TH_REV" ] && [ ! -f "$SRC/meson.build" ]; then
     git archive "$REV_ID" | tar -x -C "$SRC.tmp"
     mv "$SRC.tmp" "$SRC"
 fi
-if [ ! -f "$BUILD/build.ninja" ]; then
+# A revision's build is made once; the working tree's again each run (a
+# profile trained on other sources is refused: tools/build-release.sh).
+if [ -z "$TH_REV" ] || [ ! -f "$BUILD/build.ninja" ]; then
     tools/build-release.sh "$BUILD" "$SRC" -Dtests=false >&2
 fi
 ninja -C "$BUILD" >&2
@@ -363,6 +365,16 @@ for label in $ONLY; do
     else
         rm -f "$DATA/hyperfine-$label-peer.json"
     fi
+    printf '%s\tafter\t%s\n' "$label" "$(cut -d' ' -f1 /proc/loadavg)" >> "$LOAD"
+done
+
+# After every workload's own measurement: the drop empties the whole page
+# cache, so each file read back after it would be held the new way in the
+# measurements above too.
+for label in $ONLY; do
+    f=$(file_for "$label")
+    runs=$RUNS
+    warmup=1
     rm -f "$DATA/hyperfine-$label-reread.json"
     case $REREAD:$label in
         1:sparse|1:dense|1:crashloop|1:docker|1:cri)
@@ -379,7 +391,6 @@ for label in $ONLY; do
                 -n "tracehound json, cache re-read" "$TH --format json $f >/dev/null" >&2
             ;;
     esac
-    printf '%s\tafter\t%s\n' "$label" "$(cut -d' ' -f1 /proc/loadavg)" >> "$LOAD"
 done
 
 # ---------------------------------------------------------------- report

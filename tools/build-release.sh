@@ -20,8 +20,13 @@ case $macros in
 *) pgo=false ;;
 esac
 
+# A build made before is made again whole: its profile counts belong to
+# the sources it was trained on, and gcc refuses them for changed ones.
+wipe=
+[ ! -f "$build/build.ninja" ] || wipe=--wipe
+
 if [ "$pgo" = false ]; then
-	meson setup "$build" "$src" --buildtype=release -Db_lto=true "$@"
+	meson setup $wipe "$build" "$src" --buildtype=release -Db_lto=true "$@"
 	ninja -C "$build"
 	exit 0
 fi
@@ -29,7 +34,7 @@ fi
 # framing no sample has) is optimised as without a profile, not for size.
 CFLAGS="${CFLAGS:-} -fprofile-partial-training"
 export CFLAGS
-meson setup "$build" "$src" --buildtype=release -Db_lto=true \
+meson setup $wipe "$build" "$src" --buildtype=release -Db_lto=true \
 	-Db_pgo=generate "$@"
 ninja -C "$build" tracehound
 "$(dirname "$0")/pgo-train.sh" "$build/tracehound" "$src/sample-logs"
