@@ -277,9 +277,7 @@ static struct th_span message_after_type(struct th_span line,
 		m.p++;
 		m.n--;
 	}
-	while (m.n > 0 && (m.p[m.n - 1] == ' ' || m.p[m.n - 1] == '\t' ||
-			   m.p[m.n - 1] == '\r'))
-		m.n--;
+	m = th_trim_end(m);
 	return m.n > 0 ? m : (struct th_span){NULL, 0};
 }
 
