@@ -66,6 +66,7 @@ struct source {
 };
 
 struct th_assembler {
+	struct th_assembler_head head; /* first: assemble.h reads it */
 	const struct th_rules *rules;
 	struct th_matcher *matcher;
 	const struct th_trigger *trigger;
@@ -82,7 +83,6 @@ struct th_assembler {
 	size_t n_sources;	/* slots in use, open or idle */
 	size_t n_touched;	/* slots ever used: the rest are as calloc left
 				   them (assembler_new) */
-	size_t open;		/* sources with an event open */
 	uint64_t clock;		/* ticks when the writer fed changes */
 	bool emitted;		/* some event was emitted this input */
 	uint64_t emitted_start; /* the latest start offset among them */
@@ -132,14 +132,9 @@ void assembler_begin_input(struct th_assembler *a, const char *name,
 	a->input_index = index;
 	a->n_sources = 0;
 	a->last = NULL;
-	a->open = 0;
+	a->head.open = 0;
 	a->emitted = false;
 	a->emitted_start = 0;
-}
-
-bool assembler_idle(const struct th_assembler *a)
-{
-	return a->open == 0;
 }
 
 static bool record_may_continue(const struct source *s);
@@ -341,7 +336,7 @@ static void close_event(struct th_assembler *a, struct source *s, bool complete)
 		return;
 	s->ev.complete = complete;
 	s->state = IDLE;
-	a->open--;
+	a->head.open--;
 	if (!a->emitted || s->start_offset > a->emitted_start)
 		a->emitted_start = s->start_offset;
 	a->emitted = true;
@@ -547,7 +542,7 @@ static void try_start(struct th_assembler *a, struct source *s,
 	rec = outdent(s, rec, &outdented);
 	add_line(s, rec);
 	s->state = MESSAGE; /* counted open, then set for real */
-	a->open++;
+	a->head.open++;
 	s->group_closed = false;
 	s->continuation = 0;
 	probe(a, TH_PROBE_START, s, rec);
@@ -1013,7 +1008,7 @@ void assembler_drop_open(struct th_assembler *a)
 {
 	for (size_t i = 0; i < a->n_sources; i++)
 		a->sources[i].state = IDLE;
-	a->open = 0;
+	a->head.open = 0;
 	a->n_sources = 0;
 	a->last = NULL;
 }

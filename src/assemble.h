@@ -56,8 +56,19 @@ void assembler_end_input(struct th_assembler *a);
  * continue (README "Where an event starts and ends"). */
 bool assembler_open_only_in(const struct th_assembler *a, uint32_t source);
 
+/* The start of struct th_assembler: what the pipeline asks of it for
+ * every line, read inline (a call cost more than the load). */
+struct th_assembler_head {
+	size_t open; /* sources with an event open */
+};
+
 /* True when no event is open: the scanner may skip lines in bulk. */
-bool assembler_idle(const struct th_assembler *a);
+static inline bool assembler_idle(const struct th_assembler *a)
+{
+	/* a pointer to a struct points to its first member (C17 6.7.2.1) */
+	const struct th_assembler_head *head = (const void *)a;
+	return head->open == 0;
+}
 
 /* Indented lines in bulk (pipeline.c): true when writer SOURCE's open
  * event is where the lines of a traceback, its context or an exception
