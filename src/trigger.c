@@ -950,14 +950,20 @@ static inline uint64_t first_bytes(size_t n)
 }
 
 /* The earliest literal among the candidates of the block at BASE whose
- * fingerprint verdicts are HITS (bit I: position BASE + I). */
+ * fingerprint verdicts are HITS (bit I: position BASE + I). No call for
+ * a block without a candidate, or one past where a literal could start
+ * before BEST: the search confirms its two blocks together, and on a
+ * crash loop, where nearly every search ends on a hit, one of them
+ * mostly had none or came after the hit, yet cost a call. */
 __attribute__((target(AVX512))) static inline size_t
 confirm_block512(const struct th_trigger *t, const char *p, size_t n,
 		 size_t base, __m512i hits, size_t best)
 {
+	uint64_t mask = _mm512_test_epi8_mask(hits, hits);
+	if (mask == 0 || base >= best + t->max_fp)
+		return best;
 	uint8_t buckets[64];
 	_mm512_storeu_si512(buckets, hits);
-	uint64_t mask = _mm512_test_epi8_mask(hits, hits);
 	return confirm_buckets(t, p, n, base, mask, buckets, best);
 }
 

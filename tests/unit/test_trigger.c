@@ -176,6 +176,34 @@ Test(trigger, the_earliest_literal_wins_when_fingerprints_are_far_apart)
 	rules_free(r);
 }
 
+Test(trigger, the_earliest_literal_wins_across_block_boundaries)
+{
+	/* A literal inside a longer one whose fingerprint is at its end:
+	 * the short one's fingerprint comes first, and may be confirmed in
+	 * a block before the one that holds the long one's. Moved across
+	 * the 32- and 64-byte blocks the vector searches confirm by, the
+	 * long one, which starts first, must still win. */
+	static const char outer[] = "Task was destroyed but it is pending!";
+	const struct th_span inner[] = {{"destroyed", 9}};
+	const struct th_marker marker = {outer, NULL, 34}; /* "ng!" */
+	static char text[512];
+	for (size_t m = 0; m < N_METHODS; m++) {
+		enum th_search search;
+		cr_assert(trigger_search_from_name(methods[m], &search));
+		struct th_trigger *t = trigger_new(inner, 1, &marker, 1);
+		trigger_set_search(t, search);
+		for (size_t pad = 0; pad < 200; pad++) {
+			memset(text, '.', sizeof text);
+			memcpy(text + pad, outer, sizeof outer - 1);
+			size_t at = trigger_find(
+			    t, (struct th_span){text, sizeof text});
+			cr_expect_eq(at, pad, "%s: at %zu, not %zu", methods[m],
+				     at, pad);
+		}
+		trigger_free(t);
+	}
+}
+
 Test(trigger, line_check_matches_only_lines_with_a_literal)
 {
 	struct th_rules *r = rules_from(two_rules);
