@@ -136,7 +136,9 @@ struct indent {
 	size_t spaces, blanks;
 };
 
-static inline struct indent indent_of(struct th_span s)
+/* indent_of for any line: a tab among the blanks, a line shorter than a
+ * word, or one that starts with eight spaces or more. */
+__attribute__((noinline)) static struct indent indent_of_slow(struct th_span s)
 {
 	struct indent in;
 	in.spaces = in.blanks = spaces_from(s, 0);
@@ -145,6 +147,27 @@ static inline struct indent indent_of(struct th_span s)
 		       (s.p[in.blanks] == '\t' || s.p[in.blanks] == ' '))
 			in.blanks++;
 	return in;
+}
+
+/* Every indented line of an event asks (frame lines have two spaces,
+ * source lines four or more): the usual line is settled by its first
+ * word, whose first byte that is not a space ends both counts unless it
+ * is a tab. */
+static inline struct indent indent_of(struct th_span s)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (s.n >= sizeof(uint64_t)) {
+		uint64_t w;
+		memcpy(&w, s.p, sizeof w);
+		w ^= 0x2020202020202020u;
+		if (w != 0) {
+			size_t i = (size_t)__builtin_ctzll(w) / 8;
+			if (s.p[i] != '\t')
+				return (struct indent){i, i};
+		}
+	}
+#endif
+	return indent_of_slow(s);
 }
 
 /* The last '", line ' in S, or NULL. A path may hold the marker too, so
@@ -672,13 +695,30 @@ static inline void finish_slots(struct parser *ps, size_t depth)
 		finish_open_slots(ps, depth);
 }
 
+/* Where "+---------------- " first is in REST, which starts "+-": a
+ * box's separator has it at its start or two bytes on, where the
+ * numbered '+' of "+-+-----..." is (its second byte being '-', it is not
+ * at one). Only a line that has it at neither is searched. */
+static const char *numbered_separator(struct th_span rest)
+{
+	static const char lit[] = "+---------------- ";
+	enum { LIT = sizeof lit - 1 };
+	if (HAS_LIT(rest, 0, lit))
+		return rest.p;
+	if (HAS_LIT(rest, 2, lit))
+		return rest.p + 2;
+	/* by its '+', rare in a box line */
+	return rest.n > 3 ? th_find((struct th_span){rest.p + 3, rest.n - 3},
+				    lit, LIT, 0)
+			  : NULL;
+}
+
 /* A box separator: "+-+---------------- N ----" opens sub-exception N at
  * the numbered '+'; "+-----...-----" (36 dashes) closes the box. */
 static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 {
 	struct th_span rest = {line.p + col, line.n - col};
-	/* by its '+', rare in a box line */
-	const char *numbered = th_find(rest, "+---------------- ", 18, 0);
+	const char *numbered = numbered_separator(rest);
 	if (numbered != NULL) {
 		size_t depth = (size_t)(numbered - line.p) / 2;
 		finish_slots(ps, depth);
@@ -910,7 +950,8 @@ static inline void parse_indented(struct parser *ps, struct th_span line)
  * and the byte past its indentation which of the grammar's lines it may
  * be: most lines cost a few compares, and what more a line needs is in
  * functions of its own. */
-static inline void parse_line(struct parser *ps, struct th_span line)
+static inline __attribute__((always_inline)) void
+parse_line(struct parser *ps, struct th_span line)
 {
 	if (line.n > TB_HEADER_LEN && line.p[line.n - TB_HEADER_LEN] == 'T')
 		line = header_after_text(line);
@@ -1014,6 +1055,19 @@ static void parse_lines(struct parser *ps, const struct th_event *ev,
 		parse_line(ps, event_line(ev, i));
 }
 
+/* The first line in [L, E) that may_be_created outside the frames: one
+ * that starts as created_header's. Most of the lines before a chain's
+ * last traceback are none, and a loop of its own settles each by its
+ * first byte. */
+static inline const struct th_span *created_header_from(const struct th_span *l,
+							const struct th_span *e)
+{
+	for (; l < e; l++)
+		if (l->n > 0 && (l->p[0] == 's' || l->p[0] == 'O'))
+			break;
+	return l;
+}
+
 /* The "Object created at" frames of EV's lines [0, END), when the lines
  * after gave none: the last of the event's counts. */
 static void created_before(struct parser *ps, const struct th_event *ev,
@@ -1023,9 +1077,12 @@ static void created_before(struct parser *ps, const struct th_event *ev,
 		return;
 	ps->in_created = false;
 	size_t head_end = end < ev->n_head ? end : ev->n_head;
-	for (const struct th_span *l = ev->head, *e = l + head_end; l < e; l++)
-		if (may_be_created(ps, *l))
-			created_only(ps, *l);
+	for (const struct th_span *l = ev->head, *e = l + head_end; l < e;
+	     l++) {
+		if (!ps->in_created && (l = created_header_from(l, e)) == e)
+			break;
+		created_only(ps, *l);
+	}
 	for (size_t i = head_end; i < end; i++)
 		created_only(ps, event_line(ev, i));
 }

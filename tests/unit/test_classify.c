@@ -1113,3 +1113,70 @@ Test(classify, types_of_every_length_end_where_their_bytes_do)
 		}
 	}
 }
+
+/* A frame line's indentation is read by its first word when it can be:
+ * every indentation, short or past a word, with or without a tab, gives
+ * the same frame; a short indented line is no frame. */
+Test(classify, frames_at_every_indentation_are_frames)
+{
+	char text[256];
+	for (size_t k = 1; k <= 12; k++) {
+		for (int tab = 0; tab < 2; tab++) {
+			snprintf(text, sizeof text,
+				 "Traceback (most recent call last):\n"
+				 "%*s%sFile \"/srv/app/a.py\", line 3, in f\n"
+				 "  x\n"
+				 " \n"
+				 "KeyError: 'k'\n",
+				 (int)k, "", tab ? "\t" : "");
+			parse_text(text);
+			cr_expect_str_eq(str(parsed.culprit.function), "f",
+					 "%zu spaces, tab %d", k, tab);
+			cr_expect_str_eq(exception(), "KeyError");
+		}
+	}
+}
+
+/* The "Object created at" frames before the last header: the last block
+ * of them counts, wherever other lines put it. */
+Test(classify, the_last_created_at_block_before_the_last_header_counts)
+{
+	parse_text("x\n"
+		   "Object created at (most recent call last):\n"
+		   "  File \"/srv/app/early.py\", line 1, in e\n"
+		   "\n"
+		   "some text\n"
+		   "other: Object created at (most recent call last):\n"
+		   "  File \"/srv/app/not.py\", line 2, in n\n"
+		   "source_traceback: Object created at (most recent call "
+		   "last):\n"
+		   "  File \"/srv/app/made.py\", line 12, in spawn\n"
+		   "    spawn()\n"
+		   "Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in f\n"
+		   "KeyError: 'k'\n");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/made.py:12");
+	cr_expect_str_eq(str(parsed.culprit.function), "f");
+}
+
+/* A box separator's numbered '+' is looked for at the separator's start
+ * and two bytes on, and else searched for along the line. */
+Test(classify, a_numbered_separator_is_found_along_its_line)
+{
+	parse_text("  + Exception Group Traceback (most recent call last):\n"
+		   "  | ExceptionGroup: outer (2 sub-exceptions)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | Traceback (most recent call last):\n"
+		   "    |   File \"/srv/app/v.py\", line 8, in check\n"
+		   "    | ValueError: v\n"
+		   "    +-+-+---------------- 2 ----------------\n"
+		   "        | KeyError: 'k'\n"
+		   "    +------------------------------------\n");
+	/* sub-exception 2 opens at depth 4, under the group it makes of
+	 * depth 3: the leaves are ended from the deepest out */
+	cr_assert_eq(parsed.n_leaves, 2);
+	cr_expect_str_eq(str(parsed.leaves[0].exception), "KeyError");
+	cr_expect_str_eq(str(parsed.leaves[1].exception), "ValueError");
+	cr_expect_str_eq(str(parsed.leaves[1].culprit.function), "check");
+}
