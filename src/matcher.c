@@ -109,6 +109,34 @@ struct first_bytes {
 
 #define FIRST_BYTES_AFTER 256
 
+/* A set of an event's fields, a bit each (1u << enum th_field): which
+ * are set is asked for every extract item and group of an event, and a
+ * bit in a register is cheaper than a flag in the event behind each call
+ * that sets one. */
+typedef unsigned field_bits;
+
+static inline field_bits field_bit(enum th_field f)
+{
+	return 1u << f;
+}
+
+/* An extract item as rules_extract runs it, with what the matcher keeps
+ * for it: side by side, as every event of a rule runs all of its items.
+ */
+struct extract_step {
+	const struct extract *x;
+	bool builtin;
+	enum th_builtin fact; /* a builtin's */
+	enum th_field field;  /* a builtin's */
+	enum range lines;     /* a regex's */
+	/* The fields it sets: a builtin's one, a regex's groups'. An item
+	 * none of whose fields is left unset is not run. */
+	field_bits fields;
+	unsigned char repr;	  /* a regex's enum repr_kind */
+	struct needles needles;	  /* a regex's (none for a builtin) */
+	struct first_bytes first; /* a regex's; counts runs */
+};
+
 /* The needles of an enabled rule's start pattern (its literals, as the
  * fast path uses them) and of each of its extract regexes (derived the
  * same way; in DERIVED). */
@@ -129,10 +157,8 @@ struct rule_needles {
 	/* RARE: the bits (struct rare_bytes) of START's rare bytes, when
 	 * every start needle has one; 0: the rule is not ruled out so */
 	unsigned rare;
-	struct needles *extract; /* per extract item; none for a builtin */
-	char *derived;
-	unsigned char *repr;	   /* per extract item: its enum repr_kind */
-	struct first_bytes *first; /* per extract item; counts runs */
+	struct extract_step *steps; /* per extract item */
+	char *derived;		    /* the bytes of the steps' needles */
 };
 
 /* rules_match_start's answers for short lines seen before. Trigger lines
@@ -178,32 +204,56 @@ static bool regex_match(struct th_matcher *m, const struct regex *re,
 	return false;
 }
 
+/* The fields set in EV. */
+static field_bits fields_set_in(const struct th_event *ev)
+{
+	field_bits set = 0;
+	for (size_t f = 0; f < TH_F_COUNT; f++)
+		if (event_has(ev, (enum th_field)f))
+			set |= field_bit((enum th_field)f);
+	return set;
+}
+
+/* The fields RE's named groups set. */
+static field_bits regex_fields(const struct regex *re)
+{
+	field_bits bits = 0;
+	for (size_t i = 0; i < re->n_groups; i++)
+		bits |= field_bit((enum th_field)re->groups[i].slot);
+	return bits;
+}
+
 /* After a match of RE on S that left OV (PAIRS offset pairs): sets each
  * field named by a group of RE that took part in the match, is not
- * empty, and is still unset in EV. */
-static void groups_set_fields(const PCRE2_SIZE *ov, uint32_t pairs,
-			      const struct regex *re, struct th_span s,
-			      struct th_event *ev)
+ * empty, and is not in SET (EV's set fields). Returns SET with the
+ * fields it set. */
+static field_bits groups_set_fields(const PCRE2_SIZE *ov, uint32_t pairs,
+				    const struct regex *re, struct th_span s,
+				    struct th_event *ev, field_bits set)
 {
 	for (size_t i = 0; i < re->n_groups; i++) {
 		uint32_t g = re->groups[i].group;
 		enum th_field f = (enum th_field)re->groups[i].slot;
-		if (g >= pairs || event_has(ev, f))
+		if (g >= pairs || (set & field_bit(f)) != 0)
 			continue;
 		PCRE2_SIZE a = ov[2 * g], b = ov[2 * g + 1];
 		if (a == PCRE2_UNSET || b <= a || b > s.n)
 			continue;
 		event_set(ev, f, (struct th_span){s.p + a, b - a});
+		set |= field_bit(f);
 	}
+	return set;
 }
 
 /* groups_set_fields after a match of RE on S that left the groups in M's
  * match data. */
-static void regex_set_fields(const struct th_matcher *m, const struct regex *re,
-			     struct th_span s, struct th_event *ev)
+static field_bits regex_set_fields(const struct th_matcher *m,
+				   const struct regex *re, struct th_span s,
+				   struct th_event *ev, field_bits set)
 {
-	groups_set_fields(pcre2_get_ovector_pointer(m->md),
-			  pcre2_get_ovector_count(m->md), re, s, ev);
+	return groups_set_fields(pcre2_get_ovector_pointer(m->md),
+				 pcre2_get_ovector_count(m->md), re, s, ev,
+				 set);
 }
 
 /* Remembers, after rule RULE's start pattern matched LINE, the line and
@@ -249,15 +299,6 @@ static bool start_matches(struct th_matcher *m, size_t i, struct th_span line)
 		return false;
 	if (re->n_groups > 0)
 		seen_keep(m, i, line);
-	return true;
-}
-
-/* True when every field RE can set is already set in EV. */
-static bool regex_fields_set(const struct regex *re, const struct th_event *ev)
-{
-	for (size_t i = 0; i < re->n_groups; i++)
-		if (!event_has(ev, (enum th_field)re->groups[i].slot))
-			return false;
 	return true;
 }
 
@@ -822,17 +863,24 @@ static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 		if (!rule->extract[k].is_builtin)
 			room += rule->extract[k].re.n;
 	rn->derived = xmalloc(room + 1);
-	rn->extract = xcalloc(rule->n_extract + 1, sizeof *rn->extract);
-	rn->repr = xcalloc(rule->n_extract + 1, sizeof *rn->repr);
-	rn->first = xcalloc(rule->n_extract + 1, sizeof *rn->first);
+	rn->steps = xcalloc(rule->n_extract + 1, sizeof *rn->steps);
 	room = 0;
 	for (size_t k = 0; k < rule->n_extract; k++) {
 		const struct extract *x = &rule->extract[k];
-		if (x->is_builtin)
+		struct extract_step *st = &rn->steps[k];
+		st->x = x;
+		st->builtin = x->is_builtin;
+		if (x->is_builtin) {
+			st->fact = x->builtin;
+			st->field = x->field;
+			st->fields = field_bit(x->field);
 			continue;
-		rn->extract[k] = extract_needles(&x->re, rn->derived + room);
-		rn->repr[k] = (unsigned char)repr_kind_of(&x->re);
-		rn->first[k].state = first_state_of(&x->re);
+		}
+		st->lines = x->lines;
+		st->fields = regex_fields(&x->re);
+		st->needles = extract_needles(&x->re, rn->derived + room);
+		st->repr = (unsigned char)repr_kind_of(&x->re);
+		st->first.state = first_state_of(&x->re);
 		room += x->re.n;
 	}
 }
@@ -843,11 +891,9 @@ static void rule_needles_fini(struct rule_needles *rn, const struct rule *rule)
 	free(rn->exact_bytes);
 	free(rn->gated);
 	for (size_t k = 0; k < rule->n_extract; k++)
-		free(rn->extract[k].v);
-	free(rn->extract);
+		free(rn->steps[k].needles.v);
+	free(rn->steps);
 	free(rn->derived);
-	free(rn->repr);
-	free(rn->first);
 }
 
 /* The bit of byte C in RB, taking the next free one for a new byte;
@@ -1130,55 +1176,45 @@ long rules_match_start(struct th_matcher *m, struct th_span line)
 	return rule;
 }
 
-/* Whether extract regex X (of enum repr_kind KIND, with needles NS)
- * matches LINE; on a match the fields of its groups are set in EV. A
- * task repr is read by repr_match, which finds its opening as fast as
- * the needles would: they are only looked for when it leaves the line
- * to the regex. */
-static bool extract_line(struct th_matcher *m, const struct extract *x,
-			 const struct needles *ns, enum repr_kind kind,
-			 struct first_bytes *first, struct th_span line,
-			 struct th_event *ev)
+/* Whether extract step ST's regex matches LINE; on a match the fields
+ * of its groups not in *SET are set in EV and added to *SET. A task
+ * repr is read by repr_match, which finds its opening as fast as the
+ * needles would: they are only looked for when it leaves the line to
+ * the regex. */
+static bool extract_line(struct th_matcher *m, struct extract_step *st,
+			 struct th_span line, struct th_event *ev,
+			 field_bits *set)
 {
-	if (kind != REPR_NONE) {
+	const struct regex *re = &st->x->re;
+	if (st->repr != REPR_NONE) {
 		PCRE2_SIZE ov[2 * REPR_PAIRS];
-		enum repr_result r = repr_match(kind, line, ov);
+		enum repr_result r =
+		    repr_match((enum repr_kind)st->repr, line, ov);
 		if (r == REPR_YES)
-			groups_set_fields(ov, REPR_PAIRS, &x->re, line, ev);
+			*set = groups_set_fields(ov, REPR_PAIRS, re, line, ev,
+						 *set);
 		if (r != REPR_UNSURE)
 			return r == REPR_YES;
 	}
-	if (!first_byte_may_match(first, &x->re, line) ||
-	    needles_rule_out(ns, line) || !regex_match(m, &x->re, line))
+	if (!first_byte_may_match(&st->first, re, line) ||
+	    needles_rule_out(&st->needles, line) || !regex_match(m, re, line))
 		return false;
-	regex_set_fields(m, &x->re, line, ev);
+	*set = regex_set_fields(m, re, line, ev, *set);
 	return true;
 }
 
-/* Applies extract item X to EV: a builtin copies its fact, a regex sets
- * its fields from the first line of its range where it matches. */
-static void extract_one(struct th_matcher *m, const struct extract *x,
-			const struct needles *ns, enum repr_kind kind,
-			struct first_bytes *first, struct th_event *ev,
-			const struct th_facts *facts)
+/* Runs regex step ST on EV: its fields from the first line of its range
+ * where it matches. Returns SET (EV's set fields) with those. */
+static field_bits extract_regex(struct th_matcher *m, struct extract_step *st,
+				struct th_event *ev, field_bits set)
 {
-	if (x->is_builtin) {
-		struct th_span v = facts ? facts->value[x->builtin]
-					 : (struct th_span){NULL, 0};
-		if (v.p != NULL && v.n > 0 && !event_has(ev, x->field))
-			event_set(ev, x->field, v);
-		return;
-	}
-	if (regex_fields_set(&x->re, ev))
-		return; /* nothing left for it to set */
 	size_t n = event_line_count(ev);
-	size_t i = x->lines == RANGE_FOLLOWING ? 1 : 0;
-	size_t end = x->lines == RANGE_START && n > 1 ? 1 : n;
-	for (; i < end; i++) {
-		struct th_span line = event_line(ev, i);
-		if (extract_line(m, x, ns, kind, first, line, ev))
-			return;
-	}
+	size_t i = st->lines == RANGE_FOLLOWING ? 1 : 0;
+	size_t end = st->lines == RANGE_START && n > 1 ? 1 : n;
+	for (; i < end; i++)
+		if (extract_line(m, st, event_line(ev, i), ev, &set))
+			break;
+	return set;
 }
 
 void rules_extract(struct th_matcher *m, struct th_event *ev,
@@ -1187,19 +1223,32 @@ void rules_extract(struct th_matcher *m, struct th_event *ev,
 	if (ev->rule >= m->r->n_active)
 		die("rules: rule index %zu out of range", ev->rule);
 	const struct rule *rule = m->r->active[ev->rule];
+	field_bits set = fields_set_in(ev);
 	if (event_line_count(ev) > 0 && rule->start.n_groups > 0) {
 		struct th_span first = event_line(ev, 0);
 		if (seen_is(m, ev->rule, first))
-			groups_set_fields(m->seen.ov, m->seen.pairs,
-					  &rule->start, first, ev);
+			set = groups_set_fields(m->seen.ov, m->seen.pairs,
+						&rule->start, first, ev, set);
 		else if (regex_match(m, &rule->start, first))
-			regex_set_fields(m, &rule->start, first, ev);
+			set = regex_set_fields(m, &rule->start, first, ev, set);
 	}
-	struct rule_needles *rn = &m->needles[ev->rule];
-	for (size_t k = 0; k < rule->n_extract; k++)
-		extract_one(m, &rule->extract[k], &rn->extract[k],
-			    (enum repr_kind)rn->repr[k], &rn->first[k], ev,
-			    facts);
+	struct extract_step *st = m->needles[ev->rule].steps;
+	for (struct extract_step *end = st + rule->n_extract; st < end; st++) {
+		/* a builtin copies its fact; a regex none of whose fields is
+		 * left to set is not run */
+		if ((st->fields & ~set) == 0)
+			continue;
+		if (!st->builtin) {
+			set = extract_regex(m, st, ev, set);
+			continue;
+		}
+		struct th_span v =
+		    facts ? facts->value[st->fact] : (struct th_span){NULL, 0};
+		if (v.p != NULL && v.n > 0) {
+			event_set(ev, st->field, v);
+			set |= st->fields;
+		}
+	}
 }
 
 /* EV's text in M's buffer (grown to fit: an event's size is bounded). */

@@ -634,3 +634,39 @@ Test(matcher, a_task_repr_is_read_as_its_regex_reads_it)
 	matcher_free(m);
 	rules_free(r);
 }
+
+/* A field is set once: by the first item (or the start pattern) that
+ * sets it, and not by a later one; a regex all of whose fields are set
+ * is not run, one with a field left sets only that one. */
+Test(matcher, a_field_set_first_stays_set)
+{
+	struct th_rules *r = load_yaml(
+	    "rules:\n"
+	    "  - id: a\n"
+	    "    start: 'go (?<task>\\w+)'\n"
+	    "    extract:\n"
+	    "      - regex: 'task=(?<task>\\w+)'\n"
+	    "      - regex: 't=(?<task>\\w+) c=(?<coroutine>\\w+)'\n"
+	    "      - regex: 'c=(?<coroutine>\\w+) e=(?<exception>\\w+)'\n"
+	    "      - builtin: traceback.exception\n"
+	    "      - regex: 'x=(?<exception>\\w+)'\n");
+	struct th_matcher *m = matcher_new(r);
+	struct th_event ev = extracted(
+	    r, m, "a", LINES("go T0 task=T1", "t=T2 c=C2", "c=C3 e=E3", "x=X"));
+	assert_field(&ev, TH_F_TASK, "T0");
+	assert_field(&ev, TH_F_COROUTINE, "C2");
+	assert_field(&ev, TH_F_EXCEPTION, "E3");
+	event_fini(&ev);
+
+	/* a builtin's fact, and a field set before the extract */
+	make_event(&ev, r, "a", LINES("go T0", "x=X"));
+	event_set(&ev, TH_F_COROUTINE, (struct th_span){"C0", 2});
+	struct th_facts facts = {0};
+	facts.value[TH_BUILTIN_EXCEPTION] = (struct th_span){"KeyError", 8};
+	rules_extract(m, &ev, &facts);
+	assert_field(&ev, TH_F_COROUTINE, "C0");
+	assert_field(&ev, TH_F_EXCEPTION, "KeyError");
+	event_fini(&ev);
+	matcher_free(m);
+	rules_free(r);
+}
