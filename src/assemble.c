@@ -241,13 +241,32 @@ static const unsigned char name_bytes[256] = {
 #undef U
 #undef L
 
-/* The first I from AT on where S's byte is not of class CLASS. */
-static inline size_t span_of(struct th_span s, size_t at, unsigned char class)
+/* The name a line starts with: an exception type ("ValueError",
+ * "errors.Timeout") ending at its ':' or the line's end, which may also be
+ * an asyncio context key ("future", "source_traceback"). */
+struct line_name {
+	size_t end; /* where it ends; 0: the line starts with none */
+	bool key;   /* all its bytes are a key's */
+};
+
+/* One pass over the name's bytes tells both: a context line is an
+ * exception line too, and step_message asks for both. */
+static struct line_name line_name(struct th_span s)
 {
-	size_t i = at;
-	while (i < s.n && (name_bytes[(unsigned char)s.p[i]] & class))
-		i++;
-	return i;
+	struct line_name none = {0, false};
+	if (s.n == 0 || !(name_bytes[(unsigned char)s.p[0]] & TYPE_FIRST))
+		return none;
+	unsigned char all = name_bytes[(unsigned char)s.p[0]];
+	size_t i = 1;
+	for (; i < s.n; i++) {
+		unsigned char c = name_bytes[(unsigned char)s.p[i]];
+		if (!(c & TYPE))
+			break;
+		all &= c;
+	}
+	bool ends =
+	    i == s.n || (s.p[i] == ':' && (i + 1 == s.n || s.p[i + 1] == ' '));
+	return ends ? (struct line_name){i, (all & KEY) != 0} : none;
 }
 
 /* "ValueError: boom", "errors.Timeout", "RuntimeError: coroutine ignored
@@ -255,11 +274,7 @@ static inline size_t span_of(struct th_span s, size_t at, unsigned char class)
  * unraisable report prints on 3.6/3.7. */
 static bool is_exception_line(struct th_span s)
 {
-	if (s.n == 0 || !(name_bytes[(unsigned char)s.p[0]] & TYPE_FIRST))
-		return false;
-	size_t i = span_of(s, 1, TYPE);
-	return i == s.n ||
-	       (s.p[i] == ':' && (i + 1 == s.n || s.p[i + 1] == ' '));
+	return line_name(s).end > 0;
 }
 
 /* A line of an exception group's box is spaces, then '|' or '+': the
@@ -292,11 +307,11 @@ static bool is_chain_separator(struct th_span s)
 }
 
 /* asyncio's default exception handler prints "key: value" per context
- * entry (future, task, handle, source_traceback, protocol, ...). */
-static bool is_context_line(struct th_span s)
+ * entry (future, task, handle, source_traceback, protocol, ...): NAME,
+ * S's line_name, is a key and a blank follows its ':'. */
+static bool is_context_line(struct th_span s, struct line_name name)
 {
-	size_t i = span_of(s, 0, KEY);
-	return i > 0 && i + 1 < s.n && s.p[i] == ':' && s.p[i + 1] == ' ';
+	return name.end > 0 && name.key && name.end + 1 < s.n;
 }
 
 /* Lines a warnings.warn report adds after its first line. */
@@ -568,16 +583,15 @@ static void enter_blanks(struct source *s)
 	s->blanks = 1;
 }
 
-/* Whether exception line T names the exception of a context line of EV
- * ("future: <Future finished exception=ConnectionResetError('...')>"):
- * the type's last dotted part, then "(". */
-static bool context_names_exception(const struct th_event *ev, struct th_span t)
+/* Whether exception line T, its type ending at N (line_name),
+ * names the exception of a context line of EV ("future: <Future finished
+ * exception=ConnectionResetError('...')>"): the type's last dotted part,
+ * then "(". */
+static bool context_names_exception(const struct th_event *ev, struct th_span t,
+				    size_t n)
 {
 	static const char key[] = "exception=";
 	const size_t k = sizeof key - 1;
-	size_t n = 0;
-	while (n < t.n && t.p[n] != ':')
-		n++;
 	const char *dot = memrchr(t.p, '.', n);
 	struct th_span type = {dot != NULL ? dot + 1 : t.p,
 			       dot != NULL ? (size_t)(t.p + n - dot - 1) : n};
@@ -626,13 +640,15 @@ static bool step_message(struct th_assembler *a, struct source *s,
 	}
 	/* An exception that was set, never raised, has no traceback: its
 	 * final line alone follows the context line that names it. */
-	if (s->body == TH_BODY_ASYNCIO && is_exception_line(t) &&
-	    context_names_exception(&s->ev, t) && match_start(a, t) < 0) {
+	struct line_name name = line_name(t);
+	if (s->body == TH_BODY_ASYNCIO && name.end > 0 &&
+	    context_names_exception(&s->ev, t, name.end) &&
+	    match_start(a, t) < 0) {
 		s->state = TAIL;
 		s->continuation = 0;
 		return true;
 	}
-	return is_context_line(t) && match_start(a, t) < 0;
+	return is_context_line(t, name) && match_start(a, t) < 0;
 }
 
 /* After a start line that is a message: the traceback or exception group

@@ -95,6 +95,37 @@ Test(assemble, multi_line_message_lines_stay_in_the_event)
 	cr_expect_str_eq(got[0].exception, "ValueError");
 }
 
+Test(assemble, only_a_lower_case_key_and_a_blank_make_a_context_line)
+{
+	/* asyncio's context lines are "key: value" with a key of lower
+	 * case letters and '_': a name with a capital or a digit, or no
+	 * blank after the ':', is a line of its own and ends the event. */
+	static const struct {
+		const char *line;
+		uint64_t end_line;
+	} cases[] = {
+	    {"source_traceback: Object created at", 3},
+	    {"Task2: pending", 2},
+	    {"task2: pending", 2},
+	    {"tasks:pending", 2},
+	    {"ta.sk: pending", 2},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char text[512];
+		snprintf(text, sizeof text,
+			 "Task was destroyed but it is pending!\n"
+			 "task: <Task pending name='Task-2' coro=<f()>>\n"
+			 "%s\n"
+			 "INFO:app:a new record\n",
+			 cases[i].line);
+		size_t n = pipeline_run(text, NULL, got);
+		cr_assert_eq(n, 1, "%s: events %zu", cases[i].line, n);
+		cr_expect_eq(got[0].end_line, cases[i].end_line,
+			     "%s: end_line %lu", cases[i].line,
+			     (unsigned long)got[0].end_line);
+	}
+}
+
 Test(assemble, never_awaited_warning_takes_its_source_and_hint_lines)
 {
 	const char text[] =
