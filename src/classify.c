@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "diag.h"
 
 #define MAX_DEPTH 32
@@ -262,12 +266,47 @@ static const char type_chars[257] = "0000000000000000" /* 0x00 */
 				    "1111111111111111" /* 0xe0 */
 				    "1111111111111111" /* 0xf0 */;
 
-/* classify_exception_type, inline for block_unindented, which asks on
- * the final line of every traceback. */
-static inline struct th_span exception_type(struct th_span line)
+#ifdef __SSE2__
+/* Where the type bytes (type_chars) that 16-byte block V starts with
+ * end: 16 when all are. Bytes from 0x80 are negative as signed, the
+ * letters of either case one range once 0x20 is set in them. */
+static inline unsigned type_run16(__m128i v)
+{
+	__m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
+	__m128i letter =
+	    _mm_and_si128(_mm_cmpgt_epi8(low, _mm_set1_epi8('a' - 1)),
+			  _mm_cmplt_epi8(low, _mm_set1_epi8('z' + 1)));
+	__m128i digit =
+	    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+			  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+	__m128i punct =
+	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')),
+				      _mm_cmpeq_epi8(v, _mm_set1_epi8('.'))),
+			 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
+				      _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))));
+	__m128i type = _mm_or_si128(
+	    _mm_or_si128(letter, digit),
+	    _mm_or_si128(punct, _mm_cmplt_epi8(v, _mm_setzero_si128())));
+	unsigned other = ~(unsigned)_mm_movemask_epi8(type) & 0xffffu;
+	return other != 0 ? (unsigned)__builtin_ctz(other) : 16;
+}
+#endif
+
+/* Where the type bytes LINE starts with end. */
+static inline size_t type_end(struct th_span line)
 {
 	const unsigned char *p = (const unsigned char *)line.p;
 	size_t i = 0;
+#ifdef __SSE2__
+	/* sixteen bytes a step while the line has them: a final line is
+	 * its type and a message */
+	for (; line.n - i >= 16; i += 16) {
+		unsigned run = type_run16(
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+		if (run < 16)
+			return i + run;
+	}
+#endif
 	/* four bytes a step: '1' & '1' & '1' & '1' keeps the low bit that
 	 * '0' lacks */
 	while (line.n - i >= 4 &&
@@ -276,6 +315,14 @@ static inline struct th_span exception_type(struct th_span line)
 		i += 4;
 	while (i < line.n && type_chars[p[i]] == '1')
 		i++;
+	return i;
+}
+
+/* classify_exception_type, inline for block_unindented, which asks on
+ * the final line of every traceback. */
+static inline struct th_span exception_type(struct th_span line)
+{
+	size_t i = type_end(line);
 	bool ends = i == line.n || line.p[i] == ':';
 	if (i == 0 || !ends || line.p[0] == '.' || line.p[0] == '<')
 		return (struct th_span){NULL, 0};
@@ -1238,6 +1285,22 @@ static struct th_span bare_final_message(const struct th_event *ev,
 	return (struct th_span){NULL, 0};
 }
 
+/* The number DIGITS (ASCII digits) spell, its digits read while the
+ * number is below UINT64_MAX / 10. Nineteen digits or fewer never reach
+ * that: their loop has no test but its count. */
+static inline uint64_t line_number(struct th_span digits)
+{
+	uint64_t line = 0;
+	if (digits.n <= 19) {
+		for (size_t i = 0; i < digits.n; i++)
+			line = line * 10 + (uint64_t)(digits.p[i] - '0');
+		return line;
+	}
+	for (size_t i = 0; i < digits.n && line < UINT64_MAX / 10; i++)
+		line = line * 10 + (uint64_t)(digits.p[i] - '0');
+	return line;
+}
+
 /* Fills EV's fields from FACTS, MESSAGE and the rule, then delivers it
  * unless an ignore rule drops it. */
 static void finish_one(struct th_classifier *c, struct th_event *ev,
@@ -1247,10 +1310,8 @@ static void finish_one(struct th_classifier *c, struct th_event *ev,
 	/* The source is the framing's (set by the assembler), not the
 	 * rule's: it stays unless the rule has a group of that name. */
 	event_unset_all_but(ev, TH_F_SOURCE);
-	uint64_t line = 0;
-	for (size_t i = 0; i < culprit->line.n && line < UINT64_MAX / 10; i++)
-		line = line * 10 + (uint64_t)(culprit->line.p[i] - '0');
-	event_set_culprit(ev, culprit->file, line, culprit->function);
+	event_set_culprit(ev, culprit->file, line_number(culprit->line),
+			  culprit->function);
 	rules_extract(c->matcher, ev, facts);
 	/* A rule's own `message` group wins; else the final line's (of the
 	 * traceback, or the bare one an exception without a traceback has:

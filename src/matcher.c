@@ -11,6 +11,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define TH_X86_64 1
+#elif defined(__SSE2__)
+#include <emmintrin.h>
 #endif
 
 #include "rules_private.h"
@@ -384,18 +386,78 @@ static char repr_class_of(char c)
 	return repr_class[(unsigned char)c];
 }
 
-/* "\w+ " at *AT: moves *AT past the space. */
-static enum repr_result repr_word(struct th_span s, size_t *at)
+/* Where the run of \w bytes (ASCII letters, digits, '_') in S from I on
+ * ends. A repr has two words or three ("Task finished"), each read from
+ * 16 bytes at once when the line has them: a byte of the run is in a
+ * range of letters (either case, once 0x20 is set in it), of digits, or
+ * '_'; a byte from 0x80 is negative as signed and in none. */
+static inline size_t repr_word_end(struct th_span s, size_t i)
 {
-	size_t i = *at;
+#ifdef __SSE2__
+	for (; s.n - i >= 16; i += 16) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(s.p + i));
+		__m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
+		__m128i word = _mm_or_si128(
+		    _mm_or_si128(
+			_mm_and_si128(
+			    _mm_cmpgt_epi8(low, _mm_set1_epi8('a' - 1)),
+			    _mm_cmplt_epi8(low, _mm_set1_epi8('z' + 1))),
+			_mm_and_si128(
+			    _mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+			    _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)))),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+		unsigned other = ~(unsigned)_mm_movemask_epi8(word) & 0xffffu;
+		if (other != 0)
+			return i + (size_t)__builtin_ctz(other);
+	}
+#endif
 	while (i < s.n && repr_class_of(s.p[i]) == '1')
 		i++;
+	return i;
+}
+
+/* "\w+ " at *AT: moves *AT past the space. */
+static inline enum repr_result repr_word(struct th_span s, size_t *at)
+{
+	size_t i = repr_word_end(s, *at);
 	if (i < s.n && (unsigned char)s.p[i] >= 0x80)
 		return REPR_UNSURE;
 	if (i == *at || i >= s.n || s.p[i] != ' ')
 		return REPR_NO;
 	*at = i + 1;
 	return REPR_YES;
+}
+
+/* Eight bytes each 0x01: word arithmetic on bytes. */
+#define REPR_ONES 0x0101010101010101u
+
+/* Bit 7 of each byte of X below N (N <= 0x80); only the lowest set bit
+ * is sure (a borrow goes up past a byte below N), which is what
+ * repr_quote_or_escape and repr_name_end ask. */
+static uint64_t repr_bytes_below(uint64_t x, unsigned n)
+{
+	return (x - REPR_ONES * n) & ~x & REPR_ONES * 0x80;
+}
+
+/* The first quote Q or backslash in S from I on, or S.n: eight bytes a
+ * step, as a task's name is some ten bytes or more. */
+static size_t repr_quote_or_escape(struct th_span s, size_t i, char q)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; s.n - i >= 8; i += 8) {
+		uint64_t x;
+		memcpy(&x, s.p + i, 8);
+		uint64_t stop =
+		    repr_bytes_below(x ^ REPR_ONES * (unsigned char)q, 1) |
+		    repr_bytes_below(x ^ REPR_ONES * '\\', 1);
+		if (stop != 0) /* the first byte of its lowest bit */
+			return i + (size_t)__builtin_ctzll(stop) / 8;
+	}
+#endif
+	while (i < s.n && s.p[i] != q && s.p[i] != '\\')
+		i++;
+	return i;
 }
 
 /* The quoted name after "name=" at *AT: "(?:[^Q\\]|\\.)*Q " for its
@@ -409,11 +471,8 @@ static enum repr_result repr_name(struct th_span s, size_t *at, PCRE2_SIZE *ov)
 		return REPR_NO;
 	char q = s.p[i++];
 	size_t from = i;
-	while (i < s.n && s.p[i] != q) {
-		if (s.p[i] != '\\') {
-			i++;
-			continue;
-		}
+	while ((i = repr_quote_or_escape(s, i, q)) < s.n && s.p[i] != q) {
+		/* a backslash, which takes the next byte */
 		if (i + 1 >= s.n)
 			return REPR_NO;
 		if (s.p[i + 1] == '\n' || s.p[i + 1] == '\r')
@@ -427,17 +486,6 @@ static enum repr_result repr_name(struct th_span s, size_t *at, PCRE2_SIZE *ov)
 	ov[2 * g + 1] = i;
 	*at = i + 2;
 	return REPR_YES;
-}
-
-/* Eight bytes each 0x01: word arithmetic on bytes. */
-#define REPR_ONES 0x0101010101010101u
-
-/* Bit 7 of each byte of X below N (N <= 0x80); only the lowest set bit
- * is sure (a borrow goes up past a byte below N), which is what
- * repr_name_end asks. */
-static uint64_t repr_bytes_below(uint64_t x, unsigned n)
-{
-	return (x - REPR_ONES * n) & ~x & REPR_ONES * 0x80;
 }
 
 /* Where a run of bytes of the classes '0' and '1' (not \s, '(', ')' or a

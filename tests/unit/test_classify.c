@@ -1180,3 +1180,36 @@ Test(classify, a_numbered_separator_is_found_along_its_line)
 	cr_expect_str_eq(str(parsed.leaves[1].exception), "ValueError");
 	cr_expect_str_eq(str(parsed.leaves[1].culprit.function), "check");
 }
+
+/* Whether byte B may be in an exception type (README.md, "What it
+ * finds"): ASCII letters and digits, "_", ".", "<", ">", and every byte
+ * from 0x80. */
+static bool type_byte(unsigned b)
+{
+	return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+	       (b >= '0' && b <= '9') || b == '_' || b == '.' || b == '<' ||
+	       b == '>' || b >= 0x80;
+}
+
+/* Every byte at every place of a 48-byte line, the places a 16-byte step
+ * and a 4-byte step read alike: a type byte leaves the type going to the
+ * line's end, ':' ends it there, any other byte makes it none. */
+Test(classify, every_byte_ends_a_type_or_not_at_every_place)
+{
+	char line[48];
+	for (unsigned b = 0; b < 256; b++) {
+		for (size_t at = 1; at < sizeof line; at++) {
+			memset(line, 'x', sizeof line);
+			line[0] = 'E';
+			line[at] = (char)b;
+			struct th_span t = classify_exception_type(
+			    (struct th_span){line, sizeof line});
+			size_t want = type_byte(b) ? sizeof line
+				      : b == ':'   ? at
+						   : 0;
+			cr_expect_eq(t.p ? t.n : 0, want,
+				     "byte 0x%02x at %zu: %zu", b, at,
+				     t.p ? t.n : 0);
+		}
+	}
+}
