@@ -376,11 +376,16 @@ static bool worth_splitting(const char *path, uint64_t split_min, int *fd,
 	struct stat st;
 	enum th_input_kind kind;
 	const char *what;
-	/* never waits: a FIFO's open would, and its bytes are read once,
-	 * by the scan */
+	/* Only a regular file is opened here. Opening a FIFO, even without
+	 * waiting, lets in a writer blocked in its own open, whose bytes
+	 * then go to this descriptor and are lost when it closes; the
+	 * scan's open would wait for a writer that never comes. */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < split_min)
+		return false;
 	*fd = input_open_named(path, &kind, &what);
 	if (*fd < 0 || kind != TH_INPUT_FILE || fstat(*fd, &st) != 0 ||
-	    (uint64_t)st.st_size < split_min) {
+	    !S_ISREG(st.st_mode) || (uint64_t)st.st_size < split_min) {
 		return false;
 	}
 	unsigned char magic[TH_CODEC_MAGIC_MAX] = {0};
