@@ -735,7 +735,7 @@ Test(report_text, capped_lists_and_long_examples_say_there_is_more)
 	for (int i = 0; i < 19; i++)
 		strcat(text, "\n  File \"x.py\", line 1, in f");
 	for (int i = 0; i < TH_MAX_LIST + 1; i++) {
-		char task[16];
+		char task[24]; /* "Task-" and any int */
 		snprintf(task, sizeof task, "Task-%d", i);
 		world_event(w, NULL,
 			    (struct spec){.coroutine = "c",
