@@ -23,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 #include "diag.h"
@@ -34,17 +37,42 @@
 /* "FILE in FUNCTION" of two event values and the NUL. */
 #define AGG_CULPRIT_KEY (2 * TH_MAX_FIELD + 4)
 
+/* Room for the tags of a list (see "lists with tags"): whole words. */
+#define AGG_TAGS ((TH_MAX_LIST + 15) / 16 * 16)
+_Static_assert(TH_MAX_LIST <= 32, "a list's tags fit a uint32_t mask");
+
+/* A group is one allocation, aligned to a cache line: the struct, then
+ * its rule counts (g.rule_counts) and its key values in whole words
+ * (g.key, word_dup's form). On a crash loop the input read between two
+ * events of a group evicts it from the nearer caches, so every line an
+ * event touches is a miss: what every event reads is in the first lines
+ * (these members and g's first ones, see agg.h), and the rule counts and
+ * keys are found from the group's address, not through a pointer. */
 struct group {
-	struct th_group g; /* first member: callers get &group->g */
+	/* strlen of each key value by group-by position, or AGG_KEY_NULL,
+	 * which key_equal compares before the bytes */
+	uint32_t key_len[TH_KEY_COUNT];
+	size_t last_input; /* input_index of last */
+	/* a byte of each entry's hash (str_tag), by list */
+	uint8_t exception_tag[AGG_TAGS];
+	uint8_t task_tag[AGG_TAGS], defined_at_tag[AGG_TAGS];
+	struct th_group g;
 	uint64_t hash;
-	/* strlen of each key (g.key, in whole words: word_dup), which
-	 * key_equal compares before the bytes */
-	size_t key_len[TH_KEY_COUNT];
-	size_t first_input, last_input; /* input_index of first / last */
-	size_t size; /* bytes it took when last measured (group_size) */
-	/* where the last task and defined_at of its events are in its
-	   lists (capped_add_again) */
-	size_t last_task, last_defined_at;
+	size_t first_input; /* input_index of first */
+	size_t size;	    /* bytes it took when last measured (group_size) */
+};
+
+/* key_len of a NULL key value. */
+#define AGG_KEY_NULL UINT32_MAX
+/* Alignment of a group: a cache line. */
+#define AGG_LINE 64
+
+/* A slot of the hash table: the group's hash beside the pointer, so that
+ * probing past other groups reads only the table, not each group (a
+ * group's first touch on a crash loop is a cache miss). */
+struct slot {
+	uint64_t hash;
+	struct group *grp; /* NULL: empty */
 };
 
 /* A spilled run and its level: how many merges made it. */
@@ -65,7 +93,7 @@ struct th_agg {
 	enum th_key keys[TH_KEY_COUNT];
 	enum th_field key_field[TH_KEY_COUNT]; /* of keys[i] */
 	size_t n_keys;
-	struct group **table; /* table_cap slots, NULL when empty */
+	struct slot *table; /* table_cap slots */
 	size_t table_cap;
 	struct group **groups; /* creation order */
 	size_t n_groups, groups_cap;
@@ -167,20 +195,21 @@ static int vers_cmp(const char *x, const char *y)
  * byte by byte cost a fifth of the aggregate's time on a crash loop. */
 #define WORD 8
 
+/* Bytes a string of length N takes in whole words, its NUL included. */
+static size_t word_room(size_t n)
+{
+	return (n / WORD + 1) * WORD;
+}
+
 /* A copy of S[0..N) (no NUL in it) in whole words. */
 static char *word_dup(const char *s, size_t n)
 {
-	size_t room = (n / WORD + 1) * WORD;
+	size_t room = word_room(n);
 	char *p = xmalloc(room);
 	if (n > 0)
 		memcpy(p, s, n);
 	memset(p + n, 0, room - n);
 	return p;
-}
-
-static char *word_dup_opt(const char *s)
-{
-	return s != NULL ? word_dup(s, strlen(s)) : NULL;
 }
 
 /* Length of the common start of X (from word_dup) and V[0..N), which
@@ -250,6 +279,57 @@ struct th_agg *agg_new(const struct th_catalog *catalog,
 	return a;
 }
 
+/* ---- lists with tags ----------------------------------------------------
+ * A group keeps a byte of the hash of each value of its task, defined_at
+ * and exception lists (str_tag) in its first cache lines: finding a value
+ * compares the strings whose tag matches, mostly one, where a search
+ * compared several, each string a cache miss on a crash loop. */
+
+/* A byte of a hash of V[0..N), which is followed by a NUL byte: from its
+ * length and its first and last 8 bytes (fewer when shorter), as values
+ * of one list mostly differ at their end (Task-12, handlers.py:40) or in
+ * their length. */
+static uint8_t str_tag(const char *v, size_t n)
+{
+	uint64_t x = 0, y = 0;
+	if (n >= 8) {
+		memcpy(&x, v, 8);
+		memcpy(&y, v + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t x4, y4;
+		memcpy(&x4, v, 4);
+		memcpy(&y4, v + n - 4, 4);
+		x = x4;
+		y = y4;
+	} else if (n > 0) {
+		x = (uint64_t)(unsigned char)v[0] << 16 |
+		    (uint64_t)(unsigned char)v[n / 2] << 8 |
+		    (unsigned char)v[n - 1];
+	}
+	uint64_t h = (x ^ (y << 29 | y >> 35) ^ n) * 0x9E3779B97F4A7C15u;
+	return (uint8_t)(h >> 56);
+}
+
+/* The entries of TAGS[0..N) that are TAG, as bits of a mask (bit I:
+ * entry I); TAGS has AGG_TAGS bytes. Sixteen at a time where SSE2 is:
+ * a list is searched on every event. */
+static uint32_t tags_match(const uint8_t *tags, size_t n, uint8_t tag)
+{
+	uint32_t m = 0;
+#ifdef __SSE2__
+	__m128i t = _mm_set1_epi8((char)tag);
+	for (size_t i = 0; i < n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(tags + i));
+		m |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, t)) << i;
+	}
+	return n < 32 ? m & (((uint32_t)1 << n) - 1) : m;
+#else
+	for (size_t i = 0; i < n; i++)
+		m |= (uint32_t)(tags[i] == tag) << i;
+	return m;
+#endif
+}
+
 /* Frees a capped list's values and array. */
 static void capped_fini(struct th_capped *l)
 {
@@ -262,9 +342,6 @@ static void capped_fini(struct th_capped *l)
 static void group_free(struct group *grp)
 {
 	struct th_group *g = &grp->g;
-	for (size_t k = 0; k < TH_KEY_COUNT; k++)
-		free(g->key[k]);
-	free(g->rule_counts);
 	for (size_t i = 0; i < g->n_exceptions; i++)
 		free(g->exceptions[i].name);
 	free(g->exceptions);
@@ -399,33 +476,48 @@ static uint64_t key_hash(const struct th_agg *a, const struct th_span *vals)
 	return h;
 }
 
+/* GRP's rule counts (g.rule_counts), right after it. */
+static uint64_t *group_rule_counts(struct group *grp)
+{
+	return (uint64_t *)(grp + 1);
+}
+
+/* GRP's key values, after its rule counts: each in whole words, in
+ * group-by order, the NULL ones left out. */
+static const char *group_keys(const struct th_agg *a, const struct group *grp)
+{
+	return (const char *)((const uint64_t *)(grp + 1) + a->n_rules);
+}
+
 /* True when the group's keys are exactly VALS (NULL only matches NULL). */
 static bool key_equal(const struct th_agg *a, const struct group *grp,
 		      const struct th_span *vals)
 {
+	const char *have = group_keys(a, grp);
 	for (size_t i = 0; i < a->n_keys; i++) {
-		const char *have = grp->g.key[a->keys[i]];
-		if ((have == NULL) != (vals[i].p == NULL))
+		uint32_t n = grp->key_len[i];
+		if ((n == AGG_KEY_NULL) != (vals[i].p == NULL))
 			return false;
-		if (have != NULL &&
-		    (grp->key_len[a->keys[i]] != vals[i].n ||
-		     word_same(have, vals[i].p, vals[i].n) != vals[i].n))
+		if (vals[i].p == NULL)
+			continue;
+		if (n != vals[i].n || word_same(have, vals[i].p, n) != n)
 			return false;
+		have += word_room(n);
 	}
 	return true;
 }
 
 /* The slot holding the group with these key values, or the empty slot
  * where it belongs. The table is never full, so the probe ends. */
-static struct group **table_slot(struct th_agg *a, uint64_t hash,
-				 const struct th_span *vals)
+static struct slot *table_slot(struct th_agg *a, uint64_t hash,
+			       const struct th_span *vals)
 {
 	size_t mask = a->table_cap - 1;
 	for (size_t i = hash & mask;; i = (i + 1) & mask) {
-		struct group *grp = a->table[i];
-		if (grp == NULL ||
-		    (grp->hash == hash && key_equal(a, grp, vals)))
-			return &a->table[i];
+		struct slot *s = &a->table[i];
+		if (s->grp == NULL ||
+		    (s->hash == hash && key_equal(a, s->grp, vals)))
+			return s;
 	}
 }
 
@@ -433,95 +525,137 @@ static struct group **table_slot(struct th_agg *a, uint64_t hash,
 static void table_grow(struct th_agg *a)
 {
 	size_t cap = a->table_cap * 2, mask = cap - 1;
-	struct group **table = xcalloc(cap, sizeof *table);
+	struct slot *table = xcalloc(cap, sizeof *table);
 	for (size_t g = 0; g < a->n_groups; g++) {
-		size_t i = a->groups[g]->hash & mask;
-		while (table[i] != NULL)
+		uint64_t hash = a->groups[g]->hash;
+		size_t i = hash & mask;
+		while (table[i].grp != NULL)
 			i = (i + 1) & mask;
-		table[i] = a->groups[g];
+		table[i] = (struct slot){hash, a->groups[g]};
 	}
 	free(a->table);
 	a->table = table;
 	a->table_cap = cap;
 }
 
-/* A new, empty group holding copies of the key values; it is in neither
- * the table nor the list yet. */
-static struct group *group_new(const struct th_agg *a, uint64_t hash,
-			       const struct th_span *vals)
+/* The bytes of a group's allocation with key values of lengths KEY_LEN
+ * (AGG_KEY_NULL: NULL): whole cache lines. */
+static size_t group_alloc_size(const struct th_agg *a, const uint32_t *key_len)
 {
-	struct group *grp = xcalloc(1, sizeof *grp);
-	grp->hash = hash;
+	size_t n = sizeof(struct group) + a->n_rules * sizeof(uint64_t);
+	for (size_t i = 0; i < a->n_keys; i++)
+		if (key_len[i] != AGG_KEY_NULL)
+			n += word_room(key_len[i]);
+	return (n + AGG_LINE - 1) / AGG_LINE * AGG_LINE;
+}
+
+/* A new, empty group holding copies of the key values VALS (each cut at
+ * a NUL byte); it is in neither the table nor the list yet, and its hash
+ * is not set. */
+static struct group *group_alloc(const struct th_agg *a,
+				 const struct th_span *vals)
+{
+	uint32_t key_len[TH_KEY_COUNT];
+	for (size_t i = 0; i < a->n_keys; i++)
+		key_len[i] = vals[i].p == NULL
+				 ? AGG_KEY_NULL
+				 : (uint32_t)strnlen(vals[i].p, vals[i].n);
+	size_t size = group_alloc_size(a, key_len);
+	struct group *grp = aligned_alloc(AGG_LINE, size);
+	if (grp == NULL)
+		die("out of memory (%zu bytes)", size);
+	memset(grp, 0, size);
+	memcpy(grp->key_len, key_len, a->n_keys * sizeof *key_len);
+	grp->g.rule_counts = group_rule_counts(grp);
+	char *p = (char *)(group_rule_counts(grp) + a->n_rules);
 	for (size_t i = 0; i < a->n_keys; i++) {
-		char **key = &grp->g.key[a->keys[i]];
-		if (vals[i].p != NULL && *key == NULL) {
-			size_t n = strnlen(vals[i].p, vals[i].n);
-			*key = word_dup(vals[i].p, n);
-			grp->key_len[a->keys[i]] = n;
-		}
+		if (key_len[i] == AGG_KEY_NULL)
+			continue;
+		memcpy(p, vals[i].p, key_len[i]); /* zeros after: memset */
+		grp->g.key[a->keys[i]] = p;
+		p += word_room(key_len[i]);
 	}
-	grp->g.rule_counts = xcalloc(a->n_rules, sizeof *grp->g.rule_counts);
 	return grp;
 }
 
-/* Adds V (of length N) to a capped list unless it is there already. The
- * list keeps its TH_MAX_LIST smallest values: one that sorts after every
- * kept value of a full list, or that pushes the largest out, sets
- * L->capped. Returns where V is in the list now, or TH_MAX_LIST when it
- * was left out. */
-static size_t capped_add(struct th_capped *l, const char *v, size_t n)
+/* group_alloc for the key values VALS of hash HASH. */
+static struct group *group_new(const struct th_agg *a, uint64_t hash,
+			       const struct th_span *vals)
 {
-	/* A full list's new values mostly sort after all it keeps (task
-	 * names count up): one comparison with the last rules them out. */
-	if (l->n == TH_MAX_LIST &&
-	    vers_cmp_word(l->items[l->n - 1], v, n) < 0) {
-		l->capped = true;
-		return TH_MAX_LIST;
-	}
-	size_t lo = 0, hi = l->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = vers_cmp_word(l->items[mid], v, n);
-		if (c == 0)
-			return mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (l->n == TH_MAX_LIST) {
-		l->capped = true;
-		if (lo == TH_MAX_LIST)
-			return TH_MAX_LIST;
-		free(l->items[--l->n]);
-	}
-	if (l->items == NULL)
-		l->items = xmalloc(TH_MAX_LIST * sizeof *l->items);
-	memmove(&l->items[lo + 1], &l->items[lo],
-		(l->n - lo) * sizeof *l->items);
-	l->items[lo] = word_dup(v, n);
-	l->n++;
-	return lo;
+	struct group *grp = group_alloc(a, vals);
+	grp->hash = hash;
+	return grp;
 }
 
 /* True when X (from word_dup) is the C string V of length N. */
 static bool word_eq(const char *x, const char *v, size_t n)
 {
-	/* names mostly differ in their first byte */
-	return x[0] == v[0] && word_same(x, v, n) == n && x[n] == '\0';
+	return word_same(x, v, n) == n && x[n] == '\0';
 }
 
-/* capped_add for a group's events, with *LAST the place of the value
- * added or found last (any number: it is checked). A group's events
- * mostly repeat a value (a coroutine's defined_at): one comparison for
- * equality finds it there, where the binary search took several in
- * version order. */
-static void capped_add_again(struct th_capped *l, size_t *last, const char *v,
-			     size_t n)
+/* Where V (of length N, tag TAG) is in list L with tags TAGS (AGG_TAGS
+ * bytes), or L->n. */
+static size_t capped_find(const struct th_capped *l, const uint8_t *tags,
+			  uint8_t tag, const char *v, size_t n)
 {
-	if (*last < l->n && word_eq(l->items[*last], v, n))
+	for (uint32_t m = tags_match(tags, l->n, tag); m != 0; m &= m - 1) {
+		size_t i = (size_t)__builtin_ctz(m);
+		if (word_eq(l->items[i], v, n))
+			return i;
+	}
+	return l->n;
+}
+
+/* Where V (of length N) belongs in list L by version order: its place
+ * when L holds it. */
+static size_t capped_place(const struct th_capped *l, const char *v, size_t n)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (vers_cmp_word(l->items[mid], v, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Adds V (of length N, followed by a NUL byte) to a capped list unless it
+ * is there already, keeping TAGS (NULL: a list without) beside it. The
+ * list keeps its TH_MAX_LIST smallest values: one that sorts after every
+ * kept value of a full list, or that pushes the largest out, sets
+ * L->capped. */
+static void capped_add(struct th_capped *l, uint8_t *tags, const char *v,
+		       size_t n)
+{
+	uint8_t tag = tags != NULL ? str_tag(v, n) : 0;
+	if (tags != NULL && capped_find(l, tags, tag, v, n) < l->n)
 		return;
-	*last = capped_add(l, v, n);
+	/* A full list's new values mostly sort after all it keeps (task
+	 * names count up): one comparison with the last rules them out. */
+	if (l->n == TH_MAX_LIST &&
+	    vers_cmp_word(l->items[l->n - 1], v, n) < 0) {
+		l->capped = true;
+		return;
+	}
+	size_t at = capped_place(l, v, n);
+	if (tags == NULL && at < l->n && word_eq(l->items[at], v, n))
+		return;
+	if (l->n == TH_MAX_LIST) {
+		l->capped = true;
+		free(l->items[--l->n]);
+	}
+	if (l->items == NULL)
+		l->items = xmalloc(TH_MAX_LIST * sizeof *l->items);
+	memmove(&l->items[at + 1], &l->items[at],
+		(l->n - at) * sizeof *l->items);
+	l->items[at] = word_dup(v, n);
+	if (tags != NULL) {
+		memmove(&tags[at + 1], &tags[at], l->n - at);
+		tags[at] = tag;
+	}
+	l->n++;
 }
 
 /* True when X belongs before Y in a group's exception list. */
@@ -532,41 +666,62 @@ static bool count_before(const struct th_count *x, const struct th_count *y)
 	return vers_cmp(x->name, y->name) < 0;
 }
 
-/* Where exception NAME (of length N) is in G's list, or n_exceptions. */
-static size_t exception_find(const struct th_group *g, const char *name,
-			     size_t n)
+/* Where exception NAME (of length N, tag TAG) is in GRP's list, or
+ * n_exceptions. */
+static size_t exception_find(const struct group *grp, uint8_t tag,
+			     const char *name, size_t n)
 {
-	size_t i = 0;
-	while (i < g->n_exceptions && !word_eq(g->exceptions[i].name, name, n))
-		i++;
-	return i;
+	const struct th_group *g = &grp->g;
+	const uint8_t *tags = grp->exception_tag;
+	size_t end = g->n_exceptions;
+	for (uint32_t m = tags_match(tags, end, tag); m != 0; m &= m - 1) {
+		size_t i = (size_t)__builtin_ctz(m);
+		if (word_eq(g->exceptions[i].name, name, n))
+			return i;
+	}
+	return end;
 }
 
-/* Counts one event with exception NAME (of length N). A name that does
- * not fit in a full list is counted in exceptions_other; the list stays
- * sorted. Its names are in whole words (word_dup), so the event's is
- * compared a word at a time. */
-static void exception_add(struct th_group *g, const char *name, size_t n)
+/* Moves GRP's exception I up its list while it belongs before the one
+ * above (its count grew). */
+static void exception_rise(struct group *grp, size_t i)
 {
-	size_t i = exception_find(g, name, n);
+	struct th_count *v = grp->g.exceptions;
+	uint8_t *tags = grp->exception_tag;
+	for (; i > 0 && count_before(&v[i], &v[i - 1]); i--) {
+		struct th_count t = v[i];
+		v[i] = v[i - 1];
+		v[i - 1] = t;
+		uint8_t u = tags[i];
+		tags[i] = tags[i - 1];
+		tags[i - 1] = u;
+	}
+}
+
+/* Counts K events with exception NAME (of length N, followed by a NUL
+ * byte) in GRP. A name that does not fit in a full list is counted in
+ * exceptions_other; the list stays sorted. Its names are in whole words
+ * (word_dup), so the event's is compared a word at a time. */
+static void exception_add(struct group *grp, const char *name, size_t n,
+			  uint64_t k)
+{
+	struct th_group *g = &grp->g;
+	uint8_t tag = str_tag(name, n);
+	size_t i = exception_find(grp, tag, name, n);
 	if (i == g->n_exceptions) {
 		if (i == TH_MAX_LIST) {
-			g->exceptions_other++;
+			g->exceptions_other += k;
 			return;
 		}
 		if (g->exceptions == NULL)
 			g->exceptions =
 			    xmalloc(TH_MAX_LIST * sizeof *g->exceptions);
 		g->exceptions[i] = (struct th_count){word_dup(name, n), 0};
+		grp->exception_tag[i] = tag;
 		g->n_exceptions++;
 	}
-	g->exceptions[i].count++;
-	for (; i > 0 && count_before(&g->exceptions[i], &g->exceptions[i - 1]);
-	     i--) {
-		struct th_count t = g->exceptions[i];
-		g->exceptions[i] = g->exceptions[i - 1];
-		g->exceptions[i - 1] = t;
-	}
+	g->exceptions[i].count += k;
+	exception_rise(grp, i);
 }
 
 /* Positions are ordered by time, an event without one before every event
@@ -735,20 +890,20 @@ static void group_count(struct th_agg *a, struct group *grp,
 	struct th_group *g = &grp->g;
 	enum th_severity sev = catalog_rule_severity(a->catalog, ev->rule);
 	g->count++;
-	g->rule_counts[ev->rule]++;
+	group_rule_counts(grp)[ev->rule]++;
 	if (g->count == 1 || sev > g->severity)
 		g->severity = sev;
 	const char *v;
 	if ((v = field_cstr(ev, TH_F_EXCEPTION)) != NULL)
-		exception_add(g, v, ev->fields[TH_F_EXCEPTION].n);
+		exception_add(grp, v, ev->fields[TH_F_EXCEPTION].n, 1);
 	if ((v = field_cstr(ev, TH_F_TASK)) != NULL)
-		capped_add_again(&g->tasks, &grp->last_task, v,
-				 ev->fields[TH_F_TASK].n);
+		capped_add(&g->tasks, grp->task_tag, v,
+			   ev->fields[TH_F_TASK].n);
 	if ((v = field_cstr(ev, TH_F_DEFINED_AT)) != NULL)
-		capped_add_again(&g->defined_at, &grp->last_defined_at, v,
-				 ev->fields[TH_F_DEFINED_AT].n);
+		capped_add(&g->defined_at, grp->defined_at_tag, v,
+			   ev->fields[TH_F_DEFINED_AT].n);
 	if (a->label != NULL && g->labels.n == 0)
-		capped_add(&g->labels, a->label, strlen(a->label));
+		capped_add(&g->labels, NULL, a->label, strlen(a->label));
 	struct th_instant at;
 	if (isotime_instant(&ev->time, &at))
 		timeline_add(&g->timeline, at.sec, 1);
@@ -764,11 +919,10 @@ static void groups_push(struct th_agg *a, struct group *grp)
 
 /* Puts a new group in the list and in the empty table slot found for it,
  * growing the table when it gets half full (which moves every slot). */
-static void group_insert(struct th_agg *a, struct group **slot,
-			 struct group *grp)
+static void group_insert(struct th_agg *a, struct slot *slot, struct group *grp)
 {
 	groups_push(a, grp);
-	*slot = grp;
+	*slot = (struct slot){grp->hash, grp};
 	if (a->n_groups * 2 >= a->table_cap)
 		table_grow(a);
 }
@@ -783,8 +937,8 @@ void agg_add(struct th_agg *a, const struct th_event *ev)
 	for (size_t i = 0; i < a->n_keys; i++)
 		vals[i] = event_key(a, ev, i);
 	uint64_t hash = key_hash(a, vals);
-	struct group **slot = table_slot(a, hash, vals);
-	struct group *grp = *slot;
+	struct slot *slot = table_slot(a, hash, vals);
+	struct group *grp = slot->grp;
 	if (grp == NULL) {
 		grp = group_new(a, hash, vals);
 		group_insert(a, slot, grp);
@@ -816,31 +970,20 @@ static void where_copy(struct th_where *dst, const struct th_where *src,
 	dst->time = src->time;
 }
 
-/* Counts N events with exception NAME (see exception_add). */
-static void exception_add_n(struct th_group *g, const char *name, uint64_t n)
+/* Counts N events with exception NAME (see exception_add): a name
+ * counted no times is not listed. */
+static void exception_add_n(struct group *grp, const char *name, uint64_t n)
 {
-	if (n == 0)
-		return;
-	size_t len = strlen(name);
-	exception_add(g, name, len);
-	size_t i = exception_find(g, name, len);
-	if (i == g->n_exceptions) {
-		g->exceptions_other += n - 1;
-		return;
-	}
-	g->exceptions[i].count += n - 1;
-	for (; i > 0 && count_before(&g->exceptions[i], &g->exceptions[i - 1]);
-	     i--) {
-		struct th_count t = g->exceptions[i];
-		g->exceptions[i] = g->exceptions[i - 1];
-		g->exceptions[i - 1] = t;
-	}
+	if (n > 0)
+		exception_add(grp, name, strlen(name), n);
 }
 
-static void capped_merge(struct th_capped *dst, const struct th_capped *src)
+/* Adds SRC's values to DST, whose tags are TAGS (NULL: none). */
+static void capped_merge(struct th_capped *dst, uint8_t *tags,
+			 const struct th_capped *src)
 {
 	for (size_t i = 0; i < src->n; i++)
-		capped_add(dst, src->items[i], strlen(src->items[i]));
+		capped_add(dst, tags, src->items[i], strlen(src->items[i]));
 	dst->capped = dst->capped || src->capped;
 }
 
@@ -899,12 +1042,12 @@ static void group_merge(struct th_agg *a, struct group *grp,
 	if (fresh || src->severity > g->severity)
 		g->severity = src->severity;
 	for (size_t i = 0; i < src->n_exceptions; i++)
-		exception_add_n(g, src->exceptions[i].name,
+		exception_add_n(grp, src->exceptions[i].name,
 				src->exceptions[i].count);
 	g->exceptions_other += src->exceptions_other;
-	capped_merge(&g->tasks, &src->tasks);
-	capped_merge(&g->defined_at, &src->defined_at);
-	capped_merge(&g->labels, &src->labels);
+	capped_merge(&g->tasks, grp->task_tag, &src->tasks);
+	capped_merge(&g->defined_at, grp->defined_at_tag, &src->defined_at);
+	capped_merge(&g->labels, NULL, &src->labels);
 	timeline_merge(&g->timeline, &src->timeline);
 	group_widen(grp, src, first_input, last_input, line_shift, fresh);
 }
@@ -916,9 +1059,9 @@ static struct group *group_for(struct th_agg *a, const struct th_group *g)
 	for (size_t i = 0; i < a->n_keys; i++)
 		vals[i] = th_span_or_empty(g->key[a->keys[i]]);
 	uint64_t hash = key_hash(a, vals);
-	struct group **slot = table_slot(a, hash, vals);
-	if (*slot != NULL)
-		return *slot;
+	struct slot *slot = table_slot(a, hash, vals);
+	if (slot->grp != NULL)
+		return slot->grp;
 	struct group *grp = group_new(a, hash, vals);
 	group_insert(a, slot, grp);
 	return grp;
@@ -1150,10 +1293,7 @@ static size_t capped_size(const struct th_capped *l)
 static size_t group_size(const struct th_agg *a, const struct group *grp)
 {
 	const struct th_group *g = &grp->g;
-	size_t n =
-	    sizeof *grp + a->n_rules * sizeof *g->rule_counts + 2 * AGG_BLOCK;
-	for (size_t i = 0; i < a->n_keys; i++)
-		n += str_size(g->key[a->keys[i]]);
+	size_t n = group_alloc_size(a, grp->key_len) + AGG_BLOCK;
 	if (g->exceptions != NULL)
 		n += TH_MAX_LIST * sizeof *g->exceptions + AGG_BLOCK;
 	for (size_t i = 0; i < g->n_exceptions; i++)
@@ -1190,7 +1330,8 @@ static void agg_measure(struct th_agg *a, struct group *grp)
  * them, take more than the budget once the heap's share is counted. */
 static bool agg_over_budget(const struct th_agg *a)
 {
-	size_t index = (a->table_cap + a->groups_cap) * sizeof(struct group *);
+	size_t index =
+	    a->table_cap * sizeof *a->table + a->groups_cap * sizeof *a->groups;
 	return a->n_groups > 0 &&
 	       (a->bytes + index) / AGG_HEAP_DEN * AGG_HEAP_NUM > a->budget;
 }
@@ -1277,14 +1418,21 @@ static size_t get_list_n(struct th_spill_reader *r)
 	return (size_t)n;
 }
 
-static void get_capped(struct th_spill_reader *r, struct th_capped *l)
+/* A list as put_capped wrote it, with its TAGS (NULL: none). */
+static void get_capped(struct th_spill_reader *r, struct th_capped *l,
+		       uint8_t *tags)
 {
-	l->n = get_list_n(r);
+	size_t n = get_list_n(r);
 	l->capped = get_byte(r);
-	if (l->n > 0)
+	if (n > 0)
 		l->items = xmalloc(TH_MAX_LIST * sizeof *l->items);
-	for (size_t i = 0; i < l->n; i++)
-		l->items[i] = word_dup_opt(spill_get_str(r));
+	for (; l->n < n; l->n++) {
+		const char *v = spill_get_str(r);
+		size_t len = strlen(v);
+		l->items[l->n] = word_dup(v, len);
+		if (tags != NULL)
+			tags[l->n] = str_tag(v, len);
+	}
 }
 
 static void put_where(struct th_buf *b, const struct th_where *w, size_t input)
@@ -1366,27 +1514,30 @@ static struct group *group_decode(const struct th_agg *a, const void *p,
 				  size_t n)
 {
 	struct th_spill_reader r = {p, (const unsigned char *)p + n};
-	struct group *grp = xcalloc(1, sizeof *grp);
-	struct th_group *g = &grp->g;
-	g->count = get_count(&r);
+	uint64_t count = get_count(&r);
+	struct th_span vals[TH_KEY_COUNT]; /* into the record */
 	for (size_t i = 0; i < a->n_keys; i++)
-		g->key[a->keys[i]] = dup_opt(get_opt_str(&r));
-	g->rule_counts =
-	    xcalloc(a->n_rules ? a->n_rules : 1, sizeof *g->rule_counts);
+		vals[i] = th_span_or_empty(get_opt_str(&r));
+	struct group *grp = group_alloc(a, vals);
+	struct th_group *g = &grp->g;
+	g->count = count;
 	for (size_t i = 0; i < a->n_rules; i++)
 		g->rule_counts[i] = spill_get_u64(&r);
-	g->n_exceptions = get_list_n(&r);
-	if (g->n_exceptions > 0)
+	size_t n_exceptions = get_list_n(&r);
+	if (n_exceptions > 0)
 		g->exceptions = xmalloc(TH_MAX_LIST * sizeof *g->exceptions);
-	for (size_t i = 0; i < g->n_exceptions; i++) {
-		g->exceptions[i].name = word_dup_opt(spill_get_str(&r));
-		g->exceptions[i].count = spill_get_u64(&r);
+	for (; g->n_exceptions < n_exceptions; g->n_exceptions++) {
+		const char *name = spill_get_str(&r);
+		size_t len = strlen(name);
+		g->exceptions[g->n_exceptions] =
+		    (struct th_count){word_dup(name, len), spill_get_u64(&r)};
+		grp->exception_tag[g->n_exceptions] = str_tag(name, len);
 	}
 	g->exceptions_other = spill_get_u64(&r);
 	g->severity = (enum th_severity)get_byte(&r);
-	get_capped(&r, &g->tasks);
-	get_capped(&r, &g->defined_at);
-	get_capped(&r, &g->labels);
+	get_capped(&r, &g->tasks, grp->task_tag);
+	get_capped(&r, &g->defined_at, grp->defined_at_tag);
+	get_capped(&r, &g->labels, NULL);
 	get_where(&r, &g->first, &grp->first_input);
 	get_where(&r, &g->last, &grp->last_input);
 	uint64_t ex = spill_get_u64(&r);

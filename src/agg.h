@@ -61,22 +61,28 @@ struct th_group_culprit {
 /* --state: whether an earlier run saw the group (unknown without one). */
 enum th_novelty { TH_NOVELTY_UNKNOWN, TH_NOVELTY_SEEN, TH_NOVELTY_NEW };
 
+/* The members an event reads or writes come first (count to
+ * timeline.width): agg.c keeps them in the group's first cache lines. */
 struct th_group {
-	char *key[TH_KEY_COUNT]; /* only the group-by keys are meaningful;
-				    NULL is JSON null */
 	uint64_t count;
-	uint64_t *rule_counts;	     /* per rule index */
+	enum th_severity severity;   /* highest of its events */
+	enum th_novelty novelty;     /* set by state_mark_groups */
 	struct th_count *exceptions; /* sorted by count desc, then name;
 					at most TH_MAX_LIST names */
 	size_t n_exceptions;
+	struct th_capped tasks, defined_at;
+	struct th_where last;
+	/* its events that have a time, by second (see timeline.h) */
+	struct th_timeline timeline;
+	char *key[TH_KEY_COUNT];   /* only the group-by keys are meaningful;
+				      NULL is JSON null */
+	uint64_t *rule_counts;	   /* per rule index */
 	uint64_t exceptions_other; /* events whose exception name did not
 				      fit in the list (not order-free) */
-	enum th_severity severity; /* highest of its events */
-	struct th_capped tasks, defined_at;
 	/* the labels of the reports its events were in (--label, merged
 	   reports' labels); empty without any */
 	struct th_capped labels;
-	struct th_where first, last;
+	struct th_where first;
 	char *example; /* text of the first event, cut to
 			  TH_MAX_EXAMPLE bytes on a character
 			  boundary; may hold NUL bytes */
@@ -86,9 +92,6 @@ struct th_group {
 	struct th_group_culprit culprit;
 	char *message;
 	char *source;
-	/* its events that have a time, by second (see timeline.h) */
-	struct th_timeline timeline;
-	enum th_novelty novelty; /* set by state_mark_groups */
 };
 
 struct th_agg;

@@ -422,6 +422,96 @@ Test(agg, capped_lists_stay_the_same_when_values_repeat_in_any_order)
 	}
 }
 
+/* A group finds a value in its lists by a byte of its hash, then the
+ * string: with 20 values a list, two share that byte in about half the
+ * groups, and each must still be told apart. */
+Test(agg, list_values_sharing_a_hash_byte_stay_apart)
+{
+	enum { GROUPS = 64, TIMES = 3, N = TH_MAX_LIST * TIMES };
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	for (int c = 0; c < GROUPS; c++) {
+		int order[N];
+		for (int i = 0; i < N; i++)
+			order[i] = i % TH_MAX_LIST;
+		shuffle(order, N, (uint32_t)c + 7);
+		char coro[16];
+		snprintf(coro, sizeof coro, "c%d", c);
+		int seen[TH_MAX_LIST] = {0};
+		for (int i = 0; i < N; i++) {
+			char task[32], exc[32];
+			snprintf(task, sizeof task, "T%d-%d", c, order[i]);
+			/* exception J is counted J + 1 times */
+			snprintf(exc, sizeof exc, "E%d.%d", c, order[i]);
+			bool counted = seen[order[i]]++ <= order[i] % TIMES;
+			add(f,
+			    (struct spec){.coroutine = coro,
+					  .task = task,
+					  .defined_at = task,
+					  .exception = counted ? exc : NULL});
+		}
+	}
+	size_t i = 0;
+	const struct th_group *g;
+	while ((g = agg_next(f->agg, &i)) != NULL) {
+		const char *coro = g->key[TH_KEY_COROUTINE];
+		cr_assert_eq(g->tasks.n, TH_MAX_LIST, "%s: every task kept",
+			     coro);
+		cr_expect(!g->tasks.capped, "%s: no task left out", coro);
+		cr_assert_eq(g->defined_at.n, TH_MAX_LIST, "%s", coro);
+		cr_assert_eq(g->n_exceptions, TH_MAX_LIST, "%s", coro);
+		uint64_t events = 0;
+		for (size_t e = 0; e < g->n_exceptions; e++) {
+			int c, j;
+			cr_assert_eq(
+			    sscanf(g->exceptions[e].name, "E%d.%d", &c, &j), 2);
+			cr_expect_eq(g->exceptions[e].count,
+				     (uint64_t)(j % TIMES + 1), "%s: %s", coro,
+				     g->exceptions[e].name);
+			events += g->exceptions[e].count;
+		}
+		cr_expect_eq(g->exceptions_other, 0, "%s", coro);
+		cr_expect_lt(events, g->count, "%s", coro);
+	}
+	cr_expect_eq(i, GROUPS);
+	close_agg(f);
+}
+
+/* Key values are kept in the group itself, one after another in whole
+ * words: lengths around a word's, and NULL ones between, must find their
+ * group again. */
+Test(agg, keys_of_any_length_and_null_find_their_group_again)
+{
+	const enum th_key keys[] = {TH_KEY_COROUTINE, TH_KEY_EXCEPTION,
+				    TH_KEY_TASK};
+	struct fixture *f = open_agg(keys, 3);
+	enum { LENGTHS = 26 };
+	const char *abc = "abcdefghijklmnopqrstuvwxyz";
+	for (int pass = 0; pass < 2; pass++)
+		for (int n = 0; n < LENGTHS; n++) {
+			char v[LENGTHS + 1], w[LENGTHS + 1];
+			snprintf(v, sizeof v, "%.*s", n, abc);
+			snprintf(w, sizeof w, "%.*s", LENGTHS - n, abc);
+			/* (v, NULL, w) and (NULL, v, w) */
+			add(f, (struct spec){.coroutine = v, .task = w});
+			add(f, (struct spec){.exception = v, .task = w});
+		}
+	const struct th_group *const *g;
+	size_t n = sorted(f, &g);
+	cr_assert_eq(n, 2 * LENGTHS, "each tuple is one group");
+	for (size_t i = 0; i < n; i++) {
+		cr_expect_eq(g[i]->count, 2, "group %zu", i);
+		const char *v = g[i]->key[TH_KEY_COROUTINE];
+		const char *e = g[i]->key[TH_KEY_EXCEPTION];
+		const char *w = g[i]->key[TH_KEY_TASK];
+		cr_assert((v == NULL) != (e == NULL), "group %zu", i);
+		const char *k = v ? v : e;
+		cr_expect_eq(strlen(k) + strlen(w), LENGTHS, "%s %s", k, w);
+		cr_expect_eq(strncmp(k, abc, strlen(k)), 0, "%s", k);
+		cr_expect_eq(strncmp(w, abc, strlen(w)), 0, "%s", w);
+	}
+	close_agg(f);
+}
+
 /* strverscmp, then byte order: the order capped lists keep, as agg.h
  * states it. */
 static int version_order(const void *a, const void *b)
