@@ -75,6 +75,17 @@ struct slot {
 	struct group *grp; /* NULL: empty */
 };
 
+/* The input names of an aggregate's groups (th_where.input), one copy of
+ * each: a group's first and last name the same input mostly, and an
+ * event's name compares with the copy found last, where comparing with
+ * the group's own copy was a cache miss an event. */
+struct names {
+	char **slot; /* cap slots (a power of two), NULL: empty */
+	size_t n, cap;
+	size_t bytes; /* of the copies */
+	char *last;   /* the name found last */
+};
+
 /* A spilled run and its level: how many merges made it. */
 struct level_run {
 	struct th_spill_run *run;
@@ -99,8 +110,9 @@ struct th_agg {
 	size_t n_groups, groups_cap;
 	const struct th_group **sorted;
 	char *text; /* scratch for an example: TH_MAX_EXAMPLE + 1 bytes */
-	char *culprit_key; /* scratch: AGG_CULPRIT_KEY bytes */
-	char *label;	   /* agg_set_label's; NULL: none */
+	char *culprit_key;   /* scratch: AGG_CULPRIT_KEY bytes */
+	char *label;	     /* agg_set_label's; NULL: none */
+	struct names inputs; /* every group's first.input and last.input */
 	/* spilling; spill_dir NULL: never */
 	char *spill_dir;
 	struct th_spill_file *spill_file; /* its runs, made at the first */
@@ -252,6 +264,53 @@ static int vers_cmp_word(const char *x, const char *v, size_t n)
 	return vers_cmp_at(x, v, same);
 }
 
+/* Doubles T's table (16 slots at first), placing each name again. */
+static void names_grow(struct names *t)
+{
+	size_t cap = t->cap ? 2 * t->cap : 16, mask = cap - 1;
+	char **slot = xcalloc(cap, sizeof *slot);
+	for (size_t i = 0; i < t->cap; i++) {
+		if (t->slot[i] == NULL)
+			continue;
+		size_t j = XXH3_64bits(t->slot[i], strlen(t->slot[i])) & mask;
+		while (slot[j] != NULL)
+			j = (j + 1) & mask;
+		slot[j] = t->slot[i];
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
+}
+
+/* T's copy of S (NULL for NULL), made when it has none. */
+static char *names_intern(struct names *t, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	if (t->last != NULL && strcmp(t->last, s) == 0)
+		return t->last;
+	if ((t->n + 1) * 2 > t->cap)
+		names_grow(t);
+	size_t len = strlen(s), mask = t->cap - 1;
+	size_t i = XXH3_64bits(s, len) & mask;
+	while (t->slot[i] != NULL && strcmp(t->slot[i], s) != 0)
+		i = (i + 1) & mask;
+	if (t->slot[i] == NULL) {
+		t->slot[i] = xstrdup(s);
+		t->n++;
+		t->bytes += len + 1;
+	}
+	return t->last = t->slot[i];
+}
+
+static void names_free(struct names *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slot[i]);
+	free(t->slot);
+	*t = (struct names){0};
+}
+
 /* A's hash table at its first, empty size (the old one is the caller's
  * to free). */
 static void table_start(struct th_agg *a)
@@ -348,8 +407,6 @@ static void group_free(struct group *grp)
 	capped_fini(&g->tasks);
 	capped_fini(&g->defined_at);
 	capped_fini(&g->labels);
-	free(g->first.input);
-	free(g->last.input);
 	free(g->example);
 	free(g->culprit.file);
 	free(g->culprit.function);
@@ -370,6 +427,7 @@ void agg_free(struct th_agg *a)
 	free(a->text);
 	free(a->culprit_key);
 	free(a->label);
+	names_free(&a->inputs);
 	agg_spill_free(a);
 	free(a);
 }
@@ -755,20 +813,11 @@ static int where_cmp(const struct th_event *ev, const struct th_where *w,
 			    w_input, w->line);
 }
 
-/* Makes W name INPUT: a copy, kept when it names the same one
- * already (a group's events mostly come from one input). */
-static void where_set_input(struct th_where *w, const char *input)
+/* Makes W name EV's position, with A's copy of its input name. */
+static void where_set(struct th_agg *a, struct th_where *w,
+		      const struct th_event *ev)
 {
-	if (w->input != NULL && input != NULL && strcmp(w->input, input) == 0)
-		return;
-	free(w->input);
-	w->input = input ? xstrdup(input) : NULL;
-}
-
-/* Makes W name EV's position, with copies of its input name and time. */
-static void where_set(struct th_where *w, const struct th_event *ev)
-{
-	where_set_input(w, ev->input);
+	w->input = names_intern(&a->inputs, ev->input);
 	w->line = ev->line;
 	w->time = ev->time;
 }
@@ -850,7 +899,7 @@ static void first_facts_copy(struct th_group *g, const struct th_group *src)
 static void group_first_set(struct th_agg *a, struct group *grp,
 			    const struct th_event *ev)
 {
-	where_set(&grp->g.first, ev);
+	where_set(a, &grp->g.first, ev);
 	grp->first_input = ev->input_index;
 	example_set(a, &grp->g, ev);
 	first_facts_set(&grp->g, ev);
@@ -868,7 +917,7 @@ static void group_where(struct th_agg *a, struct group *grp,
 	int to_last =
 	    g->count == 1 ? 1 : where_cmp(ev, &g->last, grp->last_input);
 	if (to_last > 0) {
-		where_set(&g->last, ev);
+		where_set(a, &g->last, ev);
 		grp->last_input = ev->input_index;
 	}
 	if (g->count == 1 ||
@@ -961,11 +1010,10 @@ static int where_cmp_where(const struct th_where *x, size_t x_input,
 			    y->line);
 }
 
-static void where_copy(struct th_where *dst, const struct th_where *src,
-		       uint64_t line_shift)
+static void where_copy(struct th_agg *a, struct th_where *dst,
+		       const struct th_where *src, uint64_t line_shift)
 {
-	free(dst->input);
-	dst->input = src->input ? xstrdup(src->input) : NULL;
+	dst->input = names_intern(&a->inputs, src->input);
 	dst->line = src->line + line_shift;
 	dst->time = src->time;
 }
@@ -997,9 +1045,9 @@ static int example_cmp(const char *x, size_t xn, const char *y, size_t yn)
 
 /* Takes SRC's first (and example) and last where they are earlier and
  * later than GRP's; FRESH: GRP had no events yet. */
-static void group_widen(struct group *grp, const struct th_group *src,
-			size_t first_input, size_t last_input,
-			uint64_t line_shift, bool fresh)
+static void group_widen(struct th_agg *a, struct group *grp,
+			const struct th_group *src, size_t first_input,
+			size_t last_input, uint64_t line_shift, bool fresh)
 {
 	struct th_group *g = &grp->g;
 	struct th_where f = src->first, l = src->last;
@@ -1012,7 +1060,7 @@ static void group_widen(struct group *grp, const struct th_group *src,
 		cf = example_cmp(src->example, src->example_len, g->example,
 				 g->example_len);
 	if (cf < 0) {
-		where_copy(&g->first, &src->first, line_shift);
+		where_copy(a, &g->first, &src->first, line_shift);
 		grp->first_input = first_input;
 		free(g->example);
 		g->example = xstrndup(src->example ? src->example : "",
@@ -1024,7 +1072,7 @@ static void group_widen(struct group *grp, const struct th_group *src,
 	    fresh ? 1
 		  : where_cmp_where(&l, last_input, &g->last, grp->last_input);
 	if (cl > 0) {
-		where_copy(&g->last, &src->last, line_shift);
+		where_copy(a, &g->last, &src->last, line_shift);
 		grp->last_input = last_input;
 	}
 }
@@ -1049,7 +1097,7 @@ static void group_merge(struct th_agg *a, struct group *grp,
 	capped_merge(&g->defined_at, grp->defined_at_tag, &src->defined_at);
 	capped_merge(&g->labels, NULL, &src->labels);
 	timeline_merge(&g->timeline, &src->timeline);
-	group_widen(grp, src, first_input, last_input, line_shift, fresh);
+	group_widen(a, grp, src, first_input, last_input, line_shift, fresh);
 }
 
 /* The group for G's key values in A, made when new. */
@@ -1090,8 +1138,7 @@ void agg_add_group(struct th_agg *a, const struct th_group *g,
 	agg_merge_group(a, g, first_input, last_input, 0);
 }
 
-static struct group *group_decode(const struct th_agg *a, const void *p,
-				  size_t n);
+static struct group *group_decode(struct th_agg *a, const void *p, size_t n);
 
 void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 	       uint64_t line_base)
@@ -1300,7 +1347,6 @@ static size_t group_size(const struct th_agg *a, const struct group *grp)
 		n += str_size(g->exceptions[i].name);
 	n += capped_size(&g->tasks) + capped_size(&g->defined_at) +
 	     capped_size(&g->labels);
-	n += str_size(g->first.input) + str_size(g->last.input);
 	if (g->example != NULL)
 		n += g->example_len + 1 + AGG_BLOCK;
 	n += str_size(g->culprit.file) + str_size(g->culprit.function) +
@@ -1330,8 +1376,11 @@ static void agg_measure(struct th_agg *a, struct group *grp)
  * them, take more than the budget once the heap's share is counted. */
 static bool agg_over_budget(const struct th_agg *a)
 {
-	size_t index =
-	    a->table_cap * sizeof *a->table + a->groups_cap * sizeof *a->groups;
+	/* the input names are few, and stay when the groups spill */
+	size_t index = a->table_cap * sizeof *a->table +
+		       a->groups_cap * sizeof *a->groups +
+		       a->inputs.cap * sizeof *a->inputs.slot +
+		       a->inputs.bytes + a->inputs.n * AGG_BLOCK;
 	return a->n_groups > 0 &&
 	       (a->bytes + index) / AGG_HEAP_DEN * AGG_HEAP_NUM > a->budget;
 }
@@ -1443,10 +1492,10 @@ static void put_where(struct th_buf *b, const struct th_where *w, size_t input)
 	put_u64(b, input);
 }
 
-static void get_where(struct th_spill_reader *r, struct th_where *w,
-		      size_t *input)
+static void get_where(struct th_agg *a, struct th_spill_reader *r,
+		      struct th_where *w, size_t *input)
 {
-	w->input = dup_opt(get_opt_str(r));
+	w->input = names_intern(&a->inputs, get_opt_str(r));
 	w->line = spill_get_u64(r);
 	spill_get_bytes(r, &w->time, sizeof w->time);
 	*input = (size_t)spill_get_u64(r);
@@ -1510,8 +1559,7 @@ static void group_encode(const struct th_agg *a, const struct group *grp,
 
 /* A new group from record P[0..N), as group_encode wrote it (not in A's
  * table: its hash is not set). */
-static struct group *group_decode(const struct th_agg *a, const void *p,
-				  size_t n)
+static struct group *group_decode(struct th_agg *a, const void *p, size_t n)
 {
 	struct th_spill_reader r = {p, (const unsigned char *)p + n};
 	uint64_t count = get_count(&r);
@@ -1538,8 +1586,8 @@ static struct group *group_decode(const struct th_agg *a, const void *p,
 	get_capped(&r, &g->tasks, grp->task_tag);
 	get_capped(&r, &g->defined_at, grp->defined_at_tag);
 	get_capped(&r, &g->labels, NULL);
-	get_where(&r, &g->first, &grp->first_input);
-	get_where(&r, &g->last, &grp->last_input);
+	get_where(a, &r, &g->first, &grp->first_input);
+	get_where(a, &r, &g->last, &grp->last_input);
 	uint64_t ex = spill_get_u64(&r);
 	if (ex > 0) {
 		g->example_len = (size_t)(ex - 1);
