@@ -1,10 +1,11 @@
 /* agg.c - group events by the --group-by fields; see agg.h.
  *
  * Groups live in an open-addressing hash table (linear probing, power-of-two
- * size, at most half full) keyed by XXH3 of the key values, and in an
- * array in creation order that agg_sort() sorts a copy of. Each group
- * keeps what callers see (struct th_group) plus what ordering needs: its
- * hash and the input positions of its first and last events.
+ * size, at most three quarters full) keyed by XXH3 of the key values, and
+ * in an array in creation order that agg_sort() sorts a copy of. Each
+ * group keeps what callers see (struct th_group) plus what ordering and
+ * lookups need: its hash, the input positions of its first and last
+ * events, and tags of its list values (see "lists with tags").
  *
  * Past the budget (agg.h) the groups spill: sorted by key into a run
  * (spill.h) and freed. Runs are kept in levels, as an LSM tree does:
@@ -32,13 +33,12 @@
 #include "isotime.h"
 #include "spill.h"
 
-/* Slots of a new table; it doubles whenever it would be half full. */
+/* Slots of a new table; it doubles whenever it would be three quarters
+ * full (probing compares the hashes in the table, not groups). */
 #define AGG_TABLE_START 64
 /* "FILE in FUNCTION" of two event values and the NUL. */
 #define AGG_CULPRIT_KEY (2 * TH_MAX_FIELD + 4)
 
-/* Room for the tags of a list (see "lists with tags"): whole words. */
-#define AGG_TAGS ((TH_MAX_LIST + 15) / 16 * 16)
 _Static_assert(TH_MAX_LIST <= 32, "a list's tags fit a uint32_t mask");
 
 /* A group is one allocation, aligned to a cache line: the struct, then
@@ -54,8 +54,8 @@ struct group {
 	uint32_t key_len[TH_KEY_COUNT];
 	size_t last_input; /* input_index of last */
 	/* a byte of each entry's hash (str_tag), by list */
-	uint8_t exception_tag[AGG_TAGS];
-	uint8_t task_tag[AGG_TAGS], defined_at_tag[AGG_TAGS];
+	uint8_t exception_tag[TH_MAX_LIST];
+	uint8_t task_tag[TH_MAX_LIST], defined_at_tag[TH_MAX_LIST];
 	struct th_group g;
 	uint64_t hash;
 	size_t first_input; /* input_index of first */
@@ -370,23 +370,25 @@ static uint8_t str_tag(const char *v, size_t n)
 }
 
 /* The entries of TAGS[0..N) that are TAG, as bits of a mask (bit I:
- * entry I); TAGS has AGG_TAGS bytes. Sixteen at a time where SSE2 is:
- * a list is searched on every event. */
+ * entry I); TAGS has TH_MAX_LIST bytes. With SSE2, two compares of 16
+ * bytes, the second overlapping the first: a list is searched on every
+ * event. */
 static uint32_t tags_match(const uint8_t *tags, size_t n, uint8_t tag)
 {
 	uint32_t m = 0;
-#ifdef __SSE2__
+#if defined(__SSE2__) && TH_MAX_LIST >= 16 && TH_MAX_LIST <= 32
 	__m128i t = _mm_set1_epi8((char)tag);
-	for (size_t i = 0; i < n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(tags + i));
-		m |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, t)) << i;
-	}
-	return n < 32 ? m & (((uint32_t)1 << n) - 1) : m;
+	__m128i lo = _mm_loadu_si128((const __m128i *)(const void *)tags);
+	__m128i hi = _mm_loadu_si128(
+	    (const __m128i *)(const void *)(tags + TH_MAX_LIST - 16));
+	m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(lo, t)) |
+	    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(hi, t))
+		<< (TH_MAX_LIST - 16);
 #else
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < TH_MAX_LIST; i++)
 		m |= (uint32_t)(tags[i] == tag) << i;
-	return m;
 #endif
+	return n < 32 ? m & (((uint32_t)1 << n) - 1) : m;
 }
 
 /* Frees a capped list's values and array. */
@@ -651,8 +653,7 @@ static bool word_eq(const char *x, const char *v, size_t n)
 	return word_same(x, v, n) == n && x[n] == '\0';
 }
 
-/* Where V (of length N, tag TAG) is in list L with tags TAGS (AGG_TAGS
- * bytes), or L->n. */
+/* Where V (of length N, tag TAG) is in list L with tags TAGS, or L->n. */
 static size_t capped_find(const struct th_capped *l, const uint8_t *tags,
 			  uint8_t tag, const char *v, size_t n)
 {
@@ -967,12 +968,13 @@ static void groups_push(struct th_agg *a, struct group *grp)
 }
 
 /* Puts a new group in the list and in the empty table slot found for it,
- * growing the table when it gets half full (which moves every slot). */
+ * growing the table when it gets three quarters full (which moves every
+ * slot). */
 static void group_insert(struct th_agg *a, struct slot *slot, struct group *grp)
 {
 	groups_push(a, grp);
 	*slot = (struct slot){grp->hash, grp};
-	if (a->n_groups * 2 >= a->table_cap)
+	if (a->n_groups * 4 >= a->table_cap * 3)
 		table_grow(a);
 }
 

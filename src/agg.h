@@ -1,8 +1,10 @@
 /* agg.h - group events by the --group-by fields and keep each group's
  * counts, capped lists, first and last occurrence and one example.
  *
- * Owns:        every group and the strings in it (copied from events);
- *              its spilled runs (spill.h).
+ * Owns:        every group and the strings in it (copied from events;
+ *              the input names of first and last, one copy each, are
+ *              shared by its groups and live until agg_free); its
+ *              spilled runs (spill.h).
  * Borrows:     the catalog (rule ids and severities), which must outlive
  *              it.
  * Errors:      a temporary file that fails is fatal (spill.h).
@@ -35,7 +37,8 @@
 #include "timeline.h"
 
 struct th_where {
-	char *input; /* NULL when unset */
+	char *input; /* NULL when unset; in an aggregate's groups, its
+			copy of the name (see "Owns") */
 	uint64_t line;
 	struct th_time time; /* unknown: !isotime_known */
 };

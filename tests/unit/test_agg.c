@@ -802,6 +802,34 @@ Test(agg, equal_times_are_ordered_by_line)
 	close_agg(f);
 }
 
+/* The aggregate keeps one copy of each input name for all its groups:
+ * a name read from a buffer that then holds another name must not be
+ * taken for it. */
+Test(agg, input_names_are_copied_whatever_their_buffer_holds_later)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	char name[16];
+	const char *inputs[] = {"a.log", "b.log", "a.log", "c.log"};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(name, sizeof name, "%s", inputs[i]);
+		const char *coro = i % 2 ? "odd" : "even";
+		add(f, (struct spec){.coroutine = coro,
+				     .input = name,
+				     .input_index = i,
+				     .line = 10 + i});
+	}
+	snprintf(name, sizeof name, "gone");
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 2);
+	/* "even": a.log twice; "odd": b.log, then c.log */
+	expect_where(&g[0]->first, "a.log", 10, "", "even first");
+	expect_where(&g[0]->last, "a.log", 12, "", "even last");
+	expect_where(&g[1]->first, "b.log", 11, "", "odd first");
+	expect_where(&g[1]->last, "c.log", 13, "", "odd last");
+	cr_expect_eq(g[0]->first.input, g[0]->last.input, "one copy of a.log");
+	close_agg(f);
+}
+
 Test(agg, without_times_first_and_last_go_by_input_then_line)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
