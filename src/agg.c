@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "isotime.h"
+#include "spanmap.h"
 #include "spill.h"
 
 /* Slots of a new table; it doubles whenever it would be three quarters
@@ -80,7 +81,8 @@ struct slot {
  * event's name compares with the copy found last, where comparing with
  * the group's own copy was a cache miss an event. */
 struct names {
-	char **slot; /* cap slots (a power of two), NULL: empty */
+	struct spanmap map; /* a name -> its index in copy */
+	char **copy;	    /* n copies, which stay put (the map's keys) */
 	size_t n, cap;
 	size_t bytes; /* of the copies */
 	char *last;   /* the name found last */
@@ -264,24 +266,6 @@ static int vers_cmp_word(const char *x, const char *v, size_t n)
 	return vers_cmp_at(x, v, same);
 }
 
-/* Doubles T's table (16 slots at first), placing each name again. */
-static void names_grow(struct names *t)
-{
-	size_t cap = t->cap ? 2 * t->cap : 16, mask = cap - 1;
-	char **slot = xcalloc(cap, sizeof *slot);
-	for (size_t i = 0; i < t->cap; i++) {
-		if (t->slot[i] == NULL)
-			continue;
-		size_t j = XXH3_64bits(t->slot[i], strlen(t->slot[i])) & mask;
-		while (slot[j] != NULL)
-			j = (j + 1) & mask;
-		slot[j] = t->slot[i];
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->cap = cap;
-}
-
 /* T's copy of S (NULL for NULL), made when it has none. */
 static char *names_intern(struct names *t, const char *s)
 {
@@ -289,25 +273,24 @@ static char *names_intern(struct names *t, const char *s)
 		return NULL;
 	if (t->last != NULL && strcmp(t->last, s) == 0)
 		return t->last;
-	if ((t->n + 1) * 2 > t->cap)
-		names_grow(t);
-	size_t len = strlen(s), mask = t->cap - 1;
-	size_t i = XXH3_64bits(s, len) & mask;
-	while (t->slot[i] != NULL && strcmp(t->slot[i], s) != 0)
-		i = (i + 1) & mask;
-	if (t->slot[i] == NULL) {
-		t->slot[i] = xstrdup(s);
-		t->n++;
+	size_t len = strlen(s), i;
+	if (!spanmap_get(&t->map, (struct th_span){s, len}, &i)) {
+		XGROW(t->copy, t->cap, t->n + 1, 16);
+		i = t->n++;
+		t->copy[i] = xstrdup(s);
 		t->bytes += len + 1;
+		spanmap_put(&t->map, (struct th_span){t->copy[i], len}, i,
+			    NULL);
 	}
-	return t->last = t->slot[i];
+	return t->last = t->copy[i];
 }
 
 static void names_free(struct names *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->slot[i]);
-	free(t->slot);
+	for (size_t i = 0; i < t->n; i++)
+		free(t->copy[i]);
+	free(t->copy);
+	spanmap_fini(&t->map);
 	*t = (struct names){0};
 }
 
@@ -627,7 +610,7 @@ static struct group *group_alloc(const struct th_agg *a,
 	memset(grp, 0, size);
 	memcpy(grp->key_len, key_len, a->n_keys * sizeof *key_len);
 	grp->g.rule_counts = group_rule_counts(grp);
-	char *p = (char *)(group_rule_counts(grp) + a->n_rules);
+	char *p = (char *)group_keys(a, grp);
 	for (size_t i = 0; i < a->n_keys; i++) {
 		if (key_len[i] == AGG_KEY_NULL)
 			continue;
@@ -1381,7 +1364,9 @@ static bool agg_over_budget(const struct th_agg *a)
 	/* the input names are few, and stay when the groups spill */
 	size_t index = a->table_cap * sizeof *a->table +
 		       a->groups_cap * sizeof *a->groups +
-		       a->inputs.cap * sizeof *a->inputs.slot +
+		       a->inputs.cap * sizeof *a->inputs.copy +
+		       /* a spanmap slot: a span, a hash, a value */
+		       a->inputs.map.cap * 4 * sizeof(size_t) +
 		       a->inputs.bytes + a->inputs.n * AGG_BLOCK;
 	return a->n_groups > 0 &&
 	       (a->bytes + index) / AGG_HEAP_DEN * AGG_HEAP_NUM > a->budget;

@@ -640,6 +640,12 @@ static void block_evict(const struct parser *ps, struct block *b)
 	b->n_pending--;
 }
 
+/* Whether B reads frame lines and waits for its final line. */
+static inline bool block_open(const struct block *b)
+{
+	return b->active && b->exception.p == NULL;
+}
+
 /* One line of traceback text (margins removed) for block B, indented by
  * BLANKS (> 0): a frame line is kept for later (PENDING_FRAMES); any
  * other (source, a note) is skipped. */
@@ -660,16 +666,10 @@ static void block_unindented(struct block *b, struct th_span t)
 	else if (t.p[0] == 'E' &&
 		 HAS_LIT(t, 0, "Exception Group Traceback (most recent"))
 		block_start(b, true);
-	else if (b->active && b->exception.p == NULL) {
+	else if (block_open(b)) {
 		b->exception = exception_type(t);
 		b->message = message_after_type(t, b->exception);
 	}
-}
-
-/* Whether B reads frame lines and waits for its final line. */
-static inline bool block_open(const struct block *b)
-{
-	return b->active && b->exception.p == NULL;
 }
 
 /* One line of traceback text T (margins removed) for block B: an open
@@ -989,7 +989,7 @@ static inline void parse_indented(struct parser *ps, struct th_span line)
 	char c = line.p[in.blanks];
 	if (c == '+' && group_header(ps, line, in))
 		return;
-	if (c == 'F' && ps->top.active && ps->top.exception.p == NULL)
+	if (c == 'F' && block_open(&ps->top))
 		block_indented(ps, &ps->top, line, in.blanks);
 }
 

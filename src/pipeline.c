@@ -179,8 +179,10 @@ static const char *line_literal_at(const struct th_pipeline *p,
 				   const struct th_line *line)
 {
 	const struct searched *k = &p->searched;
-	if (p->search != p->trigger || k->lines != l || line->truncated ||
-	    k->hit < line->offset || k->hit >= line->offset + line->text.n ||
+	/* the line past the hit first: most lines of an event come after
+	 * the hit that opened it */
+	if (k->hit < line->offset || p->search != p->trigger || k->lines != l ||
+	    line->truncated || k->hit >= line->offset + line->text.n ||
 	    k->hit == k->window_end)
 		return NULL;
 	return line->text.p + (k->hit - line->offset);
@@ -193,8 +195,9 @@ static bool line_literal_free(const struct th_pipeline *p,
 			      const struct th_line *line)
 {
 	const struct searched *k = &p->searched;
-	return p->search == p->trigger && k->lines == l && !line->truncated &&
-	       line->offset >= k->from && line->offset + line->text.n <= k->hit;
+	return line->offset + line->text.n <= k->hit &&
+	       p->search == p->trigger && k->lines == l && !line->truncated &&
+	       line->offset >= k->from;
 }
 
 /* One step of the fast path: skips the buffered lines before the next
@@ -362,12 +365,9 @@ static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
 		struct th_line line = window_line(l, &c, text, len);
 		c.at += used;
 		c.newlines += nl != NULL;
-		/* a line past the search's hit holds neither fact: most
-		 * lines of an event come after the hit that opened it */
-		bool before_hit = line.offset <= p->searched.hit;
 		feed_line(p, &line, c.offset + c.at,
-			  before_hit && line_literal_free(p, l, &line),
-			  before_hit ? line_literal_at(p, l, &line) : NULL);
+			  line_literal_free(p, l, &line),
+			  line_literal_at(p, l, &line));
 		if (search_due(p))
 			break;
 		indented = UNKNOWN;

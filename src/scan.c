@@ -385,7 +385,7 @@ static bool worth_splitting(const char *path, uint64_t split_min, int *fd,
 		return false;
 	*fd = input_open_named(path, &kind, &what);
 	if (*fd < 0 || kind != TH_INPUT_FILE || fstat(*fd, &st) != 0 ||
-	    !S_ISREG(st.st_mode) || (uint64_t)st.st_size < split_min) {
+	    (uint64_t)st.st_size < split_min) {
 		return false;
 	}
 	unsigned char magic[TH_CODEC_MAGIC_MAX] = {0};

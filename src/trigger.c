@@ -891,7 +891,7 @@ fingerprint_long_line(const struct th_trigger *t, const char *p, size_t n)
  * the line ends (positions looked at twice count once), cover every
  * position with no loop to set up and no byte read past the line; a line
  * too short for a block is looked at in a zero-padded copy. A longer
- * line is searched as a buffer. */
+ * line: fingerprint_long_line (overlapping rounds). */
 __attribute__((target("avx2"))) static bool
 fingerprint_line(const struct th_trigger *t, const char *p, size_t n)
 {

@@ -423,8 +423,8 @@ Test(agg, capped_lists_stay_the_same_when_values_repeat_in_any_order)
 }
 
 /* A group finds a value in its lists by a byte of its hash, then the
- * string: with 20 values a list, two share that byte in about half the
- * groups, and each must still be told apart. */
+ * string: with 20 values a list, two share that byte in some groups
+ * (about one in five here), and each must still be told apart. */
 Test(agg, list_values_sharing_a_hash_byte_stay_apart)
 {
 	enum { GROUPS = 64, TIMES = 3, N = TH_MAX_LIST * TIMES };
@@ -440,7 +440,7 @@ Test(agg, list_values_sharing_a_hash_byte_stay_apart)
 		for (int i = 0; i < N; i++) {
 			char task[32], exc[32];
 			snprintf(task, sizeof task, "T%d-%d", c, order[i]);
-			/* exception J is counted J + 1 times */
+			/* exception J is counted J % TIMES + 1 times */
 			snprintf(exc, sizeof exc, "E%d.%d", c, order[i]);
 			bool counted = seen[order[i]]++ <= order[i] % TIMES;
 			add(f,

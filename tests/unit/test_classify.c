@@ -1181,8 +1181,8 @@ Test(classify, a_numbered_separator_is_found_along_its_line)
 	cr_expect_str_eq(str(parsed.leaves[1].culprit.function), "check");
 }
 
-/* Whether byte B may be in an exception type (README.md, "What it
- * finds"): ASCII letters and digits, "_", ".", "<", ">", and every byte
+/* Whether byte B may be in an exception type (classify.c's type_chars):
+ * ASCII letters and digits, "_", ".", "<", ">", and every byte
  * from 0x80. */
 static bool type_byte(unsigned b)
 {

@@ -659,7 +659,7 @@ Test(matcher, a_field_set_first_stays_set)
 	event_fini(&ev);
 
 	/* a builtin's fact, and a field set before the extract */
-	make_event(&ev, r, "a", LINES("go T0", "x=X"));
+	make_event(&ev, r, "a", LINES("go T0", "t=T2 c=C2", "x=X"));
 	event_set(&ev, TH_F_COROUTINE, (struct th_span){"C0", 2});
 	struct th_facts facts = {0};
 	facts.value[TH_BUILTIN_EXCEPTION] = (struct th_span){"KeyError", 8};
