@@ -372,12 +372,10 @@ done
 # cache, so each file read back after it would be held the new way in the
 # measurements above too.
 for label in $ONLY; do
-    f=$(file_for "$label")
-    runs=$RUNS
-    warmup=1
     rm -f "$DATA/hyperfine-$label-reread.json"
     case $REREAD:$label in
         1:sparse|1:dense|1:crashloop|1:docker|1:cri)
+            f=$(file_for "$label")
             # a page cache read back at once may be held in large folios,
             # where rg's mapped reads are fastest (docs/performance.md,
             # "The page cache"): both states in one run
@@ -385,7 +383,7 @@ for label in $ONLY; do
             echo 1 > /proc/sys/vm/drop_caches || die "REREAD=1 needs root (echo 1 > /proc/sys/vm/drop_caches)"
             cat "$f" > /dev/null
             printf '%s\t%s\n' "$label" "$(awk '/^FileHugePages:/ { print int($2 / 1024) }' /proc/meminfo)" >> "$FOLIOS"
-            hyperfine --style basic -i --warmup "$warmup" --runs "$runs" \
+            hyperfine --style basic -i --warmup 1 --runs "$RUNS" \
                 --export-json "$DATA/hyperfine-$label-reread.json" \
                 -n "rg -c, cache re-read" "rg -c '$ALT' $f | cat" \
                 -n "tracehound json, cache re-read" "$TH --format json $f >/dev/null" >&2
