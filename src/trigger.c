@@ -1039,9 +1039,9 @@ fingerprint_search512(const struct th_trigger *t, const char *p, size_t n,
 		if (newlines != NULL)
 			count += (uint64_t)__builtin_popcountll(
 			    _mm512_cmpeq_epi8_mask(v0, nl));
-		__m512i hits = fingerprint_block512(&tb, v0, v1, v2);
-		if (_mm512_test_epi8_mask(hits, hits) != 0)
-			best = confirm_block512(t, p, n, i, hits, best);
+		/* confirm_block512 leaves at once when no byte is a hit */
+		best = confirm_block512(
+		    t, p, n, i, fingerprint_block512(&tb, v0, v1, v2), best);
 	}
 	if (newlines != NULL) {
 		/* counted: p[0..min(i, n)); wanted: p[0..best) */
