@@ -95,7 +95,14 @@ struct parser {
 	struct block slot[MAX_DEPTH];
 	size_t n_slots;
 	bool in_created; /* inside "Object created at" frames */
-	/* The last "Object created at" frame: formatted once at the end. */
+	/* The latest "Object created at" frame lines, oldest first: only
+	 * the last frame counts, so they are parsed when the lines are read
+	 * (created_resolve), from the last one back to the first that is a
+	 * frame. A line pushed out of the window is parsed then. */
+	struct frame_line created[PENDING_FRAMES];
+	size_t n_created;
+	/* The last "Object created at" frame parsed: formatted once at the
+	 * end. */
 	struct th_span created_path, created_lineno;
 };
 
@@ -861,15 +868,53 @@ static bool created_header(struct th_span line)
 	       th_find(line, created_marker, sizeof created_marker - 1, 0);
 }
 
-/* An indented line among "Object created at" frames (BLANKS > 0 its
- * indentation): the last frame is where the task or future was created. */
-static void created_frame(struct parser *ps, struct th_span line, size_t blanks)
+/* Parses created-at frame line L; when it is a frame, it is the last
+ * one so far. Returns whether it is. */
+static bool created_parse(struct parser *ps, const struct frame_line *l)
 {
 	struct th_frame_ref fr;
-	if (parse_frame(line, blanks, &fr)) {
-		ps->created_path = fr.file;
-		ps->created_lineno = fr.line;
-	}
+	if (!parse_frame(l->line, l->blanks, &fr))
+		return false;
+	ps->created_path = fr.file;
+	ps->created_lineno = fr.line;
+	return true;
+}
+
+/* Pushes the oldest created-at frame line kept out of the window,
+ * parsing it. Out of line: the usual section of frames fits, and
+ * inline this made every line of one save registers. */
+__attribute__((noinline)) static void created_evict(struct parser *ps)
+{
+	created_parse(ps, &ps->created[0]);
+	memmove(ps->created, ps->created + 1,
+		(PENDING_FRAMES - 1) * sizeof *ps->created);
+	ps->n_created--;
+}
+
+/* An indented line among "Object created at" frames (BLANKS > 0 its
+ * indentation): the last frame is where the task or future was created.
+ * A line that may be one is kept for created_resolve; a debug-mode
+ * event has some ten of them, and parsing each cost more than the rest
+ * of its lines. */
+static inline void created_frame(struct parser *ps, struct th_span line,
+				 size_t blanks)
+{
+	if (!HAS_LIT(line, blanks, "File \""))
+		return; /* parse_frame would say no */
+	if (ps->n_created == PENDING_FRAMES)
+		created_evict(ps);
+	ps->created[ps->n_created++] = (struct frame_line){line, blanks};
+}
+
+/* The last frame of the created-at frame lines kept: parsed from the
+ * last one back, up to the first that is a frame (the ones before it
+ * could only be overwritten by it). */
+static void created_resolve(struct parser *ps)
+{
+	for (size_t i = ps->n_created; i-- > 0;)
+		if (created_parse(ps, &ps->created[i]))
+			break;
+	ps->n_created = 0;
 }
 
 /* "Object created at" frames: the last frame is where the task or
@@ -1132,6 +1177,7 @@ static void created_before(struct parser *ps, const struct th_event *ev,
 	}
 	for (size_t i = head_end; i < end; i++)
 		created_only(ps, event_line(ev, i));
+	created_resolve(ps);
 }
 
 /* Parses EV into PS->out with PS (its rules, verdicts and out set). PS's
@@ -1154,11 +1200,13 @@ static void parse_event(struct parser *ps, const struct th_event *ev)
 	ps->n_slots = 0;
 	ps->in_created = false;
 	ps->created_path = ps->created_lineno = (struct th_span){NULL, 0};
+	ps->n_created = 0;
 	size_t n = event_line_count(ev), from = last_top_header(ev, n);
 	if (from == n)
 		from = 0;
 	parse_lines(ps, ev, from, n);
 	finish_slots(ps, 0);
+	created_resolve(ps);
 	created_before(ps, ev, from);
 	size_t created_len = format_created_at(ps, out);
 	out->facts.value[TH_BUILTIN_CREATED_AT] =

@@ -530,18 +530,40 @@ static enum repr_result repr_coroutine(struct th_span s, size_t *at,
 	return REPR_YES;
 }
 
-/* The first line break ("." may or may not match one) in [P, END), or
- * END. */
-static const char *repr_break(const char *p, const char *end)
+/* Whether [P, P + N) holds a line break ("." may or may not match one):
+ * sixteen bytes a step, the last step moved back to end where the span
+ * does, as what it is asked of is a file path. */
+static bool repr_has_break(const char *p, size_t n)
 {
-	const char *cr = memchr(p, '\r', (size_t)(end - p));
-	const char *lf = memchr(p, '\n', (size_t)(cr ? cr - p : end - p));
-	return lf ? lf : cr ? cr : end;
+#ifdef __SSE2__
+	if (n >= 16) {
+		const __m128i lf = _mm_set1_epi8('\n'),
+			      cr = _mm_set1_epi8('\r');
+		for (size_t i = 0;; i += 16) {
+			if (n - i < 16)
+				i = n - 16;
+			__m128i v = _mm_loadu_si128(
+			    (const __m128i *)(const void *)(p + i));
+			if (_mm_movemask_epi8(_mm_or_si128(
+				_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr))))
+				return true;
+			if (i + 16 == n)
+				return false;
+		}
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '\n' || p[i] == '\r')
+			return true;
+	return false;
 }
 
 /* "(?: done, defined at (?<defined_at>.+?:\d+)>)?" at AT: the shortest
  * text (one byte at least) followed by ":", digits and ">"; when there is
- * none the group is skipped. Sets *END past what matched. */
+ * none the group is skipped. Sets *END past what matched. The text
+ * before the ":" that ends it is looked at for a line break ("." would
+ * have to cross it) only then: the rest of the line, in a crash loop
+ * the exception's repr, is not read. */
 static enum repr_result repr_defined_at(struct th_span s, size_t at,
 					PCRE2_SIZE *ov, size_t *end)
 {
@@ -549,24 +571,24 @@ static enum repr_result repr_defined_at(struct th_span s, size_t at,
 	if (!repr_has(s, at, " done, defined at "))
 		return REPR_YES;
 	const char *from = s.p + at + 18, *stop = s.p + s.n;
-	const char *brk = repr_break(from, stop);
 	for (const char *e = from + 1; e < stop; e++) {
 		e = memchr(e, ':', (size_t)(stop - e));
 		if (e == NULL)
 			break;
-		if (e > brk)
-			return REPR_UNSURE; /* ".+?" would have to cross it */
 		const char *d = e + 1;
 		while (d < stop && *d >= '0' && *d <= '9')
 			d++;
 		if (d > e + 1 && d < stop && *d == '>') {
+			if (repr_has_break(from, (size_t)(e - from)))
+				return REPR_UNSURE;
 			ov[8] = (size_t)(from - s.p);
 			ov[9] = (size_t)(d - s.p);
 			*end = (size_t)(d - s.p) + 1;
 			return REPR_YES;
 		}
 	}
-	return brk < stop ? REPR_UNSURE : REPR_YES;
+	return repr_has_break(from, (size_t)(stop - from)) ? REPR_UNSURE
+							   : REPR_YES;
 }
 
 /* The opening of KIND at AT; moves *AT past it. */

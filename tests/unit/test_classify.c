@@ -1160,6 +1160,56 @@ Test(classify, the_last_created_at_block_before_the_last_header_counts)
 	cr_expect_str_eq(str(parsed.culprit.function), "f");
 }
 
+/* Created-at frame lines are parsed from the last one back (a window of
+ * them, the ones pushed out parsed as they go): the last line that is a
+ * frame counts, however many 'File "' lines that are none follow it. */
+Test(classify, the_last_created_at_line_that_is_a_frame_counts)
+{
+	char text[4096];
+	size_t w = (size_t)snprintf(
+	    text, sizeof text,
+	    "source_traceback: Object created at (most recent call last):\n");
+	for (int i = 1; i <= 12; i++)
+		w += (size_t)snprintf(text + w, sizeof text - w,
+				      "  File \"/srv/app/f%d.py\", line %d, in "
+				      "f\n    f()\n",
+				      i, i);
+	/* the frame of the window's oldest line, and lines that only look
+	 * like frames after it */
+	for (int i = 0; i < 20; i++)
+		w += (size_t)snprintf(text + w, sizeof text - w,
+				      "  File \"/srv/app/no%d.py\", line x\n",
+				      i);
+	snprintf(text + w, sizeof text - w,
+		 "Traceback (most recent call last):\n"
+		 "  File \"/srv/app/a.py\", line 3, in f\n"
+		 "KeyError: 'k'\n");
+	parse_text(text);
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/f12.py:12");
+}
+
+Test(classify, the_last_of_many_created_at_frames_counts)
+{
+	char text[4096];
+	size_t w = (size_t)snprintf(
+	    text, sizeof text,
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/app/a.py\", line 3, in f\n"
+	    "source_traceback: Object created at (most recent call last):\n");
+	for (int i = 1; i <= 19; i++)
+		w += (size_t)snprintf(text + w, sizeof text - w,
+				      "  File \"/srv/app/f%d.py\", line %d, in "
+				      "f\n    f()\n",
+				      i, 100 + i);
+	snprintf(text + w, sizeof text - w,
+		 "  File \"/srv/app/odd.py\", line \nKeyError: 'k'\n");
+	parse_text(text);
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/f19.py:119");
+	cr_expect_str_eq(exception(), "KeyError");
+}
+
 /* A box separator's numbered '+' is looked for at the separator's start
  * and two bytes on, and else searched for along the line. */
 Test(classify, a_numbered_separator_is_found_along_its_line)

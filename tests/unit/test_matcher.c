@@ -522,6 +522,7 @@ static size_t repr_like_line(uint64_t *rng, char *out, size_t cap)
 	    "\xc3\xa9",
 	    "\t",
 	    "\r",
+	    "\n",
 	    "\x01",
 	    "\x0b",
 	    "exception=E('x')",
