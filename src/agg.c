@@ -42,9 +42,15 @@
 
 _Static_assert(TH_MAX_LIST <= 32, "a list's tags fit a uint32_t mask");
 
+/* A group's lists and strings: one block (see "a group's pool"). */
+struct pool {
+	char *base; /* NULL: none yet */
+	size_t used, cap;
+};
+
 /* A group is one allocation, aligned to a cache line: the struct, then
  * its rule counts (g.rule_counts) and its key values in whole words
- * (g.key, word_dup's form). On a crash loop the input read between two
+ * (g.key, in whole words). On a crash loop the input read between two
  * events of a group evicts it from the nearer caches, so every line an
  * event touches is a miss: what every event reads is in the first lines
  * (these members and g's first ones, see agg.h), and the rule counts and
@@ -61,6 +67,7 @@ struct group {
 	uint64_t hash;
 	size_t first_input; /* input_index of first */
 	size_t size;	    /* bytes it took when last measured (group_size) */
+	struct pool pool;   /* its lists and strings (see "a group's pool") */
 };
 
 /* key_len of a NULL key value. */
@@ -215,18 +222,7 @@ static size_t word_room(size_t n)
 	return (n / WORD + 1) * WORD;
 }
 
-/* A copy of S[0..N) (no NUL in it) in whole words. */
-static char *word_dup(const char *s, size_t n)
-{
-	size_t room = word_room(n);
-	char *p = xmalloc(room);
-	if (n > 0)
-		memcpy(p, s, n);
-	memset(p + n, 0, room - n);
-	return p;
-}
-
-/* Length of the common start of X (from word_dup) and V[0..N), which
+/* Length of the common start of X (in whole words) and V[0..N), which
  * holds no NUL byte; at most N. */
 static size_t word_same(const char *x, const char *v, size_t n)
 {
@@ -257,7 +253,7 @@ static size_t word_same(const char *x, const char *v, size_t n)
 	return i;
 }
 
-/* vers_cmp of X (from word_dup) and the C string V of length N. */
+/* vers_cmp of X (in whole words) and the C string V of length N. */
 static int vers_cmp_word(const char *x, const char *v, size_t n)
 {
 	size_t same = word_same(x, v, n);
@@ -374,29 +370,187 @@ static uint32_t tags_match(const uint8_t *tags, size_t n, uint8_t tag)
 	return n < 32 ? m & (((uint32_t)1 << n) - 1) : m;
 }
 
-/* Frees a capped list's values and array. */
-static void capped_fini(struct th_capped *l)
+/* ---- a group's pool ------------------------------------------------------
+ * A group's list arrays and strings (list values, example, culprit,
+ * message, source) are blocks of one allocation, its pool, each in whole
+ * words (see "strings kept in whole words"). A value pushed out of a
+ * list or a replaced string is not freed: its bytes lie unused until the
+ * pool is full, when the blocks in use move to a new pool a quarter
+ * larger than they and the block asked for need, so a pool stays within
+ * about a quarter more than its group ever held at once. A block of its
+ * own for each made some twenty allocations a group, and with -j every
+ * range's aggregate makes and frees all of its groups (docs/performance.md,
+ * on the ranges' own aggregates). */
+
+/* Bytes of the smallest pool. */
+#define POOL_MIN 1024
+
+/* Entries of a list array that holds N (0: none): 4, 8, 16, then
+ * TH_MAX_LIST. Lists mostly hold few values; the array grows as they
+ * come (a list never shrinks, so N tells the size). */
+static size_t list_room(size_t n)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->items[i]);
-	free(l->items);
+	if (n == 0)
+		return 0;
+	size_t r = 4;
+	while (r < n)
+		r *= 2;
+	return r < TH_MAX_LIST ? r : TH_MAX_LIST;
 }
 
-/* Frees the group and every string it holds. */
-static void group_free(struct group *grp)
+/* Bytes of the example's block. */
+static size_t example_room(const struct th_group *g)
+{
+	return word_room(g->example_len);
+}
+
+/* Copies block P of ROOM bytes to *AT and moves *AT past it; returns
+ * the copy. */
+static void *block_move(const void *p, size_t room, char **at)
+{
+	void *copy = memcpy(*at, p, room);
+	*at += room;
+	return copy;
+}
+
+/* A C string block (NULL: none) moved by block_move, or its room added
+ * to *LIVE when AT is NULL. */
+static void str_block(char **p, char **at, size_t *live)
+{
+	if (*p == NULL)
+		return;
+	size_t room = word_room(strlen(*p));
+	if (at != NULL)
+		*p = block_move(*p, room, at);
+	else
+		*live += room;
+}
+
+/* A list's array and values, as str_block. */
+static void list_blocks(struct th_capped *l, char **at, size_t *live)
+{
+	if (l->items == NULL)
+		return;
+	size_t room = list_room(l->n) * sizeof *l->items;
+	if (at != NULL)
+		l->items = block_move(l->items, room, at);
+	else
+		*live += room;
+	for (size_t i = 0; i < l->n; i++)
+		str_block(&l->items[i], at, live);
+}
+
+/* Every block of GRP's pool in use, as str_block: moved to AT, or
+ * counted into *LIVE. An array moves before its values, which are then
+ * found through the moved array. */
+static void pool_blocks(struct group *grp, char **at, size_t *live)
 {
 	struct th_group *g = &grp->g;
-	for (size_t i = 0; i < g->n_exceptions; i++)
-		free(g->exceptions[i].name);
-	free(g->exceptions);
-	capped_fini(&g->tasks);
-	capped_fini(&g->defined_at);
-	capped_fini(&g->labels);
-	free(g->example);
-	free(g->culprit.file);
-	free(g->culprit.function);
-	free(g->message);
-	free(g->source);
+	list_blocks(&g->tasks, at, live);
+	list_blocks(&g->defined_at, at, live);
+	list_blocks(&g->labels, at, live);
+	if (g->exceptions != NULL) {
+		size_t room =
+		    list_room(g->n_exceptions) * sizeof *g->exceptions;
+		if (at != NULL)
+			g->exceptions = block_move(g->exceptions, room, at);
+		else
+			*live += room;
+		for (size_t i = 0; i < g->n_exceptions; i++)
+			str_block(&g->exceptions[i].name, at, live);
+	}
+	if (g->example != NULL) {
+		if (at != NULL)
+			g->example =
+			    block_move(g->example, example_room(g), at);
+		else
+			*live += example_room(g);
+	}
+	str_block(&g->culprit.file, at, live);
+	str_block(&g->culprit.function, at, live);
+	str_block(&g->message, at, live);
+	str_block(&g->source, at, live);
+}
+
+/* Moves GRP's blocks in use to a new pool with room for NEED more bytes
+ * (the pointers into the old one change). */
+static void pool_renew(struct group *grp, size_t need)
+{
+	size_t live = 0;
+	pool_blocks(grp, NULL, &live);
+	size_t cap = live + need;
+	cap += cap / 4;
+	cap = cap < POOL_MIN ? POOL_MIN
+			     : (cap + AGG_LINE - 1) / AGG_LINE * AGG_LINE;
+	char *base = xmalloc(cap), *at = base;
+	pool_blocks(grp, &at, NULL);
+	free(grp->pool.base);
+	grp->pool = (struct pool){base, (size_t)(at - base), cap};
+}
+
+/* Makes room for ROOM more bytes in GRP's pool, renewing it (which
+ * moves its blocks) when full: blocks taken after it, up to ROOM bytes,
+ * leave the others where they are. */
+static void pool_reserve(struct group *grp, size_t room)
+{
+	if (grp->pool.cap - grp->pool.used < room)
+		pool_renew(grp, room);
+}
+
+/* A block of ROOM bytes (a multiple of WORD) in GRP's pool. Renewing the
+ * pool moves the group's other blocks: take it before reading them, or
+ * reserve room for it first. */
+static char *pool_take(struct group *grp, size_t room)
+{
+	pool_reserve(grp, room);
+	char *block = grp->pool.base + grp->pool.used;
+	grp->pool.used += room;
+	return block;
+}
+
+/* A copy of S[0..N) (no NUL in it, or the example's bytes) in GRP's
+ * pool, in whole words. */
+static char *pool_dup(struct group *grp, const char *s, size_t n)
+{
+	size_t room = word_room(n);
+	char *p = pool_take(grp, room);
+	if (n > 0)
+		memcpy(p, s, n);
+	memset(p + n, 0, room - n);
+	return p;
+}
+
+/* pool_dup of the C string S, which may be NULL. */
+static char *pool_dup_opt(struct group *grp, const char *s)
+{
+	return s != NULL ? pool_dup(grp, s, strlen(s)) : NULL;
+}
+
+/* Bytes of the larger array a list of N entries of SIZE bytes needs to
+ * take one more; 0 when its array has room. */
+static size_t list_growth(size_t n, size_t size)
+{
+	size_t room = list_room(n + 1);
+	return n > 0 && room == list_room(n) ? 0 : room * size;
+}
+
+/* ARRAY of N entries of SIZE bytes, moved to a block of GROWTH bytes of
+ * GRP's pool, reserved (list_growth); as it is when GROWTH is 0. */
+static void *list_grow(struct group *grp, void *array, size_t n, size_t size,
+		       size_t growth)
+{
+	if (growth == 0)
+		return array;
+	char *grown = pool_take(grp, growth);
+	if (n > 0)
+		memcpy(grown, array, n * size);
+	return grown;
+}
+
+/* Frees the group and its pool. */
+static void group_free(struct group *grp)
+{
+	free(grp->pool.base);
 	free(grp);
 }
 
@@ -630,7 +784,7 @@ static struct group *group_new(const struct th_agg *a, uint64_t hash,
 	return grp;
 }
 
-/* True when X (from word_dup) is the C string V of length N. */
+/* True when X (in whole words) is the C string V of length N. */
 static bool word_eq(const char *x, const char *v, size_t n)
 {
 	return word_same(x, v, n) == n && x[n] == '\0';
@@ -668,8 +822,8 @@ static size_t capped_place(const struct th_capped *l, const char *v, size_t n)
  * list keeps its TH_MAX_LIST smallest values: one that sorts after every
  * kept value of a full list, or that pushes the largest out, sets
  * L->capped. */
-static void capped_add(struct th_capped *l, uint8_t *tags, const char *v,
-		       size_t n)
+static void capped_add(struct group *grp, struct th_capped *l, uint8_t *tags,
+		       const char *v, size_t n)
 {
 	uint8_t tag = tags != NULL ? str_tag(v, n) : 0;
 	if (tags != NULL && capped_find(l, tags, tag, v, n) < l->n)
@@ -686,13 +840,14 @@ static void capped_add(struct th_capped *l, uint8_t *tags, const char *v,
 		return;
 	if (l->n == TH_MAX_LIST) {
 		l->capped = true;
-		free(l->items[--l->n]);
+		l->n--; /* its bytes stay in the pool until it is renewed */
 	}
-	if (l->items == NULL)
-		l->items = xmalloc(TH_MAX_LIST * sizeof *l->items);
+	size_t growth = list_growth(l->n, sizeof *l->items);
+	pool_reserve(grp, growth + word_room(n));
+	l->items = list_grow(grp, l->items, l->n, sizeof *l->items, growth);
 	memmove(&l->items[at + 1], &l->items[at],
 		(l->n - at) * sizeof *l->items);
-	l->items[at] = word_dup(v, n);
+	l->items[at] = pool_dup(grp, v, n);
 	if (tags != NULL) {
 		memmove(&tags[at + 1], &tags[at], l->n - at);
 		tags[at] = tag;
@@ -740,10 +895,28 @@ static void exception_rise(struct group *grp, size_t i)
 	}
 }
 
+/* Appends exception NAME (of length N, tag TAG) counted K times to GRP's
+ * list, which has room for it. */
+static void exception_append(struct group *grp, const char *name, size_t n,
+			     uint8_t tag, uint64_t k)
+{
+	struct th_group *g = &grp->g;
+	size_t i = g->n_exceptions;
+	size_t growth = list_growth(i, sizeof *g->exceptions);
+	/* a renewed pool moves the first I entries */
+	pool_reserve(grp, growth + word_room(n));
+	g->exceptions =
+	    list_grow(grp, g->exceptions, i, sizeof *g->exceptions, growth);
+	g->exceptions[i] = (struct th_count){pool_dup(grp, name, n), k};
+	grp->exception_tag[i] = tag;
+	g->n_exceptions++;
+}
+
 /* Counts K events with exception NAME (of length N, followed by a NUL
  * byte) in GRP. A name that does not fit in a full list is counted in
  * exceptions_other; the list stays sorted. Its names are in whole words
- * (word_dup), so the event's is compared a word at a time. */
+ * (see "strings kept in whole words"), so the event's is compared a word at a
+ * time. */
 static void exception_add(struct group *grp, const char *name, size_t n,
 			  uint64_t k)
 {
@@ -755,12 +928,7 @@ static void exception_add(struct group *grp, const char *name, size_t n,
 			g->exceptions_other += k;
 			return;
 		}
-		if (g->exceptions == NULL)
-			g->exceptions =
-			    xmalloc(TH_MAX_LIST * sizeof *g->exceptions);
-		g->exceptions[i] = (struct th_count){word_dup(name, n), 0};
-		grp->exception_tag[i] = tag;
-		g->n_exceptions++;
+		exception_append(grp, name, n, tag, 0);
 	}
 	g->exceptions[i].count += k;
 	exception_rise(grp, i);
@@ -824,58 +992,67 @@ static size_t utf8_cut(const char *p, size_t n)
 	return need > 1 && start - 1 + need > n ? start - 1 : n;
 }
 
+/* A field's value as a C string, or NULL when unset: event values are
+ * NUL-terminated, so a value holding a NUL byte ends there, as keys do. */
+static const char *field_cstr(const struct th_event *ev, enum th_field f)
+{
+	return event_has(ev, f) ? ev->fields[f].v : NULL;
+}
+
+/* Makes GRP's example P[0..N) (which may hold NUL bytes), in the old
+ * example's block when it fits: a group's first moves often when its
+ * events come out of time order. */
+static void example_put(struct group *grp, const char *p, size_t n)
+{
+	struct th_group *g = &grp->g;
+	if (g->example != NULL && example_room(g) >= word_room(n)) {
+		size_t room = example_room(g);
+		memcpy(g->example, p, n);
+		memset(g->example + n, 0, room - n);
+	} else {
+		g->example = NULL; /* not moved if the pool is renewed */
+		g->example = pool_dup(grp, p, n);
+	}
+	g->example_len = n;
+}
+
 /* Replaces the group's example with EV's text cut to TH_MAX_EXAMPLE. */
-static void example_set(struct th_agg *a, struct th_group *g,
+static void example_set(struct th_agg *a, struct group *grp,
 			const struct th_event *ev)
 {
 	size_t n = event_text(ev, a->text, TH_MAX_EXAMPLE + 1);
 	if (n > TH_MAX_EXAMPLE)
 		n = utf8_cut(a->text, TH_MAX_EXAMPLE);
-	free(g->example);
-	g->example = xstrndup(a->text, n);
-	g->example_len = n;
-}
-
-/* A copy of S, which may be NULL. */
-static char *dup_opt(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
+	example_put(grp, a->text, n);
 }
 
 /* Replaces the group's culprit, message and source with EV's. */
-static void first_facts_set(struct th_group *g, const struct th_event *ev)
+static void first_facts_set(struct group *grp, const struct th_event *ev)
 {
-	free(g->culprit.file);
-	free(g->culprit.function);
-	free(g->message);
-	free(g->source);
+	struct th_group *g = &grp->g;
 	g->culprit = (struct th_group_culprit){0};
+	g->message = g->source = NULL;
 	if (event_has_culprit(ev)) {
-		g->culprit.file = xstrdup(ev->culprit.file.v);
+		g->culprit.file = pool_dup_opt(grp, ev->culprit.file.v);
 		g->culprit.line = ev->culprit.line;
-		g->culprit.function = xstrdup(ev->culprit.function.v);
+		g->culprit.function = pool_dup_opt(grp, ev->culprit.function.v);
 	}
-	g->message = event_has(ev, TH_F_MESSAGE)
-			 ? xstrdup(ev->fields[TH_F_MESSAGE].v)
-			 : NULL;
-	g->source = event_has(ev, TH_F_SOURCE)
-			? xstrdup(ev->fields[TH_F_SOURCE].v)
-			: NULL;
+	g->message = pool_dup_opt(grp, field_cstr(ev, TH_F_MESSAGE));
+	g->source = pool_dup_opt(grp, field_cstr(ev, TH_F_SOURCE));
 }
 
-/* Copies SRC's culprit, message and source into G (a group's first
+/* Copies SRC's culprit, message and source into GRP (a group's first
  * moved). */
-static void first_facts_copy(struct th_group *g, const struct th_group *src)
+static void first_facts_copy(struct group *grp, const struct th_group *src)
 {
-	free(g->culprit.file);
-	free(g->culprit.function);
-	free(g->message);
-	free(g->source);
-	g->culprit = (struct th_group_culprit){dup_opt(src->culprit.file),
-					       src->culprit.line,
-					       dup_opt(src->culprit.function)};
-	g->message = dup_opt(src->message);
-	g->source = dup_opt(src->source);
+	struct th_group *g = &grp->g;
+	g->culprit = (struct th_group_culprit){0};
+	g->message = g->source = NULL;
+	g->culprit.file = pool_dup_opt(grp, src->culprit.file);
+	g->culprit.line = src->culprit.line;
+	g->culprit.function = pool_dup_opt(grp, src->culprit.function);
+	g->message = pool_dup_opt(grp, src->message);
+	g->source = pool_dup_opt(grp, src->source);
 }
 
 /* Makes EV the group's first event (with the example, culprit and
@@ -885,8 +1062,8 @@ static void group_first_set(struct th_agg *a, struct group *grp,
 {
 	where_set(a, &grp->g.first, ev);
 	grp->first_input = ev->input_index;
-	example_set(a, &grp->g, ev);
-	first_facts_set(&grp->g, ev);
+	example_set(a, grp, ev);
+	first_facts_set(grp, ev);
 }
 
 /* Moves first / last (and the example, culprit and message with first)
@@ -909,13 +1086,6 @@ static void group_where(struct th_agg *a, struct group *grp,
 		group_first_set(a, grp, ev);
 }
 
-/* A field's value as a C string, or NULL when unset: event values are
- * NUL-terminated, so a value holding a NUL byte ends there, as keys do. */
-static const char *field_cstr(const struct th_event *ev, enum th_field f)
-{
-	return event_has(ev, f) ? ev->fields[f].v : NULL;
-}
-
 /* Counts EV in its group: totals, lists, severity, first and last. */
 static void group_count(struct th_agg *a, struct group *grp,
 			const struct th_event *ev)
@@ -930,13 +1100,13 @@ static void group_count(struct th_agg *a, struct group *grp,
 	if ((v = field_cstr(ev, TH_F_EXCEPTION)) != NULL)
 		exception_add(grp, v, ev->fields[TH_F_EXCEPTION].n, 1);
 	if ((v = field_cstr(ev, TH_F_TASK)) != NULL)
-		capped_add(&g->tasks, grp->task_tag, v,
+		capped_add(grp, &g->tasks, grp->task_tag, v,
 			   ev->fields[TH_F_TASK].n);
 	if ((v = field_cstr(ev, TH_F_DEFINED_AT)) != NULL)
-		capped_add(&g->defined_at, grp->defined_at_tag, v,
+		capped_add(grp, &g->defined_at, grp->defined_at_tag, v,
 			   ev->fields[TH_F_DEFINED_AT].n);
 	if (a->label != NULL && g->labels.n == 0)
-		capped_add(&g->labels, NULL, a->label, strlen(a->label));
+		capped_add(grp, &g->labels, NULL, a->label, strlen(a->label));
 	struct th_instant at;
 	if (isotime_instant(&ev->time, &at))
 		timeline_add(&g->timeline, at.sec, 1);
@@ -1011,12 +1181,23 @@ static void exception_add_n(struct group *grp, const char *name, uint64_t n)
 		exception_add(grp, name, strlen(name), n);
 }
 
-/* Adds SRC's values to DST, whose tags are TAGS (NULL: none). */
-static void capped_merge(struct th_capped *dst, uint8_t *tags,
-			 const struct th_capped *src)
+/* Adds SRC's values to DST, GRP's list whose tags are TAGS (NULL:
+ * none). */
+static void capped_merge(struct group *grp, struct th_capped *dst,
+			 uint8_t *tags, const struct th_capped *src)
 {
-	for (size_t i = 0; i < src->n; i++)
-		capped_add(dst, tags, src->items[i], strlen(src->items[i]));
+	for (size_t i = 0; i < src->n; i++) {
+		const char *v = src->items[i];
+		/* SRC is sorted: once a value sorts after all that a full
+		 * DST keeps, so do the rest, and capped_add would leave
+		 * each out (mostly the first: task names count up) */
+		if (dst->n == TH_MAX_LIST &&
+		    vers_cmp(dst->items[dst->n - 1], v) < 0) {
+			dst->capped = true;
+			break;
+		}
+		capped_add(grp, dst, tags, v, strlen(v));
+	}
 	dst->capped = dst->capped || src->capped;
 }
 
@@ -1047,11 +1228,9 @@ static void group_widen(struct th_agg *a, struct group *grp,
 	if (cf < 0) {
 		where_copy(a, &g->first, &src->first, line_shift);
 		grp->first_input = first_input;
-		free(g->example);
-		g->example = xstrndup(src->example ? src->example : "",
-				      src->example ? src->example_len : 0);
-		g->example_len = src->example ? src->example_len : 0;
-		first_facts_copy(g, src);
+		example_put(grp, src->example ? src->example : "",
+			    src->example ? src->example_len : 0);
+		first_facts_copy(grp, src);
 	}
 	int cl =
 	    fresh ? 1
@@ -1078,9 +1257,10 @@ static void group_merge(struct th_agg *a, struct group *grp,
 		exception_add_n(grp, src->exceptions[i].name,
 				src->exceptions[i].count);
 	g->exceptions_other += src->exceptions_other;
-	capped_merge(&g->tasks, grp->task_tag, &src->tasks);
-	capped_merge(&g->defined_at, grp->defined_at_tag, &src->defined_at);
-	capped_merge(&g->labels, NULL, &src->labels);
+	capped_merge(grp, &g->tasks, grp->task_tag, &src->tasks);
+	capped_merge(grp, &g->defined_at, grp->defined_at_tag,
+		     &src->defined_at);
+	capped_merge(grp, &g->labels, NULL, &src->labels);
 	timeline_merge(&g->timeline, &src->timeline);
 	group_widen(a, grp, src, first_input, last_input, line_shift, fresh);
 }
@@ -1308,34 +1488,12 @@ size_t agg_top(struct th_agg *a, size_t max, const struct th_group *const **out)
 /* What malloc takes beside each block, about. */
 #define AGG_BLOCK 16
 
-static size_t str_size(const char *s)
-{
-	return s != NULL ? strlen(s) + 1 + AGG_BLOCK : 0;
-}
-
-static size_t capped_size(const struct th_capped *l)
-{
-	size_t n = l->items ? TH_MAX_LIST * sizeof *l->items + AGG_BLOCK : 0;
-	for (size_t i = 0; i < l->n; i++)
-		n += str_size(l->items[i]);
-	return n;
-}
-
-/* The bytes GRP takes in memory, about: its blocks and strings. */
+/* The bytes GRP takes in memory, about: its block and its pool. */
 static size_t group_size(const struct th_agg *a, const struct group *grp)
 {
-	const struct th_group *g = &grp->g;
 	size_t n = group_alloc_size(a, grp->key_len) + AGG_BLOCK;
-	if (g->exceptions != NULL)
-		n += TH_MAX_LIST * sizeof *g->exceptions + AGG_BLOCK;
-	for (size_t i = 0; i < g->n_exceptions; i++)
-		n += str_size(g->exceptions[i].name);
-	n += capped_size(&g->tasks) + capped_size(&g->defined_at) +
-	     capped_size(&g->labels);
-	if (g->example != NULL)
-		n += g->example_len + 1 + AGG_BLOCK;
-	n += str_size(g->culprit.file) + str_size(g->culprit.function) +
-	     str_size(g->message) + str_size(g->source);
+	if (grp->pool.base != NULL)
+		n += grp->pool.cap + AGG_BLOCK;
 	return n;
 }
 
@@ -1454,18 +1612,22 @@ static size_t get_list_n(struct th_spill_reader *r)
 	return (size_t)n;
 }
 
-/* A list as put_capped wrote it, with its TAGS (NULL: none). */
-static void get_capped(struct th_spill_reader *r, struct th_capped *l,
-		       uint8_t *tags)
+/* GRP's list L as put_capped wrote it, with its TAGS (NULL: none). */
+static void get_capped(struct group *grp, struct th_spill_reader *r,
+		       struct th_capped *l, uint8_t *tags)
 {
 	size_t n = get_list_n(r);
 	l->capped = get_byte(r);
-	if (n > 0)
-		l->items = xmalloc(TH_MAX_LIST * sizeof *l->items);
 	for (; l->n < n; l->n++) {
 		const char *v = spill_get_str(r);
 		size_t len = strlen(v);
-		l->items[l->n] = word_dup(v, len);
+		/* the array grows as in capped_add: a renewed pool moves
+		 * the first L->N entries */
+		size_t growth = list_growth(l->n, sizeof *l->items);
+		pool_reserve(grp, growth + word_room(len));
+		l->items =
+		    list_grow(grp, l->items, l->n, sizeof *l->items, growth);
+		l->items[l->n] = pool_dup(grp, v, len);
 		if (tags != NULL)
 			tags[l->n] = str_tag(v, len);
 	}
@@ -1559,33 +1721,29 @@ static struct group *group_decode(struct th_agg *a, const void *p, size_t n)
 	for (size_t i = 0; i < a->n_rules; i++)
 		g->rule_counts[i] = spill_get_u64(&r);
 	size_t n_exceptions = get_list_n(&r);
-	if (n_exceptions > 0)
-		g->exceptions = xmalloc(TH_MAX_LIST * sizeof *g->exceptions);
-	for (; g->n_exceptions < n_exceptions; g->n_exceptions++) {
+	while (g->n_exceptions < n_exceptions) {
 		const char *name = spill_get_str(&r);
 		size_t len = strlen(name);
-		g->exceptions[g->n_exceptions] =
-		    (struct th_count){word_dup(name, len), spill_get_u64(&r)};
-		grp->exception_tag[g->n_exceptions] = str_tag(name, len);
+		exception_append(grp, name, len, str_tag(name, len),
+				 spill_get_u64(&r));
 	}
 	g->exceptions_other = spill_get_u64(&r);
 	g->severity = (enum th_severity)get_byte(&r);
-	get_capped(&r, &g->tasks, grp->task_tag);
-	get_capped(&r, &g->defined_at, grp->defined_at_tag);
-	get_capped(&r, &g->labels, NULL);
+	get_capped(grp, &r, &g->tasks, grp->task_tag);
+	get_capped(grp, &r, &g->defined_at, grp->defined_at_tag);
+	get_capped(grp, &r, &g->labels, NULL);
 	get_where(a, &r, &g->first, &grp->first_input);
 	get_where(a, &r, &g->last, &grp->last_input);
 	uint64_t ex = spill_get_u64(&r);
 	if (ex > 0) {
-		g->example_len = (size_t)(ex - 1);
-		g->example = xstrndup(spill_get_span(&r, g->example_len),
-				      g->example_len);
+		size_t len = (size_t)(ex - 1);
+		example_put(grp, spill_get_span(&r, len), len);
 	}
-	g->culprit.file = dup_opt(get_opt_str(&r));
+	g->culprit.file = pool_dup_opt(grp, get_opt_str(&r));
 	g->culprit.line = spill_get_u64(&r);
-	g->culprit.function = dup_opt(get_opt_str(&r));
-	g->message = dup_opt(get_opt_str(&r));
-	g->source = dup_opt(get_opt_str(&r));
+	g->culprit.function = pool_dup_opt(grp, get_opt_str(&r));
+	g->message = pool_dup_opt(grp, get_opt_str(&r));
+	g->source = pool_dup_opt(grp, get_opt_str(&r));
 	get_timeline(&r, &g->timeline);
 	g->novelty = (enum th_novelty)get_byte(&r);
 	if (r.p != r.end)

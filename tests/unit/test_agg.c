@@ -1020,6 +1020,72 @@ Test(agg, empty_aggregate_has_no_groups)
 	close_agg(f);
 }
 
+/* Event I of the churn tests: each earlier than the one before, with
+ * smaller task and place names, a new exception name up to twice the
+ * list, and a text whose length varies: every event replaces the
+ * group's first (example, culprit, message) and pushes a value out of
+ * its full lists, so its strings keep being replaced. */
+static void add_churn(struct fixture *f, int i, int n)
+{
+	char task[32], where[32], exc[32], msg[32], culprit[32];
+	char text[3000];
+	int k = n - i;
+	snprintf(task, sizeof task, "Task-%d", k);
+	snprintf(where, sizeof where, "app.py:%d", k);
+	snprintf(exc, sizeof exc, "Error%d", i % (2 * TH_MAX_LIST));
+	snprintf(msg, sizeof msg, "message %d", k);
+	snprintf(culprit, sizeof culprit, "m%d.py fn%d", k, k);
+	size_t len = (size_t)(i * 37 % 2900) + 1;
+	memset(text, 'a' + i % 26, len);
+	text[len] = '\0';
+	add(f, (struct spec){.coroutine = "c",
+			     .line = (uint64_t)k,
+			     .task = task,
+			     .defined_at = where,
+			     .exception = exc,
+			     .message = msg,
+			     .culprit = culprit,
+			     .culprit_line = (uint64_t)k,
+			     .text = text});
+}
+
+/* A group's lists and strings share one block that is renewed as they
+ * are replaced: what it keeps must be what was added last, whatever
+ * moved. */
+Test(agg, a_group_whose_strings_keep_being_replaced_keeps_the_right_ones)
+{
+	enum { N = 3000 };
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	for (int i = 0; i < N; i++)
+		add_churn(f, i, N);
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	for (int i = 0; i < TH_MAX_LIST; i++) {
+		char task[32], where[32];
+		snprintf(task, sizeof task, "Task-%d", i + 1);
+		snprintf(where, sizeof where, "app.py:%d", i + 1);
+		cr_expect_str_eq(g[0]->tasks.items[i], task, "item %d", i);
+		cr_expect_str_eq(g[0]->defined_at.items[i], where, "item %d",
+				 i);
+	}
+	cr_expect(g[0]->tasks.capped && g[0]->defined_at.capped);
+	cr_expect_eq(g[0]->first.line, 1);
+	size_t len = (size_t)((N - 1) * 37 % 2900) + 1;
+	cr_expect_eq(g[0]->example_len, len, "the last event's text");
+	for (size_t i = 0; i < len; i++)
+		cr_assert_eq(g[0]->example[i], 'a' + (N - 1) % 26, "byte %zu",
+			     i);
+	cr_expect_str_eq(g[0]->message, "message 1");
+	cr_expect_str_eq(g[0]->culprit.file, "m1.py");
+	cr_expect_str_eq(g[0]->culprit.function, "fn1");
+	cr_expect_eq(g[0]->n_exceptions, TH_MAX_LIST);
+	uint64_t counted = g[0]->exceptions_other;
+	for (size_t i = 0; i < g[0]->n_exceptions; i++)
+		counted += g[0]->exceptions[i].count;
+	cr_expect_eq(counted, N);
+	close_agg(f);
+}
+
 /* The same events into one aggregate, or split between two (the second
  * counting its lines from 1, as a range of the file scanned apart) and
  * merged, must give the same groups. */
@@ -1241,6 +1307,25 @@ Test(agg, a_tiny_budget_gives_the_groups_of_unlimited_memory)
 	close_agg(whole);
 	close_agg(spilled);
 	cr_expect_eq(rmdir(dir), 0, "no file is left in the directory");
+	free(dir);
+}
+
+/* Values pushed out of a list and replaced examples are not kept: the
+ * memory a group is measured at stays bounded however many events
+ * replace them, so a budget a few times one group's is never passed. */
+Test(agg, replaced_strings_do_not_grow_a_groups_memory)
+{
+	enum { N = 20000 };
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	char *dir = spill_dir();
+	agg_spill_to(f->agg, dir, 64 * 1024);
+	for (int i = 0; i < N; i++)
+		add_churn(f, i, N);
+	cr_expect_eq(agg_spilled(f->agg), 0, "spilled %llu groups",
+		     (unsigned long long)agg_spilled(f->agg));
+	cr_expect_eq(agg_count(f->agg), 1);
+	close_agg(f);
+	cr_expect_eq(rmdir(dir), 0);
 	free(dir);
 }
 
