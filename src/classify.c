@@ -1180,9 +1180,10 @@ static void created_before(struct parser *ps, const struct th_event *ev,
 	created_resolve(ps);
 }
 
-/* Parses EV into PS->out with PS (its rules, verdicts and out set). PS's
- * top block is left as the event's last traceback: its frame lines stay
- * there to be asked about (block_below_wrapper) while EV is unchanged.
+/* Parses EV into PS->out with PS (its rules, verdicts and out set), all
+ * but the culprit (parsed_culprit). PS's top block is left as the
+ * event's last traceback: its frame lines stay there to be asked about
+ * (block_culprit, block_below_wrapper) while EV is unchanged.
  *
  * Only the last traceback of a chain is reported (README.md, "What it
  * finds"), and its header forgets all the grammar before it but the
@@ -1213,13 +1214,21 @@ static void parse_event(struct parser *ps, const struct th_event *ev)
 	    created_len > 0 ? (struct th_span){out->created_at, created_len}
 			    : (struct th_span){NULL, 0};
 	out->facts.value[TH_BUILTIN_EXCEPTION] = ps->top.exception;
+	out->message = ps->top.message;
+	out->below_wrapper = (struct th_span){NULL, 0};
+	out->last_is_group = ps->top.active && ps->top.is_group;
+}
+
+/* Sets PS->out's culprit and its function fact, after parse_event. Apart:
+ * an event split into its leaves is named after theirs, and its own
+ * culprit is not looked for. */
+static void parsed_culprit(const struct parser *ps)
+{
+	struct th_parsed *out = ps->out;
 	out->culprit = block_culprit(ps, &ps->top);
 	/* Events are named after the culprit, not the innermost frame:
 	 * patterns/README.md "Frames: application and library code". */
 	out->facts.value[TH_BUILTIN_FUNCTION] = out->culprit.function;
-	out->message = ps->top.message;
-	out->below_wrapper = (struct th_span){NULL, 0};
-	out->last_is_group = ps->top.active && ps->top.is_group;
 }
 
 void classify_parse(const struct th_event *ev, const struct th_rules *rules,
@@ -1230,6 +1239,7 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	ps->verdicts = NULL;
 	ps->out = out;
 	parse_event(ps, ev);
+	parsed_culprit(ps);
 	out->below_wrapper = block_below_wrapper(rules, &ps->top);
 	free(ps);
 }
@@ -1402,6 +1412,7 @@ void classify_event(struct th_classifier *c, struct th_event *ev)
 		c->run->counts.events_incomplete++;
 	if (!p->last_is_group || p->n_leaves == 0 ||
 	    !rules_split_leaves(c->rules, ev->rule)) {
+		parsed_culprit(&c->parser);
 		finish_one(c, ev, &p->facts, p->message, &p->culprit);
 		return;
 	}

@@ -122,6 +122,45 @@ Test(matcher, the_literal_is_found_at_either_end_and_after_a_near_miss)
 	rules_free(r);
 }
 
+/* A literal is found wherever it is, at any length of line (a vector
+ * search takes sixteen places a step, its last step moved back, and
+ * tries only the places of two of its bytes): lines of a few bytes over
+ * a small alphabet, against memmem. */
+Test(matcher, a_literal_is_found_wherever_it_is_at_any_length)
+{
+	static const char *const lits[] = {
+	    "ab", "ba c", "aab", "c  c", "ab cab", "bbbbbbbbbbbbbbbbbc"};
+	uint64_t rng = 0x2545f4914f6cdd1du;
+	for (size_t k = 0; k < sizeof lits / sizeof *lits; k++) {
+		char yaml[256];
+		snprintf(yaml, sizeof yaml,
+			 "rules:\n  - id: a\n    start: '%s'\n", lits[k]);
+		struct th_rules *r = load_yaml(yaml);
+		struct th_matcher *m = matcher_new(r);
+		size_t lit_n = strlen(lits[k]);
+		for (size_t i = 0; i < 4000; i++) {
+			char line[160];
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			size_t n = rng % sizeof line;
+			for (size_t j = 0; j < n; j++) {
+				rng ^= rng << 13;
+				rng ^= rng >> 7;
+				rng ^= rng << 17;
+				line[j] = "ab c"[rng % 4];
+			}
+			long got =
+			    rules_match_start(m, (struct th_span){line, n});
+			bool want = memmem(line, n, lits[k], lit_n) != NULL;
+			cr_assert_eq(got == 0, want, "'%s' in '%.*s': %ld",
+				     lits[k], (int)n, line, got);
+		}
+		matcher_free(m);
+		rules_free(r);
+	}
+}
+
 Test(matcher, a_start_pattern_that_is_its_literal_matches_where_it_is_found)
 {
 	struct th_rules *r = load_yaml("rules:\n"
