@@ -30,11 +30,13 @@
 
 struct th_lines {
 	struct th_input *in;
-	char *buf;
-	size_t cap;	   /* longest line delivered whole */
-	size_t size;	   /* bytes in buf: cap + LINES_SLACK */
-	size_t pos;	   /* first byte not yet consumed */
-	size_t len;	   /* end of the buffered bytes */
+	char *buf;   /* own, or the current map (none between maps) */
+	char *own;   /* the buffer reads fill (NULL: none yet); lines_reset
+			keeps it for the next input */
+	size_t cap;  /* longest line delivered whole */
+	size_t size; /* bytes in buf: cap + LINES_SLACK */
+	size_t pos;  /* first byte not yet consumed */
+	size_t len;  /* end of the buffered bytes */
 	size_t window_end; /* end of the last window, bounds lines_skip */
 	bool eof;	   /* the last read reached the end of the input */
 	bool skipping;	   /* dropping the rest of a truncated line */
@@ -62,27 +64,46 @@ struct th_lines {
 	bool lines_end_known;
 };
 
+/* Points L at the start of IN, with OWN (NULL: none yet) as the buffer
+ * for CAPACITY; aborts on out-of-memory. */
+static void lines_start(struct th_lines *l, struct th_input *in,
+			size_t capacity, char *own)
+{
+	assert(capacity >= 1 && capacity <= SIZE_MAX - LINES_SLACK);
+	*l = (struct th_lines){
+	    .in = in,
+	    .cap = capacity,
+	    .size = capacity + LINES_SLACK,
+	    .number = 1,
+	    .own = own,
+	};
+	l->mapped = input_mappable(in, &l->fd, &l->map_base, &l->map_end);
+	if (l->mapped) {
+		l->buf = l->none; /* the windows are maps */
+		return;
+	}
+	if (l->own == NULL)
+		l->own = malloc(l->size);
+	if (l->own == NULL)
+		abort();
+	l->buf = l->own;
+}
+
 /* Returns a reader over IN; aborts on out-of-memory. */
 struct th_lines *lines_new(struct th_input *in, size_t capacity)
 {
-	struct th_lines *l = calloc(1, sizeof *l);
-
-	assert(capacity >= 1 && capacity <= SIZE_MAX - LINES_SLACK);
+	struct th_lines *l = malloc(sizeof *l);
 	if (l == NULL)
 		abort();
-	l->size = capacity + LINES_SLACK;
-	l->buf = malloc(l->size);
-	if (l->buf == NULL)
-		abort();
-	l->in = in;
-	l->cap = capacity;
-	l->number = 1;
-	l->mapped = input_mappable(in, &l->fd, &l->map_base, &l->map_end);
-	if (l->mapped) {
-		free(l->buf); /* the windows are maps */
-		l->buf = l->none;
-	}
+	lines_start(l, in, capacity, NULL);
 	return l;
+}
+
+void lines_reset(struct th_lines *l, struct th_input *in)
+{
+	if (l->map != NULL)
+		munmap(l->map, l->map_len);
+	lines_start(l, in, l->cap, l->own);
 }
 
 /* Frees L (not its input). Accepts NULL. */
@@ -92,8 +113,7 @@ void lines_free(struct th_lines *l)
 		return;
 	if (l->map != NULL)
 		munmap(l->map, l->map_len);
-	if (!l->mapped)
-		free(l->buf);
+	free(l->own);
 	free(l);
 }
 

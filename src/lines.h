@@ -1,6 +1,7 @@
 /* lines.h - split a byte stream into lines with one fixed-size buffer.
  *
- * Owns:        its buffer (capacity given to lines_new; tests pass tiny ones).
+ * Owns:        its buffer (capacity given to lines_new; tests pass tiny ones),
+ *              kept across lines_reset.
  * Borrows:     the input, which must outlive it.
  * Caller owns: nothing: a struct th_line and a window point into the buffer
  *              and are valid only until the next call on the same lines.
@@ -34,6 +35,12 @@ struct th_lines;
  * out-of-memory. */
 struct th_lines *lines_new(struct th_input *in, size_t capacity);
 void lines_free(struct th_lines *l);
+
+/* Points L at IN, from its start, as lines_new(IN, L's capacity) would,
+ * but keeping L's buffer: the memory a new one takes is touched afresh,
+ * a page fault a page (docs/performance.md). L's old input may be closed
+ * already; what L showed of it is no longer valid. */
+void lines_reset(struct th_lines *l, struct th_input *in);
 
 /* The next line: TH_OK, TH_EOF, or an input error. A last line without a
  * newline is still a line; an empty input has none. */

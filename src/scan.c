@@ -40,6 +40,9 @@ struct lane {
 	struct th_run *run;
 	const struct th_scan_options *opt;
 	struct th_pipeline *p;
+	/* the lines of its inputs, one after another: one read buffer for
+	 * all, where a new one for each range took its page faults again */
+	struct th_lines *lines; /* NULL: none read yet */
 };
 
 /* A file, or a range of one, to scan; and what scanning it gave. */
@@ -132,6 +135,7 @@ static void lane_free(struct lane *ln)
 	if (ln == NULL)
 		return;
 	pipeline_free(ln->p);
+	lines_free(ln->lines);
 	free(ln);
 }
 
@@ -187,7 +191,11 @@ static void scan_item(struct lane *ln, struct item *it, const char *name)
 	}
 	if (!ln->opt->map_files)
 		input_no_map(in);
-	struct th_lines *l = lines_new(in, TH_READ_BUFFER);
+	if (ln->lines == NULL)
+		ln->lines = lines_new(in, TH_READ_BUFFER);
+	else
+		lines_reset(ln->lines, in);
+	struct th_lines *l = ln->lines;
 	pipeline_begin_input(p, name, it->input, it->line_base);
 	enum th_status st = pipeline_read(p, l);
 	pipeline_finish_lines(p);
@@ -202,7 +210,6 @@ static void scan_item(struct lane *ln, struct item *it, const char *name)
 	pipeline_count(p, l);
 	if (st != TH_EOF)
 		it->error = xstrdup(input_error(in));
-	lines_free(l);
 	input_close(in);
 }
 

@@ -710,3 +710,51 @@ Test(lines, find_newline_at_every_place_and_length)
 	}
 	munmap(map, 2 * (size_t)page);
 }
+
+/* lines_reset: the next input from its start (numbers, offsets, counts
+ * and a long line's skipping all start over), read into the same buffer,
+ * and a mapped input between two read ones. */
+Test(lines, reset_reads_the_next_input_from_its_start_in_the_same_buffer)
+{
+	struct fixture a = open_bytes("abcdefghij\nk\n", 13, 3);
+	struct fixture b = open_bytes("one\ntwo\n", 8, 3);
+	struct fixture m = open_bytes_as("map\n", 4, 3, true);
+	struct th_line line;
+	struct th_span w;
+
+	cr_assert_eq(lines_window(a.l, &w), TH_OK);
+	const char *buffer = w.p;
+	cr_assert_eq(lines_next(a.l, &line), TH_OK);
+	cr_assert(line.truncated, "a's long line is cut, its rest skipped");
+
+	lines_reset(a.l, b.in);
+	cr_assert_eq(lines_window(a.l, &w), TH_OK);
+	cr_assert_eq(w.p, buffer, "the buffer is kept");
+	cr_assert_eq(lines_next(a.l, &line), TH_OK);
+	cr_assert(line.text.n == 3 && memcmp(line.text.p, "one", 3) == 0 &&
+		  line.number == 1 && line.offset == 0 && !line.truncated);
+	cr_assert_eq(lines_next(a.l, &line), TH_OK);
+	cr_assert(line.text.n == 3 && memcmp(line.text.p, "two", 3) == 0 &&
+		  line.number == 2 && line.offset == 4);
+	cr_assert_eq(lines_next(a.l, &line), TH_EOF);
+	cr_assert_eq(lines_truncated(a.l), 0);
+	cr_assert_eq(lines_offset(a.l), 8);
+
+	lines_reset(a.l, m.in);
+	cr_assert_eq(lines_next(a.l, &line), TH_OK);
+	cr_assert(line.text.n == 3 && memcmp(line.text.p, "map", 3) == 0 &&
+		  line.number == 1);
+	cr_assert_eq(lines_next(a.l, &line), TH_EOF);
+
+	cr_assert(lseek(b.fd, 0, SEEK_SET) == 0);
+	lines_reset(a.l, b.in);
+	cr_assert_eq(lines_window(a.l, &w), TH_OK);
+	cr_assert_eq(w.p, buffer, "read again into the kept buffer");
+	cr_assert_eq(lines_next(a.l, &line), TH_OK);
+	cr_assert(line.text.n == 3 && memcmp(line.text.p, "one", 3) == 0 &&
+		  line.number == 1);
+
+	close_fixture(&a);
+	close_fixture(&b);
+	close_fixture(&m);
+}
