@@ -344,8 +344,8 @@ struct th_span classify_exception_type(struct th_span line)
 /* The message after TYPE (LINE's classify_exception_type) on LINE. Apart
  * so that a caller that has the type need not scan the line for it
  * again, as block_line does on the final line of every traceback. */
-static struct th_span message_after_type(struct th_span line,
-					 struct th_span type)
+static inline struct th_span message_after_type(struct th_span line,
+						struct th_span type)
 {
 	if (type.p == NULL || type.n + 1 >= line.n)
 		return (struct th_span){NULL, 0};

@@ -178,16 +178,28 @@ static inline bool event_gap_before(const struct th_event *ev, size_t i)
  * a NUL; returns the full length it would need (like snprintf). */
 size_t event_text(const struct th_event *ev, char *buf, size_t cap);
 
-/* Field access. A value is cut to TH_MAX_FIELD - 1 bytes. */
-void event_set(struct th_event *ev, enum th_field f, struct th_span v);
+/* Field access. A value is cut to TH_MAX_FIELD - 1 bytes. event_set
+ * and event_set_culprit are inline below: the matcher and classify set
+ * some four values an event, and the call cost a fifth of a set. */
+static inline void event_set(struct th_event *ev, enum th_field f,
+			     struct th_span v);
 void event_unset(struct th_event *ev, enum th_field f);
 /* Unsets every field but KEEP: classify starts each event (and each leaf
- * of a group) over, keeping the source the framing set. */
-void event_unset_all_but(struct th_event *ev, enum th_field keep);
+ * of a group) over, keeping the source the framing set. Every field
+ * unset, then KEEP's flag put back: a loop without a test that the
+ * compiler unrolls into TH_F_COUNT stores; inline, as a call cost as
+ * much. */
+static inline void event_unset_all_but(struct th_event *ev, enum th_field keep)
+{
+	bool kept = ev->fields[keep].set;
+	for (size_t f = 0; f < TH_F_COUNT; f++)
+		ev->fields[f].set = false;
+	ev->fields[keep].set = kept;
+}
 
 /* Sets the culprit (FILE, LINE, FUNCTION); FILE.p NULL unsets it. */
-void event_set_culprit(struct th_event *ev, struct th_span file, uint64_t line,
-		       struct th_span function);
+static inline void event_set_culprit(struct th_event *ev, struct th_span file,
+				     uint64_t line, struct th_span function);
 bool event_has_culprit(const struct th_event *ev);
 
 /* Inline: the matcher and the aggregate ask a few of these per event, and
@@ -203,6 +215,125 @@ static inline struct th_span event_get(const struct th_event *ev,
 	const struct th_value *val = &ev->fields[f];
 	return val->set ? (struct th_span){val->v, val->n}
 			: (struct th_span){NULL, 0};
+}
+
+/* What event_set and event_set_culprit need of event.c's value
+ * storage, inline in this header for them. */
+
+/* Sixteen bytes as one vector (GCC and Clang vector extensions: SSE2 on
+ * x86-64, NEON on arm64, plain words elsewhere); a compare gives a lane
+ * of all ones where a byte is 0. */
+typedef unsigned char event_bytes16 __attribute__((vector_size(16)));
+typedef signed char event_lanes16 __attribute__((vector_size(16)));
+
+/* copy16 that returns the lanes of SRC's NUL bytes. */
+static inline event_lanes16 event_copy16_nuls(char *dst, const char *src)
+{
+	event_bytes16 v;
+	memcpy(&v, src, sizeof v);
+	memcpy(dst, &v, sizeof v);
+	return v == (event_bytes16){0};
+}
+
+static inline bool event_any_lane(event_lanes16 m)
+{
+	uint64_t lo, hi;
+	memcpy(&lo, &m, sizeof lo);
+	memcpy(&hi, (const char *)&m + sizeof lo, sizeof hi);
+	return (lo | hi) != 0;
+}
+
+/* The borrows of W - 0x01 in every byte, kept where the byte's top bit
+ * was clear: nonzero in a byte's top bit exactly when some byte of W is
+ * 0. */
+static inline uint64_t event_nul_borrows(uint64_t w)
+{
+	return (w - 0x0101010101010101u) & ~w & 0x8080808080808080u;
+}
+
+static inline uint64_t event_load8(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+static inline void event_store8(char *p, uint64_t w)
+{
+	memcpy(p, &w, sizeof w);
+}
+
+/* event_copy_short for a field value, which also tells whether the N
+ * bytes hold a NUL: the test rides on the vectors the copy loads, where
+ * a memchr before the copy read the value twice and cost a call. The
+ * same size classes as event_copy_short's but for 33 to 64 bytes. */
+static inline bool event_copy_short_found_nul(char *dst, const char *src,
+					      size_t n)
+{
+	if (n > 32) {
+		event_lanes16 seen = {0};
+		for (size_t i = 0; i + 32 < n; i += 32)
+			seen |= event_copy16_nuls(dst + i, src + i) |
+				event_copy16_nuls(dst + i + 16, src + i + 16);
+		seen |= event_copy16_nuls(dst + n - 32, src + n - 32) |
+			event_copy16_nuls(dst + n - 16, src + n - 16);
+		return event_any_lane(seen);
+	}
+	if (n >= 16)
+		return event_any_lane(
+		    event_copy16_nuls(dst, src) |
+		    event_copy16_nuls(dst + n - 16, src + n - 16));
+	if (n >= 8) {
+		uint64_t a = event_load8(src), b = event_load8(src + n - 8);
+		event_store8(dst, a);
+		event_store8(dst + n - 8, b);
+		return (event_nul_borrows(a) | event_nul_borrows(b)) != 0;
+	}
+	bool seen = false;
+	for (size_t i = 0; i < n; i++) {
+		dst[i] = src[i];
+		seen |= src[i] == '\0';
+	}
+	return seen;
+}
+
+/* event_value_set for a V that holds a NUL byte (in event.c). */
+void event_value_set_nuls(struct th_value *val, struct th_span v);
+
+/* V into VAL, each NUL byte replaced by U+FFFD, cut to TH_MAX_FIELD - 1
+ * bytes. A value is a C string for the aggregate, the reports and the
+ * state, and all of them must see the same one (README, "Inputs"): a NUL
+ * kept would end it there for some and not for others, and two names
+ * that differ after it would fall into one group. */
+static inline void event_value_set(struct th_value *val, struct th_span v)
+{
+	size_t n = v.n < TH_MAX_FIELD - 1 ? v.n : TH_MAX_FIELD - 1;
+	if (event_copy_short_found_nul(val->v, v.p, n)) {
+		event_value_set_nuls(val, v);
+		return;
+	}
+	val->v[n] = '\0';
+	val->n = n;
+	val->set = true;
+}
+
+static inline void event_set(struct th_event *ev, enum th_field f,
+			     struct th_span v)
+{
+	event_value_set(&ev->fields[f], v);
+}
+
+static inline void event_set_culprit(struct th_event *ev, struct th_span file,
+				     uint64_t line, struct th_span function)
+{
+	struct th_culprit *c = &ev->culprit;
+	c->file.set = c->function.set = false;
+	c->line = 0;
+	if (file.p == NULL)
+		return;
+	event_value_set(&c->file, file);
+	event_value_set(&c->function, function);
+	c->line = line;
 }
 
 /* One line as the stages pass it on: prefix.c makes it from a line of
