@@ -62,10 +62,47 @@ static void fold_into(struct th_timeline *out, const struct th_timeline *src)
 	}
 }
 
+/* timeline_merge of SRC, whose non-empty buckets are SLO..SHI, into DST
+ * when that needs no new range: DST empty (SRC's buckets from SLO on), or
+ * canonical, as wide as SRC or wider, and holding SRC's buckets at its
+ * width, which add where they fall. False, DST untouched, otherwise. The
+ * merge of a range's groups into the whole (-j) is mostly this, where the
+ * general merge copied, cleared and folded every bucket twice. */
+static bool merge_in_place(struct th_timeline *dst,
+			   const struct th_timeline *src, int64_t slo,
+			   int64_t shi)
+{
+	size_t i0 = (size_t)(slo - src->first), i1 = (size_t)(shi - src->first);
+	if (dst->width == 0) {
+		memset(dst, 0, sizeof *dst);
+		dst->first = slo;
+		dst->width = src->width;
+		memcpy(dst->counts, &src->counts[i0],
+		       (i1 - i0 + 1) * sizeof *src->counts);
+		return true;
+	}
+	if (dst->counts[0] == 0 || dst->width < src->width)
+		return false;
+	uint64_t factor = dst->width / src->width;
+	if (floor_div(slo, factor) < dst->first ||
+	    floor_div(shi, factor) - dst->first >= N)
+		return false;
+	for (size_t i = i0; i <= i1; i++) {
+		if (src->counts[i] == 0)
+			continue;
+		int64_t k =
+		    floor_div(src->first + (int64_t)i, factor) - dst->first;
+		dst->counts[k] = add_sat(dst->counts[k], src->counts[i]);
+	}
+	return true;
+}
+
 void timeline_merge(struct th_timeline *dst, const struct th_timeline *src)
 {
 	int64_t slo, shi, dlo, dhi;
 	if (src->width == 0 || !nonempty_range(src, &slo, &shi))
+		return;
+	if (merge_in_place(dst, src, slo, shi))
 		return;
 	struct th_timeline old = *dst;
 	bool had = dst->width != 0 && nonempty_range(dst, &dlo, &dhi);

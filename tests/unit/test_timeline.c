@@ -176,6 +176,49 @@ Test(timeline, a_bucket_read_back_with_empty_buckets_first_is_made_canonical)
 	cr_expect_eq(t.counts[0], 4);
 }
 
+Test(timeline, merging_into_a_timeline_with_empty_buckets_first_is_canonical)
+{
+	/* read back from a report: its first bucket is empty, so the one
+	 * merged into it, which falls inside, cannot simply add there */
+	struct th_timeline odd = {.first = 10, .width = 2}, one = {0};
+	odd.counts[3] = 4; /* seconds 26..27 */
+	timeline_add(&one, 30, 1);
+	timeline_merge(&odd, &one);
+	cr_expect_eq(odd.width, 2);
+	cr_expect_eq(odd.first, 13);
+	cr_expect_eq(odd.counts[0], 4);
+	cr_expect_eq(odd.counts[2], 1, "second 30: bucket 15");
+}
+
+Test(timeline, merging_narrower_parts_inside_a_wider_one_is_adding_them)
+{
+	uint64_t seed = 0x9E3779B97F4A7C15ULL;
+	for (int round = 0; round < 200; round++) {
+		struct th_timeline wide = {0}, part = {0}, whole = {0};
+		/* WIDE spans some 1000 s (width 16), PART a stretch of it */
+		int64_t base = (int64_t)(next(&seed) % 100000) - 50000;
+		int64_t from = base + (int64_t)(next(&seed) % 900);
+		int64_t span = 1 + (int64_t)(next(&seed) % 100);
+		timeline_add(&wide, base, 1);
+		timeline_add(&wide, base + 999, 1);
+		timeline_add(&whole, base, 1);
+		timeline_add(&whole, base + 999, 1);
+		for (int e = 0; e < 20; e++) {
+			int64_t s = from + (int64_t)(next(&seed) % span);
+			timeline_add(&part, s, 1);
+			timeline_add(&whole, s, 1);
+		}
+		timeline_merge(&wide, &part);
+		cr_assert(memcmp(&wide, &whole, sizeof wide) == 0,
+			  "round %d: merged width %llu first %lld, whole "
+			  "width %llu first %lld",
+			  round, (unsigned long long)wide.width,
+			  (long long)wide.first,
+			  (unsigned long long)whole.width,
+			  (long long)whole.first);
+	}
+}
+
 Test(timeline, sparkline_shows_the_spike_scaled_to_the_fullest_column)
 {
 	struct th_timeline t = {0};
