@@ -896,26 +896,6 @@ static bool takes_indented(struct source *s, struct th_span t)
 	}
 }
 
-/* The spaces before a box line's '|' or '+': two to a dozen (a nested
- * box's margin), told by one word where the byte order allows. */
-static inline size_t box_margin(struct th_span t)
-{
-	size_t i = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (t.n >= sizeof(uint64_t)) {
-		uint64_t w;
-		memcpy(&w, t.p, sizeof w);
-		w ^= 0x2020202020202020u;
-		if (w != 0)
-			return (size_t)__builtin_ctzll(w) / 8;
-		i = sizeof w;
-	}
-#endif
-	while (i < t.n && t.p[i] == ' ')
-		i++;
-	return i;
-}
-
 /* takes_indented for the lines it takes most (a frame, a source line, a
  * box line that does not close the box), with no call and no memcmp: a
  * leaf that needs no register saved. False, with S unchanged, when
@@ -932,7 +912,7 @@ static inline bool takes_indented_quickly(struct source *s, struct th_span t)
 	case GROUP:
 		if (s->group_closed)
 			return false;
-		i = box_margin(t);
+		i = th_spaces_from(t, 0);
 		if (i == t.n || (t.p[i] != '|' && t.p[i] != '+') ||
 		    t.n - i == GROUP_CLOSE_LEN)
 			return false;

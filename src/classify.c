@@ -115,30 +115,6 @@ struct parser {
 static const char tb_header[] = "Traceback (most recent call last):";
 #define TB_HEADER_LEN (sizeof tb_header - 1)
 
-/* The spaces S starts with from AT on: eight bytes a step, as a frame
- * line has two and a source line four or more. */
-static inline size_t spaces_from(struct th_span s, size_t at)
-{
-	const uint64_t spaces = 0x2020202020202020u;
-	size_t i = at;
-	while (s.n - i >= sizeof spaces) {
-		uint64_t w;
-		memcpy(&w, s.p + i, sizeof w);
-		w ^= spaces;
-		if (w != 0) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			return i + (size_t)__builtin_ctzll(w) / 8;
-#else
-			break;
-#endif
-		}
-		i += sizeof w;
-	}
-	while (i < s.n && s.p[i] == ' ')
-		i++;
-	return i;
-}
-
 /* A line's indentation, found once per line: SPACES leading spaces (the
  * box margins count only those) and BLANKS leading spaces and tabs in
  * all (the rest of the grammar: indentation is spaces but for the odd
@@ -152,7 +128,7 @@ struct indent {
 __attribute__((noinline)) static struct indent indent_of_slow(struct th_span s)
 {
 	struct indent in;
-	in.spaces = in.blanks = spaces_from(s, 0);
+	in.spaces = in.blanks = th_spaces_from(s, 0);
 	if (in.blanks < s.n && s.p[in.blanks] == '\t')
 		while (in.blanks < s.n &&
 		       (s.p[in.blanks] == '\t' || s.p[in.blanks] == ' '))

@@ -73,6 +73,30 @@ static inline struct th_span th_trim_end(struct th_span s)
 	return s;
 }
 
+/* The end of the spaces S holds from AT on (AT <= S.n). The first eight
+ * bytes are told by one word where the byte order allows, then byte by
+ * byte: a traceback's lines are indented by two or four spaces, an
+ * exception group's box by two to a dozen, and a loop of words cost the
+ * assembler's path for box lines registers it otherwise needs none of
+ * (docs/performance.md). */
+static inline size_t th_spaces_from(struct th_span s, size_t at)
+{
+	size_t i = at;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (s.n - i >= sizeof(uint64_t)) {
+		uint64_t w;
+		memcpy(&w, s.p + i, sizeof w);
+		w ^= 0x2020202020202020u;
+		if (w != 0)
+			return i + (size_t)__builtin_ctzll(w) / 8;
+		i += sizeof w;
+	}
+#endif
+	while (i < s.n && s.p[i] == ' ')
+		i++;
+	return i;
+}
+
 /* The span of C string S, {NULL, 0} for NULL (th_cstr takes no NULL). */
 static inline struct th_span th_span_or_empty(const char *s)
 {
