@@ -1077,7 +1077,13 @@ static void group_where(struct th_agg *a, struct group *grp,
 	struct th_group *g = &grp->g;
 	int to_last =
 	    g->count == 1 ? 1 : where_cmp(ev, &g->last, grp->last_input);
-	if (to_last > 0) {
+	if (to_last > 0 && g->count > 1 && ev->input_index == grp->last_input) {
+		/* the input of last: its name is kept already (the index
+		 * names an input, as where_cmp takes it); interning it
+		 * compared the names on most events */
+		g->last.line = ev->line;
+		g->last.time = ev->time;
+	} else if (to_last > 0) {
 		where_set(a, &g->last, ev);
 		grp->last_input = ev->input_index;
 	}

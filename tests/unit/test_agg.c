@@ -1379,6 +1379,36 @@ Test(agg, spilled_aggregates_merge_like_whole_ones)
 	free(dir);
 }
 
+/* Last moves to each later event; its input's name is that event's,
+ * also when events of two inputs take turns. */
+Test(agg, last_names_the_input_of_the_latest_event)
+{
+	static const struct {
+		const char *input;
+		size_t index;
+		uint64_t line;
+	} evs[] = {{"a.log", 0, 1}, {"a.log", 0, 2}, {"b.log", 1, 3},
+		   {"b.log", 1, 9}, {"a.log", 0, 4}, {"a.log", 0, 5}};
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	for (size_t i = 0; i < sizeof evs / sizeof *evs; i++) {
+		char time[32];
+		snprintf(time, sizeof time, "2024-05-01T10:00:%02zu", i);
+		add(f, (struct spec){.coroutine = "c",
+				     .input = evs[i].input,
+				     .input_index = evs[i].index,
+				     .line = evs[i].line,
+				     .time = time});
+		const struct th_group *const *g;
+		cr_assert_eq(sorted(f, &g), 1);
+		cr_expect_str_eq(g[0]->last.input, evs[i].input, "event %zu",
+				 i);
+		cr_expect_eq(g[0]->last.line, evs[i].line, "event %zu", i);
+		cr_expect_str_eq(g[0]->first.input, "a.log");
+		cr_expect_eq(g[0]->first.line, 1);
+	}
+	close_agg(f);
+}
+
 Test(agg, novelty_set_while_reading_spilled_groups_stays_with_them)
 {
 	enum th_key keys[] = {TH_KEY_TASK};
