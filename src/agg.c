@@ -1188,7 +1188,7 @@ static void exception_add_n(struct group *grp, const char *name, uint64_t n)
 }
 
 /* Adds SRC's values to DST, GRP's list whose tags are TAGS (NULL:
- * none). */
+ * none), one at a time: SRC may be any list (a report read back). */
 static void capped_merge(struct group *grp, struct th_capped *dst,
 			 uint8_t *tags, const struct th_capped *src)
 {
@@ -1205,6 +1205,60 @@ static void capped_merge(struct group *grp, struct th_capped *dst,
 		capped_add(grp, dst, tags, v, strlen(v));
 	}
 	dst->capped = dst->capped || src->capped;
+}
+
+/* Copies SRC, an aggregate's list (sorted, without repeats, at most
+ * TH_MAX_LIST), into DST, GRP's empty list whose tags are TAGS (NULL:
+ * none): what capped_merge makes of them, without its searches. Each
+ * range of a file (-j) has groups new to the whole, and the first range
+ * has nothing but. */
+static void capped_copy(struct group *grp, struct th_capped *dst, uint8_t *tags,
+			const struct th_capped *src)
+{
+	size_t len[TH_MAX_LIST], room = list_room(src->n) * sizeof *dst->items;
+	for (size_t i = 0; i < src->n; i++) {
+		len[i] = strlen(src->items[i]);
+		room += word_room(len[i]);
+	}
+	pool_reserve(grp, room);
+	dst->items =
+	    (char **)pool_take(grp, list_room(src->n) * sizeof *dst->items);
+	for (size_t i = 0; i < src->n; i++) {
+		dst->items[i] = pool_dup(grp, src->items[i], len[i]);
+		if (tags != NULL)
+			tags[i] = str_tag(src->items[i], len[i]);
+	}
+	dst->n = src->n;
+	dst->capped = dst->capped || src->capped;
+}
+
+/* capped_merge, or capped_copy when it may. */
+static void capped_merge_sorted(struct group *grp, struct th_capped *dst,
+				uint8_t *tags, const struct th_capped *src)
+{
+	if (dst->n == 0 && src->n > 0)
+		capped_copy(grp, dst, tags, src);
+	else
+		capped_merge(grp, dst, tags, src);
+}
+
+/* Merges SRC's tasks, defined_at and labels into GRP's; SORTED: SRC's
+ * lists are an aggregate's (see capped_merge_sorted). */
+static void lists_merge(struct group *grp, const struct th_group *src,
+			bool sorted)
+{
+	struct th_group *g = &grp->g;
+	if (sorted) {
+		capped_merge_sorted(grp, &g->tasks, grp->task_tag, &src->tasks);
+		capped_merge_sorted(grp, &g->defined_at, grp->defined_at_tag,
+				    &src->defined_at);
+		capped_merge_sorted(grp, &g->labels, NULL, &src->labels);
+		return;
+	}
+	capped_merge(grp, &g->tasks, grp->task_tag, &src->tasks);
+	capped_merge(grp, &g->defined_at, grp->defined_at_tag,
+		     &src->defined_at);
+	capped_merge(grp, &g->labels, NULL, &src->labels);
 }
 
 /* Orders two examples by their bytes: the tie-break between two events
@@ -1247,10 +1301,11 @@ static void group_widen(struct th_agg *a, struct group *grp,
 	}
 }
 
-/* Merges SRC into GRP; see agg_add_group. */
+/* Merges SRC into GRP; see agg_add_group. SORTED: SRC's lists are an
+ * aggregate's, sorted and without repeats (not a report's, read back). */
 static void group_merge(struct th_agg *a, struct group *grp,
 			const struct th_group *src, size_t first_input,
-			size_t last_input, uint64_t line_shift)
+			size_t last_input, uint64_t line_shift, bool sorted)
 {
 	struct th_group *g = &grp->g;
 	bool fresh = g->count == 0;
@@ -1263,10 +1318,7 @@ static void group_merge(struct th_agg *a, struct group *grp,
 		exception_add_n(grp, src->exceptions[i].name,
 				src->exceptions[i].count);
 	g->exceptions_other += src->exceptions_other;
-	capped_merge(grp, &g->tasks, grp->task_tag, &src->tasks);
-	capped_merge(grp, &g->defined_at, grp->defined_at_tag,
-		     &src->defined_at);
-	capped_merge(grp, &g->labels, NULL, &src->labels);
+	lists_merge(grp, src, sorted);
 	timeline_merge(&g->timeline, &src->timeline);
 	group_widen(a, grp, src, first_input, last_input, line_shift, fresh);
 }
@@ -1287,16 +1339,16 @@ static struct group *group_for(struct th_agg *a, const struct th_group *g)
 }
 
 /* Merges SRC into A's group of its key (see agg_add_group), spilling
- * when that takes A past its budget. */
+ * when that takes A past its budget; SORTED as for group_merge. */
 static void agg_merge_group(struct th_agg *a, const struct th_group *src,
 			    size_t first_input, size_t last_input,
-			    uint64_t line_shift)
+			    uint64_t line_shift, bool sorted)
 {
 	if (a->finished)
 		die("agg_add_group: the spilled groups were read "
 		    "already");
 	struct group *grp = group_for(a, src);
-	group_merge(a, grp, src, first_input, last_input, line_shift);
+	group_merge(a, grp, src, first_input, last_input, line_shift, sorted);
 	if (a->spill_dir != NULL) {
 		agg_measure(a, grp);
 		agg_check_budget(a);
@@ -1306,7 +1358,7 @@ static void agg_merge_group(struct th_agg *a, const struct th_group *src,
 void agg_add_group(struct th_agg *a, const struct th_group *g,
 		   size_t first_input, size_t last_input)
 {
-	agg_merge_group(a, g, first_input, last_input, 0);
+	agg_merge_group(a, g, first_input, last_input, 0, false);
 }
 
 static struct group *group_decode(struct th_agg *a, const void *p, size_t n);
@@ -1331,7 +1383,7 @@ void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 			uint64_t shift =
 			    s->first_input == input ? line_base : 0;
 			agg_merge_group(dst, &s->g, s->first_input,
-					s->last_input, shift);
+					s->last_input, shift, true);
 			group_free(s);
 		}
 	}
@@ -1339,7 +1391,7 @@ void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 		const struct group *s = src->groups[i];
 		uint64_t shift = s->first_input == input ? line_base : 0;
 		agg_merge_group(dst, &s->g, s->first_input, s->last_input,
-				shift);
+				shift, true);
 	}
 }
 
@@ -1840,7 +1892,7 @@ static void merge_parts(struct th_agg *a, const struct level_run *runs,
 		struct group *g = group_decode(a, p, len);
 		if (cur != NULL && group_key_cmp(a, &cur->g, &g->g) == 0) {
 			group_merge(a, cur, &g->g, g->first_input,
-				    g->last_input, 0);
+				    g->last_input, 0, true);
 			group_free(g);
 			continue;
 		}

@@ -1379,6 +1379,56 @@ Test(agg, spilled_aggregates_merge_like_whole_ones)
 	free(dir);
 }
 
+/* A file cut into ranges (-j): each range aggregated apart, all merged in
+ * order into a new aggregate, which then takes more events. The merge
+ * copies a range's lists into groups new to the whole and adds them to
+ * the others; the copies must be found again by later events (their
+ * tags), or a value would be listed twice. */
+Test(agg, ranges_merged_in_order_into_a_new_aggregate_equal_the_whole)
+{
+	enum { EVENTS = 3000, RANGES = 5, MORE = 500 };
+	static const size_t ends[RANGES] = {1200, 1900, 2400, 2750, EVENTS};
+	enum th_key keys[] = {TH_KEY_COROUTINE};
+	struct fixture *whole = open_agg(keys, 1), *merged = open_agg(keys, 1);
+	struct fixture *range[RANGES];
+	for (size_t r = 0; r < RANGES; r++)
+		range[r] = open_agg(keys, 1);
+	size_t r = 0, base = 0;
+	for (size_t i = 0; i < EVENTS; i++) {
+		char task[32], where[32], time[32];
+		struct spec s = many_groups_event(i, task, where, time);
+		s.input_index = 0;
+		s.input = "app.log";
+		s.line = 1 + i;
+		s.text = where;
+		add(whole, s);
+		if (i == ends[r])
+			base = ends[r++];
+		s.line -= base; /* a range counts its lines from 1 */
+		add(range[r], s);
+	}
+	base = 0;
+	for (r = 0; r < RANGES; r++) {
+		agg_merge(merged->agg, range[r]->agg, 0, base);
+		base = ends[r];
+	}
+	for (size_t i = 0; i < MORE; i++) {
+		char task[32], where[32], time[32];
+		struct spec s = many_groups_event(i * 3, task, where, time);
+		s.input_index = 0;
+		s.input = "app.log";
+		s.line = EVENTS + 1 + i;
+		s.text = where;
+		add(whole, s);
+		add(merged, s);
+	}
+	expect_same_groups(whole, merged);
+	close_agg(whole);
+	close_agg(merged);
+	for (r = 0; r < RANGES; r++)
+		close_agg(range[r]);
+}
+
 /* Last moves to each later event; its input's name is that event's,
  * also when events of two inputs take turns. */
 Test(agg, last_names_the_input_of_the_latest_event)
