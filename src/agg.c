@@ -817,6 +817,35 @@ static size_t capped_place(const struct th_capped *l, const char *v, size_t n)
 	return lo;
 }
 
+/* Puts V (of length N) into L's full array at AT, pushing out the
+ * largest value, whose block takes V when it is large enough: a list of
+ * a crash loop's tasks pushes out a value every few events, and each
+ * left its bytes in the pool until it was renewed. */
+static void capped_replace(struct group *grp, struct th_capped *l,
+			   uint8_t *tags, uint8_t tag, size_t at, const char *v,
+			   size_t n)
+{
+	char *out = l->items[TH_MAX_LIST - 1];
+	size_t room = word_room(n);
+	bool fits = word_room(strlen(out)) >= room;
+	if (!fits)
+		pool_reserve(grp, room); /* may move the list */
+	memmove(&l->items[at + 1], &l->items[at],
+		(TH_MAX_LIST - 1 - at) * sizeof *l->items);
+	if (fits) {
+		memcpy(out, v, n);
+		memset(out + n, 0, room - n);
+		l->items[at] = out;
+	} else {
+		l->items[at] = pool_dup(grp, v, n);
+	}
+	if (tags != NULL) {
+		memmove(&tags[at + 1], &tags[at], TH_MAX_LIST - 1 - at);
+		tags[at] = tag;
+	}
+	l->capped = true;
+}
+
 /* Adds V (of length N, followed by a NUL byte) to a capped list unless it
  * is there already, keeping TAGS (NULL: a list without) beside it. The
  * list keeps its TH_MAX_LIST smallest values: one that sorts after every
@@ -825,22 +854,23 @@ static size_t capped_place(const struct th_capped *l, const char *v, size_t n)
 static void capped_add(struct group *grp, struct th_capped *l, uint8_t *tags,
 		       const char *v, size_t n)
 {
-	uint8_t tag = tags != NULL ? str_tag(v, n) : 0;
-	if (tags != NULL && capped_find(l, tags, tag, v, n) < l->n)
-		return;
 	/* A full list's new values mostly sort after all it keeps (task
-	 * names count up): one comparison with the last rules them out. */
+	 * names count up): one comparison with the last rules them out,
+	 * before the search for V among the others. */
 	if (l->n == TH_MAX_LIST &&
 	    vers_cmp_word(l->items[l->n - 1], v, n) < 0) {
 		l->capped = true;
 		return;
 	}
+	uint8_t tag = tags != NULL ? str_tag(v, n) : 0;
+	if (tags != NULL && capped_find(l, tags, tag, v, n) < l->n)
+		return;
 	size_t at = capped_place(l, v, n);
 	if (tags == NULL && at < l->n && word_eq(l->items[at], v, n))
 		return;
 	if (l->n == TH_MAX_LIST) {
-		l->capped = true;
-		l->n--; /* its bytes stay in the pool until it is renewed */
+		capped_replace(grp, l, tags, tag, at, v, n);
+		return;
 	}
 	size_t growth = list_growth(l->n, sizeof *l->items);
 	pool_reserve(grp, growth + word_room(n));

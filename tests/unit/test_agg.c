@@ -521,6 +521,42 @@ static int version_order(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x, y);
 }
 
+/* A full list puts a value that sorts before its last where the value it
+ * pushes out was when that is long enough, else in a new block: values
+ * of many lengths, in any order, leave the smallest, each intact. */
+Test(agg, a_full_list_takes_values_longer_and_shorter_than_it_pushes_out)
+{
+	enum { N = 4 * TH_MAX_LIST };
+	static const char *const tails[] = {
+	    "", "-x", "-a-name-longer-than-three-words-of-the-list"};
+	for (uint32_t seed = 0; seed < 20; seed++) {
+		int order[N];
+		char values[N][80];
+		const char *want[N];
+		for (int i = 0; i < N; i++) {
+			order[i] = i;
+			snprintf(values[i], sizeof values[i], "Task-%d%s",
+				 (i * 37) % N + 1, tails[(i * 7) % 3]);
+			want[i] = values[i];
+		}
+		qsort(want, N, sizeof *want, version_order);
+		shuffle(order, N, seed + 300);
+		struct fixture *f = open_by(TH_KEY_COROUTINE);
+		for (int i = 0; i < N; i++)
+			add(f, (struct spec){.coroutine = "c",
+					     .task = values[order[i]]});
+		const struct th_group *const *g;
+		cr_assert_eq(sorted(f, &g), 1);
+		const struct th_capped *l = &g[0]->tasks;
+		cr_assert_eq(l->n, TH_MAX_LIST, "seed %u", seed);
+		cr_expect(l->capped, "seed %u", seed);
+		for (int i = 0; i < TH_MAX_LIST; i++)
+			cr_expect_str_eq(l->items[i], want[i],
+					 "seed %u, item %d", seed, i);
+		close_agg(f);
+	}
+}
+
 Test(agg, capped_lists_keep_version_order_for_values_sharing_their_start)
 {
 	/* numbers that share leading digits, have leading zeros or end where
