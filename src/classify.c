@@ -1057,34 +1057,28 @@ static size_t format_created_at(const struct parser *ps, struct th_parsed *out)
 	return len;
 }
 
-/* Whether LINE starts a traceback at the top level as parse_line reads
- * it: "Traceback (most recent call last):" at its start, or after other
- * text (header_after_text). */
-static bool top_header_line(struct th_span line)
+/* Whether LINE starts with a traceback header. Such a line starts a
+ * traceback at the top level as parse_line reads it: header_after_text
+ * leaves it as it is, its lead being 'T'. */
+static inline bool starts_with_header(struct th_span line)
 {
-	if (line.n > TB_HEADER_LEN && line.p[line.n - TB_HEADER_LEN] == 'T')
-		line = header_after_text(line);
-	return line.n > 0 && line.p[0] == 'T' && HAS_LIT(line, 0, tb_header);
+	return line.n >= TB_HEADER_LEN && line.p[0] == 'T' &&
+	       HAS_LIT(line, 0, tb_header);
 }
 
-/* Whether LINE may be a top_header_line: a 'T' where the header would
- * start, at the line's start or TB_HEADER_LEN bytes before its end. */
-static inline bool may_be_top_header(struct th_span line)
-{
-	return line.n >= TB_HEADER_LEN &&
-	       (line.p[0] == 'T' || line.p[line.n - TB_HEADER_LEN] == 'T');
-}
-
-/* The index of EV's last top_header_line, or N (its line count) when it
- * has none. Found from the end, line by line. */
-static size_t last_top_header(const struct th_event *ev, size_t n)
+/* The index of EV's last line that starts with a traceback header, or N
+ * (its line count) when it has none. Found from the end, line by line,
+ * and by the first byte of each: a header after text ("ERROR app:
+ * Traceback ...") is left to the parse, which meets it as it meets any
+ * header (top_header): testing the end of every line here for one made
+ * this search cost a third more (callgrind, crash loop). */
+static size_t last_header(const struct th_event *ev, size_t n)
 {
 	for (size_t i = n; i-- > ev->n_head;)
-		if (may_be_top_header(event_line(ev, i)) &&
-		    top_header_line(event_line(ev, i)))
+		if (starts_with_header(event_line(ev, i)))
 			return i;
 	for (const struct th_span *l = ev->head + ev->n_head; l-- > ev->head;)
-		if (may_be_top_header(*l) && top_header_line(*l))
+		if (starts_with_header(*l))
 			return (size_t)(l - ev->head);
 	return n;
 }
@@ -1163,9 +1157,11 @@ static void created_before(struct parser *ps, const struct th_event *ev,
  *
  * Only the last traceback of a chain is reported (README.md, "What it
  * finds"), and its header forgets all the grammar before it but the
- * "Object created at" frames (top_header): the parse starts at that
- * header, found from the end, and the lines before it are read for
- * created-at frames alone, and only when the rest had none. */
+ * "Object created at" frames (top_header): the parse starts at the last
+ * line that starts with a header, found from the end (a header after
+ * text past it is met by the parse, and forgets as that one does), and
+ * the lines before it are read for created-at frames alone, and only
+ * when the rest had none. */
 static void parse_event(struct parser *ps, const struct th_event *ev)
 {
 	struct th_parsed *out = ps->out;
@@ -1178,10 +1174,17 @@ static void parse_event(struct parser *ps, const struct th_event *ev)
 	ps->in_created = false;
 	ps->created_path = ps->created_lineno = (struct th_span){NULL, 0};
 	ps->n_created = 0;
-	size_t n = event_line_count(ev), from = last_top_header(ev, n);
-	if (from == n)
+	size_t n = event_line_count(ev), from = last_header(ev, n);
+	if (from == n) {
 		from = 0;
-	parse_lines(ps, ev, from, n);
+		parse_lines(ps, ev, 0, n);
+	} else {
+		/* parse_line would read the header the search just found
+		 * again, only to come to top_header: with PS fresh, that is
+		 * all it does with it */
+		top_header(ps);
+		parse_lines(ps, ev, from + 1, n);
+	}
 	finish_slots(ps, 0);
 	created_resolve(ps);
 	created_before(ps, ev, from);

@@ -1263,3 +1263,80 @@ Test(classify, every_byte_ends_a_type_or_not_at_every_place)
 		}
 	}
 }
+
+/* ---- paths the parse takes for speed --------------------------------- */
+
+/* The parse starts at the last line that starts with a header: a header
+ * after text later in the event is met by the parse, and forgets what
+ * came before it as that first header did. */
+Test(classify, a_header_after_text_after_the_last_header_ends_the_chain)
+{
+	parse_text("Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in first\n"
+		   "KeyError: 'k'\n"
+		   "\n"
+		   "During handling of the above exception, another exception "
+		   "occurred:\n"
+		   "\n"
+		   "worker 3: Traceback (most recent call last):\n"
+		   "  File \"/srv/app/b.py\", line 4, in second\n"
+		   "  File \"/usr/lib/python3.12/json/decoder.py\", line 9, "
+		   "in decode\n"
+		   "ValueError: v\n");
+	cr_expect_str_eq(exception(), "ValueError");
+	cr_expect_str_eq(str(parsed.message), "v");
+	cr_expect_str_eq(str(parsed.culprit.function), "second");
+	cr_expect_str_eq(str(parsed.culprit.line), "4");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]), "-");
+}
+
+Test(classify, a_group_between_the_last_header_and_a_later_one_has_no_leaves)
+{
+	parse_text("Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in first\n"
+		   "  + Exception Group Traceback (most recent call last):\n"
+		   "  | ExceptionGroup: x (2 sub-exceptions)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | OSError: o\n"
+		   "    +---------------- 2 ----------------\n"
+		   "    | Traceback (most recent call last):\n"
+		   "    |   File \"/srv/app/v.py\", line 8, in check\n"
+		   "    | ValueError: v\n"
+		   "ERROR app: Traceback (most recent call last):\n"
+		   "  File \"/srv/app/b.py\", line 4, in second\n"
+		   "KeyError: 'k'\n");
+	cr_expect(!parsed.last_is_group);
+	cr_expect_eq(parsed.n_leaves, 0);
+	cr_expect_str_eq(exception(), "KeyError");
+	cr_expect_str_eq(str(parsed.culprit.function), "second");
+}
+
+/* The created-at frames between the last header and a header after text
+ * count when none follow that one, and lose to those that do. */
+Test(classify, created_at_before_a_header_after_text_counts_until_a_later)
+{
+	static const char before[] =
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/app/a.py\", line 3, in first\n"
+	    "source_traceback: Object created at (most recent call last):\n"
+	    "  File \"/srv/app/boot.py\", line 7, in <module>\n"
+	    "  File \"/srv/app/made.py\", line 12, in spawn\n"
+	    "KeyError: 'k'\n"
+	    "app: Traceback (most recent call last):\n"
+	    "  File \"/srv/app/b.py\", line 4, in second\n";
+	static char text[1024];
+	snprintf(text, sizeof text, "%sValueError: v\n", before);
+	parse_text(text);
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/made.py:12");
+	cr_expect_str_eq(str(parsed.culprit.function), "second");
+	snprintf(text, sizeof text,
+		 "%sObject created at (most recent call last):\n"
+		 "  File \"/srv/app/late.py\", line 2, in l\n"
+		 "ValueError: v\n",
+		 before);
+	parse_text(text);
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/late.py:2");
+	cr_expect_str_eq(exception(), "ValueError");
+}
