@@ -768,43 +768,61 @@ static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 	return false;
 }
 
-/* group_line for the commonest box line: "| " then indented text (a
- * frame line or its source) of the top block or of a slot already
- * reached. False, with nothing done, for any other line. */
-static inline bool box_indented_text(struct parser *ps, struct th_span line,
-				     size_t col)
+/* The block a box line at column COL is text of (depth COL / 2): the
+ * top block, or a slot already reached; NULL for a slot not reached. */
+static inline struct block *box_block(struct parser *ps, size_t col)
 {
-	if (col + 3 > line.n || line.p[col] != '|' || line.p[col + 1] != ' ' ||
-	    (line.p[col + 2] != ' ' && line.p[col + 2] != '\t'))
-		return false;
 	size_t depth = col / 2;
-	struct block *b;
 	if (depth <= 1)
-		b = &ps->top;
-	else if (depth < ps->n_slots)
-		b = &ps->slot[depth];
-	else
-		return false; /* group_line reaches the slot */
-	if (!block_open(b))
-		return true;
+		return &ps->top;
+	return depth < ps->n_slots ? &ps->slot[depth] : NULL;
+}
+
+/* group_line for the commonest box lines: "| " then text of the top
+ * block or of a slot already reached, indented (a frame line or its
+ * source) or not (a traceback's header, its final line). False, with
+ * nothing done, for any other line. The text at the margin is read here
+ * too, where group_line_other saved and restored six registers for it
+ * and tested the margin again (callgrind, crash loop). */
+static inline bool box_text(struct parser *ps, struct th_span line, size_t col)
+{
+	if (col + 3 > line.n || line.p[col] != '|' || line.p[col + 1] != ' ')
+		return false;
+	struct block *b = box_block(ps, col);
+	if (b == NULL)
+		return false; /* group_line_other reaches the slot */
 	struct th_span t = {line.p + col + 2, line.n - col - 2};
-	size_t blanks = indent_of(t).blanks;
-	if (blanks < t.n && t.p[blanks] == 'F')
-		block_indented(ps, b, t, blanks);
+	char c = t.p[0];
+	if (c == ' ' || c == '\t') {
+		if (!block_open(b))
+			return true;
+		size_t blanks = indent_of(t).blanks;
+		if (blanks < t.n && t.p[blanks] == 'F')
+			block_indented(ps, b, t, blanks);
+		return true;
+	}
+	/* block_line for text that is not indented */
+	if (col / 2 <= 1 && c == 'E' &&
+	    HAS_LIT(t, 0, "Exception Group Traceback"))
+		new_chain_end(ps->out);
+	if (block_open(b) || c == 'T' || c == 'E')
+		block_unindented(b, t);
 	return true;
 }
 
-/* group_line for the lines box_indented_text leaves. Out of line, so
- * that the common path through group_line saves no registers: with it
- * inline, each box line saved and restored six (callgrind, crash
- * loop). */
-__attribute__((noinline)) static bool
+/* group_line for the lines box_text leaves: separators, a bare margin,
+ * text of a slot not reached yet. Out of line, so that the common path
+ * through group_line saves no registers: with it inline, each box line
+ * saved and restored six (callgrind, crash loop). */
+__attribute__((noinline)) static void
 group_line_other(struct parser *ps, struct th_span line, size_t col)
 {
 	if (col >= line.n || (line.p[col] != '|' && line.p[col] != '+'))
-		return false;
-	if (line.p[col] == '+' && col + 1 < line.n && line.p[col + 1] == '-')
-		return group_separator(ps, line, col);
+		return;
+	if (line.p[col] == '+' && col + 1 < line.n && line.p[col + 1] == '-') {
+		group_separator(ps, line, col);
+		return;
+	}
 	size_t skip = col + 1 < line.n && line.p[col + 1] == ' ' ? 2 : 1;
 	struct th_span t = {line.p + col + skip, line.n - col - skip};
 	size_t depth = col / 2;
@@ -816,17 +834,19 @@ group_line_other(struct parser *ps, struct th_span line, size_t col)
 	} else if (depth < MAX_DEPTH) {
 		block_line(ps, slot_at(ps, depth), t);
 	}
-	return true;
 }
 
-/* A line inside an exception group's box; the box margin starts after
- * LINE's COL leading spaces. Returns false when LINE has no box margin.
- * Not inline: in parse_event's line loop it made every line pay for
- * the registers it needs. */
-static bool group_line(struct parser *ps, struct th_span line, size_t col)
+/* A line inside an exception group's box; the box margin ('|' or '+')
+ * starts after LINE's COL leading spaces. A "+-" line that is no
+ * separator is the only box line it leaves as it is, and no caller has
+ * anything else to do with one (a group's header starts "+ ", a frame
+ * 'F', and a final line a type's byte): so it answers nothing, and its
+ * callers keep no register live across it. Not inline: in parse_event's
+ * line loop it made every line pay for the registers it needs. */
+static void group_line(struct parser *ps, struct th_span line, size_t col)
 {
-	return box_indented_text(ps, line, col) ||
-	       group_line_other(ps, line, col);
+	if (!box_text(ps, line, col))
+		group_line_other(ps, line, col);
 }
 
 /* Whether LINE opens "Object created at" frames (asyncio debug mode).
@@ -976,9 +996,11 @@ static inline void parse_unindented(struct parser *ps, struct th_span line)
 	char c = line.p[0];
 	if (may_be_created(ps, line) && created_line(ps, line, 0))
 		return;
-	if ((c == '|' || c == '+') && ps->top.active && ps->top.is_group &&
-	    group_line(ps, line, 0))
+	if ((c == '|' || c == '+') && ps->top.active && ps->top.is_group) {
+		/* what it leaves, nothing below would read (group_line) */
+		group_line(ps, line, 0);
 		return;
+	}
 	if (c == '+' && group_header(ps, line, (struct indent){0, 0}))
 		return;
 	if (c == 'T' && HAS_LIT(line, 0, tb_header)) {
@@ -1000,11 +1022,15 @@ static inline void parse_indented(struct parser *ps, struct th_span line)
 		created_frame(ps, line, in.blanks);
 		return;
 	}
+	/* group_line takes a box line whole (see there): with nothing to
+	 * wait for, no register lives across the call, which every box
+	 * line paid for. */
 	if (in.spaces < line.n &&
 	    (line.p[in.spaces] == '|' || line.p[in.spaces] == '+') &&
-	    ps->top.active && ps->top.is_group &&
-	    group_line(ps, line, in.spaces))
+	    ps->top.active && ps->top.is_group) {
+		group_line(ps, line, in.spaces);
 		return;
+	}
 	if (in.blanks == line.n)
 		return;
 	char c = line.p[in.blanks];

@@ -1340,3 +1340,65 @@ Test(classify, created_at_before_a_header_after_text_counts_until_a_later)
 			 "/srv/app/late.py:2");
 	cr_expect_str_eq(exception(), "ValueError");
 }
+
+/* A "+-" line inside a box that is no separator, at the margin or
+ * indented, is no line of the group's: the frames and final lines
+ * around it are read as without it. */
+Test(classify, a_box_line_that_is_no_separator_is_passed_over)
+{
+	parse_text("  + Exception Group Traceback (most recent call last):\n"
+		   "  |   File \"/srv/app/m.py\", line 5, in main\n"
+		   "+-x\n"
+		   "  +-- not a separator\n"
+		   "  |   File \"/srv/app/n.py\", line 6, in inner\n"
+		   "  | ExceptionGroup: x (1 sub-exception)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | Traceback (most recent call last):\n"
+		   "    |   File \"/srv/app/v.py\", line 8, in check\n"
+		   "    +-- nor this\n"
+		   "    | ValueError: v\n"
+		   "    +------------------------------------\n");
+	cr_expect(parsed.last_is_group);
+	cr_expect_str_eq(exception(), "ExceptionGroup");
+	cr_expect_str_eq(str(parsed.message), "x (1 sub-exception)");
+	cr_expect_str_eq(str(parsed.culprit.function), "inner");
+	cr_assert_eq(parsed.n_leaves, 1);
+	cr_expect_str_eq(str(parsed.leaves[0].exception), "ValueError");
+	cr_expect_str_eq(str(parsed.leaves[0].message), "v");
+	cr_expect_str_eq(str(parsed.leaves[0].culprit.function), "check");
+}
+
+/* The text at a box's margin is read for the block of its depth: a
+ * header opens the block of a slot already reached, a final line ends
+ * it, and "Exception Group Traceback" at the top level ends the chain
+ * so far (its leaves are not the last traceback's). */
+Test(classify, text_at_a_box_margin_is_read_for_its_depth)
+{
+	parse_text("  + Exception Group Traceback (most recent call last):\n"
+		   "  | ExceptionGroup: first (1 sub-exception)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | OSError: o\n"
+		   "    +------------------------------------\n"
+		   "  | \n"
+		   "  | Exception Group Traceback (most recent call last):\n"
+		   "  |   File \"/srv/app/m.py\", line 5, in main\n"
+		   "  | ExceptionGroup: second (2 sub-exceptions)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | KeyError: 'k'\n"
+		   "    +---------------- 2 ----------------\n"
+		   "    | Traceback (most recent call last):\n"
+		   "    |   File \"/srv/app/t.py\", line 2, in t\n"
+		   "    | TypeError: t\n"
+		   "    | Traceback (most recent call last):\n"
+		   "    |   File \"/srv/app/u.py\", line 3, in u\n"
+		   "    | UnicodeError: u\n"
+		   "    +------------------------------------\n");
+	cr_expect_str_eq(exception(), "ExceptionGroup");
+	cr_expect_str_eq(str(parsed.message), "second (2 sub-exceptions)");
+	cr_expect_str_eq(str(parsed.culprit.function), "main");
+	cr_assert_eq(parsed.n_leaves, 2);
+	cr_expect_str_eq(str(parsed.leaves[0].exception), "KeyError");
+	cr_expect_str_eq(str(parsed.leaves[1].exception), "UnicodeError",
+			 "a slot's last traceback is its leaf");
+	cr_expect_str_eq(str(parsed.leaves[1].culprit.function), "u");
+}
