@@ -39,6 +39,32 @@ struct rare_bytes {
 	uint8_t lo[16], hi[16];
 };
 
+/* Where the memo's key of a line begins. Logged trigger lines carry their
+ * record's time stamp ("2024-05-01 00:00:00,080 ERROR [asyncio] Task
+ * exception was never retrieved"), which the start patterns see but
+ * which makes nearly every such line new to a memo of whole lines.
+ * Every match of a start pattern begins with one of its first bytes
+ * (PCRE2 knows them: the first code unit or the bitmap it skips to), so
+ * none begins before the line's first byte K in the union BITS of all of
+ * them, and a match at P looks back at most MARGIN bytes (the largest
+ * lookbehind, \b's one byte, and one byte more so that ^, \A and \G,
+ * which hold at a subject's start only, fail in the key as in the line).
+ * Each pattern thus matches the line exactly when it matches the key, the
+ * line from K - MARGIN on, with the same groups moved by as much. WHOLE
+ * when some pattern's first bytes are not known (anchored, able to match
+ * the empty string, with a verb "(*" whose start-up optimizations may
+ * change the result, or too complex for PCRE2 to tell): the key is then
+ * the whole line. */
+struct start_cut {
+	bool whole;
+	bool vector; /* the machine has AVX2 */
+	size_t margin;
+	uint64_t bits[4]; /* byte B: bit B % 64 of bits[B / 64] */
+	/* BITS for the vector scan: bit H of lo[L] (hi[L]) is byte
+	   16 * H + L (16 * (H + 8) + L) */
+	uint8_t lo[16], hi[16];
+};
+
 /* The last line on which rules_match_start ran a start pattern with
  * named groups and it matched, with where those groups were: an event
  * starts at such a line, and rules_extract takes the groups from here
@@ -65,6 +91,7 @@ struct th_matcher {
 	struct rule_needles *needles; /* per enabled rule */
 	struct start_seen seen;
 	struct rare_bytes rare;
+	struct start_cut cut;
 };
 
 /* A literal that every line a pattern matches holds (patterns/README.md,
@@ -159,6 +186,13 @@ struct rule_needles {
 	/* RARE: the bits (struct rare_bytes) of START's rare bytes, when
 	 * every start needle has one; 0: the rule is not ruled out so */
 	unsigned rare;
+	/* RUN: the start pattern is a literal, a named run and a literal
+	 * (struct th_literal_run), matched without PCRE2 on lines up to
+	 * RUN_MAX_LINE; RUN_BEFORE finds its first literal */
+	bool has_run;
+	struct th_literal_run run;
+	struct needle run_before;
+	char *run_bytes;
 	struct extract_step *steps; /* per extract item */
 	char *derived;		    /* the bytes of the steps' needles */
 };
@@ -166,14 +200,20 @@ struct rule_needles {
 /* rules_match_start's answers for short lines seen before. Trigger lines
  * repeat: most tracebacks start with the bare "Traceback (most recent
  * call last):", which every rule before the traceback rule's would
- * otherwise try and fail, a pattern run each. The answer depends on the
- * line's bytes only, so a line equal to a remembered one gets its
- * answer. */
-#define START_MEMO_SLOTS 64
-#define START_MEMO_TEXT	 96
+ * otherwise try and fail, a pattern run each. A line is looked up by its
+ * key (struct start_cut): the part of it the answer depends on, so a line
+ * whose key equals a remembered one gets its answer. For a rule with
+ * named groups, the groups' places in the key come along, so that
+ * rules_extract need not run the pattern again on a remembered line. */
+#define START_MEMO_SLOTS 256
+#define START_MEMO_TEXT	 128
+#define START_MEMO_PAIRS 4
+#define START_MEMO_UNSET UINT8_MAX
 struct start_memo {
 	size_t n; /* 0: empty */
 	long rule;
+	uint32_t pairs;			  /* of OV; 0: no groups kept */
+	uint8_t ov[2 * START_MEMO_PAIRS]; /* offsets into TEXT */
 	char text[START_MEMO_TEXT];
 };
 
@@ -258,9 +298,10 @@ static field_bits regex_set_fields(const struct th_matcher *m,
 				 set);
 }
 
-/* Remembers, after rule RULE's start pattern matched LINE, the line and
- * the groups in M's match data (see struct start_seen). */
-static void seen_keep(struct th_matcher *m, size_t rule, struct th_span line)
+/* Remembers that rule RULE's start pattern matched LINE, leaving the
+ * offsets OV of PAIRS groups (struct start_seen). */
+static void seen_set(struct th_matcher *m, size_t rule, struct th_span line,
+		     const PCRE2_SIZE *ov, uint32_t pairs)
 {
 	struct start_seen *v = &m->seen;
 	if (line.n > v->cap) {
@@ -270,17 +311,22 @@ static void seen_keep(struct th_matcher *m, size_t rule, struct th_span line)
 	if (line.n > 0)
 		memcpy(v->text, line.p, line.n);
 	v->n = line.n;
+	memcpy(v->ov, ov, 2 * pairs * sizeof *v->ov);
+	v->pairs = pairs;
+	v->rule = (long)rule;
+}
+
+/* Remembers, after rule RULE's start pattern matched LINE, the line and
+ * the groups in M's match data (see struct start_seen). */
+static void seen_keep(struct th_matcher *m, size_t rule, struct th_span line)
+{
 	/* the pairs up to the highest group that sets a field */
 	const struct regex *re = &m->r->active[rule]->start;
-	uint32_t have = pcre2_get_ovector_count(m->md);
-	v->pairs = 0;
+	uint32_t have = pcre2_get_ovector_count(m->md), pairs = 0;
 	for (size_t i = 0; i < re->n_groups; i++)
-		if (re->groups[i].group < have &&
-		    re->groups[i].group >= v->pairs)
-			v->pairs = re->groups[i].group + 1;
-	memcpy(v->ov, pcre2_get_ovector_pointer(m->md),
-	       2 * v->pairs * sizeof *v->ov);
-	v->rule = (long)rule;
+		if (re->groups[i].group < have && re->groups[i].group >= pairs)
+			pairs = re->groups[i].group + 1;
+	seen_set(m, rule, line, pcre2_get_ovector_pointer(m->md), pairs);
 }
 
 /* True when M remembers rule RULE's start match on exactly LINE's bytes. */
@@ -864,6 +910,62 @@ static bool gated_in(const struct rule_needles *rn, struct th_span line)
 	return false;
 }
 
+/* Lines up to this long are matched by a start pattern's literal run
+ * (struct th_literal_run) without PCRE2, which would give up on none of
+ * them: it tries the run at each place of the first literal and steps
+ * back over it byte by byte, some LINE.n squared steps at worst, far
+ * below TH_REGEX_MATCH_LIMIT at this length; a longer line runs the
+ * pattern, so a limit it hits is counted as before. */
+#define RUN_MAX_LINE 512
+
+/* Where RN's literal run first matches LINE (struct th_literal_run): true,
+ * and the match and its group in OV[0..3]. */
+static bool run_match(const struct rule_needles *rn, struct th_span line,
+		      PCRE2_SIZE *ov)
+{
+	const struct th_literal_run *lr = &rn->run;
+	const char *end = line.p + line.n;
+	for (const char *a = needle_find(&rn->run_before, line, 0); a != NULL;
+	     a = needle_find(&rn->run_before, line, (size_t)(a - line.p) + 1)) {
+		const char *from = a + lr->before.n;
+		const char *stop = memchr(from, lr->stop, (size_t)(end - from));
+		if (stop == NULL)
+			return false; /* nor after a later place of A */
+		if (stop > from && (size_t)(end - stop) >= lr->after.n &&
+		    memcmp(stop, lr->after.p, lr->after.n) == 0) {
+			ov[0] = (size_t)(a - line.p);
+			ov[1] = (size_t)(stop - line.p) + lr->after.n;
+			ov[2] = (size_t)(from - line.p);
+			ov[3] = (size_t)(stop - line.p);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Sets up RN's literal run for RULE's start pattern when it is one
+ * (struct th_literal_run): its one group, numbered 1, is its one named
+ * group. */
+static void start_run_init(struct rule_needles *rn, const struct rule *rule)
+{
+	const struct regex *re = &rule->start;
+	uint32_t groups = 0;
+	if (re->src == NULL || re->n_groups != 1 || re->groups[0].group != 1 ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &groups) !=
+		0 ||
+	    groups != 1)
+		return;
+	char *bytes = xmalloc(re->n + 1);
+	if (!rules_literal_run((struct th_span){re->src, re->n}, bytes, re->n,
+			       &rn->run)) {
+		free(bytes);
+		return;
+	}
+	rn->has_run = true;
+	rn->run_bytes = bytes;
+	rn->run_before = needle_of(rn->run.before);
+}
+
 /* Whether RE is anchored at the start: pcre2 says so of a pattern whose
  * every branch starts with "^" or "\\A". Such a pattern is tried at the
  * start of a line only. */
@@ -928,6 +1030,7 @@ static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 			: needles_of(rule->derived_lits, rule->n_derived);
 		start_gated_init(rn, rule);
 	}
+	start_run_init(rn, rule);
 	size_t room = 0;
 	for (size_t k = 0; k < rule->n_extract; k++)
 		if (!rule->extract[k].is_builtin)
@@ -960,10 +1063,179 @@ static void rule_needles_fini(struct rule_needles *rn, const struct rule *rule)
 	free(rn->start.v);
 	free(rn->exact_bytes);
 	free(rn->gated);
+	free(rn->run_bytes);
 	for (size_t k = 0; k < rule->n_extract; k++)
 		free(rn->steps[k].needles.v);
 	free(rn->steps);
 	free(rn->derived);
+}
+
+static bool ascii_letter(unsigned c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+/* Whether pattern RE may match caselessly: it sets the option, or its
+ * text has an option setting with an 'i' ("(?i)", "(?mi:", "(?^i)"), or
+ * something that only looks like one. */
+static bool may_be_caseless(const struct regex *re, uint32_t options)
+{
+	if ((options & PCRE2_CASELESS) != 0)
+		return true;
+	const char *p = re->src, *end = re->src + re->n;
+	while ((p = memmem(p, (size_t)(end - p), "(?", 2)) != NULL) {
+		for (p += 2; p < end && (ascii_letter((unsigned char)*p) ||
+					 *p == '^' || *p == '-');
+		     p++)
+			if (*p == 'i')
+				return true;
+	}
+	return false;
+}
+
+/* Adds to BITS the bytes a match of start pattern RE can begin with,
+ * and raises *MARGIN to what it looks back (struct start_cut); false
+ * when they are not known. */
+static bool cut_add_pattern(uint64_t *bits, size_t *margin,
+			    const struct regex *re)
+{
+	uint32_t options = 0, empty = 1, behind = 0, type = 0, unit = 0;
+	const uint8_t *map = NULL;
+	if (re->code == NULL || re->src == NULL ||
+	    memmem(re->src, re->n, "(*", 2) != NULL ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_ALLOPTIONS, &options) !=
+		0 ||
+	    (options & PCRE2_ANCHORED) != 0 ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_MATCHEMPTY, &empty) != 0 ||
+	    empty != 0 ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_MAXLOOKBEHIND, &behind) !=
+		0 ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0)
+		return false;
+	if (type == 1 &&
+	    pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTCODEUNIT, &unit) ==
+		0 &&
+	    unit < 256) {
+		/* PCRE2 gives a caseless first unit in one case only */
+		bits[unit / 64] |= (uint64_t)1 << (unit % 64);
+		if (ascii_letter(unit) && may_be_caseless(re, options))
+			bits[(unit ^ 0x20) / 64] |= (uint64_t)1
+						    << ((unit ^ 0x20) % 64);
+	} else if (type == 0 &&
+		   pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTBITMAP, &map) ==
+		       0 &&
+		   map != NULL) {
+		for (unsigned b = 0; b < 256; b++)
+			if (map[b / 8] >> (b % 8) & 1)
+				bits[b / 64] |= (uint64_t)1 << (b % 64);
+	} else {
+		return false;
+	}
+	if (behind + 1 > *margin)
+		*margin = behind + 1;
+	return true;
+}
+
+/* Sets up C for R's enabled rules (struct start_cut). */
+static void cut_init(struct start_cut *c, const struct th_rules *r)
+{
+	for (size_t i = 0; i < r->n_active && !c->whole; i++)
+		c->whole =
+		    !cut_add_pattern(c->bits, &c->margin, &r->active[i]->start);
+	for (unsigned b = 0; b < 256; b++)
+		if (c->bits[b / 64] >> (b % 64) & 1) {
+			uint8_t *t = b < 128 ? c->lo : c->hi;
+			t[b % 16] |= (uint8_t)(1u << (b / 16 % 8));
+		}
+#ifdef TH_X86_64
+	c->vector = __builtin_cpu_supports("avx2");
+#endif
+}
+
+#ifdef TH_X86_64
+/* Bit I of the result: whether byte I of V is in the set of LO and HI
+ * (struct start_cut): the byte's row by its low four bits (from HI when
+ * its top bit is set), and in the row the bit of its high four. */
+__attribute__((target("avx2"))) static inline uint32_t
+cut_block(__m256i v, __m256i lo, __m256i hi)
+{
+	const __m256i bit = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 1, 2,
+					     4, 8, 16, 32, 64, -128, 1, 2, 4, 8,
+					     16, 32, 64, -128, 1, 2, 4, 8, 16,
+					     32, 64, -128),
+		      nibble = _mm256_set1_epi8(0x0f);
+	__m256i l = _mm256_and_si256(v, nibble);
+	__m256i h = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+	__m256i row = _mm256_blendv_epi8(_mm256_shuffle_epi8(lo, l),
+					 _mm256_shuffle_epi8(hi, l), v);
+	__m256i b = _mm256_shuffle_epi8(bit, h);
+	return (uint32_t)_mm256_movemask_epi8(
+	    _mm256_cmpeq_epi8(_mm256_and_si256(row, b), b));
+}
+
+/* cut_first by AVX2, 32 bytes a step, the last step moved back to end
+ * where the line does (its bytes seen before masked off); a shorter
+ * line in a copy, the bytes past it masked off. */
+__attribute__((target("avx2"))) static size_t
+cut_first_avx2(const struct start_cut *c, struct th_span line)
+{
+	const __m256i lo = _mm256_broadcastsi128_si256(
+			  _mm_loadu_si128((const __m128i *)c->lo)),
+		      hi = _mm256_broadcastsi128_si256(
+			  _mm_loadu_si128((const __m128i *)c->hi));
+	if (line.n < 32) {
+		char pad[32] = {0};
+		if (line.n > 0)
+			memcpy(pad, line.p, line.n);
+		uint32_t in =
+		    cut_block(_mm256_loadu_si256((const __m256i *)pad), lo,
+			      hi) &
+		    ((1u << line.n) - 1);
+		return in != 0 ? (size_t)__builtin_ctz(in) : line.n;
+	}
+	size_t i = 0;
+	for (; line.n - i >= 32; i += 32) {
+		uint32_t in = cut_block(
+		    _mm256_loadu_si256((const __m256i *)(line.p + i)), lo, hi);
+		if (in != 0)
+			return i + (size_t)__builtin_ctz(in);
+	}
+	if (i == line.n)
+		return line.n;
+	uint32_t in = cut_block(
+	    _mm256_loadu_si256((const __m256i *)(line.p + line.n - 32)), lo,
+	    hi);
+	in >>= 32 - (line.n - i); /* the bytes from I on */
+	return in != 0 ? i + (size_t)__builtin_ctz(in) : line.n;
+}
+#endif
+
+/* Where in LINE the first byte of C's set is, or LINE.n. */
+static size_t cut_first(const struct start_cut *c, struct th_span line)
+{
+#ifdef TH_X86_64
+	if (c->vector)
+		return cut_first_avx2(c, line);
+#endif
+	for (size_t i = 0; i < line.n; i++) {
+		unsigned char b = (unsigned char)line.p[i];
+		if (c->bits[b / 64] >> (b % 64) & 1)
+			return i;
+	}
+	return line.n;
+}
+
+/* Where the memo's key of LINE begins (struct start_cut). */
+static size_t start_cut_at(const struct start_cut *c, struct th_span line)
+{
+	/* most lines either start with such a byte or carry a time stamp */
+	if (c->whole || line.n == 0 ||
+	    (c->bits[(unsigned char)line.p[0] / 64] >>
+		 ((unsigned char)line.p[0] % 64) &
+	     1) != 0)
+		return 0;
+	size_t k = cut_first(c, line);
+	return k > c->margin ? k - c->margin : 0;
 }
 
 /* The bit of byte C in RB, taking the next free one for a new byte;
@@ -1038,6 +1310,7 @@ struct th_matcher *matcher_new(const struct th_rules *r)
 	for (size_t i = 0; i < r->n_active; i++)
 		rule_needles_init(&m->needles[i], r->active[i]);
 	rare_init(m);
+	cut_init(&m->cut, r);
 	return m;
 }
 
@@ -1177,6 +1450,13 @@ rule_starts(struct th_matcher *m, size_t i, struct th_span line,
 		return gated_in(rn, line);
 	if (needles_rule_out(&rn->start, line))
 		return false;
+	if (rn->has_run && line.n <= RUN_MAX_LINE) {
+		PCRE2_SIZE ov[4];
+		if (!run_match(rn, line, ov))
+			return false;
+		seen_set(m, i, line, ov, 2);
+		return true;
+	}
 	return (rn->exact && line.n <= EXACT_MAX_LINE) ||
 	       start_matches(m, i, line);
 }
@@ -1199,51 +1479,107 @@ static long match_start(struct th_matcher *m, struct th_span line)
 	return -1;
 }
 
-/* A hash of LINE (1 to START_MEMO_TEXT bytes) for the memo: its length
+/* A hash of KEY (1 to START_MEMO_TEXT bytes) for the memo: its length
  * and three words, at both ends and the middle, mixed by a multiply.
- * A line that hashes like another only shares a slot with it, so a hash
+ * A key that hashes like another only shares a slot with it, so a hash
  * of a few loads (XXH3 cost 60 instructions a line) does. */
-static uint64_t memo_hash(struct th_span line)
+static uint64_t memo_hash(struct th_span key)
 {
 	uint64_t a = 0, b = 0, c = 0;
-	if (line.n >= 8) {
-		memcpy(&a, line.p, 8);
-		memcpy(&b, line.p + line.n / 2 - 4, 8);
-		memcpy(&c, line.p + line.n - 8, 8);
+	if (key.n >= 8) {
+		memcpy(&a, key.p, 8);
+		memcpy(&b, key.p + key.n / 2 - 4, 8);
+		memcpy(&c, key.p + key.n - 8, 8);
 	} else {
-		memcpy(&a, line.p, line.n);
+		memcpy(&a, key.p, key.n);
 	}
-	uint64_t h = (a ^ (b << 21 | b >> 43) ^ (c << 42 | c >> 22) ^ line.n) *
+	uint64_t h = (a ^ (b << 21 | b >> 43) ^ (c << 42 | c >> 22) ^ key.n) *
 		     0x9E3779B97F4A7C15u;
 	return h >> 32; /* the bits the multiply mixed best */
 }
 
-/* The slot of M's memo for LINE, or NULL when LINE is too long to keep. */
-static struct start_memo *memo_slot(struct th_matcher *m, struct th_span line)
+/* The slot of M's memo for KEY, or NULL when KEY is too long to keep. */
+static struct start_memo *memo_slot(struct th_matcher *m, struct th_span key)
 {
-	if (line.n == 0 || line.n > START_MEMO_TEXT)
+	if (key.n == 0 || key.n > START_MEMO_TEXT)
 		return NULL;
 	if (m->memo == NULL)
 		m->memo = xcalloc(START_MEMO_SLOTS, sizeof *m->memo);
-	return &m->memo[memo_hash(line) & (START_MEMO_SLOTS - 1)];
+	return &m->memo[memo_hash(key) & (START_MEMO_SLOTS - 1)];
+}
+
+/* Keeps in SLOT that KEY, the part of LINE from CUT on, starts RULE,
+ * and, when M remembers that rule's groups on LINE (struct start_seen),
+ * where they are in KEY. */
+static void memo_keep(struct th_matcher *m, struct start_memo *slot,
+		      struct th_span key, long rule, struct th_span line,
+		      size_t cut)
+{
+	slot->n = key.n;
+	slot->rule = rule;
+	memcpy(slot->text, key.p, key.n);
+	slot->pairs = 0;
+	const struct start_seen *v = &m->seen;
+	if (rule < 0 || !seen_is(m, (size_t)rule, line) ||
+	    v->pairs > START_MEMO_PAIRS)
+		return;
+	for (uint32_t i = 0; i < 2 * v->pairs; i++) {
+		PCRE2_SIZE o = v->ov[i];
+		if (o == PCRE2_UNSET)
+			slot->ov[i] = START_MEMO_UNSET;
+		else if (o >= cut && o - cut <= key.n)
+			slot->ov[i] = (uint8_t)(o - cut);
+		else
+			return; /* not in the key (a \K, say): not kept */
+	}
+	slot->pairs = v->pairs;
+}
+
+/* Makes M remember SLOT's groups of rule SLOT->rule on LINE, whose key
+ * begins at CUT (struct start_seen), as if its pattern had just run. */
+static void memo_seen(struct th_matcher *m, const struct start_memo *slot,
+		      struct th_span line, size_t cut)
+{
+	struct start_seen *v = &m->seen;
+	if (line.n > v->cap) {
+		v->cap = line.n;
+		v->text = xrealloc(v->text, v->cap);
+	}
+	memcpy(v->text, line.p, line.n);
+	v->n = line.n;
+	for (uint32_t i = 0; i < 2 * slot->pairs; i++)
+		v->ov[i] = slot->ov[i] == START_MEMO_UNSET ? PCRE2_UNSET
+							   : cut + slot->ov[i];
+	v->pairs = slot->pairs;
+	v->rule = slot->rule;
+}
+
+/* rules_match_start for a LINE not in the memo: the answer, kept in SLOT
+ * (when not NULL) under KEY, LINE from CUT on. Apart, so that a line
+ * found in the memo pays for none of the registers this path needs. */
+__attribute__((noinline)) static long
+start_not_kept(struct th_matcher *m, struct th_span line,
+	       struct start_memo *slot, struct th_span key, size_t cut)
+{
+	size_t errors = m->match_errors;
+	long rule = match_start(m, line);
+	/* a pattern that gave up at a limit is run (and counted) again */
+	if (slot != NULL && m->match_errors == errors)
+		memo_keep(m, slot, key, rule, line, cut);
+	return rule;
 }
 
 long rules_match_start(struct th_matcher *m, struct th_span line)
 {
-	struct start_memo *slot = memo_slot(m, line);
-	if (slot != NULL && slot->n == line.n &&
-	    memcmp(slot->text, line.p, line.n) == 0)
-		return slot->rule;
-	size_t errors = m->match_errors;
-	long rule = match_start(m, line);
-	if (slot != NULL && m->match_errors == errors) {
-		/* a pattern that gave up at a limit is run (and counted) again
-		 */
-		slot->n = line.n;
-		slot->rule = rule;
-		memcpy(slot->text, line.p, line.n);
-	}
-	return rule;
+	size_t cut = start_cut_at(&m->cut, line);
+	struct th_span key = {line.p + cut, line.n - cut};
+	struct start_memo *slot = memo_slot(m, key);
+	if (slot == NULL || slot->n != key.n ||
+	    memcmp(slot->text, key.p, key.n) != 0)
+		return start_not_kept(m, line, slot, key, cut);
+	if (slot->pairs > 0)
+		memo_seen(m, slot, line, cut);
+	return slot->rule;
 }
 
 /* Whether extract step ST's regex matches LINE; on a match the fields
@@ -1296,10 +1632,16 @@ void rules_extract(struct th_matcher *m, struct th_event *ev,
 	field_bits set = fields_set_in(ev);
 	if (event_line_count(ev) > 0 && rule->start.n_groups > 0) {
 		struct th_span first = event_line(ev, 0);
+		const struct rule_needles *rn = &m->needles[ev->rule];
+		PCRE2_SIZE ov[4];
 		if (seen_is(m, ev->rule, first))
 			set = groups_set_fields(m->seen.ov, m->seen.pairs,
 						&rule->start, first, ev, set);
-		else if (regex_match(m, &rule->start, first))
+		else if (rn->has_run && first.n <= RUN_MAX_LINE) {
+			if (run_match(rn, first, ov))
+				set = groups_set_fields(ov, 2, &rule->start,
+							first, ev, set);
+		} else if (regex_match(m, &rule->start, first))
 			set = regex_set_fields(m, &rule->start, first, ev, set);
 	}
 	struct extract_step *st = m->needles[ev->rule].steps;

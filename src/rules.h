@@ -154,6 +154,24 @@ size_t rules_literal_derive(struct th_span pattern, char *buf,
 size_t rules_literal_exact(struct th_span pattern, char *buf, size_t cap,
 			   struct th_span *lits, size_t max);
 
+/* A start pattern "A(?<name>[^C]+)B" of two literals and a named run of
+ * bytes other than C between them, where B begins with C ("coroutine
+ * '(?<coroutine>[^']+)' was never awaited"). It matches at the first
+ * place of A that one byte or more and then B follow with no C between:
+ * the run can end at a C only (B begins with one) and cannot go past
+ * one, so at each place of A one end alone may do. */
+struct th_literal_run {
+	struct th_span before, after; /* A and B, neither empty */
+	char stop;		      /* C */
+};
+
+/* Whether PATTERN has that shape, A and B read as rules_literal_exact
+ * reads a run of plain characters, C a plain byte or escaped ASCII
+ * punctuation. Fills *OUT, writing A and B to BUF (CAP bytes; PATTERN.n
+ * do). */
+bool rules_literal_run(struct th_span pattern, char *buf, size_t cap,
+		       struct th_literal_run *out);
+
 /* Enabled ignore rules (indexes 0..rules_ignore_count()-1, in order of
  * first definition), and wrapper coroutines: COROUTINE is a wrapper when
  * it is a wrapper's name, or a qualified name ending in "." and one

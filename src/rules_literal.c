@@ -548,3 +548,63 @@ size_t rules_literal_exact(struct th_span pattern, char *buf, size_t cap,
 		e.i++; /* the "|" */
 	}
 }
+
+/* ---- a literal, a run of bytes but one, a literal ---------------------- */
+
+/* "(?<name>" at E->i, moving past it: a name is a letter or '_', then
+ * letters, digits and '_' ("(?<=" and "(?<!" are lookbehinds). */
+static bool run_group_open(struct exact *e)
+{
+	const char *p = e->p;
+	size_t i = e->i;
+	if (i + 3 >= e->n || p[i] != '(' || p[i + 1] != '?' || p[i + 2] != '<')
+		return false;
+	i += 3;
+	if (th_is_digit(p[i]) ||
+	    !(is_alnum((unsigned char)p[i]) || p[i] == '_'))
+		return false;
+	while (i < e->n && (is_alnum((unsigned char)p[i]) || p[i] == '_'))
+		i++;
+	if (i >= e->n || p[i] != '>')
+		return false;
+	e->i = i + 1;
+	return true;
+}
+
+/* "[^C]+)" at E->i, moving past it: the byte C, or -1. C is a plain
+ * byte with no meaning in a class, or ASCII punctuation escaped. */
+static int run_class(struct exact *e)
+{
+	const char *p = e->p;
+	size_t i = e->i;
+	if (i + 5 >= e->n || p[i] != '[' || p[i + 1] != '^')
+		return -1;
+	unsigned char c = (unsigned char)p[i + 2];
+	i += 3;
+	if (c == '\\') {
+		c = (unsigned char)p[i++];
+		if (c <= ' ' || c >= 0x7f || is_alnum(c))
+			return -1;
+	} else if (c == '\0' || strchr("[]^-", c) != NULL) {
+		return -1;
+	}
+	if (i + 3 > e->n || memcmp(p + i, "]+)", 3) != 0)
+		return -1;
+	e->i = i + 3;
+	return c;
+}
+
+bool rules_literal_run(struct th_span pattern, char *buf, size_t cap,
+		       struct th_literal_run *out)
+{
+	struct exact e = {pattern.p, pattern.n, 0, buf, cap, 0, NULL, 0, 0, 0};
+	if (pattern.p == NULL || !exact_run(&e, &out->before) ||
+	    out->before.n == 0 || !run_group_open(&e))
+		return false;
+	int stop = run_class(&e);
+	if (stop < 0 || !exact_run(&e, &out->after) || e.i != e.n ||
+	    out->after.n == 0 || (unsigned char)out->after.p[0] != stop)
+		return false;
+	out->stop = (char)stop;
+	return true;
+}

@@ -321,6 +321,170 @@ Test(matcher, remembered_start_answers_stay_apart_for_lines_alike)
 	rules_free(r);
 }
 
+/* Runs rules_match_start on each of LINES (N pairs of a line and the id
+ * of the rule it starts, or NULL), forwards, backwards and again, with
+ * one matcher for RULES (YAML): later rounds find the memo filled. */
+static void assert_starts_in_rounds(const char *rules,
+				    const char *const (*lines)[2], size_t n)
+{
+	struct th_rules *r = load_yaml(rules);
+	struct th_matcher *m = matcher_new(r);
+	for (int round = 0; round < 4; round++)
+		for (size_t k = 0; k < n; k++) {
+			size_t i = round % 2 == 0 ? k : n - 1 - k;
+			assert_starts(r, m, lines[i][0], lines[i][1]);
+		}
+	matcher_free(m);
+	rules_free(r);
+}
+
+#define PAIRS(...)                                                             \
+	(const char *const[][2]){__VA_ARGS__},                                 \
+	    sizeof((const char *const[][2]){__VA_ARGS__}) /                    \
+		sizeof(const char *const[2])
+
+/* Lines that differ before the first byte a match of any rule may begin
+ * with, where the memo's key leaves a time stamp out, in bytes a pattern
+ * still looks at: a lookbehind, \b, ^, or the other case of a caseless
+ * pattern's first byte (PCRE2 gives one case only). Each gets its own
+ * answer. */
+Test(matcher, a_start_key_keeps_every_byte_the_patterns_look_at)
+{
+	assert_starts_in_rounds("rules:\n"
+				"  - id: behind\n"
+				"    start: '(?<=1 )Task x'\n",
+				PAIRS({"2024 1 Task x", "behind"},
+				      {"2024 2 Task x", NULL},
+				      {"2024 12 Task x", NULL}));
+	assert_starts_in_rounds(
+	    "rules:\n"
+	    "  - id: anchored\n"
+	    "    start: '^Task y|Future y'\n",
+	    PAIRS({"Task y", "anchored"}, {"0 Task y", NULL},
+		  {"0 Future y", "anchored"}, {"Future y", "anchored"}));
+	assert_starts_in_rounds("rules:\n"
+				"  - id: start\n"
+				"    start: '\\ATask y'\n",
+				PAIRS({"Task y", "start"}, {"0 Task y", NULL}));
+	/* the line's start, looked back at */
+	assert_starts_in_rounds(
+	    "rules:\n"
+	    "  - id: behind-start\n"
+	    "    start: '(?<=^ab)c d'\n",
+	    PAIRS({"abc d", "behind-start"}, {"xabc d", NULL}));
+	assert_starts_in_rounds("rules:\n"
+				"  - id: word\n"
+				"    start: '\\bTask z'\n",
+				PAIRS({"9 xTask z", NULL},
+				      {"9 x Task z", "word"}, {"xTask z", NULL},
+				      {"x Task z", "word"}));
+	assert_starts_in_rounds(
+	    "rules:\n"
+	    "  - id: caseless\n"
+	    "    start: '(?i)boom w'\n",
+	    PAIRS({"12 BOOM w", "caseless"}, {"12 BXXM w", NULL},
+		  {"12 boom w", "caseless"}, {"12 bxxm w", NULL}));
+	assert_starts_in_rounds(
+	    "rules:\n"
+	    "  - id: stamped\n"
+	    "    start: 'Task v'\n"
+	    "  - id: other\n"
+	    "    start: 'Future (?:v|u)'\n",
+	    PAIRS({"00:01 Task v", "stamped"}, {"00:02 Task v", "stamped"},
+		  {"00:03 Task u", NULL}, {"00:04 Future u", "other"}));
+}
+
+/* Lines that differ in their time stamp only share the memo's slot, and
+ * a start pattern's groups come back from it moved to where the line
+ * has them. */
+Test(matcher, a_remembered_start_gives_its_groups_on_another_time_stamp)
+{
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - id: never\n"
+		      "    start: \"coroutine '(?<coroutine>\\\\w+)' "
+		      "was never awaited\"\n");
+	struct th_matcher *m = matcher_new(r);
+	const char *first = "2024-05-01 00:00:00,080 coroutine 'send' was "
+			    "never awaited";
+	const char *again[] = {
+	    "1 coroutine 'send' was never awaited",
+	    "[2024-05-01 00:00:01,000] 00:00:01 coroutine 'send' was never "
+	    "awaited",
+	};
+	assert_starts(r, m, first, "never");
+	for (size_t i = 0; i < 2; i++) {
+		assert_starts(r, m, again[i], "never");
+		struct th_event ev = extracted(r, m, "never", LINES(again[i]));
+		assert_field(&ev, TH_F_COROUTINE, "send");
+		event_fini(&ev);
+	}
+	matcher_free(m);
+	rules_free(r);
+}
+
+/* A start pattern of a literal, a run and a literal is matched without
+ * PCRE2 (rules_literal_run); the same pattern with "(?:)" added runs as
+ * a regex. Both find the same start and the same group on each line. */
+Test(matcher, a_literal_run_start_matches_as_its_regex)
+{
+	struct th_rules *fast =
+	    load_yaml("rules:\n"
+		      "  - id: never\n"
+		      "    start: \"coroutine '(?<coroutine>[^']+)' was never "
+		      "awaited\"\n");
+	struct th_rules *slow =
+	    load_yaml("rules:\n"
+		      "  - id: never\n"
+		      "    start: \"coroutine '(?<coroutine>[^']+)(?:)' was "
+		      "never awaited\"\n");
+	struct th_matcher *mf = matcher_new(fast), *ms = matcher_new(slow);
+	static const char *const lines[] = {
+	    "a.py:1: RuntimeWarning: coroutine 'send' was never awaited",
+	    "coroutine '' was never awaited",
+	    "coroutine '' coroutine 'b' was never awaited",
+	    "coroutine 'a coroutine 'b' was never awaited",
+	    "coroutine 'a' was never awaite",
+	    "coroutine 'a' was never awaited coroutine 'b' was never awaited",
+	    "coroutine 'x y.z()' was never awaitedcoroutine 'q'",
+	    "coroutine 'a",
+	    "coroutine 'a\nb' was never awaited",
+	    "coroutine ''' was never awaited",
+	    "xcoroutine 'f(' was never awaited'",
+	    "coroutine '\xc3\xa9' was never awaited",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		struct th_span line = {lines[i], strlen(lines[i])};
+		long want = rules_match_start(ms, line);
+		long got = rules_match_start(mf, line);
+		cr_assert(got == want, "line '%s': started %ld, regex %ld",
+			  lines[i], got, want);
+		struct th_event a =
+		    extracted(fast, mf, "never", LINES(lines[i]));
+		struct th_event b =
+		    extracted(slow, ms, "never", LINES(lines[i]));
+		struct th_span va = event_get(&a, TH_F_COROUTINE),
+			       vb = event_get(&b, TH_F_COROUTINE);
+		cr_assert(event_has(&a, TH_F_COROUTINE) ==
+				  event_has(&b, TH_F_COROUTINE) &&
+			      va.n == vb.n &&
+			      (va.n == 0 || memcmp(va.p, vb.p, va.n) == 0),
+			  "line '%s': coroutine '%.*s', regex '%.*s'", lines[i],
+			  (int)va.n, va.p, (int)vb.n, vb.p);
+		event_fini(&a);
+		event_fini(&b);
+	}
+	/* a line the start matched gives its group to the event */
+	assert_starts(fast, mf, lines[3], "never");
+	struct th_event ev = extracted(fast, mf, "never", LINES(lines[3]));
+	assert_field(&ev, TH_F_COROUTINE, "b");
+	event_fini(&ev);
+	matcher_free(mf);
+	matcher_free(ms);
+	rules_free(fast);
+	rules_free(slow);
+}
+
 Test(matcher, a_start_pattern_without_a_literal_runs_on_every_line)
 {
 	/* alternatives under 3 bytes: no literal, so no shortcut */

@@ -693,6 +693,54 @@ Test(rules, a_union_of_literals_is_spelled_out)
 		     W("abde", "abd", "acde", "acd", "f."));
 }
 
+/* Checks that PATTERN is a literal run (rules_literal_run) of BEFORE,
+ * STOP and AFTER, or, with BEFORE NULL, that it is none. */
+static void assert_run(const char *pattern, const char *before, char stop,
+		       const char *after)
+{
+	char buf[256];
+	struct th_literal_run run;
+	bool is = rules_literal_run((struct th_span){pattern, strlen(pattern)},
+				    buf, sizeof buf, &run);
+	if (before == NULL) {
+		cr_assert(!is, "pattern %s taken for a literal run", pattern);
+		return;
+	}
+	cr_assert(is, "pattern %s is no literal run", pattern);
+	cr_assert(run.before.n == strlen(before) &&
+		      memcmp(run.before.p, before, run.before.n) == 0 &&
+		      run.after.n == strlen(after) &&
+		      memcmp(run.after.p, after, run.after.n) == 0 &&
+		      run.stop == stop,
+		  "pattern %s: run '%.*s' [^%c]+ '%.*s', wanted '%s' [^%c]+ "
+		  "'%s'",
+		  pattern, (int)run.before.n, run.before.p, run.stop,
+		  (int)run.after.n, run.after.p, before, stop, after);
+}
+
+Test(rules, a_literal_a_run_and_a_literal_are_told_apart)
+{
+	assert_run("coroutine '(?<coroutine>[^']+)' was never awaited",
+		   "coroutine '", '\'', "' was never awaited");
+	assert_run("a\\.b\\((?<x_1>[^\\)]+)\\) done", "a.b(", ')', ") done");
+	assert_run("at (?<defined_at>[^ ]+) now", "at ", ' ', " now");
+	/* not the shape: the run could end elsewhere, or more follows */
+	assert_run("a (?<x>[^']+)b", NULL, 0, NULL);
+	assert_run("a (?<x>[^']+)'b?", NULL, 0, NULL);
+	assert_run("a (?<x>[^']+)'b|c", NULL, 0, NULL);
+	assert_run("a (?<x>[^']*)'b", NULL, 0, NULL);
+	assert_run("a (?<x>[^'\"]+)'b", NULL, 0, NULL);
+	assert_run("a (?<x>[^']+)?'b", NULL, 0, NULL);
+	assert_run("a (?<x>[^\\d]+)db", NULL, 0, NULL);
+	assert_run("a (?<=x>[^']+)'b", NULL, 0, NULL);
+	assert_run("a (?<1x>[^']+)'b", NULL, 0, NULL);
+	assert_run("a (?<x>[^^]+)^b", NULL, 0, NULL);
+	assert_run("(?<x>[^']+)'b", NULL, 0, NULL);
+	assert_run("a (?<x>[^']+)", NULL, 0, NULL);
+	assert_run("(?i)a (?<x>[^']+)'b", NULL, 0, NULL);
+	assert_run("a? (?<x>[^']+)'b", NULL, 0, NULL);
+}
+
 Test(rules, a_pattern_that_is_more_than_literals_has_no_exact_set)
 {
 	static const char *const none[] = {NULL};
