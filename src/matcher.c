@@ -162,6 +162,7 @@ struct extract_step {
 	 * none of whose fields is left unset is not run. */
 	field_bits fields;
 	unsigned char repr;	  /* a regex's enum repr_kind */
+	bool exception_line;	  /* a regex that is EXCEPTION_LINE */
 	struct needles needles;	  /* a regex's (none for a builtin) */
 	struct first_bytes first; /* a regex's; counts runs */
 };
@@ -348,6 +349,12 @@ static bool start_matches(struct th_matcher *m, size_t i, struct th_span line)
 	if (re->n_groups > 0)
 		seen_keep(m, i, line);
 	return true;
+}
+
+/* Log syntax is ASCII, whatever the locale. */
+static bool ascii_letter(unsigned c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 }
 
 /* ---- task reprs without a regex ------------------------------------- */
@@ -720,6 +727,63 @@ static enum repr_result repr_match(enum repr_kind kind, struct th_span s,
 	return REPR_NO;
 }
 
+/* ---- exception lines without a regex -------------------------------- */
+
+/* patterns/python.yaml reads the exception line ("KeyError: 'EUR'") that
+ * follows an unraisable report's first line with this regex, tried on
+ * each following line until one matches: a crash loop of such reports
+ * runs it twice an event or more (first on "Traceback (most recent call
+ * last):"), some 600 instructions a run. A regex of exactly this text is
+ * read by exception_line_match instead, as the task reprs are. */
+#define EXCEPTION_LINE "^(?<exception>[A-Za-z_][\\w.]*)(?:: (?<message>.+)|:?$)"
+
+/* Its groups: exception, message. */
+#define EXCEPTION_PAIRS 3
+
+static bool is_exception_line(const struct regex *re)
+{
+	uint32_t groups = 0;
+	return re->src != NULL && re->n == strlen(EXCEPTION_LINE) &&
+	       memcmp(re->src, EXCEPTION_LINE, re->n) == 0 &&
+	       pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &groups) ==
+		   0 &&
+	       groups == EXCEPTION_PAIRS - 1;
+}
+
+/* EXCEPTION_LINE on S as pcre2_match runs it, groups in OV
+ * (EXCEPTION_PAIRS pairs). It is anchored, and [\w.]* can end only where
+ * the longest run ends: a shorter run stops before a byte of the run,
+ * which is neither ':' nor the end. What follows is left to PCRE2 when
+ * it holds a line break ("." and "$" treat one apart) or the run stops
+ * at a byte from 0x80 (its class in PCRE2's tables is not assumed), and
+ * so is a line longer than REPR_MAX_LINE. */
+static enum repr_result exception_line_match(struct th_span s, PCRE2_SIZE *ov)
+{
+	if (s.n > REPR_MAX_LINE)
+		return REPR_UNSURE;
+	if (s.n == 0 || !(ascii_letter((unsigned char)s.p[0]) || s.p[0] == '_'))
+		return REPR_NO;
+	size_t r = 1;
+	while (r < s.n && (repr_class_of(s.p[r]) == '1' || s.p[r] == '.'))
+		r++;
+	if ((r < s.n && (unsigned char)s.p[r] >= 0x80) ||
+	    repr_has_break(s.p + r, s.n - r))
+		return REPR_UNSURE;
+	ov[0] = ov[2] = 0;
+	ov[3] = r;
+	ov[4] = ov[5] = PCRE2_UNSET;
+	if (s.n - r > 2 && s.p[r] == ':' && s.p[r + 1] == ' ') {
+		ov[1] = ov[5] = s.n; /* ".+" to the end */
+		ov[4] = r + 2;
+		return REPR_YES;
+	}
+	size_t end = r < s.n && s.p[r] == ':' ? r + 1 : r;
+	if (end != s.n)
+		return REPR_NO;
+	ov[1] = end;
+	return REPR_YES;
+}
+
 /* How common byte C is in log text, roughly: higher is more common. A
  * space and lower-case letters (by their frequency in English) lead,
  * then digits, the capitals of level names (ERROR, INFO) and the
@@ -1053,6 +1117,7 @@ static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 		st->fields = regex_fields(&x->re);
 		st->needles = extract_needles(&x->re, rn->derived + room);
 		st->repr = (unsigned char)repr_kind_of(&x->re);
+		st->exception_line = is_exception_line(&x->re);
 		st->first.state = first_state_of(&x->re);
 		room += x->re.n;
 	}
@@ -1068,11 +1133,6 @@ static void rule_needles_fini(struct rule_needles *rn, const struct rule *rule)
 		free(rn->steps[k].needles.v);
 	free(rn->steps);
 	free(rn->derived);
-}
-
-static bool ascii_letter(unsigned c)
-{
-	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 }
 
 /* Whether pattern RE may match caselessly: it sets the option, or its
@@ -1599,6 +1659,15 @@ static bool extract_line(struct th_matcher *m, struct extract_step *st,
 		if (r == REPR_YES)
 			*set = groups_set_fields(ov, REPR_PAIRS, re, line, ev,
 						 *set);
+		if (r != REPR_UNSURE)
+			return r == REPR_YES;
+	}
+	if (st->exception_line) {
+		PCRE2_SIZE ov[2 * EXCEPTION_PAIRS];
+		enum repr_result r = exception_line_match(line, ov);
+		if (r == REPR_YES)
+			*set = groups_set_fields(ov, EXCEPTION_PAIRS, re, line,
+						 ev, *set);
 		if (r != REPR_UNSURE)
 			return r == REPR_YES;
 	}

@@ -842,6 +842,81 @@ Test(matcher, a_task_repr_is_read_as_its_regex_reads_it)
 /* A field is set once: by the first item (or the start pattern) that
  * sets it, and not by a later one; a regex all of whose fields are set
  * is not run, one with a field left sets only that one. */
+/* patterns/python.yaml's exception line regex is read without PCRE2
+ * (matcher.c's "exception lines without a regex"); the same regex with
+ * "(?:)" added runs as a regex. Both set the same fields on each line. */
+Test(matcher, an_exception_line_is_read_as_its_regex_reads_it)
+{
+#define EXC_REGEX "^(?<exception>[A-Za-z_][\\\\w.]*)(?:: (?<message>.+)|:?$)"
+	struct th_rules *fast = load_yaml("rules:\n"
+					  "  - id: x\n"
+					  "    start: zzz\n"
+					  "    extract:\n"
+					  "      - regex: \"" EXC_REGEX "\"\n");
+	struct th_rules *slow =
+	    load_yaml("rules:\n"
+		      "  - id: x\n"
+		      "    start: zzz\n"
+		      "    extract:\n"
+		      "      - regex: \"" EXC_REGEX "(?:)\"\n");
+#undef EXC_REGEX
+	struct th_matcher *mf = matcher_new(fast), *ms = matcher_new(slow);
+	static const char *const lines[] = {
+	    "BrokenPipeError: [Errno 32] Broken pipe",
+	    "Traceback (most recent call last):",
+	    "KeyError",
+	    "KeyError:",
+	    "KeyError: ",
+	    "KeyError:  x",
+	    "a.b.c: x",
+	    "_x: y: z",
+	    "Err.:x",
+	    "Err:x",
+	    "9abc: x",
+	    " Err: x",
+	    "",
+	    ":",
+	    "Err\xc3\xa9: x",
+	    "Err: \xc3\xa9",
+	    "Err: a\nb",
+	    "Err:\n",
+	    "Err\n",
+	    "Err: x\r",
+	    "Err\r",
+	};
+	enum th_field fields[] = {TH_F_EXCEPTION, TH_F_MESSAGE};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		struct th_event a = extracted(fast, mf, "x", LINES(lines[i]));
+		struct th_event b = extracted(slow, ms, "x", LINES(lines[i]));
+		for (size_t f = 0; f < 2; f++) {
+			struct th_span va = event_get(&a, fields[f]),
+				       vb = event_get(&b, fields[f]);
+			cr_assert(
+			    event_has(&a, fields[f]) ==
+				    event_has(&b, fields[f]) &&
+				va.n == vb.n &&
+				(va.n == 0 || memcmp(va.p, vb.p, va.n) == 0),
+			    "line '%s': %s '%.*s', regex '%.*s'", lines[i],
+			    catalog_field_name(fields[f]), (int)va.n, va.p,
+			    (int)vb.n, vb.p);
+		}
+		event_fini(&a);
+		event_fini(&b);
+	}
+	struct th_event ev = extracted(fast, mf, "x", LINES(lines[0]));
+	assert_field(&ev, TH_F_EXCEPTION, "BrokenPipeError");
+	assert_field(&ev, TH_F_MESSAGE, "[Errno 32] Broken pipe");
+	event_fini(&ev);
+	ev = extracted(fast, mf, "x", LINES(lines[3]));
+	assert_field(&ev, TH_F_EXCEPTION, "KeyError");
+	assert_field(&ev, TH_F_MESSAGE, NULL);
+	event_fini(&ev);
+	matcher_free(mf);
+	matcher_free(ms);
+	rules_free(fast);
+	rules_free(slow);
+}
+
 Test(matcher, a_field_set_first_stays_set)
 {
 	struct th_rules *r = load_yaml(
