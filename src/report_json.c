@@ -46,24 +46,38 @@ struct jw {
 	size_t count[JW_MAX_DEPTH]; /* members or elements so far */
 };
 
-static void jw_reserve(struct jw *w, size_t more)
+/* Room for MORE bytes after what W holds; where they go. Inline, as it
+ * runs for every token and the buffer is nearly always big enough. */
+static inline char *jw_room(struct jw *w, size_t more)
 {
-	buf_reserve(&w->b, more);
+	if (w->b.cap - w->b.n <= more)
+		buf_reserve(&w->b, more);
+	return w->b.p + w->b.n;
 }
 
 static void jw_put(struct jw *w, const char *s, size_t n)
 {
-	jw_reserve(w, n);
-	memcpy(w->b.p + w->b.n, s, n);
+	memcpy(jw_room(w, n), s, n);
 	w->b.n += n;
 }
 
-static void jw_newline(struct jw *w, int depth)
+static void jw_char(struct jw *w, char c)
 {
-	jw_reserve(w, 1 + 2 * (size_t)depth);
-	w->b.p[w->b.n++] = '\n';
-	memset(w->b.p + w->b.n, ' ', 2 * (size_t)depth);
-	w->b.n += 2 * (size_t)depth;
+	*jw_room(w, 1) = c;
+	w->b.n++;
+}
+
+/* ",", a newline and the indent of the deepest level, for jw_next and
+ * jw_close to copy a prefix of in one fixed-size move. */
+static const char jw_lead[] = ",\n                                ";
+_Static_assert(sizeof jw_lead == 2 + 2 * JW_MAX_DEPTH + 1, "lead");
+
+/* A newline, with a comma first when COMMA, and the indent of DEPTH. */
+static void jw_newline(struct jw *w, bool comma, int depth)
+{
+	char *o = jw_room(w, sizeof jw_lead);
+	memcpy(o, jw_lead + !comma, sizeof jw_lead - 1);
+	w->b.n += 1 + comma + 2 * (size_t)depth;
 }
 
 /* Starts the next member or element of the open container. */
@@ -71,16 +85,14 @@ static void jw_next(struct jw *w)
 {
 	if (w->depth == 0)
 		return;
-	if (w->count[w->depth - 1]++ > 0)
-		jw_put(w, ",", 1);
-	jw_newline(w, w->depth);
+	jw_newline(w, w->count[w->depth - 1]++ > 0, w->depth);
 }
 
 static void jw_open(struct jw *w, char c)
 {
 	if (w->depth >= JW_MAX_DEPTH)
 		die("JSON report nested too deep");
-	jw_put(w, &c, 1);
+	jw_char(w, c);
 	w->count[w->depth++] = 0;
 }
 
@@ -88,8 +100,8 @@ static void jw_close(struct jw *w, char c)
 {
 	w->depth--;
 	if (w->count[w->depth] > 0)
-		jw_newline(w, w->depth);
-	jw_put(w, &c, 1);
+		jw_newline(w, false, w->depth);
+	jw_char(w, c);
 }
 
 /* How many of the 8 bytes of X (as read from memory) come before the
@@ -117,72 +129,93 @@ static size_t plain_ascii_bytes(uint64_t x)
 #endif
 }
 
-/* Appends the clean bytes of P[0..N) (valid UTF-8 kept, each invalid
- * sequence one U+FFFD) escaped for a JSON string, without quotes. */
-static void jw_escaped(struct jw *w, const char *p, size_t n)
+/* The N < 8 bytes at P as a word laid out as memory holds them where
+ * bytes are stored lowest first, the rest zero: plain_ascii_bytes marks a
+ * zero byte, so it never counts past the end. */
+static uint64_t tail_word(const char *p, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	/* worst case: 6 bytes for a control byte, 3 for an invalid one */
-	jw_reserve(w, 6 * n);
-	char *o = w->b.p + w->b.n;
-	for (size_t i = 0; i < n;) {
-		/* Examples are mostly ASCII text: the plain bytes of the next
-		 * 8 are copied at once (all 8 are written; room for them is
-		 * reserved, as each byte of P may take up to 6). */
-		uint64_t word;
-		if (n - i >= sizeof word) {
-			memcpy(&word, p + i, sizeof word);
-			size_t plain = plain_ascii_bytes(word);
-			memcpy(o, &word, sizeof word);
-			o += plain;
-			i += plain;
-			if (plain == sizeof word)
-				continue;
-		}
-		unsigned char c = (unsigned char)p[i];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			*o++ = (char)c;
-			i++;
-			continue;
-		}
-		if (c >= 0x80) {
-			bool valid;
-			size_t step = text_utf8_step(p + i, n - i, &valid);
-			if (valid) {
-				memcpy(o, p + i, step);
-				o += step;
-			} else {
-				memcpy(o, "\xEF\xBF\xBD", 3);
-				o += 3;
-			}
-			i += step;
-			continue;
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '\b': *o++ = 'b'; break;
-		case '\f': *o++ = 'f'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\t': *o++ = 't'; break;
-		default:
-			memcpy(o, "u00", 3);
-			o[3] = hex[c >> 4];
-			o[4] = hex[c & 15];
-			o += 5;
-		}
-		i++;
-	}
-	w->b.n = (size_t)(o - w->b.p);
+	uint64_t x = 0;
+	for (size_t k = 0; k < n; k++)
+		x |= (uint64_t)(unsigned char)p[k] << (8 * k);
+	return x;
 }
 
+/* Writes byte P[0] (and the rest of its UTF-8 sequence, of P[0..N)) to O
+ * as it goes in a JSON string: an invalid sequence as U+FFFD, '"', '\\'
+ * and control bytes escaped. Returns where O ends; *USED gets the bytes of
+ * P taken. */
+static char *escape_one(char *o, const char *p, size_t n, size_t *used)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c = (unsigned char)p[0];
+	*used = 1;
+	if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+		*o++ = (char)c;
+		return o;
+	}
+	if (c >= 0x80) {
+		bool valid;
+		*used = text_utf8_step(p, n, &valid);
+		memcpy(o, valid ? p : "\xEF\xBF\xBD", valid ? *used : 3);
+		return o + (valid ? *used : 3);
+	}
+	*o++ = '\\';
+	switch (c) {
+	case '"': *o++ = '"'; break;
+	case '\\': *o++ = '\\'; break;
+	case '\b': *o++ = 'b'; break;
+	case '\f': *o++ = 'f'; break;
+	case '\n': *o++ = 'n'; break;
+	case '\r': *o++ = 'r'; break;
+	case '\t': *o++ = 't'; break;
+	default:
+		memcpy(o, "u00", 3);
+		o[3] = hex[c >> 4];
+		o[4] = hex[c & 15];
+		o += 5;
+	}
+	return o;
+}
+
+/* Writes the clean bytes of P[0..N) (valid UTF-8 kept, each invalid
+ * sequence one U+FFFD) escaped for a JSON string, without quotes, to O,
+ * which has room for 6 * N + 8 bytes (6 for a control byte, and a whole
+ * word written past the last). Returns where O ends. */
+static char *escape_to(char *o, const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		/* Examples are mostly ASCII text: the plain bytes of the next
+		 * 8 are copied at once (all 8 are written; only the plain ones
+		 * are kept). */
+		uint64_t word;
+		if (n - i >= sizeof word)
+			memcpy(&word, p + i, sizeof word);
+		else
+			word = tail_word(p + i, n - i);
+		size_t plain = plain_ascii_bytes(word);
+		memcpy(o, &word, sizeof word);
+		o += plain;
+		i += plain;
+		if (plain == sizeof word || i == n)
+			continue;
+		size_t used;
+		o = escape_one(o, p + i, n - i, &used);
+		i += used;
+	}
+	return o;
+}
+
+/* P[0..N), cleaned and escaped, as a JSON string. */
 static void jw_text(struct jw *w, const char *p, size_t n)
 {
-	jw_put(w, "\"", 1);
-	jw_escaped(w, p, n);
-	jw_put(w, "\"", 1);
+	if (n > (SIZE_MAX - 16) / 6)
+		die("out of memory (a string of %zu bytes)", n);
+	char *o = jw_room(w, 6 * n + 10);
+	*o++ = '"';
+	o = escape_to(o, p, n);
+	*o++ = '"';
+	w->b.n = (size_t)(o - w->b.p);
 }
 
 /* Values: each starts a new element when inside an array. */
@@ -217,46 +250,55 @@ static void jw_bool(struct jw *w, bool v)
 		jw_put(w, "false", 5);
 }
 
-/* Starts member KEY (a key we chose, ASCII) of the open object. */
-static void jw_key(struct jw *w, const char *key)
+/* Starts a member of the open object whose key we chose: QUOTED[0..N) is
+ * the key already written out, quotes, colon and space, by jw_key. */
+static inline void jw_member(struct jw *w, const char *quoted, size_t n)
 {
 	jw_next(w);
-	jw_text(w, key, strlen(key));
-	jw_put(w, ": ", 2);
+	jw_put(w, quoted, n);
 }
+
+/* Starts member KEY, a string literal of ASCII letters and '_' (which
+ * need no escaping), put together with its quotes by the compiler. */
+#define jw_key(w, key)                                                         \
+	jw_member((w), "\"" key "\": ", sizeof("\"" key "\": ") - 1)
 
 /* A counted member whose key is log-derived: keys equal once cleaned
  * ("A\xff", "A\xfe") are one member, at the first one's place, with the
- * counts added (saturating), as report_json_set_text does. */
+ * counts added (saturating), as report_json_set_text does. The cleaned
+ * keys are laid end to end in one buffer, reused from object to object,
+ * so a key costs no allocation. */
 struct jw_count {
-	char *key; /* cleaned */
-	size_t n;
+	size_t at, n; /* the cleaned key in KEYS */
 	uint64_t count;
 };
 
 struct jw_counts {
 	struct jw_count *v;
 	size_t n, cap;
+	struct th_buf keys;
 };
 
 static void counts_add(struct jw_counts *c, const char *key, size_t n,
 		       uint64_t count)
 {
 	uint64_t v = count > INT64_MAX ? (uint64_t)INT64_MAX : count;
-	size_t clean_n;
-	char *clean = report_utf8_clean(key, n, &clean_n);
+	size_t at = c->keys.n;
+	size_t clean_n = report_utf8_clean_add(&c->keys, key, n);
+	const char *clean = c->keys.p + at;
 	for (size_t i = 0; i < c->n; i++) {
 		struct jw_count *e = &c->v[i];
-		if (e->n == clean_n && memcmp(e->key, clean, clean_n) == 0) {
+		if (e->n == clean_n &&
+		    memcmp(c->keys.p + e->at, clean, clean_n) == 0) {
 			e->count = e->count > (uint64_t)INT64_MAX - v
 				       ? (uint64_t)INT64_MAX
 				       : e->count + v;
-			free(clean);
+			c->keys.n = at; /* the copy is not needed */
 			return;
 		}
 	}
 	XGROW(c->v, c->cap, c->n + 1, 16);
-	c->v[c->n++] = (struct jw_count){clean, clean_n, v};
+	c->v[c->n++] = (struct jw_count){at, clean_n, v};
 }
 
 /* Writes the counts as an object (the value of the current member) and
@@ -266,12 +308,12 @@ static void counts_write(struct jw *w, struct jw_counts *c)
 	jw_open(w, '{');
 	for (size_t i = 0; i < c->n; i++) {
 		jw_next(w);
-		jw_text(w, c->v[i].key, c->v[i].n);
+		jw_text(w, c->keys.p + c->v[i].at, c->v[i].n);
 		jw_put(w, ": ", 2);
 		jw_uint(w, c->v[i].count);
-		free(c->v[i].key);
 	}
 	c->n = 0;
+	c->keys.n = 0;
 	jw_close(w, '}');
 }
 
@@ -321,7 +363,10 @@ static void key_json(struct jw *w, const struct th_agg *agg,
 			again |= keys[j] == keys[i];
 		if (again)
 			continue;
-		jw_key(w, catalog_key_name(keys[i]));
+		const char *name = catalog_key_name(keys[i]);
+		jw_next(w);
+		jw_text(w, name, strlen(name));
+		jw_put(w, ": ", 2);
 		jw_cstr(w, g->key[keys[i]]);
 	}
 	jw_close(w, '}');
@@ -558,8 +603,9 @@ static void report_json(struct jw *w, const struct th_report_ctx *c)
 	jw_key(w, "skipped");
 	skipped_json(w, c->run);
 	jw_close(w, '}');
-	jw_put(w, "\n", 1);
+	jw_char(w, '\n');
 	free(counts.v);
+	buf_fini(&counts.keys);
 }
 
 /* Prints the document. Returns false when any write failed (the stream's

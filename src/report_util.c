@@ -2,6 +2,7 @@
 #include "report_util.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -41,12 +42,34 @@ void report_put_count(FILE *out, uint64_t n, const char *one, const char *many)
 	fprintf(out, "%" PRIu64 " %s", n, n == 1 ? one : many);
 }
 
-char *report_utf8_clean(const char *p, size_t n, size_t *out_n)
+/* Bytes at the start of P[0..N) below 0x80, found 8 at a time: log text
+ * is mostly ASCII, which needs no look byte by byte. */
+static size_t ascii_prefix(const char *p, size_t n)
 {
-	/* Each invalid byte becomes at most 3 bytes. */
-	char *out = xmalloc(n * 3 + 1);
+	const uint64_t highs = 0x8080808080808080u;
+	size_t i = 0;
+	for (uint64_t x; n - i >= sizeof x; i += sizeof x) {
+		memcpy(&x, p + i, sizeof x);
+		if (x & highs)
+			break;
+	}
+	while (i < n && (unsigned char)p[i] < 0x80)
+		i++;
+	return i;
+}
+
+/* Writes the clean form of P[0..N) to OUT, which has room for 3 * N
+ * bytes (each invalid byte becomes at most 3); returns its length. */
+static size_t utf8_clean_to(char *out, const char *p, size_t n)
+{
 	size_t o = 0;
 	for (size_t i = 0; i < n;) {
+		size_t plain = ascii_prefix(p + i, n - i);
+		memcpy(out + o, p + i, plain);
+		o += plain;
+		i += plain;
+		if (i == n)
+			break;
 		bool valid;
 		size_t step = text_utf8_step(p + i, n - i, &valid);
 		if (valid)
@@ -56,9 +79,25 @@ char *report_utf8_clean(const char *p, size_t n, size_t *out_n)
 		o += valid ? step : 3;
 		i += step;
 	}
-	out[o] = '\0';
-	*out_n = o;
+	return o;
+}
+
+char *report_utf8_clean(const char *p, size_t n, size_t *out_n)
+{
+	char *out = xmalloc(n * 3 + 1);
+	*out_n = utf8_clean_to(out, p, n);
+	out[*out_n] = '\0';
 	return out;
+}
+
+size_t report_utf8_clean_add(struct th_buf *b, const char *p, size_t n)
+{
+	if (n > SIZE_MAX / 3)
+		die("out of memory (a string of %zu bytes)", n);
+	size_t o = utf8_clean_to(buf_reserve(b, 3 * n), p, n);
+	b->n += o;
+	b->p[b->n] = '\0';
+	return o;
 }
 
 /* The code point of the valid UTF-8 sequence U[0..LEN). */
@@ -151,10 +190,15 @@ size_t report_line_count(const char *text, size_t n)
 
 json_t *report_json_text(const char *p, size_t n)
 {
-	size_t clean_n;
-	char *clean = report_utf8_clean(p, n, &clean_n);
-	json_t *s = json_stringn(clean, clean_n);
-	free(clean);
+	json_t *s;
+	if (ascii_prefix(p, n) == n) { /* nothing to clean: no copy */
+		s = json_stringn(n > 0 ? p : "", n);
+	} else {
+		size_t clean_n;
+		char *clean = report_utf8_clean(p, n, &clean_n);
+		s = json_stringn(clean, clean_n);
+		free(clean);
+	}
 	if (s == NULL)
 		die("out of memory (JSON string)");
 	return s;

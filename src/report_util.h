@@ -38,6 +38,10 @@ void report_put_count(FILE *out, uint64_t n, const char *one, const char *many);
  * U+FFFD; NUL bytes are kept. *OUT_N gets its length. Caller frees. */
 char *report_utf8_clean(const char *p, size_t n, size_t *out_n);
 
+/* Appends the same clean form of P[0..N) to B (NUL-terminated after it,
+ * B grows as needed); returns the number of bytes appended. */
+size_t report_utf8_clean_add(struct th_buf *b, const char *p, size_t n);
+
 /* Columns taken by clean UTF-8 S[0..N) on a terminal: two for wide CJK
  * characters and emoji, none for combining marks, one for the rest
  * (wcwidth(); main.c selects the C.UTF-8 character type so this does not

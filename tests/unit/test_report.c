@@ -894,3 +894,192 @@ Test(report_width, a_cut_never_splits_a_wide_character_or_its_marks)
 	cr_expect_eq(report_fit(accent, strlen(accent), 2), 4); /* a é */
 	cr_expect_eq(report_fit(accent, strlen(accent), 9), strlen(accent));
 }
+
+/* ---- escaping and cleaning at every position ---------------------------- */
+
+/* The clean form of P[0..N) one sequence at a time (NUL kept, each
+ * invalid sequence one U+FFFD): what the block-wise paths must match.
+ * OUT has room for 3 * N bytes; returns its length. */
+static size_t reference_clean(const char *p, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		bool valid;
+		size_t step = text_utf8_step(p + i, n - i, &valid);
+		memcpy(out + o, valid ? p + i : "\xEF\xBF\xBD",
+		       valid ? step : 3);
+		o += valid ? step : 3;
+		i += step;
+	}
+	return o;
+}
+
+/* Bytes that each need a look of their own: JSON escapes, other control
+ * bytes, NUL, DEL (plain), valid and invalid UTF-8. */
+static const struct {
+	const char *p;
+	size_t n;
+} odd_pieces[] = {
+    {"\"", 1},		 {"\\", 1},
+    {"\n", 1},		 {"\t", 1},
+    {"\x01", 1},	 {"\x1F", 1},
+    {"\0", 1},		 {"\x7F", 1},
+    {"\x80", 1},	 {"\xFF", 1},
+    {"\xC3\xA9", 2},	 {"\xE2\x82", 2},
+    {"\xED\xA0\x80", 3}, {"\xF0\x9F\x90\x8D", 4},
+    {"\"\\\x02", 3},
+};
+#define ODD_PIECES (sizeof odd_pieces / sizeof odd_pieces[0])
+#define ODD_LEN	   40 /* five words, with every tail on the way */
+
+/* S: LEN letters with piece K over them from AT (cut at LEN), then a NUL.
+ * Returns LEN. */
+static size_t odd_text(char *s, size_t len, size_t at, size_t k)
+{
+	for (size_t i = 0; i < len; i++)
+		s[i] = (char)('a' + i % 26);
+	size_t n = odd_pieces[k].n < len - at ? odd_pieces[k].n : len - at;
+	memcpy(s + at, odd_pieces[k].p, n);
+	s[len] = '\0';
+	return len;
+}
+
+/* P[0..N) as jansson writes it as a JSON string, cleaned first: the
+ * bytes the JSON report must hold for it. Caller frees. */
+static char *jansson_string(const char *p, size_t n)
+{
+	char *clean = malloc(3 * n + 1);
+	cr_assert(clean != NULL);
+	json_t *s = json_stringn(clean, reference_clean(p, n, clean));
+	cr_assert(s != NULL);
+	char *dump = json_dumps(s, JSON_ENCODE_ANY);
+	cr_assert(dump != NULL);
+	json_decref(s);
+	free(clean);
+	return dump;
+}
+
+Test(report_util, utf8_clean_matches_one_sequence_at_a_time_everywhere)
+{
+	char text[ODD_LEN + 1], want[3 * ODD_LEN];
+	struct th_buf b = {0};
+	for (size_t k = 0; k < ODD_PIECES; k++)
+		for (size_t len = 1; len <= ODD_LEN; len++)
+			for (size_t at = 0; at < len; at++) {
+				odd_text(text, len, at, k);
+				size_t want_n =
+				    reference_clean(text, len, want);
+				size_t got_n;
+				char *got =
+				    report_utf8_clean(text, len, &got_n);
+				cr_assert_eq(got_n, want_n,
+					     "piece %zu at %zu/%zu", k, at,
+					     len);
+				cr_assert(memcmp(got, want, want_n) == 0 &&
+					      got[got_n] == '\0',
+					  "piece %zu at %zu/%zu", k, at, len);
+				free(got);
+				b.n = 0;
+				buf_add(&b, "x", 1);
+				cr_assert_eq(
+				    report_utf8_clean_add(&b, text, len),
+				    want_n);
+				cr_assert(
+				    b.n == 1 + want_n && b.p[b.n] == '\0' &&
+					memcmp(b.p + 1, want, want_n) == 0,
+				    "appended after what B held: %zu/%zu", at,
+				    len);
+				json_t *j = report_json_text(text, len);
+				cr_assert(json_string_length(j) == want_n &&
+					      memcmp(json_string_value(j), want,
+						     want_n) == 0,
+					  "JSON text of piece %zu at %zu/%zu",
+					  k, at, len);
+				json_decref(j);
+			}
+	buf_fini(&b);
+}
+
+/* Fails unless OUT holds PREFIX, then jansson's form of P[0..N), then
+ * SUFFIX. */
+static void expect_json_string(const char *out, const char *prefix,
+			       const char *p, size_t n, const char *suffix,
+			       const char *what)
+{
+	char *dump = jansson_string(p, n);
+	size_t len = strlen(prefix) + strlen(dump) + strlen(suffix) + 1;
+	char *needle = malloc(len);
+	cr_assert(needle != NULL);
+	snprintf(needle, len, "%s%s%s", prefix, dump, suffix);
+	cr_expect(strstr(out, needle) != NULL, "%s: no %s in the report", what,
+		  needle);
+	free(needle);
+	free(dump);
+}
+
+Test(report_json, strings_are_escaped_as_jansson_does_at_every_position)
+{
+	/* The writer looks at 8 bytes at a time, the last few padded: an odd
+	 * byte must be caught at every place in and across them, in the
+	 * example, a key's value and a counted member's key. */
+	char texts[ODD_LEN][ODD_LEN + 1];
+	for (size_t k = 0; k < ODD_PIECES; k++)
+		for (size_t len = 1; len <= ODD_LEN; len++) {
+			struct world *w = world_new(NULL, 0);
+			struct th_report_ctx ctx = world_ctx(w, false);
+			struct th_sink *s = report_json_new(&ctx);
+			for (size_t at = 0; at < len; at++) {
+				odd_text(texts[at], len, at, k);
+				world_event(
+				    w, s,
+				    (struct spec){.coroutine = texts[at],
+						  .exception = texts[at],
+						  .text = texts[at],
+						  .text_n = len});
+			}
+			cr_assert(s->finish(s));
+			s->free(s);
+			const char *out = world_output(w);
+			for (size_t at = 0; at < len; at++) {
+				const char *t = texts[at];
+				char what[64];
+				snprintf(what, sizeof what,
+					 "piece %zu at %zu of %zu", k, at, len);
+				expect_json_string(out, "\"example\": ", t, len,
+						   ",\n", what);
+				expect_json_string(out, "\"coroutine\": ", t,
+						   strlen(t), "\n", what);
+				expect_json_string(out, "", t, strlen(t), ": 1",
+						   what);
+			}
+			world_free(w);
+		}
+}
+
+Test(report_json, long_text_of_any_bytes_is_escaped_as_jansson_does)
+{
+	enum { LONG = 12000 };
+	char *text = malloc(LONG);
+	cr_assert(text != NULL);
+	uint32_t x = 88172645u;
+	for (size_t i = 0; i < LONG; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		/* mostly ASCII, as logs are, with runs long enough to
+		 * skip block by block between the odd bytes */
+		text[i] = (char)(x % 7 == 0 ? x >> 8 & 0xFF : 'a' + x % 26);
+		if (i % 1000 == 999)
+			text[i] = '\n'; /* lines under the longest kept */
+	}
+	struct world *w = world_new(NULL, 0);
+	struct th_report_ctx ctx = world_ctx(w, false);
+	struct th_sink *s = report_json_new(&ctx);
+	world_event(
+	    w, s,
+	    (struct spec){.coroutine = "c", .text = text, .text_n = LONG});
+	cr_assert(s->finish(s));
+	s->free(s);
+	expect_json_string(world_output(w), "\"example\": ", text, LONG, ",\n",
+			   "12000 bytes");
+	world_free(w);
+	free(text);
+}
