@@ -374,8 +374,9 @@ bool frame_any(struct th_span line, struct th_frame *out)
 		return framed_after_iso_time(line, out);
 	/* a capital: only a syslog time can match ("Nov 24 10:00:01"), and
 	 * most such lines ("Traceback", "ValueError: ...") have no blank
-	 * after three letters */
-	if (c >= 'A' && c <= 'Z' && line.n >= 15 && line.p[3] == ' ')
+	 * after three letters, nor ("The above exception") a ':' at [9] */
+	if (c >= 'A' && c <= 'Z' && line.n >= 15 && line.p[3] == ' ' &&
+	    line.p[9] == ':')
 		return framed_after_capital(line, out);
 	return name_char(c) && frame_compose(line, out);
 }

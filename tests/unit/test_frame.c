@@ -320,7 +320,13 @@ Test(frame, none_at_once_holds_for_every_line_frame_any_frames)
 	    "2024-05-01 | x",
 	    "2024-0501 x | y",
 	    "2 | -05-01 x",
-	    "2024-05-0a | x"};
+	    "2024-05-0a | x",
+	    "The above exception was the direct cause of the following",
+	    "Nov 24 10:00:01 Traceback | x",
+	    "Abc 12 10:00:01 x | y",
+	    "Traceback      | x",
+	    "Traceback       | x",
+	    "a-very-long-service | x"};
 	unsigned seed = 13;
 	char buf[128];
 	size_t framed = 0, at_once = 0;
@@ -348,4 +354,54 @@ Test(frame, none_at_once_holds_for_every_line_frame_any_frames)
 	cr_expect(framed > 2000 && at_once > 20000,
 		  "%zu framed, %zu none at once: too few to tell", framed,
 		  at_once);
+}
+
+/* A line that starts with a name's byte other than a digit has no
+ * compose framing when no '|' follows its first blanks: frame_none_at_once
+ * tells so from its first sixteen bytes, though a '|' comes later, and
+ * says nothing of a line whose first blanks end past them, nor of one
+ * frame_compose frames. Names and blank runs of every length around the
+ * sixteen. */
+Test(frame, a_line_whose_first_blanks_end_in_no_bar_has_no_compose_framing)
+{
+	char buf[128];
+	size_t told = 0;
+	for (size_t name = 1; name <= 20; name++) {
+		for (size_t blanks = 1; blanks <= 20; blanks++) {
+			for (int bar = 0; bar < 2; bar++) {
+				size_t n = 0;
+				for (size_t i = 0; i < name; i++)
+					buf[n++] = (char)('a' + i % 26);
+				memset(buf + n, ' ', blanks);
+				n += blanks;
+				n += (size_t)snprintf(
+				    buf + n, sizeof buf - n, "%s",
+				    bar ? "| message" : "(x) | y z");
+				struct th_span line = {buf, n};
+				struct th_frame fr;
+				bool any = frame_any(line, &fr),
+				     none = frame_none_at_once(line);
+				cr_assert_eq(any, bar == 1, "'%s'", buf);
+				cr_assert(!(any && none), "'%s': framed", buf);
+				/* told at once where the blanks end within
+				 * the first sixteen bytes of a line that has
+				 * sixteen */
+				if (!bar && n >= 16 && name + blanks < 16) {
+					cr_assert(none, "'%s': not told", buf);
+					told++;
+				}
+			}
+		}
+	}
+	cr_expect(told > 50, "only %zu lines told", told);
+	static const char *const none[] = {
+	    "The above exception was the direct cause of the following "
+	    "exception:",
+	    "During handling of the above exception, another exception "
+	    "occurred: | x",
+	    "Traceback (most recent call last): | x",
+	    "task: <Task pending name='Task-1' coro=<f()>> | x"};
+	for (size_t i = 0; i < sizeof none / sizeof *none; i++)
+		cr_assert(frame_none_at_once(th_cstr(none[i])), "'%s'",
+			  none[i]);
 }

@@ -473,6 +473,17 @@ Test(prefix, plain_lines_get_the_records_of_the_whole_way)
 	    "_private   | x",
 	    "~ tilde",
 	    "\t",
+	    /* no compose framing where the first blanks end, nor a syslog
+	     * time without its ':' at [9] */
+	    "The above exception was the direct cause of the following",
+	    "During handling of the above exception, another exception",
+	    "The above | x",
+	    "Traceback  (x) | y",
+	    "Exception in callback | x",
+	    "DEbug: x",
+	    "Debug x",
+	    "2024-05-01 10:00:01,123",
+	    "2024-05-01 10:00:01,123Z",
 	};
 	expect_the_whole_way_for(lines, sizeof lines / sizeof *lines);
 }
