@@ -112,6 +112,72 @@ Test(prefix, every_level_name_and_time_opens_a_record_by_its_first_byte)
 	prefix_free(p);
 }
 
+/* parse() for a line known to hold no escape byte, as the reader tells
+ * it: the way prefix_parse takes most lines at once. */
+static struct th_record parse_plain(struct th_prefixer *p, const char *text)
+{
+	struct th_line line = {span(text), 1, 0, false, true};
+	const struct th_record *recs;
+	size_t n = prefix_parse(p, &line, strlen(text) + 1, false, &recs);
+	cr_assert_eq(n, 1, "'%s' gave %zu records", text, n);
+	return recs[0];
+}
+
+/* On the way a plain line takes at once, a dated line opens a record
+ * with the time it writes (read straight into the record, through the
+ * memo of the last minute), a line whose date is no time opens none and
+ * keeps no time, and a capital followed by a small letter opens none
+ * (level names are all capitals) while a level name still does. */
+Test(prefix, plain_dated_lines_give_their_time_and_capitals_their_level)
+{
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	const char *dated[] = {"2024-05-01 10:00:01,123 ERROR x",
+			       "2024-05-01 10:00:59,999 INFO y",
+			       "2024-05-01 10:01:00,000 INFO next minute",
+			       "2024-05-01 10:01:00.5 WARNING fraction",
+			       "2024-05-01 10:01:02 no fraction",
+			       "2024-05-01 10:01:03,004Z zoned",
+			       "2024-05-01 10:01:03,004"};
+	for (size_t i = 0; i < sizeof dated / sizeof *dated; i++) {
+		struct th_record r = parse_plain(p, dated[i]);
+		struct th_time want;
+		cr_assert(isotime_read_iso(span(dated[i]), &want) > 0);
+		char got_s[TH_TIME_LEN], want_s[TH_TIME_LEN];
+		isotime_print(&r.time, got_s);
+		isotime_print(&want, want_s);
+		cr_expect(r.record_start, "'%s'", dated[i]);
+		cr_expect_str_eq(got_s, want_s, "'%s'", dated[i]);
+		cr_expect_eq(r.time.sec, want.sec, "'%s'", dated[i]);
+	}
+	const char *no_time[] = {"2024-05-01 10:00:61,000 ERROR no second",
+				 "2024-05-01 25:00:00,000 ERROR no hour",
+				 "2024-05-01 x"};
+	for (size_t i = 0; i < sizeof no_time / sizeof *no_time; i++) {
+		struct th_record r = parse_plain(p, no_time[i]);
+		cr_expect(!r.record_start, "'%s'", no_time[i]);
+		cr_expect(!isotime_known(&r.time), "'%s'", no_time[i]);
+	}
+	const char *levels[] = {"ERROR: x", "CRITICAL x", "DEBUG]",
+				"WARN x",   "INFO x",	  "FATAL\tx"};
+	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++)
+		cr_expect(parse_plain(p, levels[i]).record_start, "'%s'",
+			  levels[i]);
+	const char *not_levels[] = {
+	    "During handling of the above exception, another exception "
+	    "occurred:",
+	    "ConnectionError: refused",
+	    "Exception ignored in: <coroutine>",
+	    "Info: x",
+	    "Debug x",
+	    "E",
+	    "ERRORS x",
+	    "DEbug x"};
+	for (size_t i = 0; i < sizeof not_levels / sizeof *not_levels; i++)
+		cr_expect(!parse_plain(p, not_levels[i]).record_start, "'%s'",
+			  not_levels[i]);
+	prefix_free(p);
+}
+
 /* A container runtime's file may be cut before a line whose text opens a
  * record; the writer given is the one prefix_parse gives the line. */
 Test(prefix, runtime_lines_that_open_a_record_are_places_to_cut)
