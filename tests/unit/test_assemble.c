@@ -515,3 +515,26 @@ Test(assemble, a_new_writer_takes_the_slot_of_the_one_fed_least_recently)
 	cr_expect(!d.ev[0].complete);
 	direct_close(&d);
 }
+
+/* The level words are whole words: a DEBUG record is printed on its own
+ * like an INFO one, but "INFOS" or "XDEBUG" is no level, and a record
+ * with one takes the traceback after it, and its time. */
+Test(assemble,
+     only_a_whole_info_or_debug_word_keeps_a_record_from_its_traceback)
+{
+	const char text[] =
+	    "2026-12-04 10:31:45,124 DEBUG web - tick\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/a.py\", line 9, in crash\n"
+	    "KeyError: 'a'\n"
+	    "2026-12-04 10:31:45,125 ERROR web - INFOS XDEBUG lost\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/b.py\", line 9, in crash\n"
+	    "KeyError: 'b'\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 2, "events: %zu", n);
+	cr_expect_eq(got[0].line, 2, "line %lu", (unsigned long)got[0].line);
+	cr_expect_str_eq(got[0].time, "");
+	cr_expect_eq(got[1].line, 5, "line %lu", (unsigned long)got[1].line);
+	cr_expect_str_eq(got[1].time, "2026-12-04T10:31:45.125");
+}
