@@ -1094,16 +1094,21 @@ static inline bool starts_with_header(struct th_span line)
 
 /* The index of EV's last line that starts with a traceback header, or N
  * (its line count) when it has none. Found from the end, line by line,
- * and by the first byte of each: a header after text ("ERROR app:
- * Traceback ...") is left to the parse, which meets it as it meets any
- * header (top_header): testing the end of every line here for one made
- * this search cost a third more (callgrind, crash loop). */
+ * and by the first byte of each, from event_t_end: no line after it
+ * starts with 'T', and in a crash loop the line before it is most often
+ * the header, where a walk from the event's end read every line of the
+ * last traceback. A header after text ("ERROR app: Traceback ...") is
+ * left to the parse, which meets it as it meets any header
+ * (top_header): testing the end of every line here for one made this
+ * search cost a third more (callgrind, crash loop). */
 static size_t last_header(const struct th_event *ev, size_t n)
 {
-	for (size_t i = n; i-- > ev->n_head;)
+	size_t end = event_t_end(ev);
+	for (size_t i = end; i-- > ev->n_head;)
 		if (starts_with_header(event_line(ev, i)))
 			return i;
-	for (const struct th_span *l = ev->head + ev->n_head; l-- > ev->head;)
+	size_t head_end = end < ev->n_head ? end : ev->n_head;
+	for (const struct th_span *l = ev->head + head_end; l-- > ev->head;)
 		if (starts_with_header(*l))
 			return (size_t)(l - ev->head);
 	return n;

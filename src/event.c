@@ -34,6 +34,7 @@ void event_reset(struct th_event *ev)
 	ev->skipped = 0;
 	ev->n_tail = ev->tail_next = 0;
 	ev->lines_cut = 0;
+	ev->last_t = 0;
 	for (size_t f = 0; f < TH_F_COUNT; f++)
 		ev->fields[f].set = false;
 	ev->culprit.file.set = ev->culprit.function.set = false;
@@ -100,6 +101,8 @@ __attribute__((noinline)) static void add_line_slow(struct th_event *ev,
  * with event_add_line_inline. */
 void event_add_line(struct th_event *ev, struct th_span line)
 {
+	if (line.n > 0 && line.p[0] == 'T')
+		ev->last_t = ev->n_head + ev->skipped + ev->n_tail + 1;
 	if (event_head_has_room(ev, line.n))
 		event_head_add(ev, line);
 	else

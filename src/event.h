@@ -55,6 +55,9 @@ struct th_event {
 	size_t tail_len[TH_EVENT_TAIL_LINES];
 	size_t n_tail, tail_next;
 	uint64_t lines_cut; /* lines longer than TH_EVENT_LINE_BYTES */
+	uint64_t last_t;    /* 1-based number among the lines added (kept or
+			       skipped) of the last whose first byte is 'T';
+			       0: none (event_t_end) */
 
 	struct th_value fields[TH_F_COUNT];
 	struct th_culprit culprit;
@@ -68,6 +71,21 @@ void event_reset(struct th_event *ev);
 
 /* Appends a copy of LINE (cut to TH_EVENT_LINE_BYTES). */
 void event_add_line(struct th_event *ev, struct th_span line);
+
+/* An index past which no kept line starts with the byte 'T': one past
+ * the last kept line that does, 0 when no line added did, and n_head
+ * when the last that did has left the tail ring (the tail lines kept
+ * after it do not). Classify looks for the chain's last traceback
+ * header ("Traceback ...") from here back, not from the event's end: a
+ * byte, not the header, so that this module knows no log grammar. */
+static inline size_t event_t_end(const struct th_event *ev)
+{
+	uint64_t t = ev->last_t;
+	if (t <= ev->n_head)
+		return (size_t)t;
+	uint64_t tail_start = ev->n_head + ev->skipped;
+	return t > tail_start ? (size_t)(t - ev->skipped) : ev->n_head;
+}
 
 /* What event_add_line_inline needs of event.c's storage, inline in this
  * header for it. */
@@ -137,7 +155,10 @@ static inline void event_head_add(struct th_event *ev, struct th_span line)
  * the most lines (the assembler's frames, source lines and box lines,
  * half the lines of a crash loop: docs/performance.md): there the call
  * cost as much as the add, and the caller saved registers for it. Every
- * other line is left to event_add_line. */
+ * other line is left to event_add_line.
+ * Precondition: LINE is empty or its first byte is not 'T' (the
+ * assembler passes indented lines only, led by ' ' or '\t'): this path
+ * does not update last_t, which event_t_end reads. */
 static inline void event_add_line_inline(struct th_event *ev,
 					 struct th_span line)
 {

@@ -1160,6 +1160,47 @@ Test(classify, the_last_created_at_block_before_the_last_header_counts)
 	cr_expect_str_eq(str(parsed.culprit.function), "f");
 }
 
+/* An event longer than its head and tail: the chain's last header has
+ * left the tail ring with every line led by 'T' after it, and the
+ * header is looked for in the head (event_t_end); the frames kept in
+ * the ring are still the last traceback's. Then the same with the
+ * last line led by 'T' ("TimeoutError: ..."), from which the search
+ * starts. */
+Test(classify, a_last_header_that_left_the_tail_ring_is_found_in_the_head)
+{
+	for (int timeout_kept = 0; timeout_kept < 2; timeout_kept++) {
+		static char
+		    text[(TH_EVENT_HEAD_LINES + 3 * TH_EVENT_TAIL_LINES) * 64];
+		size_t len = 0;
+#define ADD(...)                                                               \
+	len += (size_t)snprintf(text + len, sizeof text - len, __VA_ARGS__)
+		/* two frames of a traceback, 2 * N lines */
+#define FRAMES(from, n)                                                        \
+	for (int i = (from); i < (from) + (n); i++)                            \
+	ADD("  File \"/srv/app/deep.py\", line %d, in f%d\n    f()\n", i + 1, i)
+		ADD("Object created at (most recent call last):\n"
+		    "  File \"/srv/app/made.py\", line 12, in spawn\n"
+		    "Traceback (most recent call last):\n");
+		FRAMES(0, TH_EVENT_HEAD_LINES / 2 + 10);
+		ADD("TypeError: first\n\nTraceback (most recent call last):\n");
+		FRAMES(1000, TH_EVENT_TAIL_LINES / 2 + 10);
+#undef FRAMES
+		ADD("%s\n",
+		    timeout_kept ? "TimeoutError: late" : "KeyError: 'k'");
+#undef ADD
+		parse_text(text);
+		cr_assert_gt(parsed_event.skipped, 0);
+		cr_expect_eq(event_t_end(&parsed_event),
+			     timeout_kept ? event_line_count(&parsed_event)
+					  : TH_EVENT_HEAD_LINES);
+		cr_expect_str_eq(exception(),
+				 timeout_kept ? "TimeoutError" : "KeyError");
+		cr_expect_str_eq(str(parsed.culprit.function), "f1109");
+		cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+				 "/srv/app/made.py:12");
+	}
+}
+
 /* Created-at frame lines are parsed from the last one back (a window of
  * them, the ones pushed out parsed as they go): the last line that is a
  * frame counts, however many 'File "' lines that are none follow it. */

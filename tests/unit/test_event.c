@@ -238,3 +238,61 @@ Test(event, the_inline_add_keeps_the_lines_event_add_line_keeps)
 	event_fini(&out);
 	event_fini(&in);
 }
+
+/* Adds the line "Tn" when T, else "xn", for N; returns nothing. */
+static void add_numbered(struct th_event *ev, bool t, size_t n)
+{
+	char line[32];
+	snprintf(line, sizeof line, "%c%zu", t ? 'T' : 'x', n);
+	event_add_line(ev, span(line));
+}
+
+/* event_t_end names the kept line just after the last one led by 'T',
+ * in the head, in the tail ring as it wraps, and falls back to the
+ * head's end once that line has left the ring. */
+Test(event, t_end_follows_the_last_t_line_through_head_gap_and_ring)
+{
+	struct th_event ev;
+	event_init(&ev);
+	cr_expect_eq(event_t_end(&ev), 0, "no line");
+	add_numbered(&ev, false, 0);
+	cr_expect_eq(event_t_end(&ev), 0, "no T line");
+	add_numbered(&ev, true, 1);
+	add_numbered(&ev, false, 2);
+	cr_expect_eq(event_t_end(&ev), 2, "T line 1 in the head");
+	event_add_line_inline(&ev, span("  indented"));
+	cr_expect_eq(event_t_end(&ev), 2);
+	size_t i = event_line_count(&ev);
+	for (; i < TH_EVENT_HEAD_LINES + 5; i++)
+		add_numbered(&ev, i == TH_EVENT_HEAD_LINES + 2, i);
+	cr_expect_eq(event_t_end(&ev), TH_EVENT_HEAD_LINES + 3, "in the tail");
+	/* wrap the ring several times, the T line always among the last */
+	for (; i < TH_EVENT_HEAD_LINES + 3 * TH_EVENT_TAIL_LINES + 7; i++) {
+		add_numbered(&ev, i % 150 == 0, i);
+		if (i % 150 == 0) {
+			size_t at = event_t_end(&ev) - 1;
+			struct th_span l = event_line(&ev, at);
+			char want[32];
+			snprintf(want, sizeof want, "T%zu", i);
+			cr_expect(l.n == strlen(want) &&
+				      memcmp(l.p, want, l.n) == 0,
+				  "line %zu: kept line %zu is %.*s", i, at,
+				  (int)l.n, l.p);
+		}
+	}
+	cr_expect_gt(ev.skipped, 0);
+	/* the last T line (i = 750 + 150k) leaves the ring after
+	 * TH_EVENT_TAIL_LINES more lines */
+	size_t last_t = i - 1 - (i - 1) % 150;
+	cr_expect_eq(event_t_end(&ev),
+		     event_line_count(&ev) - (i - 1 - last_t));
+	for (size_t k = 0; k < TH_EVENT_TAIL_LINES; k++, i++)
+		add_numbered(&ev, false, i);
+	cr_expect_eq(event_t_end(&ev), TH_EVENT_HEAD_LINES,
+		     "left the ring: the head's end");
+	add_numbered(&ev, true, i);
+	cr_expect_eq(event_t_end(&ev), event_line_count(&ev), "the last");
+	event_reset(&ev);
+	cr_expect_eq(event_t_end(&ev), 0, "reset forgets it");
+	event_fini(&ev);
+}
