@@ -519,6 +519,51 @@ __attribute__((noinline)) static bool verdict_miss(const struct parser *ps,
 	return v->library;
 }
 
+#ifdef __SSE2__
+/* Lanes of all ones where the 16 bytes at A and B agree. */
+static inline __m128i same16(const char *a, const char *b)
+{
+	return _mm_cmpeq_epi8(
+	    _mm_loadu_si128((const __m128i *)(const void *)a),
+	    _mm_loadu_si128((const __m128i *)(const void *)b));
+}
+#endif
+
+/* Whether the N bytes at A and B are the same. A path is tens of bytes,
+ * and memcmp cost a call, the registers saved around it and a dispatch
+ * on the length: here, by the size classes of event_copy_short (event.h),
+ * the steps are ANDed and tested once. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+#ifdef __SSE2__
+	if (n > 32) {
+		__m128i all =
+		    _mm_and_si128(same16(a, b), same16(a + 16, b + 16));
+		for (size_t i = 32; i + 32 < n; i += 32)
+			all = _mm_and_si128(
+			    all, _mm_and_si128(same16(a + i, b + i),
+					       same16(a + i + 16, b + i + 16)));
+		all = _mm_and_si128(
+		    all, _mm_and_si128(same16(a + n - 32, b + n - 32),
+				       same16(a + n - 16, b + n - 16)));
+		return _mm_movemask_epi8(all) == 0xffff;
+	}
+	if (n >= 16)
+		return _mm_movemask_epi8(_mm_and_si128(
+			   same16(a, b), same16(a + n - 16, b + n - 16))) ==
+		       0xffff;
+#endif
+	if (n >= 8) {
+		uint64_t x0, y0, x1, y1;
+		memcpy(&x0, a, 8);
+		memcpy(&y0, b, 8);
+		memcpy(&x1, a + n - 8, 8);
+		memcpy(&y1, b + n - 8, 8);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
 /* classify_frame_is_library(PS's rules, PATH), remembered. Inline: the
  * culprit asks for every event, and a crash loop's paths are nearly all
  * remembered. */
@@ -531,7 +576,7 @@ static inline bool frame_is_library(const struct parser *ps,
 	for (size_t w = 0; w < 2; w++) {
 		const struct verdict *v = &set->way[w];
 		if (v->used && v->n == path.n &&
-		    memcmp(v->path, path.p, path.n) == 0)
+		    same_bytes(v->path, path.p, path.n))
 			return v->library;
 	}
 	return verdict_miss(ps, set, path);
@@ -547,14 +592,15 @@ static inline bool frame_of(const struct frame_line *l, struct th_frame_ref *fr)
 	return parse_frame(l->line, l->blanks, fr) && fr->function.n > 0;
 }
 
-/* The frame block B is named after: its innermost application frame,
- * else its innermost frame. Parses B's pending frame lines from the
- * innermost out, up to the first application frame. */
-static struct th_frame_ref block_culprit(const struct parser *ps,
-					 const struct block *b)
+/* block_culprit when B's innermost frame line is not an application
+ * frame: its lines before that one, from the last one out. INNERMOST is
+ * that line's frame (file.p NULL: it is no frame). */
+__attribute__((noinline)) static struct th_frame_ref
+block_culprit_outer(const struct parser *ps, const struct block *b,
+		    struct th_frame_ref innermost)
 {
-	struct th_frame_ref fr, innermost = no_frame;
-	for (size_t i = b->n_pending; i-- > 0;) {
+	struct th_frame_ref fr;
+	for (size_t i = b->n_pending - 1; i-- > 0;) {
 		if (!frame_of(&b->pending[i], &fr))
 			continue;
 		if (!frame_is_library(ps, fr.file))
@@ -567,6 +613,27 @@ static struct th_frame_ref block_culprit(const struct parser *ps,
 	if (b->app.file.p != NULL)
 		return b->app;
 	return innermost.file.p != NULL ? innermost : b->last;
+}
+
+/* The frame block B is named after: its innermost application frame,
+ * else its innermost frame. Parses B's pending frame lines from the
+ * innermost out, up to the first application frame. The innermost is
+ * the application's in nearly every event, and is tried apart: the walk
+ * outward, and the innermost library frame it keeps, cost a frame and
+ * registers saved for every event. */
+static struct th_frame_ref block_culprit(const struct parser *ps,
+					 const struct block *b)
+{
+	if (b->n_pending == 0)
+		return !b->evicted	       ? no_frame
+		       : b->app.file.p != NULL ? b->app
+					       : b->last;
+	struct th_frame_ref fr;
+	if (!frame_of(&b->pending[b->n_pending - 1], &fr))
+		return block_culprit_outer(ps, b, no_frame);
+	if (!frame_is_library(ps, fr.file))
+		return fr;
+	return block_culprit_outer(ps, b, fr);
 }
 
 /* The coroutine a wrapper coroutine of RULES wrapped in block B: the
@@ -940,12 +1007,16 @@ static struct th_span header_after_text(struct th_span line)
 {
 	static const char group[] = "  + Exception Group ";
 	size_t n = TB_HEADER_LEN, g = sizeof group - 1;
-	if (line.n <= n || line.p[line.n - n] != 'T' ||
-	    memcmp(line.p + line.n - n, tb_header, n) != 0)
+	if (line.n <= n || line.p[line.n - n] != 'T')
 		return line;
+	/* The lead first: most lines that get here are a box's ("    |
+	 * Traceback (most recent call last):"), which its first byte
+	 * settles, and the header's bytes are compared only for the
+	 * others. The 'T' above is no blank, so the lead is not empty. */
 	struct th_span lead = {line.p + indent_of(line).blanks, 0};
 	lead.n = line.n - (size_t)(lead.p - line.p);
 	if (lead.p[0] == '|' || lead.p[0] == '+' || lead.p[0] == 'T' ||
+	    memcmp(line.p + line.n - n, tb_header, n) != 0 ||
 	    th_starts_with(lead, "Exception Group "))
 		return line;
 	if (line.n >= n + g && memcmp(line.p + line.n - n - g, group, g) == 0)
@@ -1116,8 +1187,11 @@ static size_t last_header(const struct th_event *ev, size_t n)
 
 /* What parse_line does to the "Object created at" frames, and nothing
  * else: for the lines before the chain's last traceback, whose other
- * grammar that traceback's header forgets (top_header). */
-static void created_only(struct parser *ps, struct th_span line)
+ * grammar that traceback's header forgets (top_header). Inline: a
+ * debug-mode event has some twenty frame and source lines there, and
+ * the call cost as much as reading one. */
+static inline __attribute__((always_inline)) void
+created_only(struct parser *ps, struct th_span line)
 {
 	if (line.n > TB_HEADER_LEN && line.p[line.n - TB_HEADER_LEN] == 'T')
 		line = header_after_text(line);
