@@ -25,13 +25,21 @@ static struct th_rules *rules_of(const char *yaml)
 	return rules;
 }
 
-static struct th_record parse(struct th_prefixer *p, const char *text)
+/* TEXT as line 1, one record; ESCAPE_FREE as the reader tells it (true:
+ * the way prefix_parse takes most lines at once). */
+static struct th_record parse_line_as(struct th_prefixer *p, const char *text,
+				      bool escape_free)
 {
-	struct th_line line = {span(text), 1, 0, false, false};
+	struct th_line line = {span(text), 1, 0, false, escape_free};
 	const struct th_record *recs;
 	size_t n = prefix_parse(p, &line, strlen(text) + 1, false, &recs);
 	cr_assert_eq(n, 1, "'%s' gave %zu records", text, n);
 	return recs[0];
+}
+
+static struct th_record parse(struct th_prefixer *p, const char *text)
+{
+	return parse_line_as(p, text, false);
 }
 
 Test(prefix, logging_prefixes_start_a_record_and_continuations_do_not)
@@ -116,11 +124,7 @@ Test(prefix, every_level_name_and_time_opens_a_record_by_its_first_byte)
  * it: the way prefix_parse takes most lines at once. */
 static struct th_record parse_plain(struct th_prefixer *p, const char *text)
 {
-	struct th_line line = {span(text), 1, 0, false, true};
-	const struct th_record *recs;
-	size_t n = prefix_parse(p, &line, strlen(text) + 1, false, &recs);
-	cr_assert_eq(n, 1, "'%s' gave %zu records", text, n);
-	return recs[0];
+	return parse_line_as(p, text, true);
 }
 
 /* On the way a plain line takes at once, a dated line opens a record
