@@ -167,8 +167,8 @@ Test(prefix, plain_dated_lines_give_their_time_and_capitals_their_level)
 		cr_expect(parse_plain(p, levels[i]).record_start, "'%s'",
 			  levels[i]);
 	const char *not_levels[] = {
-	    "During handling of the above exception, another exception "
-	    "occurred:",
+	    ("During handling of the above exception, another exception "
+	     "occurred:"),
 	    "ConnectionError: refused",
 	    "Exception ignored in: <coroutine>",
 	    "Info: x",
