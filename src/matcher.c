@@ -351,12 +351,6 @@ static bool start_matches(struct th_matcher *m, size_t i, struct th_span line)
 	return true;
 }
 
-/* Log syntax is ASCII, whatever the locale. */
-static bool ascii_letter(unsigned c)
-{
-	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-
 /* ---- task reprs without a regex ------------------------------------- */
 
 /* The extract regexes of patterns/asyncio.yaml that read a task's repr
@@ -761,7 +755,7 @@ static enum repr_result exception_line_match(struct th_span s, PCRE2_SIZE *ov)
 {
 	if (s.n > REPR_MAX_LINE)
 		return REPR_UNSURE;
-	if (s.n == 0 || !(ascii_letter((unsigned char)s.p[0]) || s.p[0] == '_'))
+	if (s.n == 0 || !(th_is_letter((unsigned char)s.p[0]) || s.p[0] == '_'))
 		return REPR_NO;
 	size_t r = 1;
 	while (r < s.n && (repr_class_of(s.p[r]) == '1' || s.p[r] == '.'))
@@ -1144,7 +1138,7 @@ static bool may_be_caseless(const struct regex *re, uint32_t options)
 		return true;
 	const char *p = re->src, *end = re->src + re->n;
 	while ((p = memmem(p, (size_t)(end - p), "(?", 2)) != NULL) {
-		for (p += 2; p < end && (ascii_letter((unsigned char)*p) ||
+		for (p += 2; p < end && (th_is_letter((unsigned char)*p) ||
 					 *p == '^' || *p == '-');
 		     p++)
 			if (*p == 'i')
@@ -1178,7 +1172,8 @@ static bool cut_add_pattern(uint64_t *bits, size_t *margin,
 	    unit < 256) {
 		/* PCRE2 gives a caseless first unit in one case only */
 		bits[unit / 64] |= (uint64_t)1 << (unit % 64);
-		if (ascii_letter(unit) && may_be_caseless(re, options))
+		if (th_is_letter((unsigned char)unit) &&
+		    may_be_caseless(re, options))
 			bits[(unit ^ 0x20) / 64] |= (uint64_t)1
 						    << ((unit ^ 0x20) % 64);
 	} else if (type == 0 &&

@@ -31,6 +31,12 @@ static inline bool th_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* An ASCII letter, either case ('a' and 'A' differ by 0x20 alone). */
+static inline bool th_is_letter(unsigned char c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
 /* Whether S starts with LIT (not empty). Its first byte is compared on its
  * own first: most lines differ there, and the call to memcmp is skipped. */
 static inline bool th_starts_with(struct th_span s, const char *lit)

@@ -169,18 +169,14 @@ static double byte_freq(unsigned c)
  * far commoner than three independent letters would be. */
 #define IN_WORD 4.0
 
-static bool is_letter(unsigned char c)
-{
-	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-
 /* How often the 3 bytes at W may be expected together in log text. */
 static double window_rate(const unsigned char *w)
 {
 	double rate = byte_freq(w[0]);
 	for (size_t j = 1; j < 3; j++)
 		rate *= byte_freq(w[j]) *
-			(is_letter(w[j - 1]) && is_letter(w[j]) ? IN_WORD : 1);
+			(th_is_letter(w[j - 1]) && th_is_letter(w[j]) ? IN_WORD
+								      : 1);
 	return rate;
 }
 
