@@ -519,51 +519,6 @@ __attribute__((noinline)) static bool verdict_miss(const struct parser *ps,
 	return v->library;
 }
 
-#ifdef __SSE2__
-/* Lanes of all ones where the 16 bytes at A and B agree. */
-static inline __m128i same16(const char *a, const char *b)
-{
-	return _mm_cmpeq_epi8(
-	    _mm_loadu_si128((const __m128i *)(const void *)a),
-	    _mm_loadu_si128((const __m128i *)(const void *)b));
-}
-#endif
-
-/* Whether the N bytes at A and B are the same. A path is tens of bytes,
- * and memcmp cost a call, the registers saved around it and a dispatch
- * on the length: here, by the size classes of event_copy_short (event.h),
- * the steps are ANDed and tested once. */
-static inline bool same_bytes(const char *a, const char *b, size_t n)
-{
-#ifdef __SSE2__
-	if (n > 32) {
-		__m128i all =
-		    _mm_and_si128(same16(a, b), same16(a + 16, b + 16));
-		for (size_t i = 32; i + 32 < n; i += 32)
-			all = _mm_and_si128(
-			    all, _mm_and_si128(same16(a + i, b + i),
-					       same16(a + i + 16, b + i + 16)));
-		all = _mm_and_si128(
-		    all, _mm_and_si128(same16(a + n - 32, b + n - 32),
-				       same16(a + n - 16, b + n - 16)));
-		return _mm_movemask_epi8(all) == 0xffff;
-	}
-	if (n >= 16)
-		return _mm_movemask_epi8(_mm_and_si128(
-			   same16(a, b), same16(a + n - 16, b + n - 16))) ==
-		       0xffff;
-#endif
-	if (n >= 8) {
-		uint64_t x0, y0, x1, y1;
-		memcpy(&x0, a, 8);
-		memcpy(&y0, b, 8);
-		memcpy(&x1, a + n - 8, 8);
-		memcpy(&y1, b + n - 8, 8);
-		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-	}
-	return memcmp(a, b, n) == 0;
-}
-
 /* classify_frame_is_library(PS's rules, PATH), remembered. Inline: the
  * culprit asks for every event, and a crash loop's paths are nearly all
  * remembered. */
@@ -576,7 +531,7 @@ static inline bool frame_is_library(const struct parser *ps,
 	for (size_t w = 0; w < 2; w++) {
 		const struct verdict *v = &set->way[w];
 		if (v->used && v->n == path.n &&
-		    same_bytes(v->path, path.p, path.n))
+		    memcmp(v->path, path.p, path.n) == 0)
 			return v->library;
 	}
 	return verdict_miss(ps, set, path);
