@@ -1443,3 +1443,120 @@ Test(classify, text_at_a_box_margin_is_read_for_its_depth)
 			 "a slot's last traceback is its leaf");
 	cr_expect_str_eq(str(parsed.leaves[1].culprit.function), "u");
 }
+
+/* An exception group's box lines are read in a loop of their own while
+ * the top block is a group (box_lines in classify.c). A traceback header
+ * at the top level of the box ends the group: the box lines after it are
+ * no longer the group's, and an indented line that only looks like a
+ * frame of the top block is passed over, as before the group. */
+Test(classify, box_lines_stop_where_the_top_block_stops_being_a_group)
+{
+	parse_text("  + Exception Group Traceback (most recent call last):\n"
+		   "  |   File \"/srv/app/m.py\", line 5, in main\n"
+		   "  | ExceptionGroup: g (1 sub-exception)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | ValueError: v\n"
+		   "    +------------------------------------\n"
+		   "  | Traceback (most recent call last):\n"
+		   "  |   File \"/srv/app/late.py\", line 9, in late\n"
+		   "  | KeyError: 'k'\n");
+	cr_expect(!parsed.last_is_group);
+	cr_expect_str_eq(exception(), "-", "box text of no group");
+	cr_expect_str_eq(str(parsed.culprit.function), "-");
+	cr_assert_eq(parsed.n_leaves, 1);
+	cr_expect_str_eq(str(parsed.leaves[0].exception), "ValueError");
+}
+
+/* Inside "Object created at" frames every indented line is one of them,
+ * box lines too: the box loop is not entered until the frames end. */
+Test(classify, box_lines_inside_created_at_frames_are_created_at_lines)
+{
+	parse_text("  + Exception Group Traceback (most recent call last):\n"
+		   "  |   File \"/srv/app/m.py\", line 5, in main\n"
+		   "source_traceback: Object created at (most recent call "
+		   "last):\n"
+		   "  |   File \"/srv/app/hidden.py\", line 1, in hidden\n"
+		   "  | ExceptionGroup: g (1 sub-exception)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | ValueError: v\n"
+		   "    +------------------------------------\n");
+	cr_expect(parsed.last_is_group);
+	cr_expect_str_eq(str(parsed.culprit.function), "main");
+	cr_expect_str_eq(exception(), "-");
+	cr_expect_eq(parsed.n_leaves, 0);
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]), "-");
+}
+
+/* A box line at the margin's column 0 ends created-at frames and is
+ * read as the box's; the box lines after it go to the box loop. */
+Test(classify, a_box_line_at_column_0_ends_created_at_frames)
+{
+	parse_text("+ Exception Group Traceback (most recent call last):\n"
+		   "|   File \"/srv/app/m.py\", line 5, in main\n"
+		   "source_traceback: Object created at (most recent call "
+		   "last):\n"
+		   "  File \"/srv/app/made.py\", line 12, in spawn\n"
+		   "| ExceptionGroup: g (2 sub-exceptions)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | Traceback (most recent call last):\n"
+		   "    |   File \"/srv/app/v.py\", line 8, in check\n"
+		   "    | ValueError: v\n"
+		   "    +---------------- 2 ----------------\n"
+		   "    | KeyError: 'k'\n"
+		   "    +------------------------------------\n");
+	cr_expect(parsed.last_is_group);
+	cr_expect_str_eq(exception(), "ExceptionGroup");
+	cr_expect_str_eq(str(parsed.message), "g (2 sub-exceptions)");
+	cr_expect_str_eq(str(parsed.culprit.function), "main");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/made.py:12");
+	cr_assert_eq(parsed.n_leaves, 2);
+	cr_expect_str_eq(str(parsed.leaves[0].exception), "ValueError");
+	cr_expect_str_eq(str(parsed.leaves[0].culprit.function), "check");
+	cr_expect_str_eq(str(parsed.leaves[1].exception), "KeyError");
+}
+
+/* A group whose box goes on past the event's head lines: the lines in
+ * the tail ring are read with parse_line, which must take them as box
+ * lines too. An empty line and a line that is no box line in the middle
+ * leave the box loop and come back to it. */
+Test(classify, box_lines_past_the_head_are_read_as_box_lines)
+{
+	static char text[600 * 64];
+	size_t len = 0;
+	for (int i = 0; i < 380; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len,
+					"note %d\n", i);
+	len += (size_t)snprintf(
+	    text + len, sizeof text - len,
+	    "  + Exception Group Traceback (most recent call last):\n"
+	    "  |   File \"/srv/app/m.py\", line 5, in main\n"
+	    "\n"
+	    "  | ExceptionGroup: g (2 sub-exceptions)\n"
+	    "  +-+---------------- 1 ----------------\n"
+	    "    | Traceback (most recent call last):\n");
+	for (int i = 0; i < 40; i++)
+		len +=
+		    (size_t)snprintf(text + len, sizeof text - len,
+				     "    |   File \"/srv/app/a.py\", line %d, "
+				     "in f%d\n"
+				     "    |     f%d()\n",
+				     i + 1, i, i + 1);
+	snprintf(text + len, sizeof text - len,
+		 "    | ValueError: deep\n"
+		 "    +---------------- 2 ----------------\n"
+		 "    | Traceback (most recent call last):\n"
+		 "    |   File \"/srv/app/b.py\", line 7, in tail\n"
+		 "    | KeyError: 'k'\n"
+		 "    +------------------------------------\n");
+	parse_text(text);
+	cr_assert_gt(event_line_count(&parsed_event), 400);
+	cr_expect(parsed.last_is_group);
+	cr_expect_str_eq(exception(), "ExceptionGroup");
+	cr_expect_str_eq(str(parsed.culprit.function), "main");
+	cr_assert_eq(parsed.n_leaves, 2);
+	cr_expect_str_eq(str(parsed.leaves[0].exception), "ValueError");
+	cr_expect_str_eq(str(parsed.leaves[0].culprit.function), "f39");
+	cr_expect_str_eq(str(parsed.leaves[1].exception), "KeyError");
+	cr_expect_str_eq(str(parsed.leaves[1].culprit.function), "tail");
+}
