@@ -488,6 +488,16 @@ static void pool_renew(struct group *grp, size_t need)
 	grp->pool = (struct pool){base, (size_t)(at - base), cap};
 }
 
+/* Gives GRP, which has no pool yet, one of ROOM bytes, without the
+ * slack pool_renew leaves for growth: a group read back from a run
+ * (group_decode) knows what it holds, and mostly takes nothing more. */
+static void pool_fit(struct group *grp, size_t room)
+{
+	if (grp->pool.base != NULL || room == 0)
+		return;
+	grp->pool = (struct pool){xmalloc(room), 0, room};
+}
+
 /* Makes room for ROOM more bytes in GRP's pool, renewing it (which
  * moves its blocks) when full: blocks taken after it, up to ROOM bytes,
  * leave the others where they are. */
@@ -1353,16 +1363,28 @@ static void group_merge(struct th_agg *a, struct group *grp,
 	group_widen(a, grp, src, first_input, last_input, line_shift, fresh);
 }
 
-/* The group for G's key values in A, made when new. */
-static struct group *group_for(struct th_agg *a, const struct th_group *g)
+/* The slot of A's table for G's key values: its group, or the empty slot
+ * where it belongs, whose hash is then in *HASH. */
+static struct slot *group_slot(struct th_agg *a, const struct th_group *g,
+			       uint64_t *hash)
 {
 	struct th_span vals[TH_KEY_COUNT];
 	for (size_t i = 0; i < a->n_keys; i++)
 		vals[i] = th_span_or_empty(g->key[a->keys[i]]);
-	uint64_t hash = key_hash(a, vals);
-	struct slot *slot = table_slot(a, hash, vals);
+	*hash = key_hash(a, vals);
+	return table_slot(a, *hash, vals);
+}
+
+/* The group for G's key values in A, made when new. */
+static struct group *group_for(struct th_agg *a, const struct th_group *g)
+{
+	uint64_t hash;
+	struct slot *slot = group_slot(a, g, &hash);
 	if (slot->grp != NULL)
 		return slot->grp;
+	struct th_span vals[TH_KEY_COUNT];
+	for (size_t i = 0; i < a->n_keys; i++)
+		vals[i] = th_span_or_empty(g->key[a->keys[i]]);
 	struct group *grp = group_new(a, hash, vals);
 	group_insert(a, slot, grp);
 	return grp;
@@ -1391,6 +1413,61 @@ void agg_add_group(struct th_agg *a, const struct th_group *g,
 	agg_merge_group(a, g, first_input, last_input, 0, false);
 }
 
+/* Makes GRP, a group of another aggregate of A's rules and keys (made by
+ * agg_add, merges or group_decode), A's group at SLOT, the empty slot of
+ * its key values of hash HASH: what group_merge makes of it in a new
+ * group, without the copies. Its positions move by LINE_SHIFT and name
+ * A's copies of their inputs. */
+static void group_adopt(struct th_agg *a, struct slot *slot, struct group *grp,
+			uint64_t hash, uint64_t line_shift)
+{
+	struct th_group *g = &grp->g;
+	grp->hash = hash;
+	g->first.input = names_intern(&a->inputs, g->first.input);
+	g->last.input = names_intern(&a->inputs, g->last.input);
+	g->first.line += line_shift;
+	g->last.line += line_shift;
+	g->novelty = TH_NOVELTY_UNKNOWN;
+	if (g->example == NULL) /* a merge puts an empty one */
+		example_put(grp, "", 0);
+	if (g->timeline.width != 0 && g->timeline.counts[0] == 0) {
+		/* a merge's is canonical (timeline.h) */
+		struct th_timeline t = {0};
+		timeline_merge(&t, &g->timeline);
+		g->timeline = t;
+	}
+	grp->size = 0; /* measured in its old aggregate */
+	group_insert(a, slot, grp);
+	if (a->spill_dir != NULL) {
+		agg_measure(a, grp);
+		agg_check_budget(a);
+	}
+}
+
+/* Merges S, SRC's group of input INPUT's range (see agg_merge), into
+ * DST: moved there when DST has no group of its key (true: S is DST's
+ * now), else added up. */
+static bool merge_or_adopt(struct th_agg *dst, struct group *s, size_t input,
+			   uint64_t line_base)
+{
+	if (dst->finished)
+		die("agg_add_group: the spilled groups were read "
+		    "already");
+	uint64_t shift = s->first_input == input ? line_base : 0, hash;
+	struct slot *slot = group_slot(dst, &s->g, &hash);
+	if (slot->grp == NULL) {
+		group_adopt(dst, slot, s, hash, shift);
+		return true;
+	}
+	group_merge(dst, slot->grp, &s->g, s->first_input, s->last_input, shift,
+		    true);
+	if (dst->spill_dir != NULL) {
+		agg_measure(dst, slot->grp);
+		agg_check_budget(dst);
+	}
+	return false;
+}
+
 static struct group *group_decode(struct th_agg *a, const void *p, size_t n);
 
 void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
@@ -1410,19 +1487,20 @@ void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 		spill_run_rewind(run);
 		while (spill_run_get(run, &p, &n)) {
 			struct group *s = group_decode(src, p, n);
-			uint64_t shift =
-			    s->first_input == input ? line_base : 0;
-			agg_merge_group(dst, &s->g, s->first_input,
-					s->last_input, shift, true);
-			group_free(s);
+			if (!merge_or_adopt(dst, s, input, line_base))
+				group_free(s);
 		}
 	}
+	/* Groups new to DST move there, the others are freed as they are
+	 * merged: SRC is left without groups in memory. */
 	for (size_t i = 0; i < src->n_groups; i++) {
-		const struct group *s = src->groups[i];
-		uint64_t shift = s->first_input == input ? line_base : 0;
-		agg_merge_group(dst, &s->g, s->first_input, s->last_input,
-				shift, true);
+		struct group *s = src->groups[i];
+		if (!merge_or_adopt(dst, s, input, line_base))
+			group_free(s);
 	}
+	src->n_groups = 0;
+	src->bytes = 0;
+	memset(src->table, 0, src->table_cap * sizeof *src->table);
 }
 
 /* Orders one key value against another: NULL first, then version
@@ -1622,12 +1700,22 @@ static bool agg_over_budget(const struct th_agg *a)
 
 /* A record: the count (8 bytes, little-endian, first so that report
  * order reads it without decoding), then each key value (a byte 0 for
- * NULL, or 1 and the string), then the rest in the order of struct
- * th_group. */
+ * NULL, or 1 and the string), then the bytes the group's pool holds in
+ * use (so that the decoder takes one pool of that size, where growing it
+ * block by block renewed it several times), then the rest in the order
+ * of struct th_group. */
 
+/* Copies P[0..N) to the end of B, in place while B has room: a record is
+ * some hundred pieces, each a buf_add call before (B keeps its NUL). */
 static void put_bytes(struct th_buf *b, const void *p, size_t n)
 {
-	buf_add(b, p, n);
+	if (b->cap - b->n <= n) {
+		buf_add(b, p, n);
+		return;
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = '\0';
 }
 
 static void put_u64(struct th_buf *b, uint64_t v)
@@ -1636,10 +1724,12 @@ static void put_u64(struct th_buf *b, uint64_t v)
 	put_bytes(b, out, spill_varint_encode(out, v));
 }
 
-/* S and its NUL. */
-static void put_str(struct th_buf *b, const char *s)
+/* S and its NUL; returns the bytes S takes in a pool (word_room). */
+static size_t put_str(struct th_buf *b, const char *s)
 {
-	put_bytes(b, s, strlen(s) + 1);
+	size_t n = strlen(s);
+	put_bytes(b, s, n + 1);
+	return word_room(n);
 }
 
 static void put_byte(struct th_buf *b, unsigned v)
@@ -1670,12 +1760,11 @@ static uint64_t get_count(struct th_spill_reader *r)
 	return v;
 }
 
-/* A string that may be NULL. */
-static void put_opt_str(struct th_buf *b, const char *s)
+/* A string that may be NULL; returns its pool bytes, as put_str. */
+static size_t put_opt_str(struct th_buf *b, const char *s)
 {
 	put_byte(b, s != NULL);
-	if (s != NULL)
-		put_str(b, s);
+	return s != NULL ? put_str(b, s) : 0;
 }
 
 static const char *get_opt_str(struct th_spill_reader *r)
@@ -1683,12 +1772,15 @@ static const char *get_opt_str(struct th_spill_reader *r)
 	return get_byte(r) ? spill_get_str(r) : NULL;
 }
 
-static void put_capped(struct th_buf *b, const struct th_capped *l)
+/* List L; returns the bytes its array and values take in a pool. */
+static size_t put_capped(struct th_buf *b, const struct th_capped *l)
 {
+	size_t room = list_room(l->n) * sizeof *l->items;
 	put_u64(b, l->n);
 	put_byte(b, l->capped);
 	for (size_t i = 0; i < l->n; i++)
-		put_str(b, l->items[i]);
+		room += put_str(b, l->items[i]);
+	return room;
 }
 
 /* The list count, checked: a larger one is a corrupt record. */
@@ -1700,21 +1792,22 @@ static size_t get_list_n(struct th_spill_reader *r)
 	return (size_t)n;
 }
 
-/* GRP's list L as put_capped wrote it, with its TAGS (NULL: none). */
+/* GRP's list L as put_capped wrote it, with its TAGS (NULL: none): its
+ * array at the size capped_add grows it to for its values. The pool has
+ * room for it (see group_decode), or is renewed as blocks are taken: a
+ * renewal moves the array and the values before the one taken. */
 static void get_capped(struct group *grp, struct th_spill_reader *r,
 		       struct th_capped *l, uint8_t *tags)
 {
 	size_t n = get_list_n(r);
 	l->capped = get_byte(r);
+	if (n == 0)
+		return;
+	l->items = (char **)pool_take(grp, list_room(n) * sizeof *l->items);
 	for (; l->n < n; l->n++) {
 		const char *v = spill_get_str(r);
 		size_t len = strlen(v);
-		/* the array grows as in capped_add: a renewed pool moves
-		 * the first L->N entries */
-		size_t growth = list_growth(l->n, sizeof *l->items);
-		pool_reserve(grp, growth + word_room(len));
-		l->items =
-		    list_grow(grp, l->items, l->n, sizeof *l->items, growth);
+		pool_reserve(grp, word_room(len));
 		l->items[l->n] = pool_dup(grp, v, len);
 		if (tags != NULL)
 			tags[l->n] = str_tag(v, len);
@@ -1759,39 +1852,87 @@ static void get_timeline(struct th_spill_reader *r, struct th_timeline *t)
 		t->counts[i] = spill_get_u64(r);
 }
 
-/* GRP as a record in B (emptied first). */
+/* The bytes of a record's pool size (see "records"): written after the
+ * rest, in the room left for it, as a varint padded to this width (up to
+ * 256 MiB; a larger pool is noted as 0, and the decoder grows it). */
+#define AGG_REC_LIVE 4
+
+/* Writes V as a varint of exactly AGG_REC_LIVE bytes (continuation bits
+ * on every byte but the last), which spill_get_u64 reads as V; 0 when V
+ * needs more. */
+static void put_u64_wide(unsigned char *out, uint64_t v)
+{
+	if (v >> (7 * AGG_REC_LIVE) != 0)
+		v = 0;
+	for (size_t k = 0; k < AGG_REC_LIVE; k++, v >>= 7)
+		out[k] = (unsigned char)((v & 0x7F) |
+					 (k + 1 < AGG_REC_LIVE ? 0x80 : 0));
+}
+
+/* GRP as a record in B (emptied first). The pool bytes it notes are
+ * those group_decode takes: what pool_blocks counts, found while the
+ * strings are written. */
 static void group_encode(const struct th_agg *a, const struct group *grp,
 			 struct th_buf *b)
 {
 	const struct th_group *g = &grp->g;
 	b->n = 0;
+	/* the pool's share, an upper bound: B grows once, not on the way */
+	buf_reserve(b, grp->pool.used + 1024 + a->n_rules * SPILL_VARINT_MAX);
 	put_count(b, g->count);
 	for (size_t i = 0; i < a->n_keys; i++)
 		put_opt_str(b, g->key[a->keys[i]]);
+	size_t live_at = b->n, live = 0;
+	put_bytes(b, (const unsigned char[AGG_REC_LIVE]){0}, AGG_REC_LIVE);
 	for (size_t r = 0; r < a->n_rules; r++)
 		put_u64(b, g->rule_counts[r]);
 	put_u64(b, g->n_exceptions);
+	live += list_room(g->n_exceptions) * sizeof *g->exceptions;
 	for (size_t i = 0; i < g->n_exceptions; i++) {
-		put_str(b, g->exceptions[i].name);
+		live += put_str(b, g->exceptions[i].name);
 		put_u64(b, g->exceptions[i].count);
 	}
 	put_u64(b, g->exceptions_other);
 	put_byte(b, g->severity);
-	put_capped(b, &g->tasks);
-	put_capped(b, &g->defined_at);
-	put_capped(b, &g->labels);
+	live += put_capped(b, &g->tasks);
+	live += put_capped(b, &g->defined_at);
+	live += put_capped(b, &g->labels);
 	put_where(b, &g->first, grp->first_input);
 	put_where(b, &g->last, grp->last_input);
 	put_u64(b, g->example ? g->example_len + 1 : 0);
-	if (g->example != NULL)
+	if (g->example != NULL) {
 		put_bytes(b, g->example, g->example_len);
-	put_opt_str(b, g->culprit.file);
+		live += example_room(g);
+	}
+	live += put_opt_str(b, g->culprit.file);
 	put_u64(b, g->culprit.line);
-	put_opt_str(b, g->culprit.function);
-	put_opt_str(b, g->message);
-	put_opt_str(b, g->source);
+	live += put_opt_str(b, g->culprit.function);
+	live += put_opt_str(b, g->message);
+	live += put_opt_str(b, g->source);
 	put_timeline(b, &g->timeline);
 	put_byte(b, g->novelty);
+	put_u64_wide((unsigned char *)b->p + live_at, live);
+}
+
+/* Exceptions of GRP, empty, as group_encode wrote them: the array at the
+ * size exception_append grows it to (see get_capped for the pool). */
+static void get_exceptions(struct group *grp, struct th_spill_reader *r)
+{
+	struct th_group *g = &grp->g;
+	size_t n = get_list_n(r);
+	if (n == 0)
+		return;
+	g->exceptions = (struct th_count *)pool_take(
+	    grp, list_room(n) * sizeof *g->exceptions);
+	for (; g->n_exceptions < n; g->n_exceptions++) {
+		const char *name = spill_get_str(r);
+		size_t len = strlen(name);
+		pool_reserve(grp, word_room(len));
+		size_t i = g->n_exceptions;
+		g->exceptions[i] = (struct th_count){pool_dup(grp, name, len),
+						     spill_get_u64(r)};
+		grp->exception_tag[i] = str_tag(name, len);
+	}
 }
 
 /* A new group from record P[0..N), as group_encode wrote it (not in A's
@@ -1806,15 +1947,10 @@ static struct group *group_decode(struct th_agg *a, const void *p, size_t n)
 	struct group *grp = group_alloc(a, vals);
 	struct th_group *g = &grp->g;
 	g->count = count;
+	pool_fit(grp, (size_t)spill_get_u64(&r));
 	for (size_t i = 0; i < a->n_rules; i++)
 		g->rule_counts[i] = spill_get_u64(&r);
-	size_t n_exceptions = get_list_n(&r);
-	while (g->n_exceptions < n_exceptions) {
-		const char *name = spill_get_str(&r);
-		size_t len = strlen(name);
-		exception_append(grp, name, len, str_tag(name, len),
-				 spill_get_u64(&r));
-	}
+	get_exceptions(grp, &r);
 	g->exceptions_other = spill_get_u64(&r);
 	g->severity = (enum th_severity)get_byte(&r);
 	get_capped(grp, &r, &g->tasks, grp->task_tag);

@@ -140,7 +140,9 @@ void agg_add_group(struct th_agg *a, const struct th_group *g,
  * input INPUT in SRC are shifted by LINE_BASE: a range of a file scanned
  * apart counts its lines from 1. SRC's spilled runs are read back (SRC
  * keeps them), then its groups in memory, so that each group's parts
- * come in the order of its events. */
+ * come in the order of its events. SRC is left without groups in memory:
+ * those new to DST move there uncopied, the others are freed (SRC is
+ * still to be freed with agg_free). */
 void agg_merge(struct th_agg *dst, struct th_agg *src, size_t input,
 	       uint64_t line_base);
 

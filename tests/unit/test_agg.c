@@ -1525,3 +1525,112 @@ Test(agg, a_spilled_aggregate_once_read_takes_no_more_events, .signal = SIGABRT)
 	agg_count(f->agg);
 	add(f, (struct spec){.task = "Task-late"});
 }
+
+/* A range's groups new to the whole move into it uncopied (-j merges
+ * each range into the report): the whole gives the very group the range
+ * held, its lines moved past the ranges before and its input named by
+ * the whole's copy; a group the whole had takes the range's counts, and
+ * the range is left without groups. */
+Test(agg, merging_moves_groups_new_to_the_whole)
+{
+	struct fixture *whole = open_by(TH_KEY_COROUTINE);
+	struct fixture *range = open_by(TH_KEY_COROUTINE);
+	add(whole, (struct spec){.coroutine = "both", .line = 3});
+	add(range, (struct spec){.coroutine = "both", .line = 5});
+	add(range, (struct spec){.coroutine = "new",
+				 .line = 7,
+				 .task = "Task-9",
+				 .exception = "KeyError",
+				 .time = "2024-05-01T10:00:07"});
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(range, &g), 2);
+	const struct th_group *moved = g[1];
+	expect_key(moved, TH_KEY_COROUTINE, "new");
+	agg_merge(whole->agg, range->agg, 0, 100);
+	cr_expect_eq(agg_count(range->agg), 0, "the range keeps no group");
+	cr_assert_eq(sorted(whole, &g), 2);
+	expect_key(g[0], TH_KEY_COROUTINE, "both");
+	cr_expect_eq(g[0]->count, 2);
+	cr_expect_eq(g[0]->last.line, 105);
+	cr_expect(g[1] == moved, "the range's group itself");
+	cr_expect_eq(g[1]->first.line, 107);
+	cr_expect_eq(g[1]->last.line, 107);
+	cr_expect(g[1]->first.input == g[0]->first.input,
+		  "the whole's copy of the input's name");
+	cr_expect(g[1]->last.input == g[0]->first.input);
+	cr_assert_eq(g[1]->tasks.n, 1);
+	cr_expect_str_eq(g[1]->tasks.items[0], "Task-9");
+	cr_expect_eq(g[1]->timeline.width, 1);
+	/* the moved group's lists still find their values (tags) */
+	add(whole, (struct spec){.coroutine = "new",
+				 .line = 200,
+				 .task = "Task-9",
+				 .exception = "KeyError"});
+	cr_assert_eq(sorted(whole, &g), 2);
+	expect_key(g[1], TH_KEY_COROUTINE, "new");
+	cr_expect_eq(g[1]->count, 2);
+	cr_expect_eq(g[1]->tasks.n, 1, "Task-9 once");
+	cr_assert_eq(g[1]->n_exceptions, 1, "KeyError once");
+	cr_expect_eq(g[1]->exceptions[0].count, 2);
+	close_agg(range);
+	close_agg(whole);
+}
+
+/* Event I of one group whose lists fill: 20 exception types (a full
+ * list; more would make exceptions_other depend on order), 30 tasks and
+ * places (capped), each coming back, and a culprit, message and
+ * source. */
+static struct spec full_lists_event(size_t i, char *exc, char *task,
+				    char *where)
+{
+	sprintf(exc, "errors.E%zu", (i * 7) % TH_MAX_LIST);
+	sprintf(task, "Task-%zu", (i * 11) % 30);
+	sprintf(where, "app/handlers.py:%zu", (i * 13) % 30);
+	return (struct spec){.coroutine = "c",
+			     .exception = exc,
+			     .task = task,
+			     .defined_at = where,
+			     .line = 1 + i,
+			     .message = i % 2 ? "boom" : "gone",
+			     .source = "web-1 app[7]",
+			     .culprit = "a.py get",
+			     .culprit_line = i};
+}
+
+/* A group written to a run and read back (its lists full, its pool taken
+ * at once from the size the record notes) merges with the events after
+ * it as the group never spilled: each value is found again by its tag,
+ * not listed twice. */
+Test(agg, a_group_read_back_with_full_lists_finds_its_values)
+{
+	struct fixture *whole = open_by(TH_KEY_COROUTINE);
+	struct fixture *spilled = open_by(TH_KEY_COROUTINE);
+	char *dir = spill_dir();
+	agg_spill_to(spilled->agg, dir, 1 << 20);
+	agg_set_label(whole->agg, "web-1");
+	agg_set_label(spilled->agg, "web-1");
+	for (size_t i = 0; i < 200; i++) {
+		char exc[32], task[32], where[40];
+		struct spec s = full_lists_event(i, exc, task, where);
+		add(whole, s);
+		add(spilled, s);
+		if (i % 50 == 49)
+			agg_spill_now(spilled->agg);
+	}
+	cr_expect_eq(agg_spilled(spilled->agg), 4);
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(spilled, &g), 1);
+	cr_expect_eq(g[0]->n_exceptions, TH_MAX_LIST);
+	uint64_t listed = 0;
+	for (size_t e = 0; e < g[0]->n_exceptions; e++)
+		listed += g[0]->exceptions[e].count;
+	cr_expect_eq(listed, 200);
+	cr_expect_eq(g[0]->exceptions_other, 0);
+	cr_expect_eq(g[0]->tasks.n, TH_MAX_LIST);
+	cr_expect_eq(g[0]->defined_at.n, TH_MAX_LIST);
+	expect_same_groups(whole, spilled);
+	close_agg(whole);
+	close_agg(spilled);
+	rmdir(dir);
+	free(dir);
+}
