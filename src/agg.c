@@ -2234,6 +2234,11 @@ uint64_t agg_spilled(const struct th_agg *a)
 	return a->spilled;
 }
 
+size_t agg_held(const struct th_agg *a)
+{
+	return a->n_groups;
+}
+
 void agg_set_label(struct th_agg *a, const char *label)
 {
 	free(a->label);

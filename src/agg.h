@@ -123,6 +123,9 @@ void agg_spill_now(struct th_agg *a);
 /* Groups (and parts of groups) written to temporary files so far. */
 uint64_t agg_spilled(const struct th_agg *a);
 
+/* Groups held in memory now: what merging A walks, besides its runs. */
+size_t agg_held(const struct th_agg *a);
+
 /* Adds a classified event. */
 void agg_add(struct th_agg *a, const struct th_event *ev);
 

@@ -3,11 +3,12 @@
  *
  * With several jobs, inputs become work items: whole files, and ranges of
  * large plain files cut where a log record starts (an event never spans
- * such a place, see prefix_safe_boundary). Threads take items in turn,
- * each with a pipeline of its own and an aggregate for each item; an
- * input's items are merged in input order once they have all ended, each
- * range's lines shifted by the lines of the ranges before it, so the
- * report equals a serial scan's.
+ * such a place, see prefix_safe_boundary). A large file is one part a
+ * job, each part a few ranges: a thread scans the first ranges of a part
+ * one after another into one aggregate (a chain), the last few are items
+ * of their own, which any thread takes. An input's items are merged in input
+ * order once they have all ended, each chain's lines shifted by the lines of
+ * the ranges before it, so the report equals a serial scan's.
  */
 #include "scan.h"
 
@@ -61,7 +62,13 @@ struct item {
 	 * whole file is then scanned again in one piece */
 	bool cut_after, unsafe;
 	uint32_t cut_writer;
-	bool done; /* scanned (merge_lock) */
+	/* PART_START: the first of a job's part of a file, or a whole file:
+	 * a thread starts at one when it can (take_item). CHAINED: a range
+	 * scanned into the aggregate of the one before it, by the same
+	 * thread (scan_chain), until the chain breaks (lock) */
+	bool part_start, chained;
+	bool taken; /* by a thread (lock) */
+	bool done;  /* scanned (merge_lock) */
 	/* --state: a file read from START (decompressed, when COMPRESSED);
 	 * a TRACKED one commits COMMIT_OFFSET, COMMIT_LINES for its path. */
 	bool stated, compressed, tracked;
@@ -82,7 +89,7 @@ struct th_scanner {
 	struct item *items;		/* jobs > 1: until scanner_finish */
 	size_t n_items, cap_items;
 	pthread_mutex_t lock;
-	size_t next_item;
+	size_t untaken; /* items before it are all taken or chained */
 	/* Items are merged in order as soon as they and all before them
 	 * have ended, by the worker that ends the last of them (see
 	 * merge_ended): MERGED items are in AGG, INPUT_LINES the lines of
@@ -300,7 +307,8 @@ static struct item *item_add(struct th_scanner *s, const char *path,
 {
 	XGROW(s->items, s->cap_items, s->n_items + 1, 16);
 	struct item *it = &s->items[s->n_items++];
-	*it = (struct item){.path = xstrdup(path), .input = input};
+	*it = (struct item){
+	    .path = xstrdup(path), .input = input, .part_start = true};
 	return it;
 }
 
@@ -403,14 +411,19 @@ static bool worth_splitting(const char *path, uint64_t split_min, int *fd,
 	return true;
 }
 
-/* Queues bytes START..END of PATH; CUT_AFTER: another range follows,
- * whose first line is WRITER's. */
+/* Queues bytes START..END of PATH, which begin at cut FROM (the range
+ * before them at cut PREV_FROM; see range_role); CUT_AFTER: another
+ * range follows, whose first line is WRITER's. */
 static void add_range(struct th_scanner *s, const char *path, size_t input,
-		      uint64_t start, uint64_t end, bool cut_after,
-		      uint32_t writer)
+		      uint64_t start, uint64_t end, size_t from,
+		      size_t prev_from, bool cut_after, uint32_t writer)
 {
 	struct item *it = item_add(s, path, input);
 	it->ranged = true;
+	it->part_start = from == 0 || from / TH_RANGES_PER_JOB !=
+					  prev_from / TH_RANGES_PER_JOB;
+	it->chained =
+	    !it->part_start && from % TH_RANGES_PER_JOB < TH_CHAIN_RANGES;
 	it->cut_after = cut_after;
 	it->cut_writer = writer;
 	it->start = start;
@@ -427,21 +440,22 @@ static void note_cut(const struct th_scanner *s, const char *path,
 }
 
 /* Where the first K of the JOBS * TH_RANGES_PER_JOB ranges of a SIZE byte
- * file end (before moving to a log record's start). Ranges shrink round
- * after round, a round giving each job one: a half of the file, then a
- * quarter, an eighth, a sixteenth and two thirty-seconds. Threads take
- * them in turn, so the last ones, taken when the others are nearly done,
- * are short: threads end within about a sixty-fourth of the file of each
- * other (two jobs), even when one is slowed by another process. */
-static uint64_t guided_cut(uint64_t size, size_t jobs, size_t k)
+ * file end (before moving to a log record's start). The file is one part
+ * a job, whose ranges shrink towards its end: a half of the part, then a
+ * quarter, an eighth, a sixteenth and two thirty-seconds. The first four
+ * are one thread's chain (TH_CHAIN_RANGES); a thread that ends its own
+ * early takes the last two of another's, so threads end within about a
+ * sixty-fourth of the file of each other (two jobs) when one is slowed a
+ * little by another process. */
+static uint64_t part_cut(uint64_t size, size_t jobs, size_t k)
 {
-	/* a range's share of a job's part of the file, in 32nds */
-	static const unsigned shares[] = {16, 8, 4, 2, 1, 1};
-	_Static_assert(sizeof shares / sizeof *shares == TH_RANGES_PER_JOB,
-		       "one share for each range of a job");
-	uint64_t units = 0, all = 32 * (uint64_t)jobs;
-	for (size_t i = 0; i < k; i++)
-		units += shares[i / jobs];
+	/* where a range starts in its job's part, in 32nds */
+	static const unsigned starts[] = {0, 16, 24, 28, 30, 31};
+	_Static_assert(sizeof starts / sizeof *starts == TH_RANGES_PER_JOB,
+		       "one start for each range of a job");
+	uint64_t all = 32 * (uint64_t)jobs;
+	uint64_t units = 32 * (uint64_t)(k / TH_RANGES_PER_JOB) +
+			 starts[k % TH_RANGES_PER_JOB];
 	return size / all * units + size % all * units / all;
 }
 
@@ -451,18 +465,22 @@ static void queue_file(struct th_scanner *s, const char *path, size_t input)
 	int fd = -1;
 	uint64_t size, start = 0;
 	size_t ranges = 0;
+	/* the cut the range being added starts at, and the one before */
+	size_t from = 0, prev_from = 0;
 	if (s->opt.jobs > 1 && strcmp(path, "-") != 0 &&
 	    worth_splitting(path, s->opt.split_min, &fd, &size)) {
 		size_t pieces = s->opt.jobs * TH_RANGES_PER_JOB;
 		for (size_t k = 1; k < pieces; k++) {
 			struct boundary cut = find_boundary(
-			    s, fd, guided_cut(size, s->opt.jobs, k));
+			    s, fd, part_cut(size, s->opt.jobs, k));
 			if (cut.at <= start || cut.at >= size)
 				continue;
-			add_range(s, path, input, start, cut.at, true,
-				  cut.writer);
+			add_range(s, path, input, start, cut.at, from,
+				  prev_from, true, cut.writer);
 			ranges++;
 			start = cut.at;
+			prev_from = from;
+			from = k;
 		}
 	}
 	if (fd >= 0)
@@ -471,7 +489,7 @@ static void queue_file(struct th_scanner *s, const char *path, size_t input)
 		item_add(s, path, input);
 		return;
 	}
-	add_range(s, path, input, start, size, false, 0);
+	add_range(s, path, input, start, size, from, prev_from, false, 0);
 	char how[64];
 	snprintf(how, sizeof how, "cut into %zu ranges", ranges + 1);
 	note_cut(s, path, how);
@@ -534,36 +552,123 @@ static void visit_file(struct th_scanner *s, const char *path)
 
 static void merge_ended(struct th_scanner *s);
 
-/* A worker: takes the next item until none is left. One pipeline serves
- * all its items, as the serial scan's serves all inputs (making one for
- * each item cost 0.3 ms): it adds to the item's aggregate and to RUN,
- * whose counts then move to the item. */
+/* Whether item I may start a chain: not taken, and not chained to the
+ * one before it. */
+static bool free_item(const struct th_scanner *s, size_t i)
+{
+	return !s->items[i].taken && !s->items[i].chained;
+}
+
+/* The item a thread starts a chain with: the first free one that starts
+ * a part, so that each thread begins a part of its own; else the first
+ * free one. False when none is left. */
+static bool take_item(struct th_scanner *s, size_t *i)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->untaken < s->n_items && !free_item(s, s->untaken))
+		s->untaken++;
+	size_t k = s->untaken;
+	for (size_t j = k; j < s->n_items; j++)
+		if (free_item(s, j) && s->items[j].part_start) {
+			k = j;
+			break;
+		}
+	bool found = k < s->n_items;
+	if (found) {
+		s->items[k].taken = true;
+		*i = k;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
+/* Takes the item after LAST, chained to it, when GO_ON; else breaks the
+ * chain there: the ranges chained after LAST become items of their own,
+ * for any thread to take. */
+static bool take_chained(struct th_scanner *s, size_t last, bool go_on)
+{
+	pthread_mutex_lock(&s->lock);
+	bool found = last + 1 < s->n_items && s->items[last + 1].chained;
+	if (found && go_on) {
+		s->items[last + 1].taken = true;
+	} else if (found) {
+		for (size_t i = last + 1; i < s->n_items && s->items[i].chained;
+		     i++)
+			s->items[i].chained = false;
+		if (s->untaken > last + 1)
+			s->untaken = last + 1;
+		found = false;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
+/* Whether the chain that item IT ended, into aggregate AGG, may go on
+ * with the range after it: IT ended at a safe cut, so a fresh pipeline
+ * there reads on as the one that scanned IT would have; and AGG is small,
+ * since the last chain to end is merged after every scan has ended, where
+ * a range's groups were merged while other threads still scanned (a
+ * chain of many groups ends, as ranges did; TH_CHAIN_GROUPS). */
+static bool chain_goes_on(const struct item *it, const struct th_agg *agg)
+{
+	return it->ranged && it->cut_after && !it->unsafe &&
+	       it->error == NULL && !it->stated && agg_spilled(agg) == 0 &&
+	       agg_held(agg) <= TH_CHAIN_GROUPS;
+}
+
+/* Scans item FIRST, then the ranges chained after it while the chain
+ * goes on (chain_goes_on), into one aggregate, FIRST's: the chain's lines
+ * count on from FIRST's, as in one range. Then marks them ended and
+ * merges what it can. Where a chain ends depends on the input alone,
+ * never on the threads' timing, so the report is the same on every run
+ * (README.md, "Memory and temporary files"). One aggregate a chain, where
+ * one a range cost -j 2 a tenth more instructions than -j 1 on a crash
+ * loop (docs/performance.md). RUN takes each item's counts, which then
+ * move to the item. */
+static void scan_chain(struct th_scanner *s, struct lane *ln,
+		       struct th_run *run, size_t first)
+{
+	struct item *head = &s->items[first];
+	/* the report's budget is a share of -S (main.c) */
+	head->agg = agg_new_like(s->agg);
+	ln->agg = head->agg;
+	size_t last = first;
+	uint64_t lines = 0;
+	for (;;) {
+		struct item *it = &s->items[last];
+		if (last > first)
+			it->line_base = lines;
+		scan_item(ln, it, s->run->inputs[it->input].name);
+		it->run = *run;
+		run_init(run, rules_ignore_count(s->rules));
+		lines += it->lines;
+		if (!take_chained(s, last, chain_goes_on(it, head->agg)))
+			break;
+		last++;
+	}
+	/* merging stops at the head, so the chain is scanned again whole */
+	head->unsafe = head->unsafe || s->items[last].unsafe;
+	pthread_mutex_lock(&s->merge_lock);
+	for (size_t i = first; i <= last; i++)
+		s->items[i].done = true;
+	merge_ended(s);
+	if (head->agg != NULL) /* waits for the items before it */
+		agg_spill_now(head->agg);
+	pthread_mutex_unlock(&s->merge_lock);
+}
+
+/* A worker: takes items until none is left (take_item). One pipeline
+ * serves all its items, as the serial scan's serves all inputs (making
+ * one for each item cost 0.3 ms). */
 static void *work(void *arg)
 {
 	struct th_scanner *s = arg;
 	struct th_run run;
 	run_init(&run, rules_ignore_count(s->rules));
 	struct lane *ln = lane_new(s, NULL, NULL, &run);
-	for (;;) {
-		pthread_mutex_lock(&s->lock);
-		size_t i = s->next_item++;
-		pthread_mutex_unlock(&s->lock);
-		if (i >= s->n_items)
-			break;
-		struct item *it = &s->items[i];
-		/* the report's budget is a share of -S (main.c) */
-		it->agg = agg_new_like(s->agg);
-		ln->agg = it->agg;
-		scan_item(ln, it, s->run->inputs[it->input].name);
-		it->run = run;
-		run_init(&run, rules_ignore_count(s->rules));
-		pthread_mutex_lock(&s->merge_lock);
-		it->done = true;
-		merge_ended(s);
-		if (it->agg != NULL) /* waits for the items before it */
-			agg_spill_now(it->agg);
-		pthread_mutex_unlock(&s->merge_lock);
-	}
+	size_t i;
+	while (take_item(s, &i))
+		scan_chain(s, ln, &run, i);
 	lane_free(ln);
 	run_fini(&run);
 	return NULL;
@@ -609,7 +714,8 @@ static void rescan_rest(struct th_scanner *s, size_t first)
 static void merge_next(struct th_scanner *s)
 {
 	struct item *it = &s->items[s->merged++];
-	agg_merge(s->agg, it->agg, it->input, s->input_lines);
+	if (it->agg != NULL) /* NULL: on the chain of an item before it */
+		agg_merge(s->agg, it->agg, it->input, s->input_lines);
 	agg_free(it->agg);
 	it->agg = NULL;
 	run_add(s->run, &it->run);

@@ -92,11 +92,22 @@
  * threads (-j); a smaller one is scanned whole by one. */
 #define TH_SPLIT_MIN (32u * 1024 * 1024)
 
-/* Ranges a cut file becomes, per job: more ranges than threads, taken in
- * turn and shorter and shorter (see guided_cut in scan.c), so a thread
- * slowed by another process on its core leaves its share to the others
- * instead of holding up the end. */
+/* Ranges a cut file becomes, per job: each job's part of the file is cut
+ * shorter and shorter towards its end (see part_cut in scan.c), so a
+ * thread slowed by another process on its core leaves the end of its
+ * part to the others instead of holding up the end. */
 #define TH_RANGES_PER_JOB 6
+
+/* The first ranges of a job's part that one thread scans one after
+ * another into one aggregate (a chain; scan.c, scan_chain): fewer
+ * aggregates to fill and merge. The others, the last sixteenth of the
+ * part, are taken by whichever thread is free. */
+#define TH_CHAIN_RANGES 4
+
+/* A chain goes on while its aggregate holds at most this many groups
+ * (scan.c, chain_goes_on): the last one is merged when every thread has
+ * ended, about 2.5 microseconds a group. */
+#define TH_CHAIN_GROUPS 1024
 
 /* tracehound merge: the largest report read (decompressed; one report is
  * held in memory at a time), and the distinct rule ids, and ignore rule

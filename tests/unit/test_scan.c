@@ -158,6 +158,99 @@ Test(scan, a_file_cut_into_ranges_gives_the_same_report_as_a_whole_scan)
 	free(cut);
 }
 
+/* A log of N events, each of its own coroutine: N groups. */
+static const char *many_groups(size_t n)
+{
+	const char *path = at("many.log");
+	FILE *f = fopen(path, "w");
+	cr_assert(f != NULL);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f,
+			"2024-05-01 10:00:%02zu,000 ERROR [asyncio] Task "
+			"exception was never retrieved\n"
+			"future: <Task finished name='Task-%zu' coro=<job%zu() "
+			"done, defined at a.py:1> exception=ValueError()>\n"
+			"Traceback (most recent call last):\n"
+			"  File \"a.py\", line 2, in job%zu\n"
+			"ValueError: %zu\n",
+			i % 60, i, i, i, i);
+	cr_assert(fclose(f) == 0);
+	return path;
+}
+
+/* A thread scans its part's ranges into one aggregate while it holds few
+ * groups (TH_CHAIN_GROUPS), and one a range past that: both give the
+ * whole scan's report, at any number of jobs. */
+Test(scan, chains_of_few_groups_and_ranges_of_many_give_the_whole_report)
+{
+	size_t sizes[] = {TH_CHAIN_GROUPS / 8, 3 * TH_CHAIN_GROUPS};
+	for (size_t k = 0; k < 2; k++) {
+		const char *path = many_groups(sizes[k]);
+		struct th_scan_options o;
+		scan_options_init(&o);
+		struct told whole_told = {0};
+		char *whole = scan_json(&o, &path, 1, &whole_told, NULL);
+		char want[64];
+		snprintf(want, sizeof want, "\"events\": %zu,", sizes[k]);
+		cr_assert(strstr(whole, want) != NULL, "%s", want);
+		for (size_t jobs = 2; jobs <= 5; jobs += 3) {
+			struct told told = {0};
+			scan_options_init(&o);
+			o.jobs = jobs;
+			o.split_min = 1;
+			char *cut = scan_json(&o, &path, 1, &told, NULL);
+			cr_assert(strstr(told.cuts, "cut into") != NULL,
+				  "not cut: %s", told.cuts);
+			cr_expect_str_eq(cut, whole, "%zu groups, -j %zu",
+					 sizes[k], jobs);
+			free(cut);
+		}
+		free(whole);
+	}
+}
+
+/* One coroutine failing with more exception types than a group lists
+ * (README.md, "Memory and temporary files"): a cut scan adds its parts'
+ * lists as it merges them, so where chains end decides the list. They
+ * end where the input says, never where the threads' timing does: every
+ * run gives the same report. */
+Test(scan, more_exception_types_than_listed_give_one_report_on_every_run)
+{
+	const char *path = at("types.log");
+	FILE *f = fopen(path, "w");
+	cr_assert(f != NULL);
+	for (size_t i = 0; i < 6000; i++)
+		fprintf(
+		    f,
+		    "2024-05-01 10:00:00,000 ERROR Task exception was never "
+		    "retrieved\n"
+		    "future: <Task finished name='Task-1' coro=<fetch() "
+		    "done, defined at a.py:1> exception=Type%zuError()>\n",
+		    (i * 7919) % (i < 3000 ? 15 : 60));
+	cr_assert(fclose(f) == 0);
+	char *first[2] = {NULL, NULL}; /* -j 2, -j 3 */
+	for (int run = 0; run < 8; run++) {
+		struct told told = {0};
+		struct th_scan_options o;
+		scan_options_init(&o);
+		o.jobs = 2 + (size_t)run % 2;
+		o.split_min = 1;
+		char *got = scan_json(&o, &path, 1, &told, NULL);
+		cr_assert(strstr(told.cuts, "cut into") != NULL, "not cut");
+		cr_assert(strstr(got, "\"exceptions_other\": 0") == NULL,
+			  "the list does not overflow");
+		if (run < 2) {
+			first[run] = got;
+			continue;
+		}
+		cr_expect_str_eq(got, first[run % 2], "run %d, -j %zu", run,
+				 o.jobs);
+		free(got);
+	}
+	free(first[0]);
+	free(first[1]);
+}
+
 Test(scan, on_cut_is_told_the_file_and_how_many_ranges)
 {
 	const char *path = sample_concatenation();
