@@ -422,6 +422,23 @@ Test(trigger, bytes_above_ascii_never_pass_for_a_literal)
 	rules_free(r);
 }
 
+Test(trigger, a_word_common_in_python_logs_is_no_fingerprint)
+{
+	/* "exception" is in a good share of a Python program's log lines
+	 * (asyncio's context lines, chained tracebacks' separators, "0x"
+	 * addresses bring more x's): asyncio's literal is fingerprinted
+	 * elsewhere, or each of those lines costs a confirmation. */
+	const struct th_span lit[] = {{" exception was never retrieved", 30}};
+	struct th_trigger *t = trigger_new(lit, 1, NULL, 0);
+	size_t at;
+	unsigned bucket;
+	if (trigger_fingerprint_of(t, 0, &at, &bucket))
+		cr_expect(at < 1 || at + 3 > 1 + 9,
+			  "fingerprint \"%.3s\" inside \"exception\"",
+			  lit[0].p + at);
+	trigger_free(t);
+}
+
 Test(trigger, no_search_reads_past_the_window)
 {
 	/* Windows that end where a page ends and an unreadable page
