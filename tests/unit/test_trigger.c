@@ -422,6 +422,56 @@ Test(trigger, bytes_above_ascii_never_pass_for_a_literal)
 	rules_free(r);
 }
 
+Test(trigger, line_checks_take_utf8_fingerprints_and_reject_folded_bytes)
+{
+	/* Tables of ASCII fingerprints only look a byte's low nibble up
+	 * unmasked (trigger.c, fingerprint_block): a byte from 0x80 must
+	 * still pass for none, and a literal whose fingerprint has such
+	 * bytes must still be found, on short lines and long ones. */
+	static const char *const sets[] = {
+	    "rules:\n"
+	    "  - id: t.one\n"
+	    "    start: 'never retrieved'\n",
+	    "rules:\n"
+	    "  - id: t.one\n"
+	    "    start: 'never retrieved'\n"
+	    "  - id: t.utf8\n"
+	    "    start: '\xc3\xa9\xc3\xa8\xc3\xa0 closed'\n",
+	};
+	char folded[16];
+	for (size_t i = 0; i < 15; i++)
+		folded[i] = (char)("never retrieved"[i] | 0x80);
+	static const char utf8[] = "\xc3\xa9\xc3\xa8\xc3\xa0 closed";
+	for (size_t set = 0; set < 2; set++) {
+		struct th_rules *r = rules_from(sets[set]);
+		for (size_t m = 0; m < N_METHODS; m++) {
+			struct th_trigger *t = trigger_using(r, methods[m]);
+			for (size_t len = 20; len <= 300; len += 7) {
+				char line[300];
+				memset(line, 'x', len);
+				size_t at = (len * 5) % (len - 16);
+				memcpy(line + at, folded, 15);
+				struct th_span s = {line, len};
+				cr_expect(!trigger_line_may_start(t, s),
+					  "%s, set %zu: folded at %zu of %zu",
+					  methods[m], set, at, len);
+				memcpy(line + at, "never retrieved", 15);
+				cr_expect(trigger_line_may_start(t, s),
+					  "%s, set %zu: literal at %zu of %zu",
+					  methods[m], set, at, len);
+				memset(line + at, 'x', 15);
+				memcpy(line + at, utf8, sizeof utf8 - 1);
+				cr_expect(trigger_line_may_start(t, s) ==
+					      (set == 1),
+					  "%s, set %zu: UTF-8 at %zu of %zu",
+					  methods[m], set, at, len);
+			}
+			trigger_free(t);
+		}
+		rules_free(r);
+	}
+}
+
 Test(trigger, a_word_common_in_python_logs_is_no_fingerprint)
 {
 	/* "exception" is in a good share of a Python program's log lines
