@@ -191,6 +191,9 @@ struct rule_needles {
 	 * (struct th_literal_run), matched without PCRE2 on lines up to
 	 * RUN_MAX_LINE; RUN_BEFORE finds its first literal */
 	bool has_run;
+	/* SLOW_CALLBACK: the start pattern is SLOW_CALLBACK_START, read by
+	   slow_callback_match on lines up to SLOW_CALLBACK_MAX_LINE */
+	bool slow_callback;
 	struct th_literal_run run;
 	struct needle run_before;
 	char *run_bytes;
@@ -778,6 +781,129 @@ static enum repr_result exception_line_match(struct th_span s, PCRE2_SIZE *ov)
 	return REPR_YES;
 }
 
+/* ---- asyncio.yaml's slow callback start without a regex ------------- */
+
+/* patterns/asyncio.yaml's asyncio.slow-callback starts at this pattern.
+ * Its lines ("Executing <Task pending name='Task-7' coro=<main() running
+ * at app.py:12> cb=[...]> took 0.153 seconds") carry a task's name and a
+ * duration, so the start memo never knows them, and PCRE2 backtracked
+ * through each from ".*", some 3,100 instructions a line (423 lines on
+ * 20 MB of the crash loop). A start pattern of exactly this text is read
+ * by slow_callback_match instead, as the task reprs are. */
+#define SLOW_CALLBACK_START                                                    \
+	"Executing <(?:Task|Handle|TimerHandle)\\b.*> took \\d+(?:\\.\\d+)? "  \
+	"seconds"
+
+/* Longer lines run the regex: PCRE2 tries ".*" back from the end at each
+ * place of "Executing <", some LINE.n squared steps at worst, far below
+ * TH_REGEX_MATCH_LIMIT at this length, so a limit it hits on a longer
+ * line is counted as before. */
+#define SLOW_CALLBACK_MAX_LINE 512
+
+static bool is_slow_callback_start(const struct regex *re)
+{
+	uint32_t groups = 0, options = 0;
+	return re->src != NULL && re->n == strlen(SLOW_CALLBACK_START) &&
+	       memcmp(re->src, SLOW_CALLBACK_START, re->n) == 0 &&
+	       pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &groups) ==
+		   0 &&
+	       groups == 0 &&
+	       pcre2_pattern_info(re->code, PCRE2_INFO_ALLOPTIONS, &options) ==
+		   0 &&
+	       (options &
+		(PCRE2_CASELESS | PCRE2_EXTENDED | PCRE2_EXTENDED_MORE |
+		 PCRE2_LITERAL | PCRE2_UCP | PCRE2_DOTALL)) == 0;
+}
+
+static bool slow_callback_word_byte(unsigned char c)
+{
+	return th_is_letter(c) || th_is_digit((char)c) || c == '_';
+}
+
+/* Where the first "Executing <" of S followed by Task, Handle or
+ * TimerHandle and a word boundary has that word end (struct repr_result
+ * in *R: REPR_YES when found; REPR_UNSURE when a byte from 0x80 follows
+ * the word first, its class in PCRE2's tables not assumed). */
+static size_t slow_callback_head(struct th_span s, enum repr_result *r)
+{
+	static const char *const words[] = {"Task", "Handle", "TimerHandle"};
+	const char *p = s.p, *end = s.p + s.n;
+	/* by its '<': 'E' begins a level name */
+	while ((p = th_find((struct th_span){p, (size_t)(end - p)},
+			    "Executing <", 11, 10)) != NULL) {
+		p += 11;
+		for (size_t w = 0; w < COUNT(words); w++) {
+			size_t n = strlen(words[w]);
+			if ((size_t)(end - p) < n ||
+			    memcmp(p, words[w], n) != 0)
+				continue;
+			size_t e = (size_t)(p - s.p) + n;
+			if (e < s.n && (unsigned char)s.p[e] >= 0x80) {
+				*r = REPR_UNSURE;
+				return e;
+			}
+			if (e == s.n ||
+			    !slow_callback_word_byte((unsigned char)s.p[e])) {
+				*r = REPR_YES;
+				return e;
+			}
+		}
+	}
+	*r = REPR_NO;
+	return s.n;
+}
+
+/* Where the run of digits in S from I on ends. */
+static size_t digits_end(struct th_span s, size_t i)
+{
+	while (i < s.n && th_is_digit(s.p[i]))
+		i++;
+	return i;
+}
+
+/* Whether "> took \d+(?:\.\d+)? seconds" is at J in S: every step is
+ * forced (a run of digits is followed by '.' or ' ', neither a digit). */
+static bool slow_callback_tail(struct th_span s, size_t j)
+{
+	static const char secs[] = " seconds";
+	size_t d = digits_end(s, j + 7);
+	if (d == j + 7)
+		return false;
+	if (d < s.n && s.p[d] == '.') {
+		size_t f = digits_end(s, d + 1);
+		if (f > d + 1)
+			return repr_has(s, f, secs);
+	}
+	return repr_has(s, d, secs);
+}
+
+/* Whether SLOW_CALLBACK_START matches S, as pcre2_match finds. ".*"
+ * takes anything but a line break, so a match exists when the tail is
+ * somewhere after the first head's word (struct repr_result); a line
+ * break there is left to PCRE2, as "." may or may not match it, and so
+ * is a line longer than SLOW_CALLBACK_MAX_LINE. Only whether there is a
+ * match is asked: the pattern has no group, and an event's start line
+ * is kept whole. */
+static enum repr_result slow_callback_match(struct th_span s)
+{
+	if (s.n > SLOW_CALLBACK_MAX_LINE)
+		return REPR_UNSURE;
+	enum repr_result r;
+	size_t e = slow_callback_head(s, &r);
+	if (r != REPR_YES)
+		return r;
+	if (repr_has_break(s.p + e, s.n - e))
+		return REPR_UNSURE;
+	const char *p = s.p + e, *end = s.p + s.n;
+	while ((p = th_find((struct th_span){p, (size_t)(end - p)}, "> took ",
+			    7, 0)) != NULL) {
+		if (slow_callback_tail(s, (size_t)(p - s.p)))
+			return REPR_YES;
+		p++;
+	}
+	return REPR_NO;
+}
+
 /* How common byte C is in log text, roughly: higher is more common. A
  * space and lower-case letters (by their frequency in English) lead,
  * then digits, the capitals of level names (ERROR, INFO) and the
@@ -1089,6 +1215,7 @@ static void rule_needles_init(struct rule_needles *rn, const struct rule *rule)
 		start_gated_init(rn, rule);
 	}
 	start_run_init(rn, rule);
+	rn->slow_callback = is_slow_callback_start(&rule->start);
 	size_t room = 0;
 	for (size_t k = 0; k < rule->n_extract; k++)
 		if (!rule->extract[k].is_builtin)
@@ -1511,6 +1638,11 @@ rule_starts(struct th_matcher *m, size_t i, struct th_span line,
 			return false;
 		seen_set(m, i, line, ov, 2);
 		return true;
+	}
+	if (rn->slow_callback) {
+		enum repr_result r = slow_callback_match(line);
+		if (r != REPR_UNSURE)
+			return r == REPR_YES;
 	}
 	return (rn->exact && line.n <= EXACT_MAX_LINE) ||
 	       start_matches(m, i, line);

@@ -839,6 +839,94 @@ Test(matcher, a_task_repr_is_read_as_its_regex_reads_it)
 	rules_free(r);
 }
 
+/* patterns/asyncio.yaml's slow callback start is read without PCRE2
+ * (matcher.c's "slow callback start without a regex"); the same pattern
+ * with "(?:)" added runs as a regex. Both start on the same lines, among
+ * listed ones and lines spliced at random from the pattern's pieces. */
+Test(matcher, a_slow_callback_start_matches_as_its_regex)
+{
+#define SLOW_REGEX                                                             \
+	"Executing <(?:Task|Handle|TimerHandle)\\b.*> took \\d+(?:\\.\\d+)? "  \
+	"seconds"
+	struct th_rules *fast = load_yaml("rules:\n"
+					  "  - id: slow\n"
+					  "    start: '" SLOW_REGEX "'\n");
+	struct th_rules *slow = load_yaml("rules:\n"
+					  "  - id: slow\n"
+					  "    start: '" SLOW_REGEX "(?:)'\n");
+#undef SLOW_REGEX
+	struct th_matcher *mf = matcher_new(fast), *ms = matcher_new(slow);
+	static const char *const lines[] = {
+	    ("Executing <Task pending name='Task-1' coro=<main() running at "
+	     "a.py:5> cb=[_run_until_complete_cb() at b.py:1]> took 0.153 "
+	     "seconds"),
+	    ("WARNING asyncio Executing <Handle on_tick() at a.py:3> took 2 "
+	     "seconds"),
+	    "Executing <TimerHandle when=12.5 cb()> took 1.5 seconds",
+	    "Executing <Tasks x> took 1 seconds",
+	    "Executing <Task> took 1 seconds",
+	    "Executing <Task> took 1. seconds",
+	    "Executing <Task> took .5 seconds",
+	    "Executing <Task> took 1.5.2 seconds",
+	    "Executing <Task> took 1 second",
+	    "Executing <Task>> took 1 seconds",
+	    "Executing <Task x\n> took 1 seconds",
+	    "Executing <Task x\r> took 1 seconds",
+	    "Executing <Task\xc3\xa9> took 1 seconds",
+	    "Executing <Taskx> took 1 seconds Executing <Task> took 2 seconds",
+	    "Executing <Task_ Executing <Handle> took 3 seconds",
+	    "> took 1 seconds Executing <Task>",
+	    "Executing <Task",
+	    "Executing <Task> took 1 seconds\n",
+	    "Executing <Task> took 1 seconds x> took 2 secs",
+	    "Executing <Handle",
+	    "",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		struct th_span line = {lines[i], strlen(lines[i])};
+		long want = rules_match_start(ms, line);
+		cr_assert(rules_match_start(mf, line) == want,
+			  "line '%s': regex %ld", lines[i], want);
+	}
+	cr_expect(rules_match_start(
+		      mf, (struct th_span){lines[0], strlen(lines[0])}) == 0);
+	static const char *const pieces[] = {
+	    "Executing <", "Task", "Handle", "TimerHandle", "> took ",
+	    "1",	   "25",   ".",	     " seconds",    " second",
+	    "x",	   " ",	   "_",	     ">",	    "\n",
+	    "\xc3\xa9",	   "\r",   "9.",     "Execut",	    "<Task ",
+	};
+	uint64_t rng = 0x2545f4914f6cdd1du;
+	char buf[700];
+	for (size_t i = 0; i < 20000; i++) {
+		size_t n = 0, k = next_random(&rng) % 16;
+		for (size_t j = 0; j < k; j++) {
+			const char *piece =
+			    pieces[next_random(&rng) %
+				   (sizeof pieces / sizeof pieces[0])];
+			size_t len = strlen(piece);
+			if (n + len >= sizeof buf)
+				break;
+			memcpy(buf + n, piece, len);
+			n += len;
+		}
+		if (i % 500 == 0) /* past the length read without PCRE2 */
+			while (n + 40 < sizeof buf) {
+				memcpy(buf + n, "Executing <Task> took 7 ", 24);
+				n += 24;
+			}
+		struct th_span line = {buf, n};
+		long want = rules_match_start(ms, line);
+		cr_assert(rules_match_start(mf, line) == want,
+			  "line '%.*s': regex %ld", (int)n, buf, want);
+	}
+	cr_expect_eq(rules_match_errors(mf), 0);
+	matcher_free(mf);
+	matcher_free(ms);
+	rules_free(fast);
+	rules_free(slow);
+}
+
 /* A field is set once: by the first item (or the start pattern) that
  * sets it, and not by a later one; a regex all of whose fields are set
  * is not run, one with a field left sets only that one. */
