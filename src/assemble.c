@@ -26,6 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "diag.h"
 #include "th_limits.h"
 
@@ -91,6 +98,8 @@ struct th_assembler {
 	const char *literal_at; /* a literal of TRIGGER starts here in the
 				   record fed and ends in its text
 				   (assembler_feed_with_literal); or NULL */
+	bool avx2;		/* the processor has AVX2 (runs of indented
+				   lines copy 32 bytes a step) */
 };
 
 struct th_assembler *assembler_new(const struct th_rules *rules,
@@ -104,6 +113,7 @@ struct th_assembler *assembler_new(const struct th_rules *rules,
 	a->trigger = trigger;
 	a->emit = emit;
 	a->ctx = ctx;
+	assembler_use_avx2(a, true);
 	/* every slot's event is left as xcalloc zeroed it, which is what
 	 * event_init makes it, and only slots used are finished: writing
 	 * all TH_MAX_SOURCES slots would fault in their pages (about 1 MiB)
@@ -959,6 +969,194 @@ bool assembler_add_indented(struct th_assembler *a, uint32_t source,
 		return add_indented_slowly(a, source, text, number, end_offset);
 	take_indented(s, text, number, end_offset);
 	return true;
+}
+
+/* Bytes copy64_newlines copies and cuts at once: a line of a traceback is
+ * some 55 bytes, and a step of 16 spent more on the loop than on the
+ * copy (docs/performance.md). */
+#define RUN_STEP 64
+
+/* Copies RUN_STEP bytes from SRC to DST and returns where "\n" bytes are
+ * among them (bit I for SRC[I]): a run of lines is copied and cut in one
+ * pass, each byte read once. */
+typedef uint64_t copy64_fn(char *dst, const char *src);
+
+/* copy64_fn in 16-byte steps (SSE2, which every x86-64 has), or a byte
+ * at a time elsewhere. */
+static inline uint64_t copy64_newlines(char *dst, const char *src)
+{
+	uint64_t m = 0;
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n');
+	for (unsigned i = 0; i < RUN_STEP; i += 16) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+		_mm_storeu_si128((__m128i *)(void *)(dst + i), v);
+		m |=
+		    (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl))
+		    << i;
+	}
+#else
+	memcpy(dst, src, RUN_STEP);
+	for (unsigned i = 0; i < RUN_STEP; i++)
+		m |= (uint64_t)(src[i] == '\n') << i;
+#endif
+	return m;
+}
+
+#if defined(__x86_64__)
+/* copy64_newlines in two 32-byte steps, where the processor has AVX2. */
+__attribute__((target("avx2"))) static inline uint64_t
+copy64_newlines_avx2(char *dst, const char *src)
+{
+	const __m256i nl = _mm256_set1_epi8('\n');
+	__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)src);
+	__m256i hi =
+	    _mm256_loadu_si256((const __m256i *)(const void *)(src + 32));
+	_mm256_storeu_si256((__m256i *)(void *)dst, lo);
+	_mm256_storeu_si256((__m256i *)(void *)(dst + 32), hi);
+	uint32_t mlo =
+	    (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, nl));
+	uint32_t mhi =
+	    (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, nl));
+	return (uint64_t)mhi << 32 | mlo;
+}
+#endif
+
+/* A run of indented lines being taken: BYTES from the first line on, the
+ * first LIMIT of which may be copied to DST (the event's store), and the
+ * room for their spans. */
+struct run {
+	struct th_span bytes;
+	size_t limit;
+	char *dst;
+	struct th_span *spans, *spans_end;
+};
+
+/* The run of assembler_add_indented_run: copies R's bytes to its DST
+ * RUN_STEP bytes a step (COPY64), each read once for its copy and its
+ * newlines, and writes the span of each line S takes to R's spans.
+ * Returns the lines taken; *USED, the bytes they and their newlines
+ * take. It stops at a line S does not take at once
+ * (takes_indented_quickly; FRAMES, S's state, takes every one), a blank
+ * one, one not led by a blank, and where fewer than RUN_STEP bytes are
+ * left of R's LIMIT: those lines go one by one. Inline, with FRAMES and
+ * COPY64 constants, for each way it is called. */
+static inline __attribute__((always_inline)) size_t
+run_lines(struct source *s, bool frames, const struct run *r, copy64_fn *copy64,
+	  size_t *used)
+{
+	/* R's fields in locals: the spans written could alias *R */
+	const char *src = r->bytes.p;
+	char *dst = r->dst;
+	size_t limit = r->limit, line = 0, pos = 0, base = 0;
+	struct th_span *out = r->spans, *out_end = r->spans_end;
+	uint64_t mask = 0;
+	for (;;) {
+		if (mask == 0) {
+			if (limit - pos < RUN_STEP)
+				break;
+			mask = copy64(dst + pos, src + pos);
+			base = pos;
+			pos += RUN_STEP;
+			continue;
+		}
+		size_t end = base + (unsigned)__builtin_ctzll(mask);
+		mask &= mask - 1;
+		/* END > LINE: the line starts with a blank */
+		struct th_span t = {src + line, end - line};
+		if ((unsigned char)t.p[t.n - 1] <= ' ') {
+			t = th_trim_end(t);
+			if (t.n == 0)
+				break;
+		}
+		if (!frames && !takes_indented_quickly(s, t))
+			break;
+		*out++ = (struct th_span){dst + line, t.n};
+		line = end + 1;
+		if (out == out_end || (src[line] != ' ' && src[line] != '\t'))
+			break;
+	}
+	*used = line;
+	return (size_t)(out - r->spans);
+}
+
+/* assembler_add_indented_run, copying with COPY64: inline in each of the
+ * two ways it is compiled, each out of line, so that the call that picks
+ * one saves no register. */
+static inline __attribute__((always_inline)) size_t
+add_run(struct th_assembler *a, uint32_t source, struct th_span bytes,
+	uint64_t number, uint64_t offset, uint64_t *lines, copy64_fn *copy64)
+{
+	struct source *s = a->last;
+	struct run r = {.bytes = bytes};
+	size_t room, max_lines, used = 0, k;
+	*lines = 0;
+	if (s->id != source || bytes.n == 0 ||
+	    (bytes.p[0] != ' ' && bytes.p[0] != '\t'))
+		return 0;
+	r.dst = event_run_room(&s->ev, &room, &max_lines);
+	if (max_lines == 0 || room < RUN_STEP)
+		return 0;
+	/* the last byte is left out, so that the byte after a line's "\n"
+	 * can be read, and a run is cut at TH_EVENT_LINE_BYTES, so that no
+	 * line of it is longer than an event keeps */
+	r.limit = bytes.n - 1 < room ? bytes.n - 1 : room;
+	r.limit = r.limit < TH_EVENT_LINE_BYTES ? r.limit : TH_EVENT_LINE_BYTES;
+	r.spans = event_run_spans(&s->ev);
+	r.spans_end = r.spans + max_lines;
+	/* the state stays through the run, and a traceback's frames, the
+	 * most, are taken without a test a line */
+	if (s->state == FRAMES)
+		k = run_lines(s, true, &r, copy64, &used);
+	else
+		k = run_lines(s, false, &r, copy64, &used);
+	if (k == 0)
+		return 0;
+	event_run_commit(&s->ev, k, used);
+	s->ev.end_line = number + k - 1;
+	s->ev.end_offset = offset + used;
+	*lines = k;
+	return used;
+}
+
+__attribute__((noinline)) static size_t
+add_run_any(struct th_assembler *a, uint32_t source, struct th_span bytes,
+	    uint64_t number, uint64_t offset, uint64_t *lines)
+{
+	return add_run(a, source, bytes, number, offset, lines,
+		       copy64_newlines);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"), noinline)) static size_t
+add_run_avx2(struct th_assembler *a, uint32_t source, struct th_span bytes,
+	     uint64_t number, uint64_t offset, uint64_t *lines)
+{
+	return add_run(a, source, bytes, number, offset, lines,
+		       copy64_newlines_avx2);
+}
+#endif
+
+void assembler_use_avx2(struct th_assembler *a, bool on)
+{
+#if defined(__x86_64__)
+	a->avx2 = on && __builtin_cpu_supports("avx2");
+#else
+	(void)a;
+	(void)on;
+#endif
+}
+
+size_t assembler_add_indented_run(struct th_assembler *a, uint32_t source,
+				  struct th_span bytes, uint64_t number,
+				  uint64_t offset, uint64_t *lines)
+{
+#if defined(__x86_64__)
+	if (a->avx2)
+		return add_run_avx2(a, source, bytes, number, offset, lines);
+#endif
+	return add_run_any(a, source, bytes, number, offset, lines);
 }
 
 void assembler_end_input(struct th_assembler *a)

@@ -86,6 +86,23 @@ bool assembler_add_indented(struct th_assembler *a, uint32_t source,
 			    struct th_span text, uint64_t number,
 			    uint64_t end_offset);
 
+/* assembler_add_indented for the lines at the start of BYTES, the first
+ * numbered NUMBER and starting at stream offset OFFSET: each one ended by
+ * its "\n" in BYTES, led by a blank, not blank, and without an escape
+ * byte (the caller bounds BYTES so). Takes lines from the first on while
+ * they only continue the event, copied into it in one pass (event.h,
+ * event_run_room); stops earlier where a line must go one by one (to
+ * assembler_add_indented or as a record). Returns the bytes taken, whole
+ * lines with their "\n", and sets *LINES to their count; 0 when none. */
+size_t assembler_add_indented_run(struct th_assembler *a, uint32_t source,
+				  struct th_span bytes, uint64_t number,
+				  uint64_t offset, uint64_t *lines);
+
+/* Whether assembler_add_indented_run copies 32 bytes a step (AVX2, the
+ * default where the processor has it) or 16: tests run both. ON takes
+ * effect only where the processor has AVX2. */
+void assembler_use_avx2(struct th_assembler *a, bool on);
+
 /* The next four serve the --state end-of-input decision (state_end.c). */
 
 /* For incremental runs (--state), at the end of an input before

@@ -168,6 +168,39 @@ static inline void event_add_line_inline(struct th_event *ev,
 		event_add_line(ev, line);
 }
 
+/* A run of head lines copied into the store whole (the assembler's run of
+ * a traceback's frames, docs/performance.md): the bytes are copied with
+ * what lies between the lines (newlines, trailing blanks), in one pass
+ * that also finds where each line ends, instead of a copy a line.
+ * event_run_room shows where the run's bytes go and how many fit
+ * (*BYTES; 0 before the store's first line, when it has none yet), and
+ * how many lines the head takes without growing (*LINES); the caller
+ * writes the bytes there and, when *LINES > 0, each line's span to
+ * event_run_spans(EV)[i] (i < *LINES), then event_run_commit makes the
+ * first K of them head lines, which with the bytes between them take
+ * USED bytes of the room. Each span is at most TH_EVENT_LINE_BYTES and
+ * its first byte is not 'T' (last_t is not updated, as in
+ * event_add_line_inline). A line that does not fit goes to
+ * event_add_line. */
+static inline char *event_run_room(const struct th_event *ev, size_t *bytes,
+				   size_t *lines)
+{
+	*lines = ev->head_room - ev->n_head;
+	*bytes = ev->store_cap - ev->store_len;
+	return ev->store_cap > 0 ? ev->store + ev->store_len : NULL;
+}
+
+static inline struct th_span *event_run_spans(const struct th_event *ev)
+{
+	return ev->head + ev->n_head;
+}
+
+static inline void event_run_commit(struct th_event *ev, size_t k, size_t used)
+{
+	ev->n_head += k;
+	ev->store_len += used;
+}
+
 /* Lines kept: head then tail, in order. I is < event_line_count(). The span
  * is valid until the next event_add_line or event_reset. Inline: the
  * assembler, the matcher and the sinks walk every line of an event, and a

@@ -283,22 +283,48 @@ struct window_lines {
 	uint64_t newlines; /* "\n" bytes before AT */
 };
 
-/* Takes TEXT, the line at C's cursor, to the open event of SOURCE without
- * a record, as feed_line would take it: an indented line (the caller's
- * check), not blank, with no escape byte, ended by its "\n" (LEN bytes
- * before it). False, with nothing taken, for any other line and for one
- * the event must decide on (it may end the event or change its state). */
-static bool take_indented(struct th_pipeline *p, struct th_lines *l,
-			  const struct window_lines *c, uint32_t source,
-			  const char *text, size_t len)
+/* What take_indented took: bytes (whole lines with their "\n") and
+ * lines. */
+struct taken {
+	size_t bytes;
+	uint64_t lines;
+};
+
+/* Takes the indented lines at the cursor, AT bytes into L's window, to
+ * the open event of SOURCE without a record each, as feed_line would take
+ * them: TEXT, the first, is led by a blank (the caller's check); REST
+ * bytes of the window are left from it, the first PLAIN of them known to
+ * hold no escape byte; NUMBER and OFFSET are its own. A run of them goes
+ * in one call (assembler_add_indented_run), else the first alone if it is
+ * not blank, has no escape byte, is ended by its "\n" and is one the event
+ * does not decide on (it may end the event or change its state). Nothing
+ * taken: the line goes the whole way. */
+static inline struct taken take_indented(struct th_pipeline *p,
+					 struct th_lines *l, uint32_t source,
+					 const char *text, size_t rest,
+					 size_t plain, size_t at,
+					 uint64_t number, uint64_t offset)
 {
+	struct taken none = {0, 0}, got = {0, 0};
+	got.bytes =
+	    plain > 0
+		? assembler_add_indented_run(p->assembler, source,
+					     (struct th_span){text, plain},
+					     number, offset, &got.lines)
+		: 0;
+	if (got.bytes > 0)
+		return got;
+	const char *nl = lines_find_newline(text, rest);
+	if (nl == NULL)
+		return none;
+	size_t len = (size_t)(nl - text);
 	struct th_span t = th_trim_end((struct th_span){text, len});
-	if (t.n == 0 || (c->at + len > c->plain &&
-			 !lines_window_span_escape_free(l, c->at, len)))
-		return false;
-	return assembler_add_indented(p->assembler, source, t,
-				      c->number + c->newlines,
-				      c->offset + c->at + len + 1);
+	if (t.n == 0 ||
+	    (len > plain && !lines_window_span_escape_free(l, at, len)) ||
+	    !assembler_add_indented(p->assembler, source, t, number,
+				    offset + len + 1))
+		return none;
+	return (struct taken){len + 1, 1};
 }
 
 /* The line at C's cursor, LEN bytes before its "\n" (or the window's
@@ -352,18 +378,25 @@ static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
 	enum { UNKNOWN, YES, NO } indented = UNKNOWN; /* reads_indented */
 	do {
 		const char *text = c.w.p + c.at;
+		if (text[0] == ' ' || text[0] == '\t') {
+			if (indented == UNKNOWN)
+				indented =
+				    reads_indented(p, &source) ? YES : NO;
+			if (indented == YES) {
+				struct taken k = take_indented(
+				    p, l, source, text, c.w.n - c.at,
+				    c.plain > c.at ? c.plain - c.at : 0, c.at,
+				    c.number + c.newlines, c.offset + c.at);
+				if (k.bytes > 0) {
+					c.at += k.bytes;
+					c.newlines += k.lines;
+					continue;
+				}
+			}
+		}
 		const char *nl = lines_find_newline(text, c.w.n - c.at);
 		size_t len = nl != NULL ? (size_t)(nl - text) : c.w.n - c.at;
 		size_t used = nl != NULL ? len + 1 : len;
-		bool blank = text[0] == ' ' || text[0] == '\t';
-		if (blank && indented == UNKNOWN)
-			indented = reads_indented(p, &source) ? YES : NO;
-		if (blank && indented == YES && nl != NULL &&
-		    take_indented(p, l, &c, source, text, len)) {
-			c.at += used;
-			c.newlines++;
-			continue;
-		}
 		struct th_line line = window_line(l, &c, text, len);
 		c.at += used;
 		c.newlines += nl != NULL;

@@ -308,7 +308,9 @@ Test(assemble, a_header_after_text_has_no_margin)
  * it emits. */
 struct kept {
 	char text[1024];
-	uint64_t line, end_line;
+	size_t len;    /* of the whole text */
+	uint64_t hash; /* of the whole text (FNV-1a) */
+	uint64_t line, end_line, end_offset;
 	bool complete;
 };
 
@@ -326,9 +328,16 @@ static void keep(void *ctx, struct th_event *ev)
 	struct direct *d = ctx;
 	cr_assert_lt(d->n, sizeof d->ev / sizeof *d->ev);
 	struct kept *k = &d->ev[d->n++];
+	static char whole[1 << 20];
+	k->len = event_text(ev, whole, sizeof whole);
+	cr_assert_lt(k->len, sizeof whole);
+	k->hash = 14695981039346656037u;
+	for (size_t i = 0; i < k->len; i++)
+		k->hash = (k->hash ^ (unsigned char)whole[i]) * 1099511628211u;
 	event_text(ev, k->text, sizeof k->text);
 	k->line = ev->line;
 	k->end_line = ev->end_line;
+	k->end_offset = ev->end_offset;
 	k->complete = ev->complete;
 }
 
@@ -537,4 +546,226 @@ Test(assemble,
 	cr_expect_str_eq(got[0].time, "");
 	cr_expect_eq(got[1].line, 5, "line %lu", (unsigned long)got[1].line);
 	cr_expect_str_eq(got[1].time, "2026-12-04T10:31:45.125");
+}
+
+/* Feeds LINES (writer 0) as pipeline.c reads a window of them, with
+ * RUNS: at an indented line where assembler_reads_indented allows, the
+ * lines from it on go to assembler_add_indented_run from one buffer of
+ * them all, each ended by "\n"; a line a run leaves goes to
+ * assembler_add_indented (its text trimmed, as a record's is), else as a
+ * record. Without RUNS, every line is a record. Returns the lines the
+ * runs took. */
+static size_t run_input(struct direct *d, const char *const *lines, size_t n,
+			bool runs, bool avx2)
+{
+	static char buf[1 << 20];
+	static size_t at[4096];
+	cr_assert_lt(n, sizeof at / sizeof *at);
+	size_t len = 0, taken = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(lines[i]);
+		cr_assert_lt(len + k + 1, sizeof buf);
+		at[i] = len;
+		memcpy(buf + len, lines[i], k);
+		len += k;
+		buf[len++] = '\n';
+	}
+	at[n] = len;
+	assembler_use_avx2(d->a, avx2);
+	assembler_begin_input(d->a, "test.log", 0);
+	for (size_t i = 0; i < n;) {
+		struct th_record rec = {.text = th_trim_end(th_cstr(lines[i])),
+					.number = i + 1,
+					.offset = at[i],
+					.end_offset = at[i + 1]};
+		bool indented = lines[i][0] == ' ' || lines[i][0] == '\t';
+		if (runs && indented && assembler_reads_indented(d->a, 0)) {
+			uint64_t k;
+			size_t used = assembler_add_indented_run(
+			    d->a, 0, (struct th_span){buf + at[i], len - at[i]},
+			    i + 1, at[i], &k);
+			cr_assert_leq(k, n - i, "line %zu", i + 1);
+			cr_assert_eq(used, at[i + k] - at[i],
+				     "line %zu: %zu bytes for %lu lines", i + 1,
+				     used, (unsigned long)k);
+			if (k > 0) {
+				taken += k;
+				i += k;
+				continue;
+			}
+			if (rec.text.n > 0 && assembler_add_indented(
+						  d->a, 0, rec.text, rec.number,
+						  rec.end_offset)) {
+				i++;
+				continue;
+			}
+		}
+		assembler_feed(d->a, &rec);
+		i++;
+	}
+	assembler_end_input(d->a);
+	return taken;
+}
+
+/* Feeds LINES in runs, copied 16 bytes a step and 32 where the processor
+ * has AVX2, and each as a record (run_input) and expects the same events,
+ * whole; returns the lines the runs took (the same both ways). */
+static size_t expect_runs_as_each(const char *const *lines, size_t n,
+				  size_t events)
+{
+	struct direct each;
+	direct_open(&each);
+	cr_assert_eq(run_input(&each, lines, n, false, false), 0);
+	cr_assert_eq(each.n, events, "events: %zu", each.n);
+	size_t taken[2];
+	for (int avx2 = 0; avx2 < 2; avx2++) {
+		struct direct runs;
+		direct_open(&runs);
+		taken[avx2] = run_input(&runs, lines, n, true, avx2);
+		cr_assert_eq(runs.n, each.n, "events in runs: %zu", runs.n);
+		for (size_t i = 0; i < each.n; i++) {
+			const struct kept *r = &runs.ev[i], *e = &each.ev[i];
+			cr_expect_eq(r->len, e->len,
+				     "event %zu: %zu bytes, %zu", i, r->len,
+				     e->len);
+			cr_expect_eq(r->hash, e->hash,
+				     "event %zu: %s\nagainst\n%s", i, r->text,
+				     e->text);
+			cr_expect_eq(r->line, e->line, "event %zu", i);
+			cr_expect_eq(r->end_line, e->end_line, "event %zu", i);
+			cr_expect_eq(r->end_offset, e->end_offset, "event %zu",
+				     i);
+			cr_expect_eq(r->complete, e->complete, "event %zu", i);
+		}
+		direct_close(&runs);
+	}
+	direct_close(&each);
+	cr_expect_eq(taken[0], taken[1]);
+	return taken[0];
+}
+
+/* Lines of every length from 1 to 150 bytes (a run copies 64 bytes a
+ * step: lines end in every place of a step and across steps), led by a
+ * space or a tab, some ending in blanks or "\r", and a blank one, which
+ * ends the traceback; then 450 frames, past the lines an event's head
+ * keeps, whose bytes outgrow the event's first store. */
+Test(assemble, runs_of_indented_lines_give_the_events_of_each_line)
+{
+	static char text[2 + 150 + 450][160];
+	static const char *lines[3 + 150 + 3 + 450 + 1];
+	size_t n = 0, t = 0;
+	lines[n++] = "Traceback (most recent call last):";
+	for (size_t len = 2; len <= 150; len++) {
+		char *l = text[t++];
+		memset(l, 'a' + (char)(len % 26), len);
+		l[0] = len % 7 == 0 ? '\t' : ' ';
+		if (len > 3 && len % 5 == 0)
+			l[len - 1] = ' ';
+		if (len > 3 && len % 11 == 0)
+			l[len - 1] = '\r';
+		l[len] = '\0';
+		lines[n++] = l;
+	}
+	lines[n++] = "ValueError: one";
+	lines[n++] = "Traceback (most recent call last):";
+	lines[n++] = "  File \"a.py\", line 1, in f";
+	lines[n++] = "   \t ";
+	lines[n++] = "Traceback (most recent call last):";
+	for (size_t i = 0; i < 450; i++) {
+		snprintf(text[t++], sizeof text[0],
+			 "  File \"/usr/lib/python3.12/asyncio/%03zu.py\", "
+			 "line %zu, in f%zu",
+			 i, i * 7, i);
+		lines[n++] = text[t - 1];
+	}
+	lines[n++] = "KeyError: 'k'";
+	size_t taken = expect_runs_as_each(lines, n, 3);
+	/* all but the six lines that are not a frame, the 51 frames past
+	 * the head (TH_EVENT_HEAD_LINES), which go to the tail one by one,
+	 * and a few where a store was too full for a step */
+	cr_expect_geq(taken, n - 6 - 51 - 8, "lines taken in runs: %zu of %zu",
+		      taken, n);
+}
+
+/* Runs stop where the lines must go one by one: the lines of the test
+ * above (a message's source line with a 'T' where a header would start,
+ * a group header under a message, box lines that close a box, a box
+ * after the box closed, the next group), and the events stay those of
+ * each line. */
+Test(assemble, runs_stop_at_the_lines_an_event_decides_on)
+{
+	static const char *const lines[] = {
+	    "Task exception was never retrieved",
+	    "future: <Task finished coro=<main() done> exception=Error()>",
+	    "  x = 1",
+	    "  Tasks = [spawn(i) for i in rng(8)]",
+	    "  y = 2",
+	    "  + Exception Group Traceback (most recent call last):",
+	    "  |   File \"app.py\", line 5, in main",
+	    "  | ExceptionGroup: two (2 sub-exceptions)",
+	    "  +-+---------------- 1 ----------------",
+	    "    | ValueError: thirty-seven bytes long",
+	    "    +---------------- 2 ----------------",
+	    "    | KeyError: 'b'",
+	    "          | a nested box's line, past a word of spaces",
+	    "          +------------------------------------",
+	    "    +------------------------------------",
+	    "    | a box line after the box closed",
+	    "    +------------------------------------",
+	    "  + Exception Group Traceback (most recent call last):",
+	    "  |   File \"app.py\", line 9, in again",
+	    "  | ExceptionGroup: one (1 sub-exception)",
+	    "  +-+---------------- 1 ----------------",
+	    "    | OSError: c",
+	    "    +------------------------------------",
+	    "done",
+	};
+	size_t taken =
+	    expect_runs_as_each(lines, sizeof lines / sizeof *lines, 2);
+	cr_expect_gt(taken, 5, "lines taken in runs: %zu", taken);
+}
+
+/* A run takes whole lines up to the first one not led by a blank, and
+ * the event ends where its last line ends. */
+Test(assemble, a_run_takes_the_indented_lines_before_the_final_line)
+{
+	static const char frames[] =
+	    "  File \"/srv/app/handlers/orders.py\", line 88, in handle\n"
+	    "    return self.dispatch(request, *args, **kwargs)\n"
+	    "  File \"/srv/app/models.py\", line 12, in save\n"
+	    "    raise ValueError(\"bad\")\n"
+	    "ValueError: bad\n"
+	    "after\n"
+	    "and more bytes so that a step can read past the final line\n";
+	struct direct d;
+	direct_open(&d);
+	assembler_begin_input(d.a, "test.log", 0);
+	struct th_record head = {
+	    .text = th_cstr("Traceback (most recent call last):"),
+	    .number = 1,
+	    .end_offset = 35};
+	assembler_feed(d.a, &head);
+	cr_assert(assembler_reads_indented(d.a, 0));
+	uint64_t k = 0;
+	size_t used =
+	    assembler_add_indented_run(d.a, 0, th_cstr(frames), 2, 35, &k);
+	cr_expect_eq(k, 4, "lines: %lu", (unsigned long)k);
+	cr_expect_eq(used,
+		     (size_t)(strstr(frames, "\nValueError") + 1 - frames));
+	cr_expect_eq(
+	    assembler_add_indented_run(d.a, 1, th_cstr(frames), 2, 35, &k), 0,
+	    "another writer's");
+	cr_expect_eq(k, 0);
+	assembler_end_input(d.a);
+	cr_assert_eq(d.n, 1);
+	cr_expect_eq(d.ev[0].end_line, 5);
+	cr_expect_eq(d.ev[0].end_offset, 35 + used);
+	cr_expect_str_eq(
+	    d.ev[0].text,
+	    "Traceback (most recent call last):\n"
+	    "  File \"/srv/app/handlers/orders.py\", line 88, in handle\n"
+	    "    return self.dispatch(request, *args, **kwargs)\n"
+	    "  File \"/srv/app/models.py\", line 12, in save\n"
+	    "    raise ValueError(\"bad\")");
+	direct_close(&d);
 }

@@ -296,3 +296,41 @@ Test(event, t_end_follows_the_last_t_line_through_head_gap_and_ring)
 	cr_expect_eq(event_t_end(&ev), 0, "reset forgets it");
 	event_fini(&ev);
 }
+
+/* A run of lines copied into the store whole (event_run_room): the room
+ * is none before the store's first line, then the store's free bytes and
+ * the head lines left; the lines committed are kept like added ones, and
+ * the next line added follows them. */
+Test(event, lines_copied_in_a_run_are_kept_as_head_lines)
+{
+	struct th_event ev;
+	event_init(&ev);
+	size_t bytes, lines;
+	cr_expect_null(event_run_room(&ev, &bytes, &lines));
+	cr_expect_eq(bytes, 0);
+	cr_expect_eq(lines, 0);
+	event_add_line(&ev, span("first"));
+	char *room = event_run_room(&ev, &bytes, &lines);
+	cr_assert_not_null(room);
+	cr_expect_eq(lines, ev.head_room - 1, "lines left: %zu", lines);
+	cr_expect_eq(bytes, ev.store_cap - ev.store_len);
+	/* two lines and what lies between them, as the bytes read */
+	static const char run[] = "  File \"a.py\", line 1, in f   \n    f()\n";
+	cr_assert_lt(sizeof run, bytes);
+	memcpy(room, run, sizeof run - 1);
+	struct th_span *spans = event_run_spans(&ev);
+	const char *second = strchr(run, '\n') + 1;
+	spans[0] =
+	    (struct th_span){room, strlen("  File \"a.py\", line 1, in f")};
+	spans[1] = (struct th_span){room + (second - run), strlen("    f()")};
+	event_run_commit(&ev, 2, sizeof run - 1);
+	event_add_line(&ev, span("ValueError: x"));
+	char buf[128];
+	event_text(&ev, buf, sizeof buf);
+	cr_expect_str_eq(buf, "first\n  File \"a.py\", line 1, in f\n    f()\n"
+			      "ValueError: x");
+	cr_expect_eq(event_line_count(&ev), 4);
+	event_run_room(&ev, &bytes, &lines);
+	cr_expect_eq(lines, ev.head_room - 4);
+	event_fini(&ev);
+}
