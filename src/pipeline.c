@@ -206,12 +206,16 @@ static bool line_literal_free(const struct th_pipeline *p,
  * candidate, or, when the window holds none, before its last few lines:
  * a traceback that starts the next read takes the log record those lines
  * may hold (see assemble.c), so they are read, not skipped. Returns the
- * status of the reads; the next line is then one to read. */
+ * status of the reads; the next line is then one to read, and *LEFT the
+ * rest of the window from it (empty: none known), which lines_window
+ * would show again. */
 static enum th_status skip_to_candidate(struct th_pipeline *p,
-					struct th_lines *l)
+					struct th_lines *l,
+					struct th_span *left)
 {
 	struct th_span w;
 	enum th_status st = lines_window(l, &w);
+	left->n = 0;
 	if (st != TH_OK || w.n == 0)
 		return st; /* w.n 0: a line too long for a window */
 	uint64_t newlines; /* before HIT: the same as before its line */
@@ -235,6 +239,7 @@ static enum th_status skip_to_candidate(struct th_pipeline *p,
 			newlines--;
 	}
 	lines_skip_counted(l, start, newlines);
+	*left = (struct th_span){w.p + start, w.n - start};
 	return TH_OK;
 }
 
@@ -362,13 +367,18 @@ static enum th_status feed_next_line(struct th_pipeline *p, struct th_lines *l)
  * window ends: an open event's indented lines straight to it
  * (take_indented), every other line through prefix_parse and the
  * assembler. The lines are cut from the window here, not one lines_next
- * call each, and consumed at once at the end. */
-static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
+ * call each, and consumed at once at the end. LEFT, when not empty, is
+ * that window, as skip_to_candidate left it: a crash loop comes here once
+ * an event, and asking lines_window again cost some 50 instructions. */
+static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l,
+				  struct th_span left)
 {
-	struct window_lines c = {.at = 0, .newlines = 0};
-	enum th_status st = lines_window(l, &c.w);
-	if (st != TH_OK)
-		return st;
+	struct window_lines c = {.at = 0, .newlines = 0, .w = left};
+	if (c.w.n == 0) {
+		enum th_status st = lines_window(l, &c.w);
+		if (st != TH_OK)
+			return st;
+	}
 	if (c.w.n == 0)
 		return feed_next_line(p, l);
 	c.number = lines_number(l);
@@ -414,12 +424,13 @@ static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
 enum th_status pipeline_feed(struct th_pipeline *p, struct th_lines *l)
 {
 	for (;;) {
+		struct th_span left = {NULL, 0};
 		if (search_due(p)) {
-			enum th_status st = skip_to_candidate(p, l);
+			enum th_status st = skip_to_candidate(p, l, &left);
 			if (st != TH_OK)
 				return st;
 		}
-		enum th_status st = feed_window(p, l);
+		enum th_status st = feed_window(p, l, left);
 		if (st != TH_OK)
 			return st;
 	}

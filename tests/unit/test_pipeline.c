@@ -286,6 +286,18 @@ static const char *const searched_cases[] = {
     "  File \"app.py\", line 9, in cb\n"
     "OSError: [Errno 28] No space left on device\n"
     "2024-05-01 10:00:00,003 INFO app: ok\n",
+    /* after a skip, the rest of the window is read as it is (the window
+     * is not asked for again): here its last line ends the input without
+     * a newline */
+    "2024-05-01 10:00:00,000 INFO app: ok\n"
+    "2024-05-01 10:00:00,001 INFO app: ok\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 3, in main\n"
+    "ValueError: boom\n"
+    "2024-05-01 10:00:00,002 INFO app: ok\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 4, in main\n"
+    "KeyError: 'z'",
 };
 
 Test(pipeline, lines_before_a_candidate_give_the_events_of_every_line)
@@ -293,6 +305,7 @@ Test(pipeline, lines_before_a_candidate_give_the_events_of_every_line)
 	static const char *const rules[] = {
 	    "asyncio.exception-never-retrieved",
 	    "asyncio.task-destroyed-pending",
+	    NULL,
 	    NULL,
 	};
 	static const char filler[] = "2024-05-01 09:59:59,000 INFO app: ok\n";
