@@ -104,6 +104,10 @@ struct parser {
 	/* The last "Object created at" frame parsed: formatted once at the
 	 * end. */
 	struct th_span created_path, created_lineno;
+	/* Whether the event's rule reads that frame (its
+	 * source_traceback.location fact): when not, the frames before
+	 * the last traceback are not walked for it. */
+	bool want_created;
 };
 
 /* Whether S holds literal LIT at AT (<= S.n). The literal's length is a
@@ -1270,7 +1274,9 @@ static void created_before(struct parser *ps, const struct th_event *ev,
  * line that starts with a header, found from the end (a header after
  * text past it is met by the parse, and forgets as that one does), and
  * the lines before it are read for created-at frames alone, and only
- * when the rest had none. */
+ * when the rest had none and the event's rule reads them (want_created:
+ * in a crash loop, a third of the events are python.* rules', which do
+ * not). */
 static void parse_event(struct parser *ps, const struct th_event *ev)
 {
 	struct th_parsed *out = ps->out;
@@ -1295,9 +1301,14 @@ static void parse_event(struct parser *ps, const struct th_event *ev)
 		parse_lines(ps, ev, from + 1, n);
 	}
 	finish_slots(ps, 0);
-	created_resolve(ps);
-	created_before(ps, ev, from);
-	size_t created_len = format_created_at(ps, out);
+	size_t created_len = 0;
+	if (ps->want_created) {
+		created_resolve(ps);
+		created_before(ps, ev, from);
+		created_len = format_created_at(ps, out);
+	} else {
+		out->created_at[0] = '\0';
+	}
 	out->facts.value[TH_BUILTIN_CREATED_AT] =
 	    created_len > 0 ? (struct th_span){out->created_at, created_len}
 			    : (struct th_span){NULL, 0};
@@ -1326,6 +1337,7 @@ void classify_parse(const struct th_event *ev, const struct th_rules *rules,
 	ps->rules = rules;
 	ps->verdicts = NULL;
 	ps->out = out;
+	ps->want_created = true; /* every fact, whatever the rule */
 	parse_event(ps, ev);
 	parsed_culprit(ps);
 	out->below_wrapper = block_below_wrapper(rules, &ps->top);
@@ -1345,6 +1357,10 @@ struct th_classifier {
 	struct th_parsed parsed;
 	struct verdicts verdicts;
 	struct parser parser; /* its out is parsed, its verdicts verdicts */
+	/* per enabled rule: whether it reads source_traceback.location
+	 * (asked once here, not per event) */
+	bool *wants_created;
+	size_t n_rules;
 };
 
 struct th_classifier *classify_new(const struct th_rules *rules,
@@ -1373,11 +1389,18 @@ struct th_classifier *classify_new(const struct th_rules *rules,
 	c->parser.rules = rules;
 	c->parser.verdicts = &c->verdicts;
 	c->parser.out = &c->parsed;
+	c->n_rules = rules_count(rules);
+	c->wants_created = xmalloc(c->n_rules + 1);
+	for (size_t i = 0; i < c->n_rules; i++)
+		c->wants_created[i] =
+		    rules_uses_builtin(rules, i, TH_BUILTIN_CREATED_AT);
 	return c;
 }
 
 void classify_free(struct th_classifier *c)
 {
+	if (c != NULL)
+		free(c->wants_created);
 	free(c);
 }
 
@@ -1493,6 +1516,9 @@ void classify_event(struct th_classifier *c, struct th_event *ev)
 	if (c->filter != NULL && !c->filter(c->filter_ctx, ev))
 		return;
 	struct th_parsed *p = &c->parsed;
+	/* a rule index out of range is rules_extract's to reject */
+	c->parser.want_created =
+	    ev->rule >= c->n_rules || c->wants_created[ev->rule];
 	parse_event(&c->parser, ev);
 	if (ev->skipped > 0 || ev->lines_cut > 0)
 		c->run->counts.events_truncated++;

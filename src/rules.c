@@ -354,6 +354,16 @@ bool rules_split_leaves(const struct th_rules *r, size_t rule)
 	return active(r, rule)->split_leaves;
 }
 
+bool rules_uses_builtin(const struct th_rules *r, size_t rule,
+			enum th_builtin b)
+{
+	const struct rule *ru = active(r, rule);
+	for (size_t k = 0; k < ru->n_extract; k++)
+		if (ru->extract[k].is_builtin && ru->extract[k].builtin == b)
+			return true;
+	return false;
+}
+
 bool rules_literals(const struct th_rules *r, const struct th_span **lits,
 		    size_t *n)
 {

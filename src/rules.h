@@ -122,6 +122,11 @@ enum th_severity rules_severity(const struct th_rules *r, size_t rule);
 enum th_body rules_body(const struct th_rules *r, size_t rule);
 /* True when an exception group ending the event yields one event per leaf. */
 bool rules_split_leaves(const struct th_rules *r, size_t rule);
+/* True when RULE's extract list has a `builtin: B` item: only then does
+ * rules_extract read fact B of the events of RULE, so that the fact need
+ * not be computed for the others. */
+bool rules_uses_builtin(const struct th_rules *r, size_t rule,
+			enum th_builtin b);
 
 /* Literal strings, one of which every start line contains: the fast path
  * searches buffers for these and confirms candidates with

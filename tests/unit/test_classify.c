@@ -295,6 +295,52 @@ Test(classify, a_path_holding_the_line_marker_is_read_to_its_last_marker)
 	cr_expect_str_eq(got[0].coroutine, "flaky");
 }
 
+/* A rule of the user's reads the created-at frame as the default ones
+ * do when it asks for source_traceback.location, wherever it is among
+ * the rules (the classifier walks the frames only for the rules that
+ * ask); one that does not ask has no created_at. */
+Test(classify, created_at_is_read_for_a_rule_that_asks_for_it)
+{
+	const char text[] =
+	    "Deferred job was never retrieved\n"
+	    "future: <Job pending>\n"
+	    "source_traceback: Object created at (most recent call last):\n"
+	    "  File \"d.py\", line 12, in <module>\n"
+	    "    asyncio.run(main(), debug=True)\n"
+	    "  File \"d.py\", line 9, in main\n"
+	    "    asyncio.create_task(flaky())\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"d.py\", line 5, in flaky\n"
+	    "    raise ValueError('x')\n"
+	    "ValueError: x\n";
+	const char asks[] = "rules:\n"
+			    "  - id: local.deferred\n"
+			    "    severity: error\n"
+			    "    body: asyncio\n"
+			    "    start: 'Deferred job was never retrieved'\n"
+			    "    extract:\n"
+			    "      - builtin: source_traceback.location\n"
+			    "      - builtin: traceback.exception\n";
+	const char does_not[] =
+	    "rules:\n"
+	    "  - id: local.deferred\n"
+	    "    severity: error\n"
+	    "    body: asyncio\n"
+	    "    start: 'Deferred job was never retrieved'\n"
+	    "    extract:\n"
+	    "      - builtin: traceback.exception\n";
+	size_t n = pipeline_run(text, asks, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].rule, "local.deferred");
+	cr_expect_str_eq(got[0].created_at, "d.py:9");
+	cr_expect_str_eq(got[0].exception, "ValueError");
+	n = pipeline_run(text, does_not, got);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(got[0].rule, "local.deferred");
+	cr_expect_str_eq(got[0].created_at, "-");
+	cr_expect_str_eq(got[0].exception, "ValueError");
+}
+
 Test(classify, ignore_rule_drops_matching_events)
 {
 	const char yaml[] = "ignore:\n"

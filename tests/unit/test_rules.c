@@ -1867,3 +1867,39 @@ Test(rules, a_bad_file_in_a_site_directory_is_named_with_its_position)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	cr_assert(system(cmd) == 0);
 }
+
+Test(rules, a_rule_uses_the_builtins_its_extract_list_names)
+{
+	struct th_rules *r = load_defaults();
+	long never = index_of(r, "asyncio.exception-never-retrieved");
+	long pending = index_of(r, "asyncio.task-destroyed-pending");
+	long awaited = index_of(r, "asyncio.coroutine-never-awaited");
+	long tb = index_of(r, "python.traceback");
+	cr_assert(never >= 0 && pending >= 0 && awaited >= 0 && tb >= 0);
+	cr_expect(rules_uses_builtin(r, (size_t)never, TH_BUILTIN_CREATED_AT));
+	cr_expect(rules_uses_builtin(r, (size_t)never, TH_BUILTIN_FUNCTION));
+	cr_expect(
+	    rules_uses_builtin(r, (size_t)pending, TH_BUILTIN_CREATED_AT));
+	cr_expect(
+	    !rules_uses_builtin(r, (size_t)pending, TH_BUILTIN_EXCEPTION));
+	cr_expect(
+	    !rules_uses_builtin(r, (size_t)awaited, TH_BUILTIN_CREATED_AT));
+	cr_expect(!rules_uses_builtin(r, (size_t)tb, TH_BUILTIN_CREATED_AT));
+	cr_expect(rules_uses_builtin(r, (size_t)tb, TH_BUILTIN_EXCEPTION));
+	rules_free(r);
+
+	r = load_yaml("rules:\n"
+		      "  - id: a\n"
+		      "    start: 'aaa'\n"
+		      "    extract:\n"
+		      "      - regex: 'x(?<created_at>y)'\n"
+		      "  - id: b\n"
+		      "    start: 'bbb'\n"
+		      "    extract:\n"
+		      "      - builtin: source_traceback.location\n"
+		      "        field: task\n");
+	cr_expect(!rules_uses_builtin(r, 0, TH_BUILTIN_CREATED_AT));
+	cr_expect(rules_uses_builtin(r, 1, TH_BUILTIN_CREATED_AT));
+	cr_expect(!rules_uses_builtin(r, 1, TH_BUILTIN_FUNCTION));
+	rules_free(r);
+}
