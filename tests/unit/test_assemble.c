@@ -412,6 +412,37 @@ static void expect_bulk_as_each(const char *const *lines, size_t n,
 	direct_close(&each);
 }
 
+/* An event whose lines try the assembler's grammar: plain indented lines, a
+ * source line with a 'T' where a header would start, two exception groups
+ * with nested boxes, lines past a closed box. Fed line by line, in bulk
+ * and in runs by the tests below, which must all give the same events. */
+static const char *const group_event[] = {
+    "Task exception was never retrieved",
+    "future: <Task finished coro=<main() done> exception=Error()>",
+    "  x = 1",
+    "  Tasks = [spawn(i) for i in rng(8)]",
+    "  y = 2",
+    "  + Exception Group Traceback (most recent call last):",
+    "  |   File \"app.py\", line 5, in main",
+    "  | ExceptionGroup: two (2 sub-exceptions)",
+    "  +-+---------------- 1 ----------------",
+    "    | ValueError: thirty-seven bytes long",
+    "    +---------------- 2 ----------------",
+    "    | KeyError: 'b'",
+    "          | a nested box's line, past a word of spaces",
+    "          +------------------------------------",
+    "    +------------------------------------",
+    "    | a box line after the box closed",
+    "    +------------------------------------",
+    "  + Exception Group Traceback (most recent call last):",
+    "  |   File \"app.py\", line 9, in again",
+    "  | ExceptionGroup: one (1 sub-exception)",
+    "  +-+---------------- 1 ----------------",
+    "    | OSError: c",
+    "    +------------------------------------",
+    "done",
+};
+
 /* assembler_add_indented takes most lines without a full check (a
  * frame, a context's source line, a box line that does not close the
  * box); the lines it must leave to the full check are here: a source
@@ -421,34 +452,12 @@ static void expect_bulk_as_each(const char *const *lines, size_t n,
  * it, and the next group. */
 Test(assemble, indented_lines_added_in_bulk_end_and_open_events_as_records_do)
 {
-	static const char *const lines[] = {
-	    "Task exception was never retrieved",
-	    "future: <Task finished coro=<main() done> exception=Error()>",
-	    "  Tasks = [spawn(i) for i in rng(8)]",
-	    "  + Exception Group Traceback (most recent call last):",
-	    "  |   File \"app.py\", line 5, in main",
-	    "  | ExceptionGroup: two (2 sub-exceptions)",
-	    "  +-+---------------- 1 ----------------",
-	    "    | ValueError: thirty-seven bytes long",
-	    "    +---------------- 2 ----------------",
-	    "    | KeyError: 'b'",
-	    "          | a nested box's line, past a word of spaces",
-	    "          +------------------------------------",
-	    "    +------------------------------------",
-	    "    | a box line after the box closed",
-	    "    +------------------------------------",
-	    "  + Exception Group Traceback (most recent call last):",
-	    "  |   File \"app.py\", line 9, in again",
-	    "  | ExceptionGroup: one (1 sub-exception)",
-	    "  +-+---------------- 1 ----------------",
-	    "    | OSError: c",
-	    "    +------------------------------------",
-	    "done",
-	};
-	struct th_span t = th_cstr(lines[2]), box = th_cstr(lines[7] + 4);
+	const char *const *lines = group_event;
+	struct th_span t = th_cstr(lines[3]), box = th_cstr(lines[9] + 4);
 	cr_assert_eq(t.p[t.n - 34], 'T', "a 'T' where a header would start");
 	cr_assert_eq(box.n, 37, "a box line as long as the closing one");
-	expect_bulk_as_each(lines, sizeof lines / sizeof *lines, NULL, 2);
+	expect_bulk_as_each(lines, sizeof group_event / sizeof *group_event,
+			    NULL, 2);
 }
 
 /* Two writers' tracebacks interleaved: an indented line of the writer
@@ -694,34 +703,8 @@ Test(assemble, runs_of_indented_lines_give_the_events_of_each_line)
  * each line. */
 Test(assemble, runs_stop_at_the_lines_an_event_decides_on)
 {
-	static const char *const lines[] = {
-	    "Task exception was never retrieved",
-	    "future: <Task finished coro=<main() done> exception=Error()>",
-	    "  x = 1",
-	    "  Tasks = [spawn(i) for i in rng(8)]",
-	    "  y = 2",
-	    "  + Exception Group Traceback (most recent call last):",
-	    "  |   File \"app.py\", line 5, in main",
-	    "  | ExceptionGroup: two (2 sub-exceptions)",
-	    "  +-+---------------- 1 ----------------",
-	    "    | ValueError: thirty-seven bytes long",
-	    "    +---------------- 2 ----------------",
-	    "    | KeyError: 'b'",
-	    "          | a nested box's line, past a word of spaces",
-	    "          +------------------------------------",
-	    "    +------------------------------------",
-	    "    | a box line after the box closed",
-	    "    +------------------------------------",
-	    "  + Exception Group Traceback (most recent call last):",
-	    "  |   File \"app.py\", line 9, in again",
-	    "  | ExceptionGroup: one (1 sub-exception)",
-	    "  +-+---------------- 1 ----------------",
-	    "    | OSError: c",
-	    "    +------------------------------------",
-	    "done",
-	};
-	size_t taken =
-	    expect_runs_as_each(lines, sizeof lines / sizeof *lines, 2);
+	size_t taken = expect_runs_as_each(
+	    group_event, sizeof group_event / sizeof *group_event, 2);
 	cr_expect_gt(taken, 5, "lines taken in runs: %zu", taken);
 }
 
