@@ -28,6 +28,7 @@ struct source_name {
 
 struct partial {
 	bool used;
+	bool plain; /* every piece so far known to hold no escape byte */
 	uint32_t source;
 	struct source_name name;
 	char *buf; /* TH_READ_BUFFER bytes */
@@ -131,30 +132,100 @@ static char *arena_put(struct th_prefixer *p, const char *s, size_t n)
 	return at;
 }
 
-/* Past the escape at IN.p[*I] (an ESC): a CSI's parameters and
- * intermediates, then one final byte in 0x40..0x7e (or the end of the
- * text), are dropped; an ESC that starts no CSI is kept in OUT[*N]. */
-static void skip_escape(struct th_span in, size_t *i, char *out, size_t *n)
+/* Past a CSI's parameters and intermediates (0x20..0x3f) from IN.p[AT]
+ * on and its one final byte (0x40..0x7e, or any other byte): where the
+ * text goes on, or IN.n when it ends first. Sixteen bytes at once where
+ * they are there: most CSIs are short ("0m", "1;31m"), and a byte at a
+ * time took about five instructions a byte. */
+static inline size_t csi_end(struct th_span in, size_t at)
+{
+#if defined(__SSE2__)
+	if (at + 16 <= in.n) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(in.p + at));
+		__m128i param =
+		    _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xe0)),
+				   _mm_set1_epi8(0x20));
+		unsigned other = ~(unsigned)_mm_movemask_epi8(param) & 0xffffu;
+		if (other != 0)
+			return at + (unsigned)__builtin_ctz(other) + 1;
+		at += 16;
+	}
+#endif
+	while (at < in.n && ((unsigned char)in.p[at] & 0xe0) == 0x20)
+		at++;
+	return at < in.n ? at + 1 : in.n;
+}
+
+/* Past the escape at IN.p[*I] (an ESC): a CSI ("ESC [", its parameters
+ * and final byte) is dropped; an ESC that starts no CSI is kept in
+ * OUT[*N]. */
+static inline void skip_escape(struct th_span in, size_t *i, char *out,
+			       size_t *n)
 {
 	size_t at = *i;
 	if (at + 1 < in.n && in.p[at + 1] == '[') {
-		size_t j = at + 2;
-		while (j < in.n && (unsigned char)in.p[j] >= 0x20 &&
-		       (unsigned char)in.p[j] <= 0x3f)
-			j++;
-		*i = j < in.n ? j + 1 : in.n;
+		*i = csi_end(in, at + 2);
 	} else {
 		out[(*n)++] = in.p[at];
 		*i = at + 1;
 	}
 }
 
+#if defined(__SSE2__)
+/* Copies N bytes, fewer than sixteen, from IN to OUT (apart): two moves
+ * that may overlap each other instead of a byte at a time. */
+static inline void copy_short(char *out, const char *in, size_t n)
+{
+	if (n >= 8) {
+		uint64_t a, b;
+		memcpy(&a, in, 8);
+		memcpy(&b, in + n - 8, 8);
+		memcpy(out, &a, 8);
+		memcpy(out + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, in, 4);
+		memcpy(&b, in + n - 4, 4);
+		memcpy(out, &a, 4);
+		memcpy(out + n - 4, &b, 4);
+	} else if (n > 0) {
+		out[0] = in[0];
+		out[n / 2] = in[n / 2];
+		out[n - 1] = in[n - 1];
+	}
+}
+
+/* prefix_strip_ansi's last bytes, from IN.p[*I] on, fewer than sixteen
+ * of at least sixteen: the last sixteen bytes of IN tell where the
+ * escapes among them are, and the text between them is copied by
+ * copy_short. */
+static void strip_tail(struct th_span in, size_t *i, char *out, size_t *n)
+{
+	const size_t last = in.n - 16;
+	__m128i v = _mm_loadu_si128((const __m128i *)(in.p + last));
+	unsigned esc = (unsigned)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\x1b')));
+	while (*i < in.n) {
+		unsigned ahead = esc >> (*i - last);
+		size_t run =
+		    ahead != 0 ? (unsigned)__builtin_ctz(ahead) : in.n - *i;
+		copy_short(out + *n, in.p + *i, run);
+		*i += run;
+		*n += run;
+		if (*i < in.n)
+			skip_escape(in, i, out, n);
+	}
+}
+#endif
+
 /* The text between escapes is copied sixteen bytes a step while sixteen
  * are left: all sixteen are stored, and the copy goes on after the
  * first ESC among them. OUT never gets ahead of IN (N <= I), so a store
  * at OUT[N] stays within IN.n bytes. A colored traceback line has six
  * to ten escapes; with a memchr and a memcpy for each stretch between
- * them it took about 450 instructions (callgrind, crash loop). */
+ * them it took about 450 instructions (callgrind, crash loop); 270
+ * with the last bytes and each CSI's parameters read a byte at a time;
+ * 220 with them read as below (csi_end, strip_tail). */
 size_t prefix_strip_ansi(struct th_span in, char *out)
 {
 	size_t n = 0, i = 0;
@@ -174,6 +245,10 @@ size_t prefix_strip_ansi(struct th_span in, char *out)
 		i += run;
 		n += run;
 		skip_escape(in, &i, out, &n);
+	}
+	if (in.n >= 16) {
+		strip_tail(in, &i, out, &n);
+		return n;
 	}
 #endif
 	while (i < in.n) {
@@ -230,10 +305,40 @@ static uint32_t source_id(struct th_span name)
 	return h ? h : 1; /* 0 means "no writer named" */
 }
 
+/* Whether the N bytes at A and B are the same: up to sixteen by two
+ * words that may overlap, inline, more by memcmp. A writer's name is
+ * mostly short ("stderr", "web-1"): memcmp's call took about 30
+ * instructions a framed line (callgrind, CRI and Docker samples). */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	if (n >= 8) {
+		uint64_t a0, a1, b0, b1;
+		memcpy(&a0, a, 8);
+		memcpy(&a1, a + n - 8, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&b1, b + n - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	if (n >= 4) {
+		uint32_t a0, a1, b0, b1;
+		memcpy(&a0, a, 4);
+		memcpy(&a1, a + n - 4, 4);
+		memcpy(&b0, b, 4);
+		memcpy(&b1, b + n - 4, 4);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /* source_id(NAME), for the last name asked about from memory. */
 static uint32_t remembered_source_id(struct th_prefixer *p, struct th_span name)
 {
-	if (name.n == p->last_id.n && memcmp(name.p, p->last_id.v, name.n) == 0)
+	if (name.n == p->last_id.n && same_bytes(name.p, p->last_id.v, name.n))
 		return p->last_id.id;
 	uint32_t id = source_id(name);
 	if (name.n <= sizeof p->last_id.v) {
@@ -310,14 +415,37 @@ static struct th_span strip_escapes(struct th_prefixer *p, struct th_span text)
 	return text;
 }
 
+/* Whether TEXT lies in P->line, known to hold no escape byte. */
+static inline bool known_plain(const struct th_prefixer *p, struct th_span text)
+{
+	uintptr_t at = (uintptr_t)text.p, line = (uintptr_t)p->line.p;
+	return at >= line && at + text.n <= line + p->line.n;
+}
+
+/* strip_escapes for TEXT in which the reader found an escape byte (the
+ * line's escape_free is false): copied without one at once, with no
+ * search for it first (about 30 instructions a line, callgrind, crash
+ * loop). A copy as long as TEXT dropped nothing: TEXT is kept, and the
+ * arena space is not taken. */
+static struct th_span strip_found_escapes(struct th_prefixer *p,
+					  struct th_span text)
+{
+	if (p->used + text.n > ARENA_SIZE)
+		return text;
+	char *at = p->arena + p->used;
+	size_t n = prefix_strip_ansi(text, at);
+	if (n == text.n)
+		return text;
+	p->used += n;
+	return (struct th_span){at, n};
+}
+
 /* Cleans TEXT for matching: ANSI escapes out (into the arena, only when
  * there are some), then trailing blanks and a carriage return. Text in a
  * line known to hold no escape byte is not searched. */
 static inline struct th_span clean(struct th_prefixer *p, struct th_span text)
 {
-	uintptr_t at = (uintptr_t)text.p, line = (uintptr_t)p->line.p;
-	bool in_line = at >= line && at + text.n <= line + p->line.n;
-	if (!in_line)
+	if (!known_plain(p, text))
 		text = strip_escapes(p, text);
 	return th_trim_end(text);
 }
@@ -496,6 +624,24 @@ static long hex4(const char *p)
 	return v;
 }
 
+#if defined(__SSE2__)
+/* The bytes of V that end a run json_copy_plain copies, as a mask. */
+static inline unsigned json_stops(__m128i v)
+{
+	__m128i stop =
+	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+				      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+			 _mm_cmplt_epi8(v, _mm_set1_epi8(' ')));
+	return (unsigned)_mm_movemask_epi8(stop);
+}
+#endif
+
+/* Whether C is a byte json_copy_plain copies. */
+static inline bool json_plain_byte(unsigned char c)
+{
+	return c != '"' && c != '\\' && c >= 0x20 && c < 0x80;
+}
+
 /* Copies the bytes at P (before END) that a JSON string holds as they
  * are, printable ASCII but '"' and '\', to OUT, which has room for END -
  * P bytes; returns how many. Sixteen bytes a step where SSE2 is: a byte
@@ -506,27 +652,37 @@ static size_t json_copy_plain(const char *p, const char *end, char *out)
 {
 	size_t i = 0, n = (size_t)(end - p);
 #if defined(__SSE2__)
-	const __m128i quote = _mm_set1_epi8('"'),
-		      backslash = _mm_set1_epi8('\\'),
-		      space = _mm_set1_epi8(' ');
 	for (; i + 16 <= n; i += 16) {
 		__m128i v = _mm_loadu_si128((const void *)(p + i));
 		_mm_storeu_si128((void *)(out + i), v);
-		__m128i stop =
-		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-					      _mm_cmpeq_epi8(v, backslash)),
-				 _mm_cmplt_epi8(v, space));
-		unsigned mask = (unsigned)_mm_movemask_epi8(stop);
+		unsigned mask = json_stops(v);
 		if (mask != 0)
 			return i + (unsigned)__builtin_ctz(mask);
 	}
 #endif
 	for (; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+		if (!json_plain_byte((unsigned char)p[i]))
 			break;
-		out[i] = (char)c;
+		out[i] = p[i];
 	}
+	return i;
+}
+
+/* How many bytes at P (before END) json_copy_plain would copy, read in
+ * place. */
+static size_t json_plain_run(const char *p, const char *end)
+{
+	size_t i = 0, n = (size_t)(end - p);
+#if defined(__SSE2__)
+	for (; i + 16 <= n; i += 16) {
+		unsigned mask =
+		    json_stops(_mm_loadu_si128((const void *)(p + i)));
+		if (mask != 0)
+			return i + (unsigned)__builtin_ctz(mask);
+	}
+#endif
+	while (i < n && json_plain_byte((unsigned char)p[i]))
+		i++;
 	return i;
 }
 
@@ -631,6 +787,27 @@ static size_t json_short_string(const char **at, const char *end, char *out,
 	return json_ascii_string(at, stop, out, &esc);
 }
 
+/* The short JSON string at *AT (after its opening quote), as
+ * json_short_string reads it with BUF of SIZE bytes, into *OUT: in
+ * place, when it holds no escape (Docker's stream and time), else
+ * decoded into BUF. False when json_short_string gives SIZE_MAX. In
+ * place it took about 20 instructions, not 70, and the stream's name
+ * needs no copy into the arena (callgrind, Docker sample). */
+static bool json_short_span(const char **at, const char *end, char *buf,
+			    size_t size, struct th_span *out)
+{
+	const char *stop = (size_t)(end - *at) < size ? end : *at + size;
+	size_t run = json_plain_run(*at, stop);
+	if (run < (size_t)(stop - *at) && (*at)[run] == '"') {
+		*out = (struct th_span){*at, run};
+		*at += run + 1;
+		return true;
+	}
+	size_t n = json_short_string(at, end, buf, size);
+	*out = (struct th_span){buf, n};
+	return n != SIZE_MAX;
+}
+
 /* docker_line for the shape Docker writes, {"log":"...","stream":"...",
  * "time":"..."} in that order with ASCII text, decoded by hand: jansson
  * builds a whole document for it and took 20,000 instructions a line.
@@ -649,13 +826,12 @@ static bool docker_line_ascii(struct th_prefixer *p, struct th_span line,
 	size_t n = json_ascii_string(&at, end, out, &esc);
 	if (n == SIZE_MAX || !skip_exactly(&at, end, stream, sizeof stream - 1))
 		return false;
-	char name[64], when[64];
-	size_t name_n = json_short_string(&at, end, name, sizeof name);
-	if (name_n == SIZE_MAX ||
-	    !skip_exactly(&at, end, time, sizeof time - 1))
-		return false;
-	size_t when_n = json_short_string(&at, end, when, sizeof when);
-	if (when_n == SIZE_MAX || end - at != 1 || *at != '}')
+	char name_buf[64], when_buf[64];
+	struct th_span name, when;
+	if (!json_short_span(&at, end, name_buf, sizeof name_buf, &name) ||
+	    !skip_exactly(&at, end, time, sizeof time - 1) ||
+	    !json_short_span(&at, end, when_buf, sizeof when_buf, &when) ||
+	    end - at != 1 || *at != '}')
 		return false;
 	*partial = n == 0 || out[n - 1] != '\n';
 	if (!*partial)
@@ -664,10 +840,10 @@ static bool docker_line_ascii(struct th_prefixer *p, struct th_span line,
 	f->message = (struct th_span){out, n};
 	if (!esc) /* clean need not look for escape bytes in it */
 		p->line = f->message;
-	set_source(p, f, (struct th_span){name, name_n}, true);
+	/* a name in the line lives as long as it, one in NAME_BUF does not */
+	set_source(p, f, name, name.p == name_buf);
 	name_runtime_writer(p, f);
-	isotime_read_iso_memo((struct th_span){when, when_n}, &p->frame_memo,
-			      &f->time);
+	isotime_read_iso_memo(when, &p->frame_memo, &f->time);
 	return true;
 }
 
@@ -835,12 +1011,14 @@ static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 	struct partial *q = partial_for(p, f->source);
 	if (q == NULL)
 		return true; /* too many writers mid-line: take it as is */
+	bool plain = known_plain(p, f->message);
 	if (partial) {
 		if (!q->used) {
 			if (q->buf == NULL)
 				q->buf = xmalloc(TH_READ_BUFFER);
 			p->pending++;
 			*q = (struct partial){.used = true,
+					      .plain = true,
 					      .source = f->source,
 					      .buf = q->buf,
 					      .number = f->number,
@@ -848,6 +1026,7 @@ static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 			q->time = f->time;
 			name_keep(&q->name, f->source_name);
 		}
+		q->plain &= plain;
 		size_t room = TH_READ_BUFFER - q->n;
 		size_t n = f->message.n < room ? f->message.n : room;
 		memcpy(q->buf + q->n, f->message.p, n);
@@ -858,8 +1037,15 @@ static bool join_partial(struct th_prefixer *p, struct framed *f, bool partial)
 	if (!q->used)
 		return true;
 	char *at = arena_put(p, q->buf, q->n);
-	if (at != NULL && arena_put(p, f->message.p, f->message.n) != NULL)
+	if (at != NULL && arena_put(p, f->message.p, f->message.n) != NULL) {
 		f->message = (struct th_span){at, q->n + f->message.n};
+		/* pieces all free of escapes: clean need not search the
+		 * joined line, which may be as long as a read buffer, for
+		 * one (its records took about 350 instructions each for
+		 * that, callgrind, CRI sample) */
+		if (q->plain && plain)
+			p->line = f->message;
+	}
 	f->number = q->number;
 	f->offset = q->offset;
 	f->time = q->time;
@@ -1026,10 +1212,14 @@ static inline struct th_record *add_unframed(struct th_prefixer *p,
 {
 	struct th_record *r = &p->recs[0]; /* cap_recs is never 0 */
 	p->n_recs = 1;
-	r->text = th_trim_end(text);
+	/* LINE's numbers first, in one move, before the text is trimmed:
+	 * prefix_parse then keeps them in no register across its tests and
+	 * saves and restores one register a line, not three (about 8
+	 * instructions a plain line, callgrind, crash loop) */
 	r->number = line->number;
 	r->offset = line->offset;
 	r->end_offset = end_offset;
+	r->text = th_trim_end(text);
 	inherit_source(p, &r->source, &r->source_name); /* see unframe */
 	r->time = (struct th_time){0};
 	r->record_start = false;
@@ -1045,7 +1235,7 @@ static inline struct th_record *add_unframed_clean(struct th_prefixer *p,
 						   uint64_t end_offset)
 {
 	if (!line->escape_free)
-		text = strip_escapes(p, text);
+		text = strip_found_escapes(p, text);
 	return add_unframed(p, line, text, end_offset);
 }
 

@@ -385,6 +385,108 @@ Test(prefix, ansi_stripping_of_long_texts_agrees_and_stays_in_bounds)
 	}
 }
 
+/* A text of LEN bytes of 'x' with a CSI at AT (PARAMS parameter bytes,
+ * which may run past a 16-byte step, then 'm'), cut at LEN, and with
+ * SECOND an escape among the last bytes too; returns its length. */
+static size_t csi_text(char *in, size_t len, size_t at, size_t params,
+		       bool second)
+{
+	static const char param[] = "0123456789;:<=>? !/";
+	memset(in, 'x', len);
+	size_t i = at;
+	in[i++] = '\x1b';
+	if (i < len)
+		in[i++] = '[';
+	for (size_t k = 0; k < params && i < len; k++)
+		in[i++] = param[k % (sizeof param - 1)];
+	if (i < len)
+		in[i++] = 'm';
+	if (second && i + 4 <= len)
+		memcpy(in + len - 4, "\x1b[0m", 4);
+	return len;
+}
+
+/* The CSI's parameters are read sixteen bytes at once where sixteen are
+ * left, and the last bytes (fewer than sixteen of a longer text) are
+ * copied between their escapes in a few moves: every place, length and
+ * parameter count agrees with the byte-by-byte reading, and nothing is
+ * written past IN.n bytes of OUT. */
+Test(prefix, ansi_stripping_of_long_parameters_and_last_bytes_agrees)
+{
+	for (size_t len = 1; len <= 64; len++)
+		for (size_t at = 0; at < len; at++)
+			for (size_t params = 0; params <= 20; params++)
+				for (int second = 0; second < 2; second++) {
+					char in[64], want[64], got[64 + 32];
+					size_t n = csi_text(in, len, at, params,
+							    second);
+					struct th_span s = {in, n};
+					memset(got, 0x55, sizeof got);
+					size_t wn =
+					    strip_ansi_bytewise(s, want);
+					size_t gn = prefix_strip_ansi(s, got);
+					cr_assert_eq(
+					    gn, wn,
+					    "len %zu, CSI at %zu with %zu "
+					    "parameters: %zu, want %zu",
+					    len, at, params, gn, wn);
+					cr_assert(
+					    memcmp(got, want, wn) == 0,
+					    "len %zu, CSI at %zu with %zu "
+					    "parameters",
+					    len, at, params);
+					for (size_t i = n; i < sizeof got; i++)
+						cr_assert_eq(
+						    got[i], 0x55,
+						    "len %zu: byte %zu "
+						    "written",
+						    len, i);
+				}
+}
+
+/* A line the reader found an escape byte in (escape_free false) loses
+ * its escapes at once, with no search for one first; a line that holds
+ * none after all, or only an ESC that starts no CSI, keeps its text as
+ * it is, in the line. */
+Test(prefix, lines_the_reader_found_escapes_in_lose_them)
+{
+	static const struct {
+		const char *line, *want;
+		bool start;
+	} cases[] = {
+	    {"  File \x1b[35m\"x.py\"\x1b[0m, line \x1b[35m3\x1b[0m, in "
+	     "\x1b[35mf\x1b[0m",
+	     "  File \"x.py\", line 3, in f", false},
+	    {"    \x1b[31m~~~~~~~~~~~\x1b[0m\x1b[1;31m^^^^^^\x1b[0m",
+	     "    ~~~~~~~~~~~^^^^^^", false},
+	    {"\x1b[1;35mValueError\x1b[0m: \x1b[35mboom\x1b[0m",
+	     "ValueError: boom", false},
+	    {"\x1b[31mERROR\x1b[0m:asyncio:Task exception",
+	     "ERROR:asyncio:Task "
+	     "exception",
+	     true},
+	    {"  no escape after all", "  no escape after all", false},
+	    {"  a lone \x1b that starts no CSI",
+	     "  a lone \x1b that starts no "
+	     "CSI",
+	     false},
+	    {"  cut in its CSI \x1b[1;3", "  cut in its CSI", false},
+	    {"\t\x1b[38;5;196;48;5;21;1;4;53mlong\x1b[0m parameters",
+	     "\tlong parameters", false},
+	};
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const char *line = cases[i].line;
+		struct th_record rec = parse_line_as(p, line, false);
+		cr_expect(same_text(rec.text, cases[i].want), "%zu: '%.*s'", i,
+			  (int)rec.text.n, rec.text.p);
+		cr_expect_eq(rec.record_start, cases[i].start, "%zu", i);
+		if (strcmp(line, cases[i].want) == 0)
+			cr_expect(rec.text.p == line, "%zu: copied", i);
+	}
+	prefix_free(p);
+}
+
 /* Parses LINES (N of them, LEN bytes each, NUL bytes allowed) six times
  * over with SHORTWAY and WHOLE, whose user prefix never matches but makes
  * prefix_parse try everything on every line, and expects the same
@@ -602,7 +704,9 @@ static void keep(struct fed *f, const struct th_record *r, size_t n)
 	}
 }
 
-static void feed(const char *text, struct fed *f)
+/* feed, with each line's escape_free as the reader tells it (READER:
+ * true when it holds no escape byte) or false. */
+static void feed_as(const char *text, struct fed *f, bool reader)
 {
 	struct th_prefixer *p = prefix_new(NULL, NULL);
 	prefix_begin_input(p, NULL);
@@ -611,7 +715,8 @@ static void feed(const char *text, struct fed *f)
 	for (const char *s = text; *s;) {
 		const char *nl = strchr(s, '\n');
 		size_t n = nl ? (size_t)(nl - s) : strlen(s);
-		struct th_line line = {{s, n}, number++, 0, false, false};
+		bool escape_free = reader && memchr(s, '\x1b', n) == NULL;
+		struct th_line line = {{s, n}, number++, 0, false, escape_free};
 		const struct th_record *r;
 		/* two statements: the call sets R, and arguments are
 		 * evaluated in no fixed order (issue 13) */
@@ -623,6 +728,11 @@ static void feed(const char *text, struct fed *f)
 	size_t rest = prefix_finish(p, &r);
 	keep(f, r, rest);
 	prefix_free(p);
+}
+
+static void feed(const char *text, struct fed *f)
+{
+	feed_as(text, f, false);
 }
 
 Test(prefix, cri_partial_pieces_are_joined_and_framing_removed)
@@ -646,6 +756,43 @@ Test(prefix, cri_partial_never_completed_comes_out_at_the_end)
 	feed("2024-05-01T10:00:01Z stderr P half a line\n", &f);
 	cr_assert_eq(f.n, 1);
 	cr_expect_str_eq(f.text[0], "half a line");
+}
+
+/* The pieces of a split line, read as the reader tells their escapes:
+ * when all are free of them the joined line is not searched for one;
+ * when any piece holds one, first, in the middle or last, it is removed
+ * from the joined line. */
+Test(prefix, a_split_line_loses_the_escapes_of_any_of_its_pieces)
+{
+	static const struct {
+		const char *lines, *want;
+	} cases[] = {
+	    {"2024-05-01T10:00:01Z stderr P Task exception \n"
+	     "2024-05-01T10:00:01Z stderr F was never retrieved\n",
+	     "Task exception was never retrieved"},
+	    {"2024-05-01T10:00:01Z stderr P \x1b[31mKeyError\x1b[0m: 'E\n"
+	     "2024-05-01T10:00:01Z stderr F UR'\n",
+	     "KeyError: 'EUR'"},
+	    {"2024-05-01T10:00:01Z stderr P KeyError: 'E\n"
+	     "2024-05-01T10:00:01Z stderr F \x1b[31mUR'\x1b[0m\n",
+	     "KeyError: 'EUR'"},
+	    {"2024-05-01T10:00:01Z stderr P KeyError\n"
+	     "2024-05-01T10:00:01Z stderr P : \x1b[31m'E\n"
+	     "2024-05-01T10:00:01Z stderr F UR'\x1b[0m\n",
+	     "KeyError: 'EUR'"},
+	    {"2024-05-01T10:00:01Z stderr P a lone \x1b\n"
+	     "2024-05-01T10:00:01Z stderr F  stays\n",
+	     "a lone \x1b stays"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		for (int reader = 0; reader < 2; reader++) {
+			struct fed f;
+			feed_as(cases[i].lines, &f, reader);
+			cr_assert_eq(f.n, 1, "%zu: %zu records", i, f.n);
+			cr_expect_str_eq(f.text[0], cases[i].want, "%zu", i);
+			cr_expect_str_eq(f.name[0], "stderr", "%zu", i);
+			cr_expect_eq(f.number[0], 1, "%zu", i);
+		}
 }
 
 Test(prefix, docker_json_file_is_decoded)
@@ -1201,4 +1348,82 @@ Test(prefix, escapes_written_as_json_are_removed_from_docker_text)
 	cr_expect(plain.text_n == 18 &&
 		      memcmp(plain.text, "ValueError: boom \x1a", 18) == 0,
 		  "'%.*s'", (int)plain.text_n, plain.text);
+}
+
+/* Writers named by names of every length to past sixteen bytes, each
+ * the same as the name before but for its first or its last byte, keep
+ * ids of their own: the id a new prefixer gives the name. */
+Test(prefix, names_that_differ_in_one_byte_name_writers_of_their_own)
+{
+	static const int order[] = {0, 1, 0, 2, 2, 1, 0};
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	for (size_t n = 1; n <= 24; n++) {
+		char names[3][32];
+		memset(names[0], 'a', n);
+		names[0][n] = '\0';
+		memcpy(names[1], names[0], n + 1);
+		names[1][n - 1] = 'b';
+		memcpy(names[2], names[0], n + 1);
+		names[2][0] = 'c';
+		uint32_t ids[3] = {0};
+		for (size_t k = 0; k < sizeof order / sizeof *order; k++) {
+			const char *name = names[order[k]];
+			char line[64];
+			snprintf(line, sizeof line, "%s  | text", name);
+			struct th_record rec = parse_line_as(p, line, true);
+			struct one alone = one_line(line);
+			cr_expect_eq(rec.source, alone.source,
+				     "'%s' after '%s'", name,
+				     k > 0 ? names[order[k - 1]] : "");
+			cr_expect(same_text(rec.source_name, name), "'%s'",
+				  name);
+			cr_expect(same_text(rec.text, "text"), "'%s'", name);
+			ids[order[k]] = rec.source;
+		}
+		cr_expect(ids[0] != ids[1] && ids[0] != ids[2] &&
+			      ids[1] != ids[2],
+			  "length %zu", n);
+	}
+	prefix_free(p);
+}
+
+/* Docker's stream and time are read in place when they hold no escape,
+ * else decoded: a stream written with an escape names the same writer;
+ * a stream too long to be read by hand goes to jansson, which names it
+ * as the by-hand reading would. */
+Test(prefix, docker_streams_in_place_or_escaped_name_the_same_writer)
+{
+	static const char fmt[] =
+	    "{\"log\":\"x\\n\",\"stream\":\"%s\",\"time\":\"%s\"}";
+	char line[256];
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	snprintf(line, sizeof line, fmt, "stderr", "2024-05-01T10:00:01.5Z");
+	struct th_record plain = parse(p, line);
+	uint32_t stderr_id = plain.source;
+	cr_expect(same_text(plain.source_name, "stderr"));
+	cr_expect(same_text(plain.text, "x"));
+	char when[TH_TIME_LEN];
+	isotime_print(&plain.time, when);
+	cr_expect_str_eq(when, "2024-05-01T10:00:01.5Z");
+	snprintf(line, sizeof line, fmt, "std\\u0065rr",
+		 "2024-05-01T10:00:0\\u0031.5Z");
+	struct th_record escaped = parse(p, line);
+	cr_expect_eq(escaped.source, stderr_id);
+	cr_expect(same_text(escaped.source_name, "stderr"), "'%.*s'",
+		  (int)escaped.source_name.n, escaped.source_name.p);
+	isotime_print(&escaped.time, when);
+	cr_expect_str_eq(when, "2024-05-01T10:00:01.5Z");
+	for (size_t n = 60; n <= 66; n++) {
+		char stream[80];
+		memset(stream, 's', n);
+		stream[n] = '\0';
+		snprintf(line, sizeof line, fmt, stream,
+			 "2024-05-01T10:00:01Z");
+		struct th_record rec = parse(p, line);
+		struct one alone = one_line(line);
+		cr_expect_eq(rec.source, alone.source, "%zu bytes", n);
+		cr_expect(same_text(rec.source_name, stream), "%zu bytes", n);
+		cr_expect(same_text(rec.text, "x"), "%zu bytes", n);
+	}
+	prefix_free(p);
 }
