@@ -1176,6 +1176,15 @@ static size_t last_header(const struct th_event *ev, size_t n)
 	return n;
 }
 
+/* LINE as created_only reads it: a traceback header after text is the
+ * header alone. */
+static inline struct th_span created_view(struct th_span line)
+{
+	if (line.n > TB_HEADER_LEN && line.p[line.n - TB_HEADER_LEN] == 'T')
+		return header_after_text(line);
+	return line;
+}
+
 /* What parse_line does to the "Object created at" frames, and nothing
  * else: for the lines before the chain's last traceback, whose other
  * grammar that traceback's header forgets (top_header). Inline: a
@@ -1184,8 +1193,7 @@ static size_t last_header(const struct th_event *ev, size_t n)
 static inline __attribute__((always_inline)) void
 created_only(struct parser *ps, struct th_span line)
 {
-	if (line.n > TB_HEADER_LEN && line.p[line.n - TB_HEADER_LEN] == 'T')
-		line = header_after_text(line);
+	line = created_view(line);
 	if (line.n == 0)
 		ps->in_created = false;
 	else if (line.p[0] == ' ' || line.p[0] == '\t') {
@@ -1243,6 +1251,34 @@ static inline const struct th_span *created_header_from(const struct th_span *l,
 	return l;
 }
 
+/* The lines from L on (before E) that created_only would give to
+ * created_frame, created-at frames being open: up to the first it would
+ * not (an empty line, or one not indented, which ends the frames or
+ * opens new ones), which is returned. Only the last frame counts: the
+ * lines are walked by their first byte, then read from the last one back
+ * to the first that is a frame. Kept a line at a time in the window
+ * (created_frame), the twenty lines of a debug-mode event's frames cost
+ * some 1,300 instructions (callgrind, crash loop). */
+static const struct th_span *created_section(struct parser *ps,
+					     const struct th_span *l,
+					     const struct th_span *e)
+{
+	const struct th_span *start = l;
+	for (; l < e; l++) {
+		struct th_span line = created_view(*l);
+		if (line.n == 0 || (line.p[0] != ' ' && line.p[0] != '\t'))
+			break;
+	}
+	for (const struct th_span *f = l; f-- > start;) {
+		struct th_span line = created_view(*f);
+		struct frame_line fl = {line, indent_of(line).blanks};
+		if (HAS_LIT(line, fl.blanks, "File \"") &&
+		    created_parse(ps, &fl))
+			break;
+	}
+	return l;
+}
+
 /* The "Object created at" frames of EV's lines [0, END), when the lines
  * after gave none: the last of the event's counts. */
 static void created_before(struct parser *ps, const struct th_event *ev,
@@ -1255,6 +1291,8 @@ static void created_before(struct parser *ps, const struct th_event *ev,
 	for (const struct th_span *l = ev->head, *e = l + head_end; l < e;
 	     l++) {
 		if (!ps->in_created && (l = created_header_from(l, e)) == e)
+			break;
+		if (ps->in_created && (l = created_section(ps, l, e)) == e)
 			break;
 		created_only(ps, *l);
 	}

@@ -1297,6 +1297,96 @@ Test(classify, the_last_of_many_created_at_frames_counts)
 	cr_expect_str_eq(exception(), "KeyError");
 }
 
+/* Created-at frames are read from the last line of their block back:
+ * a later block whose 'File "' lines are no frames leaves the frame of
+ * the block before it. */
+Test(classify, a_later_created_at_block_without_a_frame_leaves_the_earlier)
+{
+	parse_text("Object created at (most recent call last):\n"
+		   "  File \"/srv/app/made.py\", line 12, in spawn\n"
+		   "    spawn()\n"
+		   "\n"
+		   "source_traceback: Object created at (most recent call "
+		   "last):\n"
+		   "  File \"/srv/app/bad.py\", line x\n"
+		   "    File \"/srv/app/worse.py\" line 3, in w\n"
+		   "Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in f\n"
+		   "KeyError: 'k'\n");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/made.py:12");
+	cr_expect_str_eq(str(parsed.culprit.function), "f");
+}
+
+/* A group's header after text, indented, does not end created-at frames
+ * (it is an indented line that is no frame), a traceback's does; a new
+ * "Object created at" line starts a block of its own right after the
+ * frames. */
+Test(classify, created_at_blocks_end_only_where_a_line_is_not_indented)
+{
+	parse_text("Object created at (most recent call last):\n"
+		   "  File \"/srv/app/one.py\", line 1, in a\n"
+		   "  note:   + Exception Group Traceback (most recent call "
+		   "last):\n"
+		   "  File \"/srv/app/two.py\", line 2, in b\n"
+		   "\t  code()\n"
+		   "Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in f\n"
+		   "KeyError: 'k'\n");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/two.py:2");
+	parse_text("source_traceback: Object created at (most recent call "
+		   "last):\n"
+		   "  File \"/srv/app/one.py\", line 1, in a\n"
+		   "Object created at (most recent call last):\n"
+		   "\t File \"/srv/app/three.py\", line 3, in c\n"
+		   "  File \"/srv/app/bad.py\", line x\n"
+		   "    x = 1\n"
+		   "Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in f\n"
+		   "KeyError: 'k'\n");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/three.py:3");
+	/* an indented line that ends in a traceback header is that header */
+	parse_text("Object created at (most recent call last):\n"
+		   "  File \"/srv/app/made.py\", line 1, in m\n"
+		   "  log: Traceback (most recent call last):\n"
+		   "  File \"/srv/app/not_created.py\", line 2, in n\n"
+		   "KeyError: 'k'\n"
+		   "Traceback (most recent call last):\n"
+		   "  File \"/srv/app/a.py\", line 3, in f\n"
+		   "ValueError: v\n");
+	cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+			 "/srv/app/made.py:1");
+}
+
+/* Created-at frames that run from the head's last line into the tail
+ * ring: the tail's frame counts when it is one, else the head's. */
+Test(classify, created_at_frames_from_the_head_into_the_tail)
+{
+	for (int tail_frame = 0; tail_frame < 2; tail_frame++) {
+		static char text[(TH_EVENT_HEAD_LINES + 8) * 64];
+		size_t len = 0;
+		for (int i = 0; i < TH_EVENT_HEAD_LINES - 2; i++)
+			len += (size_t)snprintf(text + len, sizeof text - len,
+						"note %d\n", i);
+		snprintf(text + len, sizeof text - len,
+			 "Object created at (most recent call last):\n"
+			 "  File \"/srv/app/made.py\", line 12, in spawn\n"
+			 "  File \"/srv/app/tail.py\", line %s\n"
+			 "Traceback (most recent call last):\n"
+			 "  File \"/srv/app/a.py\", line 3, in f\n"
+			 "KeyError: 'k'\n",
+			 tail_frame ? "7, in t" : "x");
+		parse_text(text);
+		cr_assert_eq(parsed_event.n_head, TH_EVENT_HEAD_LINES);
+		cr_expect_str_eq(str(parsed.facts.value[TH_BUILTIN_CREATED_AT]),
+				 tail_frame ? "/srv/app/tail.py:7"
+					    : "/srv/app/made.py:12",
+				 "tail frame %d", tail_frame);
+	}
+}
+
 /* A box separator's numbered '+' is looked for at the separator's start
  * and two bytes on, and else searched for along the line. */
 Test(classify, a_numbered_separator_is_found_along_its_line)
