@@ -735,6 +735,15 @@ static size_t repr_like_line(uint64_t *rng, char *out, size_t cap)
 	    ":7>",
 	    "a:",
 	    "3>",
+	    /* past the first 16 bytes of a name or of the line */
+	    "patch.<locals>._factory.<locals>._coro_creating_hub",
+	    "Task-1234567890123456789",
+	    "abcdefghijklmnopq\\'rst",
+	    "abcdefghijklmnopqrstuvwxyz\t",
+	    "abcdefghijklmnopq\xc3\xa9",
+	    "abcdefghijklmnopq(",
+	    "abcdefghijklmnop)",
+	    "                 ",
 	};
 	static const char *const good[] = {
 	    "future: <Task finished name='Task-1' coro=<main() done, defined "
@@ -745,6 +754,13 @@ static size_t repr_like_line(uint64_t *rng, char *out, size_t cap)
 	    "<Task cancelling name='a\\'b' coro=<f() done, defined at "
 	    "c:\\d.py:9>>",
 	    "Executing <Task pending coro=<g()>> took 0.2 seconds",
+	    "future: <Task finished name='Task-123456789012' coro=<patch_"
+	    "asyncio.<locals>._sentry_task_factory.<locals>._coro_creating_"
+	    "hub_and_span() done, defined at /tmp/app/sentry_stub.py:305> "
+	    "exception=ValueError('x')>",
+	    "xxxxxxxxxxxxxxxxxxxx task: <Task pending name='a very long "
+	    "\\'quoted\\' task name' coro=<a_rather_long_coroutine_name() "
+	    "running at a.py:3>>",
 	};
 	size_t n = 0;
 	const char *base =
