@@ -1685,8 +1685,8 @@ rule_starts(struct th_matcher *m, size_t i, struct th_span line,
 		return false; /* not one needle's rare byte is there */
 	if (rn->n_gated > 0 && line.n <= EXACT_MAX_LINE)
 		return gated_in(rn, line);
-	if (needles_rule_out(&rn->start, line))
-		return false;
+	/* a literal run and the slow callback reader look for their
+	 * literals themselves: the needles would only find them twice */
 	if (rn->has_run && line.n <= RUN_MAX_LINE) {
 		PCRE2_SIZE ov[4];
 		if (!run_match(rn, line, ov))
@@ -1699,6 +1699,8 @@ rule_starts(struct th_matcher *m, size_t i, struct th_span line,
 		if (r != REPR_UNSURE)
 			return r == REPR_YES;
 	}
+	if (needles_rule_out(&rn->start, line))
+		return false;
 	return (rn->exact && line.n <= EXACT_MAX_LINE) ||
 	       start_matches(m, i, line);
 }

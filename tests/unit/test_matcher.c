@@ -321,6 +321,52 @@ Test(matcher, remembered_start_answers_stay_apart_for_lines_alike)
 	rules_free(r);
 }
 
+/* Lines that differ in a number alone (a warning's line number, the
+ * coroutine's) come in turns, more of them than the memo has slots:
+ * each gets its own answer and its own group back, from the memo or
+ * from its patterns, whichever slot of its set it took or lost. */
+Test(matcher, remembered_starts_of_lines_alike_keep_their_own_groups)
+{
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - id: never\n"
+		      "    start: \"coroutine '(?<coroutine>\\\\w+)' "
+		      "was never awaited\"\n"
+		      "  - id: other\n"
+		      "    start: 'Task (?<task>\\d*7) failed'\n");
+	struct th_matcher *m = matcher_new(r);
+	char line[160], name[32];
+	for (int round = 0; round < 3; round++)
+		for (unsigned i = 0; i < 1500; i++) {
+			unsigned k = (i * 7919u + (unsigned)round) % 1500u;
+			snprintf(name, sizeof name, "c%u", k % 40u);
+			if (k % 3 == 0)
+				snprintf(line, sizeof line,
+					 "00:00:0%u app.py:%u: RuntimeWarning: "
+					 "coroutine '%s' was never awaited",
+					 k % 10u, k / 40u, name);
+			else
+				snprintf(line, sizeof line,
+					 "%u Task %u failed here", k % 10u, k);
+			const char *id = k % 3 == 0    ? "never"
+					 : k % 10 == 7 ? "other"
+						       : NULL;
+			assert_starts(r, m, line, id);
+			if (id == NULL)
+				continue;
+			struct th_event ev = extracted(r, m, id, LINES(line));
+			if (k % 3 == 0) {
+				assert_field(&ev, TH_F_COROUTINE, name);
+			} else {
+				snprintf(name, sizeof name, "%u", k);
+				assert_field(&ev, TH_F_TASK, name);
+			}
+			event_fini(&ev);
+		}
+	matcher_free(m);
+	rules_free(r);
+}
+
 /* Runs rules_match_start on each of LINES (N pairs of a line and the id
  * of the rule it starts, or NULL), forwards, backwards and again, with
  * one matcher for RULES (YAML): later rounds find the memo filled. */
