@@ -1033,6 +1033,43 @@ struct run {
 	struct th_span *spans, *spans_end;
 };
 
+/* Where run_lines is: the bytes from the run's first line on (SRC) and
+ * their copy (DST), the start of the next line to take, and the room
+ * left for spans. */
+struct run_cursor {
+	const char *src;
+	char *dst;
+	size_t line;
+	struct th_span *out, *out_end;
+};
+
+/* Takes the lines of C that end in the block at POS, whose newlines MASK
+ * shows (bit I for the byte at POS + I): true when the run goes on past
+ * the block, false where it stops (run_lines). */
+static inline __attribute__((always_inline)) bool
+take_block(struct source *s, bool frames, struct run_cursor *c, size_t pos,
+	   uint64_t mask)
+{
+	for (; mask != 0; mask &= mask - 1) {
+		size_t end = pos + (unsigned)__builtin_ctzll(mask);
+		/* END > LINE: the line starts with a blank */
+		struct th_span t = {c->src + c->line, end - c->line};
+		if ((unsigned char)t.p[t.n - 1] <= ' ') {
+			t = th_trim_end(t);
+			if (t.n == 0)
+				return false;
+		}
+		if (!frames && !takes_indented_quickly(s, t))
+			return false;
+		*c->out++ = (struct th_span){c->dst + c->line, t.n};
+		c->line = end + 1;
+		if (c->out == c->out_end ||
+		    (c->src[c->line] != ' ' && c->src[c->line] != '\t'))
+			return false;
+	}
+	return true;
+}
+
 /* The run of assembler_add_indented_run: copies R's bytes to its DST
  * RUN_STEP bytes a step (COPY64), each read once for its copy and its
  * newlines, and writes the span of each line S takes to R's spans.
@@ -1047,38 +1084,22 @@ run_lines(struct source *s, bool frames, const struct run *r, copy64_fn *copy64,
 	  size_t *used)
 {
 	/* R's fields in locals: the spans written could alias *R */
-	const char *src = r->bytes.p;
-	char *dst = r->dst;
-	size_t limit = r->limit, line = 0, pos = 0, base = 0;
-	struct th_span *out = r->spans, *out_end = r->spans_end;
-	uint64_t mask = 0;
-	for (;;) {
-		if (mask == 0) {
-			if (limit - pos < RUN_STEP)
-				break;
-			mask = copy64(dst + pos, src + pos);
-			base = pos;
-			pos += RUN_STEP;
-			continue;
-		}
-		size_t end = base + (unsigned)__builtin_ctzll(mask);
-		mask &= mask - 1;
-		/* END > LINE: the line starts with a blank */
-		struct th_span t = {src + line, end - line};
-		if ((unsigned char)t.p[t.n - 1] <= ' ') {
-			t = th_trim_end(t);
-			if (t.n == 0)
-				break;
-		}
-		if (!frames && !takes_indented_quickly(s, t))
+	struct run_cursor c = {.src = r->bytes.p,
+			       .dst = r->dst,
+			       .line = 0,
+			       .out = r->spans,
+			       .out_end = r->spans_end};
+	size_t limit = r->limit;
+	/* a block, then the lines that end in it: one loop that took a
+	 * block or a line a turn kept more indexes live than there were
+	 * registers and made the newline vector again each block, a fifth
+	 * more instructions (docs/performance.md) */
+	for (size_t pos = 0; limit - pos >= RUN_STEP; pos += RUN_STEP)
+		if (!take_block(s, frames, &c, pos,
+				copy64(c.dst + pos, c.src + pos)))
 			break;
-		*out++ = (struct th_span){dst + line, t.n};
-		line = end + 1;
-		if (out == out_end || (src[line] != ' ' && src[line] != '\t'))
-			break;
-	}
-	*used = line;
-	return (size_t)(out - r->spans);
+	*used = c.line;
+	return (size_t)(c.out - r->spans);
 }
 
 /* assembler_add_indented_run, copying with COPY64: inline in each of the
