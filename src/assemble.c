@@ -72,6 +72,15 @@ struct source {
 	struct record_lines record; /* IDLE: the record read last */
 };
 
+/* A final line of a traceback that holds no literal of the trigger
+ * (final_may_start). */
+#define QUIET_SLOTS 256
+#define QUIET_BYTES 120
+struct quiet_line {
+	size_t n; /* 0: none */
+	char text[QUIET_BYTES];
+};
+
 struct th_assembler {
 	struct th_assembler_head head; /* first: assemble.h reads it */
 	const struct th_rules *rules;
@@ -100,6 +109,10 @@ struct th_assembler {
 				   (assembler_feed_with_literal); or NULL */
 	bool avx2;		/* the processor has AVX2 (runs of indented
 				   lines copy 32 bytes a step) */
+	/* final lines known to hold no literal of TRIGGER
+	   (final_may_start); last: the pages of the slots never used are
+	   never touched (assembler_new) */
+	struct quiet_line quiet[QUIET_SLOTS];
 };
 
 struct th_assembler *assembler_new(const struct th_rules *rules,
@@ -334,16 +347,89 @@ static bool is_warning_line(struct th_span s)
 	       th_starts_with(s, "RuntimeWarning: Enable tracemalloc");
 }
 
-/* TEXT is the record fed, or a part of it. */
-static long match_start(struct th_assembler *a, struct th_span text)
+/* The slot of line T (QUIET_BYTES >= T.n >= 8) among QUIET_SLOTS: a hash
+ * of its length and of its first, middle and last eight bytes, where
+ * lines that differ do ("KeyError: 'EUR'", "order 4711 has no items"). */
+static size_t quiet_slot(struct th_span t)
+{
+	uint64_t first, middle, last;
+	memcpy(&first, t.p, sizeof first);
+	memcpy(&middle, t.p + t.n / 2 - 4, sizeof middle);
+	memcpy(&last, t.p + t.n - 8, sizeof last);
+	uint64_t h = first ^ (middle << 21 | middle >> 43) ^
+		     (last << 42 | last >> 22) ^ t.n;
+	return (size_t)((h * 0x9e3779b97f4a7c15u) >> 56);
+}
+
+/* Whether the N bytes at A and B are the same (8 <= N): two words from
+ * both ends up to 16 bytes, else in 16-byte vectors (event.h), the last
+ * one moved back to end where they end. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n < 16)
+		return (event_load8(a) ^ event_load8(b)) == 0 &&
+		       (event_load8(a + n - 8) ^ event_load8(b + n - 8)) == 0;
+	event_bytes16 va, vb, diff = {0};
+	for (size_t i = 0; i + 16 < n; i += 16) {
+		memcpy(&va, a + i, sizeof va);
+		memcpy(&vb, b + i, sizeof vb);
+		diff |= va ^ vb;
+	}
+	memcpy(&va, a + n - 16, sizeof va);
+	memcpy(&vb, b + n - 16, sizeof vb);
+	diff |= va ^ vb;
+	return !event_any_lane((event_lanes16)(diff != (event_bytes16){0}));
+}
+
+/* final_may_start for a line not in the cache: the trigger's answer,
+ * remembered when it is no. */
+__attribute__((noinline)) static bool
+final_may_start_slowly(struct th_assembler *a, struct th_span t)
+{
+	if (trigger_line_may_start(a->trigger, t))
+		return true;
+	if (t.n < 8 || t.n > QUIET_BYTES)
+		return false;
+	struct quiet_line *q = &a->quiet[quiet_slot(t)];
+	q->n = t.n;
+	memcpy(q->text, t.p, t.n);
+	return false;
+}
+
+/* trigger_line_may_start for the final line of a traceback, through a
+ * cache of the last such lines that held no literal: a crash loop prints
+ * the same few exception lines over and over (99 different ones among
+ * the 28,152 of a 20 MB one), and the trigger's look at one costs some
+ * 100 instructions, the cache's some 40 (docs/performance.md). A line
+ * in the cache is the same bytes, so the trigger's answer is the same. */
+static inline bool final_may_start(struct th_assembler *a, struct th_span t)
+{
+	if (t.n >= 8 && t.n <= QUIET_BYTES) {
+		const struct quiet_line *q = &a->quiet[quiet_slot(t)];
+		if (q->n == t.n && same_bytes(q->text, t.p, t.n))
+			return false;
+	}
+	return final_may_start_slowly(a, t);
+}
+
+/* The rule whose start TEXT (the record fed, or a part of it) matches,
+ * or -1; FINAL: TEXT is a final line of a traceback (final_may_start). */
+static inline long match_start_of(struct th_assembler *a, struct th_span text,
+				  bool final)
 {
 	/* TEXT ends where the record's text ends, so it holds the known
 	 * literal when it starts at or before it (outdent moves the start) */
 	bool holds = a->literal_at != NULL && text.p <= a->literal_at;
-	if (!holds &&
-	    (a->literal_free || !trigger_line_may_start(a->trigger, text)))
+	if (!holds && (a->literal_free ||
+		       !(final ? final_may_start(a, text)
+			       : trigger_line_may_start(a->trigger, text))))
 		return -1;
 	return rules_match_start(a->matcher, text);
+}
+
+static long match_start(struct th_assembler *a, struct th_span text)
+{
+	return match_start_of(a, text, false);
 }
 
 /* The slot for writer ID, taking a free one or the least recently used
@@ -698,7 +784,7 @@ static bool step_frames(struct th_assembler *a, struct source *s,
 	struct th_span t = rec->text;
 	if (is_indented(t))
 		return !is_blank(t);
-	if (t.n == 0 || interrupts(a, rec))
+	if (t.n == 0 || rec->record_start || match_start_of(a, t, true) >= 0)
 		return false;
 	s->state = TAIL;
 	s->continuation = 0;

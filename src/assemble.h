@@ -2,7 +2,9 @@
  * that knows where an asyncio message, a traceback, a chain of tracebacks
  * and an exception group end.
  *
- * Owns:        one struct th_event per source with an event open.
+ * Owns:        one struct th_event per source with an event open, and a
+ *              cache of traceback final lines that hold no literal of the
+ *              trigger (the same few recur in a crash loop).
  * Borrows:     rules, matcher and trigger (must outlive it); the input name
  *              given to assembler_begin_input (must outlive the input).
  * Emits:       each finished event to the callback, which may read but not

@@ -752,3 +752,175 @@ Test(assemble, a_run_takes_the_indented_lines_before_the_final_line)
 	    "    raise ValueError(\"bad\")");
 	direct_close(&d);
 }
+
+/* What an assembler emitted, in order: whether each event was complete
+ * and its first and last line. */
+struct emitted {
+	struct th_rules *rules;
+	struct th_matcher *matcher;
+	struct th_trigger *trigger;
+	struct th_assembler *a;
+	size_t n;
+	bool complete[8192];
+	uint64_t line[8192], end_line[8192];
+};
+
+static void note(void *ctx, struct th_event *ev)
+{
+	struct emitted *e = ctx;
+	cr_assert_lt(e->n, sizeof e->complete / sizeof *e->complete);
+	e->complete[e->n] = ev->complete;
+	e->line[e->n] = ev->line;
+	e->end_line[e->n++] = ev->end_line;
+}
+
+/* An assembler of the default rules and EXTRA_YAML's (when not NULL)
+ * that notes what it emits. */
+static struct emitted *emitted_open(const char *extra_yaml)
+{
+	static struct emitted e;
+	struct th_error err = {0};
+	memset(&e, 0, sizeof e);
+	e.rules = rules_new();
+	cr_assert(rules_load_path(e.rules, TH_TEST_PATTERNS_DIR, &err), "%s",
+		  err.message);
+	if (extra_yaml != NULL)
+		cr_assert(rules_load_buffer(e.rules, "extra.yaml", extra_yaml,
+					    strlen(extra_yaml), &err),
+			  "%s", err.message);
+	cr_assert(rules_finish(e.rules, &err), "%s", err.message);
+	e.matcher = matcher_new(e.rules);
+	e.trigger = pipeline_trigger_new(e.rules, false);
+	e.a = assembler_new(e.rules, e.matcher, e.trigger, note, &e);
+	return &e;
+}
+
+static void emitted_close(struct emitted *e)
+{
+	assembler_free(e->a);
+	trigger_free(e->trigger);
+	matcher_free(e->matcher);
+	rules_free(e->rules);
+}
+
+/* Feeds a traceback of one frame whose final line is FINAL, as records
+ * numbered from *NUMBER on. */
+static void feed_traceback(struct th_assembler *a, const char *final,
+			   uint64_t *number)
+{
+	const char *lines[] = {"Traceback (most recent call last):",
+			       "  File \"app.py\", line 3, in main", final};
+	for (size_t i = 0; i < 3; i++) {
+		struct th_record rec = {.text = th_cstr(lines[i]),
+					.number = ++*number};
+		assembler_feed(a, &rec);
+	}
+}
+
+/* A rule whose start line is its event, started by a literal short
+ * enough for final lines of every length the cache keeps. */
+static const char boom_yaml[] =
+    "rules:\n  - {id: test.boom, body: line, start: 'Boom!'}\n";
+
+/* What E emitted for PAIRS pairs of tracebacks fed by feed_traceback, the
+ * first ended by a line with no literal, the second by one that starts
+ * an event of boom_yaml's rule: each pair, a whole traceback, one cut
+ * off by the line with the literal, and the event of that line alone. */
+static void expect_pairs(const struct emitted *e, size_t pairs)
+{
+	cr_assert_eq(e->n, 3 * pairs, "events: %zu for %zu pairs", e->n, pairs);
+	for (size_t i = 0; i < pairs; i++) {
+		cr_expect(e->complete[3 * i], "pair %zu", i);
+		cr_expect_eq(e->end_line[3 * i], 6 * i + 3, "pair %zu", i);
+		cr_expect(!e->complete[3 * i + 1], "pair %zu", i);
+		cr_expect_eq(e->line[3 * i + 2], 6 * i + 6, "pair %zu", i);
+		cr_expect_eq(e->end_line[3 * i + 2], 6 * i + 6, "pair %zu", i);
+	}
+}
+
+/* The assembler remembers the final lines that held no trigger literal
+ * (assemble.c, final_may_start): one that differs from a remembered one
+ * in a single byte, the byte that makes it hold a literal, with the same
+ * length and the same bytes where the cache's hash looks, must still
+ * start an event, at every length the cache keeps (8 to 120 bytes) and
+ * with that byte at every place of the line; twice, the second time
+ * with the cache full of the first time's lines. */
+Test(assemble, a_final_line_one_byte_off_a_remembered_one_starts_an_event)
+{
+	static const char lit[] = "Boom!";
+	const size_t k = sizeof lit - 1;
+	struct emitted *e = emitted_open(boom_yaml);
+	uint64_t number = 0;
+	size_t pairs = 0;
+	assembler_begin_input(e->a, "test.log", 0);
+	for (size_t round = 0; round < 2; round++)
+		for (size_t len = 8; len <= 120; len += len < 20 ? 1 : 7)
+			for (size_t at = 0; at + k <= len; at += 3) {
+				char line[128];
+				memset(line, 'x', len);
+				memcpy(line + at, lit, k);
+				line[len] = '\0';
+				/* the literal without its '!': none at all */
+				line[at + k - 1] = '.';
+				feed_traceback(e->a, line, &number);
+				line[at + k - 1] = '!';
+				feed_traceback(e->a, line, &number);
+				pairs++;
+			}
+	assembler_end_input(e->a);
+	expect_pairs(e, pairs);
+	emitted_close(e);
+}
+
+/* A final line of fewer than 16 bytes is compared whole too: of 2,000
+ * lines as long as "Boom!xxxxxxxx" and ending in its last eight bytes,
+ * each fed right before it, some share its slot in the cache, and none
+ * makes it a line without the literal. */
+Test(assemble, a_short_final_line_is_compared_whole)
+{
+	struct emitted *e = emitted_open(boom_yaml);
+	uint64_t number = 0;
+	size_t pairs = 0;
+	assembler_begin_input(e->a, "test.log", 0);
+	for (size_t j = 0; j < 2000; j++) {
+		char other[16];
+		snprintf(other, sizeof other, "%05zuxxxxxxxx", j);
+		feed_traceback(e->a, other, &number);
+		feed_traceback(e->a, "Boom!xxxxxxxx", &number);
+		pairs++;
+	}
+	assembler_end_input(e->a);
+	expect_pairs(e, pairs);
+	emitted_close(e);
+}
+
+/* A crash loop's final lines, the same few over and over, end each
+ * traceback the first time and every time after (the cache answers for
+ * them then), among others of every length around the cache's limits. */
+Test(assemble, the_same_final_lines_end_their_tracebacks_every_time)
+{
+	struct emitted *e = emitted_open(NULL);
+	uint64_t number = 0;
+	size_t tracebacks = 0;
+	assembler_begin_input(e->a, "test.log", 0);
+	for (size_t round = 0; round < 3; round++)
+		for (size_t len = 1; len <= 130; len++) {
+			char line[160];
+			snprintf(line, sizeof line, "ValueError: %zu", len);
+			size_t n = strlen(line);
+			memset(line + n, 'v', len > n ? len - n : 0);
+			line[len > n ? len : n] = '\0';
+			feed_traceback(e->a, line, &number);
+			feed_traceback(
+			    e->a, "KeyError: 'EUR' in the rate table", &number);
+			tracebacks += 2;
+		}
+	assembler_end_input(e->a);
+	cr_assert_eq(e->n, tracebacks, "events: %zu", e->n);
+	for (size_t i = 0; i < e->n; i++) {
+		cr_expect(e->complete[i], "traceback %zu", i);
+		cr_expect_eq(e->line[i], 3 * i + 1, "traceback %zu", i);
+		cr_expect_eq(e->end_line[i], 3 * i + 3, "traceback %zu", i);
+	}
+	emitted_close(e);
+}
