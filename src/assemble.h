@@ -36,9 +36,10 @@ void assembler_begin_input(struct th_assembler *a, const char *name,
 void assembler_feed(struct th_assembler *a, const struct th_record *rec);
 
 /* assembler_feed for a record whose text the caller knows holds none of
- * the trigger's literals: it searched, with the trigger given to
- * assembler_new, bytes that the text is a part of. No start pattern is
- * tried on the record then (trigger_line_may_start would say no), so
+ * the trigger's literals: it searched bytes that the text is a part of,
+ * with the trigger given to assembler_new or with one that holds all of
+ * its literals and more (pipeline.h's framed trigger). No start pattern
+ * is tried on the record then (trigger_line_may_start would say no), so
  * each line is not searched again on its own. */
 void assembler_feed_literal_free(struct th_assembler *a,
 				 const struct th_record *rec);
