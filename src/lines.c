@@ -254,10 +254,17 @@ static bool lines_escape_free(struct th_lines *l, size_t from, size_t n)
 
 size_t lines_window_escape_free(struct th_lines *l)
 {
-	size_t n = l->window_end - l->pos;
-	if (lines_escape_free(l, l->pos, n))
+	return lines_window_escape_free_at(l, 0);
+}
+
+size_t lines_window_escape_free_at(struct th_lines *l, size_t at)
+{
+	size_t from = l->pos + at;
+	assert(from <= l->window_end);
+	size_t n = l->window_end - from;
+	if (lines_escape_free(l, from, n))
 		return n;
-	return l->clean_end - l->pos; /* the escape is at the cursor or after */
+	return l->clean_end - from; /* the escape is at FROM or after */
 }
 
 bool lines_window_span_escape_free(struct th_lines *l, size_t at, size_t n)

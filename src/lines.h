@@ -58,6 +58,10 @@ enum th_status lines_window(struct th_lines *l, struct th_span *window);
  * no escape byte (0x1b): the lines that end within them need no search
  * for an ANSI sequence. At most the window's length. */
 size_t lines_window_escape_free(struct th_lines *l);
+/* The same from AT bytes into the current window (at most its length):
+ * a cursor that reads a window without consuming it asks again past an
+ * escape. */
+size_t lines_window_escape_free_at(struct th_lines *l, size_t at);
 /* Whether the N bytes AT bytes into the current window hold no escape
  * byte: the same answer for a line of the window that lines_next would
  * give in its escape_free, searched as lazily. */

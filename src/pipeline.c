@@ -144,32 +144,48 @@ void pipeline_feed_line(struct th_pipeline *p, const struct th_line *line,
 	feed_line(p, line, end_offset, false, NULL);
 }
 
-/* The index in W (the window at L's cursor) of the earliest literal, or
- * W.n; *NEWLINES as trigger_find_lines gives them. Taken from the last
- * search while the cursor has not passed its hit and the window is the
- * one it searched, else searched and remembered. */
-static size_t find_candidate(struct th_pipeline *p, struct th_lines *l,
-			     struct th_span w, uint64_t *newlines)
+/* The lines of one window, as the cursor reads them: L's cursor stays
+ * at the window's start while its lines are read and skipped, and
+ * moves once, at its end (feed_window). */
+struct window_lines {
+	struct th_span w;
+	uint64_t number, offset; /* of the window's first line */
+	size_t plain;		 /* bytes from the start known to hold no escape
+				    (asked again by read_lines once AT reaches it) */
+	size_t at;		 /* the next line's start */
+	uint64_t newlines;	 /* "\n" bytes before AT */
+};
+
+/* The index in C's window, from its cursor on, of the earliest literal,
+ * or the window's length; *NEWLINES as trigger_find_lines gives them,
+ * from the cursor. Taken from the last search while the cursor has not
+ * passed its hit and the window is the one it searched, else searched
+ * and remembered. */
+static size_t find_candidate(struct th_pipeline *p, const struct th_lines *l,
+			     const struct window_lines *c, uint64_t *newlines)
 {
 	struct searched *k = &p->searched;
-	uint64_t at = lines_offset(l), number = lines_number(l);
+	uint64_t at = c->offset + c->at, number = c->number + c->newlines;
+	uint64_t end = c->offset + c->w.n;
 	if (k->lines == l && at >= k->from && at <= k->hit &&
-	    at + w.n == k->window_end) {
+	    end == k->window_end) {
 		*newlines = k->hit_number == TRIGGER_NEWLINES_UNKNOWN
 				? TRIGGER_NEWLINES_UNKNOWN
 				: k->hit_number - number;
-		return (size_t)(k->hit - at);
+		return c->at + (size_t)(k->hit - at);
 	}
-	size_t hit = trigger_find_lines(p->search, w, newlines);
+	size_t hit = trigger_find_lines(
+	    p->search, (struct th_span){c->w.p + c->at, c->w.n - c->at},
+	    newlines);
 	*k = (struct searched){.lines = l,
 			       .from = at,
 			       .hit = at + hit,
-			       .window_end = at + w.n,
+			       .window_end = end,
 			       .hit_number =
 				   *newlines == TRIGGER_NEWLINES_UNKNOWN
 				       ? TRIGGER_NEWLINES_UNKNOWN
 				       : number + *newlines};
-	return hit;
+	return c->at + hit;
 }
 
 /* Where in LINE, just read from L, the last search's hit is when LINE
@@ -202,35 +218,42 @@ static bool line_literal_free(const struct th_pipeline *p,
 	       line->offset >= k->from;
 }
 
-/* One step of the fast path: skips the buffered lines before the next
- * candidate, or, when the window holds none, before its last few lines:
- * a traceback that starts the next read takes the log record those lines
- * may hold (see assemble.c), so they are read, not skipped. Returns the
- * status of the reads; the next line is then one to read, and *LEFT the
- * rest of the window from it (empty: none known), which lines_window
- * would show again. */
-static enum th_status skip_to_candidate(struct th_pipeline *p,
-					struct th_lines *l,
-					struct th_span *left)
+/* Moves L's cursor to C's, NEWLINES "\n" bytes before it (UINT64_MAX:
+ * to count), and C's window start with it. */
+static void window_commit(struct th_lines *l, struct window_lines *c,
+			  uint64_t newlines)
 {
-	struct th_span w;
-	enum th_status st = lines_window(l, &w);
-	left->n = 0;
-	if (st != TH_OK || w.n == 0)
-		return st; /* w.n 0: a line too long for a window */
+	lines_skip_counted(l, c->at, newlines);
+	c->w.p += c->at;
+	c->w.n -= c->at;
+	c->plain = c->plain > c->at ? c->plain - c->at : 0;
+	c->offset += c->at;
+	c->number = lines_number(l);
+	c->at = 0;
+	c->newlines = 0;
+}
+
+/* One step of the fast path: moves C's cursor past the lines before the
+ * next candidate in its window, or, when the window holds none, before
+ * its last few lines: a traceback that starts the next read takes the
+ * log record those lines may hold (see assemble.c), so they are read,
+ * not skipped. Only lines from the cursor on are read again. */
+static void skip_to_candidate(struct th_pipeline *p, struct th_lines *l,
+			      struct window_lines *c)
+{
 	uint64_t newlines; /* before HIT: the same as before its line */
-	size_t hit = find_candidate(p, l, w, &newlines);
+	size_t hit = find_candidate(p, l, c, &newlines);
 	/* The candidate's line (or the window's end), and the few lines
-	 * before it: a traceback takes the log record it follows. Only
-	 * lines in this window are read again. */
-	size_t start = hit;
+	 * before it: a traceback takes the log record it follows. */
+	const char *from = c->w.p + c->at;
+	size_t start = hit - c->at;
 	for (int back = 0; back <= TH_RECORD_LOOKBACK_LINES; back++) {
-		const char *nl = memrchr(w.p, '\n', start);
+		const char *nl = memrchr(from, '\n', start);
 		if (nl == NULL) {
 			start = 0;
 			break;
 		}
-		start = (size_t)(nl - w.p);
+		start = (size_t)(nl - from);
 		if (back == TH_RECORD_LOOKBACK_LINES) {
 			start++; /* the line after that newline */
 			break;
@@ -238,9 +261,11 @@ static enum th_status skip_to_candidate(struct th_pipeline *p,
 		if (newlines != TRIGGER_NEWLINES_UNKNOWN)
 			newlines--;
 	}
-	lines_skip_counted(l, start, newlines);
-	*left = (struct th_span){w.p + start, w.n - start};
-	return TH_OK;
+	c->at += start;
+	if (newlines == TRIGGER_NEWLINES_UNKNOWN)
+		window_commit(l, c, UINT64_MAX); /* lines counts them */
+	else
+		c->newlines += newlines;
 }
 
 bool pipeline_choose_search(struct th_pipeline *p, struct th_lines *l)
@@ -278,15 +303,6 @@ static bool reads_indented(const struct th_pipeline *p, uint32_t *source)
 	       prefix_blank_lines_plain(p->prefixer, source) &&
 	       assembler_reads_indented(p->assembler, *source);
 }
-
-/* The lines of one window, as the cursor reads them. */
-struct window_lines {
-	struct th_span w;
-	uint64_t number, offset; /* of the window's first line */
-	size_t plain;	   /* bytes from the start known to hold no escape */
-	size_t at;	   /* the next line's start */
-	uint64_t newlines; /* "\n" bytes before AT */
-};
 
 /* What take_indented took: bytes (whole lines with their "\n") and
  * lines. */
@@ -362,60 +378,77 @@ static enum th_status feed_next_line(struct th_pipeline *p, struct th_lines *l)
 	return TH_OK;
 }
 
-/* Reads the lines of the window at L's cursor, from the first one (which
- * is always read) until the next is one to search for (search_due) or the
- * window ends: an open event's indented lines straight to it
- * (take_indented), every other line through prefix_parse and the
- * assembler. The lines are cut from the window here, not one lines_next
- * call each, and consumed at once at the end. LEFT, when not empty, is
- * that window, as skip_to_candidate left it: a crash loop comes here once
- * an event, and asking lines_window again cost some 50 instructions. */
-static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l,
-				  struct th_span left)
+/* Reads the lines of C's window from its cursor, the first one always,
+ * until the next is one to search for (search_due) or the window ends:
+ * an open event's indented lines straight to it (take_indented), every
+ * other line through prefix_parse and the assembler. The lines are cut
+ * from the window here, not one lines_next call each. Returns whether it
+ * stopped for a search (false: the window ended first). */
+static bool read_lines(struct th_pipeline *p, struct th_lines *l,
+		       struct window_lines *c)
 {
-	struct window_lines c = {.at = 0, .newlines = 0, .w = left};
-	if (c.w.n == 0) {
-		enum th_status st = lines_window(l, &c.w);
-		if (st != TH_OK)
-			return st;
-	}
-	if (c.w.n == 0)
-		return feed_next_line(p, l);
-	c.number = lines_number(l);
-	c.offset = lines_offset(l);
-	c.plain = lines_window_escape_free(l);
+	if (c->plain <= c->at && c->plain < c->w.n)
+		c->plain = c->at + lines_window_escape_free_at(l, c->at);
 	uint32_t source = 0;
 	enum { UNKNOWN, YES, NO } indented = UNKNOWN; /* reads_indented */
 	do {
-		const char *text = c.w.p + c.at;
+		const char *text = c->w.p + c->at;
 		if (text[0] == ' ' || text[0] == '\t') {
 			if (indented == UNKNOWN)
 				indented =
 				    reads_indented(p, &source) ? YES : NO;
 			if (indented == YES) {
 				struct taken k = take_indented(
-				    p, l, source, text, c.w.n - c.at,
-				    c.plain > c.at ? c.plain - c.at : 0, c.at,
-				    c.number + c.newlines, c.offset + c.at);
+				    p, l, source, text, c->w.n - c->at,
+				    c->plain > c->at ? c->plain - c->at : 0,
+				    c->at, c->number + c->newlines,
+				    c->offset + c->at);
 				if (k.bytes > 0) {
-					c.at += k.bytes;
-					c.newlines += k.lines;
+					c->at += k.bytes;
+					c->newlines += k.lines;
 					continue;
 				}
 			}
 		}
-		const char *nl = lines_find_newline(text, c.w.n - c.at);
-		size_t len = nl != NULL ? (size_t)(nl - text) : c.w.n - c.at;
+		const char *nl = lines_find_newline(text, c->w.n - c->at);
+		size_t len = nl != NULL ? (size_t)(nl - text) : c->w.n - c->at;
 		size_t used = nl != NULL ? len + 1 : len;
-		struct th_line line = window_line(l, &c, text, len);
-		c.at += used;
-		c.newlines += nl != NULL;
-		feed_line(p, &line, c.offset + c.at,
+		struct th_line line = window_line(l, c, text, len);
+		c->at += used;
+		c->newlines += nl != NULL;
+		feed_line(p, &line, c->offset + c->at,
 			  line_literal_free(p, l, &line),
 			  line_literal_at(p, l, &line));
 		if (search_due(p))
-			break;
+			return true;
 		indented = UNKNOWN;
+	} while (c->at < c->w.n);
+	return false;
+}
+
+/* Reads or skips every line of the window at L's cursor, then moves the
+ * cursor past them once: a crash loop has an event or two a window
+ * visit, and asking for the window and moving the cursor each time cost
+ * some 150 instructions an event (docs/performance.md). */
+static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
+{
+	struct window_lines c = {.at = 0, .newlines = 0};
+	enum th_status st = lines_window(l, &c.w);
+	if (st != TH_OK)
+		return st;
+	if (c.w.n == 0)
+		return feed_next_line(p, l);
+	c.number = lines_number(l);
+	c.offset = lines_offset(l);
+	c.plain = 0; /* asked by read_lines: not for the lines skipped */
+	bool due = search_due(p);
+	do {
+		if (due) {
+			skip_to_candidate(p, l, &c);
+			if (c.at == c.w.n)
+				break;
+		}
+		due = read_lines(p, l, &c);
 	} while (c.at < c.w.n);
 	lines_skip_counted(l, c.at, c.newlines);
 	return TH_OK;
@@ -424,13 +457,7 @@ static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l,
 enum th_status pipeline_feed(struct th_pipeline *p, struct th_lines *l)
 {
 	for (;;) {
-		struct th_span left = {NULL, 0};
-		if (search_due(p)) {
-			enum th_status st = skip_to_candidate(p, l, &left);
-			if (st != TH_OK)
-				return st;
-		}
-		enum th_status st = feed_window(p, l, left);
+		enum th_status st = feed_window(p, l);
 		if (st != TH_OK)
 			return st;
 	}

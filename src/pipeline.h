@@ -10,8 +10,9 @@
  * skips the lines before it in bulk and only then reads the candidate
  * line. While one is open it cuts the window's lines itself (no
  * lines_next call a line) and hands an open event its indented lines
- * directly. With probes set every line is read, so the probes see them
- * all.
+ * directly. The reader's cursor moves once a window, past every event
+ * read and every line skipped in it. With probes set every line is read,
+ * so the probes see them all.
  *
  * Owns:        its matcher, prefixer, assembler and classifier.
  * Borrows:     the rules, triggers and run of its setup (must outlive it);

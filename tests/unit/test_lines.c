@@ -649,6 +649,32 @@ Test(lines, a_window_without_escapes_is_escape_free_whole)
 	close_fixture(&f);
 }
 
+/* From a place inside the window, the escape-free stretch ends at the
+ * first escape byte at or after it (or the window's end): a cursor that
+ * reads a window without consuming it asks again past each escape, in
+ * any order. */
+Test(lines, the_escape_free_stretch_from_a_place_ends_at_the_next_escape)
+{
+	/* escapes at 12 and 20; the window is 37 bytes */
+	static const char data[] = "first\nplain\n\x1b[1mbold\x1b[0m\n"
+				   "plain again\n";
+	static const struct {
+		size_t at, want;
+	} asks[] = {{0, 12}, {6, 6},  {22, 15}, {12, 0}, {13, 7}, {21, 16},
+		    {37, 0}, {0, 12}, {30, 7},	{6, 6},	 {20, 0}, {25, 12}};
+	struct fixture f = open_bytes_as(data, sizeof data - 1, 64, true);
+	struct th_span w;
+	cr_assert_eq(lines_window(f.l, &w), TH_OK);
+	cr_assert_eq(w.n, sizeof data - 1, "window %zu", w.n);
+	for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++)
+		cr_expect_eq(lines_window_escape_free_at(f.l, asks[i].at),
+			     asks[i].want, "ask %zu, from %zu: %zu", i,
+			     asks[i].at,
+			     lines_window_escape_free_at(f.l, asks[i].at));
+	cr_expect_eq(lines_window_escape_free(f.l), 12);
+	close_fixture(&f);
+}
+
 /* A span of the window is escape-free as lines_next would mark the line
  * it covers, in whatever order the spans are asked and from a cursor past
  * the buffer's start, with lines_next's answers unchanged afterwards. */

@@ -1,9 +1,18 @@
 /* test_pipeline.c - the stages wired together: split lines still waiting
  * at the end of the input reach the assembler (issue 13). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "feed.h"
+#include "input.h"
+#include "lines.h"
+#include "pipeline.h"
+#include "rules.h"
+#include "run.h"
+#include "trigger.h"
 
 /* A traceback whose last line is a CRI piece ("P") the rest never came to. */
 static const char cri_cut[] =
@@ -327,5 +336,222 @@ Test(pipeline, lines_before_a_candidate_give_the_events_of_every_line)
 						 "case %zu, fill %zu", c, fill);
 			for (size_t i = 0; i < n; i++)
 				expect_same_got(&bulk[i], &each[i], i);
+		}
+}
+
+/* What an event of read_with gave. */
+struct seen_event {
+	char rule[64], exception[64], culprit[256];
+	uint64_t line, end_line;
+	bool complete;
+};
+
+struct seen {
+	const struct th_rules *rules;
+	size_t n;
+	struct seen_event ev[GOT_MAX];
+};
+
+static void seen_deliver(void *ctx, const struct th_event *ev)
+{
+	struct seen *s = ctx;
+	if (s->n < GOT_MAX) {
+		struct seen_event *e = &s->ev[s->n];
+		struct th_span x = event_get(ev, TH_F_EXCEPTION);
+		snprintf(e->rule, sizeof e->rule, "%s",
+			 rules_id(s->rules, ev->rule));
+		snprintf(e->exception, sizeof e->exception, "%.*s",
+			 x.p != NULL ? (int)x.n : 1, x.p != NULL ? x.p : "-");
+		if (event_has_culprit(ev))
+			snprintf(e->culprit, sizeof e->culprit,
+				 "%.100s:%llu in %.100s", ev->culprit.file.v,
+				 (unsigned long long)ev->culprit.line,
+				 ev->culprit.function.v);
+		else
+			snprintf(e->culprit, sizeof e->culprit, "-");
+		e->line = ev->line;
+		e->end_line = ev->end_line;
+		e->complete = ev->complete;
+	}
+	s->n++;
+}
+
+static void seen_probe(void *ctx, const struct th_probe *p)
+{
+	(void)ctx;
+	(void)p;
+}
+
+/* Reads TEXT as a file is read (pipeline_read), CAPACITY bytes a window,
+ * searched by SEARCH, or with EVERY_LINE every line one at a time (a
+ * probe set), with the default rules; what came out in *OUT. */
+static void read_with(const char *text, size_t capacity, enum th_search search,
+		      bool every_line, struct seen *out)
+{
+	struct th_rules *rules = rules_new();
+	struct th_error err = {0};
+	cr_assert(rules_load_path(rules, TH_TEST_PATTERNS_DIR, &err), "%s",
+		  err.message);
+	cr_assert(rules_finish(rules, &err), "%s", err.message);
+	struct th_trigger *trigger = pipeline_trigger_new(rules, false);
+	trigger_set_search(trigger, search);
+	struct th_run run;
+	run_init(&run, rules_ignore_count(rules));
+	*out = (struct seen){.rules = rules};
+	struct th_pipeline_setup ps = {.rules = rules,
+				       .trigger = trigger,
+				       .run = &run,
+				       .deliver = seen_deliver,
+				       .ctx = out};
+	struct th_pipeline *p = pipeline_new(&ps);
+	if (every_line)
+		pipeline_set_probes(p, seen_probe, NULL, NULL);
+	int fd = memfd_create("pipeline", MFD_CLOEXEC);
+	cr_assert(fd >= 0);
+	size_t n = strlen(text);
+	cr_assert_eq(write(fd, text, n), (ssize_t)n);
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	struct th_input *in = input_from_fd(fd, "test.log");
+	struct th_lines *l = lines_new(in, capacity);
+	pipeline_begin_input(p, "test.log", 0, 0);
+	cr_assert_eq(pipeline_read(p, l), TH_EOF);
+	pipeline_end_input(p);
+	uint64_t lines = n > 0 && text[n - 1] != '\n';
+	for (const char *c = text; (c = strchr(c, '\n')) != NULL; c++)
+		lines++;
+	cr_expect_eq(lines_number(l), lines + 1, "%llu lines read of %llu",
+		     (unsigned long long)lines_number(l) - 1,
+		     (unsigned long long)lines);
+	lines_free(l);
+	input_close(in);
+	close(fd);
+	pipeline_free(p);
+	run_fini(&run);
+	trigger_free(trigger);
+	out->rules = NULL; /* the rule names are copied */
+	rules_free(rules);
+}
+
+static void expect_same_seen(const struct seen *a, const struct seen *b,
+			     const char *what)
+{
+	cr_assert_eq(a->n, b->n, "%s: %zu events, %zu reading every line", what,
+		     a->n, b->n);
+	for (size_t i = 0; i < a->n && i < GOT_MAX; i++) {
+		const struct seen_event *x = &a->ev[i], *y = &b->ev[i];
+		cr_expect_str_eq(x->rule, y->rule, "%s: event %zu", what, i);
+		cr_expect_str_eq(x->exception, y->exception, "%s: event %zu",
+				 what, i);
+		cr_expect_str_eq(x->culprit, y->culprit, "%s: event %zu", what,
+				 i);
+		cr_expect_eq(x->line, y->line,
+			     "%s: event %zu: line %llu, not %llu", what, i,
+			     (unsigned long long)x->line,
+			     (unsigned long long)y->line);
+		cr_expect_eq(x->end_line, y->end_line, "%s: event %zu", what,
+			     i);
+		cr_expect_eq(x->complete, y->complete, "%s: event %zu", what,
+			     i);
+	}
+}
+
+/* A crash loop: reports back to back, dated records between them, the
+ * frames of one colored (escape bytes, which the lines after them are
+ * searched for again). */
+static const char crash_block[] =
+    "2024-05-01 10:00:00,000 INFO app: ok\n"
+    "Task was destroyed but it is pending!\n"
+    "task: <Task pending name='Task-1' coro=<run() running at app.py:5>>\n"
+    "2024-05-01 10:00:00,001 ERROR app: request failed\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 3, in main\n"
+    "    main()\n"
+    "  File \"app.py\", line 9, in main\n"
+    "  File \"app.py\", line 10, in run\n"
+    "ValueError: boom\n"
+    "\n"
+    "During handling of the above exception, another exception "
+    "occurred:\n"
+    "\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 5, in main\n"
+    "  File \"\x1b[35mapp.py\x1b[0m\", line 6, in \x1b[35mhandler\x1b[0m\n"
+    "    \x1b[31mhandler()\x1b[0m\n"
+    "KeyError: 'k'\n"
+    "2024-05-01 10:00:00,002 INFO app: ok\n"
+    "2024-05-01 10:00:00,003 INFO app: ok\n"
+    "Exception in callback Handle._run()\n"
+    "handle: <Handle cb() at app.py:9>\n"
+    "Traceback (most recent call last):\n"
+    "  File \"app.py\", line 9, in cb\n"
+    "OSError: [Errno 28] No space left on device\n";
+
+/* TEXT: the crash loop's block BLOCKS times, then TAIL. */
+static void crash_loop(char *text, size_t cap, size_t blocks, const char *tail)
+{
+	text[0] = '\0';
+	for (size_t i = 0; i < blocks; i++) {
+		cr_assert_lt(strlen(text) + sizeof crash_block, cap);
+		strcat(text, crash_block);
+	}
+	strcat(text, tail);
+}
+
+/* Every event of a window is found, skipped to and read from the one
+ * window, the reader's cursor moved only at its end (pipeline.c,
+ * feed_window): the events and their line numbers are those of reading
+ * every line, whether the window holds them all or a few lines. */
+Test(pipeline, the_events_of_a_window_read_at_once_are_those_of_every_line)
+{
+	static char text[16384];
+	static const char *const tails[] = {
+	    "",
+	    "2024-05-01 10:00:01,000 INFO app: ok\n",
+	    "Traceback (most recent call last):\n"
+	    "  File \"app.py\", line 4, in main\n"
+	    "KeyError: 'z'",
+	};
+	static const size_t capacities[] = {1 << 16, 256, 97};
+	for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+		crash_loop(text, sizeof text, 12, tails[t]);
+		struct seen every, read;
+		read_with(text, 1 << 16, TH_SEARCH_AUTO, true, &every);
+		cr_assert_eq(every.n, 36 + (t == 2), "tail %zu: %zu events", t,
+			     every.n);
+		cr_expect_eq(every.ev[35].line, 11 * 25 + 21, "line %llu",
+			     (unsigned long long)every.ev[35].line);
+		cr_expect_str_eq(every.ev[34].culprit, "app.py:6 in handler");
+		for (size_t c = 0; c < sizeof capacities / sizeof *capacities;
+		     c++) {
+			char what[64];
+			snprintf(what, sizeof what, "tail %zu, capacity %zu", t,
+				 capacities[c]);
+			read_with(text, capacities[c], TH_SEARCH_AUTO, false,
+				  &read);
+			expect_same_seen(&read, &every, what);
+		}
+	}
+}
+
+/* A search that does not count the lines it passes (every one but the
+ * fingerprint searches) leaves them to the reader to count: the line
+ * numbers stay those of reading every line. */
+Test(pipeline, lines_skipped_by_a_search_that_does_not_count_are_numbered)
+{
+	static char text[16384];
+	crash_loop(text, sizeof text, 12, "");
+	struct seen every, read;
+	read_with(text, 1 << 16, TH_SEARCH_AUTO, true, &every);
+	cr_assert_eq(every.n, 36);
+	static const enum th_search searches[] = {
+	    TH_SEARCH_PORTABLE, TH_SEARCH_SSE2, TH_SEARCH_HASH};
+	for (size_t s = 0; s < sizeof searches / sizeof *searches; s++)
+		for (size_t capacity = 97; capacity <= 1 << 16;
+		     capacity *= 26) {
+			char what[64];
+			snprintf(what, sizeof what, "search %zu, capacity %zu",
+				 s, capacity);
+			read_with(text, capacity, searches[s], false, &read);
+			expect_same_seen(&read, &every, what);
 		}
 }
