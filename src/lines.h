@@ -90,22 +90,40 @@ uint64_t lines_offset(const struct th_lines *l);
 /* Lines cut because they were longer than the capacity. */
 uint64_t lines_truncated(const struct th_lines *l);
 
-/* The first "\n" of P[0..N), or NULL: memchr, with the first 64 bytes
+#ifdef __SSE2__
+/* The first "\n" of the 64 bytes at P, or NULL. */
+static inline const char *lines_newline_in_64(const char *p)
+{
+	const __m128i nl = _mm_set1_epi8('\n');
+	for (size_t i = 0; i < 64; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+		if (m != 0)
+			return p + i + __builtin_ctz(m);
+	}
+	return NULL;
+}
+#endif
+
+/* The first "\n" of P[0..N), or NULL: memchr, with the first 128 bytes
  * of a longer span compared inline. Most lines of a log are shorter than
- * that, and the call cost more than the compare (docs/performance.md). */
+ * that, and the call cost more than the compare: a crash loop's lines of
+ * 64 to 128 bytes (its exception lines and task reprs, half the lines
+ * read one by one) cost some 30 instructions more through memchr
+ * (docs/performance.md). */
 static inline const char *lines_find_newline(const char *p, size_t n)
 {
 #ifdef __SSE2__
 	if (n >= 64) {
-		const __m128i nl = _mm_set1_epi8('\n');
-		for (size_t i = 0; i < 64; i += 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-			unsigned m =
-			    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
-			if (m != 0)
-				return p + i + __builtin_ctz(m);
-		}
-		return memchr(p + 64, '\n', n - 64);
+		const char *nl = lines_newline_in_64(p);
+		if (nl != NULL)
+			return nl;
+		if (n < 128)
+			return memchr(p + 64, '\n', n - 64);
+		nl = lines_newline_in_64(p + 64);
+		if (nl != NULL)
+			return nl;
+		return memchr(p + 128, '\n', n - 128);
 	}
 #endif
 	return memchr(p, '\n', n);

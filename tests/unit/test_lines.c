@@ -711,16 +711,16 @@ Test(lines, window_spans_are_escape_free_as_their_lines)
 
 Test(lines, find_newline_at_every_place_and_length)
 {
-	/* every length up to 200 and every place of the one "\n" in it (or
-	 * none), so each 16-byte block of the inline compare and the memchr
-	 * after it are crossed; the span ends at a guard page, so a read
-	 * past N would fault */
+	/* every length up to 300 and every place of the one "\n" in it (or
+	 * none), so each 16-byte block of the two inline compares and the
+	 * memchr after either are crossed; the span ends at a guard page, so a
+	 * read past N would fault */
 	long page = sysconf(_SC_PAGESIZE);
 	char *map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	cr_assert_neq(map, MAP_FAILED);
 	cr_assert_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
-	for (size_t n = 0; n <= 200; n++) {
+	for (size_t n = 0; n <= 300; n++) {
 		char *p = map + page - n;
 		for (size_t at = 0; at <= n; at++) {
 			memset(p, 'x', n);
