@@ -56,11 +56,13 @@ enum th_status lines_window(struct th_lines *l, struct th_span *window);
 
 /* How many bytes from the start of the current window are known to hold
  * no escape byte (0x1b): the lines that end within them need no search
- * for an ANSI sequence. At most the window's length. */
+ * for an ANSI sequence. At most the window's length; it searches some
+ * KiB ahead, not the whole window, so it may stop short of the first
+ * escape (ask again from there). */
 size_t lines_window_escape_free(struct th_lines *l);
 /* The same from AT bytes into the current window (at most its length):
  * a cursor that reads a window without consuming it asks again past an
- * escape. */
+ * escape or past where the last answer stopped. */
 size_t lines_window_escape_free_at(struct th_lines *l, size_t at);
 /* Whether the N bytes AT bytes into the current window hold no escape
  * byte: the same answer for a line of the window that lines_next would

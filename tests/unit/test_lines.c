@@ -675,6 +675,37 @@ Test(lines, the_escape_free_stretch_from_a_place_ends_at_the_next_escape)
 	close_fixture(&f);
 }
 
+/* In a long window the escape-free stretch may stop short of the first
+ * escape (it is searched some KiB ahead, not to the window's end), but
+ * never past it: asked again from where each answer stops, the stretches
+ * reach the escape exactly, and a window without one to its end. */
+Test(lines, escape_free_stretches_asked_in_turn_reach_the_first_escape)
+{
+	enum { LINES = 1500, LEN = 40 }; /* 60,000 bytes of plain lines */
+	static char data[LINES * LEN + 64];
+	for (size_t i = 0; i < LINES; i++) {
+		memset(data + i * LEN, 'a' + (char)(i % 26), LEN - 1);
+		data[i * LEN + LEN - 1] = '\n';
+	}
+	strcpy(data + LINES * LEN, "\x1b[1mbold\x1b[0m\nlast\n");
+	for (int escaped = 0; escaped <= 1; escaped++) {
+		size_t n = escaped ? strlen(data) : (size_t)LINES * LEN;
+		struct fixture f = open_bytes(data, n, 1 << 17);
+		struct th_span w;
+		cr_assert_eq(lines_window(f.l, &w), TH_OK);
+		cr_assert_eq(w.n, n, "window %zu of %zu", w.n, n);
+		size_t at = 0, asks = 0;
+		for (size_t k;
+		     at < n && (k = lines_window_escape_free_at(f.l, at)) > 0;
+		     at += k)
+			cr_assert_lt(++asks, n, "no end");
+		cr_expect_eq(at, (size_t)LINES * LEN, "stopped at %zu", at);
+		if (escaped)
+			cr_expect(!lines_window_span_escape_free(f.l, at, 4));
+		close_fixture(&f);
+	}
+}
+
 /* A span of the window is escape-free as lines_next would mark the line
  * it covers, in whatever order the spans are asked and from a cursor past
  * the buffer's start, with lines_next's answers unchanged afterwards. */

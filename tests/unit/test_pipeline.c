@@ -533,6 +533,36 @@ Test(pipeline, the_events_of_a_window_read_at_once_are_those_of_every_line)
 	}
 }
 
+/* A long window with few events: the lines between them are skipped,
+ * and where each event is read the bytes known to hold no escape are
+ * searched some KiB ahead (lines_window_escape_free_at), asked again past
+ * that: the events are still those of reading every line. */
+Test(pipeline, events_far_apart_in_a_long_window_are_those_of_every_line)
+{
+	static char text[1 << 17];
+	static const char filler[] =
+	    "2024-05-01 09:59:59,000 INFO app: a quiet line among many\n";
+	text[0] = '\0';
+	for (size_t b = 0; b < 20; b++) {
+		for (size_t i = 0; i < 60; i++)
+			strcat(text, filler);
+		strcat(text, crash_block);
+	}
+	cr_assert_gt(strlen(text), (size_t)64 << 10);
+	cr_assert_lt(strlen(text), sizeof text);
+	struct seen every, read;
+	read_with(text, 1 << 17, TH_SEARCH_AUTO, true, &every);
+	cr_assert_eq(every.n, 60, "%zu events", every.n);
+	cr_expect_str_eq(every.ev[58].culprit, "app.py:6 in handler");
+	static const size_t capacities[] = {1 << 17, 1 << 15, 4000};
+	for (size_t c = 0; c < sizeof capacities / sizeof *capacities; c++) {
+		char what[64];
+		snprintf(what, sizeof what, "capacity %zu", capacities[c]);
+		read_with(text, capacities[c], TH_SEARCH_AUTO, false, &read);
+		expect_same_seen(&read, &every, what);
+	}
+}
+
 /* A search that does not count the lines it passes (every one but the
  * fingerprint searches) leaves them to the reader to count: the line
  * numbers stay those of reading every line. */
