@@ -34,8 +34,11 @@
 struct th_pipeline_setup {
 	const struct th_rules *rules;
 	const struct th_trigger *trigger; /* the rules' literals */
-	const struct th_trigger *framed;  /* and split-line markers, for
-					     inputs whose lines may be split
+	const struct th_trigger *framed;  /* for inputs whose lines may be
+					     split: every literal of TRIGGER
+					     and more (their JSON forms,
+					     split-line markers), as
+					     pipeline_trigger_new makes it
 					     (NULL: TRIGGER for all) */
 	struct th_run *run;
 	th_deliver_fn deliver; /* each event (or leaf) reported */

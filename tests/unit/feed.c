@@ -104,7 +104,7 @@ void pipeline_feed_text(struct th_pipeline *p, const char *text)
  * and what it needs. */
 struct harness {
 	struct th_rules *rules;
-	struct th_trigger *trigger;
+	struct th_trigger *trigger, *framed;
 	struct th_run run;
 	struct collect c;
 	struct th_pipeline *p;
@@ -115,10 +115,12 @@ static void harness_open(struct harness *h, const char *extra_yaml,
 {
 	h->rules = load(extra_yaml);
 	h->trigger = pipeline_trigger_new(h->rules, false);
+	h->framed = pipeline_trigger_new(h->rules, true); /* as scan.c */
 	run_init(&h->run, rules_ignore_count(h->rules));
 	h->c = (struct collect){.rules = h->rules, .out = out};
 	struct th_pipeline_setup ps = {.rules = h->rules,
 				       .trigger = h->trigger,
+				       .framed = h->framed,
 				       .run = &h->run,
 				       .deliver = deliver,
 				       .ctx = &h->c};
@@ -130,6 +132,7 @@ static size_t harness_close(struct harness *h)
 {
 	pipeline_free(h->p);
 	run_fini(&h->run);
+	trigger_free(h->framed);
 	trigger_free(h->trigger);
 	rules_free(h->rules);
 	return h->c.n;

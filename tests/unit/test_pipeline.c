@@ -339,6 +339,55 @@ Test(pipeline, lines_before_a_candidate_give_the_events_of_every_line)
 		}
 }
 
+/* A CRI log is searched with the framed trigger (its literals, their
+ * JSON forms and split-line markers): the lines before its hits hold
+ * none of the assembler's literals either, so they too go to the
+ * assembler without a search of their own (pipeline.c,
+ * line_literal_free). Read with every window cut, the log must give the
+ * events of reading every line. */
+static const char cri_loop[] =
+    "2024-05-01T10:00:00.000000010Z stderr F "
+    "2024-05-01 10:00:00,000 INFO app: ok\n"
+    "2024-05-01T10:00:00.000000011Z stderr F "
+    "Task was destroyed but it is pending!\n"
+    "2024-05-01T10:00:00.000000012Z stderr F "
+    "task: <Task pending name='Task-1' coro=<run() running at app.py:5>>\n"
+    "2024-05-01T10:00:00.000000013Z stdout F "
+    "2024-05-01 10:00:00,001 INFO app: ok\n"
+    "2024-05-01T10:00:00.000000014Z stderr P "
+    "Traceback (most recent \n"
+    "2024-05-01T10:00:00.000000015Z stderr F "
+    "call last):\n"
+    "2024-05-01T10:00:00.000000016Z stderr F "
+    "  File \"app.py\", line 3, in main\n"
+    "2024-05-01T10:00:00.000000017Z stderr F "
+    "ValueError: boom\n"
+    "2024-05-01T10:00:00.000000018Z stdout F "
+    "2024-05-01 10:00:00,002 INFO app: ok\n";
+
+Test(pipeline, a_cri_logs_lines_before_a_framed_hit_give_every_lines_events)
+{
+	static const char filler[] = "2024-05-01T09:59:59.000000000Z stdout F "
+				     "2024-05-01 09:59:59,000 INFO app: ok\n";
+	for (size_t fill = 0; fill < 24; fill++) {
+		char text[8192] = "";
+		for (size_t i = 0; i < fill; i++)
+			strcat(text, filler);
+		strcat(text, cri_loop);
+		struct got bulk[GOT_MAX], each[GOT_MAX];
+		size_t n = pipeline_run_read(text, false, bulk);
+		cr_assert_eq(n, 2, "fill %zu: %zu events", fill, n);
+		cr_assert_eq(pipeline_run_read(text, true, each), n, "fill %zu",
+			     fill);
+		cr_expect_str_eq(bulk[0].rule, "asyncio.task-destroyed-pending",
+				 "fill %zu", fill);
+		cr_expect_str_eq(bulk[1].exception, "ValueError", "fill %zu",
+				 fill);
+		for (size_t i = 0; i < n; i++)
+			expect_same_got(&bulk[i], &each[i], i);
+	}
+}
+
 /* What an event of read_with gave. */
 struct seen_event {
 	char rule[64], exception[64], culprit[256];
