@@ -226,6 +226,52 @@ Test(frame, cri_pieces_and_their_tags)
 	cr_expect(!frame_cri(th_cstr("2024-05-01 10:00:01Z stdout F x"), &f));
 }
 
+/* frame_any as the framings it tries, for a line that starts with a
+ * digit: CRI, then (an RFC 3339 time) syslog and Actions, then compose,
+ * each of which reads the line its own way. */
+static bool any_by_parts(struct th_span line, struct th_frame *out)
+{
+	return frame_cri(line, out) || frame_syslog(line, out) ||
+	       frame_actions(line, out) || frame_compose(line, out);
+}
+
+/* Every byte of the line a runtime writes most, and of its end, replaced
+ * in turn by bytes that keep or break its shape, and the line cut at
+ * every length: frame_any reads each as the framings read it, whether
+ * its way for that line takes it or not. */
+Test(frame, runtime_lines_just_off_their_shape_are_framed_as_by_parts)
+{
+	static const char *const lines[] = {
+	    "2024-05-01T10:00:01.123456789Z stderr F message",
+	    "2024-05-01T10:00:01.000000000Z stdout P x",
+	    "2099-12-31T23:59:59.999999999Z stderr F ",
+	    "2024-05-01T10:00:01.123456789Z stderr F"};
+	static const char bytes[] = "09:-.TZ Ft PFsdoure\t|\x80\xb0/";
+	size_t taken = 0;
+	for (size_t k = 0; k < sizeof lines / sizeof *lines; k++) {
+		size_t len = strlen(lines[k]);
+		for (size_t at = 0; at <= len; at++)
+			for (size_t b = 0; b <= sizeof bytes - 1; b++) {
+				char buf[64];
+				memcpy(buf, lines[k], len + 1);
+				size_t n = len;
+				if (b == sizeof bytes - 1)
+					buf[n = at] = '\0'; /* cut */
+				else if (at < len)
+					buf[at] = bytes[b];
+				else
+					continue;
+				struct th_span line = {buf, n};
+				struct th_frame got, want;
+				bool want_ok = any_by_parts(line, &want);
+				taken += want_ok && want.time.n == 30;
+				expect_same_frame(buf, frame_any(line, &got),
+						  &got, want_ok, &want);
+			}
+	}
+	cr_expect(taken > 300, "only %zu lines framed: too few to tell", taken);
+}
+
 /* A random line shaped like docker compose's, honcho's or pm2's, or like
  * the lines of a traceback, into BUF (SIZE bytes); returns its length. */
 static size_t random_compose(char *buf, size_t size, unsigned *seed)
