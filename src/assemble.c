@@ -361,26 +361,6 @@ static size_t quiet_slot(struct th_span t)
 	return (size_t)((h * 0x9e3779b97f4a7c15u) >> 56);
 }
 
-/* Whether the N bytes at A and B are the same (8 <= N): two words from
- * both ends up to 16 bytes, else in 16-byte vectors (event.h), the last
- * one moved back to end where they end. */
-static inline bool same_bytes(const char *a, const char *b, size_t n)
-{
-	if (n < 16)
-		return (event_load8(a) ^ event_load8(b)) == 0 &&
-		       (event_load8(a + n - 8) ^ event_load8(b + n - 8)) == 0;
-	event_bytes16 va, vb, diff = {0};
-	for (size_t i = 0; i + 16 < n; i += 16) {
-		memcpy(&va, a + i, sizeof va);
-		memcpy(&vb, b + i, sizeof vb);
-		diff |= va ^ vb;
-	}
-	memcpy(&va, a + n - 16, sizeof va);
-	memcpy(&vb, b + n - 16, sizeof vb);
-	diff |= va ^ vb;
-	return !event_any_lane((event_lanes16)(diff != (event_bytes16){0}));
-}
-
 /* final_may_start for a line not in the cache: the trigger's answer,
  * remembered when it is no. */
 __attribute__((noinline)) static bool
@@ -406,7 +386,7 @@ static inline bool final_may_start(struct th_assembler *a, struct th_span t)
 {
 	if (t.n >= 8 && t.n <= QUIET_BYTES) {
 		const struct quiet_line *q = &a->quiet[quiet_slot(t)];
-		if (q->n == t.n && same_bytes(q->text, t.p, t.n))
+		if (q->n == t.n && th_same_bytes(q->text, t.p, t.n))
 			return false;
 	}
 	return final_may_start_slowly(a, t);

@@ -305,40 +305,11 @@ static uint32_t source_id(struct th_span name)
 	return h ? h : 1; /* 0 means "no writer named" */
 }
 
-/* Whether the N bytes at A and B are the same: up to sixteen by two
- * words that may overlap, inline, more by memcmp. A writer's name is
- * mostly short ("stderr", "web-1"): memcmp's call took about 30
- * instructions a framed line (callgrind, CRI and Docker samples). */
-static inline bool same_bytes(const char *a, const char *b, size_t n)
-{
-	if (n > 16)
-		return memcmp(a, b, n) == 0;
-	if (n >= 8) {
-		uint64_t a0, a1, b0, b1;
-		memcpy(&a0, a, 8);
-		memcpy(&a1, a + n - 8, 8);
-		memcpy(&b0, b, 8);
-		memcpy(&b1, b + n - 8, 8);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
-	if (n >= 4) {
-		uint32_t a0, a1, b0, b1;
-		memcpy(&a0, a, 4);
-		memcpy(&a1, a + n - 4, 4);
-		memcpy(&b0, b, 4);
-		memcpy(&b1, b + n - 4, 4);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
 /* source_id(NAME), for the last name asked about from memory. */
 static uint32_t remembered_source_id(struct th_prefixer *p, struct th_span name)
 {
-	if (name.n == p->last_id.n && same_bytes(name.p, p->last_id.v, name.n))
+	if (name.n == p->last_id.n &&
+	    th_same_bytes(name.p, p->last_id.v, name.n))
 		return p->last_id.id;
 	uint32_t id = source_id(name);
 	if (name.n <= sizeof p->last_id.v) {

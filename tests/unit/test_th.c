@@ -58,3 +58,27 @@ Test(th, trim_end_drops_trailing_blanks_tabs_and_carriage_returns)
 	cr_assert_eq(th_trim_end(span("a\n")).n, 2);
 	cr_assert_eq(th_trim_end(span("a\xc3\xa9")).n, 3);
 }
+
+/* th_same_bytes against memcmp: every length to 70 (each of its ways:
+ * bytes, two 4-byte and two 8-byte words, 16-byte steps with the last
+ * one moved back), the same bytes and one byte changed at every place. */
+Test(th, same_bytes_agrees_with_memcmp_at_every_length_and_place)
+{
+	char a[80], b[80];
+	for (size_t i = 0; i < sizeof a; i++)
+		a[i] = (char)('a' + i % 26);
+	for (size_t n = 0; n <= 70; n++) {
+		memcpy(b, a, sizeof b);
+		cr_assert(th_same_bytes(a, b, n), "%zu bytes alike", n);
+		for (size_t at = 0; at < n; at++) {
+			b[at] ^= 0x20;
+			cr_assert(!th_same_bytes(a, b, n),
+				  "%zu bytes, byte %zu", n, at);
+			b[at] ^= 0x20;
+		}
+		/* a byte past the N is not compared */
+		b[n] ^= 0x20;
+		cr_assert(th_same_bytes(a, b, n), "%zu bytes, one past", n);
+		b[n] ^= 0x20;
+	}
+}
