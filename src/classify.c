@@ -478,7 +478,10 @@ static void block_reset(struct block *b, bool active, bool is_group)
 {
 	b->active = active;
 	b->is_group = is_group;
-	b->exception = b->message = (struct th_span){NULL, 0};
+	/* one assignment each: a chained one reads the value back, and
+	 * GCC's 16-byte load of the two 8-byte stores just made stalls */
+	b->exception = (struct th_span){NULL, 0};
+	b->message = (struct th_span){NULL, 0};
 	b->n_pending = 0;
 	b->evicted = false;
 }
@@ -1325,7 +1328,8 @@ static void parse_event(struct parser *ps, const struct th_event *ev)
 	block_reset(&ps->top, false, false);
 	ps->n_slots = 0;
 	ps->in_created = false;
-	ps->created_path = ps->created_lineno = (struct th_span){NULL, 0};
+	ps->created_path = (struct th_span){NULL, 0}; /* see block_reset */
+	ps->created_lineno = (struct th_span){NULL, 0};
 	ps->n_created = 0;
 	size_t n = event_line_count(ev), from = last_header(ev, n);
 	if (from == n) {
