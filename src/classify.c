@@ -1470,6 +1470,17 @@ static struct th_span last_name(struct th_span qualified)
 	return (struct th_span){qualified.p + skip, qualified.n - skip};
 }
 
+/* Whether coroutine Q (coro=<...>'s name, maybe qualified) is a wrapper
+ * of RULES by its last name. Its last name can be one only when Q is
+ * one itself or ends with "." and one (rules_is_wrapper of Q), which is
+ * asked first: nearly no coroutine is, and the last name's memrchr cost
+ * every event with a coroutine a call (callgrind, crash loop). */
+static bool coroutine_is_wrapper(const struct th_rules *rules, struct th_span q)
+{
+	return rules_is_wrapper(rules, q) &&
+	       rules_is_wrapper(rules, last_name(q));
+}
+
 /* Whether final-line type T names TYPE: the same, or TYPE qualified by
  * its module ("errors.UpstreamError" for a repr's "UpstreamError"). */
 static bool names_type(struct th_span t, struct th_span type)
@@ -1535,8 +1546,7 @@ static void finish_one(struct th_classifier *c, struct th_event *ev,
 	/* The frame under a wrapper is read only when the coroutine is a
 	 * wrapper: few events have one. */
 	if (event_has(ev, TH_F_COROUTINE) && block_may_wrap(&c->parser.top) &&
-	    rules_is_wrapper(c->rules,
-			     last_name(event_get(ev, TH_F_COROUTINE)))) {
+	    coroutine_is_wrapper(c->rules, event_get(ev, TH_F_COROUTINE))) {
 		struct th_span below =
 		    block_below_wrapper(c->rules, &c->parser.top);
 		if (below.p != NULL)

@@ -406,11 +406,18 @@ static enum repr_kind repr_kind_of(const struct regex *re)
 	return REPR_NONE;
 }
 
-static bool repr_has(struct th_span s, size_t at, const char *lit)
+/* Whether S holds the N bytes of LIT at AT. */
+static inline __attribute__((always_inline)) bool
+repr_has_n(struct th_span s, size_t at, const char *lit, size_t n)
 {
-	size_t n = strlen(lit);
 	return at <= s.n && s.n - at >= n && memcmp(s.p + at, lit, n) == 0;
 }
+
+/* repr_has_n for a string literal (or array) LIT: its length a constant,
+ * the compare is a load or two inline. With strlen, each cost a call of
+ * strlen and one of memcmp, some 6,800 of each on a crash loop, and the
+ * readers that ask were not inlined (callgrind). */
+#define REPR_HAS(s, at, lit) repr_has_n((s), (at), (lit), sizeof(lit) - 1)
 
 /* The class of each byte for the repr's loops, one load a byte: '1' a
  * \w byte (ASCII letters, digits, '_'), '2' a byte that ends a coroutine
@@ -595,12 +602,12 @@ static size_t repr_name_end(struct th_span s, size_t i)
 static enum repr_result repr_coroutine(struct th_span s, size_t *at,
 				       PCRE2_SIZE *ov)
 {
-	if (!repr_has(s, *at, "coro=<"))
+	if (!REPR_HAS(s, *at, "coro=<"))
 		return REPR_NO;
 	size_t from = *at + 6, i = repr_name_end(s, from);
 	if (i < s.n && repr_class_of(s.p[i]) == '4')
 		return REPR_UNSURE; /* \s, or a byte left to PCRE2 */
-	if (i == from || !repr_has(s, i, "()"))
+	if (i == from || !REPR_HAS(s, i, "()"))
 		return REPR_NO;
 	ov[6] = from;
 	ov[7] = i;
@@ -646,7 +653,7 @@ static enum repr_result repr_defined_at(struct th_span s, size_t at,
 					PCRE2_SIZE *ov, size_t *end)
 {
 	*end = at;
-	if (!repr_has(s, at, " done, defined at "))
+	if (!REPR_HAS(s, at, " done, defined at "))
 		return REPR_YES;
 	const char *from = s.p + at + 18, *stop = s.p + s.n;
 	for (const char *e = from + 1; e < stop; e++) {
@@ -676,32 +683,32 @@ static enum repr_result repr_opening(enum repr_kind kind, struct th_span s,
 	size_t i = *at;
 	enum repr_result r;
 	if (kind == REPR_FUTURE) {
-		if (!repr_has(s, i, "future"))
+		if (!REPR_HAS(s, i, "future"))
 			return REPR_NO;
 		i += 6;
 		if (i < s.n && s.p[i] == '\'')
 			i++;
-		if (!repr_has(s, i, ": <"))
+		if (!REPR_HAS(s, i, ": <"))
 			return REPR_NO;
 		i += 3;
 		if ((r = repr_word(s, &i)) != REPR_YES)
 			return r;
 	} else if (kind == REPR_STATE) {
-		if (!repr_has(s, i, "<"))
+		if (!REPR_HAS(s, i, "<"))
 			return REPR_NO;
 		i++;
 		if ((r = repr_word(s, &i)) != REPR_YES)
 			return r;
-		if (repr_has(s, i, "pending "))
+		if (REPR_HAS(s, i, "pending "))
 			i += 8;
-		else if (repr_has(s, i, "cancelling "))
+		else if (REPR_HAS(s, i, "cancelling "))
 			i += 11;
 		else
 			return REPR_NO;
 		*at = i;
 		return REPR_YES;
 	} else {
-		if (!repr_has(s, i, "<Task "))
+		if (!REPR_HAS(s, i, "<Task "))
 			return REPR_NO;
 		i += 6;
 	}
@@ -722,7 +729,7 @@ static enum repr_result repr_at(enum repr_kind kind, struct th_span s,
 		ov[g] = PCRE2_UNSET;
 	/* the name group is tried first; without it, "coro=<" must be where
 	 * "name=" is, so a failed name is no match at AT */
-	if (repr_has(s, i, "name=") && (r = repr_name(s, &i, ov)) != REPR_YES)
+	if (REPR_HAS(s, i, "name=") && (r = repr_name(s, &i, ov)) != REPR_YES)
 		return r;
 	if ((r = repr_coroutine(s, &i, ov)) != REPR_YES)
 		return r;
@@ -927,9 +934,9 @@ static bool slow_callback_tail(struct th_span s, size_t j)
 	if (d < s.n && s.p[d] == '.') {
 		size_t f = digits_end(s, d + 1);
 		if (f > d + 1)
-			return repr_has(s, f, secs);
+			return REPR_HAS(s, f, secs);
 	}
-	return repr_has(s, d, secs);
+	return REPR_HAS(s, d, secs);
 }
 
 /* Whether SLOW_CALLBACK_START matches S, as pcre2_match finds. ".*"

@@ -252,6 +252,53 @@ Test(classify, wrapper_coroutine_is_replaced_by_the_frame_below_it)
 	cr_expect_str_eq(got[0].coroutine, "handle_order");
 }
 
+/* A coroutine is a wrapper by its last name (the frame below the last
+ * wrapper frame, "lone" here, names it then): qualified with "." it is
+ * one, and a name that merely ends like one is not, nor is one that
+ * equals a wrapper's last part when the wrapper is qualified itself
+ * (the last name has no "."). */
+Test(classify, wrapper_coroutine_is_known_by_its_last_name)
+{
+	static const struct {
+		const char *coroutine, *want;
+	} cases[] = {
+	    {"setup.<locals>._coro_creating_hub_and_span", "handle_order"},
+	    {"_coro_creating_hub_and_span", "handle_order"},
+	    {"my_coro_creating_hub_and_span", "my_coro_creating_hub_and_span"},
+	    {"a.my_coro_creating_hub_and_span",
+	     "a.my_coro_creating_hub_and_span"},
+	    {"x.dotted.wrap", "x.dotted.wrap"},
+	    {"dotted.wrap", "dotted.wrap"},
+	    {"lone", "handle_order"},
+	    {"pkg.lone", "handle_order"},
+	    {"pkg.alone", "pkg.alone"},
+	};
+	const char *extra = "wrappers:\n  - dotted.wrap\n  - lone\n";
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[1024];
+		snprintf(text, sizeof text,
+			 "Task exception was never retrieved\n"
+			 "future: <Task finished name='Task-2' "
+			 "coro=<%s() done, defined at sentry.py:10> "
+			 "exception=ValueError('x')>\n"
+			 "Traceback (most recent call last):\n"
+			 "  File \"sentry.py\", line 12, in lone\n"
+			 "    return await coro\n"
+			 "  File \"shop.py\", line 5, in handle_order\n"
+			 "    await charge()\n"
+			 "  File \"shop.py\", line 9, in charge\n"
+			 "    raise ValueError('x')\n"
+			 "ValueError: x\n",
+			 cases[i].coroutine);
+		size_t n = pipeline_run(text, extra, got);
+		cr_assert_eq(n, 1);
+		cr_expect_str_eq(got[0].coroutine, cases[i].want,
+				 "coroutine %s: got %s, want %s",
+				 cases[i].coroutine, got[0].coroutine,
+				 cases[i].want);
+	}
+}
+
 Test(classify, debug_mode_source_traceback_gives_created_at)
 {
 	const char text[] =

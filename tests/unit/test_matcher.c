@@ -901,6 +901,60 @@ Test(matcher, a_task_repr_is_read_as_its_regex_reads_it)
 	rules_free(r);
 }
 
+/* A task repr cut short anywhere (its literals "future", ": <",
+ * "pending ", "coro=<", "()", " done, defined at " ending with the line,
+ * or a byte short of it) is read as its regex reads it. */
+Test(matcher, a_task_repr_cut_anywhere_is_read_as_its_regex_reads_it)
+{
+	char yaml[8192];
+	size_t w = (size_t)snprintf(yaml, sizeof yaml, "rules:\n");
+	for (size_t k = 0; k < N_REPR; k++)
+		for (int slow = 0; slow < 2; slow++)
+			w += (size_t)snprintf(
+			    yaml + w, sizeof yaml - w,
+			    "  - id: r%zu%s\n    start: 'go'\n    extract:\n"
+			    "      - regex: |-\n          %s%s\n",
+			    k, slow ? "slow" : "fast", repr_regexes[k],
+			    slow ? "(?:)" : "");
+	struct th_rules *r = load_yaml(yaml);
+	struct th_matcher *m = matcher_new(r);
+	static const char *const whole[] = {
+	    "future: <Task finished name='Task-2' coro=<flaky() done, "
+	    "defined at app.py:33> exception=ValueError('boom')>",
+	    "future': <Task pending coro=<a.<locals>.b() done, defined at "
+	    "x.py:7>",
+	    "task: <Task pending name=\"it's\" coro=<flush() running at "
+	    "app.py:44>",
+	    "<Task cancelling coro=<c()",
+	};
+	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+		for (size_t n = 0; n <= strlen(whole[i]); n++) {
+			char line[256];
+			snprintf(line, sizeof line, "%.*s", (int)n, whole[i]);
+			for (size_t k = 0; k < N_REPR; k++) {
+				char id[16];
+				struct th_event ev[2];
+				for (int slow = 0; slow < 2; slow++) {
+					snprintf(id, sizeof id, "r%zu%s", k,
+						 slow ? "slow" : "fast");
+					make_event(&ev[slow], r, id,
+						   LINES("go", line));
+					rules_extract(m, &ev[slow], NULL);
+				}
+				expect_same_field(&ev[0], &ev[1], TH_F_TASK,
+						  line, n);
+				expect_same_field(&ev[0], &ev[1],
+						  TH_F_COROUTINE, line, n);
+				expect_same_field(&ev[0], &ev[1],
+						  TH_F_DEFINED_AT, line, n);
+				event_fini(&ev[0]);
+				event_fini(&ev[1]);
+			}
+		}
+	matcher_free(m);
+	rules_free(r);
+}
+
 /* patterns/asyncio.yaml's slow callback start is read without PCRE2
  * (matcher.c's "slow callback start without a regex"); the same pattern
  * with "(?:)" added runs as a regex. Both start on the same lines, among
@@ -1065,6 +1119,45 @@ Test(matcher, an_exception_line_is_read_as_its_regex_reads_it)
 	matcher_free(ms);
 	rules_free(fast);
 	rules_free(slow);
+}
+
+/* An extract regex is tried on the kept lines in order, the head's and
+ * then the tail's (past TH_EVENT_HEAD_LINES, after lines not kept): the
+ * first line it matches sets the field. */
+Test(matcher, an_extract_regex_reads_head_and_tail_lines_in_order)
+{
+	struct th_rules *r =
+	    load_yaml("rules:\n"
+		      "  - id: long\n"
+		      "    start: 'go'\n"
+		      "    extract:\n"
+		      "      - regex: 'at (?<task>[a-z]+\\d+)'\n");
+	struct th_matcher *m = matcher_new(r);
+	/* where the line that matches is, and how many lines in all */
+	static const size_t places[][2] = {
+	    {1, 3}, {2, 3}, {399, 700}, {500, 700}, {600, 700}, {699, 700},
+	};
+	for (size_t k = 0; k < sizeof places / sizeof places[0]; k++) {
+		struct th_event ev;
+		make_event(&ev, r, "long", LINES("go"));
+		char line[64], want[32];
+		for (size_t i = 1; i < places[k][1]; i++) {
+			if (i == places[k][0])
+				snprintf(line, sizeof line, "  at line%zu", i);
+			else if (i > places[k][0])
+				snprintf(line, sizeof line, "  at later%zu", i);
+			else
+				snprintf(line, sizeof line, "  filler %zu", i);
+			event_add_line(&ev,
+				       (struct th_span){line, strlen(line)});
+		}
+		rules_extract(m, &ev, NULL);
+		snprintf(want, sizeof want, "line%zu", places[k][0]);
+		assert_field(&ev, TH_F_TASK, want);
+		event_fini(&ev);
+	}
+	matcher_free(m);
+	rules_free(r);
 }
 
 Test(matcher, a_field_set_first_stays_set)
