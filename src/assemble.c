@@ -73,11 +73,19 @@ struct source {
 };
 
 /* A final line of a traceback that holds no literal of the trigger
- * (final_may_start). */
-#define QUIET_SLOTS 256
-#define QUIET_BYTES 120
+ * (final_may_start). A slot is two cache lines, aligned, its length in
+ * its first byte: a line of up to 63 bytes is found and compared in one
+ * cache line. In a crash loop each slot is read about once every hundred
+ * events, and most reads miss the cache; with an eight-byte length and
+ * slots at any offset, most reads missed two lines. */
+#define QUIET_SLOTS	 256
+#define QUIET_SLOT_BYTES 128
+#define QUIET_BYTES	 (QUIET_SLOT_BYTES - 1)
+/* The cache line (64 bytes on the processors we measure on): what the
+ * slots and the struct holding them are aligned to. */
+#define CACHE_LINE 64
 struct quiet_line {
-	size_t n; /* 0: none */
+	unsigned char n; /* 0: none */
 	char text[QUIET_BYTES];
 };
 
@@ -109,10 +117,12 @@ struct th_assembler {
 				   (assembler_feed_with_literal); or NULL */
 	bool avx2;		/* the processor has AVX2 (runs of indented
 				   lines copy 32 bytes a step) */
+	void *alloc; /* what assembler_new allocated: the struct is aligned
+			within it for QUIET */
 	/* final lines known to hold no literal of TRIGGER
 	   (final_may_start); last: the pages of the slots never used are
-	   never touched (assembler_new) */
-	struct quiet_line quiet[QUIET_SLOTS];
+	   never touched (assembler_new); each slot starts a cache line */
+	_Alignas(CACHE_LINE) struct quiet_line quiet[QUIET_SLOTS];
 };
 
 struct th_assembler *assembler_new(const struct th_rules *rules,
@@ -120,7 +130,14 @@ struct th_assembler *assembler_new(const struct th_rules *rules,
 				   const struct th_trigger *trigger,
 				   th_event_fn emit, void *ctx)
 {
-	struct th_assembler *a = xcalloc(1, sizeof *a);
+	/* xcalloc, not aligned_alloc and a memset, for the pages it leaves
+	 * untouched (below); the struct goes at the first cache line
+	 * within, as its _Alignas asks (malloc aligns to 16) */
+	char *alloc = xcalloc(1, sizeof(struct th_assembler) + CACHE_LINE);
+	uintptr_t at =
+	    ((uintptr_t)alloc + CACHE_LINE - 1) & ~(uintptr_t)(CACHE_LINE - 1);
+	struct th_assembler *a = (void *)(alloc + (at - (uintptr_t)alloc));
+	a->alloc = alloc;
 	a->rules = rules;
 	a->matcher = m;
 	a->trigger = trigger;
@@ -145,7 +162,7 @@ void assembler_free(struct th_assembler *a)
 		for (size_t j = 0; j < TH_RECORD_LOOKBACK_LINES; j++)
 			free(a->sources[i].record.text[j]);
 	}
-	free(a);
+	free(a->alloc);
 }
 
 void assembler_begin_input(struct th_assembler *a, const char *name,
@@ -371,7 +388,7 @@ final_may_start_slowly(struct th_assembler *a, struct th_span t)
 	if (t.n < 8 || t.n > QUIET_BYTES)
 		return false;
 	struct quiet_line *q = &a->quiet[quiet_slot(t)];
-	q->n = t.n;
+	q->n = (unsigned char)t.n;
 	memcpy(q->text, t.p, t.n);
 	return false;
 }
@@ -469,7 +486,10 @@ static void keep_record_line(struct source *s, size_t i, struct th_span text)
 	if (r->text[i] == NULL)
 		r->text[i] = xmalloc(TH_EVENT_LINE_BYTES);
 	r->len[i] = text.n < TH_EVENT_LINE_BYTES ? text.n : TH_EVENT_LINE_BYTES;
-	memcpy(r->text[i], text.p, r->len[i]);
+	/* a record line is some 80 bytes: memcpy, its length known to be
+	 * at most TH_EVENT_LINE_BYTES, became a `rep movs`, slow to start,
+	 * once an event in a crash loop */
+	event_copy_short(r->text[i], text.p, r->len[i]);
 }
 
 /* Whether REC is S's writer's next line after the remembered record's last
@@ -974,6 +994,24 @@ static bool takes_indented(struct source *s, struct th_span t)
 	}
 }
 
+/* What takes_indented_quickly says of T in state STATE, for a source
+ * whose box is open (GROUP), without changing the source: the test a run
+ * of lines (run_lines) makes of each. */
+static inline bool takes_line_quickly(enum state state, struct th_span t)
+{
+	const size_t header_len = sizeof header - 1;
+	size_t i = 0;
+	switch (state) {
+	case FRAMES: return true;
+	case MESSAGE: return t.n < header_len || t.p[t.n - header_len] != 'T';
+	case GROUP:
+		i = th_spaces_from(t, 0);
+		return i < t.n && (t.p[i] == '|' || t.p[i] == '+') &&
+		       t.n - i != GROUP_CLOSE_LEN;
+	default: return false;
+	}
+}
+
 /* takes_indented for the lines it takes most (a frame, a source line, a
  * box line that does not close the box), with no call and no memcmp: a
  * leaf that needs no register saved. False, with S unchanged, when
@@ -982,17 +1020,11 @@ static bool takes_indented(struct source *s, struct th_span t)
  * line after the box closed. */
 static inline bool takes_indented_quickly(struct source *s, struct th_span t)
 {
-	const size_t header_len = sizeof header - 1;
-	size_t i = 0;
 	switch (s->state) {
 	case FRAMES: return true;
-	case MESSAGE: return t.n < header_len || t.p[t.n - header_len] != 'T';
+	case MESSAGE: return takes_line_quickly(MESSAGE, t);
 	case GROUP:
-		if (s->group_closed)
-			return false;
-		i = th_spaces_from(t, 0);
-		if (i == t.n || (t.p[i] != '|' && t.p[i] != '+') ||
-		    t.n - i == GROUP_CLOSE_LEN)
+		if (s->group_closed || !takes_line_quickly(GROUP, t))
 			return false;
 		s->continuation = 0;
 		return true;
@@ -1113,8 +1145,7 @@ struct run_cursor {
  * shows (bit I for the byte at POS + I): true when the run goes on past
  * the block, false where it stops (run_lines). */
 static inline __attribute__((always_inline)) bool
-take_block(struct source *s, bool frames, struct run_cursor *c, size_t pos,
-	   uint64_t mask)
+take_block(enum state state, struct run_cursor *c, size_t pos, uint64_t mask)
 {
 	for (; mask != 0; mask &= mask - 1) {
 		size_t end = pos + (unsigned)__builtin_ctzll(mask);
@@ -1125,7 +1156,7 @@ take_block(struct source *s, bool frames, struct run_cursor *c, size_t pos,
 			if (t.n == 0)
 				return false;
 		}
-		if (!frames && !takes_indented_quickly(s, t))
+		if (!takes_line_quickly(state, t))
 			return false;
 		*c->out++ = (struct th_span){c->dst + c->line, t.n};
 		c->line = end + 1;
@@ -1138,15 +1169,17 @@ take_block(struct source *s, bool frames, struct run_cursor *c, size_t pos,
 
 /* The run of assembler_add_indented_run: copies R's bytes to its DST
  * RUN_STEP bytes a step (COPY64), each read once for its copy and its
- * newlines, and writes the span of each line S takes to R's spans.
- * Returns the lines taken; *USED, the bytes they and their newlines
- * take. It stops at a line S does not take at once
- * (takes_indented_quickly; FRAMES, S's state, takes every one), a blank
- * one, one not led by a blank, and where fewer than RUN_STEP bytes are
- * left of R's LIMIT: those lines go one by one. Inline, with FRAMES and
- * COPY64 constants, for each way it is called. */
+ * newlines, and writes the span of each line a source in STATE takes to
+ * R's spans. Returns the lines taken; *USED, the bytes they and their
+ * newlines take. It stops at a line the source does not take at once
+ * (takes_line_quickly; FRAMES takes every one), a blank one, one not led
+ * by a blank, and where fewer than RUN_STEP bytes are left of R's LIMIT:
+ * those lines go one by one. Inline, with STATE and COPY64 constants,
+ * for each way it is called: the state stays through a run, and a test
+ * of it a line cost a load and a compare (it was reloaded after each
+ * span stored). */
 static inline __attribute__((always_inline)) size_t
-run_lines(struct source *s, bool frames, const struct run *r, copy64_fn *copy64,
+run_lines(enum state state, const struct run *r, copy64_fn *copy64,
 	  size_t *used)
 {
 	/* R's fields in locals: the spans written could alias *R */
@@ -1161,7 +1194,7 @@ run_lines(struct source *s, bool frames, const struct run *r, copy64_fn *copy64,
 	 * registers and made the newline vector again each block, a fifth
 	 * more instructions (docs/performance.md) */
 	for (size_t pos = 0; limit - pos >= RUN_STEP; pos += RUN_STEP)
-		if (!take_block(s, frames, &c, pos,
+		if (!take_block(state, &c, pos,
 				copy64(c.dst + pos, c.src + pos)))
 			break;
 	*used = c.line;
@@ -1194,10 +1227,19 @@ add_run(struct th_assembler *a, uint32_t source, struct th_span bytes,
 	r.spans_end = r.spans + max_lines;
 	/* the state stays through the run, and a traceback's frames, the
 	 * most, are taken without a test a line */
-	if (s->state == FRAMES)
-		k = run_lines(s, true, &r, copy64, &used);
-	else
-		k = run_lines(s, false, &r, copy64, &used);
+	switch (s->state) {
+	case FRAMES: k = run_lines(FRAMES, &r, copy64, &used); break;
+	case MESSAGE: k = run_lines(MESSAGE, &r, copy64, &used); break;
+	case GROUP:
+		/* a box line after the box closed goes one by one */
+		if (s->group_closed)
+			return 0;
+		k = run_lines(GROUP, &r, copy64, &used);
+		if (k > 0)
+			s->continuation = 0;
+		break;
+	default: return 0;
+	}
 	if (k == 0)
 		return 0;
 	event_run_commit(&s->ev, k, used);

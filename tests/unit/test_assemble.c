@@ -1,6 +1,7 @@
 /* test_assemble.c - where events start and end, on real CPython output. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "assemble.h"
@@ -534,6 +535,107 @@ Test(assemble, a_new_writer_takes_the_slot_of_the_one_fed_least_recently)
 	direct_close(&d);
 }
 
+/* Fills LINE with N lower-case letters that spell no word of a rule
+ * (SEED varies them) and a NUL. */
+static void letters(char *line, size_t n, size_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		line[i] = (char)('a' + (i * 7 + seed) % 26);
+	line[n] = '\0';
+}
+
+/* FNV-1a of N bytes at P, continuing from H, as keep() hashes. */
+static uint64_t fnv(uint64_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211u;
+	return h;
+}
+
+/* A record's first two lines open the traceback that follows them, each
+ * copied whole into the event (and cut to TH_EVENT_LINE_BYTES), at every
+ * length from one byte to past the cut: the assembler copies them when
+ * it reads them, before it knows a traceback follows. */
+Test(assemble, a_records_lines_open_its_traceback_at_every_length)
+{
+	static const size_t lens[] = {1,
+				      2,
+				      7,
+				      8,
+				      15,
+				      16,
+				      17,
+				      31,
+				      32,
+				      33,
+				      63,
+				      64,
+				      65,
+				      80,
+				      127,
+				      200,
+				      TH_EVENT_LINE_BYTES - 1,
+				      TH_EVENT_LINE_BYTES,
+				      TH_EVENT_LINE_BYTES + 1,
+				      TH_EVENT_LINE_BYTES + 100};
+	static const char *const tb[] = {"Traceback (most recent call last):",
+					 "  File \"a.py\", line 1, in f",
+					 "ValueError: v"};
+	static char first[TH_EVENT_LINE_BYTES + 128],
+	    second[TH_EVENT_LINE_BYTES + 128];
+	const size_t nl = sizeof lens / sizeof *lens;
+	struct direct *d = calloc(1, sizeof *d);
+	cr_assert_not_null(d);
+	direct_open(d);
+	assembler_begin_input(d->a, "test.log", 0);
+	uint64_t number = 0;
+	for (size_t i = 0; i < nl; i++) {
+		size_t n1 = lens[i], n2 = lens[nl - 1 - i];
+		letters(first, n1, i);
+		letters(second, n2, i + 3);
+		struct th_record rec = {.text = {first, n1},
+					.number = ++number,
+					.record_start = true};
+		assembler_feed(d->a, &rec);
+		rec = (struct th_record){.text = {second, n2},
+					 .number = ++number};
+		assembler_feed(d->a, &rec);
+		for (size_t j = 0; j < 3; j++) {
+			rec = (struct th_record){.text = th_cstr(tb[j]),
+						 .number = ++number};
+			assembler_feed(d->a, &rec);
+		}
+	}
+	assembler_end_input(d->a);
+	cr_assert_eq(d->n, nl, "events: %zu", d->n);
+	for (size_t i = 0; i < nl; i++) {
+		size_t n1 = lens[i] < TH_EVENT_LINE_BYTES ? lens[i]
+							  : TH_EVENT_LINE_BYTES;
+		size_t n2 = lens[nl - 1 - i] < TH_EVENT_LINE_BYTES
+				? lens[nl - 1 - i]
+				: TH_EVENT_LINE_BYTES;
+		letters(first, n1, i);
+		letters(second, n2, i + 3);
+		uint64_t h = fnv(14695981039346656037u, first, n1);
+		h = fnv(h, "\n", 1);
+		h = fnv(h, second, n2);
+		size_t len = n1 + n2 + 1;
+		for (size_t j = 0; j < 3; j++) {
+			h = fnv(h, "\n", 1);
+			h = fnv(h, tb[j], strlen(tb[j]));
+			len += 1 + strlen(tb[j]);
+		}
+		cr_expect_eq(d->ev[i].line, 5 * i + 1, "event %zu", i);
+		cr_expect_eq(d->ev[i].len, len, "event %zu: %zu bytes", i,
+			     d->ev[i].len);
+		cr_expect_eq(d->ev[i].hash, h,
+			     "event %zu (lines of %zu and %zu bytes): %.80s", i,
+			     lens[i], lens[nl - 1 - i], d->ev[i].text);
+	}
+	direct_close(d);
+	free(d);
+}
+
 /* The level words are whole words: a DEBUG record is printed on its own
  * like an INFO one, but "INFOS" or "XDEBUG" is no level, and a record
  * with one takes the traceback after it, and its time. */
@@ -842,21 +944,26 @@ static void expect_pairs(const struct emitted *e, size_t pairs)
  * (assemble.c, final_may_start): one that differs from a remembered one
  * in a single byte, the byte that makes it hold a literal, with the same
  * length and the same bytes where the cache's hash looks, must still
- * start an event, at every length the cache keeps (8 to 120 bytes) and
- * with that byte at every place of the line; twice, the second time
- * with the cache full of the first time's lines. */
+ * start an event, at every length the cache keeps (8 to 127 bytes, those
+ * around 63 too, where a slot's first cache line ends) and with that byte
+ * at every place of the line; twice, the second time with the cache full
+ * of the first time's lines. */
 Test(assemble, a_final_line_one_byte_off_a_remembered_one_starts_an_event)
 {
 	static const char lit[] = "Boom!";
+	static const size_t lens[] = {8,  9,  10, 11, 12, 13, 14,  15,	16,
+				      17, 18, 19, 20, 27, 34, 41,  48,	55,
+				      61, 62, 63, 64, 65, 90, 126, 127, 128};
 	const size_t k = sizeof lit - 1;
 	struct emitted *e = emitted_open(boom_yaml);
 	uint64_t number = 0;
 	size_t pairs = 0;
 	assembler_begin_input(e->a, "test.log", 0);
 	for (size_t round = 0; round < 2; round++)
-		for (size_t len = 8; len <= 120; len += len < 20 ? 1 : 7)
-			for (size_t at = 0; at + k <= len; at += 3) {
-				char line[128];
+		for (size_t i = 0; i < sizeof lens / sizeof *lens; i++)
+			for (size_t len = lens[i], at = 0; at + k <= len;
+			     at += 3) {
+				char line[136];
 				memset(line, 'x', len);
 				memcpy(line + at, lit, k);
 				line[len] = '\0';
