@@ -755,6 +755,40 @@ static size_t expect_runs_as_each(const char *const *lines, size_t n,
 	return taken[0];
 }
 
+/* A box's lines taken in a run start its count of unboxed message lines
+ * over, as each line fed would (assemble.c, step_group): 40 such lines
+ * before the run and 40 after it stay in the event, where 80 in a row
+ * would pass TH_MESSAGE_CONTINUATION_LINES and end it. */
+Test(assemble, a_run_of_box_lines_starts_the_unboxed_line_count_over)
+{
+	static char text[80][32];
+	static const char *lines[5 + 80 + 4 + 2];
+	size_t n = 0;
+	lines[n++] = "Task exception was never retrieved";
+	lines[n++] =
+	    "future: <Task finished coro=<main() done> exception=Error()>";
+	lines[n++] = "  + Exception Group Traceback (most recent call last):";
+	lines[n++] = "  |   File \"app.py\", line 5, in main";
+	lines[n++] = "  | ExceptionGroup: two (2 sub-exceptions)";
+	for (size_t i = 0; i < 80; i++) {
+		snprintf(text[i], sizeof text[i], "and the message goes on %zu",
+			 i);
+		lines[n++] = text[i];
+		if (i == 39) {
+			lines[n++] = "  +-+---------------- 1 ----------------";
+			lines[n++] = "    | ValueError: a value of some bytes";
+			lines[n++] =
+			    "    | and a second line of the box, longer";
+		}
+	}
+	lines[n++] = "    +------------------------------------";
+	lines[n++] = "done";
+	cr_assert_eq(TH_MESSAGE_CONTINUATION_LINES, 50);
+	size_t taken = expect_runs_as_each(lines, n, 1);
+	/* the first two box lines, then the three after the message */
+	cr_expect_eq(taken, 5, "lines taken in runs: %zu", taken);
+}
+
 /* Lines of every length from 1 to 150 bytes (a run copies 64 bytes a
  * step: lines end in every place of a step and across steps), led by a
  * space or a tab, some ending in blanks or "\r", and a blank one, which
