@@ -535,8 +535,7 @@ read_iso_memo_rest(struct th_span s, struct th_iso_memo *memo,
 size_t isotime_read_iso_memo(struct th_span s, struct th_iso_memo *memo,
 			     struct th_time *out)
 {
-	bool same_minute = memo->valid && s.n >= sizeof memo->head &&
-			   memcmp(s.p, memo->head, sizeof memo->head) == 0;
+	bool same_minute = isotime_memo_same_minute(memo, s);
 	size_t n = same_minute ? seconds_at_once(s, memo, out) : 0;
 	return n > 0 ? n : read_iso_memo_rest(s, memo, out, same_minute);
 }

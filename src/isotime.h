@@ -21,6 +21,7 @@
 #define TH_ISOTIME_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "error.h"
 #include "th.h"
@@ -95,6 +96,23 @@ struct th_iso_memo {
  * fraction and zone are read. */
 size_t isotime_read_iso_memo(struct th_span s, struct th_iso_memo *memo,
 			     struct th_time *out);
+
+/* Whether S starts with the 16 bytes of the last time MEMO kept (a date,
+ * a 'T' or a blank at [10], hours and minutes, as isotime_read_iso
+ * checked them): two compares of eight bytes, inline, for a caller that
+ * asks about every line that starts with a digit. */
+static inline bool isotime_memo_same_minute(const struct th_iso_memo *memo,
+					    struct th_span s)
+{
+	uint64_t a, b, x, y;
+	if (!memo->valid || s.n < sizeof memo->head)
+		return false;
+	memcpy(&a, s.p, 8);
+	memcpy(&b, s.p + 8, 8);
+	memcpy(&x, memo->head, 8);
+	memcpy(&y, memo->head + 8, 8);
+	return ((a ^ x) | (b ^ y)) == 0;
+}
 
 /* Reads S with strptime(3) FORMAT (converted to UTC when the format has
  * %z; fields the format lacks are 0, day 0 included, year 1900). Returns

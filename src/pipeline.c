@@ -112,38 +112,6 @@ static bool within(struct th_span text, struct th_span line)
 	return at >= from && at + text.n <= from + line.n;
 }
 
-/* pipeline_feed_line; with LITERAL_FREE, LINE was searched and holds no
- * literal of the assembler's trigger, so neither do the records taken
- * from its own bytes. Inlined into the window loop: as a call it cost
- * some 23 instructions of a line's 75 there, 3.5 M on a crash loop
- * (docs/performance.md). */
-static inline __attribute__((always_inline)) void
-feed_line(struct th_pipeline *p, const struct th_line *line,
-	  uint64_t end_offset, bool literal_free, const char *literal_at)
-{
-	const struct th_record *recs;
-	size_t n = prefix_parse(p->prefixer, line, end_offset,
-				assembler_idle(p->assembler), &recs);
-	for (size_t i = 0; i < n; i++) {
-		struct th_span t = recs[i].text;
-		if (literal_free && within(t, line->text))
-			assembler_feed_literal_free(p->assembler, &recs[i]);
-		else if (literal_at != NULL && within(t, line->text) &&
-			 t.p <= literal_at &&
-			 t.p + t.n == line->text.p + line->text.n)
-			assembler_feed_with_literal(p->assembler, &recs[i],
-						    literal_at);
-		else
-			assembler_feed(p->assembler, &recs[i]);
-	}
-}
-
-void pipeline_feed_line(struct th_pipeline *p, const struct th_line *line,
-			uint64_t end_offset)
-{
-	feed_line(p, line, end_offset, false, NULL);
-}
-
 /* The lines of one window, as the cursor reads them: L's cursor stays
  * at the window's start while its lines are read and skipped, and
  * moves once, at its end (feed_window). */
@@ -220,6 +188,60 @@ static bool line_literal_free(const struct th_pipeline *p,
 	       !line->truncated && line->offset >= k->from;
 }
 
+/* The records RECS[0..N) of LINE, just read from L, to the assembler,
+ * each with what the last search proved about it: with LITERAL_FREE,
+ * LINE holds no literal of the assembler's trigger, so neither do the
+ * records taken from its own bytes; LITERAL_AT, a literal starts there. */
+static inline __attribute__((always_inline)) void
+feed_searched(struct th_pipeline *p, const struct th_lines *l,
+	      const struct th_line *line, const struct th_record *recs,
+	      size_t n)
+{
+	bool literal_free = line_literal_free(p, l, line);
+	const char *literal_at = line_literal_at(p, l, line);
+	for (size_t i = 0; i < n; i++) {
+		struct th_span t = recs[i].text;
+		if (literal_free && within(t, line->text))
+			assembler_feed_literal_free(p->assembler, &recs[i]);
+		else if (literal_at != NULL && within(t, line->text) &&
+			 t.p <= literal_at &&
+			 t.p + t.n == line->text.p + line->text.n)
+			assembler_feed_with_literal(p->assembler, &recs[i],
+						    literal_at);
+		else
+			assembler_feed(p->assembler, &recs[i]);
+	}
+}
+
+/* pipeline_feed_line for LINE, read from L (NULL: not from a window the
+ * last search saw). Inlined into the window loop: as a call it cost
+ * some 23 instructions of a line's 75 there, 3.5 M on a crash loop
+ * (docs/performance.md). A line that starts past the last search's hit,
+ * as most lines of an event do, is neither line_literal_free nor
+ * line_literal_at: one compare rules both out, and its records go to
+ * the assembler as they are (1.3 M of 175 M on a crash loop, release
+ * build; docs/performance.md). */
+static inline __attribute__((always_inline)) void
+feed_line(struct th_pipeline *p, const struct th_lines *l,
+	  const struct th_line *line, uint64_t end_offset)
+{
+	const struct th_record *recs;
+	size_t n = prefix_parse(p->prefixer, line, end_offset,
+				assembler_idle(p->assembler), &recs);
+	if (l != NULL && p->searched.hit >= line->offset) {
+		feed_searched(p, l, line, recs, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		assembler_feed(p->assembler, &recs[i]);
+}
+
+void pipeline_feed_line(struct th_pipeline *p, const struct th_line *line,
+			uint64_t end_offset)
+{
+	feed_line(p, NULL, line, end_offset);
+}
+
 /* Moves L's cursor to C's, NEWLINES "\n" bytes before it (UINT64_MAX:
  * to count), and C's window start with it. */
 static void window_commit(struct th_lines *l, struct window_lines *c,
@@ -239,12 +261,18 @@ static void window_commit(struct th_lines *l, struct window_lines *c,
  * next candidate in its window, or, when the window holds none, before
  * its last few lines: a traceback that starts the next read takes the
  * log record those lines may hold (see assemble.c), so they are read,
- * not skipped. Only lines from the cursor on are read again. */
+ * not skipped. Only lines from the cursor on are read again. When the
+ * search counted no more lines before the candidate than are kept, as
+ * after most events of a crash loop, it is all of them: nothing is
+ * skipped, with no memrchr a line back (36,000 calls on a crash loop,
+ * 1.2 M of 175 M; docs/performance.md). */
 static void skip_to_candidate(struct th_pipeline *p, struct th_lines *l,
 			      struct window_lines *c)
 {
 	uint64_t newlines; /* before HIT: the same as before its line */
 	size_t hit = find_candidate(p, l, c, &newlines);
+	if (newlines <= TH_RECORD_LOOKBACK_LINES)
+		return; /* the lines to read start at the cursor */
 	/* The candidate's line (or the window's end), and the few lines
 	 * before it: a traceback takes the log record it follows. */
 	const char *from = c->w.p + c->at;
@@ -375,8 +403,7 @@ static enum th_status feed_next_line(struct th_pipeline *p, struct th_lines *l)
 	enum th_status st = lines_next(l, &line);
 	if (st != TH_OK)
 		return st;
-	feed_line(p, &line, lines_offset(l), line_literal_free(p, l, &line),
-		  line_literal_at(p, l, &line));
+	feed_line(p, l, &line, lines_offset(l));
 	return TH_OK;
 }
 
@@ -418,9 +445,7 @@ static bool read_lines(struct th_pipeline *p, struct th_lines *l,
 		struct th_line line = window_line(l, c, text, len);
 		c->at += used;
 		c->newlines += nl != NULL;
-		feed_line(p, &line, c->offset + c->at,
-			  line_literal_free(p, l, &line),
-			  line_literal_at(p, l, &line));
+		feed_line(p, l, &line, c->offset + c->at);
 		if (search_due(p))
 			return true;
 		indented = UNKNOWN;

@@ -918,3 +918,26 @@ Test(isotime, the_memo_keeps_a_utc_minute_and_reads_on_past_it)
 	    isotime_read_iso_memo(span("2024-04-30T23:59:59Z"), &late, &t), 20);
 	cr_expect(!late.valid, "the 30th may carry over: not kept");
 }
+
+/* The memo's minute is its first 16 bytes, compared whole: none kept
+ * yet, a text too short, and a change of any one of them say no. */
+Test(isotime, the_same_minute_is_all_sixteen_bytes_of_the_memos)
+{
+	struct th_iso_memo memo = {0};
+	struct th_time t;
+	char s[] = "2024-05-01 10:00:59,000";
+	cr_expect(!isotime_memo_same_minute(&memo, span(s)), "none kept");
+	cr_assert_gt(
+	    isotime_read_iso_memo(span("2024-05-01 10:00:05,250 x"), &memo, &t),
+	    0);
+	cr_expect(isotime_memo_same_minute(&memo, span(s)));
+	cr_expect(!isotime_memo_same_minute(&memo, span("2024-05-01 10:0")));
+	cr_expect(isotime_memo_same_minute(&memo, span("2024-05-01 10:00")));
+	for (size_t i = 0; i < 16; i++) {
+		char was = s[i];
+		s[i] = was == '1' ? '2' : '1';
+		cr_expect(!isotime_memo_same_minute(&memo, span(s)),
+			  "byte %zu changed: '%s'", i, s);
+		s[i] = was;
+	}
+}

@@ -339,6 +339,44 @@ Test(pipeline, lines_before_a_candidate_give_the_events_of_every_line)
 		}
 }
 
+/* After an event ends, the search from the line after it counts the
+ * lines before its candidate: when there are no more than the lines kept
+ * before one (TH_RECORD_LOOKBACK_LINES), all of them are read and none
+ * is skipped (pipeline.c, skip_to_candidate). Here events come back to
+ * back with 0 to 8 short records between them, so that the candidate is
+ * on either side of that count and in every place of a window: every
+ * event must be numbered, timed and ended as when every line is read. */
+Test(pipeline, records_between_events_read_or_skipped_number_every_event)
+{
+	static const char event[] =
+	    "2024-05-01 10:00:00,001 ERROR app: request failed\n"
+	    "Traceback (most recent call last):\n"
+	    "  File \"app.py\", line 3, in main\n"
+	    "ValueError: boom\n";
+	for (size_t between = 0; between <= 8; between++) {
+		char text[4096] = "";
+		for (size_t e = 0; e < 4; e++) {
+			strcat(text, event);
+			for (size_t i = 0; i < between; i++)
+				strcat(text, i % 2 ? "ok\n"
+						   : "2024-05-01 "
+						     "10:00:00,002 "
+						     "INFO up\n");
+		}
+		struct got bulk[GOT_MAX], each[GOT_MAX];
+		size_t n = pipeline_run_read(text, false, bulk);
+		cr_assert_eq(n, 4, "%zu between: %zu events", between, n);
+		cr_assert_eq(pipeline_run_read(text, true, each), n);
+		for (size_t i = 0; i < n; i++) {
+			expect_same_got(&bulk[i], &each[i], i);
+			cr_expect_eq(bulk[i].line, 1 + i * (4 + between),
+				     "%zu between, event %zu", between, i);
+			cr_expect_str_eq(bulk[i].time,
+					 "2024-05-01T10:00:00.001");
+		}
+	}
+}
+
 /* A CRI log is searched with the framed trigger (its literals, their
  * JSON forms and split-line markers): the lines before its hits hold
  * none of the assembler's literals either, so they too go to the

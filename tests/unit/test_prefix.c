@@ -660,6 +660,34 @@ Test(prefix, plain_lines_get_the_records_of_the_whole_way)
 	expect_the_whole_way_for(lines, sizeof lines / sizeof *lines);
 }
 
+/* A dated line that starts with the minute of the last time read, as
+ * logging's asctime writes it, is taken as one plain record by a compare
+ * of those 16 bytes (prefix.c, dated_as_last): lines in one minute and
+ * just past it, one with a 'T' kept as the minute, after which a framed
+ * line of that minute (syslog short-iso, CRI) must still be unframed. */
+Test(prefix,
+     lines_in_the_minute_of_the_last_time_get_the_records_of_the_whole_way)
+{
+	static const char *const lines[] = {
+	    "2024-05-01 10:00:01,123 ERROR [asyncio] Task exception",
+	    "2024-05-01 10:00:02,456 INFO in the same minute",
+	    "2024-05-01 10:00:03.5+02:00 ERROR zoned in the minute",
+	    "2024-05-01 10:00:04.123456 INFO six digits",
+	    "2024-05-01 10:00:61,000 ERROR no second 61",
+	    "2024-05-01 10:00",
+	    "2024-05-01 10:00 | api",
+	    "2024-05-01 10:00:05",
+	    "2024-05-01 10:00:05,000Z",
+	    "2024-05-01 10:01:00,000 INFO the next minute",
+	    "2024-05-01 10:01:01,000 INFO in it",
+	    "2024-05-01T10:01:02.250 ERROR a 'T' kept as the minute",
+	    "2024-05-01T10:01:03+0000 web-1 app[7]: framed",
+	    "2024-05-01T10:01:04.000000000Z stderr F a cri line",
+	    "2024-05-01 10:01:05,000 INFO a blank again",
+	};
+	expect_the_whole_way_for(lines, sizeof lines / sizeof *lines);
+}
+
 /* A NUL byte after a level name ends it as a blank does (the strchr the
  * comparison was written with found the string's end). */
 Test(prefix, a_nul_byte_after_a_level_name_ends_it)
