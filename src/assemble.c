@@ -116,7 +116,10 @@ struct th_assembler {
 				   record fed and ends in its text
 				   (assembler_feed_with_literal); or NULL */
 	bool avx2;		/* the processor has AVX2 (runs of indented
-				   lines copy 32 bytes a step) */
+				   lines search 32 bytes a step) */
+	uintptr_t lent_from;	/* the bytes events may borrow record lines
+				   from (assembler_lend): LENT_LEN from here */
+	size_t lent_len;	/* 0: none */
 	void *alloc; /* what assembler_new allocated: the struct is aligned
 			within it for QUIET */
 	/* final lines known to hold no literal of TRIGGER
@@ -433,9 +436,25 @@ static long match_start(struct th_assembler *a, struct th_span text)
  * (whose open event is closed first). */
 static struct source *source_for(struct th_assembler *a, uint32_t id);
 
-static void add_line(struct source *s, const struct th_record *rec)
+/* Whether T lies within the bytes lent by assembler_lend. One compare
+ * of the start's distance: with none lent, LENT_LEN is 0. */
+static inline bool lent(const struct th_assembler *a, struct th_span t)
 {
-	event_add_line(&s->ev, rec->text);
+	uintptr_t at = (uintptr_t)t.p - a->lent_from;
+	return at < a->lent_len && t.n <= a->lent_len - at;
+}
+
+/* Adds REC's text to S's event: borrowed when it is lent bytes (a
+ * plain line of the window), else copied (a CRI or Docker line's
+ * message, unescaped or joined in the prefixer's buffers, which the
+ * next line reuses). */
+static void add_line(const struct th_assembler *a, struct source *s,
+		     const struct th_record *rec)
+{
+	if (lent(a, rec->text))
+		event_lend_line(&s->ev, rec->text);
+	else
+		event_add_line(&s->ev, rec->text);
 	s->ev.end_line = rec->number;
 	s->ev.end_offset = rec->end_offset;
 }
@@ -653,7 +672,7 @@ static void try_start(struct th_assembler *a, struct source *s,
 	s->margin = traceback_margin(s->body, rec->text);
 	struct th_record outdented;
 	rec = outdent(s, rec, &outdented);
-	add_line(s, rec);
+	add_line(a, s, rec);
 	s->state = MESSAGE; /* counted open, then set for real */
 	a->head.open++;
 	s->group_closed = false;
@@ -909,7 +928,7 @@ static bool step(struct th_assembler *a, struct source *s,
 	}
 	/* Blank lines wait in BLANKS; step_blanks adds them if they stay. */
 	if (taken && s->state != BLANKS)
-		add_line(s, rec);
+		add_line(a, s, rec);
 	if (taken)
 		probe(a, s->state == BLANKS ? TH_PROBE_HELD : TH_PROBE_CONT, s,
 		      rec);
@@ -1037,7 +1056,7 @@ static inline void take_indented(struct source *s, struct th_span text,
 {
 	s->ev.end_line = number;
 	s->ev.end_offset = end_offset;
-	event_add_line_inline(&s->ev, text);
+	event_borrow_line(&s->ev, text);
 }
 
 /* assembler_add_indented for a line takes_indented_quickly could not
@@ -1069,19 +1088,18 @@ bool assembler_add_indented(struct th_assembler *a, uint32_t source,
 	return true;
 }
 
-/* Bytes copy64_newlines copies and cuts at once: a line of a traceback is
- * some 55 bytes, and a step of 16 spent more on the loop than on the
- * copy (docs/performance.md). */
+/* Bytes newlines64 looks at a step: a line of a traceback is some 55
+ * bytes, and a step of 16 spent more on the loop than on the search
+ * (docs/performance.md). */
 #define RUN_STEP 64
 
-/* Copies RUN_STEP bytes from SRC to DST and returns where "\n" bytes are
- * among them (bit I for SRC[I]): a run of lines is copied and cut in one
- * pass, each byte read once. */
-typedef uint64_t copy64_fn(char *dst, const char *src);
+/* Where "\n" bytes are among the RUN_STEP bytes at SRC (bit I for
+ * SRC[I]): a run of lines is cut without a search a line. */
+typedef uint64_t newlines64_fn(const char *src);
 
-/* copy64_fn in 16-byte steps (SSE2, which every x86-64 has), or a byte
- * at a time elsewhere. */
-static inline uint64_t copy64_newlines(char *dst, const char *src)
+/* newlines64_fn in 16-byte steps (SSE2, which every x86-64 has), or a
+ * byte at a time elsewhere. */
+static inline uint64_t newlines64(const char *src)
 {
 	uint64_t m = 0;
 #ifdef __SSE2__
@@ -1089,13 +1107,11 @@ static inline uint64_t copy64_newlines(char *dst, const char *src)
 	for (unsigned i = 0; i < RUN_STEP; i += 16) {
 		__m128i v =
 		    _mm_loadu_si128((const __m128i *)(const void *)(src + i));
-		_mm_storeu_si128((__m128i *)(void *)(dst + i), v);
 		m |=
 		    (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl))
 		    << i;
 	}
 #else
-	memcpy(dst, src, RUN_STEP);
 	for (unsigned i = 0; i < RUN_STEP; i++)
 		m |= (uint64_t)(src[i] == '\n') << i;
 #endif
@@ -1103,16 +1119,14 @@ static inline uint64_t copy64_newlines(char *dst, const char *src)
 }
 
 #if defined(__x86_64__)
-/* copy64_newlines in two 32-byte steps, where the processor has AVX2. */
+/* newlines64 in two 32-byte steps, where the processor has AVX2. */
 __attribute__((target("avx2"))) static inline uint64_t
-copy64_newlines_avx2(char *dst, const char *src)
+newlines64_avx2(const char *src)
 {
 	const __m256i nl = _mm256_set1_epi8('\n');
 	__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)src);
 	__m256i hi =
 	    _mm256_loadu_si256((const __m256i *)(const void *)(src + 32));
-	_mm256_storeu_si256((__m256i *)(void *)dst, lo);
-	_mm256_storeu_si256((__m256i *)(void *)(dst + 32), hi);
 	uint32_t mlo =
 	    (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, nl));
 	uint32_t mhi =
@@ -1122,21 +1136,18 @@ copy64_newlines_avx2(char *dst, const char *src)
 #endif
 
 /* A run of indented lines being taken: BYTES from the first line on, the
- * first LIMIT of which may be copied to DST (the event's store), and the
- * room for their spans. */
+ * first LIMIT of which may be cut into lines, and the room for their
+ * spans. */
 struct run {
 	struct th_span bytes;
 	size_t limit;
-	char *dst;
 	struct th_span *spans, *spans_end;
 };
 
-/* Where run_lines is: the bytes from the run's first line on (SRC) and
- * their copy (DST), the start of the next line to take, and the room
- * left for spans. */
+/* Where run_lines is: the bytes from the run's first line on (SRC), the
+ * start of the next line to take, and the room left for spans. */
 struct run_cursor {
 	const char *src;
-	char *dst;
 	size_t line;
 	struct th_span *out, *out_end;
 };
@@ -1158,7 +1169,7 @@ take_block(enum state state, struct run_cursor *c, size_t pos, uint64_t mask)
 		}
 		if (!takes_line_quickly(state, t))
 			return false;
-		*c->out++ = (struct th_span){c->dst + c->line, t.n};
+		*c->out++ = t;
 		c->line = end + 1;
 		if (c->out == c->out_end ||
 		    (c->src[c->line] != ' ' && c->src[c->line] != '\t'))
@@ -1167,24 +1178,23 @@ take_block(enum state state, struct run_cursor *c, size_t pos, uint64_t mask)
 	return true;
 }
 
-/* The run of assembler_add_indented_run: copies R's bytes to its DST
- * RUN_STEP bytes a step (COPY64), each read once for its copy and its
- * newlines, and writes the span of each line a source in STATE takes to
- * R's spans. Returns the lines taken; *USED, the bytes they and their
- * newlines take. It stops at a line the source does not take at once
- * (takes_line_quickly; FRAMES takes every one), a blank one, one not led
- * by a blank, and where fewer than RUN_STEP bytes are left of R's LIMIT:
- * those lines go one by one. Inline, with STATE and COPY64 constants,
- * for each way it is called: the state stays through a run, and a test
- * of it a line cost a load and a compare (it was reloaded after each
- * span stored). */
+/* The run of assembler_add_indented_run: finds R's newlines RUN_STEP
+ * bytes a step (NEWLINES64) and writes the span of each line a source in
+ * STATE takes to R's spans, borrowed from R's bytes (event_borrow_line):
+ * no byte is copied. Returns the lines taken; *USED, the bytes they and
+ * their newlines take. It stops at a line the source does not take at
+ * once (takes_line_quickly; FRAMES takes every one), a blank one, one
+ * not led by a blank, and where fewer than RUN_STEP bytes are left of
+ * R's LIMIT: those lines go one by one. Inline, with STATE and
+ * NEWLINES64 constants, for each way it is called: the state stays
+ * through a run, and a test of it a line cost a load and a compare (it
+ * was reloaded after each span stored). */
 static inline __attribute__((always_inline)) size_t
-run_lines(enum state state, const struct run *r, copy64_fn *copy64,
+run_lines(enum state state, const struct run *r, newlines64_fn *newlines,
 	  size_t *used)
 {
 	/* R's fields in locals: the spans written could alias *R */
 	struct run_cursor c = {.src = r->bytes.p,
-			       .dst = r->dst,
 			       .line = 0,
 			       .out = r->spans,
 			       .out_end = r->spans_end};
@@ -1194,47 +1204,46 @@ run_lines(enum state state, const struct run *r, copy64_fn *copy64,
 	 * registers and made the newline vector again each block, a fifth
 	 * more instructions (docs/performance.md) */
 	for (size_t pos = 0; limit - pos >= RUN_STEP; pos += RUN_STEP)
-		if (!take_block(state, &c, pos,
-				copy64(c.dst + pos, c.src + pos)))
+		if (!take_block(state, &c, pos, newlines(c.src + pos)))
 			break;
 	*used = c.line;
 	return (size_t)(c.out - r->spans);
 }
 
-/* assembler_add_indented_run, copying with COPY64: inline in each of the
- * two ways it is compiled, each out of line, so that the call that picks
- * one saves no register. */
+/* assembler_add_indented_run, searching with NEWLINES64: inline in each
+ * of the two ways it is compiled, each out of line, so that the call
+ * that picks one saves no register. */
 static inline __attribute__((always_inline)) size_t
 add_run(struct th_assembler *a, uint32_t source, struct th_span bytes,
-	uint64_t number, uint64_t offset, uint64_t *lines, copy64_fn *copy64)
+	uint64_t number, uint64_t offset, uint64_t *lines,
+	newlines64_fn *newlines)
 {
 	struct source *s = a->last;
 	struct run r = {.bytes = bytes};
-	size_t room, max_lines, used = 0, k;
+	size_t max_lines, used = 0, k;
 	*lines = 0;
 	if (s->id != source || bytes.n == 0 ||
 	    (bytes.p[0] != ' ' && bytes.p[0] != '\t'))
 		return 0;
-	r.dst = event_run_room(&s->ev, &room, &max_lines);
-	if (max_lines == 0 || room < RUN_STEP)
+	r.spans = event_run_spans(&s->ev, &max_lines);
+	if (max_lines == 0)
 		return 0;
 	/* the last byte is left out, so that the byte after a line's "\n"
 	 * can be read, and a run is cut at TH_EVENT_LINE_BYTES, so that no
 	 * line of it is longer than an event keeps */
-	r.limit = bytes.n - 1 < room ? bytes.n - 1 : room;
+	r.limit = bytes.n - 1;
 	r.limit = r.limit < TH_EVENT_LINE_BYTES ? r.limit : TH_EVENT_LINE_BYTES;
-	r.spans = event_run_spans(&s->ev);
 	r.spans_end = r.spans + max_lines;
 	/* the state stays through the run, and a traceback's frames, the
 	 * most, are taken without a test a line */
 	switch (s->state) {
-	case FRAMES: k = run_lines(FRAMES, &r, copy64, &used); break;
-	case MESSAGE: k = run_lines(MESSAGE, &r, copy64, &used); break;
+	case FRAMES: k = run_lines(FRAMES, &r, newlines, &used); break;
+	case MESSAGE: k = run_lines(MESSAGE, &r, newlines, &used); break;
 	case GROUP:
 		/* a box line after the box closed goes one by one */
 		if (s->group_closed)
 			return 0;
-		k = run_lines(GROUP, &r, copy64, &used);
+		k = run_lines(GROUP, &r, newlines, &used);
 		if (k > 0)
 			s->continuation = 0;
 		break;
@@ -1242,7 +1251,7 @@ add_run(struct th_assembler *a, uint32_t source, struct th_span bytes,
 	}
 	if (k == 0)
 		return 0;
-	event_run_commit(&s->ev, k, used);
+	event_run_commit(&s->ev, k);
 	s->ev.end_line = number + k - 1;
 	s->ev.end_offset = offset + used;
 	*lines = k;
@@ -1253,8 +1262,7 @@ __attribute__((noinline)) static size_t
 add_run_any(struct th_assembler *a, uint32_t source, struct th_span bytes,
 	    uint64_t number, uint64_t offset, uint64_t *lines)
 {
-	return add_run(a, source, bytes, number, offset, lines,
-		       copy64_newlines);
+	return add_run(a, source, bytes, number, offset, lines, newlines64);
 }
 
 #if defined(__x86_64__)
@@ -1263,7 +1271,7 @@ add_run_avx2(struct th_assembler *a, uint32_t source, struct th_span bytes,
 	     uint64_t number, uint64_t offset, uint64_t *lines)
 {
 	return add_run(a, source, bytes, number, offset, lines,
-		       copy64_newlines_avx2);
+		       newlines64_avx2);
 }
 #endif
 
@@ -1286,6 +1294,20 @@ size_t assembler_add_indented_run(struct th_assembler *a, uint32_t source,
 		return add_run_avx2(a, source, bytes, number, offset, lines);
 #endif
 	return add_run_any(a, source, bytes, number, offset, lines);
+}
+
+void assembler_lend(struct th_assembler *a, struct th_span bytes)
+{
+	a->lent_from = (uintptr_t)bytes.p;
+	a->lent_len = bytes.n;
+}
+
+void assembler_window_moves(struct th_assembler *a)
+{
+	a->lent_len = 0;
+	for (size_t i = 0; i < a->n_sources; i++)
+		if (a->sources[i].state != IDLE)
+			event_own_lines(&a->sources[i].ev);
 }
 
 void assembler_end_input(struct th_assembler *a)

@@ -6,7 +6,11 @@
  *              cache of traceback final lines that hold no literal of the
  *              trigger (the same few recur in a crash loop).
  * Borrows:     rules, matcher and trigger (must outlive it); the input name
- *              given to assembler_begin_input (must outlive the input).
+ *              given to assembler_begin_input (must outlive the input);
+ *              the bytes of the lines given to assembler_add_indented and
+ *              assembler_add_indented_run and of records within the
+ *              bytes given to assembler_lend, which open events point at
+ *              until assembler_window_moves.
  * Emits:       each finished event to the callback, which may read but not
  *              keep it: the event is reused once the callback returns.
  * Probe:       optionally, what it did with every record (`rules test`,
@@ -84,7 +88,9 @@ bool assembler_reads_indented(const struct th_assembler *a, uint32_t source);
  * line, a box line), as assembler_feed would a record of that writer
  * with TEXT; after assembler_reads_indented said yes. TEXT starts with a
  * blank and holds more than blanks. False: the line must be fed as a
- * record (nothing was done). */
+ * record (nothing was done). The event borrows TEXT's bytes, not a copy
+ * (event.h, event_borrow_line): they must stay as they are until the
+ * next assembler_window_moves. */
 bool assembler_add_indented(struct th_assembler *a, uint32_t source,
 			    struct th_span text, uint64_t number,
 			    uint64_t end_offset);
@@ -93,15 +99,28 @@ bool assembler_add_indented(struct th_assembler *a, uint32_t source,
  * numbered NUMBER and starting at stream offset OFFSET: each one ended by
  * its "\n" in BYTES, led by a blank, not blank, and without an escape
  * byte (the caller bounds BYTES so). Takes lines from the first on while
- * they only continue the event, copied into it in one pass (event.h,
- * event_run_room); stops earlier where a line must go one by one (to
+ * they only continue the event, borrowed as assembler_add_indented's
+ * (event.h, event_run_spans); stops earlier where a line must go one by one (to
  * assembler_add_indented or as a record). Returns the bytes taken, whole
  * lines with their "\n", and sets *LINES to their count; 0 when none. */
 size_t assembler_add_indented_run(struct th_assembler *a, uint32_t source,
 				  struct th_span bytes, uint64_t number,
 				  uint64_t offset, uint64_t *lines);
 
-/* Whether assembler_add_indented_run copies 32 bytes a step (AVX2, the
+/* Lends BYTES (the line reader's window): a record fed whose text lies
+ * within them is borrowed by its event, not copied, as the lines given
+ * to assembler_add_indented are. They must stay as they are until the
+ * next assembler_window_moves. */
+void assembler_lend(struct th_assembler *a, struct th_span bytes);
+
+/* Before the bytes lent (assembler_lend, assembler_add_indented,
+ * assembler_add_indented_run) move or go (the line reader's window is
+ * refilled or remapped, the input ends): each open event copies the
+ * lines it borrowed from them, and nothing stays lent. An event emitted
+ * before needs no copy: its sinks read it while the bytes stay. */
+void assembler_window_moves(struct th_assembler *a);
+
+/* Whether assembler_add_indented_run searches 32 bytes a step (AVX2, the
  * default where the processor has it) or 16: tests run both. ON takes
  * effect only where the processor has AVX2. */
 void assembler_use_avx2(struct th_assembler *a, bool on);

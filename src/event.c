@@ -1,6 +1,7 @@
 /* event.c - storage of an event's lines and fields; see event.h. */
 #include "event.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ void event_reset(struct th_event *ev)
 	ev->time = (struct th_time){0};
 	ev->store_len = 0;
 	ev->n_head = 0;
+	ev->borrowed = false;
 	ev->skipped = 0;
 	ev->n_tail = ev->tail_next = 0;
 	ev->lines_cut = 0;
@@ -40,9 +42,27 @@ void event_reset(struct th_event *ev)
 	ev->culprit.file.set = ev->culprit.function.set = false;
 }
 
-/* Makes room for one more head line of N bytes. Spans are kept as offsets
- * during growth: they are rebased after realloc moves the store. An empty
- * first line still gets a store: a span never points at NULL. */
+/* Makes room in the store for N more bytes. Spans into the store are
+ * rebased after realloc moves it, and only those: a borrowed span
+ * points elsewhere (event_borrow_line). */
+static void store_reserve(struct th_event *ev, size_t n)
+{
+	size_t need = ev->store_len + n;
+	if (need <= ev->store_cap)
+		return;
+	/* the old bounds as integers: the old pointer is not used once
+	 * realloc freed it */
+	uintptr_t old = (uintptr_t)ev->store, old_end = old + ev->store_cap;
+	XGROW(ev->store, ev->store_cap, need, 4096);
+	for (size_t i = 0; i < ev->n_head; i++) {
+		uintptr_t p = (uintptr_t)ev->head[i].p;
+		if (p >= old && p < old_end)
+			ev->head[i].p = ev->store + (p - old);
+	}
+}
+
+/* Makes room for one more head line of N bytes. An empty first line
+ * still gets a store: a span never points at NULL. */
 static void head_reserve(struct th_event *ev, size_t n)
 {
 	if (ev->n_head == ev->head_cap) {
@@ -51,13 +71,7 @@ static void head_reserve(struct th_event *ev, size_t n)
 				    ? ev->head_cap
 				    : TH_EVENT_HEAD_LINES;
 	}
-	size_t need = ev->store_len + (n ? n : 1);
-	if (need <= ev->store_cap)
-		return;
-	const char *old = ev->store;
-	XGROW(ev->store, ev->store_cap, need, 4096);
-	for (size_t i = 0; i < ev->n_head; i++)
-		ev->head[i].p = ev->store + (ev->head[i].p - old);
+	store_reserve(ev, n ? n : 1);
 }
 
 /* The tail is a ring: when it is full, the oldest line leaves it and is
@@ -76,12 +90,10 @@ static void tail_add(struct th_event *ev, struct th_span line)
 	ev->tail_next = (slot + 1) % TH_EVENT_TAIL_LINES;
 }
 
-/* event_add_line for every line that is not a head line with room ready:
- * an overlong line, a tail line, or one the head must grow for. Out of
- * line: it runs a few times per event buffer and for long events, and
- * inlined it would make every head line save registers. */
-__attribute__((noinline)) static void add_line_slow(struct th_event *ev,
-						    struct th_span line)
+/* Out of line: it runs a few times per event buffer and for long
+ * events, and inlined it would make every head line save registers. */
+__attribute__((noinline)) void event_add_line_slow(struct th_event *ev,
+						   struct th_span line)
 {
 	if (line.n > TH_EVENT_LINE_BYTES) {
 		line.n = TH_EVENT_LINE_BYTES;
@@ -97,16 +109,22 @@ __attribute__((noinline)) static void add_line_slow(struct th_event *ev,
 	event_head_add(ev, line);
 }
 
-/* Called for every line of every event but those the assembler adds
- * with event_add_line_inline. */
-void event_add_line(struct th_event *ev, struct th_span line)
+void event_own_lines(struct th_event *ev)
 {
-	if (line.n > 0 && line.p[0] == 'T')
-		ev->last_t = ev->n_head + ev->skipped + ev->n_tail + 1;
-	if (event_head_has_room(ev, line.n))
-		event_head_add(ev, line);
-	else
-		add_line_slow(ev, line);
+	if (!ev->borrowed)
+		return;
+	for (size_t i = 0; i < ev->n_head; i++) {
+		struct th_span line = ev->head[i];
+		uintptr_t p = (uintptr_t)line.p, from = (uintptr_t)ev->store;
+		if (p >= from && p < from + ev->store_cap)
+			continue; /* a copy already */
+		store_reserve(ev, line.n ? line.n : 1);
+		char *at = ev->store + ev->store_len;
+		memcpy(at, line.p, line.n);
+		ev->store_len += line.n;
+		ev->head[i].p = at;
+	}
+	ev->borrowed = false;
 }
 
 /* Appends N bytes at *LEN, writing only what fits below CAP - 1. */

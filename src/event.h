@@ -4,7 +4,9 @@
  *              a ring of the last TH_EVENT_TAIL_LINES, each cut to
  *              TH_EVENT_LINE_BYTES) and its field values.
  * Caller owns: the event itself (event_init/event_fini on caller storage).
- *              The input name is borrowed and must outlive the event.
+ *              The input name is borrowed and must outlive the event; so
+ *              are the bytes of head lines added by event_borrow_line,
+ *              until event_own_lines copies them.
  *
  * The assembler fills the lines and positions; classify fills the fields.
  * A sink sees a complete event and must copy what it keeps.
@@ -44,12 +46,14 @@ struct th_event {
 	struct th_time time; /* unknown: !isotime_known */
 
 	/* lines: head[0..n_head) then skipped (not kept) then the tail ring */
-	char *store; /* head lines' bytes */
+	char *store; /* head lines' bytes, but for borrowed ones */
 	size_t store_len, store_cap;
 	struct th_span *head; /* spans into store (rebased on growth) */
 	size_t n_head, head_cap;
 	size_t head_room; /* min(head_cap, TH_EVENT_HEAD_LINES): below it a
 			     line goes to the head without growing it */
+	bool borrowed;	  /* some head span points outside store, at bytes
+			     the caller lent (event_borrow_line) */
 	uint64_t skipped; /* lines between head and tail not kept */
 	char *tail[TH_EVENT_TAIL_LINES];
 	size_t tail_len[TH_EVENT_TAIL_LINES];
@@ -69,8 +73,8 @@ void event_fini(struct th_event *ev);
 /* Forgets lines and fields, keeps the memory for the next event. */
 void event_reset(struct th_event *ev);
 
-/* Appends a copy of LINE (cut to TH_EVENT_LINE_BYTES). */
-void event_add_line(struct th_event *ev, struct th_span line);
+/* Appends a copy of LINE (cut to TH_EVENT_LINE_BYTES). Inline below. */
+static inline void event_add_line(struct th_event *ev, struct th_span line);
 
 /* An index past which no kept line starts with the byte 'T': one past
  * the last kept line that does, 0 when no line added did, and n_head
@@ -87,8 +91,8 @@ static inline size_t event_t_end(const struct th_event *ev)
 	return t > tail_start ? (size_t)(t - ev->skipped) : ev->n_head;
 }
 
-/* What event_add_line_inline needs of event.c's storage, inline in this
- * header for it. */
+/* What event_add_line and the borrowing adds need of event.c's storage,
+ * inline in this header for them. */
 
 /* 16 bytes from SRC to DST: one unaligned load and store. */
 static inline void event_copy16(char *dst, const char *src)
@@ -151,58 +155,88 @@ static inline void event_head_add(struct th_event *ev, struct th_span line)
 	event_copy_short(at, line.p, line.n);
 }
 
-/* event_add_line with its usual case inline, for the caller that adds
- * the most lines (the assembler's frames, source lines and box lines,
- * half the lines of a crash loop: docs/performance.md): there the call
- * cost as much as the add, and the caller saved registers for it. Every
- * other line is left to event_add_line.
- * Precondition: LINE is empty or its first byte is not 'T' (the
- * assembler passes indented lines only, led by ' ' or '\t'): this path
- * does not update last_t, which event_t_end reads. */
-static inline void event_add_line_inline(struct th_event *ev,
-					 struct th_span line)
+/* event_add_line for every line that is not a head line with room
+ * ready: an overlong line, a tail line, or one the head must grow for
+ * (in event.c). */
+void event_add_line_slow(struct th_event *ev, struct th_span line);
+
+/* Notes LINE, about to be added, as the last led by 'T' if it is
+ * (event_t_end). */
+static inline void event_note_t(struct th_event *ev, struct th_span line)
 {
+	if (line.n > 0 && line.p[0] == 'T')
+		ev->last_t = ev->n_head + ev->skipped + ev->n_tail + 1;
+}
+
+/* Inline: the assembler adds every record line of an event with it, and
+ * the call cost as much as the usual add. */
+static inline void event_add_line(struct th_event *ev, struct th_span line)
+{
+	event_note_t(ev, line);
 	if (event_head_has_room(ev, line.n))
 		event_head_add(ev, line);
 	else
-		event_add_line(ev, line);
+		event_add_line_slow(ev, line);
 }
 
-/* A run of head lines copied into the store whole (the assembler's run of
- * a traceback's frames, docs/performance.md): the bytes are copied with
- * what lies between the lines (newlines, trailing blanks), in one pass
- * that also finds where each line ends, instead of a copy a line.
- * event_run_room shows where the run's bytes go and how many fit
- * (*BYTES; 0 before the store's first line, when it has none yet), and
- * how many lines the head takes without growing (*LINES); the caller
- * writes the bytes there and, when *LINES > 0, each line's span to
- * event_run_spans(EV)[i] (i < *LINES), then event_run_commit makes the
- * first K of them head lines, which with the bytes between them take
- * USED bytes of the room. Each span is at most TH_EVENT_LINE_BYTES and
- * its first byte is not 'T' (last_t is not updated, as in
- * event_add_line_inline). A line that does not fit goes to
- * event_add_line. */
-static inline char *event_run_room(const struct th_event *ev, size_t *bytes,
-				   size_t *lines)
+/* Head lines that borrow their bytes instead of copying them (the
+ * assembler's frames, source lines and box lines, half the lines of a
+ * crash loop, read in place from the line reader's window:
+ * docs/performance.md). A borrowed span points at the caller's bytes,
+ * which must stay as they are until event_own_lines or event_reset:
+ * the caller calls event_own_lines before it moves them. An event
+ * handed to a sink while they stay needs no copy at all.
+ * Precondition: LINE is empty or its first byte is not 'T' (the
+ * assembler passes indented lines only, led by ' ' or '\t'): this path
+ * does not update last_t, which event_t_end reads. A line the head has
+ * no room for, or longer than TH_EVENT_LINE_BYTES, is copied
+ * (event_add_line). */
+static inline void event_borrow_line(struct th_event *ev, struct th_span line)
+{
+	size_t n_head = ev->n_head;
+	if (n_head < ev->head_room && line.n <= TH_EVENT_LINE_BYTES) {
+		ev->head[n_head] = line;
+		ev->n_head = n_head + 1;
+		ev->borrowed = true;
+	} else {
+		event_add_line_slow(ev, line);
+	}
+}
+
+/* event_add_line that borrows LINE's bytes where event_borrow_line
+ * would (same lifetime), for a line whose first byte may be 'T'. */
+static inline void event_lend_line(struct th_event *ev, struct th_span line)
+{
+	event_note_t(ev, line);
+	event_borrow_line(ev, line);
+}
+
+/* A run of borrowed head lines (the assembler's run of a traceback's
+ * frames): event_run_spans shows where their spans go and how many the
+ * head takes without growing (*LINES); the caller writes the first K
+ * spans there, each of at most TH_EVENT_LINE_BYTES and with a first byte
+ * other than 'T' (as event_borrow_line), and event_run_commit makes
+ * them head lines, borrowed. */
+static inline struct th_span *event_run_spans(const struct th_event *ev,
+					      size_t *lines)
 {
 	*lines = ev->head_room - ev->n_head;
-	*bytes = ev->store_cap - ev->store_len;
-	return ev->store_cap > 0 ? ev->store + ev->store_len : NULL;
-}
-
-static inline struct th_span *event_run_spans(const struct th_event *ev)
-{
 	return ev->head + ev->n_head;
 }
 
-static inline void event_run_commit(struct th_event *ev, size_t k, size_t used)
+static inline void event_run_commit(struct th_event *ev, size_t k)
 {
 	ev->n_head += k;
-	ev->store_len += used;
+	ev->borrowed = true;
 }
 
+/* Copies the bytes of every borrowed head line into the event's own
+ * storage: after it, the event holds no pointer to the caller's bytes. */
+void event_own_lines(struct th_event *ev);
+
 /* Lines kept: head then tail, in order. I is < event_line_count(). The span
- * is valid until the next event_add_line or event_reset. Inline: the
+ * is valid until the next event_add_line or event_reset, and a borrowed
+ * one's until the bytes lent move (event_borrow_line). Inline: the
  * assembler, the matcher and the sinks walk every line of an event, and a
  * call cost more than the lookup. */
 static inline size_t event_line_count(const struct th_event *ev)

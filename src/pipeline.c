@@ -303,6 +303,7 @@ bool pipeline_choose_search(struct th_pipeline *p, struct th_lines *l)
 	struct th_span w;
 	p->search = p->trigger;
 	p->searched.lines = NULL;
+	assembler_window_moves(p->assembler); /* as in feed_window */
 	if (lines_window(l, &w) != TH_OK || w.n == 0)
 		return false;
 	const char *nl = memchr(w.p, '\n', w.n);
@@ -349,7 +350,9 @@ struct taken {
  * in one call (assembler_add_indented_run), else the first alone if it is
  * not blank, has no escape byte, is ended by its "\n" and is one the event
  * does not decide on (it may end the event or change its state). Nothing
- * taken: the line goes the whole way. */
+ * taken: the line goes the whole way. The event borrows the lines from
+ * the window, not a copy: feed_window has it copy them before the window
+ * moves (assembler_window_moves). */
 static inline struct taken take_indented(struct th_pipeline *p,
 					 struct th_lines *l, uint32_t source,
 					 const char *text, size_t rest,
@@ -460,11 +463,17 @@ static bool read_lines(struct th_pipeline *p, struct th_lines *l,
 static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
 {
 	struct window_lines c = {.at = 0, .newlines = 0};
+	/* the open events' indented lines point into the window
+	 * (take_indented), which lines_window may refill or remap */
+	assembler_window_moves(p->assembler);
 	enum th_status st = lines_window(l, &c.w);
 	if (st != TH_OK)
 		return st;
 	if (c.w.n == 0)
 		return feed_next_line(p, l);
+	/* plain lines' records are the window's bytes: their events borrow
+	 * them, not a copy, until the next window */
+	assembler_lend(p->assembler, c.w);
 	c.number = lines_number(l);
 	c.offset = lines_offset(l);
 	c.plain = 0; /* asked by read_lines: not for the lines skipped */

@@ -209,10 +209,11 @@ Test(event, tail_lines_of_every_short_length_are_kept_exactly)
 	event_fini(&ev);
 }
 
-/* event_add_line_inline (the assembler's indented lines) keeps what
+/* event_borrow_line (the assembler's indented lines) keeps what
  * event_add_line keeps: every short length, an overlong line cut, and
- * lines past the head going to the tail ring. */
-Test(event, the_inline_add_keeps_the_lines_event_add_line_keeps)
+ * lines past the head going to the tail ring; and so it does once
+ * event_own_lines copied them and the lent bytes were overwritten. */
+Test(event, borrowed_lines_are_the_lines_event_add_line_keeps)
 {
 	static char src[TH_EVENT_LINE_BYTES + 20];
 	for (size_t i = 0; i < sizeof src; i++)
@@ -225,15 +226,23 @@ Test(event, the_inline_add_keeps_the_lines_event_add_line_keeps)
 		size_t n = i == 3 ? sizeof src - i % 11 : i % 150;
 		struct th_span line = {src + i % 11, n};
 		event_add_line(&out, line);
-		event_add_line_inline(&in, line);
+		event_borrow_line(&in, line);
 	}
 	cr_assert_eq(event_line_count(&in), event_line_count(&out));
 	cr_expect_eq(in.lines_cut, 1);
 	cr_expect_eq(in.skipped, 50);
-	for (size_t i = 0; i < event_line_count(&out); i++) {
-		struct th_span a = event_line(&out, i), b = event_line(&in, i);
-		cr_expect(a.n == b.n && memcmp(a.p, b.p, a.n) == 0,
-			  "line %zu: %zu bytes, inline %zu", i, a.n, b.n);
+	cr_expect(in.borrowed);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < event_line_count(&out); i++) {
+			struct th_span a = event_line(&out, i),
+				       b = event_line(&in, i);
+			cr_expect(a.n == b.n && memcmp(a.p, b.p, a.n) == 0,
+				  "pass %d, line %zu: %zu bytes, borrowed %zu",
+				  pass, i, a.n, b.n);
+		}
+		event_own_lines(&in);
+		cr_expect_not(in.borrowed);
+		memset(src, '#', sizeof src); /* the lent bytes move on */
 	}
 	event_fini(&out);
 	event_fini(&in);
@@ -260,7 +269,7 @@ Test(event, t_end_follows_the_last_t_line_through_head_gap_and_ring)
 	add_numbered(&ev, true, 1);
 	add_numbered(&ev, false, 2);
 	cr_expect_eq(event_t_end(&ev), 2, "T line 1 in the head");
-	event_add_line_inline(&ev, span("  indented"));
+	event_borrow_line(&ev, span("  indented"));
 	cr_expect_eq(event_t_end(&ev), 2);
 	size_t i = event_line_count(&ev);
 	for (; i < TH_EVENT_HEAD_LINES + 5; i++)
@@ -297,40 +306,70 @@ Test(event, t_end_follows_the_last_t_line_through_head_gap_and_ring)
 	event_fini(&ev);
 }
 
-/* A run of lines copied into the store whole (event_run_room): the room
- * is none before the store's first line, then the store's free bytes and
- * the head lines left; the lines committed are kept like added ones, and
- * the next line added follows them. */
-Test(event, lines_copied_in_a_run_are_kept_as_head_lines)
+/* A run of borrowed lines (event_run_spans): the spans go to the head
+ * lines left, which are none before the head's first line; the lines
+ * committed are kept like added ones, and the next line added follows
+ * them. */
+Test(event, lines_borrowed_in_a_run_are_kept_as_head_lines)
 {
 	struct th_event ev;
 	event_init(&ev);
-	size_t bytes, lines;
-	cr_expect_null(event_run_room(&ev, &bytes, &lines));
-	cr_expect_eq(bytes, 0);
+	size_t lines;
+	event_run_spans(&ev, &lines);
 	cr_expect_eq(lines, 0);
 	event_add_line(&ev, span("first"));
-	char *room = event_run_room(&ev, &bytes, &lines);
-	cr_assert_not_null(room);
+	struct th_span *spans = event_run_spans(&ev, &lines);
 	cr_expect_eq(lines, ev.head_room - 1, "lines left: %zu", lines);
-	cr_expect_eq(bytes, ev.store_cap - ev.store_len);
 	/* two lines and what lies between them, as the bytes read */
-	static const char run[] = "  File \"a.py\", line 1, in f   \n    f()\n";
-	cr_assert_lt(sizeof run, bytes);
-	memcpy(room, run, sizeof run - 1);
-	struct th_span *spans = event_run_spans(&ev);
+	char run[] = "  File \"a.py\", line 1, in f   \n    f()\n";
 	const char *second = strchr(run, '\n') + 1;
 	spans[0] =
-	    (struct th_span){room, strlen("  File \"a.py\", line 1, in f")};
-	spans[1] = (struct th_span){room + (second - run), strlen("    f()")};
-	event_run_commit(&ev, 2, sizeof run - 1);
+	    (struct th_span){run, strlen("  File \"a.py\", line 1, in f")};
+	spans[1] = (struct th_span){second, strlen("    f()")};
+	event_run_commit(&ev, 2);
 	event_add_line(&ev, span("ValueError: x"));
 	char buf[128];
 	event_text(&ev, buf, sizeof buf);
-	cr_expect_str_eq(buf, "first\n  File \"a.py\", line 1, in f\n    f()\n"
-			      "ValueError: x");
+	const char *want = "first\n  File \"a.py\", line 1, in f\n    f()\n"
+			   "ValueError: x";
+	cr_expect_str_eq(buf, want);
 	cr_expect_eq(event_line_count(&ev), 4);
-	event_run_room(&ev, &bytes, &lines);
+	event_run_spans(&ev, &lines);
 	cr_expect_eq(lines, ev.head_room - 4);
+	event_own_lines(&ev);
+	memset(run, 'x', sizeof run - 1);
+	event_text(&ev, buf, sizeof buf);
+	cr_expect_str_eq(buf, want, "owned");
+	event_fini(&ev);
+}
+
+/* Copied and borrowed head lines mixed: the store grows (and moves)
+ * while lines are borrowed, and event_own_lines then moves it again;
+ * every line keeps its bytes, a borrowed one rebased by neither. */
+Test(event, a_store_that_grows_rebases_only_its_own_lines)
+{
+	static char lent[TH_EVENT_HEAD_LINES][48];
+	struct th_event ev;
+	event_init(&ev);
+	for (size_t i = 0; i < TH_EVENT_HEAD_LINES; i++) {
+		int n = snprintf(lent[i], sizeof lent[i], "  line %zu of %s", i,
+				 i % 2 ? "a borrowed run" : "copies");
+		struct th_span line = {lent[i], (size_t)n};
+		if (i % 2)
+			event_borrow_line(&ev, line);
+		else
+			event_add_line(&ev, line);
+	}
+	event_own_lines(&ev);
+	memset(lent, '#', sizeof lent);
+	cr_assert_eq(event_line_count(&ev), TH_EVENT_HEAD_LINES);
+	for (size_t i = 0; i < TH_EVENT_HEAD_LINES; i++) {
+		char want[48];
+		snprintf(want, sizeof want, "  line %zu of %s", i,
+			 i % 2 ? "a borrowed run" : "copies");
+		struct th_span l = event_line(&ev, i);
+		cr_expect(l.n == strlen(want) && memcmp(l.p, want, l.n) == 0,
+			  "line %zu: %.*s", i, (int)l.n, l.p);
+	}
 	event_fini(&ev);
 }

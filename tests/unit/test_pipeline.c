@@ -2,6 +2,7 @@
  * at the end of the input reach the assembler (issue 13). */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -671,4 +672,263 @@ Test(pipeline, lines_skipped_by_a_search_that_does_not_count_are_numbered)
 			read_with(text, capacity, searches[s], false, &read);
 			expect_same_seen(&read, &every, what);
 		}
+}
+
+/* Each event's text (event_text) as a sink saw it when delivered. */
+#define TEXTS_MAX 8
+struct texts {
+	size_t n;
+	char text[TEXTS_MAX][3 * TH_EVENT_LINE_BYTES];
+};
+
+static void texts_deliver(void *ctx, const struct th_event *ev)
+{
+	struct texts *t = ctx;
+	if (t->n < TEXTS_MAX)
+		event_text(ev, t->text[t->n], sizeof t->text[0]);
+	t->n++;
+}
+
+/* How read_texts reads: line by line from a string (pipeline_feed_line,
+ * nothing lent: every line copied), or from a file read into the line
+ * reader's buffer or mapped, CAPACITY bytes a window. */
+enum read_how { FROM_STRING, READ, MAPPED };
+
+/* Reads TEXT (N bytes) with the default rules as HOW says, into *OUT. */
+static void read_texts(const char *text, size_t n, size_t capacity,
+		       enum read_how how, struct texts *out)
+{
+	struct th_rules *rules = rules_new();
+	struct th_error err = {0};
+	cr_assert(rules_load_path(rules, TH_TEST_PATTERNS_DIR, &err), "%s",
+		  err.message);
+	cr_assert(rules_finish(rules, &err), "%s", err.message);
+	struct th_trigger *trigger = pipeline_trigger_new(rules, false);
+	struct th_trigger *framed = pipeline_trigger_new(rules, true);
+	struct th_run run;
+	run_init(&run, rules_ignore_count(rules));
+	out->n = 0;
+	struct th_pipeline_setup ps = {.rules = rules,
+				       .trigger = trigger,
+				       .framed = framed,
+				       .run = &run,
+				       .deliver = texts_deliver,
+				       .ctx = out};
+	struct th_pipeline *p = pipeline_new(&ps);
+	pipeline_begin_input(p, "test.log", 0, 0);
+	if (how == FROM_STRING) {
+		uint64_t number = 1, offset = 0;
+		for (const char *s = text; s < text + n;) {
+			const char *nl =
+			    memchr(s, '\n', (size_t)(text + n - s));
+			size_t len =
+			    nl ? (size_t)(nl - s) : (size_t)(text + n - s);
+			struct th_line line = {
+			    {s, len}, number++, offset, false, false};
+			offset += len + (nl != NULL);
+			pipeline_feed_line(p, &line, offset);
+			s += len + (nl != NULL);
+		}
+	} else {
+		int fd = memfd_create("texts", MFD_CLOEXEC);
+		cr_assert(fd >= 0);
+		cr_assert_eq(write(fd, text, n), (ssize_t)n);
+		cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+		struct th_input *in = input_from_fd(fd, "test.log");
+		if (how == READ)
+			input_no_map(in);
+		struct th_lines *l = lines_new(in, capacity);
+		cr_assert_eq(pipeline_read(p, l), TH_EOF);
+		pipeline_finish_lines(p);
+		/* the reader goes before the last events close: they must
+		 * hold their own bytes by now */
+		lines_free(l);
+		input_close(in);
+		close(fd);
+	}
+	pipeline_end_input(p);
+	pipeline_free(p);
+	run_fini(&run);
+	trigger_free(framed);
+	trigger_free(trigger);
+	rules_free(rules);
+}
+
+static void expect_same_texts(const struct texts *a, const struct texts *b,
+			      const char *what)
+{
+	cr_assert_eq(a->n, b->n, "%s: %zu events, %zu line by line", what, a->n,
+		     b->n);
+	for (size_t i = 0; i < a->n && i < TEXTS_MAX; i++)
+		cr_expect_str_eq(a->text[i], b->text[i], "%s: event %zu", what,
+				 i);
+}
+
+/* A traceback of FRAMES frames after a logging record, then a record
+ * that ends it, appended at *AT in TEXT (CAP bytes). */
+static void append_traceback(char *text, size_t cap, size_t *at, int frames,
+			     const char *final)
+{
+	int n = snprintf(text + *at, cap - *at,
+			 "2024-05-01 10:00:00,001 ERROR app: failed\n"
+			 "Traceback (most recent call last):\n");
+	*at += (size_t)n;
+	for (int i = 0; i < frames; i++) {
+		n = snprintf(text + *at, cap - *at,
+			     "  File \"app.py\", line %d, in f%d\n    f%d()\n",
+			     i + 10, i, i + 1);
+		*at += (size_t)n;
+	}
+	n = snprintf(text + *at, cap - *at,
+		     "%s\n2024-05-01 10:00:00,002 INFO app: ok\n", final);
+	*at += (size_t)n;
+	cr_assert_lt(*at, cap);
+}
+
+/* An open event borrows its plain lines from the reader's window, and a
+ * refill moves the window's bytes (read) or shows new ones (mapped): the
+ * event delivered after it has its lines as read, whatever the window's
+ * size, the same as when every line was a copy. */
+Test(pipeline, an_event_crossing_windows_keeps_its_lines)
+{
+	static char text[64 << 10];
+	size_t n = 0;
+	for (int i = 0; i < 3; i++)
+		append_traceback(text, sizeof text, &n, 60 + 40 * i,
+				 "ValueError: boom");
+	static struct texts want, got;
+	read_texts(text, n, 0, FROM_STRING, &want);
+	cr_assert_eq(want.n, 3);
+	cr_assert(strstr(want.text[2],
+			 "  File \"app.py\", line 149, in "
+			 "f139\n    f140()\nValueError: boom") != NULL);
+	static const size_t capacities[] = {256, 1000, 4096, 1 << 16};
+	for (size_t c = 0; c < sizeof capacities / sizeof *capacities; c++)
+		for (int how = READ; how <= MAPPED; how++) {
+			char what[64];
+			snprintf(what, sizeof what, "%s, capacity %zu",
+				 how == READ ? "read" : "mapped",
+				 capacities[c]);
+			read_texts(text, n, capacities[c], (enum read_how)how,
+				   &got);
+			expect_same_texts(&got, &want, what);
+		}
+}
+
+/* A frame line of TH_EVENT_LINE_BYTES is kept whole and one a byte
+ * longer is cut, borrowed or not, in an event that crosses windows. */
+Test(pipeline, lines_at_the_event_line_limit_are_kept_as_copies_are)
+{
+	static char text[64 << 10];
+	size_t n = 0;
+	append_traceback(text, sizeof text, &n, 3, "ValueError: boom");
+	n -= strlen("ValueError: boom\n2024-05-01 10:00:00,002 INFO app: ok\n");
+	for (size_t len = TH_EVENT_LINE_BYTES - 1;
+	     len <= TH_EVENT_LINE_BYTES + 1; len++) {
+		memset(text + n, ' ', 4);
+		memset(text + n + 4, 'a' + (char)(len % 3), len - 4);
+		n += len;
+		text[n++] = '\n';
+	}
+	append_traceback(text, sizeof text, &n, 3, "KeyError: 'k'");
+	static struct texts want, got;
+	read_texts(text, n, 0, FROM_STRING, &want);
+	cr_assert_eq(want.n, 2);
+	char line[TH_EVENT_LINE_BYTES + 3];
+	memset(line, ' ', 4);
+	memset(line + 4, 'a' + TH_EVENT_LINE_BYTES % 3,
+	       TH_EVENT_LINE_BYTES - 4);
+	line[TH_EVENT_LINE_BYTES] = '\n';
+	line[TH_EVENT_LINE_BYTES + 1] = '\0';
+	cr_expect(strstr(want.text[0], line) != NULL, "a whole line");
+	static const size_t capacities[] = {5000, 9000, 1 << 15};
+	for (size_t c = 0; c < sizeof capacities / sizeof *capacities; c++)
+		for (int how = READ; how <= MAPPED; how++) {
+			char what[64];
+			snprintf(what, sizeof what, "%s, capacity %zu",
+				 how == READ ? "read" : "mapped",
+				 capacities[c]);
+			read_texts(text, n, capacities[c], (enum read_how)how,
+				   &got);
+			expect_same_texts(&got, &want, what);
+		}
+}
+
+/* CRI and Docker lines: their text is in the prefixer's buffers (a
+ * Docker line unescaped, CRI pieces joined) or the window's (a whole CRI
+ * line), and either way the event crossing windows keeps it. */
+Test(pipeline, a_cri_or_docker_event_crossing_windows_keeps_its_lines)
+{
+	static char text[64 << 10];
+	for (int docker = 0; docker < 2; docker++) {
+		size_t n = 0;
+		for (int i = 0; i < 80; i++) {
+			char msg[128];
+			if (i == 0)
+				snprintf(msg, sizeof msg,
+					 "Traceback (most recent call last):");
+			else if (i == 79)
+				snprintf(msg, sizeof msg, "ValueError: boom");
+			else
+				snprintf(msg, sizeof msg,
+					 docker ? "  File \\\"app.py\\\", "
+						  "line %d, in f%d"
+						: "  File \"app.py\", line %d, "
+						  "in f%d",
+					 i, i);
+			int k =
+			    docker
+				? snprintf(text + n, sizeof text - n,
+					   "{\"log\":\"%s\\n\",\"stream\":"
+					   "\"stderr\",\"time\":\"2024-05-01T"
+					   "10:00:00.%09dZ\"}\n",
+					   msg, i)
+				: snprintf(text + n, sizeof text - n,
+					   "2024-05-01T10:00:00.%09dZ stderr "
+					   "%s %s\n",
+					   i, i == 5 ? "P" : "F", msg);
+			n += (size_t)k;
+		}
+		static struct texts want, got;
+		read_texts(text, n, 0, FROM_STRING, &want);
+		cr_assert_eq(want.n, 1, "docker %d", docker);
+		cr_assert(strstr(want.text[0], "in f78\nValueError: boom"),
+			  "docker %d: %s", docker, want.text[0]);
+		static const size_t capacities[] = {300, 1000, 1 << 16};
+		for (size_t c = 0; c < sizeof capacities / sizeof *capacities;
+		     c++)
+			for (int how = READ; how <= MAPPED; how++) {
+				char what[64];
+				snprintf(what, sizeof what,
+					 "docker %d, %s, capacity %zu", docker,
+					 how == READ ? "read" : "mapped",
+					 capacities[c]);
+				read_texts(text, n, capacities[c],
+					   (enum read_how)how, &got);
+				expect_same_texts(&got, &want, what);
+			}
+	}
+}
+
+/* A mapped file is mapped again some 8 MiB on (lines.c), and the old map
+ * goes: an event open across that keeps its lines. */
+Test(pipeline, an_event_open_where_the_map_moves_keeps_its_lines)
+{
+	size_t cap = (9u << 20), n = 0;
+	char *text = malloc(cap);
+	cr_assert_not_null(text);
+	static const char filler[] = "2024-05-01 09:59:59,000 INFO app: ok\n";
+	while (n < (8u << 20) - 3000) {
+		memcpy(text + n, filler, sizeof filler - 1);
+		n += sizeof filler - 1;
+	}
+	append_traceback(text, cap, &n, 150, "ValueError: boom");
+	static struct texts want, got;
+	read_texts(text, n, 0, FROM_STRING, &want);
+	cr_assert_eq(want.n, 1);
+	read_texts(text, n, 4096, MAPPED, &got);
+	expect_same_texts(&got, &want, "mapped");
+	read_texts(text, n, 4096, READ, &got);
+	expect_same_texts(&got, &want, "read");
+	free(text);
 }
