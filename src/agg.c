@@ -1814,11 +1814,31 @@ static void get_capped(struct group *grp, struct th_spill_reader *r,
 	}
 }
 
+/* Writes time T as its bytes, from a copy whose padding is zero: the
+ * padding of a time read on the stack was whatever the stack held, and
+ * went to the temporary file as it was. */
+static void put_time(struct th_buf *b, const struct th_time *t)
+{
+	struct th_time c;
+	memset(&c, 0, sizeof c);
+	c.sec = t->sec;
+	c.nsec = t->nsec;
+	c.year = t->year;
+	c.month = t->month;
+	c.day = t->day;
+	c.hour = t->hour;
+	c.minute = t->minute;
+	c.second = t->second;
+	c.digits = t->digits;
+	c.flags = t->flags;
+	put_bytes(b, &c, sizeof c);
+}
+
 static void put_where(struct th_buf *b, const struct th_where *w, size_t input)
 {
 	put_opt_str(b, w->input);
 	put_u64(b, w->line);
-	put_bytes(b, &w->time, sizeof w->time);
+	put_time(b, &w->time);
 	put_u64(b, input);
 }
 
