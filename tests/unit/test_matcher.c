@@ -859,7 +859,9 @@ static void expect_same_field(const struct th_event *fast,
 	    b.p ? b.p : "", (int)n, line);
 }
 
-Test(matcher, a_task_repr_is_read_as_its_regex_reads_it)
+/* Rules r<K>fast and r<K>slow for each repr regex: the same extract,
+ * the slow one with "(?:)" added so that it runs as a regex. */
+static struct th_rules *load_repr_rules(void)
 {
 	char yaml[8192];
 	size_t w = (size_t)snprintf(yaml, sizeof yaml, "rules:\n");
@@ -871,30 +873,42 @@ Test(matcher, a_task_repr_is_read_as_its_regex_reads_it)
 			    "      - regex: |-\n          %s%s\n",
 			    k, slow ? "slow" : "fast", repr_regexes[k],
 			    slow ? "(?:)" : "");
-	struct th_rules *r = load_yaml(yaml);
+	return load_yaml(yaml);
+}
+
+/* LINE (N bytes) gives each repr rule's fast and slow twin (R, read by
+ * M) the same task, coroutine and defined_at. */
+static void expect_repr_read_alike(const struct th_rules *r,
+				   struct th_matcher *m, const char *line,
+				   size_t n)
+{
+	for (size_t k = 0; k < N_REPR; k++) {
+		char id[16];
+		struct th_event ev[2];
+		for (int slow = 0; slow < 2; slow++) {
+			snprintf(id, sizeof id, "r%zu%s", k,
+				 slow ? "slow" : "fast");
+			make_event(&ev[slow], r, id, LINES("go", line));
+			rules_extract(m, &ev[slow], NULL);
+		}
+		expect_same_field(&ev[0], &ev[1], TH_F_TASK, line, n);
+		expect_same_field(&ev[0], &ev[1], TH_F_COROUTINE, line, n);
+		expect_same_field(&ev[0], &ev[1], TH_F_DEFINED_AT, line, n);
+		event_fini(&ev[0]);
+		event_fini(&ev[1]);
+	}
+}
+
+Test(matcher, a_task_repr_is_read_as_its_regex_reads_it)
+{
+	struct th_rules *r = load_repr_rules();
 	struct th_matcher *m = matcher_new(r);
 	uint64_t rng = 0x9e3779b97f4a7c15u;
 	char line[1200];
 	for (size_t i = 0; i < 30000; i++) {
 		size_t n = repr_like_line(&rng, line, sizeof line);
 		line[n] = '\0';
-		for (size_t k = 0; k < N_REPR; k++) {
-			char id[16];
-			struct th_event ev[2];
-			for (int slow = 0; slow < 2; slow++) {
-				snprintf(id, sizeof id, "r%zu%s", k,
-					 slow ? "slow" : "fast");
-				make_event(&ev[slow], r, id, LINES("go", line));
-				rules_extract(m, &ev[slow], NULL);
-			}
-			expect_same_field(&ev[0], &ev[1], TH_F_TASK, line, n);
-			expect_same_field(&ev[0], &ev[1], TH_F_COROUTINE, line,
-					  n);
-			expect_same_field(&ev[0], &ev[1], TH_F_DEFINED_AT, line,
-					  n);
-			event_fini(&ev[0]);
-			event_fini(&ev[1]);
-		}
+		expect_repr_read_alike(r, m, line, n);
 	}
 	cr_expect_eq(rules_match_errors(m), 0);
 	matcher_free(m);
@@ -906,17 +920,7 @@ Test(matcher, a_task_repr_is_read_as_its_regex_reads_it)
  * or a byte short of it) is read as its regex reads it. */
 Test(matcher, a_task_repr_cut_anywhere_is_read_as_its_regex_reads_it)
 {
-	char yaml[8192];
-	size_t w = (size_t)snprintf(yaml, sizeof yaml, "rules:\n");
-	for (size_t k = 0; k < N_REPR; k++)
-		for (int slow = 0; slow < 2; slow++)
-			w += (size_t)snprintf(
-			    yaml + w, sizeof yaml - w,
-			    "  - id: r%zu%s\n    start: 'go'\n    extract:\n"
-			    "      - regex: |-\n          %s%s\n",
-			    k, slow ? "slow" : "fast", repr_regexes[k],
-			    slow ? "(?:)" : "");
-	struct th_rules *r = load_yaml(yaml);
+	struct th_rules *r = load_repr_rules();
 	struct th_matcher *m = matcher_new(r);
 	static const char *const whole[] = {
 	    "future: <Task finished name='Task-2' coro=<flaky() done, "
@@ -931,25 +935,7 @@ Test(matcher, a_task_repr_cut_anywhere_is_read_as_its_regex_reads_it)
 		for (size_t n = 0; n <= strlen(whole[i]); n++) {
 			char line[256];
 			snprintf(line, sizeof line, "%.*s", (int)n, whole[i]);
-			for (size_t k = 0; k < N_REPR; k++) {
-				char id[16];
-				struct th_event ev[2];
-				for (int slow = 0; slow < 2; slow++) {
-					snprintf(id, sizeof id, "r%zu%s", k,
-						 slow ? "slow" : "fast");
-					make_event(&ev[slow], r, id,
-						   LINES("go", line));
-					rules_extract(m, &ev[slow], NULL);
-				}
-				expect_same_field(&ev[0], &ev[1], TH_F_TASK,
-						  line, n);
-				expect_same_field(&ev[0], &ev[1],
-						  TH_F_COROUTINE, line, n);
-				expect_same_field(&ev[0], &ev[1],
-						  TH_F_DEFINED_AT, line, n);
-				event_fini(&ev[0]);
-				event_fini(&ev[1]);
-			}
+			expect_repr_read_alike(r, m, line, n);
 		}
 	matcher_free(m);
 	rules_free(r);

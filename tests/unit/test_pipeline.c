@@ -764,6 +764,27 @@ static void expect_same_texts(const struct texts *a, const struct texts *b,
 				 i);
 }
 
+/* TEXT (N bytes) read through windows of each of the N_CAPS CAPACITIES,
+ * by read() and mapped, gives the events WANT; LABEL starts each
+ * message. */
+static void expect_same_at_capacities(const char *text, size_t n,
+				      const size_t *capacities, size_t n_caps,
+				      const char *label,
+				      const struct texts *want)
+{
+	static struct texts got;
+	for (size_t c = 0; c < n_caps; c++)
+		for (int how = READ; how <= MAPPED; how++) {
+			char what[64];
+			snprintf(what, sizeof what, "%s%s, capacity %zu", label,
+				 how == READ ? "read" : "mapped",
+				 capacities[c]);
+			read_texts(text, n, capacities[c], (enum read_how)how,
+				   &got);
+			expect_same_texts(&got, want, what);
+		}
+}
+
 /* A traceback of FRAMES frames after a logging record, then a record
  * that ends it, appended at *AT in TEXT (CAP bytes). */
 static void append_traceback(char *text, size_t cap, size_t *at, int frames,
@@ -796,23 +817,16 @@ Test(pipeline, an_event_crossing_windows_keeps_its_lines)
 	for (int i = 0; i < 3; i++)
 		append_traceback(text, sizeof text, &n, 60 + 40 * i,
 				 "ValueError: boom");
-	static struct texts want, got;
+	static struct texts want;
 	read_texts(text, n, 0, FROM_STRING, &want);
 	cr_assert_eq(want.n, 3);
 	cr_assert(strstr(want.text[2],
 			 "  File \"app.py\", line 149, in "
 			 "f139\n    f140()\nValueError: boom") != NULL);
 	static const size_t capacities[] = {256, 1000, 4096, 1 << 16};
-	for (size_t c = 0; c < sizeof capacities / sizeof *capacities; c++)
-		for (int how = READ; how <= MAPPED; how++) {
-			char what[64];
-			snprintf(what, sizeof what, "%s, capacity %zu",
-				 how == READ ? "read" : "mapped",
-				 capacities[c]);
-			read_texts(text, n, capacities[c], (enum read_how)how,
-				   &got);
-			expect_same_texts(&got, &want, what);
-		}
+	expect_same_at_capacities(text, n, capacities,
+				  sizeof capacities / sizeof *capacities, "",
+				  &want);
 }
 
 /* A frame line of TH_EVENT_LINE_BYTES is kept whole and one a byte
@@ -831,7 +845,7 @@ Test(pipeline, lines_at_the_event_line_limit_are_kept_as_copies_are)
 		text[n++] = '\n';
 	}
 	append_traceback(text, sizeof text, &n, 3, "KeyError: 'k'");
-	static struct texts want, got;
+	static struct texts want;
 	read_texts(text, n, 0, FROM_STRING, &want);
 	cr_assert_eq(want.n, 2);
 	char line[TH_EVENT_LINE_BYTES + 3];
@@ -842,16 +856,9 @@ Test(pipeline, lines_at_the_event_line_limit_are_kept_as_copies_are)
 	line[TH_EVENT_LINE_BYTES + 1] = '\0';
 	cr_expect(strstr(want.text[0], line) != NULL, "a whole line");
 	static const size_t capacities[] = {5000, 9000, 1 << 15};
-	for (size_t c = 0; c < sizeof capacities / sizeof *capacities; c++)
-		for (int how = READ; how <= MAPPED; how++) {
-			char what[64];
-			snprintf(what, sizeof what, "%s, capacity %zu",
-				 how == READ ? "read" : "mapped",
-				 capacities[c]);
-			read_texts(text, n, capacities[c], (enum read_how)how,
-				   &got);
-			expect_same_texts(&got, &want, what);
-		}
+	expect_same_at_capacities(text, n, capacities,
+				  sizeof capacities / sizeof *capacities, "",
+				  &want);
 }
 
 /* CRI and Docker lines: their text is in the prefixer's buffers (a
@@ -889,24 +896,15 @@ Test(pipeline, a_cri_or_docker_event_crossing_windows_keeps_its_lines)
 					   i, i == 5 ? "P" : "F", msg);
 			n += (size_t)k;
 		}
-		static struct texts want, got;
+		static struct texts want;
 		read_texts(text, n, 0, FROM_STRING, &want);
 		cr_assert_eq(want.n, 1, "docker %d", docker);
 		cr_assert(strstr(want.text[0], "in f78\nValueError: boom"),
 			  "docker %d: %s", docker, want.text[0]);
 		static const size_t capacities[] = {300, 1000, 1 << 16};
-		for (size_t c = 0; c < sizeof capacities / sizeof *capacities;
-		     c++)
-			for (int how = READ; how <= MAPPED; how++) {
-				char what[64];
-				snprintf(what, sizeof what,
-					 "docker %d, %s, capacity %zu", docker,
-					 how == READ ? "read" : "mapped",
-					 capacities[c]);
-				read_texts(text, n, capacities[c],
-					   (enum read_how)how, &got);
-				expect_same_texts(&got, &want, what);
-			}
+		expect_same_at_capacities(
+		    text, n, capacities, sizeof capacities / sizeof *capacities,
+		    docker ? "docker, " : "cri, ", &want);
 	}
 }
 
