@@ -470,17 +470,24 @@ static void seen_probe(void *ctx, const struct th_probe *p)
 	(void)p;
 }
 
-/* Reads TEXT as a file is read (pipeline_read), CAPACITY bytes a window,
- * searched by SEARCH, or with EVERY_LINE every line one at a time (a
- * probe set), with the default rules; what came out in *OUT. */
-static void read_with(const char *text, size_t capacity, enum th_search search,
-		      bool every_line, struct seen *out)
+/* The default rules (patterns/), loaded and finished. */
+static struct th_rules *default_rules(void)
 {
 	struct th_rules *rules = rules_new();
 	struct th_error err = {0};
 	cr_assert(rules_load_path(rules, TH_TEST_PATTERNS_DIR, &err), "%s",
 		  err.message);
 	cr_assert(rules_finish(rules, &err), "%s", err.message);
+	return rules;
+}
+
+/* Reads TEXT as a file is read (pipeline_read), CAPACITY bytes a window,
+ * searched by SEARCH, or with EVERY_LINE every line one at a time (a
+ * probe set), with the default rules; what came out in *OUT. */
+static void read_with(const char *text, size_t capacity, enum th_search search,
+		      bool every_line, struct seen *out)
+{
+	struct th_rules *rules = default_rules();
 	struct th_trigger *trigger = pipeline_trigger_new(rules, false);
 	trigger_set_search(trigger, search);
 	struct th_run run;
@@ -698,11 +705,7 @@ enum read_how { FROM_STRING, READ, MAPPED };
 static void read_texts(const char *text, size_t n, size_t capacity,
 		       enum read_how how, struct texts *out)
 {
-	struct th_rules *rules = rules_new();
-	struct th_error err = {0};
-	cr_assert(rules_load_path(rules, TH_TEST_PATTERNS_DIR, &err), "%s",
-		  err.message);
-	cr_assert(rules_finish(rules, &err), "%s", err.message);
+	struct th_rules *rules = default_rules();
 	struct th_trigger *trigger = pipeline_trigger_new(rules, false);
 	struct th_trigger *framed = pipeline_trigger_new(rules, true);
 	struct th_run run;
