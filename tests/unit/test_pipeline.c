@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "feed.h"
 #include "input.h"
 #include "lines.h"
@@ -501,11 +501,10 @@ static void read_with(const char *text, size_t capacity, enum th_search search,
 	struct th_pipeline *p = pipeline_new(&ps);
 	if (every_line)
 		pipeline_set_probes(p, seen_probe, NULL, NULL);
-	int fd = memfd_create("pipeline", MFD_CLOEXEC);
-	cr_assert(fd >= 0);
 	size_t n = strlen(text);
-	cr_assert_eq(write(fd, text, n), (ssize_t)n);
-	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	struct bytes copy = bytes_of(text, n);
+	int fd = memfd_of(copy, "pipeline");
+	free(copy.p);
 	struct th_input *in = input_from_fd(fd, "test.log");
 	struct th_lines *l = lines_new(in, capacity);
 	pipeline_begin_input(p, "test.log", 0, 0);
@@ -733,10 +732,9 @@ static void read_texts(const char *text, size_t n, size_t capacity,
 			s += len + (nl != NULL);
 		}
 	} else {
-		int fd = memfd_create("texts", MFD_CLOEXEC);
-		cr_assert(fd >= 0);
-		cr_assert_eq(write(fd, text, n), (ssize_t)n);
-		cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+		struct bytes copy = bytes_of(text, n);
+		int fd = memfd_of(copy, "texts");
+		free(copy.p);
 		struct th_input *in = input_from_fd(fd, "test.log");
 		if (how == READ)
 			input_no_map(in);
