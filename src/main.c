@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "follow.h"
+#include "heap.h"
 #include "merge.h"
 #include "report_metrics.h"
 #include "report.h"
@@ -594,6 +595,7 @@ static bool waits_on_a_terminal(const struct th_options *o)
 
 int main(int argc, char **argv)
 {
+	heap_keep_memory(); /* before the first allocation (heap.h) */
 	/* Display widths (wcwidth) for the text table: log text is UTF-8
 	 * whatever the user's locale, so the character type is fixed, never
 	 * taken from LANG (README, "The text report"). */

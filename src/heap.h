@@ -1,0 +1,46 @@
+/* heap.h - back malloc's heaps with huge pages.
+ *
+ * On the virtual machines we measure on, the first touch of a 4 KiB page
+ * of fresh memory costs about 11 microseconds, and a 2 MiB page costs
+ * hardly more than one of them; a scan of a 256 MiB crash loop touched
+ * some 1,200 small pages, most of them for its groups and read windows
+ * (docs/performance.md, "Huge pages"). heap_keep_memory lets malloc keep
+ * blocks of a few MiB in its heaps; heap_warm has the kernel back the
+ * next few MiB a thread allocates with 2 MiB pages.
+ *
+ * heap_warm's caller owns the two pads it returns and frees them
+ * (heap_pads_free) when the thread is done allocating; nothing else here
+ * owns memory. Both calls only change what allocation costs, never what
+ * it gives: with another libc, or transparent huge pages off, they do
+ * nothing.
+ */
+#ifndef TH_HEAP_H
+#define TH_HEAP_H
+
+#include <stddef.h>
+
+/* Asks malloc (glibc's mallopt) to serve blocks up to a few MiB from its
+ * heaps rather than a map of their own each. Process-wide: call once,
+ * before any thread starts. */
+void heap_keep_memory(void);
+
+/* Blocks heap_warm leaves allocated around the warmed memory. */
+struct heap_pads {
+	void
+	    *head; /* before the first huge page: the next block starts there */
+	void *tail; /* after the last: the warmed memory is not the heap's top,
+		       which malloc would give back to the system */
+};
+
+/* Warms the heap the calling thread allocates from: takes a block of a
+ * few MiB, advises huge pages (MADV_HUGEPAGE) for its whole 2 MiB pages
+ * and frees it between the pads, so that the thread's next allocations
+ * land on them. Sets *ADVISED (unless NULL) to the bytes advised, 0 when
+ * no memory was free or the advice was refused. Call in a thread that
+ * allocates much, after heap_keep_memory. */
+struct heap_pads heap_warm(size_t *advised);
+
+/* Frees the pads of heap_warm. */
+void heap_pads_free(struct heap_pads *pads);
+
+#endif
