@@ -37,7 +37,8 @@ struct heap_pads {
  * and frees it between the pads, so that the thread's next allocations
  * land on them. Sets *ADVISED (unless NULL) to the bytes advised, 0 when
  * no memory was free or the advice was refused. Call in a thread that
- * allocates much, after heap_keep_memory. */
+ * allocates much (a scan's workers, the serial lane's thread, a decoder
+ * thread), after heap_keep_memory. */
 struct heap_pads heap_warm(size_t *advised);
 
 /* Frees the pads of heap_warm. */

@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "heap.h"
+
 /* Compressed bytes read from the descriptor at a time, as input.c reads
  * them when it decodes in its own thread. */
 #define INFLOW_RAW_SIZE (64 * 1024)
@@ -186,6 +188,9 @@ static void *inflow_main(void *arg)
 {
 	struct th_inflow *f = arg;
 	enum th_status st = TH_OK;
+	/* the decoder's state (a zstd window, an xz dictionary) is made
+	 * here, on its first call (heap.h) */
+	struct heap_pads pads = heap_warm(NULL);
 
 	while (st == TH_OK) {
 		unsigned char *slot = inflow_next_slot(f);
@@ -195,6 +200,7 @@ static void *inflow_main(void *arg)
 		st = inflow_fill(f, slot, &len);
 		inflow_hand_over(f, len, st);
 	}
+	heap_pads_free(&pads);
 	return NULL;
 }
 
