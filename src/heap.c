@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* The block heap_warm takes: three whole 2 MiB pages at least, wherever
  * malloc puts it; room for a worker's read window and a crash loop's
@@ -79,4 +80,31 @@ void heap_pads_free(struct heap_pads *pads)
 	free(pads->head);
 	free(pads->tail);
 	pads->head = pads->tail = NULL;
+}
+
+/* N bytes rounded up to whole pages, and the guard page after them. */
+static size_t mapped_bytes(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	return (n + page - 1) / page * page + page;
+}
+
+void *heap_map(size_t n)
+{
+	size_t len = mapped_bytes(n), page = (size_t)sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p + len - page, page, PROT_NONE) != 0) {
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
+void heap_unmap(void *p, size_t n)
+{
+	if (p != NULL)
+		munmap(p, mapped_bytes(n));
 }

@@ -44,4 +44,14 @@ struct heap_pads heap_warm(size_t *advised);
 /* Frees the pads of heap_warm. */
 void heap_pads_free(struct heap_pads *pads);
 
+/* A zeroed block of N bytes in a map of its own, off the heaps and
+ * their huge pages, for a large buffer that is mostly never touched: its
+ * untouched pages cost nothing. An inaccessible page follows it, so a
+ * write past its end faults. NULL when there is no memory. The caller
+ * owns it and gives it back with heap_unmap(P, N). */
+void *heap_map(size_t n);
+
+/* Gives back heap_map's block P of N bytes; P NULL: nothing. */
+void heap_unmap(void *p, size_t n);
+
 #endif

@@ -593,9 +593,9 @@ static bool waits_on_a_terminal(const struct th_options *o)
 	return true;
 }
 
-int main(int argc, char **argv)
+/* The command ARGV asks for, from its options to its exit status. */
+static int run_command(int argc, char **argv)
 {
-	heap_keep_memory(); /* before the first allocation (heap.h) */
 	/* Display widths (wcwidth) for the text table: log text is UTF-8
 	 * whatever the user's locale, so the character type is fixed, never
 	 * taken from LANG (README, "The text report"). */
@@ -610,5 +610,16 @@ int main(int argc, char **argv)
 	}
 	int status = o.command == TH_CMD_MERGE ? merge(&o) : with_rules(&o);
 	cli_fini(&o);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	/* before the first allocation: the rules, the serial scan's lane,
+	 * window and groups on huge pages (heap.h) */
+	heap_keep_memory();
+	struct heap_pads pads = heap_warm(NULL);
+	int status = run_command(argc, argv);
+	heap_pads_free(&pads);
 	return status;
 }

@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "frame.h"
+#include "heap.h"
 #include "th_limits.h"
 
 /* Text decoded or joined for the current line: a CRI partial line and its
@@ -90,7 +91,11 @@ struct th_prefixer *prefix_new(const struct th_rules *rules,
 	p->rules = rules;
 	p->matcher = m;
 	p->user_prefixes = rules != NULL && rules_prefix_count(rules) > 0;
-	p->arena = xmalloc(ARENA_SIZE);
+	/* its own map: nearly all of it is never touched, and on the
+	 * heap it would take a thread's huge pages (heap.h) */
+	p->arena = heap_map(ARENA_SIZE);
+	if (p->arena == NULL)
+		die("out of memory (%zu bytes)", ARENA_SIZE);
 	p->cap_recs = 16;
 	p->recs = xmalloc(p->cap_recs * sizeof *p->recs);
 	p->now = (int64_t)time(NULL);
@@ -105,7 +110,7 @@ void prefix_free(struct th_prefixer *p)
 	for (size_t i = 0; i < TH_MAX_PARTIALS; i++)
 		free(p->partials[i].buf);
 	free(p->recs);
-	free(p->arena);
+	heap_unmap(p->arena, ARENA_SIZE);
 	free(p);
 }
 

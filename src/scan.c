@@ -87,7 +87,6 @@ struct th_scanner {
 	struct th_trigger *trigger, *framed;
 	struct th_prefixer *boundaries; /* judges places to cut a file */
 	struct lane *serial;		/* jobs == 1 */
-	struct heap_pads heap_pads;	/* its thread's (heap_warm) */
 	struct item *items;		/* jobs > 1: until scanner_finish */
 	size_t n_items, cap_items;
 	pthread_mutex_t lock;
@@ -271,12 +270,10 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 	s->framed = pipeline_trigger_new(rules, true);
 	trigger_set_search(s->trigger, s->opt.search);
 	trigger_set_search(s->framed, s->opt.search);
-	if (s->opt.jobs == 1) {
+	if (s->opt.jobs == 1)
 		s->serial = lane_new(s, agg, sink, run);
-		s->heap_pads = heap_warm(NULL); /* after the lane, as in work */
-	} else {
+	else
 		s->boundaries = prefix_new(rules, NULL);
-	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->merge_lock, NULL);
 	return s;
@@ -298,7 +295,6 @@ void scanner_free(struct th_scanner *s)
 		item_fini(&s->items[i]);
 	free(s->items);
 	lane_free(s->serial);
-	heap_pads_free(&s->heap_pads);
 	prefix_free(s->boundaries);
 	trigger_free(s->trigger);
 	trigger_free(s->framed);
@@ -668,13 +664,11 @@ static void scan_chain(struct th_scanner *s, struct lane *ln,
 static void *work(void *arg)
 {
 	struct th_scanner *s = arg;
+	/* first: its lane, read window and groups on huge pages (heap.h) */
+	struct heap_pads pads = heap_warm(NULL);
 	struct th_run run;
 	run_init(&run, rules_ignore_count(s->rules));
 	struct lane *ln = lane_new(s, NULL, NULL, &run);
-	/* after the lane is made: its prefix buffers (4 MiB, mostly never
-	 * touched) stay on small pages, and what the scan takes next, its
-	 * read window and groups, lands on huge ones (heap.h) */
-	struct heap_pads pads = heap_warm(NULL);
 	size_t i;
 	while (take_item(s, &i))
 		scan_chain(s, ln, &run, i);

@@ -2,16 +2,19 @@
  * advised, and what the thread allocates next lies wholly in memory the
  * kernel was asked to back with huge pages (the "hg" flag of its mapping
  * in /proc/self/smaps), in a thread of its own as in the main thread,
- * and still after blocks were freed.
+ * and still after blocks were freed. A block of its own map is zeroed,
+ * writable to its end, and a write past its pages faults.
  */
 #include <criterion/criterion.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "heap.h"
 
@@ -116,4 +119,29 @@ Test(heap, the_main_thread_allocates_on_advised_memory_after_warming,
 	warm_then_allocate(&huge);
 	cr_expect(huge, "a 1 MiB block taken after heap_warm, in the main "
 			"thread, is not on the memory it advised");
+}
+
+Test(heap, a_mapped_block_is_zeroed_and_writable_to_its_end)
+{
+	size_t n = 4 * MIB + 64; /* the prefixer's decode space */
+	unsigned char *p = heap_map(n);
+	cr_assert_not_null(p);
+	cr_expect_eq(p[0], 0);
+	cr_expect_eq(p[n / 2], 0);
+	cr_expect_eq(p[n - 1], 0);
+	memset(p, 0xab, n);
+	cr_expect_eq(p[n - 1], 0xab);
+	cr_expect_not(mapped_for_huge_pages(p), "a map of its own is not "
+						"advised for huge pages");
+	heap_unmap(p, n);
+	heap_unmap(NULL, n); /* nothing */
+}
+
+Test(heap, a_write_past_a_mapped_blocks_pages_faults, .signal = SIGSEGV,
+     .disabled = SANITIZED)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	volatile char *p = heap_map(page);
+	cr_assert_not_null(p);
+	p[page] = 1; /* the guard page */
 }
