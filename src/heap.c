@@ -61,12 +61,12 @@ struct heap_pads heap_warm(size_t *advised)
 	if (block != NULL) {
 		uintptr_t from;
 		got = advise_huge_pages(block, HEAP_WARM_BYTES, &from);
+		/* the head pad will take the freed block's part before its
+		 * first huge page */
+		size_t before = (size_t)(from - (uintptr_t)block);
 		if (got > 0)
 			pads.tail = malloc(HEAP_TAIL_BYTES);
 		free(block);
-		/* the head pad takes the freed block's part before its
-		 * first huge page */
-		size_t before = (size_t)(from - (uintptr_t)block);
 		if (got > 0 && before > HEAP_CHUNK_HEADER)
 			pads.head = malloc(before - HEAP_CHUNK_HEADER);
 	}

@@ -593,13 +593,17 @@ static bool waits_on_a_terminal(const struct th_options *o)
 	return true;
 }
 
+/* Whether O's output measures display widths (wcwidth): the text and
+ * markdown tables, `rules test`'s lines. */
+static bool measures_widths(const struct th_options *o)
+{
+	return o->command == TH_CMD_RULES_TEST || o->format == TH_FORMAT_TEXT ||
+	       o->format == TH_FORMAT_MARKDOWN;
+}
+
 /* The command ARGV asks for, from its options to its exit status. */
 static int run_command(int argc, char **argv)
 {
-	/* Display widths (wcwidth) for the text table: log text is UTF-8
-	 * whatever the user's locale, so the character type is fixed, never
-	 * taken from LANG (README, "The text report"). */
-	setlocale(LC_CTYPE, "C.UTF-8");
 	struct th_options o;
 	enum cli_result r = cli_parse(argc, argv, &o);
 	if (r == CLI_OK && waits_on_a_terminal(&o))
@@ -608,6 +612,13 @@ static int run_command(int argc, char **argv)
 		cli_fini(&o);
 		return r == CLI_EXIT_SUCCESS ? EXIT_CLEAN : EXIT_TROUBLE;
 	}
+	/* Display widths for the tables: log text is UTF-8 whatever the
+	 * user's locale, so the character type is fixed, never taken from
+	 * LANG (README, "The text report"). Only when they are measured:
+	 * loading it takes about half a millisecond, a tenth of the start
+	 * (docs/performance.md, "The start"). */
+	if (measures_widths(&o))
+		setlocale(LC_CTYPE, "C.UTF-8");
 	int status = o.command == TH_CMD_MERGE ? merge(&o) : with_rules(&o);
 	cli_fini(&o);
 	return status;
