@@ -2,10 +2,13 @@
 #include "heap.h"
 
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "th_limits.h"
 
 /* The block heap_warm takes: three whole 2 MiB pages at least, wherever
  * malloc puts it; room for a worker's read window and a crash loop's
@@ -29,6 +32,10 @@
 /* The tail pad: larger than any block malloc caches per thread, so that
  * it comes from the heap's top, right after the warm block. */
 #define HEAP_TAIL_BYTES ((size_t)64 << 10)
+
+/* Heaps warm now, whose pads are not yet freed (TH_HUGE_PAGE_THREADS at
+ * most): process-wide, as malloc's heaps are. */
+static atomic_size_t warm_heaps;
 
 void heap_keep_memory(void)
 {
@@ -55,8 +62,15 @@ static size_t advise_huge_pages(char *p, size_t n, uintptr_t *from)
 
 struct heap_pads heap_warm(size_t *advised)
 {
-	struct heap_pads pads = {NULL, NULL};
+	struct heap_pads pads = {NULL, NULL, false};
 	size_t got = 0;
+	if (advised != NULL)
+		*advised = 0;
+	if (atomic_fetch_add(&warm_heaps, 1) >= TH_HUGE_PAGE_THREADS) {
+		atomic_fetch_sub(&warm_heaps, 1);
+		return pads;
+	}
+	pads.counted = true;
 	char *block = malloc(HEAP_WARM_BYTES);
 	if (block != NULL) {
 		uintptr_t from;
@@ -79,7 +93,9 @@ void heap_pads_free(struct heap_pads *pads)
 {
 	free(pads->head);
 	free(pads->tail);
-	pads->head = pads->tail = NULL;
+	if (pads->counted)
+		atomic_fetch_sub(&warm_heaps, 1);
+	*pads = (struct heap_pads){NULL, NULL, false};
 }
 
 /* N bytes rounded up to whole pages, and the guard page after them. */

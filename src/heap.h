@@ -17,6 +17,7 @@
 #ifndef TH_HEAP_H
 #define TH_HEAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Asks malloc (glibc's mallopt) to serve blocks up to a few MiB from its
@@ -26,22 +27,25 @@ void heap_keep_memory(void);
 
 /* Blocks heap_warm leaves allocated around the warmed memory. */
 struct heap_pads {
-	void
-	    *head; /* before the first huge page: the next block starts there */
-	void *tail; /* after the last: the warmed memory is not the heap's top,
-		       which malloc would give back to the system */
+	/* before the first huge page: the next block starts there */
+	void *head;
+	/* after the last: the warmed memory is not the heap's top, which
+	 * malloc would give back to the system */
+	void *tail;
+	bool counted; /* among the TH_HUGE_PAGE_THREADS warm at once */
 };
 
 /* Warms the heap the calling thread allocates from: takes a block of a
  * few MiB, advises huge pages (MADV_HUGEPAGE) for its whole 2 MiB pages
  * and frees it between the pads, so that the thread's next allocations
  * land on them. Sets *ADVISED (unless NULL) to the bytes advised, 0 when
- * no memory was free or the advice was refused. Call in a thread that
- * allocates much (a scan's workers, the serial lane's thread, a decoder
+ * no memory was free, the advice was refused or TH_HUGE_PAGE_THREADS
+ * heaps are warm already (until their pads are freed). Call in a thread
+ * that allocates much (a scan's workers, the main thread, a decoder
  * thread), after heap_keep_memory. */
 struct heap_pads heap_warm(size_t *advised);
 
-/* Frees the pads of heap_warm. */
+/* Frees the pads of heap_warm, and its place among the warm heaps. */
 void heap_pads_free(struct heap_pads *pads);
 
 /* A zeroed block of N bytes in a map of its own, off the heaps and

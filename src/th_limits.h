@@ -92,6 +92,11 @@
  * threads (-j); a smaller one is scanned whole by one. */
 #define TH_SPLIT_MIN (32u * 1024 * 1024)
 
+/* Threads whose heaps are on huge pages at once (heap.h): each holds 2
+ * to 4 MiB more resident than on small pages, so a scan with many
+ * threads warms only this many (docs/performance.md, "Huge pages"). */
+#define TH_HUGE_PAGE_THREADS 8
+
 /* Ranges a cut file becomes, per job: each job's part of the file is cut
  * shorter and shorter towards its end (see part_cut in scan.c), so a
  * thread slowed by another process on its core leaves the end of its

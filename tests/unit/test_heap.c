@@ -2,8 +2,9 @@
  * advised, and what the thread allocates next lies wholly in memory the
  * kernel was asked to back with huge pages (the "hg" flag of its mapping
  * in /proc/self/smaps), in a thread of its own as in the main thread,
- * and still after blocks were freed. A block of its own map is zeroed,
- * writable to its end, and a write past its pages faults.
+ * and still after blocks were freed; no more than TH_HUGE_PAGE_THREADS
+ * heaps are warm at once. A block of its own map is zeroed, writable to
+ * its end, and a write past its pages faults.
  */
 #include <criterion/criterion.h>
 
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "heap.h"
+#include "th_limits.h"
 
 #define MIB ((size_t)1 << 20)
 
@@ -119,6 +121,28 @@ Test(heap, the_main_thread_allocates_on_advised_memory_after_warming,
 	warm_then_allocate(&huge);
 	cr_expect(huge, "a 1 MiB block taken after heap_warm, in the main "
 			"thread, is not on the memory it advised");
+}
+
+Test(heap, no_more_heaps_are_warm_at_once_than_the_limit)
+{
+	heap_keep_memory();
+	struct heap_pads pads[TH_HUGE_PAGE_THREADS + 1];
+	size_t advised = 0;
+	for (size_t i = 0; i < TH_HUGE_PAGE_THREADS; i++) {
+		pads[i] = heap_warm(&advised);
+		cr_expect_gt(advised, 0, "heap %zu of %d was not warmed", i,
+			     TH_HUGE_PAGE_THREADS);
+	}
+	struct heap_pads over = heap_warm(&advised);
+	cr_expect_eq(advised, 0, "one heap too many was warmed");
+	cr_expect_null(over.head);
+	cr_expect_null(over.tail);
+	heap_pads_free(&over);
+	heap_pads_free(&pads[0]);
+	pads[0] = heap_warm(&advised);
+	cr_expect_gt(advised, 0, "the place freed was not taken again");
+	for (size_t i = 0; i < TH_HUGE_PAGE_THREADS; i++)
+		heap_pads_free(&pads[i]);
 }
 
 Test(heap, a_mapped_block_is_zeroed_and_writable_to_its_end)
