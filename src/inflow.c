@@ -188,8 +188,8 @@ static void *inflow_main(void *arg)
 {
 	struct th_inflow *f = arg;
 	enum th_status st = TH_OK;
-	/* the decoder's state (a zstd window, an xz dictionary) is made
-	 * here, on its first call (heap.h) */
+	/* the decoder's state (a zstd window, bzip2's block arrays) is
+	 * made here, on its first call (heap.h) */
 	struct heap_pads pads = heap_warm(NULL);
 
 	while (st == TH_OK) {
