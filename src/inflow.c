@@ -29,6 +29,13 @@
  * them when it decodes in its own thread. */
 #define INFLOW_RAW_SIZE (64 * 1024)
 
+/* A file smaller than this is decoded without warming the thread's heap
+ * (heap.h): its few MiB of text decode in milliseconds, and the warming
+ * cost more than it saved where such inputs come by the thousand (the
+ * fuzzer's corpus took twice as long, docs/performance.md, "Huge
+ * pages"). A pipe, whose size is unknown, is warmed for. */
+#define INFLOW_WARM_MIN (1024 * 1024)
+
 struct th_inflow {
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -48,6 +55,7 @@ struct th_inflow {
 	int fd;
 	bool never_waits; /* reads return at once: a regular file, or a
 			   * descriptor not open for reading (they fail) */
+	bool warm; /* heap_warm first: not a file under INFLOW_WARM_MIN */
 	struct th_codec *codec;
 	unsigned char *raw; /* INFLOW_RAW_SIZE compressed bytes */
 	size_t raw_len, raw_pos;
@@ -190,7 +198,9 @@ static void *inflow_main(void *arg)
 	enum th_status st = TH_OK;
 	/* the decoder's state (a zstd window, bzip2's block arrays) is
 	 * made here, on its first call (heap.h) */
-	struct heap_pads pads = heap_warm(NULL);
+	struct heap_pads pads = {NULL, NULL, false};
+	if (f->warm)
+		pads = heap_warm(NULL);
 
 	while (st == TH_OK) {
 		unsigned char *slot = inflow_next_slot(f);
@@ -252,8 +262,9 @@ struct th_inflow *inflow_start(int fd, struct th_codec *codec,
 		return NULL;
 	}
 	f->fd = fd;
-	f->never_waits = (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) ||
-			 (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY;
+	bool file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	f->never_waits = file || (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY;
+	f->warm = !file || st.st_size >= INFLOW_WARM_MIN;
 	f->codec = codec;
 	f->ring = inflow_alloc(INFLOW_SLOTS, INFLOW_SLOT_SIZE);
 	f->raw = inflow_alloc(1, INFLOW_RAW_SIZE);
