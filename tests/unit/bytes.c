@@ -102,22 +102,22 @@ struct bytes bzip2_of(struct bytes data, int level)
 	return out;
 }
 
-int memfd_of(struct bytes b, const char *name)
+int memfd_of(const void *p, size_t n, const char *name)
 {
 	int fd = memfd_create(name, MFD_CLOEXEC);
 
 	cr_assert(fd >= 0);
-	cr_assert(write(fd, b.p, b.n) == (ssize_t)b.n);
+	cr_assert(write(fd, p, n) == (ssize_t)n);
 	cr_assert(lseek(fd, 0, SEEK_SET) == 0);
 	return fd;
 }
 
-int pipe_of(struct bytes b)
+int pipe_of(const void *p, size_t n)
 {
-	int p[2];
+	int ends[2];
 
-	cr_assert(pipe(p) == 0);
-	cr_assert(write(p[1], b.p, b.n) == (ssize_t)b.n);
-	close(p[1]);
-	return p[0];
+	cr_assert(pipe(ends) == 0);
+	cr_assert(write(ends[1], p, n) == (ssize_t)n);
+	close(ends[1]);
+	return ends[0];
 }

@@ -40,11 +40,12 @@ struct bytes zstd_of(struct bytes data, int level);
 struct bytes xz_of(struct bytes data, unsigned level);
 struct bytes bzip2_of(struct bytes data, int level);
 
-/* A memfd named NAME holding B, positioned at its start. */
-int memfd_of(struct bytes b, const char *name);
+/* A memfd named NAME holding the N bytes at P, positioned at its start:
+ * a test's text goes in as it is, with no copy made to pass it. */
+int memfd_of(const void *p, size_t n, const char *name);
 
-/* A pipe's read end holding B (small enough for the pipe), the writer
- * closed. */
-int pipe_of(struct bytes b);
+/* A pipe's read end holding the N bytes at P (few enough for the pipe),
+ * the writer closed. */
+int pipe_of(const void *p, size_t n);
 
 #endif

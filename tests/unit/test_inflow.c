@@ -96,7 +96,7 @@ static void expect_bytes(struct bytes file, struct bytes want,
 	for (size_t i = 0; i < sizeof read_sizes / sizeof read_sizes[0]; i++) {
 		if (read_sizes[i] == 1 && want.n > (1 << 20))
 			continue; /* a byte at a time: slow, says no more */
-		int fd = memfd_of(file, "test_inflow");
+		int fd = memfd_of(file.p, file.n, "test_inflow");
 		struct th_inflow *f = flow_of(fd, c);
 		struct bytes got;
 		char buf[8];
@@ -129,7 +129,7 @@ static void expect_corrupt(struct bytes file, enum th_compression c)
 	for (size_t i = 0; i < sizeof read_sizes / sizeof read_sizes[0]; i++) {
 		if (read_sizes[i] == 1 && want.n > (1 << 20))
 			continue;
-		int fd = memfd_of(file, "test_inflow");
+		int fd = memfd_of(file.p, file.n, "test_inflow");
 		struct th_inflow *f = flow_of(fd, c);
 		struct bytes got;
 		char buf[8];
@@ -266,7 +266,7 @@ Test(inflow, closing_early_stops_the_thread_wherever_it_is)
 	size_t got;
 
 	for (int reads = 0; reads < 3; reads++) {
-		int fd = memfd_of(gz, "test_inflow");
+		int fd = memfd_of(gz.p, gz.n, "test_inflow");
 		struct th_inflow *f = flow_of(fd, TH_COMPRESSION_GZIP);
 		size_t at = 0;
 		for (int i = 0; i < reads; i++) {

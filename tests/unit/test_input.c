@@ -85,7 +85,7 @@ static void expect_bytes(struct bytes file, struct bytes want,
 			 enum th_compression c)
 {
 	for (size_t i = 0; i < sizeof read_sizes / sizeof read_sizes[0]; i++) {
-		int fd = memfd_of(file, "test_input");
+		int fd = memfd_of(file.p, file.n, "test_input");
 		struct th_input *in = input_from_fd(fd, "memfd");
 		struct bytes got;
 
@@ -108,7 +108,7 @@ static void expect_bytes(struct bytes file, struct bytes want,
 static void expect_corrupt(struct bytes file, const char *want)
 {
 	for (size_t i = 0; i < sizeof read_sizes / sizeof read_sizes[0]; i++) {
-		int fd = memfd_of(file, "test_input");
+		int fd = memfd_of(file.p, file.n, "test_input");
 		struct th_input *in = input_from_fd(fd, "memfd");
 		struct bytes got;
 		char buf[16];
@@ -496,7 +496,7 @@ Test(input, gzip_on_a_pipe_like_stdin_is_recognised)
 {
 	struct bytes text = BYTES_LIT("from a pipe\n");
 	struct bytes gz = gzip_of(text, GZIP_LEVEL);
-	int fd = pipe_of(gz);
+	int fd = pipe_of(gz.p, gz.n);
 	struct th_input *in = input_from_fd(fd, "-");
 	struct bytes got;
 
@@ -514,7 +514,7 @@ Test(input, dash_reads_stdin_and_never_closes_it)
 {
 	struct bytes text = BYTES_LIT("on stdin\n");
 	struct bytes zs = zstd_of(text, ZSTD_LEVEL);
-	int fd = pipe_of(zs);
+	int fd = pipe_of(zs.p, zs.n);
 	struct th_error err = {0};
 	struct bytes got;
 

@@ -502,9 +502,7 @@ static void read_with(const char *text, size_t capacity, enum th_search search,
 	if (every_line)
 		pipeline_set_probes(p, seen_probe, NULL, NULL);
 	size_t n = strlen(text);
-	struct bytes copy = bytes_of(text, n);
-	int fd = memfd_of(copy, "pipeline");
-	free(copy.p);
+	int fd = memfd_of(text, n, "pipeline");
 	struct th_input *in = input_from_fd(fd, "test.log");
 	struct th_lines *l = lines_new(in, capacity);
 	pipeline_begin_input(p, "test.log", 0, 0);
@@ -732,9 +730,7 @@ static void read_texts(const char *text, size_t n, size_t capacity,
 			s += len + (nl != NULL);
 		}
 	} else {
-		struct bytes copy = bytes_of(text, n);
-		int fd = memfd_of(copy, "texts");
-		free(copy.p);
+		int fd = memfd_of(text, n, "texts");
 		struct th_input *in = input_from_fd(fd, "test.log");
 		if (how == READ)
 			input_no_map(in);
