@@ -63,6 +63,9 @@ struct group {
 	/* a byte of each entry's hash (str_tag), by list */
 	uint8_t exception_tag[TH_MAX_LIST];
 	uint8_t task_tag[TH_MAX_LIST], defined_at_tag[TH_MAX_LIST];
+	/* with TH_MAX_EXCEPTION_TYPES exception types: 1 + the index of the
+	 * one whose name sorts last; 0 when not known (exception_last_index) */
+	uint16_t exception_last;
 	struct th_group g;
 	uint64_t hash;
 	size_t first_input; /* input_index of first */
@@ -398,6 +401,18 @@ static size_t list_room(size_t n)
 	return r < TH_MAX_LIST ? r : TH_MAX_LIST;
 }
 
+/* Entries of a group's exception array that holds N: as list_room up to
+ * TH_MAX_LIST, then doubling up to TH_MAX_EXCEPTION_TYPES. */
+static size_t exceptions_room(size_t n)
+{
+	if (n <= TH_MAX_LIST)
+		return list_room(n);
+	size_t r = 2 * TH_MAX_LIST;
+	while (r < n)
+		r *= 2;
+	return r < TH_MAX_EXCEPTION_TYPES ? r : TH_MAX_EXCEPTION_TYPES;
+}
+
 /* Bytes of the example's block. */
 static size_t example_room(const struct th_group *g)
 {
@@ -451,7 +466,7 @@ static void pool_blocks(struct group *grp, char **at, size_t *live)
 	list_blocks(&g->labels, at, live);
 	if (g->exceptions != NULL) {
 		size_t room =
-		    list_room(g->n_exceptions) * sizeof *g->exceptions;
+		    exceptions_room(g->n_exceptions) * sizeof *g->exceptions;
 		if (at != NULL)
 			g->exceptions = block_move(g->exceptions, room, at);
 		else
@@ -904,19 +919,48 @@ static bool count_before(const struct th_count *x, const struct th_count *y)
 }
 
 /* Where exception NAME (of length N, tag TAG) is in GRP's list, or
- * n_exceptions. */
+ * n_exceptions. The first TH_MAX_LIST entries have tags, which rule out
+ * most of them at once; a group with more types than that (rare) has the
+ * rest compared by name. */
 static size_t exception_find(const struct group *grp, uint8_t tag,
 			     const char *name, size_t n)
 {
 	const struct th_group *g = &grp->g;
 	const uint8_t *tags = grp->exception_tag;
 	size_t end = g->n_exceptions;
-	for (uint32_t m = tags_match(tags, end, tag); m != 0; m &= m - 1) {
+	size_t tagged = end < TH_MAX_LIST ? end : TH_MAX_LIST;
+	for (uint32_t m = tags_match(tags, tagged, tag); m != 0; m &= m - 1) {
 		size_t i = (size_t)__builtin_ctz(m);
 		if (word_eq(g->exceptions[i].name, name, n))
 			return i;
 	}
+	for (size_t i = tagged; i < end; i++)
+		if (strcmp(g->exceptions[i].name, name) == 0)
+			return i;
 	return end;
+}
+
+/* Sets the tag of GRP's exception I, one of the first TH_MAX_LIST. */
+static void exception_tag_set(struct group *grp, size_t i)
+{
+	const char *name = grp->g.exceptions[i].name;
+	grp->exception_tag[i] = str_tag(name, strlen(name));
+}
+
+/* The index of GRP's exception whose name sorts last (version order),
+ * found once and then followed as entries move, where finding it for
+ * every new type of a full list took 256 comparisons. */
+static size_t exception_last_index(struct group *grp)
+{
+	if (grp->exception_last == 0) {
+		const struct th_count *v = grp->g.exceptions;
+		size_t last = 0;
+		for (size_t i = 1; i < grp->g.n_exceptions; i++)
+			if (vers_cmp(v[i].name, v[last].name) > 0)
+				last = i;
+		grp->exception_last = (uint16_t)(last + 1);
+	}
+	return grp->exception_last - 1u;
 }
 
 /* Moves GRP's exception I up its list while it belongs before the one
@@ -929,9 +973,17 @@ static void exception_rise(struct group *grp, size_t i)
 		struct th_count t = v[i];
 		v[i] = v[i - 1];
 		v[i - 1] = t;
-		uint8_t u = tags[i];
-		tags[i] = tags[i - 1];
-		tags[i - 1] = u;
+		if (grp->exception_last == i + 1)
+			grp->exception_last = (uint16_t)i;
+		else if (grp->exception_last == i)
+			grp->exception_last = (uint16_t)(i + 1);
+		if (i < TH_MAX_LIST) {
+			uint8_t u = tags[i];
+			tags[i] = tags[i - 1];
+			tags[i - 1] = u;
+		} else if (i == TH_MAX_LIST) {
+			exception_tag_set(grp, i - 1); /* it came untagged */
+		}
 	}
 }
 
@@ -942,21 +994,48 @@ static void exception_append(struct group *grp, const char *name, size_t n,
 {
 	struct th_group *g = &grp->g;
 	size_t i = g->n_exceptions;
-	size_t growth = list_growth(i, sizeof *g->exceptions);
+	size_t room = exceptions_room(i + 1);
+	size_t growth = i > 0 && room == exceptions_room(i)
+			    ? 0
+			    : room * sizeof *g->exceptions;
 	/* a renewed pool moves the first I entries */
 	pool_reserve(grp, growth + word_room(n));
 	g->exceptions =
 	    list_grow(grp, g->exceptions, i, sizeof *g->exceptions, growth);
 	g->exceptions[i] = (struct th_count){pool_dup(grp, name, n), k};
-	grp->exception_tag[i] = tag;
+	if (i < TH_MAX_LIST)
+		grp->exception_tag[i] = tag;
 	g->n_exceptions++;
+}
+
+/* Makes room in GRP's full list for exception NAME by letting go of the
+ * type whose name sorts last (version order), its events counted in
+ * exceptions_other from then on, when NAME sorts before it. False, and
+ * nothing changed, when NAME sorts after every type kept: NAME's events
+ * are then the ones counted there. So the list holds the
+ * TH_MAX_EXCEPTION_TYPES smallest names a group's events had, each
+ * counted exactly, however those events were split and merged. */
+static bool exception_make_room(struct group *grp, const char *name)
+{
+	struct th_group *g = &grp->g;
+	struct th_count *v = g->exceptions;
+	size_t last = exception_last_index(grp);
+	if (vers_cmp(name, v[last].name) > 0)
+		return false;
+	g->exceptions_other += v[last].count;
+	grp->exception_last = 0; /* found again when needed */
+	g->n_exceptions--;
+	memmove(&v[last], &v[last + 1], (g->n_exceptions - last) * sizeof *v);
+	for (size_t i = last; i < g->n_exceptions && i < TH_MAX_LIST; i++)
+		exception_tag_set(grp, i);
+	return true;
 }
 
 /* Counts K events with exception NAME (of length N, followed by a NUL
  * byte) in GRP. A name that does not fit in a full list is counted in
- * exceptions_other; the list stays sorted. Its names are in whole words
- * (see "strings kept in whole words"), so the event's is compared a word at a
- * time. */
+ * exceptions_other (exception_make_room); the list stays sorted. Its
+ * names are in whole words (see "strings kept in whole words"), so the
+ * event's is compared a word at a time. */
 static void exception_add(struct group *grp, const char *name, size_t n,
 			  uint64_t k)
 {
@@ -964,14 +1043,29 @@ static void exception_add(struct group *grp, const char *name, size_t n,
 	uint8_t tag = str_tag(name, n);
 	size_t i = exception_find(grp, tag, name, n);
 	if (i == g->n_exceptions) {
-		if (i == TH_MAX_LIST) {
+		if (i == TH_MAX_EXCEPTION_TYPES &&
+		    !exception_make_room(grp, name)) {
 			g->exceptions_other += k;
 			return;
 		}
+		i = g->n_exceptions;
 		exception_append(grp, name, n, tag, 0);
 	}
 	g->exceptions[i].count += k;
 	exception_rise(grp, i);
+}
+
+/* What a report lists of G's exception types: the TH_MAX_LIST first (by
+ * count, then name), the events of the others counted in
+ * exceptions_other. Done as the groups are read, once every part of them
+ * has been added. */
+static void exceptions_listed(struct th_group *g)
+{
+	if (g->n_exceptions <= TH_MAX_LIST)
+		return;
+	for (size_t i = TH_MAX_LIST; i < g->n_exceptions; i++)
+		g->exceptions_other += g->exceptions[i].count;
+	g->n_exceptions = TH_MAX_LIST;
 }
 
 /* Positions are ordered by time, an event without one before every event
@@ -1554,14 +1648,18 @@ static int grp_cmp_report(const void *px, const void *py, void *pa)
 				&(*(struct group *const *)py)->g);
 }
 
-/* Sorts the groups in memory into a->sorted, in report order. */
+/* Sorts the groups in memory into a->sorted, in report order, each
+ * with the exception types a report lists (exceptions_listed): the
+ * groups are read once every event is in (report.h, finish). */
 static void agg_sort(struct th_agg *a)
 {
 	free(a->sorted);
 	a->sorted =
 	    xmalloc((a->n_groups ? a->n_groups : 1) * sizeof *a->sorted);
-	for (size_t i = 0; i < a->n_groups; i++)
+	for (size_t i = 0; i < a->n_groups; i++) {
+		exceptions_listed(&a->groups[i]->g);
 		a->sorted[i] = &a->groups[i]->g;
+	}
 	qsort_r(a->sorted, a->n_groups, sizeof *a->sorted, group_cmp, a);
 }
 
@@ -1608,6 +1706,7 @@ const struct th_group *agg_next(struct th_agg *a, size_t *i)
 	if (!spill_merge_next(a->reading, &p, &n))
 		return NULL;
 	a->current = group_decode(a, p, n);
+	exceptions_listed(&a->current->g);
 	a->current_pos = (*i)++;
 	if (a->novelty != NULL)
 		a->current->g.novelty =
@@ -1907,7 +2006,7 @@ static void group_encode(const struct th_agg *a, const struct group *grp,
 	for (size_t r = 0; r < a->n_rules; r++)
 		put_u64(b, g->rule_counts[r]);
 	put_u64(b, g->n_exceptions);
-	live += list_room(g->n_exceptions) * sizeof *g->exceptions;
+	live += exceptions_room(g->n_exceptions) * sizeof *g->exceptions;
 	for (size_t i = 0; i < g->n_exceptions; i++) {
 		live += put_str(b, g->exceptions[i].name);
 		put_u64(b, g->exceptions[i].count);
@@ -1939,11 +2038,13 @@ static void group_encode(const struct th_agg *a, const struct group *grp,
 static void get_exceptions(struct group *grp, struct th_spill_reader *r)
 {
 	struct th_group *g = &grp->g;
-	size_t n = get_list_n(r);
+	uint64_t n = spill_get_u64(r);
+	if (n > TH_MAX_EXCEPTION_TYPES)
+		die("spill: a group with %" PRIu64 " exception types", n);
 	if (n == 0)
 		return;
 	g->exceptions = (struct th_count *)pool_take(
-	    grp, list_room(n) * sizeof *g->exceptions);
+	    grp, exceptions_room(n) * sizeof *g->exceptions);
 	for (; g->n_exceptions < n; g->n_exceptions++) {
 		const char *name = spill_get_str(r);
 		size_t len = strlen(name);
@@ -1951,7 +2052,8 @@ static void get_exceptions(struct group *grp, struct th_spill_reader *r)
 		size_t i = g->n_exceptions;
 		g->exceptions[i] = (struct th_count){pool_dup(grp, name, len),
 						     spill_get_u64(r)};
-		grp->exception_tag[i] = str_tag(name, len);
+		if (i < TH_MAX_LIST)
+			grp->exception_tag[i] = str_tag(name, len);
 	}
 }
 

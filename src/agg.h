@@ -15,9 +15,9 @@
  * reader (agg_count, agg_next, agg_top, agg_time_span) merges the runs,
  * adding up the parts of each group as agg_merge would, then sorts the
  * result into report order the same way, spilling past the budget again.
- * The groups read are the same as with unlimited memory (but for
- * exceptions_other, the one part that depends on order). Without
- * agg_spill_to, memory is unbounded.
+ * The groups read are the same as with unlimited memory, and the same
+ * however their events were split into parts. Without agg_spill_to,
+ * memory is unbounded.
  *
  * Capped lists keep the TH_MAX_LIST smallest values in version order
  * (strverscmp: Task-2 before Task-10), so the kept set does not depend on
@@ -71,7 +71,9 @@ struct th_group {
 	enum th_severity severity;   /* highest of its events */
 	enum th_novelty novelty;     /* set by state_mark_groups */
 	struct th_count *exceptions; /* sorted by count desc, then name;
-					at most TH_MAX_LIST names */
+					at most TH_MAX_EXCEPTION_TYPES
+					while counting, TH_MAX_LIST once
+					read (agg_next, agg_top) */
 	size_t n_exceptions;
 	struct th_capped tasks, defined_at;
 	struct th_where last;
@@ -80,8 +82,8 @@ struct th_group {
 	char *key[TH_KEY_COUNT];   /* only the group-by keys are meaningful;
 				      NULL is JSON null */
 	uint64_t *rule_counts;	   /* per rule index */
-	uint64_t exceptions_other; /* events whose exception name did not
-				      fit in the list (not order-free) */
+	uint64_t exceptions_other; /* events whose exception name is not
+				      in the list */
 	/* the labels of the reports its events were in (--label, merged
 	   reports' labels); empty without any */
 	struct th_capped labels;

@@ -48,8 +48,18 @@
  * files"). */
 #define TH_SPILL_BUDGET ((size_t)64 << 20)
 
-/* Entries kept in a group's "tasks" and "defined_at" lists. */
+/* Entries kept in a group's "tasks" and "defined_at" lists, and
+ * exception types a report lists for a group (the rest are counted in
+ * its "exceptions_other"). */
 #define TH_MAX_LIST 20
+
+/* Exception types a group keeps while events are counted: the ones with
+ * the smallest names in version order when it has seen more, each
+ * counted exactly. Which types these are and their counts do not depend
+ * on how the events were split into parts (-j ranges, spilled runs), so
+ * the TH_MAX_LIST a report lists (the most frequent) are a serial
+ * scan's (README.md, "Memory and temporary files"). */
+#define TH_MAX_EXCEPTION_TYPES 256
 
 /* Time buckets of a group's timeline: a group spanning more buckets of
  * the current width doubles the width (pairs of buckets fold into one). */

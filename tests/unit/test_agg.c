@@ -1415,6 +1415,75 @@ Test(agg, spilled_aggregates_merge_like_whole_ones)
 	free(dir);
 }
 
+/* A group with more exception types than it keeps
+ * (TH_MAX_EXCEPTION_TYPES): it keeps the smallest names, each counted
+ * exactly, and lists the most frequent of those, so the list is the same
+ * however its events were split into parts and merged (README.md,
+ * "Memory and temporary files"). 300 types, every tenth 5 times. */
+Test(agg, exception_types_do_not_depend_on_how_events_are_split)
+{
+	enum { TYPES = 300, N = TYPES + 4 * (TYPES / 10) };
+	char names[N][32];
+	size_t n = 0;
+	for (int t = 0; t < TYPES; t++)
+		for (int k = 0; k < (t % 10 == 0 ? 5 : 1); k++)
+			snprintf(names[n++], sizeof names[0], "Type%dError", t);
+	cr_assert_eq(n, N);
+	const size_t cuts[][3] = {{N / 3, 2 * N / 3, N}, {100, N, N}};
+	struct fixture *whole = open_by(TH_KEY_COROUTINE);
+	for (size_t i = 0; i < N; i++)
+		add(whole, (struct spec){.coroutine = "c",
+					 .exception = names[(i * 7919) % N],
+					 .line = 1 + i});
+	for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+		struct fixture *merged = open_by(TH_KEY_COROUTINE);
+		size_t from = 0;
+		for (size_t p = 0; p < 3 && from < N; p++) {
+			struct fixture *part = open_by(TH_KEY_COROUTINE);
+			for (size_t i = from; i < cuts[c][p]; i++)
+				add(part,
+				    (struct spec){.coroutine = "c",
+						  .exception =
+						      names[(i * 7919) % N],
+						  .line = 1 + i - from});
+			agg_merge(merged->agg, part->agg, 0, from);
+			close_agg(part);
+			from = cuts[c][p];
+		}
+		expect_same_groups(whole, merged);
+		close_agg(merged);
+	}
+	/* spilled at every measure: parts of the group written out, read
+	 * back and added up */
+	char *dir = spill_dir();
+	struct fixture *spilled = open_by(TH_KEY_COROUTINE);
+	agg_spill_to(spilled->agg, dir, 1024);
+	for (size_t i = 0; i < N; i++)
+		add(spilled, (struct spec){.coroutine = "c",
+					   .exception = names[(i * 7919) % N],
+					   .line = 1 + i});
+	cr_assert(agg_spilled(spilled->agg) > 1, "spilled");
+	expect_same_groups(whole, spilled);
+	close_agg(spilled);
+	rmdir(dir);
+	free(dir);
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(whole, &g), 1);
+	cr_assert_eq(g[0]->n_exceptions, TH_MAX_LIST);
+	uint64_t listed = 0;
+	for (size_t e = 0; e < TH_MAX_LIST; e++) {
+		char want[32];
+		snprintf(want, sizeof want, "Type%zuError", 10 * e);
+		cr_expect_str_eq(g[0]->exceptions[e].name, want,
+				 "the most frequent kept, then by name");
+		cr_expect_eq(g[0]->exceptions[e].count, 5);
+		listed += g[0]->exceptions[e].count;
+	}
+	cr_expect_eq(g[0]->exceptions_other, N - listed,
+		     "every other event counted once");
+	close_agg(whole);
+}
+
 /* A file cut into ranges (-j): each range aggregated apart, all merged in
  * order into a new aggregate, which then takes more events. The merge
  * copies a range's lists into groups new to the whole and adds them to
