@@ -443,11 +443,11 @@ static void note_cut(const struct th_scanner *s, const char *path,
 /* Where the first K of the JOBS * TH_RANGES_PER_JOB ranges of a SIZE byte
  * file end (before moving to a log record's start). The file is one part
  * a job, whose ranges shrink towards its end: a half of the part, then a
- * quarter, an eighth, a sixteenth and two thirty-seconds. The first four
- * are one thread's chain (TH_CHAIN_RANGES); a thread that ends its own
- * early takes the last two of another's, so threads end within about a
- * sixty-fourth of the file of each other (two jobs) when one is slowed a
- * little by another process. */
+ * quarter, an eighth, a sixteenth and two thirty-seconds. One thread
+ * scans a part's ranges one after another (a chain); a thread that ends
+ * its own early takes over another's ranges from the end, the smallest
+ * first (take_item), so threads end within about a sixty-fourth of the
+ * file of each other (two jobs) even when one runs much slower. */
 static uint64_t part_cut(uint64_t size, size_t jobs, size_t k)
 {
 	/* where a range starts in its job's part, in 32nds */
@@ -560,9 +560,25 @@ static bool free_item(const struct th_scanner *s, size_t i)
 	return !s->items[i].taken && !s->items[i].chained;
 }
 
+/* The range a thread with no chain of its own left takes over from
+ * another's: the last one not yet taken, which leaves the chain's
+ * thread the most of its part to go on with, and shrinks as the part's
+ * ranges do; n_items when none is left. The report does not depend on
+ * where chains end (README.md, "Memory and temporary files"), so this
+ * may follow the threads' timing. */
+static size_t range_to_take_over(const struct th_scanner *s)
+{
+	for (size_t j = s->n_items; j-- > 0;)
+		if (!s->items[j].taken && s->items[j].chained)
+			return j;
+	return s->n_items;
+}
+
 /* The item a thread starts a chain with: the first free one that starts
  * a part, so that each thread begins a part of its own; else the first
- * free one. False when none is left. */
+ * free one; else one taken over from another thread's chain
+ * (range_to_take_over), which then ends before it. False when none is
+ * left. */
 static bool take_item(struct th_scanner *s, size_t *i)
 {
 	pthread_mutex_lock(&s->lock);
@@ -574,9 +590,12 @@ static bool take_item(struct th_scanner *s, size_t *i)
 			k = j;
 			break;
 		}
+	if (k == s->n_items)
+		k = range_to_take_over(s);
 	bool found = k < s->n_items;
 	if (found) {
 		s->items[k].taken = true;
+		s->items[k].chained = false; /* the head of a chain now */
 		*i = k;
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -249,6 +249,50 @@ Test(scan, more_exception_types_than_listed_give_one_report_on_every_run)
 	free(whole);
 }
 
+/* A file whose first half is quiet and second half a crash loop: with
+ * two threads, the one given the quiet part ends long before the other
+ * and takes over the crash loop's ranges from their end (take_item), so
+ * where chains end follows the threads' timing. The report is still the
+ * serial one, on every run. */
+Test(scan, a_thread_done_early_takes_over_ranges_and_the_report_is_serial)
+{
+	const char *path = at("halves.log");
+	FILE *f = fopen(path, "w");
+	cr_assert(f != NULL);
+	for (size_t i = 0; i < 40000; i++)
+		fprintf(f, "2024-05-01 10:00:00,000 INFO worker %zu is fine\n",
+			i);
+	for (size_t i = 0; i < 12000; i++)
+		fprintf(f,
+			"2024-05-01 10:00:01,000 ERROR Task exception was "
+			"never retrieved\n"
+			"future: <Task finished name='Task-%zu' coro=<fetch() "
+			"done, defined at a.py:1> exception=Type%zuError()>\n"
+			"Traceback (most recent call last):\n"
+			"  File \"a.py\", line %zu, in fetch\n"
+			"    raise Type%zuError()\n"
+			"Type%zuError\n",
+			i, i % 30, 1 + i % 7, i % 30, i % 30);
+	cr_assert(fclose(f) == 0);
+	struct told serial_told = {0};
+	struct th_scan_options serial;
+	scan_options_init(&serial);
+	serial.jobs = 1;
+	char *whole = scan_json(&serial, &path, 1, &serial_told, NULL);
+	for (int run = 0; run < 6; run++) {
+		struct told told = {0};
+		struct th_scan_options o;
+		scan_options_init(&o);
+		o.jobs = 2;
+		o.split_min = 1;
+		char *got = scan_json(&o, &path, 1, &told, NULL);
+		cr_assert(strstr(told.cuts, "cut into") != NULL, "not cut");
+		cr_expect_str_eq(got, whole, "run %d", run);
+		free(got);
+	}
+	free(whole);
+}
+
 Test(scan, on_cut_is_told_the_file_and_how_many_ranges)
 {
 	const char *path = sample_concatenation();
