@@ -19,7 +19,8 @@ for j in 2 3 8; do
 		"$tmp/all.log" >"$tmp/cut$j.json" 2>"$tmp/cut$j.err"
 	# the comparison below means something only if the file was cut
 	# up to six ranges a thread (TH_RANGES_PER_JOB; two short ones may
-	# end at the same record), a thread's first four scanned as one chain
+	# end at the same record), scanned as one chain unless another
+	# thread, done with its own, takes the last ones over
 	ranges=$(sed -n 's/.*all.log: cut into \([0-9]*\) ranges.*/\1/p' "$tmp/cut$j.err")
 	if [ "${ranges:-0}" -gt "$j" ] && [ "$ranges" -le $((j * 6)) ]; then
 		ok "the file is cut into $ranges ranges for $j threads"
