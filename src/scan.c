@@ -637,11 +637,11 @@ static bool chain_goes_on(const struct item *it, const struct th_agg *agg)
 }
 
 /* Scans item FIRST, then the ranges chained after it while the chain
- * goes on (chain_goes_on), into one aggregate, FIRST's: the chain's lines
- * count on from FIRST's, as in one range. Then marks them ended and
- * merges what it can. Where a chain ends depends on the input alone,
- * never on the threads' timing, so the report is the same on every run
- * (README.md, "Memory and temporary files"). One aggregate a chain, where
+ * goes on (chain_goes_on) and no other thread took the next one over
+ * (take_item), into one aggregate, FIRST's: the chain's lines count on
+ * from FIRST's, as in one range. Then marks them ended and merges what it
+ * can. Where a chain ends may follow the threads' timing; the report does
+ * not (README.md, "Memory and temporary files"). One aggregate a chain, where
  * one a range cost -j 2 a tenth more instructions than -j 1 on a crash
  * loop (docs/performance.md). RUN takes each item's counts, which then
  * move to the item. */
