@@ -551,12 +551,19 @@ static char *pool_dup_opt(struct group *grp, const char *s)
 	return s != NULL ? pool_dup(grp, s, strlen(s)) : NULL;
 }
 
-/* Bytes of the larger array a list of N entries of SIZE bytes needs to
- * take one more; 0 when its array has room. */
+/* Bytes of the larger array an array of N entries of SIZE bytes, sized
+ * by ROOM (list_room, exceptions_room), needs to take one more; 0 when it
+ * has room. */
+static size_t array_growth(size_t (*room)(size_t), size_t n, size_t size)
+{
+	size_t next = room(n + 1);
+	return n > 0 && next == room(n) ? 0 : next * size;
+}
+
+/* array_growth of a capped list. */
 static size_t list_growth(size_t n, size_t size)
 {
-	size_t room = list_room(n + 1);
-	return n > 0 && room == list_room(n) ? 0 : room * size;
+	return array_growth(list_room, n, size);
 }
 
 /* ARRAY of N entries of SIZE bytes, moved to a block of GROWTH bytes of
@@ -994,10 +1001,7 @@ static void exception_append(struct group *grp, const char *name, size_t n,
 {
 	struct th_group *g = &grp->g;
 	size_t i = g->n_exceptions;
-	size_t room = exceptions_room(i + 1);
-	size_t growth = i > 0 && room == exceptions_room(i)
-			    ? 0
-			    : room * sizeof *g->exceptions;
+	size_t growth = array_growth(exceptions_room, i, sizeof *g->exceptions);
 	/* a renewed pool moves the first I entries */
 	pool_reserve(grp, growth + word_room(n));
 	g->exceptions =

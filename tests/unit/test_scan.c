@@ -209,6 +209,32 @@ Test(scan, chains_of_few_groups_and_ranges_of_many_give_the_whole_report)
 	}
 }
 
+/* PATH scanned whole with one thread, then RUNS times cut into ranges
+ * with 2 to MAX_JOBS threads in turn, each report expected to be the
+ * serial one byte for byte. Returns the serial report (the caller frees
+ * it). */
+static char *expect_cut_scans_serial(const char *path, int runs,
+				     size_t max_jobs)
+{
+	struct told serial_told = {0};
+	struct th_scan_options serial;
+	scan_options_init(&serial);
+	serial.jobs = 1;
+	char *whole = scan_json(&serial, &path, 1, &serial_told, NULL);
+	for (int run = 0; run < runs; run++) {
+		struct told told = {0};
+		struct th_scan_options o;
+		scan_options_init(&o);
+		o.jobs = 2 + (size_t)run % (max_jobs - 1);
+		o.split_min = 1;
+		char *got = scan_json(&o, &path, 1, &told, NULL);
+		cr_assert(strstr(told.cuts, "cut into") != NULL, "not cut");
+		cr_expect_str_eq(got, whole, "run %d, -j %zu", run, o.jobs);
+		free(got);
+	}
+	return whole;
+}
+
 /* One coroutine failing with more exception types than a group lists
  * (README.md, "Memory and temporary files"): a cut scan adds its parts'
  * lists as it merges them, and the types a group keeps and their counts
@@ -228,24 +254,9 @@ Test(scan, more_exception_types_than_listed_give_one_report_on_every_run)
 		    "done, defined at a.py:1> exception=Type%zuError()>\n",
 		    (i * 7919) % (i < 3000 ? 15 : 60));
 	cr_assert(fclose(f) == 0);
-	struct told serial_told = {0};
-	struct th_scan_options serial;
-	scan_options_init(&serial);
-	serial.jobs = 1;
-	char *whole = scan_json(&serial, &path, 1, &serial_told, NULL);
+	char *whole = expect_cut_scans_serial(path, 8, 3);
 	cr_assert(strstr(whole, "\"exceptions_other\": 0") == NULL,
 		  "the list does not overflow");
-	for (int run = 0; run < 8; run++) {
-		struct told told = {0};
-		struct th_scan_options o;
-		scan_options_init(&o);
-		o.jobs = 2 + (size_t)run % 2;
-		o.split_min = 1;
-		char *got = scan_json(&o, &path, 1, &told, NULL);
-		cr_assert(strstr(told.cuts, "cut into") != NULL, "not cut");
-		cr_expect_str_eq(got, whole, "run %d, -j %zu", run, o.jobs);
-		free(got);
-	}
 	free(whole);
 }
 
@@ -274,23 +285,7 @@ Test(scan, a_thread_done_early_takes_over_ranges_and_the_report_is_serial)
 			"Type%zuError\n",
 			i, i % 30, 1 + i % 7, i % 30, i % 30);
 	cr_assert(fclose(f) == 0);
-	struct told serial_told = {0};
-	struct th_scan_options serial;
-	scan_options_init(&serial);
-	serial.jobs = 1;
-	char *whole = scan_json(&serial, &path, 1, &serial_told, NULL);
-	for (int run = 0; run < 6; run++) {
-		struct told told = {0};
-		struct th_scan_options o;
-		scan_options_init(&o);
-		o.jobs = 2;
-		o.split_min = 1;
-		char *got = scan_json(&o, &path, 1, &told, NULL);
-		cr_assert(strstr(told.cuts, "cut into") != NULL, "not cut");
-		cr_expect_str_eq(got, whole, "run %d", run);
-		free(got);
-	}
-	free(whole);
+	free(expect_cut_scans_serial(path, 6, 2));
 }
 
 Test(scan, on_cut_is_told_the_file_and_how_many_ranges)
