@@ -1886,12 +1886,14 @@ static size_t put_capped(struct th_buf *b, const struct th_capped *l)
 	return room;
 }
 
-/* The list count, checked: a larger one is a corrupt record. */
-static size_t get_list_n(struct th_spill_reader *r)
+/* A list's count, checked against MAX (TH_MAX_LIST, or
+ * TH_MAX_EXCEPTION_TYPES for the exception types): a larger one is a
+ * corrupt record. */
+static size_t get_list_n(struct th_spill_reader *r, uint64_t max)
 {
 	uint64_t n = spill_get_u64(r);
-	if (n > TH_MAX_LIST)
-		die("spill: a group's list of %" PRIu64 " values", n);
+	if (n > max)
+		die("spill: a group's list of %" PRIu64 " entries", n);
 	return (size_t)n;
 }
 
@@ -1902,7 +1904,7 @@ static size_t get_list_n(struct th_spill_reader *r)
 static void get_capped(struct group *grp, struct th_spill_reader *r,
 		       struct th_capped *l, uint8_t *tags)
 {
-	size_t n = get_list_n(r);
+	size_t n = get_list_n(r, TH_MAX_LIST);
 	l->capped = get_byte(r);
 	if (n == 0)
 		return;
@@ -2042,9 +2044,7 @@ static void group_encode(const struct th_agg *a, const struct group *grp,
 static void get_exceptions(struct group *grp, struct th_spill_reader *r)
 {
 	struct th_group *g = &grp->g;
-	uint64_t n = spill_get_u64(r);
-	if (n > TH_MAX_EXCEPTION_TYPES)
-		die("spill: a group with %" PRIu64 " exception types", n);
+	size_t n = get_list_n(r, TH_MAX_EXCEPTION_TYPES);
 	if (n == 0)
 		return;
 	g->exceptions = (struct th_count *)pool_take(

@@ -113,13 +113,6 @@
  * part to the others instead of holding up the end. */
 #define TH_RANGES_PER_JOB 6
 
-/* The first ranges of a job's part that one thread scans one after
- * another into one aggregate (a chain; scan.c, scan_chain): all of them,
- * as every aggregate more costs a crash loop about 2 ms of CPU. A thread
- * free of its own takes over the ranges of another's chain from its end
- * (scan.c, take_item). */
-#define TH_CHAIN_RANGES TH_RANGES_PER_JOB
-
 /* A chain goes on while its aggregate holds at most this many groups
  * (scan.c, chain_goes_on): the last one is merged when every thread has
  * ended, about 2.5 microseconds a group. */
