@@ -8,6 +8,8 @@
  *            header: the header (or a bare exception line) that follows;
  *   FRAMES   after "Traceback (most recent call last):": indented frame
  *            lines, then the first unindented line is the final line;
+ *            loguru's frames may be spaced by blank lines and one frame
+ *            marked "> File" (README "Where an event starts and ends");
  *   TAIL     after the final line: more lines of the message or notes;
  *   BLANKS   blank lines that may yet lead to a chain separator;
  *   CHAIN    after "During handling..." / "The above exception...";
@@ -59,7 +61,11 @@ struct source {
 			      the order of last uses, as only that writer
 			      is fed until the clock ticks again */
 	size_t blanks;	   /* BLANKS: blank lines not yet in the event */
-	enum state before_blanks; /* BLANKS: TAIL, GROUP, MESSAGE or AWAIT */
+	enum state before_blanks; /* BLANKS: TAIL, GROUP, MESSAGE, AWAIT or
+				     FRAMES */
+	bool spaced;		  /* FRAMES: a blank line followed the header
+				     (loguru's diagnose): blank lines may
+				     part the frames */
 	size_t continuation;	  /* TAIL: message lines after the final line */
 	bool group_closed;	  /* GROUP: the last line closed a box */
 	uint64_t start_offset;	  /* where the open event's first line starts */
@@ -480,7 +486,10 @@ static bool state_complete(const struct source *s)
 	case FRAMES:
 	case CHAIN: return false;
 	case GROUP: return s->group_closed;
-	case BLANKS: return s->before_blanks != GROUP || s->group_closed;
+	case BLANKS:
+		if (s->before_blanks == FRAMES)
+			return false;
+		return s->before_blanks != GROUP || s->group_closed;
 	default: return true;
 	}
 }
@@ -676,6 +685,7 @@ static void try_start(struct th_assembler *a, struct source *s,
 	s->state = MESSAGE; /* counted open, then set for real */
 	a->head.open++;
 	s->group_closed = false;
+	s->spaced = false;
 	s->continuation = 0;
 	probe(a, TH_PROBE_START, s, rec);
 	enum state next = state_after_start(s->body, rec->text);
@@ -797,12 +807,41 @@ static bool step_await(struct th_assembler *a, struct source *s,
 	return true;
 }
 
+/* loguru's mark of the frame where the exception was caught
+ * (backtrace=True): '> File "..."', not indented. */
+static bool is_marked_frame(struct th_span s)
+{
+	static const char mark[] = "> File \"";
+	return s.n > sizeof mark - 1 && s.p[0] == '>' &&
+	       memcmp(s.p, mark, sizeof mark - 1) == 0;
+}
+
+/* Whether blank line T in FRAMES is held: loguru with diagnose=True
+ * prints one right after the header, then between its frames and before
+ * the final line; CPython never prints one there. */
+static bool frames_spaced(struct source *s, struct th_span t)
+{
+	if (!is_blank(t))
+		return false;
+	size_t n = event_line_count(&s->ev);
+	if (!s->spaced && n > 0 &&
+	    is_traceback_header(event_line(&s->ev, n - 1)))
+		s->spaced = true;
+	return s->spaced;
+}
+
 static bool step_frames(struct th_assembler *a, struct source *s,
 			const struct th_record *rec)
 {
 	struct th_span t = rec->text;
+	if (frames_spaced(s, t)) {
+		enter_blanks(s);
+		return true;
+	}
 	if (is_indented(t))
 		return !is_blank(t);
+	if (is_marked_frame(t))
+		return !rec->record_start;
 	if (t.n == 0 || rec->record_start || match_start_of(a, t, true) >= 0)
 		return false;
 	s->state = TAIL;
@@ -901,6 +940,17 @@ static bool step_blanks(struct th_assembler *a, struct source *s,
 		add_blanks(s);
 		s->state = trial.state;
 		s->continuation = trial.continuation;
+		return true;
+	}
+	if (s->before_blanks == FRAMES) {
+		/* loguru's spaced frames go on: a frame, a line under one,
+		 * or the final line */
+		s->state = FRAMES;
+		if (!step_frames(a, s, rec)) {
+			s->state = BLANKS;
+			return false;
+		}
+		add_blanks(s);
 		return true;
 	}
 	if (!is_chain_separator(rec->text))

@@ -1040,6 +1040,12 @@ static inline void parse_unindented(struct parser *ps, struct th_span line)
 		top_header(ps);
 		return;
 	}
+	/* loguru's mark of the frame that caught the exception: a frame
+	 * like the others (README "Where an event starts and ends") */
+	if (c == '>' && block_open(&ps->top) && HAS_LIT(line, 0, "> File \"")) {
+		block_indented(ps, &ps->top, line, 2);
+		return;
+	}
 	/* block_line for a line that is not indented */
 	if (block_open(&ps->top) || c == 'T' || c == 'E')
 		block_unindented(&ps->top, line);

@@ -68,6 +68,97 @@ Test(assemble, traceback_cut_by_end_of_input_is_incomplete)
 	cr_expect_str_eq(got[0].coroutine, "<module>");
 }
 
+/* loguru's logger.exception with its defaults (backtrace and diagnose):
+ * blank lines after the header, between frames and before the final
+ * line, variables drawn under each frame, the catching frame marked
+ * "> File". Made by gen/samples/loguru_handlers.py. */
+static const char loguru_spaced[] =
+    "2026-12-06 10:25:23.573 | ERROR    | __main__:sync_rates:95 - rate "
+    "sync failed\n"
+    "Traceback (most recent call last):\n"
+    "\n"
+    "  File \"/tmp/app/lg.py\", line 141, in <module>\n"
+    "    asyncio.run(main())\n"
+    "    \xe2\x94\x94 <function main at 0x7f0c>\n"
+    "\n"
+    "> File \"/tmp/app/lg.py\", line 93, in sync_rates\n"
+    "    fetch_rates(url)\n"
+    "    \xe2\x94\x94 <function fetch_rates at 0x7f0d>\n"
+    "\n"
+    "  File \"/tmp/app/lg.py\", line 88, in fetch_rates\n"
+    "    raise ConnectionError(\"refused\")\n"
+    "\n"
+    "ConnectionError: refused\n"
+    "2026-12-06 10:25:23.580 | INFO     | __main__:main:130 - done\n";
+
+Test(assemble, loguru_spaced_frames_and_marked_frame_are_one_traceback)
+{
+	size_t n = pipeline_run(loguru_spaced, NULL, got);
+	cr_assert_eq(n, 1, "events: %zu", n);
+	cr_expect_eq(got[0].line, 1);
+	cr_expect_eq(got[0].end_line, 15, "end_line %lu",
+		     (unsigned long)got[0].end_line);
+	cr_expect(got[0].complete);
+	cr_expect_str_eq(got[0].exception, "ConnectionError");
+	cr_expect_str_eq(got[0].message, "refused");
+	cr_expect_str_eq(got[0].culprit, "/tmp/app/lg.py:88 in fetch_rates");
+	cr_expect_str_eq(got[0].time, "2026-12-06T10:25:23.573");
+	/* read as a file is, in bulk and line by line */
+	cr_assert_eq(pipeline_run_read(loguru_spaced, false, got), 1);
+	cr_expect_eq(got[0].end_line, 15);
+	cr_expect_str_eq(got[0].culprit, "/tmp/app/lg.py:88 in fetch_rates");
+	cr_assert_eq(pipeline_run_read(loguru_spaced, true, got), 1);
+	cr_expect_eq(got[0].end_line, 15);
+}
+
+Test(assemble, marked_frame_is_a_frame_not_the_final_line)
+{
+	/* loguru with backtrace=True, diagnose=False: no blank lines */
+	const char text[] = "Task exception was never retrieved\n"
+			    "future: <Task finished name='Task-2' "
+			    "coro=<push() done, defined at /a/m.py:5> "
+			    "exception=TimeoutError('slow')>\n"
+			    "Traceback (most recent call last):\n"
+			    "> File \"/a/m.py\", line 7, in push\n"
+			    "    raise TimeoutError(\"slow\")\n"
+			    "TimeoutError: slow\n"
+			    "2026-12-06 10:25:23,580 INFO [app] next\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(got[0].end_line, 6);
+	cr_expect(got[0].complete);
+	cr_expect_str_eq(got[0].exception, "TimeoutError");
+	cr_expect_str_eq(got[0].culprit, "/a/m.py:7 in push");
+}
+
+Test(assemble, blank_line_inside_cpython_frames_still_ends_the_traceback)
+{
+	/* only a blank line right after the header says the frames are
+	 * spaced: CPython prints none, and a cut traceback stays cut */
+	const char text[] = "Traceback (most recent call last):\n"
+			    "  File \"x.py\", line 1, in <module>\n"
+			    "\n"
+			    "ValueError: a\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(got[0].end_line, 2);
+	cr_expect(!got[0].complete);
+}
+
+Test(assemble, spaced_frames_cut_by_a_record_are_incomplete)
+{
+	const char text[] = "Traceback (most recent call last):\n"
+			    "\n"
+			    "  File \"x.py\", line 1, in <module>\n"
+			    "    f()\n"
+			    "\n"
+			    "2026-12-06 10:25:23,573 INFO [app] next\n";
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(got[0].end_line, 4);
+	cr_expect(!got[0].complete);
+}
+
 Test(assemble, a_new_trigger_inside_a_traceback_starts_a_new_event)
 {
 	const char text[] = "Traceback (most recent call last):\n"

@@ -1,0 +1,150 @@
+"""Scenario: loguru (Debian's python3-loguru, for the system CPython only:
+run with /usr/bin/python3), whose own traceback format is not CPython's,
+with the stdlib logging of asyncio routed into it by the InterceptHandler
+of loguru's documentation.  Three sink settings, one after the other:
+
+  A. loguru's defaults, backtrace=True and diagnose=True: a blank line
+     after "Traceback (most recent call last):", between the frames and
+     before the final line, each frame's variables drawn under it with
+     box characters, and the frame that caught the exception marked
+     "> File" (not indented)
+  B. backtrace=True, diagnose=False (the setting loguru advises for
+     production): the "> File" mark, no blank lines
+  C. both False: CPython's own format
+
+In each: logger.exception in a coroutine (sync_rates) that caught a
+ConnectionError from fetch_rates (a python.traceback named after
+fetch_rates), and a task whose exception is never retrieved, reported by
+asyncio through the InterceptHandler (push_metrics).  In A also a chain
+(`raise ... from`), whose blank lines loguru doubles.
+"""
+# interpreter: /usr/bin/python3
+# needs-module: loguru
+# expected: next
+import asyncio
+import gc
+import logging
+import sys
+
+from loguru import logger
+
+from samplekit import (NEVER_RETRIEVED, TRACEBACK, Expect, Tap, defined_at,
+                       settle, spawn, task_name)
+
+
+class InterceptHandler(logging.Handler):
+    """loguru's documented bridge: stdlib records re-logged by loguru,
+    with their exception."""
+
+    def emit(self, record):
+        try:
+            level = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        frame, depth = logging.currentframe(), 2
+        while frame and frame.f_code.co_filename == logging.__file__:
+            frame = frame.f_back
+            depth += 1
+        logger.opt(depth=depth, exception=record.exc_info).log(
+            level, record.getMessage())
+
+
+class LoguruTimes:
+    """A silent loguru sink: the time each message shows (loguru's
+    default format prints it to the millisecond, local time)."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, message):
+        t = message.record["time"]
+        self.seen.append((message.record["message"],
+                          t.strftime("%Y-%m-%dT%H:%M:%S")
+                          + ".%03d" % (t.microsecond // 1000)))
+
+    def take(self, needle):
+        for i, (text, time) in enumerate(self.seen):
+            if needle in text:
+                del self.seen[i]
+                return time
+        raise SystemExit("loguru_handlers: no message holds %r" % needle)
+
+
+times = LoguruTimes()
+logging.basicConfig(handlers=[InterceptHandler()], level=logging.INFO,
+                    force=True)
+tap = Tap(timed=False).attach()
+expect = Expect()
+
+
+def use_sink(backtrace, diagnose):
+    logger.remove()
+    logger.add(sys.stderr, backtrace=backtrace, diagnose=diagnose,
+               colorize=False)
+    logger.add(times, format="{message}")
+
+
+def fetch_rates(url):
+    raise ConnectionError("connection to %s refused" % url)
+
+
+async def sync_rates(url):
+    try:
+        fetch_rates(url)
+    except ConnectionError as exc:
+        tap.remember(exc, "sync_rates")
+        logger.exception("rate sync failed")
+
+
+async def refresh_prices(url):
+    try:
+        fetch_rates(url)
+    except ConnectionError as exc:
+        raise RuntimeError("price refresh failed") from exc
+
+
+async def push_metrics(host):
+    await asyncio.sleep(0)
+    raise TimeoutError("metrics push to %s timed out" % host)
+
+
+async def section(name, chain):
+    logger.info("section {}", name)
+    await sync_rates("https://rates.example.test/v1/latest")
+    expect.add(TRACEBACK, "fetch_rates", "ConnectionError",
+               culprit_fn="fetch_rates", obs=tap.take("sync_rates"),
+               time=times.take("rate sync failed"))
+    if chain:
+        try:
+            await refresh_prices("https://prices.example.test")
+        except RuntimeError as exc:
+            tap.remember(exc, "refresh_prices")
+            logger.exception("price refresh failed")
+        expect.add(TRACEBACK, "refresh_prices", "RuntimeError",
+                   culprit_fn="refresh_prices",
+                   obs=tap.take("refresh_prices"),
+                   time=times.take("price refresh failed"))
+    t = spawn(push_metrics("metrics.example.test"))
+    name_ = task_name(t)
+    await asyncio.sleep(0.01)
+    del t
+    gc.collect()
+    await settle()
+    expect.add(NEVER_RETRIEVED, "push_metrics", "TimeoutError", task=name_,
+               defined_at=defined_at(push_metrics), culprit_fn="push_metrics",
+               obs=tap.take("Task exception was never retrieved"),
+               time=times.take("Task exception was never retrieved"))
+
+
+async def main():
+    use_sink(True, True)
+    await section("A", chain=True)
+    use_sink(True, False)
+    await section("B", chain=False)
+    use_sink(False, False)
+    await section("C", chain=False)
+    logger.info("done")
+
+
+asyncio.run(main())
+expect.write()
