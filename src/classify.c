@@ -1040,14 +1040,13 @@ static inline void parse_unindented(struct parser *ps, struct th_span line)
 		top_header(ps);
 		return;
 	}
+	/* block_line for a line that is not indented */
+	bool open = block_open(&ps->top);
 	/* loguru's mark of the frame that caught the exception: a frame
 	 * like the others (README "Where an event starts and ends") */
-	if (c == '>' && block_open(&ps->top) && HAS_LIT(line, 0, "> File \"")) {
+	if (open && c == '>' && HAS_LIT(line, 0, "> File \""))
 		block_indented(ps, &ps->top, line, 2);
-		return;
-	}
-	/* block_line for a line that is not indented */
-	if (block_open(&ps->top) || c == 'T' || c == 'E')
+	else if (open || c == 'T' || c == 'E')
 		block_unindented(&ps->top, line);
 }
 
