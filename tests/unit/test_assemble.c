@@ -131,6 +131,16 @@ Test(assemble, marked_frame_is_a_frame_not_the_final_line)
 	cr_expect_str_eq(got[0].culprit, "/a/m.py:7 in push");
 }
 
+/* TEXT gives one event, ending at line END_LINE, COMPLETE or not. */
+static void expect_one_event(const char *text, uint64_t end_line, bool complete)
+{
+	size_t n = pipeline_run(text, NULL, got);
+	cr_assert_eq(n, 1, "events: %zu", n);
+	cr_expect_eq(got[0].end_line, end_line, "end_line %lu",
+		     (unsigned long)got[0].end_line);
+	cr_expect_eq(got[0].complete, complete);
+}
+
 Test(assemble, blank_line_inside_cpython_frames_still_ends_the_traceback)
 {
 	/* only a blank line right after the header says the frames are
@@ -139,10 +149,7 @@ Test(assemble, blank_line_inside_cpython_frames_still_ends_the_traceback)
 			    "  File \"x.py\", line 1, in <module>\n"
 			    "\n"
 			    "ValueError: a\n";
-	size_t n = pipeline_run(text, NULL, got);
-	cr_assert_eq(n, 1);
-	cr_expect_eq(got[0].end_line, 2);
-	cr_expect(!got[0].complete);
+	expect_one_event(text, 2, false);
 }
 
 Test(assemble, spaced_frames_cut_by_a_record_are_incomplete)
@@ -153,10 +160,7 @@ Test(assemble, spaced_frames_cut_by_a_record_are_incomplete)
 			    "    f()\n"
 			    "\n"
 			    "2026-12-06 10:25:23,573 INFO [app] next\n";
-	size_t n = pipeline_run(text, NULL, got);
-	cr_assert_eq(n, 1);
-	cr_expect_eq(got[0].end_line, 4);
-	cr_expect(!got[0].complete);
+	expect_one_event(text, 4, false);
 }
 
 Test(assemble, a_new_trigger_inside_a_traceback_starts_a_new_event)
