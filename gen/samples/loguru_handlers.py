@@ -11,6 +11,8 @@ of loguru's documentation.  Three sink settings, one after the other:
   B. backtrace=True, diagnose=False (the setting loguru advises for
      production): the "> File" mark, no blank lines
   C. both False: CPython's own format
+  D. the defaults again with colorize=True (a terminal, or a container
+     run with a tty): every part of every line in ANSI colors
 
 In each: logger.exception in a coroutine (sync_rates) that caught a
 ConnectionError from fetch_rates (a python.traceback named after
@@ -77,10 +79,10 @@ tap = Tap(timed=False).attach()
 expect = Expect()
 
 
-def use_sink(backtrace, diagnose):
+def use_sink(backtrace, diagnose, colorize=False):
     logger.remove()
     logger.add(sys.stderr, backtrace=backtrace, diagnose=diagnose,
-               colorize=False)
+               colorize=colorize)
     logger.add(times, format="{message}")
 
 
@@ -143,6 +145,9 @@ async def main():
     await section("B", chain=False)
     use_sink(False, False)
     await section("C", chain=False)
+    use_sink(True, True, colorize=True)
+    await section("D", chain=True)
+    use_sink(False, False)
     logger.info("done")
 
 
