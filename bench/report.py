@@ -10,8 +10,9 @@ Reads DIR/hyperfine-LABEL.json (and DIR/hyperfine-LABEL-peer.json and
 DIR/hyperfine-LABEL-reread.json when present), FILE.truth.json, the verdict of the truth check per workload
 (TRUTH.tsv: label, OK / MISMATCH), the peak RSS per command
 (RSS.tsv: label, name, KiB), the large folios after a re-read of the
-page cache (FOLIOS.tsv: label, FileHugePages MiB) and the correctness
-lines of CHECKS.txt.
+page cache (FOLIOS.tsv: label, FileHugePages MiB), one thread pinned to
+each core (CORES.tsv: core, DIR/hyperfine-coreN.json) and the
+correctness lines of CHECKS.txt.
 """
 import argparse
 import json
@@ -127,6 +128,43 @@ TOOLS = [("grep", "grep --version | head -1"), ("rg", "rg --version | head -1"),
          ("bzip2", "bzip2 --help 2>&1 | head -1 | sed 's/, a block-sorting file compressor\\.  Version//; s/,.*//'")]
 
 
+def cores_section(w, path):
+    """Each core alone (CORES.tsv: core, hyperfine export): one thread of
+    tracehound and of rg -c pinned to it, so that a reader sees when the
+    cores of the machine differ in speed."""
+    rows = tsv(path, 2) if path else []
+    if not rows:
+        return
+    medians = []
+    for core, export in rows:
+        try:
+            with open(export) as f:
+                by = {r["command"]: r for r in json.load(f)["results"]}
+        except (OSError, ValueError, KeyError):
+            continue
+        th, rg = by.get("tracehound json -j 1"), by.get("rg -c")
+        if th and rg:
+            medians.append((core, th["median"], rg["median"]))
+    if not medians:
+        return
+    fastest_th = min(m[1] for m in medians)
+    w("## Each core alone")
+    w("")
+    w("One thread pinned to each core in turn (`taskset -c N`, median of 3 "
+      "runs after a warmup) on the crash loop, else the dense or the sparse log: a virtual "
+      "machine's cores may differ in speed (a vCPU that shares its host core "
+      "with another guest), and tracehound, which runs a thread on every "
+      "core, then ends with the slowest's share while `rg -c` runs on one "
+      "core. \"speed\": the fastest core's tracehound time / this core's.")
+    w("")
+    w("| core | tracehound json -j 1 s | rg -c s | tracehound / rg -c | speed |")
+    w("|---:|---:|---:|---:|---:|")
+    for core, th, rg in medians:
+        w("| %s | %s | %s | %.2f | %.2f |"
+          % (core, fmt_s(th), fmt_s(rg), th / rg, fastest_th / th))
+    w("")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -136,6 +174,7 @@ def main():
     ap.add_argument("--checks", required=True)
     ap.add_argument("--load", help="label, before|after, 1-minute load average")
     ap.add_argument("--folios", help="label, FileHugePages MiB after the re-read")
+    ap.add_argument("--cores", help="core, hyperfine export of one thread pinned to it")
     ap.add_argument("--command", required=True)
     ap.add_argument("--alt", required=True)
     ap.add_argument("--tracehound", required=True)
@@ -287,6 +326,7 @@ def main():
               "and one `cat` of the file, against `%s` in that same state; "
               "`FileHugePages` was then %s MiB." % (base + REREAD, folios[label]))
         w("")
+    cores_section(w, a.cores)
     w("Commands (FILE is the input):")
     w("")
     w("| name | command |")

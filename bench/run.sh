@@ -280,8 +280,10 @@ RSS=$DATA/rss.tsv
 LOAD=$DATA/load.tsv
 WORK=$DATA/workloads.tsv
 FOLIOS=$DATA/folios.tsv
+CORES=$DATA/cores.tsv
 : > "$RSS"
 : > "$FOLIOS"
+: > "$CORES"
 : > "$LOAD"
 : > "$WORK"
 rss() {  # label name command: peak RSS in KiB of one run (incl. children)
@@ -391,6 +393,28 @@ for label in $ONLY; do
     esac
 done
 
+# Each core alone: a virtual machine's vCPUs may run at different speeds
+# (one sharing its host core with another guest), and tracehound, which
+# uses every core, then waits on the slowest while rg -c uses one
+# (docs/performance.md, "Third session of 2026-12-06"). On the crash loop,
+# else the dense or the sparse log: one thread pinned to each core in turn.
+core_file=
+for label in crashloop dense sparse; do
+    case " $ONLY " in *" $label "*) core_file=$(file_for "$label"); break ;; esac
+done
+if [ -n "$core_file" ] && command -v taskset >/dev/null; then
+    say "each core alone: $core_file"
+    ncores=$(nproc)
+    [ "$ncores" -le 8 ] || ncores=8
+    for ((c = 0; c < ncores; c++)); do
+        hyperfine --style basic -i --warmup 1 --runs 3 \
+            --export-json "$DATA/hyperfine-core$c.json" \
+            -n "tracehound json -j 1" "taskset -c $c $TH -j 1 --format json $core_file >/dev/null" \
+            -n "rg -c" "taskset -c $c sh -c \"rg -c '$ALT' $core_file | cat\"" >&2
+        printf '%s\t%s\n' "$c" "$DATA/hyperfine-core$c.json" >> "$CORES"
+    done
+fi
+
 # ---------------------------------------------------------------- report
 say "report"
 CMDLINE="SEED=$SEED SPARSE_SIZE=$SPARSE_SIZE DENSE_SIZE=$DENSE_SIZE CRASH_SIZE=$CRASH_SIZE WRAP_SIZE=$WRAP_SIZE SPARSE_EVERY=$SPARSE_EVERY DENSE_EVERY=$DENSE_EVERY CRASH_EVERY=$CRASH_EVERY CRI_MAX_LINE=$CRI_MAX_LINE GROUPS_TASKS=$GROUPS_TASKS RUNS=$RUNS GROUPS_RUNS=$GROUPS_RUNS SLOW_RUNS=$SLOW_RUNS PEER_RUNS=$PEER_RUNS PEER_SPARSE=$PEER_SPARSE REREAD=$REREAD"
@@ -399,7 +423,7 @@ CMDLINE="SEED=$SEED SPARSE_SIZE=$SPARSE_SIZE DENSE_SIZE=$DENSE_SIZE CRASH_SIZE=$
 [ -z "$TH_REV" ] || CMDLINE="TH_REV=$TH_REV $CMDLINE"
 CMDLINE="$CMDLINE bench/run.sh"
 python3 bench/report.py --data "$DATA" --workloads "$WORK" --truth "$TRUTH" --rss "$RSS" \
-    --load "$LOAD" --folios "$FOLIOS" --checks "$CHECKS" --command "$CMDLINE" --alt "$ALT" --tracehound "$TH" \
+    --load "$LOAD" --folios "$FOLIOS" --cores "$CORES" --checks "$CHECKS" --command "$CMDLINE" --alt "$ALT" --tracehound "$TH" \
     --rev "${TH_REV:+$REV_ID}" > "$RESULTS.tmp"
 mv "$RESULTS.tmp" "$RESULTS"
 cat "$RESULTS"
