@@ -551,9 +551,38 @@ static void add_lines(struct th_prefixer *p, const struct framed *f,
 	}
 }
 
-/* A JSON log record (structlog, python-json-logger): its message and its
- * exception text become records, the first one a record start. Returns
- * false when TEXT is not such a record. */
+/* loguru's record as its sink serializes it (serialize=True): {"text":
+ * "the lines it would print\n", "record": {..., "time": {"repr": "2026-
+ * 12-06 11:09:03.467720+00:00", "timestamp": ...}}}. Its text is read as
+ * loguru's own output (README "Where an event starts and ends"), every
+ * line a record, the first one a record start; its time is the
+ * record's, with its zone. Returns false when O is no such record. */
+static bool loguru_record(struct th_prefixer *p, struct framed *f, json_t *o)
+{
+	json_t *text = json_object_get(o, "text");
+	json_t *record = json_object_get(o, "record");
+	if (!json_is_string(text) || !json_is_object(record))
+		return false;
+	json_t *time = json_object_get(record, "time");
+	json_t *repr = json_object_get(time, "repr");
+	if (!isotime_known(&f->time) && json_is_string(repr))
+		isotime_read_iso((struct th_span){json_string_value(repr),
+						  json_string_length(repr)},
+				 &f->time);
+	size_t n = json_string_length(text);
+	const char *t = json_string_value(text);
+	if (n > 0 && t[n - 1] == '\n') /* the line's own end */
+		n--;
+	char *copy = arena_put(p, t, n);
+	if (copy == NULL)
+		return false;
+	add_lines(p, f, (struct th_span){copy, n}, true);
+	return true;
+}
+
+/* A JSON log record (structlog, python-json-logger, loguru): its message
+ * and its exception text become records, the first one a record start.
+ * Returns false when TEXT is not such a record. */
 static bool json_record(struct th_prefixer *p, struct framed *f,
 			struct th_span text)
 {
@@ -565,6 +594,10 @@ static bool json_record(struct th_prefixer *p, struct framed *f,
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return false;
+	}
+	if (loguru_record(p, f, o)) {
+		json_decref(o);
+		return true;
 	}
 	size_t mlen = 0, elen = 0;
 	const char *msg = first_string(o, messages, &mlen);

@@ -13,6 +13,9 @@ of loguru's documentation.  Three sink settings, one after the other:
   C. both False: CPython's own format
   D. the defaults again with colorize=True (a terminal, or a container
      run with a tty): every part of every line in ANSI colors
+  E. the defaults with serialize=True (JSON lines for a log collector):
+     {"text": "<what D would print, uncolored>\n", "record": {...}},
+     whose time is the record's, in UTC with its microseconds
 
 In each: logger.exception in a coroutine (sync_rates) that caught a
 ConnectionError from fetch_rates (a python.traceback named after
@@ -24,6 +27,7 @@ asyncio through the InterceptHandler (push_metrics).  In A also a chain
 # needs-module: loguru
 # expected: next
 import asyncio
+import datetime
 import gc
 import logging
 import sys
@@ -52,17 +56,25 @@ class InterceptHandler(logging.Handler):
 
 
 class LoguruTimes:
-    """A silent loguru sink: the time each message shows (loguru's
-    default format prints it to the millisecond, local time)."""
+    """A silent loguru sink: the time each message shows. loguru's
+    default format prints it to the millisecond, in local time; a
+    serialized record holds it whole, with its zone (str() of an aware
+    datetime), which tracehound reports in UTC."""
 
     def __init__(self):
         self.seen = []
+        self.serialized = False
 
     def __call__(self, message):
         t = message.record["time"]
-        self.seen.append((message.record["message"],
-                          t.strftime("%Y-%m-%dT%H:%M:%S")
-                          + ".%03d" % (t.microsecond // 1000)))
+        if self.serialized:
+            u = t.astimezone(datetime.timezone.utc)
+            shown = u.strftime("%Y-%m-%dT%H:%M:%S") + (
+                ".%06d" % u.microsecond if u.microsecond else "") + "Z"
+        else:
+            shown = (t.strftime("%Y-%m-%dT%H:%M:%S")
+                     + ".%03d" % (t.microsecond // 1000))
+        self.seen.append((message.record["message"], shown))
 
     def take(self, needle):
         for i, (text, time) in enumerate(self.seen):
@@ -79,10 +91,11 @@ tap = Tap(timed=False).attach()
 expect = Expect()
 
 
-def use_sink(backtrace, diagnose, colorize=False):
+def use_sink(backtrace, diagnose, colorize=False, serialize=False):
     logger.remove()
     logger.add(sys.stderr, backtrace=backtrace, diagnose=diagnose,
-               colorize=colorize)
+               colorize=colorize, serialize=serialize)
+    times.serialized = serialize
     logger.add(times, format="{message}")
 
 
@@ -147,6 +160,8 @@ async def main():
     await section("C", chain=False)
     use_sink(True, True, colorize=True)
     await section("D", chain=True)
+    use_sink(True, True, serialize=True)
+    await section("E", chain=True)
     use_sink(False, False)
     logger.info("done")
 

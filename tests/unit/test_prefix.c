@@ -1085,6 +1085,32 @@ Test(prefix, json_log_records_become_one_record_per_line)
 	cr_expect(f.start[5]);
 }
 
+Test(prefix, loguru_serialized_records_are_read_as_its_text)
+{
+	/* loguru's serialize=True: the lines of "text", the time of
+	 * "record" (gen/samples/loguru_handlers.py) */
+	struct fed f;
+	feed("{\"text\": \"2026-12-06 11:09:03.316 | ERROR    | app:f:9 - "
+	     "sync failed\\nTraceback (most recent call last):\\n\\n> File "
+	     "\\\"/a/m.py\\\", line 7, in f\\n\\nValueError: x\\n\", "
+	     "\"record\": {\"message\": \"sync failed\", \"time\": "
+	     "{\"repr\": \"2026-12-06 12:09:03.316816+01:00\", \"timestamp\": "
+	     "1796555343.316816}}}\n"
+	     "{\"text\": \"no record\\n\"}\n",
+	     &f);
+	cr_assert_eq(f.n, 7, "records: %zu", f.n);
+	cr_expect_str_eq(f.text[0], "2026-12-06 11:09:03.316 | ERROR    | "
+				    "app:f:9 - sync failed");
+	cr_expect(f.start[0]);
+	cr_expect_str_eq(f.text[2], "");
+	cr_expect_str_eq(f.text[3], "> File \"/a/m.py\", line 7, in f");
+	cr_expect(!f.start[3]);
+	cr_expect_str_eq(f.text[5], "ValueError: x");
+	cr_expect_str_eq(f.time[0], "2026-12-06T11:09:03.316816Z");
+	/* without "record", the object is no loguru record: read as text */
+	cr_expect_str_eq(f.text[6], "{\"text\": \"no record\\n\"}");
+}
+
 Test(prefix, json_records_give_their_time_in_seconds_since_the_epoch)
 {
 	struct fed f;
