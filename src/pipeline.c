@@ -561,9 +561,13 @@ struct th_trigger *pipeline_trigger_new(const struct th_rules *rules,
 	/* framed lines: each literal as the framings' JSON strings hold it
 	 * too (dockerd writes "Executing <" as "Executing \u003c") */
 	markers = frame_split_markers(&n_markers);
-	struct th_span *all = xcalloc(3 * n, sizeof *all);
+	struct th_span *all = xcalloc(3 * n + 1, sizeof *all);
 	char **forms = xcalloc(2 * n, sizeof *forms);
 	size_t n_all = 0, n_forms = 0;
+	/* a JSON record whose traceback is data (structlog's
+	 * dict_tracebacks, jsontb.h) holds no literal until the prefixer
+	 * writes its text: its key is one */
+	all[n_all++] = th_cstr("\"exc_type\":");
 	for (size_t i = 0; i < n; i++) {
 		all[n_all++] = literals[i];
 		char *out[2];

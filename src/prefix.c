@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "frame.h"
 #include "heap.h"
+#include "jsontb.h"
 #include "th_limits.h"
 
 /* Text decoded or joined for the current line: a CRI partial line and its
@@ -580,6 +581,19 @@ static bool loguru_record(struct th_prefixer *p, struct framed *f, json_t *o)
 	return true;
 }
 
+/* The text of the traceback STACKS gives as data (jsontb.h), put in the
+ * arena: NULL when it is no such list or does not fit. */
+static char *json_traceback(struct th_prefixer *p, const json_t *stacks,
+			    size_t *len)
+{
+	char *at = p->arena + p->used;
+	*len = jsontb_format(stacks, at, ARENA_SIZE - p->used);
+	if (*len == 0)
+		return NULL;
+	p->used += *len;
+	return at;
+}
+
 /* A JSON log record (structlog, python-json-logger, loguru): its message
  * and its exception text become records, the first one a record start.
  * Returns false when TEXT is not such a record. */
@@ -606,6 +620,8 @@ static bool json_record(struct th_prefixer *p, struct framed *f,
 		json_time(o, &f->time);
 	char *m = msg ? arena_put(p, msg, mlen) : NULL;
 	char *e = exc ? arena_put(p, exc, elen) : NULL;
+	if (exc == NULL) /* structlog's dict_tracebacks: data, not text */
+		e = json_traceback(p, json_object_get(o, "exception"), &elen);
 	json_decref(o);
 	if (m == NULL && e == NULL)
 		return false;
@@ -1520,12 +1536,10 @@ bool prefix_is_framed(struct th_span line)
 
 bool prefix_may_split(struct th_span line)
 {
-	static const char journal[] = "\"__REALTIME_TIMESTAMP\"";
 	struct th_frame fr;
-	return (line.n > 8 && memcmp(line.p, "{\"log\":", 7) == 0) ||
-	       frame_cri(line, &fr) ||
-	       (line.n > 0 && line.p[0] == '{' &&
-		memmem(line.p, line.n, journal, sizeof journal - 1) != NULL);
+	/* every JSON object: Docker's, the journal's, and a log record's,
+	 * whose traceback may be data that holds no literal (jsontb.h) */
+	return (line.n > 0 && line.p[0] == '{') || frame_cri(line, &fr);
 }
 
 uint32_t prefix_last_source(const struct th_prefixer *p)

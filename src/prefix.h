@@ -89,9 +89,11 @@ bool prefix_is_framed(struct th_span line);
 
 /* True when LINE is framed so that a trigger may not show in its bytes:
  * by a container runtime that splits long lines into pieces (CRI, Docker
- * json-file), or by journalctl -o json, which writes a MESSAGE that is
- * not printable UTF-8 as an array of byte values. The search must then
- * also stop at the framing's markers (frame_split_markers). */
+ * json-file), by journalctl -o json, which writes a MESSAGE that is not
+ * printable UTF-8 as an array of byte values, or by any JSON record,
+ * whose traceback may be data (structlog's dict_tracebacks, jsontb.h).
+ * The search must then also stop at the framing's markers
+ * (frame_split_markers). */
 bool prefix_may_split(struct th_span line);
 
 /* Removes ANSI CSI escapes ("\x1b[1;35m") from IN into OUT (capacity at

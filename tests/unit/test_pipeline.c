@@ -427,6 +427,43 @@ Test(pipeline, a_cri_logs_lines_before_a_framed_hit_give_every_lines_events)
 	}
 }
 
+/* structlog's dict_tracebacks, a traceback as data: read in windows of
+ * any size and line by line, the same event (gen/samples/
+ * structlog_dicts.py made the shape; test_scan.c checks that a search
+ * does not skip it). */
+static const char dict_traceback[] =
+    "{\"event\":\"sync failed\",\"timestamp\":\"2026-12-06T11:17:07."
+    "152243Z\",\"exception\":[{\"exc_type\":\"ConnectionError\","
+    "\"exc_value\":\"refused\",\"is_cause\":false,\"frames\":[{"
+    "\"filename\":\"/app/s.py\",\"lineno\":78,\"name\":\"fetch_rates\""
+    "}]}]}\n";
+
+Test(pipeline, a_dict_traceback_after_json_records_is_read_in_any_window)
+{
+	static const char filler[] =
+	    "{\"event\":\"ok\",\"level\":\"info\","
+	    "\"timestamp\":\"2026-12-06T11:17:07Z\"}\n";
+	for (size_t fill = 0; fill < 24; fill++) {
+		char text[8192] = "";
+		for (size_t i = 0; i < fill; i++)
+			strcat(text, filler);
+		strcat(text, dict_traceback);
+		strcat(text, filler);
+		struct got bulk[GOT_MAX], each[GOT_MAX];
+		size_t n = pipeline_run_read(text, false, bulk);
+		cr_assert_eq(n, 1, "fill %zu: %zu events", fill, n);
+		cr_assert_eq(pipeline_run_read(text, true, each), n, "fill %zu",
+			     fill);
+		cr_expect_str_eq(bulk[0].exception, "ConnectionError",
+				 "fill %zu", fill);
+		cr_expect_str_eq(bulk[0].culprit, "/app/s.py:78 in fetch_rates",
+				 "fill %zu", fill);
+		cr_expect_str_eq(bulk[0].time, "2026-12-06T11:17:07.152243Z",
+				 "fill %zu", fill);
+		expect_same_got(&bulk[0], &each[0], 0);
+	}
+}
+
 /* What an event of read_with gave. */
 struct seen_event {
 	char rule[64], exception[64], culprit[256];

@@ -413,3 +413,42 @@ Test(scan, a_docker_line_finds_a_literal_written_escaped)
 		  json);
 	free(json);
 }
+
+/* A JSON log whose one failure is structlog's dict_tracebacks holds no
+ * literal of the rules in its bytes (gen/samples/structlog_dicts.py made
+ * the shape): the search of a JSON log finds its "exc_type" key, else
+ * the line was skipped with the thousands around it. */
+Test(scan, a_dict_traceback_among_json_records_is_found)
+{
+	static const char filler[] = "{\"event\": \"request ok\", \"level\": "
+				     "\"info\", \"timestamp\": "
+				     "\"2026-12-06T11:17:07Z\"}\n";
+	static const char failure[] =
+	    "{\"event\": \"sync failed\", \"level\": \"error\", \"exception\": "
+	    "[{\"exc_type\": \"ConnectionError\", \"exc_value\": \"refused\", "
+	    "\"is_cause\": false, \"frames\": [{\"filename\": \"/app/s.py\", "
+	    "\"lineno\": 78, \"name\": \"fetch_rates\"}]}]}\n";
+	size_t n = 4000 * (sizeof filler - 1) + sizeof failure;
+	char *text = malloc(n), *p = text;
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < 4000; i++) {
+		if (i == 2000) {
+			memcpy(p, failure, sizeof failure - 1);
+			p += sizeof failure - 1;
+		}
+		memcpy(p, filler, sizeof filler - 1);
+		p += sizeof filler - 1;
+	}
+	*p = '\0';
+	const char *path = at("dicts.log");
+	write_file(path, text);
+	free(text);
+	struct told told = {0};
+	struct th_scan_options o;
+	scan_options_init(&o);
+	o.jobs = 1;
+	char *json = scan_json(&o, &path, 1, &told, NULL);
+	cr_expect(strstr(json, "\"fetch_rates\"") != NULL, "%.400s", json);
+	cr_expect(strstr(json, "\"ConnectionError\"") != NULL);
+	free(json);
+}
