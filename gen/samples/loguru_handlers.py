@@ -28,14 +28,13 @@ asyncio through the InterceptHandler (push_metrics).  In A also a chain
 # expected: next
 import asyncio
 import datetime
-import gc
 import logging
 import sys
 
 from loguru import logger
 
-from samplekit import (NEVER_RETRIEVED, TRACEBACK, Expect, Tap, defined_at,
-                       settle, spawn, task_name)
+import rates_app
+from samplekit import Expect, Tap
 
 
 class InterceptHandler(logging.Handler):
@@ -55,14 +54,14 @@ class InterceptHandler(logging.Handler):
             level, record.getMessage())
 
 
-class LoguruTimes:
+class LoguruTimes(rates_app.Noted):
     """A silent loguru sink: the time each message shows. loguru's
     default format prints it to the millisecond, in local time; a
     serialized record holds it whole, with its zone (str() of an aware
     datetime), which tracehound reports in UTC."""
 
     def __init__(self):
-        self.seen = []
+        rates_app.Noted.__init__(self)
         self.serialized = False
 
     def __call__(self, message):
@@ -74,14 +73,7 @@ class LoguruTimes:
         else:
             shown = (t.strftime("%Y-%m-%dT%H:%M:%S")
                      + ".%03d" % (t.microsecond // 1000))
-        self.seen.append((message.record["message"], shown))
-
-    def take(self, needle):
-        for i, (text, time) in enumerate(self.seen):
-            if needle in text:
-                del self.seen[i]
-                return time
-        raise SystemExit("loguru_handlers: no message holds %r" % needle)
+        self.note(message.record["message"], shown)
 
 
 times = LoguruTimes()
@@ -99,56 +91,9 @@ def use_sink(backtrace, diagnose, colorize=False, serialize=False):
     logger.add(times, format="{message}")
 
 
-def fetch_rates(url):
-    raise ConnectionError("connection to %s refused" % url)
-
-
-async def sync_rates(url):
-    try:
-        fetch_rates(url)
-    except ConnectionError as exc:
-        tap.remember(exc, "sync_rates")
-        logger.exception("rate sync failed")
-
-
-async def refresh_prices(url):
-    try:
-        fetch_rates(url)
-    except ConnectionError as exc:
-        raise RuntimeError("price refresh failed") from exc
-
-
-async def push_metrics(host):
-    await asyncio.sleep(0)
-    raise TimeoutError("metrics push to %s timed out" % host)
-
-
 async def section(name, chain):
     logger.info("section {}", name)
-    await sync_rates("https://rates.example.test/v1/latest")
-    expect.add(TRACEBACK, "fetch_rates", "ConnectionError",
-               culprit_fn="fetch_rates", obs=tap.take("sync_rates"),
-               time=times.take("rate sync failed"))
-    if chain:
-        try:
-            await refresh_prices("https://prices.example.test")
-        except RuntimeError as exc:
-            tap.remember(exc, "refresh_prices")
-            logger.exception("price refresh failed")
-        expect.add(TRACEBACK, "refresh_prices", "RuntimeError",
-                   culprit_fn="refresh_prices",
-                   obs=tap.take("refresh_prices"),
-                   time=times.take("price refresh failed"))
-    t = spawn(push_metrics("metrics.example.test"))
-    name_ = task_name(t)
-    await asyncio.sleep(0.01)
-    del t
-    gc.collect()
-    await settle()
-    expect.add(NEVER_RETRIEVED, "push_metrics", "TimeoutError", task=name_,
-               defined_at=defined_at(push_metrics), culprit_fn="push_metrics",
-               obs=tap.take("Task exception was never retrieved"),
-               time=times.take("Task exception was never retrieved"))
+    await rates_app.section(logger.exception, tap, expect, times, chain)
 
 
 async def main():

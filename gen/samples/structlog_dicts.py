@@ -20,35 +20,23 @@ asyncio.
 # needs-module: structlog
 # expected: next
 import asyncio
-import gc
 import json
 import logging
 import sys
 
 import structlog
 
-from samplekit import (NEVER_RETRIEVED, TRACEBACK, Expect, Tap, defined_at,
-                       settle, spawn, task_name)
+import rates_app
+from samplekit import Expect, Tap
 
 
-class Times:
+class Times(rates_app.Noted):
     """A structlog processor that notes each record's timestamp (ISO
     8601 in UTC, as tracehound reports it) and passes it on."""
 
-    def __init__(self):
-        self.seen = []
-
     def __call__(self, logger, method, event_dict):
-        self.seen.append((str(event_dict.get("event")),
-                          event_dict.get("timestamp")))
+        self.note(str(event_dict.get("event")), event_dict.get("timestamp"))
         return event_dict
-
-    def take(self, needle):
-        for i, (text, time) in enumerate(self.seen):
-            if needle in text:
-                del self.seen[i]
-                return time
-        raise SystemExit("structlog_dicts: no record holds %r" % needle)
 
 
 times = Times()
@@ -74,54 +62,9 @@ def use_renderer(**dumps_kw):
             structlog.processors.dict_tracebacks, times, renderer]))
 
 
-def fetch_rates(url):
-    raise ConnectionError("connection to %s refused" % url)
-
-
-async def sync_rates(url):
-    try:
-        fetch_rates(url)
-    except ConnectionError as exc:
-        tap.remember(exc, "sync_rates")
-        log.exception("rate sync failed")
-
-
-async def refresh_prices(url):
-    try:
-        fetch_rates(url)
-    except ConnectionError as exc:
-        raise RuntimeError("price refresh failed") from exc
-
-
-async def push_metrics(host):
-    await asyncio.sleep(0)
-    raise TimeoutError("metrics push to %s timed out" % host)
-
-
 async def section(name):
     log.info("section", name=name)
-    await sync_rates("https://rates.example.test/v1/latest")
-    expect.add(TRACEBACK, "fetch_rates", "ConnectionError",
-               culprit_fn="fetch_rates", obs=tap.take("sync_rates"),
-               time=times.take("rate sync failed"))
-    try:
-        await refresh_prices("https://prices.example.test")
-    except RuntimeError as exc:
-        tap.remember(exc, "refresh_prices")
-        log.exception("price refresh failed")
-    expect.add(TRACEBACK, "refresh_prices", "RuntimeError",
-               culprit_fn="refresh_prices", obs=tap.take("refresh_prices"),
-               time=times.take("price refresh failed"))
-    t = spawn(push_metrics("metrics.example.test"))
-    name_ = task_name(t)
-    await asyncio.sleep(0.01)
-    del t
-    gc.collect()
-    await settle()
-    expect.add(NEVER_RETRIEVED, "push_metrics", "TimeoutError", task=name_,
-               defined_at=defined_at(push_metrics), culprit_fn="push_metrics",
-               obs=tap.take("Task exception was never retrieved"),
-               time=times.take("Task exception was never retrieved"))
+    await rates_app.section(log.exception, tap, expect, times)
 
 
 async def main():
