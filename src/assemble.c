@@ -972,12 +972,10 @@ static bool step_blanks(struct th_assembler *a, struct source *s,
 		/* loguru's spaced frames go on: a frame, a line under one,
 		 * or the final line */
 		s->state = FRAMES;
-		if (!step_frames(a, s, rec)) {
-			s->state = BLANKS;
-			return false;
-		}
-		add_blanks(s);
-		return true;
+		bool taken = step_frames(a, s, rec);
+		if (taken)
+			add_blanks(s);
+		return taken;
 	}
 	if (!is_chain_separator(rec->text))
 		return false;
