@@ -27,3 +27,13 @@ while [ $i -lt 40 ]; do
 	done
 	i=$((i + 1))
 done
+
+gen=$(dirname "$0")/../bench/gen_log.py
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for every in 1 200; do
+	python3 "$gen" --size 8M --every "$every" --seed 1 \
+		--out "$tmp/every$every.log" >/dev/null
+	"$th" -j 1 --fail-on never -f json "$tmp/every$every.log" >/dev/null 2>&1 || true
+	"$th" -j 1 --fail-on never --color=never "$tmp/every$every.log" >/dev/null 2>&1 || true
+done
