@@ -284,25 +284,68 @@ static bool level_at(struct th_span s, const char *name, size_t n)
 	return c == ':' || c == ']' || c == ' ' || c == '\t' || c == '\0';
 }
 
-/* A level name the logging module prints, followed by ':' (BASIC_FORMAT
- * "%(levelname)s:%(name)s:") or by a blank or ']' (custom formats). The
- * first letter picks the names to compare: most lines start with none
- * of them. */
+/* The length of the level name the logging module prints at the start
+ * of S, followed by ':' (BASIC_FORMAT "%(levelname)s:%(name)s:") or by a
+ * blank or ']' (custom formats); 0 when S starts with none. The first
+ * letter picks the names to compare: most lines start with none of
+ * them. */
+static size_t level_length(struct th_span s)
+{
+	switch (s.n > 0 ? s.p[0] : '\0') {
+	case 'C': return level_at(s, "CRITICAL", 8) ? 8 : 0;
+	case 'E': return level_at(s, "ERROR", 5) ? 5 : 0;
+	case 'W':
+		return level_at(s, "WARNING", 7) ? 7
+		       : level_at(s, "WARN", 4)	 ? 4
+						 : 0;
+	case 'I': return level_at(s, "INFO", 4) ? 4 : 0;
+	case 'D': return level_at(s, "DEBUG", 5) ? 5 : 0;
+	case 'F': return level_at(s, "FATAL", 5) ? 5 : 0;
+	default: return 0;
+	}
+}
+
+/* S past a '[' it starts with, if any. */
+static struct th_span past_bracket(struct th_span s)
+{
+	return s.n > 0 && s.p[0] == '[' ? (struct th_span){s.p + 1, s.n - 1}
+					: s;
+}
+
+/* Whether S starts with a level name (level_length), alone or in
+ * brackets ("[ERROR] ..."). */
 static bool starts_with_level(struct th_span s)
 {
-	if (s.n > 0 && s.p[0] == '[') {
-		s.p++;
-		s.n--;
+	return level_length(past_bracket(s)) > 0;
+}
+
+/* The time after the level name S starts with, as formats that put the
+ * level first write it: Django's "verbose" ("ERROR 2024-05-01
+ * 10:00:01,123 views 42 1401 ..."), "[ERROR] 2024-05-01 ...", "ERROR
+ * [2024-05-01 ...]", a padded "%(levelname)-8s". Read into *OUT with
+ * P's memo; false when no time follows the name. Not inlined: few
+ * lines take it, and one_prefixed_record, which every dated line runs,
+ * keeps its registers to itself. */
+__attribute__((noinline)) static bool
+time_after_level(struct th_prefixer *p, struct th_span s, struct th_time *out)
+{
+	struct th_span t = past_bracket(s);
+	size_t n = level_length(t);
+	if (n == 0)
+		return false;
+	t.p += n;
+	t.n -= n;
+	if (t.n > 0 && (t.p[0] == ']' || t.p[0] == ':')) {
+		t.p++;
+		t.n--;
 	}
-	switch (s.n > 0 ? s.p[0] : '\0') {
-	case 'C': return level_at(s, "CRITICAL", 8);
-	case 'E': return level_at(s, "ERROR", 5);
-	case 'W': return level_at(s, "WARNING", 7) || level_at(s, "WARN", 4);
-	case 'I': return level_at(s, "INFO", 4);
-	case 'D': return level_at(s, "DEBUG", 5);
-	case 'F': return level_at(s, "FATAL", 5);
-	default: return false;
+	while (t.n > 0 && (t.p[0] == ' ' || t.p[0] == '\t')) {
+		t.p++;
+		t.n--;
 	}
+	t = past_bracket(t);
+	return t.n > 0 && th_is_digit(t.p[0]) &&
+	       isotime_read_iso_memo(t, &p->iso_memo, out) > 0;
 }
 
 static uint32_t source_id(struct th_span name)
@@ -479,6 +522,8 @@ static void read_logging_prefix(struct th_prefixer *p, struct th_record *r)
 	bool timed = t.n > 0 && th_is_digit(t.p[0]) &&
 		     isotime_read_iso_memo(t, &p->iso_memo, &inner) > 0;
 	r->record_start = timed || starts_with_level(r->text);
+	if (!timed && r->record_start)
+		timed = time_after_level(p, r->text, &inner);
 	if (timed && !isotime_known(&r->time))
 		r->time = inner;
 }

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,32 @@ Test(isotime, logging_asctime_and_iso_times_are_read)
 	expect_iso("2024-05-01T10:00:01.x", "2024-05-01T10:00:01");
 }
 
+/* The other layouts logging's datefmt and log viewers write: slashes in
+ * the date, Airflow's "YYYY-MM-DD, hh:mm:ss", and a UTC clock named by
+ * strftime's %Z; other zone names are no zone. */
+Test(isotime, slashed_dates_comma_layouts_and_utc_names_are_read)
+{
+	expect_iso("2024/05/01 10:00:01 ERROR", "2024-05-01T10:00:01");
+	expect_iso("2024/05/01T10:00:01.25Z", "2024-05-01T10:00:01.25Z");
+	expect_iso("2024-05-01, 10:00:01 UTC] {x.py:3}",
+		   "2024-05-01T10:00:01Z");
+	expect_iso("2024-05-01, 10:00:01,500", "2024-05-01T10:00:01.500");
+	expect_iso("2024-05-01 10:00:01 UTC", "2024-05-01T10:00:01Z");
+	expect_iso("2024-05-01 10:00:01,123 GMT | ERROR",
+		   "2024-05-01T10:00:01.123Z");
+	expect_iso("2024-05-01 10:00:01 UTC:", "2024-05-01T10:00:01Z");
+	expect_iso("2024-05-31 23:59:60 UTC", "2024-06-01T00:00:00Z");
+	expect_iso("2024-05-01 10:00:01 UTCX", "2024-05-01T10:00:01");
+	expect_iso("2024-05-01 10:00:01 UTC_2", "2024-05-01T10:00:01");
+	expect_iso("2024-05-01 10:00:01 CET", "2024-05-01T10:00:01");
+	expect_iso("2024-05-01 10:00:01 utc", "2024-05-01T10:00:01");
+	expect_iso("2024-05-01 10:00:01  UTC", "2024-05-01T10:00:01");
+	struct th_time t = {0};
+	cr_expect_eq(isotime_read_iso(span("2024-05-01 10:00:01 UTC x"), &t),
+		     23, "the zone's name is read");
+	cr_expect_eq(isotime_read_iso(span("2024-05-01, 10:00:01 x"), &t), 20);
+}
+
 Test(isotime, bad_iso_times_are_not_read)
 {
 	static const char *const bad[] = {
@@ -85,7 +112,11 @@ Test(isotime, bad_iso_times_are_not_read)
 	    "2024-05-01 24:00:00",
 	    "2024-05-01 10:60:00",
 	    "2024-05-01 10:00:61",
-	    "2024/05/01 10:00:00",
+	    "2024/05-01 10:00:00",
+	    "2024-05/01 10:00:00",
+	    "2024-05-01,10:00:00",
+	    "2024-05-01,  10:00:00",
+	    "2024-05-01, 10:00",
 	    "2024-05-01X10:00:00",
 	    "24-05-01 10:00:00",
 	    "Traceback (most recent call last):",
@@ -556,12 +587,16 @@ static bool ref_date_and_time(struct th_span s, size_t *at, int *Y, int *M,
 {
 	static const unsigned char place[7] = {0, 2, 5, 8, 11, 14, 17};
 	const char *p = s.p + *at;
-	if (*at + 19 > s.n || p[4] != '-' || p[7] != '-' ||
-	    (p[10] != 'T' && p[10] != ' ') || p[13] != ':' || p[16] != ':')
+	/* "YYYY-MM-DD, hh:mm:ss": the time one byte later */
+	size_t comma = *at + 20 <= s.n && p[10] == ',' && p[11] == ' ';
+	if (*at + 19 + comma > s.n || (p[4] != '-' && p[4] != '/') ||
+	    p[7] != p[4] || (!comma && p[10] != 'T' && p[10] != ' ') ||
+	    p[13 + comma] != ':' || p[16 + comma] != ':')
 		return false;
 	int v[7];
 	for (size_t i = 0; i < 7; i++)
-		if ((v[i] = ref_two_digits(p + place[i])) < 0)
+		if ((v[i] = ref_two_digits(p + place[i] + (i >= 4) * comma)) <
+		    0)
 			return false;
 	*Y = v[0] * 100 + v[1];
 	*M = v[2];
@@ -569,7 +604,7 @@ static bool ref_date_and_time(struct th_span s, size_t *at, int *Y, int *M,
 	*h = v[4];
 	*m = v[5];
 	*sec = v[6];
-	*at += 19;
+	*at += 19 + comma;
 	return true;
 }
 
@@ -694,6 +729,15 @@ static size_t ref_read_iso(struct th_span s, struct th_time *out)
 	ref_parse_fraction(s, &at, &t);
 	long east = 0;
 	bool zoned = ref_parse_zone(s, &at, &east);
+	/* " UTC" or " GMT", a word of its own */
+	char after = at + 4 < s.n ? s.p[at + 4] : ' ';
+	bool word_ends = !isalnum((unsigned char)after) && after != '_';
+	if (!zoned && at + 4 <= s.n && word_ends &&
+	    (memcmp(s.p + at, " UTC", 4) == 0 ||
+	     memcmp(s.p + at, " GMT", 4) == 0)) {
+		zoned = true;
+		at += 4;
+	}
 	/* A time without a zone is kept as written; one in UTC too unless a
 	 * field would carry over (a leap second, a day past the end of a
 	 * short month). */
@@ -711,10 +755,11 @@ static size_t ref_read_iso(struct th_span s, struct th_time *out)
 static size_t random_time(char *buf, unsigned *seed)
 {
 	static const char *const heads[] = {
-	    "2024-05-01 00:00:", "2024-05-01T23:59:", "2024-02-29 12:34:",
-	    "0000-01-01 00:00:", "9999-12-31T23:59:", "2024-13-01 00:00:",
-	    "2024-00-10 10:10:", "2024-05-32 10:10:", "2024-05-01 24:00:",
-	    "2024-05-01 10:60:", "1970-01-01T00:00:"};
+	    "2024-05-01 00:00:",  "2024-05-01T23:59:", "2024-02-29 12:34:",
+	    "0000-01-01 00:00:",  "9999-12-31T23:59:", "2024-13-01 00:00:",
+	    "2024-00-10 10:10:",  "2024-05-32 10:10:", "2024-05-01 24:00:",
+	    "2024-05-01 10:60:",  "1970-01-01T00:00:", "2024/05/01 10:00:",
+	    "2024-05-01, 10:00:", "2024/05-01 10:00:", "2024-05-01,10:00:"};
 	static const char *const secs[] = {"00", "59", "60", "61",
 					   "99", "0a", "5",  "07"};
 	static const char *const fracs[] = {
@@ -724,9 +769,10 @@ static size_t random_time(char *buf, unsigned *seed)
 	    ".000000000", ".123456789",	  ".98765432",
 	    ".1234567",	  ".12345678901", ".0000001x",
 	    ".999999999"};
-	static const char *const zones[] = {"",	   "Z",	    "+02:00", "-0130",
-					    "+05", "+5",    "-",      " ERROR",
-					    "z",   "+02:0", "-23:59"};
+	static const char *const zones[] = {
+	    "",	      "Z",	"+02:00", "-0130", "+05",    "+5",
+	    "-",      " ERROR", "z",	  "+02:0", "-23:59", " UTC",
+	    " GMT x", " UTCX",	" UT",	  " GMT",  " UTC]",  " utc"};
 #define PICK(a) a[(unsigned)rand_r(seed) % (sizeof a / sizeof *a)]
 	int n = snprintf(buf, 40, "%s%s%s%s", PICK(heads), PICK(secs),
 			 PICK(fracs), PICK(zones));
@@ -810,7 +856,8 @@ Test(isotime, the_memo_reads_as_the_reader_whatever_came_before)
 static size_t random_asctime(char *buf, unsigned *seed)
 {
 	static const char *const heads[] = {
-	    "2024-05-01 10:00:", "2024-05-01T10:00:", "2024-02-30T10:00:"};
+	    "2024-05-01 10:00:", "2024-05-01T10:00:", "2024-02-30T10:00:",
+	    "2024/05/01 10:00:"};
 	static const char *const secs[] = {"00", "07", "59", "60", "61", "99"};
 	static const char *const fracs[] = {
 	    ",123",	 ",999",	".000",
@@ -819,9 +866,9 @@ static size_t random_asctime(char *buf, unsigned *seed)
 	    ".12345678", ".1234567890", ".999999999",
 	    ".12345678x"};
 	static const char *const tails[] = {
-	    " ERROR x", " ", "",  "Z",	"+02:00", "-0130",
-	    "1",	"9", "x", ",",	":",	  "\t",
-	    "\x80",	"z", "/", "\0", " INFO",  "0 "};
+	    " ERROR x", " ",  "",     "Z",	"+02:00", "-0130", "1",	   "9",
+	    "x",	",",  ":",    "\t",	"\x80",	  "z",	   "/",	   "\0",
+	    " INFO",	"0 ", " UTC", " GMT x", " UTCX",  " UT",   " UTC9"};
 #define PICK(a) a[(unsigned)rand_r(seed) % (sizeof a / sizeof *a)]
 	int n = snprintf(buf, 40, "%s%s%s%s", PICK(heads), PICK(secs),
 			 PICK(fracs), PICK(tails));

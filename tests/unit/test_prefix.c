@@ -182,6 +182,62 @@ Test(prefix, plain_dated_lines_give_their_time_and_capitals_their_level)
 	prefix_free(p);
 }
 
+/* The time of a record is read where other formats put it: after a
+ * leading level name (Django's "verbose" format, "[ERROR] ...", a padded
+ * level), with a slashed date, Airflow's "YYYY-MM-DD, hh:mm:ss" and a
+ * UTC clock that %Z names; on both ways a line takes. A level followed
+ * by no time opens a record with none. */
+Test(prefix, times_after_a_level_and_in_other_layouts_are_read)
+{
+	static const struct {
+		const char *line, *time;
+	} cases[] = {
+	    {"ERROR 2024-05-01 10:00:01,123 views 4242 1401 boom",
+	     "2024-05-01T10:00:01.123"},
+	    {"ERROR 2024-05-01 10:00:02,500 views 4242 1401 again",
+	     "2024-05-01T10:00:02.500"},
+	    {"[ERROR] 2024-05-01 10:00:03,000 app: x",
+	     "2024-05-01T10:00:03.000"},
+	    {"ERROR [2024-05-01 10:00:04,000] app: x",
+	     "2024-05-01T10:00:04.000"},
+	    {"WARNING  2024-05-01 10:00:05 app x", "2024-05-01T10:00:05"},
+	    {"CRITICAL:2024-05-01 10:00:06 x", "2024-05-01T10:00:06"},
+	    {"2024/05/01 10:00:07 ERROR x", "2024-05-01T10:00:07"},
+	    {"[2024-05-01, 10:00:08 UTC] {views.py:12} ERROR - x",
+	     "2024-05-01T10:00:08Z"},
+	    {"2024-05-01 10:00:09 UTC ERROR x", "2024-05-01T10:00:09Z"},
+	    {"2024-05-01 10:00:09,250 UTC ERROR x", "2024-05-01T10:00:09.250Z"},
+	    {"2024-05-01 10:00:10,000 ERROR x", "2024-05-01T10:00:10.000"},
+	    {"2024-05-01 10:00:11 UTC ERROR same minute",
+	     "2024-05-01T10:00:11Z"},
+	};
+	for (int plain = 0; plain < 2; plain++) {
+		struct th_prefixer *p = prefix_new(NULL, NULL);
+		for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+			struct th_record r =
+			    parse_line_as(p, cases[i].line, plain);
+			char got[TH_TIME_LEN];
+			isotime_print(&r.time, got);
+			cr_expect(r.record_start, "'%s'", cases[i].line);
+			cr_expect_str_eq(got, cases[i].time, "'%s' (plain %d)",
+					 cases[i].line, plain);
+		}
+		const char *untimed[] = {"ERROR:root:2024 was a year",
+					 "ERROR x 2024-05-01 10:00:01",
+					 "INFO [app] 10:00:01 no date"};
+		for (size_t i = 0; i < sizeof untimed / sizeof *untimed; i++) {
+			struct th_record r =
+			    parse_line_as(p, untimed[i], plain);
+			cr_expect(r.record_start, "'%s'", untimed[i]);
+			cr_expect(!isotime_known(&r.time), "'%s'", untimed[i]);
+		}
+		cr_expect(
+		    !parse_line_as(p, "2024/05-01 10:00:01 ERROR x", plain)
+			 .record_start);
+		prefix_free(p);
+	}
+}
+
 /* A container runtime's file may be cut before a line whose text opens a
  * record; the writer given is the one prefix_parse gives the line. */
 Test(prefix, runtime_lines_that_open_a_record_are_places_to_cut)
