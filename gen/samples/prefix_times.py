@@ -11,6 +11,9 @@ own handler and format; all write to stderr:
   * a slashed date, datefmt "%Y/%m/%d %H:%M:%S"
   * a clock in UTC (converter time.gmtime) named by %Z:
     datefmt "%Y-%m-%d %H:%M:%S %Z"
+  * gunicorn's error log, "[%(asctime)s] [%(process)d] [%(levelname)s]
+    %(message)s" with datefmt "%Y-%m-%d %H:%M:%S %z" (the offset after
+    a blank: "[2024-05-01 10:00:01 +0000]")
   * Airflow's "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s -
     %(message)s", once as its log files write the time (ISO 8601 with
     the offset, "2024-05-01T10:00:01.123+0000") and once as its log view
@@ -103,6 +106,9 @@ slashed = logger("ingest", "%(asctime)s %(levelname)s %(name)s %(message)s",
 utc = logger("mailer", "%(asctime)s %(levelname)s %(name)s: %(message)s",
              utc_seconds, datefmt="%Y-%m-%d %H:%M:%S %Z",
              formatter=UtcFormatter)
+gunicorn = logger("gunicorn.error",
+                  "[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s",
+                  utc_seconds, datefmt="%Y-%m-%d %H:%M:%S %z")
 AIRFLOW = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
 airflow_file = logger("airflow.task", AIRFLOW, utc_millis,
                       formatter=IsoOffsetFormatter)
@@ -128,6 +134,10 @@ def parse_batch(line):
 
 def send_digest(address):
     raise ConnectionRefusedError(111, "Connection refused")
+
+
+def boot_worker(number):
+    raise ImportError("worker %d: no module named 'app.wsgi'" % number)
 
 
 def load_partition(day):
@@ -182,6 +192,11 @@ async def main():
     log_failure(utc, "digest not sent", send_digest, "ops@example.test")
     expect.add(TRACEBACK, "send_digest", "ConnectionRefusedError",
                culprit_fn="send_digest", obs=tap.take("digest not sent"))
+
+    log_failure(gunicorn, "Exception in worker process", boot_worker, 3)
+    expect.add(TRACEBACK, "boot_worker", "ImportError",
+               culprit_fn="boot_worker",
+               obs=tap.take("Exception in worker process"))
 
     log_failure(airflow_file, "Task failed with exception",
                 load_partition, "2024-05-02")

@@ -95,6 +95,17 @@ Test(isotime, slashed_dates_comma_layouts_and_utc_names_are_read)
 	expect_iso("2024-05-01 10:00:01 CET", "2024-05-01T10:00:01");
 	expect_iso("2024-05-01 10:00:01 utc", "2024-05-01T10:00:01");
 	expect_iso("2024-05-01 10:00:01  UTC", "2024-05-01T10:00:01");
+	/* gunicorn's "[%Y-%m-%d %H:%M:%S %z]" */
+	expect_iso("2024-05-01 10:00:01 +0000] [11]", "2024-05-01T10:00:01Z");
+	expect_iso("2024-05-01 10:00:01 -0500", "2024-05-01T15:00:01Z");
+	expect_iso("2024-05-01 10:00:01,250 +05:30 x",
+		   "2024-05-01T04:30:01.250Z");
+	expect_iso("2024-05-01 10:00:01 +00001", "2024-05-01T10:00:01");
+	expect_iso("2024-05-01 10:00:01 +2400", "2024-05-01T10:00:01");
+	expect_iso("2024-05-01 10:00:01 +0060", "2024-05-01T10:00:01");
+	expect_iso("2024-05-01 10:00:01 +00", "2024-05-01T10:00:01");
+	expect_iso("2024-05-01 10:00:01 -1 x", "2024-05-01T10:00:01");
+	expect_iso("2024-05-01 10:00:01,5 - app - x", "2024-05-01T10:00:01.5");
 	struct th_time t = {0};
 	cr_expect_eq(isotime_read_iso(span("2024-05-01 10:00:01 UTC x"), &t),
 		     23, "the zone's name is read");
@@ -717,6 +728,40 @@ static void ref_to_utc(struct th_time *t, long east)
 	*t = u;
 }
 
+/* Whether S[AT] ends a word: S's end, or no letter, digit or '_'. */
+static bool ref_word_ends(struct th_span s, size_t at)
+{
+	return at >= s.n ||
+	       (!isalnum((unsigned char)s.p[at]) && s.p[at] != '_');
+}
+
+/* " UTC", " GMT", " +HHMM" or " -HH:MM" at S[*AT], a word of its own. */
+static bool ref_spaced_zone(struct th_span s, size_t *at, long *east)
+{
+	size_t i = *at;
+	if (i + 4 <= s.n && (memcmp(s.p + i, " UTC", 4) == 0 ||
+			     memcmp(s.p + i, " GMT", 4) == 0)) {
+		if (!ref_word_ends(s, i + 4))
+			return false;
+		*east = 0;
+		*at = i + 4;
+		return true;
+	}
+	if (!ref_expect(s, &i, ' ') || i >= s.n ||
+	    (s.p[i] != '+' && s.p[i] != '-'))
+		return false;
+	int sign = s.p[i++] == '-' ? -1 : 1, hh, mm;
+	if (!ref_digits(s, &i, 2, &hh))
+		return false;
+	ref_expect(s, &i, ':');
+	if (!ref_digits(s, &i, 2, &mm) || !ref_word_ends(s, i) || hh > 23 ||
+	    mm > 59)
+		return false;
+	*east = sign * (hh * 3600L + mm * 60L);
+	*at = i;
+	return true;
+}
+
 static size_t ref_read_iso(struct th_span s, struct th_time *out)
 {
 	size_t at = 0;
@@ -729,15 +774,8 @@ static size_t ref_read_iso(struct th_span s, struct th_time *out)
 	ref_parse_fraction(s, &at, &t);
 	long east = 0;
 	bool zoned = ref_parse_zone(s, &at, &east);
-	/* " UTC" or " GMT", a word of its own */
-	char after = at + 4 < s.n ? s.p[at + 4] : ' ';
-	bool word_ends = !isalnum((unsigned char)after) && after != '_';
-	if (!zoned && at + 4 <= s.n && word_ends &&
-	    (memcmp(s.p + at, " UTC", 4) == 0 ||
-	     memcmp(s.p + at, " GMT", 4) == 0)) {
-		zoned = true;
-		at += 4;
-	}
+	if (!zoned)
+		zoned = ref_spaced_zone(s, &at, &east);
 	/* A time without a zone is kept as written; one in UTC too unless a
 	 * field would carry over (a leap second, a day past the end of a
 	 * short month). */
@@ -770,9 +808,11 @@ static size_t random_time(char *buf, unsigned *seed)
 	    ".1234567",	  ".12345678901", ".0000001x",
 	    ".999999999"};
 	static const char *const zones[] = {
-	    "",	      "Z",	"+02:00", "-0130", "+05",    "+5",
-	    "-",      " ERROR", "z",	  "+02:0", "-23:59", " UTC",
-	    " GMT x", " UTCX",	" UT",	  " GMT",  " UTC]",  " utc"};
+	    "",	      "Z",	  "+02:00",  "-0130", "+05",	"+5",
+	    "-",      " ERROR",	  "z",	     "+02:0", "-23:59", " UTC",
+	    " GMT x", " UTCX",	  " UT",     " GMT",  " UTC]",	" utc",
+	    " +0000", " -05:30]", " +00001", " -1",   " - x",	" +2400",
+	    " +0260", " +01:0"};
 #define PICK(a) a[(unsigned)rand_r(seed) % (sizeof a / sizeof *a)]
 	int n = snprintf(buf, 40, "%s%s%s%s", PICK(heads), PICK(secs),
 			 PICK(fracs), PICK(zones));
@@ -866,9 +906,11 @@ static size_t random_asctime(char *buf, unsigned *seed)
 	    ".12345678", ".1234567890", ".999999999",
 	    ".12345678x"};
 	static const char *const tails[] = {
-	    " ERROR x", " ",  "",     "Z",	"+02:00", "-0130", "1",	   "9",
-	    "x",	",",  ":",    "\t",	"\x80",	  "z",	   "/",	   "\0",
-	    " INFO",	"0 ", " UTC", " GMT x", " UTCX",  " UT",   " UTC9"};
+	    " ERROR x", " ",	  "",	    "Z",      "+02:00", "-0130",
+	    "1",	"9",	  "x",	    ",",      ":",	"\t",
+	    "\x80",	"z",	  "/",	    "\0",     " INFO",	"0 ",
+	    " UTC",	" GMT x", " UTCX",  " UT",    " UTC9",	" +0000]",
+	    " -0130 x", " +1",	  " - app", " +00:61"};
 #define PICK(a) a[(unsigned)rand_r(seed) % (sizeof a / sizeof *a)]
 	int n = snprintf(buf, 40, "%s%s%s%s", PICK(heads), PICK(secs),
 			 PICK(fracs), PICK(tails));
