@@ -308,6 +308,10 @@ bool frame_syslog(struct th_span line, struct th_frame *out)
 	}
 	if (at >= line.n || line.p[at - 1] != ' ')
 		return false;
+	/* rsyslog escapes the control bytes of what it receives, so a
+	 * record of several lines (a traceback logged through
+	 * SysLogHandler or journald) is one line of the file */
+	out->octal_newlines = true;
 	return (iso && tag_source(line, at, out)) ||
 	       syslog_source(line, at, out);
 }

@@ -32,6 +32,8 @@ struct th_frame {
 	struct th_span message; /* what the program wrote */
 	bool partial;		/* CRI "P": the next piece continues it */
 	bool runtime;		/* CRI: a container runtime's framing */
+	bool octal_newlines;	/* syslog: a message of several lines is one
+				   line, each "\n" written "#012" (rsyslog) */
 };
 
 /* "2024-05-01T10:00:01.123456789Z stderr F message" */
@@ -56,16 +58,16 @@ bool frame_compose(struct th_span line, struct th_frame *out);
 /* Tries each of the above in turn. */
 bool frame_any(struct th_span line, struct th_frame *out);
 
-/* Whether S holds a '|' (frame_compose's mark). Thirty-two bytes a step,
- * the last ending at S's end (it may read bytes read before), inline:
- * through memchr the call and the registers saved around it cost more
- * than the search of a line that lacks one, as most lines do (callgrind,
- * crash loop). Shorter lines byte by byte. */
-static inline bool frame_has_bar(struct th_span s)
+/* Whether S holds the byte C. Thirty-two bytes a step, the last ending
+ * at S's end (it may read bytes read before), inline: through memchr the
+ * call and the registers saved around it cost more than the search of a
+ * line that lacks one, as most lines do (callgrind, crash loop). Shorter
+ * lines byte by byte. */
+static inline bool frame_has_byte(struct th_span s, char c)
 {
 #if defined(__SSE2__)
 	if (s.n >= 16) {
-		const __m128i bar = _mm_set1_epi8('|');
+		const __m128i bar = _mm_set1_epi8(c);
 		size_t i = 0;
 		for (; i + 32 < s.n; i += 32) {
 			__m128i a = _mm_loadu_si128((const __m128i *)(s.p + i));
@@ -86,9 +88,15 @@ static inline bool frame_has_bar(struct th_span s)
 	}
 #endif
 	for (size_t i = 0; i < s.n; i++)
-		if (s.p[i] == '|')
+		if (s.p[i] == c)
 			return true;
 	return false;
+}
+
+/* Whether S holds a '|' (frame_compose's mark). */
+static inline bool frame_has_bar(struct th_span s)
+{
+	return frame_has_byte(s, '|');
 }
 
 /* True when LINE starts with an ISO date, a blank and a byte that is

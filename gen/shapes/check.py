@@ -6,7 +6,7 @@
 For every tests/e2e/expected/shapes/*.json this parses the log it names
 with its own small readers (not wrap.py's code): strips the framing of each
 line (CRI, Docker json-file, syslog, short-iso, kubectl, compose, CRLF/BOM,
-trailing blanks), joins CRI partial lines and Docker partial entries per
+trailing blanks), splits rsyslog's messages at "#012", joins CRI partial lines and Docker partial entries per
 stream, keeps interleaved writers apart (pid, pod, service), decodes JSON
 records (message/event + exc_info/exception), then
 
@@ -78,6 +78,8 @@ def read_docker(path):
 
 
 SYSLOG = re.compile(r"^[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d (\S+) ([\w.-]+\[\d+\]): (.*)$", re.S)
+# rsyslog's traditional format: the tag may have no [pid]
+RSYSLOG = re.compile(r"^[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d (\S+) ([\w.-]+(?:\[\d+\])?): (.*)$", re.S)
 SHORT_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} (\S+) ([\w.-]+\[\d+\]): (.*)$", re.S)
 KUBECTL = re.compile(r"^\[pod/([^/\]]+)/([^\]]+)\] (.*)$", re.S)
 KUBECTL_TS = re.compile(r"^\[pod/([^/\]]+)/([^\]]+)\] "
@@ -94,6 +96,16 @@ def by_prefix(rx, writer_group, text_group):
             out.setdefault(m.group(writer_group), []).append(m.group(text_group))
         return out
     return read
+
+
+def read_rsyslog(path):
+    """rsyslog's traditional file: syslog lines whose message holds its
+    own lines joined by "#012" (rsyslog's escape of "\\n")."""
+    out = {}
+    for writer, msgs in by_prefix(RSYSLOG, 2, 3)(path).items():
+        for msg in msgs:
+            out.setdefault(writer, []).extend(msg.split("#012"))
+    return out
 
 
 def read_journal_json(path):
@@ -147,6 +159,7 @@ READERS = [  # (log file name pattern, reader, wrapped?)
     (r"^cri", read_cri, True),
     (r"^docker-json", read_docker, True),
     (r"^syslog", by_prefix(SYSLOG, 2, 3), True),
+    (r"^rsyslog", read_rsyslog, False),
     (r"^journal-short-iso", by_prefix(SHORT_ISO, 2, 3), True),
     (r"^journal-json", read_journal_json, True),
     (r"^kubectl-prefix-timestamps", by_prefix(KUBECTL_TS, 1, 3), True),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the input-shape sample logs (issue 3) and their expected facts.
 #
-#   gen/shapes/regenerate.sh
+#   gen/shapes/regenerate.sh [SHAPE...]   # all shapes, or those named
 #
 # Writes   sample-logs/shapes/<shape>.log
 #          tests/e2e/expected/shapes/<shape>.json
@@ -29,11 +29,17 @@ STAGE=${TH_STAGE:-/tmp/app}
 LOGS=sample-logs/shapes
 EXP=tests/e2e/expected/shapes
 
+ONLY=" $* "
 cd "$ROOT"
 mkdir -p "$LOGS" "$EXP"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 failures=0
+
+# wanted SHAPE: whether SHAPE is to be made (no names given: every one)
+wanted() {
+    [ "$ONLY" = "  " ] || [[ "$ONLY" == *" $1 "* ]]
+}
 
 # --------------------------------------------------------------- real runs
 # Same staging directory and protocol as gen/samples/regenerate.sh, so the
@@ -81,6 +87,7 @@ run_one() {
 runs() {
     local shape=$1 framing=$2 py=$3 fmt=$4 scens=$5
     shift 5
+    wanted "$shape" || return 0
     if [ ! -x "$py" ]; then
         echo "skip $shape: $py is not installed (set PY312 / PY313)" >&2
         return
@@ -103,6 +110,54 @@ runs json-structlog          concat      "$PY312" structlog          "callback_e
 runs ansi-colorlog           concat      "$PY313" colorlog           "never_retrieved uncaught taskgroup" PYTHON_COLORS=1
 runs whitespace              trailing-ws "$PY312" tsv                "callback_error never_retrieved"
 
+# syslog_runs SHAPE PYTHON TAG "SCENARIOS": the scenarios log through
+# logging.handlers.SysLogHandler (TH_LOG_FORMAT=syslog) to a real
+# rsyslogd, which writes each message as one line of its traditional
+# file format, control characters escaped ("\n" as "#012"); its file,
+# one per scenario, is the shape. The host is "web-1" (localHostname),
+# so the log does not name the machine that made it.
+syslog_runs() {
+    local shape=$1 py=$2 tag=$3 scens=$4
+    wanted "$shape" || return 0
+    if ! command -v rsyslogd >/dev/null; then
+        echo "skip $shape: rsyslogd is not installed (Debian's rsyslog)" >&2
+        return
+    fi
+    if [ ! -x "$py" ]; then
+        echo "skip $shape: $py is not installed (set PY312 / PY313)" >&2
+        return
+    fi
+    local pyver srcs=() labels=()
+    pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    for scen in $scens; do
+        local out="$WORK/rsyslog-$scen.log" sock="$WORK/rsyslog.sock"
+        rm -f "$out" "$sock"
+        cat >"$WORK/rsyslog.conf" <<CONF
+global(workDirectory="$WORK" localHostname="web-1")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="$sock")
+*.* action(type="omfile" file="$out" template="RSYSLOG_TraditionalFileFormat")
+CONF
+        rsyslogd -n -f "$WORK/rsyslog.conf" -i "$WORK/rsyslog.pid" &
+        local rs=$!
+        for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+        run_one "$py" syslog "$scen" TH_SYSLOG_SOCKET="$sock" \
+            TH_SYSLOG_IDENT="$tag: "
+        sleep 1 # rsyslogd writes its queue out
+        kill "$rs"
+        wait "$rs" || true
+        srcs+=("$out=$WORK/syslog-$scen.json")
+        labels+=(--label "run: $scen.py, python $pyver, logging.handlers.SysLogHandler to rsyslogd")
+    done
+    local names
+    names=$(for _ in $scens; do printf '%s,' "$tag"; done)
+    "$PYTHON" "$HERE/wrap.py" rsyslog --out "$LOGS/$shape.log" \
+        --expected "$EXP/$shape.json" --names "${names%,}" \
+        "${labels[@]}" "${srcs[@]}"
+}
+
+syslog_runs rsyslog-escaped "$PY312" billing "never_retrieved callback_error"
+
 rm -rf "$STAGE"
 
 # ------------------------------------------------------------ wrapped logs
@@ -110,6 +165,7 @@ S=sample-logs
 wrap() {  # SHAPE FRAMING SEED [--names N] SOURCES...
     local shape=$1 framing=$2 seed=$3
     shift 3
+    wanted "$shape" || return 0
     "$PYTHON" "$HERE/wrap.py" "$framing" --seed "$seed" \
         --out "$LOGS/$shape.log" --expected "$EXP/$shape.json" "$@"
 }

@@ -46,6 +46,10 @@ Framings (one source after the other unless marked "interleaved"):
   crlf-bom    UTF-8 byte order mark, then every line ended by CR LF.
   trailing-ws spaces and tabs appended to every line.
   concat      the sources as they are, one after the other.
+  rsyslog     the sources as they are, one after the other: files a real
+              rsyslogd wrote ("Dec  6 13:20:25 web-1 billing: <message>",
+              a message of several lines on one line, "\\n" as "#012");
+              --names gives each source's syslog tag (billing).
 
 For the interleaved framings --names gives each source its identity (pid,
 pod or service name; syslog/short-iso take TAG[PID], e.g. app[1234]).
@@ -91,7 +95,7 @@ def read_source(spec):
 # framings that write a time on every line: an event's time is the
 # framing's (README.md, "Log shapes"), not its logging record's
 TIMED_FRAMINGS = {"cri", "docker", "syslog", "short-iso", "kubectl-ts",
-                  "journal-json"}
+                  "journal-json", "rsyslog"}
 
 
 def event_facts(facts_list, writers, framing):
@@ -498,9 +502,10 @@ FRAMINGS = {
     "crlf-bom": frame_crlf_bom,
     "trailing-ws": frame_trailing_ws,
     "concat": frame_concat,
+    "rsyslog": lambda s, r, n: frame_concat(s, r),
 }
 NAMED = {"syslog", "short-iso", "kubectl", "kubectl-ts", "compose",
-         "journal-json"}
+         "journal-json", "rsyslog"}
 
 
 def writer_names(framing, names, n):
@@ -509,7 +514,7 @@ def writer_names(framing, names, n):
     journald, "pod/NAME/app" for kubectl, the service for compose, the
     stream for CRI and Docker (every event is written to stderr); None
     where there is no framing."""
-    if framing in ("syslog", "short-iso", "journal-json"):
+    if framing in ("syslog", "short-iso", "journal-json", "rsyslog"):
         return ["web-1 " + name for name in names]
     if framing in ("kubectl", "kubectl-ts"):
         return ["pod/%s/app" % name for name in names]

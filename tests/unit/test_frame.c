@@ -451,3 +451,26 @@ Test(frame, a_line_whose_first_blanks_end_in_no_bar_has_no_compose_framing)
 		cr_assert(frame_none_at_once(th_cstr(none[i])), "'%s'",
 			  none[i]);
 }
+
+/* Only syslog's framings (rsyslog writes them) escape a message's line
+ * ends as "#012"; a runtime's or kubectl's lines are lines of their own. */
+Test(frame, only_syslog_lines_carry_escaped_line_ends)
+{
+	struct th_frame fr;
+	const char *syslog[] = {
+	    "Dec  6 13:21:33 web-1 billing: ERROR x#012y",
+	    "2024-11-24T10:00:01+0100 web-1 app[7]: a#012b"};
+	for (size_t i = 0; i < 2; i++) {
+		struct th_span s = {syslog[i], strlen(syslog[i])};
+		cr_assert(frame_any(s, &fr), "'%s'", syslog[i]);
+		cr_expect(fr.octal_newlines, "'%s'", syslog[i]);
+	}
+	const char *others[] = {"2024-05-01T10:00:01.1Z stderr F a#012b",
+				"[pod/api-7d9f/app] a#012b",
+				"api-1     | a#012b"};
+	for (size_t i = 0; i < 3; i++) {
+		struct th_span s = {others[i], strlen(others[i])};
+		cr_assert(frame_any(s, &fr), "'%s'", others[i]);
+		cr_expect(!fr.octal_newlines, "'%s'", others[i]);
+	}
+}

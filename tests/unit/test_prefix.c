@@ -966,6 +966,42 @@ Test(prefix, syslog_and_journald_name_the_writer_and_the_time)
 		  f.time[0]);
 }
 
+/* rsyslog writes each "\n" of a message as "#012" (README.md, "Log
+ * shapes"): a syslog line's message of several lines is one record a
+ * line, all of the line's writer and time; an unframed line keeps its
+ * "#012", and a "#01" is no line end. */
+Test(prefix, rsyslog_escaped_newlines_split_a_message_into_its_lines)
+{
+	struct fed f;
+	feed("Dec  6 13:21:33 web-1 billing: ERROR asyncio: Task exception was "
+	     "never retrieved#012future: <Task finished>#012Traceback (most "
+	     "recent call last):#012  File \"/srv/a.py\", line 3, in f#012#012"
+	     "ValueError: x#01 y\n"
+	     "2024-11-24T10:00:01+0100 web-1 app[7]: a#012b\n"
+	     "ERROR x: #012 stays\n",
+	     &f);
+	cr_assert_eq(f.n, 9, "%zu records", f.n);
+	static const char *const want[] = {
+	    "ERROR asyncio: Task exception was never retrieved",
+	    "future: <Task finished>",
+	    "Traceback (most recent call last):",
+	    "  File \"/srv/a.py\", line 3, in f",
+	    "",
+	    "ValueError: x#01 y",
+	    "a",
+	    "b",
+	    "ERROR x: #012 stays"};
+	for (size_t i = 0; i < 9; i++)
+		cr_expect_str_eq(f.text[i], want[i], "record %zu", i);
+	for (size_t i = 1; i < 6; i++) {
+		cr_expect_eq(f.source[i], f.source[0], "record %zu", i);
+		cr_expect_str_eq(f.time[i], f.time[0], "record %zu", i);
+	}
+	cr_expect(f.start[0]);
+	cr_expect_eq(f.source[7], f.source[6]);
+	cr_expect_str_eq(f.time[7], "2024-11-24T09:00:01Z");
+}
+
 Test(prefix, kubectl_and_compose_prefixes_name_the_writer)
 {
 	struct fed f;

@@ -29,6 +29,12 @@ untouched and produce their usual output.
                       traceback included, is colored; ESC[0m ends it.
   tsv                 plain logging with a tab-separated format
                       ``%(asctime)s\\t%(levelname)s\\t%(name)s\\t%(message)s``.
+  syslog              every root handler replaced by a
+                      ``logging.handlers.SysLogHandler`` on the socket
+                      ``TH_SYSLOG_SOCKET`` names, ident ``TH_SYSLOG_IDENT``
+                      (the syslog tag, e.g. ``billing: ``), format
+                      ``%(levelname)s %(name)s: %(message)s``: a record of
+                      several lines (a traceback) is one syslog message.
 
 Only the standard library is used (no pip on the generating machine).
 """
@@ -122,9 +128,23 @@ if _FMT:
 
     _basic_config = logging.basicConfig
 
+    def _syslog_handler():
+        import logging.handlers
+        handler = logging.handlers.SysLogHandler(
+            address=os.environ["TH_SYSLOG_SOCKET"])
+        handler.ident = os.environ.get("TH_SYSLOG_IDENT", "")
+        handler.setFormatter(
+            logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        return handler
+
     def basicConfig(*args, **kwargs):
         _basic_config(*args, **kwargs)
-        for handler in logging.getLogger().handlers:
-            handler.setFormatter(_formatter())
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            if _FMT == "syslog":
+                root.removeHandler(handler)
+                root.addHandler(_syslog_handler())
+            else:
+                handler.setFormatter(_formatter())
 
     logging.basicConfig = basicConfig
