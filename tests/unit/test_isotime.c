@@ -817,7 +817,8 @@ static size_t random_time(char *buf, unsigned *seed)
 	int n = snprintf(buf, 40, "%s%s%s%s", PICK(heads), PICK(secs),
 			 PICK(fracs), PICK(zones));
 #undef PICK
-	size_t len = (size_t)n;
+	/* what snprintf wrote: the rest of a longer pick is cut */
+	size_t len = n < 40 ? (size_t)n : 39;
 	unsigned what = (unsigned)rand_r(seed) % 8;
 	size_t at = len > 0 ? (unsigned)rand_r(seed) % len : 0;
 	static const char bytes[] = "0123456789-: T,.Z+xA\x80";
@@ -915,7 +916,8 @@ static size_t random_asctime(char *buf, unsigned *seed)
 	int n = snprintf(buf, 40, "%s%s%s%s", PICK(heads), PICK(secs),
 			 PICK(fracs), PICK(tails));
 #undef PICK
-	size_t len = (size_t)n;
+	/* what snprintf wrote: the rest of a longer pick is cut */
+	size_t len = n < 40 ? (size_t)n : 39;
 	if (rand_r(seed) % 4 == 0) { /* a byte of the seconds replaced */
 		static const char bytes[] = "0123456789:;,.-/+\x80 ";
 		size_t at = 16 + (unsigned)rand_r(seed) % 14;
