@@ -311,7 +311,7 @@ bool frame_syslog(struct th_span line, struct th_frame *out)
 	/* rsyslog escapes the control bytes of what it receives, so a
 	 * record of several lines (a traceback logged through
 	 * SysLogHandler or journald) is one line of the file */
-	out->octal_newlines = true;
+	out->syslog = true;
 	return (iso && tag_source(line, at, out)) ||
 	       syslog_source(line, at, out);
 }

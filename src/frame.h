@@ -32,8 +32,11 @@ struct th_frame {
 	struct th_span message; /* what the program wrote */
 	bool partial;		/* CRI "P": the next piece continues it */
 	bool runtime;		/* CRI: a container runtime's framing */
-	bool octal_newlines;	/* syslog: a message of several lines is one
-				   line, each "\n" written "#012" (rsyslog) */
+	/* syslog's (and journalctl's short forms): a message of several
+	 * lines is one line with each "\n" written "#012" (rsyslog), or its
+	 * first line, the others following it indented to its column
+	 * (journalctl) */
+	bool syslog;
 };
 
 /* "2024-05-01T10:00:01.123456789Z stderr F message" */

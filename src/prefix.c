@@ -72,14 +72,22 @@ struct th_prefixer {
 	/* the container the input's path names (frame_file_writer): the
 	 * writer's name on its CRI and Docker lines; n 0: none */
 	struct source_name origin;
+	/* The message a syslog-framed line began, which the lines after it
+	 * may continue, indented to its column, as journalctl prints a
+	 * message of several lines (continues_message); COL 0: none. */
+	struct {
+		size_t col;    /* where the message starts in its first line */
+		uint64_t next; /* the number of the line that may continue it */
+		struct th_time time;
+	} message;
 };
 
 /* What the framing of one line says, before the message is split into
  * records. */
 struct framed {
 	struct th_span message;
-	bool lines;	     /* the message may hold several lines (journald) */
-	bool octal_newlines; /* its "\n" are written "#012" (rsyslog) */
+	bool lines;  /* the message may hold several lines (journald) */
+	bool syslog; /* syslog's: its "\n" may be written "#012" (rsyslog) */
 	uint32_t source;
 	struct th_span source_name; /* in the line or the arena */
 	struct th_time time;
@@ -1180,7 +1188,7 @@ static bool take_frame(struct th_prefixer *p, struct th_frame *fr,
 	if (fr->time_kind == TH_TIME_NONE)
 		stacked_time(fr);
 	f->message = fr->message;
-	f->octal_newlines = fr->octal_newlines;
+	f->syslog = fr->syslog;
 	set_source(p, f, fr->source, false);
 	if (fr->runtime)
 		name_runtime_writer(p, f);
@@ -1273,7 +1281,7 @@ static const char *message_line_end(const struct framed *f, struct th_span m,
 		*sep = 1;
 		return memchr(m.p, '\n', m.n);
 	}
-	if (f->octal_newlines) {
+	if (f->syslog) {
 		*sep = 4;
 		return octal_newline(m);
 	}
@@ -1304,7 +1312,7 @@ static void split_lines(struct th_prefixer *p, struct framed *f)
  * line's piece waits: the full path may join the line to it. */
 static bool blank_or_empty(const struct th_prefixer *p, struct th_span line)
 {
-	return !p->user_prefixes && p->pending == 0 &&
+	return !p->user_prefixes && p->pending == 0 && p->message.col == 0 &&
 	       (line.n == 0 || line.p[0] == ' ' || line.p[0] == '\t');
 }
 
@@ -1356,6 +1364,57 @@ static bool plain_start(const struct th_prefixer *p, struct th_span text)
 		(text.p[0] != '{' && (unsigned char)text.p[0] != bom[0]));
 }
 
+/* Remembers where the message F framed in LINE starts when a syslog
+ * framing said so, for the lines that may continue it
+ * (continues_message). */
+static void note_message(struct th_prefixer *p, const struct th_line *line,
+			 const struct framed *f)
+{
+	uintptr_t at = (uintptr_t)f->message.p, from = (uintptr_t)line->text.p;
+	bool inside = at >= from && at <= from + line->text.n;
+	p->message.col = f->syslog && inside ? (size_t)(at - from) : 0;
+	p->message.next = line->number + 1;
+	p->message.time = f->time;
+}
+
+/* Whether LINE continues the message of the syslog-framed line right
+ * before it, as journalctl's short forms print a message of several
+ * lines: the line after it, or after one that continued it, blanks up
+ * to the message's column (README.md, "Log shapes"). */
+static bool continues_message(struct th_prefixer *p, const struct th_line *line)
+{
+	size_t col = p->message.col;
+	if (line->number != p->message.next || line->text.n < col)
+		return false;
+	for (size_t i = 0; i < col; i++)
+		if (line->text.p[i] != ' ')
+			return false;
+	p->message.next++;
+	return true;
+}
+
+/* LINE, continues_message, as the records of its message past the
+ * column: of the writer and with the time of the line that began it. */
+static size_t continuation_records(struct th_prefixer *p,
+				   const struct th_line *line,
+				   uint64_t end_offset,
+				   const struct th_record **out)
+{
+	struct framed f = {.message = {line->text.p + p->message.col,
+				       line->text.n - p->message.col},
+			   .source = p->last_source,
+			   .source_name = {p->last_name.v, p->last_name.n},
+			   .time = p->message.time,
+			   .number = line->number,
+			   .offset = line->offset,
+			   .end_offset = end_offset};
+	p->n_recs = 0;
+	p->line = line->escape_free ? line->text : (struct th_span){"", 0};
+	add_record(p, &f, f.message, false, false);
+	*out = p->recs;
+	return p->n_recs;
+}
+
 /* What parse_any does with a line plain_start that frame_any found FR,
  * a framing, in. */
 static void parse_framed(struct th_prefixer *p, const struct th_line *line,
@@ -1365,6 +1424,7 @@ static void parse_framed(struct th_prefixer *p, const struct th_line *line,
 			   .offset = line->offset,
 			   .end_offset = end_offset};
 	bool partial = take_frame(p, fr, &f);
+	note_message(p, line, &f);
 	if (framed_source(p, &f, partial))
 		split_lines(p, &f);
 }
@@ -1376,7 +1436,9 @@ static void parse_any(struct th_prefixer *p, const struct th_line *line,
 	struct framed f = {.number = line->number,
 			   .offset = line->offset,
 			   .end_offset = end_offset};
-	if (unframe(p, text, &f))
+	bool framed = unframe(p, text, &f);
+	note_message(p, line, &f);
+	if (framed)
 		split_lines(p, &f);
 }
 
@@ -1407,7 +1469,7 @@ static inline bool one_plain_record(const struct th_prefixer *p,
 	if (p->user_prefixes || !line->escape_free)
 		return false;
 	if (t.n == 0 || t.p[0] == ' ' || t.p[0] == '\t')
-		return p->pending == 0;
+		return p->pending == 0 && p->message.col == 0;
 	unsigned char c = (unsigned char)t.p[0];
 	/* a digit first: only logging's asctime, no framing's time (CRI's
 	 * 'T' at [10] leaves at once) */
@@ -1445,6 +1507,11 @@ __attribute__((noinline)) static size_t parse_line(struct th_prefixer *p,
 						   const struct th_record **out)
 {
 	p->used = 0; /* the arena: not used by prefix_parse's own way */
+	if (p->message.col != 0) {
+		if (continues_message(p, line))
+			return continuation_records(p, line, end_offset, out);
+		p->message.col = 0;
+	}
 	if (blank_or_empty(p, line->text)) {
 		*out = add_unframed_clean(p, line, line->text, end_offset);
 		return 1;
@@ -1525,7 +1592,7 @@ bool prefix_pending(const struct th_prefixer *p)
 bool prefix_blank_lines_plain(const struct th_prefixer *p, uint32_t *source)
 {
 	*source = p->last_source;
-	return !p->user_prefixes && p->pending == 0;
+	return !p->user_prefixes && p->pending == 0 && p->message.col == 0;
 }
 
 /* True when TEXT starts a log record: a time, or a level name, maybe

@@ -108,6 +108,21 @@ def read_rsyslog(path):
     return out
 
 
+def read_journal_short(path):
+    """journalctl -o short: a message's lines after the first are
+    indented to the column where its first line's message starts."""
+    out, writer, col = {}, None, 0
+    for line in read_lines(path):
+        m = SYSLOG.match(line)
+        if m:
+            writer, col = m.group(2), m.start(3)
+            out.setdefault(writer, []).append(m.group(3))
+            continue
+        assert writer and line[:col] == " " * col, "not continued: %r" % line
+        out[writer].append(line[col:])
+    return out
+
+
 def read_journal_json(path):
     out = {}
     for line in read_lines(path):
@@ -162,6 +177,7 @@ READERS = [  # (log file name pattern, reader, wrapped?)
     (r"^rsyslog", read_rsyslog, False),
     (r"^journal-short-iso", by_prefix(SHORT_ISO, 2, 3), True),
     (r"^journal-json", read_journal_json, True),
+    (r"^journal-short-multiline", read_journal_short, False),
     (r"^kubectl-prefix-timestamps", by_prefix(KUBECTL_TS, 1, 3), True),
     (r"^kubectl-prefix", by_prefix(KUBECTL, 1, 3), True),
     (r"^compose", by_prefix(COMPOSE, 1, 2), True),

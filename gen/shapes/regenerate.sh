@@ -184,6 +184,8 @@ wrap compose                   compose   107 --names api-1,worker-1 \
 wrap crlf-bom                  crlf-bom  108 $S/py3.12/future_never_retrieved.log $S/py3.12/destroyed_pending.log
 wrap journal-json              journal-json 109 --names 'worker[812],api[977]' \
     $S/py3.12/never_retrieved.log $S/py3.13/uncaught_color.log
+wrap journal-short-multiline   journal-short 110 --names 'billing[4242]' \
+    "$LOGS/rsyslog-escaped.log=$EXP/rsyslog-escaped.json"
 
 # -------------------------------------------------------------- cross-check
 if ! "$PYTHON" "$HERE/check.py" "$ROOT"; then

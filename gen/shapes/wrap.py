@@ -43,6 +43,12 @@ Framings (one source after the other unless marked "interleaved"):
               writes a journal file, which journalctl prints (both from
               systemd-journal-remote and systemd; JOURNAL_REMOTE and
               JOURNALCTL override their paths).
+  journal-short  "journalctl -o short" of journald entries whose messages
+              have several lines: each source a file rsyslogd wrote (one
+              message a line, "#012" for "\\n"), its messages the entries
+              of writer TAG[PID] (--names); stored and printed by journald's
+              own tools as for journal-json; a message's lines after the
+              first are indented to its column.
   crlf-bom    UTF-8 byte order mark, then every line ended by CR LF.
   trailing-ws spaces and tabs appended to every line.
   concat      the sources as they are, one after the other.
@@ -95,7 +101,7 @@ def read_source(spec):
 # framings that write a time on every line: an event's time is the
 # framing's (README.md, "Log shapes"), not its logging record's
 TIMED_FRAMINGS = {"cri", "docker", "syslog", "short-iso", "kubectl-ts",
-                  "journal-json", "rsyslog"}
+                  "journal-json", "rsyslog", "journal-short"}
 
 
 def event_facts(facts_list, writers, framing):
@@ -111,7 +117,7 @@ def event_facts(facts_list, writers, framing):
         for fact in facts["facts"]:
             fact = dict(fact, source=writer)
             if framing in TIMED_FRAMINGS:
-                del fact["time"]
+                fact.pop("time", None)
             out.append(fact)
     doc = {"facts": out}
     if framing in TIMED_FRAMINGS:
@@ -431,6 +437,59 @@ def export_field(name, value):
     return name.encode() + b"=" + b + b"\n"
 
 
+RSYSLOG_LINE = re.compile(r"^[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d \S+ [^:]+: (.*)$",
+                          re.S)
+
+
+def journal_print(entries, output):
+    """ENTRIES, lists of (field, value), stored by systemd-journal-remote
+    in a journal file and printed by journalctl -o OUTPUT, in UTC."""
+    export = bytearray()
+    for fields in entries:
+        for name, value in fields:
+            export += export_field(name, value)
+        export += b"\n"
+    remote = os.environ.get("JOURNAL_REMOTE",
+                            "/lib/systemd/systemd-journal-remote")
+    journalctl = os.environ.get("JOURNALCTL", "journalctl")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "wrap.journal")
+        subprocess.run([remote, "-o", path, "-"], input=bytes(export),
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        out = subprocess.run([journalctl, "--file", path, "-o", output,
+                              "--no-pager"], check=True,
+                             env=dict(os.environ, TZ="UTC"),
+                             stdout=subprocess.PIPE).stdout
+    return out.decode("utf-8", "surrogateescape")
+
+
+def frame_journal_short(sources, rng, names, host="web-1"):
+    """Each source a file rsyslogd wrote (one message a line, each "\\n"
+    written "#012"): its messages, lines and all, as journald's entries
+    of writer TAG[PID], printed by journalctl -o short, which indents a
+    message's lines after the first to its column."""
+    parse_names(names, len(sources), "TAG[PID]")
+    clock = Clock(rng, utc(2024, 11, 24, 9, 0, 1))
+    entries = []
+    for i, source in enumerate(sources):
+        tag, pid = re.match(r"^([^\[]+)\[(\d+)\]$", names[i]).groups()
+        for line in source["lines"]:
+            m = RSYSLOG_LINE.match(line)
+            if not m:
+                sys.exit("wrap: not a line of rsyslog's: %r" % line)
+            ns = clock.tick()
+            entries.append([
+                ("__REALTIME_TIMESTAMP", str(ns // 1000)),
+                ("__MONOTONIC_TIMESTAMP", str(ns // 1000 - 1732436000000000)),
+                ("_BOOT_ID", "%032x" % 1), ("_HOSTNAME", host),
+                ("PRIORITY", "3"), ("_TRANSPORT", "syslog"),
+                ("SYSLOG_IDENTIFIER", tag), ("_PID", pid),
+                ("MESSAGE", m.group(1).replace("#012", "\n")),
+            ])
+    return journal_print(entries, "short")
+
+
 def frame_journal_json(sources, rng, names, host="web-1"):
     """What journald stores of each writer's stdout/stderr (one entry per
     line, as a systemd service's output is), printed by journalctl -o
@@ -503,9 +562,10 @@ FRAMINGS = {
     "trailing-ws": frame_trailing_ws,
     "concat": frame_concat,
     "rsyslog": lambda s, r, n: frame_concat(s, r),
+    "journal-short": frame_journal_short,
 }
 NAMED = {"syslog", "short-iso", "kubectl", "kubectl-ts", "compose",
-         "journal-json", "rsyslog"}
+         "journal-json", "rsyslog", "journal-short"}
 
 
 def writer_names(framing, names, n):
@@ -514,7 +574,8 @@ def writer_names(framing, names, n):
     journald, "pod/NAME/app" for kubectl, the service for compose, the
     stream for CRI and Docker (every event is written to stderr); None
     where there is no framing."""
-    if framing in ("syslog", "short-iso", "journal-json", "rsyslog"):
+    if framing in ("syslog", "short-iso", "journal-json", "rsyslog",
+                   "journal-short"):
         return ["web-1 " + name for name in names]
     if framing in ("kubectl", "kubectl-ts"):
         return ["pod/%s/app" % name for name in names]

@@ -463,7 +463,7 @@ Test(frame, only_syslog_lines_carry_escaped_line_ends)
 	for (size_t i = 0; i < 2; i++) {
 		struct th_span s = {syslog[i], strlen(syslog[i])};
 		cr_assert(frame_any(s, &fr), "'%s'", syslog[i]);
-		cr_expect(fr.octal_newlines, "'%s'", syslog[i]);
+		cr_expect(fr.syslog, "'%s'", syslog[i]);
 	}
 	const char *others[] = {"2024-05-01T10:00:01.1Z stderr F a#012b",
 				"[pod/api-7d9f/app] a#012b",
@@ -471,6 +471,6 @@ Test(frame, only_syslog_lines_carry_escaped_line_ends)
 	for (size_t i = 0; i < 3; i++) {
 		struct th_span s = {others[i], strlen(others[i])};
 		cr_assert(frame_any(s, &fr), "'%s'", others[i]);
-		cr_expect(!fr.octal_newlines, "'%s'", others[i]);
+		cr_expect(!fr.syslog, "'%s'", others[i]);
 	}
 }

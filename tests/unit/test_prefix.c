@@ -1002,6 +1002,52 @@ Test(prefix, rsyslog_escaped_newlines_split_a_message_into_its_lines)
 	cr_expect_str_eq(f.time[7], "2024-11-24T09:00:01Z");
 }
 
+/* journalctl's short forms print a message of several lines as its first
+ * line, framed, and the others indented to the message's column: those
+ * are the message's records, of its writer and time, the indent removed.
+ * A line indented less, or a blank-started line after another framing,
+ * is a line of its own. */
+Test(prefix, journalctl_continuation_lines_belong_to_their_message)
+{
+	struct fed f;
+	feed("Nov 24 09:00:01 web-1 billing[4242]: ERROR app: sync failed\n"
+	     "                                     Traceback (most recent call "
+	     "last):\n"
+	     "                                       File \"/srv/a.py\", line "
+	     "3, in f\n"
+	     "                                     \n"
+	     "                                     ValueError: x\n"
+	     "   three blanks\n"
+	     "                                     not continued\n"
+	     "2024-11-24T09:00:02+0000 web-1 app[7]: a\n"
+	     "                                       b\n"
+	     "[pod/api-7d9f/app] c\n"
+	     "                   d\n",
+	     &f);
+	cr_assert_eq(f.n, 11, "%zu records", f.n);
+	static const char *const want[] = {
+	    "ERROR app: sync failed",
+	    "Traceback (most recent call last):",
+	    "  File \"/srv/a.py\", line 3, in f",
+	    "",
+	    "ValueError: x",
+	    "   three blanks",
+	    "                                     not continued",
+	    "a",
+	    "b",
+	    "c",
+	    "                   d"};
+	for (size_t i = 0; i < 11; i++)
+		cr_expect_str_eq(f.text[i], want[i], "record %zu", i);
+	for (size_t i = 1; i < 5; i++) {
+		cr_expect_eq(f.source[i], f.source[0], "record %zu", i);
+		cr_expect_str_eq(f.time[i], f.time[0], "record %zu", i);
+		cr_expect_eq(f.number[i], i + 1);
+	}
+	cr_expect_eq(f.source[8], f.source[7]);
+	cr_expect_str_eq(f.time[8], "2024-11-24T09:00:02Z");
+}
+
 Test(prefix, kubectl_and_compose_prefixes_name_the_writer)
 {
 	struct fed f;
