@@ -499,7 +499,7 @@ def frame_journal_json(sources, rng, names, host="web-1"):
     boot = "%032x" % rng.getrandbits(128)
     machine = "%032x" % rng.getrandbits(128)
     streams = ["%032x" % rng.getrandbits(128) for _ in names]
-    export = bytearray()
+    entries = []
     for i, text in interleave(sources, rng):
         tag, pid = re.match(r"^([^\[]+)\[(\d+)\]$", names[i]).groups()
         ns = clock.tick()
@@ -519,21 +519,8 @@ def frame_journal_json(sources, rng, names, host="web-1"):
             ("_SYSTEMD_SLICE", "system.slice"),
             ("MESSAGE", text),
         ]
-        for name, value in fields:
-            export += export_field(name, value)
-        export += b"\n"
-    remote = os.environ.get("JOURNAL_REMOTE",
-                            "/lib/systemd/systemd-journal-remote")
-    journalctl = os.environ.get("JOURNALCTL", "journalctl")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "wrap.journal")
-        subprocess.run([remote, "-o", path, "-"], input=bytes(export),
-                       check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        out = subprocess.run([journalctl, "--file", path, "-o", "json",
-                              "--no-pager"], check=True,
-                             stdout=subprocess.PIPE).stdout
-    return out.decode("utf-8", "surrogateescape")
+        entries.append(fields)
+    return journal_print(entries, "json")
 
 
 def frame_crlf_bom(sources, rng):
