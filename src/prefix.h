@@ -13,6 +13,11 @@
  * A line without framing belongs, while an event is open, to the writer
  * of the line before it, so a traceback whose first line carries a prefix
  * stays with that writer; while none is open, to no writer.
+ *
+ * A syslog message of several lines comes as one line with each line end
+ * written "#012" (rsyslog's files), or as its first line followed by the
+ * others indented to its column (journalctl's short forms): either way it
+ * becomes one record a line, all of its writer and time.
  */
 #ifndef TH_PREFIX_H
 #define TH_PREFIX_H
