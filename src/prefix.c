@@ -328,22 +328,22 @@ static bool starts_with_level(struct th_span s)
 	return level_length(past_bracket(s)) > 0;
 }
 
-/* The time after the level name S starts with, as formats that put the
- * level first write it: Django's "verbose" ("ERROR 2024-05-01
- * 10:00:01,123 views 42 1401 ..."), "[ERROR] 2024-05-01 ...", "ERROR
- * [2024-05-01 ...]", a padded "%(levelname)-8s". Read into *OUT with
- * P's memo; false when no time follows the name. Not inlined: few
- * lines take it, and one_prefixed_record, which every dated line runs,
- * keeps its registers to itself. */
-__attribute__((noinline)) static bool
-time_after_level(struct th_prefixer *p, struct th_span s, struct th_time *out)
+/* The time after the level name of LEVEL bytes S starts with (maybe
+ * after a '['), as formats that put the level first write it: Django's
+ * "verbose" ("ERROR 2024-05-01 10:00:01,123 views 42 1401 ..."),
+ * "[ERROR] 2024-05-01 ...", "ERROR [2024-05-01 ...]", a padded
+ * "%(levelname)-8s". Read into *OUT with P's memo; false when no time
+ * follows the name. Not inlined: few lines take it, and
+ * one_prefixed_record, which every dated line runs, keeps its registers
+ * to itself. */
+__attribute__((noinline)) static bool time_after_level(struct th_prefixer *p,
+						       struct th_span s,
+						       size_t level,
+						       struct th_time *out)
 {
 	struct th_span t = past_bracket(s);
-	size_t n = level_length(t);
-	if (n == 0)
-		return false;
-	t.p += n;
-	t.n -= n;
+	t.p += level;
+	t.n -= level;
 	if (t.n > 0 && (t.p[0] == ']' || t.p[0] == ':')) {
 		t.p++;
 		t.n--;
@@ -530,9 +530,10 @@ static void read_logging_prefix(struct th_prefixer *p, struct th_record *r)
 	/* a time starts with a digit */
 	bool timed = t.n > 0 && th_is_digit(t.p[0]) &&
 		     isotime_read_iso_memo(t, &p->iso_memo, &inner) > 0;
-	r->record_start = timed || starts_with_level(r->text);
-	if (!timed && r->record_start)
-		timed = time_after_level(p, r->text, &inner);
+	size_t level = timed ? 0 : level_length(past_bracket(r->text));
+	r->record_start = timed || level > 0;
+	if (level > 0)
+		timed = time_after_level(p, r->text, level, &inner);
 	if (timed && !isotime_known(&r->time))
 		r->time = inner;
 }
@@ -1371,8 +1372,10 @@ static void note_message(struct th_prefixer *p, const struct th_line *line,
 			 const struct framed *f)
 {
 	uintptr_t at = (uintptr_t)f->message.p, from = (uintptr_t)line->text.p;
-	bool inside = at >= from && at <= from + line->text.n;
-	p->message.col = f->syslog && inside ? (size_t)(at - from) : 0;
+	p->message.col = 0;
+	if (!f->syslog || at < from || at > from + line->text.n)
+		return;
+	p->message.col = (size_t)(at - from);
 	p->message.next = line->number + 1;
 	p->message.time = f->time;
 }

@@ -966,6 +966,26 @@ Test(prefix, syslog_and_journald_name_the_writer_and_the_time)
 		  f.time[0]);
 }
 
+/* F holds N records, of the texts WANT. */
+static void expect_texts(const struct fed *f, const char *const *want, size_t n)
+{
+	cr_assert_eq(f->n, n, "%zu records, want %zu", f->n, n);
+	for (size_t i = 0; i < n; i++)
+		cr_expect_str_eq(f->text[i], want[i], "record %zu", i);
+}
+
+/* Records FROM to TO (not included) have the writer and time of the
+ * record before FROM: lines of one message. */
+static void expect_one_message(const struct fed *f, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		cr_expect_eq(f->source[i], f->source[from - 1], "record %zu",
+			     i);
+		cr_expect_str_eq(f->time[i], f->time[from - 1], "record %zu",
+				 i);
+	}
+}
+
 /* rsyslog writes each "\n" of a message as "#012" (README.md, "Log
  * shapes"): a syslog line's message of several lines is one record a
  * line, all of the line's writer and time; an unframed line keeps its
@@ -980,7 +1000,6 @@ Test(prefix, rsyslog_escaped_newlines_split_a_message_into_its_lines)
 	     "2024-11-24T10:00:01+0100 web-1 app[7]: a#012b\n"
 	     "ERROR x: #012 stays\n",
 	     &f);
-	cr_assert_eq(f.n, 9, "%zu records", f.n);
 	static const char *const want[] = {
 	    "ERROR asyncio: Task exception was never retrieved",
 	    "future: <Task finished>",
@@ -991,14 +1010,10 @@ Test(prefix, rsyslog_escaped_newlines_split_a_message_into_its_lines)
 	    "a",
 	    "b",
 	    "ERROR x: #012 stays"};
-	for (size_t i = 0; i < 9; i++)
-		cr_expect_str_eq(f.text[i], want[i], "record %zu", i);
-	for (size_t i = 1; i < 6; i++) {
-		cr_expect_eq(f.source[i], f.source[0], "record %zu", i);
-		cr_expect_str_eq(f.time[i], f.time[0], "record %zu", i);
-	}
+	expect_texts(&f, want, 9);
+	expect_one_message(&f, 1, 6);
+	expect_one_message(&f, 7, 8);
 	cr_expect(f.start[0]);
-	cr_expect_eq(f.source[7], f.source[6]);
 	cr_expect_str_eq(f.time[7], "2024-11-24T09:00:01Z");
 }
 
@@ -1024,7 +1039,6 @@ Test(prefix, journalctl_continuation_lines_belong_to_their_message)
 	     "[pod/api-7d9f/app] c\n"
 	     "                   d\n",
 	     &f);
-	cr_assert_eq(f.n, 11, "%zu records", f.n);
 	static const char *const want[] = {
 	    "ERROR app: sync failed",
 	    "Traceback (most recent call last):",
@@ -1037,14 +1051,11 @@ Test(prefix, journalctl_continuation_lines_belong_to_their_message)
 	    "b",
 	    "c",
 	    "                   d"};
-	for (size_t i = 0; i < 11; i++)
-		cr_expect_str_eq(f.text[i], want[i], "record %zu", i);
-	for (size_t i = 1; i < 5; i++) {
-		cr_expect_eq(f.source[i], f.source[0], "record %zu", i);
-		cr_expect_str_eq(f.time[i], f.time[0], "record %zu", i);
+	expect_texts(&f, want, 11);
+	expect_one_message(&f, 1, 5);
+	for (size_t i = 1; i < 5; i++)
 		cr_expect_eq(f.number[i], i + 1);
-	}
-	cr_expect_eq(f.source[8], f.source[7]);
+	expect_one_message(&f, 8, 9);
 	cr_expect_str_eq(f.time[8], "2024-11-24T09:00:02Z");
 }
 
