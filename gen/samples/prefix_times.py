@@ -145,12 +145,16 @@ def load_partition(day):
     return partitions[day]
 
 
-def log_failure(lg, message, call, *args):
-    """Calls CALL(*ARGS), which raises, and logs the failure with LG."""
+def logged_failure(lg, message, exception, call, *args):
+    """Calls CALL(*ARGS), which raises EXCEPTION, logs the failure with
+    LG's logger.exception(MESSAGE) and declares it: a python.traceback
+    named after CALL, its culprit."""
     try:
         call(*args)
     except Exception:
         lg.exception(message)
+    expect.add(TRACEBACK, call.__name__, exception,
+               culprit_fn=call.__name__, obs=tap.take(message))
 
 
 async def refresh_rates():
@@ -160,11 +164,8 @@ async def refresh_rates():
 
 async def main():
     django.info("request handling ready")
-    log_failure(django, "Internal Server Error: /invoices/17",
-                render_invoice, 17)
-    expect.add(TRACEBACK, "render_invoice", "KeyError",
-               culprit_fn="render_invoice",
-               obs=tap.take("Internal Server Error"))
+    logged_failure(django, "Internal Server Error: /invoices/17", "KeyError",
+                   render_invoice, 17)
 
     t = spawn(refresh_rates(), name="rates-refresher")
     name = task_name(t)
@@ -176,39 +177,19 @@ async def main():
                culprit_fn="refresh_rates",
                obs=tap.take("Task exception was never retrieved"))
 
-    log_failure(worker, "payment failed", settle_payment, 18)
-    expect.add(TRACEBACK, "settle_payment", "Declined",
-               culprit_fn="settle_payment", obs=tap.take("payment failed"))
-
-    log_failure(padded, "invoice not rendered", render_invoice, 19)
-    expect.add(TRACEBACK, "render_invoice", "KeyError",
-               culprit_fn="render_invoice",
-               obs=tap.take("invoice not rendered"))
-
-    log_failure(slashed, "batch rejected", parse_batch, "a;b")
-    expect.add(TRACEBACK, "parse_batch", "IndexError",
-               culprit_fn="parse_batch", obs=tap.take("batch rejected"))
-
-    log_failure(utc, "digest not sent", send_digest, "ops@example.test")
-    expect.add(TRACEBACK, "send_digest", "ConnectionRefusedError",
-               culprit_fn="send_digest", obs=tap.take("digest not sent"))
-
-    log_failure(gunicorn, "Exception in worker process", boot_worker, 3)
-    expect.add(TRACEBACK, "boot_worker", "ImportError",
-               culprit_fn="boot_worker",
-               obs=tap.take("Exception in worker process"))
-
-    log_failure(airflow_file, "Task failed with exception",
-                load_partition, "2024-05-02")
-    expect.add(TRACEBACK, "load_partition", "KeyError",
-               culprit_fn="load_partition",
-               obs=tap.take("Task failed with exception"))
-
-    log_failure(airflow_view, "Task failed with exception",
-                load_partition, "2024-05-03")
-    expect.add(TRACEBACK, "load_partition", "KeyError",
-               culprit_fn="load_partition",
-               obs=tap.take("Task failed with exception"))
+    logged_failure(worker, "payment failed", "Declined", settle_payment, 18)
+    logged_failure(padded, "invoice not rendered", "KeyError",
+                   render_invoice, 19)
+    logged_failure(slashed, "batch rejected", "IndexError", parse_batch,
+                   "a;b")
+    logged_failure(utc, "digest not sent", "ConnectionRefusedError",
+                   send_digest, "ops@example.test")
+    logged_failure(gunicorn, "Exception in worker process", "ImportError",
+                   boot_worker, 3)
+    logged_failure(airflow_file, "Task failed with exception", "KeyError",
+                   load_partition, "2024-05-02")
+    logged_failure(airflow_view, "Task failed with exception", "KeyError",
+                   load_partition, "2024-05-03")
     django.info("request handling stopped")
 
 
