@@ -308,9 +308,10 @@ bool frame_syslog(struct th_span line, struct th_frame *out)
 	}
 	if (at >= line.n || line.p[at - 1] != ' ')
 		return false;
-	/* rsyslog escapes the control bytes of what it receives, so a
-	 * record of several lines (a traceback logged through
-	 * SysLogHandler or journald) is one line of the file */
+	/* a record of several lines (a traceback logged through
+	 * SysLogHandler or journald) is one line of rsyslog's file, whose
+	 * control bytes it escapes, or lines journalctl indents under the
+	 * first (frame.h) */
 	out->syslog = true;
 	return (iso && tag_source(line, at, out)) ||
 	       syslog_source(line, at, out);
