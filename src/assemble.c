@@ -533,12 +533,13 @@ static bool follows_record(const struct source *s, const struct th_record *rec)
 
 /* REC, read while idle and starting no event: a record's first line is
  * remembered, a line right after it (a message's next line) added; any
- * other line ends what was remembered. A JSON record is not remembered:
- * its traceback is inside it, one after it was printed on its own. */
+ * other line ends what was remembered. A structured record (JSON,
+ * key=value) is not remembered: its traceback is inside it, one after it
+ * was printed on its own. */
 static void remember_record(struct source *s, const struct th_record *rec)
 {
 	struct record_lines *r = &s->record;
-	if (rec->json) {
+	if (rec->structured) {
 		r->n = 0;
 	} else if (rec->record_start) {
 		keep_record_line(s, 0, rec->text);

@@ -438,8 +438,9 @@ struct th_record {
 				       empty when source is 0 */
 	bool record_start;	    /* a logging prefix or a JSON record opens a
 				       new record here */
-	bool json;		    /* a line of a JSON record, which holds its
-				       own traceback */
+	bool structured;	    /* a line of a structured record (JSON,
+				       key=value), which holds its own
+				       traceback */
 	struct th_time time;	    /* when a prefix has one (isotime_known) */
 };
 

@@ -3,6 +3,7 @@
 #include "prefix.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -15,6 +16,7 @@
 #include "frame.h"
 #include "heap.h"
 #include "jsontb.h"
+#include "kvline.h"
 #include "th_limits.h"
 
 /* Text decoded or joined for the current line: a CRI partial line and its
@@ -482,10 +484,13 @@ static inline struct th_span clean(struct th_prefixer *p, struct th_span text)
 static inline void mark_record_start(struct th_prefixer *p,
 				     struct th_record *r);
 
-/* One record of F's message TEXT. A logging prefix makes it a record
- * start (and gives a time when the framing gave none). */
+/* One record of F's message TEXT. A line of a structured record (JSON,
+ * key=value) starts a log record when STRUCTURED_START says so; any
+ * other is one when a logging prefix makes it one (which gives a time
+ * when the framing gave none). */
 static void add_record(struct th_prefixer *p, const struct framed *f,
-		       struct th_span text, bool json_start, bool json)
+		       struct th_span text, bool structured_start,
+		       bool structured)
 {
 	struct th_record *r = new_record(p);
 	r->text = clean(p, text);
@@ -495,9 +500,9 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 	r->source = f->source;
 	r->source_name = f->source_name;
 	r->time = f->time;
-	r->json = json;
-	if (json)
-		r->record_start = json_start;
+	r->structured = structured;
+	if (structured)
+		r->record_start = structured_start;
 	else
 		mark_record_start(p, r);
 }
@@ -563,13 +568,20 @@ static const char *first_string(json_t *o, const char *const *names,
 	return NULL;
 }
 
+/* The keys of a structured record (JSON, key=value) that hold its
+ * message, its exception's text and its time, each list best first. */
+static const char *const message_keys[] = {"message", "msg", "event", NULL};
+static const char *const error_keys[] = {"exc_info", "exception",  "exc_text",
+					 "stack",    "stack_info", "traceback",
+					 NULL};
+static const char *const time_keys[] = {"timestamp", "time", "@timestamp",
+					"asctime",   "ts",   NULL};
+
 /* The record's time: an ISO string, or seconds since the epoch. */
 static void json_time(json_t *o, struct th_time *out)
 {
-	static const char *const names[] = {"timestamp", "time", "@timestamp",
-					    "asctime",	 "ts",	 NULL};
-	for (size_t i = 0; names[i] != NULL; i++) {
-		json_t *v = json_object_get(o, names[i]);
+	for (size_t i = 0; time_keys[i] != NULL; i++) {
+		json_t *v = json_object_get(o, time_keys[i]);
 		if (json_is_string(v)) {
 			struct th_span s = {json_string_value(v),
 					    json_string_length(v)};
@@ -655,10 +667,6 @@ static char *json_traceback(struct th_prefixer *p, const json_t *stacks,
 static bool json_record(struct th_prefixer *p, struct framed *f,
 			struct th_span text)
 {
-	static const char *const messages[] = {"message", "msg", "event", NULL};
-	static const char *const errors[] = {
-	    "exc_info",	  "exception", "exc_text", "stack",
-	    "stack_info", "traceback", NULL};
 	json_t *o = json_loadb(text.p, text.n, JSON_ALLOW_NUL, NULL);
 	if (!json_is_object(o)) {
 		json_decref(o);
@@ -669,8 +677,8 @@ static bool json_record(struct th_prefixer *p, struct framed *f,
 		return true;
 	}
 	size_t mlen = 0, elen = 0;
-	const char *msg = first_string(o, messages, &mlen);
-	const char *exc = first_string(o, errors, &elen);
+	const char *msg = first_string(o, message_keys, &mlen);
+	const char *exc = first_string(o, error_keys, &elen);
 	if (!isotime_known(&f->time))
 		json_time(o, &f->time);
 	char *m = msg ? arena_put(p, msg, mlen) : NULL;
@@ -680,6 +688,129 @@ static bool json_record(struct th_prefixer *p, struct framed *f,
 	json_decref(o);
 	if (m == NULL && e == NULL)
 		return false;
+	if (m != NULL)
+		add_lines(p, f, (struct th_span){m, mlen}, true);
+	if (e != NULL)
+		add_lines(p, f, (struct th_span){e, elen}, m == NULL);
+	return true;
+}
+
+/* Whether KEY is one of NAMES (NULL-ended), as *RANK its index. */
+static bool key_named(const char *const *names, struct th_span key, int *rank)
+{
+	for (int i = 0; names[i] != NULL; i++) {
+		if (strlen(names[i]) == key.n &&
+		    memcmp(names[i], key.p, key.n) == 0) {
+			*rank = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The pairs of a key=value record that kv_record reads, the best of each
+ * list of keys (rank INT_MAX: none). */
+struct kv_fields {
+	struct kvline_pair message, error, time;
+	int message_rank, error_rank, time_rank;
+};
+
+/* Keeps PAIR in *KEPT when its key is one of NAMES and ranks before the
+ * one kept (*KEPT_RANK). Returns whether its key is one of NAMES. */
+static bool kv_keep(const char *const *names, const struct kvline_pair *pair,
+		    struct kvline_pair *kept, int *kept_rank)
+{
+	int rank;
+	if (!key_named(names, pair->key, &rank))
+		return false;
+	if (rank < *kept_rank) {
+		*kept = *pair;
+		*kept_rank = rank;
+	}
+	return true;
+}
+
+/* The message, exception and time pairs of the key=value record TEXT. */
+static void kv_fields_read(struct th_span text, struct kv_fields *out)
+{
+	out->message_rank = out->error_rank = out->time_rank = INT_MAX;
+	struct kvline_pair pair;
+	for (size_t at = 0; kvline_next(text, &at, &pair);) {
+		if (!kv_keep(message_keys, &pair, &out->message,
+			     &out->message_rank) &&
+		    !kv_keep(error_keys, &pair, &out->error, &out->error_rank))
+			kv_keep(time_keys, &pair, &out->time, &out->time_rank);
+	}
+}
+
+/* PAIR's value decoded into the arena, its length in *LEN; NULL, nothing
+ * taken, when it does not fit. */
+static char *kv_put(struct th_prefixer *p, const struct kvline_pair *pair,
+		    size_t *len)
+{
+	if (pair->value.n > ARENA_SIZE - p->used)
+		return NULL;
+	char *at = p->arena + p->used;
+	*len = kvline_decode(pair, at);
+	p->used += *len;
+	return at;
+}
+
+/* Seconds since the epoch written as digits, maybe with a fraction
+ * (structlog's TimeStamper without a format): false for anything else. */
+static bool epoch_seconds(struct th_span s, int64_t *sec)
+{
+	size_t i = 0;
+	int64_t v = 0;
+	for (; i < s.n && th_is_digit(s.p[i]) && i < 15; i++)
+		v = v * 10 + (s.p[i] - '0');
+	if (i == 0)
+		return false;
+	if (i < s.n && s.p[i] == '.')
+		for (i++; i < s.n && th_is_digit(s.p[i]); i++)
+			;
+	*sec = v;
+	return i == s.n;
+}
+
+/* The time of a key=value record's time PAIR into *OUT: an ISO time, or
+ * seconds since the epoch; *OUT stays as it is for anything else. */
+static void kv_time(const struct kvline_pair *pair, struct th_time *out)
+{
+	char buf[64];
+	if (pair->value.n > sizeof buf)
+		return;
+	struct th_span s = {buf, kvline_decode(pair, buf)};
+	int64_t sec;
+	if (isotime_read_iso(s, out) == 0 && epoch_seconds(s, &sec))
+		isotime_from_epoch(sec, out);
+}
+
+/* A key=value log record (structlog's KeyValueRenderer or
+ * LogfmtRenderer, kvline.h) whose message or exception holds escaped
+ * line ends: the two are decoded and become records as json_record
+ * makes them, the first one a record start with the record's time.
+ * False, nothing taken, for any other: a line with no backslash holds no
+ * escape (one memchr settles most), and a record whose message and
+ * exception are one line each is the line's one record, as it was. */
+static bool kv_record(struct th_prefixer *p, struct framed *f,
+		      struct th_span text)
+{
+	if (memchr(text.p, '\\', text.n) == NULL)
+		return false;
+	struct kv_fields k;
+	kv_fields_read(text, &k);
+	size_t used = p->used, mlen = 0, elen = 0;
+	char *m =
+	    k.message_rank < INT_MAX ? kv_put(p, &k.message, &mlen) : NULL;
+	char *e = k.error_rank < INT_MAX ? kv_put(p, &k.error, &elen) : NULL;
+	if ((m == NULL || memchr(m, '\n', mlen) == NULL) &&
+	    (e == NULL || memchr(e, '\n', elen) == NULL)) {
+		p->used = used;
+		return false;
+	}
+	if (k.time_rank < INT_MAX && !isotime_known(&f->time))
+		kv_time(&k.time, &f->time);
 	if (m != NULL)
 		add_lines(p, f, (struct th_span){m, mlen}, true);
 	if (e != NULL)
@@ -1241,8 +1372,8 @@ static bool unframe(struct th_prefixer *p, struct th_span line,
 
 static const uint8_t bom[] = {0xef, 0xbb, 0xbf};
 
-/* The message of F becomes records: a JSON log record's lines, or the
- * message itself. */
+/* The message of F becomes records: a JSON or key=value log record's
+ * lines, or the message itself. */
 static void split_message(struct th_prefixer *p, struct framed *f)
 {
 	struct th_span m = f->message;
@@ -1251,6 +1382,8 @@ static void split_message(struct th_prefixer *p, struct framed *f)
 		m.n -= 3;
 	}
 	if (m.n > 1 && m.p[0] == '{' && json_record(p, f, m))
+		return;
+	if (kvline_starts(m) && kv_record(p, f, m))
 		return;
 	add_record(p, f, m, false, false);
 }
@@ -1339,7 +1472,7 @@ static inline struct th_record *add_unframed(struct th_prefixer *p,
 	inherit_source(p, &r->source, &r->source_name); /* see unframe */
 	r->time = (struct th_time){0};
 	r->record_start = false;
-	r->json = false;
+	r->structured = false;
 	return r;
 }
 
@@ -1432,6 +1565,19 @@ static void parse_framed(struct th_prefixer *p, const struct th_line *line,
 		split_lines(p, &f);
 }
 
+/* TEXT, LINE past a BOM, into records when it has no framing (a
+ * key=value record may be several; split_message). */
+static void parse_unframed(struct th_prefixer *p, const struct th_line *line,
+			   struct th_span text, uint64_t end_offset)
+{
+	struct framed f = {.message = text,
+			   .number = line->number,
+			   .offset = line->offset,
+			   .end_offset = end_offset};
+	inherit_source(p, &f.source, &f.source_name); /* see unframe */
+	split_message(p, &f);
+}
+
 /* TEXT, LINE past a BOM, framed or not, into records. */
 static void parse_any(struct th_prefixer *p, const struct th_line *line,
 		      struct th_span text, uint64_t end_offset)
@@ -1461,7 +1607,8 @@ static inline bool dated_as_last(const struct th_prefixer *p, struct th_span t)
 /* True when LINE is one record and nothing more: no user prefixes, no
  * escape byte, and either blank_or_empty, or no framing, JSON record or
  * BOM (frame_none_at_once, dated_as_last or frame_dated_no_compose for a
- * digit first) and no '[' first (tornado's "[E ...]"). Such a line, most
+ * digit first), no '[' first (tornado's "[E ...]") and no key=value
+ * record (kvline_starts: a key and '=' first). Such a line, most
  * lines of a crash loop, is done by prefix_parse without the saved
  * registers and stack of parse_line, and without a call unless it starts
  * with a byte a logging prefix does (one_prefixed_record). */
@@ -1478,7 +1625,8 @@ static inline bool one_plain_record(const struct th_prefixer *p,
 	 * 'T' at [10] leaves at once) */
 	if (th_is_digit((char)c))
 		return dated_as_last(p, t) || frame_dated_no_compose(t);
-	return c != '[' && c != '{' && c != bom[0] && frame_none_at_once(t);
+	return c != '[' && c != '{' && c != bom[0] && frame_none_at_once(t) &&
+	       !kvline_starts(t);
 }
 
 /* mark_record_start for R, whose text starts with a byte opens_prefix
@@ -1528,7 +1676,9 @@ __attribute__((noinline)) static size_t parse_line(struct th_prefixer *p,
 	 * framings once and, without one, as most lines, is its one record */
 	struct th_frame fr;
 	bool plain = plain_start(p, text);
-	if (plain && (frame_none_at_once(text) || !frame_any(text, &fr))) {
+	bool unframed =
+	    plain && (frame_none_at_once(text) || !frame_any(text, &fr));
+	if (unframed && !kvline_starts(text)) {
 		struct th_record *r =
 		    add_unframed_clean(p, line, text, end_offset);
 		mark_record_start(p, r);
@@ -1537,7 +1687,9 @@ __attribute__((noinline)) static size_t parse_line(struct th_prefixer *p,
 	}
 	p->n_recs = 0;
 	p->line = line->escape_free ? line->text : (struct th_span){"", 0};
-	if (plain)
+	if (unframed)
+		parse_unframed(p, line, text, end_offset);
+	else if (plain)
 		parse_framed(p, line, &fr, end_offset);
 	else
 		parse_any(p, line, text, end_offset);

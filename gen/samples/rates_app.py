@@ -1,6 +1,6 @@
-"""The application the third-party logger scenarios run
-(loguru_handlers.py, structlog_dicts.py): the same failures each time,
-reported each logger's own way, and declared to the scenario's Expect.
+"""The application the third-party logger scenarios run (loguru_handlers,
+structlog_dicts, structlog_kv): the same failures each time, reported
+each logger's own way, and declared to the scenario's Expect.
 
 A section: sync_rates logs (LOG_EXCEPTION) a ConnectionError it caught
 from fetch_rates (a python.traceback named after fetch_rates); with

@@ -586,7 +586,8 @@ static void expect_the_whole_way(struct th_prefixer *shortway,
 			cr_expect_eq(a[j].record_start, b[j].record_start,
 				     "line %zu: '%.*s'", k, (int)len[i],
 				     lines[i]);
-			cr_expect_eq(a[j].json, b[j].json, "line %zu", k);
+			cr_expect_eq(a[j].structured, b[j].structured,
+				     "line %zu", k);
 			char ta[TH_TIME_LEN], tb[TH_TIME_LEN];
 			isotime_print(&a[j].time, ta);
 			isotime_print(&b[j].time, tb);
@@ -1232,6 +1233,71 @@ Test(prefix, json_log_records_become_one_record_per_line)
 	cr_expect_str_eq(f.time[0], "2024-05-01T10:00:01.123");
 	cr_expect_str_eq(f.text[5], "next");
 	cr_expect(f.start[5]);
+}
+
+/* structlog's KeyValueRenderer and LogfmtRenderer (structlog 24.1 on)
+ * write a record on one line, its line ends escaped: its message and
+ * exception are decoded into one record a line, as a JSON record's are
+ * (README.md, "Log shapes"); a record with no escaped line end in them
+ * stays the line's one record. */
+Test(prefix, key_value_records_become_one_record_per_line)
+{
+	struct fed f;
+	feed("url='http://x' event='Task exception was never retrieved\\n"
+	     "future: <Task finished>' level='error' "
+	     "timestamp='2026-12-06T15:31:31.427028Z' "
+	     "exception='Traceback (most recent call last):\\n  File "
+	     "\"/a/x.py\", line 20, in main\\nKeyError: \\'k\\''\n"
+	     "exception=\"Traceback (most recent call last):\\n  File "
+	     "\\\"/a/x.py\\\", line 3, in f\\nValueError: x\" "
+	     "level=error timestamp=1714557600.5\n"
+	     "event='no line end' level='info' path='C:\\\\'\n"
+	     "event='bad\\q' exception=None\n",
+	     &f);
+	static const char *const want[] = {
+	    "Task exception was never retrieved",
+	    "future: <Task finished>",
+	    "Traceback (most recent call last):",
+	    "  File \"/a/x.py\", line 20, in main",
+	    "KeyError: 'k'",
+	    "Traceback (most recent call last):",
+	    "  File \"/a/x.py\", line 3, in f",
+	    "ValueError: x",
+	    "event='no line end' level='info' path='C:\\\\'",
+	    "event='bad\\q' exception=None"};
+	expect_texts(&f, want, sizeof want / sizeof *want);
+	static const bool start[] = {true, false, false, false, false,
+				     true, false, false, false, false};
+	for (size_t i = 0; i < f.n; i++) {
+		cr_expect_eq(f.start[i], start[i], "record %zu", i);
+		cr_expect_eq(f.number[i],
+			     i < 5   ? 1
+			     : i < 8 ? 2
+				     : i - 5,
+			     "record %zu", i);
+	}
+	cr_expect_str_eq(f.time[0], "2026-12-06T15:31:31.427028Z");
+	expect_one_message(&f, 1, 5);
+	cr_expect_str_eq(f.time[5], "2024-05-01T10:00:00Z");
+	cr_expect_str_eq(f.time[8], "");
+}
+
+/* A line that starts with a key and '=' takes the whole way, and both
+ * ways give the same records. */
+Test(prefix, key_value_lines_get_the_records_of_the_whole_way)
+{
+	static const char *const lines[] = {
+	    "event='Task was destroyed but it is pending!\\ntask: <Task "
+	    "pending>' level='error'",
+	    "  File \"/a/x.py\", line 3, in f",
+	    "msg=\"a\\nb\" time=2024-05-01T10:00:01Z",
+	    "event='one line' timestamp='2024-05-01T10:00:02Z'",
+	    "event='\x1b[31mred\\n\x1b[0mx'",
+	    "exception='\\x1b[31mTraceback\\n'",
+	    "key=value",
+	    "Traceback (most recent call last):",
+	};
+	expect_the_whole_way_for(lines, sizeof lines / sizeof *lines);
 }
 
 Test(prefix, loguru_serialized_records_are_read_as_its_text)
