@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "text.h"
+
 #define FIRST_AND_KEY (KVLINE_FIRST | KVLINE_KEY)
 
 /* clang-format off */
@@ -114,51 +116,6 @@ bool kvline_next(struct th_span text, size_t *at, struct kvline_pair *out)
 	}
 }
 
-/* The N hex digits at P as a number, or -1. */
-static long hex_digits(const char *p, size_t n)
-{
-	long v = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-		int d = c >= '0' && c <= '9'   ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10
-					       : -1;
-		if (d < 0)
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
-/* Code point U in UTF-8 into OUT; returns its length. A surrogate, which
- * repr writes for a lone one in the string, becomes U+FFFD. */
-static size_t put_utf8(long u, char *out)
-{
-	if (u >= 0xd800 && u <= 0xdfff)
-		u = 0xfffd;
-	if (u < 0x80) {
-		out[0] = (char)u;
-		return 1;
-	}
-	if (u < 0x800) {
-		out[0] = (char)(0xc0 | u >> 6);
-		out[1] = (char)(0x80 | (u & 0x3f));
-		return 2;
-	}
-	if (u < 0x10000) {
-		out[0] = (char)(0xe0 | u >> 12);
-		out[1] = (char)(0x80 | (u >> 6 & 0x3f));
-		out[2] = (char)(0x80 | (u & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | u >> 18);
-	out[1] = (char)(0x80 | (u >> 12 & 0x3f));
-	out[2] = (char)(0x80 | (u >> 6 & 0x3f));
-	out[3] = (char)(0x80 | (u & 0x3f));
-	return 4;
-}
-
 /* The character a numeric escape at P (P[0] its 'x', 'u' or 'U', before
  * END) stands for, in UTF-8 into OUT: its length, and in *USED the
  * escape's bytes after the backslash. 0 when P holds no such escape. */
@@ -168,11 +125,13 @@ static size_t numeric_escape(const char *p, const char *end, char *out,
 	size_t digits = p[0] == 'x' ? 2 : p[0] == 'u' ? 4 : 8;
 	if ((size_t)(end - p) <= digits)
 		return 0;
-	long u = hex_digits(p + 1, digits);
+	long u = text_hex_value(p + 1, digits);
 	if (u < 0 || u > 0x10ffff)
 		return 0;
 	*used = 1 + digits;
-	return put_utf8(u, out);
+	/* repr writes a lone surrogate of the string so: U+FFFD stands for
+	 * it, as it does in the reports for bytes that are no UTF-8 */
+	return text_utf8_put(u >= 0xd800 && u <= 0xdfff ? 0xfffd : u, out);
 }
 
 /* The byte the escape "\C" stands for; -1 when it is none of these. */

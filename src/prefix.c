@@ -17,6 +17,7 @@
 #include "heap.h"
 #include "jsontb.h"
 #include "kvline.h"
+#include "text.h"
 #include "th_limits.h"
 
 /* Text decoded or joined for the current line: a CRI partial line and its
@@ -818,23 +819,6 @@ static bool kv_record(struct th_prefixer *p, struct framed *f,
 	return true;
 }
 
-/* The four hex digits at P as a number, or -1. */
-static long hex4(const char *p)
-{
-	long v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-		int d = c >= '0' && c <= '9'   ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10
-					       : -1;
-		if (d < 0)
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
 #if defined(__SSE2__)
 /* The bytes of V that end a run json_copy_plain copies, as a mask. */
 static inline unsigned json_stops(__m128i v)
@@ -918,22 +902,10 @@ static int json_short_escape(char c)
  * the bytes written, 0 for a bad or cut escape or a surrogate. */
 static size_t json_u_escape(const char *p, const char *end, char *out)
 {
-	long u = end - p > 4 ? hex4(p + 1) : -1;
+	long u = end - p > 4 ? text_hex_value(p + 1, 4) : -1;
 	if (u < 0 || (u >= 0xd800 && u <= 0xdfff))
 		return 0;
-	if (u < 0x80) {
-		out[0] = (char)u;
-		return 1;
-	}
-	if (u < 0x800) {
-		out[0] = (char)(0xc0 | u >> 6);
-		out[1] = (char)(0x80 | (u & 0x3f));
-		return 2;
-	}
-	out[0] = (char)(0xe0 | u >> 12);
-	out[1] = (char)(0x80 | (u >> 6 & 0x3f));
-	out[2] = (char)(0x80 | (u & 0x3f));
-	return 3;
+	return text_utf8_put(u, out);
 }
 
 /* Decodes the body of a JSON string that starts at *AT (after its opening

@@ -22,6 +22,14 @@
  * invalid subpart (Unicode's "replace each with one U+FFFD" practice). */
 size_t text_utf8_step(const char *p, size_t n, bool *valid);
 
+/* Code point U (0 to 0x10ffff) in UTF-8 into OUT, which has room for
+ * four bytes; returns its length. */
+size_t text_utf8_put(long u, char *out);
+
+/* The N hex digits at P as a number (N at most 15: no overflow); -1 when
+ * one of them is no hex digit. */
+long text_hex_value(const char *p, size_t n);
+
 /* The longest text_term_char writes: "\uNNNN" and its NUL. */
 #define TEXT_TERM_CHAR_MAX 7
 

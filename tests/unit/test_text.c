@@ -79,3 +79,33 @@ Test(text, the_whole_clean_is_the_steps_in_a_row)
 	cr_assert_eq(n, strlen(c));
 	free(c);
 }
+
+/* Each length of UTF-8, checked against the step that reads it back. */
+Test(text, code_points_are_written_in_utf8_of_every_length)
+{
+	static const long points[] = {0x41,   0x7f,    0x80,	0xe9,
+				      0x7ff,  0x800,   0x20ac,	0xfffd,
+				      0xffff, 0x10000, 0x1f600, 0x10ffff};
+	static const size_t lengths[] = {1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4};
+	for (size_t i = 0; i < sizeof points / sizeof *points; i++) {
+		char out[4];
+		size_t n = text_utf8_put(points[i], out);
+		bool valid;
+		cr_expect_eq(n, lengths[i], "U+%lX", points[i]);
+		cr_expect_eq(text_utf8_step(out, n, &valid), n, "U+%lX",
+			     points[i]);
+		cr_expect(valid, "U+%lX", points[i]);
+	}
+	char e[4];
+	cr_expect_eq(text_utf8_put(0x20ac, e), 3);
+	cr_expect(memcmp(e, "\xe2\x82\xac", 3) == 0);
+}
+
+Test(text, hex_digits_of_either_case_are_read_and_others_refused)
+{
+	cr_expect_eq(text_hex_value("00e9", 4), 0xe9);
+	cr_expect_eq(text_hex_value("DeadBeef", 8), 0xdeadbeefL);
+	cr_expect_eq(text_hex_value("1g", 2), -1);
+	cr_expect_eq(text_hex_value("1 ", 2), -1);
+	cr_expect_eq(text_hex_value("", 0), 0);
+}
