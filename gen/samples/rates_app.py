@@ -88,3 +88,32 @@ async def section(log_exception, tap, expect, times, chain=True):
                defined_at=defined_at(push_metrics), culprit_fn="push_metrics",
                obs=tap.take("Task exception was never retrieved"),
                time=times.take("Task exception was never retrieved"))
+
+
+class StructlogTimes(Noted):
+    """A structlog processor (structlog_dicts, structlog_kv) that notes
+    each record's timestamp (ISO 8601 in UTC, as tracehound reports it)
+    and passes it on."""
+
+    def __call__(self, logger, method, event_dict):
+        self.note(str(event_dict.get("event")), event_dict.get("timestamp"))
+        return event_dict
+
+
+def use_structlog(handler, times, exceptions, renderer):
+    """Routes structlog's records and the stdlib's (HANDLER's: asyncio's
+    reports, through ProcessorFormatter) through the same processors:
+    the level, the time (ISO 8601 in UTC), EXCEPTIONS (the processor that
+    renders exc_info), TIMES (a StructlogTimes) and RENDERER."""
+    import structlog  # structlog's scenarios only
+    stamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    structlog.configure(
+        processors=[structlog.processors.add_log_level, stamper,
+                    exceptions, times, renderer],
+        logger_factory=structlog.PrintLoggerFactory(handler.stream),
+        cache_logger_on_first_use=False)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_log_level, stamper],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            exceptions, times, renderer]))

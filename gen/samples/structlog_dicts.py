@@ -30,17 +30,7 @@ import rates_app
 from samplekit import Expect, Tap
 
 
-class Times(rates_app.Noted):
-    """A structlog processor that notes each record's timestamp (ISO
-    8601 in UTC, as tracehound reports it) and passes it on."""
-
-    def __call__(self, logger, method, event_dict):
-        self.note(str(event_dict.get("event")), event_dict.get("timestamp"))
-        return event_dict
-
-
-times = Times()
-timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
+times = rates_app.StructlogTimes()
 handler = logging.StreamHandler(sys.stderr)
 logging.basicConfig(handlers=[handler], level=logging.INFO, force=True)
 tap = Tap(timed=False).attach()
@@ -49,17 +39,9 @@ log = structlog.get_logger()
 
 
 def use_renderer(**dumps_kw):
-    renderer = structlog.processors.JSONRenderer(json.dumps, **dumps_kw)
-    structlog.configure(
-        processors=[structlog.processors.add_log_level, timestamper,
-                    structlog.processors.dict_tracebacks, times, renderer],
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=False)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_log_level, timestamper],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.dict_tracebacks, times, renderer]))
+    rates_app.use_structlog(
+        handler, times, structlog.processors.dict_tracebacks,
+        structlog.processors.JSONRenderer(json.dumps, **dumps_kw))
 
 
 async def section(name):

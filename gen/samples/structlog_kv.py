@@ -34,15 +34,6 @@ import rates_app
 from samplekit import Expect, Tap
 
 
-class Times(rates_app.Noted):
-    """A structlog processor that notes each record's timestamp (ISO
-    8601 in UTC, as tracehound reports it) and passes it on."""
-
-    def __call__(self, logger, method, event_dict):
-        self.note(str(event_dict.get("event")), event_dict.get("timestamp"))
-        return event_dict
-
-
 class Logfmt24:
     """A structlog renderer that writes logfmt by structlog 24.1's rules
     (above): the pairs in the event dict's order, True as a bare flag."""
@@ -66,8 +57,7 @@ class Logfmt24:
         return " ".join(pairs)
 
 
-times = Times()
-timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
+times = rates_app.StructlogTimes()
 handler = logging.StreamHandler(sys.stderr)
 logging.basicConfig(handlers=[handler], level=logging.INFO, force=True)
 tap = Tap(timed=False).attach()
@@ -76,16 +66,8 @@ log = structlog.get_logger()
 
 
 def use_renderer(renderer):
-    structlog.configure(
-        processors=[structlog.processors.add_log_level, timestamper,
-                    structlog.processors.format_exc_info, times, renderer],
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=False)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_log_level, timestamper],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info, times, renderer]))
+    rates_app.use_structlog(handler, times,
+                            structlog.processors.format_exc_info, renderer)
 
 
 async def section(name):
