@@ -457,10 +457,16 @@ static inline bool lent(const struct th_assembler *a, struct th_span t)
 static void add_line(const struct th_assembler *a, struct source *s,
 		     const struct th_record *rec)
 {
-	if (lent(a, rec->text))
+	if (lent(a, rec->text)) {
 		event_lend_line(&s->ev, rec->text);
-	else
+	} else {
 		event_add_line(&s->ev, rec->text);
+		/* a record's time may come on a later line of it (a
+		 * key=value record, README.md "Log shapes"); such lines
+		 * are decoded, never lent */
+		if (rec->structured && !isotime_known(&s->ev.time))
+			s->ev.time = rec->time;
+	}
 	s->ev.end_line = rec->number;
 	s->ev.end_offset = rec->end_offset;
 }

@@ -184,3 +184,25 @@ size_t kvline_decode(const struct kvline_pair *pair, char *out)
 	}
 	return n;
 }
+
+size_t kvline_open_end(struct th_span line)
+{
+	if (line.n == 0)
+		return 0;
+	for (const char *q = line.p, *end = line.p + line.n;
+	     (q = memchr(q, '"', (size_t)(end - q))) != NULL; q++)
+		if (q == line.p || q[-1] != '\\')
+			return (size_t)(q - line.p);
+	return line.n;
+}
+
+size_t kvline_decode_quotes(struct th_span text, char *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < text.n; i++) {
+		if (text.p[i] == '\\' && i + 1 < text.n && text.p[i + 1] == '"')
+			i++;
+		out[n++] = text.p[i];
+	}
+	return n;
+}

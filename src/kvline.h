@@ -105,4 +105,15 @@ bool kvline_next(struct th_span text, size_t *at, struct kvline_pair *out);
  * unquoted value is copied as it is. */
 size_t kvline_decode(const struct kvline_pair *pair, char *out);
 
+/* The lines after one that left a double-quoted value open (OUT->closed
+ * false), as structlog's LogfmtRenderer before 24.1 writes a value of
+ * several lines: raw line ends, '"' written \", and nothing else
+ * escaped. kvline_open_end gives the index in LINE of the quote that
+ * closes the value (the first '"' with no backslash before it), or
+ * LINE.n when the value goes on past the line; kvline_decode_quotes
+ * writes TEXT, a piece of such a value, into OUT (room for TEXT.n
+ * bytes) with each \" a '"', and returns its length. */
+size_t kvline_open_end(struct th_span line);
+size_t kvline_decode_quotes(struct th_span text, char *out);
+
 #endif

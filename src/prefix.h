@@ -1,7 +1,8 @@
 /* prefix.h - take a raw line apart into the records the assembler reads:
  * remove the framing a collector put around it (Kubernetes CRI, Docker
  * json-file, syslog and journald, `journalctl -o json`, `kubectl logs
- * --prefix`, `docker compose logs`), decode JSON log records, and tell from a
+ * --prefix`, `docker compose logs`), decode JSON and key=value log records
+ * (kvline.h), and tell from a
  * logging prefix whether a new log record starts, which writer it came from and
  * when.
  *
@@ -60,15 +61,18 @@ size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
  * came (their text as far as it got). */
 size_t prefix_finish(struct th_prefixer *p, const struct th_record **out);
 
-/* True while a piece of a split line waits for the rest: the scanner must
- * then read line by line, or the rest would be skipped. */
+/* True while a piece of a split line waits for the rest, or a key=value
+ * record's value goes on past its line (the LogfmtRenderer of structlog
+ * before 24.1): the scanner must then read line by line, or the rest
+ * would be skipped. */
 bool prefix_pending(const struct th_prefixer *p);
 
 /* True when, while an event is open, a line that starts with a blank and
  * holds no escape byte (0x1b) is one record: its text without trailing
  * blanks and carriage returns, of the writer of the line before, *SOURCE,
  * with no time and starting no log record, and parsing it would change
- * nothing here (no user prefixes, no split line waiting). The pipeline
+ * nothing here (no user prefixes, no split line waiting, no key=value
+ * value open). The pipeline
  * then feeds such lines to the assembler without parsing each. */
 bool prefix_blank_lines_plain(const struct th_prefixer *p, uint32_t *source);
 

@@ -1,9 +1,10 @@
 """Scenario: structlog (Debian's python3-structlog, for the system CPython
 only: run with /usr/bin/python3) writing each record on one line as
 key=value pairs, its exception formatted by format_exc_info: the
-traceback is a value of the line, its line ends escaped.  asyncio's own
-reports reach the same renderer through structlog's ProcessorFormatter on
-the stdlib handler.  Three renderings, one after the other:
+traceback is a value of the line, its line ends escaped (or, in D, kept
+raw inside the value's quotes).  asyncio's own reports reach the same
+renderer through structlog's ProcessorFormatter on the stdlib handler.
+Four renderings, one after the other:
 
   A. KeyValueRenderer, structlog's default order (event first): each
      value a Python repr, 'text' or "text" with \\n, \\' and \\xhh
@@ -14,6 +15,11 @@ the stdlib handler.  Three renderings, one after the other:
      Logfmt24 below renders by those rules (structlog's CHANGELOG, 24.1.0:
      "LogfmtRenderer now escapes newlines", "... now escapes backslashes
      and double quotes").
+  D. Debian's own LogfmtRenderer (structlog 22.3): a quoted value keeps
+     its line ends, so a traceback spans lines, each '"' in it written
+     \" (File \"/tmp/app/rates_app.py\", ...); asyncio's message and
+     its exception are two such values, the record's timestamp between
+     them.
 
 In each: log.exception in a coroutine (sync_rates) that caught a
 ConnectionError from fetch_rates (a python.traceback named after
@@ -83,6 +89,8 @@ async def main():
     await section("B")
     use_renderer(Logfmt24())
     await section("C")
+    use_renderer(structlog.processors.LogfmtRenderer())
+    await section("D")
     log.info("done")
 
 

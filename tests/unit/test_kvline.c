@@ -175,3 +175,22 @@ Test(kvline, unknown_or_cut_escapes_stay_and_unquoted_values_are_copied)
 	cr_expect_str_eq(decoded("e='tail\\"), "tail\\");
 	cr_expect_str_eq(decoded("e=a\\nb"), "a\\nb");
 }
+
+/* The LogfmtRenderer before structlog 24.1: a value of several lines
+ * ends at the first '"' with no backslash before it, and only \" is
+ * escaped in it. */
+Test(kvline, an_open_value_ends_at_its_first_unescaped_quote)
+{
+	/* none closes it: the line's length */
+	cr_expect_eq(kvline_open_end(span("  File \\\"/a.py\\\", line 3")), 24);
+	cr_expect_eq(kvline_open_end(span("ValueError: \\\"x\\\"\" level=e")),
+		     17);
+	cr_expect_eq(kvline_open_end(span("\" x=1")), 0);
+	cr_expect_eq(kvline_open_end(span("")), 0);
+	char out[64];
+	struct th_span in = span("File \\\"C:\\a\\\" \\n \\");
+	size_t n = kvline_decode_quotes(in, out);
+	cr_assert(n <= in.n);
+	out[n] = '\0';
+	cr_expect_str_eq(out, "File \"C:\\a\" \\n \\");
+}

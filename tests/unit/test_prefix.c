@@ -1282,6 +1282,71 @@ Test(prefix, key_value_records_become_one_record_per_line)
 	cr_expect_str_eq(f.time[8], "");
 }
 
+/* structlog's LogfmtRenderer before 24.1 keeps a value's line ends
+ * raw and writes its '"' as \": the lines after one that left its
+ * message or exception open are the value's, up to its closing quote;
+ * past it, the line's pairs are read, its time the record's (README.md,
+ * "Log shapes"). */
+Test(prefix, an_old_logfmt_value_goes_on_to_its_closing_quote)
+{
+	struct fed f;
+	feed("event=\"Task exception was never retrieved\n"
+	     "future: <Task finished coro=<f() done>>\" level=error "
+	     "timestamp=2026-12-06T16:02:07.9Z exception=\"Traceback (most "
+	     "recent call last):\n"
+	     "  File \\\"/a/x.py\\\", line 3, in f\n"
+	     "    raise ValueError(\\\"x\\\")\n"
+	     "\n"
+	     "ValueError: it\\\\\"s\" level=error\n"
+	     "Traceback (most recent call last):\n",
+	     &f);
+	static const char *const want[] = {
+	    "Task exception was never retrieved",
+	    "future: <Task finished coro=<f() done>>",
+	    "Traceback (most recent call last):",
+	    "  File \"/a/x.py\", line 3, in f",
+	    "    raise ValueError(\"x\")",
+	    "",
+	    "ValueError: it\\\"s",
+	    "Traceback (most recent call last):"};
+	expect_texts(&f, want, sizeof want / sizeof *want);
+	static const bool start[] = {true,  false, false, false,
+				     false, false, false, false};
+	for (size_t i = 0; i < f.n; i++)
+		cr_expect_eq(f.start[i], start[i], "record %zu", i);
+	/* the first line had no time: its record has none, the ones after
+	 * the pair that gave it have it */
+	cr_expect_str_eq(f.time[0], "");
+	for (size_t i = 1; i < 7; i++)
+		cr_expect_str_eq(f.time[i], "2026-12-06T16:02:07.9Z",
+				 "record %zu", i);
+	cr_expect_str_eq(f.time[7], "", "a plain line after the record");
+}
+
+/* A quote never closed ends the value after TH_MAX_RECORD_LINES lines:
+ * the lines after are read as they always are. */
+Test(prefix, an_old_logfmt_value_never_closed_ends_after_the_most_lines)
+{
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	prefix_begin_input(p, NULL);
+	const struct th_record *r;
+	const char *open = "exception=\"Traceback (most recent call last):";
+	struct th_line line = {span(open), 1, 0, false, true};
+	cr_assert_eq(prefix_parse(p, &line, 0, true, &r), 1);
+	cr_expect(prefix_pending(p), "lines must come one by one");
+	const char *dated = "2024-05-01 10:00:01,123 ERROR x";
+	for (size_t i = 0; i < TH_MAX_RECORD_LINES; i++) {
+		line = (struct th_line){span(dated), 2 + i, 0, false, true};
+		cr_assert_eq(prefix_parse(p, &line, 0, false, &r), 1);
+		cr_assert(!r[0].record_start, "line %zu", i);
+	}
+	cr_expect(!prefix_pending(p));
+	line = (struct th_line){span(dated), 5000, 0, false, true};
+	cr_assert_eq(prefix_parse(p, &line, 0, false, &r), 1);
+	cr_expect(r[0].record_start);
+	prefix_free(p);
+}
+
 /* A line that starts with a key and '=' takes the whole way, and both
  * ways give the same records. */
 Test(prefix, key_value_lines_get_the_records_of_the_whole_way)
@@ -1296,6 +1361,12 @@ Test(prefix, key_value_lines_get_the_records_of_the_whole_way)
 	    "exception='\\x1b[31mTraceback\\n'",
 	    "key=value",
 	    "Traceback (most recent call last):",
+	    "event=\"a\" exception=\"Traceback (most recent call last):",
+	    "  File \\\"/a/x.py\\\", line 3, in f",
+	    "",
+	    "\tx",
+	    "2024-05-01T10:00:01Z stderr F ValueError: \\\"q\\\"\" x=1",
+	    "ERROR:asyncio:after",
 	};
 	expect_the_whole_way_for(lines, sizeof lines / sizeof *lines);
 }
