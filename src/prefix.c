@@ -85,11 +85,12 @@ struct th_prefixer {
 	} message;
 	/* A key=value record's message or exception left open in double
 	 * quotes at its line's end, as structlog's LogfmtRenderer before
-	 * 24.1 writes a value of several lines: the lines after it are the
-	 * value's, up to its closing quote (kv_continue). */
+	 * 24.1 writes a value of several lines: its writer's lines after it
+	 * are the value's, up to its closing quote (kv_continue). */
 	struct {
 		bool open;
-		size_t lines;	     /* of the value so far */
+		uint32_t source; /* its writer: another's lines are theirs */
+		size_t lines;	 /* of the value so far */
 		struct th_time time; /* the record's, once known */
 	} kv;
 	/* Every line takes parse_line, none a short way: there are user
@@ -828,6 +829,7 @@ static bool holds_line_end(const char *v, size_t n)
 static void kv_open(struct th_prefixer *p, const struct framed *f)
 {
 	p->kv.open = true;
+	p->kv.source = f->source;
 	p->kv.lines = 0;
 	p->kv.time = f->time;
 	p->whole_way = true;
@@ -894,10 +896,9 @@ kv_record(struct th_prefixer *p, struct framed *f, struct th_span text)
  * the closing quote, its pairs are read as kv_record reads a line's, a
  * time among them the record's. A value goes on for at most
  * TH_MAX_RECORD_LINES lines: a quote that was never closed does not
- * take the rest of the log. Not inlined, as kv_record is not: in
- * split_message, which every framed line's message goes through, either
- * made it a call of its own (CRI sample, callgrind: 2.6 % more
- * instructions). */
+ * take the rest of the log. Not inlined, as kv_record is not, so that
+ * split_message, which every framed line's message goes through, stays
+ * short (docs/performance.md, "Key=value records"). */
 __attribute__((noinline)) static void
 kv_continue(struct th_prefixer *p, struct framed *f, struct th_span m)
 {
@@ -1495,7 +1496,7 @@ static inline __attribute__((always_inline)) void
 split_message(struct th_prefixer *p, struct framed *f)
 {
 	struct th_span m = f->message;
-	if (p->kv.open)
+	if (p->kv.open && f->source == p->kv.source)
 		kv_continue(p, f, m);
 	else if (m.n > 0 && may_open_structured[(unsigned char)m.p[0]])
 		split_structured(p, f, m);

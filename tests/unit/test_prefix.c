@@ -1323,6 +1323,28 @@ Test(prefix, an_old_logfmt_value_goes_on_to_its_closing_quote)
 	cr_expect_str_eq(f.time[7], "", "a plain line after the record");
 }
 
+/* An open value is its writer's: a line of another writer in between (a
+ * CRI file's other stream) is read as it always is. */
+Test(prefix, an_old_logfmt_value_takes_only_its_writers_lines)
+{
+	struct fed f;
+	feed(
+	    "2024-05-01T10:00:01Z stderr F exception=\"Traceback (most "
+	    "recent call last):\n"
+	    "2024-05-01T10:00:01Z stdout F 2024-05-01 10:00:01,000 INFO \"x\"\n"
+	    "2024-05-01T10:00:01Z stderr F ValueError: \\\"v\\\"\"\n",
+	    &f);
+	static const char *const want[] = {"Traceback (most recent call last):",
+					   "2024-05-01 10:00:01,000 INFO \"x\"",
+					   "ValueError: \"v\""};
+	expect_texts(&f, want, sizeof want / sizeof *want);
+	cr_expect(f.start[0]);
+	cr_expect(f.start[1], "a record of its own writer");
+	cr_expect(!f.start[2]);
+	cr_expect_eq(f.source[2], f.source[0]);
+	cr_expect_neq(f.source[1], f.source[0]);
+}
+
 /* A quote never closed ends the value after TH_MAX_RECORD_LINES lines:
  * the lines after are read as they always are. */
 Test(prefix, an_old_logfmt_value_never_closed_ends_after_the_most_lines)
