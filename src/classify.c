@@ -19,6 +19,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "ascii16.h"
 #include "diag.h"
 
 #define MAX_DEPTH 32
@@ -255,24 +256,17 @@ static const char type_chars[257] = "0000000000000000" /* 0x00 */
 
 #ifdef __SSE2__
 /* Where the type bytes (type_chars) that 16-byte block V starts with
- * end: 16 when all are. Bytes from 0x80 are negative as signed, the
- * letters of either case one range once 0x20 is set in them. */
+ * end: 16 when all are. Bytes from 0x80 (negative as signed) are type
+ * bytes too. */
 static inline unsigned type_run16(__m128i v)
 {
-	__m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
-	__m128i letter =
-	    _mm_and_si128(_mm_cmpgt_epi8(low, _mm_set1_epi8('a' - 1)),
-			  _mm_cmplt_epi8(low, _mm_set1_epi8('z' + 1)));
-	__m128i digit =
-	    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-			  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
 	__m128i punct =
 	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')),
 				      _mm_cmpeq_epi8(v, _mm_set1_epi8('.'))),
 			 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')),
 				      _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))));
 	__m128i type = _mm_or_si128(
-	    _mm_or_si128(letter, digit),
+	    ascii16_alnum(v),
 	    _mm_or_si128(punct, _mm_cmplt_epi8(v, _mm_setzero_si128())));
 	unsigned other = ~(unsigned)_mm_movemask_epi8(type) & 0xffffu;
 	return other != 0 ? (unsigned)__builtin_ctz(other) : 16;

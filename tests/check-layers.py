@@ -30,7 +30,7 @@ ALLOWED = {
 LAYER = {
     "th": "base", "th_limits": "base", "error": "base", "diag": "base", "event": "base",
     "run": "base", "isotime": "base", "text": "base", "buf": "base", "spanmap": "base", "suggest": "base",
-    "heap": "base",
+    "heap": "base", "ascii16": "base",
     "input": "io", "codec": "io", "inflow": "io", "lines": "io",
     "catalog": "rules", "rules": "rules", "rules_load": "rules",
     "rules_literal": "rules", "matcher": "rules",

@@ -975,6 +975,14 @@ static void expect_texts(const struct fed *f, const char *const *want, size_t n)
 		cr_expect_str_eq(f->text[i], want[i], "record %zu", i);
 }
 
+/* F's records start log records as START says, one for each record
+ * (expect_texts checked how many there are). */
+static void expect_starts(const struct fed *f, const bool *start)
+{
+	for (size_t i = 0; i < f->n; i++)
+		cr_expect_eq(f->start[i], start[i], "record %zu", i);
+}
+
 /* Records FROM to TO (not included) have the writer and time of the
  * record before FROM: lines of one message. */
 static void expect_one_message(const struct fed *f, size_t from, size_t to)
@@ -1268,8 +1276,8 @@ Test(prefix, key_value_records_become_one_record_per_line)
 	expect_texts(&f, want, sizeof want / sizeof *want);
 	static const bool start[] = {true, false, false, false, false,
 				     true, false, false, false, false};
+	expect_starts(&f, start);
 	for (size_t i = 0; i < f.n; i++) {
-		cr_expect_eq(f.start[i], start[i], "record %zu", i);
 		cr_expect_eq(f.number[i],
 			     i < 5   ? 1
 			     : i < 8 ? 2
@@ -1312,8 +1320,7 @@ Test(prefix, an_old_logfmt_value_goes_on_to_its_closing_quote)
 	expect_texts(&f, want, sizeof want / sizeof *want);
 	static const bool start[] = {true,  false, false, false,
 				     false, false, false, false};
-	for (size_t i = 0; i < f.n; i++)
-		cr_expect_eq(f.start[i], start[i], "record %zu", i);
+	expect_starts(&f, start);
 	/* the first line had no time: its record has none, the ones after
 	 * the pair that gave it have it */
 	cr_expect_str_eq(f.time[0], "");
