@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "frame.h"
 #include "prefix.h"
+#include "richbox.h"
 
 /* What the last search of the current input's window proved, in stream
  * offsets (which a refill that moves the bytes leaves valid): no literal
@@ -30,11 +31,14 @@ struct th_pipeline {
 	struct th_prefixer *prefixer;
 	struct th_assembler *assembler;
 	struct th_classifier *classifier;
-	uint64_t line_base;	  /* lines before the input's start */
-	uint64_t match_counted;	  /* match errors already in the run */
-	bool every_line;	  /* probes set: no fast path */
-	bool piece_at_end;	  /* a CRI or Docker piece was still waiting for
-				     its rest when the lines ended */
+	uint64_t line_base;	/* lines before the input's start */
+	uint64_t match_counted; /* match errors already in the run */
+	bool every_line;	/* probes set: no fast path */
+	bool piece_at_end;	/* a CRI or Docker piece was still waiting for
+				   its rest when the lines ended */
+	bool panel_at_end;	/* and a panel of rich's was open, in the
+				   lines of PANEL_WRITER */
+	uint32_t panel_writer;
 	struct searched searched; /* by SEARCH, in the current input */
 };
 
@@ -90,7 +94,7 @@ void pipeline_begin_input(struct th_pipeline *p, const char *name, size_t index,
 			  uint64_t line_base)
 {
 	p->line_base = line_base;
-	p->piece_at_end = false;
+	p->piece_at_end = p->panel_at_end = false;
 	p->searched.lines = NULL;
 	assembler_begin_input(p->assembler, name, index);
 	prefix_begin_input(p->prefixer, name);
@@ -508,7 +512,8 @@ enum th_status pipeline_read(struct th_pipeline *p, struct th_lines *l)
 void pipeline_finish_lines(struct th_pipeline *p)
 {
 	const struct th_record *recs;
-	p->piece_at_end = prefix_pending(p->prefixer);
+	p->piece_at_end =
+	    prefix_open_across(p->prefixer, &p->panel_at_end, &p->panel_writer);
 	/* two statements: an argument list does not order the call that
 	 * sets RECS before RECS is read */
 	size_t n = prefix_finish(p->prefixer, &recs);
@@ -539,7 +544,8 @@ bool pipeline_cut_safe(const struct th_pipeline *p, uint32_t writer)
 	/* an unframed cut line belongs to the writer of the line before it
 	 * while that one has an event open (prefix.c, unframe) */
 	bool own_writer = writer != 0 || prefix_last_source(p->prefixer) == 0;
-	return !p->piece_at_end && own_writer &&
+	bool panel_ends = !p->panel_at_end || p->panel_writer == writer;
+	return !p->piece_at_end && panel_ends && own_writer &&
 	       assembler_open_only_in(p->assembler, writer);
 }
 
@@ -556,25 +562,33 @@ struct th_trigger *pipeline_trigger_new(const struct th_rules *rules,
 	const struct th_marker *markers = NULL;
 	if (!rules_literals(rules, &literals, &n))
 		n = 0;
-	if (!split_markers || n == 0)
+	if (n == 0) /* every line is a candidate */
 		return trigger_new(literals, n, markers, n_markers);
-	/* framed lines: each literal as the framings' JSON strings hold it
-	 * too (dockerd writes "Executing <" as "Executing \u003c") */
-	markers = frame_split_markers(&n_markers);
-	struct th_span *all = xcalloc(3 * n + 1, sizeof *all);
+	struct th_span *all = xcalloc(3 * n + 3, sizeof *all);
 	char **forms = xcalloc(2 * n, sizeof *forms);
 	size_t n_all = 0, n_forms = 0;
-	/* a JSON record whose traceback is data (structlog's
-	 * dict_tracebacks, jsontb.h) holds no literal until the prefixer
-	 * writes its text: its key is one */
-	all[n_all++] = th_cstr("\"exc_type\":");
-	for (size_t i = 0; i < n; i++) {
+	/* a traceback rich drew (richbox.h) holds no literal until the
+	 * prefixer writes its first line: its panel's title is one */
+	all[n_all++] = TH_SPAN_LIT(RICHBOX_TITLE);
+	all[n_all++] = TH_SPAN_LIT(RICHBOX_TITLE_COLORED);
+	for (size_t i = 0; i < n; i++)
 		all[n_all++] = literals[i];
-		char *out[2];
-		size_t k = frame_json_forms(literals[i], out);
-		for (size_t j = 0; j < k; j++) {
-			all[n_all++] = th_cstr(out[j]);
-			forms[n_forms++] = out[j];
+	if (split_markers) {
+		/* framed lines: each literal as the framings' JSON strings
+		 * hold it too (dockerd writes "Executing <" as "Executing
+		 * \u003c") */
+		markers = frame_split_markers(&n_markers);
+		/* a JSON record whose traceback is data (structlog's
+		 * dict_tracebacks, jsontb.h) holds no literal until the
+		 * prefixer writes its text: its key is one */
+		all[n_all++] = th_cstr("\"exc_type\":");
+		for (size_t i = 0; i < n; i++) {
+			char *out[2];
+			size_t k = frame_json_forms(literals[i], out);
+			for (size_t j = 0; j < k; j++) {
+				all[n_all++] = th_cstr(out[j]);
+				forms[n_forms++] = out[j];
+			}
 		}
 	}
 	struct th_trigger *t = trigger_new(all, n_all, markers, n_markers);

@@ -17,6 +17,7 @@
 #include "heap.h"
 #include "jsontb.h"
 #include "kvline.h"
+#include "richbox.h"
 #include "text.h"
 #include "th_limits.h"
 
@@ -93,9 +94,22 @@ struct th_prefixer {
 		size_t lines;	 /* of the value so far */
 		struct th_time time; /* the record's, once known */
 	} kv;
+	/* A traceback rich drew in a panel (richbox.h), from its top
+	 * border on: its writer's lines are the panel's up to its bottom
+	 * border, or up to the first that is none (rich_continue). */
+	struct {
+		bool open;
+		uint32_t source;  /* its writer: another's lines are theirs */
+		size_t indent;	  /* the blanks before its borders */
+		bool framed;	  /* a frame's line was given, and not yet the
+				     failing line of its code */
+		size_t heading_n; /* a frame's heading read so far */
+		char heading[TH_MAX_FIELD];
+	} rich;
 	/* Every line takes parse_line, none a short way: there are user
-	 * prefixes, or a key=value record's value is open. One flag, so
-	 * that the short ways ask one question, as they did before. */
+	 * prefixes, a key=value record's value is open, or a panel of
+	 * rich's. One flag, so that the short ways ask one question, as
+	 * they did before. */
 	bool whole_way;
 };
 
@@ -153,7 +167,14 @@ void prefix_begin_input(struct th_prefixer *p, const char *input)
 		p->partials[i].used = false;
 	p->pending = 0;
 	p->kv.open = false;
+	p->rich.open = false;
 	p->whole_way = p->user_prefixes;
+}
+
+/* Sets whole_way from what it stands for. */
+static void whole_way_update(struct th_prefixer *p)
+{
+	p->whole_way = p->user_prefixes || p->kv.open || p->rich.open;
 }
 
 /* Copies N bytes into the arena; returns where, or NULL when full. */
@@ -505,10 +526,12 @@ static inline void mark_record_start(struct th_prefixer *p,
 /* One record of F's message TEXT. A line of a structured record (JSON,
  * key=value) starts a log record when STRUCTURED_START says so; any
  * other is one when a logging prefix makes it one (which gives a time
- * when the framing gave none). */
-static void add_record(struct th_prefixer *p, const struct framed *f,
-		       struct th_span text, bool structured_start,
-		       bool structured)
+ * when the framing gave none). Inline wherever it is called: once the
+ * compiler made it a call, a CRI log took 1 % more instructions
+ * (callgrind, docs/performance.md "rich's panels"). */
+static inline __attribute__((always_inline)) void
+add_record(struct th_prefixer *p, const struct framed *f, struct th_span text,
+	   bool structured_start, bool structured)
 {
 	struct th_record *r = new_record(p);
 	r->text = clean(p, text);
@@ -528,17 +551,43 @@ static void add_record(struct th_prefixer *p, const struct framed *f,
 /* The bytes a logging prefix may start with: a digit (a time), '['
  * (tornado's "[E 240501 ...]", "[ERROR]") and the initials of the level
  * names (level_initial). */
+/* clang-format off */
 static const bool opens_prefix[256] = {
     ['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true,
     ['5'] = true, ['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true,
     ['['] = true, ['C'] = true, ['D'] = true, ['E'] = true, ['F'] = true,
-    ['I'] = true, ['W'] = true};
+    ['I'] = true, ['W'] = true, [RICHBOX_LEAD] = true};
+/* clang-format on */
+
+/* R, whose text starts with RICHBOX_LEAD (no logging prefix does), when
+ * it is the top border of a traceback's panel drawn by rich: the line
+ * Python writes first, and the panel opens for the lines of R's writer
+ * after it (rich_continue). Any other such line is left as it is. */
+__attribute__((noinline)) static void rich_top(struct th_prefixer *p,
+					       struct th_record *r)
+{
+	size_t indent;
+	r->record_start = false;
+	if (!richbox_is_top(r->text, &indent))
+		return;
+	r->text = TH_SPAN_LIT(RICHBOX_TRACEBACK);
+	p->rich.open = true;
+	p->rich.source = r->source;
+	p->rich.indent = indent;
+	p->rich.framed = false;
+	p->rich.heading_n = 0;
+	whole_way_update(p);
+}
 
 /* mark_record_start for R, whose text starts with a byte opens_prefix
  * names. */
 static void read_logging_prefix(struct th_prefixer *p, struct th_record *r)
 {
 	struct th_span t = r->text;
+	if ((unsigned char)t.p[0] == RICHBOX_LEAD) {
+		rich_top(p, r);
+		return;
+	}
 	if (t.p[0] == '[') {
 		t.p++;
 		t.n--;
@@ -838,7 +887,7 @@ static void kv_open(struct th_prefixer *p, const struct framed *f)
 static void kv_close(struct th_prefixer *p)
 {
 	p->kv.open = false;
-	p->whole_way = p->user_prefixes;
+	whole_way_update(p);
 }
 
 /* The records of K's message and then exception, each decoded, one a
@@ -1489,16 +1538,95 @@ split_structured(struct th_prefixer *p, struct framed *f, struct th_span m)
 	add_record(p, f, m, false, false);
 }
 
+/* The N bytes written at the arena's free end, a record of F's line:
+ * apart, so that add_record is inlined once for a panel's records. */
+__attribute__((noinline)) static void
+rich_record(struct th_prefixer *p, const struct framed *f, size_t n)
+{
+	add_record(p, f, (struct th_span){p->arena + p->used, n}, false, false);
+	p->used += n;
+}
+
+/* The frame line of the heading P->rich has read, a record of F's
+ * line, when it is one (richbox_frame); the heading is done with. */
+static void rich_heading_done(struct th_prefixer *p, const struct framed *f)
+{
+	if (p->rich.heading_n == 0)
+		return;
+	struct th_span heading = {p->rich.heading, p->rich.heading_n};
+	size_t n =
+	    richbox_frame(heading, p->arena + p->used, ARENA_SIZE - p->used);
+	p->rich.heading_n = 0;
+	p->rich.framed = n > 0;
+	if (n > 0)
+		rich_record(p, f, n);
+}
+
+/* Closes P->rich at F's line: a heading read so far is given first. */
+static void rich_close(struct th_prefixer *p, const struct framed *f)
+{
+	rich_heading_done(p, f);
+	p->rich.open = false;
+	whole_way_update(p);
+}
+
+/* M, a line of F's writer while a panel of rich's is open (P->rich): its
+ * records as Python's traceback would have the line (richbox.h). The
+ * pieces of a frame's heading are joined, and it becomes its frame line
+ * at the line after; a frame's failing line of code becomes the line
+ * under that; the other lines of the panel, and its bottom border, none.
+ * False, the panel closed, for a line that is none of the panel's: it is
+ * then read as any other. */
+__attribute__((noinline)) static bool
+rich_continue(struct th_prefixer *p, struct framed *f, struct th_span m)
+{
+	struct th_span content;
+	switch (richbox_side(clean(p, m), p->rich.indent, &content)) {
+	case RICHBOX_OUTSIDE: rich_close(p, f); return false;
+	case RICHBOX_BOTTOM: rich_close(p, f); return true;
+	case RICHBOX_INSIDE: break;
+	}
+	if (richbox_is_heading(content)) {
+		/* a heading too long to keep is no frame of ours */
+		if (!richbox_join(p->rich.heading, &p->rich.heading_n,
+				  sizeof p->rich.heading, content))
+			p->rich.heading_n = 0;
+		return true;
+	}
+	rich_heading_done(p, f);
+	size_t n =
+	    richbox_code(content, p->arena + p->used, ARENA_SIZE - p->used);
+	if (n > 0 && p->rich.framed) {
+		rich_record(p, f, n);
+		p->rich.framed = false;
+	}
+	return true;
+}
+
+/* Whether M, F's message, continues what a line before left open: a
+ * key=value record's value (kv_continue) or a panel of rich's
+ * (rich_continue), which then took it. Asked only with whole_way set. */
+__attribute__((noinline)) static bool
+continues_open(struct th_prefixer *p, struct framed *f, struct th_span m)
+{
+	if (p->kv.open && f->source == p->kv.source) {
+		kv_continue(p, f, m);
+		return true;
+	}
+	return p->rich.open && f->source == p->rich.source &&
+	       rich_continue(p, f, m);
+}
+
 /* The message of F becomes records: a JSON or key=value log record's
- * lines, a piece of a key=value value left open, or the message
- * itself. */
+ * lines, a piece of a key=value value or a panel left open
+ * (continues_open), or the message itself. */
 static inline __attribute__((always_inline)) void
 split_message(struct th_prefixer *p, struct framed *f)
 {
 	struct th_span m = f->message;
-	if (p->kv.open && f->source == p->kv.source)
-		kv_continue(p, f, m);
-	else if (m.n > 0 && may_open_structured[(unsigned char)m.p[0]])
+	if (p->whole_way && continues_open(p, f, m))
+		return;
+	if (m.n > 0 && may_open_structured[(unsigned char)m.p[0]])
 		split_structured(p, f, m);
 	else
 		add_record(p, f, m, false, false);
@@ -1773,7 +1901,8 @@ one_prefixed_record(struct th_prefixer *p, struct th_record *r)
 	if (th_is_digit(t.p[0]))
 		r->record_start =
 		    isotime_read_iso_memo(t, &p->iso_memo, &r->time) > 0;
-	else if (t.p[0] == '[' || (t.n > 1 && t.p[1] >= 'A' && t.p[1] <= 'Z'))
+	else if (t.p[0] == '[' || (t.n > 1 && t.p[1] >= 'A' && t.p[1] <= 'Z') ||
+		 (unsigned char)t.p[0] == RICHBOX_LEAD)
 		read_logging_prefix(p, r);
 	return 1;
 }
@@ -1805,7 +1934,7 @@ __attribute__((noinline)) static size_t parse_line(struct th_prefixer *p,
 	bool plain = plain_start(p, text);
 	bool unframed =
 	    plain && (frame_none_at_once(text) || !frame_any(text, &fr));
-	if (unframed && !p->kv.open && !kvline_starts(text)) {
+	if (unframed && !p->kv.open && !p->rich.open && !kvline_starts(text)) {
 		struct th_record *r =
 		    add_unframed_clean(p, line, text, end_offset);
 		mark_record_start(p, r);
@@ -1867,6 +1996,14 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out)
 
 bool prefix_pending(const struct th_prefixer *p)
 {
+	return p->pending > 0 || p->kv.open || p->rich.open;
+}
+
+bool prefix_open_across(const struct th_prefixer *p, bool *panel,
+			uint32_t *panel_writer)
+{
+	*panel = p->rich.open;
+	*panel_writer = p->rich.source;
 	return p->pending > 0 || p->kv.open;
 }
 

@@ -61,11 +61,18 @@ size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
  * came (their text as far as it got). */
 size_t prefix_finish(struct th_prefixer *p, const struct th_record **out);
 
-/* True while a piece of a split line waits for the rest, or a key=value
+/* True while a piece of a split line waits for the rest, a key=value
  * record's value goes on past its line (the LogfmtRenderer of structlog
- * before 24.1): the scanner must then read line by line, or the rest
- * would be skipped. */
+ * before 24.1), or a panel of rich's is open (richbox.h): the scanner
+ * must then read line by line, or the rest would be skipped. */
 bool prefix_pending(const struct th_prefixer *p);
+
+/* What of prefix_pending a file cut after the last line would break
+ * (pipeline_cut_safe): true when a piece waits or a value is open. A
+ * panel open, *PANEL, in the lines of *PANEL_WRITER, breaks only a cut
+ * before another writer's line: a log record of its own ends it. */
+bool prefix_open_across(const struct th_prefixer *p, bool *panel,
+			uint32_t *panel_writer);
 
 /* True when, while an event is open, a line that starts with a blank and
  * holds no escape byte (0x1b) is one record: its text without trailing

@@ -34,7 +34,7 @@ LAYER = {
     "input": "io", "codec": "io", "inflow": "io", "lines": "io",
     "catalog": "rules", "rules": "rules", "rules_load": "rules",
     "rules_literal": "rules", "matcher": "rules",
-    "trigger": "stages", "frame": "stages", "prefix": "stages", "jsontb": "stages", "kvline": "stages",
+    "trigger": "stages", "frame": "stages", "prefix": "stages", "jsontb": "stages", "kvline": "stages", "richbox": "stages",
     "assemble": "stages", "classify": "stages", "window": "stages",
     "pipeline": "stages",
     "agg": "agg", "timeline": "agg", "spill": "agg",

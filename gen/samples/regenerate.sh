@@ -29,13 +29,13 @@ ROOT=$(cd "$HERE/../.." && pwd)
 PYENV_ROOT=${PYENV_ROOT:-/root/.pyenv}
 VERSIONS=${VERSIONS:-"3.6.15 3.7.16 3.8.18 3.9.18 3.10.13 3.11.7 3.12.1 3.13.0"}
 STAGE=${TH_STAGE:-/tmp/app}
-ALL_SCENARIOS="never_retrieved future_never_retrieved destroyed_pending never_awaited callback_error uncaught taskgroup debug_mode many_tasks sentry_wrapper culprit unraisable trigger_text framework_handlers adjacent adjacent_groups group_box record_traceback transport_errors unclosed_session aiohttp_real slow_callback unittest_glued research_shapes loguru_handlers structlog_dicts structlog_kv uvloop_loop prefix_times"
+ALL_SCENARIOS="never_retrieved future_never_retrieved destroyed_pending never_awaited callback_error uncaught taskgroup debug_mode many_tasks sentry_wrapper culprit unraisable trigger_text framework_handlers adjacent adjacent_groups group_box record_traceback transport_errors unclosed_session aiohttp_real slow_callback unittest_glued research_shapes loguru_handlers structlog_dicts structlog_kv uvloop_loop rich_traceback prefix_times"
 SCENARIOS=${*:-$ALL_SCENARIOS}
 
 # exit status each scenario is expected to end with
 expected_rc() {
     case "$1" in
-        uncaught|taskgroup|adjacent|adjacent_groups|group_box) echo 1 ;;
+        uncaught|taskgroup|adjacent|adjacent_groups|group_box|rich_traceback) echo 1 ;;
         *) echo 0 ;;
     esac
 }

@@ -98,6 +98,19 @@ async def settle(rounds=5):
     gc.collect()
 
 
+async def lose_task(coro):
+    """Run CORO as a task that fails, drop every reference to it and let
+    it be collected: asyncio logs "Task exception was never retrieved".
+    Returns the task's name."""
+    t = spawn(coro)
+    name = task_name(t)
+    await asyncio.sleep(0.01)
+    del t
+    gc.collect()
+    await settle()
+    return name
+
+
 class Expect:
     """Collects the events a scenario provokes and writes the expected JSON."""
 

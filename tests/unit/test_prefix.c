@@ -1795,3 +1795,127 @@ Test(prefix, docker_streams_in_place_or_escaped_name_the_same_writer)
 	}
 	prefix_free(p);
 }
+
+/* rich's panel characters, in UTF-8 */
+#define RB_H   "\xe2\x94\x80"
+#define RB_V   "\xe2\x94\x82"
+#define RB_PTR "\xe2\x9d\xb1"
+#define RB_TOP                                                                 \
+	"\xe2\x95\xad" RB_H RB_H                                               \
+	" Traceback (most recent call last) " RB_H RB_H "\xe2\x95\xae"
+#define RB_BOTTOM "\xe2\x95\xb0" RB_H RB_H RB_H "\xe2\x95\xaf"
+
+/* A traceback rich drew in a panel (richbox.h) becomes the lines Python
+ * writes: the border its first line, each frame's heading (joined when
+ * wrapped) and failing line of code its two lines, and nothing of the
+ * panel's other lines; the exception's line after it is read as any
+ * (README.md, "Log shapes"). */
+Test(prefix, a_rich_panel_becomes_pythons_traceback_lines)
+{
+	struct fed f;
+	for (int reader = 0; reader < 2; reader++) {
+		feed_as("2024-05-01 10:00:01,123 INFO [app] starting\n" RB_TOP
+			"\n" RB_V " /a/x.py:12 in main"
+			"      " RB_V "\n" RB_V "                        " RB_V
+			"\n" RB_V "   11 " RB_V "   try:          " RB_V
+			"\n" RB_V " " RB_PTR " 12 " RB_V "   " RB_V
+			"   await f()  " RB_V "\n" RB_V
+			"                        " RB_V "\n" RB_V " "
+			"\xe2\x95\xad" RB_H " locals " RB_H "\xe2\x95\xae"
+			"  " RB_V "\n" RB_V " " RB_V " x = 1 " RB_V "    " RB_V
+			"\n" RB_V "                        " RB_V "\n" RB_V
+			" /srv/vendor/settlement_channel " RB_V "\n" RB_V
+			" s/ledger.py:2 in reconcile     " RB_V "\n" RB_V
+			"                        " RB_V "\n" RB_V " " RB_PTR
+			" 2 raise ValueError('b') " RB_V "\n" RB_V
+			"   3                    " RB_V "\n" RB_BOTTOM "\n"
+			"ValueError: b\n"
+			"2024-05-01 10:00:02,000 INFO [app] after\n",
+			&f, reader == 1);
+		static const char *const want[] = {
+		    "2024-05-01 10:00:01,123 INFO [app] starting",
+		    "Traceback (most recent call last):",
+		    "  File \"/a/x.py\", line 12, in main",
+		    "    await f()",
+		    ("  File \"/srv/vendor/settlement_channels/ledger.py\", "
+		     "line 2, in reconcile"),
+		    "    raise ValueError('b')",
+		    "ValueError: b",
+		    "2024-05-01 10:00:02,000 INFO [app] after"};
+		expect_texts(&f, want, sizeof want / sizeof *want);
+		static const bool start[] = {true,  false, false, false,
+					     false, false, false, true};
+		expect_starts(&f, start);
+		cr_expect_eq(f.number[1], 2, "the border's line");
+		cr_expect_eq(f.number[2], 4, "given at the line after it");
+	}
+}
+
+/* A panel's lines are its writer's: another writer's in between are read
+ * as they always are; one of its own writer that is no line of the panel
+ * ends it, and is read as any other. */
+Test(prefix, a_rich_panel_takes_only_its_writers_lines)
+{
+	struct fed f;
+	feed("2024-05-01T10:00:01Z stderr F " RB_TOP "\n"
+	     "2024-05-01T10:00:01Z stdout F " RB_V " /b/y.py:1 in g " RB_V "\n"
+	     "2024-05-01T10:00:01Z stderr F " RB_V " /a/x.py:3 in f " RB_V "\n"
+	     "2024-05-01T10:00:01Z stderr F " RB_V "                " RB_V "\n"
+	     "2024-05-01T10:00:01Z stderr F KeyError: 'k'\n"
+	     "2024-05-01T10:00:01Z stderr F " RB_V " /a/x.py:4 in h " RB_V "\n",
+	     &f);
+	static const char *const want[] = {
+	    "Traceback (most recent call last):", RB_V " /b/y.py:1 in g " RB_V,
+	    "  File \"/a/x.py\", line 3, in f", "KeyError: 'k'",
+	    RB_V " /a/x.py:4 in h " RB_V};
+	expect_texts(&f, want, sizeof want / sizeof *want);
+	cr_expect_eq(f.source[2], f.source[0]);
+	cr_expect_neq(f.source[1], f.source[0]);
+}
+
+/* Colors, as rich draws on a terminal, are read past; a heading too long
+ * to keep, and one that names no file ("in NAME": rich found none), give
+ * no frame, nor does the code under them. */
+Test(prefix, a_colored_rich_panel_and_headings_that_are_no_frame)
+{
+	char longest[TH_MAX_FIELD + 8];
+	memset(longest, 'p', sizeof longest - 1);
+	longest[sizeof longest - 1] = '\0';
+	char text[2 * TH_MAX_FIELD + 1024];
+	snprintf(text, sizeof text,
+		 "\x1b[31m" RB_TOP "\x1b[0m\n" RB_V
+		 " \x1b[32m/a/x.py\x1b[0m:\x1b[34m3\x1b[0m in "
+		 "\x1b[32mf\x1b[0m " RB_V "\n" RB_V "   " RB_V "\n" RB_V
+		 " " RB_PTR " 3 x() " RB_V "\n" RB_V " in <lambda> " RB_V
+		 "\n" RB_V "   " RB_V "\n" RB_V " " RB_PTR " 9 y() " RB_V
+		 "\n" RB_V " /%s.py:1 in g " RB_V "\n" RB_V "   " RB_V "\n" RB_V
+		 " " RB_PTR " 1 z() " RB_V "\n" RB_BOTTOM "\n"
+		 "OSError: x\n",
+		 longest);
+	struct fed f;
+	feed(text, &f);
+	static const char *const want[] = {"Traceback (most recent call last):",
+					   "  File \"/a/x.py\", line 3, in f",
+					   "    x()", "OSError: x"};
+	expect_texts(&f, want, sizeof want / sizeof *want);
+}
+
+/* The lines of a panel take the whole way, and both ways give the same
+ * records. */
+Test(prefix, rich_panel_lines_get_the_records_of_the_whole_way)
+{
+	static const char *const lines[] = {
+	    RB_TOP,
+	    RB_V " /a/x.py:3 in f " RB_V,
+	    RB_V "                " RB_V,
+	    RB_V " " RB_PTR " 3 x() " RB_V,
+	    RB_BOTTOM,
+	    "ValueError: x",
+	    "\xe2\x80\xa2 a bullet",
+	    "2024-05-01T10:00:01Z stderr F " RB_TOP,
+	    "2024-05-01T10:00:01Z stderr F " RB_V " /a/x.py:3 in f " RB_V,
+	    "  " RB_V " /a/x.py:3 in f " RB_V,
+	    "ERROR:asyncio:after",
+	};
+	expect_the_whole_way_for(lines, sizeof lines / sizeof *lines);
+}
