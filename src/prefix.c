@@ -43,6 +43,15 @@ struct partial {
 	struct th_time time;
 };
 
+/* Where the prefixer is in rich's panels (richbox.h). */
+enum rich_state {
+	RICH_NONE,
+	RICH_TRACEBACK, /* in a traceback's panel */
+	RICH_AFTER,	/* at the line after its bottom border, which may open
+			   a SyntaxError's panel */
+	RICH_SYNTAX	/* in a SyntaxError's panel */
+};
+
 struct th_prefixer {
 	const struct th_rules *rules; /* user prefixes; may be NULL */
 	struct th_matcher *matcher;
@@ -96,15 +105,17 @@ struct th_prefixer {
 	} kv;
 	/* A traceback rich drew in a panel (richbox.h), from its top
 	 * border on: its writer's lines are the panel's up to its bottom
-	 * border, or up to the first that is none (rich_continue). */
+	 * border, or up to the first that is none (rich_continue); the
+	 * line after may open a SyntaxError's panel. */
 	struct {
-		bool open;
+		enum rich_state state;
 		uint32_t source;  /* its writer: another's lines are theirs */
 		size_t indent;	  /* the blanks before its borders */
 		bool framed;	  /* a frame's line was given, and not yet the
 				     failing line of its code */
 		size_t heading_n; /* a frame's heading read so far */
 		char heading[TH_MAX_FIELD];
+		unsigned syntax_lines; /* lines a SyntaxError's panel gave */
 	} rich;
 	/* Every line takes parse_line, none a short way: there are user
 	 * prefixes, a key=value record's value is open, or a panel of
@@ -167,14 +178,15 @@ void prefix_begin_input(struct th_prefixer *p, const char *input)
 		p->partials[i].used = false;
 	p->pending = 0;
 	p->kv.open = false;
-	p->rich.open = false;
+	p->rich.state = RICH_NONE;
 	p->whole_way = p->user_prefixes;
 }
 
 /* Sets whole_way from what it stands for. */
 static void whole_way_update(struct th_prefixer *p)
 {
-	p->whole_way = p->user_prefixes || p->kv.open || p->rich.open;
+	p->whole_way =
+	    p->user_prefixes || p->kv.open || p->rich.state != RICH_NONE;
 }
 
 /* Copies N bytes into the arena; returns where, or NULL when full. */
@@ -571,7 +583,7 @@ __attribute__((noinline)) static void rich_top(struct th_prefixer *p,
 	if (!richbox_is_top(r->text, &indent))
 		return;
 	r->text = TH_SPAN_LIT(RICHBOX_TRACEBACK);
-	p->rich.open = true;
+	p->rich.state = RICH_TRACEBACK;
 	p->rich.source = r->source;
 	p->rich.indent = indent;
 	p->rich.framed = false;
@@ -1562,12 +1574,70 @@ static void rich_heading_done(struct th_prefixer *p, const struct framed *f)
 		rich_record(p, f, n);
 }
 
-/* Closes P->rich at F's line: a heading read so far is given first. */
-static void rich_close(struct th_prefixer *p, const struct framed *f)
+/* Closes P->rich's panel at F's line: a heading read so far is given
+ * first. AT_BOTTOM: the line is a traceback's bottom border, and the
+ * line after it may open a SyntaxError's panel. */
+static void rich_close(struct th_prefixer *p, const struct framed *f,
+		       bool at_bottom)
 {
 	rich_heading_done(p, f);
-	p->rich.open = false;
+	p->rich.state = at_bottom && p->rich.state == RICH_TRACEBACK
+			    ? RICH_AFTER
+			    : RICH_NONE;
 	whole_way_update(p);
+}
+
+/* CONTENT, a line of a SyntaxError's panel: the place, its pieces
+ * joined, and then the line of code, each a record of F's line once
+ * whole (richbox_syntax_line). Where rich found no file, the panel names
+ * no place: its first line is the code. */
+static void rich_syntax(struct th_prefixer *p, const struct framed *f,
+			struct th_span content)
+{
+	char *out = p->arena + p->used;
+	size_t room = ARENA_SIZE - p->used, n;
+	if (p->rich.syntax_lines == 0 &&
+	    (p->rich.heading_n > 0 || richbox_is_syntax_place(content))) {
+		struct th_span piece = content;
+		while (piece.n > 0 && piece.p[0] == ' ') {
+			piece.p++;
+			piece.n--;
+		}
+		if (!richbox_join(p->rich.heading, &p->rich.heading_n,
+				  sizeof p->rich.heading, piece)) {
+			p->rich.heading_n = 0; /* too long: no place */
+			p->rich.syntax_lines = 1;
+			return;
+		}
+		struct th_span place = {p->rich.heading, p->rich.heading_n};
+		n = richbox_syntax_line(place, true, out, room);
+		if (n > 0) {
+			rich_record(p, f, n);
+			p->rich.heading_n = 0;
+			p->rich.syntax_lines = 1;
+		}
+		return;
+	}
+	if (p->rich.syntax_lines == 0)
+		p->rich.syntax_lines = 1;
+	if (p->rich.syntax_lines == 1 &&
+	    (n = richbox_syntax_line(content, false, out, room)) > 0) {
+		rich_record(p, f, n);
+		p->rich.syntax_lines = 2;
+	}
+}
+
+/* The line after a traceback's panel (RICH_AFTER), T: the top border of
+ * a SyntaxError's panel opens it, and is no record; any other line is
+ * read as any other (false). */
+static bool rich_after(struct th_prefixer *p, struct th_span t)
+{
+	bool syntax = richbox_is_untitled_top(t, p->rich.indent);
+	p->rich.state = syntax ? RICH_SYNTAX : RICH_NONE;
+	p->rich.syntax_lines = 0;
+	p->rich.heading_n = 0;
+	whole_way_update(p);
+	return syntax;
 }
 
 /* M, a line of F's writer while a panel of rich's is open (P->rich): its
@@ -1580,11 +1650,17 @@ static void rich_close(struct th_prefixer *p, const struct framed *f)
 __attribute__((noinline)) static bool
 rich_continue(struct th_prefixer *p, struct framed *f, struct th_span m)
 {
-	struct th_span content;
-	switch (richbox_side(clean(p, m), p->rich.indent, &content)) {
-	case RICHBOX_OUTSIDE: rich_close(p, f); return false;
-	case RICHBOX_BOTTOM: rich_close(p, f); return true;
+	struct th_span t = clean(p, m), content;
+	if (p->rich.state == RICH_AFTER)
+		return rich_after(p, t);
+	switch (richbox_side(t, p->rich.indent, &content)) {
+	case RICHBOX_OUTSIDE: rich_close(p, f, false); return false;
+	case RICHBOX_BOTTOM: rich_close(p, f, true); return true;
 	case RICHBOX_INSIDE: break;
+	}
+	if (p->rich.state == RICH_SYNTAX) {
+		rich_syntax(p, f, content);
+		return true;
 	}
 	if (richbox_is_heading(content)) {
 		/* a heading too long to keep is no frame of ours */
@@ -1613,7 +1689,7 @@ continues_open(struct th_prefixer *p, struct framed *f, struct th_span m)
 		kv_continue(p, f, m);
 		return true;
 	}
-	return p->rich.open && f->source == p->rich.source &&
+	return p->rich.state != RICH_NONE && f->source == p->rich.source &&
 	       rich_continue(p, f, m);
 }
 
@@ -1934,7 +2010,8 @@ __attribute__((noinline)) static size_t parse_line(struct th_prefixer *p,
 	bool plain = plain_start(p, text);
 	bool unframed =
 	    plain && (frame_none_at_once(text) || !frame_any(text, &fr));
-	if (unframed && !p->kv.open && !p->rich.open && !kvline_starts(text)) {
+	if (unframed && !p->kv.open && p->rich.state == RICH_NONE &&
+	    !kvline_starts(text)) {
 		struct th_record *r =
 		    add_unframed_clean(p, line, text, end_offset);
 		mark_record_start(p, r);
@@ -1996,13 +2073,13 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out)
 
 bool prefix_pending(const struct th_prefixer *p)
 {
-	return p->pending > 0 || p->kv.open || p->rich.open;
+	return p->pending > 0 || p->kv.open || p->rich.state != RICH_NONE;
 }
 
 bool prefix_open_across(const struct th_prefixer *p, bool *panel,
 			uint32_t *panel_writer)
 {
-	*panel = p->rich.open;
+	*panel = p->rich.state != RICH_NONE;
 	*panel_writer = p->rich.source;
 	return p->pending > 0 || p->kv.open;
 }

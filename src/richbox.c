@@ -13,6 +13,7 @@
 #define SIDE	     "\xe2\x94\x82" /* U+2502 │ */
 #define HORIZONTAL   "\xe2\x94\x80" /* U+2500 ─ */
 #define POINTER	     "\xe2\x9d\xb1" /* U+2771 ❱, the failing line */
+#define UP_POINTER   "\xe2\x96\xb2" /* U+25B2 ▲, a SyntaxError's column */
 #define CHAR_BYTES   3
 
 /* The title of a traceback's panel, blanks around it. */
@@ -52,6 +53,22 @@ bool richbox_is_top(struct th_span line, size_t *indent)
 	if (th_find(rest, TITLE, sizeof TITLE - 1, 1) == NULL)
 		return false;
 	*indent = at;
+	return true;
+}
+
+bool richbox_is_untitled_top(struct th_span line, size_t indent)
+{
+	struct th_span t = th_trim_end(line);
+	if (t.n < indent || leading_blanks(t) < indent)
+		return false;
+	t.p += indent;
+	t.n -= indent;
+	if (!char_at(t, 0, TOP_LEFT) || !ends_with_char(t, TOP_RIGHT) ||
+	    t.n < 3 * CHAR_BYTES)
+		return false;
+	for (size_t at = CHAR_BYTES; at + CHAR_BYTES < t.n; at += CHAR_BYTES)
+		if (!char_at(t, at, HORIZONTAL))
+			return false;
 	return true;
 }
 
@@ -173,4 +190,41 @@ size_t richbox_code(struct th_span content, char *out, size_t cap)
 	memcpy(out, "    ", 4);
 	memcpy(out + 4, code.p, code.n);
 	return 4 + code.n;
+}
+
+/* Whether CONTENT holds blanks and the "▲" under a SyntaxError's code. */
+static bool is_pointer_line(struct th_span content)
+{
+	size_t at = leading_blanks(content);
+	return char_at(content, at, UP_POINTER) && at + CHAR_BYTES == content.n;
+}
+
+bool richbox_is_syntax_place(struct th_span content)
+{
+	return content.n > 1 && content.p[0] == ' ' && content.p[1] != ' ';
+}
+
+size_t richbox_syntax_line(struct th_span content, bool first, char *out,
+			   size_t cap)
+{
+	size_t at = leading_blanks(content);
+	struct th_span text = {content.p + at, content.n - at};
+	if (text.n == 0 || is_pointer_line(content))
+		return 0;
+	if (first) {
+		size_t digits = text.n;
+		while (digits > 0 && th_is_digit(text.p[digits - 1]))
+			digits--;
+		if (digits == text.n || digits < 2 || text.p[digits - 1] != ':')
+			return 0;
+		int n = snprintf(out, cap, "  File \"%.*s\", line %.*s",
+				 (int)(digits - 1), text.p,
+				 (int)(text.n - digits), text.p + digits);
+		return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+	}
+	if (4 + text.n > cap)
+		return 0;
+	memcpy(out, "    ", 4);
+	memcpy(out + 4, text.p, text.n);
+	return 4 + text.n;
 }

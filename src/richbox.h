@@ -19,7 +19,9 @@
  * a frame's locals) are dropped. The exception's line follows the panel
  * as Python writes it, and so do the lines between the panels of a
  * chain. A frame's heading wider than the panel is wrapped over several
- * of its lines; they are joined again.
+ * of its lines; they are joined again. A SyntaxError's place and line of
+ * code come in a second panel, with no title, right after the first:
+ * Python's `  File "PATH", line N` and `    CODE`.
  *
  * Owns:        nothing.
  * Caller owns: the lines, which spans point into, and the buffers text
@@ -57,6 +59,11 @@
  * the blanks before the border, which the panel's other lines have too
  * (RichHandler draws it in its message column). */
 bool richbox_is_top(struct th_span line, size_t *indent);
+
+/* Whether LINE, past INDENT blanks, is the top border of a panel with
+ * no title: rich draws a SyntaxError's so, right after the bottom
+ * border of the traceback's panel (richbox_syntax_line). */
+bool richbox_is_untitled_top(struct th_span line, size_t indent);
 
 /* A line of a panel. */
 enum richbox_side {
@@ -96,5 +103,19 @@ size_t richbox_frame(struct th_span heading, char *out, size_t cap);
  * indent guides left out. Written to OUT (capacity CAP); returns its
  * length, 0 when CONTENT is no such line or OUT is too small. */
 size_t richbox_code(struct th_span content, char *out, size_t cap);
+
+/* Whether CONTENT starts the place a SyntaxError's panel names first:
+ * rich writes it after one blank (" PATH:LINE"), and wraps it as a
+ * frame's heading when it is wider than the panel (richbox_join). */
+bool richbox_is_syntax_place(struct th_span content);
+
+/* A line of a SyntaxError's panel as Python prints the lines under
+ * "Traceback" for one, into OUT (capacity CAP): the place first
+ * (" PATH:LINE") as `  File "PATH", line LINE`, when FIRST; then the
+ * line of code as `    CODE`. Returns the length; 0 for the line
+ * under the code that points at the error with a "▲", for a blank
+ * one, and when OUT is too small. */
+size_t richbox_syntax_line(struct th_span content, bool first, char *out,
+			   size_t cap);
 
 #endif

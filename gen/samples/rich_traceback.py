@@ -24,6 +24,8 @@ without its module ("UpstreamError", where Python prints
     their own beside its code
   * a frame in a module under a long path: rich wraps its heading over
     two lines of the panel
+  * a SyntaxError in a module imported: a second panel, with no title,
+    after the traceback's, names the place and the line of code
   * a task whose exception is never retrieved, logged by asyncio through
     logging as Python prints it (rich only draws what it is asked to)
   * structlog's ConsoleRenderer (Debian's python3-structlog), which has
@@ -63,6 +65,8 @@ os.makedirs(DEEP, exist_ok=True)
 with open(os.path.join(DEEP, "ledger_reconciliation.py"), "w") as f:
     f.write("def reconcile_settlement_batch(batch):\n"
             "    raise ValueError('batch %s does not balance' % batch)\n")
+with open(os.path.join(DEEP, "fee_rules.py"), "w") as f:
+    f.write("FEES = {'eu': 0.3,\n        'us' 0.25}\n")
 sys.path.insert(0, DEEP)
 import ledger_reconciliation  # noqa: E402
 
@@ -154,6 +158,13 @@ async def main():
         console.print_exception()
         expect.add(TRACEBACK, "reconcile_settlement_batch", "ValueError",
                    obs=printed(exc), culprit_fn="reconcile_settlement_batch")
+
+    try:
+        import fee_rules  # noqa: F401
+    except SyntaxError as exc:
+        console.print_exception()
+        expect.add(TRACEBACK, "main", "SyntaxError", obs=printed(exc),
+                   culprit_fn="main", message=exc.msg)
 
     try:
         load_tariff("eu-west")

@@ -1910,6 +1910,10 @@ Test(prefix, rich_panel_lines_get_the_records_of_the_whole_way)
 	    RB_V "                " RB_V,
 	    RB_V " " RB_PTR " 3 x() " RB_V,
 	    RB_BOTTOM,
+	    "\xe2\x95\xad" RB_H RB_H "\xe2\x95\xae",
+	    RB_V "  /a/x.py:3    " RB_V,
+	    RB_V " def f(:       " RB_V,
+	    RB_BOTTOM,
 	    "ValueError: x",
 	    "\xe2\x80\xa2 a bullet",
 	    "2024-05-01T10:00:01Z stderr F " RB_TOP,
@@ -1918,4 +1922,36 @@ Test(prefix, rich_panel_lines_get_the_records_of_the_whole_way)
 	    "ERROR:asyncio:after",
 	};
 	expect_the_whole_way_for(lines, sizeof lines / sizeof *lines);
+}
+
+/* A SyntaxError's panel, with no title, right after the traceback's
+ * bottom border, names the place (wrapped like a heading) and the line
+ * of code, which become Python's two lines for them; an untitled panel
+ * anywhere else is not read. */
+Test(prefix, a_rich_syntax_error_panel_gives_the_place_and_the_code)
+{
+	struct fed f;
+	feed(RB_TOP "\n" RB_V " /a/x.py:3 in main " RB_V "\n" RB_V
+		    "                   " RB_V "\n" RB_V " " RB_PTR
+		    " 3 import rules " RB_V "\n" RB_BOTTOM "\n"
+		    "\xe2\x95\xad" RB_H RB_H RB_H "\xe2\x95\xae\n" RB_V
+		    "  /srv/app/settlement_chann " RB_V "\n" RB_V
+		    " els/rules.py:2             " RB_V "\n" RB_V
+		    "     'us' 0.25}             " RB_V "\n" RB_V
+		    "         \xe2\x96\xb2                  " RB_V
+		    "\n" RB_BOTTOM "\n"
+		    "SyntaxError: ':' expected after dictionary key\n"
+		    "\xe2\x95\xad" RB_H RB_H RB_H "\xe2\x95\xae\n" RB_V
+		    " /b/y.py:1 " RB_V "\n",
+	     &f);
+	static const char *const want[] = {
+	    "Traceback (most recent call last):",
+	    "  File \"/a/x.py\", line 3, in main",
+	    "    import rules",
+	    "  File \"/srv/app/settlement_channels/rules.py\", line 2",
+	    "    'us' 0.25}",
+	    "SyntaxError: ':' expected after dictionary key",
+	    "\xe2\x95\xad" RB_H RB_H RB_H "\xe2\x95\xae",
+	    RB_V " /b/y.py:1 " RB_V};
+	expect_texts(&f, want, sizeof want / sizeof *want);
 }
