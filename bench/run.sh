@@ -232,6 +232,11 @@ done
 
 [ "${PREPARE_ONLY:-0}" != 1 ] || { echo "bench: PREPARE_ONLY=1: the inputs are ready" >&2; exit 0; }
 
+# The inputs just written are on disk before anything is timed: the
+# kernel's writeback of some 2 GB would otherwise share the two cores with
+# the first measurements (bench/README.md, "The table").
+sync
+
 # ---------------------------------------------------------------- correctness
 say "correctness: tracehound's JSON report against the truth"
 CHECKS=$DATA/checks.txt
