@@ -1589,8 +1589,8 @@ static void rich_close(struct th_prefixer *p, const struct framed *f,
 
 /* CONTENT, a line of a SyntaxError's panel: the place, its pieces
  * joined, and then the line of code, each a record of F's line once
- * whole (richbox_syntax_line). Where rich found no file, the panel names
- * no place: its first line is the code. */
+ * whole (richbox_syntax_place, richbox_syntax_code). Where rich found no file,
+ * the panel names no place: its first line is the code. */
 static void rich_syntax(struct th_prefixer *p, const struct framed *f,
 			struct th_span content)
 {
@@ -1598,11 +1598,8 @@ static void rich_syntax(struct th_prefixer *p, const struct framed *f,
 	size_t room = ARENA_SIZE - p->used, n;
 	if (p->rich.syntax_lines == 0 &&
 	    (p->rich.heading_n > 0 || richbox_is_syntax_place(content))) {
-		struct th_span piece = content;
-		while (piece.n > 0 && piece.p[0] == ' ') {
-			piece.p++;
-			piece.n--;
-		}
+		size_t blanks = th_spaces_from(content, 0);
+		struct th_span piece = {content.p + blanks, content.n - blanks};
 		if (!richbox_join(p->rich.heading, &p->rich.heading_n,
 				  sizeof p->rich.heading, piece)) {
 			p->rich.heading_n = 0; /* too long: no place */
@@ -1610,7 +1607,7 @@ static void rich_syntax(struct th_prefixer *p, const struct framed *f,
 			return;
 		}
 		struct th_span place = {p->rich.heading, p->rich.heading_n};
-		n = richbox_syntax_line(place, true, out, room);
+		n = richbox_syntax_place(place, out, room);
 		if (n > 0) {
 			rich_record(p, f, n);
 			p->rich.heading_n = 0;
@@ -1621,7 +1618,7 @@ static void rich_syntax(struct th_prefixer *p, const struct framed *f,
 	if (p->rich.syntax_lines == 0)
 		p->rich.syntax_lines = 1;
 	if (p->rich.syntax_lines == 1 &&
-	    (n = richbox_syntax_line(content, false, out, room)) > 0) {
+	    (n = richbox_syntax_code(content, out, room)) > 0) {
 		rich_record(p, f, n);
 		p->rich.syntax_lines = 2;
 	}

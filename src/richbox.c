@@ -31,19 +31,49 @@ static bool ends_with_char(struct th_span s, const char *c)
 	return s.n >= CHAR_BYTES && char_at(s, s.n - CHAR_BYTES, c);
 }
 
-/* The blanks LINE starts with. */
-static size_t leading_blanks(struct th_span line)
+/* LINE without its trailing blanks and its first INDENT bytes, into *T:
+ * false when those are not all blanks. */
+static bool past_indent(struct th_span line, size_t indent, struct th_span *t)
 {
-	size_t i = 0;
-	while (i < line.n && line.p[i] == ' ')
-		i++;
-	return i;
+	*t = th_trim_end(line);
+	if (t->n < indent || th_spaces_from(*t, 0) < indent)
+		return false;
+	t->p += indent;
+	t->n -= indent;
+	return true;
+}
+
+/* S as "PATH:LINE", a place rich names: its path (not empty) in *PATH
+ * and its line number (digits) in *LINE; false when S is none. */
+static bool split_place(struct th_span s, struct th_span *path,
+			struct th_span *line)
+{
+	size_t digits = s.n;
+	while (digits > 0 && th_is_digit(s.p[digits - 1]))
+		digits--;
+	if (digits == s.n || digits < 2 || s.p[digits - 1] != ':')
+		return false;
+	*path = (struct th_span){s.p, digits - 1};
+	*line = (struct th_span){s.p + digits, s.n - digits};
+	return true;
+}
+
+/* CODE as Python prints a line of source under its frame, four blanks
+ * before it, into OUT (capacity CAP): its length, 0 when CODE is empty
+ * or OUT too small. */
+static size_t code_line(struct th_span code, char *out, size_t cap)
+{
+	if (code.n == 0 || 4 + code.n > cap)
+		return 0;
+	memcpy(out, "    ", 4);
+	memcpy(out + 4, code.p, code.n);
+	return 4 + code.n;
 }
 
 bool richbox_is_top(struct th_span line, size_t *indent)
 {
 	struct th_span t = th_trim_end(line);
-	size_t at = leading_blanks(t);
+	size_t at = th_spaces_from(t, 0);
 	/* a corner and a line, and the title somewhere along the line */
 	if (!char_at(t, at, TOP_LEFT) ||
 	    !char_at(t, at + CHAR_BYTES, HORIZONTAL) ||
@@ -58,13 +88,9 @@ bool richbox_is_top(struct th_span line, size_t *indent)
 
 bool richbox_is_untitled_top(struct th_span line, size_t indent)
 {
-	struct th_span t = th_trim_end(line);
-	if (t.n < indent || leading_blanks(t) < indent)
-		return false;
-	t.p += indent;
-	t.n -= indent;
-	if (!char_at(t, 0, TOP_LEFT) || !ends_with_char(t, TOP_RIGHT) ||
-	    t.n < 3 * CHAR_BYTES)
+	struct th_span t;
+	if (!past_indent(line, indent, &t) || !char_at(t, 0, TOP_LEFT) ||
+	    !ends_with_char(t, TOP_RIGHT) || t.n < 3 * CHAR_BYTES)
 		return false;
 	for (size_t at = CHAR_BYTES; at + CHAR_BYTES < t.n; at += CHAR_BYTES)
 		if (!char_at(t, at, HORIZONTAL))
@@ -75,11 +101,9 @@ bool richbox_is_untitled_top(struct th_span line, size_t indent)
 enum richbox_side richbox_side(struct th_span line, size_t indent,
 			       struct th_span *content)
 {
-	struct th_span t = th_trim_end(line);
-	if (t.n < indent || leading_blanks(t) < indent)
+	struct th_span t;
+	if (!past_indent(line, indent, &t))
 		return RICHBOX_OUTSIDE;
-	t.p += indent;
-	t.n -= indent;
 	if (char_at(t, 0, BOTTOM_LEFT))
 		return ends_with_char(t, BOTTOM_RIGHT) ? RICHBOX_BOTTOM
 						       : RICHBOX_OUTSIDE;
@@ -109,23 +133,13 @@ bool richbox_is_heading(struct th_span content)
 	return !char_at(content, 0, POINTER);
 }
 
-/* Whether S ends with ":" and digits: a heading broken after its line
- * number. */
-static bool ends_with_line_number(struct th_span s)
-{
-	size_t i = s.n;
-	while (i > 0 && th_is_digit(s.p[i - 1]))
-		i--;
-	return i < s.n && i > 0 && s.p[i - 1] == ':';
-}
-
 bool richbox_join(char *buf, size_t *len, size_t cap, struct th_span piece)
 {
-	struct th_span have = {buf, *len};
+	struct th_span have = {buf, *len}, path, line;
 	/* a break at a blank: around the " in " between place and name */
 	bool blank =
 	    *len > 0 &&
-	    (ends_with_line_number(have) || th_starts_with(piece, "in ") ||
+	    (split_place(have, &path, &line) || th_starts_with(piece, "in ") ||
 	     (*len >= 3 && memcmp(buf + *len - 3, " in", 3) == 0));
 	size_t need = *len + blank + piece.n;
 	if (need > cap)
@@ -147,15 +161,10 @@ size_t richbox_frame(struct th_span heading, char *out, size_t cap)
 	if (in == NULL)
 		return 0;
 	struct th_span place = {heading.p, (size_t)(in - heading.p)};
-	struct th_span name = {in + 4, heading.n - place.n - 4};
-	size_t digits = place.n;
-	while (digits > 0 && th_is_digit(place.p[digits - 1]))
-		digits--;
-	if (digits == place.n || digits < 2 || place.p[digits - 1] != ':' ||
-	    name.n == 0 || memchr(name.p, ' ', name.n) != NULL)
+	struct th_span name = {in + 4, heading.n - place.n - 4}, path, line;
+	if (!split_place(place, &path, &line) || name.n == 0 ||
+	    memchr(name.p, ' ', name.n) != NULL)
 		return 0;
-	struct th_span path = {place.p, digits - 1};
-	struct th_span line = {place.p + digits, place.n - digits};
 	int n = snprintf(out, cap, "  File \"%.*s\", line %.*s, in %.*s",
 			 (int)path.n, path.p, (int)line.n, line.p, (int)name.n,
 			 name.p);
@@ -184,18 +193,14 @@ size_t richbox_code(struct th_span content, char *out, size_t cap)
 		else
 			break;
 	}
-	struct th_span code = {content.p + i, content.n - i};
-	if (code.n == 0 || 4 + code.n > cap)
-		return 0;
-	memcpy(out, "    ", 4);
-	memcpy(out + 4, code.p, code.n);
-	return 4 + code.n;
+	return code_line((struct th_span){content.p + i, content.n - i}, out,
+			 cap);
 }
 
 /* Whether CONTENT holds blanks and the "▲" under a SyntaxError's code. */
 static bool is_pointer_line(struct th_span content)
 {
-	size_t at = leading_blanks(content);
+	size_t at = th_spaces_from(content, 0);
 	return char_at(content, at, UP_POINTER) && at + CHAR_BYTES == content.n;
 }
 
@@ -204,27 +209,21 @@ bool richbox_is_syntax_place(struct th_span content)
 	return content.n > 1 && content.p[0] == ' ' && content.p[1] != ' ';
 }
 
-size_t richbox_syntax_line(struct th_span content, bool first, char *out,
-			   size_t cap)
+size_t richbox_syntax_place(struct th_span place, char *out, size_t cap)
 {
-	size_t at = leading_blanks(content);
-	struct th_span text = {content.p + at, content.n - at};
-	if (text.n == 0 || is_pointer_line(content))
+	struct th_span path, line;
+	if (!split_place(place, &path, &line))
 		return 0;
-	if (first) {
-		size_t digits = text.n;
-		while (digits > 0 && th_is_digit(text.p[digits - 1]))
-			digits--;
-		if (digits == text.n || digits < 2 || text.p[digits - 1] != ':')
-			return 0;
-		int n = snprintf(out, cap, "  File \"%.*s\", line %.*s",
-				 (int)(digits - 1), text.p,
-				 (int)(text.n - digits), text.p + digits);
-		return n > 0 && (size_t)n < cap ? (size_t)n : 0;
-	}
-	if (4 + text.n > cap)
+	int n = snprintf(out, cap, "  File \"%.*s\", line %.*s", (int)path.n,
+			 path.p, (int)line.n, line.p);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+size_t richbox_syntax_code(struct th_span content, char *out, size_t cap)
+{
+	if (is_pointer_line(content))
 		return 0;
-	memcpy(out, "    ", 4);
-	memcpy(out + 4, text.p, text.n);
-	return 4 + text.n;
+	size_t at = th_spaces_from(content, 0);
+	return code_line((struct th_span){content.p + at, content.n - at}, out,
+			 cap);
 }

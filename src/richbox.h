@@ -62,7 +62,7 @@ bool richbox_is_top(struct th_span line, size_t *indent);
 
 /* Whether LINE, past INDENT blanks, is the top border of a panel with
  * no title: rich draws a SyntaxError's so, right after the bottom
- * border of the traceback's panel (richbox_syntax_line). */
+ * border of the traceback's panel (richbox_syntax_place). */
 bool richbox_is_untitled_top(struct th_span line, size_t indent);
 
 /* A line of a panel. */
@@ -109,13 +109,17 @@ size_t richbox_code(struct th_span content, char *out, size_t cap);
  * frame's heading when it is wider than the panel (richbox_join). */
 bool richbox_is_syntax_place(struct th_span content);
 
-/* A line of a SyntaxError's panel as Python prints the lines under
- * "Traceback" for one, into OUT (capacity CAP): the place first
- * (" PATH:LINE") as `  File "PATH", line LINE`, when FIRST; then the
- * line of code as `    CODE`. Returns the length; 0 for the line
- * under the code that points at the error with a "▲", for a blank
- * one, and when OUT is too small. */
-size_t richbox_syntax_line(struct th_span content, bool first, char *out,
-			   size_t cap);
+/* PLACE, the place a SyntaxError's panel names ("PATH:LINE", its pieces
+ * joined and its leading blank gone), as Python prints it under
+ * "Traceback": `  File "PATH", line LINE`, into OUT (capacity CAP).
+ * Returns the length; 0 when PLACE is no such place (yet: a piece) or
+ * OUT is too small. */
+size_t richbox_syntax_place(struct th_span place, char *out, size_t cap);
+
+/* CONTENT, the line of code in a SyntaxError's panel, as Python prints
+ * it under the place: `    CODE`, into OUT (capacity CAP). Returns the
+ * length; 0 for the line under the code that points at the error with
+ * a "▲", for a blank one, and when OUT is too small. */
+size_t richbox_syntax_code(struct th_span content, char *out, size_t cap);
 
 #endif

@@ -194,21 +194,18 @@ Test(richbox, a_syntax_errors_panel_has_no_title_and_names_a_place)
 	cr_expect(!richbox_is_syntax_place(span("def f(:")));
 	cr_expect(!richbox_is_syntax_place(span("        'us' 0.25}")));
 	char out[128];
-	size_t n =
-	    richbox_syntax_line(span("/a/b/x.py:2"), true, out, sizeof out);
+	size_t n = richbox_syntax_place(span("/a/b/x.py:2"), out, sizeof out);
 	cr_expect_eq(n, strlen("  File \"/a/b/x.py\", line 2"));
 	cr_expect(memcmp(out, "  File \"/a/b/x.py\", line 2", n) == 0, "%.*s",
 		  (int)n, out);
 	cr_expect_eq(
-	    richbox_syntax_line(span("/a/b/settlement"), true, out, sizeof out),
-	    0, "a piece of a place");
-	n = richbox_syntax_line(span("        'us' 0.25}"), false, out,
-				sizeof out);
+	    richbox_syntax_place(span("/a/b/settlement"), out, sizeof out), 0,
+	    "a piece of a place");
+	n = richbox_syntax_code(span("        'us' 0.25}"), out, sizeof out);
 	cr_expect(memcmp(out, "    'us' 0.25}", n) == 0 && n == 14, "%.*s",
 		  (int)n, out);
-	cr_expect_eq(richbox_syntax_line(span("       \xe2\x96\xb2"), false,
-					 out, sizeof out),
-		     0, "the line that points at the column");
-	cr_expect_eq(richbox_syntax_line(span("   "), false, out, sizeof out),
-		     0);
+	cr_expect_eq(
+	    richbox_syntax_code(span("       \xe2\x96\xb2"), out, sizeof out),
+	    0, "the line that points at the column");
+	cr_expect_eq(richbox_syntax_code(span("   "), out, sizeof out), 0);
 }
