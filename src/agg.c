@@ -1,11 +1,11 @@
 /* agg.c - group events by the --group-by fields; see agg.h.
  *
  * Groups live in an open-addressing hash table (linear probing, power-of-two
- * size, at most three quarters full) keyed by XXH3 of the key values, and
- * in an array in creation order that agg_sort() sorts a copy of. Each
- * group keeps what callers see (struct th_group) plus what ordering and
- * lookups need: its hash, the input positions of its first and last
- * events, and tags of its list values (see "lists with tags").
+ * size, at most three quarters full) keyed by XXH3 of the key values
+ * (key_hash), and in an array in creation order that agg_sort() sorts a
+ * copy of. Each group keeps what callers see (struct th_group) plus what
+ * ordering and lookups need: its hash, the input positions of its first
+ * and last events, and tags of its list values (see "lists with tags").
  *
  * Past the budget (agg.h) the groups spill: sorted by key into a run
  * (spill.h) and freed. Runs are kept in levels, as an LSM tree does:
@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* XXH3 compiled in, not called (key_hash) */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -428,17 +430,49 @@ static void *block_move(const void *p, size_t room, char **at)
 	return copy;
 }
 
+/* True when W holds a zero byte. */
+static bool word_has_nul(uint64_t w)
+{
+	return ((w - 0x0101010101010101u) & ~w & 0x8080808080808080u) != 0;
+}
+
+/* The bytes of the block of the string S, kept in whole words: up to the
+ * word holding its NUL, word_room(strlen(S)). */
+static size_t str_room(const char *s)
+{
+	size_t room = 0;
+	uint64_t w;
+	do {
+		memcpy(&w, s + room, WORD);
+		room += WORD;
+	} while (!word_has_nul(w));
+	return room;
+}
+
 /* A C string block (NULL: none) moved by block_move, or its room added
- * to *LIVE when AT is NULL. */
+ * to *LIVE when AT is NULL. Its words are copied as they are read: a
+ * renewal moves some fifty strings of a group, and strlen and memcpy
+ * called for each were a third of its instructions on a crash loop
+ * (docs/performance.md, 2026-12-06). */
 static void str_block(char **p, char **at, size_t *live)
 {
 	if (*p == NULL)
 		return;
-	size_t room = word_room(strlen(*p));
-	if (at != NULL)
-		*p = block_move(*p, room, at);
-	else
-		*live += room;
+	if (at == NULL) {
+		*live += str_room(*p);
+		return;
+	}
+	const char *s = *p;
+	char *copy = *at;
+	size_t room = 0;
+	uint64_t w;
+	do {
+		memcpy(&w, s + room, WORD);
+		memcpy(copy + room, &w, WORD);
+		room += WORD;
+	} while (!word_has_nul(w));
+	*p = copy;
+	*at += room;
 }
 
 /* A list's array and values, as str_block. */
@@ -690,14 +724,16 @@ static struct th_span event_key(const struct th_agg *a,
 	return event_get(ev, a->key_field[i]);
 }
 
-/* XXH3 of each key value in turn, seeded with the hash of the values
- * before it, and for a NULL one with that hash plus one (so NULL and ""
- * differ): one call a value, where a streaming state took three and a
- * digest. A collision costs only a comparison in table_slot. */
-static uint64_t key_hash(const struct th_agg *a, const struct th_span *vals)
+/* XXH3 of each of the N_KEYS key values in turn, seeded with the hash of
+ * the values before it, and for a NULL one with that hash plus one (so
+ * NULL and "" differ): one call a value, where a streaming state took
+ * three and a digest. xxhash's inline build (XXH_INLINE_ALL): a library
+ * call cost some 35 instructions an event (docs/performance.md,
+ * 2026-12-06). A collision costs only a comparison in table_slot. */
+static inline uint64_t key_hash(const struct th_span *vals, size_t n_keys)
 {
 	uint64_t h = 0;
-	for (size_t i = 0; i < a->n_keys; i++) {
+	for (size_t i = 0; i < n_keys; i++) {
 		bool present = vals[i].p != NULL;
 		h = XXH3_64bits_withSeed(present ? vals[i].p : "", vals[i].n,
 					 h + !present);
@@ -718,12 +754,13 @@ static const char *group_keys(const struct th_agg *a, const struct group *grp)
 	return (const char *)((const uint64_t *)(grp + 1) + a->n_rules);
 }
 
-/* True when the group's keys are exactly VALS (NULL only matches NULL). */
-static bool key_equal(const struct th_agg *a, const struct group *grp,
-		      const struct th_span *vals)
+/* True when the group's N_KEYS keys (A's) are exactly VALS (NULL only
+ * matches NULL). */
+static inline bool key_equal(const struct th_agg *a, const struct group *grp,
+			     const struct th_span *vals, size_t n_keys)
 {
 	const char *have = group_keys(a, grp);
-	for (size_t i = 0; i < a->n_keys; i++) {
+	for (size_t i = 0; i < n_keys; i++) {
 		uint32_t n = grp->key_len[i];
 		if ((n == AGG_KEY_NULL) != (vals[i].p == NULL))
 			return false;
@@ -736,16 +773,17 @@ static bool key_equal(const struct th_agg *a, const struct group *grp,
 	return true;
 }
 
-/* The slot holding the group with these key values, or the empty slot
- * where it belongs. The table is never full, so the probe ends. */
-static struct slot *table_slot(struct th_agg *a, uint64_t hash,
-			       const struct th_span *vals)
+/* The slot holding the group with these N_KEYS key values (A's), or
+ * the empty slot where it belongs. The table is never full, so the probe
+ * ends. */
+static inline struct slot *table_slot(struct th_agg *a, uint64_t hash,
+				      const struct th_span *vals, size_t n_keys)
 {
 	size_t mask = a->table_cap - 1;
 	for (size_t i = hash & mask;; i = (i + 1) & mask) {
 		struct slot *s = &a->table[i];
 		if (s->grp == NULL ||
-		    (s->hash == hash && key_equal(a, s->grp, vals)))
+		    (s->hash == hash && key_equal(a, s->grp, vals, n_keys)))
 			return s;
 	}
 }
@@ -834,11 +872,12 @@ static size_t capped_find(const struct th_capped *l, const uint8_t *tags,
 	return l->n;
 }
 
-/* Where V (of length N) belongs in list L by version order: its place
- * when L holds it. */
-static size_t capped_place(const struct th_capped *l, const char *v, size_t n)
+/* Where V (of length N) belongs among the first END values of list L by
+ * version order: its place when they hold it. */
+static size_t capped_place(const struct th_capped *l, size_t end, const char *v,
+			   size_t n)
 {
-	size_t lo = 0, hi = l->n;
+	size_t lo = 0, hi = end;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (vers_cmp_word(l->items[mid], v, n) < 0)
@@ -859,7 +898,7 @@ static void capped_replace(struct group *grp, struct th_capped *l,
 {
 	char *out = l->items[TH_MAX_LIST - 1];
 	size_t room = word_room(n);
-	bool fits = word_room(strlen(out)) >= room;
+	bool fits = str_room(out) >= room;
 	if (!fits)
 		pool_reserve(grp, room); /* may move the list */
 	memmove(&l->items[at + 1], &l->items[at],
@@ -878,32 +917,10 @@ static void capped_replace(struct group *grp, struct th_capped *l,
 	l->capped = true;
 }
 
-/* Adds V (of length N, followed by a NUL byte) to a capped list unless it
- * is there already, keeping TAGS (NULL: a list without) beside it. The
- * list keeps its TH_MAX_LIST smallest values: one that sorts after every
- * kept value of a full list, or that pushes the largest out, sets
- * L->capped. */
-static void capped_add(struct group *grp, struct th_capped *l, uint8_t *tags,
-		       const char *v, size_t n)
+/* Puts V (of length N, tag TAG) into L, which is not full, at AT. */
+static void capped_insert(struct group *grp, struct th_capped *l, uint8_t *tags,
+			  uint8_t tag, size_t at, const char *v, size_t n)
 {
-	/* A full list's new values mostly sort after all it keeps (task
-	 * names count up): one comparison with the last rules them out,
-	 * before the search for V among the others. */
-	if (l->n == TH_MAX_LIST &&
-	    vers_cmp_word(l->items[l->n - 1], v, n) < 0) {
-		l->capped = true;
-		return;
-	}
-	uint8_t tag = tags != NULL ? str_tag(v, n) : 0;
-	if (tags != NULL && capped_find(l, tags, tag, v, n) < l->n)
-		return;
-	size_t at = capped_place(l, v, n);
-	if (tags == NULL && at < l->n && word_eq(l->items[at], v, n))
-		return;
-	if (l->n == TH_MAX_LIST) {
-		capped_replace(grp, l, tags, tag, at, v, n);
-		return;
-	}
 	size_t growth = list_growth(l->n, sizeof *l->items);
 	pool_reserve(grp, growth + word_room(n));
 	l->items = list_grow(grp, l->items, l->n, sizeof *l->items, growth);
@@ -915,6 +932,41 @@ static void capped_add(struct group *grp, struct th_capped *l, uint8_t *tags,
 		tags[at] = tag;
 	}
 	l->n++;
+}
+
+/* Adds V (of length N, followed by a NUL byte) to a capped list unless it
+ * is there already, keeping TAGS (NULL: a list without) beside it. The
+ * list keeps its TH_MAX_LIST smallest values: one that sorts after every
+ * kept value of a full list, or that pushes the largest out, sets
+ * L->capped. */
+static void capped_add(struct group *grp, struct th_capped *l, uint8_t *tags,
+		       const char *v, size_t n)
+{
+	/* A new value mostly sorts after all the list keeps (task names
+	 * count up), or is its last value (an event like the one before):
+	 * one comparison with the last settles those before any search,
+	 * and the list is left as it is, or V ruled out of a full one, or
+	 * put at the end (docs/performance.md, 2026-12-06). */
+	size_t at = l->n;
+	int last = l->n > 0 ? vers_cmp_word(l->items[l->n - 1], v, n) : -1;
+	if (last == 0)
+		return;
+	if (last < 0 && l->n == TH_MAX_LIST) {
+		l->capped = true;
+		return;
+	}
+	uint8_t tag = tags != NULL ? str_tag(v, n) : 0;
+	if (last > 0) {
+		if (tags != NULL && capped_find(l, tags, tag, v, n) < l->n)
+			return;
+		at = capped_place(l, l->n - 1, v, n);
+		if (tags == NULL && word_eq(l->items[at], v, n))
+			return;
+	}
+	if (l->n == TH_MAX_LIST)
+		capped_replace(grp, l, tags, tag, at, v, n);
+	else
+		capped_insert(grp, l, tags, tag, at, v, n);
 }
 
 /* True when X belongs before Y in a group's exception list. */
@@ -1075,32 +1127,52 @@ static void exceptions_listed(struct th_group *g)
 /* Positions are ordered by time, an event without one before every event
  * with one, then by input, then by line. The order must be total, or
  * which event is "first" would depend on the order events arrive in and
- * merged reports would differ from whole ones. */
-static int position_cmp(const struct th_time *x_time, size_t x_input,
-			uint64_t x_line, const struct th_time *y_time,
-			size_t y_input, uint64_t y_line)
+ * merged reports would differ from whole ones. Times order as the
+ * printed times sort (isotime_order): a report read back by merge must
+ * order its events as the scan did. X is X_TIME's isotime_rank (Y_TIME's
+ * is found when needed). Inline: every event compares its position with
+ * its group's last. */
+static inline __attribute__((always_inline)) int
+rank_cmp(uint64_t x, const struct th_time *x_time, size_t x_input,
+	 uint64_t x_line, const struct th_time *y_time, size_t y_input,
+	 uint64_t y_line)
 {
-	bool xt = isotime_known(x_time), yt = isotime_known(y_time);
-	if (xt != yt)
-		return xt ? 1 : -1;
-	if (xt) {
-		/* as the printed times sort: a report read back by merge
-		 * must order its events as the scan did */
+	uint64_t y = 0;
+	if (x == 0 || !isotime_known(y_time)) {
+		if (x != 0 || isotime_known(y_time))
+			return x != 0 ? 1 : -1;
+	} else if ((y = isotime_rank(y_time)) == ISOTIME_RANK_WIDE ||
+		   x == ISOTIME_RANK_WIDE) {
 		int c = isotime_order(x_time, y_time);
 		if (c != 0)
 			return c;
+	} else if (x != y) {
+		return x < y ? -1 : 1;
+	} else if (x_time->nsec != y_time->nsec) {
+		return x_time->nsec < y_time->nsec ? -1 : 1;
 	}
 	if (x_input != y_input)
 		return x_input < y_input ? -1 : 1;
 	return (x_line > y_line) - (x_line < y_line);
 }
 
-/* Orders an event's position against a group's first or last. */
-static int where_cmp(const struct th_event *ev, const struct th_where *w,
-		     size_t w_input)
+/* Orders two positions (see rank_cmp). */
+static int position_cmp(const struct th_time *x_time, size_t x_input,
+			uint64_t x_line, const struct th_time *y_time,
+			size_t y_input, uint64_t y_line)
 {
-	return position_cmp(&ev->time, ev->input_index, ev->line, &w->time,
-			    w_input, w->line);
+	return rank_cmp(isotime_rank(x_time), x_time, x_input, x_line, y_time,
+			y_input, y_line);
+}
+
+/* Orders the position of EV, whose isotime_rank is RANK, against a group's
+ * first or last. */
+static inline __attribute__((always_inline)) int
+where_cmp(const struct th_event *ev, uint64_t rank, const struct th_where *w,
+	  size_t w_input)
+{
+	return rank_cmp(rank, &ev->time, ev->input_index, ev->line, &w->time,
+			w_input, w->line);
 }
 
 /* Makes W name EV's position, with A's copy of its input name. */
@@ -1213,8 +1285,9 @@ static void group_where(struct th_agg *a, struct group *grp,
 			const struct th_event *ev)
 {
 	struct th_group *g = &grp->g;
+	uint64_t rank = isotime_rank(&ev->time);
 	int to_last =
-	    g->count == 1 ? 1 : where_cmp(ev, &g->last, grp->last_input);
+	    g->count == 1 ? 1 : where_cmp(ev, rank, &g->last, grp->last_input);
 	if (to_last > 0 && g->count > 1 && ev->input_index == grp->last_input) {
 		/* the input of last: its name is kept already (the index
 		 * names an input, as where_cmp takes it); interning it
@@ -1225,8 +1298,8 @@ static void group_where(struct th_agg *a, struct group *grp,
 		where_set(a, &g->last, ev);
 		grp->last_input = ev->input_index;
 	}
-	if (g->count == 1 ||
-	    (to_last < 0 && where_cmp(ev, &g->first, grp->first_input) < 0))
+	if (g->count == 1 || (to_last < 0 && where_cmp(ev, rank, &g->first,
+						       grp->first_input) < 0))
 		group_first_set(a, grp, ev);
 }
 
@@ -1257,6 +1330,20 @@ static void group_count(struct th_agg *a, struct group *grp,
 	group_where(a, grp, ev);
 }
 
+/* The slot of A's table for EV's key values, which go into VALS, with
+ * their hash in *HASH (see table_slot). Inline, for N_KEYS constant: a
+ * single group-by key, the default, then takes no loop over keys
+ * (docs/performance.md, 2026-12-06). */
+static inline __attribute__((always_inline)) struct slot *
+event_slot(struct th_agg *a, const struct th_event *ev, struct th_span *vals,
+	   size_t n_keys, uint64_t *hash)
+{
+	for (size_t i = 0; i < n_keys; i++)
+		vals[i] = event_key(a, ev, i);
+	*hash = key_hash(vals, n_keys);
+	return table_slot(a, *hash, vals, n_keys);
+}
+
 /* Appends GRP to the list of groups. */
 static void groups_push(struct th_agg *a, struct group *grp)
 {
@@ -1282,10 +1369,10 @@ void agg_add(struct th_agg *a, const struct th_event *ev)
 	if (a->finished)
 		die("agg_add: the spilled groups were read already");
 	struct th_span vals[TH_KEY_COUNT];
-	for (size_t i = 0; i < a->n_keys; i++)
-		vals[i] = event_key(a, ev, i);
-	uint64_t hash = key_hash(a, vals);
-	struct slot *slot = table_slot(a, hash, vals);
+	uint64_t hash;
+	struct slot *slot = a->n_keys == 1
+				? event_slot(a, ev, vals, 1, &hash)
+				: event_slot(a, ev, vals, a->n_keys, &hash);
 	struct group *grp = slot->grp;
 	if (grp == NULL) {
 		grp = group_new(a, hash, vals);
@@ -1469,8 +1556,8 @@ static struct slot *group_slot(struct th_agg *a, const struct th_group *g,
 	struct th_span vals[TH_KEY_COUNT];
 	for (size_t i = 0; i < a->n_keys; i++)
 		vals[i] = th_span_or_empty(g->key[a->keys[i]]);
-	*hash = key_hash(a, vals);
-	return table_slot(a, *hash, vals);
+	*hash = key_hash(vals, a->n_keys);
+	return table_slot(a, *hash, vals, a->n_keys);
 }
 
 /* The group for G's key values in A, made when new. */

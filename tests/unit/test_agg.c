@@ -838,6 +838,50 @@ Test(agg, equal_times_are_ordered_by_line)
 	close_agg(f);
 }
 
+/* Adds an event of coroutine "c" at LINE whose time has the fields
+ * given, which need not name a real date nor print in fixed columns. */
+static void add_at_fields(struct fixture *f, uint64_t line, int32_t year,
+			  uint8_t month, uint8_t day, uint8_t second)
+{
+	make_event(&f->ev, f->catalog,
+		   (struct spec){.coroutine = "c", .line = line});
+	f->ev.time = (struct th_time){.year = year,
+				      .month = month,
+				      .day = day,
+				      .second = second,
+				      .flags = ISOTIME_KNOWN};
+	agg_add(f->agg, &f->ev);
+}
+
+Test(agg, times_order_as_they_print_past_year_9999_and_past_99)
+{
+	/* as text "10000-01-01" sorts before "9999-12-31", and
+	 * "2024-05-150" before "2024-05-20"; in fixed columns the month
+	 * decides before the day, the day before the second */
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	add_at_fields(f, 10, 9999, 12, 31, 0);
+	add_at_fields(f, 20, 10000, 1, 1, 0);
+	add_at_fields(f, 30, 2024, 5, 20, 0);
+	add_at_fields(f, 40, 2024, 5, 150, 0);
+	add_at_fields(f, 50, 2024, 6, 1, 0);
+	add_at_fields(f, 60, 2024, 5, 31, 59);
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	cr_expect_eq(g[0]->first.line, 20, "year 10000 prints first");
+	cr_expect_eq(g[0]->last.line, 10, "year 9999 prints last");
+	close_agg(f);
+
+	f = open_by(TH_KEY_COROUTINE);
+	add_at_fields(f, 30, 2024, 5, 20, 0);
+	add_at_fields(f, 40, 2024, 5, 150, 0);
+	add_at_fields(f, 50, 2024, 6, 1, 0);
+	add_at_fields(f, 60, 2024, 5, 31, 59);
+	cr_assert_eq(sorted(f, &g), 1);
+	cr_expect_eq(g[0]->first.line, 40, "day 150 prints before day 20");
+	cr_expect_eq(g[0]->last.line, 50, "June after May 31");
+	close_agg(f);
+}
+
 /* The aggregate keeps one copy of each input name for all its groups:
  * a name read from a buffer that then holds another name must not be
  * taken for it. */

@@ -354,6 +354,33 @@ Test(isotime, times_order_as_their_text)
 	cr_expect_eq(isotime_order(&a, &b), 0);
 }
 
+Test(isotime, ranks_order_fixed_column_times_as_their_text)
+{
+	static const char *const rising[] = {
+	    "0999-01-02T03:04:05", "2024-02-30T23:59:60", "2024-03-01T00:00:00",
+	    "2024-05-01T10:00:01", "2024-05-01T10:00:02", "9999-12-31T23:59:59",
+	};
+	size_t n = sizeof rising / sizeof *rising;
+	for (size_t i = 0; i + 1 < n; i++) {
+		struct th_time x = time_of(rising[i]);
+		struct th_time y = time_of(rising[i + 1]);
+		cr_expect_lt(isotime_rank(&x), isotime_rank(&y), "%s vs %s",
+			     rising[i], rising[i + 1]);
+		cr_expect_gt(isotime_rank(&x), 0, "%s", rising[i]);
+	}
+	/* to the second: the fractions are left to compare */
+	struct th_time a = time_of("2024-05-01T10:00:01.25Z");
+	struct th_time b = time_of("2024-05-01T10:00:01.5");
+	cr_expect_eq(isotime_rank(&a), isotime_rank(&b));
+	/* not in fixed columns: only isotime_order orders them */
+	struct th_time wide = time_of("10000-01-01T00:30:00Z");
+	struct th_time before = time_of("-001-12-31T23:30:00Z");
+	cr_expect_eq(isotime_rank(&wide), ISOTIME_RANK_WIDE);
+	cr_expect_eq(isotime_rank(&before), ISOTIME_RANK_WIDE);
+	struct th_time none = {0};
+	cr_expect_eq(isotime_rank(&none), 0);
+}
+
 Test(isotime, event_times_parse_with_fraction_and_zone_letter)
 {
 	struct th_instant t;
