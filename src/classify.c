@@ -577,8 +577,8 @@ block_culprit_outer(const struct parser *ps, const struct block *b,
  * the application's in nearly every event, and is tried apart: the walk
  * outward, and the innermost library frame it keeps, cost a frame and
  * registers saved for every event. */
-static struct th_frame_ref block_culprit(const struct parser *ps,
-					 const struct block *b)
+static inline __attribute__((always_inline)) struct th_frame_ref
+block_culprit(const struct parser *ps, const struct block *b)
 {
 	if (b->n_pending == 0)
 		return !b->evicted	       ? no_frame
@@ -770,7 +770,16 @@ static const char *numbered_separator(struct th_span rest)
  * the numbered '+'; "+-----...-----" (36 dashes) closes the box. */
 static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 {
+	static const char closing[] = "+------------------------------------";
 	struct th_span rest = {line.p + col, line.n - col};
+	/* The closing line as CPython prints it, asked first: it holds no
+	 * numbered separator (no '+' past its first byte), and the search
+	 * for one and the compare below were two calls into the C library
+	 * for every group. */
+	if (rest.n == sizeof closing - 1 && HAS_LIT(rest, 0, closing)) {
+		finish_slots(ps, col / 2);
+		return true;
+	}
 	const char *numbered = numbered_separator(rest);
 	if (numbered != NULL) {
 		size_t depth = (size_t)(numbered - line.p) / 2;
@@ -784,7 +793,7 @@ static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 			slot_at(ps, depth - 1)->is_group = true;
 		return true;
 	}
-	if (th_starts_with(rest, "+------------------------------------")) {
+	if (th_starts_with(rest, closing)) {
 		finish_slots(ps, col / 2);
 		return true;
 	}
@@ -799,6 +808,19 @@ static inline struct block *box_block(struct parser *ps, size_t col)
 	if (depth <= 1)
 		return &ps->top;
 	return depth < ps->n_slots ? &ps->slot[depth] : NULL;
+}
+
+/* box_text for text T of block B (at column COL) that is not indented:
+ * a traceback's header, its final line. */
+static inline void box_unindented(struct parser *ps, struct block *b,
+				  struct th_span t, size_t col)
+{
+	char c = t.p[0];
+	if (col / 2 <= 1 && c == 'E' &&
+	    HAS_LIT(t, 0, "Exception Group Traceback"))
+		new_chain_end(ps->out);
+	if (block_open(b) || c == 'T' || c == 'E')
+		block_unindented(b, t);
 }
 
 /* group_line for the commonest box lines: "| " then text of the top
@@ -824,13 +846,55 @@ static inline bool box_text(struct parser *ps, struct th_span line, size_t col)
 			block_indented(ps, b, t, blanks);
 		return true;
 	}
-	/* block_line for text that is not indented */
-	if (col / 2 <= 1 && c == 'E' &&
-	    HAS_LIT(t, 0, "Exception Group Traceback"))
-		new_chain_end(ps->out);
-	if (block_open(b) || c == 'T' || c == 'E')
-		block_unindented(b, t);
+	box_unindented(ps, b, t, col);
 	return true;
+}
+
+/* box_text16 when the box line's margin and the first byte of its text
+ * that is not a space are both in its first 16 bytes: COL the margin's
+ * column, AT that byte's. */
+static inline bool box_text_at(struct parser *ps, struct th_span line,
+			       size_t col, size_t at)
+{
+	char c = line.p[at];
+	if (at == col + 1 || c == '\t')
+		return false; /* no "| ", or a tab: box_text reads it */
+	struct block *b = box_block(ps, col);
+	if (b == NULL)
+		return false;
+	struct th_span t = {line.p + col + 2, line.n - col - 2};
+	if (at == col + 2)
+		box_unindented(ps, b, t, col);
+	else if (c == 'F' && block_open(b))
+		block_indented(ps, b, t, at - col - 2);
+	return true;
+}
+
+/* box_text for a line of 16 bytes or more whose "| " margin and the
+ * start of its text lie in its first 16 bytes, as nearly every box line
+ * of CPython's has: the margin's column and the text's indentation come
+ * from one compare of those bytes, where th_spaces_from and indent_of
+ * each loaded a word and tested it (docs/performance.md). False, with
+ * nothing done, for any other line. */
+static inline bool box_text16(struct parser *ps, struct th_span line)
+{
+#ifdef __SSE2__
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)line.p);
+	unsigned other = ~(unsigned)_mm_movemask_epi8(
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))) &
+			 0xffffu;
+	unsigned after = other & (other - 1); /* past the margin's byte */
+	if (after == 0)
+		return false;
+	size_t col = (size_t)__builtin_ctz(other);
+	if (line.p[col] != '|')
+		return false;
+	return box_text_at(ps, line, col, (size_t)__builtin_ctz(after));
+#else
+	(void)ps;
+	(void)line;
+	return false;
+#endif
 }
 
 /* group_line for the lines box_text leaves: separators, a bare margin,
@@ -988,6 +1052,17 @@ static bool group_header(struct parser *ps, struct th_span line,
 	if (!HAS_LIT(line, in.blanks, "+ Exception Group Traceback"))
 		return false;
 	new_chain_end(ps->out);
+	/* CPython's header of a group at the top level ("  + Exception
+	 * Group Traceback (most recent call last):") starts the top block
+	 * as a group: all that group_line comes to with it, through
+	 * group_line_other, block_line and block_unindented, which cost
+	 * every group event some 120 instructions more. */
+	if (in.spaces == in.blanks && in.spaces / 2 <= 1 &&
+	    HAS_LIT(line, in.blanks,
+		    "+ Exception Group Traceback (most recent")) {
+		block_start(&ps->top, true);
+		return true;
+	}
 	group_line(ps, line, in.spaces);
 	return true;
 }
@@ -1107,12 +1182,16 @@ parse_line(struct parser *ps, struct th_span line, bool boxes)
  * lines of a group's event are its box's: in a loop of their own, with
  * box_text inline, each costs its own tests and not parse_line's, nor a
  * call (on a crash loop's 2,297 groups, 38.86 to 37.03 million
- * instructions in all, callgrind). */
-static const struct th_span *
+ * instructions in all, callgrind). Out of line, called once a group:
+ * inline, its registers changed those of parse_head's loop, which reads
+ * every other line (docs/performance.md). */
+static __attribute__((noinline)) const struct th_span *
 box_lines(struct parser *ps, const struct th_span *l, const struct th_span *end)
 {
 	for (; l < end && ps->top.is_group; l++) {
 		struct th_span line = *l;
+		if (line.n >= 16 && box_text16(ps, line))
+			continue;
 		size_t col = th_spaces_from(line, 0);
 		if (col >= line.n || (line.p[col] != '|' && line.p[col] != '+'))
 			break;
@@ -1226,9 +1305,11 @@ static void parse_head(struct parser *ps, const struct th_span *l,
 	}
 }
 
-/* Parses EV's lines [FROM, N) with parse_line. */
-static void parse_lines(struct parser *ps, const struct th_event *ev,
-			size_t from, size_t n)
+/* Parses EV's lines [FROM, N) with parse_line. Out of line: its loop
+ * keeps registers of its own, and inline in parse_event it cost more
+ * (docs/performance.md). */
+static __attribute__((noinline)) void
+parse_lines(struct parser *ps, const struct th_event *ev, size_t from, size_t n)
 {
 	/* The head lines are read in place; event_line() is for the tail
 	 * ring, past TH_EVENT_HEAD_LINES. A pointer, not ev->head[i]: the

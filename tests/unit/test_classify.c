@@ -1627,6 +1627,61 @@ Test(classify, text_at_a_box_margin_is_read_for_its_depth)
 	cr_expect_str_eq(str(parsed.leaves[1].culprit.function), "u");
 }
 
+/* Most box lines are read by their first 16 bytes (box_text16 in
+ * classify.c); the others take the whole way, and both read a line the
+ * same: a tab after the margin, text past those 16 bytes, a margin with
+ * no space after it and a line shorter than 16 bytes. */
+Test(classify, box_lines_past_the_16_byte_path_are_read_as_before)
+{
+	parse_text("  + Exception Group Traceback (most recent call last):\n"
+		   "  |   File \"/srv/app/m.py\", line 5, in main\n"
+		   "  | ExceptionGroup: g (4 sub-exceptions)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | Traceback (most recent call last):\n"
+		   "    | \tFile \"/srv/app/tab.py\", line 1, in tabbed\n"
+		   "    | ValueError: v\n"
+		   "    +---------------- 2 ----------------\n"
+		   "    | Traceback (most recent call last):\n"
+		   "    |                 File \"/srv/app/deep.py\", line 2, "
+		   "in deep\n"
+		   "    | OSError: o\n"
+		   "    +---------------- 3 ----------------\n"
+		   "    | Traceback (most recent call last):\n"
+		   "    |   File \"/srv/app/short.py\", line 3, in short\n"
+		   "    |KeyError: k\n"
+		   "    +---------------- 4 ----------------\n"
+		   "    | E: e\n"
+		   "    +------------------------------------\n");
+	cr_expect(parsed.last_is_group);
+	cr_expect_str_eq(str(parsed.culprit.function), "main");
+	cr_assert_eq(parsed.n_leaves, 4);
+	cr_expect_str_eq(str(parsed.leaves[0].exception), "ValueError");
+	cr_expect_str_eq(str(parsed.leaves[0].culprit.function), "tabbed");
+	cr_expect_str_eq(str(parsed.leaves[1].exception), "OSError");
+	cr_expect_str_eq(str(parsed.leaves[1].culprit.function), "deep");
+	cr_expect_str_eq(str(parsed.leaves[2].exception), "KeyError");
+	cr_expect_str_eq(str(parsed.leaves[2].message), "k");
+	cr_expect_str_eq(str(parsed.leaves[2].culprit.function), "short");
+	cr_expect_str_eq(str(parsed.leaves[3].exception), "E");
+	cr_expect_str_eq(str(parsed.leaves[3].message), "e");
+	cr_expect_str_eq(str(parsed.leaves[3].culprit.function), "-");
+}
+
+/* A group's header led by a tab is no box's: its '+' is not where the
+ * box's margin is looked for. */
+Test(classify, a_group_header_led_by_a_tab_opens_no_box)
+{
+	parse_text("\t+ Exception Group Traceback (most recent call last):\n"
+		   "  |   File \"/srv/app/m.py\", line 5, in main\n"
+		   "  | ExceptionGroup: g (1 sub-exception)\n"
+		   "  +-+---------------- 1 ----------------\n"
+		   "    | ValueError: v\n"
+		   "    +------------------------------------\n");
+	cr_expect(!parsed.last_is_group);
+	cr_expect_str_eq(exception(), "-");
+	cr_expect_eq(parsed.n_leaves, 0);
+}
+
 /* An exception group's box lines are read in a loop of their own while
  * the top block is a group (box_lines in classify.c). A traceback header
  * at the top level of the box ends the group: the box lines after it are
