@@ -217,14 +217,13 @@ feed_searched(struct th_pipeline *p, const struct th_lines *l,
 	}
 }
 
-/* pipeline_feed_line for LINE, read from L (NULL: not from a window the
- * last search saw). Inlined into the window loop: as a call it cost
- * some 23 instructions of a line's 75 there, 3.5 M on a crash loop
- * (docs/performance.md). A line that starts past the last search's hit,
- * as most lines of an event do, is neither line_literal_free nor
- * line_literal_at: one compare rules both out, and its records go to
- * the assembler as they are (1.3 M of 175 M on a crash loop, release
- * build; docs/performance.md). */
+/* The records of LINE, just read from L, to the assembler. Inlined
+ * into the window loop: as a call it cost some 23 instructions of a
+ * line's 75 there, 3.5 M on a crash loop (docs/performance.md). A line
+ * that starts past the last search's hit, as most lines of an event do,
+ * is neither line_literal_free nor line_literal_at: one compare rules
+ * both out, and its records go to the assembler as they are (1.3 M of
+ * 175 M on a crash loop, release build; docs/performance.md). */
 static inline __attribute__((always_inline)) void
 feed_line(struct th_pipeline *p, const struct th_lines *l,
 	  const struct th_line *line, uint64_t end_offset)
@@ -232,18 +231,22 @@ feed_line(struct th_pipeline *p, const struct th_lines *l,
 	const struct th_record *recs;
 	size_t n = prefix_parse(p->prefixer, line, end_offset,
 				assembler_idle(p->assembler), &recs);
-	if (l != NULL && p->searched.hit >= line->offset) {
+	if (p->searched.hit >= line->offset) {
 		feed_searched(p, l, line, recs, n);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		assembler_feed(p->assembler, &recs[i]);
+	feed_records(p, recs, n);
 }
 
+/* A line not from a window the last search saw: its records as they
+ * are. */
 void pipeline_feed_line(struct th_pipeline *p, const struct th_line *line,
 			uint64_t end_offset)
 {
-	feed_line(p, NULL, line, end_offset);
+	const struct th_record *recs;
+	size_t n = prefix_parse(p->prefixer, line, end_offset,
+				assembler_idle(p->assembler), &recs);
+	feed_records(p, recs, n);
 }
 
 /* Moves L's cursor to C's, NEWLINES "\n" bytes before it (UINT64_MAX:
@@ -419,10 +422,14 @@ static enum th_status feed_next_line(struct th_pipeline *p, struct th_lines *l)
  * an open event's indented lines straight to it (take_indented), every
  * other line through prefix_parse and the assembler. The lines are cut
  * from the window here, not one lines_next call each. Returns whether it
- * stopped for a search (false: the window ended first). */
-static bool read_lines(struct th_pipeline *p, struct th_lines *l,
-		       struct window_lines *c)
+ * stopped for a search (false: the window ended first). Inlined into
+ * feed_window: C is then a local no call sees, kept in registers across
+ * the assembler's calls rather than stored and loaded again around each
+ * line (docs/performance.md, night of 2026-12-06). */
+static inline __attribute__((always_inline)) bool
+read_lines(struct th_pipeline *p, struct th_lines *l, struct window_lines *c)
 {
+	bool due = false;
 	if (c->plain <= c->at && c->plain < c->w.n)
 		c->plain = c->at + lines_window_escape_free_at(l, c->at);
 	uint32_t source = 0;
@@ -453,11 +460,13 @@ static bool read_lines(struct th_pipeline *p, struct th_lines *l,
 		c->at += used;
 		c->newlines += nl != NULL;
 		feed_line(p, l, &line, c->offset + c->at);
-		if (search_due(p))
-			return true;
+		if (search_due(p)) {
+			due = true;
+			break;
+		}
 		indented = UNKNOWN;
 	} while (c->at < c->w.n);
-	return false;
+	return due;
 }
 
 /* Reads or skips every line of the window at L's cursor, then moves the
@@ -466,13 +475,16 @@ static bool read_lines(struct th_pipeline *p, struct th_lines *l,
  * some 150 instructions an event (docs/performance.md). */
 static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
 {
-	struct window_lines c = {.at = 0, .newlines = 0};
+	struct th_span w;
 	/* the open events' indented lines point into the window
 	 * (take_indented), which lines_window may refill or remap */
 	assembler_window_moves(p->assembler);
-	enum th_status st = lines_window(l, &c.w);
+	enum th_status st = lines_window(l, &w);
 	if (st != TH_OK)
 		return st;
+	/* C's address is given to no call: its fields stay in registers
+	 * across the lines read */
+	struct window_lines c = {.w = w, .at = 0, .newlines = 0};
 	if (c.w.n == 0)
 		return feed_next_line(p, l);
 	/* plain lines' records are the window's bytes: their events borrow

@@ -60,6 +60,12 @@ struct th_prefixer {
 	size_t used;
 	struct th_record *recs;
 	size_t n_recs, cap_recs;
+	/* The record of a line prefix_parse takes its short way and that
+	 * opens no logging prefix (plain_record): no time, no record start,
+	 * not structured, its writer's name in last_name. Those stay as
+	 * prefix_new set them, so such a line writes only its text, place
+	 * and writer. */
+	struct th_record plain;
 	uint32_t last_source;	      /* writer of the last line parsed */
 	struct source_name last_name; /* and its name */
 	bool idle;		      /* no event open before this line */
@@ -151,6 +157,7 @@ struct th_prefixer *prefix_new(const struct th_rules *rules,
 		die("out of memory (%zu bytes)", ARENA_SIZE);
 	p->cap_recs = 16;
 	p->recs = xmalloc(p->cap_recs * sizeof *p->recs);
+	p->plain.source_name.p = p->last_name.v; /* the rest zeroed */
 	p->now = (int64_t)time(NULL);
 	p->now_year = isotime_year_of(p->now);
 	return p;
@@ -1804,6 +1811,29 @@ static inline struct th_record *add_unframed(struct th_prefixer *p,
 	return r;
 }
 
+/* What add_unframed makes of LINE, a line one_plain_record took that
+ * opens no logging prefix, in P->plain: only the fields a line changes
+ * are written (about 8 instructions less a line on a crash loop, whose
+ * plain lines are two thirds of those it parses; docs/performance.md,
+ * night of 2026-12-06). */
+static inline const struct th_record *plain_record(struct th_prefixer *p,
+						   const struct th_line *line,
+						   uint64_t end_offset)
+{
+	struct th_record *r = &p->plain;
+	r->number = line->number;
+	r->offset = line->offset;
+	r->end_offset = end_offset;
+	r->text = th_trim_end(line->text);
+	if (p->idle) { /* see inherit_source */
+		p->last_source = 0;
+		p->last_name.n = 0;
+	}
+	r->source = p->last_source;
+	r->source_name.n = p->last_name.n;
+	return r;
+}
+
 /* add_unframed for TEXT, LINE's own bytes, escapes removed first (into
  * the arena) when LINE may hold some. */
 static inline struct th_record *add_unframed_clean(struct th_prefixer *p,
@@ -1858,11 +1888,11 @@ static bool continues_message(struct th_prefixer *p, const struct th_line *line)
 }
 
 /* LINE, continues_message, as the records of its message past the
- * column: of the writer and with the time of the line that began it. */
+ * column: of the writer and with the time of the line that began it.
+ * Returns how many, in P->recs. */
 static size_t continuation_records(struct th_prefixer *p,
 				   const struct th_line *line,
-				   uint64_t end_offset,
-				   const struct th_record **out)
+				   uint64_t end_offset)
 {
 	struct framed f = {.message = {line->text.p + p->message.col,
 				       line->text.n - p->message.col},
@@ -1875,7 +1905,6 @@ static size_t continuation_records(struct th_prefixer *p,
 	p->n_recs = 0;
 	p->line = line->escape_free ? line->text : (struct th_span){"", 0};
 	add_record(p, &f, f.message, false, false);
-	*out = p->recs;
 	return p->n_recs;
 }
 
@@ -1958,17 +1987,17 @@ static inline bool one_plain_record(const struct th_prefixer *p,
 }
 
 /* mark_record_start for R, whose text starts with a byte opens_prefix
- * names, and 1 (its one record): apart, and called in prefix_parse's
- * tail, so that the other lines save no registers for it. R has no time
- * and is no record start yet. A time first (no '[' before it, no level
+ * names, and 1 (its one record): in prefixed_line, apart, so that the
+ * other lines save no registers for it. R has no time and is no record
+ * start yet. A time first (no '[' before it, no level
  * name) is read straight into R's time, which a reader leaves alone
  * when it finds none; a capital with no capital after it ("During
  * handling", "ConnectionError: x") starts no level name, all of which
  * are capitals. Through read_logging_prefix, and a copy of the time, a
  * dated line took about 15 instructions more, and such a line about 10
  * (callgrind, crash loop). */
-__attribute__((noinline)) static size_t
-one_prefixed_record(struct th_prefixer *p, struct th_record *r)
+static inline size_t one_prefixed_record(struct th_prefixer *p,
+					 struct th_record *r)
 {
 	struct th_span t = r->text;
 	if (th_is_digit(t.p[0]))
@@ -1980,20 +2009,34 @@ one_prefixed_record(struct th_prefixer *p, struct th_record *r)
 	return 1;
 }
 
-/* prefix_parse for a line that is not one_plain_record. */
+/* add_unframed and one_prefixed_record for the line of TEXT, NUMBER and
+ * OFFSET, which starts with a byte opens_prefix names; its record is
+ * P->recs[0]. Apart, the line given by its fields: written inline, the
+ * record's fields made prefix_parse too large for the compiler to take
+ * into the pipeline's loop (docs/performance.md, night of 2026-12-06). */
+__attribute__((noinline)) static size_t
+prefixed_line(struct th_prefixer *p, struct th_span text, uint64_t number,
+	      uint64_t offset, uint64_t end_offset)
+{
+	const struct th_line line = {
+	    .text = text, .number = number, .offset = offset};
+	return one_prefixed_record(p, add_unframed(p, &line, text, end_offset));
+}
+
+/* prefix_parse for a line that is not one_plain_record: the number of
+ * its records, in P->recs. */
 __attribute__((noinline)) static size_t parse_line(struct th_prefixer *p,
 						   const struct th_line *line,
-						   uint64_t end_offset,
-						   const struct th_record **out)
+						   uint64_t end_offset)
 {
 	p->used = 0; /* the arena: not used by prefix_parse's own way */
 	if (p->message.col != 0) {
 		if (continues_message(p, line))
-			return continuation_records(p, line, end_offset, out);
+			return continuation_records(p, line, end_offset);
 		p->message.col = 0;
 	}
 	if (blank_or_empty(p, line->text)) {
-		*out = add_unframed_clean(p, line, line->text, end_offset);
+		add_unframed_clean(p, line, line->text, end_offset);
 		return 1;
 	}
 	struct th_span text = line->text;
@@ -2012,7 +2055,6 @@ __attribute__((noinline)) static size_t parse_line(struct th_prefixer *p,
 		struct th_record *r =
 		    add_unframed_clean(p, line, text, end_offset);
 		mark_record_start(p, r);
-		*out = r;
 		return 1;
 	}
 	p->n_recs = 0;
@@ -2023,7 +2065,6 @@ __attribute__((noinline)) static size_t parse_line(struct th_prefixer *p,
 		parse_framed(p, line, &fr, end_offset);
 	else
 		parse_any(p, line, text, end_offset);
-	*out = p->recs;
 	return p->n_recs;
 }
 
@@ -2032,13 +2073,26 @@ size_t prefix_parse(struct th_prefixer *p, const struct th_line *line,
 		    const struct th_record **out)
 {
 	p->idle = idle;
-	if (!one_plain_record(p, line))
-		return parse_line(p, line, end_offset, out);
-	struct th_record *r = add_unframed(p, line, line->text, end_offset);
-	*out = r;
-	/* mark_record_start: most lines start with no byte a prefix does */
-	if (r->text.n > 0 && opens_prefix[(unsigned char)r->text.p[0]])
-		return one_prefixed_record(p, r);
+	if (!one_plain_record(p, line)) {
+		/* a copy: the pipeline cuts the lines of its window into
+		 * registers, and LINE itself passed on made it store every
+		 * line's fields for the few lines that come here
+		 * (docs/performance.md, night of 2026-12-06) */
+		struct th_line whole = *line;
+		size_t n = parse_line(p, &whole, end_offset);
+		*out = p->recs;
+		return n;
+	}
+	/* mark_record_start: most lines start with no byte a prefix does
+	 * (one that does is not blank: its text is not trimmed away) */
+	struct th_span t = line->text;
+	if (t.n > 0 && opens_prefix[(unsigned char)t.p[0]]) {
+		size_t n =
+		    prefixed_line(p, t, line->number, line->offset, end_offset);
+		*out = p->recs;
+		return n;
+	}
+	*out = plain_record(p, line, end_offset);
 	return 1;
 }
 
