@@ -437,13 +437,16 @@ static bool word_has_nul(uint64_t w)
 }
 
 /* The bytes of the block of the string S, kept in whole words: up to the
- * word holding its NUL, word_room(strlen(S)). */
-static size_t str_room(const char *s)
+ * word holding its NUL, word_room(strlen(S)). Copied to COPY (NULL: not)
+ * as they are read. */
+static inline size_t str_words(const char *s, char *copy)
 {
 	size_t room = 0;
 	uint64_t w;
 	do {
 		memcpy(&w, s + room, WORD);
+		if (copy != NULL)
+			memcpy(copy + room, &w, WORD);
 		room += WORD;
 	} while (!word_has_nul(w));
 	return room;
@@ -459,19 +462,11 @@ static void str_block(char **p, char **at, size_t *live)
 	if (*p == NULL)
 		return;
 	if (at == NULL) {
-		*live += str_room(*p);
+		*live += str_words(*p, NULL);
 		return;
 	}
-	const char *s = *p;
-	char *copy = *at;
-	size_t room = 0;
-	uint64_t w;
-	do {
-		memcpy(&w, s + room, WORD);
-		memcpy(copy + room, &w, WORD);
-		room += WORD;
-	} while (!word_has_nul(w));
-	*p = copy;
+	size_t room = str_words(*p, *at);
+	*p = *at;
 	*at += room;
 }
 
@@ -898,7 +893,7 @@ static void capped_replace(struct group *grp, struct th_capped *l,
 {
 	char *out = l->items[TH_MAX_LIST - 1];
 	size_t room = word_room(n);
-	bool fits = str_room(out) >= room;
+	bool fits = str_words(out, NULL) >= room;
 	if (!fits)
 		pool_reserve(grp, room); /* may move the list */
 	memmove(&l->items[at + 1], &l->items[at],
@@ -1137,19 +1132,20 @@ rank_cmp(uint64_t x, const struct th_time *x_time, size_t x_input,
 	 uint64_t x_line, const struct th_time *y_time, size_t y_input,
 	 uint64_t y_line)
 {
-	uint64_t y = 0;
-	if (x == 0 || !isotime_known(y_time)) {
-		if (x != 0 || isotime_known(y_time))
-			return x != 0 ? 1 : -1;
-	} else if ((y = isotime_rank(y_time)) == ISOTIME_RANK_WIDE ||
-		   x == ISOTIME_RANK_WIDE) {
-		int c = isotime_order(x_time, y_time);
-		if (c != 0)
-			return c;
-	} else if (x != y) {
-		return x < y ? -1 : 1;
-	} else if (x_time->nsec != y_time->nsec) {
-		return x_time->nsec < y_time->nsec ? -1 : 1;
+	bool x_known = x != 0, y_known = isotime_known(y_time);
+	if (x_known != y_known)
+		return x_known ? 1 : -1;
+	if (x_known) {
+		uint64_t y = isotime_rank(y_time);
+		if (x == ISOTIME_RANK_WIDE || y == ISOTIME_RANK_WIDE) {
+			int c = isotime_order(x_time, y_time);
+			if (c != 0)
+				return c;
+		} else if (x != y) {
+			return x < y ? -1 : 1;
+		} else if (x_time->nsec != y_time->nsec) {
+			return x_time->nsec < y_time->nsec ? -1 : 1;
+		}
 	}
 	if (x_input != y_input)
 		return x_input < y_input ? -1 : 1;

@@ -772,15 +772,14 @@ static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 {
 	static const char closing[] = "+------------------------------------";
 	struct th_span rest = {line.p + col, line.n - col};
-	/* The closing line as CPython prints it, asked first: it holds no
-	 * numbered separator (no '+' past its first byte), and the search
-	 * for one and the compare below were two calls into the C library
-	 * for every group. */
-	if (rest.n == sizeof closing - 1 && HAS_LIT(rest, 0, closing)) {
-		finish_slots(ps, col / 2);
-		return true;
-	}
-	const char *numbered = numbered_separator(rest);
+	/* A line that starts as the closing one is asked whether it holds
+	 * a numbered separator only when it is longer: as CPython prints it
+	 * it holds none (no '+' past its first byte), and that search was
+	 * a call into the C library for every group. */
+	bool closes = HAS_LIT(rest, 0, closing);
+	const char *numbered = closes && rest.n == sizeof closing - 1
+				   ? NULL
+				   : numbered_separator(rest);
 	if (numbered != NULL) {
 		size_t depth = (size_t)(numbered - line.p) / 2;
 		finish_slots(ps, depth);
@@ -793,7 +792,7 @@ static bool group_separator(struct parser *ps, struct th_span line, size_t col)
 			slot_at(ps, depth - 1)->is_group = true;
 		return true;
 	}
-	if (th_starts_with(rest, closing)) {
+	if (closes) {
 		finish_slots(ps, col / 2);
 		return true;
 	}

@@ -62,9 +62,8 @@ struct th_prefixer {
 	size_t n_recs, cap_recs;
 	/* The record of a line prefix_parse takes its short way and that
 	 * opens no logging prefix (plain_record): no time, no record start,
-	 * not structured, its writer's name in last_name. Those stay as
-	 * prefix_new set them, so such a line writes only its text, place
-	 * and writer. */
+	 * not structured. Those stay as prefix_new left them (zero), so
+	 * such a line writes only its text, place and writer. */
 	struct th_record plain;
 	uint32_t last_source;	      /* writer of the last line parsed */
 	struct source_name last_name; /* and its name */
@@ -157,7 +156,6 @@ struct th_prefixer *prefix_new(const struct th_rules *rules,
 		die("out of memory (%zu bytes)", ARENA_SIZE);
 	p->cap_recs = 16;
 	p->recs = xmalloc(p->cap_recs * sizeof *p->recs);
-	p->plain.source_name.p = p->last_name.v; /* the rest zeroed */
 	p->now = (int64_t)time(NULL);
 	p->now_year = isotime_year_of(p->now);
 	return p;
@@ -1825,12 +1823,7 @@ static inline const struct th_record *plain_record(struct th_prefixer *p,
 	r->offset = line->offset;
 	r->end_offset = end_offset;
 	r->text = th_trim_end(line->text);
-	if (p->idle) { /* see inherit_source */
-		p->last_source = 0;
-		p->last_name.n = 0;
-	}
-	r->source = p->last_source;
-	r->source_name.n = p->last_name.n;
+	inherit_source(p, &r->source, &r->source_name);
 	return r;
 }
 
