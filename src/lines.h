@@ -131,4 +131,87 @@ static inline const char *lines_find_newline(const char *p, size_t n)
 	return memchr(p, '\n', n);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LINES_AVX2 1
+/* The "\n" bytes of the 32 bytes at P, bit I for P[I], with one AVX2
+ * compare, for a caller that found AVX2 (__builtin_cpu_supports). In
+ * asm, not in a target("avx2") function: such a function is not inlined
+ * into a baseline reader's loop, and the pipeline's loop built twice,
+ * once for AVX2, no longer had the prefixer inlined (docs/performance.md,
+ * night of 2026-12-07). It clears the registers' upper halves after it,
+ * as a compiler does before baseline SSE code runs again. */
+static inline uint32_t lines_newlines32_avx2(const char *p)
+{
+	static const char nl = '\n';
+	uint32_t m;
+	__asm__("vpbroadcastb %[nl], %%ymm0\n\t"
+		"vpcmpeqb %[p], %%ymm0, %%ymm0\n\t"
+		"vpmovmskb %%ymm0, %[m]\n\t"
+		"vzeroupper"
+		: [m] "=r"(m)
+		: [p] "m"(*(const char(*)[32])p), [nl] "m"(nl)
+		: "xmm0");
+	return m;
+}
+
+/* lines_newline_in_64 with AVX2: two compares, not four. */
+static inline const char *lines_newline_in_64_avx2(const char *p)
+{
+	uint32_t m = lines_newlines32_avx2(p);
+	if (m != 0)
+		return p + __builtin_ctz(m);
+	m = lines_newlines32_avx2(p + 32);
+	if (m != 0)
+		return p + 32 + __builtin_ctz(m);
+	return NULL;
+}
+#endif
+
+/* From what length lines_find_newline_as compares with AVX2: 64 with
+ * AVX2 (where the processor has it: the caller's check), else never. A
+ * reader keeps it, and one compare a line decides both. */
+static inline size_t lines_avx2_from(bool avx2)
+{
+#ifdef LINES_AVX2
+	return avx2 ? 64 : SIZE_MAX;
+#else
+	(void)avx2;
+	return SIZE_MAX;
+#endif
+}
+
+/* lines_find_newline, comparing 32 bytes a step where N is at least
+ * AVX2_FROM (lines_avx2_from): the lines a crash loop reads one by one,
+ * 146,000 of 20 MB, cost about a third fewer instructions
+ * (docs/performance.md, night of 2026-12-07). */
+static inline const char *lines_find_newline_as(const char *p, size_t n,
+						size_t avx2_from)
+{
+#ifdef LINES_AVX2
+	if (n >= avx2_from) {
+		const char *nl = lines_newline_in_64_avx2(p);
+		if (nl != NULL)
+			return nl;
+		if (n < 128)
+			return memchr(p + 64, '\n', n - 64);
+		nl = lines_newline_in_64_avx2(p + 64);
+		if (nl != NULL)
+			return nl;
+		/* a line of up to 256 bytes without memchr (a call and its
+		 * setup); a longer one, rarer, with it (it compares 128
+		 * bytes a step) */
+		size_t i = 128, inline_end = n < 256 ? n : 256;
+		for (; inline_end - i >= 32; i += 32) {
+			uint32_t m = lines_newlines32_avx2(p + i);
+			if (m != 0)
+				return p + i + __builtin_ctz(m);
+		}
+		return memchr(p + i, '\n', n - i);
+	}
+#else
+	(void)avx2_from;
+#endif
+	return lines_find_newline(p, n);
+}
+
 #endif

@@ -34,6 +34,7 @@ struct th_pipeline {
 	uint64_t line_base;	/* lines before the input's start */
 	uint64_t match_counted; /* match errors already in the run */
 	bool every_line;	/* probes set: no fast path */
+	bool avx2;		/* lines cut with AVX2 (lines_avx2_from) */
 	bool piece_at_end;	/* a CRI or Docker piece was still waiting for
 				   its rest when the lines ended */
 	bool panel_at_end;	/* and a panel of rich's was open, in the
@@ -63,6 +64,7 @@ struct th_pipeline *pipeline_new(const struct th_pipeline_setup *setup)
 	    assembler_new(setup->rules, p->matcher, p->trigger, on_event, p);
 	p->classifier = classify_new(setup->rules, p->matcher, setup->run,
 				     setup->deliver, setup->ctx);
+	pipeline_use_avx2(p, true);
 	return p;
 }
 
@@ -75,6 +77,16 @@ void pipeline_free(struct th_pipeline *p)
 	prefix_free(p->prefixer);
 	matcher_free(p->matcher);
 	free(p);
+}
+
+void pipeline_use_avx2(struct th_pipeline *p, bool on)
+{
+#if defined(__x86_64__)
+	p->avx2 = on && __builtin_cpu_supports("avx2");
+#else
+	p->avx2 = false;
+#endif
+	assembler_use_avx2(p->assembler, on);
 }
 
 void pipeline_set_filter(struct th_pipeline *p, th_filter_fn fn, void *ctx)
@@ -126,6 +138,7 @@ struct window_lines {
 				    (asked again by read_lines once AT reaches it) */
 	size_t at;		 /* the next line's start */
 	uint64_t newlines;	 /* "\n" bytes before AT */
+	size_t avx2_from;	 /* lines_find_newline_as's, kept */
 };
 
 /* The index in C's window, from its cursor on, of the earliest literal,
@@ -453,7 +466,8 @@ read_lines(struct th_pipeline *p, struct th_lines *l, struct window_lines *c)
 				}
 			}
 		}
-		const char *nl = lines_find_newline(text, c->w.n - c->at);
+		const char *nl =
+		    lines_find_newline_as(text, c->w.n - c->at, c->avx2_from);
 		size_t len = nl != NULL ? (size_t)(nl - text) : c->w.n - c->at;
 		size_t used = nl != NULL ? len + 1 : len;
 		struct th_line line = window_line(l, c, text, len);
@@ -484,7 +498,10 @@ static enum th_status feed_window(struct th_pipeline *p, struct th_lines *l)
 		return st;
 	/* C's address is given to no call: its fields stay in registers
 	 * across the lines read */
-	struct window_lines c = {.w = w, .at = 0, .newlines = 0};
+	struct window_lines c = {.w = w,
+				 .at = 0,
+				 .newlines = 0,
+				 .avx2_from = lines_avx2_from(p->avx2)};
 	if (c.w.n == 0)
 		return feed_next_line(p, l);
 	/* plain lines' records are the window's bytes: their events borrow

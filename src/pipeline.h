@@ -50,6 +50,11 @@ struct th_pipeline;
 struct th_pipeline *pipeline_new(const struct th_pipeline_setup *setup);
 void pipeline_free(struct th_pipeline *p);
 
+/* Whether the window's lines are cut, and the assembler's runs of
+ * indented lines taken, with AVX2 where the processor has it (the
+ * default). Tests turn it off to run the baseline way as well. */
+void pipeline_use_avx2(struct th_pipeline *p, bool on);
+
 /* Drops the events FN returns false for (see classify_set_filter). */
 void pipeline_set_filter(struct th_pipeline *p, th_filter_fn fn, void *ctx);
 

@@ -768,6 +768,45 @@ Test(lines, find_newline_at_every_place_and_length)
 	munmap(map, 2 * (size_t)page);
 }
 
+/* lines_find_newline_as, the AVX2 way where the processor has it, and
+ * the baseline way: the same answer as lines_find_newline for every
+ * length up to 600 and every place of the first "\n" (crossing each
+ * 32-byte step, the 64 and 128 bytes compared before the rest and the 256
+ * after which memchr takes the rest), a second "\n" later or none. The
+ * span ends at a guard page: a read past N would fault. */
+Test(lines, find_newline_as_finds_the_first_newline_either_way)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	cr_assert_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+#if defined(__x86_64__)
+	bool avx2 = __builtin_cpu_supports("avx2");
+#else
+	bool avx2 = false;
+#endif
+	const size_t ways[] = {lines_avx2_from(avx2), lines_avx2_from(false)};
+	for (size_t w = 0; w < 2; w++) {
+		for (size_t n = 0; n <= 600; n++) {
+			char *p = map + page - n;
+			for (size_t at = 0; at <= n; at++) {
+				memset(p, at % 2 ? 'x' : '\r', n);
+				if (at < n)
+					p[at] = '\n';
+				if (at + 1 < n)
+					p[n - 1 - (at + n) % 2] = '\n';
+				const char *want = at < n ? p + at : NULL;
+				cr_assert_eq(
+				    lines_find_newline_as(p, n, ways[w]), want,
+				    "avx2 %d, n %zu at %zu", w == 0 && avx2, n,
+				    at);
+			}
+		}
+	}
+	munmap(map, 2 * (size_t)page);
+}
+
 /* lines_reset: the next input from its start (numbers, offsets, counts
  * and a long line's skipping all start over), read into the same buffer,
  * and a mapped input between two read ones. */

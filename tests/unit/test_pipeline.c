@@ -520,9 +520,11 @@ static struct th_rules *default_rules(void)
 
 /* Reads TEXT as a file is read (pipeline_read), CAPACITY bytes a window,
  * searched by SEARCH, or with EVERY_LINE every line one at a time (a
- * probe set), with the default rules; what came out in *OUT. */
-static void read_with(const char *text, size_t capacity, enum th_search search,
-		      bool every_line, struct seen *out)
+ * probe set), with the default rules, with AVX2 where the processor has
+ * it or not (pipeline_use_avx2); what came out in *OUT. */
+static void read_with_as(const char *text, size_t capacity,
+			 enum th_search search, bool every_line, bool avx2,
+			 struct seen *out)
 {
 	struct th_rules *rules = default_rules();
 	struct th_trigger *trigger = pipeline_trigger_new(rules, false);
@@ -536,6 +538,7 @@ static void read_with(const char *text, size_t capacity, enum th_search search,
 				       .deliver = seen_deliver,
 				       .ctx = out};
 	struct th_pipeline *p = pipeline_new(&ps);
+	pipeline_use_avx2(p, avx2);
 	if (every_line)
 		pipeline_set_probes(p, seen_probe, NULL, NULL);
 	size_t n = strlen(text);
@@ -559,6 +562,13 @@ static void read_with(const char *text, size_t capacity, enum th_search search,
 	trigger_free(trigger);
 	out->rules = NULL; /* the rule names are copied */
 	rules_free(rules);
+}
+
+/* read_with_as with AVX2 where the processor has it. */
+static void read_with(const char *text, size_t capacity, enum th_search search,
+		      bool every_line, struct seen *out)
+{
+	read_with_as(text, capacity, search, every_line, true, out);
 }
 
 static void expect_same_seen(const struct seen *a, const struct seen *b,
@@ -658,6 +668,73 @@ Test(pipeline, the_events_of_a_window_read_at_once_are_those_of_every_line)
 			read_with(text, capacities[c], TH_SEARCH_AUTO, false,
 				  &read);
 			expect_same_seen(&read, &every, what);
+		}
+	}
+}
+
+/* TEXT: for each LEN from FROM to TO, a dated record, then an event
+ * whose message line is LEN bytes, its header "\r\n"-ended when LEN is
+ * odd; then TAIL. The record's length goes another way (LEN * 7 % 280). */
+static void lines_of_lengths(char *text, size_t cap, size_t from, size_t to,
+			     const char *tail)
+{
+	char fill[300];
+	memset(fill, 'x', sizeof fill);
+	size_t n = 0;
+	for (size_t len = from; len <= to; len++) {
+		n += (size_t)snprintf(text + n, cap - n,
+				      "2024-05-01 10:00:00,000 INFO app: %.*s\n"
+				      "Traceback (most recent call last):%s\n"
+				      "  File \"app.py\", line %zu, in f%.*s\n"
+				      "    g()\n"
+				      "ValueError: %.*s\n",
+				      (int)(len * 7 % 280), fill,
+				      len % 2 ? "\r" : "", len, (int)(len - 10),
+				      fill, (int)(len - 12), fill);
+		cr_assert_lt(n, cap - 1024);
+	}
+	snprintf(text + n, cap - n, "%s", tail);
+}
+
+/* The lines read one by one are cut 32 bytes a compare with AVX2, else
+ * 16 (lines_find_newline_as): lines of every length from 20 to 300
+ * bytes, so their ends fall on every place of a compare and on both
+ * sides of the 64, 128 and 256 bytes compared before memchr, some ended
+ * by "\r\n", the last without a newline, in windows that end anywhere:
+ * the events are those of reading every line, either way. */
+Test(pipeline, lines_of_every_length_cut_either_way_give_every_lines_events)
+{
+	static char text[1 << 16];
+	static const char *const tails[] = {
+	    "", "Traceback (most recent call last):\n"
+		"  File \"app.py\", line 4, in main\n"
+		"KeyError: 'z'"};
+	static const size_t capacities[] = {1 << 16, 1000, 333};
+	for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+		/* at most GOT_MAX events a text, so each is compared */
+		for (size_t from = 20; from <= 300; from += GOT_MAX - 4) {
+			size_t to =
+			    from + GOT_MAX - 5 < 300 ? from + GOT_MAX - 5 : 300;
+			lines_of_lengths(text, sizeof text, from, to, tails[t]);
+			struct seen every, read;
+			read_with_as(text, 1 << 16, TH_SEARCH_AUTO, true, false,
+				     &every);
+			cr_assert_eq(every.n, to - from + 1 + (t == 1),
+				     "lengths %zu to %zu: %zu events", from, to,
+				     every.n);
+			for (size_t c = 0; c < 3; c++)
+				for (int avx2 = 0; avx2 < 2; avx2++) {
+					char what[80];
+					snprintf(
+					    what, sizeof what,
+					    "lengths %zu to %zu, tail %zu, "
+					    "capacity %zu, avx2 %d",
+					    from, to, t, capacities[c], avx2);
+					read_with_as(text, capacities[c],
+						     TH_SEARCH_AUTO, false,
+						     avx2 != 0, &read);
+					expect_same_seen(&read, &every, what);
+				}
 		}
 	}
 }
