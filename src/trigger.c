@@ -87,6 +87,10 @@ struct th_trigger {
 	size_t hash_w;
 	unsigned hash_shift; /* 64 - log2 of the table's slots */
 	bool every_line;
+	/* trigger_find_lines looks at a window's first line alone first
+	   (fingerprint_search_first_line): no literal holds a '\n', and
+	   there is no framing's marker */
+	bool first_line_first;
 	scan_fn scan;
 	line_fn line; /* the line search that goes with SCAN */
 };
@@ -797,8 +801,11 @@ fingerprint_search_with(const struct th_trigger *t, const char *p, size_t n,
 	return best;
 }
 
-/* fingerprint_search_with for T's tables. */
-__attribute__((target("avx2"))) static inline size_t
+/* fingerprint_search_with for T's tables. Always inline, so that each
+ * caller's NEWLINES is a constant there: as a call of its own, it tested
+ * NEWLINES and reloaded the '\n' vector from the stack every round (3
+ * instructions of some 68 a round; docs/performance.md). */
+__attribute__((target("avx2"), always_inline)) static inline size_t
 fingerprint_search(const struct th_trigger *t, const char *p, size_t n,
 		   uint64_t *newlines)
 {
@@ -928,18 +935,17 @@ fingerprint_long_line(const struct th_trigger *t, const char *p, size_t n)
 			   : fingerprint_long_line_with(t, p, n, false);
 }
 
-/* trigger_line_may_start by the AVX2 fingerprints: one line, most often
- * 30 to 100 bytes, asked about by the assembler inside an event. Up to
- * LINE_MAX_BYTES, one to four blocks, the last moved back to end where
- * the line ends (positions looked at twice count once), cover every
- * position with no loop to set up and no byte read past the line; a line
- * too short for a block is looked at in a zero-padded copy. A longer
- * line: fingerprint_long_line (overlapping rounds). */
-__attribute__((target("avx2"), always_inline)) static inline bool
-fingerprint_line_with(const struct th_trigger *t, const char *p, size_t n,
-		      bool ascii)
+/* The fingerprint verdicts of the line P[0..N) (3 <= N <=
+ * LINE_MAX_BYTES), by position in BUCKETS[0..128): returns the
+ * candidates of positions 0..63 and puts those of 64..127 in *HIGH.
+ * One to four blocks, the last moved back to end where the line ends
+ * (positions looked at twice count once), cover every position with no
+ * loop to set up and no byte read past the line; a line too short for a
+ * block is looked at in a zero-padded copy. */
+__attribute__((target("avx2"), always_inline)) static inline uint64_t
+line_verdicts(const struct th_trigger *t, const char *p, size_t n,
+	      uint8_t *buckets, uint64_t *high_out, bool ascii)
 {
-	uint8_t buckets[128];
 	uint64_t low, high = 0;
 	size_t last = n - (32 + 2); /* the last block's start, when n >= 34 */
 	if (n < 32 + 2) {
@@ -958,6 +964,20 @@ fingerprint_line_with(const struct th_trigger *t, const char *p, size_t n,
 					      ascii) >>
 			       (64 - last);
 	}
+	*high_out = high;
+	return low;
+}
+
+/* trigger_line_may_start by the AVX2 fingerprints: one line, most often
+ * 30 to 100 bytes, asked about by the assembler inside an event, up to
+ * LINE_MAX_BYTES (line_verdicts). A longer line: fingerprint_long_line
+ * (overlapping rounds). */
+__attribute__((target("avx2"), always_inline)) static inline bool
+fingerprint_line_with(const struct th_trigger *t, const char *p, size_t n,
+		      bool ascii)
+{
+	uint8_t buckets[128];
+	uint64_t high, low = line_verdicts(t, p, n, buckets, &high, ascii);
 	return (low | high) != 0 && confirm_line(t, p, n, low, high, buckets);
 }
 
@@ -976,6 +996,104 @@ fingerprint_line_ascii(const struct th_trigger *t, const char *p, size_t n)
 	if (n > LINE_MAX_BYTES)
 		return fingerprint_long_line(t, p, n);
 	return fingerprint_line_with(t, p, n, true);
+}
+
+/* The length of the first line of P[0..N): the index of its first
+ * '\n', or N when there is none; any length above LINE_MAX_BYTES when
+ * the first LINE_MAX_BYTES + 1 bytes hold none. 32 bytes a step, the
+ * last step loaded back from where the look ends (no byte past N is
+ * read), not a memchr call, which cost some 37 instructions a line. */
+__attribute__((target("avx2"), always_inline)) static inline size_t
+first_line_length(const char *p, size_t n)
+{
+	size_t look = n < LINE_MAX_BYTES + 1 ? n : LINE_MAX_BYTES + 1;
+	if (look < 32) {
+		const char *nl = memchr(p, '\n', look);
+		return nl != NULL ? (size_t)(nl - p) : n;
+	}
+	const __m256i nl = _mm256_set1_epi8('\n');
+	size_t i = 0;
+	for (; i + 32 <= look; i += 32) {
+		uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		    _mm256_loadu_si256((const __m256i *)(p + i)), nl));
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+	if (i < look) { /* bytes I..LOOK: the last LOOK - I of a block */
+		uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		    _mm256_loadu_si256((const __m256i *)(p + look - 32)), nl));
+		m >>= 32 - (look - i);
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+	return look < n ? look : n;
+}
+
+/* The earliest literal in the line P[0..N) (min_len <= N <=
+ * LINE_MAX_BYTES), or N: fingerprint_line's blocks, confirmed in line (a
+ * literal whose fingerprint is among positions 64.. may start before one
+ * found among 0..63, so both are confirmed). */
+__attribute__((target("avx2"), always_inline)) static inline size_t
+line_literal_with(const struct th_trigger *t, const char *p, size_t n,
+		  bool ascii)
+{
+	uint8_t buckets[128];
+	uint64_t high, low = line_verdicts(t, p, n, buckets, &high, ascii);
+	if ((low | high) == 0)
+		return n;
+	size_t best = confirm_buckets(t, p, n, 0, low, buckets, n);
+	return confirm_buckets(t, p, n, 64, high, buckets + 64, best);
+}
+
+/* fingerprint_search from the line after the first, LEN bytes long,
+ * which holds no literal: its hit and newlines, counted from P. */
+__attribute__((target("avx2"), noinline)) static size_t
+search_after_first_line(const struct th_trigger *t, const char *p, size_t n,
+			size_t len, uint64_t *newlines)
+{
+	size_t next = len + 1;
+	size_t hit = scan_fingerprint_lines(t, p + next, n - next, newlines);
+	*newlines += 1;
+	return next + hit;
+}
+
+/* scan_fingerprint_lines, the window's first line looked at alone
+ * first: on a crash loop the line after an event is most often the next
+ * one's start (18,468 of the 21,493 searches of a 20 MB one found their
+ * hit in the first line), and the line's blocks (line_literal_with) find
+ * it there for about 290 instructions where the search took about 380:
+ * it sets up its tables and newline count, spills them around the
+ * confirmation, and mostly goes on a round past the line, as a literal
+ * with its fingerprint up to max_fp (34) bytes in might start before the
+ * hit (docs/performance.md). The earliest literal of the first line is
+ * the window's: one that starts there ends there, as none holds a '\n'
+ * (first_line_first). A first line with no literal is not searched
+ * again: the rest is searched from the next line on, with the same
+ * result (a framing's marker, whose veto looks at the bytes before it,
+ * takes no part). A first line longer than LINE_MAX_BYTES is left to
+ * the window's search. */
+__attribute__((target("avx2"), always_inline)) static inline size_t
+first_line_search_with(const struct th_trigger *t, const char *p, size_t n,
+		       uint64_t *newlines, bool ascii)
+{
+	size_t len = first_line_length(p, n);
+	if (len > LINE_MAX_BYTES)
+		return scan_fingerprint_lines(t, p, n, newlines);
+	size_t at =
+	    len >= t->min_len ? line_literal_with(t, p, len, ascii) : len;
+	if (at < len || len == n) {
+		*newlines = 0;
+		return at;
+	}
+	return search_after_first_line(t, p, n, len, newlines);
+}
+
+__attribute__((target("avx2"))) static size_t
+fingerprint_search_first_line(const struct th_trigger *t, const char *p,
+			      size_t n, uint64_t *newlines)
+{
+	return t->ascii_fp ? first_line_search_with(t, p, n, newlines, true)
+			   : first_line_search_with(t, p, n, newlines, false);
 }
 
 #define AVX512 "avx512f,avx512bw,avx512vbmi,popcnt"
@@ -1292,6 +1410,15 @@ struct th_trigger *trigger_new(const struct th_span *literals, size_t n,
 	}
 	n += n_markers;
 	t->n = n;
+	/* A framed log's first line is rarely the hit, and its runtime's
+	 * prefix makes it long: on 20 MB of CRI, 1,526 of 2,467 were longer
+	 * than LINE_MAX_BYTES, and the look cost 0.24 million instructions
+	 * more than it saved (docs/performance.md). A literal with a '\n'
+	 * may start in the first line and end past it. */
+	t->first_line_first = n_markers == 0;
+	for (size_t i = 0; i < n; i++)
+		if (memchr(t->lits[i].p, '\n', t->lits[i].n) != NULL)
+			t->first_line_first = false;
 	t->min_len = SIZE_MAX;
 	for (size_t i = 0; i < n; i++)
 		if (t->lits[i].n < t->min_len)
@@ -1387,6 +1514,9 @@ size_t trigger_find_lines(const struct th_trigger *t, struct th_span window,
 	if (t->scan == scan_fingerprint512)
 		return scan_fingerprint512_lines(t, window.p, window.n,
 						 newlines);
+	if (t->scan == scan_fingerprint && t->first_line_first)
+		return fingerprint_search_first_line(t, window.p, window.n,
+						     newlines);
 	if (t->scan == scan_fingerprint)
 		return scan_fingerprint_lines(t, window.p, window.n, newlines);
 #endif

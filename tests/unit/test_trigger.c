@@ -344,6 +344,125 @@ Test(trigger, newlines_before_the_hit_are_counted_right_at_any_length)
 	rules_free(r);
 }
 
+/* TEXT[0..N) searched by T and, as the reference, by REF (portable):
+ * the same hit, and the newlines before it where T counts them. */
+static void expect_window_like_ref(const struct th_trigger *t,
+				   const struct th_trigger *ref,
+				   const char *text, size_t n, const char *what)
+{
+	uint64_t lines = 0;
+	struct th_span w = {text, n};
+	size_t want = trigger_find(ref, w);
+	size_t got = trigger_find_lines(t, w, &lines);
+	cr_assert_eq(got, want, "%s: %zu, not %zu", what, got, want);
+	if (lines != TRIGGER_NEWLINES_UNKNOWN)
+		cr_assert_eq(lines, newlines_in(text, want), "%s: %llu lines",
+			     what, (unsigned long long)lines);
+}
+
+/* The fingerprint search looks at a window's first line alone before
+ * the rest (trigger.c, fingerprint_search_first_line): a literal
+ * anywhere in a first line of any length, one cut by its newline, one
+ * only in the next line, no line end in the window, are each found
+ * where the byte-by-byte search finds them, with every search. */
+Test(trigger, a_first_line_looked_at_alone_gives_the_window_search_hit)
+{
+	struct th_rules *r = rules_from(two_rules);
+	static const char lit[] = "never retrieved";
+	const size_t k = sizeof lit - 1;
+	struct th_trigger *ref = trigger_using(r, "portable");
+	for (size_t m = 0; m < N_METHODS; m++) {
+		struct th_trigger *t = trigger_using(r, methods[m]);
+		for (size_t len = 0; len <= 140; len++) {
+			/* AT past LEN + 1: no literal in the first line */
+			for (size_t at = 0; at <= len + 2; at += 1 + len / 20) {
+				char text[400], what[64];
+				memset(text, 'x', sizeof text);
+				if (at <= len)
+					memcpy(text + at, lit, k);
+				text[len] = '\n';
+				size_t second = len + 1 + at % 7;
+				memcpy(text + second, lit, k);
+				text[second + k + 3] = '\n';
+				size_t ends[] = {len, len + 1, second + k - 1,
+						 second + k + 4, sizeof text};
+				for (size_t e = 0; e < 5; e++) {
+					snprintf(what, sizeof what,
+						 "%s, line %zu, at %zu, n %zu",
+						 methods[m], len, at, ends[e]);
+					expect_window_like_ref(t, ref, text,
+							       ends[e], what);
+				}
+			}
+		}
+		trigger_free(t);
+	}
+	trigger_free(ref);
+	rules_free(r);
+}
+
+/* In a first line, a literal whose fingerprint is among the line
+ * search's positions 64 on may start before one whose fingerprint is
+ * among 0..63 (here the second is the first's last word, fingerprinted
+ * before the first's): the earlier is the hit, wherever the pair stands
+ * in the line. */
+Test(trigger, a_first_line_literal_fingerprinted_late_still_wins)
+{
+	const struct th_span literals[] = {
+	    {"retrieved, but it is pending!", 29}, {"pending", 7}};
+	struct th_trigger *ref = trigger_new(literals, 2, NULL, 0);
+	trigger_set_search(ref, TH_SEARCH_PORTABLE);
+	for (size_t m = 0; m < N_METHODS; m++) {
+		enum th_search search;
+		cr_assert(trigger_search_from_name(methods[m], &search));
+		struct th_trigger *t = trigger_new(literals, 2, NULL, 0);
+		trigger_set_search(t, search);
+		size_t late, early;
+		unsigned bucket;
+		if (trigger_fingerprint_of(t, 0, &late, &bucket) &&
+		    trigger_fingerprint_of(t, 1, &early, &bucket))
+			cr_assert_gt(late, 21 + early,
+				     "%s: the test needs the long literal "
+				     "fingerprinted after the short one",
+				     methods[m]);
+		for (size_t at = 0; at + 29 <= 120; at++) {
+			char text[200], what[64];
+			memset(text, '.', sizeof text);
+			memcpy(text + at, literals[0].p, 29);
+			text[120] = '\n';
+			snprintf(what, sizeof what, "%s, at %zu", methods[m],
+				 at);
+			expect_window_like_ref(t, ref, text, sizeof text, what);
+		}
+		trigger_free(t);
+	}
+	trigger_free(ref);
+}
+
+/* A literal that holds a '\n' starts in the first line and ends in the
+ * next: the search finds it there, not past the first line
+ * (first_line_first in trigger.c). */
+Test(trigger, a_literal_across_a_line_end_is_found_where_it_starts)
+{
+	const struct th_span literals[] = {{"retrieved\nTrace", 15}};
+	static const char text[] = "never retrieved\nTraceback (most recent\n"
+				   "x retrieved\nTrace\n";
+	for (size_t m = 0; m < N_METHODS; m++) {
+		enum th_search search;
+		cr_assert(trigger_search_from_name(methods[m], &search));
+		struct th_trigger *t = trigger_new(literals, 1, NULL, 0);
+		trigger_set_search(t, search);
+		uint64_t lines = 0;
+		struct th_span w = {text, sizeof text - 1};
+		size_t at = trigger_find_lines(t, w, &lines);
+		cr_expect_eq(at, 6, "%s: found at %zu", methods[m], at);
+		cr_expect(lines == 0 || lines == TRIGGER_NEWLINES_UNKNOWN,
+			  "%s: %llu lines", methods[m],
+			  (unsigned long long)lines);
+		trigger_free(t);
+	}
+}
+
 /* A readable page of PAGE bytes followed by an unreadable one (unmap
  * both with munmap(map, 2 * PAGE)): a load past its end faults. */
 static char *map_before_guard_page(size_t page)
