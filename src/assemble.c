@@ -219,8 +219,15 @@ static void probe(struct th_assembler *a, enum th_probe_what what,
 	a->probe(a->probe_ctx, &p);
 }
 
+/* Whether S holds nothing but blanks. An indented line by its last byte
+ * first: a record's text ends in a visible byte (the prefixer trims it),
+ * so such a line is told by one compare, not a walk over its
+ * indentation. The first byte before it, as is_indented asks next. */
 static bool is_blank(struct th_span s)
 {
+	if (s.n > 0 && ((s.p[0] != ' ' && s.p[0] != '\t') ||
+			(s.p[s.n - 1] != ' ' && s.p[s.n - 1] != '\t')))
+		return false;
 	for (size_t i = 0; i < s.n; i++)
 		if (s.p[i] != ' ' && s.p[i] != '\t')
 			return false;
@@ -1291,24 +1298,32 @@ run_lines(enum state state, const struct run *r, newlines64_fn *newlines,
 	return (size_t)(c.out - r->spans);
 }
 
+/* What a run took: the bytes of its lines with their "\n", and the
+ * lines. Returned in two registers: as an out parameter, the count was
+ * stored and loaded again, and the pointer to it was a seventh
+ * argument, passed on the stack (docs/performance.md). */
+struct run_taken {
+	size_t bytes;
+	uint64_t lines;
+};
+
 /* assembler_add_indented_run, searching with NEWLINES64: inline in each
  * of the two ways it is compiled, each out of line, so that the call
  * that picks one saves no register. */
-static inline __attribute__((always_inline)) size_t
+static inline __attribute__((always_inline)) struct run_taken
 add_run(struct th_assembler *a, uint32_t source, struct th_span bytes,
-	uint64_t number, uint64_t offset, uint64_t *lines,
-	newlines64_fn *newlines)
+	uint64_t number, uint64_t offset, newlines64_fn *newlines)
 {
 	struct source *s = a->last;
 	struct run r = {.bytes = bytes};
+	struct run_taken none = {0, 0};
 	size_t max_lines, used = 0, k;
-	*lines = 0;
 	if (s->id != source || bytes.n == 0 ||
 	    (bytes.p[0] != ' ' && bytes.p[0] != '\t'))
-		return 0;
+		return none;
 	r.spans = event_run_spans(&s->ev, &max_lines);
 	if (max_lines == 0)
-		return 0;
+		return none;
 	/* the last byte is left out, so that the byte after a line's "\n"
 	 * can be read, and a run is cut at TH_EVENT_LINE_BYTES, so that no
 	 * line of it is longer than an event keeps */
@@ -1323,36 +1338,34 @@ add_run(struct th_assembler *a, uint32_t source, struct th_span bytes,
 	case GROUP:
 		/* a box line after the box closed goes one by one */
 		if (s->group_closed)
-			return 0;
+			return none;
 		k = run_lines(GROUP, &r, newlines, &used);
 		if (k > 0)
 			s->continuation = 0;
 		break;
-	default: return 0;
+	default: return none;
 	}
 	if (k == 0)
-		return 0;
+		return none;
 	event_run_commit(&s->ev, k);
 	s->ev.end_line = number + k - 1;
 	s->ev.end_offset = offset + used;
-	*lines = k;
-	return used;
+	return (struct run_taken){used, k};
 }
 
-__attribute__((noinline)) static size_t
+__attribute__((noinline)) static struct run_taken
 add_run_any(struct th_assembler *a, uint32_t source, struct th_span bytes,
-	    uint64_t number, uint64_t offset, uint64_t *lines)
+	    uint64_t number, uint64_t offset)
 {
-	return add_run(a, source, bytes, number, offset, lines, newlines64);
+	return add_run(a, source, bytes, number, offset, newlines64);
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2"), noinline)) static size_t
+__attribute__((target("avx2"), noinline)) static struct run_taken
 add_run_avx2(struct th_assembler *a, uint32_t source, struct th_span bytes,
-	     uint64_t number, uint64_t offset, uint64_t *lines)
+	     uint64_t number, uint64_t offset)
 {
-	return add_run(a, source, bytes, number, offset, lines,
-		       newlines64_avx2);
+	return add_run(a, source, bytes, number, offset, newlines64_avx2);
 }
 #endif
 
@@ -1366,15 +1379,26 @@ void assembler_use_avx2(struct th_assembler *a, bool on)
 #endif
 }
 
+/* add_run in the way assembler_use_avx2 chose. */
+static inline struct run_taken add_run_chosen(struct th_assembler *a,
+					      uint32_t source,
+					      struct th_span bytes,
+					      uint64_t number, uint64_t offset)
+{
+#if defined(__x86_64__)
+	if (a->avx2)
+		return add_run_avx2(a, source, bytes, number, offset);
+#endif
+	return add_run_any(a, source, bytes, number, offset);
+}
+
 size_t assembler_add_indented_run(struct th_assembler *a, uint32_t source,
 				  struct th_span bytes, uint64_t number,
 				  uint64_t offset, uint64_t *lines)
 {
-#if defined(__x86_64__)
-	if (a->avx2)
-		return add_run_avx2(a, source, bytes, number, offset, lines);
-#endif
-	return add_run_any(a, source, bytes, number, offset, lines);
+	struct run_taken t = add_run_chosen(a, source, bytes, number, offset);
+	*lines = t.lines;
+	return t.bytes;
 }
 
 void assembler_lend(struct th_assembler *a, struct th_span bytes)

@@ -1160,3 +1160,82 @@ Test(assemble, the_same_final_lines_end_their_tracebacks_every_time)
 	}
 	emitted_close(e);
 }
+
+/* The lines of an asyncio report with a chain, then a traceback cut by a
+ * blank line (CPython prints none inside its frames), for the test
+ * below. */
+static const char *const blank_test_lines[] = {
+    "Task exception was never retrieved",
+    "",
+    "future: <Task finished coro=<main() done> exception=ValueError('x')>",
+    "Traceback (most recent call last):",
+    "  File \"a.py\", line 1, in main",
+    "    await f()",
+    "ValueError: x",
+    "",
+    "During handling of the above exception, another exception occurred:",
+    "",
+    "Traceback (most recent call last):",
+    "  File \"b.py\", line 2, in g",
+    "KeyError: 'k'",
+    "",
+    "",
+    "Traceback (most recent call last):",
+    "\t File \"c.py\", line 3, in h",
+    "",
+    "OSError: o",
+    "next record",
+};
+
+/* A blank line is told by all its bytes, not by its length or its last
+ * byte alone (the assembler tells a trimmed indented line by its last
+ * byte), when records come untrimmed: blank lines of blanks and tabs,
+ * and indented lines with blanks after their text, give the events
+ * their trimmed lines give. */
+Test(assemble, untrimmed_blank_and_indented_lines_end_events_as_trimmed_ones)
+{
+	static const char *const blanks[] = {" ", "\t", " \t  ", "\t\t"};
+	static const char *const ends[] = {" ", "\t", " \t ", "  "};
+	const size_t n = sizeof blank_test_lines / sizeof *blank_test_lines;
+	static char
+	    untrimmed[sizeof blank_test_lines / sizeof *blank_test_lines][128];
+	const char *lines[sizeof blank_test_lines / sizeof *blank_test_lines];
+	struct direct *trimmed = calloc(1, sizeof *trimmed);
+	struct direct *loose = calloc(1, sizeof *loose);
+	cr_assert(trimmed != NULL && loose != NULL);
+	direct_open(trimmed);
+	direct_input(trimmed, blank_test_lines, n, NULL, false);
+	cr_assert_eq(trimmed->n, 2, "events: %zu", trimmed->n);
+	cr_expect_eq(trimmed->ev[0].end_line, 13);
+	cr_expect_eq(trimmed->ev[1].end_line, 17);
+	cr_expect(!trimmed->ev[1].complete);
+	for (size_t way = 0; way < 4; way++) {
+		for (size_t i = 0; i < n; i++) {
+			const char *l = blank_test_lines[i];
+			if (l[0] == '\0')
+				l = blanks[(i + way) % 4];
+			else if (l[0] == ' ' || l[0] == '\t')
+				l = strcat(strcpy(untrimmed[i], l),
+					   ends[(i + way) % 4]);
+			lines[i] = l;
+		}
+		direct_open(loose);
+		direct_input(loose, lines, n, NULL, false);
+		cr_assert_eq(loose->n, trimmed->n, "way %zu: events: %zu", way,
+			     loose->n);
+		for (size_t e = 0; e < trimmed->n; e++) {
+			cr_expect_eq(loose->ev[e].line, trimmed->ev[e].line,
+				     "way %zu, event %zu", way, e);
+			cr_expect_eq(loose->ev[e].end_line,
+				     trimmed->ev[e].end_line,
+				     "way %zu, event %zu", way, e);
+			cr_expect_eq(loose->ev[e].complete,
+				     trimmed->ev[e].complete,
+				     "way %zu, event %zu", way, e);
+		}
+		direct_close(loose);
+	}
+	direct_close(trimmed);
+	free(trimmed);
+	free(loose);
+}
