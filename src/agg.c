@@ -62,6 +62,9 @@ struct group {
 	 * which key_equal compares before the bytes */
 	uint32_t key_len[TH_KEY_COUNT];
 	size_t last_input; /* input_index of last */
+	/* isotime_rank of g.last.time, which every event compares with
+	 * (group_where) */
+	uint64_t last_rank;
 	/* a byte of each entry's hash (str_tag), by list */
 	uint8_t exception_tag[TH_MAX_LIST];
 	uint8_t task_tag[TH_MAX_LIST], defined_at_tag[TH_MAX_LIST];
@@ -972,26 +975,35 @@ static bool count_before(const struct th_count *x, const struct th_count *y)
 	return vers_cmp(x->name, y->name) < 0;
 }
 
-/* Where exception NAME (of length N, tag TAG) is in GRP's list, or
- * n_exceptions. The first TH_MAX_LIST entries have tags, which rule out
- * most of them at once; a group with more types than that (rare) has the
- * rest compared by name. */
-static size_t exception_find(const struct group *grp, uint8_t tag,
-			     const char *name, size_t n)
+/* Where exception NAME (of length N, tag TAG) is among the first
+ * TH_MAX_LIST entries of GRP's list, or n_exceptions. Those have tags,
+ * which rule out most of them at once. */
+static inline __attribute__((always_inline)) size_t
+exception_find_tagged(const struct group *grp, uint8_t tag, const char *name,
+		      size_t n)
 {
 	const struct th_group *g = &grp->g;
-	const uint8_t *tags = grp->exception_tag;
 	size_t end = g->n_exceptions;
 	size_t tagged = end < TH_MAX_LIST ? end : TH_MAX_LIST;
-	for (uint32_t m = tags_match(tags, tagged, tag); m != 0; m &= m - 1) {
+	for (uint32_t m = tags_match(grp->exception_tag, tagged, tag); m != 0;
+	     m &= m - 1) {
 		size_t i = (size_t)__builtin_ctz(m);
 		if (word_eq(g->exceptions[i].name, name, n))
 			return i;
 	}
-	for (size_t i = tagged; i < end; i++)
+	return end;
+}
+
+/* Where exception NAME is among the entries of GRP's list past the
+ * first TH_MAX_LIST, which have no tags (a group with more types than
+ * that is rare), or n_exceptions. */
+static size_t exception_find_untagged(const struct group *grp, const char *name)
+{
+	const struct th_group *g = &grp->g;
+	for (size_t i = TH_MAX_LIST; i < g->n_exceptions; i++)
 		if (strcmp(g->exceptions[i].name, name) == 0)
 			return i;
-	return end;
+	return g->n_exceptions;
 }
 
 /* Sets the tag of GRP's exception I, one of the first TH_MAX_LIST. */
@@ -1082,17 +1094,18 @@ static bool exception_make_room(struct group *grp, const char *name)
 	return true;
 }
 
-/* Counts K events with exception NAME (of length N, followed by a NUL
- * byte) in GRP. A name that does not fit in a full list is counted in
- * exceptions_other (exception_make_room); the list stays sorted. Its
- * names are in whole words (see "strings kept in whole words"), so the
- * event's is compared a word at a time. */
-static void exception_add(struct group *grp, const char *name, size_t n,
-			  uint64_t k)
+/* The rest of exception_add (below), for NAME (of length N, tag TAG) at
+ * I of GRP's list, whose count then reaches the one above, or not among
+ * its tagged entries (I is n_exceptions). Out of line, so that the
+ * common case saves no registers. */
+__attribute__((noinline)) static void exception_add_rest(struct group *grp,
+							 const char *name,
+							 size_t n, uint8_t tag,
+							 size_t i, uint64_t k)
 {
 	struct th_group *g = &grp->g;
-	uint8_t tag = str_tag(name, n);
-	size_t i = exception_find(grp, tag, name, n);
+	if (i == g->n_exceptions)
+		i = exception_find_untagged(grp, name);
 	if (i == g->n_exceptions) {
 		if (i == TH_MAX_EXCEPTION_TYPES &&
 		    !exception_make_room(grp, name)) {
@@ -1104,6 +1117,32 @@ static void exception_add(struct group *grp, const char *name, size_t n,
 	}
 	g->exceptions[i].count += k;
 	exception_rise(grp, i);
+}
+
+/* Counts K events with exception NAME (of length N, followed by a NUL
+ * byte) in GRP. A name that does not fit in a full list is counted in
+ * exceptions_other (exception_make_room); the list stays sorted. Its
+ * names are in whole words (see "strings kept in whole words"), so the
+ * event's is compared a word at a time. */
+static void exception_add(struct group *grp, const char *name, size_t n,
+			  uint64_t k)
+{
+	/* A crash loop's event mostly names a type its group has, among
+	 * the first TH_MAX_LIST, whose count stays below the one above
+	 * (8 of 10): that takes no call and no saved register; the rest
+	 * is a call in tail position. Inline, the rest made every event
+	 * save and restore six registers (docs/performance.md,
+	 * 2026-12-07). */
+	struct th_group *g = &grp->g;
+	uint8_t tag = str_tag(name, n);
+	size_t i = exception_find_tagged(grp, tag, name, n);
+	struct th_count *v = g->exceptions;
+	if (i < g->n_exceptions &&
+	    (i == 0 || v[i - 1].count > v[i].count + k)) {
+		v[i].count += k;
+		return;
+	}
+	exception_add_rest(grp, name, n, tag, i, k);
 }
 
 /* What a report lists of G's exception types: the TH_MAX_LIST first (by
@@ -1124,19 +1163,20 @@ static void exceptions_listed(struct th_group *g)
  * which event is "first" would depend on the order events arrive in and
  * merged reports would differ from whole ones. Times order as the
  * printed times sort (isotime_order): a report read back by merge must
- * order its events as the scan did. X is X_TIME's isotime_rank (Y_TIME's
- * is found when needed). Inline: every event compares its position with
- * its group's last. */
+ * order its events as the scan did. X and Y are X_TIME's and Y_TIME's
+ * isotime_rank: a group keeps its last's (last_rank), where ranking it
+ * again took some 10 instructions an event (docs/performance.md,
+ * 2026-12-07). Inline: every event compares its position with its
+ * group's last. */
 static inline __attribute__((always_inline)) int
 rank_cmp(uint64_t x, const struct th_time *x_time, size_t x_input,
-	 uint64_t x_line, const struct th_time *y_time, size_t y_input,
-	 uint64_t y_line)
+	 uint64_t x_line, uint64_t y, const struct th_time *y_time,
+	 size_t y_input, uint64_t y_line)
 {
-	bool x_known = x != 0, y_known = isotime_known(y_time);
+	bool x_known = x != 0, y_known = y != 0;
 	if (x_known != y_known)
 		return x_known ? 1 : -1;
 	if (x_known) {
-		uint64_t y = isotime_rank(y_time);
 		if (x == ISOTIME_RANK_WIDE || y == ISOTIME_RANK_WIDE) {
 			int c = isotime_order(x_time, y_time);
 			if (c != 0)
@@ -1157,18 +1197,18 @@ static int position_cmp(const struct th_time *x_time, size_t x_input,
 			uint64_t x_line, const struct th_time *y_time,
 			size_t y_input, uint64_t y_line)
 {
-	return rank_cmp(isotime_rank(x_time), x_time, x_input, x_line, y_time,
-			y_input, y_line);
+	return rank_cmp(isotime_rank(x_time), x_time, x_input, x_line,
+			isotime_rank(y_time), y_time, y_input, y_line);
 }
 
 /* Orders the position of EV, whose isotime_rank is RANK, against a group's
- * first or last. */
+ * first or last W, whose time's is W_RANK. */
 static inline __attribute__((always_inline)) int
 where_cmp(const struct th_event *ev, uint64_t rank, const struct th_where *w,
-	  size_t w_input)
+	  size_t w_input, uint64_t w_rank)
 {
-	return rank_cmp(rank, &ev->time, ev->input_index, ev->line, &w->time,
-			w_input, w->line);
+	return rank_cmp(rank, &ev->time, ev->input_index, ev->line, w_rank,
+			&w->time, w_input, w->line);
 }
 
 /* Makes W name EV's position, with A's copy of its input name. */
@@ -1282,20 +1322,25 @@ static void group_where(struct th_agg *a, struct group *grp,
 {
 	struct th_group *g = &grp->g;
 	uint64_t rank = isotime_rank(&ev->time);
-	int to_last =
-	    g->count == 1 ? 1 : where_cmp(ev, rank, &g->last, grp->last_input);
+	int to_last = g->count == 1
+			  ? 1
+			  : where_cmp(ev, rank, &g->last, grp->last_input,
+				      grp->last_rank);
 	if (to_last > 0 && g->count > 1 && ev->input_index == grp->last_input) {
 		/* the input of last: its name is kept already (the index
 		 * names an input, as where_cmp takes it); interning it
 		 * compared the names on most events */
 		g->last.line = ev->line;
 		g->last.time = ev->time;
+		grp->last_rank = rank;
 	} else if (to_last > 0) {
 		where_set(a, &g->last, ev);
 		grp->last_input = ev->input_index;
+		grp->last_rank = rank;
 	}
-	if (g->count == 1 || (to_last < 0 && where_cmp(ev, rank, &g->first,
-						       grp->first_input) < 0))
+	if (g->count == 1 ||
+	    (to_last < 0 && where_cmp(ev, rank, &g->first, grp->first_input,
+				      isotime_rank(&g->first.time)) < 0))
 		group_first_set(a, grp, ev);
 }
 
@@ -1519,6 +1564,7 @@ static void group_widen(struct th_agg *a, struct group *grp,
 	if (cl > 0) {
 		where_copy(a, &g->last, &src->last, line_shift);
 		grp->last_input = last_input;
+		grp->last_rank = isotime_rank(&g->last.time);
 	}
 }
 
@@ -2167,6 +2213,7 @@ static struct group *group_decode(struct th_agg *a, const void *p, size_t n)
 	get_capped(grp, &r, &g->labels, NULL);
 	get_where(a, &r, &g->first, &grp->first_input);
 	get_where(a, &r, &g->last, &grp->last_input);
+	grp->last_rank = isotime_rank(&g->last.time);
 	uint64_t ex = spill_get_u64(&r);
 	if (ex > 0) {
 		size_t len = (size_t)(ex - 1);

@@ -315,6 +315,72 @@ Test(agg, exception_names_past_the_list_limit_are_counted_as_other)
 	close_agg(f);
 }
 
+/* Adds COUNT events of exception NAME to WHOLE at once: aggregated
+ * apart, then merged. */
+static void merge_exceptions(struct fixture *whole, const char *name, int count)
+{
+	struct fixture *part = open_by(TH_KEY_COROUTINE);
+	for (int i = 0; i < count; i++)
+		add(part, (struct spec){.coroutine = "c", .exception = name});
+	agg_merge(whole->agg, part->agg, 0, 0);
+	close_agg(part);
+}
+
+/* Counts added several at once (merges) that stay below, tie or pass
+ * the count of the type above: an entry that stays below keeps its
+ * place without a search, the others move up (ties by name in version
+ * order). */
+Test(agg, exception_counts_added_at_once_keep_the_list_sorted)
+{
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	merge_exceptions(f, "E10", 3); /* E10:3 */
+	merge_exceptions(f, "E9", 1);  /* E10:3 E9:1 */
+	merge_exceptions(f, "E8", 1);  /* E10:3 E8:1 E9:1 */
+	merge_exceptions(f, "E9", 1);  /* E10:3 E9:2 E8:1 (passes) */
+	merge_exceptions(f, "E9", 1);  /* E9:3 E10:3 E8:1 (ties) */
+	merge_exceptions(f, "E8", 1);  /* E9:3 E10:3 E8:2 (below) */
+	add(f, (struct spec){.coroutine = "c", .exception = "E8"}); /* ties */
+	merge_exceptions(f, "E10", 2); /* E10:5 E8:3 E9:3 */
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	cr_assert_eq(g[0]->n_exceptions, 3);
+	const char *want[] = {"E10", "E8", "E9"};
+	const uint64_t want_n[] = {5, 3, 3};
+	for (size_t i = 0; i < 3; i++) {
+		cr_expect_str_eq(g[0]->exceptions[i].name, want[i],
+				 "exceptions[%zu]", i);
+		cr_expect_eq(g[0]->exceptions[i].count, want_n[i], "%s",
+			     want[i]);
+	}
+	close_agg(f);
+}
+
+/* A full list of exception types lets the type whose name sorts last go
+ * for each new one that sorts before it: long names, each a new type,
+ * renew the group's pool again and again, which must move the types
+ * kept, names and counts intact, and size the new pool for them. */
+Test(agg, exception_types_let_go_leave_the_pool_what_it_keeps)
+{
+	enum { TYPES = TH_MAX_EXCEPTION_TYPES + 300 };
+	struct fixture *f = open_by(TH_KEY_COROUTINE);
+	for (int i = TYPES - 1; i >= 0; i--) {
+		char name[160];
+		snprintf(name, sizeof name, "Type%05dError%0120d", i, 0);
+		add(f, (struct spec){.coroutine = "c", .exception = name});
+	}
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(f, &g), 1);
+	cr_assert_eq(g[0]->n_exceptions, TH_MAX_LIST);
+	for (int i = 0; i < TH_MAX_LIST; i++) {
+		char want[160];
+		snprintf(want, sizeof want, "Type%05dError%0120d", i, 0);
+		cr_expect_str_eq(g[0]->exceptions[i].name, want, "type %d", i);
+		cr_expect_eq(g[0]->exceptions[i].count, 1);
+	}
+	cr_expect_eq(g[0]->exceptions_other, TYPES - TH_MAX_LIST);
+	close_agg(f);
+}
+
 Test(agg, severity_is_the_highest_of_the_groups_events)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
@@ -1455,6 +1521,43 @@ Test(agg, spilled_aggregates_merge_like_whole_ones)
 	close_agg(whole);
 	close_agg(head);
 	close_agg(tail);
+	rmdir(dir);
+	free(dir);
+}
+
+/* A group read back from a run moves uncopied into an aggregate that
+ * had none of its key, which then takes an event between its first and
+ * its last: that event must not become its last (the group keeps the
+ * rank of its last's time; docs/performance.md, 2026-12-07). */
+Test(agg, a_group_read_back_and_moved_orders_later_events_by_its_last)
+{
+	static const char *times[] = {"2024-05-01T10:00:01",
+				      "2024-05-01T10:00:05",
+				      "2024-05-01T10:00:03"};
+	struct fixture *whole = open_by(TH_KEY_COROUTINE),
+		       *part = open_by(TH_KEY_COROUTINE),
+		       *dst = open_by(TH_KEY_COROUTINE);
+	char *dir = spill_dir();
+	agg_spill_to(part->agg, dir, 1024 * 1024);
+	for (size_t i = 0; i < 2; i++) {
+		struct spec s = {
+		    .coroutine = "c", .line = 1 + i, .time = times[i]};
+		add(whole, s);
+		add(part, s);
+	}
+	agg_spill_now(part->agg);
+	cr_assert_eq(agg_spilled(part->agg), 1);
+	agg_merge(dst->agg, part->agg, 0, 0);
+	struct spec s = {.coroutine = "c", .line = 3, .time = times[2]};
+	add(whole, s);
+	add(dst, s);
+	expect_same_groups(whole, dst);
+	const struct th_group *const *g;
+	cr_assert_eq(sorted(dst, &g), 1);
+	cr_expect_eq(g[0]->last.line, 2);
+	close_agg(whole);
+	close_agg(part);
+	close_agg(dst);
 	rmdir(dir);
 	free(dir);
 }
