@@ -740,17 +740,27 @@ Test(lines, window_spans_are_escape_free_as_their_lines)
 	close_fixture(&f);
 }
 
+/* A writable page followed by an unreadable one, *PAGE bytes each
+ * (unmap both with munmap(map, 2 * *PAGE)): a span that ends at the
+ * first page's end faults on any read past it. */
+static char *map_before_guard_page(size_t *page)
+{
+	*page = (size_t)sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, 2 * *page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	cr_assert_eq(mprotect(map + *page, *page, PROT_NONE), 0);
+	return map;
+}
+
 Test(lines, find_newline_at_every_place_and_length)
 {
 	/* every length up to 300 and every place of the one "\n" in it (or
 	 * none), so each 16-byte block of the two inline compares and the
 	 * memchr after either are crossed; the span ends at a guard page, so a
 	 * read past N would fault */
-	long page = sysconf(_SC_PAGESIZE);
-	char *map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cr_assert_neq(map, MAP_FAILED);
-	cr_assert_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	size_t page;
+	char *map = map_before_guard_page(&page);
 	for (size_t n = 0; n <= 300; n++) {
 		char *p = map + page - n;
 		for (size_t at = 0; at <= n; at++) {
@@ -765,7 +775,7 @@ Test(lines, find_newline_at_every_place_and_length)
 				     "n %zu at %zu", n, at);
 		}
 	}
-	munmap(map, 2 * (size_t)page);
+	munmap(map, 2 * page);
 }
 
 /* lines_find_newline_as, the AVX2 way where the processor has it, and
@@ -776,11 +786,8 @@ Test(lines, find_newline_at_every_place_and_length)
  * span ends at a guard page: a read past N would fault. */
 Test(lines, find_newline_as_finds_the_first_newline_either_way)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	char *map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cr_assert_neq(map, MAP_FAILED);
-	cr_assert_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	size_t page;
+	char *map = map_before_guard_page(&page);
 #if defined(__x86_64__)
 	bool avx2 = __builtin_cpu_supports("avx2");
 #else
@@ -804,7 +811,7 @@ Test(lines, find_newline_as_finds_the_first_newline_either_way)
 			}
 		}
 	}
-	munmap(map, 2 * (size_t)page);
+	munmap(map, 2 * page);
 }
 
 /* lines_reset: the next input from its start (numbers, offsets, counts
