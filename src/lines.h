@@ -133,21 +133,32 @@ static inline const char *lines_find_newline(const char *p, size_t n)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define LINES_AVX2 1
+/* Built for a processor without AVX, the code around the compare is
+ * legacy SSE: the compare clears the registers' upper halves after it,
+ * as a compiler does before such code runs again. Built with AVX (-march
+ * past x86-64-v2), the compiler's own code is VEX-encoded and may keep
+ * values in those upper halves across the asm: nothing is cleared.
+ * Hence not for a target("avx2") function of a baseline build, whose
+ * code is VEX too while __AVX__ is not defined: it has intrinsics. */
+#ifdef __AVX__
+#define LINES_LEAVE_AVX ""
+#else
+#define LINES_LEAVE_AVX "\n\tvzeroupper"
+#endif
+
 /* The "\n" bytes of the 32 bytes at P, bit I for P[I], with one AVX2
  * compare, for a caller that found AVX2 (__builtin_cpu_supports). In
  * asm, not in a target("avx2") function: such a function is not inlined
  * into a baseline reader's loop, and the pipeline's loop built twice,
  * once for AVX2, no longer had the prefixer inlined (docs/performance.md,
- * night of 2026-12-07). It clears the registers' upper halves after it,
- * as a compiler does before baseline SSE code runs again. */
+ * night of 2026-12-07). */
 static inline uint32_t lines_newlines32_avx2(const char *p)
 {
 	static const char nl = '\n';
 	uint32_t m;
 	__asm__("vpbroadcastb %[nl], %%ymm0\n\t"
 		"vpcmpeqb %[p], %%ymm0, %%ymm0\n\t"
-		"vpmovmskb %%ymm0, %[m]\n\t"
-		"vzeroupper"
+		"vpmovmskb %%ymm0, %[m]" LINES_LEAVE_AVX
 		: [m] "=r"(m)
 		: [p] "m"(*(const char(*)[32])p), [nl] "m"(nl)
 		: "xmm0");

@@ -266,6 +266,19 @@ Test(agg, value_with_a_nul_byte_keeps_what_follows_it)
 	close_agg(f);
 }
 
+/* G's exception list is N types, WANT[i] counted WANT_N[i] times, in
+ * order (by count, then name). */
+static void expect_exceptions(const struct th_group *g, const char *const *want,
+			      const uint64_t *want_n, size_t n)
+{
+	cr_assert_eq(g->n_exceptions, n);
+	for (size_t i = 0; i < n; i++) {
+		cr_expect_str_eq(g->exceptions[i].name, want[i],
+				 "exceptions[%zu] by count desc, then name", i);
+		cr_expect_eq(g->exceptions[i].count, want_n[i], "%s", want[i]);
+	}
+}
+
 Test(agg, counts_events_per_rule_and_per_exception)
 {
 	struct fixture *f = open_by(TH_KEY_COROUTINE);
@@ -287,12 +300,7 @@ Test(agg, counts_events_per_rule_and_per_exception)
 		     "the event without one is not counted");
 	const char *want[] = {"ConnectionError", "AError", "TimeoutError"};
 	const uint64_t want_n[] = {3, 1, 1};
-	for (size_t i = 0; i < 3; i++) {
-		cr_expect_str_eq(g[0]->exceptions[i].name, want[i],
-				 "exceptions[%zu] by count desc, then name", i);
-		cr_expect_eq(g[0]->exceptions[i].count, want_n[i], "%s",
-			     want[i]);
-	}
+	expect_exceptions(g[0], want, want_n, 3);
 	cr_expect_eq(g[0]->exceptions_other, 0);
 	close_agg(f);
 }
@@ -343,15 +351,9 @@ Test(agg, exception_counts_added_at_once_keep_the_list_sorted)
 	merge_exceptions(f, "E10", 2); /* E10:5 E8:3 E9:3 */
 	const struct th_group *const *g;
 	cr_assert_eq(sorted(f, &g), 1);
-	cr_assert_eq(g[0]->n_exceptions, 3);
 	const char *want[] = {"E10", "E8", "E9"};
 	const uint64_t want_n[] = {5, 3, 3};
-	for (size_t i = 0; i < 3; i++) {
-		cr_expect_str_eq(g[0]->exceptions[i].name, want[i],
-				 "exceptions[%zu]", i);
-		cr_expect_eq(g[0]->exceptions[i].count, want_n[i], "%s",
-			     want[i]);
-	}
+	expect_exceptions(g[0], want, want_n, 3);
 	close_agg(f);
 }
 
@@ -758,14 +760,9 @@ Test(agg, exception_names_sharing_their_first_byte_count_apart)
 		add(f, (struct spec){.coroutine = "c", .exception = names[i]});
 	const struct th_group *const *g;
 	cr_assert_eq(sorted(f, &g), 1);
-	cr_assert_eq(g[0]->n_exceptions, 3);
 	const char *want[] = {"errors.A", "e", "errors.B"};
 	const uint64_t count[] = {3, 2, 1};
-	for (size_t i = 0; i < 3; i++) {
-		cr_expect_str_eq(g[0]->exceptions[i].name, want[i]);
-		cr_expect_eq(g[0]->exceptions[i].count, count[i], "%s",
-			     want[i]);
-	}
+	expect_exceptions(g[0], want, count, 3);
 	close_agg(f);
 }
 
