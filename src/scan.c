@@ -14,6 +14,8 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,16 @@ struct th_scanner {
 	bool stopped;
 	struct th_state *state; /* --state; NULL: none */
 	struct th_scan_options opt;
+	/* the threads scanner_finish started, joined by scanner_free: they
+	 * may still free their lanes while the report is written */
+	pthread_t *threads;
+	size_t n_threads;
+	/* threads that may still take an item or merge one (done_lock for
+	 * waiting on it; read without it while watching, see
+	 * wait_for_workers) */
+	atomic_size_t working;
+	pthread_mutex_t done_lock;
+	pthread_cond_t one_done;
 };
 
 /* A classified event: into its group, and out through the sink when the
@@ -276,6 +288,8 @@ struct th_scanner *scanner_new(const struct th_rules *rules, struct th_agg *agg,
 		s->boundaries = prefix_new(rules, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->merge_lock, NULL);
+	pthread_mutex_init(&s->done_lock, NULL);
+	pthread_cond_init(&s->one_done, NULL);
 	return s;
 }
 
@@ -291,6 +305,9 @@ void scanner_free(struct th_scanner *s)
 {
 	if (s == NULL)
 		return;
+	for (size_t i = 0; i < s->n_threads; i++)
+		pthread_join(s->threads[i], NULL);
+	free(s->threads);
 	for (size_t i = 0; i < s->n_items; i++)
 		item_fini(&s->items[i]);
 	free(s->items);
@@ -300,6 +317,8 @@ void scanner_free(struct th_scanner *s)
 	trigger_free(s->framed);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->merge_lock);
+	pthread_mutex_destroy(&s->done_lock);
+	pthread_cond_destroy(&s->one_done);
 	free(s);
 }
 
@@ -693,6 +712,12 @@ static void *work(void *arg)
 	size_t i;
 	while (take_item(s, &i))
 		scan_chain(s, ln, &run, i);
+	/* its merges are done: the main thread may write the report while
+	 * this one frees its lane (scanner_finish) */
+	pthread_mutex_lock(&s->done_lock);
+	atomic_fetch_sub(&s->working, 1);
+	pthread_cond_signal(&s->one_done);
+	pthread_mutex_unlock(&s->done_lock);
 	lane_free(ln);
 	run_fini(&run);
 	heap_pads_free(&pads);
@@ -779,21 +804,59 @@ static void merge_items(struct th_scanner *s)
 	}
 }
 
+/* How long the main thread watches the last threads end once one has
+ * (wait_for_workers) before it sleeps again. */
+#define WATCH_SECONDS 0.05
+
+/* Seconds on the monotonic clock. */
+static double monotonic_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Returns once every thread has taken its last item and merged what it
+ * could. It sleeps until one has; a core is free from then on, and it
+ * watches the others end there, yielding the core to anything that wants
+ * it, rather than sleeping: a thread woken when the last one ends started
+ * about a millisecond later on the virtual machines we measure on, the
+ * last thing before the report (docs/performance.md, "The end of a
+ * scan"). It sleeps again after WATCH_SECONDS. */
+static void wait_for_workers(struct th_scanner *s)
+{
+	pthread_mutex_lock(&s->done_lock);
+	while (s->n_threads > 0 && atomic_load(&s->working) == s->n_threads)
+		pthread_cond_wait(&s->one_done, &s->done_lock);
+	pthread_mutex_unlock(&s->done_lock);
+	double until = monotonic_seconds() + WATCH_SECONDS;
+	while (atomic_load(&s->working) > 0 && monotonic_seconds() < until)
+		sched_yield();
+	pthread_mutex_lock(&s->done_lock);
+	while (atomic_load(&s->working) > 0)
+		pthread_cond_wait(&s->one_done, &s->done_lock);
+	pthread_mutex_unlock(&s->done_lock);
+}
+
 void scanner_finish(struct th_scanner *s)
 {
 	if (s->serial != NULL || s->n_items == 0)
 		return;
 	size_t n = s->opt.jobs < s->n_items ? s->opt.jobs : s->n_items;
-	pthread_t *threads = xcalloc(n, sizeof *threads);
-	size_t started = 0;
-	for (; started < n; started++)
-		if (pthread_create(&threads[started], NULL, work, s) != 0)
+	s->threads = xcalloc(n, sizeof *s->threads);
+	atomic_store(&s->working, n);
+	for (; s->n_threads < n; s->n_threads++)
+		if (pthread_create(&s->threads[s->n_threads], NULL, work, s) !=
+		    0)
 			break;
-	if (started == 0)
-		work(s); /* no thread could start: do it here */
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
+	/* the threads that did not start never take an item (the others
+	 * may have ended already) */
+	atomic_fetch_sub(&s->working, n - s->n_threads);
+	if (s->n_threads == 0) { /* none could start: this one does it all */
+		atomic_store(&s->working, 1);
+		work(s);
+	}
+	wait_for_workers(s);
 	merge_items(s);
 }
 

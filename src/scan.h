@@ -84,7 +84,9 @@ void scanner_scan_path(struct th_scanner *s, const char *path);
 struct th_pipeline_setup scanner_pipeline_setup(struct th_scanner *s);
 
 /* Scans what is queued and merges it into the aggregate and the run. Call
- * once, after the last scanner_scan_path(). */
+ * once, after the last scanner_scan_path(). With several jobs the
+ * threads may still be freeing their own memory when it returns; they
+ * touch nothing of the caller's, and scanner_free() joins them. */
 void scanner_finish(struct th_scanner *s);
 
 #endif
