@@ -2,7 +2,8 @@
 """Turn bench/run.sh's measurements into the Markdown of bench/results.md.
 
     report.py --data DIR --workloads WORK.tsv --truth TRUTH.tsv --rss RSS.tsv
-              --checks CHECKS.txt --command CMD --alt ALT --tracehound BIN
+              --checks CHECKS.txt --command CMD --alt ALT --triggers FILE
+              --tracehound BIN
 
 WORK.tsv: per workload its label, the file read, the command it is
 compared with (rg -c, or the decompressor) and tracehound's command name.
@@ -95,6 +96,9 @@ def cpu(r):
 
 # the suffix of the names of the commands timed after a re-read
 REREAD = ", cache re-read"
+# rg -c with the five triggers of the first rules (ALT), beside rg -c with
+# the default rules' own (TRIGGERS)
+FIVE = "rg -c, five triggers"
 
 
 def upper_first(s):
@@ -177,6 +181,8 @@ def main():
     ap.add_argument("--cores", help="core, hyperfine export of one thread pinned to it")
     ap.add_argument("--command", required=True)
     ap.add_argument("--alt", required=True)
+    ap.add_argument("--triggers", required=True,
+                    help="the file of the default rules' start regexes")
     ap.add_argument("--tracehound", required=True)
     ap.add_argument("--rev", default="", help="the git revision built (TH_REV), "
                     "empty for the working tree")
@@ -243,7 +249,8 @@ def main():
     w("")
     w("Median seconds of hyperfine runs on a page-cached file (`--warmup 1`), all "
       "in this one run.  \"×\" = tracehound's median / the median of the command "
-      "it is compared with: `rg -c` with the same triggers on text, the "
+      "it is compared with: `rg -c` with the same triggers on text (every "
+      "default rule's start regex, listed below), the "
       "decompressor alone (output to /dev/null) on compressed input; below 1 "
       "tracehound is faster.  \"× CPU time\" is the same ratio of the mean "
       "user + system seconds (hyperfine's), which other processes on the "
@@ -256,17 +263,21 @@ def main():
       "the page cache was dropped and the file read back once (`REREAD=1`, as "
       "root), which the kernel then may hold in large folios: `rg -c` maps the "
       "file it searches, and its mapped reads are fastest there; \"—\": not "
-      "measured (compressed input, where `rg -c` is not the base).")
+      "measured (compressed input, where `rg -c` is not the base).  \"× five\": "
+      "the same ratios to `rg -c` with the five triggers the benchmark gave it "
+      "before 2026-12-07 (those of the first rules: `%s`), first timed / after "
+      "the re-read." % a.alt)
     w("")
     w("| workload | input | MiB | events | tracehound s | compared with | its s "
-      "| × | × CPU time | × re-read | tracehound peak RSS MiB | truth | load before / after |")
-    w("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|")
+      "| × | × CPU time | × re-read | × five | tracehound peak RSS MiB | truth | load before / after |")
+    w("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|")
     for label, path, base, th_name, truth, results, by in work:
         size = os.path.getsize(path)
         th, b = by.get(th_name), by.get(base)
         ld = load.get(label, {})
         th_rr, b_rr = by.get(th_name + REREAD), by.get(base + REREAD)
-        w("| %s | %s | %.1f | %d | %s | `%s` | %s | %s | %s | %s | %s | %s | %s / %s |"
+        five, five_rr = by.get(FIVE), by.get(FIVE + REREAD)
+        w("| %s | %s | %.1f | %d | %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s / %s |"
           % (label, describe(label, truth), size / 1048576, truth["events"],
              fmt_s(th["median"]) if th else "not read yet",
              base, fmt_s(b["median"]) if b else "?",
@@ -274,6 +285,9 @@ def main():
              "%.2f" % (cpu(th) / cpu(b)) if th and b and cpu(b) else "—",
              "%.2f (%.3f / %.3f s)" % (th_rr["median"] / b_rr["median"], th_rr["median"],
                                      b_rr["median"]) if th_rr and b_rr else "—",
+             "%s / %s" % ("%.2f" % (th["median"] / five["median"]) if th and five else "—",
+                          "%.2f" % (th_rr["median"] / five_rr["median"])
+                          if th_rr and five_rr else "—") if five else "—",
              rss_mib(label, th_name) if th else "—",
              verdict.get(label, "?"), ld.get("before", "?"), ld.get("after", "?")))
     w("")
@@ -288,9 +302,11 @@ def main():
       "median / the median of the command tracehound is compared with.  CPU s = "
       "mean user + system seconds.  The xz and bz2 workloads run `SLOW_RUNS` "
       "times without warmup (bzip2 -dc alone takes 10 s and more).  Peak "
-      "RSS is the largest process of the pipeline.  grep and rg count lines "
-      "matching `%s`; their output goes to a pipe (`| cat`), never to "
-      "/dev/null (GNU grep stops at the first match then)." % a.alt)
+      "RSS is the largest process of the pipeline.  `rg -c` counts the lines "
+      "matching any default rule's start regex (TRIGGERS, below); the "
+      "commands named \"five triggers\" count lines matching `%s`.  grep's "
+      "and rg's output goes to a pipe (`| cat`), never to /dev/null (GNU "
+      "grep stops at the first match then)." % a.alt)
     w("")
     for label, path, base, th_name, truth, results, by in work:
         size = os.path.getsize(path)
@@ -333,10 +349,11 @@ def main():
     w("|---|---|")
     rows = [("cat", "cat FILE >/dev/null"),
             ("grep -c -F", "grep -c -F 'exception was never retrieved' FILE | cat"),
-            ("grep -c -E", "grep -c -E 'ALT' FILE | cat"),
-            ("rg -c", "rg -c 'ALT' FILE | cat"),
-            ("rg --no-mmap -c", "rg --no-mmap -c 'ALT' FILE | cat"),
-            ("rg -z -c", "rg -z -c 'ALT' FILE | cat"),
+            ("grep -c -E, five triggers", "grep -c -E 'ALT' FILE | cat"),
+            ("rg -c", "rg -c -f TRIGGERS FILE | cat"),
+            (FIVE, "rg -c 'ALT' FILE | cat"),
+            ("rg --no-mmap -c", "rg --no-mmap -c -f TRIGGERS FILE | cat"),
+            ("rg -z -c", "rg -z -c -f TRIGGERS FILE | cat"),
             ("igzip -dc, zcat, zstd -dc, xz -dc, bzip2 -dc", "igzip -dc FILE >/dev/null (and so on)"),
             ("tracehound text", "tracehound --format text FILE >/dev/null"),
             ("tracehound json", "tracehound --format json FILE >/dev/null"),
@@ -347,6 +364,14 @@ def main():
             ("python peer.py", "python3 bench/peer.py FILE >/dev/null")]
     for n, c in rows:
         w("| %s | `%s` |" % (n, c.replace("|", "\\|")))
+    w("")
+    w("ALT is `%s`.  TRIGGERS (`python3 bench/triggers.py patterns`), one "
+      "regex a line, PCRE2's `(?<name>` written `(?P<name>` for ripgrep 13:"
+      % a.alt)
+    w("")
+    with open(a.triggers) as f:
+        for line in f:
+            w("    " + line.rstrip("\n"))
     w("")
     w("Correctness (tracehound's report against FILE.truth.json written by the "
       "generator; for groups, against `sort | uniq -c` of FILE.tasks):")
