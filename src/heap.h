@@ -6,11 +6,12 @@
  * some 1,200 small pages, most of them for its groups and read windows
  * (docs/performance.md, "Huge pages"). heap_keep_memory lets malloc keep
  * blocks of a few MiB in its heaps; heap_warm has the kernel back the
- * next few MiB a thread allocates with 2 MiB pages.
+ * next few MiB a thread allocates with 2 MiB pages; heap_keep_freed
+ * spares the frees before the exit giving memory back.
  *
  * heap_warm's caller owns the two pads it returns and frees them
  * (heap_pads_free) when the thread is done allocating; nothing else here
- * owns memory. Both calls only change what allocation costs, never what
+ * owns memory. These calls only change what allocation costs, never what
  * it gives: with another libc, or transparent huge pages off, they do
  * nothing.
  */
@@ -34,6 +35,12 @@ struct heap_pads {
 	void *tail;
 	bool counted; /* among the TH_HUGE_PAGE_THREADS warm at once */
 };
+
+/* Asks malloc (glibc's mallopt) to keep what is freed from now on
+ * rather than give the top of a heap back to the system: for the frees
+ * just before the process exits, which the exit undoes anyway.
+ * Process-wide. */
+void heap_keep_freed(void);
 
 /* Warms the heap the calling thread allocates from: takes a block of a
  * few MiB, advises huge pages (MADV_HUGEPAGE) for its whole 2 MiB pages

@@ -480,6 +480,8 @@ static int scan(const struct th_options *o, const struct th_rules *rules)
 	if (!metrics_after_scan(o, state, agg, rules_catalog(rules), &run,
 				status != EXIT_TROUBLE))
 		status = EXIT_TROUBLE;
+	/* what is left is freeing, then the exit */
+	heap_keep_freed();
 	state_free(state);
 	scanner_free(scanner);
 	sink->free(sink);
