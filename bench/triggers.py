@@ -11,20 +11,26 @@ becomes `(?P<name>...)`, which ripgrep 13 needs; nothing else changes.
 starts an event: the same triggers tracehound searches for, where a
 hand-written list would fall behind the rules (bench/README.md).
 
-Only what the rule files use is read: each `start:` key of a rule, its
-value a single-quoted, double-quoted or plain scalar on one line.  Any
-other form stops the script (exit status 1) rather than leave a trigger
-out; so does a rule (`- id:`) without a `start`, and a directory whose
-rules have none.
+Only what the rule files use is read: each `start:` key of an entry
+(`- id:`) of the top-level `rules:` list, its value a single-quoted,
+double-quoted or plain scalar on one line, a comment after it allowed.
+Any other form stops the script (exit status 1) rather than leave a
+trigger out or misread it: a value that goes on to the next line, a
+quoted one with more after its closing quote; so does a rule without a
+`start`, and a directory whose rules have none.
 """
 import glob
 import os
 import re
 import sys
 
-START = re.compile(r"^\s+start:\s*(.*)$")
-RULE = re.compile(r"^\s*- id:\s*(\S+)")
-NAMED = re.compile(r"\(\?<(?=[A-Za-z_])")
+START = re.compile(r"^(\s+)start:\s*(.*)$")
+RULE = re.compile(r"^(\s*- )id:\s*(\S+)")
+SECTION = re.compile(r"^([A-Za-z_][\w-]*):")
+# an unescaped "(?<" opening a named group, not "(?<=" or "(?<!"
+NAMED = re.compile(r"(?<!\\)\(\?<(?=[A-Za-z_])")
+# what may follow a quoted scalar on its line
+AFTER = re.compile(r"\s*(?:#.*)?$")
 
 
 def die(msg):
@@ -48,34 +54,75 @@ def unescape(body, where):
     return "".join(out)
 
 
+def closing(text, quote):
+    """Where the quoted scalar opening TEXT ends: the index of its closing
+    QUOTE, or -1.  '' inside single quotes and \\x inside double quotes
+    do not close it."""
+    i = 1
+    while i < len(text):
+        if quote == '"' and text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == quote:
+            if quote == "'" and text[i + 1:i + 2] == "'":
+                i += 2
+                continue
+            return i
+        i += 1
+    return -1
+
+
 def scalar(text, where):
     """The string a one-line YAML scalar TEXT stands for."""
     text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        return text[1:-1].replace("''", "'")
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        return unescape(text[1:-1], where)
-    if not text or text[0] in "|>&*!%@`[{":
+    if text[:1] in ("'", '"'):
+        end = closing(text, text[0])
+        if end < 0 or not AFTER.fullmatch(text[end + 1:]):
+            die("%s: a quoted start that does not end on its line, or has "
+                "more than a comment after it" % where)
+        body = text[1:end]
+        if text[0] == "'":
+            return body.replace("''", "'")
+        return unescape(body, where)
+    if not text or text[0] in "|>&*!%@`[{#":
         die("%s: a start that is not a one-line scalar" % where)
     return re.sub(r"\s+#.*$", "", text)
 
 
 def starts(path):
     """The start regexes of the rules of the YAML file PATH, in order."""
-    out, rule = [], None
+    out, rule, section = [], None, None
+    key_indent = None  # of the keys of the rule being read
+    start_indent = None  # of the start key just read: its value's lines
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
-            m = RULE.match(line)
+            where = "%s:%d" % (path, n)
+            text = line.rstrip("\n")
+            indent = len(text) - len(text.lstrip())
+            if not text.strip() or text.lstrip().startswith("#"):
+                continue
+            if start_indent is not None and indent > start_indent:
+                die("%s: a start that goes on to this line (write it on "
+                    "one line)" % where)
+            start_indent = None
+            m = SECTION.match(text)
+            if m:
+                if section == "rules" and rule is not None:
+                    die("%s: rule %s has no start" % (path, rule))
+                section, rule = m.group(1), None
+                continue
+            if section != "rules":
+                continue
+            m = RULE.match(text)
             if m:
                 if rule is not None:
                     die("%s: rule %s has no start" % (path, rule))
-                rule = m.group(1)
+                rule, key_indent = m.group(2), len(m.group(1))
                 continue
-            m = START.match(line)
-            if m:
-                if rule is None:
-                    die("%s:%d: a start outside a rule" % (path, n))
-                out.append(scalar(m.group(1), "%s:%d" % (path, n)))
+            m = START.match(text)
+            if m and rule is not None and len(m.group(1)) == key_indent:
+                out.append(scalar(m.group(2), where))
+                start_indent = len(m.group(1))
                 rule = None
     if rule is not None:
         die("%s: rule %s has no start" % (path, rule))

@@ -85,8 +85,9 @@ struct th_pipeline_setup scanner_pipeline_setup(struct th_scanner *s);
 
 /* Scans what is queued and merges it into the aggregate and the run. Call
  * once, after the last scanner_scan_path(). With several jobs the
- * threads may still be freeing their own memory when it returns; they
- * touch nothing of the caller's, and scanner_free() joins them. */
+ * threads may still be freeing their own memory when it returns; of the
+ * caller's they read only the rules, which must outlive scanner_free(),
+ * which joins them. */
 void scanner_finish(struct th_scanner *s);
 
 #endif

@@ -30,7 +30,7 @@ fi
 want=$(grep -c '^[[:space:]]*start:' "$root"/patterns/*.yaml |
 	awk -F: '{ n += $2 } END { print n }')
 if [ "$lines" -eq "$want" ] && ! grep -q '(?<[A-Za-z_]' "$tmp/triggers" &&
-	grep -qF "coroutine '(?P<coroutine>[^']+)' was never awaited" \
+	grep -qxF "coroutine '(?P<coroutine>[^']+)' was never awaited" \
 		"$tmp/triggers" &&
 	grep -qxF 'Traceback \(most recent call last\):' "$tmp/triggers"; then
 	ok "the start regexes as written, named groups as (?P<name>"
@@ -47,20 +47,36 @@ for line in open(sys.argv[1]):
 else
 	not_ok "each trigger is a regex" "$(cat "$tmp/err")"
 fi
+# and ripgrep's, where it is installed (the benchmark's check)
+if command -v rg >/dev/null; then
+	rc=0
+	rg -c -f "$tmp/triggers" /dev/null >/dev/null 2>"$tmp/err" || rc=$?
+	if [ "$rc" = 1 ]; then
+		ok "rg reads every trigger"
+	else
+		not_ok "rg reads every trigger" "exit status $rc" "$(cat "$tmp/err")"
+	fi
+fi
 
 # the scalars rule files write: quoted both ways, and plain
 mkdir "$tmp/forms"
 cat >"$tmp/forms/a.yaml" <<'YAML'
 rules:
   - id: a.single
-    start: 'it''s \d+ (?<name>\w+)'
+    start: 'it''s \d+ (?<name>\w+) \(?<x'  # why
+    extract:
+      - regex: 'x'
+        start: 'not a trigger'
   - id: a.double
     start: "say \"hi\" \\ there"
   - id: a.plain
     start: plain start  # a comment
+prefixes:
+  - id: p.one
+    regex: 'no start here'
 YAML
-printf '%s\n' "it's \\d+ (?P<name>\\w+)" 'say "hi" \ there' 'plain start' \
-	>"$tmp/forms.want"
+printf '%s\n' "it's \\d+ (?P<name>\\w+) \\(?<x" 'say "hi" \ there' \
+	'plain start' >"$tmp/forms.want"
 if triggers "$tmp/forms" >"$tmp/forms.got" 2>"$tmp/err" &&
 	cmp -s "$tmp/forms.want" "$tmp/forms.got"; then
 	ok "single-quoted, double-quoted and plain starts"
@@ -94,4 +110,15 @@ refused "an escape in double quotes" 'rules:
   - id: a.escape
     start: "tab\there"'
 refused "rule files without rules" '# nothing yet'
+refused "a quoted start with more after it" "rules:
+  - id: a.more
+    start: 'Traceback' x"
+refused "a start that goes on to the next line" "rules:
+  - id: a.wrapped
+    start: 'Traceback (most recent
+      call last):'"
+refused "a plain start that goes on" 'rules:
+  - id: a.wrapped
+    start: Traceback
+      more'
 tap_end
