@@ -35,13 +35,6 @@ struct follower {
 	uint64_t last_line; /* ms (monotonic): when a line last came */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Sleeps MS milliseconds, or less when a signal comes. */
 static void sleep_ms(unsigned ms)
 {
@@ -284,14 +277,14 @@ void follow_paths(const struct th_follow *fo, const char *const *paths,
 	}
 	struct follower *fs = xcalloc(n_paths, sizeof *fs);
 	for (size_t i = 0; i < n_paths; i++)
-		follow_start(fo, &fs[i], paths[i], now_ms());
+		follow_start(fo, &fs[i], paths[i], th_now_ms());
 	while (!*stop && !report_failed(fo->sink)) {
 		bool live = false, got = false;
 		for (size_t i = 0; i < n_paths && !*stop; i++) {
 			if (fs[i].done)
 				continue;
 			live = true;
-			got |= follow_step(fo, &fs[i], now_ms());
+			got |= follow_step(fo, &fs[i], th_now_ms());
 		}
 		if (!live)
 			break;

@@ -804,19 +804,11 @@ static void merge_items(struct th_scanner *s)
 	}
 }
 
-/* How long the main thread watches the last threads end once one has
- * (wait_for_workers) before it sleeps again: longer than the threads of
- * a quiet machine end apart (0.5 to 4 ms on the crash loop), short
- * enough that a CPU quota it eats into stays a small matter. */
-#define WATCH_SECONDS 0.02
-
-/* Seconds on the monotonic clock. */
-static double monotonic_seconds(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+/* How long, in ms, the main thread watches the last threads end once
+ * one has (wait_for_workers) before it sleeps again: longer than the
+ * threads of a quiet machine end apart (0.5 to 4 ms on the crash loop),
+ * short enough that a CPU quota it eats into stays a small matter. */
+#define WATCH_MS 20
 
 /* The CPUs this process may run on (its affinity; 1 when unknown). */
 static size_t usable_cpus(void)
@@ -834,7 +826,7 @@ static size_t usable_cpus(void)
  * rather than sleeping: a thread woken when the last one ends started
  * about a millisecond later on the virtual machines we measure on, the
  * last thing before the report (docs/performance.md, "The end of a
- * scan"). It sleeps again after WATCH_SECONDS. */
+ * scan"). It sleeps again after WATCH_MS. */
 static void wait_for_workers(struct th_scanner *s)
 {
 	pthread_mutex_lock(&s->done_lock);
@@ -842,8 +834,8 @@ static void wait_for_workers(struct th_scanner *s)
 		pthread_cond_wait(&s->one_done, &s->done_lock);
 	pthread_mutex_unlock(&s->done_lock);
 	size_t cpus = usable_cpus();
-	double until = monotonic_seconds() + WATCH_SECONDS;
-	while (monotonic_seconds() < until) {
+	uint64_t until = th_now_ms() + WATCH_MS;
+	while (th_now_ms() < until) {
 		size_t left = atomic_load(&s->working);
 		if (left == 0 || left >= cpus) /* done, or no CPU to spare */
 			break;

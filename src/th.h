@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 struct th_span {
 	const char *p;
@@ -152,6 +153,14 @@ static inline size_t th_spaces_from(struct th_span s, size_t at)
 static inline struct th_span th_span_or_empty(const char *s)
 {
 	return s ? th_cstr(s) : (struct th_span){NULL, 0};
+}
+
+/* Milliseconds on the monotonic clock, for waits and timeouts. */
+static inline uint64_t th_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* One line of an input, as lines.h reads it and the stages after it take
