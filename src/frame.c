@@ -551,6 +551,7 @@ size_t frame_file_writer(const char *path, char *out, size_t cap)
 }
 
 static const struct th_marker split_markers[] = {
+    /* CRI's, first: frame_piece_marker */
     {"stderr P ", NULL, -1},
     {"stdout P ", NULL, -1},
     /* Docker's marker is on every line: its fingerprint is the one
@@ -596,6 +597,16 @@ size_t frame_json_forms(struct th_span literal, char *out[2])
 			out[n++] = form;
 	}
 	return n;
+}
+
+bool frame_piece_marker(struct th_span s)
+{
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(split_markers[i].text);
+		if (s.n >= n && memcmp(s.p, split_markers[i].text, n) == 0)
+			return true;
+	}
+	return false;
 }
 
 const struct th_marker *frame_split_markers(size_t *n)

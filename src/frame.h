@@ -204,6 +204,10 @@ size_t frame_file_writer(const char *path, char *out, size_t cap);
  * *N gets their number; the table is static. */
 const struct th_marker *frame_split_markers(size_t *n);
 
+/* Whether S starts with a CRI piece's marker ("stderr P "), one of
+ * frame_split_markers's. */
+bool frame_piece_marker(struct th_span s);
+
 /* The forms LITERAL takes inside the JSON strings framings write, where
  * the search meets them escaped: dockerd (Go's encoding/json) writes
  * '<', '>' and '&' as \u003c, \u003e and \u0026, and every JSON writer

@@ -277,6 +277,126 @@ static void window_commit(struct th_lines *l, struct window_lines *c,
 	c->newlines = 0;
 }
 
+/* The most pieces of one line skip_split_lines looks at: a line cut into
+ * more is read whole. */
+#define SPLIT_MAX_PIECES 64
+/* The longest literal whose seams joined_may_start looks at: with a
+ * longer one, a line cut into pieces is read whole. */
+#define SEAM_MAX 128
+
+/* Whether the line that PIECES[0..N) make when joined holds a literal of
+ * T. Each piece is searched where it lies, and each seam in a copy of the
+ * joined text's last LONGEST - 1 bytes before it and as many after it,
+ * so the pieces are not copied whole as prefix_parse joins them. */
+static bool joined_may_start(const struct th_trigger *t,
+			     const struct th_span *pieces, size_t n)
+{
+	size_t longest = trigger_longest(t);
+	if (longest == 0 || longest > SEAM_MAX)
+		return true;
+	size_t keep = longest - 1, tail = 0; /* seam[0..tail): text so far */
+	char seam[2 * SEAM_MAX];
+	for (size_t i = 0; i < n; i++) {
+		struct th_span s = pieces[i];
+		size_t head = s.n < keep ? s.n : keep;
+		if (trigger_line_may_start(t, s))
+			return true;
+		if (head > 0)
+			memcpy(seam + tail, s.p, head);
+		if (tail > 0 && trigger_line_may_start(
+				    t, (struct th_span){seam, tail + head}))
+			return true;
+		if (s.n >= keep) {
+			memcpy(seam, s.p + s.n - keep, keep);
+			tail = keep;
+		} else { /* the last KEEP bytes of seam[0..tail + s.n) */
+			size_t all = tail + s.n,
+			       drop = all > keep ? all - keep : 0;
+			memmove(seam, seam + drop, all - drop);
+			tail = all - drop;
+		}
+	}
+	return false;
+}
+
+/* Moves HIT, where the search stopped in C's window, past each CRI line
+ * cut into pieces that starts there and that joined holds no literal: the
+ * search stops at each piece's marker (frame_split_markers), since a
+ * literal may lie across a seam, and reading such a line with the lines
+ * before it, as a candidate is read, cost more than the rest of a CRI log
+ * of long lines did (docs/performance.md, 2026-12-07). Skipped, it is
+ * skipped as the same line unsplit would be. *NEWLINES, the "\n" bytes
+ * from C's cursor to HIT, and the last search's record move with it. */
+static size_t skip_split_lines(struct th_pipeline *p,
+			       const struct window_lines *c, size_t hit,
+			       uint64_t *newlines)
+{
+	bool moved = false;
+	while (hit < c->w.n && frame_piece_marker((struct th_span){
+				   c->w.p + hit, c->w.n - hit})) {
+		const char *from = c->w.p + c->at;
+		const char *nl = memrchr(from, '\n', hit - c->at);
+		size_t start = nl != NULL ? (size_t)(nl + 1 - c->w.p) : c->at;
+		struct th_span pieces[SPLIT_MAX_PIECES];
+		size_t len,
+		    n = prefix_split_pieces(
+			p->prefixer,
+			(struct th_span){c->w.p + start, c->w.n - start},
+			pieces, SPLIT_MAX_PIECES, &len);
+		if (n == 0 || joined_may_start(p->search, pieces, n))
+			break;
+		uint64_t more;
+		size_t after = start + len;
+		hit =
+		    after + trigger_find_lines(p->search,
+					       (struct th_span){c->w.p + after,
+								c->w.n - after},
+					       &more);
+		*newlines = *newlines == TRIGGER_NEWLINES_UNKNOWN ||
+				    more == TRIGGER_NEWLINES_UNKNOWN
+				? TRIGGER_NEWLINES_UNKNOWN
+				: *newlines + n + more;
+		moved = true;
+	}
+	if (moved) {
+		struct searched *k = &p->searched;
+		k->hit = c->offset + hit;
+		k->hit_number = *newlines == TRIGGER_NEWLINES_UNKNOWN
+				    ? TRIGGER_NEWLINES_UNKNOWN
+				    : c->number + c->newlines + *newlines;
+	}
+	return hit;
+}
+
+/* Where the line holding AT in C's window starts: after the "\n" before
+ * AT, or at C's cursor. */
+static size_t line_begin(const struct window_lines *c, size_t at)
+{
+	const char *nl = memrchr(c->w.p + c->at, '\n', at - c->at);
+	return nl != NULL ? (size_t)(nl + 1 - c->w.p) : c->at;
+}
+
+/* The first piece of the CRI line that has a piece at [START, END) in C's
+ * window (END at its "\n"), not before C's cursor, the lines stepped back
+ * taken off *NEWLINES; START when no piece before continues into it. */
+static size_t piece_first(const struct th_pipeline *p,
+			  const struct window_lines *c, size_t start,
+			  size_t end, uint64_t *newlines)
+{
+	while (start > c->at) {
+		size_t before = line_begin(c, start - 1);
+		struct th_span b = {c->w.p + before, start - 1 - before};
+		struct th_span line = {c->w.p + start, end - start};
+		if (!prefix_piece_continues(p->prefixer, b, line))
+			break;
+		end = start - 1;
+		start = before;
+		if (*newlines != TRIGGER_NEWLINES_UNKNOWN)
+			(*newlines)--;
+	}
+	return start;
+}
+
 /* One step of the fast path: moves C's cursor past the lines before the
  * next candidate in its window, or, when the window holds none, before
  * its last few lines: a traceback that starts the next read takes the
@@ -291,27 +411,27 @@ static void skip_to_candidate(struct th_pipeline *p, struct th_lines *l,
 {
 	uint64_t newlines; /* before HIT: the same as before its line */
 	size_t hit = find_candidate(p, l, c, &newlines);
+	bool framed = p->search == p->framed;
+	if (framed)
+		hit = skip_split_lines(p, c, hit, &newlines);
 	if (newlines <= TH_RECORD_LOOKBACK_LINES)
 		return; /* the lines to read start at the cursor */
 	/* The candidate's line (or the window's end), and the few lines
-	 * before it: a traceback takes the log record it follows. */
-	const char *from = c->w.p + c->at;
-	size_t start = hit - c->at;
-	for (int back = 0; back <= TH_RECORD_LOOKBACK_LINES; back++) {
-		const char *nl = memrchr(from, '\n', start);
-		if (nl == NULL) {
-			start = 0;
-			break;
-		}
-		start = (size_t)(nl - from);
-		if (back == TH_RECORD_LOOKBACK_LINES) {
-			start++; /* the line after that newline */
-			break;
-		}
+	 * before it: a traceback takes the log record it follows. A line
+	 * cut into pieces is one line here, read from its first piece,
+	 * which holds its record's start. */
+	size_t start = line_begin(c, hit); /* never a piece continued: the
+					      search stops at a first one */
+	for (int back = 0; back < TH_RECORD_LOOKBACK_LINES && start > c->at;
+	     back++) {
+		size_t end = start - 1;
+		start = line_begin(c, end);
 		if (newlines != TRIGGER_NEWLINES_UNKNOWN)
 			newlines--;
+		if (framed)
+			start = piece_first(p, c, start, end, &newlines);
 	}
-	c->at += start;
+	c->at = start;
 	if (newlines == TRIGGER_NEWLINES_UNKNOWN)
 		window_commit(l, c, UINT64_MAX); /* lines counts them */
 	else

@@ -2120,6 +2120,73 @@ bool prefix_pending(const struct th_prefixer *p)
 	return p->pending > 0 || p->kv.open || p->rich.state != RICH_NONE;
 }
 
+/* S without a "\r" at its end, as the window cuts a line. */
+static struct th_span without_cr(struct th_span s)
+{
+	return (struct th_span){s.p, s.n > 0 && s.p[s.n - 1] == '\r' ? s.n - 1
+								     : s.n};
+}
+
+/* The line at the start of TEXT, before its "\n" (and a "\r" there), as
+ * the window cuts it (pipeline.c, window_line); false when TEXT holds no
+ * "\n". *USED: its bytes with the "\n". */
+static bool first_line(struct th_span text, struct th_span *line, size_t *used)
+{
+	const char *nl = memchr(text.p, '\n', text.n);
+	if (nl == NULL)
+		return false;
+	size_t n = (size_t)(nl - text.p);
+	*used = n + 1;
+	*line = without_cr((struct th_span){text.p, n});
+	return true;
+}
+
+/* LINE as unframe reads it when it is a piece of a CRI line: a runtime's
+ * framing that frame_any finds (no user prefix, no JSON first). */
+static bool cri_piece(const struct th_prefixer *p, struct th_span line,
+		      struct th_frame *fr)
+{
+	return !p->user_prefixes && line.n > 0 && line.p[0] != '{' &&
+	       frame_any(line, fr) && fr->runtime;
+}
+
+bool prefix_piece_continues(const struct th_prefixer *p, struct th_span before,
+			    struct th_span line)
+{
+	struct th_frame a, b;
+	return cri_piece(p, without_cr(before), &a) && a.partial &&
+	       cri_piece(p, without_cr(line), &b) && a.source.n == b.source.n &&
+	       th_same_bytes(a.source.p, b.source.p, a.source.n);
+}
+
+size_t prefix_split_pieces(const struct th_prefixer *p, struct th_span text,
+			   struct th_span *pieces, size_t max, size_t *len)
+{
+	struct th_frame fr;
+	struct th_span line, stream = {NULL, 0};
+	size_t n = 0, at = 0, used;
+	if (p->whole_way || prefix_pending(p))
+		return 0;
+	while (n < max && at < text.n &&
+	       first_line((struct th_span){text.p + at, text.n - at}, &line,
+			  &used) &&
+	       cri_piece(p, line, &fr)) {
+		if (n == 0
+			? !fr.partial
+			: fr.source.n != stream.n ||
+			      !th_same_bytes(fr.source.p, stream.p, stream.n))
+			return 0; /* not a piece, or another writer's line */
+		stream = fr.source;
+		pieces[n++] = fr.message;
+		at += used;
+		if (!fr.partial) {
+			*len = at;
+			return n;
+		}
+	}
+	return 0;
+}
+
 bool prefix_open_across(const struct th_prefixer *p, bool *panel,
 			uint32_t *panel_writer)
 {

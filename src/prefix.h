@@ -67,6 +67,24 @@ size_t prefix_finish(struct th_prefixer *p, const struct th_record **out);
  * must then read line by line, or the rest would be skipped. */
 bool prefix_pending(const struct th_prefixer *p);
 
+/* When the line at the start of TEXT is the first piece of a CRI line
+ * cut into pieces ("P"), and the lines after it in TEXT, each ended by
+ * its "\n", are its other pieces, of the same stream, up to its last
+ * ("F"), with no other writer's line among them: the pieces' messages
+ * go in PIECES (at most MAX), *LEN gets the bytes of those lines with
+ * their "\n", and it returns their number. Else, or when prefix_parse
+ * would not read these lines as pieces of one line (a rule file's
+ * prefixes, a piece or a value open), 0. The pipeline's search asks
+ * whether the joined line holds a literal without joining it. */
+size_t prefix_split_pieces(const struct th_prefixer *p, struct th_span text,
+			   struct th_span *pieces, size_t max, size_t *len);
+
+/* True when LINE continues the CRI line that BEFORE, the line before it,
+ * is a piece of ("P"): LINE is a piece of the same stream. The lines
+ * come without their "\n". */
+bool prefix_piece_continues(const struct th_prefixer *p, struct th_span before,
+			    struct th_span line);
+
 /* What of prefix_pending a file cut after the last line would break
  * (pipeline_cut_safe): true when a piece waits or a value is open. A
  * panel open, *PANEL, in the lines of *PANEL_WRITER, breaks only a cut

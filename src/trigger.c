@@ -67,6 +67,7 @@ struct th_trigger {
 	size_t reach;	/* largest anchor offset: vector loads stay in bounds */
 	size_t max_fp;	/* largest fingerprint offset */
 	size_t min_len; /* shortest literal */
+	size_t max_len; /* longest literal or marker */
 	/* nibble tables of the fingerprints: bit b set for the literals of
 	 * bucket b */
 	uint8_t lo[3][16], hi[3][16];
@@ -1420,9 +1421,12 @@ struct th_trigger *trigger_new(const struct th_span *literals, size_t n,
 		if (memchr(t->lits[i].p, '\n', t->lits[i].n) != NULL)
 			t->first_line_first = false;
 	t->min_len = SIZE_MAX;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (t->lits[i].n < t->min_len)
 			t->min_len = t->lits[i].n;
+		if (t->lits[i].n > t->max_len)
+			t->max_len = t->lits[i].n;
+	}
 	if (t->min_len >= 3 && n <= MAX_FINGERPRINT_LITERALS)
 		build_fingerprints(t);
 	hash_index(t);
@@ -1522,6 +1526,11 @@ size_t trigger_find_lines(const struct th_trigger *t, struct th_span window,
 #endif
 	*newlines = TRIGGER_NEWLINES_UNKNOWN;
 	return trigger_find(t, window);
+}
+
+size_t trigger_longest(const struct th_trigger *t)
+{
+	return t->max_len;
 }
 
 bool trigger_line_may_start(const struct th_trigger *t, struct th_span line)

@@ -74,6 +74,11 @@ size_t trigger_find(const struct th_trigger *t, struct th_span window);
 size_t trigger_find_lines(const struct th_trigger *t, struct th_span window,
 			  uint64_t *newlines);
 
+/* The length of T's longest literal or marker (0 when every line is a
+ * candidate): a literal that two spans joined hold across their seam
+ * lies within that many bytes less one on either side. */
+size_t trigger_longest(const struct th_trigger *t);
+
 /* True when LINE contains a literal (or when every line is a candidate). */
 bool trigger_line_may_start(const struct th_trigger *t, struct th_span line);
 

@@ -528,12 +528,15 @@ static void read_with_as(const char *text, size_t capacity,
 {
 	struct th_rules *rules = default_rules();
 	struct th_trigger *trigger = pipeline_trigger_new(rules, false);
+	struct th_trigger *framed = pipeline_trigger_new(rules, true);
 	trigger_set_search(trigger, search);
+	trigger_set_search(framed, search);
 	struct th_run run;
 	run_init(&run, rules_ignore_count(rules));
 	*out = (struct seen){.rules = rules};
 	struct th_pipeline_setup ps = {.rules = rules,
 				       .trigger = trigger,
+				       .framed = framed,
 				       .run = &run,
 				       .deliver = seen_deliver,
 				       .ctx = out};
@@ -560,6 +563,7 @@ static void read_with_as(const char *text, size_t capacity,
 	pipeline_free(p);
 	run_fini(&run);
 	trigger_free(trigger);
+	trigger_free(framed);
 	out->rules = NULL; /* the rule names are copied */
 	rules_free(rules);
 }
@@ -737,6 +741,102 @@ Test(pipeline, lines_of_every_length_cut_either_way_give_every_lines_events)
 				}
 		}
 	}
+}
+
+/* The lines of a program's output that cri_pieces cuts: records, one
+ * of them a traceback takes (its first line longer than most pieces),
+ * asyncio's report with its context line, and records after them. */
+static const char *const cri_source[] = {
+    "2024-05-01 10:00:00,000 INFO app.db: rate table refreshed (170 "
+    "currencies, age 468s) after a slow query on the replica",
+    "2024-05-01 10:00:00,100 ERROR asyncio: unhandled exception during "
+    "asyncio.run() shutdown",
+    "task: <Task finished name='Task-1' coro=<main() done, defined at "
+    "app.py:3> exception=OSError(28, 'No space left on device')>",
+    "Traceback (most recent call last):",
+    "  File \"app.py\", line 5, in main",
+    "    await flush()",
+    "OSError: [Errno 28] No space left on device",
+    "2024-05-01 10:00:00,200 INFO app.web: GET /orders 200 12ms",
+    "Task exception was never retrieved",
+    "future: <Task finished name='Task-2' coro=<fetch() done, defined at "
+    "app.py:10> exception=KeyError('k')>",
+    "Traceback (most recent call last):",
+    "  File \"app.py\", line 12, in fetch",
+    "KeyError: 'k'",
+    "2024-05-01 10:00:00,300 WARNING app.cache: retrying request 486708 "
+    "after connection reset (attempt 3/5)",
+};
+
+/* cri_source ROUNDS times as a container runtime writes it to stderr,
+ * each line cut into pieces of 1 to MOST bytes ("P" pieces and an "F"
+ * one), into OUT (CAP bytes); with OTHER, a line of stdout's after
+ * every third piece. */
+static void cri_pieces(char *out, size_t cap, size_t most, bool other,
+		       size_t rounds)
+{
+	static const char at[] = "2024-05-01T10:00:00.000000000Z ";
+	size_t used = 0, k = 0,
+	       n_lines = sizeof cri_source / sizeof *cri_source;
+	for (size_t r = 0; r < rounds; r++)
+		for (size_t i = 0; i < n_lines; i++) {
+			const char *line = cri_source[i];
+			size_t left = strlen(line);
+			do {
+				size_t n = 1 + (i * 7 + k * 3) % most;
+				bool last = n >= left;
+				n = last ? left : n;
+				int w =
+				    snprintf(out + used, cap - used,
+					     "%sstderr %c %.*s\n", at,
+					     last ? 'F' : 'P', (int)n, line);
+				cr_assert(w > 0 && (size_t)w < cap - used);
+				used += (size_t)w;
+				line += n;
+				left -= n;
+				if (other && ++k % 3 == 0) {
+					w = snprintf(out + used, cap - used,
+						     "%sstdout F tick %zu\n",
+						     at, k);
+					cr_assert(w > 0 &&
+						  (size_t)w < cap - used);
+					used += (size_t)w;
+				}
+				k += !other;
+			} while (left > 0);
+		}
+}
+
+/* A CRI log cut into pieces of every size from a byte up, so that seams
+ * fall inside every literal and inside the record a traceback takes,
+ * with another stream's lines among the pieces or not: the fast path
+ * skips a line whose pieces joined hold no literal, without joining
+ * them (pipeline.c, skip_split_lines), and reads a line cut into pieces
+ * whole before a candidate. The events are those of reading every
+ * line. */
+Test(pipeline, a_cri_log_cut_into_pieces_gives_every_lines_events)
+{
+	static char text[1 << 19];
+	static const size_t capacities[] = {1 << 19, 4000, 700};
+	for (size_t most = 1; most <= 90; most += most < 12 ? 1 : 13)
+		for (int other = 0; other < 2; other++) {
+			cri_pieces(text, sizeof text, most, other != 0, 3);
+			struct seen every, read;
+			read_with(text, 1 << 19, TH_SEARCH_AUTO, true, &every);
+			cr_assert_eq(every.n, 6,
+				     "pieces of up to %zu: %zu events", most,
+				     every.n);
+			for (size_t c = 0; c < 3; c++) {
+				char what[80];
+				snprintf(what, sizeof what,
+					 "pieces of up to %zu, other %d, "
+					 "capacity %zu",
+					 most, other, capacities[c]);
+				read_with(text, capacities[c], TH_SEARCH_AUTO,
+					  false, &read);
+				expect_same_seen(&read, &every, what);
+			}
+		}
 }
 
 /* A long window with few events: the lines between them are skipped,

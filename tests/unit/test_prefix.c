@@ -1955,3 +1955,66 @@ Test(prefix, a_rich_syntax_error_panel_gives_the_place_and_the_code)
 	    RB_V " /b/y.py:1 " RB_V};
 	expect_texts(&f, want, sizeof want / sizeof *want);
 }
+
+/* A CRI line cut into pieces, as the pipeline's search asks about it
+ * (prefix_split_pieces): its pieces' messages up to the "F" one, and
+ * nothing when a piece of it is missing from the text, another stream's
+ * line comes between, or a rule file's prefixes may read the lines
+ * otherwise. */
+Test(prefix, the_pieces_of_a_cri_line_are_found_up_to_its_last)
+{
+	static const char cut[] =
+	    "2024-05-01T10:00:00.000000000Z stderr P Trace\n"
+	    "2024-05-01T10:00:00.000000000Z stderr P back (most\r\n"
+	    "2024-05-01T10:00:00.000000000Z stderr F  recent call last):\n"
+	    "2024-05-01T10:00:00.000000000Z stderr F after\n";
+	struct th_prefixer *p = prefix_new(NULL, NULL);
+	struct th_span pieces[4];
+	size_t len = 0;
+	cr_assert_eq(prefix_split_pieces(p, span(cut), pieces, 4, &len), 3);
+	cr_expect_eq(len, strstr(cut, "after") - cut - 40);
+	cr_expect(pieces[0].n == 5 && memcmp(pieces[0].p, "Trace", 5) == 0);
+	cr_expect(pieces[1].n == 10 &&
+		  memcmp(pieces[1].p, "back (most", 10) == 0);
+	cr_expect(pieces[2].n == 19);
+	/* two pieces do not fit MAX; a whole line is no piece */
+	cr_expect_eq(prefix_split_pieces(p, span(cut), pieces, 2, &len), 0);
+	cr_expect_eq(prefix_split_pieces(p,
+					 span(strstr(cut, "2024-05-01T10:00:"
+							  "00.000000000Z "
+							  "stderr F after")),
+					 pieces, 4, &len),
+		     0);
+	/* the text ends before the last piece; another stream between */
+	cr_expect_eq(prefix_split_pieces(
+			 p,
+			 (struct th_span){cut, strstr(cut, "stderr F") - cut},
+			 pieces, 4, &len),
+		     0);
+	static const char mixed[] =
+	    "2024-05-01T10:00:00.000000000Z stderr P Trace\n"
+	    "2024-05-01T10:00:00.000000000Z stdout F tick\n"
+	    "2024-05-01T10:00:00.000000000Z stderr F back\n";
+	cr_expect_eq(prefix_split_pieces(p, span(mixed), pieces, 4, &len), 0);
+	/* the line before continues the next only as a piece of its stream */
+	struct th_span first = {cut, strchr(cut, '\n') - cut};
+	struct th_span second = {first.p + first.n + 1, 51};
+	struct th_span last = {second.p + second.n + 1, 59};
+	cr_expect(prefix_piece_continues(p, first, second));
+	cr_expect(prefix_piece_continues(p, second, last));
+	cr_expect(!prefix_piece_continues(p, last, first)); /* F ends it */
+	struct th_span tick = {mixed + 46, 44};
+	cr_expect(!prefix_piece_continues(p, first, tick));
+	cr_expect(!prefix_piece_continues(p, tick, first));
+	prefix_free(p);
+	struct th_rules *rules =
+	    rules_of("rules: [{id: a, start: x}]\n"
+		     "prefixes: [{id: p, regex: '^NEVER (?<message>.*)'}]\n");
+	struct th_matcher *m = matcher_new(rules);
+	p = prefix_new(rules, m);
+	cr_expect_eq(prefix_split_pieces(p, span(cut), pieces, 4, &len), 0);
+	cr_expect(!prefix_piece_continues(p, first, second));
+	prefix_free(p);
+	matcher_free(m);
+	rules_free(rules);
+}

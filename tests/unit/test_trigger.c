@@ -204,6 +204,24 @@ Test(trigger, the_earliest_literal_wins_across_block_boundaries)
 	}
 }
 
+/* The longest literal or marker bounds the seam a literal may lie across
+ * (pipeline.c, joined_may_start); no literal: every line, 0. */
+Test(trigger, the_longest_literal_or_marker_is_known)
+{
+	const struct th_span lits[] = {{"never", 5}, {"destroyed", 9}};
+	const struct th_marker marker = {"stderr P ", NULL, -1};
+	struct th_trigger *t = trigger_new(lits, 2, NULL, 0);
+	cr_expect_eq(trigger_longest(t), 9);
+	trigger_free(t);
+	const struct th_span one[] = {{"bad", 3}};
+	t = trigger_new(one, 1, &marker, 1);
+	cr_expect_eq(trigger_longest(t), 9);
+	trigger_free(t);
+	t = trigger_new(NULL, 0, NULL, 0);
+	cr_expect_eq(trigger_longest(t), 0);
+	trigger_free(t);
+}
+
 Test(trigger, line_check_matches_only_lines_with_a_literal)
 {
 	struct th_rules *r = rules_from(two_rules);
