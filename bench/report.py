@@ -123,7 +123,7 @@ def describe(label, truth):
     return "plain text, one event block per %d lines" % p["every"]
 
 
-TOOLS = [("grep", "grep --version | head -1"), ("rg", "rg --version | head -1"),
+TOOLS = [("grep", "grep --version | head -1"), ("rg", "echo \"$(rg --version | head -1) ($(command -v rg))\""),
          ("hyperfine", "hyperfine --version"), ("python", "python3 --version"),
          ("cat", "cat --version | head -1"), ("gzip", "gzip --version | head -1"),
          ("igzip", "igzip --version 2>&1 | head -1 | sed 's/ command line interface//'"),

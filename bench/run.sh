@@ -41,6 +41,9 @@
 #                     names them, prints the apt-get line and stops)
 #   DATA [bench/data] where logs, the build and hyperfine exports go
 #   RESULTS [bench/results.md]
+#   PATH              the first rg on it is timed: Debian 12's is 13.0.0;
+#                     bench/ripgrep14.sh DIR puts Debian 13's 14.1.1 in
+#                     DIR, then PATH=DIR:$PATH bench/run.sh times that one
 #   TH_REV [unset]    build this git revision (git archive into DATA/src-REV)
 #                     instead of the working tree, e.g. TH_REV=HEAD while
 #                     src/ is being edited
@@ -446,6 +449,10 @@ CMDLINE="SEED=$SEED SPARSE_SIZE=$SPARSE_SIZE DENSE_SIZE=$DENSE_SIZE CRASH_SIZE=$
 [ "$ONLY" = "$ALL" ] || CMDLINE="ONLY='$ONLY' $CMDLINE"
 [ "$ALLOW_MISMATCH" != 1 ] || CMDLINE="ALLOW_MISMATCH=1 $CMDLINE"
 [ -z "$TH_REV" ] || CMDLINE="TH_REV=$TH_REV $CMDLINE"
+# a ripgrep other than the system's (bench/ripgrep14.sh) is found first
+# on PATH: the command says so
+rg_dir=$(dirname "$(command -v rg)")
+case $rg_dir in /usr/bin|/bin) ;; *) CMDLINE="PATH=$rg_dir:\$PATH $CMDLINE" ;; esac
 CMDLINE="$CMDLINE bench/run.sh"
 python3 bench/report.py --data "$DATA" --workloads "$WORK" --truth "$TRUTH" --rss "$RSS" \
     --load "$LOAD" --folios "$FOLIOS" --cores "$CORES" --checks "$CHECKS" --command "$CMDLINE" --alt "$ALT" --triggers "$TRIGGERS" --tracehound "$TH" \
