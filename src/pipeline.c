@@ -324,9 +324,10 @@ static bool joined_may_start(const struct th_trigger *t,
  * search stops at each piece's marker (frame_split_markers), since a
  * literal may lie across a seam, and reading such a line with the lines
  * before it, as a candidate is read, cost more than the rest of a CRI log
- * of long lines did (docs/performance.md, 2026-12-07). Skipped, it is
- * skipped as the same line unsplit would be. *NEWLINES, the "\n" bytes
- * from C's cursor to HIT, and the last search's record move with it. */
+ * of long lines did (docs/performance.md, "Lines cut into pieces").
+ * Skipped, it is skipped as the same line unsplit would be. *NEWLINES,
+ * the "\n" bytes from C's cursor to HIT, and the last search's record
+ * move with it. */
 static size_t skip_split_lines(struct th_pipeline *p,
 			       const struct window_lines *c, size_t hit,
 			       uint64_t *newlines)
