@@ -550,10 +550,13 @@ size_t frame_file_writer(const char *path, char *out, size_t cap)
 	return 0;
 }
 
+/* A CRI piece's stream and tag, as the runtime writes them */
+#define CRI_STDERR_PIECE "stderr P "
+#define CRI_STDOUT_PIECE "stdout P "
+
 static const struct th_marker split_markers[] = {
-    /* CRI's, first: frame_piece_marker */
-    {"stderr P ", NULL, -1},
-    {"stdout P ", NULL, -1},
+    {CRI_STDERR_PIECE, NULL, -1},
+    {CRI_STDOUT_PIECE, NULL, -1},
     /* Docker's marker is on every line: its fingerprint is the one
      * place in a line it matches, not the '","' also before "time" */
     {"\",\"stream\":\"", "\\n", 7},
@@ -601,12 +604,11 @@ size_t frame_json_forms(struct th_span literal, char *out[2])
 
 bool frame_piece_marker(struct th_span s)
 {
-	for (size_t i = 0; i < 2; i++) {
-		size_t n = strlen(split_markers[i].text);
-		if (s.n >= n && memcmp(s.p, split_markers[i].text, n) == 0)
-			return true;
-	}
-	return false;
+	_Static_assert(sizeof CRI_STDERR_PIECE == sizeof CRI_STDOUT_PIECE,
+		       "one length");
+	size_t n = sizeof CRI_STDERR_PIECE - 1;
+	return s.n >= n && (memcmp(s.p, CRI_STDERR_PIECE, n) == 0 ||
+			    memcmp(s.p, CRI_STDOUT_PIECE, n) == 0);
 }
 
 const struct th_marker *frame_split_markers(size_t *n)

@@ -12,10 +12,13 @@
 /* What the last search of the current input's window proved, in stream
  * offsets (which a refill that moves the bytes leaves valid): no literal
  * of the search starts in [from, hit) and ends in the window searched,
- * [from, window_end); a literal starts at HIT unless HIT is the window's
- * end. So a line wholly before HIT holds none (the lines read before a
- * candidate need no search of their own), and while the cursor has not
- * passed HIT in the same window the search need not run again. */
+ * [from, window_end), but the markers of the CRI lines cut into pieces
+ * that skip_split_lines passed, whose messages and seams hold none; a
+ * literal starts at HIT unless HIT is the window's end. So a line wholly
+ * before HIT holds no literal of the assembler's trigger (the lines read
+ * before a candidate need no search of their own; a piece gives no
+ * record of its own bytes), and while the cursor has not passed HIT in
+ * the same window the search need not run again. */
 struct searched {
 	const struct th_lines *lines; /* whose offsets; NULL: none known */
 	uint64_t from, hit, window_end;
@@ -194,8 +197,9 @@ static const char *line_literal_at(const struct th_pipeline *p,
 /* Whether LINE, just read from L, lies wholly before the last search's
  * hit: it holds no literal of the assembler's trigger. The framed
  * search's literals hold all of that trigger's (pipeline.h), so its hits
- * prove it too; on a CRI log that spared some 12,800 records of a 37 MB
- * sample their own search (docs/performance.md). */
+ * prove it too (its markers are none of them: see struct searched); on
+ * a CRI log that spared some 12,800 records of a 37 MB sample their own
+ * search (docs/performance.md). */
 static bool line_literal_free(const struct th_pipeline *p,
 			      const struct th_lines *l,
 			      const struct th_line *line)
@@ -284,10 +288,12 @@ static void window_commit(struct th_lines *l, struct window_lines *c,
  * longer one, a line cut into pieces is read whole. */
 #define SEAM_MAX 128
 
-/* Whether the line that PIECES[0..N) make when joined holds a literal of
- * T. Each piece is searched where it lies, and each seam in a copy of the
- * joined text's last LONGEST - 1 bytes before it and as many after it,
- * so the pieces are not copied whole as prefix_parse joins them. */
+/* Whether the line that PIECES[0..N) make when joined may hold a literal
+ * of T: true when it does, or when T's longest literal is longer than
+ * SEAM_MAX or every line is a candidate. Each piece is searched where it
+ * lies, and each seam in a copy of the joined text's last LONGEST - 1
+ * bytes before it and as many after it, so the pieces are not copied
+ * whole as prefix_parse joins them. */
 static bool joined_may_start(const struct th_trigger *t,
 			     const struct th_span *pieces, size_t n)
 {
@@ -377,6 +383,14 @@ static size_t line_begin(const struct window_lines *c, size_t at)
 	return nl != NULL ? (size_t)(nl + 1 - c->w.p) : c->at;
 }
 
+/* Where the line holding AT in C's window ends: at its "\n", or at the
+ * window's end. */
+static size_t line_end(const struct window_lines *c, size_t at)
+{
+	const char *nl = memchr(c->w.p + at, '\n', c->w.n - at);
+	return nl != NULL ? (size_t)(nl - c->w.p) : c->w.n;
+}
+
 /* The first piece of the CRI line that has a piece at [START, END) in C's
  * window (END at its "\n"), not before C's cursor, the lines stepped back
  * taken off *NEWLINES; START when no piece before continues into it. */
@@ -412,7 +426,7 @@ static void skip_to_candidate(struct th_pipeline *p, struct th_lines *l,
 {
 	uint64_t newlines; /* before HIT: the same as before its line */
 	size_t hit = find_candidate(p, l, c, &newlines);
-	bool framed = p->search == p->framed;
+	bool framed = p->search == p->framed && p->framed != p->trigger;
 	if (framed)
 		hit = skip_split_lines(p, c, hit, &newlines);
 	if (newlines <= TH_RECORD_LOOKBACK_LINES)
@@ -421,8 +435,9 @@ static void skip_to_candidate(struct th_pipeline *p, struct th_lines *l,
 	 * before it: a traceback takes the log record it follows. A line
 	 * cut into pieces is one line here, read from its first piece,
 	 * which holds its record's start. */
-	size_t start = line_begin(c, hit); /* never a piece continued: the
-					      search stops at a first one */
+	size_t start = line_begin(c, hit);
+	if (framed) /* a piece without the marker's blank, or a tab */
+		start = piece_first(p, c, start, line_end(c, hit), &newlines);
 	for (int back = 0; back < TH_RECORD_LOOKBACK_LINES && start > c->at;
 	     back++) {
 		size_t end = start - 1;

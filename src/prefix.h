@@ -70,12 +70,13 @@ bool prefix_pending(const struct th_prefixer *p);
 /* When the line at the start of TEXT is the first piece of a CRI line
  * cut into pieces ("P"), and the lines after it in TEXT, each ended by
  * its "\n", are its other pieces, of the same stream, up to its last
- * ("F"), with no other writer's line among them: the pieces' messages
- * go in PIECES (at most MAX), *LEN gets the bytes of those lines with
- * their "\n", and it returns their number. Else, or when prefix_parse
- * would not read these lines as pieces of one line (a rule file's
- * prefixes, a piece or a value open), 0. The pipeline's search asks
- * whether the joined line holds a literal without joining it. */
+ * ("F"), with no other writer's line among them, and they are at most
+ * MAX: the pieces' messages go in PIECES (spans into TEXT, valid as long
+ * as it is), *LEN gets the bytes of those lines with their "\n", and it
+ * returns their number. Else, or when prefix_parse would not read these
+ * lines as pieces of one line (a rule file's prefixes, a piece or a
+ * value open), 0. The pipeline's search asks whether the joined line
+ * holds a literal without joining it. */
 size_t prefix_split_pieces(const struct th_prefixer *p, struct th_span text,
 			   struct th_span *pieces, size_t max, size_t *len);
 

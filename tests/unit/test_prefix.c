@@ -1972,7 +1972,7 @@ Test(prefix, the_pieces_of_a_cri_line_are_found_up_to_its_last)
 	struct th_span pieces[4];
 	size_t len = 0;
 	cr_assert_eq(prefix_split_pieces(p, span(cut), pieces, 4, &len), 3);
-	cr_expect_eq(len, strstr(cut, "after") - cut - 40);
+	cr_expect_eq(len, (size_t)(strstr(cut, "after") - cut) - 40);
 	cr_expect(pieces[0].n == 5 && memcmp(pieces[0].p, "Trace", 5) == 0);
 	cr_expect(pieces[1].n == 10 &&
 		  memcmp(pieces[1].p, "back (most", 10) == 0);
