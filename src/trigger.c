@@ -61,6 +61,13 @@ typedef bool (*line_fn)(const struct th_trigger *t, const char *p, size_t n);
  * faster. */
 #define MAX_FINGERPRINT_LITERALS 32
 
+/* The length of the veto veto_filter512 looks for: Docker's "\\n". */
+#define VETO_LEN 2
+/* Rounds of a search whose candidates the veto all cleared, after which
+ * the search clears them every round, before its test for any candidate
+ * (see fingerprint_search512). */
+#define VETO_EVERY_ROUND 8
+
 struct th_trigger {
 	struct literal *lits;
 	size_t n;
@@ -88,6 +95,15 @@ struct th_trigger {
 	size_t hash_w;
 	unsigned hash_shift; /* 64 - log2 of the table's slots */
 	bool every_line;
+	/* A literal with a veto alone in its fingerprint bucket (Docker's
+	   marker, on every line): the AVX-512 search clears that bucket's
+	   candidates where it finds the veto's bytes, 64 positions at once,
+	   before confirming any (veto_filter512). VETO_BUCKET: the bucket's
+	   bit, 0 for none; VETO_BACK: the fingerprint's offset in the
+	   literal plus VETO_LEN, the veto's length. */
+	uint8_t veto_bucket;
+	size_t veto_back;
+	char veto[VETO_LEN];
 	/* trigger_find_lines looks at a window's first line alone first
 	   (fingerprint_search_first_line): no literal holds a '\n', and
 	   there is no framing's marker */
@@ -362,6 +378,24 @@ static void add_fingerprint(struct th_trigger *t, size_t k, size_t fp,
 }
 
 /* Builds the fingerprint tables by plan_fingerprints. */
+/* The first bucket that holds one literal alone, and that literal has a
+ * veto of VETO_LEN bytes: veto_filter512's (see struct
+ * th_trigger). */
+static void choose_veto_bucket(struct th_trigger *t)
+{
+	for (unsigned b = 0; b < FINGERPRINT_BUCKETS; b++) {
+		if (t->n_members[b] != 1)
+			continue;
+		const struct literal *l = &t->lits[t->members[b][0]];
+		if (l->veto == NULL || l->veto_n != VETO_LEN)
+			continue;
+		t->veto_bucket = (uint8_t)(1u << b);
+		t->veto_back = l->fp + VETO_LEN;
+		memcpy(t->veto, l->veto, VETO_LEN);
+		return;
+	}
+}
+
 static void build_fingerprints(struct th_trigger *t)
 {
 	struct plan p;
@@ -373,6 +407,7 @@ static void build_fingerprints(struct th_trigger *t)
 			t->ascii_fp &=
 			    (unsigned char)t->lits[k].p[p.fp[k] + j] < 0x80;
 	}
+	choose_veto_bucket(t);
 }
 
 /* Whether the N bytes at A and B are the same: a loop, not a call, for
@@ -1146,6 +1181,50 @@ confirm_block512(const struct th_trigger *t, const char *p, size_t n,
 	return confirm_buckets(t, p, n, base, mask, buckets, best);
 }
 
+/* What veto_filter512 compares, made once a search. */
+struct veto512 {
+	__m512i first, second, cleared; /* the veto's bytes; a candidate
+					   without the bucket's bit */
+	size_t back;			/* veto_back */
+};
+
+__attribute__((target(AVX512))) static inline struct veto512
+veto512_of(const struct th_trigger *t)
+{
+	return (struct veto512){
+	    _mm512_set1_epi8(t->veto[0]), _mm512_set1_epi8(t->veto[1]),
+	    _mm512_set1_epi8((char)~t->veto_bucket), t->veto_back};
+}
+
+/* HITS, the verdicts of the 64 positions at Q, without the veto bucket's
+ * candidates whose literal would start right after the veto's bytes:
+ * those confirm_buckets would reject. The bytes compared lie before Q
+ * (from Q - veto_back on), which the caller has. */
+__attribute__((target(AVX512))) static inline __m512i
+veto_filter512(const struct veto512 *v, const char *q, __m512i hits)
+{
+	const char *at = q - v->back;
+	__mmask64 vetoed =
+	    _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(at), v->first) &
+	    _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(at + 1), v->second);
+	return _mm512_mask_mov_epi8(hits, vetoed,
+				    _mm512_and_si512(hits, v->cleared));
+}
+
+/* Clears the veto's candidates from *HA and *HB, the verdicts of the 128
+ * positions at Q; true when none is left. Out of line, so that the first
+ * loop of fingerprint_search512, every log's, stays as it was. */
+__attribute__((target(AVX512), noinline)) static bool
+vetoed_pair512(const struct th_trigger *t, const char *q, __m512i *ha,
+	       __m512i *hb)
+{
+	struct veto512 veto = veto512_of(t);
+	*ha = veto_filter512(&veto, q, *ha);
+	*hb = veto_filter512(&veto, q + 64, *hb);
+	return (_mm512_test_epi8_mask(*ha, *ha) |
+		_mm512_test_epi8_mask(*hb, *hb)) == 0;
+}
+
 /* Newlines in P[0..N): the few blocks a search counted past its hit, or
  * had not counted before it, 64 bytes a step with the load masked to
  * the bytes there are. */
@@ -1160,6 +1239,37 @@ count_newlines512(const char *p, size_t n)
 		    _mm512_cmpeq_epi8_mask(v, nl));
 	}
 	return c;
+}
+
+/* One round of fingerprint_search512's second loop: the verdicts of the
+ * 128 positions at P + I (I >= VETO's back) in *HA and *HB, cleared by
+ * veto_filter512, and the newlines of its bytes added to *COUNT when
+ * COUNT is not NULL. Returns whether any is a candidate. */
+__attribute__((target(AVX512), always_inline)) static inline bool
+round_vetoed512(const struct tables512 *tb, const struct veto512 *veto,
+		const char *p, size_t i, uint64_t *count, __m512i *ha,
+		__m512i *hb)
+{
+	const __m512i nl = _mm512_set1_epi8('\n');
+	_mm_prefetch(p + i + 4096, _MM_HINT_T0);
+	_mm_prefetch(p + i + 4096 + 64, _MM_HINT_T0);
+	__m512i a0 = _mm512_loadu_si512(p + i);
+	__m512i b0 = _mm512_loadu_si512(p + i + 64);
+	if (count != NULL)
+		*count += (uint64_t)__builtin_popcountll(
+			      _mm512_cmpeq_epi8_mask(a0, nl)) +
+			  (uint64_t)__builtin_popcountll(
+			      _mm512_cmpeq_epi8_mask(b0, nl));
+	*ha = veto_filter512(
+	    veto, p + i,
+	    fingerprint_block512(tb, a0, _mm512_loadu_si512(p + i + 1),
+				 _mm512_loadu_si512(p + i + 2)));
+	*hb = veto_filter512(
+	    veto, p + i + 64,
+	    fingerprint_block512(tb, b0, _mm512_loadu_si512(p + i + 65),
+				 _mm512_loadu_si512(p + i + 66)));
+	return (_mm512_test_epi8_mask(*ha, *ha) |
+		_mm512_test_epi8_mask(*hb, *hb)) != 0;
 }
 
 /* fingerprint_search with AVX-512: 64 positions a step with half the
@@ -1178,6 +1288,7 @@ fingerprint_search512(const struct th_trigger *t, const char *p, size_t n,
 	const __m512i nl = _mm512_set1_epi8('\n');
 	uint64_t count = 0; /* newlines in p[0..i) */
 	size_t best = n, i = 0;
+	unsigned vetoed = 0; /* rounds whose candidates the veto cleared */
 	/* Two blocks a round while nothing is found (one branch for both,
 	 * which made the loop a quarter faster), then block by block up to
 	 * the last position that could still start an earlier literal, with
@@ -1201,6 +1312,29 @@ fingerprint_search512(const struct th_trigger *t, const char *p, size_t n,
 		    _mm512_loadu_si512(p + i + 66));
 		if ((_mm512_test_epi8_mask(ha, ha) |
 		     _mm512_test_epi8_mask(hb, hb)) == 0)
+			continue;
+		if (t->veto_bucket != 0 && i >= t->veto_back &&
+		    vetoed_pair512(t, p + i, &ha, &hb)) {
+			if (++vetoed < VETO_EVERY_ROUND)
+				continue;
+			i += 128;
+			break; /* to the loop below */
+		}
+		best = confirm_block512(t, p, n, i, ha, best);
+		best = confirm_block512(t, p, n, i + 64, hb, best);
+	}
+	/* Docker's marker is on every line of its log, and vetoed: once
+	 * the veto has cleared a few rounds, it clears every round before
+	 * the test, in a loop of its own, where leaving the loop for each
+	 * line cost about as much as the search (docs/performance.md,
+	 * "Docker's marker"). Other logs seldom meet it, and the veto
+	 * waits for a candidate there. */
+	struct veto512 veto = veto512_of(t);
+	for (; i + 2 + 128 <= n && best == n; i += 128) {
+		__m512i ha, hb;
+		if (!round_vetoed512(&tb, &veto, p, i,
+				     newlines != NULL ? &count : NULL, &ha,
+				     &hb))
 			continue;
 		best = confirm_block512(t, p, n, i, ha, best);
 		best = confirm_block512(t, p, n, i + 64, hb, best);

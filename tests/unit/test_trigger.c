@@ -204,6 +204,35 @@ Test(trigger, the_earliest_literal_wins_across_block_boundaries)
 	}
 }
 
+/* Docker json-file lines, Docker's marker on each: every line but one in
+ * thirteen ends its "log" with "\n", the marker's veto, and some hold a
+ * literal. The AVX-512 search clears the vetoed candidates 64 positions
+ * at once (veto_filter512); every method must find the same hits, the
+ * lines without the veto and the literals, wherever the marker falls in
+ * a block. */
+Test(trigger, vetoed_markers_on_every_line_leave_the_same_hits)
+{
+	static char text[1 << 16];
+	size_t used = 0, want = 0;
+	for (size_t i = 0; used + 300 < sizeof text; i++) {
+		bool partial = i % 13 == 5, literal = i % 17 == 3;
+		int w = snprintf(text + used, sizeof text - used,
+				 "{\"log\":\"%.*s%s%s\",\"stream\":\"stderr\","
+				 "\"time\":\"2024-05-01T10:00:00.0Z\"}\n",
+				 (int)(i % 97),
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+				 literal ? " never retrieved" : "",
+				 partial ? "" : "\\n");
+		used += (size_t)w;
+		want += partial + literal;
+	}
+	struct th_rules *r = rules_from(two_rules);
+	expect_same_hits_by_every_method(r, true, text, want - 1, want + 1);
+	rules_free(r);
+}
+
 /* The longest literal or marker bounds the seam a literal may lie across
  * (pipeline.c, joined_may_start); no literal: every line, 0. */
 Test(trigger, the_longest_literal_or_marker_is_known)
