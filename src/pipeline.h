@@ -8,7 +8,9 @@
  * While no event is open the pipeline never looks at single lines: it
  * asks the trigger for the next literal in the whole buffered window,
  * skips the lines before it in bulk and only then reads the candidate
- * line. While one is open it cuts the window's lines itself (no
+ * line. A CRI line cut into pieces, where the search stops for a literal
+ * may lie across a seam, is skipped the same way when its pieces and
+ * seams hold none. While one is open it cuts the window's lines itself (no
  * lines_next call a line) and hands an open event its indented lines
  * directly. The reader's cursor moves once a window, past every event
  * read and every line skipped in it. With probes set every line is read,
