@@ -377,10 +377,8 @@ static void add_fingerprint(struct th_trigger *t, size_t k, size_t fp,
 		t->max_fp = l->fp;
 }
 
-/* Builds the fingerprint tables by plan_fingerprints. */
 /* The first bucket that holds one literal alone, and that literal has a
- * veto of VETO_LEN bytes: veto_filter512's (see struct
- * th_trigger). */
+ * veto of VETO_LEN bytes: veto_filter512's (see struct th_trigger). */
 static void choose_veto_bucket(struct th_trigger *t)
 {
 	for (unsigned b = 0; b < FINGERPRINT_BUCKETS; b++) {
@@ -396,6 +394,7 @@ static void choose_veto_bucket(struct th_trigger *t)
 	}
 }
 
+/* Builds the fingerprint tables by plan_fingerprints. */
 static void build_fingerprints(struct th_trigger *t)
 {
 	struct plan p;
@@ -1198,8 +1197,8 @@ veto512_of(const struct th_trigger *t)
 
 /* HITS, the verdicts of the 64 positions at Q, without the veto bucket's
  * candidates whose literal would start right after the veto's bytes:
- * those confirm_buckets would reject. The bytes compared lie before Q
- * (from Q - veto_back on), which the caller has. */
+ * those confirm_buckets would reject. The bytes compared start at
+ * Q - veto_back, which the caller has, and end within Q's 64. */
 __attribute__((target(AVX512))) static inline __m512i
 veto_filter512(const struct veto512 *v, const char *q, __m512i hits)
 {
@@ -1288,7 +1287,8 @@ fingerprint_search512(const struct th_trigger *t, const char *p, size_t n,
 	const __m512i nl = _mm512_set1_epi8('\n');
 	uint64_t count = 0; /* newlines in p[0..i) */
 	size_t best = n, i = 0;
-	unsigned vetoed = 0; /* rounds whose candidates the veto cleared */
+	unsigned vetoed = 0; /* rounds whose candidates the veto cleared, in
+				all (not in a row) */
 	/* Two blocks a round while nothing is found (one branch for both,
 	 * which made the loop a quarter faster), then block by block up to
 	 * the last position that could still start an earlier literal, with
@@ -1324,12 +1324,14 @@ fingerprint_search512(const struct th_trigger *t, const char *p, size_t n,
 		best = confirm_block512(t, p, n, i + 64, hb, best);
 	}
 	/* Docker's marker is on every line of its log, and vetoed: once
-	 * the veto has cleared a few rounds, it clears every round before
+	 * the veto has cleared a few rounds (VETO_EVERY_ROUND of them, in
+	 * all), it clears every round before
 	 * the test, in a loop of its own, where leaving the loop for each
 	 * line cost about as much as the search (docs/performance.md,
 	 * "Docker's marker"). Other logs seldom meet it, and the veto
 	 * waits for a candidate there. */
-	struct veto512 veto = veto512_of(t);
+	struct veto512 veto =
+	    vetoed >= VETO_EVERY_ROUND ? veto512_of(t) : (struct veto512){0};
 	for (; i + 2 + 128 <= n && best == n; i += 128) {
 		__m512i ha, hb;
 		if (!round_vetoed512(&tb, &veto, p, i,

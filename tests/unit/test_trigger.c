@@ -992,3 +992,57 @@ Test(trigger, a_framed_sample_log_gives_the_same_hits_with_every_search)
 	expect_same_hits_by_every_method(r, true, text, 4, 4096);
 	rules_free(r);
 }
+
+/* Past VETO_EVERY_ROUND rounds of vetoed candidates the AVX-512 search
+ * clears them in a loop of its own (trigger.c, fingerprint_search512).
+ * Thirty vetoed Docker lines take it there; then a piece (its marker not
+ * vetoed) or a literal at every offset of a round, and windows that
+ * start at each of the first bytes: every method finds the hit, and
+ * counts the newlines before it, as the portable search does. */
+Test(trigger, the_vetoed_marker_loop_finds_what_follows_it)
+{
+	static const char vetoed[] =
+	    "{\"log\":\"2024-05-01 10:00:00,000 INFO app: ok\\n\","
+	    "\"stream\":\"stderr\",\"time\":\"2024-05-01T10:00:00.0Z\"}\n";
+	static const char *const targets[] = {
+	    "{\"log\":\"half\",\"stream\":\"stderr\",\"time\":\"2024-05-"
+	    "01T10:00:00.0Z\"}\n",
+	    "{\"log\":\"Task exception was never retrieved\\n\",\"stream\":"
+	    "\"stderr\",\"time\":\"2024-05-01T10:00:00.0Z\"}\n"};
+	struct th_rules *r = rules_from(two_rules);
+	struct th_trigger *ref = trigger_framed_using(r, true, "portable");
+	static char text[8192];
+	for (size_t m = 0; m < N_METHODS; m++) {
+		struct th_trigger *t =
+		    trigger_framed_using(r, true, methods[m]);
+		for (size_t k = 0; k < 2; k++)
+			for (size_t shift = 0; shift < 128; shift++) {
+				size_t used = 0;
+				for (size_t l = 0; l < 30; l++)
+					used += (size_t)snprintf(
+					    text + used, sizeof text - used,
+					    "%s", vetoed);
+				used += (size_t)snprintf(
+				    text + used, sizeof text - used, "%.*s\n%s",
+				    (int)shift,
+				    "................................"
+				    "................................"
+				    "................................"
+				    "................................",
+				    targets[k]);
+				for (size_t from = 0; from < 10; from++) {
+					char what[80];
+					snprintf(what, sizeof what,
+						 "%s: target %zu, shift %zu, "
+						 "from %zu",
+						 methods[m], k, shift, from);
+					expect_window_like_ref(
+					    t, ref, text + from, used - from,
+					    what);
+				}
+			}
+		trigger_free(t);
+	}
+	trigger_free(ref);
+	rules_free(r);
+}
