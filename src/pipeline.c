@@ -281,6 +281,14 @@ static void window_commit(struct th_lines *l, struct window_lines *c,
 	c->newlines = 0;
 }
 
+/* Where the line holding AT in C's window starts: after the "\n" before
+ * AT, or at C's cursor. */
+static size_t line_begin(const struct window_lines *c, size_t at)
+{
+	const char *nl = memrchr(c->w.p + c->at, '\n', at - c->at);
+	return nl != NULL ? (size_t)(nl + 1 - c->w.p) : c->at;
+}
+
 /* The most pieces of one line skip_split_lines looks at: a line cut into
  * more is read whole. */
 #define SPLIT_MAX_PIECES 64
@@ -341,9 +349,7 @@ static size_t skip_split_lines(struct th_pipeline *p,
 	bool moved = false;
 	while (hit < c->w.n && frame_piece_marker((struct th_span){
 				   c->w.p + hit, c->w.n - hit})) {
-		const char *from = c->w.p + c->at;
-		const char *nl = memrchr(from, '\n', hit - c->at);
-		size_t start = nl != NULL ? (size_t)(nl + 1 - c->w.p) : c->at;
+		size_t start = line_begin(c, hit);
 		struct th_span pieces[SPLIT_MAX_PIECES];
 		size_t len,
 		    n = prefix_split_pieces(
@@ -373,14 +379,6 @@ static size_t skip_split_lines(struct th_pipeline *p,
 				    : c->number + c->newlines + *newlines;
 	}
 	return hit;
-}
-
-/* Where the line holding AT in C's window starts: after the "\n" before
- * AT, or at C's cursor. */
-static size_t line_begin(const struct window_lines *c, size_t at)
-{
-	const char *nl = memrchr(c->w.p + c->at, '\n', at - c->at);
-	return nl != NULL ? (size_t)(nl + 1 - c->w.p) : c->at;
 }
 
 /* Where the line holding AT in C's window ends: at its "\n", or at the

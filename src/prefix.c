@@ -2150,20 +2150,26 @@ static bool cri_piece(const struct th_prefixer *p, struct th_span line,
 	       frame_any(line, fr) && fr->runtime;
 }
 
+/* Whether two framings name the same stream. */
+static bool same_stream(const struct th_frame *a, const struct th_frame *b)
+{
+	return a->source.n == b->source.n &&
+	       th_same_bytes(a->source.p, b->source.p, a->source.n);
+}
+
 bool prefix_piece_continues(const struct th_prefixer *p, struct th_span before,
 			    struct th_span line)
 {
 	struct th_frame a, b;
 	return cri_piece(p, without_cr(before), &a) && a.partial &&
-	       cri_piece(p, without_cr(line), &b) && a.source.n == b.source.n &&
-	       th_same_bytes(a.source.p, b.source.p, a.source.n);
+	       cri_piece(p, without_cr(line), &b) && same_stream(&a, &b);
 }
 
 size_t prefix_split_pieces(const struct th_prefixer *p, struct th_span text,
 			   struct th_span *pieces, size_t max, size_t *len)
 {
-	struct th_frame fr;
-	struct th_span line, stream = {NULL, 0};
+	struct th_frame fr, first;
+	struct th_span line;
 	size_t n = 0, at = 0, used;
 	if (p->whole_way || prefix_pending(p))
 		return 0;
@@ -2171,12 +2177,10 @@ size_t prefix_split_pieces(const struct th_prefixer *p, struct th_span text,
 	       first_line((struct th_span){text.p + at, text.n - at}, &line,
 			  &used) &&
 	       cri_piece(p, line, &fr)) {
-		if (n == 0
-			? !fr.partial
-			: fr.source.n != stream.n ||
-			      !th_same_bytes(fr.source.p, stream.p, stream.n))
+		if (n == 0 ? !fr.partial : !same_stream(&fr, &first))
 			return 0; /* not a piece, or another writer's line */
-		stream = fr.source;
+		if (n == 0)
+			first = fr;
 		pieces[n++] = fr.message;
 		at += used;
 		if (!fr.partial) {

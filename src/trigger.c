@@ -1243,7 +1243,10 @@ count_newlines512(const char *p, size_t n)
 /* One round of fingerprint_search512's second loop: the verdicts of the
  * 128 positions at P + I (I >= VETO's back) in *HA and *HB, cleared by
  * veto_filter512, and the newlines of its bytes added to *COUNT when
- * COUNT is not NULL. Returns whether any is a candidate. */
+ * COUNT is not NULL. Returns whether any is a candidate. The first
+ * loop's round is written out again, not shared: through one helper for
+ * both, the plain logs' loop took 2 to 3 % more CPU time on the sparse
+ * log (docs/performance.md, "Docker's marker"). */
 __attribute__((target(AVX512), always_inline)) static inline bool
 round_vetoed512(const struct tables512 *tb, const struct veto512 *veto,
 		const char *p, size_t i, uint64_t *count, __m512i *ha,
@@ -1325,11 +1328,10 @@ fingerprint_search512(const struct th_trigger *t, const char *p, size_t n,
 	}
 	/* Docker's marker is on every line of its log, and vetoed: once
 	 * the veto has cleared a few rounds (VETO_EVERY_ROUND of them, in
-	 * all), it clears every round before
-	 * the test, in a loop of its own, where leaving the loop for each
-	 * line cost about as much as the search (docs/performance.md,
-	 * "Docker's marker"). Other logs seldom meet it, and the veto
-	 * waits for a candidate there. */
+	 * all), it clears every round before the test, in a loop of its
+	 * own, where leaving the loop for each line cost about as much as
+	 * the search (docs/performance.md, "Docker's marker"). Other logs
+	 * seldom meet it, and the veto waits for a candidate there. */
 	struct veto512 veto =
 	    vetoed >= VETO_EVERY_ROUND ? veto512_of(t) : (struct veto512){0};
 	for (; i + 2 + 128 <= n && best == n; i += 128) {
