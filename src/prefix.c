@@ -2168,7 +2168,7 @@ bool prefix_piece_continues(const struct th_prefixer *p, struct th_span before,
 size_t prefix_split_pieces(const struct th_prefixer *p, struct th_span text,
 			   struct th_span *pieces, size_t max, size_t *len)
 {
-	struct th_frame fr, first;
+	struct th_frame fr, first = {0};
 	struct th_span line;
 	size_t n = 0, at = 0, used;
 	if (p->whole_way || prefix_pending(p))
